@@ -1,0 +1,37 @@
+/*
+ * buf — a growable, always NUL-terminated byte string.
+ *
+ * A struct buf may be zero-initialised (BUF_INIT) and used at once; it owns
+ * its bytes until buf_detach() hands them to the caller or buf_free() drops
+ * them.  Not shared between threads.
+ */
+#ifndef SIMQ_UTIL_BUF_H
+#define SIMQ_UTIL_BUF_H
+
+#include <stdarg.h>
+#include <stddef.h>
+
+struct buf {
+	char *data; /* NUL-terminated once anything was added; may be NULL before */
+	size_t len;
+	size_t cap;
+};
+
+#define BUF_INIT {NULL, 0, 0}
+
+void buf_reserve(struct buf *b, size_t extra);
+void buf_add(struct buf *b, const void *data, size_t len);
+void buf_adds(struct buf *b, const char *s);
+void buf_addc(struct buf *b, char c);
+void buf_addf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void buf_vaddf(struct buf *b, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+/* Appends s with control and non-UTF-8 bytes shown as \xNN, for messages. */
+void buf_add_printable(struct buf *b, const char *s, size_t len);
+void buf_truncate(struct buf *b, size_t len);
+/* The text so far; "" for an empty buffer, never NULL. */
+const char *buf_str(const struct buf *b);
+/* Returns the heap string (caller frees) and leaves b empty. */
+char *buf_detach(struct buf *b);
+void buf_free(struct buf *b);
+
+#endif

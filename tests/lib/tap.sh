@@ -1,0 +1,56 @@
+# tap.sh — a small TAP producer for simq's shell tests.
+# Source it, call plan N, then ok/fail/check/check_output; finish with done_testing.
+set -u
+
+SIMQ=${SIMQ_BUILDDIR:?run through make check}/src/simq
+SRC=${SIMQ_SRCDIR:?run through make check}
+TMP=${SIMQ_TEST_TMP:?run through make check}
+tap_n=0
+tap_failed=0
+
+plan() { echo "1..$1"; }
+
+ok() { tap_n=$((tap_n + 1)); echo "ok $tap_n - $1"; }
+
+fail() {
+	tap_n=$((tap_n + 1))
+	tap_failed=$((tap_failed + 1))
+	echo "not ok $tap_n - $1"
+	shift
+	for line in "$@"; do printf '%s\n' "$line" | sed 's/^/# /'; done
+}
+
+# check NAME COMMAND...: passes when COMMAND succeeds.
+check() {
+	local name=$1
+	shift
+	if "$@" >"$TMP/check.out" 2>&1; then ok "$name"; else fail "$name" "command: $*" "$(cat "$TMP/check.out")"; fi
+}
+
+# run_capture EXPECTED_STATUS COMMAND...: runs COMMAND, keeps stdout in $TMP/out
+# and stderr in $TMP/err, and returns 0 when it exited with EXPECTED_STATUS.
+run_capture() {
+	local want=$1 got
+	shift
+	"$@" >"$TMP/out" 2>"$TMP/err"
+	got=$?
+	if [ "$got" -ne "$want" ]; then
+		echo "exit status $got, expected $want" >>"$TMP/err"
+		return 1
+	fi
+	return 0
+}
+
+# expect_status NAME STATUS COMMAND...: COMMAND must exit with STATUS.
+expect_status() {
+	local name=$1 want=$2
+	shift 2
+	if run_capture "$want" "$@"; then ok "$name"; else fail "$name" "command: $*" "$(cat "$TMP/err")"; fi
+}
+
+# expect_in NAME FILE TEXT: FILE must contain TEXT (a fixed string).
+expect_in() {
+	if grep -qF -- "$3" "$2"; then ok "$1"; else fail "$1" "expected \"$3\" in:" "$(cat "$2")"; fi
+}
+
+done_testing() { [ "$tap_failed" -eq 0 ]; }

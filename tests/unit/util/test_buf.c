@@ -1,0 +1,76 @@
+#include "autoconf.h"
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/buf.h"
+
+static void test_empty_buffer_reads_as_empty_string(void **state)
+{
+	struct buf b = BUF_INIT;
+
+	assert_string_equal(buf_str(&b), "");
+	char *s = buf_detach(&b);
+	assert_string_equal(s, "");
+	free(s);
+	assert_null(b.data);
+}
+
+static void test_appends_grow_and_stay_terminated(void **state)
+{
+	struct buf b = BUF_INIT;
+
+	for (int i = 0; i < 1000; i++)
+		buf_addf(&b, "%d,", i);
+	assert_int_equal(b.len, strlen(b.data));
+	assert_true(strncmp(b.data, "0,1,2,", 6) == 0);
+	assert_string_equal(b.data + b.len - 4, "999,");
+	buf_truncate(&b, 2);
+	assert_string_equal(buf_str(&b), "0,");
+	buf_addc(&b, 'x');
+	buf_adds(&b, "yz");
+	buf_add(&b, "\0w", 2);
+	assert_int_equal(b.len, 7);
+	assert_memory_equal(b.data, "0,xyz\0w", 8);
+	buf_free(&b);
+	assert_null(b.data);
+	assert_int_equal(b.len, 0);
+}
+
+static void test_printable_escapes_control_and_bad_utf8(void **state)
+{
+	struct buf b = BUF_INIT;
+	const char in[] = "a\tb\xff" "c\xc3\xa9\x1b[0m";
+
+	buf_add_printable(&b, in, sizeof in - 1);
+	assert_string_equal(buf_str(&b), "a\\x09b\\xffc\xc3\xa9\\x1b[0m");
+	buf_free(&b);
+}
+
+static void test_detach_hands_over_ownership(void **state)
+{
+	struct buf b = BUF_INIT;
+
+	buf_adds(&b, "hello");
+	char *s = buf_detach(&b);
+	assert_string_equal(s, "hello");
+	assert_null(b.data);
+	assert_int_equal(b.len, 0);
+	free(s);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_empty_buffer_reads_as_empty_string),
+		cmocka_unit_test(test_appends_grow_and_stay_terminated),
+		cmocka_unit_test(test_printable_escapes_control_and_bad_utf8),
+		cmocka_unit_test(test_detach_hands_over_ownership),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

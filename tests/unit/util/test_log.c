@@ -1,0 +1,70 @@
+#include "autoconf.h"
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/log.h"
+
+static char *captured(FILE *fp)
+{
+	long n;
+	char *s;
+
+	fflush(fp);
+	n = ftell(fp);
+	s = calloc(1, (size_t)n + 1);
+	rewind(fp);
+	assert_int_equal(fread(s, 1, (size_t)n, fp), (size_t)n);
+	return s;
+}
+
+static void test_levels_filter_and_lines_are_stamped(void **state)
+{
+	FILE *fp = tmpfile();
+	char *text;
+
+	log_set_file(fp);
+	log_set_level(LOG_WARN);
+	log_info("hidden %d", 1);
+	log_warn("backend %s DOWN", "ws2");
+	log_error("disk full");
+	log_set_file(NULL);
+	text = captured(fp);
+	assert_null(strstr(text, "hidden"));
+	assert_non_null(strstr(text, " warning backend ws2 DOWN\n"));
+	assert_non_null(strstr(text, " error disk full\n"));
+	/* Each line starts with an ISO-8601 UTC stamp. */
+	assert_int_equal(text[4], '-');
+	assert_int_equal(text[10], 'T');
+	assert_int_equal(text[23], 'Z');
+	free(text);
+	fclose(fp);
+}
+
+static void test_level_names_round_trip(void **state)
+{
+	enum log_level l;
+
+	for (int i = 0; i < LOG_LEVEL_COUNT; i++) {
+		assert_true(log_level_parse(log_level_name((enum log_level)i), &l));
+		assert_int_equal(l, i);
+	}
+	assert_true(log_level_parse("DEBUG", &l));
+	assert_int_equal(l, LOG_DEBUG);
+	assert_false(log_level_parse("loud", &l));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_levels_filter_and_lines_are_stamped),
+		cmocka_unit_test(test_level_names_round_trip),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

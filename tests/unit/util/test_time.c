@@ -1,0 +1,82 @@
+#include "autoconf.h"
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "util/time.h"
+
+static void test_monotonic_clock_does_not_go_back(void **state)
+{
+	int64_t a = time_mono_ns(), b = time_mono_ns();
+
+	assert_true(b >= a);
+	assert_true(time_wall_ns() > INT64_C(1600000000) * TIME_NS_PER_SEC);
+}
+
+static void test_iso8601_utc_and_local(void **state)
+{
+	char out[TIME_ISO8601_MAX];
+	int64_t t = INT64_C(1795842434) * TIME_NS_PER_SEC + 123456789; /* 2026-11-28T05:07:14.123Z */
+
+	assert_string_equal(time_iso8601(out, t, true), "2026-11-28T05:07:14.123Z");
+	setenv("TZ", "CET-1", 1);
+	tzset();
+	assert_string_equal(time_iso8601(out, t, false), "2026-11-28T06:07:14.123+01:00");
+	setenv("TZ", "UTC", 1);
+	tzset();
+	assert_string_equal(time_iso8601(out, t, false), "2026-11-28T05:07:14.123+00:00");
+	assert_string_equal(time_iso8601(out, -1, true), "1969-12-31T23:59:59.999Z");
+}
+
+static void test_durations_with_and_without_units(void **state)
+{
+	static const struct {
+		const char *text;
+		double seconds;
+	} good[] = {
+		{"5", 5}, {"0.2", 0.2}, {"250ms", 0.25}, {"5s", 5}, {"2m", 120}, {"1.5h", 5400}, {"2d", 172800}, {"0", 0}, {".5", 0.5},
+	};
+	double s;
+	const char *why;
+
+	for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+		assert_true(time_parse_duration(good[i].text, &s, &why));
+		assert_true(s > good[i].seconds - 1e-9 && s < good[i].seconds + 1e-9);
+	}
+	static const char *const bad[] = {"", "-1", "5x", "0x10", "1e3", "inf", "nan", "5 s", "1.2.3", "s", "5sec"};
+
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		why = NULL;
+		assert_false(time_parse_duration(bad[i], &s, &why));
+		assert_non_null(why);
+	}
+}
+
+static void test_format_duration_for_people(void **state)
+{
+	char out[32];
+
+	assert_string_equal(time_format_duration(out, sizeof out, 0.85), "850ms");
+	assert_string_equal(time_format_duration(out, sizeof out, 42), "42s");
+	assert_string_equal(time_format_duration(out, sizeof out, 485), "8m05s");
+	assert_string_equal(time_format_duration(out, sizeof out, 13200), "3h40m");
+	assert_string_equal(time_format_duration(out, sizeof out, 187200), "2d04h");
+	assert_string_equal(time_format_duration(out, sizeof out, -3), "0ms");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_monotonic_clock_does_not_go_back),
+		cmocka_unit_test(test_iso8601_utc_and_local),
+		cmocka_unit_test(test_durations_with_and_without_units),
+		cmocka_unit_test(test_format_duration_for_people),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
