@@ -13,9 +13,9 @@
 #include "cli/cli.h"
 
 static const struct cli_command *const commands[] = {
-	&cli_cmd_config,
-	&cli_cmd_help,
-	&cli_cmd_version,
+    &cli_cmd_config,
+    &cli_cmd_help,
+    &cli_cmd_version,
 };
 #define COMMAND_COUNT (sizeof commands / sizeof commands[0])
 
@@ -42,20 +42,20 @@ int cli_usage_error(const struct cli_command *cmd, const char *fmt, ...)
 static void print_help(FILE *out)
 {
 	fprintf(out, "Usage: simq COMMAND [ARGS...]\n"
-		     "\n"
-		     "simq queues PLECS simulations and runs them in priority order, batching\n"
-		     "same-model work, retrying transient failures and keeping every task and\n"
-		     "result on disk.\n"
-		     "\n"
-		     "Commands:\n");
+	             "\n"
+	             "simq queues PLECS simulations and runs them in priority order, batching\n"
+	             "same-model work, retrying transient failures and keeping every task and\n"
+	             "result on disk.\n"
+	             "\n"
+	             "Commands:\n");
 	for (size_t i = 0; i < COMMAND_COUNT; i++)
 		fprintf(out, "  %-9s %s\n", commands[i]->name, commands[i]->summary);
 	fprintf(out, "\nOptions:\n"
-		     "  -h, --help     show this help and exit\n"
-		     "  -V, --version  show the version and exit\n"
-		     "\n"
-		     "simq help COMMAND shows a command's usage.\n"
-		     "\nExit status:\n");
+	             "  -h, --help     show this help and exit\n"
+	             "  -V, --version  show the version and exit\n"
+	             "\n"
+	             "simq help COMMAND shows a command's usage.\n"
+	             "\nExit status:\n");
 #define X(id, code, text) fprintf(out, "  %3d  %s\n", code, text);
 	CLI_EXITS(X)
 #undef X
@@ -81,10 +81,10 @@ static int run_help(int argc, char **argv)
 }
 
 const struct cli_command cli_cmd_help = {
-	.name = "help",
-	.usage = "simq help [COMMAND]",
-	.summary = "show the commands, or one command's usage",
-	.run = run_help,
+    .name = "help",
+    .usage = "simq help [COMMAND]",
+    .summary = "show the commands, or one command's usage",
+    .run = run_help,
 };
 
 static int run_version(int argc, char **argv)
@@ -96,10 +96,10 @@ static int run_version(int argc, char **argv)
 }
 
 const struct cli_command cli_cmd_version = {
-	.name = "version",
-	.usage = "simq version",
-	.summary = "show the version",
-	.run = run_version,
+    .name = "version",
+    .usage = "simq version",
+    .summary = "show the version",
+    .run = run_version,
 };
 
 int main(int argc, char **argv)
@@ -108,7 +108,7 @@ int main(int argc, char **argv)
 
 	if (argc < 2) {
 		fprintf(stderr, "simq: the console is not part of this build yet; simq --help lists the commands\n"
-				"Usage: simq COMMAND [ARGS...]\n");
+		                "Usage: simq COMMAND [ARGS...]\n");
 		return CLI_EXIT_USAGE;
 	}
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
@@ -119,13 +119,14 @@ int main(int argc, char **argv)
 		return run_version(1, argv);
 	if (argv[1][0] == '-') {
 		fprintf(stderr, "simq: unknown option %s\nUsage: simq COMMAND [ARGS...] (simq --help lists them)\n",
-			argv[1]);
+		        argv[1]);
 		return CLI_EXIT_USAGE;
 	}
 	cmd = find_command(argv[1]);
 	if (cmd == NULL) {
-		fprintf(stderr, "simq: unknown command \"%s\"\nUsage: simq COMMAND [ARGS...] (simq --help lists them)\n",
-			argv[1]);
+		fprintf(stderr,
+		        "simq: unknown command \"%s\"\nUsage: simq COMMAND [ARGS...] (simq --help lists them)\n",
+		        argv[1]);
 		return CLI_EXIT_USAGE;
 	}
 	return cmd->run(argc - 1, argv + 1);

@@ -11,14 +11,14 @@
 #include <stdio.h>
 
 /* Exit statuses (sysexits-style), with the text simq --help shows. */
-#define CLI_EXITS(X)                                                   \
-	X(OK, 0, "success")                                            \
-	X(TASK_FAILED, 1, "a task failed or was cancelled")            \
-	X(USAGE, 64, "the command line was wrong")                     \
-	X(DATA, 65, "bad input: a model, a variable, a task")          \
-	X(UNAVAILABLE, 69, "no server answered")                       \
-	X(SOFTWARE, 70, "an internal error")                           \
-	X(IO, 74, "a file could not be read or written")               \
+#define CLI_EXITS(X)                                                                                                   \
+	X(OK, 0, "success")                                                                                            \
+	X(TASK_FAILED, 1, "a task failed or was cancelled")                                                            \
+	X(USAGE, 64, "the command line was wrong")                                                                     \
+	X(DATA, 65, "bad input: a model, a variable, a task")                                                          \
+	X(UNAVAILABLE, 69, "no server answered")                                                                       \
+	X(SOFTWARE, 70, "an internal error")                                                                           \
+	X(IO, 74, "a file could not be read or written")                                                               \
 	X(CONFIG, 78, "the configuration has errors")
 
 enum cli_exit {

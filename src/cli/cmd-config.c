@@ -31,12 +31,9 @@ static int config_check(const char *path, bool given)
 static int run_config(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{"defaults", no_argument, NULL, 'd'},
-		{"check", no_argument, NULL, 'k'},
-		{"man", no_argument, NULL, 'm'},
-		{"config", required_argument, NULL, 'c'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"defaults", no_argument, NULL, 'd'}, {"check", no_argument, NULL, 'k'},
+	    {"man", no_argument, NULL, 'm'},      {"config", required_argument, NULL, 'c'},
+	    {"help", no_argument, NULL, 'h'},     {NULL, 0, NULL, 0},
 	};
 	int mode = 0, c;
 	const char *file = NULL;
@@ -88,12 +85,12 @@ static int run_config(int argc, char **argv)
 }
 
 const struct cli_command cli_cmd_config = {
-	.name = "config",
-	.usage = "simq config --defaults | --check [-c FILE] | --man",
-	.summary = "print the default simq.ini, or check a configuration file",
-	.help = "--defaults prints a complete, commented simq.ini holding every key at its default.\n"
-		"--check reads -c FILE (default: $XDG_CONFIG_HOME/simq/simq.ini) and reports every mistake\n"
-		"with its file and line; it exits 0 when the file is valid and 78 when it is not.\n"
-		"--man prints the simq.ini(5) manual page.",
-	.run = run_config,
+    .name = "config",
+    .usage = "simq config --defaults | --check [-c FILE] | --man",
+    .summary = "print the default simq.ini, or check a configuration file",
+    .help = "--defaults prints a complete, commented simq.ini holding every key at its default.\n"
+            "--check reads -c FILE (default: $XDG_CONFIG_HOME/simq/simq.ini) and reports every mistake\n"
+            "with its file and line; it exits 0 when the file is valid and 78 when it is not.\n"
+            "--man prints the simq.ini(5) manual page.",
+    .run = run_config,
 };

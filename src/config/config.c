@@ -27,20 +27,20 @@
 #define INI_MAX_PASSES 32
 
 struct config_value {
-	char *text;     /* as given, or the default; never NULL */
+	char *text; /* as given, or the default; never NULL */
 	long long i;
 	double d;
 	bool b;
-	int line;       /* 0: default */
+	int line; /* 0: default */
 };
 
 struct config_section {
 	const struct section_def *def;
-	char *name;     /* instance name of a named section, else NULL */
-	char *full;     /* "backend ws1": the section as iniparser names it */
+	char *name; /* instance name of a named section, else NULL */
+	char *full; /* "backend ws1": the section as iniparser names it */
 	int line;
-	size_t first;   /* index of its first option in option_table */
-	size_t count;   /* options of this section type */
+	size_t first; /* index of its first option in option_table */
+	size_t count; /* options of this section type */
 	struct config_value *values;
 };
 
@@ -56,7 +56,7 @@ struct config {
 struct ini_line {
 	int line;
 	bool is_section;
-	char *text;     /* normalised: the section, or the key; lowercased and trimmed */
+	char *text; /* normalised: the section, or the key; lowercased and trimmed */
 };
 
 struct ini_index {
@@ -76,8 +76,7 @@ static void __attribute__((format(printf, 2, 3))) add_error(struct config *cfg, 
 
 /* ---- Values ----------------------------------------------------------- */
 
-static bool parse_value(const struct option_def *opt, const char *text, struct config_value *v,
-			struct buf *why);
+static bool parse_value(const struct option_def *opt, const char *text, struct config_value *v, struct buf *why);
 
 static void set_default(const struct option_def *opt, struct config_value *v)
 {
@@ -87,14 +86,13 @@ static void set_default(const struct option_def *opt, struct config_value *v)
 	v->line = 0;
 	if (opt->def[0] != '\0' && !parse_value(opt, opt->def, v, &why)) {
 		fprintf(stderr, "simq: bug: default of %s.%s does not validate: %s\n", opt->section, opt->key,
-			buf_str(&why));
+		        buf_str(&why));
 		abort();
 	}
 	buf_free(&why);
 }
 
-static struct config_section *section_new(struct config *cfg, const struct section_def *def,
-					  const char *name, int line)
+static struct config_section *section_new(struct config *cfg, const struct section_def *def, const char *name, int line)
 {
 	struct config_section *sec = xcalloc(1, sizeof *sec);
 
@@ -296,9 +294,9 @@ static bool parse_int(const struct option_def *opt, const char *s, struct config
 	while (isdigit((unsigned char)*p))
 		p++;
 	if (*p != '\0') {
-		buf_adds(why, *p == '.' ? "not a whole number (no fractions here)"
-			 : isalpha((unsigned char)*p) ? "not a whole number (no units here)"
-			 : "not a whole number");
+		buf_adds(why, *p == '.'                    ? "not a whole number (no fractions here)"
+		              : isalpha((unsigned char)*p) ? "not a whole number (no units here)"
+		                                           : "not a whole number");
 		return false;
 	}
 	errno = 0;
@@ -418,7 +416,7 @@ static bool parse_address(const char *s, struct buf *why)
 		return false;
 	}
 	if (!isalnum((unsigned char)s[0]) || strspn(s, "abcdefghijklmnopqrstuvwxyz"
-						  "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-") != strlen(s)) {
+	                                               "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-") != strlen(s)) {
 		buf_adds(why, "not an IP address or host name");
 		return false;
 	}
@@ -467,8 +465,8 @@ static bool parse_clock(const char *s, struct config_value *v, struct buf *why)
 	int h, m;
 	char tail;
 
-	if (strlen(s) > 5 || sscanf(s, "%2d:%2d%c", &h, &m, &tail) != 2 || !isdigit((unsigned char)s[0]) ||
-	    h < 0 || h > 23 || m < 0 || m > 59 || strlen(strchr(s, ':') + 1) != 2) {
+	if (strlen(s) > 5 || sscanf(s, "%2d:%2d%c", &h, &m, &tail) != 2 || !isdigit((unsigned char)s[0]) || h < 0 ||
+	    h > 23 || m < 0 || m > 59 || strlen(strchr(s, ':') + 1) != 2) {
 		buf_adds(why, "not a time of day HH:MM");
 		return false;
 	}
@@ -655,7 +653,7 @@ static void index_free(struct ini_index *idx)
 struct ini_report {
 	int lines[INI_MAX_PASSES * 4];
 	size_t nlines;
-	bool other;          /* a message without a line (allocation failure, cannot open) */
+	bool other; /* a message without a line (allocation failure, cannot open) */
 	struct buf text;
 };
 
@@ -726,8 +724,8 @@ static void report_syntax_error(struct config *cfg, const char *data, size_t len
 	} else {
 		buf_add_printable(&shown, text, n);
 	}
-	add_error(cfg, "%s:%d: syntax error: \"%s\" is neither a [section] header nor key = value",
-		  cfg->path, line, buf_str(&shown));
+	add_error(cfg, "%s:%d: syntax error: \"%s\" is neither a [section] header nor key = value", cfg->path, line,
+	          buf_str(&shown));
 	buf_free(&shown);
 }
 
@@ -765,7 +763,7 @@ static dictionary *load_ini(struct config *cfg, char *data, size_t *len, const c
 	iniparser_set_error_callback(NULL);
 	if (dict == NULL && report.nlines == 0)
 		add_error(cfg, "%s: iniparser could not read it%s%s", cfg->path, report.other ? ": " : "",
-			  buf_str(&report.text));
+		          buf_str(&report.text));
 	buf_free(&report.text);
 	close(fd);
 	return dict;
@@ -789,8 +787,10 @@ static void report_unknown_section(struct config *cfg, int line, const char *typ
 	if (near)
 		add_error(cfg, "%s:%d: unknown section [%s]; did you mean [%s]?", cfg->path, line, type, near);
 	else
-		add_error(cfg, "%s:%d: unknown section [%s]; sections are server, backend NAME, scheduler, store, "
-			  "notify, webhook NAME, metrics, ui, keys", cfg->path, line, type);
+		add_error(cfg,
+		          "%s:%d: unknown section [%s]; sections are server, backend NAME, scheduler, store, "
+		          "notify, webhook NAME, metrics, ui, keys",
+		          cfg->path, line, type);
 }
 
 static void report_unknown_key(struct config *cfg, int line, const struct config_section *sec, const char *key)
@@ -805,11 +805,11 @@ static void report_unknown_key(struct config *cfg, int line, const struct config
 	}
 	near = closest(key, keys, sec->count < 64 ? sec->count : 64);
 	if (near)
-		add_error(cfg, "%s:%d: [%s] unknown key \"%s\"; did you mean \"%s\"?", cfg->path, line, sec->full,
-			  key, near);
+		add_error(cfg, "%s:%d: [%s] unknown key \"%s\"; did you mean \"%s\"?", cfg->path, line, sec->full, key,
+		          near);
 	else
 		add_error(cfg, "%s:%d: [%s] unknown key \"%s\"; keys here are: %s", cfg->path, line, sec->full, key,
-			  buf_str(&all));
+		          buf_str(&all));
 	buf_free(&all);
 }
 
@@ -834,7 +834,7 @@ static struct config_section *open_section(struct config *cfg, const struct ini_
 		add_error(cfg, "%s:%d: [%s %s]: the [%s] section takes no name", cfg->path, l->line, type, name, type);
 	} else if (def->named && !valid_instance_name(name)) {
 		add_error(cfg, "%s:%d: [%s %s]: a %s name may hold letters, digits and _ . - @ only", cfg->path,
-			  l->line, type, name, type);
+		          l->line, type, name, type);
 	} else {
 		for (size_t i = 0; i < cfg->nsections; i++) {
 			struct config_section *s = cfg->sections[i];
@@ -843,7 +843,7 @@ static struct config_section *open_section(struct config *cfg, const struct ini_
 				continue;
 			if (s->line > 0)
 				add_error(cfg, "%s:%d: section [%s] appears twice (first at line %d); write each once",
-					  cfg->path, l->line, l->text, s->line);
+				          cfg->path, l->line, l->text, s->line);
 			else
 				s->line = l->line;
 			sec = s;
@@ -856,7 +856,7 @@ static struct config_section *open_section(struct config *cfg, const struct ini_
 }
 
 static void check_value(struct config *cfg, dictionary *dict, struct config_section *sec, const struct ini_line *l,
-			int *seen)
+                        int *seen)
 {
 	const struct option_def *opt = option_find(sec->def->name, l->text);
 	char *dkey;
@@ -871,8 +871,8 @@ static void check_value(struct config *cfg, dictionary *dict, struct config_sect
 	struct config_value *v = &sec->values[k];
 
 	if (seen[k] > 0) {
-		add_error(cfg, "%s:%d: [%s] %s is set twice (first at line %d); keep one", cfg->path, l->line, sec->full,
-			  opt->key, seen[k]);
+		add_error(cfg, "%s:%d: [%s] %s is set twice (first at line %d); keep one", cfg->path, l->line,
+		          sec->full, opt->key, seen[k]);
 		return;
 	}
 	seen[k] = l->line;
@@ -892,7 +892,7 @@ static void check_value(struct config *cfg, dictionary *dict, struct config_sect
 
 		buf_add_printable(&shown, text, strlen(text));
 		add_error(cfg, "%s:%d: [%s] %s = \"%s\": %s; allowed: %s", cfg->path, l->line, sec->full, opt->key,
-			  buf_str(&shown), buf_str(&why), allowed);
+		          buf_str(&shown), buf_str(&why), allowed);
 		free(allowed);
 	}
 	buf_free(&why);
@@ -910,16 +910,19 @@ static void check_whole(struct config *cfg)
 
 			if ((opt->flags & OPT_REQUIRED) && sec->values[k].line == 0)
 				add_error(cfg, "%s:%d: [%s] has no %s; it is required", cfg->path, sec->line, sec->full,
-					  opt->key);
+				          opt->key);
 		}
 	}
 	const struct config_section *sch = config_section(cfg, "scheduler", NULL);
 
 	if (config_sec_double(sch, "backoff_max") < config_sec_double(sch, "backoff_base"))
-		add_error(cfg, "%s:%d: [scheduler] backoff_max = \"%s\" is less than backoff_base = \"%s\"; allowed: "
-			  "backoff_max >= backoff_base", cfg->path, config_sec_line(sch, "backoff_max") ?
-			  config_sec_line(sch, "backoff_max") : config_sec_line(sch, "backoff_base"),
-			  config_sec_str(sch, "backoff_max"), config_sec_str(sch, "backoff_base"));
+		add_error(cfg,
+		          "%s:%d: [scheduler] backoff_max = \"%s\" is less than backoff_base = \"%s\"; allowed: "
+		          "backoff_max >= backoff_base",
+		          cfg->path,
+		          config_sec_line(sch, "backoff_max") ? config_sec_line(sch, "backoff_max")
+		                                              : config_sec_line(sch, "backoff_base"),
+		          config_sec_str(sch, "backoff_max"), config_sec_str(sch, "backoff_base"));
 
 	const struct config_section *keys = config_section(cfg, "keys", NULL);
 	struct {
@@ -939,12 +942,14 @@ static void check_whole(struct config *cfg)
 				bool same = named ? strcasecmp(bound[b].key, k) == 0 : strcmp(bound[b].key, k) == 0;
 
 				if (same && bound[b].action != a) {
-					const struct config_value *va = &keys->values[a], *vb = &keys->values[bound[b].action];
+					const struct config_value *va = &keys->values[a],
+					                          *vb = &keys->values[bound[b].action];
 					int line = va->line ? va->line : vb->line;
 
-					add_error(cfg, "%s:%d: [keys] %s is bound to both %s and %s; allowed: each key once",
-						  cfg->path, line, k, option_table[keys->first + bound[b].action].key,
-						  option_table[keys->first + a].key);
+					add_error(cfg,
+					          "%s:%d: [keys] %s is bound to both %s and %s; allowed: each key once",
+					          cfg->path, line, k, option_table[keys->first + bound[b].action].key,
+					          option_table[keys->first + a].key);
 				}
 			}
 			if (nbound < 256) {
@@ -985,7 +990,7 @@ static bool read_file(struct config *cfg, const char *path, bool must_exist, cha
 	}
 	if (st.st_size > CONFIG_MAX_FILE_SIZE) {
 		add_error(cfg, "%s: is %lld bytes; a simq.ini may be at most %d bytes", path, (long long)st.st_size,
-			  CONFIG_MAX_FILE_SIZE);
+		          CONFIG_MAX_FILE_SIZE);
 		close(fd);
 		return false;
 	}
@@ -1020,8 +1025,8 @@ static void blank_unreadable_lines(struct config *cfg, char *data, size_t *len)
 		if (memchr(data + start, '\0', n))
 			add_error(cfg, "%s:%d: the line holds a NUL byte; simq.ini must be text", cfg->path, lineno);
 		else if (n > INI_LINE_MAX)
-			add_error(cfg, "%s:%d: the line is %zu bytes long; lines may be at most %d bytes", cfg->path, lineno,
-				  n, INI_LINE_MAX);
+			add_error(cfg, "%s:%d: the line is %zu bytes long; lines may be at most %d bytes", cfg->path,
+			          lineno, n, INI_LINE_MAX);
 		else
 			bad = false;
 		if (bad) {
@@ -1075,7 +1080,7 @@ struct config *config_load(const char *path, bool must_exist)
 		}
 		if (!seen_header) {
 			add_error(cfg, "%s:%d: \"%s\" is outside any section; put it under a [section] header",
-				  cfg->path, l->line, l->text);
+			          cfg->path, l->line, l->text);
 			continue;
 		}
 		if (sec != NULL)

@@ -91,24 +91,26 @@ static void roff_text(FILE *out, const char *text)
 
 void config_write_man(FILE *out, const char *version)
 {
-	fprintf(out, ".\\\" simq.ini(5), written by simq config --man from the option table.\n"
-		".TH SIMQ.INI 5 \"\" \"simq %s\" \"File Formats\"\n"
-		".SH NAME\n"
-		"simq.ini \\- configuration of the simq PLECS simulation scheduler\n"
-		".SH SYNOPSIS\n"
-		"\\fI$XDG_CONFIG_HOME/simq/simq.ini\\fR, or the file given with \\fB\\-c\\fR\n"
-		".SH DESCRIPTION\n"
-		"An INI file of sections and \\fIkey\\fR = \\fIvalue\\fR lines; lines starting with\n"
-		"\\fB#\\fR or \\fB;\\fR are comments. Section and key names are not case\\-sensitive.\n"
-		"Every key has a default, so the file is optional.\n"
-		"\\fBsimq config \\-\\-defaults\\fR prints a complete commented file and\n"
-		"\\fBsimq config \\-\\-check \\-c\\fR \\fIFILE\\fR checks one, reporting every mistake with\n"
-		"its file and line; it exits 0 when the file is valid and 78 when it is not.\n"
-		".PP\n"
-		"Durations are a decimal number of seconds (\\fB0.2\\fR) or a number with one unit:\n"
-		"\\fBms\\fR, \\fBs\\fR, \\fBm\\fR, \\fBh\\fR or \\fBd\\fR (\\fB250ms\\fR, \\fB5s\\fR, \\fB2m\\fR, \\fB1h\\fR).\n"
-		"Whole numbers are plain decimals: no hexadecimal, no units, no fractions.\n",
-		version);
+	fprintf(out,
+	        ".\\\" simq.ini(5), written by simq config --man from the option table.\n"
+	        ".TH SIMQ.INI 5 \"\" \"simq %s\" \"File Formats\"\n"
+	        ".SH NAME\n"
+	        "simq.ini \\- configuration of the simq PLECS simulation scheduler\n"
+	        ".SH SYNOPSIS\n"
+	        "\\fI$XDG_CONFIG_HOME/simq/simq.ini\\fR, or the file given with \\fB\\-c\\fR\n"
+	        ".SH DESCRIPTION\n"
+	        "An INI file of sections and \\fIkey\\fR = \\fIvalue\\fR lines; lines starting with\n"
+	        "\\fB#\\fR or \\fB;\\fR are comments. Section and key names are not case\\-sensitive.\n"
+	        "Every key has a default, so the file is optional.\n"
+	        "\\fBsimq config \\-\\-defaults\\fR prints a complete commented file and\n"
+	        "\\fBsimq config \\-\\-check \\-c\\fR \\fIFILE\\fR checks one, reporting every mistake with\n"
+	        "its file and line; it exits 0 when the file is valid and 78 when it is not.\n"
+	        ".PP\n"
+	        "Durations are a decimal number of seconds (\\fB0.2\\fR) or a number with one unit:\n"
+	        "\\fBms\\fR, \\fBs\\fR, \\fBm\\fR, \\fBh\\fR or \\fBd\\fR (\\fB250ms\\fR, \\fB5s\\fR, \\fB2m\\fR, "
+	        "\\fB1h\\fR).\n"
+	        "Whole numbers are plain decimals: no hexadecimal, no units, no fractions.\n",
+	        version);
 	for (size_t s = 0; s < option_section_count; s++) {
 		const struct section_def *sec = &option_sections[s];
 

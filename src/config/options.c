@@ -10,159 +10,196 @@
 #define DAY (24.0 * 3600)
 
 const struct section_def option_sections[] = {
-	{.name = "server", .help = "The simq server: where it keeps its state and how clients reach it."},
-	{.name = "backend", .named = true, .example = "local",
-	 .help = "One PLECS RPC endpoint per [backend NAME] section. With no backend section simq uses "
-		 "one backend named \"local\" with the values shown; simq server --plecs URL sets one from the "
-		 "command line."},
-	{.name = "scheduler", .help = "Retries, backoff, the circuit breaker and batching (DESIGN 4-6)."},
-	{.name = "store", .help = "The SQLite database and stored results."},
-	{.name = "notify", .help = "Hooks: a command run with /bin/sh -c on an event. Task data reaches it only "
-				   "in SIMQ_* environment variables and as JSON on stdin, never in the command text."},
-	{.name = "webhook", .named = true, .example = "slack",
-	 .help = "One HTTP receiver of events per [webhook NAME] section, e.g. a Slack incoming webhook."},
-	{.name = "metrics", .help = "Prometheus metrics at GET /metrics; always on the Unix socket."},
-	{.name = "ui", .help = "The console."},
-	{.name = "keys", .help = "Console key bindings: action = key, key, ... A key is a character, C-x for "
-				 "Control-x, or one of Up Down Left Right PgUp PgDn Home End Enter Tab BTab Space Esc "
-				 "Backspace Delete Insert Comma F1..F12."},
+    {.name = "server", .help = "The simq server: where it keeps its state and how clients reach it."},
+    {.name = "backend",
+     .named = true,
+     .example = "local",
+     .help = "One PLECS RPC endpoint per [backend NAME] section. With no backend section simq uses "
+             "one backend named \"local\" with the values shown; simq server --plecs URL sets one from the "
+             "command line."},
+    {.name = "scheduler", .help = "Retries, backoff, the circuit breaker and batching (DESIGN 4-6)."},
+    {.name = "store", .help = "The SQLite database and stored results."},
+    {.name = "notify",
+     .help = "Hooks: a command run with /bin/sh -c on an event. Task data reaches it only "
+             "in SIMQ_* environment variables and as JSON on stdin, never in the command text."},
+    {.name = "webhook",
+     .named = true,
+     .example = "slack",
+     .help = "One HTTP receiver of events per [webhook NAME] section, e.g. a Slack incoming webhook."},
+    {.name = "metrics", .help = "Prometheus metrics at GET /metrics; always on the Unix socket."},
+    {.name = "ui", .help = "The console."},
+    {.name = "keys",
+     .help = "Console key bindings: action = key, key, ... A key is a character, C-x for "
+             "Control-x, or one of Up Down Left Right PgUp PgDn Home End Enter Tab BTab Space Esc "
+             "Backspace Delete Insert Comma F1..F12."},
 };
 const size_t option_section_count = sizeof option_sections / sizeof option_sections[0];
 
-#define EVENT_NAMES                                                                               \
-	"all|submitted|started|completed|attempt_failed|failed|cancelled|reprioritized|backend_down|" \
+#define EVENT_NAMES                                                                                                    \
+	"all|submitted|started|completed|attempt_failed|failed|cancelled|reprioritized|backend_down|"                  \
 	"backend_up|queue_drained"
 
-#define KEY(action, keys, text) \
-	{.section = "keys", .key = action, .type = OPT_KEYS, .def = keys, .flags = OPT_NONEMPTY, .help = text}
-#define HOOK(event, text) \
-	{.section = "notify", .key = "on_" event, .type = OPT_COMMAND, .def = "", .help = "Run when " text "."}
+#define KEY(action, keys, text)                                                                                        \
+	{                                                                                                              \
+		.section = "keys", .key = action, .type = OPT_KEYS, .def = keys, .flags = OPT_NONEMPTY, .help = text   \
+	}
+#define HOOK(event, text)                                                                                              \
+	{                                                                                                              \
+		.section = "notify", .key = "on_" event, .type = OPT_COMMAND, .def = "", .help = "Run when " text "."  \
+	}
 
 const struct option_def option_table[] = {
-	{"server", "state_dir", OPT_PATH, "", .help = "Directory for the database, the socket, results and "
-		"simulation.log. Empty: $SIMQ_HOME, else $XDG_STATE_HOME/simq (~/.local/state/simq). "
-		"--state DIR overrides it."},
-	{"server", "socket", OPT_PATH, "simq.sock", .flags = OPT_NONEMPTY,
-	 .help = "The API's Unix socket, relative to the state dir unless absolute."},
-	{"server", "listen", OPT_ADDRESS, "", .help = "Also serve the API over TCP on this address "
-		"(e.g. 127.0.0.1). Empty: Unix socket only. TCP clients must send the token."},
-	{"server", "port", OPT_INT, "7360", 1, 65535, .help = "TCP port used with listen."},
-	{"server", "token", OPT_STRING, "", 16, 256, .help = "Token TCP clients send as the password of "
-		"HTTP Basic auth (user simq). Empty: a random token is written to the file token in the state "
-		"dir (mode 0600)."},
+    {"server", "state_dir", OPT_PATH, "",
+     .help = "Directory for the database, the socket, results and "
+             "simulation.log. Empty: $SIMQ_HOME, else $XDG_STATE_HOME/simq (~/.local/state/simq). "
+             "--state DIR overrides it."},
+    {"server", "socket", OPT_PATH, "simq.sock", .flags = OPT_NONEMPTY,
+     .help = "The API's Unix socket, relative to the state dir unless absolute."},
+    {"server", "listen", OPT_ADDRESS, "",
+     .help = "Also serve the API over TCP on this address "
+             "(e.g. 127.0.0.1). Empty: Unix socket only. TCP clients must send the token."},
+    {"server", "port", OPT_INT, "7360", 1, 65535, .help = "TCP port used with listen."},
+    {"server", "token", OPT_STRING, "", 16, 256,
+     .help = "Token TCP clients send as the password of "
+             "HTTP Basic auth (user simq). Empty: a random token is written to the file token in the state "
+             "dir (mode 0600)."},
 
-	{"backend", "url", OPT_URL, "http://127.0.0.1:1080/RPC2", .flags = OPT_NONEMPTY,
-	 .help = "PLECS's RPC address (Preferences > General > RPC interface)."},
-	{"backend", "slots", OPT_INT, "1", 1, 64, .help = "Calls in flight at once. PLECS Standalone serves "
-		"one call at a time; raise it only for a server that truly runs calls concurrently."},
-	{"backend", "max_batch", OPT_INT, "16", 1, 1000, .help = "Most cases in one parallel "
-		"plecs.simulate call; 1 turns batching off."},
-	{"backend", "call_timeout", OPT_DURATION, "1h", 1, 7 * DAY, .help = "Longest any call may take; "
-		"past it the call counts as a transient failure."},
+    {"backend", "url", OPT_URL, "http://127.0.0.1:1080/RPC2", .flags = OPT_NONEMPTY,
+     .help = "PLECS's RPC address (Preferences > General > RPC interface)."},
+    {"backend", "slots", OPT_INT, "1", 1, 64,
+     .help = "Calls in flight at once. PLECS Standalone serves "
+             "one call at a time; raise it only for a server that truly runs calls concurrently."},
+    {"backend", "max_batch", OPT_INT, "16", 1, 1000,
+     .help = "Most cases in one parallel "
+             "plecs.simulate call; 1 turns batching off."},
+    {"backend", "call_timeout", OPT_DURATION, "1h", 1, 7 * DAY,
+     .help = "Longest any call may take; "
+             "past it the call counts as a transient failure."},
 
-	{"scheduler", "max_retries", OPT_INT, "3", 0, 100, .help = "Retries after a transient failure "
-		"before a task fails."},
-	{"scheduler", "backoff_base", OPT_DURATION, "5s", 0, DAY, .help = "Wait before the first retry; "
-		"each further retry waits twice as long (5s, 10s, 20s)."},
-	{"scheduler", "backoff_max", OPT_DURATION, "5m", 0, 7 * DAY, .help = "Longest wait between "
-		"retries; not less than backoff_base."},
-	{"scheduler", "jitter", OPT_NUMBER, "0", 0, 1, .help = "Random extra wait as a fraction of each "
-		"backoff (0.1 adds up to 10%), so many retries do not arrive at once."},
-	{"scheduler", "retry_faults", OPT_LIST, "license", .help = "Comma-separated pieces of PLECS fault "
-		"messages that mark a fault transient (matched without regard to case), e.g. a licence checkout "
-		"failure. Any other PLECS fault fails the task at once."},
-	{"scheduler", "down_after", OPT_INT, "3", 1, 1000, .help = "Consecutive connection failures after "
-		"which a backend is DOWN: nothing is sent to it and it is probed until it answers."},
-	{"scheduler", "batch_linger_ms", OPT_INT, "0", 0, 60000, .help = "Milliseconds to wait for more "
-		"tasks of the same model before dispatching a batch that is not full; 0 sends at once."},
-	{"scheduler", "max_batch_seconds", OPT_DURATION, "0", 0, 7 * DAY, .help = "Cap a batch by the "
-		"model's estimated run time so long low-priority batches cannot hold a slot for hours; 0: "
-		"no cap."},
+    {"scheduler", "max_retries", OPT_INT, "3", 0, 100,
+     .help = "Retries after a transient failure "
+             "before a task fails."},
+    {"scheduler", "backoff_base", OPT_DURATION, "5s", 0, DAY,
+     .help = "Wait before the first retry; "
+             "each further retry waits twice as long (5s, 10s, 20s)."},
+    {"scheduler", "backoff_max", OPT_DURATION, "5m", 0, 7 * DAY,
+     .help = "Longest wait between "
+             "retries; not less than backoff_base."},
+    {"scheduler", "jitter", OPT_NUMBER, "0", 0, 1,
+     .help = "Random extra wait as a fraction of each "
+             "backoff (0.1 adds up to 10%), so many retries do not arrive at once."},
+    {"scheduler", "retry_faults", OPT_LIST, "license",
+     .help = "Comma-separated pieces of PLECS fault "
+             "messages that mark a fault transient (matched without regard to case), e.g. a licence checkout "
+             "failure. Any other PLECS fault fails the task at once."},
+    {"scheduler", "down_after", OPT_INT, "3", 1, 1000,
+     .help = "Consecutive connection failures after "
+             "which a backend is DOWN: nothing is sent to it and it is probed until it answers."},
+    {"scheduler", "batch_linger_ms", OPT_INT, "0", 0, 60000,
+     .help = "Milliseconds to wait for more "
+             "tasks of the same model before dispatching a batch that is not full; 0 sends at once."},
+    {"scheduler", "max_batch_seconds", OPT_DURATION, "0", 0, 7 * DAY,
+     .help = "Cap a batch by the "
+             "model's estimated run time so long low-priority batches cannot hold a slot for hours; 0: "
+             "no cap."},
 
-	{"store", "durability", OPT_ENUM, "normal", .choices = "normal|full", .help = "normal: a commit "
-		"survives a crash of simq; full: it also survives a power loss, at a cost in speed "
-		"(SQLite synchronous=NORMAL or FULL)."},
-	{"store", "results_format", OPT_ENUM, "csv", .choices = "csv|mat", .help = "csv: ask PLECS for Plain "
-		"output and store CSV; mat: ask for MatFile output and store the MAT file as received "
-		"(far smaller for long results)."},
+    {"store", "durability", OPT_ENUM, "normal", .choices = "normal|full",
+     .help = "normal: a commit "
+             "survives a crash of simq; full: it also survives a power loss, at a cost in speed "
+             "(SQLite synchronous=NORMAL or FULL)."},
+    {"store", "results_format", OPT_ENUM, "csv", .choices = "csv|mat",
+     .help = "csv: ask PLECS for Plain "
+             "output and store CSV; mat: ask for MatFile output and store the MAT file as received "
+             "(far smaller for long results)."},
 
-	HOOK("submitted", "a task is submitted"),
-	HOOK("started", "an attempt starts"),
-	HOOK("completed", "a task completes"),
-	HOOK("failed", "a task fails for good"),
-	HOOK("attempt_failed", "an attempt fails and the task will be retried"),
-	HOOK("cancelled", "a task is cancelled"),
-	HOOK("backend_down", "a backend goes DOWN"),
-	HOOK("backend_up", "a backend is UP again"),
-	HOOK("queue_drained", "the queue becomes empty and nothing runs"),
-	{"notify", "hook_timeout", OPT_DURATION, "60s", 1, DAY, .help = "A hook still running after this "
-		"is killed and the kill is logged."},
-	{"notify", "hook_max_running", OPT_INT, "4", 1, 64, .help = "Hooks running at once; the rest wait "
-		"in order."},
+    HOOK("submitted", "a task is submitted"),
+    HOOK("started", "an attempt starts"),
+    HOOK("completed", "a task completes"),
+    HOOK("failed", "a task fails for good"),
+    HOOK("attempt_failed", "an attempt fails and the task will be retried"),
+    HOOK("cancelled", "a task is cancelled"),
+    HOOK("backend_down", "a backend goes DOWN"),
+    HOOK("backend_up", "a backend is UP again"),
+    HOOK("queue_drained", "the queue becomes empty and nothing runs"),
+    {"notify", "hook_timeout", OPT_DURATION, "60s", 1, DAY,
+     .help = "A hook still running after this "
+             "is killed and the kill is logged."},
+    {"notify", "hook_max_running", OPT_INT, "4", 1, 64,
+     .help = "Hooks running at once; the rest wait "
+             "in order."},
 
-	{"webhook", "url", OPT_URL, "", .flags = OPT_REQUIRED | OPT_NONEMPTY, .help = "Where to POST the "
-		"events. Required."},
-	{"webhook", "events", OPT_LIST, "failed,backend_down,backend_up,queue_drained", .choices = EVENT_NAMES,
-	 .flags = OPT_NONEMPTY, .help = "Comma-separated events to send."},
-	{"webhook", "min_priority", OPT_ENUM, "low", .choices = "critical|high|normal|low",
-	 .help = "Send task events only for tasks of this priority or more urgent."},
-	{"webhook", "format", OPT_ENUM, "slack", .choices = "slack|json", .help = "slack: a readable text "
-		"line plus fields; json: the event as it is."},
-	{"webhook", "timeout", OPT_DURATION, "10s", 0.1, 300, .help = "Time allowed for one POST."},
-	{"webhook", "max_per_minute", OPT_INT, "10", 1, 600, .help = "Posts per minute at most; a burst "
-		"beyond it is summarised in one message."},
-	{"webhook", "digest", OPT_CLOCK, "", .help = "Also post the night's summary at this local time "
-		"(HH:MM). Empty: no timed digest."},
-	{"webhook", "digest_on_drain", OPT_BOOL, "true", .help = "Post the summary when the queue drains."},
+    {"webhook", "url", OPT_URL, "", .flags = OPT_REQUIRED | OPT_NONEMPTY,
+     .help = "Where to POST the "
+             "events. Required."},
+    {"webhook", "events", OPT_LIST, "failed,backend_down,backend_up,queue_drained", .choices = EVENT_NAMES,
+     .flags = OPT_NONEMPTY, .help = "Comma-separated events to send."},
+    {"webhook", "min_priority", OPT_ENUM, "low", .choices = "critical|high|normal|low",
+     .help = "Send task events only for tasks of this priority or more urgent."},
+    {"webhook", "format", OPT_ENUM, "slack", .choices = "slack|json",
+     .help = "slack: a readable text "
+             "line plus fields; json: the event as it is."},
+    {"webhook", "timeout", OPT_DURATION, "10s", 0.1, 300, .help = "Time allowed for one POST."},
+    {"webhook", "max_per_minute", OPT_INT, "10", 1, 600,
+     .help = "Posts per minute at most; a burst "
+             "beyond it is summarised in one message."},
+    {"webhook", "digest", OPT_CLOCK, "",
+     .help = "Also post the night's summary at this local time "
+             "(HH:MM). Empty: no timed digest."},
+    {"webhook", "digest_on_drain", OPT_BOOL, "true", .help = "Post the summary when the queue drains."},
 
-	{"metrics", "listen", OPT_ADDRESS, "", .help = "Also serve /metrics over TCP on this address. "
-		"Empty: Unix socket only."},
-	{"metrics", "port", OPT_INT, "9360", 1, 65535, .help = "TCP port used with listen."},
+    {"metrics", "listen", OPT_ADDRESS, "",
+     .help = "Also serve /metrics over TCP on this address. "
+             "Empty: Unix socket only."},
+    {"metrics", "port", OPT_INT, "9360", 1, 65535, .help = "TCP port used with listen."},
 
-	{"ui", "colours", OPT_ENUM, "auto", .choices = "auto|always|never", .help = "auto: colours when the "
-		"terminal has them and NO_COLOR is not set."},
-	{"ui", "refresh", OPT_DURATION, "1s", 0.1, 60, .help = "How often the clock, ages and countdowns "
-		"are redrawn; changes on the server show at once regardless."},
-	{"ui", "line_drawing", OPT_ENUM, "auto", .choices = "auto|utf8|ascii", .help = "Box-drawing "
-		"characters: auto uses UTF-8 lines in a UTF-8 locale, else ASCII."},
-	{"ui", "bell", OPT_BOOL, "true", .help = "Ring the terminal bell when a CRITICAL or HIGH task fails "
-		"or a backend goes DOWN, so tmux flags the window."},
+    {"ui", "colours", OPT_ENUM, "auto", .choices = "auto|always|never",
+     .help = "auto: colours when the "
+             "terminal has them and NO_COLOR is not set."},
+    {"ui", "refresh", OPT_DURATION, "1s", 0.1, 60,
+     .help = "How often the clock, ages and countdowns "
+             "are redrawn; changes on the server show at once regardless."},
+    {"ui", "line_drawing", OPT_ENUM, "auto", .choices = "auto|utf8|ascii",
+     .help = "Box-drawing "
+             "characters: auto uses UTF-8 lines in a UTF-8 locale, else ASCII."},
+    {"ui", "bell", OPT_BOOL, "true",
+     .help = "Ring the terminal bell when a CRITICAL or HIGH task fails "
+             "or a backend goes DOWN, so tmux flags the window."},
 
-	KEY("up", "k,Up", "Move up."),
-	KEY("down", "j,Down", "Move down."),
-	KEY("top", "g,Home", "Go to the first row."),
-	KEY("bottom", "G,End", "Go to the last row."),
-	KEY("page_up", "PgUp,C-b", "Page up."),
-	KEY("page_down", "PgDn,C-f", "Page down."),
-	KEY("next_pane", "Tab", "Switch to the next pane."),
-	KEY("details", "Enter", "Show the task's details."),
-	KEY("submit", "s", "Open the submit form."),
-	KEY("priority_up", "+", "Raise the priority."),
-	KEY("priority_down", "-", "Lower the priority."),
-	KEY("priority_critical", "0", "Set priority CRITICAL."),
-	KEY("priority_high", "1", "Set priority HIGH."),
-	KEY("priority_normal", "2", "Set priority NORMAL."),
-	KEY("priority_low", "3", "Set priority LOW."),
-	KEY("cancel", "c", "Cancel (asks first)."),
-	KEY("retry", "r", "Retry a failed or cancelled task."),
-	KEY("mark", "Space", "Mark a row for a bulk action."),
-	KEY("filter", "/", "Filter by model, name, state or tag."),
-	KEY("pause", "p", "Pause or resume dispatching."),
-	KEY("stats_window", "t", "Statistics: since start, last 24 h, all time."),
-	KEY("help", "?", "Show the keys."),
-	KEY("quit", "q", "Quit the console (the server keeps running)."),
+    KEY("up", "k,Up", "Move up."),
+    KEY("down", "j,Down", "Move down."),
+    KEY("top", "g,Home", "Go to the first row."),
+    KEY("bottom", "G,End", "Go to the last row."),
+    KEY("page_up", "PgUp,C-b", "Page up."),
+    KEY("page_down", "PgDn,C-f", "Page down."),
+    KEY("next_pane", "Tab", "Switch to the next pane."),
+    KEY("details", "Enter", "Show the task's details."),
+    KEY("submit", "s", "Open the submit form."),
+    KEY("priority_up", "+", "Raise the priority."),
+    KEY("priority_down", "-", "Lower the priority."),
+    KEY("priority_critical", "0", "Set priority CRITICAL."),
+    KEY("priority_high", "1", "Set priority HIGH."),
+    KEY("priority_normal", "2", "Set priority NORMAL."),
+    KEY("priority_low", "3", "Set priority LOW."),
+    KEY("cancel", "c", "Cancel (asks first)."),
+    KEY("retry", "r", "Retry a failed or cancelled task."),
+    KEY("mark", "Space", "Mark a row for a bulk action."),
+    KEY("filter", "/", "Filter by model, name, state or tag."),
+    KEY("pause", "p", "Pause or resume dispatching."),
+    KEY("stats_window", "t", "Statistics: since start, last 24 h, all time."),
+    KEY("help", "?", "Show the keys."),
+    KEY("quit", "q", "Quit the console (the server keeps running)."),
 };
 const size_t option_count = sizeof option_table / sizeof option_table[0];
 
 const char *const option_key_names[] = {
-	"Up", "Down", "Left", "Right", "PgUp", "PgDn", "Home", "End", "Enter", "Tab", "BTab", "Space",
-	"Esc", "Backspace", "Delete", "Insert", "Comma", "F1", "F2", "F3", "F4", "F5", "F6", "F7", "F8",
-	"F9", "F10", "F11", "F12", NULL,
+    "Up",   "Down",  "Left", "Right",     "PgUp",   "PgDn",   "Home",  "End", "Enter", "Tab",
+    "BTab", "Space", "Esc",  "Backspace", "Delete", "Insert", "Comma", "F1",  "F2",    "F3",
+    "F4",   "F5",    "F6",   "F7",        "F8",     "F9",     "F10",   "F11", "F12",   NULL,
 };
 
 static const char *const type_names[] = {
 #define X(id, name) name,
-	OPTION_TYPES(X)
+    OPTION_TYPES(X)
 #undef X
 };
 
@@ -265,7 +302,7 @@ char *option_allowed_text(const struct option_def *opt)
 		break;
 	case OPT_KEYS:
 		buf_adds(&b, "a comma-separated list of keys: a character, C-x, or a key name such as Up, "
-			     "PgDn, Enter, Tab, Space, Esc, F1");
+		             "PgDn, Enter, Tab, Space, Esc, F1");
 		break;
 	}
 	if (!(opt->flags & OPT_NONEMPTY) && opt->type != OPT_PATH && opt->type != OPT_COMMAND &&

@@ -13,19 +13,19 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define OPTION_TYPES(X)             \
-	X(BOOL, "boolean")          \
-	X(INT, "integer")           \
-	X(NUMBER, "number")         \
-	X(DURATION, "duration")     \
-	X(STRING, "string")         \
-	X(PATH, "path")             \
-	X(COMMAND, "command")       \
-	X(ENUM, "choice")           \
-	X(LIST, "list")             \
-	X(ADDRESS, "address")       \
-	X(URL, "URL")               \
-	X(CLOCK, "time of day")     \
+#define OPTION_TYPES(X)                                                                                                \
+	X(BOOL, "boolean")                                                                                             \
+	X(INT, "integer")                                                                                              \
+	X(NUMBER, "number")                                                                                            \
+	X(DURATION, "duration")                                                                                        \
+	X(STRING, "string")                                                                                            \
+	X(PATH, "path")                                                                                                \
+	X(COMMAND, "command")                                                                                          \
+	X(ENUM, "choice")                                                                                              \
+	X(LIST, "list")                                                                                                \
+	X(ADDRESS, "address")                                                                                          \
+	X(URL, "URL")                                                                                                  \
+	X(CLOCK, "time of day")                                                                                        \
 	X(KEYS, "keys")
 
 enum option_type {
@@ -40,20 +40,20 @@ enum option_flags {
 };
 
 struct option_def {
-	const char *section;     /* section type: "server", or "backend" for [backend NAME] */
+	const char *section; /* section type: "server", or "backend" for [backend NAME] */
 	const char *key;
 	enum option_type type;
-	const char *def;         /* default as written in simq.ini; "" means unset or off */
-	double min, max;         /* INT, NUMBER, DURATION (seconds); STRING: length when set */
-	const char *choices;     /* ENUM and LIST: allowed words separated by '|' */
+	const char *def;     /* default as written in simq.ini; "" means unset or off */
+	double min, max;     /* INT, NUMBER, DURATION (seconds); STRING: length when set */
+	const char *choices; /* ENUM and LIST: allowed words separated by '|' */
 	unsigned flags;
 	const char *help;
 };
 
 struct section_def {
 	const char *name;
-	bool named;              /* written [name INSTANCE], may appear once per instance */
-	const char *example;     /* an instance name for the commented example */
+	bool named;          /* written [name INSTANCE], may appear once per instance */
+	const char *example; /* an instance name for the commented example */
 	const char *help;
 };
 

@@ -10,7 +10,7 @@
 
 static const char *const level_names[] = {
 #define X(id, name) name,
-	LOG_LEVELS(X)
+    LOG_LEVELS(X)
 #undef X
 };
 

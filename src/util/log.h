@@ -12,17 +12,17 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-#define LOG_LEVELS(X)          \
-	X(ERROR, "error")      \
-	X(WARN, "warning")     \
-	X(INFO, "info")        \
+#define LOG_LEVELS(X)                                                                                                  \
+	X(ERROR, "error")                                                                                              \
+	X(WARN, "warning")                                                                                             \
+	X(INFO, "info")                                                                                                \
 	X(DEBUG, "debug")
 
 enum log_level {
 #define X(id, name) LOG_##id,
 	LOG_LEVELS(X)
 #undef X
-	LOG_LEVEL_COUNT
+	    LOG_LEVEL_COUNT
 };
 
 const char *log_level_name(enum log_level level);
@@ -37,8 +37,8 @@ void log_set_file(FILE *fp);
 void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #define log_error(...) log_msg(LOG_ERROR, __VA_ARGS__)
-#define log_warn(...) log_msg(LOG_WARN, __VA_ARGS__)
-#define log_info(...) log_msg(LOG_INFO, __VA_ARGS__)
+#define log_warn(...)  log_msg(LOG_WARN, __VA_ARGS__)
+#define log_info(...)  log_msg(LOG_INFO, __VA_ARGS__)
 #define log_debug(...) log_msg(LOG_DEBUG, __VA_ARGS__)
 
 #endif

@@ -124,8 +124,9 @@ bool paths_make_private_dir(const char *dir, char **err)
 		return false;
 	}
 	if (st.st_uid != geteuid()) {
-		*err = xasprintf("%s belongs to another user (uid %u); simq keeps its state only in a directory of its own",
-				 dir, (unsigned)st.st_uid);
+		*err = xasprintf(
+		    "%s belongs to another user (uid %u); simq keeps its state only in a directory of its own", dir,
+		    (unsigned)st.st_uid);
 		return false;
 	}
 	if ((st.st_mode & 07777) != 0700 && chmod(dir, 0700) != 0) {

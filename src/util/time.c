@@ -66,7 +66,7 @@ static const struct {
 	const char *suffix;
 	double scale;
 } duration_units[] = {
-	{"ms", 0.001}, {"s", 1}, {"m", 60}, {"h", 3600}, {"d", 86400},
+    {"ms", 0.001}, {"s", 1}, {"m", 60}, {"h", 3600}, {"d", 86400},
 };
 
 bool time_parse_duration(const char *text, double *seconds, const char **why)
@@ -106,7 +106,8 @@ bool time_parse_duration(const char *text, double *seconds, const char **why)
 			return true;
 		}
 	}
-	*why = "not a duration; expected a decimal number of seconds, optionally followed by one unit: ms, s, m, h or d";
+	*why =
+	    "not a duration; expected a decimal number of seconds, optionally followed by one unit: ms, s, m, h or d";
 	return false;
 }
 

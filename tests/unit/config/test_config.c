@@ -49,12 +49,12 @@ static char *all_errors(const struct config *cfg)
 	return s;
 }
 
-#define assert_errors_contain(cfg, needle)                                            \
-	do {                                                                          \
-		char *all_ = all_errors(cfg);                                         \
-		if (strstr(all_, needle) == NULL)                                     \
-			fail_msg("no error contains \"%s\"; errors were:\n%s", needle, all_); \
-		free(all_);                                                           \
+#define assert_errors_contain(cfg, needle)                                                                             \
+	do {                                                                                                           \
+		char *all_ = all_errors(cfg);                                                                          \
+		if (strstr(all_, needle) == NULL)                                                                      \
+			fail_msg("no error contains \"%s\"; errors were:\n%s", needle, all_);                          \
+		free(all_);                                                                                            \
 	} while (0)
 
 static void test_defaults_without_a_file(void **state)
@@ -99,31 +99,31 @@ static void test_directory_given_as_file(void **state)
 static void test_valid_file_is_typed(void **state)
 {
 	struct config *cfg = load_text("# a comment\n"
-				       "[Server]\n"
-				       "listen = 127.0.0.1\n"
-				       "port = 8080 ; inline comment\n"
-				       "token = \"0123456789abcdef0123\"\n"
-				       "\n"
-				       "[backend ws1]\n"
-				       "url = http://lab-ws1:1080/RPC2\n"
-				       "slots = 2\n"
-				       "[backend ws2]\n"
-				       "url = http://lab-ws2:1080/RPC2\n"
-				       "[scheduler]\n"
-				       "backoff_base = 0.2\n"
-				       "backoff_max = 2m\n"
-				       "jitter = 0.1\n"
-				       "retry_faults = license, Connection lost\n"
-				       "[store]\n"
-				       "durability = FULL\n"
-				       "[webhook slack]\n"
-				       "url = https://hooks.example.invalid/T000\n"
-				       "digest = 07:30\n"
-				       "events = failed, queue_drained\n"
-				       "[ui]\n"
-				       "bell = off\n"
-				       "[keys]\n"
-				       "quit = Q, C-c\n");
+	                               "[Server]\n"
+	                               "listen = 127.0.0.1\n"
+	                               "port = 8080 ; inline comment\n"
+	                               "token = \"0123456789abcdef0123\"\n"
+	                               "\n"
+	                               "[backend ws1]\n"
+	                               "url = http://lab-ws1:1080/RPC2\n"
+	                               "slots = 2\n"
+	                               "[backend ws2]\n"
+	                               "url = http://lab-ws2:1080/RPC2\n"
+	                               "[scheduler]\n"
+	                               "backoff_base = 0.2\n"
+	                               "backoff_max = 2m\n"
+	                               "jitter = 0.1\n"
+	                               "retry_faults = license, Connection lost\n"
+	                               "[store]\n"
+	                               "durability = FULL\n"
+	                               "[webhook slack]\n"
+	                               "url = https://hooks.example.invalid/T000\n"
+	                               "digest = 07:30\n"
+	                               "events = failed, queue_drained\n"
+	                               "[ui]\n"
+	                               "bell = off\n"
+	                               "[keys]\n"
+	                               "quit = Q, C-c\n");
 
 	assert_int_equal(config_error_count(cfg), 0);
 	assert_string_equal(config_str(cfg, "server", "listen"), "127.0.0.1");
@@ -159,22 +159,22 @@ static void test_valid_file_is_typed(void **state)
 static void test_numbers_are_validated_by_us(void **state)
 {
 	struct config *cfg = load_text("[server]\n"
-				       "port = 127.0.0.1\n"
-				       "[backend a]\n"
-				       "slots = 0x10\n"
-				       "max_batch = -1\n"
-				       "[scheduler]\n"
-				       "backoff_base = 5x\n"
-				       "max_retries = 3.5\n"
-				       "down_after = 99999999999999999999999\n"
-				       "jitter = 2\n");
+	                               "port = 127.0.0.1\n"
+	                               "[backend a]\n"
+	                               "slots = 0x10\n"
+	                               "max_batch = -1\n"
+	                               "[scheduler]\n"
+	                               "backoff_base = 5x\n"
+	                               "max_retries = 3.5\n"
+	                               "down_after = 99999999999999999999999\n"
+	                               "jitter = 2\n");
 
 	assert_int_equal(config_error_count(cfg), 7);
 	assert_errors_contain(cfg, "t.ini:2: [server] port = \"127.0.0.1\": not a whole number (no fractions here); "
-				   "allowed: a whole number from 1 to 65535");
+	                           "allowed: a whole number from 1 to 65535");
 	assert_errors_contain(cfg, "t.ini:4: [backend a] slots = \"0x10\": hexadecimal is not accepted");
 	assert_errors_contain(cfg, "t.ini:5: [backend a] max_batch = \"-1\": out of range; allowed: a whole number "
-				   "from 1 to 1000");
+	                           "from 1 to 1000");
 	assert_errors_contain(cfg, "t.ini:7: [scheduler] backoff_base = \"5x\": not a duration");
 	assert_errors_contain(cfg, "t.ini:8: [scheduler] max_retries = \"3.5\"");
 	assert_errors_contain(cfg, "t.ini:9: [scheduler] down_after");
@@ -187,12 +187,12 @@ static void test_numbers_are_validated_by_us(void **state)
 static void test_units_on_durations_are_accepted(void **state)
 {
 	struct config *cfg = load_text("[scheduler]\nbackoff_base = 5s\nbackoff_max = 1h\n"
-				       "[backend x]\ncall_timeout = 250ms\n");
+	                               "[backend x]\ncall_timeout = 250ms\n");
 
 	/* call_timeout is at least 1 s. */
 	assert_int_equal(config_error_count(cfg), 1);
 	assert_errors_contain(cfg, "t.ini:5: [backend x] call_timeout = \"250ms\": out of range; allowed: a duration "
-				   "from 1s to 7d");
+	                           "from 1s to 7d");
 	assert_true(config_double(cfg, "scheduler", "backoff_base") == 5);
 	assert_true(config_double(cfg, "scheduler", "backoff_max") == 3600);
 	config_free(&cfg);
@@ -201,36 +201,36 @@ static void test_units_on_durations_are_accepted(void **state)
 static void test_unknown_names_get_suggestions(void **state)
 {
 	struct config *cfg = load_text("[sheduler]\nmax_retries = 2\n"
-				       "[scheduler]\nmax_retires = 2\nfrobnicate = 1\n"
-				       "[store]\ndurability = ful\n");
+	                               "[scheduler]\nmax_retires = 2\nfrobnicate = 1\n"
+	                               "[store]\ndurability = ful\n");
 
 	assert_int_equal(config_error_count(cfg), 4);
 	assert_errors_contain(cfg, "t.ini:1: unknown section [sheduler]; did you mean [scheduler]?");
 	assert_errors_contain(cfg, "t.ini:4: [scheduler] unknown key \"max_retires\"; did you mean \"max_retries\"?");
 	assert_errors_contain(cfg, "t.ini:5: [scheduler] unknown key \"frobnicate\"; keys here are: max_retries, ");
 	assert_errors_contain(cfg, "t.ini:7: [store] durability = \"ful\": \"ful\" is not allowed; did you mean "
-				   "\"full\"?; allowed: one of: normal, full");
+	                           "\"full\"?; allowed: one of: normal, full");
 	config_free(&cfg);
 }
 
 static void test_every_kind_of_value_error(void **state)
 {
 	struct config *cfg = load_text("[server]\n"
-				       "listen = 127.0.0.1:80\n"
-				       "token = short\n"
-				       "[backend b]\n"
-				       "url = ftp://x\n"
-				       "[webhook w]\n"
-				       "url = http://\n"
-				       "events = failed, explode\n"
-				       "digest = 25:00\n"
-				       "digest_on_drain = maybe\n"
-				       "[keys]\n"
-				       "quit = Ctrl-Q\n"
-				       "help = ,\n");
+	                               "listen = 127.0.0.1:80\n"
+	                               "token = short\n"
+	                               "[backend b]\n"
+	                               "url = ftp://x\n"
+	                               "[webhook w]\n"
+	                               "url = http://\n"
+	                               "events = failed, explode\n"
+	                               "digest = 25:00\n"
+	                               "digest_on_drain = maybe\n"
+	                               "[keys]\n"
+	                               "quit = Ctrl-Q\n"
+	                               "help = ,\n");
 
 	assert_errors_contain(cfg, "t.ini:2: [server] listen = \"127.0.0.1:80\": not an address (give the port in "
-				   "the port key, not here)");
+	                           "the port key, not here)");
 	assert_errors_contain(cfg, "t.ini:3: [server] token = \"short\": 5 characters is too short");
 	assert_errors_contain(cfg, "t.ini:5: [backend b] url = \"ftp://x\": not an http:// or https:// URL");
 	assert_errors_contain(cfg, "t.ini:7: [webhook w] url = \"http://\": the URL names no host");
@@ -245,14 +245,14 @@ static void test_every_kind_of_value_error(void **state)
 static void test_structure_errors(void **state)
 {
 	struct config *cfg = load_text("orphan = 1\n"
-				       "[backend]\n"
-				       "[server extra]\n"
-				       "[webhook hook]\n"
-				       "events = failed\n"
-				       "[scheduler]\n"
-				       "max_retries = 1\n"
-				       "max_retries = 2\n"
-				       "[scheduler]\n");
+	                               "[backend]\n"
+	                               "[server extra]\n"
+	                               "[webhook hook]\n"
+	                               "events = failed\n"
+	                               "[scheduler]\n"
+	                               "max_retries = 1\n"
+	                               "max_retries = 2\n"
+	                               "[scheduler]\n");
 
 	assert_errors_contain(cfg, "t.ini:1: \"orphan\" is outside any section");
 	assert_errors_contain(cfg, "t.ini:2: [backend] needs a name, e.g. [backend local]");
@@ -266,7 +266,7 @@ static void test_structure_errors(void **state)
 static void test_cross_key_rules(void **state)
 {
 	struct config *cfg = load_text("[scheduler]\nbackoff_base = 1m\nbackoff_max = 30s\n"
-				       "[keys]\nhelp = q\n");
+	                               "[keys]\nhelp = q\n");
 
 	assert_int_equal(config_error_count(cfg), 2);
 	assert_errors_contain(cfg, "t.ini:3: [scheduler] backoff_max = \"30s\" is less than backoff_base = \"1m\"");
@@ -277,15 +277,15 @@ static void test_cross_key_rules(void **state)
 static void test_syntax_errors_do_not_hide_others(void **state)
 {
 	struct config *cfg = load_text("[scheduler]\n"
-				       "this line is wrong\n"
-				       "max_retries = lots\n"
-				       "also wrong\n"
-				       "[store]\n"
-				       "durability = sometimes\n");
+	                               "this line is wrong\n"
+	                               "max_retries = lots\n"
+	                               "also wrong\n"
+	                               "[store]\n"
+	                               "durability = sometimes\n");
 
 	assert_int_equal(config_error_count(cfg), 4);
 	assert_errors_contain(cfg, "t.ini:2: syntax error: \"this line is wrong\" is neither a [section] header nor "
-				   "key = value");
+	                           "key = value");
 	assert_errors_contain(cfg, "t.ini:4: syntax error: \"also wrong\"");
 	assert_errors_contain(cfg, "t.ini:3: [scheduler] max_retries = \"lots\": not a whole number");
 	assert_errors_contain(cfg, "t.ini:6: [store] durability = \"sometimes\"");
@@ -311,10 +311,11 @@ static void test_very_long_lines(void **state)
 static void test_empty_values(void **state)
 {
 	struct config *cfg = load_text("[server]\nlisten =\ntoken =\n[scheduler]\nmax_retries =\n"
-				       "[store]\ndurability = \n[notify]\non_failed =\n[keys]\nquit =\n");
+	                               "[store]\ndurability = \n[notify]\non_failed =\n[keys]\nquit =\n");
 
 	assert_int_equal(config_error_count(cfg), 3);
-	assert_errors_contain(cfg, "t.ini:5: [scheduler] max_retries = \"\": empty (delete the line to keep the default)");
+	assert_errors_contain(cfg,
+	                      "t.ini:5: [scheduler] max_retries = \"\": empty (delete the line to keep the default)");
 	assert_errors_contain(cfg, "t.ini:7: [store] durability = \"\": empty");
 	assert_errors_contain(cfg, "t.ini:11: [keys] quit = \"\": empty");
 	assert_string_equal(config_str(cfg, "server", "listen"), "");
@@ -329,7 +330,7 @@ static void test_non_utf8_bytes(void **state)
 	struct config *cfg = config_load(path, true);
 
 	assert_errors_contain(cfg, "latin1.ini:2: [notify] on_failed = \"echo \\xff\\xfe\": not valid UTF-8 (byte 0xff "
-				   "at offset 5)");
+	                           "at offset 5)");
 	assert_errors_contain(cfg, "latin1.ini:5: unknown section");
 	assert_int_equal(config_int(cfg, "scheduler", "max_retries"), 2);
 	config_free(&cfg);
@@ -386,23 +387,23 @@ static void test_edit_distance(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_defaults_without_a_file),
-		cmocka_unit_test(test_missing_default_file_is_not_an_error),
-		cmocka_unit_test(test_directory_given_as_file),
-		cmocka_unit_test(test_valid_file_is_typed),
-		cmocka_unit_test(test_numbers_are_validated_by_us),
-		cmocka_unit_test(test_units_on_durations_are_accepted),
-		cmocka_unit_test(test_unknown_names_get_suggestions),
-		cmocka_unit_test(test_every_kind_of_value_error),
-		cmocka_unit_test(test_structure_errors),
-		cmocka_unit_test(test_cross_key_rules),
-		cmocka_unit_test(test_syntax_errors_do_not_hide_others),
-		cmocka_unit_test(test_very_long_lines),
-		cmocka_unit_test(test_empty_values),
-		cmocka_unit_test(test_non_utf8_bytes),
-		cmocka_unit_test(test_nul_bytes),
-		cmocka_unit_test(test_defaults_file_round_trips),
-		cmocka_unit_test(test_edit_distance),
+	    cmocka_unit_test(test_defaults_without_a_file),
+	    cmocka_unit_test(test_missing_default_file_is_not_an_error),
+	    cmocka_unit_test(test_directory_given_as_file),
+	    cmocka_unit_test(test_valid_file_is_typed),
+	    cmocka_unit_test(test_numbers_are_validated_by_us),
+	    cmocka_unit_test(test_units_on_durations_are_accepted),
+	    cmocka_unit_test(test_unknown_names_get_suggestions),
+	    cmocka_unit_test(test_every_kind_of_value_error),
+	    cmocka_unit_test(test_structure_errors),
+	    cmocka_unit_test(test_cross_key_rules),
+	    cmocka_unit_test(test_syntax_errors_do_not_hide_others),
+	    cmocka_unit_test(test_very_long_lines),
+	    cmocka_unit_test(test_empty_values),
+	    cmocka_unit_test(test_non_utf8_bytes),
+	    cmocka_unit_test(test_nul_bytes),
+	    cmocka_unit_test(test_defaults_file_round_trips),
+	    cmocka_unit_test(test_edit_distance),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

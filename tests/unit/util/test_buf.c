@@ -45,7 +45,8 @@ static void test_appends_grow_and_stay_terminated(void **state)
 static void test_printable_escapes_control_and_bad_utf8(void **state)
 {
 	struct buf b = BUF_INIT;
-	const char in[] = "a\tb\xff" "c\xc3\xa9\x1b[0m";
+	const char in[] = "a\tb\xff"
+	                  "c\xc3\xa9\x1b[0m";
 
 	buf_add_printable(&b, in, sizeof in - 1);
 	assert_string_equal(buf_str(&b), "a\\x09b\\xffc\xc3\xa9\\x1b[0m");
@@ -67,10 +68,10 @@ static void test_detach_hands_over_ownership(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_empty_buffer_reads_as_empty_string),
-		cmocka_unit_test(test_appends_grow_and_stay_terminated),
-		cmocka_unit_test(test_printable_escapes_control_and_bad_utf8),
-		cmocka_unit_test(test_detach_hands_over_ownership),
+	    cmocka_unit_test(test_empty_buffer_reads_as_empty_string),
+	    cmocka_unit_test(test_appends_grow_and_stay_terminated),
+	    cmocka_unit_test(test_printable_escapes_control_and_bad_utf8),
+	    cmocka_unit_test(test_detach_hands_over_ownership),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

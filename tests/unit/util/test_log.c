@@ -63,8 +63,8 @@ static void test_level_names_round_trip(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_levels_filter_and_lines_are_stamped),
-		cmocka_unit_test(test_level_names_round_trip),
+	    cmocka_unit_test(test_levels_filter_and_lines_are_stamped),
+	    cmocka_unit_test(test_level_names_round_trip),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -122,12 +122,12 @@ static void test_absolute_paths(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_join_avoids_double_slashes),
-		cmocka_unit_test(test_config_file_follows_xdg),
-		cmocka_unit_test(test_state_dir_order),
-		cmocka_unit_test(test_private_dir_is_created_0700),
-		cmocka_unit_test(test_private_dir_refuses_a_file),
-		cmocka_unit_test(test_absolute_paths),
+	    cmocka_unit_test(test_join_avoids_double_slashes),
+	    cmocka_unit_test(test_config_file_follows_xdg),
+	    cmocka_unit_test(test_state_dir_order),
+	    cmocka_unit_test(test_private_dir_is_created_0700),
+	    cmocka_unit_test(test_private_dir_refuses_a_file),
+	    cmocka_unit_test(test_absolute_paths),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

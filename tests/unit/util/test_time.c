@@ -40,7 +40,8 @@ static void test_durations_with_and_without_units(void **state)
 		const char *text;
 		double seconds;
 	} good[] = {
-		{"5", 5}, {"0.2", 0.2}, {"250ms", 0.25}, {"5s", 5}, {"2m", 120}, {"1.5h", 5400}, {"2d", 172800}, {"0", 0}, {".5", 0.5},
+	    {"5", 5},       {"0.2", 0.2},   {"250ms", 0.25}, {"5s", 5},   {"2m", 120},
+	    {"1.5h", 5400}, {"2d", 172800}, {"0", 0},        {".5", 0.5},
 	};
 	double s;
 	const char *why;
@@ -73,10 +74,10 @@ static void test_format_duration_for_people(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_monotonic_clock_does_not_go_back),
-		cmocka_unit_test(test_iso8601_utc_and_local),
-		cmocka_unit_test(test_durations_with_and_without_units),
-		cmocka_unit_test(test_format_duration_for_people),
+	    cmocka_unit_test(test_monotonic_clock_does_not_go_back),
+	    cmocka_unit_test(test_iso8601_utc_and_local),
+	    cmocka_unit_test(test_durations_with_and_without_units),
+	    cmocka_unit_test(test_format_duration_for_people),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -69,10 +69,10 @@ static void test_overflowing_array_exits_71(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_zero_sizes_give_usable_pointers),
-		cmocka_unit_test(test_strings_are_copied),
-		cmocka_unit_test(test_reallocarray_keeps_contents),
-		cmocka_unit_test(test_overflowing_array_exits_71),
+	    cmocka_unit_test(test_zero_sizes_give_usable_pointers),
+	    cmocka_unit_test(test_strings_are_copied),
+	    cmocka_unit_test(test_reallocarray_keeps_contents),
+	    cmocka_unit_test(test_overflowing_array_exits_71),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
