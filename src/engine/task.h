@@ -69,6 +69,7 @@ struct task {
 	enum task_state state;
 	int attempts;           /* attempts started and not interrupted; retries = attempts - 1 */
 	int failed_attempts;    /* attempts that ended transient or permanent */
+	int attempt_rows;       /* attempt records, interrupted ones included */
 	bool had_transient;     /* some attempt failed with a transient error */
 	bool cached;            /* completed from the result cache without running */
 	bool no_cache;

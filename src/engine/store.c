@@ -1,0 +1,829 @@
+#include "autoconf.h"
+
+#include "engine/store.h"
+
+#include <sqlite3.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/time.h"
+#include "util/xalloc.h"
+
+/* Each migration takes the schema from version i to i + 1. */
+static const char *const migrations[] = {
+	"CREATE TABLE tasks ("
+	"  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  model TEXT NOT NULL, name TEXT, tags TEXT,"
+	"  vars TEXT NOT NULL, solver TEXT NOT NULL,"
+	"  priority INTEGER NOT NULL CHECK (priority BETWEEN 0 AND 3),"
+	"  state INTEGER NOT NULL CHECK (state BETWEEN 0 AND 4),"
+	"  attempts INTEGER NOT NULL DEFAULT 0,"
+	"  failed_attempts INTEGER NOT NULL DEFAULT 0,"
+	"  attempt_rows INTEGER NOT NULL DEFAULT 0,"
+	"  had_transient INTEGER NOT NULL DEFAULT 0,"
+	"  cached INTEGER NOT NULL DEFAULT 0,"
+	"  no_cache INTEGER NOT NULL DEFAULT 0,"
+	"  timeout REAL NOT NULL DEFAULT 0,"
+	"  origin INTEGER,"
+	"  submitted INTEGER NOT NULL, started INTEGER, finished INTEGER, retry_due INTEGER,"
+	"  error TEXT);"
+	"CREATE INDEX tasks_active ON tasks(state) WHERE state < 2;"
+	"CREATE INDEX tasks_finished ON tasks(finished) WHERE finished IS NOT NULL;"
+	"CREATE TABLE attempts ("
+	"  task_id INTEGER NOT NULL, n INTEGER NOT NULL,"
+	"  backend TEXT, batch_id INTEGER,"
+	"  started INTEGER NOT NULL, ended INTEGER,"
+	"  outcome INTEGER NOT NULL, error TEXT,"
+	"  PRIMARY KEY (task_id, n)) WITHOUT ROWID;"
+	"CREATE TABLE results ("
+	"  task_id INTEGER PRIMARY KEY, path TEXT, format TEXT,"
+	"  points INTEGER, signals INTEGER, summary TEXT, cache_key TEXT);"
+	"CREATE INDEX results_cache ON results(cache_key) WHERE cache_key IS NOT NULL;"
+	"CREATE TABLE log ("
+	"  seq INTEGER PRIMARY KEY AUTOINCREMENT, time INTEGER NOT NULL, task_id INTEGER, text TEXT NOT NULL);"
+	"CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;"
+	"INSERT INTO counters VALUES ('completed_first', 0), ('completed_retry', 0), ('failed', 0),"
+	"  ('failed_transient', 0), ('cancelled', 0), ('cached', 0), ('retries', 0),"
+	"  ('with_failed_attempt', 0);",
+};
+
+#define TASK_COLUMNS                                                                                      \
+	"id, model, name, tags, vars, solver, priority, state, attempts, failed_attempts, attempt_rows, " \
+	"had_transient, cached, no_cache, timeout, origin, submitted, started, finished, retry_due, error"
+
+/* The figures of stats_add_task(), in SQL; keep the two in step. */
+#define RECOUNT_SUMS                                                                     \
+	"COALESCE(SUM(state = 2 AND attempts = 1), 0),"                                  \
+	"COALESCE(SUM(state = 2 AND attempts > 1), 0),"                                  \
+	"COALESCE(SUM(state = 3 AND attempts >= 1), 0),"                                 \
+	"COALESCE(SUM(state = 3 AND attempts >= 1 AND had_transient), 0),"               \
+	"COALESCE(SUM(state = 4), 0),"                                                   \
+	"COALESCE(SUM(state = 2 AND cached), 0),"                                        \
+	"COALESCE(SUM(CASE WHEN failed_attempts > 0 AND attempts > 1 THEN attempts - 1 ELSE 0 END), 0)," \
+	"COALESCE(SUM(failed_attempts > 0), 0)"
+
+#define STATEMENTS(X)                                                                                       \
+	X(INSERT_TASK, "INSERT INTO tasks (model, name, tags, vars, solver, priority, state, attempts, "    \
+		       "failed_attempts, attempt_rows, had_transient, cached, no_cache, timeout, origin, "   \
+		       "submitted, started, finished, retry_due, error) "                                    \
+		       "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")                                     \
+	X(UPDATE_TASK, "UPDATE tasks SET name = ?, tags = ?, priority = ?, state = ?, attempts = ?, "       \
+		       "failed_attempts = ?, attempt_rows = ?, had_transient = ?, cached = ?, started = ?, " \
+		       "finished = ?, retry_due = ?, error = ? WHERE id = ?")                                \
+	X(BEGIN_ATTEMPT, "INSERT INTO attempts (task_id, n, backend, batch_id, started, outcome) "          \
+			 "VALUES (?, ?, ?, ?, ?, 0)")                                                       \
+	X(END_ATTEMPT, "UPDATE attempts SET ended = ?, outcome = ?, error = ? WHERE task_id = ? AND n = ?") \
+	X(ADD_COUNTER, "UPDATE counters SET value = value + ? WHERE name = ?")                              \
+	X(GET_TASK, "SELECT " TASK_COLUMNS " FROM tasks WHERE id = ?")                                      \
+	X(LOAD_ACTIVE, "SELECT " TASK_COLUMNS " FROM tasks WHERE state < 2 ORDER BY id")                    \
+	X(LOG_APPEND, "INSERT INTO log (time, task_id, text) VALUES (?, ?, ?)")                            \
+	X(PUT_RESULT, "INSERT OR REPLACE INTO results (task_id, path, format, points, signals, summary, "   \
+		      "cache_key) VALUES (?, ?, ?, ?, ?, ?, ?)")                                             \
+	X(GET_RESULT, "SELECT task_id, path, format, points, signals, summary, cache_key FROM results "     \
+		      "WHERE task_id = ?")                                                                   \
+	X(RESULT_BY_KEY, "SELECT r.task_id, r.path, r.format, r.points, r.signals, r.summary, r.cache_key " \
+			 "FROM results r JOIN tasks t ON t.id = r.task_id "                                 \
+			 "WHERE r.cache_key = ? AND t.state = 2 LIMIT 1")
+
+enum statement {
+#define X(id, sql) STMT_##id,
+	STATEMENTS(X)
+#undef X
+	STMT_COUNT
+};
+
+static const char *const statement_sql[] = {
+#define X(id, sql) sql,
+	STATEMENTS(X)
+#undef X
+};
+
+static const char *const status_text[] = {
+#define X(id, text) text,
+	STORE_STATUSES(X)
+#undef X
+};
+
+static const char *const counter_names[] = {
+#define X(name) #name,
+	STATS_COUNTERS(X)
+#undef X
+};
+
+struct store {
+	sqlite3 *db;
+	char *path;
+	char *error;
+	int busy_timeout_ms;
+	sqlite3_stmt *stmt[STMT_COUNT];
+};
+
+const char *store_status_text(enum store_status st)
+{
+	return (unsigned)st < sizeof status_text / sizeof status_text[0] ? status_text[st] : "?";
+}
+
+const char *store_error(const struct store *s)
+{
+	return s->error ? s->error : "";
+}
+
+static void __attribute__((format(printf, 2, 3))) set_error(struct store *s, const char *fmt, ...)
+{
+	va_list ap;
+
+	free(s->error);
+	va_start(ap, fmt);
+	s->error = xvasprintf(fmt, ap);
+	va_end(ap);
+}
+
+/* Turns an SQLite failure into a status and a message that says what to do. */
+static enum store_status fail(struct store *s, int rc, const char *doing)
+{
+	const char *detail = s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc);
+
+	switch (rc & 0xff) {
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		set_error(s, "%s: the task database %s is locked by another process (waited %d ms); is another simq "
+			     "server using this state directory?", doing, s->path, s->busy_timeout_ms);
+		return STORE_BUSY;
+	case SQLITE_CORRUPT:
+	case SQLITE_NOTADB:
+		set_error(s, "%s: the task database %s is damaged or is not a simq database (%s); simq will not write "
+			     "to it. Move it aside, start with a fresh one, and recover its tasks with "
+			     "sqlite3 OLD.db .recover", doing, s->path, detail);
+		return STORE_CORRUPT;
+	case SQLITE_FULL:
+		set_error(s, "%s: the disk holding %s is full; this change was not saved, and nothing saved before "
+			     "is lost. Free some space and try again", doing, s->path);
+		return STORE_FULL;
+	case SQLITE_CANTOPEN:
+	case SQLITE_PERM:
+	case SQLITE_READONLY:
+		set_error(s, "%s: cannot open the task database %s: %s", doing, s->path, detail);
+		return STORE_CANTOPEN;
+	default:
+		set_error(s, "%s: the task database %s: %s", doing, s->path, detail);
+		return STORE_IO;
+	}
+}
+
+static int exec(struct store *s, const char *sql)
+{
+	return sqlite3_exec(s->db, sql, NULL, NULL, NULL);
+}
+
+static sqlite3_stmt *stmt(struct store *s, enum statement which)
+{
+	sqlite3_stmt *st = s->stmt[which];
+
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return st;
+}
+
+static void bind_text(sqlite3_stmt *st, int i, const char *text)
+{
+	if (text)
+		sqlite3_bind_text(st, i, text, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, i);
+}
+
+/* Binds v, or NULL for 0 (times and ids where 0 means "not yet"). */
+static void bind_opt(sqlite3_stmt *st, int i, int64_t v)
+{
+	if (v)
+		sqlite3_bind_int64(st, i, v);
+	else
+		sqlite3_bind_null(st, i);
+}
+
+static char *column_text(sqlite3_stmt *st, int i)
+{
+	const unsigned char *t = sqlite3_column_text(st, i);
+
+	return t ? xstrdup((const char *)t) : NULL;
+}
+
+static struct task *row_to_task(sqlite3_stmt *st)
+{
+	struct task *t = xcalloc(1, sizeof *t);
+
+	t->id = sqlite3_column_int64(st, 0);
+	t->model = column_text(st, 1);
+	t->name = column_text(st, 2);
+	t->tags = column_text(st, 3);
+	t->vars = column_text(st, 4);
+	t->solver = column_text(st, 5);
+	t->priority = (enum task_priority)sqlite3_column_int(st, 6);
+	t->state = (enum task_state)sqlite3_column_int(st, 7);
+	t->stored_state = t->state;
+	t->attempts = sqlite3_column_int(st, 8);
+	t->failed_attempts = sqlite3_column_int(st, 9);
+	t->attempt_rows = sqlite3_column_int(st, 10);
+	t->had_transient = sqlite3_column_int(st, 11) != 0;
+	t->cached = sqlite3_column_int(st, 12) != 0;
+	t->no_cache = sqlite3_column_int(st, 13) != 0;
+	t->timeout = sqlite3_column_double(st, 14);
+	t->origin = sqlite3_column_int64(st, 15);
+	t->submitted = sqlite3_column_int64(st, 16);
+	t->started = sqlite3_column_int64(st, 17);
+	t->finished = sqlite3_column_int64(st, 18);
+	t->retry_due = sqlite3_column_int64(st, 19);
+	t->error = column_text(st, 20);
+	if (t->model == NULL)
+		t->model = xstrdup("");
+	if (t->vars == NULL)
+		t->vars = xstrdup("{}");
+	if (t->solver == NULL)
+		t->solver = xstrdup("{}");
+	return t;
+}
+
+static enum store_status migrate(struct store *s)
+{
+	sqlite3_stmt *st;
+	int version, rc;
+	const int latest = (int)(sizeof migrations / sizeof migrations[0]);
+
+	rc = sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return fail(s, rc, "reading the schema version");
+	rc = sqlite3_step(st);
+	version = rc == SQLITE_ROW ? sqlite3_column_int(st, 0) : -1;
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW)
+		return fail(s, rc, "reading the schema version");
+	if (version > latest) {
+		set_error(s, "the task database %s has schema version %d, written by a newer simq; this simq knows "
+			     "versions up to %d. Run the newer simq, or use another state directory",
+			  s->path, version, latest);
+		return STORE_SCHEMA;
+	}
+	for (; version < latest; version++) {
+		char *sql = xasprintf("BEGIN IMMEDIATE; %s PRAGMA user_version = %d; COMMIT;", migrations[version],
+				      version + 1);
+
+		rc = exec(s, sql);
+		free(sql);
+		if (rc != SQLITE_OK) {
+			enum store_status status = fail(s, rc, "creating the database schema");
+
+			exec(s, "ROLLBACK");
+			return status;
+		}
+	}
+	return STORE_OK;
+}
+
+/* DESIGN 6: attempts in flight when the server died become `interrupted`; their tasks queue again. */
+static enum store_status recover(struct store *s, int64_t now, struct store_recovery *rec)
+{
+	sqlite3_stmt *sel = NULL, *end = NULL, *requeue = NULL, *waiting = NULL;
+	int rc;
+
+	rc = exec(s, "BEGIN IMMEDIATE");
+	if (rc != SQLITE_OK)
+		return fail(s, rc, "recovering after a restart");
+	rc = sqlite3_prepare_v2(s->db, "SELECT id FROM tasks WHERE state = 1 AND retry_due IS NULL", -1, &sel, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_prepare_v2(s->db, "UPDATE attempts SET outcome = ?, ended = ? WHERE task_id = ? AND outcome = 0",
+					-1, &end, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_prepare_v2(s->db, "UPDATE tasks SET state = 0, attempts = MAX(attempts - ?, 0) WHERE id = ?",
+					-1, &requeue, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_prepare_v2(s->db, "SELECT COUNT(*) FROM tasks WHERE state = 1 AND retry_due IS NOT NULL",
+					-1, &waiting, NULL);
+	while (rc == SQLITE_OK && (rc = sqlite3_step(sel)) == SQLITE_ROW) {
+		int64_t id = sqlite3_column_int64(sel, 0);
+
+		sqlite3_reset(end);
+		sqlite3_bind_int(end, 1, ATTEMPT_INTERRUPTED);
+		sqlite3_bind_int64(end, 2, now);
+		sqlite3_bind_int64(end, 3, id);
+		rc = sqlite3_step(end);
+		if (rc != SQLITE_DONE)
+			break;
+		sqlite3_reset(requeue);
+		sqlite3_bind_int(requeue, 1, sqlite3_changes(s->db));
+		sqlite3_bind_int64(requeue, 2, id);
+		rc = sqlite3_step(requeue);
+		if (rc != SQLITE_DONE)
+			break;
+		rc = SQLITE_OK;
+		if (rec)
+			rec->interrupted++;
+	}
+	if (rc == SQLITE_DONE && sqlite3_step(waiting) == SQLITE_ROW) {
+		if (rec)
+			rec->waiting_retry = sqlite3_column_int64(waiting, 0);
+		rc = SQLITE_OK;
+	}
+	sqlite3_finalize(sel);
+	sqlite3_finalize(end);
+	sqlite3_finalize(requeue);
+	sqlite3_finalize(waiting);
+	if (rc == SQLITE_OK)
+		rc = exec(s, "COMMIT");
+	if (rc != SQLITE_OK) {
+		enum store_status status = fail(s, rc, "recovering after a restart");
+
+		exec(s, "ROLLBACK");
+		return status;
+	}
+	return STORE_OK;
+}
+
+struct store *store_open(const char *path, const struct store_open_options *opt, struct store_recovery *rec,
+			 char **err)
+{
+	struct store *s = xcalloc(1, sizeof *s);
+	struct store_open_options defaults = {.durability = STORE_DURABILITY_NORMAL};
+	enum store_status status = STORE_OK;
+	int rc;
+
+	if (opt == NULL)
+		opt = &defaults;
+	if (rec)
+		memset(rec, 0, sizeof *rec);
+	s->path = xstrdup(path);
+	s->busy_timeout_ms = opt->busy_timeout_ms > 0 ? opt->busy_timeout_ms : 5000;
+	rc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc != SQLITE_OK) {
+		status = fail(s, rc, "opening");
+		goto out;
+	}
+	sqlite3_extended_result_codes(s->db, 1);
+	sqlite3_busy_timeout(s->db, s->busy_timeout_ms);
+	rc = exec(s, "PRAGMA journal_mode = WAL");
+	if (rc == SQLITE_OK)
+		rc = exec(s, opt->durability == STORE_DURABILITY_FULL ? "PRAGMA synchronous = FULL"
+								       : "PRAGMA synchronous = NORMAL");
+	if (rc != SQLITE_OK) {
+		status = fail(s, rc, "opening");
+		goto out;
+	}
+	status = migrate(s);
+	if (status != STORE_OK)
+		goto out;
+	for (int i = 0; i < STMT_COUNT; i++) {
+		rc = sqlite3_prepare_v3(s->db, statement_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->stmt[i], NULL);
+		if (rc != SQLITE_OK) {
+			status = fail(s, rc, "preparing statements");
+			goto out;
+		}
+	}
+	if (!opt->read_only_recovery)
+		status = recover(s, opt->now_ms ? opt->now_ms : time_wall_ns() / 1000000, rec);
+out:
+	if (status != STORE_OK) {
+		*err = s->error ? xstrdup(s->error) : xstrdup(store_status_text(status));
+		store_close(&s);
+		return NULL;
+	}
+	return s;
+}
+
+void store_close(struct store **sp)
+{
+	struct store *s = *sp;
+
+	if (s == NULL)
+		return;
+	for (int i = 0; i < STMT_COUNT; i++)
+		sqlite3_finalize(s->stmt[i]);
+	sqlite3_close(s->db);
+	free(s->path);
+	free(s->error);
+	free(s);
+	*sp = NULL;
+}
+
+static enum store_status insert_task(struct store *s, struct task *t)
+{
+	sqlite3_stmt *st = stmt(s, STMT_INSERT_TASK);
+	int rc;
+
+	if (t->submitted == 0)
+		t->submitted = time_wall_ns() / 1000000;
+	bind_text(st, 1, t->model);
+	bind_text(st, 2, t->name);
+	bind_text(st, 3, t->tags);
+	bind_text(st, 4, t->vars);
+	bind_text(st, 5, t->solver);
+	sqlite3_bind_int(st, 6, t->priority);
+	sqlite3_bind_int(st, 7, t->state);
+	sqlite3_bind_int(st, 8, t->attempts);
+	sqlite3_bind_int(st, 9, t->failed_attempts);
+	sqlite3_bind_int(st, 10, t->attempt_rows);
+	sqlite3_bind_int(st, 11, t->had_transient);
+	sqlite3_bind_int(st, 12, t->cached);
+	sqlite3_bind_int(st, 13, t->no_cache);
+	sqlite3_bind_double(st, 14, t->timeout);
+	bind_opt(st, 15, t->origin);
+	sqlite3_bind_int64(st, 16, t->submitted);
+	bind_opt(st, 17, t->started);
+	bind_opt(st, 18, t->finished);
+	bind_opt(st, 19, t->retry_due);
+	bind_text(st, 20, t->error);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return fail(s, rc, "submitting a task");
+	t->id = sqlite3_last_insert_rowid(s->db);
+	return STORE_OK;
+}
+
+static enum store_status add_counters(struct store *s, const struct stats_counts *delta)
+{
+	const int64_t *v = (const int64_t *)delta;
+
+	for (size_t i = 0; i < sizeof counter_names / sizeof counter_names[0]; i++) {
+		if (v[i] == 0)
+			continue;
+		sqlite3_stmt *st = stmt(s, STMT_ADD_COUNTER);
+		int rc;
+
+		sqlite3_bind_int64(st, 1, v[i]);
+		sqlite3_bind_text(st, 2, counter_names[i], -1, SQLITE_STATIC);
+		rc = sqlite3_step(st);
+		sqlite3_reset(st);
+		if (rc != SQLITE_DONE)
+			return fail(s, rc, "updating the statistics");
+	}
+	return STORE_OK;
+}
+
+/* Runs body inside BEGIN IMMEDIATE ... COMMIT, rolling back if anything fails. */
+static enum store_status in_transaction(struct store *s, const char *doing,
+					enum store_status (*body)(struct store *s, void *arg), void *arg)
+{
+	enum store_status status;
+	int rc = exec(s, "BEGIN IMMEDIATE");
+
+	if (rc != SQLITE_OK)
+		return fail(s, rc, doing);
+	status = body(s, arg);
+	if (status == STORE_OK) {
+		rc = exec(s, "COMMIT");
+		if (rc != SQLITE_OK)
+			status = fail(s, rc, doing);
+	}
+	if (status != STORE_OK)
+		exec(s, "ROLLBACK");
+	return status;
+}
+
+struct submit_args {
+	struct task **tasks;
+	size_t n;
+};
+
+static enum store_status submit_body(struct store *s, void *arg)
+{
+	struct submit_args *a = arg;
+	struct stats_counts delta = {0};
+	enum store_status status;
+
+	for (size_t i = 0; i < a->n; i++) {
+		struct task *t = a->tasks[i];
+
+		if (t->state != TASK_QUEUED && t->state != TASK_COMPLETED) {
+			set_error(s, "a new task must be queued or completed from the cache, not %s",
+				  task_state_name(t->state));
+			return STORE_STATE;
+		}
+		status = insert_task(s, t);
+		if (status != STORE_OK)
+			return status;
+		if (task_state_is_final(t->state))
+			stats_add_task(&delta, t, 1);
+	}
+	return add_counters(s, &delta);
+}
+
+enum store_status store_submit_many(struct store *s, struct task **tasks, size_t n)
+{
+	struct submit_args a = {tasks, n};
+	enum store_status status = in_transaction(s, "submitting tasks", submit_body, &a);
+
+	for (size_t i = 0; i < n; i++) {
+		if (status == STORE_OK)
+			tasks[i]->stored_state = tasks[i]->state;
+		else
+			tasks[i]->id = 0;
+	}
+	return status;
+}
+
+enum store_status store_submit(struct store *s, struct task *t)
+{
+	return store_submit_many(s, &t, 1);
+}
+
+static enum store_status write_change(struct store *s, struct store_change *c, struct stats_counts *delta)
+{
+	struct task *t = c->task;
+	sqlite3_stmt *st;
+	int rc;
+
+	if (t->id == 0 || (t->stored_state != t->state && !task_transition_allowed(t->stored_state, t->state)) ||
+	    task_state_is_final(t->stored_state)) {
+		set_error(s, "task %lld cannot go from %s to %s", (long long)t->id, task_state_name(t->stored_state),
+			  task_state_name(t->state));
+		return STORE_STATE;
+	}
+	st = stmt(s, STMT_UPDATE_TASK);
+	bind_text(st, 1, t->name);
+	bind_text(st, 2, t->tags);
+	sqlite3_bind_int(st, 3, t->priority);
+	sqlite3_bind_int(st, 4, t->state);
+	sqlite3_bind_int(st, 5, t->attempts);
+	sqlite3_bind_int(st, 6, t->failed_attempts);
+	sqlite3_bind_int(st, 7, t->attempt_rows);
+	sqlite3_bind_int(st, 8, t->had_transient);
+	sqlite3_bind_int(st, 9, t->cached);
+	bind_opt(st, 10, t->started);
+	bind_opt(st, 11, t->finished);
+	bind_opt(st, 12, t->retry_due);
+	bind_text(st, 13, t->error);
+	sqlite3_bind_int64(st, 14, t->id);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return fail(s, rc, "saving a task");
+	if (sqlite3_changes(s->db) != 1) {
+		set_error(s, "task %lld is not in the database", (long long)t->id);
+		return STORE_NOTFOUND;
+	}
+	if (c->attempt == STORE_ATTEMPT_BEGIN) {
+		st = stmt(s, STMT_BEGIN_ATTEMPT);
+		sqlite3_bind_int64(st, 1, t->id);
+		sqlite3_bind_int(st, 2, t->attempt_rows);
+		bind_text(st, 3, c->backend);
+		bind_opt(st, 4, c->batch_id);
+		sqlite3_bind_int64(st, 5, c->time);
+	} else if (c->attempt == STORE_ATTEMPT_END) {
+		st = stmt(s, STMT_END_ATTEMPT);
+		sqlite3_bind_int64(st, 1, c->time);
+		sqlite3_bind_int(st, 2, c->outcome);
+		bind_text(st, 3, c->error);
+		sqlite3_bind_int64(st, 4, t->id);
+		sqlite3_bind_int(st, 5, t->attempt_rows);
+	} else {
+		st = NULL;
+	}
+	if (st) {
+		rc = sqlite3_step(st);
+		sqlite3_reset(st);
+		if (rc != SQLITE_DONE)
+			return fail(s, rc, "saving an attempt");
+	}
+	if (task_state_is_final(t->state))
+		stats_add_task(delta, t, 1);
+	return STORE_OK;
+}
+
+struct commit_args {
+	struct store_change *changes;
+	size_t n;
+};
+
+static enum store_status commit_body(struct store *s, void *arg)
+{
+	struct commit_args *a = arg;
+	struct stats_counts delta = {0};
+
+	for (size_t i = 0; i < a->n; i++) {
+		enum store_status status = write_change(s, &a->changes[i], &delta);
+
+		if (status != STORE_OK)
+			return status;
+	}
+	return add_counters(s, &delta);
+}
+
+enum store_status store_commit(struct store *s, struct store_change *changes, size_t n)
+{
+	struct commit_args a = {changes, n};
+	enum store_status status = in_transaction(s, "saving a change", commit_body, &a);
+
+	if (status == STORE_OK)
+		for (size_t i = 0; i < n; i++)
+			changes[i].task->stored_state = changes[i].task->state;
+	return status;
+}
+
+enum store_status store_load_active(struct store *s, void (*fn)(struct task *t, void *ud), void *ud)
+{
+	sqlite3_stmt *st = stmt(s, STMT_LOAD_ACTIVE);
+	int rc;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		fn(row_to_task(st), ud);
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? STORE_OK : fail(s, rc, "loading the queue");
+}
+
+enum store_status store_get(struct store *s, int64_t id, struct task **out)
+{
+	sqlite3_stmt *st = stmt(s, STMT_GET_TASK);
+	int rc;
+
+	*out = NULL;
+	sqlite3_bind_int64(st, 1, id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*out = row_to_task(st);
+	sqlite3_reset(st);
+	if (rc == SQLITE_ROW)
+		return STORE_OK;
+	if (rc == SQLITE_DONE) {
+		set_error(s, "no task %lld", (long long)id);
+		return STORE_NOTFOUND;
+	}
+	return fail(s, rc, "reading a task");
+}
+
+enum store_status store_counters(struct store *s, struct stats_counts *out)
+{
+	sqlite3_stmt *st;
+	int64_t *v = (int64_t *)out;
+	int rc = sqlite3_prepare_v2(s->db, "SELECT name, value FROM counters", -1, &st, NULL);
+
+	memset(out, 0, sizeof *out);
+	if (rc != SQLITE_OK)
+		return fail(s, rc, "reading the statistics");
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *name = (const char *)sqlite3_column_text(st, 0);
+
+		for (size_t i = 0; name && i < sizeof counter_names / sizeof counter_names[0]; i++)
+			if (strcmp(name, counter_names[i]) == 0)
+				v[i] = sqlite3_column_int64(st, 1);
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? STORE_OK : fail(s, rc, "reading the statistics");
+}
+
+static void read_sums(sqlite3_stmt *st, int first, struct stats_counts *out)
+{
+	int64_t *v = (int64_t *)out;
+
+	for (size_t i = 0; i < sizeof counter_names / sizeof counter_names[0]; i++)
+		v[i] = sqlite3_column_int64(st, first + (int)i);
+}
+
+enum store_status store_recount(struct store *s, int64_t since_ms, struct stats_counts *out)
+{
+	sqlite3_stmt *st;
+	int rc = sqlite3_prepare_v2(s->db, "SELECT " RECOUNT_SUMS " FROM tasks WHERE state >= 2 AND finished >= ?", -1,
+				    &st, NULL);
+
+	memset(out, 0, sizeof *out);
+	if (rc != SQLITE_OK)
+		return fail(s, rc, "recounting the statistics");
+	sqlite3_bind_int64(st, 1, since_ms);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		read_sums(st, 0, out);
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW ? STORE_OK : fail(s, rc, "recounting the statistics");
+}
+
+enum store_status store_recount_minutes(struct store *s, int64_t since_ms,
+					void (*fn)(int64_t minute_ms, const struct stats_counts *c, void *ud), void *ud)
+{
+	sqlite3_stmt *st;
+	int rc = sqlite3_prepare_v2(s->db,
+				    "SELECT finished / 60000, " RECOUNT_SUMS " FROM tasks "
+				    "WHERE state >= 2 AND finished >= ? GROUP BY finished / 60000",
+				    -1, &st, NULL);
+
+	if (rc != SQLITE_OK)
+		return fail(s, rc, "recounting the statistics");
+	sqlite3_bind_int64(st, 1, since_ms);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct stats_counts c;
+
+		read_sums(st, 1, &c);
+		fn(sqlite3_column_int64(st, 0) * 60000, &c, ud);
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? STORE_OK : fail(s, rc, "recounting the statistics");
+}
+
+enum store_status store_log_append(struct store *s, int64_t time_ms, int64_t task_id, const char *text, int64_t *seq)
+{
+	sqlite3_stmt *st = stmt(s, STMT_LOG_APPEND);
+	int rc;
+
+	sqlite3_bind_int64(st, 1, time_ms);
+	bind_opt(st, 2, task_id);
+	bind_text(st, 3, text);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return fail(s, rc, "writing the log");
+	if (seq)
+		*seq = sqlite3_last_insert_rowid(s->db);
+	return STORE_OK;
+}
+
+enum store_status store_result_put(struct store *s, const struct store_result *r)
+{
+	sqlite3_stmt *st = stmt(s, STMT_PUT_RESULT);
+	int rc;
+
+	sqlite3_bind_int64(st, 1, r->task_id);
+	bind_text(st, 2, r->path);
+	bind_text(st, 3, r->format);
+	sqlite3_bind_int64(st, 4, r->points);
+	sqlite3_bind_int64(st, 5, r->signals);
+	bind_text(st, 6, r->summary);
+	bind_text(st, 7, r->cache_key);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? STORE_OK : fail(s, rc, "saving a result");
+}
+
+static enum store_status read_result(struct store *s, sqlite3_stmt *st, struct store_result *out)
+{
+	int rc = sqlite3_step(st);
+
+	memset(out, 0, sizeof *out);
+	if (rc == SQLITE_ROW) {
+		out->task_id = sqlite3_column_int64(st, 0);
+		out->path = column_text(st, 1);
+		out->format = column_text(st, 2);
+		out->points = sqlite3_column_int64(st, 3);
+		out->signals = sqlite3_column_int64(st, 4);
+		out->summary = column_text(st, 5);
+		out->cache_key = column_text(st, 6);
+	}
+	sqlite3_reset(st);
+	if (rc == SQLITE_ROW)
+		return STORE_OK;
+	if (rc == SQLITE_DONE) {
+		set_error(s, "no stored result");
+		return STORE_NOTFOUND;
+	}
+	return fail(s, rc, "reading a result");
+}
+
+enum store_status store_result_get(struct store *s, int64_t task_id, struct store_result *out)
+{
+	sqlite3_stmt *st = stmt(s, STMT_GET_RESULT);
+
+	sqlite3_bind_int64(st, 1, task_id);
+	return read_result(s, st, out);
+}
+
+enum store_status store_result_by_key(struct store *s, const char *cache_key, struct store_result *out)
+{
+	sqlite3_stmt *st = stmt(s, STMT_RESULT_BY_KEY);
+
+	bind_text(st, 1, cache_key);
+	return read_result(s, st, out);
+}
+
+void store_result_free(struct store_result *r)
+{
+	xfree(&r->path);
+	xfree(&r->format);
+	xfree(&r->summary);
+	xfree(&r->cache_key);
+}
+
+enum store_status store_count_states(struct store *s, int64_t counts[TASK_STATE_COUNT])
+{
+	sqlite3_stmt *st;
+	int rc = sqlite3_prepare_v2(s->db, "SELECT state, COUNT(*) FROM tasks GROUP BY state", -1, &st, NULL);
+
+	memset(counts, 0, sizeof(int64_t) * TASK_STATE_COUNT);
+	if (rc != SQLITE_OK)
+		return fail(s, rc, "counting tasks");
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int state = sqlite3_column_int(st, 0);
+
+		if (state >= 0 && state < TASK_STATE_COUNT)
+			counts[state] = sqlite3_column_int64(st, 1);
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? STORE_OK : fail(s, rc, "counting tasks");
+}
+
+enum store_status store_limit_pages(struct store *s, int64_t pages)
+{
+	char sql[64];
+	int rc;
+
+	snprintf(sql, sizeof sql, "PRAGMA max_page_count = %lld", (long long)(pages > 0 ? pages : 4294967294LL));
+	rc = exec(s, sql);
+	return rc == SQLITE_OK ? STORE_OK : fail(s, rc, "limiting the database size");
+}

@@ -1,0 +1,138 @@
+/*
+ * store — SQLite persistence of tasks, attempts, results and the log.
+ *
+ * One database per state dir, in WAL mode, shared by the server and CLI
+ * processes through SQLite's locking and a busy timeout.  A submit is durable
+ * before store_submit() returns its id; store_commit() writes a set of task
+ * changes (a batch's, say) in one transaction and keeps the all-time
+ * statistics counters in the same transaction, so they can never disagree
+ * with the tasks.  store_open() migrates the schema and recovers after a
+ * crash (DESIGN 6): tasks whose attempt was in flight go back to QUEUED with
+ * an `interrupted` attempt that is not a retry; tasks waiting to retry keep
+ * their due time.  Every failure returns a status and leaves a message for a
+ * person in store_error().  Only the loop thread (or a CLI's main thread)
+ * uses a struct store.
+ */
+#ifndef SIMQ_ENGINE_STORE_H
+#define SIMQ_ENGINE_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "engine/stats.h"
+#include "engine/task.h"
+
+#define STORE_STATUSES(X)                                  \
+	X(OK, "ok")                                        \
+	X(CANTOPEN, "cannot open the database")            \
+	X(BUSY, "the database is locked")                  \
+	X(CORRUPT, "the database is damaged")              \
+	X(FULL, "the disk is full")                        \
+	X(SCHEMA, "the database is from a newer simq")     \
+	X(NOTFOUND, "no such task")                        \
+	X(STATE, "not allowed in the task's state")        \
+	X(IO, "the database could not be read or written")
+
+enum store_status {
+#define X(id, text) STORE_##id,
+	STORE_STATUSES(X)
+#undef X
+};
+
+enum store_durability { STORE_DURABILITY_NORMAL, STORE_DURABILITY_FULL };
+
+/* The schema this build writes. */
+#define STORE_SCHEMA_VERSION 1
+
+struct store;
+
+struct store_open_options {
+	enum store_durability durability;
+	int busy_timeout_ms;         /* 0: 5000 */
+	int64_t now_ms;              /* recovery's clock; 0: the wall clock */
+	bool read_only_recovery;     /* skip recovery (CLI readers) */
+};
+
+struct store_recovery {
+	int64_t interrupted;         /* tasks sent back to QUEUED */
+	int64_t waiting_retry;       /* tasks that keep waiting to retry */
+};
+
+/* Opens (creating if needed) the database at path.  On failure returns NULL
+ * and *err gets a heap message (caller frees). */
+struct store *store_open(const char *path, const struct store_open_options *opt, struct store_recovery *rec,
+			 char **err);
+void store_close(struct store **s);
+/* The message of the last failure, for a person. */
+const char *store_error(const struct store *s);
+const char *store_status_text(enum store_status st);
+
+/* Stores t (state QUEUED or, for a cache hit, COMPLETED) and sets t->id; t->submitted defaults to now. */
+enum store_status store_submit(struct store *s, struct task *t);
+/* Stores all n tasks in one transaction, or none of them. */
+enum store_status store_submit_many(struct store *s, struct task **tasks, size_t n);
+
+enum store_attempt_op { STORE_ATTEMPT_NONE, STORE_ATTEMPT_BEGIN, STORE_ATTEMPT_END };
+
+/* One task's change: its fields as they are now, and an attempt that began or ended. */
+struct store_change {
+	struct task *task;
+	enum store_attempt_op attempt;
+	const char *backend;         /* BEGIN */
+	int64_t batch_id;            /* BEGIN */
+	enum attempt_outcome outcome; /* END */
+	const char *error;           /* END, may be NULL */
+	int64_t time;                /* when the attempt began or ended */
+};
+
+/*
+ * Writes the changes in one transaction.  BEGIN adds attempt row
+ * task->attempt_rows (the caller has counted it); END closes it.  Counters
+ * move for each task that reached a final state.  On success every task's
+ * stored_state becomes its state.  Refuses (STORE_STATE) a change whose
+ * stored state cannot move to the new one.
+ */
+enum store_status store_commit(struct store *s, struct store_change *changes, size_t n);
+
+/* Calls fn for every QUEUED or RUNNING task, in id order; fn takes ownership. */
+enum store_status store_load_active(struct store *s, void (*fn)(struct task *t, void *ud), void *ud);
+/* The task with that id (caller frees), or NULL with STORE_NOTFOUND. */
+enum store_status store_get(struct store *s, int64_t id, struct task **out);
+
+/* The kept all-time counters. */
+enum store_status store_counters(struct store *s, struct stats_counts *out);
+/* The same figures recomputed from the tasks, for tasks finished at or after since_ms. */
+enum store_status store_recount(struct store *s, int64_t since_ms, struct stats_counts *out);
+/* Per-minute counts of tasks finished at or after since_ms, for the 24 h window. */
+enum store_status store_recount_minutes(struct store *s, int64_t since_ms,
+					void (*fn)(int64_t minute_ms, const struct stats_counts *c, void *ud), void *ud);
+
+/* Appends a line to the log table; *seq gets its sequence number. */
+enum store_status store_log_append(struct store *s, int64_t time_ms, int64_t task_id, const char *text, int64_t *seq);
+
+struct store_result {
+	int64_t task_id;
+	char *path;
+	char *format;       /* "csv" or "mat" */
+	int64_t points;
+	int64_t signals;
+	char *summary;      /* per-signal min/max/mean/rms as JSON */
+	char *cache_key;
+};
+
+enum store_status store_result_put(struct store *s, const struct store_result *r);
+/* The result of task_id (free with store_result_free), or STORE_NOTFOUND. */
+enum store_status store_result_get(struct store *s, int64_t task_id, struct store_result *out);
+/* A completed result with that cache key, or STORE_NOTFOUND. */
+enum store_status store_result_by_key(struct store *s, const char *cache_key, struct store_result *out);
+void store_result_free(struct store_result *r);
+
+/* Caps the database at `pages` pages of its page size (SQLite's max_page_count), so
+ * that growing past it fails as a full disk would; 0 removes the cap. */
+enum store_status store_limit_pages(struct store *s, int64_t pages);
+
+/* Counts of tasks per state, from the database. */
+enum store_status store_count_states(struct store *s, int64_t counts[TASK_STATE_COUNT]);
+
+#endif

@@ -1,0 +1,466 @@
+#include "autoconf.h"
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "engine/store.h"
+#include "util/xalloc.h"
+
+#define NOW INT64_C(1795842434000)
+
+static char *db_path(const char *name)
+{
+	char *path = xasprintf("%s/%s", getenv("SIMQ_TEST_TMP"), name);
+
+	unlink(path);
+	return path;
+}
+
+static struct store *open_at(const char *path, struct store_recovery *rec)
+{
+	struct store_open_options opt = {.now_ms = NOW + 100000, .busy_timeout_ms = 200};
+	char *err = NULL;
+	struct store *s = store_open(path, &opt, rec, &err);
+
+	if (s == NULL)
+		fail_msg("store_open: %s", err);
+	return s;
+}
+
+static struct task *new_task(int i)
+{
+	char vars[64];
+	struct task *t;
+
+	snprintf(vars, sizeof vars, "{\"Vin\":%d}", 300 + i);
+	t = task_new(i % 2 ? "/lab/buck.plecs" : "/lab/rc.plecs", vars, NULL, (enum task_priority)(i % 4));
+	t->submitted = NOW + i;
+	return t;
+}
+
+static void expect_same_counters(struct store *s)
+{
+	struct stats_counts kept, recount;
+
+	assert_int_equal(store_counters(s, &kept), STORE_OK);
+	assert_int_equal(store_recount(s, INT64_MIN, &recount), STORE_OK);
+	assert_true(stats_counts_equal(&kept, &recount));
+}
+
+static void test_submit_and_read_back(void **state)
+{
+	char *path = db_path("submit.db");
+	struct store *s = open_at(path, NULL);
+	struct task *t = new_task(1), *back = NULL;
+
+	task_set_text(&t->name, "sweep-7");
+	task_set_text(&t->tags, "night,buck");
+	t->timeout = 120;
+	assert_int_equal(store_submit(s, t), STORE_OK);
+	assert_true(t->id > 0);
+	assert_int_equal(store_get(s, t->id, &back), STORE_OK);
+	assert_string_equal(back->model, "/lab/buck.plecs");
+	assert_string_equal(back->vars, "{\"Vin\":301}");
+	assert_string_equal(back->solver, "{}");
+	assert_string_equal(back->name, "sweep-7");
+	assert_string_equal(back->tags, "night,buck");
+	assert_int_equal(back->priority, PRIO_HIGH);
+	assert_int_equal(back->state, TASK_QUEUED);
+	assert_int_equal(back->submitted, NOW + 1);
+	assert_true(back->timeout == 120);
+	task_free(&back);
+	assert_int_equal(store_get(s, 999, &back), STORE_NOTFOUND);
+	assert_null(back);
+	task_free(&t);
+	store_close(&s);
+	free(path);
+}
+
+static void test_submit_many_is_all_or_nothing(void **state)
+{
+	char *path = db_path("many.db");
+	struct store *s = open_at(path, NULL);
+	struct task *tasks[1000];
+	int64_t counts[TASK_STATE_COUNT];
+
+	for (int i = 0; i < 1000; i++)
+		tasks[i] = new_task(i);
+	tasks[500]->state = TASK_RUNNING;
+	assert_int_equal(store_submit_many(s, tasks, 1000), STORE_STATE);
+	assert_non_null(strstr(store_error(s), "must be queued"));
+	assert_int_equal(tasks[0]->id, 0);
+	assert_int_equal(store_count_states(s, counts), STORE_OK);
+	assert_int_equal(counts[TASK_QUEUED], 0);
+	tasks[500]->state = TASK_QUEUED;
+	assert_int_equal(store_submit_many(s, tasks, 1000), STORE_OK);
+	for (int i = 1; i < 1000; i++)
+		assert_int_equal(tasks[i]->id, tasks[i - 1]->id + 1);
+	assert_int_equal(store_count_states(s, counts), STORE_OK);
+	assert_int_equal(counts[TASK_QUEUED], 1000);
+	for (int i = 0; i < 1000; i++)
+		task_free(&tasks[i]);
+	store_close(&s);
+	free(path);
+}
+
+/* Dispatch a batch of three: one completes, one waits to retry, one fails for good. */
+static void test_batch_lifecycle_and_counters(void **state)
+{
+	char *path = db_path("life.db");
+	struct store *s = open_at(path, NULL);
+	struct task *t[3];
+	struct store_change ch[3];
+
+	for (int i = 0; i < 3; i++) {
+		t[i] = new_task(i);
+		assert_int_equal(store_submit(s, t[i]), STORE_OK);
+	}
+	for (int i = 0; i < 3; i++) {
+		assert_true(task_transition(t[i], TASK_RUNNING, NOW + 10));
+		t[i]->attempts++;
+		t[i]->attempt_rows++;
+		ch[i] = (struct store_change){.task = t[i], .attempt = STORE_ATTEMPT_BEGIN, .backend = "ws1",
+					      .batch_id = 42, .time = NOW + 10};
+	}
+	assert_int_equal(store_commit(s, ch, 3), STORE_OK);
+
+	assert_true(task_transition(t[0], TASK_COMPLETED, NOW + 20));
+	ch[0] = (struct store_change){.task = t[0], .attempt = STORE_ATTEMPT_END, .outcome = ATTEMPT_OK, .time = NOW + 20};
+	t[1]->failed_attempts++;
+	t[1]->had_transient = true;
+	t[1]->retry_due = NOW + 5020;
+	task_set_text(&t[1]->error, "connection refused");
+	ch[1] = (struct store_change){.task = t[1], .attempt = STORE_ATTEMPT_END, .outcome = ATTEMPT_TRANSIENT,
+				      .error = "connection refused", .time = NOW + 20};
+	t[2]->failed_attempts++;
+	assert_true(task_transition(t[2], TASK_FAILED, NOW + 20));
+	task_set_text(&t[2]->error, "Simulation error: D out of range");
+	ch[2] = (struct store_change){.task = t[2], .attempt = STORE_ATTEMPT_END, .outcome = ATTEMPT_PERMANENT,
+				      .error = t[2]->error, .time = NOW + 20};
+	assert_int_equal(store_commit(s, ch, 3), STORE_OK);
+	expect_same_counters(s);
+
+	struct stats_counts c;
+
+	assert_int_equal(store_counters(s, &c), STORE_OK);
+	assert_int_equal(c.completed_first, 1);
+	assert_int_equal(c.failed, 1);
+	assert_int_equal(c.failed_transient, 0);
+	assert_int_equal(c.with_failed_attempt, 1);
+
+	/* A final task cannot change again. */
+	assert_true(task_transition(t[1], TASK_CANCELLED, NOW + 30));
+	t[0]->priority = PRIO_LOW;
+	ch[0] = (struct store_change){.task = t[0]};
+	assert_int_equal(store_commit(s, ch, 1), STORE_STATE);
+	assert_non_null(strstr(store_error(s), "cannot go from completed"));
+	ch[0] = (struct store_change){.task = t[1]};
+	assert_int_equal(store_commit(s, ch, 1), STORE_OK);
+	expect_same_counters(s);
+
+	/* Nothing was written for the refused change. */
+	struct task *back;
+
+	assert_int_equal(store_get(s, t[0]->id, &back), STORE_OK);
+	assert_int_equal(back->priority, t[0]->id % 4 == 0 ? PRIO_CRITICAL : back->priority);
+	assert_int_equal(back->state, TASK_COMPLETED);
+	task_free(&back);
+	for (int i = 0; i < 3; i++)
+		task_free(&t[i]);
+	store_close(&s);
+	free(path);
+}
+
+static int64_t scalar(const char *path, const char *sql)
+{
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	int64_t v = -1;
+
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return v;
+}
+
+static void collect(struct task *t, void *ud)
+{
+	struct task **out = ud;
+
+	for (int i = 0; i < 8; i++) {
+		if (out[i] == NULL) {
+			out[i] = t;
+			return;
+		}
+	}
+	task_free(&t);
+}
+
+static void test_recovery_after_a_crash(void **state)
+{
+	char *path = db_path("recover.db");
+	struct store *s = open_at(path, NULL);
+	struct task *inflight = new_task(1), *waiting = new_task(2), *queued = new_task(3);
+	struct store_change ch[2];
+	struct store_recovery rec;
+
+	store_submit(s, inflight);
+	store_submit(s, waiting);
+	store_submit(s, queued);
+	/* inflight: attempt 2 running (attempt 1 failed transient); waiting: attempt 1 failed, retry due. */
+	task_transition(inflight, TASK_RUNNING, NOW);
+	inflight->attempts = inflight->attempt_rows = 1;
+	ch[0] = (struct store_change){.task = inflight, .attempt = STORE_ATTEMPT_BEGIN, .time = NOW};
+	store_commit(s, ch, 1);
+	inflight->failed_attempts = 1;
+	inflight->had_transient = true;
+	ch[0] = (struct store_change){.task = inflight, .attempt = STORE_ATTEMPT_END, .outcome = ATTEMPT_TRANSIENT,
+				      .time = NOW + 1};
+	store_commit(s, ch, 1);
+	inflight->attempts = inflight->attempt_rows = 2;
+	ch[0] = (struct store_change){.task = inflight, .attempt = STORE_ATTEMPT_BEGIN, .time = NOW + 2};
+	task_transition(waiting, TASK_RUNNING, NOW);
+	waiting->attempts = waiting->attempt_rows = 1;
+	ch[1] = (struct store_change){.task = waiting, .attempt = STORE_ATTEMPT_BEGIN, .time = NOW};
+	assert_int_equal(store_commit(s, ch, 2), STORE_OK);
+	waiting->failed_attempts = 1;
+	waiting->retry_due = NOW + 10000;
+	ch[0] = (struct store_change){.task = waiting, .attempt = STORE_ATTEMPT_END, .outcome = ATTEMPT_TRANSIENT,
+				      .time = NOW + 3};
+	assert_int_equal(store_commit(s, ch, 1), STORE_OK);
+	/* The server dies here: no close. Reopen from another handle. */
+	struct store *again = open_at(path, &rec);
+
+	assert_int_equal(rec.interrupted, 1);
+	assert_int_equal(rec.waiting_retry, 1);
+	struct task *loaded[8] = {NULL};
+
+	assert_int_equal(store_load_active(again, collect, loaded), STORE_OK);
+	assert_int_equal(loaded[0]->id, inflight->id);
+	assert_int_equal(loaded[0]->state, TASK_QUEUED);
+	assert_int_equal(loaded[0]->attempts, 1); /* the interrupted one is not a retry */
+	assert_int_equal(loaded[0]->attempt_rows, 2);
+	assert_int_equal(loaded[1]->id, waiting->id);
+	assert_int_equal(loaded[1]->state, TASK_RUNNING);
+	assert_int_equal(loaded[1]->retry_due, NOW + 10000);
+	assert_int_equal(loaded[2]->id, queued->id);
+	assert_null(loaded[3]);
+	char sql[128];
+
+	snprintf(sql, sizeof sql, "SELECT outcome FROM attempts WHERE task_id = %lld AND n = 2", (long long)inflight->id);
+	assert_int_equal(scalar(path, sql), ATTEMPT_INTERRUPTED);
+	for (int i = 0; i < 8; i++)
+		task_free(&loaded[i]);
+	store_close(&again);
+	store_close(&s);
+	task_free(&inflight);
+	task_free(&waiting);
+	task_free(&queued);
+	free(path);
+}
+
+static void test_results_and_log(void **state)
+{
+	char *path = db_path("results.db");
+	struct store *s = open_at(path, NULL);
+	struct task *t = new_task(1);
+	struct store_result r = {.path = "results/1.csv", .format = "csv", .points = 1001, .signals = 2,
+				 .summary = "{\"Vout\":{\"mean\":200}}", .cache_key = "abc123"}, back;
+	int64_t seq1, seq2;
+
+	store_submit(s, t);
+	r.task_id = t->id;
+	assert_int_equal(store_result_put(s, &r), STORE_OK);
+	assert_int_equal(store_result_get(s, t->id, &back), STORE_OK);
+	assert_string_equal(back.path, "results/1.csv");
+	assert_int_equal(back.points, 1001);
+	store_result_free(&back);
+	/* The cache only answers for completed tasks. */
+	assert_int_equal(store_result_by_key(s, "abc123", &back), STORE_NOTFOUND);
+	task_transition(t, TASK_RUNNING, NOW);
+	task_transition(t, TASK_COMPLETED, NOW);
+	t->attempts = 1;
+	struct store_change ch = {.task = t};
+
+	assert_int_equal(store_commit(s, &ch, 1), STORE_OK);
+	assert_int_equal(store_result_by_key(s, "abc123", &back), STORE_OK);
+	assert_int_equal(back.task_id, t->id);
+	store_result_free(&back);
+	assert_int_equal(store_log_append(s, NOW, t->id, "completed", &seq1), STORE_OK);
+	assert_int_equal(store_log_append(s, NOW, 0, "server started", &seq2), STORE_OK);
+	assert_int_equal(seq2, seq1 + 1);
+	task_free(&t);
+	store_close(&s);
+	free(path);
+}
+
+static void test_cannot_open(void **state)
+{
+	char *err = NULL;
+	struct store *s = store_open("/nonexistent/dir/simq.db", NULL, NULL, &err);
+
+	assert_null(s);
+	assert_non_null(strstr(err, "cannot open the task database /nonexistent/dir/simq.db"));
+	free(err);
+	s = store_open(getenv("SIMQ_TEST_TMP"), NULL, NULL, &err);
+	assert_null(s);
+	assert_non_null(err);
+	free(err);
+}
+
+static void test_not_a_database(void **state)
+{
+	char *path = db_path("garbage.db");
+	FILE *fp = fopen(path, "w");
+	char *err = NULL;
+
+	for (int i = 0; i < 200; i++)
+		fputs("this is not an SQLite database, just a text file someone put here\n", fp);
+	fclose(fp);
+	assert_null(store_open(path, NULL, NULL, &err));
+	assert_non_null(strstr(err, "is damaged or is not a simq database"));
+	free(err);
+	free(path);
+}
+
+static void test_damaged_database_keeps_what_it_can(void **state)
+{
+	char *path = db_path("damaged.db");
+	struct store *s = open_at(path, NULL);
+	struct task *tasks[2000];
+	char *err = NULL;
+
+	for (int i = 0; i < 2000; i++)
+		tasks[i] = new_task(i);
+	assert_int_equal(store_submit_many(s, tasks, 2000), STORE_OK);
+	store_close(&s);
+	for (int i = 0; i < 2000; i++)
+		task_free(&tasks[i]);
+	/* Overwrite pages in the middle of the table with noise. */
+	int fd = open(path, O_WRONLY);
+	char noise[4096];
+
+	memset(noise, 0xA5, sizeof noise);
+	assert_int_equal(pwrite(fd, noise, sizeof noise, 4096 * 20), (ssize_t)sizeof noise);
+	assert_int_equal(pwrite(fd, noise, sizeof noise, 4096 * 3), (ssize_t)sizeof noise);
+	close(fd);
+	s = store_open(path, NULL, NULL, &err);
+	if (s) {
+		struct task *loaded[8] = {NULL};
+		enum store_status st = store_load_active(s, collect, loaded);
+
+		for (int i = 0; i < 8; i++)
+			task_free(&loaded[i]);
+		assert_int_equal(st, STORE_CORRUPT);
+		assert_non_null(strstr(store_error(s), "is damaged"));
+		store_close(&s);
+	} else {
+		assert_non_null(strstr(err, "is damaged"));
+		free(err);
+	}
+	free(path);
+}
+
+static void test_locked_database(void **state)
+{
+	char *path = db_path("locked.db");
+	struct store *s = open_at(path, NULL);
+	struct task *first = new_task(1), *second = new_task(2), *back = NULL;
+	sqlite3 *other;
+
+	assert_int_equal(store_submit(s, first), STORE_OK);
+	assert_int_equal(sqlite3_open(path, &other), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(other, "BEGIN EXCLUSIVE", NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(store_submit(s, second), STORE_BUSY);
+	assert_non_null(strstr(store_error(s), "is locked by another process (waited 200 ms)"));
+	assert_int_equal(second->id, 0);
+	sqlite3_exec(other, "ROLLBACK", NULL, NULL, NULL);
+	sqlite3_close(other);
+	/* The acknowledged task is there, and the store works again. */
+	assert_int_equal(store_get(s, first->id, &back), STORE_OK);
+	task_free(&back);
+	assert_int_equal(store_submit(s, second), STORE_OK);
+	task_free(&first);
+	task_free(&second);
+	store_close(&s);
+	free(path);
+}
+
+/* A full disk is SQLITE_FULL; a page limit on the connection gives the same error without filling a disk. */
+static void test_full_disk(void **state)
+{
+	char *path = db_path("full.db");
+	struct store *s = open_at(path, NULL);
+	struct task *tasks[200];
+	int64_t counts[TASK_STATE_COUNT];
+	int acked = 0;
+	enum store_status st = STORE_OK;
+
+	assert_int_equal(store_limit_pages(s, 40), STORE_OK);
+	for (int round = 0; round < 50 && st == STORE_OK; round++) {
+		for (int i = 0; i < 200; i++)
+			tasks[i] = new_task(i);
+		st = store_submit_many(s, tasks, 200);
+		if (st == STORE_OK)
+			acked += 200;
+		for (int i = 0; i < 200; i++)
+			task_free(&tasks[i]);
+	}
+	assert_int_equal(st, STORE_FULL);
+	assert_non_null(strstr(store_error(s), "is full; this change was not saved, and nothing saved before is lost"));
+	store_close(&s);
+	s = open_at(path, NULL);
+	assert_int_equal(store_count_states(s, counts), STORE_OK);
+	assert_int_equal(counts[TASK_QUEUED], acked);
+	assert_true(acked > 0);
+	store_close(&s);
+	free(path);
+}
+
+static void test_newer_schema_is_refused(void **state)
+{
+	char *path = db_path("newer.db");
+	struct store *s = open_at(path, NULL);
+	sqlite3 *db;
+	char *err = NULL;
+
+	store_close(&s);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	sqlite3_exec(db, "PRAGMA user_version = 99", NULL, NULL, NULL);
+	sqlite3_close(db);
+	assert_null(store_open(path, NULL, NULL, &err));
+	assert_non_null(strstr(err, "has schema version 99, written by a newer simq"));
+	free(err);
+	assert_int_equal(scalar(path, "SELECT COUNT(*) FROM counters"), 8);
+	free(path);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_submit_and_read_back),
+		cmocka_unit_test(test_submit_many_is_all_or_nothing),
+		cmocka_unit_test(test_batch_lifecycle_and_counters),
+		cmocka_unit_test(test_recovery_after_a_crash),
+		cmocka_unit_test(test_results_and_log),
+		cmocka_unit_test(test_cannot_open),
+		cmocka_unit_test(test_not_a_database),
+		cmocka_unit_test(test_damaged_database_keeps_what_it_can),
+		cmocka_unit_test(test_locked_database),
+		cmocka_unit_test(test_full_disk),
+		cmocka_unit_test(test_newer_schema_is_refused),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
