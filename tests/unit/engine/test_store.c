@@ -447,6 +447,53 @@ static void test_newer_schema_is_refused(void **state)
 	free(path);
 }
 
+/* The seed figures of DESIGN 9 through the store: kept counters and a recount agree on them. */
+static void test_seed_figures_through_the_store(void **state)
+{
+	char *path = db_path("seed.db");
+	struct store *s = open_at(path, NULL);
+	enum { N = 8547 + 453 + 50 };
+	struct task **ts = calloc(N, sizeof *ts);
+	struct store_change *ch = calloc(N, sizeof *ch);
+	struct stats_counts kept, recount;
+	char text[32];
+
+	for (int i = 0; i < N; i++)
+		ts[i] = new_task(i);
+	assert_int_equal(store_submit_many(s, ts, N), STORE_OK);
+	for (int i = 0; i < N; i++) {
+		struct task *t = ts[i];
+		/* 8,547 first time; 453 after 705 retries (252 twice, 201 once); 50 failed after 3 retries. */
+		int retries = i < 8547 ? 0 : i < 8547 + 252 ? 2 : i < 9000 ? 1 : 3;
+
+		task_transition(t, TASK_RUNNING, NOW);
+		t->attempts = t->attempt_rows = 1 + retries;
+		t->failed_attempts = i < 9000 ? retries : 4;
+		t->had_transient = t->failed_attempts > 0;
+		task_transition(t, i < 9000 ? TASK_COMPLETED : TASK_FAILED, NOW + i);
+		ch[i] = (struct store_change){.task = t};
+	}
+	assert_int_equal(store_commit(s, ch, N), STORE_OK);
+	assert_int_equal(store_counters(s, &kept), STORE_OK);
+	assert_int_equal(store_recount(s, INT64_MIN, &recount), STORE_OK);
+	assert_true(stats_counts_equal(&kept, &recount));
+	assert_int_equal(kept.completed_first, 8547);
+	assert_int_equal(kept.completed_retry, 453);
+	assert_int_equal(kept.failed, 50);
+	snprintf(text, sizeof text, "%.1f %%", 100 * stats_success_rate(&kept));
+	assert_string_equal(text, "99.4 %");
+	snprintf(text, sizeof text, "%.0f %%", 100 * stats_retry_effectiveness(&kept));
+	assert_string_equal(text, "90 %");
+	snprintf(text, sizeof text, "%.1f", stats_retries_per_failed(&kept));
+	assert_string_equal(text, "1.7");
+	for (int i = 0; i < N; i++)
+		task_free(&ts[i]);
+	free(ts);
+	free(ch);
+	store_close(&s);
+	free(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -461,6 +508,7 @@ int main(void)
 		cmocka_unit_test(test_locked_database),
 		cmocka_unit_test(test_full_disk),
 		cmocka_unit_test(test_newer_schema_is_refused),
+		cmocka_unit_test(test_seed_figures_through_the_store),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
