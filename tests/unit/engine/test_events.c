@@ -125,7 +125,7 @@ static void test_log_sink_ring_and_file(void **state)
 	char *err = NULL;
 	struct event_bus *bus = events_new();
 	struct event_log *log = event_log_new(path, 3, &err);
-	struct lines l = {{0}};
+	struct lines l = {.last = 0};
 
 	assert_non_null(log);
 	event_log_attach(log, bus);
