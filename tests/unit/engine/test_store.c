@@ -276,8 +276,10 @@ static void test_results_and_log(void **state)
 	char *path = db_path("results.db");
 	struct store *s = open_at(path, NULL);
 	struct task *t = new_task(1);
-	struct store_result r = {.path = "results/1.csv", .format = "csv", .points = 1001, .signals = 2,
-				 .summary = "{\"Vout\":{\"mean\":200}}", .cache_key = "abc123"}, back;
+	char rpath[] = "results/1.csv", format[] = "csv", summary[] = "{\"Vout\":{\"mean\":200}}", key[] = "abc123";
+	struct store_result r = {.path = rpath, .format = format, .points = 1001, .signals = 2, .summary = summary,
+				 .cache_key = key},
+			    back;
 	int64_t seq1, seq2;
 
 	store_submit(s, t);
