@@ -1,0 +1,420 @@
+/*
+ * plecs-emu — a stand-in for PLECS's XML-RPC interface.
+ *
+ * The main thread owns the listening socket and accepts; each connection is
+ * served by Abyss (ServerRunChannel) on a thread of its own, so plecs-emu
+ * can refuse a connection, or drop one halfway, the way a failing server
+ * does.  SIGINT and SIGTERM arrive through a signalfd and stop it cleanly.
+ */
+#include "autoconf.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <netdb.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <xmlrpc-c/abyss.h>
+
+#include "emu/circuits.h"
+#include "emu/emu.h"
+#include "util/xalloc.h"
+
+#define EXIT_USAGE 64
+
+struct conn {
+	pthread_t thread;
+	int fd;
+	atomic_bool done;
+	struct conn *next;
+};
+
+static struct emu emu;
+static TServer server;
+static struct conn *conns;
+static pthread_mutex_t conns_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: plecs-emu [OPTION]...\n"
+		"A stand-in for PLECS's XML-RPC interface at http://ADDR:PORT/RPC2: it loads model\n"
+		"files, simulates built-in circuits (rc, buck, rlc) and fails on demand.\n"
+		"\n"
+		"  --listen ADDR        address to listen on (default 127.0.0.1)\n"
+		"  --port N             port (default 1080; 0 picks a free one)\n"
+		"  --port-file FILE     write the port there once listening\n"
+		"  --cores N            cases of a list simulate run in parallel (default: CPUs)\n"
+		"  --speed X            wall seconds per simulated second (default 0: as fast as possible)\n"
+		"  --concurrent N       plecs.* calls served at once (default 1, as PLECS)\n"
+		"  --seed N             seed of the fault dice (default 1)\n"
+		"  --fault KIND=RATE    fail that share of calls (repeatable); KIND is one of:\n");
+	for (int k = 0; k < FAULT_KIND_COUNT; k++)
+		fprintf(out, "                         %-10s %s\n", fault_kind_name((enum fault_kind)k),
+			fault_kind_help((enum fault_kind)k));
+	fprintf(out, "  --trace FILE         append one line per call to FILE\n"
+		     "  -h, --help           show this help\n"
+		     "  -V, --version        show the version\n"
+		     "\nSee plecs-emu(1) for model files, circuits and emu.inject.\n");
+}
+
+static bool parse_int(const char *text, long min, long max, long *out)
+{
+	char *end;
+
+	errno = 0;
+	*out = strtol(text, &end, 10);
+	return end != text && *end == '\0' && errno == 0 && *out >= min && *out <= max;
+}
+
+static int __attribute__((format(printf, 1, 2))) usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "plecs-emu: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nTry plecs-emu --help.\n");
+	return EXIT_USAGE;
+}
+
+static int parse_options(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"listen", required_argument, NULL, 'l'}, {"port", required_argument, NULL, 'p'},
+		{"port-file", required_argument, NULL, 'P'}, {"cores", required_argument, NULL, 'c'},
+		{"speed", required_argument, NULL, 's'}, {"concurrent", required_argument, NULL, 'n'},
+		{"seed", required_argument, NULL, 'S'}, {"fault", required_argument, NULL, 'f'},
+		{"trace", required_argument, NULL, 't'}, {"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'}, {NULL, 0, NULL, 0},
+	};
+	long n;
+	int c;
+	char *end, *err = NULL;
+
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":hV", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'l':
+			emu.opt.listen = optarg;
+			break;
+		case 'p':
+			if (!parse_int(optarg, 0, 65535, &n))
+				return usage_error("--port %s: expected a port number from 0 to 65535", optarg);
+			emu.opt.port = (int)n;
+			break;
+		case 'P':
+			emu.opt.port_file = optarg;
+			break;
+		case 'c':
+			if (!parse_int(optarg, 1, 256, &n))
+				return usage_error("--cores %s: expected a whole number from 1 to 256", optarg);
+			emu.opt.cores = (int)n;
+			break;
+		case 's':
+			emu.opt.speed = strtod(optarg, &end);
+			if (end == optarg || *end != '\0' || !(emu.opt.speed >= 0 && emu.opt.speed <= 1e6))
+				return usage_error("--speed %s: expected a number of wall seconds per simulated second, "
+						   "0 or more", optarg);
+			break;
+		case 'n':
+			if (!parse_int(optarg, 1, 1024, &n))
+				return usage_error("--concurrent %s: expected a whole number from 1 to 1024", optarg);
+			emu.opt.concurrent = (int)n;
+			break;
+		case 'S':
+			if (!parse_int(optarg, 0, LONG_MAX, &n))
+				return usage_error("--seed %s: expected a whole number", optarg);
+			emu.opt.seed = (uint64_t)n;
+			break;
+		case 'f':
+			if (!faults_parse_rate(&emu.faults, optarg, &err)) {
+				fprintf(stderr, "plecs-emu: %s\n", err);
+				free(err);
+				return EXIT_USAGE;
+			}
+			break;
+		case 't':
+			emu.opt.trace = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'V':
+			printf("plecs-emu (simq) %s\n", PACKAGE_VERSION);
+			return 0;
+		case ':':
+			return usage_error("%s needs a value", argv[optind - 1]);
+		default:
+			return usage_error("unknown option %s", argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		return usage_error("unexpected argument \"%s\"", argv[optind]);
+	return -1;
+}
+
+static int listen_socket(void)
+{
+	struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE};
+	struct addrinfo *res;
+	char port[16];
+	int fd = -1, one = 1, rc;
+
+	snprintf(port, sizeof port, "%d", emu.opt.port);
+	rc = getaddrinfo(emu.opt.listen, port, &hints, &res);
+	if (rc != 0) {
+		fprintf(stderr, "plecs-emu: --listen %s: %s\n", emu.opt.listen, gai_strerror(rc));
+		return -1;
+	}
+	fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd >= 0)
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+	if (fd < 0 || bind(fd, res->ai_addr, res->ai_addrlen) != 0 || listen(fd, 128) != 0) {
+		fprintf(stderr, "plecs-emu: cannot listen on %s port %s: %s\n", emu.opt.listen, port, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		fd = -1;
+	}
+	freeaddrinfo(res);
+	return fd;
+}
+
+static int bound_port(int fd)
+{
+	struct sockaddr_storage addr;
+	socklen_t len = sizeof addr;
+
+	if (getsockname(fd, (struct sockaddr *)&addr, &len) != 0)
+		return -1;
+	if (addr.ss_family == AF_INET6)
+		return ntohs(((struct sockaddr_in6 *)&addr)->sin6_port);
+	return ntohs(((struct sockaddr_in *)&addr)->sin_port);
+}
+
+/* Writes the port to a temporary name and renames it, so readers never see half a file. */
+static bool write_port_file(int port)
+{
+	char *tmp = xasprintf("%s.tmp.%d", emu.opt.port_file, (int)getpid());
+	FILE *fp = fopen(tmp, "w");
+	bool ok = fp && fprintf(fp, "%d\n", port) > 0;
+
+	if (fp && fclose(fp) != 0)
+		ok = false;
+	if (ok && rename(tmp, emu.opt.port_file) != 0)
+		ok = false;
+	if (!ok)
+		fprintf(stderr, "plecs-emu: cannot write --port-file %s: %s\n", emu.opt.port_file, strerror(errno));
+	free(tmp);
+	return ok;
+}
+
+static void *serve_connection(void *arg)
+{
+	struct conn *c = arg;
+	TChannel *channel = NULL;
+	struct abyss_unix_chaninfo *info = NULL;
+	const char *error = NULL;
+
+	emu_conn_fd = c->fd;
+	ChannelUnixCreateFd(c->fd, &channel, &info, &error);
+	if (error == NULL) {
+		ServerRunChannel(&server, channel, info, &error);
+		ChannelDestroy(channel);
+		free(info);
+	}
+	if (error)
+		free((void *)error);
+	pthread_mutex_lock(&conns_lock);
+	close(c->fd);
+	c->fd = -1;
+	pthread_mutex_unlock(&conns_lock);
+	atomic_store(&c->done, true);
+	return NULL;
+}
+
+/* Joins connection threads that have finished. */
+static void reap(bool all)
+{
+	struct conn **pp = &conns;
+
+	pthread_mutex_lock(&conns_lock);
+	while (*pp) {
+		struct conn *c = *pp;
+
+		if (all || atomic_load(&c->done)) {
+			*pp = c->next;
+			pthread_mutex_unlock(&conns_lock);
+			pthread_join(c->thread, NULL);
+			free(c);
+			pthread_mutex_lock(&conns_lock);
+		} else {
+			pp = &c->next;
+		}
+	}
+	pthread_mutex_unlock(&conns_lock);
+}
+
+/* Resets a connection at once: the peer sees "connection reset", as from a server that is not there. */
+static void refuse(int fd)
+{
+	struct linger hard = {.l_onoff = 1, .l_linger = 0};
+
+	setsockopt(fd, SOL_SOCKET, SO_LINGER, &hard, sizeof hard);
+	close(fd);
+}
+
+static void accept_loop(int listen_fd, int sig_fd)
+{
+	struct pollfd p[2] = {{.fd = listen_fd, .events = POLLIN}, {.fd = sig_fd, .events = POLLIN}};
+
+	for (;;) {
+		if (poll(p, 2, 1000) < 0 && errno != EINTR)
+			break;
+		if (p[1].revents & POLLIN)
+			break;
+		reap(false);
+		if (!(p[0].revents & POLLIN))
+			continue;
+		int fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
+
+		if (fd < 0)
+			continue;
+		if (faults_next_connection(&emu.faults)) {
+			refuse(fd);
+			emu_record_call(&emu, "connection", NULL, emu_now(), 0, "injected refuse");
+			continue;
+		}
+		struct conn *c = xcalloc(1, sizeof *c);
+
+		c->fd = fd;
+		pthread_mutex_lock(&conns_lock);
+		if (pthread_create(&c->thread, NULL, serve_connection, c) != 0) {
+			pthread_mutex_unlock(&conns_lock);
+			close(fd);
+			free(c);
+			continue;
+		}
+		c->next = conns;
+		conns = c;
+		pthread_mutex_unlock(&conns_lock);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	struct ServerReqHandler3 handler = {.handleReq = (handleReq3Fn)emu_http_handle, .userdata = &emu};
+	const char *error = NULL;
+	abyss_bool ok;
+	xmlrpc_env env;
+	sigset_t stop;
+	int status, listen_fd, sig_fd, port;
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+
+	emu.opt = (struct emu_options){.listen = "127.0.0.1", .port = 1080, .cores = cpus > 0 ? (int)cpus : 1,
+				       .concurrent = 1, .seed = 1};
+	faults_init(&emu.faults, 1);
+	status = parse_options(argc, argv);
+	if (status >= 0) {
+		faults_destroy(&emu.faults);
+		return status;
+	}
+	/* Re-seed now that --seed is known, keeping the rates --fault set. */
+	double rates[FAULT_KIND_COUNT];
+
+	memcpy(rates, emu.faults.rate, sizeof rates);
+	faults_destroy(&emu.faults);
+	faults_init(&emu.faults, emu.opt.seed);
+	memcpy(emu.faults.rate, rates, sizeof rates);
+
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGINT);
+	sigaddset(&stop, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &stop, NULL);
+	sig_fd = signalfd(-1, &stop, SFD_CLOEXEC);
+
+	if (emu.opt.trace) {
+		emu.trace = fopen(emu.opt.trace, "ae");
+		if (emu.trace == NULL) {
+			fprintf(stderr, "plecs-emu: cannot open --trace %s: %s\n", emu.opt.trace, strerror(errno));
+			return 1;
+		}
+	}
+	listen_fd = listen_socket();
+	if (listen_fd < 0 || sig_fd < 0)
+		return 1;
+	port = bound_port(listen_fd);
+	if (emu.opt.port_file && !write_port_file(port))
+		return 1;
+
+	xmlrpc_env_init(&env);
+	/* A 10,000-point, three-signal result is about 2 MB of XML. */
+	xmlrpc_limit_set(XMLRPC_XML_SIZE_LIMIT_ID, 256u * 1024 * 1024);
+	AbyssInit(&error);
+	emu.registry = xmlrpc_registry_new(&env);
+	emu_methods_register(&emu, &env);
+	if (env.fault_occurred || error) {
+		fprintf(stderr, "plecs-emu: cannot set up the XML-RPC server: %s\n", error ? error : env.fault_string);
+		return 1;
+	}
+	pthread_mutex_init(&emu.lock, NULL);
+	pthread_condattr_t attr;
+
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_cond_init(&emu.wake, &attr);
+	pthread_condattr_destroy(&attr);
+	emu.free_slots = emu.opt.concurrent;
+	emu.started = emu_now();
+	ServerCreateNoAccept(&server, "plecs-emu", NULL, NULL);
+	ServerSetKeepaliveTimeout(&server, 60);
+	ServerSetKeepaliveMaxConn(&server, 1000000);
+	ServerSetTimeout(&server, 3600);
+	ServerAddHandler3(&server, &handler, &ok);
+	if (!ok) {
+		fprintf(stderr, "plecs-emu: cannot set up the HTTP handler\n");
+		return 1;
+	}
+	fprintf(stderr, "plecs-emu: listening on http://%s:%d/RPC2 (%d core%s, speed %g, %d call%s at a time)\n",
+		emu.opt.listen, port, emu.opt.cores, emu.opt.cores == 1 ? "" : "s", emu.opt.speed, emu.opt.concurrent,
+		emu.opt.concurrent == 1 ? "" : "s");
+
+	accept_loop(listen_fd, sig_fd);
+
+	/* Stop: wake sleepers and waiters, hang up every connection, join the threads. */
+	close(listen_fd);
+	atomic_store(&emu.stopping, true);
+	pthread_mutex_lock(&emu.lock);
+	pthread_cond_broadcast(&emu.wake);
+	pthread_mutex_unlock(&emu.lock);
+	pthread_mutex_lock(&conns_lock);
+	for (struct conn *c = conns; c; c = c->next)
+		if (c->fd >= 0)
+			shutdown(c->fd, SHUT_RDWR);
+	pthread_mutex_unlock(&conns_lock);
+	reap(true);
+	ServerFree(&server);
+	xmlrpc_registry_free(emu.registry);
+	for (size_t i = 0; i < emu.nmodels; i++)
+		emu_model_free(&emu.models[i]);
+	free(emu.models);
+	emu_clear_calls(&emu);
+	free(emu.calls);
+	faults_destroy(&emu.faults);
+	if (emu.trace)
+		fclose(emu.trace);
+	close(sig_fd);
+	xmlrpc_env_clean(&env);
+	AbyssTerm();
+	fprintf(stderr, "plecs-emu: stopped\n");
+	return 0;
+}
