@@ -439,7 +439,8 @@ static void test_fault_kinds(void **state)
 		{"malformed", "XML"},
 		{"drop", "transfer closed"},
 		{"hang", "timed out"},
-		{"refuse", "reset"},
+		/* The reset lands during curl's connect or right after it, as the kernel schedules it. */
+		{"refuse", "reset|connect"},
 	};
 	xmlrpc_value *r;
 
@@ -460,7 +461,16 @@ static void test_fault_kinds(void **state)
 			r = call(f, "plecs.simulate", "(s)", "rc");
 		}
 		print_message("# %s: %s\n", kinds[i].kind, f->env.fault_occurred ? f->env.fault_string : "no error");
-		assert_fault_contains(f, kinds[i].error);
+		assert_true(f->env.fault_occurred);
+		bool matched = false;
+		char *alternatives = xstrdup(kinds[i].error), *save = NULL;
+
+		for (char *alt = strtok_r(alternatives, "|", &save); alt; alt = strtok_r(NULL, "|", &save))
+			matched |= strstr(f->env.fault_string, alt) != NULL;
+		free(alternatives);
+		if (!matched)
+			fail_msg("%s: expected an error with \"%s\", got \"%s\"", kinds[i].kind, kinds[i].error,
+				 f->env.fault_string);
 		r = call(f, "plecs.simulate", "(s)", "rc");
 		if (f->env.fault_occurred)
 			fail_msg("after %s the next call failed: %s", kinds[i].kind, f->env.fault_string);
