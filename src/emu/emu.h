@@ -56,6 +56,10 @@ struct emu {
 	double started;
 	struct faults faults;
 	FILE *trace;
+	int port;                       /* the port we listen on */
+	pthread_mutex_t conns_lock;
+	struct emu_peer *peers;         /* by socket fd: the connection last seen on it */
+	size_t npeers;
 };
 
 /* Per-call context handed to the methods through xmlrpc-c's callInfo. */
@@ -76,9 +80,13 @@ void emu_record_call(struct emu *emu, const char *method, const struct emu_call_
 		     double duration, const char *outcome);
 void emu_clear_calls(struct emu *emu);
 
-/* The Abyss request handler for /RPC2 (http.c); the connection's socket is in emu_conn_fd. */
+/* The Abyss request handler for /RPC2 (http.c). */
 void emu_http_handle(void *ud, TSession *session, abyss_bool *handled);
-extern __thread int emu_conn_fd;
+/* Shuts down every connection to our port, so a stop does not wait for keep-alive timeouts. */
+void emu_hang_up_all(struct emu *emu);
+/* Takes the connections open now as seen, so that only later ones count as new (for refuse). */
+void emu_mark_connections_seen(struct emu *emu);
+struct emu_peer;
 
 /* A MAT v5 file holding Time and Values, as bytes (heap; caller frees). */
 struct emu_result;

@@ -129,6 +129,16 @@ enum fault_kind faults_next_call(struct faults *f)
 	return k;
 }
 
+bool faults_may_refuse(struct faults *f)
+{
+	bool may;
+
+	pthread_mutex_lock(&f->lock);
+	may = f->refuse_pending > 0 || f->rate[FAULT_REFUSE] > 0;
+	pthread_mutex_unlock(&f->lock);
+	return may;
+}
+
 bool faults_next_connection(struct faults *f)
 {
 	bool refuse = false;

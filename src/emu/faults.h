@@ -53,6 +53,8 @@ bool faults_parse_rate(struct faults *f, const char *spec, char **err);
 void faults_inject(struct faults *f, enum fault_kind k, uint64_t count);
 /* The fault for the next plecs.simulate call, or FAULT_NONE. */
 enum fault_kind faults_next_call(struct faults *f);
+/* Whether a connection may be refused now (one is pending, or the rate is not 0). */
+bool faults_may_refuse(struct faults *f);
 /* Whether to refuse the next connection. */
 bool faults_next_connection(struct faults *f);
 /* Drops scripted injections; rates stay. */

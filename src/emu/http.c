@@ -1,6 +1,8 @@
 /* The /RPC2 handler: reads a call, applies injected transport faults, answers. */
 #include "autoconf.h"
 
+#include <dirent.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,7 +16,137 @@
 /* Calls larger than this are refused: a thousand optStructs are far smaller. */
 #define MAX_CALL_BYTES (64u * 1024 * 1024)
 
-__thread int emu_conn_fd = -1;
+struct emu_peer {
+	socklen_t len;
+	struct sockaddr_storage addr;
+};
+
+static int port_of(const struct sockaddr_storage *a)
+{
+	if (a->ss_family == AF_INET)
+		return ntohs(((const struct sockaddr_in *)a)->sin_port);
+	if (a->ss_family == AF_INET6)
+		return ntohs(((const struct sockaddr_in6 *)a)->sin6_port);
+	return -1;
+}
+
+/*
+ * Calls fn for each accepted connection to our port: Abyss does not hand out
+ * a session's socket, so the faults that act on the connection itself find
+ * it among the process's open files.  Only fault injection and stopping do this.
+ */
+static void each_connection(struct emu *emu, bool (*fn)(struct emu *emu, int fd, const struct emu_peer *peer, void *ud),
+			    void *ud)
+{
+	DIR *dir = opendir("/proc/self/fd");
+	struct dirent *de;
+
+	if (dir == NULL)
+		return;
+	while ((de = readdir(dir)) != NULL) {
+		int fd = atoi(de->d_name);
+		struct sockaddr_storage local;
+		socklen_t llen = sizeof local;
+		struct emu_peer peer = {.len = sizeof peer.addr};
+
+		if (fd <= 2 || fd == dirfd(dir))
+			continue;
+		if (getsockname(fd, (struct sockaddr *)&local, &llen) != 0 || port_of(&local) != emu->port)
+			continue;
+		if (getpeername(fd, (struct sockaddr *)&peer.addr, &peer.len) != 0)
+			continue;
+		if (!fn(emu, fd, &peer, ud))
+			break;
+	}
+	closedir(dir);
+}
+
+struct find_peer {
+	const struct sockaddr *want;
+	size_t want_len;
+	int fd;
+};
+
+static bool match_peer(struct emu *emu, int fd, const struct emu_peer *peer, void *ud)
+{
+	struct find_peer *f = ud;
+	size_t n = f->want_len < peer->len ? f->want_len : peer->len;
+
+	if (n > 0 && memcmp(&peer->addr, f->want, n) == 0) {
+		f->fd = fd;
+		return false;
+	}
+	return true;
+}
+
+/* The socket of this session's connection, or -1. */
+static int session_fd(struct emu *emu, TSession *session)
+{
+	void *info = NULL;
+	struct find_peer f = {.fd = -1};
+
+	SessionGetChannelInfo(session, &info);
+	if (info == NULL)
+		return -1;
+	f.want = &((struct abyss_unix_chaninfo *)info)->peerAddr;
+	f.want_len = ((struct abyss_unix_chaninfo *)info)->peerAddrLen;
+	if (f.want_len > sizeof(struct sockaddr))
+		f.want_len = sizeof(struct sockaddr);
+	each_connection(emu, match_peer, &f);
+	return f.fd;
+}
+
+/* Records the connection on fd; true if fd now holds another connection than last seen. */
+static bool note_peer(struct emu *emu, int fd, const struct emu_peer *peer)
+{
+	bool changed;
+
+	pthread_mutex_lock(&emu->conns_lock);
+	if ((size_t)fd >= emu->npeers) {
+		size_t n = (size_t)fd + 64;
+
+		emu->peers = xreallocarray(emu->peers, n, sizeof *emu->peers);
+		memset(emu->peers + emu->npeers, 0, (n - emu->npeers) * sizeof *emu->peers);
+		emu->npeers = n;
+	}
+	changed = emu->peers[fd].len != peer->len || memcmp(&emu->peers[fd].addr, &peer->addr, peer->len) != 0;
+	emu->peers[fd] = *peer;
+	pthread_mutex_unlock(&emu->conns_lock);
+	return changed;
+}
+
+static bool mark_seen(struct emu *emu, int fd, const struct emu_peer *peer, void *ud)
+{
+	note_peer(emu, fd, peer);
+	return true;
+}
+
+void emu_mark_connections_seen(struct emu *emu)
+{
+	each_connection(emu, mark_seen, NULL);
+}
+
+static bool hang_up(struct emu *emu, int fd, const struct emu_peer *peer, void *ud)
+{
+	shutdown(fd, SHUT_RDWR);
+	return true;
+}
+
+void emu_hang_up_all(struct emu *emu)
+{
+	each_connection(emu, hang_up, NULL);
+}
+
+/* Resets the connection (RST) while leaving the descriptor to Abyss, which closes it. */
+static void reset_connection(int fd)
+{
+	struct sockaddr unspec = {.sa_family = AF_UNSPEC};
+	struct linger hard = {.l_onoff = 1, .l_linger = 0};
+
+	setsockopt(fd, SOL_SOCKET, SO_LINGER, &hard, sizeof hard);
+	if (connect(fd, &unspec, sizeof unspec) != 0)
+		shutdown(fd, SHUT_RDWR);
+}
 
 static void send_text(TSession *session, int status, const char *text)
 {
@@ -69,9 +201,9 @@ static char *method_name(const struct buf *body)
 }
 
 /* Holds the call until the client gives up and closes its end, or the emulator stops. */
-static void hang(struct emu *emu)
+static void hang(struct emu *emu, int fd)
 {
-	struct pollfd p = {.fd = emu_conn_fd, .events = POLLRDHUP};
+	struct pollfd p = {.fd = fd, .events = POLLRDHUP};
 
 	while (!atomic_load(&emu->stopping)) {
 		int n = poll(&p, 1, 100);
@@ -111,6 +243,20 @@ void emu_http_handle(void *ud, TSession *session, abyss_bool *handled)
 		return;
 	}
 	method = method_name(&body);
+	/* A refused connection: the first request on a new connection is answered with a reset. */
+	if (faults_may_refuse(&emu->faults)) {
+		int fd = session_fd(emu, session);
+		struct emu_peer peer = {.len = sizeof peer.addr};
+
+		if (fd >= 0 && getpeername(fd, (struct sockaddr *)&peer.addr, &peer.len) == 0 && note_peer(emu, fd, &peer) &&
+		    faults_next_connection(&emu->faults)) {
+			reset_connection(fd);
+			/* Abyss finishes every session; its writes go nowhere now. */
+			ResponseStatus(session, 500);
+			emu_record_call(emu, "connection", NULL, start, emu_now() - start, "injected refuse");
+			goto out;
+		}
+	}
 	plecs_call = strncmp(method, "plecs.", 6) == 0;
 	if (strcmp(method, "plecs.simulate") == 0)
 		ctx.fault = faults_next_call(&emu->faults);
@@ -119,9 +265,13 @@ void emu_http_handle(void *ud, TSession *session, abyss_bool *handled)
 		goto out;
 	}
 	if (ctx.fault == FAULT_HANG) {
-		hang(emu);
+		int fd = session_fd(emu, session);
+
+		hang(emu, fd);
 		emu_slot_release(emu);
-		shutdown(emu_conn_fd, SHUT_RDWR);
+		if (fd >= 0)
+			shutdown(fd, SHUT_RDWR);
+		ResponseStatus(session, 500);
 		emu_record_call(emu, method, &ctx, start, emu_now() - start, "injected hang");
 		goto out;
 	}
@@ -178,7 +328,7 @@ void emu_http_handle(void *ud, TSession *session, abyss_bool *handled)
 		ResponseContentLength(session, len);
 		ResponseWriteStart(session);
 		ResponseWriteBody(session, data, (xmlrpc_uint32_t)(len / 2));
-		shutdown(emu_conn_fd, SHUT_RDWR);
+		shutdown(session_fd(emu, session), SHUT_RDWR);
 		snprintf(outcome, sizeof outcome, "injected drop");
 		break;
 	default:

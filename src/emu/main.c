@@ -1,10 +1,12 @@
 /*
  * plecs-emu — a stand-in for PLECS's XML-RPC interface.
  *
- * The main thread owns the listening socket and accepts; each connection is
- * served by Abyss (ServerRunChannel) on a thread of its own, so plecs-emu
- * can refuse a connection, or drop one halfway, the way a failing server
- * does.  SIGINT and SIGTERM arrive through a signalfd and stop it cleanly.
+ * plecs-emu binds the listening socket itself (for --port 0 and
+ * --port-file) and hands it to Abyss, which accepts and serves each
+ * connection on a thread of its own with HTTP keep-alive, as the
+ * xmlrpc-c servers PLECS users know.  Faults that concern the connection
+ * itself are injected by the request handler (http.c).  The main thread
+ * waits on a signalfd for SIGINT and SIGTERM and stops everything cleanly.
  */
 #include "autoconf.h"
 
@@ -12,7 +14,6 @@
 #include <getopt.h>
 #include <limits.h>
 #include <netdb.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -29,17 +30,8 @@
 
 #define EXIT_USAGE 64
 
-struct conn {
-	pthread_t thread;
-	int fd;
-	atomic_bool done;
-	struct conn *next;
-};
-
 static struct emu emu;
 static TServer server;
-static struct conn *conns;
-static pthread_mutex_t conns_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static void usage(FILE *out)
 {
@@ -217,96 +209,10 @@ static bool write_port_file(int port)
 	return ok;
 }
 
-static void *serve_connection(void *arg)
+static void *run_server(void *arg)
 {
-	struct conn *c = arg;
-	TChannel *channel = NULL;
-	struct abyss_unix_chaninfo *info = NULL;
-	const char *error = NULL;
-
-	emu_conn_fd = c->fd;
-	ChannelUnixCreateFd(c->fd, &channel, &info, &error);
-	if (error == NULL) {
-		ServerRunChannel(&server, channel, info, &error);
-		ChannelDestroy(channel);
-		free(info);
-	}
-	if (error)
-		free((void *)error);
-	pthread_mutex_lock(&conns_lock);
-	close(c->fd);
-	c->fd = -1;
-	pthread_mutex_unlock(&conns_lock);
-	atomic_store(&c->done, true);
+	ServerRun(&server);
 	return NULL;
-}
-
-/* Joins connection threads that have finished. */
-static void reap(bool all)
-{
-	struct conn **pp = &conns;
-
-	pthread_mutex_lock(&conns_lock);
-	while (*pp) {
-		struct conn *c = *pp;
-
-		if (all || atomic_load(&c->done)) {
-			*pp = c->next;
-			pthread_mutex_unlock(&conns_lock);
-			pthread_join(c->thread, NULL);
-			free(c);
-			pthread_mutex_lock(&conns_lock);
-		} else {
-			pp = &c->next;
-		}
-	}
-	pthread_mutex_unlock(&conns_lock);
-}
-
-/* Resets a connection at once: the peer sees "connection reset", as from a server that is not there. */
-static void refuse(int fd)
-{
-	struct linger hard = {.l_onoff = 1, .l_linger = 0};
-
-	setsockopt(fd, SOL_SOCKET, SO_LINGER, &hard, sizeof hard);
-	close(fd);
-}
-
-static void accept_loop(int listen_fd, int sig_fd)
-{
-	struct pollfd p[2] = {{.fd = listen_fd, .events = POLLIN}, {.fd = sig_fd, .events = POLLIN}};
-
-	for (;;) {
-		if (poll(p, 2, 1000) < 0 && errno != EINTR)
-			break;
-		if (p[1].revents & POLLIN)
-			break;
-		reap(false);
-		if (!(p[0].revents & POLLIN))
-			continue;
-		int fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
-
-		if (fd < 0)
-			continue;
-		if (faults_next_connection(&emu.faults)) {
-			refuse(fd);
-			emu_record_call(&emu, "connection", NULL, emu_now(), 0, "injected refuse");
-			continue;
-		}
-		struct conn *c = xcalloc(1, sizeof *c);
-
-		c->fd = fd;
-		pthread_mutex_lock(&conns_lock);
-		if (pthread_create(&c->thread, NULL, serve_connection, c) != 0) {
-			pthread_mutex_unlock(&conns_lock);
-			close(fd);
-			free(c);
-			continue;
-		}
-		c->next = conns;
-		conns = c;
-		pthread_mutex_unlock(&conns_lock);
-	}
 }
 
 int main(int argc, char **argv)
@@ -317,6 +223,9 @@ int main(int argc, char **argv)
 	xmlrpc_env env;
 	sigset_t stop;
 	int status, listen_fd, sig_fd, port;
+	TChanSwitch *chan_switch = NULL;
+	pthread_t server_thread;
+	struct signalfd_siginfo si;
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 
 	emu.opt = (struct emu_options){.listen = "127.0.0.1", .port = 1080, .cores = cpus > 0 ? (int)cpus : 1,
@@ -367,6 +276,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	pthread_mutex_init(&emu.lock, NULL);
+	pthread_mutex_init(&emu.conns_lock, NULL);
 	pthread_condattr_t attr;
 
 	pthread_condattr_init(&attr);
@@ -375,34 +285,47 @@ int main(int argc, char **argv)
 	pthread_condattr_destroy(&attr);
 	emu.free_slots = emu.opt.concurrent;
 	emu.started = emu_now();
-	ServerCreateNoAccept(&server, "plecs-emu", NULL, NULL);
+	emu.port = port;
+	ChanSwitchUnixCreateFd(listen_fd, &chan_switch, &error);
+	if (error == NULL)
+		ServerCreateSwitch(&server, chan_switch, &error);
+	if (error) {
+		fprintf(stderr, "plecs-emu: cannot set up the HTTP server: %s\n", error);
+		return 1;
+	}
 	ServerSetKeepaliveTimeout(&server, 60);
 	ServerSetKeepaliveMaxConn(&server, 1000000);
 	ServerSetTimeout(&server, 3600);
+	ServerSetMaxConn(&server, 256);
 	ServerAddHandler3(&server, &handler, &ok);
-	if (!ok) {
-		fprintf(stderr, "plecs-emu: cannot set up the HTTP handler\n");
+	if (ok)
+		ServerInit2(&server, &error);
+	if (!ok || error) {
+		fprintf(stderr, "plecs-emu: cannot set up the HTTP server%s%s\n", error ? ": " : "", error ? error : "");
 		return 1;
 	}
 	fprintf(stderr, "plecs-emu: listening on http://%s:%d/RPC2 (%d core%s, speed %g, %d call%s at a time)\n",
 		emu.opt.listen, port, emu.opt.cores, emu.opt.cores == 1 ? "" : "s", emu.opt.speed, emu.opt.concurrent,
 		emu.opt.concurrent == 1 ? "" : "s");
 
-	accept_loop(listen_fd, sig_fd);
+	if (pthread_create(&server_thread, NULL, run_server, NULL) != 0) {
+		fprintf(stderr, "plecs-emu: cannot start the server thread\n");
+		return 1;
+	}
+	while (read(sig_fd, &si, sizeof si) < 0 && errno == EINTR)
+		;
 
-	/* Stop: wake sleepers and waiters, hang up every connection, join the threads. */
-	close(listen_fd);
+	/* Stop: wake sleepers and waiters, stop accepting, hang up every connection, join. */
 	atomic_store(&emu.stopping, true);
 	pthread_mutex_lock(&emu.lock);
 	pthread_cond_broadcast(&emu.wake);
 	pthread_mutex_unlock(&emu.lock);
-	pthread_mutex_lock(&conns_lock);
-	for (struct conn *c = conns; c; c = c->next)
-		if (c->fd >= 0)
-			shutdown(c->fd, SHUT_RDWR);
-	pthread_mutex_unlock(&conns_lock);
-	reap(true);
+	ServerTerminate(&server);
+	emu_hang_up_all(&emu);
+	pthread_join(server_thread, NULL);
 	ServerFree(&server);
+	ChanSwitchDestroy(chan_switch);
+	close(listen_fd);
 	xmlrpc_registry_free(emu.registry);
 	for (size_t i = 0; i < emu.nmodels; i++)
 		emu_model_free(&emu.models[i]);
@@ -410,6 +333,7 @@ int main(int argc, char **argv)
 	emu_clear_calls(&emu);
 	free(emu.calls);
 	faults_destroy(&emu.faults);
+	free(emu.peers);
 	if (emu.trace)
 		fclose(emu.trace);
 	close(sig_fd);
