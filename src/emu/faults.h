@@ -16,7 +16,7 @@
 #include <stdint.h>
 
 #define FAULT_KINDS(X)                                                                                    \
-	X(REFUSE, "refuse", "the next connections are reset before a byte is read (connection reset)")     \
+	X(REFUSE, "refuse", "the next new connections are reset at their first request (connection reset)")     \
 	X(DROP, "drop", "the connection is closed halfway through the response")                           \
 	X(HANG, "hang", "no answer until the client gives up")                                             \
 	X(FAULT, "fault", "an XML-RPC fault \"Simulation error: ...\"")                                    \
