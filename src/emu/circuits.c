@@ -128,7 +128,8 @@ static void buck_deriv(const double *p, const double *x, double *dx)
 	dx[1] = (il - v / p[BUCK_R]) / p[BUCK_C];
 }
 
-static void buck_output(const double *p, const double *x, double *y)
+/* buck and rlc show their second state (a voltage) first, then the current. */
+static void output_voltage_then_current(const double *p, const double *x, double *y)
 {
 	y[0] = x[1];
 	y[1] = x[0];
@@ -144,7 +145,7 @@ static const struct circuit circuit_buck = {
 	.default_span = buck_span,
 	.max_step = buck_step,
 	.deriv = buck_deriv,
-	.output = buck_output,
+	.output = output_voltage_then_current,
 };
 
 /* ---- rlc: series RLC driven by a step Vin ------------------------------------------ */
@@ -185,12 +186,6 @@ static void rlc_deriv(const double *p, const double *x, double *dx)
 	dx[1] = x[0] / p[RLC_C];
 }
 
-static void rlc_output(const double *p, const double *x, double *y)
-{
-	y[0] = x[1];
-	y[1] = x[0];
-}
-
 static const struct circuit circuit_rlc = {
 	.name = "rlc",
 	.description = "series RLC step response",
@@ -201,7 +196,7 @@ static const struct circuit circuit_rlc = {
 	.default_span = rlc_span,
 	.max_step = rlc_step,
 	.deriv = rlc_deriv,
-	.output = rlc_output,
+	.output = output_voltage_then_current,
 };
 
 const struct circuit *const circuit_table[] = {&circuit_rc, &circuit_buck, &circuit_rlc, NULL};

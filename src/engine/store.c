@@ -65,9 +65,9 @@ static const char *const migrations[] = {
 	"COALESCE(SUM(failed_attempts > 0), 0)"
 
 #define STATEMENTS(X)                                                                                       \
-	X(INSERT_TASK, "INSERT INTO tasks (model, name, tags, vars, solver, priority, state, attempts, "    \
-		       "failed_attempts, attempt_rows, had_transient, cached, no_cache, timeout, origin, "   \
-		       "submitted, started, finished, retry_due, error) "                                    \
+	X(INSERT_TASK, "INSERT INTO tasks (model, vars, solver, no_cache, timeout, origin, submitted, "     \
+		       "name, tags, priority, state, attempts, failed_attempts, attempt_rows, had_transient, " \
+		       "cached, started, finished, retry_due, error) "                                       \
 		       "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")                                     \
 	X(UPDATE_TASK, "UPDATE tasks SET name = ?, tags = ?, priority = ?, state = ?, attempts = ?, "       \
 		       "failed_attempts = ?, attempt_rows = ?, had_transient = ?, cached = ?, started = ?, " \
@@ -405,6 +405,26 @@ void store_close(struct store **sp)
 	*sp = NULL;
 }
 
+/* Binds the fields a task's life changes, name to error, from parameter `first` on;
+ * INSERT_TASK and UPDATE_TASK list them in this order.  Returns the next index. */
+static int bind_changing(sqlite3_stmt *st, int first, const struct task *t)
+{
+	bind_text(st, first, t->name);
+	bind_text(st, first + 1, t->tags);
+	sqlite3_bind_int(st, first + 2, t->priority);
+	sqlite3_bind_int(st, first + 3, t->state);
+	sqlite3_bind_int(st, first + 4, t->attempts);
+	sqlite3_bind_int(st, first + 5, t->failed_attempts);
+	sqlite3_bind_int(st, first + 6, t->attempt_rows);
+	sqlite3_bind_int(st, first + 7, t->had_transient);
+	sqlite3_bind_int(st, first + 8, t->cached);
+	bind_opt(st, first + 9, t->started);
+	bind_opt(st, first + 10, t->finished);
+	bind_opt(st, first + 11, t->retry_due);
+	bind_text(st, first + 12, t->error);
+	return first + 13;
+}
+
 static enum store_status insert_task(struct store *s, struct task *t)
 {
 	sqlite3_stmt *st = stmt(s, STMT_INSERT_TASK);
@@ -413,25 +433,13 @@ static enum store_status insert_task(struct store *s, struct task *t)
 	if (t->submitted == 0)
 		t->submitted = time_wall_ns() / 1000000;
 	bind_text(st, 1, t->model);
-	bind_text(st, 2, t->name);
-	bind_text(st, 3, t->tags);
-	bind_text(st, 4, t->vars);
-	bind_text(st, 5, t->solver);
-	sqlite3_bind_int(st, 6, t->priority);
-	sqlite3_bind_int(st, 7, t->state);
-	sqlite3_bind_int(st, 8, t->attempts);
-	sqlite3_bind_int(st, 9, t->failed_attempts);
-	sqlite3_bind_int(st, 10, t->attempt_rows);
-	sqlite3_bind_int(st, 11, t->had_transient);
-	sqlite3_bind_int(st, 12, t->cached);
-	sqlite3_bind_int(st, 13, t->no_cache);
-	sqlite3_bind_double(st, 14, t->timeout);
-	bind_opt(st, 15, t->origin);
-	sqlite3_bind_int64(st, 16, t->submitted);
-	bind_opt(st, 17, t->started);
-	bind_opt(st, 18, t->finished);
-	bind_opt(st, 19, t->retry_due);
-	bind_text(st, 20, t->error);
+	bind_text(st, 2, t->vars);
+	bind_text(st, 3, t->solver);
+	sqlite3_bind_int(st, 4, t->no_cache);
+	sqlite3_bind_double(st, 5, t->timeout);
+	bind_opt(st, 6, t->origin);
+	sqlite3_bind_int64(st, 7, t->submitted);
+	bind_changing(st, 8, t);
 	rc = sqlite3_step(st);
 	sqlite3_reset(st);
 	if (rc != SQLITE_DONE)
@@ -540,20 +548,7 @@ static enum store_status write_change(struct store *s, struct store_change *c, s
 		return STORE_STATE;
 	}
 	st = stmt(s, STMT_UPDATE_TASK);
-	bind_text(st, 1, t->name);
-	bind_text(st, 2, t->tags);
-	sqlite3_bind_int(st, 3, t->priority);
-	sqlite3_bind_int(st, 4, t->state);
-	sqlite3_bind_int(st, 5, t->attempts);
-	sqlite3_bind_int(st, 6, t->failed_attempts);
-	sqlite3_bind_int(st, 7, t->attempt_rows);
-	sqlite3_bind_int(st, 8, t->had_transient);
-	sqlite3_bind_int(st, 9, t->cached);
-	bind_opt(st, 10, t->started);
-	bind_opt(st, 11, t->finished);
-	bind_opt(st, 12, t->retry_due);
-	bind_text(st, 13, t->error);
-	sqlite3_bind_int64(st, 14, t->id);
+	sqlite3_bind_int64(st, bind_changing(st, 1, t), t->id);
 	rc = sqlite3_step(st);
 	sqlite3_reset(st);
 	if (rc != SQLITE_DONE)
