@@ -14,6 +14,7 @@
 
 static const struct cli_command *const commands[] = {
     &cli_cmd_config,
+    &cli_cmd_server,
     &cli_cmd_help,
     &cli_cmd_version,
 };

@@ -39,6 +39,7 @@ struct cli_command {
 int cli_usage_error(const struct cli_command *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 extern const struct cli_command cli_cmd_config;
+extern const struct cli_command cli_cmd_server;
 extern const struct cli_command cli_cmd_help;
 extern const struct cli_command cli_cmd_version;
 

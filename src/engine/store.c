@@ -78,6 +78,8 @@ static const char *const migrations[] = {
 	X(ADD_COUNTER, "UPDATE counters SET value = value + ? WHERE name = ?")                              \
 	X(GET_TASK, "SELECT " TASK_COLUMNS " FROM tasks WHERE id = ?")                                      \
 	X(LOAD_ACTIVE, "SELECT " TASK_COLUMNS " FROM tasks WHERE state < 2 ORDER BY id")                    \
+	X(LIST_ALL, "SELECT " TASK_COLUMNS " FROM tasks ORDER BY id")                                       \
+	X(LIST_STATE, "SELECT " TASK_COLUMNS " FROM tasks WHERE state = ? ORDER BY id")                     \
 	X(LOG_APPEND, "INSERT INTO log (time, task_id, text) VALUES (?, ?, ?)")                            \
 	X(PUT_RESULT, "INSERT OR REPLACE INTO results (task_id, path, format, points, signals, summary, "   \
 		      "cache_key) VALUES (?, ?, ?, ?, ?, ?, ?)")                                             \
@@ -624,6 +626,19 @@ enum store_status store_load_active(struct store *s, void (*fn)(struct task *t, 
 		fn(row_to_task(st), ud);
 	sqlite3_reset(st);
 	return rc == SQLITE_DONE ? STORE_OK : fail(s, rc, "loading the queue");
+}
+
+enum store_status store_list(struct store *s, int state, void (*fn)(struct task *t, void *ud), void *ud)
+{
+	sqlite3_stmt *st = stmt(s, state < 0 ? STMT_LIST_ALL : STMT_LIST_STATE);
+	int rc;
+
+	if (state >= 0)
+		sqlite3_bind_int(st, 1, state);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		fn(row_to_task(st), ud);
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? STORE_OK : fail(s, rc, "listing tasks");
 }
 
 enum store_status store_get(struct store *s, int64_t id, struct task **out)

@@ -97,6 +97,8 @@ enum store_status store_commit(struct store *s, struct store_change *changes, si
 
 /* Calls fn for every QUEUED or RUNNING task, in id order; fn takes ownership. */
 enum store_status store_load_active(struct store *s, void (*fn)(struct task *t, void *ud), void *ud);
+/* Calls fn for every task in id order, only those in `state` unless it is -1; fn takes ownership. */
+enum store_status store_list(struct store *s, int state, void (*fn)(struct task *t, void *ud), void *ud);
 /* The task with that id (caller frees), or NULL with STORE_NOTFOUND. */
 enum store_status store_get(struct store *s, int64_t id, struct task **out);
 

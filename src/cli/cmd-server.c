@@ -1,0 +1,56 @@
+/* simq server: run the scheduler for one state directory. */
+#include "autoconf.h"
+
+#include <getopt.h>
+
+#include "cli/cli.h"
+#include "server/server.h"
+
+static int run_server_cmd(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"foreground", no_argument, NULL, 'f'},
+		{"state", required_argument, NULL, 's'},
+		{"config", required_argument, NULL, 'c'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	struct server_options opt = {0};
+	int c;
+
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, ":fc:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'f':
+			opt.foreground = true;
+			break;
+		case 's':
+			opt.state_dir = optarg;
+			break;
+		case 'c':
+			opt.config_path = optarg;
+			break;
+		case 'h':
+			printf("Usage: %s\n", cli_cmd_server.usage);
+			return CLI_EXIT_OK;
+		case ':':
+			return cli_usage_error(&cli_cmd_server, "%s needs a value", argv[optind - 1]);
+		default:
+			return cli_usage_error(&cli_cmd_server, "unknown option %s", argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		return cli_usage_error(&cli_cmd_server, "unexpected argument \"%s\"", argv[optind]);
+	return server_run(&opt);
+}
+
+const struct cli_command cli_cmd_server = {
+	.name = "server",
+	.usage = "simq server [-f] [--state DIR] [-c FILE]",
+	.summary = "run the scheduler for a state directory (detaches unless -f)",
+	.help = "The state directory is --state DIR, else $SIMQ_HOME, else $XDG_STATE_HOME/simq. One server\n"
+		"runs per state directory. SIGTERM, SIGINT and simq shutdown stop it; queued tasks stay queued.\n"
+		"SIGHUP reopens simulation.log.",
+	.run = run_server_cmd,
+};

@@ -1,0 +1,48 @@
+/*
+ * proto — what the server and its clients agree on: fault codes, limits,
+ * and the conversion between XML-RPC values and JSON (jansson).
+ *
+ * ModelVars and SolverOpts travel as XML-RPC structs and are stored as
+ * canonical JSON (sorted keys, compact), so equal variable sets have equal
+ * text.  Pure functions, safe on any thread.
+ */
+#ifndef SIMQ_PROTO_PROTO_H
+#define SIMQ_PROTO_PROTO_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <xmlrpc-c/base.h>
+
+/* XML-RPC fault codes of simq's API; the CLI maps them to exit statuses. */
+#define PROTO_FAULTS(X)                                      \
+	X(INVALID, 1, "bad input")                           \
+	X(NOT_FOUND, 2, "no such task")                      \
+	X(STATE, 3, "not allowed in the task's state")       \
+	X(STORE, 4, "the server could not save or read")     \
+	X(SHUTTING_DOWN, 5, "the server is shutting down")   \
+	X(AUTH, 6, "not authorised")
+
+enum proto_fault {
+#define X(id, code, text) PROTO_FAULT_##id = code,
+	PROTO_FAULTS(X)
+#undef X
+};
+
+/* Limits on what one call may carry. */
+#define PROTO_MAX_NAME 200          /* task name, tag, backend name */
+#define PROTO_MAX_TAGS 32
+#define PROTO_MAX_VARS 256
+#define PROTO_MAX_VAR_NAME 63
+#define PROTO_MAX_STRING 4096
+#define PROTO_MAX_ELEMENTS 1000000  /* numbers in one vector or matrix */
+#define PROTO_MAX_BATCH 100000      /* tasks in one submit_many */
+#define PROTO_MAX_CALL_BYTES (64u * 1024 * 1024)
+
+/* An XML-RPC value as JSON (caller decrefs); NULL and *err (heap) for types JSON lacks. */
+json_t *proto_to_json(xmlrpc_value *v, char **err);
+/* JSON as an XML-RPC value; integers that fit stay int, others become i8 or double. */
+xmlrpc_value *proto_from_json(xmlrpc_env *env, const json_t *j);
+/* Canonical JSON text (sorted keys, compact); heap string. */
+char *proto_canonical(const json_t *j);
+
+#endif

@@ -1,0 +1,82 @@
+/*
+ * server — the process that owns the engine all night.
+ *
+ * One server per state dir, guarded by a lock on simq.pid.  Its libev loop
+ * thread owns every piece of engine state (store, queue, tasks, statistics,
+ * events); the Abyss threads that serve the API (http.c) only post calls to
+ * the loop and wait for the answer, which api.c computes on the loop thread.
+ * Until the scheduler lands, submitted tasks stay QUEUED.
+ */
+#ifndef SIMQ_SERVER_SERVER_H
+#define SIMQ_SERVER_SERVER_H
+
+#include <ev.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "config/config.h"
+#include "engine/events.h"
+#include "engine/queue.h"
+#include "engine/stats.h"
+#include "engine/store.h"
+#include "util/idmap.h"
+
+struct server_options {
+	const char *state_dir;   /* --state, may be NULL */
+	const char *config_path; /* -c, may be NULL */
+	bool foreground;         /* -f */
+};
+
+struct api_call;
+
+struct server {
+	struct ev_loop *loop;
+	struct config *cfg;
+	char *state_dir, *socket_path, *db_path, *log_path, *pid_path, *token_path;
+	int pid_fd;
+	struct store *store;
+	struct queue *queue;
+	struct idmap active;        /* id -> struct task *, every QUEUED or RUNNING task */
+	size_t running;
+	struct stats stats;
+	struct event_bus *bus;
+	struct event_log *log;
+	uint64_t version;           /* bumped by every change a console would show */
+	uint64_t seen_version;      /* the version parked calls last looked at */
+	bool paused;
+	bool stopping;
+	int64_t started_ms;
+	struct api_call *parked;    /* simq.view and simq.wait calls waiting for a change */
+	ev_signal sig_term, sig_int, sig_hup;
+	ev_prepare wake_parked;
+	struct http *http;          /* the API listeners (http.c) */
+};
+
+/* Runs `simq server`; returns the process's exit status. */
+int server_run(const struct server_options *opt);
+
+/* ---- for api.c (loop thread) ---------------------------------------------------- */
+
+int64_t server_now_ms(void);
+struct task *server_task(struct server *s, int64_t id);
+/* Marks a change: bumps the version and lets parked views answer. */
+void server_changed(struct server *s);
+/* Publishes an event about t (may be NULL) with the common fields filled. */
+void server_publish(struct server *s, enum event_type type, const struct task *t, const struct event *extra);
+/* Takes ownership of tasks that were just stored: queue and announce them. */
+void server_accept_tasks(struct server *s, struct task **tasks, size_t n);
+/* Moves t to a final state and saves it; false with *err on a store failure. */
+bool server_finish(struct server *s, struct task *t, enum task_state to, char **err);
+void server_stop(struct server *s);
+
+/* ---- http.c ------------------------------------------------------------------------ */
+
+struct http;
+/* Starts the API on the Unix socket and, when configured, on TCP; NULL and *err on failure. */
+struct http *http_start(struct server *s, int unix_fd, int tcp_fd, const char *token, char **err);
+/* Stops accepting, ends idle connections and answers every waiting call with a shutdown fault. */
+void http_stop(struct http *h);
+/* Waits for the listener threads to end and frees h (after the store is closed). */
+void http_free(struct http **h);
+
+#endif

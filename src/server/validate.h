@@ -1,0 +1,23 @@
+/*
+ * validate — API input checked before anything is stored.
+ *
+ * validate_task() turns the struct a client sends into a QUEUED struct task,
+ * or returns a message that names the field and says what is allowed.
+ * Called on the loop thread; reads the model file's metadata (stat) only.
+ */
+#ifndef SIMQ_SERVER_VALIDATE_H
+#define SIMQ_SERVER_VALIDATE_H
+
+#include <stdbool.h>
+#include <xmlrpc-c/base.h>
+
+#include "engine/task.h"
+
+/* where prefixes messages, e.g. "task 3: "; *out is a new task (caller frees). */
+bool validate_task(xmlrpc_value *v, const char *where, struct task **out, char **err);
+/* A priority given as a name in any case or a number 0-3. */
+bool validate_priority(xmlrpc_value *v, enum task_priority *out, char **err);
+/* True if name is an identifier: a letter or _, then letters, digits or _, at most 63. */
+bool validate_identifier(const char *name);
+
+#endif
