@@ -40,6 +40,18 @@ int cli_usage_error(const struct cli_command *cmd, const char *fmt, ...) __attri
 
 extern const struct cli_command cli_cmd_config;
 extern const struct cli_command cli_cmd_server;
+extern const struct cli_command cli_cmd_submit;
+extern const struct cli_command cli_cmd_sweep;
+extern const struct cli_command cli_cmd_ls;
+extern const struct cli_command cli_cmd_show;
+extern const struct cli_command cli_cmd_cancel;
+extern const struct cli_command cli_cmd_prio;
+extern const struct cli_command cli_cmd_retry;
+extern const struct cli_command cli_cmd_wait;
+extern const struct cli_command cli_cmd_stats;
+extern const struct cli_command cli_cmd_pause;
+extern const struct cli_command cli_cmd_resume;
+extern const struct cli_command cli_cmd_shutdown;
 extern const struct cli_command cli_cmd_help;
 extern const struct cli_command cli_cmd_version;
 

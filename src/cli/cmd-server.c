@@ -11,6 +11,7 @@ static int run_server_cmd(int argc, char **argv)
 	static const struct option longopts[] = {
 		{"foreground", no_argument, NULL, 'f'},
 		{"state", required_argument, NULL, 's'},
+		{"home", required_argument, NULL, 's'},
 		{"config", required_argument, NULL, 'c'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},

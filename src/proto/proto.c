@@ -3,10 +3,18 @@
 #include "proto/proto.h"
 
 #include <limits.h>
+#include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/buf.h"
 #include "util/xalloc.h"
+
+static int compare_keys(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
 
 json_t *proto_to_json(xmlrpc_value *v, char **err)
 {
@@ -40,7 +48,7 @@ json_t *proto_to_json(xmlrpc_value *v, char **err)
 		double d;
 
 		xmlrpc_read_double(&env, v, &d);
-		out = json_real(d);
+		out = json_real(proto_snap(d));
 		break;
 	}
 	case XMLRPC_TYPE_STRING: {
@@ -177,14 +185,125 @@ xmlrpc_value *proto_from_json(xmlrpc_env *env, const json_t *j)
 	}
 }
 
+double proto_snap(double x)
+{
+	char text[40];
+
+	if (!isfinite(x) || x == 0)
+		return x;
+	for (int p = 1; p <= 17; p++) {
+		snprintf(text, sizeof text, "%.*g", p, x);
+		double y = strtod(text, NULL);
+
+		if (y == x || nextafter(y, x) == x)
+			return y;
+	}
+	return x;
+}
+
+/* The shortest text that reads back as exactly x. */
+static void add_real(struct buf *b, double x)
+{
+	char text[40];
+
+	for (int p = 1; p <= 17; p++) {
+		snprintf(text, sizeof text, "%.*g", p, x);
+		if (strtod(text, NULL) == x)
+			break;
+	}
+	buf_adds(b, text);
+	/* Keep it a real for readers that care: 400.0 is not the integer 400. */
+	if (strspn(text, "-0123456789") == strlen(text))
+		buf_adds(b, ".0");
+}
+
+static void add_json(struct buf *b, const json_t *j, bool pretty, int depth)
+{
+	size_t i, n;
+	const char *key;
+	json_t *v;
+
+	switch (json_typeof(j)) {
+	case JSON_OBJECT: {
+		const char **keys;
+
+		n = json_object_size(j);
+		if (n == 0) {
+			buf_adds(b, "{}");
+			break;
+		}
+		keys = xcalloc(n, sizeof *keys);
+		i = 0;
+		json_object_foreach((json_t *)j, key, v)
+			keys[i++] = key;
+		if (!pretty)
+			qsort(keys, n, sizeof *keys, compare_keys);
+		buf_addc(b, '{');
+		for (i = 0; i < n; i++) {
+			json_t *k = json_string(keys[i]);
+			char *quoted = json_dumps(k, JSON_ENCODE_ANY);
+
+			if (pretty)
+				buf_addf(b, "\n%*s", 2 * (depth + 1), "");
+			buf_addf(b, "%s:%s", quoted, pretty ? " " : "");
+			add_json(b, json_object_get(j, keys[i]), pretty, depth + 1);
+			if (i + 1 < n)
+				buf_addc(b, ',');
+			free(quoted);
+			json_decref(k);
+		}
+		if (pretty)
+			buf_addf(b, "\n%*s", 2 * depth, "");
+		buf_addc(b, '}');
+		free(keys);
+		break;
+	}
+	case JSON_ARRAY:
+		n = json_array_size(j);
+		if (n == 0) {
+			buf_adds(b, "[]");
+			break;
+		}
+		buf_addc(b, '[');
+		json_array_foreach(j, i, v)
+		{
+			/* Arrays of numbers stay on one line: vectors and matrix rows read better so. */
+			bool scalar = !json_is_object(v) && !json_is_array(v);
+
+			if (pretty && !scalar)
+				buf_addf(b, "\n%*s", 2 * (depth + 1), "");
+			else if (pretty && i > 0)
+				buf_addc(b, ' ');
+			add_json(b, v, pretty, depth + 1);
+			if (i + 1 < n)
+				buf_addc(b, ',');
+		}
+		if (pretty && (json_is_object(json_array_get(j, 0)) || json_is_array(json_array_get(j, 0))))
+			buf_addf(b, "\n%*s", 2 * depth, "");
+		buf_addc(b, ']');
+		break;
+	case JSON_REAL:
+		add_real(b, json_real_value(j));
+		break;
+	default: {
+		char *text = json_dumps(j, JSON_ENCODE_ANY);
+
+		buf_adds(b, text ? text : "null");
+		free(text);
+		break;
+	}
+	}
+}
+
+char *proto_json_text(const json_t *j, bool pretty)
+{
+	struct buf b = BUF_INIT;
+
+	add_json(&b, j, pretty, 0);
+	return buf_detach(&b);
+}
+
 char *proto_canonical(const json_t *j)
 {
-	char *s = json_dumps(j, JSON_SORT_KEYS | JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(17));
-	char *copy;
-
-	if (s == NULL)
-		return xstrdup("null");
-	copy = xstrdup(s);
-	free(s);
-	return copy;
+	return proto_json_text(j, false);
 }

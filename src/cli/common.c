@@ -1,0 +1,340 @@
+#include "autoconf.h"
+
+#include "cli/common.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "proto/proto.h"
+#include "util/xalloc.h"
+
+enum { OPT_STATE = 0x100, OPT_NO_START, OPT_JSON };
+
+int cli_parse_options(struct cli_ctx *x, int argc, char **argv, const char *shortopts, const struct option *longopts,
+		      cli_option_fn fn, void *ud)
+{
+	static const struct option common[] = {
+		{"home", required_argument, NULL, OPT_STATE},
+		{"config", required_argument, NULL, 'c'},
+		{"no-start", no_argument, NULL, OPT_NO_START},
+		{"json", no_argument, NULL, OPT_JSON},
+		{"help", no_argument, NULL, 'h'},
+	};
+	size_t own = 0, n = sizeof common / sizeof common[0];
+	struct option *all;
+	char *shorts = xasprintf(":c:h%s", shortopts ? shortopts : "");
+	int c, status = -1;
+
+	while (longopts && longopts[own].name)
+		own++;
+	all = xcalloc(own + n + 1, sizeof *all);
+	memcpy(all, common, sizeof common);
+	if (own)
+		memcpy(all + n, longopts, own * sizeof *all);
+	opterr = 0;
+	optind = 1;
+	while (status < 0 && (c = getopt_long(argc, argv, shorts, all, NULL)) != -1) {
+		switch (c) {
+		case OPT_STATE:
+			x->client.state_dir = optarg;
+			break;
+		case 'c':
+			x->client.config_path = optarg;
+			break;
+		case OPT_NO_START:
+			x->client.no_start = true;
+			break;
+		case OPT_JSON:
+			x->json = true;
+			break;
+		case 'h':
+			printf("Usage: %s\n", x->cmd->usage);
+			status = CLI_EXIT_OK;
+			break;
+		case ':':
+			status = cli_usage_error(x->cmd, "%s needs a value", argv[optind - 1]);
+			break;
+		case '?':
+			status = cli_usage_error(x->cmd, "unknown option %s", argv[optind - 1]);
+			break;
+		default:
+			status = fn ? fn(x, c, optarg, ud) : cli_usage_error(x->cmd, "unknown option %s", argv[optind - 1]);
+			break;
+		}
+	}
+	free(all);
+	free(shorts);
+	return status;
+}
+
+static int exit_for_fault(int code)
+{
+	switch (code) {
+	case PROTO_FAULT_INVALID:
+	case PROTO_FAULT_NOT_FOUND:
+	case PROTO_FAULT_STATE:
+		return CLI_EXIT_DATA;
+	case PROTO_FAULT_SHUTTING_DOWN:
+		return CLI_EXIT_UNAVAILABLE;
+	default:
+		return CLI_EXIT_SOFTWARE;
+	}
+}
+
+int cli_call(struct cli_ctx *x, const char *method, xmlrpc_value **result, const char *format, ...)
+{
+	xmlrpc_env env;
+	xmlrpc_value *params;
+	const char *tail;
+	va_list ap;
+	char *err = NULL;
+	int fault = 0, status;
+
+	xmlrpc_env_init(&env);
+	va_start(ap, format);
+	xmlrpc_build_value_va(&env, format, ap, &params, &tail);
+	va_end(ap);
+	if (env.fault_occurred) {
+		fprintf(stderr, "simq %s: %s\n", x->cmd->name, env.fault_string);
+		xmlrpc_env_clean(&env);
+		return CLI_EXIT_SOFTWARE;
+	}
+	xmlrpc_env_clean(&env);
+	if (x->conn == NULL)
+		x->conn = client_new(&x->client);
+	switch (client_call(x->conn, method, params, result, &fault, &err)) {
+	case CLIENT_OK:
+		status = CLI_EXIT_OK;
+		break;
+	case CLIENT_FAULT:
+		fprintf(stderr, "simq %s: %s\n", x->cmd->name, err);
+		status = exit_for_fault(fault);
+		break;
+	default:
+		fprintf(stderr, "simq %s: %s\n", x->cmd->name, err);
+		status = CLI_EXIT_UNAVAILABLE;
+		break;
+	}
+	free(err);
+	xmlrpc_DECREF(params);
+	return status;
+}
+
+void cli_done(struct cli_ctx *x)
+{
+	client_free(&x->conn);
+}
+
+bool cli_parse_id(const char *text, int64_t *id)
+{
+	char *end;
+
+	errno = 0;
+	*id = strtoll(text, &end, 10);
+	return end != text && *end == '\0' && errno == 0 && *id > 0;
+}
+
+static bool parse_number(const char *s, double *out)
+{
+	char *end;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	if (*s == '\0')
+		return false;
+	errno = 0;
+	*out = strtod(s, &end);
+	while (isspace((unsigned char)*end))
+		end++;
+	return *end == '\0' && errno == 0 && isfinite(*out) && !strpbrk(s, "xXnN");
+}
+
+static xmlrpc_value *number_value(xmlrpc_env *env, double d)
+{
+	if (d == floor(d) && fabs(d) < 2147483648.0)
+		return xmlrpc_int_new(env, (int)d);
+	return xmlrpc_double_new(env, d);
+}
+
+/* "[1, 2, 3]", "[[1,2],[3,4]]" or "[1 2; 3 4]" as a vector or matrix; NULL if it is not one. */
+static xmlrpc_value *parse_brackets(xmlrpc_env *env, const char *text)
+{
+	size_t len = strlen(text);
+	char *inner, *save_row = NULL;
+	xmlrpc_value *rows, *out = NULL;
+	int nrows = 0;
+	bool nested;
+
+	if (len < 2 || text[0] != '[' || text[len - 1] != ']')
+		return NULL;
+	inner = xstrndup(text + 1, len - 2);
+	nested = strchr(inner, '[') != NULL;
+	/* Rows: "[1,2],[3,4]" (nested) or "1 2; 3 4". */
+	if (nested) {
+		for (char *p = inner; *p; p++)
+			if (*p == ']')
+				*p = ';';
+			else if (*p == '[')
+				*p = ' ';
+	}
+	rows = xmlrpc_array_new(env);
+	for (char *row = strtok_r(inner, ";", &save_row); row; row = strtok_r(NULL, ";", &save_row)) {
+		char *save = NULL;
+		xmlrpc_value *r = xmlrpc_array_new(env);
+		int n = 0;
+
+		while (*row == ',' || isspace((unsigned char)*row))
+			row++;
+		if (*row == '\0') {
+			xmlrpc_DECREF(r);
+			continue;
+		}
+		for (char *item = strtok_r(row, ", \t", &save); item; item = strtok_r(NULL, ", \t", &save)) {
+			double d;
+
+			if (!parse_number(item, &d)) {
+				xmlrpc_DECREF(r);
+				xmlrpc_DECREF(rows);
+				free(inner);
+				return NULL;
+			}
+			xmlrpc_value *x = number_value(env, d);
+
+			xmlrpc_array_append_item(env, r, x);
+			xmlrpc_DECREF(x);
+			n++;
+		}
+		xmlrpc_array_append_item(env, rows, r);
+		xmlrpc_DECREF(r);
+		nrows++;
+	}
+	free(inner);
+	if (nrows == 1 && !nested) {
+		xmlrpc_array_read_item(env, rows, 0, &out);
+		xmlrpc_DECREF(rows);
+		return out;
+	}
+	return rows;
+}
+
+xmlrpc_value *cli_parse_value(xmlrpc_env *env, const char *text)
+{
+	double d;
+	size_t len = strlen(text);
+	xmlrpc_value *v;
+
+	if (parse_number(text, &d))
+		return number_value(env, d);
+	if ((v = parse_brackets(env, text)) != NULL)
+		return v;
+	if (len >= 2 && (text[0] == '\'' || text[0] == '"') && text[len - 1] == text[0]) {
+		char *inner = xstrndup(text + 1, len - 2);
+
+		v = xmlrpc_string_new(env, inner);
+		free(inner);
+		return v;
+	}
+	return xmlrpc_string_new(env, text);
+}
+
+int cli_print_json(xmlrpc_value *v)
+{
+	char *err = NULL;
+	json_t *j = proto_to_json(v, &err);
+	char *text;
+
+	if (j == NULL) {
+		fprintf(stderr, "simq: cannot show the answer as JSON: %s\n", err);
+		free(err);
+		return CLI_EXIT_SOFTWARE;
+	}
+	text = proto_json_text(j, true);
+	printf("%s\n", text);
+	free(text);
+	json_decref(j);
+	return CLI_EXIT_OK;
+}
+
+int cli_width(void)
+{
+	struct winsize ws;
+	const char *columns = getenv("COLUMNS");
+
+	if (isatty(STDOUT_FILENO) && ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
+		return ws.ws_col;
+	if (columns && atoi(columns) > 0)
+		return atoi(columns);
+	return 0;
+}
+
+const char *cli_member(xmlrpc_value *v, const char *key, char *buf, size_t size)
+{
+	xmlrpc_env env;
+	xmlrpc_value *m = NULL;
+
+	buf[0] = '\0';
+	xmlrpc_env_init(&env);
+	xmlrpc_struct_find_value(&env, v, key, &m);
+	if (m) {
+		switch (xmlrpc_value_type(m)) {
+		case XMLRPC_TYPE_STRING: {
+			const char *s;
+
+			xmlrpc_read_string(&env, m, &s);
+			if (!env.fault_occurred) {
+				snprintf(buf, size, "%s", s);
+				free((void *)s);
+			}
+			break;
+		}
+		case XMLRPC_TYPE_INT: {
+			int i;
+
+			xmlrpc_read_int(&env, m, &i);
+			snprintf(buf, size, "%d", i);
+			break;
+		}
+		case XMLRPC_TYPE_I8: {
+			xmlrpc_int64 i;
+
+			xmlrpc_read_i8(&env, m, &i);
+			snprintf(buf, size, "%lld", (long long)i);
+			break;
+		}
+		case XMLRPC_TYPE_DOUBLE: {
+			double d;
+
+			xmlrpc_read_double(&env, m, &d);
+			snprintf(buf, size, "%g", d);
+			break;
+		}
+		case XMLRPC_TYPE_BOOL: {
+			xmlrpc_bool b;
+
+			xmlrpc_read_bool(&env, m, &b);
+			snprintf(buf, size, "%s", b ? "yes" : "no");
+			break;
+		}
+		default: {
+			char *err = NULL;
+			json_t *j = proto_to_json(m, &err);
+			char *text = j ? proto_canonical(j) : NULL;
+
+			snprintf(buf, size, "%s", text ? text : "");
+			free(text);
+			free(err);
+			json_decref(j);
+			break;
+		}
+		}
+		xmlrpc_DECREF(m);
+	}
+	xmlrpc_env_clean(&env);
+	return buf;
+}

@@ -1,0 +1,51 @@
+/*
+ * common — what the API commands share: the options every one takes
+ * (--state, -c, --no-start, --json), calling the server, mapping its faults
+ * to exit statuses, parsing NAME=VALUE, and printing tables and JSON.
+ */
+#ifndef SIMQ_CLI_COMMON_H
+#define SIMQ_CLI_COMMON_H
+
+#include <getopt.h>
+#include <jansson.h>
+#include <stdbool.h>
+#include <xmlrpc-c/base.h>
+
+#include "cli/cli.h"
+#include "client/client.h"
+
+struct cli_ctx {
+	const struct cli_command *cmd;
+	struct client_options client;
+	bool json;
+	struct client *conn;
+};
+
+/* A command's own option: returns -1 to go on, or an exit status to stop with. */
+typedef int (*cli_option_fn)(struct cli_ctx *x, int opt, const char *arg, void *ud);
+
+/*
+ * Parses argv with the command's own options (shortopts and longopts, may be
+ * NULL) and the ones every API command takes: --home DIR (the state
+ * directory, as $SIMQ_HOME), -c FILE, --no-start, --json, -h.  Returns -1 with optind at the first operand, or
+ * an exit status (64 for a usage error, 0 after --help).
+ */
+int cli_parse_options(struct cli_ctx *x, int argc, char **argv, const char *shortopts, const struct option *longopts,
+		      cli_option_fn fn, void *ud);
+/* Calls the server: CLI_EXIT_OK with *result, or prints the error and returns the exit status. */
+int cli_call(struct cli_ctx *x, const char *method, xmlrpc_value **result, const char *format, ...);
+void cli_done(struct cli_ctx *x);
+
+/* Parses a NAME=VALUE value: number, [vector], [[matrix]] or [1 2; 3 4], else a string. */
+xmlrpc_value *cli_parse_value(xmlrpc_env *env, const char *text);
+/* Parses a task id; false if it is not one. */
+bool cli_parse_id(const char *text, int64_t *id);
+
+/* Prints v as JSON, indented, on stdout. */
+int cli_print_json(xmlrpc_value *v);
+/* Columns of the terminal, or 0 for "do not cut" when stdout is not one. */
+int cli_width(void);
+/* A member of struct v as text ("" when absent); the pointer lives as long as buf. */
+const char *cli_member(xmlrpc_value *v, const char *key, char *buf, size_t size);
+
+#endif

@@ -1,0 +1,206 @@
+#include "autoconf.h"
+
+#include "client/client.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "config/config.h"
+#include "proto/proto.h"
+#include "util/buf.h"
+#include "util/paths.h"
+#include "util/time.h"
+#include "util/xalloc.h"
+
+/* How long to wait for a server we started to answer. */
+#define START_WAIT_MS 10000
+
+struct client {
+	struct client_options opt;
+	char *state_dir;
+	char *socket_path;
+	CURL *curl;
+	bool started;
+};
+
+struct client *client_new(const struct client_options *opt)
+{
+	struct client *c = xcalloc(1, sizeof *c);
+	char *config_path = opt->config_path ? xstrdup(opt->config_path) : paths_config_file();
+	struct config *cfg = config_load(config_path, false);
+	const char *configured = config_str(cfg, "server", "state_dir");
+	const char *sock = config_str(cfg, "server", "socket");
+
+	c->opt = *opt;
+	c->state_dir = paths_state_dir(opt->state_dir ? opt->state_dir : configured[0] ? configured : NULL);
+	c->socket_path = sock[0] == '/' ? xstrdup(sock) : paths_join(c->state_dir, sock);
+	config_free(&cfg);
+	free(config_path);
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	c->curl = curl_easy_init();
+	return c;
+}
+
+void client_free(struct client **cp)
+{
+	struct client *c = *cp;
+
+	if (c == NULL)
+		return;
+	if (c->curl)
+		curl_easy_cleanup(c->curl);
+	curl_global_cleanup();
+	free(c->state_dir);
+	free(c->socket_path);
+	free(c);
+	*cp = NULL;
+}
+
+const char *client_state_dir(const struct client *c)
+{
+	return c->state_dir;
+}
+
+const char *client_socket_path(const struct client *c)
+{
+	return c->socket_path;
+}
+
+static size_t collect(char *data, size_t size, size_t n, void *ud)
+{
+	buf_add(ud, data, size * n);
+	return size * n;
+}
+
+/* One HTTP POST over the Unix socket; CURLE_OK with the body in *reply, or the curl error. */
+static CURLcode post(struct client *c, const struct buf *body, struct buf *reply, long *http_status)
+{
+	struct curl_slist *headers = curl_slist_append(NULL, "Content-Type: text/xml");
+	CURLcode rc;
+
+	curl_easy_reset(c->curl);
+	curl_easy_setopt(c->curl, CURLOPT_UNIX_SOCKET_PATH, c->socket_path);
+	curl_easy_setopt(c->curl, CURLOPT_URL, "http://localhost/RPC2");
+	curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, headers);
+	curl_easy_setopt(c->curl, CURLOPT_POSTFIELDS, buf_str(body));
+	curl_easy_setopt(c->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body->len);
+	curl_easy_setopt(c->curl, CURLOPT_WRITEFUNCTION, collect);
+	curl_easy_setopt(c->curl, CURLOPT_WRITEDATA, reply);
+	curl_easy_setopt(c->curl, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c->curl, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
+	if (c->opt.timeout_ms > 0)
+		curl_easy_setopt(c->curl, CURLOPT_TIMEOUT_MS, c->opt.timeout_ms);
+	rc = curl_easy_perform(c->curl);
+	curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, http_status);
+	curl_slist_free_all(headers);
+	return rc;
+}
+
+/* Starts `simq server` for our state dir: it detaches and returns once the server listens. */
+static bool start_server(struct client *c, char **err)
+{
+	char self[4096];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+	pid_t pid;
+	int status;
+
+	if (n <= 0) {
+		*err = xasprintf("cannot find the simq program to start a server: %s", strerror(errno));
+		return false;
+	}
+	self[n] = '\0';
+	pid = fork();
+	if (pid < 0) {
+		*err = xasprintf("cannot start a server: %s", strerror(errno));
+		return false;
+	}
+	if (pid == 0) {
+		const char *argv[8] = {self, "server", "--state", c->state_dir, NULL, NULL, NULL};
+
+		if (c->opt.config_path) {
+			argv[4] = "-c";
+			argv[5] = c->opt.config_path;
+		}
+		/* The server's "running" line is not the command's output. */
+		if (freopen("/dev/null", "w", stdout) == NULL)
+			_exit(127);
+		execv(self, (char *const *)argv);
+		_exit(127);
+	}
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status)) {
+		*err = xstrdup("the server did not start");
+		return false;
+	}
+	/* Exit 1 may be another client's server winning the race: the caller tries to connect again. */
+	c->started = true;
+	return true;
+}
+
+enum client_status client_call(struct client *c, const char *method, xmlrpc_value *params, xmlrpc_value **result,
+			       int *fault_code, char **err)
+{
+	xmlrpc_env env;
+	xmlrpc_mem_block *mem;
+	struct buf body = BUF_INIT, reply = BUF_INIT;
+	enum client_status status = CLIENT_UNREACHABLE;
+	int64_t give_up = time_mono_ns() + (int64_t)START_WAIT_MS * 1000000;
+	long http_status = 0;
+	CURLcode rc;
+
+	*result = NULL;
+	*err = NULL;
+	*fault_code = 0;
+	xmlrpc_env_init(&env);
+	mem = xmlrpc_mem_block_new(&env, 0);
+	xmlrpc_serialize_call2(&env, mem, method, params, xmlrpc_dialect_i8);
+	if (env.fault_occurred) {
+		*err = xasprintf("cannot encode the call: %s", env.fault_string);
+		goto out;
+	}
+	buf_add(&body, xmlrpc_mem_block_contents(mem), xmlrpc_mem_block_size(mem));
+	for (;;) {
+		buf_truncate(&reply, 0);
+		rc = post(c, &body, &reply, &http_status);
+		if (rc == CURLE_OK)
+			break;
+		bool no_server = rc == CURLE_COULDNT_CONNECT;
+
+		if (!no_server || c->opt.no_start || time_mono_ns() > give_up) {
+			*err = no_server ? xasprintf("no simq server answers on %s%s", c->socket_path,
+						     c->opt.no_start ? " (--no-start: not starting one)" : "")
+					 : xasprintf("the call to the server on %s failed: %s", c->socket_path,
+						     curl_easy_strerror(rc));
+			goto out;
+		}
+		if (!c->started && !start_server(c, err))
+			goto out;
+		usleep(20000);
+	}
+	if (http_status != 200) {
+		*err = xasprintf("the server answered HTTP %ld: %s", http_status, buf_str(&reply));
+		goto out;
+	}
+	const char *fault = NULL;
+
+	xmlrpc_parse_response2(&env, buf_str(&reply), reply.len, result, fault_code, &fault);
+	if (env.fault_occurred) {
+		*err = xasprintf("the server's answer cannot be read: %s", env.fault_string);
+	} else if (fault) {
+		*err = xstrdup(fault);
+		free((void *)fault);
+		status = CLIENT_FAULT;
+	} else {
+		status = CLIENT_OK;
+	}
+out:
+	xmlrpc_mem_block_free(mem);
+	xmlrpc_env_clean(&env);
+	buf_free(&body);
+	buf_free(&reply);
+	return status;
+}

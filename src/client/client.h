@@ -1,0 +1,39 @@
+/*
+ * client — the API client the CLI and the console share.
+ *
+ * Speaks XML-RPC to the server's Unix socket with libcurl
+ * (CURLOPT_UNIX_SOCKET_PATH), encoding with xmlrpc-c.  When no server answers
+ * it starts one for the state dir, as tmux does, unless told not to.  One
+ * client per thread.
+ */
+#ifndef SIMQ_CLIENT_CLIENT_H
+#define SIMQ_CLIENT_CLIENT_H
+
+#include <stdbool.h>
+#include <xmlrpc-c/base.h>
+
+struct client_options {
+	const char *state_dir;   /* --state, may be NULL */
+	const char *config_path; /* -c, may be NULL */
+	bool no_start;           /* --no-start: fail instead of starting a server */
+	long timeout_ms;         /* per call; 0: none */
+};
+
+/* What a call ended with: a result, a fault from the server, or no server. */
+enum client_status { CLIENT_OK, CLIENT_FAULT, CLIENT_UNREACHABLE };
+
+struct client;
+
+struct client *client_new(const struct client_options *opt);
+void client_free(struct client **c);
+const char *client_state_dir(const struct client *c);
+const char *client_socket_path(const struct client *c);
+/*
+ * Calls method with params (an array; borrowed).  CLIENT_OK sets *result
+ * (caller decrefs); CLIENT_FAULT sets *fault_code and *err; CLIENT_UNREACHABLE
+ * sets *err.  *err is a heap string the caller frees.
+ */
+enum client_status client_call(struct client *c, const char *method, xmlrpc_value *params, xmlrpc_value **result,
+			       int *fault_code, char **err);
+
+#endif
