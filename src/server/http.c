@@ -6,7 +6,9 @@
  */
 #include "autoconf.h"
 
+#include <arpa/inet.h>
 #include <dirent.h>
+#include <stdio.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -22,13 +24,19 @@
 #include "server/server.h"
 #include "util/xalloc.h"
 
+/* One Abyss server: on the Unix socket, or on TCP behind the token. */
+struct listener {
+	TServer server;
+	TChanSwitch *chan_switch;
+	pthread_t thread;
+	bool running;
+};
+
 struct http {
 	struct server *server;
 	xmlrpc_registry *registry;
-	TServer unix_server;
-	TChanSwitch *unix_switch;
-	pthread_t unix_thread;
-	bool unix_running;
+	struct listener unix_side, tcp_side;
+	char *expected_auth;         /* "Basic base64(simq:TOKEN)" */
 	pthread_mutex_t lock;
 	pthread_cond_t answered;
 	struct api_call *incoming, *incoming_tail;
@@ -142,14 +150,168 @@ static void hang_up_unix(const char *path)
 	closedir(dir);
 }
 
+static char *base64(const char *in)
+{
+	static const char table[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	size_t len = strlen(in), o = 0;
+	char *out = xmalloc(4 * ((len + 2) / 3) + 1);
+	const unsigned char *p = (const unsigned char *)in;
+
+	for (size_t i = 0; i < len; i += 3) {
+		unsigned v = (unsigned)p[i] << 16 | (i + 1 < len ? (unsigned)p[i + 1] << 8 : 0) | (i + 2 < len ? p[i + 2] : 0);
+
+		out[o++] = table[v >> 18 & 63];
+		out[o++] = table[v >> 12 & 63];
+		out[o++] = i + 1 < len ? table[v >> 6 & 63] : '=';
+		out[o++] = i + 2 < len ? table[v & 63] : '=';
+	}
+	out[o] = '\0';
+	return out;
+}
+
+/* Compares in time that does not depend on where the strings differ. */
+static bool same_secret(const char *given, const char *expected)
+{
+	size_t n = strlen(expected), m = strlen(given);
+	unsigned diff = (unsigned)(n ^ m);
+
+	for (size_t i = 0; i < n; i++)
+		diff |= (unsigned char)expected[i] ^ (unsigned char)(i < m ? given[i] : 0);
+	return diff == 0;
+}
+
+static void log_refused(struct server *s, struct api_call *c)
+{
+	const char *peer = NULL;
+	xmlrpc_env env;
+
+	xmlrpc_env_init(&env);
+	xmlrpc_read_string(&env, c->params, &peer);
+	event_log_add(s->log, server_now_ms(), 0, peer ? peer : "a TCP client without the token was refused");
+	free((void *)peer);
+	xmlrpc_env_clean(&env);
+	c->done = true;
+}
+
+static const struct api_method refused_method = {"(log a refused client)", NULL, log_refused};
+
+/* Posts a line for the log to the loop thread, which owns the log. */
+static void post_log(struct http *h, const char *line)
+{
+	xmlrpc_env env;
+	struct api_call c = {.method = &refused_method, .on_done = deliver, .server = h->server};
+
+	xmlrpc_env_init(&env);
+	c.params = xmlrpc_string_new(&env, line);
+	pthread_mutex_lock(&h->lock);
+	if (!h->stopped) {
+		if (h->incoming_tail)
+			h->incoming_tail->next = &c;
+		else
+			h->incoming = &c;
+		h->incoming_tail = &c;
+		pthread_mutex_unlock(&h->lock);
+		ev_async_send(h->server->loop, &h->wake);
+		pthread_mutex_lock(&h->lock);
+		while (!c.delivered)
+			pthread_cond_wait(&h->answered, &h->lock);
+	}
+	pthread_mutex_unlock(&h->lock);
+	xmlrpc_DECREF(c.params);
+	xmlrpc_env_clean(&env);
+}
+
+/* Abyss handler ahead of XML-RPC on TCP: no token, no entry (401). */
+static void check_token(void *ud, TSession *session, abyss_bool *handled)
+{
+	struct http *h = ud;
+	const char *auth = RequestHeaderValue(session, "authorization");
+	static const char body[] = "simq: this listener needs the token: HTTP Basic auth, user simq, password the "
+				   "token (see [server] token, or the file token in the state directory)\n";
+
+	if (auth && same_secret(auth, h->expected_auth)) {
+		*handled = false;
+		return;
+	}
+	char line[160] = "a TCP client";
+	void *info = NULL;
+
+	SessionGetChannelInfo(session, &info);
+	if (info) {
+		const struct sockaddr *sa = &((struct abyss_unix_chaninfo *)info)->peerAddr;
+		char addr[64] = "?";
+
+		if (sa->sa_family == AF_INET)
+			inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, addr, sizeof addr);
+		snprintf(line, sizeof line, "refused a TCP client from %s: %s token", addr, auth ? "wrong" : "no");
+	}
+	post_log(h, line);
+	ResponseStatus(session, 401);
+	ResponseAddField(session, "WWW-Authenticate", "Basic realm=\"simq\"");
+	ResponseContentType(session, "text/plain");
+	ResponseContentLength(session, sizeof body - 1);
+	ResponseWriteStart(session);
+	ResponseWriteBody(session, body, sizeof body - 1);
+	ResponseWriteEnd(session);
+	*handled = true;
+}
+
+static bool start_listener(struct http *h, struct listener *l, int fd, bool tcp, char **err)
+{
+	const char *error = NULL;
+	sigset_t all, old;
+	abyss_bool ok = true;
+
+	ChanSwitchUnixCreateFd(fd, &l->chan_switch, &error);
+	if (error == NULL)
+		ServerCreateSwitch(&l->server, l->chan_switch, &error);
+	if (error == NULL)
+		xmlrpc_server_abyss_set_handlers2(&l->server, "/RPC2", h->registry);
+	/* Abyss asks the handler added last first: the token check goes after the XML-RPC one. */
+	if (error == NULL && tcp) {
+		struct ServerReqHandler3 auth = {.handleReq = check_token, .userdata = h};
+
+		ServerAddHandler3(&l->server, &auth, &ok);
+	}
+	if (error == NULL && ok) {
+		ServerSetKeepaliveTimeout(&l->server, 60);
+		ServerSetKeepaliveMaxConn(&l->server, 1000000);
+		ServerSetTimeout(&l->server, 600);
+		/* Consoles hold a connection each while they long-poll simq.view. */
+		ServerSetMaxConn(&l->server, 64);
+		ServerInit2(&l->server, &error);
+	}
+	if (error || !ok) {
+		*err = xasprintf("cannot serve the API%s: %s", tcp ? " on TCP" : "", error ? error : "no handler");
+		free((void *)error);
+		return false;
+	}
+	/* Abyss threads take no signals: the loop thread handles them. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	l->running = pthread_create(&l->thread, NULL, run_abyss, &l->server) == 0;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (!l->running)
+		*err = xstrdup("cannot start the API thread");
+	return l->running;
+}
+
+static void stop_listener(struct listener *l)
+{
+	if (!l->running)
+		return;
+	pthread_join(l->thread, NULL);
+	ServerFree(&l->server);
+	ChanSwitchDestroy(l->chan_switch);
+	l->running = false;
+}
+
 static struct entry *entries;
 
 struct http *http_start(struct server *s, int unix_fd, int tcp_fd, const char *token, char **err)
 {
 	struct http *h = xcalloc(1, sizeof *h);
 	xmlrpc_env env;
-	const char *error = NULL;
-	sigset_t all, old;
 
 	xmlrpc_env_init(&env);
 	xmlrpc_server_abyss_global_init(&env);
@@ -171,37 +333,23 @@ struct http *http_start(struct server *s, int unix_fd, int tcp_fd, const char *t
 		entries[i] = (struct entry){h, &api_methods[i]};
 		xmlrpc_registry_add_method3(&env, h->registry, &info);
 	}
-	if (!env.fault_occurred)
-		ChanSwitchUnixCreateFd(unix_fd, &h->unix_switch, &error);
-	if (!env.fault_occurred && error == NULL)
-		ServerCreateSwitch(&h->unix_server, h->unix_switch, &error);
-	if (!env.fault_occurred && error == NULL) {
-		xmlrpc_server_abyss_set_handlers2(&h->unix_server, "/RPC2", h->registry);
-		ServerSetKeepaliveTimeout(&h->unix_server, 60);
-		ServerSetKeepaliveMaxConn(&h->unix_server, 1000000);
-		ServerSetTimeout(&h->unix_server, 600);
-		/* Consoles hold a connection each while they long-poll simq.view. */
-		ServerSetMaxConn(&h->unix_server, 64);
-		ServerInit2(&h->unix_server, &error);
-	}
-	if (env.fault_occurred || error) {
-		*err = xasprintf("cannot serve the API: %s", error ? error : env.fault_string);
-		free((void *)error);
+	if (env.fault_occurred) {
+		*err = xasprintf("cannot serve the API: %s", env.fault_string);
 		xmlrpc_env_clean(&env);
 		return NULL;
 	}
 	xmlrpc_env_clean(&env);
-	/* Abyss threads take no signals: the loop thread handles them. */
-	sigfillset(&all);
-	pthread_sigmask(SIG_BLOCK, &all, &old);
-	h->unix_running = pthread_create(&h->unix_thread, NULL, run_abyss, &h->unix_server) == 0;
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (!h->unix_running) {
-		*err = xstrdup("cannot start the API thread");
+	if (!start_listener(h, &h->unix_side, unix_fd, false, err))
 		return NULL;
+	if (tcp_fd >= 0) {
+		char *pair = xasprintf("simq:%s", token), *encoded = base64(pair);
+
+		h->expected_auth = xasprintf("Basic %s", encoded);
+		free(pair);
+		free(encoded);
+		if (!start_listener(h, &h->tcp_side, tcp_fd, true, err))
+			return NULL;
 	}
-	(void)tcp_fd;
-	(void)token;
 	return h;
 }
 
@@ -225,10 +373,12 @@ void http_stop(struct http *h)
 		c->fault = xstrdup("the server is shutting down");
 		deliver(c);
 	}
-	if (h->unix_running) {
-		ServerTerminate(&h->unix_server);
+	if (h->unix_side.running) {
+		ServerTerminate(&h->unix_side.server);
 		hang_up_unix(h->server->socket_path);
 	}
+	if (h->tcp_side.running)
+		ServerTerminate(&h->tcp_side.server);
 	ev_async_stop(h->server->loop, &h->wake);
 }
 
@@ -239,11 +389,9 @@ void http_free(struct http **hp)
 	if (h == NULL)
 		return;
 	/* Abyss looks every 2 s whether its connection threads are done. */
-	if (h->unix_running) {
-		pthread_join(h->unix_thread, NULL);
-		ServerFree(&h->unix_server);
-		ChanSwitchDestroy(h->unix_switch);
-	}
+	stop_listener(&h->unix_side);
+	stop_listener(&h->tcp_side);
+	free(h->expected_auth);
 	xmlrpc_registry_free(h->registry);
 	free(entries);
 	entries = NULL;

@@ -8,7 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netdb.h>
 #include <sys/file.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -219,6 +221,69 @@ static int bind_unix(const char *path, char **err)
 	return fd;
 }
 
+static int bind_tcp(const char *addr, int port, char **err)
+{
+	struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE};
+	struct addrinfo *res;
+	char service[16];
+	int fd, one = 1, rc;
+
+	snprintf(service, sizeof service, "%d", port);
+	rc = getaddrinfo(addr, service, &hints, &res);
+	if (rc != 0) {
+		*err = xasprintf("[server] listen = %s: %s", addr, gai_strerror(rc));
+		return -1;
+	}
+	fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd >= 0)
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+	if (fd < 0 || bind(fd, res->ai_addr, res->ai_addrlen) != 0 || listen(fd, 64) != 0) {
+		*err = xasprintf("cannot listen on %s port %d ([server] listen, port): %s", addr, port, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		fd = -1;
+	}
+	freeaddrinfo(res);
+	return fd;
+}
+
+/* The TCP token: [server] token, else the token file, else a new random one written there (0600). */
+static char *load_token(struct server *s, char **err)
+{
+	const char *configured = config_str(s->cfg, "server", "token");
+	unsigned char raw[24];
+	char text[64] = "";
+	FILE *fp;
+
+	if (configured[0])
+		return xstrdup(configured);
+	fp = fopen(s->token_path, "re");
+	if (fp) {
+		bool ok = fgets(text, sizeof text, fp) != NULL;
+
+		fclose(fp);
+		text[strcspn(text, "\r\n")] = '\0';
+		if (ok && strlen(text) >= 16)
+			return xstrdup(text);
+	}
+	if (getrandom(raw, sizeof raw, 0) != (ssize_t)sizeof raw) {
+		*err = xasprintf("cannot make a token: %s", strerror(errno));
+		return NULL;
+	}
+	for (size_t i = 0; i < sizeof raw; i++)
+		snprintf(text + 2 * i, 3, "%02x", raw[i]);
+	int fd = open(s->token_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+
+	if (fd < 0 || write(fd, text, strlen(text)) != (ssize_t)strlen(text) || write(fd, "\n", 1) != 1) {
+		*err = xasprintf("cannot write the token to %s: %s", s->token_path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return NULL;
+	}
+	close(fd);
+	return xstrdup(text);
+}
+
 /* Resolves the paths, takes the lock and opens the store, log and socket; false and *err on failure. */
 static bool open_server(struct server *s, const struct server_options *opt, int *unix_fd, char **err)
 {
@@ -405,7 +470,32 @@ int server_run(const struct server_options *opt)
 	sigaddset(&block, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &block, NULL);
 	s.loop = ev_default_loop(EVFLAG_SIGNALFD);
-	s.http = http_start(&s, unix_fd, -1, NULL, &err);
+	int tcp_fd = -1;
+	char *token = NULL;
+	const char *listen_addr = config_str(s.cfg, "server", "listen");
+
+	if (listen_addr[0]) {
+		token = load_token(&s, &err);
+		if (token)
+			tcp_fd = bind_tcp(listen_addr, (int)config_int(s.cfg, "server", "port"), &err);
+		if (tcp_fd < 0) {
+			if (report_fd >= 0)
+				report(report_fd, err);
+			else
+				fprintf(stderr, "simq server: %s\n", err);
+			free(err);
+			free(token);
+			close_server(&s);
+			return 1;
+		}
+		char *line = xasprintf("API also on TCP %s port %lld; clients send the token (HTTP Basic, user simq)",
+				       listen_addr, config_int(s.cfg, "server", "port"));
+
+		event_log_add(s.log, server_now_ms(), 0, line);
+		free(line);
+	}
+	s.http = http_start(&s, unix_fd, tcp_fd, token, &err);
+	free(token);
 	if (s.http == NULL) {
 		if (report_fd >= 0)
 			report(report_fd, err);
