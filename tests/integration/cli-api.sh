@@ -1,0 +1,64 @@
+#!/bin/sh
+# The CLI through the API against a real server: submit, sweep, ls, show, prio,
+# cancel, retry, wait, stats, bad input, one server per state dir, kill -9, shutdown.
+. "$SIMQ_SRCDIR/tests/lib/tap.sh"
+plan 33
+
+export SIMQ_HOME="$TMP/state"
+M=$SRC/share/models/buck.plecs
+stop_server() { "$SIMQ" shutdown >/dev/null 2>&1; }
+trap stop_server EXIT
+
+expect_status "submit starts a server and prints the id" 0 "$SIMQ" submit "$M" -p high -v Vin=400 -v D=0.42 --name design-verify
+expect_in "the first id is 1" "$TMP/out" "1"
+[ -S "$SIMQ_HOME/simq.sock" ] && ok "the server listens on \$SIMQ_HOME/simq.sock" || fail "the server listens on \$SIMQ_HOME/simq.sock"
+mode=$(stat -c %a "$SIMQ_HOME/simq.sock")
+[ "$mode" = 600 ] && ok "the socket is mode 0600" || fail "the socket is mode 0600" "mode $mode"
+mode=$(stat -c %a "$SIMQ_HOME")
+[ "$mode" = 700 ] && ok "the state dir is mode 0700" || fail "the state dir is mode 0700" "mode $mode"
+
+expect_status "sweep submits a cartesian product" 0 "$SIMQ" sweep "$M" D=0.1:0.5:0.1 L=1e-3,2e-3 --name sweep-7 --tag night
+expect_in "sweep prints the count and the id range" "$TMP/out" "submitted 10 tasks: 2-11"
+expect_status "sweep --dry-run submits nothing" 0 "$SIMQ" sweep "$M" D=0.1:0.2:0.1 --dry-run
+expect_in "--dry-run shows the tasks" "$TMP/out" '"D": 0.2'
+
+expect_status "show --json" 0 "$SIMQ" show 1 --json
+expect_in "show carries the priority name" "$TMP/out" '"priority": "high"'
+expect_in "show carries the vars as given" "$TMP/out" '"D": 0.42'
+
+expect_status "prio moves tasks up" 0 "$SIMQ" prio 5 6 critical
+"$SIMQ" ls --state queued --limit 3 >"$TMP/ls"
+first=$(sed -n '2p' "$TMP/ls" | awk '{print $1, $2}')
+[ "$first" = "5 critical" ] && ok "the queue starts with the reprioritized task" || fail "the queue starts with the reprioritized task" "$(cat "$TMP/ls")"
+
+expect_status "cancel" 0 "$SIMQ" cancel 4
+expect_in "cancel reports the new state" "$TMP/out" "4 cancelled"
+expect_status "wait for a cancelled task exits 1" 1 "$SIMQ" wait 4 --timeout 1
+expect_status "retry a cancelled task" 0 "$SIMQ" retry 4
+expect_in "retry prints the new id" "$TMP/out" "12"
+
+expect_status "stats --json" 0 "$SIMQ" stats --json
+for key in queued running completed_first completed_retry failed cancelled success_rate retry_effectiveness avg_retries_per_failed; do
+	grep -q "\"$key\":" "$TMP/out" || missing="$missing $key"
+done
+[ -z "${missing:-}" ] && ok "stats --json carries every figure" || fail "stats --json carries every figure" "missing:$missing"
+expect_in "stats counts the queue" "$TMP/out" '"queued": 11'
+
+# Bad input: exit 65 with the field named, and nothing stored.
+expect_status "a missing model is refused" 65 "$SIMQ" submit "$TMP/none.plecs"
+expect_in "the message names the model" "$TMP/err" "none.plecs: No such file or directory"
+expect_status "a variable name that is not an identifier is refused" 65 "$SIMQ" submit "$M" -v 2D=1
+expect_status "an unknown priority is refused" 65 "$SIMQ" submit "$M" -p urgent
+expect_in "the message says what is allowed" "$TMP/err" "allowed: critical, high, normal, low"
+expect_status "a ragged matrix is refused" 65 "$SIMQ" submit "$M" -v "K=[[1,2],[3]]"
+expect_status "-v without = is a usage error" 64 "$SIMQ" submit "$M" -v D
+"$SIMQ" stats --json | grep -q '"queued": 11' && ok "nothing bad was stored" || fail "nothing bad was stored"
+
+# One server per state dir; a killed one is replaced and its queue survives.
+expect_status "a second server on the same state dir refuses" 1 "$SIMQ" server -f
+expect_in "it says another one is running" "$TMP/err" "another simq server (pid"
+kill -9 "$(cat "$SIMQ_HOME/simq.pid")"
+"$SIMQ" ls --state queued --limit 1000 >"$TMP/ls" 2>"$TMP/err"
+count=$(($(wc -l <"$TMP/ls") - 1))
+[ "$count" -eq 11 ] && ok "after kill -9, ls starts a server that shows the same 11 queued tasks" || fail "after kill -9, ls starts a server that shows the same queue" "$(cat "$TMP/ls" "$TMP/err")"
+done_testing

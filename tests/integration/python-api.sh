@@ -1,0 +1,67 @@
+#!/bin/sh
+# simq's API from Python's standard library: the example over the Unix socket and over
+# TCP with the token, a wrong token refused, and 4 clients submitting 10,000 tasks at once.
+. "$SIMQ_SRCDIR/tests/lib/tap.sh"
+
+if ! command -v python3 >/dev/null 2>&1; then
+	echo "1..0 # SKIP python3 is not installed"
+	exit 0
+fi
+plan 7
+export SIMQ_HOME="$TMP/state"
+M=$SRC/share/models/buck.plecs
+EX=$SRC/share/examples/submit_sweep.py
+# A free TCP port for the API: ask the kernel for one.
+port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+printf '[server]\nlisten = 127.0.0.1\nport = %s\n' "$port" >"$TMP/simq.ini"
+stop_server() { "$SIMQ" shutdown >/dev/null 2>&1; }
+trap stop_server EXIT
+
+expect_status "the server starts with a TCP listener" 0 "$SIMQ" server -c "$TMP/simq.ini"
+expect_status "submit_sweep.py over the Unix socket" 0 python3 "$EX" --socket "$SIMQ_HOME/simq.sock" "$M"
+expect_in "it submits 9 tasks" "$TMP/out" "submitted 9 tasks: 1-9"
+token=$(cat "$SIMQ_HOME/token")
+expect_status "submit_sweep.py over TCP with the token" 0 python3 "$EX" --tcp "127.0.0.1:$port" --token "$token" "$M"
+expect_status "a wrong token is refused" 0 python3 -c "
+import sys, xmlrpc.client
+try:
+    xmlrpc.client.ServerProxy('http://simq:not-the-token-at-all@127.0.0.1:$port/RPC2').simq.stats()
+except xmlrpc.client.ProtocolError as e:
+    sys.exit(0 if e.errcode == 401 else 1)
+sys.exit(1)"
+
+# 4 clients at once, 10,000 tasks in batches of 250: none lost, none twice.
+expect_status "4 clients submit 10,000 tasks at once" 0 python3 - "$SIMQ_HOME/simq.sock" "$M" <<'PY'
+import sys, threading, http.client, socket, xmlrpc.client
+path, model = sys.argv[1], sys.argv[2]
+class C(http.client.HTTPConnection):
+    def connect(self):
+        self.sock = socket.socket(socket.AF_UNIX); self.sock.connect(path)
+class T(xmlrpc.client.Transport):
+    def make_connection(self, host): return C("localhost")
+def proxy(): return xmlrpc.client.ServerProxy("http://localhost/RPC2", transport=T())
+ids, errors = [], []
+def client(n):
+    s = proxy()
+    try:
+        for b in range(10):
+            ids.extend(s.simq.submit_many([{"model": model, "vars": {"D": 0.5, "K": n * 10000 + b * 250 + i}} for i in range(250)]))
+    except Exception as e:
+        errors.append(repr(e))
+threads = [threading.Thread(target=client, args=(n,)) for n in range(4)]
+for t in threads: t.start()
+for t in threads: t.join()
+assert not errors, errors
+assert len(ids) == 10000 and len(set(ids)) == 10000, (len(ids), len(set(ids)))
+# Read every queued task back: each K exactly once.
+s, seen, offset = proxy(), [], 0
+while True:
+    page = s.simq.list({"state": "queued"}, offset, 1000)
+    seen += [t["vars"]["K"] for t in page["tasks"] if "K" in t["vars"]]
+    offset += 1000
+    if offset >= page["total"]: break
+assert len(seen) == 10000 and len(set(seen)) == 10000, (len(seen), len(set(seen)))
+print("10000 submitted, 10000 stored, no duplicates")
+PY
+expect_in "every task is stored once" "$TMP/out" "10000 submitted, 10000 stored, no duplicates"
+done_testing
