@@ -42,6 +42,8 @@ struct client *client_new(const struct client_options *opt)
 	config_free(&cfg);
 	free(config_path);
 	curl_global_init(CURL_GLOBAL_DEFAULT);
+	/* Answers carry pages of tasks and results: more than xmlrpc-c's 512 KiB default. */
+	xmlrpc_limit_set(XMLRPC_XML_SIZE_LIMIT_ID, PROTO_MAX_CALL_BYTES);
 	c->curl = curl_easy_init();
 	return c;
 }

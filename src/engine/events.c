@@ -264,7 +264,7 @@ static FILE *open_log(const char *path, char **err)
 	if (fp == NULL)
 		*err = xasprintf("cannot open the log %s: %s", path, strerror(errno));
 	else
-		setvbuf(fp, NULL, _IOLBF, 0);
+		setvbuf(fp, NULL, _IOFBF, 64 * 1024);
 	return fp;
 }
 
@@ -339,6 +339,12 @@ void event_log_attach(struct event_log *log, struct event_bus *bus)
 		return;
 	log->bus = bus;
 	log->handle = events_subscribe(bus, log_event, log);
+}
+
+void event_log_flush(struct event_log *log)
+{
+	if (log->fp)
+		fflush(log->fp);
 }
 
 bool event_log_reopen(struct event_log *log, char **err)

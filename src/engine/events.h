@@ -6,8 +6,10 @@
  * every sink in the order they happened.  A subscriber may unsubscribe
  * anything, itself included, while an event is being delivered.  The log
  * sink keeps the last N lines in memory with sequence numbers (consoles ask
- * for "lines after seq") and appends each line to simulation.log, which
- * event_log_reopen() reopens after logrotate (SIGHUP).  Loop thread only.
+ * for "lines after seq") and appends each line to simulation.log, buffered
+ * until event_log_flush() (the server flushes once per loop pass, so a batch
+ * of 1,000 submits is one write), and reopened by event_log_reopen() after
+ * logrotate (SIGHUP).  Loop thread only.
  */
 #ifndef SIMQ_ENGINE_EVENTS_H
 #define SIMQ_ENGINE_EVENTS_H
@@ -86,6 +88,8 @@ void event_log_free(struct event_log **log);
 void event_log_attach(struct event_log *log, struct event_bus *bus);
 /* Adds a line that is not an event (server start, recovery). */
 void event_log_add(struct event_log *log, int64_t time_ms, int64_t task_id, const char *text);
+/* Writes buffered lines to the file; the owner calls it once per loop pass. */
+void event_log_flush(struct event_log *log);
 /* Reopens the file (after logrotate moved it); false and *err when it cannot. */
 bool event_log_reopen(struct event_log *log, char **err);
 uint64_t event_log_last_seq(const struct event_log *log);

@@ -226,7 +226,8 @@ static void set_json(xmlrpc_env *env, xmlrpc_value *s, const char *key, const ch
 	json_decref(j);
 }
 
-static xmlrpc_value *task_value(xmlrpc_env *env, struct server *s, const struct task *t)
+/* A task for the API; brief rows (simq.view's queue page) leave out what a console does not draw. */
+static xmlrpc_value *task_fields(xmlrpc_env *env, struct server *s, const struct task *t, bool brief)
 {
 	xmlrpc_value *v = xmlrpc_struct_new(env), *tags = xmlrpc_array_new(env);
 
@@ -236,19 +237,21 @@ static xmlrpc_value *task_value(xmlrpc_env *env, struct server *s, const struct 
 	set_member(env, v, "priority", xmlrpc_string_new(env, task_priority_name(t->priority)));
 	set_member(env, v, "state", xmlrpc_string_new(env, task_state_name(t->state)));
 	set_member(env, v, "attempts", xmlrpc_int_new(env, t->attempts));
-	set_member(env, v, "retries", xmlrpc_int_new(env, task_retries(t)));
 	set_time(env, v, "submitted", t->submitted);
-	set_time(env, v, "started", t->started);
-	set_time(env, v, "finished", t->finished);
 	set_time(env, v, "retry_due", t->retry_due);
 	set_member(env, v, "error", xmlrpc_string_new(env, t->error ? t->error : ""));
 	set_json(env, v, "vars", t->vars);
-	set_json(env, v, "solver", t->solver);
-	set_member(env, v, "timeout", xmlrpc_double_new(env, t->timeout));
-	set_member(env, v, "cached", xmlrpc_bool_new(env, t->cached));
-	set_member(env, v, "origin", id_value(env, t->origin));
-	set_member(env, v, "position",
-		   xmlrpc_i8_new(env, t->state == TASK_QUEUED ? queue_position(s->queue, t->id) : -1));
+	if (!brief) {
+		set_member(env, v, "retries", xmlrpc_int_new(env, task_retries(t)));
+		set_time(env, v, "started", t->started);
+		set_time(env, v, "finished", t->finished);
+		set_json(env, v, "solver", t->solver);
+		set_member(env, v, "timeout", xmlrpc_double_new(env, t->timeout));
+		set_member(env, v, "cached", xmlrpc_bool_new(env, t->cached));
+		set_member(env, v, "origin", id_value(env, t->origin));
+		set_member(env, v, "position",
+			   xmlrpc_i8_new(env, t->state == TASK_QUEUED ? queue_position(s->queue, t->id) : -1));
+	}
 	if (t->tags) {
 		char *copy = xstrdup(t->tags), *save = NULL;
 
@@ -262,6 +265,11 @@ static xmlrpc_value *task_value(xmlrpc_env *env, struct server *s, const struct 
 	}
 	set_member(env, v, "tags", tags);
 	return v;
+}
+
+static xmlrpc_value *task_value(xmlrpc_env *env, struct server *s, const struct task *t)
+{
+	return task_fields(env, s, t, false);
 }
 
 /* The task, from memory when it is active, else from the store (caller frees *owned). */
@@ -315,6 +323,8 @@ static void submit_tasks(struct server *s, struct api_call *c, xmlrpc_value *lis
 			return;
 		}
 	}
+	struct validate_cache cache = {0};
+
 	tasks = xcalloc(n, sizeof *tasks);
 	for (size_t i = 0; i < n; i++) {
 		xmlrpc_value *v = list;
@@ -324,7 +334,7 @@ static void submit_tasks(struct server *s, struct api_call *c, xmlrpc_value *lis
 			xmlrpc_array_read_item(&env, list, (int)i, &v);
 			snprintf(where, sizeof where, "task %zu: ", i + 1);
 		}
-		bool ok = validate_task(v, where, &tasks[i], &err);
+		bool ok = validate_task(v, where, &cache, &tasks[i], &err);
 
 		if (many)
 			xmlrpc_DECREF(v);
@@ -335,10 +345,12 @@ static void submit_tasks(struct server *s, struct api_call *c, xmlrpc_value *lis
 			for (size_t k = 0; k < n; k++)
 				task_free(&tasks[k]);
 			free(tasks);
+			validate_cache_free(&cache);
 			xmlrpc_env_clean(&env);
 			return;
 		}
 	}
+	validate_cache_free(&cache);
 	int64_t now = server_now_ms();
 
 	for (size_t i = 0; i < n; i++)
@@ -840,7 +852,7 @@ static void api_view(struct server *s, struct api_call *c)
 	struct log_ctx l = {.env = &env, .lines = xmlrpc_array_new(&env)};
 
 	for (size_t i = 0; i < got; i++) {
-		xmlrpc_value *t = task_value(&env, s, items[i].data);
+		xmlrpc_value *t = task_fields(&env, s, items[i].data, true);
 
 		set_member(&env, t, "position", xmlrpc_i8_new(&env, (xmlrpc_int64)(offset + (int64_t)i)));
 		xmlrpc_array_append_item(&env, page, t);
@@ -985,7 +997,20 @@ static void api_shutdown(struct server *s, struct api_call *c)
 	server_stop(s);
 }
 
+/* Returns its argument: a connection check, and the floor bench/api measures the API against. */
+static void api_echo(struct server *s, struct api_call *c)
+{
+	xmlrpc_value *v;
+
+	if (!check_count(c, 1, 1, "one value"))
+		return;
+	v = param(c, 0);
+	xmlrpc_INCREF(v);
+	api_result(c, v);
+}
+
 const struct api_method api_methods[] = {
+	{"simq.echo", "simq.echo(value) -> value", api_echo},
 	{"simq.submit", "simq.submit(task) -> id", api_submit},
 	{"simq.submit_many", "simq.submit_many([task...]) -> [id...], all or none", api_submit_many},
 	{"simq.get", "simq.get(id) -> task", api_get},

@@ -146,6 +146,7 @@ static void before_sleep(struct ev_loop *loop, ev_prepare *w, int revents)
 	if (s->parked && s->seen_version != s->version)
 		api_wake_parked(s);
 	s->seen_version = s->version;
+	event_log_flush(s->log);
 }
 
 static void load_task(struct task *t, void *ud)

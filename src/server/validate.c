@@ -301,7 +301,13 @@ static char *read_tags(const json_t *tags, const char *where, char **err)
 	return buf_detach(&b);
 }
 
-bool validate_task(xmlrpc_value *v, const char *where, struct task **out, char **err)
+void validate_cache_free(struct validate_cache *cache)
+{
+	xfree(&cache->path);
+	xfree(&cache->absolute);
+}
+
+bool validate_task(xmlrpc_value *v, const char *where, struct validate_cache *cache, struct task **out, char **err)
 {
 	json_t *j = NULL, *field;
 	char *model = NULL, *vars = NULL, *solver = NULL, *tags = NULL;
@@ -339,8 +345,17 @@ bool validate_task(xmlrpc_value *v, const char *where, struct task **out, char *
 		*err = xasprintf("%smodel: the path of a .plecs model file (a string) is required", where);
 		goto out;
 	}
-	if (!check_model(json_string_value(field), where, &model, err))
-		goto out;
+	if (cache && cache->path && strcmp(cache->path, json_string_value(field)) == 0) {
+		model = xstrdup(cache->absolute);
+	} else {
+		if (!check_model(json_string_value(field), where, &model, err))
+			goto out;
+		if (cache) {
+			validate_cache_free(cache);
+			cache->path = xstrdup(json_string_value(field));
+			cache->absolute = xstrdup(model);
+		}
+	}
 	field = json_object_get(j, "vars");
 	if (field && !json_is_object(field)) {
 		*err = xasprintf("%svars must be a struct of NAME: value", where);

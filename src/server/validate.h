@@ -13,8 +13,15 @@
 
 #include "engine/task.h"
 
-/* where prefixes messages, e.g. "task 3: "; *out is a new task (caller frees). */
-bool validate_task(xmlrpc_value *v, const char *where, struct task **out, char **err);
+/* Remembers the last model file checked, so a batch of one model checks it once. */
+struct validate_cache {
+	char *path;      /* as given */
+	char *absolute;  /* as checked and resolved */
+};
+
+/* where prefixes messages, e.g. "task 3: "; *out is a new task (caller frees).  cache may be NULL. */
+bool validate_task(xmlrpc_value *v, const char *where, struct validate_cache *cache, struct task **out, char **err);
+void validate_cache_free(struct validate_cache *cache);
 /* A priority given as a name in any case or a number 0-3. */
 bool validate_priority(xmlrpc_value *v, enum task_priority *out, char **err);
 /* True if name is an identifier: a letter or _, then letters, digits or _, at most 63. */

@@ -1,0 +1,182 @@
+/*
+ * bench/api [SIMQ]: the API of a real server, through the same client the CLI
+ * uses: submit_many in batches of 1,000, and simq.view with 1,000,000 queued
+ * tasks, next to simq.echo (a bare method) on the same server in the same run.
+ * Targets: >= 50,000 tasks/s submitted; view <= 2 ms median.
+ */
+#include "autoconf.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "client/client.h"
+#include "util/time.h"
+#include "util/xalloc.h"
+
+#define BATCH 1000
+#define QUEUE 1000000
+#define SAMPLES 300
+
+static struct client *conn;
+
+static xmlrpc_value *call(const char *method, xmlrpc_value *params)
+{
+	xmlrpc_value *r = NULL;
+	int fault;
+	char *err = NULL;
+
+	if (client_call(conn, method, params, &r, &fault, &err) != CLIENT_OK) {
+		fprintf(stderr, "bench/api: %s: %s\n", method, err);
+		exit(1);
+	}
+	return r;
+}
+
+static xmlrpc_value *batch(xmlrpc_env *env, const char *model, int from)
+{
+	xmlrpc_value *tasks = xmlrpc_array_new(env);
+
+	for (int i = 0; i < BATCH; i++) {
+		xmlrpc_value *t = xmlrpc_build_value(env, "{s:s,s:{s:d,s:i},s:s}", "model", model, "vars", "D",
+						     0.5, "K", from + i, "name", "bench");
+
+		xmlrpc_array_append_item(env, tasks, t);
+		xmlrpc_DECREF(t);
+	}
+	return tasks;
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+static double median_ms(int64_t *ns, int n)
+{
+	qsort(ns, (size_t)n, sizeof *ns, cmp_i64);
+	return (double)ns[n / 2] / 1e6;
+}
+
+int main(int argc, char **argv)
+{
+	char *dir = xasprintf("%s/simq-bench-api.%d", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp", (int)getpid());
+	char *self = xstrdup(argv[0]), *slash = strrchr(self, '/');
+	char *simq, *model;
+	struct client_options opt = {.state_dir = dir, .no_start = true};
+	xmlrpc_env env;
+	pid_t pid;
+	static int64_t ns[SAMPLES];
+
+	if (slash)
+		*slash = '\0';
+	simq = argc > 1 ? xstrdup(argv[1]) : xasprintf("%s/../src/simq", slash ? self : ".");
+	model = xasprintf("%s/../share/models/buck.plecs", slash ? self : ".");
+	model = realpath(model, NULL);
+	pid = fork();
+	if (pid == 0) {
+		execl(simq, simq, "server", "-f", "--home", dir, (char *)NULL);
+		_exit(127);
+	}
+	xmlrpc_env_init(&env);
+	conn = client_new(&opt);
+	/* Wait for the server to answer. */
+	for (int i = 0; i < 500; i++) {
+		xmlrpc_value *p = xmlrpc_build_value(&env, "(i)", 1), *r = NULL;
+		int fault;
+		char *err = NULL;
+
+		if (client_call(conn, "simq.echo", p, &r, &fault, &err) == CLIENT_OK) {
+			xmlrpc_DECREF(r);
+			xmlrpc_DECREF(p);
+			break;
+		}
+		free(err);
+		xmlrpc_DECREF(p);
+		usleep(20000);
+	}
+
+	printf("%-44s %12s %12s %8s\n", "", "measured", "target", "ratio");
+	/* submit_many: 100 batches of 1,000, timed whole. */
+	int64_t t0 = time_mono_ns();
+
+	for (int b = 0; b < 100; b++) {
+		xmlrpc_value *tasks = batch(&env, model, b * BATCH), *p = xmlrpc_build_value(&env, "(V)", tasks);
+
+		xmlrpc_DECREF(call("simq.submit_many", p));
+		xmlrpc_DECREF(p);
+		xmlrpc_DECREF(tasks);
+	}
+	double secs = (double)(time_mono_ns() - t0) / 1e9, rate = 100.0 * BATCH / secs;
+
+	printf("%-44s %10.0f/s %10.0f/s %7.1fx  %s\n", "submit_many, batches of 1,000", rate, 50000.0, rate / 50000,
+	       rate >= 50000 ? "meets" : "MISSES");
+	/* The same calls' size through simq.echo: what the protocol alone costs. */
+	xmlrpc_value *tasks = batch(&env, model, 0), *p = xmlrpc_build_value(&env, "(V)", tasks);
+
+	t0 = time_mono_ns();
+	for (int b = 0; b < 20; b++)
+		xmlrpc_DECREF(call("simq.echo", p));
+	secs = (double)(time_mono_ns() - t0) / 1e9;
+	printf("%-44s %10.0f/s   (the same 1,000-task arrays echoed back)\n", "simq.echo of a batch", 20.0 * BATCH / secs);
+	xmlrpc_DECREF(p);
+	xmlrpc_DECREF(tasks);
+
+	/* Fill to 1,000,000 queued tasks, then measure view and echo. */
+	for (int b = 100; b < QUEUE / BATCH; b++) {
+		xmlrpc_value *t = batch(&env, model, b * BATCH), *q = xmlrpc_build_value(&env, "(V)", t);
+
+		xmlrpc_DECREF(call("simq.submit_many", q));
+		xmlrpc_DECREF(q);
+		xmlrpc_DECREF(t);
+	}
+	/* A console that is up to date with the log: it asks for lines after the last it has. */
+	xmlrpc_value *first = xmlrpc_build_value(&env, "({s:i})", "queue_limit", 0), *v = call("simq.view", first);
+	xmlrpc_value *seq;
+
+	xmlrpc_struct_find_value(&env, v, "log_seq", &seq);
+	xmlrpc_value *req = xmlrpc_build_value(&env, "({s:i,s:i,s:V})", "queue_offset", 0, "queue_limit", 50,
+					       "log_since", seq);
+
+	xmlrpc_DECREF(seq);
+	xmlrpc_DECREF(v);
+	xmlrpc_DECREF(first);
+
+	for (int i = 0; i < SAMPLES; i++) {
+		int64_t s0 = time_mono_ns();
+
+		xmlrpc_DECREF(call("simq.view", req));
+		ns[i] = time_mono_ns() - s0;
+	}
+	double view = median_ms(ns, SAMPLES);
+
+	xmlrpc_value *one = xmlrpc_build_value(&env, "(i)", 1);
+
+	for (int i = 0; i < SAMPLES; i++) {
+		int64_t s0 = time_mono_ns();
+
+		xmlrpc_DECREF(call("simq.echo", one));
+		ns[i] = time_mono_ns() - s0;
+	}
+	double echo = median_ms(ns, SAMPLES);
+
+	printf("%-44s %10.3fms %10.3fms %7.1fx  %s\n", "simq.view, 1,000,000 queued (median)", view, 2.0, 2.0 / view,
+	       view <= 2 ? "meets" : "MISSES");
+	printf("%-44s %10.3fms   (the same server, a bare method)\n", "simq.echo (median)", echo);
+	xmlrpc_DECREF(req);
+	xmlrpc_DECREF(one);
+	xmlrpc_DECREF(call("simq.shutdown", xmlrpc_build_value(&env, "()")));
+	waitpid(pid, NULL, 0);
+	client_free(&conn);
+	char *rm = xasprintf("rm -rf '%s'", dir);
+
+	if (system(rm) != 0)
+		fprintf(stderr, "bench/api: could not remove %s\n", dir);
+	free(rm);
+	return 0;
+}
