@@ -189,105 +189,11 @@ const struct cli_command cli_cmd_submit = {
 
 /* ---- sweep ------------------------------------------------------------------------ */
 
-struct axis {
-	char *name;
-	xmlrpc_value **values;
-	size_t n;
-};
-
-/* Splits "A,B,[1,2]" at the commas outside brackets. */
-static char **split_list(const char *text, size_t *n)
-{
-	char **items = NULL;
-	const char *start = text;
-	int depth = 0;
-
-	*n = 0;
-	for (const char *p = text;; p++) {
-		if (*p == '[')
-			depth++;
-		else if (*p == ']')
-			depth--;
-		if ((*p == ',' && depth == 0) || *p == '\0') {
-			items = xreallocarray(items, *n + 1, sizeof *items);
-			items[(*n)++] = xstrndup(start, (size_t)(p - start));
-			start = p + 1;
-		}
-		if (*p == '\0')
-			break;
-	}
-	return items;
-}
-
-/* NAME=START:STOP:STEP or NAME=A,B,C; NULL and *err when it is neither. */
-static bool parse_axis(xmlrpc_env *env, const char *spec, struct axis *a, char **err)
-{
-	const char *eq = strchr(spec, '=');
-	const char *rhs;
-	double start, stop, step;
-	char tail;
-
-	memset(a, 0, sizeof *a);
-	if (eq == NULL || eq == spec) {
-		*err = xasprintf("\"%s\": expected NAME=START:STOP:STEP or NAME=A,B,C", spec);
-		return false;
-	}
-	a->name = xstrndup(spec, (size_t)(eq - spec));
-	rhs = eq + 1;
-	if (rhs[0] != '[' && strchr(rhs, ':')) {
-		if (sscanf(rhs, "%lf:%lf:%lf%c", &start, &stop, &step, &tail) != 3 || !isfinite(start) ||
-		    !isfinite(stop) || !isfinite(step)) {
-			*err = xasprintf("%s: \"%s\" is not START:STOP:STEP with three numbers", a->name, rhs);
-			return false;
-		}
-		if (step == 0 || (stop - start) / step < -1e-9) {
-			*err = xasprintf("%s: a STEP of %g never gets from %g to %g", a->name, step, start, stop);
-			return false;
-		}
-		double count = floor((stop - start) / step + 1e-9) + 1;
-
-		if (count > PROTO_MAX_BATCH) {
-			*err = xasprintf("%s: %.0f values; a sweep may have at most %d tasks", a->name, count, PROTO_MAX_BATCH);
-			return false;
-		}
-		a->n = (size_t)count;
-		a->values = xcalloc(a->n, sizeof *a->values);
-		for (size_t i = 0; i < a->n; i++) {
-			char text[64];
-
-			/* 12 significant digits: 0.1 * 3 is 0.3, not 0.30000000000000004. */
-			snprintf(text, sizeof text, "%.12g", start + (double)i * step);
-			a->values[i] = cli_parse_value(env, text);
-		}
-		return true;
-	}
-	char **items = split_list(rhs, &a->n);
-
-	a->values = xcalloc(a->n, sizeof *a->values);
-	for (size_t i = 0; i < a->n; i++) {
-		a->values[i] = cli_parse_value(env, items[i]);
-		free(items[i]);
-	}
-	free(items);
-	return true;
-}
-
-static void free_axes(struct axis *axes, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		for (size_t k = 0; k < axes[i].n; k++)
-			xmlrpc_DECREF(axes[i].values[k]);
-		free(axes[i].values);
-		free(axes[i].name);
-	}
-	free(axes);
-}
-
 static int run_sweep(int argc, char **argv)
 {
 	struct cli_ctx x = {.cmd = &cli_cmd_sweep};
 	struct task_opts t;
-	struct axis *axes = NULL;
+	struct sweep_axis *axes = NULL;
 	size_t naxes = 0;
 	double total = 1;
 	char *model = NULL, *err = NULL;
@@ -305,7 +211,7 @@ static int run_sweep(int argc, char **argv)
 	naxes = (size_t)(argc - optind - 1);
 	axes = xcalloc(naxes, sizeof *axes);
 	for (size_t i = 0; i < naxes; i++) {
-		if (!parse_axis(&t.env, argv[optind + 1 + (int)i], &axes[i], &err)) {
+		if (!sweep_parse_axis(&t.env, argv[optind + 1 + (int)i], &axes[i], &err)) {
 			status = cli_usage_error(x.cmd, "%s", err);
 			free(err);
 			goto out;
@@ -385,7 +291,7 @@ static int run_sweep(int argc, char **argv)
 	}
 	xmlrpc_DECREF(tasks);
 out:
-	free_axes(axes, naxes);
+	sweep_axes_free(axes, naxes);
 	free(model);
 	task_opts_free(&t);
 	cli_done(&x);

@@ -12,6 +12,7 @@
 #include <xmlrpc-c/base.h>
 
 #include "cli/cli.h"
+#include "cli/values.h"
 #include "client/client.h"
 
 struct cli_ctx {
@@ -36,8 +37,6 @@ int cli_parse_options(struct cli_ctx *x, int argc, char **argv, const char *shor
 int cli_call(struct cli_ctx *x, const char *method, xmlrpc_value **result, const char *format, ...);
 void cli_done(struct cli_ctx *x);
 
-/* Parses a NAME=VALUE value: number, [vector], [[matrix]] or [1 2; 3 4], else a string. */
-xmlrpc_value *cli_parse_value(xmlrpc_env *env, const char *text);
 /* Parses a task id; false if it is not one. */
 bool cli_parse_id(const char *text, int64_t *id);
 

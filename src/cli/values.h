@@ -1,0 +1,28 @@
+/*
+ * values — NAME=VALUE and sweep ranges as people type them.
+ *
+ * A value is a number, a vector [1,2,3], a matrix [[1,2],[3,4]] or
+ * [1 2; 3 4], else a string ('quoted' or bare).  A sweep axis is
+ * NAME=START:STOP:STEP (STOP included when the steps reach it) or
+ * NAME=A,B,C (commas inside brackets belong to the value).  Pure functions.
+ */
+#ifndef SIMQ_CLI_VALUES_H
+#define SIMQ_CLI_VALUES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <xmlrpc-c/base.h>
+
+xmlrpc_value *cli_parse_value(xmlrpc_env *env, const char *text);
+
+struct sweep_axis {
+	char *name;
+	xmlrpc_value **values;
+	size_t n;
+};
+
+/* Parses one axis; false and *err (heap) when it is neither form, or has too many values. */
+bool sweep_parse_axis(xmlrpc_env *env, const char *spec, struct sweep_axis *a, char **err);
+void sweep_axes_free(struct sweep_axis *axes, size_t n);
+
+#endif
