@@ -9,6 +9,7 @@
 #include "proto/proto.h"
 #include "util/buf.h"
 #include "util/paths.h"
+#include "util/utf8.h"
 #include "util/xalloc.h"
 
 /* Task fields given by options, shared by submit and sweep. */
@@ -43,7 +44,20 @@ static int assign(struct cli_ctx *x, struct task_opts *t, xmlrpc_value *into, co
 	if (eq == NULL || eq == arg)
 		return cli_usage_error(x->cmd, "%s \"%s\": expected NAME=VALUE", what, arg);
 	name = xstrndup(arg, (size_t)(eq - arg));
-	v = cli_parse_value(&t->env, eq + 1);
+	if (!utf8_validate(name, strlen(name), NULL)) {
+		free(name);
+		return cli_usage_error(x->cmd, "%s: the name is not valid UTF-8", what);
+	}
+	char *err = NULL;
+
+	v = cli_parse_value(eq + 1, &err);
+	if (v == NULL) {
+		int status = cli_usage_error(x->cmd, "%s %s: %s", what, name, err);
+
+		free(err);
+		free(name);
+		return status;
+	}
 	xmlrpc_struct_set_value(&t->env, into, name, v);
 	xmlrpc_DECREF(v);
 	free(name);
@@ -64,9 +78,13 @@ static int task_option(struct cli_ctx *x, int opt, const char *arg, void *ud)
 	case OPT_SOLVER:
 		return assign(x, t, t->solver, arg, "--solver");
 	case OPT_NAME:
+		if (!utf8_validate(arg, strlen(arg), NULL))
+			return cli_usage_error(x->cmd, "--name: not valid UTF-8");
 		t->name = arg;
 		return -1;
 	case OPT_TAG: {
+		if (!utf8_validate(arg, strlen(arg), NULL))
+			return cli_usage_error(x->cmd, "--tag: not valid UTF-8");
 		xmlrpc_value *tag = xmlrpc_string_new(&t->env, arg);
 
 		xmlrpc_array_append_item(&t->env, t->tags, tag);
@@ -147,6 +165,8 @@ static int run_submit(int argc, char **argv)
 	status = cli_parse_options(&x, argc, argv, "p:v:", task_longopts, task_option, &t);
 	if (status < 0 && optind != argc - 1)
 		status = cli_usage_error(x.cmd, optind >= argc ? "give the model file" : "give one model file");
+	if (status < 0 && !utf8_validate(argv[optind], strlen(argv[optind]), NULL))
+		status = cli_usage_error(x.cmd, "the model path is not valid UTF-8");
 	if (status >= 0) {
 		task_opts_free(&t);
 		return status;
@@ -203,6 +223,8 @@ static int run_sweep(int argc, char **argv)
 	status = cli_parse_options(&x, argc, argv, "p:v:", task_longopts, task_option, &t);
 	if (status < 0 && argc - optind < 2)
 		status = cli_usage_error(x.cmd, "give the model file and at least one NAME=START:STOP:STEP or NAME=A,B,C");
+	if (status < 0 && !utf8_validate(argv[optind], strlen(argv[optind]), NULL))
+		status = cli_usage_error(x.cmd, "the model path is not valid UTF-8");
 	if (status >= 0) {
 		task_opts_free(&t);
 		return status;

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "proto/proto.h"
+#include "util/utf8.h"
 #include "util/xalloc.h"
 
 static bool parse_number(const char *s, double *out)
@@ -96,24 +97,38 @@ static xmlrpc_value *parse_brackets(xmlrpc_env *env, const char *text)
 	return rows;
 }
 
-xmlrpc_value *cli_parse_value(xmlrpc_env *env, const char *text)
+xmlrpc_value *cli_parse_value(const char *text, char **err)
 {
+	xmlrpc_env env;
 	double d;
 	size_t len = strlen(text);
-	xmlrpc_value *v;
+	xmlrpc_value *v = NULL;
 
-	if (parse_number(text, &d))
-		return number_value(env, d);
-	if ((v = parse_brackets(env, text)) != NULL)
-		return v;
-	if (len >= 2 && (text[0] == '\'' || text[0] == '"') && text[len - 1] == text[0]) {
-		char *inner = xstrndup(text + 1, len - 2);
-
-		v = xmlrpc_string_new(env, inner);
-		free(inner);
-		return v;
+	if (!utf8_validate(text, len, NULL)) {
+		*err = xstrdup("the value is not valid UTF-8");
+		return NULL;
 	}
-	return xmlrpc_string_new(env, text);
+	xmlrpc_env_init(&env);
+	if (parse_number(text, &d)) {
+		v = number_value(&env, d);
+	} else if ((v = parse_brackets(&env, text)) == NULL) {
+		if (len >= 2 && (text[0] == '\'' || text[0] == '"') && text[len - 1] == text[0]) {
+			char *inner = xstrndup(text + 1, len - 2);
+
+			v = xmlrpc_string_new(&env, inner);
+			free(inner);
+		} else {
+			v = xmlrpc_string_new(&env, text);
+		}
+	}
+	if (env.fault_occurred) {
+		*err = xasprintf("the value cannot be sent: %s", env.fault_string);
+		if (v)
+			xmlrpc_DECREF(v);
+		v = NULL;
+	}
+	xmlrpc_env_clean(&env);
+	return v;
 }
 
 /* Splits "A,B,[1,2]" at the commas outside brackets. */
@@ -177,26 +192,35 @@ bool sweep_parse_axis(xmlrpc_env *env, const char *spec, struct sweep_axis *a, c
 
 			/* 12 significant digits: 0.1 * 3 is 0.3, not 0.30000000000000004. */
 			snprintf(text, sizeof text, "%.12g", start + (double)i * step);
-			a->values[i] = cli_parse_value(env, text);
+			a->values[i] = cli_parse_value(text, err);
 		}
 		return true;
 	}
 	char **items = split_list(rhs, &a->n);
 
 	a->values = xcalloc(a->n, sizeof *a->values);
+	bool ok = true;
+
 	for (size_t i = 0; i < a->n; i++) {
-		a->values[i] = cli_parse_value(env, items[i]);
+		if (ok && (a->values[i] = cli_parse_value(items[i], err)) == NULL) {
+			char *inner = *err;
+
+			*err = xasprintf("%s: %s", a->name, inner);
+			free(inner);
+			ok = false;
+		}
 		free(items[i]);
 	}
 	free(items);
-	return true;
+	return ok;
 }
 
 void sweep_axes_free(struct sweep_axis *axes, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		for (size_t k = 0; k < axes[i].n; k++)
-			xmlrpc_DECREF(axes[i].values[k]);
+			if (axes[i].values[k])
+				xmlrpc_DECREF(axes[i].values[k]);
 		free(axes[i].values);
 		free(axes[i].name);
 	}

@@ -13,7 +13,8 @@
 #include <stddef.h>
 #include <xmlrpc-c/base.h>
 
-xmlrpc_value *cli_parse_value(xmlrpc_env *env, const char *text);
+/* The value, or NULL with *err (heap) when it cannot be one (text that is not UTF-8). */
+xmlrpc_value *cli_parse_value(const char *text, char **err);
 
 struct sweep_axis {
 	char *name;

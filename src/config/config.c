@@ -660,7 +660,7 @@ struct ini_report {
 static struct ini_report *current_report;
 
 /* iniparser's error callback: records the line it names instead of printing. */
-static int capture_ini_error(const char *fmt, ...)
+static int __attribute__((format(printf, 1, 2))) capture_ini_error(const char *fmt, ...)
 {
 	struct ini_report *r = current_report;
 	va_list ap;

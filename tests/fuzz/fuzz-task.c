@@ -41,10 +41,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		validate_cache_free(&cache);
 		json_decref(j);
 	}
-	xmlrpc_value *value = cli_parse_value(&env, text);
+	xmlrpc_value *value = cli_parse_value(text, &err);
 
 	if (value)
 		xmlrpc_DECREF(value);
+	free(err);
+	err = NULL;
 	struct sweep_axis *axis = calloc(1, sizeof *axis);
 
 	sweep_parse_axis(&env, text, axis, &err);

@@ -25,18 +25,16 @@ static char *as_json(xmlrpc_value *v)
 
 static void check_value(const char *input, const char *json)
 {
-	xmlrpc_env env;
-	xmlrpc_value *v;
-	char *text;
+	char *err = NULL, *text;
+	xmlrpc_value *v = cli_parse_value(input, &err);
 
-	xmlrpc_env_init(&env);
-	v = cli_parse_value(&env, input);
+	if (v == NULL)
+		fail_msg("%s: %s", input, err);
 	text = as_json(v);
 	if (strcmp(text, json) != 0)
 		fail_msg("%s parsed as %s, expected %s", input, text, json);
 	free(text);
 	xmlrpc_DECREF(v);
-	xmlrpc_env_clean(&env);
 }
 
 static void test_values(void **state)
@@ -54,6 +52,12 @@ static void test_values(void **state)
 	check_value("0x10", "\"0x10\"");
 	check_value("nan", "\"nan\"");
 	check_value("[1, a]", "\"[1, a]\"");
+
+	char *err = NULL;
+
+	assert_null(cli_parse_value("K 2; 3 ,[\xcd\xdf\xcb],x", &err));
+	assert_string_equal(err, "the value is not valid UTF-8");
+	free(err);
 }
 
 static char *axis_values(const char *spec, size_t *n, char **err)
