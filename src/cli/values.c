@@ -111,7 +111,12 @@ xmlrpc_value *cli_parse_value(const char *text, char **err)
 	xmlrpc_env_init(&env);
 	if (parse_number(text, &d)) {
 		v = number_value(&env, d);
-	} else if ((v = parse_brackets(&env, text)) == NULL) {
+	} else if ((v = parse_brackets(&env, text)) == NULL || env.fault_occurred) {
+		/* Not a vector or matrix after all: the text is a string.  After a fault xmlrpc-c's
+		 * return value is not a value at all: it is dropped, never released. */
+		v = NULL;
+		xmlrpc_env_clean(&env);
+		xmlrpc_env_init(&env);
 		if (len >= 2 && (text[0] == '\'' || text[0] == '"') && text[len - 1] == text[0]) {
 			char *inner = xstrndup(text + 1, len - 2);
 
@@ -122,9 +127,8 @@ xmlrpc_value *cli_parse_value(const char *text, char **err)
 		}
 	}
 	if (env.fault_occurred) {
+		/* xmlrpc-c takes UTF-8 up to U+FFFF only: an emoji ends here. */
 		*err = xasprintf("the value cannot be sent: %s", env.fault_string);
-		if (v)
-			xmlrpc_DECREF(v);
 		v = NULL;
 	}
 	xmlrpc_env_clean(&env);

@@ -147,6 +147,10 @@ xmlrpc_value *proto_from_json(xmlrpc_env *env, const json_t *j)
 			xmlrpc_struct_set_value(env, s, key, v);
 			xmlrpc_DECREF(v);
 		}
+		if (env->fault_occurred) {
+			xmlrpc_DECREF(s);
+			return NULL;
+		}
 		return s;
 	}
 	case JSON_ARRAY: {
@@ -163,10 +167,18 @@ xmlrpc_value *proto_from_json(xmlrpc_env *env, const json_t *j)
 			xmlrpc_array_append_item(env, a, v);
 			xmlrpc_DECREF(v);
 		}
+		if (env->fault_occurred) {
+			xmlrpc_DECREF(a);
+			return NULL;
+		}
 		return a;
 	}
-	case JSON_STRING:
-		return xmlrpc_string_new_lp(env, json_string_length(j), json_string_value(j));
+	case JSON_STRING: {
+		/* xmlrpc-c's return value after a fault is no value: drop it. */
+		xmlrpc_value *v = xmlrpc_string_new_lp(env, json_string_length(j), json_string_value(j));
+
+		return env->fault_occurred ? NULL : v;
+	}
 	case JSON_INTEGER: {
 		json_int_t i = json_integer_value(j);
 

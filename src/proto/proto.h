@@ -40,7 +40,8 @@ enum proto_fault {
 
 /* An XML-RPC value as JSON (caller decrefs); NULL and *err (heap) for types JSON lacks. */
 json_t *proto_to_json(xmlrpc_value *v, char **err);
-/* JSON as an XML-RPC value; integers that fit stay int, others become i8 or double. */
+/* JSON as an XML-RPC value; integers that fit stay int, others become i8 or double.
+ * NULL with env's fault when a value cannot be one (xmlrpc-c takes UTF-8 up to U+FFFF only). */
 xmlrpc_value *proto_from_json(xmlrpc_env *env, const json_t *j);
 /* Canonical JSON text (sorted keys, compact, shortest round-trip numbers); heap string. */
 char *proto_canonical(const json_t *j);

@@ -221,8 +221,13 @@ static void set_time(xmlrpc_env *env, xmlrpc_value *s, const char *key, int64_t 
 static void set_json(xmlrpc_env *env, xmlrpc_value *s, const char *key, const char *text)
 {
 	json_t *j = json_loads(text ? text : "{}", JSON_DECODE_ANY, NULL);
+	xmlrpc_env local;
+	xmlrpc_value *v;
 
-	set_member(env, s, key, j ? proto_from_json(env, j) : xmlrpc_struct_new(env));
+	xmlrpc_env_init(&local);
+	v = j ? proto_from_json(&local, j) : NULL;
+	set_member(env, s, key, v ? v : xmlrpc_struct_new(env));
+	xmlrpc_env_clean(&local);
 	json_decref(j);
 }
 

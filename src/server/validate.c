@@ -379,8 +379,11 @@ bool validate_task(xmlrpc_value *v, const char *where, struct validate_cache *ca
 
 		xmlrpc_env_init(&env);
 		p = proto_from_json(&env, field);
-		ok = validate_priority(p, &prio, err);
-		xmlrpc_DECREF(p);
+		ok = p && validate_priority(p, &prio, err);
+		if (p)
+			xmlrpc_DECREF(p);
+		else
+			*err = xstrdup("priority: allowed: critical, high, normal, low (any case) or 0-3");
 		xmlrpc_env_clean(&env);
 		if (!ok) {
 			char *inner = *err;

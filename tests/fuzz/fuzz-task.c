@@ -30,7 +30,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		struct task *t = NULL;
 		struct validate_cache cache = {0};
 
-		if (!env.fault_occurred) {
+		if (v) {
 			if (validate_task(v, "", &cache, &t, &err) && (t == NULL || t->model[0] != '/'))
 				abort(); /* an accepted task has an absolute model path */
 			task_free(&t);
@@ -40,6 +40,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		validate_cache_free(&cache);
 		json_decref(j);
+		xmlrpc_env_clean(&env);
+		xmlrpc_env_init(&env);
 	}
 	xmlrpc_value *value = cli_parse_value(text, &err);
 
