@@ -52,6 +52,8 @@ extern const struct cli_command cli_cmd_stats;
 extern const struct cli_command cli_cmd_pause;
 extern const struct cli_command cli_cmd_resume;
 extern const struct cli_command cli_cmd_shutdown;
+extern const struct cli_command cli_cmd_log;
+extern const struct cli_command cli_cmd_result;
 extern const struct cli_command cli_cmd_help;
 extern const struct cli_command cli_cmd_version;
 

@@ -1,0 +1,134 @@
+/* simq log and simq result: what happened, and what came out. */
+#include "autoconf.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/common.h"
+#include "util/xalloc.h"
+
+static int log_option(struct cli_ctx *x, int opt, const char *arg, void *ud)
+{
+	*(bool *)ud = true;
+	return -1;
+}
+
+/* Prints the log lines of a view; returns the last sequence number seen. */
+static long long print_lines(xmlrpc_value *view, long long since)
+{
+	xmlrpc_env env;
+	xmlrpc_value *lines = NULL;
+
+	xmlrpc_env_init(&env);
+	xmlrpc_struct_find_value(&env, view, "log", &lines);
+	for (int i = 0; lines && i < xmlrpc_array_size(&env, lines); i++) {
+		xmlrpc_value *l;
+		char time[64], text[4096], seq[32];
+
+		xmlrpc_array_read_item(&env, lines, i, &l);
+		printf("%s %s\n", cli_member(l, "time", time, sizeof time), cli_member(l, "text", text, sizeof text));
+		since = atoll(cli_member(l, "seq", seq, sizeof seq));
+		xmlrpc_DECREF(l);
+	}
+	if (lines)
+		xmlrpc_DECREF(lines);
+	xmlrpc_env_clean(&env);
+	fflush(stdout);
+	return since;
+}
+
+static int run_log(int argc, char **argv)
+{
+	static const struct option longopts[] = {{"follow", no_argument, NULL, 'f'}, {NULL, 0, NULL, 0}};
+	struct cli_ctx x = {.cmd = &cli_cmd_log};
+	bool follow = false;
+	long long since = 0, version = -1;
+	int status = cli_parse_options(&x, argc, argv, "f", longopts, log_option, &follow);
+
+	if (status < 0 && optind < argc)
+		status = cli_usage_error(x.cmd, "unexpected argument \"%s\"", argv[optind]);
+	if (status >= 0)
+		return status;
+	do {
+		xmlrpc_value *view = NULL;
+		char buf[32];
+
+		/* Long-poll: the server answers when something changes, or after 30 s. */
+		status = cli_call(&x, "simq.view", &view, "({s:I,s:i,s:I,s:i})", "log_since", (xmlrpc_int64)since,
+				  "queue_limit", 0, "version", (xmlrpc_int64)version, "wait_ms", follow && version >= 0 ? 30000 : 0);
+		if (status != CLI_EXIT_OK)
+			break;
+		since = print_lines(view, since);
+		version = atoll(cli_member(view, "version", buf, sizeof buf));
+		xmlrpc_DECREF(view);
+	} while (follow);
+	cli_done(&x);
+	return status;
+}
+
+const struct cli_command cli_cmd_log = {
+	.name = "log",
+	.usage = "simq log [-f]",
+	.summary = "print the server's recent log; -f follows it",
+	.help = "The server keeps its last 2,000 lines in memory; simulation.log in the state directory has them all.",
+	.run = run_log,
+};
+
+static int result_option(struct cli_ctx *x, int opt, const char *arg, void *ud)
+{
+	*(bool *)ud = true;
+	return -1;
+}
+
+static int run_result(int argc, char **argv)
+{
+	static const struct option longopts[] = {{"csv", no_argument, NULL, 0x400}, {NULL, 0, NULL, 0}};
+	struct cli_ctx x = {.cmd = &cli_cmd_result};
+	bool csv = false;
+	int64_t id;
+	xmlrpc_value *r = NULL;
+	int status = cli_parse_options(&x, argc, argv, NULL, longopts, result_option, &csv);
+
+	if (status < 0 && (optind != argc - 1 || !cli_parse_id(argv[optind], &id)))
+		status = cli_usage_error(x.cmd, "give one task id");
+	if (status >= 0)
+		return status;
+	status = cli_call(&x, "simq.result", &r, "(I)", (xmlrpc_int64)id);
+	if (status == CLI_EXIT_OK) {
+		char path[4096], format[16], points[32], signals[32], summary[8192];
+
+		cli_member(r, "path", path, sizeof path);
+		cli_member(r, "format", format, sizeof format);
+		if (x.json) {
+			cli_print_json(r);
+		} else if (csv) {
+			FILE *fp = strcmp(format, "csv") == 0 ? fopen(path, "r") : NULL;
+			char chunk[65536];
+			size_t n;
+
+			if (fp == NULL) {
+				fprintf(stderr, "simq result: %s is a %s file; --csv prints CSV results only\n", path, format);
+				status = CLI_EXIT_DATA;
+			} else {
+				while ((n = fread(chunk, 1, sizeof chunk, fp)) > 0)
+					fwrite(chunk, 1, n, stdout);
+				fclose(fp);
+			}
+		} else {
+			printf("%s\n%s points, %s signals (%s)\n%s\n", path, cli_member(r, "points", points, sizeof points),
+			       cli_member(r, "signals", signals, sizeof signals), format,
+			       cli_member(r, "summary", summary, sizeof summary));
+		}
+		xmlrpc_DECREF(r);
+	}
+	cli_done(&x);
+	return status;
+}
+
+const struct cli_command cli_cmd_result = {
+	.name = "result",
+	.usage = "simq result ID [--csv] [--json]",
+	.summary = "show where a task's result is and its per-signal summary; --csv prints the data",
+	.run = run_result,
+};
