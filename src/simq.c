@@ -56,6 +56,12 @@ static void print_help(FILE *out)
 	             "  -h, --help     show this help and exit\n"
 	             "  -V, --version  show the version and exit\n"
 	             "\n"
+	             "Commands that talk to the server also take:\n"
+	             "  --home DIR     the state directory (else $SIMQ_HOME, else $XDG_STATE_HOME/simq)\n"
+	             "  -c FILE        the configuration (else $XDG_CONFIG_HOME/simq/simq.ini)\n"
+	             "  --no-start     fail (exit 69) rather than start a server when none answers\n"
+	             "  --json         print the answer as JSON, for scripts\n"
+	             "\n"
 	             "simq help COMMAND shows a command's usage.\n"
 	             "\nExit status:\n");
 #define X(id, code, text) fprintf(out, "  %3d  %s\n", code, text);

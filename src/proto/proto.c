@@ -140,12 +140,21 @@ xmlrpc_value *proto_from_json(xmlrpc_env *env, const json_t *j)
 
 		json_object_foreach((json_t *)j, key, val)
 		{
-			xmlrpc_value *v = proto_from_json(env, val);
+			/* The key first: xmlrpc-c refuses some UTF-8 (above U+FFFF), and must fail before v exists. */
+			xmlrpc_value *k = xmlrpc_string_new(env, key), *v;
 
 			if (env->fault_occurred)
 				break;
-			xmlrpc_struct_set_value(env, s, key, v);
+			v = proto_from_json(env, val);
+			if (env->fault_occurred) {
+				xmlrpc_DECREF(k);
+				break;
+			}
+			xmlrpc_struct_set_value_v(env, s, k, v);
+			xmlrpc_DECREF(k);
 			xmlrpc_DECREF(v);
+			if (env->fault_occurred)
+				break;
 		}
 		if (env->fault_occurred) {
 			xmlrpc_DECREF(s);
