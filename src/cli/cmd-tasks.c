@@ -97,6 +97,8 @@ static void print_table(xmlrpc_value *tasks)
 
 				len = (int)strlen(slash ? slash + 1 : buf);
 			}
+			if (c == 6 && len > 19)
+				len = 19; /* submitted: to the second */
 			if (len > width[c])
 				width[c] = len;
 		}

@@ -7,7 +7,7 @@ if ! command -v python3 >/dev/null 2>&1; then
 	echo "1..0 # SKIP python3 is not installed"
 	exit 0
 fi
-plan 7
+plan 9
 export SIMQ_HOME="$TMP/state"
 M=$SRC/share/models/buck.plecs
 EX=$SRC/share/examples/submit_sweep.py
@@ -64,4 +64,31 @@ assert len(seen) == 10000 and len(set(seen)) == 10000, (len(seen), len(set(seen)
 print("10000 submitted, 10000 stored, no duplicates")
 PY
 expect_in "every task is stored once" "$TMP/out" "10000 submitted, 10000 stored, no duplicates"
+
+expect_status "cancel, reprioritize, retry, stats and shutdown from xmlrpc.client" 0 python3 - "$SIMQ_HOME/simq.sock" "$M" <<'PY'
+import sys, http.client, socket, xmlrpc.client
+path, model = sys.argv[1], sys.argv[2]
+class C(http.client.HTTPConnection):
+    def connect(self):
+        self.sock = socket.socket(socket.AF_UNIX); self.sock.connect(path)
+class T(xmlrpc.client.Transport):
+    def make_connection(self, host): return C("localhost")
+simq = xmlrpc.client.ServerProxy("http://localhost/RPC2", transport=T()).simq
+a, b = simq.submit_many([{"model": model, "name": "a"}, {"model": model, "name": "b", "priority": "low"}])
+assert simq.reprioritize([b], "CRITICAL") == [{"id": b, "state": "queued"}]
+assert simq.list({"state": "queued"}, 0, 1)["tasks"][0]["id"] == b
+assert simq.cancel(a) == [{"id": a, "state": "cancelled"}]
+(c,) = simq.retry([a])
+assert simq.get(c)["origin"] == a and simq.get(c)["state"] == "queued"
+try:
+    simq.retry([b])
+    raise SystemExit("retrying a queued task was accepted")
+except xmlrpc.client.Fault as f:
+    assert f.faultCode == 3 and "only failed or cancelled" in f.faultString, f.faultString
+stats = simq.stats()
+assert stats["cancelled"] >= 1 and stats["queued"] == 10000 + 9 + 9 + 2, stats["queued"]
+assert simq.shutdown() is True
+print("ok")
+PY
+expect_in "the server stopped" "$TMP/out" "ok"
 done_testing
