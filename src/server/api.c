@@ -415,9 +415,12 @@ static void api_get(struct server *s, struct api_call *c)
 	task_free(&owned);
 }
 
+/* What for_each_task applies: false after a fault; *after gets the task's state once done, since
+ * fn may finish the task, which frees it. */
+typedef bool (*task_fn)(struct server *s, struct api_call *c, struct task *t, enum task_state *after, void *ud);
+
 /* Applies fn to every task in ids after checking they all exist; answers with their states. */
-static void for_each_task(struct server *s, struct api_call *c, int64_t *ids, size_t n,
-			  bool (*fn)(struct server *s, struct api_call *c, struct task *t, void *ud), void *ud)
+static void for_each_task(struct server *s, struct api_call *c, int64_t *ids, size_t n, task_fn fn, void *ud)
 {
 	xmlrpc_env env;
 	xmlrpc_value *out;
@@ -436,14 +439,16 @@ static void for_each_task(struct server *s, struct api_call *c, int64_t *ids, si
 
 		if (t == NULL && store_get(s->store, ids[i], &owned) == STORE_OK)
 			t = owned;
-		if (t && fn && !fn(s, c, t, ud)) {
+		enum task_state after = t ? t->state : TASK_STATE_COUNT;
+
+		if (t && fn && !fn(s, c, t, &after, ud)) {
 			task_free(&owned);
 			xmlrpc_DECREF(out);
 			xmlrpc_env_clean(&env);
 			return;
 		}
 		xmlrpc_value *item = xmlrpc_build_value(&env, "{s:V,s:s}", "id", id_value(&env, ids[i]), "state",
-							t ? task_state_name(t->state) : "unknown");
+							after < TASK_STATE_COUNT ? task_state_name(after) : "unknown");
 
 		xmlrpc_array_append_item(&env, out, item);
 		xmlrpc_DECREF(item);
@@ -454,7 +459,7 @@ static void for_each_task(struct server *s, struct api_call *c, int64_t *ids, si
 	finish_value(c, &env, out);
 }
 
-static bool cancel_one(struct server *s, struct api_call *c, struct task *t, void *ud)
+static bool cancel_one(struct server *s, struct api_call *c, struct task *t, enum task_state *after, void *ud)
 {
 	char *err = NULL;
 
@@ -465,6 +470,7 @@ static bool cancel_one(struct server *s, struct api_call *c, struct task *t, voi
 		free(err);
 		return false;
 	}
+	*after = TASK_CANCELLED;
 	return true;
 }
 
@@ -481,7 +487,7 @@ static void api_cancel(struct server *s, struct api_call *c)
 	free(ids);
 }
 
-static bool reprioritize_one(struct server *s, struct api_call *c, struct task *t, void *ud)
+static bool reprioritize_one(struct server *s, struct api_call *c, struct task *t, enum task_state *after, void *ud)
 {
 	enum task_priority prio = *(enum task_priority *)ud, old = t->priority;
 	struct store_change ch = {.task = t};

@@ -65,7 +65,7 @@ void server_changed(struct server *s);
 void server_publish(struct server *s, enum event_type type, const struct task *t, const struct event *extra);
 /* Takes ownership of tasks that were just stored: queue and announce them. */
 void server_accept_tasks(struct server *s, struct task **tasks, size_t n);
-/* Moves t to a final state and saves it; false with *err on a store failure. */
+/* Moves t to a final state, saves it and frees it (t is gone on success); false with *err, t kept. */
 bool server_finish(struct server *s, struct task *t, enum task_state to, char **err);
 void server_stop(struct server *s);
 
