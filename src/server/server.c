@@ -390,11 +390,11 @@ static int detach(int *report_fd)
 		setsid();
 		int null = open("/dev/null", O_RDWR);
 
+		/* stderr stays until the server is up, then goes to server.err in the state dir. */
 		if (null >= 0) {
 			dup2(null, 0);
 			dup2(null, 1);
-			dup2(null, 2);
-			if (null > 2)
+			if (null > 1)
 				close(null);
 		}
 		*report_fd = p[1];
@@ -518,7 +518,15 @@ int server_run(const struct server_options *opt)
 	ev_prepare_start(s.loop, &s.wake_parked);
 	if (report_fd >= 0) {
 		char *ok = xasprintf("ok, state in %s", s.state_dir);
+		char *err_path = paths_join(s.state_dir, "server.err");
+		int err_fd = open(err_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
 
+		/* A detached server's own messages (and a crash report) land in the state dir. */
+		if (err_fd >= 0) {
+			dup2(err_fd, 2);
+			close(err_fd);
+		}
+		free(err_path);
 		report(report_fd, ok);
 		free(ok);
 	} else {

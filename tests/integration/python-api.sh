@@ -7,7 +7,7 @@ if ! command -v python3 >/dev/null 2>&1; then
 	echo "1..0 # SKIP python3 is not installed"
 	exit 0
 fi
-plan 9
+plan 10
 export SIMQ_HOME="$TMP/state"
 M=$SRC/share/models/buck.plecs
 EX=$SRC/share/examples/submit_sweep.py
@@ -91,4 +91,11 @@ assert simq.shutdown() is True
 print("ok")
 PY
 expect_in "the server stopped" "$TMP/out" "ok"
+i=0
+while [ -e "$SIMQ_HOME/simq.sock" ] && [ $i -lt 500 ]; do i=$((i + 1)); sleep 0.01; done
+if grep -q "Sanitizer\|runtime error" "$SIMQ_HOME/server.err" 2>/dev/null; then
+	fail "the server ran clean (server.err)" "$(cat "$SIMQ_HOME/server.err")"
+else
+	ok "the server ran clean (server.err)"
+fi
 done_testing
