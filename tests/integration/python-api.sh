@@ -91,11 +91,5 @@ assert simq.shutdown() is True
 print("ok")
 PY
 expect_in "the server stopped" "$TMP/out" "ok"
-i=0
-while [ -e "$SIMQ_HOME/simq.sock" ] && [ $i -lt 500 ]; do i=$((i + 1)); sleep 0.01; done
-if grep -q "Sanitizer\|runtime error" "$SIMQ_HOME/server.err" 2>/dev/null; then
-	fail "the server ran clean (server.err)" "$(cat "$SIMQ_HOME/server.err")"
-else
-	ok "the server ran clean (server.err)"
-fi
+server_ran_clean
 done_testing

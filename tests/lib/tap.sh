@@ -53,4 +53,22 @@ expect_in() {
 	if grep -qF -- "$3" "$2"; then ok "$1"; else fail "$1" "expected \"$3\" in:" "$(cat "$2")"; fi
 }
 
+# server_ran_clean: stops the server of $SIMQ_HOME, waits until its process is gone (a
+# sanitizer reports at exit), then checks its server.err for sanitizer reports.
+server_ran_clean() {
+	local pid
+	pid=$(cat "$SIMQ_HOME/simq.pid" 2>/dev/null)
+	"$SIMQ" shutdown --no-start >/dev/null 2>&1
+	i=0
+	while [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && [ $i -lt 1000 ]; do
+		i=$((i + 1))
+		sleep 0.01
+	done
+	if grep -q "Sanitizer\|runtime error" "$SIMQ_HOME/server.err" 2>/dev/null; then
+		fail "the servers ran clean (server.err)" "$(cat "$SIMQ_HOME/server.err")"
+	else
+		ok "the servers ran clean (server.err)"
+	fi
+}
+
 done_testing() { [ "$tap_failed" -eq 0 ]; }
