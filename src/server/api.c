@@ -447,9 +447,12 @@ static void for_each_task(struct server *s, struct api_call *c, int64_t *ids, si
 			xmlrpc_env_clean(&env);
 			return;
 		}
-		xmlrpc_value *item = xmlrpc_build_value(&env, "{s:V,s:s}", "id", id_value(&env, ids[i]), "state",
+		/* V takes a reference of its own: the id value is released here. */
+		xmlrpc_value *id = id_value(&env, ids[i]);
+		xmlrpc_value *item = xmlrpc_build_value(&env, "{s:V,s:s}", "id", id, "state",
 							after < TASK_STATE_COUNT ? task_state_name(after) : "unknown");
 
+		xmlrpc_DECREF(id);
 		xmlrpc_array_append_item(&env, out, item);
 		xmlrpc_DECREF(item);
 		task_free(&owned);
@@ -955,10 +958,12 @@ static void api_result_method(struct server *s, struct api_call *c)
 		xmlrpc_env env;
 
 		xmlrpc_env_init(&env);
-		xmlrpc_value *v = xmlrpc_build_value(&env, "{s:V,s:s,s:s,s:I,s:I}", "id", id_value(&env, id), "path",
-						     r.path ? r.path : "", "format", r.format ? r.format : "", "points",
-						     (xmlrpc_int64)r.points, "signals", (xmlrpc_int64)r.signals);
+		xmlrpc_value *idv = id_value(&env, id);
+		xmlrpc_value *v = xmlrpc_build_value(&env, "{s:V,s:s,s:s,s:I,s:I}", "id", idv, "path", r.path ? r.path : "",
+						     "format", r.format ? r.format : "", "points", (xmlrpc_int64)r.points,
+						     "signals", (xmlrpc_int64)r.signals);
 
+		xmlrpc_DECREF(idv);
 		set_json(&env, v, "summary", r.summary);
 		store_result_free(&r);
 		finish_value(c, &env, v);
