@@ -7,7 +7,7 @@ if ! command -v python3 >/dev/null 2>&1; then
 	echo "1..0 # SKIP python3 is not installed"
 	exit 0
 fi
-plan 10
+plan 12
 export SIMQ_HOME="$TMP/state"
 M=$SRC/share/models/buck.plecs
 EX=$SRC/share/examples/submit_sweep.py
@@ -65,6 +65,67 @@ print("10000 submitted, 10000 stored, no duplicates")
 PY
 expect_in "every task is stored once" "$TMP/out" "10000 submitted, 10000 stored, no duplicates"
 
+expect_status "bad input is a fault naming the field, and nothing is stored" 0 python3 - "$SIMQ_HOME/simq.sock" "$M" <<'PY'
+import sys, http.client, socket, xmlrpc.client
+path, model = sys.argv[1], sys.argv[2]
+class C(http.client.HTTPConnection):
+    def connect(self):
+        self.sock = socket.socket(socket.AF_UNIX); self.sock.connect(path)
+class T(xmlrpc.client.Transport):
+    def make_connection(self, host): return C("localhost")
+simq = xmlrpc.client.ServerProxy("http://localhost/RPC2", transport=T()).simq
+before = simq.stats()["queued"]
+cases = [
+    ({"model": "relative/buck.plecs"}, "not an absolute path"),
+    ({"model": "/nonexistent/buck.plecs"}, "No such file or directory"),
+    ({"model": "/tmp"}, "is not a regular file"),
+    ({"model": model, "vars": {"x": {"a": 1}}}, "vars.x must be a number, a string, a vector or a matrix"),
+    ({"model": model, "vars": {"v": [1, "two"]}}, "vars.v: a vector holds numbers only"),
+    ({"model": model, "vars": {"bad name": 1}}, "is not a variable name"),
+    ({"model": model, "vars": {"v%d" % i: i for i in range(300)}}, "at most 256 are allowed"),
+    ({"model": model, "name": "n" * 201}, "name is 201 bytes long; at most 200"),
+    ({"model": model, "priority": 7}, "priority: allowed"),
+    ({"model": model, "solver": {"Tolerance": 1}}, "solver: unknown option \"Tolerance\""),
+    ({"model": model, "timeout": -1}, "timeout: allowed"),
+    ({"model": model, "colour": "red"}, "unknown field \"colour\""),
+    ({"vars": {}}, "model: the path of a .plecs model file"),
+]
+for task, words in cases:
+    try:
+        simq.submit(task)
+        raise SystemExit("accepted: %r" % task)
+    except xmlrpc.client.Fault as f:
+        assert f.faultCode == 1 and words in f.faultString, (words, f.faultString)
+try:
+    simq.submit_many([{"model": model}] * 5 + [{"model": model, "priority": "urgent"}])
+    raise SystemExit("a batch with a bad task was accepted")
+except xmlrpc.client.Fault as f:
+    assert f.faultString.startswith("task 6: priority"), f.faultString
+assert simq.stats()["queued"] == before, "something was stored"
+print("ok")
+PY
+expect_status "simq.view answers at once when stale, waits when current, and wakes on a change" 0 python3 - "$SIMQ_HOME/simq.sock" "$M" <<'PY'
+import sys, time, threading, http.client, socket, xmlrpc.client
+path, model = sys.argv[1], sys.argv[2]
+class C(http.client.HTTPConnection):
+    def connect(self):
+        self.sock = socket.socket(socket.AF_UNIX); self.sock.connect(path)
+class T(xmlrpc.client.Transport):
+    def make_connection(self, host): return C("localhost")
+def proxy(): return xmlrpc.client.ServerProxy("http://localhost/RPC2", transport=T()).simq
+simq = proxy()
+v = simq.view({"queue_limit": 5})
+t = time.monotonic(); simq.view({"version": v["version"] - 1, "wait_ms": 5000})
+assert time.monotonic() - t < 1, "a stale version must be answered at once"
+t = time.monotonic(); w = simq.view({"version": v["version"], "wait_ms": 300})
+assert 0.25 < time.monotonic() - t < 2 and w["version"] == v["version"]
+threading.Timer(0.3, lambda: proxy().submit({"model": model, "name": "wake"})).start()
+t = time.monotonic(); w = simq.view({"version": v["version"], "wait_ms": 10000, "log_since": v["log_seq"]})
+elapsed = time.monotonic() - t
+assert 0.2 < elapsed < 3 and w["version"] > v["version"], elapsed
+assert any("wake" in line["text"] for line in w["log"]), w["log"]
+print("ok")
+PY
 expect_status "cancel, reprioritize, retry, stats and shutdown from xmlrpc.client" 0 python3 - "$SIMQ_HOME/simq.sock" "$M" <<'PY'
 import sys, http.client, socket, xmlrpc.client
 path, model = sys.argv[1], sys.argv[2]
@@ -86,7 +147,7 @@ try:
 except xmlrpc.client.Fault as f:
     assert f.faultCode == 3 and "only failed or cancelled" in f.faultString, f.faultString
 stats = simq.stats()
-assert stats["cancelled"] >= 1 and stats["queued"] == 10000 + 9 + 9 + 2, stats["queued"]
+assert stats["cancelled"] >= 1 and stats["queued"] == 10000 + 9 + 9 + 1 + 2, stats["queued"]
 assert simq.shutdown() is True
 print("ok")
 PY
