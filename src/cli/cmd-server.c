@@ -12,6 +12,7 @@ static int run_server_cmd(int argc, char **argv)
 		{"foreground", no_argument, NULL, 'f'},
 		{"state", required_argument, NULL, 's'},
 		{"home", required_argument, NULL, 's'},
+		{"plecs", required_argument, NULL, 'p'},
 		{"config", required_argument, NULL, 'c'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
@@ -32,6 +33,9 @@ static int run_server_cmd(int argc, char **argv)
 		case 'c':
 			opt.config_path = optarg;
 			break;
+		case 'p':
+			opt.plecs_url = optarg;
+			break;
 		case 'h':
 			printf("Usage: %s\n", cli_cmd_server.usage);
 			return CLI_EXIT_OK;
@@ -48,10 +52,11 @@ static int run_server_cmd(int argc, char **argv)
 
 const struct cli_command cli_cmd_server = {
 	.name = "server",
-	.usage = "simq server [-f] [--state DIR] [-c FILE]",
+	.usage = "simq server [-f] [--state DIR] [-c FILE] [--plecs URL]",
 	.summary = "run the scheduler for a state directory (detaches unless -f)",
 	.help = "The state directory is --state DIR, else $SIMQ_HOME, else $XDG_STATE_HOME/simq. One server\n"
 		"runs per state directory. SIGTERM, SIGINT and simq shutdown stop it; queued tasks stay queued.\n"
-		"SIGHUP reopens simulation.log.",
+		"SIGHUP reopens simulation.log. --plecs URL runs tasks on one PLECS at URL instead of the\n"
+		"[backend NAME] sections (default: http://127.0.0.1:1080/RPC2).",
 	.run = run_server_cmd,
 };

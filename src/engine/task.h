@@ -42,14 +42,16 @@ enum task_priority {
 	PRIO_COUNT
 };
 
-/* How an attempt ended.  INTERRUPTED: the server died while it ran; not a retry. */
+/* How an attempt ended.  INTERRUPTED: the server died while it ran; SPLIT: its batch failed as
+ * a whole and was split.  Neither is a retry.  DISCARDED: cancelled while PLECS ran it. */
 #define ATTEMPT_OUTCOMES(X)              \
 	X(RUNNING, "running")            \
 	X(OK, "ok")                      \
 	X(TRANSIENT, "transient")        \
 	X(PERMANENT, "permanent")        \
 	X(INTERRUPTED, "interrupted")    \
-	X(DISCARDED, "discarded")
+	X(DISCARDED, "discarded")            \
+	X(SPLIT, "split")
 
 enum attempt_outcome {
 #define X(id, name) ATTEMPT_##id,

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "proto/proto.h"
+#include "server/sched.h"
 #include "server/server.h"
 #include "server/validate.h"
 #include "util/buf.h"
@@ -468,7 +469,10 @@ static bool cancel_one(struct server *s, struct api_call *c, struct task *t, enu
 
 	if (task_state_is_final(t->state))
 		return true;
-	if (!server_finish(s, t, TASK_CANCELLED, &err)) {
+	/* A running call cannot be stopped: its attempt ends now, its result will be dropped. */
+	bool in_flight = s->sched && sched_in_flight(s->sched, t->id);
+
+	if (!server_finish(s, t, TASK_CANCELLED, in_flight ? ATTEMPT_DISCARDED : ATTEMPT_RUNNING, &err)) {
 		api_fault(c, PROTO_FAULT_STORE, "%s", err);
 		free(err);
 		return false;
@@ -877,11 +881,12 @@ static void api_view(struct server *s, struct api_call *c)
 	set_member(&env, v, "version", xmlrpc_i8_new(&env, (xmlrpc_int64)s->version));
 	set_member(&env, v, "queue", page);
 	set_member(&env, v, "queue_total", xmlrpc_i8_new(&env, (xmlrpc_int64)queue_size(s->queue)));
-	set_member(&env, v, "running", running);
+	xmlrpc_DECREF(running);
+	set_member(&env, v, "running", s->sched ? sched_running_value(&env, s->sched) : xmlrpc_array_new(&env));
 	set_member(&env, v, "log", l.lines);
 	set_member(&env, v, "log_seq", xmlrpc_i8_new(&env, (xmlrpc_int64)event_log_last_seq(s->log)));
 	set_member(&env, v, "stats", stats_value(&env, s));
-	set_member(&env, v, "backends", xmlrpc_array_new(&env));
+	set_member(&env, v, "backends", s->sched ? sched_backends_value(&env, s->sched) : xmlrpc_array_new(&env));
 	set_member(&env, v, "paused", xmlrpc_bool_new(&env, s->paused));
 	set_member(&env, v, "state_dir", xmlrpc_string_new(&env, s->state_dir));
 	finish_value(c, &env, v);
@@ -978,15 +983,38 @@ static void set_paused(struct server *s, struct api_call *c, bool paused)
 	if (!check_count(c, 0, 1, "an optional backend name"))
 		return;
 	if (param_count(c) == 1) {
-		/* Backends come with the scheduler; until then there is none to name. */
-		api_fault(c, PROTO_FAULT_INVALID, "%s: no backend of that name; this server has no backends yet",
-			  c->method->name);
+		const char *name = NULL;
+		char *err = NULL;
+		xmlrpc_env e;
+
+		xmlrpc_env_init(&e);
+		if (xmlrpc_value_type(param(c, 0)) == XMLRPC_TYPE_STRING)
+			xmlrpc_read_string(&e, param(c, 0), &name);
+		xmlrpc_env_clean(&e);
+		if (name == NULL || !sched_set_paused(s->sched, name, paused, &err)) {
+			api_fault(c, PROTO_FAULT_INVALID, "%s: %s", c->method->name, err ? err : "the backend is a name");
+			free(err);
+			free((void *)name);
+			return;
+		}
+		char *line = xasprintf("backend %s %s", name, paused ? "paused" : "resumed");
+
+		event_log_add(s->log, server_now_ms(), 0, line);
+		free(line);
+		free((void *)name);
+		server_changed(s);
+		if (!paused)
+			sched_kick(s->sched);
+		xmlrpc_env_init(&env);
+		finish_value(c, &env, xmlrpc_bool_new(&env, paused));
 		return;
 	}
 	if (s->paused != paused) {
 		s->paused = paused;
 		event_log_add(s->log, server_now_ms(), 0, paused ? "dispatch paused" : "dispatch resumed");
 		server_changed(s);
+		if (!paused)
+			sched_kick(s->sched);
 	}
 	xmlrpc_env_init(&env);
 	finish_value(c, &env, xmlrpc_bool_new(&env, s->paused));

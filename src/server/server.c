@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "server/api.h"
+#include "server/sched.h"
 #include "util/log.h"
 #include "util/paths.h"
 #include "util/time.h"
@@ -76,18 +77,42 @@ void server_accept_tasks(struct server *s, struct task **tasks, size_t n)
 		queue_push(s->queue, t->id, (uint64_t)t->id, t->priority, t->model, t);
 		server_publish(s, EVENT_SUBMITTED, t, NULL);
 	}
+	if (s->sched)
+		sched_kick(s->sched);
 }
 
-bool server_finish(struct server *s, struct task *t, enum task_state to, char **err)
+void server_retired(struct server *s, struct task *t, enum task_state from)
+{
+	struct event ev = {.state = from};
+
+	queue_remove(s->queue, t->id, NULL);
+	if (from == TASK_RUNNING && s->running > 0)
+		s->running--;
+	stats_record(&s->stats, t);
+	idmap_remove(&s->active, t->id);
+	if (s->sched)
+		sched_forget(s->sched, t->id);
+	server_publish(s, t->state == TASK_CANCELLED ? EVENT_CANCELLED : t->state == TASK_FAILED ? EVENT_FAILED
+												  : EVENT_COMPLETED,
+		       t, &ev);
+	task_free(&t);
+}
+
+bool server_finish(struct server *s, struct task *t, enum task_state to, enum attempt_outcome end, char **err)
 {
 	enum task_state from = t->state;
-	int64_t finished = t->finished, retry_due = t->retry_due;
+	int64_t finished = t->finished, retry_due = t->retry_due, now = server_now_ms();
 	struct store_change ch = {.task = t};
 
-	if (!task_transition(t, to, server_now_ms())) {
+	if (!task_transition(t, to, now)) {
 		*err = xasprintf("task %lld cannot go from %s to %s", (long long)t->id, task_state_name(from),
 				 task_state_name(to));
 		return false;
+	}
+	if (end != ATTEMPT_RUNNING) {
+		ch.attempt = STORE_ATTEMPT_END;
+		ch.outcome = end;
+		ch.time = now;
 	}
 	if (store_commit(s->store, &ch, 1) != STORE_OK) {
 		/* Not saved: the task stays as it was, in memory as on disk. */
@@ -97,17 +122,7 @@ bool server_finish(struct server *s, struct task *t, enum task_state to, char **
 		*err = xstrdup(store_error(s->store));
 		return false;
 	}
-	if (from == TASK_QUEUED)
-		queue_remove(s->queue, t->id, NULL);
-	else if (from == TASK_RUNNING && s->running > 0)
-		s->running--;
-	stats_record(&s->stats, t);
-	idmap_remove(&s->active, t->id);
-	struct event ev = {.state = from};
-
-	server_publish(s, to == TASK_CANCELLED ? EVENT_CANCELLED : to == TASK_FAILED ? EVENT_FAILED : EVENT_COMPLETED,
-		       t, &ev);
-	task_free(&t);
+	server_retired(s, t, from);
 	return true;
 }
 
@@ -495,6 +510,17 @@ int server_run(const struct server_options *opt)
 		event_log_add(s.log, server_now_ms(), 0, line);
 		free(line);
 	}
+	s.sched = sched_new(&s, opt->plecs_url, &err);
+	if (s.sched == NULL) {
+		if (report_fd >= 0)
+			report(report_fd, err);
+		else
+			fprintf(stderr, "simq server: %s\n", err);
+		free(err);
+		free(token);
+		close_server(&s);
+		return 1;
+	}
 	s.http = http_start(&s, unix_fd, tcp_fd, token, &err);
 	free(token);
 	if (s.http == NULL) {
@@ -533,11 +559,14 @@ int server_run(const struct server_options *opt)
 		fprintf(stderr, "simq server: running (pid %d), state in %s, API on %s\n", (int)getpid(), s.state_dir,
 			s.socket_path);
 	}
+	sched_kick(s.sched);
 	ev_run(s.loop, 0);
 	/* Release the store, socket and lock first: a new server may start while Abyss winds down. */
 	struct http *http = s.http;
 
 	http_stop(http);
+	/* Calls in flight are cut short; their tasks go back to QUEUED at the next start (recovery). */
+	sched_free(&s.sched);
 	close_server(&s);
 	http_free(&http);
 	ev_loop_destroy(s.loop);

@@ -22,6 +22,7 @@
 #include "util/idmap.h"
 
 struct server_options {
+	const char *plecs_url;   /* --plecs URL: one backend, instead of [backend] sections */
 	const char *state_dir;   /* --state, may be NULL */
 	const char *config_path; /* -c, may be NULL */
 	bool foreground;         /* -f */
@@ -50,6 +51,7 @@ struct server {
 	ev_signal sig_term, sig_int, sig_hup;
 	ev_prepare wake_parked;
 	struct http *http;          /* the API listeners (http.c) */
+	struct sched *sched;        /* the scheduler (sched.c) */
 };
 
 /* Runs `simq server`; returns the process's exit status. */
@@ -65,8 +67,14 @@ void server_changed(struct server *s);
 void server_publish(struct server *s, enum event_type type, const struct task *t, const struct event *extra);
 /* Takes ownership of tasks that were just stored: queue and announce them. */
 void server_accept_tasks(struct server *s, struct task **tasks, size_t n);
-/* Moves t to a final state, saves it and frees it (t is gone on success); false with *err, t kept. */
-bool server_finish(struct server *s, struct task *t, enum task_state to, char **err);
+/*
+ * Moves t to a final state and saves it, closing its attempt with `end` when
+ * one is in flight (ATTEMPT_RUNNING: none); then retires it.  t is gone on
+ * success; false with *err leaves it as it was.
+ */
+bool server_finish(struct server *s, struct task *t, enum task_state to, enum attempt_outcome end, char **err);
+/* After a final state is saved: out of the queue and the active set, counted, announced, freed. */
+void server_retired(struct server *s, struct task *t, enum task_state from);
 void server_stop(struct server *s);
 
 /* ---- http.c ------------------------------------------------------------------------ */

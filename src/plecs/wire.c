@@ -1,0 +1,260 @@
+#include "autoconf.h"
+
+#include "plecs/wire.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <math.h>
+#include <matio.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "proto/proto.h"
+#include "util/xalloc.h"
+
+char *plecs_model_name(const char *path)
+{
+	const char *slash = strrchr(path, '/'), *base = slash ? slash + 1 : path;
+	const char *dot = strrchr(base, '.');
+
+	return xstrndup(base, dot && dot != base ? (size_t)(dot - base) : strlen(base));
+}
+
+static xmlrpc_value *from_text(xmlrpc_env *env, const char *json, char **err)
+{
+	json_t *j = json_loads(json ? json : "{}", JSON_DECODE_ANY, NULL);
+	xmlrpc_value *v;
+
+	if (j == NULL || !json_is_object(j)) {
+		*err = xasprintf("stored options are not a JSON object: %.60s", json ? json : "");
+		json_decref(j);
+		return NULL;
+	}
+	v = proto_from_json(env, j);
+	json_decref(j);
+	if (v == NULL)
+		*err = xasprintf("stored options cannot be sent: %s", env->fault_string);
+	return v;
+}
+
+xmlrpc_value *plecs_opt_struct(xmlrpc_env *env, const char *vars_json, const char *solver_json, double timeout,
+			       bool matfile, const char *name, char **err)
+{
+	xmlrpc_value *opt = xmlrpc_struct_new(env), *vars, *solver, *v;
+
+	vars = from_text(env, vars_json, err);
+	if (vars == NULL) {
+		xmlrpc_DECREF(opt);
+		return NULL;
+	}
+	solver = from_text(env, solver_json, err);
+	if (solver == NULL) {
+		xmlrpc_DECREF(vars);
+		xmlrpc_DECREF(opt);
+		return NULL;
+	}
+	if (timeout > 0) {
+		v = xmlrpc_double_new(env, timeout);
+		xmlrpc_struct_set_value(env, solver, "Timeout", v);
+		xmlrpc_DECREF(v);
+	}
+	if (xmlrpc_struct_size(env, vars) > 0)
+		xmlrpc_struct_set_value(env, opt, "ModelVars", vars);
+	if (xmlrpc_struct_size(env, solver) > 0)
+		xmlrpc_struct_set_value(env, opt, "SolverOpts", solver);
+	v = xmlrpc_string_new(env, matfile ? "MatFile" : "Plain");
+	xmlrpc_struct_set_value(env, opt, "OutputFormat", v);
+	xmlrpc_DECREF(v);
+	if (name) {
+		v = xmlrpc_string_new(env, name);
+		xmlrpc_struct_set_value(env, opt, "Name", v);
+		xmlrpc_DECREF(v);
+	}
+	xmlrpc_DECREF(vars);
+	xmlrpc_DECREF(solver);
+	if (env->fault_occurred) {
+		*err = xasprintf("cannot build the simulation options: %s", env->fault_string);
+		xmlrpc_DECREF(opt);
+		return NULL;
+	}
+	return opt;
+}
+
+static bool read_numbers(xmlrpc_env *env, xmlrpc_value *array, double *out, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		xmlrpc_value *x;
+
+		xmlrpc_array_read_item(env, array, (int)i, &x);
+		if (env->fault_occurred)
+			return false;
+		if (xmlrpc_value_type(x) == XMLRPC_TYPE_DOUBLE) {
+			xmlrpc_read_double(env, x, &out[i]);
+		} else if (xmlrpc_value_type(x) == XMLRPC_TYPE_INT) {
+			int k;
+
+			xmlrpc_read_int(env, x, &k);
+			out[i] = k;
+		} else {
+			xmlrpc_DECREF(x);
+			return false;
+		}
+		xmlrpc_DECREF(x);
+	}
+	return !env->fault_occurred;
+}
+
+bool plecs_decode_plain(xmlrpc_value *v, struct plecs_result *out, char **err)
+{
+	xmlrpc_env env;
+	xmlrpc_value *time = NULL, *values = NULL;
+	bool ok = false;
+
+	memset(out, 0, sizeof *out);
+	xmlrpc_env_init(&env);
+	if (xmlrpc_value_type(v) != XMLRPC_TYPE_STRUCT) {
+		*err = xstrdup("PLECS's result is not a struct {Time, Values}");
+		goto out;
+	}
+	xmlrpc_struct_find_value(&env, v, "Time", &time);
+	xmlrpc_struct_find_value(&env, v, "Values", &values);
+	if (env.fault_occurred || time == NULL || values == NULL || xmlrpc_value_type(time) != XMLRPC_TYPE_ARRAY ||
+	    xmlrpc_value_type(values) != XMLRPC_TYPE_ARRAY) {
+		*err = xstrdup("PLECS's result lacks the arrays Time and Values");
+		goto out;
+	}
+	out->points = (size_t)xmlrpc_array_size(&env, time);
+	out->signals = (size_t)xmlrpc_array_size(&env, values);
+	out->time = xcalloc(out->points + 1, sizeof *out->time);
+	out->values = xcalloc(out->points * out->signals + 1, sizeof *out->values);
+	if (!read_numbers(&env, time, out->time, out->points)) {
+		*err = xstrdup("PLECS's Time holds something that is not a number");
+		goto out;
+	}
+	for (size_t s = 0; s < out->signals; s++) {
+		xmlrpc_value *sig;
+
+		xmlrpc_array_read_item(&env, values, (int)s, &sig);
+		if (env.fault_occurred)
+			break;
+		bool good = xmlrpc_value_type(sig) == XMLRPC_TYPE_ARRAY &&
+			    (size_t)xmlrpc_array_size(&env, sig) == out->points &&
+			    read_numbers(&env, sig, out->values + s * out->points, out->points);
+
+		xmlrpc_DECREF(sig);
+		if (!good) {
+			*err = xasprintf("PLECS's signal %zu is not %zu numbers", s + 1, out->points);
+			goto out;
+		}
+	}
+	ok = !env.fault_occurred;
+	if (!ok)
+		*err = xasprintf("PLECS's result cannot be read: %s", env.fault_string);
+out:
+	if (time)
+		xmlrpc_DECREF(time);
+	if (values)
+		xmlrpc_DECREF(values);
+	xmlrpc_env_clean(&env);
+	if (!ok)
+		plecs_result_free(out);
+	return ok;
+}
+
+/* Reads variable name as doubles of the expected shape; NULL if it is not there or not so. */
+static double *read_mat_var(mat_t *mat, const char *name, size_t *rows, size_t *cols)
+{
+	matvar_t *var = Mat_VarRead(mat, name);
+	double *data = NULL;
+
+	if (var && var->rank == 2 && var->class_type == MAT_C_DOUBLE && var->data_type == MAT_T_DOUBLE &&
+	    !var->isComplex && var->data) {
+		*rows = var->dims[0];
+		*cols = var->dims[1];
+		data = xcalloc(*rows * *cols + 1, sizeof *data);
+		memcpy(data, var->data, *rows * *cols * sizeof *data);
+	}
+	if (var)
+		Mat_VarFree(var);
+	return data;
+}
+
+bool plecs_decode_mat(const unsigned char *bytes, size_t len, struct plecs_result *out, char **err)
+{
+	const char *tmpdir = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+	char *path = xasprintf("%s/simq-result-XXXXXX", tmpdir);
+	int fd = mkstemp(path);
+	mat_t *mat = NULL;
+	double *time = NULL, *values = NULL;
+	size_t trows = 0, tcols = 0, vrows = 0, vcols = 0;
+	bool ok = false;
+
+	memset(out, 0, sizeof *out);
+	if (fd < 0 || write(fd, bytes, len) != (ssize_t)len) {
+		*err = xasprintf("cannot write a temporary file in %s: %s", tmpdir, strerror(errno));
+		goto out;
+	}
+	close(fd);
+	fd = -1;
+	mat = len >= 128 ? Mat_Open(path, MAT_ACC_RDONLY) : NULL;
+	if (mat == NULL) {
+		*err = xstrdup("PLECS's MatFile result is not a MAT file");
+		goto out;
+	}
+	time = read_mat_var(mat, "Time", &trows, &tcols);
+	values = read_mat_var(mat, "Values", &vrows, &vcols);
+	if (time == NULL || values == NULL || trows != 1 || vcols != tcols) {
+		*err = xstrdup("PLECS's MAT file lacks Time (1 x n) and Values (signals x n)");
+		goto out;
+	}
+	out->points = tcols;
+	out->signals = vrows;
+	out->time = time;
+	out->values = xcalloc(vrows * vcols + 1, sizeof *out->values);
+	/* MAT is column-major: Values(s, i) is at s + i * signals. */
+	for (size_t s = 0; s < vrows; s++)
+		for (size_t i = 0; i < vcols; i++)
+			out->values[s * vcols + i] = values[s + i * vrows];
+	time = NULL;
+	ok = true;
+out:
+	if (mat)
+		Mat_Close(mat);
+	if (fd >= 0)
+		close(fd);
+	unlink(path);
+	free(path);
+	free(time);
+	free(values);
+	return ok;
+}
+
+void plecs_result_free(struct plecs_result *r)
+{
+	xfree(&r->time);
+	xfree(&r->values);
+	r->points = r->signals = 0;
+}
+
+void plecs_summarize(const struct plecs_result *r, size_t signal, struct plecs_signal_summary *out)
+{
+	const double *v = r->values + signal * r->points;
+	double sum = 0, sq = 0;
+
+	out->min = INFINITY;
+	out->max = -INFINITY;
+	for (size_t i = 0; i < r->points; i++) {
+		if (v[i] < out->min)
+			out->min = v[i];
+		if (v[i] > out->max)
+			out->max = v[i];
+		sum += v[i];
+		sq += v[i] * v[i];
+	}
+	out->mean = r->points ? sum / (double)r->points : 0;
+	out->rms = r->points ? sqrt(sq / (double)r->points) : 0;
+	if (r->points == 0)
+		out->min = out->max = 0;
+}

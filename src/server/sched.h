@@ -1,0 +1,36 @@
+/*
+ * sched — turns queued tasks into PLECS calls (DESIGN 4-6).
+ *
+ * While a backend is UP, not paused and has a free slot, the head of the
+ * queue and its batch candidates go to it as one call.  Answers come back
+ * on the loop thread: results are stored, transient failures wait their
+ * backoff and retry, permanent ones fail with PLECS's message, a batch fault
+ * that names no case splits the batch, and a backend that stops answering
+ * goes DOWN and is probed until it is back.  Loop thread only.
+ */
+#ifndef SIMQ_SERVER_SCHED_H
+#define SIMQ_SERVER_SCHED_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <xmlrpc-c/base.h>
+
+struct server;
+struct sched;
+
+/* Backends from [backend NAME] sections, or one at plecs_url when given, or "local". */
+struct sched *sched_new(struct server *s, const char *plecs_url, char **err);
+void sched_free(struct sched **sc);
+/* Looks for work to send: call after anything that may free a slot or queue a task. */
+void sched_kick(struct sched *sc);
+/* Is this task's attempt in flight (PLECS is running it)? */
+bool sched_in_flight(struct sched *sc, int64_t id);
+/* Forget a task that just became final: its retry timer, its split size. */
+void sched_forget(struct sched *sc, int64_t id);
+/* Pauses or resumes one backend (name) or all (NULL); false and *err for an unknown name. */
+bool sched_set_paused(struct sched *sc, const char *name, bool paused, char **err);
+/* What runs and waits, for simq.view; and the backends. */
+xmlrpc_value *sched_running_value(xmlrpc_env *env, struct sched *sc);
+xmlrpc_value *sched_backends_value(xmlrpc_env *env, struct sched *sc);
+
+#endif
