@@ -76,6 +76,9 @@ const struct option_def option_table[] = {
      .help = "Longest any call may take; "
              "past it the call counts as a transient failure."},
 
+    {"scheduler", "start_paused", OPT_BOOL, "false",
+     .help = "Start the server with dispatch paused (simq resume starts it): to look at a queue before "
+             "anything runs."},
     {"scheduler", "max_retries", OPT_INT, "3", 0, 100,
      .help = "Retries after a transient failure "
              "before a task fails."},

@@ -772,6 +772,7 @@ struct sched *sched_new(struct server *s, const char *plecs_url, char **err)
 
 	sc->s = s;
 	sc->rng = (uint64_t)time_wall_ns() | 1;
+	s->paused = config_bool(s->cfg, "scheduler", "start_paused");
 	sc->max_retries = (int)config_int(s->cfg, "scheduler", "max_retries");
 	sc->backoff_base = config_double(s->cfg, "scheduler", "backoff_base");
 	sc->backoff_max = config_double(s->cfg, "scheduler", "backoff_max");

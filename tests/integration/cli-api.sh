@@ -5,6 +5,9 @@
 plan 34
 
 export SIMQ_HOME="$TMP/state"
+# These tests look at the queue: the servers they start dispatch nothing.
+mkdir -p "$XDG_CONFIG_HOME/simq"
+printf '[scheduler]\nstart_paused = true\n' >"$XDG_CONFIG_HOME/simq/simq.ini"
 M=$SRC/share/models/buck.plecs
 stop_server() { "$SIMQ" shutdown >/dev/null 2>&1; }
 trap stop_server EXIT

@@ -13,7 +13,7 @@ M=$SRC/share/models/buck.plecs
 EX=$SRC/share/examples/submit_sweep.py
 # A free TCP port for the API: ask the kernel for one.
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-printf '[server]\nlisten = 127.0.0.1\nport = %s\n' "$port" >"$TMP/simq.ini"
+printf '[server]\nlisten = 127.0.0.1\nport = %s\n[scheduler]\nstart_paused = true\n' "$port" >"$TMP/simq.ini"
 stop_server() { "$SIMQ" shutdown >/dev/null 2>&1; }
 trap stop_server EXIT
 

@@ -207,7 +207,7 @@ static void test_unknown_names_get_suggestions(void **state)
 	assert_int_equal(config_error_count(cfg), 4);
 	assert_errors_contain(cfg, "t.ini:1: unknown section [sheduler]; did you mean [scheduler]?");
 	assert_errors_contain(cfg, "t.ini:4: [scheduler] unknown key \"max_retires\"; did you mean \"max_retries\"?");
-	assert_errors_contain(cfg, "t.ini:5: [scheduler] unknown key \"frobnicate\"; keys here are: max_retries, ");
+	assert_errors_contain(cfg, "t.ini:5: [scheduler] unknown key \"frobnicate\"; keys here are: start_paused, max_retries, ");
 	assert_errors_contain(cfg, "t.ini:7: [store] durability = \"ful\": \"ful\" is not allowed; did you mean "
 	                           "\"full\"?; allowed: one of: normal, full");
 	config_free(&cfg);
