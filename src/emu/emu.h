@@ -57,9 +57,6 @@ struct emu {
 	struct faults faults;
 	FILE *trace;
 	int port;                       /* the port we listen on */
-	pthread_mutex_t conns_lock;
-	struct emu_peer *peers;         /* by socket fd: the connection last seen on it */
-	size_t npeers;
 };
 
 /* Per-call context handed to the methods through xmlrpc-c's callInfo. */
@@ -84,8 +81,6 @@ void emu_clear_calls(struct emu *emu);
 void emu_http_handle(void *ud, TSession *session, abyss_bool *handled);
 /* Shuts down every connection to our port, so a stop does not wait for keep-alive timeouts. */
 void emu_hang_up_all(struct emu *emu);
-/* Takes the connections open now as seen, so that only later ones count as new (for refuse). */
-void emu_mark_connections_seen(struct emu *emu);
 struct emu_peer;
 
 /* A MAT v5 file holding Time and Values, as bytes (heap; caller frees). */

@@ -16,7 +16,7 @@
 #include <stdint.h>
 
 #define FAULT_KINDS(X)                                                                                    \
-	X(REFUSE, "refuse", "the next new connections are reset at their first request (connection reset)")     \
+	X(REFUSE, "refuse", "the next plecs.* requests get their connection reset (connection reset)")     \
 	X(DROP, "drop", "the connection is closed halfway through the response")                           \
 	X(HANG, "hang", "no answer until the client gives up")                                             \
 	X(FAULT, "fault", "an XML-RPC fault \"Simulation error: ...\"")                                    \
@@ -55,7 +55,7 @@ void faults_inject(struct faults *f, enum fault_kind k, uint64_t count);
 enum fault_kind faults_next_call(struct faults *f);
 /* Whether a connection may be refused now (one is pending, or the rate is not 0). */
 bool faults_may_refuse(struct faults *f);
-/* Whether to refuse the next connection. */
+/* Whether to refuse the next request. */
 bool faults_next_connection(struct faults *f);
 /* Drops scripted injections; rates stay. */
 void faults_reset(struct faults *f);

@@ -96,36 +96,6 @@ static int session_fd(struct emu *emu, TSession *session)
 	return f.fd;
 }
 
-/* Records the connection on fd; true if fd now holds another connection than last seen. */
-static bool note_peer(struct emu *emu, int fd, const struct emu_peer *peer)
-{
-	bool changed;
-
-	pthread_mutex_lock(&emu->conns_lock);
-	if ((size_t)fd >= emu->npeers) {
-		size_t n = (size_t)fd + 64;
-
-		emu->peers = xreallocarray(emu->peers, n, sizeof *emu->peers);
-		memset(emu->peers + emu->npeers, 0, (n - emu->npeers) * sizeof *emu->peers);
-		emu->npeers = n;
-	}
-	changed = emu->peers[fd].len != peer->len || memcmp(&emu->peers[fd].addr, &peer->addr, peer->len) != 0;
-	emu->peers[fd] = *peer;
-	pthread_mutex_unlock(&emu->conns_lock);
-	return changed;
-}
-
-static bool mark_seen(struct emu *emu, int fd, const struct emu_peer *peer, void *ud)
-{
-	note_peer(emu, fd, peer);
-	return true;
-}
-
-void emu_mark_connections_seen(struct emu *emu)
-{
-	each_connection(emu, mark_seen, NULL);
-}
-
 static bool hang_up(struct emu *emu, int fd, const struct emu_peer *peer, void *ud)
 {
 	shutdown(fd, SHUT_RDWR);
@@ -243,13 +213,11 @@ void emu_http_handle(void *ud, TSession *session, abyss_bool *handled)
 		return;
 	}
 	method = method_name(&body);
-	/* A refused connection: the first request on a new connection is answered with a reset. */
-	if (faults_may_refuse(&emu->faults)) {
+	/* A refused request: its connection is reset, new or kept alive. */
+	if (strncmp(method, "plecs.", 6) == 0 && faults_may_refuse(&emu->faults)) {
 		int fd = session_fd(emu, session);
-		struct emu_peer peer = {.len = sizeof peer.addr};
 
-		if (fd >= 0 && getpeername(fd, (struct sockaddr *)&peer.addr, &peer.len) == 0 && note_peer(emu, fd, &peer) &&
-		    faults_next_connection(&emu->faults)) {
+		if (fd >= 0 && faults_next_connection(&emu->faults)) {
 			reset_connection(fd);
 			/* Abyss finishes every session; its writes go nowhere now. */
 			ResponseStatus(session, 500);

@@ -276,7 +276,6 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	pthread_mutex_init(&emu.lock, NULL);
-	pthread_mutex_init(&emu.conns_lock, NULL);
 	pthread_condattr_t attr;
 
 	pthread_condattr_init(&attr);
@@ -333,7 +332,6 @@ int main(int argc, char **argv)
 	emu_clear_calls(&emu);
 	free(emu.calls);
 	faults_destroy(&emu.faults);
-	free(emu.peers);
 	if (emu.trace)
 		fclose(emu.trace);
 	close(sig_fd);

@@ -931,8 +931,6 @@ static xmlrpc_value *emu_inject(xmlrpc_env *env, xmlrpc_value *params, void *ser
 						       "number from 1 to 1000000");
 		xmlrpc_DECREF(v);
 	}
-	if (!env->fault_occurred && k == FAULT_REFUSE)
-		emu_mark_connections_seen(emu);
 	if (!env->fault_occurred)
 		faults_inject(&emu->faults, k, (uint64_t)count);
 	free(kind);
