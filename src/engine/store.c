@@ -582,6 +582,8 @@ static enum store_status write_change(struct store *s, struct store_change *c, s
 		if (rc != SQLITE_DONE)
 			return fail(s, rc, "saving an attempt");
 	}
+	if (c->result && store_result_put(s, c->result) != STORE_OK)
+		return STORE_IO;
 	if (task_state_is_final(t->state))
 		stats_add_task(delta, t, 1);
 	return STORE_OK;

@@ -73,6 +73,16 @@ enum store_status store_submit(struct store *s, struct task *t);
 /* Stores all n tasks in one transaction, or none of them. */
 enum store_status store_submit_many(struct store *s, struct task **tasks, size_t n);
 
+struct store_result {
+	int64_t task_id;
+	char *path;
+	char *format;       /* "csv" or "mat" */
+	int64_t points;
+	int64_t signals;
+	char *summary;      /* per-signal min/max/mean/rms as JSON */
+	char *cache_key;
+};
+
 enum store_attempt_op { STORE_ATTEMPT_NONE, STORE_ATTEMPT_BEGIN, STORE_ATTEMPT_END };
 
 /* One task's change: its fields as they are now, and an attempt that began or ended. */
@@ -84,6 +94,7 @@ struct store_change {
 	enum attempt_outcome outcome; /* END */
 	const char *error;           /* END, may be NULL */
 	int64_t time;                /* when the attempt began or ended */
+	const struct store_result *result; /* stored in the same transaction, may be NULL */
 };
 
 /*
@@ -112,16 +123,6 @@ enum store_status store_recount_minutes(struct store *s, int64_t since_ms,
 
 /* Appends a line to the log table; *seq gets its sequence number. */
 enum store_status store_log_append(struct store *s, int64_t time_ms, int64_t task_id, const char *text, int64_t *seq);
-
-struct store_result {
-	int64_t task_id;
-	char *path;
-	char *format;       /* "csv" or "mat" */
-	int64_t points;
-	int64_t signals;
-	char *summary;      /* per-signal min/max/mean/rms as JSON */
-	char *cache_key;
-};
 
 enum store_status store_result_put(struct store *s, const struct store_result *r);
 /* The result of task_id (free with store_result_free), or STORE_NOTFOUND. */

@@ -86,6 +86,7 @@ struct sched {
 	double backoff_base, backoff_max, jitter, linger_s, max_batch_seconds;
 	const char *retry_faults;
 	bool matfile;
+	bool sync;                 /* durability = full: fsync result files */
 	int64_t next_batch;
 	char *results_dir;
 	struct estimate *estimates;
@@ -198,24 +199,21 @@ static void probe_cb(struct ev_loop *loop, ev_timer *w, int revents)
 
 /* ---- results ---------------------------------------------------------------------------- */
 
+/* 17 significant digits read back exactly; one snprintf keeps a 10,000-point result cheap. */
 static void add_number(struct buf *b, double x)
 {
-	char text[40];
-
-	for (int p = 1; p <= 17; p++) {
-		snprintf(text, sizeof text, "%.*g", p, x);
-		if (strtod(text, NULL) == x)
-			break;
-	}
-	buf_adds(b, text);
+	buf_reserve(b, 32);
+	b->len += (size_t)snprintf(b->data + b->len, 32, "%.17g", x);
 }
 
 /* Writes data to dir/name through a temporary name, so a reader never sees half a file. */
-static bool write_atomically(const char *dir, const char *name, const void *data, size_t len, char **path, char **err)
+static bool write_atomically(const char *dir, const char *name, const void *data, size_t len, bool sync, char **path,
+			     char **err)
 {
 	char *tmp = xasprintf("%s/.%s.tmp", dir, name);
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	bool ok = fd >= 0 && write(fd, data, len) == (ssize_t)len && fsync(fd) == 0;
+	/* fsync as the store does: with durability = full only (normal survives a crash of simq, not of power). */
+	bool ok = fd >= 0 && write(fd, data, len) == (ssize_t)len && (!sync || fsync(fd) == 0);
 
 	if (fd >= 0)
 		close(fd);
@@ -230,8 +228,8 @@ static bool write_atomically(const char *dir, const char *name, const void *data
 	return ok;
 }
 
-/* Stores one task's result: the file under results/ and its summary in the store. */
-static bool store_result(struct sched *sc, struct task *t, xmlrpc_value *value, char **err)
+/* Writes one task's result file under results/ and fills *out for the store (caller frees its strings). */
+static bool store_result(struct sched *sc, struct task *t, xmlrpc_value *value, struct store_result *out, char **err)
 {
 	struct plecs_result r;
 	struct buf file = BUF_INIT, summary = BUF_INIT;
@@ -254,7 +252,7 @@ static bool store_result(struct sched *sc, struct task *t, xmlrpc_value *value, 
 		ok = plecs_decode_mat(bytes, len, &r, err);
 		if (ok) {
 			name = xasprintf("%lld.mat", (long long)t->id);
-			ok = write_atomically(sc->results_dir, name, bytes, len, &path, err);
+			ok = write_atomically(sc->results_dir, name, bytes, len, sc->sync, &path, err);
 			free(name);
 		}
 		free((void *)bytes);
@@ -275,7 +273,7 @@ static bool store_result(struct sched *sc, struct task *t, xmlrpc_value *value, 
 				buf_addc(&file, '\n');
 			}
 			name = xasprintf("%lld.csv", (long long)t->id);
-			ok = write_atomically(sc->results_dir, name, buf_str(&file), file.len, &path, err);
+			ok = write_atomically(sc->results_dir, name, buf_str(&file), file.len, sc->sync, &path, err);
 			free(name);
 		}
 	}
@@ -296,16 +294,11 @@ static bool store_result(struct sched *sc, struct task *t, xmlrpc_value *value, 
 			buf_addc(&summary, '}');
 		}
 		buf_addc(&summary, '}');
-		char format[4];
-
-		strcpy(format, xmlrpc_value_type(value) == XMLRPC_TYPE_BASE64 ? "mat" : "csv");
-		struct store_result sr = {.task_id = t->id, .path = path, .format = format, .points = (int64_t)r.points,
-					  .signals = (int64_t)r.signals, .summary = summary.data};
-
-		if (store_result_put(sc->s->store, &sr) != STORE_OK) {
-			*err = xstrdup(store_error(sc->s->store));
-			ok = false;
-		}
+		*out = (struct store_result){.task_id = t->id, .path = path,
+					     .format = xstrdup(xmlrpc_value_type(value) == XMLRPC_TYPE_BASE64 ? "mat" : "csv"),
+					     .points = (int64_t)r.points, .signals = (int64_t)r.signals,
+					     .summary = buf_detach(&summary)};
+		path = NULL;
 		plecs_result_free(&r);
 	}
 	buf_free(&file);
@@ -678,6 +671,7 @@ static void job_done(struct plecs_job *job, void *ud)
 
 	ch = xcalloc(bt->n, sizeof *ch);
 	final = xcalloc(bt->n, sizeof *final);
+	struct store_result *results = xcalloc(bt->n, sizeof *results);
 	xmlrpc_env_init(&env);
 	size_t m = 0;
 	struct task **tasks = xcalloc(bt->n, sizeof *tasks);
@@ -696,7 +690,7 @@ static void job_done(struct plecs_job *job, void *ud)
 
 			if (bt->job->as_list)
 				xmlrpc_array_read_item(&env, job->result, (int)i, &value);
-			if (env.fault_occurred || !store_result(sc, t, value, &err)) {
+			if (env.fault_occurred || !store_result(sc, t, value, &results[m], &err)) {
 				attempt_failed(sc, t, err ? err : "PLECS's answer holds fewer results than cases",
 					       &ch[m], &final[m]);
 				free(err);
@@ -704,6 +698,7 @@ static void job_done(struct plecs_job *job, void *ud)
 				xmlrpc_env_init(&env);
 			} else {
 				ch[m].outcome = ATTEMPT_OK;
+				ch[m].result = &results[m];
 				task_set_text(&t->error, NULL);
 				task_transition(t, TASK_COMPLETED, now);
 				final[m] = true;
@@ -742,6 +737,9 @@ static void job_done(struct plecs_job *job, void *ud)
 		after_change(sc, tasks[i], ch[i].outcome, error);
 	if (job->outcome == PLECS_TRANSPORT && b->up && b->failures >= sc->down_after)
 		backend_down(b, error);
+	for (size_t i = 0; i < bt->n; i++)
+		store_result_free(&results[i]);
+	free(results);
 	free(tasks);
 	free(ch);
 	free(final);
@@ -782,6 +780,7 @@ struct sched *sched_new(struct server *s, const char *plecs_url, char **err)
 	sc->linger_s = (double)config_int(s->cfg, "scheduler", "batch_linger_ms") / 1000;
 	sc->max_batch_seconds = config_double(s->cfg, "scheduler", "max_batch_seconds");
 	sc->matfile = strcmp(config_str(s->cfg, "store", "results_format"), "mat") == 0;
+	sc->sync = strcmp(config_str(s->cfg, "store", "durability"), "full") == 0;
 	sc->results_dir = paths_join(s->state_dir, "results");
 	if (mkdir(sc->results_dir, 0700) != 0 && errno != EEXIST) {
 		*err = xasprintf("cannot create %s: %s", sc->results_dir, strerror(errno));
