@@ -3,6 +3,7 @@
 #include "plecs/wire.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <jansson.h>
 #include <math.h>
 #include <matio.h>
@@ -10,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "proto/proto.h"
 #include "util/xalloc.h"
@@ -163,11 +165,28 @@ out:
 	return ok;
 }
 
-/* Reads variable name as doubles of the expected shape; NULL if it is not there or not so. */
-static double *read_mat_var(mat_t *mat, const char *name, size_t *rows, size_t *cols)
+/*
+ * Reads variable name as doubles of the expected shape; NULL if it is not there or not so.
+ * matio allocates what a file's header declares, so the header is checked first against
+ * the file's size: a variable cannot hold more numbers than its bytes (allowing for zlib).
+ */
+static double *read_mat_var(mat_t *mat, const char *name, size_t len, size_t *rows, size_t *cols)
 {
-	matvar_t *var = Mat_VarRead(mat, name);
+	matvar_t *info = Mat_VarReadInfo(mat, name), *var = NULL;
 	double *data = NULL;
+
+	if (info == NULL || info->rank != 2 || info->class_type != MAT_C_DOUBLE || info->isComplex ||
+	    info->dims == NULL) {
+		if (info)
+			Mat_VarFree(info);
+		return NULL;
+	}
+	size_t r = info->dims[0], c = info->dims[1], most = len / 8 * (info->compression ? 1100 : 1) + 1;
+
+	Mat_VarFree(info);
+	if (r == 0 || c == 0 || r > most || c > most / r)
+		return NULL;
+	var = Mat_VarRead(mat, name);
 
 	if (var && var->rank == 2 && var->class_type == MAT_C_DOUBLE && var->data_type == MAT_T_DOUBLE &&
 	    !var->isComplex && var->data) {
@@ -181,6 +200,69 @@ static double *read_mat_var(mat_t *mat, const char *name, size_t *rows, size_t *
 	return data;
 }
 
+static uint32_t rd32(const unsigned char *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+enum { MI_INT32 = 5, MI_UINT32 = 6, MI_MATRIX = 14, MI_COMPRESSED = 15 };
+
+/* An miMATRIX's first sub-elements: flags, then rank-2 dimensions whose numbers fit in size bytes. */
+static bool matrix_plausible(const unsigned char *p, size_t avail, uint64_t size)
+{
+	if (avail < 32 || rd32(p) != MI_UINT32 || rd32(p + 4) != 8)
+		return false;
+	if (rd32(p + 16) != MI_INT32 || rd32(p + 20) != 8)
+		return false;
+	return (uint64_t)rd32(p + 24) * rd32(p + 28) * 8 <= size;
+}
+
+/*
+ * A cheap look at MAT v5 bytes before matio reads them: matio allocates what
+ * the headers declare, so each element must fit in the file and each matrix
+ * be of rank 2 with no more numbers than its bytes hold (zlib included).
+ */
+static bool mat_plausible(const unsigned char *b, size_t len)
+{
+	size_t off = 128;
+
+	if (len < 136 || b[126] != 'I' || b[127] != 'M')
+		return false;
+	while (off + 8 <= len) {
+		uint32_t type = rd32(b + off), size = rd32(b + off + 4);
+
+		if (type >> 16) { /* a small element: its data sits in the tag */
+			off += 8;
+			continue;
+		}
+		if (size > len - off - 8)
+			return false;
+		if (type == MI_MATRIX && !matrix_plausible(b + off + 8, size, size))
+			return false;
+		if (type == MI_COMPRESSED) {
+			unsigned char head[40];
+			z_stream z = {.next_in = (unsigned char *)b + off + 8, .avail_in = size, .next_out = head,
+				      .avail_out = sizeof head};
+
+			if (inflateInit(&z) != Z_OK)
+				return false;
+			int rc = inflate(&z, Z_SYNC_FLUSH);
+
+			inflateEnd(&z);
+			if ((rc != Z_OK && rc != Z_STREAM_END) || z.avail_out != 0 || rd32(head) != MI_MATRIX)
+				return false;
+			/* zlib shrinks by at most about a thousand times. */
+			if ((uint64_t)rd32(head + 4) > (uint64_t)size * 1100 ||
+			    !matrix_plausible(head + 8, sizeof head - 8, rd32(head + 4)))
+				return false;
+			off += 8 + size;
+			continue;
+		}
+		off += 8 + ((size + 7) & ~(size_t)7);
+	}
+	return true;
+}
+
 bool plecs_decode_mat(const unsigned char *bytes, size_t len, struct plecs_result *out, char **err)
 {
 	const char *tmpdir = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
@@ -192,6 +274,14 @@ bool plecs_decode_mat(const unsigned char *bytes, size_t len, struct plecs_resul
 	bool ok = false;
 
 	memset(out, 0, sizeof *out);
+	if (!mat_plausible(bytes, len)) {
+		*err = xstrdup("PLECS's MatFile result is not a MAT v5 file of Time and Values");
+		if (fd >= 0)
+			close(fd);
+		unlink(path);
+		free(path);
+		return false;
+	}
 	if (fd < 0 || write(fd, bytes, len) != (ssize_t)len) {
 		*err = xasprintf("cannot write a temporary file in %s: %s", tmpdir, strerror(errno));
 		goto out;
@@ -203,8 +293,8 @@ bool plecs_decode_mat(const unsigned char *bytes, size_t len, struct plecs_resul
 		*err = xstrdup("PLECS's MatFile result is not a MAT file");
 		goto out;
 	}
-	time = read_mat_var(mat, "Time", &trows, &tcols);
-	values = read_mat_var(mat, "Values", &vrows, &vcols);
+	time = read_mat_var(mat, "Time", len, &trows, &tcols);
+	values = read_mat_var(mat, "Values", len, &vrows, &vcols);
 	if (time == NULL || values == NULL || trows != 1 || vcols != tcols) {
 		*err = xstrdup("PLECS's MAT file lacks Time (1 x n) and Values (signals x n)");
 		goto out;
