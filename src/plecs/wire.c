@@ -207,27 +207,36 @@ static uint32_t rd32(const unsigned char *p)
 
 enum { MI_INT32 = 5, MI_UINT32 = 6, MI_MATRIX = 14, MI_COMPRESSED = 15 };
 
-/* An miMATRIX's first sub-elements: flags, then rank-2 dimensions whose numbers fit in size bytes. */
-static bool matrix_plausible(const unsigned char *p, size_t avail, uint64_t size)
+/*
+ * An miMATRIX's first sub-elements: flags, rank-2 dimensions whose numbers fit
+ * in size bytes, then a name that fits too. Returns what is wrong, or NULL.
+ */
+static const char *matrix_implausible(const unsigned char *p, size_t avail, uint64_t size)
 {
-	if (avail < 32 || rd32(p) != MI_UINT32 || rd32(p + 4) != 8)
-		return false;
+	if (avail < 40 || size < 40 || rd32(p) != MI_UINT32 || rd32(p + 4) != 8)
+		return "a matrix lacks its array flags";
 	if (rd32(p + 16) != MI_INT32 || rd32(p + 20) != 8)
-		return false;
-	return (uint64_t)rd32(p + 24) * rd32(p + 28) * 8 <= size;
+		return "a matrix is not two-dimensional";
+	if ((uint64_t)rd32(p + 24) * rd32(p + 28) * 8 > size)
+		return "a matrix declares more numbers than its bytes hold";
+	if (!(rd32(p + 32) >> 16) && rd32(p + 36) > size - 40)
+		return "a matrix's name is longer than the matrix";
+	return NULL;
 }
 
 /*
  * A cheap look at MAT v5 bytes before matio reads them: matio allocates what
  * the headers declare, so each element must fit in the file and each matrix
- * be of rank 2 with no more numbers than its bytes hold (zlib included).
+ * be of rank 2 with no more numbers, or name bytes, than it holds (zlib
+ * included). Returns what is wrong, or NULL.
  */
-static bool mat_plausible(const unsigned char *b, size_t len)
+static const char *mat_implausible(const unsigned char *b, size_t len)
 {
 	size_t off = 128;
+	const char *why;
 
 	if (len < 136 || b[126] != 'I' || b[127] != 'M')
-		return false;
+		return "it lacks the 128-byte MAT v5 header";
 	while (off + 8 <= len) {
 		uint32_t type = rd32(b + off), size = rd32(b + off + 4);
 
@@ -236,31 +245,32 @@ static bool mat_plausible(const unsigned char *b, size_t len)
 			continue;
 		}
 		if (size > len - off - 8)
-			return false;
-		if (type == MI_MATRIX && !matrix_plausible(b + off + 8, size, size))
-			return false;
+			return "an element runs past the end of the file";
+		if (type == MI_MATRIX && (why = matrix_implausible(b + off + 8, size, size)))
+			return why;
 		if (type == MI_COMPRESSED) {
-			unsigned char head[40];
+			unsigned char head[48];
 			z_stream z = {.next_in = (unsigned char *)b + off + 8, .avail_in = size, .next_out = head,
 				      .avail_out = sizeof head};
 
 			if (inflateInit(&z) != Z_OK)
-				return false;
+				return "zlib cannot start";
 			int rc = inflate(&z, Z_SYNC_FLUSH);
 
 			inflateEnd(&z);
 			if ((rc != Z_OK && rc != Z_STREAM_END) || z.avail_out != 0 || rd32(head) != MI_MATRIX)
-				return false;
+				return "a compressed element does not inflate to a matrix";
 			/* zlib shrinks by at most about a thousand times. */
-			if ((uint64_t)rd32(head + 4) > (uint64_t)size * 1100 ||
-			    !matrix_plausible(head + 8, sizeof head - 8, rd32(head + 4)))
-				return false;
+			if ((uint64_t)rd32(head + 4) > (uint64_t)size * 1100)
+				return "a compressed matrix declares more than zlib could hold";
+			if ((why = matrix_implausible(head + 8, sizeof head - 8, rd32(head + 4))))
+				return why;
 			off += 8 + size;
 			continue;
 		}
 		off += 8 + ((size + 7) & ~(size_t)7);
 	}
-	return true;
+	return NULL;
 }
 
 bool plecs_decode_mat(const unsigned char *bytes, size_t len, struct plecs_result *out, char **err)
@@ -273,9 +283,11 @@ bool plecs_decode_mat(const unsigned char *bytes, size_t len, struct plecs_resul
 	size_t trows = 0, tcols = 0, vrows = 0, vcols = 0;
 	bool ok = false;
 
+	const char *why;
+
 	memset(out, 0, sizeof *out);
-	if (!mat_plausible(bytes, len)) {
-		*err = xstrdup("PLECS's MatFile result is not a MAT v5 file of Time and Values");
+	if ((why = mat_implausible(bytes, len))) {
+		*err = xasprintf("PLECS's MatFile result is not a MAT v5 file of Time and Values: %s", why);
 		if (fd >= 0)
 			close(fd);
 		unlink(path);
