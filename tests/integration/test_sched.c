@@ -2,6 +2,7 @@
  * The scheduler against real plecs-emu processes and a real simq server:
  * the batch rule, the 3 AM scenario, retry delays, permanent faults,
  * exhausted retries, an outage, a poisoned batch, cancel, two backends,
+ * pausing one backend,
  * and results checked against the analytic answer in CSV and MAT.
  */
 #include "autoconf.h"
@@ -687,6 +688,66 @@ static void test_two_backends(void **state)
 	free(rc);
 }
 
+/* Calls method expecting a fault; returns its text (caller frees). */
+static char *api_fault_text(struct rig *r, const char *method, const char *arg)
+{
+	xmlrpc_env env;
+	xmlrpc_value *params, *res = NULL;
+	int fault = 0;
+	char *err = NULL;
+
+	xmlrpc_env_init(&env);
+	params = xmlrpc_build_value(&env, "(s)", arg);
+	assert_int_equal(client_call(r->client, method, params, &res, &fault, &err), CLIENT_FAULT);
+	xmlrpc_DECREF(params);
+	xmlrpc_env_clean(&env);
+	return err;
+}
+
+/*
+ * simq pause emu2: emu1 runs everything while emu2 gets no call; after
+ * simq resume emu2 both run again. Pausing a backend that does not exist
+ * names the ones that do.
+ */
+static void test_pause_one_backend(void **state)
+{
+	static const char *const args[] = {"--speed", "5", NULL};
+	struct rig r;
+	char *rc = model("rc"), *err;
+	int calls1, calls2, most, cases;
+	sqlite3 *db;
+
+	(void)state;
+	rig_start(&r, 2, args, 1, NULL);
+	xmlrpc_DECREF(api(&r, "simq.pause", "(s)", "emu2"));
+	submit(&r, rc, 20, "normal", "Vin", vin);
+	drain(&r, 60);
+	emu_simulations(&r, 0, &calls1, &most, &cases);
+	emu_simulations(&r, 1, &calls2, &most, &cases);
+	print_message("# emu2 paused: %d calls on emu1, %d on emu2\n", calls1, calls2);
+	assert_int_equal(calls1, 20);
+	assert_int_equal(calls2, 0);
+
+	xmlrpc_DECREF(api(&r, "simq.resume", "(s)", "emu2"));
+	submit(&r, rc, 20, "normal", "Vin", vin);
+	drain(&r, 60);
+	emu_simulations(&r, 0, &calls1, &most, &cases);
+	emu_simulations(&r, 1, &calls2, &most, &cases);
+	print_message("# emu2 resumed: %d calls on emu1, %d on emu2\n", calls1, calls2);
+	assert_true(calls2 > 0);
+	assert_int_equal(calls1 + calls2, 40);
+
+	err = api_fault_text(&r, "simq.pause", "emu3");
+	assert_non_null(strstr(err, "no backend \"emu3\"; backends: emu1, emu2"));
+	free(err);
+
+	db = open_db(&r);
+	assert_int_equal(scalar(db, "SELECT COUNT(*) FROM tasks WHERE state = 2"), 40);
+	sqlite3_close(db);
+	rig_stop(&r);
+	free(rc);
+}
+
 /* Mean of signal 1 over the last tenth of a CSV result. */
 static double csv_tail_mean(const char *path)
 {
@@ -787,6 +848,7 @@ int main(void)
 		cmocka_unit_test(test_poisoned_batch),
 		cmocka_unit_test(test_cancel),
 		cmocka_unit_test(test_two_backends),
+		cmocka_unit_test(test_pause_one_backend),
 		cmocka_unit_test(test_results_csv_and_mat),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
