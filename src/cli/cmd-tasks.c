@@ -250,6 +250,41 @@ static void print_states(xmlrpc_value *list, const char *verb)
 	xmlrpc_env_clean(&env);
 }
 
+/*
+ * A running task's call, DESIGN 5: progress is elapsed over the model's mean
+ * time per call, an estimate that stays below 100 % until PLECS answers.
+ */
+static void print_call(xmlrpc_value *t)
+{
+	xmlrpc_env env;
+	xmlrpc_value *call = NULL;
+	const char *backend = NULL;
+	double elapsed, estimate, progress;
+	int size;
+
+	xmlrpc_env_init(&env);
+	xmlrpc_struct_find_value(&env, t, "call", &call);
+	if (call)
+		xmlrpc_decompose_value(&env, call, "{s:s,s:i,s:d,s:d,s:d,*}", "backend", &backend, "batch_size", &size,
+				       "elapsed", &elapsed, "estimate", &estimate, "progress", &progress);
+	if (call && !env.fault_occurred) {
+		char batch[32] = "";
+
+		if (size > 1)
+			snprintf(batch, sizeof batch, ", in a batch of %d", size);
+		if (progress >= 0)
+			printf("%-10s ~%.0f%% (an estimate: %.1f s of about %.1f s), on %s%s\n", "progress", progress * 100,
+			       elapsed, estimate, backend, batch);
+		else
+			printf("%-10s %.1f s on %s%s; no estimate until a call of this model has finished\n", "progress",
+			       elapsed, backend, batch);
+	}
+	free((void *)backend);
+	if (call)
+		xmlrpc_DECREF(call);
+	xmlrpc_env_clean(&env);
+}
+
 static int run_show(int argc, char **argv)
 {
 	struct cli_ctx x = {.cmd = &cli_cmd_show};
@@ -275,6 +310,8 @@ static int run_show(int argc, char **argv)
 				cli_member(t, keys[i], buf, sizeof buf);
 				if (buf[0] && strcmp(buf, "-1") != 0 && !(strcmp(keys[i], "origin") == 0 && strcmp(buf, "0") == 0))
 					printf("%-10s %s\n", keys[i], buf);
+				if (strcmp(keys[i], "state") == 0)
+					print_call(t);
 			}
 		}
 		xmlrpc_DECREF(t);

@@ -412,7 +412,11 @@ static void api_get(struct server *s, struct api_call *c)
 	if (t == NULL)
 		return;
 	xmlrpc_env_init(&env);
-	finish_value(c, &env, task_value(&env, s, t));
+	xmlrpc_value *v = task_value(&env, s, t), *call = s->sched ? sched_call_value(&env, s->sched, t->id) : NULL;
+
+	if (call)
+		set_member(&env, v, "call", call);
+	finish_value(c, &env, v);
 	task_free(&owned);
 }
 

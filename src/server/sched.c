@@ -917,6 +917,28 @@ xmlrpc_value *sched_backends_value(xmlrpc_env *env, struct sched *sc)
 	return list;
 }
 
+/* DESIGN 5: elapsed over the model's running mean, capped below 100 % until the call returns. */
+static double batch_progress(const struct batch *bt, double elapsed)
+{
+	return bt->estimate > 0 ? fmin(0.99, elapsed / bt->estimate) : -1;
+}
+
+xmlrpc_value *sched_call_value(xmlrpc_env *env, struct sched *sc, int64_t id)
+{
+	for (struct batch *bt = sc->batches; bt; bt = bt->next) {
+		for (size_t i = 0; i < bt->n; i++) {
+			if (bt->ids[i] != id)
+				continue;
+			double elapsed = (double)(server_now_ms() - bt->started) / 1000;
+
+			return xmlrpc_build_value(env, "{s:s,s:I,s:i,s:d,s:d,s:d}", "backend", bt->b->name, "batch",
+						  (xmlrpc_int64)bt->id, "batch_size", (int)bt->n, "elapsed", elapsed,
+						  "estimate", bt->estimate, "progress", batch_progress(bt, elapsed));
+		}
+	}
+	return NULL;
+}
+
 xmlrpc_value *sched_running_value(xmlrpc_env *env, struct sched *sc)
 {
 	xmlrpc_value *list = xmlrpc_array_new(env);
@@ -925,7 +947,7 @@ xmlrpc_value *sched_running_value(xmlrpc_env *env, struct sched *sc)
 	/* Calls in flight: progress is elapsed over the model's running mean, an estimate below 100 %. */
 	for (struct batch *bt = sc->batches; bt; bt = bt->next) {
 		xmlrpc_value *ids = xmlrpc_array_new(env), *v;
-		double elapsed = (double)(now - bt->started) / 1000, progress = -1;
+		double elapsed = (double)(now - bt->started) / 1000, progress = batch_progress(bt, elapsed);
 		int cancelled = 0;
 
 		for (size_t i = 0; i < bt->n; i++) {
@@ -935,8 +957,6 @@ xmlrpc_value *sched_running_value(xmlrpc_env *env, struct sched *sc)
 			xmlrpc_DECREF(id);
 			cancelled += server_task(sc->s, bt->ids[i]) == NULL;
 		}
-		if (bt->estimate > 0)
-			progress = fmin(0.99, elapsed / bt->estimate);
 		v = xmlrpc_build_value(env, "{s:s,s:A,s:I,s:s,s:i,s:d,s:d,s:d,s:i,s:s}", "kind", "call", "ids", ids, "batch",
 				       (xmlrpc_int64)bt->id, "backend", bt->b->name, "attempt", bt->attempt, "elapsed",
 				       elapsed, "estimate", bt->estimate, "progress", progress, "cancelled", cancelled,

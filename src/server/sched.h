@@ -31,6 +31,12 @@ void sched_forget(struct sched *sc, int64_t id);
 bool sched_set_paused(struct sched *sc, const char *name, bool paused, char **err);
 /* What runs and waits, for simq.view; and the backends. */
 xmlrpc_value *sched_running_value(xmlrpc_env *env, struct sched *sc);
+/*
+ * A running task's call: its backend, seconds elapsed, the estimate (0 when
+ * the model has no finished call yet) and progress (elapsed over estimate,
+ * at most 0.99; -1 without an estimate). NULL when the task is in no call.
+ */
+xmlrpc_value *sched_call_value(xmlrpc_env *env, struct sched *sc, int64_t id);
 xmlrpc_value *sched_backends_value(xmlrpc_env *env, struct sched *sc);
 
 #endif

@@ -2,7 +2,7 @@
  * The scheduler against real plecs-emu processes and a real simq server:
  * the batch rule, the 3 AM scenario, retry delays, permanent faults,
  * exhausted retries, an outage, a poisoned batch, cancel, two backends,
- * pausing one backend,
+ * pausing one backend, progress of a running call,
  * and results checked against the analytic answer in CSV and MAT.
  */
 #include "autoconf.h"
@@ -748,6 +748,83 @@ static void test_pause_one_backend(void **state)
 	free(rc);
 }
 
+/* simq.get's "call" member of a running task; false while the task is in no call. */
+static bool get_call(struct rig *r, int64_t id, double *elapsed, double *estimate, double *progress)
+{
+	xmlrpc_value *t = api(r, "simq.get", "(I)", (xmlrpc_int64)id), *call = NULL;
+	xmlrpc_env env;
+
+	xmlrpc_env_init(&env);
+	xmlrpc_struct_find_value(&env, t, "call", &call);
+	if (call) {
+		xmlrpc_decompose_value(&env, call, "{s:d,s:d,s:d,*}", "elapsed", elapsed, "estimate", estimate,
+				       "progress", progress);
+		assert_false(env.fault_occurred);
+		xmlrpc_DECREF(call);
+	}
+	xmlrpc_DECREF(t);
+	xmlrpc_env_clean(&env);
+	return call != NULL;
+}
+
+static double fixed(int i)
+{
+	(void)i;
+	return 10;
+}
+
+/*
+ * DESIGN 5 in simq.get and simq show: the first call of a model has no
+ * estimate; the next one's progress is elapsed over the first's wall time,
+ * below 100 % while PLECS runs.
+ */
+static void test_progress(void **state)
+{
+	/* rc simulates 5 ms: 300 wall seconds per simulated second make a 1.5 s call. */
+	static const char *const args[] = {"--speed", "300", NULL};
+	struct rig r;
+	char *rc = model("rc"), *cmd, line[512];
+	double elapsed = 0, estimate = -1, progress = 0;
+	int64_t first, second, give_up;
+	bool shown = false;
+	FILE *p;
+
+	(void)state;
+	rig_start(&r, 1, args, 1, NULL);
+	first = submit(&r, rc, 1, "normal", "Vin", fixed);
+	give_up = time_mono_ns() + 20 * INT64_C(1000000000);
+	while (!get_call(&r, first, &elapsed, &estimate, &progress) && time_mono_ns() < give_up)
+		usleep(20000);
+	assert_true(estimate == 0 && progress == -1);
+	drain(&r, 30);
+
+	second = submit(&r, rc, 1, "normal", "Vin", fixed);
+	give_up = time_mono_ns() + 20 * INT64_C(1000000000);
+	while ((!get_call(&r, second, &elapsed, &estimate, &progress) || elapsed < 0.3) && time_mono_ns() < give_up)
+		usleep(20000);
+	print_message("# second call: %.2f s elapsed of an estimated %.2f s, progress %.2f\n", elapsed, estimate,
+		      progress);
+	assert_true(estimate >= 1.4 && estimate < 10);
+	assert_true(progress > 0 && progress <= 0.99);
+	assert_true(fabs(progress - fmin(0.99, elapsed / estimate)) < 0.05);
+
+	cmd = xasprintf("'%s/src/simq' show %lld --home '%s' --no-start", getenv("SIMQ_BUILDDIR"), (long long)second,
+			r.dir);
+	p = popen(cmd, "r");
+	assert_non_null(p);
+	while (fgets(line, sizeof line, p))
+		if (strncmp(line, "progress", 8) == 0) {
+			print_message("# simq show: %s", line);
+			shown = strstr(line, "% (an estimate: ") && strstr(line, "), on emu1");
+		}
+	assert_int_equal(pclose(p), 0);
+	assert_true(shown);
+	drain(&r, 30);
+	rig_stop(&r);
+	free(cmd);
+	free(rc);
+}
+
 /* Mean of signal 1 over the last tenth of a CSV result. */
 static double csv_tail_mean(const char *path)
 {
@@ -849,6 +926,7 @@ int main(void)
 		cmocka_unit_test(test_cancel),
 		cmocka_unit_test(test_two_backends),
 		cmocka_unit_test(test_pause_one_backend),
+		cmocka_unit_test(test_progress),
 		cmocka_unit_test(test_results_csv_and_mat),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
