@@ -27,7 +27,7 @@ struct plecs_pool {
 	void *ud;
 	pthread_mutex_t lock;
 	pthread_cond_t work;
-	struct plecs_job *todo, *todo_tail;
+	struct plecs_job *waiting, *waiting_tail; /* jobs no worker has taken yet, oldest first */
 	struct plecs_job *finished;
 	bool stopping;
 	struct worker *workers;
@@ -163,16 +163,16 @@ static void *work(void *arg)
 		struct plecs_job *job;
 
 		pthread_mutex_lock(&p->lock);
-		while (p->todo == NULL && !p->stopping)
+		while (p->waiting == NULL && !p->stopping)
 			pthread_cond_wait(&p->work, &p->lock);
-		if (p->todo == NULL) {
+		if (p->waiting == NULL) {
 			pthread_mutex_unlock(&p->lock);
 			break;
 		}
-		job = p->todo;
-		p->todo = job->next;
-		if (p->todo == NULL)
-			p->todo_tail = NULL;
+		job = p->waiting;
+		p->waiting = job->next;
+		if (p->waiting == NULL)
+			p->waiting_tail = NULL;
 		atomic_store(&job->worker, w->index);
 		w->current = job;
 		pthread_mutex_unlock(&p->lock);
@@ -266,11 +266,11 @@ void plecs_pool_submit(struct plecs_pool *p, struct plecs_job *job)
 	job->interrupt = 0;
 	atomic_store(&job->worker, -1);
 	pthread_mutex_lock(&p->lock);
-	if (p->todo_tail)
-		p->todo_tail->next = job;
+	if (p->waiting_tail)
+		p->waiting_tail->next = job;
 	else
-		p->todo = job;
-	p->todo_tail = job;
+		p->waiting = job;
+	p->waiting_tail = job;
 	pthread_cond_signal(&p->work);
 	pthread_mutex_unlock(&p->lock);
 }
@@ -314,13 +314,13 @@ void plecs_pool_free(struct plecs_pool **pp)
 	pthread_mutex_lock(&p->lock);
 	p->stopping = true;
 	/* Jobs not started are dropped; running calls are cut short. */
-	while (p->todo) {
-		struct plecs_job *job = p->todo;
+	while (p->waiting) {
+		struct plecs_job *job = p->waiting;
 
-		p->todo = job->next;
+		p->waiting = job->next;
 		plecs_job_free(&job);
 	}
-	p->todo_tail = NULL;
+	p->waiting_tail = NULL;
 	pthread_cond_broadcast(&p->work);
 	for (int i = 0; i < p->nworkers; i++) {
 		if (p->workers[i].current)
