@@ -575,7 +575,7 @@ static void attempt_failed(struct sched *sc, struct task *t, const char *error, 
 }
 
 /* After a change is saved: timers, statistics, events, and the active set for final tasks. */
-static void after_change(struct sched *sc, struct task *t, enum attempt_outcome outcome, const char *error)
+static void after_change(struct sched *sc, struct task *t, const char *error)
 {
 	struct server *s = sc->s;
 
@@ -590,7 +590,6 @@ static void after_change(struct sched *sc, struct task *t, enum attempt_outcome 
 		wait_for_retry(sc, t, (double)(t->retry_due - server_now_ms()) / 1000);
 		server_publish(s, EVENT_ATTEMPT_FAILED, t, &ev);
 	}
-	(void)outcome;
 }
 
 static void free_batch(struct sched *sc, struct batch *bt)
@@ -730,11 +729,8 @@ static void job_done(struct plecs_job *job, void *ud)
 	if (split)
 		log_line(sc, "batch %lld of %zu failed as a whole (%s): splitting it in two", (long long)bt->id, bt->n,
 			 error);
-	for (size_t i = 0; i < bt->n; i++)
-		if (idmap_get(&sc->in_flight, bt->ids[i]) == bt)
-			idmap_remove(&sc->in_flight, bt->ids[i]);
 	for (size_t i = 0; i < m; i++)
-		after_change(sc, tasks[i], ch[i].outcome, error);
+		after_change(sc, tasks[i], error);
 	if (job->outcome == PLECS_TRANSPORT && b->up && b->failures >= sc->down_after)
 		backend_down(b, error);
 	for (size_t i = 0; i < bt->n; i++)
@@ -925,18 +921,15 @@ static double batch_progress(const struct batch *bt, double elapsed)
 
 xmlrpc_value *sched_call_value(xmlrpc_env *env, struct sched *sc, int64_t id)
 {
-	for (struct batch *bt = sc->batches; bt; bt = bt->next) {
-		for (size_t i = 0; i < bt->n; i++) {
-			if (bt->ids[i] != id)
-				continue;
-			double elapsed = (double)(server_now_ms() - bt->started) / 1000;
+	struct batch *bt = idmap_get(&sc->in_flight, id);
 
-			return xmlrpc_build_value(env, "{s:s,s:I,s:i,s:d,s:d,s:d}", "backend", bt->b->name, "batch",
-						  (xmlrpc_int64)bt->id, "batch_size", (int)bt->n, "elapsed", elapsed,
-						  "estimate", bt->estimate, "progress", batch_progress(bt, elapsed));
-		}
-	}
-	return NULL;
+	if (bt == NULL)
+		return NULL;
+	double elapsed = (double)(server_now_ms() - bt->started) / 1000;
+
+	return xmlrpc_build_value(env, "{s:s,s:I,s:i,s:d,s:d,s:d}", "backend", bt->b->name, "batch", (xmlrpc_int64)bt->id,
+				  "batch_size", (int)bt->n, "elapsed", elapsed, "estimate", bt->estimate, "progress",
+				  batch_progress(bt, elapsed));
 }
 
 xmlrpc_value *sched_running_value(xmlrpc_env *env, struct sched *sc)
