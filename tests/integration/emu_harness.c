@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +37,8 @@ void emu_start(struct emu_proc *emu, const char *const *args)
 	emu->pid = fork();
 	assert_true(emu->pid >= 0);
 	if (emu->pid == 0) {
+		/* A test that fails before emu_stop must not leave plecs-emu holding the test's output open. */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		execv(bin, (char *const *)argv);
 		_exit(127);
 	}

@@ -15,6 +15,7 @@
 #include <math.h>
 #include <matio.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,6 +61,8 @@ static void rig_start(struct rig *r, int nemu, const char *const *emu_args, int 
 	fclose(fp);
 	r->server = fork();
 	if (r->server == 0) {
+		/* A failed assertion skips rig_stop: the server dies with the test rather than hold its log open. */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		execl(simq, simq, "server", "-f", "--home", r->dir, "-c", r->config, (char *)NULL);
 		_exit(127);
 	}
@@ -627,7 +630,19 @@ static void test_cancel(void **state)
 	s = task_state(&r, running_id);
 	assert_string_equal(s, "cancelled");
 	free(s);
-	/* Waiting to retry: a licence fault, then 30 s of backoff. */
+	/*
+	 * Waiting to retry: a licence fault, then 30 s of backoff. The fault is
+	 * injected once plecs-emu has answered the cancelled call, which would
+	 * otherwise take it if its request were still on the way.
+	 */
+	int calls = 0, most, cases;
+
+	for (int i = 0; i < 500 && calls == 0; i++) {
+		emu_simulations(&r, 0, &calls, &most, &cases);
+		if (calls == 0)
+			usleep(10000);
+	}
+	assert_int_equal(calls, 1);
 	emu_call(&r, 0, "emu.inject", "(si)", "license", 1);
 	t = api(&r, "simq.submit", "({s:s})", "model", rc);
 	xmlrpc_read_int(&env, t, &waiting_id);
@@ -640,6 +655,7 @@ static void test_cancel(void **state)
 		sqlite3_close(db);
 		if (waiting == 1)
 			break;
+		assert_true(i < 499);
 		usleep(10000);
 	}
 	xmlrpc_DECREF(api(&r, "simq.cancel", "(i)", waiting_id));
