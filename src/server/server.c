@@ -438,6 +438,18 @@ static void report(int fd, const char *text)
 	}
 }
 
+/* The server could not start: says why (to the waiting parent if detached), closes what was opened; exit 1. */
+static int not_started(struct server *s, int report_fd, char *err)
+{
+	if (report_fd >= 0)
+		report(report_fd, err);
+	else
+		fprintf(stderr, "simq server: %s\n", err);
+	free(err);
+	close_server(s);
+	return 1;
+}
+
 int server_run(const struct server_options *opt)
 {
 	struct server s = {.pid_fd = -1};
@@ -469,13 +481,7 @@ int server_run(const struct server_options *opt)
 	}
 	signal(SIGPIPE, SIG_IGN);
 	if (!open_server(&s, opt, &unix_fd, &err)) {
-		if (report_fd >= 0)
-			report(report_fd, err);
-		else
-			fprintf(stderr, "simq server: %s\n", err);
-		free(err);
-		close_server(&s);
-		return 1;
+		return not_started(&s, report_fd, err);
 	}
 	/* Signals reach the loop thread only: block them before any thread starts. */
 	sigset_t block;
@@ -495,14 +501,8 @@ int server_run(const struct server_options *opt)
 		if (token)
 			tcp_fd = bind_tcp(listen_addr, (int)config_int(s.cfg, "server", "port"), &err);
 		if (tcp_fd < 0) {
-			if (report_fd >= 0)
-				report(report_fd, err);
-			else
-				fprintf(stderr, "simq server: %s\n", err);
-			free(err);
 			free(token);
-			close_server(&s);
-			return 1;
+			return not_started(&s, report_fd, err);
 		}
 		char *line = xasprintf("API also on TCP %s port %lld; clients send the token (HTTP Basic, user simq)",
 				       listen_addr, config_int(s.cfg, "server", "port"));
@@ -512,26 +512,13 @@ int server_run(const struct server_options *opt)
 	}
 	s.sched = sched_new(&s, opt->plecs_url, &err);
 	if (s.sched == NULL) {
-		if (report_fd >= 0)
-			report(report_fd, err);
-		else
-			fprintf(stderr, "simq server: %s\n", err);
-		free(err);
 		free(token);
-		close_server(&s);
-		return 1;
+		return not_started(&s, report_fd, err);
 	}
 	s.http = http_start(&s, unix_fd, tcp_fd, token, &err);
 	free(token);
-	if (s.http == NULL) {
-		if (report_fd >= 0)
-			report(report_fd, err);
-		else
-			fprintf(stderr, "simq server: %s\n", err);
-		free(err);
-		close_server(&s);
-		return 1;
-	}
+	if (s.http == NULL)
+		return not_started(&s, report_fd, err);
 	ev_signal_init(&s.sig_term, on_stop_signal, SIGTERM);
 	ev_signal_init(&s.sig_int, on_stop_signal, SIGINT);
 	ev_signal_init(&s.sig_hup, on_hup, SIGHUP);
