@@ -87,6 +87,28 @@ struct entry {
 	const struct api_method *method;
 };
 
+/* Abyss thread: queues c for the loop thread and waits until it is answered; false once stopped. */
+static bool run_on_loop(struct http *h, struct api_call *c)
+{
+	pthread_mutex_lock(&h->lock);
+	if (h->stopped) {
+		pthread_mutex_unlock(&h->lock);
+		return false;
+	}
+	if (h->incoming_tail)
+		h->incoming_tail->next = c;
+	else
+		h->incoming = c;
+	h->incoming_tail = c;
+	pthread_mutex_unlock(&h->lock);
+	ev_async_send(h->server->loop, &h->wake);
+	pthread_mutex_lock(&h->lock);
+	while (!c->delivered)
+		pthread_cond_wait(&h->answered, &h->lock);
+	pthread_mutex_unlock(&h->lock);
+	return true;
+}
+
 /* Abyss thread: every API method enters here, and waits for the loop's answer. */
 static xmlrpc_value *enter(xmlrpc_env *env, xmlrpc_value *params, void *server_info, void *call_info)
 {
@@ -94,23 +116,10 @@ static xmlrpc_value *enter(xmlrpc_env *env, xmlrpc_value *params, void *server_i
 	struct http *h = e->http;
 	struct api_call c = {.method = e->method, .params = params, .on_done = deliver, .server = h->server};
 
-	pthread_mutex_lock(&h->lock);
-	if (h->stopped) {
-		pthread_mutex_unlock(&h->lock);
+	if (!run_on_loop(h, &c)) {
 		xmlrpc_env_set_fault(env, PROTO_FAULT_SHUTTING_DOWN, "the server is shutting down");
 		return NULL;
 	}
-	if (h->incoming_tail)
-		h->incoming_tail->next = &c;
-	else
-		h->incoming = &c;
-	h->incoming_tail = &c;
-	pthread_mutex_unlock(&h->lock);
-	ev_async_send(h->server->loop, &h->wake);
-	pthread_mutex_lock(&h->lock);
-	while (!c.delivered)
-		pthread_cond_wait(&h->answered, &h->lock);
-	pthread_mutex_unlock(&h->lock);
 	if (c.fault_code) {
 		xmlrpc_env_set_fault(env, c.fault_code, c.fault);
 		free(c.fault);
@@ -203,20 +212,7 @@ static void post_log(struct http *h, const char *line)
 
 	xmlrpc_env_init(&env);
 	c.params = xmlrpc_string_new(&env, line);
-	pthread_mutex_lock(&h->lock);
-	if (!h->stopped) {
-		if (h->incoming_tail)
-			h->incoming_tail->next = &c;
-		else
-			h->incoming = &c;
-		h->incoming_tail = &c;
-		pthread_mutex_unlock(&h->lock);
-		ev_async_send(h->server->loop, &h->wake);
-		pthread_mutex_lock(&h->lock);
-		while (!c.delivered)
-			pthread_cond_wait(&h->answered, &h->lock);
-	}
-	pthread_mutex_unlock(&h->lock);
+	run_on_loop(h, &c);
 	xmlrpc_DECREF(c.params);
 	xmlrpc_env_clean(&env);
 }
