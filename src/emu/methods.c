@@ -765,19 +765,15 @@ static xmlrpc_value *plecs_simulate(xmlrpc_env *env, xmlrpc_value *params, void 
 
 	if (workers > 256)
 		workers = 256;
-	if (workers <= 1) {
-		case_worker(&job);
-	} else {
-		size_t started = 0;
+	/* This thread is one of the cores: it starts on the cases while the helpers come up. */
+	size_t started = 0;
 
-		for (; started < workers; started++)
-			if (pthread_create(&threads[started], NULL, case_worker, &job) != 0)
-				break;
-		if (started == 0)
-			case_worker(&job);
-		for (size_t i = 0; i < started; i++)
-			pthread_join(threads[i], NULL);
-	}
+	for (; started + 1 < workers; started++)
+		if (pthread_create(&threads[started], NULL, case_worker, &job) != 0)
+			break;
+	case_worker(&job);
+	for (size_t i = 0; i < started; i++)
+		pthread_join(threads[i], NULL);
 	for (size_t i = 0; i < job.n; i++) {
 		if (job.cases[i].error) {
 			xmlrpc_env_set_fault_formatted(env, EMU_FAULT_CODE, "%s", job.cases[i].error);

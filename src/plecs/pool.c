@@ -159,6 +159,8 @@ static void *work(void *arg)
 	sigemptyset(&usr1);
 	sigaddset(&usr1, SIGUSR1);
 	pthread_sigmask(SIG_UNBLOCK, &usr1, NULL);
+	/* Named, so top -H and perf tell the PLECS calls from the loop. */
+	pthread_setname_np(pthread_self(), "simq-plecs");
 	for (;;) {
 		struct plecs_job *job;
 

@@ -20,6 +20,9 @@
 #include "util/time.h"
 #include "util/xalloc.h"
 
+/* Result files per folder under results/ (see store_result). */
+#define RESULTS_PER_DIR 100
+
 /* A call's wait beyond the tasks' own Timeout, for PLECS to answer. */
 #define TIMEOUT_MARGIN_S 10.0
 
@@ -82,6 +85,7 @@ struct sched {
 	struct idmap in_flight;    /* task id -> struct batch * */
 	struct idmap waiters;      /* task id -> struct waiter * */
 	struct idmap split;        /* task id -> largest batch it may join (intptr) */
+	struct idmap ready;        /* task id -> its optStruct, built while PLECS ran the last call */
 	int max_retries, down_after;
 	double backoff_base, backoff_max, jitter, linger_s, max_batch_seconds;
 	const char *retry_faults;
@@ -93,6 +97,9 @@ struct sched {
 	size_t nestimates;
 	ev_timer linger;
 	uint64_t rng;
+	/* Batches started in this pass of the loop, saved with whatever else the pass saves. */
+	struct store_change *starts;
+	size_t nstarts, starts_cap;
 };
 
 static double random01(struct sched *sc)
@@ -212,6 +219,10 @@ static bool write_atomically(const char *dir, const char *name, const void *data
 {
 	char *tmp = xasprintf("%s/.%s.tmp", dir, name);
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+
+	/* The first file of its folder: make the folder (no mkdir for the other 99). */
+	if (fd < 0 && errno == ENOENT && (mkdir(dir, 0700) == 0 || errno == EEXIST))
+		fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	/* fsync as the store does: with durability = full only (normal survives a crash of simq, not of power). */
 	bool ok = fd >= 0 && write(fd, data, len) == (ssize_t)len && (!sync || fsync(fd) == 0);
 
@@ -228,12 +239,17 @@ static bool write_atomically(const char *dir, const char *name, const void *data
 	return ok;
 }
 
-/* Writes one task's result file under results/ and fills *out for the store (caller frees its strings). */
+/*
+ * Writes one task's result file and fills *out for the store (caller frees its strings).  Task 12345's
+ * file is results/123/12345.csv: a hundred to a folder, because creating a file costs more the more
+ * names its folder holds (on ext4 it nearly doubles from 100 to 1,000), and a night's sweep makes
+ * tens of thousands.
+ */
 static bool store_result(struct sched *sc, struct task *t, xmlrpc_value *value, struct store_result *out, char **err)
 {
 	struct plecs_result r;
 	struct buf file = BUF_INIT, summary = BUF_INIT;
-	char *path = NULL, *name;
+	char *path = NULL, *name, *dir = xasprintf("%s/%lld", sc->results_dir, (long long)(t->id / RESULTS_PER_DIR));
 	bool ok;
 
 	if (xmlrpc_value_type(value) == XMLRPC_TYPE_BASE64) {
@@ -252,7 +268,7 @@ static bool store_result(struct sched *sc, struct task *t, xmlrpc_value *value, 
 		ok = plecs_decode_mat(bytes, len, &r, err);
 		if (ok) {
 			name = xasprintf("%lld.mat", (long long)t->id);
-			ok = write_atomically(sc->results_dir, name, bytes, len, sc->sync, &path, err);
+			ok = write_atomically(dir, name, bytes, len, sc->sync, &path, err);
 			free(name);
 		}
 		free((void *)bytes);
@@ -273,7 +289,7 @@ static bool store_result(struct sched *sc, struct task *t, xmlrpc_value *value, 
 				buf_addc(&file, '\n');
 			}
 			name = xasprintf("%lld.csv", (long long)t->id);
-			ok = write_atomically(sc->results_dir, name, buf_str(&file), file.len, sc->sync, &path, err);
+			ok = write_atomically(dir, name, buf_str(&file), file.len, sc->sync, &path, err);
 			free(name);
 		}
 	}
@@ -304,6 +320,7 @@ static bool store_result(struct sched *sc, struct task *t, xmlrpc_value *value, 
 	buf_free(&file);
 	buf_free(&summary);
 	free(path);
+	free(dir);
 	return ok;
 }
 
@@ -345,6 +362,10 @@ void sched_forget(struct sched *sc, int64_t id)
 		free(wt);
 	}
 	idmap_remove(&sc->split, id);
+	xmlrpc_value *opt = idmap_remove(&sc->ready, id);
+
+	if (opt)
+		xmlrpc_DECREF(opt);
 }
 
 bool sched_in_flight(struct sched *sc, int64_t id)
@@ -413,6 +434,47 @@ static bool linger(struct sched *sc, const struct queue_item *head, size_t have,
 	return true;
 }
 
+static xmlrpc_value *opt_struct(struct sched *sc, xmlrpc_env *env, const struct task *t, char **err)
+{
+	char name[32];
+
+	snprintf(name, sizeof name, "task %lld", (long long)t->id);
+	return plecs_opt_struct(env, t->vars, t->solver, t->timeout, sc->matfile, name, err);
+}
+
+/*
+ * While PLECS runs a call, builds the optStructs of the batch most likely to go next, so that
+ * sending it costs the loop no more than a lookup.  Whatever the queue does meanwhile, a task's
+ * optStruct stays right: it depends only on what was submitted.
+ */
+static void build_ahead(struct sched *sc)
+{
+	struct queue_item items[64];
+	size_t n = queue_batch(sc->s->queue, sizeof items / sizeof *items, items);
+	xmlrpc_env env;
+
+	if (sc->ready.size > 4 * sizeof items / sizeof *items)
+		return; /* the head moved on and left some behind: they are used when their turn comes */
+	xmlrpc_env_init(&env);
+	for (size_t i = 0; i < n; i++) {
+		const struct task *t = items[i].data;
+		char *err = NULL;
+		xmlrpc_value *opt;
+
+		if (idmap_get(&sc->ready, t->id))
+			continue;
+		opt = opt_struct(sc, &env, t, &err);
+		if (opt == NULL) {
+			free(err); /* dispatch builds it again and says why */
+			xmlrpc_env_clean(&env);
+			xmlrpc_env_init(&env);
+			continue;
+		}
+		idmap_put(&sc->ready, t->id, opt);
+	}
+	xmlrpc_env_clean(&env);
+}
+
 /* Sends the head's batch to b; false when there is nothing to send or it must wait. */
 static bool dispatch_one(struct sched *sc, struct backend *b)
 {
@@ -465,7 +527,7 @@ static bool dispatch_one(struct sched *sc, struct backend *b)
 	plan_load(b, bt->job, &bt->model_stat);
 	for (size_t i = 0; i < n; i++) {
 		struct task *t = items[i].data;
-		char *err = NULL, name[32];
+		char *err = NULL;
 		xmlrpc_value *opt;
 
 		queue_remove(s->queue, t->id, NULL);
@@ -479,8 +541,9 @@ static bool dispatch_one(struct sched *sc, struct backend *b)
 		bt->ids[i] = t->id;
 		ch[i] = (struct store_change){.task = t, .attempt = STORE_ATTEMPT_BEGIN, .backend = b->name,
 					      .batch_id = bt->id, .time = now};
-		snprintf(name, sizeof name, "task %lld", (long long)t->id);
-		opt = plecs_opt_struct(&env, t->vars, t->solver, t->timeout, sc->matfile, name, &err);
+		opt = idmap_remove(&sc->ready, t->id);
+		if (opt == NULL)
+			opt = opt_struct(sc, &env, t, &err);
 		if (opt) {
 			xmlrpc_array_append_item(&env, bt->job->cases, opt);
 			xmlrpc_DECREF(opt);
@@ -494,15 +557,6 @@ static bool dispatch_one(struct sched *sc, struct backend *b)
 		idmap_put(&sc->in_flight, t->id, bt);
 	}
 	xmlrpc_env_clean(&env);
-	if (store_commit(s->store, ch, n) != STORE_OK)
-		log_line(sc, "cannot save the start of batch %lld: %s", (long long)bt->id, store_error(s->store));
-	for (size_t i = 0; i < n; i++) {
-		struct event ev = {.backend = b->name, .batch_id = bt->id, .batch_size = (int)n};
-
-		server_publish(s, EVENT_STARTED, ch[i].task, &ev);
-	}
-	bt->attempt = n ? ch[0].task->attempts : 0;
-	free(ch);
 	if (timeout <= 0 || timeout > b->call_timeout)
 		timeout = b->call_timeout;
 	bt->timeout_s = timeout;
@@ -511,12 +565,58 @@ static bool dispatch_one(struct sched *sc, struct backend *b)
 	ev_timer_start(s->loop, &bt->timeout);
 	bt->next = sc->batches;
 	sc->batches = bt;
+	bt->attempt = n ? ch[0].task->attempts : 0;
 	b->busy++;
+	/*
+	 * The call starts before the start is saved, so PLECS works while the loop writes.  A crash in
+	 * between leaves the tasks QUEUED in the store, and they run again after a restart: the same
+	 * as any call a crash cuts short.
+	 */
 	plecs_pool_submit(sc->pool, bt->job);
+	if (sc->nstarts + n > sc->starts_cap) {
+		sc->starts_cap = 2 * (sc->nstarts + n);
+		sc->starts = xreallocarray(sc->starts, sc->starts_cap, sizeof *sc->starts);
+	}
+	memcpy(sc->starts + sc->nstarts, ch, n * sizeof *ch);
+	sc->nstarts += n;
+	free(ch);
 	return true;
 }
 
-void sched_kick(struct sched *sc)
+/*
+ * Saves the batches started in this pass and the changes in more (may be NULL) in one transaction,
+ * then tells the bus which tasks started.  One commit for a batch's end and the next one's start
+ * halves the store's work per call.
+ */
+static void save(struct sched *sc, struct store_change *more, size_t nmore)
+{
+	struct server *s = sc->s;
+	size_t n = sc->nstarts;
+
+	if (n + nmore == 0)
+		return;
+	if (nmore) {
+		if (n + nmore > sc->starts_cap) {
+			sc->starts_cap = n + nmore;
+			sc->starts = xreallocarray(sc->starts, sc->starts_cap, sizeof *sc->starts);
+		}
+		memcpy(sc->starts + n, more, nmore * sizeof *more);
+	}
+	if (store_commit(s->store, sc->starts, n + nmore) != STORE_OK)
+		log_line(sc, "cannot save the start or end of %zu attempts: %s", n + nmore, store_error(s->store));
+	sc->nstarts = 0;
+	for (size_t i = 0; i < n; i++) {
+		const struct store_change *ch = &sc->starts[i];
+		const struct batch *bt = idmap_get(&sc->in_flight, ch->task->id);
+		struct event ev = {.backend = ch->backend, .batch_id = ch->batch_id,
+				   .batch_size = bt ? (int)bt->n : 1};
+
+		server_publish(s, EVENT_STARTED, ch->task, &ev);
+	}
+}
+
+/* Sends batches while a backend has a free slot; their starts wait in sc->starts for save(). */
+static void kick(struct sched *sc)
 {
 	struct server *s = sc->s;
 	bool sent = true;
@@ -538,6 +638,12 @@ void sched_kick(struct sched *sc)
 			}
 		}
 	}
+}
+
+void sched_kick(struct sched *sc)
+{
+	kick(sc);
+	save(sc, NULL, 0);
 }
 
 static void linger_cb(struct ev_loop *loop, ev_timer *w, int revents)
@@ -664,6 +770,12 @@ static void job_done(struct plecs_job *job, void *ud)
 		    (job->outcome == PLECS_FAULT && retry_fault_is_transient(job->error, sc->retry_faults));
 	/* A fault for the whole batch names no case: split it, so the bad case fails alone. */
 	split = job->outcome == PLECS_FAULT && !transient && bt->n > 1;
+	/*
+	 * An answer puts no task back in the queue and keeps the backend UP, so the slot can take its
+	 * next batch now: that call runs while this one's results are written and saved.
+	 */
+	if (job->outcome == PLECS_OK)
+		kick(sc);
 
 	char *error = job->interrupted ? xasprintf("no answer within %g s (the call timed out)", bt->timeout_s)
 				       : xstrdup(job->error ? job->error : "PLECS gave no reason");
@@ -724,8 +836,7 @@ static void job_done(struct plecs_job *job, void *ud)
 		tasks[m++] = t;
 	}
 	xmlrpc_env_clean(&env);
-	if (m > 0 && store_commit(s->store, ch, m) != STORE_OK)
-		log_line(sc, "cannot save the end of batch %lld: %s", (long long)bt->id, store_error(s->store));
+	save(sc, ch, m);
 	if (split)
 		log_line(sc, "batch %lld of %zu failed as a whole (%s): splitting it in two", (long long)bt->id, bt->n,
 			 error);
@@ -743,6 +854,8 @@ static void job_done(struct plecs_job *job, void *ud)
 	free_batch(sc, bt);
 	server_changed(s);
 	sched_kick(sc);
+	if (sc->batches)
+		build_ahead(sc);
 }
 
 /* ---- setup and views ----------------------------------------------------------------------- */
@@ -853,6 +966,10 @@ void sched_free(struct sched **scp)
 	idmap_free(&sc->waiters);
 	idmap_free(&sc->in_flight);
 	idmap_free(&sc->split);
+	for (size_t i = 0; i < sc->ready.cap; i++)
+		if (sc->ready.keys && sc->ready.keys[i])
+			xmlrpc_DECREF((xmlrpc_value *)sc->ready.values[i]);
+	idmap_free(&sc->ready);
 	for (size_t i = 0; i < sc->nbackends; i++) {
 		struct backend *b = &sc->backends[i];
 
@@ -870,6 +987,7 @@ void sched_free(struct sched **scp)
 		free(sc->estimates[i].model);
 	free(sc->estimates);
 	ev_timer_stop(sc->s->loop, &sc->linger);
+	free(sc->starts);
 	free(sc->results_dir);
 	free(sc);
 	*scp = NULL;

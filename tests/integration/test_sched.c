@@ -12,6 +12,7 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <dirent.h>
 #include <math.h>
 #include <matio.h>
 #include <signal.h>
@@ -931,6 +932,64 @@ static void test_results_csv_and_mat(void **state)
 	free(buck);
 }
 
+/* Counts a folder's entries (not . and ..); -1 when it cannot be read. */
+static int entries(const char *dir, bool *tmp_left)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int n = 0;
+
+	if (d == NULL)
+		return -1;
+	while ((e = readdir(d)) != NULL) {
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		if (strstr(e->d_name, ".tmp"))
+			*tmp_left = true;
+		n++;
+	}
+	closedir(d);
+	return n;
+}
+
+/* 150 results: task N's file is results/(N / 100)/N.csv, a hundred to a folder, with no temporary left. */
+static void test_result_folders(void **state)
+{
+	static const char *const args[] = {"--speed", "0", NULL};
+	struct rig r;
+	char *rc = model("rc");
+	bool tmp_left = false;
+
+	rig_start(&r, 1, args, 16, NULL);
+	int64_t first = submit(&r, rc, 150, "normal", "R", vin);
+
+	drain(&r, 60);
+	for (int64_t id = first; id < first + 150; id += 149) {
+		char *path = result_path(&r, id), *want = xasprintf("%s/results/%lld/%lld.csv", r.dir,
+									(long long)(id / 100), (long long)id);
+
+		assert_string_equal(path, want);
+		assert_int_equal(access(path, R_OK), 0);
+		free(path);
+		free(want);
+	}
+	int total = 0;
+
+	for (int64_t folder = first / 100; folder <= (first + 149) / 100; folder++) {
+		char *dir = xasprintf("%s/results/%lld", r.dir, (long long)folder);
+		int n = entries(dir, &tmp_left);
+
+		print_message("# %s: %d files\n", dir, n);
+		assert_in_range(n, 1, 100);
+		total += n;
+		free(dir);
+	}
+	assert_int_equal(total, 150);
+	assert_false(tmp_left);
+	rig_stop(&r);
+	free(rc);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -944,6 +1003,7 @@ int main(void)
 		cmocka_unit_test(test_pause_one_backend),
 		cmocka_unit_test(test_progress),
 		cmocka_unit_test(test_results_csv_and_mat),
+		cmocka_unit_test(test_result_folders),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
