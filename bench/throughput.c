@@ -80,7 +80,8 @@ static double median(double *v)
 
 /*
  * Cases per second of plecs.simulate, back to back, from one xmlrpc-c client: the ceiling.  With
- * list > 0, each call is the list form with that many cases.
+ * list > 0, each call is the list form with that many cases.  Each case is the optStruct simq sends
+ * (ModelVars, SolverOpts, OutputFormat, Name), so the two differ only in what simq does around it.
  */
 static double bare(const char *url, double span, double step, int n, int list)
 {
@@ -109,8 +110,9 @@ static double bare(const char *url, double span, double step, int n, int list)
 		if (list > 0)
 			xmlrpc_client_call2f(&env, c, url, "plecs.simulate", &r, "(sA)", "rc", cases);
 		else
-			xmlrpc_client_call2f(&env, c, url, "plecs.simulate", &r, "(s{s:{s:d,s:d}})", "rc", "SolverOpts",
-					     "TimeSpan", span, "FixedStep", step);
+			xmlrpc_client_call2f(&env, c, url, "plecs.simulate", &r, "(s{s:{s:i},s:{s:d,s:d},s:s,s:s})", "rc",
+					     "ModelVars", "Vin", i, "SolverOpts", "TimeSpan", span, "FixedStep", step,
+					     "OutputFormat", "Plain", "Name", "task 1234");
 		if (!env.fault_occurred)
 			xmlrpc_DECREF(r);
 	}
