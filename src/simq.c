@@ -11,9 +11,10 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "ui/console.h"
 
 static const struct cli_command *const commands[] = {
-    &cli_cmd_submit, &cli_cmd_sweep, &cli_cmd_ls,    &cli_cmd_show,     &cli_cmd_cancel,
+    &cli_cmd_console, &cli_cmd_submit, &cli_cmd_sweep, &cli_cmd_ls,    &cli_cmd_show,     &cli_cmd_cancel,
     &cli_cmd_prio,   &cli_cmd_retry, &cli_cmd_wait,  &cli_cmd_result,   &cli_cmd_stats,    &cli_cmd_log,    &cli_cmd_pause,
     &cli_cmd_resume, &cli_cmd_server, &cli_cmd_shutdown, &cli_cmd_config,
     &cli_cmd_help,
@@ -114,11 +115,8 @@ int main(int argc, char **argv)
 {
 	const struct cli_command *cmd;
 
-	if (argc < 2) {
-		fprintf(stderr, "simq: the console is not part of this build yet; simq --help lists the commands\n"
-		                "Usage: simq COMMAND [ARGS...]\n");
-		return CLI_EXIT_USAGE;
-	}
+	if (argc < 2)
+		return console_main(argc, argv);
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
 		print_help(stdout);
 		return CLI_EXIT_OK;

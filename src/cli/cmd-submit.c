@@ -247,36 +247,17 @@ static int run_sweep(int argc, char **argv)
 	}
 	/* The cartesian product, the last axis varying fastest. */
 	xmlrpc_value *tasks = xmlrpc_array_new(&t.env);
-	size_t *index = xcalloc(naxes, sizeof *index);
+	size_t count;
+	xmlrpc_value **vars = sweep_expand(&t.env, t.vars, axes, naxes, &count);
 
-	for (size_t k = 0; k < (size_t)total; k++) {
-		xmlrpc_value *vars = xmlrpc_struct_new(&t.env), *task;
-		int nfixed = xmlrpc_struct_size(&t.env, t.vars);
+	for (size_t k = 0; k < count; k++) {
+		xmlrpc_value *task = task_struct(&t, model, vars[k]);
 
-		for (int f = 0; f < nfixed; f++) {
-			xmlrpc_value *key, *val;
-			const char *name;
-
-			xmlrpc_struct_read_member(&t.env, t.vars, (unsigned)f, &key, &val);
-			xmlrpc_read_string(&t.env, key, &name);
-			xmlrpc_struct_set_value(&t.env, vars, name, val);
-			free((void *)name);
-			xmlrpc_DECREF(key);
-			xmlrpc_DECREF(val);
-		}
-		for (size_t a = 0; a < naxes; a++)
-			xmlrpc_struct_set_value(&t.env, vars, axes[a].name, axes[a].values[index[a]]);
-		task = task_struct(&t, model, vars);
 		xmlrpc_array_append_item(&t.env, tasks, task);
 		xmlrpc_DECREF(task);
-		xmlrpc_DECREF(vars);
-		for (size_t a = naxes; a-- > 0;) {
-			if (++index[a] < axes[a].n)
-				break;
-			index[a] = 0;
-		}
+		xmlrpc_DECREF(vars[k]);
 	}
-	free(index);
+	free(vars);
 	if (t.dry_run) {
 		status = cli_print_json(tasks);
 		if (!x.json)

@@ -231,3 +231,41 @@ void sweep_axes_free(struct sweep_axis *axes, size_t n)
 	free(axes);
 }
 
+
+xmlrpc_value **sweep_expand(xmlrpc_env *env, xmlrpc_value *fixed, const struct sweep_axis *axes, size_t naxes,
+			    size_t *count)
+{
+	size_t total = 1, *index = xcalloc(naxes ? naxes : 1, sizeof *index);
+	int nfixed = fixed ? xmlrpc_struct_size(env, fixed) : 0;
+
+	for (size_t a = 0; a < naxes; a++)
+		total *= axes[a].n;
+	xmlrpc_value **out = xcalloc(total ? total : 1, sizeof *out);
+
+	for (size_t k = 0; k < total; k++) {
+		xmlrpc_value *vars = xmlrpc_struct_new(env);
+
+		for (int f = 0; f < nfixed; f++) {
+			xmlrpc_value *key, *val;
+			const char *name;
+
+			xmlrpc_struct_read_member(env, fixed, (unsigned)f, &key, &val);
+			xmlrpc_read_string(env, key, &name);
+			xmlrpc_struct_set_value(env, vars, name, val);
+			free((void *)name);
+			xmlrpc_DECREF(key);
+			xmlrpc_DECREF(val);
+		}
+		for (size_t a = 0; a < naxes; a++)
+			xmlrpc_struct_set_value(env, vars, axes[a].name, axes[a].values[index[a]]);
+		out[k] = vars;
+		for (size_t a = naxes; a-- > 0;) {
+			if (++index[a] < axes[a].n)
+				break;
+			index[a] = 0;
+		}
+	}
+	free(index);
+	*count = total;
+	return out;
+}

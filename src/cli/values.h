@@ -25,5 +25,11 @@ struct sweep_axis {
 /* Parses one axis; false and *err (heap) when it is neither form, or has too many values. */
 bool sweep_parse_axis(xmlrpc_env *env, const char *spec, struct sweep_axis *a, char **err);
 void sweep_axes_free(struct sweep_axis *axes, size_t n);
+/*
+ * The cartesian product of the axes over the fixed vars (a struct, may be NULL), the last axis
+ * varying fastest: count vars structs (caller decrefs each and frees the array).
+ */
+xmlrpc_value **sweep_expand(xmlrpc_env *env, xmlrpc_value *fixed, const struct sweep_axis *axes, size_t naxes,
+			    size_t *count);
 
 #endif

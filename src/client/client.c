@@ -4,8 +4,10 @@
 
 #include <curl/curl.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -26,6 +28,10 @@ struct client {
 	char *socket_path;
 	CURL *curl;
 	bool started;
+	/* For client_abort() from another thread: the socket in use, under sock_lock. */
+	pthread_mutex_t sock_lock;
+	curl_socket_t sock;
+	bool aborted;
 };
 
 struct client *client_new(const struct client_options *opt)
@@ -45,6 +51,8 @@ struct client *client_new(const struct client_options *opt)
 	/* Answers carry pages of tasks and results: more than xmlrpc-c's 512 KiB default. */
 	xmlrpc_limit_set(XMLRPC_XML_SIZE_LIMIT_ID, PROTO_MAX_CALL_BYTES);
 	c->curl = curl_easy_init();
+	pthread_mutex_init(&c->sock_lock, NULL);
+	c->sock = CURL_SOCKET_BAD;
 	return c;
 }
 
@@ -57,6 +65,7 @@ void client_free(struct client **cp)
 	if (c->curl)
 		curl_easy_cleanup(c->curl);
 	curl_global_cleanup();
+	pthread_mutex_destroy(&c->sock_lock);
 	free(c->state_dir);
 	free(c->socket_path);
 	free(c);
@@ -80,6 +89,41 @@ static size_t collect(char *data, size_t size, size_t n, void *ud)
 }
 
 /* One HTTP POST over the Unix socket; CURLE_OK with the body in *reply, or the curl error. */
+/* curl's sockets go through these two, so client_abort() can shut the one in use and no other. */
+static curl_socket_t open_socket(void *ud, curlsocktype purpose, struct curl_sockaddr *a)
+{
+	struct client *c = ud;
+	curl_socket_t fd = socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
+
+	(void)purpose;
+	pthread_mutex_lock(&c->sock_lock);
+	c->sock = fd;
+	if (c->aborted && fd != CURL_SOCKET_BAD)
+		shutdown(fd, SHUT_RDWR);
+	pthread_mutex_unlock(&c->sock_lock);
+	return fd;
+}
+
+static int close_socket(void *ud, curl_socket_t fd)
+{
+	struct client *c = ud;
+
+	pthread_mutex_lock(&c->sock_lock);
+	if (c->sock == fd)
+		c->sock = CURL_SOCKET_BAD;
+	pthread_mutex_unlock(&c->sock_lock);
+	return close(fd);
+}
+
+void client_abort(struct client *c)
+{
+	pthread_mutex_lock(&c->sock_lock);
+	c->aborted = true;
+	if (c->sock != CURL_SOCKET_BAD)
+		shutdown(c->sock, SHUT_RDWR);
+	pthread_mutex_unlock(&c->sock_lock);
+}
+
 static CURLcode post(struct client *c, const struct buf *body, struct buf *reply, long *http_status)
 {
 	struct curl_slist *headers = curl_slist_append(NULL, "Content-Type: text/xml");
@@ -95,6 +139,10 @@ static CURLcode post(struct client *c, const struct buf *body, struct buf *reply
 	curl_easy_setopt(c->curl, CURLOPT_WRITEDATA, reply);
 	curl_easy_setopt(c->curl, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(c->curl, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
+	curl_easy_setopt(c->curl, CURLOPT_OPENSOCKETFUNCTION, open_socket);
+	curl_easy_setopt(c->curl, CURLOPT_OPENSOCKETDATA, c);
+	curl_easy_setopt(c->curl, CURLOPT_CLOSESOCKETFUNCTION, close_socket);
+	curl_easy_setopt(c->curl, CURLOPT_CLOSESOCKETDATA, c);
 	if (c->opt.timeout_ms > 0)
 		curl_easy_setopt(c->curl, CURLOPT_TIMEOUT_MS, c->opt.timeout_ms);
 	rc = curl_easy_perform(c->curl);
@@ -166,6 +214,14 @@ enum client_status client_call(struct client *c, const char *method, xmlrpc_valu
 	}
 	buf_add(&body, xmlrpc_mem_block_contents(mem), xmlrpc_mem_block_size(mem));
 	for (;;) {
+		pthread_mutex_lock(&c->sock_lock);
+		bool aborted = c->aborted;
+
+		pthread_mutex_unlock(&c->sock_lock);
+		if (aborted) {
+			*err = xstrdup("the call was abandoned");
+			goto out;
+		}
 		buf_truncate(&reply, 0);
 		rc = post(c, &body, &reply, &http_status);
 		if (rc == CURLE_OK)

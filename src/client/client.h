@@ -35,5 +35,10 @@ const char *client_socket_path(const struct client *c);
  */
 enum client_status client_call(struct client *c, const char *method, xmlrpc_value *params, xmlrpc_value **result,
 			       int *fault_code, char **err);
+/*
+ * From any thread: ends the call in progress at once (CLIENT_UNREACHABLE) and
+ * every later one.  For a thread that waits in a long poll while its owner quits.
+ */
+void client_abort(struct client *c);
 
 #endif

@@ -157,3 +157,18 @@ void stats_window(const struct stats *s, enum stats_window w, int64_t now_ms, st
 		break;
 	}
 }
+
+void stats_minutes(const struct stats *s, int64_t now_ms, size_t n, int64_t *out)
+{
+	int64_t now_minute = now_ms / MINUTE_MS;
+
+	for (size_t k = 0; k < n; k++) {
+		int64_t minute = now_minute - (int64_t)(n - 1 - k);
+		size_t i = (size_t)(((minute % STATS_MINUTES) + STATS_MINUTES) % STATS_MINUTES);
+		const struct stats_counts *c = &s->minute[i];
+
+		out[k] = k < STATS_MINUTES && s->minute_of[i] == minute
+				 ? c->completed_first + c->completed_retry + c->failed + c->cached
+				 : 0;
+	}
+}

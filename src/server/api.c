@@ -813,6 +813,40 @@ static void add_log_line(uint64_t seq, int64_t time_ms, int64_t task_id, const c
 	xmlrpc_DECREF(v);
 }
 
+/*
+ * Tasks finished per minute over the last half hour (the console's sparkline), the rate per hour
+ * over the last ten minutes, and the time to drain what is queued and running at that rate (-1:
+ * nothing finished lately, no estimate).
+ */
+static xmlrpc_value *throughput_value(xmlrpc_env *env, struct server *s)
+{
+	enum { MINUTES = 30, RECENT = 10 };
+	int64_t per_minute[MINUTES], now = server_now_ms(), recent = 0;
+	xmlrpc_value *list = xmlrpc_array_new(env), *v;
+
+	stats_minutes(&s->stats, now, MINUTES, per_minute);
+	for (int i = 0; i < MINUTES; i++) {
+		xmlrpc_value *n = xmlrpc_i8_new(env, (xmlrpc_int64)per_minute[i]);
+
+		xmlrpc_array_append_item(env, list, n);
+		xmlrpc_DECREF(n);
+		if (i >= MINUTES - RECENT)
+			recent += per_minute[i];
+	}
+	/* The span those minutes cover: the current one only in part, and none before the start. */
+	double span = (double)(now % 60000) / 1000 + 60.0 * (RECENT - 1), up = (double)(now - s->started_ms) / 1000;
+
+	if (up < span)
+		span = up;
+	double rate = span > 0 ? (double)recent / span : 0;
+	double left = (double)(queue_size(s->queue) + s->running);
+
+	v = xmlrpc_build_value(env, "{s:A,s:d,s:d}", "per_minute", list, "per_hour", rate * 3600, "eta",
+			       rate > 0 ? left / rate : left > 0 ? -1.0 : 0.0);
+	xmlrpc_DECREF(list);
+	return v;
+}
+
 /* One call for everything a console draws; waits up to wait_ms when the caller is up to date. */
 static void api_view(struct server *s, struct api_call *c)
 {
@@ -893,6 +927,8 @@ static void api_view(struct server *s, struct api_call *c)
 	set_member(&env, v, "backends", s->sched ? sched_backends_value(&env, s->sched) : xmlrpc_array_new(&env));
 	set_member(&env, v, "paused", xmlrpc_bool_new(&env, s->paused));
 	set_member(&env, v, "state_dir", xmlrpc_string_new(&env, s->state_dir));
+	set_member(&env, v, "throughput", throughput_value(&env, s));
+	set_member(&env, v, "alerts", xmlrpc_i8_new(&env, (xmlrpc_int64)s->alerts));
 	finish_value(c, &env, v);
 }
 

@@ -1068,10 +1068,17 @@ xmlrpc_value *sched_running_value(xmlrpc_env *env, struct sched *sc)
 			xmlrpc_DECREF(id);
 			cancelled += server_task(sc->s, bt->ids[i]) == NULL;
 		}
-		v = xmlrpc_build_value(env, "{s:s,s:A,s:I,s:s,s:i,s:d,s:d,s:d,s:i,s:s}", "kind", "call", "ids", ids, "batch",
-				       (xmlrpc_int64)bt->id, "backend", bt->b->name, "attempt", bt->attempt, "elapsed",
-				       elapsed, "estimate", bt->estimate, "progress", progress, "cancelled", cancelled,
-				       "model", bt->job->model_path);
+		/* The head (first id) is the batch's most urgent task: its priority and name stand for the call. */
+		const struct task *head = NULL;
+
+		for (size_t i = 0; i < bt->n && head == NULL; i++)
+			head = server_task(sc->s, bt->ids[i]);
+		v = xmlrpc_build_value(env, "{s:s,s:A,s:I,s:s,s:i,s:d,s:d,s:d,s:i,s:s,s:s,s:s}", "kind", "call", "ids", ids,
+				       "batch", (xmlrpc_int64)bt->id, "backend", bt->b->name, "attempt", bt->attempt,
+				       "elapsed", elapsed, "estimate", bt->estimate, "progress", progress, "cancelled",
+				       cancelled, "model", bt->job->model_path, "priority",
+				       task_priority_name(head ? head->priority : PRIO_LOW), "name",
+				       head && head->name ? head->name : "");
 		xmlrpc_DECREF(ids);
 		xmlrpc_array_append_item(env, list, v);
 		xmlrpc_DECREF(v);
@@ -1083,10 +1090,11 @@ xmlrpc_value *sched_running_value(xmlrpc_env *env, struct sched *sc)
 
 		if (t == NULL)
 			continue;
-		xmlrpc_value *v = xmlrpc_build_value(env, "{s:s,s:I,s:i,s:i,s:d,s:s,s:s}", "kind", "retry", "id",
+		xmlrpc_value *v = xmlrpc_build_value(env, "{s:s,s:I,s:i,s:i,s:d,s:s,s:s,s:s,s:s}", "kind", "retry", "id",
 						     (xmlrpc_int64)t->id, "retry", task_retries(t) + 1, "max_retries",
 						     sc->max_retries, "retry_in", (double)(t->retry_due - now) / 1000,
-						     "error", t->error ? t->error : "", "model", t->model);
+						     "error", t->error ? t->error : "", "model", t->model, "priority",
+						     task_priority_name(t->priority), "name", t->name ? t->name : "");
 
 		xmlrpc_array_append_item(env, list, v);
 		xmlrpc_DECREF(v);

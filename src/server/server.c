@@ -58,6 +58,8 @@ void server_publish(struct server *s, enum event_type type, const struct task *t
 		if (ev.error == NULL)
 			ev.error = t->error;
 	}
+	if (type == EVENT_BACKEND_DOWN || (type == EVENT_FAILED && t && t->priority <= PRIO_HIGH))
+		s->alerts++;
 	events_publish(s->bus, &ev);
 	server_changed(s);
 }

@@ -44,6 +44,7 @@ struct server {
 	struct event_log *log;
 	uint64_t version;           /* bumped by every change a console would show */
 	uint64_t seen_version;      /* the version parked calls last looked at */
+	uint64_t alerts;            /* CRITICAL/HIGH failures and backends DOWN: a console rings its bell */
 	bool paused;
 	bool stopping;
 	int64_t started_ms;

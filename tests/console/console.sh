@@ -1,0 +1,118 @@
+#!/bin/sh
+# The console in a real tmux (fixed TERM, size and TZ) against a real server:
+# the queue pane, cancel with its question, reprioritize, marks, the filter,
+# details, help, resizing to 80x24, and quitting without stopping the server.
+# Every step is checked on screen (capture-pane) and, where it changes
+# anything, in the server's state through the CLI.
+. "$SIMQ_SRCDIR/tests/lib/tap.sh"
+
+if ! command -v tmux >/dev/null 2>&1; then
+	echo "1..0 # SKIP tmux is not installed (./quickstart installs it)"
+	exit 0
+fi
+plan 23
+
+export SIMQ_HOME="$TMP/state"
+mkdir -p "$XDG_CONFIG_HOME/simq"
+# Nothing is dispatched: the queue holds still while the screen is read.
+printf '[scheduler]\nstart_paused = true\n' >"$XDG_CONFIG_HOME/simq/simq.ini"
+M=$SRC/share/models/buck.plecs
+TM="tmux -S $TMP/tmux.sock -f /dev/null"
+cleanup() {
+	$TM kill-server >/dev/null 2>&1
+	"$SIMQ" shutdown --no-start >/dev/null 2>&1
+}
+trap cleanup EXIT
+
+"$SIMQ" sweep "$M" D=0.1:0.6:0.1 --name sweep-7 -p low >/dev/null 2>"$TMP/err" || fail "the sweep was submitted" "$(cat "$TMP/err")"
+"$SIMQ" submit "$M" -v Vin=400 --name design-verify -p critical >/dev/null
+
+screen() { $TM capture-pane -p -t simq >"$TMP/screen" 2>/dev/null; }
+# wait_for TEXT: polls the screen until TEXT shows (up to 10 s); true when it did.
+wait_for() {
+	i=0
+	while [ $i -lt 200 ]; do
+		screen
+		grep -qF -- "$1" "$TMP/screen" && return 0
+		i=$((i + 1))
+		sleep 0.05
+	done
+	return 1
+}
+# expect_screen NAME TEXT
+expect_screen() {
+	if wait_for "$2"; then ok "$1"; else fail "$1" "expected \"$2\" on screen:" "$(cat "$TMP/screen")"; fi
+}
+state_of() { "$SIMQ" show "$1" --json | sed -n 's/.*"state": "\([a-z]*\)".*/\1/p'; }
+priority_of() { "$SIMQ" show "$1" --json | sed -n 's/.*"priority": "\([a-z]*\)".*/\1/p'; }
+
+$TM new-session -d -s simq -x 120 -y 34 \
+	"env TERM=tmux-256color TZ=UTC LANG=C.UTF-8 SIMQ_HOME='$SIMQ_HOME' '$SIMQ' 2>'$TMP/console.err'; sleep 30"
+
+expect_screen "the status bar names the state dir" "simq · $SIMQ_HOME"
+expect_screen "the queue pane counts the queue by priority" "Queue 7 ─ C:1 H:0 N:0 L:6"
+screen
+first=$(grep -n "design-verify" "$TMP/screen" | head -1 | cut -d: -f1)
+sweep=$(grep -n "sweep-7" "$TMP/screen" | head -1 | cut -d: -f1)
+[ -n "$first" ] && [ -n "$sweep" ] && [ "$first" -lt "$sweep" ] &&
+	ok "the CRITICAL task is first, ahead of the earlier LOW sweep" ||
+	fail "the CRITICAL task is first, ahead of the earlier LOW sweep" "$(cat "$TMP/screen")"
+grep -q "CRIT" "$TMP/screen" && grep -q "LOW" "$TMP/screen" &&
+	ok "rows show their priority" || fail "rows show their priority" "$(cat "$TMP/screen")"
+expect_screen "the statistics panel is there" "Statistics · since start"
+
+# Cancel asks first, and No is the default.
+$TM send-keys -t simq j c
+expect_screen "cancel asks, with No as the default" "Cancel task 1? y/N"
+$TM send-keys -t simq n
+expect_screen "anything but y cancels nothing" "nothing cancelled"
+[ "$(state_of 1)" = queued ] && ok "task 1 is still queued" || fail "task 1 is still queued" "$(state_of 1)"
+$TM send-keys -t simq c y
+expect_screen "y cancels" "1 task cancelled"
+[ "$(state_of 1)" = cancelled ] && ok "the server has task 1 cancelled" || fail "the server has task 1 cancelled" "$(state_of 1)"
+
+# Reprioritize the selected row (task 2) with 1 (HIGH), then with + (one more urgent: CRITICAL).
+$TM send-keys -t simq g j 1
+expect_screen "1 sets HIGH" "1 task now high"
+[ "$(priority_of 2)" = high ] && ok "the server has task 2 at high" || fail "the server has task 2 at high" "$(priority_of 2)"
+$TM send-keys -t simq +
+expect_screen "+ raises it one level" "1 task now critical"
+[ "$(priority_of 2)" = critical ] && ok "the server has task 2 at critical" || fail "the server has task 2 at critical" "$(priority_of 2)"
+
+# Help and details open over the panes and close with Esc.
+$TM send-keys -t simq "?"
+expect_screen "? shows the keys from the keymap" "Keys (change them in [keys] of simq.ini)"
+$TM send-keys -t simq Escape g Enter
+expect_screen "Enter shows the task's details" "model     $M"
+$TM send-keys -t simq Escape
+
+# Marks: two rows marked, then one question for both.
+$TM send-keys -t simq G Space k k Space
+expect_screen "marked rows are counted in the title" "2 marked"
+$TM send-keys -t simq c
+expect_screen "cancel asks once for the marked rows" "Cancel 2 tasks? y/N"
+$TM send-keys -t simq y
+wait_for "2 tasks cancelled" >/dev/null
+n=$("$SIMQ" ls --state cancelled --json | grep -c '"id"')
+[ "$n" -eq 3 ] && ok "the server has 3 cancelled tasks" || fail "the server has 3 cancelled tasks" "$("$SIMQ" ls --state cancelled)"
+
+# The filter shows finished tasks too; Esc-free Enter on an empty line shows the queue again.
+$TM send-keys -t simq / "state:cancelled" Enter
+expect_screen "the filter lists the cancelled tasks" 'Filter "state:cancelled" 3 matches'
+
+# Resizing: the layout follows the window.
+$TM resize-window -t simq -x 80 -y 24
+expect_screen "at 80x24 the statistics fold into a strip" "after retry · failed 0"
+
+# q quits the console; the server and its queue stay.
+$TM send-keys -t simq q
+i=0
+while [ "$($TM display -p -t simq '#{pane_current_command}')" != sleep ] && [ $i -lt 200 ]; do
+	i=$((i + 1))
+	sleep 0.05
+done
+"$SIMQ" stats --no-start >"$TMP/stats" 2>&1 && grep -q "queued *4" "$TMP/stats" &&
+	[ "$($TM display -p -t simq '#{pane_current_command}')" = sleep ] &&
+	ok "q quits the console; the server still runs with its 4 queued tasks" ||
+	fail "q quits the console; the server still runs with its 4 queued tasks" "$(cat "$TMP/stats")"
+[ ! -s "$TMP/console.err" ] && ok "the console wrote nothing to stderr" || fail "the console wrote nothing to stderr" "$(cat "$TMP/console.err")"
