@@ -159,7 +159,7 @@ static char **split_list(const char *text, size_t *n)
 	return items;
 }
 
-bool sweep_parse_axis(xmlrpc_env *env, const char *spec, struct sweep_axis *a, char **err)
+static bool parse_axis(xmlrpc_env *env, const char *spec, struct sweep_axis *a, char **err)
 {
 	const char *eq = strchr(spec, '=');
 	const char *rhs;
@@ -219,15 +219,30 @@ bool sweep_parse_axis(xmlrpc_env *env, const char *spec, struct sweep_axis *a, c
 	return ok;
 }
 
+static void axis_clear(struct sweep_axis *a)
+{
+	for (size_t i = 0; a->values && i < a->n; i++)
+		if (a->values[i])
+			xmlrpc_DECREF(a->values[i]);
+	free(a->values);
+	free(a->name);
+	memset(a, 0, sizeof *a);
+}
+
+/* On failure nothing is left allocated in *a: the console's form parses after every key. */
+bool sweep_parse_axis(xmlrpc_env *env, const char *spec, struct sweep_axis *a, char **err)
+{
+	bool ok = parse_axis(env, spec, a, err);
+
+	if (!ok)
+		axis_clear(a);
+	return ok;
+}
+
 void sweep_axes_free(struct sweep_axis *axes, size_t n)
 {
-	for (size_t i = 0; i < n; i++) {
-		for (size_t k = 0; k < axes[i].n; k++)
-			if (axes[i].values[k])
-				xmlrpc_DECREF(axes[i].values[k]);
-		free(axes[i].values);
-		free(axes[i].name);
-	}
+	for (size_t i = 0; i < n; i++)
+		axis_clear(&axes[i]);
 	free(axes);
 }
 

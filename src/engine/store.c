@@ -812,6 +812,35 @@ void store_result_free(struct store_result *r)
 	xfree(&r->cache_key);
 }
 
+enum store_status store_attempts(struct store *s, int64_t task_id, void (*fn)(const struct store_attempt *a, void *ud),
+				 void *ud)
+{
+	sqlite3_stmt *st;
+	int rc = sqlite3_prepare_v2(s->db,
+				    "SELECT n, backend, batch_id, started, ended, outcome, error FROM attempts "
+				    "WHERE task_id = ?1 ORDER BY n",
+				    -1, &st, NULL);
+
+	if (rc != SQLITE_OK)
+		return fail(s, rc, "reading attempts");
+	sqlite3_bind_int64(st, 1, task_id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct store_attempt a = {
+		    .n = sqlite3_column_int(st, 0),
+		    .backend = (const char *)sqlite3_column_text(st, 1),
+		    .batch_id = sqlite3_column_int64(st, 2),
+		    .started = sqlite3_column_int64(st, 3),
+		    .ended = sqlite3_column_int64(st, 4),
+		    .outcome = (enum attempt_outcome)sqlite3_column_int(st, 5),
+		    .error = (const char *)sqlite3_column_text(st, 6),
+		};
+
+		fn(&a, ud);
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? STORE_OK : fail(s, rc, "reading attempts");
+}
+
 enum store_status store_count_states(struct store *s, int64_t counts[TASK_STATE_COUNT])
 {
 	sqlite3_stmt *st;

@@ -136,6 +136,19 @@ void store_result_free(struct store_result *r);
 enum store_status store_limit_pages(struct store *s, int64_t pages);
 
 /* Counts of tasks per state, from the database. */
+/* One attempt as stored; the strings live until fn returns, and may be NULL. */
+struct store_attempt {
+	int n;
+	const char *backend;
+	int64_t batch_id;
+	int64_t started, ended; /* wall ms; ended 0 while in flight */
+	enum attempt_outcome outcome;
+	const char *error;
+};
+
+/* Calls fn for each attempt of the task, oldest first. */
+enum store_status store_attempts(struct store *s, int64_t task_id, void (*fn)(const struct store_attempt *a, void *ud),
+				 void *ud);
 enum store_status store_count_states(struct store *s, int64_t counts[TASK_STATE_COUNT]);
 
 #endif

@@ -396,6 +396,37 @@ static void api_submit_many(struct server *s, struct api_call *c)
 		submit_tasks(s, c, param(c, 0), true);
 }
 
+/* What simq.result answers, and simq.get carries as "result". */
+static xmlrpc_value *result_value(xmlrpc_env *env, int64_t id, const struct store_result *r)
+{
+	xmlrpc_value *idv = id_value(env, id);
+	xmlrpc_value *v = xmlrpc_build_value(env, "{s:V,s:s,s:s,s:I,s:I}", "id", idv, "path", r->path ? r->path : "",
+					     "format", r->format ? r->format : "", "points", (xmlrpc_int64)r->points,
+					     "signals", (xmlrpc_int64)r->signals);
+
+	xmlrpc_DECREF(idv);
+	set_json(env, v, "summary", r->summary);
+	return v;
+}
+
+struct attempts_ctx {
+	xmlrpc_env *env;
+	xmlrpc_value *list;
+};
+
+static void add_attempt(const struct store_attempt *a, void *ud)
+{
+	struct attempts_ctx *x = ud;
+	xmlrpc_value *v = xmlrpc_build_value(x->env, "{s:i,s:s,s:I,s:s,s:s}", "n", a->n, "backend",
+					     a->backend ? a->backend : "", "batch", (xmlrpc_int64)a->batch_id, "outcome",
+					     attempt_outcome_name(a->outcome), "error", a->error ? a->error : "");
+
+	set_time(x->env, v, "started", a->started);
+	set_time(x->env, v, "ended", a->ended);
+	xmlrpc_array_append_item(x->env, x->list, v);
+	xmlrpc_DECREF(v);
+}
+
 static void api_get(struct server *s, struct api_call *c)
 {
 	int64_t id;
@@ -414,8 +445,18 @@ static void api_get(struct server *s, struct api_call *c)
 	xmlrpc_env_init(&env);
 	xmlrpc_value *v = task_value(&env, s, t), *call = s->sched ? sched_call_value(&env, s->sched, t->id) : NULL;
 
+	struct attempts_ctx attempts = {.env = &env, .list = xmlrpc_array_new(&env)};
+	struct store_result r;
+
 	if (call)
 		set_member(&env, v, "call", call);
+	/* Every attempt with its error, and the result: what the console's details show. */
+	store_attempts(s->store, t->id, add_attempt, &attempts);
+	set_member(&env, v, "attempt_list", attempts.list);
+	if (t->state == TASK_COMPLETED && store_result_get(s->store, t->id, &r) == STORE_OK) {
+		set_member(&env, v, "result", result_value(&env, t->id, &r));
+		store_result_free(&r);
+	}
 	finish_value(c, &env, v);
 	task_free(&owned);
 }
@@ -1003,13 +1044,8 @@ static void api_result_method(struct server *s, struct api_call *c)
 		xmlrpc_env env;
 
 		xmlrpc_env_init(&env);
-		xmlrpc_value *idv = id_value(&env, id);
-		xmlrpc_value *v = xmlrpc_build_value(&env, "{s:V,s:s,s:s,s:I,s:I}", "id", idv, "path", r.path ? r.path : "",
-						     "format", r.format ? r.format : "", "points", (xmlrpc_int64)r.points,
-						     "signals", (xmlrpc_int64)r.signals);
+		xmlrpc_value *v = result_value(&env, id, &r);
 
-		xmlrpc_DECREF(idv);
-		set_json(&env, v, "summary", r.summary);
 		store_result_free(&r);
 		finish_value(c, &env, v);
 	}

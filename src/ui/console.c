@@ -746,13 +746,10 @@ static void normal_key(struct console *c, int key)
 		toggle_mark(c);
 		break;
 	case UI_FILTER:
+		/* A new filter each time, as in less: Enter on an empty line shows the queue again. */
 		c->mode = MODE_FILTER;
 		c->input_len = 0;
-		if (c->filter) {
-			snprintf(c->input_buf, sizeof c->input_buf, "%s", c->filter);
-			c->input_len = strlen(c->input_buf);
-		}
-		c->input_buf[c->input_len] = '\0';
+		c->input_buf[0] = '\0';
 		c->dirty = true;
 		break;
 	case UI_PAUSE:
@@ -980,6 +977,8 @@ static int run(struct console *c)
 	signal(SIGABRT, fatal_signal);
 	signal(SIGBUS, fatal_signal);
 	atexit(restore_terminal);
+	/* The window's size, not LINES and COLUMNS from an environment that may be stale. */
+	use_env(FALSE);
 	if (initscr() == NULL) {
 		fprintf(stderr, "simq: cannot start the console on this terminal (TERM=%s)\n",
 			getenv("TERM") ? getenv("TERM") : "");
@@ -994,6 +993,8 @@ static int run(struct console *c)
 	curs_set(0);
 	ui_draw_init(c);
 
+	pthread_mutex_init(&c->f.lock, NULL);
+	pthread_cond_init(&c->f.wake, NULL);
 	c->loop = EV_DEFAULT;
 	ev_io_init(&c->input, input_cb, STDIN_FILENO, EV_READ);
 	c->input.data = c;
@@ -1022,11 +1023,11 @@ static int run(struct console *c)
 	c->got_answer.data = c;
 	ev_async_start(c->loop, &c->got_answer);
 
-	/* First frame: size the queue pane, then fetch the page it holds. */
-	ui_draw(c);
+	/* First frame: size the queue pane, then fetch the page it holds.  The window may have changed
+	 * size before the SIGWINCH watcher existed (tmux sizes a new pane just after starting it). */
+	c->resized = true;
+	draw_cb(c->loop, &c->draw, 0);
 	refresh_now(c);
-	pthread_mutex_init(&c->f.lock, NULL);
-	pthread_cond_init(&c->f.wake, NULL);
 	c->f.version = c->view ? ui_int(c->view, "version", -1) : -1;
 	c->f.log_since = c->log_seq;
 	c->f.offset = c->queue_top;
@@ -1044,6 +1045,8 @@ static int run(struct console *c)
 	if (c->fetcher_started)
 		pthread_join(c->fetcher, NULL);
 	client_free(&fa.conn);
+	pthread_mutex_destroy(&c->f.lock);
+	pthread_cond_destroy(&c->f.wake);
 	endwin();
 	the_console = NULL;
 	return c->exit_status;

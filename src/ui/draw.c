@@ -796,7 +796,7 @@ static void draw_help(struct console *c)
 static void draw_details(struct console *c)
 {
 	xmlrpc_value *t = c->details;
-	char lines[40][512], a[512], b[512], d[512], vars[512];
+	char lines[40][1200], a[512], b[512], d[512], vars[512];
 	int n = 0;
 
 	snprintf(lines[n++], sizeof lines[0], "task %lld  %s", (long long)ui_int(t, "id", 0), ui_str(t, "name", a, sizeof a));
@@ -818,7 +818,48 @@ static void draw_details(struct console *c)
 		snprintf(lines[n++], sizeof lines[0], "running   on %s, batch %lld of %lld, %.1f s so far",
 			 ui_str(call, "backend", a, sizeof a), (long long)ui_int(call, "batch", 0),
 			 (long long)ui_int(call, "batch_size", 1), ui_num(call, "elapsed", 0));
-	struct area in = modal(c, n + 4 > 14 ? n + 4 : 14, 100, "Details");
+	xmlrpc_value *attempts = member(t, "attempt_list");
+
+	for (int i = 0; i < array_size(attempts) && n < 36; i++) {
+		xmlrpc_value *at = item(attempts, i);
+		char st[64], en[64], be[64], out[32], er[300];
+
+		ui_str(at, "started", st, sizeof st);
+		ui_str(at, "ended", en, sizeof en);
+		snprintf(lines[n++], sizeof lines[0], "%s #%lld  %.8s-%.8s  %s batch %lld  %s%s%.280s", i ? "         " : "attempts",
+			 (long long)ui_int(at, "n", 0), strlen(st) > 11 ? st + 11 : st, strlen(en) > 11 ? en + 11 : "",
+			 ui_str(at, "backend", be, sizeof be), (long long)ui_int(at, "batch", 0),
+			 ui_str(at, "outcome", out, sizeof out), ui_str(at, "error", er, sizeof er)[0] ? ": " : "", er);
+	}
+	xmlrpc_value *result = member(t, "result");
+
+	if (result) {
+		xmlrpc_value *summary = member(result, "summary");
+		xmlrpc_env env;
+		int k;
+
+		snprintf(lines[n++], sizeof lines[0], "result    %.300s (%s, %lld points, %lld signals)",
+			 ui_str(result, "path", a, sizeof a), ui_str(result, "format", b, sizeof b),
+			 (long long)ui_int(result, "points", 0), (long long)ui_int(result, "signals", 0));
+		xmlrpc_env_init(&env);
+		k = summary && xmlrpc_value_type(summary) == XMLRPC_TYPE_STRUCT ? xmlrpc_struct_size(&env, summary) : 0;
+		for (int i = 0; i < k && n < 40; i++) {
+			xmlrpc_value *key, *sig;
+			const char *name;
+
+			xmlrpc_struct_read_member(&env, summary, (unsigned)i, &key, &sig);
+			if (env.fault_occurred)
+				break;
+			xmlrpc_read_string(&env, key, &name);
+			snprintf(lines[n++], sizeof lines[0], "          %-8s min %-12.6g max %-12.6g mean %-12.6g rms %.6g", name,
+				 ui_num(sig, "min", 0), ui_num(sig, "max", 0), ui_num(sig, "mean", 0), ui_num(sig, "rms", 0));
+			free((void *)name);
+			xmlrpc_DECREF(key);
+			xmlrpc_DECREF(sig);
+		}
+		xmlrpc_env_clean(&env);
+	}
+	struct area in = modal(c, n + 4 > 14 ? n + 4 : 14, 110, "Details");
 
 	for (int i = c->details_scroll; i < n && i - c->details_scroll < in.h; i++)
 		putf(in.y + i - c->details_scroll, in.x, in.w, A_NORMAL, 0, " %s", lines[i]);

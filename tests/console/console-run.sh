@@ -1,0 +1,129 @@
+#!/bin/sh
+# The console over a server that runs tasks on a real plecs-emu: a running
+# call, a retry countdown, a failed task whose details show its attempt and
+# PLECS's words, a completed task's result, the submit form with a sweep of
+# 12, the screen dump hook, and NO_COLOR with ASCII lines.
+. "$SIMQ_SRCDIR/tests/lib/tap.sh"
+
+if ! command -v tmux >/dev/null 2>&1 || ! command -v python3 >/dev/null 2>&1; then
+	echo "1..0 # SKIP tmux and python3 are needed (./quickstart installs them)"
+	exit 0
+fi
+plan 16
+
+export SIMQ_HOME="$TMP/state"
+EMU=$SIMQ_BUILDDIR/src/plecs-emu
+RC=$SRC/share/models/rc.plecs
+BUCK=$SRC/share/models/buck.plecs
+TM="tmux -S $TMP/tmux.sock -f /dev/null"
+"$EMU" --port 0 --port-file "$TMP/emu.port" --speed 1 2>"$TMP/emu.err" &
+emu_pid=$!
+cleanup() {
+	$TM kill-server >/dev/null 2>&1
+	"$SIMQ" shutdown --no-start >/dev/null 2>&1
+	kill "$emu_pid" 2>/dev/null
+}
+trap cleanup EXIT
+i=0
+while [ ! -s "$TMP/emu.port" ] && [ $i -lt 200 ]; do
+	i=$((i + 1))
+	sleep 0.05
+done
+url="http://127.0.0.1:$(cat "$TMP/emu.port")/RPC2"
+# One slot, one task a call, and retries far enough off to read their countdown.
+mkdir -p "$XDG_CONFIG_HOME/simq"
+printf '[backend emu]\nurl = %s\nslots = 1\nmax_batch = 1\n[scheduler]\nbackoff_base = 60s\nbackoff_max = 120s\nstart_paused = true\n' \
+	"$url" >"$XDG_CONFIG_HOME/simq/simq.ini"
+state_of() { "$SIMQ" show "$1" --json | sed -n 's/.*"state": "\([a-z]*\)".*/\1/p'; }
+# until_state ID STATE: polls the server (up to 10 s).
+until_state() {
+	i=0
+	while [ "$(state_of "$1")" != "$2" ] && [ $i -lt 200 ]; do
+		i=$((i + 1))
+		sleep 0.05
+	done
+}
+
+# Task 1 completes on its own first, so the faults injected next meet tasks 2 and 3.
+"$SIMQ" submit "$BUCK" -v Vin=400 --solver TimeSpan=0.01 --name done-ok -p critical >/dev/null 2>"$TMP/err" ||
+	fail "submitted" "$(cat "$TMP/err")"
+"$SIMQ" resume >/dev/null
+until_state 1 completed
+"$SIMQ" pause >/dev/null
+"$SIMQ" submit "$RC" --name poisoned -p critical >/dev/null
+"$SIMQ" submit "$RC" --name flaky -p high >/dev/null
+"$SIMQ" submit "$RC" --solver TimeSpan=60 --name long-run -p normal >/dev/null
+"$SIMQ" sweep "$RC" R=100:300:100 --name waiting -p low >/dev/null
+# The next calls meet, in order: a solver fault (permanent) and a licence fault (transient).
+python3 -c "
+import xmlrpc.client, sys
+e = xmlrpc.client.ServerProxy(sys.argv[1]).emu
+e.inject('fault', 1); e.inject('license', 1)
+" "$url"
+
+screen() { $TM capture-pane -p -t simq >"$TMP/screen" 2>/dev/null; }
+wait_for() {
+	i=0
+	while [ $i -lt 300 ]; do
+		screen
+		grep -qF -- "$1" "$TMP/screen" && return 0
+		i=$((i + 1))
+		sleep 0.05
+	done
+	return 1
+}
+expect_screen() {
+	if wait_for "$2"; then ok "$1"; else fail "$1" "expected \"$2\" on screen:" "$(cat "$TMP/screen")"; fi
+}
+
+$TM new-session -d -s simq -x 132 -y 40 \
+	"env TERM=tmux-256color TZ=UTC LANG=C.UTF-8 SIMQ_HOME='$SIMQ_HOME' SIMQ_SCREEN_DUMP='$TMP/dump' '$SIMQ' 2>'$TMP/console.err'; sleep 60"
+wait_for "Queue 6" >/dev/null
+"$SIMQ" resume >/dev/null
+expect_screen "a retry shows its countdown" "retry 1/3 in"
+expect_screen "the long task shows in the running pane" "long-run rc.plecs"
+expect_screen "the log shows the permanent failure" "2 FAILED critical after 1 attempt"
+expect_screen "the statistics count it" "failed 1"
+expect_screen "the queue pane holds what waits" "Queue 3"
+[ -s "$TMP/dump" ] && grep -qF "Running" "$TMP/dump" && ok "SIMQ_SCREEN_DUMP writes the screen's text" ||
+	fail "SIMQ_SCREEN_DUMP writes the screen's text" "$(cat "$TMP/dump" 2>/dev/null)"
+
+# Details of the failed task: its attempt, with PLECS's own words.
+$TM send-keys -t simq / "state:failed" Enter
+expect_screen "the filter finds the failed task" 'Filter "state:failed" 1 match'
+$TM send-keys -t simq Enter
+expect_screen "details list the attempt and its outcome" "#1"
+expect_screen "details carry PLECS's words" "permanent: Simulation error: the solver failed to converge"
+$TM send-keys -t simq Escape / "state:completed" Enter
+wait_for 'Filter "state:completed" 1 match' >/dev/null
+$TM send-keys -t simq Enter
+expect_screen "a completed task's details show its result file" "results/0/1.csv (csv"
+expect_screen "and its summary per signal" "sig1     min"
+$TM send-keys -t simq Escape / Enter
+
+# The submit form: a sweep of 12, counted while typing, sent in one call.
+$TM send-keys -t simq s
+$TM send-keys -t simq "$BUCK" Tab Tab "D=0.1:0.6:0.1 L=1e-3,2e-3"
+expect_screen "the form counts the sweep while typing" "12 tasks to submit"
+before=$("$SIMQ" ls --json --limit 1000 | grep -c '"id"')
+$TM send-keys -t simq Enter
+expect_screen "the form submits them" "submitted 12 tasks (normal)"
+after=$("$SIMQ" ls --json --limit 1000 | grep -c '"id"')
+[ $((after - before)) -eq 12 ] && ok "the server has 12 more tasks" || fail "the server has 12 more tasks" "before $before, after $after"
+
+# NO_COLOR and a C locale: no colour codes, ASCII lines.
+$TM new-window -t simq -n plain \
+	"env TERM=tmux-256color TZ=UTC LANG=C LC_ALL=C NO_COLOR=1 SIMQ_HOME='$SIMQ_HOME' '$SIMQ' 2>>'$TMP/console.err'; sleep 60"
+i=0
+until $TM capture-pane -p -t simq:plain | grep -q "^- Queue"; do
+	i=$((i + 1))
+	[ $i -gt 200 ] && break
+	sleep 0.05
+done
+$TM capture-pane -p -t simq:plain >"$TMP/plain"
+$TM capture-pane -e -p -t simq:plain >"$TMP/plain-e"
+grep -q "^- Queue" "$TMP/plain" && ! grep -q "$(printf '\342\224\200')" "$TMP/plain" &&
+	ok "in a C locale the lines are ASCII" || fail "in a C locale the lines are ASCII" "$(cat "$TMP/plain")"
+# Attributes (bold, reverse, dim) stay; colours 30-37 and 256-colour codes do not appear.
+! grep -q "$(printf '\033')\[\([0-9;]*;\)\?3[0-7]m\|38;5;" "$TMP/plain-e" && ok "NO_COLOR: no colour codes" ||
+	fail "NO_COLOR: no colour codes" "$(cat -v "$TMP/plain-e" | head -20)"
