@@ -444,9 +444,9 @@ static void draw_queue(struct console *c, struct area a)
 	rule(c, a.y, a.x, a.w, c->focus == PANE_QUEUE, title);
 	c->queue_rows = a.h - 2 > 1 ? a.h - 2 : 1;
 	int name_w = a.w >= 100 ? 26 : 18, age_w = 6;
-	int vars_w = a.w - (2 + 7 + 1 + 7 + 1 + 5 + name_w + 1 + age_w + 1);
+	int vars_w = a.w - (2 + 10 + 1 + 7 + 1 + 5 + name_w + 1 + age_w + 1);
 
-	putf(a.y + 1, a.x, a.w, A_DIM, 0, "  %6s %7s %-4s %-*s %-*s %*s", c->filter ? "STATE" : "POS", "ID", "PRI", name_w,
+	putf(a.y + 1, a.x, a.w, A_DIM, 0, "  %9s %7s %-4s %-*s %-*s %*s", c->filter ? "STATE" : "POS", "ID", "PRI", name_w,
 	     "NAME / MODEL", vars_w > 0 ? vars_w : 0, "VARS", age_w, "AGE");
 	if (total == 0 && a.h > 2)
 		put(a.y + 2, a.x, a.w, A_DIM, 0,
@@ -471,11 +471,11 @@ static void draw_queue(struct console *c, struct area a)
 		attr_t base = sel ? A_REVERSE : A_NORMAL;
 
 		putf(y, a.x, 2, base | A_BOLD, 0, "%s%s", sel ? (c->utf8 ? "\u25b6" : ">") : " ", marked ? "*" : " ");
-		putf(y, a.x + 2, 16, base, 0, "%6s %7lld ", where, (long long)id);
-		put(y, a.x + 18, 5, base | priority_attr(c, prio), sel ? 0 : priority_pair(prio), priority_short(prio));
-		putf(y, a.x + 23, name_w + 1, base, 0, "%s", label);
+		putf(y, a.x + 2, 19, base, 0, "%9s %7lld ", where, (long long)id);
+		put(y, a.x + 21, 5, base | priority_attr(c, prio), sel ? 0 : priority_pair(prio), priority_short(prio));
+		putf(y, a.x + 26, name_w + 1, base, 0, "%s", label);
 		if (vars_w > 0)
-			putf(y, a.x + 24 + name_w, vars_w + 1, base, 0, "%s", vars);
+			putf(y, a.x + 27 + name_w, vars_w + 1, base, 0, "%s", vars);
 		putf(y, a.x + a.w - age_w - 1, age_w + 1, base, 0, "%*s", age_w, age);
 	}
 }

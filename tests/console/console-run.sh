@@ -9,7 +9,7 @@ if ! command -v tmux >/dev/null 2>&1 || ! command -v python3 >/dev/null 2>&1; th
 	echo "1..0 # SKIP tmux and python3 are needed (./quickstart installs them)"
 	exit 0
 fi
-plan 16
+plan 17
 
 export SIMQ_HOME="$TMP/state"
 EMU=$SIMQ_BUILDDIR/src/plecs-emu
@@ -84,6 +84,14 @@ expect_screen "a retry shows its countdown" "retry 1/3 in"
 expect_screen "the long task shows in the running pane" "long-run rc.plecs"
 expect_screen "the log shows the permanent failure" "2 FAILED critical after 1 attempt"
 expect_screen "the statistics count it" "failed 1"
+# A CRITICAL failure rings the terminal bell, so tmux flags the window.
+i=0
+while [ "$($TM display -p -t simq '#{window_bell_flag}')" != 1 ] && [ $i -lt 100 ]; do
+	i=$((i + 1))
+	sleep 0.05
+done
+[ "$($TM display -p -t simq '#{window_bell_flag}')" = 1 ] && ok "the CRITICAL failure rang the bell (tmux flags the window)" ||
+	fail "the CRITICAL failure rang the bell (tmux flags the window)"
 expect_screen "the queue pane holds what waits" "Queue 3"
 [ -s "$TMP/dump" ] && grep -qF "Running" "$TMP/dump" && ok "SIMQ_SCREEN_DUMP writes the screen's text" ||
 	fail "SIMQ_SCREEN_DUMP writes the screen's text" "$(cat "$TMP/dump" 2>/dev/null)"

@@ -10,7 +10,7 @@ if ! command -v tmux >/dev/null 2>&1; then
 	echo "1..0 # SKIP tmux is not installed (./quickstart installs it)"
 	exit 0
 fi
-plan 23
+plan 31
 
 export SIMQ_HOME="$TMP/state"
 mkdir -p "$XDG_CONFIG_HOME/simq"
@@ -79,6 +79,15 @@ $TM send-keys -t simq +
 expect_screen "+ raises it one level" "1 task now critical"
 [ "$(priority_of 2)" = critical ] && ok "the server has task 2 at critical" || fail "the server has task 2 at critical" "$(priority_of 2)"
 
+# - lowers one level; 0-3 set the level outright.
+$TM send-keys -t simq -- -
+expect_screen "- lowers it one level" "1 task now high"
+$TM send-keys -t simq 3
+expect_screen "3 sets LOW" "1 task now low"
+$TM send-keys -t simq 0
+expect_screen "0 sets CRITICAL" "1 task now critical"
+[ "$(priority_of 2)" = critical ] && ok "the server has task 2 back at critical" || fail "the server has task 2 back at critical" "$(priority_of 2)"
+
 # Help and details open over the panes and close with Esc.
 $TM send-keys -t simq "?"
 expect_screen "? shows the keys from the keymap" "Keys (change them in [keys] of simq.ini)"
@@ -103,6 +112,20 @@ expect_screen "the filter lists the cancelled tasks" 'Filter "state:cancelled" 3
 # Resizing: the layout follows the window.
 $TM resize-window -t simq -x 80 -y 24
 expect_screen "at 80x24 the statistics fold into a strip" "after retry · failed 0"
+
+$TM resize-window -t simq -x 200 -y 60
+expect_screen "at 200x60 the statistics take a column again" "│─ Statistics"
+# An empty filter line shows the queue again: all four queued rows fit.
+$TM send-keys -t simq / Enter
+wait_for "Queue 4" >/dev/null
+rows=$(grep -c " LOW \| CRIT " "$TMP/screen")
+[ "$rows" -eq 4 ] && ok "at 200x60 every queued row shows" || fail "at 200x60 every queued row shows" "$(cat "$TMP/screen")"
+
+# The server goes away: a banner says so; it comes back: the console carries on.
+"$SIMQ" shutdown >/dev/null
+expect_screen "a banner says the server is gone" "no simq server answers"
+"$SIMQ" stats >/dev/null 2>&1
+expect_screen "the console reconnects when it is back" "Queue 4"
 
 # q quits the console; the server and its queue stay.
 $TM send-keys -t simq q
