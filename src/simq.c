@@ -123,11 +123,9 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0)
 		return run_version(1, argv);
-	if (argv[1][0] == '-') {
-		fprintf(stderr, "simq: unknown option %s\nUsage: simq COMMAND [ARGS...] (simq --help lists them)\n",
-		        argv[1]);
-		return CLI_EXIT_USAGE;
-	}
+	/* Options with no command are the console's: simq --home DIR, simq -c FILE. */
+	if (argv[1][0] == '-')
+		return console_main(argc, argv);
 	cmd = find_command(argv[1]);
 	if (cmd == NULL) {
 		fprintf(stderr,

@@ -473,7 +473,7 @@ static void draw_queue(struct console *c, struct area a)
 		putf(y, a.x, 2, base | A_BOLD, 0, "%s%s", sel ? (c->utf8 ? "\u25b6" : ">") : " ", marked ? "*" : " ");
 		putf(y, a.x + 2, 19, base, 0, "%9s %7lld ", where, (long long)id);
 		put(y, a.x + 21, 5, base | priority_attr(c, prio), sel ? 0 : priority_pair(prio), priority_short(prio));
-		putf(y, a.x + 26, name_w + 1, base, 0, "%s", label);
+		putf(y, a.x + 26, name_w, base, 0, "%s", label);
 		if (vars_w > 0)
 			putf(y, a.x + 27 + name_w, vars_w + 1, base, 0, "%s", vars);
 		putf(y, a.x + a.w - age_w - 1, age_w + 1, base, 0, "%*s", age_w, age);
