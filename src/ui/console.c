@@ -960,6 +960,41 @@ static void load_script(struct console *c, const char *path)
 	fclose(fp);
 }
 
+static int by_value(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/*
+ * bench/console's hook: n frames, each a page of the queue at a different depth fetched from the
+ * server and drawn (what a key press costs), timed; the median and p95 go to the file out.
+ */
+static void time_frames(struct console *c, int n, const char *out)
+{
+	int64_t *ns = xcalloc(n > 0 ? (size_t)n : 1, sizeof *ns), total = 0;
+	FILE *fp;
+
+	ui_rows(c, &total, NULL);
+	for (int i = 0; i < n; i++) {
+		int64_t t0 = time_mono_ns();
+
+		c->queue_sel = c->queue_top = total > 0 ? (int64_t)((uint64_t)i * 7919 * 1009 % (uint64_t)total) : 0;
+		refresh_now(c);
+		ui_draw(c);
+		ns[i] = time_mono_ns() - t0;
+	}
+	qsort(ns, (size_t)n, sizeof *ns, by_value);
+	fp = out ? fopen(out, "w") : NULL;
+	if (fp && n > 0) {
+		fprintf(fp, "%d %lld %.3f %.3f\n", n, (long long)total, (double)ns[n / 2] / 1e6,
+			(double)ns[n * 95 / 100] / 1e6);
+		fclose(fp);
+	}
+	free(ns);
+}
+
 static int run(struct console *c)
 {
 	struct fetch_arg fa = {.c = c};
@@ -1034,6 +1069,8 @@ static int run(struct console *c)
 	c->f.limit = c->queue_rows > 0 ? c->queue_rows : 50;
 	c->fetcher_started = pthread_create(&c->fetcher, NULL, fetch_main, &fa) == 0;
 	c->dirty = true;
+	if (getenv("SIMQ_BENCH_FRAMES"))
+		time_frames(c, atoi(getenv("SIMQ_BENCH_FRAMES")), getenv("SIMQ_BENCH_OUT"));
 
 	ev_run(c->loop, 0);
 

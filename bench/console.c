@@ -1,0 +1,209 @@
+/*
+ * bench/console: the console against a real server holding 1,000,000 queued
+ * tasks, in a pseudo-terminal of 120x34.  It measures the time to produce one
+ * frame, server and client together: a queue page at a different depth each
+ * time fetched with simq.view and drawn (the console's SIMQ_BENCH_FRAMES
+ * hook), and the console's CPU use over 10 idle seconds afterwards.
+ * Targets: <= 5 ms median per frame; <= 1 % CPU idle.
+ */
+#include "autoconf.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <pty.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <xmlrpc-c/base.h>
+
+#include "client/client.h"
+#include "util/time.h"
+#include "util/xalloc.h"
+
+#define BATCH 1000
+#define QUEUE 1000000
+#define FRAMES 300
+#define IDLE_S 10
+
+static struct client *conn;
+
+static xmlrpc_value *call(const char *method, xmlrpc_value *params)
+{
+	xmlrpc_value *r = NULL;
+	int fault;
+	char *err = NULL;
+
+	if (client_call(conn, method, params, &r, &fault, &err) != CLIENT_OK) {
+		fprintf(stderr, "bench/console: %s: %s\n", method, err);
+		exit(1);
+	}
+	xmlrpc_DECREF(params);
+	return r;
+}
+
+/* The process's user and system time, in seconds. */
+static double cpu_seconds(pid_t pid)
+{
+	char path[64], buf[1024];
+	unsigned long utime = 0, stime = 0;
+	FILE *fp;
+
+	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+	fp = fopen(path, "r");
+	if (fp == NULL)
+		return 0;
+	if (fgets(buf, sizeof buf, fp)) {
+		char *p = strrchr(buf, ')');
+
+		/* After the command name: state is field 3, utime 14, stime 15. */
+		if (p)
+			sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &utime, &stime);
+	}
+	fclose(fp);
+	return (double)(utime + stime) / (double)sysconf(_SC_CLK_TCK);
+}
+
+/* Reads and drops what the console draws, for up to ms milliseconds. */
+static void drain(int fd, int ms)
+{
+	int64_t until = time_mono_ns() + (int64_t)ms * 1000000;
+	char buf[65536];
+
+	for (;;) {
+		int64_t left = (until - time_mono_ns()) / 1000000;
+		struct pollfd p = {.fd = fd, .events = POLLIN};
+
+		if (left <= 0)
+			return;
+		if (poll(&p, 1, (int)left) > 0 && read(fd, buf, sizeof buf) <= 0)
+			return;
+	}
+}
+
+int main(int argc, char **argv)
+{
+	char *dir = xasprintf("%s/simq-bench-console.%d", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp", (int)getpid());
+	char *self = xstrdup(argv[0]), *slash = strrchr(self, '/');
+	char *simq, *model, *ini = xasprintf("%s.ini", dir), *out = xasprintf("%s.frames", dir);
+	struct client_options opt = {.state_dir = dir, .no_start = true};
+	xmlrpc_env env;
+	FILE *fp;
+	pid_t server;
+
+	(void)argc;
+	if (slash)
+		*slash = '\0';
+	simq = xasprintf("%s/../src/simq", slash ? self : ".");
+	model = xasprintf("%s/../share/models/buck.plecs", slash ? self : ".");
+	model = realpath(model, NULL);
+	fp = fopen(ini, "w");
+	fprintf(fp, "[scheduler]\nstart_paused = true\n");
+	fclose(fp);
+	server = fork();
+	if (server == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		execl(simq, simq, "server", "-f", "--home", dir, "-c", ini, (char *)NULL);
+		_exit(127);
+	}
+	xmlrpc_env_init(&env);
+	conn = client_new(&opt);
+	for (int i = 0; i < 500; i++) {
+		xmlrpc_value *r = NULL;
+		int fault;
+		char *err = NULL;
+		xmlrpc_value *p = xmlrpc_build_value(&env, "(i)", 1);
+
+		if (client_call(conn, "simq.echo", p, &r, &fault, &err) == CLIENT_OK) {
+			xmlrpc_DECREF(p);
+			xmlrpc_DECREF(r);
+			break;
+		}
+		xmlrpc_DECREF(p);
+		free(err);
+		usleep(10000);
+	}
+	fprintf(stderr, "bench/console: queueing %d tasks...\n", QUEUE);
+	for (int from = 0; from < QUEUE; from += BATCH) {
+		xmlrpc_value *tasks = xmlrpc_array_new(&env);
+
+		for (int i = 0; i < BATCH; i++) {
+			xmlrpc_value *t = xmlrpc_build_value(&env, "{s:s,s:{s:d,s:i},s:s}", "model", model, "vars", "D", 0.5,
+							     "K", from + i, "name", "sweep-7");
+
+			xmlrpc_array_append_item(&env, tasks, t);
+			xmlrpc_DECREF(t);
+		}
+		xmlrpc_DECREF(call("simq.submit_many", xmlrpc_build_value(&env, "(V)", tasks)));
+		xmlrpc_DECREF(tasks);
+	}
+
+	/* The console in a pseudo-terminal of 120x34, as in a tmux pane. */
+	struct winsize ws = {.ws_row = 34, .ws_col = 120};
+	int master;
+	pid_t console = forkpty(&master, NULL, NULL, &ws);
+
+	if (console == 0) {
+		char frames[16];
+
+		snprintf(frames, sizeof frames, "%d", FRAMES);
+		setenv("TERM", "xterm-256color", 1);
+		setenv("LANG", "C.UTF-8", 1);
+		setenv("SIMQ_BENCH_FRAMES", frames, 1);
+		setenv("SIMQ_BENCH_OUT", out, 1);
+		execl(simq, simq, "--home", dir, "--no-start", (char *)NULL);
+		_exit(127);
+	}
+	double n = 0, total = 0, median = -1, p95 = -1;
+
+	for (int i = 0; i < 6000 && median < 0; i++) {
+		drain(master, 10);
+		fp = fopen(out, "r");
+		if (fp) {
+			if (fscanf(fp, "%lf %lf %lf %lf", &n, &total, &median, &p95) != 4)
+				median = -1;
+			fclose(fp);
+		}
+	}
+	if (median < 0) {
+		fprintf(stderr, "bench/console: the console reported no frames\n");
+		return 1;
+	}
+	/* Idle: nothing changes on the server; the console only redraws its clock. */
+	drain(master, 1000);
+	double cpu0 = cpu_seconds(console);
+	int64_t t0 = time_mono_ns();
+
+	drain(master, IDLE_S * 1000);
+	double idle = (cpu_seconds(console) - cpu0) / ((double)(time_mono_ns() - t0) / 1e9);
+
+	kill(console, SIGTERM);
+	drain(master, 200);
+	waitpid(console, NULL, 0);
+	xmlrpc_DECREF(call("simq.shutdown", xmlrpc_build_value(&env, "()")));
+	waitpid(server, NULL, 0);
+
+	printf("console, %.0f queued tasks, 120x34                 measured        target    ratio\n", total);
+	printf("one frame: simq.view + draw, median (%.0f frames)   %8.2f ms     %6.2f ms    %4.1fx  %s\n", n, median,
+	       5.0, 5.0 / median, median <= 5.0 ? "meets" : "MISSES");
+	printf("one frame, p95                                    %8.2f ms\n", p95);
+	printf("CPU while idle, %d s                               %8.2f %%      %6.2f %%    %4.1fx  %s\n", IDLE_S,
+	       100 * idle, 1.0, idle > 0 ? 0.01 / idle : 99.9, idle <= 0.01 ? "meets" : "MISSES");
+	char *rm = xasprintf("rm -rf '%s' '%s' '%s'", dir, ini, out);
+
+	if (system(rm) != 0)
+		fprintf(stderr, "bench/console: could not remove %s\n", dir);
+	free(rm);
+	client_free(&conn);
+	xmlrpc_env_clean(&env);
+	free(dir);
+	free(ini);
+	free(out);
+	free(simq);
+	free(model);
+	free(self);
+	return 0;
+}
