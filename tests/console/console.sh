@@ -10,7 +10,7 @@ if ! command -v tmux >/dev/null 2>&1; then
 	echo "1..0 # SKIP tmux is not installed (./quickstart installs it)"
 	exit 0
 fi
-plan 31
+plan 32
 
 export SIMQ_HOME="$TMP/state"
 mkdir -p "$XDG_CONFIG_HOME/simq"
@@ -126,6 +126,20 @@ rows=$(grep -c " LOW \| CRIT " "$TMP/screen")
 expect_screen "a banner says the server is gone" "no simq server answers"
 "$SIMQ" stats >/dev/null 2>&1
 expect_screen "the console reconnects when it is back" "Queue 4"
+
+# SIMQ_SCRIPT presses keys and SIMQ_SCREEN_DUMP writes each frame: a second console opens the help.
+printf 'j\n?\n' >"$TMP/script"
+$TM new-window -t simq -n scripted \
+	"env TERM=tmux-256color LANG=C.UTF-8 SIMQ_HOME='$SIMQ_HOME' SIMQ_SCRIPT='$TMP/script' SIMQ_SCREEN_DUMP='$TMP/dump' '$SIMQ'; sleep 30"
+i=0
+until grep -qF "Keys (change them in [keys] of simq.ini)" "$TMP/dump" 2>/dev/null || [ $i -gt 200 ]; do
+	i=$((i + 1))
+	sleep 0.05
+done
+grep -qF "Keys (change them in [keys] of simq.ini)" "$TMP/dump" 2>/dev/null &&
+	ok "SIMQ_SCRIPT's keys reach the console, and the dump shows the help they opened" ||
+	fail "SIMQ_SCRIPT's keys reach the console, and the dump shows the help they opened" "$(cat "$TMP/dump" 2>/dev/null)"
+$TM kill-window -t simq:scripted
 
 # q quits the console; the server and its queue stay.
 $TM send-keys -t simq q
