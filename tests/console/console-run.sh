@@ -9,7 +9,7 @@ if ! command -v tmux >/dev/null 2>&1 || ! command -v python3 >/dev/null 2>&1; th
 	echo "1..0 # SKIP tmux and python3 are needed (./quickstart installs them)"
 	exit 0
 fi
-plan 17
+plan 23
 
 export SIMQ_HOME="$TMP/state"
 EMU=$SIMQ_BUILDDIR/src/plecs-emu
@@ -32,7 +32,7 @@ done
 url="http://127.0.0.1:$(cat "$TMP/emu.port")/RPC2"
 # One slot, one task a call, and retries far enough off to read their countdown.
 mkdir -p "$XDG_CONFIG_HOME/simq"
-printf '[backend emu]\nurl = %s\nslots = 1\nmax_batch = 1\n[scheduler]\nbackoff_base = 60s\nbackoff_max = 120s\nstart_paused = true\n' \
+printf '[backend emu]\nurl = %s\nslots = 1\nmax_batch = 1\n[scheduler]\nbackoff_base = 60s\nbackoff_max = 120s\nstart_paused = true\n[keys]\nstats_window = w\n' \
 	"$url" >"$XDG_CONFIG_HOME/simq/simq.ini"
 state_of() { "$SIMQ" show "$1" --json | sed -n 's/.*"state": "\([a-z]*\)".*/\1/p'; }
 # until_state ID STATE: polls the server (up to 10 s).
@@ -96,6 +96,26 @@ expect_screen "the queue pane holds what waits" "Queue 3"
 [ -s "$TMP/dump" ] && grep -qF "Running" "$TMP/dump" && ok "SIMQ_SCREEN_DUMP writes the screen's text" ||
 	fail "SIMQ_SCREEN_DUMP writes the screen's text" "$(cat "$TMP/dump" 2>/dev/null)"
 
+# [keys] rebinds: stats_window is w here, and the panel's title says so.
+expect_screen "the statistics title shows the rebound key" "Statistics · since start  [w]"
+$TM send-keys -t simq w
+expect_screen "w switches the statistics to the last 24 h" "Statistics · last 24 h  [w]"
+
+# Cancelling the running task: the operator sees it at once, PLECS finishes the run.
+$TM send-keys -t simq Tab g
+i=0
+until [ "$(sed -n 's/^  "running": \([0-9]*\).*/\1/p' "$TMP/stats.json" 2>/dev/null)" = 1 ] || [ $i -gt 100 ]; do
+	"$SIMQ" stats --json >"$TMP/stats.json"
+	i=$((i + 1))
+	sleep 0.05
+done
+$TM send-keys -t simq c
+expect_screen "cancel in the running pane asks about the running task" "Cancel task 4? y/N"
+$TM send-keys -t simq y
+expect_screen "the running row says PLECS finishes the run" "cancelling — PLECS finishes the run"
+[ "$(state_of 4)" = cancelled ] && ok "the server has the running task cancelled" || fail "the server has the running task cancelled" "$(state_of 4)"
+$TM send-keys -t simq Tab Tab
+
 # Details of the failed task: its attempt, with PLECS's own words.
 $TM send-keys -t simq / "state:failed" Enter
 expect_screen "the filter finds the failed task" 'Filter "state:failed" 1 match'
@@ -118,6 +138,17 @@ $TM send-keys -t simq Enter
 expect_screen "the form submits them" "submitted 12 tasks (normal)"
 after=$("$SIMQ" ls --json --limit 1000 | grep -c '"id"')
 [ $((after - before)) -eq 12 ] && ok "the server has 12 more tasks" || fail "the server has 12 more tasks" "before $before, after $after"
+
+# TERM=screen-256color draws the same screen.
+$TM new-window -t simq -n screen \
+	"env TERM=screen-256color TZ=UTC LANG=C.UTF-8 SIMQ_HOME='$SIMQ_HOME' '$SIMQ' 2>>'$TMP/console.err'; sleep 60"
+i=0
+until $TM capture-pane -p -t simq:screen | grep -q "─ Queue" || [ $i -gt 200 ]; do
+	i=$((i + 1))
+	sleep 0.05
+done
+$TM capture-pane -p -t simq:screen | grep -q "─ Statistics" && ok "TERM=screen-256color draws the panes" ||
+	fail "TERM=screen-256color draws the panes" "$($TM capture-pane -p -t simq:screen)"
 
 # NO_COLOR and a C locale: no colour codes, ASCII lines.
 $TM new-window -t simq -n plain \

@@ -10,7 +10,7 @@ if ! command -v tmux >/dev/null 2>&1; then
 	echo "1..0 # SKIP tmux is not installed (./quickstart installs it)"
 	exit 0
 fi
-plan 32
+plan 36
 
 export SIMQ_HOME="$TMP/state"
 mkdir -p "$XDG_CONFIG_HOME/simq"
@@ -105,6 +105,13 @@ wait_for "2 tasks cancelled" >/dev/null
 n=$("$SIMQ" ls --state cancelled --json | grep -c '"id"')
 [ "$n" -eq 3 ] && ok "the server has 3 cancelled tasks" || fail "the server has 3 cancelled tasks" "$("$SIMQ" ls --state cancelled)"
 
+# Marks also take a priority key: both marked rows move at once.
+$TM send-keys -t simq g Space Space 2
+expect_screen "a priority key applies to every marked row" "2 tasks now normal"
+n=$("$SIMQ" ls --state queued --json | grep -c '"priority": "normal"')
+[ "$n" -eq 2 ] && ok "the server has both marked tasks at normal" || fail "the server has both marked tasks at normal" "$("$SIMQ" ls --state queued)"
+$TM send-keys -t simq Escape
+
 # The filter shows finished tasks too; Esc-free Enter on an empty line shows the queue again.
 $TM send-keys -t simq / "state:cancelled" Enter
 expect_screen "the filter lists the cancelled tasks" 'Filter "state:cancelled" 3 matches'
@@ -118,7 +125,7 @@ expect_screen "at 200x60 the statistics take a column again" "│─ Statistics"
 # An empty filter line shows the queue again: all four queued rows fit.
 $TM send-keys -t simq / Enter
 wait_for "Queue 4" >/dev/null
-rows=$(grep -c " LOW \| CRIT " "$TMP/screen")
+rows=$(grep -c " LOW \| CRIT \| NORM \| HIGH " "$TMP/screen")
 [ "$rows" -eq 4 ] && ok "at 200x60 every queued row shows" || fail "at 200x60 every queued row shows" "$(cat "$TMP/screen")"
 
 # The server goes away: a banner says so; it comes back: the console carries on.
@@ -152,4 +159,16 @@ done
 	[ "$($TM display -p -t simq '#{pane_current_command}')" = sleep ] &&
 	ok "q quits the console; the server still runs with its 4 queued tasks" ||
 	fail "q quits the console; the server still runs with its 4 queued tasks" "$(cat "$TMP/stats")"
+# With no server at all, the console starts one, as the CLI does.
+"$SIMQ" shutdown >/dev/null
+$TM new-window -t simq -n fresh \
+	"env TERM=tmux-256color LANG=C.UTF-8 SIMQ_HOME='$SIMQ_HOME' '$SIMQ' 2>>'$TMP/console.err'; sleep 30"
+i=0
+until $TM capture-pane -p -t simq:fresh | grep -q "Queue 4" || [ $i -gt 200 ]; do
+	i=$((i + 1))
+	sleep 0.05
+done
+$TM capture-pane -p -t simq:fresh | grep -q "Queue 4" && ok "with no server, the console starts one and shows its queue" ||
+	fail "with no server, the console starts one and shows its queue" "$($TM capture-pane -p -t simq:fresh)"
+"$SIMQ" stats --no-start >/dev/null 2>&1 && ok "that server keeps running for the CLI" || fail "that server keeps running for the CLI"
 [ ! -s "$TMP/console.err" ] && ok "the console wrote nothing to stderr" || fail "the console wrote nothing to stderr" "$(cat "$TMP/console.err")"
