@@ -970,6 +970,8 @@ static void api_view(struct server *s, struct api_call *c)
 	set_member(&env, v, "state_dir", xmlrpc_string_new(&env, s->state_dir));
 	set_member(&env, v, "throughput", throughput_value(&env, s));
 	set_member(&env, v, "alerts", xmlrpc_i8_new(&env, (xmlrpc_int64)s->alerts));
+	if (s->sched)
+		set_member(&env, v, "calls", sched_models_value(&env, s->sched));
 	finish_value(c, &env, v);
 }
 

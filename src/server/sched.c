@@ -70,10 +70,15 @@ struct waiter {
 	ev_timer timer;
 };
 
+/* Calls kept per model for the statistics panel's mean and p95. */
+#define RECENT_CALLS 256
+
 struct estimate {
 	char *model;
 	double seconds;            /* running mean of a call's wall time */
 	int n;
+	double *recent;            /* the last RECENT_CALLS wall times, a ring */
+	size_t nrecent, next;
 };
 
 struct sched {
@@ -92,6 +97,7 @@ struct sched {
 	bool matfile;
 	bool sync;                 /* durability = full: fsync result files */
 	int64_t next_batch;
+	int64_t calls, cases;      /* answered calls since start and the cases they held: the mean batch */
 	char *results_dir;
 	struct estimate *estimates;
 	size_t nestimates;
@@ -142,6 +148,12 @@ static void learn(struct sched *sc, const char *model, double seconds)
 
 	e->n++;
 	e->seconds += (seconds - e->seconds) / (e->n < 20 ? e->n : 20);
+	if (e->recent == NULL)
+		e->recent = xcalloc(RECENT_CALLS, sizeof *e->recent);
+	e->recent[e->next] = seconds;
+	e->next = (e->next + 1) % RECENT_CALLS;
+	if (e->nrecent < RECENT_CALLS)
+		e->nrecent++;
 }
 
 /* ---- backends and the circuit breaker ------------------------------------------------ */
@@ -765,6 +777,8 @@ static void job_done(struct plecs_job *job, void *ud)
 	} else {
 		b->failures = 0;
 		learn(sc, job->model_path, job->seconds);
+		sc->calls++;
+		sc->cases += (int64_t)bt->n;
 	}
 	transient = job->outcome == PLECS_TRANSPORT ||
 		    (job->outcome == PLECS_FAULT && retry_fault_is_transient(job->error, sc->retry_faults));
@@ -983,8 +997,10 @@ void sched_free(struct sched **scp)
 		free(b->url);
 	}
 	free(sc->backends);
-	for (size_t i = 0; i < sc->nestimates; i++)
+	for (size_t i = 0; i < sc->nestimates; i++) {
 		free(sc->estimates[i].model);
+		free(sc->estimates[i].recent);
+	}
 	free(sc->estimates);
 	ev_timer_stop(sc->s->loop, &sc->linger);
 	free(sc->starts);
@@ -1011,6 +1027,40 @@ bool sched_set_paused(struct sched *sc, const char *name, bool paused, char **er
 	*err = xasprintf("no backend \"%s\"; backends: %s", name, buf_str(&names));
 	buf_free(&names);
 	return false;
+}
+
+static int by_seconds(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+xmlrpc_value *sched_models_value(xmlrpc_env *env, struct sched *sc)
+{
+	xmlrpc_value *models = xmlrpc_array_new(env);
+
+	for (size_t i = 0; i < sc->nestimates; i++) {
+		const struct estimate *e = &sc->estimates[i];
+		double sorted[RECENT_CALLS], sum = 0;
+
+		if (e->nrecent == 0)
+			continue;
+		memcpy(sorted, e->recent, e->nrecent * sizeof *sorted);
+		qsort(sorted, e->nrecent, sizeof *sorted, by_seconds);
+		for (size_t k = 0; k < e->nrecent; k++)
+			sum += sorted[k];
+		xmlrpc_value *v = xmlrpc_build_value(env, "{s:s,s:i,s:d,s:d}", "model", e->model, "calls", e->n, "mean",
+						     sum / (double)e->nrecent, "p95", sorted[e->nrecent * 95 / 100]);
+
+		xmlrpc_array_append_item(env, models, v);
+		xmlrpc_DECREF(v);
+	}
+	xmlrpc_value *v = xmlrpc_build_value(env, "{s:I,s:d,s:A}", "calls", (xmlrpc_int64)sc->calls, "mean_batch",
+					     sc->calls ? (double)sc->cases / (double)sc->calls : 0.0, "models", models);
+
+	xmlrpc_DECREF(models);
+	return v;
 }
 
 xmlrpc_value *sched_backends_value(xmlrpc_env *env, struct sched *sc)

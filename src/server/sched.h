@@ -38,5 +38,7 @@ xmlrpc_value *sched_running_value(xmlrpc_env *env, struct sched *sc);
  */
 xmlrpc_value *sched_call_value(xmlrpc_env *env, struct sched *sc, int64_t id);
 xmlrpc_value *sched_backends_value(xmlrpc_env *env, struct sched *sc);
+/* {calls, mean_batch, models: [{model, calls, mean, p95}]}: calls since start and each model's recent wall times. */
+xmlrpc_value *sched_models_value(xmlrpc_env *env, struct sched *sc);
 
 #endif

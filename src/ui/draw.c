@@ -597,7 +597,7 @@ static void draw_log(struct console *c, struct area a)
 	if (c->log_back == 0)
 		snprintf(title, sizeof title, "Log \u00b7 following");
 	else
-		snprintf(title, sizeof title, "Log \u00b7 %zu lines back", c->log_back);
+		snprintf(title, sizeof title, "Log \u00b7 %zu line%s back", c->log_back, c->log_back == 1 ? "" : "s");
 	if (!c->utf8)
 		for (char *p; (p = strstr(title, "\u00b7"));)
 			memmove(p + 1, p + 2, strlen(p + 2) + 1), *p = '-';
@@ -690,16 +690,34 @@ static void draw_stats(struct console *c, struct area a, bool compact)
 	snprintf(lines[4], sizeof lines[4], "throughput %s %.0f/h  ETA %s", spark, ui_num(tp, "per_hour", 0), eta);
 	snprintf(lines[5], sizeof lines[5], "queued %s   running %s", grouped(n1, sizeof n1, ui_int(stats, "queued", 0)),
 		 grouped(n2, sizeof n2, ui_int(stats, "running", 0)));
+	xmlrpc_value *calls = member(c->view, "calls");
+
+	snprintf(lines[6], sizeof lines[6], "calls %s   batch avg %.1f", grouped(n3, sizeof n3, ui_int(calls, "calls", 0)),
+		 ui_num(calls, "mean_batch", 0));
 	if (compact) {
 		putf(a.y + 1, a.x, a.w, A_NORMAL, 0, " %s \u00b7 %s \u00b7 %s", lines[0], lines[1], lines[2]);
 		if (a.h > 2)
-			putf(a.y + 2, a.x, a.w, A_NORMAL, 0, " %s \u00b7 %s \u00b7 %s", lines[3], lines[4], lines[5]);
+			putf(a.y + 2, a.x, a.w, A_NORMAL, 0, " %s \u00b7 %s \u00b7 %s \u00b7 %s", lines[3], lines[4], lines[5],
+			     lines[6]);
 		return;
 	}
-	for (int i = 0; i < 6 && i + 1 < a.h; i++)
+	for (int i = 0; i < 7 && i + 1 < a.h; i++)
 		putf(a.y + 1 + i, a.x, a.w, A_NORMAL, i == 2 && rate >= 0 && rate < 0.9 ? PAIR_BAD : 0, " %s", lines[i]);
-	for (int i = 7; i < a.h; i++)
-		put(a.y + i, a.x, a.w, A_NORMAL, 0, "");
+	/* Each model's call time, mean and p95 of its recent calls, as many as there are rows. */
+	xmlrpc_value *models = member(calls, "models");
+	int row = 8;
+
+	if (array_size(models) > 0 && row < a.h)
+		put(a.y + row++, a.x, a.w, A_DIM, 0, " call time      mean     p95");
+	for (int i = 0; i < array_size(models) && row < a.h; i++, row++) {
+		xmlrpc_value *m = item(models, i);
+		char model[512], mean[32], p95[32];
+
+		ui_str(m, "model", model, sizeof model);
+		time_format_duration(mean, sizeof mean, ui_num(m, "mean", 0));
+		time_format_duration(p95, sizeof p95, ui_num(m, "p95", 0));
+		putf(a.y + row, a.x, a.w, A_NORMAL, 0, " %-14.14s %-8s %s", base_name(model), mean, p95);
+	}
 }
 
 /* The bottom line: what was typed, a question, an answer, or the keys. */

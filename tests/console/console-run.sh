@@ -9,7 +9,7 @@ if ! command -v tmux >/dev/null 2>&1 || ! command -v python3 >/dev/null 2>&1; th
 	echo "1..0 # SKIP tmux and python3 are needed (./quickstart installs them)"
 	exit 0
 fi
-plan 23
+plan 26
 
 export SIMQ_HOME="$TMP/state"
 EMU=$SIMQ_BUILDDIR/src/plecs-emu
@@ -95,6 +95,14 @@ done
 expect_screen "the queue pane holds what waits" "Queue 3"
 [ -s "$TMP/dump" ] && grep -qF "Running" "$TMP/dump" && ok "SIMQ_SCREEN_DUMP writes the screen's text" ||
 	fail "SIMQ_SCREEN_DUMP writes the screen's text" "$(cat "$TMP/dump" 2>/dev/null)"
+
+expect_screen "the statistics show the mean batch" "batch avg 1.0"
+expect_screen "and each model's call time, mean and p95" "call time      mean     p95"
+
+# The log pane scrolls back and follows again.
+$TM send-keys -t simq Tab Tab k
+expect_screen "k in the log pane scrolls back" "Log · 1 line back"
+$TM send-keys -t simq G Tab
 
 # [keys] rebinds: stats_window is w here, and the panel's title says so.
 expect_screen "the statistics title shows the rebound key" "Statistics · since start  [w]"
