@@ -4,6 +4,7 @@
 # PLECS's words, a completed task's result, the submit form with a sweep of
 # 12, the screen dump hook, and NO_COLOR with ASCII lines.
 . "$SIMQ_SRCDIR/tests/lib/tap.sh"
+. "$SIMQ_SRCDIR/tests/lib/tmux.sh"
 
 if ! command -v tmux >/dev/null 2>&1 || ! command -v python3 >/dev/null 2>&1; then
 	echo "1..0 # SKIP tmux and python3 are needed (./quickstart installs them)"
@@ -15,7 +16,6 @@ export SIMQ_HOME="$TMP/state"
 EMU=$SIMQ_BUILDDIR/src/plecs-emu
 RC=$SRC/share/models/rc.plecs
 BUCK=$SRC/share/models/buck.plecs
-TM="tmux -S $TMP/tmux.sock -f /dev/null"
 "$EMU" --port 0 --port-file "$TMP/emu.port" --speed 1 2>"$TMP/emu.err" &
 emu_pid=$!
 cleanup() {
@@ -61,20 +61,6 @@ e = xmlrpc.client.ServerProxy(sys.argv[1]).emu
 e.inject('fault', 1); e.inject('license', 1)
 " "$url"
 
-screen() { $TM capture-pane -p -t simq >"$TMP/screen" 2>/dev/null; }
-wait_for() {
-	i=0
-	while [ $i -lt 300 ]; do
-		screen
-		grep -qF -- "$1" "$TMP/screen" && return 0
-		i=$((i + 1))
-		sleep 0.05
-	done
-	return 1
-}
-expect_screen() {
-	if wait_for "$2"; then ok "$1"; else fail "$1" "expected \"$2\" on screen:" "$(cat "$TMP/screen")"; fi
-}
 
 $TM new-session -d -s simq -x 132 -y 40 \
 	"env TERM=tmux-256color TZ=UTC LANG=C.UTF-8 SIMQ_HOME='$SIMQ_HOME' SIMQ_SCREEN_DUMP='$TMP/dump' '$SIMQ' 2>'$TMP/console.err'; sleep 60"

@@ -5,6 +5,7 @@
 # Every step is checked on screen (capture-pane) and, where it changes
 # anything, in the server's state through the CLI.
 . "$SIMQ_SRCDIR/tests/lib/tap.sh"
+. "$SIMQ_SRCDIR/tests/lib/tmux.sh"
 
 if ! command -v tmux >/dev/null 2>&1; then
 	echo "1..0 # SKIP tmux is not installed (./quickstart installs it)"
@@ -17,7 +18,6 @@ mkdir -p "$XDG_CONFIG_HOME/simq"
 # Nothing is dispatched: the queue holds still while the screen is read.
 printf '[scheduler]\nstart_paused = true\n' >"$XDG_CONFIG_HOME/simq/simq.ini"
 M=$SRC/share/models/buck.plecs
-TM="tmux -S $TMP/tmux.sock -f /dev/null"
 cleanup() {
 	$TM kill-server >/dev/null 2>&1
 	"$SIMQ" shutdown --no-start >/dev/null 2>&1
@@ -27,22 +27,6 @@ trap cleanup EXIT
 "$SIMQ" sweep "$M" D=0.1:0.6:0.1 --name sweep-7 -p low >/dev/null 2>"$TMP/err" || fail "the sweep was submitted" "$(cat "$TMP/err")"
 "$SIMQ" submit "$M" -v Vin=400 --name design-verify -p critical >/dev/null
 
-screen() { $TM capture-pane -p -t simq >"$TMP/screen" 2>/dev/null; }
-# wait_for TEXT: polls the screen until TEXT shows (up to 10 s); true when it did.
-wait_for() {
-	i=0
-	while [ $i -lt 200 ]; do
-		screen
-		grep -qF -- "$1" "$TMP/screen" && return 0
-		i=$((i + 1))
-		sleep 0.05
-	done
-	return 1
-}
-# expect_screen NAME TEXT
-expect_screen() {
-	if wait_for "$2"; then ok "$1"; else fail "$1" "expected \"$2\" on screen:" "$(cat "$TMP/screen")"; fi
-}
 state_of() { "$SIMQ" show "$1" --json | sed -n 's/.*"state": "\([a-z]*\)".*/\1/p'; }
 priority_of() { "$SIMQ" show "$1" --json | sed -n 's/.*"priority": "\([a-z]*\)".*/\1/p'; }
 

@@ -1,0 +1,23 @@
+# tmux.sh — reading the console's screen in the tests' own tmux server.
+# Source it after tap.sh; it sets TM (the tmux command on a socket under $TMP).
+# The console runs in the window "simq" of session "simq".
+TM="tmux -S $TMP/tmux.sock -f /dev/null"
+
+screen() { $TM capture-pane -p -t simq >"$TMP/screen" 2>/dev/null; }
+
+# wait_for TEXT: polls the screen until TEXT shows (up to 15 s); true when it did.
+wait_for() {
+	i=0
+	while [ $i -lt 300 ]; do
+		screen
+		grep -qF -- "$1" "$TMP/screen" && return 0
+		i=$((i + 1))
+		sleep 0.05
+	done
+	return 1
+}
+
+# expect_screen NAME TEXT: a test that passes once TEXT is on screen.
+expect_screen() {
+	if wait_for "$2"; then ok "$1"; else fail "$1" "expected \"$2\" on screen:" "$(cat "$TMP/screen")"; fi
+}
