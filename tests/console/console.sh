@@ -17,7 +17,7 @@ export SIMQ_HOME="$TMP/state"
 mkdir -p "$XDG_CONFIG_HOME/simq"
 # Nothing is dispatched: the queue holds still while the screen is read.
 printf '[scheduler]\nstart_paused = true\n' >"$XDG_CONFIG_HOME/simq/simq.ini"
-M=$SRC/share/models/buck.plecs
+M=$(cd "$SRC/share/models" && pwd -P)/buck.plecs
 cleanup() {
 	$TM kill-server >/dev/null 2>&1
 	"$SIMQ" shutdown --no-start >/dev/null 2>&1
