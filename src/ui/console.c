@@ -245,13 +245,9 @@ static void refresh_now(struct console *c)
 		c->dirty = true;
 		return;
 	}
-	xmlrpc_env env;
-
-	xmlrpc_env_init(&env);
 	v = ui_call(c, "simq.view", "({s:I,s:d,s:I,s:I,s:I})", "version", (xmlrpc_int64)-1, "wait_ms", 0.0,
 		    "queue_offset", (xmlrpc_int64)c->queue_top, "queue_limit",
 		    (xmlrpc_int64)(c->queue_rows > 0 ? c->queue_rows : 50), "log_since", (xmlrpc_int64)c->log_seq);
-	xmlrpc_env_clean(&env);
 	if (v)
 		apply_view(c, v);
 }
@@ -362,14 +358,13 @@ static int64_t row_count(struct console *c, enum ui_pane p)
 
 static void move_selection(struct console *c, int64_t delta, bool absolute)
 {
-	int64_t n = row_count(c, c->focus), page = c->queue_rows > 1 ? c->queue_rows - 1 : 1;
+	int64_t n = row_count(c, c->focus);
 
 	if (delta == INT64_MAX)
 		delta = n;
 	if (c->focus == PANE_QUEUE) {
-		int64_t sel = absolute ? delta : c->queue_sel + delta * (delta == 1 || delta == -1 ? 1 : 1);
+		int64_t sel = absolute ? delta : c->queue_sel + delta;
 
-		(void)page;
 		if (sel >= n)
 			sel = n - 1;
 		if (sel < 0)
@@ -625,7 +620,6 @@ static void open_details(struct console *c)
 
 	xmlrpc_env_init(&env);
 	if (c->focus == PANE_LOG) {
-		/* A log line's task: the newest line shown when following, else the one at the top of the scroll. */
 		ui_message(c, true, "details are for the queue and running panes");
 	} else {
 		struct idmap saved = c->marks;
@@ -720,7 +714,7 @@ static void normal_key(struct console *c, int key)
 		break;
 	case UI_SUBMIT:
 		ui_form_free(&c->form);
-		c->form = ui_form_new(client_state_dir(c->conn));
+		c->form = ui_form_new();
 		c->mode = MODE_FORM;
 		c->dirty = true;
 		break;

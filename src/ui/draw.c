@@ -540,9 +540,7 @@ static void draw_running(struct console *c, struct area a)
 		} else {
 			xmlrpc_value *list = member(r, "ids");
 			int k = array_size(list);
-			int64_t first = k ? ui_int(r, "batch", 0) : 0;
 
-			(void)first;
 			if (k == 1) {
 				xmlrpc_int64 v = 0;
 				xmlrpc_env env;

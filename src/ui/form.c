@@ -37,11 +37,10 @@ struct ui_form {
 	char *completion; /* what Tab offered when there was more than one match */
 };
 
-struct ui_form *ui_form_new(const char *state_dir)
+struct ui_form *ui_form_new(void)
 {
 	struct ui_form *f = xcalloc(1, sizeof *f);
 
-	(void)state_dir;
 	f->priority = 2;
 	return f;
 }

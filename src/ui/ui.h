@@ -119,7 +119,7 @@ xmlrpc_value *ui_rows(struct console *c, int64_t *total, int64_t *first);
 
 /* ---- form.c ---------------------------------------------------------------------- */
 
-struct ui_form *ui_form_new(const char *state_dir);
+struct ui_form *ui_form_new(void);
 void ui_form_free(struct ui_form **f);
 /* Handles a key; returns false when the form is done (submitted or abandoned). */
 bool ui_form_key(struct console *c, struct ui_form *f, int key);
