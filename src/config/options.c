@@ -45,7 +45,9 @@ const size_t option_section_count = sizeof option_sections / sizeof option_secti
 	}
 #define HOOK(event, text)                                                                                              \
 	{                                                                                                              \
-		.section = "notify", .key = "on_" event, .type = OPT_COMMAND, .def = "", .help = "Run when " text "."  \
+		.section = "notify", .key = "on_" event, .type = OPT_COMMAND, .def = "",                                 \
+		.help = "Run /bin/sh -c COMMAND when " text "; the task's data is in SIMQ_* variables and as JSON on "  \
+			"stdin. Quote a command that holds ; or #."                                                    \
 	}
 
 const struct option_def option_table[] = {

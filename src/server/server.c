@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "server/api.h"
+#include "server/hooks.h"
 #include "server/sched.h"
 #include "util/log.h"
 #include "util/paths.h"
@@ -77,6 +78,7 @@ void server_accept_tasks(struct server *s, struct task **tasks, size_t n)
 		}
 		idmap_put(&s->active, t->id, t);
 		queue_push(s->queue, t->id, (uint64_t)t->id, t->priority, t->model, t);
+		s->drained = false;
 		server_publish(s, EVENT_SUBMITTED, t, NULL);
 	}
 	if (s->sched)
@@ -98,6 +100,11 @@ void server_retired(struct server *s, struct task *t, enum task_state from)
 												  : EVENT_COMPLETED,
 		       t, &ev);
 	task_free(&t);
+	/* The last task out: once per drain, until new work arrives. */
+	if (queue_size(s->queue) == 0 && s->running == 0 && !s->drained) {
+		s->drained = true;
+		server_publish(s, EVENT_QUEUE_DRAINED, NULL, NULL);
+	}
 }
 
 bool server_finish(struct server *s, struct task *t, enum task_state to, enum attempt_outcome end, char **err)
@@ -373,6 +380,7 @@ static void close_server(struct server *s)
 	idmap_free(&s->active);
 	if (s->log)
 		event_log_add(s->log, server_now_ms(), 0, "server stopped");
+	hooks_free(&s->hooks);
 	event_log_free(&s->log);
 	events_free(&s->bus);
 	store_close(&s->store);
@@ -517,6 +525,8 @@ int server_run(const struct server_options *opt)
 		free(token);
 		return not_started(&s, report_fd, err);
 	}
+	s.drained = queue_size(s.queue) == 0 && s.running == 0;
+	s.hooks = hooks_new(&s);
 	s.http = http_start(&s, unix_fd, tcp_fd, token, &err);
 	free(token);
 	if (s.http == NULL)

@@ -53,6 +53,8 @@ struct server {
 	ev_prepare wake_parked;
 	struct http *http;          /* the API listeners (http.c) */
 	struct sched *sched;        /* the scheduler (sched.c) */
+	struct hooks *hooks;        /* [notify] commands (hooks.c), NULL when none is set */
+	bool drained;               /* queue_drained was announced and nothing came since */
 };
 
 /* Runs `simq server`; returns the process's exit status. */

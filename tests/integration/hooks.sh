@@ -1,0 +1,134 @@
+#!/bin/sh
+# [notify] hooks against a real server on plecs-emu: every event reaches its
+# hook with the right environment and the same data as JSON on stdin; a task
+# name full of shell syntax runs nothing; a hook that hangs is killed and
+# logged; a failing hook is logged and leaves its task alone.
+. "$SIMQ_SRCDIR/tests/lib/tap.sh"
+
+if ! command -v python3 >/dev/null 2>&1; then
+	echo "1..0 # SKIP python3 is not installed"
+	exit 0
+fi
+plan 16
+
+export SIMQ_HOME="$TMP/state"
+EMU=$SIMQ_BUILDDIR/src/plecs-emu
+M=$(cd "$SRC/share/models" && pwd -P)/rc.plecs
+"$EMU" --port 0 --port-file "$TMP/emu.port" 2>"$TMP/emu.err" &
+emu_pid=$!
+cleanup() {
+	"$SIMQ" shutdown --no-start >/dev/null 2>&1
+	kill "$emu_pid" 2>/dev/null
+}
+trap cleanup EXIT
+wait_file() {
+	i=0
+	while [ ! -s "$1" ] && [ $i -lt 200 ]; do
+		i=$((i + 1))
+		sleep 0.05
+	done
+}
+wait_file "$TMP/emu.port"
+port=$(cat "$TMP/emu.port")
+url="http://127.0.0.1:$port/RPC2"
+
+# The hook: one line of its environment per run, and its stdin as one JSON line.
+cat >"$TMP/hook.sh" <<EOF
+printf '%s|%s|%s|%s|%s|%s|%s|%s|%s\n' "\$SIMQ_EVENT" "\$SIMQ_TASK_ID" "\$SIMQ_TASK_NAME" "\$SIMQ_PRIORITY" \
+	"\$SIMQ_STATE" "\$SIMQ_ATTEMPT" "\$SIMQ_ERROR" "\$SIMQ_RESULT" "\$SIMQ_BACKEND" >>"$TMP/env.log"
+cat >>"$TMP/stdin.log"
+echo >>"$TMP/stdin.log"
+EOF
+{
+	printf '[backend emu]\nurl = %s\nslots = 1\nmax_batch = 1\n' "$url"
+	printf '[scheduler]\nbackoff_base = 0.2s\nbackoff_max = 1s\ndown_after = 1\nstart_paused = true\n'
+	# One at a time, so their lines do not interleave (and the rest wait in order).
+	printf '[notify]\nhook_timeout = 1s\nhook_max_running = 1\n'
+	for e in submitted started completed failed attempt_failed cancelled backend_down backend_up queue_drained; do
+		printf 'on_%s = sh %s/hook.sh\n' "$e" "$TMP"
+	done
+} >"$TMP/simq.ini"
+"$SIMQ" server -c "$TMP/simq.ini" >/dev/null 2>"$TMP/err" || fail "the server starts" "$(cat "$TMP/err")"
+
+# has LINE-PATTERN: polls env.log for a line matching the basic regex (up to 10 s).
+has() {
+	i=0
+	while ! grep -q -- "$1" "$TMP/env.log" 2>/dev/null && [ $i -lt 200 ]; do
+		i=$((i + 1))
+		sleep 0.05
+	done
+	grep -q -- "$1" "$TMP/env.log" 2>/dev/null
+}
+expect_hook() {
+	if has "$2"; then ok "$1"; else fail "$1" "no line matching $2 in:" "$(cat "$TMP/env.log" 2>/dev/null)"; fi
+}
+inject() {
+	python3 -c "import sys, xmlrpc.client; xmlrpc.client.ServerProxy(sys.argv[1]).emu.inject(sys.argv[2], 1)" "$url" "$1"
+}
+
+evil='$(touch '"$TMP"'/pwned) `touch '"$TMP"'/pwned2` "quoted" '"'"'single'"'"'; touch '"$TMP"'/pwned3'
+"$SIMQ" submit "$M" --name flaky -p critical >/dev/null        # 1: a licence fault, then completes
+"$SIMQ" submit "$M" --name poisoned -p high >/dev/null         # 2: a solver fault: fails
+"$SIMQ" submit "$M" --name "$evil" -p normal >/dev/null        # 3: completes
+"$SIMQ" submit "$M" --name unwanted -p low >/dev/null          # 4: cancelled while queued
+expect_hook "submitted: the event, id, name, priority and state" '^submitted|4|unwanted|low|queued|'
+"$SIMQ" cancel 4 >/dev/null
+expect_hook "cancelled" '^cancelled|4|unwanted|low|cancelled|'
+# The next two calls meet, in order, a licence fault (transient) and a solver fault (permanent).
+inject license
+inject fault
+"$SIMQ" resume >/dev/null
+expect_hook "started: with the attempt and the backend" '^started|1|flaky|critical|running|1|||emu$'
+expect_hook "attempt_failed: with PLECS's words" '^attempt_failed|1|flaky|critical|running|1|No free license available'
+expect_hook "failed: with PLECS's words" '^failed|2|poisoned|high|failed|1|Simulation error: the solver failed'
+expect_hook "completed: with the result file" "^completed|3|.*|normal|completed|1||$SIMQ_HOME/results/0/3.csv|"
+expect_hook "queue_drained, once the last task is out" '^queue_drained|'
+
+# The name reached the hook as a string, byte for byte, and ran nothing.
+grep -qF "|$evil|" "$TMP/env.log" && ok "the name arrives in SIMQ_TASK_NAME byte for byte" ||
+	fail "the name arrives in SIMQ_TASK_NAME byte for byte" "$(cat "$TMP/env.log")"
+[ ! -e "$TMP/pwned" ] && [ ! -e "$TMP/pwned2" ] && [ ! -e "$TMP/pwned3" ] && ok "and no part of it ran" ||
+	fail "and no part of it ran" "$(ls "$TMP")"
+python3 - "$TMP/stdin.log" "$evil" <<'PY' && ok "stdin carries the same event as JSON" || fail "stdin carries the same event as JSON" "$(cat "$TMP/stdin.log")"
+import json, sys
+events = [json.loads(line) for line in open(sys.argv[1]) if line.strip()]
+done = [e for e in events if e["event"] == "completed" and e["task_id"] == 3]
+assert done and done[0]["task_name"] == sys.argv[2] and done[0]["priority"] == "normal", done
+assert done[0]["result"].endswith("/results/0/3.csv"), done
+assert {e["event"] for e in events} >= {"submitted", "cancelled", "started", "completed", "attempt_failed", "failed", "queue_drained"}
+PY
+
+# The backend goes away and comes back.
+kill "$emu_pid"
+wait "$emu_pid" 2>/dev/null
+"$SIMQ" submit "$M" --name during-outage >/dev/null
+expect_hook "backend_down: with the backend" '^backend_down|.*|emu$'
+"$EMU" --port "$port" 2>>"$TMP/emu.err" &
+emu_pid=$!
+expect_hook "backend_up: with the backend" '^backend_up|.*|emu$'
+
+# A hook that hangs is killed after hook_timeout, with its whole process group, and logged.
+"$SIMQ" shutdown >/dev/null
+printf '[notify]\nhook_timeout = 1s\non_submitted = sleep 300; echo never\non_cancelled = \"echo it said this; exit 3\"\n[scheduler]\nstart_paused = true\n' \
+	>"$TMP/hang.ini"
+"$SIMQ" server -c "$TMP/hang.ini" >/dev/null
+"$SIMQ" submit "$M" --name slow-hook >/dev/null
+i=0
+while ! "$SIMQ" log | grep -q "hook on_submitted for task .* killed after 1s" && [ $i -lt 100 ]; do
+	i=$((i + 1))
+	sleep 0.05
+done
+"$SIMQ" log | grep -q "hook on_submitted for task .* killed after 1s" && ok "a hook that hangs is killed and logged" ||
+	fail "a hook that hangs is killed and logged" "$("$SIMQ" log | tail -5)"
+pgrep -f "sleep 300" >/dev/null && fail "its process group is gone" "$(pgrep -af 'sleep 300')" || ok "its process group is gone"
+id=$("$SIMQ" ls --json | sed -n 's/.*"id": \([0-9]*\).*/\1/p' | tail -1)
+"$SIMQ" cancel "$id" >/dev/null
+i=0
+while ! "$SIMQ" log | grep -q "hook on_cancelled for task $id: it said this" && [ $i -lt 100 ]; do
+	i=$((i + 1))
+	sleep 0.05
+done
+"$SIMQ" log >"$TMP/log"
+grep -q "hook on_cancelled for task $id failed: exit status 3" "$TMP/log" && grep -q "hook on_cancelled for task $id: it said this" "$TMP/log" &&
+	ok "a failing hook's status and output are logged" || fail "a failing hook's status and output are logged" "$(tail -5 "$TMP/log")"
+server_ran_clean
