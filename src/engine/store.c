@@ -120,6 +120,7 @@ struct store {
 	char *error;
 	int busy_timeout_ms;
 	sqlite3_stmt *stmt[STMT_COUNT];
+	int64_t ended[ATTEMPT_OUTCOME_COUNT]; /* closed attempts by outcome: counted at open, then kept */
 };
 
 const char *store_status_text(enum store_status st)
@@ -342,6 +343,30 @@ static enum store_status recover(struct store *s, int64_t now, struct store_reco
 	return STORE_OK;
 }
 
+/* The closed attempts by outcome, once at open; store_commit keeps them from then on. */
+static enum store_status count_ended(struct store *s)
+{
+	sqlite3_stmt *st;
+	int rc = sqlite3_prepare_v2(s->db, "SELECT outcome, COUNT(*) FROM attempts WHERE ended IS NOT NULL GROUP BY outcome",
+				    -1, &st, NULL);
+
+	if (rc != SQLITE_OK)
+		return fail(s, rc, "counting attempts");
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int o = sqlite3_column_int(st, 0);
+
+		if (o >= 0 && o < ATTEMPT_OUTCOME_COUNT)
+			s->ended[o] = sqlite3_column_int64(st, 1);
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? STORE_OK : fail(s, rc, "counting attempts");
+}
+
+void store_attempt_counts(const struct store *s, int64_t out[ATTEMPT_OUTCOME_COUNT])
+{
+	memcpy(out, s->ended, sizeof s->ended);
+}
+
 struct store *store_open(const char *path, const struct store_open_options *opt, struct store_recovery *rec,
 			 char **err)
 {
@@ -383,6 +408,8 @@ struct store *store_open(const char *path, const struct store_open_options *opt,
 	}
 	if (!opt->read_only_recovery)
 		status = recover(s, opt->now_ms ? opt->now_ms : time_wall_ns() / 1000000, rec);
+	if (status == STORE_OK)
+		status = count_ended(s);
 out:
 	if (status != STORE_OK) {
 		*err = s->error ? xstrdup(s->error) : xstrdup(store_status_text(status));
@@ -613,9 +640,13 @@ enum store_status store_commit(struct store *s, struct store_change *changes, si
 	struct commit_args a = {changes, n};
 	enum store_status status = in_transaction(s, "saving a change", commit_body, &a);
 
-	if (status == STORE_OK)
-		for (size_t i = 0; i < n; i++)
+	if (status == STORE_OK) {
+		for (size_t i = 0; i < n; i++) {
 			changes[i].task->stored_state = changes[i].task->state;
+			if (changes[i].attempt == STORE_ATTEMPT_END && changes[i].outcome < ATTEMPT_OUTCOME_COUNT)
+				s->ended[changes[i].outcome]++;
+		}
+	}
 	return status;
 }
 

@@ -136,6 +136,9 @@ void store_result_free(struct store_result *r);
 enum store_status store_limit_pages(struct store *s, int64_t pages);
 
 /* Counts of tasks per state, from the database. */
+/* Attempts that ended, by outcome, all time (kept in memory: /metrics reads it at every scrape). */
+void store_attempt_counts(const struct store *s, int64_t out[ATTEMPT_OUTCOME_COUNT]);
+
 /* One attempt as stored; the strings live until fn returns, and may be NULL. */
 struct store_attempt {
 	int n;

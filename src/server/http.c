@@ -21,6 +21,7 @@
 
 #include "proto/proto.h"
 #include "server/api.h"
+#include "server/metrics.h"
 #include "server/server.h"
 #include "util/xalloc.h"
 
@@ -30,12 +31,14 @@ struct listener {
 	TChanSwitch *chan_switch;
 	pthread_t thread;
 	bool running;
+	bool metrics_only;           /* [metrics] listen: GET /metrics and nothing else, no token */
+	struct http *http;
 };
 
 struct http {
 	struct server *server;
 	xmlrpc_registry *registry;
-	struct listener unix_side, tcp_side;
+	struct listener unix_side, tcp_side, metrics_side;
 	char *expected_auth;         /* "Basic base64(simq:TOKEN)" */
 	pthread_mutex_t lock;
 	pthread_cond_t answered;
@@ -252,19 +255,88 @@ static void check_token(void *ud, TSession *session, abyss_bool *handled)
 	*handled = true;
 }
 
+static void run_metrics(struct server *s, struct api_call *c)
+{
+	char *text = metrics_text(s);
+	xmlrpc_env env;
+
+	xmlrpc_env_init(&env);
+	api_result(c, xmlrpc_string_new(&env, text));
+	xmlrpc_env_clean(&env);
+	free(text);
+}
+
+static const struct api_method metrics_method = {"(GET /metrics)", NULL, run_metrics};
+
+static void respond(TSession *session, int status, const char *type, const char *body, size_t len)
+{
+	ResponseStatus(session, (uint16_t)status);
+	ResponseContentType(session, type);
+	ResponseContentLength(session, len);
+	ResponseWriteStart(session);
+	ResponseWriteBody(session, body, (uint32_t)len);
+	ResponseWriteEnd(session);
+}
+
+/*
+ * GET /metrics, Prometheus text format 0.0.4; the loop thread writes it (it reads engine state).
+ * On the metrics-only listener every other path is 404.
+ */
+static void serve_metrics(void *ud, TSession *session, abyss_bool *handled)
+{
+	struct listener *l = ud;
+	struct http *h = l->http;
+	const TRequestInfo *info = NULL;
+	static const char not_here[] = "simq: this listener serves GET /metrics only\n";
+
+	SessionGetRequestInfo(session, &info);
+	if (info == NULL || strcmp(info->uri, "/metrics") != 0 || info->method != m_get) {
+		*handled = l->metrics_only;
+		if (l->metrics_only)
+			respond(session, 404, "text/plain", not_here, sizeof not_here - 1);
+		return;
+	}
+	struct api_call c = {.method = &metrics_method, .on_done = deliver, .server = h->server};
+	const char *text = NULL;
+	size_t len = 0;
+	xmlrpc_env env;
+
+	xmlrpc_env_init(&env);
+	c.params = xmlrpc_array_new(&env);
+	if (run_on_loop(h, &c) && c.result)
+		xmlrpc_read_string_lp(&env, c.result, &len, &text);
+	if (text)
+		respond(session, 200, "text/plain; version=0.0.4; charset=utf-8", text, len);
+	else
+		respond(session, 503, "text/plain", "simq: shutting down\n", 20);
+	free((void *)text);
+	if (c.result)
+		xmlrpc_DECREF(c.result);
+	free(c.fault);
+	xmlrpc_DECREF(c.params);
+	xmlrpc_env_clean(&env);
+	*handled = true;
+}
+
 static bool start_listener(struct http *h, struct listener *l, int fd, bool tcp, char **err)
 {
 	const char *error = NULL;
 	sigset_t all, old;
 	abyss_bool ok = true;
 
+	l->http = h;
 	ChanSwitchUnixCreateFd(fd, &l->chan_switch, &error);
 	if (error == NULL)
 		ServerCreateSwitch(&l->server, l->chan_switch, &error);
-	if (error == NULL)
+	if (error == NULL && !l->metrics_only)
 		xmlrpc_server_abyss_set_handlers2(&l->server, "/RPC2", h->registry);
-	/* Abyss asks the handler added last first: the token check goes after the XML-RPC one. */
-	if (error == NULL && tcp) {
+	/* Abyss asks the handler added last first: /metrics, then (on TCP) the token check ahead of both. */
+	if (error == NULL) {
+		struct ServerReqHandler3 metrics = {.handleReq = serve_metrics, .userdata = l};
+
+		ServerAddHandler3(&l->server, &metrics, &ok);
+	}
+	if (error == NULL && tcp && !l->metrics_only) {
 		struct ServerReqHandler3 auth = {.handleReq = check_token, .userdata = h};
 
 		ServerAddHandler3(&l->server, &auth, &ok);
@@ -304,7 +376,7 @@ static void stop_listener(struct listener *l)
 
 static struct entry *entries;
 
-struct http *http_start(struct server *s, int unix_fd, int tcp_fd, const char *token, char **err)
+struct http *http_start(struct server *s, int unix_fd, int tcp_fd, int metrics_fd, const char *token, char **err)
 {
 	struct http *h = xcalloc(1, sizeof *h);
 	xmlrpc_env env;
@@ -346,6 +418,11 @@ struct http *http_start(struct server *s, int unix_fd, int tcp_fd, const char *t
 		if (!start_listener(h, &h->tcp_side, tcp_fd, true, err))
 			return NULL;
 	}
+	if (metrics_fd >= 0) {
+		h->metrics_side.metrics_only = true;
+		if (!start_listener(h, &h->metrics_side, metrics_fd, true, err))
+			return NULL;
+	}
 	return h;
 }
 
@@ -375,6 +452,8 @@ void http_stop(struct http *h)
 	}
 	if (h->tcp_side.running)
 		ServerTerminate(&h->tcp_side.server);
+	if (h->metrics_side.running)
+		ServerTerminate(&h->metrics_side.server);
 	ev_async_stop(h->server->loop, &h->wake);
 }
 
@@ -387,6 +466,7 @@ void http_free(struct http **hp)
 	/* Abyss looks every 2 s whether its connection threads are done. */
 	stop_listener(&h->unix_side);
 	stop_listener(&h->tcp_side);
+	stop_listener(&h->metrics_side);
 	free(h->expected_auth);
 	xmlrpc_registry_free(h->registry);
 	free(entries);

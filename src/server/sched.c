@@ -73,12 +73,20 @@ struct waiter {
 /* Calls kept per model for the statistics panel's mean and p95. */
 #define RECENT_CALLS 256
 
+/* Histogram bounds for /metrics: a task's call time in seconds, and a call's batch size. */
+static const double duration_bounds[] = {0.1, 0.5, 1, 5, 10, 30, 60, 300, 1800, 3600};
+static const int batch_bounds[] = {1, 2, 4, 8, 16, 32, 64, 128, 256};
+#define NDURATION (sizeof duration_bounds / sizeof duration_bounds[0])
+#define NBATCH (sizeof batch_bounds / sizeof batch_bounds[0])
+
 struct estimate {
 	char *model;
 	double seconds;            /* running mean of a call's wall time */
 	int n;
 	double *recent;            /* the last RECENT_CALLS wall times, a ring */
 	size_t nrecent, next;
+	int64_t duration_le[NDURATION + 1]; /* tasks per bucket (not cumulative); the last is +Inf */
+	double duration_sum;
 };
 
 struct sched {
@@ -98,6 +106,7 @@ struct sched {
 	bool sync;                 /* durability = full: fsync result files */
 	int64_t next_batch;
 	int64_t calls, cases;      /* answered calls since start and the cases they held: the mean batch */
+	int64_t batch_le[NBATCH + 1];  /* answered calls per batch-size bucket (not cumulative) */
 	char *results_dir;
 	struct estimate *estimates;
 	size_t nestimates;
@@ -779,6 +788,16 @@ static void job_done(struct plecs_job *job, void *ud)
 		learn(sc, job->model_path, job->seconds);
 		sc->calls++;
 		sc->cases += (int64_t)bt->n;
+		size_t k = 0, d = 0;
+		struct estimate *e = estimate_for(sc, job->model_path);
+
+		while (k < NBATCH && (int)bt->n > batch_bounds[k])
+			k++;
+		sc->batch_le[k]++;
+		while (d < NDURATION && job->seconds > duration_bounds[d])
+			d++;
+		e->duration_le[d] += (int64_t)bt->n;
+		e->duration_sum += job->seconds * (double)bt->n;
 	}
 	transient = job->outcome == PLECS_TRANSPORT ||
 		    (job->outcome == PLECS_FAULT && retry_fault_is_transient(job->error, sc->retry_faults));
@@ -1061,6 +1080,63 @@ xmlrpc_value *sched_models_value(xmlrpc_env *env, struct sched *sc)
 
 	xmlrpc_DECREF(models);
 	return v;
+}
+
+/* Prometheus label values: backslash, double quote and newline escaped. */
+static void add_label(struct buf *b, const char *v)
+{
+	for (; *v; v++) {
+		if (*v == '\\' || *v == '"')
+			buf_addc(b, '\\');
+		if (*v == '\n')
+			buf_adds(b, "\\n");
+		else
+			buf_addc(b, *v);
+	}
+}
+
+void sched_metrics(struct sched *sc, struct buf *out)
+{
+	int64_t cum = 0;
+
+	buf_adds(out, "# HELP simq_backend_up 1 while the backend answers, 0 while it is DOWN.\n"
+		      "# TYPE simq_backend_up gauge\n");
+	for (size_t i = 0; i < sc->nbackends; i++) {
+		buf_adds(out, "simq_backend_up{backend=\"");
+		add_label(out, sc->backends[i].name);
+		buf_addf(out, "\"} %d\n", sc->backends[i].up ? 1 : 0);
+	}
+	buf_adds(out, "# HELP simq_batch_size Cases per PLECS call answered since the server started.\n"
+		      "# TYPE simq_batch_size histogram\n");
+	for (size_t k = 0; k <= NBATCH; k++) {
+		cum += sc->batch_le[k];
+		if (k < NBATCH)
+			buf_addf(out, "simq_batch_size_bucket{le=\"%d\"} %lld\n", batch_bounds[k], (long long)cum);
+		else
+			buf_addf(out, "simq_batch_size_bucket{le=\"+Inf\"} %lld\n", (long long)cum);
+	}
+	buf_addf(out, "simq_batch_size_sum %lld\nsimq_batch_size_count %lld\n", (long long)sc->cases, (long long)sc->calls);
+	buf_adds(out, "# HELP simq_task_duration_seconds A task's PLECS call time (its batch's wall time), by model, "
+		      "since the server started.\n# TYPE simq_task_duration_seconds histogram\n");
+	for (size_t i = 0; i < sc->nestimates; i++) {
+		const struct estimate *e = &sc->estimates[i];
+
+		cum = 0;
+		for (size_t d = 0; d <= NDURATION; d++) {
+			cum += e->duration_le[d];
+			buf_adds(out, "simq_task_duration_seconds_bucket{model=\"");
+			add_label(out, e->model);
+			if (d < NDURATION)
+				buf_addf(out, "\",le=\"%g\"} %lld\n", duration_bounds[d], (long long)cum);
+			else
+				buf_addf(out, "\",le=\"+Inf\"} %lld\n", (long long)cum);
+		}
+		buf_adds(out, "simq_task_duration_seconds_sum{model=\"");
+		add_label(out, e->model);
+		buf_addf(out, "\"} %.17g\nsimq_task_duration_seconds_count{model=\"", e->duration_sum);
+		add_label(out, e->model);
+		buf_addf(out, "\"} %lld\n", (long long)cum);
+	}
 }
 
 xmlrpc_value *sched_backends_value(xmlrpc_env *env, struct sched *sc)

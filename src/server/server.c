@@ -520,6 +520,21 @@ int server_run(const struct server_options *opt)
 		event_log_add(s.log, server_now_ms(), 0, line);
 		free(line);
 	}
+	int metrics_fd = -1;
+	const char *metrics_addr = config_str(s.cfg, "metrics", "listen");
+
+	if (metrics_addr[0]) {
+		metrics_fd = bind_tcp(metrics_addr, (int)config_int(s.cfg, "metrics", "port"), &err);
+		if (metrics_fd < 0) {
+			free(token);
+			return not_started(&s, report_fd, err);
+		}
+		char *line = xasprintf("/metrics also on TCP %s port %lld (no token)", metrics_addr,
+				       config_int(s.cfg, "metrics", "port"));
+
+		event_log_add(s.log, server_now_ms(), 0, line);
+		free(line);
+	}
 	s.sched = sched_new(&s, opt->plecs_url, &err);
 	if (s.sched == NULL) {
 		free(token);
@@ -527,7 +542,7 @@ int server_run(const struct server_options *opt)
 	}
 	s.drained = queue_size(s.queue) == 0 && s.running == 0;
 	s.hooks = hooks_new(&s);
-	s.http = http_start(&s, unix_fd, tcp_fd, token, &err);
+	s.http = http_start(&s, unix_fd, tcp_fd, metrics_fd, token, &err);
 	free(token);
 	if (s.http == NULL)
 		return not_started(&s, report_fd, err);

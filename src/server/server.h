@@ -84,7 +84,7 @@ void server_stop(struct server *s);
 
 struct http;
 /* Starts the API on the Unix socket and, when configured, on TCP; NULL and *err on failure. */
-struct http *http_start(struct server *s, int unix_fd, int tcp_fd, const char *token, char **err);
+struct http *http_start(struct server *s, int unix_fd, int tcp_fd, int metrics_fd, const char *token, char **err);
 /* Stops accepting, ends idle connections and answers every waiting call with a shutdown fault. */
 void http_stop(struct http *h);
 /* Waits for the listener threads to end and frees h (after the store is closed). */
