@@ -41,6 +41,7 @@ struct backend {
 	int failures;              /* consecutive calls without an answer */
 	int probe_round;
 	int64_t down_since;
+	double downtime;           /* seconds DOWN since the server started, the current outage not yet counted */
 	ev_timer probe;
 	struct loaded_model *models;
 	size_t nmodels;
@@ -192,6 +193,7 @@ static void backend_up(struct backend *b)
 
 	b->up = true;
 	b->failures = 0;
+	b->downtime += (double)(server_now_ms() - b->down_since) / 1000;
 	ev_timer_stop(b->sc->s->loop, &b->probe);
 	snprintf(detail, sizeof detail, "again after %s down",
 		 time_format_duration(dur, sizeof dur, (double)(server_now_ms() - b->down_since) / 1000));
@@ -1080,6 +1082,16 @@ xmlrpc_value *sched_models_value(xmlrpc_env *env, struct sched *sc)
 
 	xmlrpc_DECREF(models);
 	return v;
+}
+
+void sched_each_backend(struct sched *sc, void (*fn)(const char *name, bool up, double downtime, void *ud), void *ud)
+{
+	for (size_t i = 0; i < sc->nbackends; i++) {
+		const struct backend *b = &sc->backends[i];
+		double now_down = b->up ? 0 : (double)(server_now_ms() - b->down_since) / 1000;
+
+		fn(b->name, b->up, b->downtime + now_down, ud);
+	}
 }
 
 /* Prometheus label values: backslash, double quote and newline escaped. */

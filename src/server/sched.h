@@ -40,6 +40,8 @@ xmlrpc_value *sched_call_value(xmlrpc_env *env, struct sched *sc, int64_t id);
 xmlrpc_value *sched_backends_value(xmlrpc_env *env, struct sched *sc);
 /* {calls, mean_batch, models: [{model, calls, mean, p95}]}: calls since start and each model's recent wall times. */
 xmlrpc_value *sched_models_value(xmlrpc_env *env, struct sched *sc);
+/* Each backend's name, whether it is UP, and its seconds DOWN since the server started. */
+void sched_each_backend(struct sched *sc, void (*fn)(const char *name, bool up, double downtime, void *ud), void *ud);
 struct buf;
 /* Appends simq_backend_up, simq_batch_size and simq_task_duration_seconds in Prometheus text format. */
 void sched_metrics(struct sched *sc, struct buf *out);

@@ -18,6 +18,7 @@
 
 #include "server/api.h"
 #include "server/hooks.h"
+#include "server/webhooks.h"
 #include "server/sched.h"
 #include "util/log.h"
 #include "util/paths.h"
@@ -381,6 +382,7 @@ static void close_server(struct server *s)
 	if (s->log)
 		event_log_add(s->log, server_now_ms(), 0, "server stopped");
 	hooks_free(&s->hooks);
+	webhooks_free(&s->webhooks);
 	event_log_free(&s->log);
 	events_free(&s->bus);
 	store_close(&s->store);
@@ -542,6 +544,7 @@ int server_run(const struct server_options *opt)
 	}
 	s.drained = queue_size(s.queue) == 0 && s.running == 0;
 	s.hooks = hooks_new(&s);
+	s.webhooks = webhooks_new(&s);
 	s.http = http_start(&s, unix_fd, tcp_fd, metrics_fd, token, &err);
 	free(token);
 	if (s.http == NULL)

@@ -54,6 +54,7 @@ struct server {
 	struct http *http;          /* the API listeners (http.c) */
 	struct sched *sched;        /* the scheduler (sched.c) */
 	struct hooks *hooks;        /* [notify] commands (hooks.c), NULL when none is set */
+	struct webhooks *webhooks;  /* [webhook NAME] sinks (webhooks.c), NULL when none */
 	bool drained;               /* queue_drained was announced and nothing came since */
 };
 

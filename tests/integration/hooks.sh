@@ -71,6 +71,8 @@ evil='$(touch '"$TMP"'/pwned) `touch '"$TMP"'/pwned2` "quoted" '"'"'single'"'"';
 "$SIMQ" submit "$M" --name poisoned -p high >/dev/null         # 2: a solver fault: fails
 "$SIMQ" submit "$M" --name "$evil" -p normal >/dev/null        # 3: completes
 "$SIMQ" submit "$M" --name unwanted -p low >/dev/null          # 4: cancelled while queued
+rm -f /tmp/simq-pwned
+"$SIMQ" submit "$M" --name '$(touch /tmp/simq-pwned)' -p low >/dev/null   # 5: the issue's own example
 expect_hook "submitted: the event, id, name, priority and state" '^submitted|4|unwanted|low|queued|'
 "$SIMQ" cancel 4 >/dev/null
 expect_hook "cancelled" '^cancelled|4|unwanted|low|cancelled|'
@@ -87,7 +89,8 @@ expect_hook "queue_drained, once the last task is out" '^queue_drained|'
 # The name reached the hook as a string, byte for byte, and ran nothing.
 grep -qF "|$evil|" "$TMP/env.log" && ok "the name arrives in SIMQ_TASK_NAME byte for byte" ||
 	fail "the name arrives in SIMQ_TASK_NAME byte for byte" "$(cat "$TMP/env.log")"
-[ ! -e "$TMP/pwned" ] && [ ! -e "$TMP/pwned2" ] && [ ! -e "$TMP/pwned3" ] && ok "and no part of it ran" ||
+[ ! -e "$TMP/pwned" ] && [ ! -e "$TMP/pwned2" ] && [ ! -e "$TMP/pwned3" ] && [ ! -e /tmp/simq-pwned ] &&
+	ok "and no part of it ran (nor of \$(touch /tmp/simq-pwned))" ||
 	fail "and no part of it ran" "$(ls "$TMP")"
 python3 - "$TMP/stdin.log" "$evil" <<'PY' && ok "stdin carries the same event as JSON" || fail "stdin carries the same event as JSON" "$(cat "$TMP/stdin.log")"
 import json, sys
