@@ -53,24 +53,6 @@ struct hooks {
 	struct hook_run *active; /* running, in no order */
 };
 
-static void log_line(struct hooks *h, int64_t task_id, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static void log_line(struct hooks *h, int64_t task_id, const char *fmt, ...)
-{
-	va_list ap;
-	char *text;
-
-	va_start(ap, fmt);
-	if (vasprintf(&text, fmt, ap) < 0)
-		text = NULL;
-	va_end(ap);
-	if (text) {
-		event_log_add(h->s->log, server_now_ms(), task_id, text);
-		free(text);
-	}
-	server_changed(h->s);
-}
-
 static void run_free(struct hook_run *r)
 {
 	for (char **e = r->env; e && *e; e++)
@@ -97,17 +79,17 @@ static void finish(struct hook_run *r)
 	else
 		snprintf(who, sizeof who, "hook on_%s", r->event);
 	if (r->killed)
-		log_line(h, r->task_id, "%s killed after %gs ([notify] hook_timeout)", who, h->timeout);
+		server_log(h->s, r->task_id, "%s killed after %gs ([notify] hook_timeout)", who, h->timeout);
 	else if (WIFEXITED(r->status) && WEXITSTATUS(r->status) != 0)
-		log_line(h, r->task_id, "%s failed: exit status %d", who, WEXITSTATUS(r->status));
+		server_log(h->s, r->task_id, "%s failed: exit status %d", who, WEXITSTATUS(r->status));
 	else if (WIFSIGNALED(r->status))
-		log_line(h, r->task_id, "%s failed: killed by signal %d", who, WTERMSIG(r->status));
+		server_log(h->s, r->task_id, "%s failed: killed by signal %d", who, WTERMSIG(r->status));
 	/* What it printed, a line at a time, so the log shows why. */
 	char *save = NULL, *copy = xstrdup(buf_str(&r->output));
 	int n = 0;
 
 	for (char *line = strtok_r(copy, "\n", &save); line && n < OUTPUT_LINES; line = strtok_r(NULL, "\n", &save), n++)
-		log_line(h, r->task_id, "%s: %s", who, line);
+		server_log(h->s, r->task_id, "%s: %s", who, line);
 	free(copy);
 	for (struct hook_run **pp = &h->active; *pp; pp = &(*pp)->next) {
 		if (*pp == r) {
@@ -212,7 +194,7 @@ static bool spawn(struct hook_run *r, const char *command, char **why)
 	/* The event as JSON on stdin, at once: it is small, and a hook that does not read it loses nothing else. */
 	fcntl(in[1], F_SETFL, O_NONBLOCK);
 	if (write(in[1], r->json, strlen(r->json)) < 0 && errno != EPIPE && errno != EAGAIN)
-		log_line(r->h, r->task_id, "hook on_%s: cannot write its stdin: %s", r->event, strerror(errno));
+		server_log(r->h->s, r->task_id, "hook on_%s: cannot write its stdin: %s", r->event, strerror(errno));
 	close(in[1]);
 	r->out_fd = out[0];
 	fcntl(r->out_fd, F_SETFL, O_NONBLOCK);
@@ -230,7 +212,7 @@ static void start_next(struct hooks *h)
 			h->waiting_tail = NULL;
 		snprintf(key, sizeof key, "on_%s", r->event);
 		if (!spawn(r, config_str(h->s->cfg, "notify", key), &why)) {
-			log_line(h, r->task_id, "hook on_%s: %s", r->event, why);
+			server_log(h->s, r->task_id, "hook on_%s: %s", r->event, why);
 			free(why);
 			run_free(r);
 			continue;

@@ -126,20 +126,6 @@ static double random01(struct sched *sc)
 	return (double)(sc->rng >> 11) / 9007199254740992.0;
 }
 
-static void log_line(struct sched *sc, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void log_line(struct sched *sc, const char *fmt, ...)
-{
-	va_list ap;
-	char *text;
-
-	va_start(ap, fmt);
-	text = xvasprintf(fmt, ap);
-	va_end(ap);
-	event_log_add(sc->s->log, server_now_ms(), 0, text);
-	free(text);
-}
-
 /* ---- estimates (DESIGN 5) ---------------------------------------------------------- */
 
 static struct estimate *estimate_for(struct sched *sc, const char *model)
@@ -572,7 +558,7 @@ static bool dispatch_one(struct sched *sc, struct backend *b)
 			xmlrpc_DECREF(opt);
 		} else {
 			/* Cannot happen for a validated task; still, never send a batch with a hole. */
-			log_line(sc, "%lld: %s", (long long)t->id, err);
+			server_log(sc->s, 0, "%lld: %s", (long long)t->id, err);
 			free(err);
 		}
 		if (t->timeout > 0 && t->timeout + TIMEOUT_MARGIN_S > timeout)
@@ -626,7 +612,7 @@ static void save(struct sched *sc, struct store_change *more, size_t nmore)
 		memcpy(sc->starts + n, more, nmore * sizeof *more);
 	}
 	if (store_commit(s->store, sc->starts, n + nmore) != STORE_OK)
-		log_line(sc, "cannot save the start or end of %zu attempts: %s", n + nmore, store_error(s->store));
+		server_log(sc->s, 0, "cannot save the start or end of %zu attempts: %s", n + nmore, store_error(s->store));
 	sc->nstarts = 0;
 	for (size_t i = 0; i < n; i++) {
 		const struct store_change *ch = &sc->starts[i];
@@ -873,7 +859,7 @@ static void job_done(struct plecs_job *job, void *ud)
 	xmlrpc_env_clean(&env);
 	save(sc, ch, m);
 	if (split)
-		log_line(sc, "batch %lld of %zu failed as a whole (%s): splitting it in two", (long long)bt->id, bt->n,
+		server_log(sc->s, 0, "batch %lld of %zu failed as a whole (%s): splitting it in two", (long long)bt->id, bt->n,
 			 error);
 	for (size_t i = 0; i < m; i++)
 		after_change(sc, tasks[i], error);
@@ -952,7 +938,7 @@ struct sched *sched_new(struct server *s, const char *plecs_url, char **err)
 		ev_timer_init(&b->probe, probe_cb, 1, 0);
 		b->probe.data = b;
 		workers += b->slots;
-		log_line(sc, "backend %s at %s: %d slot%s, batches of up to %d", b->name, b->url, b->slots,
+		server_log(sc->s, 0, "backend %s at %s: %d slot%s, batches of up to %d", b->name, b->url, b->slots,
 			 b->slots == 1 ? "" : "s", b->max_batch);
 	}
 	/* One worker per slot, and one more for probes while every slot is busy. */

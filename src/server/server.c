@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +42,19 @@ struct task *server_task(struct server *s, int64_t id)
 void server_changed(struct server *s)
 {
 	s->version++;
+}
+
+void server_log(struct server *s, int64_t task_id, const char *fmt, ...)
+{
+	va_list ap;
+	char *text;
+
+	va_start(ap, fmt);
+	text = xvasprintf(fmt, ap);
+	va_end(ap);
+	event_log_add(s->log, server_now_ms(), task_id, text);
+	free(text);
+	server_changed(s);
 }
 
 void server_publish(struct server *s, enum event_type type, const struct task *t, const struct event *extra)

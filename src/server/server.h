@@ -67,6 +67,8 @@ int64_t server_now_ms(void);
 struct task *server_task(struct server *s, int64_t id);
 /* Marks a change: bumps the version and lets parked views answer. */
 void server_changed(struct server *s);
+/* A line in the log that is not an event (task_id 0: about no task); marks the change for consoles. */
+void server_log(struct server *s, int64_t task_id, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Publishes an event about t (may be NULL) with the common fields filled. */
 void server_publish(struct server *s, enum event_type type, const struct task *t, const struct event *extra);
 /* Takes ownership of tasks that were just stored: queue and announce them. */

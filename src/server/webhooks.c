@@ -139,21 +139,6 @@ static int timer_cb(CURLM *multi, long timeout_ms, void *userp)
 
 /* ---- posts ------------------------------------------------------------------------------------ */
 
-static void log_line(struct webhooks *all, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void log_line(struct webhooks *all, const char *fmt, ...)
-{
-	va_list ap;
-	char *text;
-
-	va_start(ap, fmt);
-	text = xvasprintf(fmt, ap);
-	va_end(ap);
-	event_log_add(all->s->log, server_now_ms(), 0, text);
-	server_changed(all->s);
-	free(text);
-}
-
 static void post_free(struct post *p)
 {
 	struct webhooks *all = p->w->all;
@@ -256,7 +241,7 @@ static void check_done(struct webhooks *all)
 			ev_timer_start(all->s->loop, &p->retry);
 			continue;
 		}
-		log_line(all, "webhook %s: gave up on a message after %d tries: %s", p->w->name, p->tries, why);
+		server_log(all->s, 0, "webhook %s: gave up on a message after %d tries: %s", p->w->name, p->tries, why);
 		post_free(p);
 	}
 }

@@ -4,6 +4,7 @@
 # PLECS's words, a completed task's result, the submit form with a sweep of
 # 12, the screen dump hook, and NO_COLOR with ASCII lines.
 . "$SIMQ_SRCDIR/tests/lib/tap.sh"
+. "$SIMQ_SRCDIR/tests/lib/emu.sh"
 . "$SIMQ_SRCDIR/tests/lib/tmux.sh"
 
 if ! command -v tmux >/dev/null 2>&1 || ! command -v python3 >/dev/null 2>&1; then
@@ -13,23 +14,15 @@ fi
 plan 26
 
 export SIMQ_HOME="$TMP/state"
-EMU=$SIMQ_BUILDDIR/src/plecs-emu
 RC=$SRC/share/models/rc.plecs
 BUCK=$SRC/share/models/buck.plecs
-"$EMU" --port 0 --port-file "$TMP/emu.port" --speed 1 2>"$TMP/emu.err" &
-emu_pid=$!
+start_emu --speed 1
 cleanup() {
 	$TM kill-server >/dev/null 2>&1
 	"$SIMQ" shutdown --no-start >/dev/null 2>&1
 	kill "$emu_pid" 2>/dev/null
 }
 trap cleanup EXIT
-i=0
-while [ ! -s "$TMP/emu.port" ] && [ $i -lt 200 ]; do
-	i=$((i + 1))
-	sleep 0.05
-done
-url="http://127.0.0.1:$(cat "$TMP/emu.port")/RPC2"
 # One slot, one task a call, and retries far enough off to read their countdown.
 mkdir -p "$XDG_CONFIG_HOME/simq"
 printf '[backend emu]\nurl = %s\nslots = 1\nmax_batch = 1\n[scheduler]\nbackoff_base = 60s\nbackoff_max = 120s\nstart_paused = true\n[keys]\nstats_window = w\n' \

@@ -4,6 +4,7 @@
 # name full of shell syntax runs nothing; a hook that hangs is killed and
 # logged; a failing hook is logged and leaves its task alone.
 . "$SIMQ_SRCDIR/tests/lib/tap.sh"
+. "$SIMQ_SRCDIR/tests/lib/emu.sh"
 
 if ! command -v python3 >/dev/null 2>&1; then
 	echo "1..0 # SKIP python3 is not installed"
@@ -12,25 +13,13 @@ fi
 plan 16
 
 export SIMQ_HOME="$TMP/state"
-EMU=$SIMQ_BUILDDIR/src/plecs-emu
 M=$(cd "$SRC/share/models" && pwd -P)/rc.plecs
-"$EMU" --port 0 --port-file "$TMP/emu.port" 2>"$TMP/emu.err" &
-emu_pid=$!
+start_emu
 cleanup() {
 	"$SIMQ" shutdown --no-start >/dev/null 2>&1
 	kill "$emu_pid" 2>/dev/null
 }
 trap cleanup EXIT
-wait_file() {
-	i=0
-	while [ ! -s "$1" ] && [ $i -lt 200 ]; do
-		i=$((i + 1))
-		sleep 0.05
-	done
-}
-wait_file "$TMP/emu.port"
-port=$(cat "$TMP/emu.port")
-url="http://127.0.0.1:$port/RPC2"
 
 # The hook: one line of its environment per run, and its stdin as one JSON line.
 cat >"$TMP/hook.sh" <<EOF
@@ -106,8 +95,7 @@ kill "$emu_pid"
 wait "$emu_pid" 2>/dev/null
 "$SIMQ" submit "$M" --name during-outage >/dev/null
 expect_hook "backend_down: with the backend" '^backend_down|.*|emu$'
-"$EMU" --port "$port" 2>>"$TMP/emu.err" &
-emu_pid=$!
+EMU_PORT=$port start_emu
 expect_hook "backend_up: with the backend" '^backend_up|.*|emu$'
 
 # A hook that hangs is killed after hook_timeout, with its whole process group, and logged.

@@ -4,6 +4,7 @@
 # Debian's prometheus package provides it, else the parser below); the
 # [metrics] TCP listener serves the same and nothing else.
 . "$SIMQ_SRCDIR/tests/lib/tap.sh"
+. "$SIMQ_SRCDIR/tests/lib/emu.sh"
 
 if ! command -v python3 >/dev/null 2>&1; then
 	echo "1..0 # SKIP python3 is not installed"
@@ -12,21 +13,13 @@ fi
 plan 7
 
 export SIMQ_HOME="$TMP/state"
-EMU=$SIMQ_BUILDDIR/src/plecs-emu
 M=$(cd "$SRC/share/models" && pwd -P)/rc.plecs
-"$EMU" --port 0 --port-file "$TMP/emu.port" 2>"$TMP/emu.err" &
-emu_pid=$!
+start_emu
 cleanup() {
 	"$SIMQ" shutdown --no-start >/dev/null 2>&1
 	kill "$emu_pid" 2>/dev/null
 }
 trap cleanup EXIT
-i=0
-while [ ! -s "$TMP/emu.port" ] && [ $i -lt 200 ]; do
-	i=$((i + 1))
-	sleep 0.05
-done
-url="http://127.0.0.1:$(cat "$TMP/emu.port")/RPC2"
 mport=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 printf '[backend emu]\nurl = %s\nmax_batch = 4\n[scheduler]\nbackoff_base = 0.2s\nstart_paused = true\n[metrics]\nlisten = 127.0.0.1\nport = %s\n' \
 	"$url" "$mport" >"$TMP/simq.ini"

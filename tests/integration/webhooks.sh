@@ -4,6 +4,7 @@
 # then 200 gets the message exactly once; a burst of 500 failures makes at most
 # 5 posts; the digest arrives on drain with the figures simq stats gives.
 . "$SIMQ_SRCDIR/tests/lib/tap.sh"
+. "$SIMQ_SRCDIR/tests/lib/emu.sh"
 
 if ! command -v python3 >/dev/null 2>&1; then
 	echo "1..0 # SKIP python3 is not installed"
@@ -12,7 +13,6 @@ fi
 plan 13
 
 export SIMQ_HOME="$TMP/state"
-EMU=$SIMQ_BUILDDIR/src/plecs-emu
 M=$(cd "$SRC/share/models" && pwd -P)/rc.plecs
 
 # The receiver: /flaky answers 500 twice, then 200; everything else 200.  One JSON line per request.
@@ -37,23 +37,19 @@ s.serve_forever()
 PY
 python3 "$TMP/receiver.py" "$TMP/received.jsonl" "$TMP/receiver.port" &
 receiver_pid=$!
-"$EMU" --port 0 --port-file "$TMP/emu.port" 2>"$TMP/emu.err" &
-emu_pid=$!
+start_emu
 cleanup() {
 	"$SIMQ" shutdown --no-start >/dev/null 2>&1
 	kill "$emu_pid" "$receiver_pid" 2>/dev/null
 }
 trap cleanup EXIT
-for f in "$TMP/receiver.port" "$TMP/emu.port"; do
-	i=0
-	while [ ! -s "$f" ] && [ $i -lt 200 ]; do
-		i=$((i + 1))
-		sleep 0.05
-	done
+i=0
+while [ ! -s "$TMP/receiver.port" ] && [ $i -lt 200 ]; do
+	i=$((i + 1))
+	sleep 0.05
 done
 rport=$(cat "$TMP/receiver.port")
-eport=$(cat "$TMP/emu.port")
-url="http://127.0.0.1:$eport/RPC2"
+eport=$port
 cat >"$TMP/simq.ini" <<EOF
 [backend emu]
 url = $url
@@ -149,8 +145,7 @@ kill "$emu_pid"
 wait "$emu_pid" 2>/dev/null
 "$SIMQ" submit "$M" --name during-outage -p normal >/dev/null
 expect_post "backend_down" /all 'r["event"] == "backend_down" and r["backend"] == "emu"'
-"$EMU" --port "$eport" 2>>"$TMP/emu.err" &
-emu_pid=$!
+EMU_PORT=$eport start_emu
 expect_post "backend_up" /all 'r["event"] == "backend_up" and r["backend"] == "emu"'
 
 # A burst of 500 failures (low priority: only the burst webhook wants them): at most 5 posts.

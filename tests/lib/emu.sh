@@ -1,0 +1,16 @@
+# emu.sh — a plecs-emu of the test's own.  Source it after tap.sh.
+# start_emu [ARG...]: starts plecs-emu on a free port (or on $EMU_PORT when set), waits until it
+# listens, and sets emu_pid, port and url.
+EMU=$SIMQ_BUILDDIR/src/plecs-emu
+start_emu() {
+	rm -f "$TMP/emu.port"
+	"$EMU" --port "${EMU_PORT:-0}" --port-file "$TMP/emu.port" "$@" 2>>"$TMP/emu.err" &
+	emu_pid=$!
+	i=0
+	while [ ! -s "$TMP/emu.port" ] && [ $i -lt 200 ]; do
+		i=$((i + 1))
+		sleep 0.05
+	done
+	port=$(cat "$TMP/emu.port")
+	url="http://127.0.0.1:$port/RPC2"
+}
