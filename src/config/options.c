@@ -25,7 +25,9 @@ const struct section_def option_sections[] = {
     {.name = "webhook",
      .named = true,
      .example = "slack",
-     .help = "One HTTP receiver of events per [webhook NAME] section, e.g. a Slack incoming webhook."},
+     .help = "One HTTP receiver of events per [webhook NAME] section, e.g. a Slack incoming webhook. "
+             "A POST that meets a connection error or an HTTP 5xx is tried again after 1, 2, 4 and 8 s, "
+             "then given up and logged."},
     {.name = "metrics", .help = "Prometheus metrics at GET /metrics; always on the Unix socket."},
     {.name = "ui", .help = "The console."},
     {.name = "keys",
