@@ -55,10 +55,12 @@ inject() {
 	python3 -c "import sys, xmlrpc.client; xmlrpc.client.ServerProxy(sys.argv[1]).emu.inject(sys.argv[2], 1)" "$url" "$1"
 }
 
-evil='$(touch '"$TMP"'/pwned) `touch '"$TMP"'/pwned2` "quoted" '"'"'single'"'"'; touch '"$TMP"'/pwned3'
+# Short paths: a name holds at most 200 bytes, and make distcheck's $TMP is long.
+pw=/tmp/simq-pw.$$
+evil='$(touch '"$pw"'1) `touch '"$pw"'2` "quoted" '"'"'single'"'"'; touch '"$pw"'3'
 "$SIMQ" submit "$M" --name flaky -p critical >/dev/null        # 1: a licence fault, then completes
 "$SIMQ" submit "$M" --name poisoned -p high >/dev/null         # 2: a solver fault: fails
-"$SIMQ" submit "$M" --name "$evil" -p normal >/dev/null        # 3: completes
+"$SIMQ" submit "$M" --name "$evil" -p normal >/dev/null 2>"$TMP/err" || fail "the name was accepted" "$(cat "$TMP/err")"   # 3: completes
 "$SIMQ" submit "$M" --name unwanted -p low >/dev/null          # 4: cancelled while queued
 rm -f /tmp/simq-pwned
 "$SIMQ" submit "$M" --name '$(touch /tmp/simq-pwned)' -p low >/dev/null   # 5: the issue's own example
@@ -78,7 +80,7 @@ expect_hook "queue_drained, once the last task is out" '^queue_drained|'
 # The name reached the hook as a string, byte for byte, and ran nothing.
 grep -qF "|$evil|" "$TMP/env.log" && ok "the name arrives in SIMQ_TASK_NAME byte for byte" ||
 	fail "the name arrives in SIMQ_TASK_NAME byte for byte" "$(cat "$TMP/env.log")"
-[ ! -e "$TMP/pwned" ] && [ ! -e "$TMP/pwned2" ] && [ ! -e "$TMP/pwned3" ] && [ ! -e /tmp/simq-pwned ] &&
+[ ! -e "${pw}1" ] && [ ! -e "${pw}2" ] && [ ! -e "${pw}3" ] && [ ! -e /tmp/simq-pwned ] &&
 	ok "and no part of it ran (nor of \$(touch /tmp/simq-pwned))" ||
 	fail "and no part of it ran" "$(ls "$TMP")"
 python3 - "$TMP/stdin.log" "$evil" <<'PY' && ok "stdin carries the same event as JSON" || fail "stdin carries the same event as JSON" "$(cat "$TMP/stdin.log")"
