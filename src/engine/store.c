@@ -80,6 +80,7 @@ static const char *const migrations[] = {
 	X(LOAD_ACTIVE, "SELECT " TASK_COLUMNS " FROM tasks WHERE state < 2 ORDER BY id")                    \
 	X(LIST_ALL, "SELECT " TASK_COLUMNS " FROM tasks ORDER BY id")                                       \
 	X(LIST_STATE, "SELECT " TASK_COLUMNS " FROM tasks WHERE state = ? ORDER BY id")                     \
+	X(FINISHED_SINCE, "SELECT " TASK_COLUMNS " FROM tasks WHERE finished >= ? AND state = ? ORDER BY finished") \
 	X(LOG_APPEND, "INSERT INTO log (time, task_id, text) VALUES (?, ?, ?)")                            \
 	X(PUT_RESULT, "INSERT OR REPLACE INTO results (task_id, path, format, points, signals, summary, "   \
 		      "cache_key) VALUES (?, ?, ?, ?, ?, ?, ?)")                                             \
@@ -672,6 +673,20 @@ enum store_status store_list(struct store *s, int state, void (*fn)(struct task 
 		fn(row_to_task(st), ud);
 	sqlite3_reset(st);
 	return rc == SQLITE_DONE ? STORE_OK : fail(s, rc, "listing tasks");
+}
+
+enum store_status store_finished_since(struct store *s, int state, int64_t since_ms,
+				      void (*fn)(struct task *t, void *ud), void *ud)
+{
+	sqlite3_stmt *st = stmt(s, STMT_FINISHED_SINCE);
+	int rc;
+
+	sqlite3_bind_int64(st, 1, since_ms);
+	sqlite3_bind_int(st, 2, state);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		fn(row_to_task(st), ud);
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? STORE_OK : fail(s, rc, "listing finished tasks");
 }
 
 enum store_status store_get(struct store *s, int64_t id, struct task **out)

@@ -110,6 +110,10 @@ enum store_status store_commit(struct store *s, struct store_change *changes, si
 enum store_status store_load_active(struct store *s, void (*fn)(struct task *t, void *ud), void *ud);
 /* Calls fn for every task in id order, only those in `state` unless it is -1; fn takes ownership. */
 enum store_status store_list(struct store *s, int state, void (*fn)(struct task *t, void *ud), void *ud);
+/* Calls fn for every task in `state` that finished at or after since_ms, oldest first (the
+ * finished-time index: a night's, not all time's); fn takes ownership. */
+enum store_status store_finished_since(struct store *s, int state, int64_t since_ms,
+				      void (*fn)(struct task *t, void *ud), void *ud);
 /* The task with that id (caller frees), or NULL with STORE_NOTFOUND. */
 enum store_status store_get(struct store *s, int64_t id, struct task **out);
 

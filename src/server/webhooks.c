@@ -378,7 +378,6 @@ static void offer(struct webhook *w, const struct event *ev)
 /* ---- the digest --------------------------------------------------------------------------- */
 
 struct failures {
-	int64_t since;
 	int n, total;
 	struct buf *text;
 	json_t *list;
@@ -388,17 +387,14 @@ static void add_failure(struct task *t, void *ud)
 {
 	struct failures *f = ud;
 
-	if (t->finished >= f->since) {
-		f->total++;
-		if (f->n < DIGEST_FAILURES) {
-			f->n++;
-			buf_addf(f->text, "\n  %lld %s (%s): %s", (long long)t->id, t->name ? t->name : "",
-				 task_priority_name(t->priority), t->error ? t->error : "no error recorded");
-			json_array_append_new(f->list, json_pack("{s:I, s:s, s:s, s:s}", "id", (json_int_t)t->id, "name",
-								 t->name ? t->name : "", "priority",
-								 task_priority_name(t->priority), "error",
-								 t->error ? t->error : ""));
-		}
+	f->total++;
+	if (f->n < DIGEST_FAILURES) {
+		f->n++;
+		buf_addf(f->text, "\n  %lld %s (%s): %s", (long long)t->id, t->name ? t->name : "",
+			 task_priority_name(t->priority), t->error ? t->error : "no error recorded");
+		json_array_append_new(f->list, json_pack("{s:I, s:s, s:s, s:s}", "id", (json_int_t)t->id, "name",
+							 t->name ? t->name : "", "priority", task_priority_name(t->priority),
+							 "error", t->error ? t->error : ""));
 	}
 	task_free(&t);
 }
@@ -428,13 +424,13 @@ static void send_digest(struct webhook *w, const char *why)
 	struct buf text = BUF_INIT, fails = BUF_INIT, down = BUF_INIT;
 	int64_t now = server_now_ms();
 	double hours = (double)(now - s->started_ms) / 3600000.0;
-	struct failures f = {.since = s->started_ms, .text = &fails, .list = json_array()};
+	struct failures f = {.text = &fails, .list = json_array()};
 	struct downtime d = {.text = &down, .list = json_array()};
 	double rate;
 
 	stats_window(&s->stats, STATS_SINCE_START, now, &k);
 	rate = stats_success_rate(&k);
-	store_list(s->store, TASK_FAILED, add_failure, &f);
+	store_finished_since(s->store, TASK_FAILED, s->started_ms, add_failure, &f);
 	if (s->sched)
 		sched_each_backend(s->sched, add_downtime, &d);
 	int64_t done = k.completed_first + k.completed_retry;
