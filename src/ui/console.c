@@ -895,6 +895,8 @@ static void draw_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 
 		if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_row > 0 && ws.ws_col > 0)
 			resizeterm(ws.ws_row, ws.ws_col);
+		/* What the terminal shows after a resize is not what ncurses last sent: repaint it all. */
+		clearok(curscr, TRUE);
 		c->resized = false;
 		int before = c->queue_rows;
 
