@@ -22,11 +22,34 @@ enum { PAIR_CRITICAL = 1, PAIR_HIGH, PAIR_NORMAL, PAIR_LOW, PAIR_BAD, PAIR_GOOD,
 #define STATS_COLS 44
 #define WIDE_SCREEN 110
 
-static bool the_colours; /* put() is called from many places: the console's choice, kept here */
+/* put() is called from many places: the console's choices, kept here. */
+static bool the_colours, the_utf8;
 
-static const char *hline_text(const struct console *c)
+/* The glyphs the console draws, and what stands for each on a terminal without UTF-8. */
+static const struct {
+	const char *glyph;
+	char ascii;
+} glyphs[] = {{"\u00b7", '|'}, {"\u2500", '-'}, {"\u2502", '|'}, {"\u25b6", '>'}, {"\u25cf", '*'}, {"\u25cb", 'o'},
+	      {"\u2014", '-'}};
+
+/* Copies text into out (size bytes) with each glyph above replaced by its ASCII stand-in. */
+static void to_ascii(const char *text, char *out, size_t size)
 {
-	return c->utf8 ? "\u2500" : "-";
+	size_t o = 0;
+
+	while (*text && o + 1 < size) {
+		size_t i = 0;
+
+		while (i < sizeof glyphs / sizeof glyphs[0] && strncmp(text, glyphs[i].glyph, strlen(glyphs[i].glyph)) != 0)
+			i++;
+		if (i < sizeof glyphs / sizeof glyphs[0]) {
+			out[o++] = glyphs[i].ascii;
+			text += strlen(glyphs[i].glyph);
+		} else {
+			out[o++] = *text++;
+		}
+	}
+	out[o] = '\0';
 }
 
 void ui_draw_init(struct console *c)
@@ -54,6 +77,7 @@ void ui_draw_init(struct console *c)
 
 	c->utf8 = strcmp(lines, "utf8") == 0 ||
 		  (strcmp(lines, "auto") == 0 && codeset && (strstr(codeset, "UTF-8") || strstr(codeset, "utf8")));
+	the_utf8 = c->utf8;
 }
 
 /* ---- reading the view ------------------------------------------------------------------ */
@@ -185,6 +209,13 @@ static xmlrpc_value *item(xmlrpc_value *a, int i)
 static void put(int y, int x, int width, attr_t attr, short pair, const char *text)
 {
 	wchar_t w[1024];
+	char plain[4096];
+
+	/* One place for the ASCII fallback: every line drawn goes through here. */
+	if (!the_utf8) {
+		to_ascii(text, plain, sizeof plain);
+		text = plain;
+	}
 	size_t n = mbstowcs(w, text, sizeof w / sizeof w[0] - 1);
 	int used = 0;
 
@@ -262,7 +293,7 @@ static attr_t priority_attr(const struct console *c, const char *p)
 static void rule(struct console *c, int y, int x, int width, bool focused, const char *title)
 {
 	char line[4096] = "";
-	const char *h = hline_text(c);
+	const char *h = "\u2500";
 	size_t hl = strlen(h);
 
 	for (int i = 0, off = 0; i < width && off + (int)hl < (int)sizeof line; i++, off += (int)hl)
@@ -405,17 +436,14 @@ static void draw_status(struct console *c)
 		ui_str(b, "name", name, sizeof name);
 		if (up)
 			len += (size_t)snprintf(line + len, sizeof line - len, " \u00b7 %s %s UP %lld/%lld%s", name,
-						c->utf8 ? "\u25cf" : "*", (long long)ui_int(b, "busy", 0),
+						"\u25cf", (long long)ui_int(b, "busy", 0),
 						(long long)ui_int(b, "slots", 0), paused ? " paused" : "");
 		else
 			len += (size_t)snprintf(line + len, sizeof line - len, " \u00b7 %s %s DOWN (probe in %.0fs)", name,
-						c->utf8 ? "\u25cb" : "o", ui_num(b, "probe_in", 0));
+						"\u25cb", ui_num(b, "probe_in", 0));
 	}
 	if (c->view && ui_int(c->view, "paused", 0))
 		len += (size_t)snprintf(line + len, sizeof line - len, " \u00b7 PAUSED");
-	if (!c->utf8)
-		for (char *p; (p = strstr(line, "\u00b7"));)
-			memmove(p + 1, p + 2, strlen(p + 2) + 1), *p = '|';
 	int cw = (int)strlen(clock) + 1;
 
 	put(0, 0, COLS - cw, A_REVERSE, 0, line);
@@ -436,9 +464,6 @@ static void draw_queue(struct console *c, struct area a)
 		snprintf(title, sizeof title, "Queue %s \u2500 C:%s H:%s N:%s L:%s", grouped(n1, sizeof n1, total),
 			 grouped(n2, sizeof n2, ui_int(byp, "critical", 0)), grouped(n3, sizeof n3, ui_int(byp, "high", 0)),
 			 grouped(n4, sizeof n4, ui_int(byp, "normal", 0)), grouped(n5, sizeof n5, ui_int(byp, "low", 0)));
-	if (!c->utf8)
-		for (char *p; (p = strstr(title, "\u2500"));)
-			memmove(p + 1, p + 3, strlen(p + 3) + 1), *p = '-';
 	if (c->marks.size)
 		snprintf(title + strlen(title), sizeof title - strlen(title), " \u00b7 %zu marked", c->marks.size);
 	rule(c, a.y, a.x, a.w, c->focus == PANE_QUEUE, title);
@@ -470,7 +495,7 @@ static void draw_queue(struct console *c, struct area a)
 		int y = a.y + 2 + i;
 		attr_t base = sel ? A_REVERSE : A_NORMAL;
 
-		putf(y, a.x, 2, base | A_BOLD, 0, "%s%s", sel ? (c->utf8 ? "\u25b6" : ">") : " ", marked ? "*" : " ");
+		putf(y, a.x, 2, base | A_BOLD, 0, "%s%s", sel ? "\u25b6" : " ", marked ? "*" : " ");
 		putf(y, a.x + 2, 19, base, 0, "%9s %7lld ", where, (long long)id);
 		put(y, a.x + 21, 5, base | priority_attr(c, prio), sel ? 0 : priority_pair(prio), priority_short(prio));
 		putf(y, a.x + 26, name_w, base, 0, "%s", label);
@@ -562,7 +587,7 @@ static void draw_running(struct console *c, struct area a)
 			ui_str(r, "backend", backend, sizeof backend);
 			if (ui_int(r, "cancelled", 0) >= k && k > 0) {
 				snprintf(line, sizeof line, "%s %s  %s  cancelling %s PLECS finishes the run", name,
-					 base_name(model), backend, c->utf8 ? "\u2014" : "-");
+					 base_name(model), backend, "\u2014");
 			} else {
 				double progress = ui_num(r, "progress", -1), elapsed = ui_num(r, "elapsed", 0) + since;
 				char b[256], el[32];
@@ -581,7 +606,7 @@ static void draw_running(struct console *c, struct area a)
 				}
 			}
 		}
-		putf(y, a.x, 2, base | A_BOLD, 0, "%s ", sel ? (c->utf8 ? "\u25b6" : ">") : " ");
+		putf(y, a.x, 2, base | A_BOLD, 0, "%s ", sel ? "\u25b6" : " ");
 		putf(y, a.x + 2, 14, base, 0, "%-13s ", ids);
 		put(y, a.x + 16, 5, base | priority_attr(c, prio), sel ? 0 : priority_pair(prio), priority_short(prio));
 		put(y, a.x + 21, a.w - 21, base, 0, line);
@@ -596,9 +621,6 @@ static void draw_log(struct console *c, struct area a)
 		snprintf(title, sizeof title, "Log \u00b7 following");
 	else
 		snprintf(title, sizeof title, "Log \u00b7 %zu line%s back", c->log_back, c->log_back == 1 ? "" : "s");
-	if (!c->utf8)
-		for (char *p; (p = strstr(title, "\u00b7"));)
-			memmove(p + 1, p + 2, strlen(p + 2) + 1), *p = '-';
 	rule(c, a.y, a.x, a.w, c->focus == PANE_LOG, title);
 	int rows = a.h - 1;
 	size_t end = c->log_len > c->log_back ? c->log_len - c->log_back : 0;
@@ -663,9 +685,6 @@ static void draw_stats(struct console *c, struct area a, bool compact)
 	       per = ui_num(w, "avg_retries_per_failed", -1), e = ui_num(tp, "eta", -1);
 
 	snprintf(title, sizeof title, "Statistics \u00b7 %s  [%s]", titles[c->stats_window], c->keys.text[UI_STATS_WINDOW]);
-	if (!c->utf8)
-		for (char *p; (p = strstr(title, "\u00b7"));)
-			memmove(p + 1, p + 2, strlen(p + 2) + 1), *p = '-';
 	rule(c, a.y, a.x, a.w, false, title);
 	sparkline(c, member(tp, "per_minute"), spark, sizeof spark, 12);
 	if (e < 0)
@@ -779,8 +798,8 @@ static struct area modal(struct console *c, int h, int w, const char *title)
 	a.w = w;
 	for (int y = a.y; y < a.y + h; y++) {
 		put(y, a.x, w, A_NORMAL, 0, "");
-		put(y, a.x, 1, A_NORMAL, PAIR_DIM, c->utf8 ? "\u2502" : "|");
-		put(y, a.x + w - 1, 1, A_NORMAL, PAIR_DIM, c->utf8 ? "\u2502" : "|");
+		put(y, a.x, 1, A_NORMAL, PAIR_DIM, "\u2502");
+		put(y, a.x + w - 1, 1, A_NORMAL, PAIR_DIM, "\u2502");
 	}
 	rule(c, a.y, a.x, w, true, title);
 	rule(c, a.y + h - 1, a.x, w, false, "Esc closes");
@@ -908,7 +927,7 @@ void ui_draw(struct console *c)
 	draw_running(c, (struct area){1 + queue_h, 0, run_h, main_w});
 	if (wide) {
 		for (int y = 1; y < 1 + queue_h + run_h; y++)
-			put(y, main_w, 1, A_NORMAL, PAIR_DIM, c->utf8 ? "\u2502" : "|");
+			put(y, main_w, 1, A_NORMAL, PAIR_DIM, "\u2502");
 		draw_stats(c, (struct area){1, main_w + 1, queue_h + run_h, STATS_COLS}, false);
 	} else {
 		draw_stats(c, (struct area){1 + queue_h + run_h, 0, stats_h, cols}, true);
