@@ -129,23 +129,12 @@ after=$("$SIMQ" ls --json --limit 1000 | grep -c '"id"')
 # TERM=screen-256color draws the same screen.
 $TM new-window -t simq -n screen \
 	"env TERM=screen-256color TZ=UTC LANG=C.UTF-8 SIMQ_HOME='$SIMQ_HOME' '$SIMQ' 2>>'$TMP/console.err'; sleep 60"
-i=0
-until $TM capture-pane -p -t simq:screen | grep -q "─ Queue" || [ $i -gt 200 ]; do
-	i=$((i + 1))
-	sleep 0.05
-done
-$TM capture-pane -p -t simq:screen | grep -q "─ Statistics" && ok "TERM=screen-256color draws the panes" ||
-	fail "TERM=screen-256color draws the panes" "$($TM capture-pane -p -t simq:screen)"
+expect_screen "TERM=screen-256color draws the panes" "─ Statistics" simq:screen
 
 # NO_COLOR and a C locale: no colour codes, ASCII lines.
 $TM new-window -t simq -n plain \
 	"env TERM=tmux-256color TZ=UTC LANG=C LC_ALL=C NO_COLOR=1 SIMQ_HOME='$SIMQ_HOME' '$SIMQ' 2>>'$TMP/console.err'; sleep 60"
-i=0
-until $TM capture-pane -p -t simq:plain | grep -q "^- Queue"; do
-	i=$((i + 1))
-	[ $i -gt 200 ] && break
-	sleep 0.05
-done
+wait_for "- Queue" simq:plain >/dev/null
 $TM capture-pane -p -t simq:plain >"$TMP/plain"
 $TM capture-pane -e -p -t simq:plain >"$TMP/plain-e"
 grep -q "^- Queue" "$TMP/plain" && ! grep -q "$(printf '\342\224\200')" "$TMP/plain" &&

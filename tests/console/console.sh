@@ -147,12 +147,6 @@ done
 "$SIMQ" shutdown >/dev/null
 $TM new-window -t simq -n fresh \
 	"env TERM=tmux-256color LANG=C.UTF-8 SIMQ_HOME='$SIMQ_HOME' '$SIMQ' 2>>'$TMP/console.err'; sleep 30"
-i=0
-until $TM capture-pane -p -t simq:fresh | grep -q "Queue 4" || [ $i -gt 200 ]; do
-	i=$((i + 1))
-	sleep 0.05
-done
-$TM capture-pane -p -t simq:fresh | grep -q "Queue 4" && ok "with no server, the console starts one and shows its queue" ||
-	fail "with no server, the console starts one and shows its queue" "$($TM capture-pane -p -t simq:fresh)"
+expect_screen "with no server, the console starts one and shows its queue" "Queue 4" simq:fresh
 "$SIMQ" stats --no-start >/dev/null 2>&1 && ok "that server keeps running for the CLI" || fail "that server keeps running for the CLI"
 [ ! -s "$TMP/console.err" ] && ok "the console wrote nothing to stderr" || fail "the console wrote nothing to stderr" "$(cat "$TMP/console.err")"

@@ -1,15 +1,16 @@
 # tmux.sh — reading the console's screen in the tests' own tmux server.
 # Source it after tap.sh; it sets TM (the tmux command on a socket under $TMP).
-# The console runs in the window "simq" of session "simq".
+# The console runs in session "simq"; TARGET (default simq) names another window, e.g. simq:plain.
 TM="tmux -S $TMP/tmux.sock -f /dev/null"
 
-screen() { $TM capture-pane -p -t simq >"$TMP/screen" 2>/dev/null; }
+# screen [TARGET]: the window's text, into $TMP/screen.
+screen() { $TM capture-pane -p -t "${1:-simq}" >"$TMP/screen" 2>/dev/null; }
 
-# wait_for TEXT: polls the screen until TEXT shows (up to 15 s); true when it did.
+# wait_for TEXT [TARGET]: polls the screen until TEXT shows (up to 15 s); true when it did.
 wait_for() {
 	i=0
 	while [ $i -lt 300 ]; do
-		screen
+		screen "${2:-simq}"
 		grep -qF -- "$1" "$TMP/screen" && return 0
 		i=$((i + 1))
 		sleep 0.05
@@ -17,7 +18,7 @@ wait_for() {
 	return 1
 }
 
-# expect_screen NAME TEXT: a test that passes once TEXT is on screen.
+# expect_screen NAME TEXT [TARGET]: a test that passes once TEXT is on screen.
 expect_screen() {
-	if wait_for "$2"; then ok "$1"; else fail "$1" "expected \"$2\" on screen:" "$(cat "$TMP/screen")"; fi
+	if wait_for "$2" "${3:-simq}"; then ok "$1"; else fail "$1" "expected \"$2\" on screen:" "$(cat "$TMP/screen")"; fi
 }
