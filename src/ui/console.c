@@ -136,8 +136,9 @@ static void *fetch_main(void *arg)
 			f->answer = r;
 			f->answer_offset = offset;
 			f->answer_limit = limit;
+			/* log_since moves only when the loop has taken the lines (apply_view): an answer
+			 * it has not taken yet is replaced here, and the next one must carry its lines too. */
 			f->version = ui_int(r, "version", -1);
-			f->log_since = ui_int(r, "log_seq", f->log_since);
 			free(f->error);
 			f->error = NULL;
 		} else {
@@ -216,6 +217,9 @@ static void apply_view(struct console *c, xmlrpc_value *v)
 	int64_t alerts = ui_int(v, "alerts", 0);
 
 	add_log_lines(c, v);
+	pthread_mutex_lock(&c->f.lock);
+	c->f.log_since = c->log_seq;
+	pthread_mutex_unlock(&c->f.lock);
 	if (c->alerts >= 0 && alerts > c->alerts && c->bell)
 		beep();
 	c->alerts = alerts;
