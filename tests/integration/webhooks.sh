@@ -2,7 +2,8 @@
 # [webhook NAME] against a small HTTP receiver on 127.0.0.1: every event
 # reaches its webhook with the right fields; a receiver that answers 500 twice
 # then 200 gets the message exactly once; a burst of 500 failures makes at most
-# 5 posts; the digest arrives on drain with the figures simq stats gives.
+# 5 posts; the digest arrives on drain with the figures simq stats gives, and
+# at its clock time (digest = HH:MM, the next whole minute at least 15 s away).
 . "$SIMQ_SRCDIR/tests/lib/tap.sh"
 . "$SIMQ_SRCDIR/tests/lib/emu.sh"
 
@@ -10,14 +11,14 @@ if ! command -v python3 >/dev/null 2>&1; then
 	echo "1..0 # SKIP python3 is not installed"
 	exit 0
 fi
-plan 13
+plan 14
 
 export SIMQ_HOME="$TMP/state"
 M=$(cd "$SRC/share/models" && pwd -P)/rc.plecs
 
 # The receiver: /flaky answers 500 twice, then 200; everything else 200.  One JSON line per request.
 cat >"$TMP/receiver.py" <<'PY'
-import http.server, json, sys, threading
+import http.server, json, sys, threading, time
 log, portfile = sys.argv[1], sys.argv[2]
 seen = {}
 lock = threading.Lock()
@@ -28,7 +29,7 @@ class H(http.server.BaseHTTPRequestHandler):
             n = seen[self.path] = seen.get(self.path, 0) + 1
             status = 500 if self.path == "/flaky" and n <= 2 else 200
             with open(log, "a") as f:
-                f.write(json.dumps({"path": self.path, "status": status, "body": body}) + "\n")
+                f.write(json.dumps({"path": self.path, "status": status, "time": time.time(), "body": body}) + "\n")
         self.send_response(status); self.send_header("Content-Length", "0"); self.end_headers()
     def log_message(self, *a): pass
 s = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
@@ -50,6 +51,10 @@ while [ ! -s "$TMP/receiver.port" ] && [ $i -lt 200 ]; do
 done
 rport=$(cat "$TMP/receiver.port")
 eport=$port
+# The timed digest's minute: the next whole minute, or the one after when the next is under 15 s away.
+now=$(date +%s)
+digest_at=$(((now + 15) / 60 * 60 + 60))
+digest_clock=$(date -d "@$digest_at" +%H:%M)
 cat >"$TMP/simq.ini" <<EOF
 [backend emu]
 url = $url
@@ -76,6 +81,12 @@ url = http://127.0.0.1:$rport/burst
 format = slack
 events = failed
 max_per_minute = 4
+digest_on_drain = false
+[webhook daily]
+url = http://127.0.0.1:$rport/daily
+format = json
+events = backend_up
+digest = $digest_clock
 digest_on_drain = false
 EOF
 "$SIMQ" server -c "$TMP/simq.ini" >/dev/null 2>"$TMP/err" || fail "the server starts" "$(cat "$TMP/err")"
@@ -172,4 +183,23 @@ n=$(($(grep -c '"path": "/burst"' "$TMP/received.jsonl") - n0))
 [ "$n" -le 5 ] && grep '"path": "/burst"' "$TMP/received.jsonl" | grep -q "more events in the last minute" &&
 	ok "a burst of 500 failures: $n posts, the last a summary of the rest" ||
 	fail "a burst of 500 failures: at most 5 posts, the last a summary" "$n posts" "$(grep /burst "$TMP/received.jsonl" | cut -c1-300)"
+
+# digest = HH:MM: the summary comes at that minute (the receiver notes when), with the failures in it.
+python3 - "$TMP/received.jsonl" "$digest_at" <<'PY' && ok "digest = $digest_clock posts the summary at that minute" || fail "digest = $digest_clock posts the summary at that minute" "$(grep /daily "$TMP/received.jsonl" | cut -c1-300)"
+import json, sys, time
+log, at = sys.argv[1], int(sys.argv[2])
+deadline = at + 20
+while time.time() < deadline:
+    for line in open(log):
+        q = json.loads(line)
+        if q["path"] == "/daily":
+            r = json.loads(q["body"])
+            if r["event"] == "digest":
+                assert r["why"] == "daily", r
+                assert at <= q["time"] < at + 5, (q["time"], at)
+                assert r["failed"] >= 1 and "solver failed" in r["failures"][0]["error"], r
+                sys.exit(0)
+    time.sleep(0.1)
+sys.exit("no digest by %d" % deadline)
+PY
 server_ran_clean
