@@ -64,5 +64,5 @@ kill -9 "$(cat "$SIMQ_HOME/simq.pid")"
 "$SIMQ" ls --state queued --limit 1000 >"$TMP/ls" 2>"$TMP/err"
 count=$(($(wc -l <"$TMP/ls") - 1))
 [ "$count" -eq 11 ] && ok "after kill -9, ls starts a server that shows the same 11 queued tasks" || fail "after kill -9, ls starts a server that shows the same queue" "$(cat "$TMP/ls" "$TMP/err")"
-server_ran_clean
+server_ran_clean 1
 done_testing

@@ -53,10 +53,12 @@ expect_in() {
 	if grep -qF -- "$3" "$2"; then ok "$1"; else fail "$1" "expected \"$3\" in:" "$(cat "$2")"; fi
 }
 
-# server_ran_clean: stops the server of $SIMQ_HOME, waits until its process is gone (a
-# sanitizer reports at exit), then checks its server.err for sanitizer reports.
+# server_ran_clean [KILLED]: stops the server of $SIMQ_HOME, waits until its process is gone (a
+# sanitizer reports at exit), then checks its server.err for sanitizer reports, and that every
+# "server started" in simulation.log has its "server stopped" but for the KILLED (default 0) the
+# test killed itself: a server that crashed, and was started again by the next command, shows.
 server_ran_clean() {
-	local pid
+	local pid started stopped
 	pid=$(cat "$SIMQ_HOME/simq.pid" 2>/dev/null)
 	"$SIMQ" shutdown --no-start >/dev/null 2>&1
 	i=0
@@ -64,10 +66,15 @@ server_ran_clean() {
 		i=$((i + 1))
 		sleep 0.01
 	done
+	started=$(grep -c "Z server started (pid" "$SIMQ_HOME/simulation.log" 2>/dev/null)
+	stopped=$(grep -c "Z server stopped$" "$SIMQ_HOME/simulation.log" 2>/dev/null)
 	if grep -q "Sanitizer\|runtime error" "$SIMQ_HOME/server.err" 2>/dev/null; then
-		fail "the servers ran clean (server.err)" "$(cat "$SIMQ_HOME/server.err")"
+		fail "the servers ran clean (server.err, simulation.log)" "$(cat "$SIMQ_HOME/server.err")"
+	elif [ "${started:-0}" -ne $((${stopped:-0} + ${1:-0})) ]; then
+		fail "the servers ran clean (server.err, simulation.log)" "$started started, $stopped stopped, ${1:-0} killed by the test:" \
+			"$(grep "Z server st" "$SIMQ_HOME/simulation.log")" "$(cat "$SIMQ_HOME/server.err" 2>/dev/null)"
 	else
-		ok "the servers ran clean (server.err)"
+		ok "the servers ran clean (server.err, simulation.log)"
 	fi
 }
 
