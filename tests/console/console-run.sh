@@ -7,10 +7,7 @@
 . "$SIMQ_SRCDIR/tests/lib/emu.sh"
 . "$SIMQ_SRCDIR/tests/lib/tmux.sh"
 
-if ! command -v tmux >/dev/null 2>&1 || ! command -v python3 >/dev/null 2>&1; then
-	echo "1..0 # SKIP tmux and python3 are needed (./quickstart installs them)"
-	exit 0
-fi
+requires tmux python3
 plan 26
 
 export SIMQ_HOME="$TMP/state"

@@ -5,10 +5,7 @@
 . "$SIMQ_SRCDIR/tests/lib/tap.sh"
 . "$SIMQ_SRCDIR/tests/lib/tmux.sh"
 
-if ! command -v tmux >/dev/null 2>&1; then
-	echo "1..0 # SKIP tmux is not installed (./quickstart installs it)"
-	exit 0
-fi
+requires tmux
 plan 2
 
 export SIMQ_HOME="$TMP/state"

@@ -3,10 +3,7 @@
 # TCP with the token, a wrong token refused, and 4 clients submitting 10,000 tasks at once.
 . "$SIMQ_SRCDIR/tests/lib/tap.sh"
 
-if ! command -v python3 >/dev/null 2>&1; then
-	echo "1..0 # SKIP python3 is not installed"
-	exit 0
-fi
+requires python3
 plan 12
 export SIMQ_HOME="$TMP/state"
 M=$SRC/share/models/buck.plecs

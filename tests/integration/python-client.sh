@@ -2,10 +2,7 @@
 # The PLECS documentation's Python pattern against plecs-emu, with the standard library only.
 . "$SIMQ_SRCDIR/tests/lib/tap.sh"
 
-if ! command -v python3 >/dev/null 2>&1; then
-	echo "1..0 # SKIP python3 is not installed"
-	exit 0
-fi
+requires python3
 plan 3
 EMU=$SIMQ_BUILDDIR/src/plecs-emu
 "$EMU" --port 0 --port-file "$TMP/port" 2>"$TMP/emu.err" &

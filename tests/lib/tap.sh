@@ -8,6 +8,16 @@ TMP=${SIMQ_TEST_TMP:?run through make check}
 tap_n=0
 tap_failed=0
 
+# requires COMMAND...: skips the whole test ("1..0 # SKIP") when one of them is missing.
+requires() {
+	for cmd in "$@"; do
+		if ! command -v "$cmd" >/dev/null 2>&1; then
+			echo "1..0 # SKIP $cmd is not installed (./quickstart installs it)"
+			exit 0
+		fi
+	done
+}
+
 plan() { echo "1..$1"; }
 
 ok() { tap_n=$((tap_n + 1)); echo "ok $tap_n - $1"; }
