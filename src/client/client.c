@@ -229,10 +229,17 @@ enum client_status client_call(struct client *c, const char *method, xmlrpc_valu
 		bool no_server = rc == CURLE_COULDNT_CONNECT;
 
 		if (!no_server || c->opt.no_start || time_mono_ns() > give_up) {
-			*err = no_server ? xasprintf("no simq server answers on %s%s", c->socket_path,
-						     c->opt.no_start ? " (--no-start: not starting one)" : "")
-					 : xasprintf("the call to the server on %s failed: %s", c->socket_path,
-						     curl_easy_strerror(rc));
+			if (no_server) {
+				*err = xasprintf("no simq server answers on %s%s", c->socket_path,
+						 c->opt.no_start ? " (--no-start: not starting one)" : "");
+			} else if (rc == CURLE_OPERATION_TIMEDOUT) {
+				*err = xasprintf("the simq server on %s did not answer within %.0f s: it is stopped or "
+						 "stuck", c->socket_path, (double)c->opt.timeout_ms / 1000);
+				status = CLIENT_TIMEOUT;
+			} else {
+				*err = xasprintf("the call to the server on %s failed: %s", c->socket_path,
+						 curl_easy_strerror(rc));
+			}
 			goto out;
 		}
 		if (!c->started && !start_server(c, err))

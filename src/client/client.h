@@ -19,8 +19,11 @@ struct client_options {
 	long timeout_ms;         /* per call; 0: none */
 };
 
-/* What a call ended with: a result, a fault from the server, or no server. */
-enum client_status { CLIENT_OK, CLIENT_FAULT, CLIENT_UNREACHABLE };
+/*
+ * What a call ended with: a result, a fault from the server, no server, or no answer
+ * within the timeout (the call was sent, and the server may still carry it out).
+ */
+enum client_status { CLIENT_OK, CLIENT_FAULT, CLIENT_UNREACHABLE, CLIENT_TIMEOUT };
 
 struct client;
 

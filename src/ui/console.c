@@ -22,8 +22,16 @@
 #include "util/time.h"
 #include "util/xalloc.h"
 
-/* How long one long poll of simq.view may wait for a change. */
-#define POLL_WAIT_MS 20000
+/*
+ * How long one long poll of simq.view may wait for a change.  The server answers by then
+ * even when nothing changed, so a poll that outlasts it by STUCK_GRACE_MS means a server
+ * that is stopped or stuck: the banner says so, where the screen would otherwise go on
+ * showing the last answer as if all were well.
+ */
+#define POLL_WAIT_MS 5000
+#define STUCK_GRACE_MS 3000
+/* An action (cancel, submit, ...) waits this long for its answer on the loop thread, then gives up. */
+#define ACTION_TIMEOUT_MS 5000
 /* How long an action's answer stays in the hint line. */
 #define MESSAGE_MS 6000
 
@@ -69,8 +77,12 @@ static xmlrpc_value *call_v(struct console *c, const char *method, const char *f
 	xmlrpc_DECREF(params);
 	if (st != CLIENT_OK) {
 		/* The server's own words: they say what was wrong and what is allowed. */
-		ui_message(c, true, "%s", err ? err : "the server did not answer");
-		if (st == CLIENT_UNREACHABLE) {
+		if (st == CLIENT_TIMEOUT)
+			ui_message(c, true, "no answer from the server in %d s (stopped or stuck?); it may still do the %s "
+				   "when it answers", ACTION_TIMEOUT_MS / 1000, strncmp(method, "simq.", 5) ? method : method + 5);
+		else
+			ui_message(c, true, "%s", err ? err : "the server did not answer");
+		if (st == CLIENT_UNREACHABLE || st == CLIENT_TIMEOUT) {
 			c->connected = false;
 			free(c->banner);
 			c->banner = xstrdup(err ? err : "the server does not answer");
@@ -249,6 +261,10 @@ static void refresh_now(struct console *c)
 		c->dirty = true;
 		return;
 	}
+	/* A server that does not answer would hold every key for ACTION_TIMEOUT_MS: the view thread
+	 * asks for this page too, and brings it when the server is back. */
+	if (!c->connected)
+		return;
 	v = ui_call(c, "simq.view", "({s:I,s:d,s:I,s:I,s:I})", "version", (xmlrpc_int64)-1, "wait_ms", 0.0,
 		    "queue_offset", (xmlrpc_int64)c->queue_top, "queue_limit",
 		    (xmlrpc_int64)(c->queue_rows > 0 ? c->queue_rows : 50), "log_since", (xmlrpc_int64)c->log_seq);
@@ -998,11 +1014,14 @@ static void time_frames(struct console *c, int n, const char *out)
 static int run(struct console *c)
 {
 	struct fetch_arg fa = {.c = c};
-	struct client_options quiet = c->copt;
+	struct client_options quiet = c->copt, view;
 
 	/* After the first answer, a server that goes away is shown, not restarted behind the operator's back. */
 	quiet.no_start = true;
-	fa.conn = client_new(&quiet);
+	view = quiet;
+	view.timeout_ms = POLL_WAIT_MS + STUCK_GRACE_MS;
+	quiet.timeout_ms = ACTION_TIMEOUT_MS;
+	fa.conn = client_new(&view);
 	client_free(&c->conn);
 	c->conn = client_new(&quiet);
 
@@ -1174,6 +1193,7 @@ int console_main(int argc, char **argv)
 	xmlrpc_DECREF(params);
 	xmlrpc_DECREF(hello);
 	xmlrpc_env_clean(&env);
+	c->connected = true;
 	status = run(c);
 	console_free(c);
 	return status;

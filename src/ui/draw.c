@@ -426,8 +426,17 @@ static void draw_status(struct console *c)
 	strftime(clock, sizeof clock, "%H:%M:%S", &tm);
 	len = (size_t)snprintf(line, sizeof line, " simq \u00b7 %s", c->view ? ui_str(c->view, "state_dir", buf, sizeof buf)
 									   : client_state_dir(c->conn));
-	xmlrpc_value *backends = member(c->view, "backends");
+	/* No answer: what is on screen is the last answer's, and the status bar says from when. */
+	xmlrpc_value *backends = c->connected ? member(c->view, "backends") : NULL;
 
+	if (!c->connected && c->view) {
+		time_t at = (time_t)(c->view_at_ms / 1000);
+		char when[16];
+
+		localtime_r(&at, &tm);
+		strftime(when, sizeof when, "%H:%M:%S", &tm);
+		len += (size_t)snprintf(line + len, sizeof line - len, " \u00b7 NO ANSWER \u00b7 as of %s", when);
+	}
 	for (int i = 0; i < array_size(backends) && len < sizeof line - 128; i++) {
 		xmlrpc_value *b = item(backends, i);
 		char name[64];

@@ -8,7 +8,7 @@
 . "$SIMQ_SRCDIR/tests/lib/tmux.sh"
 
 requires tmux
-plan 36
+plan 42
 
 export SIMQ_HOME="$TMP/state"
 mkdir -p "$XDG_CONFIG_HOME/simq"
@@ -16,6 +16,7 @@ mkdir -p "$XDG_CONFIG_HOME/simq"
 printf '[scheduler]\nstart_paused = true\n' >"$XDG_CONFIG_HOME/simq/simq.ini"
 M=$(cd "$SRC/share/models" && pwd -P)/buck.plecs
 cleanup() {
+	[ -n "${stuck:-}" ] && kill -CONT "$stuck" 2>/dev/null
 	$TM kill-server >/dev/null 2>&1
 	"$SIMQ" shutdown --no-start >/dev/null 2>&1
 }
@@ -115,6 +116,24 @@ expect_screen "a banner says the server is gone" "no simq server answers"
 "$SIMQ" stats >/dev/null 2>&1
 expect_screen "the console reconnects when it is back" "Queue 4"
 
+# A server that stops answering (stuck on a disk, or stopped by mistake): the screen says so and
+# from when its rows are, keys still move, and an action gives up after 5 s.  Then it goes on.
+stuck=$(cat "$SIMQ_HOME/simq.pid")
+kill -STOP "$stuck"
+expect_screen "a stuck server: the banner says it does not answer" "did not answer within 8 s: it is stopped or stuck"
+expect_screen "the status bar says the rows are as of its last answer" "NO ANSWER · as of"
+$TM send-keys -t simq g c
+expect_screen "cancel still asks while the server is stuck" "? y/N"
+id=$(sed -n 's/.*Cancel task \([0-9]*\)? y\/N.*/\1/p' "$TMP/screen" | head -1)
+$TM send-keys -t simq y
+expect_screen "the cancel gives up after 5 s and says it may still happen" \
+	"no answer from the server in 5 s (stopped or stuck?); it may still do the cancel when it answers"
+kill -CONT "$stuck"
+stuck=
+expect_screen "once the server answers again the console carries on" "Queue 3"
+[ "$(state_of "$id")" = cancelled ] && ok "the cancel sent while it was stuck took effect (task $id)" ||
+	fail "the cancel sent while it was stuck took effect (task $id)" "$(state_of "$id")"
+
 # SIMQ_SCRIPT presses keys and SIMQ_SCREEN_DUMP writes each frame: a second console opens the help.
 printf 'j\n?\n' >"$TMP/script"
 $TM new-window -t simq -n scripted \
@@ -136,14 +155,14 @@ while [ "$($TM display -p -t simq '#{pane_current_command}')" != sleep ] && [ $i
 	i=$((i + 1))
 	sleep 0.05
 done
-"$SIMQ" stats --no-start >"$TMP/stats" 2>&1 && grep -q "queued *4" "$TMP/stats" &&
+"$SIMQ" stats --no-start >"$TMP/stats" 2>&1 && grep -q "queued *3" "$TMP/stats" &&
 	[ "$($TM display -p -t simq '#{pane_current_command}')" = sleep ] &&
-	ok "q quits the console; the server still runs with its 4 queued tasks" ||
-	fail "q quits the console; the server still runs with its 4 queued tasks" "$(cat "$TMP/stats")"
+	ok "q quits the console; the server still runs with its 3 queued tasks" ||
+	fail "q quits the console; the server still runs with its 3 queued tasks" "$(cat "$TMP/stats")"
 # With no server at all, the console starts one, as the CLI does.
 "$SIMQ" shutdown >/dev/null
 $TM new-window -t simq -n fresh \
 	"env TERM=tmux-256color LANG=C.UTF-8 SIMQ_HOME='$SIMQ_HOME' '$SIMQ' 2>>'$TMP/console.err'; sleep 30"
-expect_screen "with no server, the console starts one and shows its queue" "Queue 4" simq:fresh
+expect_screen "with no server, the console starts one and shows its queue" "Queue 3" simq:fresh
 "$SIMQ" stats --no-start >/dev/null 2>&1 && ok "that server keeps running for the CLI" || fail "that server keeps running for the CLI"
 [ ! -s "$TMP/console.err" ] && ok "the console wrote nothing to stderr" || fail "the console wrote nothing to stderr" "$(cat "$TMP/console.err")"
