@@ -204,12 +204,43 @@ static double vin(int i)
 	return 100 + i;
 }
 
+/* A figure of simq.stats, e.g. "completed_first". */
+static int64_t stat_of(struct rig *r, const char *key)
+{
+	xmlrpc_value *s = api(r, "simq.stats", "()"), *v = NULL;
+	xmlrpc_env env;
+	xmlrpc_int64 n = -1;
+
+	xmlrpc_env_init(&env);
+	xmlrpc_struct_find_value(&env, s, key, &v);
+	if (v) {
+		xmlrpc_read_i8(&env, v, &n);
+		xmlrpc_DECREF(v);
+	}
+	xmlrpc_DECREF(s);
+	xmlrpc_env_clean(&env);
+	return n;
+}
+
+/* Waits until the stats figure key reaches at least n. */
+static void until_stat(struct rig *r, const char *key, int64_t n, double seconds)
+{
+	int64_t give_up = time_mono_ns() + (int64_t)(seconds * 1e9);
+
+	while (stat_of(r, key) < n) {
+		if (time_mono_ns() > give_up)
+			fail_msg("%s still under %lld after %.0f s", key, (long long)n, seconds);
+		usleep(10000);
+	}
+}
+
 /* Waits until every task is final: polls stats until nothing is queued or running. */
 static void drain(struct rig *r, double seconds)
 {
 	int64_t give_up = time_mono_ns() + (int64_t)(seconds * 1e9);
 
 	for (;;) {
+		/* Both from one answer: a task between retry and dispatch is in one or the other. */
 		xmlrpc_value *s = api(r, "simq.stats", "()"), *q, *run;
 		xmlrpc_env env;
 		xmlrpc_int64 queued, running;
@@ -400,8 +431,8 @@ static void test_three_am(void **state)
 	int64_t low = submit(&r, rc, 200, "low", "Vin", vin);
 
 	(void)low;
-	/* Let the sweep run, then hold dispatch while the scene is set. */
-	usleep(300000);
+	/* Let the sweep run (some of it done), then hold dispatch while the scene is set. */
+	until_stat(&r, "completed_first", 8, 30);
 	xmlrpc_DECREF(api(&r, "simq.pause", "()"));
 	/* Two: libcurl retries a kept-alive connection's reset once by itself. */
 	emu_call(&r, 0, "emu.inject", "(si)", "refuse", 2);
