@@ -815,25 +815,86 @@ static struct area modal(struct console *c, int h, int w, const char *title)
 	return (struct area){a.y + 1, a.x + 1, h - 2, w - 2};
 }
 
+/* Splits text at spaces into lines of at most w columns (ASCII help text); returns how many, up to max. */
+static int wrap(const char *text, int w, char out[][160], int max)
+{
+	int n = 0;
+
+	while (*text && n < max) {
+		int len = (int)strlen(text), cut = len;
+
+		if (len > w) {
+			cut = w;
+			while (cut > 0 && text[cut] != ' ')
+				cut--;
+			if (cut == 0)
+				cut = w; /* one word longer than the line */
+		}
+		snprintf(out[n++], 160, "%.*s", cut, text);
+		text += cut;
+		while (*text == ' ')
+			text++;
+	}
+	return n;
+}
+
+/*
+ * The widest layout that fits the screen: key, action name and help in one column; else key and
+ * help; else two columns of key and help with the help wrapped, so that nothing is cut at 80x24.
+ */
 static void draw_help(struct console *c)
 {
-	/* One column of key, action and help where the screen is tall enough, else two of key and help. */
-	bool two = LINES - 4 < UI_ACTION_COUNT + 2;
-	int per = two ? (UI_ACTION_COUNT + 1) / 2 : UI_ACTION_COUNT;
-	struct area in = modal(c, per + 2, two ? COLS : 78, "Keys (change them in [keys] of simq.ini)");
-	int colw = two ? in.w / 2 : in.w;
+	int kw = 3, nw = 0, hw = 0, room_w = COLS - 4, room_h = LINES - 4;
 
 	for (int i = 0; i < UI_ACTION_COUNT; i++) {
-		int row = i % per, col = i / per;
+		int k = (int)strlen(c->keys.text[i]), n = (int)strlen(ui_action_name((enum ui_action)i)),
+		    h = (int)strlen(ui_action_help((enum ui_action)i));
 
-		if (row >= in.h)
-			continue;
-		if (two)
-			putf(in.y + row, in.x + col * colw, colw, A_NORMAL, 0, " %-9s %s", c->keys.text[i],
-			     ui_action_help((enum ui_action)i));
-		else
-			putf(in.y + row, in.x, in.w, A_NORMAL, 0, " %-14s %-18s %s", c->keys.text[i],
-			     ui_action_name((enum ui_action)i), ui_action_help((enum ui_action)i));
+		kw = k > kw ? k : kw;
+		nw = n > nw ? n : nw;
+		hw = h > hw ? h : hw;
+	}
+	bool names = UI_ACTION_COUNT <= room_h && 1 + kw + 2 + nw + 2 + hw + 1 <= room_w;
+	int columns = UI_ACTION_COUNT <= room_h ? 1 : 2;
+	int colw = names ? 1 + kw + 2 + nw + 2 + hw + 1 : 1 + kw + 2 + hw + 1;
+
+	if (colw * columns > room_w)
+		colw = room_w / columns;
+	int helpx = 1 + kw + 2 + (names ? nw + 2 : 0), helpw = colw - helpx - 1;
+	int lines[UI_ACTION_COUNT], total = 0, split = UI_ACTION_COUNT, height = 0, run = 0;
+	char text[8][160];
+
+	for (int i = 0; i < UI_ACTION_COUNT; i++) {
+		lines[i] = wrap(ui_action_help((enum ui_action)i), helpw > 8 ? helpw : 8, text, 8);
+		total += lines[i];
+	}
+	/* Two columns: the first takes entries until it holds half the lines. */
+	for (int i = 0; i < UI_ACTION_COUNT; i++) {
+		if (columns == 2 && split == UI_ACTION_COUNT && run >= (total + 1) / 2) {
+			split = i;
+			height = run;
+			run = 0;
+		}
+		run += lines[i];
+	}
+	height = run > height ? run : height;
+	struct area in = modal(c, height + 2, colw * columns + 2, "Keys (change them in [keys] of simq.ini)");
+	int row = 0;
+
+	for (int i = 0; i < UI_ACTION_COUNT; i++) {
+		int x = in.x + (i >= split ? colw : 0), n;
+
+		if (i == split)
+			row = 0;
+		n = wrap(ui_action_help((enum ui_action)i), helpw > 8 ? helpw : 8, text, 8);
+		for (int l = 0; l < n && row < in.h; l++, row++) {
+			if (l == 0 && names)
+				putf(in.y + row, x, colw, A_NORMAL, 0, " %-*s  %-*s  %s", kw, c->keys.text[i], nw,
+				     ui_action_name((enum ui_action)i), text[l]);
+			else
+				putf(in.y + row, x, colw, A_NORMAL, 0, " %-*s  %*s%s", kw, l == 0 ? c->keys.text[i] : "",
+				     names ? nw + 2 : 0, "", text[l]);
+		}
 	}
 }
 

@@ -8,7 +8,7 @@
 . "$SIMQ_SRCDIR/tests/lib/tmux.sh"
 
 requires tmux
-plan 42
+plan 45
 
 export SIMQ_HOME="$TMP/state"
 mkdir -p "$XDG_CONFIG_HOME/simq"
@@ -73,6 +73,7 @@ expect_screen "0 sets CRITICAL" "1 task now critical"
 # Help and details open over the panes and close with Esc.
 $TM send-keys -t simq "?"
 expect_screen "? shows the keys from the keymap" "Keys (change them in [keys] of simq.ini)"
+expect_screen "at 120x34 each key has its action's name and whole help" "q         quit               Quit the console (the server keeps running)."
 $TM send-keys -t simq Escape g Enter
 expect_screen "Enter shows the task's details" "model     $M"
 $TM send-keys -t simq Escape
@@ -101,6 +102,12 @@ expect_screen "the filter lists the cancelled tasks" 'Filter "state:cancelled" 3
 # Resizing: the layout follows the window.
 $TM resize-window -t simq -x 80 -y 24
 expect_screen "at 80x24 the statistics fold into a strip" "after retry · failed 0"
+# The help at 80x24: two columns, the longest lines wrapped rather than cut.
+$TM send-keys -t simq "?"
+expect_screen "at 80x24 the help wraps its longest line instead of cutting it" "server keeps running)."
+grep -q "Quit the console (the" "$TMP/screen" && grep -q "last 24 h, all time." "$TMP/screen" &&
+	ok "at 80x24 every help line is whole" || fail "at 80x24 every help line is whole" "$(cat "$TMP/screen")"
+$TM send-keys -t simq Escape
 
 $TM resize-window -t simq -x 200 -y 60
 expect_screen "at 200x60 the statistics take a column again" "│─ Statistics"
