@@ -815,25 +815,32 @@ static struct area modal(struct console *c, int h, int w, const char *title)
 	return (struct area){a.y + 1, a.x + 1, h - 2, w - 2};
 }
 
-/* Splits text at spaces into lines of at most w columns (ASCII help text); returns how many, up to max. */
-static int wrap(const char *text, int w, char out[][160], int max)
+/*
+ * Splits text into lines of at most w bytes, at a space where there is one and never inside a
+ * UTF-8 character; lines after the first start with indent spaces.  Returns how many, up to max.
+ */
+static int wrap_indented(const char *text, int w, int indent, char out[][256], int max)
 {
 	int n = 0;
 
-	while (*text && n < max) {
-		int len = (int)strlen(text), cut = len;
+	while (n < max) {
+		int room = n ? w - indent : w, len = (int)strlen(text), cut = len;
 
-		if (len > w) {
-			cut = w;
+		if (len > room) {
+			cut = room;
 			while (cut > 0 && text[cut] != ' ')
 				cut--;
 			if (cut == 0)
-				cut = w; /* one word longer than the line */
+				for (cut = room; cut > 0 && ((unsigned char)text[cut] & 0xC0) == 0x80; cut--)
+					;
 		}
-		snprintf(out[n++], 160, "%.*s", cut, text);
+		snprintf(out[n], 256, "%*s%.*s", n ? indent : 0, "", cut, text);
+		n++;
 		text += cut;
 		while (*text == ' ')
 			text++;
+		if (!*text)
+			break;
 	}
 	return n;
 }
@@ -862,10 +869,10 @@ static void draw_help(struct console *c)
 		colw = room_w / columns;
 	int helpx = 1 + kw + 2 + (names ? nw + 2 : 0), helpw = colw - helpx - 1;
 	int lines[UI_ACTION_COUNT], total = 0, split = UI_ACTION_COUNT, height = 0, run = 0;
-	char text[8][160];
+	char text[8][256];
 
 	for (int i = 0; i < UI_ACTION_COUNT; i++) {
-		lines[i] = wrap(ui_action_help((enum ui_action)i), helpw > 8 ? helpw : 8, text, 8);
+		lines[i] = wrap_indented(ui_action_help((enum ui_action)i), helpw > 8 ? helpw : 8, 0, text, 8);
 		total += lines[i];
 	}
 	/* Two columns: the first takes entries until it holds half the lines. */
@@ -886,7 +893,7 @@ static void draw_help(struct console *c)
 
 		if (i == split)
 			row = 0;
-		n = wrap(ui_action_help((enum ui_action)i), helpw > 8 ? helpw : 8, text, 8);
+		n = wrap_indented(ui_action_help((enum ui_action)i), helpw > 8 ? helpw : 8, 0, text, 8);
 		for (int l = 0; l < n && row < in.h; l++, row++) {
 			if (l == 0 && names)
 				putf(in.y + row, x, colw, A_NORMAL, 0, " %-*s  %-*s  %s", kw, c->keys.text[i], nw,
@@ -964,10 +971,18 @@ static void draw_details(struct console *c)
 		}
 		xmlrpc_env_clean(&env);
 	}
-	struct area in = modal(c, n + 4 > 14 ? n + 4 : 14, 110, "Details");
+	/* Long lines (PLECS's words above all) wrap under their value instead of being cut. */
+	static char shown[160][256];
+	int w = (COLS - 2 < 110 ? COLS - 2 : 110) - 4, m = 0;
 
-	for (int i = c->details_scroll; i < n && i - c->details_scroll < in.h; i++)
-		putf(in.y + i - c->details_scroll, in.x, in.w, A_NORMAL, 0, " %s", lines[i]);
+	for (int i = 0; i < n && m < 160; i++)
+		m += wrap_indented(lines[i], w > 20 ? w : 20, 10, shown + m, 160 - m);
+	struct area in = modal(c, m + 4 > 14 ? m + 4 : 14, 110, "Details");
+
+	if (c->details_scroll > m - in.h)
+		c->details_scroll = m - in.h > 0 ? m - in.h : 0;
+	for (int i = c->details_scroll; i < m && i - c->details_scroll < in.h; i++)
+		putf(in.y + i - c->details_scroll, in.x, in.w, A_NORMAL, 0, " %s", shown[i]);
 }
 
 void ui_draw(struct console *c)

@@ -8,7 +8,7 @@
 . "$SIMQ_SRCDIR/tests/lib/tmux.sh"
 
 requires tmux python3
-plan 26
+plan 27
 
 export SIMQ_HOME="$TMP/state"
 RC=$SRC/share/models/rc.plecs
@@ -106,6 +106,12 @@ expect_screen "the filter finds the failed task" 'Filter "state:failed" 1 match'
 $TM send-keys -t simq Enter
 expect_screen "details list the attempt and its outcome" "#1"
 expect_screen "details carry PLECS's words" "permanent: Simulation error: the solver failed to converge"
+# At 80x24 PLECS's words wrap under their value, in the error line and in the attempt's, rather than being cut.
+$TM resize-window -t simq -x 80 -y 24
+wait_for "(injected by" >/dev/null
+[ "$(grep -c "plecs-emu)" "$TMP/screen")" -eq 2 ] && ok "at 80x24 the details wrap PLECS's words instead of cutting them" ||
+	fail "at 80x24 the details wrap PLECS's words instead of cutting them" "$(cat "$TMP/screen")"
+$TM resize-window -t simq -x 132 -y 40
 $TM send-keys -t simq Escape / "state:completed" Enter
 wait_for 'Filter "state:completed" 1 match' >/dev/null
 $TM send-keys -t simq Enter
