@@ -26,9 +26,18 @@ static long long print_lines(xmlrpc_value *view, long long since)
 		xmlrpc_value *l;
 		char time[64], text[4096], seq[32];
 
+		long long n;
+
 		xmlrpc_array_read_item(&env, lines, i, &l);
+		n = atoll(cli_member(l, "seq", seq, sizeof seq));
+		/* Following, and more lines came at once than the server keeps: a gap, said so on stderr. */
+		if (since > 0 && n > since + 1) {
+			fflush(stdout);
+			fprintf(stderr, "simq log: %lld lines not shown: more came at once than the server keeps; "
+				"simulation.log in the state directory has them\n", n - since - 1);
+		}
 		printf("%s %s\n", cli_member(l, "time", time, sizeof time), cli_member(l, "text", text, sizeof text));
-		since = atoll(cli_member(l, "seq", seq, sizeof seq));
+		since = n;
 		xmlrpc_DECREF(l);
 	}
 	if (lines)
