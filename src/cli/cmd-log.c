@@ -59,6 +59,9 @@ static int run_log(int argc, char **argv)
 		status = cli_usage_error(x.cmd, "unexpected argument \"%s\"", argv[optind]);
 	if (status >= 0)
 		return status;
+	/* A follower waits for a stuck server as tail -f waits for a file. */
+	if (follow)
+		x.client.timeout_ms = 0;
 	do {
 		xmlrpc_value *view = NULL;
 		char buf[32];

@@ -37,6 +37,7 @@ int cli_parse_options(struct cli_ctx *x, int argc, char **argv, const char *shor
 	memcpy(all, common, sizeof common);
 	if (own)
 		memcpy(all + n, longopts, own * sizeof *all);
+	x->client.timeout_ms = CLIENT_TIMEOUT_CONFIGURED;
 	opterr = 0;
 	optind = 1;
 	while (status < 0 && (c = getopt_long(argc, argv, shorts, all, NULL)) != -1) {
@@ -115,6 +116,11 @@ int cli_call(struct cli_ctx *x, const char *method, xmlrpc_value **result, const
 	case CLIENT_FAULT:
 		fprintf(stderr, "simq %s: %s\n", x->cmd->name, err);
 		status = exit_for_fault(fault);
+		break;
+	case CLIENT_TIMEOUT:
+		fprintf(stderr, "simq %s: %s; what was asked may still be done when it answers ([server] client_timeout "
+			"sets how long to wait)\n", x->cmd->name, err);
+		status = CLI_EXIT_UNAVAILABLE;
 		break;
 	default:
 		fprintf(stderr, "simq %s: %s\n", x->cmd->name, err);

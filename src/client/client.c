@@ -43,6 +43,8 @@ struct client *client_new(const struct client_options *opt)
 	const char *sock = config_str(cfg, "server", "socket");
 
 	c->opt = *opt;
+	if (opt->timeout_ms == CLIENT_TIMEOUT_CONFIGURED)
+		c->opt.timeout_ms = (long)(config_double(cfg, "server", "client_timeout") * 1000);
 	c->state_dir = paths_state_dir(opt->state_dir ? opt->state_dir : configured[0] ? configured : NULL);
 	c->socket_path = sock[0] == '/' ? xstrdup(sock) : paths_join(c->state_dir, sock);
 	config_free(&cfg);

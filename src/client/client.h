@@ -12,11 +12,13 @@
 #include <stdbool.h>
 #include <xmlrpc-c/base.h>
 
+#define CLIENT_TIMEOUT_CONFIGURED (-1L)
+
 struct client_options {
 	const char *state_dir;   /* --state, may be NULL */
 	const char *config_path; /* -c, may be NULL */
 	bool no_start;           /* --no-start: fail instead of starting a server */
-	long timeout_ms;         /* per call; 0: none */
+	long timeout_ms;         /* per call; 0: none; CLIENT_TIMEOUT_CONFIGURED: [server] client_timeout */
 };
 
 /*

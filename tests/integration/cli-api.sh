@@ -2,14 +2,17 @@
 # The CLI through the API against a real server: submit, sweep, ls, show, prio,
 # cancel, retry, wait, stats, bad input, one server per state dir, kill -9, shutdown.
 . "$SIMQ_SRCDIR/tests/lib/tap.sh"
-plan 34
+plan 37
 
 export SIMQ_HOME="$TMP/state"
 # These tests look at the queue: the servers they start dispatch nothing.
 mkdir -p "$XDG_CONFIG_HOME/simq"
 printf '[scheduler]\nstart_paused = true\n' >"$XDG_CONFIG_HOME/simq/simq.ini"
 M=$SRC/share/models/buck.plecs
-stop_server() { "$SIMQ" shutdown >/dev/null 2>&1; }
+stop_server() {
+	[ -n "${stuck:-}" ] && kill -CONT "$stuck" 2>/dev/null
+	"$SIMQ" shutdown >/dev/null 2>&1
+}
 trap stop_server EXIT
 
 expect_status "submit starts a server and prints the id" 0 "$SIMQ" submit "$M" -p high -v Vin=400 -v D=0.42 --name design-verify
@@ -64,5 +67,17 @@ kill -9 "$(cat "$SIMQ_HOME/simq.pid")"
 "$SIMQ" ls --state queued --limit 1000 >"$TMP/ls" 2>"$TMP/err"
 count=$(($(wc -l <"$TMP/ls") - 1))
 [ "$count" -eq 11 ] && ok "after kill -9, ls starts a server that shows the same 11 queued tasks" || fail "after kill -9, ls starts a server that shows the same queue" "$(cat "$TMP/ls" "$TMP/err")"
+# A server that is stopped or stuck: a command waits [server] client_timeout, then says so (exit 69).
+printf '[server]\nclient_timeout = 1s\n' >"$TMP/timeout.ini"
+stuck=$(cat "$SIMQ_HOME/simq.pid")
+kill -STOP "$stuck"
+expect_status "a stuck server: the command gives up after client_timeout" 69 "$SIMQ" cancel 1 -c "$TMP/timeout.ini"
+expect_in "it says the server is stopped or stuck, and that the cancel may still happen" "$TMP/err" \
+	"did not answer within 1 s: it is stopped or stuck; what was asked may still be done when it answers"
+kill -CONT "$stuck"
+stuck=
+state=$("$SIMQ" show 1 --json | sed -n 's/.*"state": "\([a-z]*\)".*/\1/p')
+[ "$state" = cancelled ] && ok "once it answers again, the cancel it was sent has taken effect" ||
+	fail "once it answers again, the cancel it was sent has taken effect" "task 1 is $state"
 server_ran_clean 1
 done_testing
