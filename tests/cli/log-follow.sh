@@ -6,8 +6,7 @@
 plan 6
 
 export SIMQ_HOME="$TMP/state"
-mkdir -p "$XDG_CONFIG_HOME/simq"
-printf '[scheduler]\nstart_paused = true\n' >"$XDG_CONFIG_HOME/simq/simq.ini"
+paused_config
 M=$(cd "$SRC/share/models" && pwd -P)/buck.plecs
 cleanup() {
 	[ -n "${follower:-}" ] && kill "$follower" 2>/dev/null
@@ -15,28 +14,18 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# until_in FILE TEXT: polls FILE until TEXT shows (up to 15 s).
-until_in() {
-	i=0
-	while ! grep -qF -- "$2" "$1" 2>/dev/null && [ $i -lt 300 ]; do
-		i=$((i + 1))
-		sleep 0.05
-	done
-	grep -qF -- "$2" "$1" 2>/dev/null
-}
-
 "$SIMQ" stats >/dev/null 2>"$TMP/err" || fail "a server starts" "$(cat "$TMP/err")"
 "$SIMQ" log -f >"$TMP/out" 2>"$TMP/follow.err" &
 follower=$!
-until_in "$TMP/out" "server started" && ok "log -f prints what the server kept" || fail "log -f prints what the server kept" "$(cat "$TMP/out" "$TMP/follow.err")"
+until_in "$TMP/out" "server started" -F && ok "log -f prints what the server kept" || fail "log -f prints what the server kept" "$(cat "$TMP/out" "$TMP/follow.err")"
 
 "$SIMQ" submit "$M" --name one >/dev/null
-until_in "$TMP/out" "1 submitted normal one" && ok "log -f prints a new line as it comes" ||
+until_in "$TMP/out" "1 submitted normal one" -F && ok "log -f prints a new line as it comes" ||
 	fail "log -f prints a new line as it comes" "$(cat "$TMP/out")"
 
 # 2,100 lines at once: the server keeps the last 2,000.
 "$SIMQ" sweep "$M" D=1:2100:1 >/dev/null
-until_in "$TMP/out" "2101 submitted normal" && until_in "$TMP/follow.err" "lines not shown" &&
+until_in "$TMP/out" "2101 submitted normal" -F && until_in "$TMP/follow.err" "lines not shown" -F &&
 	grep -q "^simq log: 100 lines not shown: more came at once than the server keeps; simulation.log in the state directory has them$" "$TMP/follow.err" &&
 	ok "a burst past what the server keeps is reported as a gap of 100 lines on stderr" ||
 	fail "a burst past what the server keeps is reported as a gap of 100 lines on stderr" "$(cat "$TMP/follow.err")"

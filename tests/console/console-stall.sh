@@ -9,8 +9,7 @@ requires tmux
 plan 2
 
 export SIMQ_HOME="$TMP/state"
-mkdir -p "$XDG_CONFIG_HOME/simq"
-printf '[scheduler]\nstart_paused = true\n' >"$XDG_CONFIG_HOME/simq/simq.ini"
+paused_config
 M=$(cd "$SRC/share/models" && pwd -P)/buck.plecs
 cleanup() {
 	[ -n "${tmux_pid:-}" ] && kill -CONT "$tmux_pid" 2>/dev/null

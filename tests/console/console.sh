@@ -11,9 +11,7 @@ requires tmux
 plan 45
 
 export SIMQ_HOME="$TMP/state"
-mkdir -p "$XDG_CONFIG_HOME/simq"
-# Nothing is dispatched: the queue holds still while the screen is read.
-printf '[scheduler]\nstart_paused = true\n' >"$XDG_CONFIG_HOME/simq/simq.ini"
+paused_config
 M=$(cd "$SRC/share/models" && pwd -P)/buck.plecs
 cleanup() {
 	[ -n "${stuck:-}" ] && kill -CONT "$stuck" 2>/dev/null

@@ -5,9 +5,7 @@
 plan 37
 
 export SIMQ_HOME="$TMP/state"
-# These tests look at the queue: the servers they start dispatch nothing.
-mkdir -p "$XDG_CONFIG_HOME/simq"
-printf '[scheduler]\nstart_paused = true\n' >"$XDG_CONFIG_HOME/simq/simq.ini"
+paused_config
 M=$SRC/share/models/buck.plecs
 stop_server() {
 	[ -n "${stuck:-}" ] && kill -CONT "$stuck" 2>/dev/null

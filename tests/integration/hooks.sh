@@ -36,15 +36,8 @@ EOF
 } >"$TMP/simq.ini"
 "$SIMQ" server -c "$TMP/simq.ini" >/dev/null 2>"$TMP/err" || fail "the server starts" "$(cat "$TMP/err")"
 
-# has LINE-PATTERN: polls env.log for a line matching the basic regex (up to 10 s).
-has() {
-	i=0
-	while ! grep -q -- "$1" "$TMP/env.log" 2>/dev/null && [ $i -lt 200 ]; do
-		i=$((i + 1))
-		sleep 0.05
-	done
-	grep -q -- "$1" "$TMP/env.log" 2>/dev/null
-}
+# has LINE-PATTERN: polls env.log for a line matching the basic regex.
+has() { until_in "$TMP/env.log" "$1"; }
 expect_hook() {
 	if has "$2"; then ok "$1"; else fail "$1" "no line matching $2 in:" "$(cat "$TMP/env.log" 2>/dev/null)"; fi
 }

@@ -30,6 +30,22 @@ fail() {
 	for line in "$@"; do printf '%s\n' "$line" | sed 's/^/# /'; done
 }
 
+# paused_config: the servers this test starts dispatch nothing, so the queue holds still while it is read.
+paused_config() {
+	mkdir -p "$XDG_CONFIG_HOME/simq"
+	printf '[scheduler]\nstart_paused = true\n' >"$XDG_CONFIG_HOME/simq/simq.ini"
+}
+
+# until_in FILE PATTERN [GREP-OPTION]: polls FILE until grep finds PATTERN (up to 15 s); true when it did.
+until_in() {
+	i=0
+	while ! grep -q ${3:-} -- "$2" "$1" 2>/dev/null && [ $i -lt 300 ]; do
+		i=$((i + 1))
+		sleep 0.05
+	done
+	grep -q ${3:-} -- "$2" "$1" 2>/dev/null
+}
+
 # check NAME COMMAND...: passes when COMMAND succeeds.
 check() {
 	local name=$1
