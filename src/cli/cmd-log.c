@@ -25,7 +25,6 @@ static long long print_lines(xmlrpc_value *view, long long since)
 	for (int i = 0; lines && i < xmlrpc_array_size(&env, lines); i++) {
 		xmlrpc_value *l;
 		char time[64], text[4096], seq[32];
-
 		long long n;
 
 		xmlrpc_array_read_item(&env, lines, i, &l);

@@ -118,8 +118,8 @@ int cli_call(struct cli_ctx *x, const char *method, xmlrpc_value **result, const
 		status = exit_for_fault(fault);
 		break;
 	case CLIENT_TIMEOUT:
-		fprintf(stderr, "simq %s: %s; what was asked may still be done when it answers ([server] client_timeout "
-			"sets how long to wait)\n", x->cmd->name, err);
+		fprintf(stderr, "simq %s: %s; what was asked may still be done when it answers ([server] "
+			"client_timeout sets how long to wait)\n", x->cmd->name, err);
 		status = CLI_EXIT_UNAVAILABLE;
 		break;
 	default:

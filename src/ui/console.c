@@ -78,8 +78,9 @@ static xmlrpc_value *call_v(struct console *c, const char *method, const char *f
 	if (st != CLIENT_OK) {
 		/* The server's own words: they say what was wrong and what is allowed. */
 		if (st == CLIENT_TIMEOUT)
-			ui_message(c, true, "no answer from the server in %d s (stopped or stuck?); it may still do the %s "
-				   "when it answers", ACTION_TIMEOUT_MS / 1000, strncmp(method, "simq.", 5) ? method : method + 5);
+			ui_message(c, true, "no answer from the server in %d s (stopped or stuck?); it may still do "
+				   "the %s when it answers", ACTION_TIMEOUT_MS / 1000,
+				   strncmp(method, "simq.", 5) ? method : method + 5);
 		else
 			ui_message(c, true, "%s", err ? err : "the server did not answer");
 		if (st == CLIENT_UNREACHABLE || st == CLIENT_TIMEOUT) {
