@@ -1,10 +1,19 @@
 /* simq stats, pause, resume, shutdown: the server as a whole. */
 #include "autoconf.h"
 
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/common.h"
+#include "util/paths.h"
+#include "util/time.h"
+
+/* How long simq shutdown waits for the server's process to end. */
+#define SHUTDOWN_WAIT_S 60
 
 static double number(xmlrpc_value *s, const char *key)
 {
@@ -73,8 +82,6 @@ static int simple(const struct cli_command *cmd, int argc, char **argv, const ch
 		status = cli_usage_error(x.cmd, "unexpected argument \"%s\"", argv[argc - 1]);
 	if (status >= 0)
 		return status;
-	if (strcmp(method, "simq.shutdown") == 0)
-		x.client.no_start = true;
 	if (optind < argc)
 		status = cli_call(&x, method, &r, "(s)", argv[optind]);
 	else
@@ -95,9 +102,74 @@ static int run_resume(int argc, char **argv)
 	return simple(&cli_cmd_resume, argc, argv, "simq.resume", true);
 }
 
+/* The pid in the state dir's simq.pid, or 0. */
+static pid_t server_pid(const char *state_dir)
+{
+	char *path = paths_join(state_dir, "simq.pid"), buf[32] = "";
+	FILE *f = fopen(path, "r");
+
+	free(path);
+	if (f == NULL)
+		return 0;
+	if (fgets(buf, sizeof buf, f) == NULL)
+		buf[0] = '\0';
+	fclose(f);
+	return (pid_t)atol(buf);
+}
+
+/* Alive and not a zombie waiting for its parent (a test's shell) to reap it. */
+static bool alive(pid_t pid)
+{
+	char path[64], stat[256] = "";
+	FILE *f;
+
+	if (kill(pid, 0) != 0 && errno == ESRCH)
+		return false;
+	snprintf(path, sizeof path, "/proc/%ld/stat", (long)pid);
+	f = fopen(path, "r");
+	if (f == NULL)
+		return true;
+	if (fgets(stat, sizeof stat, f) == NULL)
+		stat[0] = '\0';
+	fclose(f);
+	const char *state = strrchr(stat, ')');
+
+	return !(state && state[1] == ' ' && state[2] == 'Z');
+}
+
+/*
+ * Asks the server to stop, then waits until its process has ended, so that what comes next
+ * (a new server, a copy of the state dir) does not meet the old one on its way out.
+ */
 static int run_shutdown(int argc, char **argv)
 {
-	return simple(&cli_cmd_shutdown, argc, argv, "simq.shutdown", false);
+	struct cli_ctx x = {.cmd = &cli_cmd_shutdown};
+	xmlrpc_value *r = NULL;
+	int status = cli_parse_options(&x, argc, argv, NULL, NULL, NULL, NULL);
+	pid_t pid;
+
+	if (status < 0 && optind < argc)
+		status = cli_usage_error(x.cmd, "unexpected argument \"%s\"", argv[optind]);
+	if (status >= 0)
+		return status;
+	x.client.no_start = true;
+	x.conn = client_new(&x.client);
+	pid = server_pid(client_state_dir(x.conn));
+	status = cli_call(&x, "simq.shutdown", &r, "()");
+	if (status == CLI_EXIT_OK) {
+		int64_t give_up = time_mono_ns() + (int64_t)SHUTDOWN_WAIT_S * 1000000000;
+
+		xmlrpc_DECREF(r);
+		while (pid > 0 && alive(pid) && time_mono_ns() < give_up)
+			usleep(10000);
+		if (pid > 0 && alive(pid)) {
+			fprintf(stderr, "simq shutdown: the server (pid %ld) was asked to stop and still runs after %d s\n",
+				(long)pid, SHUTDOWN_WAIT_S);
+			status = CLI_EXIT_UNAVAILABLE;
+		}
+	}
+	cli_done(&x);
+	return status;
 }
 
 const struct cli_command cli_cmd_pause = {
@@ -117,6 +189,6 @@ const struct cli_command cli_cmd_resume = {
 const struct cli_command cli_cmd_shutdown = {
 	.name = "shutdown",
 	.usage = "simq shutdown",
-	.summary = "stop the server; queued tasks stay queued for the next one",
+	.summary = "stop the server and wait until it has exited; queued tasks stay queued for the next one",
 	.run = run_shutdown,
 };

@@ -2,7 +2,7 @@
 # The CLI through the API against a real server: submit, sweep, ls, show, prio,
 # cancel, retry, wait, stats, bad input, one server per state dir, kill -9, shutdown.
 . "$SIMQ_SRCDIR/tests/lib/tap.sh"
-plan 37
+plan 38
 
 export SIMQ_HOME="$TMP/state"
 paused_config
@@ -77,5 +77,11 @@ stuck=
 state=$("$SIMQ" show 1 --json | sed -n 's/.*"state": "\([a-z]*\)".*/\1/p')
 [ "$state" = cancelled ] && ok "once it answers again, the cancel it was sent has taken effect" ||
 	fail "once it answers again, the cancel it was sent has taken effect" "task 1 is $state"
+# shutdown returns once the server's process has ended (a zombie left for PID 1 to reap has ended).
+pid=$(cat "$SIMQ_HOME/simq.pid")
+"$SIMQ" shutdown >/dev/null 2>"$TMP/err"
+state=$(sed 's/.*) \(.\).*/\1/' "/proc/$pid/stat" 2>/dev/null)
+{ [ -z "$state" ] || [ "$state" = Z ]; } && ok "shutdown returns once the server's process has ended" ||
+	fail "shutdown returns once the server's process has ended" "pid $pid is in state $state" "$(cat "$TMP/err")"
 server_ran_clean 1
 done_testing
