@@ -65,7 +65,7 @@ static bool call(struct worker *w, struct plecs_job *job, const char *method, xm
 		return true;
 	}
 	free(job->error);
-	job->interrupted = job->interrupt != 0;
+	job->interrupted = __atomic_load_n(&job->interrupt, __ATOMIC_RELAXED) != 0;
 	job->fault_code = env.fault_code;
 	job->outcome = job->interrupted || transport_fault(env.fault_code) ? PLECS_TRANSPORT : PLECS_FAULT;
 	/* xmlrpc-c prefixes PLECS's own text; the operator wants PLECS's words only. */
@@ -265,7 +265,7 @@ struct plecs_pool *plecs_pool_new(struct ev_loop *loop, int workers, plecs_done_
 void plecs_pool_submit(struct plecs_pool *p, struct plecs_job *job)
 {
 	job->next = NULL;
-	job->interrupt = 0;
+	__atomic_store_n(&job->interrupt, 0, __ATOMIC_RELAXED);
 	atomic_store(&job->worker, -1);
 	pthread_mutex_lock(&p->lock);
 	if (p->waiting_tail)
@@ -280,7 +280,7 @@ void plecs_pool_submit(struct plecs_pool *p, struct plecs_job *job)
 void plecs_pool_interrupt(struct plecs_pool *p, struct plecs_job *job)
 {
 	pthread_mutex_lock(&p->lock);
-	job->interrupt = 1;
+	__atomic_store_n(&job->interrupt, 1, __ATOMIC_RELAXED);
 	int w = atomic_load(&job->worker);
 
 	if (w >= 0 && p->workers[w].started)
@@ -326,7 +326,7 @@ void plecs_pool_free(struct plecs_pool **pp)
 	pthread_cond_broadcast(&p->work);
 	for (int i = 0; i < p->nworkers; i++) {
 		if (p->workers[i].current)
-			p->workers[i].current->interrupt = 1;
+			__atomic_store_n(&p->workers[i].current->interrupt, 1, __ATOMIC_RELAXED);
 		if (p->workers[i].started)
 			pthread_kill(p->workers[i].thread, SIGUSR1);
 	}

@@ -43,7 +43,7 @@ struct plecs_job {
 	bool interrupted;       /* the loop interrupted the call */
 	double seconds;         /* wall time of the call */
 	/* Internal. */
-	int interrupt;          /* xmlrpc-c's interrupt flag */
+	int interrupt;          /* xmlrpc-c's interrupt flag: a plain int it polls, so set and read with __atomic */
 	atomic_int worker;      /* index of the worker holding it, -1 when none */
 	struct plecs_job *next;
 };
