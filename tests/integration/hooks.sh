@@ -92,8 +92,10 @@ expect_hook "backend_up: with the backend" '^backend_up|.*|emu$'
 
 # A hook that hangs is killed after hook_timeout, with its whole process group, and logged.
 "$SIMQ" shutdown >/dev/null
-printf '[notify]\nhook_timeout = 1s\non_submitted = sleep 300; echo never\non_cancelled = \"echo it said this; exit 3\"\n[scheduler]\nstart_paused = true\n' \
-	>"$TMP/hang.ini"
+# The hook's sleep carries this test's pid, so that pgrep finds it and no other test run's.
+nap="sleep 300.$$"
+printf '[notify]\nhook_timeout = 1s\non_submitted = %s; echo never\non_cancelled = \"echo it said this; exit 3\"\n[scheduler]\nstart_paused = true\n' \
+	"$nap" >"$TMP/hang.ini"
 "$SIMQ" server -c "$TMP/hang.ini" >/dev/null
 "$SIMQ" submit "$M" --name slow-hook >/dev/null
 i=0
@@ -103,7 +105,13 @@ while ! "$SIMQ" log | grep -q "hook on_submitted for task .* killed after 1s" &&
 done
 "$SIMQ" log | grep -q "hook on_submitted for task .* killed after 1s" && ok "a hook that hangs is killed and logged" ||
 	fail "a hook that hangs is killed and logged" "$("$SIMQ" log | tail -5)"
-pgrep -f "sleep 300" >/dev/null && fail "its process group is gone" "$(pgrep -af 'sleep 300')" || ok "its process group is gone"
+# Killed means gone within moments (the kernel may still be tearing it down), not in 300 s.
+i=0
+while pgrep -f "^$nap\$" >/dev/null && [ $i -lt 100 ]; do
+	i=$((i + 1))
+	sleep 0.05
+done
+pgrep -f "^$nap\$" >/dev/null && fail "its process group is gone" "$(pgrep -af "$nap")" || ok "its process group is gone"
 id=$("$SIMQ" ls --json | sed -n 's/.*"id": \([0-9]*\).*/\1/p' | tail -1)
 "$SIMQ" cancel "$id" >/dev/null
 i=0
