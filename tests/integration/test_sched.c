@@ -234,6 +234,18 @@ static void until_stat(struct rig *r, const char *key, int64_t n, double seconds
 	}
 }
 
+/* Waits until no call is in flight or waiting to retry (dispatch paused, say). */
+static void until_idle(struct rig *r, double seconds)
+{
+	int64_t give_up = time_mono_ns() + (int64_t)(seconds * 1e9);
+
+	while (stat_of(r, "running") != 0) {
+		if (time_mono_ns() > give_up)
+			fail_msg("still running after %.0f s", seconds);
+		usleep(10000);
+	}
+}
+
 /* Waits until every task is final: polls stats until nothing is queued or running. */
 static void drain(struct rig *r, double seconds)
 {
@@ -431,9 +443,11 @@ static void test_three_am(void **state)
 	int64_t low = submit(&r, rc, 200, "low", "Vin", vin);
 
 	(void)low;
-	/* Let the sweep run (some of it done), then hold dispatch while the scene is set. */
+	/* Let the sweep run (some of it done), then hold dispatch while the scene is set.  The
+	 * call in flight finishes first: injected before it sends, the refusal would meet LOW. */
 	until_stat(&r, "completed_first", 8, 30);
 	xmlrpc_DECREF(api(&r, "simq.pause", "()"));
+	until_idle(&r, 30);
 	/* Two: libcurl retries a kept-alive connection's reset once by itself. */
 	emu_call(&r, 0, "emu.inject", "(si)", "refuse", 2);
 	int64_t critical = submit(&r, buck, 1, "critical", "D", duty);
