@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "bench/lib.h"
 #include "client/client.h"
 #include "util/time.h"
 #include "util/xalloc.h"
@@ -23,43 +24,9 @@
 
 static struct client *conn;
 
-static xmlrpc_value *call(const char *method, xmlrpc_value *params)
-{
-	xmlrpc_value *r = NULL;
-	int fault;
-	char *err = NULL;
-
-	if (client_call(conn, method, params, &r, &fault, &err) != CLIENT_OK) {
-		fprintf(stderr, "bench/api: %s: %s\n", method, err);
-		exit(1);
-	}
-	return r;
-}
-
-static xmlrpc_value *batch(xmlrpc_env *env, const char *model, int from)
-{
-	xmlrpc_value *tasks = xmlrpc_array_new(env);
-
-	for (int i = 0; i < BATCH; i++) {
-		xmlrpc_value *t = xmlrpc_build_value(env, "{s:s,s:{s:d,s:i},s:s}", "model", model, "vars", "D",
-						     0.5, "K", from + i, "name", "bench");
-
-		xmlrpc_array_append_item(env, tasks, t);
-		xmlrpc_DECREF(t);
-	}
-	return tasks;
-}
-
-static int cmp_i64(const void *a, const void *b)
-{
-	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-
-	return (x > y) - (x < y);
-}
-
 static double median_ms(int64_t *ns, int n)
 {
-	qsort(ns, (size_t)n, sizeof *ns, cmp_i64);
+	qsort(ns, (size_t)n, sizeof *ns, bench_cmp_i64);
 	return (double)ns[n / 2] / 1e6;
 }
 
@@ -85,30 +52,16 @@ int main(int argc, char **argv)
 	}
 	xmlrpc_env_init(&env);
 	conn = client_new(&opt);
-	/* Wait for the server to answer. */
-	for (int i = 0; i < 500; i++) {
-		xmlrpc_value *p = xmlrpc_build_value(&env, "(i)", 1), *r = NULL;
-		int fault;
-		char *err = NULL;
-
-		if (client_call(conn, "simq.echo", p, &r, &fault, &err) == CLIENT_OK) {
-			xmlrpc_DECREF(r);
-			xmlrpc_DECREF(p);
-			break;
-		}
-		free(err);
-		xmlrpc_DECREF(p);
-		usleep(20000);
-	}
+	bench_await_server(conn);
 
 	printf("%-44s %12s %12s %8s\n", "", "measured", "target", "ratio");
 	/* submit_many: 100 batches of 1,000, timed whole. */
 	int64_t t0 = time_mono_ns();
 
 	for (int b = 0; b < 100; b++) {
-		xmlrpc_value *tasks = batch(&env, model, b * BATCH), *p = xmlrpc_build_value(&env, "(V)", tasks);
+		xmlrpc_value *tasks = bench_tasks(&env, model, b * BATCH, BATCH, "bench"), *p = xmlrpc_build_value(&env, "(V)", tasks);
 
-		xmlrpc_DECREF(call("simq.submit_many", p));
+		xmlrpc_DECREF(bench_call(conn, "simq.submit_many", p));
 		xmlrpc_DECREF(p);
 		xmlrpc_DECREF(tasks);
 	}
@@ -117,11 +70,11 @@ int main(int argc, char **argv)
 	printf("%-44s %10.0f/s %10.0f/s %7.1fx  %s\n", "submit_many, batches of 1,000", rate, 50000.0, rate / 50000,
 	       rate >= 50000 ? "meets" : "MISSES");
 	/* The same calls' size through simq.echo: what the protocol alone costs. */
-	xmlrpc_value *tasks = batch(&env, model, 0), *p = xmlrpc_build_value(&env, "(V)", tasks);
+	xmlrpc_value *tasks = bench_tasks(&env, model, 0, BATCH, "bench"), *p = xmlrpc_build_value(&env, "(V)", tasks);
 
 	t0 = time_mono_ns();
 	for (int b = 0; b < 20; b++)
-		xmlrpc_DECREF(call("simq.echo", p));
+		xmlrpc_DECREF(bench_call(conn, "simq.echo", p));
 	secs = (double)(time_mono_ns() - t0) / 1e9;
 	printf("%-44s %10.0f/s   (the same 1,000-task arrays echoed back)\n", "simq.echo of a batch", 20.0 * BATCH / secs);
 	xmlrpc_DECREF(p);
@@ -129,14 +82,14 @@ int main(int argc, char **argv)
 
 	/* Fill to 1,000,000 queued tasks, then measure view and echo. */
 	for (int b = 100; b < QUEUE / BATCH; b++) {
-		xmlrpc_value *t = batch(&env, model, b * BATCH), *q = xmlrpc_build_value(&env, "(V)", t);
+		xmlrpc_value *t = bench_tasks(&env, model, b * BATCH, BATCH, "bench"), *q = xmlrpc_build_value(&env, "(V)", t);
 
-		xmlrpc_DECREF(call("simq.submit_many", q));
+		xmlrpc_DECREF(bench_call(conn, "simq.submit_many", q));
 		xmlrpc_DECREF(q);
 		xmlrpc_DECREF(t);
 	}
 	/* A console that is up to date with the log: it asks for lines after the last it has. */
-	xmlrpc_value *first = xmlrpc_build_value(&env, "({s:i})", "queue_limit", 0), *v = call("simq.view", first);
+	xmlrpc_value *first = xmlrpc_build_value(&env, "({s:i})", "queue_limit", 0), *v = bench_call(conn, "simq.view", first);
 	xmlrpc_value *seq;
 
 	xmlrpc_struct_find_value(&env, v, "log_seq", &seq);
@@ -150,7 +103,7 @@ int main(int argc, char **argv)
 	for (int i = 0; i < SAMPLES; i++) {
 		int64_t s0 = time_mono_ns();
 
-		xmlrpc_DECREF(call("simq.view", req));
+		xmlrpc_DECREF(bench_call(conn, "simq.view", req));
 		ns[i] = time_mono_ns() - s0;
 	}
 	double view = median_ms(ns, SAMPLES);
@@ -160,7 +113,7 @@ int main(int argc, char **argv)
 	for (int i = 0; i < SAMPLES; i++) {
 		int64_t s0 = time_mono_ns();
 
-		xmlrpc_DECREF(call("simq.echo", one));
+		xmlrpc_DECREF(bench_call(conn, "simq.echo", one));
 		ns[i] = time_mono_ns() - s0;
 	}
 	double echo = median_ms(ns, SAMPLES);
@@ -170,7 +123,7 @@ int main(int argc, char **argv)
 	printf("%-44s %10.3fms   (the same server, a bare method)\n", "simq.echo (median)", echo);
 	xmlrpc_DECREF(req);
 	xmlrpc_DECREF(one);
-	xmlrpc_DECREF(call("simq.shutdown", xmlrpc_build_value(&env, "()")));
+	xmlrpc_DECREF(bench_callf(conn, "simq.shutdown", "()"));
 	waitpid(pid, NULL, 0);
 	client_free(&conn);
 	char *rm = xasprintf("rm -rf '%s'", dir);

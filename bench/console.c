@@ -22,6 +22,7 @@
 #include <unistd.h>
 #include <xmlrpc-c/base.h>
 
+#include "bench/lib.h"
 #include "client/client.h"
 #include "util/time.h"
 #include "util/xalloc.h"
@@ -33,27 +34,6 @@
 #define PROBES 20
 
 static struct client *conn;
-
-static xmlrpc_value *call(const char *method, xmlrpc_value *params)
-{
-	xmlrpc_value *r = NULL;
-	int fault;
-	char *err = NULL;
-
-	if (client_call(conn, method, params, &r, &fault, &err) != CLIENT_OK) {
-		fprintf(stderr, "bench/console: %s: %s\n", method, err);
-		exit(1);
-	}
-	xmlrpc_DECREF(params);
-	return r;
-}
-
-static int by_value(const void *a, const void *b)
-{
-	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-
-	return (x > y) - (x < y);
-}
 
 /* The process's user and system time, in seconds. */
 static double cpu_seconds(pid_t pid)
@@ -122,33 +102,12 @@ int main(int argc, char **argv)
 	}
 	xmlrpc_env_init(&env);
 	conn = client_new(&opt);
-	for (int i = 0; i < 500; i++) {
-		xmlrpc_value *r = NULL;
-		int fault;
-		char *err = NULL;
-		xmlrpc_value *p = xmlrpc_build_value(&env, "(i)", 1);
-
-		if (client_call(conn, "simq.echo", p, &r, &fault, &err) == CLIENT_OK) {
-			xmlrpc_DECREF(p);
-			xmlrpc_DECREF(r);
-			break;
-		}
-		xmlrpc_DECREF(p);
-		free(err);
-		usleep(10000);
-	}
+	bench_await_server(conn);
 	fprintf(stderr, "bench/console: queueing %d tasks...\n", QUEUE);
 	for (int from = 0; from < QUEUE; from += BATCH) {
-		xmlrpc_value *tasks = xmlrpc_array_new(&env);
+		xmlrpc_value *tasks = bench_tasks(&env, model, from, BATCH, "sweep-7");
 
-		for (int i = 0; i < BATCH; i++) {
-			xmlrpc_value *t = xmlrpc_build_value(&env, "{s:s,s:{s:d,s:i},s:s}", "model", model, "vars", "D", 0.5,
-							     "K", from + i, "name", "sweep-7");
-
-			xmlrpc_array_append_item(&env, tasks, t);
-			xmlrpc_DECREF(t);
-		}
-		xmlrpc_DECREF(call("simq.submit_many", xmlrpc_build_value(&env, "(V)", tasks)));
+		xmlrpc_DECREF(bench_callf(conn, "simq.submit_many", "(V)", tasks));
 		xmlrpc_DECREF(tasks);
 	}
 
@@ -201,8 +160,8 @@ int main(int argc, char **argv)
 		snprintf(name, sizeof name, "probe-%d", k);
 		int64_t t1 = time_mono_ns();
 
-		xmlrpc_DECREF(call("simq.submit", xmlrpc_build_value(&env, "({s:s,s:s,s:s})", "model", model, "name",
-								  name, "priority", "critical")));
+		xmlrpc_DECREF(bench_callf(conn, "simq.submit", "({s:s,s:s,s:s})", "model", model, "name", name, "priority",
+					  "critical"));
 		seen[k] = -1;
 		while (seen[k] < 0 && time_mono_ns() - t1 < INT64_C(5000000000)) {
 			char line[4096];
@@ -217,13 +176,13 @@ int main(int argc, char **argv)
 		}
 		drain(master, 50);
 	}
-	qsort(seen, PROBES, sizeof *seen, by_value);
+	qsort(seen, PROBES, sizeof *seen, bench_cmp_i64);
 	double shown = (double)seen[PROBES / 2] / 1e6;
 
 	kill(console, SIGTERM);
 	drain(master, 200);
 	waitpid(console, NULL, 0);
-	xmlrpc_DECREF(call("simq.shutdown", xmlrpc_build_value(&env, "()")));
+	xmlrpc_DECREF(bench_callf(conn, "simq.shutdown", "()"));
 	waitpid(server, NULL, 0);
 
 	printf("console, %.0f queued tasks, 120x34                 measured        target    ratio\n", total);

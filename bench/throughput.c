@@ -19,6 +19,7 @@
 #include <unistd.h>
 #include <xmlrpc-c/client.h>
 
+#include "bench/lib.h"
 #include "client/client.h"
 #include "util/time.h"
 #include "util/xalloc.h"
@@ -130,19 +131,6 @@ static double bare(const char *url, double span, double step, int n, int list)
 	return rate;
 }
 
-static xmlrpc_value *call(struct client *c, const char *method, xmlrpc_value *params)
-{
-	xmlrpc_value *r = NULL;
-	int fault;
-	char *err = NULL;
-
-	if (client_call(c, method, params, &r, &fault, &err) != CLIENT_OK) {
-		fprintf(stderr, "bench/throughput: %s: %s\n", method, err);
-		exit(1);
-	}
-	return r;
-}
-
 /* Tasks per second through simq: n tasks submitted at once, timed until the last is COMPLETED. */
 static double through_simq(const char *url, int max_batch, int n, double span, double step)
 {
@@ -162,20 +150,7 @@ static double through_simq(const char *url, int max_batch, int n, double span, d
 	pid = spawn(argv);
 	xmlrpc_env_init(&env);
 	c = client_new(&opt);
-	for (int i = 0; i < 500; i++) {
-		xmlrpc_value *p = xmlrpc_build_value(&env, "(i)", 1), *r = NULL;
-		int fault;
-		char *err = NULL;
-		enum client_status st = client_call(c, "simq.echo", p, &r, &fault, &err);
-
-		xmlrpc_DECREF(p);
-		free(err);
-		if (st == CLIENT_OK) {
-			xmlrpc_DECREF(r);
-			break;
-		}
-		usleep(10000);
-	}
+	bench_await_server(c);
 	xmlrpc_value *tasks = xmlrpc_array_new(&env);
 
 	for (int i = 0; i < n; i++) {
@@ -187,17 +162,17 @@ static double through_simq(const char *url, int max_batch, int n, double span, d
 	}
 	xmlrpc_value *p = xmlrpc_build_value(&env, "(V)", tasks);
 
-	xmlrpc_value *ids = call(c, "simq.submit_many", p), *last;
+	xmlrpc_value *ids = bench_call(c, "simq.submit_many", p), *last;
 
 	xmlrpc_DECREF(p);
 	xmlrpc_DECREF(tasks);
 	xmlrpc_array_read_item(&env, ids, n - 1, &last);
 	int64_t t0 = time_mono_ns();
 
-	xmlrpc_DECREF(call(c, "simq.resume", xmlrpc_build_value(&env, "()")));
+	xmlrpc_DECREF(bench_callf(c, "simq.resume", "()"));
 	/* Same priority, so they run in submission order: the last one's end is the end (checked below). */
 	for (bool final = false; !final;) {
-		xmlrpc_value *w = call(c, "simq.wait", xmlrpc_build_value(&env, "((V)i)", last, 600)), *one;
+		xmlrpc_value *w = bench_callf(c, "simq.wait", "((V)i)", last, 600), *one;
 		const char *state;
 
 		xmlrpc_array_read_item(&env, w, 0, &one);
@@ -212,7 +187,7 @@ static double through_simq(const char *url, int max_batch, int n, double span, d
 		xmlrpc_DECREF(w);
 	}
 	double rate = n / ((double)(time_mono_ns() - t0) / 1e9);
-	xmlrpc_value *s = call(c, "simq.stats", xmlrpc_build_value(&env, "()")), *v;
+	xmlrpc_value *s = bench_callf(c, "simq.stats", "()"), *v;
 	xmlrpc_int64 done;
 
 	xmlrpc_struct_find_value(&env, s, "completed_first", &v);
@@ -226,7 +201,7 @@ static double through_simq(const char *url, int max_batch, int n, double span, d
 	xmlrpc_DECREF(last);
 	xmlrpc_DECREF(ids);
 
-	xmlrpc_DECREF(call(c, "simq.shutdown", xmlrpc_build_value(&env, "()")));
+	xmlrpc_DECREF(bench_callf(c, "simq.shutdown", "()"));
 	waitpid(pid, NULL, 0);
 	client_free(&c);
 	xmlrpc_env_clean(&env);

@@ -1,0 +1,89 @@
+/* lib.c — calls to a simq server for the benches: one way to call, wait and fill. */
+#include "autoconf.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "bench/lib.h"
+
+xmlrpc_value *bench_call(struct client *c, const char *method, xmlrpc_value *params)
+{
+	xmlrpc_value *r = NULL;
+	int fault;
+	char *err = NULL;
+
+	if (client_call(c, method, params, &r, &fault, &err) != CLIENT_OK) {
+		fprintf(stderr, "bench/%s: %s: %s\n", program_invocation_short_name, method, err);
+		exit(1);
+	}
+	return r;
+}
+
+xmlrpc_value *bench_callf(struct client *c, const char *method, const char *format, ...)
+{
+	xmlrpc_env env;
+	xmlrpc_value *params, *r;
+	const char *tail;
+	va_list ap;
+
+	xmlrpc_env_init(&env);
+	va_start(ap, format);
+	xmlrpc_build_value_va(&env, format, ap, &params, &tail);
+	va_end(ap);
+	if (env.fault_occurred) {
+		fprintf(stderr, "bench/%s: %s: %s\n", program_invocation_short_name, method, env.fault_string);
+		exit(1);
+	}
+	r = bench_call(c, method, params);
+	xmlrpc_DECREF(params);
+	xmlrpc_env_clean(&env);
+	return r;
+}
+
+void bench_await_server(struct client *c)
+{
+	xmlrpc_env env;
+	xmlrpc_value *p;
+
+	xmlrpc_env_init(&env);
+	p = xmlrpc_build_value(&env, "(i)", 1);
+	for (int i = 0; i < 500; i++) {
+		xmlrpc_value *r = NULL;
+		int fault;
+		char *err = NULL;
+		enum client_status st = client_call(c, "simq.echo", p, &r, &fault, &err);
+
+		free(err);
+		if (st == CLIENT_OK) {
+			xmlrpc_DECREF(r);
+			break;
+		}
+		usleep(10000);
+	}
+	xmlrpc_DECREF(p);
+	xmlrpc_env_clean(&env);
+}
+
+xmlrpc_value *bench_tasks(xmlrpc_env *env, const char *model, int from, int n, const char *name)
+{
+	xmlrpc_value *tasks = xmlrpc_array_new(env);
+
+	for (int i = 0; i < n; i++) {
+		xmlrpc_value *t = xmlrpc_build_value(env, "{s:s,s:{s:d,s:i},s:s}", "model", model, "vars", "D", 0.5, "K",
+						     from + i, "name", name);
+
+		xmlrpc_array_append_item(env, tasks, t);
+		xmlrpc_DECREF(t);
+	}
+	return tasks;
+}
+
+int bench_cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return (x > y) - (x < y);
+}

@@ -1,0 +1,21 @@
+/* lib.h — what the benches that talk to a simq server share. */
+#ifndef SIMQ_BENCH_LIB_H
+#define SIMQ_BENCH_LIB_H
+
+#include <stdint.h>
+#include <xmlrpc-c/base.h>
+
+#include "client/client.h"
+
+/* Calls method with params (borrowed); on any failure says why and exits 1. */
+xmlrpc_value *bench_call(struct client *c, const char *method, xmlrpc_value *params);
+/* The same with params built from format (xmlrpc_build_value's) and released. */
+xmlrpc_value *bench_callf(struct client *c, const char *method, const char *format, ...);
+/* Waits until the server answers simq.echo: it was just started (up to 5 s). */
+void bench_await_server(struct client *c);
+/* n tasks of model for simq.submit_many: vars D = 0.5 and K = from + i, named name. */
+xmlrpc_value *bench_tasks(xmlrpc_env *env, const char *model, int from, int n, const char *name);
+/* qsort's comparison for int64_t. */
+int bench_cmp_i64(const void *a, const void *b);
+
+#endif
