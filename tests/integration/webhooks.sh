@@ -41,11 +41,7 @@ cleanup() {
 	kill "$emu_pid" "$receiver_pid" 2>/dev/null
 }
 trap cleanup EXIT
-i=0
-while [ ! -s "$TMP/receiver.port" ] && [ $i -lt 200 ]; do
-	i=$((i + 1))
-	sleep 0.05
-done
+until_in "$TMP/receiver.port" "[0-9]"
 rport=$(cat "$TMP/receiver.port")
 eport=$port
 # The timed digest's minute: the next whole minute, or the one after when the next is under 15 s away.

@@ -6,11 +6,7 @@ start_emu() {
 	rm -f "$TMP/emu.port"
 	"$EMU" --port "${EMU_PORT:-0}" --port-file "$TMP/emu.port" "$@" 2>>"$TMP/emu.err" &
 	emu_pid=$!
-	i=0
-	while [ ! -s "$TMP/emu.port" ] && [ $i -lt 200 ]; do
-		i=$((i + 1))
-		sleep 0.05
-	done
+	until_in "$TMP/emu.port" "[0-9]"
 	port=$(cat "$TMP/emu.port")
 	url="http://127.0.0.1:$port/RPC2"
 }
