@@ -21,6 +21,30 @@ const char *event_type_name(enum event_type type)
 	return (unsigned)type < EVENT_TYPE_COUNT ? type_names[type] : "?";
 }
 
+static const char *const severity_names[] = {
+#define X(id, name) name,
+	LOG_SEVERITIES(X)
+#undef X
+};
+
+const char *log_severity_name(enum log_severity severity)
+{
+	return (unsigned)severity < SEVERITY_COUNT ? severity_names[severity] : "info";
+}
+
+enum log_severity event_severity(const struct event *ev)
+{
+	switch (ev->type) {
+	case EVENT_FAILED:
+		return SEVERITY_ERROR;
+	case EVENT_ATTEMPT_FAILED:
+	case EVENT_BACKEND_DOWN:
+		return SEVERITY_WARNING;
+	default:
+		return SEVERITY_INFO;
+	}
+}
+
 bool event_type_parse(const char *name, enum event_type *type)
 {
 	for (int i = 0; i < EVENT_TYPE_COUNT; i++) {
@@ -244,6 +268,7 @@ struct log_line {
 	uint64_t seq;
 	int64_t time;
 	int64_t task_id;
+	enum log_severity severity;
 	char *text;
 };
 
@@ -303,7 +328,8 @@ void event_log_free(struct event_log **lp)
 	*lp = NULL;
 }
 
-void event_log_add(struct event_log *log, int64_t time_ms, int64_t task_id, const char *text)
+void event_log_add(struct event_log *log, int64_t time_ms, int64_t task_id, enum log_severity severity,
+		   const char *text)
 {
 	struct log_line *slot = &log->ring[log->head];
 	char stamp[TIME_ISO8601_MAX];
@@ -312,6 +338,7 @@ void event_log_add(struct event_log *log, int64_t time_ms, int64_t task_id, cons
 	slot->seq = ++log->seq;
 	slot->time = time_ms;
 	slot->task_id = task_id;
+	slot->severity = severity;
 	slot->text = xstrdup(text);
 	log->head = (log->head + 1) % log->keep;
 	if (log->count < log->keep)
@@ -329,7 +356,7 @@ static void log_event(const struct event *ev, void *ud)
 	if (ev->type == EVENT_PROGRESS)
 		return;
 	events_format(ev, &line);
-	event_log_add(log, ev->time, ev->task_id, buf_str(&line));
+	event_log_add(log, ev->time, ev->task_id, event_severity(ev), buf_str(&line));
 	buf_free(&line);
 }
 
@@ -367,8 +394,7 @@ uint64_t event_log_last_seq(const struct event_log *log)
 	return log->seq;
 }
 
-size_t event_log_since(const struct event_log *log, uint64_t seq,
-		       void (*fn)(uint64_t seq, int64_t time_ms, int64_t task_id, const char *line, void *ud), void *ud)
+size_t event_log_since(const struct event_log *log, uint64_t seq, event_log_fn fn, void *ud)
 {
 	size_t first = (log->head + log->keep - log->count) % log->keep, n = 0;
 
@@ -376,7 +402,10 @@ size_t event_log_since(const struct event_log *log, uint64_t seq,
 		const struct log_line *l = &log->ring[(first + i) % log->keep];
 
 		if (l->seq > seq) {
-			fn(l->seq, l->time, l->task_id, l->text, ud);
+			struct log_entry e = {.seq = l->seq, .time_ms = l->time, .task_id = l->task_id,
+					      .severity = l->severity, .text = l->text};
+
+			fn(&e, ud);
 			n++;
 		}
 	}

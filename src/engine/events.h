@@ -41,6 +41,19 @@ enum event_type {
 	EVENT_TYPE_COUNT
 };
 
+/* How much a log line matters; consoles colour by it. */
+#define LOG_SEVERITIES(X)             \
+	X(INFO, "info")               \
+	X(WARNING, "warning")         \
+	X(ERROR, "error")
+
+enum log_severity {
+#define X(id, name) SEVERITY_##id,
+	LOG_SEVERITIES(X)
+#undef X
+	SEVERITY_COUNT
+};
+
 /* Everything a sink may want; fields that do not apply are 0 or NULL. */
 struct event {
 	enum event_type type;
@@ -61,6 +74,8 @@ struct event {
 	int64_t retry_at;          /* ATTEMPT_FAILED: when the retry is due, wall ms; 0: none */
 	double progress;           /* PROGRESS: estimated fraction done */
 	const char *detail;        /* extra words, e.g. why a backend is DOWN */
+	const char *result_path;   /* COMPLETED: the result file, or NULL */
+	const char *result_summary; /* COMPLETED: its per-signal summary as JSON, or NULL */
 };
 
 typedef void (*event_fn)(const struct event *ev, void *ud);
@@ -68,6 +83,9 @@ typedef void (*event_fn)(const struct event *ev, void *ud);
 struct event_bus;
 
 const char *event_type_name(enum event_type type);
+const char *log_severity_name(enum log_severity severity);
+/* How much an event's log line matters: failures are errors, retries and outages warnings. */
+enum log_severity event_severity(const struct event *ev);
 bool event_type_parse(const char *name, enum event_type *type);
 
 struct event_bus *events_new(void);
@@ -87,14 +105,25 @@ void event_log_free(struct event_log **log);
 /* Subscribes the sink to bus (once). */
 void event_log_attach(struct event_log *log, struct event_bus *bus);
 /* Adds a line that is not an event (server start, recovery). */
-void event_log_add(struct event_log *log, int64_t time_ms, int64_t task_id, const char *text);
+void event_log_add(struct event_log *log, int64_t time_ms, int64_t task_id, enum log_severity severity,
+		   const char *text);
 /* Writes buffered lines to the file; the owner calls it once per loop pass. */
 void event_log_flush(struct event_log *log);
 /* Reopens the file (after logrotate moved it); false and *err when it cannot. */
 bool event_log_reopen(struct event_log *log, char **err);
 uint64_t event_log_last_seq(const struct event_log *log);
+/* One kept line, valid during the callback. */
+struct log_entry {
+	uint64_t seq;
+	int64_t time_ms;
+	int64_t task_id;
+	enum log_severity severity;
+	const char *text;
+};
+
+typedef void (*event_log_fn)(const struct log_entry *line, void *ud);
+
 /* Calls fn for each kept line with a sequence number above seq, oldest first; returns how many. */
-size_t event_log_since(const struct event_log *log, uint64_t seq,
-		       void (*fn)(uint64_t seq, int64_t time_ms, int64_t task_id, const char *line, void *ud), void *ud);
+size_t event_log_since(const struct event_log *log, uint64_t seq, event_log_fn fn, void *ud);
 
 #endif

@@ -5,15 +5,26 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <xmlrpc-c/client.h>
 
+#include "plecs/wire.h"
 #include "util/time.h"
 #include "util/xalloc.h"
 
+/* A call while the pool holds it. */
+struct job {
+	struct backend_call *call;
+	int interrupt;          /* xmlrpc-c's interrupt flag: a plain int it polls, so set and read with __atomic */
+	atomic_int worker;      /* index of the worker holding it, -1 when none */
+	int fault_code;
+	struct job *next;
+};
+
 struct worker {
 	struct plecs_pool *pool;
-	struct plecs_job *current;  /* under the pool's lock */
+	struct job *current;        /* under the pool's lock */
 	pthread_t thread;
 	xmlrpc_client *client;
 	int index;
@@ -23,12 +34,10 @@ struct worker {
 struct plecs_pool {
 	struct ev_loop *loop;
 	ev_async wake;
-	plecs_done_fn done_fn;
-	void *ud;
 	pthread_mutex_t lock;
 	pthread_cond_t work;
-	struct plecs_job *waiting, *waiting_tail; /* jobs no worker has taken yet, oldest first */
-	struct plecs_job *finished;
+	struct job *waiting, *waiting_tail; /* jobs no worker has taken yet, oldest first */
+	struct job *finished;
 	bool stopping;
 	struct worker *workers;
 	int nworkers;
@@ -36,7 +45,7 @@ struct plecs_pool {
 
 static void on_signal(int sig)
 {
-	(void)sig; /* Only to interrupt the worker's wait: the job's flag says why. */
+	(void)sig; /* Only to interrupt the worker's wait: the call's flag says why. */
 }
 
 /* Is this xmlrpc-c error a transport one (no usable answer) rather than PLECS's fault? */
@@ -46,16 +55,16 @@ static bool transport_fault(int code)
 	       code == XMLRPC_LIMIT_EXCEEDED_ERROR || code == XMLRPC_INTERNAL_ERROR;
 }
 
-/* One call; false with the job's outcome and error set when it fails. */
-static bool call(struct worker *w, struct plecs_job *job, const char *method, xmlrpc_value *params,
-		 xmlrpc_value **result)
+/* One call; false with the call's outcome and error set when it fails. */
+static bool call(struct worker *w, struct job *job, const char *method, xmlrpc_value *params, xmlrpc_value **result)
 {
+	struct backend_call *bc = job->call;
 	xmlrpc_env env;
 	xmlrpc_server_info *server;
 
 	xmlrpc_env_init(&env);
 	*result = NULL;
-	server = xmlrpc_server_info_new(&env, job->url);
+	server = xmlrpc_server_info_new(&env, bc->url);
 	if (!env.fault_occurred)
 		xmlrpc_client_call2(&env, w->client, server, method, params, result);
 	if (server)
@@ -64,89 +73,189 @@ static bool call(struct worker *w, struct plecs_job *job, const char *method, xm
 		xmlrpc_env_clean(&env);
 		return true;
 	}
-	free(job->error);
-	job->interrupted = __atomic_load_n(&job->interrupt, __ATOMIC_RELAXED) != 0;
+	free(bc->error);
+	bc->interrupted = __atomic_load_n(&job->interrupt, __ATOMIC_RELAXED) != 0;
 	job->fault_code = env.fault_code;
-	job->outcome = job->interrupted || transport_fault(env.fault_code) ? PLECS_TRANSPORT : PLECS_FAULT;
+	bc->outcome = bc->interrupted || transport_fault(env.fault_code) ? BACKEND_TRANSPORT : BACKEND_FAULT;
 	/* xmlrpc-c prefixes PLECS's own text; the operator wants PLECS's words only. */
 	const char *text = env.fault_string;
 	static const char prefix[] = "RPC failed at server.  ";
 
-	if (job->outcome == PLECS_FAULT && strncmp(text, prefix, sizeof prefix - 1) == 0)
+	if (bc->outcome == BACKEND_FAULT && strncmp(text, prefix, sizeof prefix - 1) == 0)
 		text += sizeof prefix - 1;
-	job->error = xstrdup(text);
+	bc->error = xstrdup(text);
 	*result = NULL;
 	xmlrpc_env_clean(&env);
 	return false;
 }
 
-static bool load(struct worker *w, struct plecs_job *job)
+static bool load(struct worker *w, struct job *job)
 {
+	struct backend_call *bc = job->call;
 	xmlrpc_env env;
 	xmlrpc_value *params, *r;
 	bool ok;
 
 	xmlrpc_env_init(&env);
-	if (job->close_first) {
-		params = xmlrpc_build_value(&env, "(s)", job->close_first);
+	if (bc->close_first) {
+		params = xmlrpc_build_value(&env, "(s)", bc->close_first);
 		/* Closing a model that is not there is no harm: its fault is ignored. */
 		if (call(w, job, "plecs.close", params, &r))
 			xmlrpc_DECREF(r);
-		else if (job->outcome == PLECS_TRANSPORT)
+		else if (bc->outcome == BACKEND_TRANSPORT)
 			return xmlrpc_DECREF(params), xmlrpc_env_clean(&env), false;
 		xmlrpc_DECREF(params);
 	}
-	params = xmlrpc_build_value(&env, "(s)", job->model_path);
+	params = xmlrpc_build_value(&env, "(s)", bc->model_path);
 	ok = call(w, job, "plecs.load", params, &r);
 	if (ok) {
 		xmlrpc_DECREF(r);
-		job->loaded = true;
+		bc->loaded = true;
 	}
 	xmlrpc_DECREF(params);
 	xmlrpc_env_clean(&env);
 	return ok;
 }
 
-static void run(struct worker *w, struct plecs_job *job)
+/* The parameters of plecs.simulate: the model's name and one optStruct, or the list of them. */
+static xmlrpc_value *simulate_params(xmlrpc_env *env, struct backend_call *bc, char **err)
 {
-	xmlrpc_env env;
-	xmlrpc_value *params = NULL, *r = NULL;
-	int64_t t0 = time_mono_ns();
+	xmlrpc_value *cases = xmlrpc_array_new(env), *params = NULL;
 
-	xmlrpc_env_init(&env);
-	xmlrpc_client_set_interrupt(w->client, &job->interrupt);
-	job->outcome = PLECS_OK;
-	if (job->probe) {
-		params = xmlrpc_array_new(&env);
-		if (call(w, job, "system.listMethods", params, &r))
-			xmlrpc_DECREF(r);
-		goto out;
+	for (size_t i = 0; i < bc->ncases && *err == NULL; i++) {
+		const struct backend_case *c = &bc->cases[i];
+		xmlrpc_value *opt = plecs_opt_struct(env, c->vars, c->solver, c->timeout, bc->matfile, c->name, err);
+
+		if (opt) {
+			xmlrpc_array_append_item(env, cases, opt);
+			xmlrpc_DECREF(opt);
+		}
 	}
-	if (job->load && !load(w, job))
-		goto out;
-	if (job->as_list) {
-		params = xmlrpc_build_value(&env, "(sV)", job->model_name, job->cases);
-	} else {
+	if (*err == NULL && bc->as_list) {
+		params = xmlrpc_build_value(env, "(sA)", bc->model_name, cases);
+	} else if (*err == NULL) {
 		xmlrpc_value *one;
 
-		xmlrpc_array_read_item(&env, job->cases, 0, &one);
-		params = xmlrpc_build_value(&env, "(sV)", job->model_name, one);
+		xmlrpc_array_read_item(env, cases, 0, &one);
+		params = xmlrpc_build_value(env, "(sV)", bc->model_name, one);
 		xmlrpc_DECREF(one);
 	}
-	if (!call(w, job, "plecs.simulate", params, &r) && job->outcome == PLECS_FAULT && !job->loaded &&
-	    job->error && strstr(job->error, "not loaded")) {
+	xmlrpc_DECREF(cases);
+	return params;
+}
+
+/* One case's answer into columns of doubles (MAT bytes kept as PLECS sent them). */
+static void decode_case(xmlrpc_value *value, struct result_data *out)
+{
+	char *err = NULL;
+
+	if (value == NULL) {
+		out->error = xstrdup("PLECS's answer holds fewer results than cases");
+	} else if (xmlrpc_value_type(value) == XMLRPC_TYPE_BASE64) {
+		const unsigned char *bytes;
+		size_t len;
+		xmlrpc_env env;
+
+		xmlrpc_env_init(&env);
+		xmlrpc_read_base64(&env, value, &len, &bytes);
+		if (env.fault_occurred) {
+			out->error = xasprintf("PLECS's MatFile result cannot be read: %s", env.fault_string);
+		} else if (plecs_decode_mat(bytes, len, out, &err)) {
+			out->mat = (unsigned char *)bytes;
+			out->mat_len = len;
+			bytes = NULL;
+		} else {
+			out->error = err;
+		}
+		free((void *)bytes);
+		xmlrpc_env_clean(&env);
+	} else if (!plecs_decode_plain(value, out, &err)) {
+		out->error = err;
+	}
+}
+
+/* Every case's result from PLECS's answer r: the struct, or the list in case order. */
+static void decode(struct backend_call *bc, xmlrpc_value *r)
+{
+	xmlrpc_env env;
+
+	xmlrpc_env_init(&env);
+	bc->results = xcalloc(bc->ncases ? bc->ncases : 1, sizeof *bc->results);
+	for (size_t i = 0; i < bc->ncases; i++) {
+		xmlrpc_value *value = r;
+
+		if (bc->as_list) {
+			value = NULL;
+			if (xmlrpc_value_type(r) == XMLRPC_TYPE_ARRAY && (int)i < xmlrpc_array_size(&env, r))
+				xmlrpc_array_read_item(&env, r, (int)i, &value);
+			if (env.fault_occurred) {
+				value = NULL;
+				xmlrpc_env_clean(&env);
+				xmlrpc_env_init(&env);
+			}
+		}
+		decode_case(value, &bc->results[i]);
+		if (bc->as_list && value)
+			xmlrpc_DECREF(value);
+	}
+	xmlrpc_env_clean(&env);
+}
+
+static void simulate(struct worker *w, struct job *job)
+{
+	struct backend_call *bc = job->call;
+	xmlrpc_env env;
+	xmlrpc_value *params, *r = NULL;
+	char *err = NULL;
+
+	xmlrpc_env_init(&env);
+	if (bc->load && !load(w, job))
+		goto out;
+	params = simulate_params(&env, bc, &err);
+	if (params == NULL) {
+		/* Cannot happen for a validated task; still, never send a batch with a hole. */
+		bc->outcome = BACKEND_FAULT;
+		bc->error = err ? err : xstrdup(env.fault_string ? env.fault_string : "cannot build the optStruct");
+		goto out;
+	}
+	if (!call(w, job, "plecs.simulate", params, &r) && bc->outcome == BACKEND_FAULT && !bc->loaded && bc->error &&
+	    strstr(bc->error, "not loaded")) {
 		/* PLECS restarted and forgot the model: load it and ask again; not an attempt. */
-		job->outcome = PLECS_OK;
+		bc->outcome = BACKEND_OK;
 		if (load(w, job) && !call(w, job, "plecs.simulate", params, &r))
 			r = NULL;
 	}
-	job->result = r;
+	xmlrpc_DECREF(params);
+	if (bc->outcome == BACKEND_OK)
+		decode(bc, r);
+	if (r)
+		xmlrpc_DECREF(r);
 out:
-	if (params)
-		xmlrpc_DECREF(params);
-	xmlrpc_client_set_interrupt(w->client, NULL);
-	job->seconds = (double)(time_mono_ns() - t0) / 1e9;
 	xmlrpc_env_clean(&env);
+}
+
+static void run(struct worker *w, struct job *job)
+{
+	struct backend_call *bc = job->call;
+	int64_t t0 = time_mono_ns();
+
+	xmlrpc_client_set_interrupt(w->client, &job->interrupt);
+	bc->outcome = BACKEND_OK;
+	if (bc->probe) {
+		xmlrpc_env env;
+		xmlrpc_value *params, *r;
+
+		xmlrpc_env_init(&env);
+		params = xmlrpc_array_new(&env);
+		if (call(w, job, "system.listMethods", params, &r))
+			xmlrpc_DECREF(r);
+		xmlrpc_DECREF(params);
+		xmlrpc_env_clean(&env);
+	} else {
+		simulate(w, job);
+	}
+	xmlrpc_client_set_interrupt(w->client, NULL);
+	bc->seconds = (double)(time_mono_ns() - t0) / 1e9;
 }
 
 static void *work(void *arg)
@@ -162,7 +271,7 @@ static void *work(void *arg)
 	/* Named, so top -H and perf tell the PLECS calls from the loop. */
 	pthread_setname_np(pthread_self(), "simq-plecs");
 	for (;;) {
-		struct plecs_job *job;
+		struct job *job;
 
 		pthread_mutex_lock(&p->lock);
 		while (p->waiting == NULL && !p->stopping)
@@ -193,7 +302,7 @@ static void *work(void *arg)
 static void on_wake(struct ev_loop *loop, ev_async *w, int revents)
 {
 	struct plecs_pool *p = w->data;
-	struct plecs_job *list, *rev = NULL;
+	struct job *list, *rev = NULL;
 
 	pthread_mutex_lock(&p->lock);
 	list = p->finished;
@@ -201,22 +310,24 @@ static void on_wake(struct ev_loop *loop, ev_async *w, int revents)
 	pthread_mutex_unlock(&p->lock);
 	/* Hand them back in the order they finished. */
 	while (list) {
-		struct plecs_job *next = list->next;
+		struct job *next = list->next;
 
 		list->next = rev;
 		rev = list;
 		list = next;
 	}
 	while (rev) {
-		struct plecs_job *next = rev->next;
+		struct job *next = rev->next;
+		struct backend_call *bc = rev->call;
 
-		rev->next = NULL;
-		p->done_fn(rev, p->ud);
+		bc->impl = NULL;
+		free(rev);
+		bc->done(bc);
 		rev = next;
 	}
 }
 
-struct plecs_pool *plecs_pool_new(struct ev_loop *loop, int workers, plecs_done_fn done, void *ud, char **err)
+struct plecs_pool *plecs_pool_new(struct ev_loop *loop, int workers, char **err)
 {
 	struct plecs_pool *p = xcalloc(1, sizeof *p);
 	struct sigaction sa = {.sa_handler = on_signal};
@@ -225,8 +336,6 @@ struct plecs_pool *plecs_pool_new(struct ev_loop *loop, int workers, plecs_done_
 	static bool global_done;
 
 	p->loop = loop;
-	p->done_fn = done;
-	p->ud = ud;
 	p->nworkers = workers;
 	pthread_mutex_init(&p->lock, NULL);
 	pthread_cond_init(&p->work, NULL);
@@ -262,10 +371,13 @@ struct plecs_pool *plecs_pool_new(struct ev_loop *loop, int workers, plecs_done_
 	return p;
 }
 
-void plecs_pool_submit(struct plecs_pool *p, struct plecs_job *job)
+static void pool_start(void *impl, struct backend_call *bc)
 {
-	job->next = NULL;
-	__atomic_store_n(&job->interrupt, 0, __ATOMIC_RELAXED);
+	struct plecs_pool *p = impl;
+	struct job *job = xcalloc(1, sizeof *job);
+
+	job->call = bc;
+	bc->impl = job;
 	atomic_store(&job->worker, -1);
 	pthread_mutex_lock(&p->lock);
 	if (p->waiting_tail)
@@ -277,8 +389,13 @@ void plecs_pool_submit(struct plecs_pool *p, struct plecs_job *job)
 	pthread_mutex_unlock(&p->lock);
 }
 
-void plecs_pool_interrupt(struct plecs_pool *p, struct plecs_job *job)
+static void pool_interrupt(void *impl, struct backend_call *bc)
 {
+	struct plecs_pool *p = impl;
+	struct job *job = bc->impl;
+
+	if (job == NULL)
+		return;
 	pthread_mutex_lock(&p->lock);
 	__atomic_store_n(&job->interrupt, 1, __ATOMIC_RELAXED);
 	int w = atomic_load(&job->worker);
@@ -288,23 +405,21 @@ void plecs_pool_interrupt(struct plecs_pool *p, struct plecs_job *job)
 	pthread_mutex_unlock(&p->lock);
 }
 
-void plecs_job_free(struct plecs_job **jp)
-{
-	struct plecs_job *job = *jp;
+const struct backend_ops plecs_backend_ops = {
+	.start = pool_start,
+	.interrupt = pool_interrupt,
+};
 
-	if (job == NULL)
-		return;
-	free(job->url);
-	free(job->model_path);
-	free(job->model_name);
-	free(job->close_first);
-	free(job->error);
-	if (job->cases)
-		xmlrpc_DECREF(job->cases);
-	if (job->result)
-		xmlrpc_DECREF(job->result);
-	free(job);
-	*jp = NULL;
+/* Lets go of jobs: their calls stay with the scheduler, which frees them. */
+static void drop_jobs(struct job *list)
+{
+	while (list) {
+		struct job *next = list->next;
+
+		list->call->impl = NULL;
+		free(list);
+		list = next;
+	}
 }
 
 void plecs_pool_free(struct plecs_pool **pp)
@@ -316,13 +431,8 @@ void plecs_pool_free(struct plecs_pool **pp)
 	pthread_mutex_lock(&p->lock);
 	p->stopping = true;
 	/* Jobs not started are dropped; running calls are cut short. */
-	while (p->waiting) {
-		struct plecs_job *job = p->waiting;
-
-		p->waiting = job->next;
-		plecs_job_free(&job);
-	}
-	p->waiting_tail = NULL;
+	drop_jobs(p->waiting);
+	p->waiting = p->waiting_tail = NULL;
 	pthread_cond_broadcast(&p->work);
 	for (int i = 0; i < p->nworkers; i++) {
 		if (p->workers[i].current)
@@ -337,12 +447,8 @@ void plecs_pool_free(struct plecs_pool **pp)
 		if (p->workers[i].client)
 			xmlrpc_client_destroy(p->workers[i].client);
 	}
-	while (p->finished) {
-		struct plecs_job *job = p->finished;
-
-		p->finished = job->next;
-		plecs_job_free(&job);
-	}
+	drop_jobs(p->finished);
+	p->finished = NULL;
 	ev_async_stop(p->loop, &p->wake);
 	pthread_mutex_destroy(&p->lock);
 	pthread_cond_destroy(&p->work);

@@ -3,6 +3,7 @@
 #include "plecs/wire.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <jansson.h>
 #include <math.h>
@@ -15,14 +16,6 @@
 
 #include "proto/proto.h"
 #include "util/xalloc.h"
-
-char *plecs_model_name(const char *path)
-{
-	const char *slash = strrchr(path, '/'), *base = slash ? slash + 1 : path;
-	const char *dot = strrchr(base, '.');
-
-	return xstrndup(base, dot && dot != base ? (size_t)(dot - base) : strlen(base));
-}
 
 static xmlrpc_value *from_text(xmlrpc_env *env, const char *json, char **err)
 {
@@ -106,7 +99,7 @@ static bool read_numbers(xmlrpc_env *env, xmlrpc_value *array, double *out, size
 	return !env->fault_occurred;
 }
 
-bool plecs_decode_plain(xmlrpc_value *v, struct plecs_result *out, char **err)
+bool plecs_decode_plain(xmlrpc_value *v, struct result_data *out, char **err)
 {
 	xmlrpc_env env;
 	xmlrpc_value *time = NULL, *values = NULL;
@@ -159,7 +152,7 @@ out:
 		xmlrpc_DECREF(values);
 	xmlrpc_env_clean(&env);
 	if (!ok)
-		plecs_result_free(out);
+		result_data_free(out);
 	return ok;
 }
 
@@ -270,11 +263,11 @@ static const char *mat_implausible(const unsigned char *b, size_t len)
 	return NULL;
 }
 
-bool plecs_decode_mat(const unsigned char *bytes, size_t len, struct plecs_result *out, char **err)
+bool plecs_decode_mat(const unsigned char *bytes, size_t len, struct result_data *out, char **err)
 {
 	const char *tmpdir = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
 	char *path = xasprintf("%s/simq-result-XXXXXX", tmpdir);
-	int fd = mkstemp(path);
+	int fd = mkostemp(path, O_CLOEXEC);
 	mat_t *mat = NULL;
 	double *time = NULL, *values = NULL;
 	size_t trows = 0, tcols = 0, vrows = 0, vcols = 0;
@@ -328,32 +321,4 @@ out:
 	free(time);
 	free(values);
 	return ok;
-}
-
-void plecs_result_free(struct plecs_result *r)
-{
-	xfree(&r->time);
-	xfree(&r->values);
-	r->points = r->signals = 0;
-}
-
-void plecs_summarize(const struct plecs_result *r, size_t signal, struct plecs_signal_summary *out)
-{
-	const double *v = r->values + signal * r->points;
-	double sum = 0, sq = 0;
-
-	out->min = INFINITY;
-	out->max = -INFINITY;
-	for (size_t i = 0; i < r->points; i++) {
-		if (v[i] < out->min)
-			out->min = v[i];
-		if (v[i] > out->max)
-			out->max = v[i];
-		sum += v[i];
-		sq += v[i] * v[i];
-	}
-	out->mean = r->points ? sum / (double)r->points : 0;
-	out->rms = r->points ? sqrt(sq / (double)r->points) : 0;
-	if (r->points == 0)
-		out->min = out->max = 0;
 }

@@ -14,28 +14,16 @@
 #include <stddef.h>
 #include <xmlrpc-c/base.h>
 
-struct plecs_result {
-	size_t points;
-	size_t signals;
-	double *time;     /* points */
-	double *values;   /* signals rows of points: values[s * points + i] */
-};
+#include "engine/results.h"
 
-struct plecs_signal_summary {
-	double min, max, mean, rms;
-};
 
 /* The optStruct for one case; vars and solver are the task's canonical JSON. NULL and *err on failure. */
 xmlrpc_value *plecs_opt_struct(xmlrpc_env *env, const char *vars_json, const char *solver_json, double timeout,
 			       bool matfile, const char *name, char **err);
-/* The model name PLECS gives a file: its base name without the extension (heap). */
-char *plecs_model_name(const char *path);
 
 /* Decodes a Plain result; false and *err (heap) when it is not {Time: [...], Values: [[...], ...]}. */
-bool plecs_decode_plain(xmlrpc_value *v, struct plecs_result *out, char **err);
+bool plecs_decode_plain(xmlrpc_value *v, struct result_data *out, char **err);
 /* Decodes MAT v5 bytes holding Time (1 x n) and Values (signals x n). */
-bool plecs_decode_mat(const unsigned char *data, size_t len, struct plecs_result *out, char **err);
-void plecs_result_free(struct plecs_result *r);
-void plecs_summarize(const struct plecs_result *r, size_t signal, struct plecs_signal_summary *out);
+bool plecs_decode_mat(const unsigned char *data, size_t len, struct result_data *out, char **err);
 
 #endif

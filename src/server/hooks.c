@@ -16,8 +16,7 @@
 
 #include "config/config.h"
 #include "engine/events.h"
-#include "engine/store.h"
-#include "server/server.h"
+#include "engine/engine.h"
 #include "util/buf.h"
 #include "util/xalloc.h"
 
@@ -45,7 +44,9 @@ struct hook_run {
 };
 
 struct hooks {
-	struct server *s;
+	struct ev_loop *loop;
+	const struct config *cfg;
+	struct engine *engine;
 	int handle;
 	double timeout;
 	int max_running, running;
@@ -79,17 +80,17 @@ static void finish(struct hook_run *r)
 	else
 		snprintf(who, sizeof who, "hook on_%s", r->event);
 	if (r->killed)
-		server_log(h->s, r->task_id, "%s killed after %gs ([notify] hook_timeout)", who, h->timeout);
+		engine_log(h->engine, SEVERITY_WARNING, r->task_id, "%s killed after %gs ([notify] hook_timeout)", who, h->timeout);
 	else if (WIFEXITED(r->status) && WEXITSTATUS(r->status) != 0)
-		server_log(h->s, r->task_id, "%s failed: exit status %d", who, WEXITSTATUS(r->status));
+		engine_log(h->engine, SEVERITY_WARNING, r->task_id, "%s failed: exit status %d", who, WEXITSTATUS(r->status));
 	else if (WIFSIGNALED(r->status))
-		server_log(h->s, r->task_id, "%s failed: killed by signal %d", who, WTERMSIG(r->status));
+		engine_log(h->engine, SEVERITY_WARNING, r->task_id, "%s failed: killed by signal %d", who, WTERMSIG(r->status));
 	/* What it printed, a line at a time, so the log shows why. */
 	char *save = NULL, *copy = xstrdup(buf_str(&r->output));
 	int n = 0;
 
 	for (char *line = strtok_r(copy, "\n", &save); line && n < OUTPUT_LINES; line = strtok_r(NULL, "\n", &save), n++)
-		server_log(h->s, r->task_id, "%s: %s", who, line);
+		engine_log(h->engine, SEVERITY_INFO, r->task_id, "%s: %s", who, line);
 	free(copy);
 	for (struct hook_run **pp = &h->active; *pp; pp = &(*pp)->next) {
 		if (*pp == r) {
@@ -97,7 +98,7 @@ static void finish(struct hook_run *r)
 			break;
 		}
 	}
-	ev_timer_stop(h->s->loop, &r->timer);
+	ev_timer_stop(h->loop, &r->timer);
 	h->running--;
 	run_free(r);
 	start_next(h);
@@ -194,7 +195,7 @@ static bool spawn(struct hook_run *r, const char *command, char **why)
 	/* The event as JSON on stdin, at once: it is small, and a hook that does not read it loses nothing else. */
 	fcntl(in[1], F_SETFL, O_NONBLOCK);
 	if (write(in[1], r->json, strlen(r->json)) < 0 && errno != EPIPE && errno != EAGAIN)
-		server_log(r->h->s, r->task_id, "hook on_%s: cannot write its stdin: %s", r->event, strerror(errno));
+		engine_log(r->h->engine, SEVERITY_WARNING, r->task_id, "hook on_%s: cannot write its stdin: %s", r->event, strerror(errno));
 	close(in[1]);
 	r->out_fd = out[0];
 	fcntl(r->out_fd, F_SETFL, O_NONBLOCK);
@@ -211,8 +212,8 @@ static void start_next(struct hooks *h)
 		if (h->waiting == NULL)
 			h->waiting_tail = NULL;
 		snprintf(key, sizeof key, "on_%s", r->event);
-		if (!spawn(r, config_str(h->s->cfg, "notify", key), &why)) {
-			server_log(h->s, r->task_id, "hook on_%s: %s", r->event, why);
+		if (!spawn(r, config_str(h->cfg, "notify", key), &why)) {
+			engine_log(h->engine, SEVERITY_WARNING, r->task_id, "hook on_%s: %s", r->event, why);
 			free(why);
 			run_free(r);
 			continue;
@@ -222,13 +223,13 @@ static void start_next(struct hooks *h)
 		h->active = r;
 		ev_child_init(&r->child, child_cb, r->pid, 0);
 		r->child.data = r;
-		ev_child_start(h->s->loop, &r->child);
+		ev_child_start(h->loop, &r->child);
 		ev_io_init(&r->out, output_cb, r->out_fd, EV_READ);
 		r->out.data = r;
-		ev_io_start(h->s->loop, &r->out);
+		ev_io_start(h->loop, &r->out);
 		ev_timer_init(&r->timer, timeout_cb, h->timeout, 0);
 		r->timer.data = r;
-		ev_timer_start(h->s->loop, &r->timer);
+		ev_timer_start(h->loop, &r->timer);
 	}
 }
 
@@ -254,19 +255,12 @@ static void on_event(const struct event *ev, void *ud)
 {
 	struct hooks *h = ud;
 	const char *name = event_type_name(ev->type);
-	char key[64], *result = NULL;
+	char key[64];
+	const char *result = ev->result_path;
 
 	snprintf(key, sizeof key, "on_%s", name);
-	if (option_find("notify", key) == NULL || config_str(h->s->cfg, "notify", key)[0] == '\0')
+	if (option_find("notify", key) == NULL || config_str(h->cfg, "notify", key)[0] == '\0')
 		return;
-	if (ev->type == EVENT_COMPLETED && ev->task_id) {
-		struct store_result res;
-
-		if (store_result_get(h->s->store, ev->task_id, &res) == STORE_OK) {
-			result = xstrdup(res.path ? res.path : "");
-			store_result_free(&res);
-		}
-	}
 	const char *priority = ev->task_id ? task_priority_name(ev->priority) : "";
 	const char *state = ev->task_id ? task_state_name(ev->state) : "";
 	char id[32], attempt[32];
@@ -302,7 +296,6 @@ static void on_event(const struct event *ev, void *ud)
 	json_decref(j);
 	for (size_t i = 0; i < sizeof add / sizeof add[0]; i++)
 		free(add[i]);
-	free(result);
 	if (h->waiting_tail)
 		h->waiting_tail->next = r;
 	else
@@ -311,7 +304,7 @@ static void on_event(const struct event *ev, void *ud)
 	start_next(h);
 }
 
-struct hooks *hooks_new(struct server *s)
+struct hooks *hooks_new(struct ev_loop *loop, const struct config *cfg, struct engine *e)
 {
 	bool any = false;
 
@@ -319,16 +312,18 @@ struct hooks *hooks_new(struct server *s)
 		char key[64];
 
 		snprintf(key, sizeof key, "on_%s", event_type_name((enum event_type)t));
-		any = option_find("notify", key) && config_str(s->cfg, "notify", key)[0] != '\0';
+		any = option_find("notify", key) && config_str(cfg, "notify", key)[0] != '\0';
 	}
 	if (!any)
 		return NULL;
 	struct hooks *h = xcalloc(1, sizeof *h);
 
-	h->s = s;
-	h->timeout = config_double(s->cfg, "notify", "hook_timeout");
-	h->max_running = (int)config_int(s->cfg, "notify", "hook_max_running");
-	h->handle = events_subscribe(s->bus, on_event, h);
+	h->loop = loop;
+	h->cfg = cfg;
+	h->engine = e;
+	h->timeout = config_double(cfg, "notify", "hook_timeout");
+	h->max_running = (int)config_int(cfg, "notify", "hook_max_running");
+	h->handle = events_subscribe(engine_bus(e), on_event, h);
 	return h;
 }
 
@@ -338,7 +333,7 @@ void hooks_free(struct hooks **hp)
 
 	if (h == NULL)
 		return;
-	events_unsubscribe(h->s->bus, h->handle);
+	events_unsubscribe(engine_bus(h->engine), h->handle);
 	while (h->waiting) {
 		struct hook_run *r = h->waiting;
 
@@ -351,9 +346,9 @@ void hooks_free(struct hooks **hp)
 		h->active = r->next;
 		kill(-r->pid, SIGKILL);
 		waitpid(r->pid, NULL, 0);
-		ev_child_stop(h->s->loop, &r->child);
-		ev_io_stop(h->s->loop, &r->out);
-		ev_timer_stop(h->s->loop, &r->timer);
+		ev_child_stop(h->loop, &r->child);
+		ev_io_stop(h->loop, &r->out);
+		ev_timer_stop(h->loop, &r->timer);
 		if (r->out_fd >= 0)
 			close(r->out_fd);
 		run_free(r);

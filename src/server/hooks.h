@@ -15,11 +15,14 @@
 #ifndef SIMQ_SERVER_HOOKS_H
 #define SIMQ_SERVER_HOOKS_H
 
-struct server;
+#include <ev.h>
+
+struct config;
+struct engine;
 struct hooks;
 
-/* Subscribes to the server's bus; NULL when [notify] sets no hook. */
-struct hooks *hooks_new(struct server *s);
+/* Subscribes to the engine's bus; runs the commands on loop; NULL when [notify] sets no hook. */
+struct hooks *hooks_new(struct ev_loop *loop, const struct config *cfg, struct engine *e);
 /* Kills the hooks still running, forgets the waiting ones. */
 void hooks_free(struct hooks **h);
 

@@ -1,10 +1,6 @@
-/*
- * The API's listeners: Abyss serves XML-RPC at /RPC2 on the Unix socket
- * (and on TCP with a token, when configured).  An Abyss thread never touches
- * engine state: it queues the call for the loop thread, wakes the loop with
- * ev_async, and waits until the loop hands the answer back.
- */
 #include "autoconf.h"
+
+#include "server/http.h"
 
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -20,9 +16,9 @@
 #include <xmlrpc-c/server_abyss.h>
 
 #include "proto/proto.h"
+#include "engine/engine.h"
 #include "server/api.h"
 #include "server/metrics.h"
-#include "server/server.h"
 #include "util/xalloc.h"
 
 /* One Abyss server: on the Unix socket, or on TCP behind the token. */
@@ -36,7 +32,9 @@ struct listener {
 };
 
 struct http {
-	struct server *server;
+	struct ev_loop *loop;
+	struct api *api;
+	char *unix_path;
 	xmlrpc_registry *registry;
 	struct listener unix_side, tcp_side, metrics_side;
 	char *expected_auth;         /* "Basic base64(simq:TOKEN)" */
@@ -50,7 +48,7 @@ struct http {
 /* The loop hands a call back to its waiting Abyss thread. */
 static void deliver(struct api_call *c)
 {
-	struct http *h = c->server->http;
+	struct http *h = c->owner;
 
 	pthread_mutex_lock(&h->lock);
 	c->delivered = true;
@@ -73,14 +71,8 @@ static void on_wake(struct ev_loop *loop, ev_async *w, int revents)
 
 		list = c->next;
 		c->next = NULL;
-		c->server = h->server;
-		if (h->server->stopping)
-			api_fault(c, PROTO_FAULT_SHUTTING_DOWN, "the server is shutting down");
-		else
-			c->method->run(h->server, c);
-		/* Not done: parked, answered later by api_wake_parked. */
-		if (c->done)
-			deliver(c);
+		/* Not done: parked, handed back later by the API. */
+		api_run(h->api, c);
 	}
 }
 
@@ -104,7 +96,7 @@ static bool run_on_loop(struct http *h, struct api_call *c)
 		h->incoming = c;
 	h->incoming_tail = c;
 	pthread_mutex_unlock(&h->lock);
-	ev_async_send(h->server->loop, &h->wake);
+	ev_async_send(h->loop, &h->wake);
 	pthread_mutex_lock(&h->lock);
 	while (!c->delivered)
 		pthread_cond_wait(&h->answered, &h->lock);
@@ -117,7 +109,7 @@ static xmlrpc_value *enter(xmlrpc_env *env, xmlrpc_value *params, void *server_i
 {
 	const struct entry *e = server_info;
 	struct http *h = e->http;
-	struct api_call c = {.method = e->method, .params = params, .on_done = deliver, .server = h->server};
+	struct api_call c = {.method = e->method, .params = params, .on_done = deliver, .owner = h};
 
 	if (!run_on_loop(h, &c)) {
 		xmlrpc_env_set_fault(env, PROTO_FAULT_SHUTTING_DOWN, "the server is shutting down");
@@ -192,14 +184,14 @@ static bool same_secret(const char *given, const char *expected)
 	return diff == 0;
 }
 
-static void log_refused(struct server *s, struct api_call *c)
+static void log_refused(struct api *a, struct api_call *c)
 {
 	const char *peer = NULL;
 	xmlrpc_env env;
 
 	xmlrpc_env_init(&env);
 	xmlrpc_read_string(&env, c->params, &peer);
-	event_log_add(s->log, server_now_ms(), 0, peer ? peer : "a TCP client without the token was refused");
+	engine_log(api_engine(a), SEVERITY_WARNING, 0, "%s", peer ? peer : "a TCP client without the token was refused");
 	free((void *)peer);
 	xmlrpc_env_clean(&env);
 	c->done = true;
@@ -211,7 +203,7 @@ static const struct api_method refused_method = {"(log a refused client)", NULL,
 static void post_log(struct http *h, const char *line)
 {
 	xmlrpc_env env;
-	struct api_call c = {.method = &refused_method, .on_done = deliver, .server = h->server};
+	struct api_call c = {.method = &refused_method, .on_done = deliver, .owner = h};
 
 	xmlrpc_env_init(&env);
 	c.params = xmlrpc_string_new(&env, line);
@@ -255,9 +247,9 @@ static void check_token(void *ud, TSession *session, abyss_bool *handled)
 	*handled = true;
 }
 
-static void run_metrics(struct server *s, struct api_call *c)
+static void run_metrics(struct api *a, struct api_call *c)
 {
-	char *text = metrics_text(s);
+	char *text = metrics_text(api_engine(a));
 	xmlrpc_env env;
 
 	xmlrpc_env_init(&env);
@@ -296,7 +288,7 @@ static void serve_metrics(void *ud, TSession *session, abyss_bool *handled)
 			respond(session, 404, "text/plain", not_here, sizeof not_here - 1);
 		return;
 	}
-	struct api_call c = {.method = &metrics_method, .on_done = deliver, .server = h->server};
+	struct api_call c = {.method = &metrics_method, .on_done = deliver, .owner = h};
 	const char *text = NULL;
 	size_t len = 0;
 	xmlrpc_env env;
@@ -376,7 +368,7 @@ static void stop_listener(struct listener *l)
 
 static struct entry *entries;
 
-struct http *http_start(struct server *s, int unix_fd, int tcp_fd, int metrics_fd, const char *token, char **err)
+struct http *http_start(struct ev_loop *loop, struct api *api, const struct http_listen *l, char **err)
 {
 	struct http *h = xcalloc(1, sizeof *h);
 	xmlrpc_env env;
@@ -385,13 +377,14 @@ struct http *http_start(struct server *s, int unix_fd, int tcp_fd, int metrics_f
 	xmlrpc_server_abyss_global_init(&env);
 	/* submit_many of 100,000 tasks is some 30 MB of XML. */
 	xmlrpc_limit_set(XMLRPC_XML_SIZE_LIMIT_ID, PROTO_MAX_CALL_BYTES);
-	h->server = s;
-	s->http = h;
+	h->loop = loop;
+	h->api = api;
+	h->unix_path = xstrdup(l->unix_path);
 	pthread_mutex_init(&h->lock, NULL);
 	pthread_cond_init(&h->answered, NULL);
 	ev_async_init(&h->wake, on_wake);
 	h->wake.data = h;
-	ev_async_start(s->loop, &h->wake);
+	ev_async_start(loop, &h->wake);
 	h->registry = xmlrpc_registry_new(&env);
 	entries = xcalloc(api_method_count, sizeof *entries);
 	for (size_t i = 0; i < api_method_count && !env.fault_occurred; i++) {
@@ -407,20 +400,20 @@ struct http *http_start(struct server *s, int unix_fd, int tcp_fd, int metrics_f
 		return NULL;
 	}
 	xmlrpc_env_clean(&env);
-	if (!start_listener(h, &h->unix_side, unix_fd, false, err))
+	if (!start_listener(h, &h->unix_side, l->unix_fd, false, err))
 		return NULL;
-	if (tcp_fd >= 0) {
-		char *pair = xasprintf("simq:%s", token), *encoded = base64(pair);
+	if (l->tcp_fd >= 0) {
+		char *pair = xasprintf("simq:%s", l->token), *encoded = base64(pair);
 
 		h->expected_auth = xasprintf("Basic %s", encoded);
 		free(pair);
 		free(encoded);
-		if (!start_listener(h, &h->tcp_side, tcp_fd, true, err))
+		if (!start_listener(h, &h->tcp_side, l->tcp_fd, true, err))
 			return NULL;
 	}
-	if (metrics_fd >= 0) {
+	if (l->metrics_fd >= 0) {
 		h->metrics_side.metrics_only = true;
-		if (!start_listener(h, &h->metrics_side, metrics_fd, true, err))
+		if (!start_listener(h, &h->metrics_side, l->metrics_fd, true, err))
 			return NULL;
 	}
 	return h;
@@ -432,7 +425,7 @@ void http_stop(struct http *h)
 
 	if (h == NULL)
 		return;
-	api_drop_parked(h->server);
+	api_drop_parked(h->api);
 	pthread_mutex_lock(&h->lock);
 	h->stopped = true;
 	list = h->incoming;
@@ -448,13 +441,13 @@ void http_stop(struct http *h)
 	}
 	if (h->unix_side.running) {
 		ServerTerminate(&h->unix_side.server);
-		hang_up_unix(h->server->socket_path);
+		hang_up_unix(h->unix_path);
 	}
 	if (h->tcp_side.running)
 		ServerTerminate(&h->tcp_side.server);
 	if (h->metrics_side.running)
 		ServerTerminate(&h->metrics_side.server);
-	ev_async_stop(h->server->loop, &h->wake);
+	ev_async_stop(h->loop, &h->wake);
 }
 
 void http_free(struct http **hp)
@@ -468,6 +461,7 @@ void http_free(struct http **hp)
 	stop_listener(&h->tcp_side);
 	stop_listener(&h->metrics_side);
 	free(h->expected_auth);
+	free(h->unix_path);
 	xmlrpc_registry_free(h->registry);
 	free(entries);
 	entries = NULL;

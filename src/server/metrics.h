@@ -8,9 +8,9 @@
 #ifndef SIMQ_SERVER_METRICS_H
 #define SIMQ_SERVER_METRICS_H
 
-struct server;
+struct engine;
 
 /* The whole exposition, a heap string. */
-char *metrics_text(struct server *s);
+char *metrics_text(struct engine *e);
 
 #endif

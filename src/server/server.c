@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <netdb.h>
+#include <pthread.h>
 #include <sys/file.h>
 #include <sys/random.h>
 #include <sys/socket.h>
@@ -17,144 +18,49 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "config/config.h"
+#include "engine/engine.h"
+#include "plecs/pool.h"
 #include "server/api.h"
 #include "server/hooks.h"
+#include "server/http.h"
+#include "server/loopclock.h"
 #include "server/webhooks.h"
-#include "server/sched.h"
 #include "util/log.h"
 #include "util/paths.h"
-#include "util/time.h"
 #include "util/xalloc.h"
 
 /* Lines of the log kept in memory for consoles. */
 #define LOG_KEEP 2000
 
-int64_t server_now_ms(void)
+struct server {
+	struct ev_loop *loop;
+	struct config *cfg;
+	char *state_dir, *socket_path, *db_path, *log_path, *pid_path, *token_path, *results_dir;
+	int pid_fd;
+	struct clock clock;
+	struct backend_config *backends;
+	size_t nbackends;
+	struct plecs_pool *pool;
+	struct engine *engine;
+	struct api *api;
+	struct http *http;          /* the API listeners (http.c) */
+	struct hooks *hooks;        /* [notify] commands (hooks.c), NULL when none is set */
+	struct webhooks *webhooks;  /* [webhook NAME] sinks (webhooks.c), NULL when none */
+	bool stopping;
+	ev_signal sig_term, sig_int, sig_hup;
+	ev_prepare before_sleep;
+};
+
+static void server_stop(void *ud)
 {
-	return time_wall_ns() / 1000000;
-}
+	struct server *s = ud;
 
-struct task *server_task(struct server *s, int64_t id)
-{
-	return idmap_get(&s->active, id);
-}
-
-void server_changed(struct server *s)
-{
-	s->version++;
-}
-
-void server_log(struct server *s, int64_t task_id, const char *fmt, ...)
-{
-	va_list ap;
-	char *text;
-
-	va_start(ap, fmt);
-	text = xvasprintf(fmt, ap);
-	va_end(ap);
-	event_log_add(s->log, server_now_ms(), task_id, text);
-	free(text);
-	server_changed(s);
-}
-
-void server_publish(struct server *s, enum event_type type, const struct task *t, const struct event *extra)
-{
-	struct event ev = extra ? *extra : (struct event){0};
-
-	ev.type = type;
-	ev.time = server_now_ms();
-	if (t) {
-		ev.task_id = t->id;
-		ev.task_name = t->name;
-		ev.model = t->model;
-		ev.priority = t->priority;
-		ev.state = t->state;
-		if (ev.attempt == 0)
-			ev.attempt = t->attempts;
-		if (ev.error == NULL)
-			ev.error = t->error;
-	}
-	if (type == EVENT_BACKEND_DOWN || (type == EVENT_FAILED && t && t->priority <= PRIO_HIGH))
-		s->alerts++;
-	events_publish(s->bus, &ev);
-	server_changed(s);
-}
-
-void server_accept_tasks(struct server *s, struct task **tasks, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		struct task *t = tasks[i];
-
-		if (task_state_is_final(t->state)) {
-			stats_record(&s->stats, t);
-			server_publish(s, EVENT_SUBMITTED, t, NULL);
-			task_free(&t);
-			continue;
-		}
-		idmap_put(&s->active, t->id, t);
-		queue_push(s->queue, t->id, (uint64_t)t->id, t->priority, t->model, t);
-		s->drained = false;
-		server_publish(s, EVENT_SUBMITTED, t, NULL);
-	}
-	if (s->sched)
-		sched_kick(s->sched);
-}
-
-void server_retired(struct server *s, struct task *t, enum task_state from)
-{
-	struct event ev = {.state = from};
-
-	queue_remove(s->queue, t->id, NULL);
-	if (from == TASK_RUNNING && s->running > 0)
-		s->running--;
-	stats_record(&s->stats, t);
-	idmap_remove(&s->active, t->id);
-	if (s->sched)
-		sched_forget(s->sched, t->id);
-	server_publish(s, t->state == TASK_CANCELLED ? EVENT_CANCELLED : t->state == TASK_FAILED ? EVENT_FAILED
-												  : EVENT_COMPLETED,
-		       t, &ev);
-	task_free(&t);
-	/* The last task out: once per drain, until new work arrives. */
-	if (queue_size(s->queue) == 0 && s->running == 0 && !s->drained) {
-		s->drained = true;
-		server_publish(s, EVENT_QUEUE_DRAINED, NULL, NULL);
-	}
-}
-
-bool server_finish(struct server *s, struct task *t, enum task_state to, enum attempt_outcome end, char **err)
-{
-	enum task_state from = t->state;
-	int64_t finished = t->finished, retry_due = t->retry_due, now = server_now_ms();
-	struct store_change ch = {.task = t};
-
-	if (!task_transition(t, to, now)) {
-		*err = xasprintf("task %lld cannot go from %s to %s", (long long)t->id, task_state_name(from),
-				 task_state_name(to));
-		return false;
-	}
-	if (end != ATTEMPT_RUNNING) {
-		ch.attempt = STORE_ATTEMPT_END;
-		ch.outcome = end;
-		ch.time = now;
-	}
-	if (store_commit(s->store, &ch, 1) != STORE_OK) {
-		/* Not saved: the task stays as it was, in memory as on disk. */
-		t->state = from;
-		t->finished = finished;
-		t->retry_due = retry_due;
-		*err = xstrdup(store_error(s->store));
-		return false;
-	}
-	server_retired(s, t, from);
-	return true;
-}
-
-void server_stop(struct server *s)
-{
 	if (s->stopping)
 		return;
 	s->stopping = true;
+	engine_stop(s->engine);
+	api_stop(s->api);
 	ev_break(s->loop, EVBREAK_ALL);
 }
 
@@ -162,7 +68,7 @@ static void on_stop_signal(struct ev_loop *loop, ev_signal *w, int revents)
 {
 	struct server *s = w->data;
 
-	event_log_add(s->log, server_now_ms(), 0, w->signum == SIGTERM ? "SIGTERM: stopping" : "SIGINT: stopping");
+	engine_log(s->engine, SEVERITY_INFO, 0, "%s", w->signum == SIGTERM ? "SIGTERM: stopping" : "SIGINT: stopping");
 	server_stop(s);
 }
 
@@ -171,7 +77,7 @@ static void on_hup(struct ev_loop *loop, ev_signal *w, int revents)
 	struct server *s = w->data;
 	char *err = NULL;
 
-	if (!event_log_reopen(s->log, &err)) {
+	if (!engine_log_reopen(s->engine, &err)) {
 		log_error("%s", err);
 		free(err);
 	}
@@ -182,26 +88,8 @@ static void before_sleep(struct ev_loop *loop, ev_prepare *w, int revents)
 {
 	struct server *s = w->data;
 
-	if (s->parked && s->seen_version != s->version)
-		api_wake_parked(s);
-	s->seen_version = s->version;
-	event_log_flush(s->log);
-}
-
-static void load_task(struct task *t, void *ud)
-{
-	struct server *s = ud;
-
-	idmap_put(&s->active, t->id, t);
-	if (t->state == TASK_QUEUED)
-		queue_push(s->queue, t->id, (uint64_t)t->id, t->priority, t->model, t);
-	else
-		s->running++;
-}
-
-static void seed_minute(int64_t minute_ms, const struct stats_counts *c, void *ud)
-{
-	stats_seed_minute(ud, minute_ms, c);
+	api_wake_if_changed(s->api);
+	engine_log_flush(s->engine);
 }
 
 /* Takes the state dir's lock; another live server holds it, a killed one does not. */
@@ -324,17 +212,83 @@ static char *load_token(struct server *s, char **err)
 	return xstrdup(text);
 }
 
-/* Resolves the paths, takes the lock and opens the store, log and socket; false and *err on failure. */
+static void add_backend(struct server *s, const char *name, const char *url, int slots, int max_batch,
+			double call_timeout)
+{
+	s->backends = xreallocarray(s->backends, s->nbackends + 1, sizeof *s->backends);
+	s->backends[s->nbackends++] = (struct backend_config){.name = name, .url = url, .slots = slots,
+							      .max_batch = max_batch, .call_timeout = call_timeout};
+}
+
+/* Backends from [backend NAME] sections, or one at plecs_url when given, or "local". */
+static void read_backends(struct server *s, const char *plecs_url)
+{
+	const struct config_section *sec;
+
+	if (plecs_url) {
+		add_backend(s, "plecs", plecs_url, 1, 16, 3600);
+		return;
+	}
+	for (size_t i = 0; (sec = config_section_nth(s->cfg, "backend", i)) != NULL; i++)
+		add_backend(s, config_section_name(sec), config_sec_str(sec, "url"), (int)config_sec_int(sec, "slots"),
+			    (int)config_sec_int(sec, "max_batch"), config_sec_double(sec, "call_timeout"));
+	/* No [backend] section: the defaults the table documents, named "local". */
+	if (s->nbackends == 0)
+		add_backend(s, "local", "http://127.0.0.1:1080/RPC2", 1, 16, 3600);
+}
+
+/* [scheduler] and [store] as the scheduler takes them. */
+static struct scheduler_options scheduler_options(const struct server *s)
+{
+	const struct config *cfg = s->cfg;
+
+	return (struct scheduler_options){
+		.max_retries = (int)config_int(cfg, "scheduler", "max_retries"),
+		.backoff_base = config_double(cfg, "scheduler", "backoff_base"),
+		.backoff_max = config_double(cfg, "scheduler", "backoff_max"),
+		.jitter = config_double(cfg, "scheduler", "jitter"),
+		.retry_faults = config_str(cfg, "scheduler", "retry_faults"),
+		.down_after = (int)config_int(cfg, "scheduler", "down_after"),
+		.linger_s = (double)config_int(cfg, "scheduler", "batch_linger_ms") / 1000,
+		.max_batch_seconds = config_double(cfg, "scheduler", "max_batch_seconds"),
+		.matfile = strcmp(config_str(cfg, "store", "results_format"), "mat") == 0,
+		.sync = strcmp(config_str(cfg, "store", "durability"), "full") == 0,
+		.results_dir = s->results_dir,
+	};
+}
+
+/* The PLECS workers and the engine on them; false and *err on failure. */
+static bool open_engine(struct server *s, const struct server_options *opt, char **err)
+{
+	int workers = 1;
+	char started[64];
+
+	read_backends(s, opt->plecs_url);
+	/* One worker per slot, and one more for probes while every slot is busy. */
+	for (size_t i = 0; i < s->nbackends; i++)
+		workers += s->backends[i].slots;
+	s->pool = plecs_pool_new(s->loop, workers, err);
+	if (s->pool == NULL)
+		return false;
+	snprintf(started, sizeof started, "server started (pid %d)", (int)getpid());
+	struct engine_options eo = {
+		.db_path = s->db_path, .log_path = s->log_path, .log_keep = LOG_KEEP,
+		.durability = strcmp(config_str(s->cfg, "store", "durability"), "full") == 0 ? STORE_DURABILITY_FULL
+											    : STORE_DURABILITY_NORMAL,
+		.start_paused = config_bool(s->cfg, "scheduler", "start_paused"), .sched = scheduler_options(s),
+		.backends = s->backends, .nbackends = s->nbackends, .backend_ops = &plecs_backend_ops,
+		.backend_impl = s->pool, .clock = &s->clock, .started_line = started,
+	};
+
+	s->engine = engine_open(&eo, err);
+	return s->engine != NULL;
+}
+
+/* Resolves the paths, takes the lock and opens the engine and socket; false and *err on failure. */
 static bool open_server(struct server *s, const struct server_options *opt, int *unix_fd, char **err)
 {
 	const char *configured = config_str(s->cfg, "server", "state_dir");
 	const char *sock = config_str(s->cfg, "server", "socket");
-	struct store_open_options so = {
-		.durability = strcmp(config_str(s->cfg, "store", "durability"), "full") == 0 ? STORE_DURABILITY_FULL
-											 : STORE_DURABILITY_NORMAL,
-	};
-	struct store_recovery rec;
-	struct stats_counts all;
 
 	s->state_dir = paths_state_dir(opt->state_dir ? opt->state_dir : configured[0] ? configured : NULL);
 	if (!paths_make_private_dir(s->state_dir, err))
@@ -344,62 +298,25 @@ static bool open_server(struct server *s, const struct server_options *opt, int 
 	s->log_path = paths_join(s->state_dir, "simulation.log");
 	s->pid_path = paths_join(s->state_dir, "simq.pid");
 	s->token_path = paths_join(s->state_dir, "token");
-	if (!take_lock(s, err))
+	s->results_dir = paths_join(s->state_dir, "results");
+	if (!take_lock(s, err) || !open_engine(s, opt, err))
 		return false;
-	s->store = store_open(s->db_path, &so, &rec, err);
-	if (s->store == NULL)
-		return false;
-	s->bus = events_new();
-	s->log = event_log_new(s->log_path, LOG_KEEP, err);
-	if (s->log == NULL)
-		return false;
-	event_log_attach(s->log, s->bus);
-	s->queue = queue_new();
-	s->started_ms = server_now_ms();
-	if (store_load_active(s->store, load_task, s) != STORE_OK || store_counters(s->store, &all) != STORE_OK) {
-		*err = xstrdup(store_error(s->store));
-		return false;
-	}
-	stats_init(&s->stats, s->started_ms, &all);
-	if (store_recount_minutes(s->store, stats_day_start(s->started_ms), seed_minute, &s->stats) != STORE_OK) {
-		*err = xstrdup(store_error(s->store));
-		return false;
-	}
-	char line[256];
-
-	snprintf(line, sizeof line, "server started (pid %d): %zu queued, %zu running; %lld interrupted attempts "
-		 "requeued, %lld tasks waiting to retry", (int)getpid(), queue_size(s->queue), s->running,
-		 (long long)rec.interrupted, (long long)rec.waiting_retry);
-	event_log_add(s->log, s->started_ms, 0, line);
 	*unix_fd = bind_unix(s->socket_path, err);
 	return *unix_fd >= 0;
 }
 
 static void close_server(struct server *s)
 {
-	struct queue_item it;
-
-	api_drop_parked(s);
-	if (s->queue) {
-		while (queue_pop(s->queue, &it))
-			;
-		queue_free(&s->queue);
-	}
-	for (size_t i = 0; i < s->active.cap; i++) {
-		if (s->active.keys && s->active.keys[i]) {
-			struct task *t = s->active.values[i];
-
-			task_free(&t);
-		}
-	}
-	idmap_free(&s->active);
-	if (s->log)
-		event_log_add(s->log, server_now_ms(), 0, "server stopped");
+	if (s->api)
+		api_drop_parked(s->api);
+	/* Calls in flight are cut short; their tasks go back to QUEUED at the next start (recovery). */
+	plecs_pool_free(&s->pool);
+	if (s->engine)
+		engine_log(s->engine, SEVERITY_INFO, 0, "server stopped");
 	hooks_free(&s->hooks);
 	webhooks_free(&s->webhooks);
-	event_log_free(&s->log);
-	events_free(&s->bus);
-	store_close(&s->store);
+	engine_close(&s->engine);
+	api_free(&s->api);
 	if (s->socket_path && s->pid_fd >= 0)
 		unlink(s->socket_path);
 	if (s->pid_fd >= 0)
@@ -410,6 +327,8 @@ static void close_server(struct server *s)
 	free(s->log_path);
 	free(s->pid_path);
 	free(s->token_path);
+	free(s->results_dir);
+	free(s->backends);
 	config_free(&s->cfg);
 }
 
@@ -476,40 +395,98 @@ static int not_started(struct server *s, int report_fd, char *err)
 	return 1;
 }
 
-int server_run(const struct server_options *opt)
+/* [server] listen with its token, and [metrics] listen; false and *err on failure. */
+static bool open_tcp(struct server *s, struct http_listen *l, char **token, char **err)
 {
-	struct server s = {.pid_fd = -1};
-	char *err = NULL, *config_path = opt->config_path ? xstrdup(opt->config_path) : paths_config_file();
-	int unix_fd = -1, report_fd = -1, status = 0;
+	const char *listen_addr = config_str(s->cfg, "server", "listen");
+	const char *metrics_addr = config_str(s->cfg, "metrics", "listen");
 
-	s.cfg = config_load(config_path, opt->config_path != NULL);
-	if (config_error_count(s.cfg) > 0) {
-		for (size_t i = 0; i < config_error_count(s.cfg); i++)
-			fprintf(stderr, "%s\n", config_error(s.cfg, i));
+	if (listen_addr[0]) {
+		*token = load_token(s, err);
+		if (*token == NULL)
+			return false;
+		l->token = *token;
+		l->tcp_fd = bind_tcp(listen_addr, (int)config_int(s->cfg, "server", "port"), err);
+		if (l->tcp_fd < 0)
+			return false;
+		engine_log(s->engine, SEVERITY_INFO, 0, "API also on TCP %s port %lld; clients send the token (HTTP Basic, "
+			   "user simq)", listen_addr, config_int(s->cfg, "server", "port"));
+	}
+	if (metrics_addr[0]) {
+		l->metrics_fd = bind_tcp(metrics_addr, (int)config_int(s->cfg, "metrics", "port"), err);
+		if (l->metrics_fd < 0)
+			return false;
+		engine_log(s->engine, SEVERITY_INFO, 0, "/metrics also on TCP %s port %lld (no token)", metrics_addr,
+			   config_int(s->cfg, "metrics", "port"));
+	}
+	return true;
+}
+
+/* Signals, the pass before sleeping, the sinks and the API; false and *err when the API cannot start. */
+static bool start_serving(struct server *s, struct http_listen *l, char **err)
+{
+	s->api = api_new(s->loop, s->engine, s->state_dir, server_stop, s);
+	s->hooks = hooks_new(s->loop, s->cfg, s->engine);
+	s->webhooks = webhooks_new(s->loop, s->cfg, s->engine);
+	s->http = http_start(s->loop, s->api, l, err);
+	if (s->http == NULL)
+		return false;
+	ev_signal_init(&s->sig_term, on_stop_signal, SIGTERM);
+	ev_signal_init(&s->sig_int, on_stop_signal, SIGINT);
+	ev_signal_init(&s->sig_hup, on_hup, SIGHUP);
+	s->sig_term.data = s->sig_int.data = s->sig_hup.data = s;
+	ev_signal_start(s->loop, &s->sig_term);
+	ev_signal_start(s->loop, &s->sig_int);
+	ev_signal_start(s->loop, &s->sig_hup);
+	ev_prepare_init(&s->before_sleep, before_sleep);
+	s->before_sleep.data = s;
+	ev_prepare_start(s->loop, &s->before_sleep);
+	return true;
+}
+
+/* Tells whoever started the server that it is up; a detached server's stderr goes to server.err. */
+static void announce(struct server *s, int report_fd)
+{
+	if (report_fd < 0) {
+		fprintf(stderr, "simq server: running (pid %d), state in %s, API on %s\n", (int)getpid(), s->state_dir,
+			s->socket_path);
+		return;
+	}
+	char *ok = xasprintf("ok, state in %s", s->state_dir);
+	char *err_path = paths_join(s->state_dir, "server.err");
+	int err_fd = open(err_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+
+	/* A detached server's own messages (and a crash report) land in the state dir. */
+	if (err_fd >= 0) {
+		dup2(err_fd, 2);
+		close(err_fd);
+	}
+	free(err_path);
+	report(report_fd, ok);
+	free(ok);
+}
+
+/* Loads the config; 0, or 78 after printing its errors. */
+static int load_config(struct server *s, const struct server_options *opt)
+{
+	char *config_path = opt->config_path ? xstrdup(opt->config_path) : paths_config_file();
+
+	s->cfg = config_load(config_path, opt->config_path != NULL);
+	if (config_error_count(s->cfg) > 0) {
+		for (size_t i = 0; i < config_error_count(s->cfg); i++)
+			fprintf(stderr, "%s\n", config_error(s->cfg, i));
 		fprintf(stderr, "simq server: not started: %s has errors\n", config_path);
 		free(config_path);
-		config_free(&s.cfg);
+		config_free(&s->cfg);
 		return 78;
 	}
 	free(config_path);
-	if (!opt->foreground) {
-		int r = detach(&report_fd);
+	return 0;
+}
 
-		if (r < 0) {
-			fprintf(stderr, "simq server: cannot detach: %s\n", strerror(errno));
-			config_free(&s.cfg);
-			return 1;
-		}
-		if (r > 0) {
-			config_free(&s.cfg);
-			return 0;
-		}
-	}
-	signal(SIGPIPE, SIG_IGN);
-	if (!open_server(&s, opt, &unix_fd, &err)) {
-		return not_started(&s, report_fd, err);
-	}
-	/* Signals reach the loop thread only: block them before any thread starts. */
+/* Signals reach the loop thread only: block them before any thread starts. */
+static void block_stop_signals(void)
+{
 	sigset_t block;
 
 	sigemptyset(&block);
@@ -517,89 +494,49 @@ int server_run(const struct server_options *opt)
 	sigaddset(&block, SIGTERM);
 	sigaddset(&block, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &block, NULL);
+}
+
+int server_run(const struct server_options *opt)
+{
+	struct server s = {.pid_fd = -1};
+	struct http_listen l = {.tcp_fd = -1, .metrics_fd = -1};
+	char *err = NULL, *token = NULL;
+	int unix_fd = -1, report_fd = -1, status = load_config(&s, opt);
+
+	if (status != 0)
+		return status;
+	if (!opt->foreground) {
+		int r = detach(&report_fd);
+
+		if (r != 0) {
+			if (r < 0)
+				fprintf(stderr, "simq server: cannot detach: %s\n", strerror(errno));
+			config_free(&s.cfg);
+			return r < 0 ? 1 : 0;
+		}
+	}
+	signal(SIGPIPE, SIG_IGN);
+	block_stop_signals();
 	s.loop = ev_default_loop(EVFLAG_SIGNALFD);
-	int tcp_fd = -1;
-	char *token = NULL;
-	const char *listen_addr = config_str(s.cfg, "server", "listen");
-
-	if (listen_addr[0]) {
-		token = load_token(&s, &err);
-		if (token)
-			tcp_fd = bind_tcp(listen_addr, (int)config_int(s.cfg, "server", "port"), &err);
-		if (tcp_fd < 0) {
-			free(token);
-			return not_started(&s, report_fd, err);
-		}
-		char *line = xasprintf("API also on TCP %s port %lld; clients send the token (HTTP Basic, user simq)",
-				       listen_addr, config_int(s.cfg, "server", "port"));
-
-		event_log_add(s.log, server_now_ms(), 0, line);
-		free(line);
-	}
-	int metrics_fd = -1;
-	const char *metrics_addr = config_str(s.cfg, "metrics", "listen");
-
-	if (metrics_addr[0]) {
-		metrics_fd = bind_tcp(metrics_addr, (int)config_int(s.cfg, "metrics", "port"), &err);
-		if (metrics_fd < 0) {
-			free(token);
-			return not_started(&s, report_fd, err);
-		}
-		char *line = xasprintf("/metrics also on TCP %s port %lld (no token)", metrics_addr,
-				       config_int(s.cfg, "metrics", "port"));
-
-		event_log_add(s.log, server_now_ms(), 0, line);
-		free(line);
-	}
-	s.sched = sched_new(&s, opt->plecs_url, &err);
-	if (s.sched == NULL) {
-		free(token);
+	s.clock = loopclock_new(s.loop);
+	if (!open_server(&s, opt, &unix_fd, &err))
 		return not_started(&s, report_fd, err);
-	}
-	s.drained = queue_size(s.queue) == 0 && s.running == 0;
-	s.hooks = hooks_new(&s);
-	s.webhooks = webhooks_new(&s);
-	s.http = http_start(&s, unix_fd, tcp_fd, metrics_fd, token, &err);
+	l.unix_fd = unix_fd;
+	l.unix_path = s.socket_path;
+	bool ok = open_tcp(&s, &l, &token, &err) && start_serving(&s, &l, &err);
+
 	free(token);
-	if (s.http == NULL)
+	if (!ok)
 		return not_started(&s, report_fd, err);
-	ev_signal_init(&s.sig_term, on_stop_signal, SIGTERM);
-	ev_signal_init(&s.sig_int, on_stop_signal, SIGINT);
-	ev_signal_init(&s.sig_hup, on_hup, SIGHUP);
-	s.sig_term.data = s.sig_int.data = s.sig_hup.data = &s;
-	ev_signal_start(s.loop, &s.sig_term);
-	ev_signal_start(s.loop, &s.sig_int);
-	ev_signal_start(s.loop, &s.sig_hup);
-	ev_prepare_init(&s.wake_parked, before_sleep);
-	s.wake_parked.data = &s;
-	ev_prepare_start(s.loop, &s.wake_parked);
-	if (report_fd >= 0) {
-		char *ok = xasprintf("ok, state in %s", s.state_dir);
-		char *err_path = paths_join(s.state_dir, "server.err");
-		int err_fd = open(err_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-
-		/* A detached server's own messages (and a crash report) land in the state dir. */
-		if (err_fd >= 0) {
-			dup2(err_fd, 2);
-			close(err_fd);
-		}
-		free(err_path);
-		report(report_fd, ok);
-		free(ok);
-	} else {
-		fprintf(stderr, "simq server: running (pid %d), state in %s, API on %s\n", (int)getpid(), s.state_dir,
-			s.socket_path);
-	}
-	sched_kick(s.sched);
+	announce(&s, report_fd);
+	engine_start(s.engine);
 	ev_run(s.loop, 0);
 	/* Release the store, socket and lock first: a new server may start while Abyss winds down. */
 	struct http *http = s.http;
 
 	http_stop(http);
-	/* Calls in flight are cut short; their tasks go back to QUEUED at the next start (recovery). */
-	sched_free(&s.sched);
 	close_server(&s);
 	http_free(&http);
 	ev_loop_destroy(s.loop);
-	return status;
+	return 0;
 }

@@ -15,8 +15,7 @@
 #include "engine/events.h"
 #include "engine/stats.h"
 #include "engine/store.h"
-#include "server/sched.h"
-#include "server/server.h"
+#include "engine/engine.h"
 #include "util/buf.h"
 #include "util/time.h"
 #include "util/xalloc.h"
@@ -63,7 +62,9 @@ struct sock {
 };
 
 struct webhooks {
-	struct server *s;
+	struct ev_loop *loop;
+	const struct config *cfg;
+	struct engine *engine;
 	int handle;
 	CURLM *multi;
 	ev_timer curl_timer;
@@ -106,7 +107,7 @@ static int socket_cb(CURL *easy, curl_socket_t fd, int what, void *userp, void *
 	(void)easy;
 	if (what == CURL_POLL_REMOVE) {
 		if (k) {
-			ev_io_stop(all->s->loop, &k->io);
+			ev_io_stop(all->loop, &k->io);
 			free(k);
 			curl_multi_assign(all->multi, fd, NULL);
 		}
@@ -117,10 +118,10 @@ static int socket_cb(CURL *easy, curl_socket_t fd, int what, void *userp, void *
 		k->all = all;
 		curl_multi_assign(all->multi, fd, k);
 	} else {
-		ev_io_stop(all->s->loop, &k->io);
+		ev_io_stop(all->loop, &k->io);
 	}
 	ev_io_init(&k->io, on_socket_ready, fd, (what & CURL_POLL_IN ? EV_READ : 0) | (what & CURL_POLL_OUT ? EV_WRITE : 0));
-	ev_io_start(all->s->loop, &k->io);
+	ev_io_start(all->loop, &k->io);
 	return 0;
 }
 
@@ -129,10 +130,10 @@ static int timer_cb(CURLM *multi, long timeout_ms, void *userp)
 	struct webhooks *all = userp;
 
 	(void)multi;
-	ev_timer_stop(all->s->loop, &all->curl_timer);
+	ev_timer_stop(all->loop, &all->curl_timer);
 	if (timeout_ms >= 0) {
 		ev_timer_set(&all->curl_timer, (double)timeout_ms / 1000, 0);
-		ev_timer_start(all->s->loop, &all->curl_timer);
+		ev_timer_start(all->loop, &all->curl_timer);
 	}
 	return 0;
 }
@@ -149,7 +150,7 @@ static void post_free(struct post *p)
 			break;
 		}
 	}
-	ev_timer_stop(all->s->loop, &p->retry);
+	ev_timer_stop(all->loop, &p->retry);
 	if (p->easy) {
 		curl_multi_remove_handle(all->multi, p->easy);
 		curl_easy_cleanup(p->easy);
@@ -238,10 +239,10 @@ static void check_done(struct webhooks *all)
 			snprintf(why, sizeof why, "HTTP %ld", status);
 		if (again && p->tries < MAX_TRIES) {
 			ev_timer_set(&p->retry, (double)(1 << (p->tries - 1)), 0);
-			ev_timer_start(all->s->loop, &p->retry);
+			ev_timer_start(all->loop, &p->retry);
 			continue;
 		}
-		server_log(all->s, 0, "webhook %s: gave up on a message after %d tries: %s", p->w->name, p->tries, why);
+		engine_log(all->engine, SEVERITY_WARNING, 0, "webhook %s: gave up on a message after %d tries: %s", p->w->name, p->tries, why);
 		post_free(p);
 	}
 }
@@ -347,7 +348,7 @@ static void quiet_cb(struct ev_loop *loop, ev_timer *t, int revents)
 /* Sends or holds: at most max_per_minute posts in a minute, the rest summarised. */
 static void offer(struct webhook *w, const struct event *ev)
 {
-	int64_t now = server_now_ms();
+	int64_t now = engine_now_ms(w->all->engine);
 
 	if (now - w->window_start >= 60000) {
 		summarise(w);
@@ -370,9 +371,9 @@ static void offer(struct webhook *w, const struct event *ev)
 	/* Summarise once the burst is quiet, or when its minute ends, whichever is first. */
 	double until_minute = (double)(w->window_start + 60000 - now) / 1000;
 
-	ev_timer_stop(w->all->s->loop, &w->quiet);
+	ev_timer_stop(w->all->loop, &w->quiet);
 	ev_timer_set(&w->quiet, until_minute < QUIET_S ? (until_minute > 0 ? until_minute : 0.001) : QUIET_S, 0);
-	ev_timer_start(w->all->s->loop, &w->quiet);
+	ev_timer_start(w->all->loop, &w->quiet);
 }
 
 /* ---- the digest --------------------------------------------------------------------------- */
@@ -404,9 +405,12 @@ struct downtime {
 	json_t *list;
 };
 
-static void add_downtime(const char *name, bool up, double seconds, void *ud)
+static void add_downtime(const struct sched_backend_info *b, void *ud)
 {
 	struct downtime *d = ud;
+	const char *name = b->name;
+	bool up = b->up;
+	double seconds = b->downtime;
 	char dur[32];
 
 	buf_addf(d->text, "%s %s %s", json_array_size(d->list) ? "," : "", name,
@@ -419,20 +423,19 @@ static void add_downtime(const char *name, bool up, double seconds, void *ud)
 /* The night since the server started: what finished, what failed and why, retries, throughput, downtime. */
 static void send_digest(struct webhook *w, const char *why)
 {
-	struct server *s = w->all->s;
+	struct engine *e = w->all->engine;
 	struct stats_counts k;
 	struct buf text = BUF_INIT, fails = BUF_INIT, down = BUF_INIT;
-	int64_t now = server_now_ms();
-	double hours = (double)(now - s->started_ms) / 3600000.0;
+	int64_t now = engine_now_ms(e), started = engine_started_ms(e);
+	double hours = (double)(now - started) / 3600000.0;
 	struct failures f = {.text = &fails, .list = json_array()};
 	struct downtime d = {.text = &down, .list = json_array()};
 	double rate;
 
-	stats_window(&s->stats, STATS_SINCE_START, now, &k);
+	engine_stats(e, STATS_SINCE_START, &k);
 	rate = stats_success_rate(&k);
-	store_finished_since(s->store, TASK_FAILED, s->started_ms, add_failure, &f);
-	if (s->sched)
-		sched_each_backend(s->sched, add_downtime, &d);
+	engine_finished_since(e, TASK_FAILED, started, add_failure, &f);
+	scheduler_each_backend(engine_scheduler(e), add_downtime, &d);
 	int64_t done = k.completed_first + k.completed_retry;
 	double per_hour = hours > 0 ? (double)(done + k.failed) / hours : 0;
 
@@ -508,18 +511,20 @@ static void on_event(const struct event *ev, void *ud)
 	}
 }
 
-struct webhooks *webhooks_new(struct server *s)
+struct webhooks *webhooks_new(struct ev_loop *loop, const struct config *cfg, struct engine *e)
 {
 	const struct config_section *sec;
 	size_t n = 0;
 
-	while (config_section_nth(s->cfg, "webhook", n))
+	while (config_section_nth(cfg, "webhook", n))
 		n++;
 	if (n == 0)
 		return NULL;
 	struct webhooks *all = xcalloc(1, sizeof *all);
 
-	all->s = s;
+	all->loop = loop;
+	all->cfg = cfg;
+	all->engine = e;
 	all->n = n;
 	all->hooks = xcalloc(n, sizeof *all->hooks);
 	curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -530,7 +535,7 @@ struct webhooks *webhooks_new(struct server *s)
 	curl_multi_setopt(all->multi, CURLMOPT_TIMERDATA, all);
 	ev_timer_init(&all->curl_timer, on_curl_timer, 0, 0);
 	all->curl_timer.data = all;
-	for (size_t i = 0; (sec = config_section_nth(s->cfg, "webhook", i)) != NULL; i++) {
+	for (size_t i = 0; (sec = config_section_nth(cfg, "webhook", i)) != NULL; i++) {
 		struct webhook *w = &all->hooks[i];
 		char *events = xstrdup(config_sec_str(sec, "events")), *save = NULL;
 		const char *clock = config_sec_str(sec, "digest");
@@ -540,17 +545,17 @@ struct webhooks *webhooks_new(struct server *s)
 		w->name = xstrdup(config_section_name(sec));
 		w->url = xstrdup(config_sec_str(sec, "url"));
 		w->slack = strcmp(config_sec_str(sec, "format"), "slack") == 0;
-		for (char *e = strtok_r(events, ",", &save); e; e = strtok_r(NULL, ",", &save)) {
-			while (*e == ' ')
-				e++;
-			if (event_type_parse(e, &t))
+		for (char *name = strtok_r(events, ",", &save); name; name = strtok_r(NULL, ",", &save)) {
+			while (*name == ' ')
+				name++;
+			if (event_type_parse(name, &t))
 				w->events[t] = true;
 		}
 		free(events);
 		task_priority_parse(config_sec_str(sec, "min_priority"), &w->min_priority);
 		w->timeout_ms = (long)(config_sec_double(sec, "timeout") * 1000);
 		w->max_per_minute = (int)config_sec_int(sec, "max_per_minute");
-		w->window_start = server_now_ms();
+		w->window_start = engine_now_ms(e);
 		ev_timer_init(&w->quiet, quiet_cb, QUIET_S, 0);
 		w->quiet.data = w;
 		w->digest_on_drain = config_sec_bool(sec, "digest_on_drain");
@@ -559,10 +564,10 @@ struct webhooks *webhooks_new(struct server *s)
 			w->digest_minute = atoi(clock) * 60 + atoi(clock + 3);
 			ev_periodic_init(&w->digest, digest_cb, 0, 0, next_digest);
 			w->digest.data = w;
-			ev_periodic_start(s->loop, &w->digest);
+			ev_periodic_start(loop, &w->digest);
 		}
 	}
-	all->handle = events_subscribe(s->bus, on_event, all);
+	all->handle = events_subscribe(engine_bus(e), on_event, all);
 	return all;
 }
 
@@ -572,22 +577,22 @@ void webhooks_free(struct webhooks **wp)
 
 	if (all == NULL)
 		return;
-	events_unsubscribe(all->s->bus, all->handle);
+	events_unsubscribe(engine_bus(all->engine), all->handle);
 	while (all->posts)
 		post_free(all->posts);
 	for (size_t i = 0; i < all->n; i++) {
 		struct webhook *w = &all->hooks[i];
 
-		ev_timer_stop(all->s->loop, &w->quiet);
+		ev_timer_stop(all->loop, &w->quiet);
 		if (w->digest_minute >= 0)
-			ev_periodic_stop(all->s->loop, &w->digest);
+			ev_periodic_stop(all->loop, &w->digest);
 		for (int k = 0; k < HELD_LINES; k++)
 			free(w->held_lines[k]);
 		free(w->name);
 		free(w->url);
 	}
 	free(all->hooks);
-	ev_timer_stop(all->s->loop, &all->curl_timer);
+	ev_timer_stop(all->loop, &all->curl_timer);
 	curl_multi_cleanup(all->multi);
 	curl_global_cleanup();
 	free(all);

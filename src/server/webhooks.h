@@ -14,11 +14,14 @@
 #ifndef SIMQ_SERVER_WEBHOOKS_H
 #define SIMQ_SERVER_WEBHOOKS_H
 
-struct server;
+#include <ev.h>
+
+struct config;
+struct engine;
 struct webhooks;
 
-/* Subscribes to the server's bus; NULL when no [webhook NAME] section exists. */
-struct webhooks *webhooks_new(struct server *s);
+/* Subscribes to the engine's bus and posts from loop; NULL when no [webhook NAME] section exists. */
+struct webhooks *webhooks_new(struct ev_loop *loop, const struct config *cfg, struct engine *e);
 /* Abandons what is still being sent. */
 void webhooks_free(struct webhooks **w);
 

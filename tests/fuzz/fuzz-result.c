@@ -19,7 +19,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	xmlrpc_value *v = NULL;
 	int fault = 0;
 	const char *fault_string = NULL;
-	struct plecs_result r;
+	struct result_data r = {0};
 	char *err = NULL;
 
 	if (!limit_set) {
@@ -30,7 +30,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	xmlrpc_parse_response2(&env, (const char *)data, size, &v, &fault, &fault_string);
 	if (!env.fault_occurred && v) {
 		if (plecs_decode_plain(v, &r, &err))
-			plecs_result_free(&r);
+			result_data_free(&r);
 		free(err);
 		err = NULL;
 		xmlrpc_DECREF(v);
@@ -38,7 +38,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	free((void *)fault_string);
 	xmlrpc_env_clean(&env);
 	if (plecs_decode_mat(data, size, &r, &err))
-		plecs_result_free(&r);
+		result_data_free(&r);
 	free(err);
 	return 0;
 }

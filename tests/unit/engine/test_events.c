@@ -109,13 +109,13 @@ struct lines {
 	uint64_t last;
 };
 
-static void collect(uint64_t seq, int64_t time_ms, int64_t task_id, const char *line, void *ud)
+static void collect(const struct log_entry *line, void *ud)
 {
 	struct lines *l = ud;
 
-	snprintf(l->text + strlen(l->text), sizeof l->text - strlen(l->text), "%llu|%s\n", (unsigned long long)seq,
-		 line);
-	l->last = seq;
+	snprintf(l->text + strlen(l->text), sizeof l->text - strlen(l->text), "%llu|%s\n",
+		 (unsigned long long)line->seq, line->text);
+	l->last = line->seq;
 }
 
 static void test_log_sink_ring_and_file(void **state)
@@ -146,9 +146,9 @@ static void test_log_sink_ring_and_file(void **state)
 	assert_int_equal(l.last, 5);
 	/* logrotate moves the file; after reopen new lines go to a new file. */
 	assert_int_equal(rename(path, moved), 0);
-	event_log_add(log, NOW, 0, "before reopen");
+	event_log_add(log, NOW, 0, SEVERITY_INFO, "before reopen");
 	assert_true(event_log_reopen(log, &err));
-	event_log_add(log, NOW, 0, "after reopen");
+	event_log_add(log, NOW, 0, SEVERITY_INFO, "after reopen");
 	event_log_free(&log);
 	events_free(&bus);
 

@@ -35,7 +35,7 @@ static void test_good_mat_decodes(void **state)
 {
 	size_t len;
 	unsigned char *b = corpus("result.mat", &len);
-	struct plecs_result r;
+	struct result_data r = {0};
 	char *err = NULL;
 
 	(void)state;
@@ -45,13 +45,13 @@ static void test_good_mat_decodes(void **state)
 	assert_true(r.signals >= 1);
 	for (size_t i = 1; i < r.points; i++)
 		assert_true(r.time[i] > r.time[i - 1]);
-	plecs_result_free(&r);
+	result_data_free(&r);
 	free(b);
 }
 
 static void expect_rejected(const unsigned char *b, size_t len, const char *why)
 {
-	struct plecs_result r;
+	struct result_data r = {0};
 	char *err = NULL;
 
 	assert_false(plecs_decode_mat(b, len, &r, &err));
@@ -86,7 +86,7 @@ static void test_truncated_mat_refused(void **state)
 	expect_rejected(b, 100, "lacks the 128-byte MAT v5 header");
 	for (size_t cut = 136; cut < len; cut += 8) {
 		unsigned char *part = xmalloc(cut);
-		struct plecs_result r;
+		struct result_data r = {0};
 		char *err = NULL;
 
 		memcpy(part, b, cut);

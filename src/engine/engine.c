@@ -1,0 +1,621 @@
+#include "autoconf.h"
+
+#include "engine/engine.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/idmap.h"
+#include "util/xalloc.h"
+
+struct engine {
+	const struct clock *clock;
+	struct store *store;
+	struct queue *queue;
+	struct idmap active;        /* id -> struct task *, every QUEUED or RUNNING task */
+	size_t running;
+	struct stats stats;
+	struct event_bus *bus;
+	struct event_log *log;
+	struct scheduler *sched;
+	uint64_t version;           /* bumped by every change a console would show */
+	uint64_t alerts;            /* CRITICAL/HIGH failures and backends DOWN */
+	bool paused;
+	bool stopping;
+	bool drained;               /* queue_drained was announced and nothing came since */
+	int64_t started_ms;
+};
+
+static void changed(struct engine *e)
+{
+	e->version++;
+}
+
+int64_t engine_now_ms(const struct engine *e)
+{
+	return clock_now_ms(e->clock);
+}
+
+void engine_log(struct engine *e, enum log_severity severity, int64_t task_id, const char *fmt, ...)
+{
+	va_list ap;
+	char *text;
+
+	va_start(ap, fmt);
+	text = xvasprintf(fmt, ap);
+	va_end(ap);
+	event_log_add(e->log, engine_now_ms(e), task_id, severity, text);
+	free(text);
+	changed(e);
+}
+
+/* Publishes an event about t (may be NULL) with the common fields filled. */
+static void publish(struct engine *e, enum event_type type, const struct task *t, const struct event *extra)
+{
+	struct event ev = extra ? *extra : (struct event){0};
+
+	ev.type = type;
+	ev.time = engine_now_ms(e);
+	if (t) {
+		ev.task_id = t->id;
+		ev.task_name = t->name;
+		ev.model = t->model;
+		ev.priority = t->priority;
+		ev.state = t->state;
+		if (ev.attempt == 0)
+			ev.attempt = t->attempts;
+		if (ev.error == NULL)
+			ev.error = t->error;
+	}
+	if (type == EVENT_BACKEND_DOWN || (type == EVENT_FAILED && t && t->priority <= PRIO_HIGH))
+		e->alerts++;
+	events_publish(e->bus, &ev);
+	changed(e);
+}
+
+/* After a final state is saved: out of the queue and the active set, counted, announced, freed. */
+static void retired(struct engine *e, struct task *t, enum task_state from, const struct event *extra)
+{
+	struct event ev = extra ? *extra : (struct event){0};
+
+	queue_remove(e->queue, t->id, NULL);
+	if (from == TASK_RUNNING && e->running > 0)
+		e->running--;
+	stats_record(&e->stats, t);
+	idmap_remove(&e->active, t->id);
+	if (e->sched)
+		scheduler_forget(e->sched, t->id);
+	publish(e, t->state == TASK_CANCELLED ? EVENT_CANCELLED : t->state == TASK_FAILED ? EVENT_FAILED : EVENT_COMPLETED,
+		t, &ev);
+	task_free(&t);
+	/* The last task out: once per drain, until new work arrives. */
+	if (queue_size(e->queue) == 0 && e->running == 0 && !e->drained) {
+		e->drained = true;
+		publish(e, EVENT_QUEUE_DRAINED, NULL, NULL);
+	}
+}
+
+/* ---- the scheduler's host ------------------------------------------------------------------ */
+
+static struct task *host_task(void *ud, int64_t id)
+{
+	return idmap_get(&((struct engine *)ud)->active, id);
+}
+
+static bool host_held(void *ud)
+{
+	const struct engine *e = ud;
+
+	return e->paused || e->stopping;
+}
+
+static void host_moved(void *ud, struct task *t, enum task_state to)
+{
+	struct engine *e = ud;
+
+	if (to == TASK_RUNNING)
+		e->running++;
+	else if (e->running > 0)
+		e->running--;
+}
+
+static void host_retired(void *ud, struct task *t, enum task_state from, const struct event *extra)
+{
+	retired(ud, t, from, extra);
+}
+
+static void host_publish(void *ud, enum event_type type, const struct task *t, const struct event *extra)
+{
+	publish(ud, type, t, extra);
+}
+
+static void host_log(void *ud, enum log_severity severity, const char *text)
+{
+	engine_log(ud, severity, 0, "%s", text);
+}
+
+static void host_changed(void *ud)
+{
+	changed(ud);
+}
+
+/* ---- opening ---------------------------------------------------------------------------- */
+
+static void load_task(struct task *t, void *ud)
+{
+	struct engine *e = ud;
+
+	idmap_put(&e->active, t->id, t);
+	if (t->state == TASK_QUEUED)
+		queue_push(e->queue, t->id, (uint64_t)t->id, t->priority, t->model, t);
+	else
+		e->running++;
+}
+
+static void seed_minute(int64_t minute_ms, const struct stats_counts *c, void *ud)
+{
+	stats_seed_minute(ud, minute_ms, c);
+}
+
+/* The store, the active tasks and the statistics; false and *err on failure. */
+static bool open_store(struct engine *e, const struct engine_options *opt, struct store_recovery *rec, char **err)
+{
+	struct store_open_options so = {.durability = opt->durability, .now_ms = engine_now_ms(e)};
+	struct stats_counts all;
+
+	e->store = store_open(opt->db_path, &so, rec, err);
+	if (e->store == NULL)
+		return false;
+	if (store_load_active(e->store, load_task, e) != STORE_OK || store_counters(e->store, &all) != STORE_OK) {
+		*err = xstrdup(store_error(e->store));
+		return false;
+	}
+	stats_init(&e->stats, e->started_ms, &all);
+	if (store_recount_minutes(e->store, stats_day_start(e->started_ms), seed_minute, &e->stats) != STORE_OK) {
+		*err = xstrdup(store_error(e->store));
+		return false;
+	}
+	return true;
+}
+
+/* RUNNING tasks from the store go back to work: waiting for their retry, or in the queue. */
+static void adopt_running(struct engine *e)
+{
+	for (size_t i = 0; i < e->active.cap; i++) {
+		struct task *t = e->active.keys && e->active.keys[i] ? e->active.values[i] : NULL;
+
+		if (t && t->state == TASK_RUNNING)
+			scheduler_adopt(e->sched, t);
+	}
+}
+
+struct engine *engine_open(const struct engine_options *opt, char **err)
+{
+	struct engine *e = xcalloc(1, sizeof *e);
+	struct store_recovery rec = {0};
+	struct scheduler_host host = {.ud = e, .task = host_task, .held = host_held, .moved = host_moved,
+				      .retired = host_retired, .publish = host_publish, .log = host_log,
+				      .changed = host_changed};
+
+	e->clock = opt->clock;
+	e->started_ms = engine_now_ms(e);
+	e->paused = opt->start_paused;
+	e->queue = queue_new();
+	e->bus = events_new();
+	e->log = event_log_new(opt->log_path, opt->log_keep ? opt->log_keep : 2000, err);
+	if (e->log == NULL || !open_store(e, opt, &rec, err)) {
+		engine_close(&e);
+		return NULL;
+	}
+	event_log_attach(e->log, e->bus);
+	engine_log(e, SEVERITY_INFO, 0, "%s: %zu queued, %zu running; %lld interrupted attempts requeued, %lld tasks "
+		   "waiting to retry", opt->started_line ? opt->started_line : "engine started", queue_size(e->queue),
+		   e->running, (long long)rec.interrupted, (long long)rec.waiting_retry);
+	e->sched = scheduler_new(&opt->sched, opt->backends, opt->nbackends, opt->backend_ops, opt->backend_impl,
+				 opt->clock, e->queue, e->store, &host, err);
+	if (e->sched == NULL) {
+		engine_close(&e);
+		return NULL;
+	}
+	adopt_running(e);
+	e->drained = queue_size(e->queue) == 0 && e->running == 0;
+	return e;
+}
+
+void engine_close(struct engine **ep)
+{
+	struct engine *e = *ep;
+	struct queue_item it;
+
+	if (e == NULL)
+		return;
+	scheduler_free(&e->sched);
+	if (e->queue) {
+		while (queue_pop(e->queue, &it))
+			;
+		queue_free(&e->queue);
+	}
+	for (size_t i = 0; i < e->active.cap; i++) {
+		if (e->active.keys && e->active.keys[i]) {
+			struct task *t = e->active.values[i];
+
+			task_free(&t);
+		}
+	}
+	idmap_free(&e->active);
+	event_log_free(&e->log);
+	events_free(&e->bus);
+	store_close(&e->store);
+	free(e);
+	*ep = NULL;
+}
+
+void engine_start(struct engine *e)
+{
+	scheduler_kick(e->sched);
+}
+
+void engine_stop(struct engine *e)
+{
+	e->stopping = true;
+}
+
+/* ---- task operations --------------------------------------------------------------------- */
+
+/* Takes ownership of tasks that were just stored: queue and announce them. */
+static void accept_tasks(struct engine *e, struct task **tasks, size_t n, int64_t *ids)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct task *t = tasks[i];
+
+		ids[i] = t->id;
+		if (task_state_is_final(t->state)) {
+			stats_record(&e->stats, t);
+			publish(e, EVENT_SUBMITTED, t, NULL);
+			task_free(&t);
+			continue;
+		}
+		idmap_put(&e->active, t->id, t);
+		queue_push(e->queue, t->id, (uint64_t)t->id, t->priority, t->model, t);
+		e->drained = false;
+		publish(e, EVENT_SUBMITTED, t, NULL);
+	}
+	scheduler_kick(e->sched);
+}
+
+static enum engine_status store_failed(struct engine *e, char **err)
+{
+	*err = xstrdup(store_error(e->store));
+	return ENGINE_STORE;
+}
+
+enum engine_status engine_submit(struct engine *e, struct task **tasks, size_t n, int64_t *ids, char **err)
+{
+	int64_t now = engine_now_ms(e);
+
+	for (size_t i = 0; i < n; i++)
+		if (tasks[i]->submitted == 0)
+			tasks[i]->submitted = now;
+	if (store_submit_many(e->store, tasks, n) != STORE_OK) {
+		for (size_t i = 0; i < n; i++)
+			task_free(&tasks[i]);
+		return store_failed(e, err);
+	}
+	accept_tasks(e, tasks, n, ids);
+	return ENGINE_OK;
+}
+
+enum engine_status engine_find(struct engine *e, int64_t id, const struct task **t, struct task **owned, char **err)
+{
+	*owned = NULL;
+	*t = idmap_get(&e->active, id);
+	if (*t)
+		return ENGINE_OK;
+	enum store_status st = store_get(e->store, id, owned);
+
+	*t = *owned;
+	if (st == STORE_NOTFOUND) {
+		*err = xasprintf("no task %lld", (long long)id);
+		return ENGINE_NOT_FOUND;
+	}
+	return st == STORE_OK ? ENGINE_OK : store_failed(e, err);
+}
+
+/* Every id names a task, or the status of the first that does not. */
+static enum engine_status check_ids(struct engine *e, const int64_t *ids, size_t n, char **err)
+{
+	for (size_t i = 0; i < n; i++) {
+		const struct task *t;
+		struct task *owned;
+		enum engine_status st = engine_find(e, ids[i], &t, &owned, err);
+
+		task_free(&owned);
+		if (st != ENGINE_OK)
+			return st;
+	}
+	return ENGINE_OK;
+}
+
+/* The state of a task that is not active: it is final, as the store has it. */
+static enum task_state stored_state(struct engine *e, int64_t id)
+{
+	struct task *owned = NULL;
+	enum task_state st = TASK_STATE_COUNT;
+
+	if (store_get(e->store, id, &owned) == STORE_OK)
+		st = owned->state;
+	task_free(&owned);
+	return st;
+}
+
+/* Moves t to a final state and saves it, closing its attempt with `end` (ATTEMPT_RUNNING: none). */
+static enum engine_status finish(struct engine *e, struct task *t, enum task_state to, enum attempt_outcome end,
+				 char **err)
+{
+	enum task_state from = t->state;
+	int64_t finished = t->finished, retry_due = t->retry_due, now = engine_now_ms(e);
+	struct store_change ch = {.task = t};
+
+	if (!task_transition(t, to, now)) {
+		*err = xasprintf("task %lld cannot go from %s to %s", (long long)t->id, task_state_name(from),
+				 task_state_name(to));
+		return ENGINE_STATE;
+	}
+	if (end != ATTEMPT_RUNNING) {
+		ch.attempt = STORE_ATTEMPT_END;
+		ch.outcome = end;
+		ch.time = now;
+	}
+	if (store_commit(e->store, &ch, 1) != STORE_OK) {
+		/* Not saved: the task stays as it was, in memory as on disk. */
+		t->state = from;
+		t->finished = finished;
+		t->retry_due = retry_due;
+		return store_failed(e, err);
+	}
+	retired(e, t, from, NULL);
+	return ENGINE_OK;
+}
+
+enum engine_status engine_cancel(struct engine *e, const int64_t *ids, size_t n, enum task_state *after, char **err)
+{
+	enum engine_status st = check_ids(e, ids, n, err);
+
+	for (size_t i = 0; i < n && st == ENGINE_OK; i++) {
+		struct task *t = idmap_get(&e->active, ids[i]);
+
+		if (t == NULL) {
+			after[i] = stored_state(e, ids[i]);
+			continue;
+		}
+		/* A running call cannot be stopped: its attempt ends now, its result will be dropped. */
+		bool in_flight = scheduler_in_flight(e->sched, t->id);
+
+		st = finish(e, t, TASK_CANCELLED, in_flight ? ATTEMPT_DISCARDED : ATTEMPT_RUNNING, err);
+		after[i] = TASK_CANCELLED;
+	}
+	changed(e);
+	return st;
+}
+
+enum engine_status engine_reprioritize(struct engine *e, const int64_t *ids, size_t n, enum task_priority prio,
+				       enum task_state *after, char **err)
+{
+	enum engine_status st = check_ids(e, ids, n, err);
+
+	for (size_t i = 0; i < n && st == ENGINE_OK; i++) {
+		struct task *t = idmap_get(&e->active, ids[i]);
+
+		if (t == NULL) {
+			after[i] = stored_state(e, ids[i]);
+			continue;
+		}
+		enum task_priority old = t->priority;
+		struct store_change ch = {.task = t};
+
+		after[i] = t->state;
+		if (prio == old)
+			continue;
+		t->priority = prio;
+		if (store_commit(e->store, &ch, 1) != STORE_OK) {
+			t->priority = old;
+			st = store_failed(e, err);
+			break;
+		}
+		if (t->state == TASK_QUEUED)
+			queue_reprioritize(e->queue, t->id, prio);
+		struct event extra = {.old_priority = old};
+
+		publish(e, EVENT_REPRIORITIZED, t, &extra);
+	}
+	changed(e);
+	return st;
+}
+
+/* A new task that runs t again and records where it came from. */
+static struct task *retry_of(const struct task *t, int64_t now)
+{
+	struct task *copy = task_new(t->model, t->vars, t->solver, t->priority);
+
+	task_set_text(&copy->name, t->name);
+	task_set_text(&copy->tags, t->tags);
+	copy->timeout = t->timeout;
+	copy->no_cache = t->no_cache;
+	copy->origin = t->id;
+	copy->submitted = now;
+	return copy;
+}
+
+enum engine_status engine_retry(struct engine *e, const int64_t *ids, size_t n, int64_t *new_ids, char **err)
+{
+	struct task **copies = xcalloc(n, sizeof *copies);
+	enum engine_status st = ENGINE_OK;
+
+	for (size_t i = 0; i < n && st == ENGINE_OK; i++) {
+		const struct task *t;
+		struct task *owned;
+
+		st = engine_find(e, ids[i], &t, &owned, err);
+		if (st == ENGINE_OK && t->state != TASK_FAILED && t->state != TASK_CANCELLED) {
+			*err = xasprintf("task %lld is %s; only failed or cancelled tasks can be retried",
+					 (long long)ids[i], task_state_name(t->state));
+			st = ENGINE_STATE;
+		}
+		if (st == ENGINE_OK)
+			copies[i] = retry_of(t, engine_now_ms(e));
+		task_free(&owned);
+	}
+	if (st == ENGINE_OK)
+		st = engine_submit(e, copies, n, new_ids, err);
+	else
+		for (size_t i = 0; i < n; i++)
+			task_free(&copies[i]);
+	free(copies);
+	return st;
+}
+
+enum engine_status engine_pause(struct engine *e, const char *backend, bool paused, bool *now, char **err)
+{
+	if (backend) {
+		if (!scheduler_set_paused(e->sched, backend, paused, err))
+			return ENGINE_INVALID;
+		engine_log(e, SEVERITY_INFO, 0, "backend %s %s", backend, paused ? "paused" : "resumed");
+		*now = paused;
+	} else {
+		if (e->paused != paused) {
+			e->paused = paused;
+			engine_log(e, SEVERITY_INFO, 0, "%s", paused ? "dispatch paused" : "dispatch resumed");
+		}
+		*now = e->paused;
+	}
+	if (!paused)
+		scheduler_kick(e->sched);
+	return ENGINE_OK;
+}
+
+enum engine_status engine_states(struct engine *e, const int64_t *ids, size_t n, enum task_state *states,
+				 bool *all_final, char **err)
+{
+	*all_final = true;
+	for (size_t i = 0; i < n; i++) {
+		const struct task *t;
+		struct task *owned;
+		enum engine_status st = engine_find(e, ids[i], &t, &owned, err);
+
+		if (st != ENGINE_OK)
+			return st;
+		states[i] = t->state;
+		*all_final &= task_state_is_final(t->state);
+		task_free(&owned);
+	}
+	return ENGINE_OK;
+}
+
+/* ---- readers ---------------------------------------------------------------------------- */
+
+const struct task *engine_active(const struct engine *e, int64_t id)
+{
+	return idmap_get(&e->active, id);
+}
+
+enum engine_status engine_each_task(struct engine *e, int state, void (*fn)(struct task *t, void *ud), void *ud,
+				    char **err)
+{
+	return store_list(e->store, state, fn, ud) == STORE_OK ? ENGINE_OK : store_failed(e, err);
+}
+
+enum engine_status engine_finished_since(struct engine *e, int state, int64_t since_ms,
+					 void (*fn)(struct task *t, void *ud), void *ud)
+{
+	return store_finished_since(e->store, state, since_ms, fn, ud) == STORE_OK ? ENGINE_OK : ENGINE_STORE;
+}
+
+enum engine_status engine_attempts(struct engine *e, int64_t id,
+				   void (*fn)(const struct store_attempt *a, void *ud), void *ud)
+{
+	return store_attempts(e->store, id, fn, ud) == STORE_OK ? ENGINE_OK : ENGINE_STORE;
+}
+
+enum engine_status engine_result(struct engine *e, int64_t id, struct store_result *out)
+{
+	enum store_status st = store_result_get(e->store, id, out);
+
+	return st == STORE_OK ? ENGINE_OK : st == STORE_NOTFOUND ? ENGINE_NOT_FOUND : ENGINE_STORE;
+}
+
+void engine_attempt_counts(const struct engine *e, int64_t out[ATTEMPT_OUTCOME_COUNT])
+{
+	store_attempt_counts(e->store, out);
+}
+
+const struct queue *engine_queue(const struct engine *e)
+{
+	return e->queue;
+}
+
+const struct scheduler *engine_scheduler(const struct engine *e)
+{
+	return e->sched;
+}
+
+size_t engine_running(const struct engine *e)
+{
+	return e->running;
+}
+
+bool engine_paused(const struct engine *e)
+{
+	return e->paused;
+}
+
+int64_t engine_started_ms(const struct engine *e)
+{
+	return e->started_ms;
+}
+
+void engine_stats(const struct engine *e, enum stats_window w, struct stats_counts *out)
+{
+	stats_window(&e->stats, w, engine_now_ms(e), out);
+}
+
+void engine_minutes(const struct engine *e, int n, int64_t *per_minute)
+{
+	stats_minutes(&e->stats, engine_now_ms(e), (size_t)n, per_minute);
+}
+
+uint64_t engine_version(const struct engine *e)
+{
+	return e->version;
+}
+
+uint64_t engine_alerts(const struct engine *e)
+{
+	return e->alerts;
+}
+
+struct event_bus *engine_bus(struct engine *e)
+{
+	return e->bus;
+}
+
+void engine_log_since(const struct engine *e, uint64_t seq, event_log_fn fn, void *ud)
+{
+	event_log_since(e->log, seq, fn, ud);
+}
+
+uint64_t engine_log_seq(const struct engine *e)
+{
+	return event_log_last_seq(e->log);
+}
+
+void engine_log_flush(struct engine *e)
+{
+	event_log_flush(e->log);
+}
+
+bool engine_log_reopen(struct engine *e, char **err)
+{
+	return event_log_reopen(e->log, err);
+}

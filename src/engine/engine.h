@@ -1,0 +1,136 @@
+/*
+ * engine — the model of the night: tasks, queue, store, statistics, events,
+ * the scheduler, and the task operations every front end calls.
+ *
+ * engine_open() opens the store (recovering after a crash), loads the active
+ * tasks, seeds the statistics, opens simulation.log and builds the
+ * scheduler on the backend ops and clock it is given.  The API (and later
+ * the proxy and the dashboard) submits, cancels, reprioritizes, retries and
+ * pauses through the functions below and never touches the engine's
+ * fields; each operation checks every id first and then applies whole, or
+ * changes nothing and returns a status with a message for a person.
+ * What consoles and metrics show they read through the engine_* readers and
+ * the scheduler's iterators.  engine_version() changes with everything a
+ * console would show.  Loop thread only.
+ */
+#ifndef SIMQ_ENGINE_ENGINE_H
+#define SIMQ_ENGINE_ENGINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "engine/backend.h"
+#include "engine/clock.h"
+#include "engine/events.h"
+#include "engine/queue.h"
+#include "engine/scheduler.h"
+#include "engine/stats.h"
+#include "engine/store.h"
+#include "engine/task.h"
+
+#define ENGINE_STATUSES(X)                      \
+	X(OK, "ok")                             \
+	X(NOT_FOUND, "no such task")            \
+	X(STATE, "not allowed in its state")    \
+	X(INVALID, "invalid")                   \
+	X(STORE, "the store failed")
+
+enum engine_status {
+#define X(id, text) ENGINE_##id,
+	ENGINE_STATUSES(X)
+#undef X
+};
+
+struct engine_options {
+	const char *db_path;
+	const char *log_path;          /* simulation.log; NULL keeps the log in memory only */
+	size_t log_keep;               /* lines kept for consoles */
+	enum store_durability durability;
+	bool start_paused;
+	struct scheduler_options sched;
+	const struct backend_config *backends;
+	size_t nbackends;
+	const struct backend_ops *backend_ops;
+	void *backend_impl;
+	const struct clock *clock;
+	const char *started_line;      /* the log's first words, e.g. "server started (pid 12)" */
+};
+
+struct engine;
+
+/* NULL and *err (heap) on failure. */
+struct engine *engine_open(const struct engine_options *opt, char **err);
+/* Frees everything; the backend implementation must be stopped first.  Clears the pointer. */
+void engine_close(struct engine **e);
+/* Starts dispatching. */
+void engine_start(struct engine *e);
+/* Stops dispatching for good (the server is going away); calls in flight are left to end. */
+void engine_stop(struct engine *e);
+
+/* ---- task operations --------------------------------------------------------------------- */
+
+/*
+ * Stores the n tasks in one transaction (all or none), queues them and announces them; ids[i]
+ * gets each task's id.  Takes ownership of the tasks either way.
+ */
+enum engine_status engine_submit(struct engine *e, struct task **tasks, size_t n, int64_t *ids, char **err);
+/* Cancels every task of ids that is not final; after[i] gets each one's state afterwards. */
+enum engine_status engine_cancel(struct engine *e, const int64_t *ids, size_t n, enum task_state *after, char **err);
+enum engine_status engine_reprioritize(struct engine *e, const int64_t *ids, size_t n, enum task_priority prio,
+				       enum task_state *after, char **err);
+/* Submits a new task for each FAILED or CANCELLED one, recording its origin; new_ids[i] gets its id. */
+enum engine_status engine_retry(struct engine *e, const int64_t *ids, size_t n, int64_t *new_ids, char **err);
+/* Pauses or resumes dispatch (backend NULL) or one backend; *now gets whether it is paused now. */
+enum engine_status engine_pause(struct engine *e, const char *backend, bool paused, bool *now, char **err);
+/* The states of ids (all must exist), for simq.wait; *all_final says whether every one is final. */
+enum engine_status engine_states(struct engine *e, const int64_t *ids, size_t n, enum task_state *states,
+				 bool *all_final, char **err);
+
+/* ---- readers ---------------------------------------------------------------------------- */
+
+/* The task, from memory when it is active, else from the store (*owned: free it after). */
+enum engine_status engine_find(struct engine *e, int64_t id, const struct task **t, struct task **owned, char **err);
+/* The task with that id if it is QUEUED or RUNNING, else NULL. */
+const struct task *engine_active(const struct engine *e, int64_t id);
+/* Calls fn for every stored task in `state` (-1: any), in id order; fn takes ownership. */
+enum engine_status engine_each_task(struct engine *e, int state, void (*fn)(struct task *t, void *ud), void *ud,
+				    char **err);
+/* Tasks in `state` that finished at or after since_ms, oldest first; fn takes ownership. */
+enum engine_status engine_finished_since(struct engine *e, int state, int64_t since_ms,
+					 void (*fn)(struct task *t, void *ud), void *ud);
+enum engine_status engine_attempts(struct engine *e, int64_t id,
+				   void (*fn)(const struct store_attempt *a, void *ud), void *ud);
+/* Task id's stored result (free with store_result_free). */
+enum engine_status engine_result(struct engine *e, int64_t id, struct store_result *out);
+void engine_attempt_counts(const struct engine *e, int64_t out[ATTEMPT_OUTCOME_COUNT]);
+
+const struct queue *engine_queue(const struct engine *e);
+const struct scheduler *engine_scheduler(const struct engine *e);
+size_t engine_running(const struct engine *e);
+bool engine_paused(const struct engine *e);
+int64_t engine_now_ms(const struct engine *e);
+int64_t engine_started_ms(const struct engine *e);
+/* The counts of a statistics window, as of now. */
+void engine_stats(const struct engine *e, enum stats_window w, struct stats_counts *out);
+/* Tasks finished in each of the last n minutes, the current one last. */
+void engine_minutes(const struct engine *e, int n, int64_t *per_minute);
+/* Bumped by every change a console would show. */
+uint64_t engine_version(const struct engine *e);
+/* CRITICAL/HIGH failures and backends DOWN so far: a console rings its bell when it grows. */
+uint64_t engine_alerts(const struct engine *e);
+
+/* ---- events and the log ------------------------------------------------------------------- */
+
+struct event_bus *engine_bus(struct engine *e);
+/* A line in the log that is not an event; marks the change for consoles. */
+void engine_log(struct engine *e, enum log_severity severity, int64_t task_id, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+/* Calls fn for each kept line after seq, oldest first. */
+void engine_log_since(const struct engine *e, uint64_t seq, event_log_fn fn, void *ud);
+uint64_t engine_log_seq(const struct engine *e);
+/* Writes buffered log lines (once per loop pass). */
+void engine_log_flush(struct engine *e);
+bool engine_log_reopen(struct engine *e, char **err);
+
+#endif

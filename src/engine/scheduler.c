@@ -1,0 +1,982 @@
+#include "autoconf.h"
+
+#include "engine/scheduler.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "engine/queue.h"
+#include "engine/retry.h"
+#include "engine/store.h"
+#include "util/buf.h"
+#include "util/idmap.h"
+#include "util/time.h"
+#include "util/xalloc.h"
+
+/* A call's wait beyond the tasks' own Timeout, for PLECS to answer. */
+#define TIMEOUT_MARGIN_S 10.0
+
+/* The most cases one call may hold, whatever max_batch says. */
+#define MAX_CASES 1000
+
+/* Calls kept per model for the statistics panel's mean and p95. */
+#define RECENT_CALLS 256
+
+const double sched_duration_bounds[SCHED_NDURATION] = {0.1, 0.5, 1, 5, 10, 30, 60, 300, 1800, 3600};
+const int sched_batch_bounds[SCHED_NBATCH] = {1, 2, 4, 8, 16, 32, 64, 128, 256};
+
+struct loaded_model {
+	char *name, *path;
+	off_t size;
+	struct timespec mtime;
+};
+
+struct backend {
+	struct scheduler *sc;
+	char *name, *url;
+	int slots, busy, max_batch;
+	double call_timeout;
+	bool up, paused, probing;
+	int failures;              /* consecutive calls without an answer */
+	int probe_round;
+	int64_t down_since;
+	double downtime;           /* seconds DOWN since the server started, the current outage not yet counted */
+	struct clock_timer *probe;
+	struct batch *probe_call;  /* the probe in flight, or NULL */
+	struct loaded_model *models;
+	size_t nmodels;
+};
+
+/* One call in flight (a probe is one with no tasks). */
+struct batch {
+	struct scheduler *sc;
+	struct backend *b;
+	struct backend_call *call;
+	int64_t id;
+	int64_t *ids;
+	size_t n;
+	int attempt;               /* the head's attempt number */
+	int64_t started;           /* wall ms */
+	double estimate;           /* seconds, 0 when unknown */
+	double timeout_s;          /* how long the call may take */
+	struct stat model_stat;
+	struct clock_timer *timeout;
+	struct batch *next;
+};
+
+/* A task waiting for its retry. */
+struct waiter {
+	struct scheduler *sc;
+	int64_t id;
+	struct clock_timer *timer;
+};
+
+struct estimate {
+	char *model;
+	double seconds;            /* running mean of a call's wall time */
+	int n;
+	double *recent;            /* the last RECENT_CALLS wall times, a ring */
+	size_t nrecent, next;
+	int64_t duration_le[SCHED_NDURATION + 1]; /* tasks per bucket (not cumulative); the last is +Inf */
+	double duration_sum;
+};
+
+struct scheduler {
+	struct scheduler_options opt;
+	const struct backend_ops *ops;
+	void *impl;
+	const struct clock *clock;
+	struct queue *queue;
+	struct store *store;
+	struct scheduler_host host;
+	struct backend *backends;
+	size_t nbackends, next_backend;
+	struct batch *batches;
+	struct idmap in_flight;    /* task id -> struct batch * */
+	struct idmap waiters;      /* task id -> struct waiter * */
+	struct idmap split;        /* task id -> largest batch it may join (intptr) */
+	int64_t next_batch;
+	int64_t calls, cases;      /* answered calls since start and the cases they held: the mean batch */
+	int64_t batch_le[SCHED_NBATCH + 1]; /* answered calls per batch-size bucket (not cumulative) */
+	char *results_dir;
+	char *retry_faults;
+	struct estimate *estimates;
+	size_t nestimates;
+	struct clock_timer *linger;
+	uint64_t rng;
+	/* Batches started in this pass of the loop, saved with whatever else the pass saves. */
+	struct store_change *starts;
+	size_t nstarts, starts_cap;
+};
+
+static int64_t now_ms(const struct scheduler *sc)
+{
+	return clock_now_ms(sc->clock);
+}
+
+static void timer_start(const struct scheduler *sc, struct clock_timer *t, double seconds)
+{
+	sc->clock->ops->timer_start(t, seconds);
+}
+
+static void say(struct scheduler *sc, enum log_severity severity, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static void say(struct scheduler *sc, enum log_severity severity, const char *fmt, ...)
+{
+	va_list ap;
+	char *text;
+
+	va_start(ap, fmt);
+	text = xvasprintf(fmt, ap);
+	va_end(ap);
+	sc->host.log(sc->host.ud, severity, text);
+	free(text);
+}
+
+static double random01(struct scheduler *sc)
+{
+	sc->rng ^= sc->rng << 13;
+	sc->rng ^= sc->rng >> 7;
+	sc->rng ^= sc->rng << 17;
+	return (double)(sc->rng >> 11) / 9007199254740992.0;
+}
+
+/* ---- estimates (DESIGN 5) ---------------------------------------------------------- */
+
+static struct estimate *estimate_for(struct scheduler *sc, const char *model)
+{
+	for (size_t i = 0; i < sc->nestimates; i++)
+		if (strcmp(sc->estimates[i].model, model) == 0)
+			return &sc->estimates[i];
+	sc->estimates = xreallocarray(sc->estimates, sc->nestimates + 1, sizeof *sc->estimates);
+	sc->estimates[sc->nestimates] = (struct estimate){.model = xstrdup(model)};
+	return &sc->estimates[sc->nestimates++];
+}
+
+/* An answered call: its model's running mean and recent times, and the histograms /metrics shows. */
+static void learn(struct scheduler *sc, const char *model, double seconds, size_t cases)
+{
+	struct estimate *e = estimate_for(sc, model);
+	size_t k = 0, d = 0;
+
+	e->n++;
+	e->seconds += (seconds - e->seconds) / (e->n < 20 ? e->n : 20);
+	if (e->recent == NULL)
+		e->recent = xcalloc(RECENT_CALLS, sizeof *e->recent);
+	e->recent[e->next] = seconds;
+	e->next = (e->next + 1) % RECENT_CALLS;
+	if (e->nrecent < RECENT_CALLS)
+		e->nrecent++;
+	sc->calls++;
+	sc->cases += (int64_t)cases;
+	while (k < SCHED_NBATCH && (int)cases > sched_batch_bounds[k])
+		k++;
+	sc->batch_le[k]++;
+	while (d < SCHED_NDURATION && seconds > sched_duration_bounds[d])
+		d++;
+	e->duration_le[d] += (int64_t)cases;
+	e->duration_sum += seconds * (double)cases;
+}
+
+/* ---- backends and the circuit breaker ------------------------------------------------ */
+
+static void backend_down(struct backend *b, const char *error)
+{
+	struct scheduler *sc = b->sc;
+	struct event ev = {.backend = b->name, .error = error};
+	char detail[96];
+
+	b->up = false;
+	b->down_since = now_ms(sc);
+	b->probe_round = 0;
+	snprintf(detail, sizeof detail, "after %d calls without an answer; probing", b->failures);
+	ev.detail = detail;
+	sc->host.publish(sc->host.ud, EVENT_BACKEND_DOWN, NULL, &ev);
+	timer_start(sc, b->probe, sc->opt.backoff_base > 0 ? sc->opt.backoff_base : 1);
+}
+
+static void backend_up(struct backend *b)
+{
+	struct scheduler *sc = b->sc;
+	struct event ev = {.backend = b->name};
+	char detail[64], dur[32];
+	double down = (double)(now_ms(sc) - b->down_since) / 1000;
+
+	b->up = true;
+	b->failures = 0;
+	b->downtime += down;
+	sc->clock->ops->timer_stop(b->probe);
+	snprintf(detail, sizeof detail, "again after %s down", time_format_duration(dur, sizeof dur, down));
+	ev.detail = detail;
+	sc->host.publish(sc->host.ud, EVENT_BACKEND_UP, NULL, &ev);
+}
+
+static void call_done(struct backend_call *call);
+
+static struct batch *new_batch(struct backend *b, size_t ncases)
+{
+	struct batch *bt = xcalloc(1, sizeof *bt);
+
+	bt->sc = b->sc;
+	bt->b = b;
+	bt->call = backend_call_new(ncases);
+	bt->call->url = xstrdup(b->url);
+	bt->call->owner = bt;
+	bt->call->done = call_done;
+	return bt;
+}
+
+/* A probe is a call with no tasks: is the backend there? */
+static void probe_cb(void *arg)
+{
+	struct backend *b = arg;
+	struct batch *p;
+
+	if (b->probing || b->up)
+		return;
+	p = new_batch(b, 0);
+	p->call->probe = true;
+	b->probing = true;
+	b->probe_call = p;
+	b->sc->ops->start(b->sc->impl, p->call);
+}
+
+static void forget_models(struct backend *b)
+{
+	for (size_t i = 0; i < b->nmodels; i++) {
+		free(b->models[i].name);
+		free(b->models[i].path);
+	}
+	b->nmodels = 0;
+}
+
+static void probe_done(struct scheduler *sc, struct batch *p)
+{
+	struct backend *b = p->b;
+
+	b->probing = false;
+	b->probe_call = NULL;
+	if (p->call->outcome != BACKEND_TRANSPORT) {
+		/* It answers: whatever it had loaded before it went away may be gone. */
+		forget_models(b);
+		backend_up(b);
+	} else {
+		double next = sc->opt.backoff_base * ldexp(1.0, ++b->probe_round);
+
+		if (next > sc->opt.backoff_max)
+			next = sc->opt.backoff_max;
+		timer_start(sc, b->probe, next > 0 ? next : 1);
+	}
+	backend_call_free(&p->call);
+	free(p);
+}
+
+/* ---- retries ------------------------------------------------------------------------------ */
+
+static void waiter_free(struct scheduler *sc, struct waiter **wp)
+{
+	clock_timer_free(sc->clock, &(*wp)->timer);
+	xfree(wp);
+}
+
+static void waiter_cb(void *arg)
+{
+	struct waiter *wt = arg;
+	struct scheduler *sc = wt->sc;
+	struct task *t = sc->host.task(sc->host.ud, wt->id);
+
+	idmap_remove(&sc->waiters, wt->id);
+	/* Due: back in the queue at its priority and submission order, still RUNNING in the store. */
+	if (t && t->state == TASK_RUNNING)
+		queue_push(sc->queue, t->id, (uint64_t)t->id, t->priority, t->model, t);
+	waiter_free(sc, &wt);
+	sc->host.changed(sc->host.ud);
+	scheduler_kick(sc);
+}
+
+static void wait_for_retry(struct scheduler *sc, struct task *t, double delay)
+{
+	struct waiter *wt = xcalloc(1, sizeof *wt);
+
+	wt->sc = sc;
+	wt->id = t->id;
+	wt->timer = clock_timer_new(sc->clock, waiter_cb, wt);
+	timer_start(sc, wt->timer, delay > 0 ? delay : 0.001);
+	idmap_put(&sc->waiters, t->id, wt);
+}
+
+void scheduler_forget(struct scheduler *sc, int64_t id)
+{
+	struct waiter *wt = idmap_remove(&sc->waiters, id);
+
+	if (wt)
+		waiter_free(sc, &wt);
+	idmap_remove(&sc->split, id);
+}
+
+bool scheduler_in_flight(const struct scheduler *sc, int64_t id)
+{
+	return idmap_get(&sc->in_flight, id) != NULL;
+}
+
+void scheduler_adopt(struct scheduler *sc, struct task *t)
+{
+	/* Tasks that were waiting to retry when the server stopped keep their due time. */
+	if (t->retry_due)
+		wait_for_retry(sc, t, (double)(t->retry_due - now_ms(sc)) / 1000);
+	else
+		queue_push(sc->queue, t->id, (uint64_t)t->id, t->priority, t->model, t);
+}
+
+/* ---- dispatch -------------------------------------------------------------------------------- */
+
+static void timeout_cb(void *arg)
+{
+	struct batch *bt = arg;
+
+	bt->sc->ops->interrupt(bt->sc->impl, bt->call);
+}
+
+/* The call's load instructions for this backend: what it has loaded under the model's name. */
+static void plan_load(struct backend *b, struct backend_call *call, const struct stat *st)
+{
+	for (size_t i = 0; i < b->nmodels; i++) {
+		struct loaded_model *m = &b->models[i];
+
+		if (strcmp(m->name, call->model_name) != 0)
+			continue;
+		if (strcmp(m->path, call->model_path) == 0 && m->size == st->st_size &&
+		    m->mtime.tv_sec == st->st_mtim.tv_sec && m->mtime.tv_nsec == st->st_mtim.tv_nsec)
+			return;
+		/* Another file with this name, or this file changed: close, then load. */
+		call->load = true;
+		if (strcmp(m->path, call->model_path) != 0)
+			call->close_first = xstrdup(m->name);
+		return;
+	}
+	call->load = true;
+}
+
+static void note_loaded(struct backend *b, const char *name, const char *path, const struct stat *st)
+{
+	size_t i;
+
+	for (i = 0; i < b->nmodels; i++)
+		if (strcmp(b->models[i].name, name) == 0)
+			break;
+	if (i == b->nmodels) {
+		b->models = xreallocarray(b->models, b->nmodels + 1, sizeof *b->models);
+		b->models[b->nmodels++] = (struct loaded_model){.name = xstrdup(name)};
+	} else {
+		free(b->models[i].path);
+	}
+	b->models[i].path = xstrdup(path);
+	b->models[i].size = st->st_size;
+	b->models[i].mtime = st->st_mtim;
+}
+
+static bool linger(struct scheduler *sc, const struct queue_item *head, size_t have, size_t want)
+{
+	const struct task *t = head->data;
+	double waited = (double)(now_ms(sc) - t->submitted) / 1000;
+
+	if (sc->opt.linger_s <= 0 || have >= want || waited >= sc->opt.linger_s)
+		return false;
+	if (!sc->clock->ops->timer_active(sc->linger))
+		timer_start(sc, sc->linger, sc->opt.linger_s - waited + 0.001);
+	return true;
+}
+
+/* How many cases the head's batch may hold on b: max_batch, a split's limit, max_batch_seconds. */
+static size_t batch_limit(struct scheduler *sc, const struct backend *b, const struct queue_item *head,
+			  const struct estimate *est)
+{
+	size_t k = (size_t)b->max_batch;
+	intptr_t limit = (intptr_t)idmap_get(&sc->split, head->id);
+
+	if (limit > 0 && (size_t)limit < k)
+		k = (size_t)limit;
+	if (k > MAX_CASES)
+		k = MAX_CASES;
+	/* max_batch_seconds: a long batch must not hold a slot while urgent work waits. */
+	if (sc->opt.max_batch_seconds > 0 && est->n > 0 && est->seconds > 0) {
+		size_t cap = (size_t)(sc->opt.max_batch_seconds / est->seconds);
+
+		if (cap < k)
+			k = cap ? cap : 1;
+	}
+	return k;
+}
+
+/* Takes task t out of the queue into batch bt as case i; ch gets its attempt's start. */
+static void add_case(struct scheduler *sc, struct batch *bt, size_t i, struct task *t, struct store_change *ch)
+{
+	struct backend_case *c = &bt->call->cases[i];
+
+	queue_remove(sc->queue, t->id, NULL);
+	if (t->state == TASK_QUEUED) {
+		task_transition(t, TASK_RUNNING, bt->started);
+		sc->host.moved(sc->host.ud, t, TASK_RUNNING);
+	}
+	t->retry_due = 0;
+	t->attempts++;
+	t->attempt_rows++;
+	bt->ids[i] = t->id;
+	*ch = (struct store_change){.task = t, .attempt = STORE_ATTEMPT_BEGIN, .backend = bt->b->name,
+				    .batch_id = bt->id, .time = bt->started};
+	c->vars = xstrdup(t->vars);
+	c->solver = xstrdup(t->solver);
+	c->timeout = t->timeout;
+	snprintf(c->name, sizeof c->name, "task %lld", (long long)t->id);
+	if (t->timeout > 0 && t->timeout + TIMEOUT_MARGIN_S > bt->timeout_s)
+		bt->timeout_s = t->timeout + TIMEOUT_MARGIN_S;
+	idmap_put(&sc->in_flight, t->id, bt);
+}
+
+/* Keeps the starts of batch bt for save(): they are written with whatever else this pass saves. */
+static void keep_starts(struct scheduler *sc, const struct store_change *ch, size_t n)
+{
+	if (sc->nstarts + n > sc->starts_cap) {
+		sc->starts_cap = 2 * (sc->nstarts + n);
+		sc->starts = xreallocarray(sc->starts, sc->starts_cap, sizeof *sc->starts);
+	}
+	memcpy(sc->starts + sc->nstarts, ch, n * sizeof *ch);
+	sc->nstarts += n;
+}
+
+/* Sends the head's batch to b; false when there is nothing to send or it must wait. */
+static bool dispatch_one(struct scheduler *sc, struct backend *b)
+{
+	struct queue_item items[MAX_CASES], head;
+
+	if (!queue_head(sc->queue, &head))
+		return false;
+	struct estimate *est = estimate_for(sc, head.model);
+	size_t k = batch_limit(sc, b, &head, est), n = queue_batch(sc->queue, k, items);
+
+	if (linger(sc, &head, n, k))
+		return false;
+
+	struct batch *bt = new_batch(b, n);
+	struct store_change *ch = xcalloc(n, sizeof *ch);
+
+	bt->id = ++sc->next_batch;
+	bt->ids = xcalloc(n, sizeof *bt->ids);
+	bt->n = n;
+	bt->started = now_ms(sc);
+	bt->estimate = est->n ? est->seconds : 0;
+	bt->call->model_path = xstrdup(head.model);
+	bt->call->model_name = backend_model_name(head.model);
+	bt->call->as_list = n > 1;
+	bt->call->matfile = sc->opt.matfile;
+	if (stat(head.model, &bt->model_stat) != 0)
+		memset(&bt->model_stat, 0, sizeof bt->model_stat);
+	plan_load(b, bt->call, &bt->model_stat);
+	for (size_t i = 0; i < n; i++)
+		add_case(sc, bt, i, items[i].data, &ch[i]);
+	if (bt->timeout_s <= 0 || bt->timeout_s > b->call_timeout)
+		bt->timeout_s = b->call_timeout;
+	bt->timeout = clock_timer_new(sc->clock, timeout_cb, bt);
+	timer_start(sc, bt->timeout, bt->timeout_s);
+	bt->next = sc->batches;
+	sc->batches = bt;
+	bt->attempt = n ? ch[0].task->attempts : 0;
+	b->busy++;
+	/*
+	 * The call starts before the start is saved, so PLECS works while the loop writes.  A crash in
+	 * between leaves the tasks QUEUED in the store, and they run again after a restart: the same
+	 * as any call a crash cuts short.
+	 */
+	sc->ops->start(sc->impl, bt->call);
+	keep_starts(sc, ch, n);
+	free(ch);
+	return true;
+}
+
+/*
+ * Saves the batches started in this pass and the changes in more (may be NULL) in one transaction,
+ * then tells the bus which tasks started.  One commit for a batch's end and the next one's start
+ * halves the store's work per call.
+ */
+static void save(struct scheduler *sc, struct store_change *more, size_t nmore)
+{
+	size_t n = sc->nstarts;
+
+	if (n + nmore == 0)
+		return;
+	if (nmore) {
+		if (n + nmore > sc->starts_cap) {
+			sc->starts_cap = n + nmore;
+			sc->starts = xreallocarray(sc->starts, sc->starts_cap, sizeof *sc->starts);
+		}
+		memcpy(sc->starts + n, more, nmore * sizeof *more);
+	}
+	if (store_commit(sc->store, sc->starts, n + nmore) != STORE_OK)
+		say(sc, SEVERITY_ERROR, "cannot save the start or end of %zu attempts: %s", n + nmore,
+		    store_error(sc->store));
+	sc->nstarts = 0;
+	for (size_t i = 0; i < n; i++) {
+		const struct store_change *ch = &sc->starts[i];
+		const struct batch *bt = idmap_get(&sc->in_flight, ch->task->id);
+		struct event ev = {.backend = ch->backend, .batch_id = ch->batch_id, .batch_size = bt ? (int)bt->n : 1};
+
+		sc->host.publish(sc->host.ud, EVENT_STARTED, ch->task, &ev);
+	}
+}
+
+/* Sends batches while a backend has a free slot; their starts wait in sc->starts for save(). */
+static void kick(struct scheduler *sc)
+{
+	bool sent = true;
+
+	if (sc->host.held(sc->host.ud))
+		return;
+	/* Round robin over the backends, one batch at a time, so work spreads. */
+	while (sent && queue_size(sc->queue) > 0) {
+		sent = false;
+		for (size_t k = 0; k < sc->nbackends && queue_size(sc->queue) > 0; k++) {
+			struct backend *b = &sc->backends[(sc->next_backend + k) % sc->nbackends];
+
+			if (!b->up || b->paused || b->busy >= b->slots)
+				continue;
+			if (dispatch_one(sc, b)) {
+				sent = true;
+				sc->next_backend = (sc->next_backend + k + 1) % sc->nbackends;
+				break;
+			}
+		}
+	}
+}
+
+void scheduler_kick(struct scheduler *sc)
+{
+	kick(sc);
+	save(sc, NULL, 0);
+}
+
+static void linger_cb(void *arg)
+{
+	scheduler_kick(arg);
+}
+
+/* ---- answers -------------------------------------------------------------------------------- */
+
+/* How a call's answer goes for each of its tasks. */
+enum verdict { VERDICT_OK, VERDICT_SPLIT, VERDICT_TRANSIENT, VERDICT_PERMANENT };
+
+/* One task's end of an attempt, saved with the others of its call. */
+struct ending {
+	struct task *t;
+	struct store_result result;
+	bool has_result;
+};
+
+/* A transient failure: wait and retry while retries remain, else fail. */
+static void attempt_failed(struct scheduler *sc, struct task *t, const char *error, struct store_change *ch)
+{
+	int64_t now = now_ms(sc);
+
+	t->failed_attempts++;
+	t->had_transient = true;
+	task_set_text(&t->error, error);
+	ch->outcome = ATTEMPT_TRANSIENT;
+	ch->error = t->error;
+	if (task_retries(t) < sc->opt.max_retries) {
+		double delay = retry_delay_for(task_retries(t), sc->opt.backoff_base, sc->opt.backoff_max, sc->opt.jitter,
+					       random01(sc));
+
+		t->retry_due = now + (int64_t)(delay * 1000);
+	} else {
+		char *text = xasprintf("retries exhausted after %d attempts: %s", t->attempts, error);
+
+		task_set_text(&t->error, text);
+		ch->error = t->error;
+		free(text);
+		task_transition(t, TASK_FAILED, now);
+	}
+}
+
+/* Case i of an answered call: its result written and the task COMPLETED, or a transient failure. */
+static void case_answered(struct scheduler *sc, struct batch *bt, size_t i, struct ending *end,
+			  struct store_change *ch)
+{
+	struct task *t = end->t;
+	const struct result_data *r = &bt->call->results[i];
+	char *err = NULL;
+
+	if (r->error == NULL &&
+	    results_write(sc->results_dir, t->id, r, sc->opt.sync, &end->result, &err)) {
+		end->has_result = true;
+		ch->outcome = ATTEMPT_OK;
+		ch->result = &end->result;
+		task_set_text(&t->error, NULL);
+		task_transition(t, TASK_COMPLETED, ch->time);
+		return;
+	}
+	attempt_failed(sc, t, err ? err : r->error, ch);
+	free(err);
+}
+
+/* Ends task t's attempt in bt as verdict v says; ch is its store change. */
+static void end_attempt(struct scheduler *sc, struct batch *bt, size_t i, enum verdict v, const char *error,
+			struct ending *end, struct store_change *ch)
+{
+	struct task *t = end->t;
+
+	switch (v) {
+	case VERDICT_OK:
+		case_answered(sc, bt, i, end, ch);
+		break;
+	case VERDICT_SPLIT:
+		/* Not an attempt against the task: it goes back to the queue in a smaller batch. */
+		ch->outcome = ATTEMPT_SPLIT;
+		t->attempts--;
+		task_transition(t, TASK_QUEUED, ch->time);
+		sc->host.moved(sc->host.ud, t, TASK_QUEUED);
+		idmap_put(&sc->split, t->id, (void *)(intptr_t)((bt->n + 1) / 2));
+		break;
+	case VERDICT_TRANSIENT:
+		attempt_failed(sc, t, error, ch);
+		break;
+	case VERDICT_PERMANENT:
+		t->failed_attempts++;
+		task_set_text(&t->error, error);
+		ch->outcome = ATTEMPT_PERMANENT;
+		ch->error = t->error;
+		task_transition(t, TASK_FAILED, ch->time);
+		break;
+	}
+}
+
+/* After a change is saved: timers, statistics, events, and the host's bookkeeping for final tasks. */
+static void after_change(struct scheduler *sc, struct ending *end, const char *error)
+{
+	struct task *t = end->t;
+
+	if (task_state_is_final(t->state)) {
+		struct event ev = {.result_path = end->has_result ? end->result.path : NULL,
+				   .result_summary = end->has_result ? end->result.summary : NULL};
+
+		sc->host.retired(sc->host.ud, t, TASK_RUNNING, &ev);
+	} else if (t->state == TASK_QUEUED) {
+		queue_push(sc->queue, t->id, (uint64_t)t->id, t->priority, t->model, t);
+	} else if (t->retry_due) {
+		struct event ev = {.error = error, .error_class = "transient", .retry_at = t->retry_due,
+				   .attempt = t->attempts, .max_attempts = sc->opt.max_retries + 1};
+
+		wait_for_retry(sc, t, (double)(t->retry_due - now_ms(sc)) / 1000);
+		sc->host.publish(sc->host.ud, EVENT_ATTEMPT_FAILED, t, &ev);
+	}
+}
+
+static void free_batch(struct scheduler *sc, struct batch *bt)
+{
+	for (struct batch **pp = &sc->batches; *pp; pp = &(*pp)->next) {
+		if (*pp == bt) {
+			*pp = bt->next;
+			break;
+		}
+	}
+	for (size_t i = 0; i < bt->n; i++)
+		if (idmap_get(&sc->in_flight, bt->ids[i]) == bt)
+			idmap_remove(&sc->in_flight, bt->ids[i]);
+	clock_timer_free(sc->clock, &bt->timeout);
+	backend_call_free(&bt->call);
+	free(bt->ids);
+	free(bt);
+}
+
+/* What the call's outcome means for its tasks; a fault for the whole batch names no case: split it. */
+static enum verdict judge(const struct scheduler *sc, const struct batch *bt)
+{
+	const struct backend_call *call = bt->call;
+
+	if (call->outcome == BACKEND_OK)
+		return VERDICT_OK;
+	if (call->outcome == BACKEND_TRANSPORT ||
+	    retry_fault_is_transient(call->error ? call->error : "", sc->retry_faults))
+		return VERDICT_TRANSIENT;
+	return bt->n > 1 ? VERDICT_SPLIT : VERDICT_PERMANENT;
+}
+
+/* Ends the attempts of bt's tasks that are still its own (a cancelled one's result is dropped). */
+static void end_attempts(struct scheduler *sc, struct batch *bt, enum verdict v, const char *error)
+{
+	struct store_change *ch = xcalloc(bt->n, sizeof *ch);
+	struct ending *ends = xcalloc(bt->n, sizeof *ends);
+	size_t m = 0;
+
+	for (size_t i = 0; i < bt->n; i++) {
+		struct task *t = sc->host.task(sc->host.ud, bt->ids[i]);
+
+		/* Cancelled while PLECS ran it: the attempt was closed then, the result is dropped. */
+		if (t == NULL || idmap_get(&sc->in_flight, t->id) != bt)
+			continue;
+		ch[m] = (struct store_change){.task = t, .attempt = STORE_ATTEMPT_END, .time = now_ms(sc)};
+		ends[m].t = t;
+		end_attempt(sc, bt, i, v, error, &ends[m], &ch[m]);
+		m++;
+	}
+	save(sc, ch, m);
+	if (v == VERDICT_SPLIT)
+		say(sc, SEVERITY_WARNING, "batch %lld of %zu failed as a whole (%s): splitting it in two",
+		    (long long)bt->id, bt->n, error);
+	for (size_t i = 0; i < m; i++)
+		after_change(sc, &ends[i], error);
+	for (size_t i = 0; i < m; i++)
+		store_result_free(&ends[i].result);
+	free(ends);
+	free(ch);
+}
+
+static void call_done(struct backend_call *call)
+{
+	struct batch *bt = call->owner;
+	struct scheduler *sc = bt->sc;
+	struct backend *b = bt->b;
+
+	if (call->probe) {
+		probe_done(sc, bt);
+		scheduler_kick(sc);
+		return;
+	}
+	b->busy--;
+	sc->clock->ops->timer_stop(bt->timeout);
+	if (call->loaded)
+		note_loaded(b, call->model_name, call->model_path, &bt->model_stat);
+	if (call->outcome == BACKEND_TRANSPORT) {
+		b->failures++;
+	} else {
+		b->failures = 0;
+		learn(sc, call->model_path, call->seconds, bt->n);
+	}
+	enum verdict v = judge(sc, bt);
+
+	/*
+	 * An answer puts no task back in the queue and keeps the backend UP, so the slot can take its
+	 * next batch now: that call runs while this one's results are written and saved.
+	 */
+	if (v == VERDICT_OK)
+		kick(sc);
+	char *error = call->interrupted ? xasprintf("no answer within %g s (the call timed out)", bt->timeout_s)
+					: xstrdup(call->error ? call->error : "PLECS gave no reason");
+
+	end_attempts(sc, bt, v, error);
+	if (call->outcome == BACKEND_TRANSPORT && b->up && b->failures >= sc->opt.down_after)
+		backend_down(b, error);
+	free(error);
+	free_batch(sc, bt);
+	sc->host.changed(sc->host.ud);
+	scheduler_kick(sc);
+}
+
+/* ---- setup -------------------------------------------------------------------------------- */
+
+static void add_backend(struct scheduler *sc, const struct backend_config *c)
+{
+	struct backend *b = &sc->backends[sc->nbackends++];
+
+	*b = (struct backend){.sc = sc, .name = xstrdup(c->name), .url = xstrdup(c->url), .slots = c->slots,
+			      .max_batch = c->max_batch, .call_timeout = c->call_timeout, .up = true};
+	b->probe = clock_timer_new(sc->clock, probe_cb, b);
+	say(sc, SEVERITY_INFO, "backend %s at %s: %d slot%s, batches of up to %d", b->name, b->url, b->slots,
+	    b->slots == 1 ? "" : "s", b->max_batch);
+}
+
+struct scheduler *scheduler_new(const struct scheduler_options *opt, const struct backend_config *backends,
+				size_t nbackends, const struct backend_ops *ops, void *impl, const struct clock *clock,
+				struct queue *queue, struct store *store, const struct scheduler_host *host, char **err)
+{
+	struct scheduler *sc = xcalloc(1, sizeof *sc);
+
+	sc->opt = *opt;
+	sc->retry_faults = xstrdup(opt->retry_faults ? opt->retry_faults : "");
+	sc->results_dir = xstrdup(opt->results_dir);
+	sc->opt.retry_faults = sc->retry_faults;
+	sc->opt.results_dir = sc->results_dir;
+	sc->ops = ops;
+	sc->impl = impl;
+	sc->clock = clock;
+	sc->queue = queue;
+	sc->store = store;
+	sc->host = *host;
+	sc->rng = (opt->seed ? opt->seed : (uint64_t)clock_now_ms(clock)) | 1;
+	if (mkdir(sc->results_dir, 0700) != 0 && errno != EEXIST) {
+		*err = xasprintf("cannot create %s: %s", sc->results_dir, strerror(errno));
+		scheduler_free(&sc);
+		return NULL;
+	}
+	sc->backends = xcalloc(nbackends ? nbackends : 1, sizeof *sc->backends);
+	for (size_t i = 0; i < nbackends; i++)
+		add_backend(sc, &backends[i]);
+	sc->linger = clock_timer_new(clock, linger_cb, sc);
+	return sc;
+}
+
+void scheduler_free(struct scheduler **scp)
+{
+	struct scheduler *sc = *scp;
+
+	if (sc == NULL)
+		return;
+	while (sc->batches)
+		free_batch(sc, sc->batches);
+	for (size_t i = 0; i < sc->waiters.cap; i++) {
+		if (sc->waiters.keys && sc->waiters.keys[i]) {
+			struct waiter *wt = sc->waiters.values[i];
+
+			waiter_free(sc, &wt);
+		}
+	}
+	idmap_free(&sc->waiters);
+	idmap_free(&sc->in_flight);
+	idmap_free(&sc->split);
+	for (size_t i = 0; i < sc->nbackends; i++) {
+		struct backend *b = &sc->backends[i];
+
+		clock_timer_free(sc->clock, &b->probe);
+		if (b->probe_call) {
+			backend_call_free(&b->probe_call->call);
+			free(b->probe_call);
+		}
+		forget_models(b);
+		free(b->models);
+		free(b->name);
+		free(b->url);
+	}
+	free(sc->backends);
+	for (size_t i = 0; i < sc->nestimates; i++) {
+		free(sc->estimates[i].model);
+		free(sc->estimates[i].recent);
+	}
+	free(sc->estimates);
+	clock_timer_free(sc->clock, &sc->linger);
+	free(sc->starts);
+	free(sc->results_dir);
+	free(sc->retry_faults);
+	free(sc);
+	*scp = NULL;
+}
+
+bool scheduler_set_paused(struct scheduler *sc, const char *name, bool paused, char **err)
+{
+	for (size_t i = 0; i < sc->nbackends; i++) {
+		if (name == NULL || strcmp(sc->backends[i].name, name) == 0) {
+			sc->backends[i].paused = paused;
+			if (name)
+				return true;
+		}
+	}
+	if (name == NULL)
+		return true;
+	struct buf names = BUF_INIT;
+
+	for (size_t i = 0; i < sc->nbackends; i++)
+		buf_addf(&names, "%s%s", i ? ", " : "", sc->backends[i].name);
+	*err = xasprintf("no backend \"%s\"; backends: %s", name, buf_str(&names));
+	buf_free(&names);
+	return false;
+}
+
+/* ---- readers ------------------------------------------------------------------------------- */
+
+void scheduler_each_backend(const struct scheduler *sc, void (*fn)(const struct sched_backend_info *b, void *ud),
+			    void *ud)
+{
+	for (size_t i = 0; i < sc->nbackends; i++) {
+		const struct backend *b = &sc->backends[i];
+		double now_down = b->up ? 0 : (double)(now_ms(sc) - b->down_since) / 1000;
+		struct sched_backend_info info = {
+			.name = b->name, .url = b->url, .up = b->up, .paused = b->paused, .busy = b->busy,
+			.slots = b->slots, .failures = b->failures, .downtime = b->downtime + now_down,
+			.probe_in = b->up ? 0 : sc->clock->ops->timer_remaining(b->probe),
+		};
+
+		fn(&info, ud);
+	}
+}
+
+static void call_info(const struct scheduler *sc, const struct batch *bt, struct sched_call_info *out)
+{
+	double elapsed = (double)(now_ms(sc) - bt->started) / 1000;
+
+	/* DESIGN 5: elapsed over the model's running mean, capped below 100 % until the call returns. */
+	*out = (struct sched_call_info){
+		.batch = bt->id, .backend = bt->b->name, .model = bt->call->model_path, .ids = bt->ids, .n = bt->n,
+		.attempt = bt->attempt, .elapsed = elapsed, .estimate = bt->estimate,
+		.progress = bt->estimate > 0 ? fmin(0.99, elapsed / bt->estimate) : -1,
+	};
+}
+
+void scheduler_each_call(const struct scheduler *sc, void (*fn)(const struct sched_call_info *c, void *ud), void *ud)
+{
+	for (const struct batch *bt = sc->batches; bt; bt = bt->next) {
+		struct sched_call_info info;
+
+		call_info(sc, bt, &info);
+		fn(&info, ud);
+	}
+}
+
+bool scheduler_call_of(const struct scheduler *sc, int64_t id, struct sched_call_info *out)
+{
+	const struct batch *bt = idmap_get(&sc->in_flight, id);
+
+	if (bt)
+		call_info(sc, bt, out);
+	return bt != NULL;
+}
+
+void scheduler_each_retry(const struct scheduler *sc, void (*fn)(const struct task *t, double retry_in, void *ud),
+			  void *ud)
+{
+	int64_t now = now_ms(sc);
+
+	for (size_t i = 0; i < sc->waiters.cap; i++) {
+		const struct waiter *wt = sc->waiters.keys && sc->waiters.keys[i] ? sc->waiters.values[i] : NULL;
+		const struct task *t = wt ? sc->host.task(sc->host.ud, wt->id) : NULL;
+
+		if (t)
+			fn(t, (double)(t->retry_due - now) / 1000, ud);
+	}
+}
+
+static int by_seconds(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+void scheduler_each_model(const struct scheduler *sc, void (*fn)(const struct sched_model_info *m, void *ud), void *ud)
+{
+	for (size_t i = 0; i < sc->nestimates; i++) {
+		const struct estimate *e = &sc->estimates[i];
+		double sorted[RECENT_CALLS], sum = 0;
+		struct sched_model_info info = {.model = e->model, .calls = e->n, .duration_le = e->duration_le,
+						.duration_sum = e->duration_sum};
+
+		if (e->nrecent) {
+			memcpy(sorted, e->recent, e->nrecent * sizeof *sorted);
+			qsort(sorted, e->nrecent, sizeof *sorted, by_seconds);
+			for (size_t k = 0; k < e->nrecent; k++)
+				sum += sorted[k];
+			info.mean = sum / (double)e->nrecent;
+			info.p95 = sorted[e->nrecent * 95 / 100];
+		} else {
+			info.calls = 0;
+		}
+		fn(&info, ud);
+	}
+}
+
+void scheduler_totals(const struct scheduler *sc, struct sched_totals *out)
+{
+	*out = (struct sched_totals){.calls = sc->calls, .cases = sc->cases, .batch_le = sc->batch_le,
+				     .max_retries = sc->opt.max_retries};
+}

@@ -1,0 +1,145 @@
+/*
+ * scheduler — turns queued tasks into PLECS calls (DESIGN 4-6).
+ *
+ * While a backend is UP, not paused and has a free slot, the head of the
+ * queue and its batch candidates go to it as one call through the backend
+ * ops (engine/backend.h).  Answers come back on the loop thread: results are
+ * written (engine/results.h) and saved, transient failures wait their
+ * backoff and retry, permanent ones fail with PLECS's message, a batch fault
+ * that names no case splits the batch, and a backend that stops answering
+ * goes DOWN and is probed until it is back.  Estimates of each model's call
+ * time give progress and the batch cap.
+ *
+ * The scheduler uses the queue and the store it is given; for everything
+ * else about tasks it calls its host (the engine) through struct
+ * scheduler_host, so the two never call each other by name.  Time and
+ * timers come from the clock.  Loop thread only.
+ */
+#ifndef SIMQ_ENGINE_SCHEDULER_H
+#define SIMQ_ENGINE_SCHEDULER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "engine/backend.h"
+#include "engine/clock.h"
+#include "engine/events.h"
+#include "engine/task.h"
+
+struct queue;
+struct store;
+struct buf;
+
+struct backend_config {
+	const char *name;
+	const char *url;
+	int slots;              /* concurrent calls */
+	int max_batch;          /* cases per call */
+	double call_timeout;    /* seconds a call may take at most */
+};
+
+struct scheduler_options {
+	int max_retries;
+	int down_after;          /* consecutive calls without an answer before a backend is DOWN */
+	double backoff_base, backoff_max, jitter; /* seconds, seconds, fraction */
+	double linger_s;         /* batch_linger_ms / 1000 */
+	double max_batch_seconds;
+	const char *retry_faults; /* faults that count as transient (engine/retry.h) */
+	bool matfile;            /* ask PLECS for MatFile output */
+	bool sync;               /* fsync result files (durability = full) */
+	const char *results_dir;
+	uint64_t seed;           /* for the backoff jitter; 0: from the clock */
+};
+
+/* What the scheduler asks of its host.  ud is the host's own pointer. */
+struct scheduler_host {
+	void *ud;
+	/* The active task with this id, or NULL (final, or unknown). */
+	struct task *(*task)(void *ud, int64_t id);
+	/* Is dispatch held (paused, or the server is stopping)? */
+	bool (*held)(void *ud);
+	/* t went from QUEUED to RUNNING (to is TASK_RUNNING) or back (TASK_QUEUED, after a split). */
+	void (*moved)(void *ud, struct task *t, enum task_state to);
+	/* t reached a final state that is saved: count it, announce it with extra, forget it, free it. */
+	void (*retired)(void *ud, struct task *t, enum task_state from, const struct event *extra);
+	/* An event about t (may be NULL) with the common fields filled by the host. */
+	void (*publish)(void *ud, enum event_type type, const struct task *t, const struct event *extra);
+	/* A line in the log that is not an event. */
+	void (*log)(void *ud, enum log_severity severity, const char *text);
+	/* Something a console shows changed (a retry came due, say). */
+	void (*changed)(void *ud);
+};
+
+struct scheduler;
+
+/* NULL and *err when the results folder cannot be made. */
+struct scheduler *scheduler_new(const struct scheduler_options *opt, const struct backend_config *backends,
+				size_t nbackends, const struct backend_ops *ops, void *impl, const struct clock *clock,
+				struct queue *queue, struct store *store, const struct scheduler_host *host, char **err);
+/* Interrupts nothing: the backend implementation must have been stopped first.  Clears the pointer. */
+void scheduler_free(struct scheduler **sc);
+/* Puts a RUNNING task loaded from the store back to work: waiting for its retry, or in the queue. */
+void scheduler_adopt(struct scheduler *sc, struct task *t);
+/* Looks for work to send: call after anything that may free a slot or queue a task. */
+void scheduler_kick(struct scheduler *sc);
+/* Is this task's attempt in flight (PLECS is running it)? */
+bool scheduler_in_flight(const struct scheduler *sc, int64_t id);
+/* Forget a task that just became final: its retry timer, its split size. */
+void scheduler_forget(struct scheduler *sc, int64_t id);
+/* Pauses or resumes one backend (name) or all (NULL); false and *err for an unknown name. */
+bool scheduler_set_paused(struct scheduler *sc, const char *name, bool paused, char **err);
+
+/* ---- what views, metrics and digests read: plain structs, valid during the callback ---- */
+
+struct sched_backend_info {
+	const char *name, *url;
+	bool up, paused;
+	int busy, slots, failures;
+	double probe_in;         /* seconds to the next probe while DOWN */
+	double downtime;         /* seconds DOWN since the server started, the current outage included */
+};
+
+struct sched_call_info {
+	int64_t batch;
+	const char *backend, *model;
+	const int64_t *ids;      /* the batch's tasks, the head first */
+	size_t n;
+	int attempt;             /* the head's attempt number */
+	double elapsed, estimate; /* seconds; estimate 0 when the model has no finished call yet */
+	double progress;         /* elapsed over estimate, at most 0.99; -1 without an estimate */
+};
+
+struct sched_model_info {
+	const char *model;
+	int calls;
+	double mean, p95;        /* of the recent calls' wall times; calls 0: none recent */
+	const int64_t *duration_le; /* tasks per duration bucket (not cumulative), SCHED_NDURATION + 1 */
+	double duration_sum;
+};
+
+/* Histogram bounds: a task's call time in seconds, and a call's batch size. */
+#define SCHED_NDURATION 10
+#define SCHED_NBATCH 9
+extern const double sched_duration_bounds[SCHED_NDURATION];
+extern const int sched_batch_bounds[SCHED_NBATCH];
+
+struct sched_totals {
+	int64_t calls, cases;    /* answered calls since start and the cases they held */
+	const int64_t *batch_le; /* calls per batch-size bucket (not cumulative), SCHED_NBATCH + 1 */
+	int max_retries;
+};
+
+void scheduler_each_backend(const struct scheduler *sc, void (*fn)(const struct sched_backend_info *b, void *ud),
+			    void *ud);
+/* Calls in flight, newest first. */
+void scheduler_each_call(const struct scheduler *sc, void (*fn)(const struct sched_call_info *c, void *ud), void *ud);
+/* Tasks waiting for their retry, with the seconds until it is due. */
+void scheduler_each_retry(const struct scheduler *sc, void (*fn)(const struct task *t, double retry_in, void *ud),
+			  void *ud);
+void scheduler_each_model(const struct scheduler *sc, void (*fn)(const struct sched_model_info *m, void *ud), void *ud);
+/* The call a task is in; false when it is in none. */
+bool scheduler_call_of(const struct scheduler *sc, int64_t id, struct sched_call_info *out);
+void scheduler_totals(const struct scheduler *sc, struct sched_totals *out);
+
+#endif

@@ -1,0 +1,565 @@
+#include "autoconf.h"
+
+#include "server/view.h"
+
+#include <jansson.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "proto/proto.h"
+#include "util/time.h"
+#include "util/xalloc.h"
+
+xmlrpc_value *view_id(xmlrpc_env *env, int64_t id)
+{
+	return id <= INT32_MAX ? xmlrpc_int_new(env, (int)id) : xmlrpc_i8_new(env, id);
+}
+
+static void set_member(xmlrpc_env *env, xmlrpc_value *s, const char *key, xmlrpc_value *v)
+{
+	xmlrpc_struct_set_value(env, s, key, v);
+	xmlrpc_DECREF(v);
+}
+
+static void append(xmlrpc_env *env, xmlrpc_value *list, xmlrpc_value *v)
+{
+	xmlrpc_array_append_item(env, list, v);
+	xmlrpc_DECREF(v);
+}
+
+static void set_time(xmlrpc_env *env, xmlrpc_value *s, const char *key, int64_t ms)
+{
+	char stamp[TIME_ISO8601_MAX];
+
+	set_member(env, s, key, xmlrpc_string_new(env, ms ? time_iso8601(stamp, ms * 1000000, true) : ""));
+}
+
+static void set_json(xmlrpc_env *env, xmlrpc_value *s, const char *key, const char *text)
+{
+	json_t *j = json_loads(text ? text : "{}", JSON_DECODE_ANY, NULL);
+	xmlrpc_env local;
+	xmlrpc_value *v;
+
+	xmlrpc_env_init(&local);
+	v = j ? proto_from_json(&local, j) : NULL;
+	set_member(env, s, key, v ? v : xmlrpc_struct_new(env));
+	xmlrpc_env_clean(&local);
+	json_decref(j);
+}
+
+static xmlrpc_value *tags_value(xmlrpc_env *env, const char *text)
+{
+	xmlrpc_value *tags = xmlrpc_array_new(env);
+
+	if (text) {
+		char *copy = xstrdup(text), *save = NULL;
+
+		for (char *tag = strtok_r(copy, ",", &save); tag; tag = strtok_r(NULL, ",", &save))
+			append(env, tags, xmlrpc_string_new(env, tag));
+		free(copy);
+	}
+	return tags;
+}
+
+xmlrpc_value *view_task(xmlrpc_env *env, const struct engine *e, const struct task *t, bool brief)
+{
+	xmlrpc_value *v = xmlrpc_struct_new(env);
+
+	set_member(env, v, "id", view_id(env, t->id));
+	set_member(env, v, "name", xmlrpc_string_new(env, t->name ? t->name : ""));
+	set_member(env, v, "model", xmlrpc_string_new(env, t->model));
+	set_member(env, v, "priority", xmlrpc_string_new(env, task_priority_name(t->priority)));
+	set_member(env, v, "state", xmlrpc_string_new(env, task_state_name(t->state)));
+	set_member(env, v, "attempts", xmlrpc_int_new(env, t->attempts));
+	set_time(env, v, "submitted", t->submitted);
+	set_time(env, v, "retry_due", t->retry_due);
+	set_member(env, v, "error", xmlrpc_string_new(env, t->error ? t->error : ""));
+	set_json(env, v, "vars", t->vars);
+	if (!brief) {
+		set_member(env, v, "retries", xmlrpc_int_new(env, task_retries(t)));
+		set_time(env, v, "started", t->started);
+		set_time(env, v, "finished", t->finished);
+		set_json(env, v, "solver", t->solver);
+		set_member(env, v, "timeout", xmlrpc_double_new(env, t->timeout));
+		set_member(env, v, "cached", xmlrpc_bool_new(env, t->cached));
+		set_member(env, v, "origin", view_id(env, t->origin));
+		set_member(env, v, "position",
+			   xmlrpc_i8_new(env, t->state == TASK_QUEUED ? queue_position(engine_queue(e), t->id) : -1));
+	}
+	set_member(env, v, "tags", tags_value(env, t->tags));
+	return v;
+}
+
+xmlrpc_value *view_result(xmlrpc_env *env, int64_t id, const struct store_result *r)
+{
+	xmlrpc_value *idv = view_id(env, id);
+	xmlrpc_value *v = xmlrpc_build_value(env, "{s:V,s:s,s:s,s:I,s:I}", "id", idv, "path", r->path ? r->path : "",
+					     "format", r->format ? r->format : "", "points", (xmlrpc_int64)r->points,
+					     "signals", (xmlrpc_int64)r->signals);
+
+	xmlrpc_DECREF(idv);
+	set_json(env, v, "summary", r->summary);
+	return v;
+}
+
+struct attempts_ctx {
+	xmlrpc_env *env;
+	xmlrpc_value *list;
+};
+
+static void add_attempt(const struct store_attempt *a, void *ud)
+{
+	struct attempts_ctx *x = ud;
+	xmlrpc_value *v = xmlrpc_build_value(x->env, "{s:i,s:s,s:I,s:s,s:s}", "n", a->n, "backend",
+					     a->backend ? a->backend : "", "batch", (xmlrpc_int64)a->batch_id, "outcome",
+					     attempt_outcome_name(a->outcome), "error", a->error ? a->error : "");
+
+	set_time(x->env, v, "started", a->started);
+	set_time(x->env, v, "ended", a->ended);
+	append(x->env, x->list, v);
+}
+
+/* A running task's call: its backend, seconds elapsed, the estimate and the progress. */
+static xmlrpc_value *call_value(xmlrpc_env *env, const struct sched_call_info *c)
+{
+	return xmlrpc_build_value(env, "{s:s,s:I,s:i,s:d,s:d,s:d}", "backend", c->backend, "batch",
+				  (xmlrpc_int64)c->batch, "batch_size", (int)c->n, "elapsed", c->elapsed, "estimate",
+				  c->estimate, "progress", c->progress);
+}
+
+xmlrpc_value *view_get(xmlrpc_env *env, struct engine *e, const struct task *t)
+{
+	xmlrpc_value *v = view_task(env, e, t, false);
+	struct attempts_ctx attempts = {.env = env, .list = xmlrpc_array_new(env)};
+	struct sched_call_info call;
+	struct store_result r;
+
+	if (scheduler_call_of(engine_scheduler(e), t->id, &call))
+		set_member(env, v, "call", call_value(env, &call));
+	/* Every attempt with its error, and the result: what the console's details show. */
+	engine_attempts(e, t->id, add_attempt, &attempts);
+	set_member(env, v, "attempt_list", attempts.list);
+	if (t->state == TASK_COMPLETED && engine_result(e, t->id, &r) == ENGINE_OK) {
+		set_member(env, v, "result", view_result(env, t->id, &r));
+		store_result_free(&r);
+	}
+	return v;
+}
+
+static xmlrpc_value *counts_value(xmlrpc_env *env, const struct stats_counts *k)
+{
+	xmlrpc_value *v = xmlrpc_struct_new(env);
+	double rate = stats_success_rate(k), eff = stats_retry_effectiveness(k), per = stats_retries_per_failed(k);
+
+#define X(name) set_member(env, v, #name, xmlrpc_i8_new(env, k->name));
+	STATS_COUNTERS(X)
+#undef X
+	/* -1 where a ratio is undefined (nothing finished yet): XML-RPC has no NaN. */
+	set_member(env, v, "success_rate", xmlrpc_double_new(env, isnan(rate) ? -1 : rate));
+	set_member(env, v, "retry_effectiveness", xmlrpc_double_new(env, isnan(eff) ? -1 : eff));
+	set_member(env, v, "avg_retries_per_failed", xmlrpc_double_new(env, isnan(per) ? -1 : per));
+	return v;
+}
+
+xmlrpc_value *view_stats(xmlrpc_env *env, const struct engine *e)
+{
+	struct stats_counts k;
+	const struct queue *q = engine_queue(e);
+	int64_t now = engine_now_ms(e);
+	xmlrpc_value *v, *windows = xmlrpc_struct_new(env), *prio = xmlrpc_struct_new(env);
+	static const char *const keys[STATS_WINDOW_COUNT] = {"since_start", "day", "all"};
+
+	for (int w = 0; w < STATS_WINDOW_COUNT; w++) {
+		engine_stats(e, (enum stats_window)w, &k);
+		set_member(env, windows, keys[w], counts_value(env, &k));
+	}
+	/* The top level is all time: the numbers an operator reads in the morning. */
+	engine_stats(e, STATS_ALL, &k);
+	v = counts_value(env, &k);
+	set_member(env, v, "queued", xmlrpc_i8_new(env, (xmlrpc_int64)queue_size(q)));
+	set_member(env, v, "running", xmlrpc_i8_new(env, (xmlrpc_int64)engine_running(e)));
+	for (int p = 0; p < PRIO_COUNT; p++)
+		set_member(env, prio, task_priority_name((enum task_priority)p),
+			   xmlrpc_i8_new(env, (xmlrpc_int64)queue_count(q, (enum task_priority)p)));
+	set_member(env, v, "queued_by_priority", prio);
+	set_member(env, v, "windows", windows);
+	set_member(env, v, "paused", xmlrpc_bool_new(env, engine_paused(e)));
+	set_member(env, v, "uptime", xmlrpc_double_new(env, (double)(now - engine_started_ms(e)) / 1000.0));
+	return v;
+}
+
+xmlrpc_value *view_states(xmlrpc_env *env, const int64_t *ids, const enum task_state *states, size_t n)
+{
+	xmlrpc_value *out = xmlrpc_array_new(env);
+
+	for (size_t i = 0; i < n; i++) {
+		/* V takes a reference of its own: the id value is released here. */
+		xmlrpc_value *id = view_id(env, ids[i]);
+		xmlrpc_value *item = xmlrpc_build_value(env, "{s:V,s:s}", "id", id, "state",
+							states[i] < TASK_STATE_COUNT ? task_state_name(states[i])
+										     : "unknown");
+
+		xmlrpc_DECREF(id);
+		append(env, out, item);
+	}
+	return out;
+}
+
+/* ---- simq.view ------------------------------------------------------------------------ */
+
+struct view_ctx {
+	xmlrpc_env *env;
+	const struct engine *e;
+	xmlrpc_value *list;
+	int64_t now;
+};
+
+static void add_log_line(const struct log_entry *line, void *ud)
+{
+	struct view_ctx *x = ud;
+	char stamp[TIME_ISO8601_MAX];
+
+	append(x->env, x->list,
+	       xmlrpc_build_value(x->env, "{s:I,s:s,s:I,s:s,s:s}", "seq", (xmlrpc_int64)line->seq, "time",
+				  time_iso8601(stamp, line->time_ms * 1000000, true), "task", (xmlrpc_int64)line->task_id,
+				  "severity", log_severity_name(line->severity), "text", line->text));
+}
+
+/* A call in flight, as the running pane draws it. */
+static void add_call(const struct sched_call_info *c, void *ud)
+{
+	struct view_ctx *x = ud;
+	xmlrpc_value *ids = xmlrpc_array_new(x->env);
+	const struct task *head = NULL;
+	int cancelled = 0;
+
+	for (size_t i = 0; i < c->n; i++) {
+		const struct task *t = engine_active(x->e, c->ids[i]);
+
+		append(x->env, ids, xmlrpc_i8_new(x->env, c->ids[i]));
+		cancelled += t == NULL;
+		/* The head (first id still there) is the batch's most urgent task: it stands for the call. */
+		if (head == NULL)
+			head = t;
+	}
+	append(x->env, x->list,
+	       xmlrpc_build_value(x->env, "{s:s,s:A,s:I,s:s,s:i,s:d,s:d,s:d,s:i,s:s,s:s,s:s}", "kind", "call", "ids", ids,
+				  "batch", (xmlrpc_int64)c->batch, "backend", c->backend, "attempt", c->attempt,
+				  "elapsed", c->elapsed, "estimate", c->estimate, "progress", c->progress, "cancelled",
+				  cancelled, "model", c->model, "priority",
+				  task_priority_name(head ? head->priority : PRIO_LOW), "name",
+				  head && head->name ? head->name : ""));
+	xmlrpc_DECREF(ids);
+}
+
+/* A task waiting for its retry: "retry 2/3 in 8s". */
+static void add_retry(const struct task *t, double retry_in, void *ud)
+{
+	struct view_ctx *x = ud;
+	struct sched_totals tot;
+
+	scheduler_totals(engine_scheduler(x->e), &tot);
+	append(x->env, x->list,
+	       xmlrpc_build_value(x->env, "{s:s,s:I,s:i,s:i,s:d,s:s,s:s,s:s,s:s}", "kind", "retry", "id",
+				  (xmlrpc_int64)t->id, "retry", task_retries(t) + 1, "max_retries", tot.max_retries,
+				  "retry_in", retry_in, "error", t->error ? t->error : "", "model", t->model, "priority",
+				  task_priority_name(t->priority), "name", t->name ? t->name : ""));
+}
+
+static void add_backend(const struct sched_backend_info *b, void *ud)
+{
+	struct view_ctx *x = ud;
+
+	append(x->env, x->list,
+	       xmlrpc_build_value(x->env, "{s:s,s:s,s:b,s:b,s:i,s:i,s:i,s:d}", "name", b->name, "url", b->url, "up",
+				  (xmlrpc_bool)b->up, "paused", (xmlrpc_bool)b->paused, "busy", b->busy, "slots",
+				  b->slots, "failures", b->failures, "probe_in", b->probe_in));
+}
+
+static void add_model(const struct sched_model_info *m, void *ud)
+{
+	struct view_ctx *x = ud;
+
+	if (m->calls > 0)
+		append(x->env, x->list,
+		       xmlrpc_build_value(x->env, "{s:s,s:i,s:d,s:d}", "model", m->model, "calls", m->calls, "mean",
+					  m->mean, "p95", m->p95));
+}
+
+/* {calls, mean_batch, models: [{model, calls, mean, p95}]}: calls since start and each model's recent times. */
+static xmlrpc_value *calls_value(xmlrpc_env *env, const struct engine *e)
+{
+	struct view_ctx x = {.env = env, .e = e, .list = xmlrpc_array_new(env)};
+	struct sched_totals tot;
+
+	scheduler_each_model(engine_scheduler(e), add_model, &x);
+	scheduler_totals(engine_scheduler(e), &tot);
+	xmlrpc_value *v = xmlrpc_build_value(env, "{s:I,s:d,s:A}", "calls", (xmlrpc_int64)tot.calls, "mean_batch",
+					     tot.calls ? (double)tot.cases / (double)tot.calls : 0.0, "models", x.list);
+
+	xmlrpc_DECREF(x.list);
+	return v;
+}
+
+/*
+ * Tasks finished per minute over the last half hour (the console's sparkline), the rate per hour
+ * over the last ten minutes, and the time to drain what is queued and running at that rate (-1:
+ * nothing finished lately, no estimate).
+ */
+static xmlrpc_value *throughput_value(xmlrpc_env *env, const struct engine *e)
+{
+	enum { MINUTES = 30, RECENT = 10 };
+	int64_t per_minute[MINUTES], now = engine_now_ms(e), recent = 0;
+	xmlrpc_value *list = xmlrpc_array_new(env), *v;
+
+	engine_minutes(e, MINUTES, per_minute);
+	for (int i = 0; i < MINUTES; i++) {
+		append(env, list, xmlrpc_i8_new(env, (xmlrpc_int64)per_minute[i]));
+		if (i >= MINUTES - RECENT)
+			recent += per_minute[i];
+	}
+	/* The span those minutes cover: the current one only in part, and none before the start. */
+	double span = (double)(now % 60000) / 1000 + 60.0 * (RECENT - 1), up = (double)(now - engine_started_ms(e)) / 1000;
+
+	if (up < span)
+		span = up;
+	double rate = span > 0 ? (double)recent / span : 0;
+	double left = (double)(queue_size(engine_queue(e)) + engine_running(e));
+
+	v = xmlrpc_build_value(env, "{s:A,s:d,s:d}", "per_minute", list, "per_hour", rate * 3600, "eta",
+			       rate > 0 ? left / rate : left > 0 ? -1.0 : 0.0);
+	xmlrpc_DECREF(list);
+	return v;
+}
+
+/* A list filled by one of the iterators above. */
+static xmlrpc_value *each(xmlrpc_env *env, const struct engine *e, void (*fill)(struct view_ctx *x))
+{
+	struct view_ctx x = {.env = env, .e = e, .list = xmlrpc_array_new(env)};
+
+	fill(&x);
+	return x.list;
+}
+
+static void fill_running(struct view_ctx *x)
+{
+	/* Calls in flight: progress is elapsed over the model's running mean, an estimate below 100 %. */
+	scheduler_each_call(engine_scheduler(x->e), add_call, x);
+	scheduler_each_retry(engine_scheduler(x->e), add_retry, x);
+}
+
+static void fill_backends(struct view_ctx *x)
+{
+	scheduler_each_backend(engine_scheduler(x->e), add_backend, x);
+}
+
+static xmlrpc_value *queue_page_value(xmlrpc_env *env, const struct engine *e, int64_t offset, int64_t limit)
+{
+	xmlrpc_value *page = xmlrpc_array_new(env);
+	struct queue_item items[VIEW_MAX_PAGE];
+	size_t got = queue_page(engine_queue(e), (size_t)offset, (size_t)limit, items);
+
+	for (size_t i = 0; i < got; i++) {
+		xmlrpc_value *t = view_task(env, e, items[i].data, true);
+
+		set_member(env, t, "position", xmlrpc_i8_new(env, (xmlrpc_int64)(offset + (int64_t)i)));
+		append(env, page, t);
+	}
+	return page;
+}
+
+xmlrpc_value *view_console(xmlrpc_env *env, const struct engine *e, const struct view_request *req)
+{
+	xmlrpc_value *v = xmlrpc_struct_new(env);
+	struct view_ctx log = {.env = env, .e = e, .list = xmlrpc_array_new(env)};
+
+	if (req->log_since >= 0)
+		engine_log_since(e, (uint64_t)req->log_since, add_log_line, &log);
+	set_member(env, v, "version", xmlrpc_i8_new(env, (xmlrpc_int64)engine_version(e)));
+	set_member(env, v, "queue", queue_page_value(env, e, req->queue_offset, req->queue_limit));
+	set_member(env, v, "queue_total", xmlrpc_i8_new(env, (xmlrpc_int64)queue_size(engine_queue(e))));
+	set_member(env, v, "running", each(env, e, fill_running));
+	set_member(env, v, "log", log.list);
+	set_member(env, v, "log_seq", xmlrpc_i8_new(env, (xmlrpc_int64)engine_log_seq(e)));
+	set_member(env, v, "stats", view_stats(env, e));
+	set_member(env, v, "backends", each(env, e, fill_backends));
+	set_member(env, v, "paused", xmlrpc_bool_new(env, engine_paused(e)));
+	set_member(env, v, "state_dir", xmlrpc_string_new(env, req->state_dir));
+	set_member(env, v, "throughput", throughput_value(env, e));
+	set_member(env, v, "alerts", xmlrpc_i8_new(env, (xmlrpc_int64)engine_alerts(e)));
+	set_member(env, v, "calls", calls_value(env, e));
+	return v;
+}
+
+/* ---- simq.list ------------------------------------------------------------------------ */
+
+static bool has_tag(const char *tags, const char *tag)
+{
+	size_t len = strlen(tag);
+
+	for (const char *p = tags; p && *p;) {
+		if (strncmp(p, tag, len) == 0 && (p[len] == ',' || p[len] == '\0'))
+			return true;
+		p = strchr(p, ',');
+		p = p ? p + 1 : NULL;
+	}
+	return false;
+}
+
+static bool matches(const struct task *t, const struct view_filter *f)
+{
+	if (f->state >= 0 && (int)t->state != f->state)
+		return false;
+	if (f->model && strstr(t->model, f->model) == NULL)
+		return false;
+	if (f->name && (t->name == NULL || strstr(t->name, f->name) == NULL))
+		return false;
+	return f->tag == NULL || has_tag(t->tags, f->tag);
+}
+
+struct list_ctx {
+	struct engine *e;
+	const struct view_filter *f;
+	xmlrpc_env *env;
+	xmlrpc_value *tasks;
+	int64_t skip, limit, total;
+};
+
+static void list_one(struct task *t, void *ud)
+{
+	struct list_ctx *l = ud;
+
+	if (matches(t, l->f)) {
+		if (l->skip > 0) {
+			l->skip--;
+		} else if (l->limit > 0) {
+			append(l->env, l->tasks, view_task(l->env, l->e, t, false));
+			l->limit--;
+		}
+		l->total++;
+	}
+	task_free(&t);
+}
+
+xmlrpc_value *view_list(xmlrpc_env *env, struct engine *e, const struct view_filter *f, int64_t offset, int64_t limit,
+			char **err)
+{
+	struct list_ctx l = {.e = e, .f = f, .env = env, .tasks = xmlrpc_array_new(env), .skip = offset,
+			     .limit = limit};
+
+	if (f->state == TASK_QUEUED && !f->model && !f->name && !f->tag) {
+		/* The queue in its order, a page at any offset. */
+		struct queue_item items[VIEW_MAX_PAGE];
+		size_t got = queue_page(engine_queue(e), (size_t)offset, (size_t)limit, items);
+
+		for (size_t i = 0; i < got; i++)
+			append(env, l.tasks, view_task(env, e, items[i].data, false));
+		l.total = (int64_t)queue_size(engine_queue(e));
+	} else if (engine_each_task(e, f->state, list_one, &l, err) != ENGINE_OK) {
+		xmlrpc_DECREF(l.tasks);
+		return NULL;
+	}
+	xmlrpc_value *out = xmlrpc_build_value(env, "{s:I,s:I,s:A}", "total", (xmlrpc_int64)l.total, "offset",
+					       (xmlrpc_int64)offset, "tasks", l.tasks);
+
+	xmlrpc_DECREF(l.tasks);
+	return out;
+}
+
+/* ---- requests ------------------------------------------------------------------------- */
+
+/* Reads one filter field; false with *err for a bad one. */
+static bool filter_field(struct view_filter *f, const char *key, json_t *x, char **err)
+{
+	enum task_state st;
+
+	if (!json_is_string(x)) {
+		*err = xasprintf("simq.list: filter.%s must be a string", key);
+		return false;
+	}
+	const char *value = json_string_value(x);
+
+	if (value[0] == '\0')
+		return true;
+	if (strcmp(key, "state") == 0) {
+		if (!task_state_parse(value, &st)) {
+			*err = xasprintf("simq.list: filter.state \"%s\"; allowed: queued, running, completed, failed, "
+					 "cancelled", value);
+			return false;
+		}
+		f->state = (int)st;
+	} else if (strcmp(key, "model") == 0 || strcmp(key, "name") == 0 || strcmp(key, "tag") == 0) {
+		char **field = key[0] == 'm' ? &f->model : key[0] == 'n' ? &f->name : &f->tag;
+
+		free(*field);
+		*field = xstrdup(value);
+	} else {
+		*err = xasprintf("simq.list: unknown filter \"%s\"; allowed: state, model, name, tag", key);
+		return false;
+	}
+	return true;
+}
+
+bool view_read_filter(xmlrpc_value *v, struct view_filter *f, char **err)
+{
+	char *why = NULL;
+	json_t *j, *x;
+	const char *key;
+	bool ok = true;
+
+	memset(f, 0, sizeof *f);
+	f->state = -1;
+	if (v == NULL)
+		return true;
+	j = proto_to_json(v, &why);
+	free(why);
+	if (j == NULL || !json_is_object(j)) {
+		*err = xstrdup("simq.list: the filter is a struct with state, model, name or tag");
+		json_decref(j);
+		return false;
+	}
+	json_object_foreach(j, key, x)
+	{
+		if (!(ok = filter_field(f, key, x, err)))
+			break;
+	}
+	json_decref(j);
+	return ok;
+}
+
+bool view_read_request(xmlrpc_value *v, struct view_request *r, int64_t *version, double *wait_ms, char **err)
+{
+	char *why = NULL;
+	json_t *req = proto_to_json(v, &why), *x;
+	const char *key;
+
+	free(why);
+	if (req == NULL || !json_is_object(req)) {
+		*err = xstrdup("simq.view: the request is a struct of version, wait_ms, queue_offset, queue_limit, "
+			       "log_since");
+		json_decref(req);
+		return false;
+	}
+	json_object_foreach(req, key, x)
+	{
+		int64_t *target = strcmp(key, "version") == 0	    ? version
+				  : strcmp(key, "queue_offset") == 0 ? &r->queue_offset
+				  : strcmp(key, "queue_limit") == 0  ? &r->queue_limit
+				  : strcmp(key, "log_since") == 0    ? &r->log_since
+								     : NULL;
+
+		if (strcmp(key, "wait_ms") == 0 && json_is_number(x)) {
+			*wait_ms = json_number_value(x);
+		} else if (target && json_is_number(x)) {
+			*target = (int64_t)json_number_value(x);
+		} else {
+			*err = xasprintf("simq.view: unknown or non-numeric field \"%s\"; allowed: version, wait_ms, "
+					 "queue_offset, queue_limit, log_since", key);
+			json_decref(req);
+			return false;
+		}
+	}
+	json_decref(req);
+	return true;
+}

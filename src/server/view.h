@@ -1,0 +1,55 @@
+/*
+ * view — what the API answers, rendered from what the engine holds: tasks,
+ * results, statistics, lists, and simq.view, the one call for everything a
+ * console draws (the queue page, the calls in flight and the retries
+ * waiting, the log with each line's severity, the statistics, backends,
+ * throughput).  Reads the engine through its readers and the scheduler's
+ * iterators; changes nothing.  Loop thread only.
+ */
+#ifndef SIMQ_SERVER_VIEW_H
+#define SIMQ_SERVER_VIEW_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <xmlrpc-c/base.h>
+
+#include "engine/engine.h"
+
+/* The most rows one page (simq.list, simq.view) may ask for. */
+#define VIEW_MAX_PAGE 1000
+
+struct view_request {
+	int64_t queue_offset, queue_limit;
+	int64_t log_since;            /* -1: no log lines */
+	const char *state_dir;
+};
+
+struct view_filter {
+	int state;                    /* -1: any */
+	char *model, *name, *tag;     /* substrings; a tag matches whole */
+};
+
+/* simq.list's filter {state, model, name, tag} (v may be NULL: none); false and *err for a bad one. */
+bool view_read_filter(xmlrpc_value *v, struct view_filter *f, char **err);
+/* simq.view's request {version, wait_ms, queue_offset, queue_limit, log_since}; false and *err for a bad one. */
+bool view_read_request(xmlrpc_value *v, struct view_request *r, int64_t *version, double *wait_ms, char **err);
+
+/* An id as XML-RPC: an int where it fits, else an i8. */
+xmlrpc_value *view_id(xmlrpc_env *env, int64_t id);
+/* A task; brief rows (simq.view's queue page) leave out what a console does not draw. */
+xmlrpc_value *view_task(xmlrpc_env *env, const struct engine *e, const struct task *t, bool brief);
+/* simq.get: the task with its call, every attempt and its result. */
+xmlrpc_value *view_get(xmlrpc_env *env, struct engine *e, const struct task *t);
+/* simq.result, and simq.get's "result". */
+xmlrpc_value *view_result(xmlrpc_env *env, int64_t id, const struct store_result *r);
+/* simq.stats: the statistics of DESIGN 9. */
+xmlrpc_value *view_stats(xmlrpc_env *env, const struct engine *e);
+/* [{id, state}] for each id. */
+xmlrpc_value *view_states(xmlrpc_env *env, const int64_t *ids, const enum task_state *states, size_t n);
+/* simq.view: everything a console draws. */
+xmlrpc_value *view_console(xmlrpc_env *env, const struct engine *e, const struct view_request *req);
+/* simq.list: {total, offset, tasks} of the tasks that match f; NULL and *err when the store fails. */
+xmlrpc_value *view_list(xmlrpc_env *env, struct engine *e, const struct view_filter *f, int64_t offset, int64_t limit,
+			char **err);
+
+#endif
