@@ -379,59 +379,69 @@ static enum engine_status finish(struct engine *e, struct task *t, enum task_sta
 	return ENGINE_OK;
 }
 
-enum engine_status engine_cancel(struct engine *e, const int64_t *ids, size_t n, enum task_state *after, char **err)
+/* What engine_cancel and engine_reprioritize do to one active task; *after gets its state. */
+typedef enum engine_status (*task_op)(struct engine *e, struct task *t, const void *arg, enum task_state *after,
+				      char **err);
+
+/* Checks that every id names a task, then applies op to the active ones; final ones keep their state. */
+static enum engine_status on_each(struct engine *e, const int64_t *ids, size_t n, task_op op, const void *arg,
+				  enum task_state *after, char **err)
 {
 	enum engine_status st = check_ids(e, ids, n, err);
 
 	for (size_t i = 0; i < n && st == ENGINE_OK; i++) {
 		struct task *t = idmap_get(&e->active, ids[i]);
 
-		if (t == NULL) {
+		if (t == NULL)
 			after[i] = stored_state(e, ids[i]);
-			continue;
-		}
-		/* A running call cannot be stopped: its attempt ends now, its result will be dropped. */
-		bool in_flight = scheduler_in_flight(e->sched, t->id);
-
-		st = finish(e, t, TASK_CANCELLED, in_flight ? ATTEMPT_DISCARDED : ATTEMPT_RUNNING, err);
-		after[i] = TASK_CANCELLED;
+		else
+			st = op(e, t, arg, &after[i], err);
 	}
 	changed(e);
 	return st;
 }
 
+static enum engine_status cancel_one(struct engine *e, struct task *t, const void *arg, enum task_state *after,
+				     char **err)
+{
+	/* A running call cannot be stopped: its attempt ends now, its result will be dropped. */
+	bool in_flight = scheduler_in_flight(e->sched, t->id);
+
+	*after = TASK_CANCELLED;
+	return finish(e, t, TASK_CANCELLED, in_flight ? ATTEMPT_DISCARDED : ATTEMPT_RUNNING, err);
+}
+
+enum engine_status engine_cancel(struct engine *e, const int64_t *ids, size_t n, enum task_state *after, char **err)
+{
+	return on_each(e, ids, n, cancel_one, NULL, after, err);
+}
+
+static enum engine_status reprioritize_one(struct engine *e, struct task *t, const void *arg, enum task_state *after,
+					   char **err)
+{
+	enum task_priority prio = *(const enum task_priority *)arg, old = t->priority;
+	struct store_change ch = {.task = t};
+
+	*after = t->state;
+	if (prio == old)
+		return ENGINE_OK;
+	t->priority = prio;
+	if (store_commit(e->store, &ch, 1) != STORE_OK) {
+		t->priority = old;
+		return store_failed(e, err);
+	}
+	if (t->state == TASK_QUEUED)
+		queue_reprioritize(e->queue, t->id, prio);
+	struct event extra = {.old_priority = old};
+
+	publish(e, EVENT_REPRIORITIZED, t, &extra);
+	return ENGINE_OK;
+}
+
 enum engine_status engine_reprioritize(struct engine *e, const int64_t *ids, size_t n, enum task_priority prio,
 				       enum task_state *after, char **err)
 {
-	enum engine_status st = check_ids(e, ids, n, err);
-
-	for (size_t i = 0; i < n && st == ENGINE_OK; i++) {
-		struct task *t = idmap_get(&e->active, ids[i]);
-
-		if (t == NULL) {
-			after[i] = stored_state(e, ids[i]);
-			continue;
-		}
-		enum task_priority old = t->priority;
-		struct store_change ch = {.task = t};
-
-		after[i] = t->state;
-		if (prio == old)
-			continue;
-		t->priority = prio;
-		if (store_commit(e->store, &ch, 1) != STORE_OK) {
-			t->priority = old;
-			st = store_failed(e, err);
-			break;
-		}
-		if (t->state == TASK_QUEUED)
-			queue_reprioritize(e->queue, t->id, prio);
-		struct event extra = {.old_priority = old};
-
-		publish(e, EVENT_REPRIORITIZED, t, &extra);
-	}
-	changed(e);
-	return st;
+	return on_each(e, ids, n, reprioritize_one, &prio, after, err);
 }
 
 /* A new task that runs t again and records where it came from. */

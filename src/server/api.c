@@ -283,6 +283,10 @@ static void finish_value(struct api_call *c, xmlrpc_env *env, xmlrpc_value *v)
 	xmlrpc_env_clean(env);
 }
 
+/* Answers [{id, state}] for ids, or the engine's fault when st is not ENGINE_OK (err is freed). */
+static void answer_states(struct api_call *c, enum engine_status st, char *err, const int64_t *ids,
+			  const enum task_state *states, size_t n);
+
 /* The fault code for an engine status that is not ENGINE_OK. */
 static int fault_of(enum engine_status st)
 {
@@ -303,6 +307,19 @@ static void engine_fault(struct api_call *c, enum engine_status st, char *err)
 {
 	api_fault(c, fault_of(st), "%s", err ? err : "failed");
 	free(err);
+}
+
+static void answer_states(struct api_call *c, enum engine_status st, char *err, const int64_t *ids,
+			  const enum task_state *states, size_t n)
+{
+	xmlrpc_env env;
+
+	if (st != ENGINE_OK) {
+		engine_fault(c, st, err);
+		return;
+	}
+	xmlrpc_env_init(&env);
+	finish_value(c, &env, view_states(&env, ids, states, n));
 }
 
 /* ---- methods -------------------------------------------------------------------------- */
@@ -452,14 +469,7 @@ static void on_ids(struct api *a, struct api_call *c, ids_fn fn, const void *arg
 	enum task_state *after = xcalloc(n, sizeof *after);
 	enum engine_status st = fn(a, arg, ids, n, after, &err);
 
-	if (st != ENGINE_OK) {
-		engine_fault(c, st, err);
-	} else {
-		xmlrpc_env env;
-
-		xmlrpc_env_init(&env);
-		finish_value(c, &env, view_states(&env, ids, after, n));
-	}
+	answer_states(c, st, err, ids, after, n);
 	free(after);
 	free(ids);
 }
@@ -640,16 +650,10 @@ static void api_wait(struct api *a, struct api_call *c)
 	enum task_state *states = xcalloc(n, sizeof *states);
 	enum engine_status st = engine_states(a->engine, ids, n, states, &all_final, &err);
 
-	if (st != ENGINE_OK) {
-		engine_fault(c, st, err);
-	} else if (!all_final && timeout > 0 && !c->expired && !a->stopping) {
+	if (st == ENGINE_OK && !all_final && timeout > 0 && !c->expired && !a->stopping)
 		park(c, timeout);
-	} else {
-		xmlrpc_env env;
-
-		xmlrpc_env_init(&env);
-		finish_value(c, &env, view_states(&env, ids, states, n));
-	}
+	else
+		answer_states(c, st, err, ids, states, n);
 	free(states);
 	free(ids);
 }
