@@ -1,0 +1,366 @@
+#include "autoconf.h"
+
+#include "fake.h"
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/results.h"
+#include "util/xalloc.h"
+
+/* ---- clock ---------------------------------------------------------------------------- */
+
+struct clock_timer {
+	struct fake_clock *fc;
+	clock_fn fn;
+	void *arg;
+	bool active;
+	int64_t due_ms;
+	uint64_t armed;            /* arming order: ties of due_ms fire in it */
+	struct clock_timer *next;
+};
+
+struct fake_clock {
+	struct clock clock;
+	int64_t now_ms;
+	struct clock_timer *timers; /* every live timer, active or not */
+	uint64_t armed;
+	size_t live, fired;
+};
+
+static int64_t fc_now_ms(void *impl)
+{
+	return ((struct fake_clock *)impl)->now_ms;
+}
+
+static struct clock_timer *fc_timer_new(void *impl, clock_fn fn, void *arg)
+{
+	struct fake_clock *fc = impl;
+	struct clock_timer *t = xcalloc(1, sizeof *t);
+
+	t->fc = fc;
+	t->fn = fn;
+	t->arg = arg;
+	t->next = fc->timers;
+	fc->timers = t;
+	fc->live++;
+	return t;
+}
+
+static void fc_timer_start(struct clock_timer *t, double seconds)
+{
+	assert_true(seconds >= 0);
+	t->active = true;
+	/* Milliseconds, rounded: 5.0 s is due at exactly now + 5000. */
+	t->due_ms = t->fc->now_ms + llround(seconds * 1000);
+	t->armed = ++t->fc->armed;
+}
+
+static void fc_timer_stop(struct clock_timer *t)
+{
+	t->active = false;
+}
+
+static bool fc_timer_active(const struct clock_timer *t)
+{
+	return t->active;
+}
+
+static double fc_timer_remaining(const struct clock_timer *t)
+{
+	return t->active ? (double)(t->due_ms - t->fc->now_ms) / 1000 : 0;
+}
+
+static void fc_timer_free(struct clock_timer *t)
+{
+	struct fake_clock *fc = t->fc;
+
+	for (struct clock_timer **pp = &fc->timers; *pp; pp = &(*pp)->next) {
+		if (*pp == t) {
+			*pp = t->next;
+			break;
+		}
+	}
+	fc->live--;
+	free(t);
+}
+
+static const struct clock_ops fake_clock_ops = {
+	.now_ms = fc_now_ms,
+	.timer_new = fc_timer_new,
+	.timer_start = fc_timer_start,
+	.timer_stop = fc_timer_stop,
+	.timer_active = fc_timer_active,
+	.timer_remaining = fc_timer_remaining,
+	.timer_free = fc_timer_free,
+};
+
+struct fake_clock *fake_clock_new(int64_t now_ms)
+{
+	struct fake_clock *fc = xcalloc(1, sizeof *fc);
+
+	fc->clock = (struct clock){.ops = &fake_clock_ops, .impl = fc};
+	fc->now_ms = now_ms;
+	return fc;
+}
+
+void fake_clock_free(struct fake_clock **fcp)
+{
+	struct fake_clock *fc = *fcp;
+
+	if (fc == NULL)
+		return;
+	while (fc->timers) {
+		struct clock_timer *t = fc->timers;
+
+		fc->timers = t->next;
+		free(t);
+	}
+	free(fc);
+	*fcp = NULL;
+}
+
+const struct clock *fake_clock_get(struct fake_clock *fc)
+{
+	return &fc->clock;
+}
+
+int64_t fake_clock_now(const struct fake_clock *fc)
+{
+	return fc->now_ms;
+}
+
+/* The active timer due first (ties: armed first), if it is due by `until`. */
+static struct clock_timer *next_due(const struct fake_clock *fc, int64_t until)
+{
+	struct clock_timer *best = NULL;
+
+	for (struct clock_timer *t = fc->timers; t; t = t->next)
+		if (t->active && t->due_ms <= until &&
+		    (best == NULL || t->due_ms < best->due_ms || (t->due_ms == best->due_ms && t->armed < best->armed)))
+			best = t;
+	return best;
+}
+
+void fake_clock_advance(struct fake_clock *fc, int64_t ms)
+{
+	int64_t until = fc->now_ms + ms;
+	struct clock_timer *t;
+	size_t rounds = 0;
+
+	assert_true(ms >= 0);
+	while ((t = next_due(fc, until)) != NULL) {
+		/* A timer that keeps re-arming itself at 0 s would hang the test: fail it instead. */
+		if (++rounds > 100000)
+			fail_msg("fake clock: more than 100000 timers fired in one step of %lld ms", (long long)ms);
+		if (t->due_ms > fc->now_ms)
+			fc->now_ms = t->due_ms;
+		t->active = false;
+		fc->fired++;
+		/* fn may stop, re-arm or free any timer, this one included. */
+		t->fn(t->arg);
+	}
+	fc->now_ms = until;
+}
+
+size_t fake_clock_active(const struct fake_clock *fc)
+{
+	size_t n = 0;
+
+	for (const struct clock_timer *t = fc->timers; t; t = t->next)
+		n += t->active;
+	return n;
+}
+
+size_t fake_clock_live(const struct fake_clock *fc)
+{
+	return fc->live;
+}
+
+size_t fake_clock_fired(const struct fake_clock *fc)
+{
+	return fc->fired;
+}
+
+/* ---- backend -------------------------------------------------------------------------- */
+
+struct fake_backend {
+	struct fake_clock *fc;
+	struct fake_call **calls;
+	size_t ncalls, cap;
+};
+
+static void fb_start(void *impl, struct backend_call *call)
+{
+	struct fake_backend *fb = impl;
+	struct fake_call *c = xcalloc(1, sizeof *c);
+
+	assert_non_null(call->done);
+	assert_non_null(call->url);
+	assert_true(call->ncases <= FAKE_MAX_CASES);
+	assert_true(call->probe == (call->ncases == 0));
+	c->index = fb->ncalls;
+	c->url = xstrdup(call->url);
+	c->model_path = call->model_path ? xstrdup(call->model_path) : NULL;
+	c->probe = call->probe;
+	c->as_list = call->as_list;
+	c->load = call->load;
+	c->n = call->ncases;
+	for (size_t i = 0; i < call->ncases; i++) {
+		long long id = 0;
+
+		if (sscanf(call->cases[i].name, "task %lld", &id) != 1)
+			fail_msg("case %zu of call %zu is named \"%s\", not \"task ID\"", i, c->index,
+				 call->cases[i].name);
+		c->ids[i] = id;
+		c->timeout[i] = call->cases[i].timeout;
+	}
+	c->started_ms = fake_clock_now(fb->fc);
+	c->call = call;
+	if (fb->ncalls == fb->cap) {
+		fb->cap = fb->cap ? 2 * fb->cap : 16;
+		fb->calls = xreallocarray(fb->calls, fb->cap, sizeof *fb->calls);
+	}
+	fb->calls[fb->ncalls++] = c;
+}
+
+static void fb_interrupt(void *impl, struct backend_call *call)
+{
+	struct fake_backend *fb = impl;
+
+	for (size_t i = 0; i < fb->ncalls; i++) {
+		if (fb->calls[i]->call == call) {
+			fb->calls[i]->interrupt_requested = true;
+			return;
+		}
+	}
+	fail_msg("interrupt() of a call that is not running");
+}
+
+static const struct backend_ops ops = {.start = fb_start, .interrupt = fb_interrupt};
+
+const struct backend_ops *fake_backend_ops(void)
+{
+	return &ops;
+}
+
+struct fake_backend *fake_backend_new(struct fake_clock *fc)
+{
+	struct fake_backend *fb = xcalloc(1, sizeof *fb);
+
+	fb->fc = fc;
+	return fb;
+}
+
+void fake_backend_free(struct fake_backend **fbp)
+{
+	struct fake_backend *fb = *fbp;
+
+	if (fb == NULL)
+		return;
+	for (size_t i = 0; i < fb->ncalls; i++) {
+		free(fb->calls[i]->url);
+		free(fb->calls[i]->model_path);
+		free(fb->calls[i]);
+	}
+	free(fb->calls);
+	free(fb);
+	*fbp = NULL;
+}
+
+size_t fake_backend_count(const struct fake_backend *fb)
+{
+	return fb->ncalls;
+}
+
+struct fake_call *fake_backend_call(struct fake_backend *fb, size_t i)
+{
+	if (i >= fb->ncalls)
+		fail_msg("call %zu was never started (%zu calls so far)", i, fb->ncalls);
+	return fb->calls[i];
+}
+
+struct fake_call *fake_backend_last(struct fake_backend *fb)
+{
+	return fb->ncalls ? fb->calls[fb->ncalls - 1] : NULL;
+}
+
+size_t fake_backend_running(const struct fake_backend *fb)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < fb->ncalls; i++)
+		n += !fb->calls[i]->ended;
+	return n;
+}
+
+struct fake_call *fake_backend_running_on(struct fake_backend *fb, const char *url)
+{
+	for (size_t i = 0; i < fb->ncalls; i++)
+		if (!fb->calls[i]->ended && (url == NULL || strcmp(fb->calls[i]->url, url) == 0))
+			return fb->calls[i];
+	return NULL;
+}
+
+/* Hands the call back: done() may free it and start others, so the record lets go first. */
+static void end_call(struct fake_backend *fb, struct fake_call *c, enum backend_outcome outcome, const char *error,
+		     bool interrupted)
+{
+	struct backend_call *call = c->call;
+
+	if (c->ended || call == NULL)
+		fail_msg("call %zu has already ended", c->index);
+	c->ended = true;
+	c->call = NULL;
+	call->outcome = outcome;
+	call->error = error ? xstrdup(error) : NULL;
+	call->interrupted = interrupted;
+	call->seconds = (double)(fake_clock_now(fb->fc) - c->started_ms) / 1000;
+	call->loaded = call->load && outcome != BACKEND_TRANSPORT;
+	call->done(call);
+}
+
+void fake_call_ok(struct fake_backend *fb, struct fake_call *c, size_t points, size_t signals)
+{
+	struct backend_call *call = c->call;
+
+	if (call != NULL && call->ncases > 0) {
+		call->results = xcalloc(call->ncases, sizeof *call->results);
+		for (size_t k = 0; k < call->ncases; k++) {
+			struct result_data *r = &call->results[k];
+
+			r->points = points;
+			r->signals = signals;
+			/* At least one element: xcalloc(0) need not return a pointer. */
+			r->time = xcalloc(points + 1, sizeof *r->time);
+			r->values = xcalloc(points * signals + 1, sizeof *r->values);
+			for (size_t i = 0; i < points; i++) {
+				r->time[i] = (double)i * 1e-3;
+				for (size_t s = 0; s < signals; s++)
+					r->values[s * points + i] = (double)(k + 1) * (double)(i + 1) + (double)s;
+			}
+		}
+	}
+	end_call(fb, c, BACKEND_OK, NULL, false);
+}
+
+void fake_call_fault(struct fake_backend *fb, struct fake_call *c, const char *message)
+{
+	end_call(fb, c, BACKEND_FAULT, message, false);
+}
+
+void fake_call_transport(struct fake_backend *fb, struct fake_call *c, const char *message)
+{
+	end_call(fb, c, BACKEND_TRANSPORT, message, false);
+}
+
+void fake_call_interrupted(struct fake_backend *fb, struct fake_call *c)
+{
+	end_call(fb, c, BACKEND_TRANSPORT, "the call was interrupted", true);
+}
