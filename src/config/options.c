@@ -105,6 +105,10 @@ const struct option_def option_table[] = {
     {"scheduler", "down_after", OPT_INT, "3", 1, 1000,
      .help = "Consecutive connection failures after "
              "which a backend is DOWN: nothing is sent to it and it is probed until it answers."},
+    {"scheduler", "probe_max", OPT_DURATION, "30s", 1, DAY,
+     .help = "Longest wait between two probes of a DOWN "
+             "backend (they start at backoff_base and double), so a PLECS that is back gets work within "
+             "this time."},
     {"scheduler", "batch_linger_ms", OPT_INT, "0", 0, 60000,
      .help = "Milliseconds to wait for more "
              "tasks of the same model before dispatching a batch that is not full; 0 sends at once."},

@@ -25,7 +25,10 @@
 enum backend_outcome {
 	BACKEND_OK,
 	BACKEND_FAULT,      /* PLECS answered with a fault: error holds its text */
-	BACKEND_TRANSPORT,  /* no usable answer: refused, reset, HTTP error, garbled, interrupted */
+	BACKEND_TRANSPORT,  /* no usable answer although PLECS may have run the cases: HTTP error, garbled,
+			       cut short, interrupted (timed out) */
+	BACKEND_UNREACHABLE, /* no connection, or the connection dropped before any answer: the backend's
+				fault, never the cases' (DESIGN 6, "Whose fault is it?") */
 };
 
 struct backend_case {

@@ -254,6 +254,7 @@ void engine_close(struct engine **ep)
 
 void engine_start(struct engine *e)
 {
+	scheduler_start(e->sched);
 	scheduler_kick(e->sched);
 }
 

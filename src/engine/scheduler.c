@@ -42,6 +42,7 @@ struct backend {
 	int slots, busy, max_batch;
 	double call_timeout;
 	bool up, paused, probing;
+	bool known;                /* the first probe has ended: until then the backend is neither UP nor DOWN */
 	int failures;              /* consecutive calls without an answer */
 	int probe_round;
 	int64_t down_since;
@@ -194,7 +195,10 @@ static void backend_down(struct backend *b, const char *error)
 	b->up = false;
 	b->down_since = now_ms(sc);
 	b->probe_round = 0;
-	snprintf(detail, sizeof detail, "after %d calls without an answer; probing", b->failures);
+	if (b->known)
+		snprintf(detail, sizeof detail, "after %d calls without an answer; probing", b->failures);
+	else
+		snprintf(detail, sizeof detail, "not answering at start; probing");
 	ev.detail = detail;
 	sc->host.publish(sc->host.ud, EVENT_BACKEND_DOWN, NULL, &ev);
 	timer_start(sc, b->probe, sc->opt.backoff_base > 0 ? sc->opt.backoff_base : 1);
@@ -237,7 +241,7 @@ static void probe_cb(void *arg)
 	struct backend *b = arg;
 	struct batch *p;
 
-	if (b->probing || b->up)
+	if (b->probing || (b->up && b->known))
 		return;
 	p = new_batch(b, 0);
 	p->call->probe = true;
@@ -255,21 +259,37 @@ static void forget_models(struct backend *b)
 	b->nmodels = 0;
 }
 
+/* Did the backend answer, even with a fault? */
+static bool answered(const struct backend_call *call)
+{
+	return call->outcome == BACKEND_OK || call->outcome == BACKEND_FAULT;
+}
+
 static void probe_done(struct scheduler *sc, struct batch *p)
 {
 	struct backend *b = p->b;
 
 	b->probing = false;
 	b->probe_call = NULL;
-	if (p->call->outcome != BACKEND_TRANSPORT) {
+	if (!b->known) {
+		/* The first word from it since the server started: UP quietly, or DOWN with an event. */
+		b->failures = answered(p->call) ? 0 : sc->opt.down_after;
+		if (answered(p->call))
+			b->up = true;
+		else
+			backend_down(b, p->call->error ? p->call->error : "no answer");
+		b->known = true;
+	} else if (answered(p->call)) {
 		/* It answers: whatever it had loaded before it went away may be gone. */
 		forget_models(b);
 		backend_up(b);
 	} else {
-		double next = sc->opt.backoff_base * ldexp(1.0, ++b->probe_round);
+		double next = sc->opt.backoff_base * ldexp(1.0, ++b->probe_round), cap = sc->opt.probe_max;
 
-		if (next > sc->opt.backoff_max)
-			next = sc->opt.backoff_max;
+		if (cap <= 0)
+			cap = sc->opt.backoff_max;
+		if (next > cap)
+			next = cap;
 		timer_start(sc, b->probe, next > 0 ? next : 1);
 	}
 	backend_call_free(&p->call);
@@ -322,6 +342,12 @@ void scheduler_forget(struct scheduler *sc, int64_t id)
 bool scheduler_in_flight(const struct scheduler *sc, int64_t id)
 {
 	return idmap_get(&sc->in_flight, id) != NULL;
+}
+
+void scheduler_start(struct scheduler *sc)
+{
+	for (size_t i = 0; i < sc->nbackends; i++)
+		probe_cb(&sc->backends[i]);
 }
 
 void scheduler_adopt(struct scheduler *sc, struct task *t)
@@ -566,8 +592,8 @@ static void linger_cb(void *arg)
 
 /* ---- answers -------------------------------------------------------------------------------- */
 
-/* How a call's answer goes for each of its tasks. */
-enum verdict { VERDICT_OK, VERDICT_SPLIT, VERDICT_TRANSIENT, VERDICT_PERMANENT };
+/* How a call's answer goes for each of its tasks; BACKEND: not theirs, back to the queue. */
+enum verdict { VERDICT_OK, VERDICT_SPLIT, VERDICT_TRANSIENT, VERDICT_PERMANENT, VERDICT_BACKEND };
 
 /* One task's end of an attempt, saved with the others of its call. */
 struct ending {
@@ -640,6 +666,14 @@ static void end_attempt(struct scheduler *sc, struct batch *bt, size_t i, enum v
 		sc->host.moved(sc->host.ud, t, TASK_QUEUED);
 		idmap_put(&sc->split, t->id, (void *)(intptr_t)((bt->n + 1) / 2));
 		break;
+	case VERDICT_BACKEND:
+		/* PLECS never saw it: no retry spent, back to the head of its priority. */
+		ch->outcome = ATTEMPT_BACKEND;
+		ch->error = error;
+		t->attempts--;
+		task_transition(t, TASK_QUEUED, ch->time);
+		sc->host.moved(sc->host.ud, t, TASK_QUEUED);
+		break;
 	case VERDICT_TRANSIENT:
 		attempt_failed(sc, t, error, ch);
 		break;
@@ -698,6 +732,8 @@ static enum verdict judge(const struct scheduler *sc, const struct batch *bt)
 
 	if (call->outcome == BACKEND_OK)
 		return VERDICT_OK;
+	if (call->outcome == BACKEND_UNREACHABLE)
+		return VERDICT_BACKEND;
 	if (call->outcome == BACKEND_TRANSPORT ||
 	    retry_fault_is_transient(call->error ? call->error : "", sc->retry_faults))
 		return VERDICT_TRANSIENT;
@@ -726,6 +762,9 @@ static void end_attempts(struct scheduler *sc, struct batch *bt, enum verdict v,
 	if (v == VERDICT_SPLIT)
 		say(sc, SEVERITY_WARNING, "batch %lld of %zu failed as a whole (%s): splitting it in two",
 		    (long long)bt->id, bt->n, error);
+	if (v == VERDICT_BACKEND && m > 0)
+		say(sc, SEVERITY_WARNING, "batch %lld of %zu could not reach %s (%s): back in the queue, no retry spent",
+		    (long long)bt->id, m, bt->b->name, error);
 	for (size_t i = 0; i < m; i++)
 		after_change(sc, &ends[i], error);
 	for (size_t i = 0; i < m; i++)
@@ -749,7 +788,7 @@ static void call_done(struct backend_call *call)
 	sc->clock->ops->timer_stop(bt->timeout);
 	if (call->loaded)
 		note_loaded(b, call->model_name, call->model_path, &bt->model_stat);
-	if (call->outcome == BACKEND_TRANSPORT) {
+	if (!answered(call)) {
 		b->failures++;
 	} else {
 		b->failures = 0;
@@ -767,7 +806,7 @@ static void call_done(struct backend_call *call)
 					: xstrdup(call->error ? call->error : "PLECS gave no reason");
 
 	end_attempts(sc, bt, v, error);
-	if (call->outcome == BACKEND_TRANSPORT && b->up && b->failures >= sc->opt.down_after)
+	if (!answered(call) && b->up && b->failures >= sc->opt.down_after)
 		backend_down(b, error);
 	free(error);
 	free_batch(sc, bt);
@@ -782,7 +821,7 @@ static void add_backend(struct scheduler *sc, const struct backend_config *c)
 	struct backend *b = &sc->backends[sc->nbackends++];
 
 	*b = (struct backend){.sc = sc, .name = xstrdup(c->name), .url = xstrdup(c->url), .slots = c->slots,
-			      .max_batch = c->max_batch, .call_timeout = c->call_timeout, .up = true};
+			      .max_batch = c->max_batch, .call_timeout = c->call_timeout};
 	b->probe = clock_timer_new(sc->clock, probe_cb, b);
 	say(sc, SEVERITY_INFO, "backend %s at %s: %d slot%s, batches of up to %d", b->name, b->url, b->slots,
 	    b->slots == 1 ? "" : "s", b->max_batch);
@@ -893,6 +932,7 @@ void scheduler_each_backend(const struct scheduler *sc, void (*fn)(const struct 
 		double now_down = b->up ? 0 : (double)(now_ms(sc) - b->down_since) / 1000;
 		struct sched_backend_info info = {
 			.name = b->name, .url = b->url, .up = b->up, .paused = b->paused, .busy = b->busy,
+			.checking = !b->known,
 			.slots = b->slots, .failures = b->failures, .downtime = b->downtime + now_down,
 			.probe_in = b->up ? 0 : sc->clock->ops->timer_remaining(b->probe),
 		};

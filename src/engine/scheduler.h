@@ -43,6 +43,7 @@ struct scheduler_options {
 	int max_retries;
 	int down_after;          /* consecutive calls without an answer before a backend is DOWN */
 	double backoff_base, backoff_max, jitter; /* seconds, seconds, fraction */
+	double probe_max;        /* longest wait between probes of a DOWN backend; 0: backoff_max */
 	double linger_s;         /* batch_linger_ms / 1000 */
 	double max_batch_seconds;
 	const char *retry_faults; /* faults that count as transient (engine/retry.h) */
@@ -79,6 +80,8 @@ struct scheduler *scheduler_new(const struct scheduler_options *opt, const struc
 				struct queue *queue, struct store *store, const struct scheduler_host *host, char **err);
 /* Interrupts nothing: the backend implementation must have been stopped first.  Clears the pointer. */
 void scheduler_free(struct scheduler **sc);
+/* Asks every backend whether it answers before sending it work (UP without an event when it does). */
+void scheduler_start(struct scheduler *sc);
 /* Puts a RUNNING task loaded from the store back to work: waiting for its retry, or in the queue. */
 void scheduler_adopt(struct scheduler *sc, struct task *t);
 /* Looks for work to send: call after anything that may free a slot or queue a task. */
@@ -95,6 +98,7 @@ bool scheduler_set_paused(struct scheduler *sc, const char *name, bool paused, c
 struct sched_backend_info {
 	const char *name, *url;
 	bool up, paused;
+	bool checking;           /* not asked yet, or the first probe has not answered: up is false meanwhile */
 	int busy, slots, failures;
 	double probe_in;         /* seconds to the next probe while DOWN */
 	double downtime;         /* seconds DOWN since the server started, the current outage included */

@@ -43,15 +43,17 @@ enum task_priority {
 };
 
 /* How an attempt ended.  INTERRUPTED: the server died while it ran; SPLIT: its batch failed as
- * a whole and was split.  Neither is a retry.  DISCARDED: cancelled while PLECS ran it. */
+ * a whole and was split; BACKEND: the backend could not be reached or dropped the connection
+ * before answering.  None of them is a retry.  DISCARDED: cancelled while PLECS ran it. */
 #define ATTEMPT_OUTCOMES(X)              \
 	X(RUNNING, "running")            \
 	X(OK, "ok")                      \
 	X(TRANSIENT, "transient")        \
 	X(PERMANENT, "permanent")        \
 	X(INTERRUPTED, "interrupted")    \
-	X(DISCARDED, "discarded")            \
-	X(SPLIT, "split")
+	X(DISCARDED, "discarded")        \
+	X(SPLIT, "split")                \
+	X(BACKEND, "backend")
 
 enum attempt_outcome {
 #define X(id, name) ATTEMPT_##id,

@@ -55,6 +55,25 @@ static bool transport_fault(int code)
 	       code == XMLRPC_LIMIT_EXCEEDED_ERROR || code == XMLRPC_INTERNAL_ERROR;
 }
 
+/*
+ * Did the call fail before PLECS could have seen it: no connection, or the connection dropped
+ * before any byte of an answer?  libcurl's words, as xmlrpc-c passes them on.
+ */
+static bool unreachable(int code, const char *text)
+{
+	static const char *const before_answer[] = {
+		"Failed to connect", "Couldn't connect", "Connection refused", "Could not resolve", "Couldn't resolve",
+		"Connection reset", "Empty reply from server", "Server returned nothing",
+	};
+
+	if (code != XMLRPC_NETWORK_ERROR)
+		return false;
+	for (size_t i = 0; i < sizeof before_answer / sizeof before_answer[0]; i++)
+		if (strstr(text, before_answer[i]))
+			return true;
+	return false;
+}
+
 /* One call; false with the call's outcome and error set when it fails. */
 static bool call(struct worker *w, struct job *job, const char *method, xmlrpc_value *params, xmlrpc_value **result)
 {
@@ -77,6 +96,8 @@ static bool call(struct worker *w, struct job *job, const char *method, xmlrpc_v
 	bc->interrupted = __atomic_load_n(&job->interrupt, __ATOMIC_RELAXED) != 0;
 	job->fault_code = env.fault_code;
 	bc->outcome = bc->interrupted || transport_fault(env.fault_code) ? BACKEND_TRANSPORT : BACKEND_FAULT;
+	if (bc->outcome == BACKEND_TRANSPORT && !bc->interrupted && unreachable(env.fault_code, env.fault_string))
+		bc->outcome = BACKEND_UNREACHABLE;
 	/* xmlrpc-c prefixes PLECS's own text; the operator wants PLECS's words only. */
 	const char *text = env.fault_string;
 	static const char prefix[] = "RPC failed at server.  ";
@@ -102,7 +123,7 @@ static bool load(struct worker *w, struct job *job)
 		/* Closing a model that is not there is no harm: its fault is ignored. */
 		if (call(w, job, "plecs.close", params, &r))
 			xmlrpc_DECREF(r);
-		else if (bc->outcome == BACKEND_TRANSPORT)
+		else if (bc->outcome != BACKEND_FAULT)
 			return xmlrpc_DECREF(params), xmlrpc_env_clean(&env), false;
 		xmlrpc_DECREF(params);
 	}

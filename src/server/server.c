@@ -249,6 +249,7 @@ static struct scheduler_options scheduler_options(const struct server *s)
 		.jitter = config_double(cfg, "scheduler", "jitter"),
 		.retry_faults = config_str(cfg, "scheduler", "retry_faults"),
 		.down_after = (int)config_int(cfg, "scheduler", "down_after"),
+		.probe_max = config_double(cfg, "scheduler", "probe_max"),
 		.linger_s = (double)config_int(cfg, "scheduler", "batch_linger_ms") / 1000,
 		.max_batch_seconds = config_double(cfg, "scheduler", "max_batch_seconds"),
 		.matfile = strcmp(config_str(cfg, "store", "results_format"), "mat") == 0,

@@ -272,9 +272,10 @@ static void add_backend(const struct sched_backend_info *b, void *ud)
 	struct view_ctx *x = ud;
 
 	append(x->env, x->list,
-	       xmlrpc_build_value(x->env, "{s:s,s:s,s:b,s:b,s:i,s:i,s:i,s:d}", "name", b->name, "url", b->url, "up",
-				  (xmlrpc_bool)b->up, "paused", (xmlrpc_bool)b->paused, "busy", b->busy, "slots",
-				  b->slots, "failures", b->failures, "probe_in", b->probe_in));
+	       xmlrpc_build_value(x->env, "{s:s,s:s,s:b,s:b,s:b,s:i,s:i,s:i,s:d}", "name", b->name, "url", b->url,
+				  "up", (xmlrpc_bool)b->up, "checking", (xmlrpc_bool)b->checking, "paused",
+				  (xmlrpc_bool)b->paused, "busy", b->busy, "slots", b->slots, "failures", b->failures,
+				  "probe_in", b->probe_in));
 }
 
 static void add_model(const struct sched_model_info *m, void *ud)

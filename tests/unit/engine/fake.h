@@ -85,8 +85,12 @@ struct fake_call *fake_backend_running_on(struct fake_backend *fb, const char *u
 void fake_call_ok(struct fake_backend *fb, struct fake_call *c, size_t points, size_t signals);
 /* Ends c with BACKEND_FAULT and PLECS's message. */
 void fake_call_fault(struct fake_backend *fb, struct fake_call *c, const char *message);
-/* Ends c with BACKEND_TRANSPORT (refused, reset, ...). */
+/* Ends c with BACKEND_TRANSPORT (an answer cut short, garbled, an HTTP error: PLECS may have run it). */
 void fake_call_transport(struct fake_backend *fb, struct fake_call *c, const char *message);
+/* Ends c with BACKEND_UNREACHABLE: no connection, or dropped before any answer (the backend's fault). */
+void fake_call_unreachable(struct fake_backend *fb, struct fake_call *c, const char *message);
+/* While on, probes answer at once (as a backend that is there) and are not recorded. */
+void fake_backend_answer_probes(struct fake_backend *fb, bool on);
 /* Ends c as interrupted (BACKEND_TRANSPORT, interrupted set), as the pool does after interrupt(). */
 void fake_call_interrupted(struct fake_backend *fb, struct fake_call *c);
 

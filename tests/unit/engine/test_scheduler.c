@@ -114,7 +114,7 @@ static int fx_setup(void **state)
 		.log_keep = 1000,
 		.durability = STORE_DURABILITY_NORMAL,
 		.sched = {.max_retries = 3, .down_after = 3, .backoff_base = 5, .backoff_max = 60, .jitter = 0,
-			  .retry_faults = "license checkout", .results_dir = xasprintf("%s/results", fx->dir),
+			  .probe_max = 60, .retry_faults = "license checkout", .results_dir = xasprintf("%s/results", fx->dir),
 			  .seed = 1},
 		.backends = fx->backends,
 		.nbackends = 1,
@@ -135,7 +135,10 @@ static void fx_open(struct fx *fx)
 	if (fx->e == NULL)
 		fail_msg("engine_open: %s", err ? err : "(no message)");
 	assert_int_not_equal(events_subscribe(engine_bus(fx->e), record_event, fx), 0);
+	/* The backends answer the server's first question; tests of the start itself turn this off. */
+	fake_backend_answer_probes(fx->fb, true);
 	engine_start(fx->e);
+	fake_backend_answer_probes(fx->fb, false);
 }
 
 /* Ends what still runs (a test that failed half way), closes, and checks every timer was freed. */
@@ -296,7 +299,7 @@ static size_t event_index(const struct fx *fx, enum event_type type, int64_t tas
 
 struct backend_state {
 	size_t want, at;
-	bool found, up, paused;
+	bool found, up, paused, checking;
 	int busy, slots, failures;
 	double probe_in, downtime;
 };
@@ -310,6 +313,7 @@ static void take_backend(const struct sched_backend_info *b, void *ud)
 	s->found = true;
 	s->up = b->up;
 	s->paused = b->paused;
+	s->checking = b->checking;
 	s->busy = b->busy;
 	s->slots = b->slots;
 	s->failures = b->failures;
@@ -606,7 +610,7 @@ static void test_breaker_down_probe_up(void **state)
 
 	fx->backends[0].max_batch = 1;
 	fx->opt.sched.max_retries = 5;
-	fx->opt.sched.backoff_max = 20;
+	fx->opt.sched.probe_max = 20;
 	fx_open(fx);
 	pause_all(fx, true);
 	int64_t t[6];
@@ -654,7 +658,7 @@ static void test_breaker_down_probe_up(void **state)
 	assert_int_equal(fake_backend_running(fx->fb), 0);
 
 	/*
-	 * Probes at 5, 10, 20 and 20 s (backoff_base doubling, capped by backoff_max), each one not a
+	 * Probes at 5, 10, 20 and 20 s (backoff_base doubling, capped by probe_max), each one not a
 	 * millisecond early.  The retries fall due meanwhile; nothing but probes is sent.
 	 */
 	const int64_t gaps[] = {5000, 10000, 20000, 20000};
@@ -1204,6 +1208,166 @@ static void test_batch_linger(void **state)
 	fake_call_ok(fx->fb, call_at(fx, 1), 3, 1);
 }
 
+/* ---- whose fault is it (DESIGN 6): the backend's failures cost no task a retry ---------------- */
+
+#define UNREACHABLE "Failed to connect to plecs-1 port 1080: Connection refused"
+
+static int64_t stat_of(struct fx *fx, size_t offset)
+{
+	struct stats_counts k;
+
+	engine_stats(fx->e, STATS_ALL, &k);
+	return *(const int64_t *)((const char *)&k + offset);
+}
+
+#define STAT(fx, name) stat_of((fx), offsetof(struct stats_counts, name))
+
+static void test_outage_spends_no_retry(void **state)
+{
+	struct fx *fx = *state;
+
+	fx->backends[0].max_batch = 4;
+	fx->opt.sched.max_retries = 1;
+	fx_open(fx);
+	pause_all(fx, true);
+	int64_t t[8];
+
+	submit_many(fx, fx->model_a, PRIO_NORMAL, 8, t);
+	pause_all(fx, false);
+	/* Three calls that never reach PLECS: the same head batch each time, then DOWN. */
+	for (size_t i = 0; i < 3; i++) {
+		EXPECT_CALL(call_at(fx, i), URL1, t[0], t[1], t[2], t[3]);
+		assert_true(backend_state(fx, 0).up);
+		fake_call_unreachable(fx->fb, call_at(fx, i), UNREACHABLE);
+		/* Back at the head of the queue with no attempt spent, and sent again at once while UP. */
+		for (size_t k = 0; k < 4; k++) {
+			assert_int_equal(state_of(fx, t[k]), i < 2 ? TASK_RUNNING : TASK_QUEUED);
+			assert_int_equal(attempts_of(fx, t[k]), i < 2 ? 1 : 0);
+		}
+	}
+	assert_false(backend_state(fx, 0).up);
+	assert_int_equal(count_events(fx, EVENT_BACKEND_DOWN, -1), 1);
+	assert_int_equal(count_events(fx, EVENT_ATTEMPT_FAILED, -1), 0);
+	assert_int_equal(fake_backend_running(fx->fb), 0);
+	/* An outage of any length: hours of failed probes fail nothing. */
+	for (int i = 0; i < 200; i++) {
+		fake_clock_advance(fx->fc, 60000);
+		struct fake_call *p = fake_backend_last(fx->fb);
+
+		assert_true(p->probe);
+		if (!p->ended)
+			fake_call_unreachable(fx->fb, p, UNREACHABLE);
+	}
+	for (size_t k = 0; k < 8; k++)
+		assert_int_equal(state_of(fx, t[k]), TASK_QUEUED);
+	fake_clock_advance(fx->fc, 60000);
+	fake_call_ok(fx->fb, fake_backend_last(fx->fb), 0, 0);
+	assert_true(backend_state(fx, 0).up);
+	for (size_t n = 0; n < 2; n++) {
+		struct fake_call *c = fake_backend_last(fx->fb);
+
+		assert_false(c->probe);
+		fake_call_ok(fx->fb, c, 3, 1);
+	}
+	for (size_t k = 0; k < 8; k++) {
+		assert_int_equal(state_of(fx, t[k]), TASK_COMPLETED);
+		assert_int_equal(attempts_of(fx, t[k]), 1);
+	}
+	assert_outcomes(fx, t[0], "backend,backend,backend,ok");
+	assert_outcomes(fx, t[4], "ok");
+	assert_int_equal(STAT(fx, completed_first), 8);
+	assert_int_equal(STAT(fx, completed_retry), 0);
+	assert_int_equal(STAT(fx, retries), 0);
+	assert_int_equal(STAT(fx, failed), 0);
+}
+
+/* A transient failure after PLECS could have run the case still spends a retry, and still counts
+ * toward the breaker. */
+static void test_cut_short_spends_a_retry(void **state)
+{
+	struct fx *fx = *state;
+
+	fx->opt.sched.max_retries = 1;
+	fx_open(fx);
+	int64_t a = submit(fx, fx->model_a, PRIO_NORMAL);
+
+	fake_call_transport(fx->fb, call_at(fx, 0), "transfer closed with 812 bytes remaining to read");
+	assert_int_equal(state_of(fx, a), TASK_RUNNING);
+	assert_int_equal(backend_state(fx, 0).failures, 1);
+	assert_int_equal(count_events(fx, EVENT_ATTEMPT_FAILED, a), 1);
+	fake_clock_advance(fx->fc, 5000);
+	fake_call_transport(fx->fb, call_at(fx, 1), "transfer closed with 812 bytes remaining to read");
+	assert_int_equal(state_of(fx, a), TASK_FAILED);
+	assert_outcomes(fx, a, "transient,transient");
+}
+
+/* A server starting up asks each backend before it sends it work, and says so only when it is DOWN. */
+static void test_start_asks_first(void **state)
+{
+	struct fx *fx = *state;
+	char *err = NULL;
+
+	fx->opt.nbackends = 2;
+	fx->e = engine_open(&fx->opt, &err);
+	assert_non_null(fx->e);
+	assert_int_not_equal(events_subscribe(engine_bus(fx->e), record_event, fx), 0);
+	engine_start(fx->e);
+	assert_int_equal(fake_backend_count(fx->fb), 2);
+	assert_true(call_at(fx, 0)->probe);
+	assert_true(call_at(fx, 1)->probe);
+	assert_false(backend_state(fx, 0).up);
+	assert_true(backend_state(fx, 0).checking);
+	int64_t a = submit(fx, fx->model_a, PRIO_NORMAL);
+
+	/* Nothing is sent before an answer. */
+	assert_int_equal(fake_backend_count(fx->fb), 2);
+	assert_int_equal(state_of(fx, a), TASK_QUEUED);
+	fake_call_unreachable(fx->fb, call_at(fx, 1), "Failed to connect to plecs-2 port 1080: Connection refused");
+	assert_false(backend_state(fx, 1).up);
+	assert_false(backend_state(fx, 1).checking);
+	assert_int_equal(count_events(fx, EVENT_BACKEND_DOWN, -1), 1);
+	assert_string_equal(nth_event(fx, EVENT_BACKEND_DOWN, -1, 0)->backend, "plecs-2");
+	fake_call_ok(fx->fb, call_at(fx, 0), 0, 0);
+	assert_true(backend_state(fx, 0).up);
+	assert_false(backend_state(fx, 0).checking);
+	assert_int_equal(count_events(fx, EVENT_BACKEND_UP, -1), 0);
+	EXPECT_CALL(call_at(fx, 2), URL1, a);
+	fake_call_ok(fx->fb, call_at(fx, 2), 3, 1);
+	/* plecs-2 is probed on the usual schedule and comes UP with an event. */
+	fake_clock_advance(fx->fc, 5000);
+	assert_true(call_at(fx, 3)->probe);
+	assert_string_equal(call_at(fx, 3)->url, URL2);
+	fake_call_ok(fx->fb, call_at(fx, 3), 0, 0);
+	assert_true(backend_state(fx, 1).up);
+	assert_int_equal(count_events(fx, EVENT_BACKEND_UP, -1), 1);
+}
+
+/* Probes of a DOWN backend wait at most probe_max, however large backoff_max is. */
+static void test_probe_max(void **state)
+{
+	struct fx *fx = *state;
+
+	fx->opt.sched.backoff_max = 300;
+	fx->opt.sched.probe_max = 30;
+	fx->opt.sched.down_after = 1;
+	fx_open(fx);
+	submit(fx, fx->model_a, PRIO_NORMAL);
+	fake_call_unreachable(fx->fb, call_at(fx, 0), UNREACHABLE);
+	assert_false(backend_state(fx, 0).up);
+	const int64_t gaps[] = {5000, 10000, 20000, 30000, 30000, 30000};
+
+	for (size_t i = 0; i < sizeof gaps / sizeof gaps[0]; i++) {
+		size_t calls = fake_backend_count(fx->fb);
+
+		fake_clock_advance(fx->fc, gaps[i] - 1);
+		assert_int_equal(fake_backend_count(fx->fb), calls);
+		fake_clock_advance(fx->fc, 1);
+		assert_int_equal(fake_backend_count(fx->fb), calls + 1);
+		assert_true(fake_backend_last(fx->fb)->probe);
+		fake_call_unreachable(fx->fb, fake_backend_last(fx->fb), UNREACHABLE);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1218,6 +1382,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_call_timeout, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_max_batch_seconds, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_batch_linger, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_outage_spends_no_retry, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_cut_short_spends_a_retry, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_start_asks_first, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_probe_max, fx_setup, fx_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
