@@ -9,6 +9,7 @@
 
 #include "emu/circuits.h"
 #include "emu/emu.h"
+#include "proto/proto.h"
 #include "util/buf.h"
 #include "util/xalloc.h"
 
@@ -111,31 +112,6 @@ void emu_clear_calls(struct emu *emu)
 
 /* ---- argument helpers ---------------------------------------------------------- */
 
-static const char *type_name(xmlrpc_type t)
-{
-	switch (t) {
-	case XMLRPC_TYPE_INT:
-	case XMLRPC_TYPE_I8:
-		return "an integer";
-	case XMLRPC_TYPE_BOOL:
-		return "a boolean";
-	case XMLRPC_TYPE_DOUBLE:
-		return "a double";
-	case XMLRPC_TYPE_STRING:
-		return "a string";
-	case XMLRPC_TYPE_ARRAY:
-		return "an array";
-	case XMLRPC_TYPE_STRUCT:
-		return "a struct";
-	case XMLRPC_TYPE_BASE64:
-		return "base64 data";
-	case XMLRPC_TYPE_NIL:
-		return "nil";
-	default:
-		return "another type";
-	}
-}
-
 static bool arg_count(xmlrpc_env *env, xmlrpc_value *params, const char *method, int min, int max)
 {
 	int n = xmlrpc_array_size(env, params);
@@ -166,7 +142,7 @@ static char *arg_string(xmlrpc_env *env, xmlrpc_value *params, int i, const char
 		return NULL;
 	if (xmlrpc_value_type(v) != XMLRPC_TYPE_STRING) {
 		xmlrpc_env_set_fault_formatted(env, EMU_FAULT_CODE, "%s: the %s must be a string, not %s", method, what,
-					       type_name(xmlrpc_value_type(v)));
+					       proto_type_name(xmlrpc_value_type(v)));
 	} else {
 		xmlrpc_read_string(env, v, &s);
 		if (!env->fault_occurred) {
@@ -225,7 +201,7 @@ static bool to_emu_value(xmlrpc_env *env, xmlrpc_value *v, struct emu_value *out
 	}
 	if (t != XMLRPC_TYPE_ARRAY) {
 		xmlrpc_env_set_fault_formatted(env, EMU_FAULT_CODE, "%s must be a number, a string, a vector or a "
-					       "matrix, not %s", what, type_name(t));
+					       "matrix, not %s", what, proto_type_name(t));
 		return false;
 	}
 	int rows = xmlrpc_array_size(env, v);
@@ -451,7 +427,7 @@ static bool read_solver_opts(xmlrpc_env *env, xmlrpc_value *opts, struct sim_cas
 		} else if (!read_number(env, val, &x)) {
 			if (!env->fault_occurred)
 				xmlrpc_env_set_fault_formatted(env, EMU_FAULT_CODE, "%sSolverOpts.%s must be a number, "
-							       "not %s", where, k, type_name(xmlrpc_value_type(val)));
+							       "not %s", where, k, proto_type_name(xmlrpc_value_type(val)));
 		} else if (strcmp(k, "StartTime") == 0) {
 			c->start = x;
 		} else if (strcmp(k, "TimeSpan") == 0) {
@@ -532,7 +508,7 @@ static bool read_case(xmlrpc_env *env, xmlrpc_value *opt, const struct emu_model
 	emu_vars_copy(&vars, &model->vars);
 	if (opt && xmlrpc_value_type(opt) != XMLRPC_TYPE_STRUCT) {
 		xmlrpc_env_set_fault_formatted(env, EMU_FAULT_CODE, "%sthe simulation options must be a struct, not %s",
-					       where, type_name(xmlrpc_value_type(opt)));
+					       where, proto_type_name(xmlrpc_value_type(opt)));
 		goto out;
 	}
 	n = opt ? xmlrpc_struct_size(env, opt) : 0;
@@ -548,7 +524,7 @@ static bool read_case(xmlrpc_env *env, xmlrpc_value *opt, const struct emu_model
 		} else if (strcmp(k, "ModelVars") == 0 || strcmp(k, "SolverOpts") == 0) {
 			if (xmlrpc_value_type(val) != XMLRPC_TYPE_STRUCT)
 				xmlrpc_env_set_fault_formatted(env, EMU_FAULT_CODE, "%s%s must be a struct, not %s", where,
-							       k, type_name(xmlrpc_value_type(val)));
+							       k, proto_type_name(xmlrpc_value_type(val)));
 			else if (k[0] == 'M')
 				read_model_vars(env, val, &vars, model->name, where);
 			else
@@ -702,7 +678,7 @@ static xmlrpc_value *plecs_simulate(xmlrpc_env *env, xmlrpc_value *params, void 
 		if (!list && xmlrpc_value_type(opts) != XMLRPC_TYPE_STRUCT) {
 			xmlrpc_env_set_fault_formatted(env, EMU_FAULT_CODE, "plecs.simulate: the second argument must be "
 						       "a struct of simulation options or an array of them, not %s",
-						       type_name(xmlrpc_value_type(opts)));
+						       proto_type_name(xmlrpc_value_type(opts)));
 			goto out;
 		}
 	}
