@@ -21,19 +21,18 @@ static int compare_keys(const void *a, const void *b)
 /* Reads v, known to be of the row's type, as JSON; NULL on env's fault or with *err (heap). */
 typedef json_t *to_json_fn(xmlrpc_env *env, xmlrpc_value *v, char **err);
 
-static json_t *int_to_json(xmlrpc_env *env, xmlrpc_value *v, char **err)
+static json_t *integer_to_json(xmlrpc_env *env, xmlrpc_value *v, char **err)
 {
-	int i;
+	xmlrpc_int64 i = 0;
 
-	xmlrpc_read_int(env, v, &i);
-	return json_integer(i);
-}
+	if (xmlrpc_value_type(v) == XMLRPC_TYPE_INT) {
+		int small = 0;
 
-static json_t *i8_to_json(xmlrpc_env *env, xmlrpc_value *v, char **err)
-{
-	xmlrpc_int64 i;
-
-	xmlrpc_read_i8(env, v, &i);
+		xmlrpc_read_int(env, v, &small);
+		i = small;
+	} else {
+		xmlrpc_read_i8(env, v, &i);
+	}
 	return json_integer(i);
 }
 
@@ -132,8 +131,8 @@ static const struct xmlrpc_type_row {
 	const char *name;
 	to_json_fn *to_json;
 } xmlrpc_types[] = {
-	[XMLRPC_TYPE_INT] = {"an integer", int_to_json},
-	[XMLRPC_TYPE_I8] = {"an integer", i8_to_json},
+	[XMLRPC_TYPE_INT] = {"an integer", integer_to_json},
+	[XMLRPC_TYPE_I8] = {"an integer", integer_to_json},
 	[XMLRPC_TYPE_BOOL] = {"a boolean", bool_to_json},
 	[XMLRPC_TYPE_DOUBLE] = {"a number", double_to_json},
 	[XMLRPC_TYPE_STRING] = {"a string", string_to_json},
@@ -158,6 +157,40 @@ const char *proto_type_name(xmlrpc_type t)
 	return row ? row->name : "another type";
 }
 
+static const char foreign_type[] = "a value type simq does not take (date-time, base64 or other)";
+
+bool proto_json_takes(xmlrpc_value *v, char **err)
+{
+	const struct xmlrpc_type_row *row = type_row(xmlrpc_value_type(v));
+	xmlrpc_env env;
+	bool ok = row && row->to_json;
+	int n;
+
+	if (!ok || (xmlrpc_value_type(v) != XMLRPC_TYPE_ARRAY && xmlrpc_value_type(v) != XMLRPC_TYPE_STRUCT)) {
+		if (!ok)
+			*err = xstrdup(foreign_type);
+		return ok;
+	}
+	xmlrpc_env_init(&env);
+	n = xmlrpc_value_type(v) == XMLRPC_TYPE_ARRAY ? xmlrpc_array_size(&env, v) : xmlrpc_struct_size(&env, v);
+	for (int i = 0; i < n && ok && !env.fault_occurred; i++) {
+		xmlrpc_value *key = NULL, *item;
+
+		if (xmlrpc_value_type(v) == XMLRPC_TYPE_ARRAY)
+			xmlrpc_array_read_item(&env, v, i, &item);
+		else
+			xmlrpc_struct_read_member(&env, v, (unsigned)i, &key, &item);
+		if (env.fault_occurred)
+			break;
+		ok = proto_json_takes(item, err);
+		xmlrpc_DECREF(item);
+		if (key)
+			xmlrpc_DECREF(key);
+	}
+	xmlrpc_env_clean(&env);
+	return ok;
+}
+
 json_t *proto_to_json(xmlrpc_value *v, char **err)
 {
 	const struct xmlrpc_type_row *row = type_row(xmlrpc_value_type(v));
@@ -165,7 +198,7 @@ json_t *proto_to_json(xmlrpc_value *v, char **err)
 	json_t *out = NULL;
 
 	if (row == NULL || row->to_json == NULL) {
-		*err = xstrdup("a value type simq does not take (date-time, base64 or other)");
+		*err = xstrdup(foreign_type);
 		return NULL;
 	}
 	xmlrpc_env_init(&env);

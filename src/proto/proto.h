@@ -43,6 +43,8 @@ enum proto_fault {
 const char *proto_type_name(xmlrpc_type t);
 /* An XML-RPC value as JSON (caller decrefs); NULL and *err (heap) for types JSON lacks. */
 json_t *proto_to_json(xmlrpc_value *v, char **err);
+/* Whether proto_to_json() takes every type in v; false and *err (heap) as it would say, if not. */
+bool proto_json_takes(xmlrpc_value *v, char **err);
 /* JSON as an XML-RPC value; integers that fit stay int, others become i8 or double.
  * NULL with env's fault when a value cannot be one (xmlrpc-c takes UTF-8 up to U+FFFF only). */
 xmlrpc_value *proto_from_json(xmlrpc_env *env, const json_t *j);

@@ -54,66 +54,85 @@ static void test_finds_both_ends_of_a_socketpair(void **state)
 	close(sv[1]);
 }
 
-/* A TCP connection on loopback: both ends are found, with their addresses; the listener is not. */
-static void test_gives_the_addresses_of_a_tcp_connection(void **state)
+/* A TCP connection on loopback: a listener, the client's end and the accepted end. */
+struct tcp {
+	struct sockaddr_in addr; /* the listener's */
+	int lfd, cfd, afd;
+};
+
+static void tcp_open(struct tcp *t)
 {
-	struct sockaddr_in addr = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-	socklen_t len = sizeof addr;
-	int lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), cfd, afd;
+	socklen_t len = sizeof t->addr;
+
+	t->addr = (struct sockaddr_in){.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	t->lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_true(t->lfd >= 0);
+	assert_int_equal(bind(t->lfd, (struct sockaddr *)&t->addr, sizeof t->addr), 0);
+	assert_int_equal(listen(t->lfd, 1), 0);
+	assert_int_equal(getsockname(t->lfd, (struct sockaddr *)&t->addr, &len), 0);
+	t->cfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_int_equal(connect(t->cfd, (struct sockaddr *)&t->addr, sizeof t->addr), 0);
+	t->afd = accept4(t->lfd, NULL, NULL, SOCK_CLOEXEC);
+	assert_true(t->afd >= 0);
+}
+
+static void tcp_close(struct tcp *t)
+{
+	close(t->afd);
+	close(t->cfd);
+	close(t->lfd);
+}
+
+/* Both ends of a connection are found; the listener is not. */
+static void test_finds_both_ends_of_a_tcp_connection(void **state)
+{
 	struct seen seen = {0};
+	struct tcp t;
 
-	assert_true(lfd >= 0);
-	assert_int_equal(bind(lfd, (struct sockaddr *)&addr, sizeof addr), 0);
-	assert_int_equal(listen(lfd, 1), 0);
-	assert_int_equal(getsockname(lfd, (struct sockaddr *)&addr, &len), 0);
-	cfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	assert_int_equal(connect(cfd, (struct sockaddr *)&addr, sizeof addr), 0);
-	afd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
-	assert_true(afd >= 0);
-
+	tcp_open(&t);
 	assert_true(fds_each_connected(note, &seen));
-	assert_true(saw(&seen, cfd));
-	assert_true(saw(&seen, afd));
-	assert_false(saw(&seen, lfd));
-	close(afd);
-	close(cfd);
-	close(lfd);
+	assert_true(saw(&seen, t.cfd));
+	assert_true(saw(&seen, t.afd));
+	assert_false(saw(&seen, t.lfd));
+	tcp_close(&t);
 }
 
-static bool check_accepted_end(const struct fds_socket *s, void *ud)
+/* What a scan gave for one descriptor. */
+struct found {
+	int fd;
+	bool seen;
+	struct sockaddr_in local, peer;
+};
+
+static bool find(const struct fds_socket *s, void *ud)
 {
-	const int *afd = ud;
-	const struct sockaddr_in *local = (const struct sockaddr_in *)&s->local;
+	struct found *f = ud;
 
-	if (s->fd == *afd) {
-		assert_int_equal(local->sin_family, AF_INET);
-		assert_int_equal(((const struct sockaddr_in *)&s->peer)->sin_family, AF_INET);
-		assert_int_not_equal(local->sin_port, ((const struct sockaddr_in *)&s->peer)->sin_port);
-	}
-	return true;
+	if (s->fd != f->fd)
+		return true;
+	f->seen = true;
+	memcpy(&f->local, &s->local, sizeof f->local);
+	memcpy(&f->peer, &s->peer, sizeof f->peer);
+	return false;
 }
 
+/* The accepted end's local address is the listener's; its peer is the client's end. */
 static void test_local_and_peer_are_not_swapped(void **state)
 {
-	struct sockaddr_in addr = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)}, local;
-	socklen_t len = sizeof addr, llen = sizeof local;
-	int lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), cfd, afd;
+	struct sockaddr_in client;
+	socklen_t len = sizeof client;
+	struct found found = {0};
+	struct tcp t;
 
-	assert_true(lfd >= 0);
-	assert_int_equal(bind(lfd, (struct sockaddr *)&addr, sizeof addr), 0);
-	assert_int_equal(listen(lfd, 1), 0);
-	assert_int_equal(getsockname(lfd, (struct sockaddr *)&addr, &len), 0);
-	cfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	assert_int_equal(connect(cfd, (struct sockaddr *)&addr, sizeof addr), 0);
-	afd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
-	assert_true(afd >= 0);
-	/* The accepted end's local port is the listener's. */
-	assert_int_equal(getsockname(afd, (struct sockaddr *)&local, &llen), 0);
-	assert_int_equal(local.sin_port, addr.sin_port);
-	assert_true(fds_each_connected(check_accepted_end, &afd));
-	close(afd);
-	close(cfd);
-	close(lfd);
+	tcp_open(&t);
+	found.fd = t.afd;
+	assert_int_equal(getsockname(t.cfd, (struct sockaddr *)&client, &len), 0);
+	assert_true(fds_each_connected(find, &found));
+	assert_true(found.seen);
+	assert_int_equal(found.local.sin_family, AF_INET);
+	assert_int_equal(found.local.sin_port, t.addr.sin_port);
+	assert_int_equal(found.peer.sin_port, client.sin_port);
+	tcp_close(&t);
 }
 
 static void test_skips_files_and_unconnected_sockets(void **state)
@@ -162,7 +181,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_finds_both_ends_of_a_socketpair),
-	    cmocka_unit_test(test_gives_the_addresses_of_a_tcp_connection),
+	    cmocka_unit_test(test_finds_both_ends_of_a_tcp_connection),
 	    cmocka_unit_test(test_local_and_peer_are_not_swapped),
 	    cmocka_unit_test(test_skips_files_and_unconnected_sockets),
 	    cmocka_unit_test(test_stops_when_fn_returns_false),
