@@ -667,8 +667,8 @@ static char *read_simulate_args(xmlrpc_env *env, xmlrpc_value *params, xmlrpc_va
 	xmlrpc_array_read_item(env, params, 1, opts);
 	*list = xmlrpc_value_type(*opts) == XMLRPC_TYPE_ARRAY;
 	if (!*list && xmlrpc_value_type(*opts) != XMLRPC_TYPE_STRUCT)
-		xmlrpc_env_set_fault_formatted(env, EMU_FAULT_CODE, "plecs.simulate: the second argument must be a struct "
-					       "of simulation options or an array of them, not %s",
+		xmlrpc_env_set_fault_formatted(env, EMU_FAULT_CODE, "plecs.simulate: the second argument must be a "
+					       "struct of simulation options or an array of them, not %s",
 					       proto_type_name(xmlrpc_value_type(*opts)));
 	return name;
 }

@@ -220,7 +220,6 @@ static bool check_model(const char *path, const char *where, char **abs, char **
 	return true;
 }
 
-
 /* ---- plain values out of XML-RPC ---------------------------------------------------- */
 
 /* v as a heap string (caller frees) if it is an XML-RPC string, else NULL. */
@@ -465,7 +464,8 @@ static bool read_timeout(xmlrpc_value *v, struct task *t, const struct field_ctx
 	bool integer;
 
 	if (!number_of(v, &seconds, &integer) || seconds < 0 || seconds > 30 * 86400.0) {
-		*err = xasprintf("%stimeout: allowed: a number of seconds from 0 (none) to 2592000 (30 days)", cx->where);
+		*err = xasprintf("%stimeout: allowed: a number of seconds from 0 (none) to 2592000 (30 days)",
+				 cx->where);
 		return false;
 	}
 	t->timeout = seconds;
