@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/buf.h"
 #include "util/xalloc.h"
 
 #define TWO_PI (2.0 * M_PI)
@@ -207,6 +208,15 @@ const struct circuit *circuit_find(const char *name)
 		if (strcmp(circuit_table[i]->name, name) == 0)
 			return circuit_table[i];
 	return NULL;
+}
+
+char *circuit_names(void)
+{
+	struct buf b = BUF_INIT;
+
+	for (size_t i = 0; circuit_table[i]; i++)
+		buf_addf(&b, "%s%s", i == 0 ? "" : circuit_table[i + 1] ? ", " : " and ", circuit_table[i]->name);
+	return buf_detach(&b);
 }
 
 size_t circuit_param_count(const struct circuit *c)

@@ -34,6 +34,8 @@ struct circuit {
 extern const struct circuit *const circuit_table[];
 
 const struct circuit *circuit_find(const char *name);
+/* "rc, buck and rlc": every circuit's name, for messages (heap; caller frees). */
+char *circuit_names(void);
 size_t circuit_param_count(const struct circuit *c);
 size_t circuit_signal_count(const struct circuit *c);
 

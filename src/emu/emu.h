@@ -81,7 +81,6 @@ void emu_clear_calls(struct emu *emu);
 void emu_http_handle(void *ud, TSession *session, abyss_bool *handled);
 /* Shuts down every connection to our port, so a stop does not wait for keep-alive timeouts. */
 void emu_hang_up_all(struct emu *emu);
-struct emu_peer;
 
 /* A MAT v5 file holding Time and Values, as bytes (heap; caller frees). */
 struct emu_result;

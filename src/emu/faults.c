@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/buf.h"
 #include "util/xalloc.h"
 
 static const char *const names[] = {
@@ -41,6 +42,15 @@ bool fault_kind_parse(const char *name, enum fault_kind *k)
 	return false;
 }
 
+char *fault_kind_list(void)
+{
+	struct buf b = BUF_INIT;
+
+	for (int i = 0; i < FAULT_KIND_COUNT; i++)
+		buf_addf(&b, "%s%s", i ? ", " : "", names[i]);
+	return buf_detach(&b);
+}
+
 void faults_init(struct faults *f, uint64_t seed)
 {
 	memset(f, 0, sizeof *f);
@@ -69,8 +79,10 @@ bool faults_parse_rate(struct faults *f, const char *spec, char **err)
 	}
 	kind = xstrndup(spec, (size_t)(eq - spec));
 	if (!fault_kind_parse(kind, &k)) {
-		*err = xasprintf("--fault %s: unknown kind \"%s\"; kinds are refuse, drop, hang, fault, license, "
-				 "malformed, http500, slow", spec, kind);
+		char *kinds = fault_kind_list();
+
+		*err = xasprintf("--fault %s: unknown kind \"%s\"; kinds are %s", spec, kind, kinds);
+		free(kinds);
 		free(kind);
 		return false;
 	}

@@ -45,6 +45,8 @@ struct faults {
 const char *fault_kind_name(enum fault_kind k);
 const char *fault_kind_help(enum fault_kind k);
 bool fault_kind_parse(const char *name, enum fault_kind *k);
+/* "refuse, drop, ...": every kind's name, for messages (heap; caller frees). */
+char *fault_kind_list(void);
 
 void faults_init(struct faults *f, uint64_t seed);
 void faults_destroy(struct faults *f);

@@ -1,7 +1,6 @@
 /* The /RPC2 handler: reads a call, applies injected transport faults, answers. */
 #include "autoconf.h"
 
-#include <dirent.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <stdlib.h>
@@ -11,15 +10,11 @@
 
 #include "emu/emu.h"
 #include "util/buf.h"
+#include "util/fds.h"
 #include "util/xalloc.h"
 
 /* Calls larger than this are refused: a thousand optStructs are far smaller. */
 #define MAX_CALL_BYTES (64u * 1024 * 1024)
-
-struct emu_peer {
-	socklen_t len;
-	struct sockaddr_storage addr;
-};
 
 static int port_of(const struct sockaddr_storage *a)
 {
@@ -31,49 +26,25 @@ static int port_of(const struct sockaddr_storage *a)
 }
 
 /*
- * Calls fn for each accepted connection to our port: Abyss does not hand out
- * a session's socket, so the faults that act on the connection itself find
- * it among the process's open files.  Only fault injection and stopping do this.
+ * Abyss does not hand out a session's socket, so the faults that act on the
+ * connection itself find it among the process's open sockets, by the port
+ * it was accepted on and the peer's address.  Only fault injection and
+ * stopping do this.
  */
-static void each_connection(struct emu *emu, bool (*fn)(struct emu *emu, int fd, const struct emu_peer *peer, void *ud),
-			    void *ud)
-{
-	DIR *dir = opendir("/proc/self/fd");
-	struct dirent *de;
-
-	if (dir == NULL)
-		return;
-	while ((de = readdir(dir)) != NULL) {
-		int fd = atoi(de->d_name);
-		struct sockaddr_storage local;
-		socklen_t llen = sizeof local;
-		struct emu_peer peer = {.len = sizeof peer.addr};
-
-		if (fd <= 2 || fd == dirfd(dir))
-			continue;
-		if (getsockname(fd, (struct sockaddr *)&local, &llen) != 0 || port_of(&local) != emu->port)
-			continue;
-		if (getpeername(fd, (struct sockaddr *)&peer.addr, &peer.len) != 0)
-			continue;
-		if (!fn(emu, fd, &peer, ud))
-			break;
-	}
-	closedir(dir);
-}
-
 struct find_peer {
+	int port;
 	const struct sockaddr *want;
 	size_t want_len;
 	int fd;
 };
 
-static bool match_peer(struct emu *emu, int fd, const struct emu_peer *peer, void *ud)
+static bool match_peer(const struct fds_socket *s, void *ud)
 {
 	struct find_peer *f = ud;
-	size_t n = f->want_len < peer->len ? f->want_len : peer->len;
+	size_t n = f->want_len < s->peer_len ? f->want_len : s->peer_len;
 
-	if (n > 0 && memcmp(&peer->addr, f->want, n) == 0) {
-		f->fd = fd;
+	if (port_of(&s->local) == f->port && n > 0 && memcmp(&s->peer, f->want, n) == 0) {
+		f->fd = s->fd;
 		return false;
 	}
 	return true;
@@ -83,7 +54,7 @@ static bool match_peer(struct emu *emu, int fd, const struct emu_peer *peer, voi
 static int session_fd(struct emu *emu, TSession *session)
 {
 	void *info = NULL;
-	struct find_peer f = {.fd = -1};
+	struct find_peer f = {.port = emu->port, .fd = -1};
 
 	SessionGetChannelInfo(session, &info);
 	if (info == NULL)
@@ -92,19 +63,22 @@ static int session_fd(struct emu *emu, TSession *session)
 	f.want_len = ((struct abyss_unix_chaninfo *)info)->peerAddrLen;
 	if (f.want_len > sizeof(struct sockaddr))
 		f.want_len = sizeof(struct sockaddr);
-	each_connection(emu, match_peer, &f);
+	fds_each_connected(match_peer, &f);
 	return f.fd;
 }
 
-static bool hang_up(struct emu *emu, int fd, const struct emu_peer *peer, void *ud)
+static bool hang_up(const struct fds_socket *s, void *ud)
 {
-	shutdown(fd, SHUT_RDWR);
+	const struct emu *emu = ud;
+
+	if (port_of(&s->local) == emu->port)
+		shutdown(s->fd, SHUT_RDWR);
 	return true;
 }
 
 void emu_hang_up_all(struct emu *emu)
 {
-	each_connection(emu, hang_up, NULL);
+	fds_each_connected(hang_up, emu);
 }
 
 /* Resets the connection (RST) while leaving the descriptor to Abyss, which closes it. */
@@ -183,138 +157,200 @@ static void hang(struct emu *emu, int fd)
 	}
 }
 
+/* One request on its way through the handler. */
+struct call {
+	struct emu *emu;
+	TSession *session;
+	struct buf body;
+	char *method;
+	bool plecs;                 /* a plecs.* method: it takes a call slot */
+	struct emu_call_ctx ctx;
+	double start;
+};
+
+static void record(const struct call *c, const char *outcome)
+{
+	emu_record_call(c->emu, c->method, &c->ctx, c->start, emu_now() - c->start, outcome);
+}
+
+/* Reads a POST to /RPC2 into c->body; anything else is answered here, and false. */
+static bool read_call(struct call *c)
+{
+	const TRequestInfo *req;
+	size_t want = 0;
+	const char *problem = NULL;
+
+	SessionGetRequestInfo(c->session, &req);
+	if (strcmp(req->uri, "/RPC2") != 0) {
+		send_text(c->session, 404, "plecs-emu answers XML-RPC at /RPC2 only\n");
+		return false;
+	}
+	if (req->method != m_post) {
+		send_text(c->session, 405, "XML-RPC calls are HTTP POST requests\n");
+		return false;
+	}
+	if (!read_body(c->session, &c->body, &want, &problem)) {
+		send_text(c->session, atoi(problem), problem + 4);
+		return false;
+	}
+	return true;
+}
+
+/* A refused request: its connection is reset, new or kept alive.  True if this one is. */
+static bool refuse_connection(struct call *c)
+{
+	int fd;
+
+	if (!faults_may_refuse(&c->emu->faults))
+		return false;
+	fd = session_fd(c->emu, c->session);
+	if (fd < 0 || !faults_next_connection(&c->emu->faults))
+		return false;
+	reset_connection(fd);
+	/* Abyss finishes every session; its writes go nowhere now. */
+	ResponseStatus(c->session, 500);
+	emu_record_call(c->emu, "connection", NULL, c->start, emu_now() - c->start, "injected refuse");
+	return true;
+}
+
+/* An injected hang: no answer until the client gives up; the call's slot is held meanwhile. */
+static void hang_call(struct call *c)
+{
+	int fd = session_fd(c->emu, c->session);
+
+	hang(c->emu, fd);
+	emu_slot_release(c->emu);
+	if (fd >= 0)
+		shutdown(fd, SHUT_RDWR);
+	ResponseStatus(c->session, 500);
+	record(c, "injected hang");
+}
+
+/* Writes the status and headers of a response that promises len bytes of XML. */
+static void start_xml(TSession *session, size_t len)
+{
+	ResponseStatus(session, 200);
+	ResponseContentType(session, "text/xml");
+	ResponseContentLength(session, len);
+	ResponseWriteStart(session);
+}
+
+/* Sends the registry's response (data, len) to the client: as it is, or spoilt by an injected fault. */
+typedef void respond_fn(struct emu *emu, TSession *session, const char *data, size_t len);
+
+static void respond_whole(struct emu *emu, TSession *session, const char *data, size_t len)
+{
+	start_xml(session, len);
+	ResponseWriteBody(session, data, (xmlrpc_uint32_t)len);
+	ResponseWriteEnd(session);
+}
+
+static void respond_http500(struct emu *emu, TSession *session, const char *data, size_t len)
+{
+	send_text(session, 500, "Internal Server Error\n");
+}
+
+static void respond_malformed(struct emu *emu, TSession *session, const char *data, size_t len)
+{
+	static const char garbage[] = "<?xml version=\"1.0\"?>\r\n<methodResponse><params><param><value>"
+				      "<struct><member><name>Time</name><value><array><data><value><double>0"
+				      "</double></value></data></array></value></member><member><name>Values"
+				      "</name><value><array><data><value><double>4.2e1</double><</params>";
+
+	start_xml(session, sizeof garbage - 1);
+	ResponseWriteBody(session, garbage, sizeof garbage - 1);
+	ResponseWriteEnd(session);
+}
+
+/* Promises the whole response, sends half of it, and hangs up. */
+static void respond_drop(struct emu *emu, TSession *session, const char *data, size_t len)
+{
+	start_xml(session, len);
+	ResponseWriteBody(session, data, (xmlrpc_uint32_t)(len / 2));
+	shutdown(session_fd(emu, session), SHUT_RDWR);
+}
+
+/* The faults that spoil the response; the others act in the methods (or, hang, before the call). */
+static respond_fn *const responders[FAULT_KIND_COUNT] = {
+	[FAULT_HTTP500] = respond_http500,
+	[FAULT_MALFORMED] = respond_malformed,
+	[FAULT_DROP] = respond_drop,
+};
+
+/* Puts "ok" or "fault: " and its faultString in outcome; true for a fault response. */
+static bool describe_response(const char *data, size_t len, char *outcome, size_t size)
+{
+	const char *fault = memmem(data, len > 200 ? 200 : len, "<fault>", 7);
+	const char *msg, *open, *close;
+
+	if (fault == NULL) {
+		snprintf(outcome, size, "ok");
+		return false;
+	}
+	msg = memmem(data, len, "<name>faultString</name>", 24);
+	open = msg ? memmem(msg, (size_t)(data + len - msg), "<string>", 8) : NULL;
+	close = open ? memmem(open, (size_t)(data + len - open), "</string>", 9) : NULL;
+	snprintf(outcome, size, "fault: %.*s", close ? (int)(close - open - 8) : 0, close ? open + 8 : "");
+	return true;
+}
+
+/* Sends the registry's response as the call's injected fault has it, and records the call. */
+static void respond(struct call *c, const char *data, size_t len)
+{
+	respond_fn *spoil = c->ctx.fault != FAULT_NONE ? responders[c->ctx.fault] : NULL;
+	char outcome[256];
+	bool faulted = describe_response(data, len, outcome, sizeof outcome);
+
+	(spoil ? spoil : respond_whole)(c->emu, c->session, data, len);
+	if (c->ctx.fault != FAULT_NONE && (spoil || !faulted))
+		snprintf(outcome, sizeof outcome, "injected %s", fault_kind_name(c->ctx.fault));
+	record(c, outcome);
+}
+
+/* Runs the call through the registry and answers it; the call's slot is released first. */
+static void answer_call(struct call *c)
+{
+	xmlrpc_env env;
+	xmlrpc_mem_block *output = NULL;
+
+	xmlrpc_env_init(&env);
+	xmlrpc_registry_process_call2(&env, c->emu->registry, buf_str(&c->body), c->body.len, &c->ctx, &output);
+	if (c->plecs)
+		emu_slot_release(c->emu);
+	if (env.fault_occurred) {
+		/* Only a call that cannot be parsed at all gets here; method faults are in the response. */
+		send_text(c->session, 400, env.fault_string);
+		record(c, "bad request");
+	} else {
+		respond(c, xmlrpc_mem_block_contents(output), xmlrpc_mem_block_size(output));
+	}
+	xmlrpc_env_clean(&env);
+	if (output)
+		xmlrpc_mem_block_free(output);
+}
+
 void emu_http_handle(void *ud, TSession *session, abyss_bool *handled)
 {
 	struct emu *emu = ud;
-	const TRequestInfo *req;
-	struct buf body = BUF_INIT;
-	size_t want = 0;
-	const char *problem = NULL;
-	char *method;
-	struct emu_call_ctx ctx = {.emu = emu, .fault = FAULT_NONE};
-	xmlrpc_env env;
-	xmlrpc_mem_block *output = NULL;
-	double start = emu_now();
-	bool plecs_call;
+	struct call c = {.emu = emu, .session = session, .ctx = {.emu = emu, .fault = FAULT_NONE}, .start = emu_now()};
 
 	*handled = true;
-	SessionGetRequestInfo(session, &req);
-	if (strcmp(req->uri, "/RPC2") != 0) {
-		send_text(session, 404, "plecs-emu answers XML-RPC at /RPC2 only\n");
-		return;
-	}
-	if (req->method != m_post) {
-		send_text(session, 405, "XML-RPC calls are HTTP POST requests\n");
-		return;
-	}
-	if (!read_body(session, &body, &want, &problem)) {
-		send_text(session, atoi(problem), problem + 4);
-		buf_free(&body);
-		return;
-	}
-	method = method_name(&body);
-	/* A refused request: its connection is reset, new or kept alive. */
-	if (strncmp(method, "plecs.", 6) == 0 && faults_may_refuse(&emu->faults)) {
-		int fd = session_fd(emu, session);
-
-		if (fd >= 0 && faults_next_connection(&emu->faults)) {
-			reset_connection(fd);
-			/* Abyss finishes every session; its writes go nowhere now. */
-			ResponseStatus(session, 500);
-			emu_record_call(emu, "connection", NULL, start, emu_now() - start, "injected refuse");
-			goto out;
-		}
-	}
-	plecs_call = strncmp(method, "plecs.", 6) == 0;
-	if (strcmp(method, "plecs.simulate") == 0)
-		ctx.fault = faults_next_call(&emu->faults);
-	if (plecs_call && !emu_slot_acquire(emu)) {
+	if (!read_call(&c))
+		goto out;
+	c.method = method_name(&c.body);
+	c.plecs = strncmp(c.method, "plecs.", 6) == 0;
+	if (c.plecs && refuse_connection(&c))
+		goto out;
+	if (strcmp(c.method, "plecs.simulate") == 0)
+		c.ctx.fault = faults_next_call(&emu->faults);
+	if (c.plecs && !emu_slot_acquire(emu))
 		send_text(session, 503, "plecs-emu is stopping\n");
-		goto out;
-	}
-	if (ctx.fault == FAULT_HANG) {
-		int fd = session_fd(emu, session);
-
-		hang(emu, fd);
-		emu_slot_release(emu);
-		if (fd >= 0)
-			shutdown(fd, SHUT_RDWR);
-		ResponseStatus(session, 500);
-		emu_record_call(emu, method, &ctx, start, emu_now() - start, "injected hang");
-		goto out;
-	}
-	xmlrpc_env_init(&env);
-	xmlrpc_registry_process_call2(&env, emu->registry, buf_str(&body), body.len, &ctx, &output);
-	if (plecs_call)
-		emu_slot_release(emu);
-	if (env.fault_occurred) {
-		/* Only a call that cannot be parsed at all gets here; method faults are in the response. */
-		send_text(session, 400, env.fault_string);
-		emu_record_call(emu, method, &ctx, start, emu_now() - start, "bad request");
-		xmlrpc_env_clean(&env);
-		goto out;
-	}
-	xmlrpc_env_clean(&env);
-
-	const char *data = xmlrpc_mem_block_contents(output);
-	size_t len = xmlrpc_mem_block_size(output);
-	char outcome[256] = "ok";
-	const char *fault = memmem(data, len > 200 ? 200 : len, "<fault>", 7);
-
-	if (fault) {
-		const char *msg = memmem(data, len, "<name>faultString</name>", 24);
-		const char *open = msg ? memmem(msg, (size_t)(data + len - msg), "<string>", 8) : NULL;
-		const char *close = open ? memmem(open, (size_t)(data + len - open), "</string>", 9) : NULL;
-
-		snprintf(outcome, sizeof outcome, "fault: %.*s", close ? (int)(close - open - 8) : 0,
-			 close ? open + 8 : "");
-	}
-	switch (ctx.fault) {
-	case FAULT_HTTP500:
-		send_text(session, 500, "Internal Server Error\n");
-		snprintf(outcome, sizeof outcome, "injected http500");
-		break;
-	case FAULT_MALFORMED: {
-		static const char garbage[] = "<?xml version=\"1.0\"?>\r\n<methodResponse><params><param><value>"
-					      "<struct><member><name>Time</name><value><array><data><value><double>0"
-					      "</double></value></data></array></value></member><member><name>Values"
-					      "</name><value><array><data><value><double>4.2e1</double><</params>";
-
-		ResponseStatus(session, 200);
-		ResponseContentType(session, "text/xml");
-		ResponseContentLength(session, sizeof garbage - 1);
-		ResponseWriteStart(session);
-		ResponseWriteBody(session, garbage, sizeof garbage - 1);
-		ResponseWriteEnd(session);
-		snprintf(outcome, sizeof outcome, "injected malformed");
-		break;
-	}
-	case FAULT_DROP:
-		/* Promise the whole response, send half of it, and hang up. */
-		ResponseStatus(session, 200);
-		ResponseContentType(session, "text/xml");
-		ResponseContentLength(session, len);
-		ResponseWriteStart(session);
-		ResponseWriteBody(session, data, (xmlrpc_uint32_t)(len / 2));
-		shutdown(session_fd(emu, session), SHUT_RDWR);
-		snprintf(outcome, sizeof outcome, "injected drop");
-		break;
-	default:
-		ResponseStatus(session, 200);
-		ResponseContentType(session, "text/xml");
-		ResponseContentLength(session, len);
-		ResponseWriteStart(session);
-		ResponseWriteBody(session, data, (xmlrpc_uint32_t)len);
-		ResponseWriteEnd(session);
-		if (ctx.fault != FAULT_NONE && !fault)
-			snprintf(outcome, sizeof outcome, "injected %s", fault_kind_name(ctx.fault));
-		break;
-	}
-	emu_record_call(emu, method, &ctx, start, emu_now() - start, outcome);
+	else if (c.ctx.fault == FAULT_HANG)
+		hang_call(&c);
+	else
+		answer_call(&c);
 out:
-	if (output)
-		xmlrpc_mem_block_free(output);
-	free(ctx.model);
-	free(method);
-	buf_free(&body);
+	free(c.ctx.model);
+	free(c.method);
+	buf_free(&c.body);
 }

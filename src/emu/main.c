@@ -215,69 +215,56 @@ static void *run_server(void *arg)
 	return NULL;
 }
 
-int main(int argc, char **argv)
+/* --seed is known only after --fault set the rates: re-seed, keeping them. */
+static void reseed_faults(void)
 {
-	struct ServerReqHandler3 handler = {.handleReq = (handleReq3Fn)emu_http_handle, .userdata = &emu};
-	const char *error = NULL;
-	abyss_bool ok;
-	xmlrpc_env env;
-	sigset_t stop;
-	int status, listen_fd, sig_fd, port;
-	TChanSwitch *chan_switch = NULL;
-	pthread_t server_thread;
-	struct signalfd_siginfo si;
-	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-
-	emu.opt = (struct emu_options){.listen = "127.0.0.1", .port = 1080, .cores = cpus > 0 ? (int)cpus : 1,
-				       .concurrent = 1, .seed = 1};
-	faults_init(&emu.faults, 1);
-	status = parse_options(argc, argv);
-	if (status >= 0) {
-		faults_destroy(&emu.faults);
-		return status;
-	}
-	/* Re-seed now that --seed is known, keeping the rates --fault set. */
 	double rates[FAULT_KIND_COUNT];
 
 	memcpy(rates, emu.faults.rate, sizeof rates);
 	faults_destroy(&emu.faults);
 	faults_init(&emu.faults, emu.opt.seed);
 	memcpy(emu.faults.rate, rates, sizeof rates);
+}
+
+/* Blocks SIGINT and SIGTERM in every thread; the main thread reads them from the returned signalfd. */
+static int stop_signals(void)
+{
+	sigset_t stop;
 
 	signal(SIGPIPE, SIG_IGN);
 	sigemptyset(&stop);
 	sigaddset(&stop, SIGINT);
 	sigaddset(&stop, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &stop, NULL);
-	sig_fd = signalfd(-1, &stop, SFD_CLOEXEC);
+	return signalfd(-1, &stop, SFD_CLOEXEC);
+}
 
-	if (emu.opt.trace) {
-		emu.trace = fopen(emu.opt.trace, "ae");
-		if (emu.trace == NULL) {
-			fprintf(stderr, "plecs-emu: cannot open --trace %s: %s\n", emu.opt.trace, strerror(errno));
-			return 1;
-		}
-	}
-	listen_fd = listen_socket();
-	if (listen_fd < 0 || sig_fd < 0)
-		return 1;
-	port = bound_port(listen_fd);
-	if (emu.opt.port_file && !write_port_file(port))
-		return 1;
+static bool open_trace(void)
+{
+	if (emu.opt.trace == NULL)
+		return true;
+	emu.trace = fopen(emu.opt.trace, "ae");
+	if (emu.trace == NULL)
+		fprintf(stderr, "plecs-emu: cannot open --trace %s: %s\n", emu.opt.trace, strerror(errno));
+	return emu.trace != NULL;
+}
 
-	xmlrpc_env_init(&env);
+/* The registry of methods, and the state they share (emu.h). */
+static bool start_emu(xmlrpc_env *env, int port)
+{
+	const char *error = NULL;
+	pthread_condattr_t attr;
+
 	/* A 10,000-point, three-signal result is about 2 MB of XML. */
 	xmlrpc_limit_set(XMLRPC_XML_SIZE_LIMIT_ID, 256u * 1024 * 1024);
 	AbyssInit(&error);
-	emu.registry = xmlrpc_registry_new(&env);
-	emu_methods_register(&emu, &env);
-	if (env.fault_occurred || error) {
-		fprintf(stderr, "plecs-emu: cannot set up the XML-RPC server: %s\n", error ? error : env.fault_string);
-		return 1;
+	emu.registry = xmlrpc_registry_new(env);
+	emu_methods_register(&emu, env);
+	if (env->fault_occurred || error) {
+		fprintf(stderr, "plecs-emu: cannot set up the XML-RPC server: %s\n", error ? error : env->fault_string);
+		return false;
 	}
 	pthread_mutex_init(&emu.lock, NULL);
-	pthread_condattr_t attr;
-
 	pthread_condattr_init(&attr);
 	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
 	pthread_cond_init(&emu.wake, &attr);
@@ -285,12 +272,22 @@ int main(int argc, char **argv)
 	emu.free_slots = emu.opt.concurrent;
 	emu.started = emu_now();
 	emu.port = port;
-	ChanSwitchUnixCreateFd(listen_fd, &chan_switch, &error);
+	return true;
+}
+
+/* Abyss on the socket we bound, with http.c's handler for every request. */
+static bool start_http(int listen_fd, TChanSwitch **chan_switch)
+{
+	static struct ServerReqHandler3 handler = {.handleReq = (handleReq3Fn)emu_http_handle, .userdata = &emu};
+	const char *error = NULL;
+	abyss_bool ok;
+
+	ChanSwitchUnixCreateFd(listen_fd, chan_switch, &error);
 	if (error == NULL)
-		ServerCreateSwitch(&server, chan_switch, &error);
+		ServerCreateSwitch(&server, *chan_switch, &error);
 	if (error) {
 		fprintf(stderr, "plecs-emu: cannot set up the HTTP server: %s\n", error);
-		return 1;
+		return false;
 	}
 	ServerSetKeepaliveTimeout(&server, 60);
 	ServerSetKeepaliveMaxConn(&server, 1000000);
@@ -301,20 +298,14 @@ int main(int argc, char **argv)
 		ServerInit2(&server, &error);
 	if (!ok || error) {
 		fprintf(stderr, "plecs-emu: cannot set up the HTTP server%s%s\n", error ? ": " : "", error ? error : "");
-		return 1;
+		return false;
 	}
-	fprintf(stderr, "plecs-emu: listening on http://%s:%d/RPC2 (%d core%s, speed %g, %d call%s at a time)\n",
-		emu.opt.listen, port, emu.opt.cores, emu.opt.cores == 1 ? "" : "s", emu.opt.speed, emu.opt.concurrent,
-		emu.opt.concurrent == 1 ? "" : "s");
+	return true;
+}
 
-	if (pthread_create(&server_thread, NULL, run_server, NULL) != 0) {
-		fprintf(stderr, "plecs-emu: cannot start the server thread\n");
-		return 1;
-	}
-	while (read(sig_fd, &si, sizeof si) < 0 && errno == EINTR)
-		;
-
-	/* Stop: wake sleepers and waiters, stop accepting, hang up every connection, join. */
+/* Stop: wake sleepers and waiters, stop accepting, hang up every connection, join, free. */
+static void stop(pthread_t server_thread, TChanSwitch *chan_switch, int listen_fd)
+{
 	atomic_store(&emu.stopping, true);
 	pthread_mutex_lock(&emu.lock);
 	pthread_cond_broadcast(&emu.wake);
@@ -334,6 +325,48 @@ int main(int argc, char **argv)
 	faults_destroy(&emu.faults);
 	if (emu.trace)
 		fclose(emu.trace);
+}
+
+int main(int argc, char **argv)
+{
+	xmlrpc_env env;
+	int status, listen_fd, sig_fd, port;
+	TChanSwitch *chan_switch = NULL;
+	pthread_t server_thread;
+	struct signalfd_siginfo si;
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+
+	emu.opt = (struct emu_options){.listen = "127.0.0.1", .port = 1080, .cores = cpus > 0 ? (int)cpus : 1,
+				       .concurrent = 1, .seed = 1};
+	faults_init(&emu.faults, 1);
+	status = parse_options(argc, argv);
+	if (status >= 0) {
+		faults_destroy(&emu.faults);
+		return status;
+	}
+	reseed_faults();
+	sig_fd = stop_signals();
+	if (!open_trace())
+		return 1;
+	listen_fd = listen_socket();
+	if (listen_fd < 0 || sig_fd < 0)
+		return 1;
+	port = bound_port(listen_fd);
+	if (emu.opt.port_file && !write_port_file(port))
+		return 1;
+	xmlrpc_env_init(&env);
+	if (!start_emu(&env, port) || !start_http(listen_fd, &chan_switch))
+		return 1;
+	fprintf(stderr, "plecs-emu: listening on http://%s:%d/RPC2 (%d core%s, speed %g, %d call%s at a time)\n",
+		emu.opt.listen, port, emu.opt.cores, emu.opt.cores == 1 ? "" : "s", emu.opt.speed, emu.opt.concurrent,
+		emu.opt.concurrent == 1 ? "" : "s");
+	if (pthread_create(&server_thread, NULL, run_server, NULL) != 0) {
+		fprintf(stderr, "plecs-emu: cannot start the server thread\n");
+		return 1;
+	}
+	while (read(sig_fd, &si, sizeof si) < 0 && errno == EINTR)
+		;
+	stop(server_thread, chan_switch, listen_fd);
 	close(sig_fd);
 	xmlrpc_env_clean(&env);
 	AbyssTerm();

@@ -9,6 +9,7 @@
 
 #include "emu/circuits.h"
 #include "emu/emu.h"
+#include "proto/proto.h"
 #include "util/buf.h"
 #include "util/xalloc.h"
 
@@ -111,31 +112,6 @@ void emu_clear_calls(struct emu *emu)
 
 /* ---- argument helpers ---------------------------------------------------------- */
 
-static const char *type_name(xmlrpc_type t)
-{
-	switch (t) {
-	case XMLRPC_TYPE_INT:
-	case XMLRPC_TYPE_I8:
-		return "an integer";
-	case XMLRPC_TYPE_BOOL:
-		return "a boolean";
-	case XMLRPC_TYPE_DOUBLE:
-		return "a double";
-	case XMLRPC_TYPE_STRING:
-		return "a string";
-	case XMLRPC_TYPE_ARRAY:
-		return "an array";
-	case XMLRPC_TYPE_STRUCT:
-		return "a struct";
-	case XMLRPC_TYPE_BASE64:
-		return "base64 data";
-	case XMLRPC_TYPE_NIL:
-		return "nil";
-	default:
-		return "another type";
-	}
-}
-
 static bool arg_count(xmlrpc_env *env, xmlrpc_value *params, const char *method, int min, int max)
 {
 	int n = xmlrpc_array_size(env, params);
@@ -166,7 +142,7 @@ static char *arg_string(xmlrpc_env *env, xmlrpc_value *params, int i, const char
 		return NULL;
 	if (xmlrpc_value_type(v) != XMLRPC_TYPE_STRING) {
 		xmlrpc_env_set_fault_formatted(env, EMU_FAULT_CODE, "%s: the %s must be a string, not %s", method, what,
-					       type_name(xmlrpc_value_type(v)));
+					       proto_type_name(xmlrpc_value_type(v)));
 	} else {
 		xmlrpc_read_string(env, v, &s);
 		if (!env->fault_occurred) {
@@ -225,7 +201,7 @@ static bool to_emu_value(xmlrpc_env *env, xmlrpc_value *v, struct emu_value *out
 	}
 	if (t != XMLRPC_TYPE_ARRAY) {
 		xmlrpc_env_set_fault_formatted(env, EMU_FAULT_CODE, "%s must be a number, a string, a vector or a "
-					       "matrix, not %s", what, type_name(t));
+					       "matrix, not %s", what, proto_type_name(t));
 		return false;
 	}
 	int rows = xmlrpc_array_size(env, v);
@@ -451,7 +427,7 @@ static bool read_solver_opts(xmlrpc_env *env, xmlrpc_value *opts, struct sim_cas
 		} else if (!read_number(env, val, &x)) {
 			if (!env->fault_occurred)
 				xmlrpc_env_set_fault_formatted(env, EMU_FAULT_CODE, "%sSolverOpts.%s must be a number, "
-							       "not %s", where, k, type_name(xmlrpc_value_type(val)));
+							       "not %s", where, k, proto_type_name(xmlrpc_value_type(val)));
 		} else if (strcmp(k, "StartTime") == 0) {
 			c->start = x;
 		} else if (strcmp(k, "TimeSpan") == 0) {
@@ -532,7 +508,7 @@ static bool read_case(xmlrpc_env *env, xmlrpc_value *opt, const struct emu_model
 	emu_vars_copy(&vars, &model->vars);
 	if (opt && xmlrpc_value_type(opt) != XMLRPC_TYPE_STRUCT) {
 		xmlrpc_env_set_fault_formatted(env, EMU_FAULT_CODE, "%sthe simulation options must be a struct, not %s",
-					       where, type_name(xmlrpc_value_type(opt)));
+					       where, proto_type_name(xmlrpc_value_type(opt)));
 		goto out;
 	}
 	n = opt ? xmlrpc_struct_size(env, opt) : 0;
@@ -548,7 +524,7 @@ static bool read_case(xmlrpc_env *env, xmlrpc_value *opt, const struct emu_model
 		} else if (strcmp(k, "ModelVars") == 0 || strcmp(k, "SolverOpts") == 0) {
 			if (xmlrpc_value_type(val) != XMLRPC_TYPE_STRUCT)
 				xmlrpc_env_set_fault_formatted(env, EMU_FAULT_CODE, "%s%s must be a struct, not %s", where,
-							       k, type_name(xmlrpc_value_type(val)));
+							       k, proto_type_name(xmlrpc_value_type(val)));
 			else if (k[0] == 'M')
 				read_model_vars(env, val, &vars, model->name, where);
 			else
@@ -676,71 +652,68 @@ static void *case_worker(void *arg)
 	return NULL;
 }
 
-static xmlrpc_value *plecs_simulate(xmlrpc_env *env, xmlrpc_value *params, void *server, void *call)
+/* The model's name and its options (one optStruct, an array of them, or none: *opts NULL). */
+static char *read_simulate_args(xmlrpc_env *env, xmlrpc_value *params, xmlrpc_value **opts, bool *list)
 {
-	struct emu *emu = server;
-	struct emu_call_ctx *ctx = call;
-	struct emu_model *model;
-	const struct circuit *circuit = NULL;
-	struct emu_model snapshot = {0};
-	xmlrpc_value *opts = NULL, *result = NULL;
-	struct sim_job job = {.emu = emu};
 	char *name;
-	int nargs;
-	bool list = false;
 
+	*opts = NULL;
+	*list = false;
 	if (!arg_count(env, params, "plecs.simulate", 1, 2))
 		return NULL;
 	name = arg_string(env, params, 0, "plecs.simulate", "first argument (the model name)");
-	if (name == NULL)
-		return NULL;
-	ctx->model = xstrdup(name);
-	nargs = xmlrpc_array_size(env, params);
-	if (nargs == 2) {
-		xmlrpc_array_read_item(env, params, 1, &opts);
-		list = xmlrpc_value_type(opts) == XMLRPC_TYPE_ARRAY;
-		if (!list && xmlrpc_value_type(opts) != XMLRPC_TYPE_STRUCT) {
-			xmlrpc_env_set_fault_formatted(env, EMU_FAULT_CODE, "plecs.simulate: the second argument must be "
-						       "a struct of simulation options or an array of them, not %s",
-						       type_name(xmlrpc_value_type(opts)));
-			goto out;
-		}
-	}
-	/* Copy what the run needs, so a plecs.close meanwhile does not pull the model away. */
+	if (name == NULL || xmlrpc_array_size(env, params) < 2)
+		return name;
+	xmlrpc_array_read_item(env, params, 1, opts);
+	*list = xmlrpc_value_type(*opts) == XMLRPC_TYPE_ARRAY;
+	if (!*list && xmlrpc_value_type(*opts) != XMLRPC_TYPE_STRUCT)
+		xmlrpc_env_set_fault_formatted(env, EMU_FAULT_CODE, "plecs.simulate: the second argument must be a "
+					       "struct of simulation options or an array of them, not %s",
+					       proto_type_name(xmlrpc_value_type(*opts)));
+	return name;
+}
+
+/* Copies what the run needs, so a plecs.close meanwhile does not pull the model away. */
+static const struct circuit *snapshot_model(xmlrpc_env *env, struct emu *emu, const char *name,
+					    struct emu_model *snapshot)
+{
+	const struct emu_model *model;
+	const struct circuit *circuit = NULL;
+
 	pthread_mutex_lock(&emu->lock);
 	model = find_model(emu, name, NULL);
 	if (model) {
-		snapshot.name = xstrdup(model->name);
-		snapshot.time_span = model->time_span;
-		emu_vars_copy(&snapshot.vars, &model->vars);
+		snapshot->name = xstrdup(model->name);
+		snapshot->time_span = model->time_span;
+		emu_vars_copy(&snapshot->vars, &model->vars);
 		circuit = circuit_find(model->circuit);
 	}
 	pthread_mutex_unlock(&emu->lock);
-	if (model == NULL) {
+	if (model == NULL)
 		xmlrpc_env_set_fault_formatted(env, EMU_FAULT_CODE, "Simulation error: model '%s' is not loaded", name);
-		goto out;
-	}
-	if (circuit == NULL) {
+	if (model && circuit == NULL) {
+		char *known = circuit_names();
+
 		xmlrpc_env_set_fault_formatted(env, EMU_FAULT_CODE, "Simulation error: model '%s' names an unknown "
-					       "EmuCircuit; plecs-emu knows rc, buck and rlc", name);
-		goto out;
+					       "EmuCircuit; plecs-emu knows %s", name, known);
+		free(known);
 	}
-	if (ctx->fault == FAULT_FAULT) {
-		xmlrpc_env_set_fault_formatted(env, EMU_FAULT_CODE, "Simulation error: the solver failed to converge "
-					       "at t = 1.2e-3 s (injected by plecs-emu)");
-		goto out;
-	}
-	if (ctx->fault == FAULT_LICENSE) {
-		xmlrpc_env_set_fault_formatted(env, EMU_FAULT_CODE, "No free license available for PLECS: all seats "
-					       "are checked out (injected by plecs-emu)");
-		goto out;
-	}
-	job.circuit = circuit;
-	job.slow = ctx->fault == FAULT_SLOW;
-	job.n = list ? (size_t)xmlrpc_array_size(env, opts) : 1;
-	job.cases = xcalloc(job.n ? job.n : 1, sizeof *job.cases);
-	ctx->cases = (int)job.n;
-	for (size_t i = 0; i < job.n && !env->fault_occurred; i++) {
+	return circuit;
+}
+
+/* The injected faults that plecs.simulate answers with an XML-RPC fault, as PLECS would. */
+static const char *const injected_faults[FAULT_KIND_COUNT] = {
+	[FAULT_FAULT] = "Simulation error: the solver failed to converge at t = 1.2e-3 s (injected by plecs-emu)",
+	[FAULT_LICENSE] = "No free license available for PLECS: all seats are checked out (injected by plecs-emu)",
+};
+
+/* Reads every case of the call into job->cases (one when opts is no list). */
+static bool read_cases(xmlrpc_env *env, xmlrpc_value *opts, bool list, const struct emu_model *model,
+		       struct sim_job *job)
+{
+	job->n = list ? (size_t)xmlrpc_array_size(env, opts) : 1;
+	job->cases = xcalloc(job->n ? job->n : 1, sizeof *job->cases);
+	for (size_t i = 0; i < job->n && !env->fault_occurred; i++) {
 		xmlrpc_value *opt = opts;
 		char where[48] = "";
 
@@ -749,62 +722,107 @@ static xmlrpc_value *plecs_simulate(xmlrpc_env *env, xmlrpc_value *params, void 
 			snprintf(where, sizeof where, "case %zu: ", i + 1);
 		}
 		if (!env->fault_occurred)
-			read_case(env, opt, &snapshot, circuit, &job.cases[i], where);
+			read_case(env, opt, model, job->circuit, &job->cases[i], where);
 		if (list && opt)
 			xmlrpc_DECREF(opt);
 	}
+	return !env->fault_occurred;
+}
+
+/* Runs the cases on up to --cores threads; this thread is one of them. */
+static void run_cases(struct sim_job *job)
+{
+	size_t workers = job->n < (size_t)job->emu->opt.cores ? job->n : (size_t)job->emu->opt.cores;
+	pthread_t threads[256];
+	size_t started = 0;
+
+	if (workers > 256)
+		workers = 256;
+	/* This thread starts on the cases while the helpers come up. */
+	for (; started + 1 < workers; started++)
+		if (pthread_create(&threads[started], NULL, case_worker, job) != 0)
+			break;
+	case_worker(job);
+	for (size_t i = 0; i < started; i++)
+		pthread_join(threads[i], NULL);
+}
+
+/* The call's result: the one case's value, or an array of every case's; a fault if a case failed. */
+static xmlrpc_value *collect_results(xmlrpc_env *env, struct sim_job *job, bool list)
+{
+	xmlrpc_value *result;
+
+	for (size_t i = 0; i < job->n; i++) {
+		if (job->cases[i].error) {
+			xmlrpc_env_set_fault_formatted(env, EMU_FAULT_CODE, "%s", job->cases[i].error);
+			return NULL;
+		}
+	}
+	if (!list) {
+		result = job->cases[0].value;
+		job->cases[0].value = NULL;
+		return result;
+	}
+	result = xmlrpc_array_new(env);
+	for (size_t i = 0; i < job->n && !env->fault_occurred; i++)
+		xmlrpc_array_append_item(env, result, job->cases[i].value);
+	if (env->fault_occurred && result) {
+		xmlrpc_DECREF(result);
+		result = NULL;
+	}
+	return result;
+}
+
+static void sim_job_free(struct sim_job *job)
+{
+	for (size_t i = 0; job->cases && i < job->n; i++) {
+		if (job->cases[i].value)
+			xmlrpc_DECREF(job->cases[i].value);
+		free(job->cases[i].error);
+		emu_result_free(&job->cases[i].result);
+	}
+	free(job->cases);
+}
+
+static xmlrpc_value *plecs_simulate(xmlrpc_env *env, xmlrpc_value *params, void *server, void *call)
+{
+	struct emu *emu = server;
+	struct emu_call_ctx *ctx = call;
+	struct emu_model snapshot = {0};
+	struct sim_job job = {.emu = emu};
+	xmlrpc_value *opts, *result = NULL;
+	bool list, ok;
+	char *name = read_simulate_args(env, params, &opts, &list);
+
+	if (name)
+		ctx->model = xstrdup(name);
 	if (env->fault_occurred)
+		goto out;
+	job.circuit = snapshot_model(env, emu, name, &snapshot);
+	if (job.circuit == NULL)
+		goto out;
+	if (ctx->fault != FAULT_NONE && injected_faults[ctx->fault]) {
+		xmlrpc_env_set_fault(env, EMU_FAULT_CODE, injected_faults[ctx->fault]);
+		goto out;
+	}
+	job.slow = ctx->fault == FAULT_SLOW;
+	ok = read_cases(env, opts, list, &snapshot, &job);
+	ctx->cases = (int)job.n;
+	if (!ok)
 		goto out;
 	pthread_mutex_lock(&emu->lock);
 	emu->stat_simulations++;
 	emu->stat_cases += job.n;
 	pthread_mutex_unlock(&emu->lock);
-
-	size_t workers = job.n < (size_t)emu->opt.cores ? job.n : (size_t)emu->opt.cores;
-	pthread_t threads[256];
-
-	if (workers > 256)
-		workers = 256;
-	/* This thread is one of the cores: it starts on the cases while the helpers come up. */
-	size_t started = 0;
-
-	for (; started + 1 < workers; started++)
-		if (pthread_create(&threads[started], NULL, case_worker, &job) != 0)
-			break;
-	case_worker(&job);
-	for (size_t i = 0; i < started; i++)
-		pthread_join(threads[i], NULL);
-	for (size_t i = 0; i < job.n; i++) {
-		if (job.cases[i].error) {
-			xmlrpc_env_set_fault_formatted(env, EMU_FAULT_CODE, "%s", job.cases[i].error);
-			goto out;
-		}
-	}
-	if (!list) {
-		result = job.cases[0].value;
-		job.cases[0].value = NULL;
-	} else {
-		result = xmlrpc_array_new(env);
-		for (size_t i = 0; i < job.n && !env->fault_occurred; i++)
-			xmlrpc_array_append_item(env, result, job.cases[i].value);
-	}
+	run_cases(&job);
+	result = collect_results(env, &job, list);
 out:
-	for (size_t i = 0; job.cases && i < job.n; i++) {
-		if (job.cases[i].value)
-			xmlrpc_DECREF(job.cases[i].value);
-		free(job.cases[i].error);
-		emu_result_free(&job.cases[i].result);
-	}
-	free(job.cases);
+	sim_job_free(&job);
 	free(snapshot.name);
 	emu_vars_free(&snapshot.vars);
 	if (opts)
 		xmlrpc_DECREF(opts);
 	free(name);
-	if (env->fault_occurred && result) {
-		xmlrpc_DECREF(result);
-		result = NULL;
-	}
 	return result;
 }
 
@@ -916,8 +934,11 @@ static xmlrpc_value *emu_inject(xmlrpc_env *env, xmlrpc_value *params, void *ser
 	if (kind == NULL)
 		return NULL;
 	if (!fault_kind_parse(kind, &k)) {
-		xmlrpc_env_set_fault_formatted(env, EMU_FAULT_CODE, "emu.inject: unknown fault kind '%s'; kinds are "
-					       "refuse, drop, hang, fault, license, malformed, http500, slow", kind);
+		char *kinds = fault_kind_list();
+
+		xmlrpc_env_set_fault_formatted(env, EMU_FAULT_CODE, "emu.inject: unknown fault kind '%s'; kinds are %s",
+					       kind, kinds);
+		free(kinds);
 	} else if (xmlrpc_array_size(env, params) == 2) {
 		xmlrpc_value *v;
 

@@ -16,110 +16,193 @@ static int compare_keys(const void *a, const void *b)
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
+/* ---- XML-RPC to JSON: one row per XML-RPC type ---------------------------------- */
+
+/* Reads v, known to be of the row's type, as JSON; NULL on env's fault or with *err (heap). */
+typedef json_t *to_json_fn(xmlrpc_env *env, xmlrpc_value *v, char **err);
+
+static json_t *integer_to_json(xmlrpc_env *env, xmlrpc_value *v, char **err)
+{
+	xmlrpc_int64 i = 0;
+
+	if (xmlrpc_value_type(v) == XMLRPC_TYPE_INT) {
+		int small = 0;
+
+		xmlrpc_read_int(env, v, &small);
+		i = small;
+	} else {
+		xmlrpc_read_i8(env, v, &i);
+	}
+	return json_integer(i);
+}
+
+static json_t *bool_to_json(xmlrpc_env *env, xmlrpc_value *v, char **err)
+{
+	xmlrpc_bool b;
+
+	xmlrpc_read_bool(env, v, &b);
+	return json_boolean(b);
+}
+
+static json_t *double_to_json(xmlrpc_env *env, xmlrpc_value *v, char **err)
+{
+	double d;
+
+	xmlrpc_read_double(env, v, &d);
+	return json_real(proto_snap(d));
+}
+
+static json_t *string_to_json(xmlrpc_env *env, xmlrpc_value *v, char **err)
+{
+	const char *s;
+	size_t len;
+	json_t *out;
+
+	xmlrpc_read_string_lp(env, v, &len, &s);
+	if (env->fault_occurred)
+		return NULL;
+	out = json_stringn(s, len);
+	free((void *)s);
+	if (out == NULL)
+		*err = xstrdup("a string that is not valid UTF-8");
+	return out;
+}
+
+static json_t *nil_to_json(xmlrpc_env *env, xmlrpc_value *v, char **err)
+{
+	return json_null();
+}
+
+static json_t *array_to_json(xmlrpc_env *env, xmlrpc_value *v, char **err)
+{
+	int n = xmlrpc_array_size(env, v);
+	json_t *out = json_array();
+
+	for (int i = 0; i < n && !env->fault_occurred && out; i++) {
+		xmlrpc_value *item;
+		json_t *j;
+
+		xmlrpc_array_read_item(env, v, i, &item);
+		if (env->fault_occurred)
+			break;
+		j = proto_to_json(item, err);
+		xmlrpc_DECREF(item);
+		if (j == NULL) {
+			json_decref(out);
+			out = NULL;
+		} else {
+			json_array_append_new(out, j);
+		}
+	}
+	return out;
+}
+
+static json_t *struct_to_json(xmlrpc_env *env, xmlrpc_value *v, char **err)
+{
+	int n = xmlrpc_struct_size(env, v);
+	json_t *out = json_object();
+
+	for (int i = 0; i < n && !env->fault_occurred && out; i++) {
+		xmlrpc_value *key, *val;
+		const char *k;
+		json_t *j;
+
+		xmlrpc_struct_read_member(env, v, (unsigned)i, &key, &val);
+		if (env->fault_occurred)
+			break;
+		xmlrpc_read_string(env, key, &k);
+		j = env->fault_occurred ? NULL : proto_to_json(val, err);
+		if (j == NULL) {
+			json_decref(out);
+			out = NULL;
+		} else {
+			json_object_set_new(out, k, j);
+		}
+		if (!env->fault_occurred)
+			free((void *)k);
+		xmlrpc_DECREF(key);
+		xmlrpc_DECREF(val);
+	}
+	return out;
+}
+
+/* What messages call each XML-RPC type, and how it reads as JSON (NULL: it does not). */
+static const struct xmlrpc_type_row {
+	const char *name;
+	to_json_fn *to_json;
+} xmlrpc_types[] = {
+	[XMLRPC_TYPE_INT] = {"an integer", integer_to_json},
+	[XMLRPC_TYPE_I8] = {"an integer", integer_to_json},
+	[XMLRPC_TYPE_BOOL] = {"a boolean", bool_to_json},
+	[XMLRPC_TYPE_DOUBLE] = {"a number", double_to_json},
+	[XMLRPC_TYPE_STRING] = {"a string", string_to_json},
+	[XMLRPC_TYPE_BASE64] = {"base64 data", NULL},
+	[XMLRPC_TYPE_ARRAY] = {"an array", array_to_json},
+	[XMLRPC_TYPE_STRUCT] = {"a struct", struct_to_json},
+	[XMLRPC_TYPE_NIL] = {"nil", nil_to_json},
+};
+
+/* The row of type t, or NULL for the types simq never names (date-time, C pointer, dead). */
+static const struct xmlrpc_type_row *type_row(xmlrpc_type t)
+{
+	if ((size_t)t >= sizeof xmlrpc_types / sizeof xmlrpc_types[0] || xmlrpc_types[t].name == NULL)
+		return NULL;
+	return &xmlrpc_types[t];
+}
+
+const char *proto_type_name(xmlrpc_type t)
+{
+	const struct xmlrpc_type_row *row = type_row(t);
+
+	return row ? row->name : "another type";
+}
+
+static const char foreign_type[] = "a value type simq does not take (date-time, base64 or other)";
+
+bool proto_json_takes(xmlrpc_value *v, char **err)
+{
+	const struct xmlrpc_type_row *row = type_row(xmlrpc_value_type(v));
+	xmlrpc_env env;
+	bool ok = row && row->to_json;
+	int n;
+
+	if (!ok || (xmlrpc_value_type(v) != XMLRPC_TYPE_ARRAY && xmlrpc_value_type(v) != XMLRPC_TYPE_STRUCT)) {
+		if (!ok)
+			*err = xstrdup(foreign_type);
+		return ok;
+	}
+	xmlrpc_env_init(&env);
+	n = xmlrpc_value_type(v) == XMLRPC_TYPE_ARRAY ? xmlrpc_array_size(&env, v) : xmlrpc_struct_size(&env, v);
+	for (int i = 0; i < n && ok && !env.fault_occurred; i++) {
+		xmlrpc_value *key = NULL, *item;
+
+		if (xmlrpc_value_type(v) == XMLRPC_TYPE_ARRAY)
+			xmlrpc_array_read_item(&env, v, i, &item);
+		else
+			xmlrpc_struct_read_member(&env, v, (unsigned)i, &key, &item);
+		if (env.fault_occurred)
+			break;
+		ok = proto_json_takes(item, err);
+		xmlrpc_DECREF(item);
+		if (key)
+			xmlrpc_DECREF(key);
+	}
+	xmlrpc_env_clean(&env);
+	return ok;
+}
+
 json_t *proto_to_json(xmlrpc_value *v, char **err)
 {
+	const struct xmlrpc_type_row *row = type_row(xmlrpc_value_type(v));
 	xmlrpc_env env;
 	json_t *out = NULL;
 
+	if (row == NULL || row->to_json == NULL) {
+		*err = xstrdup(foreign_type);
+		return NULL;
+	}
 	xmlrpc_env_init(&env);
-	switch (xmlrpc_value_type(v)) {
-	case XMLRPC_TYPE_INT: {
-		int i;
-
-		xmlrpc_read_int(&env, v, &i);
-		out = json_integer(i);
-		break;
-	}
-	case XMLRPC_TYPE_I8: {
-		xmlrpc_int64 i;
-
-		xmlrpc_read_i8(&env, v, &i);
-		out = json_integer(i);
-		break;
-	}
-	case XMLRPC_TYPE_BOOL: {
-		xmlrpc_bool b;
-
-		xmlrpc_read_bool(&env, v, &b);
-		out = json_boolean(b);
-		break;
-	}
-	case XMLRPC_TYPE_DOUBLE: {
-		double d;
-
-		xmlrpc_read_double(&env, v, &d);
-		out = json_real(proto_snap(d));
-		break;
-	}
-	case XMLRPC_TYPE_STRING: {
-		const char *s;
-		size_t len;
-
-		xmlrpc_read_string_lp(&env, v, &len, &s);
-		if (!env.fault_occurred) {
-			out = json_stringn(s, len);
-			free((void *)s);
-			if (out == NULL)
-				*err = xstrdup("a string that is not valid UTF-8");
-		}
-		break;
-	}
-	case XMLRPC_TYPE_NIL:
-		out = json_null();
-		break;
-	case XMLRPC_TYPE_ARRAY: {
-		int n = xmlrpc_array_size(&env, v);
-
-		out = json_array();
-		for (int i = 0; i < n && !env.fault_occurred && out; i++) {
-			xmlrpc_value *item;
-			json_t *j;
-
-			xmlrpc_array_read_item(&env, v, i, &item);
-			if (env.fault_occurred)
-				break;
-			j = proto_to_json(item, err);
-			xmlrpc_DECREF(item);
-			if (j == NULL) {
-				json_decref(out);
-				out = NULL;
-			} else {
-				json_array_append_new(out, j);
-			}
-		}
-		break;
-	}
-	case XMLRPC_TYPE_STRUCT: {
-		int n = xmlrpc_struct_size(&env, v);
-
-		out = json_object();
-		for (int i = 0; i < n && !env.fault_occurred && out; i++) {
-			xmlrpc_value *key, *val;
-			const char *k;
-			json_t *j;
-
-			xmlrpc_struct_read_member(&env, v, (unsigned)i, &key, &val);
-			if (env.fault_occurred)
-				break;
-			xmlrpc_read_string(&env, key, &k);
-			j = env.fault_occurred ? NULL : proto_to_json(val, err);
-			if (j == NULL) {
-				json_decref(out);
-				out = NULL;
-			} else {
-				json_object_set_new(out, k, j);
-			}
-			if (!env.fault_occurred)
-				free((void *)k);
-			xmlrpc_DECREF(key);
-			xmlrpc_DECREF(val);
-		}
-		break;
-	}
-	default:
-		*err = xstrdup("a value type simq does not take (date-time, base64 or other)");
-		break;
-	}
+	out = row->to_json(&env, v, err);
 	if (env.fault_occurred) {
 		json_decref(out);
 		out = NULL;

@@ -1,6 +1,7 @@
 /*
  * proto — what the server and its clients agree on: fault codes, limits,
- * and the conversion between XML-RPC values and JSON (jansson).
+ * the conversion between XML-RPC values and JSON (jansson), and the names
+ * messages give XML-RPC types (plecs-emu's messages use them too).
  *
  * ModelVars and SolverOpts travel as XML-RPC structs and are stored as
  * canonical JSON (sorted keys, compact), so equal variable sets have equal
@@ -38,8 +39,12 @@ enum proto_fault {
 #define PROTO_MAX_BATCH 100000      /* tasks in one submit_many */
 #define PROTO_MAX_CALL_BYTES (64u * 1024 * 1024)
 
+/* What messages call a value of type t: "an integer", "a struct", ... */
+const char *proto_type_name(xmlrpc_type t);
 /* An XML-RPC value as JSON (caller decrefs); NULL and *err (heap) for types JSON lacks. */
 json_t *proto_to_json(xmlrpc_value *v, char **err);
+/* Whether proto_to_json() takes every type in v; false and *err (heap) as it would say, if not. */
+bool proto_json_takes(xmlrpc_value *v, char **err);
 /* JSON as an XML-RPC value; integers that fit stay int, others become i8 or double.
  * NULL with env's fault when a value cannot be one (xmlrpc-c takes UTF-8 up to U+FFFF only). */
 xmlrpc_value *proto_from_json(xmlrpc_env *env, const json_t *j);

@@ -3,7 +3,6 @@
 #include "server/http.h"
 
 #include <arpa/inet.h>
-#include <dirent.h>
 #include <stdio.h>
 #include <pthread.h>
 #include <signal.h>
@@ -19,6 +18,7 @@
 #include "engine/engine.h"
 #include "server/api.h"
 #include "server/metrics.h"
+#include "util/fds.h"
 #include "util/xalloc.h"
 
 /* One Abyss server: on the Unix socket, or on TCP behind the token. */
@@ -129,29 +129,20 @@ static void *run_abyss(void *arg)
 	return NULL;
 }
 
+static bool hang_up_reader(const struct fds_socket *s, void *path)
+{
+	const struct sockaddr_un *local = (const struct sockaddr_un *)&s->local;
+
+	if (local->sun_family == AF_UNIX && strncmp(local->sun_path, path, sizeof local->sun_path) == 0)
+		shutdown(s->fd, SHUT_RD);
+	return true;
+}
+
 /* Ends the reading side of accepted connections on the Unix socket: keep-alive waits end at
  * once, while an answer being written (simq.shutdown's own) still goes out whole. */
 static void hang_up_unix(const char *path)
 {
-	DIR *dir = opendir("/proc/self/fd");
-	struct dirent *de;
-
-	if (dir == NULL)
-		return;
-	while ((de = readdir(dir)) != NULL) {
-		int fd = atoi(de->d_name);
-		struct sockaddr_un local, peer;
-		socklen_t llen = sizeof local, plen = sizeof peer;
-
-		if (fd <= 2 || fd == dirfd(dir))
-			continue;
-		if (getsockname(fd, (struct sockaddr *)&local, &llen) != 0 || local.sun_family != AF_UNIX ||
-		    strncmp(local.sun_path, path, sizeof local.sun_path) != 0)
-			continue;
-		if (getpeername(fd, (struct sockaddr *)&peer, &plen) == 0)
-			shutdown(fd, SHUT_RD);
-	}
-	closedir(dir);
+	fds_each_connected(hang_up_reader, (void *)path);
 }
 
 static char *base64(const char *in)

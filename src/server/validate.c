@@ -16,8 +16,6 @@
 #include "util/utf8.h"
 #include "util/xalloc.h"
 
-static const char *const task_fields[] = {"model", "vars", "solver", "priority", "name", "tags", "timeout",
-					  "no_cache", NULL};
 static const char *const solver_fields[] = {"StartTime", "TimeSpan", "MaxStep", "FixedStep", "RelTol",
 					    "AbsTol", "Solver", "Refine", NULL};
 
@@ -31,27 +29,6 @@ bool validate_identifier(const char *name)
 		if (!isalnum((unsigned char)name[i]) && name[i] != '_')
 			return false;
 	return true;
-}
-
-static const char *type_name(xmlrpc_type t)
-{
-	switch (t) {
-	case XMLRPC_TYPE_INT:
-	case XMLRPC_TYPE_I8:
-		return "an integer";
-	case XMLRPC_TYPE_DOUBLE:
-		return "a number";
-	case XMLRPC_TYPE_BOOL:
-		return "a boolean";
-	case XMLRPC_TYPE_STRING:
-		return "a string";
-	case XMLRPC_TYPE_ARRAY:
-		return "an array";
-	case XMLRPC_TYPE_STRUCT:
-		return "a struct";
-	default:
-		return "another type";
-	}
 }
 
 static bool is_number(const json_t *j)
@@ -209,35 +186,6 @@ static bool check_solver(const json_t *solver, const char *where, char **err)
 	return true;
 }
 
-bool validate_priority(xmlrpc_value *v, enum task_priority *out, char **err)
-{
-	xmlrpc_env env;
-	bool ok = false;
-
-	xmlrpc_env_init(&env);
-	if (xmlrpc_value_type(v) == XMLRPC_TYPE_INT) {
-		int i;
-
-		xmlrpc_read_int(&env, v, &i);
-		if (!env.fault_occurred && i >= 0 && i < PRIO_COUNT) {
-			*out = (enum task_priority)i;
-			ok = true;
-		}
-	} else if (xmlrpc_value_type(v) == XMLRPC_TYPE_STRING) {
-		const char *s;
-
-		xmlrpc_read_string(&env, v, &s);
-		if (!env.fault_occurred) {
-			ok = task_priority_parse(s, out);
-			free((void *)s);
-		}
-	}
-	xmlrpc_env_clean(&env);
-	if (!ok)
-		*err = xstrdup("priority: allowed: critical, high, normal, low (any case) or 0-3");
-	return ok;
-}
-
 /* The model path: a readable regular file, stored absolute. */
 static bool check_model(const char *path, const char *where, char **abs, char **err)
 {
@@ -272,33 +220,76 @@ static bool check_model(const char *path, const char *where, char **abs, char **
 	return true;
 }
 
-static char *read_tags(const json_t *tags, const char *where, char **err)
-{
-	struct buf b = BUF_INIT;
-	size_t i;
-	json_t *t;
+/* ---- plain values out of XML-RPC ---------------------------------------------------- */
 
-	if (json_is_string(tags)) {
-		if (!check_text(json_string_value(tags), PROTO_MAX_NAME * 4, "tags", where, err))
-			return NULL;
-		return xstrdup(json_string_value(tags));
-	}
-	if (!json_is_array(tags) || json_array_size(tags) > PROTO_MAX_TAGS) {
-		*err = xasprintf("%stags: allowed: an array of at most %d strings", where, PROTO_MAX_TAGS);
+/* v as a heap string (caller frees) if it is an XML-RPC string, else NULL. */
+static char *string_of(xmlrpc_value *v)
+{
+	xmlrpc_env env;
+	const char *s = NULL;
+	size_t len;
+
+	if (xmlrpc_value_type(v) != XMLRPC_TYPE_STRING)
 		return NULL;
-	}
-	json_array_foreach(tags, i, t)
-	{
-		if (!json_is_string(t) || strchr(json_string_value(t), ',') ||
-		    !check_text(json_string_value(t), PROTO_MAX_NAME, "a tag", where, err)) {
-			if (*err == NULL)
-				*err = xasprintf("%stags: each tag is a string without commas", where);
-			buf_free(&b);
-			return NULL;
+	xmlrpc_env_init(&env);
+	xmlrpc_read_string_lp(&env, v, &len, &s);
+	if (env.fault_occurred)
+		s = NULL;
+	xmlrpc_env_clean(&env);
+	return (char *)s;
+}
+
+/*
+ * True with *out if v is a number: an int or an i8 (*integer true), or a
+ * finite double, snapped as proto_to_json() does.
+ */
+static bool number_of(xmlrpc_value *v, double *out, bool *integer)
+{
+	xmlrpc_type type = xmlrpc_value_type(v);
+	xmlrpc_int64 whole = 0;
+	xmlrpc_env env;
+	bool ok;
+
+	*integer = type == XMLRPC_TYPE_INT || type == XMLRPC_TYPE_I8;
+	if (!*integer && type != XMLRPC_TYPE_DOUBLE)
+		return false;
+	xmlrpc_env_init(&env);
+	if (type == XMLRPC_TYPE_DOUBLE) {
+		xmlrpc_read_double(&env, v, out);
+		*out = proto_snap(*out);
+	} else {
+		if (type == XMLRPC_TYPE_INT) {
+			int i = 0;
+
+			xmlrpc_read_int(&env, v, &i);
+			whole = i;
+		} else {
+			xmlrpc_read_i8(&env, v, &whole);
 		}
-		buf_addf(&b, "%s%s", i ? "," : "", json_string_value(t));
+		*out = (double)whole;
 	}
-	return buf_detach(&b);
+	ok = !env.fault_occurred && isfinite(*out);
+	xmlrpc_env_clean(&env);
+	return ok;
+}
+
+bool validate_priority(xmlrpc_value *v, enum task_priority *out, char **err)
+{
+	double x;
+	bool integer, ok = false;
+	char *s;
+
+	if (number_of(v, &x, &integer)) {
+		ok = integer && x >= 0 && x < PRIO_COUNT;
+		if (ok)
+			*out = (enum task_priority)x;
+	} else if ((s = string_of(v)) != NULL) {
+		ok = task_priority_parse(s, out);
+		free(s);
+	}
+	if (!ok)
+		*err = xstrdup("priority: allowed: critical, high, normal, low (any case) or 0-3");
+	return ok;
 }
 
 void validate_cache_free(struct validate_cache *cache)
@@ -307,124 +298,326 @@ void validate_cache_free(struct validate_cache *cache)
 	xfree(&cache->absolute);
 }
 
+/* ---- the fields of a task ------------------------------------------------------------ */
+
+/* What a field's reader needs besides the value. */
+struct field_ctx {
+	const char *where;            /* prefix of every message, e.g. "task 3: " */
+	struct validate_cache *cache; /* may be NULL */
+};
+
+/*
+ * Checks one field's value and stores it in the task; false with *err (heap)
+ * naming the field and what is allowed.  v is NULL only for a required field
+ * that is absent.
+ */
+typedef bool field_reader(xmlrpc_value *v, struct task *t, const struct field_ctx *cx, char **err);
+
+static bool read_model(xmlrpc_value *v, struct task *t, const struct field_ctx *cx, char **err)
+{
+	struct validate_cache *cache = cx->cache;
+	char *path = v ? string_of(v) : NULL, *abs = NULL;
+
+	if (path == NULL) {
+		*err = xasprintf("%smodel: the path of a .plecs model file (a string) is required", cx->where);
+		return false;
+	}
+	if (cache && cache->path && strcmp(cache->path, path) == 0) {
+		abs = xstrdup(cache->absolute);
+	} else if (check_model(path, cx->where, &abs, err) && cache) {
+		validate_cache_free(cache);
+		cache->path = xstrdup(path);
+		cache->absolute = xstrdup(abs);
+	}
+	free(path);
+	if (abs == NULL)
+		return false;
+	free(t->model);
+	t->model = abs;
+	return true;
+}
+
+/* A struct field kept as canonical JSON (vars, solver): shape is the message when v is no struct. */
+static bool read_json_struct(xmlrpc_value *v, const char *shape, bool (*check)(const json_t *, const char *, char **),
+			     char **text, const struct field_ctx *cx, char **err)
+{
+	char *inner = NULL;
+	json_t *j;
+
+	if (xmlrpc_value_type(v) != XMLRPC_TYPE_STRUCT) {
+		*err = xasprintf("%s%s", cx->where, shape);
+		return false;
+	}
+	j = proto_to_json(v, &inner);
+	if (j == NULL) {
+		*err = xasprintf("%s%s", cx->where, inner);
+		free(inner);
+		return false;
+	}
+	if (!check(j, cx->where, err)) {
+		json_decref(j);
+		return false;
+	}
+	free(*text);
+	*text = proto_canonical(j);
+	json_decref(j);
+	return true;
+}
+
+static bool read_vars(xmlrpc_value *v, struct task *t, const struct field_ctx *cx, char **err)
+{
+	return read_json_struct(v, "vars must be a struct of NAME: value", check_vars, &t->vars, cx, err);
+}
+
+static bool read_solver(xmlrpc_value *v, struct task *t, const struct field_ctx *cx, char **err)
+{
+	return read_json_struct(v, "solver must be a struct of SolverOpts", check_solver, &t->solver, cx, err);
+}
+
+static bool read_priority(xmlrpc_value *v, struct task *t, const struct field_ctx *cx, char **err)
+{
+	char *inner = NULL;
+
+	if (validate_priority(v, &t->priority, &inner))
+		return true;
+	*err = xasprintf("%s%s", cx->where, inner);
+	free(inner);
+	return false;
+}
+
+static bool read_name(xmlrpc_value *v, struct task *t, const struct field_ctx *cx, char **err)
+{
+	char *name = string_of(v);
+
+	if (name == NULL) {
+		*err = xasprintf("%sname must be a string", cx->where);
+		return false;
+	}
+	if (!check_text(name, PROTO_MAX_NAME, "name", cx->where, err)) {
+		free(name);
+		return false;
+	}
+	free(t->name);
+	t->name = name;
+	return true;
+}
+
+/* Tag i of an array of them: a string without commas. */
+static bool add_tag(xmlrpc_value *tag, int i, struct buf *tags, const struct field_ctx *cx, char **err)
+{
+	char *s = string_of(tag);
+	bool ok = s && !strchr(s, ',') && check_text(s, PROTO_MAX_NAME, "a tag", cx->where, err);
+
+	if (ok)
+		buf_addf(tags, "%s%s", i ? "," : "", s);
+	else if (*err == NULL)
+		*err = xasprintf("%stags: each tag is a string without commas", cx->where);
+	free(s);
+	return ok;
+}
+
+/* Tags: one string as it is, or an array of strings stored comma-separated. */
+static bool read_tags(xmlrpc_value *v, struct task *t, const struct field_ctx *cx, char **err)
+{
+	struct buf tags = BUF_INIT;
+	char *s = string_of(v);
+	xmlrpc_env env;
+	int n;
+
+	if (s) {
+		if (!check_text(s, PROTO_MAX_NAME * 4, "tags", cx->where, err)) {
+			free(s);
+			return false;
+		}
+		free(t->tags);
+		t->tags = s;
+		return true;
+	}
+	xmlrpc_env_init(&env);
+	n = xmlrpc_value_type(v) == XMLRPC_TYPE_ARRAY ? xmlrpc_array_size(&env, v) : -1;
+	if (n < 0 || n > PROTO_MAX_TAGS)
+		*err = xasprintf("%stags: allowed: an array of at most %d strings", cx->where, PROTO_MAX_TAGS);
+	for (int i = 0; i < n && *err == NULL; i++) {
+		xmlrpc_value *tag;
+
+		xmlrpc_array_read_item(&env, v, i, &tag);
+		if (env.fault_occurred) {
+			*err = xasprintf("%stags: %s", cx->where, env.fault_string);
+			break;
+		}
+		add_tag(tag, i, &tags, cx, err);
+		xmlrpc_DECREF(tag);
+	}
+	xmlrpc_env_clean(&env);
+	if (*err) {
+		buf_free(&tags);
+		return false;
+	}
+	free(t->tags);
+	t->tags = buf_detach(&tags);
+	return true;
+}
+
+static bool read_timeout(xmlrpc_value *v, struct task *t, const struct field_ctx *cx, char **err)
+{
+	double seconds;
+	bool integer;
+
+	if (!number_of(v, &seconds, &integer) || seconds < 0 || seconds > 30 * 86400.0) {
+		*err = xasprintf("%stimeout: allowed: a number of seconds from 0 (none) to 2592000 (30 days)",
+				 cx->where);
+		return false;
+	}
+	t->timeout = seconds;
+	return true;
+}
+
+static bool read_no_cache(xmlrpc_value *v, struct task *t, const struct field_ctx *cx, char **err)
+{
+	xmlrpc_env env;
+	xmlrpc_bool b = false;
+
+	xmlrpc_env_init(&env);
+	if (xmlrpc_value_type(v) == XMLRPC_TYPE_BOOL)
+		xmlrpc_read_bool(&env, v, &b);
+	else
+		xmlrpc_env_set_fault(&env, 0, "not a boolean");
+	if (env.fault_occurred)
+		*err = xasprintf("%sno_cache must be a boolean", cx->where);
+	else
+		t->no_cache = b;
+	xmlrpc_env_clean(&env);
+	return *err == NULL;
+}
+
+/* The fields of a task, checked in this order; the first bad one is reported. */
+static const struct task_field {
+	const char *name;
+	field_reader *read;
+	bool required; /* read also when absent, with v NULL */
+} task_fields[] = {
+	{.name = "model", .read = read_model, .required = true},
+	{.name = "vars", .read = read_vars},
+	{.name = "solver", .read = read_solver},
+	{.name = "priority", .read = read_priority},
+	{.name = "name", .read = read_name},
+	{.name = "tags", .read = read_tags},
+	{.name = "timeout", .read = read_timeout},
+	{.name = "no_cache", .read = read_no_cache},
+};
+
+#define NTASK_FIELDS (sizeof task_fields / sizeof task_fields[0])
+
+/* "model, vars, ...": the names of task_fields, for messages (heap). */
+static char *task_field_names(void)
+{
+	struct buf b = BUF_INIT;
+
+	for (size_t i = 0; i < NTASK_FIELDS; i++)
+		buf_addf(&b, "%s%s", i ? ", " : "", task_fields[i].name);
+	return buf_detach(&b);
+}
+
+static bool is_task_field(const char *name)
+{
+	for (size_t i = 0; i < NTASK_FIELDS; i++)
+		if (strcmp(name, task_fields[i].name) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * Refuses a member that is not a field of a task.  A value of a type JSON
+ * lacks (date-time, base64) anywhere in the task is named first, as simq
+ * has always done.
+ */
+static bool check_members(xmlrpc_value *v, const char *where, char **err)
+{
+	xmlrpc_env env;
+	char *unknown = NULL, *inner = NULL;
+	int n;
+
+	xmlrpc_env_init(&env);
+	n = xmlrpc_struct_size(&env, v);
+	for (int i = 0; i < n && !env.fault_occurred && inner == NULL; i++) {
+		xmlrpc_value *key, *val;
+		const char *k;
+
+		xmlrpc_struct_read_member(&env, v, (unsigned)i, &key, &val);
+		if (env.fault_occurred)
+			break;
+		xmlrpc_read_string(&env, key, &k);
+		if (!env.fault_occurred) {
+			if (unknown == NULL && !is_task_field(k))
+				unknown = xstrdup(k);
+			free((void *)k);
+			proto_json_takes(val, &inner);
+		}
+		xmlrpc_DECREF(key);
+		xmlrpc_DECREF(val);
+	}
+	if (env.fault_occurred && inner == NULL)
+		inner = xstrdup(env.fault_string);
+	if (inner) {
+		*err = xasprintf("%s%s", where, inner);
+	} else if (unknown) {
+		char *allowed = task_field_names();
+
+		*err = xasprintf("%sunknown field \"%s\"; allowed: %s", where, unknown, allowed);
+		free(allowed);
+	}
+	free(inner);
+	free(unknown);
+	xmlrpc_env_clean(&env);
+	return *err == NULL;
+}
+
+/* Reads the field f of the task struct v into t, if it is there or required. */
+static bool read_field(xmlrpc_value *v, const struct task_field *f, struct task *t, const struct field_ctx *cx,
+		       char **err)
+{
+	xmlrpc_env env;
+	xmlrpc_value *field = NULL;
+	bool ok = true;
+
+	xmlrpc_env_init(&env);
+	xmlrpc_struct_find_value(&env, v, f->name, &field);
+	if (env.fault_occurred) {
+		*err = xasprintf("%s%s: %s", cx->where, f->name, env.fault_string);
+		ok = false;
+	} else if (field || f->required) {
+		ok = f->read(field, t, cx, err);
+	}
+	if (field)
+		xmlrpc_DECREF(field);
+	xmlrpc_env_clean(&env);
+	return ok;
+}
+
 bool validate_task(xmlrpc_value *v, const char *where, struct validate_cache *cache, struct task **out, char **err)
 {
-	json_t *j = NULL, *field;
-	char *model = NULL, *vars = NULL, *solver = NULL, *tags = NULL;
-	enum task_priority prio = PRIO_NORMAL;
-	const char *key;
-	bool ok = false;
+	const struct field_ctx cx = {.where = where, .cache = cache};
+	struct task *t;
 
 	*out = NULL;
 	*err = NULL;
 	if (xmlrpc_value_type(v) != XMLRPC_TYPE_STRUCT) {
-		*err = xasprintf("%sa task is a struct with model, vars, solver, priority, name, tags, timeout, no_cache; "
-				 "got %s", where, type_name(xmlrpc_value_type(v)));
+		char *fields = task_field_names();
+
+		*err = xasprintf("%sa task is a struct with %s; got %s", where, fields,
+				 proto_type_name(xmlrpc_value_type(v)));
+		free(fields);
 		return false;
 	}
-	j = proto_to_json(v, err);
-	if (j == NULL) {
-		char *inner = *err;
-
-		*err = xasprintf("%s%s", where, inner);
-		free(inner);
+	if (!check_members(v, where, err))
 		return false;
-	}
-	json_object_foreach(j, key, field)
-	{
-		if (!in_list(key, task_fields)) {
-			char *allowed = joined(task_fields);
-
-			*err = xasprintf("%sunknown field \"%s\"; allowed: %s", where, key, allowed);
-			free(allowed);
-			goto out;
+	t = task_new("", NULL, NULL, PRIO_NORMAL);
+	for (size_t i = 0; i < NTASK_FIELDS; i++) {
+		if (!read_field(v, &task_fields[i], t, &cx, err)) {
+			task_free(&t);
+			return false;
 		}
 	}
-	field = json_object_get(j, "model");
-	if (!json_is_string(field)) {
-		*err = xasprintf("%smodel: the path of a .plecs model file (a string) is required", where);
-		goto out;
-	}
-	if (cache && cache->path && strcmp(cache->path, json_string_value(field)) == 0) {
-		model = xstrdup(cache->absolute);
-	} else {
-		if (!check_model(json_string_value(field), where, &model, err))
-			goto out;
-		if (cache) {
-			validate_cache_free(cache);
-			cache->path = xstrdup(json_string_value(field));
-			cache->absolute = xstrdup(model);
-		}
-	}
-	field = json_object_get(j, "vars");
-	if (field && !json_is_object(field)) {
-		*err = xasprintf("%svars must be a struct of NAME: value", where);
-		goto out;
-	}
-	if (field && !check_vars(field, where, err))
-		goto out;
-	vars = field ? proto_canonical(field) : xstrdup("{}");
-	field = json_object_get(j, "solver");
-	if (field && !json_is_object(field)) {
-		*err = xasprintf("%ssolver must be a struct of SolverOpts", where);
-		goto out;
-	}
-	if (field && !check_solver(field, where, err))
-		goto out;
-	solver = field ? proto_canonical(field) : xstrdup("{}");
-	field = json_object_get(j, "priority");
-	if (field) {
-		xmlrpc_env env;
-		xmlrpc_value *p;
-
-		xmlrpc_env_init(&env);
-		p = proto_from_json(&env, field);
-		ok = p && validate_priority(p, &prio, err);
-		if (p)
-			xmlrpc_DECREF(p);
-		else
-			*err = xstrdup("priority: allowed: critical, high, normal, low (any case) or 0-3");
-		xmlrpc_env_clean(&env);
-		if (!ok) {
-			char *inner = *err;
-
-			*err = xasprintf("%s%s", where, inner);
-			free(inner);
-			goto out;
-		}
-		ok = false;
-	}
-	field = json_object_get(j, "name");
-	if (field && (!json_is_string(field) || !check_text(json_string_value(field), PROTO_MAX_NAME, "name", where, err))) {
-		if (*err == NULL)
-			*err = xasprintf("%sname must be a string", where);
-		goto out;
-	}
-	if (json_object_get(j, "tags") && (tags = read_tags(json_object_get(j, "tags"), where, err)) == NULL)
-		goto out;
-	field = json_object_get(j, "timeout");
-	if (field && (!is_number(field) || json_number_value(field) < 0 || json_number_value(field) > 30 * 86400.0)) {
-		*err = xasprintf("%stimeout: allowed: a number of seconds from 0 (none) to 2592000 (30 days)", where);
-		goto out;
-	}
-	if (json_object_get(j, "no_cache") && !json_is_boolean(json_object_get(j, "no_cache"))) {
-		*err = xasprintf("%sno_cache must be a boolean", where);
-		goto out;
-	}
-	*out = task_new(model, vars, solver, prio);
-	if (json_is_string(json_object_get(j, "name")))
-		task_set_text(&(*out)->name, json_string_value(json_object_get(j, "name")));
-	(*out)->tags = tags;
-	tags = NULL;
-	if (field)
-		(*out)->timeout = json_number_value(field);
-	(*out)->no_cache = json_is_true(json_object_get(j, "no_cache"));
-	ok = true;
-out:
-	json_decref(j);
-	free(model);
-	free(vars);
-	free(solver);
-	free(tags);
-	return ok;
+	*out = t;
+	return true;
 }

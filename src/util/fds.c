@@ -1,0 +1,34 @@
+#include "autoconf.h"
+
+#include "util/fds.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+bool fds_each_connected(bool (*fn)(const struct fds_socket *s, void *ud), void *ud)
+{
+	int dfd = open("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *dir = dfd >= 0 ? fdopendir(dfd) : NULL;
+	struct dirent *de;
+
+	if (dir == NULL) {
+		if (dfd >= 0)
+			close(dfd);
+		return false;
+	}
+	while ((de = readdir(dir)) != NULL) {
+		struct fds_socket s = {.fd = atoi(de->d_name), .local_len = sizeof s.local, .peer_len = sizeof s.peer};
+
+		if (s.fd <= 2 || s.fd == dfd)
+			continue;
+		if (getsockname(s.fd, (struct sockaddr *)&s.local, &s.local_len) != 0 ||
+		    getpeername(s.fd, (struct sockaddr *)&s.peer, &s.peer_len) != 0)
+			continue;
+		if (!fn(&s, ud))
+			break;
+	}
+	closedir(dir);
+	return true;
+}
