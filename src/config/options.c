@@ -39,7 +39,7 @@ const size_t option_section_count = sizeof option_sections / sizeof option_secti
 
 #define EVENT_NAMES                                                                                                    \
 	"all|submitted|started|completed|attempt_failed|failed|cancelled|reprioritized|backend_down|"                  \
-	"backend_up|queue_drained"
+	"backend_up|queue_drained|paused"
 
 #define KEY(action, keys, text)                                                                                        \
 	{                                                                                                              \
@@ -135,6 +135,7 @@ const struct option_def option_table[] = {
     HOOK("backend_down", "a backend goes DOWN"),
     HOOK("backend_up", "a backend is UP again"),
     HOOK("queue_drained", "the queue becomes empty and nothing runs"),
+    HOOK("paused", "simq pauses dispatch by itself because it cannot keep results (a full disk)"),
     {"notify", "hook_timeout", OPT_DURATION, "60s", 1, DAY,
      .help = "A hook still running after this "
              "is killed and the kill is logged."},

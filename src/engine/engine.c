@@ -23,6 +23,7 @@ struct engine {
 	uint64_t version;           /* bumped by every change a console would show */
 	uint64_t alerts;            /* CRITICAL/HIGH failures and backends DOWN */
 	bool paused;
+	char *pause_reason;         /* why simq paused dispatch by itself, or NULL */
 	bool stopping;
 	bool drained;               /* queue_drained was announced and nothing came since */
 	int64_t started_ms;
@@ -141,6 +142,16 @@ static void host_changed(void *ud)
 	changed(ud);
 }
 
+static void host_pause(void *ud, const char *why)
+{
+	struct engine *e = ud;
+	struct event ev = {.detail = why};
+
+	e->paused = true;
+	task_set_text(&e->pause_reason, why);
+	publish(e, EVENT_PAUSED, NULL, &ev);
+}
+
 /* ---- opening ---------------------------------------------------------------------------- */
 
 static void load_task(struct task *t, void *ud)
@@ -197,7 +208,7 @@ struct engine *engine_open(const struct engine_options *opt, char **err)
 	struct store_recovery rec = {0};
 	struct scheduler_host host = {.ud = e, .task = host_task, .held = host_held, .moved = host_moved,
 				      .retired = host_retired, .publish = host_publish, .log = host_log,
-				      .changed = host_changed};
+				      .changed = host_changed, .pause = host_pause};
 
 	e->clock = opt->clock;
 	e->started_ms = engine_now_ms(e);
@@ -247,6 +258,7 @@ void engine_close(struct engine **ep)
 	idmap_free(&e->active);
 	event_log_free(&e->log);
 	events_free(&e->bus);
+	free(e->pause_reason);
 	store_close(&e->store);
 	free(e);
 	*ep = NULL;
@@ -499,6 +511,8 @@ enum engine_status engine_pause(struct engine *e, const char *backend, bool paus
 			e->paused = paused;
 			engine_log(e, SEVERITY_INFO, 0, "%s", paused ? "dispatch paused" : "dispatch resumed");
 		}
+		if (!paused)
+			task_set_text(&e->pause_reason, NULL);
 		*now = e->paused;
 	}
 	if (!paused)
@@ -579,6 +593,11 @@ size_t engine_running(const struct engine *e)
 bool engine_paused(const struct engine *e)
 {
 	return e->paused;
+}
+
+const char *engine_pause_reason(const struct engine *e)
+{
+	return e->pause_reason;
 }
 
 int64_t engine_started_ms(const struct engine *e)

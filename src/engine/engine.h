@@ -109,6 +109,8 @@ const struct queue *engine_queue(const struct engine *e);
 const struct scheduler *engine_scheduler(const struct engine *e);
 size_t engine_running(const struct engine *e);
 bool engine_paused(const struct engine *e);
+/* Why simq paused dispatch by itself (a full disk, say), or NULL: cleared by a resume. */
+const char *engine_pause_reason(const struct engine *e);
 int64_t engine_now_ms(const struct engine *e);
 int64_t engine_started_ms(const struct engine *e);
 /* The counts of a statistics window, as of now. */

@@ -36,6 +36,7 @@ enum log_severity event_severity(const struct event *ev)
 {
 	switch (ev->type) {
 	case EVENT_FAILED:
+	case EVENT_PAUSED:
 		return SEVERITY_ERROR;
 	case EVENT_ATTEMPT_FAILED:
 	case EVENT_BACKEND_DOWN:
@@ -240,7 +241,15 @@ static void fmt_queue_drained(const struct event *ev, struct buf *out)
 		buf_addf(out, " (%s)", ev->detail);
 }
 
+static void fmt_paused(const struct event *ev, struct buf *out)
+{
+	buf_adds(out, "dispatch paused");
+	if (ev->detail)
+		buf_addf(out, ": %s", ev->detail);
+}
+
 static void (*const formatters[EVENT_TYPE_COUNT])(const struct event *, struct buf *) = {
+	[EVENT_PAUSED] = fmt_paused,
 	[EVENT_SUBMITTED] = fmt_submitted,
 	[EVENT_STARTED] = fmt_started,
 	[EVENT_PROGRESS] = fmt_progress,

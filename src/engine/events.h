@@ -32,7 +32,8 @@
 	X(REPRIORITIZED, "reprioritized")     \
 	X(BACKEND_DOWN, "backend_down")       \
 	X(BACKEND_UP, "backend_up")           \
-	X(QUEUE_DRAINED, "queue_drained")
+	X(QUEUE_DRAINED, "queue_drained")     \
+	X(PAUSED, "paused")
 
 enum event_type {
 #define X(id, name) EVENT_##id,

@@ -57,29 +57,61 @@ static void add_number(struct buf *b, double x)
 	b->len += (size_t)snprintf(b->data + b->len, 32, "%.17g", x);
 }
 
-/* Writes data to dir/name through a temporary name, so a reader never sees half a file. */
-static bool write_atomically(const char *dir, const char *name, const void *data, size_t len, bool sync, char **path,
-			     char **err)
+/*
+ * The shard folder, made by simq and never followed when it is a symlink (or anything but a
+ * folder): a planted link must not put results outside the state dir.  -1 and *err on failure.
+ */
+static int open_shard(const char *dir, char **err)
 {
-	char *tmp = xasprintf("%s/.%s.tmp", dir, name);
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 
 	/* The first file of its folder: make the folder (no mkdir for the other 99). */
 	if (fd < 0 && errno == ENOENT && (mkdir(dir, 0700) == 0 || errno == EEXIST))
-		fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+		fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 && (errno == ELOOP || errno == ENOTDIR))
+		*err = xasprintf("cannot write into %s: it is not a folder simq made (a symlink?); simq writes no "
+				 "result through it: move it away", dir);
+	else if (fd < 0)
+		*err = xasprintf("cannot open %s: %s", dir, strerror(errno));
+	return fd;
+}
+
+/*
+ * Writes data to dir/name through a temporary name, so a reader never sees half a file.  The
+ * temporary file is new (O_EXCL) and no link is followed, so nothing outside results/ is written.
+ */
+static bool write_atomically(const char *dir, const char *name, const void *data, size_t len, bool sync, char **path,
+			     char **err)
+{
+	char *tmp = xasprintf(".%s.tmp", name);
+	int dfd = open_shard(dir, err), fd = -1;
+
+	*path = paths_join(dir, name);
+	if (dfd >= 0)
+		fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	/* fsync as the store does: with durability = full only (normal survives a crash of simq, not of power). */
 	bool ok = fd >= 0 && write(fd, data, len) == (ssize_t)len && (!sync || fsync(fd) == 0);
+	int saved = errno;
 
-	if (fd >= 0)
-		close(fd);
-	*path = paths_join(dir, name);
-	if (ok && rename(tmp, *path) != 0)
+	if (fd >= 0 && close(fd) != 0 && ok) {
 		ok = false;
-	if (!ok) {
-		*err = xasprintf("cannot write %s: %s", *path, strerror(errno));
-		unlink(tmp);
+		saved = errno;
 	}
+	if (ok && renameat(dfd, tmp, dfd, name) != 0) {
+		ok = false;
+		saved = errno;
+	}
+	if (!ok && dfd >= 0 && fd < 0 && saved == EEXIST)
+		*err = xasprintf("cannot write %s: %s/%s is in the way (a file or link simq did not make): move it away",
+				 *path, dir, tmp);
+	else if (!ok && dfd >= 0)
+		*err = xasprintf("cannot write %s: %s", *path, strerror(saved));
+	if (!ok && fd >= 0)
+		unlinkat(dfd, tmp, 0);
+	if (dfd >= 0)
+		close(dfd);
 	free(tmp);
+	errno = saved;
 	return ok;
 }
 

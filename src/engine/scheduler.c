@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 
 #include "engine/queue.h"
 #include "engine/retry.h"
@@ -20,6 +21,13 @@
 
 /* A call's wait beyond the tasks' own Timeout, for PLECS to answer. */
 #define TIMEOUT_MARGIN_S 10.0
+
+/*
+ * A call's timeout that fires this late was not watched: the process was stopped or starved, and
+ * its answer may be sitting unread.  It gets this long more before it is interrupted.
+ */
+#define LATE_MS 1000
+#define GRACE_S 2.0
 
 /* The most cases one call may hold, whatever max_batch says. */
 #define MAX_CASES 1000
@@ -67,6 +75,7 @@ struct batch {
 	double timeout_s;          /* how long the call may take */
 	struct stat model_stat;
 	struct clock_timer *timeout;
+	bool graced;               /* its timeout fired late once and was given GRACE_S */
 	struct batch *next;
 };
 
@@ -364,8 +373,16 @@ void scheduler_adopt(struct scheduler *sc, struct task *t)
 static void timeout_cb(void *arg)
 {
 	struct batch *bt = arg;
+	struct scheduler *sc = bt->sc;
+	int64_t late = now_ms(sc) - (bt->started + (int64_t)(bt->timeout_s * 1000));
 
-	bt->sc->ops->interrupt(bt->sc->impl, bt->call);
+	/* An answer that arrived while nobody looked is not a timeout: let the worker hand it over. */
+	if (late > LATE_MS && !bt->graced) {
+		bt->graced = true;
+		timer_start(sc, bt->timeout, GRACE_S);
+		return;
+	}
+	sc->ops->interrupt(sc->impl, bt->call);
 }
 
 /* The call's load instructions for this backend: what it has loaded under the model's name. */
@@ -600,6 +617,7 @@ struct ending {
 	struct task *t;
 	struct store_result result;
 	bool has_result;
+	char *local;               /* simq could not keep its result: why */
 };
 
 /* A transient failure: wait and retry while retries remain, else fail. */
@@ -644,8 +662,18 @@ static void case_answered(struct scheduler *sc, struct batch *bt, size_t i, stru
 		task_transition(t, TASK_COMPLETED, ch->time);
 		return;
 	}
-	attempt_failed(sc, t, err ? err : r->error, ch);
-	free(err);
+	if (err) {
+		/* PLECS did its part; keeping the result is simq's: no attempt spent, back to the queue. */
+		end->local = err;
+		ch->outcome = ATTEMPT_LOCAL;
+		ch->error = err;
+		t->attempts--;
+		task_set_text(&t->error, err);
+		task_transition(t, TASK_QUEUED, ch->time);
+		sc->host.moved(sc->host.ud, t, TASK_QUEUED);
+		return;
+	}
+	attempt_failed(sc, t, r->error, ch);
 }
 
 /* Ends task t's attempt in bt as verdict v says; ch is its store change. */
@@ -708,6 +736,21 @@ static void after_change(struct scheduler *sc, struct ending *end, const char *e
 	}
 }
 
+/* Results cannot be kept: dispatch holds, and the operator is told why and how much room is left. */
+static void hold_for_disk(struct scheduler *sc, const char *why)
+{
+	struct statvfs fs;
+	char *text;
+
+	if (statvfs(sc->results_dir, &fs) == 0)
+		text = xasprintf("%s; %.1f MB free in %s; simq resume after making room", why,
+				 (double)fs.f_bavail * (double)fs.f_frsize / 1e6, sc->results_dir);
+	else
+		text = xasprintf("%s; simq resume after making room", why);
+	sc->host.pause(sc->host.ud, text);
+	free(text);
+}
+
 static void free_batch(struct scheduler *sc, struct batch *bt)
 {
 	for (struct batch **pp = &sc->batches; *pp; pp = &(*pp)->next) {
@@ -767,8 +810,12 @@ static void end_attempts(struct scheduler *sc, struct batch *bt, enum verdict v,
 		    (long long)bt->id, m, bt->b->name, error);
 	for (size_t i = 0; i < m; i++)
 		after_change(sc, &ends[i], error);
-	for (size_t i = 0; i < m; i++)
+	for (size_t i = 0; i < m; i++) {
+		if (ends[i].local && !sc->host.held(sc->host.ud))
+			hold_for_disk(sc, ends[i].local);
+		free(ends[i].local);
 		store_result_free(&ends[i].result);
+	}
 	free(ends);
 	free(ch);
 }

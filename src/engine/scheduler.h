@@ -70,6 +70,8 @@ struct scheduler_host {
 	void (*log)(void *ud, enum log_severity severity, const char *text);
 	/* Something a console shows changed (a retry came due, say). */
 	void (*changed)(void *ud);
+	/* simq cannot keep results (why says so, with the free space): hold dispatch until resumed. */
+	void (*pause)(void *ud, const char *why);
 };
 
 struct scheduler;

@@ -44,7 +44,8 @@ enum task_priority {
 
 /* How an attempt ended.  INTERRUPTED: the server died while it ran; SPLIT: its batch failed as
  * a whole and was split; BACKEND: the backend could not be reached or dropped the connection
- * before answering.  None of them is a retry.  DISCARDED: cancelled while PLECS ran it. */
+ * before answering; LOCAL: PLECS answered but simq could not keep the result (a full disk).  None
+ * of them is a retry.  DISCARDED: cancelled while PLECS ran it. */
 #define ATTEMPT_OUTCOMES(X)              \
 	X(RUNNING, "running")            \
 	X(OK, "ok")                      \
@@ -53,7 +54,8 @@ enum task_priority {
 	X(INTERRUPTED, "interrupted")    \
 	X(DISCARDED, "discarded")        \
 	X(SPLIT, "split")                \
-	X(BACKEND, "backend")
+	X(BACKEND, "backend")            \
+	X(LOCAL, "local")
 
 enum attempt_outcome {
 #define X(id, name) ATTEMPT_##id,

@@ -168,6 +168,8 @@ static bool spawn(struct hook_run *r, const char *command, char **why)
 	posix_spawn_file_actions_adddup2(&fa, in[0], 0);
 	posix_spawn_file_actions_adddup2(&fa, out[1], 1);
 	posix_spawn_file_actions_adddup2(&fa, out[1], 2);
+	/* A hook inherits nothing of simq's but these three: no socket to PLECS or a client, no database. */
+	posix_spawn_file_actions_addclosefrom_np(&fa, 3);
 	posix_spawnattr_init(&attr);
 	/* Its own process group (to kill it whole), no blocked signals, and SIGPIPE & co. as a shell expects. */
 	sigemptyset(&none);

@@ -114,6 +114,7 @@ char *metrics_text(struct engine *e)
 	buf_addf(&b, "simq_attempts_total{outcome=\"discarded\",class=\"\"} %lld\n", (long long)ended[ATTEMPT_DISCARDED]);
 	buf_addf(&b, "simq_attempts_total{outcome=\"split\",class=\"\"} %lld\n", (long long)ended[ATTEMPT_SPLIT]);
 	buf_addf(&b, "simq_attempts_total{outcome=\"backend\",class=\"\"} %lld\n", (long long)ended[ATTEMPT_BACKEND]);
+	buf_addf(&b, "simq_attempts_total{outcome=\"local\",class=\"\"} %lld\n", (long long)ended[ATTEMPT_LOCAL]);
 	gauge_help(&b, "simq_queue_depth", "gauge", "Tasks queued, by priority.");
 	for (int p = 0; p < PRIO_COUNT; p++)
 		buf_addf(&b, "simq_queue_depth{priority=\"%s\"} %zu\n", task_priority_name((enum task_priority)p),

@@ -349,7 +349,7 @@ static int detach(int *report_fd)
 	if (pid == 0) {
 		close(p[0]);
 		setsid();
-		int null = open("/dev/null", O_RDWR);
+		int null = open("/dev/null", O_RDWR | O_CLOEXEC);
 
 		/* stderr stays until the server is up, then goes to server.err in the state dir. */
 		if (null >= 0) {

@@ -185,6 +185,8 @@ xmlrpc_value *view_stats(xmlrpc_env *env, const struct engine *e)
 	set_member(env, v, "queued_by_priority", prio);
 	set_member(env, v, "windows", windows);
 	set_member(env, v, "paused", xmlrpc_bool_new(env, engine_paused(e)));
+	set_member(env, v, "pause_reason",
+		   xmlrpc_string_new(env, engine_pause_reason(e) ? engine_pause_reason(e) : ""));
 	set_member(env, v, "uptime", xmlrpc_double_new(env, (double)(now - engine_started_ms(e)) / 1000.0));
 	return v;
 }
@@ -386,6 +388,8 @@ xmlrpc_value *view_console(xmlrpc_env *env, const struct engine *e, const struct
 	set_member(env, v, "stats", view_stats(env, e));
 	set_member(env, v, "backends", each(env, e, fill_backends));
 	set_member(env, v, "paused", xmlrpc_bool_new(env, engine_paused(e)));
+	set_member(env, v, "pause_reason",
+		   xmlrpc_string_new(env, engine_pause_reason(e) ? engine_pause_reason(e) : ""));
 	set_member(env, v, "state_dir", xmlrpc_string_new(env, req->state_dir));
 	set_member(env, v, "throughput", throughput_value(env, e));
 	set_member(env, v, "alerts", xmlrpc_i8_new(env, (xmlrpc_int64)engine_alerts(e)));

@@ -169,6 +169,12 @@ void fake_clock_advance(struct fake_clock *fc, int64_t ms)
 	fc->now_ms = until;
 }
 
+void fake_clock_stall(struct fake_clock *fc, int64_t ms)
+{
+	assert_true(ms >= 0);
+	fc->now_ms += ms;
+}
+
 size_t fake_clock_active(const struct fake_clock *fc)
 {
 	size_t n = 0;

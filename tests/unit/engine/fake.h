@@ -37,6 +37,11 @@ const struct clock *fake_clock_get(struct fake_clock *fc);
 int64_t fake_clock_now(const struct fake_clock *fc);
 /* Moves time forward by ms, firing every timer that falls due on the way, in order. */
 void fake_clock_advance(struct fake_clock *fc, int64_t ms);
+/*
+ * Moves time forward by ms firing nothing, as when the process was stopped (SIGSTOP, a VM
+ * freeze): the timers that fell due fire late, at the next fake_clock_advance().
+ */
+void fake_clock_stall(struct fake_clock *fc, int64_t ms);
 /* Timers running now. */
 size_t fake_clock_active(const struct fake_clock *fc);
 /* Timers made and not freed yet. */

@@ -6,6 +6,7 @@
 #include "autoconf.h"
 
 #include <stdarg.h>
+#include <dirent.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
@@ -1368,6 +1369,87 @@ static void test_probe_max(void **state)
 	}
 }
 
+/* A server stopped longer than call_timeout (SIGSTOP, a VM freeze) does not blame PLECS for answers
+ * that arrived meanwhile: the late timeout waits a little for them. */
+static void test_stall_is_not_a_timeout(void **state)
+{
+	struct fx *fx = *state;
+
+	fx->backends[0].call_timeout = 5;
+	fx_open(fx);
+	int64_t a = submit(fx, fx->model_a, PRIO_NORMAL);
+	struct fake_call *c = call_at(fx, 0);
+
+	fake_clock_stall(fx->fc, 10000);
+	fake_clock_advance(fx->fc, 0);
+	assert_false(c->interrupt_requested);
+	fake_call_ok(fx->fb, c, 3, 1);
+	assert_int_equal(state_of(fx, a), TASK_COMPLETED);
+	assert_outcomes(fx, a, "ok");
+	/* A call that really hangs is still interrupted, once the grace has passed too. */
+	int64_t b = submit(fx, fx->model_a, PRIO_NORMAL);
+
+	c = call_at(fx, 1);
+	fake_clock_stall(fx->fc, 10000);
+	fake_clock_advance(fx->fc, 1999);
+	assert_false(c->interrupt_requested);
+	fake_clock_advance(fx->fc, 1);
+	assert_true(c->interrupt_requested);
+	fake_call_interrupted(fx->fb, c);
+	assert_int_equal(state_of(fx, b), TASK_RUNNING);
+	assert_outcomes(fx, b, "transient");
+}
+
+/* A result simq cannot keep (here a planted symlink where its folder goes) is simq's problem, not
+ * PLECS's: no attempt spent, nothing written through the link, dispatch held with the reason. */
+static void test_local_failure_holds_dispatch(void **state)
+{
+	struct fx *fx = *state;
+	char *elsewhere = xasprintf("%s/elsewhere", fx->dir), *shard = xasprintf("%s/results/0", fx->dir);
+	bool now;
+	char *err = NULL;
+
+	fx_open(fx);
+	assert_int_equal(mkdir(elsewhere, 0700), 0);
+	assert_int_equal(symlink(elsewhere, shard), 0);
+	int64_t a = submit(fx, fx->model_a, PRIO_NORMAL);
+
+	fake_call_ok(fx->fb, call_at(fx, 0), 3, 1);
+	assert_int_equal(state_of(fx, a), TASK_QUEUED);
+	assert_int_equal(attempts_of(fx, a), 0);
+	assert_outcomes(fx, a, "local");
+	assert_non_null(strstr(error_of(fx, a), "not a folder simq made"));
+	assert_true(engine_paused(fx->e));
+	assert_non_null(engine_pause_reason(fx->e));
+	assert_non_null(strstr(engine_pause_reason(fx->e), "MB free"));
+	assert_int_equal(count_events(fx, EVENT_PAUSED, -1), 1);
+	assert_int_equal(count_events(fx, EVENT_FAILED, -1), 0);
+	assert_int_equal(count_events(fx, EVENT_ATTEMPT_FAILED, -1), 0);
+	/* Nothing went through the link. */
+	DIR *d = opendir(elsewhere);
+	struct dirent *de;
+	int files = 0;
+
+	assert_non_null(d);
+	while ((de = readdir(d)) != NULL)
+		files += de->d_name[0] != '.';
+	closedir(d);
+	assert_int_equal(files, 0);
+	/* Held: nothing is sent until the operator resumes. */
+	fake_clock_advance(fx->fc, 60000);
+	assert_int_equal(fake_backend_count(fx->fb), 1);
+	assert_int_equal(unlink(shard), 0);
+	assert_int_equal(engine_pause(fx->e, NULL, false, &now, &err), ENGINE_OK);
+	assert_false(now);
+	assert_null(engine_pause_reason(fx->e));
+	fake_call_ok(fx->fb, call_at(fx, 1), 3, 1);
+	assert_int_equal(state_of(fx, a), TASK_COMPLETED);
+	assert_outcomes(fx, a, "local,ok");
+	assert_int_equal(STAT(fx, completed_first), 1);
+	free(elsewhere);
+	free(shard);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1386,6 +1468,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_cut_short_spends_a_retry, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_start_asks_first, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_probe_max, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_stall_is_not_a_timeout, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_local_failure_holds_dispatch, fx_setup, fx_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
