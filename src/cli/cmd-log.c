@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli/common.h"
+#include "client/reply.h"
 #include "util/xalloc.h"
 
 static int log_option(struct cli_ctx *x, int opt, const char *arg, void *ud)
@@ -28,14 +29,14 @@ static long long print_lines(xmlrpc_value *view, long long since)
 		long long n;
 
 		xmlrpc_array_read_item(&env, lines, i, &l);
-		n = atoll(cli_member(l, "seq", seq, sizeof seq));
+		n = atoll(reply_text(l, "seq", seq, sizeof seq));
 		/* Following, and more lines came at once than the server keeps: a gap, said so on stderr. */
 		if (since > 0 && n > since + 1) {
 			fflush(stdout);
 			fprintf(stderr, "simq log: %lld lines not shown: more came at once than the server keeps; "
 				"simulation.log in the state directory has them\n", n - since - 1);
 		}
-		printf("%s %s\n", cli_member(l, "time", time, sizeof time), cli_member(l, "text", text, sizeof text));
+		printf("%s %s\n", reply_text(l, "time", time, sizeof time), reply_text(l, "text", text, sizeof text));
 		since = n;
 		xmlrpc_DECREF(l);
 	}
@@ -71,7 +72,7 @@ static int run_log(int argc, char **argv)
 		if (status != CLI_EXIT_OK)
 			break;
 		since = print_lines(view, since);
-		version = atoll(cli_member(view, "version", buf, sizeof buf));
+		version = atoll(reply_text(view, "version", buf, sizeof buf));
 		xmlrpc_DECREF(view);
 	} while (follow);
 	cli_done(&x);
@@ -109,8 +110,8 @@ static int run_result(int argc, char **argv)
 	if (status == CLI_EXIT_OK) {
 		char path[4096], format[16], points[32], signals[32], summary[8192];
 
-		cli_member(r, "path", path, sizeof path);
-		cli_member(r, "format", format, sizeof format);
+		reply_text(r, "path", path, sizeof path);
+		reply_text(r, "format", format, sizeof format);
 		if (x.json) {
 			cli_print_json(r);
 		} else if (csv) {
@@ -127,9 +128,9 @@ static int run_result(int argc, char **argv)
 				fclose(fp);
 			}
 		} else {
-			printf("%s\n%s points, %s signals (%s)\n%s\n", path, cli_member(r, "points", points, sizeof points),
-			       cli_member(r, "signals", signals, sizeof signals), format,
-			       cli_member(r, "summary", summary, sizeof summary));
+			printf("%s\n%s points, %s signals (%s)\n%s\n", path, reply_text(r, "points", points, sizeof points),
+			       reply_text(r, "signals", signals, sizeof signals), format,
+			       reply_text(r, "summary", summary, sizeof summary));
 		}
 		xmlrpc_DECREF(r);
 	}
