@@ -18,31 +18,18 @@ static int log_option(struct cli_ctx *x, int opt, const char *arg, void *ud)
 /* Prints the log lines of a view; returns the last sequence number seen. */
 static long long print_lines(xmlrpc_value *view, long long since)
 {
-	xmlrpc_env env;
-	xmlrpc_value *lines = NULL;
+	struct reply_log_line l;
 
-	xmlrpc_env_init(&env);
-	xmlrpc_struct_find_value(&env, view, "log", &lines);
-	for (int i = 0; lines && i < xmlrpc_array_size(&env, lines); i++) {
-		xmlrpc_value *l;
-		char time[64], text[4096], seq[32];
-		long long n;
-
-		xmlrpc_array_read_item(&env, lines, i, &l);
-		n = atoll(reply_text(l, "seq", seq, sizeof seq));
+	for (int i = 0; reply_log_line(view, i, &l); i++) {
 		/* Following, and more lines came at once than the server keeps: a gap, said so on stderr. */
-		if (since > 0 && n > since + 1) {
+		if (since > 0 && l.seq > since + 1) {
 			fflush(stdout);
 			fprintf(stderr, "simq log: %lld lines not shown: more came at once than the server keeps; "
-				"simulation.log in the state directory has them\n", n - since - 1);
+				"simulation.log in the state directory has them\n", (long long)l.seq - since - 1);
 		}
-		printf("%s %s\n", reply_text(l, "time", time, sizeof time), reply_text(l, "text", text, sizeof text));
-		since = n;
-		xmlrpc_DECREF(l);
+		printf("%s %s\n", l.time, l.text);
+		since = l.seq;
 	}
-	if (lines)
-		xmlrpc_DECREF(lines);
-	xmlrpc_env_clean(&env);
 	fflush(stdout);
 	return since;
 }
@@ -64,7 +51,6 @@ static int run_log(int argc, char **argv)
 		x.client.timeout_ms = 0;
 	do {
 		xmlrpc_value *view = NULL;
-		char buf[32];
 
 		/* Long-poll: the server answers when something changes, or after 30 s. */
 		status = cli_call(&x, "simq.view", &view, "({s:I,s:i,s:I,s:i})", "log_since", (xmlrpc_int64)since,
@@ -72,7 +58,7 @@ static int run_log(int argc, char **argv)
 		if (status != CLI_EXIT_OK)
 			break;
 		since = print_lines(view, since);
-		version = atoll(reply_text(view, "version", buf, sizeof buf));
+		version = reply_int(view, "version", 0);
 		xmlrpc_DECREF(view);
 	} while (follow);
 	cli_done(&x);

@@ -97,43 +97,59 @@ static xmlrpc_value *selected_ids(struct console *c, xmlrpc_env *env, char *prio
 
 /* ---- actions on tasks ------------------------------------------------------------------------- */
 
-/* Sets the selected tasks' priority to level, or moves it delta levels more urgent from where it is. */
-static void reprioritize(struct console *c, enum task_priority level, int delta)
+/* The tasks an action applies to, and the priority of the one under the cursor ("" when none is). */
+struct selection {
+	xmlrpc_value *ids;
+	int n;
+	char priority[16];
+};
+
+typedef void selection_fn(struct console *c, const struct selection *s, int arg);
+
+/* Runs fn on the selection, or says that there is none. */
+static void on_selection(struct console *c, selection_fn *fn, int arg)
 {
 	xmlrpc_env env;
-	char current[16];
+	struct selection s;
 
 	xmlrpc_env_init(&env);
-	xmlrpc_value *ids = selected_ids(c, &env, current, sizeof current);
-	int n = reply_count(ids);
-
-	if (n == 0) {
+	s.ids = selected_ids(c, &env, s.priority, sizeof s.priority);
+	s.n = reply_count(s.ids);
+	if (s.n == 0)
 		ui_message(c, true, "no task selected");
-	} else {
-		if (delta != 0) {
-			enum task_priority p = PRIO_NORMAL;
-			int stepped;
-
-			task_priority_parse(current, &p);
-			/* +: more urgent, which is the lower number. */
-			stepped = (int)p - delta;
-			level = (enum task_priority)(stepped < 0 ? 0 : stepped >= PRIO_COUNT ? PRIO_COUNT - 1 : stepped);
-		}
-		xmlrpc_value *r = ui_call(c, "simq.reprioritize", "(Vs)", ids, task_priority_name(level));
-
-		if (r) {
-			ui_message(c, false, "%d task%s now %s", n, n == 1 ? "" : "s", task_priority_name(level));
-			xmlrpc_DECREF(r);
-			c->refresh = true;
-		}
-	}
-	xmlrpc_DECREF(ids);
+	else
+		fn(c, &s, arg);
+	xmlrpc_DECREF(s.ids);
 	xmlrpc_env_clean(&env);
+}
+
+static void set_priority(struct console *c, const struct selection *s, int level)
+{
+	const char *name = task_priority_name((enum task_priority)level);
+	xmlrpc_value *r = ui_call(c, "simq.reprioritize", "(Vs)", s->ids, name);
+
+	if (r) {
+		ui_message(c, false, "%d task%s now %s", s->n, s->n == 1 ? "" : "s", name);
+		xmlrpc_DECREF(r);
+		c->refresh = true;
+	}
+}
+
+/* delta levels more urgent than the task under the cursor is (NORMAL when there is none), within the levels. */
+static void step_priority(struct console *c, const struct selection *s, int delta)
+{
+	enum task_priority p = PRIO_NORMAL;
+	int level;
+
+	task_priority_parse(s->priority, &p);
+	/* +: more urgent, which is the lower number. */
+	level = (int)p - delta;
+	set_priority(c, s, level < 0 ? 0 : level >= PRIO_COUNT ? PRIO_COUNT - 1 : level);
 }
 
 static void priority_step(struct console *c, enum ui_action a)
 {
-	reprioritize(c, PRIO_NORMAL, a == UI_PRIORITY_UP ? 1 : -1);
+	on_selection(c, step_priority, a == UI_PRIORITY_UP ? 1 : -1);
 }
 
 static void priority_set(struct console *c, enum ui_action a)
@@ -145,42 +161,29 @@ static void priority_set(struct console *c, enum ui_action a)
 		[UI_PRIORITY_LOW] = PRIO_LOW,
 	};
 
-	reprioritize(c, levels[a], 0);
+	on_selection(c, set_priority, levels[a]);
 }
 
 /* Cancel asks first, and No is the default (mode_confirm). */
-static void ask_cancel(struct console *c, enum ui_action a)
+static void ask(struct console *c, const struct selection *s, int unused)
 {
-	xmlrpc_env env;
-	char priority[16];
-
-	xmlrpc_env_init(&env);
-	xmlrpc_value *ids = selected_ids(c, &env, priority, sizeof priority);
-	int n = reply_count(ids);
-
-	if (n == 0) {
-		ui_message(c, true, "no task selected");
-	} else {
-		free(c->confirm_text);
-		if (n == 1)
-			c->confirm_text = xasprintf("Cancel task %lld? y/N", (long long)reply_item_int(ids, 0, 0));
-		else
-			c->confirm_text = xasprintf("Cancel %d tasks? y/N", n);
-		c->mode = MODE_CONFIRM;
-		c->dirty = true;
-	}
-	xmlrpc_DECREF(ids);
-	xmlrpc_env_clean(&env);
+	free(c->confirm_text);
+	if (s->n == 1)
+		c->confirm_text = xasprintf("Cancel task %lld? y/N", (long long)reply_item_int(s->ids, 0, 0));
+	else
+		c->confirm_text = xasprintf("Cancel %d tasks? y/N", s->n);
+	c->mode = MODE_CONFIRM;
+	c->dirty = true;
 }
 
-static void cancel_selected(struct console *c)
+static void ask_cancel(struct console *c, enum ui_action a)
 {
-	xmlrpc_env env;
-	char priority[16];
+	on_selection(c, ask, 0);
+}
 
-	xmlrpc_env_init(&env);
-	xmlrpc_value *ids = selected_ids(c, &env, priority, sizeof priority);
-	xmlrpc_value *r = ui_call(c, "simq.cancel", "(V)", ids);
+static void cancel(struct console *c, const struct selection *s, int unused)
+{
+	xmlrpc_value *r = ui_call(c, "simq.cancel", "(V)", s->ids);
 
 	if (r) {
 		int n = reply_count(r), done = 0;
@@ -200,21 +203,12 @@ static void cancel_selected(struct console *c)
 		ui_clear_marks(c);
 		c->refresh = true;
 	}
-	xmlrpc_DECREF(ids);
-	xmlrpc_env_clean(&env);
 }
 
-static void retry_selected(struct console *c, enum ui_action a)
+static void retry(struct console *c, const struct selection *s, int unused)
 {
-	xmlrpc_env env;
-	char priority[16];
+	xmlrpc_value *r = ui_call(c, "simq.retry", "(V)", s->ids);
 
-	xmlrpc_env_init(&env);
-	xmlrpc_value *ids = selected_ids(c, &env, priority, sizeof priority);
-	xmlrpc_value *r = reply_count(ids) ? ui_call(c, "simq.retry", "(V)", ids) : NULL;
-
-	if (reply_count(ids) == 0)
-		ui_message(c, true, "no task selected");
 	if (r) {
 		int n = reply_count(r);
 
@@ -223,8 +217,11 @@ static void retry_selected(struct console *c, enum ui_action a)
 		ui_clear_marks(c);
 		c->refresh = true;
 	}
-	xmlrpc_DECREF(ids);
-	xmlrpc_env_clean(&env);
+}
+
+static void retry_selected(struct console *c, enum ui_action a)
+{
+	on_selection(c, retry, 0);
 }
 
 static void mark(struct console *c, enum ui_action a)
@@ -364,7 +361,7 @@ static void confirm_key(struct console *c, int key)
 {
 	c->mode = MODE_NORMAL;
 	if (key == 'y' || key == 'Y')
-		cancel_selected(c);
+		on_selection(c, cancel, 0);
 	else
 		ui_message(c, false, "nothing cancelled");
 }
