@@ -22,7 +22,7 @@ static int run_console(int argc, char **argv)
 		return cli_usage_error(x.cmd, "takes no arguments, only options");
 	if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
 		fprintf(stderr, "simq: the console needs a terminal; for scripts, simq ls, simq stats and simq log -f "
-				"print the same as text\n");
+		                "print the same as text\n");
 		return CLI_EXIT_USAGE;
 	}
 	char *path = x.client.config_path ? xstrdup(x.client.config_path) : paths_config_file();
@@ -43,7 +43,7 @@ const struct cli_command cli_cmd_console = {
     .usage = "simq [console] [--home DIR] [-c FILE] [--no-start]",
     .summary = "open the console (also: simq with no command)",
     .help = "The console shows the queue, the running calls, the log and the statistics, and takes keys to\n"
-	    "submit, reprioritize, cancel and retry; ? lists the keys ([keys] in simq.ini changes them).\n"
-	    "Quitting the console never stops the server.\n",
+            "submit, reprioritize, cancel and retry; ? lists the keys ([keys] in simq.ini changes them).\n"
+            "Quitting the console never stops the server.\n",
     .run = run_console,
 };

@@ -38,9 +38,9 @@ int64_t reply_item_int(xmlrpc_value *a, int i, int64_t def);
 /* One line of simq.view's `log` array. */
 struct reply_log_line {
 	int64_t seq;
-	char time[64];              /* "2026-11-28T03:00:05.123Z" */
+	char time[64]; /* "2026-11-28T03:00:05.123Z" */
 	char text[4096];
-	enum log_level severity;    /* its `severity` member: info (when absent), warning or error */
+	enum log_level severity; /* its `severity` member: info (when absent), warning or error */
 };
 
 /* Line i of view's log; false when there is none. */

@@ -26,7 +26,7 @@
  * that is stopped or stuck: the banner says so, where the screen would otherwise go on
  * showing the last answer as if all were well.
  */
-#define POLL_WAIT_MS 5000
+#define POLL_WAIT_MS   5000
 #define STUCK_GRACE_MS 3000
 /* How long an action's answer stays in the hint line. */
 #define MESSAGE_MS 6000
@@ -35,7 +35,7 @@
 
 static const struct mode_ops *const modes[MODE_COUNT] = {
 #define X(id, name) [MODE_##id] = &mode_##name,
-	UI_MODES(X)
+    UI_MODES(X)
 #undef X
 };
 
@@ -48,11 +48,11 @@ static int64_t page_limit(const struct console *c)
 
 /* The params of a simq.view call: the one place the console builds them. */
 static xmlrpc_value *view_request(xmlrpc_env *env, int64_t version, double wait_ms, int64_t offset, int64_t limit,
-				  int64_t log_since)
+                                  int64_t log_since)
 {
 	return xmlrpc_build_value(env, "({s:I,s:d,s:I,s:I,s:I})", "version", (xmlrpc_int64)version, "wait_ms", wait_ms,
-				  "queue_offset", (xmlrpc_int64)offset, "queue_limit", (xmlrpc_int64)limit, "log_since",
-				  (xmlrpc_int64)log_since);
+	                          "queue_offset", (xmlrpc_int64)offset, "queue_limit", (xmlrpc_int64)limit, "log_since",
+	                          (xmlrpc_int64)log_since);
 }
 
 /* ---- the view thread ------------------------------------------------------------------ */
@@ -64,7 +64,7 @@ struct fetch_arg {
 
 /* Under f->lock: keeps what one poll brought for the loop, an answer or why there was none. */
 static void fetch_keep(struct fetch *f, enum client_status st, xmlrpc_value *r, char *err, int64_t offset,
-		       int64_t limit)
+                       int64_t limit)
 {
 	if (st == CLIENT_OK) {
 		if (f->answer)
@@ -399,7 +399,7 @@ static void time_frames(struct console *c, int n, const char *out)
 	fp = out ? fopen(out, "w") : NULL;
 	if (fp && n > 0) {
 		fprintf(fp, "%d %lld %.3f %.3f\n", n, (long long)total, (double)ns[n / 2] / 1e6,
-			(double)ns[n * 95 / 100] / 1e6);
+		        (double)ns[n * 95 / 100] / 1e6);
 		fclose(fp);
 	}
 	free(ns);
@@ -434,7 +434,7 @@ static bool start_screen(struct console *c)
 	use_env(FALSE);
 	if (initscr() == NULL) {
 		fprintf(stderr, "simq: cannot start the console on this terminal (TERM=%s)\n",
-			getenv("TERM") ? getenv("TERM") : "");
+		        getenv("TERM") ? getenv("TERM") : "");
 		return false;
 	}
 	cbreak();

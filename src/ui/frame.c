@@ -8,12 +8,12 @@
 #include "client/reply.h"
 
 /* Width of the statistics column when the screen is wide enough for one. */
-#define STATS_COLS 44
+#define STATS_COLS  44
 #define WIDE_SCREEN 110
 
 static const struct pane_ops *const panes[PANE_COUNT] = {
 #define X(id, name) [PANE_##id] = &pane_##name,
-	UI_PANES(X)
+    UI_PANES(X)
 #undef X
 };
 
@@ -62,9 +62,12 @@ static void draw_hint(struct console *c, int y)
 	static const struct {
 		enum ui_action a;
 		const char *label;
-	} hints[] = {{UI_SUBMIT, "submit"}, {UI_PRIORITY_UP, "priority"}, {UI_CANCEL, "cancel"}, {UI_RETRY, "retry"},
-		     {UI_MARK, "mark"}, {UI_FILTER, "filter"}, {UI_DETAILS, "details"}, {UI_PAUSE, "pause"},
-		     {UI_NEXT_PANE, "pane"}, {UI_HELP, "help"}, {UI_QUIT, "quit"}};
+	} hints[] = {{UI_SUBMIT, "submit"},   {UI_PRIORITY_UP, "priority"},
+	             {UI_CANCEL, "cancel"},   {UI_RETRY, "retry"},
+	             {UI_MARK, "mark"},       {UI_FILTER, "filter"},
+	             {UI_DETAILS, "details"}, {UI_PAUSE, "pause"},
+	             {UI_NEXT_PANE, "pane"},  {UI_HELP, "help"},
+	             {UI_QUIT, "quit"}};
 	char line[1024];
 	size_t len = 0;
 
@@ -73,7 +76,8 @@ static void draw_hint(struct console *c, int y)
 		return;
 	}
 	if (!c->connected) {
-		screen_put(y, 0, COLS, A_BOLD | A_REVERSE, PAIR_BAD, c->banner ? c->banner : "no server answers; trying again");
+		screen_put(y, 0, COLS, A_BOLD | A_REVERSE, PAIR_BAD,
+		           c->banner ? c->banner : "no server answers; trying again");
 		return;
 	}
 	for (size_t i = 0; i < sizeof hints / sizeof hints[0] && len < sizeof line - 64; i++) {
@@ -82,7 +86,8 @@ static void draw_hint(struct console *c, int y)
 		first_key(c, hints[i].a, first, sizeof first);
 		if (hints[i].a == UI_PRIORITY_UP) {
 			first_key(c, UI_PRIORITY_DOWN, down, sizeof down);
-			len += (size_t)snprintf(line + len, sizeof line - len, " %s/%s %s ", first, down, hints[i].label);
+			len +=
+			    (size_t)snprintf(line + len, sizeof line - len, " %s/%s %s ", first, down, hints[i].label);
 		} else {
 			len += (size_t)snprintf(line + len, sizeof line - len, " %s %s ", first, hints[i].label);
 		}

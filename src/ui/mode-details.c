@@ -1,4 +1,5 @@
-/* A task's details over the panes: its vars, attempts with PLECS's words, its result; arrows scroll, any other key closes. */
+/* A task's details over the panes: its vars, attempts with PLECS's words, its result; arrows scroll, any other key
+ * closes. */
 #include "autoconf.h"
 
 #include <stdio.h>
@@ -10,7 +11,7 @@
 #include "ui/screen.h"
 #include "ui/text.h"
 
-#define MAX_LINES 40
+#define MAX_LINES  40
 #define LINE_BYTES 1200
 
 /* "attempts #1  03:00:00-03:00:05  ws1 batch 3  transient: ..." for each attempt, from line n on; returns the next. */
@@ -24,10 +25,11 @@ static int attempt_lines(xmlrpc_value *t, char lines[][LINE_BYTES], int n)
 
 		reply_str(at, "started", st, sizeof st);
 		reply_str(at, "ended", en, sizeof en);
-		snprintf(lines[n++], LINE_BYTES, "%s #%lld  %.8s-%.8s  %s batch %lld  %s%s%.280s", i ? "         " : "attempts",
-			 (long long)reply_int(at, "n", 0), strlen(st) > 11 ? st + 11 : st, strlen(en) > 11 ? en + 11 : "",
-			 reply_str(at, "backend", be, sizeof be), (long long)reply_int(at, "batch", 0),
-			 reply_str(at, "outcome", out, sizeof out), reply_str(at, "error", er, sizeof er)[0] ? ": " : "", er);
+		snprintf(lines[n++], LINE_BYTES, "%s #%lld  %.8s-%.8s  %s batch %lld  %s%s%.280s",
+		         i ? "         " : "attempts", (long long)reply_int(at, "n", 0), strlen(st) > 11 ? st + 11 : st,
+		         strlen(en) > 11 ? en + 11 : "", reply_str(at, "backend", be, sizeof be),
+		         (long long)reply_int(at, "batch", 0), reply_str(at, "outcome", out, sizeof out),
+		         reply_str(at, "error", er, sizeof er)[0] ? ": " : "", er);
 	}
 	return n;
 }
@@ -42,8 +44,8 @@ static int result_lines(xmlrpc_value *t, char lines[][LINE_BYTES], int n)
 	if (result == NULL)
 		return n;
 	snprintf(lines[n++], LINE_BYTES, "result    %.300s (%s, %lld points, %lld signals)",
-		 reply_str(result, "path", a, sizeof a), reply_str(result, "format", b, sizeof b),
-		 (long long)reply_int(result, "points", 0), (long long)reply_int(result, "signals", 0));
+	         reply_str(result, "path", a, sizeof a), reply_str(result, "format", b, sizeof b),
+	         (long long)reply_int(result, "points", 0), (long long)reply_int(result, "signals", 0));
 	xmlrpc_env_init(&env);
 	int k = summary && xmlrpc_value_type(summary) == XMLRPC_TYPE_STRUCT ? xmlrpc_struct_size(&env, summary) : 0;
 
@@ -56,7 +58,8 @@ static int result_lines(xmlrpc_value *t, char lines[][LINE_BYTES], int n)
 			break;
 		xmlrpc_read_string(&env, key, &name);
 		snprintf(lines[n++], LINE_BYTES, "          %-8s min %-12.6g max %-12.6g mean %-12.6g rms %.6g", name,
-			 reply_num(sig, "min", 0), reply_num(sig, "max", 0), reply_num(sig, "mean", 0), reply_num(sig, "rms", 0));
+		         reply_num(sig, "min", 0), reply_num(sig, "max", 0), reply_num(sig, "mean", 0),
+		         reply_num(sig, "rms", 0));
 		free((void *)name);
 		xmlrpc_DECREF(key);
 		xmlrpc_DECREF(sig);
@@ -71,10 +74,12 @@ static int details_lines(xmlrpc_value *t, char lines[][LINE_BYTES])
 	char a[512], b[512], d[512], vars[512];
 	int n = 0;
 
-	snprintf(lines[n++], LINE_BYTES, "task %lld  %s", (long long)reply_int(t, "id", 0), reply_str(t, "name", a, sizeof a));
+	snprintf(lines[n++], LINE_BYTES, "task %lld  %s", (long long)reply_int(t, "id", 0),
+	         reply_str(t, "name", a, sizeof a));
 	snprintf(lines[n++], LINE_BYTES, "model     %s", reply_str(t, "model", a, sizeof a));
-	snprintf(lines[n++], LINE_BYTES, "priority  %s   state %s   attempts %lld", reply_str(t, "priority", a, sizeof a),
-		 reply_str(t, "state", b, sizeof b), (long long)reply_int(t, "attempts", 0));
+	snprintf(lines[n++], LINE_BYTES, "priority  %s   state %s   attempts %lld",
+	         reply_str(t, "priority", a, sizeof a), reply_str(t, "state", b, sizeof b),
+	         (long long)reply_int(t, "attempts", 0));
 	text_vars(reply_member(t, "vars"), vars, sizeof vars);
 	snprintf(lines[n++], LINE_BYTES, "vars      %s", vars[0] ? vars : "(none)");
 	text_vars(reply_member(t, "solver"), vars, sizeof vars);
@@ -88,8 +93,8 @@ static int details_lines(xmlrpc_value *t, char lines[][LINE_BYTES])
 
 	if (call)
 		snprintf(lines[n++], LINE_BYTES, "running   on %s, batch %lld of %lld, %.1f s so far",
-			 reply_str(call, "backend", a, sizeof a), (long long)reply_int(call, "batch", 0),
-			 (long long)reply_int(call, "batch_size", 1), reply_num(call, "elapsed", 0));
+		         reply_str(call, "backend", a, sizeof a), (long long)reply_int(call, "batch", 0),
+		         (long long)reply_int(call, "batch_size", 1), reply_num(call, "elapsed", 0));
 	n = attempt_lines(t, lines, n);
 	return result_lines(t, lines, n);
 }
@@ -127,6 +132,6 @@ static void key(struct console *c, int k)
 }
 
 const struct mode_ops mode_details = {
-	.key = key,
-	.draw = draw,
+    .key = key,
+    .draw = draw,
 };

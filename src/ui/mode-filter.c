@@ -54,6 +54,6 @@ static void hint(struct console *c, int y)
 }
 
 const struct mode_ops mode_filter = {
-	.key = key,
-	.hint = hint,
+    .key = key,
+    .hint = hint,
 };

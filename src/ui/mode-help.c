@@ -66,7 +66,8 @@ static void draw(struct console *c)
 		run += lines[i];
 	}
 	height = run > height ? run : height;
-	struct screen_area in = screen_modal(height + 2, l.colw * l.columns + 2, "Keys (change them in [keys] of simq.ini)");
+	struct screen_area in =
+	    screen_modal(height + 2, l.colw * l.columns + 2, "Keys (change them in [keys] of simq.ini)");
 	int row = 0;
 
 	for (int i = 0; i < UI_ACTION_COUNT; i++) {
@@ -76,11 +77,11 @@ static void draw(struct console *c)
 			row = 0;
 		for (int k = 0; k < n && row < in.h; k++, row++) {
 			if (k == 0 && l.names)
-				screen_putf(in.y + row, x, l.colw, A_NORMAL, 0, " %-*s  %-*s  %s", l.kw, c->keys.text[i], l.nw,
-					    ui_action_name((enum ui_action)i), text[k]);
+				screen_putf(in.y + row, x, l.colw, A_NORMAL, 0, " %-*s  %-*s  %s", l.kw,
+				            c->keys.text[i], l.nw, ui_action_name((enum ui_action)i), text[k]);
 			else
 				screen_putf(in.y + row, x, l.colw, A_NORMAL, 0, " %-*s  %*s%s", l.kw,
-					    k == 0 ? c->keys.text[i] : "", l.names ? l.nw + 2 : 0, "", text[k]);
+				            k == 0 ? c->keys.text[i] : "", l.names ? l.nw + 2 : 0, "", text[k]);
 		}
 	}
 }
@@ -91,6 +92,6 @@ static void key(struct console *c, int k)
 }
 
 const struct mode_ops mode_help = {
-	.key = key,
-	.draw = draw,
+    .key = key,
+    .draw = draw,
 };

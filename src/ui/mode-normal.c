@@ -155,10 +155,10 @@ static void priority_step(struct console *c, enum ui_action a)
 static void priority_set(struct console *c, enum ui_action a)
 {
 	static const enum task_priority levels[UI_ACTION_COUNT] = {
-		[UI_PRIORITY_CRITICAL] = PRIO_CRITICAL,
-		[UI_PRIORITY_HIGH] = PRIO_HIGH,
-		[UI_PRIORITY_NORMAL] = PRIO_NORMAL,
-		[UI_PRIORITY_LOW] = PRIO_LOW,
+	    [UI_PRIORITY_CRITICAL] = PRIO_CRITICAL,
+	    [UI_PRIORITY_HIGH] = PRIO_HIGH,
+	    [UI_PRIORITY_NORMAL] = PRIO_NORMAL,
+	    [UI_PRIORITY_LOW] = PRIO_LOW,
 	};
 
 	on_selection(c, set_priority, levels[a]);
@@ -198,7 +198,7 @@ static void cancel(struct console *c, const struct selection *s, int unused)
 			ui_message(c, false, "%d task%s cancelled", n, n == 1 ? "" : "s");
 		else
 			ui_message(c, false, "%d task%s cancelled; %d had already finished", done, done == 1 ? "" : "s",
-				   n - done);
+			           n - done);
 		xmlrpc_DECREF(r);
 		ui_clear_marks(c);
 		c->refresh = true;
@@ -290,7 +290,8 @@ static void toggle_pause(struct console *c, enum ui_action a)
 	xmlrpc_value *r = ui_call(c, paused ? "simq.resume" : "simq.pause", "()");
 
 	if (r) {
-		ui_message(c, false, paused ? "dispatching resumed" : "paused: running calls finish, nothing new starts");
+		ui_message(c, false,
+		           paused ? "dispatching resumed" : "paused: running calls finish, nothing new starts");
 		xmlrpc_DECREF(r);
 		c->refresh = true;
 	}
@@ -314,29 +315,29 @@ static void quit(struct console *c, enum ui_action a)
 }
 
 static action_fn *const actions[UI_ACTION_COUNT] = {
-	[UI_UP] = up,
-	[UI_DOWN] = down,
-	[UI_TOP] = top,
-	[UI_BOTTOM] = bottom,
-	[UI_PAGE_UP] = page_up,
-	[UI_PAGE_DOWN] = page_down,
-	[UI_NEXT_PANE] = next_pane,
-	[UI_DETAILS] = open_details,
-	[UI_SUBMIT] = open_form,
-	[UI_PRIORITY_UP] = priority_step,
-	[UI_PRIORITY_DOWN] = priority_step,
-	[UI_PRIORITY_CRITICAL] = priority_set,
-	[UI_PRIORITY_HIGH] = priority_set,
-	[UI_PRIORITY_NORMAL] = priority_set,
-	[UI_PRIORITY_LOW] = priority_set,
-	[UI_CANCEL] = ask_cancel,
-	[UI_RETRY] = retry_selected,
-	[UI_MARK] = mark,
-	[UI_FILTER] = open_filter,
-	[UI_PAUSE] = toggle_pause,
-	[UI_STATS_WINDOW] = next_stats_window,
-	[UI_HELP] = open_help,
-	[UI_QUIT] = quit,
+    [UI_UP] = up,
+    [UI_DOWN] = down,
+    [UI_TOP] = top,
+    [UI_BOTTOM] = bottom,
+    [UI_PAGE_UP] = page_up,
+    [UI_PAGE_DOWN] = page_down,
+    [UI_NEXT_PANE] = next_pane,
+    [UI_DETAILS] = open_details,
+    [UI_SUBMIT] = open_form,
+    [UI_PRIORITY_UP] = priority_step,
+    [UI_PRIORITY_DOWN] = priority_step,
+    [UI_PRIORITY_CRITICAL] = priority_set,
+    [UI_PRIORITY_HIGH] = priority_set,
+    [UI_PRIORITY_NORMAL] = priority_set,
+    [UI_PRIORITY_LOW] = priority_set,
+    [UI_CANCEL] = ask_cancel,
+    [UI_RETRY] = retry_selected,
+    [UI_MARK] = mark,
+    [UI_FILTER] = open_filter,
+    [UI_PAUSE] = toggle_pause,
+    [UI_STATS_WINDOW] = next_stats_window,
+    [UI_HELP] = open_help,
+    [UI_QUIT] = quit,
 };
 
 static void normal_key(struct console *c, int key)
@@ -352,7 +353,7 @@ static void normal_key(struct console *c, int key)
 }
 
 const struct mode_ops mode_normal = {
-	.key = normal_key,
+    .key = normal_key,
 };
 
 /* ---- the question ----------------------------------------------------------------------------- */
@@ -372,6 +373,6 @@ static void confirm_hint(struct console *c, int y)
 }
 
 const struct mode_ops mode_confirm = {
-	.key = confirm_key,
-	.hint = confirm_hint,
+    .key = confirm_key,
+    .hint = confirm_hint,
 };

@@ -101,9 +101,9 @@ static void go(struct console *c, int64_t row)
 }
 
 const struct pane_ops pane_log = {
-	.name = "log",
-	.draw = draw,
-	.rows = rows,
-	.at = at,
-	.go = go,
+    .name = "log",
+    .draw = draw,
+    .rows = rows,
+    .at = at,
+    .go = go,
 };

@@ -41,8 +41,8 @@ static void title_text(struct console *c, int64_t total, char *title, size_t siz
 	size_t len;
 
 	if (c->filter) {
-		len = (size_t)snprintf(title, size, "Filter \"%s\" %s match%s", c->filter, text_grouped(n, sizeof n, total),
-				       total == 1 ? "" : "es");
+		len = (size_t)snprintf(title, size, "Filter \"%s\" %s match%s", c->filter,
+		                       text_grouped(n, sizeof n, total), total == 1 ? "" : "es");
 	} else {
 		xmlrpc_value *byp = reply_member(reply_member(c->view, "stats"), "queued_by_priority");
 
@@ -51,7 +51,7 @@ static void title_text(struct console *c, int64_t total, char *title, size_t siz
 			const char *name = task_priority_name((enum task_priority)p);
 
 			len += (size_t)snprintf(title + len, size - len, " %c:%s", toupper((unsigned char)name[0]),
-						text_grouped(n, sizeof n, reply_int(byp, name, 0)));
+			                        text_grouped(n, sizeof n, reply_int(byp, name, 0)));
 		}
 	}
 	if (c->marks.size && len < size)
@@ -108,11 +108,11 @@ static void draw(struct console *c, struct screen_area a, bool focused)
 	title_text(c, total, title, sizeof title);
 	screen_rule(a.y, a.x, a.w, focused, title);
 	c->queue_rows = a.h - 2 > 1 ? a.h - 2 : 1;
-	screen_putf(a.y + 1, a.x, a.w, A_DIM, 0, "  %9s %7s %-4s %-*s %-*s %*s", c->filter ? "STATE" : "POS", "ID", "PRI",
-		    w.name, "NAME / MODEL", w.vars > 0 ? w.vars : 0, "VARS", w.age, "AGE");
+	screen_putf(a.y + 1, a.x, a.w, A_DIM, 0, "  %9s %7s %-4s %-*s %-*s %*s", c->filter ? "STATE" : "POS", "ID",
+	            "PRI", w.name, "NAME / MODEL", w.vars > 0 ? w.vars : 0, "VARS", w.age, "AGE");
 	if (total == 0 && a.h > 2)
 		screen_put(a.y + 2, a.x, a.w, A_DIM, 0,
-			   c->filter ? "  nothing matches; / and Esc shows the queue again" : "  the queue is empty");
+		           c->filter ? "  nothing matches; / and Esc shows the queue again" : "  the queue is empty");
 	for (int i = 0; i < reply_count(rows) && i < a.h - 2; i++)
 		draw_row(c, reply_item(rows, i), first + i, a.y + 2 + i, a, focused);
 }
@@ -184,11 +184,11 @@ static void mark(struct console *c)
 }
 
 const struct pane_ops pane_queue = {
-	.name = "queue",
-	.draw = draw,
-	.rows = rows,
-	.at = at,
-	.go = go,
-	.cursor = cursor,
-	.mark = mark,
+    .name = "queue",
+    .draw = draw,
+    .rows = rows,
+    .at = at,
+    .go = go,
+    .cursor = cursor,
+    .mark = mark,
 };

@@ -59,7 +59,7 @@ static void ids_text(xmlrpc_value *r, char *out, size_t size)
 		snprintf(out, size, "%lld", (long long)reply_item_int(list, 0, 0));
 	else
 		snprintf(out, size, "%lld-%lld", (long long)reply_item_int(list, 0, 0),
-			 (long long)reply_item_int(list, k - 1, 0));
+		         (long long)reply_item_int(list, k - 1, 0));
 }
 
 /* What a call in flight is doing: cancelling, or its progress against the estimate; since: seconds since the view. */
@@ -81,10 +81,10 @@ static void call_text(xmlrpc_value *r, double since, const char *who, char *line
 		p = p > 0.99 ? 0.99 : p;
 		bar(b, sizeof b, p, 10);
 		snprintf(line, size, "%s  batch %d  %s  attempt %lld  %s ~%.0f%% est.", who, k, backend,
-			 (long long)reply_int(r, "attempt", 1), b, 100 * p);
+		         (long long)reply_int(r, "attempt", 1), b, 100 * p);
 	} else {
 		snprintf(line, size, "%s  batch %d  %s  attempt %lld  %s (no estimate yet)", who, k, backend,
-			 (long long)reply_int(r, "attempt", 1), el);
+		         (long long)reply_int(r, "attempt", 1), el);
 	}
 }
 
@@ -99,7 +99,8 @@ static void row_text(xmlrpc_value *r, double since, char *line, size_t size)
 		double in = reply_num(r, "retry_in", 0) - since;
 
 		snprintf(line, size, "%s  retry %lld/%lld in %.0fs  (%s)", who, (long long)reply_int(r, "retry", 0),
-			 (long long)reply_int(r, "max_retries", 0), in > 0 ? in : 0, reply_str(r, "error", err, sizeof err));
+		         (long long)reply_int(r, "max_retries", 0), in > 0 ? in : 0,
+		         reply_str(r, "error", err, sizeof err));
 	} else {
 		call_text(r, since, who, line, size);
 	}
@@ -180,10 +181,10 @@ static void cursor(struct console *c, xmlrpc_env *env, xmlrpc_value *ids, char *
 }
 
 const struct pane_ops pane_running = {
-	.name = "running",
-	.draw = draw,
-	.rows = rows,
-	.at = at,
-	.go = go,
-	.cursor = cursor,
+    .name = "running",
+    .draw = draw,
+    .rows = rows,
+    .at = at,
+    .go = go,
+    .cursor = cursor,
 };

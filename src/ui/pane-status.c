@@ -19,11 +19,11 @@ static size_t backends_text(xmlrpc_value *backends, char *line, size_t len, size
 		reply_str(b, "name", name, sizeof name);
 		if (up)
 			len += (size_t)snprintf(line + len, size - len, " \u00b7 %s %s UP %lld/%lld%s", name, "\u25cf",
-						(long long)reply_int(b, "busy", 0), (long long)reply_int(b, "slots", 0),
-						paused ? " paused" : "");
+			                        (long long)reply_int(b, "busy", 0), (long long)reply_int(b, "slots", 0),
+			                        paused ? " paused" : "");
 		else
 			len += (size_t)snprintf(line + len, size - len, " \u00b7 %s %s DOWN (probe in %.0fs)", name,
-						"\u25cb", reply_num(b, "probe_in", 0));
+			                        "\u25cb", reply_num(b, "probe_in", 0));
 	}
 	return len;
 }
@@ -38,7 +38,7 @@ static void draw(struct console *c, struct screen_area a, bool focused)
 	localtime_r(&now, &tm);
 	strftime(clock, sizeof clock, "%H:%M:%S", &tm);
 	len = (size_t)snprintf(line, sizeof line, " simq \u00b7 %s",
-			       c->view ? reply_str(c->view, "state_dir", buf, sizeof buf) : client_state_dir(c->conn));
+	                       c->view ? reply_str(c->view, "state_dir", buf, sizeof buf) : client_state_dir(c->conn));
 	/* No answer: what is on screen is the last answer's, and the status bar says from when. */
 	if (!c->connected && c->view) {
 		time_t at = (time_t)(c->view_at_ms / 1000);
@@ -58,6 +58,6 @@ static void draw(struct console *c, struct screen_area a, bool focused)
 }
 
 const struct pane_ops pane_status = {
-	.name = "status",
-	.draw = draw,
+    .name = "status",
+    .draw = draw,
 };

@@ -24,9 +24,9 @@ struct pane_ops {
 	void (*draw)(struct console *c, struct screen_area a, bool focused);
 
 	/* The panes Tab moves to have these; the others leave them NULL. */
-	int64_t (*rows)(struct console *c);                /* how many rows the cursor moves over */
-	int64_t (*at)(struct console *c);                  /* the row under the cursor */
-	void (*go)(struct console *c, int64_t row);        /* puts the cursor on row, kept within the rows */
+	int64_t (*rows)(struct console *c);         /* how many rows the cursor moves over */
+	int64_t (*at)(struct console *c);           /* the row under the cursor */
+	void (*go)(struct console *c, int64_t row); /* puts the cursor on row, kept within the rows */
 
 	/*
 	 * The task under the cursor: appends its ids to ids (when not NULL; a batch has several) and

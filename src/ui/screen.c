@@ -20,18 +20,18 @@ static bool the_colours, the_utf8;
 static const struct {
 	const char *glyph;
 	char ascii;
-} glyphs[] = {{"\u00b7", '|'}, {"\u2500", '-'}, {"\u2502", '|'}, {"\u25b6", '>'}, {"\u25cf", '*'}, {"\u25cb", 'o'},
-	      {"\u2014", '-'}};
+} glyphs[] = {{"\u00b7", '|'}, {"\u2500", '-'}, {"\u2502", '|'}, {"\u25b6", '>'},
+              {"\u25cf", '*'}, {"\u25cb", 'o'}, {"\u2014", '-'}};
 
 /* How each priority stands out: its colour, and without colours CRITICAL and HIGH bold, LOW dim. */
 static const struct {
 	short pair;
 	attr_t attr, plain_attr;
 } priority_looks[PRIO_COUNT] = {
-	[PRIO_CRITICAL] = {PAIR_CRITICAL, A_BOLD, A_BOLD},
-	[PRIO_HIGH] = {PAIR_HIGH, A_BOLD, A_BOLD},
-	[PRIO_NORMAL] = {PAIR_NORMAL, A_NORMAL, A_NORMAL},
-	[PRIO_LOW] = {PAIR_LOW, A_NORMAL, A_DIM},
+    [PRIO_CRITICAL] = {PAIR_CRITICAL, A_BOLD, A_BOLD},
+    [PRIO_HIGH] = {PAIR_HIGH, A_BOLD, A_BOLD},
+    [PRIO_NORMAL] = {PAIR_NORMAL, A_NORMAL, A_NORMAL},
+    [PRIO_LOW] = {PAIR_LOW, A_NORMAL, A_DIM},
 };
 
 void screen_init(const struct config *cfg)
@@ -39,8 +39,8 @@ void screen_init(const struct config *cfg)
 	const char *want = config_str(cfg, "ui", "colours"), *lines = config_str(cfg, "ui", "line_drawing");
 	const char *nc = getenv("NO_COLOR");
 
-	the_colours = has_colors() && strcmp(want, "never") != 0 &&
-		      (strcmp(want, "always") == 0 || nc == NULL || nc[0] == '\0');
+	the_colours =
+	    has_colors() && strcmp(want, "never") != 0 && (strcmp(want, "always") == 0 || nc == NULL || nc[0] == '\0');
 	if (the_colours) {
 		start_color();
 		use_default_colors();
@@ -58,7 +58,7 @@ void screen_init(const struct config *cfg)
 	const char *codeset = setlocale(LC_CTYPE, NULL);
 
 	the_utf8 = strcmp(lines, "utf8") == 0 ||
-		   (strcmp(lines, "auto") == 0 && codeset && (strstr(codeset, "UTF-8") || strstr(codeset, "utf8")));
+	           (strcmp(lines, "auto") == 0 && codeset && (strstr(codeset, "UTF-8") || strstr(codeset, "utf8")));
 }
 
 bool screen_colours(void)
@@ -79,7 +79,8 @@ static void to_ascii(const char *text, char *out, size_t size)
 	while (*text && o + 1 < size) {
 		size_t i = 0;
 
-		while (i < sizeof glyphs / sizeof glyphs[0] && strncmp(text, glyphs[i].glyph, strlen(glyphs[i].glyph)) != 0)
+		while (i < sizeof glyphs / sizeof glyphs[0] &&
+		       strncmp(text, glyphs[i].glyph, strlen(glyphs[i].glyph)) != 0)
 			i++;
 		if (i < sizeof glyphs / sizeof glyphs[0]) {
 			out[o++] = glyphs[i].ascii;
@@ -155,7 +156,7 @@ void screen_rule(int y, int x, int width, bool focused, const char *title)
 		memcpy(line + off, h, hl + 1);
 	screen_put(y, x, width, A_NORMAL, PAIR_DIM, line);
 	screen_putf(y, x + 1, (int)strlen(title) + 2 < width ? (int)strlen(title) + 2 : width - 1,
-		    focused ? A_BOLD | A_REVERSE : A_BOLD, 0, " %s ", title);
+	            focused ? A_BOLD | A_REVERSE : A_BOLD, 0, " %s ", title);
 }
 
 struct screen_area screen_modal(int h, int w, const char *title)
@@ -192,7 +193,7 @@ void screen_priority(int y, int x, attr_t base, bool selected, const char *prior
 	for (char *s = shown; *s; s++)
 		*s = (char)toupper((unsigned char)*s);
 	screen_put(y, x, 5, base | (the_colours ? priority_looks[p].attr : priority_looks[p].plain_attr),
-		   selected ? 0 : priority_looks[p].pair, shown);
+	           selected ? 0 : priority_looks[p].pair, shown);
 }
 
 /* The screen's text, trailing blanks cut, into path (through a rename, so a reader never sees half a frame). */

@@ -21,7 +21,17 @@
 #include "config/config.h"
 
 /* Colour pairs; PAIR_NONE is the terminal's own colours. */
-enum screen_pair { PAIR_NONE, PAIR_CRITICAL, PAIR_HIGH, PAIR_NORMAL, PAIR_LOW, PAIR_BAD, PAIR_WARN, PAIR_GOOD, PAIR_DIM };
+enum screen_pair {
+	PAIR_NONE,
+	PAIR_CRITICAL,
+	PAIR_HIGH,
+	PAIR_NORMAL,
+	PAIR_LOW,
+	PAIR_BAD,
+	PAIR_WARN,
+	PAIR_GOOD,
+	PAIR_DIM
+};
 
 /* A rectangle of the screen: top row, left column, height, width. */
 struct screen_area {
@@ -36,7 +46,7 @@ bool screen_utf8(void);
 /* Writes UTF-8 text at y,x in exactly width cells: cut at a character, padded with spaces. */
 void screen_put(int y, int x, int width, attr_t attr, short pair, const char *text);
 void screen_putf(int y, int x, int width, attr_t attr, short pair, const char *fmt, ...)
-	__attribute__((format(printf, 6, 7)));
+    __attribute__((format(printf, 6, 7)));
 /* A rule across width cells with its title: "─ Queue 1,842 ─ C:1 H:0 ──────"; reversed when focused. */
 void screen_rule(int y, int x, int width, bool focused, const char *title);
 /* A box in the middle of the screen (help, details); returns its inside. */

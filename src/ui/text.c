@@ -95,7 +95,7 @@ static int64_t iso_ms(const char *t)
 	int ms = 0;
 
 	if (t[0] == '\0' || sscanf(t, "%d-%d-%dT%d:%d:%d.%d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
-				   &tm.tm_min, &tm.tm_sec, &ms) < 6)
+	                           &tm.tm_min, &tm.tm_sec, &ms) < 6)
 		return 0;
 	tm.tm_year -= 1900;
 	tm.tm_mon -= 1;

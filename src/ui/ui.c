@@ -33,9 +33,10 @@ void ui_message(struct console *c, bool error, const char *fmt, ...)
 static void call_failed(struct console *c, const char *method, enum client_status st, const char *err)
 {
 	if (st == CLIENT_TIMEOUT)
-		ui_message(c, true, "no answer from the server in %d s (stopped or stuck?); it may still do "
-				   "the %s when it answers", UI_ACTION_TIMEOUT_MS / 1000,
-			   strncmp(method, "simq.", 5) ? method : method + 5);
+		ui_message(c, true,
+		           "no answer from the server in %d s (stopped or stuck?); it may still do "
+		           "the %s when it answers",
+		           UI_ACTION_TIMEOUT_MS / 1000, strncmp(method, "simq.", 5) ? method : method + 5);
 	else
 		ui_message(c, true, "%s", err ? err : "the server did not answer");
 	if (st == CLIENT_UNREACHABLE || st == CLIENT_TIMEOUT) {

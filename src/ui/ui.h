@@ -39,7 +39,7 @@ enum ui_pane {
 #define X(id, name) PANE_##id,
 	UI_PANES(X)
 #undef X
-	PANE_COUNT
+	    PANE_COUNT
 };
 
 /* What the keys do now (mode.h): the panes' keys, or a question, a screen over them, a line being typed. */
@@ -55,7 +55,7 @@ enum ui_mode {
 #define X(id, name) MODE_##id,
 	UI_MODES(X)
 #undef X
-	MODE_COUNT
+	    MODE_COUNT
 };
 
 #define UI_LOG_KEEP 2000
@@ -74,12 +74,12 @@ struct fetch {
 	pthread_mutex_t lock;
 	pthread_cond_t wake;
 	bool quit;
-	int64_t version;      /* the version the console has */
+	int64_t version;       /* the version the console has */
 	int64_t offset, limit; /* the queue page it shows */
 	int64_t log_since;
 	xmlrpc_value *answer; /* the newest answer not yet taken by the loop, or NULL */
 	int64_t answer_offset, answer_limit;
-	char *error;          /* set when the server did not answer; cleared by the next answer */
+	char *error; /* set when the server did not answer; cleared by the next answer */
 };
 
 struct ui_form;
@@ -101,11 +101,11 @@ struct console {
 
 	/* The last answer and what the console keeps of it. */
 	xmlrpc_value *view;
-	xmlrpc_value *list;   /* with a filter: simq.list's answer, shown in the queue pane */
+	xmlrpc_value *list; /* with a filter: simq.list's answer, shown in the queue pane */
 	bool connected;
-	char *banner;         /* why the server is not there, or NULL */
-	int64_t view_at_ms;   /* when the view arrived, for countdowns between answers */
-	int64_t alerts;       /* the server's alert count at the last answer, -1 before the first */
+	char *banner;       /* why the server is not there, or NULL */
+	int64_t view_at_ms; /* when the view arrived, for countdowns between answers */
+	int64_t alerts;     /* the server's alert count at the last answer, -1 before the first */
 	struct ui_log_line log[UI_LOG_KEEP];
 	size_t log_len, log_head; /* a ring: log_head is the oldest */
 	int64_t log_seq;
@@ -113,15 +113,15 @@ struct console {
 	/* What the operator is doing. */
 	enum ui_mode mode;
 	enum ui_pane focus;
-	int64_t queue_sel;    /* position in the queue (or the filtered list) */
-	int64_t queue_top;    /* position of the first row shown */
+	int64_t queue_sel;            /* position in the queue (or the filtered list) */
+	int64_t queue_top;            /* position of the first row shown */
 	size_t running_sel, log_back; /* log_back: lines scrolled back from the end; 0 follows */
-	struct idmap marks;   /* task id -> (void *)1 */
-	char *filter;         /* NULL: the queue; else "key:value ..." or a word */
-	char input_buf[512];  /* the filter line as typed */
+	struct idmap marks;           /* task id -> (void *)1 */
+	char *filter;                 /* NULL: the queue; else "key:value ..." or a word */
+	char input_buf[512];          /* the filter line as typed */
 	size_t input_len;
-	int stats_window;     /* 0 since start, 1 last 24 h, 2 all time */
-	char *message;        /* a one-line answer to the last action, shown in the hint line */
+	int stats_window; /* 0 since start, 1 last 24 h, 2 all time */
+	char *message;    /* a one-line answer to the last action, shown in the hint line */
 	bool message_error;
 	int64_t message_at;
 	char *confirm_text;
@@ -131,10 +131,10 @@ struct console {
 
 	/* The screen. */
 	bool dirty, resized, bell;
-	bool refresh;         /* the page on screen is stale: console.c fetches it again before the next frame */
-	int queue_rows;       /* rows of the queue pane as last drawn, for paging */
-	char *dump_path;      /* SIMQ_SCREEN_DUMP */
-	char **script;        /* SIMQ_SCRIPT: keys still to feed, one per pass */
+	bool refresh;    /* the page on screen is stale: console.c fetches it again before the next frame */
+	int queue_rows;  /* rows of the queue pane as last drawn, for paging */
+	char *dump_path; /* SIMQ_SCREEN_DUMP */
+	char **script;   /* SIMQ_SCRIPT: keys still to feed, one per pass */
 	size_t nscript, script_next;
 };
 
