@@ -6,12 +6,10 @@
  */
 #include "autoconf.h"
 
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
-#include "ui/console.h"
 
 static const struct cli_command *const commands[] = {
     &cli_cmd_console, &cli_cmd_submit, &cli_cmd_sweep, &cli_cmd_ls,    &cli_cmd_show,     &cli_cmd_cancel,
@@ -28,18 +26,6 @@ static const struct cli_command *find_command(const char *name)
 		if (strcmp(commands[i]->name, name) == 0)
 			return commands[i];
 	return NULL;
-}
-
-int cli_usage_error(const struct cli_command *cmd, const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "simq %s: ", cmd->name);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "\nUsage: %s\n", cmd->usage);
-	return CLI_EXIT_USAGE;
 }
 
 static void print_help(FILE *out)
@@ -116,7 +102,7 @@ int main(int argc, char **argv)
 	const struct cli_command *cmd;
 
 	if (argc < 2)
-		return console_main(argc, argv);
+		return cli_cmd_console.run(argc, argv);
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
 		print_help(stdout);
 		return CLI_EXIT_OK;
@@ -125,7 +111,7 @@ int main(int argc, char **argv)
 		return run_version(1, argv);
 	/* Options with no command are the console's: simq --home DIR, simq -c FILE. */
 	if (argv[1][0] == '-')
-		return console_main(argc, argv);
+		return cli_cmd_console.run(argc, argv);
 	cmd = find_command(argv[1]);
 	if (cmd == NULL) {
 		fprintf(stderr,

@@ -3,7 +3,8 @@
  *
  * Each command lives in src/cli/cmd-*.c and exports one const struct
  * cli_command; src/simq.c gathers them in its table and dispatches to run()
- * with argv[0] being the command's name.  Runs on the main thread.
+ * with argv[0] being the command's name.  cli.c holds what every command
+ * uses to refuse a command line.  Runs on the main thread.
  */
 #ifndef SIMQ_CLI_CLI_H
 #define SIMQ_CLI_CLI_H
@@ -38,6 +39,7 @@ struct cli_command {
 /* Prints "simq NAME: message" and the usage line to stderr; returns CLI_EXIT_USAGE. */
 int cli_usage_error(const struct cli_command *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+extern const struct cli_command cli_cmd_console;
 extern const struct cli_command cli_cmd_config;
 extern const struct cli_command cli_cmd_server;
 extern const struct cli_command cli_cmd_submit;

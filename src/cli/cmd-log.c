@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli/common.h"
+#include "client/reply.h"
 #include "util/xalloc.h"
 
 static int log_option(struct cli_ctx *x, int opt, const char *arg, void *ud)
@@ -17,31 +18,18 @@ static int log_option(struct cli_ctx *x, int opt, const char *arg, void *ud)
 /* Prints the log lines of a view; returns the last sequence number seen. */
 static long long print_lines(xmlrpc_value *view, long long since)
 {
-	xmlrpc_env env;
-	xmlrpc_value *lines = NULL;
+	struct reply_log_line l;
 
-	xmlrpc_env_init(&env);
-	xmlrpc_struct_find_value(&env, view, "log", &lines);
-	for (int i = 0; lines && i < xmlrpc_array_size(&env, lines); i++) {
-		xmlrpc_value *l;
-		char time[64], text[4096], seq[32];
-		long long n;
-
-		xmlrpc_array_read_item(&env, lines, i, &l);
-		n = atoll(cli_member(l, "seq", seq, sizeof seq));
+	for (int i = 0; reply_log_line(view, i, &l); i++) {
 		/* Following, and more lines came at once than the server keeps: a gap, said so on stderr. */
-		if (since > 0 && n > since + 1) {
+		if (since > 0 && l.seq > since + 1) {
 			fflush(stdout);
 			fprintf(stderr, "simq log: %lld lines not shown: more came at once than the server keeps; "
-				"simulation.log in the state directory has them\n", n - since - 1);
+				"simulation.log in the state directory has them\n", (long long)l.seq - since - 1);
 		}
-		printf("%s %s\n", cli_member(l, "time", time, sizeof time), cli_member(l, "text", text, sizeof text));
-		since = n;
-		xmlrpc_DECREF(l);
+		printf("%s %s\n", l.time, l.text);
+		since = l.seq;
 	}
-	if (lines)
-		xmlrpc_DECREF(lines);
-	xmlrpc_env_clean(&env);
 	fflush(stdout);
 	return since;
 }
@@ -63,7 +51,6 @@ static int run_log(int argc, char **argv)
 		x.client.timeout_ms = 0;
 	do {
 		xmlrpc_value *view = NULL;
-		char buf[32];
 
 		/* Long-poll: the server answers when something changes, or after 30 s. */
 		status = cli_call(&x, "simq.view", &view, "({s:I,s:i,s:I,s:i})", "log_since", (xmlrpc_int64)since,
@@ -71,7 +58,7 @@ static int run_log(int argc, char **argv)
 		if (status != CLI_EXIT_OK)
 			break;
 		since = print_lines(view, since);
-		version = atoll(cli_member(view, "version", buf, sizeof buf));
+		version = reply_int(view, "version", 0);
 		xmlrpc_DECREF(view);
 	} while (follow);
 	cli_done(&x);
@@ -109,8 +96,8 @@ static int run_result(int argc, char **argv)
 	if (status == CLI_EXIT_OK) {
 		char path[4096], format[16], points[32], signals[32], summary[8192];
 
-		cli_member(r, "path", path, sizeof path);
-		cli_member(r, "format", format, sizeof format);
+		reply_text(r, "path", path, sizeof path);
+		reply_text(r, "format", format, sizeof format);
 		if (x.json) {
 			cli_print_json(r);
 		} else if (csv) {
@@ -127,9 +114,9 @@ static int run_result(int argc, char **argv)
 				fclose(fp);
 			}
 		} else {
-			printf("%s\n%s points, %s signals (%s)\n%s\n", path, cli_member(r, "points", points, sizeof points),
-			       cli_member(r, "signals", signals, sizeof signals), format,
-			       cli_member(r, "summary", summary, sizeof summary));
+			printf("%s\n%s points, %s signals (%s)\n%s\n", path, reply_text(r, "points", points, sizeof points),
+			       reply_text(r, "signals", signals, sizeof signals), format,
+			       reply_text(r, "summary", summary, sizeof summary));
 		}
 		xmlrpc_DECREF(r);
 	}

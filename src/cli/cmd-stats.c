@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cli/common.h"
+#include "client/reply.h"
 #include "util/paths.h"
 #include "util/time.h"
 
@@ -19,7 +20,7 @@ static double number(xmlrpc_value *s, const char *key)
 {
 	char buf[64];
 
-	return atof(cli_member(s, key, buf, sizeof buf));
+	return atof(reply_text(s, key, buf, sizeof buf));
 }
 
 static void percent(const char *label, double v)

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli/common.h"
+#include "client/reply.h"
 #include "proto/proto.h"
 #include "util/buf.h"
 #include "util/paths.h"
@@ -184,7 +185,7 @@ static int run_submit(int argc, char **argv)
 			if (x.json)
 				cli_print_json(wrap);
 			else
-				printf("%s\n", cli_member(wrap, "id", id, sizeof id));
+				printf("%s\n", reply_text(wrap, "id", id, sizeof id));
 			xmlrpc_DECREF(wrap);
 			xmlrpc_DECREF(result);
 		}
@@ -281,8 +282,8 @@ static int run_sweep(int argc, char **argv)
 				xmlrpc_array_read_item(&t.env, ids, n - 1, &last);
 				fw = xmlrpc_build_value(&t.env, "{s:V}", "v", first);
 				lw = xmlrpc_build_value(&t.env, "{s:V}", "v", last);
-				printf("submitted %d task%s: %s-%s\n", n, n == 1 ? "" : "s", cli_member(fw, "v", a, sizeof a),
-				       cli_member(lw, "v", b, sizeof b));
+				printf("submitted %d task%s: %s-%s\n", n, n == 1 ? "" : "s", reply_text(fw, "v", a, sizeof a),
+				       reply_text(lw, "v", b, sizeof b));
 				xmlrpc_DECREF(first);
 				xmlrpc_DECREF(last);
 				xmlrpc_DECREF(fw);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli/common.h"
+#include "client/reply.h"
 #include "util/xalloc.h"
 
 enum { OPT_STATE_FILTER = 0x300, OPT_MODEL, OPT_NAME_FILTER, OPT_TAG_FILTER, OPT_LIMIT, OPT_OFFSET, OPT_TIMEOUT };
@@ -90,7 +91,7 @@ static void print_table(xmlrpc_value *tasks)
 
 		xmlrpc_array_read_item(&env, tasks, i, &t);
 		for (int c = 0; c < NCOL; c++) {
-			int len = (int)strlen(cli_member(t, keys[c], buf, sizeof buf));
+			int len = (int)strlen(reply_text(t, keys[c], buf, sizeof buf));
 
 			if (c == 5) {
 				const char *slash = strrchr(buf, '/');
@@ -135,7 +136,7 @@ static void print_table(xmlrpc_value *tasks)
 
 		xmlrpc_array_read_item(&env, tasks, i, &t);
 		for (int c = 0; c < NCOL; c++) {
-			const char *text = cli_member(t, keys[c], buf, sizeof buf);
+			const char *text = reply_text(t, keys[c], buf, sizeof buf);
 
 			if (c == 5 && strrchr(text, '/'))
 				text = strrchr(text, '/') + 1;
@@ -184,7 +185,7 @@ static int run_ls(int argc, char **argv)
 			xmlrpc_env env;
 
 			xmlrpc_env_init(&env);
-			if (xmlrpc_array_size(&env, tasks) < atoi(cli_member(result, "total", total, sizeof total)))
+			if (xmlrpc_array_size(&env, tasks) < atoi(reply_text(result, "total", total, sizeof total)))
 				fprintf(stderr, "(%d of %s shown; --offset and --limit page through them)\n",
 					xmlrpc_array_size(&env, tasks), total);
 			xmlrpc_env_clean(&env);
@@ -243,8 +244,8 @@ static void print_states(xmlrpc_value *list, const char *verb)
 		char id[32], state[32];
 
 		xmlrpc_array_read_item(&env, list, i, &item);
-		printf("%s %s%s%s\n", cli_member(item, "id", id, sizeof id), verb, verb[0] ? ", now " : "",
-		       cli_member(item, "state", state, sizeof state));
+		printf("%s %s%s%s\n", reply_text(item, "id", id, sizeof id), verb, verb[0] ? ", now " : "",
+		       reply_text(item, "state", state, sizeof state));
 		xmlrpc_DECREF(item);
 	}
 	xmlrpc_env_clean(&env);
@@ -307,7 +308,7 @@ static int run_show(int argc, char **argv)
 			for (size_t i = 0; keys[i]; i++) {
 				char buf[8192];
 
-				cli_member(t, keys[i], buf, sizeof buf);
+				reply_text(t, keys[i], buf, sizeof buf);
 				if (buf[0] && strcmp(buf, "-1") != 0 && !(strcmp(keys[i], "origin") == 0 && strcmp(buf, "0") == 0))
 					printf("%-10s %s\n", keys[i], buf);
 				if (strcmp(keys[i], "state") == 0)
@@ -357,7 +358,7 @@ static int ids_command(const struct cli_command *cmd, int argc, char **argv, con
 
 				xmlrpc_array_read_item(&env, result, i, &id);
 				w = xmlrpc_build_value(&env, "{s:V}", "v", id);
-				printf("%s\n", cli_member(w, "v", buf, sizeof buf));
+				printf("%s\n", reply_text(w, "v", buf, sizeof buf));
 				xmlrpc_DECREF(w);
 				xmlrpc_DECREF(id);
 			}
@@ -447,7 +448,7 @@ static int run_wait(int argc, char **argv)
 			char state[32];
 
 			xmlrpc_array_read_item(&env, result, i, &item);
-			cli_member(item, "state", state, sizeof state);
+			reply_text(item, "state", state, sizeof state);
 			if (strcmp(state, "failed") == 0 || strcmp(state, "cancelled") == 0)
 				status = CLI_EXIT_TASK_FAILED;
 			xmlrpc_DECREF(item);

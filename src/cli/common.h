@@ -1,7 +1,8 @@
 /*
  * common — what the API commands share: the options every one takes
- * (--state, -c, --no-start, --json), calling the server, mapping its faults
- * to exit statuses, parsing NAME=VALUE, and printing tables and JSON.
+ * (--home, -c, --no-start, --json), calling the server, mapping its faults
+ * to exit statuses, and printing JSON.  client/reply.h reads the answers.
+ * Main thread.
  */
 #ifndef SIMQ_CLI_COMMON_H
 #define SIMQ_CLI_COMMON_H
@@ -44,7 +45,5 @@ bool cli_parse_id(const char *text, int64_t *id);
 int cli_print_json(xmlrpc_value *v);
 /* Columns of the terminal, or 0 for "do not cut" when stdout is not one. */
 int cli_width(void);
-/* A member of struct v as text ("" when absent); the pointer lives as long as buf. */
-const char *cli_member(xmlrpc_value *v, const char *key, char *buf, size_t size);
 
 #endif

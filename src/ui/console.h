@@ -1,22 +1,31 @@
 /*
- * console — `simq` with no arguments (or `simq console`): the ncurses client
- * operators leave open in a tmux pane.
+ * console — the ncurses client operators leave open in a tmux pane; `simq`
+ * with no arguments (or `simq console`, src/cli/cmd-console.c) opens it.
  *
  * A thin client of simq.view: a view thread long-polls the server and hands
  * each answer to the libev loop, which draws once per pass.  Actions go to
  * the server as API calls from the loop thread.  Quitting never stops the
  * server.  Test hooks (STYLE 16): SIMQ_SCREEN_DUMP=FILE writes the screen's
  * text after each frame; SIMQ_SCRIPT=FILE feeds keys, one name per line as
- * [keys] writes them, one per frame once the first view has arrived.
+ * [keys] writes them, one per frame once the first view has arrived;
+ * SIMQ_BENCH_FRAMES=N times N frames for bench/console.
+ *
+ * The console's own files: ui.h (its state and the calls every file makes),
+ * frame.c (one frame: the panes laid out, the bottom line), pane-*.c (one
+ * file per pane behind struct pane_ops), the modes behind struct mode_ops
+ * (mode-normal.c, mode-help.c, mode-details.c, mode-filter.c, form.c),
+ * screen.c and text.c (drawing and formatting), keys.c (the keymap).
  */
 #ifndef SIMQ_UI_CONSOLE_H
 #define SIMQ_UI_CONSOLE_H
 
-#include "cli/cli.h"
+#include "client/client.h"
+#include "config/config.h"
 
-extern const struct cli_command cli_cmd_console;
-
-/* Runs the console with the options after "console" (argv[0] is the command name). */
-int console_main(int argc, char **argv);
+/*
+ * Runs the console until the operator quits, on the main thread; takes cfg (a loaded
+ * configuration without errors).  Returns a CLI_EXIT_* status (cli/cli.h).
+ */
+int console_run(struct config *cfg, const struct client_options *opt);
 
 #endif

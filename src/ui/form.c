@@ -12,40 +12,35 @@
 #include <curses.h>
 
 #include "cli/values.h"
+#include "engine/task.h"
 #include "proto/proto.h"
-#include "ui/ui.h"
+#include "ui/form.h"
+#include "ui/mode.h"
 #include "util/paths.h"
 #include "util/xalloc.h"
 
-/*
- * The submit form: a model path (Tab completes it), a priority (Left/Right),
- * vars and sweeps as on the command line ("Vin=400 D=0.1:0.9:0.1 L=1e-3,2e-3"),
- * and an optional name.  Every change re-checks the lot, so the count of
- * tasks and what is wrong show while typing; Enter submits them in one call.
- */
 enum field { FIELD_MODEL, FIELD_PRIORITY, FIELD_VARS, FIELD_NAME, FIELD_COUNT };
 
 static const char *const field_labels[] = {"Model", "Priority", "Vars", "Name"};
-static const char *const priorities[] = {"critical", "high", "normal", "low"};
 
 struct ui_form {
 	char text[FIELD_COUNT][1024];
-	int priority;
+	enum task_priority priority;
 	enum field at;
 	char *problem;  /* what is wrong now, or NULL */
 	size_t count;   /* tasks the vars make */
 	char *completion; /* what Tab offered when there was more than one match */
 };
 
-struct ui_form *ui_form_new(void)
+struct ui_form *form_new(void)
 {
 	struct ui_form *f = xcalloc(1, sizeof *f);
 
-	f->priority = 2;
+	f->priority = PRIO_NORMAL;
 	return f;
 }
 
-void ui_form_free(struct ui_form **fp)
+void form_free(struct ui_form **fp)
 {
 	struct ui_form *f = *fp;
 
@@ -233,7 +228,7 @@ static bool submit(struct console *c, struct ui_form *f)
 	tasks = xmlrpc_array_new(&env);
 	for (size_t i = 0; i < count; i++) {
 		xmlrpc_value *t = xmlrpc_build_value(&env, "{s:s,s:s,s:V}", "model", model, "priority",
-						     priorities[f->priority], "vars", vars[i]);
+						     task_priority_name(f->priority), "vars", vars[i]);
 
 		if (f->text[FIELD_NAME][0]) {
 			xmlrpc_value *n = xmlrpc_string_new(&env, f->text[FIELD_NAME]);
@@ -249,7 +244,7 @@ static bool submit(struct console *c, struct ui_form *f)
 	xmlrpc_value *ids = ui_call(c, "simq.submit_many", "(V)", tasks);
 
 	if (ids) {
-		ui_message(c, false, "submitted %zu task%s (%s)", count, count == 1 ? "" : "s", priorities[f->priority]);
+		ui_message(c, false, "submitted %zu task%s (%s)", count, count == 1 ? "" : "s", task_priority_name(f->priority));
 		xmlrpc_DECREF(ids);
 	} else {
 		/* The server's reason is in the message; the form stays so nothing typed is lost. */
@@ -264,7 +259,7 @@ static bool submit(struct console *c, struct ui_form *f)
 	return ids != NULL;
 }
 
-bool ui_form_key(struct console *c, struct ui_form *f, int key)
+static bool form_key(struct console *c, struct ui_form *f, int key)
 {
 	char *text = f->text[f->at];
 	size_t len = strlen(text);
@@ -284,12 +279,13 @@ bool ui_form_key(struct console *c, struct ui_form *f, int key)
 	} else if (key == (UI_KEY_FN | KEY_BTAB) || key == (UI_KEY_FN | KEY_UP)) {
 		f->at = (enum field)((f->at + FIELD_COUNT - 1) % FIELD_COUNT);
 	} else if (f->at == FIELD_PRIORITY) {
+		/* Left: less urgent, which is the higher number; 0-3 as the priority keys. */
 		if (key == (UI_KEY_FN | KEY_LEFT) || key == '-')
-			f->priority = f->priority < 3 ? f->priority + 1 : 3;
+			f->priority = f->priority + 1 < PRIO_COUNT ? f->priority + 1 : PRIO_COUNT - 1;
 		else if (key == (UI_KEY_FN | KEY_RIGHT) || key == '+')
 			f->priority = f->priority > 0 ? f->priority - 1 : 0;
-		else if (key >= '0' && key <= '3')
-			f->priority = key - '0';
+		else if (key >= '0' && key < '0' + PRIO_COUNT)
+			f->priority = (enum task_priority)(key - '0');
 	} else if (key == 127 || key == 8 || key == (UI_KEY_FN | KEY_BACKSPACE)) {
 		while (len > 0 && ((unsigned char)text[--len] & 0xc0) == 0x80)
 			;
@@ -307,7 +303,7 @@ bool ui_form_key(struct console *c, struct ui_form *f, int key)
 	return true;
 }
 
-void ui_form_draw(struct console *c, struct ui_form *f)
+static void form_draw(struct console *c, struct ui_form *f)
 {
 	int w = COLS - 4 < 100 ? COLS - 4 : 100, h = 12;
 	int y0 = (LINES - h) / 2, x0 = (COLS - w) / 2;
@@ -323,7 +319,7 @@ void ui_form_draw(struct console *c, struct ui_form *f)
 	mvprintw(y0, x0, " Submit ");
 	attroff(A_BOLD | A_REVERSE);
 	for (int i = 0; i < FIELD_COUNT; i++) {
-		const char *value = i == FIELD_PRIORITY ? priorities[f->priority] : f->text[i];
+		const char *value = i == FIELD_PRIORITY ? task_priority_name(f->priority) : f->text[i];
 
 		attron(i == (int)f->at ? A_REVERSE : A_NORMAL);
 		mvprintw(y0 + 2 + i, x0 + 1, "%-9s %-.*s", field_labels[i], w - 12, value);
@@ -343,3 +339,24 @@ void ui_form_draw(struct console *c, struct ui_form *f)
 	mvprintw(y0 + 10, x0 + 1, "%-.*s", w - 2,
 		 "Enter submits  Tab next field (completes the model)  Left/Right priority  Esc closes");
 }
+
+/* The form takes every key until it is submitted or abandoned; then the page is fetched again. */
+static void mode_key(struct console *c, int k)
+{
+	if (!form_key(c, c->form, k)) {
+		form_free(&c->form);
+		c->mode = MODE_NORMAL;
+		c->refresh = true;
+	}
+}
+
+static void mode_draw(struct console *c)
+{
+	if (c->form)
+		form_draw(c, c->form);
+}
+
+const struct mode_ops mode_form = {
+	.key = mode_key,
+	.draw = mode_draw,
+};

@@ -1,12 +1,16 @@
 /*
- * ui — what the console's files share: its state, and the drawing and form
- * entry points console.c calls.  Everything here runs on the loop thread,
- * except struct fetch, which the view thread shares under its lock.
+ * ui — the console's state, which all its files share, and the calls each of
+ * them makes: a method on the server, a line in the hint bar.
+ *
+ * console.c owns struct console and runs the loop; the panes (pane.h) and the
+ * modes (mode.h) read and change it from the loop's callbacks.  Everything
+ * here runs on the loop thread, except struct fetch, which the view thread
+ * shares under its lock.
  *
  * The console holds the last simq.view answer as XML-RPC values and draws
- * from them; callbacks change state and set `dirty`, and one ev_prepare pass
- * draws everything with one doupdate() (ncurses sends only the cells that
- * changed).
+ * from them; callbacks change state and set `dirty` (and `refresh` when the
+ * page on screen must be fetched again), and one ev_prepare pass draws
+ * everything with one doupdate() (ncurses sends only the cells that changed).
  */
 #ifndef SIMQ_UI_UI_H
 #define SIMQ_UI_UI_H
@@ -21,17 +25,48 @@
 #include "config/config.h"
 #include "ui/keys.h"
 #include "util/idmap.h"
+#include "util/log.h"
 
-enum ui_pane { PANE_QUEUE, PANE_RUNNING, PANE_LOG, PANE_COUNT };
+/* The panes, in the order Tab visits the ones that take the focus (pane.h). */
+#define UI_PANES(X)                                                                                                    \
+	X(QUEUE, queue)                                                                                                \
+	X(RUNNING, running)                                                                                            \
+	X(LOG, log)                                                                                                    \
+	X(STATS, stats)                                                                                                \
+	X(STATUS, status)
 
-enum ui_mode { MODE_NORMAL, MODE_CONFIRM, MODE_HELP, MODE_DETAILS, MODE_FILTER, MODE_FORM };
+enum ui_pane {
+#define X(id, name) PANE_##id,
+	UI_PANES(X)
+#undef X
+	    PANE_COUNT
+};
+
+/* What the keys do now (mode.h): the panes' keys, or a question, a screen over them, a line being typed. */
+#define UI_MODES(X)                                                                                                    \
+	X(NORMAL, normal)                                                                                              \
+	X(CONFIRM, confirm)                                                                                            \
+	X(HELP, help)                                                                                                  \
+	X(DETAILS, details)                                                                                            \
+	X(FILTER, filter)                                                                                              \
+	X(FORM, form)
+
+enum ui_mode {
+#define X(id, name) MODE_##id,
+	UI_MODES(X)
+#undef X
+	    MODE_COUNT
+};
 
 #define UI_LOG_KEEP 2000
+/* An action (cancel, submit, ...) waits this long for its answer on the loop thread, then gives up. */
+#define UI_ACTION_TIMEOUT_MS 5000
 
 struct ui_log_line {
 	int64_t seq;
 	char *time; /* HH:MM:SS */
 	char *text;
+	enum log_level severity;
 };
 
 /* What the view thread and the loop share (under lock). */
@@ -39,12 +74,12 @@ struct fetch {
 	pthread_mutex_t lock;
 	pthread_cond_t wake;
 	bool quit;
-	int64_t version;      /* the version the console has */
+	int64_t version;       /* the version the console has */
 	int64_t offset, limit; /* the queue page it shows */
 	int64_t log_since;
 	xmlrpc_value *answer; /* the newest answer not yet taken by the loop, or NULL */
 	int64_t answer_offset, answer_limit;
-	char *error;          /* set when the server did not answer; cleared by the next answer */
+	char *error; /* set when the server did not answer; cleared by the next answer */
 };
 
 struct ui_form;
@@ -66,11 +101,11 @@ struct console {
 
 	/* The last answer and what the console keeps of it. */
 	xmlrpc_value *view;
-	xmlrpc_value *list;   /* with a filter: simq.list's answer, shown in the queue pane */
+	xmlrpc_value *list; /* with a filter: simq.list's answer, shown in the queue pane */
 	bool connected;
-	char *banner;         /* why the server is not there, or NULL */
-	int64_t view_at_ms;   /* when the view arrived, for countdowns between answers */
-	int64_t alerts;       /* the server's alert count at the last answer, -1 before the first */
+	char *banner;       /* why the server is not there, or NULL */
+	int64_t view_at_ms; /* when the view arrived, for countdowns between answers */
+	int64_t alerts;     /* the server's alert count at the last answer, -1 before the first */
 	struct ui_log_line log[UI_LOG_KEEP];
 	size_t log_len, log_head; /* a ring: log_head is the oldest */
 	int64_t log_seq;
@@ -78,57 +113,39 @@ struct console {
 	/* What the operator is doing. */
 	enum ui_mode mode;
 	enum ui_pane focus;
-	int64_t queue_sel;    /* position in the queue (or the filtered list) */
-	int64_t queue_top;    /* position of the first row shown */
+	int64_t queue_sel;            /* position in the queue (or the filtered list) */
+	int64_t queue_top;            /* position of the first row shown */
 	size_t running_sel, log_back; /* log_back: lines scrolled back from the end; 0 follows */
-	struct idmap marks;   /* task id -> (void *)1 */
-	char *filter;         /* NULL: the queue; else "key:value ..." or a word */
-	char input_buf[512];  /* the filter line as typed */
+	struct idmap marks;           /* task id -> (void *)1 */
+	char *filter;                 /* NULL: the queue; else "key:value ..." or a word */
+	char input_buf[512];          /* the filter line as typed */
 	size_t input_len;
-	int stats_window;     /* 0 since start, 1 last 24 h, 2 all time */
-	char *message;        /* a one-line answer to the last action, shown in the hint line */
+	int stats_window; /* 0 since start, 1 last 24 h, 2 all time */
+	char *message;    /* a one-line answer to the last action, shown in the hint line */
 	bool message_error;
 	int64_t message_at;
-	enum ui_action confirm_action;
 	char *confirm_text;
 	xmlrpc_value *details; /* simq.get's answer for the details view */
 	int details_scroll;
 	struct ui_form *form;
 
 	/* The screen. */
-	int rows, cols;
-	bool dirty, resized, colours, utf8, bell;
-	int queue_rows;       /* rows of the queue pane as last drawn, for paging */
-	char *dump_path;      /* SIMQ_SCREEN_DUMP */
-	char **script;        /* SIMQ_SCRIPT: keys still to feed, one per pass */
+	bool dirty, resized, bell;
+	bool refresh;    /* the page on screen is stale: console.c fetches it again before the next frame */
+	int queue_rows;  /* rows of the queue pane as last drawn, for paging */
+	char *dump_path; /* SIMQ_SCREEN_DUMP */
+	char **script;   /* SIMQ_SCRIPT: keys still to feed, one per pass */
 	size_t nscript, script_next;
-	int exit_status;
 };
 
-/* ---- draw.c ---------------------------------------------------------------------- */
-
-void ui_draw_init(struct console *c);
-/* Draws the whole screen into stdscr (ncurses sends only what changed) and writes the dump. */
-void ui_draw(struct console *c);
-/* A member of a view struct as text, integer or number (defaults when absent). */
-const char *ui_str(xmlrpc_value *v, const char *key, char *buf, size_t size);
-int64_t ui_int(xmlrpc_value *v, const char *key, int64_t def);
-double ui_num(xmlrpc_value *v, const char *key, double def);
-/* The queue rows on screen: the view's page, or the filtered list. */
-xmlrpc_value *ui_rows(struct console *c, int64_t *total, int64_t *first);
-
-/* ---- form.c ---------------------------------------------------------------------- */
-
-struct ui_form *ui_form_new(void);
-void ui_form_free(struct ui_form **f);
-/* Handles a key; returns false when the form is done (submitted or abandoned). */
-bool ui_form_key(struct console *c, struct ui_form *f, int key);
-void ui_form_draw(struct console *c, struct ui_form *f);
-
-/* ---- console.c ------------------------------------------------------------------- */
-
+/* Milliseconds of the wall clock. */
+int64_t ui_now_ms(void);
 /* Calls a method on the loop thread's client; NULL with the message set when it fails. */
 xmlrpc_value *ui_call(struct console *c, const char *method, const char *format, ...);
+/* The same with the params array built (borrowed). */
+xmlrpc_value *ui_call_params(struct console *c, const char *method, xmlrpc_value *params);
+/* Says fmt in the hint line for a while, in red when error. */
 void ui_message(struct console *c, bool error, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void ui_clear_marks(struct console *c);
 
 #endif

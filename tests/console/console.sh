@@ -3,18 +3,20 @@
 # the queue pane, cancel with its question, reprioritize, marks, the filter,
 # details, help, resizing to 80x24, and quitting without stopping the server.
 # Every step is checked on screen (capture-pane) and, where it changes
-# anything, in the server's state through the CLI.
+# anything, in the server's state through the CLI.  Last, against a stand-in
+# for simq.view, the log pane's colours follow each line's severity.
 . "$SIMQ_SRCDIR/tests/lib/tap.sh"
 . "$SIMQ_SRCDIR/tests/lib/tmux.sh"
 
-requires tmux
-plan 45
+requires tmux python3
+plan 48
 
 export SIMQ_HOME="$TMP/state"
 paused_config
 M=$(cd "$SRC/share/models" && pwd -P)/buck.plecs
 cleanup() {
 	[ -n "${stuck:-}" ] && kill -CONT "$stuck" 2>/dev/null
+	[ -n "${fake:-}" ] && kill "$fake" 2>/dev/null
 	$TM kill-server >/dev/null 2>&1
 	"$SIMQ" shutdown --no-start >/dev/null 2>&1
 }
@@ -171,3 +173,63 @@ $TM new-window -t simq -n fresh \
 expect_screen "with no server, the console starts one and shows its queue" "Queue 3" simq:fresh
 "$SIMQ" stats --no-start >/dev/null 2>&1 && ok "that server keeps running for the CLI" || fail "that server keeps running for the CLI"
 [ ! -s "$TMP/console.err" ] && ok "the console wrote nothing to stderr" || fail "the console wrote nothing to stderr" "$(cat "$TMP/console.err")"
+
+# The log pane colours a line by its severity member (none: info), never by its words:
+# a stand-in for simq.view on its own socket sends four lines.
+mkdir -p "$TMP/fake"
+cat >"$TMP/fake.py" <<'EOF'
+import socketserver, sys, time
+from xmlrpc.server import SimpleXMLRPCDispatcher, SimpleXMLRPCRequestHandler
+
+class Handler(SimpleXMLRPCRequestHandler):
+    rpc_paths = ('/RPC2',)
+    disable_nagle_algorithm = False  # a Unix socket
+
+class Server(socketserver.ThreadingMixIn, socketserver.UnixStreamServer, SimpleXMLRPCDispatcher):
+    daemon_threads = True
+    logRequests = False
+    def __init__(self, path):
+        SimpleXMLRPCDispatcher.__init__(self, False, None)
+        socketserver.UnixStreamServer.__init__(self, path, Handler)
+
+def line(seq, text, severity=None):
+    l = {'seq': seq, 'time': '2026-01-01T00:00:0%d.000Z' % seq, 'task': 0, 'text': text}
+    if severity:
+        l['severity'] = severity
+    return l
+
+lines = [line(1, '45 FAILED critical after 1 attempt', 'error'),
+         line(2, 'ws2 DOWN after 3 connection failures', 'warning'),
+         line(3, 'hook on_failed: done', 'info'),
+         line(4, '46 attempt 1 failed: no severity member')]
+
+def view(req):
+    if req.get('version') == 1:  # a long poll: nothing changes
+        time.sleep(min(req.get('wait_ms', 0), 5000) / 1000)
+    return {'version': 1, 'state_dir': sys.argv[1], 'queue': [], 'queue_total': 0, 'running': [], 'alerts': 0,
+            'backends': [], 'paused': False, 'log': [l for l in lines if l['seq'] > req.get('log_since', 0)]}
+
+server = Server(sys.argv[1] + '/simq.sock')
+server.register_function(view, 'simq.view')
+server.serve_forever()
+EOF
+python3 "$TMP/fake.py" "$TMP/fake" 2>"$TMP/fake.err" &
+fake=$!
+i=0
+until [ -S "$TMP/fake/simq.sock" ] || [ $i -gt 200 ]; do
+	i=$((i + 1))
+	sleep 0.05
+done
+$TM new-window -t simq -n fake \
+	"env TERM=tmux-256color TZ=UTC LANG=C.UTF-8 SIMQ_HOME='$TMP/fake' '$SIMQ' --no-start 2>>'$TMP/console.err'; sleep 30"
+wait_for "no severity member" simq:fake >/dev/null
+$TM capture-pane -e -p -t simq:fake >"$TMP/fake-e"
+esc=$(printf '\033')
+grep -q "$esc\[31m 00:00:01 45 FAILED critical" "$TMP/fake-e" && ok "an error line is red, though its words say FAILED" ||
+	fail "an error line is red, though its words say FAILED" "$(cat -v "$TMP/fake-e" | grep 00:00:0)"
+grep -q "$esc\[33m 00:00:02 ws2 DOWN" "$TMP/fake-e" && ok "a warning line is yellow" ||
+	fail "a warning line is yellow" "$(cat -v "$TMP/fake-e" | grep 00:00:0)"
+! grep "00:00:0[34] " "$TMP/fake-e" | grep -q "$esc\[\([0-9;]*;\)\?3[0-7]m\|38;5;" &&
+	grep -q "00:00:04 46 attempt 1 failed" "$TMP/fake-e" &&
+	ok "an info line and a line without severity are not coloured, whatever their words" ||
+	fail "an info line and a line without severity are not coloured, whatever their words" "$(cat -v "$TMP/fake-e" | grep 00:00:0)"

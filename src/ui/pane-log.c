@@ -1,0 +1,109 @@
+/* The log pane: the server's log lines kept in a ring, coloured by severity; it follows unless scrolled back. */
+#include "autoconf.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "client/reply.h"
+#include "ui/pane.h"
+#include "util/xalloc.h"
+
+void pane_log_take(struct console *c, xmlrpc_value *view)
+{
+	struct reply_log_line l;
+
+	for (int i = 0; reply_log_line(view, i, &l); i++) {
+		if (l.seq <= c->log_seq)
+			continue;
+		c->log_seq = l.seq;
+		size_t slot = (c->log_head + c->log_len) % UI_LOG_KEEP;
+
+		if (c->log_len == UI_LOG_KEEP) {
+			slot = c->log_head;
+			c->log_head = (c->log_head + 1) % UI_LOG_KEEP;
+			free(c->log[slot].time);
+			free(c->log[slot].text);
+		} else {
+			c->log_len++;
+		}
+		/* "2026-11-28T03:00:05.123Z": the clock part is what a log line shows. */
+		c->log[slot].seq = l.seq;
+		c->log[slot].time = xstrndup(strlen(l.time) >= 19 ? l.time + 11 : l.time, 8);
+		c->log[slot].text = xstrdup(l.text);
+		c->log[slot].severity = l.severity;
+		if (c->log_back > 0)
+			c->log_back++; /* scrolled back: keep looking at the same lines */
+	}
+}
+
+void pane_log_free(struct console *c)
+{
+	for (size_t i = 0; i < c->log_len; i++) {
+		struct ui_log_line *l = &c->log[(c->log_head + i) % UI_LOG_KEEP];
+
+		free(l->time);
+		free(l->text);
+		l->time = l->text = NULL;
+	}
+	c->log_len = c->log_head = 0;
+}
+
+static short severity_pair(enum log_level severity)
+{
+	return severity == LOG_ERROR ? PAIR_BAD : severity == LOG_WARN ? PAIR_WARN : PAIR_NONE;
+}
+
+static void draw(struct console *c, struct screen_area a, bool focused)
+{
+	char title[64];
+
+	if (c->log_back == 0)
+		snprintf(title, sizeof title, "Log \u00b7 following");
+	else
+		snprintf(title, sizeof title, "Log \u00b7 %zu line%s back", c->log_back, c->log_back == 1 ? "" : "s");
+	screen_rule(a.y, a.x, a.w, focused, title);
+	int rows = a.h - 1;
+	size_t end = c->log_len > c->log_back ? c->log_len - c->log_back : 0;
+	size_t start = end > (size_t)rows ? end - (size_t)rows : 0;
+
+	for (int i = 0; i < rows; i++) {
+		size_t k = start + (size_t)i;
+
+		if (k >= end) {
+			screen_put(a.y + 1 + i, a.x, a.w, A_NORMAL, 0, "");
+			continue;
+		}
+		const struct ui_log_line *l = &c->log[(c->log_head + k) % UI_LOG_KEEP];
+
+		screen_putf(a.y + 1 + i, a.x, a.w, A_NORMAL, severity_pair(l->severity), " %s %s", l->time, l->text);
+	}
+}
+
+static int64_t rows(struct console *c)
+{
+	return (int64_t)c->log_len;
+}
+
+/* The log's rows count from the oldest line; the cursor is at the end while it follows. */
+static int64_t at(struct console *c)
+{
+	return (int64_t)c->log_len - (int64_t)c->log_back;
+}
+
+static void go(struct console *c, int64_t row)
+{
+	int64_t back = (int64_t)c->log_len - row;
+
+	if (back > (int64_t)c->log_len)
+		back = (int64_t)c->log_len;
+	c->log_back = (size_t)(back < 0 ? 0 : back);
+}
+
+const struct pane_ops pane_log = {
+    .name = "log",
+    .draw = draw,
+    .rows = rows,
+    .at = at,
+    .go = go,
+};

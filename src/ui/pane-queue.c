@@ -1,0 +1,194 @@
+/* The queue pane: a page of the queue (or of the filtered list) with marks; the cursor scrolls the page. */
+#include "autoconf.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "client/reply.h"
+#include "engine/task.h"
+#include "ui/pane.h"
+#include "ui/text.h"
+
+/* The rows on screen: the view's page, or the filtered list; *total in all, *first the position of the first. */
+static xmlrpc_value *page(struct console *c, int64_t *total, int64_t *first)
+{
+	xmlrpc_value *src = c->filter ? c->list : c->view;
+	xmlrpc_value *rows = reply_member(src, c->filter ? "tasks" : "queue");
+
+	if (total)
+		*total = reply_int(src, c->filter ? "total" : "queue_total", 0);
+	if (first)
+		*first = c->filter ? reply_int(c->list, "offset", 0) : c->queue_top;
+	return rows;
+}
+
+/* The row under the cursor, or NULL when it is not on this page. */
+static xmlrpc_value *current(struct console *c)
+{
+	int64_t first = 0;
+	xmlrpc_value *rows = page(c, NULL, &first);
+
+	if (c->queue_sel < first || c->queue_sel >= first + reply_count(rows))
+		return NULL;
+	return reply_item(rows, (int)(c->queue_sel - first));
+}
+
+/* "Queue 1,842 ─ C:1 H:0 N:41 L:1,800 · 2 marked", or the filter and its matches. */
+static void title_text(struct console *c, int64_t total, char *title, size_t size)
+{
+	char n[32];
+	size_t len;
+
+	if (c->filter) {
+		len = (size_t)snprintf(title, size, "Filter \"%s\" %s match%s", c->filter,
+		                       text_grouped(n, sizeof n, total), total == 1 ? "" : "es");
+	} else {
+		xmlrpc_value *byp = reply_member(reply_member(c->view, "stats"), "queued_by_priority");
+
+		len = (size_t)snprintf(title, size, "Queue %s \u2500", text_grouped(n, sizeof n, total));
+		for (int p = 0; p < PRIO_COUNT && len < size; p++) {
+			const char *name = task_priority_name((enum task_priority)p);
+
+			len += (size_t)snprintf(title + len, size - len, " %c:%s", toupper((unsigned char)name[0]),
+			                        text_grouped(n, sizeof n, reply_int(byp, name, 0)));
+		}
+	}
+	if (c->marks.size && len < size)
+		snprintf(title + len, size - len, " \u00b7 %zu marked", c->marks.size);
+}
+
+/* The widths of the columns that vary with the pane's: the name and model, the vars, the age. */
+struct columns {
+	int name, vars, age;
+};
+
+static struct columns columns_for(int width)
+{
+	struct columns w = {.name = width >= 100 ? 26 : 18, .age = 6};
+
+	w.vars = width - (2 + 10 + 1 + 7 + 1 + 5 + w.name + 1 + w.age + 1);
+	return w;
+}
+
+static void draw_row(struct console *c, xmlrpc_value *t, int64_t pos, int y, struct screen_area a, bool focused)
+{
+	struct columns w = columns_for(a.w);
+	int64_t id = reply_int(t, "id", 0);
+	bool sel = pos == c->queue_sel && focused, marked = idmap_get(&c->marks, id) != NULL;
+	char prio[16], name[128], model[512], label[700], vars[512], age[32], sub[64], state[16], where[24];
+	attr_t base = sel ? A_REVERSE : A_NORMAL;
+
+	reply_str(t, "priority", prio, sizeof prio);
+	reply_str(t, "name", name, sizeof name);
+	reply_str(t, "model", model, sizeof model);
+	snprintf(label, sizeof label, "%s%s%s", name, name[0] ? " " : "", text_base_name(model));
+	text_vars(reply_member(t, "vars"), vars, sizeof vars);
+	text_age(age, sizeof age, reply_str(t, "submitted", sub, sizeof sub));
+	if (c->filter)
+		snprintf(where, sizeof where, "%s", reply_str(t, "state", state, sizeof state));
+	else
+		snprintf(where, sizeof where, "%lld", (long long)pos + 1);
+	screen_putf(y, a.x, 2, base | A_BOLD, 0, "%s%s", sel ? "\u25b6" : " ", marked ? "*" : " ");
+	screen_putf(y, a.x + 2, 19, base, 0, "%9s %7lld ", where, (long long)id);
+	screen_priority(y, a.x + 21, base, sel, prio);
+	screen_putf(y, a.x + 26, w.name, base, 0, "%s", label);
+	if (w.vars > 0)
+		screen_putf(y, a.x + 27 + w.name, w.vars + 1, base, 0, "%s", vars);
+	screen_putf(y, a.x + a.w - w.age - 1, w.age + 1, base, 0, "%*s", w.age, age);
+}
+
+static void draw(struct console *c, struct screen_area a, bool focused)
+{
+	char title[256];
+	int64_t total = 0, first = 0;
+	xmlrpc_value *rows = page(c, &total, &first);
+	struct columns w = columns_for(a.w);
+
+	title_text(c, total, title, sizeof title);
+	screen_rule(a.y, a.x, a.w, focused, title);
+	c->queue_rows = a.h - 2 > 1 ? a.h - 2 : 1;
+	screen_putf(a.y + 1, a.x, a.w, A_DIM, 0, "  %9s %7s %-4s %-*s %-*s %*s", c->filter ? "STATE" : "POS", "ID",
+	            "PRI", w.name, "NAME / MODEL", w.vars > 0 ? w.vars : 0, "VARS", w.age, "AGE");
+	if (total == 0 && a.h > 2)
+		screen_put(a.y + 2, a.x, a.w, A_DIM, 0,
+		           c->filter ? "  nothing matches; / and Esc shows the queue again" : "  the queue is empty");
+	for (int i = 0; i < reply_count(rows) && i < a.h - 2; i++)
+		draw_row(c, reply_item(rows, i), first + i, a.y + 2 + i, a, focused);
+}
+
+static int64_t rows(struct console *c)
+{
+	int64_t n = 0;
+
+	page(c, &n, NULL);
+	return n;
+}
+
+static int64_t at(struct console *c)
+{
+	return c->queue_sel;
+}
+
+/* Moves the cursor, and the page with it when the row is off screen (console.c fetches the new page). */
+static void go(struct console *c, int64_t sel)
+{
+	int64_t n = rows(c), top = c->queue_top;
+
+	if (sel >= n)
+		sel = n - 1;
+	if (sel < 0)
+		sel = 0;
+	c->queue_sel = sel;
+	if (sel < top)
+		top = sel;
+	if (c->queue_rows > 0 && sel >= top + c->queue_rows)
+		top = sel - c->queue_rows + 1;
+	if (top != c->queue_top) {
+		c->queue_top = top;
+		c->refresh = true;
+	}
+}
+
+static void cursor(struct console *c, xmlrpc_env *env, xmlrpc_value *ids, char *priority, size_t size)
+{
+	xmlrpc_value *row = current(c);
+
+	priority[0] = '\0';
+	if (row == NULL)
+		return;
+	reply_str(row, "priority", priority, size);
+	if (ids) {
+		xmlrpc_value *id = xmlrpc_i8_new(env, reply_int(row, "id", 0));
+
+		xmlrpc_array_append_item(env, ids, id);
+		xmlrpc_DECREF(id);
+	}
+}
+
+/* Space: marks or unmarks the row and moves down, so a run of rows takes a run of Spaces. */
+static void mark(struct console *c)
+{
+	xmlrpc_value *row = current(c);
+
+	if (row) {
+		int64_t id = reply_int(row, "id", 0);
+
+		if (idmap_get(&c->marks, id))
+			idmap_remove(&c->marks, id);
+		else
+			idmap_put(&c->marks, id, (void *)1);
+		go(c, c->queue_sel + 1);
+	}
+	c->dirty = true;
+}
+
+const struct pane_ops pane_queue = {
+    .name = "queue",
+    .draw = draw,
+    .rows = rows,
+    .at = at,
+    .go = go,
+    .cursor = cursor,
+    .mark = mark,
+};

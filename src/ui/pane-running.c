@@ -1,0 +1,190 @@
+/* The running pane: each call in flight (a batch of ids on a backend, with its progress) and each retry waiting. */
+#include "autoconf.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "client/reply.h"
+#include "ui/pane.h"
+#include "ui/text.h"
+#include "util/time.h"
+
+static xmlrpc_value *running(struct console *c)
+{
+	return reply_member(c->view, "running");
+}
+
+static bool is_retry(xmlrpc_value *r)
+{
+	char kind[16];
+
+	return strcmp(reply_str(r, "kind", kind, sizeof kind), "retry") == 0;
+}
+
+/* "▕██████▍   ▏" — an estimate, so the text beside it says so. */
+static void bar(char *out, size_t size, double fraction, int cells)
+{
+	static const char *const eighths[] = {"", "\u258f", "\u258e", "\u258d", "\u258c", "\u258b", "\u258a", "\u2589"};
+	size_t len = 0;
+
+	if (!screen_utf8()) {
+		int full = (int)(fraction * cells + 0.5);
+
+		len += (size_t)snprintf(out, size, "[");
+		for (int i = 0; i < cells && len + 2 < size; i++)
+			out[len++] = i < full ? '#' : '.';
+		snprintf(out + len, size - len, "]");
+		return;
+	}
+	int units = (int)(fraction * cells * 8);
+
+	len += (size_t)snprintf(out, size, "\u2595");
+	for (int i = 0; i < cells && len + 8 < size; i++) {
+		int u = units - i * 8;
+
+		len += (size_t)snprintf(out + len, size - len, "%s", u >= 8 ? "\u2588" : u > 0 ? eighths[u] : " ");
+	}
+	snprintf(out + len, size - len, "\u258f");
+}
+
+/* "9050", or "7190-7205" for a batch. */
+static void ids_text(xmlrpc_value *r, char *out, size_t size)
+{
+	xmlrpc_value *list = reply_member(r, "ids");
+	int k = reply_count(list);
+
+	if (is_retry(r))
+		snprintf(out, size, "%lld", (long long)reply_int(r, "id", 0));
+	else if (k == 1)
+		snprintf(out, size, "%lld", (long long)reply_item_int(list, 0, 0));
+	else
+		snprintf(out, size, "%lld-%lld", (long long)reply_item_int(list, 0, 0),
+		         (long long)reply_item_int(list, k - 1, 0));
+}
+
+/* What a call in flight is doing: cancelling, or its progress against the estimate; since: seconds since the view. */
+static void call_text(xmlrpc_value *r, double since, const char *who, char *line, size_t size)
+{
+	int k = reply_count(reply_member(r, "ids"));
+	char backend[64], b[256], el[32];
+	double progress = reply_num(r, "progress", -1), elapsed = reply_num(r, "elapsed", 0) + since;
+
+	reply_str(r, "backend", backend, sizeof backend);
+	if (reply_int(r, "cancelled", 0) >= k && k > 0) {
+		snprintf(line, size, "%s  %s  cancelling %s PLECS finishes the run", who, backend, "\u2014");
+		return;
+	}
+	time_format_duration(el, sizeof el, elapsed);
+	if (progress >= 0) {
+		double est = reply_num(r, "estimate", 0), p = est > 0 ? elapsed / est : progress;
+
+		p = p > 0.99 ? 0.99 : p;
+		bar(b, sizeof b, p, 10);
+		snprintf(line, size, "%s  batch %d  %s  attempt %lld  %s ~%.0f%% est.", who, k, backend,
+		         (long long)reply_int(r, "attempt", 1), b, 100 * p);
+	} else {
+		snprintf(line, size, "%s  batch %d  %s  attempt %lld  %s (no estimate yet)", who, k, backend,
+		         (long long)reply_int(r, "attempt", 1), el);
+	}
+}
+
+static void row_text(xmlrpc_value *r, double since, char *line, size_t size)
+{
+	char name[128], model[512], who[700], err[512];
+
+	reply_str(r, "name", name, sizeof name);
+	reply_str(r, "model", model, sizeof model);
+	snprintf(who, sizeof who, "%s %s", name, text_base_name(model));
+	if (is_retry(r)) {
+		double in = reply_num(r, "retry_in", 0) - since;
+
+		snprintf(line, size, "%s  retry %lld/%lld in %.0fs  (%s)", who, (long long)reply_int(r, "retry", 0),
+		         (long long)reply_int(r, "max_retries", 0), in > 0 ? in : 0,
+		         reply_str(r, "error", err, sizeof err));
+	} else {
+		call_text(r, since, who, line, size);
+	}
+}
+
+static void draw(struct console *c, struct screen_area a, bool focused)
+{
+	xmlrpc_value *list = running(c);
+	int n = reply_count(list);
+	char title[64];
+	/* Countdowns and elapsed times move on between answers. */
+	double since = (double)(ui_now_ms() - c->view_at_ms) / 1000;
+
+	snprintf(title, sizeof title, "Running %d", n);
+	screen_rule(a.y, a.x, a.w, focused, title);
+	if (n == 0 && a.h > 1)
+		screen_put(a.y + 1, a.x, a.w, A_DIM, 0, "  nothing running");
+	int top = (int)c->running_sel >= a.h - 1 ? (int)c->running_sel - (a.h - 2) : 0;
+
+	for (int i = top; i < n && i - top < a.h - 1; i++) {
+		xmlrpc_value *r = reply_item(list, i);
+		char prio[16], line[2048], ids[64];
+		bool sel = (size_t)i == c->running_sel && focused;
+		int y = a.y + 1 + i - top;
+		attr_t base = sel ? A_REVERSE : A_NORMAL;
+
+		reply_str(r, "priority", prio, sizeof prio);
+		ids_text(r, ids, sizeof ids);
+		row_text(r, since, line, sizeof line);
+		screen_putf(y, a.x, 2, base | A_BOLD, 0, "%s ", sel ? "\u25b6" : " ");
+		screen_putf(y, a.x + 2, 14, base, 0, "%-13s ", ids);
+		screen_priority(y, a.x + 16, base, sel, prio);
+		screen_put(y, a.x + 21, a.w - 21, base, 0, line);
+	}
+}
+
+static int64_t rows(struct console *c)
+{
+	return c->view ? reply_count(running(c)) : 0;
+}
+
+static int64_t at(struct console *c)
+{
+	return (int64_t)c->running_sel;
+}
+
+static void go(struct console *c, int64_t sel)
+{
+	int64_t n = rows(c);
+
+	if (sel >= n)
+		sel = n - 1;
+	c->running_sel = (size_t)(sel < 0 ? 0 : sel);
+}
+
+/* A retry waiting is one task; a call in flight is its batch's. */
+static void cursor(struct console *c, xmlrpc_env *env, xmlrpc_value *ids, char *priority, size_t size)
+{
+	xmlrpc_value *r = reply_item(running(c), (int)c->running_sel);
+
+	priority[0] = '\0';
+	if (r == NULL)
+		return;
+	reply_str(r, "priority", priority, size);
+	if (ids == NULL)
+		return;
+	if (is_retry(r)) {
+		xmlrpc_value *id = xmlrpc_i8_new(env, reply_int(r, "id", 0));
+
+		xmlrpc_array_append_item(env, ids, id);
+		xmlrpc_DECREF(id);
+		return;
+	}
+	xmlrpc_value *list = reply_member(r, "ids");
+
+	for (int i = 0; i < reply_count(list); i++)
+		xmlrpc_array_append_item(env, ids, reply_item(list, i));
+}
+
+const struct pane_ops pane_running = {
+    .name = "running",
+    .draw = draw,
+    .rows = rows,
+    .at = at,
+    .go = go,
+    .cursor = cursor,
+};
