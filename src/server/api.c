@@ -432,22 +432,33 @@ static bool read_one_id(struct api_call *c, int64_t *id)
 	return true;
 }
 
-static void api_get(struct api *a, struct api_call *c)
+/* The task of a method that takes one id (*owned: free it after); NULL after a fault. */
+static const struct task *find_one(struct api *a, struct api_call *c, struct task **owned)
 {
 	int64_t id;
 	const struct task *t;
-	struct task *owned;
 	char *err = NULL;
-	xmlrpc_env env;
 
+	*owned = NULL;
 	if (!read_one_id(c, &id))
-		return;
-	enum engine_status st = engine_find(a->engine, id, &t, &owned, &err);
+		return NULL;
+	enum engine_status st = engine_find(a->engine, id, &t, owned, &err);
 
 	if (st != ENGINE_OK) {
 		engine_fault(c, st, err);
-		return;
+		return NULL;
 	}
+	return t;
+}
+
+static void api_get(struct api *a, struct api_call *c)
+{
+	struct task *owned;
+	const struct task *t = find_one(a, c, &owned);
+	xmlrpc_env env;
+
+	if (t == NULL)
+		return;
 	xmlrpc_env_init(&env);
 	finish_value(c, &env, view_get(&env, a->engine, t));
 	task_free(&owned);
@@ -660,20 +671,14 @@ static void api_wait(struct api *a, struct api_call *c)
 
 static void api_result_method(struct api *a, struct api_call *c)
 {
-	int64_t id;
-	const struct task *t;
 	struct task *owned;
+	const struct task *t = find_one(a, c, &owned);
 	struct store_result r;
-	char *err = NULL;
 
-	if (!read_one_id(c, &id))
+	if (t == NULL)
 		return;
-	enum engine_status st = engine_find(a->engine, id, &t, &owned, &err);
+	int64_t id = t->id;
 
-	if (st != ENGINE_OK) {
-		engine_fault(c, st, err);
-		return;
-	}
 	if (engine_result(a->engine, id, &r) != ENGINE_OK) {
 		api_fault(c, PROTO_FAULT_NOT_FOUND, "task %lld has no result (it is %s)", (long long)id,
 			  task_state_name(t->state));

@@ -57,15 +57,24 @@ static void deliver(struct api_call *c)
 }
 
 /* Loop thread: runs every call the Abyss threads queued. */
-static void on_wake(struct ev_loop *loop, ev_async *w, int revents)
+/* Takes every call the Abyss threads queued; with stop, no more are queued after. */
+static struct api_call *take_incoming(struct http *h, bool stop)
 {
-	struct http *h = w->data;
 	struct api_call *list;
 
 	pthread_mutex_lock(&h->lock);
+	h->stopped |= stop;
 	list = h->incoming;
 	h->incoming = h->incoming_tail = NULL;
 	pthread_mutex_unlock(&h->lock);
+	return list;
+}
+
+static void on_wake(struct ev_loop *loop, ev_async *w, int revents)
+{
+	struct http *h = w->data;
+	struct api_call *list = take_incoming(h, false);
+
 	while (list) {
 		struct api_call *c = list;
 
@@ -417,11 +426,7 @@ void http_stop(struct http *h)
 	if (h == NULL)
 		return;
 	api_drop_parked(h->api);
-	pthread_mutex_lock(&h->lock);
-	h->stopped = true;
-	list = h->incoming;
-	h->incoming = h->incoming_tail = NULL;
-	pthread_mutex_unlock(&h->lock);
+	list = take_incoming(h, true);
 	while (list) {
 		struct api_call *c = list;
 
