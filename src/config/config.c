@@ -354,6 +354,37 @@ static bool parse_duration(const struct option_def *opt, const char *s, struct c
 	return true;
 }
 
+/* Bytes: a whole number, or one with k, M or G (1024, 1024^2, 1024^3): 64M, 512k, 1G. */
+static bool parse_size(const struct option_def *opt, const char *s, struct config_value *v, struct buf *why)
+{
+	char *end;
+	double n, unit = 1;
+
+	errno = 0;
+	n = strtod(s, &end);
+	if (end == s || !isdigit((unsigned char)s[0]) || errno == ERANGE) {
+		buf_adds(why, "not a size");
+		return false;
+	}
+	if (*end == 'k' || *end == 'K')
+		unit = 1024, end++;
+	else if (*end == 'M')
+		unit = 1024.0 * 1024, end++;
+	else if (*end == 'G')
+		unit = 1024.0 * 1024 * 1024, end++;
+	if (*end != '\0') {
+		buf_adds(why, "not a size (bytes, or a number with k, M or G: 512k, 64M, 1G)");
+		return false;
+	}
+	v->d = n * unit;
+	if (v->d < opt->min || v->d > opt->max) {
+		buf_adds(why, "out of range");
+		return false;
+	}
+	v->i = (long long)v->d;
+	return true;
+}
+
 static bool parse_bool(const char *s, struct config_value *v, struct buf *why)
 {
 	static const char *const yes[] = {"true", "yes", "on", "1"};
@@ -542,7 +573,7 @@ static bool parse_value(const struct option_def *opt, const char *text, struct c
 			buf_adds(why, "empty");
 			return false;
 		}
-		if (opt->type == OPT_INT || opt->type == OPT_NUMBER || opt->type == OPT_DURATION ||
+		if (opt->type == OPT_INT || opt->type == OPT_NUMBER || opt->type == OPT_DURATION || opt->type == OPT_SIZE ||
 		    opt->type == OPT_BOOL || opt->type == OPT_ENUM) {
 			buf_adds(why, "empty (delete the line to keep the default)");
 			return false;
@@ -559,6 +590,8 @@ static bool parse_value(const struct option_def *opt, const char *text, struct c
 		return parse_number(opt, text, v, why);
 	case OPT_DURATION:
 		return parse_duration(opt, text, v, why);
+	case OPT_SIZE:
+		return parse_size(opt, text, v, why);
 	case OPT_BOOL:
 		return parse_bool(text, v, why);
 	case OPT_ENUM:

@@ -79,6 +79,11 @@ const struct option_def option_table[] = {
     {"backend", "max_batch", OPT_INT, "16", 1, 1000,
      .help = "Most cases in one parallel "
              "plecs.simulate call; 1 turns batching off."},
+    {"backend", "max_response", OPT_SIZE, "64M", 1024 * 1024, 1024.0 * 1024 * 1024,
+     .help = "The largest answer read from this PLECS. "
+             "A batch whose answer is larger is split, and later batches of that model are sized to fit; "
+             "one case whose answer is larger fails at once, saying so. MatFile output (results_format = "
+             "mat) is far smaller."},
     {"backend", "call_timeout", OPT_DURATION, "1h", 1, 7 * DAY,
      .help = "Longest any call may take; "
              "past it the call counts as a transient failure."},
@@ -275,6 +280,10 @@ char *option_allowed_text(const struct option_def *opt)
 		break;
 	case OPT_NUMBER:
 		buf_addf(&b, "a decimal number from %g to %g", opt->min, opt->max);
+		break;
+	case OPT_SIZE:
+		buf_addf(&b, "a size from %.0fM to %.0fM: bytes, or a number with k, M or G (512k, 64M, 1G)",
+			 opt->min / (1024 * 1024), opt->max / (1024 * 1024));
 		break;
 	case OPT_DURATION:
 		buf_adds(&b, "a duration from ");

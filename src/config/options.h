@@ -18,6 +18,7 @@
 	X(INT, "integer")                                                                                              \
 	X(NUMBER, "number")                                                                                            \
 	X(DURATION, "duration")                                                                                        \
+	X(SIZE, "size")                                                                                                \
 	X(STRING, "string")                                                                                            \
 	X(PATH, "path")                                                                                                \
 	X(COMMAND, "command")                                                                                          \
@@ -44,7 +45,7 @@ struct option_def {
 	const char *key;
 	enum option_type type;
 	const char *def;     /* default as written in simq.ini; "" means unset or off */
-	double min, max;     /* INT, NUMBER, DURATION (seconds); STRING: length when set */
+	double min, max;     /* INT, NUMBER, DURATION (seconds), SIZE (bytes); STRING: length when set */
 	const char *choices; /* ENUM and LIST: allowed words separated by '|' */
 	unsigned flags;
 	const char *help;

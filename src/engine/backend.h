@@ -29,6 +29,7 @@ enum backend_outcome {
 			       cut short, interrupted (timed out) */
 	BACKEND_UNREACHABLE, /* no connection, or the connection dropped before any answer: the backend's
 				fault, never the cases' (DESIGN 6, "Whose fault is it?") */
+	BACKEND_TOO_LARGE,  /* PLECS answered more than max_response bytes: reading stopped there */
 };
 
 struct backend_case {
@@ -48,6 +49,7 @@ struct backend_call {
 	bool probe;             /* only ask whether the backend answers */
 	bool as_list;           /* the list form of plecs.simulate */
 	bool matfile;           /* OutputFormat MatFile instead of Plain */
+	size_t max_response;    /* read no answer larger than this many bytes (0: no limit) */
 	struct backend_case *cases;
 	size_t ncases;
 	void (*done)(struct backend_call *call);
@@ -58,6 +60,7 @@ struct backend_call {
 	struct result_data *results; /* BACKEND_OK: ncases decoded results */
 	bool loaded;            /* the model was (re)loaded */
 	bool interrupted;       /* the call was interrupted (timeout or stop) */
+	size_t bytes;           /* the size of PLECS's answers, in bytes */
 	double seconds;         /* wall time of the call */
 	/* The implementation's own. */
 	void *impl;

@@ -49,6 +49,7 @@ struct backend {
 	char *name, *url;
 	int slots, busy, max_batch;
 	double call_timeout;
+	size_t max_response;
 	bool up, paused, probing;
 	bool known;                /* the first probe has ended: until then the backend is neither UP nor DOWN */
 	int failures;              /* consecutive calls without an answer */
@@ -94,6 +95,7 @@ struct estimate {
 	size_t nrecent, next;
 	int64_t duration_le[SCHED_NDURATION + 1]; /* tasks per bucket (not cumulative); the last is +Inf */
 	double duration_sum;
+	double case_bytes;         /* the largest answer per case seen (or known to be exceeded), in bytes */
 };
 
 struct scheduler {
@@ -193,6 +195,33 @@ static void learn(struct scheduler *sc, const char *model, double seconds, size_
 	e->duration_sum += seconds * (double)cases;
 }
 
+/* How large a case's answer is: the largest seen, or at least max_response over the cases of an answer
+ * that was larger, so later batches of the model fit. */
+static void learn_size(struct scheduler *sc, const struct batch *bt)
+{
+	struct estimate *e = estimate_for(sc, bt->call->model_path);
+	double per_case = bt->n ? (double)bt->call->bytes / (double)bt->n : 0;
+
+	if (bt->call->outcome == BACKEND_TOO_LARGE && bt->n)
+		per_case = (double)bt->b->max_response / (double)bt->n;
+	if (per_case > e->case_bytes)
+		e->case_bytes = per_case;
+}
+
+/* 64M, 512k, 1G, or bytes. */
+static const char *format_size(char *buf, size_t size, size_t bytes)
+{
+	if (bytes % (1024 * 1024 * 1024) == 0)
+		snprintf(buf, size, "%zuG", bytes / (1024 * 1024 * 1024));
+	else if (bytes % (1024 * 1024) == 0)
+		snprintf(buf, size, "%zuM", bytes / (1024 * 1024));
+	else if (bytes % 1024 == 0)
+		snprintf(buf, size, "%zuk", bytes / 1024);
+	else
+		snprintf(buf, size, "%zu bytes", bytes);
+	return buf;
+}
+
 /* ---- backends and the circuit breaker ------------------------------------------------ */
 
 static void backend_down(struct backend *b, const char *error)
@@ -227,6 +256,24 @@ static void backend_up(struct backend *b)
 	snprintf(detail, sizeof detail, "again after %s down", time_format_duration(dur, sizeof dur, down));
 	ev.detail = detail;
 	sc->host.publish(sc->host.ud, EVENT_BACKEND_UP, NULL, &ev);
+}
+
+/* What a task's attempt says about the call's failure. */
+static char *call_error(const struct batch *bt)
+{
+	const struct backend_call *call = bt->call;
+	char size[32];
+
+	if (call->interrupted)
+		return xasprintf("no answer within %g s (the call timed out)", bt->timeout_s);
+	if (call->outcome == BACKEND_TOO_LARGE && bt->n == 1)
+		return xasprintf("PLECS's answer to this case is larger than [backend %s] max_response = %s; raise "
+				 "max_response (up to 1G) or ask for less: results_format = mat, a shorter TimeSpan or a "
+				 "larger MaxStep", bt->b->name, format_size(size, sizeof size, bt->b->max_response));
+	if (call->outcome == BACKEND_TOO_LARGE)
+		return xasprintf("PLECS's answer to %zu cases is larger than [backend %s] max_response = %s", bt->n,
+				 bt->b->name, format_size(size, sizeof size, bt->b->max_response));
+	return xstrdup(call->error ? call->error : "PLECS gave no reason");
 }
 
 static void call_done(struct backend_call *call);
@@ -268,10 +315,10 @@ static void forget_models(struct backend *b)
 	b->nmodels = 0;
 }
 
-/* Did the backend answer, even with a fault? */
+/* Did the backend answer, even with a fault or too much? */
 static bool answered(const struct backend_call *call)
 {
-	return call->outcome == BACKEND_OK || call->outcome == BACKEND_FAULT;
+	return call->outcome == BACKEND_OK || call->outcome == BACKEND_FAULT || call->outcome == BACKEND_TOO_LARGE;
 }
 
 static void probe_done(struct scheduler *sc, struct batch *p)
@@ -446,6 +493,13 @@ static size_t batch_limit(struct scheduler *sc, const struct backend *b, const s
 		k = (size_t)limit;
 	if (k > MAX_CASES)
 		k = MAX_CASES;
+	/* An answer must fit in max_response: size the batch by the largest answer per case seen. */
+	if (b->max_response > 0 && est->case_bytes > 0) {
+		size_t cap = (size_t)((double)b->max_response / (est->case_bytes * 1.25));
+
+		if (cap < k)
+			k = cap ? cap : 1;
+	}
 	/* max_batch_seconds: a long batch must not hold a slot while urgent work waits. */
 	if (sc->opt.max_batch_seconds > 0 && est->n > 0 && est->seconds > 0) {
 		size_t cap = (size_t)(sc->opt.max_batch_seconds / est->seconds);
@@ -517,6 +571,7 @@ static bool dispatch_one(struct scheduler *sc, struct backend *b)
 	bt->call->model_name = backend_model_name(head.model);
 	bt->call->as_list = n > 1;
 	bt->call->matfile = sc->opt.matfile;
+	bt->call->max_response = b->max_response;
 	if (stat(head.model, &bt->model_stat) != 0)
 		memset(&bt->model_stat, 0, sizeof bt->model_stat);
 	plan_load(b, bt->call, &bt->model_stat);
@@ -777,6 +832,9 @@ static enum verdict judge(const struct scheduler *sc, const struct batch *bt)
 		return VERDICT_OK;
 	if (call->outcome == BACKEND_UNREACHABLE)
 		return VERDICT_BACKEND;
+	/* Too much to read is the batch's: halves; for one case, nothing smaller can be asked. */
+	if (call->outcome == BACKEND_TOO_LARGE)
+		return bt->n > 1 ? VERDICT_SPLIT : VERDICT_PERMANENT;
 	if (call->outcome == BACKEND_TRANSPORT ||
 	    retry_fault_is_transient(call->error ? call->error : "", sc->retry_faults))
 		return VERDICT_TRANSIENT;
@@ -839,7 +897,9 @@ static void call_done(struct backend_call *call)
 		b->failures++;
 	} else {
 		b->failures = 0;
-		learn(sc, call->model_path, call->seconds, bt->n);
+		learn_size(sc, bt);
+		if (call->outcome != BACKEND_TOO_LARGE)
+			learn(sc, call->model_path, call->seconds, bt->n);
 	}
 	enum verdict v = judge(sc, bt);
 
@@ -849,8 +909,7 @@ static void call_done(struct backend_call *call)
 	 */
 	if (v == VERDICT_OK)
 		kick(sc);
-	char *error = call->interrupted ? xasprintf("no answer within %g s (the call timed out)", bt->timeout_s)
-					: xstrdup(call->error ? call->error : "PLECS gave no reason");
+	char *error = call_error(bt);
 
 	end_attempts(sc, bt, v, error);
 	if (!answered(call) && b->up && b->failures >= sc->opt.down_after)
@@ -868,7 +927,8 @@ static void add_backend(struct scheduler *sc, const struct backend_config *c)
 	struct backend *b = &sc->backends[sc->nbackends++];
 
 	*b = (struct backend){.sc = sc, .name = xstrdup(c->name), .url = xstrdup(c->url), .slots = c->slots,
-			      .max_batch = c->max_batch, .call_timeout = c->call_timeout};
+			      .max_batch = c->max_batch, .call_timeout = c->call_timeout,
+			      .max_response = c->max_response};
 	b->probe = clock_timer_new(sc->clock, probe_cb, b);
 	say(sc, SEVERITY_INFO, "backend %s at %s: %d slot%s, batches of up to %d", b->name, b->url, b->slots,
 	    b->slots == 1 ? "" : "s", b->max_batch);

@@ -37,6 +37,7 @@ struct backend_config {
 	int slots;              /* concurrent calls */
 	int max_batch;          /* cases per call */
 	double call_timeout;    /* seconds a call may take at most */
+	size_t max_response;    /* the largest answer read, in bytes (0: no limit) */
 };
 
 struct scheduler_options {

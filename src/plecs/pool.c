@@ -7,7 +7,9 @@
 #include <stdlib.h>
 #include <stdatomic.h>
 #include <string.h>
-#include <xmlrpc-c/client.h>
+#include <curl/curl.h>
+#include <sys/socket.h>
+#include <xmlrpc-c/base.h>
 
 #include "plecs/wire.h"
 #include "util/time.h"
@@ -18,7 +20,6 @@ struct job {
 	struct backend_call *call;
 	int interrupt;          /* xmlrpc-c's interrupt flag: a plain int it polls, so set and read with __atomic */
 	atomic_int worker;      /* index of the worker holding it, -1 when none */
-	int fault_code;
 	struct job *next;
 };
 
@@ -26,7 +27,9 @@ struct worker {
 	struct plecs_pool *pool;
 	struct job *current;        /* under the pool's lock */
 	pthread_t thread;
-	xmlrpc_client *client;
+	CURLM *multi;               /* woken by curl_multi_wakeup to see an interrupt at once */
+	CURL *easy;                 /* kept, so its connection to PLECS is kept alive */
+	struct curl_slist *headers;
 	int index;
 	bool started;
 };
@@ -43,71 +46,160 @@ struct plecs_pool {
 	int nworkers;
 };
 
-static void on_signal(int sig)
+/* What a call's answer is being read into, and what it may not exceed. */
+struct answer {
+	char *data;
+	size_t len, cap, max;
+	bool too_large;
+};
+
+static size_t take_bytes(char *ptr, size_t size, size_t n, void *ud)
 {
-	(void)sig; /* Only to interrupt the worker's wait: the call's flag says why. */
+	struct answer *a = ud;
+	size_t len = size * n;
+
+	if (a->len + len > a->max) {
+		a->too_large = true;
+		return 0; /* libcurl ends the transfer: nothing past the limit is read */
+	}
+	if (a->len + len + 1 > a->cap) {
+		a->cap = 2 * (a->len + len) + 4096;
+		a->data = xrealloc(a->data, a->cap);
+	}
+	memcpy(a->data + a->len, ptr, len);
+	a->len += len;
+	return len;
 }
 
-/* Is this xmlrpc-c error a transport one (no usable answer) rather than PLECS's fault? */
-static bool transport_fault(int code)
+/* Every socket to PLECS close-on-exec: a child simq starts inherits none of them. */
+static curl_socket_t open_socket(void *ud, curlsocktype purpose, struct curl_sockaddr *addr)
 {
-	return code == XMLRPC_NETWORK_ERROR || code == XMLRPC_PARSE_ERROR || code == XMLRPC_TIMEOUT_ERROR ||
-	       code == XMLRPC_LIMIT_EXCEEDED_ERROR || code == XMLRPC_INTERNAL_ERROR;
+	return socket(addr->family, addr->socktype | SOCK_CLOEXEC, addr->protocol);
 }
 
 /*
  * Did the call fail before PLECS could have seen it: no connection, or the connection dropped
- * before any byte of an answer?  libcurl's words, as xmlrpc-c passes them on.
+ * before any byte of an answer?  Then it is the backend's fault, never the case's.
  */
-static bool unreachable(int code, const char *text)
+static bool unreachable(CURLcode rc, size_t received)
 {
-	static const char *const before_answer[] = {
-		"Failed to connect", "Couldn't connect", "Connection refused", "Could not resolve", "Couldn't resolve",
-		"Connection reset", "Empty reply from server", "Server returned nothing",
-	};
-
-	if (code != XMLRPC_NETWORK_ERROR)
+	switch (rc) {
+	case CURLE_COULDNT_CONNECT:
+	case CURLE_COULDNT_RESOLVE_HOST:
+	case CURLE_COULDNT_RESOLVE_PROXY:
+	case CURLE_GOT_NOTHING:
+	case CURLE_SEND_ERROR:
+		return true;
+	case CURLE_RECV_ERROR:
+		return received == 0;
+	default:
 		return false;
-	for (size_t i = 0; i < sizeof before_answer / sizeof before_answer[0]; i++)
-		if (strstr(text, before_answer[i]))
-			return true;
+	}
+}
+
+static bool interrupted(struct job *job)
+{
+	return __atomic_load_n(&job->interrupt, __ATOMIC_RELAXED) != 0;
+}
+
+/* Runs the transfer on the worker's multi handle until it ends or the loop interrupts it. */
+static CURLcode transfer(struct worker *w, struct job *job)
+{
+	CURLcode rc = CURLE_OK;
+	int running = 1;
+
+	curl_multi_add_handle(w->multi, w->easy);
+	while (running && !interrupted(job)) {
+		if (curl_multi_perform(w->multi, &running) != CURLM_OK)
+			break;
+		if (running)
+			curl_multi_poll(w->multi, NULL, 0, 1000, NULL);
+	}
+	for (CURLMsg *m; (m = curl_multi_info_read(w->multi, &(int){0})) != NULL;)
+		if (m->msg == CURLMSG_DONE)
+			rc = m->data.result;
+	if (running)
+		rc = CURLE_ABORTED_BY_CALLBACK;
+	/* An interrupted transfer's connection is closed, so PLECS's side sees the client go. */
+	curl_multi_remove_handle(w->multi, w->easy);
+	return rc;
+}
+
+/* Sets the call's outcome and error: what went wrong, and whose fault it is. */
+static void failed(struct job *job, enum backend_outcome outcome, char *error)
+{
+	struct backend_call *bc = job->call;
+
+	bc->outcome = outcome;
+	free(bc->error);
+	bc->error = error;
+}
+
+/* What the transfer's end means, when it did not bring a whole answer; false then. */
+static bool judge_transfer(struct worker *w, struct job *job, CURLcode rc, const struct answer *a,
+			   const char *curl_error)
+{
+	struct backend_call *bc = job->call;
+	long status = 0;
+
+	if (interrupted(job)) {
+		bc->interrupted = true;
+		failed(job, BACKEND_TRANSPORT, xstrdup("the call was interrupted"));
+	} else if (a->too_large) {
+		failed(job, BACKEND_TOO_LARGE, xasprintf("PLECS's answer is larger than %zu bytes", a->max));
+	} else if (rc != CURLE_OK) {
+		failed(job, unreachable(rc, a->len) ? BACKEND_UNREACHABLE : BACKEND_TRANSPORT,
+		       xasprintf("%s", curl_error[0] ? curl_error : curl_easy_strerror(rc)));
+	} else if (curl_easy_getinfo(w->easy, CURLINFO_RESPONSE_CODE, &status), status != 200) {
+		failed(job, BACKEND_TRANSPORT, xasprintf("PLECS answered HTTP %ld", status));
+	} else {
+		return true;
+	}
 	return false;
 }
 
-/* One call; false with the call's outcome and error set when it fails. */
+/* One XML-RPC call; false with the call's outcome and error set when it fails. */
 static bool call(struct worker *w, struct job *job, const char *method, xmlrpc_value *params, xmlrpc_value **result)
 {
 	struct backend_call *bc = job->call;
+	struct answer a = {.max = bc->max_response ? bc->max_response : SIZE_MAX / 2};
+	char curl_error[CURL_ERROR_SIZE] = "";
 	xmlrpc_env env;
-	xmlrpc_server_info *server;
+	xmlrpc_mem_block *body;
+	int fault_code = 0;
+	const char *fault = NULL;
 
+	*result = NULL;
 	xmlrpc_env_init(&env);
-	*result = NULL;
-	server = xmlrpc_server_info_new(&env, bc->url);
-	if (!env.fault_occurred)
-		xmlrpc_client_call2(&env, w->client, server, method, params, result);
-	if (server)
-		xmlrpc_server_info_free(server);
-	if (!env.fault_occurred) {
-		xmlrpc_env_clean(&env);
-		return true;
+	body = xmlrpc_mem_block_new(&env, 0);
+	xmlrpc_serialize_call2(&env, body, method, params, xmlrpc_dialect_i8);
+	if (env.fault_occurred) {
+		failed(job, BACKEND_FAULT, xasprintf("cannot write the call: %s", env.fault_string));
+		goto out;
 	}
-	free(bc->error);
-	bc->interrupted = __atomic_load_n(&job->interrupt, __ATOMIC_RELAXED) != 0;
-	job->fault_code = env.fault_code;
-	bc->outcome = bc->interrupted || transport_fault(env.fault_code) ? BACKEND_TRANSPORT : BACKEND_FAULT;
-	if (bc->outcome == BACKEND_TRANSPORT && !bc->interrupted && unreachable(env.fault_code, env.fault_string))
-		bc->outcome = BACKEND_UNREACHABLE;
-	/* xmlrpc-c prefixes PLECS's own text; the operator wants PLECS's words only. */
-	const char *text = env.fault_string;
-	static const char prefix[] = "RPC failed at server.  ";
-
-	if (bc->outcome == BACKEND_FAULT && strncmp(text, prefix, sizeof prefix - 1) == 0)
-		text += sizeof prefix - 1;
-	bc->error = xstrdup(text);
-	*result = NULL;
+	curl_easy_setopt(w->easy, CURLOPT_URL, bc->url);
+	curl_easy_setopt(w->easy, CURLOPT_POSTFIELDS, xmlrpc_mem_block_contents(body));
+	curl_easy_setopt(w->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)xmlrpc_mem_block_size(body));
+	curl_easy_setopt(w->easy, CURLOPT_WRITEDATA, &a);
+	curl_easy_setopt(w->easy, CURLOPT_ERRORBUFFER, curl_error);
+	if (!judge_transfer(w, job, transfer(w, job), &a, curl_error))
+		goto out;
+	bc->bytes += a.len;
+	xmlrpc_parse_response2(&env, a.data ? a.data : "", a.len, result, &fault_code, &fault);
+	if (env.fault_occurred) {
+		failed(job, BACKEND_TRANSPORT, xasprintf("PLECS's answer is not XML-RPC: %s", env.fault_string));
+	} else if (fault) {
+		/* PLECS's own words. */
+		failed(job, BACKEND_FAULT, xstrdup(fault));
+		free((void *)fault);
+	}
+out:
+	curl_easy_setopt(w->easy, CURLOPT_ERRORBUFFER, NULL);
+	if (body)
+		xmlrpc_mem_block_free(body);
+	free(a.data);
 	xmlrpc_env_clean(&env);
-	return false;
+	return bc->outcome == BACKEND_OK && *result != NULL;
 }
 
 static bool load(struct worker *w, struct job *job)
@@ -260,7 +352,6 @@ static void run(struct worker *w, struct job *job)
 	struct backend_call *bc = job->call;
 	int64_t t0 = time_mono_ns();
 
-	xmlrpc_client_set_interrupt(w->client, &job->interrupt);
 	bc->outcome = BACKEND_OK;
 	if (bc->probe) {
 		xmlrpc_env env;
@@ -275,7 +366,6 @@ static void run(struct worker *w, struct job *job)
 	} else {
 		simulate(w, job);
 	}
-	xmlrpc_client_set_interrupt(w->client, NULL);
 	bc->seconds = (double)(time_mono_ns() - t0) / 1e9;
 }
 
@@ -283,12 +373,7 @@ static void *work(void *arg)
 {
 	struct worker *w = arg;
 	struct plecs_pool *p = w->pool;
-	sigset_t usr1;
 
-	/* SIGUSR1 reaches workers only; it interrupts curl's wait without restarting it. */
-	sigemptyset(&usr1);
-	sigaddset(&usr1, SIGUSR1);
-	pthread_sigmask(SIG_UNBLOCK, &usr1, NULL);
 	/* Named, so top -H and perf tell the PLECS calls from the loop. */
 	pthread_setname_np(pthread_self(), "simq-plecs");
 	for (;;) {
@@ -348,13 +433,30 @@ static void on_wake(struct ev_loop *loop, ev_async *w, int revents)
 	}
 }
 
-struct plecs_pool *plecs_pool_new(struct ev_loop *loop, int workers, char **err)
+/* A worker's libcurl handles, made before any thread starts (their creation is not thread-safe). */
+static bool worker_init(struct worker *w)
+{
+	w->multi = curl_multi_init();
+	w->easy = curl_easy_init();
+	if (w->multi == NULL || w->easy == NULL)
+		return false;
+	/* No Expect: 100-continue round trip before a large batch. */
+	w->headers = curl_slist_append(curl_slist_append(NULL, "Content-Type: text/xml"), "Expect:");
+	curl_easy_setopt(w->easy, CURLOPT_HTTPHEADER, w->headers);
+	curl_easy_setopt(w->easy, CURLOPT_USERAGENT, "simq/" PACKAGE_VERSION);
+	curl_easy_setopt(w->easy, CURLOPT_WRITEFUNCTION, take_bytes);
+	curl_easy_setopt(w->easy, CURLOPT_OPENSOCKETFUNCTION, open_socket);
+	curl_easy_setopt(w->easy, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(w->easy, CURLOPT_TCP_NODELAY, 1L);
+	return true;
+}
+
+struct plecs_pool *plecs_pool_new(struct ev_loop *loop, int workers, size_t max_response, char **err)
 {
 	struct plecs_pool *p = xcalloc(1, sizeof *p);
-	struct sigaction sa = {.sa_handler = on_signal};
-	xmlrpc_env env;
 	sigset_t block, old;
 	static bool global_done;
+	bool ok = true;
 
 	p->loop = loop;
 	p->nworkers = workers;
@@ -363,27 +465,24 @@ struct plecs_pool *plecs_pool_new(struct ev_loop *loop, int workers, char **err)
 	ev_async_init(&p->wake, on_wake);
 	p->wake.data = p;
 	ev_async_start(loop, &p->wake);
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGUSR1, &sa, NULL); /* no SA_RESTART: the wait returns */
-	xmlrpc_env_init(&env);
 	if (!global_done) {
 		/* Not thread-safe: once, before any worker starts. */
-		xmlrpc_client_setup_global_const(&env);
+		curl_global_init(CURL_GLOBAL_DEFAULT);
 		global_done = true;
 	}
-	/* Every client before any thread: concurrent creation races inside libcurl. */
+	/* xmlrpc-c reads no document larger than its limit: one for the whole process. */
+	if (xmlrpc_limit_get(XMLRPC_XML_SIZE_LIMIT_ID) < max_response)
+		xmlrpc_limit_set(XMLRPC_XML_SIZE_LIMIT_ID, max_response);
 	p->workers = xcalloc((size_t)workers, sizeof *p->workers);
-	for (int i = 0; i < workers && !env.fault_occurred; i++) {
+	for (int i = 0; i < workers && ok; i++) {
 		p->workers[i] = (struct worker){.pool = p, .index = i};
-		xmlrpc_client_create(&env, XMLRPC_CLIENT_NO_FLAGS, "simq", PACKAGE_VERSION, NULL, 0, &p->workers[i].client);
+		ok = worker_init(&p->workers[i]);
 	}
-	if (env.fault_occurred) {
-		*err = xasprintf("cannot create the PLECS clients: %s", env.fault_string);
-		xmlrpc_env_clean(&env);
+	if (!ok) {
+		*err = xstrdup("cannot create the PLECS clients (libcurl)");
 		plecs_pool_free(&p);
 		return NULL;
 	}
-	xmlrpc_env_clean(&env);
 	sigfillset(&block);
 	pthread_sigmask(SIG_BLOCK, &block, &old);
 	for (int i = 0; i < workers; i++)
@@ -421,8 +520,9 @@ static void pool_interrupt(void *impl, struct backend_call *bc)
 	__atomic_store_n(&job->interrupt, 1, __ATOMIC_RELAXED);
 	int w = atomic_load(&job->worker);
 
-	if (w >= 0 && p->workers[w].started)
-		pthread_kill(p->workers[w].thread, SIGUSR1);
+	/* curl_multi_wakeup is safe from another thread: the worker's poll returns at once. */
+	if (w >= 0)
+		curl_multi_wakeup(p->workers[w].multi);
 	pthread_mutex_unlock(&p->lock);
 }
 
@@ -458,15 +558,20 @@ void plecs_pool_free(struct plecs_pool **pp)
 	for (int i = 0; i < p->nworkers; i++) {
 		if (p->workers[i].current)
 			__atomic_store_n(&p->workers[i].current->interrupt, 1, __ATOMIC_RELAXED);
-		if (p->workers[i].started)
-			pthread_kill(p->workers[i].thread, SIGUSR1);
+		if (p->workers[i].multi)
+			curl_multi_wakeup(p->workers[i].multi);
 	}
 	pthread_mutex_unlock(&p->lock);
 	for (int i = 0; i < p->nworkers; i++) {
-		if (p->workers[i].started)
-			pthread_join(p->workers[i].thread, NULL);
-		if (p->workers[i].client)
-			xmlrpc_client_destroy(p->workers[i].client);
+		struct worker *w = &p->workers[i];
+
+		if (w->started)
+			pthread_join(w->thread, NULL);
+		if (w->easy)
+			curl_easy_cleanup(w->easy);
+		if (w->multi)
+			curl_multi_cleanup(w->multi);
+		curl_slist_free_all(w->headers);
 	}
 	drop_jobs(p->finished);
 	p->finished = NULL;

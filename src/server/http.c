@@ -376,7 +376,8 @@ struct http *http_start(struct ev_loop *loop, struct api *api, const struct http
 	xmlrpc_env_init(&env);
 	xmlrpc_server_abyss_global_init(&env);
 	/* submit_many of 100,000 tasks is some 30 MB of XML. */
-	xmlrpc_limit_set(XMLRPC_XML_SIZE_LIMIT_ID, PROTO_MAX_CALL_BYTES);
+	if (xmlrpc_limit_get(XMLRPC_XML_SIZE_LIMIT_ID) < PROTO_MAX_CALL_BYTES)
+		xmlrpc_limit_set(XMLRPC_XML_SIZE_LIMIT_ID, PROTO_MAX_CALL_BYTES);
 	h->loop = loop;
 	h->api = api;
 	h->unix_path = xstrdup(l->unix_path);

@@ -212,12 +212,10 @@ static char *load_token(struct server *s, char **err)
 	return xstrdup(text);
 }
 
-static void add_backend(struct server *s, const char *name, const char *url, int slots, int max_batch,
-			double call_timeout)
+static void add_backend(struct server *s, const struct backend_config *b)
 {
 	s->backends = xreallocarray(s->backends, s->nbackends + 1, sizeof *s->backends);
-	s->backends[s->nbackends++] = (struct backend_config){.name = name, .url = url, .slots = slots,
-							      .max_batch = max_batch, .call_timeout = call_timeout};
+	s->backends[s->nbackends++] = *b;
 }
 
 /* Backends from [backend NAME] sections, or one at plecs_url when given, or "local". */
@@ -225,16 +223,20 @@ static void read_backends(struct server *s, const char *plecs_url)
 {
 	const struct config_section *sec;
 
-	if (plecs_url) {
-		add_backend(s, "plecs", plecs_url, 1, 16, 3600);
-		return;
-	}
-	for (size_t i = 0; (sec = config_section_nth(s->cfg, "backend", i)) != NULL; i++)
-		add_backend(s, config_section_name(sec), config_sec_str(sec, "url"), (int)config_sec_int(sec, "slots"),
-			    (int)config_sec_int(sec, "max_batch"), config_sec_double(sec, "call_timeout"));
-	/* No [backend] section: the defaults the table documents, named "local". */
+	/* --plecs URL, or no [backend] section: the defaults the table documents, named "plecs" or "local". */
+	struct backend_config one = {.name = plecs_url ? "plecs" : "local",
+				     .url = plecs_url ? plecs_url : "http://127.0.0.1:1080/RPC2", .slots = 1,
+				     .max_batch = 16, .call_timeout = 3600, .max_response = 64u * 1024 * 1024};
+
+	for (size_t i = 0; !plecs_url && (sec = config_section_nth(s->cfg, "backend", i)) != NULL; i++)
+		add_backend(s, &(struct backend_config){
+				       .name = config_section_name(sec), .url = config_sec_str(sec, "url"),
+				       .slots = (int)config_sec_int(sec, "slots"),
+				       .max_batch = (int)config_sec_int(sec, "max_batch"),
+				       .call_timeout = config_sec_double(sec, "call_timeout"),
+				       .max_response = (size_t)config_sec_int(sec, "max_response")});
 	if (s->nbackends == 0)
-		add_backend(s, "local", "http://127.0.0.1:1080/RPC2", 1, 16, 3600);
+		add_backend(s, &one);
 }
 
 /* [scheduler] and [store] as the scheduler takes them. */
@@ -262,13 +264,17 @@ static struct scheduler_options scheduler_options(const struct server *s)
 static bool open_engine(struct server *s, const struct server_options *opt, char **err)
 {
 	int workers = 1;
+	size_t max_response = 0;
 	char started[64];
 
 	read_backends(s, opt->plecs_url);
 	/* One worker per slot, and one more for probes while every slot is busy. */
-	for (size_t i = 0; i < s->nbackends; i++)
+	for (size_t i = 0; i < s->nbackends; i++) {
 		workers += s->backends[i].slots;
-	s->pool = plecs_pool_new(s->loop, workers, err);
+		if (s->backends[i].max_response > max_response)
+			max_response = s->backends[i].max_response;
+	}
+	s->pool = plecs_pool_new(s->loop, workers, max_response, err);
 	if (s->pool == NULL)
 		return false;
 	snprintf(started, sizeof started, "server started (pid %d)", (int)getpid());

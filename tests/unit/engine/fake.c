@@ -378,6 +378,18 @@ void fake_call_unreachable(struct fake_backend *fb, struct fake_call *c, const c
 	end_call(fb, c, BACKEND_UNREACHABLE, message, false);
 }
 
+void fake_call_too_large(struct fake_backend *fb, struct fake_call *c)
+{
+	c->call->bytes = c->call->max_response;
+	end_call(fb, c, BACKEND_TOO_LARGE, "PLECS's answer is larger than max_response", false);
+}
+
+void fake_call_ok_bytes(struct fake_backend *fb, struct fake_call *c, size_t bytes)
+{
+	c->call->bytes = bytes;
+	fake_call_ok(fb, c, 3, 1);
+}
+
 void fake_backend_answer_probes(struct fake_backend *fb, bool on)
 {
 	fb->answer_probes = on;

@@ -94,6 +94,10 @@ void fake_call_fault(struct fake_backend *fb, struct fake_call *c, const char *m
 void fake_call_transport(struct fake_backend *fb, struct fake_call *c, const char *message);
 /* Ends c with BACKEND_UNREACHABLE: no connection, or dropped before any answer (the backend's fault). */
 void fake_call_unreachable(struct fake_backend *fb, struct fake_call *c, const char *message);
+/* Ends c with BACKEND_TOO_LARGE: the answer passed the call's max_response. */
+void fake_call_too_large(struct fake_backend *fb, struct fake_call *c);
+/* Ends c with BACKEND_OK and an answer of `bytes` bytes (3 points, 1 signal a case). */
+void fake_call_ok_bytes(struct fake_backend *fb, struct fake_call *c, size_t bytes);
 /* While on, probes answer at once (as a backend that is there) and are not recorded. */
 void fake_backend_answer_probes(struct fake_backend *fb, bool on);
 /* Ends c as interrupted (BACKEND_TRANSPORT, interrupted set), as the pool does after interrupt(). */

@@ -1450,6 +1450,49 @@ static void test_local_failure_holds_dispatch(void **state)
 	free(shard);
 }
 
+/* An answer too large to read is the batch's: split, later batches of the model sized to fit, the
+ * backend never DOWN; one case too large fails at once saying which limit. */
+static void test_answer_too_large(void **state)
+{
+	struct fx *fx = *state;
+	int64_t t[8];
+
+	fx->backends[0].max_batch = 8;
+	fx->backends[0].max_response = 1000000;
+	fx->opt.sched.down_after = 1;
+	fx_open(fx);
+	pause_all(fx, true);
+	submit_many(fx, fx->model_a, PRIO_NORMAL, 8, t);
+	pause_all(fx, false);
+	assert_int_equal(call_at(fx, 0)->n, 8);
+	fake_call_too_large(fx->fb, call_at(fx, 0));
+	assert_true(backend_state(fx, 0).up);
+	assert_int_equal(count_events(fx, EVENT_BACKEND_DOWN, -1), 0);
+	/* 8 cases over 1 MB: each over 125 kB, so at most 6 fit (with room); the split says 4. */
+	assert_true(call_at(fx, 1)->n <= 4);
+	fake_call_ok_bytes(fx->fb, call_at(fx, 1), call_at(fx, 1)->n * 200000);
+	/* 200 kB a case: 1 MB holds 4 with room to spare. */
+	for (size_t i = 2; i < fake_backend_count(fx->fb) || fake_backend_running(fx->fb); i++) {
+		assert_true(call_at(fx, i)->n <= 4);
+		fake_call_ok_bytes(fx->fb, call_at(fx, i), call_at(fx, i)->n * 200000);
+		if (fake_backend_running(fx->fb) == 0)
+			break;
+	}
+	for (size_t k = 0; k < 8; k++) {
+		assert_int_equal(state_of(fx, t[k]), TASK_COMPLETED);
+		assert_int_equal(attempts_of(fx, t[k]), 1);
+	}
+	assert_outcomes(fx, t[0], "split,ok");
+	/* One case larger than the limit: FAILED after one attempt, the limit named. */
+	int64_t big = submit(fx, fx->model_b, PRIO_NORMAL);
+
+	fake_call_too_large(fx->fb, fake_backend_last(fx->fb));
+	assert_int_equal(state_of(fx, big), TASK_FAILED);
+	assert_int_equal(attempts_of(fx, big), 1);
+	assert_non_null(strstr(error_of(fx, big), "max_response = 1000000 bytes"));
+	assert_true(backend_state(fx, 0).up);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1470,6 +1513,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_probe_max, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_stall_is_not_a_timeout, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_local_failure_holds_dispatch, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_answer_too_large, fx_setup, fx_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
