@@ -4,7 +4,7 @@
 EMU=$SIMQ_BUILDDIR/src/plecs-emu
 start_emu() {
 	rm -f "$TMP/emu.port"
-	"$EMU" --port "${EMU_PORT:-0}" --port-file "$TMP/emu.port" "$@" 2>>"$TMP/emu.err" &
+	"$EMU" --port "${EMU_PORT:-0}" --port-file "$TMP/emu.port" "$@" >>"$TMP/emu.err" 2>&1 &
 	emu_pid=$!
 	until_in "$TMP/emu.port" "[0-9]"
 	port=$(cat "$TMP/emu.port")
