@@ -515,6 +515,9 @@ enum engine_status engine_pause(struct engine *e, const char *backend, bool paus
 			task_set_text(&e->pause_reason, NULL);
 		*now = e->paused;
 	}
+	/* A resume of everything resumes every backend too: nothing stays held that the operator cannot see. */
+	if (!paused && backend == NULL)
+		scheduler_set_paused(e->sched, NULL, false, err);
 	if (!paused)
 		scheduler_kick(e->sched);
 	return ENGINE_OK;

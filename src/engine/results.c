@@ -76,6 +76,25 @@ static int open_shard(const char *dir, char **err)
 	return fd;
 }
 
+/* Writes all of data; a disk that fills midway says so (a short write leaves errno as it was). */
+static bool write_all(int fd, const char *data, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, data, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			if (n == 0)
+				errno = ENOSPC;
+			return false;
+		}
+		data += n;
+		len -= (size_t)n;
+	}
+	return true;
+}
+
 /*
  * Writes data to dir/name through a temporary name, so a reader never sees half a file.  The
  * temporary file is new (O_EXCL) and no link is followed, so nothing outside results/ is written.
@@ -90,7 +109,7 @@ static bool write_atomically(const char *dir, const char *name, const void *data
 	if (dfd >= 0)
 		fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	/* fsync as the store does: with durability = full only (normal survives a crash of simq, not of power). */
-	bool ok = fd >= 0 && write(fd, data, len) == (ssize_t)len && (!sync || fsync(fd) == 0);
+	bool ok = fd >= 0 && write_all(fd, data, len) && (!sync || fsync(fd) == 0);
 	int saved = errno;
 
 	if (fd >= 0 && close(fd) != 0 && ok) {

@@ -673,6 +673,7 @@ struct ending {
 	struct store_result result;
 	bool has_result;
 	char *local;               /* simq could not keep its result: why */
+	int local_errno;
 };
 
 /* A transient failure: wait and retry while retries remain, else fail. */
@@ -720,6 +721,7 @@ static void case_answered(struct scheduler *sc, struct batch *bt, size_t i, stru
 	if (err) {
 		/* PLECS did its part; keeping the result is simq's: no attempt spent, back to the queue. */
 		end->local = err;
+		end->local_errno = errno;
 		ch->outcome = ATTEMPT_LOCAL;
 		ch->error = err;
 		t->attempts--;
@@ -792,16 +794,16 @@ static void after_change(struct scheduler *sc, struct ending *end, const char *e
 }
 
 /* Results cannot be kept: dispatch holds, and the operator is told why and how much room is left. */
-static void hold_for_disk(struct scheduler *sc, const char *why)
+static void hold_for_disk(struct scheduler *sc, const char *why, int error)
 {
 	struct statvfs fs;
 	char *text;
 
 	if (statvfs(sc->results_dir, &fs) == 0)
-		text = xasprintf("%s; %.1f MB free in %s; simq resume after making room", why,
-				 (double)fs.f_bavail * (double)fs.f_frsize / 1e6, sc->results_dir);
+		text = xasprintf("cannot keep results: %s; %.1f MB free in %s; simq resume after making room (%s)",
+				 strerror(error), (double)fs.f_bavail * (double)fs.f_frsize / 1e6, sc->results_dir, why);
 	else
-		text = xasprintf("%s; simq resume after making room", why);
+		text = xasprintf("cannot keep results: %s; simq resume after making room (%s)", strerror(error), why);
 	sc->host.pause(sc->host.ud, text);
 	free(text);
 }
@@ -870,7 +872,7 @@ static void end_attempts(struct scheduler *sc, struct batch *bt, enum verdict v,
 		after_change(sc, &ends[i], error);
 	for (size_t i = 0; i < m; i++) {
 		if (ends[i].local && !sc->host.held(sc->host.ud))
-			hold_for_disk(sc, ends[i].local);
+			hold_for_disk(sc, ends[i].local, ends[i].local_errno);
 		free(ends[i].local);
 		store_result_free(&ends[i].result);
 	}

@@ -49,8 +49,14 @@ static void draw(struct console *c, struct screen_area a, bool focused)
 		len += (size_t)snprintf(line + len, sizeof line - len, " \u00b7 NO ANSWER \u00b7 as of %s", when);
 	}
 	len = backends_text(c->connected ? reply_member(c->view, "backends") : NULL, line, len, sizeof line);
-	if (c->view && reply_int(c->view, "paused", 0))
-		len += (size_t)snprintf(line + len, sizeof line - len, " \u00b7 PAUSED");
+	if (c->view && reply_int(c->view, "paused", 0)) {
+		/* Paused by simq itself (no room for results): why, up to the first ';' (the rest is in the log). */
+		char why[160];
+
+		reply_str(c->view, "pause_reason", why, sizeof why);
+		why[strcspn(why, ";")] = '\0';
+		len += (size_t)snprintf(line + len, sizeof line - len, " \u00b7 PAUSED%s%s", why[0] ? ": " : "", why);
+	}
 	int cw = (int)strlen(clock) + 1;
 
 	screen_put(a.y, a.x, a.w - cw, A_REVERSE, 0, line);
