@@ -20,6 +20,7 @@
 	X(UNAVAILABLE, 69, "no server answered")                                                                       \
 	X(SOFTWARE, 70, "an internal error")                                                                           \
 	X(IO, 74, "a file could not be read or written")                                                               \
+	X(TIMEOUT, 75, "simq wait gave up before every task finished")                                                  \
 	X(CONFIG, 78, "the configuration has errors")
 
 enum cli_exit {

@@ -451,6 +451,10 @@ static int run_wait(int argc, char **argv)
 			reply_text(item, "state", state, sizeof state);
 			if (strcmp(state, "failed") == 0 || strcmp(state, "cancelled") == 0)
 				status = CLI_EXIT_TASK_FAILED;
+			/* Not finished when the wait ran out: a script must not read that as done. */
+			else if ((strcmp(state, "queued") == 0 || strcmp(state, "running") == 0) &&
+				 status == CLI_EXIT_OK)
+				status = CLI_EXIT_TIMEOUT;
 			xmlrpc_DECREF(item);
 		}
 		xmlrpc_env_clean(&env);
@@ -464,6 +468,6 @@ static int run_wait(int argc, char **argv)
 const struct cli_command cli_cmd_wait = {
 	.name = "wait",
 	.usage = "simq wait ID... [--timeout S] [--json]",
-	.summary = "wait until tasks finish; exit 1 if one failed or was cancelled",
+	.summary = "wait until tasks finish; exit 1 if one failed or was cancelled, 75 if the wait ran out",
 	.run = run_wait,
 };

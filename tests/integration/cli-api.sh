@@ -2,7 +2,7 @@
 # The CLI through the API against a real server: submit, sweep, ls, show, prio,
 # cancel, retry, wait, stats, bad input, one server per state dir, kill -9, shutdown.
 . "$SIMQ_SRCDIR/tests/lib/tap.sh"
-plan 38
+plan 40
 
 export SIMQ_HOME="$TMP/state"
 paused_config
@@ -38,6 +38,8 @@ first=$(sed -n '2p' "$TMP/ls" | awk '{print $1, $2}')
 expect_status "cancel" 0 "$SIMQ" cancel 4
 expect_in "cancel reports the new state" "$TMP/out" "4 cancelled"
 expect_status "wait for a cancelled task exits 1" 1 "$SIMQ" wait 4 --timeout 1
+expect_status "a wait that runs out before the task finishes exits 75" 75 "$SIMQ" wait 5 --timeout 1
+expect_in "it prints the state it saw" "$TMP/out" "5 queued"
 expect_status "retry a cancelled task" 0 "$SIMQ" retry 4
 expect_in "retry prints the new id" "$TMP/out" "12"
 
