@@ -250,6 +250,16 @@ static char *error_of(struct fx *fx, int64_t id)
 	return text;
 }
 
+/* The task's error holds text. */
+static void assert_error_has(struct fx *fx, int64_t id, const char *text)
+{
+	char *error = error_of(fx, id);
+
+	if (strstr(error, text) == NULL)
+		fail_msg("task %lld's error \"%s\" does not say \"%s\"", (long long)id, error, text);
+	free(error);
+}
+
 struct outcomes {
 	char text[256];
 };
@@ -1418,7 +1428,7 @@ static void test_local_failure_holds_dispatch(void **state)
 	assert_int_equal(state_of(fx, a), TASK_QUEUED);
 	assert_int_equal(attempts_of(fx, a), 0);
 	assert_outcomes(fx, a, "local");
-	assert_non_null(strstr(error_of(fx, a), "not a folder simq made"));
+	assert_error_has(fx, a, "not a folder simq made");
 	assert_true(engine_paused(fx->e));
 	assert_non_null(engine_pause_reason(fx->e));
 	assert_non_null(strstr(engine_pause_reason(fx->e), "MB free"));
@@ -1489,7 +1499,7 @@ static void test_answer_too_large(void **state)
 	fake_call_too_large(fx->fb, fake_backend_last(fx->fb));
 	assert_int_equal(state_of(fx, big), TASK_FAILED);
 	assert_int_equal(attempts_of(fx, big), 1);
-	assert_non_null(strstr(error_of(fx, big), "max_response = 1000000 bytes"));
+	assert_error_has(fx, big, "max_response = 1000000 bytes");
 	assert_true(backend_state(fx, 0).up);
 }
 
