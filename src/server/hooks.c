@@ -280,11 +280,12 @@ static void on_event(const struct event *ev, void *ud)
 	    xasprintf("SIMQ_ERROR=%s", ev->error ? ev->error : ""),
 	    xasprintf("SIMQ_RESULT=%s", result ? result : ""),
 	    xasprintf("SIMQ_BACKEND=%s", ev->backend ? ev->backend : ""),
+	    xasprintf("SIMQ_DETAIL=%s", ev->detail ? ev->detail : ""),
 	};
-	json_t *j = json_pack("{s:s, s:I, s:s?, s:s?, s:s, s:s, s:i, s:s?, s:s?, s:s?, s:I}", "event", name, "task_id",
-			      (json_int_t)ev->task_id, "task_name", ev->task_name, "model", ev->model, "priority", priority,
-			      "state", state, "attempt", ev->attempt, "error", ev->error, "result", result, "backend",
-			      ev->backend, "time_ms", (json_int_t)ev->time);
+	json_t *j = json_pack("{s:s, s:I, s:s?, s:s?, s:s, s:s, s:i, s:s?, s:s?, s:s?, s:s?, s:I}", "event", name,
+			      "task_id", (json_int_t)ev->task_id, "task_name", ev->task_name, "model", ev->model, "priority",
+			      priority, "state", state, "attempt", ev->attempt, "error", ev->error, "result", result,
+			      "backend", ev->backend, "detail", ev->detail, "time_ms", (json_int_t)ev->time);
 	struct hook_run *r = xcalloc(1, sizeof *r);
 
 	r->h = h;

@@ -72,17 +72,17 @@ s = stats(); v = api().simq.view({})
 for r in (s, v):
     assert r["paused"] and "MB free in " + sys.argv[1] in r["pause_reason"] and "simq resume" in r["pause_reason"], r["pause_reason"]
 PY
-	# Known wrong (issue 13, reported): a short write() sets no errno, and the message carries a stale one
-	# ("No such file or directory").  Remove the TODO once the writer reports ENOSPC.
-	todo "stale errno after a short write" pycheck "the task's error says the disk is full (No space left on device)" <<'PY'
+	# A short write() sets no errno: the writer must still say the disk is full, not a stale errno.
+	pycheck "the task's error says the disk is full (No space left on device)" <<'PY'
 errors = [t["error"] for t in tasks() if t["state"] == "queued"]
 assert errors and all("No space left on device" in e for e in errors), errors
 PY
 	poll 10 grep -q "^SIMQ_EVENT=paused$" "$TMP/paused.hook" && ok "the on_paused hook ran" ||
 		fail "the on_paused hook ran" "$(cat "$TMP/paused.hook" 2>/dev/null)"
-	# Known missing (issue 13, reported): the event's reason reaches neither SIMQ_* nor the JSON on stdin.
-	hook_told_why() { grep -q "MB free" "$TMP/paused.hook" || { grep "SIMQ_\|{" "$TMP/paused.hook"; return 1; }; }
-	todo "the hook gets no reason" check "the on_paused hook is told why and how much is free" hook_told_why
+	# The event's reason reaches the hook: SIMQ_DETAIL and "detail" in the JSON on stdin.
+	hook_told_why() { grep -q "^SIMQ_DETAIL=.*MB free" "$TMP/paused.hook" && grep -q '"detail":.*MB free' "$TMP/paused.hook" ||
+		{ grep "SIMQ_\|{" "$TMP/paused.hook"; return 1; }; }
+	check "the on_paused hook is told why and how much is free" hook_told_why
 	# Room returns: the filesystem grows.  Resume, and everything completes.
 	mount -o remount,size=64m "$mounted"
 	"$SIMQ" resume >/dev/null
