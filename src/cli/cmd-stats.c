@@ -31,6 +31,17 @@ static void percent(const char *label, double v)
 		printf("%-22s %.1f %%\n", label, 100 * v);
 }
 
+/* Dispatch held: by the operator, or by simq itself with its reason (a full disk). */
+static void print_paused(xmlrpc_value *s)
+{
+	char why[1024];
+
+	if (reply_int(s, "paused", 0) == 0)
+		return;
+	reply_str(s, "pause_reason", why, sizeof why);
+	printf("%-22s %s\n", "dispatch", why[0] ? why : "paused (simq resume starts it)");
+}
+
 static int run_stats(int argc, char **argv)
 {
 	struct cli_ctx x = {.cmd = &cli_cmd_stats};
@@ -59,6 +70,7 @@ static int run_stats(int argc, char **argv)
 			else
 				printf("%-22s %.1f\n", "retries per failed", number(s, "avg_retries_per_failed"));
 			printf("(all time; --json has since-start and 24 h too)\n");
+			print_paused(s);
 		}
 		xmlrpc_DECREF(s);
 	}
