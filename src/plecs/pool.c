@@ -150,6 +150,8 @@ static bool judge_transfer(struct worker *w, struct job *job, CURLcode rc, const
 	} else if (rc != CURLE_OK) {
 		failed(job, unreachable(rc, a->len) ? BACKEND_UNREACHABLE : BACKEND_TRANSPORT,
 		       xasprintf("%s", curl_error[0] ? curl_error : curl_easy_strerror(rc)));
+		/* Reset or empty reply after the request went out: PLECS had it, and may have died of it. */
+		bc->sent = rc == CURLE_RECV_ERROR || rc == CURLE_GOT_NOTHING;
 	} else if (curl_easy_getinfo(w->easy, CURLINFO_RESPONSE_CODE, &status), status != 200) {
 		failed(job, BACKEND_TRANSPORT, xasprintf("PLECS answered HTTP %ld", status));
 	} else {
@@ -202,7 +204,27 @@ out:
 	return bc->outcome == BACKEND_OK && *result != NULL;
 }
 
-static bool load(struct worker *w, struct job *job)
+/* plecs.close(name); a fault (nothing of that name is loaded) is no harm.  False when PLECS did not answer. */
+static bool close_model(struct worker *w, struct job *job, const char *name)
+{
+	struct backend_call *bc = job->call;
+	xmlrpc_env env;
+	xmlrpc_value *params, *r;
+
+	xmlrpc_env_init(&env);
+	params = xmlrpc_build_value(&env, "(s)", name);
+	if (call(w, job, "plecs.close", params, &r)) {
+		xmlrpc_DECREF(r);
+	} else if (bc->outcome == BACKEND_FAULT) {
+		bc->outcome = BACKEND_OK;
+		xfree(&bc->error);
+	}
+	xmlrpc_DECREF(params);
+	xmlrpc_env_clean(&env);
+	return bc->outcome == BACKEND_OK;
+}
+
+static bool load_once(struct worker *w, struct job *job)
 {
 	struct backend_call *bc = job->call;
 	xmlrpc_env env;
@@ -210,15 +232,6 @@ static bool load(struct worker *w, struct job *job)
 	bool ok;
 
 	xmlrpc_env_init(&env);
-	if (bc->close_first) {
-		params = xmlrpc_build_value(&env, "(s)", bc->close_first);
-		/* Closing a model that is not there is no harm: its fault is ignored. */
-		if (call(w, job, "plecs.close", params, &r))
-			xmlrpc_DECREF(r);
-		else if (bc->outcome != BACKEND_FAULT)
-			return xmlrpc_DECREF(params), xmlrpc_env_clean(&env), false;
-		xmlrpc_DECREF(params);
-	}
 	params = xmlrpc_build_value(&env, "(s)", bc->model_path);
 	ok = call(w, job, "plecs.load", params, &r);
 	if (ok) {
@@ -228,6 +241,25 @@ static bool load(struct worker *w, struct job *job)
 	xmlrpc_DECREF(params);
 	xmlrpc_env_clean(&env);
 	return ok;
+}
+
+/*
+ * Loads the model, closing first what the scheduler knows holds its name.  PLECS may also hold the
+ * name from before this server started (or from another client): then close it and load again.
+ */
+static bool load(struct worker *w, struct job *job)
+{
+	struct backend_call *bc = job->call;
+
+	if (bc->close_first && !close_model(w, job, bc->close_first))
+		return false;
+	if (load_once(w, job))
+		return true;
+	if (bc->outcome != BACKEND_FAULT || bc->error == NULL || strstr(bc->error, "already loaded") == NULL)
+		return false;
+	bc->outcome = BACKEND_OK;
+	xfree(&bc->error);
+	return close_model(w, job, bc->model_name) && load_once(w, job);
 }
 
 /* The parameters of plecs.simulate: the model's name and one optStruct, or the list of them. */

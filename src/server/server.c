@@ -26,6 +26,7 @@
 #include "server/http.h"
 #include "server/loopclock.h"
 #include "server/webhooks.h"
+#include "util/fds.h"
 #include "util/log.h"
 #include "util/paths.h"
 #include "util/xalloc.h"
@@ -354,6 +355,10 @@ static int detach(int *report_fd)
 		return -1;
 	if (pid == 0) {
 		close(p[0]);
+		/* The server keeps nothing of whoever started it but stdin, stdout, stderr and the report pipe. */
+		if (p[1] > 3)
+			close_range(3, (unsigned)p[1] - 1, 0);
+		close_range((unsigned)p[1] + 1, ~0U, 0);
 		setsid();
 		int null = open("/dev/null", O_RDWR | O_CLOEXEC);
 
@@ -536,6 +541,8 @@ int server_run(const struct server_options *opt)
 	if (!ok)
 		return not_started(&s, report_fd, err);
 	announce(&s, report_fd);
+	/* What libraries opened without close-on-exec (libcurl's wake-up pairs, Abyss's pipes): with it now. */
+	fds_cloexec_all();
 	engine_start(s.engine);
 	ev_run(s.loop, 0);
 	/* Release the store, socket and lock first: a new server may start while Abyss winds down. */

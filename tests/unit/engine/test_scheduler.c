@@ -1503,6 +1503,65 @@ static void test_answer_too_large(void **state)
 	assert_true(backend_state(fx, 0).up);
 }
 
+/* A case that kills PLECS each time it gets it (the connection drops after the request went out) is
+ * not requeued for ever: the third drop in a row is charged to it. */
+static void test_case_that_kills_plecs(void **state)
+{
+	struct fx *fx = *state;
+
+	fx->backends[0].max_batch = 1;
+	fx->opt.sched.max_retries = 0;
+	fx->opt.sched.down_after = 100;
+	fx_open(fx);
+	int64_t a = submit(fx, fx->model_a, PRIO_NORMAL);
+
+	for (size_t i = 0; i < 2; i++) {
+		fake_call_dropped(fx->fb, call_at(fx, i), "Recv failure: Connection reset by peer");
+		assert_int_equal(state_of(fx, a), TASK_RUNNING);
+		assert_int_equal(attempts_of(fx, a), 1);
+	}
+	fake_call_dropped(fx->fb, call_at(fx, 2), "Recv failure: Connection reset by peer");
+	assert_int_equal(state_of(fx, a), TASK_FAILED);
+	assert_outcomes(fx, a, "backend,backend,transient");
+	assert_error_has(fx, a, "lost the connection 3 times in a row");
+	/* A connection never made costs nothing, however often. */
+	int64_t b = submit(fx, fx->model_a, PRIO_NORMAL);
+
+	for (size_t i = 3; i < 9; i++)
+		fake_call_unreachable(fx->fb, call_at(fx, i), UNREACHABLE);
+	assert_int_equal(state_of(fx, b), TASK_RUNNING);
+	fake_call_ok(fx->fb, call_at(fx, 9), 3, 1);
+	assert_int_equal(state_of(fx, b), TASK_COMPLETED);
+}
+
+/* A backend that answers probes but not work (it flaps) is probed ever more slowly, not every
+ * backoff_base, so it does not raise an alert every few seconds. */
+static void test_flapping_backend(void **state)
+{
+	struct fx *fx = *state;
+
+	fx->opt.sched.down_after = 1;
+	fx->opt.sched.probe_max = 30;
+	fx_open(fx);
+	submit(fx, fx->model_a, PRIO_NORMAL);
+	const int64_t waits[] = {5000, 10000, 20000, 30000, 30000};
+
+	fake_call_unreachable(fx->fb, call_at(fx, 0), UNREACHABLE);
+	for (size_t i = 0; i < sizeof waits / sizeof waits[0]; i++) {
+		size_t calls = fake_backend_count(fx->fb);
+
+		fake_clock_advance(fx->fc, waits[i] - 1);
+		assert_int_equal(fake_backend_count(fx->fb), calls);
+		fake_clock_advance(fx->fc, 1);
+		/* The probe answers: UP; the work goes out and fails at once: DOWN again. */
+		fake_call_ok(fx->fb, fake_backend_last(fx->fb), 0, 0);
+		assert_true(backend_state(fx, 0).up);
+		fake_call_unreachable(fx->fb, fake_backend_last(fx->fb), UNREACHABLE);
+		assert_false(backend_state(fx, 0).up);
+	}
+	assert_int_equal(count_events(fx, EVENT_BACKEND_DOWN, -1), 6);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1524,6 +1583,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_stall_is_not_a_timeout, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_local_failure_holds_dispatch, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_answer_too_large, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_case_that_kills_plecs, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_flapping_backend, fx_setup, fx_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
