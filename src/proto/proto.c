@@ -49,6 +49,10 @@ static json_t *double_to_json(xmlrpc_env *env, xmlrpc_value *v, char **err)
 	double d;
 
 	xmlrpc_read_double(env, v, &d);
+	if (!env->fault_occurred && !isfinite(d)) {
+		*err = xasprintf("%s is not a number PLECS takes; allowed: finite numbers", isnan(d) ? "NaN" : d > 0 ? "inf" : "-inf");
+		return NULL;
+	}
 	return json_real(proto_snap(d));
 }
 
@@ -211,6 +215,51 @@ json_t *proto_to_json(xmlrpc_value *v, char **err)
 	}
 	xmlrpc_env_clean(&env);
 	return out;
+}
+
+char *proto_shown(xmlrpc_value *v)
+{
+	xmlrpc_type type = xmlrpc_value_type(v);
+	struct buf b = BUF_INIT;
+	char *err = NULL, *text;
+	json_t *j;
+
+	if (type == XMLRPC_TYPE_DOUBLE) {
+		xmlrpc_env env;
+		double d = 0;
+
+		xmlrpc_env_init(&env);
+		xmlrpc_read_double(&env, v, &d);
+		xmlrpc_env_clean(&env);
+		if (!isfinite(d))
+			return xstrdup(isnan(d) ? "nan" : d > 0 ? "inf" : "-inf");
+	}
+	if (type == XMLRPC_TYPE_ARRAY || type == XMLRPC_TYPE_STRUCT) {
+		/* Enough of a big array to see what it is, never the whole of it. */
+		xmlrpc_env env;
+		int n;
+
+		xmlrpc_env_init(&env);
+		n = type == XMLRPC_TYPE_ARRAY ? xmlrpc_array_size(&env, v) : xmlrpc_struct_size(&env, v);
+		xmlrpc_env_clean(&env);
+		if (n > BUF_SHOWN_MAX)
+			return xasprintf("%s of %d %s", proto_type_name(type), n, type == XMLRPC_TYPE_ARRAY ? "items" : "members");
+	}
+	j = proto_to_json(v, &err);
+	free(err);
+	if (j == NULL)
+		return xstrdup(proto_type_name(type));
+	text = json_is_string(j) ? NULL : proto_json_text(j, false);
+	if (text == NULL) {
+		buf_addc(&b, '"');
+		buf_add_shown(&b, json_string_value(j), json_string_length(j));
+		buf_addc(&b, '"');
+	} else {
+		buf_add_shown(&b, text, strlen(text));
+	}
+	free(text);
+	json_decref(j);
+	return buf_detach(&b);
 }
 
 xmlrpc_value *proto_from_json(xmlrpc_env *env, const json_t *j)

@@ -10,6 +10,7 @@
 
 #include "engine/engine.h"
 #include "proto/proto.h"
+#include "server/submit.h"
 #include "server/validate.h"
 #include "server/view.h"
 #include "util/xalloc.h"
@@ -324,99 +325,29 @@ static void answer_states(struct api_call *c, enum engine_status st, char *err, 
 
 /* ---- methods -------------------------------------------------------------------------- */
 
-/* The tasks of simq.submit (list is one struct) or simq.submit_many (an array), validated; NULL after a fault. */
-static struct task **read_tasks(struct api_call *c, xmlrpc_value *list, bool many, size_t *n)
-{
-	struct validate_cache cache = {0};
-	struct task **tasks;
-	xmlrpc_env env;
-
-	xmlrpc_env_init(&env);
-	*n = 1;
-	if (many) {
-		if (xmlrpc_value_type(list) != XMLRPC_TYPE_ARRAY) {
-			api_fault(c, PROTO_FAULT_INVALID, "simq.submit_many takes an array of tasks");
-			return NULL;
-		}
-		*n = (size_t)xmlrpc_array_size(&env, list);
-		if (*n == 0 || *n > PROTO_MAX_BATCH) {
-			api_fault(c, PROTO_FAULT_INVALID, "simq.submit_many: %zu tasks; allowed: 1 to %d in one call", *n,
-				  PROTO_MAX_BATCH);
-			return NULL;
-		}
-	}
-	tasks = xcalloc(*n, sizeof *tasks);
-	for (size_t i = 0; i < *n && !c->done; i++) {
-		xmlrpc_value *v = list;
-		char where[48] = "", *err = NULL;
-
-		if (many) {
-			xmlrpc_array_read_item(&env, list, (int)i, &v);
-			snprintf(where, sizeof where, "task %zu: ", i + 1);
-		}
-		/* One bad task: nothing is stored. */
-		if (!validate_task(v, where, &cache, &tasks[i], &err)) {
-			api_fault(c, PROTO_FAULT_INVALID, "%s", err);
-			free(err);
-		}
-		if (many)
-			xmlrpc_DECREF(v);
-	}
-	validate_cache_free(&cache);
-	xmlrpc_env_clean(&env);
-	if (c->done) {
-		for (size_t k = 0; k < *n; k++)
-			task_free(&tasks[k]);
-		xfree(&tasks);
-	}
-	return tasks;
-}
-
-static xmlrpc_value *ids_value(xmlrpc_env *env, const int64_t *ids, size_t n)
-{
-	xmlrpc_value *out = xmlrpc_array_new(env);
-
-	for (size_t i = 0; i < n; i++) {
-		xmlrpc_value *id = view_id(env, ids[i]);
-
-		xmlrpc_array_append_item(env, out, id);
-		xmlrpc_DECREF(id);
-	}
-	return out;
-}
-
+/* simq.submit and simq.submit_many: submit.c reads them; the answer goes back as it came. */
 static void submit_tasks(struct api *a, struct api_call *c, bool many)
 {
-	size_t n;
-	struct task **tasks = read_tasks(c, param(c, 0), many, &n);
-	char *err = NULL;
+	struct submit_answer ans;
 
-	if (tasks == NULL)
-		return;
-	int64_t *ids = xcalloc(n, sizeof *ids);
-	enum engine_status st = engine_submit(a->engine, tasks, n, ids, &err);
-
-	free(tasks);
-	if (st != ENGINE_OK) {
-		engine_fault(c, st, err);
+	submit_call(a->engine, c->params, many, &ans);
+	if (ans.fault) {
+		api_fault(c, ans.fault_code, "%s", ans.fault);
+		free(ans.fault);
 	} else {
-		xmlrpc_env env;
-
-		xmlrpc_env_init(&env);
-		finish_value(c, &env, many ? ids_value(&env, ids, n) : view_id(&env, ids[0]));
+		api_result(c, ans.result);
 	}
-	free(ids);
 }
 
 static void api_submit(struct api *a, struct api_call *c)
 {
-	if (check_count(c, 1, 1, "one task struct"))
+	if (check_count(c, 1, 2, "one task struct and an optional request key"))
 		submit_tasks(a, c, false);
 }
 
 static void api_submit_many(struct api *a, struct api_call *c)
 {
-	if (check_count(c, 1, 1, "one array of task structs"))
+	if (check_count(c, 1, 2, "one array of task structs and an optional request key"))
 		submit_tasks(a, c, true);
 }
 
@@ -520,7 +451,7 @@ static void api_reprioritize(struct api *a, struct api_call *c)
 
 static void api_retry(struct api *a, struct api_call *c)
 {
-	size_t n;
+	size_t n, copies;
 	int64_t *ids, *new_ids;
 	char *err = NULL;
 
@@ -530,7 +461,7 @@ static void api_retry(struct api *a, struct api_call *c)
 	if (ids == NULL)
 		return;
 	new_ids = xcalloc(n, sizeof *new_ids);
-	enum engine_status st = engine_retry(a->engine, ids, n, new_ids, &err);
+	enum engine_status st = engine_retry(a->engine, ids, n, new_ids, &copies, &err);
 
 	if (st != ENGINE_OK) {
 		engine_fault(c, st, err);
@@ -538,7 +469,7 @@ static void api_retry(struct api *a, struct api_call *c)
 		xmlrpc_env env;
 
 		xmlrpc_env_init(&env);
-		finish_value(c, &env, ids_value(&env, new_ids, n));
+		finish_value(c, &env, view_ids(&env, new_ids, copies));
 	}
 	free(new_ids);
 	free(ids);
@@ -758,8 +689,8 @@ static void api_echo(struct api *a, struct api_call *c)
 
 const struct api_method api_methods[] = {
 	{"simq.echo", "simq.echo(value) -> value", api_echo},
-	{"simq.submit", "simq.submit(task) -> id", api_submit},
-	{"simq.submit_many", "simq.submit_many([task...]) -> [id...], all or none", api_submit_many},
+	{"simq.submit", "simq.submit(task, [request_key]) -> id", api_submit},
+	{"simq.submit_many", "simq.submit_many([task...], [request_key]) -> [id...], all or none", api_submit_many},
 	{"simq.get", "simq.get(id) -> task", api_get},
 	{"simq.list", "simq.list(filter, offset, limit) -> {total, offset, tasks}", api_list},
 	{"simq.cancel", "simq.cancel(ids) -> [{id, state}]", api_cancel},

@@ -191,6 +191,15 @@ xmlrpc_value *view_stats(xmlrpc_env *env, const struct engine *e)
 	return v;
 }
 
+xmlrpc_value *view_ids(xmlrpc_env *env, const int64_t *ids, size_t n)
+{
+	xmlrpc_value *out = xmlrpc_array_new(env);
+
+	for (size_t i = 0; i < n; i++)
+		append(env, out, view_id(env, ids[i]));
+	return out;
+}
+
 xmlrpc_value *view_states(xmlrpc_env *env, const int64_t *ids, const enum task_state *states, size_t n)
 {
 	xmlrpc_value *out = xmlrpc_array_new(env);

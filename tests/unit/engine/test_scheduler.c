@@ -176,7 +176,7 @@ static int64_t submit_timeout(struct fx *fx, const char *model, enum task_priori
 	char *err = NULL;
 
 	t->timeout = timeout;
-	if (engine_submit(fx->e, &t, 1, &id, &err) != ENGINE_OK)
+	if (engine_submit(fx->e, NULL, &t, 1, &id, &err) != ENGINE_OK)
 		fail_msg("engine_submit: %s", err ? err : "(no message)");
 	assert_true(id > 0);
 	return id;
@@ -195,7 +195,7 @@ static void submit_many(struct fx *fx, const char *model, enum task_priority pri
 
 	for (size_t i = 0; i < n; i++)
 		tasks[i] = task_new(model, "{\"L\":0.002}", NULL, prio);
-	if (engine_submit(fx->e, tasks, n, ids, &err) != ENGINE_OK)
+	if (engine_submit(fx->e, NULL, tasks, n, ids, &err) != ENGINE_OK)
 		fail_msg("engine_submit: %s", err ? err : "(no message)");
 	free(tasks);
 }
