@@ -261,7 +261,10 @@ enum client_status client_call(struct client *c, const char *method, xmlrpc_valu
 
 	xmlrpc_parse_response2(&env, buf_str(&reply), reply.len, result, fault_code, &fault);
 	if (env.fault_occurred) {
-		*err = xasprintf("the server's answer cannot be read: %s", env.fault_string);
+		/* Cut short (the server died while it wrote): as ambiguous as no answer at all. */
+		*err = xasprintf("the server's answer cannot be read (%s): it stopped or was killed while it answered",
+				 env.fault_string);
+		status = CLIENT_LOST;
 	} else if (fault) {
 		*err = xstrdup(fault);
 		free((void *)fault);

@@ -24,7 +24,7 @@ struct client_options {
 /*
  * What a call ended with: a result, a fault from the server, no server (nothing was
  * sent), no answer within the timeout (the call was sent, and the server may still carry
- * it out), or an answer lost (the call was sent and the connection closed before an
+ * it out), or an answer lost (the call was sent and the connection closed before a whole
  * answer came: the server stopped, or was killed, before or after carrying it out).
  */
 enum client_status { CLIENT_OK, CLIENT_FAULT, CLIENT_UNREACHABLE, CLIENT_TIMEOUT, CLIENT_LOST };

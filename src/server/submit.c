@@ -3,6 +3,7 @@
 #include "server/submit.h"
 
 #include <jansson.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -154,6 +155,19 @@ static bool answered_before(struct engine *e, const struct engine_request *req, 
 	return st != ENGINE_NOT_FOUND;
 }
 
+/*
+ * Test hook (STYLE 16): SIMQ_TEST_DIE_AFTER_SUBMIT=N in the server's environment kills it with
+ * SIGKILL once the Nth submit is stored and before it is answered, the worst moment to die.
+ */
+static void die_after_submit_if_asked(void)
+{
+	static long stored;
+	const char *n = getenv("SIMQ_TEST_DIE_AFTER_SUBMIT");
+
+	if (n && ++stored == atol(n))
+		raise(SIGKILL);
+}
+
 /* The tasks of simq.submit (list is one struct) or simq.submit_many (an array), validated; NULL after a fault. */
 static struct task **read_tasks(xmlrpc_value *list, bool many, size_t *n, struct submit_answer *out)
 {
@@ -230,10 +244,12 @@ void submit_call(struct engine *e, xmlrpc_value *params, bool many, struct submi
 		int64_t *ids = xcalloc(n, sizeof *ids);
 		enum engine_status st = engine_submit(e, req.fingerprint ? &req : NULL, tasks, n, ids, &err);
 
-		if (st != ENGINE_OK)
+		if (st != ENGINE_OK) {
 			fault(out, fault_of(st), "%s", err ? err : "failed");
-		else
+		} else {
+			die_after_submit_if_asked();
 			out->result = answer_ids(ids, n, many, out);
+		}
 		free(ids);
 		free(tasks);
 	}
