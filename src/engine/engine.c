@@ -314,8 +314,8 @@ enum engine_status engine_submit(struct engine *e, const struct engine_request *
 		if (tasks[i]->submitted == 0)
 			tasks[i]->submitted = now;
 	if (req) {
-		sr.key = (char *)req->key;
-		sr.fingerprint = (char *)req->fingerprint;
+		sr.key = req->key;
+		sr.fingerprint = req->fingerprint;
 		sr.many = req->many;
 		sr.created = now;
 	}

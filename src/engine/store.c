@@ -634,8 +634,9 @@ enum store_status store_request_find(struct store *s, const char *key, struct st
 
 void store_request_free(struct store_request *r)
 {
-	xfree(&r->key);
-	xfree(&r->fingerprint);
+	free((void *)r->key);
+	free((void *)r->fingerprint);
+	r->key = r->fingerprint = NULL;
 }
 
 static enum store_status write_change(struct store *s, struct store_change *c, struct stats_counts *delta)

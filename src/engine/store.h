@@ -75,8 +75,8 @@ enum store_status store_submit_many(struct store *s, struct task **tasks, size_t
 
 /* A client's request key and what it asked (DESIGN 20). */
 struct store_request {
-	char *key;
-	char *fingerprint; /* what was asked, to tell a repeat from another request under the same key */
+	const char *key;   /* heap when store_request_find() filled it */
+	const char *fingerprint; /* what was asked, to tell a repeat from another request under the same key */
 	bool many;         /* simq.submit_many (an array of ids), not simq.submit (one id) */
 	int64_t first_id;  /* the request's ids: first_id .. first_id + count - 1 */
 	int64_t count;
