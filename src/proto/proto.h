@@ -47,8 +47,9 @@ json_t *proto_to_json(xmlrpc_value *v, char **err);
 bool proto_json_takes(xmlrpc_value *v, char **err);
 /*
  * The value as a message shows what was given (heap): a string in quotes, a number, JSON for
- * an array or struct; escaped as buf_add_shown() does and cut to 80 characters, a big array
- * named by its size.  NaN and infinities are "nan", "inf", "-inf".
+ * an array or struct (NaN and infinities as nan, inf, -inf); escaped as buf_add_shown() does
+ * and cut to 80 characters ("..." follows, and a string's length).  Reads no more of a big
+ * value than it shows.
  */
 char *proto_shown(xmlrpc_value *v);
 /* JSON as an XML-RPC value; integers that fit stay int, others become i8 or double.
