@@ -63,7 +63,7 @@ const struct option_def option_table[] = {
      .help = "Also serve the API over TCP on this address "
              "(e.g. 127.0.0.1). Empty: Unix socket only. TCP clients must send the token."},
     {"server", "port", OPT_INT, "7360", 1, 65535, .help = "TCP port used with listen."},
-    {"server", "token", OPT_STRING, "", 16, 256,
+    {"server", "token", OPT_STRING, "", 16, 256, .flags = OPT_SECRET,
      .help = "Token TCP clients send as the password of "
              "HTTP Basic auth (user simq). Empty: a random token is written to the file token in the state "
              "dir (mode 0600)."},

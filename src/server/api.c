@@ -183,6 +183,21 @@ static bool check_count(struct api_call *c, int min, int max, const char *usage)
 	return false;
 }
 
+/* A fault about v, an argument or an item of one, naming it and showing it: "simq.list: offset -1: ...". */
+static void __attribute__((format(printf, 4, 5)))
+bad_value(struct api_call *c, const char *what, xmlrpc_value *v, const char *fmt, ...)
+{
+	char *shown = v ? proto_shown(v) : xstrdup("(none)"), *rule;
+	va_list ap;
+
+	va_start(ap, fmt);
+	rule = xvasprintf(fmt, ap);
+	va_end(ap);
+	api_fault(c, PROTO_FAULT_INVALID, "%s: %s %s: %s", c->method->name, what, shown, rule);
+	free(rule);
+	free(shown);
+}
+
 /* Borrowed reference to argument i (the params array keeps it alive). */
 static xmlrpc_value *param(struct api_call *c, int i)
 {
@@ -239,7 +254,7 @@ static int64_t *param_ids(struct api_call *c, int i, size_t *n)
 		ids = xmalloc(sizeof *ids);
 		*n = 1;
 		if (!read_int64(v, &ids[0])) {
-			api_fault(c, PROTO_FAULT_INVALID, "%s: ids: allowed: a task id or an array of them", c->method->name);
+			bad_value(c, "ids", v, "allowed: a task id or an array of them");
 			free(ids);
 			return NULL;
 		}
@@ -252,10 +267,15 @@ static int64_t *param_ids(struct api_call *c, int i, size_t *n)
 			xmlrpc_array_read_item(&env, v, (int)k, &item);
 			bool ok = !env.fault_occurred && read_int64(item, &ids[k]);
 
+			if (!ok) {
+				char what[48];
+
+				snprintf(what, sizeof what, "ids: item %zu", k + 1);
+				bad_value(c, what, env.fault_occurred ? NULL : item, "not a task id (a whole number)");
+			}
 			if (!env.fault_occurred)
 				xmlrpc_DECREF(item);
 			if (!ok) {
-				api_fault(c, PROTO_FAULT_INVALID, "%s: ids: item %zu is not a task id", c->method->name, k + 1);
 				free(ids);
 				xmlrpc_env_clean(&env);
 				return NULL;
@@ -264,7 +284,7 @@ static int64_t *param_ids(struct api_call *c, int i, size_t *n)
 	}
 	xmlrpc_env_clean(&env);
 	if (*n == 0) {
-		api_fault(c, PROTO_FAULT_INVALID, "%s: give at least one task id", c->method->name);
+		bad_value(c, "ids", v, "give at least one task id");
 		free(ids);
 		return NULL;
 	}
@@ -357,7 +377,7 @@ static bool read_one_id(struct api_call *c, int64_t *id)
 	if (!check_count(c, 1, 1, "one task id"))
 		return false;
 	if (!read_int64(param(c, 0), id)) {
-		api_fault(c, PROTO_FAULT_INVALID, "%s: the task id must be an integer", c->method->name);
+		bad_value(c, "id", param(c, 0), "allowed: a task id (a whole number)");
 		return false;
 	}
 	return true;
@@ -489,10 +509,12 @@ static void api_list(struct api *a, struct api_call *c)
 		free(err);
 		goto out;
 	}
-	if ((param_count(c) >= 2 && (!read_int64(param(c, 1), &offset) || offset < 0)) ||
-	    (param_count(c) >= 3 && (!read_int64(param(c, 2), &limit) || limit < 0 || limit > MAX_PAGE))) {
-		api_fault(c, PROTO_FAULT_INVALID, "simq.list: offset is a whole number from 0; limit from 0 to %d",
-			  MAX_PAGE);
+	if (param_count(c) >= 2 && (!read_int64(param(c, 1), &offset) || offset < 0)) {
+		bad_value(c, "offset", param(c, 1), "allowed: a whole number from 0");
+		goto out;
+	}
+	if (param_count(c) >= 3 && (!read_int64(param(c, 2), &limit) || limit < 0 || limit > MAX_PAGE)) {
+		bad_value(c, "limit", param(c, 2), "allowed: a whole number from 0 to %d", MAX_PAGE);
 		goto out;
 	}
 	xmlrpc_env_init(&env);
@@ -538,8 +560,9 @@ static void api_view(struct api *a, struct api_call *c)
 	}
 	if (r.queue_offset < 0 || r.queue_limit < 0 || r.queue_limit > MAX_PAGE || wait_ms < 0 ||
 	    wait_ms > MAX_WAIT_S * 1000) {
-		api_fault(c, PROTO_FAULT_INVALID, "simq.view: queue_offset >= 0, queue_limit from 0 to %d, wait_ms from 0 to "
-			  "%.0f", MAX_PAGE, MAX_WAIT_S * 1000);
+		api_fault(c, PROTO_FAULT_INVALID, "simq.view: queue_offset %lld, queue_limit %lld, wait_ms %g: allowed: "
+			  "queue_offset from 0, queue_limit from 0 to %d, wait_ms from 0 to %.0f", (long long)r.queue_offset,
+			  (long long)r.queue_limit, wait_ms, MAX_PAGE, MAX_WAIT_S * 1000);
 		return;
 	}
 	/* Up to date and willing to wait: answer at the next change or at the deadline. */
@@ -569,7 +592,7 @@ static bool read_wait_timeout(struct api_call *c, double *timeout)
 		*timeout = -1;
 	xmlrpc_env_clean(&env);
 	if (!(*timeout >= 0 && *timeout <= MAX_WAIT_S)) {
-		api_fault(c, PROTO_FAULT_INVALID, "simq.wait: timeout: allowed: 0 to %.0f seconds", MAX_WAIT_S);
+		bad_value(c, "timeout", param(c, 1), "allowed: 0 to %.0f seconds", MAX_WAIT_S);
 		return false;
 	}
 	return true;
@@ -639,7 +662,7 @@ static void set_paused(struct api *a, struct api_call *c, bool paused)
 		xmlrpc_read_string(&env, param(c, 0), &name);
 	xmlrpc_env_clean(&env);
 	if (param_count(c) == 1 && name == NULL) {
-		api_fault(c, PROTO_FAULT_INVALID, "%s: the backend is a name", c->method->name);
+		bad_value(c, "backend", param(c, 0), "allowed: a backend's name (a string)");
 		return;
 	}
 	enum engine_status st = engine_pause(a->engine, name, paused, &now, &err);
