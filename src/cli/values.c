@@ -34,6 +34,21 @@ static bool __attribute__((format(printf, 3, 4))) refuse(struct values_error *er
 	return false;
 }
 
+/* What strtod() reads as NaN or an infinity at p, whole (blanks after allowed): "nan", "inf",
+ * "infinity" in any case, nan(...); else NULL.  "info" and "nanometer" are words. */
+static const char *nan_or_inf(const char *p)
+{
+	size_t n = strlen(p);
+
+	while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\t'))
+		n--;
+	if ((n == 3 && strncasecmp(p, "nan", 3) == 0) || (n > 4 && strncasecmp(p, "nan(", 4) == 0 && p[n - 1] == ')'))
+		return "NaN";
+	if ((n == 3 && strncasecmp(p, "inf", 3) == 0) || (n == 8 && strncasecmp(p, "infinity", 8) == 0))
+		return "an infinity";
+	return NULL;
+}
+
 /* Whether text, less leading blanks, looks like a number: [+-] then a digit or .digit, or nan/inf. */
 static bool looks_numeric(const char *p)
 {
@@ -41,24 +56,18 @@ static bool looks_numeric(const char *p)
 		p++;
 	if (*p == '+' || *p == '-')
 		p++;
-	if (isdigit((unsigned char)*p) || (*p == '.' && isdigit((unsigned char)p[1])))
-		return true;
-	return strncasecmp(p, "nan", 3) == 0 || strncasecmp(p, "inf", 3) == 0;
+	return isdigit((unsigned char)*p) || (*p == '.' && isdigit((unsigned char)p[1])) || nan_or_inf(p);
 }
 
-/* What makes s[0..len) a number PLECS does not take, or NULL: NaN, an infinity, hexadecimal. */
+/* What makes s a number PLECS does not take, or NULL: NaN, an infinity, hexadecimal. */
 static const char *foreign_number(const char *s)
 {
 	s += strspn(s, " \t");
 	if (*s == '+' || *s == '-')
 		s++;
-	if (strncasecmp(s, "nan", 3) == 0)
-		return "NaN";
-	if (strncasecmp(s, "inf", 3) == 0)
-		return "an infinity";
 	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
 		return "hexadecimal";
-	return NULL;
+	return nan_or_inf(s);
 }
 
 /* The number s[0..len) (blanks around it allowed), strictly decimal and finite; false with err at base + offset. */

@@ -74,6 +74,9 @@ static void test_values(void **state)
 	check_value("DOPRI", "\"DOPRI\"");
 	check_value("it's", "\"it's\"");
 	check_value("abc]", "\"abc]\"");
+	check_value("info", "\"info\"");
+	check_value("nanometer", "\"nanometer\"");
+	check_value("Inferno", "\"Inferno\"");
 
 	struct values_error err = {0};
 
@@ -89,6 +92,8 @@ static void test_numbers_that_are_not(void **state)
 	check_refused("nan", "NaN is not a number PLECS takes", 0);
 	check_refused("-inf", "an infinity is not a number PLECS takes", 0);
 	check_refused("Infinity", "an infinity", 0);
+	check_refused("+INF", "an infinity", 0);
+	check_refused("nan(0x1)", "NaN", 0);
 	check_refused("1e999", "too large for a number", 0);
 	check_refused("-1e999", "too large for a number", 0);
 	check_refused("1e-999", "too small for a number: it would become 0", 0);
