@@ -18,26 +18,16 @@ stop_server() {
 trap stop_server EXIT
 killed=0
 
-# py FILE: runs the Python in FILE (stdin) against the server's socket; `simq` is its API.
+# py [ARG...]: runs the Python on stdin with `simq` (the API over the socket), `model`, fault()
+# and by_name(); sys.argv[3:] are the ARGs.
 py() {
 	{
 		cat <<'PY'
-import sys, http.client, socket, xmlrpc.client
-class C(http.client.HTTPConnection):
-    def connect(self):
-        self.sock = socket.socket(socket.AF_UNIX); self.sock.connect(sys.argv[1])
-class T(xmlrpc.client.Transport):
-    def make_connection(self, host): return C("localhost")
-simq = xmlrpc.client.ServerProxy("http://localhost/RPC2", transport=T()).simq
-model = sys.argv[2]
-def fault(call, *args):
-    try:
-        call(*args)
-    except xmlrpc.client.Fault as f:
-        return f
-    raise SystemExit("accepted: %r" % (args,))
-# Every task, page by page: {name: [task, ...]}
+import sys
+from api import proxy, fault
+simq, model = proxy(sys.argv[1]).simq, sys.argv[2]
 def by_name():
+    """Every task, page by page: {name: [task, ...]}."""
     out, offset = {}, 0
     while True:
         page = simq.list({}, offset, 1000)
@@ -49,7 +39,7 @@ def by_name():
 PY
 		cat
 	} >"$TMP/test.py"
-	python3 "$TMP/test.py" "$SIMQ_HOME/simq.sock" "$M" "$@"
+	PYTHONPATH="$SRC/tests/lib" python3 "$TMP/test.py" "$SIMQ_HOME/simq.sock" "$M" "$@"
 }
 
 expect_status "a server starts" 0 "$SIMQ" server

@@ -12,29 +12,18 @@ M=$SRC/share/models/buck.plecs
 stop_server() { "$SIMQ" shutdown --no-start >/dev/null 2>&1; }
 trap stop_server EXIT
 
-# api: runs the Python on stdin with `simq` (the API over the socket), `model`, and fault(call, args...).
+# api [ARG...]: runs the Python on stdin with `simq` (the API over the socket), `model` and
+# fault(words, call, args...), which expects a bad-input fault holding words; sys.argv[3:] are the ARGs.
 api() {
 	{
 		cat <<'PY'
-import sys, http.client, socket, xmlrpc.client
-class C(http.client.HTTPConnection):
-    def connect(self):
-        self.sock = socket.socket(socket.AF_UNIX); self.sock.connect(sys.argv[1])
-class T(xmlrpc.client.Transport):
-    def make_connection(self, host): return C("localhost")
-simq = xmlrpc.client.ServerProxy("http://localhost/RPC2", transport=T()).simq
-model = sys.argv[2]
-def fault(words, call, *args):
-    try:
-        call(*args)
-    except xmlrpc.client.Fault as f:
-        assert f.faultCode == 1 and words in f.faultString and "(null)" not in f.faultString, (words, f.faultString)
-        return f.faultString
-    raise SystemExit("accepted: %r" % (args,))
+import sys
+from api import proxy, refused as fault
+simq, model = proxy(sys.argv[1]).simq, sys.argv[2]
 PY
 		cat
-	} >"$TMP/api.py"
-	python3 "$TMP/api.py" "$SIMQ_HOME/simq.sock" "$M" "$@"
+	} >"$TMP/rules.py"
+	PYTHONPATH="$SRC/tests/lib" python3 "$TMP/rules.py" "$SIMQ_HOME/simq.sock" "$M" "$@"
 }
 
 # expect_caret NAME FILE LINE CARET: FILE holds LINE (the argument) with CARET on the next line.
