@@ -171,13 +171,18 @@ int cli_call_keyed(struct cli_ctx *x, const char *method, const char *key, xmlrp
 		fprintf(stderr, "simq %s: answered the second time: what follows is stored once\n", x->cmd->name);
 		return CLI_EXIT_OK;
 	}
-	if (st == CLIENT_FAULT) {
+	/* A refusal of the input means the key is not stored (it is looked up first): nothing was. */
+	if (st == CLIENT_FAULT && exit_for_fault(fault) == CLI_EXIT_DATA) {
 		status = say_failed(x, method, st, fault, err);
 	} else {
-		fprintf(stderr, "simq %s: no answer the second time either: %s.\nWhether anything was stored is not "
-			"known. Run the same command again with --request-key %s: it stores the tasks only if they "
-			"are not stored yet, and prints their ids either way.\n", x->cmd->name, err, key);
-		status = CLI_EXIT_UNAVAILABLE;
+		if (st == CLIENT_FAULT)
+			fprintf(stderr, "simq %s: the second time the server answered: %s\n", x->cmd->name,
+				fault_words(method, err));
+		else
+			fprintf(stderr, "simq %s: no answer the second time either: %s.\n", x->cmd->name, err);
+		fprintf(stderr, "Whether anything was stored is not known. Run the same command again with --request-key "
+			"%s: it stores the tasks only if they are not stored yet, and prints their ids either way.\n", key);
+		status = st == CLIENT_FAULT ? exit_for_fault(fault) : CLI_EXIT_UNAVAILABLE;
 	}
 	free(err);
 	return status;
