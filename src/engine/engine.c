@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/buf.h"
 #include "util/idmap.h"
 #include "util/xalloc.h"
 
@@ -341,9 +342,11 @@ enum engine_status engine_request_ids(struct engine *e, const struct engine_requ
 		return ENGINE_NOT_FOUND;
 	if (st != STORE_OK)
 		return store_failed(e, err);
+	char *key = buf_shown(req->key);
+
 	if (r.many != req->many || strcmp(r.fingerprint, req->fingerprint) != 0) {
 		*err = xasprintf("request_key \"%s\" was used for another request (%s of task%s %lld-%lld); a new "
-				 "request needs a new key", req->key, r.many ? "simq.submit_many" : "simq.submit",
+				 "request needs a new key", key, r.many ? "simq.submit_many" : "simq.submit",
 				 r.count == 1 ? "" : "s", (long long)r.first_id, (long long)(r.first_id + r.count - 1));
 		out = ENGINE_INVALID;
 	} else {
@@ -352,9 +355,10 @@ enum engine_status engine_request_ids(struct engine *e, const struct engine_requ
 		for (size_t i = 0; i < *n; i++)
 			(*ids)[i] = r.first_id + (int64_t)i;
 		engine_log(e, SEVERITY_INFO, 0, "request key \"%s\" came again: answered with the first request's "
-			   "%lld task%s (%lld-%lld); nothing new stored", req->key, (long long)r.count,
+			   "%lld task%s (%lld-%lld); nothing new stored", key, (long long)r.count,
 			   r.count == 1 ? "" : "s", (long long)r.first_id, (long long)(r.first_id + r.count - 1));
 	}
+	free(key);
 	store_request_free(&r);
 	return out;
 }
