@@ -1058,7 +1058,10 @@ bool scheduler_set_paused(struct scheduler *sc, const char *name, bool paused, c
 
 	for (size_t i = 0; i < sc->nbackends; i++)
 		buf_addf(&names, "%s%s", i ? ", " : "", sc->backends[i].name);
-	*err = xasprintf("no backend \"%s\"; backends: %s", name, buf_str(&names));
+	char *shown = buf_shown(name);
+
+	*err = xasprintf("no backend \"%s\"; backends: %s", shown, buf_str(&names));
+	free(shown);
 	buf_free(&names);
 	return false;
 }

@@ -45,6 +45,13 @@ const char *proto_type_name(xmlrpc_type t);
 json_t *proto_to_json(xmlrpc_value *v, char **err);
 /* Whether proto_to_json() takes every type in v; false and *err (heap) as it would say, if not. */
 bool proto_json_takes(xmlrpc_value *v, char **err);
+/*
+ * The value as a message shows what was given (heap): a string in quotes, a number, JSON for
+ * an array or struct (NaN and infinities as nan, inf, -inf); escaped as buf_add_shown() does
+ * and cut to 80 characters ("..." follows, and a string's length).  Reads no more of a big
+ * value than it shows.
+ */
+char *proto_shown(xmlrpc_value *v);
 /* JSON as an XML-RPC value; integers that fit stay int, others become i8 or double.
  * NULL with env's fault when a value cannot be one (xmlrpc-c takes UTF-8 up to U+FFFF only). */
 xmlrpc_value *proto_from_json(xmlrpc_env *env, const json_t *j);

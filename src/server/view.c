@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "proto/proto.h"
+#include "util/buf.h"
 #include "util/time.h"
 #include "util/xalloc.h"
 
@@ -189,6 +190,15 @@ xmlrpc_value *view_stats(xmlrpc_env *env, const struct engine *e)
 		   xmlrpc_string_new(env, engine_pause_reason(e) ? engine_pause_reason(e) : ""));
 	set_member(env, v, "uptime", xmlrpc_double_new(env, (double)(now - engine_started_ms(e)) / 1000.0));
 	return v;
+}
+
+xmlrpc_value *view_ids(xmlrpc_env *env, const int64_t *ids, size_t n)
+{
+	xmlrpc_value *out = xmlrpc_array_new(env);
+
+	for (size_t i = 0; i < n; i++)
+		append(env, out, view_id(env, ids[i]));
+	return out;
 }
 
 xmlrpc_value *view_states(xmlrpc_env *env, const int64_t *ids, const enum task_state *states, size_t n)
@@ -474,62 +484,84 @@ xmlrpc_value *view_list(xmlrpc_env *env, struct engine *e, const struct view_fil
 
 /* ---- requests ------------------------------------------------------------------------- */
 
-/* Reads one filter field; false with *err for a bad one. */
-static bool filter_field(struct view_filter *f, const char *key, json_t *x, char **err)
+/* Reads one filter field; false with *err for a bad one, showing it. */
+static bool filter_field(struct view_filter *f, const char *key, xmlrpc_value *v, char **err)
 {
 	enum task_state st;
+	char *value = NULL, *shown_key = buf_shown(key), *shown = proto_shown(v);
+	xmlrpc_env env;
+	bool ok = true;
 
-	if (!json_is_string(x)) {
-		*err = xasprintf("simq.list: filter.%s must be a string", key);
-		return false;
-	}
-	const char *value = json_string_value(x);
-
-	if (value[0] == '\0')
-		return true;
-	if (strcmp(key, "state") == 0) {
-		if (!task_state_parse(value, &st)) {
-			*err = xasprintf("simq.list: filter.state \"%s\"; allowed: queued, running, completed, failed, "
-					 "cancelled", value);
-			return false;
-		}
-		f->state = (int)st;
-	} else if (strcmp(key, "model") == 0 || strcmp(key, "name") == 0 || strcmp(key, "tag") == 0) {
+	xmlrpc_env_init(&env);
+	if (xmlrpc_value_type(v) == XMLRPC_TYPE_STRING)
+		xmlrpc_read_string(&env, v, (const char **)&value);
+	xmlrpc_env_clean(&env);
+	if (strcmp(key, "state") != 0 && strcmp(key, "model") != 0 && strcmp(key, "name") != 0 && strcmp(key, "tag") != 0) {
+		*err = xasprintf("simq.list: filter.%s %s: not a filter; allowed: state, model, name, tag", shown_key, shown);
+		ok = false;
+	} else if (value == NULL) {
+		*err = xasprintf("simq.list: filter.%s %s: allowed: a string", key, shown);
+		ok = false;
+	} else if (value[0] == '\0') {
+		/* an empty filter field matches everything */
+	} else if (strcmp(key, "state") == 0) {
+		ok = task_state_parse(value, &st);
+		if (ok)
+			f->state = (int)st;
+		else
+			*err = xasprintf("simq.list: filter.state %s: allowed: queued, running, completed, failed, cancelled",
+					 shown);
+	} else {
 		char **field = key[0] == 'm' ? &f->model : key[0] == 'n' ? &f->name : &f->tag;
 
 		free(*field);
 		*field = xstrdup(value);
-	} else {
-		*err = xasprintf("simq.list: unknown filter \"%s\"; allowed: state, model, name, tag", key);
-		return false;
 	}
-	return true;
+	free(value);
+	free(shown);
+	free(shown_key);
+	return ok;
 }
 
 bool view_read_filter(xmlrpc_value *v, struct view_filter *f, char **err)
 {
-	char *why = NULL;
-	json_t *j, *x;
-	const char *key;
+	xmlrpc_env env;
 	bool ok = true;
+	int n;
 
 	memset(f, 0, sizeof *f);
 	f->state = -1;
 	if (v == NULL)
 		return true;
-	j = proto_to_json(v, &why);
-	free(why);
-	if (j == NULL || !json_is_object(j)) {
-		*err = xstrdup("simq.list: the filter is a struct with state, model, name or tag");
-		json_decref(j);
+	if (xmlrpc_value_type(v) != XMLRPC_TYPE_STRUCT) {
+		char *shown = proto_shown(v);
+
+		*err = xasprintf("simq.list: filter %s: allowed: a struct with state, model, name or tag", shown);
+		free(shown);
 		return false;
 	}
-	json_object_foreach(j, key, x)
-	{
-		if (!(ok = filter_field(f, key, x, err)))
+	xmlrpc_env_init(&env);
+	n = xmlrpc_struct_size(&env, v);
+	for (int i = 0; i < n && ok && !env.fault_occurred; i++) {
+		xmlrpc_value *key, *val;
+		const char *k;
+
+		xmlrpc_struct_read_member(&env, v, (unsigned)i, &key, &val);
+		if (env.fault_occurred)
 			break;
+		xmlrpc_read_string(&env, key, &k);
+		if (!env.fault_occurred) {
+			ok = filter_field(f, k, val, err);
+			free((void *)k);
+		}
+		xmlrpc_DECREF(key);
+		xmlrpc_DECREF(val);
 	}
-	json_decref(j);
+	if (ok && env.fault_occurred) {
+		*err = xasprintf("simq.list: filter: %s", env.fault_string);
+		ok = false;
+	}
+	xmlrpc_env_clean(&env);
 	return ok;
 }
 
@@ -539,10 +571,13 @@ bool view_read_request(xmlrpc_value *v, struct view_request *r, int64_t *version
 	json_t *req = proto_to_json(v, &why), *x;
 	const char *key;
 
-	free(why);
 	if (req == NULL || !json_is_object(req)) {
-		*err = xstrdup("simq.view: the request is a struct of version, wait_ms, queue_offset, queue_limit, "
-			       "log_since");
+		char *shown = proto_shown(v);
+
+		*err = xasprintf("simq.view: request %s: %s%sallowed: a struct of version, wait_ms, queue_offset, "
+				 "queue_limit, log_since", shown, why ? why : "", why ? "; " : "");
+		free(shown);
+		free(why);
 		json_decref(req);
 		return false;
 	}
@@ -559,8 +594,14 @@ bool view_read_request(xmlrpc_value *v, struct view_request *r, int64_t *version
 		} else if (target && json_is_number(x)) {
 			*target = (int64_t)json_number_value(x);
 		} else {
-			*err = xasprintf("simq.view: unknown or non-numeric field \"%s\"; allowed: version, wait_ms, "
-					 "queue_offset, queue_limit, log_since", key);
+			char *text = proto_json_text(x, false), *shown_key = buf_shown(key), *shown = buf_shown(text);
+
+			*err = xasprintf("simq.view: request.%s %s: %s; allowed: numbers in version, wait_ms, queue_offset, "
+					 "queue_limit, log_since", shown_key, shown, target || strcmp(key, "wait_ms") == 0
+					 ? "not a number" : "not a field of the request");
+			free(text);
+			free(shown_key);
+			free(shown);
 			json_decref(req);
 			return false;
 		}

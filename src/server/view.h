@@ -36,6 +36,8 @@ bool view_read_request(xmlrpc_value *v, struct view_request *r, int64_t *version
 
 /* An id as XML-RPC: an int where it fits, else an i8. */
 xmlrpc_value *view_id(xmlrpc_env *env, int64_t id);
+/* [id, ...] */
+xmlrpc_value *view_ids(xmlrpc_env *env, const int64_t *ids, size_t n);
 /* A task; brief rows (simq.view's queue page) leave out what a console does not draw. */
 xmlrpc_value *view_task(xmlrpc_env *env, const struct engine *e, const struct task *t, bool brief);
 /* simq.get: the task with its call, every attempt and its result. */
