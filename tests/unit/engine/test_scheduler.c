@@ -1560,6 +1560,8 @@ static void test_flapping_backend(void **state)
 		assert_false(backend_state(fx, 0).up);
 	}
 	assert_int_equal(count_events(fx, EVENT_BACKEND_DOWN, -1), 6);
+}
+
 /* DESIGN 20: a request key's second submit gets the first one's ids; another request under it is refused. */
 static void test_request_key_repeats(void **state)
 {
