@@ -522,3 +522,35 @@ char *proto_canonical(const json_t *j)
 {
 	return proto_json_text(j, false);
 }
+
+bool proto_each_member(xmlrpc_value *v, bool (*fn)(const char *key, xmlrpc_value *value, void *ud), void *ud,
+		       char **err)
+{
+	xmlrpc_env env;
+	bool ok = true;
+	int n;
+
+	xmlrpc_env_init(&env);
+	n = xmlrpc_struct_size(&env, v);
+	for (int i = 0; i < n && ok && !env.fault_occurred; i++) {
+		xmlrpc_value *key, *val;
+		const char *k;
+
+		xmlrpc_struct_read_member(&env, v, (unsigned)i, &key, &val);
+		if (env.fault_occurred)
+			break;
+		xmlrpc_read_string(&env, key, &k);
+		if (!env.fault_occurred) {
+			ok = fn(k, val, ud);
+			free((void *)k);
+		}
+		xmlrpc_DECREF(key);
+		xmlrpc_DECREF(val);
+	}
+	if (ok && env.fault_occurred) {
+		*err = xstrdup(env.fault_string);
+		ok = false;
+	}
+	xmlrpc_env_clean(&env);
+	return ok;
+}

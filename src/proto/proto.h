@@ -52,6 +52,12 @@ bool proto_json_takes(xmlrpc_value *v, char **err);
  * value than it shows.
  */
 char *proto_shown(xmlrpc_value *v);
+/*
+ * Calls fn with each member of the struct v, in order, until fn returns false.  True when every
+ * member was seen and fn took it; false when fn said no, or (with *err, heap) when v cannot be read.
+ */
+bool proto_each_member(xmlrpc_value *v, bool (*fn)(const char *key, xmlrpc_value *value, void *ud), void *ud,
+		       char **err);
 /* JSON as an XML-RPC value; integers that fit stay int, others become i8 or double.
  * NULL with env's fault when a value cannot be one (xmlrpc-c takes UTF-8 up to U+FFFF only). */
 xmlrpc_value *proto_from_json(xmlrpc_env *env, const json_t *j);

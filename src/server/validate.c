@@ -612,44 +612,39 @@ static bool is_task_field(const char *name)
  * lacks (date-time, base64) anywhere in the task is named first, as simq
  * has always done.
  */
+struct members {
+	char *unknown, *inner;
+};
+
+static bool check_member(const char *key, xmlrpc_value *value, void *ud)
+{
+	struct members *m = ud;
+
+	if (m->unknown == NULL && !is_task_field(key))
+		m->unknown = buf_shown(key);
+	proto_json_takes(value, &m->inner);
+	return m->inner == NULL;
+}
+
 static bool check_members(xmlrpc_value *v, struct validate_error *e)
 {
-	xmlrpc_env env;
-	char *unknown = NULL, *inner = NULL;
-	int n;
+	struct members m = {0};
+	char *err = NULL;
 
-	xmlrpc_env_init(&env);
-	n = xmlrpc_struct_size(&env, v);
-	for (int i = 0; i < n && !env.fault_occurred && inner == NULL; i++) {
-		xmlrpc_value *key, *val;
-		const char *k;
-
-		xmlrpc_struct_read_member(&env, v, (unsigned)i, &key, &val);
-		if (env.fault_occurred)
-			break;
-		xmlrpc_read_string(&env, key, &k);
-		if (!env.fault_occurred) {
-			if (unknown == NULL && !is_task_field(k))
-				unknown = buf_shown(k);
-			free((void *)k);
-			proto_json_takes(val, &inner);
-		}
-		xmlrpc_DECREF(key);
-		xmlrpc_DECREF(val);
-	}
-	if (env.fault_occurred && inner == NULL)
-		inner = xstrdup(env.fault_string);
-	if (inner) {
-		refuse(e, NULL, NULL, NULL, "%s", inner);
-	} else if (unknown) {
+	if (!proto_each_member(v, check_member, &m, &err) && m.inner == NULL)
+		m.inner = err;
+	else
+		free(err);
+	if (m.inner) {
+		refuse(e, NULL, NULL, NULL, "%s", m.inner);
+	} else if (m.unknown) {
 		char *allowed = task_field_names();
 
-		refuse(e, NULL, NULL, NULL, "unknown field \"%s\"; allowed: %s", unknown, allowed);
+		refuse(e, NULL, NULL, NULL, "unknown field \"%s\"; allowed: %s", m.unknown, allowed);
 		free(allowed);
 	}
-	free(inner);
-	free(unknown);
-	xmlrpc_env_clean(&env);
+	free(m.inner);
+	free(m.unknown);
 	return e->rule == NULL;
 }
 

@@ -523,12 +523,20 @@ static bool filter_field(struct view_filter *f, const char *key, xmlrpc_value *v
 	return ok;
 }
 
+struct filter_ctx {
+	struct view_filter *f;
+	char **err;
+};
+
+static bool filter_member(const char *key, xmlrpc_value *value, void *ud)
+{
+	struct filter_ctx *x = ud;
+
+	return filter_field(x->f, key, value, x->err);
+}
+
 bool view_read_filter(xmlrpc_value *v, struct view_filter *f, char **err)
 {
-	xmlrpc_env env;
-	bool ok = true;
-	int n;
-
 	memset(f, 0, sizeof *f);
 	f->state = -1;
 	if (v == NULL)
@@ -540,28 +548,15 @@ bool view_read_filter(xmlrpc_value *v, struct view_filter *f, char **err)
 		free(shown);
 		return false;
 	}
-	xmlrpc_env_init(&env);
-	n = xmlrpc_struct_size(&env, v);
-	for (int i = 0; i < n && ok && !env.fault_occurred; i++) {
-		xmlrpc_value *key, *val;
-		const char *k;
+	struct filter_ctx x = {.f = f, .err = err};
+	char *why = NULL;
 
-		xmlrpc_struct_read_member(&env, v, (unsigned)i, &key, &val);
-		if (env.fault_occurred)
-			break;
-		xmlrpc_read_string(&env, key, &k);
-		if (!env.fault_occurred) {
-			ok = filter_field(f, k, val, err);
-			free((void *)k);
-		}
-		xmlrpc_DECREF(key);
-		xmlrpc_DECREF(val);
+	bool ok = proto_each_member(v, filter_member, &x, &why);
+
+	if (!ok && why) {
+		*err = xasprintf("simq.list: filter: %s", why);
+		free(why);
 	}
-	if (ok && env.fault_occurred) {
-		*err = xasprintf("simq.list: filter: %s", env.fault_string);
-		ok = false;
-	}
-	xmlrpc_env_clean(&env);
 	return ok;
 }
 
