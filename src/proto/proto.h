@@ -21,7 +21,8 @@
 	X(STATE, 3, "not allowed in the task's state")       \
 	X(STORE, 4, "the server could not save or read")     \
 	X(SHUTTING_DOWN, 5, "the server is shutting down")   \
-	X(AUTH, 6, "not authorised")
+	X(AUTH, 6, "not authorised")                         \
+	X(BUSY, 7, "the server holds as many waiting calls as it keeps")
 
 enum proto_fault {
 #define X(id, code, text) PROTO_FAULT_##id = code,

@@ -529,7 +529,6 @@ int server_run(const struct server_options *opt)
 	if (!open_server(&s, opt, &unix_fd, &err))
 		return not_started(&s, report_fd, err);
 	l.unix_fd = unix_fd;
-	l.unix_path = s.socket_path;
 	bool ok = open_tcp(&s, &l, &token, &err) && start_serving(&s, &l, &err);
 
 	free(token);
