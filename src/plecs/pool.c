@@ -492,6 +492,8 @@ struct plecs_pool *plecs_pool_new(struct ev_loop *loop, int workers, size_t max_
 	/* xmlrpc-c reads no document larger than its limit: one for the whole process. */
 	if (xmlrpc_limit_get(XMLRPC_XML_SIZE_LIMIT_ID) < max_response)
 		xmlrpc_limit_set(XMLRPC_XML_SIZE_LIMIT_ID, max_response);
+	/* xmlrpc-c counts the parameter list as a level: what the scan lets through, it parses. */
+	xmlrpc_limit_set(XMLRPC_NESTING_LIMIT_ID, PROTO_MAX_NESTING + 1);
 	p->workers = xcalloc((size_t)workers, sizeof *p->workers);
 	for (int i = 0; i < workers && ok; i++) {
 		p->workers[i] = (struct worker){.pool = p, .index = i};

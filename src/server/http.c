@@ -76,6 +76,8 @@ struct http {
 	struct waiting *gone;        /* calls whose client went, for the loop to let go */
 	bool stopped;
 	size_t parked;               /* calls the API keeps waiting (loop thread) */
+	struct api_call *running;    /* the call on_wake hands the API now (loop thread) */
+	bool running_answered;       /* it was handed back: its thread may have freed it */
 	ev_async wake;
 };
 
@@ -95,6 +97,8 @@ static void deliver(struct api_call *c)
 		w->parked = false;
 		h->parked--;
 	}
+	if (c == h->running)
+		h->running_answered = true;
 	pthread_mutex_lock(&h->lock);
 	c->delivered = true;
 	pthread_cond_signal(&w->answered);
@@ -116,10 +120,15 @@ static struct api_call *take_incoming(struct http *h, bool stop, struct waiting 
 	return list;
 }
 
-/* Loop thread: a call the API did not answer at once is parked; past MAX_PARKED it is answered busy. */
-static void count_parked(struct http *h, struct api_call *c)
+/* Loop thread: runs c; one the API did not answer at once is parked, or past MAX_PARKED answered busy. */
+static void run_call(struct http *h, struct api_call *c)
 {
-	if (c->done)
+	h->running = c;
+	h->running_answered = false;
+	api_run(h->api, c);
+	h->running = NULL;
+	/* Answered, c may be gone already: its thread frees it as soon as it wakes. */
+	if (h->running_answered)
 		return;
 	if (h->parked >= MAX_PARKED) {
 		char *why = xasprintf("%s: the server already holds %d waiting calls (simq.wait and simq.view), "
@@ -161,8 +170,7 @@ static void on_wake(struct ev_loop *loop, ev_async *w, int revents)
 
 		list = c->next;
 		c->next = NULL;
-		api_run(h->api, c);
-		count_parked(h, c);
+		run_call(h, c);
 	}
 	let_go(h, gone);
 }
@@ -628,6 +636,8 @@ struct http *http_start(struct ev_loop *loop, struct api *api, const struct http
 	/* submit_many of 100,000 tasks is some 30 MB of XML. */
 	if (xmlrpc_limit_get(XMLRPC_XML_SIZE_LIMIT_ID) < PROTO_MAX_CALL_BYTES)
 		xmlrpc_limit_set(XMLRPC_XML_SIZE_LIMIT_ID, PROTO_MAX_CALL_BYTES);
+	/* xmlrpc-c counts the parameter list as a level: what the scan lets through, it parses. */
+	xmlrpc_limit_set(XMLRPC_NESTING_LIMIT_ID, PROTO_MAX_NESTING + 1);
 	h->loop = loop;
 	h->api = api;
 	h->unix_side.name = "unix";
