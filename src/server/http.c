@@ -291,6 +291,30 @@ static void respond_fault(TSession *session, int code, const char *text)
 	xmlrpc_env_clean(&env);
 }
 
+/*
+ * Reads and drops a small body before a refusal: closing a socket with unread bytes resets the
+ * connection, and the client may lose the answer.  A client that waits for "100 Continue" has
+ * sent nothing yet, and a large body is not worth reading.
+ */
+static void drop_small_body(TSession *session)
+{
+	const char *length = RequestHeaderValue(session, "content-length");
+	const char *expect = RequestHeaderValue(session, "expect");
+	unsigned long long n = length ? strtoull(length, NULL, 10) : 0;
+
+	if (expect || n > 65536)
+		return;
+	for (uint64_t got = 0; got < n;) {
+		const char *chunk;
+		size_t len;
+
+		if (SessionReadDataAvail(session) == 0 && !SessionRefillBuffer(session))
+			return;
+		SessionGetReadData(session, (size_t)(n - got), &chunk, &len);
+		got += len;
+	}
+}
+
 /* The request body's length from Content-Length, or 0 after answering why there is none. */
 static uint64_t body_length(TSession *session)
 {
@@ -300,6 +324,7 @@ static uint64_t body_length(TSession *session)
 	unsigned long long n;
 
 	if (type == NULL || strncmp(type, "text/xml", 8) != 0 || (type[8] != '\0' && type[8] != ';')) {
+		drop_small_body(session);
 		respond_text(session, 400, "simq: an XML-RPC call is Content-Type text/xml\n");
 		return 0;
 	}
@@ -463,6 +488,7 @@ static void check_token(void *ud, TSession *session, abyss_bool *handled)
 	}
 	peer_address(session, peer, sizeof peer);
 	refusals_note(h->refusals, peer, auth ? "a wrong token" : "no token");
+	drop_small_body(session);
 	ResponseStatus(session, 401);
 	ResponseAddField(session, "WWW-Authenticate", "Basic realm=\"simq\"");
 	respond(session, 401, "text/plain", body, sizeof body - 1);
@@ -649,7 +675,7 @@ struct http *http_start(struct ev_loop *loop, struct api *api, const struct http
 	ev_async_init(&h->wake, on_wake);
 	h->wake.data = h;
 	ev_async_start(loop, &h->wake);
-	h->refusals = refusals_new(loop, api_engine(api));
+	h->refusals = refusals_new(loop, api_engine(api), l->refusal_interval > 0 ? l->refusal_interval : 60);
 	if (!register_methods(h, err) || !start_listener(h, &h->unix_side, l->unix_fd, err))
 		return NULL;
 	if (l->tcp_fd >= 0) {

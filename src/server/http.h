@@ -25,6 +25,7 @@ struct http_listen {
 	int unix_fd;                 /* the bound Unix socket */
 	int tcp_fd;                  /* -1: none */
 	const char *token;           /* with tcp_fd */
+	double refusal_interval;     /* with tcp_fd: seconds between two log lines about refused requests */
 	int metrics_fd;              /* -1: none */
 };
 

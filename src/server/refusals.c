@@ -26,7 +26,7 @@ struct refusals {
 static void on_first(struct ev_loop *loop, ev_async *w, int revents);
 static void on_interval(struct ev_loop *loop, ev_timer *w, int revents);
 
-struct refusals *refusals_new(struct ev_loop *loop, struct engine *e)
+struct refusals *refusals_new(struct ev_loop *loop, struct engine *e, double interval_s)
 {
 	struct refusals *r = xcalloc(1, sizeof *r);
 
@@ -36,7 +36,7 @@ struct refusals *refusals_new(struct ev_loop *loop, struct engine *e)
 	ev_async_init(&r->first, on_first);
 	r->first.data = r;
 	ev_async_start(loop, &r->first);
-	ev_timer_init(&r->interval, on_interval, REFUSALS_INTERVAL_S, REFUSALS_INTERVAL_S);
+	ev_timer_init(&r->interval, on_interval, interval_s, interval_s);
 	r->interval.data = r;
 	return r;
 }
@@ -76,8 +76,8 @@ static void on_first(struct ev_loop *loop, ev_async *w, int revents)
 	pthread_mutex_lock(&r->lock);
 	snprintf(line, sizeof line, "%s", r->first_line);
 	pthread_mutex_unlock(&r->lock);
-	engine_log(r->engine, SEVERITY_WARNING, 0, "%s (more in the next %d s are counted in one line)", line,
-		   REFUSALS_INTERVAL_S);
+	engine_log(r->engine, SEVERITY_WARNING, 0, "%s (more in the next %g s are counted in one line)", line,
+		   r->interval.repeat);
 	ev_timer_again(loop, &r->interval);
 }
 

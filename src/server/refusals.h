@@ -3,9 +3,9 @@
  *
  * A flood of requests without the token once wrote a line each, replacing
  * the log lines kept for consoles and growing simulation.log (issue 14).
- * The first refusal is logged at once; those in the next REFUSALS_INTERVAL_S
- * seconds are counted and logged as one line when it ends, and so on while
- * they go on.  refusals_note runs on any thread (an Abyss thread) and never
+ * The first refusal is logged at once; those in the next interval ([server]
+ * refusal_log_interval) are counted and logged as one line when it ends, and
+ * so on while they go on.  refusals_note runs on any thread (an Abyss thread) and never
  * waits for the loop; the rest run on the loop thread, which owns the log.
  */
 #ifndef SIMQ_SERVER_REFUSALS_H
@@ -14,12 +14,11 @@
 #include <ev.h>
 #include <stdint.h>
 
-#define REFUSALS_INTERVAL_S 10
-
 struct engine;
 struct refusals;
 
-struct refusals *refusals_new(struct ev_loop *loop, struct engine *e);
+/* interval_s: seconds between two lines. */
+struct refusals *refusals_new(struct ev_loop *loop, struct engine *e, double interval_s);
 /* Any thread: one refused request, from peer (an address), why ("no token", "a wrong token"). */
 void refusals_note(struct refusals *r, const char *peer, const char *why);
 /* Refusals since the server started (any thread). */

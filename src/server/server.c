@@ -414,6 +414,7 @@ static bool open_tcp(struct server *s, struct http_listen *l, char **token, char
 		if (*token == NULL)
 			return false;
 		l->token = *token;
+		l->refusal_interval = config_double(s->cfg, "server", "refusal_log_interval");
 		l->tcp_fd = bind_tcp(listen_addr, (int)config_int(s->cfg, "server", "port"), err);
 		if (l->tcp_fd < 0)
 			return false;

@@ -13,8 +13,8 @@ cleanup() { "$SIMQ" shutdown --no-start >/dev/null 2>&1; }
 trap cleanup EXIT
 tport=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 token=0123456789abcdef0123
-printf '[scheduler]\nstart_paused = true\n[server]\nlisten = 127.0.0.1\nport = %s\ntoken = %s\n' "$tport" "$token" \
-	>"$TMP/simq.ini"
+printf '[scheduler]\nstart_paused = true\n[server]\nlisten = 127.0.0.1\nport = %s\ntoken = %s\nrefusal_log_interval = 10s\n' \
+	"$tport" "$token" >"$TMP/simq.ini"
 "$SIMQ" server -c "$TMP/simq.ini" >/dev/null 2>"$TMP/err" || fail "the server starts" "$(cat "$TMP/err")"
 log_bytes=$(wc -c <"$SIMQ_HOME/simulation.log")
 
