@@ -68,23 +68,27 @@ static void set_up(void)
 	static struct backend_config backend = {.name = "silent", .url = "http://127.0.0.1:9/RPC2", .slots = 1,
 						 .max_batch = 16, .call_timeout = 3600};
 	static struct clock clock;
+	static char *dir, *db_path, *results_dir; /* kept for the whole run */
 	const char *tmp = getenv("TMPDIR");
-	char *dir = xasprintf("%s/simq-fuzz-request-XXXXXX", tmp && *tmp ? tmp : "/tmp"), *err = NULL;
+	char *err = NULL;
 	struct ev_loop *loop = ev_default_loop(0);
 	xmlrpc_env env;
 
+	dir = xasprintf("%s/simq-fuzz-request-XXXXXX", tmp && *tmp ? tmp : "/tmp");
 	if (mkdtemp(dir) == NULL) {
 		perror(dir);
 		abort();
 	}
 	clock = loopclock_new(loop);
+	db_path = xasprintf("%s/simq.db", dir);
+	results_dir = xasprintf("%s/results", dir);
 	struct engine_options eo = {
-		.db_path = xasprintf("%s/simq.db", dir),
+		.db_path = db_path,
 		.log_keep = 100,
 		.durability = STORE_DURABILITY_NORMAL,
 		.start_paused = true,
 		.sched = {.max_retries = 3, .down_after = 3, .backoff_base = 5, .backoff_max = 60, .probe_max = 60,
-			  .retry_faults = "license", .results_dir = xasprintf("%s/results", dir), .seed = 1},
+			  .retry_faults = "license", .results_dir = results_dir, .seed = 1},
 		.backends = &backend,
 		.nbackends = 1,
 		.backend_ops = &silent_backend,
