@@ -165,6 +165,9 @@ static void admit(struct conns *cs, int fd)
 				cut(cs, o);
 				break;
 			}
+	/* Accepted as the server stops: it reads no request. */
+	if (cs->stopping)
+		shutdown(fd, SHUT_RD);
 	c->prev = cs->newest;
 	*(cs->newest ? &cs->newest->next : &cs->oldest) = c;
 	cs->newest = c;
