@@ -3,7 +3,9 @@
 #include "server/http.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -23,6 +25,7 @@
 #include "server/metrics.h"
 #include "server/refusals.h"
 #include "util/buf.h"
+#include "util/time.h"
 #include "util/xalloc.h"
 
 /*
@@ -44,6 +47,7 @@ struct listener {
 	struct conns *conns;
 	bool tcp;                    /* its requests carry the token */
 	bool metrics_only;           /* [metrics] listen: GET /metrics and nothing else, no token */
+	int header_s;                /* a request's header arrives within this, or the connection is cut */
 	struct http *http;
 };
 
@@ -578,6 +582,41 @@ static void serve_metrics(void *ud, TSession *session, abyss_bool *handled)
 	*handled = true;
 }
 
+/*
+ * Waits, peeking, until the request's header has arrived whole (or fills the peek), so that Abyss
+ * reads it after in one go: Abyss 1.33 never frees what it parsed of a header that did not end
+ * (the method and URI of a client cut off mid-header), a leak any client could repeat.  False when
+ * the connection ended (closed, or cut at its deadline) or header_s passed first.
+ */
+static bool header_arrived(int fd, int header_s)
+{
+	char peek[8192];
+	int64_t deadline = time_mono_ns() + (int64_t)header_s * 1000000000;
+	int backoff_ms = 5;
+
+	for (;;) {
+		ssize_t n = recv(fd, peek, sizeof peek, MSG_PEEK | MSG_DONTWAIT);
+		int64_t left_ms = (deadline - time_mono_ns()) / 1000000;
+		struct pollfd p = {.fd = fd, .events = POLLIN | POLLRDHUP};
+
+		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
+			return false;
+		if (n == (ssize_t)sizeof peek || (n > 0 && (memmem(peek, (size_t)n, "\r\n\r\n", 4) ||
+							    memmem(peek, (size_t)n, "\n\n", 2))))
+			return true;
+		if (left_ms <= 0)
+			return false;
+		/* Nothing yet: wait for it.  Part of it: the rest, looking again a little later each time. */
+		if (n > 0) {
+			p.events = POLLRDHUP;
+			left_ms = left_ms < backoff_ms ? left_ms : backoff_ms;
+			backoff_ms = backoff_ms < 200 ? 2 * backoff_ms : 200;
+		}
+		if (poll(&p, 1, (int)left_ms) > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR)))
+			return false;
+	}
+}
+
 /* Connection thread: Abyss serves one request on the socket (ServerRunChannel: no keep-alive). */
 static void serve(void *ud, struct conn *c, int fd)
 {
@@ -586,6 +625,8 @@ static void serve(void *ud, struct conn *c, int fd)
 	struct abyss_unix_chaninfo *info = NULL;
 	const char *error = NULL;
 
+	if (!header_arrived(fd, l->header_s))
+		return;
 	ChannelUnixCreateFd(fd, &channel, &info, &error);
 	if (error == NULL)
 		ServerRunChannel(&l->server, channel, info, &error);
@@ -607,7 +648,7 @@ static bool add_handler(struct listener *l, handleReq3Fn fn, void *ud)
 
 static bool start_listener(struct http *h, struct listener *l, int fd, char **err)
 {
-	int header_s = l->tcp || l->metrics_only ? TCP_HEADER_S : UNIX_HEADER_S;
+	int header_s = l->header_s = l->tcp || l->metrics_only ? TCP_HEADER_S : UNIX_HEADER_S;
 	struct conns_limits limits = {.max_conns = l->metrics_only ? 64 : MAX_CONNS,
 				      .max_untrusted = l->tcp || l->metrics_only ? TCP_MAX_UNTRUSTED : 0,
 				      .untrusted_s = header_s};
