@@ -5,6 +5,7 @@
 # A PLECS that answers 10,000 levels deep (plecs-emu's fault "deep") fails that call, not simq.
 . "$SIMQ_SRCDIR/tests/lib/tap.sh"
 . "$SIMQ_SRCDIR/tests/lib/emu.sh"
+. "$SIMQ_SRCDIR/tests/lib/api.sh"
 
 requires python3
 plan 15
@@ -12,16 +13,8 @@ plan 15
 export SIMQ_HOME="$TMP/state"
 M=$(cd "$SRC/share/models" && pwd -P)/rc.plecs
 start_emu
-cleanup() {
-	"$SIMQ" shutdown --no-start >/dev/null 2>&1
-	kill "$emu_pid" 2>/dev/null
-}
-trap cleanup EXIT
-tport=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-token=0123456789abcdef0123
-printf '[backend emu]\nurl = %s\nmax_batch = 1\n[scheduler]\nmax_retries = 0\n[server]\nlisten = 127.0.0.1\nport = %s\ntoken = %s\n' \
-	"$url" "$tport" "$token" >"$TMP/simq.ini"
-"$SIMQ" server -c "$TMP/simq.ini" >/dev/null 2>"$TMP/err" || fail "the server starts" "$(cat "$TMP/err")"
+# No retries: the call with the deep answer fails its task at once.
+start_tcp_server "[backend emu]\nurl = $url\nmax_batch = 1\n[scheduler]\nmax_retries = 0\n"
 pid=$(cat "$SIMQ_HOME/simq.pid")
 
 # post WHERE KIND: sends one hostile request (unix, or tcp with the token) and prints what came back:

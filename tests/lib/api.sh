@@ -38,3 +38,16 @@ while True:
     time.sleep(0.01)
 PY
 }
+
+# start_tcp_server [INI [SERVER]]: starts the server of $SIMQ_HOME, also on TCP on a free port
+# ($tport) with the token $token, with the lines INI (printf format, e.g.
+# '[scheduler]\nstart_paused = true\n') and SERVER (more lines of [server]) in its config; stops it
+# (and plecs-emu, if the test started one) when the test ends.
+token=0123456789abcdef0123
+start_tcp_server() {
+	tport=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	# shellcheck disable=SC2059
+	printf "[server]\nlisten = 127.0.0.1\nport = %s\ntoken = %s\n${2:-}${1:-}" "$tport" "$token" >"$TMP/simq.ini"
+	trap '"$SIMQ" shutdown --no-start >/dev/null 2>&1; [ -n "${emu_pid:-}" ] && kill "$emu_pid" 2>/dev/null' EXIT
+	"$SIMQ" server -c "$TMP/simq.ini" >/dev/null 2>"$TMP/err" || fail "the server starts" "$(cat "$TMP/err")"
+}
