@@ -3,9 +3,7 @@
 #include "server/http.h"
 
 #include <arpa/inet.h>
-#include <errno.h>
 #include <inttypes.h>
-#include <poll.h>
 #include <pthread.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -18,14 +16,13 @@
 #include <xmlrpc-c/server_abyss.h>
 
 #include "proto/proto.h"
-#include "proto/xmlscan.h"
 #include "engine/engine.h"
 #include "server/api.h"
 #include "server/conns.h"
 #include "server/metrics.h"
 #include "server/refusals.h"
+#include "server/request.h"
 #include "util/buf.h"
-#include "util/time.h"
 #include "util/xalloc.h"
 
 /*
@@ -257,180 +254,6 @@ static xmlrpc_value *enter(xmlrpc_env *env, xmlrpc_value *params, void *server_i
 	return result;
 }
 
-static void respond(TSession *session, int status, const char *type, const char *body, size_t len)
-{
-	ResponseStatus(session, (uint16_t)status);
-	ResponseContentType(session, type);
-	ResponseContentLength(session, len);
-	ResponseWriteStart(session);
-	ResponseWriteBody(session, body, (uint32_t)len);
-	ResponseWriteEnd(session);
-}
-
-static void respond_text(TSession *session, int status, const char *text)
-{
-	respond(session, status, "text/plain; charset=utf-8", text, strlen(text));
-}
-
-/* An XML-RPC fault, as xmlrpc-c would answer a method's. */
-static void respond_fault(TSession *session, int code, const char *text)
-{
-	xmlrpc_env env, fault;
-	xmlrpc_mem_block *out;
-
-	xmlrpc_env_init(&env);
-	xmlrpc_env_init(&fault);
-	xmlrpc_env_set_fault(&fault, code, text);
-	out = xmlrpc_mem_block_new(&env, 0);
-	if (out)
-		xmlrpc_serialize_fault(&env, out, &fault);
-	if (out && !env.fault_occurred)
-		respond(session, 200, "text/xml; charset=\"utf-8\"", xmlrpc_mem_block_contents(out),
-			xmlrpc_mem_block_size(out));
-	else
-		respond_text(session, 500, text);
-	if (out)
-		xmlrpc_mem_block_free(out);
-	xmlrpc_env_clean(&fault);
-	xmlrpc_env_clean(&env);
-}
-
-/*
- * Reads and drops a small body before a refusal: closing a socket with unread bytes resets the
- * connection, and the client may lose the answer.  A client that waits for "100 Continue" has
- * sent nothing yet, and a large body is not worth reading.
- */
-static void drop_small_body(TSession *session)
-{
-	const char *length = RequestHeaderValue(session, "content-length");
-	const char *expect = RequestHeaderValue(session, "expect");
-	unsigned long long n = length ? strtoull(length, NULL, 10) : 0;
-
-	if (expect || n > 65536)
-		return;
-	for (uint64_t got = 0; got < n;) {
-		const char *chunk;
-		size_t len;
-
-		if (SessionReadDataAvail(session) == 0 && !SessionRefillBuffer(session))
-			return;
-		SessionGetReadData(session, (size_t)(n - got), &chunk, &len);
-		got += len;
-	}
-}
-
-/* The request body's length from Content-Length, or 0 after answering why there is none. */
-static uint64_t body_length(TSession *session)
-{
-	const char *type = RequestHeaderValue(session, "content-type");
-	const char *length = RequestHeaderValue(session, "content-length");
-	char *end;
-	unsigned long long n;
-
-	if (type == NULL || strncmp(type, "text/xml", 8) != 0 || (type[8] != '\0' && type[8] != ';')) {
-		drop_small_body(session);
-		respond_text(session, 400, "simq: an XML-RPC call is Content-Type text/xml\n");
-		return 0;
-	}
-	if (length == NULL) {
-		respond_text(session, 411, "simq: an XML-RPC call needs a Content-Length header\n");
-		return 0;
-	}
-	n = strtoull(length, &end, 10);
-	if (end == length || *end != '\0' || n == 0 || length[0] == '-') {
-		respond_text(session, 400, "simq: the Content-Length header is not a positive number\n");
-		return 0;
-	}
-	return n;
-}
-
-/*
- * Reads a body of n bytes into *body while the scan passes it; past a limit the rest is read and
- * dropped, so the client reads the fault.  False when the connection ended first.
- */
-static bool read_body(TSession *session, uint64_t n, struct buf *body, struct xmlscan *scan)
-{
-	bool scanning = true;
-
-	for (uint64_t got = 0; got < n;) {
-		const char *chunk;
-		size_t len;
-
-		/* Sends "100 Continue" first, when the client asked for it. */
-		if (SessionReadDataAvail(session) == 0 && !SessionRefillBuffer(session))
-			return false;
-		SessionGetReadData(session, (size_t)(n - got), &chunk, &len);
-		got += len;
-		scanning = scanning && xmlscan_feed(scan, chunk, len);
-		if (scanning)
-			buf_add(body, chunk, len);
-	}
-	return true;
-}
-
-/* Runs a scanned call through xmlrpc-c's registry (call_info: the connection) and answers it. */
-static void answer_call(struct http *h, TSession *session, const struct buf *body)
-{
-	xmlrpc_env env;
-	xmlrpc_mem_block *out = NULL;
-
-	xmlrpc_env_init(&env);
-	xmlrpc_registry_process_call2(&env, h->registry, buf_str(body), body->len, conns_current(), &out);
-	if (env.fault_occurred)
-		respond_text(session, 500, env.fault_string);
-	else
-		respond(session, 200, "text/xml; charset=\"utf-8\"", xmlrpc_mem_block_contents(out),
-			xmlrpc_mem_block_size(out));
-	if (out)
-		xmlrpc_mem_block_free(out);
-	xmlrpc_env_clean(&env);
-}
-
-/* POST /RPC2: the body goes to xmlrpc-c only after the scan passed it whole (doc/api.md, "Limits"). */
-static void serve_rpc(void *ud, TSession *session, abyss_bool *handled)
-{
-	struct listener *l = ud;
-	const TRequestInfo *info = NULL;
-	static const struct xmlscan_limits limits = {.max_bytes = PROTO_MAX_CALL_BYTES,
-						     .max_nesting = PROTO_MAX_NESTING,
-						     .max_depth = PROTO_MAX_XML_DEPTH,
-						     .max_text = PROTO_MAX_TEXT};
-	struct xmlscan scan;
-	struct buf body = BUF_INIT;
-	uint64_t n;
-
-	SessionGetRequestInfo(session, &info);
-	*handled = info && strcmp(info->uri, "/RPC2") == 0;
-	if (!*handled)
-		return;
-	if (info->method != m_post) {
-		respond_text(session, 405, "simq: XML-RPC calls are HTTP POST requests\n");
-		return;
-	}
-	if ((n = body_length(session)) == 0)
-		return;
-	if (n > PROTO_MAX_CALL_BYTES) {
-		char *why = xasprintf("the request is %" PRIu64 " bytes; at most %u", n, PROTO_MAX_CALL_BYTES);
-
-		/* Not read: a client that sent Expect: 100-continue reads this before it sends the body. */
-		respond_fault(session, PROTO_FAULT_INVALID, why);
-		free(why);
-		return;
-	}
-	xmlscan_init(&scan, &limits);
-	if (!read_body(session, n, &body, &scan)) {
-		ResponseStatus(session, 408);
-	} else if (xmlscan_error(&scan)[0]) {
-		char *why = xasprintf("the request %s; see Limits in doc/api.md", xmlscan_error(&scan));
-
-		respond_fault(session, PROTO_FAULT_INVALID, why);
-		free(why);
-	} else {
-		answer_call(l->http, session, &body);
-	}
-	buf_free(&body);
-}
-
 static char *base64(const char *in)
 {
 	static const char table[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -492,10 +315,10 @@ static void check_token(void *ud, TSession *session, abyss_bool *handled)
 	}
 	peer_address(session, peer, sizeof peer);
 	refusals_note(h->refusals, peer, auth ? "a wrong token" : "no token");
-	drop_small_body(session);
+	request_drop_small_body(session);
 	ResponseStatus(session, 401);
 	ResponseAddField(session, "WWW-Authenticate", "Basic realm=\"simq\"");
-	respond(session, 401, "text/plain", body, sizeof body - 1);
+	request_respond(session, 401, "text/plain", body, sizeof body - 1);
 	*handled = true;
 }
 
@@ -508,7 +331,7 @@ static void note_request(void *ud, TSession *session, abyss_bool *handled)
 
 static abyss_bool not_found(TSession *session)
 {
-	respond_text(session, 404, "simq: nothing here; XML-RPC is at /RPC2, metrics at /metrics\n");
+	request_respond_text(session, 404, "simq: nothing here; XML-RPC is at /RPC2, metrics at /metrics\n");
 	return true;
 }
 
@@ -556,7 +379,7 @@ static void serve_metrics(void *ud, TSession *session, abyss_bool *handled)
 	if (info == NULL || strcmp(info->uri, "/metrics") != 0 || info->method != m_get) {
 		*handled = l->metrics_only;
 		if (l->metrics_only)
-			respond(session, 404, "text/plain", not_here, sizeof not_here - 1);
+			request_respond(session, 404, "text/plain", not_here, sizeof not_here - 1);
 		return;
 	}
 	struct waiting w;
@@ -569,9 +392,9 @@ static void serve_metrics(void *ud, TSession *session, abyss_bool *handled)
 	if (run_on_loop(l->http, &w) && w.call.result)
 		xmlrpc_read_string_lp(&env, w.call.result, &len, &text);
 	if (text)
-		respond(session, 200, "text/plain; version=0.0.4; charset=utf-8", text, len);
+		request_respond(session, 200, "text/plain; version=0.0.4; charset=utf-8", text, len);
 	else
-		respond(session, 503, "text/plain", "simq: shutting down\n", 20);
+		request_respond(session, 503, "text/plain", "simq: shutting down\n", 20);
 	free((void *)text);
 	if (w.call.result)
 		xmlrpc_DECREF(w.call.result);
@@ -582,41 +405,6 @@ static void serve_metrics(void *ud, TSession *session, abyss_bool *handled)
 	*handled = true;
 }
 
-/*
- * Waits, peeking, until the request's header has arrived whole (or fills the peek), so that Abyss
- * reads it after in one go: Abyss 1.33 never frees what it parsed of a header that did not end
- * (the method and URI of a client cut off mid-header), a leak any client could repeat.  False when
- * the connection ended (closed, or cut at its deadline) or header_s passed first.
- */
-static bool header_arrived(int fd, int header_s)
-{
-	char peek[8192];
-	int64_t deadline = time_mono_ns() + (int64_t)header_s * 1000000000;
-	int backoff_ms = 5;
-
-	for (;;) {
-		ssize_t n = recv(fd, peek, sizeof peek, MSG_PEEK | MSG_DONTWAIT);
-		int64_t left_ms = (deadline - time_mono_ns()) / 1000000;
-		struct pollfd p = {.fd = fd, .events = POLLIN | POLLRDHUP};
-
-		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
-			return false;
-		if (n == (ssize_t)sizeof peek || (n > 0 && (memmem(peek, (size_t)n, "\r\n\r\n", 4) ||
-							    memmem(peek, (size_t)n, "\n\n", 2))))
-			return true;
-		if (left_ms <= 0)
-			return false;
-		/* Nothing yet: wait for it.  Part of it: the rest, looking again a little later each time. */
-		if (n > 0) {
-			p.events = POLLRDHUP;
-			left_ms = left_ms < backoff_ms ? left_ms : backoff_ms;
-			backoff_ms = backoff_ms < 200 ? 2 * backoff_ms : 200;
-		}
-		if (poll(&p, 1, (int)left_ms) > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR)))
-			return false;
-	}
-}
-
 /* Connection thread: Abyss serves one request on the socket (ServerRunChannel: no keep-alive). */
 static void serve(void *ud, struct conn *c, int fd)
 {
@@ -625,7 +413,7 @@ static void serve(void *ud, struct conn *c, int fd)
 	struct abyss_unix_chaninfo *info = NULL;
 	const char *error = NULL;
 
-	if (!header_arrived(fd, l->header_s))
+	if (!request_wait_header(fd, l->header_s))
 		return;
 	ChannelUnixCreateFd(fd, &channel, &info, &error);
 	if (error == NULL)
@@ -657,7 +445,7 @@ static bool start_listener(struct http *h, struct listener *l, int fd, char **er
 	l->http = h;
 	l->created = ServerCreateNoAccept(&l->server, "simq", NULL, NULL);
 	ok = l->created;
-	ok = ok && (l->metrics_only || add_handler(l, serve_rpc, l));
+	ok = ok && (l->metrics_only || add_handler(l, request_serve_rpc, h->registry));
 	ok = ok && add_handler(l, serve_metrics, l);
 	ok = ok && add_handler(l, l->tcp ? check_token : note_request, h);
 	if (!ok) {

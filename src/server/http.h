@@ -4,8 +4,9 @@
  *
  * Each listener's connections come through conns (a thread each, caps on
  * connections and on those without their request or token yet); Abyss
- * serves one request per connection on that thread.  A request body reaches
- * xmlrpc-c only after xmlscan passed it whole (doc/api.md, "Limits").  A
+ * serves one request per connection on that thread, and request.c its
+ * body: it reaches xmlrpc-c only after xmlscan passed it whole (doc/api.md,
+ * "Limits").  A
  * connection thread never touches engine state: it queues the call for the
  * loop thread, wakes the loop with ev_async, and waits until the loop
  * (api_run) hands the answer back, looking meanwhile whether its client has

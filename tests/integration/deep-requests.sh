@@ -1,14 +1,15 @@
 #!/bin/sh
 # Requests that once crashed the server (issue 14) get a fault, over the socket and over TCP with
 # the token, and the same server keeps answering: arrays and structs nested 10,000 deep, a 50 MB
-# body, a body said to be larger than the limit, a DOCTYPE.  Nesting up to the limit still works.
+# body, a body said to be larger than the limit, a DOCTYPE, a header of 5,000 bytes.  Nesting up
+# to the limit still works.
 # A PLECS that answers 10,000 levels deep (plecs-emu's fault "deep") fails that call, not simq.
 . "$SIMQ_SRCDIR/tests/lib/tap.sh"
 . "$SIMQ_SRCDIR/tests/lib/emu.sh"
 . "$SIMQ_SRCDIR/tests/lib/api.sh"
 
 requires python3
-plan 15
+plan 16
 
 export SIMQ_HOME="$TMP/state"
 M=$(cd "$SRC/share/models" && pwd -P)/rc.plecs
@@ -46,7 +47,10 @@ c = Unix("localhost") if where == "unix" else http.client.HTTPConnection("127.0.
 headers = {"Content-Type": "text/xml"}
 if where == "tcp":
     headers["Authorization"] = "Basic " + base64.b64encode(("simq:" + token).encode()).decode()
-if kind == "too-large":
+if kind == "big-header":
+    headers["X-Padding"] = "p" * 5000
+    c.request("POST", "/RPC2", bodies["arrays64"](), headers)
+elif kind == "too-large":
     # Said to be 100 MB; the answer comes before any of it is sent.
     headers["Content-Length"] = str(100 * 1000 * 1000)
     headers["Expect"] = "100-continue"
@@ -89,6 +93,7 @@ for where in unix tcp; do
 		"fault 1: the request is 100000000 bytes; at most 67108864"
 done
 expect_post "a DOCTYPE (and its entities) gets a fault" unix doctype "has a <!D... declaration"
+expect_post "a header of 5,000 bytes gets HTTP 431" tcp big-header "http 431"
 expect_post "arrays 64 deep are echoed" unix arrays64 "ok 64 deep"
 expect_post "arrays 65 deep get a fault" unix arrays65 "deeper than 64"
 
