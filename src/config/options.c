@@ -69,6 +69,9 @@ const struct option_def option_table[] = {
      .help = "Token TCP clients send as the password of "
              "HTTP Basic auth (user simq). Empty: a random token is written to the file token in the state "
              "dir (mode 0600). No message shows it, not even simq config --check's."},
+    {"server", "refusal_log_interval", OPT_DURATION, "1m", 1, DAY,
+     .help = "TCP requests refused for want of the token: the first is logged at once, the rest one "
+             "line per this interval with their count, so a flood cannot fill the log."},
     {"server", "client_timeout", OPT_DURATION, "30s", 0, DAY,
      .help = "How long simq's commands wait for the server's answer before saying it is stopped or stuck "
              "(exit 69). simq wait and simq log -f wait as long as they must. 0: wait forever."},

@@ -12,6 +12,8 @@
 #include <xmlrpc-c/base.h>
 
 #include "plecs/wire.h"
+#include "proto/proto.h"
+#include "proto/xmlscan.h"
 #include "util/time.h"
 #include "util/xalloc.h"
 
@@ -51,6 +53,9 @@ struct answer {
 	char *data;
 	size_t len, cap, max;
 	bool too_large;
+	bool refused;           /* the scan stopped it: xmlrpc-c would crash on it, or it is no XML-RPC */
+	struct xmlscan scan;
+	CURL *easy;
 };
 
 static size_t take_bytes(char *ptr, size_t size, size_t n, void *ud)
@@ -61,6 +66,14 @@ static size_t take_bytes(char *ptr, size_t size, size_t n, void *ud)
 	if (a->len + len > a->max) {
 		a->too_large = true;
 		return 0; /* libcurl ends the transfer: nothing past the limit is read */
+	}
+	long status = 0;
+
+	/* An answer xmlrpc-c would parse, nested deeper than its recursion survives: stop reading it. */
+	curl_easy_getinfo(a->easy, CURLINFO_RESPONSE_CODE, &status);
+	if (status == 200 && !xmlscan_feed(&a->scan, ptr, len)) {
+		a->refused = true;
+		return 0;
 	}
 	if (a->len + len + 1 > a->cap) {
 		a->cap = 2 * (a->len + len) + 4096;
@@ -147,6 +160,9 @@ static bool judge_transfer(struct worker *w, struct job *job, CURLcode rc, const
 		failed(job, BACKEND_TRANSPORT, xstrdup("the call was interrupted"));
 	} else if (a->too_large) {
 		failed(job, BACKEND_TOO_LARGE, xasprintf("PLECS's answer is larger than %zu bytes", a->max));
+	} else if (a->refused) {
+		failed(job, BACKEND_TRANSPORT, xasprintf("PLECS's answer is not XML-RPC simq reads: it %s",
+							 xmlscan_error(&a->scan)));
 	} else if (rc != CURLE_OK) {
 		failed(job, unreachable(rc, a->len) ? BACKEND_UNREACHABLE : BACKEND_TRANSPORT,
 		       xasprintf("%s", curl_error[0] ? curl_error : curl_easy_strerror(rc)));
@@ -164,7 +180,9 @@ static bool judge_transfer(struct worker *w, struct job *job, CURLcode rc, const
 static bool call(struct worker *w, struct job *job, const char *method, xmlrpc_value *params, xmlrpc_value **result)
 {
 	struct backend_call *bc = job->call;
-	struct answer a = {.max = bc->max_response ? bc->max_response : SIZE_MAX / 2};
+	struct answer a = {.max = bc->max_response ? bc->max_response : SIZE_MAX / 2, .easy = w->easy};
+	const struct xmlscan_limits limits = {.max_bytes = SIZE_MAX, .max_nesting = PROTO_MAX_NESTING,
+					      .max_depth = PROTO_MAX_XML_DEPTH};
 	char curl_error[CURL_ERROR_SIZE] = "";
 	xmlrpc_env env;
 	xmlrpc_mem_block *body;
@@ -172,6 +190,7 @@ static bool call(struct worker *w, struct job *job, const char *method, xmlrpc_v
 	const char *fault = NULL;
 
 	*result = NULL;
+	xmlscan_init(&a.scan, &limits);
 	xmlrpc_env_init(&env);
 	body = xmlrpc_mem_block_new(&env, 0);
 	xmlrpc_serialize_call2(&env, body, method, params, xmlrpc_dialect_i8);
@@ -505,6 +524,8 @@ struct plecs_pool *plecs_pool_new(struct ev_loop *loop, int workers, size_t max_
 	/* xmlrpc-c reads no document larger than its limit: one for the whole process. */
 	if (xmlrpc_limit_get(XMLRPC_XML_SIZE_LIMIT_ID) < max_response)
 		xmlrpc_limit_set(XMLRPC_XML_SIZE_LIMIT_ID, max_response);
+	/* xmlrpc-c counts the parameter list as a level: what the scan lets through, it parses. */
+	xmlrpc_limit_set(XMLRPC_NESTING_LIMIT_ID, PROTO_MAX_NESTING + 1);
 	p->workers = xcalloc((size_t)workers, sizeof *p->workers);
 	for (int i = 0; i < workers && ok; i++) {
 		p->workers[i] = (struct worker){.pool = p, .index = i};

@@ -21,7 +21,8 @@
 	X(STATE, 3, "not allowed in the task's state")       \
 	X(STORE, 4, "the server could not save or read")     \
 	X(SHUTTING_DOWN, 5, "the server is shutting down")   \
-	X(AUTH, 6, "not authorised")
+	X(AUTH, 6, "not authorised")                         \
+	X(BUSY, 7, "the server holds as many waiting calls as it keeps")
 
 enum proto_fault {
 #define X(id, code, text) PROTO_FAULT_##id = code,
@@ -38,6 +39,12 @@ enum proto_fault {
 #define PROTO_MAX_ELEMENTS 1000000  /* numbers in one vector or matrix */
 #define PROTO_MAX_BATCH 100000      /* tasks in one submit_many */
 #define PROTO_MAX_CALL_BYTES (64u * 1024 * 1024)
+/* What xmlscan lets through to xmlrpc-c (doc/api.md, "Limits"): arrays and structs inside one
+ * another, in a call or in PLECS's answer; elements (three a level: array, data, value); and the
+ * text of one element of a call (a string, a name). */
+#define PROTO_MAX_NESTING 64
+#define PROTO_MAX_XML_DEPTH (3 * PROTO_MAX_NESTING + 8)
+#define PROTO_MAX_TEXT (1024u * 1024)
 
 /* What messages call a value of type t: "an integer", "a struct", ... */
 const char *proto_type_name(xmlrpc_type t);

@@ -160,6 +160,20 @@ void api_drop_parked(struct api *a)
 	}
 }
 
+bool api_unpark(struct api *a, struct api_call *c, int code, const char *why)
+{
+	for (struct api_call **p = &a->parked; *p; p = &(*p)->next) {
+		if (*p == c) {
+			*p = c->next;
+			c->next = NULL;
+			api_fault(c, code, "%s", why);
+			c->on_done(c);
+			return true;
+		}
+	}
+	return false;
+}
+
 /* ---- parameters --------------------------------------------------------------------- */
 
 static int param_count(struct api_call *c)
