@@ -318,6 +318,7 @@ static int run_tmux_cmd(int argc, char **argv)
 		free(log);
 		config_free(&cfg);
 		if (!todo) {
+			args_free(&a);
 			cli_done(&x);
 			return CLI_EXIT_OK;
 		}
