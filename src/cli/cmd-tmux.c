@@ -287,6 +287,8 @@ static int run_tmux_cmd(int argc, char **argv)
 		status = cli_usage_error(x.cmd, "unexpected argument \"%s\"", argv[optind]);
 	if (status >= 0)
 		return status;
+	if (!inside && !o.detached && !isatty(STDIN_FILENO))
+		return cli_usage_error(x.cmd, "attaching needs a terminal; -d makes the session without attaching");
 	ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
 
 	if (n <= 0) {

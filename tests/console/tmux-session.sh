@@ -10,7 +10,7 @@
 . "$SIMQ_SRCDIR/tests/lib/tmux.sh"
 
 requires tmux python3
-plan 16
+plan 17
 
 export SIMQ_HOME="$TMP/state/simq"
 export PATH="$SIMQ_BUILDDIR/src:$PATH" TMUX_TMPDIR="$TMP"
@@ -64,6 +64,9 @@ top2=$(sed -n '3s/^2 [0-9]*,\([0-9]*\) .*/\1/p' "$TMP/panes")
 	[ "$(panes simq:0 | wc -l)" -eq 3 ] && ok "run again, it makes no second session and no more panes" ||
 	fail "run again, it makes no second session and no more panes" "$(cat "$TMP/err")" "$($OT list-sessions)"
 
+run_capture 64 "$SIMQ" tmux -L session </dev/null && grep -q "attaching needs a terminal; -d makes the session" "$TMP/err" &&
+	ok "with no terminal to attach, it says so (64) rather than leave tmux to fail" ||
+	fail "with no terminal to attach, it says so (64) rather than leave tmux to fail" "$(cat "$TMP/err")"
 # From a terminal (a pane of the tests' tmux), simq tmux attaches to the session that is there.
 $TM new-session -d -s term -x 110 -y 30 "env -u TMUX '$SIMQ' tmux -L session; sleep 60"
 poll_for "simq" $OT list-clients -F '#{client_session}' && ok "from a terminal, simq tmux attaches to the session" ||
