@@ -19,7 +19,6 @@
 static struct {
 	char *title;    /* the pane's name as last set */
 	bool away;      /* the terminal said the pane lost the focus, and nothing since says otherwise */
-	int64_t marked; /* the failure count last marked seen */
 } t;
 
 static void put(const char *s)
@@ -51,15 +50,17 @@ void title_stop(void)
 		return;
 }
 
-/* The operator sees the view: its failures are not new any more. */
+/*
+ * The operator sees the view: its failures are not new any more.  The mark is the view's own count (a
+ * failure that came after it is still new) and the server keeps it, so a restarted server starts afresh.
+ */
 static void mark_seen(struct console *c, xmlrpc_value *view)
 {
 	xmlrpc_value *status = reply_member(view, "status");
 	int64_t failures = reply_int(status, "failures", 0);
 
-	if (t.away || status == NULL || failures <= reply_int(status, "failures_seen", 0) || failures <= t.marked)
+	if (t.away || status == NULL || failures <= reply_int(status, "failures_seen", 0))
 		return;
-	t.marked = failures;
 	xmlrpc_value *r = ui_call(c, "simq.status", "(I)", (xmlrpc_int64)failures);
 
 	if (r)
