@@ -56,6 +56,8 @@ extern const struct cli_command cli_cmd_prio;
 extern const struct cli_command cli_cmd_retry;
 extern const struct cli_command cli_cmd_wait;
 extern const struct cli_command cli_cmd_stats;
+extern const struct cli_command cli_cmd_status;
+extern const struct cli_command cli_cmd_tmux;
 extern const struct cli_command cli_cmd_pause;
 extern const struct cli_command cli_cmd_resume;
 extern const struct cli_command cli_cmd_shutdown;

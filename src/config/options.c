@@ -189,6 +189,10 @@ const struct option_def option_table[] = {
     {"ui", "bell", OPT_BOOL, "true",
      .help = "Ring the terminal bell when a CRITICAL or HIGH task fails "
              "or a backend goes DOWN, so tmux flags the window."},
+    {"ui", "tmux_layout", OPT_ENUM, "stacked", .choices = "stacked|side|windows",
+     .help = "How simq tmux lays out the console, the log (simq log -f) and a shell: stacked puts "
+             "the console on top and the log and the shell side by side below it; side puts the console "
+             "on the left and the log over the shell on the right; windows gives each a window."},
 
     KEY("up", "k,Up", "Move up."),
     KEY("down", "j,Down", "Move down."),

@@ -23,6 +23,7 @@ struct engine {
 	struct scheduler *sched;
 	uint64_t version;           /* bumped by every change a console would show */
 	uint64_t alerts;            /* CRITICAL/HIGH failures and backends DOWN */
+	uint64_t failures, failures_seen; /* tasks FAILED since the start, and how many of them the operator saw */
 	bool paused;
 	char *pause_reason;         /* why simq paused dispatch by itself, or NULL */
 	bool stopping;
@@ -73,6 +74,8 @@ static void publish(struct engine *e, enum event_type type, const struct task *t
 	}
 	if (type == EVENT_BACKEND_DOWN || (type == EVENT_FAILED && t && t->priority <= PRIO_HIGH))
 		e->alerts++;
+	if (type == EVENT_FAILED)
+		e->failures++;
 	events_publish(e->bus, &ev);
 	changed(e);
 }
@@ -690,6 +693,20 @@ uint64_t engine_version(const struct engine *e)
 uint64_t engine_alerts(const struct engine *e)
 {
 	return e->alerts;
+}
+
+void engine_failures(const struct engine *e, uint64_t *total, uint64_t *seen)
+{
+	*total = e->failures;
+	*seen = e->failures_seen;
+}
+
+void engine_failures_seen(struct engine *e, uint64_t upto)
+{
+	if (upto > e->failures)
+		upto = e->failures;
+	if (upto > e->failures_seen)
+		e->failures_seen = upto;
 }
 
 struct event_bus *engine_bus(struct engine *e)

@@ -141,6 +141,10 @@ void engine_minutes(const struct engine *e, int n, int64_t *per_minute);
 uint64_t engine_version(const struct engine *e);
 /* CRITICAL/HIGH failures and backends DOWN so far: a console rings its bell when it grows. */
 uint64_t engine_alerts(const struct engine *e);
+/* Tasks FAILED since the server started, and how many of them the operator has seen (the console, simq status). */
+void engine_failures(const struct engine *e, uint64_t *total, uint64_t *seen);
+/* The operator has seen the first upto failures (at most all): the mark moves forward only. */
+void engine_failures_seen(struct engine *e, uint64_t upto);
 
 /* ---- events and the log ------------------------------------------------------------------- */
 

@@ -556,6 +556,24 @@ static void api_stats(struct api *a, struct api_call *c)
 	finish_value(c, &env, view_stats(&env, a->engine));
 }
 
+/* A status line's counts, never a page (tmux asks every few seconds); seen: failures the caller showed, -1 all. */
+static void api_status(struct api *a, struct api_call *c)
+{
+	int64_t seen = -2;
+	xmlrpc_env env;
+
+	if (!check_count(c, 0, 1, "an optional count of failures seen"))
+		return;
+	if (param_count(c) == 1 && (!read_int64(param(c, 0), &seen) || seen < -1)) {
+		api_fault(c, PROTO_FAULT_INVALID, "simq.status: seen is a count of failures from 0, or -1 for all");
+		return;
+	}
+	if (seen >= -1)
+		engine_failures_seen(a->engine, seen < 0 ? UINT64_MAX : (uint64_t)seen);
+	xmlrpc_env_init(&env);
+	finish_value(c, &env, view_status(&env, a->engine));
+}
+
 /* One call for everything a console draws; waits up to wait_ms when the caller is up to date. */
 static void api_view(struct api *a, struct api_call *c)
 {
@@ -739,6 +757,7 @@ const struct api_method api_methods[] = {
 	{"simq.pause", "simq.pause([backend])", api_pause},
 	{"simq.resume", "simq.resume([backend])", api_resume},
 	{"simq.view", "simq.view(request) -> what a console draws", api_view},
+	{"simq.status", "simq.status([seen]) -> the counts of a status line", api_status},
 	{"simq.shutdown", "simq.shutdown(): stop the server; queued tasks stay queued", api_shutdown},
 };
 const size_t api_method_count = sizeof api_methods / sizeof api_methods[0];

@@ -382,6 +382,37 @@ static xmlrpc_value *queue_page_value(xmlrpc_env *env, const struct engine *e, i
 	return page;
 }
 
+/* A backend as a status line needs it: whether it is DOWN. */
+static void add_backend_brief(const struct sched_backend_info *b, void *ud)
+{
+	struct view_ctx *x = ud;
+
+	append(x->env, x->list,
+	       xmlrpc_build_value(x->env, "{s:s,s:b,s:b,s:b}", "name", b->name, "up", (xmlrpc_bool)b->up, "checking",
+				  (xmlrpc_bool)b->checking, "paused", (xmlrpc_bool)b->paused));
+}
+
+xmlrpc_value *view_status(xmlrpc_env *env, const struct engine *e)
+{
+	struct view_ctx x = {.env = env, .e = e, .list = xmlrpc_array_new(env)};
+	struct stats_counts day;
+	uint64_t failures, seen;
+
+	engine_stats(e, STATS_DAY, &day);
+	engine_failures(e, &failures, &seen);
+	scheduler_each_backend(engine_scheduler(e), add_backend_brief, &x);
+	xmlrpc_value *v = xmlrpc_build_value(
+		env, "{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:b,s:s,s:A}", "version", (xmlrpc_int64)engine_version(e), "queued",
+		(xmlrpc_int64)queue_size(engine_queue(e)), "running", (xmlrpc_int64)engine_running(e), "failed",
+		(xmlrpc_int64)day.failed, "completed", (xmlrpc_int64)(day.completed_first + day.completed_retry),
+		"failures", (xmlrpc_int64)failures, "failures_seen", (xmlrpc_int64)seen, "paused",
+		(xmlrpc_bool)engine_paused(e), "pause_reason", engine_pause_reason(e) ? engine_pause_reason(e) : "",
+		"backends", x.list);
+
+	xmlrpc_DECREF(x.list);
+	return v;
+}
+
 xmlrpc_value *view_console(xmlrpc_env *env, const struct engine *e, const struct view_request *req)
 {
 	xmlrpc_value *v = xmlrpc_struct_new(env);
@@ -404,6 +435,7 @@ xmlrpc_value *view_console(xmlrpc_env *env, const struct engine *e, const struct
 	set_member(env, v, "throughput", throughput_value(env, e));
 	set_member(env, v, "alerts", xmlrpc_i8_new(env, (xmlrpc_int64)engine_alerts(e)));
 	set_member(env, v, "calls", calls_value(env, e));
+	set_member(env, v, "status", view_status(env, e));
 	return v;
 }
 

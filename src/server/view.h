@@ -46,6 +46,8 @@ xmlrpc_value *view_get(xmlrpc_env *env, struct engine *e, const struct task *t);
 xmlrpc_value *view_result(xmlrpc_env *env, int64_t id, const struct store_result *r);
 /* simq.stats: the statistics of DESIGN 9. */
 xmlrpc_value *view_stats(xmlrpc_env *env, const struct engine *e);
+/* simq.status: the counts of a status line, read without paging (cheap at any queue length). */
+xmlrpc_value *view_status(xmlrpc_env *env, const struct engine *e);
 /* [{id, state}] for each id. */
 xmlrpc_value *view_states(xmlrpc_env *env, const int64_t *ids, const enum task_state *states, size_t n);
 /* simq.view: everything a console draws. */
