@@ -31,6 +31,7 @@ struct origin {
 struct task_opts {
 	xmlrpc_env env;
 	const char *priority, *name, *request_key;
+	const char *bad_field;   /* the field xmlrpc-c could not carry, or NULL */
 	double timeout;
 	bool no_cache, dry_run;
 	xmlrpc_value *vars, *solver, *tags;
@@ -183,9 +184,16 @@ static xmlrpc_value *task_struct(struct task_opts *t, const char *model, xmlrpc_
 {
 	xmlrpc_value *s = xmlrpc_struct_new(&t->env), *v;
 
+	/* A value xmlrpc-c cannot carry (it refuses UTF-8 beyond U+FFFF, emoji say) stops here, named. */
 #define SET(key, value)                                          \
 	do {                                                      \
+		if (t->env.fault_occurred)                        \
+			break;                                    \
 		v = (value);                                      \
+		if (t->env.fault_occurred) {                      \
+			t->bad_field = key;                       \
+			break;                                    \
+		}                                                 \
 		xmlrpc_struct_set_value(&t->env, s, key, v);      \
 		xmlrpc_DECREF(v);                                 \
 	} while (0)
@@ -236,6 +244,19 @@ static int refused(struct cli_ctx *x, const struct task_opts *t, const struct va
 				option = field_options[i].option;
 		fprintf(stderr, "simq %s: %s%s%s: %s\n", x->cmd->name, option, e->value ? " " : "", value, e->rule);
 	}
+	return CLI_EXIT_DATA;
+}
+
+/* A value the API cannot carry: named in the command's words, exit 65. */
+static int not_carried(struct cli_ctx *x, const struct task_opts *t)
+{
+	const char *option = t->bad_field ? t->bad_field : "a value";
+
+	for (size_t i = 0; i < sizeof field_options / sizeof field_options[0]; i++)
+		if (t->bad_field && strcmp(t->bad_field, field_options[i].field) == 0)
+			option = field_options[i].option;
+	fprintf(stderr, "simq %s: %s: XML-RPC here carries no character beyond U+FFFF (emoji and the like): %s\n",
+		x->cmd->name, option, t->env.fault_string);
 	return CLI_EXIT_DATA;
 }
 
@@ -306,7 +327,7 @@ static int run_submit(int argc, char **argv)
 	}
 	model = paths_absolute(argv[optind]);
 	task = task_struct(&t, model, t.vars);
-	status = check_task(&x, &t, task, &cache);
+	status = t.env.fault_occurred ? not_carried(&x, &t) : check_task(&x, &t, task, &cache);
 	if (status >= 0) {
 		/* refused: nothing sent */
 	} else if (t.dry_run) {
@@ -444,7 +465,7 @@ static int run_sweep(int argc, char **argv)
 		xmlrpc_value *task = task_struct(&t, model, vars[k]);
 
 		if (k == 0)
-			status = check_sweep(&x, &t, model, task, axes, naxes);
+			status = t.env.fault_occurred ? not_carried(&x, &t) : check_sweep(&x, &t, model, task, axes, naxes);
 		xmlrpc_array_append_item(&t.env, tasks, task);
 		xmlrpc_DECREF(task);
 		xmlrpc_DECREF(vars[k]);

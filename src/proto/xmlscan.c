@@ -4,6 +4,9 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* Where the last byte left the scan. */
@@ -58,11 +61,42 @@ static bool blank(char c)
 	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
 }
 
+/* Keeps the text of an open <i8>, to check when it closes. */
+static void i8_text(struct xmlscan *s, const char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++, s->i8_len++)
+		if (s->i8_len < sizeof s->i8 - 1)
+			s->i8[s->i8_len] = p[i];
+}
+
+/* Is the <i8> just closed a whole number that fits 64 bits (blanks around it allowed)? */
+static bool i8_fits(struct xmlscan *s)
+{
+	char *end;
+
+	if (s->i8_len >= sizeof s->i8 - 1)
+		return false;
+	s->i8[s->i8_len] = '\0';
+	const char *p = s->i8;
+
+	while (blank(*p))
+		p++;
+	if (!(isdigit((unsigned char)*p) || ((*p == '-' || *p == '+') && isdigit((unsigned char)p[1]))))
+		return false;
+	errno = 0;
+	(void)strtoll(p, &end, 10);
+	while (blank(*end))
+		end++;
+	return errno == 0 && *end == '\0';
+}
+
 /* Counts text of the element open at the scan's depth. */
 static bool add_text(struct xmlscan *s, const char *p, size_t n)
 {
 	size_t count = 0;
 
+	if (s->i8_depth && s->depth == s->i8_depth)
+		i8_text(s, p, n);
 	if (s->limits.max_text == 0)
 		return true;
 	for (size_t i = 0; i < n; i++)
@@ -80,6 +114,13 @@ static void name_byte(struct xmlscan *s, char c)
 	s->name_len++;
 }
 
+/* Whether the name read is i8, with or without a namespace prefix ("ex:i8"). */
+static bool name_is_i8(const struct xmlscan *s)
+{
+	return (s->name_len == 2 && memcmp(s->name, "i8", 2) == 0) ||
+	       (s->name_len >= 3 && s->name_len <= (int)sizeof s->name && memcmp(s->name + s->name_len - 3, ":i8", 3) == 0);
+}
+
 /* Whether the name read is array or struct (the elements whose nesting xmlrpc-c follows). */
 static bool name_is_container(const struct xmlscan *s)
 {
@@ -94,15 +135,25 @@ static bool open_element(struct xmlscan *s)
 	if (++s->depth > s->limits.max_depth)
 		return stop(s, "nests elements deeper than %d", s->limits.max_depth);
 	s->text[s->depth] = 0;
+	if (name_is_i8(s)) {
+		s->i8_depth = s->depth;
+		s->i8_len = 0;
+	}
 	return true;
 }
 
-static void close_element(struct xmlscan *s)
+static bool close_element(struct xmlscan *s)
 {
+	if (s->i8_depth && s->depth == s->i8_depth) {
+		s->i8_depth = 0;
+		if (!i8_fits(s))
+			return stop(s, "holds an <i8> that is not a whole number of 64 bits");
+	}
 	if (name_is_container(s) && s->nesting > 0)
 		s->nesting--;
 	if (s->depth > 0)
 		s->depth--;
+	return true;
 }
 
 /* A byte of a start tag after its name; '>' ends it, opening an element unless it was "/>". */
@@ -219,8 +270,8 @@ static bool markup(struct xmlscan *s, char c)
 		return true;
 	case END_TAG:
 		if (c == '>') {
-			close_element(s);
 			s->state = TEXT;
+			return close_element(s);
 		} else if (blank(c)) {
 			s->name_done = true;
 		} else if (!s->name_done) {

@@ -8,7 +8,9 @@
  * its limits: the size, how deep elements nest, how deep arrays and structs
  * nest, and how much text one element holds.  It also refuses what XML-RPC
  * never carries: a DOCTYPE or any other <!...> declaration but comments and
- * CDATA (so no entities beyond XML's own), and NUL bytes (UTF-16 text).
+ * CDATA (so no entities beyond XML's own), NUL bytes (UTF-16 text), and an
+ * <i8> whose text is not a 64-bit integer (xmlrpc-c 1.33 crashes formatting
+ * its own message about one).
  *
  * It is no parser and never under-counts what xmlrpc-c would build: what it
  * lets through, xmlrpc-c still checks.  The server scans each request body
@@ -44,6 +46,9 @@ struct xmlscan {
 	int name_len;
 	char name[8];       /* the tag's name, enough of it to tell array and struct */
 	size_t text[XMLSCAN_DEPTH_CAP + 1];
+	int i8_depth;       /* the depth of the <i8> element open, or 0 */
+	char i8[24];        /* its text so far */
+	size_t i8_len;
 	char error[128];    /* set once a limit is passed: what, and at which byte */
 };
 

@@ -9,7 +9,7 @@
 . "$SIMQ_SRCDIR/tests/lib/api.sh"
 
 requires python3
-plan 16
+plan 18
 
 export SIMQ_HOME="$TMP/state"
 M=$(cd "$SRC/share/models" && pwd -P)/rc.plecs
@@ -37,6 +37,8 @@ bodies = {
     "arrays64": lambda: call(nested(64, False)),
     "arrays65": lambda: call(nested(65, False)),
     "string50mb": lambda: call("<string>" + "x" * (50 * 1000 * 1000) + "</string>"),
+    "badi8": lambda: call("<i8>abc</i8>"),
+    "bigi8": lambda: call("<i8>9223372036854775808</i8>"),
     "doctype": lambda: b'<?xml version="1.0"?><!DOCTYPE m [<!ENTITY a "aaaaaaaaaa">]>' + call("<string>&a;</string>"),
 }
 class Unix(http.client.HTTPConnection):
@@ -93,6 +95,9 @@ for where in unix tcp; do
 		"fault 1: the request is 100000000 bytes; at most 67108864"
 done
 expect_post "a DOCTYPE (and its entities) gets a fault" unix doctype "has a <!D... declaration"
+# xmlrpc-c 1.33 crashes formatting its own message about such an <i8>.
+expect_post "an <i8> that is not a number gets a fault" unix badi8 "not a whole number of 64 bits"
+expect_post "an <i8> past 64 bits gets a fault" unix bigi8 "not a whole number of 64 bits"
 expect_post "a header of 5,000 bytes gets HTTP 431" tcp big-header "http 431"
 expect_post "arrays 64 deep are echoed" unix arrays64 "ok 64 deep"
 expect_post "arrays 65 deep get a fault" unix arrays65 "deeper than 64"

@@ -5,7 +5,7 @@
 . "$SIMQ_SRCDIR/tests/lib/tap.sh"
 
 requires python3
-plan 62
+plan 64
 export SIMQ_HOME="$TMP/state"
 paused_config
 M=$SRC/share/models/buck.plecs
@@ -137,6 +137,10 @@ expect_in "it names the option, not the API's filter" "$TMP/err" "simq ls: --sta
 grep -q "filter" "$TMP/err" && fail "no API member names" "$(cat "$TMP/err")" || ok "no API member names"
 expect_status "CLI: -p urgent is refused" 65 "$SIMQ" submit "$M" -p urgent
 expect_in "it names -p and the value" "$TMP/err" 'simq submit: -p "urgent": allowed: critical, high, normal, low (any case) or 0-3'
+# xmlrpc-c carries no character beyond U+FFFF: refused with the option named (it crashed the CLI).
+emoji=$(printf '\360\237\214\200')
+expect_status "CLI: a name with an emoji is refused, not a crash" 65 "$SIMQ" submit "$M" --name "fan $emoji test" --dry-run
+expect_in "it names --name" "$TMP/err" "--name: XML-RPC here carries no character beyond U+FFFF"
 expect_status "CLI: prio 1 urgent is a usage error" 64 "$SIMQ" prio 1 urgent
 expect_in "it names LEVEL" "$TMP/err" "simq prio: LEVEL urgent: allowed: critical, high, normal, low (any case) or 0-3"
 # Half a megabyte: under the request guard's 1 MiB of text in one element (see deep-requests.sh), far over 80.

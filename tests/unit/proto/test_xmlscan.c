@@ -214,9 +214,34 @@ static void test_huge_string_refused(void **state)
 	free(doc);
 }
 
+#define I8_CALL(v) "<methodCall><methodName>simq.echo</methodName><params><param><value>" v \
+	"</value></param></params></methodCall>"
+
+/* xmlrpc-c 1.33 crashes formatting its message about an <i8> that is no 64-bit integer: such a one
+ * never reaches it. */
+static void test_bad_i8_refused(void **state)
+{
+	static const char *const bad[] = {
+		I8_CALL("<i8>abc</i8>"), I8_CALL("<i8>5x</i8>"), I8_CALL("<i8>9223372036854775808</i8>"),
+		I8_CALL("<i8>-9223372036854775809</i8>"), I8_CALL("<i8></i8>"), I8_CALL("<i8>&#53;</i8>"),
+		I8_CALL("<ex:i8 xmlns:ex=\"http://ws.apache.org/xmlrpc/namespaces/extensions\">abc</ex:i8>"),
+		I8_CALL("<i8><![CDATA[x]]></i8>"), I8_CALL("<i8>123456789012345678901234567890</i8>"),
+	};
+	static const char *const good[] = {
+		I8_CALL("<i8>5</i8>"), I8_CALL("<i8> -5 </i8>"), I8_CALL("<i8>9223372036854775807</i8>"),
+		I8_CALL("<i8>-9223372036854775808</i8>"), I8_CALL("<ex:i8>+42</ex:i8>"), I8_CALL("<i4>7</i4>"),
+	};
+
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+		expect_refused(bad[i], strlen(bad[i]), "not a whole number of 64 bits");
+	for (size_t i = 0; i < sizeof good / sizeof good[0]; i++)
+		expect_pass(good[i]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_bad_i8_refused),
 		cmocka_unit_test(test_ordinary_call_passes),
 		cmocka_unit_test(test_nesting_limit),
 		cmocka_unit_test(test_ten_thousand_deep_stops_early),
