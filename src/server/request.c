@@ -6,6 +6,7 @@
 #include <inttypes.h>
 #include <poll.h>
 #include <stdio.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -171,6 +172,9 @@ static uint64_t body_length(TSession *session)
 	return n;
 }
 
+/* The longest a request's body may take to arrive, whole. */
+#define BODY_DEADLINE_S 60
+
 /*
  * Reads a body of n bytes into *body while the scan passes it; past a limit the rest is read and
  * dropped, so the client reads the fault.  False when the connection ended first.
@@ -178,11 +182,15 @@ static uint64_t body_length(TSession *session)
 static bool read_body(TSession *session, uint64_t n, struct buf *body, struct xmlscan *scan)
 {
 	bool scanning = true;
+	int64_t deadline = time_mono_ns() + (int64_t)BODY_DEADLINE_S * 1000000000;
 
 	for (uint64_t got = 0; got < n;) {
 		const char *chunk;
 		size_t len;
 
+		/* A body trickled in a byte at a time must not hold its thread (and a large one's turn) for ever. */
+		if (time_mono_ns() > deadline)
+			return false;
 		/* Sends "100 Continue" first, when the client asked for it. */
 		if (SessionReadDataAvail(session) == 0 && !SessionRefillBuffer(session))
 			return false;
@@ -211,6 +219,34 @@ static void answer_call(xmlrpc_registry *registry, TSession *session, const stru
 	if (out)
 		xmlrpc_mem_block_free(out);
 	xmlrpc_env_clean(&env);
+}
+
+/*
+ * xmlrpc-c holds some 30 times a request's size while it parses it: a large request (a submit_many of
+ * tens of thousands of tasks) takes its turn, one at a time, so a few clients cannot make the server
+ * hold gigabytes.  Small calls never wait.
+ */
+#define LARGE_BODY (4u * 1024 * 1024)
+
+static pthread_mutex_t large_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t large_free = PTHREAD_COND_INITIALIZER;
+static bool large_busy;
+
+static void large_take(void)
+{
+	pthread_mutex_lock(&large_lock);
+	while (large_busy)
+		pthread_cond_wait(&large_free, &large_lock);
+	large_busy = true;
+	pthread_mutex_unlock(&large_lock);
+}
+
+static void large_give(void)
+{
+	pthread_mutex_lock(&large_lock);
+	large_busy = false;
+	pthread_cond_signal(&large_free);
+	pthread_mutex_unlock(&large_lock);
 }
 
 /* POST /RPC2: the body goes to xmlrpc-c only after the scan passed it whole (doc/api.md, "Limits"). */
@@ -244,6 +280,8 @@ void request_serve_rpc(void *registry, TSession *session, abyss_bool *handled)
 		return;
 	}
 	xmlscan_init(&scan, &limits);
+	if (n > LARGE_BODY)
+		large_take();
 	if (!read_body(session, n, &body, &scan)) {
 		ResponseStatus(session, 408);
 	} else if (xmlscan_error(&scan)[0]) {
@@ -255,4 +293,6 @@ void request_serve_rpc(void *registry, TSession *session, abyss_bool *handled)
 		answer_call(registry, session, &body);
 	}
 	buf_free(&body);
+	if (n > LARGE_BODY)
+		large_give();
 }
