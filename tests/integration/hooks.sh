@@ -6,7 +6,7 @@
 . "$SIMQ_SRCDIR/tests/lib/tap.sh"
 . "$SIMQ_SRCDIR/tests/lib/emu.sh"
 
-requires python3
+requires python3 pgrep
 plan 16
 
 export SIMQ_HOME="$TMP/state"
@@ -106,12 +106,19 @@ done
 "$SIMQ" log | grep -q "hook on_submitted for task .* killed after 1s" && ok "a hook that hangs is killed and logged" ||
 	fail "a hook that hangs is killed and logged" "$("$SIMQ" log | tail -5)"
 # Killed means gone within moments (the kernel may still be tearing it down), not in 300 s.
+# pgrep exits 1 when it finds nothing; any other status (no pgrep, a bad pattern) proves nothing.
 i=0
 while pgrep -f "^$nap\$" >/dev/null && [ $i -lt 100 ]; do
 	i=$((i + 1))
 	sleep 0.05
 done
-pgrep -f "^$nap\$" >/dev/null && fail "its process group is gone" "$(pgrep -af "$nap")" || ok "its process group is gone"
+pgrep -f "^$nap\$" >/dev/null
+st=$?
+case $st in
+1) ok "its process group is gone" ;;
+0) fail "its process group is gone" "$(pgrep -af "$nap")" ;;
+*) fail "its process group is gone" "pgrep could not look (exit status $st)" ;;
+esac
 id=$("$SIMQ" ls --json | sed -n 's/.*"id": \([0-9]*\).*/\1/p' | tail -1)
 "$SIMQ" cancel "$id" >/dev/null
 i=0
