@@ -99,6 +99,11 @@ expect_status() {
 	if run_capture "$want" "$@"; then ok "$name"; else fail "$name" "command: $*" "$(cat "$TMP/err")"; fi
 }
 
+# expect_line NAME FILE LINE: FILE must have a line that is exactly LINE (an id "1" is not "112").
+expect_line() {
+	if grep -qxF -- "$3" "$2"; then ok "$1"; else fail "$1" "expected the line \"$3\" in:" "$(cat "$2")"; fi
+}
+
 # expect_in NAME FILE TEXT: FILE must contain TEXT (a fixed string).
 expect_in() {
 	if grep -qF -- "$3" "$2"; then ok "$1"; else fail "$1" "expected \"$3\" in:" "$(cat "$2")"; fi

@@ -105,8 +105,9 @@ for m in "$src"/tests/mutations/*.patch; do
 		continue
 	fi
 	# The programs first, so that a mutation that does not build is told apart from one a test catches.
+	# (Two makes, one after the other: make all runs a make of its own, which would race one beside it.)
 	# shellcheck disable=SC2086
-	if ! make -C "$tree" -s -j"$jobs" all $progs >"$scratch/$name.build.log" 2>&1; then
+	if ! { make -C "$tree" -s -j"$jobs" all && make -C "$tree" -s -j"$jobs" $progs; } >"$scratch/$name.build.log" 2>&1; then
 		say "BROKEN   $name: does not build with the patch: see $scratch/$name.build.log"
 		broken=$((broken + 1))
 		restore "$m"
