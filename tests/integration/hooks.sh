@@ -15,6 +15,7 @@ start_emu
 cleanup() {
 	"$SIMQ" shutdown --no-start >/dev/null 2>&1
 	kill "$emu_pid" 2>/dev/null
+	[ -z "${pw:-}" ] || rm -f "${pw}1" "${pw}2" "${pw}3" "${pw}4"
 }
 trap cleanup EXIT
 
@@ -47,7 +48,8 @@ inject() {
 
 # Short paths: a name holds at most 200 bytes, and make distcheck's $TMP is long.
 pw=/tmp/simq-pw.$$
-evil='$(touch '"$pw"'1) `touch '"$pw"'2` "quoted" '"'"'single'"'"'; touch '"$pw"'3'
+# With a' ... 'b, a command that wraps the data in '...' is broken out of, and still parses.
+evil='$(touch '"$pw"'1) `touch '"$pw"'2` "quoted" '"'"'single'"'"'; touch '"$pw"'3; a'"'"' $(touch '"$pw"'4) '"'"'b'
 "$SIMQ" submit "$M" --name flaky -p critical >/dev/null        # 1: a licence fault, then completes
 "$SIMQ" submit "$M" --name poisoned -p high >/dev/null         # 2: a solver fault: fails
 "$SIMQ" submit "$M" --name "$evil" -p normal >/dev/null 2>"$TMP/err" || fail "the name was accepted" "$(cat "$TMP/err")"   # 3: completes
@@ -70,7 +72,7 @@ expect_hook "queue_drained, once the last task is out" '^queue_drained|'
 # The name reached the hook as a string, byte for byte, and ran nothing.
 grep -qF "|$evil|" "$TMP/env.log" && ok "the name arrives in SIMQ_TASK_NAME byte for byte" ||
 	fail "the name arrives in SIMQ_TASK_NAME byte for byte" "$(cat "$TMP/env.log")"
-[ ! -e "${pw}1" ] && [ ! -e "${pw}2" ] && [ ! -e "${pw}3" ] && [ ! -e /tmp/simq-pwned ] &&
+[ ! -e "${pw}1" ] && [ ! -e "${pw}2" ] && [ ! -e "${pw}3" ] && [ ! -e "${pw}4" ] && [ ! -e /tmp/simq-pwned ] &&
 	ok "and no part of it ran (nor of \$(touch /tmp/simq-pwned))" ||
 	fail "and no part of it ran" "$(ls "$TMP")"
 python3 - "$TMP/stdin.log" "$evil" <<'PY' && ok "stdin carries the same event as JSON" || fail "stdin carries the same event as JSON" "$(cat "$TMP/stdin.log")"
