@@ -8,7 +8,7 @@
 . "$SIMQ_SRCDIR/tests/lib/emu.sh"
 
 requires python3
-plan 33
+plan 35
 
 export SIMQ_HOME="$TMP/state"
 MODELS=$(cd "$SRC/share/models" && pwd -P)
@@ -65,6 +65,13 @@ expect_status "simq result --csv" 0 "$SIMQ" result "$a" --csv
 cmp -s "$TMP/out" "$SIMQ_HOME/results/0/$a.csv" && ok "prints the result file byte for byte" ||
 	fail "prints the result file byte for byte" "$(head -3 "$TMP/out")"
 
+# --no-cache: accepted, and (the result cache is not built yet) the task runs on PLECS all the same.
+n=$("$SIMQ" submit "$MODELS/rc.plecs" -v Vin=6 --no-cache --name no-cache)
+expect_status "submit --no-cache is accepted and the task runs" 0 "$SIMQ" wait "$n" --timeout 60
+"$SIMQ" show "$n" --json >"$TMP/show"
+grep -q '"cached": false' "$TMP/show" && grep -q '"outcome": "ok"' "$TMP/show" &&
+	ok "it ran on PLECS and is not marked cached" || fail "it ran on PLECS and is not marked cached" "$(cat "$TMP/show")"
+
 # ---- ls filters --------------------------------------------------------------------------------
 b=$("$SIMQ" submit "$MODELS/buck.plecs" -v D=0.4 --name beta --tag night)
 c=$("$SIMQ" submit "$MODELS/rc.plecs" -v Vin=2 --name alphabet)
@@ -90,7 +97,7 @@ ids "ls --name matches part of the name" -- "$a" "$c"
 "$SIMQ" ls --json --tag night >"$TMP/ls"
 ids "ls --tag matches a whole tag" -- "$a" "$b"
 "$SIMQ" ls --json --offset 1 --limit 2 >"$TMP/ls"
-ids "ls --offset 1 --limit 2 skips one and shows two" -- "$b" "$c"
+ids "ls --offset 1 --limit 2 skips one and shows two" -- "$n" "$b"
 "$SIMQ" ls --json --model rc --tag night >"$TMP/ls"
 ids "filters combine" -- "$a"
 
