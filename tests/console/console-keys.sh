@@ -1,13 +1,14 @@
 #!/bin/sh
 # The console keys no other test presses, each checked by its effect on a real server and
 # plecs-emu: PgDn/PgUp page the queue, p pauses and resumes dispatch, r submits a failed task
-# again; and the statistics' throughput sparkline and ETA once tasks have finished.
+# again; [ui] line_drawing, colours and bell; and the statistics' throughput sparkline and ETA once
+# tasks have finished.
 . "$SIMQ_SRCDIR/tests/lib/tap.sh"
 . "$SIMQ_SRCDIR/tests/lib/emu.sh"
 . "$SIMQ_SRCDIR/tests/lib/tmux.sh"
 
 requires tmux python3
-plan 14
+plan 17
 
 export SIMQ_HOME="$TMP/state"
 RC=$SRC/share/models/rc.plecs
@@ -55,12 +56,33 @@ cursor_at 24 && ok "C-f pages down as PgDn does" || fail "C-f pages down as PgDn
 $TM send-keys -t simq C-b
 cursor_at 1 && ok "C-b pages up as PgUp does" || fail "C-b pages up as PgUp does" "$(cat "$TMP/screen")"
 
+# A second console with [ui] set in its own file: ASCII lines in a UTF-8 locale, no colours, no bell.
+printf '[ui]\nline_drawing = ascii\ncolours = never\nbell = false\n' >"$TMP/ui.ini"
+$TM new-window -d -t simq -n plain \
+	"env TERM=tmux-256color TZ=UTC LANG=C.UTF-8 SIMQ_HOME='$SIMQ_HOME' '$SIMQ' -c '$TMP/ui.ini' 2>>'$TMP/console.err'; sleep 60"
+wait_for "- Queue" simq:plain >/dev/null
+$TM capture-pane -e -p -t simq:plain >"$TMP/plain-e"
+grep -q "^- Queue" "$TMP/screen" && ! grep -q "$(printf '\342\224\200')" "$TMP/screen" &&
+	ok "[ui] line_drawing = ascii: ASCII lines in a UTF-8 locale" || fail "[ui] line_drawing = ascii: ASCII lines in a UTF-8 locale" "$(cat "$TMP/screen")"
+! grep -q "$(printf '\033')\[\([0-9;]*;\)\?3[0-7]m\|38;5;" "$TMP/plain-e" && ok "[ui] colours = never: no colour codes" ||
+	fail "[ui] colours = never: no colour codes" "$(cat -v "$TMP/plain-e" | head -20)"
+
 # p resumes what start_paused paused; everything runs; task 1 fails.
 wait_for "PAUSED" >/dev/null
 $TM send-keys -t simq p
 until_paused false && ok "p resumes dispatch (the server says so)" || fail "p resumes dispatch (the server says so)"
 "$SIMQ" wait $(seq 1 61) --timeout 120 >/dev/null 2>&1
 "$SIMQ" show 1 --json | grep -q '"state": "failed"' && ok "tasks ran: the poisoned one failed" || fail "tasks ran: the poisoned one failed" "$("$SIMQ" show 1)"
+# The CRITICAL failure rings the bell of the default console, not of the one with bell = false.
+i=0
+while [ "$($TM display -p -t simq:0 '#{window_bell_flag}')" != 1 ] && [ $i -lt 200 ]; do
+	i=$((i + 1))
+	sleep 0.05
+done
+[ "$($TM display -p -t simq:0 '#{window_bell_flag}')" = 1 ] && [ "$($TM display -p -t simq:plain '#{window_bell_flag}')" = 0 ] &&
+	ok "[ui] bell = false: no bell where the default console rang" ||
+	fail "[ui] bell = false: no bell where the default console rang" \
+		"default $($TM display -p -t simq:0 '#{window_bell_flag}'), bell = false $($TM display -p -t simq:plain '#{window_bell_flag}')"
 $TM send-keys -t simq p
 until_paused true && ok "p pauses dispatch again" || fail "p pauses dispatch again"
 expect_screen "the status bar says PAUSED" "PAUSED"
