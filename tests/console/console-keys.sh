@@ -56,10 +56,11 @@ cursor_at 24 && ok "C-f pages down as PgDn does" || fail "C-f pages down as PgDn
 $TM send-keys -t simq C-b
 cursor_at 1 && ok "C-b pages up as PgUp does" || fail "C-b pages up as PgUp does" "$(cat "$TMP/screen")"
 
-# A second console with [ui] set in its own file: ASCII lines in a UTF-8 locale, no colours, no bell.
+# A second console (simq console, the command spelt out) with [ui] set in its own file: ASCII lines
+# in a UTF-8 locale, no colours, no bell.
 printf '[ui]\nline_drawing = ascii\ncolours = never\nbell = false\n' >"$TMP/ui.ini"
 $TM new-window -d -t simq -n plain \
-	"env TERM=tmux-256color TZ=UTC LANG=C.UTF-8 SIMQ_HOME='$SIMQ_HOME' '$SIMQ' -c '$TMP/ui.ini' 2>>'$TMP/console.err'; sleep 60"
+	"env TERM=tmux-256color TZ=UTC LANG=C.UTF-8 SIMQ_HOME='$SIMQ_HOME' '$SIMQ' console -c '$TMP/ui.ini' 2>>'$TMP/console.err'; sleep 60"
 wait_for "- Queue" simq:plain >/dev/null
 $TM capture-pane -e -p -t simq:plain >"$TMP/plain-e"
 grep -q "^- Queue" "$TMP/screen" && ! grep -q "$(printf '\342\224\200')" "$TMP/screen" &&
