@@ -14,7 +14,7 @@ stop_server() {
 trap stop_server EXIT
 
 expect_status "submit starts a server and prints the id" 0 "$SIMQ" submit "$M" -p high -v Vin=400 -v D=0.42 --name design-verify
-expect_in "the first id is 1" "$TMP/out" "1"
+expect_line "the first id is 1" "$TMP/out" "1"
 [ -S "$SIMQ_HOME/simq.sock" ] && ok "the server listens on \$SIMQ_HOME/simq.sock" || fail "the server listens on \$SIMQ_HOME/simq.sock"
 mode=$(stat -c %a "$SIMQ_HOME/simq.sock")
 [ "$mode" = 600 ] && ok "the socket is mode 0600" || fail "the socket is mode 0600" "mode $mode"
@@ -36,12 +36,12 @@ first=$(sed -n '2p' "$TMP/ls" | awk '{print $1, $2}')
 [ "$first" = "5 critical" ] && ok "the queue starts with the reprioritized task" || fail "the queue starts with the reprioritized task" "$(cat "$TMP/ls")"
 
 expect_status "cancel" 0 "$SIMQ" cancel 4
-expect_in "cancel reports the new state" "$TMP/out" "4 cancelled"
+expect_line "cancel reports the new state" "$TMP/out" "4 cancelled"
 expect_status "wait for a cancelled task exits 1" 1 "$SIMQ" wait 4 --timeout 1
 expect_status "a wait that runs out before the task finishes exits 75" 75 "$SIMQ" wait 5 --timeout 1
-expect_in "it prints the state it saw" "$TMP/out" "5 queued"
+expect_line "it prints the state it saw" "$TMP/out" "5 queued"
 expect_status "retry a cancelled task" 0 "$SIMQ" retry 4
-expect_in "retry prints the new id" "$TMP/out" "12"
+expect_line "retry prints the new id" "$TMP/out" "12"
 
 expect_status "stats --json" 0 "$SIMQ" stats --json
 for key in queued running completed_first completed_retry failed cancelled success_rate retry_effectiveness avg_retries_per_failed; do

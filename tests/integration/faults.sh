@@ -9,7 +9,7 @@
 . "$SIMQ_SRCDIR/tests/lib/faults.sh"
 
 requires python3
-plan 23
+plan 24
 trap stop_all EXIT
 
 # ---- An outage: 30 tasks queued, max_retries = 1 ------------------------------------------
@@ -34,8 +34,15 @@ expect_in "30 tasks are queued while plecs-emu is gone" "$TMP/out" "submitted 30
 until_in "$SIMQ_HOME/simulation.log" "emu DOWN after 3 calls without an answer" &&
 	ok "the backend is DOWN after down_after refused calls" ||
 	fail "the backend is DOWN after down_after refused calls" "$(tail -5 "$SIMQ_HOME/simulation.log")"
-# The outage itself: probes come 0.2, 0.4, 0.8, 1, 1 s apart, so 3 s holds more than down_after of them.
-sleep 3
+# The outage itself: probes come 0.2, 0.4, 0.8, 1, 1 s apart.  Waited for, not slept: the next probe
+# 1 s away (probe_max) means at least three have been refused since the DOWN.
+probing_at_max() {
+	python3 -c "$PY_PRELUDE
+b = api().simq.view({})['backends'][0]
+assert not b['up'] and b['probe_in'] > 0.8, b"
+}
+poll 30 probing_at_max && ok "while it is gone it is probed, up to probe_max apart" ||
+	fail "while it is gone it is probed, up to probe_max apart" "$(tail -5 "$SIMQ_HOME/simulation.log")"
 pycheck "during the outage the 30 wait in the queue: none failed, no retry spent" <<'PY'
 ts = tasks(); s = stats()
 assert len(ts) == 30 and by_state(ts)["queued"] == list(range(1, 31)), by_state(ts)
@@ -173,7 +180,17 @@ until_in "$SIMQ_HOME/simulation.log" "Z 3 attempt 1 started on emu" && ok "calls
 pid=$(cat "$SIMQ_HOME/simq.pid")
 t_stop=$(date +%s.%N)
 kill -STOP "$pid"
-sleep 5
+# The stop lasts past call_timeout (2 s) and the grace that follows it, and until plecs-emu has
+# answered the call in flight (polled for, bounded): what is tested is an answer that waits unread.
+answered_during_stop() {
+	python3 -c "$PY_PRELUDE
+import time
+stop = float(sys.argv[1])
+assert time.time() > stop + 4
+calls = [c for c in emu(sys.argv[2]).emu.calls() if c['method'] == 'plecs.simulate']
+assert any(c['start'] < stop < c['start'] + c['duration'] for c in calls)" "$t_stop" "$url"
+}
+poll 60 answered_during_stop
 t_cont=$(date +%s.%N)
 kill -CONT "$pid"
 "$SIMQ" wait $(seq 1 6) --timeout 30 >/dev/null 2>&1

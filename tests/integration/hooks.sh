@@ -6,7 +6,7 @@
 . "$SIMQ_SRCDIR/tests/lib/tap.sh"
 . "$SIMQ_SRCDIR/tests/lib/emu.sh"
 
-requires python3
+requires python3 pgrep
 plan 16
 
 export SIMQ_HOME="$TMP/state"
@@ -15,6 +15,7 @@ start_emu
 cleanup() {
 	"$SIMQ" shutdown --no-start >/dev/null 2>&1
 	kill "$emu_pid" 2>/dev/null
+	[ -z "${pw:-}" ] || rm -f "${pw}1" "${pw}2" "${pw}3" "${pw}4"
 }
 trap cleanup EXIT
 
@@ -47,7 +48,8 @@ inject() {
 
 # Short paths: a name holds at most 200 bytes, and make distcheck's $TMP is long.
 pw=/tmp/simq-pw.$$
-evil='$(touch '"$pw"'1) `touch '"$pw"'2` "quoted" '"'"'single'"'"'; touch '"$pw"'3'
+# With a' ... 'b, a command that wraps the data in '...' is broken out of, and still parses.
+evil='$(touch '"$pw"'1) `touch '"$pw"'2` "quoted" '"'"'single'"'"'; touch '"$pw"'3; a'"'"' $(touch '"$pw"'4) '"'"'b'
 "$SIMQ" submit "$M" --name flaky -p critical >/dev/null        # 1: a licence fault, then completes
 "$SIMQ" submit "$M" --name poisoned -p high >/dev/null         # 2: a solver fault: fails
 "$SIMQ" submit "$M" --name "$evil" -p normal >/dev/null 2>"$TMP/err" || fail "the name was accepted" "$(cat "$TMP/err")"   # 3: completes
@@ -70,7 +72,7 @@ expect_hook "queue_drained, once the last task is out" '^queue_drained|'
 # The name reached the hook as a string, byte for byte, and ran nothing.
 grep -qF "|$evil|" "$TMP/env.log" && ok "the name arrives in SIMQ_TASK_NAME byte for byte" ||
 	fail "the name arrives in SIMQ_TASK_NAME byte for byte" "$(cat "$TMP/env.log")"
-[ ! -e "${pw}1" ] && [ ! -e "${pw}2" ] && [ ! -e "${pw}3" ] && [ ! -e /tmp/simq-pwned ] &&
+[ ! -e "${pw}1" ] && [ ! -e "${pw}2" ] && [ ! -e "${pw}3" ] && [ ! -e "${pw}4" ] && [ ! -e /tmp/simq-pwned ] &&
 	ok "and no part of it ran (nor of \$(touch /tmp/simq-pwned))" ||
 	fail "and no part of it ran" "$(ls "$TMP")"
 python3 - "$TMP/stdin.log" "$evil" <<'PY' && ok "stdin carries the same event as JSON" || fail "stdin carries the same event as JSON" "$(cat "$TMP/stdin.log")"
@@ -106,12 +108,19 @@ done
 "$SIMQ" log | grep -q "hook on_submitted for task .* killed after 1s" && ok "a hook that hangs is killed and logged" ||
 	fail "a hook that hangs is killed and logged" "$("$SIMQ" log | tail -5)"
 # Killed means gone within moments (the kernel may still be tearing it down), not in 300 s.
+# pgrep exits 1 when it finds nothing; any other status (no pgrep, a bad pattern) proves nothing.
 i=0
 while pgrep -f "^$nap\$" >/dev/null && [ $i -lt 100 ]; do
 	i=$((i + 1))
 	sleep 0.05
 done
-pgrep -f "^$nap\$" >/dev/null && fail "its process group is gone" "$(pgrep -af "$nap")" || ok "its process group is gone"
+pgrep -f "^$nap\$" >/dev/null
+st=$?
+case $st in
+1) ok "its process group is gone" ;;
+0) fail "its process group is gone" "$(pgrep -af "$nap")" ;;
+*) fail "its process group is gone" "pgrep could not look (exit status $st)" ;;
+esac
 id=$("$SIMQ" ls --json | sed -n 's/.*"id": \([0-9]*\).*/\1/p' | tail -1)
 "$SIMQ" cancel "$id" >/dev/null
 i=0

@@ -150,12 +150,15 @@ static void test_survives_sigkill(void **state)
 			execl(helper, helper, db_path, ack_path, seed_arg, (char *)NULL);
 			_exit(127);
 		}
-		/* Let it acknowledge something, then kill it at a random moment within 40 ms. */
-		for (int i = 0; i < 10000 && file_size(ack_path) == before; i++) {
+		/* Let it acknowledge something (a round where it acknowledged nothing would test nothing),
+		 * then kill it at a random moment within 40 ms. */
+		for (int i = 0; i < 60000 && file_size(ack_path) == before; i++) {
 			if (waitpid(pid, &status, WNOHANG) == pid)
 				fail_msg("round %d: the helper exited early (status %d)", round, status);
 			usleep(1000);
 		}
+		if (file_size(ack_path) == before)
+			fail_msg("round %d: the helper acknowledged no submit within 60 s", round);
 		usleep((useconds_t)(rand() % 40000));
 		assert_int_equal(kill(pid, SIGKILL), 0);
 		assert_int_equal(waitpid(pid, &status, 0), pid);

@@ -181,7 +181,8 @@ n=$(($(grep -c '"path": "/burst"' "$TMP/received.jsonl") - n0))
 python3 - "$TMP/received.jsonl" "$digest_at" <<'PY' && ok "digest = $digest_clock posts the summary at that minute" || fail "digest = $digest_clock posts the summary at that minute" "$(grep /daily "$TMP/received.jsonl" | cut -c1-300)"
 import json, sys, time
 log, at = sys.argv[1], int(sys.argv[2])
-deadline = at + 20
+# Within that minute: the timer fires at its start, and a loaded machine may take seconds to post.
+deadline = at + 90
 while time.time() < deadline:
     for line in open(log):
         q = json.loads(line)
@@ -189,7 +190,7 @@ while time.time() < deadline:
             r = json.loads(q["body"])
             if r["event"] == "digest":
                 assert r["why"] == "daily", r
-                assert at <= q["time"] < at + 5, (q["time"], at)
+                assert at <= q["time"] < at + 60, (q["time"], at)
                 assert r["failed"] >= 1 and "solver failed" in r["failures"][0]["error"], r
                 sys.exit(0)
     time.sleep(0.1)

@@ -8,14 +8,39 @@ TMP=${SIMQ_TEST_TMP:?run through make check}
 tap_n=0
 tap_failed=0
 
-# requires COMMAND...: skips the whole test ("1..0 # SKIP") when one of them is missing.
+# in_ci: true when CI is set (to anything but empty, false or 0).  There a check that cannot run
+# is a failure, not a skip: a green CI must mean that every test ran.
+in_ci() {
+	case ${CI:-} in
+	'' | false | 0) return 1 ;;
+	*) return 0 ;;
+	esac
+}
+
+# requires COMMAND...: when one of them is missing, skips the whole test ("1..0 # SKIP") on a
+# developer's machine, and fails it when CI is set.
 requires() {
 	for cmd in "$@"; do
 		if ! command -v "$cmd" >/dev/null 2>&1; then
+			if in_ci; then
+				echo "1..1"
+				echo "not ok 1 - $cmd is installed (CI is set: a test that cannot run fails; ./quickstart installs it)"
+				exit 1
+			fi
 			echo "1..0 # SKIP $cmd is not installed (./quickstart installs it)"
 			exit 0
 		fi
 	done
+}
+
+# skip NAME REASON: one check that cannot run on this machine; a failure when CI is set.
+skip() {
+	if in_ci; then
+		fail "$1" "CI is set, so this check must run here: $2"
+	else
+		tap_n=$((tap_n + 1))
+		echo "ok $tap_n - $1 # SKIP $2"
+	fi
 }
 
 plan() { echo "1..$1"; }
@@ -72,6 +97,11 @@ expect_status() {
 	local name=$1 want=$2
 	shift 2
 	if run_capture "$want" "$@"; then ok "$name"; else fail "$name" "command: $*" "$(cat "$TMP/err")"; fi
+}
+
+# expect_line NAME FILE LINE: FILE must have a line that is exactly LINE (an id "1" is not "112").
+expect_line() {
+	if grep -qxF -- "$3" "$2"; then ok "$1"; else fail "$1" "expected the line \"$3\" in:" "$(cat "$2")"; fi
 }
 
 # expect_in NAME FILE TEXT: FILE must contain TEXT (a fixed string).

@@ -1379,6 +1379,51 @@ static void test_probe_max(void **state)
 	}
 }
 
+/* jitter 0.5: each task's retry waits its own 5 to 7.5 s, so a batch that failed together does not
+ * come back all at once; every one of them runs again exactly when its own time is due. */
+static void test_jitter_spreads_retries(void **state)
+{
+	struct fx *fx = *state;
+	int64_t t[8], due[8], lo = 0, hi = 0;
+	size_t distinct = 0;
+
+	fx->backends[0].max_batch = 8;
+	fx->opt.sched.jitter = 0.5;
+	fx_open(fx);
+	submit_many(fx, fx->model_a, PRIO_NORMAL, 8, t);
+	EXPECT_CALL(call_at(fx, 0), URL1, t[0], t[1], t[2], t[3], t[4], t[5], t[6], t[7]);
+	fake_call_fault(fx->fb, call_at(fx, 0), LICENCE);
+	for (size_t i = 0; i < 8; i++) {
+		due[i] = engine_active(fx->e, t[i])->retry_due - NOW;
+		if (due[i] < 5000 || due[i] >= 7500)
+			fail_msg("task %zu retries after %lld ms, outside 5000 to 7500", i, (long long)due[i]);
+		lo = i == 0 || due[i] < lo ? due[i] : lo;
+		hi = i == 0 || due[i] > hi ? due[i] : hi;
+		bool seen = false;
+
+		for (size_t j = 0; j < i; j++)
+			seen = seen || due[j] == due[i];
+		distinct += !seen;
+	}
+	/* Eight draws of a fair generator: spread, not one value. */
+	assert_true(distinct >= 6);
+	assert_true(hi - lo >= 1000);
+	/* Nothing is sent before the earliest is due; at the latest, all have gone again. */
+	fake_clock_advance(fx->fc, lo - 1);
+	assert_int_equal(fake_backend_count(fx->fb), 1);
+	fake_clock_advance(fx->fc, 1);
+	assert_int_equal(fake_backend_count(fx->fb), 2);
+	while (fake_backend_running_on(fx->fb, NULL))
+		fake_call_ok(fx->fb, fake_backend_running_on(fx->fb, NULL), 3, 1);
+	fake_clock_advance(fx->fc, hi - lo);
+	while (fake_backend_running_on(fx->fb, NULL))
+		fake_call_ok(fx->fb, fake_backend_running_on(fx->fb, NULL), 3, 1);
+	for (size_t i = 0; i < 8; i++) {
+		assert_int_equal(state_of(fx, t[i]), TASK_COMPLETED);
+		assert_int_equal(attempts_of(fx, t[i]), 2);
+	}
+}
+
 /* A server stopped longer than call_timeout (SIGSTOP, a VM freeze) does not blame PLECS for answers
  * that arrived meanwhile: the late timeout waits a little for them. */
 static void test_stall_is_not_a_timeout(void **state)
@@ -1635,6 +1680,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_cut_short_spends_a_retry, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_start_asks_first, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_probe_max, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_jitter_spreads_retries, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_stall_is_not_a_timeout, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_local_failure_holds_dispatch, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_answer_too_large, fx_setup, fx_teardown),

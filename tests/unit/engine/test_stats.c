@@ -98,6 +98,56 @@ static void test_definitions(void **state)
 	assert_true(isnan(stats_retries_per_failed(&empty)));
 }
 
+/*
+ * Every outcome at once, with figures that tell each definition of DESIGN 9 from its near misses:
+ * 6 completed first time, 2 after retries (3 retries between them), 1 failed at once on PLECS's
+ * own error, 1 failed after exhausting 3 retries, 1 failed before any attempt, 3 cancelled (one
+ * after a failed attempt) and 1 cached.
+ *   success rate = 8 / (8 + 2) = 0.8 (not 8/13 with the cancelled, not 8/11 with the one that never ran);
+ *   retry effectiveness = 2 / (2 + 1) (only the failure that had a transient error counts);
+ *   retries per failed task = (3 + 3 + 1) / 5 tasks with a failed attempt = 1.4.
+ */
+static void test_mixed_outcomes(void **state)
+{
+	struct stats s;
+	struct stats_counts c;
+	struct task tasks[] = {
+	    make(TASK_COMPLETED, 1, 0, false, NOW), make(TASK_COMPLETED, 1, 0, false, NOW),
+	    make(TASK_COMPLETED, 1, 0, false, NOW), make(TASK_COMPLETED, 1, 0, false, NOW),
+	    make(TASK_COMPLETED, 1, 0, false, NOW), make(TASK_COMPLETED, 1, 0, false, NOW),
+	    make(TASK_COMPLETED, 2, 1, true, NOW), make(TASK_COMPLETED, 3, 2, true, NOW),
+	    make(TASK_FAILED, 1, 1, false, NOW),    /* PLECS's own error: permanent */
+	    make(TASK_FAILED, 4, 4, true, NOW),     /* retries exhausted */
+	    make(TASK_FAILED, 0, 0, false, NOW),    /* never ran: not counted as failed */
+	    make(TASK_CANCELLED, 0, 0, false, NOW), make(TASK_CANCELLED, 1, 0, false, NOW),
+	    make(TASK_CANCELLED, 2, 1, true, NOW),  /* a failed attempt, then cancelled while waiting */
+	    make(TASK_COMPLETED, 0, 0, false, NOW), /* cached */
+	};
+
+	tasks[14].cached = true;
+	stats_init(&s, NOW - 1000, NULL);
+	for (size_t i = 0; i < sizeof tasks / sizeof tasks[0]; i++)
+		stats_record(&s, &tasks[i]);
+	stats_window(&s, STATS_SINCE_START, NOW, &c);
+	assert_int_equal(c.completed_first, 6);
+	assert_int_equal(c.completed_retry, 2);
+	assert_int_equal(c.failed, 2);
+	assert_int_equal(c.failed_transient, 1);
+	assert_int_equal(c.cancelled, 3);
+	assert_int_equal(c.cached, 1);
+	assert_int_equal(c.with_failed_attempt, 5);
+	assert_int_equal(c.retries, 7);
+	assert_true(fabs(stats_success_rate(&c) - 0.8) < 1e-12);
+	assert_true(fabs(stats_retry_effectiveness(&c) - 2.0 / 3.0) < 1e-12);
+	assert_true(fabs(stats_retries_per_failed(&c) - 1.4) < 1e-12);
+	/* The per-minute throughput counts what finished: completed, failed and cached, not cancelled. */
+	int64_t per_minute[2];
+
+	stats_minutes(&s, NOW, 2, per_minute);
+	assert_int_equal(per_minute[0], 0);
+	assert_int_equal(per_minute[1], 6 + 2 + 2 + 1);
+}
+
 static void test_windows(void **state)
 {
 	struct stats s;
@@ -133,6 +183,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_seed_figures),
 		cmocka_unit_test(test_definitions),
+		cmocka_unit_test(test_mixed_outcomes),
 		cmocka_unit_test(test_windows),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
