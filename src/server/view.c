@@ -191,18 +191,27 @@ xmlrpc_value *view_stats(xmlrpc_env *env, const struct engine *e)
 	return v;
 }
 
-xmlrpc_value *view_states(xmlrpc_env *env, const int64_t *ids, const enum task_state *states, size_t n)
+xmlrpc_value *view_states(xmlrpc_env *env, const int64_t *ids, const enum task_state *states, const bool *acted,
+			  const char *what, size_t n)
 {
 	xmlrpc_value *out = xmlrpc_array_new(env);
 
 	for (size_t i = 0; i < n; i++) {
 		/* V takes a reference of its own: the id value is released here. */
 		xmlrpc_value *id = view_id(env, ids[i]);
-		xmlrpc_value *item = xmlrpc_build_value(env, "{s:V,s:s}", "id", id, "state",
-							states[i] < TASK_STATE_COUNT ? task_state_name(states[i])
-										     : "unknown");
+		const char *state = states[i] < TASK_STATE_COUNT ? task_state_name(states[i]) : "unknown";
+		xmlrpc_value *item = xmlrpc_build_value(env, "{s:V,s:s}", "id", id, "state", state);
 
 		xmlrpc_DECREF(id);
+		if (acted) {
+			char *why = acted[i] ? xstrdup("")
+					     : xasprintf("task %lld is %s; only queued or running tasks can be %s",
+							 (long long)ids[i], state, what);
+
+			set_member(env, item, "done", xmlrpc_bool_new(env, acted[i]));
+			set_member(env, item, "reason", xmlrpc_string_new(env, why));
+			free(why);
+		}
 		append(env, out, item);
 	}
 	return out;
@@ -382,6 +391,11 @@ xmlrpc_value *view_console(xmlrpc_env *env, const struct engine *e, const struct
 	set_member(env, v, "version", xmlrpc_i8_new(env, (xmlrpc_int64)engine_version(e)));
 	set_member(env, v, "queue", queue_page_value(env, e, req->queue_offset, req->queue_limit));
 	set_member(env, v, "queue_total", xmlrpc_i8_new(env, (xmlrpc_int64)queue_size(engine_queue(e))));
+	/* Where the task under a console's cursor went: it follows its task, not a row. */
+	if (req->focus > 0)
+		set_member(env, v, "focus",
+			   xmlrpc_build_value(env, "{s:I,s:I}", "id", (xmlrpc_int64)req->focus, "position",
+					      (xmlrpc_int64)queue_position(engine_queue(e), req->focus)));
 	set_member(env, v, "running", each(env, e, fill_running));
 	set_member(env, v, "log", log.list);
 	set_member(env, v, "log_seq", xmlrpc_i8_new(env, (xmlrpc_int64)engine_log_seq(e)));
@@ -542,7 +556,7 @@ bool view_read_request(xmlrpc_value *v, struct view_request *r, int64_t *version
 	free(why);
 	if (req == NULL || !json_is_object(req)) {
 		*err = xstrdup("simq.view: the request is a struct of version, wait_ms, queue_offset, queue_limit, "
-			       "log_since");
+			       "log_since, focus");
 		json_decref(req);
 		return false;
 	}
@@ -552,6 +566,7 @@ bool view_read_request(xmlrpc_value *v, struct view_request *r, int64_t *version
 				  : strcmp(key, "queue_offset") == 0 ? &r->queue_offset
 				  : strcmp(key, "queue_limit") == 0  ? &r->queue_limit
 				  : strcmp(key, "log_since") == 0    ? &r->log_since
+				  : strcmp(key, "focus") == 0	     ? &r->focus
 								     : NULL;
 
 		if (strcmp(key, "wait_ms") == 0 && json_is_number(x)) {
@@ -560,7 +575,7 @@ bool view_read_request(xmlrpc_value *v, struct view_request *r, int64_t *version
 			*target = (int64_t)json_number_value(x);
 		} else {
 			*err = xasprintf("simq.view: unknown or non-numeric field \"%s\"; allowed: version, wait_ms, "
-					 "queue_offset, queue_limit, log_since", key);
+					 "queue_offset, queue_limit, log_since, focus", key);
 			json_decref(req);
 			return false;
 		}

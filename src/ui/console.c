@@ -48,11 +48,21 @@ static int64_t page_limit(const struct console *c)
 
 /* The params of a simq.view call: the one place the console builds them. */
 static xmlrpc_value *view_request(xmlrpc_env *env, int64_t version, double wait_ms, int64_t offset, int64_t limit,
-                                  int64_t log_since)
+                                  int64_t log_since, int64_t focus)
 {
-	return xmlrpc_build_value(env, "({s:I,s:d,s:I,s:I,s:I})", "version", (xmlrpc_int64)version, "wait_ms", wait_ms,
-	                          "queue_offset", (xmlrpc_int64)offset, "queue_limit", (xmlrpc_int64)limit, "log_since",
-	                          (xmlrpc_int64)log_since);
+	return xmlrpc_build_value(env, "({s:I,s:d,s:I,s:I,s:I,s:I})", "version", (xmlrpc_int64)version, "wait_ms",
+	                          wait_ms, "queue_offset", (xmlrpc_int64)offset, "queue_limit", (xmlrpc_int64)limit,
+	                          "log_since", (xmlrpc_int64)log_since, "focus", (xmlrpc_int64)focus);
+}
+
+/* Tells the view thread which page the screen shows and which task the cursor is on. */
+static void tell_fetcher(struct console *c)
+{
+	pthread_mutex_lock(&c->f.lock);
+	c->f.offset = c->queue_top;
+	c->f.limit = page_limit(c);
+	c->f.focus = c->queue_sel_id;
+	pthread_mutex_unlock(&c->f.lock);
 }
 
 /* ---- the view thread ------------------------------------------------------------------ */
@@ -64,7 +74,7 @@ struct fetch_arg {
 
 /* Under f->lock: keeps what one poll brought for the loop, an answer or why there was none. */
 static void fetch_keep(struct fetch *f, enum client_status st, xmlrpc_value *r, char *err, int64_t offset,
-                       int64_t limit)
+                       int64_t limit, int64_t since)
 {
 	if (st == CLIENT_OK) {
 		if (f->answer)
@@ -72,6 +82,7 @@ static void fetch_keep(struct fetch *f, enum client_status st, xmlrpc_value *r, 
 		f->answer = r;
 		f->answer_offset = offset;
 		f->answer_limit = limit;
+		f->answer_since = since;
 		/* log_since moves only when the loop has taken the lines (apply_view): an answer
 		 * it has not taken yet is replaced here, and the next one must carry its lines too. */
 		f->version = reply_int(r, "version", -1);
@@ -81,6 +92,8 @@ static void fetch_keep(struct fetch *f, enum client_status st, xmlrpc_value *r, 
 	} else {
 		free(f->error);
 		f->error = err ? err : xstrdup("the server does not answer");
+		/* The next server to answer may be another one, whose versions count afresh: ask it at once. */
+		f->version = -1;
 	}
 }
 
@@ -93,7 +106,7 @@ static void *fetch_main(void *arg)
 
 	pthread_mutex_lock(&f->lock);
 	while (!f->quit) {
-		int64_t version = f->version, offset = f->offset, limit = f->limit, since = f->log_since;
+		int64_t version = f->version, offset = f->offset, limit = f->limit, since = f->log_since, focus = f->focus;
 		xmlrpc_env env;
 		xmlrpc_value *params, *r = NULL;
 		int fault;
@@ -101,13 +114,13 @@ static void *fetch_main(void *arg)
 
 		pthread_mutex_unlock(&f->lock);
 		xmlrpc_env_init(&env);
-		params = view_request(&env, version, POLL_WAIT_MS, offset, limit, since);
+		params = view_request(&env, version, POLL_WAIT_MS, offset, limit, since, focus);
 		enum client_status st = client_call(fa->conn, "simq.view", params, &r, &fault, &err);
 
 		xmlrpc_DECREF(params);
 		xmlrpc_env_clean(&env);
 		pthread_mutex_lock(&f->lock);
-		fetch_keep(f, st, r, err, offset, limit);
+		fetch_keep(f, st, r, err, offset, limit, since);
 		ev_async_send(c->loop, &c->got_answer);
 		if (st != CLIENT_OK && !f->quit) {
 			/* No server: look again in half a second, or at once when told to quit. */
@@ -169,9 +182,22 @@ static void refresh_list(struct console *c)
 		c->filter = NULL;
 		return;
 	}
-	if (c->list)
-		xmlrpc_DECREF(c->list);
+	xmlrpc_value *old = c->list;
+
 	c->list = r;
+	if (frame_pane(PANE_QUEUE)->follow(c, c->view, old))
+		c->refresh = true;
+	if (old)
+		xmlrpc_DECREF(old);
+}
+
+/* Every pane's cursor back on its task after a new answer; the page again when one moved off it. */
+static void follow_all(struct console *c, xmlrpc_value *old_view)
+{
+	for (int p = 0; p < PANE_COUNT; p++)
+		if (frame_pane((enum ui_pane)p)->follow && frame_pane((enum ui_pane)p)->follow(c, old_view, c->list))
+			c->refresh = true;
+	tell_fetcher(c);
 }
 
 /* Takes a view answer: log lines, alerts (the bell), and the page if it is the one on screen. */
@@ -186,8 +212,8 @@ static void apply_view(struct console *c, xmlrpc_value *v)
 	if (c->alerts >= 0 && alerts > c->alerts && c->bell)
 		beep();
 	c->alerts = alerts;
-	if (c->view)
-		xmlrpc_DECREF(c->view);
+	xmlrpc_value *old = c->view;
+
 	c->view = v;
 	c->view_at_ms = ui_now_ms();
 	c->connected = true;
@@ -195,6 +221,9 @@ static void apply_view(struct console *c, xmlrpc_value *v)
 	c->banner = NULL;
 	if (c->filter)
 		refresh_list(c);
+	follow_all(c, old);
+	if (old)
+		xmlrpc_DECREF(old);
 	c->dirty = true;
 }
 
@@ -205,10 +234,7 @@ static void refresh_now(struct console *c)
 	xmlrpc_value *params, *v;
 
 	c->refresh = false;
-	pthread_mutex_lock(&c->f.lock);
-	c->f.offset = c->queue_top;
-	c->f.limit = page_limit(c);
-	pthread_mutex_unlock(&c->f.lock);
+	tell_fetcher(c);
 	if (c->filter) {
 		refresh_list(c);
 		c->dirty = true;
@@ -219,7 +245,7 @@ static void refresh_now(struct console *c)
 	if (!c->connected)
 		return;
 	xmlrpc_env_init(&env);
-	params = view_request(&env, -1, 0, c->queue_top, page_limit(c), c->log_seq);
+	params = view_request(&env, -1, 0, c->queue_top, page_limit(c), c->log_seq, c->queue_sel_id);
 	v = ui_call_params(c, "simq.view", params);
 	xmlrpc_DECREF(params);
 	xmlrpc_env_clean(&env);
@@ -248,8 +274,8 @@ static void got_answer_cb(struct ev_loop *loop, ev_async *w, int revents)
 	if (v == NULL)
 		return;
 	apply_view(c, v);
-	/* Asked for another page than the one on screen now: get that one. */
-	if (offset != c->queue_top || limit != page_limit(c))
+	/* Asked for another page than the one on screen now (or the cursor's task moved off it): get that one. */
+	if (offset != c->queue_top || limit != page_limit(c) || c->refresh)
 		refresh_now(c);
 }
 
@@ -344,6 +370,8 @@ static void draw_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 		if (c->queue_rows != before)
 			refresh_now(c);
 	}
+	if (c->refresh)
+		refresh_now(c);
 	if (c->dirty) {
 		c->dirty = false;
 		draw(c);
@@ -391,6 +419,7 @@ static void time_frames(struct console *c, int n, const char *out)
 		int64_t t0 = time_mono_ns();
 
 		c->queue_sel = c->queue_top = total > 0 ? (int64_t)((uint64_t)i * 7919 * 1009 % (uint64_t)total) : 0;
+		c->queue_sel_id = 0;
 		refresh_now(c);
 		draw(c);
 		ns[i] = time_mono_ns() - t0;
@@ -505,8 +534,7 @@ static int run(struct console *c)
 	refresh_now(c);
 	c->f.version = c->view ? reply_int(c->view, "version", -1) : -1;
 	c->f.log_since = c->log_seq;
-	c->f.offset = c->queue_top;
-	c->f.limit = page_limit(c);
+	tell_fetcher(c);
 	c->fetcher_started = pthread_create(&c->fetcher, NULL, fetch_main, &fa) == 0;
 	c->dirty = true;
 	if (getenv("SIMQ_BENCH_FRAMES"))
@@ -551,6 +579,8 @@ static void console_free(struct console *c)
 	free(c->banner);
 	free(c->message);
 	free(c->confirm_text);
+	if (c->confirm_ids)
+		xmlrpc_DECREF(c->confirm_ids);
 	client_free(&c->conn);
 	config_free(&c->cfg);
 	free(c);
@@ -565,7 +595,7 @@ static bool hello(struct console *c)
 	char *err = NULL;
 
 	xmlrpc_env_init(&env);
-	params = view_request(&env, -1, 0, 0, 1, -1);
+	params = view_request(&env, -1, 0, 0, 1, -1, 0);
 	enum client_status st = client_call(c->conn, "simq.view", params, &answer, &fault, &err);
 
 	if (st != CLIENT_OK)

@@ -18,6 +18,7 @@ static void apply(struct console *c)
 		c->list = NULL;
 	}
 	c->queue_sel = c->queue_top = 0;
+	c->queue_sel_id = 0;
 	c->focus = PANE_QUEUE;
 	c->mode = MODE_NORMAL;
 	ui_clear_marks(c);

@@ -12,6 +12,7 @@
 #include "engine/task.h"
 #include "ui/form.h"
 #include "ui/frame.h"
+#include "ui/text.h"
 #include "util/xalloc.h"
 
 typedef void action_fn(struct console *c, enum ui_action a);
@@ -123,13 +124,96 @@ static void on_selection(struct console *c, selection_fn *fn, int arg)
 	xmlrpc_env_clean(&env);
 }
 
+/* The ids of an XML-RPC array (or of the `id` members of an array of structs), as text_ids() writes them. */
+static const char *ids_text(char *out, size_t size, xmlrpc_value *list, bool members, int width)
+{
+	int n = reply_count(list);
+	int64_t *ids = xcalloc(n > 0 ? (size_t)n : 1, sizeof *ids);
+
+	for (int i = 0; i < n; i++)
+		ids[i] = members ? reply_int(reply_item(list, i), "id", 0) : reply_item_int(list, i, 0);
+	text_ids(out, size, ids, (size_t)n, width);
+	free(ids);
+	return out;
+}
+
+/* "task 36" or "4 tasks: 5-8". */
+static const char *tasks_text(char *out, size_t size, xmlrpc_value *list, bool members, int width)
+{
+	int n = reply_count(list);
+	char ids[512];
+
+	ids_text(ids, sizeof ids, list, members, width);
+	if (n == 1)
+		snprintf(out, size, "task %s", ids);
+	else
+		snprintf(out, size, "%d tasks: %s", n, ids);
+	return out;
+}
+
+/*
+ * The server's answer to simq.cancel or simq.reprioritize, one {id, state, done, reason} per id,
+ * said in the hint line: "cancelled task 36", "task 36 now critical", and what it refused
+ * and why ("task 45 is failed; only queued or running tasks can be cancelled").  Red when any
+ * id was refused.
+ */
+static void say_outcome(struct console *c, xmlrpc_value *answer, const char *before, const char *after)
+{
+	xmlrpc_env env;
+	int n = reply_count(answer), refused = 0;
+	char did[600] = "", why[600] = "", reason[300] = "", what[520];
+
+	xmlrpc_env_init(&env);
+	xmlrpc_value *yes = xmlrpc_array_new(&env), *no = xmlrpc_array_new(&env);
+
+	for (int i = 0; i < n; i++) {
+		xmlrpc_value *item = reply_item(answer, i);
+
+		xmlrpc_array_append_item(&env, reply_int(item, "done", 0) ? yes : no, item);
+		if (!reply_int(item, "done", 0) && refused++ == 0)
+			reply_str(item, "reason", reason, sizeof reason);
+	}
+	if (reply_count(yes) > 0)
+		snprintf(did, sizeof did, "%s%s%s", before, tasks_text(what, sizeof what, yes, true, COLS / 2), after);
+	if (refused == 1) {
+		snprintf(why, sizeof why, "%s", reason);
+	} else if (refused > 1) {
+		/* Several refused: their ids by state, then the rule the server gave ("only queued or ..."). */
+		static const char *const finals[] = {"completed", "failed", "cancelled"};
+		const char *rule = strstr(reason, "; ");
+		size_t len = 0;
+
+		for (size_t f = 0; f < sizeof finals / sizeof finals[0] && len < sizeof why; f++) {
+			xmlrpc_value *in = xmlrpc_array_new(&env);
+			char state[32];
+
+			for (int i = 0; i < reply_count(no); i++)
+				if (strcmp(reply_str(reply_item(no, i), "state", state, sizeof state), finals[f]) == 0)
+					xmlrpc_array_append_item(&env, in, reply_item(no, i));
+			if (reply_count(in) > 0)
+				len += (size_t)snprintf(why + len, sizeof why - len, "%s%s %s %s", len ? ", " : "",
+				                        ids_text(what, sizeof what, in, true, COLS / 4),
+				                        reply_count(in) == 1 ? "is" : "are", finals[f]);
+			xmlrpc_DECREF(in);
+		}
+		if (rule && len < sizeof why)
+			snprintf(why + len, sizeof why - len, ": %s", rule + 2);
+	}
+	ui_message(c, refused > 0, "%s%s%s", did, did[0] && why[0] ? "; " : "", why);
+	xmlrpc_DECREF(yes);
+	xmlrpc_DECREF(no);
+	xmlrpc_env_clean(&env);
+}
+
 static void set_priority(struct console *c, const struct selection *s, int level)
 {
 	const char *name = task_priority_name((enum task_priority)level);
 	xmlrpc_value *r = ui_call(c, "simq.reprioritize", "(Vs)", s->ids, name);
+	char now[32];
 
 	if (r) {
-		ui_message(c, false, "%d task%s now %s", s->n, s->n == 1 ? "" : "s", name);
+		snprintf(now, sizeof now, " now %s", name);
+		say_outcome(c, r, "", now);
 		xmlrpc_DECREF(r);
 		c->refresh = true;
 	}
@@ -164,14 +248,20 @@ static void priority_set(struct console *c, enum ui_action a)
 	on_selection(c, set_priority, levels[a]);
 }
 
-/* Cancel asks first, and No is the default (mode_confirm). */
+/*
+ * Cancel asks first, and No is the default (mode_confirm).  The question names the ids, and they
+ * are kept: y cancels exactly those, whatever the cursor is on by then.
+ */
 static void ask(struct console *c, const struct selection *s, int unused)
 {
+	char what[600];
+
 	free(c->confirm_text);
-	if (s->n == 1)
-		c->confirm_text = xasprintf("Cancel task %lld? y/N", (long long)reply_item_int(s->ids, 0, 0));
-	else
-		c->confirm_text = xasprintf("Cancel %d tasks? y/N", s->n);
+	c->confirm_text = xasprintf("Cancel %s? y/N", tasks_text(what, sizeof what, s->ids, false, COLS - 30));
+	if (c->confirm_ids)
+		xmlrpc_DECREF(c->confirm_ids);
+	xmlrpc_INCREF(s->ids);
+	c->confirm_ids = s->ids;
 	c->mode = MODE_CONFIRM;
 	c->dirty = true;
 }
@@ -181,38 +271,39 @@ static void ask_cancel(struct console *c, enum ui_action a)
 	on_selection(c, ask, 0);
 }
 
-static void cancel(struct console *c, const struct selection *s, int unused)
+/* y: simq.cancel of the ids the question named, and the server's answer for each. */
+static void cancel_confirmed(struct console *c)
 {
-	xmlrpc_value *r = ui_call(c, "simq.cancel", "(V)", s->ids);
+	xmlrpc_value *r = ui_call(c, "simq.cancel", "(V)", c->confirm_ids);
 
 	if (r) {
-		int n = reply_count(r), done = 0;
-
-		/* The answer lists every id with its state: some may have finished before the key was pressed. */
-		for (int i = 0; i < n; i++) {
-			char state[32];
-
-			done += strcmp(reply_str(reply_item(r, i), "state", state, sizeof state), "cancelled") == 0;
-		}
-		if (done == n)
-			ui_message(c, false, "%d task%s cancelled", n, n == 1 ? "" : "s");
-		else
-			ui_message(c, false, "%d task%s cancelled; %d had already finished", done, done == 1 ? "" : "s",
-			           n - done);
+		say_outcome(c, r, "cancelled ", "");
 		xmlrpc_DECREF(r);
 		ui_clear_marks(c);
 		c->refresh = true;
 	}
 }
 
+/* The new ids simq.retry answered, beside the ids they run again: "task 45 submitted again as 52". */
 static void retry(struct console *c, const struct selection *s, int unused)
 {
 	xmlrpc_value *r = ui_call(c, "simq.retry", "(V)", s->ids);
 
 	if (r) {
 		int n = reply_count(r);
+		char pairs[600] = "";
+		size_t len = 0;
 
-		ui_message(c, false, "%d task%s submitted again", n, n == 1 ? "" : "s");
+		for (int i = 0; i < n && len + 40 < sizeof pairs && (int)len < COLS - 40; i++)
+			len += (size_t)snprintf(pairs + len, sizeof pairs - len, "%s%lld as %lld", i ? ", " : "",
+			                        (long long)reply_item_int(s->ids, i, 0), (long long)reply_item_int(r, i, 0));
+		if ((int)len >= COLS - 40 && n > 1)
+			snprintf(pairs + len, sizeof pairs - len, ", \u2026");
+		if (n == 1)
+			ui_message(c, false, "task %lld submitted again as %lld", (long long)reply_item_int(s->ids, 0, 0),
+			           (long long)reply_item_int(r, 0, 0));
+		else
+			ui_message(c, false, "%d tasks submitted again: %s", n, pairs);
 		xmlrpc_DECREF(r);
 		ui_clear_marks(c);
 		c->refresh = true;
@@ -227,7 +318,7 @@ static void retry_selected(struct console *c, enum ui_action a)
 static void mark(struct console *c, enum ui_action a)
 {
 	if (focused(c)->mark == NULL) {
-		ui_message(c, true, "marks are for the queue pane");
+		ui_message(c, true, "marks are for the queue and running panes");
 		return;
 	}
 	focused(c)->mark(c);
@@ -361,10 +452,13 @@ const struct mode_ops mode_normal = {
 static void confirm_key(struct console *c, int key)
 {
 	c->mode = MODE_NORMAL;
-	if (key == 'y' || key == 'Y')
-		on_selection(c, cancel, 0);
+	if ((key == 'y' || key == 'Y') && c->confirm_ids)
+		cancel_confirmed(c);
 	else
 		ui_message(c, false, "nothing cancelled");
+	if (c->confirm_ids)
+		xmlrpc_DECREF(c->confirm_ids);
+	c->confirm_ids = NULL;
 }
 
 static void confirm_hint(struct console *c, int y)

@@ -10,17 +10,33 @@
 #include "ui/pane.h"
 #include "ui/text.h"
 
-/* The rows on screen: the view's page, or the filtered list; *total in all, *first the position of the first. */
-static xmlrpc_value *page(struct console *c, int64_t *total, int64_t *first)
+/* The rows of an answer (view's page, or the filtered list); *total in all, *first the position of the first. */
+static xmlrpc_value *rows_of(struct console *c, xmlrpc_value *view, xmlrpc_value *list, int64_t *total,
+                             int64_t *first)
 {
-	xmlrpc_value *src = c->filter ? c->list : c->view;
-	xmlrpc_value *rows = reply_member(src, c->filter ? "tasks" : "queue");
+	xmlrpc_value *src = c->filter ? list : view;
 
 	if (total)
 		*total = reply_int(src, c->filter ? "total" : "queue_total", 0);
 	if (first)
-		*first = c->filter ? reply_int(c->list, "offset", 0) : c->queue_top;
-	return rows;
+		*first = c->filter ? reply_int(list, "offset", 0) : reply_int(reply_item(reply_member(view, "queue"), 0),
+		                                                              "position", c->queue_top);
+	return reply_member(src, c->filter ? "tasks" : "queue");
+}
+
+/* The rows on screen. */
+static xmlrpc_value *page(struct console *c, int64_t *total, int64_t *first)
+{
+	return rows_of(c, c->view, c->list, total, first);
+}
+
+/* The index of task id in rows, or -1. */
+static int index_of(xmlrpc_value *rows, int64_t id)
+{
+	for (int i = 0; i < reply_count(rows); i++)
+		if (reply_int(reply_item(rows, i), "id", 0) == id)
+			return i;
+	return -1;
 }
 
 /* The row under the cursor, or NULL when it is not on this page. */
@@ -108,7 +124,7 @@ static void draw(struct console *c, struct screen_area a, bool focused)
 	title_text(c, total, title, sizeof title);
 	screen_rule(a.y, a.x, a.w, focused, title);
 	c->queue_rows = a.h - 2 > 1 ? a.h - 2 : 1;
-	screen_putf(a.y + 1, a.x, a.w, A_DIM, 0, "  %9s %7s %-4s %-*s %-*s %*s", c->filter ? "STATE" : "POS", "ID",
+	screen_putf(a.y + 1, a.x, a.w, A_DIM, 0, "  %9s %7s  %-4s %-*s %-*s %*s", c->filter ? "STATE" : "POS", "ID",
 	            "PRI", w.name, "NAME / MODEL", w.vars > 0 ? w.vars : 0, "VARS", w.age, "AGE");
 	if (total == 0 && a.h > 2)
 		screen_put(a.y + 2, a.x, a.w, A_DIM, 0,
@@ -148,6 +164,72 @@ static void go(struct console *c, int64_t sel)
 		c->queue_top = top;
 		c->refresh = true;
 	}
+	/* The task there, when it is on the page already; else follow() takes it from the new page. */
+	xmlrpc_value *row = current(c);
+
+	c->queue_sel_id = row && !c->refresh ? reply_int(row, "id", 0) : 0;
+}
+
+/* Scrolls the page so that position pos shows, keeping the cursor's row on screen where it was. */
+static bool scroll_to(struct console *c, int64_t pos)
+{
+	int64_t top = pos - (c->queue_sel - c->queue_top);
+
+	c->queue_sel = pos;
+	if (top > pos)
+		top = pos;
+	if (c->queue_rows > 0 && pos >= top + c->queue_rows)
+		top = pos - c->queue_rows + 1;
+	if (top < 0)
+		top = 0;
+	if (top == c->queue_top)
+		return false;
+	c->queue_top = top;
+	return true;
+}
+
+/*
+ * The cursor stays on its task: found on the new page, or where the server says it went (it moved
+ * off the page, to the top after a 0, say).  A task that left the queue hands the cursor to its
+ * neighbour: the next task of the old page still there, else the one before it.
+ */
+static bool follow(struct console *c, xmlrpc_value *old_view, xmlrpc_value *old_list)
+{
+	int64_t total = 0, first = 0, id = c->queue_sel_id;
+	xmlrpc_value *rows = page(c, &total, &first), *focus = reply_member(c->view, "focus");
+	int i = id ? index_of(rows, id) : -1;
+
+	if (i < 0) {
+		if (id != 0 && !c->filter && reply_int(focus, "id", 0) == id && reply_int(focus, "position", -1) >= 0)
+			return scroll_to(c, reply_int(focus, "position", 0));
+		if (id != 0) {
+			xmlrpc_value *before = rows_of(c, old_view, old_list, NULL, NULL);
+			int was = index_of(before, id);
+
+			for (int k = was + 1; was >= 0 && k < reply_count(before) && i < 0; k++)
+				i = index_of(rows, reply_int(reply_item(before, k), "id", 0));
+			for (int k = was - 1; was >= 0 && k >= 0 && i < 0; k--)
+				i = index_of(rows, reply_int(reply_item(before, k), "id", 0));
+		}
+		if (i < 0) {
+			/* Nothing to go by: the row where the cursor was, within the rows. */
+			int64_t pos = c->queue_sel < total ? c->queue_sel : total - 1;
+
+			i = pos >= first && pos < first + reply_count(rows) ? (int)(pos - first) : -1;
+			if (i < 0) {
+				c->queue_sel = pos < 0 ? 0 : pos;
+				c->queue_sel_id = 0;
+				return false;
+			}
+		}
+	}
+	c->queue_sel = first + i;
+	c->queue_sel_id = reply_int(reply_item(rows, i), "id", 0);
+	if (c->queue_sel < c->queue_top || (c->queue_rows > 0 && c->queue_sel >= c->queue_top + c->queue_rows)) {
+		c->queue_top = c->queue_sel < c->queue_top ? c->queue_sel : c->queue_sel - c->queue_rows + 1;
+		return true;
+	}
+	return false;
 }
 
 static void cursor(struct console *c, xmlrpc_env *env, xmlrpc_value *ids, char *priority, size_t size)
@@ -191,4 +273,5 @@ const struct pane_ops pane_queue = {
     .go = go,
     .cursor = cursor,
     .mark = mark,
+    .follow = follow,
 };

@@ -106,6 +106,8 @@ static void row_text(xmlrpc_value *r, double since, char *line, size_t size)
 	}
 }
 
+static bool row_marked(struct console *c, xmlrpc_value *r);
+
 static void draw(struct console *c, struct screen_area a, bool focused)
 {
 	xmlrpc_value *list = running(c);
@@ -130,7 +132,7 @@ static void draw(struct console *c, struct screen_area a, bool focused)
 		reply_str(r, "priority", prio, sizeof prio);
 		ids_text(r, ids, sizeof ids);
 		row_text(r, since, line, sizeof line);
-		screen_putf(y, a.x, 2, base | A_BOLD, 0, "%s ", sel ? "\u25b6" : " ");
+		screen_putf(y, a.x, 2, base | A_BOLD, 0, "%s%s", sel ? "\u25b6" : " ", row_marked(c, r) ? "*" : " ");
 		screen_putf(y, a.x + 2, 14, base, 0, "%-13s ", ids);
 		screen_priority(y, a.x + 16, base, sel, prio);
 		screen_put(y, a.x + 21, a.w - 21, base, 0, line);
@@ -147,6 +149,12 @@ static int64_t at(struct console *c)
 	return (int64_t)c->running_sel;
 }
 
+/* What names a row across answers: a call's batch id, or minus the id of a task waiting to retry. */
+static int64_t key_of(xmlrpc_value *r)
+{
+	return is_retry(r) ? -reply_int(r, "id", 0) : reply_int(r, "batch", 0);
+}
+
 static void go(struct console *c, int64_t sel)
 {
 	int64_t n = rows(c);
@@ -154,19 +162,27 @@ static void go(struct console *c, int64_t sel)
 	if (sel >= n)
 		sel = n - 1;
 	c->running_sel = (size_t)(sel < 0 ? 0 : sel);
+	c->running_key = n > 0 ? key_of(reply_item(running(c), (int)c->running_sel)) : 0;
+}
+
+/* The cursor stays on its call (or retry); when that ended, on the row that took its place. */
+static bool follow(struct console *c, xmlrpc_value *old_view, xmlrpc_value *old_list)
+{
+	xmlrpc_value *list = running(c);
+
+	for (int i = 0; c->running_key && i < reply_count(list); i++) {
+		if (key_of(reply_item(list, i)) == c->running_key) {
+			c->running_sel = (size_t)i;
+			return false;
+		}
+	}
+	go(c, (int64_t)c->running_sel);
+	return false;
 }
 
 /* A retry waiting is one task; a call in flight is its batch's. */
-static void cursor(struct console *c, xmlrpc_env *env, xmlrpc_value *ids, char *priority, size_t size)
+static void row_ids(xmlrpc_value *r, xmlrpc_env *env, xmlrpc_value *ids)
 {
-	xmlrpc_value *r = reply_item(running(c), (int)c->running_sel);
-
-	priority[0] = '\0';
-	if (r == NULL)
-		return;
-	reply_str(r, "priority", priority, size);
-	if (ids == NULL)
-		return;
 	if (is_retry(r)) {
 		xmlrpc_value *id = xmlrpc_i8_new(env, reply_int(r, "id", 0));
 
@@ -180,6 +196,59 @@ static void cursor(struct console *c, xmlrpc_env *env, xmlrpc_value *ids, char *
 		xmlrpc_array_append_item(env, ids, reply_item(list, i));
 }
 
+static void cursor(struct console *c, xmlrpc_env *env, xmlrpc_value *ids, char *priority, size_t size)
+{
+	xmlrpc_value *r = reply_item(running(c), (int)c->running_sel);
+
+	priority[0] = '\0';
+	if (r == NULL)
+		return;
+	reply_str(r, "priority", priority, size);
+	if (ids)
+		row_ids(r, env, ids);
+}
+
+/* Whether every task of row r is marked. */
+static bool row_marked(struct console *c, xmlrpc_value *r)
+{
+	if (is_retry(r))
+		return idmap_get(&c->marks, reply_int(r, "id", 0)) != NULL;
+	xmlrpc_value *list = reply_member(r, "ids");
+
+	for (int i = 0; i < reply_count(list); i++)
+		if (idmap_get(&c->marks, reply_item_int(list, i, 0)) == NULL)
+			return false;
+	return reply_count(list) > 0;
+}
+
+/* Space: marks (or unmarks) every task of the row, a whole batch at once, and moves down. */
+static void mark(struct console *c)
+{
+	xmlrpc_value *r = reply_item(running(c), (int)c->running_sel);
+	xmlrpc_env env;
+
+	if (r == NULL)
+		return;
+	bool unmark = row_marked(c, r);
+
+	xmlrpc_env_init(&env);
+	xmlrpc_value *ids = xmlrpc_array_new(&env);
+
+	row_ids(r, &env, ids);
+	for (int i = 0; i < reply_count(ids); i++) {
+		int64_t id = reply_item_int(ids, i, 0);
+
+		if (unmark)
+			idmap_remove(&c->marks, id);
+		else
+			idmap_put(&c->marks, id, (void *)1);
+	}
+	xmlrpc_DECREF(ids);
+	xmlrpc_env_clean(&env);
+	go(c, (int64_t)c->running_sel + 1);
+	c->dirty = true;
+}
+
 const struct pane_ops pane_running = {
     .name = "running",
     .draw = draw,
@@ -187,4 +256,6 @@ const struct pane_ops pane_running = {
     .at = at,
     .go = go,
     .cursor = cursor,
+    .mark = mark,
+    .follow = follow,
 };

@@ -35,6 +35,12 @@ struct pane_ops {
 	void (*cursor)(struct console *c, xmlrpc_env *env, xmlrpc_value *ids, char *priority, size_t size);
 	/* Marks or unmarks the task under the cursor; NULL where there is nothing to mark. */
 	void (*mark)(struct console *c);
+	/*
+	 * After a new answer (old_view and old_list: the ones it replaced, or NULL): puts the cursor
+	 * back on its task, or on its neighbour when the task left.  Returns true when the page on
+	 * screen must be fetched again to show it.  NULL: the pane has no cursor to keep.
+	 */
+	bool (*follow)(struct console *c, xmlrpc_value *old_view, xmlrpc_value *old_list);
 };
 
 #define X(id, name) extern const struct pane_ops pane_##name;

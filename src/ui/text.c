@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "util/time.h"
+#include "util/xalloc.h"
 
 const char *text_grouped(char *out, size_t size, int64_t n)
 {
@@ -111,6 +112,55 @@ void text_age(char *out, size_t size, const char *iso)
 		return;
 	}
 	time_format_duration(out, size, (double)(time_wall_ns() / 1000000 - t) / 1000);
+}
+
+static int by_id(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+const char *text_ids(char *out, size_t size, const int64_t *ids, size_t n, int width)
+{
+	int64_t *sorted = xcalloc(n ? n : 1, sizeof *sorted);
+	size_t len = 0, i = 0, shown = 0, distinct = 0;
+
+	memcpy(sorted, ids, n * sizeof *sorted);
+	qsort(sorted, n, sizeof *sorted, by_id);
+	for (size_t k = 0; k < n; k++)
+		distinct += k == 0 || sorted[k] != sorted[k - 1];
+	out[0] = '\0';
+	while (i < n) {
+		size_t j = i, count = 1;
+		char piece[64];
+
+		/* A run of consecutive ids, duplicates skipped. */
+		while (j + 1 < n && (sorted[j + 1] == sorted[j] || sorted[j + 1] == sorted[j] + 1)) {
+			count += sorted[j + 1] != sorted[j];
+			j++;
+		}
+		if (count >= 3)
+			snprintf(piece, sizeof piece, "%s%lld-%lld", len ? ", " : "", (long long)sorted[i],
+			         (long long)sorted[j]);
+		else if (count == 2)
+			snprintf(piece, sizeof piece, "%s%lld, %lld", len ? ", " : "", (long long)sorted[i],
+			         (long long)sorted[j]);
+		else
+			snprintf(piece, sizeof piece, "%s%lld", len ? ", " : "", (long long)sorted[i]);
+		/* Room for the piece and, if more are left after it, for " … +N more". */
+		int tail = shown + count < distinct ? 16 : 0;
+
+		if (len + strlen(piece) + (size_t)tail > (size_t)width || len + strlen(piece) + 1 > size) {
+			snprintf(out + len, size - len, "%s\u2026 +%zu more", len ? " " : "", distinct - shown);
+			break;
+		}
+		len += (size_t)snprintf(out + len, size - len, "%s", piece);
+		shown += count;
+		i = j + 1;
+	}
+	free(sorted);
+	return out;
 }
 
 const char *text_base_name(const char *path)

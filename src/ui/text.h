@@ -16,6 +16,11 @@ const char *text_grouped(char *out, size_t size, int64_t n);
 void text_vars(xmlrpc_value *vars, char *out, size_t size);
 /* How long ago the ISO time iso was, "14m" ("-" when it is none). */
 void text_age(char *out, size_t size, const char *iso);
+/*
+ * Task ids as an operator reads them, in order with runs joined: "5-8, 12, 40, 41"; when that
+ * would pass width characters, as many as fit and "… +K more".  Returns out.
+ */
+const char *text_ids(char *out, size_t size, const int64_t *ids, size_t n, int width);
 /* The last part of a path. */
 const char *text_base_name(const char *path);
 /*

@@ -76,9 +76,10 @@ struct fetch {
 	bool quit;
 	int64_t version;       /* the version the console has */
 	int64_t offset, limit; /* the queue page it shows */
+	int64_t focus;         /* the task under the queue's cursor, whose position the server tells */
 	int64_t log_since;
 	xmlrpc_value *answer; /* the newest answer not yet taken by the loop, or NULL */
-	int64_t answer_offset, answer_limit;
+	int64_t answer_offset, answer_limit, answer_since;
 	char *error; /* set when the server did not answer; cleared by the next answer */
 };
 
@@ -113,8 +114,16 @@ struct console {
 	/* What the operator is doing. */
 	enum ui_mode mode;
 	enum ui_pane focus;
+	/*
+	 * The cursors follow tasks, not rows: queue_sel_id is the task under the queue's cursor (0:
+	 * not known yet, take the row at queue_sel), running_key the row under the running pane's
+	 * (a call's batch id, or minus a waiting task's id).  A new answer puts each cursor back on
+	 * its task, or on its neighbour when the task left the pane (pane_ops.follow).
+	 */
 	int64_t queue_sel;            /* position in the queue (or the filtered list) */
 	int64_t queue_top;            /* position of the first row shown */
+	int64_t queue_sel_id;
+	int64_t running_key;
 	size_t running_sel, log_back; /* log_back: lines scrolled back from the end; 0 follows */
 	struct idmap marks;           /* task id -> (void *)1 */
 	char *filter;                 /* NULL: the queue; else "key:value ..." or a word */
@@ -125,6 +134,7 @@ struct console {
 	bool message_error;
 	int64_t message_at;
 	char *confirm_text;
+	xmlrpc_value *confirm_ids; /* the ids the question names: y acts on exactly these */
 	xmlrpc_value *details; /* simq.get's answer for the details view */
 	int details_scroll;
 	struct ui_form *form;

@@ -50,24 +50,24 @@ $TM send-keys -t simq n
 expect_screen "anything but y cancels nothing" "nothing cancelled"
 [ "$(state_of 1)" = queued ] && ok "task 1 is still queued" || fail "task 1 is still queued" "$(state_of 1)"
 $TM send-keys -t simq c y
-expect_screen "y cancels" "1 task cancelled"
+expect_screen "y cancels, and says which task" "cancelled task 1"
 [ "$(state_of 1)" = cancelled ] && ok "the server has task 1 cancelled" || fail "the server has task 1 cancelled" "$(state_of 1)"
 
 # Reprioritize the selected row (task 2) with 1 (HIGH), then with + (one more urgent: CRITICAL).
 $TM send-keys -t simq g j 1
-expect_screen "1 sets HIGH" "1 task now high"
+expect_screen "1 sets HIGH" "task 2 now high"
 [ "$(priority_of 2)" = high ] && ok "the server has task 2 at high" || fail "the server has task 2 at high" "$(priority_of 2)"
 $TM send-keys -t simq +
-expect_screen "+ raises it one level" "1 task now critical"
+expect_screen "+ raises it one level" "task 2 now critical"
 [ "$(priority_of 2)" = critical ] && ok "the server has task 2 at critical" || fail "the server has task 2 at critical" "$(priority_of 2)"
 
 # - lowers one level; 0-3 set the level outright.
 $TM send-keys -t simq -- -
-expect_screen "- lowers it one level" "1 task now high"
+expect_screen "- lowers it one level" "task 2 now high"
 $TM send-keys -t simq 3
-expect_screen "3 sets LOW" "1 task now low"
+expect_screen "3 sets LOW" "task 2 now low"
 $TM send-keys -t simq 0
-expect_screen "0 sets CRITICAL" "1 task now critical"
+expect_screen "0 sets CRITICAL" "task 2 now critical"
 [ "$(priority_of 2)" = critical ] && ok "the server has task 2 back at critical" || fail "the server has task 2 back at critical" "$(priority_of 2)"
 
 # Help and details open over the panes and close with Esc.
@@ -82,15 +82,15 @@ $TM send-keys -t simq Escape
 $TM send-keys -t simq G Space k k Space
 expect_screen "marked rows are counted in the title" "2 marked"
 $TM send-keys -t simq c
-expect_screen "cancel asks once for the marked rows" "Cancel 2 tasks? y/N"
+expect_screen "cancel asks once for the marked rows, naming them" "Cancel 2 tasks: 4, 6? y/N"
 $TM send-keys -t simq y
-wait_for "2 tasks cancelled" >/dev/null
+wait_for "cancelled 2 tasks: 4, 6" >/dev/null
 n=$("$SIMQ" ls --state cancelled --json | grep -c '"id"')
 [ "$n" -eq 3 ] && ok "the server has 3 cancelled tasks" || fail "the server has 3 cancelled tasks" "$("$SIMQ" ls --state cancelled)"
 
 # Marks also take a priority key: both marked rows move at once.
 $TM send-keys -t simq g Space Space 2
-expect_screen "a priority key applies to every marked row" "2 tasks now normal"
+expect_screen "a priority key applies to every marked row" "2 tasks: 2, 7 now normal"
 n=$("$SIMQ" ls --state queued --json | grep -c '"priority": "normal"')
 [ "$n" -eq 2 ] && ok "the server has both marked tasks at normal" || fail "the server has both marked tasks at normal" "$("$SIMQ" ls --state queued)"
 $TM send-keys -t simq Escape
