@@ -89,10 +89,13 @@ struct engine *api_engine(const struct api *a)
 	return a->engine;
 }
 
+static void api_view(struct api *a, struct api_call *c);
+
 void api_run(struct api *a, struct api_call *c)
 {
 	c->api = a;
-	if (a->stopping)
+	/* A console still gets its view (at once) while the server stops: the log's last lines. */
+	if (a->stopping && c->method->run != api_view)
 		api_fault(c, PROTO_FAULT_SHUTTING_DOWN, "the server is shutting down");
 	else
 		c->method->run(a, c);

@@ -4,8 +4,10 @@
 
 #include <jansson.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "proto/proto.h"
 #include "util/time.h"
@@ -224,7 +226,14 @@ struct view_ctx {
 	const struct engine *e;
 	xmlrpc_value *list;
 	int64_t now;
+	const char *server; /* the server's start id */
 };
+
+/* "1764482405123-4242": this server's start time and pid, which no other server shares. */
+static void server_id(const struct engine *e, char *out, size_t size)
+{
+	snprintf(out, size, "%lld-%d", (long long)engine_started_ms(e), (int)getpid());
+}
 
 static void add_log_line(const struct log_entry *line, void *ud)
 {
@@ -232,9 +241,10 @@ static void add_log_line(const struct log_entry *line, void *ud)
 	char stamp[TIME_ISO8601_MAX];
 
 	append(x->env, x->list,
-	       xmlrpc_build_value(x->env, "{s:I,s:s,s:I,s:s,s:s}", "seq", (xmlrpc_int64)line->seq, "time",
-				  time_iso8601(stamp, line->time_ms * 1000000, true), "task", (xmlrpc_int64)line->task_id,
-				  "severity", log_severity_name(line->severity), "text", line->text));
+	       xmlrpc_build_value(x->env, "{s:I,s:s,s:s,s:I,s:s,s:s}", "seq", (xmlrpc_int64)line->seq, "server",
+				  x->server, "time", time_iso8601(stamp, line->time_ms * 1000000, true), "task",
+				  (xmlrpc_int64)line->task_id, "severity", log_severity_name(line->severity), "text",
+				  line->text));
 }
 
 /* A call in flight, as the running pane draws it. */
@@ -384,10 +394,13 @@ static xmlrpc_value *queue_page_value(xmlrpc_env *env, const struct engine *e, i
 xmlrpc_value *view_console(xmlrpc_env *env, const struct engine *e, const struct view_request *req)
 {
 	xmlrpc_value *v = xmlrpc_struct_new(env);
-	struct view_ctx log = {.env = env, .e = e, .list = xmlrpc_array_new(env)};
+	char id[64];
+	struct view_ctx log = {.env = env, .e = e, .list = xmlrpc_array_new(env), .server = id};
 
+	server_id(e, id, sizeof id);
 	if (req->log_since >= 0)
 		engine_log_since(e, (uint64_t)req->log_since, add_log_line, &log);
+	set_member(env, v, "server_id", xmlrpc_string_new(env, id));
 	set_member(env, v, "version", xmlrpc_i8_new(env, (xmlrpc_int64)engine_version(e)));
 	set_member(env, v, "queue", queue_page_value(env, e, req->queue_offset, req->queue_limit));
 	set_member(env, v, "queue_total", xmlrpc_i8_new(env, (xmlrpc_int64)queue_size(engine_queue(e))));

@@ -200,12 +200,40 @@ static void follow_all(struct console *c, xmlrpc_value *old_view)
 	tell_fetcher(c);
 }
 
-/* Takes a view answer: log lines, alerts (the bell), and the page if it is the one on screen. */
-static void apply_view(struct console *c, xmlrpc_value *v)
+/*
+ * Whether v comes from another server than the lines in the log (one started since): then the log
+ * says so, and its lines are numbered afresh from the new server's start.  False with the lines of
+ * v to take; true when v was asked for lines after another server's number (since): they are not
+ * all there, and the page is fetched again with every line of the new server.
+ */
+static bool new_server(struct console *c, xmlrpc_value *v, int64_t since)
+{
+	char id[64];
+
+	reply_str(v, "server_id", id, sizeof id);
+	if (c->server_id && id[0] && strcmp(id, c->server_id) != 0) {
+		pane_log_note(c, LOG_WARN, "server restarted");
+		c->log_seq = 0;
+		c->alerts = -1;
+		free(c->server_id);
+		c->server_id = xstrdup(id);
+		if (since != 0) {
+			c->refresh = true;
+			return true;
+		}
+	} else if (c->server_id == NULL && id[0]) {
+		c->server_id = xstrdup(id);
+	}
+	return false;
+}
+
+/* Takes a view answer (asked for the log's lines after since): log lines, alerts (the bell), and the page. */
+static void apply_view(struct console *c, xmlrpc_value *v, int64_t since)
 {
 	int64_t alerts = reply_int(v, "alerts", 0);
 
-	pane_log_take(c, v);
+	if (!new_server(c, v, since))
+		pane_log_take(c, v);
 	pthread_mutex_lock(&c->f.lock);
 	c->f.log_since = c->log_seq;
 	pthread_mutex_unlock(&c->f.lock);
@@ -245,25 +273,28 @@ static void refresh_now(struct console *c)
 	if (!c->connected)
 		return;
 	xmlrpc_env_init(&env);
-	params = view_request(&env, -1, 0, c->queue_top, page_limit(c), c->log_seq, c->queue_sel_id);
+	int64_t since = c->log_seq;
+
+	params = view_request(&env, -1, 0, c->queue_top, page_limit(c), since, c->queue_sel_id);
 	v = ui_call_params(c, "simq.view", params);
 	xmlrpc_DECREF(params);
 	xmlrpc_env_clean(&env);
 	if (v)
-		apply_view(c, v);
+		apply_view(c, v, since);
 }
 
 static void got_answer_cb(struct ev_loop *loop, ev_async *w, int revents)
 {
 	struct console *c = w->data;
 	xmlrpc_value *v;
-	int64_t offset, limit;
+	int64_t offset, limit, since;
 
 	pthread_mutex_lock(&c->f.lock);
 	v = c->f.answer;
 	c->f.answer = NULL;
 	offset = c->f.answer_offset;
 	limit = c->f.answer_limit;
+	since = c->f.answer_since;
 	if (v == NULL && c->f.error) {
 		c->connected = false;
 		free(c->banner);
@@ -273,7 +304,7 @@ static void got_answer_cb(struct ev_loop *loop, ev_async *w, int revents)
 	pthread_mutex_unlock(&c->f.lock);
 	if (v == NULL)
 		return;
-	apply_view(c, v);
+	apply_view(c, v, since);
 	/* Asked for another page than the one on screen now (or the cursor's task moved off it): get that one. */
 	if (offset != c->queue_top || limit != page_limit(c) || c->refresh)
 		refresh_now(c);
@@ -576,6 +607,7 @@ static void console_free(struct console *c)
 	ui_keymap_free(&c->keys);
 	idmap_free(&c->marks);
 	free(c->filter);
+	free(c->server_id);
 	free(c->banner);
 	free(c->message);
 	free(c->confirm_text);

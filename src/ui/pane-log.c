@@ -7,34 +7,54 @@
 
 #include "client/reply.h"
 #include "ui/pane.h"
+#include "ui/text.h"
 #include "util/xalloc.h"
+
+/* A slot at the end of the ring for a new line, the oldest dropped when it is full. */
+static struct ui_log_line *append_line(struct console *c)
+{
+	size_t slot = (c->log_head + c->log_len) % UI_LOG_KEEP;
+
+	if (c->log_len == UI_LOG_KEEP) {
+		slot = c->log_head;
+		c->log_head = (c->log_head + 1) % UI_LOG_KEEP;
+		free(c->log[slot].time);
+		free(c->log[slot].text);
+	} else {
+		c->log_len++;
+	}
+	if (c->log_back > 0)
+		c->log_back++; /* scrolled back: keep looking at the same lines */
+	return &c->log[slot];
+}
 
 void pane_log_take(struct console *c, xmlrpc_value *view)
 {
 	struct reply_log_line l;
+	char clock[16];
 
 	for (int i = 0; reply_log_line(view, i, &l); i++) {
 		if (l.seq <= c->log_seq)
 			continue;
 		c->log_seq = l.seq;
-		size_t slot = (c->log_head + c->log_len) % UI_LOG_KEEP;
+		struct ui_log_line *line = append_line(c);
 
-		if (c->log_len == UI_LOG_KEEP) {
-			slot = c->log_head;
-			c->log_head = (c->log_head + 1) % UI_LOG_KEEP;
-			free(c->log[slot].time);
-			free(c->log[slot].text);
-		} else {
-			c->log_len++;
-		}
-		/* "2026-11-28T03:00:05.123Z": the clock part is what a log line shows. */
-		c->log[slot].seq = l.seq;
-		c->log[slot].time = xstrndup(strlen(l.time) >= 19 ? l.time + 11 : l.time, 8);
-		c->log[slot].text = xstrdup(l.text);
-		c->log[slot].severity = l.severity;
-		if (c->log_back > 0)
-			c->log_back++; /* scrolled back: keep looking at the same lines */
+		line->seq = l.seq;
+		line->time = xstrdup(text_clock(clock, sizeof clock, l.time));
+		line->text = xstrdup(l.text);
+		line->severity = l.severity;
 	}
+}
+
+void pane_log_note(struct console *c, enum log_level severity, const char *text)
+{
+	struct ui_log_line *line = append_line(c);
+	char clock[16];
+
+	line->seq = 0;
+	line->time = xstrdup(text_clock(clock, sizeof clock, NULL));
+	line->text = xstrdup(text);
+	line->severity = severity;
 }
 
 void pane_log_free(struct console *c)

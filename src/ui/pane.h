@@ -49,6 +49,8 @@ UI_PANES(X)
 
 /* pane-log.c: takes the new lines of a simq.view answer into the log's ring. */
 void pane_log_take(struct console *c, xmlrpc_value *view);
+/* A line of the console's own ("server restarted"), at the end of the log, now. */
+void pane_log_note(struct console *c, enum log_level severity, const char *text);
 void pane_log_free(struct console *c);
 
 #endif

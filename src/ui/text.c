@@ -103,6 +103,21 @@ static int64_t iso_ms(const char *t)
 	return (int64_t)timegm(&tm) * 1000 + ms;
 }
 
+const char *text_clock(char *out, size_t size, const char *iso)
+{
+	int64_t ms = iso ? iso_ms(iso) : time_wall_ns() / 1000000;
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+
+	if (iso && ms == 0) {
+		snprintf(out, size, "%.8s", strlen(iso) >= 19 ? iso + 11 : iso);
+		return out;
+	}
+	localtime_r(&t, &tm);
+	strftime(out, size, "%H:%M:%S", &tm);
+	return out;
+}
+
 void text_age(char *out, size_t size, const char *iso)
 {
 	int64_t t = iso_ms(iso);

@@ -14,6 +14,8 @@
 const char *text_grouped(char *out, size_t size, int64_t n);
 /* "Vin=400 D=0.42": a vars struct as one short line ("" when it is no struct). */
 void text_vars(xmlrpc_value *vars, char *out, size_t size);
+/* The local time of day of the ISO time iso ("2026-11-28T03:00:05.123Z"), "04:00:05"; of now when iso is NULL. */
+const char *text_clock(char *out, size_t size, const char *iso);
 /* How long ago the ISO time iso was, "14m" ("-" when it is none). */
 void text_age(char *out, size_t size, const char *iso);
 /*

@@ -64,7 +64,7 @@ enum ui_mode {
 
 struct ui_log_line {
 	int64_t seq;
-	char *time; /* HH:MM:SS */
+	char *time; /* HH:MM:SS, local */
 	char *text;
 	enum log_level severity;
 };
@@ -109,7 +109,8 @@ struct console {
 	int64_t alerts;     /* the server's alert count at the last answer, -1 before the first */
 	struct ui_log_line log[UI_LOG_KEEP];
 	size_t log_len, log_head; /* a ring: log_head is the oldest */
-	int64_t log_seq;
+	int64_t log_seq;          /* the last line taken, numbered by the server server_id */
+	char *server_id;          /* the start id of the server the log's lines came from, NULL before one */
 
 	/* What the operator is doing. */
 	enum ui_mode mode;
