@@ -260,7 +260,8 @@ static void add_call(const struct sched_call_info *c, void *ud)
 
 		append(x->env, ids, xmlrpc_i8_new(x->env, c->ids[i]));
 		cancelled += t == NULL;
-		/* The head (first id still there) is the batch's most urgent task: it stands for the call. */
+		/* The head (first id still there) is the batch's most urgent task: it stands for the call (none: all
+	 * cancelled, and the priority and name are empty). */
 		if (head == NULL)
 			head = t;
 	}
@@ -269,7 +270,7 @@ static void add_call(const struct sched_call_info *c, void *ud)
 				  "batch", (xmlrpc_int64)c->batch, "backend", c->backend, "attempt", c->attempt,
 				  "elapsed", c->elapsed, "estimate", c->estimate, "progress", c->progress, "cancelled",
 				  cancelled, "model", c->model, "priority",
-				  task_priority_name(head ? head->priority : PRIO_LOW), "name",
+				  head ? task_priority_name(head->priority) : "", "name",
 				  head && head->name ? head->name : ""));
 	xmlrpc_DECREF(ids);
 }

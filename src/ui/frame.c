@@ -62,13 +62,10 @@ static void draw_hint(struct console *c, int y)
 	static const struct {
 		enum ui_action a;
 		const char *label;
-	} hints[] = {{UI_SUBMIT, "submit"},   {UI_PRIORITY_UP, "priority"},
-	             {UI_CANCEL, "cancel"},   {UI_RETRY, "retry"},
-	             {UI_MARK, "mark"},       {UI_FILTER, "filter"},
-	             {UI_DETAILS, "details"}, {UI_PAUSE, "pause"},
-	             {UI_NEXT_PANE, "pane"},  {UI_HELP, "help"},
-	             {UI_QUIT, "quit"}};
-	char line[1024];
+	} hints[] = {{UI_SUBMIT, "submit"}, {UI_PRIORITY_UP, "priority"}, {UI_CANCEL, "cancel"},
+	             {UI_RETRY, "retry"},   {UI_MARK, "mark"},           {UI_FILTER, "filter"},
+	             {UI_DETAILS, "details"}, {UI_PAUSE, "pause"},       {UI_NEXT_PANE, "pane"}};
+	char line[1024] = "", tail[128], help[32], quit[32];
 	size_t len = 0;
 
 	if (c->message) {
@@ -80,19 +77,28 @@ static void draw_hint(struct console *c, int y)
 		           c->banner ? c->banner : "no server answers; trying again");
 		return;
 	}
-	for (size_t i = 0; i < sizeof hints / sizeof hints[0] && len < sizeof line - 64; i++) {
-		char first[32], down[32];
+	/* The way out and the way to every other key always show, at the end; the others while they fit. */
+	first_key(c, UI_HELP, help, sizeof help);
+	first_key(c, UI_QUIT, quit, sizeof quit);
+	snprintf(tail, sizeof tail, " %s help  %s quit ", help, quit);
+	int room = COLS - screen_width(tail);
+
+	for (size_t i = 0; i < sizeof hints / sizeof hints[0]; i++) {
+		char first[32], down[32], hint[96];
 
 		first_key(c, hints[i].a, first, sizeof first);
 		if (hints[i].a == UI_PRIORITY_UP) {
 			first_key(c, UI_PRIORITY_DOWN, down, sizeof down);
-			len +=
-			    (size_t)snprintf(line + len, sizeof line - len, " %s/%s %s ", first, down, hints[i].label);
+			snprintf(hint, sizeof hint, " %s/%s %s ", first, down, hints[i].label);
 		} else {
-			len += (size_t)snprintf(line + len, sizeof line - len, " %s %s ", first, hints[i].label);
+			snprintf(hint, sizeof hint, " %s %s ", first, hints[i].label);
 		}
+		if ((int)len + screen_width(hint) > room)
+			break;
+		len += (size_t)snprintf(line + len, sizeof line - len, "%s", hint);
 	}
-	screen_put(y, 0, COLS, A_DIM, 0, line);
+	screen_put(y, 0, (int)len, A_DIM, 0, line);
+	screen_put(y, (int)len, COLS - (int)len, A_DIM, 0, tail);
 }
 
 void frame_draw(struct console *c, const struct mode_ops *mode)

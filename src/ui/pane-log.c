@@ -40,7 +40,12 @@ void pane_log_take(struct console *c, xmlrpc_value *view)
 		struct ui_log_line *line = append_line(c);
 
 		line->seq = l.seq;
-		line->time = xstrdup(text_clock(clock, sizeof clock, l.time));
+		/* The server's UTC stamp in the local zone, as the status bar's clock. */
+		if (text_iso_ms(l.time))
+			text_clock(clock, sizeof clock, text_iso_ms(l.time));
+		else
+			snprintf(clock, sizeof clock, "%.8s", l.time);
+		line->time = xstrdup(clock);
 		line->text = xstrdup(l.text);
 		line->severity = l.severity;
 	}
@@ -52,7 +57,7 @@ void pane_log_note(struct console *c, enum log_level severity, const char *text)
 	char clock[16];
 
 	line->seq = 0;
-	line->time = xstrdup(text_clock(clock, sizeof clock, NULL));
+	line->time = xstrdup(text_clock(clock, sizeof clock, ui_now_ms()));
 	line->text = xstrdup(text);
 	line->severity = severity;
 }
@@ -96,7 +101,12 @@ static void draw(struct console *c, struct screen_area a, bool focused)
 		}
 		const struct ui_log_line *l = &c->log[(c->log_head + k) % UI_LOG_KEEP];
 
-		screen_putf(a.y + 1 + i, a.x, a.w, A_NORMAL, severity_pair(l->severity), " %s %s", l->time, l->text);
+		char whole[4200], fitted[4200];
+
+		/* Cut with "…": Enter on the log pane shows lines whole. */
+		snprintf(whole, sizeof whole, " %s %s", l->time, l->text);
+		screen_put(a.y + 1 + i, a.x, a.w, A_NORMAL, severity_pair(l->severity),
+		           screen_fit(fitted, sizeof fitted, whole, a.w));
 	}
 }
 

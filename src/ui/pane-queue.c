@@ -79,28 +79,50 @@ struct columns {
 	int name, vars, age;
 };
 
-static struct columns columns_for(int width)
+/* "sweep-7 buck.plecs": a row's name and model file. */
+static const char *label_of(xmlrpc_value *t, char *label, size_t size)
 {
-	struct columns w = {.name = width >= 100 ? 26 : 18, .age = 6};
+	char name[128], model[512];
 
-	w.vars = width - (2 + 10 + 1 + 7 + 1 + 5 + w.name + 1 + w.age + 1);
+	reply_str(t, "name", name, sizeof name);
+	reply_str(t, "model", model, sizeof model);
+	snprintf(label, size, "%s%s%s", name, name[0] ? " " : "", text_base_name(model));
+	return label;
+}
+
+/*
+ * The name column as wide as the page's longest name and model, between 12 cells and three fifths of
+ * what the name and vars share; the vars take the rest.
+ */
+static struct columns columns_for(int width, xmlrpc_value *rows)
+{
+	struct columns w = {.age = 6};
+	int share = width - (2 + 10 + 1 + 7 + 1 + 5 + 1 + w.age + 1), longest = 12;
+	char label[700];
+
+	for (int i = 0; i < reply_count(rows); i++) {
+		int lw = screen_width(label_of(reply_item(rows, i), label, sizeof label));
+
+		longest = lw > longest ? lw : longest;
+	}
+	w.name = longest < share * 3 / 5 ? longest : share * 3 / 5;
+	w.name = w.name < 12 ? 12 : w.name;
+	w.vars = share - w.name;
 	return w;
 }
 
-static void draw_row(struct console *c, xmlrpc_value *t, int64_t pos, int y, struct screen_area a, bool focused)
+static void draw_row(struct console *c, xmlrpc_value *t, int64_t pos, int y, struct screen_area a, bool focused,
+                     struct columns w)
 {
-	struct columns w = columns_for(a.w);
 	int64_t id = reply_int(t, "id", 0);
 	bool sel = pos == c->queue_sel && focused, marked = idmap_get(&c->marks, id) != NULL;
-	char prio[16], name[128], model[512], label[700], vars[512], age[32], sub[64], state[16], where[24];
+	char prio[16], label[700], fitted[700], vars[512], age[32], sub[64], state[16], where[24];
 	attr_t base = sel ? A_REVERSE : A_NORMAL;
 
 	reply_str(t, "priority", prio, sizeof prio);
-	reply_str(t, "name", name, sizeof name);
-	reply_str(t, "model", model, sizeof model);
-	snprintf(label, sizeof label, "%s%s%s", name, name[0] ? " " : "", text_base_name(model));
+	label_of(t, label, sizeof label);
 	text_vars(reply_member(t, "vars"), vars, sizeof vars);
-	text_age(age, sizeof age, reply_str(t, "submitted", sub, sizeof sub));
+	text_age(age, sizeof age, reply_str(t, "submitted", sub, sizeof sub), ui_now_ms());
 	if (c->filter)
 		snprintf(where, sizeof where, "%s", reply_str(t, "state", state, sizeof state));
 	else
@@ -108,9 +130,9 @@ static void draw_row(struct console *c, xmlrpc_value *t, int64_t pos, int y, str
 	screen_putf(y, a.x, 2, base | A_BOLD, 0, "%s%s", sel ? "\u25b6" : " ", marked ? "*" : " ");
 	screen_putf(y, a.x + 2, 19, base, 0, "%9s %7lld ", where, (long long)id);
 	screen_priority(y, a.x + 21, base, sel, prio);
-	screen_putf(y, a.x + 26, w.name, base, 0, "%s", label);
+	screen_put(y, a.x + 26, w.name + 1, base, 0, screen_fit(fitted, sizeof fitted, label, w.name));
 	if (w.vars > 0)
-		screen_putf(y, a.x + 27 + w.name, w.vars + 1, base, 0, "%s", vars);
+		screen_put(y, a.x + 27 + w.name, w.vars, base, 0, screen_fit(fitted, sizeof fitted, vars, w.vars - 1));
 	screen_putf(y, a.x + a.w - w.age - 1, w.age + 1, base, 0, "%*s", w.age, age);
 }
 
@@ -119,18 +141,19 @@ static void draw(struct console *c, struct screen_area a, bool focused)
 	char title[256];
 	int64_t total = 0, first = 0;
 	xmlrpc_value *rows = page(c, &total, &first);
-	struct columns w = columns_for(a.w);
+	struct columns w = columns_for(a.w, rows);
 
 	title_text(c, total, title, sizeof title);
 	screen_rule(a.y, a.x, a.w, focused, title);
 	c->queue_rows = a.h - 2 > 1 ? a.h - 2 : 1;
-	screen_putf(a.y + 1, a.x, a.w, A_DIM, 0, "  %9s %7s  %-4s %-*s %-*s %*s", c->filter ? "STATE" : "POS", "ID",
+	screen_putf(a.y + 1, a.x, a.w, A_DIM, 0, "  %9s %7s  %-4s %-*s %-*s%*s ", c->filter ? "STATE" : "POS", "ID",
 	            "PRI", w.name, "NAME / MODEL", w.vars > 0 ? w.vars : 0, "VARS", w.age, "AGE");
 	if (total == 0 && a.h > 2)
 		screen_put(a.y + 2, a.x, a.w, A_DIM, 0,
-		           c->filter ? "  nothing matches; / and Esc shows the queue again" : "  the queue is empty");
+		           c->filter ? "  nothing matches; / then Enter on an empty line shows the queue again"
+		                     : "  the queue is empty");
 	for (int i = 0; i < reply_count(rows) && i < a.h - 2; i++)
-		draw_row(c, reply_item(rows, i), first + i, a.y + 2 + i, a, focused);
+		draw_row(c, reply_item(rows, i), first + i, a.y + 2 + i, a, focused, w);
 }
 
 static int64_t rows(struct console *c)

@@ -31,7 +31,8 @@ priority_of() { "$SIMQ" show "$1" --json | sed -n 's/.*"priority": "\([a-z]*\)".
 $TM new-session -d -s simq -x 120 -y 34 \
 	"env TERM=tmux-256color TZ=UTC LANG=C.UTF-8 SIMQ_HOME='$SIMQ_HOME' '$SIMQ' 2>'$TMP/console.err'; sleep 30"
 
-expect_screen "the status bar names the state dir" "simq · $SIMQ_HOME"
+top=$(echo "$SIMQ_HOME" | cut -d/ -f2)
+expect_screen "the status bar names the state dir, shortened, last" "PAUSED · /$top/…/state"
 expect_screen "the queue pane counts the queue by priority" "Queue 7 ─ C:1 H:0 N:0 L:6"
 screen
 first=$(grep -n "design-verify" "$TMP/screen" | head -1 | cut -d: -f1)
@@ -101,7 +102,7 @@ expect_screen "the filter lists the cancelled tasks" 'Filter "state:cancelled" 3
 
 # Resizing: the layout follows the window.
 $TM resize-window -t simq -x 80 -y 24
-expect_screen "at 80x24 the statistics fold into a strip" "after retry · failed 0"
+expect_screen "at 80x24 the statistics fold into a strip" "(0 after retry) · failed 0"
 # The help at 80x24: two columns, the longest lines wrapped rather than cut.
 $TM send-keys -t simq "?"
 expect_screen "at 80x24 the help wraps its longest line instead of cutting it" "server keeps running)."
@@ -128,7 +129,7 @@ expect_screen "the console reconnects when it is back" "Queue 4"
 stuck=$(cat "$SIMQ_HOME/simq.pid")
 kill -STOP "$stuck"
 expect_screen "a stuck server: the banner says it does not answer" "did not answer within 8 s: it is stopped or stuck"
-expect_screen "the status bar says the rows are as of its last answer" "NO ANSWER · as of"
+expect_screen "the status bar says first that the rows are as of its last answer" " NO ANSWER as of"
 $TM send-keys -t simq g c
 expect_screen "cancel still asks while the server is stuck" "? y/N"
 id=$(sed -n 's/.*Cancel task \([0-9]*\)? y\/N.*/\1/p' "$TMP/screen" | head -1)
