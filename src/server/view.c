@@ -2,6 +2,7 @@
 
 #include "server/view.h"
 
+#include <fnmatch.h>
 #include <jansson.h>
 #include <math.h>
 #include <stdio.h>
@@ -336,17 +337,25 @@ static xmlrpc_value *throughput_value(xmlrpc_env *env, const struct engine *e)
 	int64_t per_minute[MINUTES], now = engine_now_ms(e), recent = 0;
 	xmlrpc_value *list = xmlrpc_array_new(env), *v;
 
+	int first = -1;
+
 	engine_minutes(e, MINUTES, per_minute);
 	for (int i = 0; i < MINUTES; i++) {
 		append(env, list, xmlrpc_i8_new(env, (xmlrpc_int64)per_minute[i]));
-		if (i >= MINUTES - RECENT)
+		if (i >= MINUTES - RECENT) {
 			recent += per_minute[i];
+			if (first < 0 && per_minute[i] > 0)
+				first = i;
+		}
 	}
-	/* The span those minutes cover: the current one only in part, and none before the start. */
-	double span = (double)(now % 60000) / 1000 + 60.0 * (RECENT - 1), up = (double)(now - engine_started_ms(e)) / 1000;
+	/*
+	 * The span those minutes cover: from the first of them in which a task finished (the counts come
+	 * from the store, so a restart does not shorten it), the current minute only in part.
+	 */
+	double span = first < 0 ? 0 : (double)(now % 60000) / 1000 + 60.0 * (MINUTES - 1 - first);
 
-	if (up < span)
-		span = up;
+	if (first >= 0 && span < 10)
+		span = 10; /* a task in the first second of a minute is not 3,600 an hour */
 	double rate = span > 0 ? (double)recent / span : 0;
 	double left = (double)(queue_size(engine_queue(e)) + engine_running(e));
 
@@ -440,13 +449,25 @@ static bool has_tag(const char *tags, const char *tag)
 	return false;
 }
 
+/* A filter's text against a field: a shell pattern (sweep-*) when it has one's characters, else any part. */
+static bool text_matches(const char *field, const char *want)
+{
+	if (field == NULL)
+		return false;
+	if (strpbrk(want, "*?[") == NULL)
+		return strstr(field, want) != NULL;
+	const char *base = strrchr(field, '/');
+
+	return fnmatch(want, field, 0) == 0 || (base && fnmatch(want, base + 1, 0) == 0);
+}
+
 static bool matches(const struct task *t, const struct view_filter *f)
 {
 	if (f->state >= 0 && (int)t->state != f->state)
 		return false;
-	if (f->model && strstr(t->model, f->model) == NULL)
+	if (f->model && !text_matches(t->model, f->model))
 		return false;
-	if (f->name && (t->name == NULL || strstr(t->name, f->name) == NULL))
+	if (f->name && !text_matches(t->name, f->name))
 		return false;
 	return f->tag == NULL || has_tag(t->tags, f->tag);
 }

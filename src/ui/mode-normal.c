@@ -331,8 +331,15 @@ static void open_details(struct console *c, enum ui_action a)
 	char priority[16];
 	int64_t id = 0;
 
+	if (c->focus == PANE_LOG) {
+		c->details_log = true;
+		c->details_scroll = 0;
+		c->mode = MODE_DETAILS;
+		c->dirty = true;
+		return;
+	}
 	if (focused(c)->cursor == NULL) {
-		ui_message(c, true, "details are for the queue and running panes");
+		ui_message(c, true, "details are for the queue, running and log panes");
 		return;
 	}
 	xmlrpc_env_init(&env);
@@ -440,6 +447,16 @@ static void normal_key(struct console *c, int key)
 	} else if (key == UI_KEY_ESC && c->marks.size) {
 		ui_clear_marks(c);
 		c->dirty = true;
+	} else if (key == UI_KEY_ESC && c->filter) {
+		/* Esc: the marks first, then the filter. */
+		free(c->filter);
+		c->filter = NULL;
+		if (c->list)
+			xmlrpc_DECREF(c->list);
+		c->list = NULL;
+		c->queue_sel = c->queue_top = c->queue_sel_id = 0;
+		c->refresh = true;
+		ui_message(c, false, "filter cleared: the queue");
 	}
 }
 

@@ -83,12 +83,17 @@ static void draw(struct console *c, struct screen_area a, bool focused)
 {
 	char title[64];
 
+	int rows = a.h - 1;
+
+	/* Scrolled back no further than a full pane: never into blank rows. */
+	c->log_rows = rows;
+	if (c->log_back > 0 && c->log_len > 0 && c->log_back + (size_t)rows > c->log_len)
+		c->log_back = c->log_len > (size_t)rows ? c->log_len - (size_t)rows : 0;
 	if (c->log_back == 0)
 		snprintf(title, sizeof title, "Log \u00b7 following");
 	else
 		snprintf(title, sizeof title, "Log \u00b7 %zu line%s back", c->log_back, c->log_back == 1 ? "" : "s");
 	screen_rule(a.y, a.x, a.w, focused, title);
-	int rows = a.h - 1;
 	size_t end = c->log_len > c->log_back ? c->log_len - c->log_back : 0;
 	size_t start = end > (size_t)rows ? end - (size_t)rows : 0;
 
@@ -123,11 +128,17 @@ static int64_t at(struct console *c)
 
 static void go(struct console *c, int64_t row)
 {
-	int64_t back = (int64_t)c->log_len - row;
+	int64_t back = (int64_t)c->log_len - row, most = (int64_t)c->log_len - c->log_rows;
 
-	if (back > (int64_t)c->log_len)
-		back = (int64_t)c->log_len;
+	if (back > most)
+		back = most;
 	c->log_back = (size_t)(back < 0 ? 0 : back);
+}
+
+void pane_log_shown(struct console *c, size_t *first, size_t *end)
+{
+	*end = c->log_len > c->log_back ? c->log_len - c->log_back : 0;
+	*first = *end > (size_t)c->log_rows ? *end - (size_t)c->log_rows : 0;
 }
 
 const struct pane_ops pane_log = {

@@ -150,8 +150,7 @@ static void draw(struct console *c, struct screen_area a, bool focused)
 	            "PRI", w.name, "NAME / MODEL", w.vars > 0 ? w.vars : 0, "VARS", w.age, "AGE");
 	if (total == 0 && a.h > 2)
 		screen_put(a.y + 2, a.x, a.w, A_DIM, 0,
-		           c->filter ? "  nothing matches; / then Enter on an empty line shows the queue again"
-		                     : "  the queue is empty");
+		           c->filter ? "  nothing matches; Esc clears the filter" : "  the queue is empty");
 	for (int i = 0; i < reply_count(rows) && i < a.h - 2; i++)
 		draw_row(c, reply_item(rows, i), first + i, a.y + 2 + i, a, focused, w);
 }

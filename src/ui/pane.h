@@ -52,5 +52,7 @@ void pane_log_take(struct console *c, xmlrpc_value *view);
 /* A line of the console's own ("server restarted"), at the end of the log, now. */
 void pane_log_note(struct console *c, enum log_level severity, const char *text);
 void pane_log_free(struct console *c);
+/* The lines the log pane shows, [*first, *end) counted from the oldest kept. */
+void pane_log_shown(struct console *c, size_t *first, size_t *end);
 
 #endif

@@ -137,6 +137,8 @@ struct console {
 	char *confirm_text;
 	xmlrpc_value *confirm_ids; /* the ids the question names: y acts on exactly these */
 	xmlrpc_value *details; /* simq.get's answer for the details view */
+	bool details_log;      /* the details view shows the log pane's lines whole instead */
+	int log_rows;          /* rows of the log pane as last drawn */
 	int details_scroll;
 	struct ui_form *form;
 

@@ -10,7 +10,7 @@
 . "$SIMQ_SRCDIR/tests/lib/tmux.sh"
 
 requires tmux python3
-plan 17
+plan 19
 
 export SIMQ_HOME="$HOME/.local/state/simq"
 mkdir -p -m 700 "$SIMQ_HOME"
@@ -68,6 +68,12 @@ golden 120x34
 shows 120x34
 grep -q "^  7190-7205 .*~64% est\.│" "$TMP/screen" && ok "at 120x34 the batch's row ends with its estimate, whole" ||
 	fail "at 120x34 the batch's row ends with its estimate, whole" "$(grep 7190 "$TMP/screen")"
+
+# Enter on the log pane shows its lines whole, where the pane cuts them.
+$TM send-keys -t simq Tab Tab Enter
+expect_screen "Enter on the log pane shows a long line whole" "switching frequency against the maximum step size"
+$TM send-keys -t simq Escape Tab
+expect_screen "Esc closes it" "03:04:12 UTC"
 
 $TM resize-window -t simq -x 80 -y 24
 expect_screen "at 80x24 the running pane says how many rows it leaves out" "+3 more"

@@ -9,7 +9,7 @@
 . "$SIMQ_SRCDIR/tests/lib/tmux.sh"
 
 requires tmux python3
-plan 48
+plan 52
 
 export SIMQ_HOME="$TMP/state"
 paused_config
@@ -99,6 +99,14 @@ $TM send-keys -t simq Escape
 # The filter shows finished tasks too; Esc-free Enter on an empty line shows the queue again.
 $TM send-keys -t simq / "state:cancelled" Enter
 expect_screen "the filter lists the cancelled tasks" 'Filter "state:cancelled" 3 matches'
+$TM send-keys -t simq Escape
+expect_screen "Esc clears the filter: the queue again" "Queue 4 ─"
+$TM send-keys -t simq / "name:sweep-*" Enter
+expect_screen "name: takes a shell pattern" 'Filter "name:sweep-*" 6 matches'
+$TM send-keys -t simq / Escape
+expect_screen "Esc on the filter line clears the filter too" "Queue 4 ─"
+$TM send-keys -t simq / "state:cancelled" Enter
+expect_screen "the filter again, for what follows" 'Filter "state:cancelled" 3 matches'
 
 # Resizing: the layout follows the window.
 $TM resize-window -t simq -x 80 -y 24
