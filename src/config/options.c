@@ -203,9 +203,13 @@ const struct option_def option_table[] = {
     KEY("cancel", "c", "Cancel (asks first)."),
     KEY("retry", "r", "Retry a failed or cancelled task."),
     KEY("mark", "Space", "Mark a row for a bulk action."),
+    KEY("mark_all", "A", "Mark every task the pane lists (up to 10,000)."),
     KEY("filter", "/", "Filter by model, name, state or tag."),
     KEY("pause", "p", "Pause or resume dispatching."),
     KEY("stats_window", "t", "Statistics: since start, last 24 h, all time."),
+    KEY("history", "h", "Show the finished tasks in the queue's place, or the queue."),
+    KEY("sort", "o", "Sort the history: newest, priority, model, name."),
+    KEY("backends", "b", "Show the backends in the statistics' place, or those."),
     KEY("help", "?", "Show the keys."),
     KEY("quit", "q", "Quit the console (the server keeps running)."),
 };

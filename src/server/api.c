@@ -620,9 +620,9 @@ static void api_view(struct api *a, struct api_call *c)
 		return;
 	}
 	if (r.queue_offset < 0 || r.queue_limit < 0 || r.queue_limit > MAX_PAGE || wait_ms < 0 ||
-	    wait_ms > MAX_WAIT_S * 1000) {
+	    wait_ms > MAX_WAIT_S * 1000 || r.history < 0 || r.history > ENGINE_RECENT) {
 		api_fault(c, PROTO_FAULT_INVALID, "simq.view: queue_offset >= 0, queue_limit from 0 to %d, wait_ms from 0 to "
-			  "%.0f", MAX_PAGE, MAX_WAIT_S * 1000);
+			  "%.0f, history from 0 to %d", MAX_PAGE, MAX_WAIT_S * 1000, ENGINE_RECENT);
 		return;
 	}
 	/* Up to date and willing to wait: answer at the next change or at the deadline. */

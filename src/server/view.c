@@ -228,7 +228,14 @@ struct view_ctx {
 	xmlrpc_value *list;
 	int64_t now;
 	const char *server; /* the server's start id */
+	int64_t room;       /* how many more items the list takes */
 };
+
+/* Whether the list takes one more item (and counts it). */
+static bool reply_room(struct view_ctx *x)
+{
+	return x->room-- > 0;
+}
 
 /* "1764482405123-4242": this server's start time and pid, which no other server shares. */
 static void server_id(const struct engine *e, char *out, size_t size)
@@ -290,15 +297,28 @@ static void add_retry(const struct task *t, double retry_in, void *ud)
 				  task_priority_name(t->priority), "name", t->name ? t->name : ""));
 }
 
+/* A finished task, as the console's history shows it: brief, with when it finished. */
+static void add_recent(const struct task *t, void *ud)
+{
+	struct view_ctx *x = ud;
+
+	if (reply_room(x)) {
+		xmlrpc_value *v = view_task(x->env, x->e, t, true);
+
+		set_time(x->env, v, "finished", t->finished);
+		append(x->env, x->list, v);
+	}
+}
+
 static void add_backend(const struct sched_backend_info *b, void *ud)
 {
 	struct view_ctx *x = ud;
 
 	append(x->env, x->list,
-	       xmlrpc_build_value(x->env, "{s:s,s:s,s:b,s:b,s:b,s:i,s:i,s:i,s:d}", "name", b->name, "url", b->url,
+	       xmlrpc_build_value(x->env, "{s:s,s:s,s:b,s:b,s:b,s:i,s:i,s:i,s:d,s:d,s:d}", "name", b->name, "url", b->url,
 				  "up", (xmlrpc_bool)b->up, "checking", (xmlrpc_bool)b->checking, "paused",
 				  (xmlrpc_bool)b->paused, "busy", b->busy, "slots", b->slots, "failures", b->failures,
-				  "probe_in", b->probe_in));
+				  "probe_in", b->probe_in, "downtime", b->downtime, "down_for", b->down_for));
 }
 
 static void add_model(const struct sched_model_info *m, void *ud)
@@ -431,6 +451,12 @@ xmlrpc_value *view_console(xmlrpc_env *env, const struct engine *e, const struct
 	set_member(env, v, "throughput", throughput_value(env, e));
 	set_member(env, v, "alerts", xmlrpc_i8_new(env, (xmlrpc_int64)engine_alerts(e)));
 	set_member(env, v, "calls", calls_value(env, e));
+	if (req->history > 0) {
+		struct view_ctx recent = {.env = env, .e = e, .list = xmlrpc_array_new(env), .room = req->history};
+
+		engine_each_recent(e, add_recent, &recent);
+		set_member(env, v, "history", recent.list);
+	}
 	return v;
 }
 
@@ -591,7 +617,7 @@ bool view_read_request(xmlrpc_value *v, struct view_request *r, int64_t *version
 	free(why);
 	if (req == NULL || !json_is_object(req)) {
 		*err = xstrdup("simq.view: the request is a struct of version, wait_ms, queue_offset, queue_limit, "
-			       "log_since, focus");
+			       "log_since, focus, history");
 		json_decref(req);
 		return false;
 	}
@@ -602,6 +628,7 @@ bool view_read_request(xmlrpc_value *v, struct view_request *r, int64_t *version
 				  : strcmp(key, "queue_limit") == 0  ? &r->queue_limit
 				  : strcmp(key, "log_since") == 0    ? &r->log_since
 				  : strcmp(key, "focus") == 0	     ? &r->focus
+				  : strcmp(key, "history") == 0	     ? &r->history
 								     : NULL;
 
 		if (strcmp(key, "wait_ms") == 0 && json_is_number(x)) {
@@ -610,7 +637,7 @@ bool view_read_request(xmlrpc_value *v, struct view_request *r, int64_t *version
 			*target = (int64_t)json_number_value(x);
 		} else {
 			*err = xasprintf("simq.view: unknown or non-numeric field \"%s\"; allowed: version, wait_ms, "
-					 "queue_offset, queue_limit, log_since, focus", key);
+					 "queue_offset, queue_limit, log_since, focus, history", key);
 			json_decref(req);
 			return false;
 		}

@@ -22,6 +22,7 @@ struct view_request {
 	int64_t queue_offset, queue_limit;
 	int64_t log_since;            /* -1: no log lines */
 	int64_t focus;                /* a task id whose queue position the answer gives (0: none) */
+	int64_t history;              /* how many of the last tasks to finish the answer lists (0: none) */
 	const char *state_dir;
 };
 
@@ -32,7 +33,8 @@ struct view_filter {
 
 /* simq.list's filter {state, model, name, tag} (v may be NULL: none); false and *err for a bad one. */
 bool view_read_filter(xmlrpc_value *v, struct view_filter *f, char **err);
-/* simq.view's request {version, wait_ms, queue_offset, queue_limit, log_since, focus}; false and *err for a bad one. */
+/* simq.view's request {version, wait_ms, queue_offset, queue_limit, log_since, focus, history}; false and *err for a
+ * bad one. */
 bool view_read_request(xmlrpc_value *v, struct view_request *r, int64_t *version, double *wait_ms, char **err);
 
 /* An id as XML-RPC: an int where it fits, else an i8. */

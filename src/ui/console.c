@@ -48,11 +48,18 @@ static int64_t page_limit(const struct console *c)
 
 /* The params of a simq.view call: the one place the console builds them. */
 static xmlrpc_value *view_request(xmlrpc_env *env, int64_t version, double wait_ms, int64_t offset, int64_t limit,
-                                  int64_t log_since, int64_t focus)
+                                  int64_t log_since, int64_t focus, int64_t history)
 {
-	return xmlrpc_build_value(env, "({s:I,s:d,s:I,s:I,s:I,s:I})", "version", (xmlrpc_int64)version, "wait_ms",
+	return xmlrpc_build_value(env, "({s:I,s:d,s:I,s:I,s:I,s:I,s:I})", "version", (xmlrpc_int64)version, "wait_ms",
 	                          wait_ms, "queue_offset", (xmlrpc_int64)offset, "queue_limit", (xmlrpc_int64)limit,
-	                          "log_since", (xmlrpc_int64)log_since, "focus", (xmlrpc_int64)focus);
+	                          "log_since", (xmlrpc_int64)log_since, "focus", (xmlrpc_int64)focus, "history",
+	                          (xmlrpc_int64)history);
+}
+
+/* How many finished tasks the history pane asks for: all the server keeps, while it is shown. */
+static int64_t history_wanted(const struct console *c)
+{
+	return c->show_history ? 200 : 0;
 }
 
 /* Tells the view thread which page the screen shows and which task the cursor is on. */
@@ -62,6 +69,7 @@ static void tell_fetcher(struct console *c)
 	c->f.offset = c->queue_top;
 	c->f.limit = page_limit(c);
 	c->f.focus = c->queue_sel_id;
+	c->f.history = history_wanted(c);
 	pthread_mutex_unlock(&c->f.lock);
 }
 
@@ -106,7 +114,8 @@ static void *fetch_main(void *arg)
 
 	pthread_mutex_lock(&f->lock);
 	while (!f->quit) {
-		int64_t version = f->version, offset = f->offset, limit = f->limit, since = f->log_since, focus = f->focus;
+		int64_t version = f->version, offset = f->offset, limit = f->limit, since = f->log_since, focus = f->focus,
+		        history = f->history;
 		xmlrpc_env env;
 		xmlrpc_value *params, *r = NULL;
 		int fault;
@@ -114,7 +123,7 @@ static void *fetch_main(void *arg)
 
 		pthread_mutex_unlock(&f->lock);
 		xmlrpc_env_init(&env);
-		params = view_request(&env, version, POLL_WAIT_MS, offset, limit, since, focus);
+		params = view_request(&env, version, POLL_WAIT_MS, offset, limit, since, focus, history);
 		enum client_status st = client_call(fa->conn, "simq.view", params, &r, &fault, &err);
 
 		xmlrpc_DECREF(params);
@@ -141,30 +150,6 @@ static void *fetch_main(void *arg)
 
 /* ---- answers -------------------------------------------------------------------------- */
 
-/* "state:failed model:buck nightly": key:value pairs; a bare word is a model. */
-static xmlrpc_value *filter_struct(xmlrpc_env *env, const char *text)
-{
-	xmlrpc_value *f = xmlrpc_struct_new(env);
-	char *copy = xstrdup(text), *save = NULL;
-
-	for (char *tok = strtok_r(copy, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
-		char *colon = strchr(tok, ':');
-		const char *key = "model", *value = tok;
-
-		if (colon) {
-			*colon = '\0';
-			key = tok;
-			value = colon + 1;
-		}
-		xmlrpc_value *s = xmlrpc_string_new(env, value);
-
-		xmlrpc_struct_set_value(env, f, key, s);
-		xmlrpc_DECREF(s);
-	}
-	free(copy);
-	return f;
-}
-
 /* With a filter: simq.list's page of what matches, for the queue pane. */
 static void refresh_list(struct console *c)
 {
@@ -172,7 +157,7 @@ static void refresh_list(struct console *c)
 	xmlrpc_value *f, *r;
 
 	xmlrpc_env_init(&env);
-	f = filter_struct(&env, c->filter);
+	f = ui_filter_struct(&env, c->filter);
 	r = ui_call(c, "simq.list", "(VII)", f, (xmlrpc_int64)c->queue_top, (xmlrpc_int64)page_limit(c));
 	xmlrpc_DECREF(f);
 	xmlrpc_env_clean(&env);
@@ -247,7 +232,7 @@ static void apply_view(struct console *c, xmlrpc_value *v, int64_t since)
 	c->connected = true;
 	free(c->banner);
 	c->banner = NULL;
-	if (c->filter)
+	if (c->filter && !c->show_history)
 		refresh_list(c);
 	follow_all(c, old);
 	if (old)
@@ -263,7 +248,7 @@ static void refresh_now(struct console *c)
 
 	c->refresh = false;
 	tell_fetcher(c);
-	if (c->filter) {
+	if (c->filter && !c->show_history) {
 		refresh_list(c);
 		c->dirty = true;
 		return;
@@ -275,7 +260,7 @@ static void refresh_now(struct console *c)
 	xmlrpc_env_init(&env);
 	int64_t since = c->log_seq;
 
-	params = view_request(&env, -1, 0, c->queue_top, page_limit(c), since, c->queue_sel_id);
+	params = view_request(&env, -1, 0, c->queue_top, page_limit(c), since, c->queue_sel_id, history_wanted(c));
 	v = ui_call_params(c, "simq.view", params);
 	xmlrpc_DECREF(params);
 	xmlrpc_env_clean(&env);
@@ -627,7 +612,7 @@ static bool hello(struct console *c)
 	char *err = NULL;
 
 	xmlrpc_env_init(&env);
-	params = view_request(&env, -1, 0, 0, 1, -1, 0);
+	params = view_request(&env, -1, 0, 0, 1, -1, 0, 0);
 	enum client_status st = client_call(c->conn, "simq.view", params, &answer, &fault, &err);
 
 	if (st != CLIENT_OK)

@@ -48,6 +48,20 @@ static void layout(struct console *c, struct screen_area area[PANE_COUNT], bool 
 	else
 		area[PANE_STATS] = (struct screen_area){1 + queue_h + run_h, 0, stats_h, COLS};
 	area[PANE_LOG] = (struct screen_area){1 + queue_h + run_h + stats_h, 0, log_h, COLS};
+	/* The history takes the queue's place, the backends the statistics'; the one left out has no room. */
+	area[PANE_HISTORY] = area[PANE_QUEUE];
+	area[PANE_BACKENDS] = area[PANE_STATS];
+	area[c->show_history ? PANE_QUEUE : PANE_HISTORY] = (struct screen_area){0, 0, 0, 0};
+	area[c->show_backends ? PANE_STATS : PANE_BACKENDS] = (struct screen_area){0, 0, 0, 0};
+}
+
+bool frame_shown(const struct console *c, enum ui_pane p)
+{
+	return p == PANE_HISTORY ? c->show_history
+	       : p == PANE_QUEUE ? !c->show_history
+	       : p == PANE_BACKENDS ? c->show_backends
+	       : p == PANE_STATS ? !c->show_backends
+	                         : true;
 }
 
 /* The first key bound to action a, as [keys] writes it. */
@@ -109,10 +123,13 @@ void frame_draw(struct console *c, const struct mode_ops *mode)
 	layout(c, area, wide);
 	erase();
 	for (int p = 0; p < PANE_COUNT; p++)
-		panes[p]->draw(c, area[p], p == (int)c->focus);
+		if (area[p].h > 0)
+			panes[p]->draw(c, area[p], p == (int)c->focus);
+	struct screen_area side = area[c->show_backends ? PANE_BACKENDS : PANE_STATS];
+
 	if (wide)
-		for (int y = 1; y < area[PANE_STATS].y + area[PANE_STATS].h; y++)
-			screen_put(y, area[PANE_STATS].x - 1, 1, A_NORMAL, PAIR_DIM, "\u2502");
+		for (int y = 1; y < side.y + side.h; y++)
+			screen_put(y, side.x - 1, 1, A_NORMAL, PAIR_DIM, "\u2502");
 	if (mode->hint)
 		mode->hint(c, LINES - 1);
 	else

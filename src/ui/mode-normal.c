@@ -71,7 +71,7 @@ static void next_pane(struct console *c, enum ui_action a)
 {
 	do
 		c->focus = (enum ui_pane)((c->focus + 1) % PANE_COUNT);
-	while (focused(c)->go == NULL);
+	while (focused(c)->go == NULL || !frame_shown(c, c->focus));
 	c->dirty = true;
 }
 
@@ -318,7 +318,7 @@ static void retry_selected(struct console *c, enum ui_action a)
 static void mark(struct console *c, enum ui_action a)
 {
 	if (focused(c)->mark == NULL) {
-		ui_message(c, true, "marks are for the queue and running panes");
+		ui_message(c, true, "marks are for the queue, history and running panes");
 		return;
 	}
 	focused(c)->mark(c);
@@ -339,7 +339,7 @@ static void open_details(struct console *c, enum ui_action a)
 		return;
 	}
 	if (focused(c)->cursor == NULL) {
-		ui_message(c, true, "details are for the queue, running and log panes");
+		ui_message(c, true, "details are for the queue, history, running and log panes");
 		return;
 	}
 	xmlrpc_env_init(&env);
@@ -349,8 +349,10 @@ static void open_details(struct console *c, enum ui_action a)
 	id = reply_item_int(ids, 0, 0);
 	xmlrpc_DECREF(ids);
 	xmlrpc_env_clean(&env);
-	if (id <= 0)
+	if (id <= 0) {
+		ui_message(c, true, "no task under the cursor");
 		return;
+	}
 	xmlrpc_value *t = ui_call(c, "simq.get", "(I)", (xmlrpc_int64)id);
 
 	if (t == NULL)
@@ -395,6 +397,81 @@ static void toggle_pause(struct console *c, enum ui_action a)
 	}
 }
 
+/* h: the history in the queue's place, or the queue again; the cursor goes with it. */
+static void toggle_history(struct console *c, enum ui_action a)
+{
+	c->show_history = !c->show_history;
+	if (c->show_history && c->focus == PANE_QUEUE)
+		c->focus = PANE_HISTORY;
+	else if (!c->show_history && c->focus == PANE_HISTORY)
+		c->focus = PANE_QUEUE;
+	c->refresh = true;
+	c->dirty = true;
+}
+
+/* o: the history's next order (the queue's is the server's: priority, then age). */
+static void sort_rows(struct console *c, enum ui_action a)
+{
+	if (!c->show_history) {
+		ui_message(c, true, "the queue runs in its order (priority, then age); o sorts the history (h)");
+		return;
+	}
+	pane_history_sort(c);
+}
+
+/* b: the backends in the statistics' place, or the statistics again. */
+static void toggle_backends(struct console *c, enum ui_action a)
+{
+	c->show_backends = !c->show_backends;
+	c->dirty = true;
+}
+
+/* The most tasks A marks in one go. */
+#define MARK_ALL_MAX 10000
+
+/*
+ * A: every task the pane lists, marked: the history's rows, or what the filter matches (else the
+ * whole queue), page by page from the server, up to MARK_ALL_MAX.
+ */
+static void mark_all(struct console *c, enum ui_action a)
+{
+	xmlrpc_env env;
+	int64_t total = 0, marked = 0;
+
+	if (c->focus == PANE_HISTORY) {
+		pane_history_mark_all(c);
+		return;
+	}
+	if (c->focus != PANE_QUEUE) {
+		ui_message(c, true, "A marks what the queue or the history lists");
+		return;
+	}
+	xmlrpc_env_init(&env);
+	xmlrpc_value *f = c->filter ? ui_filter_struct(&env, c->filter)
+	                            : xmlrpc_build_value(&env, "{s:s}", "state", "queued");
+
+	for (int64_t offset = 0; marked < MARK_ALL_MAX; offset += 1000) {
+		xmlrpc_value *r = ui_call(c, "simq.list", "(VII)", f, (xmlrpc_int64)offset, (xmlrpc_int64)1000);
+		xmlrpc_value *tasks = reply_member(r, "tasks");
+		int n = reply_count(tasks);
+
+		total = reply_int(r, "total", 0);
+		for (int i = 0; i < n && marked < MARK_ALL_MAX; i++, marked++)
+			idmap_put(&c->marks, reply_int(reply_item(tasks, i), "id", 0), (void *)1);
+		if (r)
+			xmlrpc_DECREF(r);
+		if (r == NULL || n < 1000)
+			break;
+	}
+	xmlrpc_DECREF(f);
+	xmlrpc_env_clean(&env);
+	if (marked < total)
+		ui_message(c, false, "marked the first %lld of %lld tasks", (long long)marked, (long long)total);
+	else if (marked > 0)
+		ui_message(c, false, "marked %lld task%s", (long long)marked, marked == 1 ? "" : "s");
+	c->dirty = true;
+}
+
 static void next_stats_window(struct console *c, enum ui_action a)
 {
 	c->stats_window = (c->stats_window + 1) % 3;
@@ -431,6 +508,10 @@ static action_fn *const actions[UI_ACTION_COUNT] = {
     [UI_CANCEL] = ask_cancel,
     [UI_RETRY] = retry_selected,
     [UI_MARK] = mark,
+    [UI_MARK_ALL] = mark_all,
+    [UI_HISTORY] = toggle_history,
+    [UI_SORT] = sort_rows,
+    [UI_BACKENDS] = toggle_backends,
     [UI_FILTER] = open_filter,
     [UI_PAUSE] = toggle_pause,
     [UI_STATS_WINDOW] = next_stats_window,

@@ -47,6 +47,10 @@ struct pane_ops {
 UI_PANES(X)
 #undef X
 
+/* pane-history.c: marks every task the history pane lists; the next order it lists them in. */
+void pane_history_mark_all(struct console *c);
+void pane_history_sort(struct console *c);
+
 /* pane-log.c: takes the new lines of a simq.view answer into the log's ring. */
 void pane_log_take(struct console *c, xmlrpc_value *view);
 /* A line of the console's own ("server restarted"), at the end of the log, now. */

@@ -95,3 +95,27 @@ void ui_clear_marks(struct console *c)
 	idmap_free(&c->marks);
 	c->marks = (struct idmap)IDMAP_INIT;
 }
+
+/* "state:failed model:buck nightly": key:value pairs; a bare word is a model. */
+xmlrpc_value *ui_filter_struct(xmlrpc_env *env, const char *text)
+{
+	xmlrpc_value *f = xmlrpc_struct_new(env);
+	char *copy = xstrdup(text), *save = NULL;
+
+	for (char *tok = strtok_r(copy, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
+		char *colon = strchr(tok, ':');
+		const char *key = "model", *value = tok;
+
+		if (colon) {
+			*colon = '\0';
+			key = tok;
+			value = colon + 1;
+		}
+		xmlrpc_value *s = xmlrpc_string_new(env, value);
+
+		xmlrpc_struct_set_value(env, f, key, s);
+		xmlrpc_DECREF(s);
+	}
+	free(copy);
+	return f;
+}

@@ -30,9 +30,11 @@
 /* The panes, in the order Tab visits the ones that take the focus (pane.h). */
 #define UI_PANES(X)                                                                                                    \
 	X(QUEUE, queue)                                                                                                \
+	X(HISTORY, history)                                                                                            \
 	X(RUNNING, running)                                                                                            \
 	X(LOG, log)                                                                                                    \
 	X(STATS, stats)                                                                                                \
+	X(BACKENDS, backends)                                                                                          \
 	X(STATUS, status)
 
 enum ui_pane {
@@ -77,6 +79,7 @@ struct fetch {
 	int64_t version;       /* the version the console has */
 	int64_t offset, limit; /* the queue page it shows */
 	int64_t focus;         /* the task under the queue's cursor, whose position the server tells */
+	int64_t history;       /* how many finished tasks to ask for: the history pane's (0 while it is not shown) */
 	int64_t log_since;
 	xmlrpc_value *answer; /* the newest answer not yet taken by the loop, or NULL */
 	int64_t answer_offset, answer_limit, answer_since;
@@ -125,6 +128,10 @@ struct console {
 	int64_t queue_top;            /* position of the first row shown */
 	int64_t queue_sel_id;
 	int64_t running_key;
+	int64_t history_sel, history_sel_id; /* the history pane's cursor: a row of what it lists, and its task */
+	bool show_history;                   /* the history in the queue's place */
+	int history_sort;                    /* the order it lists them in (pane-history.c) */
+	bool show_backends;                  /* the backends in the statistics' place */
 	size_t running_sel, log_back; /* log_back: lines scrolled back from the end; 0 follows */
 	struct idmap marks;           /* task id -> (void *)1 */
 	char *filter;                 /* NULL: the queue; else "key:value ..." or a word */
@@ -160,5 +167,7 @@ xmlrpc_value *ui_call_params(struct console *c, const char *method, xmlrpc_value
 /* Says fmt in the hint line for a while, in red when error. */
 void ui_message(struct console *c, bool error, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 void ui_clear_marks(struct console *c);
+/* simq.list's filter struct of the filter line's text: "state:failed model:buck" (a bare word is a model). */
+xmlrpc_value *ui_filter_struct(xmlrpc_env *env, const char *text);
 
 #endif
