@@ -339,9 +339,39 @@ static void stop_cb(struct ev_loop *loop, ev_signal *w, int revents)
 	ev_break(loop, EVBREAK_ALL);
 }
 
+/*
+ * SIMQ_CAPTION: each new whole line of the file goes into the log as the console's own ("» ..."),
+ * so whoever watches the demo reads what each act of the night is (its "HH:MM:SS " left out).
+ */
+static void read_caption(struct console *c)
+{
+	FILE *fp = c->caption_path ? fopen(c->caption_path, "r") : NULL;
+	char line[1024], text[1100];
+
+	if (fp == NULL)
+		return;
+	if (fseek(fp, c->caption_at, SEEK_SET) == 0) {
+		while (fgets(line, sizeof line, fp) && strchr(line, '\n')) {
+			const char *p = line;
+			int h, m, sec, n = 0;
+
+			c->caption_at = ftell(fp);
+			line[strcspn(line, "\n")] = '\0';
+			if (sscanf(line, "%2d:%2d:%2d %n", &h, &m, &sec, &n) == 3 && n > 0)
+				p += n;
+			snprintf(text, sizeof text, "\u00bb %s", p);
+			pane_log_note(c, LOG_INFO, text);
+			c->dirty = true;
+		}
+	}
+	fclose(fp);
+}
+
 static void tick_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct console *c = w->data;
+
+	read_caption(c);
 
 	/* The clock, ages and countdowns move; a message times out. */
 	if (c->message && ui_now_ms() - c->message_at > MESSAGE_MS) {
@@ -637,6 +667,7 @@ int console_run(struct config *cfg, const struct client_options *opt)
 	ui_keymap_load(&c->keys, c->cfg);
 	c->bell = config_bool(c->cfg, "ui", "bell");
 	c->dump_path = getenv("SIMQ_SCREEN_DUMP");
+	c->caption_path = getenv("SIMQ_CAPTION");
 	if (getenv("SIMQ_SCRIPT"))
 		load_script(c, getenv("SIMQ_SCRIPT"));
 	c->conn = client_new(&c->copt);

@@ -154,6 +154,8 @@ struct console {
 	bool refresh;    /* the page on screen is stale: console.c fetches it again before the next frame */
 	int queue_rows;  /* rows of the queue pane as last drawn, for paging */
 	char *dump_path; /* SIMQ_SCREEN_DUMP */
+	const char *caption_path; /* SIMQ_CAPTION: a story told beside the night (the demo's), a line per act */
+	long caption_at;          /* how far it has been read */
 	char **script;   /* SIMQ_SCRIPT: keys still to feed, one per pass */
 	size_t nscript, script_next;
 };

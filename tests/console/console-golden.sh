@@ -10,7 +10,7 @@
 . "$SIMQ_SRCDIR/tests/lib/tmux.sh"
 
 requires tmux python3
-plan 19
+plan 21
 
 export SIMQ_HOME="$HOME/.local/state/simq"
 mkdir -p -m 700 "$SIMQ_HOME"
@@ -82,4 +82,11 @@ golden 80x24
 shows 80x24
 grep -q "queued 1,842 · running 21" "$TMP/screen" && ok "at 80x24 the statistics keep queued and running" ||
 	fail "at 80x24 the statistics keep queued and running" "$(cat "$TMP/screen")"
+# SIMQ_CAPTION: each line added to the file shows in the log, as the demo tells its story.
+printf '03:00:00 a LOW overnight sweep of 40 buck runs\n' >"$TMP/night.txt"
+$TM new-window -t simq -n caption \
+	"env TERM=tmux-256color TZ=UTC LANG=C.UTF-8 SIMQ_CAPTION='$TMP/night.txt' SIMQ_HOME='$SIMQ_HOME' '$SIMQ' --no-start 2>>'$TMP/console.err'; sleep 60"
+expect_screen "SIMQ_CAPTION's lines show in the log" "» a LOW overnight sweep of 40 buck runs" simq:caption
+printf '03:01:00 PLECS goes away for 15 s: the backend goes DOWN, no task fails\n' >>"$TMP/night.txt"
+expect_screen "and each line added later" "» PLECS goes away for 15 s: the backend goes DOWN, no task fails" simq:caption
 [ ! -s "$TMP/console.err" ] && ok "the console wrote nothing to stderr" || fail "the console wrote nothing to stderr" "$(cat "$TMP/console.err")"
