@@ -201,6 +201,7 @@ static bool new_server(struct console *c, xmlrpc_value *v, int64_t since)
 		c->log_seq = 0;
 		c->alerts = -1;
 		free(c->server_id);
+	free(c->areas);
 		c->server_id = xstrdup(id);
 		if (since != 0) {
 			c->refresh = true;
@@ -297,10 +298,41 @@ static void got_answer_cb(struct ev_loop *loop, ev_async *w, int revents)
 
 /* ---- keys and frames ------------------------------------------------------------------------ */
 
+/*
+ * The mouse ([ui] mouse): a click focuses the pane under it and puts its cursor on the row there;
+ * the wheel moves the cursor of the pane under it three rows.  Only over the panes, in the
+ * normal mode.
+ */
+static void handle_mouse(struct console *c)
+{
+	MEVENT ev;
+
+	if (getmouse(&ev) != OK || c->mode != MODE_NORMAL || c->areas == NULL)
+		return;
+	for (int p = 0; p < PANE_COUNT; p++) {
+		const struct pane_ops *ops = frame_pane((enum ui_pane)p);
+		struct screen_area a = c->areas[p];
+
+		if (a.h == 0 || ev.y < a.y || ev.y >= a.y + a.h || ev.x < a.x || ev.x >= a.x + a.w || ops->go == NULL)
+			continue;
+		c->focus = (enum ui_pane)p;
+		if (ev.bstate & BUTTON4_PRESSED)
+			ops->go(c, ops->at(c) - 3);
+		else if (ev.bstate & BUTTON5_PRESSED)
+			ops->go(c, ops->at(c) + 3);
+		else if (ops->click && (ev.bstate & (BUTTON1_PRESSED | BUTTON1_CLICKED)))
+			ops->click(c, ev.y - a.y);
+		break;
+	}
+}
+
 /* A key goes to the mode; what it changed on the server shows in the page fetched again. */
 static void handle_key(struct console *c, int key)
 {
-	modes[c->mode]->key(c, key);
+	if (key == (UI_KEY_FN | KEY_MOUSE))
+		handle_mouse(c);
+	else
+		modes[c->mode]->key(c, key);
 	c->dirty = true;
 	if (c->refresh)
 		refresh_now(c);
@@ -519,6 +551,10 @@ static bool start_screen(struct console *c)
 	nodelay(stdscr, TRUE);
 	set_escdelay(25);
 	curs_set(0);
+	if (config_bool(c->cfg, "ui", "mouse")) {
+		mousemask(BUTTON1_PRESSED | BUTTON1_CLICKED | BUTTON4_PRESSED | BUTTON5_PRESSED, NULL);
+		mouseinterval(0);
+	}
 	screen_init(c->cfg);
 	return true;
 }
@@ -623,6 +659,7 @@ static void console_free(struct console *c)
 	idmap_free(&c->marks);
 	free(c->filter);
 	free(c->server_id);
+	free(c->areas);
 	free(c->banner);
 	free(c->message);
 	free(c->confirm_text);

@@ -135,8 +135,12 @@ static void check(struct ui_form *f)
 
 		if (m[0] == '\0')
 			f->problem = xstrdup("give the model file (Tab completes the path)");
-		else if (stat(m, &st) != 0 || !S_ISREG(st.st_mode))
+		else if (stat(m, &st) != 0)
 			f->problem = xasprintf("%s: no such file", m);
+		else if (S_ISDIR(st.st_mode))
+			f->problem = xasprintf("%s: a directory; Tab completes a model file in it", m);
+		else if (!S_ISREG(st.st_mode))
+			f->problem = xasprintf("%s: not a regular file", m);
 		else if (access(m, R_OK) != 0)
 			f->problem = xasprintf("%s: cannot be read", m);
 		else if (strlen(m) < 6 || strcmp(m + strlen(m) - 6, ".plecs") != 0)

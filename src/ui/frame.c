@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "client/reply.h"
+#include "util/xalloc.h"
 
 /* Width of the statistics column when the screen is wide enough for one. */
 #define STATS_COLS  44
@@ -121,6 +122,9 @@ void frame_draw(struct console *c, const struct mode_ops *mode)
 	bool wide = COLS >= WIDE_SCREEN;
 
 	layout(c, area, wide);
+	if (c->areas == NULL)
+		c->areas = xcalloc(PANE_COUNT, sizeof *c->areas);
+	memcpy(c->areas, area, sizeof area);
 	erase();
 	for (int p = 0; p < PANE_COUNT; p++)
 		if (area[p].h > 0)

@@ -35,6 +35,7 @@
 	X(RETRY, "retry")                                                                                              \
 	X(MARK, "mark")                                                                                                \
 	X(MARK_ALL, "mark_all")                                                                                        \
+	X(COPY, "copy")                                                                                                \
 	X(FILTER, "filter")                                                                                            \
 	X(PAUSE, "pause")                                                                                              \
 	X(STATS_WINDOW, "stats_window")                                                                                \

@@ -4,9 +4,13 @@
  */
 #include "autoconf.h"
 
+#include <fcntl.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "client/reply.h"
 #include "engine/task.h"
@@ -409,6 +413,75 @@ static void toggle_history(struct console *c, enum ui_action a)
 	c->dirty = true;
 }
 
+/* "AbC" in base64, for OSC 52. */
+static char *base64(const char *in)
+{
+	static const char digits[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	size_t n = strlen(in), o = 0;
+	char *out = xmalloc(4 * (n / 3 + 1) + 1);
+
+	for (size_t i = 0; i < n; i += 3) {
+		unsigned v = (unsigned char)in[i] << 16 | (i + 1 < n ? (unsigned char)in[i + 1] << 8 : 0) |
+		             (i + 2 < n ? (unsigned char)in[i + 2] : 0);
+
+		out[o++] = digits[v >> 18 & 63];
+		out[o++] = digits[v >> 12 & 63];
+		out[o++] = i + 1 < n ? digits[v >> 6 & 63] : '=';
+		out[o++] = i + 2 < n ? digits[v & 63] : '=';
+	}
+	out[o] = '\0';
+	return out;
+}
+
+/* Puts text in tmux's paste buffer (tmux set-buffer, no shell); false when that did not work. */
+static bool tmux_buffer(const char *text)
+{
+	char tmux[] = "tmux", set[] = "set-buffer", end[] = "--", *arg = xstrdup(text);
+	char *const argv[] = {tmux, set, end, arg, NULL};
+	posix_spawn_file_actions_t fa;
+	pid_t pid;
+	int status = -1;
+
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
+	posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
+	bool ok = posix_spawnp(&pid, "tmux", &fa, NULL, argv, environ) == 0 && waitpid(pid, &status, 0) == pid &&
+	          WIFEXITED(status) && WEXITSTATUS(status) == 0;
+
+	posix_spawn_file_actions_destroy(&fa);
+	free(arg);
+	return ok;
+}
+
+/* y: the ids of the selection, space-separated, to tmux's paste buffer inside tmux, else to the terminal's clipboard. */
+static void copy(struct console *c, const struct selection *s, int unused)
+{
+	char text[4096] = "", what[600];
+	size_t len = 0;
+
+	for (int i = 0; i < s->n && len + 24 < sizeof text; i++)
+		len += (size_t)snprintf(text + len, sizeof text - len, "%s%lld", i ? " " : "",
+		                        (long long)reply_item_int(s->ids, i, 0));
+	tasks_text(what, sizeof what, s->ids, false, COLS / 2);
+	if (getenv("TMUX") && tmux_buffer(text)) {
+		ui_message(c, false, "copied %s to tmux's paste buffer", what);
+		return;
+	}
+	char *b64 = base64(text);
+
+	/* OSC 52: the terminal (or tmux with set-clipboard) puts it on the clipboard. */
+	printf("\033]52;c;%s\a", b64);
+	fflush(stdout);
+	free(b64);
+	ui_message(c, false, "copied %s to the clipboard (OSC 52)", what);
+}
+
+static void copy_selected(struct console *c, enum ui_action a)
+{
+	on_selection(c, copy, 0);
+}
+
 /* o: the history's next order (the queue's is the server's: priority, then age). */
 static void sort_rows(struct console *c, enum ui_action a)
 {
@@ -509,6 +582,7 @@ static action_fn *const actions[UI_ACTION_COUNT] = {
     [UI_RETRY] = retry_selected,
     [UI_MARK] = mark,
     [UI_MARK_ALL] = mark_all,
+    [UI_COPY] = copy_selected,
     [UI_HISTORY] = toggle_history,
     [UI_SORT] = sort_rows,
     [UI_BACKENDS] = toggle_backends,

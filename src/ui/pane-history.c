@@ -179,6 +179,8 @@ static void draw(struct console *c, struct screen_area a, bool focused)
 		           c->filter ? "  nothing finished matches; Esc clears the filter" : "  nothing finished yet");
 	int top = c->history_sel >= rows ? (int)c->history_sel - rows + 1 : 0;
 
+	c->history_top = top;
+
 	for (int i = top; i < n && i - top < rows; i++)
 		draw_row(c, reply_item(all(c), idx[i]), a.y + 2 + i - top, a, focused && i == c->history_sel);
 }
@@ -261,6 +263,12 @@ void pane_history_mark_all(struct console *c)
 	ui_message(c, false, "marked %d task%s of the history", n, n == 1 ? "" : "s");
 }
 
+static void click(struct console *c, int line)
+{
+	if (line >= 2)
+		go(c, c->history_top + line - 2);
+}
+
 const struct pane_ops pane_history = {
     .name = "history",
     .draw = draw,
@@ -270,4 +278,5 @@ const struct pane_ops pane_history = {
     .cursor = cursor,
     .mark = mark,
     .follow = follow,
+    .click = click,
 };

@@ -287,6 +287,13 @@ static void mark(struct console *c)
 	c->dirty = true;
 }
 
+/* A click on a row puts the cursor there (lines 0 and 1 are the title and the header). */
+static void click(struct console *c, int line)
+{
+	if (line >= 2)
+		go(c, c->queue_top + line - 2);
+}
+
 const struct pane_ops pane_queue = {
     .name = "queue",
     .draw = draw,
@@ -296,4 +303,5 @@ const struct pane_ops pane_queue = {
     .cursor = cursor,
     .mark = mark,
     .follow = follow,
+    .click = click,
 };

@@ -168,6 +168,8 @@ static void draw(struct console *c, struct screen_area a, bool focused)
 	int shown = n > room ? room - 1 : room;
 	int top = (int)c->running_sel >= shown ? (int)c->running_sel - shown + 1 : 0;
 
+	c->running_top = top;
+
 	for (int i = top; i < n && i - top < shown; i++) {
 		xmlrpc_value *r = reply_item(list, i);
 		char prio[16], line[2048], ids[64];
@@ -328,6 +330,12 @@ static void mark(struct console *c)
 	c->dirty = true;
 }
 
+static void click(struct console *c, int line)
+{
+	if (line >= 1)
+		go(c, c->running_top + line - 1);
+}
+
 const struct pane_ops pane_running = {
     .name = "running",
     .draw = draw,
@@ -337,4 +345,5 @@ const struct pane_ops pane_running = {
     .cursor = cursor,
     .mark = mark,
     .follow = follow,
+    .click = click,
 };

@@ -41,6 +41,8 @@ struct pane_ops {
 	 * screen must be fetched again to show it.  NULL: the pane has no cursor to keep.
 	 */
 	bool (*follow)(struct console *c, xmlrpc_value *old_view, xmlrpc_value *old_list);
+	/* A click on the pane's line-th line (0: its title): the cursor on the row there.  NULL: none. */
+	void (*click)(struct console *c, int line);
 };
 
 #define X(id, name) extern const struct pane_ops pane_##name;

@@ -87,6 +87,7 @@ struct fetch {
 };
 
 struct ui_form;
+struct screen_area;
 
 struct console {
 	struct ev_loop *loop;
@@ -153,6 +154,8 @@ struct console {
 	bool dirty, resized, bell;
 	bool refresh;    /* the page on screen is stale: console.c fetches it again before the next frame */
 	int queue_rows;  /* rows of the queue pane as last drawn, for paging */
+	int running_top, history_top;        /* the first row each of those panes drew */
+	struct screen_area *areas;           /* where frame.c put each pane (PANE_COUNT), for the mouse */
 	char *dump_path; /* SIMQ_SCREEN_DUMP */
 	const char *caption_path; /* SIMQ_CAPTION: a story told beside the night (the demo's), a line per act */
 	long caption_at;          /* how far it has been read */

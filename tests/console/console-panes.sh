@@ -3,14 +3,15 @@
 # server and plecs-emu with a second backend that refuses: h shows the
 # finished tasks newest first with the failure's error in red, o sorts them,
 # the filter keys filter them (/ and Esc), Enter shows a failure whole, r runs
-# it again, A marks what they list; b shows each backend with its state in its
+# it again, A marks what they list, a click and the wheel move the cursor and y copies
+# an id to tmux's buffer; b shows each backend with its state in its
 # colour.  Every wait polls the screen or the server.
 . "$SIMQ_SRCDIR/tests/lib/tap.sh"
 . "$SIMQ_SRCDIR/tests/lib/emu.sh"
 . "$SIMQ_SRCDIR/tests/lib/tmux.sh"
 
 requires tmux python3
-plan 24
+plan 29
 
 export SIMQ_HOME="$TMP/state"
 M=$(cd "$SRC/share/models" && pwd -P)
@@ -70,6 +71,31 @@ expect_screen "o again: by name" "History 5, by name"
 rows=$(first_rows)
 [ "$rows" = "1 2 4 3 5 " ] && ok "by name: alpha, beta, delta, gamma, omega" || fail "by name: alpha, beta, delta, gamma, omega" "rows: $rows"
 $TM send-keys -t simq o
+expect_screen "o again: newest first" "History 5, newest first"
+
+# The mouse (X10 reports, as tmux-256color's kmous reads them): a click on the history's fourth
+# row (screen row 6, counting from 0) puts the cursor there; y copies its id to tmux's buffer.
+$TM send-keys -t simq -l "$(printf '\033[M +\047')"
+$TM send-keys -t simq -l "$(printf '\033[M#+\047')"
+i=0
+until screen && grep -q "^▶ [0-9:]\{8\} *3 " "$TMP/screen" || [ $i -gt 100 ]; do
+	i=$((i + 1))
+	sleep 0.05
+done
+grep -q "^▶ [0-9:]\{8\} *3 " "$TMP/screen" && ok "a click puts the cursor on the row under it" ||
+	fail "a click puts the cursor on the row under it" "$(cat "$TMP/screen")"
+$TM send-keys -t simq y
+expect_screen "y copies the task's id" "copied task 3 to tmux's paste buffer"
+[ "$($TM show-buffer)" = 3 ] && ok "tmux's paste buffer holds 3" || fail "tmux's paste buffer holds 3" "$($TM show-buffer)"
+# The wheel moves the cursor of the pane under it three rows.
+$TM send-keys -t simq -l "$(printf '\033[Ma+\047')"
+i=0
+until screen && grep -q "^▶ [0-9:]\{8\} *5 " "$TMP/screen" || [ $i -gt 100 ]; do
+	i=$((i + 1))
+	sleep 0.05
+done
+grep -q "^▶ [0-9:]\{8\} *5 " "$TMP/screen" && ok "the wheel moves the cursor down (to the last row)" ||
+	fail "the wheel moves the cursor down (to the last row)" "$(cat "$TMP/screen")"
 
 $TM send-keys -t simq / "state:failed" Enter
 expect_screen "the filter applies to the history" 'History 1 · "state:failed", newest first · 1 failed'
