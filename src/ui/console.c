@@ -201,7 +201,6 @@ static bool new_server(struct console *c, xmlrpc_value *v, int64_t since)
 		c->log_seq = 0;
 		c->alerts = -1;
 		free(c->server_id);
-	free(c->areas);
 		c->server_id = xstrdup(id);
 		if (since != 0) {
 			c->refresh = true;
