@@ -16,6 +16,7 @@ import http.client
 import os
 import socket
 import sys
+import uuid
 import xmlrpc.client
 
 
@@ -70,11 +71,22 @@ def main():
     model = os.path.abspath(args.model)
     tasks = [{"model": model, "vars": {"D": d / 10, "Vin": 400}, "priority": args.priority,
               "name": "py-sweep", "tags": ["example"]} for d in range(1, 10)]
-    try:
-        ids = simq.submit_many(tasks)
-    except xmlrpc.client.Fault as fault:
-        print("refused:", fault.faultString, file=sys.stderr)
-        return 65
+    # A request key: if the answer is lost (the server died, the connection dropped), the
+    # same call with the same key stores nothing twice and answers the first ids.
+    key = "py-" + uuid.uuid4().hex
+    for attempt in (1, 2):
+        try:
+            ids = simq.submit_many(tasks, key)
+            break
+        except xmlrpc.client.Fault as fault:
+            print("refused:", fault.faultString, file=sys.stderr)
+            return 65
+        except (OSError, http.client.HTTPException) as lost:
+            if attempt == 2:
+                print("no answer twice (%s); whether the tasks were stored is not known: run "
+                      "simq.submit_many again with request key %s" % (lost, key), file=sys.stderr)
+                return 69
+            print("no answer (%s); asking again with the same request key" % lost, file=sys.stderr)
     print("submitted %d tasks: %d-%d" % (len(ids), ids[0], ids[-1]))
     for item in simq.wait(ids, args.wait):
         task = simq.get(item["id"])

@@ -9,6 +9,7 @@
 #ifndef SIMQ_CLI_CLI_H
 #define SIMQ_CLI_CLI_H
 
+#include <stddef.h>
 #include <stdio.h>
 
 /* Exit statuses (sysexits-style), with the text simq --help shows. */
@@ -39,6 +40,9 @@ struct cli_command {
 
 /* Prints "simq NAME: message" and the usage line to stderr; returns CLI_EXIT_USAGE. */
 int cli_usage_error(const struct cli_command *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The same, with the argument arg under the message and a caret under its byte `at`. */
+int cli_usage_error_at(const struct cli_command *cmd, const char *arg, size_t at, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 
 extern const struct cli_command cli_cmd_console;
 extern const struct cli_command cli_cmd_config;
@@ -52,6 +56,8 @@ extern const struct cli_command cli_cmd_prio;
 extern const struct cli_command cli_cmd_retry;
 extern const struct cli_command cli_cmd_wait;
 extern const struct cli_command cli_cmd_stats;
+extern const struct cli_command cli_cmd_status;
+extern const struct cli_command cli_cmd_tmux;
 extern const struct cli_command cli_cmd_pause;
 extern const struct cli_command cli_cmd_resume;
 extern const struct cli_command cli_cmd_shutdown;

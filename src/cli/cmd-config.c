@@ -11,7 +11,10 @@
 static int config_check(const char *path, bool given)
 {
 	struct config *cfg = config_load(path, given);
-	size_t n = config_error_count(cfg);
+	size_t n;
+
+	config_check_socket(cfg);
+	n = config_error_count(cfg);
 	int status = CLI_EXIT_OK;
 
 	for (size_t i = 0; i < n; i++)

@@ -2,9 +2,13 @@
 #include "autoconf.h"
 
 #include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "cli/cli.h"
+#include "config/config.h"
 #include "server/server.h"
+#include "util/buf.h"
 
 static int run_server_cmd(int argc, char **argv)
 {
@@ -47,6 +51,19 @@ static int run_server_cmd(int argc, char **argv)
 	}
 	if (optind < argc)
 		return cli_usage_error(&cli_cmd_server, "unexpected argument \"%s\"", argv[optind]);
+	/* The same rule as [backend] url, said before anything starts. */
+	char *why = NULL;
+
+	if (opt.plecs_url && !config_check_value("backend", "url", opt.plecs_url, &why)) {
+		struct buf shown = BUF_INIT;
+		int status;
+
+		buf_add_shown(&shown, opt.plecs_url, strlen(opt.plecs_url));
+		status = cli_usage_error(&cli_cmd_server, "--plecs %s: %s", buf_str(&shown), why);
+		buf_free(&shown);
+		free(why);
+		return status;
+	}
 	return server_run(&opt);
 }
 

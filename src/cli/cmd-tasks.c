@@ -6,7 +6,42 @@
 
 #include "cli/common.h"
 #include "client/reply.h"
+#include "engine/task.h"
+#include "util/buf.h"
 #include "util/xalloc.h"
+
+/* "queued, running, ...": the names of a list (states or priorities), from the one table of them. */
+static char *names_of(const char *(*name)(int i), int n)
+{
+	struct buf b = BUF_INIT;
+
+	for (int i = 0; i < n; i++)
+		buf_addf(&b, "%s%s", i ? ", " : "", name(i));
+	return buf_detach(&b);
+}
+
+static const char *state_name(int i)
+{
+	return task_state_name((enum task_state)i);
+}
+
+static const char *priority_name(int i)
+{
+	return task_priority_name((enum task_priority)i);
+}
+
+/* A usage error for a value of option that is none of the names (heap list). */
+static int not_one_of(struct cli_ctx *x, const char *option, const char *value, char *names, const char *more)
+{
+	struct buf shown = BUF_INIT;
+	int status;
+
+	buf_add_shown(&shown, value, strlen(value));
+	status = cli_usage_error(x->cmd, "%s %s: allowed: %s%s", option, buf_str(&shown), names, more);
+	buf_free(&shown);
+	free(names);
+	return status;
+}
 
 enum { OPT_STATE_FILTER = 0x300, OPT_MODEL, OPT_NAME_FILTER, OPT_TAG_FILTER, OPT_LIMIT, OPT_OFFSET, OPT_TIMEOUT };
 
@@ -20,8 +55,12 @@ static int ls_option(struct cli_ctx *x, int opt, const char *arg, void *ud)
 	struct ls_opts *o = ud;
 	char *end;
 
+	enum task_state state;
+
 	switch (opt) {
 	case OPT_STATE_FILTER:
+		if (!task_state_parse(arg, &state))
+			return not_one_of(x, "--state", arg, names_of(state_name, TASK_STATE_COUNT), "");
 		o->state = arg;
 		return -1;
 	case OPT_MODEL:
@@ -335,8 +374,12 @@ static int ids_command(const struct cli_command *cmd, int argc, char **argv, con
 	xmlrpc_value *ids = NULL, *result = NULL;
 	int status = cli_parse_options(&x, argc, argv, NULL, NULL, NULL, NULL);
 
+	enum task_priority level;
+
 	if (status < 0 && with_level && argc - optind < 2)
 		status = cli_usage_error(x.cmd, "give task ids and a priority");
+	if (status < 0 && with_level && !task_priority_parse(argv[argc - 1], &level))
+		status = not_one_of(&x, "LEVEL", argv[argc - 1], names_of(priority_name, PRIO_COUNT), " (any case) or 0-3");
 	if (status < 0)
 		status = read_ids(&x, argc, argv, optind, with_level ? argc - 1 : argc, &ids);
 	if (status >= 0)

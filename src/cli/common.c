@@ -88,6 +88,42 @@ static int exit_for_fault(int code)
 	}
 }
 
+/* The server's words for a fault, less the method's name it starts with: simq's own
+ * commands speak in their options, and the command's name is said already. */
+static const char *fault_words(const char *method, const char *err)
+{
+	size_t n = strlen(method);
+
+	return strncmp(err, method, n) == 0 && strncmp(err + n, ": ", 2) == 0 ? err + n + 2 : err;
+}
+
+/* Says what a call that did not answer (st) ended with; returns the exit status. */
+static int say_failed(struct cli_ctx *x, const char *method, enum client_status st, int fault, const char *err)
+{
+	switch (st) {
+	case CLIENT_OK:
+		return CLI_EXIT_OK;
+	case CLIENT_FAULT:
+		fprintf(stderr, "simq %s: %s\n", x->cmd->name, fault_words(method, err));
+		return exit_for_fault(fault);
+	case CLIENT_TIMEOUT:
+		fprintf(stderr, "simq %s: %s; what was asked may still be done when it answers ([server] "
+			"client_timeout sets how long to wait)\n", x->cmd->name, err);
+		return CLI_EXIT_UNAVAILABLE;
+	default:
+		fprintf(stderr, "simq %s: %s\n", x->cmd->name, err);
+		return CLI_EXIT_UNAVAILABLE;
+	}
+}
+
+static enum client_status call_params(struct cli_ctx *x, const char *method, xmlrpc_value *params,
+				      xmlrpc_value **result, int *fault, char **err)
+{
+	if (x->conn == NULL)
+		x->conn = client_new(&x->client);
+	return client_call(x->conn, method, params, result, fault, err);
+}
+
 int cli_call(struct cli_ctx *x, const char *method, xmlrpc_value **result, const char *format, ...)
 {
 	xmlrpc_env env;
@@ -107,28 +143,48 @@ int cli_call(struct cli_ctx *x, const char *method, xmlrpc_value **result, const
 		return CLI_EXIT_SOFTWARE;
 	}
 	xmlrpc_env_clean(&env);
-	if (x->conn == NULL)
-		x->conn = client_new(&x->client);
-	switch (client_call(x->conn, method, params, result, &fault, &err)) {
-	case CLIENT_OK:
-		status = CLI_EXIT_OK;
-		break;
-	case CLIENT_FAULT:
-		fprintf(stderr, "simq %s: %s\n", x->cmd->name, err);
-		status = exit_for_fault(fault);
-		break;
-	case CLIENT_TIMEOUT:
-		fprintf(stderr, "simq %s: %s; what was asked may still be done when it answers ([server] "
-			"client_timeout sets how long to wait)\n", x->cmd->name, err);
-		status = CLI_EXIT_UNAVAILABLE;
-		break;
-	default:
-		fprintf(stderr, "simq %s: %s\n", x->cmd->name, err);
-		status = CLI_EXIT_UNAVAILABLE;
-		break;
-	}
+	enum client_status st = call_params(x, method, params, result, &fault, &err);
+
+	status = say_failed(x, method, st, fault, err);
 	free(err);
 	xmlrpc_DECREF(params);
+	return status;
+}
+
+int cli_call_keyed(struct cli_ctx *x, const char *method, const char *key, xmlrpc_value *params,
+		   xmlrpc_value **result)
+{
+	char *err = NULL;
+	int fault = 0, status;
+	enum client_status st = call_params(x, method, params, result, &fault, &err);
+
+	if (st != CLIENT_LOST && st != CLIENT_TIMEOUT) {
+		status = say_failed(x, method, st, fault, err);
+		free(err);
+		return status;
+	}
+	fprintf(stderr, "simq %s: %s; asking again with the same request key, so nothing is stored twice\n",
+		x->cmd->name, err);
+	xfree(&err);
+	st = call_params(x, method, params, result, &fault, &err);
+	if (st == CLIENT_OK) {
+		fprintf(stderr, "simq %s: answered the second time: what follows is stored once\n", x->cmd->name);
+		return CLI_EXIT_OK;
+	}
+	/* A refusal of the input means the key is not stored (it is looked up first): nothing was. */
+	if (st == CLIENT_FAULT && exit_for_fault(fault) == CLI_EXIT_DATA) {
+		status = say_failed(x, method, st, fault, err);
+	} else {
+		if (st == CLIENT_FAULT)
+			fprintf(stderr, "simq %s: the second time the server answered: %s\n", x->cmd->name,
+				fault_words(method, err));
+		else
+			fprintf(stderr, "simq %s: no answer the second time either: %s.\n", x->cmd->name, err);
+		fprintf(stderr, "Whether anything was stored is not known. Run the same command again with --request-key "
+			"%s: it stores the tasks only if they are not stored yet, and prints their ids either way.\n", key);
+		status = st == CLIENT_FAULT ? exit_for_fault(fault) : CLI_EXIT_UNAVAILABLE;
+	}
+	free(err);
 	return status;
 }
 

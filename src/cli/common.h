@@ -34,8 +34,19 @@ typedef int (*cli_option_fn)(struct cli_ctx *x, int opt, const char *arg, void *
  */
 int cli_parse_options(struct cli_ctx *x, int argc, char **argv, const char *shortopts, const struct option *longopts,
 		      cli_option_fn fn, void *ud);
-/* Calls the server: CLI_EXIT_OK with *result, or prints the error and returns the exit status. */
+/*
+ * Calls the server: CLI_EXIT_OK with *result, or prints the error and returns the exit status.
+ * A fault is printed without the method's name it starts with.
+ */
 int cli_call(struct cli_ctx *x, const char *method, xmlrpc_value **result, const char *format, ...);
+/*
+ * cli_call() for a call that stores something under a request key (DESIGN 20; key is in
+ * params): when the answer is lost or late it says so and sends the same call once more,
+ * which the key makes safe; when that fails too it says that whether anything was stored is
+ * not known, and how to finish without storing twice.
+ */
+int cli_call_keyed(struct cli_ctx *x, const char *method, const char *key, xmlrpc_value *params,
+		   xmlrpc_value **result);
 void cli_done(struct cli_ctx *x);
 
 /* Parses a task id; false if it is not one. */

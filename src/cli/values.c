@@ -6,27 +6,97 @@
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "proto/proto.h"
 #include "util/utf8.h"
 #include "util/xalloc.h"
 
-static bool parse_number(const char *s, double *out)
+void values_error_clear(struct values_error *err)
 {
-	char *end;
+	xfree(&err->message);
+	err->at = 0;
+}
 
-	while (isspace((unsigned char)*s))
+static bool __attribute__((format(printf, 3, 4))) refuse(struct values_error *err, size_t at, const char *fmt, ...)
+{
+	va_list ap;
+
+	free(err->message);
+	va_start(ap, fmt);
+	err->message = xvasprintf(fmt, ap);
+	va_end(ap);
+	err->at = at;
+	return false;
+}
+
+/* What strtod() reads as NaN or an infinity at p, whole (blanks after allowed): "nan", "inf",
+ * "infinity" in any case, nan(...); else NULL.  "info" and "nanometer" are words. */
+static const char *nan_or_inf(const char *p)
+{
+	size_t n = strlen(p);
+
+	while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\t'))
+		n--;
+	if ((n == 3 && strncasecmp(p, "nan", 3) == 0) || (n > 4 && strncasecmp(p, "nan(", 4) == 0 && p[n - 1] == ')'))
+		return "NaN";
+	if ((n == 3 && strncasecmp(p, "inf", 3) == 0) || (n == 8 && strncasecmp(p, "infinity", 8) == 0))
+		return "an infinity";
+	return NULL;
+}
+
+/* Whether text, less leading blanks, looks like a number: [+-] then a digit or .digit, or nan/inf. */
+static bool looks_numeric(const char *p)
+{
+	while (*p == ' ' || *p == '\t')
+		p++;
+	if (*p == '+' || *p == '-')
+		p++;
+	return isdigit((unsigned char)*p) || (*p == '.' && isdigit((unsigned char)p[1])) || nan_or_inf(p);
+}
+
+/* What makes s a number PLECS does not take, or NULL: NaN, an infinity, hexadecimal. */
+static const char *foreign_number(const char *s)
+{
+	s += strspn(s, " \t");
+	if (*s == '+' || *s == '-')
 		s++;
-	if (*s == '\0')
-		return false;
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
+		return "hexadecimal";
+	return nan_or_inf(s);
+}
+
+/* The number s[0..len) (blanks around it allowed), strictly decimal and finite; false with err at base + offset. */
+static bool read_number(const char *s, size_t len, size_t base, double *out, struct values_error *err)
+{
+	char *copy = xstrndup(s, len), *end;
+	const char *foreign = foreign_number(copy);
+	size_t start = strspn(copy, " \t");
+	bool ok = false;
+
 	errno = 0;
-	*out = strtod(s, &end);
-	while (isspace((unsigned char)*end))
-		end++;
-	return *end == '\0' && errno == 0 && isfinite(*out) && !strpbrk(s, "xXnN");
+	*out = strtod(copy + start, &end);
+	end += strspn(end, " \t");
+	if (foreign && strcmp(foreign, "hexadecimal") == 0)
+		refuse(err, base, "hexadecimal numbers are not read; write it in decimal, or in quotes for a string");
+	else if (foreign)
+		refuse(err, base, "%s is not a number PLECS takes; allowed: finite numbers (in quotes it is a string)",
+		       foreign);
+	else if (end == copy + start || *end != '\0')
+		refuse(err, base + (size_t)(end - copy), "looks like a number but is not one; allowed: a decimal number "
+		       "such as -1.5e-3, or text in quotes for a string");
+	else if (errno == ERANGE && fabs(*out) > 1)
+		refuse(err, base, "is too large for a number (at most about 1.8e308)");
+	else if (errno == ERANGE)
+		refuse(err, base, "is too small for a number: it would become 0 (the smallest is about 2.2e-308)");
+	else
+		ok = true;
+	free(copy);
+	return ok;
 }
 
 static xmlrpc_value *number_value(xmlrpc_env *env, double d)
@@ -36,186 +106,304 @@ static xmlrpc_value *number_value(xmlrpc_env *env, double d)
 	return xmlrpc_double_new(env, d);
 }
 
-/* "[1, 2, 3]", "[[1,2],[3,4]]" or "[1 2; 3 4]" as a vector or matrix; NULL if it is not one. */
-static xmlrpc_value *parse_brackets(xmlrpc_env *env, const char *text)
+/* ---- vectors and matrices ------------------------------------------------------------- */
+
+struct scan {
+	xmlrpc_env *env;
+	const char *text;
+	size_t pos;
+	struct values_error *err;
+};
+
+/* One number at s->pos, up to a blank, a comma, a semicolon or a bracket; NULL after an error. */
+static xmlrpc_value *scan_number(struct scan *s)
 {
-	size_t len = strlen(text);
-	char *inner, *save_row = NULL;
-	xmlrpc_value *rows, *out = NULL;
-	int nrows = 0;
-	bool nested;
+	size_t start = s->pos, len = strcspn(s->text + start, " \t,;[]");
+	char *item = xstrndup(s->text + start, len);
+	bool numeric = looks_numeric(item);
+	double d;
 
-	if (len < 2 || text[0] != '[' || text[len - 1] != ']')
+	free(item);
+	s->pos += len;
+	if (!numeric) {
+		refuse(s->err, start, "not a number; a vector or matrix holds numbers only (in quotes the whole value "
+		       "is a string)");
 		return NULL;
-	inner = xstrndup(text + 1, len - 2);
-	nested = strchr(inner, '[') != NULL;
-	/* Rows: "[1,2],[3,4]" (nested) or "1 2; 3 4". */
-	if (nested) {
-		for (char *p = inner; *p; p++)
-			if (*p == ']')
-				*p = ';';
-			else if (*p == '[')
-				*p = ' ';
 	}
-	rows = xmlrpc_array_new(env);
-	for (char *row = strtok_r(inner, ";", &save_row); row; row = strtok_r(NULL, ";", &save_row)) {
-		char *save = NULL;
-		xmlrpc_value *r = xmlrpc_array_new(env);
-		int n = 0;
+	if (!read_number(s->text + start, len, start, &d, s->err))
+		return NULL;
+	return number_value(s->env, d);
+}
 
-		while (*row == ',' || isspace((unsigned char)*row))
-			row++;
-		if (*row == '\0') {
-			xmlrpc_DECREF(r);
-			continue;
-		}
-		for (char *item = strtok_r(row, ", \t", &save); item; item = strtok_r(NULL, ", \t", &save)) {
-			double d;
+/* Ends the row of a flat [1 2; 3 4]: false (an error) when it is empty. */
+static bool end_row(struct scan *s, xmlrpc_value *rows, xmlrpc_value **row)
+{
+	if (xmlrpc_array_size(s->env, *row) == 0)
+		return refuse(s->err, s->pos, "an empty row; allowed: rows of numbers, [1 2; 3 4]");
+	xmlrpc_array_append_item(s->env, rows, *row);
+	xmlrpc_DECREF(*row);
+	*row = xmlrpc_array_new(s->env);
+	return true;
+}
 
-			if (!parse_number(item, &d)) {
-				xmlrpc_DECREF(r);
-				xmlrpc_DECREF(rows);
-				free(inner);
-				return NULL;
+/*
+ * What the [ at s->pos opens, up to its ]: at depth 1 a vector or a matrix ([[1,2],[3,4]] or
+ * [1 2; 3 4]), at depth 2 a row.  Items are numbers, separated by commas or blanks; an empty
+ * item, a stray bracket or a missing one is an error.  NULL after an error.
+ */
+static xmlrpc_value *scan_brackets(struct scan *s, int depth)
+{
+	size_t open = s->pos++;
+	xmlrpc_value *rows = xmlrpc_array_new(s->env), *row = xmlrpc_array_new(s->env), *item;
+	bool nested = false, semicolons = false, comma = false, ok = true;
+
+	while (ok) {
+		char c = s->text[s->pos];
+
+		if (c == ' ' || c == '\t') {
+			s->pos++;
+		} else if (c == '\0') {
+			ok = refuse(s->err, open, "the [ is never closed; allowed: [1,2,3], [[1,2],[3,4]] or [1 2; 3 4]");
+		} else if (c == ',' && (comma || xmlrpc_array_size(s->env, nested ? rows : row) == 0)) {
+			ok = refuse(s->err, s->pos, "an empty item before the comma; allowed: numbers between commas");
+		} else if (c == ',') {
+			comma = true;
+			s->pos++;
+		} else if (c == ']' && comma) {
+			ok = refuse(s->err, s->pos, "an empty item after the last comma");
+		} else if (c == ']') {
+			s->pos++;
+			break;
+		} else if (c == ';' && (depth > 1 || nested)) {
+			ok = refuse(s->err, s->pos, "; separates the rows of [1 2; 3 4] only");
+		} else if (c == ';') {
+			semicolons = true;
+			ok = !comma ? end_row(s, rows, &row) : refuse(s->err, s->pos, "an empty item after the comma");
+			s->pos++;
+		} else if (c == '[' && (depth > 1 || xmlrpc_array_size(s->env, row) > 0 || semicolons)) {
+			ok = refuse(s->err, s->pos, depth > 1 ? "brackets nest two deep at most (a matrix)"
+							      : "a vector holds numbers and a matrix holds rows, not both");
+		} else {
+			bool sub = c == '[';
+
+			if (!sub && nested)
+				ok = refuse(s->err, s->pos, "a vector holds numbers and a matrix holds rows, not both");
+			else if ((item = sub ? scan_brackets(s, depth + 1) : scan_number(s)) == NULL)
+				ok = false;
+			else {
+				xmlrpc_array_append_item(s->env, sub ? rows : row, item);
+				xmlrpc_DECREF(item);
 			}
-			xmlrpc_value *x = number_value(env, d);
-
-			xmlrpc_array_append_item(env, r, x);
-			xmlrpc_DECREF(x);
-			n++;
+			nested |= sub;
+			comma = false;
 		}
-		xmlrpc_array_append_item(env, rows, r);
-		xmlrpc_DECREF(r);
-		nrows++;
 	}
-	free(inner);
-	if (nrows == 1 && !nested) {
-		xmlrpc_array_read_item(env, rows, 0, &out);
+	/* A last ; may end the last row: [1; 2;] is [1; 2]. */
+	if (ok && semicolons && xmlrpc_array_size(s->env, row) > 0 && !end_row(s, rows, &row))
+		ok = false;
+	if (ok && !nested && !semicolons) {
 		xmlrpc_DECREF(rows);
-		return out;
+		return row;
+	}
+	xmlrpc_DECREF(row);
+	if (!ok) {
+		xmlrpc_DECREF(rows);
+		return NULL;
 	}
 	return rows;
 }
 
-xmlrpc_value *cli_parse_value(const char *text, char **err)
+/* A vector or matrix: the whole of text, from its [ to its ]. */
+static xmlrpc_value *parse_brackets(xmlrpc_env *env, const char *text, struct values_error *err)
+{
+	struct scan s = {.env = env, .text = text, .pos = strspn(text, " \t"), .err = err};
+	xmlrpc_value *v = scan_brackets(&s, 1);
+
+	if (v && text[s.pos + strspn(text + s.pos, " \t")] != '\0') {
+		refuse(err, s.pos, "text after the closing ]; a value is one vector or matrix");
+		xmlrpc_DECREF(v);
+		v = NULL;
+	}
+	return v;
+}
+
+/* ---- values --------------------------------------------------------------------------- */
+
+/* The string of text: 'quoted' or "quoted" as it is inside, else the text itself; NULL with err. */
+static xmlrpc_value *parse_string(xmlrpc_env *env, const char *text, struct values_error *err)
+{
+	size_t len = strlen(text);
+
+	if (text[0] == '\'' || text[0] == '"') {
+		char *inner;
+		xmlrpc_value *v;
+
+		if (len < 2 || text[len - 1] != text[0]) {
+			refuse(err, 0, "the %c is never closed; a quoted string ends with the same quote", text[0]);
+			return NULL;
+		}
+		inner = xstrndup(text + 1, len - 2);
+		v = xmlrpc_string_new(env, inner);
+		free(inner);
+		return v;
+	}
+	return xmlrpc_string_new(env, text);
+}
+
+xmlrpc_value *cli_parse_value(const char *text, struct values_error *err)
 {
 	xmlrpc_env env;
-	double d;
-	size_t len = strlen(text);
+	size_t len = strlen(text), bad;
 	xmlrpc_value *v = NULL;
+	double d;
 
-	if (!utf8_validate(text, len, NULL)) {
-		*err = xstrdup("the value is not valid UTF-8");
+	memset(err, 0, sizeof *err);
+	if (!utf8_validate(text, len, &bad)) {
+		refuse(err, bad, "not valid UTF-8");
+		return NULL;
+	}
+	if (text[strspn(text, " \t")] == '\0') {
+		refuse(err, 0, "an empty value; allowed: a number, a vector, a matrix or a string ('' is the empty "
+		       "string)");
 		return NULL;
 	}
 	xmlrpc_env_init(&env);
-	if (parse_number(text, &d)) {
-		v = number_value(&env, d);
-	} else if ((v = parse_brackets(&env, text)) == NULL || env.fault_occurred) {
-		/* Not a vector or matrix after all: the text is a string.  After a fault xmlrpc-c's
-		 * return value is not a value at all: it is dropped, never released. */
-		v = NULL;
-		xmlrpc_env_clean(&env);
-		xmlrpc_env_init(&env);
-		if (len >= 2 && (text[0] == '\'' || text[0] == '"') && text[len - 1] == text[0]) {
-			char *inner = xstrndup(text + 1, len - 2);
-
-			v = xmlrpc_string_new(&env, inner);
-			free(inner);
-		} else {
-			v = xmlrpc_string_new(&env, text);
-		}
-	}
+	if (text[strspn(text, " \t")] == '[')
+		v = parse_brackets(&env, text, err);
+	else if (looks_numeric(text))
+		v = read_number(text, len, 0, &d, err) ? number_value(&env, d) : NULL;
+	else
+		v = parse_string(&env, text, err);
 	if (env.fault_occurred) {
-		/* xmlrpc-c takes UTF-8 up to U+FFFF only: an emoji ends here. */
-		*err = xasprintf("the value cannot be sent: %s", env.fault_string);
+		/* xmlrpc-c takes UTF-8 up to U+FFFF only: an emoji ends here.  After a fault its return
+		 * value is no value at all: it is dropped, never released. */
+		refuse(err, 0, "cannot be sent: %s", env.fault_string);
 		v = NULL;
 	}
 	xmlrpc_env_clean(&env);
 	return v;
 }
 
-/* Splits "A,B,[1,2]" at the commas outside brackets. */
-static char **split_list(const char *text, size_t *n)
-{
-	char **items = NULL;
-	const char *start = text;
-	int depth = 0;
+/* ---- sweep axes ----------------------------------------------------------------------- */
 
+/*
+ * Splits "A,B,[1,2],'x,y'" at the commas outside brackets and quotes: items[i] starts at byte
+ * starts[i] of text.  False with err at an unclosed bracket or quote or a stray ].
+ */
+static bool split_list(const char *text, char ***items, size_t **starts, size_t *n, struct values_error *err)
+{
+	size_t start = 0, open = 0;
+	int depth = 0;
+	char quote = 0;
+
+	*items = NULL;
+	*starts = NULL;
 	*n = 0;
-	for (const char *p = text;; p++) {
-		if (*p == '[')
-			depth++;
-		else if (*p == ']')
-			depth--;
-		if ((*p == ',' && depth == 0) || *p == '\0') {
-			items = xreallocarray(items, *n + 1, sizeof *items);
-			items[(*n)++] = xstrndup(start, (size_t)(p - start));
-			start = p + 1;
+	for (size_t i = 0;; i++) {
+		char c = text[i];
+
+		if (quote && c == quote)
+			quote = 0;
+		else if (!quote && (c == '\'' || c == '"') && i == start) {
+			quote = c;
+			open = i;
+		} else if (!quote && c == '[' && depth++ == 0)
+			open = i;
+		else if (!quote && c == ']' && --depth < 0)
+			return refuse(err, i, "this ] closes no [");
+		if (c == '\0' && (quote || depth > 0))
+			return refuse(err, open, "the %c is never closed", quote ? quote : '[');
+		if ((c == ',' && depth == 0 && !quote) || c == '\0') {
+			*items = xreallocarray(*items, *n + 1, sizeof **items);
+			*starts = xreallocarray(*starts, *n + 1, sizeof **starts);
+			(*starts)[*n] = start;
+			(*items)[(*n)++] = xstrndup(text + start, i - start);
+			start = i + 1;
 		}
-		if (*p == '\0')
-			break;
+		if (c == '\0')
+			return true;
 	}
-	return items;
 }
 
-static bool parse_axis(xmlrpc_env *env, const char *spec, struct sweep_axis *a, char **err)
+/* NAME=START:STOP:STEP; rhs starts at byte base of the spec. */
+static bool parse_range(const char *rhs, size_t base, struct sweep_axis *a, struct values_error *err)
 {
-	const char *eq = strchr(spec, '=');
-	const char *rhs;
-	double start, stop, step;
-	char tail;
+	double part[3];
+	const char *p = rhs;
 
-	memset(a, 0, sizeof *a);
-	if (eq == NULL || eq == spec) {
-		*err = xasprintf("\"%s\": expected NAME=START:STOP:STEP or NAME=A,B,C", spec);
-		return false;
+	for (int i = 0; i < 3; i++) {
+		size_t len = strcspn(p, ":");
+
+		char *text = xstrndup(p, len);
+		bool numeric = looks_numeric(text);
+
+		free(text);
+		if ((i < 2 && p[len] != ':') || (i == 2 && p[len] != '\0'))
+			return refuse(err, base + (size_t)(p - rhs) + len,
+				      "%s; a range is START:STOP:STEP, three numbers (in quotes a value with : is a string)",
+				      i < 2 ? "too few parts" : "too many parts");
+		if (!numeric)
+			return refuse(err, base + (size_t)(p - rhs), "not a number; a range is START:STOP:STEP, three "
+				      "numbers (in quotes a value with : is a string)");
+		if (!read_number(p, len, base + (size_t)(p - rhs), &part[i], err))
+			return false;
+		p += len + 1;
 	}
-	a->name = xstrndup(spec, (size_t)(eq - spec));
-	rhs = eq + 1;
-	if (rhs[0] != '[' && strchr(rhs, ':')) {
-		if (sscanf(rhs, "%lf:%lf:%lf%c", &start, &stop, &step, &tail) != 3 || !isfinite(start) ||
-		    !isfinite(stop) || !isfinite(step)) {
-			*err = xasprintf("%s: \"%s\" is not START:STOP:STEP with three numbers", a->name, rhs);
-			return false;
-		}
-		if (step == 0 || (stop - start) / step < -1e-9) {
-			*err = xasprintf("%s: a STEP of %g never gets from %g to %g", a->name, step, start, stop);
-			return false;
-		}
-		double count = floor((stop - start) / step + 1e-9) + 1;
+	if (part[2] == 0 || (part[1] - part[0]) / part[2] < -1e-9)
+		return refuse(err, base, "a STEP of %g never gets from %g to %g", part[2], part[0], part[1]);
+	double count = floor((part[1] - part[0]) / part[2] + 1e-9) + 1;
 
-		if (count > PROTO_MAX_BATCH) {
-			*err = xasprintf("%s: %.0f values; a sweep may have at most %d tasks", a->name, count, PROTO_MAX_BATCH);
-			return false;
-		}
-		a->n = (size_t)count;
-		a->values = xcalloc(a->n, sizeof *a->values);
-		for (size_t i = 0; i < a->n; i++) {
-			char text[64];
+	if (count > PROTO_MAX_BATCH)
+		return refuse(err, base, "%.0f values; a sweep may have at most %d tasks", count, PROTO_MAX_BATCH);
+	xmlrpc_env env;
 
-			/* 12 significant digits: 0.1 * 3 is 0.3, not 0.30000000000000004. */
-			snprintf(text, sizeof text, "%.12g", start + (double)i * step);
-			a->values[i] = cli_parse_value(text, err);
-		}
-		return true;
-	}
-	char **items = split_list(rhs, &a->n);
-
+	xmlrpc_env_init(&env);
+	a->n = (size_t)count;
 	a->values = xcalloc(a->n, sizeof *a->values);
-	bool ok = true;
-
 	for (size_t i = 0; i < a->n; i++) {
-		if (ok && (a->values[i] = cli_parse_value(items[i], err)) == NULL) {
-			char *inner = *err;
+		char text[64];
 
-			*err = xasprintf("%s: %s", a->name, inner);
-			free(inner);
-			ok = false;
-		}
-		free(items[i]);
+		/* 12 significant digits: 0.1 * 3 is 0.3, not 0.30000000000000004. */
+		snprintf(text, sizeof text, "%.12g", part[0] + (double)i * part[2]);
+		a->values[i] = number_value(&env, strtod(text, NULL));
 	}
+	xmlrpc_env_clean(&env);
+	return true;
+}
+
+/* Whether item is a range: a ':' outside brackets and quotes. */
+static bool is_range(const char *item)
+{
+	return item[0] != '\'' && item[0] != '"' && item[strspn(item, " \t")] != '[' && strchr(item, ':');
+}
+
+/* NAME=A,B,C: every item a value; rhs starts at byte base of the spec. */
+static bool parse_items(const char *rhs, size_t base, struct sweep_axis *a, struct values_error *err)
+{
+	char **items;
+	size_t *starts, nitems;
+	bool ok = split_list(rhs, &items, &starts, &nitems, err), range = ok && nitems == 1 && is_range(items[0]);
+
+	if (!ok)
+		err->at += base;
+
+	if (range) {
+		ok = parse_range(rhs, base, a, err);
+	} else if (ok) {
+		a->n = nitems;
+		a->values = xcalloc(a->n, sizeof *a->values);
+	}
+	for (size_t i = 0; ok && !range && i < nitems; i++) {
+		if (items[i][strspn(items[i], " \t")] == '\0')
+			ok = refuse(err, base + starts[i], "item %zu is empty; allowed: a value between commas ('' is the "
+				    "empty string)", i + 1);
+		else if ((a->values[i] = cli_parse_value(items[i], err)) == NULL)
+			ok = false, err->at += base + starts[i];
+	}
+	for (size_t i = 0; i < nitems; i++)
+		free(items[i]);
 	free(items);
+	free(starts);
 	return ok;
 }
 
@@ -230,10 +418,17 @@ static void axis_clear(struct sweep_axis *a)
 }
 
 /* On failure nothing is left allocated in *a: the console's form parses after every key. */
-bool sweep_parse_axis(xmlrpc_env *env, const char *spec, struct sweep_axis *a, char **err)
+bool sweep_parse_axis(xmlrpc_env *env, const char *spec, struct sweep_axis *a, struct values_error *err)
 {
-	bool ok = parse_axis(env, spec, a, err);
+	const char *eq = strchr(spec, '=');
+	bool ok;
 
+	memset(a, 0, sizeof *a);
+	memset(err, 0, sizeof *err);
+	if (eq == NULL || eq == spec)
+		return refuse(err, eq ? 0 : strlen(spec), "expected NAME=START:STOP:STEP or NAME=A,B,C");
+	a->name = xstrndup(spec, (size_t)(eq - spec));
+	ok = parse_items(eq + 1, (size_t)(eq + 1 - spec), a, err);
 	if (!ok)
 		axis_clear(a);
 	return ok;
@@ -245,7 +440,6 @@ void sweep_axes_free(struct sweep_axis *axes, size_t n)
 		axis_clear(&axes[i]);
 	free(axes);
 }
-
 
 xmlrpc_value **sweep_expand(xmlrpc_env *env, xmlrpc_value *fixed, const struct sweep_axis *axes, size_t naxes,
 			    size_t *count)

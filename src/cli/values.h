@@ -1,10 +1,18 @@
 /*
  * values — NAME=VALUE and sweep ranges as people type them.
  *
- * A value is a number, a vector [1,2,3], a matrix [[1,2],[3,4]] or
- * [1 2; 3 4], else a string ('quoted' or bare).  A sweep axis is
- * NAME=START:STOP:STEP (STOP included when the steps reach it) or
- * NAME=A,B,C (commas inside brackets belong to the value).  Pure functions.
+ * A value is a number (400, -1.2e-3), a vector [1,2,3] or [1 2 3], a matrix
+ * [[1,2],[3,4]] or [1 2; 3 4], or a string: 'quoted' or "quoted" (taken as
+ * it is, '' for the empty string), or bare text that does not look like a
+ * number or a vector.  Text that looks like one (it starts with a digit, a
+ * sign and a digit, a point and a digit, a bracket, or is nan or inf) must
+ * be one: 1e999, nan, 0x10, 1.2.3 and [1,2 are errors, and '1.2.3' is the
+ * string.  An empty value is an error ('' is the empty string).
+ *
+ * A sweep axis is NAME=START:STOP:STEP (STOP included when the steps reach
+ * it) or NAME=A,B,C (commas inside brackets or quotes belong to the value);
+ * an empty item, an unclosed bracket or quote is an error.  Every error
+ * says what is wrong and where: the byte it is about.  Pure functions.
  */
 #ifndef SIMQ_CLI_VALUES_H
 #define SIMQ_CLI_VALUES_H
@@ -13,8 +21,16 @@
 #include <stddef.h>
 #include <xmlrpc-c/base.h>
 
-/* The value, or NULL with *err (heap) when it cannot be one (text that is not UTF-8). */
-xmlrpc_value *cli_parse_value(const char *text, char **err);
+/* What is wrong with a value or an axis as typed, and where. */
+struct values_error {
+	char *message; /* heap: what is wrong (with the character's position) and what is allowed */
+	size_t at;     /* the byte of the text given that it is about, from 0 */
+};
+
+void values_error_clear(struct values_error *err);
+
+/* The value, or NULL with *err. */
+xmlrpc_value *cli_parse_value(const char *text, struct values_error *err);
 
 struct sweep_axis {
 	char *name;
@@ -22,8 +38,8 @@ struct sweep_axis {
 	size_t n;
 };
 
-/* Parses one axis; false and *err (heap) when it is neither form, or has too many values. */
-bool sweep_parse_axis(xmlrpc_env *env, const char *spec, struct sweep_axis *a, char **err);
+/* Parses one axis; false and *err (about spec as a whole) when it is neither form, or has too many values. */
+bool sweep_parse_axis(xmlrpc_env *env, const char *spec, struct sweep_axis *a, struct values_error *err);
 void sweep_axes_free(struct sweep_axis *axes, size_t n);
 /*
  * The cartesian product of the axes over the fixed vars (a struct, may be NULL), the last axis

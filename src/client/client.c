@@ -27,7 +27,6 @@ struct client {
 	char *state_dir;
 	char *socket_path;
 	CURL *curl;
-	bool started;
 	/* For client_abort() from another thread: the socket in use, under sock_lock. */
 	pthread_mutex_t sock_lock;
 	curl_socket_t sock;
@@ -189,7 +188,6 @@ static bool start_server(struct client *c, char **err)
 		return false;
 	}
 	/* Exit 1 may be another client's server winning the race: the caller tries to connect again. */
-	c->started = true;
 	return true;
 }
 
@@ -202,6 +200,7 @@ enum client_status client_call(struct client *c, const char *method, xmlrpc_valu
 	enum client_status status = CLIENT_UNREACHABLE;
 	int64_t give_up = time_mono_ns() + (int64_t)START_WAIT_MS * 1000000;
 	long http_status = 0;
+	bool started = false; /* a server, once per call: one killed since the last call is started again */
 	CURLcode rc;
 
 	*result = NULL;
@@ -238,14 +237,20 @@ enum client_status client_call(struct client *c, const char *method, xmlrpc_valu
 				*err = xasprintf("the simq server on %s did not answer within %.0f s: it is stopped or "
 						 "stuck", c->socket_path, (double)c->opt.timeout_ms / 1000);
 				status = CLIENT_TIMEOUT;
+			} else if (rc == CURLE_GOT_NOTHING || rc == CURLE_RECV_ERROR || rc == CURLE_SEND_ERROR ||
+				   rc == CURLE_PARTIAL_FILE) {
+				*err = xasprintf("the simq server on %s closed the connection before answering (%s): it "
+						 "stopped or was killed", c->socket_path, curl_easy_strerror(rc));
+				status = CLIENT_LOST;
 			} else {
 				*err = xasprintf("the call to the server on %s failed: %s", c->socket_path,
 						 curl_easy_strerror(rc));
 			}
 			goto out;
 		}
-		if (!c->started && !start_server(c, err))
+		if (!started && !start_server(c, err))
 			goto out;
+		started = true;
 		usleep(20000);
 	}
 	if (http_status != 200) {
@@ -256,7 +261,10 @@ enum client_status client_call(struct client *c, const char *method, xmlrpc_valu
 
 	xmlrpc_parse_response2(&env, buf_str(&reply), reply.len, result, fault_code, &fault);
 	if (env.fault_occurred) {
-		*err = xasprintf("the server's answer cannot be read: %s", env.fault_string);
+		/* Cut short (the server died while it wrote): as ambiguous as no answer at all. */
+		*err = xasprintf("the server's answer cannot be read (%s): it stopped or was killed while it answered",
+				 env.fault_string);
+		status = CLIENT_LOST;
 	} else if (fault) {
 		*err = xstrdup(fault);
 		free((void *)fault);

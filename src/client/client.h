@@ -22,10 +22,12 @@ struct client_options {
 };
 
 /*
- * What a call ended with: a result, a fault from the server, no server, or no answer
- * within the timeout (the call was sent, and the server may still carry it out).
+ * What a call ended with: a result, a fault from the server, no server (nothing was
+ * sent), no answer within the timeout (the call was sent, and the server may still carry
+ * it out), or an answer lost (the call was sent and the connection closed before a whole
+ * answer came: the server stopped, or was killed, before or after carrying it out).
  */
-enum client_status { CLIENT_OK, CLIENT_FAULT, CLIENT_UNREACHABLE, CLIENT_TIMEOUT };
+enum client_status { CLIENT_OK, CLIENT_FAULT, CLIENT_UNREACHABLE, CLIENT_TIMEOUT, CLIENT_LOST };
 
 struct client;
 
@@ -34,9 +36,9 @@ void client_free(struct client **c);
 const char *client_state_dir(const struct client *c);
 const char *client_socket_path(const struct client *c);
 /*
- * Calls method with params (an array; borrowed).  CLIENT_OK sets *result
- * (caller decrefs); CLIENT_FAULT sets *fault_code and *err; CLIENT_UNREACHABLE
- * sets *err.  *err is a heap string the caller frees.
+ * Calls method with params (an array; borrowed), starting a server when none answers
+ * (unless no_start).  CLIENT_OK sets *result (caller decrefs); CLIENT_FAULT sets
+ * *fault_code and *err; the others set *err.  *err is a heap string the caller frees.
  */
 enum client_status client_call(struct client *c, const char *method, xmlrpc_value *params, xmlrpc_value **result,
 			       int *fault_code, char **err);

@@ -14,9 +14,11 @@
 #include <strings.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "util/buf.h"
+#include "util/paths.h"
 #include "util/time.h"
 #include "util/utf8.h"
 #include "util/xalloc.h"
@@ -540,6 +542,35 @@ static bool parse_keys(const char *s, struct buf *why)
 	return ok;
 }
 
+/* A command for /bin/sh -c: every quote closed, no lone \\ at the end (sh would refuse it when it runs). */
+static bool parse_command_quotes(const char *s, struct buf *why)
+{
+	char quote = 0;
+	size_t open = 0;
+
+	for (size_t i = 0; s[i]; i++) {
+		if (quote == '\'') {
+			quote = s[i] == '\'' ? 0 : quote;
+		} else if (s[i] == '\\') {
+			if (s[i + 1] == '\0') {
+				buf_addf(why, "it ends with a lone \\ (character %zu)", i + 1);
+				return false;
+			}
+			i++;
+		} else if (quote == '"') {
+			quote = s[i] == '"' ? 0 : quote;
+		} else if (s[i] == '\'' || s[i] == '"') {
+			quote = s[i];
+			open = i;
+		}
+	}
+	if (quote) {
+		buf_addf(why, "the %c at character %zu is never closed", quote, open + 1);
+		return false;
+	}
+	return true;
+}
+
 static bool parse_text(const struct option_def *opt, const char *s, struct buf *why)
 {
 	for (const char *p = s; *p; p++) {
@@ -606,9 +637,10 @@ static bool parse_value(const struct option_def *opt, const char *text, struct c
 		return parse_clock(text, v, why);
 	case OPT_KEYS:
 		return parse_keys(text, why);
+	case OPT_COMMAND:
+		return parse_text(opt, text, why) && parse_command_quotes(text, why);
 	case OPT_STRING:
 	case OPT_PATH:
-	case OPT_COMMAND:
 		return parse_text(opt, text, why);
 	}
 	return false;
@@ -745,13 +777,37 @@ static const char *line_text(const char *data, size_t len, int line, size_t *out
 	return data + pos;
 }
 
+/* Whether a line sets a secret key (its first word, in any section): its value is never shown.
+ * *key_len gets the length up to the end of that word. */
+static bool sets_secret(const char *text, size_t n, size_t *key_len)
+{
+	size_t start = 0, end;
+
+	while (start < n && isspace((unsigned char)text[start]))
+		start++;
+	end = start;
+	while (end < n && (isalnum((unsigned char)text[end]) || text[end] == '_'))
+		end++;
+	for (size_t i = 0; i < option_count && end > start; i++) {
+		if ((option_table[i].flags & OPT_SECRET) && strlen(option_table[i].key) == end - start &&
+		    strncmp(option_table[i].key, text + start, end - start) == 0) {
+			*key_len = end;
+			return true;
+		}
+	}
+	return false;
+}
+
 static void report_syntax_error(struct config *cfg, const char *data, size_t len, int line)
 {
-	size_t n;
+	size_t n, key_len;
 	const char *text = line_text(data, len, line, &n);
 	struct buf shown = BUF_INIT;
 
-	if (n > 60) {
+	if (sets_secret(text, n, &key_len)) {
+		buf_add_printable(&shown, text, key_len);
+		buf_adds(&shown, " ... (the rest is not shown)");
+	} else if (n > 60) {
 		buf_add_printable(&shown, text, 57);
 		buf_adds(&shown, "...");
 	} else {
@@ -923,8 +979,15 @@ static void check_value(struct config *cfg, dictionary *dict, struct config_sect
 	} else {
 		char *allowed = option_allowed_text(opt);
 
-		buf_add_printable(&shown, text, strlen(text));
-		add_error(cfg, "%s:%d: [%s] %s = \"%s\": %s; allowed: %s", cfg->path, l->line, sec->full, opt->key,
+		/* The token is never echoed: the message may be pasted anywhere. */
+		if (opt->flags & OPT_SECRET) {
+			buf_adds(&shown, "(not shown)");
+		} else {
+			buf_addc(&shown, '"');
+			buf_add_shown(&shown, text, strlen(text));
+			buf_addc(&shown, '"');
+		}
+		add_error(cfg, "%s:%d: [%s] %s = %s: %s; allowed: %s", cfg->path, l->line, sec->full, opt->key,
 		          buf_str(&shown), buf_str(&why), allowed);
 		free(allowed);
 	}
@@ -1243,4 +1306,47 @@ bool config_bool(const struct config *cfg, const char *section, const char *key)
 const char *config_str(const struct config *cfg, const char *section, const char *key)
 {
 	return config_sec_str(unnamed(cfg, section), key);
+}
+
+bool config_check_value(const char *section, const char *key, const char *text, char **why)
+{
+	const struct option_def *opt = option_find(section, key);
+	struct config_value v = {0};
+	struct buf reason = BUF_INIT;
+
+	if (opt == NULL)
+		abort(); /* a bug: the caller names a key of the table */
+	if (parse_value(opt, text, &v, &reason)) {
+		buf_free(&reason);
+		return true;
+	}
+	char *allowed = option_allowed_text(opt);
+
+	*why = xasprintf("%s; allowed: %s", buf_str(&reason), allowed);
+	free(allowed);
+	buf_free(&reason);
+	return false;
+}
+
+void config_check_socket(struct config *cfg)
+{
+	const struct config_section *server = config_section(cfg, "server", NULL);
+	const char *sock = config_sec_str(server, "socket"), *configured = config_sec_str(server, "state_dir");
+	char *dir = paths_state_dir(configured[0] ? configured : NULL);
+	char *path = sock[0] == '/' ? xstrdup(sock) : paths_join(dir, sock);
+	struct sockaddr_un addr;
+	int line = config_sec_line(server, "socket") ? config_sec_line(server, "socket")
+						       : config_sec_line(server, "state_dir");
+
+	if (strlen(path) >= sizeof addr.sun_path) {
+		char *shown = buf_shown(sock), *full = buf_shown(path);
+
+		add_error(cfg, "%s:%d: [server] socket = \"%s\": the socket's path would be %zu bytes long (%s); allowed: "
+		          "at most %zu bytes, a Unix socket's limit: give an absolute socket path or a shorter state_dir",
+		          cfg->path ? cfg->path : "(defaults)", line, shown, strlen(path), full, sizeof addr.sun_path - 1);
+		free(shown);
+		free(full);
+	}
+	free(path);
+	free(dir);
 }

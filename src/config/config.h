@@ -61,6 +61,13 @@ double config_double(const struct config *cfg, const char *section, const char *
 bool config_bool(const struct config *cfg, const char *section, const char *key);
 const char *config_str(const struct config *cfg, const char *section, const char *key);
 
+/* Whether text is a valid value of [section] key (its first row in the table); false with *why
+ * (heap): what is wrong and what is allowed.  For values given outside a file (--plecs URL). */
+bool config_check_value(const char *section, const char *key, const char *text, char **why);
+/* Adds an error when the API's socket path (socket, under state_dir or the default state
+ * directory as the environment has it now) is too long for a Unix socket: simq config --check. */
+void config_check_socket(struct config *cfg);
+
 /* Writes the complete commented simq.ini of defaults (share/simq.ini). */
 void config_write_defaults(FILE *out);
 /* Writes simq.ini(5) in roff (doc/simq.ini.5). */

@@ -49,7 +49,8 @@ const size_t option_section_count = sizeof option_sections / sizeof option_secti
 	{                                                                                                              \
 		.section = "notify", .key = "on_" event, .type = OPT_COMMAND, .def = "",                                 \
 		.help = "Run /bin/sh -c COMMAND when " text "; the task's data is in SIMQ_* variables and as JSON on "  \
-			"stdin. Quote a command that holds ; or #."                                                    \
+			"stdin. Quote a command that holds ; or #. Every quote in it must be closed (checked when the " \
+			"file is read)."                                                                                \
 	}
 
 const struct option_def option_table[] = {
@@ -58,15 +59,19 @@ const struct option_def option_table[] = {
              "simulation.log. Empty: $SIMQ_HOME, else $XDG_STATE_HOME/simq (~/.local/state/simq). "
              "--state DIR overrides it."},
     {"server", "socket", OPT_PATH, "simq.sock", .flags = OPT_NONEMPTY,
-     .help = "The API's Unix socket, relative to the state dir unless absolute."},
+     .help = "The API's Unix socket, relative to the state dir unless absolute. Its whole path must fit a "
+             "Unix socket (107 bytes); simq config --check measures it."},
     {"server", "listen", OPT_ADDRESS, "",
      .help = "Also serve the API over TCP on this address "
              "(e.g. 127.0.0.1). Empty: Unix socket only. TCP clients must send the token."},
     {"server", "port", OPT_INT, "7360", 1, 65535, .help = "TCP port used with listen."},
-    {"server", "token", OPT_STRING, "", 16, 256,
+    {"server", "token", OPT_STRING, "", 16, 256, .flags = OPT_SECRET,
      .help = "Token TCP clients send as the password of "
              "HTTP Basic auth (user simq). Empty: a random token is written to the file token in the state "
-             "dir (mode 0600)."},
+             "dir (mode 0600). No message shows it, not even simq config --check's."},
+    {"server", "refusal_log_interval", OPT_DURATION, "1m", 1, DAY,
+     .help = "TCP requests refused for want of the token: the first is logged at once, the rest one "
+             "line per this interval with their count, so a flood cannot fill the log."},
     {"server", "client_timeout", OPT_DURATION, "30s", 0, DAY,
      .help = "How long simq's commands wait for the server's answer before saying it is stopped or stuck "
              "(exit 69). simq wait and simq log -f wait as long as they must. 0: wait forever."},
@@ -187,6 +192,10 @@ const struct option_def option_table[] = {
     {"ui", "bell", OPT_BOOL, "true",
      .help = "Ring the terminal bell when a CRITICAL or HIGH task fails "
              "or a backend goes DOWN, so tmux flags the window."},
+    {"ui", "tmux_layout", OPT_ENUM, "stacked", .choices = "stacked|side|windows",
+     .help = "How simq tmux lays out the console, the log (simq log -f) and a shell: stacked puts "
+             "the console on top and the log and the shell side by side below it; side puts the console "
+             "on the left and the log over the shell on the right; windows gives each a window."},
 
     KEY("up", "k,Up", "Move up."),
     KEY("down", "j,Down", "Move down."),

@@ -38,6 +38,7 @@ enum option_type {
 enum option_flags {
 	OPT_REQUIRED = 1 << 0, /* a named section must set it */
 	OPT_NONEMPTY = 1 << 1, /* an empty value is an error */
+	OPT_SECRET = 1 << 2,   /* never shown in a message (the TCP token) */
 };
 
 struct option_def {

@@ -262,6 +262,23 @@ static void respond_malformed(struct emu *emu, TSession *session, const char *da
 	ResponseWriteEnd(session);
 }
 
+/* Well-formed XML-RPC nested 10,000 arrays deep: a client that parses it with xmlrpc-c unguarded crashes. */
+static void respond_deep(struct emu *emu, TSession *session, const char *data, size_t len)
+{
+	static const char open[] = "<array><data><value>", close[] = "</value></data></array>";
+	struct buf b = BUF_INIT;
+
+	buf_adds(&b, "<?xml version=\"1.0\"?>\r\n<methodResponse><params><param><value>");
+	for (int i = 0; i < 10000; i++)
+		buf_add(&b, open, sizeof open - 1);
+	buf_adds(&b, "<int>1</int>");
+	for (int i = 0; i < 10000; i++)
+		buf_add(&b, close, sizeof close - 1);
+	buf_adds(&b, "</value></param></params></methodResponse>\r\n");
+	respond_whole(emu, session, buf_str(&b), b.len);
+	buf_free(&b);
+}
+
 /* Promises the whole response, sends half of it, and hangs up. */
 static void respond_drop(struct emu *emu, TSession *session, const char *data, size_t len)
 {
@@ -274,6 +291,7 @@ static void respond_drop(struct emu *emu, TSession *session, const char *data, s
 static respond_fn *const responders[FAULT_KIND_COUNT] = {
 	[FAULT_HTTP500] = respond_http500,
 	[FAULT_MALFORMED] = respond_malformed,
+	[FAULT_DEEP] = respond_deep,
 	[FAULT_DROP] = respond_drop,
 };
 

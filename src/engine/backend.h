@@ -61,6 +61,8 @@ struct backend_call {
 	bool loaded;            /* the model was (re)loaded */
 	bool interrupted;       /* the call was interrupted (timeout or stop) */
 	size_t bytes;           /* the size of PLECS's answers, in bytes */
+	bool sent;              /* BACKEND_UNREACHABLE: the request had reached PLECS whole before the
+				   connection dropped (it may have been running the cases) */
 	double seconds;         /* wall time of the call */
 	/* The implementation's own. */
 	void *impl;

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/buf.h"
 #include "util/idmap.h"
 #include "util/xalloc.h"
 
@@ -22,6 +23,7 @@ struct engine {
 	struct scheduler *sched;
 	uint64_t version;           /* bumped by every change a console would show */
 	uint64_t alerts;            /* CRITICAL/HIGH failures and backends DOWN */
+	uint64_t failures, failures_seen; /* tasks FAILED since the start, and how many of them the operator saw */
 	bool paused;
 	char *pause_reason;         /* why simq paused dispatch by itself, or NULL */
 	bool stopping;
@@ -74,6 +76,8 @@ static void publish(struct engine *e, enum event_type type, const struct task *t
 	}
 	if (type == EVENT_BACKEND_DOWN || (type == EVENT_FAILED && t && t->priority <= PRIO_HIGH))
 		e->alerts++;
+	if (type == EVENT_FAILED)
+		e->failures++;
 	events_publish(e->bus, &ev);
 	changed(e);
 }
@@ -354,20 +358,62 @@ static enum engine_status store_failed(struct engine *e, char **err)
 	return ENGINE_STORE;
 }
 
-enum engine_status engine_submit(struct engine *e, struct task **tasks, size_t n, int64_t *ids, char **err)
+enum engine_status engine_submit(struct engine *e, const struct engine_request *req, struct task **tasks, size_t n,
+				 int64_t *ids, char **err)
 {
 	int64_t now = engine_now_ms(e);
+	struct store_request sr = {0};
 
 	for (size_t i = 0; i < n; i++)
 		if (tasks[i]->submitted == 0)
 			tasks[i]->submitted = now;
-	if (store_submit_many(e->store, tasks, n) != STORE_OK) {
+	if (req) {
+		sr.key = req->key;
+		sr.fingerprint = req->fingerprint;
+		sr.many = req->many;
+		sr.created = now;
+	}
+	if (store_submit_request(e->store, tasks, n, req ? &sr : NULL) != STORE_OK) {
 		for (size_t i = 0; i < n; i++)
 			task_free(&tasks[i]);
 		return store_failed(e, err);
 	}
 	accept_tasks(e, tasks, n, ids);
 	return ENGINE_OK;
+}
+
+enum engine_status engine_request_ids(struct engine *e, const struct engine_request *req, int64_t **ids, size_t *n,
+				      char **err)
+{
+	struct store_request r;
+	enum store_status st = store_request_find(e->store, req->key, &r);
+	enum engine_status out = ENGINE_OK;
+
+	*ids = NULL;
+	*n = 0;
+	if (st == STORE_NOTFOUND)
+		return ENGINE_NOT_FOUND;
+	if (st != STORE_OK)
+		return store_failed(e, err);
+	char *key = buf_shown(req->key);
+
+	if (r.many != req->many || strcmp(r.fingerprint, req->fingerprint) != 0) {
+		*err = xasprintf("request_key \"%s\" was used for another request (%s of task%s %lld-%lld); a new "
+				 "request needs a new key", key, r.many ? "simq.submit_many" : "simq.submit",
+				 r.count == 1 ? "" : "s", (long long)r.first_id, (long long)(r.first_id + r.count - 1));
+		out = ENGINE_INVALID;
+	} else {
+		*n = (size_t)r.count;
+		*ids = xcalloc(*n ? *n : 1, sizeof **ids);
+		for (size_t i = 0; i < *n; i++)
+			(*ids)[i] = r.first_id + (int64_t)i;
+		engine_log(e, SEVERITY_INFO, 0, "request key \"%s\" came again: answered with the first request's "
+			   "%lld task%s (%lld-%lld); nothing new stored", key, (long long)r.count,
+			   r.count == 1 ? "" : "s", (long long)r.first_id, (long long)(r.first_id + r.count - 1));
+	}
+	free(key);
+	store_request_free(&r);
+	return out;
 }
 
 enum engine_status engine_find(struct engine *e, int64_t id, const struct task **t, struct task **owned, char **err)
@@ -521,12 +567,32 @@ static struct task *retry_of(const struct task *t, int64_t now)
 	return copy;
 }
 
-enum engine_status engine_retry(struct engine *e, const int64_t *ids, size_t n, int64_t *new_ids, char **err)
+/* ids without repeats, in the order first given (heap); *m gets their count. */
+static int64_t *distinct_ids(const int64_t *ids, size_t n, size_t *m)
 {
-	struct task **copies = xcalloc(n, sizeof *copies);
+	struct idmap seen = IDMAP_INIT;
+	int64_t *out = xcalloc(n ? n : 1, sizeof *out);
+
+	*m = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (ids[i] > 0 && idmap_get(&seen, ids[i]))
+			continue;
+		if (ids[i] > 0)
+			idmap_put(&seen, ids[i], &out[*m]);
+		out[(*m)++] = ids[i];
+	}
+	idmap_free(&seen);
+	return out;
+}
+
+enum engine_status engine_retry(struct engine *e, const int64_t *given, size_t n_given, int64_t *new_ids, size_t *n,
+				char **err)
+{
+	int64_t *ids = distinct_ids(given, n_given, n);
+	struct task **copies = xcalloc(*n ? *n : 1, sizeof *copies);
 	enum engine_status st = ENGINE_OK;
 
-	for (size_t i = 0; i < n && st == ENGINE_OK; i++) {
+	for (size_t i = 0; i < *n && st == ENGINE_OK; i++) {
 		const struct task *t;
 		struct task *owned;
 
@@ -541,11 +607,12 @@ enum engine_status engine_retry(struct engine *e, const int64_t *ids, size_t n, 
 		task_free(&owned);
 	}
 	if (st == ENGINE_OK)
-		st = engine_submit(e, copies, n, new_ids, err);
+		st = engine_submit(e, NULL, copies, *n, new_ids, err);
 	else
-		for (size_t i = 0; i < n; i++)
+		for (size_t i = 0; i < *n; i++)
 			task_free(&copies[i]);
 	free(copies);
+	free(ids);
 	return st;
 }
 
@@ -686,6 +753,20 @@ void engine_each_recent(const struct engine *e, void (*fn)(const struct task *t,
 uint64_t engine_alerts(const struct engine *e)
 {
 	return e->alerts;
+}
+
+void engine_failures(const struct engine *e, uint64_t *total, uint64_t *seen)
+{
+	*total = e->failures;
+	*seen = e->failures_seen;
+}
+
+void engine_failures_seen(struct engine *e, uint64_t upto)
+{
+	if (upto > e->failures)
+		upto = e->failures;
+	if (upto > e->failures_seen)
+		e->failures_seen = upto;
 }
 
 struct event_bus *engine_bus(struct engine *e)

@@ -73,17 +73,37 @@ void engine_stop(struct engine *e);
 
 /* ---- task operations --------------------------------------------------------------------- */
 
+/* A client's request key (DESIGN 20): a second submit under the same key gets the first one's ids. */
+struct engine_request {
+	const char *key;         /* as the client sent it (the API checks it) */
+	const char *fingerprint; /* what was asked, to tell a repeat from another request */
+	bool many;               /* simq.submit_many, not simq.submit */
+};
+
 /*
- * Stores the n tasks in one transaction (all or none), queues them and announces them; ids[i]
- * gets each task's id.  Takes ownership of the tasks either way.
+ * Stores the n tasks in one transaction (all or none), with req's key when req is not NULL,
+ * queues them and announces them; ids[i] gets each task's id.  Takes ownership of the tasks
+ * either way.
  */
-enum engine_status engine_submit(struct engine *e, struct task **tasks, size_t n, int64_t *ids, char **err);
+enum engine_status engine_submit(struct engine *e, const struct engine_request *req, struct task **tasks, size_t n,
+				 int64_t *ids, char **err);
+/*
+ * The ids stored under req->key: ENGINE_OK with *ids (heap) and *n when req repeats a stored
+ * request (logged, nothing is stored); ENGINE_NOT_FOUND when the key is new; ENGINE_INVALID with
+ * *err when the key was used for another request.
+ */
+enum engine_status engine_request_ids(struct engine *e, const struct engine_request *req, int64_t **ids, size_t *n,
+				      char **err);
 /* Cancels every task of ids that is not final; after[i] gets each one's state afterwards. */
 enum engine_status engine_cancel(struct engine *e, const int64_t *ids, size_t n, enum task_state *after, char **err);
 enum engine_status engine_reprioritize(struct engine *e, const int64_t *ids, size_t n, enum task_priority prio,
 				       enum task_state *after, char **err);
-/* Submits a new task for each FAILED or CANCELLED one, recording its origin; new_ids[i] gets its id. */
-enum engine_status engine_retry(struct engine *e, const int64_t *ids, size_t n, int64_t *new_ids, char **err);
+/*
+ * Submits one new task for each distinct FAILED or CANCELLED one of ids, recording its origin:
+ * new_ids[i] (room for n) gets the copy of the i-th distinct id, *copies their count.
+ */
+enum engine_status engine_retry(struct engine *e, const int64_t *ids, size_t n, int64_t *new_ids, size_t *copies,
+				char **err);
 /* Pauses or resumes dispatch (backend NULL) or one backend; *now gets whether it is paused now. */
 enum engine_status engine_pause(struct engine *e, const char *backend, bool paused, bool *now, char **err);
 /* The states of ids (all must exist), for simq.wait; *all_final says whether every one is final. */
@@ -126,6 +146,10 @@ uint64_t engine_version(const struct engine *e);
 void engine_each_recent(const struct engine *e, void (*fn)(const struct task *t, void *ud), void *ud);
 /* CRITICAL/HIGH failures and backends DOWN so far: a console rings its bell when it grows. */
 uint64_t engine_alerts(const struct engine *e);
+/* Tasks FAILED since the server started, and how many of them the operator has seen (the console, simq status). */
+void engine_failures(const struct engine *e, uint64_t *total, uint64_t *seen);
+/* The operator has seen the first upto failures (at most all): the mark moves forward only. */
+void engine_failures_seen(struct engine *e, uint64_t upto);
 
 /* ---- events and the log ------------------------------------------------------------------- */
 

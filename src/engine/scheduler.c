@@ -19,6 +19,15 @@
 #include "util/time.h"
 #include "util/xalloc.h"
 
+/*
+ * A case whose calls lose their connection after PLECS had it this many times in a row is taken to
+ * be what kills PLECS: the next such loss is charged to it as a transient failure.
+ */
+#define DROPS_CHARGED 3
+
+/* A backend DOWN again within this long of coming UP is flapping. */
+#define FLAP_MS 60000
+
 /* A call's wait beyond the tasks' own Timeout, for PLECS to answer. */
 #define TIMEOUT_MARGIN_S 10.0
 
@@ -54,7 +63,7 @@ struct backend {
 	bool known;                /* the first probe has ended: until then the backend is neither UP nor DOWN */
 	int failures;              /* consecutive calls without an answer */
 	int probe_round;
-	int64_t down_since;
+	int64_t down_since, up_since;
 	double downtime;           /* seconds DOWN since the server started, the current outage not yet counted */
 	struct clock_timer *probe;
 	struct batch *probe_call;  /* the probe in flight, or NULL */
@@ -224,6 +233,18 @@ static const char *format_size(char *buf, size_t size, size_t bytes)
 
 /* ---- backends and the circuit breaker ------------------------------------------------ */
 
+/* The wait before probe number round (0 first): backoff_base doubling, at most probe_max. */
+static double probe_wait(const struct scheduler *sc, int round)
+{
+	double next = sc->opt.backoff_base * ldexp(1.0, round < 30 ? round : 30), cap = sc->opt.probe_max;
+
+	if (cap <= 0)
+		cap = sc->opt.backoff_max;
+	if (next > cap)
+		next = cap;
+	return next > 0 ? next : 1;
+}
+
 static void backend_down(struct backend *b, const char *error)
 {
 	struct scheduler *sc = b->sc;
@@ -232,14 +253,19 @@ static void backend_down(struct backend *b, const char *error)
 
 	b->up = false;
 	b->down_since = now_ms(sc);
-	b->probe_round = 0;
+	/* DOWN again soon after it came UP (it answers probes, not work): the probes go on growing,
+	 * so a flapping backend alerts at most once per probe_max. */
+	if (b->down_since - b->up_since > FLAP_MS)
+		b->probe_round = 0;
+	else
+		b->probe_round++;
 	if (b->known)
 		snprintf(detail, sizeof detail, "after %d calls without an answer; probing", b->failures);
 	else
 		snprintf(detail, sizeof detail, "not answering at start; probing");
 	ev.detail = detail;
 	sc->host.publish(sc->host.ud, EVENT_BACKEND_DOWN, NULL, &ev);
-	timer_start(sc, b->probe, sc->opt.backoff_base > 0 ? sc->opt.backoff_base : 1);
+	timer_start(sc, b->probe, probe_wait(sc, b->probe_round));
 }
 
 static void backend_up(struct backend *b)
@@ -251,6 +277,7 @@ static void backend_up(struct backend *b)
 
 	b->up = true;
 	b->failures = 0;
+	b->up_since = now_ms(sc);
 	b->downtime += down;
 	sc->clock->ops->timer_stop(b->probe);
 	snprintf(detail, sizeof detail, "again after %s down", time_format_duration(dur, sizeof dur, down));
@@ -340,13 +367,7 @@ static void probe_done(struct scheduler *sc, struct batch *p)
 		forget_models(b);
 		backend_up(b);
 	} else {
-		double next = sc->opt.backoff_base * ldexp(1.0, ++b->probe_round), cap = sc->opt.probe_max;
-
-		if (cap <= 0)
-			cap = sc->opt.backoff_max;
-		if (next > cap)
-			next = cap;
-		timer_start(sc, b->probe, next > 0 ? next : 1);
+		timer_start(sc, b->probe, probe_wait(sc, ++b->probe_round));
 	}
 	backend_call_free(&p->call);
 	free(p);
@@ -739,6 +760,8 @@ static void end_attempt(struct scheduler *sc, struct batch *bt, size_t i, enum v
 {
 	struct task *t = end->t;
 
+	if (v != VERDICT_BACKEND)
+		t->dropped = 0;
 	switch (v) {
 	case VERDICT_OK:
 		case_answered(sc, bt, i, end, ch);
@@ -752,7 +775,16 @@ static void end_attempt(struct scheduler *sc, struct batch *bt, size_t i, enum v
 		idmap_put(&sc->split, t->id, (void *)(intptr_t)((bt->n + 1) / 2));
 		break;
 	case VERDICT_BACKEND:
-		/* PLECS never saw it: no retry spent, back to the head of its priority. */
+		if (bt->call->sent && ++t->dropped >= DROPS_CHARGED) {
+			char *why = xasprintf("%s (PLECS lost the connection %d times in a row while it had this case: "
+					      "counted against the case)", error, t->dropped);
+
+			t->dropped = 0;
+			attempt_failed(sc, t, why, ch);
+			free(why);
+			break;
+		}
+		/* PLECS never saw it, or cannot be blamed yet: no retry spent, back to the head of its priority. */
 		ch->outcome = ATTEMPT_BACKEND;
 		ch->error = error;
 		t->attempts--;
@@ -1026,7 +1058,10 @@ bool scheduler_set_paused(struct scheduler *sc, const char *name, bool paused, c
 
 	for (size_t i = 0; i < sc->nbackends; i++)
 		buf_addf(&names, "%s%s", i ? ", " : "", sc->backends[i].name);
-	*err = xasprintf("no backend \"%s\"; backends: %s", name, buf_str(&names));
+	char *shown = buf_shown(name);
+
+	*err = xasprintf("no backend \"%s\"; backends: %s", shown, buf_str(&names));
+	free(shown);
 	buf_free(&names);
 	return false;
 }

@@ -47,7 +47,15 @@ static const char *const migrations[] = {
 	"INSERT INTO counters VALUES ('completed_first', 0), ('completed_retry', 0), ('failed', 0),"
 	"  ('failed_transient', 0), ('cancelled', 0), ('cached', 0), ('retries', 0),"
 	"  ('with_failed_attempt', 0);",
+	/* 2: request keys (DESIGN 20).  A submit's ids are consecutive (it holds the write lock), so
+	 * one row keeps them all; fingerprint tells a repeat from another request under the same key. */
+	"CREATE TABLE requests ("
+	"  key TEXT PRIMARY KEY, fingerprint TEXT NOT NULL, many INTEGER NOT NULL,"
+	"  first_id INTEGER NOT NULL, count INTEGER NOT NULL, created INTEGER NOT NULL) WITHOUT ROWID;",
 };
+
+_Static_assert(sizeof migrations / sizeof migrations[0] == STORE_SCHEMA_VERSION,
+	       "STORE_SCHEMA_VERSION is the number of migrations");
 
 #define TASK_COLUMNS                                                                                      \
 	"id, model, name, tags, vars, solver, priority, state, attempts, failed_attempts, attempt_rows, " \
@@ -86,6 +94,9 @@ static const char *const migrations[] = {
 		      "cache_key) VALUES (?, ?, ?, ?, ?, ?, ?)")                                             \
 	X(GET_RESULT, "SELECT task_id, path, format, points, signals, summary, cache_key FROM results "     \
 		      "WHERE task_id = ?")                                                                   \
+	X(PUT_REQUEST, "INSERT INTO requests (key, fingerprint, many, first_id, count, created) "            \
+		       "VALUES (?, ?, ?, ?, ?, ?)")                                                          \
+	X(GET_REQUEST, "SELECT fingerprint, many, first_id, count, created FROM requests WHERE key = ?")    \
 	X(RESULT_BY_KEY, "SELECT r.task_id, r.path, r.format, r.points, r.signals, r.summary, r.cache_key " \
 			 "FROM results r JOIN tasks t ON t.id = r.task_id "                                 \
 			 "WHERE r.cache_key = ? AND t.state = 2 LIMIT 1")
@@ -521,7 +532,34 @@ static enum store_status in_transaction(struct store *s, const char *doing,
 struct submit_args {
 	struct task **tasks;
 	size_t n;
+	const struct store_request *req;
 };
+
+/* The request row of a submit's tasks, just inserted (their ids are consecutive). */
+static enum store_status put_request(struct store *s, const struct store_request *req, struct task **tasks, size_t n)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (n == 0 || tasks[n - 1]->id - tasks[0]->id != (int64_t)n - 1) {
+		set_error(s, "request %s: the ids of its %zu tasks are not consecutive", req->key, n);
+		return STORE_STATE;
+	}
+	st = stmt(s, STMT_PUT_REQUEST);
+	bind_text(st, 1, req->key);
+	bind_text(st, 2, req->fingerprint);
+	sqlite3_bind_int(st, 3, req->many);
+	sqlite3_bind_int64(st, 4, tasks[0]->id);
+	sqlite3_bind_int64(st, 5, (sqlite3_int64)n);
+	sqlite3_bind_int64(st, 6, req->created ? req->created : time_wall_ns() / 1000000);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if ((rc & 0xff) == SQLITE_CONSTRAINT) {
+		set_error(s, "request key \"%s\" is stored already", req->key);
+		return STORE_STATE;
+	}
+	return rc == SQLITE_DONE ? STORE_OK : fail(s, rc, "saving a request key");
+}
 
 static enum store_status submit_body(struct store *s, void *arg)
 {
@@ -543,12 +581,19 @@ static enum store_status submit_body(struct store *s, void *arg)
 		if (task_state_is_final(t->state))
 			stats_add_task(&delta, t, 1);
 	}
+	if (a->req && (status = put_request(s, a->req, a->tasks, a->n)) != STORE_OK)
+		return status;
 	return add_counters(s, &delta);
 }
 
 enum store_status store_submit_many(struct store *s, struct task **tasks, size_t n)
 {
-	struct submit_args a = {tasks, n};
+	return store_submit_request(s, tasks, n, NULL);
+}
+
+enum store_status store_submit_request(struct store *s, struct task **tasks, size_t n, const struct store_request *req)
+{
+	struct submit_args a = {tasks, n, req};
 	enum store_status status = in_transaction(s, "submitting tasks", submit_body, &a);
 
 	for (size_t i = 0; i < n; i++) {
@@ -563,6 +608,35 @@ enum store_status store_submit_many(struct store *s, struct task **tasks, size_t
 enum store_status store_submit(struct store *s, struct task *t)
 {
 	return store_submit_many(s, &t, 1);
+}
+
+enum store_status store_request_find(struct store *s, const char *key, struct store_request *out)
+{
+	sqlite3_stmt *st = stmt(s, STMT_GET_REQUEST);
+	int rc;
+
+	memset(out, 0, sizeof *out);
+	bind_text(st, 1, key);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		out->key = xstrdup(key);
+		out->fingerprint = column_text(st, 0);
+		out->many = sqlite3_column_int(st, 1) != 0;
+		out->first_id = sqlite3_column_int64(st, 2);
+		out->count = sqlite3_column_int64(st, 3);
+		out->created = sqlite3_column_int64(st, 4);
+	}
+	sqlite3_reset(st);
+	if (rc == SQLITE_ROW)
+		return STORE_OK;
+	return rc == SQLITE_DONE ? STORE_NOTFOUND : fail(s, rc, "reading a request key");
+}
+
+void store_request_free(struct store_request *r)
+{
+	free((void *)r->key);
+	free((void *)r->fingerprint);
+	r->key = r->fingerprint = NULL;
 }
 
 static enum store_status write_change(struct store *s, struct store_change *c, struct stats_counts *delta)

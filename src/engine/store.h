@@ -43,7 +43,7 @@ enum store_status {
 enum store_durability { STORE_DURABILITY_NORMAL, STORE_DURABILITY_FULL };
 
 /* The schema this build writes. */
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 2
 
 struct store;
 
@@ -72,6 +72,25 @@ const char *store_status_text(enum store_status st);
 enum store_status store_submit(struct store *s, struct task *t);
 /* Stores all n tasks in one transaction, or none of them. */
 enum store_status store_submit_many(struct store *s, struct task **tasks, size_t n);
+
+/* A client's request key and what it asked (DESIGN 20). */
+struct store_request {
+	const char *key;   /* heap when store_request_find() filled it */
+	const char *fingerprint; /* what was asked, to tell a repeat from another request under the same key */
+	bool many;         /* simq.submit_many (an array of ids), not simq.submit (one id) */
+	int64_t first_id;  /* the request's ids: first_id .. first_id + count - 1 */
+	int64_t count;
+	int64_t created;   /* wall ms */
+};
+
+/*
+ * As store_submit_many(), and stores req (may be NULL) with the tasks' ids in the same
+ * transaction.  A key stored before fails with STORE_STATE and stores nothing.
+ */
+enum store_status store_submit_request(struct store *s, struct task **tasks, size_t n, const struct store_request *req);
+/* The request stored under key (free with store_request_free), or STORE_NOTFOUND. */
+enum store_status store_request_find(struct store *s, const char *key, struct store_request *out);
+void store_request_free(struct store_request *r);
 
 struct store_result {
 	int64_t task_id;

@@ -87,6 +87,7 @@ struct task {
 	int64_t retry_due;      /* waiting to retry until then; 0 when not waiting */
 	char *error;            /* last error text, may be NULL */
 	enum task_state stored_state; /* the state last written to the store */
+	int dropped;            /* calls in a row whose connection dropped after PLECS had the case (not stored) */
 };
 
 const char *task_state_name(enum task_state s);

@@ -12,6 +12,8 @@
 #include <xmlrpc-c/base.h>
 
 #include "plecs/wire.h"
+#include "proto/proto.h"
+#include "proto/xmlscan.h"
 #include "util/time.h"
 #include "util/xalloc.h"
 
@@ -51,6 +53,9 @@ struct answer {
 	char *data;
 	size_t len, cap, max;
 	bool too_large;
+	bool refused;           /* the scan stopped it: xmlrpc-c would crash on it, or it is no XML-RPC */
+	struct xmlscan scan;
+	CURL *easy;
 };
 
 static size_t take_bytes(char *ptr, size_t size, size_t n, void *ud)
@@ -61,6 +66,14 @@ static size_t take_bytes(char *ptr, size_t size, size_t n, void *ud)
 	if (a->len + len > a->max) {
 		a->too_large = true;
 		return 0; /* libcurl ends the transfer: nothing past the limit is read */
+	}
+	long status = 0;
+
+	/* An answer xmlrpc-c would parse, nested deeper than its recursion survives: stop reading it. */
+	curl_easy_getinfo(a->easy, CURLINFO_RESPONSE_CODE, &status);
+	if (status == 200 && !xmlscan_feed(&a->scan, ptr, len)) {
+		a->refused = true;
+		return 0;
 	}
 	if (a->len + len + 1 > a->cap) {
 		a->cap = 2 * (a->len + len) + 4096;
@@ -147,9 +160,14 @@ static bool judge_transfer(struct worker *w, struct job *job, CURLcode rc, const
 		failed(job, BACKEND_TRANSPORT, xstrdup("the call was interrupted"));
 	} else if (a->too_large) {
 		failed(job, BACKEND_TOO_LARGE, xasprintf("PLECS's answer is larger than %zu bytes", a->max));
+	} else if (a->refused) {
+		failed(job, BACKEND_TRANSPORT, xasprintf("PLECS's answer is not XML-RPC simq reads: it %s",
+							 xmlscan_error(&a->scan)));
 	} else if (rc != CURLE_OK) {
 		failed(job, unreachable(rc, a->len) ? BACKEND_UNREACHABLE : BACKEND_TRANSPORT,
 		       xasprintf("%s", curl_error[0] ? curl_error : curl_easy_strerror(rc)));
+		/* Reset or empty reply after the request went out: PLECS had it, and may have died of it. */
+		bc->sent = rc == CURLE_RECV_ERROR || rc == CURLE_GOT_NOTHING;
 	} else if (curl_easy_getinfo(w->easy, CURLINFO_RESPONSE_CODE, &status), status != 200) {
 		failed(job, BACKEND_TRANSPORT, xasprintf("PLECS answered HTTP %ld", status));
 	} else {
@@ -162,7 +180,9 @@ static bool judge_transfer(struct worker *w, struct job *job, CURLcode rc, const
 static bool call(struct worker *w, struct job *job, const char *method, xmlrpc_value *params, xmlrpc_value **result)
 {
 	struct backend_call *bc = job->call;
-	struct answer a = {.max = bc->max_response ? bc->max_response : SIZE_MAX / 2};
+	struct answer a = {.max = bc->max_response ? bc->max_response : SIZE_MAX / 2, .easy = w->easy};
+	const struct xmlscan_limits limits = {.max_bytes = SIZE_MAX, .max_nesting = PROTO_MAX_NESTING,
+					      .max_depth = PROTO_MAX_XML_DEPTH};
 	char curl_error[CURL_ERROR_SIZE] = "";
 	xmlrpc_env env;
 	xmlrpc_mem_block *body;
@@ -170,6 +190,7 @@ static bool call(struct worker *w, struct job *job, const char *method, xmlrpc_v
 	const char *fault = NULL;
 
 	*result = NULL;
+	xmlscan_init(&a.scan, &limits);
 	xmlrpc_env_init(&env);
 	body = xmlrpc_mem_block_new(&env, 0);
 	xmlrpc_serialize_call2(&env, body, method, params, xmlrpc_dialect_i8);
@@ -202,7 +223,27 @@ out:
 	return bc->outcome == BACKEND_OK && *result != NULL;
 }
 
-static bool load(struct worker *w, struct job *job)
+/* plecs.close(name); a fault (nothing of that name is loaded) is no harm.  False when PLECS did not answer. */
+static bool close_model(struct worker *w, struct job *job, const char *name)
+{
+	struct backend_call *bc = job->call;
+	xmlrpc_env env;
+	xmlrpc_value *params, *r;
+
+	xmlrpc_env_init(&env);
+	params = xmlrpc_build_value(&env, "(s)", name);
+	if (call(w, job, "plecs.close", params, &r)) {
+		xmlrpc_DECREF(r);
+	} else if (bc->outcome == BACKEND_FAULT) {
+		bc->outcome = BACKEND_OK;
+		xfree(&bc->error);
+	}
+	xmlrpc_DECREF(params);
+	xmlrpc_env_clean(&env);
+	return bc->outcome == BACKEND_OK;
+}
+
+static bool load_once(struct worker *w, struct job *job)
 {
 	struct backend_call *bc = job->call;
 	xmlrpc_env env;
@@ -210,15 +251,6 @@ static bool load(struct worker *w, struct job *job)
 	bool ok;
 
 	xmlrpc_env_init(&env);
-	if (bc->close_first) {
-		params = xmlrpc_build_value(&env, "(s)", bc->close_first);
-		/* Closing a model that is not there is no harm: its fault is ignored. */
-		if (call(w, job, "plecs.close", params, &r))
-			xmlrpc_DECREF(r);
-		else if (bc->outcome != BACKEND_FAULT)
-			return xmlrpc_DECREF(params), xmlrpc_env_clean(&env), false;
-		xmlrpc_DECREF(params);
-	}
 	params = xmlrpc_build_value(&env, "(s)", bc->model_path);
 	ok = call(w, job, "plecs.load", params, &r);
 	if (ok) {
@@ -228,6 +260,25 @@ static bool load(struct worker *w, struct job *job)
 	xmlrpc_DECREF(params);
 	xmlrpc_env_clean(&env);
 	return ok;
+}
+
+/*
+ * Loads the model, closing first what the scheduler knows holds its name.  PLECS may also hold the
+ * name from before this server started (or from another client): then close it and load again.
+ */
+static bool load(struct worker *w, struct job *job)
+{
+	struct backend_call *bc = job->call;
+
+	if (bc->close_first && !close_model(w, job, bc->close_first))
+		return false;
+	if (load_once(w, job))
+		return true;
+	if (bc->outcome != BACKEND_FAULT || bc->error == NULL || strstr(bc->error, "already loaded") == NULL)
+		return false;
+	bc->outcome = BACKEND_OK;
+	xfree(&bc->error);
+	return close_model(w, job, bc->model_name) && load_once(w, job);
 }
 
 /* The parameters of plecs.simulate: the model's name and one optStruct, or the list of them. */
@@ -473,6 +524,8 @@ struct plecs_pool *plecs_pool_new(struct ev_loop *loop, int workers, size_t max_
 	/* xmlrpc-c reads no document larger than its limit: one for the whole process. */
 	if (xmlrpc_limit_get(XMLRPC_XML_SIZE_LIMIT_ID) < max_response)
 		xmlrpc_limit_set(XMLRPC_XML_SIZE_LIMIT_ID, max_response);
+	/* xmlrpc-c counts the parameter list as a level: what the scan lets through, it parses. */
+	xmlrpc_limit_set(XMLRPC_NESTING_LIMIT_ID, PROTO_MAX_NESTING + 1);
 	p->workers = xcalloc((size_t)workers, sizeof *p->workers);
 	for (int i = 0; i < workers && ok; i++) {
 		p->workers[i] = (struct worker){.pool = p, .index = i};

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "util/buf.h"
+#include "util/utf8.h"
 #include "util/xalloc.h"
 
 static int compare_keys(const void *a, const void *b)
@@ -49,6 +50,10 @@ static json_t *double_to_json(xmlrpc_env *env, xmlrpc_value *v, char **err)
 	double d;
 
 	xmlrpc_read_double(env, v, &d);
+	if (!env->fault_occurred && !isfinite(d)) {
+		*err = xasprintf("%s is not a number PLECS takes; allowed: finite numbers", isnan(d) ? "NaN" : d > 0 ? "inf" : "-inf");
+		return NULL;
+	}
 	return json_real(proto_snap(d));
 }
 
@@ -211,6 +216,112 @@ json_t *proto_to_json(xmlrpc_value *v, char **err)
 	}
 	xmlrpc_env_clean(&env);
 	return out;
+}
+
+static void add_real(struct buf *b, double x);
+
+/* Appends v as JSON, nan and inf included, until b holds more than limit bytes: enough to show. */
+static void add_shown(struct buf *b, xmlrpc_value *v, size_t limit)
+{
+	xmlrpc_type type = xmlrpc_value_type(v);
+	xmlrpc_env env;
+	int n;
+
+	xmlrpc_env_init(&env);
+	if (type == XMLRPC_TYPE_ARRAY || type == XMLRPC_TYPE_STRUCT) {
+		n = type == XMLRPC_TYPE_ARRAY ? xmlrpc_array_size(&env, v) : xmlrpc_struct_size(&env, v);
+		buf_addc(b, type == XMLRPC_TYPE_ARRAY ? '[' : '{');
+		for (int i = 0; i < n && b->len <= limit && !env.fault_occurred; i++) {
+			xmlrpc_value *key = NULL, *item;
+
+			if (type == XMLRPC_TYPE_ARRAY)
+				xmlrpc_array_read_item(&env, v, i, &item);
+			else
+				xmlrpc_struct_read_member(&env, v, (unsigned)i, &key, &item);
+			if (env.fault_occurred)
+				break;
+			buf_adds(b, i ? "," : "");
+			if (key) {
+				add_shown(b, key, limit);
+				buf_addc(b, ':');
+				xmlrpc_DECREF(key);
+			}
+			add_shown(b, item, limit);
+			xmlrpc_DECREF(item);
+		}
+		buf_addc(b, type == XMLRPC_TYPE_ARRAY ? ']' : '}');
+	} else if (type == XMLRPC_TYPE_STRING) {
+		const char *s = NULL;
+		size_t len = 0;
+
+		xmlrpc_read_string_lp(&env, v, &len, &s);
+		buf_addc(b, '"');
+		if (s)
+			buf_add_printable(b, s, len < limit ? len : limit + 1);
+		buf_addc(b, '"');
+		free((void *)s);
+	} else if (type == XMLRPC_TYPE_DOUBLE) {
+		double d = 0;
+
+		xmlrpc_read_double(&env, v, &d);
+		if (isfinite(d))
+			add_real(b, proto_snap(d));
+		else
+			buf_adds(b, isnan(d) ? "nan" : d > 0 ? "inf" : "-inf");
+	} else if (type == XMLRPC_TYPE_INT || type == XMLRPC_TYPE_I8) {
+		xmlrpc_int64 i = 0;
+		int small = 0;
+
+		if (type == XMLRPC_TYPE_INT) {
+			xmlrpc_read_int(&env, v, &small);
+			i = small;
+		} else {
+			xmlrpc_read_i8(&env, v, &i);
+		}
+		buf_addf(b, "%lld", (long long)i);
+	} else if (type == XMLRPC_TYPE_BOOL) {
+		xmlrpc_bool t = 0;
+
+		xmlrpc_read_bool(&env, v, &t);
+		buf_adds(b, t ? "true" : "false");
+	} else {
+		buf_adds(b, type == XMLRPC_TYPE_NIL ? "null" : proto_type_name(type));
+	}
+	xmlrpc_env_clean(&env);
+}
+
+char *proto_shown(xmlrpc_value *v)
+{
+	struct buf b = BUF_INIT, out = BUF_INIT;
+	size_t len = 0;
+
+	if (xmlrpc_value_type(v) == XMLRPC_TYPE_STRING) {
+		/* A string says how long it was when it is cut. */
+		xmlrpc_env env;
+		const char *s = NULL;
+
+		xmlrpc_env_init(&env);
+		xmlrpc_read_string_lp(&env, v, &len, &s);
+		xmlrpc_env_clean(&env);
+		buf_addc(&out, '"');
+		if (s)
+			buf_add_shown(&out, s, len);
+		buf_addc(&out, '"');
+		free((void *)s);
+		return buf_detach(&out);
+	}
+	add_shown(&b, v, 4 * BUF_SHOWN_MAX);
+	/* Cut at BUF_SHOWN_MAX characters of the text (it is printable already). */
+	for (size_t chars = 0; len < b.len && chars < BUF_SHOWN_MAX; chars++) {
+		size_t n = utf8_valid_prefix(b.data + len, b.len - len);
+
+		len += n ? n : 1;
+	}
+	buf_add(&out, b.data, len);
+	if (len < b.len)
+		buf_adds(&out, "...");
+	buf_free(&b);
+	return buf_detach(&out);
 }
 
 xmlrpc_value *proto_from_json(xmlrpc_env *env, const json_t *j)
@@ -410,4 +521,36 @@ char *proto_json_text(const json_t *j, bool pretty)
 char *proto_canonical(const json_t *j)
 {
 	return proto_json_text(j, false);
+}
+
+bool proto_each_member(xmlrpc_value *v, bool (*fn)(const char *key, xmlrpc_value *value, void *ud), void *ud,
+		       char **err)
+{
+	xmlrpc_env env;
+	bool ok = true;
+	int n;
+
+	xmlrpc_env_init(&env);
+	n = xmlrpc_struct_size(&env, v);
+	for (int i = 0; i < n && ok && !env.fault_occurred; i++) {
+		xmlrpc_value *key, *val;
+		const char *k;
+
+		xmlrpc_struct_read_member(&env, v, (unsigned)i, &key, &val);
+		if (env.fault_occurred)
+			break;
+		xmlrpc_read_string(&env, key, &k);
+		if (!env.fault_occurred) {
+			ok = fn(k, val, ud);
+			free((void *)k);
+		}
+		xmlrpc_DECREF(key);
+		xmlrpc_DECREF(val);
+	}
+	if (ok && env.fault_occurred) {
+		*err = xstrdup(env.fault_string);
+		ok = false;
+	}
+	xmlrpc_env_clean(&env);
+	return ok;
 }

@@ -21,7 +21,8 @@
 	X(STATE, 3, "not allowed in the task's state")       \
 	X(STORE, 4, "the server could not save or read")     \
 	X(SHUTTING_DOWN, 5, "the server is shutting down")   \
-	X(AUTH, 6, "not authorised")
+	X(AUTH, 6, "not authorised")                         \
+	X(BUSY, 7, "the server holds as many waiting calls as it keeps")
 
 enum proto_fault {
 #define X(id, code, text) PROTO_FAULT_##id = code,
@@ -38,6 +39,12 @@ enum proto_fault {
 #define PROTO_MAX_ELEMENTS 1000000  /* numbers in one vector or matrix */
 #define PROTO_MAX_BATCH 100000      /* tasks in one submit_many */
 #define PROTO_MAX_CALL_BYTES (64u * 1024 * 1024)
+/* What xmlscan lets through to xmlrpc-c (doc/api.md, "Limits"): arrays and structs inside one
+ * another, in a call or in PLECS's answer; elements (three a level: array, data, value); and the
+ * text of one element of a call (a string, a name). */
+#define PROTO_MAX_NESTING 64
+#define PROTO_MAX_XML_DEPTH (3 * PROTO_MAX_NESTING + 8)
+#define PROTO_MAX_TEXT (1024u * 1024)
 
 /* What messages call a value of type t: "an integer", "a struct", ... */
 const char *proto_type_name(xmlrpc_type t);
@@ -45,6 +52,19 @@ const char *proto_type_name(xmlrpc_type t);
 json_t *proto_to_json(xmlrpc_value *v, char **err);
 /* Whether proto_to_json() takes every type in v; false and *err (heap) as it would say, if not. */
 bool proto_json_takes(xmlrpc_value *v, char **err);
+/*
+ * The value as a message shows what was given (heap): a string in quotes, a number, JSON for
+ * an array or struct (NaN and infinities as nan, inf, -inf); escaped as buf_add_shown() does
+ * and cut to 80 characters ("..." follows, and a string's length).  Reads no more of a big
+ * value than it shows.
+ */
+char *proto_shown(xmlrpc_value *v);
+/*
+ * Calls fn with each member of the struct v, in order, until fn returns false.  True when every
+ * member was seen and fn took it; false when fn said no, or (with *err, heap) when v cannot be read.
+ */
+bool proto_each_member(xmlrpc_value *v, bool (*fn)(const char *key, xmlrpc_value *value, void *ud), void *ud,
+		       char **err);
 /* JSON as an XML-RPC value; integers that fit stay int, others become i8 or double.
  * NULL with env's fault when a value cannot be one (xmlrpc-c takes UTF-8 up to U+FFFF only). */
 xmlrpc_value *proto_from_json(xmlrpc_env *env, const json_t *j);

@@ -10,6 +10,7 @@
 
 #include "engine/engine.h"
 #include "proto/proto.h"
+#include "server/submit.h"
 #include "server/validate.h"
 #include "server/view.h"
 #include "util/xalloc.h"
@@ -162,6 +163,20 @@ void api_drop_parked(struct api *a)
 	}
 }
 
+bool api_unpark(struct api *a, struct api_call *c, int code, const char *why)
+{
+	for (struct api_call **p = &a->parked; *p; p = &(*p)->next) {
+		if (*p == c) {
+			*p = c->next;
+			c->next = NULL;
+			api_fault(c, code, "%s", why);
+			c->on_done(c);
+			return true;
+		}
+	}
+	return false;
+}
+
 /* ---- parameters --------------------------------------------------------------------- */
 
 static int param_count(struct api_call *c)
@@ -183,6 +198,21 @@ static bool check_count(struct api_call *c, int min, int max, const char *usage)
 		return true;
 	api_fault(c, PROTO_FAULT_INVALID, "%s takes %s; it got %d argument%s", c->method->name, usage, n, n == 1 ? "" : "s");
 	return false;
+}
+
+/* A fault about v, an argument or an item of one, naming it and showing it: "simq.list: offset -1: ...". */
+static void __attribute__((format(printf, 4, 5)))
+bad_value(struct api_call *c, const char *what, xmlrpc_value *v, const char *fmt, ...)
+{
+	char *shown = v ? proto_shown(v) : xstrdup("(none)"), *rule;
+	va_list ap;
+
+	va_start(ap, fmt);
+	rule = xvasprintf(fmt, ap);
+	va_end(ap);
+	api_fault(c, PROTO_FAULT_INVALID, "%s: %s %s: %s", c->method->name, what, shown, rule);
+	free(rule);
+	free(shown);
 }
 
 /* Borrowed reference to argument i (the params array keeps it alive). */
@@ -241,7 +271,7 @@ static int64_t *param_ids(struct api_call *c, int i, size_t *n)
 		ids = xmalloc(sizeof *ids);
 		*n = 1;
 		if (!read_int64(v, &ids[0])) {
-			api_fault(c, PROTO_FAULT_INVALID, "%s: ids: allowed: a task id or an array of them", c->method->name);
+			bad_value(c, "ids", v, "allowed: a task id or an array of them");
 			free(ids);
 			return NULL;
 		}
@@ -254,10 +284,15 @@ static int64_t *param_ids(struct api_call *c, int i, size_t *n)
 			xmlrpc_array_read_item(&env, v, (int)k, &item);
 			bool ok = !env.fault_occurred && read_int64(item, &ids[k]);
 
+			if (!ok) {
+				char what[48];
+
+				snprintf(what, sizeof what, "ids: item %zu", k + 1);
+				bad_value(c, what, env.fault_occurred ? NULL : item, "not a task id (a whole number)");
+			}
 			if (!env.fault_occurred)
 				xmlrpc_DECREF(item);
 			if (!ok) {
-				api_fault(c, PROTO_FAULT_INVALID, "%s: ids: item %zu is not a task id", c->method->name, k + 1);
 				free(ids);
 				xmlrpc_env_clean(&env);
 				return NULL;
@@ -266,7 +301,7 @@ static int64_t *param_ids(struct api_call *c, int i, size_t *n)
 	}
 	xmlrpc_env_clean(&env);
 	if (*n == 0) {
-		api_fault(c, PROTO_FAULT_INVALID, "%s: give at least one task id", c->method->name);
+		bad_value(c, "ids", v, "give at least one task id");
 		free(ids);
 		return NULL;
 	}
@@ -330,99 +365,29 @@ static void answer_states(struct api_call *c, enum engine_status st, char *err, 
 
 /* ---- methods -------------------------------------------------------------------------- */
 
-/* The tasks of simq.submit (list is one struct) or simq.submit_many (an array), validated; NULL after a fault. */
-static struct task **read_tasks(struct api_call *c, xmlrpc_value *list, bool many, size_t *n)
-{
-	struct validate_cache cache = {0};
-	struct task **tasks;
-	xmlrpc_env env;
-
-	xmlrpc_env_init(&env);
-	*n = 1;
-	if (many) {
-		if (xmlrpc_value_type(list) != XMLRPC_TYPE_ARRAY) {
-			api_fault(c, PROTO_FAULT_INVALID, "simq.submit_many takes an array of tasks");
-			return NULL;
-		}
-		*n = (size_t)xmlrpc_array_size(&env, list);
-		if (*n == 0 || *n > PROTO_MAX_BATCH) {
-			api_fault(c, PROTO_FAULT_INVALID, "simq.submit_many: %zu tasks; allowed: 1 to %d in one call", *n,
-				  PROTO_MAX_BATCH);
-			return NULL;
-		}
-	}
-	tasks = xcalloc(*n, sizeof *tasks);
-	for (size_t i = 0; i < *n && !c->done; i++) {
-		xmlrpc_value *v = list;
-		char where[48] = "", *err = NULL;
-
-		if (many) {
-			xmlrpc_array_read_item(&env, list, (int)i, &v);
-			snprintf(where, sizeof where, "task %zu: ", i + 1);
-		}
-		/* One bad task: nothing is stored. */
-		if (!validate_task(v, where, &cache, &tasks[i], &err)) {
-			api_fault(c, PROTO_FAULT_INVALID, "%s", err);
-			free(err);
-		}
-		if (many)
-			xmlrpc_DECREF(v);
-	}
-	validate_cache_free(&cache);
-	xmlrpc_env_clean(&env);
-	if (c->done) {
-		for (size_t k = 0; k < *n; k++)
-			task_free(&tasks[k]);
-		xfree(&tasks);
-	}
-	return tasks;
-}
-
-static xmlrpc_value *ids_value(xmlrpc_env *env, const int64_t *ids, size_t n)
-{
-	xmlrpc_value *out = xmlrpc_array_new(env);
-
-	for (size_t i = 0; i < n; i++) {
-		xmlrpc_value *id = view_id(env, ids[i]);
-
-		xmlrpc_array_append_item(env, out, id);
-		xmlrpc_DECREF(id);
-	}
-	return out;
-}
-
+/* simq.submit and simq.submit_many: submit.c reads them; the answer goes back as it came. */
 static void submit_tasks(struct api *a, struct api_call *c, bool many)
 {
-	size_t n;
-	struct task **tasks = read_tasks(c, param(c, 0), many, &n);
-	char *err = NULL;
+	struct submit_answer ans;
 
-	if (tasks == NULL)
-		return;
-	int64_t *ids = xcalloc(n, sizeof *ids);
-	enum engine_status st = engine_submit(a->engine, tasks, n, ids, &err);
-
-	free(tasks);
-	if (st != ENGINE_OK) {
-		engine_fault(c, st, err);
+	submit_call(a->engine, c->params, many, &ans);
+	if (ans.fault) {
+		api_fault(c, ans.fault_code, "%s", ans.fault);
+		free(ans.fault);
 	} else {
-		xmlrpc_env env;
-
-		xmlrpc_env_init(&env);
-		finish_value(c, &env, many ? ids_value(&env, ids, n) : view_id(&env, ids[0]));
+		api_result(c, ans.result);
 	}
-	free(ids);
 }
 
 static void api_submit(struct api *a, struct api_call *c)
 {
-	if (check_count(c, 1, 1, "one task struct"))
+	if (check_count(c, 1, 2, "one task struct and an optional request key"))
 		submit_tasks(a, c, false);
 }
 
 static void api_submit_many(struct api *a, struct api_call *c)
 {
-	if (check_count(c, 1, 1, "one array of task structs"))
+	if (check_count(c, 1, 2, "one array of task structs and an optional request key"))
 		submit_tasks(a, c, true);
 }
 
@@ -432,7 +397,7 @@ static bool read_one_id(struct api_call *c, int64_t *id)
 	if (!check_count(c, 1, 1, "one task id"))
 		return false;
 	if (!read_int64(param(c, 0), id)) {
-		api_fault(c, PROTO_FAULT_INVALID, "%s: the task id must be an integer", c->method->name);
+		bad_value(c, "id", param(c, 0), "allowed: a task id (a whole number)");
 		return false;
 	}
 	return true;
@@ -534,7 +499,7 @@ static void api_reprioritize(struct api *a, struct api_call *c)
 
 static void api_retry(struct api *a, struct api_call *c)
 {
-	size_t n;
+	size_t n, copies;
 	int64_t *ids, *new_ids;
 	char *err = NULL;
 
@@ -544,7 +509,7 @@ static void api_retry(struct api *a, struct api_call *c)
 	if (ids == NULL)
 		return;
 	new_ids = xcalloc(n, sizeof *new_ids);
-	enum engine_status st = engine_retry(a->engine, ids, n, new_ids, &err);
+	enum engine_status st = engine_retry(a->engine, ids, n, new_ids, &copies, &err);
 
 	if (st != ENGINE_OK) {
 		engine_fault(c, st, err);
@@ -552,7 +517,7 @@ static void api_retry(struct api *a, struct api_call *c)
 		xmlrpc_env env;
 
 		xmlrpc_env_init(&env);
-		finish_value(c, &env, ids_value(&env, new_ids, n));
+		finish_value(c, &env, view_ids(&env, new_ids, copies));
 	}
 	free(new_ids);
 	free(ids);
@@ -572,10 +537,12 @@ static void api_list(struct api *a, struct api_call *c)
 		free(err);
 		goto out;
 	}
-	if ((param_count(c) >= 2 && (!read_int64(param(c, 1), &offset) || offset < 0)) ||
-	    (param_count(c) >= 3 && (!read_int64(param(c, 2), &limit) || limit < 0 || limit > MAX_PAGE))) {
-		api_fault(c, PROTO_FAULT_INVALID, "simq.list: offset is a whole number from 0; limit from 0 to %d",
-			  MAX_PAGE);
+	if (param_count(c) >= 2 && (!read_int64(param(c, 1), &offset) || offset < 0)) {
+		bad_value(c, "offset", param(c, 1), "allowed: a whole number from 0");
+		goto out;
+	}
+	if (param_count(c) >= 3 && (!read_int64(param(c, 2), &limit) || limit < 0 || limit > MAX_PAGE)) {
+		bad_value(c, "limit", param(c, 2), "allowed: a whole number from 0 to %d", MAX_PAGE);
 		goto out;
 	}
 	xmlrpc_env_init(&env);
@@ -603,6 +570,24 @@ static void api_stats(struct api *a, struct api_call *c)
 	finish_value(c, &env, view_stats(&env, a->engine));
 }
 
+/* A status line's counts, never a page (tmux asks every few seconds); seen: failures the caller showed, -1 all. */
+static void api_status(struct api *a, struct api_call *c)
+{
+	int64_t seen = -2;
+	xmlrpc_env env;
+
+	if (!check_count(c, 0, 1, "an optional count of failures seen"))
+		return;
+	if (param_count(c) == 1 && (!read_int64(param(c, 0), &seen) || seen < -1)) {
+		api_fault(c, PROTO_FAULT_INVALID, "simq.status: seen is a count of failures from 0, or -1 for all");
+		return;
+	}
+	if (seen >= -1)
+		engine_failures_seen(a->engine, seen < 0 ? UINT64_MAX : (uint64_t)seen);
+	xmlrpc_env_init(&env);
+	finish_value(c, &env, view_status(&env, a->engine));
+}
+
 /* One call for everything a console draws; waits up to wait_ms when the caller is up to date. */
 static void api_view(struct api *a, struct api_call *c)
 {
@@ -621,8 +606,10 @@ static void api_view(struct api *a, struct api_call *c)
 	}
 	if (r.queue_offset < 0 || r.queue_limit < 0 || r.queue_limit > MAX_PAGE || wait_ms < 0 ||
 	    wait_ms > MAX_WAIT_S * 1000 || r.history < 0 || r.history > ENGINE_RECENT) {
-		api_fault(c, PROTO_FAULT_INVALID, "simq.view: queue_offset >= 0, queue_limit from 0 to %d, wait_ms from 0 to "
-			  "%.0f, history from 0 to %d", MAX_PAGE, MAX_WAIT_S * 1000, ENGINE_RECENT);
+		api_fault(c, PROTO_FAULT_INVALID, "simq.view: queue_offset %lld, queue_limit %lld, wait_ms %g, history %lld: "
+			  "allowed: queue_offset from 0, queue_limit from 0 to %d, wait_ms from 0 to %.0f, history from 0 to "
+			  "%d", (long long)r.queue_offset, (long long)r.queue_limit, wait_ms, (long long)r.history, MAX_PAGE,
+			  MAX_WAIT_S * 1000, ENGINE_RECENT);
 		return;
 	}
 	/* Up to date and willing to wait: answer at the next change or at the deadline. */
@@ -652,7 +639,7 @@ static bool read_wait_timeout(struct api_call *c, double *timeout)
 		*timeout = -1;
 	xmlrpc_env_clean(&env);
 	if (!(*timeout >= 0 && *timeout <= MAX_WAIT_S)) {
-		api_fault(c, PROTO_FAULT_INVALID, "simq.wait: timeout: allowed: 0 to %.0f seconds", MAX_WAIT_S);
+		bad_value(c, "timeout", param(c, 1), "allowed: 0 to %.0f seconds", MAX_WAIT_S);
 		return false;
 	}
 	return true;
@@ -722,7 +709,7 @@ static void set_paused(struct api *a, struct api_call *c, bool paused)
 		xmlrpc_read_string(&env, param(c, 0), &name);
 	xmlrpc_env_clean(&env);
 	if (param_count(c) == 1 && name == NULL) {
-		api_fault(c, PROTO_FAULT_INVALID, "%s: the backend is a name", c->method->name);
+		bad_value(c, "backend", param(c, 0), "allowed: a backend's name (a string)");
 		return;
 	}
 	enum engine_status st = engine_pause(a->engine, name, paused, &now, &err);
@@ -772,8 +759,8 @@ static void api_echo(struct api *a, struct api_call *c)
 
 const struct api_method api_methods[] = {
 	{"simq.echo", "simq.echo(value) -> value", api_echo},
-	{"simq.submit", "simq.submit(task) -> id", api_submit},
-	{"simq.submit_many", "simq.submit_many([task...]) -> [id...], all or none", api_submit_many},
+	{"simq.submit", "simq.submit(task, [request_key]) -> id", api_submit},
+	{"simq.submit_many", "simq.submit_many([task...], [request_key]) -> [id...], all or none", api_submit_many},
 	{"simq.get", "simq.get(id) -> task", api_get},
 	{"simq.list", "simq.list(filter, offset, limit) -> {total, offset, tasks}", api_list},
 	{"simq.cancel", "simq.cancel(ids) -> [{id, state, done, reason}]", api_cancel},
@@ -785,6 +772,7 @@ const struct api_method api_methods[] = {
 	{"simq.pause", "simq.pause([backend])", api_pause},
 	{"simq.resume", "simq.resume([backend])", api_resume},
 	{"simq.view", "simq.view(request) -> what a console draws", api_view},
+	{"simq.status", "simq.status([seen]) -> the counts of a status line", api_status},
 	{"simq.shutdown", "simq.shutdown(): stop the server; queued tasks stay queued", api_shutdown},
 };
 const size_t api_method_count = sizeof api_methods / sizeof api_methods[0];

@@ -60,6 +60,8 @@ void api_run(struct api *a, struct api_call *c);
 void api_wake_if_changed(struct api *a);
 /* Answers every parked call with a shutdown fault. */
 void api_drop_parked(struct api *a);
+/* Answers c with a fault and hands it back, if it is parked (at a cap, or its client has gone); false if not. */
+bool api_unpark(struct api *a, struct api_call *c, int code, const char *why);
 
 void api_result(struct api_call *c, xmlrpc_value *result);
 void api_fault(struct api_call *c, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

@@ -3,13 +3,14 @@
 #include "server/http.h"
 
 #include <arpa/inet.h>
-#include <stdio.h>
+#include <inttypes.h>
 #include <pthread.h>
-#include <signal.h>
+#include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/un.h>
+#include <time.h>
 #include <xmlrpc-c/abyss.h>
 #include <xmlrpc-c/server.h>
 #include <xmlrpc-c/server_abyss.h>
@@ -17,73 +18,35 @@
 #include "proto/proto.h"
 #include "engine/engine.h"
 #include "server/api.h"
+#include "server/conns.h"
 #include "server/metrics.h"
-#include "util/fds.h"
+#include "server/refusals.h"
+#include "server/request.h"
+#include "util/buf.h"
 #include "util/xalloc.h"
 
-/* One Abyss server: on the Unix socket, or on TCP behind the token. */
+/*
+ * What the listeners allow (doc/api.md, "Limits").  A connection is a thread; parked calls stay
+ * well under the connections, so hundreds of waiting clients leave room for every other call.
+ */
+#define MAX_CONNS 1024          /* connections on one listener */
+#define MAX_PARKED 768          /* simq.wait and simq.view calls waiting, over all listeners */
+#define TCP_MAX_UNTRUSTED 64    /* TCP connections without the token yet: a new one cuts the oldest */
+#define TCP_HEADER_S 10         /* a TCP connection shows the token within this, or is cut */
+#define UNIX_HEADER_S 60        /* a socket connection sends its request within this */
+#define GONE_CHECK_MS 250       /* how often a waiting call looks whether its client has gone */
+
+/* One Abyss server: on the Unix socket, on TCP behind the token, or /metrics alone on TCP. */
 struct listener {
+	const char *name;            /* "unix", "tcp", "metrics": in /metrics */
 	TServer server;
-	TChanSwitch *chan_switch;
-	pthread_t thread;
-	bool running;
+	bool created;
+	struct conns *conns;
+	bool tcp;                    /* its requests carry the token */
 	bool metrics_only;           /* [metrics] listen: GET /metrics and nothing else, no token */
+	int header_s;                /* a request's header arrives within this, or the connection is cut */
 	struct http *http;
 };
-
-struct http {
-	struct ev_loop *loop;
-	struct api *api;
-	char *unix_path;
-	xmlrpc_registry *registry;
-	struct listener unix_side, tcp_side, metrics_side;
-	char *expected_auth;         /* "Basic base64(simq:TOKEN)" */
-	pthread_mutex_t lock;
-	pthread_cond_t answered;
-	struct api_call *incoming, *incoming_tail;
-	bool stopped;
-	ev_async wake;
-};
-
-/* The loop hands a call back to its waiting Abyss thread. */
-static void deliver(struct api_call *c)
-{
-	struct http *h = c->owner;
-
-	pthread_mutex_lock(&h->lock);
-	c->delivered = true;
-	pthread_cond_broadcast(&h->answered);
-	pthread_mutex_unlock(&h->lock);
-}
-
-/* Loop thread: runs every call the Abyss threads queued. */
-/* Takes every call the Abyss threads queued; with stop, no more are queued after. */
-static struct api_call *take_incoming(struct http *h, bool stop)
-{
-	struct api_call *list;
-
-	pthread_mutex_lock(&h->lock);
-	h->stopped |= stop;
-	list = h->incoming;
-	h->incoming = h->incoming_tail = NULL;
-	pthread_mutex_unlock(&h->lock);
-	return list;
-}
-
-static void on_wake(struct ev_loop *loop, ev_async *w, int revents)
-{
-	struct http *h = w->data;
-	struct api_call *list = take_incoming(h, false);
-
-	while (list) {
-		struct api_call *c = list;
-
-		list = c->next;
-		c->next = NULL;
-		/* Not done: parked, handed back later by the API. */
-		api_run(h->api, c);
-	}
-}
 
 /* What each registered method carries: the listener and the API method. */
 struct entry {
@@ -91,9 +54,148 @@ struct entry {
 	const struct api_method *method;
 };
 
-/* Abyss thread: queues c for the loop thread and waits until it is answered; false once stopped. */
-static bool run_on_loop(struct http *h, struct api_call *c)
+/* A call an Abyss thread hands to the loop and waits on. */
+struct waiting {
+	struct api_call call;
+	pthread_cond_t answered;
+	struct conn *conn;           /* whose client may go away meanwhile; NULL: do not look */
+	bool parked;                 /* the API keeps it waiting (loop thread) */
+	bool gone_posted, gone_seen; /* its client went: the loop was told, and has let it go */
+	struct waiting *next_gone;
+};
+
+struct http {
+	struct ev_loop *loop;
+	struct api *api;
+	xmlrpc_registry *registry;
+	struct entry *entries;
+	struct listener unix_side, tcp_side, metrics_side;
+	char *expected_auth;         /* "Basic base64(simq:TOKEN)" */
+	struct refusals *refusals;
+	pthread_mutex_t lock;        /* the queues and every waiting call's flags */
+	struct api_call *incoming, *incoming_tail;
+	struct waiting *gone;        /* calls whose client went, for the loop to let go */
+	bool stopped;
+	size_t parked;               /* calls the API keeps waiting (loop thread) */
+	struct api_call *running;    /* the call on_wake hands the API now (loop thread) */
+	bool running_answered;       /* it was handed back: its thread may have freed it */
+	ev_async wake;
+};
+
+/* Every api_call http.c posts is the first member of a struct waiting. */
+static struct waiting *waiting_of(struct api_call *c)
 {
+	return (struct waiting *)((char *)c - offsetof(struct waiting, call));
+}
+
+/* The loop hands a call back to its waiting Abyss thread. */
+static void deliver(struct api_call *c)
+{
+	struct http *h = c->owner;
+	struct waiting *w = waiting_of(c);
+
+	if (w->parked) {
+		w->parked = false;
+		h->parked--;
+	}
+	if (c == h->running)
+		h->running_answered = true;
+	pthread_mutex_lock(&h->lock);
+	c->delivered = true;
+	pthread_cond_signal(&w->answered);
+	pthread_mutex_unlock(&h->lock);
+}
+
+/* Takes every call the Abyss threads queued, and those whose client went; with stop, none are queued after. */
+static struct api_call *take_incoming(struct http *h, bool stop, struct waiting **gone)
+{
+	struct api_call *list;
+
+	pthread_mutex_lock(&h->lock);
+	h->stopped |= stop;
+	list = h->incoming;
+	h->incoming = h->incoming_tail = NULL;
+	*gone = h->gone;
+	h->gone = NULL;
+	pthread_mutex_unlock(&h->lock);
+	return list;
+}
+
+/* Loop thread: runs c; one the API did not answer at once is parked, or past MAX_PARKED answered busy. */
+static void run_call(struct http *h, struct api_call *c)
+{
+	h->running = c;
+	h->running_answered = false;
+	api_run(h->api, c);
+	h->running = NULL;
+	/* Answered, c may be gone already: its thread frees it as soon as it wakes. */
+	if (h->running_answered)
+		return;
+	if (h->parked >= MAX_PARKED) {
+		char *why = xasprintf("%s: the server already holds %d waiting calls (simq.wait and simq.view), "
+				      "the most it keeps; try again later", c->method->name, MAX_PARKED);
+
+		api_unpark(h->api, c, PROTO_FAULT_BUSY, why);
+		free(why);
+		return;
+	}
+	waiting_of(c)->parked = true;
+	h->parked++;
+}
+
+/* Loop thread: lets go of the calls whose client went (answered if parked; the others are answered anyway). */
+static void let_go(struct http *h, struct waiting *gone)
+{
+	while (gone) {
+		struct waiting *w = gone;
+
+		gone = w->next_gone;
+		if (w->parked)
+			api_unpark(h->api, &w->call, PROTO_FAULT_INVALID, "the client closed its connection");
+		pthread_mutex_lock(&h->lock);
+		w->gone_seen = true;
+		pthread_cond_signal(&w->answered);
+		pthread_mutex_unlock(&h->lock);
+	}
+}
+
+/* Loop thread: runs every call the Abyss threads queued. */
+static void on_wake(struct ev_loop *loop, ev_async *w, int revents)
+{
+	struct http *h = w->data;
+	struct waiting *gone;
+	struct api_call *list = take_incoming(h, false, &gone);
+
+	while (list) {
+		struct api_call *c = list;
+
+		list = c->next;
+		c->next = NULL;
+		run_call(h, c);
+	}
+	let_go(h, gone);
+}
+
+/* Under the lock: whether w's client went; if so the loop is told, once. */
+static void look_for_client(struct http *h, struct waiting *w)
+{
+	if (w->conn == NULL || w->gone_posted || w->call.delivered || h->stopped || !conns_client_gone(w->conn))
+		return;
+	w->gone_posted = true;
+	w->next_gone = h->gone;
+	h->gone = w;
+	ev_async_send(h->loop, &h->wake);
+}
+
+/*
+ * Abyss thread: queues w's call for the loop thread and waits until it is answered; false once
+ * stopped.  While it waits it looks every GONE_CHECK_MS whether its client went: a parked call of
+ * a client that was killed lets go of its connection at once, not at its deadline.
+ */
+static bool run_on_loop(struct http *h, struct waiting *w)
+{
+	struct api_call *c = &w->call;
+
 	pthread_mutex_lock(&h->lock);
 	if (h->stopped) {
 		pthread_mutex_unlock(&h->lock);
@@ -104,54 +206,52 @@ static bool run_on_loop(struct http *h, struct api_call *c)
 	else
 		h->incoming = c;
 	h->incoming_tail = c;
-	pthread_mutex_unlock(&h->lock);
+	/* Under the lock: after http_stop nothing is sent to the loop. */
 	ev_async_send(h->loop, &h->wake);
-	pthread_mutex_lock(&h->lock);
-	while (!c->delivered)
-		pthread_cond_wait(&h->answered, &h->lock);
+	while (!c->delivered || (w->gone_posted && !w->gone_seen)) {
+		struct timespec t;
+
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		t.tv_nsec += GONE_CHECK_MS * 1000000L;
+		t.tv_sec += t.tv_nsec / 1000000000L;
+		t.tv_nsec %= 1000000000L;
+		pthread_cond_timedwait(&w->answered, &h->lock, &t);
+		look_for_client(h, w);
+	}
 	pthread_mutex_unlock(&h->lock);
 	return true;
 }
 
-/* Abyss thread: every API method enters here, and waits for the loop's answer. */
+static void waiting_init(struct waiting *w, struct http *h, const struct api_method *m, xmlrpc_value *params,
+			 struct conn *conn)
+{
+	pthread_condattr_t attr;
+
+	*w = (struct waiting){.call = {.method = m, .params = params, .on_done = deliver, .owner = h}, .conn = conn};
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_cond_init(&w->answered, &attr);
+	pthread_condattr_destroy(&attr);
+}
+
+/* Abyss thread: every API method enters here (call_info is the connection), and waits for the loop's answer. */
 static xmlrpc_value *enter(xmlrpc_env *env, xmlrpc_value *params, void *server_info, void *call_info)
 {
 	const struct entry *e = server_info;
-	struct http *h = e->http;
-	struct api_call c = {.method = e->method, .params = params, .on_done = deliver, .owner = h};
+	struct waiting w;
+	xmlrpc_value *result = NULL;
 
-	if (!run_on_loop(h, &c)) {
+	waiting_init(&w, e->http, e->method, params, call_info);
+	if (!run_on_loop(e->http, &w)) {
 		xmlrpc_env_set_fault(env, PROTO_FAULT_SHUTTING_DOWN, "the server is shutting down");
-		return NULL;
+	} else if (w.call.fault_code) {
+		xmlrpc_env_set_fault(env, w.call.fault_code, w.call.fault);
+		free(w.call.fault);
+	} else {
+		result = w.call.result;
 	}
-	if (c.fault_code) {
-		xmlrpc_env_set_fault(env, c.fault_code, c.fault);
-		free(c.fault);
-		return NULL;
-	}
-	return c.result;
-}
-
-static void *run_abyss(void *arg)
-{
-	ServerRun(arg);
-	return NULL;
-}
-
-static bool hang_up_reader(const struct fds_socket *s, void *path)
-{
-	const struct sockaddr_un *local = (const struct sockaddr_un *)&s->local;
-
-	if (local->sun_family == AF_UNIX && strncmp(local->sun_path, path, sizeof local->sun_path) == 0)
-		shutdown(s->fd, SHUT_RD);
-	return true;
-}
-
-/* Ends the reading side of accepted connections on the Unix socket: keep-alive waits end at
- * once, while an answer being written (simq.shutdown's own) still goes out whole. */
-static void hang_up_unix(const char *path)
-{
-	fds_each_connected(hang_up_reader, (void *)path);
+	pthread_cond_destroy(&w.answered);
+	return result;
 }
 
 static char *base64(const char *in)
@@ -184,91 +284,86 @@ static bool same_secret(const char *given, const char *expected)
 	return diff == 0;
 }
 
-static void log_refused(struct api *a, struct api_call *c)
+/* The peer's address, for the log. */
+static void peer_address(TSession *session, char *out, size_t size)
 {
-	const char *peer = NULL;
-	xmlrpc_env env;
+	void *info = NULL;
 
-	xmlrpc_env_init(&env);
-	xmlrpc_read_string(&env, c->params, &peer);
-	engine_log(api_engine(a), SEVERITY_WARNING, 0, "%s", peer ? peer : "a TCP client without the token was refused");
-	free((void *)peer);
-	xmlrpc_env_clean(&env);
-	c->done = true;
+	snprintf(out, size, "?");
+	SessionGetChannelInfo(session, &info);
+	if (info == NULL)
+		return;
+	const struct sockaddr *sa = &((struct abyss_unix_chaninfo *)info)->peerAddr;
+
+	if (sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, out, (socklen_t)size);
 }
 
-static const struct api_method refused_method = {"(log a refused client)", NULL, log_refused};
-
-/* Posts a line for the log to the loop thread, which owns the log. */
-static void post_log(struct http *h, const char *line)
-{
-	xmlrpc_env env;
-	struct api_call c = {.method = &refused_method, .on_done = deliver, .owner = h};
-
-	xmlrpc_env_init(&env);
-	c.params = xmlrpc_string_new(&env, line);
-	run_on_loop(h, &c);
-	xmlrpc_DECREF(c.params);
-	xmlrpc_env_clean(&env);
-}
-
-/* Abyss handler ahead of XML-RPC on TCP: no token, no entry (401). */
+/* Abyss handler asked first on TCP: no token, no entry (401); with it, the connection is trusted. */
 static void check_token(void *ud, TSession *session, abyss_bool *handled)
 {
 	struct http *h = ud;
 	const char *auth = RequestHeaderValue(session, "authorization");
 	static const char body[] = "simq: this listener needs the token: HTTP Basic auth, user simq, password the "
 				   "token (see [server] token, or the file token in the state directory)\n";
+	char peer[64];
 
 	if (auth && same_secret(auth, h->expected_auth)) {
+		conns_trust(conns_current());
 		*handled = false;
 		return;
 	}
-	char line[160] = "a TCP client";
-	void *info = NULL;
-
-	SessionGetChannelInfo(session, &info);
-	if (info) {
-		const struct sockaddr *sa = &((struct abyss_unix_chaninfo *)info)->peerAddr;
-		char addr[64] = "?";
-
-		if (sa->sa_family == AF_INET)
-			inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, addr, sizeof addr);
-		snprintf(line, sizeof line, "refused a TCP client from %s: %s token", addr, auth ? "wrong" : "no");
-	}
-	post_log(h, line);
+	peer_address(session, peer, sizeof peer);
+	refusals_note(h->refusals, peer, auth ? "a wrong token" : "no token");
+	request_drop_small_body(session);
 	ResponseStatus(session, 401);
 	ResponseAddField(session, "WWW-Authenticate", "Basic realm=\"simq\"");
-	ResponseContentType(session, "text/plain");
-	ResponseContentLength(session, sizeof body - 1);
-	ResponseWriteStart(session);
-	ResponseWriteBody(session, body, sizeof body - 1);
-	ResponseWriteEnd(session);
+	request_respond(session, 401, "text/plain", body, sizeof body - 1);
 	*handled = true;
 }
 
+/* Abyss handler asked first on the socket and the metrics listener: a request came, the connection is trusted. */
+static void note_request(void *ud, TSession *session, abyss_bool *handled)
+{
+	conns_trust(conns_current());
+	*handled = false;
+}
+
+static abyss_bool not_found(TSession *session)
+{
+	request_respond_text(session, 404, "simq: nothing here; XML-RPC is at /RPC2, metrics at /metrics\n");
+	return true;
+}
+
+/* Loop thread: the engine's metrics and the listeners' own. */
 static void run_metrics(struct api *a, struct api_call *c)
 {
+	struct http *h = c->owner;
+	const struct listener *sides[] = {&h->unix_side, &h->tcp_side, &h->metrics_side};
 	char *text = metrics_text(api_engine(a));
+	struct buf b = BUF_INIT;
 	xmlrpc_env env;
 
+	buf_adds(&b, text);
+	buf_adds(&b, "# HELP simq_api_connections Connections the API serves now, by listener.\n"
+		     "# TYPE simq_api_connections gauge\n");
+	for (size_t i = 0; i < sizeof sides / sizeof sides[0]; i++)
+		if (sides[i]->conns)
+			buf_addf(&b, "simq_api_connections{listener=\"%s\"} %d\n", sides[i]->name,
+				 conns_count(sides[i]->conns));
+	buf_addf(&b, "# HELP simq_api_waiting_calls simq.wait and simq.view calls waiting for a change.\n"
+		     "# TYPE simq_api_waiting_calls gauge\nsimq_api_waiting_calls %zu\n"
+		     "# HELP simq_api_refused_total TCP requests refused for want of the token.\n"
+		     "# TYPE simq_api_refused_total counter\nsimq_api_refused_total %" PRIu64 "\n",
+		 h->parked, h->refusals ? refusals_total(h->refusals) : 0);
 	xmlrpc_env_init(&env);
-	api_result(c, xmlrpc_string_new(&env, text));
+	api_result(c, xmlrpc_string_new_lp(&env, b.len, buf_str(&b)));
 	xmlrpc_env_clean(&env);
+	buf_free(&b);
 	free(text);
 }
 
 static const struct api_method metrics_method = {"(GET /metrics)", NULL, run_metrics};
-
-static void respond(TSession *session, int status, const char *type, const char *body, size_t len)
-{
-	ResponseStatus(session, (uint16_t)status);
-	ResponseContentType(session, type);
-	ResponseContentLength(session, len);
-	ResponseWriteStart(session);
-	ResponseWriteBody(session, body, (uint32_t)len);
-	ResponseWriteEnd(session);
-}
 
 /*
  * GET /metrics, Prometheus text format 0.0.4; the loop thread writes it (it reads engine state).
@@ -277,7 +372,6 @@ static void respond(TSession *session, int status, const char *type, const char 
 static void serve_metrics(void *ud, TSession *session, abyss_bool *handled)
 {
 	struct listener *l = ud;
-	struct http *h = l->http;
 	const TRequestInfo *info = NULL;
 	static const char not_here[] = "simq: this listener serves GET /metrics only\n";
 
@@ -285,88 +379,106 @@ static void serve_metrics(void *ud, TSession *session, abyss_bool *handled)
 	if (info == NULL || strcmp(info->uri, "/metrics") != 0 || info->method != m_get) {
 		*handled = l->metrics_only;
 		if (l->metrics_only)
-			respond(session, 404, "text/plain", not_here, sizeof not_here - 1);
+			request_respond(session, 404, "text/plain", not_here, sizeof not_here - 1);
 		return;
 	}
-	struct api_call c = {.method = &metrics_method, .on_done = deliver, .owner = h};
+	struct waiting w;
 	const char *text = NULL;
 	size_t len = 0;
 	xmlrpc_env env;
 
 	xmlrpc_env_init(&env);
-	c.params = xmlrpc_array_new(&env);
-	if (run_on_loop(h, &c) && c.result)
-		xmlrpc_read_string_lp(&env, c.result, &len, &text);
+	waiting_init(&w, l->http, &metrics_method, xmlrpc_array_new(&env), NULL);
+	if (run_on_loop(l->http, &w) && w.call.result)
+		xmlrpc_read_string_lp(&env, w.call.result, &len, &text);
 	if (text)
-		respond(session, 200, "text/plain; version=0.0.4; charset=utf-8", text, len);
+		request_respond(session, 200, "text/plain; version=0.0.4; charset=utf-8", text, len);
 	else
-		respond(session, 503, "text/plain", "simq: shutting down\n", 20);
+		request_respond(session, 503, "text/plain", "simq: shutting down\n", 20);
 	free((void *)text);
-	if (c.result)
-		xmlrpc_DECREF(c.result);
-	free(c.fault);
-	xmlrpc_DECREF(c.params);
+	if (w.call.result)
+		xmlrpc_DECREF(w.call.result);
+	free(w.call.fault);
+	xmlrpc_DECREF(w.call.params);
+	pthread_cond_destroy(&w.answered);
 	xmlrpc_env_clean(&env);
 	*handled = true;
 }
 
-static bool start_listener(struct http *h, struct listener *l, int fd, bool tcp, char **err)
+/* Connection thread: Abyss serves one request on the socket (ServerRunChannel: no keep-alive). */
+static void serve(void *ud, struct conn *c, int fd)
 {
+	struct listener *l = ud;
+	TChannel *channel = NULL;
+	struct abyss_unix_chaninfo *info = NULL;
 	const char *error = NULL;
-	sigset_t all, old;
-	abyss_bool ok = true;
+
+	if (!request_wait_header(fd, l->header_s))
+		return;
+	ChannelUnixCreateFd(fd, &channel, &info, &error);
+	if (error == NULL)
+		ServerRunChannel(&l->server, channel, info, &error);
+	free((void *)error);
+	if (channel)
+		ChannelDestroy(channel);
+	free(info);
+}
+
+/* Adds a handler; Abyss asks the one added last first. */
+static bool add_handler(struct listener *l, handleReq3Fn fn, void *ud)
+{
+	struct ServerReqHandler3 handler = {.handleReq = fn, .userdata = ud, .handleReqStackSize = 256 * 1024};
+	abyss_bool ok = false;
+
+	ServerAddHandler3(&l->server, &handler, &ok);
+	return ok;
+}
+
+static bool start_listener(struct http *h, struct listener *l, int fd, char **err)
+{
+	int header_s = l->header_s = l->tcp || l->metrics_only ? TCP_HEADER_S : UNIX_HEADER_S;
+	struct conns_limits limits = {.max_conns = l->metrics_only ? 64 : MAX_CONNS,
+				      .max_untrusted = l->tcp || l->metrics_only ? TCP_MAX_UNTRUSTED : 0,
+				      .untrusted_s = header_s};
+	bool ok;
 
 	l->http = h;
-	ChanSwitchUnixCreateFd(fd, &l->chan_switch, &error);
-	if (error == NULL)
-		ServerCreateSwitch(&l->server, l->chan_switch, &error);
-	if (error == NULL && !l->metrics_only)
-		xmlrpc_server_abyss_set_handlers2(&l->server, "/RPC2", h->registry);
-	/* Abyss asks the handler added last first: /metrics, then (on TCP) the token check ahead of both. */
-	if (error == NULL) {
-		struct ServerReqHandler3 metrics = {.handleReq = serve_metrics, .userdata = l};
-
-		ServerAddHandler3(&l->server, &metrics, &ok);
-	}
-	if (error == NULL && tcp && !l->metrics_only) {
-		struct ServerReqHandler3 auth = {.handleReq = check_token, .userdata = h};
-
-		ServerAddHandler3(&l->server, &auth, &ok);
-	}
-	if (error == NULL && ok) {
-		ServerSetKeepaliveTimeout(&l->server, 60);
-		ServerSetKeepaliveMaxConn(&l->server, 1000000);
-		ServerSetTimeout(&l->server, 600);
-		/* Consoles hold a connection each while they long-poll simq.view. */
-		ServerSetMaxConn(&l->server, 64);
-		ServerInit2(&l->server, &error);
-	}
-	if (error || !ok) {
-		*err = xasprintf("cannot serve the API%s: %s", tcp ? " on TCP" : "", error ? error : "no handler");
-		free((void *)error);
+	l->created = ServerCreateNoAccept(&l->server, "simq", NULL, NULL);
+	ok = l->created;
+	ok = ok && (l->metrics_only || add_handler(l, request_serve_rpc, h->registry));
+	ok = ok && add_handler(l, serve_metrics, l);
+	ok = ok && add_handler(l, l->tcp ? check_token : note_request, h);
+	if (!ok) {
+		*err = xasprintf("cannot serve the API on %s: no Abyss server", l->name);
 		return false;
 	}
-	/* Abyss threads take no signals: the loop thread handles them. */
-	sigfillset(&all);
-	pthread_sigmask(SIG_BLOCK, &all, &old);
-	l->running = pthread_create(&l->thread, NULL, run_abyss, &l->server) == 0;
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (!l->running)
-		*err = xstrdup("cannot start the API thread");
-	return l->running;
+	ServerDefaultHandler(&l->server, not_found);
+	ServerSetKeepaliveTimeout(&l->server, (uint32_t)header_s);
+	ServerSetTimeout(&l->server, (uint32_t)header_s);
+	l->conns = conns_start(fd, &limits, serve, l, err);
+	return l->conns != NULL;
 }
 
-static void stop_listener(struct listener *l)
+/* The registry of the API's methods, each entering through enter(). */
+static bool register_methods(struct http *h, char **err)
 {
-	if (!l->running)
-		return;
-	pthread_join(l->thread, NULL);
-	ServerFree(&l->server);
-	ChanSwitchDestroy(l->chan_switch);
-	l->running = false;
-}
+	xmlrpc_env env;
 
-static struct entry *entries;
+	xmlrpc_env_init(&env);
+	h->registry = xmlrpc_registry_new(&env);
+	h->entries = xcalloc(api_method_count, sizeof *h->entries);
+	for (size_t i = 0; i < api_method_count && !env.fault_occurred; i++) {
+		struct xmlrpc_method_info3 info = {.methodName = api_methods[i].name, .methodFunction = enter,
+						   .serverInfo = &h->entries[i], .help = api_methods[i].help};
+
+		h->entries[i] = (struct entry){h, &api_methods[i]};
+		xmlrpc_registry_add_method3(&env, h->registry, &info);
+	}
+	if (env.fault_occurred)
+		*err = xasprintf("cannot serve the API: %s", env.fault_string);
+	xmlrpc_env_clean(&env);
+	return *err == NULL;
+}
 
 struct http *http_start(struct ev_loop *loop, struct api *api, const struct http_listen *l, char **err)
 {
@@ -375,33 +487,25 @@ struct http *http_start(struct ev_loop *loop, struct api *api, const struct http
 
 	xmlrpc_env_init(&env);
 	xmlrpc_server_abyss_global_init(&env);
+	xmlrpc_env_clean(&env);
 	/* submit_many of 100,000 tasks is some 30 MB of XML. */
 	if (xmlrpc_limit_get(XMLRPC_XML_SIZE_LIMIT_ID) < PROTO_MAX_CALL_BYTES)
 		xmlrpc_limit_set(XMLRPC_XML_SIZE_LIMIT_ID, PROTO_MAX_CALL_BYTES);
+	/* xmlrpc-c counts the parameter list as a level: what the scan lets through, it parses. */
+	xmlrpc_limit_set(XMLRPC_NESTING_LIMIT_ID, PROTO_MAX_NESTING + 1);
 	h->loop = loop;
 	h->api = api;
-	h->unix_path = xstrdup(l->unix_path);
+	h->unix_side.name = "unix";
+	h->tcp_side.name = "tcp";
+	h->tcp_side.tcp = true;
+	h->metrics_side.name = "metrics";
+	h->metrics_side.metrics_only = true;
 	pthread_mutex_init(&h->lock, NULL);
-	pthread_cond_init(&h->answered, NULL);
 	ev_async_init(&h->wake, on_wake);
 	h->wake.data = h;
 	ev_async_start(loop, &h->wake);
-	h->registry = xmlrpc_registry_new(&env);
-	entries = xcalloc(api_method_count, sizeof *entries);
-	for (size_t i = 0; i < api_method_count && !env.fault_occurred; i++) {
-		struct xmlrpc_method_info3 info = {.methodName = api_methods[i].name, .methodFunction = enter,
-						   .serverInfo = &entries[i], .help = api_methods[i].help};
-
-		entries[i] = (struct entry){h, &api_methods[i]};
-		xmlrpc_registry_add_method3(&env, h->registry, &info);
-	}
-	if (env.fault_occurred) {
-		*err = xasprintf("cannot serve the API: %s", env.fault_string);
-		xmlrpc_env_clean(&env);
-		return NULL;
-	}
-	xmlrpc_env_clean(&env);
-	if (!start_listener(h, &h->unix_side, l->unix_fd, false, err))
+	h->refusals = refusals_new(loop, api_engine(api), l->refusal_interval > 0 ? l->refusal_interval : 60);
+	if (!register_methods(h, err) || !start_listener(h, &h->unix_side, l->unix_fd, err))
 		return NULL;
 	if (l->tcp_fd >= 0) {
 		char *pair = xasprintf("simq:%s", l->token), *encoded = base64(pair);
@@ -409,25 +513,24 @@ struct http *http_start(struct ev_loop *loop, struct api *api, const struct http
 		h->expected_auth = xasprintf("Basic %s", encoded);
 		free(pair);
 		free(encoded);
-		if (!start_listener(h, &h->tcp_side, l->tcp_fd, true, err))
+		if (!start_listener(h, &h->tcp_side, l->tcp_fd, err))
 			return NULL;
 	}
-	if (l->metrics_fd >= 0) {
-		h->metrics_side.metrics_only = true;
-		if (!start_listener(h, &h->metrics_side, l->metrics_fd, true, err))
-			return NULL;
-	}
+	if (l->metrics_fd >= 0 && !start_listener(h, &h->metrics_side, l->metrics_fd, err))
+		return NULL;
 	return h;
 }
 
 void http_stop(struct http *h)
 {
 	struct api_call *list;
+	struct waiting *gone;
 
 	if (h == NULL)
 		return;
+	refusals_stop(h->refusals);
 	api_drop_parked(h->api);
-	list = take_incoming(h, true);
+	list = take_incoming(h, true, &gone);
 	while (list) {
 		struct api_call *c = list;
 
@@ -436,15 +539,19 @@ void http_stop(struct http *h)
 		c->fault = xstrdup("the server is shutting down");
 		deliver(c);
 	}
-	if (h->unix_side.running) {
-		ServerTerminate(&h->unix_side.server);
-		hang_up_unix(h->unix_path);
-	}
-	if (h->tcp_side.running)
-		ServerTerminate(&h->tcp_side.server);
-	if (h->metrics_side.running)
-		ServerTerminate(&h->metrics_side.server);
+	let_go(h, gone);
+	conns_stop(h->unix_side.conns);
+	conns_stop(h->tcp_side.conns);
+	conns_stop(h->metrics_side.conns);
 	ev_async_stop(h->loop, &h->wake);
+}
+
+static void free_listener(struct listener *l)
+{
+	conns_free(&l->conns);
+	if (l->created)
+		ServerFree(&l->server);
+	l->created = false;
 }
 
 void http_free(struct http **hp)
@@ -453,17 +560,15 @@ void http_free(struct http **hp)
 
 	if (h == NULL)
 		return;
-	/* Abyss looks every 2 s whether its connection threads are done. */
-	stop_listener(&h->unix_side);
-	stop_listener(&h->tcp_side);
-	stop_listener(&h->metrics_side);
+	free_listener(&h->unix_side);
+	free_listener(&h->tcp_side);
+	free_listener(&h->metrics_side);
+	refusals_free(&h->refusals);
 	free(h->expected_auth);
-	free(h->unix_path);
-	xmlrpc_registry_free(h->registry);
-	free(entries);
-	entries = NULL;
+	if (h->registry)
+		xmlrpc_registry_free(h->registry);
+	free(h->entries);
 	pthread_mutex_destroy(&h->lock);
-	pthread_cond_destroy(&h->answered);
 	free(h);
 	*hp = NULL;
 }

@@ -13,6 +13,7 @@
 #include <pthread.h>
 #include <sys/file.h>
 #include <sys/random.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -26,6 +27,7 @@
 #include "server/http.h"
 #include "server/loopclock.h"
 #include "server/webhooks.h"
+#include "util/fds.h"
 #include "util/log.h"
 #include "util/paths.h"
 #include "util/xalloc.h"
@@ -355,6 +357,10 @@ static int detach(int *report_fd)
 		return -1;
 	if (pid == 0) {
 		close(p[0]);
+		/* The server keeps nothing of whoever started it but stdin, stdout, stderr and the report pipe. */
+		if (p[1] > 3)
+			close_range(3, (unsigned)p[1] - 1, 0);
+		close_range((unsigned)p[1] + 1, ~0U, 0);
 		setsid();
 		int null = open("/dev/null", O_RDWR | O_CLOEXEC);
 
@@ -414,6 +420,7 @@ static bool open_tcp(struct server *s, struct http_listen *l, char **token, char
 		if (*token == NULL)
 			return false;
 		l->token = *token;
+		l->refusal_interval = config_double(s->cfg, "server", "refusal_log_interval");
 		l->tcp_fd = bind_tcp(listen_addr, (int)config_int(s->cfg, "server", "port"), err);
 		if (l->tcp_fd < 0)
 			return false;
@@ -492,6 +499,17 @@ static int load_config(struct server *s, const struct server_options *opt)
 	return 0;
 }
 
+/* Each API connection is a descriptor (up to 1024 on a listener): the soft limit up to the hard one. */
+static void raise_fd_limit(void)
+{
+	struct rlimit r;
+
+	if (getrlimit(RLIMIT_NOFILE, &r) == 0 && r.rlim_cur < r.rlim_max && r.rlim_cur < 65536) {
+		r.rlim_cur = r.rlim_max < 65536 ? r.rlim_max : 65536;
+		setrlimit(RLIMIT_NOFILE, &r);
+	}
+}
+
 /* Signals reach the loop thread only: block them before any thread starts. */
 static void block_stop_signals(void)
 {
@@ -524,19 +542,21 @@ int server_run(const struct server_options *opt)
 		}
 	}
 	signal(SIGPIPE, SIG_IGN);
+	raise_fd_limit();
 	block_stop_signals();
 	s.loop = ev_default_loop(EVFLAG_SIGNALFD);
 	s.clock = loopclock_new(s.loop);
 	if (!open_server(&s, opt, &unix_fd, &err))
 		return not_started(&s, report_fd, err);
 	l.unix_fd = unix_fd;
-	l.unix_path = s.socket_path;
 	bool ok = open_tcp(&s, &l, &token, &err) && start_serving(&s, &l, &err);
 
 	free(token);
 	if (!ok)
 		return not_started(&s, report_fd, err);
 	announce(&s, report_fd);
+	/* What libraries opened without close-on-exec (libcurl's wake-up pairs, Abyss's pipes): with it now. */
+	fds_cloexec_all();
 	engine_start(s.engine);
 	ev_run(s.loop, 0);
 	/*

@@ -4,10 +4,13 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -31,124 +34,117 @@ bool validate_identifier(const char *name)
 	return true;
 }
 
+/* ---- errors ------------------------------------------------------------------------- */
+
+/* Fills e: field, key (shown), v (shown, may be NULL) and the rule; returns false for the caller's return. */
+static bool __attribute__((format(printf, 5, 6)))
+refuse(struct validate_error *e, const char *field, const char *key, xmlrpc_value *v, const char *fmt, ...)
+{
+	va_list ap;
+
+	validate_error_clear(e);
+	e->field = field;
+	e->key = key ? buf_shown(key) : NULL;
+	e->value = v ? proto_shown(v) : NULL;
+	va_start(ap, fmt);
+	e->rule = xvasprintf(fmt, ap);
+	va_end(ap);
+	return false;
+}
+
+void validate_error_clear(struct validate_error *e)
+{
+	e->field = NULL;
+	xfree(&e->key);
+	xfree(&e->value);
+	xfree(&e->rule);
+}
+
+char *validate_error_text(const struct validate_error *e, const char *where)
+{
+	struct buf b = BUF_INIT;
+
+	buf_adds(&b, where);
+	if (e->field)
+		buf_addf(&b, "%s%s%s", e->field, e->key ? "." : "", e->key ? e->key : "");
+	if (e->value)
+		buf_addf(&b, "%s%s", e->field ? " " : "", e->value);
+	buf_addf(&b, "%s%s", e->field || e->value ? ": " : "", e->rule ? e->rule : "invalid");
+	return buf_detach(&b);
+}
+
+char *validate_text_rule(const char *s, size_t max)
+{
+	size_t len = strlen(s), at;
+	unsigned int cp;
+
+	if (len > max)
+		return xasprintf("%zu bytes; at most %zu are allowed", len, max);
+	if (!utf8_validate(s, len, &at))
+		return xasprintf("not valid UTF-8 (byte %zu)", at + 1);
+	switch (utf8_find_hazard(s, len, &at, &cp)) {
+	case UTF8_CONTROL:
+		return xasprintf("holds a control character (U+%04X at byte %zu); allowed: printable text", cp, at + 1);
+	case UTF8_BIDI:
+		return xasprintf("holds a bidirectional formatting character (U+%04X at byte %zu), which can make "
+				 "text read differently from what it is; allowed: printable text without them", cp, at + 1);
+	default:
+		return NULL;
+	}
+}
+
+/* ---- vars and solver ---------------------------------------------------------------- */
+
 static bool is_number(const json_t *j)
 {
 	return json_is_integer(j) || (json_is_real(j) && isfinite(json_real_value(j)));
 }
 
-/* Checks a text field: valid UTF-8, no control characters, at most max bytes. */
-static bool check_text(const char *s, size_t max, const char *what, const char *where, char **err)
+/* The rule a vector or matrix breaks (heap), or NULL. */
+static char *array_rule(const json_t *v)
 {
-	size_t len = strlen(s);
+	size_t n = json_array_size(v), cols = 0, total = 0;
+	bool matrix = n > 0 && json_is_array(json_array_get(v, 0));
 
-	if (len > max) {
-		*err = xasprintf("%s%s is %zu bytes long; at most %zu are allowed", where, what, len, max);
-		return false;
-	}
-	if (!utf8_validate(s, len, NULL)) {
-		*err = xasprintf("%s%s is not valid UTF-8", where, what);
-		return false;
-	}
-	for (const char *p = s; *p; p++) {
-		if ((unsigned char)*p < 0x20 || *p == 0x7f) {
-			*err = xasprintf("%s%s holds a control character; allowed: printable text", where, what);
-			return false;
+	for (size_t i = 0; i < n; i++) {
+		const json_t *item = json_array_get(v, i);
+
+		if (!matrix) {
+			if (!is_number(item))
+				return xasprintf("a vector holds numbers only (item %zu is not one)", i + 1);
+			total++;
+			continue;
 		}
+		if (!json_is_array(item))
+			return xasprintf("every row of a matrix is an array of numbers (row %zu is not)", i + 1);
+		if (i == 0)
+			cols = json_array_size(item);
+		if (json_array_size(item) != cols)
+			return xasprintf("the rows of the matrix have different lengths (%zu and %zu)", cols,
+					 json_array_size(item));
+		for (size_t c = 0; c < cols; c++)
+			if (!is_number(json_array_get(item, c)))
+				return xasprintf("a matrix holds numbers only (row %zu, column %zu is not one)", i + 1, c + 1);
+		total += cols;
 	}
-	return true;
+	if (total > PROTO_MAX_ELEMENTS)
+		return xasprintf("%zu numbers; at most %d are allowed", total, PROTO_MAX_ELEMENTS);
+	return NULL;
 }
 
-/* A ModelVars value: a number, a string, a vector of numbers or a matrix (rows of equal length). */
-static bool check_value(const json_t *v, const char *name, const char *where, char **err)
+/* The rule a ModelVars value breaks (heap), or NULL: a number, a string, a vector or a matrix. */
+static char *var_rule(const json_t *v)
 {
 	if (is_number(v))
-		return true;
-	if (json_is_string(v)) {
-		if (json_string_length(v) > PROTO_MAX_STRING) {
-			*err = xasprintf("%svars.%s: a string of at most %d bytes is allowed", where, name, PROTO_MAX_STRING);
-			return false;
-		}
-		return true;
-	}
-	if (json_is_array(v)) {
-		size_t n = json_array_size(v), cols = 0, total = 0;
-		bool matrix = n > 0 && json_is_array(json_array_get(v, 0));
-
-		for (size_t i = 0; i < n; i++) {
-			const json_t *item = json_array_get(v, i);
-
-			if (!matrix) {
-				if (!is_number(item)) {
-					*err = xasprintf("%svars.%s: a vector holds numbers only (item %zu is not one)", where,
-							 name, i + 1);
-					return false;
-				}
-				total++;
-				continue;
-			}
-			if (!json_is_array(item)) {
-				*err = xasprintf("%svars.%s: every row of a matrix is an array of numbers", where, name);
-				return false;
-			}
-			if (i == 0)
-				cols = json_array_size(item);
-			if (json_array_size(item) != cols) {
-				*err = xasprintf("%svars.%s: the rows of the matrix have different lengths (%zu and %zu)", where,
-						 name, cols, json_array_size(item));
-				return false;
-			}
-			for (size_t c = 0; c < cols; c++) {
-				if (!is_number(json_array_get(item, c))) {
-					*err = xasprintf("%svars.%s: a matrix holds numbers only", where, name);
-					return false;
-				}
-			}
-			total += cols;
-		}
-		if (total > PROTO_MAX_ELEMENTS) {
-			*err = xasprintf("%svars.%s: %zu numbers; at most %d are allowed", where, name, total,
-					 PROTO_MAX_ELEMENTS);
-			return false;
-		}
-		return true;
-	}
-	*err = xasprintf("%svars.%s must be a number, a string, a vector or a matrix of numbers", where, name);
-	return false;
-}
-
-static bool check_vars(const json_t *vars, const char *where, char **err)
-{
-	const char *name;
-	json_t *v;
-
-	if (json_object_size(vars) > PROTO_MAX_VARS) {
-		*err = xasprintf("%svars: %zu variables; at most %d are allowed", where, json_object_size(vars),
-				 PROTO_MAX_VARS);
-		return false;
-	}
-	json_object_foreach((json_t *)vars, name, v)
-	{
-		if (!validate_identifier(name)) {
-			struct buf shown = BUF_INIT;
-
-			buf_add_printable(&shown, name, strlen(name));
-			*err = xasprintf("%svars: \"%s\" is not a variable name; allowed: a letter or _ followed by letters, "
-					 "digits or _, at most %d characters", where, buf_str(&shown), PROTO_MAX_VAR_NAME);
-			buf_free(&shown);
-			return false;
-		}
-		if (!check_value(v, name, where, err))
-			return false;
-	}
-	return true;
-}
-
-static bool in_list(const char *s, const char *const *list)
-{
-	for (size_t i = 0; list[i]; i++)
-		if (strcmp(s, list[i]) == 0)
-			return true;
-	return false;
+		return NULL;
+	if (json_is_string(v))
+		return json_string_length(v) > PROTO_MAX_STRING
+			       ? xasprintf("a string of %zu bytes; at most %d are allowed", json_string_length(v),
+					   PROTO_MAX_STRING)
+			       : NULL;
+	if (json_is_array(v))
+		return array_rule(v);
+	return xstrdup("allowed: a number, a string, a vector or a matrix of numbers");
 }
 
 static char *joined(const char *const *list)
@@ -160,60 +156,181 @@ static char *joined(const char *const *list)
 	return buf_detach(&b);
 }
 
-static bool check_solver(const json_t *solver, const char *where, char **err)
+/* The rule a SolverOpts name breaks (heap), or NULL. */
+static char *solver_key_rule(const char *key)
 {
-	const char *key;
-	json_t *v;
+	char *allowed, *rule;
 
-	json_object_foreach((json_t *)solver, key, v)
-	{
-		if (!in_list(key, solver_fields)) {
-			char *allowed = joined(solver_fields);
-
-			*err = xasprintf("%ssolver: unknown option \"%s\"; allowed: %s", where, key, allowed);
-			free(allowed);
-			return false;
-		}
-		if (strcmp(key, "Solver") == 0 ? !json_is_string(v) : !is_number(v)) {
-			*err = xasprintf("%ssolver.%s must be %s", where, key, strcmp(key, "Solver") == 0 ? "a string" : "a number");
-			return false;
-		}
-		if (strcmp(key, "StartTime") != 0 && is_number(v) && json_number_value(v) < 0) {
-			*err = xasprintf("%ssolver.%s = %g cannot be negative", where, key, json_number_value(v));
-			return false;
-		}
-	}
-	return true;
+	for (size_t i = 0; solver_fields[i]; i++)
+		if (strcmp(key, solver_fields[i]) == 0)
+			return NULL;
+	allowed = joined(solver_fields);
+	rule = xasprintf("not a solver option; allowed: %s", allowed);
+	free(allowed);
+	return rule;
 }
 
-/* The model path: a readable regular file, stored absolute. */
-static bool check_model(const char *path, const char *where, char **abs, char **err)
+/* The rule a SolverOpts value breaks (heap), or NULL. */
+static char *solver_value_rule(const char *key, const json_t *v)
+{
+	if (strcmp(key, "Solver") == 0)
+		return json_is_string(v) ? NULL : xstrdup("allowed: a string (the solver's name)");
+	if (!is_number(v))
+		return xstrdup("allowed: a number");
+	if (strcmp(key, "StartTime") != 0 && json_number_value(v) < 0)
+		return xstrdup("cannot be negative");
+	return NULL;
+}
+
+/* The rule a ModelVars name breaks (heap), or NULL. */
+static char *vars_key_rule(const char *key)
+{
+	if (validate_identifier(key))
+		return NULL;
+	return xasprintf("not a variable name; allowed: a letter or _ followed by letters, digits or _, at most %d "
+			 "characters", PROTO_MAX_VAR_NAME);
+}
+
+static char *vars_value_rule(const char *key, const json_t *v)
+{
+	return var_rule(v);
+}
+
+/* What a struct field's members may be: names, then values. */
+struct member_rules {
+	const char *field;
+	const char *shape;  /* what the field is, for a value that is no struct */
+	size_t max_members; /* 0: no limit */
+	char *(*key_rule)(const char *key);
+	char *(*value_rule)(const char *key, const json_t *v);
+};
+
+static const struct member_rules vars_rules = {"vars", "a struct of NAME: value", PROTO_MAX_VARS, vars_key_rule,
+					       vars_value_rule};
+static const struct member_rules solver_rules = {"solver", "a struct of SolverOpts", 0, solver_key_rule,
+						 solver_value_rule};
+
+/* Checks one member; adds it to all, or fills e naming it. */
+static void read_member(const struct member_rules *r, const char *k, xmlrpc_value *val, json_t *all,
+			struct validate_error *e)
+{
+	char *why = r->key_rule(k);
+	json_t *j;
+
+	if (why) {
+		refuse(e, r->field, k, NULL, "%s", why);
+		free(why);
+		return;
+	}
+	j = proto_to_json(val, &why);
+	if (j && (why = r->value_rule(k, j)) == NULL) {
+		json_object_set_new(all, k, j);
+		return;
+	}
+	refuse(e, r->field, k, val, "%s", why ? why : "not valid");
+	json_decref(j);
+	free(why);
+}
+
+/*
+ * A struct field kept as canonical JSON (vars, solver), read member by member so a fault names
+ * the member and its value.
+ */
+static bool read_json_struct(xmlrpc_value *v, const struct member_rules *r, char **text, struct validate_error *e)
+{
+	xmlrpc_env env;
+	json_t *all;
+	int n;
+
+	if (xmlrpc_value_type(v) != XMLRPC_TYPE_STRUCT)
+		return refuse(e, r->field, NULL, v, "allowed: %s", r->shape);
+	xmlrpc_env_init(&env);
+	n = xmlrpc_struct_size(&env, v);
+	if (r->max_members && (size_t)n > r->max_members) {
+		xmlrpc_env_clean(&env);
+		return refuse(e, r->field, NULL, v, "%d members; at most %zu are allowed", n, r->max_members);
+	}
+	all = json_object();
+	for (int i = 0; i < n && !env.fault_occurred && e->rule == NULL; i++) {
+		xmlrpc_value *key, *val;
+		const char *k = NULL;
+
+		xmlrpc_struct_read_member(&env, v, (unsigned)i, &key, &val);
+		if (env.fault_occurred)
+			break;
+		xmlrpc_read_string(&env, key, &k);
+		if (!env.fault_occurred)
+			read_member(r, k, val, all, e);
+		free((void *)k);
+		xmlrpc_DECREF(key);
+		xmlrpc_DECREF(val);
+	}
+	if (env.fault_occurred && e->rule == NULL)
+		refuse(e, r->field, NULL, NULL, "%s", env.fault_string);
+	xmlrpc_env_clean(&env);
+	if (e->rule == NULL) {
+		free(*text);
+		*text = proto_canonical(all);
+	}
+	json_decref(all);
+	return e->rule == NULL;
+}
+
+/* ---- the model file -------------------------------------------------------------------- */
+
+static bool has_plecs_suffix(const char *path)
+{
+	size_t n = strlen(path);
+
+	return n > 6 && strcasecmp(path + n - 6, ".plecs") == 0;
+}
+
+/* Opens and reads a byte: what PLECS will do, as the server's user (access() asks for the real uid). */
+static int read_errno(const char *path)
+{
+	char byte;
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC), err = 0;
+
+	if (fd < 0)
+		return errno;
+	if (read(fd, &byte, 1) < 0)
+		err = errno;
+	close(fd);
+	return err;
+}
+
+/*
+ * The model path (DESIGN 3): absolute, a name ending in .plecs, an existing regular file that
+ * can be read; stored resolved.  Each rule is named when it is broken.
+ */
+static bool check_model(xmlrpc_value *v, const char *path, char **abs, struct validate_error *e)
 {
 	struct stat st;
+	char *rule = validate_text_rule(path, PATH_MAX);
+	int err;
 
-	if (!check_text(path, PATH_MAX, "model", where, err))
-		return false;
-	if (path[0] == '\0') {
-		*err = xasprintf("%smodel: the path of a .plecs model file is required", where);
-		return false;
-	}
-	if (path[0] != '/') {
-		*err = xasprintf("%smodel \"%s\" is not an absolute path; the server resolves no relative paths "
-				 "(simq submit makes them absolute)", where, path);
+	if (rule) {
+		refuse(e, "model", NULL, v, "%s", rule);
+		free(rule);
 		return false;
 	}
-	if (stat(path, &st) != 0) {
-		*err = xasprintf("%smodel %s: %s", where, path, strerror(errno));
-		return false;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		*err = xasprintf("%smodel %s is not a regular file", where, path);
-		return false;
-	}
-	if (access(path, R_OK) != 0) {
-		*err = xasprintf("%smodel %s cannot be read: %s", where, path, strerror(errno));
-		return false;
-	}
+	if (path[0] == '\0')
+		return refuse(e, "model", NULL, v, "required: the absolute path of a .plecs model file");
+	if (path[0] != '/')
+		return refuse(e, "model", NULL, v, "not an absolute path; the server resolves no relative paths "
+			      "(simq submit makes them absolute)");
+	if (!has_plecs_suffix(path))
+		return refuse(e, "model", NULL, v, "not a .plecs file; a model is a PLECS model file whose name ends "
+			      "in .plecs");
+	if (stat(path, &st) != 0)
+		return refuse(e, "model", NULL, v, "%s%s", strerror(errno),
+			      errno == ENOENT || errno == ENOTDIR ? "; a model is an existing file" : "");
+	if (!S_ISREG(st.st_mode))
+		return refuse(e, "model", NULL, v, "%s, not a regular file; a model is a regular file",
+			      S_ISDIR(st.st_mode) ? "a directory" : "a device, FIFO or socket");
+	if ((err = read_errno(path)) != 0)
+		return refuse(e, "model", NULL, v, "cannot be read by the server (%s); a model is a file the server "
+			      "can read", strerror(err));
 	*abs = realpath(path, NULL);
 	if (*abs == NULL)
 		*abs = xstrdup(path);
@@ -229,7 +346,7 @@ static char *string_of(xmlrpc_value *v)
 	const char *s = NULL;
 	size_t len;
 
-	if (xmlrpc_value_type(v) != XMLRPC_TYPE_STRING)
+	if (v == NULL || xmlrpc_value_type(v) != XMLRPC_TYPE_STRING)
 		return NULL;
 	xmlrpc_env_init(&env);
 	xmlrpc_read_string_lp(&env, v, &len, &s);
@@ -273,7 +390,9 @@ static bool number_of(xmlrpc_value *v, double *out, bool *integer)
 	return ok;
 }
 
-bool validate_priority(xmlrpc_value *v, enum task_priority *out, char **err)
+static const char priority_rule[] = "allowed: critical, high, normal, low (any case) or 0-3";
+
+static bool priority_of(xmlrpc_value *v, enum task_priority *out)
 {
 	double x;
 	bool integer, ok = false;
@@ -287,9 +406,19 @@ bool validate_priority(xmlrpc_value *v, enum task_priority *out, char **err)
 		ok = task_priority_parse(s, out);
 		free(s);
 	}
-	if (!ok)
-		*err = xstrdup("priority: allowed: critical, high, normal, low (any case) or 0-3");
 	return ok;
+}
+
+bool validate_priority(xmlrpc_value *v, enum task_priority *out, char **err)
+{
+	char *shown;
+
+	if (priority_of(v, out))
+		return true;
+	shown = proto_shown(v);
+	*err = xasprintf("priority %s: %s", shown, priority_rule);
+	free(shown);
+	return false;
 }
 
 void validate_cache_free(struct validate_cache *cache)
@@ -300,31 +429,22 @@ void validate_cache_free(struct validate_cache *cache)
 
 /* ---- the fields of a task ------------------------------------------------------------ */
 
-/* What a field's reader needs besides the value. */
-struct field_ctx {
-	const char *where;            /* prefix of every message, e.g. "task 3: " */
-	struct validate_cache *cache; /* may be NULL */
-};
-
 /*
- * Checks one field's value and stores it in the task; false with *err (heap)
- * naming the field and what is allowed.  v is NULL only for a required field
+ * Checks one field's value and stores it in the task; false with *e naming the
+ * field, the value and what is allowed.  v is NULL only for a required field
  * that is absent.
  */
-typedef bool field_reader(xmlrpc_value *v, struct task *t, const struct field_ctx *cx, char **err);
+typedef bool field_reader(xmlrpc_value *v, struct task *t, struct validate_cache *cache, struct validate_error *e);
 
-static bool read_model(xmlrpc_value *v, struct task *t, const struct field_ctx *cx, char **err)
+static bool read_model(xmlrpc_value *v, struct task *t, struct validate_cache *cache, struct validate_error *e)
 {
-	struct validate_cache *cache = cx->cache;
-	char *path = v ? string_of(v) : NULL, *abs = NULL;
+	char *path = string_of(v), *abs = NULL;
 
-	if (path == NULL) {
-		*err = xasprintf("%smodel: the path of a .plecs model file (a string) is required", cx->where);
-		return false;
-	}
+	if (path == NULL)
+		return refuse(e, "model", NULL, v, "required: the absolute path of a .plecs model file (a string)");
 	if (cache && cache->path && strcmp(cache->path, path) == 0) {
 		abs = xstrdup(cache->absolute);
-	} else if (check_model(path, cx->where, &abs, err) && cache) {
+	} else if (check_model(v, path, &abs, e) && cache) {
 		validate_cache_free(cache);
 		cache->path = xstrdup(path);
 		cache->absolute = xstrdup(abs);
@@ -337,119 +457,87 @@ static bool read_model(xmlrpc_value *v, struct task *t, const struct field_ctx *
 	return true;
 }
 
-/* A struct field kept as canonical JSON (vars, solver): shape is the message when v is no struct. */
-static bool read_json_struct(xmlrpc_value *v, const char *shape, bool (*check)(const json_t *, const char *, char **),
-			     char **text, const struct field_ctx *cx, char **err)
+static bool read_vars(xmlrpc_value *v, struct task *t, struct validate_cache *cache, struct validate_error *e)
 {
-	char *inner = NULL;
-	json_t *j;
+	return read_json_struct(v, &vars_rules, &t->vars, e);
+}
 
-	if (xmlrpc_value_type(v) != XMLRPC_TYPE_STRUCT) {
-		*err = xasprintf("%s%s", cx->where, shape);
+static bool read_solver(xmlrpc_value *v, struct task *t, struct validate_cache *cache, struct validate_error *e)
+{
+	return read_json_struct(v, &solver_rules, &t->solver, e);
+}
+
+static bool read_priority(xmlrpc_value *v, struct task *t, struct validate_cache *cache, struct validate_error *e)
+{
+	return priority_of(v, &t->priority) || refuse(e, "priority", NULL, v, "%s", priority_rule);
+}
+
+/* A name or a tag: a string that keeps validate_text_rule(); *out gets it (heap). */
+static bool read_text(xmlrpc_value *v, const char *field, const char *what, char **out, struct validate_error *e)
+{
+	char *s = string_of(v), *rule;
+
+	if (s == NULL)
+		return refuse(e, field, NULL, v, "allowed: %s (a string)", what);
+	rule = validate_text_rule(s, PROTO_MAX_NAME);
+	if (rule) {
+		refuse(e, field, NULL, v, "%s", rule);
+		free(rule);
+		free(s);
 		return false;
 	}
-	j = proto_to_json(v, &inner);
-	if (j == NULL) {
-		*err = xasprintf("%s%s", cx->where, inner);
-		free(inner);
-		return false;
-	}
-	if (!check(j, cx->where, err)) {
-		json_decref(j);
-		return false;
-	}
-	free(*text);
-	*text = proto_canonical(j);
-	json_decref(j);
+	free(*out);
+	*out = s;
 	return true;
 }
 
-static bool read_vars(xmlrpc_value *v, struct task *t, const struct field_ctx *cx, char **err)
+static bool read_name(xmlrpc_value *v, struct task *t, struct validate_cache *cache, struct validate_error *e)
 {
-	return read_json_struct(v, "vars must be a struct of NAME: value", check_vars, &t->vars, cx, err);
+	return read_text(v, "name", "a name", &t->name, e);
 }
 
-static bool read_solver(xmlrpc_value *v, struct task *t, const struct field_ctx *cx, char **err)
+/* Tag i of an array of them: a non-empty string without commas (they are stored comma-separated). */
+static bool add_tag(xmlrpc_value *tag, int i, struct buf *tags, struct validate_error *e)
 {
-	return read_json_struct(v, "solver must be a struct of SolverOpts", check_solver, &t->solver, cx, err);
-}
+	char *s = NULL;
 
-static bool read_priority(xmlrpc_value *v, struct task *t, const struct field_ctx *cx, char **err)
-{
-	char *inner = NULL;
-
-	if (validate_priority(v, &t->priority, &inner))
-		return true;
-	*err = xasprintf("%s%s", cx->where, inner);
-	free(inner);
-	return false;
-}
-
-static bool read_name(xmlrpc_value *v, struct task *t, const struct field_ctx *cx, char **err)
-{
-	char *name = string_of(v);
-
-	if (name == NULL) {
-		*err = xasprintf("%sname must be a string", cx->where);
+	if (!read_text(tag, "tags", "a tag", &s, e))
+		return false;
+	if (s[0] == '\0' || strchr(s, ',')) {
+		refuse(e, "tags", NULL, tag, "%s; allowed: a tag is a string without commas", s[0] ? "holds a comma"
+												    : "empty");
+		free(s);
 		return false;
 	}
-	if (!check_text(name, PROTO_MAX_NAME, "name", cx->where, err)) {
-		free(name);
-		return false;
-	}
-	free(t->name);
-	t->name = name;
-	return true;
-}
-
-/* Tag i of an array of them: a string without commas. */
-static bool add_tag(xmlrpc_value *tag, int i, struct buf *tags, const struct field_ctx *cx, char **err)
-{
-	char *s = string_of(tag);
-	bool ok = s && !strchr(s, ',') && check_text(s, PROTO_MAX_NAME, "a tag", cx->where, err);
-
-	if (ok)
-		buf_addf(tags, "%s%s", i ? "," : "", s);
-	else if (*err == NULL)
-		*err = xasprintf("%stags: each tag is a string without commas", cx->where);
+	buf_addf(tags, "%s%s", i ? "," : "", s);
 	free(s);
-	return ok;
+	return true;
 }
 
-/* Tags: one string as it is, or an array of strings stored comma-separated. */
-static bool read_tags(xmlrpc_value *v, struct task *t, const struct field_ctx *cx, char **err)
+/* Tags: an array of strings, stored comma-separated. */
+static bool read_tags(xmlrpc_value *v, struct task *t, struct validate_cache *cache, struct validate_error *e)
 {
 	struct buf tags = BUF_INIT;
-	char *s = string_of(v);
 	xmlrpc_env env;
 	int n;
 
-	if (s) {
-		if (!check_text(s, PROTO_MAX_NAME * 4, "tags", cx->where, err)) {
-			free(s);
-			return false;
-		}
-		free(t->tags);
-		t->tags = s;
-		return true;
-	}
 	xmlrpc_env_init(&env);
 	n = xmlrpc_value_type(v) == XMLRPC_TYPE_ARRAY ? xmlrpc_array_size(&env, v) : -1;
 	if (n < 0 || n > PROTO_MAX_TAGS)
-		*err = xasprintf("%stags: allowed: an array of at most %d strings", cx->where, PROTO_MAX_TAGS);
-	for (int i = 0; i < n && *err == NULL; i++) {
+		refuse(e, "tags", NULL, v, "allowed: an array of at most %d strings", PROTO_MAX_TAGS);
+	for (int i = 0; i < n && e->rule == NULL; i++) {
 		xmlrpc_value *tag;
 
 		xmlrpc_array_read_item(&env, v, i, &tag);
 		if (env.fault_occurred) {
-			*err = xasprintf("%stags: %s", cx->where, env.fault_string);
+			refuse(e, "tags", NULL, NULL, "%s", env.fault_string);
 			break;
 		}
-		add_tag(tag, i, &tags, cx, err);
+		add_tag(tag, i, &tags, e);
 		xmlrpc_DECREF(tag);
 	}
 	xmlrpc_env_clean(&env);
-	if (*err) {
+	if (e->rule) {
 		buf_free(&tags);
 		return false;
 	}
@@ -458,36 +546,29 @@ static bool read_tags(xmlrpc_value *v, struct task *t, const struct field_ctx *c
 	return true;
 }
 
-static bool read_timeout(xmlrpc_value *v, struct task *t, const struct field_ctx *cx, char **err)
+static bool read_timeout(xmlrpc_value *v, struct task *t, struct validate_cache *cache, struct validate_error *e)
 {
 	double seconds;
 	bool integer;
 
-	if (!number_of(v, &seconds, &integer) || seconds < 0 || seconds > 30 * 86400.0) {
-		*err = xasprintf("%stimeout: allowed: a number of seconds from 0 (none) to 2592000 (30 days)",
-				 cx->where);
-		return false;
-	}
+	if (!number_of(v, &seconds, &integer) || seconds < 0 || seconds > 30 * 86400.0)
+		return refuse(e, "timeout", NULL, v, "allowed: a number of seconds from 0 (none) to 2592000 (30 days)");
 	t->timeout = seconds;
 	return true;
 }
 
-static bool read_no_cache(xmlrpc_value *v, struct task *t, const struct field_ctx *cx, char **err)
+static bool read_no_cache(xmlrpc_value *v, struct task *t, struct validate_cache *cache, struct validate_error *e)
 {
 	xmlrpc_env env;
 	xmlrpc_bool b = false;
 
+	if (xmlrpc_value_type(v) != XMLRPC_TYPE_BOOL)
+		return refuse(e, "no_cache", NULL, v, "allowed: a boolean");
 	xmlrpc_env_init(&env);
-	if (xmlrpc_value_type(v) == XMLRPC_TYPE_BOOL)
-		xmlrpc_read_bool(&env, v, &b);
-	else
-		xmlrpc_env_set_fault(&env, 0, "not a boolean");
-	if (env.fault_occurred)
-		*err = xasprintf("%sno_cache must be a boolean", cx->where);
-	else
-		t->no_cache = b;
+	xmlrpc_read_bool(&env, v, &b);
 	xmlrpc_env_clean(&env);
-	return *err == NULL;
+	t->no_cache = b;
+	return true;
 }
 
 /* The fields of a task, checked in this order; the first bad one is reported. */
@@ -531,50 +612,45 @@ static bool is_task_field(const char *name)
  * lacks (date-time, base64) anywhere in the task is named first, as simq
  * has always done.
  */
-static bool check_members(xmlrpc_value *v, const char *where, char **err)
+struct members {
+	char *unknown, *inner;
+};
+
+static bool check_member(const char *key, xmlrpc_value *value, void *ud)
 {
-	xmlrpc_env env;
-	char *unknown = NULL, *inner = NULL;
-	int n;
+	struct members *m = ud;
 
-	xmlrpc_env_init(&env);
-	n = xmlrpc_struct_size(&env, v);
-	for (int i = 0; i < n && !env.fault_occurred && inner == NULL; i++) {
-		xmlrpc_value *key, *val;
-		const char *k;
+	if (m->unknown == NULL && !is_task_field(key))
+		m->unknown = buf_shown(key);
+	proto_json_takes(value, &m->inner);
+	return m->inner == NULL;
+}
 
-		xmlrpc_struct_read_member(&env, v, (unsigned)i, &key, &val);
-		if (env.fault_occurred)
-			break;
-		xmlrpc_read_string(&env, key, &k);
-		if (!env.fault_occurred) {
-			if (unknown == NULL && !is_task_field(k))
-				unknown = xstrdup(k);
-			free((void *)k);
-			proto_json_takes(val, &inner);
-		}
-		xmlrpc_DECREF(key);
-		xmlrpc_DECREF(val);
-	}
-	if (env.fault_occurred && inner == NULL)
-		inner = xstrdup(env.fault_string);
-	if (inner) {
-		*err = xasprintf("%s%s", where, inner);
-	} else if (unknown) {
+static bool check_members(xmlrpc_value *v, struct validate_error *e)
+{
+	struct members m = {0};
+	char *err = NULL;
+
+	if (!proto_each_member(v, check_member, &m, &err) && m.inner == NULL)
+		m.inner = err;
+	else
+		free(err);
+	if (m.inner) {
+		refuse(e, NULL, NULL, NULL, "%s", m.inner);
+	} else if (m.unknown) {
 		char *allowed = task_field_names();
 
-		*err = xasprintf("%sunknown field \"%s\"; allowed: %s", where, unknown, allowed);
+		refuse(e, NULL, NULL, NULL, "unknown field \"%s\"; allowed: %s", m.unknown, allowed);
 		free(allowed);
 	}
-	free(inner);
-	free(unknown);
-	xmlrpc_env_clean(&env);
-	return *err == NULL;
+	free(m.inner);
+	free(m.unknown);
+	return e->rule == NULL;
 }
 
 /* Reads the field f of the task struct v into t, if it is there or required. */
-static bool read_field(xmlrpc_value *v, const struct task_field *f, struct task *t, const struct field_ctx *cx,
-		       char **err)
+static bool read_field(xmlrpc_value *v, const struct task_field *f, struct task *t, struct validate_cache *cache,
+		       struct validate_error *e)
 {
 	xmlrpc_env env;
 	xmlrpc_value *field = NULL;
@@ -582,38 +658,34 @@ static bool read_field(xmlrpc_value *v, const struct task_field *f, struct task 
 
 	xmlrpc_env_init(&env);
 	xmlrpc_struct_find_value(&env, v, f->name, &field);
-	if (env.fault_occurred) {
-		*err = xasprintf("%s%s: %s", cx->where, f->name, env.fault_string);
-		ok = false;
-	} else if (field || f->required) {
-		ok = f->read(field, t, cx, err);
-	}
+	if (env.fault_occurred)
+		ok = refuse(e, f->name, NULL, NULL, "%s", env.fault_string);
+	else if (field || f->required)
+		ok = f->read(field, t, cache, e);
 	if (field)
 		xmlrpc_DECREF(field);
 	xmlrpc_env_clean(&env);
 	return ok;
 }
 
-bool validate_task(xmlrpc_value *v, const char *where, struct validate_cache *cache, struct task **out, char **err)
+bool validate_task(xmlrpc_value *v, struct validate_cache *cache, struct task **out, struct validate_error *e)
 {
-	const struct field_ctx cx = {.where = where, .cache = cache};
 	struct task *t;
 
 	*out = NULL;
-	*err = NULL;
+	memset(e, 0, sizeof *e);
 	if (xmlrpc_value_type(v) != XMLRPC_TYPE_STRUCT) {
 		char *fields = task_field_names();
 
-		*err = xasprintf("%sa task is a struct with %s; got %s", where, fields,
-				 proto_type_name(xmlrpc_value_type(v)));
+		refuse(e, NULL, NULL, v, "a task is a struct with %s", fields);
 		free(fields);
 		return false;
 	}
-	if (!check_members(v, where, err))
+	if (!check_members(v, e))
 		return false;
 	t = task_new("", NULL, NULL, PRIO_NORMAL);
 	for (size_t i = 0; i < NTASK_FIELDS; i++) {
-		if (!read_field(v, &task_fields[i], t, &cx, err)) {
+		if (!read_field(v, &task_fields[i], t, cache, e)) {
 			task_free(&t);
 			return false;
 		}

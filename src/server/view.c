@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "proto/proto.h"
+#include "util/buf.h"
 #include "util/time.h"
 #include "util/xalloc.h"
 
@@ -192,6 +193,15 @@ xmlrpc_value *view_stats(xmlrpc_env *env, const struct engine *e)
 		   xmlrpc_string_new(env, engine_pause_reason(e) ? engine_pause_reason(e) : ""));
 	set_member(env, v, "uptime", xmlrpc_double_new(env, (double)(now - engine_started_ms(e)) / 1000.0));
 	return v;
+}
+
+xmlrpc_value *view_ids(xmlrpc_env *env, const int64_t *ids, size_t n)
+{
+	xmlrpc_value *out = xmlrpc_array_new(env);
+
+	for (size_t i = 0; i < n; i++)
+		append(env, out, view_id(env, ids[i]));
+	return out;
 }
 
 xmlrpc_value *view_states(xmlrpc_env *env, const int64_t *ids, const enum task_state *states, const bool *acted,
@@ -421,6 +431,37 @@ static xmlrpc_value *queue_page_value(xmlrpc_env *env, const struct engine *e, i
 	return page;
 }
 
+/* A backend as a status line needs it: whether it is DOWN. */
+static void add_backend_brief(const struct sched_backend_info *b, void *ud)
+{
+	struct view_ctx *x = ud;
+
+	append(x->env, x->list,
+	       xmlrpc_build_value(x->env, "{s:s,s:b,s:b,s:b}", "name", b->name, "up", (xmlrpc_bool)b->up, "checking",
+				  (xmlrpc_bool)b->checking, "paused", (xmlrpc_bool)b->paused));
+}
+
+xmlrpc_value *view_status(xmlrpc_env *env, const struct engine *e)
+{
+	struct view_ctx x = {.env = env, .e = e, .list = xmlrpc_array_new(env)};
+	struct stats_counts day;
+	uint64_t failures, seen;
+
+	engine_stats(e, STATS_DAY, &day);
+	engine_failures(e, &failures, &seen);
+	scheduler_each_backend(engine_scheduler(e), add_backend_brief, &x);
+	xmlrpc_value *v = xmlrpc_build_value(
+		env, "{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:b,s:s,s:A}", "version", (xmlrpc_int64)engine_version(e), "queued",
+		(xmlrpc_int64)queue_size(engine_queue(e)), "running", (xmlrpc_int64)engine_running(e), "failed",
+		(xmlrpc_int64)day.failed, "completed", (xmlrpc_int64)(day.completed_first + day.completed_retry),
+		"failures", (xmlrpc_int64)failures, "failures_seen", (xmlrpc_int64)seen, "paused",
+		(xmlrpc_bool)engine_paused(e), "pause_reason", engine_pause_reason(e) ? engine_pause_reason(e) : "",
+		"backends", x.list);
+
+	xmlrpc_DECREF(x.list);
+	return v;
+}
+
 xmlrpc_value *view_console(xmlrpc_env *env, const struct engine *e, const struct view_request *req)
 {
 	xmlrpc_value *v = xmlrpc_struct_new(env);
@@ -457,6 +498,7 @@ xmlrpc_value *view_console(xmlrpc_env *env, const struct engine *e, const struct
 		engine_each_recent(e, add_recent, &recent);
 		set_member(env, v, "history", recent.list);
 	}
+	set_member(env, v, "status", view_status(env, e));
 	return v;
 }
 
@@ -549,62 +591,79 @@ xmlrpc_value *view_list(xmlrpc_env *env, struct engine *e, const struct view_fil
 
 /* ---- requests ------------------------------------------------------------------------- */
 
-/* Reads one filter field; false with *err for a bad one. */
-static bool filter_field(struct view_filter *f, const char *key, json_t *x, char **err)
+/* Reads one filter field; false with *err for a bad one, showing it. */
+static bool filter_field(struct view_filter *f, const char *key, xmlrpc_value *v, char **err)
 {
 	enum task_state st;
+	char *value = NULL, *shown_key = buf_shown(key), *shown = proto_shown(v);
+	xmlrpc_env env;
+	bool ok = true;
 
-	if (!json_is_string(x)) {
-		*err = xasprintf("simq.list: filter.%s must be a string", key);
-		return false;
-	}
-	const char *value = json_string_value(x);
-
-	if (value[0] == '\0')
-		return true;
-	if (strcmp(key, "state") == 0) {
-		if (!task_state_parse(value, &st)) {
-			*err = xasprintf("simq.list: filter.state \"%s\"; allowed: queued, running, completed, failed, "
-					 "cancelled", value);
-			return false;
-		}
-		f->state = (int)st;
-	} else if (strcmp(key, "model") == 0 || strcmp(key, "name") == 0 || strcmp(key, "tag") == 0) {
+	xmlrpc_env_init(&env);
+	if (xmlrpc_value_type(v) == XMLRPC_TYPE_STRING)
+		xmlrpc_read_string(&env, v, (const char **)&value);
+	xmlrpc_env_clean(&env);
+	if (strcmp(key, "state") != 0 && strcmp(key, "model") != 0 && strcmp(key, "name") != 0 && strcmp(key, "tag") != 0) {
+		*err = xasprintf("simq.list: filter.%s %s: not a filter; allowed: state, model, name, tag", shown_key, shown);
+		ok = false;
+	} else if (value == NULL) {
+		*err = xasprintf("simq.list: filter.%s %s: allowed: a string", key, shown);
+		ok = false;
+	} else if (value[0] == '\0') {
+		/* an empty filter field matches everything */
+	} else if (strcmp(key, "state") == 0) {
+		ok = task_state_parse(value, &st);
+		if (ok)
+			f->state = (int)st;
+		else
+			*err = xasprintf("simq.list: filter.state %s: allowed: queued, running, completed, failed, cancelled",
+					 shown);
+	} else {
 		char **field = key[0] == 'm' ? &f->model : key[0] == 'n' ? &f->name : &f->tag;
 
 		free(*field);
 		*field = xstrdup(value);
-	} else {
-		*err = xasprintf("simq.list: unknown filter \"%s\"; allowed: state, model, name, tag", key);
-		return false;
 	}
-	return true;
+	free(value);
+	free(shown);
+	free(shown_key);
+	return ok;
+}
+
+struct filter_ctx {
+	struct view_filter *f;
+	char **err;
+};
+
+static bool filter_member(const char *key, xmlrpc_value *value, void *ud)
+{
+	struct filter_ctx *x = ud;
+
+	return filter_field(x->f, key, value, x->err);
 }
 
 bool view_read_filter(xmlrpc_value *v, struct view_filter *f, char **err)
 {
-	char *why = NULL;
-	json_t *j, *x;
-	const char *key;
-	bool ok = true;
-
 	memset(f, 0, sizeof *f);
 	f->state = -1;
 	if (v == NULL)
 		return true;
-	j = proto_to_json(v, &why);
-	free(why);
-	if (j == NULL || !json_is_object(j)) {
-		*err = xstrdup("simq.list: the filter is a struct with state, model, name or tag");
-		json_decref(j);
+	if (xmlrpc_value_type(v) != XMLRPC_TYPE_STRUCT) {
+		char *shown = proto_shown(v);
+
+		*err = xasprintf("simq.list: filter %s: allowed: a struct with state, model, name or tag", shown);
+		free(shown);
 		return false;
 	}
-	json_object_foreach(j, key, x)
-	{
-		if (!(ok = filter_field(f, key, x, err)))
-			break;
+	struct filter_ctx x = {.f = f, .err = err};
+	char *why = NULL;
+
+	bool ok = proto_each_member(v, filter_member, &x, &why);
+
+	if (!ok && why) {
+		*err = xasprintf("simq.list: filter: %s", why);
+		free(why);
 	}
-	json_decref(j);
 	return ok;
 }
 
@@ -614,10 +673,13 @@ bool view_read_request(xmlrpc_value *v, struct view_request *r, int64_t *version
 	json_t *req = proto_to_json(v, &why), *x;
 	const char *key;
 
-	free(why);
 	if (req == NULL || !json_is_object(req)) {
-		*err = xstrdup("simq.view: the request is a struct of version, wait_ms, queue_offset, queue_limit, "
-			       "log_since, focus, history");
+		char *shown = proto_shown(v);
+
+		*err = xasprintf("simq.view: request %s: %s%sallowed: a struct of version, wait_ms, queue_offset, "
+				 "queue_limit, log_since, focus, history", shown, why ? why : "", why ? "; " : "");
+		free(shown);
+		free(why);
 		json_decref(req);
 		return false;
 	}
@@ -636,8 +698,14 @@ bool view_read_request(xmlrpc_value *v, struct view_request *r, int64_t *version
 		} else if (target && json_is_number(x)) {
 			*target = (int64_t)json_number_value(x);
 		} else {
-			*err = xasprintf("simq.view: unknown or non-numeric field \"%s\"; allowed: version, wait_ms, "
-					 "queue_offset, queue_limit, log_since, focus, history", key);
+			char *text = proto_json_text(x, false), *shown_key = buf_shown(key), *shown = buf_shown(text);
+
+			*err = xasprintf("simq.view: request.%s %s: %s; allowed: numbers in version, wait_ms, queue_offset, "
+					 "queue_limit, log_since, focus, history", shown_key, shown, target || strcmp(key, "wait_ms") == 0
+					 ? "not a number" : "not a field of the request");
+			free(text);
+			free(shown_key);
+			free(shown);
 			json_decref(req);
 			return false;
 		}

@@ -39,6 +39,8 @@ bool view_read_request(xmlrpc_value *v, struct view_request *r, int64_t *version
 
 /* An id as XML-RPC: an int where it fits, else an i8. */
 xmlrpc_value *view_id(xmlrpc_env *env, int64_t id);
+/* [id, ...] */
+xmlrpc_value *view_ids(xmlrpc_env *env, const int64_t *ids, size_t n);
 /* A task; brief rows (simq.view's queue page) leave out what a console does not draw. */
 xmlrpc_value *view_task(xmlrpc_env *env, const struct engine *e, const struct task *t, bool brief);
 /* simq.get: the task with its call, every attempt and its result. */
@@ -47,6 +49,8 @@ xmlrpc_value *view_get(xmlrpc_env *env, struct engine *e, const struct task *t);
 xmlrpc_value *view_result(xmlrpc_env *env, int64_t id, const struct store_result *r);
 /* simq.stats: the statistics of DESIGN 9. */
 xmlrpc_value *view_stats(xmlrpc_env *env, const struct engine *e);
+/* simq.status: the counts of a status line, read without paging (cheap at any queue length). */
+xmlrpc_value *view_status(xmlrpc_env *env, const struct engine *e);
 /*
  * [{id, state}] for each id; with acted (not NULL), also {done, reason}: whether the operation
  * changed the task, and when it did not, why ("task 45 is failed; only queued or running tasks

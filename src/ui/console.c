@@ -17,6 +17,7 @@
 #include "ui/form.h"
 #include "ui/frame.h"
 #include "ui/screen.h"
+#include "ui/title.h"
 #include "util/time.h"
 #include "util/xalloc.h"
 
@@ -225,6 +226,7 @@ static void apply_view(struct console *c, xmlrpc_value *v, int64_t since)
 	if (c->alerts >= 0 && alerts > c->alerts && c->bell)
 		beep();
 	c->alerts = alerts;
+	title_view(c, v);
 	xmlrpc_value *old = c->view;
 
 	c->view = v;
@@ -287,8 +289,11 @@ static void got_answer_cb(struct ev_loop *loop, ev_async *w, int revents)
 		c->dirty = true;
 	}
 	pthread_mutex_unlock(&c->f.lock);
-	if (v == NULL)
+	if (v == NULL) {
+		if (!c->connected)
+			title_view(c, NULL);
 		return;
+	}
 	apply_view(c, v, since);
 	/* Asked for another page than the one on screen now (or the cursor's task moved off it): get that one. */
 	if (offset != c->queue_top || limit != page_limit(c) || c->refresh)
@@ -353,6 +358,8 @@ static void input_cb(struct ev_loop *loop, ev_io *w, int revents)
 			c->dirty = true;
 			continue;
 		}
+		if (title_key(c, key))
+			continue;
 		handle_key(c, key);
 	}
 }
@@ -516,8 +523,10 @@ static void time_frames(struct console *c, int n, const char *out)
 /* Every fatal path goes through here so the terminal is given back before anything is printed. */
 static void restore_terminal(void)
 {
-	if (the_console && !isendwin())
+	if (the_console && !isendwin()) {
+		title_stop();
 		endwin();
+	}
 }
 
 static void fatal_signal(int sig)
@@ -555,6 +564,7 @@ static bool start_screen(struct console *c)
 		mouseinterval(0);
 	}
 	screen_init(c->cfg);
+	title_start();
 	return true;
 }
 
@@ -633,6 +643,7 @@ static int run(struct console *c)
 	client_free(&fa.conn);
 	pthread_mutex_destroy(&c->f.lock);
 	pthread_cond_destroy(&c->f.wake);
+	title_stop();
 	endwin();
 	the_console = NULL;
 	return CLI_EXIT_OK;

@@ -77,22 +77,24 @@ static bool parse_vars(xmlrpc_env *env, const char *text, xmlrpc_value **fixed, 
 			if (depth == 0 && (*p == ':' || *p == ','))
 				axis = true;
 		}
+		struct values_error why = {0};
+
 		if (axis) {
 			*axes = xreallocarray(*axes, *naxes + 1, sizeof **axes);
-			if (!sweep_parse_axis(env, tok, &(*axes)[*naxes], err)) {
+			if (!sweep_parse_axis(env, tok, &(*axes)[*naxes], &why)) {
+				*err = xasprintf("%s: %s (at character %zu)", tok, why.message, why.at + 1);
+				values_error_clear(&why);
 				ok = false;
 				break;
 			}
 			(*naxes)++;
 		} else {
 			char *name = xstrndup(tok, (size_t)(eq - tok));
-			xmlrpc_value *v = cli_parse_value(eq + 1, err);
+			xmlrpc_value *v = cli_parse_value(eq + 1, &why);
 
 			if (v == NULL) {
-				char *why = xasprintf("%s: %s", name, *err);
-
-				free(*err);
-				*err = why;
+				*err = xasprintf("%s: %s (at character %zu)", tok, why.message, (size_t)(eq + 1 - tok) + why.at + 1);
+				values_error_clear(&why);
 				ok = false;
 			} else {
 				xmlrpc_struct_set_value(env, *fixed, name, v);

@@ -48,7 +48,7 @@ static void call_failed(struct console *c, const char *method, enum client_statu
 		           UI_ACTION_TIMEOUT_MS / 1000, strncmp(method, "simq.", 5) ? method : method + 5);
 	else
 		ui_message(c, true, "%s", err ? err : "the server did not answer");
-	if (st == CLIENT_UNREACHABLE || st == CLIENT_TIMEOUT) {
+	if (st == CLIENT_UNREACHABLE || st == CLIENT_TIMEOUT || st == CLIENT_LOST) {
 		c->connected = false;
 		free(c->banner);
 		c->banner = xstrdup(err ? err : "the server does not answer");

@@ -2,6 +2,7 @@
 
 #include "util/buf.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -64,16 +65,20 @@ void buf_addf(struct buf *b, const char *fmt, ...)
 	va_end(ap);
 }
 
-void buf_add_printable(struct buf *b, const char *s, size_t len)
+/* Appends the first chars characters of s shown printable; returns the bytes of s they took. */
+static size_t add_printable(struct buf *b, const char *s, size_t len, size_t chars)
 {
 	size_t i = 0;
 
-	while (i < len) {
+	while (i < len && chars-- > 0) {
 		unsigned char c = (unsigned char)s[i];
 		size_t n = utf8_valid_prefix(s + i, len - i);
 
-		if (c >= 0x80 && n > 0) {
+		if (c >= 0x80 && n > 0 && utf8_hazard_of(utf8_code_point(s + i, n)) == UTF8_SAFE) {
 			buf_add(b, s + i, n);
+			i += n;
+		} else if (c >= 0x80 && n > 0) {
+			buf_addf(b, "\\u%04x", utf8_code_point(s + i, n));
 			i += n;
 		} else if (c < 0x20 || c == 0x7f || c >= 0x80) {
 			buf_addf(b, "\\x%02x", c);
@@ -85,6 +90,28 @@ void buf_add_printable(struct buf *b, const char *s, size_t len)
 	}
 	buf_reserve(b, 0);
 	b->data[b->len] = '\0';
+	return i;
+}
+
+void buf_add_printable(struct buf *b, const char *s, size_t len)
+{
+	add_printable(b, s, len, SIZE_MAX);
+}
+
+void buf_add_shown(struct buf *b, const char *s, size_t len)
+{
+	size_t used = add_printable(b, s, len, BUF_SHOWN_MAX);
+
+	if (used < len)
+		buf_addf(b, "... (%zu bytes)", len);
+}
+
+char *buf_shown(const char *s)
+{
+	struct buf b = BUF_INIT;
+
+	buf_add_shown(&b, s, strlen(s));
+	return buf_detach(&b);
 }
 
 void buf_truncate(struct buf *b, size_t len)

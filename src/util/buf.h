@@ -28,8 +28,16 @@ void buf_adds(struct buf *b, const char *s);
 void buf_addc(struct buf *b, char c);
 void buf_addf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void buf_vaddf(struct buf *b, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
-/* Appends s with control and non-UTF-8 bytes shown as \xNN, for messages. */
+/* Appends s with control and non-UTF-8 bytes shown as \xNN, and C1 controls and bidirectional
+ * formatting characters as \uNNNN, for messages. */
 void buf_add_printable(struct buf *b, const char *s, size_t len);
+/* The most characters of a value a message shows (DESIGN 10: a 10 MB name is not echoed). */
+#define BUF_SHOWN_MAX 80
+/* Appends s as buf_add_printable() does, cut to BUF_SHOWN_MAX characters: "..." and the
+ * length in bytes follow a value that was cut. */
+void buf_add_shown(struct buf *b, const char *s, size_t len);
+/* s as buf_add_shown() shows it, as a heap string. */
+char *buf_shown(const char *s);
 void buf_truncate(struct buf *b, size_t len);
 /* The text so far; "" for an empty buffer, never NULL. */
 const char *buf_str(const struct buf *b);

@@ -32,3 +32,23 @@ bool fds_each_connected(bool (*fn)(const struct fds_socket *s, void *ud), void *
 	closedir(dir);
 	return true;
 }
+
+bool fds_cloexec_all(void)
+{
+	DIR *dir = opendir("/proc/self/fd");
+	struct dirent *de;
+
+	if (dir == NULL)
+		return false;
+	while ((de = readdir(dir)) != NULL) {
+		int fd = atoi(de->d_name), flags;
+
+		if (fd <= 2 || fd == dirfd(dir))
+			continue;
+		flags = fcntl(fd, F_GETFD);
+		if (flags >= 0 && !(flags & FD_CLOEXEC))
+			fcntl(fd, F_SETFD, flags | FD_CLOEXEC);
+	}
+	closedir(dir);
+	return true;
+}

@@ -26,4 +26,11 @@ struct fds_socket {
  */
 bool fds_each_connected(bool (*fn)(const struct fds_socket *s, void *ud), void *ud);
 
+/*
+ * Marks every open descriptor above stderr close-on-exec: for those that libraries open without
+ * it (libcurl's wake-up socket pairs, Abyss's pipes), so no child inherits them.  False if
+ * /proc/self/fd cannot be read.
+ */
+bool fds_cloexec_all(void);
+
 #endif

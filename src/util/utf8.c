@@ -52,3 +52,44 @@ bool utf8_validate(const char *s, size_t len, size_t *bad_offset)
 	}
 	return true;
 }
+
+unsigned int utf8_code_point(const char *str, size_t n)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	static const unsigned char lead_mask[] = {0, 0x7f, 0x1f, 0x0f, 0x07};
+	unsigned int cp = s[0] & lead_mask[n < 5 ? n : 0];
+
+	for (size_t i = 1; i < n; i++)
+		cp = (cp << 6) | (s[i] & 0x3f);
+	return cp;
+}
+
+enum utf8_hazard utf8_hazard_of(unsigned int cp)
+{
+	if (cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp <= 0x9f) || cp == 0x2028 || cp == 0x2029)
+		return UTF8_CONTROL;
+	/* ALM, LRM and RLM; LRE, RLE, PDF, LRO, RLO; LRI, RLI, FSI, PDI. */
+	if (cp == 0x061c || cp == 0x200e || cp == 0x200f || (cp >= 0x202a && cp <= 0x202e) ||
+	    (cp >= 0x2066 && cp <= 0x2069))
+		return UTF8_BIDI;
+	return UTF8_SAFE;
+}
+
+enum utf8_hazard utf8_find_hazard(const char *s, size_t len, size_t *at, unsigned int *cp)
+{
+	size_t i = 0;
+
+	while (i < len) {
+		size_t n = utf8_valid_prefix(s + i, len - i);
+		unsigned int c = n ? utf8_code_point(s + i, n) : (unsigned char)s[i];
+		enum utf8_hazard h = utf8_hazard_of(c);
+
+		if (h != UTF8_SAFE) {
+			*at = i;
+			*cp = c;
+			return h;
+		}
+		i += n ? n : 1;
+	}
+	return UTF8_SAFE;
+}

@@ -13,5 +13,20 @@
 size_t utf8_valid_prefix(const char *s, size_t len);
 /* True if all len bytes are well-formed UTF-8; *bad_offset gets the first bad byte. */
 bool utf8_validate(const char *s, size_t len, size_t *bad_offset);
+/* The code point of the well-formed sequence of n bytes at s (n from utf8_valid_prefix). */
+unsigned int utf8_code_point(const char *s, size_t n);
+
+/* What a code point is, for text that people read: a name or a tag must be neither. */
+enum utf8_hazard {
+	UTF8_SAFE,
+	UTF8_CONTROL, /* C0 (below U+0020), DEL, C1 (U+0080-U+009F), line and paragraph separators */
+	UTF8_BIDI,    /* bidirectional formatting: marks, embeddings, overrides, isolates */
+};
+enum utf8_hazard utf8_hazard_of(unsigned int cp);
+/*
+ * The first hazard in valid UTF-8 s, or UTF8_SAFE: *at gets its byte offset
+ * and *cp its code point.
+ */
+enum utf8_hazard utf8_find_hazard(const char *s, size_t len, size_t *at, unsigned int *cp);
 
 #endif

@@ -17,7 +17,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	char *text = malloc(size + 1), *err = NULL;
+	char *text = malloc(size + 1);
+	struct values_error why = {0};
 	xmlrpc_env env;
 	json_t *j;
 
@@ -31,11 +32,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		struct validate_cache cache = {0};
 
 		if (v) {
-			if (validate_task(v, "", &cache, &t, &err) && (t == NULL || t->model[0] != '/'))
+			struct validate_error e;
+
+			if (validate_task(v, &cache, &t, &e) && (t == NULL || t->model[0] != '/'))
 				abort(); /* an accepted task has an absolute model path */
+			if (t == NULL) {
+				char *message = validate_error_text(&e, "task 1: ");
+
+				/* Every refusal says something, and "(null)" only when it was given. */
+				if (e.rule == NULL || (strstr(message, "(null)") && !strstr(text, "(null)")))
+					abort();
+				free(message);
+			}
+			validate_error_clear(&e);
 			task_free(&t);
-			free(err);
-			err = NULL;
 			xmlrpc_DECREF(v);
 		}
 		validate_cache_free(&cache);
@@ -43,17 +53,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		xmlrpc_env_clean(&env);
 		xmlrpc_env_init(&env);
 	}
-	xmlrpc_value *value = cli_parse_value(text, &err);
+	xmlrpc_value *value = cli_parse_value(text, &why);
 
 	if (value)
 		xmlrpc_DECREF(value);
-	free(err);
-	err = NULL;
+	else if (why.message == NULL || why.at > size)
+		abort(); /* a refusal says why, about a byte of the text */
+	values_error_clear(&why);
 	struct sweep_axis *axis = calloc(1, sizeof *axis);
 
-	sweep_parse_axis(&env, text, axis, &err);
+	if (!sweep_parse_axis(&env, text, axis, &why) && (why.message == NULL || why.at > size))
+		abort();
 	sweep_axes_free(axis, 1);
-	free(err);
+	values_error_clear(&why);
 	xmlrpc_env_clean(&env);
 	free(text);
 	return 0;

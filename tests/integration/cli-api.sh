@@ -52,7 +52,7 @@ expect_in "stats counts the queue" "$TMP/out" '"queued": 11'
 
 # Bad input: exit 65 with the field named, and nothing stored.
 expect_status "a missing model is refused" 65 "$SIMQ" submit "$TMP/none.plecs"
-expect_in "the message names the model" "$TMP/err" "none.plecs: No such file or directory"
+expect_in "the message names the model and the rule" "$TMP/err" 'none.plecs": No such file or directory; a model is an existing file'
 expect_status "a variable name that is not an identifier is refused" 65 "$SIMQ" submit "$M" -v 2D=1
 expect_status "an unknown priority is refused" 65 "$SIMQ" submit "$M" -p urgent
 expect_in "the message says what is allowed" "$TMP/err" "allowed: critical, high, normal, low"

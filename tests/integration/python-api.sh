@@ -73,19 +73,21 @@ class T(xmlrpc.client.Transport):
 simq = xmlrpc.client.ServerProxy("http://localhost/RPC2", transport=T()).simq
 before = simq.stats()["queued"]
 cases = [
-    ({"model": "relative/buck.plecs"}, "not an absolute path"),
-    ({"model": "/nonexistent/buck.plecs"}, "No such file or directory"),
-    ({"model": "/tmp"}, "is not a regular file"),
-    ({"model": model, "vars": {"x": {"a": 1}}}, "vars.x must be a number, a string, a vector or a matrix"),
-    ({"model": model, "vars": {"v": [1, "two"]}}, "vars.v: a vector holds numbers only"),
-    ({"model": model, "vars": {"bad name": 1}}, "is not a variable name"),
-    ({"model": model, "vars": {"v%d" % i: i for i in range(300)}}, "at most 256 are allowed"),
-    ({"model": model, "name": "n" * 201}, "name is 201 bytes long; at most 200"),
-    ({"model": model, "priority": 7}, "priority: allowed"),
-    ({"model": model, "solver": {"Tolerance": 1}}, "solver: unknown option \"Tolerance\""),
-    ({"model": model, "timeout": -1}, "timeout: allowed"),
+    ({"model": "relative/buck.plecs"}, 'model "relative/buck.plecs": not an absolute path'),
+    ({"model": "/nonexistent/buck.plecs"}, 'model "/nonexistent/buck.plecs": No such file or directory'),
+    ({"model": "/tmp"}, 'model "/tmp": not a .plecs file'),
+    ({"model": model, "vars": {"x": {"a": 1}}}, 'vars.x {"a":1}: allowed: a number, a string, a vector or a matrix'),
+    ({"model": model, "vars": {"v": [1, "two"]}}, 'vars.v [1,"two"]: a vector holds numbers only (item 2 is not one)'),
+    ({"model": model, "vars": {"bad name": 1}}, "vars.bad name: not a variable name"),
+    ({"model": model, "vars": {"v%d" % i: i for i in range(300)}}, "300 members; at most 256 are allowed"),
+    ({"model": model, "name": "n" * 201}, "name \"" + "n" * 80 + "... (201 bytes)\": 201 bytes; at most 200"),
+    ({"model": model, "priority": 7}, "priority 7: allowed"),
+    ({"model": model, "solver": {"Tolerance": 1}}, "solver.Tolerance: not a solver option"),
+    ({"model": model, "timeout": -1}, "timeout -1: allowed"),
     ({"model": model, "colour": "red"}, "unknown field \"colour\""),
-    ({"vars": {}}, "model: the path of a .plecs model file"),
+    ({"vars": {}}, "model: required: the absolute path of a .plecs model file"),
+    ({"model": model, "vars": {"D": float("nan")}}, "vars.D nan: NaN is not a number PLECS takes"),
+    ({"model": model, "tags": "a,b"}, 'tags "a,b": allowed: an array of at most 32 strings'),
 ]
 for task, words in cases:
     try:
@@ -97,7 +99,7 @@ try:
     simq.submit_many([{"model": model}] * 5 + [{"model": model, "priority": "urgent"}])
     raise SystemExit("a batch with a bad task was accepted")
 except xmlrpc.client.Fault as f:
-    assert f.faultString.startswith("task 6: priority"), f.faultString
+    assert f.faultString.startswith('task 6: priority "urgent": allowed'), f.faultString
 assert simq.stats()["queued"] == before, "something was stored"
 print("ok")
 PY

@@ -1,6 +1,7 @@
 # emu.sh — a plecs-emu of the test's own.  Source it after tap.sh.
 # start_emu [ARG...]: starts plecs-emu on a free port (or on $EMU_PORT when set), waits until it
-# listens, and sets emu_pid, port and url.
+# listens, and sets emu_pid, port and url.  Its output goes to $TMP/emu.err: Abyss writes its own
+# complaints (a client that reset its connection) to stdout, which is the test's TAP stream.
 EMU=$SIMQ_BUILDDIR/src/plecs-emu
 start_emu() {
 	rm -f "$TMP/emu.port"

@@ -25,16 +25,33 @@ static char *as_json(xmlrpc_value *v)
 
 static void check_value(const char *input, const char *json)
 {
-	char *err = NULL, *text;
+	struct values_error err = {0};
+	char *text;
 	xmlrpc_value *v = cli_parse_value(input, &err);
 
 	if (v == NULL)
-		fail_msg("%s: %s", input, err);
+		fail_msg("%s: %s", input, err.message);
 	text = as_json(v);
 	if (strcmp(text, json) != 0)
 		fail_msg("%s parsed as %s, expected %s", input, text, json);
 	free(text);
 	xmlrpc_DECREF(v);
+}
+
+/* input is refused, with words in the message, about byte at. */
+static void check_refused(const char *input, const char *words, size_t at)
+{
+	struct values_error err = {0};
+	xmlrpc_value *v = cli_parse_value(input, &err);
+
+	if (v) {
+		char *text = as_json(v);
+
+		fail_msg("%s was accepted as %s", input, text);
+	}
+	if (strstr(err.message, words) == NULL || err.at != at)
+		fail_msg("%s: \"%s\" at %zu; expected \"%s\" at %zu", input, err.message, err.at, words, at);
+	values_error_clear(&err);
 }
 
 static void test_values(void **state)
@@ -43,31 +60,83 @@ static void test_values(void **state)
 	check_value("0.42", "0.42");
 	check_value("1.2e-3", "0.0012");
 	check_value("-5", "-5");
+	check_value(".5", "0.5");
 	check_value("[1,2,3]", "[1,2,3]");
 	check_value("[1 2 3]", "[1,2,3]");
+	check_value("[ 1 , 2 ]", "[1,2]");
 	check_value("[[1,2],[3,4]]", "[[1,2],[3,4]]");
 	check_value("[1 2; 3 4]", "[[1,2],[3,4]]");
+	check_value("[1; 2;]", "[[1],[2]]");
+	check_value("[]", "[]");
 	check_value("'hello world'", "\"hello world\"");
 	check_value("ideal", "\"ideal\"");
-	check_value("0x10", "\"0x10\"");
-	check_value("nan", "\"nan\"");
-	check_value("[1, a]", "\"[1, a]\"");
+	check_value("-x", "\"-x\"");
+	check_value("DOPRI", "\"DOPRI\"");
+	check_value("it's", "\"it's\"");
+	check_value("abc]", "\"abc]\"");
+	check_value("info", "\"info\"");
+	check_value("nanometer", "\"nanometer\"");
+	check_value("Inferno", "\"Inferno\"");
 
-	char *err = NULL;
+	struct values_error err = {0};
 
 	assert_null(cli_parse_value("K 2; 3 ,[\xcd\xdf\xcb],x", &err));
-	assert_string_equal(err, "the value is not valid UTF-8");
-	free(err);
+	assert_string_equal(err.message, "not valid UTF-8");
+	assert_int_equal(err.at, 9);
+	values_error_clear(&err);
 }
 
-static char *axis_values(const char *spec, size_t *n, char **err)
+/* Issue 14: text that looks like a number must be one, and quotes make a string of anything. */
+static void test_numbers_that_are_not(void **state)
+{
+	check_refused("nan", "NaN is not a number PLECS takes", 0);
+	check_refused("-inf", "an infinity is not a number PLECS takes", 0);
+	check_refused("Infinity", "an infinity", 0);
+	check_refused("+INF", "an infinity", 0);
+	check_refused("nan(0x1)", "NaN", 0);
+	check_refused("1e999", "too large for a number", 0);
+	check_refused("-1e999", "too large for a number", 0);
+	check_refused("1e-999", "too small for a number: it would become 0", 0);
+	check_refused("0x10", "hexadecimal numbers are not read", 0);
+	check_refused("1.2.3", "looks like a number but is not one", 3);
+	check_refused("3V", "looks like a number but is not one", 1);
+	check_refused("1,2", "looks like a number but is not one", 1);
+	check_value("'nan'", "\"nan\"");
+	check_value("\"1e999\"", "\"1e999\"");
+	check_value("'0x10'", "\"0x10\"");
+	check_value("'1.2.3'", "\"1.2.3\"");
+	check_value("''", "\"\"");
+	check_refused("", "an empty value", 0);
+	check_refused("  ", "an empty value", 0);
+	check_refused("'abc", "the ' is never closed", 0);
+}
+
+/* Issue 14: brackets open a vector or a matrix, or an error that points at the place. */
+static void test_brackets(void **state)
+{
+	check_refused("[1,2", "the [ is never closed", 0);
+	check_refused("[[1,2],[3,4]", "the [ is never closed", 0);
+	check_refused("[[1,2],[3,4]", "the [ is never closed", 0);
+	check_refused("[1,,2]", "an empty item before the comma", 3);
+	check_refused("[,1]", "an empty item before the comma", 1);
+	check_refused("[1,2,]", "an empty item after the last comma", 5);
+	check_refused("[1, a]", "not a number; a vector or matrix holds numbers only", 4);
+	check_refused("[1, nan]", "NaN is not a number", 4);
+	check_refused("[1 2] x", "text after the closing ]", 5);
+	check_refused("[[1,2],3]", "not both", 7);
+	check_refused("[1,[2]]", "not both", 3);
+	check_refused("[[[1]]]", "brackets nest two deep at most", 2);
+	check_refused("[1;;2]", "an empty row", 3);
+	check_refused("[[1];[2]]", "; separates the rows of [1 2; 3 4] only", 4);
+}
+
+static char *axis_values(const char *spec, size_t *n, struct values_error *err)
 {
 	xmlrpc_env env;
 	struct sweep_axis *a = calloc(1, sizeof *a);
 	char *out = NULL;
 
 	xmlrpc_env_init(&env);
-	*err = NULL;
 	if (sweep_parse_axis(&env, spec, a, err)) {
 		out = calloc(1, 4096);
 		strcpy(out, a->name);
@@ -89,31 +158,62 @@ static char *axis_values(const char *spec, size_t *n, char **err)
 static void test_sweep_axes(void **state)
 {
 	size_t n = 0;
-	char *err, *s;
+	struct values_error err = {0};
+	char *s;
+	static const struct {
+		const char *spec, *values;
+	} good[] = {
+		{"D=0.1:0.5:0.1", "D=0.1|0.2|0.3|0.4|0.5"},
+		{"N=10:0:-5", "N=10|5|0"},
+		{"L=1e-3,2e-3", "L=0.001|0.002"},
+		{"K=[1,2],[3,4]", "K=[1,2]|[3,4]"},
+		{"V=400", "V=400"},
+		{"S='a,b',c", "S=\"a,b\"|\"c\""},
+		{"T='12:00','13:00'", "T=\"12:00\"|\"13:00\""},
+		{"M=[1 2; 3 4],[5 6; 7 8]", "M=[[1,2],[3,4]]|[[5,6],[7,8]]"},
+	};
 
-	s = axis_values("D=0.1:0.5:0.1", &n, &err);
-	assert_string_equal(s, "D=0.1|0.2|0.3|0.4|0.5");
-	free(s);
-	s = axis_values("N=10:0:-5", &n, &err);
-	assert_string_equal(s, "N=10|5|0");
-	free(s);
-	s = axis_values("L=1e-3,2e-3", &n, &err);
-	assert_string_equal(s, "L=0.001|0.002");
-	free(s);
-	s = axis_values("K=[1,2],[3,4]", &n, &err);
-	assert_string_equal(s, "K=[1,2]|[3,4]");
-	free(s);
-	s = axis_values("V=400", &n, &err);
-	assert_string_equal(s, "V=400");
-	free(s);
-	static const char *const bad[] = {"D", "=1,2", "D=0:1:0", "D=1:0:1", "D=0:1", "D=a:b:c", "D=0:1e9:1"};
+	for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+		s = axis_values(good[i].spec, &n, &err);
+		if (s == NULL)
+			fail_msg("%s: %s", good[i].spec, err.message);
+		assert_string_equal(s, good[i].values);
+		free(s);
+	}
+	/* Each refused, about the byte named. */
+	static const struct {
+		const char *spec, *words;
+		size_t at;
+	} bad[] = {
+		{"D", "expected NAME=START:STOP:STEP or NAME=A,B,C", 1},
+		{"=1,2", "expected NAME=START:STOP:STEP or NAME=A,B,C", 0},
+		{"D=0:1:0", "a STEP of 0 never gets from 0 to 1", 2},
+		{"D=1:0:1", "never gets from 1 to 0", 2},
+		{"D=0:1", "too few parts", 5},
+		{"D=0:1:2:3", "too many parts", 7},
+		{"D=a:b:c", "not a number; a range is START:STOP:STEP", 2},
+		{"D=0:1e9:1", "a sweep may have at most 100000 tasks", 2},
+		{"D=1,,2", "item 2 is empty", 4},
+		{"D=1,2,", "item 3 is empty", 6},
+		{"D=,1", "item 1 is empty", 2},
+		{"D=", "item 1 is empty", 2},
+		{"D=[1,2", "the [ is never closed", 2},
+		{"D=1,[2,3", "the [ is never closed", 4},
+		{"D=1,2]", "this ] closes no [", 5},
+		{"D='a,b", "the ' is never closed", 2},
+		{"D=1,nan", "NaN is not a number", 4},
+		{"D=1,1e999", "too large", 4},
+		{"D=1,[1,,2]", "an empty item before the comma", 7},
+	};
 
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-		s = axis_values(bad[i], &n, &err);
+		s = axis_values(bad[i].spec, &n, &err);
 		if (s)
-			fail_msg("%s was accepted as %s", bad[i], s);
-		assert_non_null(err);
-		free(err);
+			fail_msg("%s was accepted as %s", bad[i].spec, s);
+		if (strstr(err.message, bad[i].words) == NULL || err.at != bad[i].at)
+			fail_msg("%s: \"%s\" at %zu; expected \"%s\" at %zu", bad[i].spec, err.message, err.at,
+				 bad[i].words, bad[i].at);
+		values_error_clear(&err);
 	}
 }
 
@@ -121,6 +221,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_values),
+		cmocka_unit_test(test_numbers_that_are_not),
+		cmocka_unit_test(test_brackets),
 		cmocka_unit_test(test_sweep_axes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

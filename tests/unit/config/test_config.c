@@ -231,7 +231,7 @@ static void test_every_kind_of_value_error(void **state)
 
 	assert_errors_contain(cfg, "t.ini:2: [server] listen = \"127.0.0.1:80\": not an address (give the port in "
 	                           "the port key, not here)");
-	assert_errors_contain(cfg, "t.ini:3: [server] token = \"short\": 5 characters is too short");
+	assert_errors_contain(cfg, "t.ini:3: [server] token = (not shown): 5 characters is too short");
 	assert_errors_contain(cfg, "t.ini:5: [backend b] url = \"ftp://x\": not an http:// or https:// URL");
 	assert_errors_contain(cfg, "t.ini:7: [webhook w] url = \"http://\": the URL names no host");
 	assert_errors_contain(cfg, "t.ini:8: [webhook w] events = \"failed, explode\": \"explode\" is not allowed");
@@ -377,6 +377,84 @@ static void test_defaults_file_round_trips(void **state)
 	free(path);
 }
 
+/* Issue 14: the token is never echoed, whatever is wrong with its line. */
+static void test_token_is_never_shown(void **state)
+{
+	struct config *cfg = load_text("[server]\ntoken = tooshort\n");
+	char *all = all_errors(cfg);
+
+	assert_errors_contain(cfg, "t.ini:2: [server] token = (not shown): 8 characters is too short");
+	assert_null(strstr(all, "tooshort"));
+	free(all);
+	config_free(&cfg);
+	cfg = load_text("[server]\ntoken \"a-secret-token-of-some-length\n  token=another-secret-value-here \"x\n");
+	all = all_errors(cfg);
+	assert_errors_contain(cfg, "t.ini:2: syntax error: \"token ... (the rest is not shown)\"");
+	assert_null(strstr(all, "secret"));
+	free(all);
+	config_free(&cfg);
+}
+
+/* Issue 14: a hook command sh could not parse is refused when the file is read, not when it runs. */
+static void test_hook_commands_are_quoted_right(void **state)
+{
+	struct config *cfg = load_text("[notify]\non_failed = notify-send 'task failed\n"
+				       "on_completed = echo \"done \\\" and ' fine\"\n"
+				       "on_cancelled = echo 'it''s' \"x\"\n");
+
+	assert_int_equal(config_error_count(cfg), 1);
+	assert_errors_contain(cfg, "t.ini:2: [notify] on_failed = \"notify-send 'task failed\": the ' at character 13 is "
+				   "never closed; allowed: a shell command");
+	config_free(&cfg);
+	cfg = load_text("[notify]\non_failed = echo \"x\n");
+	assert_errors_contain(cfg, "[notify] on_failed = \"echo \"x\": the \" at character 6 is never closed");
+	config_free(&cfg);
+	/* iniparser reads "echo \"x" as the quoted value echo \ (it knows no escapes): sh would refuse it. */
+	cfg = load_text("[notify]\non_failed = \"echo \\\"x\"\n");
+	assert_errors_contain(cfg, "it ends with a lone \\ (character 6)");
+	config_free(&cfg);
+}
+
+/* Issue 14: simq server --plecs URL is checked as [backend] url is. */
+static void test_a_value_given_outside_a_file(void **state)
+{
+	char *why = NULL;
+
+	assert_true(config_check_value("backend", "url", "http://127.0.0.1:1080/RPC2", &why));
+	assert_false(config_check_value("backend", "url", "ftp://x", &why));
+	assert_string_equal(why, "not an http:// or https:// URL; allowed: an http:// or https:// URL");
+	free(why);
+	assert_false(config_check_value("backend", "url", "http://host:0/", &why));
+	assert_non_null(strstr(why, "port is not a number from 1 to 65535"));
+	free(why);
+}
+
+/* Issue 14: config --check says when the socket's path is longer than a Unix socket takes. */
+static void test_socket_path_length(void **state)
+{
+	char *text = xasprintf("[server]\nsocket = /tmp/%0150d/simq.sock\n", 7);
+	struct config *cfg = load_text(text);
+
+	assert_int_equal(config_error_count(cfg), 0);
+	config_check_socket(cfg);
+	assert_errors_contain(cfg, "t.ini:2: [server] socket = \"/tmp/000");
+	assert_errors_contain(cfg, "the socket's path would be 165 bytes long");
+	assert_errors_contain(cfg, "allowed: at most 107 bytes");
+	config_free(&cfg);
+	free(text);
+	/* A relative socket lives in state_dir: the two together are measured. */
+	text = xasprintf("[server]\nstate_dir = /tmp/%0100d\nsocket = sockets/simq.sock\n", 7);
+	cfg = load_text(text);
+	config_check_socket(cfg);
+	assert_errors_contain(cfg, "t.ini:3: [server] socket = \"sockets/simq.sock\": the socket's path would be 123 bytes");
+	config_free(&cfg);
+	free(text);
+	cfg = load_text("[server]\nstate_dir = /tmp/short\n");
+	config_check_socket(cfg);
+	assert_int_equal(config_error_count(cfg), 0);
+	config_free(&cfg);
+}
+
 static void test_edit_distance(void **state)
 {
 	assert_int_equal(config_edit_distance("kitten", "sitting"), 3);
@@ -404,6 +482,10 @@ int main(void)
 	    cmocka_unit_test(test_nul_bytes),
 	    cmocka_unit_test(test_defaults_file_round_trips),
 	    cmocka_unit_test(test_edit_distance),
+	    cmocka_unit_test(test_token_is_never_shown),
+	    cmocka_unit_test(test_hook_commands_are_quoted_right),
+	    cmocka_unit_test(test_a_value_given_outside_a_file),
+	    cmocka_unit_test(test_socket_path_length),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

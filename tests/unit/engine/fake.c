@@ -390,6 +390,12 @@ void fake_call_ok_bytes(struct fake_backend *fb, struct fake_call *c, size_t byt
 	fake_call_ok(fb, c, 3, 1);
 }
 
+void fake_call_dropped(struct fake_backend *fb, struct fake_call *c, const char *message)
+{
+	c->call->sent = true;
+	end_call(fb, c, BACKEND_UNREACHABLE, message, false);
+}
+
 void fake_backend_answer_probes(struct fake_backend *fb, bool on)
 {
 	fb->answer_probes = on;

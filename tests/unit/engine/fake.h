@@ -98,6 +98,8 @@ void fake_call_unreachable(struct fake_backend *fb, struct fake_call *c, const c
 void fake_call_too_large(struct fake_backend *fb, struct fake_call *c);
 /* Ends c with BACKEND_OK and an answer of `bytes` bytes (3 points, 1 signal a case). */
 void fake_call_ok_bytes(struct fake_backend *fb, struct fake_call *c, size_t bytes);
+/* Ends c with BACKEND_UNREACHABLE after the request reached PLECS whole (a reset, an empty reply). */
+void fake_call_dropped(struct fake_backend *fb, struct fake_call *c, const char *message);
 /* While on, probes answer at once (as a backend that is there) and are not recorded. */
 void fake_backend_answer_probes(struct fake_backend *fb, bool on);
 /* Ends c as interrupted (BACKEND_TRANSPORT, interrupted set), as the pool does after interrupt(). */

@@ -176,7 +176,7 @@ static int64_t submit_timeout(struct fx *fx, const char *model, enum task_priori
 	char *err = NULL;
 
 	t->timeout = timeout;
-	if (engine_submit(fx->e, &t, 1, &id, &err) != ENGINE_OK)
+	if (engine_submit(fx->e, NULL, &t, 1, &id, &err) != ENGINE_OK)
 		fail_msg("engine_submit: %s", err ? err : "(no message)");
 	assert_true(id > 0);
 	return id;
@@ -195,7 +195,7 @@ static void submit_many(struct fx *fx, const char *model, enum task_priority pri
 
 	for (size_t i = 0; i < n; i++)
 		tasks[i] = task_new(model, "{\"L\":0.002}", NULL, prio);
-	if (engine_submit(fx->e, tasks, n, ids, &err) != ENGINE_OK)
+	if (engine_submit(fx->e, NULL, tasks, n, ids, &err) != ENGINE_OK)
 		fail_msg("engine_submit: %s", err ? err : "(no message)");
 	free(tasks);
 }
@@ -1503,6 +1503,120 @@ static void test_answer_too_large(void **state)
 	assert_true(backend_state(fx, 0).up);
 }
 
+/* A case that kills PLECS each time it gets it (the connection drops after the request went out) is
+ * not requeued for ever: the third drop in a row is charged to it. */
+static void test_case_that_kills_plecs(void **state)
+{
+	struct fx *fx = *state;
+
+	fx->backends[0].max_batch = 1;
+	fx->opt.sched.max_retries = 0;
+	fx->opt.sched.down_after = 100;
+	fx_open(fx);
+	int64_t a = submit(fx, fx->model_a, PRIO_NORMAL);
+
+	for (size_t i = 0; i < 2; i++) {
+		fake_call_dropped(fx->fb, call_at(fx, i), "Recv failure: Connection reset by peer");
+		assert_int_equal(state_of(fx, a), TASK_RUNNING);
+		assert_int_equal(attempts_of(fx, a), 1);
+	}
+	fake_call_dropped(fx->fb, call_at(fx, 2), "Recv failure: Connection reset by peer");
+	assert_int_equal(state_of(fx, a), TASK_FAILED);
+	assert_outcomes(fx, a, "backend,backend,transient");
+	assert_error_has(fx, a, "lost the connection 3 times in a row");
+	/* A connection never made costs nothing, however often. */
+	int64_t b = submit(fx, fx->model_a, PRIO_NORMAL);
+
+	for (size_t i = 3; i < 9; i++)
+		fake_call_unreachable(fx->fb, call_at(fx, i), UNREACHABLE);
+	assert_int_equal(state_of(fx, b), TASK_RUNNING);
+	fake_call_ok(fx->fb, call_at(fx, 9), 3, 1);
+	assert_int_equal(state_of(fx, b), TASK_COMPLETED);
+}
+
+/* A backend that answers probes but not work (it flaps) is probed ever more slowly, not every
+ * backoff_base, so it does not raise an alert every few seconds. */
+static void test_flapping_backend(void **state)
+{
+	struct fx *fx = *state;
+
+	fx->opt.sched.down_after = 1;
+	fx->opt.sched.probe_max = 30;
+	fx_open(fx);
+	submit(fx, fx->model_a, PRIO_NORMAL);
+	const int64_t waits[] = {5000, 10000, 20000, 30000, 30000};
+
+	fake_call_unreachable(fx->fb, call_at(fx, 0), UNREACHABLE);
+	for (size_t i = 0; i < sizeof waits / sizeof waits[0]; i++) {
+		size_t calls = fake_backend_count(fx->fb);
+
+		fake_clock_advance(fx->fc, waits[i] - 1);
+		assert_int_equal(fake_backend_count(fx->fb), calls);
+		fake_clock_advance(fx->fc, 1);
+		/* The probe answers: UP; the work goes out and fails at once: DOWN again. */
+		fake_call_ok(fx->fb, fake_backend_last(fx->fb), 0, 0);
+		assert_true(backend_state(fx, 0).up);
+		fake_call_unreachable(fx->fb, fake_backend_last(fx->fb), UNREACHABLE);
+		assert_false(backend_state(fx, 0).up);
+	}
+	assert_int_equal(count_events(fx, EVENT_BACKEND_DOWN, -1), 6);
+}
+
+/* DESIGN 20: a request key's second submit gets the first one's ids; another request under it is refused. */
+static void test_request_key_repeats(void **state)
+{
+	struct fx *fx = *state;
+	struct engine_request req = {.key = "sweep-7", .fingerprint = "fnv1a64:1", .many = true};
+	struct task *tasks[2];
+	int64_t ids[2], *again = NULL;
+	size_t n = 0;
+	char *err = NULL;
+
+	fx_open(fx);
+	pause_all(fx, true);
+	for (int i = 0; i < 2; i++)
+		tasks[i] = task_new(fx->model_a, "{\"L\":0.001}", NULL, PRIO_NORMAL);
+	assert_int_equal(engine_request_ids(fx->e, &req, &again, &n, &err), ENGINE_NOT_FOUND);
+	assert_int_equal(engine_submit(fx->e, &req, tasks, 2, ids, &err), ENGINE_OK);
+	assert_int_equal(engine_request_ids(fx->e, &req, &again, &n, &err), ENGINE_OK);
+	assert_int_equal(n, 2);
+	assert_int_equal(again[0], ids[0]);
+	assert_int_equal(again[1], ids[1]);
+	free(again);
+	assert_int_equal(count_events(fx, EVENT_SUBMITTED, -1), 2);
+	req.fingerprint = "fnv1a64:2";
+	assert_int_equal(engine_request_ids(fx->e, &req, &again, &n, &err), ENGINE_INVALID);
+	assert_non_null(strstr(err, "request_key \"sweep-7\" was used for another request (simq.submit_many of tasks"));
+	free(err);
+	err = NULL;
+	req.fingerprint = "fnv1a64:1";
+	req.many = false;
+	assert_int_equal(engine_request_ids(fx->e, &req, &again, &n, &err), ENGINE_INVALID);
+	free(err);
+}
+
+/* Issue 14: retry([a, a, b, a]) makes one copy of a and one of b. */
+static void test_retry_copies_each_distinct_id(void **state)
+{
+	struct fx *fx = *state;
+	int64_t ids[2], copies[4] = {0};
+	enum task_state after[2];
+	size_t n = 0;
+	char *err = NULL;
+
+	fx_open(fx);
+	pause_all(fx, true);
+	submit_many(fx, fx->model_a, PRIO_NORMAL, 2, ids);
+	assert_int_equal(engine_cancel(fx->e, ids, 2, after, &err), ENGINE_OK);
+	int64_t asked[4] = {ids[0], ids[0], ids[1], ids[0]};
+
+	assert_int_equal(engine_retry(fx->e, asked, 4, copies, &n, &err), ENGINE_OK);
+	assert_int_equal(n, 2);
+	assert_true(copies[0] > ids[1] && copies[1] == copies[0] + 1);
+	assert_int_equal(state_of(fx, copies[0]), TASK_QUEUED);
+	assert_int_equal(count_events(fx, EVENT_SUBMITTED, -1), 4);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1524,6 +1638,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_stall_is_not_a_timeout, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_local_failure_holds_dispatch, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_answer_too_large, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_case_that_kills_plecs, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_flapping_backend, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_request_key_repeats, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_retry_copies_each_distinct_id, fx_setup, fx_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

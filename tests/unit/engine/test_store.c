@@ -355,7 +355,10 @@ static void test_damaged_database_keeps_what_it_can(void **state)
 	char noise[4096];
 
 	memset(noise, 0xA5, sizeof noise);
-	assert_int_equal(pwrite(fd, noise, sizeof noise, 4096 * 20), (ssize_t)sizeof noise);
+	/* Ten pages well inside the tasks' leaves (the schema's tables take the first dozen), and the
+	 * root of tasks_active. */
+	for (int page = 20; page < 30; page++)
+		assert_int_equal(pwrite(fd, noise, sizeof noise, 4096 * page), (ssize_t)sizeof noise);
 	assert_int_equal(pwrite(fd, noise, sizeof noise, 4096 * 3), (ssize_t)sizeof noise);
 	close(fd);
 	s = store_open(path, NULL, NULL, &err);
@@ -449,6 +452,80 @@ static void test_newer_schema_is_refused(void **state)
 	free(path);
 }
 
+/* DESIGN 20: a request key is stored with its tasks, in the same transaction, or not at all. */
+static void test_request_keys(void **state)
+{
+	char *path = db_path("requests.db");
+	struct store *s = open_at(path, NULL);
+	struct task *tasks[3], *again[2];
+	struct store_request req = {.key = "sweep-7", .fingerprint = "fnv1a64:0123", .many = true, .created = NOW};
+	struct store_request found;
+
+	for (int i = 0; i < 3; i++)
+		tasks[i] = new_task(i);
+	assert_int_equal(store_request_find(s, "sweep-7", &found), STORE_NOTFOUND);
+	assert_int_equal(store_submit_request(s, tasks, 3, &req), STORE_OK);
+	assert_int_equal(store_request_find(s, "sweep-7", &found), STORE_OK);
+	assert_string_equal(found.key, "sweep-7");
+	assert_string_equal(found.fingerprint, "fnv1a64:0123");
+	assert_true(found.many);
+	assert_int_equal(found.first_id, tasks[0]->id);
+	assert_int_equal(found.count, 3);
+	assert_int_equal(found.created, NOW);
+	store_request_free(&found);
+	/* The same key again stores nothing: not the key, not the tasks. */
+	for (int i = 0; i < 2; i++)
+		again[i] = new_task(10 + i);
+	assert_int_equal(store_submit_request(s, again, 2, &req), STORE_STATE);
+	assert_non_null(strstr(store_error(s), "request key \"sweep-7\" is stored already"));
+	assert_int_equal(again[0]->id, 0);
+	assert_int_equal(scalar(path, "SELECT COUNT(*) FROM tasks"), 3);
+	assert_int_equal(scalar(path, "SELECT COUNT(*) FROM requests"), 1);
+	/* Without a key, nothing is stored in requests. */
+	assert_int_equal(store_submit_request(s, again, 2, NULL), STORE_OK);
+	assert_int_equal(scalar(path, "SELECT COUNT(*) FROM requests"), 1);
+	for (int i = 0; i < 3; i++)
+		task_free(&tasks[i]);
+	for (int i = 0; i < 2; i++)
+		task_free(&again[i]);
+	store_close(&s);
+	free(path);
+}
+
+/* A database of schema 1 (before request keys) opens: it is migrated to 2 and keeps its tasks. */
+static void test_schema_1_is_migrated(void **state)
+{
+	char *path = db_path("schema1.db");
+	struct store *s = open_at(path, NULL);
+	struct task *t = new_task(1), *back = NULL;
+	struct store_request req = {.key = "k", .fingerprint = "f"}, found;
+	sqlite3 *db;
+
+	assert_int_equal(store_submit(s, t), STORE_OK);
+	store_close(&s);
+	/* Schema 1 is schema 2 without the requests table: make the database what simq 1 left. */
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "DROP TABLE requests; PRAGMA user_version = 1", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(scalar(path, "PRAGMA user_version"), 1);
+	s = open_at(path, NULL);
+	assert_int_equal(scalar(path, "PRAGMA user_version"), STORE_SCHEMA_VERSION);
+	assert_int_equal(STORE_SCHEMA_VERSION, 2);
+	assert_int_equal(store_get(s, t->id, &back), STORE_OK);
+	assert_string_equal(back->vars, t->vars);
+	task_free(&back);
+	task_free(&t);
+	t = new_task(2);
+	assert_int_equal(store_submit_request(s, &t, 1, &req), STORE_OK);
+	assert_int_equal(store_request_find(s, "k", &found), STORE_OK);
+	assert_int_equal(found.first_id, t->id);
+	assert_false(found.many);
+	store_request_free(&found);
+	task_free(&t);
+	store_close(&s);
+	free(path);
+}
+
 /* The seed figures of DESIGN 9 through the store: kept counters and a recount agree on them. */
 static void test_seed_figures_through_the_store(void **state)
 {
@@ -510,6 +587,8 @@ int main(void)
 		cmocka_unit_test(test_locked_database),
 		cmocka_unit_test(test_full_disk),
 		cmocka_unit_test(test_newer_schema_is_refused),
+		cmocka_unit_test(test_request_keys),
+		cmocka_unit_test(test_schema_1_is_migrated),
 		cmocka_unit_test(test_seed_figures_through_the_store),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -53,6 +53,33 @@ static void test_printable_escapes_control_and_bad_utf8(void **state)
 	buf_free(&b);
 }
 
+/* A value in a message: C1 and bidi controls escaped, and cut to 80 characters (issue 14). */
+static void test_shown_escapes_c1_and_bidi_and_cuts_long_values(void **state)
+{
+	struct buf b = BUF_INIT;
+	char *big = malloc(10 * 1024 * 1024 + 1), *shown;
+
+	const char *in = "a\xc2\x9b" "b\xe2\x80\xae" "c\xce\xbc";
+
+	buf_add_printable(&b, in, strlen(in));
+	assert_string_equal(buf_str(&b), "a\\u009bb\\u202ec\xce\xbc");
+	buf_free(&b);
+	memset(big, 'x', 10 * 1024 * 1024);
+	big[10 * 1024 * 1024] = '\0';
+	shown = buf_shown(big);
+	assert_int_equal(strlen(shown), 80 + strlen("... (10485760 bytes)"));
+	assert_string_equal(shown + 80, "... (10485760 bytes)");
+	free(shown);
+	/* Exactly 80 characters, multibyte ones included, are shown whole. */
+	memset(big, 0, 200);
+	for (int i = 0; i < 80; i++)
+		memcpy(big + 2 * i, "\xce\xbc", 2);
+	shown = buf_shown(big);
+	assert_string_equal(shown, big);
+	free(shown);
+	free(big);
+}
+
 static void test_detach_hands_over_ownership(void **state)
 {
 	struct buf b = BUF_INIT;
@@ -71,6 +98,7 @@ int main(void)
 	    cmocka_unit_test(test_empty_buffer_reads_as_empty_string),
 	    cmocka_unit_test(test_appends_grow_and_stay_terminated),
 	    cmocka_unit_test(test_printable_escapes_control_and_bad_utf8),
+	    cmocka_unit_test(test_shown_escapes_c1_and_bidi_and_cuts_long_values),
 	    cmocka_unit_test(test_detach_hands_over_ownership),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

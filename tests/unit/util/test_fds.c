@@ -177,6 +177,23 @@ static void test_leaves_no_descriptor_open(void **state)
 	close(after);
 }
 
+/* Descriptors a library opened without close-on-exec get it; stdin, stdout and stderr keep theirs. */
+static void test_cloexec_all(void **state)
+{
+	int p[2];
+
+	assert_int_equal(pipe(p), 0);
+	assert_false(fcntl(p[0], F_GETFD) & FD_CLOEXEC);
+	int err_flags = fcntl(2, F_GETFD);
+
+	assert_true(fds_cloexec_all());
+	assert_true(fcntl(p[0], F_GETFD) & FD_CLOEXEC);
+	assert_true(fcntl(p[1], F_GETFD) & FD_CLOEXEC);
+	assert_int_equal(fcntl(2, F_GETFD), err_flags);
+	close(p[0]);
+	close(p[1]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -186,6 +203,7 @@ int main(void)
 	    cmocka_unit_test(test_skips_files_and_unconnected_sockets),
 	    cmocka_unit_test(test_stops_when_fn_returns_false),
 	    cmocka_unit_test(test_leaves_no_descriptor_open),
+	    cmocka_unit_test(test_cloexec_all),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,29 @@
+/*
+ * request — one HTTP request on its connection's thread, around Abyss: its
+ * header waited for whole before Abyss reads it, the body of POST /RPC2 read
+ * under xmlscan's limits and run through xmlrpc-c's registry (doc/api.md,
+ * "Limits"), and the answers written.  http.c owns the listeners and hands
+ * the loop the calls the registry's methods make.
+ */
+#ifndef SIMQ_SERVER_REQUEST_H
+#define SIMQ_SERVER_REQUEST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <xmlrpc-c/abyss.h>
+
+/* The largest request header (Abyss reads one into a buffer of 4 KiB). */
+#define REQUEST_MAX_HEADER 4000
+#define REQUEST_MAX_HEADER_TEXT "4,000"
+
+/* Waits until the header on fd has arrived whole (peeking: Abyss reads it after); false when the
+ * request goes no further (answered 431 if its header is too large). */
+bool request_wait_header(int fd, int header_s);
+/* Abyss handler (userdata: the xmlrpc_registry) for POST /RPC2; call_info of a method is the connection. */
+void request_serve_rpc(void *registry, TSession *session, abyss_bool *handled);
+/* Reads and drops a small body, so that a client reads the refusal that follows rather than a reset. */
+void request_drop_small_body(TSession *session);
+void request_respond(TSession *session, int status, const char *type, const char *body, size_t len);
+void request_respond_text(TSession *session, int status, const char *text);
+
+#endif
