@@ -115,7 +115,11 @@ static void wake_parked(struct api *a)
 
 		list = c->next;
 		c->next = NULL;
-		c->method->run(a, c);
+		/* Stopping: a console gets its last view; a waiter learns that the server stops, as before. */
+		if (a->stopping && c->method->run != api_view)
+			api_fault(c, PROTO_FAULT_SHUTTING_DOWN, "the server is shutting down");
+		else
+			c->method->run(a, c);
 		if (c->done)
 			c->on_done(c);
 	}
