@@ -186,6 +186,9 @@ const struct option_def option_table[] = {
     {"ui", "line_drawing", OPT_ENUM, "auto", .choices = "auto|utf8|ascii",
      .help = "Box-drawing "
              "characters: auto uses UTF-8 lines in a UTF-8 locale, else ASCII."},
+    {"ui", "mouse", OPT_BOOL, "true",
+     .help = "A click selects a row (and its pane), the wheel scrolls; false leaves the mouse "
+             "to the terminal (to select text, say)."},
     {"ui", "bell", OPT_BOOL, "true",
      .help = "Ring the terminal bell when a CRITICAL or HIGH task fails "
              "or a backend goes DOWN, so tmux flags the window."},
@@ -212,9 +215,14 @@ const struct option_def option_table[] = {
     KEY("cancel", "c", "Cancel (asks first)."),
     KEY("retry", "r", "Retry a failed or cancelled task."),
     KEY("mark", "Space", "Mark a row for a bulk action."),
+    KEY("mark_all", "A", "Mark every task the pane lists (up to 10,000)."),
+    KEY("copy", "y", "Copy the task id (or the marked ones): tmux's buffer, else OSC 52."),
     KEY("filter", "/", "Filter by model, name, state or tag."),
     KEY("pause", "p", "Pause or resume dispatching."),
     KEY("stats_window", "t", "Statistics: since start, last 24 h, all time."),
+    KEY("history", "h", "Show the finished tasks in the queue's place, or the queue."),
+    KEY("sort", "o", "Sort the history: newest, priority, model, name."),
+    KEY("backends", "b", "Show the backends in the statistics' place, or those."),
     KEY("help", "?", "Show the keys."),
     KEY("quit", "q", "Quit the console (the server keeps running)."),
 };

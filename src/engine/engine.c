@@ -29,6 +29,8 @@ struct engine {
 	bool stopping;
 	bool drained;               /* queue_drained was announced and nothing came since */
 	int64_t started_ms;
+	struct task *recent[ENGINE_RECENT]; /* the last tasks to finish, a ring: recent_next is the oldest */
+	size_t recent_next;
 };
 
 static void changed(struct engine *e)
@@ -80,6 +82,51 @@ static void publish(struct engine *e, enum event_type type, const struct task *t
 	changed(e);
 }
 
+/* Keeps t (ownership taken) as the newest of the recent finished tasks, the oldest let go. */
+static void keep_recent(struct engine *e, struct task *t)
+{
+	task_free(&e->recent[e->recent_next]);
+	e->recent[e->recent_next] = t;
+	e->recent_next = (e->recent_next + 1) % ENGINE_RECENT;
+}
+
+static void take_recent(struct task *t, void *ud)
+{
+	keep_recent(ud, t);
+}
+
+static int by_finished(const void *a, const void *b)
+{
+	const struct task *x = *(struct task *const *)a, *y = *(struct task *const *)b;
+
+	if (x == NULL || y == NULL)
+		return (x != NULL) - (y != NULL);
+	return (x->finished > y->finished) - (x->finished < y->finished);
+}
+
+/* The recent tasks at the start: the last to finish in the last day, from the store, in finishing order. */
+static void seed_recent(struct engine *e)
+{
+	static const enum task_state finals[] = {TASK_COMPLETED, TASK_FAILED, TASK_CANCELLED};
+	struct task *all[3 * ENGINE_RECENT] = {0};
+
+	for (size_t f = 0; f < 3; f++) {
+		engine_finished_since(e, (int)finals[f], engine_now_ms(e) - 86400000, take_recent, e);
+		for (size_t i = 0; i < ENGINE_RECENT; i++) {
+			all[f * ENGINE_RECENT + i] = e->recent[i];
+			e->recent[i] = NULL;
+		}
+		e->recent_next = 0;
+	}
+	qsort(all, 3 * ENGINE_RECENT, sizeof all[0], by_finished);
+	for (size_t i = 0; i < 3 * ENGINE_RECENT; i++) {
+		if (all[i] && i >= 2 * ENGINE_RECENT)
+			keep_recent(e, all[i]);
+		else
+			task_free(&all[i]);
+	}
+}
+
 /* After a final state is saved: out of the queue and the active set, counted, announced, freed. */
 static void retired(struct engine *e, struct task *t, enum task_state from, const struct event *extra)
 {
@@ -94,7 +141,7 @@ static void retired(struct engine *e, struct task *t, enum task_state from, cons
 		scheduler_forget(e->sched, t->id);
 	publish(e, t->state == TASK_CANCELLED ? EVENT_CANCELLED : t->state == TASK_FAILED ? EVENT_FAILED : EVENT_COMPLETED,
 		t, &ev);
-	task_free(&t);
+	keep_recent(e, t);
 	/* The last task out: once per drain, until new work arrives. */
 	if (queue_size(e->queue) == 0 && e->running == 0 && !e->drained) {
 		e->drained = true;
@@ -235,6 +282,7 @@ struct engine *engine_open(const struct engine_options *opt, char **err)
 		return NULL;
 	}
 	adopt_running(e);
+	seed_recent(e);
 	e->drained = queue_size(e->queue) == 0 && e->running == 0;
 	return e;
 }
@@ -260,6 +308,8 @@ void engine_close(struct engine **ep)
 		}
 	}
 	idmap_free(&e->active);
+	for (size_t i = 0; i < ENGINE_RECENT; i++)
+		task_free(&e->recent[i]);
 	event_log_free(&e->log);
 	events_free(&e->bus);
 	free(e->pause_reason);
@@ -291,7 +341,7 @@ static void accept_tasks(struct engine *e, struct task **tasks, size_t n, int64_
 		if (task_state_is_final(t->state)) {
 			stats_record(&e->stats, t);
 			publish(e, EVENT_SUBMITTED, t, NULL);
-			task_free(&t);
+			keep_recent(e, t);
 			continue;
 		}
 		idmap_put(&e->active, t->id, t);
@@ -688,6 +738,16 @@ void engine_minutes(const struct engine *e, int n, int64_t *per_minute)
 uint64_t engine_version(const struct engine *e)
 {
 	return e->version;
+}
+
+void engine_each_recent(const struct engine *e, void (*fn)(const struct task *t, void *ud), void *ud)
+{
+	for (size_t i = 0; i < ENGINE_RECENT; i++) {
+		const struct task *t = e->recent[(e->recent_next + ENGINE_RECENT - 1 - i) % ENGINE_RECENT];
+
+		if (t)
+			fn(t, ud);
+	}
 }
 
 uint64_t engine_alerts(const struct engine *e)

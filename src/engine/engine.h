@@ -42,6 +42,9 @@ enum engine_status {
 #undef X
 };
 
+/* How many finished tasks the engine keeps for consoles (engine_each_recent). */
+#define ENGINE_RECENT 200
+
 struct engine_options {
 	const char *db_path;
 	const char *log_path;          /* simulation.log; NULL keeps the log in memory only */
@@ -139,6 +142,8 @@ void engine_stats(const struct engine *e, enum stats_window w, struct stats_coun
 void engine_minutes(const struct engine *e, int n, int64_t *per_minute);
 /* Bumped by every change a console would show. */
 uint64_t engine_version(const struct engine *e);
+/* The last ENGINE_RECENT tasks to finish (completed, failed or cancelled), newest first: a console's history. */
+void engine_each_recent(const struct engine *e, void (*fn)(const struct task *t, void *ud), void *ud);
 /* CRITICAL/HIGH failures and backends DOWN so far: a console rings its bell when it grows. */
 uint64_t engine_alerts(const struct engine *e);
 /* Tasks FAILED since the server started, and how many of them the operator has seen (the console, simq status). */

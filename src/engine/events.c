@@ -164,7 +164,7 @@ static void fmt_started(const struct event *ev, struct buf *out)
 	if (ev->backend)
 		buf_addf(out, " on %s", ev->backend);
 	if (ev->batch_size > 1)
-		buf_addf(out, " in batch %lld of %d", (long long)ev->batch_id, ev->batch_size);
+		buf_addf(out, " in batch %lld (%d tasks)", (long long)ev->batch_id, ev->batch_size);
 }
 
 static void fmt_progress(const struct event *ev, struct buf *out)

@@ -1078,6 +1078,7 @@ void scheduler_each_backend(const struct scheduler *sc, void (*fn)(const struct 
 			.name = b->name, .url = b->url, .up = b->up, .paused = b->paused, .busy = b->busy,
 			.checking = !b->known,
 			.slots = b->slots, .failures = b->failures, .downtime = b->downtime + now_down,
+			.down_for = b->known ? now_down : 0,
 			.probe_in = b->up ? 0 : sc->clock->ops->timer_remaining(b->probe),
 		};
 

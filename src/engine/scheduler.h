@@ -105,6 +105,7 @@ struct sched_backend_info {
 	int busy, slots, failures;
 	double probe_in;         /* seconds to the next probe while DOWN */
 	double downtime;         /* seconds DOWN since the server started, the current outage included */
+	double down_for;         /* seconds of the current outage (0 while UP or not known yet) */
 };
 
 struct sched_call_info {

@@ -90,10 +90,13 @@ struct engine *api_engine(const struct api *a)
 	return a->engine;
 }
 
+static void api_view(struct api *a, struct api_call *c);
+
 void api_run(struct api *a, struct api_call *c)
 {
 	c->api = a;
-	if (a->stopping)
+	/* A console still gets its view (at once) while the server stops: the log's last lines. */
+	if (a->stopping && c->method->run != api_view)
 		api_fault(c, PROTO_FAULT_SHUTTING_DOWN, "the server is shutting down");
 	else
 		c->method->run(a, c);
@@ -112,7 +115,11 @@ static void wake_parked(struct api *a)
 
 		list = c->next;
 		c->next = NULL;
-		c->method->run(a, c);
+		/* Stopping: a console gets its last view; a waiter learns that the server stops, as before. */
+		if (a->stopping && c->method->run != api_view)
+			api_fault(c, PROTO_FAULT_SHUTTING_DOWN, "the server is shutting down");
+		else
+			c->method->run(a, c);
 		if (c->done)
 			c->on_done(c);
 	}
@@ -318,9 +325,12 @@ static void finish_value(struct api_call *c, xmlrpc_env *env, xmlrpc_value *v)
 	xmlrpc_env_clean(env);
 }
 
-/* Answers [{id, state}] for ids, or the engine's fault when st is not ENGINE_OK (err is freed). */
+/*
+ * Answers [{id, state}] for ids (with {done, reason} when acted is not NULL: see view_states), or
+ * the engine's fault when st is not ENGINE_OK (err is freed).
+ */
 static void answer_states(struct api_call *c, enum engine_status st, char *err, const int64_t *ids,
-			  const enum task_state *states, size_t n);
+			  const enum task_state *states, const bool *acted, const char *what, size_t n);
 
 /* The fault code for an engine status that is not ENGINE_OK. */
 static int fault_of(enum engine_status st)
@@ -345,7 +355,7 @@ static void engine_fault(struct api_call *c, enum engine_status st, char *err)
 }
 
 static void answer_states(struct api_call *c, enum engine_status st, char *err, const int64_t *ids,
-			  const enum task_state *states, size_t n)
+			  const enum task_state *states, const bool *acted, const char *what, size_t n)
 {
 	xmlrpc_env env;
 
@@ -354,7 +364,7 @@ static void answer_states(struct api_call *c, enum engine_status st, char *err, 
 		return;
 	}
 	xmlrpc_env_init(&env);
-	finish_value(c, &env, view_states(&env, ids, states, n));
+	finish_value(c, &env, view_states(&env, ids, states, acted, what, n));
 }
 
 /* ---- methods -------------------------------------------------------------------------- */
@@ -433,8 +443,11 @@ static void api_get(struct api *a, struct api_call *c)
 typedef enum engine_status (*ids_fn)(struct api *a, const void *arg, const int64_t *ids, size_t n,
 				      enum task_state *after, char **err);
 
-/* Reads the ids of argument 0, applies fn and answers with their states. */
-static void on_ids(struct api *a, struct api_call *c, ids_fn fn, const void *arg)
+/*
+ * Reads the ids of argument 0, applies fn and answers with their states, and for each whether fn
+ * acted on it: only an active (queued or running) task changes; a final one is refused by name.
+ */
+static void on_ids(struct api *a, struct api_call *c, ids_fn fn, const void *arg, const char *what)
 {
 	size_t n;
 	int64_t *ids = param_ids(c, 0, &n);
@@ -443,9 +456,14 @@ static void on_ids(struct api *a, struct api_call *c, ids_fn fn, const void *arg
 	if (ids == NULL)
 		return;
 	enum task_state *after = xcalloc(n, sizeof *after);
+	bool *acted = xcalloc(n, sizeof *acted);
+
+	for (size_t i = 0; i < n; i++)
+		acted[i] = engine_active(a->engine, ids[i]) != NULL;
 	enum engine_status st = fn(a, arg, ids, n, after, &err);
 
-	answer_states(c, st, err, ids, after, n);
+	answer_states(c, st, err, ids, after, acted, what, n);
+	free(acted);
 	free(after);
 	free(ids);
 }
@@ -459,7 +477,7 @@ static enum engine_status cancel_ids(struct api *a, const void *arg, const int64
 static void api_cancel(struct api *a, struct api_call *c)
 {
 	if (check_count(c, 1, 1, "a task id or an array of them"))
-		on_ids(a, c, cancel_ids, NULL);
+		on_ids(a, c, cancel_ids, NULL, "cancelled");
 }
 
 static enum engine_status reprioritize_ids(struct api *a, const void *arg, const int64_t *ids, size_t n,
@@ -480,7 +498,7 @@ static void api_reprioritize(struct api *a, struct api_call *c)
 		free(err);
 		return;
 	}
-	on_ids(a, c, reprioritize_ids, &prio);
+	on_ids(a, c, reprioritize_ids, &prio, "given another priority");
 }
 
 static void api_retry(struct api *a, struct api_call *c)
@@ -591,10 +609,11 @@ static void api_view(struct api *a, struct api_call *c)
 		return;
 	}
 	if (r.queue_offset < 0 || r.queue_limit < 0 || r.queue_limit > MAX_PAGE || wait_ms < 0 ||
-	    wait_ms > MAX_WAIT_S * 1000) {
-		api_fault(c, PROTO_FAULT_INVALID, "simq.view: queue_offset %lld, queue_limit %lld, wait_ms %g: allowed: "
-			  "queue_offset from 0, queue_limit from 0 to %d, wait_ms from 0 to %.0f", (long long)r.queue_offset,
-			  (long long)r.queue_limit, wait_ms, MAX_PAGE, MAX_WAIT_S * 1000);
+	    wait_ms > MAX_WAIT_S * 1000 || r.history < 0 || r.history > ENGINE_RECENT) {
+		api_fault(c, PROTO_FAULT_INVALID, "simq.view: queue_offset %lld, queue_limit %lld, wait_ms %g, history %lld: "
+			  "allowed: queue_offset from 0, queue_limit from 0 to %d, wait_ms from 0 to %.0f, history from 0 to "
+			  "%d", (long long)r.queue_offset, (long long)r.queue_limit, wait_ms, (long long)r.history, MAX_PAGE,
+			  MAX_WAIT_S * 1000, ENGINE_RECENT);
 		return;
 	}
 	/* Up to date and willing to wait: answer at the next change or at the deadline. */
@@ -650,7 +669,7 @@ static void api_wait(struct api *a, struct api_call *c)
 	if (st == ENGINE_OK && !all_final && timeout > 0 && !c->expired && !a->stopping)
 		park(c, timeout);
 	else
-		answer_states(c, st, err, ids, states, n);
+		answer_states(c, st, err, ids, states, NULL, NULL, n);
 	free(states);
 	free(ids);
 }
@@ -748,8 +767,8 @@ const struct api_method api_methods[] = {
 	{"simq.submit_many", "simq.submit_many([task...], [request_key]) -> [id...], all or none", api_submit_many},
 	{"simq.get", "simq.get(id) -> task", api_get},
 	{"simq.list", "simq.list(filter, offset, limit) -> {total, offset, tasks}", api_list},
-	{"simq.cancel", "simq.cancel(ids) -> [{id, state}]", api_cancel},
-	{"simq.reprioritize", "simq.reprioritize(ids, priority) -> [{id, state}]", api_reprioritize},
+	{"simq.cancel", "simq.cancel(ids) -> [{id, state, done, reason}]", api_cancel},
+	{"simq.reprioritize", "simq.reprioritize(ids, priority) -> [{id, state, done, reason}]", api_reprioritize},
 	{"simq.retry", "simq.retry(ids) -> [new id...]", api_retry},
 	{"simq.result", "simq.result(id) -> {path, format, points, signals, summary}", api_result_method},
 	{"simq.wait", "simq.wait(ids, timeout) -> [{id, state}]", api_wait},

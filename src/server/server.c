@@ -50,6 +50,7 @@ struct server {
 	struct hooks *hooks;        /* [notify] commands (hooks.c), NULL when none is set */
 	struct webhooks *webhooks;  /* [webhook NAME] sinks (webhooks.c), NULL when none */
 	bool stopping;
+	bool said_stopped;          /* "server stopped" is in the log */
 	ev_signal sig_term, sig_int, sig_hup;
 	ev_prepare before_sleep;
 };
@@ -320,7 +321,7 @@ static void close_server(struct server *s)
 		api_drop_parked(s->api);
 	/* Calls in flight are cut short; their tasks go back to QUEUED at the next start (recovery). */
 	plecs_pool_free(&s->pool);
-	if (s->engine)
+	if (s->engine && !s->said_stopped)
 		engine_log(s->engine, SEVERITY_INFO, 0, "server stopped");
 	hooks_free(&s->hooks);
 	webhooks_free(&s->webhooks);
@@ -558,6 +559,14 @@ int server_run(const struct server_options *opt)
 	fds_cloexec_all();
 	engine_start(s.engine);
 	ev_run(s.loop, 0);
+	/*
+	 * The last line, and one more pass of the loop: consoles waiting for a change get their last
+	 * answer with every line up to this one (api.c answers simq.view while stopping), so the
+	 * log pane of a console that meets the next server misses nothing of this one.
+	 */
+	engine_log(s.engine, SEVERITY_INFO, 0, "server stopped");
+	s.said_stopped = true;
+	ev_run(s.loop, EVRUN_NOWAIT);
 	/* Release the store, socket and lock first: a new server may start while Abyss winds down. */
 	struct http *http = s.http;
 

@@ -2,10 +2,13 @@
 
 #include "server/view.h"
 
+#include <fnmatch.h>
 #include <jansson.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "proto/proto.h"
 #include "util/buf.h"
@@ -201,18 +204,27 @@ xmlrpc_value *view_ids(xmlrpc_env *env, const int64_t *ids, size_t n)
 	return out;
 }
 
-xmlrpc_value *view_states(xmlrpc_env *env, const int64_t *ids, const enum task_state *states, size_t n)
+xmlrpc_value *view_states(xmlrpc_env *env, const int64_t *ids, const enum task_state *states, const bool *acted,
+			  const char *what, size_t n)
 {
 	xmlrpc_value *out = xmlrpc_array_new(env);
 
 	for (size_t i = 0; i < n; i++) {
 		/* V takes a reference of its own: the id value is released here. */
 		xmlrpc_value *id = view_id(env, ids[i]);
-		xmlrpc_value *item = xmlrpc_build_value(env, "{s:V,s:s}", "id", id, "state",
-							states[i] < TASK_STATE_COUNT ? task_state_name(states[i])
-										     : "unknown");
+		const char *state = states[i] < TASK_STATE_COUNT ? task_state_name(states[i]) : "unknown";
+		xmlrpc_value *item = xmlrpc_build_value(env, "{s:V,s:s}", "id", id, "state", state);
 
 		xmlrpc_DECREF(id);
+		if (acted) {
+			char *why = acted[i] ? xstrdup("")
+					     : xasprintf("task %lld is %s; only queued or running tasks can be %s",
+							 (long long)ids[i], state, what);
+
+			set_member(env, item, "done", xmlrpc_bool_new(env, acted[i]));
+			set_member(env, item, "reason", xmlrpc_string_new(env, why));
+			free(why);
+		}
 		append(env, out, item);
 	}
 	return out;
@@ -225,7 +237,21 @@ struct view_ctx {
 	const struct engine *e;
 	xmlrpc_value *list;
 	int64_t now;
+	const char *server; /* the server's start id */
+	int64_t room;       /* how many more items the list takes */
 };
+
+/* Whether the list takes one more item (and counts it). */
+static bool reply_room(struct view_ctx *x)
+{
+	return x->room-- > 0;
+}
+
+/* "1764482405123-4242": this server's start time and pid, which no other server shares. */
+static void server_id(const struct engine *e, char *out, size_t size)
+{
+	snprintf(out, size, "%lld-%d", (long long)engine_started_ms(e), (int)getpid());
+}
 
 static void add_log_line(const struct log_entry *line, void *ud)
 {
@@ -233,9 +259,10 @@ static void add_log_line(const struct log_entry *line, void *ud)
 	char stamp[TIME_ISO8601_MAX];
 
 	append(x->env, x->list,
-	       xmlrpc_build_value(x->env, "{s:I,s:s,s:I,s:s,s:s}", "seq", (xmlrpc_int64)line->seq, "time",
-				  time_iso8601(stamp, line->time_ms * 1000000, true), "task", (xmlrpc_int64)line->task_id,
-				  "severity", log_severity_name(line->severity), "text", line->text));
+	       xmlrpc_build_value(x->env, "{s:I,s:s,s:s,s:I,s:s,s:s}", "seq", (xmlrpc_int64)line->seq, "server",
+				  x->server, "time", time_iso8601(stamp, line->time_ms * 1000000, true), "task",
+				  (xmlrpc_int64)line->task_id, "severity", log_severity_name(line->severity), "text",
+				  line->text));
 }
 
 /* A call in flight, as the running pane draws it. */
@@ -251,7 +278,8 @@ static void add_call(const struct sched_call_info *c, void *ud)
 
 		append(x->env, ids, xmlrpc_i8_new(x->env, c->ids[i]));
 		cancelled += t == NULL;
-		/* The head (first id still there) is the batch's most urgent task: it stands for the call. */
+		/* The head (first id still there) is the batch's most urgent task: it stands for the call (none: all
+	 * cancelled, and the priority and name are empty). */
 		if (head == NULL)
 			head = t;
 	}
@@ -260,7 +288,7 @@ static void add_call(const struct sched_call_info *c, void *ud)
 				  "batch", (xmlrpc_int64)c->batch, "backend", c->backend, "attempt", c->attempt,
 				  "elapsed", c->elapsed, "estimate", c->estimate, "progress", c->progress, "cancelled",
 				  cancelled, "model", c->model, "priority",
-				  task_priority_name(head ? head->priority : PRIO_LOW), "name",
+				  head ? task_priority_name(head->priority) : "", "name",
 				  head && head->name ? head->name : ""));
 	xmlrpc_DECREF(ids);
 }
@@ -279,15 +307,28 @@ static void add_retry(const struct task *t, double retry_in, void *ud)
 				  task_priority_name(t->priority), "name", t->name ? t->name : ""));
 }
 
+/* A finished task, as the console's history shows it: brief, with when it finished. */
+static void add_recent(const struct task *t, void *ud)
+{
+	struct view_ctx *x = ud;
+
+	if (reply_room(x)) {
+		xmlrpc_value *v = view_task(x->env, x->e, t, true);
+
+		set_time(x->env, v, "finished", t->finished);
+		append(x->env, x->list, v);
+	}
+}
+
 static void add_backend(const struct sched_backend_info *b, void *ud)
 {
 	struct view_ctx *x = ud;
 
 	append(x->env, x->list,
-	       xmlrpc_build_value(x->env, "{s:s,s:s,s:b,s:b,s:b,s:i,s:i,s:i,s:d}", "name", b->name, "url", b->url,
+	       xmlrpc_build_value(x->env, "{s:s,s:s,s:b,s:b,s:b,s:i,s:i,s:i,s:d,s:d,s:d}", "name", b->name, "url", b->url,
 				  "up", (xmlrpc_bool)b->up, "checking", (xmlrpc_bool)b->checking, "paused",
 				  (xmlrpc_bool)b->paused, "busy", b->busy, "slots", b->slots, "failures", b->failures,
-				  "probe_in", b->probe_in));
+				  "probe_in", b->probe_in, "downtime", b->downtime, "down_for", b->down_for));
 }
 
 static void add_model(const struct sched_model_info *m, void *ud)
@@ -326,17 +367,25 @@ static xmlrpc_value *throughput_value(xmlrpc_env *env, const struct engine *e)
 	int64_t per_minute[MINUTES], now = engine_now_ms(e), recent = 0;
 	xmlrpc_value *list = xmlrpc_array_new(env), *v;
 
+	int first = -1;
+
 	engine_minutes(e, MINUTES, per_minute);
 	for (int i = 0; i < MINUTES; i++) {
 		append(env, list, xmlrpc_i8_new(env, (xmlrpc_int64)per_minute[i]));
-		if (i >= MINUTES - RECENT)
+		if (i >= MINUTES - RECENT) {
 			recent += per_minute[i];
+			if (first < 0 && per_minute[i] > 0)
+				first = i;
+		}
 	}
-	/* The span those minutes cover: the current one only in part, and none before the start. */
-	double span = (double)(now % 60000) / 1000 + 60.0 * (RECENT - 1), up = (double)(now - engine_started_ms(e)) / 1000;
+	/*
+	 * The span those minutes cover: from the first of them in which a task finished (the counts come
+	 * from the store, so a restart does not shorten it), the current minute only in part.
+	 */
+	double span = first < 0 ? 0 : (double)(now % 60000) / 1000 + 60.0 * (MINUTES - 1 - first);
 
-	if (up < span)
-		span = up;
+	if (first >= 0 && span < 10)
+		span = 10; /* a task in the first second of a minute is not 3,600 an hour */
 	double rate = span > 0 ? (double)recent / span : 0;
 	double left = (double)(queue_size(engine_queue(e)) + engine_running(e));
 
@@ -416,13 +465,21 @@ xmlrpc_value *view_status(xmlrpc_env *env, const struct engine *e)
 xmlrpc_value *view_console(xmlrpc_env *env, const struct engine *e, const struct view_request *req)
 {
 	xmlrpc_value *v = xmlrpc_struct_new(env);
-	struct view_ctx log = {.env = env, .e = e, .list = xmlrpc_array_new(env)};
+	char id[64];
+	struct view_ctx log = {.env = env, .e = e, .list = xmlrpc_array_new(env), .server = id};
 
+	server_id(e, id, sizeof id);
 	if (req->log_since >= 0)
 		engine_log_since(e, (uint64_t)req->log_since, add_log_line, &log);
+	set_member(env, v, "server_id", xmlrpc_string_new(env, id));
 	set_member(env, v, "version", xmlrpc_i8_new(env, (xmlrpc_int64)engine_version(e)));
 	set_member(env, v, "queue", queue_page_value(env, e, req->queue_offset, req->queue_limit));
 	set_member(env, v, "queue_total", xmlrpc_i8_new(env, (xmlrpc_int64)queue_size(engine_queue(e))));
+	/* Where the task under a console's cursor went: it follows its task, not a row. */
+	if (req->focus > 0)
+		set_member(env, v, "focus",
+			   xmlrpc_build_value(env, "{s:I,s:I}", "id", (xmlrpc_int64)req->focus, "position",
+					      (xmlrpc_int64)queue_position(engine_queue(e), req->focus)));
 	set_member(env, v, "running", each(env, e, fill_running));
 	set_member(env, v, "log", log.list);
 	set_member(env, v, "log_seq", xmlrpc_i8_new(env, (xmlrpc_int64)engine_log_seq(e)));
@@ -435,6 +492,12 @@ xmlrpc_value *view_console(xmlrpc_env *env, const struct engine *e, const struct
 	set_member(env, v, "throughput", throughput_value(env, e));
 	set_member(env, v, "alerts", xmlrpc_i8_new(env, (xmlrpc_int64)engine_alerts(e)));
 	set_member(env, v, "calls", calls_value(env, e));
+	if (req->history > 0) {
+		struct view_ctx recent = {.env = env, .e = e, .list = xmlrpc_array_new(env), .room = req->history};
+
+		engine_each_recent(e, add_recent, &recent);
+		set_member(env, v, "history", recent.list);
+	}
 	set_member(env, v, "status", view_status(env, e));
 	return v;
 }
@@ -454,13 +517,25 @@ static bool has_tag(const char *tags, const char *tag)
 	return false;
 }
 
+/* A filter's text against a field: a shell pattern (sweep-*) when it has one's characters, else any part. */
+static bool text_matches(const char *field, const char *want)
+{
+	if (field == NULL)
+		return false;
+	if (strpbrk(want, "*?[") == NULL)
+		return strstr(field, want) != NULL;
+	const char *base = strrchr(field, '/');
+
+	return fnmatch(want, field, 0) == 0 || (base && fnmatch(want, base + 1, 0) == 0);
+}
+
 static bool matches(const struct task *t, const struct view_filter *f)
 {
 	if (f->state >= 0 && (int)t->state != f->state)
 		return false;
-	if (f->model && strstr(t->model, f->model) == NULL)
+	if (f->model && !text_matches(t->model, f->model))
 		return false;
-	if (f->name && (t->name == NULL || strstr(t->name, f->name) == NULL))
+	if (f->name && !text_matches(t->name, f->name))
 		return false;
 	return f->tag == NULL || has_tag(t->tags, f->tag);
 }
@@ -602,7 +677,7 @@ bool view_read_request(xmlrpc_value *v, struct view_request *r, int64_t *version
 		char *shown = proto_shown(v);
 
 		*err = xasprintf("simq.view: request %s: %s%sallowed: a struct of version, wait_ms, queue_offset, "
-				 "queue_limit, log_since", shown, why ? why : "", why ? "; " : "");
+				 "queue_limit, log_since, focus, history", shown, why ? why : "", why ? "; " : "");
 		free(shown);
 		free(why);
 		json_decref(req);
@@ -614,6 +689,8 @@ bool view_read_request(xmlrpc_value *v, struct view_request *r, int64_t *version
 				  : strcmp(key, "queue_offset") == 0 ? &r->queue_offset
 				  : strcmp(key, "queue_limit") == 0  ? &r->queue_limit
 				  : strcmp(key, "log_since") == 0    ? &r->log_since
+				  : strcmp(key, "focus") == 0	     ? &r->focus
+				  : strcmp(key, "history") == 0	     ? &r->history
 								     : NULL;
 
 		if (strcmp(key, "wait_ms") == 0 && json_is_number(x)) {
@@ -624,7 +701,7 @@ bool view_read_request(xmlrpc_value *v, struct view_request *r, int64_t *version
 			char *text = proto_json_text(x, false), *shown_key = buf_shown(key), *shown = buf_shown(text);
 
 			*err = xasprintf("simq.view: request.%s %s: %s; allowed: numbers in version, wait_ms, queue_offset, "
-					 "queue_limit, log_since", shown_key, shown, target || strcmp(key, "wait_ms") == 0
+					 "queue_limit, log_since, focus, history", shown_key, shown, target || strcmp(key, "wait_ms") == 0
 					 ? "not a number" : "not a field of the request");
 			free(text);
 			free(shown_key);

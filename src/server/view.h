@@ -21,6 +21,8 @@
 struct view_request {
 	int64_t queue_offset, queue_limit;
 	int64_t log_since;            /* -1: no log lines */
+	int64_t focus;                /* a task id whose queue position the answer gives (0: none) */
+	int64_t history;              /* how many of the last tasks to finish the answer lists (0: none) */
 	const char *state_dir;
 };
 
@@ -31,7 +33,8 @@ struct view_filter {
 
 /* simq.list's filter {state, model, name, tag} (v may be NULL: none); false and *err for a bad one. */
 bool view_read_filter(xmlrpc_value *v, struct view_filter *f, char **err);
-/* simq.view's request {version, wait_ms, queue_offset, queue_limit, log_since}; false and *err for a bad one. */
+/* simq.view's request {version, wait_ms, queue_offset, queue_limit, log_since, focus, history}; false and *err for a
+ * bad one. */
 bool view_read_request(xmlrpc_value *v, struct view_request *r, int64_t *version, double *wait_ms, char **err);
 
 /* An id as XML-RPC: an int where it fits, else an i8. */
@@ -48,8 +51,13 @@ xmlrpc_value *view_result(xmlrpc_env *env, int64_t id, const struct store_result
 xmlrpc_value *view_stats(xmlrpc_env *env, const struct engine *e);
 /* simq.status: the counts of a status line, read without paging (cheap at any queue length). */
 xmlrpc_value *view_status(xmlrpc_env *env, const struct engine *e);
-/* [{id, state}] for each id. */
-xmlrpc_value *view_states(xmlrpc_env *env, const int64_t *ids, const enum task_state *states, size_t n);
+/*
+ * [{id, state}] for each id; with acted (not NULL), also {done, reason}: whether the operation
+ * changed the task, and when it did not, why ("task 45 is failed; only queued or running tasks
+ * can be " then what).
+ */
+xmlrpc_value *view_states(xmlrpc_env *env, const int64_t *ids, const enum task_state *states, const bool *acted,
+			  const char *what, size_t n);
 /* simq.view: everything a console draws. */
 xmlrpc_value *view_console(xmlrpc_env *env, const struct engine *e, const struct view_request *req);
 /* simq.list: {total, offset, tasks} of the tasks that match f; NULL and *err when the store fails. */

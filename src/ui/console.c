@@ -49,11 +49,29 @@ static int64_t page_limit(const struct console *c)
 
 /* The params of a simq.view call: the one place the console builds them. */
 static xmlrpc_value *view_request(xmlrpc_env *env, int64_t version, double wait_ms, int64_t offset, int64_t limit,
-                                  int64_t log_since)
+                                  int64_t log_since, int64_t focus, int64_t history)
 {
-	return xmlrpc_build_value(env, "({s:I,s:d,s:I,s:I,s:I})", "version", (xmlrpc_int64)version, "wait_ms", wait_ms,
-	                          "queue_offset", (xmlrpc_int64)offset, "queue_limit", (xmlrpc_int64)limit, "log_since",
-	                          (xmlrpc_int64)log_since);
+	return xmlrpc_build_value(env, "({s:I,s:d,s:I,s:I,s:I,s:I,s:I})", "version", (xmlrpc_int64)version, "wait_ms",
+	                          wait_ms, "queue_offset", (xmlrpc_int64)offset, "queue_limit", (xmlrpc_int64)limit,
+	                          "log_since", (xmlrpc_int64)log_since, "focus", (xmlrpc_int64)focus, "history",
+	                          (xmlrpc_int64)history);
+}
+
+/* How many finished tasks the history pane asks for: all the server keeps, while it is shown. */
+static int64_t history_wanted(const struct console *c)
+{
+	return c->show_history ? 200 : 0;
+}
+
+/* Tells the view thread which page the screen shows and which task the cursor is on. */
+static void tell_fetcher(struct console *c)
+{
+	pthread_mutex_lock(&c->f.lock);
+	c->f.offset = c->queue_top;
+	c->f.limit = page_limit(c);
+	c->f.focus = c->queue_sel_id;
+	c->f.history = history_wanted(c);
+	pthread_mutex_unlock(&c->f.lock);
 }
 
 /* ---- the view thread ------------------------------------------------------------------ */
@@ -65,7 +83,7 @@ struct fetch_arg {
 
 /* Under f->lock: keeps what one poll brought for the loop, an answer or why there was none. */
 static void fetch_keep(struct fetch *f, enum client_status st, xmlrpc_value *r, char *err, int64_t offset,
-                       int64_t limit)
+                       int64_t limit, int64_t since)
 {
 	if (st == CLIENT_OK) {
 		if (f->answer)
@@ -73,6 +91,7 @@ static void fetch_keep(struct fetch *f, enum client_status st, xmlrpc_value *r, 
 		f->answer = r;
 		f->answer_offset = offset;
 		f->answer_limit = limit;
+		f->answer_since = since;
 		/* log_since moves only when the loop has taken the lines (apply_view): an answer
 		 * it has not taken yet is replaced here, and the next one must carry its lines too. */
 		f->version = reply_int(r, "version", -1);
@@ -82,6 +101,8 @@ static void fetch_keep(struct fetch *f, enum client_status st, xmlrpc_value *r, 
 	} else {
 		free(f->error);
 		f->error = err ? err : xstrdup("the server does not answer");
+		/* The next server to answer may be another one, whose versions count afresh: ask it at once. */
+		f->version = -1;
 	}
 }
 
@@ -94,7 +115,8 @@ static void *fetch_main(void *arg)
 
 	pthread_mutex_lock(&f->lock);
 	while (!f->quit) {
-		int64_t version = f->version, offset = f->offset, limit = f->limit, since = f->log_since;
+		int64_t version = f->version, offset = f->offset, limit = f->limit, since = f->log_since, focus = f->focus,
+		        history = f->history;
 		xmlrpc_env env;
 		xmlrpc_value *params, *r = NULL;
 		int fault;
@@ -102,13 +124,13 @@ static void *fetch_main(void *arg)
 
 		pthread_mutex_unlock(&f->lock);
 		xmlrpc_env_init(&env);
-		params = view_request(&env, version, POLL_WAIT_MS, offset, limit, since);
+		params = view_request(&env, version, POLL_WAIT_MS, offset, limit, since, focus, history);
 		enum client_status st = client_call(fa->conn, "simq.view", params, &r, &fault, &err);
 
 		xmlrpc_DECREF(params);
 		xmlrpc_env_clean(&env);
 		pthread_mutex_lock(&f->lock);
-		fetch_keep(f, st, r, err, offset, limit);
+		fetch_keep(f, st, r, err, offset, limit, since);
 		ev_async_send(c->loop, &c->got_answer);
 		if (st != CLIENT_OK && !f->quit) {
 			/* No server: look again in half a second, or at once when told to quit. */
@@ -129,30 +151,6 @@ static void *fetch_main(void *arg)
 
 /* ---- answers -------------------------------------------------------------------------- */
 
-/* "state:failed model:buck nightly": key:value pairs; a bare word is a model. */
-static xmlrpc_value *filter_struct(xmlrpc_env *env, const char *text)
-{
-	xmlrpc_value *f = xmlrpc_struct_new(env);
-	char *copy = xstrdup(text), *save = NULL;
-
-	for (char *tok = strtok_r(copy, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
-		char *colon = strchr(tok, ':');
-		const char *key = "model", *value = tok;
-
-		if (colon) {
-			*colon = '\0';
-			key = tok;
-			value = colon + 1;
-		}
-		xmlrpc_value *s = xmlrpc_string_new(env, value);
-
-		xmlrpc_struct_set_value(env, f, key, s);
-		xmlrpc_DECREF(s);
-	}
-	free(copy);
-	return f;
-}
-
 /* With a filter: simq.list's page of what matches, for the queue pane. */
 static void refresh_list(struct console *c)
 {
@@ -160,7 +158,7 @@ static void refresh_list(struct console *c)
 	xmlrpc_value *f, *r;
 
 	xmlrpc_env_init(&env);
-	f = filter_struct(&env, c->filter);
+	f = ui_filter_struct(&env, c->filter);
 	r = ui_call(c, "simq.list", "(VII)", f, (xmlrpc_int64)c->queue_top, (xmlrpc_int64)page_limit(c));
 	xmlrpc_DECREF(f);
 	xmlrpc_env_clean(&env);
@@ -170,17 +168,58 @@ static void refresh_list(struct console *c)
 		c->filter = NULL;
 		return;
 	}
-	if (c->list)
-		xmlrpc_DECREF(c->list);
+	xmlrpc_value *old = c->list;
+
 	c->list = r;
+	if (frame_pane(PANE_QUEUE)->follow(c, c->view, old))
+		c->refresh = true;
+	if (old)
+		xmlrpc_DECREF(old);
 }
 
-/* Takes a view answer: log lines, alerts (the bell), and the page if it is the one on screen. */
-static void apply_view(struct console *c, xmlrpc_value *v)
+/* Every pane's cursor back on its task after a new answer; the page again when one moved off it. */
+static void follow_all(struct console *c, xmlrpc_value *old_view)
+{
+	for (int p = 0; p < PANE_COUNT; p++)
+		if (frame_pane((enum ui_pane)p)->follow && frame_pane((enum ui_pane)p)->follow(c, old_view, c->list))
+			c->refresh = true;
+	tell_fetcher(c);
+}
+
+/*
+ * Whether v comes from another server than the lines in the log (one started since): then the log
+ * says so, and its lines are numbered afresh from the new server's start.  False with the lines of
+ * v to take; true when v was asked for lines after another server's number (since): they are not
+ * all there, and the page is fetched again with every line of the new server.
+ */
+static bool new_server(struct console *c, xmlrpc_value *v, int64_t since)
+{
+	char id[64];
+
+	reply_str(v, "server_id", id, sizeof id);
+	if (c->server_id && id[0] && strcmp(id, c->server_id) != 0) {
+		pane_log_note(c, LOG_WARN, "server restarted");
+		c->log_seq = 0;
+		c->alerts = -1;
+		free(c->server_id);
+		c->server_id = xstrdup(id);
+		if (since != 0) {
+			c->refresh = true;
+			return true;
+		}
+	} else if (c->server_id == NULL && id[0]) {
+		c->server_id = xstrdup(id);
+	}
+	return false;
+}
+
+/* Takes a view answer (asked for the log's lines after since): log lines, alerts (the bell), and the page. */
+static void apply_view(struct console *c, xmlrpc_value *v, int64_t since)
 {
 	int64_t alerts = reply_int(v, "alerts", 0);
 
-	pane_log_take(c, v);
+	if (!new_server(c, v, since))
+		pane_log_take(c, v);
 	pthread_mutex_lock(&c->f.lock);
 	c->f.log_since = c->log_seq;
 	pthread_mutex_unlock(&c->f.lock);
@@ -188,15 +227,18 @@ static void apply_view(struct console *c, xmlrpc_value *v)
 		beep();
 	c->alerts = alerts;
 	title_view(c, v);
-	if (c->view)
-		xmlrpc_DECREF(c->view);
+	xmlrpc_value *old = c->view;
+
 	c->view = v;
 	c->view_at_ms = ui_now_ms();
 	c->connected = true;
 	free(c->banner);
 	c->banner = NULL;
-	if (c->filter)
+	if (c->filter && !c->show_history)
 		refresh_list(c);
+	follow_all(c, old);
+	if (old)
+		xmlrpc_DECREF(old);
 	c->dirty = true;
 }
 
@@ -207,11 +249,8 @@ static void refresh_now(struct console *c)
 	xmlrpc_value *params, *v;
 
 	c->refresh = false;
-	pthread_mutex_lock(&c->f.lock);
-	c->f.offset = c->queue_top;
-	c->f.limit = page_limit(c);
-	pthread_mutex_unlock(&c->f.lock);
-	if (c->filter) {
+	tell_fetcher(c);
+	if (c->filter && !c->show_history) {
 		refresh_list(c);
 		c->dirty = true;
 		return;
@@ -221,25 +260,28 @@ static void refresh_now(struct console *c)
 	if (!c->connected)
 		return;
 	xmlrpc_env_init(&env);
-	params = view_request(&env, -1, 0, c->queue_top, page_limit(c), c->log_seq);
+	int64_t since = c->log_seq;
+
+	params = view_request(&env, -1, 0, c->queue_top, page_limit(c), since, c->queue_sel_id, history_wanted(c));
 	v = ui_call_params(c, "simq.view", params);
 	xmlrpc_DECREF(params);
 	xmlrpc_env_clean(&env);
 	if (v)
-		apply_view(c, v);
+		apply_view(c, v, since);
 }
 
 static void got_answer_cb(struct ev_loop *loop, ev_async *w, int revents)
 {
 	struct console *c = w->data;
 	xmlrpc_value *v;
-	int64_t offset, limit;
+	int64_t offset, limit, since;
 
 	pthread_mutex_lock(&c->f.lock);
 	v = c->f.answer;
 	c->f.answer = NULL;
 	offset = c->f.answer_offset;
 	limit = c->f.answer_limit;
+	since = c->f.answer_since;
 	if (v == NULL && c->f.error) {
 		c->connected = false;
 		free(c->banner);
@@ -252,18 +294,49 @@ static void got_answer_cb(struct ev_loop *loop, ev_async *w, int revents)
 			title_view(c, NULL);
 		return;
 	}
-	apply_view(c, v);
-	/* Asked for another page than the one on screen now: get that one. */
-	if (offset != c->queue_top || limit != page_limit(c))
+	apply_view(c, v, since);
+	/* Asked for another page than the one on screen now (or the cursor's task moved off it): get that one. */
+	if (offset != c->queue_top || limit != page_limit(c) || c->refresh)
 		refresh_now(c);
 }
 
 /* ---- keys and frames ------------------------------------------------------------------------ */
 
+/*
+ * The mouse ([ui] mouse): a click focuses the pane under it and puts its cursor on the row there;
+ * the wheel moves the cursor of the pane under it three rows.  Only over the panes, in the
+ * normal mode.
+ */
+static void handle_mouse(struct console *c)
+{
+	MEVENT ev;
+
+	if (getmouse(&ev) != OK || c->mode != MODE_NORMAL || c->areas == NULL)
+		return;
+	for (int p = 0; p < PANE_COUNT; p++) {
+		const struct pane_ops *ops = frame_pane((enum ui_pane)p);
+		struct screen_area a = c->areas[p];
+
+		if (a.h == 0 || ev.y < a.y || ev.y >= a.y + a.h || ev.x < a.x || ev.x >= a.x + a.w || ops->go == NULL)
+			continue;
+		c->focus = (enum ui_pane)p;
+		if (ev.bstate & BUTTON4_PRESSED)
+			ops->go(c, ops->at(c) - 3);
+		else if (ev.bstate & BUTTON5_PRESSED)
+			ops->go(c, ops->at(c) + 3);
+		else if (ops->click && (ev.bstate & (BUTTON1_PRESSED | BUTTON1_CLICKED)))
+			ops->click(c, ev.y - a.y);
+		break;
+	}
+}
+
 /* A key goes to the mode; what it changed on the server shows in the page fetched again. */
 static void handle_key(struct console *c, int key)
 {
-	modes[c->mode]->key(c, key);
+	if (key == (UI_KEY_FN | KEY_MOUSE))
+		handle_mouse(c);
+	else
+		modes[c->mode]->key(c, key);
 	c->dirty = true;
 	if (c->refresh)
 		refresh_now(c);
@@ -304,9 +377,39 @@ static void stop_cb(struct ev_loop *loop, ev_signal *w, int revents)
 	ev_break(loop, EVBREAK_ALL);
 }
 
+/*
+ * SIMQ_CAPTION: each new whole line of the file goes into the log as the console's own ("» ..."),
+ * so whoever watches the demo reads what each act of the night is (its "HH:MM:SS " left out).
+ */
+static void read_caption(struct console *c)
+{
+	FILE *fp = c->caption_path ? fopen(c->caption_path, "r") : NULL;
+	char line[1024], text[1100];
+
+	if (fp == NULL)
+		return;
+	if (fseek(fp, c->caption_at, SEEK_SET) == 0) {
+		while (fgets(line, sizeof line, fp) && strchr(line, '\n')) {
+			const char *p = line;
+			int h, m, sec, n = 0;
+
+			c->caption_at = ftell(fp);
+			line[strcspn(line, "\n")] = '\0';
+			if (sscanf(line, "%2d:%2d:%2d %n", &h, &m, &sec, &n) == 3 && n > 0)
+				p += n;
+			snprintf(text, sizeof text, "\u00bb %s", p);
+			pane_log_note(c, LOG_INFO, text);
+			c->dirty = true;
+		}
+	}
+	fclose(fp);
+}
+
 static void tick_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct console *c = w->data;
+
+	read_caption(c);
 
 	/* The clock, ages and countdowns move; a message times out. */
 	if (c->message && ui_now_ms() - c->message_at > MESSAGE_MS) {
@@ -351,6 +454,8 @@ static void draw_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 		if (c->queue_rows != before)
 			refresh_now(c);
 	}
+	if (c->refresh)
+		refresh_now(c);
 	if (c->dirty) {
 		c->dirty = false;
 		draw(c);
@@ -398,6 +503,7 @@ static void time_frames(struct console *c, int n, const char *out)
 		int64_t t0 = time_mono_ns();
 
 		c->queue_sel = c->queue_top = total > 0 ? (int64_t)((uint64_t)i * 7919 * 1009 % (uint64_t)total) : 0;
+		c->queue_sel_id = 0;
 		refresh_now(c);
 		draw(c);
 		ns[i] = time_mono_ns() - t0;
@@ -453,6 +559,10 @@ static bool start_screen(struct console *c)
 	nodelay(stdscr, TRUE);
 	set_escdelay(25);
 	curs_set(0);
+	if (config_bool(c->cfg, "ui", "mouse")) {
+		mousemask(BUTTON1_PRESSED | BUTTON1_CLICKED | BUTTON4_PRESSED | BUTTON5_PRESSED, NULL);
+		mouseinterval(0);
+	}
 	screen_init(c->cfg);
 	title_start();
 	return true;
@@ -515,8 +625,7 @@ static int run(struct console *c)
 	refresh_now(c);
 	c->f.version = c->view ? reply_int(c->view, "version", -1) : -1;
 	c->f.log_since = c->log_seq;
-	c->f.offset = c->queue_top;
-	c->f.limit = page_limit(c);
+	tell_fetcher(c);
 	c->fetcher_started = pthread_create(&c->fetcher, NULL, fetch_main, &fa) == 0;
 	c->dirty = true;
 	if (getenv("SIMQ_BENCH_FRAMES"))
@@ -559,9 +668,13 @@ static void console_free(struct console *c)
 	ui_keymap_free(&c->keys);
 	idmap_free(&c->marks);
 	free(c->filter);
+	free(c->server_id);
+	free(c->areas);
 	free(c->banner);
 	free(c->message);
 	free(c->confirm_text);
+	if (c->confirm_ids)
+		xmlrpc_DECREF(c->confirm_ids);
 	client_free(&c->conn);
 	config_free(&c->cfg);
 	free(c);
@@ -576,7 +689,7 @@ static bool hello(struct console *c)
 	char *err = NULL;
 
 	xmlrpc_env_init(&env);
-	params = view_request(&env, -1, 0, 0, 1, -1);
+	params = view_request(&env, -1, 0, 0, 1, -1, 0, 0);
 	enum client_status st = client_call(c->conn, "simq.view", params, &answer, &fault, &err);
 
 	if (st != CLIENT_OK)
@@ -601,6 +714,7 @@ int console_run(struct config *cfg, const struct client_options *opt)
 	ui_keymap_load(&c->keys, c->cfg);
 	c->bell = config_bool(c->cfg, "ui", "bell");
 	c->dump_path = getenv("SIMQ_SCREEN_DUMP");
+	c->caption_path = getenv("SIMQ_CAPTION");
 	if (getenv("SIMQ_SCRIPT"))
 		load_script(c, getenv("SIMQ_SCRIPT"));
 	c->conn = client_new(&c->copt);

@@ -8,14 +8,12 @@
 #include <unistd.h>
 #include <wchar.h>
 
-#define NCURSES_WIDECHAR 1
-#include <curses.h>
-
 #include "cli/values.h"
 #include "engine/task.h"
 #include "proto/proto.h"
 #include "ui/form.h"
 #include "ui/mode.h"
+#include "ui/screen.h"
 #include "util/paths.h"
 #include "util/xalloc.h"
 
@@ -139,8 +137,12 @@ static void check(struct ui_form *f)
 
 		if (m[0] == '\0')
 			f->problem = xstrdup("give the model file (Tab completes the path)");
-		else if (stat(m, &st) != 0 || !S_ISREG(st.st_mode))
+		else if (stat(m, &st) != 0)
 			f->problem = xasprintf("%s: no such file", m);
+		else if (S_ISDIR(st.st_mode))
+			f->problem = xasprintf("%s: a directory; Tab completes a model file in it", m);
+		else if (!S_ISREG(st.st_mode))
+			f->problem = xasprintf("%s: not a regular file", m);
 		else if (access(m, R_OK) != 0)
 			f->problem = xasprintf("%s: cannot be read", m);
 		else if (strlen(m) < 6 || strcmp(m + strlen(m) - 6, ".plecs") != 0)
@@ -305,41 +307,31 @@ static bool form_key(struct console *c, struct ui_form *f, int key)
 	return true;
 }
 
+/* The form in a box over the panes, as the help and the details are. */
 static void form_draw(struct console *c, struct ui_form *f)
 {
-	int w = COLS - 4 < 100 ? COLS - 4 : 100, h = 12;
-	int y0 = (LINES - h) / 2, x0 = (COLS - w) / 2;
+	struct screen_area in = screen_modal(13, 100, "Submit");
+	char line[1200];
 
 	if (f->problem == NULL && f->count == 0)
 		check(f);
-	for (int y = y0; y < y0 + h; y++) {
-		move(y, x0);
-		for (int x = 0; x < w; x++)
-			addch(' ');
-	}
-	attron(A_BOLD | A_REVERSE);
-	mvprintw(y0, x0, " Submit ");
-	attroff(A_BOLD | A_REVERSE);
 	for (int i = 0; i < FIELD_COUNT; i++) {
 		const char *value = i == FIELD_PRIORITY ? task_priority_name(f->priority) : f->text[i];
+		bool at = i == (int)f->at;
 
-		attron(i == (int)f->at ? A_REVERSE : A_NORMAL);
-		mvprintw(y0 + 2 + i, x0 + 1, "%-9s %-.*s", field_labels[i], w - 12, value);
-		if (i == (int)f->at)
-			printw("_");
-		attroff(i == (int)f->at ? A_REVERSE : A_NORMAL);
+		screen_putf(in.y + 1 + i, in.x, 11, A_NORMAL, 0, " %-9s", field_labels[i]);
+		snprintf(line, sizeof line, "%s%s", value, at ? "_" : "");
+		screen_put(in.y + 1 + i, in.x + 11, in.w - 12, at ? A_REVERSE : A_NORMAL, 0, line);
 	}
 	if (f->completion)
-		mvprintw(y0 + 7, x0 + 1, "%-.*s", w - 2, f->completion);
-	if (f->problem) {
-		attron(A_BOLD);
-		mvprintw(y0 + 8, x0 + 1, "%-.*s", w - 2, f->problem);
-		attroff(A_BOLD);
-	} else {
-		mvprintw(y0 + 8, x0 + 1, "%zu task%s to submit", f->count, f->count == 1 ? "" : "s");
-	}
-	mvprintw(y0 + 10, x0 + 1, "%-.*s", w - 2,
-		 "Enter submits  Tab next field (completes the model)  Left/Right priority  Esc closes");
+		screen_putf(in.y + 6, in.x, in.w, A_NORMAL, 0, " %s", f->completion);
+	if (f->problem)
+		screen_putf(in.y + 7, in.x, in.w, A_BOLD, PAIR_BAD, " %s", f->problem);
+	else
+		screen_putf(in.y + 7, in.x, in.w, A_BOLD, PAIR_GOOD, " %zu task%s to submit", f->count,
+		            f->count == 1 ? "" : "s");
+	screen_put(in.y + 9, in.x, in.w, A_DIM, 0, " Enter submits  Tab next field (completes the model)");
+	screen_put(in.y + 10, in.x, in.w, A_DIM, 0, " Left/Right or 0-3 priority");
 }
 
 /* The form takes every key until it is submitted or abandoned; then the page is fetched again. */

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "client/reply.h"
+#include "util/xalloc.h"
 
 /* Width of the statistics column when the screen is wide enough for one. */
 #define STATS_COLS  44
@@ -48,6 +49,20 @@ static void layout(struct console *c, struct screen_area area[PANE_COUNT], bool 
 	else
 		area[PANE_STATS] = (struct screen_area){1 + queue_h + run_h, 0, stats_h, COLS};
 	area[PANE_LOG] = (struct screen_area){1 + queue_h + run_h + stats_h, 0, log_h, COLS};
+	/* The history takes the queue's place, the backends the statistics'; the one left out has no room. */
+	area[PANE_HISTORY] = area[PANE_QUEUE];
+	area[PANE_BACKENDS] = area[PANE_STATS];
+	area[c->show_history ? PANE_QUEUE : PANE_HISTORY] = (struct screen_area){0, 0, 0, 0};
+	area[c->show_backends ? PANE_STATS : PANE_BACKENDS] = (struct screen_area){0, 0, 0, 0};
+}
+
+bool frame_shown(const struct console *c, enum ui_pane p)
+{
+	return p == PANE_HISTORY ? c->show_history
+	       : p == PANE_QUEUE ? !c->show_history
+	       : p == PANE_BACKENDS ? c->show_backends
+	       : p == PANE_STATS ? !c->show_backends
+	                         : true;
 }
 
 /* The first key bound to action a, as [keys] writes it. */
@@ -62,13 +77,10 @@ static void draw_hint(struct console *c, int y)
 	static const struct {
 		enum ui_action a;
 		const char *label;
-	} hints[] = {{UI_SUBMIT, "submit"},   {UI_PRIORITY_UP, "priority"},
-	             {UI_CANCEL, "cancel"},   {UI_RETRY, "retry"},
-	             {UI_MARK, "mark"},       {UI_FILTER, "filter"},
-	             {UI_DETAILS, "details"}, {UI_PAUSE, "pause"},
-	             {UI_NEXT_PANE, "pane"},  {UI_HELP, "help"},
-	             {UI_QUIT, "quit"}};
-	char line[1024];
+	} hints[] = {{UI_SUBMIT, "submit"}, {UI_PRIORITY_UP, "priority"}, {UI_CANCEL, "cancel"},
+	             {UI_RETRY, "retry"},   {UI_MARK, "mark"},           {UI_FILTER, "filter"},
+	             {UI_DETAILS, "details"}, {UI_PAUSE, "pause"},       {UI_NEXT_PANE, "pane"}};
+	char line[1024] = "", tail[128], help[32], quit[32];
 	size_t len = 0;
 
 	if (c->message) {
@@ -80,19 +92,28 @@ static void draw_hint(struct console *c, int y)
 		           c->banner ? c->banner : "no server answers; trying again");
 		return;
 	}
-	for (size_t i = 0; i < sizeof hints / sizeof hints[0] && len < sizeof line - 64; i++) {
-		char first[32], down[32];
+	/* The way out and the way to every other key always show, at the end; the others while they fit. */
+	first_key(c, UI_HELP, help, sizeof help);
+	first_key(c, UI_QUIT, quit, sizeof quit);
+	snprintf(tail, sizeof tail, " %s help  %s quit ", help, quit);
+	int room = COLS - screen_width(tail);
+
+	for (size_t i = 0; i < sizeof hints / sizeof hints[0]; i++) {
+		char first[32], down[32], hint[96];
 
 		first_key(c, hints[i].a, first, sizeof first);
 		if (hints[i].a == UI_PRIORITY_UP) {
 			first_key(c, UI_PRIORITY_DOWN, down, sizeof down);
-			len +=
-			    (size_t)snprintf(line + len, sizeof line - len, " %s/%s %s ", first, down, hints[i].label);
+			snprintf(hint, sizeof hint, " %s/%s %s ", first, down, hints[i].label);
 		} else {
-			len += (size_t)snprintf(line + len, sizeof line - len, " %s %s ", first, hints[i].label);
+			snprintf(hint, sizeof hint, " %s %s ", first, hints[i].label);
 		}
+		if ((int)len + screen_width(hint) > room)
+			break;
+		len += (size_t)snprintf(line + len, sizeof line - len, "%s", hint);
 	}
-	screen_put(y, 0, COLS, A_DIM, 0, line);
+	screen_put(y, 0, (int)len, A_DIM, 0, line);
+	screen_put(y, (int)len, COLS - (int)len, A_DIM, 0, tail);
 }
 
 void frame_draw(struct console *c, const struct mode_ops *mode)
@@ -101,12 +122,18 @@ void frame_draw(struct console *c, const struct mode_ops *mode)
 	bool wide = COLS >= WIDE_SCREEN;
 
 	layout(c, area, wide);
+	if (c->areas == NULL)
+		c->areas = xcalloc(PANE_COUNT, sizeof *c->areas);
+	memcpy(c->areas, area, sizeof area);
 	erase();
 	for (int p = 0; p < PANE_COUNT; p++)
-		panes[p]->draw(c, area[p], p == (int)c->focus);
+		if (area[p].h > 0)
+			panes[p]->draw(c, area[p], p == (int)c->focus);
+	struct screen_area side = area[c->show_backends ? PANE_BACKENDS : PANE_STATS];
+
 	if (wide)
-		for (int y = 1; y < area[PANE_STATS].y + area[PANE_STATS].h; y++)
-			screen_put(y, area[PANE_STATS].x - 1, 1, A_NORMAL, PAIR_DIM, "\u2502");
+		for (int y = 1; y < side.y + side.h; y++)
+			screen_put(y, side.x - 1, 1, A_NORMAL, PAIR_DIM, "\u2502");
 	if (mode->hint)
 		mode->hint(c, LINES - 1);
 	else

@@ -14,6 +14,8 @@
 
 /* The pane p's descriptor. */
 const struct pane_ops *frame_pane(enum ui_pane p);
+/* Whether pane p is on screen: the history and the queue take turns, as the backends and the statistics do. */
+bool frame_shown(const struct console *c, enum ui_pane p);
 /* Draws the whole screen into stdscr, sends it (ncurses sends only what changed) and writes the dump. */
 void frame_draw(struct console *c, const struct mode_ops *mode);
 

@@ -34,9 +34,14 @@
 	X(CANCEL, "cancel")                                                                                            \
 	X(RETRY, "retry")                                                                                              \
 	X(MARK, "mark")                                                                                                \
+	X(MARK_ALL, "mark_all")                                                                                        \
+	X(COPY, "copy")                                                                                                \
 	X(FILTER, "filter")                                                                                            \
 	X(PAUSE, "pause")                                                                                              \
 	X(STATS_WINDOW, "stats_window")                                                                                \
+	X(HISTORY, "history")                                                                                          \
+	X(SORT, "sort")                                                                                                \
+	X(BACKENDS, "backends")                                                                                        \
 	X(HELP, "help")                                                                                                \
 	X(QUIT, "quit")
 

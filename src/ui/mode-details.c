@@ -1,5 +1,5 @@
-/* A task's details over the panes: its vars, attempts with PLECS's words, its result; arrows scroll, any other key
- * closes. */
+/* A task's details over the panes: its vars, attempts with PLECS's words, its result; or the log pane's lines whole.
+ * Arrows scroll, any other key closes. */
 #include "autoconf.h"
 
 #include <stdio.h>
@@ -8,28 +8,50 @@
 
 #include "client/reply.h"
 #include "ui/mode.h"
+#include "ui/pane.h"
 #include "ui/screen.h"
 #include "ui/text.h"
 
 #define MAX_LINES  40
 #define LINE_BYTES 1200
 
-/* "attempts #1  03:00:00-03:00:05  ws1 batch 3  transient: ..." for each attempt, from line n on; returns the next. */
+/* Whether an attempt of this outcome spent one of the task's attempts: PLECS ran it (DESIGN 6). */
+static bool counts(const char *outcome)
+{
+	return strcmp(outcome, "ok") == 0 || strcmp(outcome, "transient") == 0 || strcmp(outcome, "permanent") == 0 ||
+	       strcmp(outcome, "running") == 0;
+}
+
+/* A time of day in the local zone from an ISO time ("" when none). */
+static const char *clock_of(const char *iso, char *out, size_t size)
+{
+	if (text_iso_ms(iso) == 0)
+		out[0] = '\0';
+	else
+		text_clock(out, size, text_iso_ms(iso));
+	return out;
+}
+
+/*
+ * "#1  03:00:00-03:00:05  ws1 batch 3  transient: ..." for each attempt, from line n on; returns the
+ * next.  Those PLECS never ran (backend, local, split, interrupted, discarded) say they are no retry.
+ */
 static int attempt_lines(xmlrpc_value *t, char lines[][LINE_BYTES], int n)
 {
 	xmlrpc_value *attempts = reply_member(t, "attempt_list");
 
 	for (int i = 0; i < reply_count(attempts) && n < MAX_LINES - 4; i++) {
 		xmlrpc_value *at = reply_item(attempts, i);
-		char st[64], en[64], be[64], out[32], er[300];
+		char st[64], en[64], be[64], out[32], er[300], a[16], b[16];
 
 		reply_str(at, "started", st, sizeof st);
 		reply_str(at, "ended", en, sizeof en);
-		snprintf(lines[n++], LINE_BYTES, "%s #%lld  %.8s-%.8s  %s batch %lld  %s%s%.280s",
-		         i ? "         " : "attempts", (long long)reply_int(at, "n", 0), strlen(st) > 11 ? st + 11 : st,
-		         strlen(en) > 11 ? en + 11 : "", reply_str(at, "backend", be, sizeof be),
-		         (long long)reply_int(at, "batch", 0), reply_str(at, "outcome", out, sizeof out),
-		         reply_str(at, "error", er, sizeof er)[0] ? ": " : "", er);
+		reply_str(at, "outcome", out, sizeof out);
+		snprintf(lines[n++], LINE_BYTES, "%s #%lld  %s-%s  %s batch %lld  %s%s%.280s%s",
+		         i ? "         " : "attempts", (long long)reply_int(at, "n", 0), clock_of(st, a, sizeof a),
+		         clock_of(en, b, sizeof b), reply_str(at, "backend", be, sizeof be),
+		         (long long)reply_int(at, "batch", 0), out, reply_str(at, "error", er, sizeof er)[0] ? ": " : "",
+		         er, counts(out) ? "" : "  (not a retry: PLECS did not run it)");
 	}
 	return n;
 }
@@ -77,16 +99,19 @@ static int details_lines(xmlrpc_value *t, char lines[][LINE_BYTES])
 	snprintf(lines[n++], LINE_BYTES, "task %lld  %s", (long long)reply_int(t, "id", 0),
 	         reply_str(t, "name", a, sizeof a));
 	snprintf(lines[n++], LINE_BYTES, "model     %s", reply_str(t, "model", a, sizeof a));
-	snprintf(lines[n++], LINE_BYTES, "priority  %s   state %s   attempts %lld",
+	int listed = reply_count(reply_member(t, "attempt_list"));
+
+	snprintf(lines[n++], LINE_BYTES, "priority  %s   state %s   attempts %lld that PLECS ran, %d in all",
 	         reply_str(t, "priority", a, sizeof a), reply_str(t, "state", b, sizeof b),
-	         (long long)reply_int(t, "attempts", 0));
+	         (long long)reply_int(t, "attempts", 0), listed);
 	text_vars(reply_member(t, "vars"), vars, sizeof vars);
 	snprintf(lines[n++], LINE_BYTES, "vars      %s", vars[0] ? vars : "(none)");
 	text_vars(reply_member(t, "solver"), vars, sizeof vars);
 	snprintf(lines[n++], LINE_BYTES, "solver    %s", vars[0] ? vars : "(model's own)");
-	snprintf(lines[n++], LINE_BYTES, "submitted %s", reply_str(t, "submitted", a, sizeof a));
-	snprintf(lines[n++], LINE_BYTES, "started   %s", reply_str(t, "started", a, sizeof a));
-	snprintf(lines[n++], LINE_BYTES, "finished  %s", reply_str(t, "finished", a, sizeof a));
+	snprintf(lines[n++], LINE_BYTES, "submitted %s",
+	         text_when(b, sizeof b, reply_str(t, "submitted", a, sizeof a)));
+	snprintf(lines[n++], LINE_BYTES, "started   %s", text_when(b, sizeof b, reply_str(t, "started", a, sizeof a)));
+	snprintf(lines[n++], LINE_BYTES, "finished  %s", text_when(b, sizeof b, reply_str(t, "finished", a, sizeof a)));
 	if (reply_str(t, "error", d, sizeof d)[0])
 		snprintf(lines[n++], LINE_BYTES, "error     %.480s", d);
 	xmlrpc_value *call = reply_member(t, "call");
@@ -99,18 +124,33 @@ static int details_lines(xmlrpc_value *t, char lines[][LINE_BYTES])
 	return result_lines(t, lines, n);
 }
 
+/* The lines the log pane shows, whole: Enter on the log pane reads what the pane cuts. */
+static int log_lines(struct console *c, char lines[][LINE_BYTES])
+{
+	size_t first, end;
+	int n = 0;
+
+	pane_log_shown(c, &first, &end);
+	for (size_t k = first; k < end && n < MAX_LINES; k++) {
+		const struct ui_log_line *l = &c->log[(c->log_head + k) % UI_LOG_KEEP];
+
+		snprintf(lines[n++], LINE_BYTES, "%s %s", l->time, l->text);
+	}
+	return n;
+}
+
 static void draw(struct console *c)
 {
 	static char lines[MAX_LINES][LINE_BYTES], shown[160][256];
 	int n, w = (COLS - 2 < 110 ? COLS - 2 : 110) - 4, m = 0;
 
-	if (c->details == NULL)
+	if (c->details == NULL && !c->details_log)
 		return;
-	n = details_lines(c->details, lines);
+	n = c->details_log ? log_lines(c, lines) : details_lines(c->details, lines);
 	/* Long lines (PLECS's words above all) wrap under their value instead of being cut. */
 	for (int i = 0; i < n && m < 160; i++)
 		m += text_wrap(lines[i], w > 20 ? w : 20, 10, shown + m, 160 - m);
-	struct screen_area in = screen_modal(m + 4 > 14 ? m + 4 : 14, 110, "Details");
+	struct screen_area in = screen_modal(m + 4 > 14 ? m + 4 : 14, 110, c->details_log ? "Log, whole lines" : "Details");
 
 	if (c->details_scroll > m - in.h)
 		c->details_scroll = m - in.h > 0 ? m - in.h : 0;
@@ -129,6 +169,8 @@ static void key(struct console *c, int k)
 		c->details_scroll = c->details_scroll > step ? c->details_scroll - step : 0;
 	else
 		c->mode = MODE_NORMAL;
+	if (c->mode == MODE_NORMAL)
+		c->details_log = false;
 }
 
 const struct mode_ops mode_details = {

@@ -1,4 +1,4 @@
-/* The filter line: "state:failed model:buck nightly" typed after /; Enter shows what matches, Esc leaves it. */
+/* The filter line: "state:failed model:buck name:sweep-*" typed after /; Enter shows what matches, Esc clears it. */
 #include "autoconf.h"
 
 #include <stdlib.h>
@@ -18,7 +18,9 @@ static void apply(struct console *c)
 		c->list = NULL;
 	}
 	c->queue_sel = c->queue_top = 0;
-	c->focus = PANE_QUEUE;
+	c->queue_sel_id = 0;
+	c->focus = c->show_history ? PANE_HISTORY : PANE_QUEUE;
+	c->history_sel = c->history_sel_id = 0;
 	c->mode = MODE_NORMAL;
 	ui_clear_marks(c);
 	c->refresh = true;
@@ -29,7 +31,10 @@ static void key(struct console *c, int k)
 	if (k == '\n' || k == '\r' || k == (UI_KEY_FN | KEY_ENTER)) {
 		apply(c);
 	} else if (k == UI_KEY_ESC) {
-		c->mode = MODE_NORMAL;
+		/* Esc leaves the line and any filter: the queue again. */
+		c->input_len = 0;
+		c->input_buf[0] = '\0';
+		apply(c);
 	} else if (k == 127 || k == 8 || k == (UI_KEY_FN | KEY_BACKSPACE)) {
 		/* Back one whole UTF-8 character. */
 		while (c->input_len > 0 && ((unsigned char)c->input_buf[--c->input_len] & 0xc0) == 0x80)
@@ -50,7 +55,11 @@ static void key(struct console *c, int k)
 
 static void hint(struct console *c, int y)
 {
-	screen_putf(y, 0, COLS, A_BOLD, 0, "/%s", c->input_buf);
+	int w = screen_width(c->input_buf) + 1;
+	const char *help = "  state:failed model:buck name:sweep-* tag:T \u00b7 Enter shows \u00b7 Esc clears";
+
+	screen_putf(y, 0, w + 1, A_BOLD, 0, "/%s", c->input_buf);
+	screen_put(y, w + 1, COLS - w - 1, A_DIM, 0, c->input_len ? "" : help);
 }
 
 const struct mode_ops mode_filter = {

@@ -48,6 +48,14 @@ static int help_lines(const struct help_layout *l, int i, char text[8][256])
 	return text_wrap(ui_action_help((enum ui_action)i), l->helpw > 8 ? l->helpw : 8, 0, text, 8);
 }
 
+/* What the keys do not say: the filter's words and the statistics' terms, below the keys while there is room. */
+static const char *const notes[] = {
+    "Filter (/): state:failed model:buck name:sweep-* tag:T, a bare word is a model; Esc clears it.",
+    "retry eff.: of the tasks that failed once for a transient reason, the share a retry completed. "
+    "retries/failed: retries spent per task with a failed attempt.",
+    "Times are local, in the zone the status bar's clock shows.",
+};
+
 static void draw(struct console *c)
 {
 	struct help_layout l = layout_for(c);
@@ -66,9 +74,25 @@ static void draw(struct console *c)
 		run += lines[i];
 	}
 	height = run > height ? run : height;
-	struct screen_area in =
-	    screen_modal(height + 2, l.colw * l.columns + 2, "Keys (change them in [keys] of simq.ini)");
+	char note[16][256];
+	int nnotes = 0, width = l.colw * l.columns;
+
+	for (size_t i = 0; i < sizeof notes / sizeof notes[0]; i++) {
+		char wrapped[6][256];
+		int k = text_wrap(notes[i], width - 2, 2, wrapped, 6);
+
+		/* Only whole notes, and only while the box still fits the screen. */
+		if (height + 2 + 1 + nnotes + k > LINES - 2)
+			break;
+		for (int j = 0; j < k && nnotes < 16; j++)
+			memcpy(note[nnotes++], wrapped[j], sizeof note[0]);
+	}
+	struct screen_area in = screen_modal(height + 2 + (nnotes ? nnotes + 1 : 0), width + 2,
+	                                     "Keys (change them in [keys] of simq.ini)");
 	int row = 0;
+
+	for (int i = 0; i < nnotes; i++)
+		screen_putf(in.y + height + 1 + i, in.x, in.w, A_DIM, 0, " %s", note[i]);
 
 	for (int i = 0; i < UI_ACTION_COUNT; i++) {
 		int x = in.x + (i >= split ? l.colw : 0), n = help_lines(&l, i, text);

@@ -4,14 +4,19 @@
  */
 #include "autoconf.h"
 
+#include <fcntl.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "client/reply.h"
 #include "engine/task.h"
 #include "ui/form.h"
 #include "ui/frame.h"
+#include "ui/text.h"
 #include "util/xalloc.h"
 
 typedef void action_fn(struct console *c, enum ui_action a);
@@ -70,7 +75,7 @@ static void next_pane(struct console *c, enum ui_action a)
 {
 	do
 		c->focus = (enum ui_pane)((c->focus + 1) % PANE_COUNT);
-	while (focused(c)->go == NULL);
+	while (focused(c)->go == NULL || !frame_shown(c, c->focus));
 	c->dirty = true;
 }
 
@@ -123,13 +128,96 @@ static void on_selection(struct console *c, selection_fn *fn, int arg)
 	xmlrpc_env_clean(&env);
 }
 
+/* The ids of an XML-RPC array (or of the `id` members of an array of structs), as text_ids() writes them. */
+static const char *ids_text(char *out, size_t size, xmlrpc_value *list, bool members, int width)
+{
+	int n = reply_count(list);
+	int64_t *ids = xcalloc(n > 0 ? (size_t)n : 1, sizeof *ids);
+
+	for (int i = 0; i < n; i++)
+		ids[i] = members ? reply_int(reply_item(list, i), "id", 0) : reply_item_int(list, i, 0);
+	text_ids(out, size, ids, (size_t)n, width);
+	free(ids);
+	return out;
+}
+
+/* "task 36" or "4 tasks: 5-8". */
+static const char *tasks_text(char *out, size_t size, xmlrpc_value *list, bool members, int width)
+{
+	int n = reply_count(list);
+	char ids[512];
+
+	ids_text(ids, sizeof ids, list, members, width);
+	if (n == 1)
+		snprintf(out, size, "task %s", ids);
+	else
+		snprintf(out, size, "%d tasks: %s", n, ids);
+	return out;
+}
+
+/*
+ * The server's answer to simq.cancel or simq.reprioritize, one {id, state, done, reason} per id,
+ * said in the hint line: "cancelled task 36", "task 36 now critical", and what it refused
+ * and why ("task 45 is failed; only queued or running tasks can be cancelled").  Red when any
+ * id was refused.
+ */
+static void say_outcome(struct console *c, xmlrpc_value *answer, const char *before, const char *after)
+{
+	xmlrpc_env env;
+	int n = reply_count(answer), refused = 0;
+	char did[600] = "", why[600] = "", reason[300] = "", what[520];
+
+	xmlrpc_env_init(&env);
+	xmlrpc_value *yes = xmlrpc_array_new(&env), *no = xmlrpc_array_new(&env);
+
+	for (int i = 0; i < n; i++) {
+		xmlrpc_value *item = reply_item(answer, i);
+
+		xmlrpc_array_append_item(&env, reply_int(item, "done", 0) ? yes : no, item);
+		if (!reply_int(item, "done", 0) && refused++ == 0)
+			reply_str(item, "reason", reason, sizeof reason);
+	}
+	if (reply_count(yes) > 0)
+		snprintf(did, sizeof did, "%s%s%s", before, tasks_text(what, sizeof what, yes, true, COLS / 2), after);
+	if (refused == 1) {
+		snprintf(why, sizeof why, "%s", reason);
+	} else if (refused > 1) {
+		/* Several refused: their ids by state, then the rule the server gave ("only queued or ..."). */
+		static const char *const finals[] = {"completed", "failed", "cancelled"};
+		const char *rule = strstr(reason, "; ");
+		size_t len = 0;
+
+		for (size_t f = 0; f < sizeof finals / sizeof finals[0] && len < sizeof why; f++) {
+			xmlrpc_value *in = xmlrpc_array_new(&env);
+			char state[32];
+
+			for (int i = 0; i < reply_count(no); i++)
+				if (strcmp(reply_str(reply_item(no, i), "state", state, sizeof state), finals[f]) == 0)
+					xmlrpc_array_append_item(&env, in, reply_item(no, i));
+			if (reply_count(in) > 0)
+				len += (size_t)snprintf(why + len, sizeof why - len, "%s%s %s %s", len ? ", " : "",
+				                        ids_text(what, sizeof what, in, true, COLS / 4),
+				                        reply_count(in) == 1 ? "is" : "are", finals[f]);
+			xmlrpc_DECREF(in);
+		}
+		if (rule && len < sizeof why)
+			snprintf(why + len, sizeof why - len, ": %s", rule + 2);
+	}
+	ui_message(c, refused > 0, "%s%s%s", did, did[0] && why[0] ? "; " : "", why);
+	xmlrpc_DECREF(yes);
+	xmlrpc_DECREF(no);
+	xmlrpc_env_clean(&env);
+}
+
 static void set_priority(struct console *c, const struct selection *s, int level)
 {
 	const char *name = task_priority_name((enum task_priority)level);
 	xmlrpc_value *r = ui_call(c, "simq.reprioritize", "(Vs)", s->ids, name);
+	char now[32];
 
 	if (r) {
-		ui_message(c, false, "%d task%s now %s", s->n, s->n == 1 ? "" : "s", name);
+		snprintf(now, sizeof now, " now %s", name);
+		say_outcome(c, r, "", now);
 		xmlrpc_DECREF(r);
 		c->refresh = true;
 	}
@@ -164,14 +252,20 @@ static void priority_set(struct console *c, enum ui_action a)
 	on_selection(c, set_priority, levels[a]);
 }
 
-/* Cancel asks first, and No is the default (mode_confirm). */
+/*
+ * Cancel asks first, and No is the default (mode_confirm).  The question names the ids, and they
+ * are kept: y cancels exactly those, whatever the cursor is on by then.
+ */
 static void ask(struct console *c, const struct selection *s, int unused)
 {
+	char what[600];
+
 	free(c->confirm_text);
-	if (s->n == 1)
-		c->confirm_text = xasprintf("Cancel task %lld? y/N", (long long)reply_item_int(s->ids, 0, 0));
-	else
-		c->confirm_text = xasprintf("Cancel %d tasks? y/N", s->n);
+	c->confirm_text = xasprintf("Cancel %s? y/N", tasks_text(what, sizeof what, s->ids, false, COLS - 30));
+	if (c->confirm_ids)
+		xmlrpc_DECREF(c->confirm_ids);
+	xmlrpc_INCREF(s->ids);
+	c->confirm_ids = s->ids;
 	c->mode = MODE_CONFIRM;
 	c->dirty = true;
 }
@@ -181,38 +275,39 @@ static void ask_cancel(struct console *c, enum ui_action a)
 	on_selection(c, ask, 0);
 }
 
-static void cancel(struct console *c, const struct selection *s, int unused)
+/* y: simq.cancel of the ids the question named, and the server's answer for each. */
+static void cancel_confirmed(struct console *c)
 {
-	xmlrpc_value *r = ui_call(c, "simq.cancel", "(V)", s->ids);
+	xmlrpc_value *r = ui_call(c, "simq.cancel", "(V)", c->confirm_ids);
 
 	if (r) {
-		int n = reply_count(r), done = 0;
-
-		/* The answer lists every id with its state: some may have finished before the key was pressed. */
-		for (int i = 0; i < n; i++) {
-			char state[32];
-
-			done += strcmp(reply_str(reply_item(r, i), "state", state, sizeof state), "cancelled") == 0;
-		}
-		if (done == n)
-			ui_message(c, false, "%d task%s cancelled", n, n == 1 ? "" : "s");
-		else
-			ui_message(c, false, "%d task%s cancelled; %d had already finished", done, done == 1 ? "" : "s",
-			           n - done);
+		say_outcome(c, r, "cancelled ", "");
 		xmlrpc_DECREF(r);
 		ui_clear_marks(c);
 		c->refresh = true;
 	}
 }
 
+/* The new ids simq.retry answered, beside the ids they run again: "task 45 submitted again as 52". */
 static void retry(struct console *c, const struct selection *s, int unused)
 {
 	xmlrpc_value *r = ui_call(c, "simq.retry", "(V)", s->ids);
 
 	if (r) {
 		int n = reply_count(r);
+		char pairs[600] = "";
+		size_t len = 0;
 
-		ui_message(c, false, "%d task%s submitted again", n, n == 1 ? "" : "s");
+		for (int i = 0; i < n && len + 40 < sizeof pairs && (int)len < COLS - 40; i++)
+			len += (size_t)snprintf(pairs + len, sizeof pairs - len, "%s%lld as %lld", i ? ", " : "",
+			                        (long long)reply_item_int(s->ids, i, 0), (long long)reply_item_int(r, i, 0));
+		if ((int)len >= COLS - 40 && n > 1)
+			snprintf(pairs + len, sizeof pairs - len, ", \u2026");
+		if (n == 1)
+			ui_message(c, false, "task %lld submitted again as %lld", (long long)reply_item_int(s->ids, 0, 0),
+			           (long long)reply_item_int(r, 0, 0));
+		else
+			ui_message(c, false, "%d tasks submitted again: %s", n, pairs);
 		xmlrpc_DECREF(r);
 		ui_clear_marks(c);
 		c->refresh = true;
@@ -227,7 +322,7 @@ static void retry_selected(struct console *c, enum ui_action a)
 static void mark(struct console *c, enum ui_action a)
 {
 	if (focused(c)->mark == NULL) {
-		ui_message(c, true, "marks are for the queue pane");
+		ui_message(c, true, "marks are for the queue, history and running panes");
 		return;
 	}
 	focused(c)->mark(c);
@@ -240,8 +335,15 @@ static void open_details(struct console *c, enum ui_action a)
 	char priority[16];
 	int64_t id = 0;
 
+	if (c->focus == PANE_LOG) {
+		c->details_log = true;
+		c->details_scroll = 0;
+		c->mode = MODE_DETAILS;
+		c->dirty = true;
+		return;
+	}
 	if (focused(c)->cursor == NULL) {
-		ui_message(c, true, "details are for the queue and running panes");
+		ui_message(c, true, "details are for the queue, history, running and log panes");
 		return;
 	}
 	xmlrpc_env_init(&env);
@@ -251,8 +353,10 @@ static void open_details(struct console *c, enum ui_action a)
 	id = reply_item_int(ids, 0, 0);
 	xmlrpc_DECREF(ids);
 	xmlrpc_env_clean(&env);
-	if (id <= 0)
+	if (id <= 0) {
+		ui_message(c, true, "no task under the cursor");
 		return;
+	}
 	xmlrpc_value *t = ui_call(c, "simq.get", "(I)", (xmlrpc_int64)id);
 
 	if (t == NULL)
@@ -297,6 +401,150 @@ static void toggle_pause(struct console *c, enum ui_action a)
 	}
 }
 
+/* h: the history in the queue's place, or the queue again; the cursor goes with it. */
+static void toggle_history(struct console *c, enum ui_action a)
+{
+	c->show_history = !c->show_history;
+	if (c->show_history && c->focus == PANE_QUEUE)
+		c->focus = PANE_HISTORY;
+	else if (!c->show_history && c->focus == PANE_HISTORY)
+		c->focus = PANE_QUEUE;
+	c->refresh = true;
+	c->dirty = true;
+}
+
+/* "AbC" in base64, for OSC 52. */
+static char *base64(const char *in)
+{
+	static const char digits[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	size_t n = strlen(in), o = 0;
+	char *out = xmalloc(4 * (n / 3 + 1) + 1);
+
+	for (size_t i = 0; i < n; i += 3) {
+		unsigned v = (unsigned char)in[i] << 16 | (i + 1 < n ? (unsigned char)in[i + 1] << 8 : 0) |
+		             (i + 2 < n ? (unsigned char)in[i + 2] : 0);
+
+		out[o++] = digits[v >> 18 & 63];
+		out[o++] = digits[v >> 12 & 63];
+		out[o++] = i + 1 < n ? digits[v >> 6 & 63] : '=';
+		out[o++] = i + 2 < n ? digits[v & 63] : '=';
+	}
+	out[o] = '\0';
+	return out;
+}
+
+/* Puts text in tmux's paste buffer (tmux set-buffer, no shell); false when that did not work. */
+static bool tmux_buffer(const char *text)
+{
+	char tmux[] = "tmux", set[] = "set-buffer", end[] = "--", *arg = xstrdup(text);
+	char *const argv[] = {tmux, set, end, arg, NULL};
+	posix_spawn_file_actions_t fa;
+	pid_t pid;
+	int status = -1;
+
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
+	posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
+	bool ok = posix_spawnp(&pid, "tmux", &fa, NULL, argv, environ) == 0 && waitpid(pid, &status, 0) == pid &&
+	          WIFEXITED(status) && WEXITSTATUS(status) == 0;
+
+	posix_spawn_file_actions_destroy(&fa);
+	free(arg);
+	return ok;
+}
+
+/* y: the ids of the selection, space-separated, to tmux's paste buffer inside tmux, else to the terminal's clipboard. */
+static void copy(struct console *c, const struct selection *s, int unused)
+{
+	char text[4096] = "", what[600];
+	size_t len = 0;
+
+	for (int i = 0; i < s->n && len + 24 < sizeof text; i++)
+		len += (size_t)snprintf(text + len, sizeof text - len, "%s%lld", i ? " " : "",
+		                        (long long)reply_item_int(s->ids, i, 0));
+	tasks_text(what, sizeof what, s->ids, false, COLS / 2);
+	if (getenv("TMUX") && tmux_buffer(text)) {
+		ui_message(c, false, "copied %s to tmux's paste buffer", what);
+		return;
+	}
+	char *b64 = base64(text);
+
+	/* OSC 52: the terminal (or tmux with set-clipboard) puts it on the clipboard. */
+	printf("\033]52;c;%s\a", b64);
+	fflush(stdout);
+	free(b64);
+	ui_message(c, false, "copied %s to the clipboard (OSC 52)", what);
+}
+
+static void copy_selected(struct console *c, enum ui_action a)
+{
+	on_selection(c, copy, 0);
+}
+
+/* o: the history's next order (the queue's is the server's: priority, then age). */
+static void sort_rows(struct console *c, enum ui_action a)
+{
+	if (!c->show_history) {
+		ui_message(c, true, "the queue runs in its order (priority, then age); o sorts the history (h)");
+		return;
+	}
+	pane_history_sort(c);
+}
+
+/* b: the backends in the statistics' place, or the statistics again. */
+static void toggle_backends(struct console *c, enum ui_action a)
+{
+	c->show_backends = !c->show_backends;
+	c->dirty = true;
+}
+
+/* The most tasks A marks in one go. */
+#define MARK_ALL_MAX 10000
+
+/*
+ * A: every task the pane lists, marked: the history's rows, or what the filter matches (else the
+ * whole queue), page by page from the server, up to MARK_ALL_MAX.
+ */
+static void mark_all(struct console *c, enum ui_action a)
+{
+	xmlrpc_env env;
+	int64_t total = 0, marked = 0;
+
+	if (c->focus == PANE_HISTORY) {
+		pane_history_mark_all(c);
+		return;
+	}
+	if (c->focus != PANE_QUEUE) {
+		ui_message(c, true, "A marks what the queue or the history lists");
+		return;
+	}
+	xmlrpc_env_init(&env);
+	xmlrpc_value *f = c->filter ? ui_filter_struct(&env, c->filter)
+	                            : xmlrpc_build_value(&env, "{s:s}", "state", "queued");
+
+	for (int64_t offset = 0; marked < MARK_ALL_MAX; offset += 1000) {
+		xmlrpc_value *r = ui_call(c, "simq.list", "(VII)", f, (xmlrpc_int64)offset, (xmlrpc_int64)1000);
+		xmlrpc_value *tasks = reply_member(r, "tasks");
+		int n = reply_count(tasks);
+
+		total = reply_int(r, "total", 0);
+		for (int i = 0; i < n && marked < MARK_ALL_MAX; i++, marked++)
+			idmap_put(&c->marks, reply_int(reply_item(tasks, i), "id", 0), (void *)1);
+		if (r)
+			xmlrpc_DECREF(r);
+		if (r == NULL || n < 1000)
+			break;
+	}
+	xmlrpc_DECREF(f);
+	xmlrpc_env_clean(&env);
+	if (marked < total)
+		ui_message(c, false, "marked the first %lld of %lld tasks", (long long)marked, (long long)total);
+	else if (marked > 0)
+		ui_message(c, false, "marked %lld task%s", (long long)marked, marked == 1 ? "" : "s");
+	c->dirty = true;
+}
+
 static void next_stats_window(struct console *c, enum ui_action a)
 {
 	c->stats_window = (c->stats_window + 1) % 3;
@@ -333,6 +581,11 @@ static action_fn *const actions[UI_ACTION_COUNT] = {
     [UI_CANCEL] = ask_cancel,
     [UI_RETRY] = retry_selected,
     [UI_MARK] = mark,
+    [UI_MARK_ALL] = mark_all,
+    [UI_COPY] = copy_selected,
+    [UI_HISTORY] = toggle_history,
+    [UI_SORT] = sort_rows,
+    [UI_BACKENDS] = toggle_backends,
     [UI_FILTER] = open_filter,
     [UI_PAUSE] = toggle_pause,
     [UI_STATS_WINDOW] = next_stats_window,
@@ -349,6 +602,16 @@ static void normal_key(struct console *c, int key)
 	} else if (key == UI_KEY_ESC && c->marks.size) {
 		ui_clear_marks(c);
 		c->dirty = true;
+	} else if (key == UI_KEY_ESC && c->filter) {
+		/* Esc: the marks first, then the filter. */
+		free(c->filter);
+		c->filter = NULL;
+		if (c->list)
+			xmlrpc_DECREF(c->list);
+		c->list = NULL;
+		c->queue_sel = c->queue_top = c->queue_sel_id = 0;
+		c->refresh = true;
+		ui_message(c, false, "filter cleared: the queue");
 	}
 }
 
@@ -361,10 +624,13 @@ const struct mode_ops mode_normal = {
 static void confirm_key(struct console *c, int key)
 {
 	c->mode = MODE_NORMAL;
-	if (key == 'y' || key == 'Y')
-		on_selection(c, cancel, 0);
+	if ((key == 'y' || key == 'Y') && c->confirm_ids)
+		cancel_confirmed(c);
 	else
 		ui_message(c, false, "nothing cancelled");
+	if (c->confirm_ids)
+		xmlrpc_DECREF(c->confirm_ids);
+	c->confirm_ids = NULL;
 }
 
 static void confirm_hint(struct console *c, int y)

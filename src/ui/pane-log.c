@@ -7,34 +7,59 @@
 
 #include "client/reply.h"
 #include "ui/pane.h"
+#include "ui/text.h"
 #include "util/xalloc.h"
+
+/* A slot at the end of the ring for a new line, the oldest dropped when it is full. */
+static struct ui_log_line *append_line(struct console *c)
+{
+	size_t slot = (c->log_head + c->log_len) % UI_LOG_KEEP;
+
+	if (c->log_len == UI_LOG_KEEP) {
+		slot = c->log_head;
+		c->log_head = (c->log_head + 1) % UI_LOG_KEEP;
+		free(c->log[slot].time);
+		free(c->log[slot].text);
+	} else {
+		c->log_len++;
+	}
+	if (c->log_back > 0)
+		c->log_back++; /* scrolled back: keep looking at the same lines */
+	return &c->log[slot];
+}
 
 void pane_log_take(struct console *c, xmlrpc_value *view)
 {
 	struct reply_log_line l;
+	char clock[16];
 
 	for (int i = 0; reply_log_line(view, i, &l); i++) {
 		if (l.seq <= c->log_seq)
 			continue;
 		c->log_seq = l.seq;
-		size_t slot = (c->log_head + c->log_len) % UI_LOG_KEEP;
+		struct ui_log_line *line = append_line(c);
 
-		if (c->log_len == UI_LOG_KEEP) {
-			slot = c->log_head;
-			c->log_head = (c->log_head + 1) % UI_LOG_KEEP;
-			free(c->log[slot].time);
-			free(c->log[slot].text);
-		} else {
-			c->log_len++;
-		}
-		/* "2026-11-28T03:00:05.123Z": the clock part is what a log line shows. */
-		c->log[slot].seq = l.seq;
-		c->log[slot].time = xstrndup(strlen(l.time) >= 19 ? l.time + 11 : l.time, 8);
-		c->log[slot].text = xstrdup(l.text);
-		c->log[slot].severity = l.severity;
-		if (c->log_back > 0)
-			c->log_back++; /* scrolled back: keep looking at the same lines */
+		line->seq = l.seq;
+		/* The server's UTC stamp in the local zone, as the status bar's clock. */
+		if (text_iso_ms(l.time))
+			text_clock(clock, sizeof clock, text_iso_ms(l.time));
+		else
+			snprintf(clock, sizeof clock, "%.8s", l.time);
+		line->time = xstrdup(clock);
+		line->text = xstrdup(l.text);
+		line->severity = l.severity;
 	}
+}
+
+void pane_log_note(struct console *c, enum log_level severity, const char *text)
+{
+	struct ui_log_line *line = append_line(c);
+	char clock[16];
+
+	line->seq = 0;
+	line->time = xstrdup(text_clock(clock, sizeof clock, ui_now_ms()));
+	line->text = xstrdup(text);
+	line->severity = severity;
 }
 
 void pane_log_free(struct console *c)
@@ -58,12 +83,17 @@ static void draw(struct console *c, struct screen_area a, bool focused)
 {
 	char title[64];
 
+	int rows = a.h - 1;
+
+	/* Scrolled back no further than a full pane: never into blank rows. */
+	c->log_rows = rows;
+	if (c->log_back > 0 && c->log_len > 0 && c->log_back + (size_t)rows > c->log_len)
+		c->log_back = c->log_len > (size_t)rows ? c->log_len - (size_t)rows : 0;
 	if (c->log_back == 0)
 		snprintf(title, sizeof title, "Log \u00b7 following");
 	else
 		snprintf(title, sizeof title, "Log \u00b7 %zu line%s back", c->log_back, c->log_back == 1 ? "" : "s");
 	screen_rule(a.y, a.x, a.w, focused, title);
-	int rows = a.h - 1;
 	size_t end = c->log_len > c->log_back ? c->log_len - c->log_back : 0;
 	size_t start = end > (size_t)rows ? end - (size_t)rows : 0;
 
@@ -76,7 +106,12 @@ static void draw(struct console *c, struct screen_area a, bool focused)
 		}
 		const struct ui_log_line *l = &c->log[(c->log_head + k) % UI_LOG_KEEP];
 
-		screen_putf(a.y + 1 + i, a.x, a.w, A_NORMAL, severity_pair(l->severity), " %s %s", l->time, l->text);
+		char whole[4200], fitted[4200];
+
+		/* Cut with "…": Enter on the log pane shows lines whole. */
+		snprintf(whole, sizeof whole, " %s %s", l->time, l->text);
+		screen_put(a.y + 1 + i, a.x, a.w, A_NORMAL, severity_pair(l->severity),
+		           screen_fit(fitted, sizeof fitted, whole, a.w));
 	}
 }
 
@@ -93,11 +128,17 @@ static int64_t at(struct console *c)
 
 static void go(struct console *c, int64_t row)
 {
-	int64_t back = (int64_t)c->log_len - row;
+	int64_t back = (int64_t)c->log_len - row, most = (int64_t)c->log_len - c->log_rows;
 
-	if (back > (int64_t)c->log_len)
-		back = (int64_t)c->log_len;
+	if (back > most)
+		back = most;
 	c->log_back = (size_t)(back < 0 ? 0 : back);
+}
+
+void pane_log_shown(struct console *c, size_t *first, size_t *end)
+{
+	*end = c->log_len > c->log_back ? c->log_len - c->log_back : 0;
+	*first = *end > (size_t)c->log_rows ? *end - (size_t)c->log_rows : 0;
 }
 
 const struct pane_ops pane_log = {

@@ -10,17 +10,33 @@
 #include "ui/pane.h"
 #include "ui/text.h"
 
-/* The rows on screen: the view's page, or the filtered list; *total in all, *first the position of the first. */
-static xmlrpc_value *page(struct console *c, int64_t *total, int64_t *first)
+/* The rows of an answer (view's page, or the filtered list); *total in all, *first the position of the first. */
+static xmlrpc_value *rows_of(struct console *c, xmlrpc_value *view, xmlrpc_value *list, int64_t *total,
+                             int64_t *first)
 {
-	xmlrpc_value *src = c->filter ? c->list : c->view;
-	xmlrpc_value *rows = reply_member(src, c->filter ? "tasks" : "queue");
+	xmlrpc_value *src = c->filter ? list : view;
 
 	if (total)
 		*total = reply_int(src, c->filter ? "total" : "queue_total", 0);
 	if (first)
-		*first = c->filter ? reply_int(c->list, "offset", 0) : c->queue_top;
-	return rows;
+		*first = c->filter ? reply_int(list, "offset", 0) : reply_int(reply_item(reply_member(view, "queue"), 0),
+		                                                              "position", c->queue_top);
+	return reply_member(src, c->filter ? "tasks" : "queue");
+}
+
+/* The rows on screen. */
+static xmlrpc_value *page(struct console *c, int64_t *total, int64_t *first)
+{
+	return rows_of(c, c->view, c->list, total, first);
+}
+
+/* The index of task id in rows, or -1. */
+static int index_of(xmlrpc_value *rows, int64_t id)
+{
+	for (int i = 0; i < reply_count(rows); i++)
+		if (reply_int(reply_item(rows, i), "id", 0) == id)
+			return i;
+	return -1;
 }
 
 /* The row under the cursor, or NULL when it is not on this page. */
@@ -63,28 +79,50 @@ struct columns {
 	int name, vars, age;
 };
 
-static struct columns columns_for(int width)
+/* "sweep-7 buck.plecs": a row's name and model file. */
+static const char *label_of(xmlrpc_value *t, char *label, size_t size)
 {
-	struct columns w = {.name = width >= 100 ? 26 : 18, .age = 6};
+	char name[128], model[512];
 
-	w.vars = width - (2 + 10 + 1 + 7 + 1 + 5 + w.name + 1 + w.age + 1);
+	reply_str(t, "name", name, sizeof name);
+	reply_str(t, "model", model, sizeof model);
+	snprintf(label, size, "%s%s%s", name, name[0] ? " " : "", text_base_name(model));
+	return label;
+}
+
+/*
+ * The name column as wide as the page's longest name and model, between 12 cells and three fifths of
+ * what the name and vars share; the vars take the rest.
+ */
+static struct columns columns_for(int width, xmlrpc_value *rows)
+{
+	struct columns w = {.age = 6};
+	int share = width - (2 + 10 + 1 + 7 + 1 + 5 + 1 + w.age + 1), longest = 12;
+	char label[700];
+
+	for (int i = 0; i < reply_count(rows); i++) {
+		int lw = screen_width(label_of(reply_item(rows, i), label, sizeof label));
+
+		longest = lw > longest ? lw : longest;
+	}
+	w.name = longest < share * 3 / 5 ? longest : share * 3 / 5;
+	w.name = w.name < 12 ? 12 : w.name;
+	w.vars = share - w.name;
 	return w;
 }
 
-static void draw_row(struct console *c, xmlrpc_value *t, int64_t pos, int y, struct screen_area a, bool focused)
+static void draw_row(struct console *c, xmlrpc_value *t, int64_t pos, int y, struct screen_area a, bool focused,
+                     struct columns w)
 {
-	struct columns w = columns_for(a.w);
 	int64_t id = reply_int(t, "id", 0);
 	bool sel = pos == c->queue_sel && focused, marked = idmap_get(&c->marks, id) != NULL;
-	char prio[16], name[128], model[512], label[700], vars[512], age[32], sub[64], state[16], where[24];
+	char prio[16], label[700], fitted[700], vars[512], age[32], sub[64], state[16], where[24];
 	attr_t base = sel ? A_REVERSE : A_NORMAL;
 
 	reply_str(t, "priority", prio, sizeof prio);
-	reply_str(t, "name", name, sizeof name);
-	reply_str(t, "model", model, sizeof model);
-	snprintf(label, sizeof label, "%s%s%s", name, name[0] ? " " : "", text_base_name(model));
+	label_of(t, label, sizeof label);
 	text_vars(reply_member(t, "vars"), vars, sizeof vars);
-	text_age(age, sizeof age, reply_str(t, "submitted", sub, sizeof sub));
+	text_age(age, sizeof age, reply_str(t, "submitted", sub, sizeof sub), ui_now_ms());
 	if (c->filter)
 		snprintf(where, sizeof where, "%s", reply_str(t, "state", state, sizeof state));
 	else
@@ -92,9 +130,9 @@ static void draw_row(struct console *c, xmlrpc_value *t, int64_t pos, int y, str
 	screen_putf(y, a.x, 2, base | A_BOLD, 0, "%s%s", sel ? "\u25b6" : " ", marked ? "*" : " ");
 	screen_putf(y, a.x + 2, 19, base, 0, "%9s %7lld ", where, (long long)id);
 	screen_priority(y, a.x + 21, base, sel, prio);
-	screen_putf(y, a.x + 26, w.name, base, 0, "%s", label);
+	screen_put(y, a.x + 26, w.name + 1, base, 0, screen_fit(fitted, sizeof fitted, label, w.name));
 	if (w.vars > 0)
-		screen_putf(y, a.x + 27 + w.name, w.vars + 1, base, 0, "%s", vars);
+		screen_put(y, a.x + 27 + w.name, w.vars, base, 0, screen_fit(fitted, sizeof fitted, vars, w.vars - 1));
 	screen_putf(y, a.x + a.w - w.age - 1, w.age + 1, base, 0, "%*s", w.age, age);
 }
 
@@ -103,18 +141,18 @@ static void draw(struct console *c, struct screen_area a, bool focused)
 	char title[256];
 	int64_t total = 0, first = 0;
 	xmlrpc_value *rows = page(c, &total, &first);
-	struct columns w = columns_for(a.w);
+	struct columns w = columns_for(a.w, rows);
 
 	title_text(c, total, title, sizeof title);
 	screen_rule(a.y, a.x, a.w, focused, title);
 	c->queue_rows = a.h - 2 > 1 ? a.h - 2 : 1;
-	screen_putf(a.y + 1, a.x, a.w, A_DIM, 0, "  %9s %7s %-4s %-*s %-*s %*s", c->filter ? "STATE" : "POS", "ID",
+	screen_putf(a.y + 1, a.x, a.w, A_DIM, 0, "  %9s %7s  %-4s %-*s %-*s%*s ", c->filter ? "STATE" : "POS", "ID",
 	            "PRI", w.name, "NAME / MODEL", w.vars > 0 ? w.vars : 0, "VARS", w.age, "AGE");
 	if (total == 0 && a.h > 2)
 		screen_put(a.y + 2, a.x, a.w, A_DIM, 0,
-		           c->filter ? "  nothing matches; / and Esc shows the queue again" : "  the queue is empty");
+		           c->filter ? "  nothing matches; Esc clears the filter" : "  the queue is empty");
 	for (int i = 0; i < reply_count(rows) && i < a.h - 2; i++)
-		draw_row(c, reply_item(rows, i), first + i, a.y + 2 + i, a, focused);
+		draw_row(c, reply_item(rows, i), first + i, a.y + 2 + i, a, focused, w);
 }
 
 static int64_t rows(struct console *c)
@@ -148,6 +186,72 @@ static void go(struct console *c, int64_t sel)
 		c->queue_top = top;
 		c->refresh = true;
 	}
+	/* The task there, when it is on the page already; else follow() takes it from the new page. */
+	xmlrpc_value *row = current(c);
+
+	c->queue_sel_id = row && !c->refresh ? reply_int(row, "id", 0) : 0;
+}
+
+/* Scrolls the page so that position pos shows, keeping the cursor's row on screen where it was. */
+static bool scroll_to(struct console *c, int64_t pos)
+{
+	int64_t top = pos - (c->queue_sel - c->queue_top);
+
+	c->queue_sel = pos;
+	if (top > pos)
+		top = pos;
+	if (c->queue_rows > 0 && pos >= top + c->queue_rows)
+		top = pos - c->queue_rows + 1;
+	if (top < 0)
+		top = 0;
+	if (top == c->queue_top)
+		return false;
+	c->queue_top = top;
+	return true;
+}
+
+/*
+ * The cursor stays on its task: found on the new page, or where the server says it went (it moved
+ * off the page, to the top after a 0, say).  A task that left the queue hands the cursor to its
+ * neighbour: the next task of the old page still there, else the one before it.
+ */
+static bool follow(struct console *c, xmlrpc_value *old_view, xmlrpc_value *old_list)
+{
+	int64_t total = 0, first = 0, id = c->queue_sel_id;
+	xmlrpc_value *rows = page(c, &total, &first), *focus = reply_member(c->view, "focus");
+	int i = id ? index_of(rows, id) : -1;
+
+	if (i < 0) {
+		if (id != 0 && !c->filter && reply_int(focus, "id", 0) == id && reply_int(focus, "position", -1) >= 0)
+			return scroll_to(c, reply_int(focus, "position", 0));
+		if (id != 0) {
+			xmlrpc_value *before = rows_of(c, old_view, old_list, NULL, NULL);
+			int was = index_of(before, id);
+
+			for (int k = was + 1; was >= 0 && k < reply_count(before) && i < 0; k++)
+				i = index_of(rows, reply_int(reply_item(before, k), "id", 0));
+			for (int k = was - 1; was >= 0 && k >= 0 && i < 0; k--)
+				i = index_of(rows, reply_int(reply_item(before, k), "id", 0));
+		}
+		if (i < 0) {
+			/* Nothing to go by: the row where the cursor was, within the rows. */
+			int64_t pos = c->queue_sel < total ? c->queue_sel : total - 1;
+
+			i = pos >= first && pos < first + reply_count(rows) ? (int)(pos - first) : -1;
+			if (i < 0) {
+				c->queue_sel = pos < 0 ? 0 : pos;
+				c->queue_sel_id = 0;
+				return false;
+			}
+		}
+	}
+	c->queue_sel = first + i;
+	c->queue_sel_id = reply_int(reply_item(rows, i), "id", 0);
+	if (c->queue_sel < c->queue_top || (c->queue_rows > 0 && c->queue_sel >= c->queue_top + c->queue_rows)) {
+		c->queue_top = c->queue_sel < c->queue_top ? c->queue_sel : c->queue_sel - c->queue_rows + 1;
+		return true;
+	}
+	return false;
 }
 
 static void cursor(struct console *c, xmlrpc_env *env, xmlrpc_value *ids, char *priority, size_t size)
@@ -183,6 +287,13 @@ static void mark(struct console *c)
 	c->dirty = true;
 }
 
+/* A click on a row puts the cursor there (lines 0 and 1 are the title and the header). */
+static void click(struct console *c, int line)
+{
+	if (line >= 2)
+		go(c, c->queue_top + line - 2);
+}
+
 const struct pane_ops pane_queue = {
     .name = "queue",
     .draw = draw,
@@ -191,4 +302,6 @@ const struct pane_ops pane_queue = {
     .go = go,
     .cursor = cursor,
     .mark = mark,
+    .follow = follow,
+    .click = click,
 };

@@ -39,37 +39,102 @@ static void sparkline(xmlrpc_value *per_minute, char *out, size_t size, int cell
 	}
 }
 
-/* The pane's seven lines for the window w of the statistics. */
-static void stats_lines(struct console *c, xmlrpc_value *w, char lines[7][256])
+/* The figures of one window, as text ready to be laid out. */
+struct figures {
+	char completed[32], retried[32], failed[32], cancelled[32], success[32], eff[32], per[32];
+	char spark[256], per_hour[32], eta[32], queued[32], running[32], calls[32], batch[32];
+	bool bad_rate; /* success under 90 % */
+};
+
+static void figures_of(struct console *c, xmlrpc_value *w, struct figures *f)
 {
 	xmlrpc_value *stats = reply_member(c->view, "stats"), *tp = reply_member(c->view, "throughput");
 	xmlrpc_value *calls = reply_member(c->view, "calls");
-	char n1[32], n2[32], n3[32], n4[32], spark[256], eta[32];
 	double rate = reply_num(w, "success_rate", -1), eff = reply_num(w, "retry_effectiveness", -1),
 	       per = reply_num(w, "avg_retries_per_failed", -1), e = reply_num(tp, "eta", -1);
 
-	sparkline(reply_member(tp, "per_minute"), spark, sizeof spark, 12);
-	if (e < 0)
-		snprintf(eta, sizeof eta, "-");
+	text_grouped(f->completed, sizeof f->completed, reply_int(w, "completed_first", 0));
+	text_grouped(f->retried, sizeof f->retried, reply_int(w, "completed_retry", 0));
+	text_grouped(f->failed, sizeof f->failed, reply_int(w, "failed", 0));
+	text_grouped(f->cancelled, sizeof f->cancelled, reply_int(w, "cancelled", 0));
+	snprintf(f->success, sizeof f->success, rate >= 0 ? "%.1f %%" : "-", 100 * rate);
+	snprintf(f->eff, sizeof f->eff, eff >= 0 ? "%.1f %%" : "-", 100 * eff);
+	snprintf(f->per, sizeof f->per, per >= 0 ? "%.1f" : "-", per);
+	sparkline(reply_member(tp, "per_minute"), f->spark, sizeof f->spark, 12);
+	snprintf(f->per_hour, sizeof f->per_hour, "%.0f/h", reply_num(tp, "per_hour", 0));
+	/* No estimate (nothing finished lately), or nothing left to drain. */
+	if (e <= 0)
+		snprintf(f->eta, sizeof f->eta, "-");
 	else
-		time_format_duration(eta, sizeof eta, e);
-	snprintf(lines[0], 256, "completed %s first try, %s after retry",
-	         text_grouped(n1, sizeof n1, reply_int(w, "completed_first", 0)),
-	         text_grouped(n2, sizeof n2, reply_int(w, "completed_retry", 0)));
-	snprintf(lines[1], 256, "failed %s   cancelled %s", text_grouped(n3, sizeof n3, reply_int(w, "failed", 0)),
-	         text_grouped(n4, sizeof n4, reply_int(w, "cancelled", 0)));
-	if (rate >= 0)
-		snprintf(lines[2], 256, "success %.1f %%", 100 * rate);
-	else
-		snprintf(lines[2], 256, "success -");
-	snprintf(lines[3], 256, "retry eff. %s   retries/failed %s",
-	         eff >= 0 ? (snprintf(n1, sizeof n1, "%.1f %%", 100 * eff), n1) : "-",
-	         per >= 0 ? (snprintf(n2, sizeof n2, "%.1f", per), n2) : "-");
-	snprintf(lines[4], 256, "throughput %s %.0f/h  ETA %s", spark, reply_num(tp, "per_hour", 0), eta);
-	snprintf(lines[5], 256, "queued %s   running %s", text_grouped(n1, sizeof n1, reply_int(stats, "queued", 0)),
-	         text_grouped(n2, sizeof n2, reply_int(stats, "running", 0)));
-	snprintf(lines[6], 256, "calls %s   batch avg %.1f", text_grouped(n3, sizeof n3, reply_int(calls, "calls", 0)),
-	         reply_num(calls, "mean_batch", 0));
+		time_format_duration(f->eta, sizeof f->eta, e);
+	text_grouped(f->queued, sizeof f->queued, reply_int(stats, "queued", 0));
+	text_grouped(f->running, sizeof f->running, reply_int(stats, "running", 0));
+	text_grouped(f->calls, sizeof f->calls, reply_int(calls, "calls", 0));
+	snprintf(f->batch, sizeof f->batch, "%.1f", reply_num(calls, "mean_batch", 0));
+	f->bad_rate = rate >= 0 && rate < 0.9;
+}
+
+/* The column's lines (each within 43 cells), for a screen wide enough for a column. */
+static int column_lines(const struct figures *f, char lines[][128])
+{
+	int n = 0;
+
+	snprintf(lines[n++], 128, "completed %9s first try", f->completed);
+	snprintf(lines[n++], 128, "          %9s after retry", f->retried);
+	snprintf(lines[n++], 128, "failed    %9s   cancelled %s", f->failed, f->cancelled);
+	snprintf(lines[n++], 128, "success   %9s   ETA %s", f->success, f->eta);
+	snprintf(lines[n++], 128, "retry eff.%9s   retries/failed %s", f->eff, f->per);
+	snprintf(lines[n++], 128, "throughput %s %s", f->spark, f->per_hour);
+	snprintf(lines[n++], 128, "queued    %9s   running %s", f->queued, f->running);
+	snprintf(lines[n++], 128, "calls     %9s   batch avg %s", f->calls, f->batch);
+	return n;
+}
+
+/* Appends " · part" to line when it fits in width cells; false when it did not. */
+static bool join(char *line, size_t size, int width, const char *part)
+{
+	char next[512];
+
+	snprintf(next, sizeof next, "%s%s%s", line, line[0] ? " \u00b7 " : " ", part);
+	if (screen_width(next) > width)
+		return false;
+	snprintf(line, size, "%s", next);
+	return true;
+}
+
+/*
+ * The strip's two lines on a narrow screen, what matters most first: the success rate, ETA,
+ * throughput, queued and running on the first; the counts on the second, as many as fit.
+ */
+static void strip_lines(const struct figures *f, int width, char lines[2][512])
+{
+	char part[128];
+	bool room = true;
+
+	lines[0][0] = lines[1][0] = '\0';
+	snprintf(part, sizeof part, "success %s", f->success);
+	join(lines[0], 512, width, part);
+	snprintf(part, sizeof part, "ETA %s", f->eta);
+	join(lines[0], 512, width, part);
+	snprintf(part, sizeof part, "%s %s", f->per_hour, f->spark);
+	if (!join(lines[0], 512, width, part))
+		join(lines[0], 512, width, f->per_hour);
+	snprintf(part, sizeof part, "queued %s", f->queued);
+	join(lines[0], 512, width, part);
+	snprintf(part, sizeof part, "running %s", f->running);
+	join(lines[0], 512, width, part);
+	snprintf(part, sizeof part, "completed %s (%s after retry)", f->completed, f->retried);
+	room = join(lines[1], 512, width, part);
+	snprintf(part, sizeof part, "failed %s", f->failed);
+	room = room && join(lines[1], 512, width, part);
+	snprintf(part, sizeof part, "cancelled %s", f->cancelled);
+	room = room && join(lines[1], 512, width, part);
+	snprintf(part, sizeof part, "retry eff. %s", f->eff);
+	room = room && join(lines[1], 512, width, part);
+	snprintf(part, sizeof part, "retries/failed %s", f->per);
+	room = room && join(lines[1], 512, width, part);
+	snprintf(part, sizeof part, "batch avg %s", f->batch);
+	room = room && join(lines[1], 512, width, part);
 }
 
 /* Each model's call time, mean and p95 of its recent calls, from row on, as many as there are rows. */
@@ -96,24 +161,27 @@ static void draw(struct console *c, struct screen_area a, bool focused)
 	static const char *const titles[] = {"since start", "last 24 h", "all time"};
 	xmlrpc_value *stats = reply_member(c->view, "stats");
 	xmlrpc_value *w = reply_member(reply_member(stats, "windows"), windows[c->stats_window]);
-	double rate = reply_num(w, "success_rate", -1);
-	char title[64], lines[7][256];
+	struct figures f;
+	char title[64];
 
 	snprintf(title, sizeof title, "Statistics \u00b7 %s  [%s]", titles[c->stats_window],
 	         c->keys.text[UI_STATS_WINDOW]);
 	screen_rule(a.y, a.x, a.w, false, title);
-	stats_lines(c, w, lines);
+	figures_of(c, w, &f);
 	if (a.h <= STRIP_ROWS) {
-		screen_putf(a.y + 1, a.x, a.w, A_NORMAL, 0, " %s \u00b7 %s \u00b7 %s", lines[0], lines[1], lines[2]);
-		if (a.h > 2)
-			screen_putf(a.y + 2, a.x, a.w, A_NORMAL, 0, " %s \u00b7 %s \u00b7 %s \u00b7 %s", lines[3],
-			            lines[4], lines[5], lines[6]);
+		char lines[2][512];
+
+		strip_lines(&f, a.w, lines);
+		for (int i = 0; i < 2 && i + 1 < a.h; i++)
+			screen_put(a.y + 1 + i, a.x, a.w, A_NORMAL, i == 0 && f.bad_rate ? PAIR_BAD : 0, lines[i]);
 		return;
 	}
-	for (int i = 0; i < 7 && i + 1 < a.h; i++)
-		screen_putf(a.y + 1 + i, a.x, a.w, A_NORMAL, i == 2 && rate >= 0 && rate < 0.9 ? PAIR_BAD : 0, " %s",
-		            lines[i]);
-	draw_models(c, a, 8);
+	char lines[8][128];
+	int n = column_lines(&f, lines);
+
+	for (int i = 0; i < n && i + 1 < a.h; i++)
+		screen_putf(a.y + 1 + i, a.x, a.w, A_NORMAL, i == 3 && f.bad_rate ? PAIR_BAD : 0, " %s", lines[i]);
+	draw_models(c, a, n + 1);
 }
 
 const struct pane_ops pane_stats = {

@@ -35,14 +35,30 @@ struct pane_ops {
 	void (*cursor)(struct console *c, xmlrpc_env *env, xmlrpc_value *ids, char *priority, size_t size);
 	/* Marks or unmarks the task under the cursor; NULL where there is nothing to mark. */
 	void (*mark)(struct console *c);
+	/*
+	 * After a new answer (old_view and old_list: the ones it replaced, or NULL): puts the cursor
+	 * back on its task, or on its neighbour when the task left.  Returns true when the page on
+	 * screen must be fetched again to show it.  NULL: the pane has no cursor to keep.
+	 */
+	bool (*follow)(struct console *c, xmlrpc_value *old_view, xmlrpc_value *old_list);
+	/* A click on the pane's line-th line (0: its title): the cursor on the row there.  NULL: none. */
+	void (*click)(struct console *c, int line);
 };
 
 #define X(id, name) extern const struct pane_ops pane_##name;
 UI_PANES(X)
 #undef X
 
+/* pane-history.c: marks every task the history pane lists; the next order it lists them in. */
+void pane_history_mark_all(struct console *c);
+void pane_history_sort(struct console *c);
+
 /* pane-log.c: takes the new lines of a simq.view answer into the log's ring. */
 void pane_log_take(struct console *c, xmlrpc_value *view);
+/* A line of the console's own ("server restarted"), at the end of the log, now. */
+void pane_log_note(struct console *c, enum log_level severity, const char *text);
 void pane_log_free(struct console *c);
+/* The lines the log pane shows, [*first, *end) counted from the oldest kept. */
+void pane_log_shown(struct console *c, size_t *first, size_t *end);
 
 #endif

@@ -18,10 +18,10 @@ static bool the_colours, the_utf8;
 
 /* The glyphs the console draws, and what stands for each on a terminal without UTF-8. */
 static const struct {
-	const char *glyph;
-	char ascii;
-} glyphs[] = {{"\u00b7", '|'}, {"\u2500", '-'}, {"\u2502", '|'}, {"\u25b6", '>'},
-              {"\u25cf", '*'}, {"\u25cb", 'o'}, {"\u2014", '-'}};
+	const char *glyph, *ascii;
+} glyphs[] = {{"\u00b7", "|"}, {"\u2500", "-"}, {"\u2502", "|"}, {"\u25b6", ">"}, {"\u25cf", "*"},
+              {"\u25cb", "o"}, {"\u25cc", "?"}, {"\u2014", "-"}, {"\u2026", "..."}, {"\u250c", "+"},
+              {"\u2510", "+"}, {"\u2514", "+"}, {"\u2518", "+"}};
 
 /* How each priority stands out: its colour, and without colours CRITICAL and HIGH bold, LOW dim. */
 static const struct {
@@ -83,13 +83,66 @@ static void to_ascii(const char *text, char *out, size_t size)
 		       strncmp(text, glyphs[i].glyph, strlen(glyphs[i].glyph)) != 0)
 			i++;
 		if (i < sizeof glyphs / sizeof glyphs[0]) {
-			out[o++] = glyphs[i].ascii;
+			for (const char *a = glyphs[i].ascii; *a && o + 1 < size; a++)
+				out[o++] = *a;
 			text += strlen(glyphs[i].glyph);
 		} else {
 			out[o++] = *text++;
 		}
 	}
 	out[o] = '\0';
+}
+
+int screen_width(const char *text)
+{
+	wchar_t w[1024];
+	char plain[4096];
+
+	if (!the_utf8) {
+		to_ascii(text, plain, sizeof plain);
+		text = plain;
+	}
+	size_t n = mbstowcs(w, text, sizeof w / sizeof w[0] - 1);
+	int cells = 0;
+
+	if (n == (size_t)-1)
+		return (int)strlen(text);
+	for (size_t i = 0; i < n; i++) {
+		int cw = wcwidth(w[i]);
+
+		cells += cw < 0 ? 1 : cw;
+	}
+	return cells;
+}
+
+const char *screen_fit(char *out, size_t size, const char *text, int width)
+{
+	wchar_t w[1024];
+	size_t n = mbstowcs(w, text, sizeof w / sizeof w[0] - 1);
+	int used = 0;
+
+	if (n == (size_t)-1 || screen_width(text) <= width || width <= 0) {
+		snprintf(out, size, "%s", width > 0 ? text : "");
+		return out;
+	}
+	/* Room for the ellipsis: the characters that fit in width - 1 cells. */
+	size_t k = 0;
+
+	for (; k < n; k++) {
+		int cw = wcwidth(w[k]);
+
+		cw = cw < 0 ? 1 : cw;
+		if (used + cw > width - 1)
+			break;
+		used += cw;
+	}
+	w[k] = L'\0';
+	size_t len = wcstombs(out, w, size > 4 ? size - 4 : 0);
+
+	if (len == (size_t)-1)
+		len = 0;
+	snprintf(out + len, size - len, "\u2026");
+	return out;
 }
 
 void screen_put(int y, int x, int width, attr_t attr, short pair, const char *text)
@@ -155,7 +208,7 @@ void screen_rule(int y, int x, int width, bool focused, const char *title)
 	for (int i = 0, off = 0; i < width && off + (int)hl < (int)sizeof line; i++, off += (int)hl)
 		memcpy(line + off, h, hl + 1);
 	screen_put(y, x, width, A_NORMAL, PAIR_DIM, line);
-	screen_putf(y, x + 1, (int)strlen(title) + 2 < width ? (int)strlen(title) + 2 : width - 1,
+	screen_putf(y, x + 1, screen_width(title) + 2 < width ? screen_width(title) + 2 : width - 1,
 	            focused ? A_BOLD | A_REVERSE : A_BOLD, 0, " %s ", title);
 }
 
@@ -169,8 +222,10 @@ struct screen_area screen_modal(int h, int w, const char *title)
 	a.x = (COLS - w) / 2;
 	a.h = h;
 	a.w = w;
+	/* A blank cell around the box: nothing of the panes under it shows at its edges. */
+	for (int y = a.y - 1; y <= a.y + h; y++)
+		screen_put(y, a.x - 1 < 0 ? 0 : a.x - 1, w + 2, A_NORMAL, 0, "");
 	for (int y = a.y; y < a.y + h; y++) {
-		screen_put(y, a.x, w, A_NORMAL, 0, "");
 		screen_put(y, a.x, 1, A_NORMAL, PAIR_DIM, "\u2502");
 		screen_put(y, a.x + w - 1, 1, A_NORMAL, PAIR_DIM, "\u2502");
 	}

@@ -43,6 +43,10 @@ void screen_init(const struct config *cfg);
 bool screen_colours(void);
 bool screen_utf8(void);
 
+/* How many cells text takes on screen. */
+int screen_width(const char *text);
+/* text cut to width cells, with "…" as its last cell when it was cut; returns out. */
+const char *screen_fit(char *out, size_t size, const char *text, int width);
 /* Writes UTF-8 text at y,x in exactly width cells: cut at a character, padded with spaces. */
 void screen_put(int y, int x, int width, attr_t attr, short pair, const char *text);
 void screen_putf(int y, int x, int width, attr_t attr, short pair, const char *fmt, ...)

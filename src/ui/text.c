@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "util/time.h"
+#include "util/xalloc.h"
 
 const char *text_grouped(char *out, size_t size, int64_t n)
 {
@@ -88,29 +89,135 @@ void text_vars(xmlrpc_value *vars, char *out, size_t size)
 	xmlrpc_env_clean(&env);
 }
 
-/* "2026-11-28T03:00:05.123Z" in milliseconds since the epoch; 0 when it is none. */
-static int64_t iso_ms(const char *t)
+int64_t text_iso_ms(const char *t)
 {
 	struct tm tm = {0};
 	int ms = 0;
 
-	if (t[0] == '\0' || sscanf(t, "%d-%d-%dT%d:%d:%d.%d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
-	                           &tm.tm_min, &tm.tm_sec, &ms) < 6)
+	if (t == NULL || t[0] == '\0' ||
+	    sscanf(t, "%d-%d-%dT%d:%d:%d.%d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour, &tm.tm_min,
+	           &tm.tm_sec, &ms) < 6)
 		return 0;
 	tm.tm_year -= 1900;
 	tm.tm_mon -= 1;
 	return (int64_t)timegm(&tm) * 1000 + ms;
 }
 
-void text_age(char *out, size_t size, const char *iso)
+const char *text_clock(char *out, size_t size, int64_t ms)
 {
-	int64_t t = iso_ms(iso);
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+
+	localtime_r(&t, &tm);
+	strftime(out, size, "%H:%M:%S", &tm);
+	return out;
+}
+
+const char *text_when(char *out, size_t size, const char *iso)
+{
+	int64_t ms = text_iso_ms(iso);
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+
+	if (ms == 0) {
+		snprintf(out, size, "-");
+		return out;
+	}
+	localtime_r(&t, &tm);
+	strftime(out, size, "%Y-%m-%d %H:%M:%S", &tm);
+	return out;
+}
+
+void text_age(char *out, size_t size, const char *iso, int64_t now_ms)
+{
+	int64_t t = text_iso_ms(iso), s;
 
 	if (t == 0) {
 		snprintf(out, size, "-");
 		return;
 	}
-	time_format_duration(out, size, (double)(time_wall_ns() / 1000000 - t) / 1000);
+	s = (now_ms - t) / 1000;
+	s = s < 0 ? 0 : s;
+	if (s < 60)
+		snprintf(out, size, "%llds", (long long)s);
+	else if (s < 3600)
+		snprintf(out, size, "%lldm", (long long)(s / 60));
+	else if (s < 86400)
+		snprintf(out, size, "%lldh%02lldm", (long long)(s / 3600), (long long)(s / 60 % 60));
+	else
+		snprintf(out, size, "%lldd%02lldh", (long long)(s / 86400), (long long)(s / 3600 % 24));
+}
+
+const char *text_short_path(char *out, size_t size, const char *path, int width)
+{
+	const char *home = getenv("HOME"), *last = strrchr(path, '/');
+	size_t hl = home ? strlen(home) : 0;
+
+	if (hl > 1 && strncmp(path, home, hl) == 0 && (path[hl] == '/' || path[hl] == '\0'))
+		snprintf(out, size, "~%s", path + hl);
+	else
+		snprintf(out, size, "%s", path);
+	if ((int)strlen(out) <= width || last == NULL || last[1] == '\0')
+		return out;
+	/* The first part (~ or the top directory) and the last: "~/…/simq", "/work/…/state". */
+	size_t first = out[0] == '~' ? 1 : strcspn(out + 1, "/") + 1;
+	char head[256];
+
+	snprintf(head, sizeof head, "%.*s", (int)first, out);
+	if (strcmp(head, out) != 0 && (int)(strlen(head) + 2 + strlen(last)) <= width)
+		snprintf(out, size, "%s/\u2026%s", head, last);
+	else
+		snprintf(out, size, "\u2026%s", last);
+	return out;
+}
+
+static int by_id(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+const char *text_ids(char *out, size_t size, const int64_t *ids, size_t n, int width)
+{
+	int64_t *sorted = xcalloc(n ? n : 1, sizeof *sorted);
+	size_t len = 0, i = 0, shown = 0, distinct = 0;
+
+	memcpy(sorted, ids, n * sizeof *sorted);
+	qsort(sorted, n, sizeof *sorted, by_id);
+	for (size_t k = 0; k < n; k++)
+		distinct += k == 0 || sorted[k] != sorted[k - 1];
+	out[0] = '\0';
+	while (i < n) {
+		size_t j = i, count = 1;
+		char piece[64];
+
+		/* A run of consecutive ids, duplicates skipped. */
+		while (j + 1 < n && (sorted[j + 1] == sorted[j] || sorted[j + 1] == sorted[j] + 1)) {
+			count += sorted[j + 1] != sorted[j];
+			j++;
+		}
+		if (count >= 3)
+			snprintf(piece, sizeof piece, "%s%lld-%lld", len ? ", " : "", (long long)sorted[i],
+			         (long long)sorted[j]);
+		else if (count == 2)
+			snprintf(piece, sizeof piece, "%s%lld, %lld", len ? ", " : "", (long long)sorted[i],
+			         (long long)sorted[j]);
+		else
+			snprintf(piece, sizeof piece, "%s%lld", len ? ", " : "", (long long)sorted[i]);
+		/* Room for the piece and, if more are left after it, for " … +N more". */
+		int tail = shown + count < distinct ? 16 : 0;
+
+		if (len + strlen(piece) + (size_t)tail > (size_t)width || len + strlen(piece) + 1 > size) {
+			snprintf(out + len, size - len, "%s\u2026 +%zu more", len ? " " : "", distinct - shown);
+			break;
+		}
+		len += (size_t)snprintf(out + len, size - len, "%s", piece);
+		shown += count;
+		i = j + 1;
+	}
+	free(sorted);
+	return out;
 }
 
 const char *text_base_name(const char *path)

@@ -7,12 +7,21 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ui/text.h"
 #include "util/time.h"
 #include "util/xalloc.h"
 
 int64_t ui_now_ms(void)
 {
-	return time_wall_ns() / 1000000;
+	static int64_t fixed = -1;
+
+	/* SIMQ_TEST_NOW (an ISO time): the clock stands still there, for golden screens (console.c). */
+	if (fixed < 0) {
+		const char *now = getenv("SIMQ_TEST_NOW");
+
+		fixed = now ? text_iso_ms(now) : 0;
+	}
+	return fixed > 0 ? fixed : time_wall_ns() / 1000000;
 }
 
 void ui_message(struct console *c, bool error, const char *fmt, ...)
@@ -85,4 +94,28 @@ void ui_clear_marks(struct console *c)
 {
 	idmap_free(&c->marks);
 	c->marks = (struct idmap)IDMAP_INIT;
+}
+
+/* "state:failed model:buck nightly": key:value pairs; a bare word is a model. */
+xmlrpc_value *ui_filter_struct(xmlrpc_env *env, const char *text)
+{
+	xmlrpc_value *f = xmlrpc_struct_new(env);
+	char *copy = xstrdup(text), *save = NULL;
+
+	for (char *tok = strtok_r(copy, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
+		char *colon = strchr(tok, ':');
+		const char *key = "model", *value = tok;
+
+		if (colon) {
+			*colon = '\0';
+			key = tok;
+			value = colon + 1;
+		}
+		xmlrpc_value *s = xmlrpc_string_new(env, value);
+
+		xmlrpc_struct_set_value(env, f, key, s);
+		xmlrpc_DECREF(s);
+	}
+	free(copy);
+	return f;
 }

@@ -30,9 +30,11 @@
 /* The panes, in the order Tab visits the ones that take the focus (pane.h). */
 #define UI_PANES(X)                                                                                                    \
 	X(QUEUE, queue)                                                                                                \
+	X(HISTORY, history)                                                                                            \
 	X(RUNNING, running)                                                                                            \
 	X(LOG, log)                                                                                                    \
 	X(STATS, stats)                                                                                                \
+	X(BACKENDS, backends)                                                                                          \
 	X(STATUS, status)
 
 enum ui_pane {
@@ -64,7 +66,7 @@ enum ui_mode {
 
 struct ui_log_line {
 	int64_t seq;
-	char *time; /* HH:MM:SS */
+	char *time; /* HH:MM:SS, local */
 	char *text;
 	enum log_level severity;
 };
@@ -76,13 +78,16 @@ struct fetch {
 	bool quit;
 	int64_t version;       /* the version the console has */
 	int64_t offset, limit; /* the queue page it shows */
+	int64_t focus;         /* the task under the queue's cursor, whose position the server tells */
+	int64_t history;       /* how many finished tasks to ask for: the history pane's (0 while it is not shown) */
 	int64_t log_since;
 	xmlrpc_value *answer; /* the newest answer not yet taken by the loop, or NULL */
-	int64_t answer_offset, answer_limit;
+	int64_t answer_offset, answer_limit, answer_since;
 	char *error; /* set when the server did not answer; cleared by the next answer */
 };
 
 struct ui_form;
+struct screen_area;
 
 struct console {
 	struct ev_loop *loop;
@@ -108,13 +113,26 @@ struct console {
 	int64_t alerts;     /* the server's alert count at the last answer, -1 before the first */
 	struct ui_log_line log[UI_LOG_KEEP];
 	size_t log_len, log_head; /* a ring: log_head is the oldest */
-	int64_t log_seq;
+	int64_t log_seq;          /* the last line taken, numbered by the server server_id */
+	char *server_id;          /* the start id of the server the log's lines came from, NULL before one */
 
 	/* What the operator is doing. */
 	enum ui_mode mode;
 	enum ui_pane focus;
+	/*
+	 * The cursors follow tasks, not rows: queue_sel_id is the task under the queue's cursor (0:
+	 * not known yet, take the row at queue_sel), running_key the row under the running pane's
+	 * (a call's batch id, or minus a waiting task's id).  A new answer puts each cursor back on
+	 * its task, or on its neighbour when the task left the pane (pane_ops.follow).
+	 */
 	int64_t queue_sel;            /* position in the queue (or the filtered list) */
 	int64_t queue_top;            /* position of the first row shown */
+	int64_t queue_sel_id;
+	int64_t running_key;
+	int64_t history_sel, history_sel_id; /* the history pane's cursor: a row of what it lists, and its task */
+	bool show_history;                   /* the history in the queue's place */
+	int history_sort;                    /* the order it lists them in (pane-history.c) */
+	bool show_backends;                  /* the backends in the statistics' place */
 	size_t running_sel, log_back; /* log_back: lines scrolled back from the end; 0 follows */
 	struct idmap marks;           /* task id -> (void *)1 */
 	char *filter;                 /* NULL: the queue; else "key:value ..." or a word */
@@ -125,7 +143,10 @@ struct console {
 	bool message_error;
 	int64_t message_at;
 	char *confirm_text;
+	xmlrpc_value *confirm_ids; /* the ids the question names: y acts on exactly these */
 	xmlrpc_value *details; /* simq.get's answer for the details view */
+	bool details_log;      /* the details view shows the log pane's lines whole instead */
+	int log_rows;          /* rows of the log pane as last drawn */
 	int details_scroll;
 	struct ui_form *form;
 
@@ -133,7 +154,11 @@ struct console {
 	bool dirty, resized, bell;
 	bool refresh;    /* the page on screen is stale: console.c fetches it again before the next frame */
 	int queue_rows;  /* rows of the queue pane as last drawn, for paging */
+	int running_top, history_top;        /* the first row each of those panes drew */
+	struct screen_area *areas;           /* where frame.c put each pane (PANE_COUNT), for the mouse */
 	char *dump_path; /* SIMQ_SCREEN_DUMP */
+	const char *caption_path; /* SIMQ_CAPTION: a story told beside the night (the demo's), a line per act */
+	long caption_at;          /* how far it has been read */
 	char **script;   /* SIMQ_SCRIPT: keys still to feed, one per pass */
 	size_t nscript, script_next;
 };
@@ -147,5 +172,7 @@ xmlrpc_value *ui_call_params(struct console *c, const char *method, xmlrpc_value
 /* Says fmt in the hint line for a while, in red when error. */
 void ui_message(struct console *c, bool error, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 void ui_clear_marks(struct console *c);
+/* simq.list's filter struct of the filter line's text: "state:failed model:buck" (a bare word is a model). */
+xmlrpc_value *ui_filter_struct(xmlrpc_env *env, const char *text);
 
 #endif

@@ -59,7 +59,7 @@ wait_for "Queue 6" >/dev/null
 expect_screen "a retry shows its countdown" "retry 1/3 in"
 expect_screen "the long task shows in the running pane" "long-run rc.plecs"
 expect_screen "the log shows the permanent failure" "2 FAILED critical after 1 attempt"
-expect_screen "the statistics count it" "failed 1"
+expect_screen "the statistics count it" "failed            1"
 # A CRITICAL failure rings the terminal bell, so tmux flags the window.
 i=0
 while [ "$($TM display -p -t simq '#{window_bell_flag}')" != 1 ] && [ $i -lt 100 ]; do

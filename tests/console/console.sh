@@ -9,7 +9,7 @@
 . "$SIMQ_SRCDIR/tests/lib/tmux.sh"
 
 requires tmux python3
-plan 48
+plan 52
 
 export SIMQ_HOME="$TMP/state"
 paused_config
@@ -31,7 +31,8 @@ priority_of() { "$SIMQ" show "$1" --json | sed -n 's/.*"priority": "\([a-z]*\)".
 $TM new-session -d -s simq -x 120 -y 34 \
 	"env TERM=tmux-256color TZ=UTC LANG=C.UTF-8 SIMQ_HOME='$SIMQ_HOME' '$SIMQ' 2>'$TMP/console.err'; sleep 30"
 
-expect_screen "the status bar names the state dir" "simq · $SIMQ_HOME"
+top=$(echo "$SIMQ_HOME" | cut -d/ -f2)
+expect_screen "the status bar names the state dir, shortened, last" "PAUSED · /$top/…/state"
 expect_screen "the queue pane counts the queue by priority" "Queue 7 ─ C:1 H:0 N:0 L:6"
 screen
 first=$(grep -n "design-verify" "$TMP/screen" | head -1 | cut -d: -f1)
@@ -50,24 +51,24 @@ $TM send-keys -t simq n
 expect_screen "anything but y cancels nothing" "nothing cancelled"
 [ "$(state_of 1)" = queued ] && ok "task 1 is still queued" || fail "task 1 is still queued" "$(state_of 1)"
 $TM send-keys -t simq c y
-expect_screen "y cancels" "1 task cancelled"
+expect_screen "y cancels, and says which task" "cancelled task 1"
 [ "$(state_of 1)" = cancelled ] && ok "the server has task 1 cancelled" || fail "the server has task 1 cancelled" "$(state_of 1)"
 
 # Reprioritize the selected row (task 2) with 1 (HIGH), then with + (one more urgent: CRITICAL).
 $TM send-keys -t simq g j 1
-expect_screen "1 sets HIGH" "1 task now high"
+expect_screen "1 sets HIGH" "task 2 now high"
 [ "$(priority_of 2)" = high ] && ok "the server has task 2 at high" || fail "the server has task 2 at high" "$(priority_of 2)"
 $TM send-keys -t simq +
-expect_screen "+ raises it one level" "1 task now critical"
+expect_screen "+ raises it one level" "task 2 now critical"
 [ "$(priority_of 2)" = critical ] && ok "the server has task 2 at critical" || fail "the server has task 2 at critical" "$(priority_of 2)"
 
 # - lowers one level; 0-3 set the level outright.
 $TM send-keys -t simq -- -
-expect_screen "- lowers it one level" "1 task now high"
+expect_screen "- lowers it one level" "task 2 now high"
 $TM send-keys -t simq 3
-expect_screen "3 sets LOW" "1 task now low"
+expect_screen "3 sets LOW" "task 2 now low"
 $TM send-keys -t simq 0
-expect_screen "0 sets CRITICAL" "1 task now critical"
+expect_screen "0 sets CRITICAL" "task 2 now critical"
 [ "$(priority_of 2)" = critical ] && ok "the server has task 2 back at critical" || fail "the server has task 2 back at critical" "$(priority_of 2)"
 
 # Help and details open over the panes and close with Esc.
@@ -82,15 +83,15 @@ $TM send-keys -t simq Escape
 $TM send-keys -t simq G Space k k Space
 expect_screen "marked rows are counted in the title" "2 marked"
 $TM send-keys -t simq c
-expect_screen "cancel asks once for the marked rows" "Cancel 2 tasks? y/N"
+expect_screen "cancel asks once for the marked rows, naming them" "Cancel 2 tasks: 4, 6? y/N"
 $TM send-keys -t simq y
-wait_for "2 tasks cancelled" >/dev/null
+wait_for "cancelled 2 tasks: 4, 6" >/dev/null
 n=$("$SIMQ" ls --state cancelled --json | grep -c '"id"')
 [ "$n" -eq 3 ] && ok "the server has 3 cancelled tasks" || fail "the server has 3 cancelled tasks" "$("$SIMQ" ls --state cancelled)"
 
 # Marks also take a priority key: both marked rows move at once.
 $TM send-keys -t simq g Space Space 2
-expect_screen "a priority key applies to every marked row" "2 tasks now normal"
+expect_screen "a priority key applies to every marked row" "2 tasks: 2, 7 now normal"
 n=$("$SIMQ" ls --state queued --json | grep -c '"priority": "normal"')
 [ "$n" -eq 2 ] && ok "the server has both marked tasks at normal" || fail "the server has both marked tasks at normal" "$("$SIMQ" ls --state queued)"
 $TM send-keys -t simq Escape
@@ -98,10 +99,18 @@ $TM send-keys -t simq Escape
 # The filter shows finished tasks too; Esc-free Enter on an empty line shows the queue again.
 $TM send-keys -t simq / "state:cancelled" Enter
 expect_screen "the filter lists the cancelled tasks" 'Filter "state:cancelled" 3 matches'
+$TM send-keys -t simq Escape
+expect_screen "Esc clears the filter: the queue again" "Queue 4 ─"
+$TM send-keys -t simq / "name:sweep-*" Enter
+expect_screen "name: takes a shell pattern" 'Filter "name:sweep-*" 6 matches'
+$TM send-keys -t simq / Escape
+expect_screen "Esc on the filter line clears the filter too" "Queue 4 ─"
+$TM send-keys -t simq / "state:cancelled" Enter
+expect_screen "the filter again, for what follows" 'Filter "state:cancelled" 3 matches'
 
 # Resizing: the layout follows the window.
 $TM resize-window -t simq -x 80 -y 24
-expect_screen "at 80x24 the statistics fold into a strip" "after retry · failed 0"
+expect_screen "at 80x24 the statistics fold into a strip" "(0 after retry) · failed 0"
 # The help at 80x24: two columns, the longest lines wrapped rather than cut.
 $TM send-keys -t simq "?"
 expect_screen "at 80x24 the help wraps its longest line instead of cutting it" "server keeps running)."
@@ -128,7 +137,7 @@ expect_screen "the console reconnects when it is back" "Queue 4"
 stuck=$(cat "$SIMQ_HOME/simq.pid")
 kill -STOP "$stuck"
 expect_screen "a stuck server: the banner says it does not answer" "did not answer within 8 s: it is stopped or stuck"
-expect_screen "the status bar says the rows are as of its last answer" "NO ANSWER · as of"
+expect_screen "the status bar says first that the rows are as of its last answer" " NO ANSWER as of"
 $TM send-keys -t simq g c
 expect_screen "cancel still asks while the server is stuck" "? y/N"
 id=$(sed -n 's/.*Cancel task \([0-9]*\)? y\/N.*/\1/p' "$TMP/screen" | head -1)

@@ -161,9 +161,12 @@ class T(xmlrpc.client.Transport):
     def make_connection(self, host): return C("localhost")
 simq = xmlrpc.client.ServerProxy("http://localhost/RPC2", transport=T()).simq
 a, b = simq.submit_many([{"model": model, "name": "a"}, {"model": model, "name": "b", "priority": "low"}])
-assert simq.reprioritize([b], "CRITICAL") == [{"id": b, "state": "queued"}]
+assert simq.reprioritize([b], "CRITICAL") == [{"id": b, "state": "queued", "done": True, "reason": ""}]
 assert simq.list({"state": "queued"}, 0, 1)["tasks"][0]["id"] == b
-assert simq.cancel(a) == [{"id": a, "state": "cancelled"}]
+assert simq.cancel(a) == [{"id": a, "state": "cancelled", "done": True, "reason": ""}]
+# A final task is left as it is, and the answer says so, and why.
+assert simq.cancel(a) == [{"id": a, "state": "cancelled", "done": False,
+                           "reason": "task %d is cancelled; only queued or running tasks can be cancelled" % a}]
 (c,) = simq.retry([a])
 assert simq.get(c)["origin"] == a and simq.get(c)["state"] == "queued"
 try:

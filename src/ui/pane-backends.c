@@ -1,0 +1,107 @@
+/*
+ * The backends pane, in the statistics' place while shown (b): each backend
+ * with its state in its colour, its busy and total slots, the calls in a row
+ * it has not answered, how long the present outage has lasted and when the
+ * next probe goes, the time it was DOWN since the server started, and its URL.
+ */
+#include "autoconf.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "client/reply.h"
+#include "ui/pane.h"
+#include "ui/text.h"
+#include "util/time.h"
+
+/* "● UP", "○ DOWN", "◌ CHECKING", "● PAUSED" and their colour. */
+static const char *state_of(xmlrpc_value *b, short *pair)
+{
+	if (!reply_int(b, "up", 0) && !reply_int(b, "checking", 0)) {
+		*pair = PAIR_BAD;
+		return "\u25cb DOWN";
+	}
+	if (reply_int(b, "checking", 0)) {
+		*pair = PAIR_WARN;
+		return "\u25cc CHECKING";
+	}
+	if (reply_int(b, "paused", 0)) {
+		*pair = PAIR_WARN;
+		return "\u25cf PAUSED";
+	}
+	*pair = PAIR_GOOD;
+	return "\u25cf UP";
+}
+
+/* What a backend is doing now: its slots, or its outage and next probe. */
+static void now_text(xmlrpc_value *b, double since, char *out, size_t size)
+{
+	char d[32], p[32];
+	double probe = reply_num(b, "probe_in", 0) - since;
+
+	if (reply_int(b, "up", 0)) {
+		snprintf(out, size, "%lld/%lld busy", (long long)reply_int(b, "busy", 0),
+		         (long long)reply_int(b, "slots", 0));
+		return;
+	}
+	time_format_duration(d, sizeof d, reply_num(b, "down_for", 0) + since);
+	if (probe >= 0.5)
+		snprintf(p, sizeof p, "probe in %.0fs", probe);
+	else
+		snprintf(p, sizeof p, "probing");
+	snprintf(out, size, "%s \u00b7 for %s \u00b7 %lld unanswered", p, d, (long long)reply_int(b, "failures", 0));
+}
+
+static void draw(struct console *c, struct screen_area a, bool focused)
+{
+	xmlrpc_value *list = reply_member(c->view, "backends");
+	int n = reply_count(list), down = 0, row = 1;
+	double since = (double)(ui_now_ms() - c->view_at_ms) / 1000;
+	/* Two lines a backend where the pane has the room, one where it is a strip. */
+	bool two = a.h - 1 >= 2 * n;
+	char title[96];
+
+	for (int i = 0; i < n; i++)
+		down += !reply_int(reply_item(list, i), "up", 0) && !reply_int(reply_item(list, i), "checking", 0);
+	snprintf(title, sizeof title, "Backends %d%s%.0d%s  [%s]", n, down ? " \u00b7 " : "", down, down ? " DOWN" : "",
+	         c->keys.text[UI_BACKENDS]);
+	screen_rule(a.y, a.x, a.w, false, title);
+	for (int i = 0; i < n && row < a.h; i++) {
+		xmlrpc_value *b = reply_item(list, i);
+		char name[64], url[256], what[160], downtime[32], line[512];
+		short pair;
+		const char *state = state_of(b, &pair);
+		int x = a.x + 1;
+
+		/* No room for this one and those after it: say how many are left. */
+		if (i + 1 < n && row + 1 >= a.h) {
+			screen_putf(a.y + row, a.x, a.w, A_DIM, 0, " +%d more", n - i);
+			break;
+		}
+		reply_str(b, "name", name, sizeof name);
+		now_text(b, since, what, sizeof what);
+		screen_putf(a.y + row, x, 10, A_BOLD, 0, "%-9.9s", name);
+		screen_put(a.y + row, x + 10, 12, A_BOLD, pair, state);
+		screen_put(a.y + row, x + 22, a.w - 23, A_NORMAL, 0, what);
+		row++;
+		if (two && row < a.h) {
+			if (reply_num(b, "downtime", 0) >= 1) {
+				time_format_duration(downtime, sizeof downtime, reply_num(b, "downtime", 0));
+				snprintf(line, sizeof line, "down %s since start \u00b7 %s", downtime,
+				         reply_str(b, "url", url, sizeof url));
+			} else {
+				snprintf(line, sizeof line, "never down since start \u00b7 %s",
+				         reply_str(b, "url", url, sizeof url));
+			}
+			screen_put(a.y + row, x + 10, a.w - 11, A_DIM, 0, line);
+			row++;
+		}
+	}
+	if (n == 0 && a.h > 1)
+		screen_put(a.y + 1, a.x, a.w, A_DIM, 0, " no backend: set [backend NAME] url in simq.ini");
+}
+
+const struct pane_ops pane_backends = {
+    .name = "backends",
+    .draw = draw,
+};
