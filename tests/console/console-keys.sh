@@ -105,6 +105,8 @@ $TM send-keys -t simq Escape / Enter
 # retry queued and a rate known, the ETA is a duration, not "-".
 expect_screen "the throughput sparkline has a full cell for the busiest minute" "$(printf '\342\226\210')"
 wait_for "throughput" >/dev/null
-grep "throughput" "$TMP/screen" | grep -q "[1-9][0-9]*/h  ETA [0-9]" && ok "the rate per hour and the ETA show" ||
-	fail "the rate per hour and the ETA show" "$(grep throughput "$TMP/screen")"
+# The rate is on the throughput line; the ETA beside the success rate (the first statistics line).
+grep "throughput" "$TMP/screen" | grep -q "[1-9][0-9]*/h" && grep -q "ETA [0-9]" "$TMP/screen" &&
+	ok "the rate per hour and the ETA show" ||
+	fail "the rate per hour and the ETA show" "$(grep "throughput\|ETA" "$TMP/screen")"
 done_testing
