@@ -12,6 +12,7 @@
 #include "autoconf.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -124,7 +125,7 @@ static int run_tmux(const struct args *a, char *out, size_t size)
 	pid_t pid;
 	size_t got = 0;
 
-	if (pipe(fds) != 0)
+	if (pipe2(fds, O_CLOEXEC) != 0)
 		return -1;
 	pid = fork();
 	if (pid < 0) {
@@ -314,12 +315,12 @@ static int run_tmux_cmd(int argc, char **argv)
 		x.conn = client_new(&x.client);
 		const char **console = simq_words(self, "console", NULL, client_state_dir(x.conn), x.client.config_path);
 		const char **log = simq_words(self, "log", "-f", client_state_dir(x.conn), x.client.config_path);
-		bool todo = build(&a, &o, layout_of(cfg), console, log, inside);
+		bool to_run = build(&a, &o, layout_of(cfg), console, log, inside);
 
 		free(console);
 		free(log);
 		config_free(&cfg);
-		if (!todo) {
+		if (!to_run) {
 			args_free(&a);
 			cli_done(&x);
 			return CLI_EXIT_OK;

@@ -196,7 +196,7 @@ static int bound_port(int fd)
 static bool write_port_file(int port)
 {
 	char *tmp = xasprintf("%s.tmp.%d", emu.opt.port_file, (int)getpid());
-	FILE *fp = fopen(tmp, "w");
+	FILE *fp = fopen(tmp, "we");
 	bool ok = fp && fprintf(fp, "%d\n", port) > 0;
 
 	if (fp && fclose(fp) != 0)

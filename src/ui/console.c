@@ -383,7 +383,7 @@ static void stop_cb(struct ev_loop *loop, ev_signal *w, int revents)
  */
 static void read_caption(struct console *c)
 {
-	FILE *fp = c->caption_path ? fopen(c->caption_path, "r") : NULL;
+	FILE *fp = c->caption_path ? fopen(c->caption_path, "re") : NULL;
 	char line[1024], text[1100];
 
 	if (fp == NULL)

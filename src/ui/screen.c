@@ -255,7 +255,7 @@ void screen_priority(int y, int x, attr_t base, bool selected, const char *prior
 static void dump(const char *path)
 {
 	char *tmp = xasprintf("%s.tmp", path);
-	FILE *fp = fopen(tmp, "w");
+	FILE *fp = fopen(tmp, "we");
 
 	if (fp) {
 		for (int y = 0; y < LINES; y++) {

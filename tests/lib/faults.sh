@@ -104,12 +104,3 @@ skip_n() {
 	done
 }
 
-# todo REASON CHECK NAME ARG...: runs CHECK (pycheck, check, ...) as a TAP TODO, a known bug that was
-# reported: its failure shows as XFAIL and does not fail the test; its pass shows as XPASS, which
-# fails make check, so the TODO is dropped once the bug is fixed.
-todo() {
-	local reason=$1 fn=$2 name=$3 before=$tap_failed
-	shift 3
-	"$fn" "$name # TODO $reason" "$@"
-	tap_failed=$before
-}
