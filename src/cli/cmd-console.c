@@ -25,16 +25,10 @@ static int run_console(int argc, char **argv)
 		                "print the same as text\n");
 		return CLI_EXIT_USAGE;
 	}
-	char *path = x.client.config_path ? xstrdup(x.client.config_path) : paths_config_file();
-	struct config *cfg = config_load(path, x.client.config_path != NULL);
+	struct config *cfg = cli_load_config(&x.client);
 
-	free(path);
-	if (config_error_count(cfg) > 0) {
-		for (size_t i = 0; i < config_error_count(cfg); i++)
-			fprintf(stderr, "simq: %s\n", config_error(cfg, i));
-		config_free(&cfg);
+	if (cfg == NULL)
 		return CLI_EXIT_CONFIG;
-	}
 	return console_run(cfg, &x.client);
 }
 

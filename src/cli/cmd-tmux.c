@@ -301,16 +301,10 @@ static int run_tmux_cmd(int argc, char **argv)
 		add_tmux(&a, &o);
 		add_all(&a, (const char *const[]){inside ? "switch-client" : "attach-session", "-t", pane, NULL});
 	} else {
-		char *path = x.client.config_path ? xstrdup(x.client.config_path) : paths_config_file();
-		struct config *cfg = config_load(path, x.client.config_path != NULL);
+		struct config *cfg = cli_load_config(&x.client);
 
-		free(path);
-		if (config_error_count(cfg) > 0) {
-			for (size_t i = 0; i < config_error_count(cfg); i++)
-				fprintf(stderr, "simq: %s\n", config_error(cfg, i));
-			config_free(&cfg);
+		if (cfg == NULL)
 			return CLI_EXIT_CONFIG;
-		}
 		/* The panes run in tmux's environment, not this one: they are told the state dir and config. */
 		x.conn = client_new(&x.client);
 		const char **console = simq_words(self, "console", NULL, client_state_dir(x.conn), x.client.config_path);

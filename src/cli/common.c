@@ -13,6 +13,8 @@
 
 #include "proto/proto.h"
 #include "util/xalloc.h"
+#include "config/config.h"
+#include "util/paths.h"
 
 enum { OPT_STATE = 0x100, OPT_NO_START, OPT_JSON };
 
@@ -230,4 +232,18 @@ int cli_width(void)
 	if (columns && atoi(columns) > 0)
 		return atoi(columns);
 	return 0;
+}
+
+struct config *cli_load_config(const struct client_options *opt)
+{
+	char *path = opt->config_path ? xstrdup(opt->config_path) : paths_config_file();
+	struct config *cfg = config_load(path, opt->config_path != NULL);
+
+	free(path);
+	if (config_error_count(cfg) > 0) {
+		for (size_t i = 0; i < config_error_count(cfg); i++)
+			fprintf(stderr, "simq: %s\n", config_error(cfg, i));
+		config_free(&cfg);
+	}
+	return cfg;
 }

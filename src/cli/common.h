@@ -48,6 +48,8 @@ int cli_call(struct cli_ctx *x, const char *method, xmlrpc_value **result, const
 int cli_call_keyed(struct cli_ctx *x, const char *method, const char *key, xmlrpc_value *params,
 		   xmlrpc_value **result);
 void cli_done(struct cli_ctx *x);
+/* The config of -c FILE or the default one; NULL after printing its errors (exit 78). */
+struct config *cli_load_config(const struct client_options *opt);
 
 /* Parses a task id; false if it is not one. */
 bool cli_parse_id(const char *text, int64_t *id);
