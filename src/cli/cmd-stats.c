@@ -81,7 +81,11 @@ static int run_stats(int argc, char **argv)
 const struct cli_command cli_cmd_stats = {
 	.name = "stats",
 	.usage = "simq stats [--json]",
-	.summary = "success rate, retries and counts (DESIGN 9)",
+	.summary = "success rate, retries and counts",
+	.help = "completed: first try, or after one or more retries. success rate = completed / (completed +\n"
+		"failed); cancelled tasks count in neither. retry effectiveness = completed after a retry / (that +\n"
+		"failed after a transient error): how often a retry saved a task. retries per failed = retries /\n"
+		"tasks that had at least one failed attempt. \"-\" while a figure is undefined (nothing finished yet).",
 	.run = run_stats,
 };
 
