@@ -9,6 +9,8 @@
 #include "client/reply.h"
 #include "util/xalloc.h"
 
+static const struct option log_longopts[] = {{"follow", no_argument, NULL, 'f'}, {NULL, 0, NULL, 0}};
+
 static int log_option(struct cli_ctx *x, int opt, const char *arg, void *ud)
 {
 	*(bool *)ud = true;
@@ -36,11 +38,10 @@ static long long print_lines(xmlrpc_value *view, long long since)
 
 static int run_log(int argc, char **argv)
 {
-	static const struct option longopts[] = {{"follow", no_argument, NULL, 'f'}, {NULL, 0, NULL, 0}};
 	struct cli_ctx x = {.cmd = &cli_cmd_log};
 	bool follow = false;
 	long long since = 0, version = -1;
-	int status = cli_parse_options(&x, argc, argv, "f", longopts, log_option, &follow);
+	int status = cli_parse_options(&x, argc, argv, log_option, &follow);
 
 	if (status < 0 && optind < argc)
 		status = cli_usage_error(x.cmd, "unexpected argument \"%s\"", argv[optind]);
@@ -71,7 +72,12 @@ const struct cli_command cli_cmd_log = {
 	.summary = "print the server's recent log; -f follows it",
 	.help = "The server keeps its last 2,000 lines in memory; simulation.log in the state directory has them all.",
 	.run = run_log,
+	.shortopts = "f",
+	.longopts = log_longopts,
+	.common = true,
 };
+
+static const struct option result_longopts[] = {{"csv", no_argument, NULL, 0x400}, {NULL, 0, NULL, 0}};
 
 static int result_option(struct cli_ctx *x, int opt, const char *arg, void *ud)
 {
@@ -81,12 +87,11 @@ static int result_option(struct cli_ctx *x, int opt, const char *arg, void *ud)
 
 static int run_result(int argc, char **argv)
 {
-	static const struct option longopts[] = {{"csv", no_argument, NULL, 0x400}, {NULL, 0, NULL, 0}};
 	struct cli_ctx x = {.cmd = &cli_cmd_result};
 	bool csv = false;
 	int64_t id;
 	xmlrpc_value *r = NULL;
-	int status = cli_parse_options(&x, argc, argv, NULL, longopts, result_option, &csv);
+	int status = cli_parse_options(&x, argc, argv, result_option, &csv);
 
 	if (status < 0 && (optind != argc - 1 || !cli_parse_id(argv[optind], &id)))
 		status = cli_usage_error(x.cmd, "give one task id");
@@ -129,4 +134,7 @@ const struct cli_command cli_cmd_result = {
 	.usage = "simq result ID [--csv] [--json]",
 	.summary = "show where a task's result is and its per-signal summary; --csv prints the data",
 	.run = run_result,
+	.longopts = result_longopts,
+	.common = true,
+	.operands = CLI_OPERANDS_TASK,
 };
