@@ -124,7 +124,7 @@ static int run_resume(int argc, char **argv)
 static pid_t server_pid(const char *state_dir)
 {
 	char *path = paths_join(state_dir, "simq.pid"), buf[32] = "";
-	FILE *f = fopen(path, "r");
+	FILE *f = fopen(path, "re");
 
 	free(path);
 	if (f == NULL)
@@ -144,7 +144,7 @@ static bool alive(pid_t pid)
 	if (kill(pid, 0) != 0 && errno == ESRCH)
 		return false;
 	snprintf(path, sizeof path, "/proc/%ld/stat", (long)pid);
-	f = fopen(path, "r");
+	f = fopen(path, "re");
 	if (f == NULL)
 		return true;
 	if (fgets(stat, sizeof stat, f) == NULL)

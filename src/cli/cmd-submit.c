@@ -429,8 +429,10 @@ static void print_ids(struct cli_ctx *x, struct task_opts *t, xmlrpc_value *ids)
 
 	if (x->json)
 		cli_print_json(out);
+	else if (n == 1)
+		printf("submitted 1 task: %lld\n", (long long)reply_item_int(ids, 0, 0));
 	else
-		printf("submitted %d task%s: %lld-%lld\n", n, n == 1 ? "" : "s", (long long)reply_item_int(ids, 0, 0),
+		printf("submitted %d tasks: %lld-%lld\n", n, (long long)reply_item_int(ids, 0, 0),
 		       (long long)reply_item_int(ids, n - 1, 0));
 	xmlrpc_DECREF(out);
 }
@@ -480,7 +482,8 @@ static int run_sweep(int argc, char **argv)
 	} else if (t.dry_run) {
 		status = cli_print_json(tasks);
 		if (!x.json)
-			fprintf(stderr, "simq sweep: %.0f tasks would be submitted (--dry-run)\n", total);
+			fprintf(stderr, "simq sweep: %.0f task%s would be submitted (--dry-run)\n", total,
+				total == 1 ? "" : "s");
 	} else if ((status = send_keyed(&x, &t, "simq.submit_many", tasks, &ids)) == CLI_EXIT_OK) {
 		print_ids(&x, &t, ids);
 		xmlrpc_DECREF(ids);
