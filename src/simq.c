@@ -85,6 +85,7 @@ const struct cli_command cli_cmd_help = {
     .usage = "simq help [COMMAND]",
     .summary = "show the commands, or one command's usage",
     .run = run_help,
+    .operands = CLI_OPERANDS_COMMAND,
 };
 
 static int run_version(int argc, char **argv)
