@@ -99,7 +99,7 @@ static const char *ls_cell(xmlrpc_value *t, int c, char *buf, size_t size)
 	return buf;
 }
 
-/* Fits the columns to the terminal (total, 0: do not cut): NAME, MODEL and ERROR give way first. */
+/* Fits the columns to the terminal (total, 0: do not cut): ERROR, MODEL and NAME give way; times never. */
 static void fit_widths(int width[LS_COLUMNS], int total)
 {
 	int used = 0;
@@ -112,7 +112,7 @@ static void fit_widths(int width[LS_COLUMNS], int total)
 		used += width[c] + 2;
 	for (int shrink = 0; used > total && shrink < 40; shrink++) {
 		for (int c = LS_ERROR; c >= 4 && used > total; c--) {
-			if (width[c] > 8) {
+			if (c != LS_SUBMITTED && width[c] > 8) {
 				width[c]--;
 				used--;
 			}
