@@ -196,7 +196,10 @@ static int act_command(const struct cli_command *cmd, int argc, char **argv, con
 
 	if (a.level)
 		snprintf(after, sizeof after, " to %s", task_priority_name(a.priority));
-	if (status < 0 && (status = select_resolve(&a.x, &a.sel)) == CLI_EXIT_OK)
+	/* retry sends only what may be retried; --dry-run shows the states. */
+	bool need_states = cmd == &cli_cmd_retry || a.sel.dry_run;
+
+	if (status < 0 && (status = select_resolve(&a.x, &a.sel, need_states)) == CLI_EXIT_OK)
 		status = select_confirm(&a.x, &a.sel, verb, after);
 	if (status < 0)
 		status = act_and_say(&a);

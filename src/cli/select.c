@@ -253,13 +253,19 @@ static int nothing_matched(struct cli_ctx *x, const struct selection *sel)
 	return CLI_EXIT_TASK_FAILED;
 }
 
-int select_resolve(struct cli_ctx *x, struct selection *sel)
+int select_resolve(struct cli_ctx *x, struct selection *sel, bool need_states)
 {
 	int status = CLI_EXIT_OK;
 	bool changed = false;
 
 	sort_named(sel);
-	if (!sel->state && !sel->model && !sel->name) {
+	if (!sel->state && !sel->model && !sel->name && !need_states && sel->nnamed <= SELECT_CHUNK) {
+		/* One call will act on them all or on none (an unknown id): no need to read them first. */
+		size_t cap = 0;
+
+		for (size_t i = 0; i < sel->nnamed; i++)
+			add_task(sel, &cap, sel->named[i], "");
+	} else if (!sel->state && !sel->model && !sel->name) {
 		status = states_of_named(x, sel);
 	} else {
 		for (int read = 0; read < SELECT_READS && status == CLI_EXIT_OK; read++) {

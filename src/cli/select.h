@@ -6,8 +6,8 @@
  * shell pattern of the path or its file name), --name N (any part, or a shell pattern: sweep-*).
  * Ids and filters together select the ids that pass every filter; filters alone, every task
  * that does.  select_resolve() asks the server, in pages and chunks, never once per id:
- * simq.list for the filters, simq.wait with no wait for the states of ids named alone (an
- * unknown id is the server's fault 2, before anything is done).  More than SELECT_CONFIRM_OVER
+ * simq.list for the filters, simq.wait with no wait for the states of ids named alone when they
+ * are needed (an unknown id is the server's fault 2, before anything is done).  More than SELECT_CONFIRM_OVER
  * tasks need --yes, or a yes on the terminal; --dry-run lists the ids and does nothing.
  *
  * Order: select_option() for each option, select_operand() for each operand, select_resolve(),
@@ -60,9 +60,12 @@ int select_operand(struct cli_ctx *x, struct selection *sel, const char *arg);
 bool select_named(const struct selection *sel);
 /*
  * Asks the server which tasks the selection holds: CLI_EXIT_OK with sel->tasks, or the exit
- * status after saying why (1: nothing matched; 65: an id named is unknown; 69, 70).
+ * status after saying why (1: nothing matched; 65: an id named is unknown; 69, 70).  Ids named
+ * alone that one call takes are not read first (their states are "") unless need_states: that
+ * call acts on all of them or, for an unknown id, on none.  More are read first, so that an
+ * unknown id stops the command before any chunk is acted on.
  */
-int select_resolve(struct cli_ctx *x, struct selection *sel);
+int select_resolve(struct cli_ctx *x, struct selection *sel, bool need_states);
 /*
  * With --dry-run prints the tasks and returns CLI_EXIT_OK; over SELECT_CONFIRM_OVER tasks without
  * --yes, asks on a terminal, "Cancel 150 tasks (45-194)? [y/N]" (verb "Cancel", after "": No
