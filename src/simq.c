@@ -35,7 +35,7 @@ static const struct cli_command *find_command(const char *name)
 
 static void print_help(FILE *out)
 {
-	fprintf(out, "Usage: simq COMMAND [ARGS...]\n"
+	fprintf(out, "Usage: simq [OPTION...] COMMAND [ARGS...]\n"
 	             "\n"
 	             "simq queues PLECS simulations and runs them in priority order, batching\n"
 	             "same-model work, retrying transient failures and keeping every task and\n"
@@ -48,13 +48,13 @@ static void print_help(FILE *out)
 	             "  -h, --help     show this help and exit\n"
 	             "  -V, --version  show the version and exit\n"
 	             "\n"
-	             "Commands that talk to the server also take:\n"
+	             "Commands that talk to the server also take, before the command or after it:\n"
 	             "  --home DIR     the state directory (else $SIMQ_HOME, else $XDG_STATE_HOME/simq)\n"
 	             "  -c FILE        the configuration (else $XDG_CONFIG_HOME/simq/simq.ini)\n"
 	             "  --no-start     fail (exit 69) rather than start a server when none answers\n"
 	             "  --json         print the answer as JSON, for scripts\n"
 	             "\n"
-	             "simq help COMMAND shows a command's usage.\n"
+	             "simq help COMMAND shows a command's usage and its own options.\n"
 	             "\nExit status:\n");
 #define X(id, code, text) fprintf(out, "  %3d  %s\n", code, text);
 	CLI_EXITS(X)
