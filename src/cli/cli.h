@@ -20,7 +20,7 @@
 /* Exit statuses (sysexits-style), with the text simq --help shows. */
 #define CLI_EXITS(X)                                                                                                   \
 	X(OK, 0, "success")                                                                                            \
-	X(TASK_FAILED, 1, "a task failed, was cancelled or refused an action; nothing matched")        \
+	X(TASK_FAILED, 1, "a task failed, was cancelled or refused an action; nothing matched")                        \
 	X(USAGE, 64, "the command line was wrong")                                                                     \
 	X(DATA, 65, "bad input: a model, a variable, a task")                                                          \
 	X(UNAVAILABLE, 69, "no server answered")                                                                       \
