@@ -39,17 +39,19 @@ static int read_command_line(struct act *a, int argc, char **argv, bool with_lev
 
 	if (status < 0 && with_level) {
 		if (optind >= argc)
-			return cli_usage_error(a->x.cmd, "give the tasks and a priority: critical, high, normal, low or 0-3");
+			return cli_usage_error(a->x.cmd,
+			                       "give the tasks and a priority: critical, high, normal, low or 0-3");
 		a->level = argv[--argc];
 		if (!task_priority_parse(a->level, &a->priority))
 			return cli_not_one_of(&a->x, "LEVEL", a->level, cli_names_of(cli_priority_name, PRIO_COUNT),
-					      " (any case) or 0-3");
+			                      " (any case) or 0-3");
 	}
 	for (int i = optind; status < 0 && i < argc; i++)
 		status = select_operand(&a->x, &a->sel, argv[i]);
 	if (status < 0 && !select_named(&a->sel))
-		status = cli_usage_error(a->x.cmd, "give task ids (45, 45-60, 3,7,45-60) or a filter (--state, --model, "
-					 "--name)");
+		status =
+		    cli_usage_error(a->x.cmd, "give task ids (45, 45-60, 3,7,45-60) or a filter (--state, --model, "
+		                              "--name)");
 	return status;
 }
 
@@ -66,7 +68,8 @@ static void say(struct act *a, xmlrpc_value *item, const char *done_text)
 	} else {
 		a->refused++;
 		if (!a->x.json)
-			fprintf(stderr, "simq %s: %s\n", a->x.cmd->name, reply_str(item, "reason", reason, sizeof reason));
+			fprintf(stderr, "simq %s: %s\n", a->x.cmd->name,
+			        reply_str(item, "reason", reason, sizeof reason));
 	}
 	xmlrpc_env_init(&env);
 	xmlrpc_array_append_item(&env, a->answers, item);
@@ -87,7 +90,7 @@ static int act_on_states(struct act *a, const char *method)
 	for (size_t from = 0; from < a->sel.n; from += SELECT_CHUNK) {
 		xmlrpc_value *ids = select_chunk(&a->sel, from, chunk_end(a, from)), *r = NULL;
 		int status = a->level ? cli_call(&a->x, method, &r, "(Vs)", ids, a->level)
-				      : cli_call(&a->x, method, &r, "(V)", ids);
+		                      : cli_call(&a->x, method, &r, "(V)", ids);
 
 		xmlrpc_DECREF(ids);
 		if (status != CLI_EXIT_OK)
@@ -114,14 +117,14 @@ static void say_retry(struct act *a, const struct select_task *t, int64_t new_id
 {
 	xmlrpc_env env;
 	char *reason = new_id ? xstrdup("")
-			      : xasprintf("task %lld is %s; only failed or cancelled tasks can be retried",
-					  (long long)t->id, t->state);
+	                      : xasprintf("task %lld is %s; only failed or cancelled tasks can be retried",
+	                                  (long long)t->id, t->state);
 	char *text = xasprintf("retried as %lld", (long long)new_id);
 	xmlrpc_value *item;
 
 	xmlrpc_env_init(&env);
 	item = xmlrpc_build_value(&env, "{s:I,s:s,s:b,s:s,s:I}", "id", (xmlrpc_int64)t->id, "state", t->state, "done",
-				  (xmlrpc_bool)(new_id != 0), "reason", reason, "new_id", (xmlrpc_int64)new_id);
+	                          (xmlrpc_bool)(new_id != 0), "reason", reason, "new_id", (xmlrpc_int64)new_id);
 	xmlrpc_env_clean(&env);
 	say(a, item, text);
 	xmlrpc_DECREF(item);
@@ -158,7 +161,8 @@ static int act_retry(struct act *a)
 			return status;
 		}
 		for (size_t i = from; i < to; i++)
-			say_retry(a, &a->sel.tasks[i], retryable(&a->sel.tasks[i]) ? reply_item_int(r, (int)k++, 0) : 0);
+			say_retry(a, &a->sel.tasks[i],
+			          retryable(&a->sel.tasks[i]) ? reply_item_int(r, (int)k++, 0) : 0);
 		if (r)
 			xmlrpc_DECREF(r);
 	}
@@ -182,7 +186,8 @@ static int act_and_say(struct act *a)
 	if (a->x.json && a->acted + a->refused > 0)
 		cli_print_json(a->answers);
 	if (a->refused > 0 && a->acted + a->refused > 1)
-		fprintf(stderr, "simq %s: %zu of %zu tasks refused\n", a->x.cmd->name, a->refused, a->acted + a->refused);
+		fprintf(stderr, "simq %s: %zu of %zu tasks refused\n", a->x.cmd->name, a->refused,
+		        a->acted + a->refused);
 	xmlrpc_DECREF(a->answers);
 	return status == CLI_EXIT_OK && a->refused > 0 ? CLI_EXIT_TASK_FAILED : status;
 }
@@ -225,41 +230,41 @@ static int run_retry(int argc, char **argv)
 
 #define SELECTION_HELP                                                                                                 \
 	"TASKS are ids (45), ranges (45-60) and lists (3,7,45-60), as many as you like; --state S, --model M\n"        \
-	"(part of the model path, or a shell pattern of it or its file name) and --name N (part of the name,\n"      \
-	"or a shell pattern: 'sweep-*') select the tasks that match, among the ids given if any. A selection\n"      \
-	"of more than 100 tasks asks first on a terminal, and needs --yes elsewhere; --dry-run lists it and\n"      \
-	"does nothing. Each id's outcome is printed; an id the server refuses (and why) makes the exit\n"         \
+	"(part of the model path, or a shell pattern of it or its file name) and --name N (part of the name,\n"        \
+	"or a shell pattern: 'sweep-*') select the tasks that match, among the ids given if any. A selection\n"        \
+	"of more than 100 tasks asks first on a terminal, and needs --yes elsewhere; --dry-run lists it and\n"         \
+	"does nothing. Each id's outcome is printed; an id the server refuses (and why) makes the exit\n"              \
 	"status 1, as does a selection that matches nothing."
 
 const struct cli_command cli_cmd_cancel = {
-	.name = "cancel",
-	.usage = "simq cancel TASKS... [--state S] [--model M] [--name N] [--yes] [--dry-run] [--json]",
-	.summary = "cancel tasks (a running one's result is discarded when PLECS returns)",
-	.help = SELECTION_HELP "\n\nOnly queued and running tasks can be cancelled.",
-	.run = run_cancel,
-	.longopts = act_longopts,
-	.common = true,
-	.operands = CLI_OPERANDS_SELECTION,
+    .name = "cancel",
+    .usage = "simq cancel TASKS... [--state S] [--model M] [--name N] [--yes] [--dry-run] [--json]",
+    .summary = "cancel tasks (a running one's result is discarded when PLECS returns)",
+    .help = SELECTION_HELP "\n\nOnly queued and running tasks can be cancelled.",
+    .run = run_cancel,
+    .longopts = act_longopts,
+    .common = true,
+    .operands = CLI_OPERANDS_SELECTION,
 };
 
 const struct cli_command cli_cmd_prio = {
-	.name = "prio",
-	.usage = "simq prio TASKS... LEVEL [--state S] [--model M] [--name N] [--yes] [--dry-run] [--json]",
-	.summary = "change the priority of tasks: critical, high, normal, low or 0-3",
-	.help = SELECTION_HELP "\n\nOnly queued and running tasks (for their retries) take another priority.",
-	.run = run_prio,
-	.longopts = act_longopts,
-	.common = true,
-	.operands = CLI_OPERANDS_SELECTION_LEVEL,
+    .name = "prio",
+    .usage = "simq prio TASKS... LEVEL [--state S] [--model M] [--name N] [--yes] [--dry-run] [--json]",
+    .summary = "change the priority of tasks: critical, high, normal, low or 0-3",
+    .help = SELECTION_HELP "\n\nOnly queued and running tasks (for their retries) take another priority.",
+    .run = run_prio,
+    .longopts = act_longopts,
+    .common = true,
+    .operands = CLI_OPERANDS_SELECTION_LEVEL,
 };
 
 const struct cli_command cli_cmd_retry = {
-	.name = "retry",
-	.usage = "simq retry TASKS... [--state S] [--model M] [--name N] [--yes] [--dry-run] [--json]",
-	.summary = "submit failed or cancelled tasks again; prints each new id",
-	.help = SELECTION_HELP "\n\nOnly failed and cancelled tasks can be retried: one copy each, however often named.",
-	.run = run_retry,
-	.longopts = act_longopts,
-	.common = true,
-	.operands = CLI_OPERANDS_SELECTION,
+    .name = "retry",
+    .usage = "simq retry TASKS... [--state S] [--model M] [--name N] [--yes] [--dry-run] [--json]",
+    .summary = "submit failed or cancelled tasks again; prints each new id",
+    .help = SELECTION_HELP "\n\nOnly failed and cancelled tasks can be retried: one copy each, however often named.",
+    .run = run_retry,
+    .longopts = act_longopts,
+    .common = true,
+    .operands = CLI_OPERANDS_SELECTION,
 };

@@ -11,13 +11,13 @@
 static const struct {
 	const char *command, *option, *value;
 } value_kinds[] = {
-	{"server", "state", "dir"}, {NULL, "state", "state"}, {NULL, "priority", "priority"},
-	{NULL, "config", "file"},   {NULL, "home", "dir"},    {NULL, "model", "text"},
+    {"server", "state", "dir"}, {NULL, "state", "state"}, {NULL, "priority", "priority"},
+    {NULL, "config", "file"},   {NULL, "home", "dir"},    {NULL, "model", "text"},
 };
 
 static const char *const operand_names[] = {
 #define X(id, name) name,
-	CLI_OPERANDS(X)
+    CLI_OPERANDS(X)
 #undef X
 };
 

@@ -29,8 +29,8 @@ int select_option(struct cli_ctx *x, struct selection *sel, int opt, const char 
 	case SELECT_OPT_NAME:
 		if (arg[0] == '\0')
 			return cli_usage_error(x->cmd, "%s is empty; give part of the %s, or a shell pattern (sweep-*)",
-					       opt == SELECT_OPT_MODEL ? "--model" : "--name",
-					       opt == SELECT_OPT_MODEL ? "model path or file name" : "task's name");
+			                       opt == SELECT_OPT_MODEL ? "--model" : "--name",
+			                       opt == SELECT_OPT_MODEL ? "model path or file name" : "task's name");
 		*(opt == SELECT_OPT_MODEL ? &sel->model : &sel->name) = arg;
 		return -1;
 	case SELECT_OPT_YES:
@@ -85,15 +85,16 @@ int select_operand(struct cli_ctx *x, struct selection *sel, const char *arg)
 
 		if (!parse_item(item, len, &lo, &hi))
 			return cli_usage_error_at(x->cmd, arg, (size_t)(item - arg),
-						  "not a task id or a range of them; allowed: 45, 45-60, 3,7,45-60, "
-						  "or a filter: --state, --model, --name");
+			                          "not a task id or a range of them; allowed: 45, 45-60, 3,7,45-60, "
+			                          "or a filter: --state, --model, --name");
 		if (lo > hi)
 			return cli_usage_error_at(x->cmd, arg, (size_t)(item - arg),
-						  "a range goes from the lower id to the higher: %lld-%lld", (long long)hi,
-						  (long long)lo);
+			                          "a range goes from the lower id to the higher: %lld-%lld",
+			                          (long long)hi, (long long)lo);
 		if (!add_range(sel, lo, hi, &cap))
 			return cli_usage_error_at(x->cmd, arg, (size_t)(item - arg),
-						  "names more than %d ids; give a smaller range, or a filter", SELECT_MAX_IDS);
+			                          "names more than %d ids; give a smaller range, or a filter",
+			                          SELECT_MAX_IDS);
 		item += len;
 		if (*item == '\0')
 			return -1;
@@ -195,8 +196,8 @@ static int read_filtered(struct cli_ctx *x, struct selection *sel, bool *changed
 	for (int64_t offset = 0; total < 0 || offset < total; offset += SELECT_CHUNK) {
 		xmlrpc_value *r = NULL, *tasks;
 		int status = cli_call(x, "simq.list", &r, "({s:s,s:s,s:s}II)", "state", sel->state ? sel->state : "",
-				      "model", sel->model ? sel->model : "", "name", sel->name ? sel->name : "",
-				      (xmlrpc_int64)offset, (xmlrpc_int64)SELECT_CHUNK);
+		                      "model", sel->model ? sel->model : "", "name", sel->name ? sel->name : "",
+		                      (xmlrpc_int64)offset, (xmlrpc_int64)SELECT_CHUNK);
 
 		if (status != CLI_EXIT_OK)
 			return status;
@@ -274,8 +275,10 @@ int select_resolve(struct cli_ctx *x, struct selection *sel, bool need_states)
 				break;
 		}
 		if (status == CLI_EXIT_OK && changed)
-			fprintf(stderr, "simq %s: tasks kept changing state while the selection was read; a task that "
-				"changed meanwhile may be left out (run the command again for those)\n", x->cmd->name);
+			fprintf(stderr,
+			        "simq %s: tasks kept changing state while the selection was read; a task that "
+			        "changed meanwhile may be left out (run the command again for those)\n",
+			        x->cmd->name);
 	}
 	if (status != CLI_EXIT_OK)
 		return status;
@@ -318,7 +321,7 @@ static int dry_run(struct cli_ctx *x, const struct selection *sel)
 	if (x->json)
 		printf("\n]\n");
 	fprintf(stderr, "simq %s: --dry-run: %zu task%s selected; nothing was done\n", x->cmd->name, sel->n,
-		sel->n == 1 ? "" : "s");
+	        sel->n == 1 ? "" : "s");
 	return CLI_EXIT_OK;
 }
 
@@ -340,9 +343,10 @@ int select_confirm(struct cli_ctx *x, const struct selection *sel, const char *v
 			status = CLI_EXIT_TASK_FAILED;
 		}
 	} else {
-		status = cli_usage_error(x->cmd, "the selection holds %zu tasks (%s); acting on more than %d needs --yes "
-					 "(or a yes on a terminal); --dry-run lists them", sel->n, ids,
-					 SELECT_CONFIRM_OVER);
+		status = cli_usage_error(x->cmd,
+		                         "the selection holds %zu tasks (%s); acting on more than %d needs --yes "
+		                         "(or a yes on a terminal); --dry-run lists them",
+		                         sel->n, ids, SELECT_CONFIRM_OVER);
 	}
 	free(ids);
 	return status;
