@@ -141,21 +141,27 @@ static void add_task(struct selection *sel, size_t *cap, int64_t id, const char 
 	sel->n++;
 }
 
-xmlrpc_value *select_chunk(const struct selection *sel, size_t from, size_t to)
+/* An array of n ids for a call, the first at first and each stride bytes after the one before. */
+static xmlrpc_value *id_array(const int64_t *first, size_t stride, size_t n)
 {
 	xmlrpc_env env;
 	xmlrpc_value *ids;
 
 	xmlrpc_env_init(&env);
 	ids = xmlrpc_array_new(&env);
-	for (size_t i = from; i < to; i++) {
-		xmlrpc_value *v = xmlrpc_i8_new(&env, sel->tasks ? sel->tasks[i].id : sel->named[i]);
+	for (size_t i = 0; i < n; i++) {
+		xmlrpc_value *v = xmlrpc_i8_new(&env, *(const int64_t *)((const char *)first + i * stride));
 
 		xmlrpc_array_append_item(&env, ids, v);
 		xmlrpc_DECREF(v);
 	}
 	xmlrpc_env_clean(&env);
 	return ids;
+}
+
+xmlrpc_value *select_chunk(const struct selection *sel, size_t from, size_t to)
+{
+	return id_array(&sel->tasks[from].id, sizeof *sel->tasks, to - from);
 }
 
 /* The states of the ids named, from simq.wait with no wait, a chunk at a time. */
@@ -165,7 +171,7 @@ static int states_of_named(struct cli_ctx *x, struct selection *sel)
 
 	for (size_t from = 0; from < sel->nnamed; from += SELECT_CHUNK) {
 		size_t to = from + SELECT_CHUNK < sel->nnamed ? from + SELECT_CHUNK : sel->nnamed;
-		xmlrpc_value *ids = select_chunk(sel, from, to), *r = NULL;
+		xmlrpc_value *ids = id_array(&sel->named[from], sizeof *sel->named, to - from), *r = NULL;
 		int status = cli_call(x, "simq.wait", &r, "(Vi)", ids, 0);
 
 		xmlrpc_DECREF(ids);

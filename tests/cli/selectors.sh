@@ -8,7 +8,7 @@
 . "$SIMQ_SRCDIR/tests/lib/emu.sh"
 
 requires python3 strace script
-plan 80
+plan 82
 
 export SIMQ_HOME="$TMP/state"
 M=$(cd "$SRC/share/models" && pwd -P)
@@ -159,5 +159,8 @@ calls=$(grep -c 'simq.sock' "$TMP/strace")
 [ "$calls" -ge 4 ] && [ "$calls" -le 8 ] && ok "in pages and chunks of 1,000: $calls calls, not one per id" ||
 	fail "in pages and chunks of 1,000, not one per id" "$calls connections to the socket"
 tasks 'simq.stats()["queued"] == 11 and t(21)["state"] == t(1520)["state"] == "cancelled"' "all 1,500 are cancelled, the 11 others queued"
+expect_status "retry 21-1520 --yes: 1,500 ids named, read and acted on a chunk at a time" 0 "$SIMQ" retry 21-1520 --yes
+[ "$(grep -c ' retried as ' "$TMP/out")" -eq 1500 ] && grep -qx "21 retried as 1521" "$TMP/out" && grep -qx "1520 retried as 3020" "$TMP/out" &&
+	ok "each of the 1,500 is retried once, the second chunk's too" || fail "each of the 1,500 is retried once, the second chunk's too" "$(tail -3 "$TMP/out")"
 server_ran_clean
 done_testing
