@@ -1,8 +1,11 @@
 /*
  * simq — console and scheduler for PLECS simulations.
  *
- * main() dispatches argv[1] through the command table; every command is one
- * struct cli_command from src/cli/cmd-*.c.
+ * main() dispatches the command word through the command table; every command
+ * is one struct cli_command from src/cli/cmd-*.c.  Options every API command
+ * shares may come before the command word (simq -c FILE stats): they are
+ * handed to the command after its name.  simq --complete-table prints the
+ * table for the shell completions the build generates (src/cli/complete.c).
  */
 #include "autoconf.h"
 
@@ -10,6 +13,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/complete.h"
 
 static const struct cli_command *const commands[] = {
     &cli_cmd_console, &cli_cmd_submit, &cli_cmd_sweep, &cli_cmd_ls,    &cli_cmd_show,     &cli_cmd_cancel,
@@ -31,7 +35,7 @@ static const struct cli_command *find_command(const char *name)
 
 static void print_help(FILE *out)
 {
-	fprintf(out, "Usage: simq COMMAND [ARGS...]\n"
+	fprintf(out, "Usage: simq [OPTION...] COMMAND [ARGS...]\n"
 	             "\n"
 	             "simq queues PLECS simulations and runs them in priority order, batching\n"
 	             "same-model work, retrying transient failures and keeping every task and\n"
@@ -44,13 +48,13 @@ static void print_help(FILE *out)
 	             "  -h, --help     show this help and exit\n"
 	             "  -V, --version  show the version and exit\n"
 	             "\n"
-	             "Commands that talk to the server also take:\n"
+	             "Commands that talk to the server also take, before the command or after it:\n"
 	             "  --home DIR     the state directory (else $SIMQ_HOME, else $XDG_STATE_HOME/simq)\n"
 	             "  -c FILE        the configuration (else $XDG_CONFIG_HOME/simq/simq.ini)\n"
 	             "  --no-start     fail (exit 69) rather than start a server when none answers\n"
 	             "  --json         print the answer as JSON, for scripts\n"
 	             "\n"
-	             "simq help COMMAND shows a command's usage.\n"
+	             "simq help COMMAND shows a command's usage and its own options.\n"
 	             "\nExit status:\n");
 #define X(id, code, text) fprintf(out, "  %3d  %s\n", code, text);
 	CLI_EXITS(X)
@@ -81,6 +85,7 @@ const struct cli_command cli_cmd_help = {
     .usage = "simq help [COMMAND]",
     .summary = "show the commands, or one command's usage",
     .run = run_help,
+    .operands = CLI_OPERANDS_COMMAND,
 };
 
 static int run_version(int argc, char **argv)
@@ -98,9 +103,73 @@ const struct cli_command cli_cmd_version = {
     .run = run_version,
 };
 
+/*
+ * The command after the options that come first (argv[1...]), with those options moved after its
+ * name into *args (argv's pointers; free the array); NULL when there is no command word: the options
+ * are the console's.  *status is set (and NULL returned) for an option no command may take first,
+ * one without its value, or one the command does not take.
+ */
+static const struct cli_command *command_after_options(int argc, char **argv, char ***args, int *status)
+{
+	const struct cli_command *cmd;
+	int i = 1;
+
+	*status = -1;
+	while (i < argc && argv[i][0] == '-' && strcmp(argv[i], "--") != 0) {
+		const struct option *o = cli_common_option(argv[i]);
+
+		if (o == NULL || o->val == 'h') {
+			fprintf(stderr, "simq: %s before the command: only --home DIR, -c FILE, --no-start and --json may "
+				"come first (simq help COMMAND shows a command's own options)\n", argv[i]);
+			*status = CLI_EXIT_USAGE;
+			return NULL;
+		}
+		/* Its value is the next word unless it is in this one: --home=DIR, -cFILE. */
+		bool joined = strchr(argv[i], '=') || (argv[i][1] != '-' && argv[i][2] != '\0');
+
+		if (o->has_arg == required_argument && !joined && ++i >= argc) {
+			fprintf(stderr, "simq: %s needs a value\nUsage: simq [OPTION...] COMMAND [ARGS...]\n", argv[i - 1]);
+			*status = CLI_EXIT_USAGE;
+			return NULL;
+		}
+		i++;
+	}
+	if (i < argc && strcmp(argv[i], "--") == 0)
+		i++;
+	if (i >= argc)
+		return NULL;
+	cmd = find_command(argv[i]);
+	if (cmd == NULL) {
+		fprintf(stderr, "simq: unknown command \"%s\"\nUsage: simq COMMAND [ARGS...] (simq --help lists them)\n",
+			argv[i]);
+		*status = CLI_EXIT_USAGE;
+		return NULL;
+	}
+	for (int k = 1; k < i; k++) {
+		const struct option *o = cli_common_option(argv[k]);
+
+		if (o && !cli_takes_option(cmd, o)) {
+			*status = cli_usage_error(cmd, "%s is not an option of simq %s", argv[k], cmd->name);
+			return NULL;
+		}
+	}
+	/* argv[i] (the command), then the options before it, then the rest. */
+	*args = calloc((size_t)argc + 1, sizeof **args);
+	if (*args == NULL) {
+		perror("simq");
+		exit(CLI_EXIT_SOFTWARE);
+	}
+	(*args)[0] = argv[i];
+	memcpy(*args + 1, argv + 1, (size_t)(i - 1) * sizeof **args);
+	memcpy(*args + i, argv + i + 1, (size_t)(argc - i - 1) * sizeof **args);
+	return cmd;
+}
+
 int main(int argc, char **argv)
 {
 	const struct cli_command *cmd;
+	char **args = NULL;
+	int status;
 
 	if (argc < 2)
 		return cli_cmd_console.run(argc, argv);
@@ -110,15 +179,15 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0)
 		return run_version(1, argv);
-	/* Options with no command are the console's: simq --home DIR, simq -c FILE. */
-	if (argv[1][0] == '-')
+	if (strcmp(argv[1], "--complete-table") == 0)
+		return complete_table(stdout, commands, COMMAND_COUNT) == 0 ? CLI_EXIT_OK : CLI_EXIT_IO;
+	cmd = command_after_options(argc, argv, &args, &status);
+	if (cmd == NULL && status >= 0)
+		return status;
+	/* Options and no command: the console's (simq --home DIR, simq -c FILE). */
+	if (cmd == NULL)
 		return cli_cmd_console.run(argc, argv);
-	cmd = find_command(argv[1]);
-	if (cmd == NULL) {
-		fprintf(stderr,
-		        "simq: unknown command \"%s\"\nUsage: simq COMMAND [ARGS...] (simq --help lists them)\n",
-		        argv[1]);
-		return CLI_EXIT_USAGE;
-	}
-	return cmd->run(argc - 1, argv + 1);
+	status = cmd->run(argc - 1, args);
+	free(args);
+	return status;
 }

@@ -31,19 +31,20 @@ static int config_check(const char *path, bool given)
 	return status;
 }
 
+static const struct option config_longopts[] = {
+    {"defaults", no_argument, NULL, 'd'}, {"check", no_argument, NULL, 'k'},
+    {"man", no_argument, NULL, 'm'},      {"config", required_argument, NULL, 'c'},
+    {"help", no_argument, NULL, 'h'},     {NULL, 0, NULL, 0},
+};
+
 static int run_config(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-	    {"defaults", no_argument, NULL, 'd'}, {"check", no_argument, NULL, 'k'},
-	    {"man", no_argument, NULL, 'm'},      {"config", required_argument, NULL, 'c'},
-	    {"help", no_argument, NULL, 'h'},     {NULL, 0, NULL, 0},
-	};
 	int mode = 0, c;
 	const char *file = NULL;
 
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, ":c:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, cli_cmd_config.shortopts, config_longopts, NULL)) != -1) {
 		switch (c) {
 		case 'd':
 		case 'k':
@@ -61,7 +62,7 @@ static int run_config(int argc, char **argv)
 		case ':':
 			return cli_usage_error(&cli_cmd_config, "%s needs a value", argv[optind - 1]);
 		default:
-			return cli_usage_error(&cli_cmd_config, "unknown option %s", argv[optind - 1]);
+			return cli_unknown_option(&cli_cmd_config, argv[optind - 1]);
 		}
 	}
 	if (optind < argc)
@@ -96,4 +97,6 @@ const struct cli_command cli_cmd_config = {
             "with its file and line; it exits 0 when the file is valid and 78 when it is not.\n"
             "--man prints the simq.ini(5) manual page.",
     .run = run_config,
+    .shortopts = ":c:h",
+    .longopts = config_longopts,
 };

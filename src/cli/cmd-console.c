@@ -14,7 +14,7 @@
 static int run_console(int argc, char **argv)
 {
 	struct cli_ctx x = {.cmd = &cli_cmd_console};
-	int status = cli_parse_options(&x, argc, argv, NULL, NULL, NULL, NULL);
+	int status = cli_parse_options(&x, argc, argv, NULL, NULL);
 
 	if (status >= 0)
 		return status;
@@ -40,4 +40,5 @@ const struct cli_command cli_cmd_console = {
             "submit, reprioritize, cancel and retry; ? lists the keys ([keys] in simq.ini changes them).\n"
             "Quitting the console never stops the server.\n",
     .run = run_console,
+    .common = true,
 };

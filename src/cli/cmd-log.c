@@ -1,6 +1,7 @@
 /* simq log and simq result: what happened, and what came out. */
 #include "autoconf.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +9,8 @@
 #include "cli/common.h"
 #include "client/reply.h"
 #include "util/xalloc.h"
+
+static const struct option log_longopts[] = {{"follow", no_argument, NULL, 'f'}, {NULL, 0, NULL, 0}};
 
 static int log_option(struct cli_ctx *x, int opt, const char *arg, void *ud)
 {
@@ -19,6 +22,7 @@ static int log_option(struct cli_ctx *x, int opt, const char *arg, void *ud)
 static long long print_lines(xmlrpc_value *view, long long since)
 {
 	struct reply_log_line l;
+	char when[CLI_TIME_MAX];
 
 	for (int i = 0; reply_log_line(view, i, &l); i++) {
 		/* Following, and more lines came at once than the server keeps: a gap, said so on stderr. */
@@ -27,7 +31,7 @@ static long long print_lines(xmlrpc_value *view, long long since)
 			fprintf(stderr, "simq log: %lld lines not shown: more came at once than the server keeps; "
 				"simulation.log in the state directory has them\n", (long long)l.seq - since - 1);
 		}
-		printf("%s %s\n", l.time, l.text);
+		printf("%s %s\n", cli_time(when, l.time, true), l.text);
 		since = l.seq;
 	}
 	fflush(stdout);
@@ -36,11 +40,10 @@ static long long print_lines(xmlrpc_value *view, long long since)
 
 static int run_log(int argc, char **argv)
 {
-	static const struct option longopts[] = {{"follow", no_argument, NULL, 'f'}, {NULL, 0, NULL, 0}};
 	struct cli_ctx x = {.cmd = &cli_cmd_log};
 	bool follow = false;
 	long long since = 0, version = -1;
-	int status = cli_parse_options(&x, argc, argv, "f", longopts, log_option, &follow);
+	int status = cli_parse_options(&x, argc, argv, log_option, &follow);
 
 	if (status < 0 && optind < argc)
 		status = cli_usage_error(x.cmd, "unexpected argument \"%s\"", argv[optind]);
@@ -69,9 +72,15 @@ const struct cli_command cli_cmd_log = {
 	.name = "log",
 	.usage = "simq log [-f]",
 	.summary = "print the server's recent log; -f follows it",
-	.help = "The server keeps its last 2,000 lines in memory; simulation.log in the state directory has them all.",
+	.help = "The server keeps its last 2,000 lines in memory; simulation.log in the state directory has them all\n"
+		"(in UTC there; here each line's time is local, ISO 8601 with the offset).",
 	.run = run_log,
+	.shortopts = "f",
+	.longopts = log_longopts,
+	.common = true,
 };
+
+static const struct option result_longopts[] = {{"csv", no_argument, NULL, 0x400}, {NULL, 0, NULL, 0}};
 
 static int result_option(struct cli_ctx *x, int opt, const char *arg, void *ud)
 {
@@ -79,14 +88,114 @@ static int result_option(struct cli_ctx *x, int opt, const char *arg, void *ud)
 	return -1;
 }
 
+/* A CSV result's header and last row: each signal's final value. */
+struct final_row {
+	char header[8192], last[8192];
+};
+
+/* The last line of fp that is not empty, into out; false when there is none. */
+static bool last_line(FILE *fp, char *out, size_t size)
+{
+	char chunk[8192];
+	long end;
+	size_t n;
+	char *line;
+
+	if (fseek(fp, 0, SEEK_END) != 0 || (end = ftell(fp)) < 0)
+		return false;
+	if (fseek(fp, end > (long)sizeof chunk - 1 ? end - (long)(sizeof chunk - 1) : 0, SEEK_SET) != 0)
+		return false;
+	n = fread(chunk, 1, sizeof chunk - 1, fp);
+	chunk[n] = '\0';
+	while (n > 0 && (chunk[n - 1] == '\n' || chunk[n - 1] == '\r'))
+		chunk[--n] = '\0';
+	line = strrchr(chunk, '\n');
+	snprintf(out, size, "%s", line ? line + 1 : chunk);
+	return n > 0;
+}
+
+static bool read_final_row(const char *path, struct final_row *f)
+{
+	FILE *fp = fopen(path, "re");
+	bool ok = fp && fgets(f->header, sizeof f->header, fp) && last_line(fp, f->last, sizeof f->last);
+
+	if (fp)
+		fclose(fp);
+	f->header[strcspn(f->header, "\r\n")] = '\0';
+	return ok && strcmp(f->header, f->last) != 0;
+}
+
+/* The value of column name in the last row, or NAN. */
+static double final_value(const struct final_row *f, const char *name)
+{
+	const char *h = f->header, *v = f->last;
+	size_t len = strlen(name);
+
+	while (h && v) {
+		if (strncmp(h, name, len) == 0 && (h[len] == ',' || h[len] == '\0'))
+			return strtod(v, NULL);
+		h = strchr(h, ',');
+		v = strchr(v, ',');
+		h = h ? h + 1 : NULL;
+		v = v ? v + 1 : NULL;
+	}
+	return NAN;
+}
+
+static void print_number(double v)
+{
+	if (isnan(v))
+		printf("  %12s", "-");
+	else
+		printf("  %12.6g", v);
+}
+
+/* The summary as a table: each signal's min, max, mean, rms, and its final value from a CSV file. */
+static void print_summary(xmlrpc_value *r, const char *path, bool csv)
+{
+	static const char *const keys[] = {"min", "max", "mean", "rms"};
+	xmlrpc_value *summary = reply_member(r, "summary");
+	struct final_row *f = xcalloc(1, sizeof *f);
+	bool finals = csv && read_final_row(path, f);
+	xmlrpc_env env;
+	int n, width = 6;
+
+	xmlrpc_env_init(&env);
+	n = summary ? xmlrpc_struct_size(&env, summary) : 0;
+	for (int pass = 0; pass < 2; pass++) {
+		if (pass == 1)
+			printf("\n%-*s  %12s  %12s  %12s  %12s  %12s\n", width, "SIGNAL", "MIN", "MAX", "MEAN", "RMS", "FINAL");
+		for (int i = 0; i < n && !env.fault_occurred; i++) {
+			xmlrpc_value *k, *v;
+			const char *name;
+
+			xmlrpc_struct_read_member(&env, summary, (unsigned)i, &k, &v);
+			xmlrpc_read_string(&env, k, &name);
+			if (pass == 0 && (int)strlen(name) > width)
+				width = (int)strlen(name);
+			if (pass == 1) {
+				printf("%-*s", width, name);
+				for (size_t c = 0; c < sizeof keys / sizeof keys[0]; c++)
+					print_number(reply_num(v, keys[c], NAN));
+				print_number(finals ? final_value(f, name) : NAN);
+				printf("\n");
+			}
+			free((void *)name);
+			xmlrpc_DECREF(k);
+			xmlrpc_DECREF(v);
+		}
+	}
+	xmlrpc_env_clean(&env);
+	free(f);
+}
+
 static int run_result(int argc, char **argv)
 {
-	static const struct option longopts[] = {{"csv", no_argument, NULL, 0x400}, {NULL, 0, NULL, 0}};
 	struct cli_ctx x = {.cmd = &cli_cmd_result};
 	bool csv = false;
 	int64_t id;
 	xmlrpc_value *r = NULL;
-	int status = cli_parse_options(&x, argc, argv, NULL, longopts, result_option, &csv);
+	int status = cli_parse_options(&x, argc, argv, result_option, &csv);
 
 	if (status < 0 && (optind != argc - 1 || !cli_parse_id(argv[optind], &id)))
 		status = cli_usage_error(x.cmd, "give one task id");
@@ -94,14 +203,14 @@ static int run_result(int argc, char **argv)
 		return status;
 	status = cli_call(&x, "simq.result", &r, "(I)", (xmlrpc_int64)id);
 	if (status == CLI_EXIT_OK) {
-		char path[4096], format[16], points[32], signals[32], summary[8192];
+		char path[4096], format[16];
 
 		reply_text(r, "path", path, sizeof path);
 		reply_text(r, "format", format, sizeof format);
 		if (x.json) {
 			cli_print_json(r);
 		} else if (csv) {
-			FILE *fp = strcmp(format, "csv") == 0 ? fopen(path, "r") : NULL;
+			FILE *fp = strcmp(format, "csv") == 0 ? fopen(path, "re") : NULL;
 			char chunk[65536];
 			size_t n;
 
@@ -114,9 +223,11 @@ static int run_result(int argc, char **argv)
 				fclose(fp);
 			}
 		} else {
-			printf("%s\n%s points, %s signals (%s)\n%s\n", path, reply_text(r, "points", points, sizeof points),
-			       reply_text(r, "signals", signals, sizeof signals), format,
-			       reply_text(r, "summary", summary, sizeof summary));
+			int64_t points = reply_int(r, "points", 0), signals = reply_int(r, "signals", 0);
+
+			printf("%s\n%lld point%s, %lld signal%s (%s)\n", path, (long long)points, points == 1 ? "" : "s",
+			       (long long)signals, signals == 1 ? "" : "s", format);
+			print_summary(r, path, strcmp(format, "csv") == 0);
 		}
 		xmlrpc_DECREF(r);
 	}
@@ -128,5 +239,10 @@ const struct cli_command cli_cmd_result = {
 	.name = "result",
 	.usage = "simq result ID [--csv] [--json]",
 	.summary = "show where a task's result is and its per-signal summary; --csv prints the data",
+	.help = "The summary is a table of each signal's min, max, mean and RMS, and its final value (the last\n"
+		"row of a CSV result; \"-\" for a .mat one). --json prints the answer as it is, full precision.",
 	.run = run_result,
+	.longopts = result_longopts,
+	.common = true,
+	.operands = CLI_OPERANDS_TASK,
 };

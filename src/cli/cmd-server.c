@@ -10,23 +10,24 @@
 #include "server/server.h"
 #include "util/buf.h"
 
+static const struct option server_longopts[] = {
+	{"foreground", no_argument, NULL, 'f'},
+	{"state", required_argument, NULL, 's'},
+	{"home", required_argument, NULL, 's'},
+	{"plecs", required_argument, NULL, 'p'},
+	{"config", required_argument, NULL, 'c'},
+	{"help", no_argument, NULL, 'h'},
+	{NULL, 0, NULL, 0},
+};
+
 static int run_server_cmd(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{"foreground", no_argument, NULL, 'f'},
-		{"state", required_argument, NULL, 's'},
-		{"home", required_argument, NULL, 's'},
-		{"plecs", required_argument, NULL, 'p'},
-		{"config", required_argument, NULL, 'c'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
 	struct server_options opt = {0};
 	int c;
 
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, ":fc:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, cli_cmd_server.shortopts, server_longopts, NULL)) != -1) {
 		switch (c) {
 		case 'f':
 			opt.foreground = true;
@@ -46,7 +47,7 @@ static int run_server_cmd(int argc, char **argv)
 		case ':':
 			return cli_usage_error(&cli_cmd_server, "%s needs a value", argv[optind - 1]);
 		default:
-			return cli_usage_error(&cli_cmd_server, "unknown option %s", argv[optind - 1]);
+			return cli_unknown_option(&cli_cmd_server, argv[optind - 1]);
 		}
 	}
 	if (optind < argc)
@@ -76,4 +77,6 @@ const struct cli_command cli_cmd_server = {
 		"SIGHUP reopens simulation.log. --plecs URL runs tasks on one PLECS at URL instead of the\n"
 		"[backend NAME] sections (default: http://127.0.0.1:1080/RPC2).",
 	.run = run_server_cmd,
+	.shortopts = ":fc:h",
+	.longopts = server_longopts,
 };

@@ -46,7 +46,7 @@ static int run_stats(int argc, char **argv)
 {
 	struct cli_ctx x = {.cmd = &cli_cmd_stats};
 	xmlrpc_value *s = NULL;
-	int status = cli_parse_options(&x, argc, argv, NULL, NULL, NULL, NULL);
+	int status = cli_parse_options(&x, argc, argv, NULL, NULL);
 
 	if (status < 0 && optind < argc)
 		status = cli_usage_error(x.cmd, "unexpected argument \"%s\"", argv[optind]);
@@ -81,15 +81,20 @@ static int run_stats(int argc, char **argv)
 const struct cli_command cli_cmd_stats = {
 	.name = "stats",
 	.usage = "simq stats [--json]",
-	.summary = "success rate, retries and counts (DESIGN 9)",
+	.summary = "success rate, retries and counts",
+	.help = "completed: first try, or after one or more retries. success rate = completed / (completed +\n"
+		"failed); cancelled tasks count in neither. retry effectiveness = completed after a retry / (that +\n"
+		"failed after a transient error): how often a retry saved a task. retries per failed = retries /\n"
+		"tasks that had at least one failed attempt. \"-\" while a figure is undefined (nothing finished yet).",
 	.run = run_stats,
+	.common = true,
 };
 
 static int simple(const struct cli_command *cmd, int argc, char **argv, const char *method, bool backend_arg)
 {
 	struct cli_ctx x = {.cmd = cmd};
 	xmlrpc_value *r = NULL;
-	int status = cli_parse_options(&x, argc, argv, NULL, NULL, NULL, NULL);
+	int status = cli_parse_options(&x, argc, argv, NULL, NULL);
 
 	if (status < 0 && argc - optind > (backend_arg ? 1 : 0))
 		status = cli_usage_error(x.cmd, "unexpected argument \"%s\"", argv[argc - 1]);
@@ -119,7 +124,7 @@ static int run_resume(int argc, char **argv)
 static pid_t server_pid(const char *state_dir)
 {
 	char *path = paths_join(state_dir, "simq.pid"), buf[32] = "";
-	FILE *f = fopen(path, "r");
+	FILE *f = fopen(path, "re");
 
 	free(path);
 	if (f == NULL)
@@ -139,7 +144,7 @@ static bool alive(pid_t pid)
 	if (kill(pid, 0) != 0 && errno == ESRCH)
 		return false;
 	snprintf(path, sizeof path, "/proc/%ld/stat", (long)pid);
-	f = fopen(path, "r");
+	f = fopen(path, "re");
 	if (f == NULL)
 		return true;
 	if (fgets(stat, sizeof stat, f) == NULL)
@@ -158,7 +163,7 @@ static int run_shutdown(int argc, char **argv)
 {
 	struct cli_ctx x = {.cmd = &cli_cmd_shutdown};
 	xmlrpc_value *r = NULL;
-	int status = cli_parse_options(&x, argc, argv, NULL, NULL, NULL, NULL);
+	int status = cli_parse_options(&x, argc, argv, NULL, NULL);
 	pid_t pid;
 
 	if (status < 0 && optind < argc)
@@ -190,6 +195,8 @@ const struct cli_command cli_cmd_pause = {
 	.usage = "simq pause [BACKEND]",
 	.summary = "start nothing new (running calls finish)",
 	.run = run_pause,
+	.common = true,
+	.operands = CLI_OPERANDS_BACKEND,
 };
 
 const struct cli_command cli_cmd_resume = {
@@ -197,6 +204,8 @@ const struct cli_command cli_cmd_resume = {
 	.usage = "simq resume [BACKEND]",
 	.summary = "dispatch again after pause",
 	.run = run_resume,
+	.common = true,
+	.operands = CLI_OPERANDS_BACKEND,
 };
 
 const struct cli_command cli_cmd_shutdown = {
@@ -204,4 +213,5 @@ const struct cli_command cli_cmd_shutdown = {
 	.usage = "simq shutdown",
 	.summary = "stop the server and wait until it has exited; queued tasks stay queued for the next one",
 	.run = run_shutdown,
+	.common = true,
 };

@@ -25,6 +25,14 @@ struct status_options {
 	bool seen;
 };
 
+static const struct option status_longopts[] = {
+	{"tmux", no_argument, NULL, OPT_TMUX},
+	{"ascii", no_argument, NULL, OPT_ASCII},
+	{"format", required_argument, NULL, OPT_FORMAT},
+	{"seen", no_argument, NULL, OPT_SEEN},
+	{NULL, 0, NULL, 0},
+};
+
 static int status_option(struct cli_ctx *x, int opt, const char *arg, void *ud)
 {
 	struct status_options *o = ud;
@@ -60,20 +68,13 @@ static void print_trouble(enum client_status st, const char *err)
 
 static int run_status(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{"tmux", no_argument, NULL, OPT_TMUX},
-		{"ascii", no_argument, NULL, OPT_ASCII},
-		{"format", required_argument, NULL, OPT_FORMAT},
-		{"seen", no_argument, NULL, OPT_SEEN},
-		{NULL, 0, NULL, 0},
-	};
 	struct cli_ctx x = {.cmd = &cli_cmd_status};
 	struct status_options o = {0};
 	struct summary none = {0};
 	xmlrpc_value *params = NULL, *r = NULL;
 	xmlrpc_env env;
 	char *err = NULL, *line;
-	int fault, status = cli_parse_options(&x, argc, argv, NULL, longopts, status_option, &o);
+	int fault, status = cli_parse_options(&x, argc, argv, status_option, &o);
 
 	if (status < 0 && optind < argc)
 		status = cli_usage_error(x.cmd, "unexpected argument \"%s\"", argv[optind]);
@@ -140,4 +141,6 @@ const struct cli_command cli_cmd_status = {
             "            with --tmux, dropped without).  The fields:\n" SUMMARY_FIELDS(FIELD_HELP)
             "            The default: " SUMMARY_DEFAULT_FORMAT,
     .run = run_status,
+    .longopts = status_longopts,
+    .common = true,
 };

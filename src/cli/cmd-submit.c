@@ -316,7 +316,7 @@ static int run_submit(int argc, char **argv)
 	int status;
 
 	task_opts_init(&t);
-	status = cli_parse_options(&x, argc, argv, "p:v:", task_longopts, task_option, &t);
+	status = cli_parse_options(&x, argc, argv, task_option, &t);
 	if (status < 0 && optind != argc - 1)
 		status = cli_usage_error(x.cmd, optind >= argc ? "give the model file" : "give one model file");
 	if (status < 0 && !utf8_validate(argv[optind], strlen(argv[optind]), NULL))
@@ -364,6 +364,10 @@ const struct cli_command cli_cmd_submit = {
 		"answer is lost, simq asks once more with it, and the server never stores the task twice.\n"
 		"Exit 65 when the task is refused, saying why.",
 	.run = run_submit,
+	.shortopts = "p:v:",
+	.longopts = task_longopts,
+	.common = true,
+	.operands = CLI_OPERANDS_MODEL,
 };
 
 /* ---- sweep ------------------------------------------------------------------------ */
@@ -425,8 +429,10 @@ static void print_ids(struct cli_ctx *x, struct task_opts *t, xmlrpc_value *ids)
 
 	if (x->json)
 		cli_print_json(out);
+	else if (n == 1)
+		printf("submitted 1 task: %lld\n", (long long)reply_item_int(ids, 0, 0));
 	else
-		printf("submitted %d task%s: %lld-%lld\n", n, n == 1 ? "" : "s", (long long)reply_item_int(ids, 0, 0),
+		printf("submitted %d tasks: %lld-%lld\n", n, (long long)reply_item_int(ids, 0, 0),
 		       (long long)reply_item_int(ids, n - 1, 0));
 	xmlrpc_DECREF(out);
 }
@@ -442,7 +448,7 @@ static int run_sweep(int argc, char **argv)
 	int status;
 
 	task_opts_init(&t);
-	status = cli_parse_options(&x, argc, argv, "p:v:", task_longopts, task_option, &t);
+	status = cli_parse_options(&x, argc, argv, task_option, &t);
 	if (status < 0 && argc - optind < 2)
 		status = cli_usage_error(x.cmd, "give the model file and at least one NAME=START:STOP:STEP or NAME=A,B,C");
 	if (status < 0 && !utf8_validate(argv[optind], strlen(argv[optind]), NULL))
@@ -476,7 +482,8 @@ static int run_sweep(int argc, char **argv)
 	} else if (t.dry_run) {
 		status = cli_print_json(tasks);
 		if (!x.json)
-			fprintf(stderr, "simq sweep: %.0f tasks would be submitted (--dry-run)\n", total);
+			fprintf(stderr, "simq sweep: %.0f task%s would be submitted (--dry-run)\n", total,
+				total == 1 ? "" : "s");
 	} else if ((status = send_keyed(&x, &t, "simq.submit_many", tasks, &ids)) == CLI_EXIT_OK) {
 		print_ids(&x, &t, ids);
 		xmlrpc_DECREF(ids);
@@ -501,4 +508,8 @@ const struct cli_command cli_cmd_sweep = {
 		"nothing. The tasks are stored in one transaction: a bad one stores none. A lost answer is\n"
 		"asked for again with the same request key, so a sweep is never stored twice.",
 	.run = run_sweep,
+	.shortopts = "p:v:",
+	.longopts = task_longopts,
+	.common = true,
+	.operands = CLI_OPERANDS_SWEEP,
 };

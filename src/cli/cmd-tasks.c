@@ -10,39 +10,6 @@
 #include "util/buf.h"
 #include "util/xalloc.h"
 
-/* "queued, running, ...": the names of a list (states or priorities), from the one table of them. */
-static char *names_of(const char *(*name)(int i), int n)
-{
-	struct buf b = BUF_INIT;
-
-	for (int i = 0; i < n; i++)
-		buf_addf(&b, "%s%s", i ? ", " : "", name(i));
-	return buf_detach(&b);
-}
-
-static const char *state_name(int i)
-{
-	return task_state_name((enum task_state)i);
-}
-
-static const char *priority_name(int i)
-{
-	return task_priority_name((enum task_priority)i);
-}
-
-/* A usage error for a value of option that is none of the names (heap list). */
-static int not_one_of(struct cli_ctx *x, const char *option, const char *value, char *names, const char *more)
-{
-	struct buf shown = BUF_INIT;
-	int status;
-
-	buf_add_shown(&shown, value, strlen(value));
-	status = cli_usage_error(x->cmd, "%s %s: allowed: %s%s", option, buf_str(&shown), names, more);
-	buf_free(&shown);
-	free(names);
-	return status;
-}
-
 enum { OPT_STATE_FILTER = 0x300, OPT_MODEL, OPT_NAME_FILTER, OPT_TAG_FILTER, OPT_LIMIT, OPT_OFFSET, OPT_TIMEOUT };
 
 struct ls_opts {
@@ -60,7 +27,7 @@ static int ls_option(struct cli_ctx *x, int opt, const char *arg, void *ud)
 	switch (opt) {
 	case OPT_STATE_FILTER:
 		if (!task_state_parse(arg, &state))
-			return not_one_of(x, "--state", arg, names_of(state_name, TASK_STATE_COUNT), "");
+			return cli_not_one_of(x, "--state", arg, cli_names_of(cli_state_name, TASK_STATE_COUNT), "");
 		o->state = arg;
 		return -1;
 	case OPT_MODEL:
@@ -111,100 +78,91 @@ static void cell(const char *s, int width, bool last)
 		printf("%.*s..", width - 2, s);
 }
 
+static const char *const ls_heads[] = {"ID", "PRI", "STATE", "ATT", "NAME", "MODEL", "SUBMITTED", "ERROR"};
+static const char *const ls_keys[] = {"id", "priority", "state", "attempts", "name", "model", "submitted", "error"};
+enum { LS_COLUMNS = 8, LS_MODEL = 5, LS_SUBMITTED = 6, LS_ERROR = 7 };
+
+/* The text of column c of task t: the model's file name, the time as simq prints times. */
+static const char *ls_cell(xmlrpc_value *t, int c, char *buf, size_t size)
+{
+	char iso[64];
+
+	if (c == LS_SUBMITTED) {
+		char when[CLI_TIME_MAX];
+
+		snprintf(buf, size, "%s", cli_time(when, reply_str(t, ls_keys[c], iso, sizeof iso), false));
+		return buf;
+	}
+	reply_text(t, ls_keys[c], buf, size);
+	if (c == LS_MODEL && strrchr(buf, '/'))
+		return strrchr(buf, '/') + 1;
+	return buf;
+}
+
+/* Fits the columns to the terminal (total, 0: do not cut): ERROR, MODEL and NAME give way; times never. */
+static void fit_widths(int width[LS_COLUMNS], int total)
+{
+	int used = 0;
+
+	if (total <= 0) {
+		width[LS_ERROR] = 0;
+		return;
+	}
+	for (int c = 0; c < LS_COLUMNS; c++)
+		used += width[c] + 2;
+	for (int shrink = 0; used > total && shrink < 40; shrink++) {
+		for (int c = LS_ERROR; c >= 4 && used > total; c--) {
+			if (c != LS_SUBMITTED && width[c] > 8) {
+				width[c]--;
+				used--;
+			}
+		}
+	}
+	if (used > total)
+		width[LS_ERROR] = total - (used - width[LS_ERROR]) > 5 ? total - (used - width[LS_ERROR]) : 5;
+}
+
 static void print_table(xmlrpc_value *tasks)
 {
-	xmlrpc_env env;
-	int n, total = cli_width();
-	static const char *const heads[] = {"ID", "PRI", "STATE", "ATT", "NAME", "MODEL", "SUBMITTED", "ERROR"};
-	static const char *const keys[] = {"id", "priority", "state", "attempts", "name", "model", "submitted", "error"};
-	enum { NCOL = 8 };
-	int width[NCOL];
+	int n = reply_count(tasks), width[LS_COLUMNS];
+	char buf[4096];
 
-	xmlrpc_env_init(&env);
-	n = xmlrpc_array_size(&env, tasks);
-	for (int c = 0; c < NCOL; c++)
-		width[c] = (int)strlen(heads[c]);
-	for (int i = 0; i < n; i++) {
-		xmlrpc_value *t;
-		char buf[4096];
+	for (int c = 0; c < LS_COLUMNS; c++)
+		width[c] = (int)strlen(ls_heads[c]);
+	for (int i = 0; i < n; i++)
+		for (int c = 0; c < LS_COLUMNS; c++) {
+			int len = (int)strlen(ls_cell(reply_item(tasks, i), c, buf, sizeof buf));
 
-		xmlrpc_array_read_item(&env, tasks, i, &t);
-		for (int c = 0; c < NCOL; c++) {
-			int len = (int)strlen(reply_text(t, keys[c], buf, sizeof buf));
-
-			if (c == 5) {
-				const char *slash = strrchr(buf, '/');
-
-				len = (int)strlen(slash ? slash + 1 : buf);
-			}
-			if (c == 6 && len > 19)
-				len = 19; /* submitted: to the second */
 			if (len > width[c])
 				width[c] = len;
 		}
-		xmlrpc_DECREF(t);
+	fit_widths(width, cli_width());
+	for (int c = 0; c < LS_COLUMNS; c++) {
+		cell(ls_heads[c], width[c], c == LS_COLUMNS - 1);
+		printf("%s", c < LS_COLUMNS - 1 ? "  " : "\n");
 	}
-	/* Fit the terminal: NAME, MODEL and ERROR give way first. */
-	if (total > 0) {
-		int used = 0;
-
-		for (int c = 0; c < NCOL; c++)
-			used += width[c] + 2;
-		for (int shrink = 0; used > total && shrink < 40; shrink++) {
-			for (int c = 7; c >= 4 && used > total; c--) {
-				if (width[c] > 8) {
-					width[c]--;
-					used--;
-				}
-			}
+	for (int i = 0; i < n; i++)
+		for (int c = 0; c < LS_COLUMNS; c++) {
+			cell(ls_cell(reply_item(tasks, i), c, buf, sizeof buf), width[c], c == LS_COLUMNS - 1);
+			printf("%s", c < LS_COLUMNS - 1 ? "  " : "\n");
 		}
-		if (used > total)
-			width[7] = total - (used - width[7]) > 5 ? total - (used - width[7]) : 5;
-	} else {
-		width[7] = 0;
-	}
-	for (int c = 0; c < NCOL; c++) {
-		cell(heads[c], c == NCOL - 1 ? width[c] : width[c], c == NCOL - 1);
-		if (c < NCOL - 1)
-			printf("  ");
-	}
-	printf("\n");
-	for (int i = 0; i < n; i++) {
-		xmlrpc_value *t;
-		char buf[4096];
-
-		xmlrpc_array_read_item(&env, tasks, i, &t);
-		for (int c = 0; c < NCOL; c++) {
-			const char *text = reply_text(t, keys[c], buf, sizeof buf);
-
-			if (c == 5 && strrchr(text, '/'))
-				text = strrchr(text, '/') + 1;
-			if (c == 6 && strlen(text) >= 19)
-				((char *)text)[19] = '\0';
-			cell(text, width[c], c == NCOL - 1);
-			if (c < NCOL - 1)
-				printf("  ");
-		}
-		printf("\n");
-		xmlrpc_DECREF(t);
-	}
-	xmlrpc_env_clean(&env);
 }
+
+static const struct option ls_longopts[] = {
+	{"state", required_argument, NULL, OPT_STATE_FILTER}, {"model", required_argument, NULL, OPT_MODEL},
+	{"name", required_argument, NULL, OPT_NAME_FILTER},   {"tag", required_argument, NULL, OPT_TAG_FILTER},
+	{"limit", required_argument, NULL, OPT_LIMIT},	      {"offset", required_argument, NULL, OPT_OFFSET},
+	{NULL, 0, NULL, 0},
+};
 
 static int run_ls(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{"state", required_argument, NULL, OPT_STATE_FILTER}, {"model", required_argument, NULL, OPT_MODEL},
-		{"name", required_argument, NULL, OPT_NAME_FILTER},   {"tag", required_argument, NULL, OPT_TAG_FILTER},
-		{"limit", required_argument, NULL, OPT_LIMIT},	      {"offset", required_argument, NULL, OPT_OFFSET},
-		{NULL, 0, NULL, 0},
-	};
 	struct cli_ctx x = {.cmd = &cli_cmd_ls};
 	struct ls_opts o = {.limit = 100};
 	xmlrpc_value *result = NULL;
 	int status;
 
-	status = cli_parse_options(&x, argc, argv, NULL, longopts, ls_option, &o);
+	status = cli_parse_options(&x, argc, argv, ls_option, &o);
 	if (status < 0 && optind < argc)
 		status = cli_usage_error(x.cmd, "unexpected argument \"%s\"", argv[optind]);
 	if (status >= 0)
@@ -243,6 +201,8 @@ const struct cli_command cli_cmd_ls = {
 	.help = "S is queued, running, completed, failed or cancelled; M and N match any part of the model path or\n"
 		"name.",
 	.run = run_ls,
+	.longopts = ls_longopts,
+	.common = true,
 };
 
 /* Reads the operands as task ids; a usage error names a bad one. */
@@ -325,15 +285,87 @@ static void print_call(xmlrpc_value *t)
 	xmlrpc_env_clean(&env);
 }
 
+/* "2026-11-30T12:20:03+01:00" for a time of t's, "-" when there is none yet. */
+static const char *time_of(xmlrpc_value *t, const char *key, char out[CLI_TIME_MAX])
+{
+	char iso[64];
+
+	cli_time(out, reply_str(t, key, iso, sizeof iso), false);
+	if (out[0] == '\0')
+		snprintf(out, CLI_TIME_MAX, "-");
+	return out;
+}
+
+/* The attempts, oldest first: number, start, end, backend, batch, outcome and the error in full. */
+static void print_attempts(xmlrpc_value *t)
+{
+	xmlrpc_value *list = reply_member(t, "attempt_list");
+	int n = reply_count(list), backend_width = (int)strlen("BACKEND");
+	char backend[256], outcome[32], error[8192], started[CLI_TIME_MAX], ended[CLI_TIME_MAX];
+
+	if (n == 0) {
+		printf("\nno attempts yet\n");
+		return;
+	}
+	for (int i = 0; i < n; i++) {
+		int len = (int)strlen(reply_str(reply_item(list, i), "backend", backend, sizeof backend));
+
+		backend_width = len > backend_width ? len : backend_width;
+	}
+	printf("\n%-7s  %-25s  %-25s  %-*s  %5s  %-11s  %s\n", "ATTEMPT", "STARTED", "ENDED", backend_width, "BACKEND",
+	       "BATCH", "OUTCOME", "ERROR");
+	for (int i = 0; i < n; i++) {
+		xmlrpc_value *a = reply_item(list, i);
+
+		reply_str(a, "error", error, sizeof error);
+		printf("%7lld  %-25s  %-25s  %-*s  %5lld  %-*s%s%s\n", (long long)reply_int(a, "n", i + 1),
+		       time_of(a, "started", started), time_of(a, "ended", ended), backend_width,
+		       reply_str(a, "backend", backend, sizeof backend), (long long)reply_int(a, "batch", 0),
+		       error[0] ? 11 : 0, reply_str(a, "outcome", outcome, sizeof outcome), error[0] ? "  " : "", error);
+	}
+}
+
+/* The fields of a task record, in the order simq show prints them. */
+static const char *const show_keys[] = {"id", "name", "model", "priority", "state", "position", "attempts",
+					"submitted", "started", "finished", "retry_due", "timeout", "tags", "vars",
+					"solver", "origin", "cached", "error", NULL};
+
+static bool is_time_key(const char *key)
+{
+	return strcmp(key, "submitted") == 0 || strcmp(key, "started") == 0 || strcmp(key, "finished") == 0 ||
+	       strcmp(key, "retry_due") == 0;
+}
+
+static void print_task(xmlrpc_value *t)
+{
+	char buf[8192], when[CLI_TIME_MAX];
+	int listed = reply_count(reply_member(t, "attempt_list"));
+
+	for (size_t i = 0; show_keys[i]; i++) {
+		const char *key = show_keys[i];
+		const char *text = reply_text(t, key, buf, sizeof buf);
+
+		if (is_time_key(key))
+			text = cli_time(when, buf, false);
+		if (text[0] == '\0' || strcmp(text, "-1") == 0 || (strcmp(key, "origin") == 0 && strcmp(text, "0") == 0))
+			continue;
+		printf("%-10s %s", key, text);
+		/* Attempts counts what PLECS ran; the list has every attempt, those that are no retry too. */
+		if (strcmp(key, "attempts") == 0 && listed != reply_int(t, "attempts", 0))
+			printf(" (%d listed below; one PLECS never ran is no retry)", listed);
+		printf("\n");
+		if (strcmp(key, "state") == 0)
+			print_call(t);
+	}
+	print_attempts(t);
+}
+
 static int run_show(int argc, char **argv)
 {
 	struct cli_ctx x = {.cmd = &cli_cmd_show};
 	xmlrpc_value *t = NULL;
 	int64_t id;
-	int status = cli_parse_options(&x, argc, argv, NULL, NULL, NULL, NULL);
-	static const char *const keys[] = {"id", "name", "model", "priority", "state", "position", "attempts",
-					   "submitted", "started", "finished", "retry_due", "timeout", "tags", "vars",
-					   "solver", "origin", "cached", "error", NULL};
+	int status = cli_parse_options(&x, argc, argv, NULL, NULL);
 
 	if (status < 0 && (optind != argc - 1 || !cli_parse_id(argv[optind], &id)))
 		status = cli_usage_error(x.cmd, "give one task id");
@@ -341,19 +373,10 @@ static int run_show(int argc, char **argv)
 		return status;
 	status = cli_call(&x, "simq.get", &t, "(I)", (xmlrpc_int64)id);
 	if (status == CLI_EXIT_OK) {
-		if (x.json) {
+		if (x.json)
 			cli_print_json(t);
-		} else {
-			for (size_t i = 0; keys[i]; i++) {
-				char buf[8192];
-
-				reply_text(t, keys[i], buf, sizeof buf);
-				if (buf[0] && strcmp(buf, "-1") != 0 && !(strcmp(keys[i], "origin") == 0 && strcmp(buf, "0") == 0))
-					printf("%-10s %s\n", keys[i], buf);
-				if (strcmp(keys[i], "state") == 0)
-					print_call(t);
-			}
-		}
+		else
+			print_task(t);
 		xmlrpc_DECREF(t);
 	}
 	cli_done(&x);
@@ -364,92 +387,12 @@ const struct cli_command cli_cmd_show = {
 	.name = "show",
 	.usage = "simq show ID [--json]",
 	.summary = "show one task: vars, solver options, times, attempts, error",
+	.help = "Times are local, ISO 8601 with the offset. Below the fields, every attempt: its number, start,\n"
+		"end, backend, batch, outcome (ok, transient, permanent; or interrupted, discarded, split,\n"
+		"backend, local: not run by PLECS, or not kept, and no retry) and its error in full.",
 	.run = run_show,
-};
-
-/* cancel, retry: ids only; prio: ids then a level. */
-static int ids_command(const struct cli_command *cmd, int argc, char **argv, const char *method, bool with_level)
-{
-	struct cli_ctx x = {.cmd = cmd};
-	xmlrpc_value *ids = NULL, *result = NULL;
-	int status = cli_parse_options(&x, argc, argv, NULL, NULL, NULL, NULL);
-
-	enum task_priority level;
-
-	if (status < 0 && with_level && argc - optind < 2)
-		status = cli_usage_error(x.cmd, "give task ids and a priority");
-	if (status < 0 && with_level && !task_priority_parse(argv[argc - 1], &level))
-		status = not_one_of(&x, "LEVEL", argv[argc - 1], names_of(priority_name, PRIO_COUNT), " (any case) or 0-3");
-	if (status < 0)
-		status = read_ids(&x, argc, argv, optind, with_level ? argc - 1 : argc, &ids);
-	if (status >= 0)
-		return status;
-	if (with_level)
-		status = cli_call(&x, method, &result, "(Vs)", ids, argv[argc - 1]);
-	else
-		status = cli_call(&x, method, &result, "(V)", ids);
-	if (status == CLI_EXIT_OK) {
-		if (x.json)
-			cli_print_json(result);
-		else if (strcmp(method, "simq.retry") == 0) {
-			xmlrpc_env env;
-
-			xmlrpc_env_init(&env);
-			for (int i = 0; i < xmlrpc_array_size(&env, result); i++) {
-				xmlrpc_value *id, *w;
-				char buf[32];
-
-				xmlrpc_array_read_item(&env, result, i, &id);
-				w = xmlrpc_build_value(&env, "{s:V}", "v", id);
-				printf("%s\n", reply_text(w, "v", buf, sizeof buf));
-				xmlrpc_DECREF(w);
-				xmlrpc_DECREF(id);
-			}
-			xmlrpc_env_clean(&env);
-		} else {
-			print_states(result, "");
-		}
-		xmlrpc_DECREF(result);
-	}
-	xmlrpc_DECREF(ids);
-	cli_done(&x);
-	return status;
-}
-
-static int run_cancel(int argc, char **argv)
-{
-	return ids_command(&cli_cmd_cancel, argc, argv, "simq.cancel", false);
-}
-
-static int run_prio(int argc, char **argv)
-{
-	return ids_command(&cli_cmd_prio, argc, argv, "simq.reprioritize", true);
-}
-
-static int run_retry(int argc, char **argv)
-{
-	return ids_command(&cli_cmd_retry, argc, argv, "simq.retry", false);
-}
-
-const struct cli_command cli_cmd_cancel = {
-	.name = "cancel",
-	.usage = "simq cancel ID... [--json]",
-	.summary = "cancel tasks (a running one's result is discarded when PLECS returns)",
-	.run = run_cancel,
-};
-
-const struct cli_command cli_cmd_prio = {
-	.name = "prio",
-	.usage = "simq prio ID... LEVEL [--json]",
-	.summary = "change the priority of tasks: critical, high, normal, low or 0-3",
-	.run = run_prio,
-};
-
-const struct cli_command cli_cmd_retry = {
-	.name = "retry",
-	.usage = "simq retry ID... [--json]",
-	.summary = "submit failed or cancelled tasks again; prints the new ids",
-	.run = run_retry,
+	.common = true,
+	.operands = CLI_OPERANDS_TASK,
 };
 
 static int wait_option(struct cli_ctx *x, int opt, const char *arg, void *ud)
@@ -463,13 +406,14 @@ static int wait_option(struct cli_ctx *x, int opt, const char *arg, void *ud)
 	return -1;
 }
 
+static const struct option wait_longopts[] = {{"timeout", required_argument, NULL, OPT_TIMEOUT}, {NULL, 0, NULL, 0}};
+
 static int run_wait(int argc, char **argv)
 {
-	static const struct option longopts[] = {{"timeout", required_argument, NULL, OPT_TIMEOUT}, {NULL, 0, NULL, 0}};
 	struct cli_ctx x = {.cmd = &cli_cmd_wait};
 	xmlrpc_value *ids = NULL, *result = NULL;
 	double timeout = 3600;
-	int status = cli_parse_options(&x, argc, argv, NULL, longopts, wait_option, &timeout);
+	int status = cli_parse_options(&x, argc, argv, wait_option, &timeout);
 
 	if (status < 0)
 		status = read_ids(&x, argc, argv, optind, argc, &ids);
@@ -513,4 +457,7 @@ const struct cli_command cli_cmd_wait = {
 	.usage = "simq wait ID... [--timeout S] [--json]",
 	.summary = "wait until tasks finish; exit 1 if one failed or was cancelled, 75 if the wait ran out",
 	.run = run_wait,
+	.longopts = wait_longopts,
+	.common = true,
+	.operands = CLI_OPERANDS_TASKS,
 };

@@ -93,6 +93,12 @@ static void add_tmux(struct args *a, const struct tmux_options *o)
 	}
 }
 
+static const struct option tmux_longopts[] = {
+	{"detached", no_argument, NULL, 'd'},
+	{"jump", no_argument, NULL, 'j'},
+	{NULL, 0, NULL, 0},
+};
+
 static int tmux_option(struct cli_ctx *x, int opt, const char *arg, void *ud)
 {
 	struct tmux_options *o = ud;
@@ -273,14 +279,11 @@ static const struct tmux_layout *layout_of(const struct config *cfg)
 
 static int run_tmux_cmd(int argc, char **argv)
 {
-	static const struct option longopts[] = {{"detached", no_argument, NULL, 'd'},
-						 {"jump", no_argument, NULL, 'j'},
-						 {NULL, 0, NULL, 0}};
 	struct cli_ctx x = {.cmd = &cli_cmd_tmux};
 	struct tmux_options o = {.session = "simq"};
 	struct args a = {0};
 	char self[4096], pane[32];
-	int status = cli_parse_options(&x, argc, argv, "L:S:s:dj", longopts, tmux_option, &o);
+	int status = cli_parse_options(&x, argc, argv, tmux_option, &o);
 	const char *tmux_env = getenv("TMUX");
 	bool inside = tmux_env && *tmux_env && !o.socket_name && !o.socket_path;
 
@@ -344,4 +347,7 @@ const struct cli_command cli_cmd_tmux = {
             "\n"
             "share/tmux/simq.conf binds prefix + S to simq tmux -j.",
     .run = run_tmux_cmd,
+    .shortopts = "L:S:s:dj",
+    .longopts = tmux_longopts,
+    .common = true,
 };

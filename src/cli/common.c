@@ -11,49 +11,45 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "engine/task.h"
 #include "proto/proto.h"
+#include "util/buf.h"
+#include "util/time.h"
 #include "util/xalloc.h"
 #include "config/config.h"
 #include "util/paths.h"
 
-enum { OPT_STATE = 0x100, OPT_NO_START, OPT_JSON };
-
-int cli_parse_options(struct cli_ctx *x, int argc, char **argv, const char *shortopts, const struct option *longopts,
-		      cli_option_fn fn, void *ud)
+int cli_parse_options(struct cli_ctx *x, int argc, char **argv, cli_option_fn fn, void *ud)
 {
-	static const struct option common[] = {
-		{"home", required_argument, NULL, OPT_STATE},
-		{"config", required_argument, NULL, 'c'},
-		{"no-start", no_argument, NULL, OPT_NO_START},
-		{"json", no_argument, NULL, OPT_JSON},
-		{"help", no_argument, NULL, 'h'},
-	};
-	size_t own = 0, n = sizeof common / sizeof common[0];
+	const struct option *own_opts = x->cmd->longopts;
+	size_t own = 0, n = 0;
 	struct option *all;
-	char *shorts = xasprintf(":c:h%s", shortopts ? shortopts : "");
+	char *shorts = xasprintf(":" CLI_COMMON_SHORTOPTS "%s", x->cmd->shortopts ? x->cmd->shortopts : "");
 	int c, status = -1;
 
-	while (longopts && longopts[own].name)
+	while (cli_common_longopts[n].name)
+		n++;
+	while (own_opts && own_opts[own].name)
 		own++;
 	all = xcalloc(own + n + 1, sizeof *all);
-	memcpy(all, common, sizeof common);
+	memcpy(all, cli_common_longopts, n * sizeof *all);
 	if (own)
-		memcpy(all + n, longopts, own * sizeof *all);
+		memcpy(all + n, own_opts, own * sizeof *all);
 	x->client.timeout_ms = CLIENT_TIMEOUT_CONFIGURED;
 	opterr = 0;
 	optind = 1;
 	while (status < 0 && (c = getopt_long(argc, argv, shorts, all, NULL)) != -1) {
 		switch (c) {
-		case OPT_STATE:
+		case CLI_OPT_HOME:
 			x->client.state_dir = optarg;
 			break;
 		case 'c':
 			x->client.config_path = optarg;
 			break;
-		case OPT_NO_START:
+		case CLI_OPT_NO_START:
 			x->client.no_start = true;
 			break;
-		case OPT_JSON:
+		case CLI_OPT_JSON:
 			x->json = true;
 			break;
 		case 'h':
@@ -64,10 +60,10 @@ int cli_parse_options(struct cli_ctx *x, int argc, char **argv, const char *shor
 			status = cli_usage_error(x->cmd, "%s needs a value", argv[optind - 1]);
 			break;
 		case '?':
-			status = cli_usage_error(x->cmd, "unknown option %s", argv[optind - 1]);
+			status = cli_unknown_option(x->cmd, argv[optind - 1]);
 			break;
 		default:
-			status = fn ? fn(x, c, optarg, ud) : cli_usage_error(x->cmd, "unknown option %s", argv[optind - 1]);
+			status = fn ? fn(x, c, optarg, ud) : cli_unknown_option(x->cmd, argv[optind - 1]);
 			break;
 		}
 	}
@@ -246,4 +242,51 @@ struct config *cli_load_config(const struct client_options *opt)
 		config_free(&cfg);
 	}
 	return cfg;
+}
+
+char *cli_names_of(const char *(*name)(int i), int n)
+{
+	struct buf b = BUF_INIT;
+
+	for (int i = 0; i < n; i++)
+		buf_addf(&b, "%s%s", i ? ", " : "", name(i));
+	return buf_detach(&b);
+}
+
+const char *cli_state_name(int i)
+{
+	return task_state_name((enum task_state)i);
+}
+
+const char *cli_priority_name(int i)
+{
+	return task_priority_name((enum task_priority)i);
+}
+
+int cli_not_one_of(struct cli_ctx *x, const char *option, const char *value, char *names, const char *more)
+{
+	struct buf shown = BUF_INIT;
+	int status;
+
+	buf_add_shown(&shown, value, strlen(value));
+	status = cli_usage_error(x->cmd, "%s %s: allowed: %s%s", option, buf_str(&shown), names, more);
+	buf_free(&shown);
+	free(names);
+	return status;
+}
+
+const char *cli_time(char out[CLI_TIME_MAX], const char *iso, bool ms)
+{
+	int64_t wall_ms;
+
+	out[0] = '\0';
+	if (iso == NULL || !time_iso8601_parse_ms(iso, &wall_ms)) {
+		snprintf(out, CLI_TIME_MAX, "%s", iso ? iso : "");
+		return out;
+	}
+	time_iso8601(out, wall_ms * 1000000, false);
+	/* "2026-11-30T12:20:03.123+01:00": the milliseconds are the 4 bytes after the seconds. */
+	if (!ms)
+		memmove(out + 19, out + 23, strlen(out + 23) + 1);
+	return out;
 }

@@ -27,13 +27,13 @@ struct cli_ctx {
 typedef int (*cli_option_fn)(struct cli_ctx *x, int opt, const char *arg, void *ud);
 
 /*
- * Parses argv with the command's own options (shortopts and longopts, may be
- * NULL) and the ones every API command takes: --home DIR (the state
- * directory, as $SIMQ_HOME), -c FILE, --no-start, --json, -h.  Returns -1 with optind at the first operand, or
- * an exit status (64 for a usage error, 0 after --help).
+ * Parses argv with the command's own options (x->cmd's shortopts and longopts) and the ones
+ * every API command takes (cli_common_longopts): --home DIR (the state directory, as
+ * $SIMQ_HOME), -c FILE, --no-start, --json, -h.  fn gets the command's own; an option neither
+ * knows is a usage error.  Returns -1 with optind at the first operand, or an exit status (64
+ * for a usage error, 0 after --help).
  */
-int cli_parse_options(struct cli_ctx *x, int argc, char **argv, const char *shortopts, const struct option *longopts,
-		      cli_option_fn fn, void *ud);
+int cli_parse_options(struct cli_ctx *x, int argc, char **argv, cli_option_fn fn, void *ud);
 /*
  * Calls the server: CLI_EXIT_OK with *result, or prints the error and returns the exit status.
  * A fault is printed without the method's name it starts with.
@@ -53,6 +53,21 @@ struct config *cli_load_config(const struct client_options *opt);
 
 /* Parses a task id; false if it is not one. */
 bool cli_parse_id(const char *text, int64_t *id);
+
+/* "queued, running, ...": the names of a list (states or priorities), from the one table of them (heap). */
+char *cli_names_of(const char *(*name)(int i), int n);
+const char *cli_state_name(int i);
+const char *cli_priority_name(int i);
+/* A usage error for value of option that is none of names (a heap list, freed), more after it. */
+int cli_not_one_of(struct cli_ctx *x, const char *option, const char *value, char *names, const char *more);
+
+/*
+ * A time of the server's (ISO 8601 UTC, "2026-11-30T11:20:03.123Z") as simq prints times: local,
+ * ISO 8601 with the offset, to the second ("2026-11-30T12:20:03+01:00"), or with milliseconds;
+ * "" for "" (not yet).  Returns out.
+ */
+#define CLI_TIME_MAX 40
+const char *cli_time(char out[CLI_TIME_MAX], const char *iso, bool ms);
 
 /* Prints v as JSON, indented, on stdout. */
 int cli_print_json(xmlrpc_value *v);

@@ -17,7 +17,7 @@ const struct section_def option_sections[] = {
      .help = "One PLECS RPC endpoint per [backend NAME] section. With no backend section simq uses "
              "one backend named \"local\" with the values shown; simq server --plecs URL sets one from the "
              "command line."},
-    {.name = "scheduler", .help = "Retries, backoff, the circuit breaker and batching (DESIGN 4-6)."},
+    {.name = "scheduler", .help = "Retries, backoff, the circuit breaker and batching."},
     {.name = "store", .help = "The SQLite database and stored results."},
     {.name = "notify",
      .help = "Hooks: a command run with /bin/sh -c on an event. Task data reaches it only "

@@ -772,7 +772,7 @@ const struct api_method api_methods[] = {
 	{"simq.retry", "simq.retry(ids) -> [new id...]", api_retry},
 	{"simq.result", "simq.result(id) -> {path, format, points, signals, summary}", api_result_method},
 	{"simq.wait", "simq.wait(ids, timeout) -> [{id, state}]", api_wait},
-	{"simq.stats", "simq.stats() -> the statistics of DESIGN 9", api_stats},
+	{"simq.stats", "simq.stats() -> counts, success rate, retry effectiveness, queue", api_stats},
 	{"simq.pause", "simq.pause([backend])", api_pause},
 	{"simq.resume", "simq.resume([backend])", api_resume},
 	{"simq.view", "simq.view(request) -> what a console draws", api_view},

@@ -122,10 +122,10 @@ char *metrics_text(struct engine *e)
 	gauge_help(&b, "simq_running", "gauge", "Tasks in a PLECS call or waiting for a retry.");
 	buf_addf(&b, "simq_running %zu\n", engine_running(e));
 	scheduler_metrics(engine_scheduler(e), &b);
-	gauge_help(&b, "simq_success_ratio", "gauge", "completed / (completed + failed), all time (DESIGN 9).");
+	gauge_help(&b, "simq_success_ratio", "gauge", "completed / (completed + failed), all time.");
 	add_ratio(&b, "simq_success_ratio", stats_success_rate(&k));
 	gauge_help(&b, "simq_retry_effectiveness", "gauge",
-		   "completed after retry / (that + failed with a transient error), all time (DESIGN 9).");
+		   "completed after retry / (that + failed with a transient error), all time.");
 	add_ratio(&b, "simq_retry_effectiveness", stats_retry_effectiveness(&k));
 	return buf_detach(&b);
 }

@@ -62,6 +62,24 @@ char *time_iso8601(char out[TIME_ISO8601_MAX], int64_t wall_ns, bool utc)
 	return out;
 }
 
+bool time_iso8601_parse_ms(const char *iso, int64_t *wall_ms)
+{
+	struct tm tm = {0};
+	int ms = 0, end = 0, msend = 0;
+
+	if (sscanf(iso, "%4d-%2d-%2dT%2d:%2d:%2d%n.%3d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour, &tm.tm_min,
+		   &tm.tm_sec, &end, &ms, &msend) < 6)
+		return false;
+	if (msend > 0)
+		end = msend;
+	if (strcmp(iso + end, "Z") != 0)
+		return false;
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	*wall_ms = (int64_t)timegm(&tm) * 1000 + ms;
+	return true;
+}
+
 static const struct {
 	const char *suffix;
 	double scale;

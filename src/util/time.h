@@ -26,6 +26,12 @@ int64_t time_wall_ns(void);
 char *time_iso8601(char out[TIME_ISO8601_MAX], int64_t wall_ns, bool utc);
 
 /*
+ * Parses an ISO-8601 time as the server writes them, "2026-11-28T03:00:05.123Z" (UTC; the
+ * milliseconds may be left out), into milliseconds since the epoch; false for anything else.
+ */
+bool time_iso8601_parse_ms(const char *iso, int64_t *wall_ms);
+
+/*
  * Parses a duration: a non-negative decimal number of seconds ("5", "0.2") or
  * a number with one unit ms, s, m, h or d ("250ms", "5s", "2m", "1.5h", "7d").  On
  * failure returns false and points *why at a reason meant for a person.

@@ -42,15 +42,16 @@ calls = [c for c in xmlrpc.client.ServerProxy(sys.argv[2]).emu.calls() if c["met
 assert len(calls) == 1, calls
 PY
 
+"$SIMQ" result "$a" --json >"$TMP/result.json"
 expect_status "simq result ID" 0 "$SIMQ" result "$a"
 expect_line "the first line is the result file" "$TMP/out" "$SIMQ_HOME/results/0/$a.csv"
-python3 - "$TMP/out" "$SIMQ_HOME/results/0/$a.csv" <<'PY' >"$TMP/py" 2>&1 &&
+python3 - "$TMP/out" "$SIMQ_HOME/results/0/$a.csv" "$TMP/result.json" <<'PY' >"$TMP/py" 2>&1 &&
 import csv, json, math, sys
 lines = open(sys.argv[1]).read().splitlines()
 rows = list(csv.reader(open(sys.argv[2])))
 head, data = rows[0], [[float(x) for x in r] for r in rows[1:]]
-assert lines[1] == "%d points, %d signals (csv)" % (len(data), len(head) - 1), lines[1]
-summary = json.loads(lines[2])
+assert lines[1] == "%d points, %d signal%s (csv)" % (len(data), len(head) - 1, "" if len(head) == 2 else "s"), lines[1]
+summary = json.loads(open(sys.argv[3]).read())["summary"]
 for k, name in enumerate(head[1:], 1):
     v = [r[k] for r in data]
     want = {"min": min(v), "max": max(v), "mean": sum(v) / len(v), "rms": math.sqrt(sum(x * x for x in v) / len(v))}

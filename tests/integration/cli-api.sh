@@ -41,7 +41,7 @@ expect_status "wait for a cancelled task exits 1" 1 "$SIMQ" wait 4 --timeout 1
 expect_status "a wait that runs out before the task finishes exits 75" 75 "$SIMQ" wait 5 --timeout 1
 expect_line "it prints the state it saw" "$TMP/out" "5 queued"
 expect_status "retry a cancelled task" 0 "$SIMQ" retry 4
-expect_line "retry prints the new id" "$TMP/out" "12"
+expect_line "retry prints the new id" "$TMP/out" "4 retried as 12"
 
 expect_status "stats --json" 0 "$SIMQ" stats --json
 for key in queued running completed_first completed_retry failed cancelled success_rate retry_effectiveness avg_retries_per_failed; do
