@@ -116,7 +116,7 @@ static int fx_setup(void **state)
 		.durability = STORE_DURABILITY_NORMAL,
 		.sched = {.max_retries = 3, .down_after = 3, .backoff_base = 5, .backoff_max = 60, .jitter = 0,
 			  .probe_max = 60, .retry_faults = "license checkout", .results_dir = xasprintf("%s/results", fx->dir),
-			  .seed = 1},
+			  .seed = 1, .writer_ops = fake_writer_ops(), .writer_impl = fx->fb},
 		.backends = fx->backends,
 		.nbackends = 1,
 		.backend_ops = fake_backend_ops(),
@@ -497,7 +497,7 @@ static void test_batch_rule(void **state)
 	assert_string_equal(r.path, done->result_path);
 	assert_int_equal(r.points, 3);
 	assert_int_equal(r.signals, 1);
-	assert_string_equal(r.format, "csv");
+	assert_string_equal(r.format, "mat");
 	store_result_free(&r);
 }
 
