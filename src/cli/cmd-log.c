@@ -79,6 +79,22 @@ static int result_option(struct cli_ctx *x, int opt, const char *arg, void *ud)
 	return -1;
 }
 
+/* The server's CSV text (a MAT result converted, a CSV one as stored), whole. */
+static void print_csv(xmlrpc_value *text)
+{
+	const char *data = NULL;
+	size_t len = 0;
+	xmlrpc_env env;
+
+	xmlrpc_env_init(&env);
+	if (text)
+		xmlrpc_read_string_lp(&env, text, &len, &data);
+	if (data)
+		fwrite(data, 1, len, stdout);
+	free((void *)data);
+	xmlrpc_env_clean(&env);
+}
+
 static int run_result(int argc, char **argv)
 {
 	static const struct option longopts[] = {{"csv", no_argument, NULL, 0x400}, {NULL, 0, NULL, 0}};
@@ -92,7 +108,10 @@ static int run_result(int argc, char **argv)
 		status = cli_usage_error(x.cmd, "give one task id");
 	if (status >= 0)
 		return status;
-	status = cli_call(&x, "simq.result", &r, "(I)", (xmlrpc_int64)id);
+	if (csv)
+		status = cli_call(&x, "simq.result", &r, "(Is)", (xmlrpc_int64)id, "csv");
+	else
+		status = cli_call(&x, "simq.result", &r, "(I)", (xmlrpc_int64)id);
 	if (status == CLI_EXIT_OK) {
 		char path[4096], format[16], points[32], signals[32], summary[8192];
 
@@ -101,18 +120,7 @@ static int run_result(int argc, char **argv)
 		if (x.json) {
 			cli_print_json(r);
 		} else if (csv) {
-			FILE *fp = strcmp(format, "csv") == 0 ? fopen(path, "r") : NULL;
-			char chunk[65536];
-			size_t n;
-
-			if (fp == NULL) {
-				fprintf(stderr, "simq result: %s is a %s file; --csv prints CSV results only\n", path, format);
-				status = CLI_EXIT_DATA;
-			} else {
-				while ((n = fread(chunk, 1, sizeof chunk, fp)) > 0)
-					fwrite(chunk, 1, n, stdout);
-				fclose(fp);
-			}
+			print_csv(reply_member(r, "csv"));
 		} else {
 			printf("%s\n%s points, %s signals (%s)\n%s\n", path, reply_text(r, "points", points, sizeof points),
 			       reply_text(r, "signals", signals, sizeof signals), format,
@@ -127,6 +135,6 @@ static int run_result(int argc, char **argv)
 const struct cli_command cli_cmd_result = {
 	.name = "result",
 	.usage = "simq result ID [--csv] [--json]",
-	.summary = "show where a task's result is and its per-signal summary; --csv prints the data",
+	.summary = "show where a task's result is and its per-signal summary; --csv prints the data as CSV",
 	.run = run_result,
 };
