@@ -473,9 +473,9 @@ static void fw_drain(void *impl)
 
 const struct writer_ops *fake_writer_ops(void)
 {
-	static const struct writer_ops ops = {.start = fw_start, .drain = fw_drain};
+	static const struct writer_ops writer_ops = {.start = fw_start, .drain = fw_drain};
 
-	return &ops;
+	return &writer_ops;
 }
 
 void fake_backend_hold_writes(struct fake_backend *fb, bool on)
