@@ -1026,7 +1026,7 @@ static int entries(const char *dir, bool *tmp_left)
 	return n;
 }
 
-/* 150 results: task N's file is results/(N / 100)/N.csv, a hundred to a folder, with no temporary left. */
+/* 150 results: task N's file is results/(N / 100)/N.mat, a hundred to a folder, with no temporary left. */
 static void test_result_folders(void **state)
 {
 	static const char *const args[] = {"--speed", "0", NULL};
@@ -1039,7 +1039,7 @@ static void test_result_folders(void **state)
 
 	drain(&r, 60);
 	for (int64_t id = first; id < first + 150; id += 149) {
-		char *path = result_path(&r, id), *want = xasprintf("%s/results/%lld/%lld.csv", r.dir,
+		char *path = result_path(&r, id), *want = xasprintf("%s/results/%lld/%lld.mat", r.dir,
 									(long long)(id / 100), (long long)id);
 
 		assert_string_equal(path, want);
