@@ -138,9 +138,11 @@ const struct option_def option_table[] = {
     {"store", "results_format", OPT_ENUM, "mat", .choices = "mat|csv",
      .help = "How each result is stored "
              "under results/: mat, a compressed MAT v5 file holding Time (1 x points) and Values (signals x "
-             "points), as PLECS's MatFile output has them (MATLAB, Octave, scipy.io.loadmat read it; about a "
-             "quarter of the CSV's size); csv, a text file with a header Time,sig1,... and one line per "
-             "point. simq result --csv prints either as CSV."},
+             "points), as PLECS's MatFile output has them (MATLAB, Octave, scipy.io.loadmat read it; under a "
+             "third of the CSV's size); csv, a text file with a header Time,sig1,... and one line per "
+             "point. simq result --csv prints either as that CSV. Files are written by a thread of their "
+             "own: a task completes when its file is written, and while more than 32 MB of answers wait "
+             "to be written no new call starts."},
 
     HOOK("submitted", "a task is submitted"),
     HOOK("started", "an attempt starts"),

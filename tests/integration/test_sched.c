@@ -986,8 +986,9 @@ static void test_results_csv_and_mat(void **state)
 
 	xmlrpc_env_init(&env);
 	for (int mat = 0; mat <= 1; mat++) {
-		/* Plain answers stored as CSV; MatFile answers stored as MAT (the default). */
-		rig_start(&r, 1, NULL, 8, mat ? "[backend emu1]\noutput_format = matfile\n" : "[store]\nresults_format = csv\n");
+		/* Plain answers stored as CSV; MatFile answers stored as MAT (the default).  The text follows
+		 * rig_start's [backend emu1] section, so a key without a section header is the backend's. */
+		rig_start(&r, 1, NULL, 8, mat ? "output_format = matfile\n" : "[store]\nresults_format = csv\n");
 		t = api(&r, "simq.submit", "({s:s,s:{s:d,s:d},s:{s:d}})", "model", buck, "vars", "Vin", 400.0, "D", 0.42,
 			"solver", "TimeSpan", 0.05);
 		xmlrpc_read_int(&env, t, &id);
