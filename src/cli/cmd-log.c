@@ -88,60 +88,6 @@ static int result_option(struct cli_ctx *x, int opt, const char *arg, void *ud)
 	return -1;
 }
 
-/* A CSV result's header and last row: each signal's final value. */
-struct final_row {
-	char header[8192], last[8192];
-};
-
-/* The last line of fp that is not empty, into out; false when there is none. */
-static bool last_line(FILE *fp, char *out, size_t size)
-{
-	char chunk[8192];
-	long end;
-	size_t n;
-	char *line;
-
-	if (fseek(fp, 0, SEEK_END) != 0 || (end = ftell(fp)) < 0)
-		return false;
-	if (fseek(fp, end > (long)sizeof chunk - 1 ? end - (long)(sizeof chunk - 1) : 0, SEEK_SET) != 0)
-		return false;
-	n = fread(chunk, 1, sizeof chunk - 1, fp);
-	chunk[n] = '\0';
-	while (n > 0 && (chunk[n - 1] == '\n' || chunk[n - 1] == '\r'))
-		chunk[--n] = '\0';
-	line = strrchr(chunk, '\n');
-	snprintf(out, size, "%s", line ? line + 1 : chunk);
-	return n > 0;
-}
-
-static bool read_final_row(const char *path, struct final_row *f)
-{
-	FILE *fp = fopen(path, "re");
-	bool ok = fp && fgets(f->header, sizeof f->header, fp) && last_line(fp, f->last, sizeof f->last);
-
-	if (fp)
-		fclose(fp);
-	f->header[strcspn(f->header, "\r\n")] = '\0';
-	return ok && strcmp(f->header, f->last) != 0;
-}
-
-/* The value of column name in the last row, or NAN. */
-static double final_value(const struct final_row *f, const char *name)
-{
-	const char *h = f->header, *v = f->last;
-	size_t len = strlen(name);
-
-	while (h && v) {
-		if (strncmp(h, name, len) == 0 && (h[len] == ',' || h[len] == '\0'))
-			return strtod(v, NULL);
-		h = strchr(h, ',');
-		v = strchr(v, ',');
-		h = h ? h + 1 : NULL;
-		v = v ? v + 1 : NULL;
-	}
-	return NAN;
-}
-
 static void print_number(double v)
 {
 	if (isnan(v))
@@ -150,13 +96,11 @@ static void print_number(double v)
 		printf("  %12.6g", v);
 }
 
-/* The summary as a table: each signal's min, max, mean, rms, and its final value from a CSV file. */
-static void print_summary(xmlrpc_value *r, const char *path, bool csv)
+/* The summary as a table: each signal's min, max, mean, rms and final value ("-" where an older result has none). */
+static void print_summary(xmlrpc_value *r)
 {
-	static const char *const keys[] = {"min", "max", "mean", "rms"};
+	static const char *const keys[] = {"min", "max", "mean", "rms", "final"};
 	xmlrpc_value *summary = reply_member(r, "summary");
-	struct final_row *f = xcalloc(1, sizeof *f);
-	bool finals = csv && read_final_row(path, f);
 	xmlrpc_env env;
 	int n, width = 6;
 
@@ -177,7 +121,6 @@ static void print_summary(xmlrpc_value *r, const char *path, bool csv)
 				printf("%-*s", width, name);
 				for (size_t c = 0; c < sizeof keys / sizeof keys[0]; c++)
 					print_number(reply_num(v, keys[c], NAN));
-				print_number(finals ? final_value(f, name) : NAN);
 				printf("\n");
 			}
 			free((void *)name);
@@ -186,7 +129,22 @@ static void print_summary(xmlrpc_value *r, const char *path, bool csv)
 		}
 	}
 	xmlrpc_env_clean(&env);
-	free(f);
+}
+
+/* The server's CSV text (a MAT result converted, a CSV one as stored), whole. */
+static void print_csv(xmlrpc_value *text)
+{
+	const char *data = NULL;
+	size_t len = 0;
+	xmlrpc_env env;
+
+	xmlrpc_env_init(&env);
+	if (text)
+		xmlrpc_read_string_lp(&env, text, &len, &data);
+	if (data)
+		fwrite(data, 1, len, stdout);
+	free((void *)data);
+	xmlrpc_env_clean(&env);
 }
 
 static int run_result(int argc, char **argv)
@@ -201,7 +159,10 @@ static int run_result(int argc, char **argv)
 		status = cli_usage_error(x.cmd, "give one task id");
 	if (status >= 0)
 		return status;
-	status = cli_call(&x, "simq.result", &r, "(I)", (xmlrpc_int64)id);
+	if (csv)
+		status = cli_call(&x, "simq.result", &r, "(Is)", (xmlrpc_int64)id, "csv");
+	else
+		status = cli_call(&x, "simq.result", &r, "(I)", (xmlrpc_int64)id);
 	if (status == CLI_EXIT_OK) {
 		char path[4096], format[16];
 
@@ -210,24 +171,13 @@ static int run_result(int argc, char **argv)
 		if (x.json) {
 			cli_print_json(r);
 		} else if (csv) {
-			FILE *fp = strcmp(format, "csv") == 0 ? fopen(path, "re") : NULL;
-			char chunk[65536];
-			size_t n;
-
-			if (fp == NULL) {
-				fprintf(stderr, "simq result: %s is a %s file; --csv prints CSV results only\n", path, format);
-				status = CLI_EXIT_DATA;
-			} else {
-				while ((n = fread(chunk, 1, sizeof chunk, fp)) > 0)
-					fwrite(chunk, 1, n, stdout);
-				fclose(fp);
-			}
+			print_csv(reply_member(r, "csv"));
 		} else {
 			int64_t points = reply_int(r, "points", 0), signals = reply_int(r, "signals", 0);
 
 			printf("%s\n%lld point%s, %lld signal%s (%s)\n", path, (long long)points, points == 1 ? "" : "s",
 			       (long long)signals, signals == 1 ? "" : "s", format);
-			print_summary(r, path, strcmp(format, "csv") == 0);
+			print_summary(r);
 		}
 		xmlrpc_DECREF(r);
 	}
@@ -238,9 +188,10 @@ static int run_result(int argc, char **argv)
 const struct cli_command cli_cmd_result = {
 	.name = "result",
 	.usage = "simq result ID [--csv] [--json]",
-	.summary = "show where a task's result is and its per-signal summary; --csv prints the data",
-	.help = "The summary is a table of each signal's min, max, mean and RMS, and its final value (the last\n"
-		"row of a CSV result; \"-\" for a .mat one). --json prints the answer as it is, full precision.",
+	.summary = "show where a task's result is and its per-signal summary; --csv prints the data as CSV",
+	.help = "The summary is a table of each signal's min, max, mean, RMS and final value (\"-\" where a\n"
+		"result stored before simq kept final values has none). --json prints the answer as it is, full\n"
+		"precision. --csv prints the data as CSV, converted by the server from a MAT result.",
 	.run = run_result,
 	.longopts = result_longopts,
 	.common = true,

@@ -87,8 +87,12 @@ const struct option_def option_table[] = {
     {"backend", "max_response", OPT_SIZE, "64M", 1024 * 1024, 1024.0 * 1024 * 1024,
      .help = "The largest answer read from this PLECS. "
              "A batch whose answer is larger is split, and later batches of that model are sized to fit; "
-             "one case whose answer is larger fails at once, saying so. MatFile output (results_format = "
-             "mat) is far smaller."},
+             "one case whose answer is larger fails at once, saying so. MatFile output (output_format = "
+             "matfile) is far smaller."},
+    {"backend", "output_format", OPT_ENUM, "plain", .choices = "plain|matfile",
+     .help = "What this PLECS is asked "
+             "to answer in: plain (PLECS's default: numbers in XML) or matfile (a MAT file, far smaller for "
+             "long results). Either is stored as [store] results_format says."},
     {"backend", "call_timeout", OPT_DURATION, "1h", 1, 7 * DAY,
      .help = "Longest any call may take; "
              "past it the call counts as a transient failure."},
@@ -131,10 +135,14 @@ const struct option_def option_table[] = {
      .help = "normal: a commit "
              "survives a crash of simq; full: it also survives a power loss, at a cost in speed "
              "(SQLite synchronous=NORMAL or FULL)."},
-    {"store", "results_format", OPT_ENUM, "csv", .choices = "csv|mat",
-     .help = "csv: ask PLECS for Plain "
-             "output and store CSV; mat: ask for MatFile output and store the MAT file as received "
-             "(far smaller for long results)."},
+    {"store", "results_format", OPT_ENUM, "mat", .choices = "mat|csv",
+     .help = "How each result is stored "
+             "under results/: mat, a compressed MAT v5 file holding Time (1 x points) and Values (signals x "
+             "points), as PLECS's MatFile output has them (MATLAB, Octave, scipy.io.loadmat read it; under a "
+             "third of the CSV's size); csv, a text file with a header Time,sig1,... and one line per "
+             "point. simq result --csv prints either as that CSV. Files are written by a thread of their "
+             "own: a task completes when its file is written, and while more than 32 MB of answers wait "
+             "to be written no new call starts."},
 
     HOOK("submitted", "a task is submitted"),
     HOOK("started", "an attempt starts"),

@@ -5,15 +5,21 @@
  * the server hands it a clock on its libev loop (server/loopclock.c), and
  * the unit tests a fake one they move by hand, so backoff, probes, linger
  * and call timeouts can be tested without waiting.  Times are wall-clock
- * milliseconds since the epoch; delays are seconds.  Loop thread only.
+ * milliseconds since the epoch; delays are seconds.  A wake is how another
+ * thread (engine/writer.c's) gets the loop's attention: clock_wake_send()
+ * from any thread, and its fn runs on the loop thread soon after (sends
+ * before it runs may run it once).  Loop thread only, but for
+ * clock_wake_send().
  */
 #ifndef SIMQ_ENGINE_CLOCK_H
 #define SIMQ_ENGINE_CLOCK_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct clock_timer;
+struct clock_wake;
 typedef void (*clock_fn)(void *arg);
 
 struct clock_ops {
@@ -27,6 +33,10 @@ struct clock_ops {
 	/* Seconds until it fires; 0 when stopped. */
 	double (*timer_remaining)(const struct clock_timer *t);
 	void (*timer_free)(struct clock_timer *t);
+	/* A wake that calls fn(arg) on the loop thread after a wake_send() from any thread. */
+	struct clock_wake *(*wake_new)(void *impl, clock_fn fn, void *arg);
+	void (*wake_send)(struct clock_wake *w);
+	void (*wake_free)(struct clock_wake *w);
 };
 
 struct clock {

@@ -329,6 +329,11 @@ void engine_stop(struct engine *e)
 	e->stopping = true;
 }
 
+void engine_drain(struct engine *e)
+{
+	scheduler_drain(e->sched);
+}
+
 /* ---- task operations --------------------------------------------------------------------- */
 
 /* Takes ownership of tasks that were just stored: queue and announce them. */

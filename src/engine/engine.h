@@ -70,6 +70,8 @@ void engine_close(struct engine **e);
 void engine_start(struct engine *e);
 /* Stops dispatching for good (the server is going away); calls in flight are left to end. */
 void engine_stop(struct engine *e);
+/* Waits until every result being written is written and saved (after engine_stop). */
+void engine_drain(struct engine *e);
 
 /* ---- task operations --------------------------------------------------------------------- */
 

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <unistd.h>
 
 #include "engine/queue.h"
 #include "engine/retry.h"
@@ -59,6 +60,7 @@ struct backend {
 	int slots, busy, max_batch;
 	double call_timeout;
 	size_t max_response;
+	bool matfile;              /* ask for MatFile output */
 	bool up, paused, probing;
 	bool known;                /* the first probe has ended: until then the backend is neither UP nor DOWN */
 	int failures;              /* consecutive calls without an answer */
@@ -121,6 +123,8 @@ struct scheduler {
 	struct idmap in_flight;    /* task id -> struct batch * */
 	struct idmap waiters;      /* task id -> struct waiter * */
 	struct idmap split;        /* task id -> largest batch it may join (intptr) */
+	struct idmap writing;      /* task id -> struct result_job * while the writer has its result */
+	size_t writes, write_bytes; /* jobs with the writer, and their decoded results' bytes */
 	int64_t next_batch;
 	int64_t calls, cases;      /* answered calls since start and the cases they held: the mean batch */
 	int64_t batch_le[SCHED_NBATCH + 1]; /* answered calls per batch-size bucket (not cumulative) */
@@ -295,7 +299,7 @@ static char *call_error(const struct batch *bt)
 		return xasprintf("no answer within %g s (the call timed out)", bt->timeout_s);
 	if (call->outcome == BACKEND_TOO_LARGE && bt->n == 1)
 		return xasprintf("PLECS's answer to this case is larger than [backend %s] max_response = %s; raise "
-				 "max_response (up to 1G) or ask for less: results_format = mat, a shorter TimeSpan or a "
+				 "max_response (up to 1G) or ask for less: output_format = matfile, a shorter TimeSpan or a "
 				 "larger MaxStep", bt->b->name, format_size(size, sizeof size, bt->b->max_response));
 	if (call->outcome == BACKEND_TOO_LARGE)
 		return xasprintf("PLECS's answer to %zu cases is larger than [backend %s] max_response = %s", bt->n,
@@ -414,11 +418,13 @@ void scheduler_forget(struct scheduler *sc, int64_t id)
 	if (wt)
 		waiter_free(sc, &wt);
 	idmap_remove(&sc->split, id);
+	/* Cancelled while its file is written: the file goes when the writer hands it back. */
+	idmap_remove(&sc->writing, id);
 }
 
 bool scheduler_in_flight(const struct scheduler *sc, int64_t id)
 {
-	return idmap_get(&sc->in_flight, id) != NULL;
+	return idmap_get(&sc->in_flight, id) != NULL || idmap_get(&sc->writing, id) != NULL;
 }
 
 void scheduler_start(struct scheduler *sc)
@@ -591,7 +597,7 @@ static bool dispatch_one(struct scheduler *sc, struct backend *b)
 	bt->call->model_path = xstrdup(head.model);
 	bt->call->model_name = backend_model_name(head.model);
 	bt->call->as_list = n > 1;
-	bt->call->matfile = sc->opt.matfile;
+	bt->call->matfile = b->matfile;
 	bt->call->max_response = b->max_response;
 	if (stat(head.model, &bt->model_stat) != 0)
 		memset(&bt->model_stat, 0, sizeof bt->model_stat);
@@ -648,12 +654,20 @@ static void save(struct scheduler *sc, struct store_change *more, size_t nmore)
 	}
 }
 
+/* Do the results waiting for the writer hold dispatch (SCHED_WRITE_BACKLOG)? */
+static bool writer_behind(const struct scheduler *sc)
+{
+	size_t cap = sc->opt.write_backlog ? sc->opt.write_backlog : SCHED_WRITE_BACKLOG;
+
+	return sc->write_bytes >= cap || sc->writes >= SCHED_WRITE_JOBS;
+}
+
 /* Sends batches while a backend has a free slot; their starts wait in sc->starts for save(). */
 static void kick(struct scheduler *sc)
 {
 	bool sent = true;
 
-	if (sc->host.held(sc->host.ud))
+	if (sc->host.held(sc->host.ud) || writer_behind(sc))
 		return;
 	/* Round robin over the backends, one batch at a time, so work spreads. */
 	while (sent && queue_size(sc->queue) > 0) {
@@ -722,16 +736,14 @@ static void attempt_failed(struct scheduler *sc, struct task *t, const char *err
 	}
 }
 
-/* Case i of an answered call: its result written and the task COMPLETED, or a transient failure. */
-static void case_answered(struct scheduler *sc, struct batch *bt, size_t i, struct ending *end,
-			  struct store_change *ch)
+/* A file the writer handed back: the task COMPLETED, or back to the queue when simq could not keep it. */
+static void written(struct scheduler *sc, struct result_job *job, struct ending *end, struct store_change *ch)
 {
 	struct task *t = end->t;
-	const struct result_data *r = &bt->call->results[i];
-	char *err = NULL;
 
-	if (r->error == NULL &&
-	    results_write(sc->results_dir, t->id, r, sc->opt.sync, &end->result, &err)) {
+	if (job->ok) {
+		end->result = job->result;
+		memset(&job->result, 0, sizeof job->result);
 		end->has_result = true;
 		ch->outcome = ATTEMPT_OK;
 		ch->result = &end->result;
@@ -739,19 +751,16 @@ static void case_answered(struct scheduler *sc, struct batch *bt, size_t i, stru
 		task_transition(t, TASK_COMPLETED, ch->time);
 		return;
 	}
-	if (err) {
-		/* PLECS did its part; keeping the result is simq's: no attempt spent, back to the queue. */
-		end->local = err;
-		end->local_errno = errno;
-		ch->outcome = ATTEMPT_LOCAL;
-		ch->error = err;
-		t->attempts--;
-		task_set_text(&t->error, err);
-		task_transition(t, TASK_QUEUED, ch->time);
-		sc->host.moved(sc->host.ud, t, TASK_QUEUED);
-		return;
-	}
-	attempt_failed(sc, t, r->error, ch);
+	/* PLECS did its part; keeping the result is simq's: no attempt spent, back to the queue. */
+	end->local = job->error;
+	job->error = NULL;
+	end->local_errno = job->error_errno;
+	ch->outcome = ATTEMPT_LOCAL;
+	ch->error = end->local;
+	t->attempts--;
+	task_set_text(&t->error, end->local);
+	task_transition(t, TASK_QUEUED, ch->time);
+	sc->host.moved(sc->host.ud, t, TASK_QUEUED);
 }
 
 /* Ends task t's attempt in bt as verdict v says; ch is its store change. */
@@ -764,7 +773,8 @@ static void end_attempt(struct scheduler *sc, struct batch *bt, size_t i, enum v
 		t->dropped = 0;
 	switch (v) {
 	case VERDICT_OK:
-		case_answered(sc, bt, i, end, ch);
+		/* A case with a result went to the writer (end_attempts): this one has none. */
+		attempt_failed(sc, t, bt->call->results[i].error, ch);
 		break;
 	case VERDICT_SPLIT:
 		/* Not an attempt against the task: it goes back to the queue in a smaller batch. */
@@ -875,11 +885,59 @@ static enum verdict judge(const struct scheduler *sc, const struct batch *bt)
 	return bt->n > 1 ? VERDICT_SPLIT : VERDICT_PERMANENT;
 }
 
-/* Ends the attempts of bt's tasks that are still its own (a cancelled one's result is dropped). */
+static void writes_done(struct result_job *jobs);
+
+/* Hands case i's decoded result to the writer (started later by start_writes); t stays RUNNING. */
+static struct result_job *hand_to_writer(struct scheduler *sc, struct batch *bt, size_t i, struct task *t)
+{
+	struct result_job *job = xcalloc(1, sizeof *job);
+	struct result_data *r = &bt->call->results[i];
+
+	*job = (struct result_job){.dir = sc->results_dir, .id = t->id, .data = *r, .format = sc->opt.format,
+				   .sync = sc->opt.sync, .done = writes_done, .owner = sc,
+				   .bytes = r->points * (r->signals + 1) * sizeof(double) + r->mat_len};
+	memset(r, 0, sizeof *r);
+	t->dropped = 0;
+	idmap_remove(&sc->in_flight, t->id);
+	idmap_put(&sc->writing, t->id, job);
+	sc->writes++;
+	sc->write_bytes += job->bytes;
+	return job;
+}
+
+static void start_writes(struct scheduler *sc, struct result_job *jobs)
+{
+	while (jobs) {
+		struct result_job *next = jobs->next;
+
+		jobs->next = NULL;
+		sc->opt.writer_ops->start(sc->opt.writer_impl, jobs);
+		jobs = next;
+	}
+}
+
+/* After ends[0..n) are saved: their timers, events and bookkeeping; a full disk pauses dispatch. */
+static void after_changes(struct scheduler *sc, struct ending *ends, size_t n, const char *error)
+{
+	for (size_t i = 0; i < n; i++)
+		after_change(sc, &ends[i], error);
+	for (size_t i = 0; i < n; i++) {
+		if (ends[i].local && !sc->host.held(sc->host.ud))
+			hold_for_disk(sc, ends[i].local, ends[i].local_errno);
+		free(ends[i].local);
+		store_result_free(&ends[i].result);
+	}
+}
+
+/*
+ * Ends the attempts of bt's tasks that are still its own (a cancelled one's result is dropped);
+ * the answered cases' results go to the writer, and their attempts end when it hands them back.
+ */
 static void end_attempts(struct scheduler *sc, struct batch *bt, enum verdict v, const char *error)
 {
 	struct store_change *ch = xcalloc(bt->n, sizeof *ch);
 	struct ending *ends = xcalloc(bt->n, sizeof *ends);
+	struct result_job *jobs = NULL, **tail = &jobs;
 	size_t m = 0;
 
 	for (size_t i = 0; i < bt->n; i++) {
@@ -888,6 +946,11 @@ static void end_attempts(struct scheduler *sc, struct batch *bt, enum verdict v,
 		/* Cancelled while PLECS ran it: the attempt was closed then, the result is dropped. */
 		if (t == NULL || idmap_get(&sc->in_flight, t->id) != bt)
 			continue;
+		if (v == VERDICT_OK && bt->call->results[i].error == NULL) {
+			*tail = hand_to_writer(sc, bt, i, t);
+			tail = &(*tail)->next;
+			continue;
+		}
 		ch[m] = (struct store_change){.task = t, .attempt = STORE_ATTEMPT_END, .time = now_ms(sc)};
 		ends[m].t = t;
 		end_attempt(sc, bt, i, v, error, &ends[m], &ch[m]);
@@ -900,16 +963,60 @@ static void end_attempts(struct scheduler *sc, struct batch *bt, enum verdict v,
 	if (v == VERDICT_BACKEND && m > 0)
 		say(sc, SEVERITY_WARNING, "batch %lld of %zu could not reach %s (%s): back in the queue, no retry spent",
 		    (long long)bt->id, m, bt->b->name, error);
-	for (size_t i = 0; i < m; i++)
-		after_change(sc, &ends[i], error);
-	for (size_t i = 0; i < m; i++) {
-		if (ends[i].local && !sc->host.held(sc->host.ud))
-			hold_for_disk(sc, ends[i].local, ends[i].local_errno);
-		free(ends[i].local);
-		store_result_free(&ends[i].result);
+	after_changes(sc, ends, m, error);
+	start_writes(sc, jobs);
+	free(ends);
+	free(ch);
+}
+
+/* The writer hands back written files (on the loop thread): their tasks' attempts end in one commit. */
+static void writes_done(struct result_job *jobs)
+{
+	struct scheduler *sc = jobs->owner;
+	size_t n = 0, m = 0;
+
+	for (struct result_job *j = jobs; j; j = j->next)
+		n++;
+	struct store_change *ch = xcalloc(n, sizeof *ch);
+	struct ending *ends = xcalloc(n, sizeof *ends);
+
+	for (struct result_job *j = jobs; j; j = j->next) {
+		bool mine = idmap_get(&sc->writing, j->id) == j;
+		struct task *t = mine ? sc->host.task(sc->host.ud, j->id) : NULL;
+
+		sc->writes--;
+		sc->write_bytes -= j->bytes;
+		if (mine)
+			idmap_remove(&sc->writing, j->id);
+		if (t == NULL) {
+			/* Cancelled while written: no task will name the file, so it goes. */
+			if (j->ok)
+				unlink(j->result.path);
+			continue;
+		}
+		ch[m] = (struct store_change){.task = t, .attempt = STORE_ATTEMPT_END, .time = now_ms(sc)};
+		ends[m].t = t;
+		written(sc, j, &ends[m], &ch[m]);
+		m++;
+	}
+	save(sc, ch, m);
+	after_changes(sc, ends, m, NULL);
+	while (jobs) {
+		struct result_job *next = jobs->next;
+
+		result_job_free(&jobs);
+		jobs = next;
 	}
 	free(ends);
 	free(ch);
+	sc->host.changed(sc->host.ud);
+	scheduler_kick(sc);
+}
+
+void scheduler_drain(struct scheduler *sc)
+{
+	if (sc->writes > 0)
+		sc->opt.writer_ops->drain(sc->opt.writer_impl);
 }
 
 static void call_done(struct backend_call *call)
@@ -962,7 +1069,7 @@ static void add_backend(struct scheduler *sc, const struct backend_config *c)
 
 	*b = (struct backend){.sc = sc, .name = xstrdup(c->name), .url = xstrdup(c->url), .slots = c->slots,
 			      .max_batch = c->max_batch, .call_timeout = c->call_timeout,
-			      .max_response = c->max_response};
+			      .max_response = c->max_response, .matfile = c->matfile};
 	b->probe = clock_timer_new(sc->clock, probe_cb, b);
 	say(sc, SEVERITY_INFO, "backend %s at %s: %d slot%s, batches of up to %d", b->name, b->url, b->slots,
 	    b->slots == 1 ? "" : "s", b->max_batch);
@@ -986,6 +1093,11 @@ struct scheduler *scheduler_new(const struct scheduler_options *opt, const struc
 	sc->store = store;
 	sc->host = *host;
 	sc->rng = (opt->seed ? opt->seed : (uint64_t)clock_now_ms(clock)) | 1;
+	if (opt->writer_ops == NULL) {
+		*err = xstrdup("the scheduler was given no result writer");
+		scheduler_free(&sc);
+		return NULL;
+	}
 	if (mkdir(sc->results_dir, 0700) != 0 && errno != EEXIST) {
 		*err = xasprintf("cannot create %s: %s", sc->results_dir, strerror(errno));
 		scheduler_free(&sc);
@@ -1004,6 +1116,8 @@ void scheduler_free(struct scheduler **scp)
 
 	if (sc == NULL)
 		return;
+	/* No answer PLECS gave is lost: the files being written are written and saved. */
+	scheduler_drain(sc);
 	while (sc->batches)
 		free_batch(sc, sc->batches);
 	for (size_t i = 0; i < sc->waiters.cap; i++) {
@@ -1016,6 +1130,7 @@ void scheduler_free(struct scheduler **scp)
 	idmap_free(&sc->waiters);
 	idmap_free(&sc->in_flight);
 	idmap_free(&sc->split);
+	idmap_free(&sc->writing);
 	for (size_t i = 0; i < sc->nbackends; i++) {
 		struct backend *b = &sc->backends[i];
 

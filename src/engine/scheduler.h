@@ -10,6 +10,17 @@
  * goes DOWN and is probed until it is back.  Estimates of each model's call
  * time give progress and the batch cap.
  *
+ * An answered case's result goes to the writer (engine/writer.h) and its
+ * slot takes the next batch at once; the task stays RUNNING until its file
+ * is written, then COMPLETED (several written files saved in one commit).
+ * A file that cannot be written (a full disk) is simq's fault, not the
+ * task's: it goes back to the queue with no retry spent and dispatch
+ * pauses.  A task cancelled while its file is written has the file removed
+ * when the writer hands it back.  While the writer holds more than
+ * write_backlog bytes of decoded numbers (or SCHED_WRITE_JOBS results),
+ * nothing is dispatched: answers cannot pile up in memory faster than the
+ * disk takes them.  scheduler_drain() waits for every pending write.
+ *
  * The scheduler uses the queue and the store it is given; for everything
  * else about tasks it calls its host (the engine) through struct
  * scheduler_host, so the two never call each other by name.  Time and
@@ -26,6 +37,7 @@
 #include "engine/clock.h"
 #include "engine/events.h"
 #include "engine/task.h"
+#include "engine/writer.h"
 
 struct queue;
 struct store;
@@ -38,7 +50,12 @@ struct backend_config {
 	int max_batch;          /* cases per call */
 	double call_timeout;    /* seconds a call may take at most */
 	size_t max_response;    /* the largest answer read, in bytes (0: no limit) */
+	bool matfile;           /* ask this PLECS for MatFile output */
 };
+
+/* Results waiting for the writer beyond which dispatch holds: their decoded bytes, and their count. */
+#define SCHED_WRITE_BACKLOG (32u * 1024 * 1024)
+#define SCHED_WRITE_JOBS 1024
 
 struct scheduler_options {
 	int max_retries;
@@ -48,9 +65,12 @@ struct scheduler_options {
 	double linger_s;         /* batch_linger_ms / 1000 */
 	double max_batch_seconds;
 	const char *retry_faults; /* faults that count as transient (engine/retry.h) */
-	bool matfile;            /* ask PLECS for MatFile output */
+	enum results_format format; /* how results are stored */
 	bool sync;               /* fsync result files (durability = full) */
 	const char *results_dir;
+	const struct writer_ops *writer_ops; /* who writes result files */
+	void *writer_impl;
+	size_t write_backlog;    /* bytes of results waiting for the writer that hold dispatch; 0: SCHED_WRITE_BACKLOG */
 	uint64_t seed;           /* for the backoff jitter; 0: from the clock */
 };
 
@@ -81,7 +101,8 @@ struct scheduler;
 struct scheduler *scheduler_new(const struct scheduler_options *opt, const struct backend_config *backends,
 				size_t nbackends, const struct backend_ops *ops, void *impl, const struct clock *clock,
 				struct queue *queue, struct store *store, const struct scheduler_host *host, char **err);
-/* Interrupts nothing: the backend implementation must have been stopped first.  Clears the pointer. */
+/* Interrupts nothing: the backend implementation must have been stopped first.  Drains the writer.
+ * Clears the pointer. */
 void scheduler_free(struct scheduler **sc);
 /* Asks every backend whether it answers before sending it work (UP without an event when it does). */
 void scheduler_start(struct scheduler *sc);
@@ -89,10 +110,12 @@ void scheduler_start(struct scheduler *sc);
 void scheduler_adopt(struct scheduler *sc, struct task *t);
 /* Looks for work to send: call after anything that may free a slot or queue a task. */
 void scheduler_kick(struct scheduler *sc);
-/* Is this task's attempt in flight (PLECS is running it)? */
+/* Is this task's attempt in flight (PLECS is running it, or its result is being written)? */
 bool scheduler_in_flight(const struct scheduler *sc, int64_t id);
-/* Forget a task that just became final: its retry timer, its split size. */
+/* Forget a task that just became final: its retry timer, its split size, its result being written. */
 void scheduler_forget(struct scheduler *sc, int64_t id);
+/* Waits until every result handed to the writer is written and saved (the server is stopping). */
+void scheduler_drain(struct scheduler *sc);
 /* Pauses or resumes one backend (name) or all (NULL); false and *err for an unknown name. */
 bool scheduler_set_paused(struct scheduler *sc, const char *name, bool paused, char **err);
 

@@ -290,6 +290,21 @@ static void add_shown(struct buf *b, xmlrpc_value *v, size_t limit)
 	xmlrpc_env_clean(&env);
 }
 
+bool proto_is_string(xmlrpc_value *v, const char *want)
+{
+	const char *text = NULL;
+	xmlrpc_env env;
+
+	xmlrpc_env_init(&env);
+	if (v && xmlrpc_value_type(v) == XMLRPC_TYPE_STRING)
+		xmlrpc_read_string(&env, v, &text);
+	xmlrpc_env_clean(&env);
+	bool is = text && strcmp(text, want) == 0;
+
+	free((void *)text);
+	return is;
+}
+
 char *proto_shown(xmlrpc_value *v)
 {
 	struct buf b = BUF_INIT, out = BUF_INIT;

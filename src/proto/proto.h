@@ -59,6 +59,8 @@ bool proto_json_takes(xmlrpc_value *v, char **err);
  * value than it shows.
  */
 char *proto_shown(xmlrpc_value *v);
+/* Is v the string want? */
+bool proto_is_string(xmlrpc_value *v, const char *want);
 /*
  * Calls fn with each member of the struct v, in order, until fn returns false.  True when every
  * member was seen and fn took it; false when fn said no, or (with *err, heap) when v cannot be read.

@@ -9,10 +9,12 @@
 #include <string.h>
 
 #include "engine/engine.h"
+#include "engine/results.h"
 #include "proto/proto.h"
 #include "server/submit.h"
 #include "server/validate.h"
 #include "server/view.h"
+#include "util/buf.h"
 #include "util/xalloc.h"
 
 /* Longest a simq.view or simq.wait call may wait before answering anyway. */
@@ -396,9 +398,10 @@ static void api_submit_many(struct api *a, struct api_call *c)
 }
 
 /* The one task id of a method that takes one; false after a fault. */
-static bool read_one_id(struct api_call *c, int64_t *id)
+/* Argument 0, a task id; max: the most arguments the method takes (simq.result's "csv" is 2). */
+static bool read_one_id(struct api_call *c, int max, int64_t *id)
 {
-	if (!check_count(c, 1, 1, "one task id"))
+	if (!check_count(c, 1, max, max == 1 ? "one task id" : "one task id and an optional \"csv\""))
 		return false;
 	if (!read_int64(param(c, 0), id)) {
 		bad_value(c, "id", param(c, 0), "allowed: a task id (a whole number)");
@@ -408,14 +411,14 @@ static bool read_one_id(struct api_call *c, int64_t *id)
 }
 
 /* The task of a method that takes one id (*owned: free it after); NULL after a fault. */
-static const struct task *find_one(struct api *a, struct api_call *c, struct task **owned)
+static const struct task *find_one(struct api *a, struct api_call *c, int max, struct task **owned)
 {
 	int64_t id;
 	const struct task *t;
 	char *err = NULL;
 
 	*owned = NULL;
-	if (!read_one_id(c, &id))
+	if (!read_one_id(c, max, &id))
 		return NULL;
 	enum engine_status st = engine_find(a->engine, id, &t, owned, &err);
 
@@ -429,7 +432,7 @@ static const struct task *find_one(struct api *a, struct api_call *c, struct tas
 static void api_get(struct api *a, struct api_call *c)
 {
 	struct task *owned;
-	const struct task *t = find_one(a, c, &owned);
+	const struct task *t = find_one(a, c, 1, &owned);
 	xmlrpc_env env;
 
 	if (t == NULL)
@@ -674,28 +677,35 @@ static void api_wait(struct api *a, struct api_call *c)
 	free(ids);
 }
 
+/* simq.result(id[, "csv"]): "csv" adds the data as the CSV simq writes, a MAT file converted here. */
 static void api_result_method(struct api *a, struct api_call *c)
 {
 	struct task *owned;
-	const struct task *t = find_one(a, c, &owned);
-	struct store_result r;
+	const struct task *t = find_one(a, c, 2, &owned);
+	struct store_result r = {0};
+	struct buf csv = BUF_INIT;
+	char *err = NULL;
+	xmlrpc_env env;
 
 	if (t == NULL)
 		return;
 	int64_t id = t->id;
+	bool as_csv = param_count(c) == 2;
 
-	if (engine_result(a->engine, id, &r) != ENGINE_OK) {
+	if (as_csv && !proto_is_string(param(c, 1), "csv")) {
+		bad_value(c, "format", param(c, 1), "allowed: \"csv\" (the data as CSV text), or nothing");
+	} else if (engine_result(a->engine, id, &r) != ENGINE_OK) {
 		api_fault(c, PROTO_FAULT_NOT_FOUND, "task %lld has no result (it is %s)", (long long)id,
 			  task_state_name(t->state));
+	} else if (as_csv && !results_csv_of_file(r.path, r.format, &csv, &err)) {
+		api_fault(c, PROTO_FAULT_STORE, "task %lld's result: %s", (long long)id, err);
 	} else {
-		xmlrpc_env env;
-
 		xmlrpc_env_init(&env);
-		xmlrpc_value *v = view_result(&env, id, &r);
-
-		store_result_free(&r);
-		finish_value(c, &env, v);
+		finish_value(c, &env, view_result(&env, id, &r, as_csv ? &csv : NULL));
 	}
+	store_result_free(&r);
+	buf_free(&csv);
+	free(err);
 	task_free(&owned);
 }
 
@@ -770,7 +780,8 @@ const struct api_method api_methods[] = {
 	{"simq.cancel", "simq.cancel(ids) -> [{id, state, done, reason}]", api_cancel},
 	{"simq.reprioritize", "simq.reprioritize(ids, priority) -> [{id, state, done, reason}]", api_reprioritize},
 	{"simq.retry", "simq.retry(ids) -> [new id...]", api_retry},
-	{"simq.result", "simq.result(id) -> {path, format, points, signals, summary}", api_result_method},
+	{"simq.result", "simq.result(id[, \"csv\"]) -> {path, format, points, signals, summary[, csv]}",
+	 api_result_method},
 	{"simq.wait", "simq.wait(ids, timeout) -> [{id, state}]", api_wait},
 	{"simq.stats", "simq.stats() -> counts, success rate, retry effectiveness, queue", api_stats},
 	{"simq.pause", "simq.pause([backend])", api_pause},

@@ -66,6 +66,45 @@ static void timer_free(struct clock_timer *t)
 	free(t);
 }
 
+struct clock_wake {
+	ev_async w;
+	struct ev_loop *loop;
+	clock_fn fn;
+	void *arg;
+};
+
+static void woken(struct ev_loop *loop, ev_async *w, int revents)
+{
+	struct clock_wake *k = w->data;
+
+	k->fn(k->arg);
+}
+
+static struct clock_wake *wake_new(void *impl, clock_fn fn, void *arg)
+{
+	struct clock_wake *k = xcalloc(1, sizeof *k);
+
+	k->loop = impl;
+	k->fn = fn;
+	k->arg = arg;
+	ev_async_init(&k->w, woken);
+	k->w.data = k;
+	ev_async_start(k->loop, &k->w);
+	return k;
+}
+
+/* Any thread: ev_async_send is libev's one call that is safe off the loop thread. */
+static void wake_send(struct clock_wake *k)
+{
+	ev_async_send(k->loop, &k->w);
+}
+
+static void wake_free(struct clock_wake *k)
+{
+	ev_async_stop(k->loop, &k->w);
+	free(k);
+}
+
 static const struct clock_ops loop_ops = {
 	.now_ms = now_ms,
 	.timer_new = timer_new,
@@ -74,6 +113,9 @@ static const struct clock_ops loop_ops = {
 	.timer_active = timer_active,
 	.timer_remaining = timer_remaining,
 	.timer_free = timer_free,
+	.wake_new = wake_new,
+	.wake_send = wake_send,
+	.wake_free = wake_free,
 };
 
 struct clock loopclock_new(struct ev_loop *loop)

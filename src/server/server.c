@@ -21,6 +21,7 @@
 
 #include "config/config.h"
 #include "engine/engine.h"
+#include "engine/writer.h"
 #include "plecs/pool.h"
 #include "server/api.h"
 #include "server/hooks.h"
@@ -44,6 +45,7 @@ struct server {
 	struct backend_config *backends;
 	size_t nbackends;
 	struct plecs_pool *pool;
+	struct writer *writer;      /* writes result files off the loop (engine/writer.h) */
 	struct engine *engine;
 	struct api *api;
 	struct http *http;          /* the API listeners (http.c) */
@@ -237,7 +239,8 @@ static void read_backends(struct server *s, const char *plecs_url)
 				       .slots = (int)config_sec_int(sec, "slots"),
 				       .max_batch = (int)config_sec_int(sec, "max_batch"),
 				       .call_timeout = config_sec_double(sec, "call_timeout"),
-				       .max_response = (size_t)config_sec_int(sec, "max_response")});
+				       .max_response = (size_t)config_sec_int(sec, "max_response"),
+				       .matfile = strcmp(config_sec_str(sec, "output_format"), "matfile") == 0});
 	if (s->nbackends == 0)
 		add_backend(s, &one);
 }
@@ -257,9 +260,11 @@ static struct scheduler_options scheduler_options(const struct server *s)
 		.probe_max = config_double(cfg, "scheduler", "probe_max"),
 		.linger_s = (double)config_int(cfg, "scheduler", "batch_linger_ms") / 1000,
 		.max_batch_seconds = config_double(cfg, "scheduler", "max_batch_seconds"),
-		.matfile = strcmp(config_str(cfg, "store", "results_format"), "mat") == 0,
+		.format = strcmp(config_str(cfg, "store", "results_format"), "csv") == 0 ? RESULTS_CSV : RESULTS_MAT,
 		.sync = strcmp(config_str(cfg, "store", "durability"), "full") == 0,
 		.results_dir = s->results_dir,
+		.writer_ops = &writer_thread_ops,
+		.writer_impl = s->writer,
 	};
 }
 
@@ -279,6 +284,9 @@ static bool open_engine(struct server *s, const struct server_options *opt, char
 	}
 	s->pool = plecs_pool_new(s->loop, workers, max_response, err);
 	if (s->pool == NULL)
+		return false;
+	s->writer = writer_new(&s->clock, err);
+	if (s->writer == NULL)
 		return false;
 	snprintf(started, sizeof started, "server started (pid %d)", (int)getpid());
 	struct engine_options eo = {
@@ -321,11 +329,15 @@ static void close_server(struct server *s)
 		api_drop_parked(s->api);
 	/* Calls in flight are cut short; their tasks go back to QUEUED at the next start (recovery). */
 	plecs_pool_free(&s->pool);
+	/* Answers PLECS gave are kept: their files are written and saved before the store closes. */
+	if (s->engine)
+		engine_drain(s->engine);
 	if (s->engine && !s->said_stopped)
 		engine_log(s->engine, SEVERITY_INFO, 0, "server stopped");
 	hooks_free(&s->hooks);
 	webhooks_free(&s->webhooks);
 	engine_close(&s->engine);
+	writer_free(&s->writer);
 	api_free(&s->api);
 	if (s->socket_path && s->pid_fd >= 0)
 		unlink(s->socket_path);
@@ -564,6 +576,7 @@ int server_run(const struct server_options *opt)
 	 * answer with every line up to this one (api.c answers simq.view while stopping), so the
 	 * log pane of a console that meets the next server misses nothing of this one.
 	 */
+	engine_drain(s.engine);
 	engine_log(s.engine, SEVERITY_INFO, 0, "server stopped");
 	s.said_stopped = true;
 	ev_run(s.loop, EVRUN_NOWAIT);

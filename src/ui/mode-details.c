@@ -79,9 +79,9 @@ static int result_lines(xmlrpc_value *t, char lines[][LINE_BYTES], int n)
 		if (env.fault_occurred)
 			break;
 		xmlrpc_read_string(&env, key, &name);
-		snprintf(lines[n++], LINE_BYTES, "          %-8s min %-12.6g max %-12.6g mean %-12.6g rms %.6g", name,
-		         reply_num(sig, "min", 0), reply_num(sig, "max", 0), reply_num(sig, "mean", 0),
-		         reply_num(sig, "rms", 0));
+		snprintf(lines[n++], LINE_BYTES, "          %-8s min %-12.6g max %-12.6g mean %-12.6g rms %-12.6g final %.6g",
+		         name, reply_num(sig, "min", 0), reply_num(sig, "max", 0), reply_num(sig, "mean", 0),
+		         reply_num(sig, "rms", 0), reply_num(sig, "final", 0));
 		free((void *)name);
 		xmlrpc_DECREF(key);
 		xmlrpc_DECREF(sig);

@@ -115,7 +115,7 @@ $TM resize-window -t simq -x 132 -y 40
 $TM send-keys -t simq Escape / "state:completed" Enter
 wait_for 'Filter "state:completed" 1 match' >/dev/null
 $TM send-keys -t simq Enter
-expect_screen "a completed task's details show its result file" "results/0/1.csv (csv"
+expect_screen "a completed task's details show its result file" "results/0/1.mat (mat"
 expect_screen "and its summary per signal" "sig1     min"
 $TM send-keys -t simq Escape / Enter
 

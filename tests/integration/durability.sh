@@ -1,6 +1,6 @@
 #!/bin/sh
 # [store] durability, by its effect on a real server traced with strace: with full, the task's
-# result file is fsynced (as .1.csv.tmp, before its rename) and SQLite syncs its write-ahead log as the task completes; with normal
+# result file is fsynced (as .1.mat.tmp, before its rename) and SQLite syncs its write-ahead log as the task completes; with normal
 # (the default), neither is synced while a task runs.
 . "$SIMQ_SRCDIR/tests/lib/tap.sh"
 . "$SIMQ_SRCDIR/tests/lib/emu.sh"
@@ -47,7 +47,7 @@ INI
 traced full full
 [ -n "$result" ] && [ -f "$result" ] && ok "full: the task's result file is there" ||
 	fail "full: the task's result file is there" "$("$SIMQ" show 1 --json)"
-grep -q "fsync([0-9]*<$SIMQ_HOME/results/0/\.1\.csv\.tmp>" "$TMP/full.trace" && ok "full: the result file is fsynced" ||
+grep -q "fsync([0-9]*<$SIMQ_HOME/results/0/\.1\.mat\.tmp>" "$TMP/full.trace" && ok "full: the result file is fsynced" ||
 	fail "full: the result file is fsynced" "result: $result" "$(cat "$TMP/full.trace")"
 grep -Eq "f(data)?sync\([0-9]*<$SIMQ_HOME/simq.db-wal>" "$TMP/full.trace" && ok "full: SQLite syncs the write-ahead log" ||
 	fail "full: SQLite syncs the write-ahead log" "$(cat "$TMP/full.trace")"

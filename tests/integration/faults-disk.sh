@@ -1,6 +1,6 @@
 #!/bin/sh
 # Whose fault is it (issue 13, DESIGN 6), simq's own side, through the CLI, real servers and a real
-# plecs-emu: a results filesystem that fills (a 1 MB tmpfs on results/) fails no task and spends no
+# plecs-emu: a results filesystem that fills (a 256 kB tmpfs on results/) fails no task and spends no
 # attempt; dispatch pauses by itself and says why; stats, ls and show agree; after room is made and
 # simq resume, everything completes.  A symlink planted at a shard folder or at a result's temporary
 # name gets nothing written through it; the task says why, and completes once the link is gone.
@@ -19,17 +19,19 @@ trap cleanup EXIT
 emu_up
 
 # ---- A results filesystem that fills -------------------------------------------------------
-# rc with MaxStep 5e-7 gives 10,001 points, a CSV of about 410 kB: two fit in 1 MB, the third does not.
+# rc with MaxStep 5e-7 gives 10,001 points, a MAT file of 85-122 kB (the default results_format; its
+# CSV would be 410 kB): two fit in 256 kB, the third does not, and it fills while the writer thread
+# writes it.
 # Before issue 13 the tasks spent their retries on it and ended FAILED, blamed on PLECS.
 DISK_CHECKS=10
 home=$TMP/disk
 mkdir -p -m 700 "$home/results"
-if mount -t tmpfs -o size=1m,mode=0700 simq-test "$home/results" 2>"$TMP/mount.err"; then
+if mount -t tmpfs -o size=256k,mode=0700 simq-test "$home/results" 2>"$TMP/mount.err"; then
 	mounted=$home/results
 fi
 if [ -z "$mounted" ]; then
 	if in_ci; then
-		fail "a 1 MB tmpfs is mounted on results/ (CI is set: this must run)" "$(cat "$TMP/mount.err")"
+		fail "a 256 kB tmpfs is mounted on results/ (CI is set: this must run)" "$(cat "$TMP/mount.err")"
 		skip_n $((DISK_CHECKS - 1)) "no tmpfs"
 	else
 		skip_n $DISK_CHECKS "cannot mount a tmpfs on results/ here (not root?): $(cat "$TMP/mount.err")"
@@ -92,8 +94,8 @@ assert by_state(ts)["completed"] == list(range(1, 9)), by_state(ts)
 assert all(t["attempts"] == 1 and t["retries"] == 0 for t in ts), [(t["id"], t["attempts"], t["retries"]) for t in ts]
 assert s["failed"] == 0 and s["retries"] == 0 and s["completed_first"] == 8 and s["pause_reason"] == "", s
 for t in ts:
-    st = os.stat(os.path.join(sys.argv[1], "%d.csv" % t["id"]))
-    assert st.st_size > 400000, (t["id"], st.st_size)
+    st = os.stat(os.path.join(sys.argv[1], "%d.mat" % t["id"]))
+    assert st.st_size > 80000, (t["id"], st.st_size)
 assert not [f for f in os.listdir(sys.argv[1]) if f.endswith(".tmp")], os.listdir(sys.argv[1])
 PY
 	server_ran_clean
@@ -128,28 +130,28 @@ rm "$SIMQ_HOME/results/0"
 pycheck "the link removed and simq resume: COMPLETED in a real results/0, on its first attempt" "$SIMQ_HOME/results/0" "$TMP/outside-dir" <<'PY'
 t = show(1)
 assert t["state"] == "completed" and t["attempts"] == 1 and t["retries"] == 0, t
-assert not os.path.islink(sys.argv[1]) and os.path.isfile(os.path.join(sys.argv[1], "1.csv")), os.listdir(sys.argv[1])
-assert t["result"]["path"] == os.path.join(sys.argv[1], "1.csv"), t["result"]
+assert not os.path.islink(sys.argv[1]) and os.path.isfile(os.path.join(sys.argv[1], "1.mat")), os.listdir(sys.argv[1])
+assert t["result"]["path"] == os.path.join(sys.argv[1], "1.mat"), t["result"]
 assert os.listdir(sys.argv[2]) == [], os.listdir(sys.argv[2])
 PY
 
-# The next task's temporary name, results/0/.2.csv.tmp, is a link to a file outside.
+# The next task's temporary name, results/0/.2.mat.tmp, is a link to a file outside.
 printf 'precious\n' >"$TMP/outside-file"
 cp -p "$TMP/outside-file" "$TMP/outside-file.orig"
-ln -s "$TMP/outside-file" "$SIMQ_HOME/results/0/.2.csv.tmp"
+ln -s "$TMP/outside-file" "$SIMQ_HOME/results/0/.2.mat.tmp"
 "$SIMQ" submit "$M" --name through-a-tmp-link >/dev/null
-until_in "$SIMQ_HOME/simulation.log" "dispatch paused: .*\.2\.csv\.tmp" &&
+until_in "$SIMQ_HOME/simulation.log" "dispatch paused: .*\.2\.mat\.tmp" &&
 	ok "a symlink at the temporary name: dispatch pauses" ||
 	fail "a symlink at the temporary name: dispatch pauses" "$(tail -5 "$SIMQ_HOME/simulation.log")"
-cmp -s "$TMP/outside-file" "$TMP/outside-file.orig" && [ -L "$SIMQ_HOME/results/0/.2.csv.tmp" ] && [ ! -e "$SIMQ_HOME/results/0/2.csv" ] &&
+cmp -s "$TMP/outside-file" "$TMP/outside-file.orig" && [ -L "$SIMQ_HOME/results/0/.2.mat.tmp" ] && [ ! -e "$SIMQ_HOME/results/0/2.mat" ] &&
 	ok "the link's target is unchanged, the link is left for the operator, no result was written" ||
 	fail "the link's target is unchanged, the link is left for the operator, no result was written" \
 		"$(cat "$TMP/outside-file")" "$(ls -lA "$SIMQ_HOME/results/0")"
 "$SIMQ" show 2 >"$TMP/show"
-grep -q "^state  *queued$" "$TMP/show" && grep -qF "$SIMQ_HOME/results/0/.2.csv.tmp is in the way" "$TMP/show" &&
+grep -q "^state  *queued$" "$TMP/show" && grep -qF "$SIMQ_HOME/results/0/.2.mat.tmp is in the way" "$TMP/show" &&
 	ok "simq show: the task is QUEUED and its error names the temporary name in the way" ||
 	fail "simq show: the task is QUEUED and its error names the temporary name in the way" "$(cat "$TMP/show")"
-rm "$SIMQ_HOME/results/0/.2.csv.tmp"
+rm "$SIMQ_HOME/results/0/.2.mat.tmp"
 "$SIMQ" resume >/dev/null
 "$SIMQ" wait 2 --timeout 10 >/dev/null 2>&1
 pycheck "the link removed and simq resume: COMPLETED on its first attempt; no task ever FAILED" "$TMP/outside-file" <<'PY'

@@ -66,7 +66,7 @@ inject fault
 expect_hook "started: with the attempt and the backend" '^started|1|flaky|critical|running|1|||emu$'
 expect_hook "attempt_failed: with PLECS's words" '^attempt_failed|1|flaky|critical|running|1|No free license available'
 expect_hook "failed: with PLECS's words" '^failed|2|poisoned|high|failed|1|Simulation error: the solver failed'
-expect_hook "completed: with the result file" "^completed|3|.*|normal|completed|1||$SIMQ_HOME/results/0/3.csv|"
+expect_hook "completed: with the result file" "^completed|3|.*|normal|completed|1||$SIMQ_HOME/results/0/3.mat|"
 expect_hook "queue_drained, once the last task is out" '^queue_drained|'
 
 # The name reached the hook as a string, byte for byte, and ran nothing.
@@ -80,7 +80,7 @@ import json, sys
 events = [json.loads(line) for line in open(sys.argv[1]) if line.strip()]
 done = [e for e in events if e["event"] == "completed" and e["task_id"] == 3]
 assert done and done[0]["task_name"] == sys.argv[2] and done[0]["priority"] == "normal", done
-assert done[0]["result"].endswith("/results/0/3.csv"), done
+assert done[0]["result"].endswith("/results/0/3.mat"), done
 assert {e["event"] for e in events} >= {"submitted", "cancelled", "started", "completed", "attempt_failed", "failed", "queue_drained"}
 PY
 

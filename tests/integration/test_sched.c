@@ -986,7 +986,9 @@ static void test_results_csv_and_mat(void **state)
 
 	xmlrpc_env_init(&env);
 	for (int mat = 0; mat <= 1; mat++) {
-		rig_start(&r, 1, NULL, 8, mat ? "[store]\nresults_format = mat\n" : NULL);
+		/* Plain answers stored as CSV; MatFile answers stored as MAT (the default).  The text follows
+		 * rig_start's [backend emu1] section, so a key without a section header is the backend's. */
+		rig_start(&r, 1, NULL, 8, mat ? "output_format = matfile\n" : "[store]\nresults_format = csv\n");
 		t = api(&r, "simq.submit", "({s:s,s:{s:d,s:d},s:{s:d}})", "model", buck, "vars", "Vin", 400.0, "D", 0.42,
 			"solver", "TimeSpan", 0.05);
 		xmlrpc_read_int(&env, t, &id);
@@ -1025,7 +1027,7 @@ static int entries(const char *dir, bool *tmp_left)
 	return n;
 }
 
-/* 150 results: task N's file is results/(N / 100)/N.csv, a hundred to a folder, with no temporary left. */
+/* 150 results: task N's file is results/(N / 100)/N.mat, a hundred to a folder, with no temporary left. */
 static void test_result_folders(void **state)
 {
 	static const char *const args[] = {"--speed", "0", NULL};
@@ -1038,7 +1040,7 @@ static void test_result_folders(void **state)
 
 	drain(&r, 60);
 	for (int64_t id = first; id < first + 150; id += 149) {
-		char *path = result_path(&r, id), *want = xasprintf("%s/results/%lld/%lld.csv", r.dir,
+		char *path = result_path(&r, id), *want = xasprintf("%s/results/%lld/%lld.mat", r.dir,
 									(long long)(id / 100), (long long)id);
 
 		assert_string_equal(path, want);

@@ -32,6 +32,7 @@ struct fake_clock {
 	struct clock_timer *timers; /* every live timer, active or not */
 	uint64_t armed;
 	size_t live, fired;
+	struct clock_wake *wake;   /* the newest wake made, if it lives */
 };
 
 static int64_t fc_now_ms(void *impl)
@@ -91,6 +92,35 @@ static void fc_timer_free(struct clock_timer *t)
 	free(t);
 }
 
+/* A wake: its send (from any thread) marks it, and the next fake_clock_advance() runs it. */
+struct clock_wake {
+	struct fake_clock *fc;
+	clock_fn fn;
+	void *arg;
+	int pending;
+};
+
+static struct clock_wake *fc_wake_new(void *impl, clock_fn fn, void *arg)
+{
+	struct clock_wake *w = xcalloc(1, sizeof *w);
+
+	*w = (struct clock_wake){.fc = impl, .fn = fn, .arg = arg};
+	((struct fake_clock *)impl)->wake = w;
+	return w;
+}
+
+static void fc_wake_send(struct clock_wake *w)
+{
+	__atomic_store_n(&w->pending, 1, __ATOMIC_SEQ_CST);
+}
+
+static void fc_wake_free(struct clock_wake *w)
+{
+	if (w->fc->wake == w)
+		w->fc->wake = NULL;
+	free(w);
+}
+
 static const struct clock_ops fake_clock_ops = {
 	.now_ms = fc_now_ms,
 	.timer_new = fc_timer_new,
@@ -99,6 +129,9 @@ static const struct clock_ops fake_clock_ops = {
 	.timer_active = fc_timer_active,
 	.timer_remaining = fc_timer_remaining,
 	.timer_free = fc_timer_free,
+	.wake_new = fc_wake_new,
+	.wake_send = fc_wake_send,
+	.wake_free = fc_wake_free,
 };
 
 struct fake_clock *fake_clock_new(int64_t now_ms)
@@ -155,6 +188,9 @@ void fake_clock_advance(struct fake_clock *fc, int64_t ms)
 	size_t rounds = 0;
 
 	assert_true(ms >= 0);
+	/* What another thread asked for runs first, as libev runs an ev_async at its next pass. */
+	if (fc->wake && __atomic_exchange_n(&fc->wake->pending, 0, __ATOMIC_SEQ_CST))
+		fc->wake->fn(fc->wake->arg);
 	while ((t = next_due(fc, until)) != NULL) {
 		/* A timer that keeps re-arming itself at 0 s would hang the test: fail it instead. */
 		if (++rounds > 100000)
@@ -167,6 +203,11 @@ void fake_clock_advance(struct fake_clock *fc, int64_t ms)
 		t->fn(t->arg);
 	}
 	fc->now_ms = until;
+}
+
+bool fake_clock_wake_pending(const struct fake_clock *fc)
+{
+	return fc->wake && __atomic_load_n(&fc->wake->pending, __ATOMIC_SEQ_CST);
 }
 
 void fake_clock_stall(struct fake_clock *fc, int64_t ms)
@@ -201,6 +242,9 @@ struct fake_backend {
 	struct fake_call **calls;
 	size_t ncalls, cap;
 	bool answer_probes;        /* probes answer at once and are not recorded */
+	struct result_job *writes, **writes_tail; /* started, not written: in start order */
+	size_t nwrites;
+	bool hold_writes;          /* writes wait for fake_backend_finish_writes() */
 };
 
 static void fb_start(void *impl, struct backend_call *call)
@@ -337,6 +381,8 @@ static void end_call(struct fake_backend *fb, struct fake_call *c, enum backend_
 	call->seconds = (double)(fake_clock_now(fb->fc) - c->started_ms) / 1000;
 	call->loaded = call->load && outcome != BACKEND_TRANSPORT;
 	call->done(call);
+	if (!fb->hold_writes)
+		fake_backend_finish_writes(fb);
 }
 
 void fake_call_ok(struct fake_backend *fb, struct fake_call *c, size_t points, size_t signals)
@@ -404,4 +450,52 @@ void fake_backend_answer_probes(struct fake_backend *fb, bool on)
 void fake_call_interrupted(struct fake_backend *fb, struct fake_call *c)
 {
 	end_call(fb, c, BACKEND_TRANSPORT, "the call was interrupted", true);
+}
+
+/* ---- writer --------------------------------------------------------------------------- */
+
+static void fw_start(void *impl, struct result_job *job)
+{
+	struct fake_backend *fb = impl;
+
+	if (fb->writes_tail == NULL)
+		fb->writes_tail = &fb->writes;
+	job->next = NULL;
+	*fb->writes_tail = job;
+	fb->writes_tail = &job->next;
+	fb->nwrites++;
+}
+
+static void fw_drain(void *impl)
+{
+	fake_backend_finish_writes(impl);
+}
+
+const struct writer_ops *fake_writer_ops(void)
+{
+	static const struct writer_ops writer_ops = {.start = fw_start, .drain = fw_drain};
+
+	return &writer_ops;
+}
+
+void fake_backend_hold_writes(struct fake_backend *fb, bool on)
+{
+	fb->hold_writes = on;
+}
+
+size_t fake_backend_writes_pending(const struct fake_backend *fb)
+{
+	return fb->nwrites;
+}
+
+void fake_backend_finish_writes(struct fake_backend *fb)
+{
+	struct result_job *list = fb->writes;
+
+	fb->writes = NULL;
+	fb->writes_tail = &fb->writes;
+	fb->nwrites = 0;
+	for (struct result_job *j = list; j; j = j->next)
+		result_job_run(j);
+	result_jobs_hand_back(list);
 }

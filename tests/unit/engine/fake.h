@@ -13,7 +13,14 @@
  * fake_call_ok(), fake_call_fault(), fake_call_transport() or
  * fake_call_interrupted(), which fill the outcome and call call->done()
  * on the spot.  As the real pool does, interrupt() only records the request;
- * the call ends when the test ends it.  Loop thread only, like the engine.
+ * the call ends when the test ends it.
+ *
+ * The fake backend is also the scheduler's result writer (engine/writer.h):
+ * it keeps the jobs the scheduler starts and writes them, for real, into the
+ * test's results folder when a call has ended (after its done()), or, while
+ * writes are held, when the test says so — so a test can look at a task
+ * whose answer came while its file is not written yet.  Loop thread only,
+ * like the engine.
  */
 #ifndef SIMQ_TESTS_FAKE_H
 #define SIMQ_TESTS_FAKE_H
@@ -24,6 +31,7 @@
 
 #include "engine/backend.h"
 #include "engine/clock.h"
+#include "engine/writer.h"
 
 /* ---- clock ---------------------------------------------------------------------------- */
 
@@ -35,13 +43,18 @@ void fake_clock_free(struct fake_clock **fc);
 /* The struct clock to hand to the engine; valid while fc lives. */
 const struct clock *fake_clock_get(struct fake_clock *fc);
 int64_t fake_clock_now(const struct fake_clock *fc);
-/* Moves time forward by ms, firing every timer that falls due on the way, in order. */
+/*
+ * Moves time forward by ms, firing every timer that falls due on the way, in order; first it runs
+ * the clock's wake (the newest made) if another thread sent it.
+ */
 void fake_clock_advance(struct fake_clock *fc, int64_t ms);
 /*
  * Moves time forward by ms firing nothing, as when the process was stopped (SIGSTOP, a VM
  * freeze): the timers that fell due fire late, at the next fake_clock_advance().
  */
 void fake_clock_stall(struct fake_clock *fc, int64_t ms);
+/* Has the clock's wake been sent and not run yet? */
+bool fake_clock_wake_pending(const struct fake_clock *fc);
 /* Timers running now. */
 size_t fake_clock_active(const struct fake_clock *fc);
 /* Timers made and not freed yet. */
@@ -104,5 +117,15 @@ void fake_call_dropped(struct fake_backend *fb, struct fake_call *c, const char 
 void fake_backend_answer_probes(struct fake_backend *fb, bool on);
 /* Ends c as interrupted (BACKEND_TRANSPORT, interrupted set), as the pool does after interrupt(). */
 void fake_call_interrupted(struct fake_backend *fb, struct fake_call *c);
+
+/* ---- writer (its impl is the fake backend) ---------------------------------------------- */
+
+const struct writer_ops *fake_writer_ops(void);
+/* While on, started writes wait for fake_backend_finish_writes(); off, each ended call writes them. */
+void fake_backend_hold_writes(struct fake_backend *fb, bool on);
+/* Writes started and not written yet. */
+size_t fake_backend_writes_pending(const struct fake_backend *fb);
+/* Writes every started file and hands the jobs back to the scheduler. */
+void fake_backend_finish_writes(struct fake_backend *fb);
 
 #endif

