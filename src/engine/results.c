@@ -23,6 +23,7 @@ void result_data_free(struct result_data *r)
 {
 	xfree(&r->time);
 	xfree(&r->values);
+	xfree(&r->summary);
 	free(r->mat);
 	r->mat = NULL;
 	xfree(&r->error);
@@ -46,6 +47,7 @@ void result_summarize(const struct result_data *r, size_t signal, struct result_
 	}
 	out->mean = r->points ? sum / (double)r->points : 0;
 	out->rms = r->points ? sqrt(sq / (double)r->points) : 0;
+	out->final = r->points ? v[r->points - 1] : 0;
 	if (r->points == 0)
 		out->min = out->max = 0;
 }
