@@ -106,7 +106,7 @@ struct plecs_answer {
 	struct case_state c;
 	char text[NUMBER_TEXT_MAX + 1]; /* a number's or a member name's text, blanks around it dropped */
 	size_t text_len;
-	bool text_long, text_gap, text_bad;
+	bool text_long;
 };
 
 static void stop(struct plecs_answer *a, const char *prefix, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -263,22 +263,29 @@ static void case_end(struct plecs_answer *a)
 	case_clear(c);
 }
 
-/* Keeps a number's or a name's text: blanks around it dropped, blanks inside it marked. */
+static bool blank(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+/* Keeps a number's or a name's text, up to NUMBER_TEXT_MAX characters, blanks before it dropped. */
 static void keep_text(struct plecs_answer *a, const char *s, size_t len)
 {
 	for (size_t i = 0; i < len; i++) {
-		char ch = s[i];
-
-		if (ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n') {
-			a->text_gap = a->text_len > 0;
-		} else if (a->text_gap) {
-			a->text_bad = true;
-		} else if (a->text_len < NUMBER_TEXT_MAX) {
-			a->text[a->text_len++] = ch;
-		} else {
+		if (a->text_len == 0 && blank(s[i]))
+			continue;
+		if (a->text_len < NUMBER_TEXT_MAX)
+			a->text[a->text_len++] = s[i];
+		else if (!blank(s[i]))
 			a->text_long = true;
-		}
 	}
+}
+
+/* The text kept, blanks after it dropped. */
+static void text_end(struct plecs_answer *a)
+{
+	while (a->text_len > 0 && blank(a->text[a->text_len - 1]))
+		a->text_len--;
 	a->text[a->text_len] = '\0';
 }
 
@@ -286,7 +293,7 @@ static void text_reset(struct plecs_answer *a)
 {
 	a->text_len = 0;
 	a->text[0] = '\0';
-	a->text_long = a->text_gap = a->text_bad = false;
+	a->text_long = false;
 }
 
 /* The text kept as a number of the type given; false when it is not a finite one. */
@@ -295,7 +302,7 @@ static bool text_number(const struct plecs_answer *a, char type, double *x)
 	const char *t = a->text;
 	char *end;
 
-	if (a->text_len == 0 || a->text_long || a->text_bad || type == 's')
+	if (a->text_len == 0 || a->text_long || type == 's')
 		return false;
 	errno = 0;
 	if (type == 'd') {
@@ -336,6 +343,7 @@ static void number_end(struct plecs_answer *a, const struct frame *f)
 	struct case_state *c = &a->c;
 	double x;
 
+	text_end(a);
 	if (!text_number(a, f->number, &x)) {
 		char *shown = text_shown(a, f->number);
 
@@ -452,8 +460,9 @@ static void name_end(struct plecs_answer *a, struct frame *member)
 	};
 
 	member->member = P_OTHER;
+	text_end(a);
 	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-		if (names[i].in == member->purpose && !a->text_long && !a->text_bad && strcmp(a->text, names[i].name) == 0)
+		if (names[i].in == member->purpose && !a->text_long && strcmp(a->text, names[i].name) == 0)
 			member->member = names[i].purpose;
 }
 
@@ -519,7 +528,8 @@ static void value_child(struct plecs_answer *a, const struct frame *value, const
 			BROKEN(a, "its %s is a <%s>", p == P_FAULT_CODE ? "faultCode" : "faultString", name);
 		f->role = R_TEXT;
 		text_reset(a);
-		buf_truncate(&a->fault_text, 0);
+		if (p == P_FAULT_STRING)
+			buf_truncate(&a->fault_text, 0);
 		break;
 	}
 }
@@ -738,6 +748,7 @@ static void XMLCALL on_end(void *ud, const XML_Char *name)
 			signal_end(a);
 		break;
 	case R_TEXT:
+		text_end(a);
 		if (f->purpose == P_FAULT_STRING)
 			a->has_string = true;
 		else if (text_number(a, 'i', &code))
