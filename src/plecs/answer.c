@@ -55,6 +55,55 @@ enum purpose {
 	P_OTHER,        /* a member simq does not read */
 };
 
+/* The element names of XML-RPC, known by one string comparison each. */
+enum tag {
+	T_OTHER,
+	T_METHOD_RESPONSE,
+	T_PARAMS,
+	T_PARAM,
+	T_FAULT,
+	T_VALUE,
+	T_ARRAY,
+	T_DATA,
+	T_STRUCT,
+	T_MEMBER,
+	T_NAME,
+	T_DOUBLE,
+	T_INT,      /* <i4> or <int> */
+	T_I8,
+	T_STRING,
+	T_BASE64,
+};
+
+static enum tag tag_of(const char *name)
+{
+	static const struct {
+		const char *name;
+		enum tag tag;
+	} by_first[][2] = {
+		['a'] = {{"array", T_ARRAY}},
+		['b'] = {{"base64", T_BASE64}},
+		['d'] = {{"data", T_DATA}, {"double", T_DOUBLE}},
+		['f'] = {{"fault", T_FAULT}},
+		['i'] = {{"i4", T_INT}, {"int", T_INT}},
+		['m'] = {{"member", T_MEMBER}, {"methodResponse", T_METHOD_RESPONSE}},
+		['n'] = {{"name", T_NAME}},
+		['p'] = {{"param", T_PARAM}, {"params", T_PARAMS}},
+		['s'] = {{"struct", T_STRUCT}, {"string", T_STRING}},
+		['v'] = {{"value", T_VALUE}},
+	};
+	unsigned char first = (unsigned char)name[0];
+
+	if (first >= sizeof by_first / sizeof by_first[0])
+		return T_OTHER;
+	if (first == 'i' && name[1] == '8' && name[2] == '\0')
+		return T_I8;
+	for (int i = 0; i < 2 && by_first[first][i].name; i++)
+		if (strcmp(name, by_first[first][i].name) == 0)
+			return by_first[first][i].tag;
+	return T_OTHER;
+}
+
 struct frame {
 	unsigned char role, purpose;
 	unsigned char member;   /* R_MEMBER: the purpose its name gives its value (P_NONE before the name) */
@@ -467,17 +516,14 @@ static void name_end(struct plecs_answer *a, struct frame *member)
 }
 
 /* The element a <value> of this purpose holds, once its name is known: the frame it opens. */
-static void value_child(struct plecs_answer *a, const struct frame *value, const char *name, struct frame *f)
+static void value_child(struct plecs_answer *a, const struct frame *value, enum tag tag, const char *name,
+			struct frame *f)
 {
 	unsigned char p = value->purpose;
-	bool array = strcmp(name, "array") == 0, number = false;
+	bool array = tag == T_ARRAY, number = tag == T_DOUBLE || tag == T_INT || tag == T_I8;
 
 	f->purpose = p;
-	if (strcmp(name, "double") == 0 || strcmp(name, "i4") == 0 || strcmp(name, "int") == 0 ||
-	    strcmp(name, "i8") == 0) {
-		number = true;
-		f->number = name[0] == 'd' ? 'd' : name[1] == '8' ? 'l' : 'i';
-	}
+	f->number = tag == T_DOUBLE ? 'd' : tag == T_I8 ? 'l' : 'i';
 	switch (p) {
 	case P_LIST:
 		if (array)
@@ -486,9 +532,9 @@ static void value_child(struct plecs_answer *a, const struct frame *value, const
 			a->list_broken = true;
 		break;
 	case P_CASE:
-		if (strcmp(name, "struct") == 0)
+		if (tag == T_STRUCT)
 			f->role = R_STRUCT, a->c.plain = true;
-		else if (strcmp(name, "base64") == 0)
+		else if (tag == T_BASE64)
 			f->role = R_BASE64, a->c.mat = true;
 		else
 			case_fail(a, "PLECS's result is a <%s>, not a struct {Time, Values} nor MAT bytes", name);
@@ -518,13 +564,13 @@ static void value_child(struct plecs_answer *a, const struct frame *value, const
 				  a->c.signal_len + 1);
 		break;
 	case P_FAULT:
-		if (strcmp(name, "struct") != 0)
+		if (tag != T_STRUCT)
 			BROKEN(a, "its fault is a <%s>, not a struct {faultCode, faultString}", name);
 		f->role = R_STRUCT;
 		break;
 	case P_FAULT_CODE:
 	case P_FAULT_STRING:
-		if (p == P_FAULT_CODE ? strcmp(name, "int") != 0 && strcmp(name, "i4") != 0 : strcmp(name, "string") != 0)
+		if (tag != (p == P_FAULT_CODE ? T_INT : T_STRING))
 			BROKEN(a, "its %s is a <%s>", p == P_FAULT_CODE ? "faultCode" : "faultString", name);
 		f->role = R_TEXT;
 		text_reset(a);
@@ -572,20 +618,27 @@ static const char *const role_names[] = {
 	[R_FAULT] = "fault",
 };
 
-/* The frame a child element opens, given its parent's; the grammar of an XML-RPC response. */
-static void child(struct plecs_answer *a, struct frame *top, const char *name, struct frame *f)
+/* The role of a child element, given its parent's: the grammar of an XML-RPC response. */
+static enum role child_role(enum role parent, enum tag tag)
 {
 	static const struct {
-		unsigned char parent;
-		const char *name;
-		unsigned char role;
+		unsigned char parent, tag, role;
 	} grammar[] = {
-		{R_DOC, "methodResponse", R_RESPONSE}, {R_RESPONSE, "params", R_PARAMS}, {R_RESPONSE, "fault", R_FAULT},
-		{R_PARAMS, "param", R_PARAM},          {R_PARAM, "value", R_VALUE},      {R_FAULT, "value", R_VALUE},
-		{R_ARRAY, "data", R_DATA},             {R_DATA, "value", R_VALUE},       {R_STRUCT, "member", R_MEMBER},
-		{R_MEMBER, "name", R_NAME},            {R_MEMBER, "value", R_VALUE},
+		{R_DOC, T_METHOD_RESPONSE, R_RESPONSE}, {R_RESPONSE, T_PARAMS, R_PARAMS}, {R_RESPONSE, T_FAULT, R_FAULT},
+		{R_PARAMS, T_PARAM, R_PARAM},           {R_PARAM, T_VALUE, R_VALUE},      {R_FAULT, T_VALUE, R_VALUE},
+		{R_ARRAY, T_DATA, R_DATA},              {R_DATA, T_VALUE, R_VALUE},       {R_STRUCT, T_MEMBER, R_MEMBER},
+		{R_MEMBER, T_NAME, R_NAME},             {R_MEMBER, T_VALUE, R_VALUE},
 	};
 
+	for (size_t i = 0; i < sizeof grammar / sizeof grammar[0]; i++)
+		if (grammar[i].parent == parent && grammar[i].tag == tag)
+			return grammar[i].role;
+	return R_SKIP;
+}
+
+/* The frame a child element opens, given its parent's. */
+static void child(struct plecs_answer *a, struct frame *top, enum tag tag, const char *name, struct frame *f)
+{
 	if (top->role == R_VALUE) {
 		if (top->filled) {
 			BROKEN(a, "a <value> holds a <%s> after its value", name);
@@ -593,12 +646,10 @@ static void child(struct plecs_answer *a, struct frame *top, const char *name, s
 		}
 		top->filled = true;
 		if (top->purpose != P_OTHER)
-			value_child(a, top, name, f);
+			value_child(a, top, tag, name, f);
 		return;
 	}
-	for (size_t i = 0; i < sizeof grammar / sizeof grammar[0]; i++)
-		if (grammar[i].parent == top->role && strcmp(grammar[i].name, name) == 0)
-			f->role = grammar[i].role;
+	f->role = child_role(top->role, tag);
 	if (f->role == R_SKIP) {
 		BROKEN(a, "<%s> where XML-RPC has none", name);
 		return;
@@ -654,6 +705,7 @@ static void XMLCALL on_start(void *ud, const XML_Char *name, const XML_Char **at
 {
 	struct plecs_answer *a = ud;
 	struct frame *top = &a->frames[a->depth], f = {.role = R_SKIP};
+	enum tag tag;
 
 	if (a->error)
 		return;
@@ -661,13 +713,14 @@ static void XMLCALL on_start(void *ud, const XML_Char *name, const XML_Char **at
 		REFUSED(a, "nests elements deeper than %d", PROTO_MAX_XML_DEPTH);
 		return;
 	}
-	f.container = strcmp(name, "array") == 0 || strcmp(name, "struct") == 0;
+	tag = tag_of(name);
+	f.container = tag == T_ARRAY || tag == T_STRUCT;
 	if (f.container && ++a->nesting > PROTO_MAX_NESTING) {
 		REFUSED(a, "nests arrays and structs deeper than %d", PROTO_MAX_NESTING);
 		return;
 	}
 	if (top->role != R_SKIP)
-		child(a, top, name, &f);
+		child(a, top, tag, name, &f);
 	if (f.role == R_VALUE)
 		text_reset(a);
 	a->frames[++a->depth] = f;
