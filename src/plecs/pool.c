@@ -13,8 +13,10 @@
 
 #include "plecs/answer.h"
 #include "plecs/wire.h"
+#include "proto/doubles.h"
 #include "proto/proto.h"
 #include "proto/xmlscan.h"
+#include "util/buf.h"
 #include "util/time.h"
 #include "util/xalloc.h"
 
@@ -216,7 +218,7 @@ static bool call(struct worker *w, struct job *job, const char *method, xmlrpc_v
 					      .max_depth = PROTO_MAX_XML_DEPTH};
 	char curl_error[CURL_ERROR_SIZE] = "";
 	xmlrpc_env env;
-	xmlrpc_mem_block *body;
+	struct buf body = BUF_INIT;
 	int fault_code = 0;
 	const char *fault = NULL;
 
@@ -224,15 +226,13 @@ static bool call(struct worker *w, struct job *job, const char *method, xmlrpc_v
 		*result = NULL;
 	xmlscan_init(&a.scan, &limits);
 	xmlrpc_env_init(&env);
-	body = xmlrpc_mem_block_new(&env, 0);
-	xmlrpc_serialize_call2(&env, body, method, params, xmlrpc_dialect_i8);
-	if (env.fault_occurred) {
+	if (!proto_serialize_call(&env, &body, method, params)) {
 		failed(job, BACKEND_FAULT, xasprintf("cannot write the call: %s", env.fault_string));
 		goto out;
 	}
 	curl_easy_setopt(w->easy, CURLOPT_URL, bc->url);
-	curl_easy_setopt(w->easy, CURLOPT_POSTFIELDS, xmlrpc_mem_block_contents(body));
-	curl_easy_setopt(w->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)xmlrpc_mem_block_size(body));
+	curl_easy_setopt(w->easy, CURLOPT_POSTFIELDS, buf_str(&body));
+	curl_easy_setopt(w->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body.len);
 	curl_easy_setopt(w->easy, CURLOPT_WRITEDATA, &a);
 	curl_easy_setopt(w->easy, CURLOPT_ERRORBUFFER, curl_error);
 	if (!judge_transfer(w, job, transfer(w, job), &a, curl_error))
@@ -252,8 +252,7 @@ static bool call(struct worker *w, struct job *job, const char *method, xmlrpc_v
 	}
 out:
 	curl_easy_setopt(w->easy, CURLOPT_ERRORBUFFER, NULL);
-	if (body)
-		xmlrpc_mem_block_free(body);
+	buf_free(&body);
 	free(a.data);
 	xmlrpc_env_clean(&env);
 	return bc->outcome == BACKEND_OK && (decoder || *result != NULL);
