@@ -178,6 +178,57 @@ static void refresh_list(struct console *c)
 		xmlrpc_DECREF(old);
 }
 
+/* Whether the filter names a final state: the history then lists every such task, not only the recent ones. */
+static bool filter_on_final_state(const char *filter)
+{
+	static const char *const finals[] = {"state:completed", "state:failed", "state:cancelled"};
+	char *copy, *save = NULL;
+	bool found = false;
+
+	if (filter == NULL)
+		return false;
+	copy = xstrdup(filter);
+	for (char *w = strtok_r(copy, " ", &save); w && !found; w = strtok_r(NULL, " ", &save))
+		for (size_t i = 0; i < sizeof finals / sizeof finals[0]; i++)
+			found = found || strcmp(w, finals[i]) == 0;
+	free(copy);
+	return found;
+}
+
+/* The history's rows for a filter on a final state: the newest matches in the store, newest first. */
+static void refresh_history_list(struct console *c)
+{
+	xmlrpc_env env;
+	xmlrpc_value *f, *r = NULL, *rows = NULL;
+
+	if (c->history_list)
+		xmlrpc_DECREF(c->history_list);
+	c->history_list = NULL;
+	if (!c->show_history || !filter_on_final_state(c->filter) || !c->connected)
+		return;
+	xmlrpc_env_init(&env);
+	f = ui_filter_struct(&env, c->filter);
+	r = ui_call(c, "simq.list", "(VII)", f, (xmlrpc_int64)0, (xmlrpc_int64)1);
+	int64_t total = r ? reply_int(r, "total", 0) : 0;
+
+	if (r)
+		xmlrpc_DECREF(r);
+	r = total > 0 ? ui_call(c, "simq.list", "(VII)", f, (xmlrpc_int64)(total > 200 ? total - 200 : 0),
+				(xmlrpc_int64)200)
+		      : NULL;
+	if (r) {
+		xmlrpc_value *tasks = reply_member(r, "tasks");
+
+		rows = xmlrpc_array_new(&env);
+		for (int i = reply_count(tasks) - 1; i >= 0; i--)
+			xmlrpc_array_append_item(&env, rows, reply_item(tasks, i));
+		xmlrpc_DECREF(r);
+	}
+	c->history_list = rows;
+	xmlrpc_DECREF(f);
+	xmlrpc_env_clean(&env);
+}
+
 /* Every pane's cursor back on its task after a new answer; the page again when one moved off it. */
 static void follow_all(struct console *c, xmlrpc_value *old_view)
 {
@@ -237,6 +288,7 @@ static void apply_view(struct console *c, xmlrpc_value *v, int64_t since)
 	c->banner = NULL;
 	if (c->filter && !c->show_history)
 		refresh_list(c);
+	refresh_history_list(c);
 	follow_all(c, old);
 	if (old)
 		xmlrpc_DECREF(old);
@@ -664,6 +716,8 @@ static void console_free(struct console *c)
 		xmlrpc_DECREF(c->view);
 	if (c->list)
 		xmlrpc_DECREF(c->list);
+	if (c->history_list)
+		xmlrpc_DECREF(c->history_list);
 	if (c->details)
 		xmlrpc_DECREF(c->details);
 	if (c->f.answer)

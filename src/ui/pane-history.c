@@ -1,7 +1,9 @@
 /*
  * The history pane, in the queue's place while shown (h): the last tasks to
  * finish, newest first, as simq.view lists them (the server keeps 200 from
- * the last day); the filter (/) applies to them here.  Failures are red, and
+ * the last day); the filter (/) applies to them here, but for a filter on a
+ * final state (state:failed), which lists the newest 200 such tasks of the
+ * whole store (console.c asks simq.list).  Failures are red, and
  * their error is on the row; Enter shows it whole with every attempt, r runs
  * the task again, Space and A mark.
  */
@@ -23,7 +25,7 @@
 
 static xmlrpc_value *all(struct console *c)
 {
-	return reply_member(c->view, "history");
+	return c->history_list ? c->history_list : reply_member(c->view, "history");
 }
 
 /* A filter's text against a field: a shell pattern when it has one's characters, else any part of it. */

@@ -107,6 +107,9 @@ struct console {
 	/* The last answer and what the console keeps of it. */
 	xmlrpc_value *view;
 	xmlrpc_value *list; /* with a filter: simq.list's answer, shown in the queue pane */
+	/* The history shown with a filter on a final state: the newest 200 matches of the whole store from
+	 * simq.list, newest first (the view's history holds only the last 200 tasks to finish) */
+	xmlrpc_value *history_list;
 	bool connected;
 	char *banner;       /* why the server is not there, or NULL */
 	int64_t view_at_ms; /* when the view arrived, for countdowns between answers */

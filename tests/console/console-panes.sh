@@ -11,7 +11,7 @@
 . "$SIMQ_SRCDIR/tests/lib/tmux.sh"
 
 requires tmux python3
-plan 30
+plan 33
 
 export SIMQ_HOME="$TMP/state"
 M=$(cd "$SRC/share/models" && pwd -P)
@@ -134,4 +134,16 @@ grep -q "$(printf '\033')\[[0-9;]*31m○ DOWN *$(printf '\033')" "$TMP/screen-e"
 	ok "DOWN is red in the backends pane" || fail "DOWN is red in the backends pane" "$(grep ws2 "$TMP/screen-e" | cat -v)"
 $TM send-keys -t simq b h
 expect_screen "b and h again: the statistics and the queue" "Statistics · since start"
+# A night's failure stays findable after 200 more tasks finished (the view's history keeps the last
+# 200): the filter state:failed lists every failed task, from the store.
+"$SIMQ" sweep "$M/rc.plecs" "Vin=1:210:1" --solver TimeSpan=0.001 --name later -p low >/dev/null
+last=$("$SIMQ" ls --json --name later | python3 -c "import json, sys; print(max(t['id'] for t in json.load(sys.stdin)['tasks']))")
+"$SIMQ" wait "$last" --timeout 120 >/dev/null
+$TM send-keys -t simq h
+expect_screen "the history shows the last 200" "History 200, newest first"
+$TM send-keys -t simq / "state:failed" Enter
+expect_screen "state:failed still lists the night's failure" 'History 1 · "state:failed", newest first · 1 failed'
+screen
+grep -q "failed *gamma" "$TMP/screen" && ok "its row is there" || fail "its row is there" "$(cat "$TMP/screen")"
+$TM send-keys -t simq Escape h
 [ ! -s "$TMP/console.err" ] && ok "the console wrote nothing to stderr" || fail "the console wrote nothing to stderr" "$(cat "$TMP/console.err")"
