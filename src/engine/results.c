@@ -17,6 +17,7 @@
 #include "engine/store.h"
 #include "util/buf.h"
 #include "util/paths.h"
+#include "util/fds.h"
 #include "util/xalloc.h"
 
 /* Result files per folder under results/ (see results_write). */
@@ -84,25 +85,6 @@ static int open_shard(const char *dir, char **err)
 	return fd;
 }
 
-/* Writes all of data; a disk that fills midway says so (a short write leaves errno as it was). */
-static bool write_all(int fd, const char *data, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, data, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			if (n == 0)
-				errno = ENOSPC;
-			return false;
-		}
-		data += n;
-		len -= (size_t)n;
-	}
-	return true;
-}
-
 /* What a result file holds: len bytes at data, or the first len bytes of the file from (data NULL). */
 struct content {
 	const char *data;
@@ -116,7 +98,7 @@ static bool put_content(int fd, const struct content *c)
 	off_t off = 0;
 
 	if (c->data)
-		return write_all(fd, c->data, c->len);
+		return fds_write_all(fd, c->data, c->len);
 	while ((size_t)off < c->len) {
 		ssize_t n = sendfile(fd, c->from, &off, c->len - (size_t)off);
 
