@@ -14,6 +14,7 @@
  */
 #include "autoconf.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <signal.h>
@@ -138,36 +139,83 @@ static double bare(const char *url, double span, double step, int n, int list)
 	return rate;
 }
 
+/*
+ * The server's threads by name: the loop is the process's own ("simq"); a thread is named by its
+ * creator's code (pthread_setname_np) or inherits its creator's name, so the API's connection
+ * threads show as simq-accept.  "gone" is what threads that ended during the run spent.
+ */
+static const char *const thread_names[] = {"simq", "simq-plecs", "simq-writer", "simq-accept", "gone"};
+enum { NTHREADS = sizeof thread_names / sizeof thread_names[0], GONE = NTHREADS - 1 };
+
 /* What one run through simq measured. */
 struct run {
 	double rate;            /* tasks per second */
 	double cpu_ms;          /* the server's CPU (user + system) per task, in ms */
+	double thread_ms[NTHREADS]; /* the same by thread */
 	double busy;            /* plecs-emu's call durations (its trace) over the wall time */
 	double result_bytes;    /* bytes under results/ per task */
 };
 
-/* The server's user + system CPU so far, in seconds, from /proc/PID/stat. */
-static double cpu_seconds(pid_t pid)
+/* User + system CPU so far, in seconds, and the name, from a /proc stat file; false if it is gone. */
+static bool stat_cpu(const char *path, double *seconds, char *name, size_t size)
 {
-	char path[64], line[2048];
+	char line[2048];
 	unsigned long utime = 0, stime = 0;
-	FILE *fp;
+	FILE *fp = fopen(path, "r");
 
-	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-	fp = fopen(path, "r");
 	if (fp == NULL || fgets(line, sizeof line, fp) == NULL) {
-		fprintf(stderr, "bench/throughput: cannot read %s\n", path);
-		exit(1);
+		if (fp)
+			fclose(fp);
+		return false;
 	}
 	fclose(fp);
 	/* After the command's name in parentheses: state, then fields 4 to 13, then utime and stime. */
-	const char *p = strrchr(line, ')');
+	const char *open = strchr(line, '('), *p = strrchr(line, ')');
 
-	if (p == NULL || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &utime, &stime) != 2) {
+	if (open == NULL || p == NULL ||
+	    sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &utime, &stime) != 2) {
 		fprintf(stderr, "bench/throughput: cannot read the CPU times in %s\n", path);
 		exit(1);
 	}
-	return (double)(utime + stime) / (double)sysconf(_SC_CLK_TCK);
+	snprintf(name, size, "%.*s", (int)(p - open - 1), open + 1);
+	*seconds = (double)(utime + stime) / (double)sysconf(_SC_CLK_TCK);
+	return true;
+}
+
+/* The server's user + system CPU so far, in seconds: the whole process, and by thread name. */
+static double cpu_seconds(pid_t pid, double by_thread[NTHREADS])
+{
+	char path[64], name[64];
+	double total;
+
+	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+	if (!stat_cpu(path, &total, name, sizeof name)) {
+		fprintf(stderr, "bench/throughput: cannot read %s\n", path);
+		exit(1);
+	}
+	snprintf(path, sizeof path, "/proc/%d/task", (int)pid);
+	DIR *d = opendir(path);
+	double named = 0;
+
+	memset(by_thread, 0, NTHREADS * sizeof *by_thread);
+	for (struct dirent *e; d && (e = readdir(d)) != NULL;) {
+		char tpath[sizeof path + sizeof e->d_name + 8];
+		double s;
+		size_t k = 0;
+
+		snprintf(tpath, sizeof tpath, "%s/%s/stat", path, e->d_name);
+		if (e->d_name[0] == '.' || !stat_cpu(tpath, &s, name, sizeof name))
+			continue;
+		while (k < GONE && strcmp(thread_names[k], name) != 0)
+			k++;
+		by_thread[k] += s;
+		named += s;
+	}
+	if (d)
+		closedir(d);
+	/* The process's times include its ended threads'. */
+	by_thread[GONE] += total - named;
+	return total;
 }
 
 /* The sum of the durations of the calls plecs-emu traced from byte from of its trace on. */
@@ -212,7 +260,8 @@ static int add_file(const char *path, const struct stat *st, int type, struct FT
  * SolverOpts TimeSpan and FixedStep; span 0 leaves the model's own.  With trace, plecs-emu's trace
  * file, for how busy it was.
  */
-static struct run run_simq(const char *url, int max_batch, int n, double span, double step, const char *trace)
+static struct run run_simq(const char *url, int max_batch, int n, double span, double step, const char *trace,
+			   const char *format)
 {
 	struct run out = {0};
 	char *dir = xasprintf("%s/simq-bench-tp.%d.%zu", state_base, (int)getpid(), nscratch);
@@ -224,7 +273,8 @@ static struct run run_simq(const char *url, int max_batch, int n, double span, d
 	xmlrpc_env env;
 	pid_t pid;
 
-	fprintf(fp, "[backend emu]\nurl = %s\nmax_batch = %d\n[scheduler]\nstart_paused = true\n", url, max_batch);
+	fprintf(fp, "[backend emu]\nurl = %s\nmax_batch = %d\noutput_format = %s\n[scheduler]\nstart_paused = true\n", url,
+		max_batch, format);
 	fclose(fp);
 	const char *argv[] = {simq, "server", "-f", "--home", dir, "-c", ini, NULL};
 
@@ -250,7 +300,8 @@ static struct run run_simq(const char *url, int max_batch, int n, double span, d
 	xmlrpc_DECREF(tasks);
 	xmlrpc_array_read_item(&env, ids, n - 1, &last);
 	long trace_from = trace ? file_size(trace) : 0;
-	double cpu0 = cpu_seconds(pid);
+	double threads0[NTHREADS], threads1[NTHREADS];
+	double cpu0 = cpu_seconds(pid, threads0);
 	int64_t t0 = time_mono_ns();
 
 	xmlrpc_DECREF(bench_callf(c, "simq.resume", "()"));
@@ -273,7 +324,9 @@ static struct run run_simq(const char *url, int max_batch, int n, double span, d
 	double wall = (double)(time_mono_ns() - t0) / 1e9;
 
 	out.rate = n / wall;
-	out.cpu_ms = 1000 * (cpu_seconds(pid) - cpu0) / n;
+	out.cpu_ms = 1000 * (cpu_seconds(pid, threads1) - cpu0) / n;
+	for (int k = 0; k < NTHREADS; k++)
+		out.thread_ms[k] = 1000 * (threads1[k] - threads0[k]) / n;
 	out.busy = trace ? traced_seconds(trace, trace_from) / wall : 0;
 	xmlrpc_value *s = bench_callf(c, "simq.stats", "()"), *v;
 	xmlrpc_int64 done;
@@ -312,21 +365,25 @@ static struct run run_simq(const char *url, int max_batch, int n, double span, d
 
 static double through_simq(const char *url, int max_batch, int n, double span, double step)
 {
-	return run_simq(url, max_batch, n, span, step, NULL).rate;
+	return run_simq(url, max_batch, n, span, step, NULL, "plain").rate;
 }
 
 #define REAL_TASKS 1000
 
 /*
  * The realistic row: REAL_TASKS tasks of rc.plecs with its own TimeSpan (1,001 points, one
- * signal) at max_batch 1, 4 and 16, against a plecs-emu of its own that traces its calls.
+ * signal) at max_batch 1, 4 and 16 with Plain answers, and at 16 with MatFile answers (output_format
+ * = matfile: MAT bytes in base64, far less to decode), against a plecs-emu of its own that traces
+ * its calls.
  */
 static void realistic(void)
 {
-	static const int batches[] = {1, 4, 16};
+	static const int batches[] = {1, 4, 16, 16};
+	static const char *const formats[] = {"plain", "plain", "plain", "matfile"};
 	enum { NB = sizeof batches / sizeof batches[0] };
 	char port_file[128], url[64], trace[128];
 	double rate[NB][ROUNDS], cpu[NB][ROUNDS], busy[NB][ROUNDS], bytes[NB][ROUNDS];
+	double threads[NB][NTHREADS][ROUNDS];
 
 	snprintf(port_file, sizeof port_file, "/tmp/simq-bench-tp-emu2.%d", (int)getpid());
 	snprintf(trace, sizeof trace, "%s/simq-bench-tp-trace.%d", state_base, (int)getpid());
@@ -338,22 +395,28 @@ static void realistic(void)
 	snprintf(url, sizeof url, "http://127.0.0.1:%d/RPC2", read_port(port_file));
 	for (int r = 0; r < ROUNDS; r++)
 		for (int b = 0; b < NB; b++) {
-			struct run x = run_simq(url, batches[b], REAL_TASKS, 0, 0, trace);
+			struct run x = run_simq(url, batches[b], REAL_TASKS, 0, 0, trace, formats[b]);
 
 			rate[b][r] = x.rate;
 			cpu[b][r] = x.cpu_ms;
 			busy[b][r] = x.busy;
 			bytes[b][r] = x.result_bytes;
+			for (int k = 0; k < NTHREADS; k++)
+				threads[b][k][r] = x.thread_ms[k];
 		}
 	printf("\n1,000 tasks of rc.plecs, 1,001-point answers (one signal), plecs-emu traced:\n");
 	for (int b = 0; b < NB; b++) {
 		double t = median(rate[b]), c = median(cpu[b]), u = median(busy[b]), k = median(bytes[b]) / 1024;
 		char what[64];
 
-		snprintf(what, sizeof what, "max_batch %d, tasks", batches[b]);
+		snprintf(what, sizeof what, "max_batch %d, %s answers, tasks", batches[b], formats[b]);
 		printf("%-46s %10.0f/s\n", what, t);
 		printf("%-46s %9.3fms %10s %8.2fx                %s\n", "  server CPU per task", c, "<=0.5ms", 0.5 / c,
 		       c <= 0.5 ? "meets" : "MISSES");
+		printf("    by thread (ms):");
+		for (int th = 0; th < NTHREADS; th++)
+			printf(" %s %.3f", thread_names[th], median(threads[b][th]));
+		printf("\n");
 		if (batches[b] == 16)
 			printf("%-46s %10.0f%% %9s%%  %8.2fx                %s\n", "  PLECS busy", 100 * u, ">=80",
 			       u / 0.8, u >= 0.8 ? "meets" : "MISSES");

@@ -10,12 +10,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "engine/store.h"
 #include "util/buf.h"
 #include "util/paths.h"
+#include "util/fds.h"
 #include "util/xalloc.h"
 
 /* Result files per folder under results/ (see results_write). */
@@ -83,11 +85,22 @@ static int open_shard(const char *dir, char **err)
 	return fd;
 }
 
-/* Writes all of data; a disk that fills midway says so (a short write leaves errno as it was). */
-static bool write_all(int fd, const char *data, size_t len)
+/* What a result file holds: len bytes at data, or the first len bytes of the file from (data NULL). */
+struct content {
+	const char *data;
+	int from;
+	size_t len;
+};
+
+/* Writes all of c to fd, a file's bytes copied in the kernel; a disk that fills midway says so. */
+static bool put_content(int fd, const struct content *c)
 {
-	while (len > 0) {
-		ssize_t n = write(fd, data, len);
+	off_t off = 0;
+
+	if (c->data)
+		return fds_write_all(fd, c->data, c->len);
+	while ((size_t)off < c->len) {
+		ssize_t n = sendfile(fd, c->from, &off, c->len - (size_t)off);
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -96,17 +109,15 @@ static bool write_all(int fd, const char *data, size_t len)
 				errno = ENOSPC;
 			return false;
 		}
-		data += n;
-		len -= (size_t)n;
 	}
 	return true;
 }
 
 /*
- * Writes data to dir/name through a temporary name, so a reader never sees half a file.  The
+ * Writes c to dir/name through a temporary name, so a reader never sees half a file.  The
  * temporary file is new (O_EXCL) and no link is followed, so nothing outside results/ is written.
  */
-static bool write_atomically(const char *dir, const char *name, const void *data, size_t len, bool sync, char **path,
+static bool write_atomically(const char *dir, const char *name, const struct content *c, bool sync, char **path,
 			     char **err)
 {
 	char *tmp = xasprintf(".%s.tmp", name);
@@ -116,7 +127,7 @@ static bool write_atomically(const char *dir, const char *name, const void *data
 	if (dfd >= 0)
 		fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	/* fsync as the store does: with durability = full only (normal survives a crash of simq, not of power). */
-	bool ok = fd >= 0 && write_all(fd, data, len) && (!sync || fsync(fd) == 0);
+	bool ok = fd >= 0 && put_content(fd, c) && (!sync || fsync(fd) == 0);
 	int saved = errno;
 
 	if (fd >= 0 && close(fd) != 0 && ok) {
@@ -219,19 +230,23 @@ static bool read_all(int fd, struct buf *out)
 }
 
 /*
- * The MAT file of r: Time (1 x points) and Values (signals x points), as PLECS's MatFile has them,
- * each zlib-compressed.  matio writes only to a path, so it writes to a memfd through
- * /proc/self/fd (memory, never the disk); write_atomically() then puts the bytes in results/ with
- * the same O_EXCL, no-symlink and fsync rules as a CSV file, and sees a full disk itself.
+ * The MAT file of r in a memfd (*fd, its *len bytes): Time (1 x points) and Values (signals x
+ * points), as PLECS's MatFile has them, each zlib-compressed.  matio writes only to a path, so it
+ * writes to the memfd through /proc/self/fd, and write_atomically() copies it into results/ in the
+ * kernel (sendfile), with the same O_EXCL, no-symlink and fsync rules as a CSV file.  Not straight
+ * into the temporary file: matio's writes go through stdio and a full disk is lost on the way
+ * (Mat_VarWrite and Mat_Close both succeed and leave an empty or cut file), while the copy's
+ * sendfile says ENOSPC.
  */
-static bool mat_bytes(const struct result_data *r, struct buf *out, char **err)
+static bool mat_file(const struct result_data *r, int *fd, size_t *len, char **err)
 {
-	int fd = memfd_create("simq-result", MFD_CLOEXEC);
 	double *values = r->values;
 	char proc[64];
 	bool ok = false;
+	off_t end = -1;
 
-	if (fd < 0) {
+	*fd = memfd_create("simq-result", MFD_CLOEXEC);
+	if (*fd < 0) {
 		*err = xasprintf("cannot make the MAT file in memory: %s", strerror(errno));
 		return false;
 	}
@@ -242,7 +257,7 @@ static bool mat_bytes(const struct result_data *r, struct buf *out, char **err)
 			for (size_t i = 0; i < r->points; i++)
 				values[s + i * r->signals] = r->values[s * r->points + i];
 	}
-	snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
+	snprintf(proc, sizeof proc, "/proc/self/fd/%d", *fd);
 	mat_t *mat = Mat_CreateVer(proc, MAT_HEADER, MAT_FT_MAT5);
 
 	if (mat && write_var(mat, "Time", 1, r->points, r->time) &&
@@ -250,13 +265,13 @@ static bool mat_bytes(const struct result_data *r, struct buf *out, char **err)
 		ok = true;
 	if (mat && Mat_Close(mat) != 0)
 		ok = false;
-	if (ok && !read_all(fd, out))
+	if (ok && (end = lseek(*fd, 0, SEEK_END)) < 0)
 		ok = false;
+	*len = ok ? (size_t)end : 0;
 	if (!ok)
 		*err = xasprintf("matio cannot write the MAT file (through %s; is /proc mounted?)", proc);
 	if (values != r->values)
 		free(values);
-	close(fd);
 	errno = ok ? 0 : EIO;
 	return ok;
 }
@@ -273,15 +288,21 @@ bool results_write(const char *dir, int64_t id, const struct result_data *r, enu
 	char *sub = xasprintf("%s/%lld", dir, (long long)(id / RESULTS_PER_DIR));
 	char *name = xasprintf("%lld.%s", (long long)id, mat ? "mat" : "csv"), *path = NULL;
 	struct buf file = BUF_INIT;
+	struct content c = {.from = -1};
 	bool ok = true;
 
-	if (mat)
-		ok = mat_bytes(r, &file, err);
-	else
+	if (mat) {
+		ok = mat_file(r, &c.from, &c.len, err);
+	} else {
 		results_csv(r, &file);
-	ok = ok && write_atomically(sub, name, buf_str(&file), file.len, sync, &path, err);
+		c.data = buf_str(&file);
+		c.len = file.len;
+	}
+	ok = ok && write_atomically(sub, name, &c, sync, &path, err);
 	int saved = errno;
 
+	if (c.from >= 0)
+		close(c.from);
 	buf_free(&file);
 	if (ok) {
 		*out = (struct store_result){.task_id = id, .path = path, .format = xstrdup(mat ? "mat" : "csv"),

@@ -15,6 +15,7 @@
 #include "plecs/wire.h"
 #include "proto/proto.h"
 #include "util/buf.h"
+#include "util/decimal.h"
 #include "util/xalloc.h"
 
 /* The longest number text read (a double needs 24 characters; blanks around it are not counted). */
@@ -83,7 +84,7 @@ static enum tag tag_of(const char *name)
 	} by_first[][2] = {
 		['a'] = {{"array", T_ARRAY}},
 		['b'] = {{"base64", T_BASE64}},
-		['d'] = {{"data", T_DATA}, {"double", T_DOUBLE}},
+		['d'] = {{"double", T_DOUBLE}, {"data", T_DATA}},
 		['f'] = {{"fault", T_FAULT}},
 		['i'] = {{"i4", T_INT}, {"int", T_INT}},
 		['m'] = {{"member", T_MEMBER}, {"methodResponse", T_METHOD_RESPONSE}},
@@ -320,14 +321,15 @@ static bool blank(char c)
 /* Keeps a number's or a name's text, up to NUMBER_TEXT_MAX characters, blanks before it dropped. */
 static void keep_text(struct plecs_answer *a, const char *s, size_t len)
 {
-	for (size_t i = 0; i < len; i++) {
-		if (a->text_len == 0 && blank(s[i]))
-			continue;
-		if (a->text_len < NUMBER_TEXT_MAX)
-			a->text[a->text_len++] = s[i];
-		else if (!blank(s[i]))
-			a->text_long = true;
-	}
+	while (a->text_len == 0 && len > 0 && blank(*s))
+		s++, len--;
+	size_t room = NUMBER_TEXT_MAX - a->text_len, n = len < room ? len : room;
+
+	/* Expat hands a number's text over whole, as a rule: one copy. */
+	memcpy(a->text + a->text_len, s, n);
+	a->text_len += n;
+	for (size_t i = n; i < len && !a->text_long; i++)
+		a->text_long = !blank(s[i]);
 }
 
 /* The text kept, blanks after it dropped. */
@@ -353,14 +355,10 @@ static bool text_number(const struct plecs_answer *a, char type, double *x)
 
 	if (a->text_len == 0 || a->text_long || type == 's')
 		return false;
+	/* Decimal only: no "inf", "nan" or hex, which strtod would take. */
+	if (type == 'd')
+		return decimal_parse(t, a->text_len, x);
 	errno = 0;
-	if (type == 'd') {
-		/* Decimal only: no "inf", "nan" or hex, which strtod would take. */
-		if (strspn(t, "0123456789+-.eE") != a->text_len)
-			return false;
-		*x = strtod(t, &end);
-		return *end == '\0' && isfinite(*x);
-	}
 	if (strspn(t, "0123456789+-") != a->text_len)
 		return false;
 	long long k = strtoll(t, &end, 10);
@@ -618,22 +616,24 @@ static const char *const role_names[] = {
 	[R_FAULT] = "fault",
 };
 
-/* The role of a child element, given its parent's: the grammar of an XML-RPC response. */
+/* The role of a child element, given its parent's: the grammar of an XML-RPC response (R_SKIP: none). */
 static enum role child_role(enum role parent, enum tag tag)
 {
-	static const struct {
-		unsigned char parent, tag, role;
-	} grammar[] = {
-		{R_DOC, T_METHOD_RESPONSE, R_RESPONSE}, {R_RESPONSE, T_PARAMS, R_PARAMS}, {R_RESPONSE, T_FAULT, R_FAULT},
-		{R_PARAMS, T_PARAM, R_PARAM},           {R_PARAM, T_VALUE, R_VALUE},      {R_FAULT, T_VALUE, R_VALUE},
-		{R_ARRAY, T_DATA, R_DATA},              {R_DATA, T_VALUE, R_VALUE},       {R_STRUCT, T_MEMBER, R_MEMBER},
-		{R_MEMBER, T_NAME, R_NAME},             {R_MEMBER, T_VALUE, R_VALUE},
+	static const unsigned char grammar[R_SKIP + 1][T_BASE64 + 1] = {
+		[R_DOC] = {[T_METHOD_RESPONSE] = R_RESPONSE},
+		[R_RESPONSE] = {[T_PARAMS] = R_PARAMS, [T_FAULT] = R_FAULT},
+		[R_PARAMS] = {[T_PARAM] = R_PARAM},
+		[R_PARAM] = {[T_VALUE] = R_VALUE},
+		[R_FAULT] = {[T_VALUE] = R_VALUE},
+		[R_ARRAY] = {[T_DATA] = R_DATA},
+		[R_DATA] = {[T_VALUE] = R_VALUE},
+		[R_STRUCT] = {[T_MEMBER] = R_MEMBER},
+		[R_MEMBER] = {[T_NAME] = R_NAME, [T_VALUE] = R_VALUE},
 	};
+	/* R_DOC is 0: a pair the table does not name is no child. */
+	unsigned char role = grammar[parent][tag];
 
-	for (size_t i = 0; i < sizeof grammar / sizeof grammar[0]; i++)
-		if (grammar[i].parent == parent && grammar[i].tag == tag)
-			return grammar[i].role;
-	return R_SKIP;
+	return role == R_DOC ? R_SKIP : (enum role)role;
 }
 
 /* The frame a child element opens, given its parent's. */

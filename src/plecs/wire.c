@@ -11,10 +11,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 #include <zlib.h>
 
 #include "proto/proto.h"
+#include "util/fds.h"
 #include "util/xalloc.h"
 
 static xmlrpc_value *from_text(xmlrpc_env *env, const char *json, char **err)
@@ -184,11 +186,14 @@ static const char *mat_implausible(const unsigned char *b, size_t len)
 	return NULL;
 }
 
+/*
+ * matio reads only from a path: the bytes go to a memfd (memory, never a file on disk to make and
+ * remove for every case) that matio opens through /proc/self/fd.
+ */
 bool plecs_decode_mat(const unsigned char *bytes, size_t len, struct result_data *out, char **err)
 {
-	const char *tmpdir = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
-	char *path = xasprintf("%s/simq-result-XXXXXX", tmpdir);
-	int fd = mkostemp(path, O_CLOEXEC);
+	int fd = -1;
+	char path[64];
 	mat_t *mat = NULL;
 	double *time = NULL, *values = NULL;
 	size_t trows = 0, tcols = 0, vrows = 0, vcols = 0;
@@ -199,21 +204,18 @@ bool plecs_decode_mat(const unsigned char *bytes, size_t len, struct result_data
 	memset(out, 0, sizeof *out);
 	if ((why = mat_implausible(bytes, len))) {
 		*err = xasprintf("PLECS's MatFile result is not a MAT v5 file of Time and Values: %s", why);
-		if (fd >= 0)
-			close(fd);
-		unlink(path);
-		free(path);
 		return false;
 	}
-	if (fd < 0 || write(fd, bytes, len) != (ssize_t)len) {
-		*err = xasprintf("cannot write a temporary file in %s: %s", tmpdir, strerror(errno));
+	fd = memfd_create("simq-answer", MFD_CLOEXEC);
+	if (fd < 0 || !fds_write_all(fd, bytes, len)) {
+		*err = xasprintf("cannot hold PLECS's MAT file in memory: %s", strerror(errno));
 		goto out;
 	}
-	close(fd);
-	fd = -1;
+	snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
 	mat = len >= 128 ? Mat_Open(path, MAT_ACC_RDONLY) : NULL;
 	if (mat == NULL) {
-		*err = xstrdup("PLECS's MatFile result is not a MAT file");
+		*err = xasprintf("PLECS's MatFile result is not a MAT file (or matio cannot open %s: is /proc mounted?)",
+				 path);
 		goto out;
 	}
 	time = read_mat_var(mat, "Time", &trows, &tcols);
@@ -240,8 +242,6 @@ out:
 		Mat_Close(mat);
 	if (fd >= 0)
 		close(fd);
-	unlink(path);
-	free(path);
 	free(time);
 	free(values);
 	return ok;

@@ -4,8 +4,8 @@
  * Builds the optStruct of a task (ModelVars, SolverOpts with Timeout,
  * OutputFormat, Name) and decodes the MAT v5 bytes of a MatFile result
  * (answer.c reads the XML around them, and Plain results).  Pure
- * functions, safe on any thread (MAT decoding writes a temporary file, as
- * matio reads only files).
+ * functions, safe on any thread (MAT decoding puts the bytes in a memfd
+ * that matio opens through /proc/self/fd, as matio reads only paths).
  */
 #ifndef SIMQ_PLECS_WIRE_H
 #define SIMQ_PLECS_WIRE_H

@@ -3,6 +3,7 @@
 #include "util/fds.h"
 
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -50,5 +51,25 @@ bool fds_cloexec_all(void)
 			fcntl(fd, F_SETFD, flags | FD_CLOEXEC);
 	}
 	closedir(dir);
+	return true;
+}
+
+bool fds_write_all(int fd, const void *data, size_t len)
+{
+	const char *p = data;
+
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			if (n == 0)
+				errno = ENOSPC;
+			return false;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
 	return true;
 }

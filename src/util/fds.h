@@ -1,5 +1,6 @@
 /*
- * fds — the process's own open sockets, found through /proc/self/fd.
+ * fds — the process's own open sockets, found through /proc/self/fd; and
+ * writing a whole buffer to a descriptor.
  *
  * Abyss (xmlrpc-c's HTTP server) does not hand out the socket of a session,
  * so code that must act on connections itself — reset one, hang all up at a
@@ -10,6 +11,7 @@
 #define SIMQ_UTIL_FDS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <sys/socket.h>
 
 /* One connected socket: its descriptor, and both ends' addresses. */
@@ -32,5 +34,11 @@ bool fds_each_connected(bool (*fn)(const struct fds_socket *s, void *ud), void *
  * /proc/self/fd cannot be read.
  */
 bool fds_cloexec_all(void);
+
+/*
+ * Writes all len bytes of data to fd, again after EINTR and short writes; false and errno on
+ * failure, ENOSPC when a write takes nothing (a disk that fills midway says so).
+ */
+bool fds_write_all(int fd, const void *data, size_t len);
 
 #endif

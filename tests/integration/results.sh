@@ -45,7 +45,7 @@ EOF
 mat_home=$SIMQ_HOME
 pid=$(cat "$SIMQ_HOME/simq.pid")
 threads=$(ls "/proc/$pid/task" | wc -l)
-strace -f -y -e trace=openat,write,rename,renameat,renameat2 -o "$TMP/mat.trace" -p "$pid" 2>"$TMP/strace.err" &
+strace -f -y -e trace=openat,write,sendfile,rename,renameat,renameat2 -o "$TMP/mat.trace" -p "$pid" 2>"$TMP/strace.err" &
 tracer=$!
 n=0
 while [ "$(grep -c attached "$TMP/strace.err" 2>/dev/null)" -lt "$threads" ] && [ $n -lt 300 ]; do
@@ -72,7 +72,8 @@ lines = open(sys.argv[1]).read().splitlines()
 pid, results = sys.argv[2], sys.argv[3]
 mine = [l for l in lines if results in l]
 opened = [l for l in mine if "openat(" in l and ".1.mat.tmp" in l]
-written = [l for l in mine if l.split()[1].startswith("write(")]
+# A MAT file is copied in from the memfd matio wrote (sendfile); a CSV file is written.
+written = [l for l in mine if l.split()[1].startswith(("write(", "sendfile("))]
 renamed = [l for l in mine if "rename" in l]
 assert opened and written and renamed, mine
 tids = {l.split()[0] for l in opened + written + renamed}

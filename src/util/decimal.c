@@ -1,0 +1,108 @@
+#include "autoconf.h"
+
+#include "util/decimal.h"
+
+#include <float.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#if FLT_EVAL_METHOD != 0
+#error "decimal.c needs doubles evaluated in double precision (SSE2): the fast path is exact only then"
+#endif
+
+/* The powers of ten a double holds exactly. */
+static const double exact_pow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
+				     1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+
+#define MAX_EXACT_POW10 22
+#define MAX_EXACT_INT (UINT64_C(1) << 53)
+
+static bool is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+/* strtod on a string already known to be in the grammar (so it reads all of it). */
+static bool slow_path(const char *s, size_t len, double *x)
+{
+	char small[64], *copy = len < sizeof small ? small : malloc(len + 1);
+
+	if (copy == NULL)
+		return false;
+	memcpy(copy, s, len);
+	copy[len] = '\0';
+	*x = strtod(copy, NULL);
+	if (copy != small)
+		free(copy);
+	return isfinite(*x);
+}
+
+bool decimal_parse(const char *s, size_t len, double *x)
+{
+	const char *p = s, *end = s + len;
+	bool negative = false;
+	uint64_t m = 0;
+	int digits = 0, scale = 0; /* significant digits kept in m; the power of ten applied to m */
+	bool any = false, overflow = false;
+
+	if (p < end && (*p == '+' || *p == '-'))
+		negative = *p++ == '-';
+	for (; p < end && is_digit(*p); p++) {
+		any = true;
+		if (m == 0 && *p == '0')
+			continue;
+		if (digits < 19)
+			m = 10 * m + (uint64_t)(*p - '0'), digits++;
+		else
+			overflow = true, scale++;
+	}
+	if (p < end && *p == '.') {
+		for (p++; p < end && is_digit(*p); p++) {
+			any = true;
+			if (m == 0 && *p == '0') {
+				scale--;
+				continue;
+			}
+			if (digits < 19)
+				m = 10 * m + (uint64_t)(*p - '0'), digits++, scale--;
+			else
+				overflow = true;
+		}
+	}
+	if (!any)
+		return false;
+	if (p < end && (*p == 'e' || *p == 'E')) {
+		bool eneg = false, edigits = false;
+		int e = 0;
+
+		p++;
+		if (p < end && (*p == '+' || *p == '-'))
+			eneg = *p++ == '-';
+		for (; p < end && is_digit(*p); p++) {
+			edigits = true;
+			if (e < 100000)
+				e = 10 * e + (*p - '0');
+		}
+		if (!edigits)
+			return false;
+		scale += eneg ? -e : e;
+	}
+	if (p != end)
+		return false;
+	if (m == 0 && !overflow) {
+		*x = negative ? -0.0 : 0.0;
+		return true;
+	}
+	/* Trailing zeros of the significand move into the exponent. */
+	while (!overflow && m % 10 == 0 && m > MAX_EXACT_INT)
+		m /= 10, scale++;
+	if (overflow || m > MAX_EXACT_INT || scale < -MAX_EXACT_POW10 || scale > MAX_EXACT_POW10)
+		return slow_path(s, len, x);
+	double v = (double)m;
+
+	v = scale < 0 ? v / exact_pow10[-scale] : v * exact_pow10[scale];
+	*x = negative ? -v : v;
+	return true;
+}
