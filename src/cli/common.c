@@ -195,6 +195,9 @@ bool cli_parse_id(const char *text, int64_t *id)
 {
 	char *end;
 
+	/* Digits only: strtoll would take "+5", " 5" and a tab before it too. */
+	if (text[0] < '0' || text[0] > '9')
+		return false;
 	errno = 0;
 	*id = strtoll(text, &end, 10);
 	return end != text && *end == '\0' && errno == 0 && *id > 0;
