@@ -163,8 +163,8 @@ static void take_answer(struct act *a, xmlrpc_value *item)
 		ids_add(changed ? &a->changed : &a->already, &t);
 		if (a->sel.verbose && !a->x.json)
 			printf("%lld %s\n", (long long)t.id, outcome(a, changed, reason, sizeof reason));
-	} else if (state_in(t.state, ACTIVE)) {
-		ids_add(&a->moved, &t); /* it left the --state asked for since it was read */
+	} else if (state_in(t.state, ACTIVE) || select_filtered(&a->sel)) {
+		ids_add(&a->moved, &t); /* it left the selection since it was read: another state now */
 	} else {
 		a->refused++;
 		if (!a->x.json)
@@ -259,6 +259,27 @@ static char *count_text(const struct ids *l, const char *middle)
 	return text;
 }
 
+/* The tasks that are in `state` now, and so were left alone: "3 tasks are running now; not cancelled (--state queued)". */
+static void say_moved(struct act *a, const char *state)
+{
+	struct ids in = {0};
+	char *filters, *text, middle[128];
+
+	for (size_t i = 0; i < a->moved.n; i++)
+		if (strcmp(a->moved.t[i].state, state) == 0)
+			ids_add(&in, &a->moved.t[i]);
+	if (in.n == 0)
+		return;
+	filters = select_filters_text(&a->sel);
+	snprintf(middle, sizeof middle, " %s %s now; not %s (%s)", in.n == 1 ? "is" : "are", state,
+		 a->kind->cmd == &cli_cmd_prio ? "given another priority" : "cancelled", filters + (filters[0] == ' '));
+	text = count_text(&in, middle);
+	fprintf(stderr, "simq %s: %s\n", a->x.cmd->name, text);
+	free(filters);
+	free(text);
+	free(in.t);
+}
+
 /* The totals: what changed, what was so already, what left the selection, what stays as it is. */
 static void say_totals(struct act *a)
 {
@@ -282,17 +303,8 @@ static void say_totals(struct act *a)
 			free(text);
 		}
 	}
-	if (a->moved.n) {
-		char *filters = select_filters_text(&a->sel), middle[96];
-
-		snprintf(middle, sizeof middle, " %s %s now; not %s (%s)", a->moved.n == 1 ? "is" : "are",
-			 a->moved.t[0].state, a->kind->cmd == &cli_cmd_prio ? "given another priority" : "cancelled",
-			 filters + (filters[0] == ' '));
-		text = count_text(&a->moved, middle);
-		fprintf(stderr, "simq %s: %s\n", a->x.cmd->name, text);
-		free(filters);
-		free(text);
-	}
+	for (int st = 0; st < TASK_STATE_COUNT; st++)
+		say_moved(a, task_state_name((enum task_state)st));
 	if (a->stay.n) {
 		char middle[96];
 
@@ -341,7 +353,8 @@ static int act_and_say(struct act *a)
 	if (a->x.json && reply_count(a->answers) > 0)
 		cli_print_json(a->answers);
 	say_totals(a);
-	if (status != CLI_EXIT_OK && status != CLI_EXIT_USAGE)
+	/* Refused with a fault (an unknown id: 65) nothing was done; a lost answer leaves it unknown. */
+	if (status == CLI_EXIT_UNAVAILABLE || status == CLI_EXIT_SOFTWARE || status == CLI_EXIT_TIMEOUT)
 		say_interrupted(a);
 	xmlrpc_DECREF(a->answers);
 	return status == CLI_EXIT_OK && a->refused > 0 ? CLI_EXIT_TASK_FAILED : status;
@@ -371,6 +384,8 @@ static int dry_run(struct act *a)
 	return CLI_EXIT_OK;
 }
 
+static const struct act_kind cancel_kind;
+
 /*
  * Final tasks a filter picked (their states were read) stay as they are: they are not sent, and
  * get one line.  Returns how many of the rest can be acted on, as far as their states are known.
@@ -384,7 +399,10 @@ static size_t set_aside(struct act *a)
 		bool can = !t->state[0] || state_in(t->state, a->kind->can);
 
 		if (!can && select_filtered(&a->sel) && !state_in(t->state, ACTIVE)) {
-			ids_add(&a->stay, t);
+			/* A task a filter picked that is where cancel would take it counts as done. */
+			bool there = a->kind == &cancel_kind && strcmp(t->state, "cancelled") == 0;
+
+			ids_add(there ? &a->already : &a->stay, t);
 			continue;
 		}
 		n_act += can;

@@ -90,16 +90,24 @@ static void sort_named(struct selection *sel)
 /* Adds the ids lo..hi to what was named; false when that would name more than SELECT_MAX_IDS distinct ids. */
 static bool add_range(struct selection *sel, int64_t lo, int64_t hi, size_t *cap)
 {
-	if ((uint64_t)(hi - lo) >= SELECT_MAX_IDS - sel->nnamed)
-		sort_named(sel); /* repeats (1-900000 1-900000) count once */
-	if ((uint64_t)(hi - lo) >= SELECT_MAX_IDS - sel->nnamed)
-		return false;
+	uint64_t fresh = (uint64_t)(hi - lo) + 1;
+
+	if (fresh > SELECT_MAX_IDS - sel->nnamed) {
+		/* Repeats (1-900000 1-900000) count once: only the ids not named yet are new. */
+		sort_named(sel);
+		for (size_t i = 0; i < sel->nnamed; i++)
+			fresh -= sel->named[i] >= lo && sel->named[i] <= hi;
+		if (fresh > SELECT_MAX_IDS - sel->nnamed)
+			return false;
+	}
 	while (sel->nnamed + (size_t)(hi - lo) + 1 > *cap) {
 		*cap = *cap ? *cap * 2 : 64;
 		sel->named = xreallocarray(sel->named, *cap, sizeof *sel->named);
 	}
 	for (int64_t id = lo; id <= hi; id++)
 		sel->named[sel->nnamed++] = id;
+	if (sel->nnamed > SELECT_MAX_IDS)
+		sort_named(sel);
 	return true;
 }
 

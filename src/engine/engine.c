@@ -840,6 +840,11 @@ size_t engine_running(const struct engine *e)
 	return e->running;
 }
 
+enum engine_status engine_copies(struct engine *e, int64_t id, int64_t **ids, size_t *n, char **err)
+{
+	return store_copies(e->store, id, ids, n) == STORE_OK ? ENGINE_OK : store_failed(e, err);
+}
+
 int64_t engine_last_id(const struct engine *e)
 {
 	return e->last_id;

@@ -162,6 +162,8 @@ enum engine_status engine_finished_since(struct engine *e, int state, int64_t si
 					 void (*fn)(struct task *t, void *ud), void *ud);
 enum engine_status engine_attempts(struct engine *e, int64_t id,
 				   void (*fn)(const struct store_attempt *a, void *ud), void *ud);
+/* The retry copies of task id, oldest first (*ids heap, NULL when none). */
+enum engine_status engine_copies(struct engine *e, int64_t id, int64_t **ids, size_t *n, char **err);
 /* Task id's stored result (free with store_result_free). */
 enum engine_status engine_result(struct engine *e, int64_t id, struct store_result *out);
 void engine_attempt_counts(const struct engine *e, int64_t out[ATTEMPT_OUTCOME_COUNT]);

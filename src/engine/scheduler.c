@@ -779,6 +779,7 @@ static void end_attempt(struct scheduler *sc, struct batch *bt, size_t i, enum v
 	case VERDICT_SPLIT:
 		/* Not an attempt against the task: it goes back to the queue in a smaller batch. */
 		ch->outcome = ATTEMPT_SPLIT;
+		ch->error = error; /* why its batch was split: the batch's error */
 		t->attempts--;
 		task_transition(t, TASK_QUEUED, ch->time);
 		sc->host.moved(sc->host.ud, t, TASK_QUEUED);

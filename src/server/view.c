@@ -153,6 +153,14 @@ xmlrpc_value *view_get(xmlrpc_env *env, struct engine *e, const struct task *t)
 	/* Every attempt with its error, and the result: what the console's details show. */
 	engine_attempts(e, t->id, add_attempt, &attempts);
 	set_member(env, v, "attempt_list", attempts.list);
+	int64_t *copies = NULL;
+	size_t n = 0;
+	char *err = NULL;
+
+	if (engine_copies(e, t->id, &copies, &n, &err) == ENGINE_OK)
+		set_member(env, v, "copies", view_ids(env, copies, n));
+	free(copies);
+	free(err);
 	if (t->state == TASK_COMPLETED && engine_result(e, t->id, &r) == ENGINE_OK) {
 		set_member(env, v, "result", view_result(env, t->id, &r, NULL));
 		store_result_free(&r);
