@@ -6,7 +6,7 @@
 . "$SIMQ_SRCDIR/tests/lib/tap.sh"
 
 requires bash zsh
-plan 20
+plan 22
 
 BASH_FILE=$SIMQ_BUILDDIR/share/completions/simq.bash
 ZSH_FILE=$SIMQ_BUILDDIR/share/completions/_simq
@@ -62,11 +62,17 @@ grep -q "^#compdef simq" "$ZSH_FILE" && grep -q "'cancel:cancel tasks" "$ZSH_FIL
 	grep -q "'\*--state=:state:(queued running completed failed cancelled)'" "$ZSH_FILE" &&
 	ok "_simq is a #compdef file with the commands and the states" || fail "_simq is a #compdef file with the commands and the states" "$(head -30 "$ZSH_FILE")"
 
-make -s -C "$SIMQ_BUILDDIR" install-data-local DESTDIR="$TMP/inst" >"$TMP/install" 2>&1
+make -s -C "$SIMQ_BUILDDIR" install-data DESTDIR="$TMP/inst" >"$TMP/install" 2>&1
 bash_installed=$(find "$TMP/inst" -path '*/bash-completion/completions/simq' -type f)
 zsh_installed=$(find "$TMP/inst" -path '*/zsh/vendor-completions/_simq' -type f)
 [ -n "$bash_installed" ] && [ -n "$zsh_installed" ] && cmp -s "$bash_installed" "$BASH_FILE" && cmp -s "$zsh_installed" "$ZSH_FILE" &&
 	ok "make install puts them in bash-completion/completions/simq and zsh/vendor-completions/_simq" ||
 	fail "make install puts them in bash-completion/completions/simq and zsh/vendor-completions/_simq" \
 		"$(cat "$TMP/install")" "$(find "$TMP/inst" -type f)"
+# Issue 15: the API reference that simq(1) and the server's faults name ships, where they say.
+api_installed=$(find "$TMP/inst" -path '*/share/doc/simq/api.md' -type f)
+[ -n "$api_installed" ] && cmp -s "$api_installed" "$SRC/doc/api.md" && ok "make install puts api.md in share/doc/simq" ||
+	fail "make install puts api.md in share/doc/simq" "$(find "$TMP/inst" -type f)"
+grep -q 'share/doc/simq/api.md' "$SRC/doc/simq.1" && ! grep -q 'doc/api\.md' "$SRC/doc/simq.1" &&
+	ok "simq(1) names the installed path" || fail "simq(1) names the installed path" "$(grep -n api.md "$SRC/doc/simq.1")"
 done_testing
