@@ -36,6 +36,7 @@ int cli_parse_options(struct cli_ctx *x, int argc, char **argv, cli_option_fn fn
 	if (own)
 		memcpy(all + n, own_opts, own * sizeof *all);
 	x->client.timeout_ms = CLIENT_TIMEOUT_CONFIGURED;
+	x->client.tell_start = true;
 	opterr = 0;
 	optind = 1;
 	while (status < 0 && (c = getopt_long(argc, argv, shorts, all, NULL)) != -1) {

@@ -9,6 +9,7 @@
 
 #include "util/buf.h"
 #include "util/idmap.h"
+#include "util/time.h"
 #include "util/xalloc.h"
 
 struct engine {
@@ -243,6 +244,19 @@ static bool open_store(struct engine *e, const struct engine_options *opt, struc
 	return true;
 }
 
+/* A pause the operator gave a server before this one holds: "paused (since TIME, by simq pause)". */
+static void restore_pause(struct engine *e)
+{
+	char *since = NULL, when[TIME_ISO8601_MAX];
+
+	if (store_setting_get(e->store, "paused", &since) != STORE_OK)
+		return;
+	e->paused = true;
+	time_iso8601(when, strtoll(since, NULL, 10) * 1000000, true);
+	engine_log(e, SEVERITY_INFO, 0, "dispatch paused (since %s, by simq pause); simq resume starts it", when);
+	free(since);
+}
+
 /* RUNNING tasks from the store go back to work: waiting for their retry, or in the queue. */
 static void adopt_running(struct engine *e)
 {
@@ -277,6 +291,7 @@ struct engine *engine_open(const struct engine_options *opt, char **err)
 	engine_log(e, SEVERITY_INFO, 0, "%s: %zu queued, %zu running; %lld interrupted attempts requeued, %lld tasks "
 		   "waiting to retry", opt->started_line ? opt->started_line : "engine started", queue_size(e->queue),
 		   e->running, (long long)rec.interrupted, (long long)rec.waiting_retry);
+	restore_pause(e);
 	e->sched = scheduler_new(&opt->sched, opt->backends, opt->nbackends, opt->backend_ops, opt->backend_impl,
 				 opt->clock, e->queue, e->store, &host, err);
 	if (e->sched == NULL) {
@@ -755,8 +770,15 @@ enum engine_status engine_pause(struct engine *e, const char *backend, bool paus
 		*now = paused;
 	} else {
 		if (e->paused != paused) {
+			char since[32];
+
 			e->paused = paused;
 			engine_log(e, SEVERITY_INFO, 0, "%s", paused ? "dispatch paused" : "dispatch resumed");
+			/* The operator's pause outlives the server: the next one starts paused. */
+			snprintf(since, sizeof since, "%lld", (long long)engine_now_ms(e));
+			if (store_setting_put(e->store, "paused", paused ? since : NULL) != STORE_OK)
+				engine_log(e, SEVERITY_WARNING, 0, "the pause could not be saved for the next server: %s",
+					   store_error(e->store));
 		}
 		if (!paused)
 			task_set_text(&e->pause_reason, NULL);

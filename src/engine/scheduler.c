@@ -727,7 +727,8 @@ static void attempt_failed(struct scheduler *sc, struct task *t, const char *err
 
 		t->retry_due = now + (int64_t)(delay * 1000);
 	} else {
-		char *text = xasprintf("retries exhausted after %d attempts: %s", t->attempts, error);
+		/* The log line and show say after how many attempts: the error says why it stopped. */
+		char *text = xasprintf("retries exhausted: %s", error);
 
 		task_set_text(&t->error, text);
 		ch->error = t->error;

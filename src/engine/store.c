@@ -677,6 +677,35 @@ enum store_status store_submit_retries(struct store *s, struct task **copies, si
 	return status;
 }
 
+enum store_status store_setting_get(struct store *s, const char *name, char **value)
+{
+	sqlite3_stmt *st = stmt(s, STMT_GET_SETTING);
+	int rc;
+
+	*value = NULL;
+	bind_text(st, 1, name);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*value = column_text(st, 0);
+	sqlite3_reset(st);
+	if (rc == SQLITE_ROW)
+		return STORE_OK;
+	return rc == SQLITE_DONE ? STORE_NOTFOUND : fail(s, rc, "reading a setting");
+}
+
+enum store_status store_setting_put(struct store *s, const char *name, const char *value)
+{
+	sqlite3_stmt *st = stmt(s, value ? STMT_PUT_SETTING : STMT_DELETE_SETTING);
+	int rc;
+
+	bind_text(st, 1, name);
+	if (value)
+		bind_text(st, 2, value);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? STORE_OK : fail(s, rc, "saving a setting");
+}
+
 enum store_status store_last_id(struct store *s, int64_t *id)
 {
 	sqlite3_stmt *st = stmt(s, STMT_LAST_ID);

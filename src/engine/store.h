@@ -80,6 +80,10 @@ enum store_status store_submit_many(struct store *s, struct task **tasks, size_t
  * transaction that stores keeps two retries of one task from both making a copy.
  */
 enum store_status store_submit_retries(struct store *s, struct task **copies, size_t n, int64_t *existing);
+/* A setting that outlives a server (the operator's pause): *value (heap), or STORE_NOTFOUND. */
+enum store_status store_setting_get(struct store *s, const char *name, char **value);
+/* Saves a setting; a NULL value removes it. */
+enum store_status store_setting_put(struct store *s, const char *name, const char *value);
 /* The highest task id given so far (0: none). */
 enum store_status store_last_id(struct store *s, int64_t *id);
 /* The ids of the tasks whose origin is origin, oldest first (*ids heap, NULL when none). */

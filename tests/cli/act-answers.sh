@@ -8,7 +8,7 @@
 . "$SIMQ_SRCDIR/tests/lib/emu.sh"
 
 requires python3 script mkfifo
-plan 71
+plan 76
 
 export SIMQ_HOME="$TMP/state"
 M=$(cd "$SRC/share/models" && pwd -P)
@@ -178,5 +178,18 @@ expect_status "--name with invalid UTF-8: a usage error naming the option" 64 "$
 expect_in "it names --name" "$TMP/err" "simq cancel: --name a\\xffb: not valid UTF-8 (byte 2)"
 expect_status "--model with a control character" 64 "$SIMQ" prio --model "$(printf 'a\001b')" low
 expect_in "it names --model" "$TMP/err" "simq prio: --model"
+
+# ---- a pause survives a restart; a CLI that starts a server says so ---------------------------
+"$SIMQ" pause >/dev/null
+"$SIMQ" shutdown >/dev/null
+expect_status "stats with no server running: one is started" 0 "$SIMQ" stats --json
+expect_in "and it says so on stderr" "$TMP/err" "simq: no server was running for $SIMQ_HOME; started one"
+tasks 'simq.stats()["paused"] is True' "the new server is paused, as the last one was"
+grep -q "Z dispatch paused (since [0-9T:.-]*Z, by simq pause); simq resume starts it$" "$SIMQ_HOME/simulation.log" &&
+	ok "its log says since when and by what" || fail "its log says since when" "$(tail -5 "$SIMQ_HOME/simulation.log")"
+"$SIMQ" resume >/dev/null
+"$SIMQ" shutdown >/dev/null
+"$SIMQ" server --plecs "$url" >/dev/null
+tasks 'simq.stats()["paused"] is False' "resumed, the next server is not paused"
 server_ran_clean
 done_testing
