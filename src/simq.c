@@ -50,7 +50,7 @@ static void print_help(FILE *out)
 	             "\n"
 	             "Commands that talk to the server also take, before the command or after it:\n"
 	             "  --home DIR     the state directory (else $SIMQ_HOME, else $XDG_STATE_HOME/simq)\n"
-	             "  -c FILE        the configuration (else $XDG_CONFIG_HOME/simq/simq.ini)\n"
+	             "  -c, --config FILE  the configuration (else $XDG_CONFIG_HOME/simq/simq.ini)\n"
 	             "  --no-start     fail (exit 69) rather than start a server when none answers\n"
 	             "  --json         print the answer as JSON, for scripts\n"
 	             "\n"

@@ -25,6 +25,8 @@ static int run_console(int argc, char **argv)
 		                "print the same as text\n");
 		return CLI_EXIT_USAGE;
 	}
+	/* The console draws on the terminal: a server it starts is shown there, not on stderr. */
+	x.client.tell_start = false;
 	struct config *cfg = cli_load_config(&x.client);
 
 	if (cfg == NULL)

@@ -70,7 +70,7 @@ static int run_log(int argc, char **argv)
 
 const struct cli_command cli_cmd_log = {
 	.name = "log",
-	.usage = "simq log [-f]",
+	.usage = "simq log [-f|--follow]",
 	.summary = "print the server's recent log; -f follows it",
 	.help = "The server keeps its last 2,000 lines in memory; simulation.log in the state directory has them all\n"
 		"(in UTC there; here each line's time is local, ISO 8601 with the offset).",

@@ -70,7 +70,7 @@ static int run_server_cmd(int argc, char **argv)
 
 const struct cli_command cli_cmd_server = {
 	.name = "server",
-	.usage = "simq server [-f] [--state DIR] [-c FILE] [--plecs URL]",
+	.usage = "simq server [-f|--foreground] [--state DIR] [-c|--config FILE] [--plecs URL]",
 	.summary = "run the scheduler for a state directory (detaches unless -f)",
 	.help = "The state directory is --state DIR, else $SIMQ_HOME, else $XDG_STATE_HOME/simq. One server\n"
 		"runs per state directory. SIGTERM, SIGINT and simq shutdown stop it; queued tasks stay queued.\n"

@@ -353,7 +353,7 @@ static int run_submit(int argc, char **argv)
 
 const struct cli_command cli_cmd_submit = {
 	.name = "submit",
-	.usage = "simq submit MODEL [-p PRIO] [-v NAME=VALUE]... [--solver KEY=VALUE]... [--name N] [--tag T]... "
+	.usage = "simq submit MODEL [-p|--priority PRIO] [-v|--var NAME=VALUE]... [--solver KEY=VALUE]... [--name N] [--tag T]... "
 		 "[--timeout S] [--no-cache] [--request-key K] [--dry-run] [--json]",
 	.summary = "queue one simulation of a model and print its id",
 	.help = "Values: a number (400, 1.2e-3), a vector [1,2,3], a matrix [[1,2],[3,4]] or [1 2; 3 4], or a\n"
@@ -499,8 +499,9 @@ out:
 
 const struct cli_command cli_cmd_sweep = {
 	.name = "sweep",
-	.usage = "simq sweep MODEL NAME=START:STOP:STEP|NAME=A,B,C... [-p PRIO] [-v NAME=VALUE]... [--solver KEY=VALUE]... "
-		 "[--name N] [--tag T]... [--timeout S] [--request-key K] [--dry-run] [--json]",
+	.usage = "simq sweep MODEL NAME=START:STOP:STEP|NAME=A,B,C... [-p|--priority PRIO] [-v|--var NAME=VALUE]... "
+		 "[--solver KEY=VALUE]... [--name N] [--tag T]... [--timeout S] [--no-cache] [--request-key K] [--dry-run] "
+		 "[--json]",
 	.summary = "queue the cartesian product of parameter ranges, all or none",
 	.help = "START:STOP:STEP includes STOP when the steps reach it. A,B,C lists values, which may be vectors\n"
 		"(K=[1,2],[3,4]) or quoted strings (S='a,b','c'); an empty item is an error. Name each variable\n"

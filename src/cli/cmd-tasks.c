@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli/common.h"
+#include "cli/select.h"
 #include "client/reply.h"
 #include "engine/task.h"
 #include "util/buf.h"
@@ -80,20 +81,27 @@ static void cell(const char *s, int width, bool last)
 
 static const char *const ls_heads[] = {"ID", "PRI", "STATE", "ATT", "NAME", "MODEL", "SUBMITTED", "ERROR"};
 static const char *const ls_keys[] = {"id", "priority", "state", "attempts", "name", "model", "submitted", "error"};
-enum { LS_COLUMNS = 8, LS_MODEL = 5, LS_SUBMITTED = 6, LS_ERROR = 7 };
+enum { LS_COLUMNS = 8, LS_STATE = 2, LS_MODEL = 5, LS_SUBMITTED = 6, LS_ERROR = 7 };
 
-/* The text of column c of task t: the model's file name, the time as simq prints times. */
-static const char *ls_cell(xmlrpc_value *t, int c, char *buf, size_t size)
+/* The text of column c of task t: the model's file name, the time as simq prints times (short:
+ * "11-30 12:20", for a narrow terminal), a state with the copy that retries it. */
+static const char *ls_cell(xmlrpc_value *t, int c, char *buf, size_t size, bool short_time)
 {
 	char iso[64];
 
 	if (c == LS_SUBMITTED) {
 		char when[CLI_TIME_MAX];
 
-		snprintf(buf, size, "%s", cli_time(when, reply_str(t, ls_keys[c], iso, sizeof iso), false));
+		cli_time(when, reply_str(t, ls_keys[c], iso, sizeof iso), false);
+		if (short_time && strlen(when) >= 16)
+			snprintf(buf, size, "%.5s %.5s", when + 5, when + 11);
+		else
+			snprintf(buf, size, "%s", when);
 		return buf;
 	}
 	reply_text(t, ls_keys[c], buf, size);
+	if (c == LS_STATE && reply_int(t, "retried_as", 0))
+		snprintf(buf + strlen(buf), size - strlen(buf), " (retried as %lld)", (long long)reply_int(t, "retried_as", 0));
 	if (c == LS_MODEL && strrchr(buf, '/'))
 		return strrchr(buf, '/') + 1;
 	return buf;
@@ -122,28 +130,44 @@ static void fit_widths(int width[LS_COLUMNS], int total)
 		width[LS_ERROR] = total - (used - width[LS_ERROR]) > 5 ? total - (used - width[LS_ERROR]) : 5;
 }
 
-static void print_table(xmlrpc_value *tasks)
+/* The widths of the columns' texts; short_time: times as "11-30 12:20". */
+static void measure(xmlrpc_value *tasks, int width[LS_COLUMNS], bool short_time)
 {
-	int n = reply_count(tasks), width[LS_COLUMNS];
 	char buf[4096];
 
 	for (int c = 0; c < LS_COLUMNS; c++)
 		width[c] = (int)strlen(ls_heads[c]);
-	for (int i = 0; i < n; i++)
+	for (int i = 0; i < reply_count(tasks); i++)
 		for (int c = 0; c < LS_COLUMNS; c++) {
-			int len = (int)strlen(ls_cell(reply_item(tasks, i), c, buf, sizeof buf));
+			int len = (int)strlen(ls_cell(reply_item(tasks, i), c, buf, sizeof buf, short_time));
 
 			if (len > width[c])
 				width[c] = len;
 		}
-	fit_widths(width, cli_width());
+}
+
+/* The table; on a terminal too narrow for whole names and times, the times are shortened first. */
+static void print_table(xmlrpc_value *tasks)
+{
+	int n = reply_count(tasks), width[LS_COLUMNS], used = 0, total = cli_width();
+	bool short_time = false;
+	char buf[4096];
+
+	measure(tasks, width, false);
+	for (int c = 0; c < LS_ERROR; c++)
+		used += width[c] + 2;
+	if (total > 0 && used > total) {
+		short_time = true;
+		measure(tasks, width, true);
+	}
+	fit_widths(width, total);
 	for (int c = 0; c < LS_COLUMNS; c++) {
 		cell(ls_heads[c], width[c], c == LS_COLUMNS - 1);
 		printf("%s", c < LS_COLUMNS - 1 ? "  " : "\n");
 	}
 	for (int i = 0; i < n; i++)
 		for (int c = 0; c < LS_COLUMNS; c++) {
-			cell(ls_cell(reply_item(tasks, i), c, buf, sizeof buf), width[c], c == LS_COLUMNS - 1);
+			cell(ls_cell(reply_item(tasks, i), c, buf, sizeof buf, short_time), width[c], c == LS_COLUMNS - 1);
 			printf("%s", c < LS_COLUMNS - 1 ? "  " : "\n");
 		}
 }
@@ -204,32 +228,6 @@ const struct cli_command cli_cmd_ls = {
 	.longopts = ls_longopts,
 	.common = true,
 };
-
-/* Reads the operands as task ids; a usage error names a bad one. */
-static int read_ids(struct cli_ctx *x, int argc, char **argv, int from, int to, xmlrpc_value **ids)
-{
-	xmlrpc_env env;
-
-	if (from >= to)
-		return cli_usage_error(x->cmd, "give at least one task id");
-	xmlrpc_env_init(&env);
-	*ids = xmlrpc_array_new(&env);
-	for (int i = from; i < to; i++) {
-		int64_t id;
-
-		if (!cli_parse_id(argv[i], &id)) {
-			xmlrpc_DECREF(*ids);
-			xmlrpc_env_clean(&env);
-			return cli_usage_error(x->cmd, "\"%s\" is not a task id", argv[i]);
-		}
-		xmlrpc_value *v = xmlrpc_i8_new(&env, id);
-
-		xmlrpc_array_append_item(&env, *ids, v);
-		xmlrpc_DECREF(v);
-	}
-	xmlrpc_env_clean(&env);
-	return -1;
-}
 
 static void print_states(xmlrpc_value *list, const char *verb)
 {
@@ -336,10 +334,50 @@ static bool is_time_key(const char *key)
 	       strcmp(key, "retry_due") == 0;
 }
 
+/* Outcomes of attempts PLECS did not run, or that were not the task's: they are no retry. */
+static const char *const not_retries[] = {"interrupted", "discarded", "split", "backend", "local", NULL};
+
+/* "1 that PLECS ran, 4 in all (3 split, not retries)": what the attempt list holds beside the count. */
+static void print_attempt_count(xmlrpc_value *t)
+{
+	xmlrpc_value *list = reply_member(t, "attempt_list");
+	int listed = reply_count(list), count[5] = {0};
+	char outcome[32];
+
+	printf("%lld that PLECS ran", (long long)reply_int(t, "attempts", 0));
+	if (listed == reply_int(t, "attempts", 0))
+		return;
+	for (int i = 0; i < listed; i++) {
+		reply_str(reply_item(list, i), "outcome", outcome, sizeof outcome);
+		for (int k = 0; not_retries[k]; k++)
+			count[k] += strcmp(outcome, not_retries[k]) == 0;
+	}
+	printf(", %d in all (", listed);
+	for (int k = 0, shown = 0; not_retries[k]; k++)
+		if (count[k])
+			printf("%s%d %s", shown++ ? ", " : "", count[k], not_retries[k]);
+	printf("; not retries)");
+}
+
+/* A retry copy names its origin; a task retried names its copies. */
+static void print_lineage(xmlrpc_value *t)
+{
+	xmlrpc_value *copies = reply_member(t, "copies");
+	int n = reply_count(copies);
+
+	if (reply_int(t, "origin", 0))
+		printf("%-10s %lld (this task is its retry copy)\n", "origin", (long long)reply_int(t, "origin", 0));
+	if (n == 0)
+		return;
+	printf("%-10s ", "retried as");
+	for (int i = 0; i < n; i++)
+		printf("%s%lld", i ? ", " : "", (long long)reply_item_int(copies, i, 0));
+	printf("\n");
+}
+
 static void print_task(xmlrpc_value *t)
 {
 	char buf[8192], when[CLI_TIME_MAX];
-	int listed = reply_count(reply_member(t, "attempt_list"));
 
 	for (size_t i = 0; show_keys[i]; i++) {
 		const char *key = show_keys[i];
@@ -347,12 +385,18 @@ static void print_task(xmlrpc_value *t)
 
 		if (is_time_key(key))
 			text = cli_time(when, buf, false);
-		if (text[0] == '\0' || strcmp(text, "-1") == 0 || (strcmp(key, "origin") == 0 && strcmp(text, "0") == 0))
+		if (strcmp(key, "origin") == 0) {
+			print_lineage(t);
 			continue;
-		printf("%-10s %s", key, text);
+		}
+		if (text[0] == '\0' || strcmp(text, "-1") == 0)
+			continue;
+		printf("%-10s ", key);
 		/* Attempts counts what PLECS ran; the list has every attempt, those that are no retry too. */
-		if (strcmp(key, "attempts") == 0 && listed != reply_int(t, "attempts", 0))
-			printf(" (%d listed below; one PLECS never ran is no retry)", listed);
+		if (strcmp(key, "attempts") == 0)
+			print_attempt_count(t);
+		else
+			printf("%s", strcmp(key, "timeout") == 0 && reply_num(t, "timeout", 0) == 0 ? "none" : text);
 		printf("\n");
 		if (strcmp(key, "state") == 0)
 			print_call(t);
@@ -408,17 +452,37 @@ static int wait_option(struct cli_ctx *x, int opt, const char *arg, void *ud)
 
 static const struct option wait_longopts[] = {{"timeout", required_argument, NULL, OPT_TIMEOUT}, {NULL, 0, NULL, 0}};
 
+/* The ids of simq wait's operands, as the selectors take them (45, 45-60, 3,7,45-60). */
+static int wait_ids(struct cli_ctx *x, int argc, char **argv, struct selection *sel, xmlrpc_value **ids)
+{
+	int status = -1;
+
+	for (int i = optind; status < 0 && i < argc; i++)
+		status = select_operand(x, sel, argv[i]);
+	if (status < 0 && sel->nnamed == 0)
+		status = cli_usage_error(x->cmd, "give at least one task id (45, 45-60, 3,7,45-60)");
+	if (status < 0 && (status = select_resolve(x, sel, false)) == CLI_EXIT_OK)
+		status = -1;
+	if (status < 0)
+		*ids = select_chunk(sel, 0, sel->n);
+	return status;
+}
+
 static int run_wait(int argc, char **argv)
 {
 	struct cli_ctx x = {.cmd = &cli_cmd_wait};
+	struct selection sel = {0};
 	xmlrpc_value *ids = NULL, *result = NULL;
 	double timeout = 3600;
 	int status = cli_parse_options(&x, argc, argv, wait_option, &timeout);
 
 	if (status < 0)
-		status = read_ids(&x, argc, argv, optind, argc, &ids);
-	if (status >= 0)
+		status = wait_ids(&x, argc, argv, &sel, &ids);
+	select_free(&sel);
+	if (status >= 0) {
+		cli_done(&x);
 		return status;
+	}
 	x.client.timeout_ms = 0;
 	status = cli_call(&x, "simq.wait", &result, "(Vd)", ids, timeout > 3600 ? 3600.0 : timeout);
 	if (status == CLI_EXIT_OK) {
@@ -454,7 +518,9 @@ static int run_wait(int argc, char **argv)
 
 const struct cli_command cli_cmd_wait = {
 	.name = "wait",
-	.usage = "simq wait ID... [--timeout S] [--json]",
+	.usage = "simq wait TASKS... [--timeout S] [--json]",
+	.help = "TASKS are ids (45), ranges (45-60) and lists (3,7,45-60), as cancel, prio and retry take them;\n"
+		"a range may reach past the last task (the ids that do not exist are counted).",
 	.summary = "wait until tasks finish; exit 1 if one failed or was cancelled, 75 if the wait ran out",
 	.run = run_wait,
 	.longopts = wait_longopts,

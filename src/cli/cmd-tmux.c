@@ -333,7 +333,7 @@ static int run_tmux_cmd(int argc, char **argv)
 
 const struct cli_command cli_cmd_tmux = {
     .name = "tmux",
-    .usage = "simq tmux [-d] [-j] [-s SESSION] [-L SOCKET | -S PATH] [--home DIR] [-c FILE]",
+    .usage = "simq tmux [-d|--detached] [-j|--jump] [-s SESSION] [-L SOCKET | -S PATH] [--home DIR] [-c|--config FILE]",
     .summary = "open a tmux session with the console, the log and a shell (inside tmux: a window)",
     .help = "Outside tmux, attaches to the session simq (or SESSION), creating it first when there is none:\n"
             "the console, a pane following simq log -f, and a shell, as [ui] tmux_layout lays them out\n"

@@ -36,6 +36,7 @@ int cli_parse_options(struct cli_ctx *x, int argc, char **argv, cli_option_fn fn
 	if (own)
 		memcpy(all + n, own_opts, own * sizeof *all);
 	x->client.timeout_ms = CLIENT_TIMEOUT_CONFIGURED;
+	x->client.tell_start = true;
 	opterr = 0;
 	optind = 1;
 	while (status < 0 && (c = getopt_long(argc, argv, shorts, all, NULL)) != -1) {
@@ -195,6 +196,9 @@ bool cli_parse_id(const char *text, int64_t *id)
 {
 	char *end;
 
+	/* Digits only: strtoll would take "+5", " 5" and a tab before it too. */
+	if (text[0] < '0' || text[0] > '9')
+		return false;
 	errno = 0;
 	*id = strtoll(text, &end, 10);
 	return end != text && *end == '\0' && errno == 0 && *id > 0;

@@ -73,6 +73,8 @@ int complete_table(FILE *out, const struct cli_command *const *commands, size_t 
 	for (const struct option *o = cli_common_longopts; o->name; o++)
 		if (o->val != 'h')
 			print_longopts(out, "-", (const struct option[]){*o, {NULL, 0, NULL, 0}}, CLI_COMMON_SHORTOPTS);
+	/* Only as the first word: simq --help, simq --version (src/simq.c). */
+	fprintf(out, "option\t-\t--help\t-h\t\noption\t-\t--version\t-V\t\n");
 	for (int s = 0; s < TASK_STATE_COUNT; s++)
 		fprintf(out, "state\t%s\n", task_state_name((enum task_state)s));
 	for (int p = 0; p < PRIO_COUNT; p++)

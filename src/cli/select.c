@@ -5,15 +5,40 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "client/reply.h"
 #include "engine/task.h"
+#include "server/validate.h"
 #include "util/buf.h"
 #include "util/xalloc.h"
 
 /* How often a selection read in pages is read again when it changed meanwhile. */
 #define SELECT_READS 3
+
+/* Adds a --model or --name value to the ones given before (a task matches any of them). */
+static int add_value(struct cli_ctx *x, const char *option, const char **values, size_t *n, const char *arg,
+		     const char *what)
+{
+	char *rule = validate_text_rule(arg, 1024);
+
+	if (arg[0] == '\0')
+		return cli_usage_error(x->cmd, "%s is empty; give part of the %s, or a shell pattern (sweep-*)", option,
+				       what);
+	if (rule) {
+		char *shown = buf_shown(arg);
+		int status = cli_usage_error(x->cmd, "%s %s: %s", option, shown, rule);
+
+		free(shown);
+		free(rule);
+		return status;
+	}
+	if (*n == SELECT_MAX_VALUES)
+		return cli_usage_error(x->cmd, "%s is given more than %d times", option, SELECT_MAX_VALUES);
+	values[(*n)++] = arg;
+	return -1;
+}
 
 int select_option(struct cli_ctx *x, struct selection *sel, int opt, const char *arg)
 {
@@ -23,87 +48,24 @@ int select_option(struct cli_ctx *x, struct selection *sel, int opt, const char 
 	case SELECT_OPT_STATE:
 		if (!task_state_parse(arg, &state))
 			return cli_not_one_of(x, "--state", arg, cli_names_of(cli_state_name, TASK_STATE_COUNT), "");
-		sel->state = task_state_name(state);
+		sel->states |= 1u << state;
 		return -1;
 	case SELECT_OPT_MODEL:
+		return add_value(x, "--model", sel->models, &sel->nmodels, arg, "model path or file name");
 	case SELECT_OPT_NAME:
-		if (arg[0] == '\0')
-			return cli_usage_error(x->cmd, "%s is empty; give part of the %s, or a shell pattern (sweep-*)",
-			                       opt == SELECT_OPT_MODEL ? "--model" : "--name",
-			                       opt == SELECT_OPT_MODEL ? "model path or file name" : "task's name");
-		*(opt == SELECT_OPT_MODEL ? &sel->model : &sel->name) = arg;
-		return -1;
+		return add_value(x, "--name", sel->names, &sel->nnames, arg, "task's name");
 	case SELECT_OPT_YES:
 		sel->yes = true;
 		return -1;
 	case SELECT_OPT_DRY_RUN:
 		sel->dry_run = true;
 		return -1;
+	case SELECT_OPT_VERBOSE:
+		sel->verbose = true;
+		return -1;
 	default:
 		return cli_usage_error(x->cmd, "unknown option");
 	}
-}
-
-/* Adds the ids lo..hi to what was named; false when that would name more than SELECT_MAX_IDS. */
-static bool add_range(struct selection *sel, int64_t lo, int64_t hi, size_t *cap)
-{
-	if ((uint64_t)(hi - lo) >= SELECT_MAX_IDS - sel->nnamed)
-		return false;
-	while (sel->nnamed + (size_t)(hi - lo) + 1 > *cap) {
-		*cap = *cap ? *cap * 2 : 64;
-		sel->named = xreallocarray(sel->named, *cap, sizeof *sel->named);
-	}
-	for (int64_t id = lo; id <= hi; id++)
-		sel->named[sel->nnamed++] = id;
-	return true;
-}
-
-/* Parses one item of an operand ("45" or "45-60", len bytes at item) into lo..hi. */
-static bool parse_item(const char *item, size_t len, int64_t *lo, int64_t *hi)
-{
-	char text[48];
-	char *dash;
-
-	if (len == 0 || len >= sizeof text)
-		return false;
-	memcpy(text, item, len);
-	text[len] = '\0';
-	dash = strchr(text, '-');
-	if (dash == NULL)
-		return cli_parse_id(text, lo) && cli_parse_id(text, hi);
-	*dash = '\0';
-	return cli_parse_id(text, lo) && cli_parse_id(dash + 1, hi);
-}
-
-int select_operand(struct cli_ctx *x, struct selection *sel, const char *arg)
-{
-	size_t cap = sel->nnamed; /* what was named so far fills its array: grow from there */
-
-	for (const char *item = arg;; item++) {
-		size_t len = strcspn(item, ",");
-		int64_t lo, hi;
-
-		if (!parse_item(item, len, &lo, &hi))
-			return cli_usage_error_at(x->cmd, arg, (size_t)(item - arg),
-			                          "not a task id or a range of them; allowed: 45, 45-60, 3,7,45-60, "
-			                          "or a filter: --state, --model, --name");
-		if (lo > hi)
-			return cli_usage_error_at(x->cmd, arg, (size_t)(item - arg),
-			                          "a range goes from the lower id to the higher: %lld-%lld",
-			                          (long long)hi, (long long)lo);
-		if (!add_range(sel, lo, hi, &cap))
-			return cli_usage_error_at(x->cmd, arg, (size_t)(item - arg),
-			                          "names more than %d ids; give a smaller range, or a filter",
-			                          SELECT_MAX_IDS);
-		item += len;
-		if (*item == '\0')
-			return -1;
-	}
-}
-
-bool select_named(const struct selection *sel)
-{
-	return sel->nnamed > 0 || sel->state || sel->model || sel->name;
 }
 
 static int by_id(const void *a, const void *b)
@@ -111,11 +73,6 @@ static int by_id(const void *a, const void *b)
 	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
 
 	return (x > y) - (x < y);
-}
-
-static int task_by_id(const void *a, const void *b)
-{
-	return by_id(&((const struct select_task *)a)->id, &((const struct select_task *)b)->id);
 }
 
 /* Sorts the ids named and drops repeats. */
@@ -130,7 +87,113 @@ static void sort_named(struct selection *sel)
 	sel->nnamed = kept;
 }
 
-static void add_task(struct selection *sel, size_t *cap, int64_t id, const char *state)
+/* Adds the ids lo..hi to what was named; false when that would name more than SELECT_MAX_IDS distinct ids. */
+static bool add_range(struct selection *sel, int64_t lo, int64_t hi, size_t *cap)
+{
+	uint64_t fresh = (uint64_t)(hi - lo) + 1;
+
+	if (fresh > SELECT_MAX_IDS - sel->nnamed) {
+		/* Repeats (1-900000 1-900000) count once: only the ids not named yet are new. */
+		sort_named(sel);
+		for (size_t i = 0; i < sel->nnamed; i++)
+			fresh -= sel->named[i] >= lo && sel->named[i] <= hi;
+		if (fresh > SELECT_MAX_IDS - sel->nnamed)
+			return false;
+	}
+	while (sel->nnamed + (size_t)(hi - lo) + 1 > *cap) {
+		*cap = *cap ? *cap * 2 : 64;
+		sel->named = xreallocarray(sel->named, *cap, sizeof *sel->named);
+	}
+	for (int64_t id = lo; id <= hi; id++)
+		sel->named[sel->nnamed++] = id;
+	if (sel->nnamed > SELECT_MAX_IDS)
+		sort_named(sel);
+	return true;
+}
+
+/* An id named alone (45, not 40-50): it must exist, where a range may reach past the last id. */
+static void add_single(struct selection *sel, int64_t id)
+{
+	sel->singles = xreallocarray(sel->singles, sel->nsingles + 1, sizeof *sel->singles);
+	sel->singles[sel->nsingles++] = id;
+}
+
+/* Whether text[0..len) is a task id: decimal digits only (no sign, no spaces), not 0. */
+static bool parse_id(const char *text, size_t len, int64_t *id)
+{
+	char digits[24];
+
+	if (len == 0 || len >= sizeof digits || strspn(text, "0123456789") < len)
+		return false;
+	memcpy(digits, text, len);
+	digits[len] = '\0';
+	return cli_parse_id(digits, id);
+}
+
+/*
+ * Parses one item of an operand ("45" or "45-60", len bytes at item) into lo..hi; false with
+ * *bad at the byte where it goes wrong.
+ */
+static bool parse_item(const char *item, size_t len, int64_t *lo, int64_t *hi, size_t *bad)
+{
+	const char *dash = memchr(item, '-', len);
+
+	*bad = 0;
+	if (dash == NULL)
+		return parse_id(item, len, lo) && parse_id(item, len, hi);
+	if (!parse_id(item, (size_t)(dash - item), lo))
+		return false;
+	*bad = (size_t)(dash - item) + 1;
+	return parse_id(dash + 1, len - *bad, hi);
+}
+
+int select_operand(struct cli_ctx *x, struct selection *sel, const char *arg)
+{
+	size_t cap = sel->nnamed; /* what was named so far fills its array: grow from there */
+
+	for (const char *item = arg;; item++) {
+		size_t len = strcspn(item, ","), bad;
+		int64_t lo, hi;
+
+		if (!parse_item(item, len, &lo, &hi, &bad))
+			return cli_usage_error_at(x->cmd, arg, (size_t)(item - arg) + bad,
+			                          "not a task id or a range of them; allowed: ids of decimal digits "
+			                          "(45), ranges (45-60) and lists (3,7,45-60), without signs or spaces; "
+			                          "or a filter: --state, --model, --name");
+		if (lo > hi)
+			return cli_usage_error_at(x->cmd, arg, (size_t)(item - arg),
+			                          "a range goes from the lower id to the higher: %lld-%lld",
+			                          (long long)hi, (long long)lo);
+		if (hi > lo)
+			sel->ranged = true;
+		if (hi == lo)
+			add_single(sel, lo);
+		if (!add_range(sel, lo, hi, &cap))
+			return cli_usage_error_at(x->cmd, arg, (size_t)(item - arg),
+			                          "names more than %d ids; give a smaller range, or a filter",
+			                          SELECT_MAX_IDS);
+		item += len;
+		if (*item == '\0')
+			return -1;
+	}
+}
+
+bool select_named(const struct selection *sel)
+{
+	return sel->nnamed > 0 || select_filtered(sel);
+}
+
+bool select_filtered(const struct selection *sel)
+{
+	return sel->states || sel->nmodels || sel->nnames;
+}
+
+static int task_by_id(const void *a, const void *b)
+{
+	return by_id(&((const struct select_task *)a)->id, &((const struct select_task *)b)->id);
+}
+
+static void add_task(struct selection *sel, size_t *cap, int64_t id, const char *state, int64_t retried_as)
 {
 	if (sel->n == *cap) {
 		*cap = *cap ? *cap * 2 : 64;
@@ -138,6 +201,7 @@ static void add_task(struct selection *sel, size_t *cap, int64_t id, const char 
 	}
 	sel->tasks[sel->n].id = id;
 	snprintf(sel->tasks[sel->n].state, sizeof sel->tasks[sel->n].state, "%s", state);
+	sel->tasks[sel->n].retried_as = retried_as;
 	sel->n++;
 }
 
@@ -181,98 +245,211 @@ static int states_of_named(struct cli_ctx *x, struct selection *sel)
 			char state[16];
 
 			reply_str(reply_item(r, i), "state", state, sizeof state);
-			add_task(sel, &cap, reply_int(reply_item(r, i), "id", 0), state);
+			add_task(sel, &cap, reply_int(reply_item(r, i), "id", 0), state, 0);
 		}
 		xmlrpc_DECREF(r);
 	}
 	return CLI_EXIT_OK;
 }
 
+/* One filter of simq.list: one value of each kind given (a state, a model, a name). */
+struct one_filter {
+	const char *state, *model, *name;
+};
+
+/* The filter struct of simq.list for f (caller decrefs). */
+static xmlrpc_value *filter_value(const struct selection *sel, const struct one_filter *f)
+{
+	xmlrpc_env env;
+	xmlrpc_value *v;
+
+	xmlrpc_env_init(&env);
+	v = xmlrpc_build_value(&env, "{s:s,s:s,s:s}", "state", f->state, "model", f->model, "name", f->name);
+	if (sel->unretried) {
+		xmlrpc_value *no = xmlrpc_bool_new(&env, 0);
+
+		xmlrpc_struct_set_value(&env, v, "retried", no);
+		xmlrpc_DECREF(no);
+	}
+	xmlrpc_env_clean(&env);
+	return v;
+}
+
 /*
- * One reading of the tasks that pass the filters (and are named, when ids were), a page at a
- * time; *changed when the count of matches moved between pages (a page may have slid).
+ * One reading of the tasks that pass filter f (and are named, when ids were), a page at a time,
+ * added to sel->tasks; *changed when the count of matches moved between pages (a page may have slid).
  */
-static int read_filtered(struct cli_ctx *x, struct selection *sel, bool *changed)
+static int read_one_filter(struct cli_ctx *x, struct selection *sel, const struct one_filter *f, size_t *cap,
+			   bool *changed)
 {
 	int64_t total = -1;
-	size_t cap = 0;
+	xmlrpc_value *filter = filter_value(sel, f);
+	int status = CLI_EXIT_OK;
 
-	*changed = false;
-	sel->n = 0;
-	for (int64_t offset = 0; total < 0 || offset < total; offset += SELECT_CHUNK) {
+	for (int64_t offset = 0; status == CLI_EXIT_OK && (total < 0 || offset < total); offset += SELECT_CHUNK) {
 		xmlrpc_value *r = NULL, *tasks;
-		int status = cli_call(x, "simq.list", &r, "({s:s,s:s,s:s}II)", "state", sel->state ? sel->state : "",
-		                      "model", sel->model ? sel->model : "", "name", sel->name ? sel->name : "",
-		                      (xmlrpc_int64)offset, (xmlrpc_int64)SELECT_CHUNK);
 
+		status = cli_call(x, "simq.list", &r, "(VII)", filter, (xmlrpc_int64)offset, (xmlrpc_int64)SELECT_CHUNK);
 		if (status != CLI_EXIT_OK)
-			return status;
+			break;
 		if (total >= 0 && reply_int(r, "total", 0) != total)
 			*changed = true;
 		total = reply_int(r, "total", 0);
 		tasks = reply_member(r, "tasks");
 		for (int i = 0; i < reply_count(tasks); i++) {
-			int64_t id = reply_int(reply_item(tasks, i), "id", 0);
+			xmlrpc_value *t = reply_item(tasks, i);
+			int64_t id = reply_int(t, "id", 0);
 			char state[16];
 
 			if (sel->nnamed && !bsearch(&id, sel->named, sel->nnamed, sizeof id, by_id))
 				continue;
-			add_task(sel, &cap, id, reply_str(reply_item(tasks, i), "state", state, sizeof state));
+			add_task(sel, cap, id, reply_str(t, "state", state, sizeof state), reply_int(t, "retried_as", 0));
 		}
 		xmlrpc_DECREF(r);
 	}
-	return CLI_EXIT_OK;
+	xmlrpc_DECREF(filter);
+	return status;
 }
 
-/* "--state queued --name 'sweep-*'": the filters, as given (heap). */
-static char *filters_text(const struct selection *sel)
+/* The value i of a kind given n times ("" for none given: the kind does not filter). */
+static const char *value_at(const char *const *values, size_t n, size_t i)
+{
+	return n ? values[i] : "";
+}
+
+/* One reading of every combination of the filters' values (a task passes a kind on any value). */
+static int read_filtered(struct cli_ctx *x, struct selection *sel, bool *changed)
+{
+	size_t cap = 0, nm = sel->nmodels ? sel->nmodels : 1, nn = sel->nnames ? sel->nnames : 1;
+	int status = CLI_EXIT_OK;
+
+	*changed = false;
+	sel->n = 0;
+	for (int st = -1; st < TASK_STATE_COUNT && status == CLI_EXIT_OK; st++) {
+		if (st < 0 ? sel->states != 0 : !(sel->states & (1u << st)))
+			continue;
+		for (size_t m = 0; m < nm && status == CLI_EXIT_OK; m++)
+			for (size_t k = 0; k < nn && status == CLI_EXIT_OK; k++) {
+				struct one_filter f = {st < 0 ? "" : task_state_name((enum task_state)st),
+						       value_at(sel->models, sel->nmodels, m),
+						       value_at(sel->names, sel->nnames, k)};
+
+				status = read_one_filter(x, sel, &f, &cap, changed);
+			}
+	}
+	/* A task may match several combinations: each once. */
+	qsort(sel->tasks, sel->n, sizeof *sel->tasks, task_by_id);
+	size_t kept = 0;
+
+	for (size_t i = 0; i < sel->n; i++)
+		if (kept == 0 || sel->tasks[kept - 1].id != sel->tasks[i].id)
+			sel->tasks[kept++] = sel->tasks[i];
+	sel->n = kept;
+	return status;
+}
+
+/* Appends " --OPTION 'value'" for each value given. */
+static void add_values(struct buf *b, const char *option, const char *const *values, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		buf_addf(b, " --%s '%s'", option, values[i]);
+}
+
+char *select_filters_text(const struct selection *sel)
 {
 	struct buf b = BUF_INIT;
 
-	if (sel->state)
-		buf_addf(&b, " --state %s", sel->state);
-	if (sel->model)
-		buf_addf(&b, " --model '%s'", sel->model);
-	if (sel->name)
-		buf_addf(&b, " --name '%s'", sel->name);
+	for (int st = 0; st < TASK_STATE_COUNT; st++)
+		if (sel->states & (1u << st))
+			buf_addf(&b, " --state %s", task_state_name((enum task_state)st));
+	add_values(&b, "model", sel->models, sel->nmodels);
+	add_values(&b, "name", sel->names, sel->nnames);
 	return buf_detach(&b);
+}
+
+/* The ids of ids[0..n) as "3, 7, 45-60" (heap). */
+static char *plain_ids_text(const int64_t *ids, size_t n, size_t width)
+{
+	struct select_task *tasks = xcalloc(n ? n : 1, sizeof *tasks);
+	char *text;
+
+	for (size_t i = 0; i < n; i++)
+		tasks[i].id = ids[i];
+	text = select_ids_text(tasks, n, width);
+	free(tasks);
+	return text;
 }
 
 /* Says that nothing matched; exit 1. */
 static int nothing_matched(struct cli_ctx *x, const struct selection *sel)
 {
-	char *filters = filters_text(sel);
+	char *filters = select_filters_text(sel);
 
 	if (sel->nnamed) {
-		struct select_task *named = xcalloc(sel->nnamed, sizeof *named);
-
-		for (size_t i = 0; i < sel->nnamed; i++)
-			named[i].id = sel->named[i];
-		char *ids = select_ids_text(named, sel->nnamed, 60);
+		char *ids = plain_ids_text(sel->named, sel->nnamed, 60);
 
 		fprintf(stderr, "simq %s: no task among %s matches%s\n", x->cmd->name, ids, filters);
 		free(ids);
-		free(named);
 	} else {
 		fprintf(stderr, "simq %s: no task matches%s\n", x->cmd->name, filters);
 	}
+	if (sel->unretried)
+		fprintf(stderr, "simq %s: (tasks retried before are passed over: their copies are what to retry)\n",
+			x->cmd->name);
 	free(filters);
 	return CLI_EXIT_TASK_FAILED;
+}
+
+/*
+ * Ids past the server's last one that came from ranges name no task: they are dropped and
+ * counted (an id named alone stays, and is the server's fault 2).  Exit status or -1.
+ */
+static int drop_past_last(struct cli_ctx *x, struct selection *sel, size_t *dropped)
+{
+	xmlrpc_value *r = NULL;
+	int64_t last;
+	size_t kept = 0;
+	int status;
+
+	*dropped = 0;
+	if (sel->nnamed == 0 || !sel->ranged)
+		return -1;
+	status = cli_call(x, "simq.status", &r, "()");
+	if (status != CLI_EXIT_OK)
+		return status;
+	last = reply_int(r, "last_id", INT64_MAX);
+	xmlrpc_DECREF(r);
+	qsort(sel->singles, sel->nsingles, sizeof *sel->singles, by_id);
+	for (size_t i = 0; i < sel->nnamed; i++)
+		if (sel->named[i] <= last || bsearch(&sel->named[i], sel->singles, sel->nsingles, sizeof *sel->singles, by_id))
+			sel->named[kept++] = sel->named[i];
+	*dropped = sel->nnamed - kept;
+	sel->nnamed = kept;
+	if (*dropped)
+		fprintf(stderr, "simq %s: %zu of the ids named do not exist (the last task is %lld)\n", x->cmd->name,
+			*dropped, (long long)last);
+	return -1;
 }
 
 int select_resolve(struct cli_ctx *x, struct selection *sel, bool need_states)
 {
 	int status = CLI_EXIT_OK;
 	bool changed = false;
+	size_t dropped;
 
 	sort_named(sel);
-	if (!sel->state && !sel->model && !sel->name && !need_states && sel->nnamed <= SELECT_CHUNK) {
+	if ((status = drop_past_last(x, sel, &dropped)) >= 0)
+		return status;
+	status = CLI_EXIT_OK;
+	if (sel->nnamed == 0 && dropped)
+		return nothing_matched(x, sel);
+	if (!select_filtered(sel) && !need_states && sel->nnamed <= SELECT_CONFIRM_OVER) {
 		/* One call will act on them all or on none (an unknown id): no need to read them first. */
 		size_t cap = 0;
 
 		for (size_t i = 0; i < sel->nnamed; i++)
-			add_task(sel, &cap, sel->named[i], "");
-	} else if (!sel->state && !sel->model && !sel->name) {
+			add_task(sel, &cap, sel->named[i], "", 0);
+	} else if (!select_filtered(sel)) {
 		status = states_of_named(x, sel);
 	} else {
 		for (int read = 0; read < SELECT_READS && status == CLI_EXIT_OK; read++) {
@@ -313,46 +490,35 @@ char *select_ids_text(const struct select_task *tasks, size_t n, size_t width)
 	return buf_detach(&b);
 }
 
-/* --dry-run: the tasks, one "ID STATE" a line (JSON with --json), and nothing done. */
-static int dry_run(struct cli_ctx *x, const struct selection *sel)
+/* Whether answer (a line read from the terminal) is a yes: y or yes in any case, nothing else. */
+static bool is_yes(const char *answer)
 {
-	for (size_t i = 0; i < sel->n; i++) {
-		long long id = (long long)sel->tasks[i].id;
+	size_t len = strcspn(answer, "\r\n");
 
-		if (x->json)
-			printf("%s\n  {\"id\": %lld, \"state\": \"%s\"}", i ? "," : "[", id, sel->tasks[i].state);
-		else
-			printf("%lld %s\n", id, sel->tasks[i].state);
-	}
-	if (x->json)
-		printf("\n]\n");
-	fprintf(stderr, "simq %s: --dry-run: %zu task%s selected; nothing was done\n", x->cmd->name, sel->n,
-	        sel->n == 1 ? "" : "s");
-	return CLI_EXIT_OK;
+	return (len == 1 && strncasecmp(answer, "y", 1) == 0) || (len == 3 && strncasecmp(answer, "yes", 3) == 0);
 }
 
-int select_confirm(struct cli_ctx *x, const struct selection *sel, const char *verb, const char *after)
+int select_confirm(struct cli_ctx *x, const struct selection *sel, size_t n_act, const char *verb, const char *after,
+		   const char *stay)
 {
-	char *ids, answer[16] = "";
+	char *ids, answer[64] = "";
 	int status = -1;
 
-	if (sel->dry_run)
-		return dry_run(x, sel);
-	if (sel->n <= SELECT_CONFIRM_OVER || sel->yes)
+	if (n_act <= SELECT_CONFIRM_OVER || sel->yes)
 		return -1;
 	ids = select_ids_text(sel->tasks, sel->n, 60);
 	if (isatty(STDIN_FILENO) && isatty(STDERR_FILENO)) {
-		fprintf(stderr, "%s %zu tasks (%s)%s? [y/N] ", verb, sel->n, ids, after);
+		fprintf(stderr, "%s %zu tasks (%s)%s?%s [y/N] ", verb, n_act, ids, after, stay);
 		fflush(stderr);
-		if (fgets(answer, sizeof answer, stdin) == NULL || (answer[0] != 'y' && answer[0] != 'Y')) {
+		if (fgets(answer, sizeof answer, stdin) == NULL || !is_yes(answer)) {
 			fprintf(stderr, "simq %s: nothing was done\n", x->cmd->name);
 			status = CLI_EXIT_TASK_FAILED;
 		}
 	} else {
 		status = cli_usage_error(x->cmd,
-		                         "the selection holds %zu tasks (%s); acting on more than %d needs --yes "
-		                         "(or a yes on a terminal); --dry-run lists them",
-		                         sel->n, ids, SELECT_CONFIRM_OVER);
+		                         "the selection holds %zu tasks to act on (%s);%s acting on more than %d "
+		                         "needs --yes (or a yes on a terminal); --dry-run lists them",
+		                         n_act, ids, stay, SELECT_CONFIRM_OVER);
 	}
 	free(ids);
 	return status;
@@ -361,6 +527,7 @@ int select_confirm(struct cli_ctx *x, const struct selection *sel, const char *v
 void select_free(struct selection *sel)
 {
 	xfree(&sel->named);
+	xfree(&sel->singles);
 	xfree(&sel->tasks);
-	sel->nnamed = sel->n = 0;
+	sel->nnamed = sel->n = sel->nsingles = 0;
 }

@@ -5,6 +5,7 @@
 #include <curl/curl.h>
 #include <errno.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -189,6 +190,9 @@ static bool start_server(struct client *c, char **err)
 		return false;
 	}
 	/* Exit 1 may be another client's server winning the race: the caller tries to connect again. */
+	if (c->opt.tell_start && WEXITSTATUS(status) == 0)
+		fprintf(stderr, "simq: no server was running for %s; started one (its log: simulation.log there; "
+				"simq shutdown stops it)\n", c->state_dir);
 	return true;
 }
 

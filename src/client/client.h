@@ -18,6 +18,7 @@ struct client_options {
 	const char *state_dir;   /* --state, may be NULL */
 	const char *config_path; /* -c, may be NULL */
 	bool no_start;           /* --no-start: fail instead of starting a server */
+	bool tell_start;         /* say on stderr that a server was started (the CLI; not under curses) */
 	long timeout_ms;         /* per call; 0: none; CLIENT_TIMEOUT_CONFIGURED: [server] client_timeout */
 };
 

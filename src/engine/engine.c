@@ -9,6 +9,7 @@
 
 #include "util/buf.h"
 #include "util/idmap.h"
+#include "util/time.h"
 #include "util/xalloc.h"
 
 struct engine {
@@ -29,6 +30,7 @@ struct engine {
 	bool stopping;
 	bool drained;               /* queue_drained was announced and nothing came since */
 	int64_t started_ms;
+	int64_t last_id;            /* the highest task id given so far */
 	struct task *recent[ENGINE_RECENT]; /* the last tasks to finish, a ring: recent_next is the oldest */
 	size_t recent_next;
 };
@@ -242,6 +244,19 @@ static bool open_store(struct engine *e, const struct engine_options *opt, struc
 	return true;
 }
 
+/* A pause the operator gave a server before this one holds: "paused (since TIME, by simq pause)". */
+static void restore_pause(struct engine *e)
+{
+	char *since = NULL, when[TIME_ISO8601_MAX];
+
+	if (store_setting_get(e->store, "paused", &since) != STORE_OK)
+		return;
+	e->paused = true;
+	time_iso8601(when, strtoll(since, NULL, 10) * 1000000, true);
+	engine_log(e, SEVERITY_INFO, 0, "dispatch paused (since %s, by simq pause); simq resume starts it", when);
+	free(since);
+}
+
 /* RUNNING tasks from the store go back to work: waiting for their retry, or in the queue. */
 static void adopt_running(struct engine *e)
 {
@@ -272,9 +287,11 @@ struct engine *engine_open(const struct engine_options *opt, char **err)
 		return NULL;
 	}
 	event_log_attach(e->log, e->bus);
+	store_last_id(e->store, &e->last_id);
 	engine_log(e, SEVERITY_INFO, 0, "%s: %zu queued, %zu running; %lld interrupted attempts requeued, %lld tasks "
 		   "waiting to retry", opt->started_line ? opt->started_line : "engine started", queue_size(e->queue),
 		   e->running, (long long)rec.interrupted, (long long)rec.waiting_retry);
+	restore_pause(e);
 	e->sched = scheduler_new(&opt->sched, opt->backends, opt->nbackends, opt->backend_ops, opt->backend_impl,
 				 opt->clock, e->queue, e->store, &host, err);
 	if (e->sched == NULL) {
@@ -343,6 +360,8 @@ static void accept_tasks(struct engine *e, struct task **tasks, size_t n, int64_
 		struct task *t = tasks[i];
 
 		ids[i] = t->id;
+		if (t->id > e->last_id)
+			e->last_id = t->id;
 		if (task_state_is_final(t->state)) {
 			stats_record(&e->stats, t);
 			publish(e, EVENT_SUBMITTED, t, NULL);
@@ -493,50 +512,72 @@ static enum engine_status finish(struct engine *e, struct task *t, enum task_sta
 	return ENGINE_OK;
 }
 
-/* What engine_cancel and engine_reprioritize do to one active task; *after gets its state. */
+/* What engine_cancel and engine_reprioritize do to one active task; *after gets its state, *changed whether it moved. */
 typedef enum engine_status (*task_op)(struct engine *e, struct task *t, const void *arg, enum task_state *after,
-				      char **err);
+				      bool *changed, char **err);
 
-/* Checks that every id names a task, then applies op to the active ones; final ones keep their state. */
+/*
+ * Checks that every id names a task, then applies op to the active ones in `states`; the others
+ * keep their state, and a final one in `goal` (-1: none) is already where op would take it.
+ */
 static enum engine_status on_each(struct engine *e, const int64_t *ids, size_t n, task_op op, const void *arg,
-				  enum task_state *after, char **err)
+				  unsigned states, int goal, enum task_state *after, enum engine_act *act, char **err)
 {
 	enum engine_status st = check_ids(e, ids, n, err);
 
 	for (size_t i = 0; i < n && st == ENGINE_OK; i++) {
 		struct task *t = idmap_get(&e->active, ids[i]);
+		bool moved = false;
+		enum engine_act a;
 
-		if (t == NULL)
+		if (t == NULL) {
 			after[i] = stored_state(e, ids[i]);
-		else
-			st = op(e, t, arg, &after[i], err);
+			a = (int)after[i] == goal ? ENGINE_ACT_ALREADY : ENGINE_ACT_FINAL;
+		} else if (!(states & (1u << t->state))) {
+			after[i] = t->state;
+			a = ENGINE_ACT_OTHER_STATE;
+		} else {
+			st = op(e, t, arg, &after[i], &moved, err);
+			a = moved ? ENGINE_ACT_CHANGED : ENGINE_ACT_ALREADY;
+		}
+		if (act)
+			act[i] = a;
 	}
 	changed(e);
 	return st;
 }
 
 static enum engine_status cancel_one(struct engine *e, struct task *t, const void *arg, enum task_state *after,
-				     char **err)
+				     bool *moved, char **err)
 {
 	/* A running call cannot be stopped: its attempt ends now, its result will be dropped. */
 	bool in_flight = scheduler_in_flight(e->sched, t->id);
 
+	(void)arg;
 	*after = TASK_CANCELLED;
+	*moved = true;
 	return finish(e, t, TASK_CANCELLED, in_flight ? ATTEMPT_DISCARDED : ATTEMPT_RUNNING, err);
 }
 
 enum engine_status engine_cancel(struct engine *e, const int64_t *ids, size_t n, enum task_state *after, char **err)
 {
-	return on_each(e, ids, n, cancel_one, NULL, after, err);
+	return engine_cancel_in(e, ids, n, ENGINE_ANY_STATE, after, NULL, err);
+}
+
+enum engine_status engine_cancel_in(struct engine *e, const int64_t *ids, size_t n, unsigned states,
+				    enum task_state *after, enum engine_act *act, char **err)
+{
+	return on_each(e, ids, n, cancel_one, NULL, states, TASK_CANCELLED, after, act, err);
 }
 
 static enum engine_status reprioritize_one(struct engine *e, struct task *t, const void *arg, enum task_state *after,
-					   char **err)
+					   bool *moved, char **err)
 {
 	enum task_priority prio = *(const enum task_priority *)arg, old = t->priority;
 	struct store_change ch = {.task = t};
 
 	*after = t->state;
+	*moved = prio != old;
 	if (prio == old)
 		return ENGINE_OK;
 	t->priority = prio;
@@ -555,7 +596,13 @@ static enum engine_status reprioritize_one(struct engine *e, struct task *t, con
 enum engine_status engine_reprioritize(struct engine *e, const int64_t *ids, size_t n, enum task_priority prio,
 				       enum task_state *after, char **err)
 {
-	return on_each(e, ids, n, reprioritize_one, &prio, after, err);
+	return engine_reprioritize_in(e, ids, n, prio, ENGINE_ANY_STATE, after, NULL, err);
+}
+
+enum engine_status engine_reprioritize_in(struct engine *e, const int64_t *ids, size_t n, enum task_priority prio,
+					  unsigned states, enum task_state *after, enum engine_act *act, char **err)
+{
+	return on_each(e, ids, n, reprioritize_one, &prio, states, -1, after, act, err);
 }
 
 /* A new task that runs t again and records where it came from. */
@@ -590,32 +637,125 @@ static int64_t *distinct_ids(const int64_t *ids, size_t n, size_t *m)
 	return out;
 }
 
-enum engine_status engine_retry(struct engine *e, const int64_t *given, size_t n_given, int64_t *new_ids, size_t *n,
-				char **err)
+/* The end of t's chain of retry copies (t->retried_as, its copy's, ...): *last and its state, *via the one before. */
+static enum engine_status last_copy(struct engine *e, const struct task *t, int64_t *last, enum task_state *state,
+				    int64_t *via, char **err)
 {
-	int64_t *ids = distinct_ids(given, n_given, n);
+	enum engine_status st = ENGINE_OK;
+
+	*via = 0;
+	*last = t->retried_as;
+	/* A chain is as long as the operator made it; the bound only guards against a damaged store. */
+	for (int hop = 0; hop < 10000 && st == ENGINE_OK; hop++) {
+		const struct task *c;
+		struct task *owned;
+
+		st = engine_find(e, *last, &c, &owned, err);
+		if (st == ENGINE_OK) {
+			*state = c->state;
+			if (c->retried_as == 0) {
+				task_free(&owned);
+				break;
+			}
+			*via = *last;
+			*last = c->retried_as;
+		}
+		task_free(&owned);
+	}
+	return st;
+}
+
+/* What a retry of t answers without a new copy: t is not final enough, or a copy was made before. */
+static enum engine_status answer_without_copy(struct engine *e, const struct task *t, struct engine_retry_answer *a,
+					      char **err)
+{
+	char via_text[48] = "";
+	int64_t via;
+	enum engine_status st;
+
+	if (t->state != TASK_FAILED && t->state != TASK_CANCELLED) {
+		a->reason = xasprintf("task %lld is %s; only failed or cancelled tasks can be retried", (long long)t->id,
+				      task_state_name(t->state));
+		return ENGINE_OK;
+	}
+	if (t->retried_as == 0)
+		return ENGINE_OK;
+	st = last_copy(e, t, &a->copy, &a->copy_state, &via, err);
+	if (st != ENGINE_OK)
+		return st;
+	if (via)
+		snprintf(via_text, sizeof via_text, " (via %lld)", (long long)via);
+	if (a->copy_state == TASK_FAILED || a->copy_state == TASK_CANCELLED)
+		a->reason = xasprintf("task %lld was retried as %lld%s, which %s; to run it again, retry %lld",
+				      (long long)t->id, (long long)a->copy, via_text,
+				      a->copy_state == TASK_FAILED ? "failed" : "was cancelled", (long long)a->copy);
+	return ENGINE_OK;
+}
+
+void engine_retry_answers_free(struct engine_retry_answer *a, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		xfree(&a[i].reason);
+}
+
+/* The answers refused, for a caller that takes all or nothing: the first reason in *err. */
+static bool any_refused(const struct engine_retry_answer *out, size_t n, char **err)
+{
+	for (size_t i = 0; i < n; i++)
+		if (out[i].reason) {
+			*err = xstrdup(out[i].reason);
+			return true;
+		}
+	return false;
+}
+
+enum engine_status engine_retry(struct engine *e, const int64_t *given, size_t n_given, bool each,
+				struct engine_retry_answer *out, size_t *n, char **err)
+{
+	int64_t *ids = distinct_ids(given, n_given, n), *existing = xcalloc(*n ? *n : 1, sizeof *existing);
 	struct task **copies = xcalloc(*n ? *n : 1, sizeof *copies);
 	enum engine_status st = ENGINE_OK;
 
+	memset(out, 0, *n * sizeof *out);
 	for (size_t i = 0; i < *n && st == ENGINE_OK; i++) {
 		const struct task *t;
 		struct task *owned;
 
 		st = engine_find(e, ids[i], &t, &owned, err);
-		if (st == ENGINE_OK && t->state != TASK_FAILED && t->state != TASK_CANCELLED) {
-			*err = xasprintf("task %lld is %s; only failed or cancelled tasks can be retried",
-					 (long long)ids[i], task_state_name(t->state));
-			st = ENGINE_STATE;
+		if (st == ENGINE_OK) {
+			out[i].id = t->id;
+			out[i].state = t->state;
+			st = answer_without_copy(e, t, &out[i], err);
 		}
-		if (st == ENGINE_OK)
+		if (st == ENGINE_OK && out[i].copy == 0 && out[i].reason == NULL)
 			copies[i] = retry_of(t, engine_now_ms(e));
 		task_free(&owned);
 	}
-	if (st == ENGINE_OK)
-		st = engine_submit(e, NULL, copies, *n, new_ids, err);
-	else
-		for (size_t i = 0; i < *n; i++)
+	if (st == ENGINE_OK && !each && any_refused(out, *n, err))
+		st = ENGINE_STATE;
+	/* The store makes a copy only of a task that has none, in the transaction that stores it. */
+	if (st == ENGINE_OK && store_submit_retries(e->store, copies, *n, existing) != STORE_OK)
+		st = store_failed(e, err);
+	size_t k = 0;
+
+	for (size_t i = 0; i < *n; i++) {
+		if (copies[i] && copies[i]->id && st == ENGINE_OK) {
+			out[i].copy = copies[i]->id;
+			out[i].copy_state = copies[i]->state;
+			out[i].fresh = true;
+			copies[k++] = copies[i]; /* k <= i: the fresh ones gather at the front */
+		} else {
+			if (copies[i] && existing[i]) {
+				out[i].copy = existing[i];
+				out[i].copy_state = stored_state(e, existing[i]);
+			}
 			task_free(&copies[i]);
+		}
+	}
+	accept_tasks(e, copies, k, existing); /* existing is done with: it takes the new ids */
+	if (st != ENGINE_OK)
+		engine_retry_answers_free(out, *n);
+	free(existing);
 	free(copies);
 	free(ids);
 	return st;
@@ -630,8 +770,15 @@ enum engine_status engine_pause(struct engine *e, const char *backend, bool paus
 		*now = paused;
 	} else {
 		if (e->paused != paused) {
+			char since[32];
+
 			e->paused = paused;
 			engine_log(e, SEVERITY_INFO, 0, "%s", paused ? "dispatch paused" : "dispatch resumed");
+			/* The operator's pause outlives the server: the next one starts paused. */
+			snprintf(since, sizeof since, "%lld", (long long)engine_now_ms(e));
+			if (store_setting_put(e->store, "paused", paused ? since : NULL) != STORE_OK)
+				engine_log(e, SEVERITY_WARNING, 0, "the pause could not be saved for the next server: %s",
+					   store_error(e->store));
 		}
 		if (!paused)
 			task_set_text(&e->pause_reason, NULL);
@@ -713,6 +860,16 @@ const struct scheduler *engine_scheduler(const struct engine *e)
 size_t engine_running(const struct engine *e)
 {
 	return e->running;
+}
+
+enum engine_status engine_copies(struct engine *e, int64_t id, int64_t **ids, size_t *n, char **err)
+{
+	return store_copies(e->store, id, ids, n) == STORE_OK ? ENGINE_OK : store_failed(e, err);
+}
+
+int64_t engine_last_id(const struct engine *e)
+{
+	return e->last_id;
 }
 
 bool engine_paused(const struct engine *e)

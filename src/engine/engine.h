@@ -100,12 +100,48 @@ enum engine_status engine_request_ids(struct engine *e, const struct engine_requ
 enum engine_status engine_cancel(struct engine *e, const int64_t *ids, size_t n, enum task_state *after, char **err);
 enum engine_status engine_reprioritize(struct engine *e, const int64_t *ids, size_t n, enum task_priority prio,
 				       enum task_state *after, char **err);
+
+/* What engine_cancel_in and engine_reprioritize_in did to one task. */
+enum engine_act {
+	ENGINE_ACT_CHANGED,     /* cancelled, or given the new priority */
+	ENGINE_ACT_ALREADY,     /* it was so already: cancelled, or at that priority */
+	ENGINE_ACT_FINAL,       /* final in another state: left as it is */
+	ENGINE_ACT_OTHER_STATE, /* active, but not in the states the caller allowed: left as it is */
+};
+/* Every state: the `states` of an operation that takes any active task. */
+#define ENGINE_ANY_STATE ((1u << TASK_STATE_COUNT) - 1)
+/* The states an operation can change: queued and running. */
+#define ENGINE_ACTIVE_STATES ((1u << TASK_QUEUED) | (1u << TASK_RUNNING))
 /*
- * Submits one new task for each distinct FAILED or CANCELLED one of ids, recording its origin:
- * new_ids[i] (room for n) gets the copy of the i-th distinct id, *copies their count.
+ * As engine_cancel and engine_reprioritize, touching only active tasks whose state is in `states`
+ * (1 << state each) at the moment of acting, so that a task that started running since the caller
+ * read it as queued is left alone; act[i] (may be NULL) gets what came of each id.
  */
-enum engine_status engine_retry(struct engine *e, const int64_t *ids, size_t n, int64_t *new_ids, size_t *copies,
-				char **err);
+enum engine_status engine_cancel_in(struct engine *e, const int64_t *ids, size_t n, unsigned states,
+				    enum task_state *after, enum engine_act *act, char **err);
+enum engine_status engine_reprioritize_in(struct engine *e, const int64_t *ids, size_t n, enum task_priority prio,
+					  unsigned states, enum task_state *after, enum engine_act *act, char **err);
+/* What engine_retry did for one task. */
+struct engine_retry_answer {
+	int64_t id;                 /* the task named */
+	enum task_state state;      /* its state */
+	int64_t copy;               /* the copy that runs it again, new or made before; 0 when none */
+	enum task_state copy_state; /* that copy's state */
+	bool fresh;                 /* the copy was made now */
+	char *reason;               /* heap: why it was refused (a copy made before failed, say); NULL when done */
+};
+/*
+ * Retries each distinct task of ids (all must exist): a FAILED or CANCELLED task that has no
+ * copy gets one, recording its origin; one that has a copy is answered with it (the end of its
+ * chain of copies), and refused when that copy failed or was cancelled too, for it is the copy
+ * that wants a retry.  Whether a copy exists is decided in the transaction that stores the new
+ * ones, so two retries of a task never make two copies.  out (room for n) gets an answer per
+ * distinct id, *m their count; free with engine_retry_answers_free().  With each false, one
+ * refusal refuses the whole call: ENGINE_STATE with its reason, and nothing is stored.
+ */
+enum engine_status engine_retry(struct engine *e, const int64_t *ids, size_t n, bool each,
+				struct engine_retry_answer *out, size_t *m, char **err);
+void engine_retry_answers_free(struct engine_retry_answer *a, size_t n);
 /* Pauses or resumes dispatch (backend NULL) or one backend; *now gets whether it is paused now. */
 enum engine_status engine_pause(struct engine *e, const char *backend, bool paused, bool *now, char **err);
 /* The states of ids (all must exist), for simq.wait; *all_final says whether every one is final. */
@@ -126,6 +162,8 @@ enum engine_status engine_finished_since(struct engine *e, int state, int64_t si
 					 void (*fn)(struct task *t, void *ud), void *ud);
 enum engine_status engine_attempts(struct engine *e, int64_t id,
 				   void (*fn)(const struct store_attempt *a, void *ud), void *ud);
+/* The retry copies of task id, oldest first (*ids heap, NULL when none). */
+enum engine_status engine_copies(struct engine *e, int64_t id, int64_t **ids, size_t *n, char **err);
 /* Task id's stored result (free with store_result_free). */
 enum engine_status engine_result(struct engine *e, int64_t id, struct store_result *out);
 void engine_attempt_counts(const struct engine *e, int64_t out[ATTEMPT_OUTCOME_COUNT]);
@@ -133,6 +171,8 @@ void engine_attempt_counts(const struct engine *e, int64_t out[ATTEMPT_OUTCOME_C
 const struct queue *engine_queue(const struct engine *e);
 const struct scheduler *engine_scheduler(const struct engine *e);
 size_t engine_running(const struct engine *e);
+/* The highest task id given so far (0: none): a range of ids past it names no task. */
+int64_t engine_last_id(const struct engine *e);
 bool engine_paused(const struct engine *e);
 /* Why simq paused dispatch by itself (a full disk, say), or NULL: cleared by a resume. */
 const char *engine_pause_reason(const struct engine *e);

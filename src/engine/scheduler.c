@@ -727,7 +727,8 @@ static void attempt_failed(struct scheduler *sc, struct task *t, const char *err
 
 		t->retry_due = now + (int64_t)(delay * 1000);
 	} else {
-		char *text = xasprintf("retries exhausted after %d attempts: %s", t->attempts, error);
+		/* The log line and show say after how many attempts: the error says why it stopped. */
+		char *text = xasprintf("retries exhausted: %s", error);
 
 		task_set_text(&t->error, text);
 		ch->error = t->error;
@@ -779,6 +780,7 @@ static void end_attempt(struct scheduler *sc, struct batch *bt, size_t i, enum v
 	case VERDICT_SPLIT:
 		/* Not an attempt against the task: it goes back to the queue in a smaller batch. */
 		ch->outcome = ATTEMPT_SPLIT;
+		ch->error = error; /* why its batch was split: the batch's error */
 		t->attempts--;
 		task_transition(t, TASK_QUEUED, ch->time);
 		sc->host.moved(sc->host.ud, t, TASK_QUEUED);

@@ -52,6 +52,10 @@ static const char *const migrations[] = {
 	"CREATE TABLE requests ("
 	"  key TEXT PRIMARY KEY, fingerprint TEXT NOT NULL, many INTEGER NOT NULL,"
 	"  first_id INTEGER NOT NULL, count INTEGER NOT NULL, created INTEGER NOT NULL) WITHOUT ROWID;",
+	/* 3: a task's retry copies found by their origin (one copy per task: store_submit_retries), and
+	 * settings that outlive a server (the operator's pause). */
+	"CREATE INDEX tasks_origin ON tasks(origin) WHERE origin IS NOT NULL;"
+	"CREATE TABLE settings (name TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;",
 };
 
 _Static_assert(sizeof migrations / sizeof migrations[0] == STORE_SCHEMA_VERSION,
@@ -59,7 +63,8 @@ _Static_assert(sizeof migrations / sizeof migrations[0] == STORE_SCHEMA_VERSION,
 
 #define TASK_COLUMNS                                                                                      \
 	"id, model, name, tags, vars, solver, priority, state, attempts, failed_attempts, attempt_rows, " \
-	"had_transient, cached, no_cache, timeout, origin, submitted, started, finished, retry_due, error"
+	"had_transient, cached, no_cache, timeout, origin, submitted, started, finished, retry_due, error, " \
+	"(SELECT MAX(c.id) FROM tasks c WHERE c.origin = tasks.id)"
 
 /* The figures of stats_add_task(), in SQL; keep the two in step. */
 #define RECOUNT_SUMS                                                                     \
@@ -96,6 +101,12 @@ _Static_assert(sizeof migrations / sizeof migrations[0] == STORE_SCHEMA_VERSION,
 		      "WHERE task_id = ?")                                                                   \
 	X(PUT_REQUEST, "INSERT INTO requests (key, fingerprint, many, first_id, count, created) "            \
 		       "VALUES (?, ?, ?, ?, ?, ?)")                                                          \
+	X(LAST_ID, "SELECT COALESCE(MAX(id), 0) FROM tasks")                                                 \
+	X(COPY_OF, "SELECT MAX(id) FROM tasks WHERE origin = ?")                                            \
+	X(COPIES_OF, "SELECT id FROM tasks WHERE origin = ? ORDER BY id")                                   \
+	X(GET_SETTING, "SELECT value FROM settings WHERE name = ?")                                         \
+	X(PUT_SETTING, "INSERT OR REPLACE INTO settings (name, value) VALUES (?, ?)")                       \
+	X(DELETE_SETTING, "DELETE FROM settings WHERE name = ?")                                            \
 	X(GET_REQUEST, "SELECT fingerprint, many, first_id, count, created FROM requests WHERE key = ?")    \
 	X(RESULT_BY_KEY, "SELECT r.task_id, r.path, r.format, r.points, r.signals, r.summary, r.cache_key " \
 			 "FROM results r JOIN tasks t ON t.id = r.task_id "                                 \
@@ -251,6 +262,7 @@ static struct task *row_to_task(sqlite3_stmt *st)
 	t->finished = sqlite3_column_int64(st, 18);
 	t->retry_due = sqlite3_column_int64(st, 19);
 	t->error = column_text(st, 20);
+	t->retried_as = sqlite3_column_int64(st, 21);
 	if (t->model == NULL)
 		t->model = xstrdup("");
 	if (t->vars == NULL)
@@ -608,6 +620,120 @@ enum store_status store_submit_request(struct store *s, struct task **tasks, siz
 enum store_status store_submit(struct store *s, struct task *t)
 {
 	return store_submit_many(s, &t, 1);
+}
+
+/* The newest task whose origin is origin, in *copy (0: none). */
+static enum store_status copy_of(struct store *s, int64_t origin, int64_t *copy)
+{
+	sqlite3_stmt *st = stmt(s, STMT_COPY_OF);
+	int rc;
+
+	sqlite3_bind_int64(st, 1, origin);
+	rc = sqlite3_step(st);
+	*copy = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? STORE_OK : fail(s, rc, "reading a task's retry copies");
+}
+
+struct retries_args {
+	struct task **copies;
+	size_t n;
+	int64_t *existing;
+};
+
+static enum store_status retries_body(struct store *s, void *arg)
+{
+	struct retries_args *a = arg;
+	enum store_status status = STORE_OK;
+
+	for (size_t i = 0; i < a->n && status == STORE_OK; i++) {
+		a->existing[i] = 0;
+		if (a->copies[i] == NULL)
+			continue;
+		/* One at a time: a second copy of one origin in the same call finds the first. */
+		status = copy_of(s, a->copies[i]->origin, &a->existing[i]);
+		if (status == STORE_OK && a->existing[i] == 0) {
+			struct submit_args sub = {&a->copies[i], 1, NULL};
+
+			status = submit_body(s, &sub);
+		}
+	}
+	return status;
+}
+
+enum store_status store_submit_retries(struct store *s, struct task **copies, size_t n, int64_t *existing)
+{
+	struct retries_args a = {copies, n, existing};
+	enum store_status status = in_transaction(s, "submitting retries", retries_body, &a);
+
+	for (size_t i = 0; i < n; i++) {
+		if (copies[i] == NULL)
+			continue;
+		if (status == STORE_OK && existing[i] == 0)
+			copies[i]->stored_state = copies[i]->state;
+		else
+			copies[i]->id = 0;
+	}
+	return status;
+}
+
+enum store_status store_setting_get(struct store *s, const char *name, char **value)
+{
+	sqlite3_stmt *st = stmt(s, STMT_GET_SETTING);
+	int rc;
+
+	*value = NULL;
+	bind_text(st, 1, name);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*value = column_text(st, 0);
+	sqlite3_reset(st);
+	if (rc == SQLITE_ROW)
+		return STORE_OK;
+	return rc == SQLITE_DONE ? STORE_NOTFOUND : fail(s, rc, "reading a setting");
+}
+
+enum store_status store_setting_put(struct store *s, const char *name, const char *value)
+{
+	sqlite3_stmt *st = stmt(s, value ? STMT_PUT_SETTING : STMT_DELETE_SETTING);
+	int rc;
+
+	bind_text(st, 1, name);
+	if (value)
+		bind_text(st, 2, value);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? STORE_OK : fail(s, rc, "saving a setting");
+}
+
+enum store_status store_last_id(struct store *s, int64_t *id)
+{
+	sqlite3_stmt *st = stmt(s, STMT_LAST_ID);
+	int rc = sqlite3_step(st);
+
+	*id = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW ? STORE_OK : fail(s, rc, "reading the last task id");
+}
+
+enum store_status store_copies(struct store *s, int64_t origin, int64_t **ids, size_t *n)
+{
+	sqlite3_stmt *st = stmt(s, STMT_COPIES_OF);
+	size_t cap = 0;
+	int rc;
+
+	*ids = NULL;
+	*n = 0;
+	sqlite3_bind_int64(st, 1, origin);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 4;
+			*ids = xreallocarray(*ids, cap, sizeof **ids);
+		}
+		(*ids)[(*n)++] = sqlite3_column_int64(st, 0);
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? STORE_OK : fail(s, rc, "reading a task's retry copies");
 }
 
 enum store_status store_request_find(struct store *s, const char *key, struct store_request *out)

@@ -43,7 +43,7 @@ enum store_status {
 enum store_durability { STORE_DURABILITY_NORMAL, STORE_DURABILITY_FULL };
 
 /* The schema this build writes. */
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 
 struct store;
 
@@ -72,6 +72,22 @@ const char *store_status_text(enum store_status st);
 enum store_status store_submit(struct store *s, struct task *t);
 /* Stores all n tasks in one transaction, or none of them. */
 enum store_status store_submit_many(struct store *s, struct task **tasks, size_t n);
+
+/*
+ * Stores retry copies (copies[i]->origin set; NULL entries are passed over) in one transaction,
+ * each only when its origin has no copy yet: existing[i] gets the newest copy made before (its
+ * copies[i] is not stored and keeps id 0), or 0 when copies[i] was stored now.  Deciding in the
+ * transaction that stores keeps two retries of one task from both making a copy.
+ */
+enum store_status store_submit_retries(struct store *s, struct task **copies, size_t n, int64_t *existing);
+/* A setting that outlives a server (the operator's pause): *value (heap), or STORE_NOTFOUND. */
+enum store_status store_setting_get(struct store *s, const char *name, char **value);
+/* Saves a setting; a NULL value removes it. */
+enum store_status store_setting_put(struct store *s, const char *name, const char *value);
+/* The highest task id given so far (0: none). */
+enum store_status store_last_id(struct store *s, int64_t *id);
+/* The ids of the tasks whose origin is origin, oldest first (*ids heap, NULL when none). */
+enum store_status store_copies(struct store *s, int64_t origin, int64_t **ids, size_t *n);
 
 /* A client's request key and what it asked (DESIGN 20). */
 struct store_request {

@@ -327,12 +327,9 @@ static void finish_value(struct api_call *c, xmlrpc_env *env, xmlrpc_value *v)
 	xmlrpc_env_clean(env);
 }
 
-/*
- * Answers [{id, state}] for ids (with {done, reason} when acted is not NULL: see view_states), or
- * the engine's fault when st is not ENGINE_OK (err is freed).
- */
+/* Answers [{id, state}] for ids, or the engine's fault when st is not ENGINE_OK (err is freed). */
 static void answer_states(struct api_call *c, enum engine_status st, char *err, const int64_t *ids,
-			  const enum task_state *states, const bool *acted, const char *what, size_t n);
+			  const enum task_state *states, size_t n);
 
 /* The fault code for an engine status that is not ENGINE_OK. */
 static int fault_of(enum engine_status st)
@@ -357,7 +354,7 @@ static void engine_fault(struct api_call *c, enum engine_status st, char *err)
 }
 
 static void answer_states(struct api_call *c, enum engine_status st, char *err, const int64_t *ids,
-			  const enum task_state *states, const bool *acted, const char *what, size_t n)
+			  const enum task_state *states, size_t n)
 {
 	xmlrpc_env env;
 
@@ -366,7 +363,7 @@ static void answer_states(struct api_call *c, enum engine_status st, char *err, 
 		return;
 	}
 	xmlrpc_env_init(&env);
-	finish_value(c, &env, view_states(&env, ids, states, acted, what, n));
+	finish_value(c, &env, view_states(&env, ids, states, NULL, n));
 }
 
 /* ---- methods -------------------------------------------------------------------------- */
@@ -442,51 +439,54 @@ static void api_get(struct api *a, struct api_call *c)
 	task_free(&owned);
 }
 
-/* What the id operations do: one engine call over ids, after[i] the state of each afterwards. */
-typedef enum engine_status (*ids_fn)(struct api *a, const void *arg, const int64_t *ids, size_t n,
-				      enum task_state *after, char **err);
-
-/*
- * Reads the ids of argument 0, applies fn and answers with their states, and for each whether fn
- * acted on it: only an active (queued or running) task changes; a final one is refused by name.
- */
-static void on_ids(struct api *a, struct api_call *c, ids_fn fn, const void *arg, const char *what)
+/* Argument i, when given: the options struct the method takes; false after a fault. */
+static bool read_options(struct api_call *c, int i, unsigned takes, struct validate_act_options *o)
 {
-	size_t n;
-	int64_t *ids = param_ids(c, 0, &n);
 	char *err = NULL;
 
-	if (ids == NULL)
+	if (validate_act_options(param_count(c) > i ? param(c, i) : NULL, takes, o, &err))
+		return true;
+	api_fault(c, PROTO_FAULT_INVALID, "%s: %s", c->method->name, err);
+	free(err);
+	return false;
+}
+
+/*
+ * simq.cancel (prio NULL) and simq.reprioritize: reads the ids of argument 0 and the options
+ * {states} of argument opt, acts and answers with the states, and for each whether it is as asked:
+ * only an active task in the states allowed (at the moment of acting) changes; any other is
+ * refused by name.
+ */
+static void on_ids(struct api *a, struct api_call *c, int opt, const enum task_priority *prio, const char *what)
+{
+	size_t n;
+	int64_t *ids;
+	char *err = NULL;
+	struct validate_act_options o;
+
+	if (!read_options(c, opt, VALIDATE_ACT_STATES, &o) || (ids = param_ids(c, 0, &n)) == NULL)
 		return;
 	enum task_state *after = xcalloc(n, sizeof *after);
-	bool *acted = xcalloc(n, sizeof *acted);
+	enum engine_act *act = xcalloc(n, sizeof *act);
+	struct view_acts acts = {act, o.has_states ? o.states : ENGINE_ACTIVE_STATES, what};
+	enum engine_status st = prio ? engine_reprioritize_in(a->engine, ids, n, *prio, acts.states, after, act, &err)
+				     : engine_cancel_in(a->engine, ids, n, acts.states, after, act, &err);
+	xmlrpc_env env;
 
-	for (size_t i = 0; i < n; i++)
-		acted[i] = engine_active(a->engine, ids[i]) != NULL;
-	enum engine_status st = fn(a, arg, ids, n, after, &err);
-
-	answer_states(c, st, err, ids, after, acted, what, n);
-	free(acted);
+	xmlrpc_env_init(&env);
+	if (st != ENGINE_OK)
+		engine_fault(c, st, err);
+	else
+		finish_value(c, &env, view_states(&env, ids, after, &acts, n));
+	free(act);
 	free(after);
 	free(ids);
 }
 
-static enum engine_status cancel_ids(struct api *a, const void *arg, const int64_t *ids, size_t n,
-				     enum task_state *after, char **err)
-{
-	return engine_cancel(a->engine, ids, n, after, err);
-}
-
 static void api_cancel(struct api *a, struct api_call *c)
 {
-	if (check_count(c, 1, 1, "a task id or an array of them"))
-		on_ids(a, c, cancel_ids, NULL, "cancelled");
-}
-
-static enum engine_status reprioritize_ids(struct api *a, const void *arg, const int64_t *ids, size_t n,
-					   enum task_state *after, char **err)
-{
-	return engine_reprioritize(a->engine, ids, n, *(const enum task_priority *)arg, after, err);
+	if (check_count(c, 1, 2, "a task id or an array of them, and an optional {states: [...]}"))
+		on_ids(a, c, 1, NULL, "cancelled");
 }
 
 static void api_reprioritize(struct api *a, struct api_call *c)
@@ -494,39 +494,38 @@ static void api_reprioritize(struct api *a, struct api_call *c)
 	enum task_priority prio;
 	char *err = NULL;
 
-	if (!check_count(c, 2, 2, "task ids and a priority"))
+	if (!check_count(c, 2, 3, "task ids, a priority and an optional {states: [...]}"))
 		return;
 	if (!validate_priority(param(c, 1), &prio, &err)) {
 		api_fault(c, PROTO_FAULT_INVALID, "simq.reprioritize: %s", err);
 		free(err);
 		return;
 	}
-	on_ids(a, c, reprioritize_ids, &prio, "given another priority");
+	on_ids(a, c, 2, &prio, "given another priority");
 }
 
 static void api_retry(struct api *a, struct api_call *c)
 {
-	size_t n, copies;
-	int64_t *ids, *new_ids;
+	size_t n, m;
+	int64_t *ids;
 	char *err = NULL;
+	struct validate_act_options o;
 
-	if (!check_count(c, 1, 1, "a task id or an array of them"))
+	if (!check_count(c, 1, 2, "a task id or an array of them, and an optional {each: true}") ||
+	    !read_options(c, 1, VALIDATE_ACT_EACH, &o) || (ids = param_ids(c, 0, &n)) == NULL)
 		return;
-	ids = param_ids(c, 0, &n);
-	if (ids == NULL)
-		return;
-	new_ids = xcalloc(n, sizeof *new_ids);
-	enum engine_status st = engine_retry(a->engine, ids, n, new_ids, &copies, &err);
+	struct engine_retry_answer *answers = xcalloc(n, sizeof *answers);
+	enum engine_status st = engine_retry(a->engine, ids, n, o.each, answers, &m, &err);
+	xmlrpc_env env;
 
+	xmlrpc_env_init(&env);
 	if (st != ENGINE_OK) {
 		engine_fault(c, st, err);
 	} else {
-		xmlrpc_env env;
-
-		xmlrpc_env_init(&env);
-		finish_value(c, &env, view_ids(&env, new_ids, copies));
+		finish_value(c, &env, view_retries(&env, answers, m, o.each));
+		engine_retry_answers_free(answers, m);
 	}
-	free(new_ids);
+	free(answers);
 	free(ids);
 }
 
@@ -672,7 +671,7 @@ static void api_wait(struct api *a, struct api_call *c)
 	if (st == ENGINE_OK && !all_final && timeout > 0 && !c->expired && !a->stopping)
 		park(c, timeout);
 	else
-		answer_states(c, st, err, ids, states, NULL, NULL, n);
+		answer_states(c, st, err, ids, states, n);
 	free(states);
 	free(ids);
 }
@@ -777,9 +776,11 @@ const struct api_method api_methods[] = {
 	{"simq.submit_many", "simq.submit_many([task...], [request_key]) -> [id...], all or none", api_submit_many},
 	{"simq.get", "simq.get(id) -> task", api_get},
 	{"simq.list", "simq.list(filter, offset, limit) -> {total, offset, tasks}", api_list},
-	{"simq.cancel", "simq.cancel(ids) -> [{id, state, done, reason}]", api_cancel},
-	{"simq.reprioritize", "simq.reprioritize(ids, priority) -> [{id, state, done, reason}]", api_reprioritize},
-	{"simq.retry", "simq.retry(ids) -> [new id...]", api_retry},
+	{"simq.cancel", "simq.cancel(ids[, {states}]) -> [{id, state, done, changed, reason}]", api_cancel},
+	{"simq.reprioritize", "simq.reprioritize(ids, priority[, {states}]) -> [{id, state, done, changed, reason}]",
+	 api_reprioritize},
+	{"simq.retry", "simq.retry(ids[, {each}]) -> [copy id...], or with each [{id, state, done, reason, copy, ...}]",
+	 api_retry},
 	{"simq.result", "simq.result(id[, \"csv\"]) -> {path, format, points, signals, summary[, csv]}",
 	 api_result_method},
 	{"simq.wait", "simq.wait(ids, timeout) -> [{id, state}]", api_wait},

@@ -326,7 +326,7 @@ void request_serve_rpc(void *registry, TSession *session, abyss_bool *handled)
 	if (!read_body(session, n, &body, &scan)) {
 		ResponseStatus(session, 408);
 	} else if (xmlscan_error(&scan)[0]) {
-		char *why = xasprintf("the request %s; see Limits in doc/api.md", xmlscan_error(&scan));
+		char *why = xasprintf("the request %s; see Limits in " SIMQ_DOCDIR "/api.md", xmlscan_error(&scan));
 
 		respond_fault(session, PROTO_FAULT_INVALID, why);
 		free(why);

@@ -51,4 +51,14 @@ bool validate_identifier(const char *name);
  */
 char *validate_text_rule(const char *s, size_t max);
 
+/* The options struct of simq.cancel and simq.reprioritize ({states}) and simq.retry ({each}). */
+enum { VALIDATE_ACT_STATES = 1, VALIDATE_ACT_EACH = 2 };
+struct validate_act_options {
+	bool has_states;
+	unsigned states; /* 1 << state for each state named */
+	bool each;
+};
+/* Reads v (NULL: none given) taking the members named by takes; false with *err (heap). */
+bool validate_act_options(xmlrpc_value *v, unsigned takes, struct validate_act_options *o, char **err);
+
 #endif

@@ -88,6 +88,7 @@ xmlrpc_value *view_task(xmlrpc_env *env, const struct engine *e, const struct ta
 		set_member(env, v, "timeout", xmlrpc_double_new(env, t->timeout));
 		set_member(env, v, "cached", xmlrpc_bool_new(env, t->cached));
 		set_member(env, v, "origin", view_id(env, t->origin));
+		set_member(env, v, "retried_as", view_id(env, t->retried_as));
 		set_member(env, v, "position",
 			   xmlrpc_i8_new(env, t->state == TASK_QUEUED ? queue_position(engine_queue(e), t->id) : -1));
 	}
@@ -152,6 +153,14 @@ xmlrpc_value *view_get(xmlrpc_env *env, struct engine *e, const struct task *t)
 	/* Every attempt with its error, and the result: what the console's details show. */
 	engine_attempts(e, t->id, add_attempt, &attempts);
 	set_member(env, v, "attempt_list", attempts.list);
+	int64_t *copies = NULL;
+	size_t n = 0;
+	char *err = NULL;
+
+	if (engine_copies(e, t->id, &copies, &n, &err) == ENGINE_OK)
+		set_member(env, v, "copies", view_ids(env, copies, n));
+	free(copies);
+	free(err);
 	if (t->state == TASK_COMPLETED && engine_result(e, t->id, &r) == ENGINE_OK) {
 		set_member(env, v, "result", view_result(env, t->id, &r, NULL));
 		store_result_free(&r);
@@ -212,8 +221,33 @@ xmlrpc_value *view_ids(xmlrpc_env *env, const int64_t *ids, size_t n)
 	return out;
 }
 
-xmlrpc_value *view_states(xmlrpc_env *env, const int64_t *ids, const enum task_state *states, const bool *acted,
-			  const char *what, size_t n)
+/* "queued or running": the names of the states in mask (heap). */
+static char *states_text(unsigned mask)
+{
+	struct buf b = BUF_INIT;
+	int k = 0, n = __builtin_popcount(mask);
+
+	for (int st = 0; st < TASK_STATE_COUNT; st++)
+		if (mask & (1u << st))
+			buf_addf(&b, "%s%s", k++ == 0 ? "" : k == n ? " or " : ", ", task_state_name((enum task_state)st));
+	return buf_detach(&b);
+}
+
+/* Why act left task id in state as it is (heap). */
+static char *refusal(int64_t id, const char *state, enum engine_act act, unsigned allowed, const char *what)
+{
+	char *names = states_text(act == ENGINE_ACT_OTHER_STATE ? allowed : allowed & ENGINE_ACTIVE_STATES);
+	char *why = act == ENGINE_ACT_OTHER_STATE
+			    ? xasprintf("task %lld is %s now; not %s: only %s tasks were asked for", (long long)id,
+					state, what, names)
+			    : xasprintf("task %lld is %s; only %s tasks can be %s", (long long)id, state, names, what);
+
+	free(names);
+	return why;
+}
+
+xmlrpc_value *view_states(xmlrpc_env *env, const int64_t *ids, const enum task_state *states,
+			  const struct view_acts *acts, size_t n)
 {
 	xmlrpc_value *out = xmlrpc_array_new(env);
 
@@ -224,16 +258,40 @@ xmlrpc_value *view_states(xmlrpc_env *env, const int64_t *ids, const enum task_s
 		xmlrpc_value *item = xmlrpc_build_value(env, "{s:V,s:s}", "id", id, "state", state);
 
 		xmlrpc_DECREF(id);
-		if (acted) {
-			char *why = acted[i] ? xstrdup("")
-					     : xasprintf("task %lld is %s; only queued or running tasks can be %s",
-							 (long long)ids[i], state, what);
+		if (acts) {
+			enum engine_act a = acts->act[i];
+			bool done = a == ENGINE_ACT_CHANGED || a == ENGINE_ACT_ALREADY;
+			char *why = done ? xstrdup("") : refusal(ids[i], state, a, acts->states, acts->what);
 
-			set_member(env, item, "done", xmlrpc_bool_new(env, acted[i]));
+			set_member(env, item, "done", xmlrpc_bool_new(env, done));
+			set_member(env, item, "changed", xmlrpc_bool_new(env, a == ENGINE_ACT_CHANGED));
 			set_member(env, item, "reason", xmlrpc_string_new(env, why));
 			free(why);
 		}
 		append(env, out, item);
+	}
+	return out;
+}
+
+xmlrpc_value *view_retries(xmlrpc_env *env, const struct engine_retry_answer *a, size_t n, bool each)
+{
+	xmlrpc_value *out = xmlrpc_array_new(env);
+
+	for (size_t i = 0; i < n; i++) {
+		xmlrpc_value *id = view_id(env, a[i].id), *copy = view_id(env, a[i].copy), *item;
+
+		if (!each) {
+			xmlrpc_array_append_item(env, out, copy);
+		} else {
+			item = xmlrpc_build_value(env, "{s:V,s:s,s:b,s:s,s:V,s:s,s:b}", "id", id, "state",
+						  task_state_name(a[i].state), "done", (xmlrpc_bool)(a[i].reason == NULL),
+						  "reason", a[i].reason ? a[i].reason : "", "copy", copy, "copy_state",
+						  a[i].copy ? task_state_name(a[i].copy_state) : "", "new",
+						  (xmlrpc_bool)a[i].fresh);
+			append(env, out, item);
+		}
+		xmlrpc_DECREF(id);
+		xmlrpc_DECREF(copy);
 	}
 	return out;
 }
@@ -459,12 +517,12 @@ xmlrpc_value *view_status(xmlrpc_env *env, const struct engine *e)
 	engine_failures(e, &failures, &seen);
 	scheduler_each_backend(engine_scheduler(e), add_backend_brief, &x);
 	xmlrpc_value *v = xmlrpc_build_value(
-		env, "{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:b,s:s,s:A}", "version", (xmlrpc_int64)engine_version(e), "queued",
+		env, "{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:b,s:s,s:A,s:I}", "version", (xmlrpc_int64)engine_version(e), "queued",
 		(xmlrpc_int64)queue_size(engine_queue(e)), "running", (xmlrpc_int64)engine_running(e), "failed",
 		(xmlrpc_int64)day.failed, "completed", (xmlrpc_int64)(day.completed_first + day.completed_retry),
 		"failures", (xmlrpc_int64)failures, "failures_seen", (xmlrpc_int64)seen, "paused",
 		(xmlrpc_bool)engine_paused(e), "pause_reason", engine_pause_reason(e) ? engine_pause_reason(e) : "",
-		"backends", x.list);
+		"backends", x.list, "last_id", (xmlrpc_int64)engine_last_id(e));
 
 	xmlrpc_DECREF(x.list);
 	return v;
@@ -545,6 +603,8 @@ static bool matches(const struct task *t, const struct view_filter *f)
 		return false;
 	if (f->name && !text_matches(t->name, f->name))
 		return false;
+	if (f->retried >= 0 && (t->retried_as != 0) != f->retried)
+		return false;
 	return f->tag == NULL || has_tag(t->tags, f->tag);
 }
 
@@ -578,7 +638,7 @@ xmlrpc_value *view_list(xmlrpc_env *env, struct engine *e, const struct view_fil
 	struct list_ctx l = {.e = e, .f = f, .env = env, .tasks = xmlrpc_array_new(env), .skip = offset,
 			     .limit = limit};
 
-	if (f->state == TASK_QUEUED && !f->model && !f->name && !f->tag) {
+	if (f->state == TASK_QUEUED && !f->model && !f->name && !f->tag && f->retried != 1) {
 		/* The queue in its order, a page at any offset. */
 		struct queue_item items[VIEW_MAX_PAGE];
 		size_t got = queue_page(engine_queue(e), (size_t)offset, (size_t)limit, items);
@@ -610,9 +670,21 @@ static bool filter_field(struct view_filter *f, const char *key, xmlrpc_value *v
 	xmlrpc_env_init(&env);
 	if (xmlrpc_value_type(v) == XMLRPC_TYPE_STRING)
 		xmlrpc_read_string(&env, v, (const char **)&value);
+	if (strcmp(key, "retried") == 0 && xmlrpc_value_type(v) == XMLRPC_TYPE_BOOL) {
+		xmlrpc_bool b;
+
+		xmlrpc_read_bool(&env, v, &b);
+		f->retried = b ? 1 : 0;
+	}
 	xmlrpc_env_clean(&env);
-	if (strcmp(key, "state") != 0 && strcmp(key, "model") != 0 && strcmp(key, "name") != 0 && strcmp(key, "tag") != 0) {
-		*err = xasprintf("simq.list: filter.%s %s: not a filter; allowed: state, model, name, tag", shown_key, shown);
+	if (strcmp(key, "retried") == 0) {
+		ok = xmlrpc_value_type(v) == XMLRPC_TYPE_BOOL;
+		if (!ok)
+			*err = xasprintf("simq.list: filter.retried %s: allowed: a boolean", shown);
+	} else if (strcmp(key, "state") != 0 && strcmp(key, "model") != 0 && strcmp(key, "name") != 0 &&
+		   strcmp(key, "tag") != 0) {
+		*err = xasprintf("simq.list: filter.%s %s: not a filter; allowed: state, model, name, tag, retried",
+				 shown_key, shown);
 		ok = false;
 	} else if (value == NULL) {
 		*err = xasprintf("simq.list: filter.%s %s: allowed: a string", key, shown);
@@ -654,6 +726,7 @@ bool view_read_filter(xmlrpc_value *v, struct view_filter *f, char **err)
 {
 	memset(f, 0, sizeof *f);
 	f->state = -1;
+	f->retried = -1;
 	if (v == NULL)
 		return true;
 	if (xmlrpc_value_type(v) != XMLRPC_TYPE_STRUCT) {

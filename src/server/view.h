@@ -29,6 +29,7 @@ struct view_request {
 struct view_filter {
 	int state;                    /* -1: any */
 	char *model, *name, *tag;     /* substrings; a tag matches whole */
+	int retried;                  /* -1: any; 0: only tasks never retried; 1: only tasks retried */
 };
 
 /* simq.list's filter {state, model, name, tag} (v may be NULL: none); false and *err for a bad one. */
@@ -53,13 +54,21 @@ xmlrpc_value *view_result(xmlrpc_env *env, int64_t id, const struct store_result
 xmlrpc_value *view_stats(xmlrpc_env *env, const struct engine *e);
 /* simq.status: the counts of a status line, read without paging (cheap at any queue length). */
 xmlrpc_value *view_status(xmlrpc_env *env, const struct engine *e);
+/* What simq.cancel or simq.reprioritize did to each id, for view_states. */
+struct view_acts {
+	const enum engine_act *act;
+	unsigned states;  /* the states the call allowed (ENGINE_ANY_STATE: any active one) */
+	const char *what; /* "cancelled", "given another priority" */
+};
 /*
- * [{id, state}] for each id; with acted (not NULL), also {done, reason}: whether the operation
- * changed the task, and when it did not, why ("task 45 is failed; only queued or running tasks
- * can be " then what).
+ * [{id, state}] for each id; with acts (not NULL), also {done, changed, reason}: whether the task
+ * is as the call wanted it (changed now, or so already), and when it is not, why ("task 45 is
+ * failed; only queued or running tasks can be " then what).
  */
-xmlrpc_value *view_states(xmlrpc_env *env, const int64_t *ids, const enum task_state *states, const bool *acted,
-			  const char *what, size_t n);
+xmlrpc_value *view_states(xmlrpc_env *env, const int64_t *ids, const enum task_state *states,
+			  const struct view_acts *acts, size_t n);
+/* simq.retry's answer: the copies' ids, or with each {id, state, done, reason, copy, copy_state, new}. */
+xmlrpc_value *view_retries(xmlrpc_env *env, const struct engine_retry_answer *a, size_t n, bool each);
 /* simq.view: everything a console draws. */
 xmlrpc_value *view_console(xmlrpc_env *env, const struct engine *e, const struct view_request *req);
 /* simq.list: {total, offset, tasks} of the tasks that match f; NULL and *err when the store fails. */

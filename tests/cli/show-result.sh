@@ -31,7 +31,7 @@ id=$("$SIMQ" submit "$M/buck.plecs" -v D=0.4 --name retried)
 
 # ---- show: the attempts ------------------------------------------------------------------------------
 expect_status "simq show ID" 0 "$SIMQ" show "$id"
-expect_line "it says the task took two attempts" "$TMP/out" "attempts   2"
+expect_line "it says the task took two attempts" "$TMP/out" "attempts   2 that PLECS ran"
 "$SIMQ" show "$id" --json >"$TMP/json"
 pycheck "it lists both attempts, as --json has them: number, start, end, backend, batch, outcome, error" "$TMP/out" "$TMP/json" <<'PY'
 import json, sys, datetime

@@ -36,7 +36,7 @@ first=$(sed -n '2p' "$TMP/ls" | awk '{print $1, $2}')
 [ "$first" = "5 critical" ] && ok "the queue starts with the reprioritized task" || fail "the queue starts with the reprioritized task" "$(cat "$TMP/ls")"
 
 expect_status "cancel" 0 "$SIMQ" cancel 4
-expect_line "cancel reports the new state" "$TMP/out" "4 cancelled"
+expect_line "cancel reports the new state" "$TMP/out" "cancelled 1 task: 4"
 expect_status "wait for a cancelled task exits 1" 1 "$SIMQ" wait 4 --timeout 1
 expect_status "a wait that runs out before the task finishes exits 75" 75 "$SIMQ" wait 5 --timeout 1
 expect_line "it prints the state it saw" "$TMP/out" "5 queued"

@@ -159,7 +159,8 @@ fault('simq.get: id "one": allowed: a task id', simq.get, "one")
 PY
 expect_status "nothing refused was stored" 0 api <<'PY'
 names = [t["name"] for t in simq.list({}, 0, 1000)["tasks"]]
-assert sorted(names) == ["b", "b", "to-retry", "to-retry", "to-retry"], names
+# to-retry, retried by the CLI once; the API's retry of it answered that copy (issue 15).
+assert sorted(names) == ["b", "b", "to-retry", "to-retry"], names
 PY
 
 # --- config --check and simq server --plecs --------------------------------------------------

@@ -161,14 +161,21 @@ class T(xmlrpc.client.Transport):
     def make_connection(self, host): return C("localhost")
 simq = xmlrpc.client.ServerProxy("http://localhost/RPC2", transport=T()).simq
 a, b = simq.submit_many([{"model": model, "name": "a"}, {"model": model, "name": "b", "priority": "low"}])
-assert simq.reprioritize([b], "CRITICAL") == [{"id": b, "state": "queued", "done": True, "reason": ""}]
+assert simq.reprioritize([b], "CRITICAL") == [{"id": b, "state": "queued", "done": True, "changed": True, "reason": ""}]
+assert simq.reprioritize([b], "CRITICAL") == [{"id": b, "state": "queued", "done": True, "changed": False, "reason": ""}]
 assert simq.list({"state": "queued"}, 0, 1)["tasks"][0]["id"] == b
-assert simq.cancel(a) == [{"id": a, "state": "cancelled", "done": True, "reason": ""}]
-# A final task is left as it is, and the answer says so, and why.
-assert simq.cancel(a) == [{"id": a, "state": "cancelled", "done": False,
-                           "reason": "task %d is cancelled; only queued or running tasks can be cancelled" % a}]
+# Only the states asked for, when the server acts: b is queued, so {states: ["running"]} leaves it.
+assert simq.cancel(b, {"states": ["running"]}) == [{"id": b, "state": "queued", "done": False, "changed": False,
+    "reason": "task %d is queued now; not cancelled: only running tasks were asked for" % b}]
+assert simq.cancel(a) == [{"id": a, "state": "cancelled", "done": True, "changed": True, "reason": ""}]
+# Cancelled already: the goal holds, nothing changed.
+assert simq.cancel(a) == [{"id": a, "state": "cancelled", "done": True, "changed": False, "reason": ""}]
 (c,) = simq.retry([a])
 assert simq.get(c)["origin"] == a and simq.get(c)["state"] == "queued"
+# A second retry answers the same copy; with each, it says it is not new.
+assert simq.retry([a]) == [c] and simq.get(a)["copies"] == [c] and simq.get(a)["retried_as"] == c
+(e,) = simq.retry(a, {"each": True})
+assert e == {"id": a, "state": "cancelled", "done": True, "reason": "", "copy": c, "copy_state": "queued", "new": False}, e
 try:
     simq.retry([b])
     raise SystemExit("retrying a queued task was accepted")

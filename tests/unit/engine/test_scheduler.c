@@ -579,7 +579,7 @@ static void test_backoff_delays(void **state)
 
 	assert_null(engine_active(fx->e, t));
 	assert_int_equal(state_of(fx, t), TASK_FAILED);
-	assert_string_equal(error, "retries exhausted after 4 attempts: " LICENCE);
+	assert_string_equal(error, "retries exhausted: " LICENCE);
 	assert_int_equal(attempts_of(fx, t), 4);
 	assert_outcomes(fx, t, "transient,transient,transient,transient");
 	assert_int_equal(count_events(fx, EVENT_ATTEMPT_FAILED, t), 3);
@@ -1644,7 +1644,8 @@ static void test_request_key_repeats(void **state)
 static void test_retry_copies_each_distinct_id(void **state)
 {
 	struct fx *fx = *state;
-	int64_t ids[2], copies[4] = {0};
+	int64_t ids[2];
+	struct engine_retry_answer copies[4];
 	enum task_state after[2];
 	size_t n = 0;
 	char *err = NULL;
@@ -1655,11 +1656,90 @@ static void test_retry_copies_each_distinct_id(void **state)
 	assert_int_equal(engine_cancel(fx->e, ids, 2, after, &err), ENGINE_OK);
 	int64_t asked[4] = {ids[0], ids[0], ids[1], ids[0]};
 
-	assert_int_equal(engine_retry(fx->e, asked, 4, copies, &n, &err), ENGINE_OK);
+	assert_int_equal(engine_retry(fx->e, asked, 4, false, copies, &n, &err), ENGINE_OK);
 	assert_int_equal(n, 2);
-	assert_true(copies[0] > ids[1] && copies[1] == copies[0] + 1);
-	assert_int_equal(state_of(fx, copies[0]), TASK_QUEUED);
+	assert_true(copies[0].copy > ids[1] && copies[1].copy == copies[0].copy + 1);
+	assert_true(copies[0].fresh && copies[1].fresh);
+	assert_int_equal(state_of(fx, copies[0].copy), TASK_QUEUED);
 	assert_int_equal(count_events(fx, EVENT_SUBMITTED, -1), 4);
+	engine_retry_answers_free(copies, n);
+}
+
+/* Issue 15: a retry of a task retried before makes no second copy; it answers the first. */
+static void test_retry_twice_makes_one_copy(void **state)
+{
+	struct fx *fx = *state;
+	int64_t id, again;
+	struct engine_retry_answer a[1];
+	enum task_state after;
+	size_t n = 0;
+	char *err = NULL;
+
+	fx_open(fx);
+	pause_all(fx, true);
+	submit_many(fx, fx->model_a, PRIO_NORMAL, 1, &id);
+	assert_int_equal(engine_cancel(fx->e, &id, 1, &after, &err), ENGINE_OK);
+	assert_int_equal(engine_retry(fx->e, &id, 1, true, a, &n, &err), ENGINE_OK);
+	assert_true(a[0].fresh && a[0].copy > id && a[0].reason == NULL);
+	int64_t copy = a[0].copy;
+
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(engine_retry(fx->e, &id, 1, true, a, &n, &err), ENGINE_OK);
+		assert_false(a[0].fresh);
+		assert_int_equal(a[0].copy, copy);
+		assert_int_equal(a[0].copy_state, TASK_QUEUED);
+		assert_null(a[0].reason);
+	}
+	assert_int_equal(count_events(fx, EVENT_SUBMITTED, -1), 2);
+	/* The copy cancelled too: the original is refused, naming the copy to retry instead. */
+	assert_int_equal(engine_cancel(fx->e, &copy, 1, &after, &err), ENGINE_OK);
+	assert_int_equal(engine_retry(fx->e, &id, 1, true, a, &n, &err), ENGINE_OK);
+	assert_false(a[0].fresh);
+	assert_non_null(a[0].reason);
+	assert_non_null(strstr(a[0].reason, "retry"));
+	engine_retry_answers_free(a, n);
+	/* All or nothing without each: the whole call is refused. */
+	assert_int_equal(engine_retry(fx->e, &id, 1, false, a, &n, &err), ENGINE_STATE);
+	free(err);
+	err = NULL;
+	/* The copy's own retry is the way on, and a chain answers with its end. */
+	assert_int_equal(engine_retry(fx->e, &copy, 1, true, a, &n, &err), ENGINE_OK);
+	assert_true(a[0].fresh);
+	again = a[0].copy;
+	assert_int_equal(engine_retry(fx->e, &id, 1, true, a, &n, &err), ENGINE_OK);
+	assert_false(a[0].fresh);
+	assert_int_equal(a[0].copy, again);
+	assert_null(a[0].reason);
+	assert_int_equal(count_events(fx, EVENT_SUBMITTED, -1), 3);
+}
+
+/* Issue 15: cancel with allowed states leaves a task that is no longer in them alone. */
+static void test_cancel_holds_its_states(void **state)
+{
+	struct fx *fx = *state;
+	int64_t ids[2];
+	enum task_state after[2];
+	enum engine_act act[2];
+	char *err = NULL;
+
+	fx_open(fx);
+	submit_many(fx, fx->model_a, PRIO_NORMAL, 1, &ids[0]);
+	assert_int_equal(state_of(fx, ids[0]), TASK_RUNNING);
+	pause_all(fx, true);
+	submit_many(fx, fx->model_b, PRIO_NORMAL, 1, &ids[1]);
+	assert_int_equal(engine_cancel_in(fx->e, ids, 2, 1u << TASK_QUEUED, after, act, &err), ENGINE_OK);
+	assert_int_equal(act[0], ENGINE_ACT_OTHER_STATE);
+	assert_int_equal(after[0], TASK_RUNNING);
+	assert_int_equal(state_of(fx, ids[0]), TASK_RUNNING);
+	assert_int_equal(act[1], ENGINE_ACT_CHANGED);
+	assert_int_equal(state_of(fx, ids[1]), TASK_CANCELLED);
+	/* Cancelled already: the goal holds. */
+	assert_int_equal(engine_cancel_in(fx->e, &ids[1], 1, ENGINE_ANY_STATE, after, act, &err), ENGINE_OK);
+	assert_int_equal(act[0], ENGINE_ACT_ALREADY);
+	/* The priority a task has already. */
+	assert_int_equal(engine_reprioritize_in(fx->e, &ids[0], 1, PRIO_NORMAL, ENGINE_ANY_STATE, after, act, &err),
+			 ENGINE_OK);
+	assert_int_equal(act[0], ENGINE_ACT_ALREADY);
 }
 
 /* ---- results written off the loop ------------------------------------------------------------ */
@@ -1834,6 +1914,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_flapping_backend, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_request_key_repeats, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_retry_copies_each_distinct_id, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_retry_twice_makes_one_copy, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_cancel_holds_its_states, fx_setup, fx_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -492,7 +492,7 @@ static void test_request_keys(void **state)
 	free(path);
 }
 
-/* A database of schema 1 (before request keys) opens: it is migrated to 2 and keeps its tasks. */
+/* A database of schema 1 (before request keys) opens: it is migrated to the latest and keeps its tasks. */
 static void test_schema_1_is_migrated(void **state)
 {
 	char *path = db_path("schema1.db");
@@ -503,14 +503,16 @@ static void test_schema_1_is_migrated(void **state)
 
 	assert_int_equal(store_submit(s, t), STORE_OK);
 	store_close(&s);
-	/* Schema 1 is schema 2 without the requests table: make the database what simq 1 left. */
+	/* Schema 1 is schema 3 without the requests table (2), the origin index and settings (3):
+	 * make the database what simq 1 left. */
 	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(db, "DROP TABLE requests; PRAGMA user_version = 1", NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "DROP TABLE requests; DROP INDEX tasks_origin; DROP TABLE settings; "
+				      "PRAGMA user_version = 1", NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
 	assert_int_equal(scalar(path, "PRAGMA user_version"), 1);
 	s = open_at(path, NULL);
 	assert_int_equal(scalar(path, "PRAGMA user_version"), STORE_SCHEMA_VERSION);
-	assert_int_equal(STORE_SCHEMA_VERSION, 2);
+	assert_int_equal(STORE_SCHEMA_VERSION, 3);
 	assert_int_equal(store_get(s, t->id, &back), STORE_OK);
 	assert_string_equal(back->vars, t->vars);
 	task_free(&back);
@@ -521,6 +523,41 @@ static void test_schema_1_is_migrated(void **state)
 	assert_int_equal(found.first_id, t->id);
 	assert_false(found.many);
 	store_request_free(&found);
+	task_free(&t);
+	store_close(&s);
+	free(path);
+}
+
+/* Issue 15: a task gets one retry copy however often it is retried, even twice in one call. */
+static void test_retry_copy_once(void **state)
+{
+	char *path = db_path("retries.db");
+	struct store *s = open_at(path, NULL);
+	struct task *t = new_task(1), *copies[2], *back = NULL;
+	int64_t existing[2], *ids;
+	size_t n;
+
+	(void)state;
+	assert_int_equal(store_submit(s, t), STORE_OK);
+	for (int i = 0; i < 2; i++) {
+		copies[i] = new_task(2);
+		copies[i]->origin = t->id;
+	}
+	assert_int_equal(store_submit_retries(s, copies, 2, existing), STORE_OK);
+	assert_int_equal(existing[0], 0);
+	assert_true(copies[0]->id > t->id);
+	assert_int_equal(existing[1], copies[0]->id);
+	assert_int_equal(copies[1]->id, 0);
+	assert_int_equal(store_copies(s, t->id, &ids, &n), STORE_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(ids[0], copies[0]->id);
+	free(ids);
+	assert_int_equal(store_get(s, t->id, &back), STORE_OK);
+	assert_int_equal(back->retried_as, copies[0]->id);
+	task_free(&back);
+	assert_int_equal(scalar(path, "SELECT count(*) FROM tasks"), 2);
+	for (int i = 0; i < 2; i++)
+		task_free(&copies[i]);
 	task_free(&t);
 	store_close(&s);
 	free(path);
@@ -589,6 +626,7 @@ int main(void)
 		cmocka_unit_test(test_newer_schema_is_refused),
 		cmocka_unit_test(test_request_keys),
 		cmocka_unit_test(test_schema_1_is_migrated),
+		cmocka_unit_test(test_retry_copy_once),
 		cmocka_unit_test(test_seed_figures_through_the_store),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
