@@ -288,30 +288,50 @@ static void cancel_confirmed(struct console *c)
 	}
 }
 
-/* The new ids simq.retry answered, beside the ids they run again: "task 45 submitted again as 52". */
+/*
+ * What simq.retry answered for each task, as the server said it: "task 45 submitted again as 52",
+ * "task 45 was retried as 52 already", or why it was refused.
+ */
 static void retry(struct console *c, const struct selection *s, int unused)
 {
-	xmlrpc_value *r = ui_call(c, "simq.retry", "(V)", s->ids);
+	xmlrpc_value *r = ui_call(c, "simq.retry", "(V{s:b})", s->ids, "each", (xmlrpc_bool)1);
+	int n, made = 0, before = 0, refused = 0;
+	char pairs[600] = "", reason[256] = "";
+	size_t len = 0;
 
-	if (r) {
-		int n = reply_count(r);
-		char pairs[600] = "";
-		size_t len = 0;
+	if (r == NULL)
+		return;
+	n = reply_count(r);
+	for (int i = 0; i < n; i++) {
+		xmlrpc_value *one = reply_item(r, i);
+		bool fresh = reply_int(one, "new", 0) != 0;
 
-		for (int i = 0; i < n && len + 40 < sizeof pairs && (int)len < COLS - 40; i++)
-			len += (size_t)snprintf(pairs + len, sizeof pairs - len, "%s%lld as %lld", i ? ", " : "",
-			                        (long long)reply_item_int(s->ids, i, 0), (long long)reply_item_int(r, i, 0));
-		if ((int)len >= COLS - 40 && n > 1)
-			snprintf(pairs + len, sizeof pairs - len, ", \u2026");
-		if (n == 1)
-			ui_message(c, false, "task %lld submitted again as %lld", (long long)reply_item_int(s->ids, 0, 0),
-			           (long long)reply_item_int(r, 0, 0));
-		else
-			ui_message(c, false, "%d tasks submitted again: %s", n, pairs);
-		xmlrpc_DECREF(r);
-		ui_clear_marks(c);
-		c->refresh = true;
+		if (reply_int(one, "done", 0) == 0) {
+			refused++;
+			if (!reason[0])
+				reply_str(one, "reason", reason, sizeof reason);
+			continue;
+		}
+		fresh ? made++ : before++;
+		if (len + 48 < sizeof pairs && (int)len < COLS - 40)
+			len += (size_t)snprintf(pairs + len, sizeof pairs - len, "%s%lld as %lld%s", len ? ", " : "",
+			                        (long long)reply_int(one, "id", 0), (long long)reply_int(one, "copy", 0),
+			                        fresh ? "" : " already");
 	}
+	if (n == 1 && refused)
+		ui_message(c, true, "%s", reason);
+	else if (n == 1 && made)
+		ui_message(c, false, "task %lld submitted again as %lld", (long long)reply_int(reply_item(r, 0), "id", 0),
+		           (long long)reply_int(reply_item(r, 0), "copy", 0));
+	else if (n == 1)
+		ui_message(c, false, "task %lld was retried as %lld already", (long long)reply_int(reply_item(r, 0), "id", 0),
+		           (long long)reply_int(reply_item(r, 0), "copy", 0));
+	else
+		ui_message(c, refused > 0, "%d submitted again, %d retried before, %d refused%s%s: %s", made, before, refused,
+		           refused ? ": " : "", reason, pairs);
+	xmlrpc_DECREF(r);
+	ui_clear_marks(c);
+	c->refresh = true;
 }
 
 static void retry_selected(struct console *c, enum ui_action a)

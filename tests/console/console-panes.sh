@@ -11,7 +11,7 @@
 . "$SIMQ_SRCDIR/tests/lib/tmux.sh"
 
 requires tmux python3
-plan 33
+plan 34
 
 export SIMQ_HOME="$TMP/state"
 M=$(cd "$SRC/share/models" && pwd -P)
@@ -115,6 +115,8 @@ $TM send-keys -t simq Enter
 expect_screen "Enter shows the failure whole" "permanent: Simulation error: the solver failed to converge"
 $TM send-keys -t simq Escape r
 expect_screen "r runs the failed task again, and says as which task" "task 3 submitted again as 6"
+$TM send-keys -t simq r
+expect_screen "r again makes no second copy and says so, as the server answered" "task 3 was retried as 6 already"
 $TM send-keys -t simq Escape
 expect_screen "Esc clears the filter (the new run of task 3 is there)" "History 6, newest first"
 $TM send-keys -t simq / "name:*ta" Enter
