@@ -1,7 +1,6 @@
 /* simq log and simq result: what happened, and what came out. */
 #include "autoconf.h"
 
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -88,12 +87,14 @@ static int result_option(struct cli_ctx *x, int opt, const char *arg, void *ud)
 	return -1;
 }
 
-static void print_number(double v)
+/* One figure of a signal's summary: a number to 6 digits, "inf" or "nan" as the server names a figure
+ * that is not finite, "-" where there is none (a result stored before simq kept final values). */
+static void print_figure(xmlrpc_value *sig, const char *key)
 {
-	if (isnan(v))
-		printf("  %12s", "-");
-	else
-		printf("  %12.6g", v);
+	char text[64];
+
+	reply_text(sig, key, text, sizeof text);
+	printf("  %12s", text[0] ? text : "-");
 }
 
 /* The summary as a table: each signal's min, max, mean, rms and final value ("-" where an older result has none). */
@@ -120,7 +121,7 @@ static void print_summary(xmlrpc_value *r)
 			if (pass == 1) {
 				printf("%-*s", width, name);
 				for (size_t c = 0; c < sizeof keys / sizeof keys[0]; c++)
-					print_number(reply_num(v, keys[c], NAN));
+					print_figure(v, keys[c]);
 				printf("\n");
 			}
 			free((void *)name);

