@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <float.h>
 #include <math.h>
 #include <matio.h>
 #include <stdio.h>
@@ -35,26 +36,48 @@ void result_data_free(struct result_data *r)
 	r->points = r->signals = r->mat_len = 0;
 }
 
+void result_summary_finish(struct result_summary *s, const double *v, size_t n)
+{
+	double m = fmax(fabs(s->min), fabs(s->max));
+
+	if (n == 0) {
+		*s = (struct result_summary){0};
+		return;
+	}
+	/* Plain sums that overflowed (|v| near 1e154 and up), or squares that fell below DBL_MIN: again,
+	 * each number divided by the largest |v|, so every sum stays within n. */
+	if ((!isfinite(s->mean) || !isfinite(s->rms) || s->rms < DBL_MIN) && m > 0 && isfinite(m)) {
+		double sum = 0, sq = 0;
+
+		for (size_t i = 0; i < n; i++) {
+			double x = v[i] / m;
+
+			sum += x;
+			sq += x * x;
+		}
+		s->mean = sum / (double)n * m;
+		s->rms = sqrt(sq / (double)n) * m;
+		return;
+	}
+	s->mean = s->mean / (double)n;
+	s->rms = sqrt(s->rms / (double)n);
+}
+
 void result_summarize(const struct result_data *r, size_t signal, struct result_summary *out)
 {
 	const double *v = r->values + signal * r->points;
-	double sum = 0, sq = 0;
 
-	out->min = INFINITY;
-	out->max = -INFINITY;
+	*out = (struct result_summary){.min = INFINITY, .max = -INFINITY};
 	for (size_t i = 0; i < r->points; i++) {
 		if (v[i] < out->min)
 			out->min = v[i];
 		if (v[i] > out->max)
 			out->max = v[i];
-		sum += v[i];
-		sq += v[i] * v[i];
+		out->mean += v[i];
+		out->rms += v[i] * v[i];
+		out->final = v[i];
 	}
-	out->mean = r->points ? sum / (double)r->points : 0;
-	out->rms = r->points ? sqrt(sq / (double)r->points) : 0;
-	out->final = r->points ? v[r->points - 1] : 0;
-	if (r->points == 0)
-		out->min = out->max = 0;
+	result_summary_finish(out, v, r->points);
 }
 
 /* 17 significant digits read back exactly; one snprintf keeps a 10,000-point result cheap. */
@@ -158,6 +181,15 @@ void results_csv(const struct result_data *r, struct buf *out)
 	}
 }
 
+/* A figure of the summary: a number, or (JSON has none for them) the text "inf", "-inf" or "nan". */
+static void add_figure(struct buf *b, double x)
+{
+	if (isfinite(x))
+		add_number(b, x);
+	else
+		buf_adds(b, isnan(x) ? "\"nan\"" : x > 0 ? "\"inf\"" : "\"-inf\"");
+}
+
 /* {"sig1":{"min":..,"max":..,"mean":..,"rms":..,"final":..},...}: the decoder's summary when it made one. */
 static char *summary_json(const struct result_data *r)
 {
@@ -172,15 +204,15 @@ static char *summary_json(const struct result_data *r)
 		else
 			result_summarize(r, s, &m);
 		buf_addf(&summary, "%s\"sig%zu\":{\"min\":", s ? "," : "", s + 1);
-		add_number(&summary, m.min);
+		add_figure(&summary, m.min);
 		buf_adds(&summary, ",\"max\":");
-		add_number(&summary, m.max);
+		add_figure(&summary, m.max);
 		buf_adds(&summary, ",\"mean\":");
-		add_number(&summary, m.mean);
+		add_figure(&summary, m.mean);
 		buf_adds(&summary, ",\"rms\":");
-		add_number(&summary, m.rms);
+		add_figure(&summary, m.rms);
 		buf_adds(&summary, ",\"final\":");
-		add_number(&summary, m.final);
+		add_figure(&summary, m.final);
 		buf_addc(&summary, '}');
 	}
 	buf_addc(&summary, '}');

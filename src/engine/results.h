@@ -10,8 +10,9 @@
  * results_format = csv, as results/123/12345.csv; either is written to a
  * temporary name and renamed, and described for the store (path, format,
  * counts, a JSON summary of each signal's min, max, mean, RMS and final
- * value).  results_csv() is the CSV simq writes, and results_csv_of_file()
- * gives any stored result as that CSV (a MAT file converted, a CSV file as
+ * value, a figure that is not finite as the text "inf", "-inf" or "nan").
+ * results_csv() is the CSV simq writes, and results_csv_of_file() gives
+ * any stored result as that CSV (a MAT file converted, a CSV file as
  * it is), for simq result --csv and simq.result.  Pure functions but for
  * the files they read and write; any thread (engine/writer.h runs
  * results_write on its own).
@@ -49,6 +50,13 @@ struct store_result;
 void result_data_free(struct result_data *r);
 /* Signal's summary from its column (all zero for no points): for a result decoded without one. */
 void result_summarize(const struct result_data *r, size_t signal, struct result_summary *out);
+/*
+ * Ends a summary summed as v's n numbers came (min, max and final set; mean and rms holding the sum
+ * and the sum of squares, in v's order): the mean and RMS, summed again scaled by the largest |v|
+ * when a plain sum overflowed or the squares underflowed, so a finite column has finite figures.
+ * result_summarize and the decoder (plecs/answer.c) both end with it, so they agree bit for bit.
+ */
+void result_summary_finish(struct result_summary *s, const double *v, size_t n);
 
 /*
  * Writes task id's result under dir (results/ of the state dir) in format and fills *out for

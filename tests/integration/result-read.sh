@@ -10,13 +10,15 @@
 . "$SIMQ_SRCDIR/tests/lib/faults.sh"
 
 requires python3
-plan 3
+plan 5
 trap stop_all EXIT
 emu_up --speed 0
 
+# MatFile answers: PLECS's XML writes 1e200 with all its 201 digits, which simq refuses as a number.
 serve mat <<EOF2
 [backend emu]
 url = $url
+output_format = matfile
 EOF2
 R=$(dirname "$M")
 "$SIMQ" submit "$M" --name rc >/dev/null && "$SIMQ" submit "$R/buck.plecs" --name buck >/dev/null &&
@@ -41,6 +43,24 @@ PY
 pycheck "simq result --json: the summary as stored, sig1 without final" "$TMP/json" <<'PY'
 s = json.load(open(sys.argv[1]))["summary"]
 assert "final" not in s["sig1"] and "final" in s["sig2"], s
+PY
+# ---- a summary whose plain sums overflow a double ------------------------------------------------
+"$SIMQ" submit "$M" -v Vin=1e200 --name huge >/dev/null && "$SIMQ" wait 3 --timeout 60 >"$TMP/wait" 2>&1 ||
+	fail "task 3 (Vin = 1e200) completes" "$(cat "$TMP/wait")"
+"$SIMQ" result 3 >"$TMP/out" 2>&1
+"$SIMQ" result 3 --csv >"$TMP/3.csv" 2>&1
+pycheck "Vin = 1e200: the summary is there, its mean and RMS those of the data (no overflow to an empty summary)" \
+	"$TMP/out" "$TMP/3.csv" <<'PY'
+import math
+rows = {l.split()[0]: l.split()[1:] for l in open(sys.argv[1]) if l.startswith("sig")}
+v = [float(l.split(",")[1]) for l in open(sys.argv[2]).read().splitlines()[1:]]
+m = max(abs(x) for x in v)
+mean, rms = math.fsum(x / m for x in v) / len(v) * m, math.sqrt(math.fsum((x / m) ** 2 for x in v) / len(v)) * m
+got = [float(x) for x in rows["sig1"]]
+want = [min(v), max(v), mean, rms, v[-1]]
+assert all(abs(g - w) <= 1e-5 * abs(w) for g, w in zip(got, want)), (got, want)
+s = api().simq.result(3)["summary"]["sig1"]
+assert abs(s["rms"] - rms) <= 1e-12 * rms and abs(s["mean"] - mean) <= 1e-12 * mean, (s, mean, rms)
 PY
 server_ran_clean
 done_testing

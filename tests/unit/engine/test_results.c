@@ -240,6 +240,43 @@ static void test_summary(void **state)
 	result_data_free(&r);
 }
 
+/* Numbers near 1e200 (their squares overflow) and near 1e-200 (theirs underflow): finite, exact figures. */
+static void test_summary_scaled(void **state)
+{
+	struct fx *fx = *state;
+	struct result_data r;
+	struct result_summary m;
+	struct store_result out = {0};
+	char *err = NULL;
+	const double scale[] = {1e200, 1e-200, 1e300};
+
+	(void)fx;
+	make_result(&r, 3, 1);
+	for (size_t k = 0; k < sizeof scale / sizeof scale[0]; k++) {
+		r.values[0] = scale[k], r.values[1] = -scale[k], r.values[2] = 3 * scale[k];
+		result_summarize(&r, 0, &m);
+		assert_true(fabs(m.mean / scale[k] - 1) < 1e-15);
+		assert_true(fabs(m.rms / scale[k] - sqrt(11.0 / 3)) < 1e-15);
+		assert_true(m.min == -scale[k] && m.max == 3 * scale[k] && m.final == 3 * scale[k]);
+	}
+	/* Stored as JSON numbers: 1e300's RMS is 1.9148542155126762e+300, not inf (nor an empty summary). */
+	assert_true(results_write(fx->dir, 22, &r, RESULTS_MAT, false, &out, &err));
+	assert_non_null(strstr(out.summary, "\"rms\":1.91485421551267"));
+	assert_null(strstr(out.summary, "inf"));
+	store_result_free(&out);
+	/* A figure that is not finite (a MAT answer may hold inf): JSON has no inf, so text says it. */
+	r.values[1] = INFINITY;
+	result_summarize(&r, 0, &m);
+	assert_true(isinf(m.max) && isinf(m.mean) && isinf(m.rms));
+	r.summary = xcalloc(1, sizeof *r.summary);
+	*r.summary = (struct result_summary){.min = -INFINITY, .max = INFINITY, .mean = NAN, .rms = INFINITY, .final = 1};
+	assert_true(results_write(fx->dir, 23, &r, RESULTS_MAT, false, &out, &err));
+	assert_string_equal(out.summary,
+			    "{\"sig1\":{\"min\":\"-inf\",\"max\":\"inf\",\"mean\":\"nan\",\"rms\":\"inf\",\"final\":1}}");
+	store_result_free(&out);
+	result_data_free(&r);
+}
+
 /* A link planted at the temporary name or at the shard folder gets nothing written through it. */
 static void test_no_symlink_followed(void **state)
 {
@@ -319,6 +356,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_csv_of_mat_equals_csv_written, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_csv_of_bad_files, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_summary, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_summary_scaled, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_no_symlink_followed, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_size_of_a_1001_point_result, fx_setup, fx_teardown),
 	};
