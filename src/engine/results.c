@@ -167,11 +167,21 @@ static bool write_atomically(const char *dir, const char *name, const void *data
 /* CSV: Time, then the signals; PLECS names none, so sig1, sig2, ... */
 void results_csv(const struct result_data *r, struct buf *out)
 {
+	results_csv_head(r, out);
+	results_csv_rows(r, 0, r->points, out);
+}
+
+void results_csv_head(const struct result_data *r, struct buf *out)
+{
 	buf_adds(out, "Time");
 	for (size_t s = 0; s < r->signals; s++)
 		buf_addf(out, ",sig%zu", s + 1);
 	buf_addc(out, '\n');
-	for (size_t i = 0; i < r->points; i++) {
+}
+
+void results_csv_rows(const struct result_data *r, size_t from, size_t to, struct buf *out)
+{
+	for (size_t i = from; i < to; i++) {
 		add_number(out, r->time[i]);
 		for (size_t s = 0; s < r->signals; s++) {
 			buf_addc(out, ',');
@@ -326,78 +336,4 @@ bool results_write(const char *dir, int64_t id, const struct result_data *r, enu
 	free(sub);
 	errno = saved;
 	return ok;
-}
-
-/* A real matrix of doubles of rank 2 named name, copied out (heap), with its dimensions; NULL if none. */
-static double *read_var(mat_t *mat, const char *name, size_t *rows, size_t *cols)
-{
-	matvar_t *var = Mat_VarRead(mat, name);
-	double *data = NULL;
-
-	if (var && var->rank == 2 && var->class_type == MAT_C_DOUBLE && var->data_type == MAT_T_DOUBLE &&
-	    !var->isComplex && (var->data || var->dims[0] * var->dims[1] == 0)) {
-		*rows = var->dims[0];
-		*cols = var->dims[1];
-		data = xcalloc(*rows * *cols + 1, sizeof *data);
-		if (var->data)
-			memcpy(data, var->data, *rows * *cols * sizeof *data);
-	}
-	if (var)
-		Mat_VarFree(var);
-	return data;
-}
-
-bool results_read_mat(const char *path, struct result_data *out, char **err)
-{
-	mat_t *mat = Mat_Open(path, MAT_ACC_RDONLY);
-	size_t trows = 0, tcols = 0, vrows = 0, vcols = 0;
-	double *time = NULL, *values = NULL;
-
-	memset(out, 0, sizeof *out);
-	if (mat == NULL) {
-		*err = xasprintf("cannot read %s: not a MAT file, or it cannot be opened", path);
-		return false;
-	}
-	time = read_var(mat, "Time", &trows, &tcols);
-	values = read_var(mat, "Values", &vrows, &vcols);
-	Mat_Close(mat);
-	if (time == NULL || values == NULL || trows != 1 || (vrows > 0 && vcols != tcols)) {
-		*err = xasprintf("cannot read %s: it lacks Time (1 x n) and Values (signals x n)", path);
-		free(time);
-		free(values);
-		return false;
-	}
-	out->points = tcols;
-	out->signals = vrows;
-	out->time = time;
-	out->values = xcalloc(vrows * tcols + 1, sizeof *out->values);
-	for (size_t s = 0; s < vrows; s++)
-		for (size_t i = 0; i < tcols; i++)
-			out->values[s * tcols + i] = values[s + i * vrows];
-	free(values);
-	return true;
-}
-
-bool results_csv_of_file(const char *path, const char *format, struct buf *out, char **err)
-{
-	if (strcmp(format, "mat") == 0) {
-		struct result_data r;
-
-		if (!results_read_mat(path, &r, err))
-			return false;
-		results_csv(&r, out);
-		result_data_free(&r);
-		return true;
-	}
-	/* A CSV result is served as simq wrote it (older state dirs keep theirs). */
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0 || !read_all(fd, out)) {
-		*err = xasprintf("cannot read %s: %s", path, strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		return false;
-	}
-	close(fd);
-	return true;
 }

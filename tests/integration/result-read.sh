@@ -10,7 +10,7 @@
 . "$SIMQ_SRCDIR/tests/lib/faults.sh"
 
 requires python3
-plan 5
+plan 11
 trap stop_all EXIT
 emu_up --speed 0
 
@@ -62,5 +62,43 @@ assert all(abs(g - w) <= 1e-5 * abs(w) for g, w in zip(got, want)), (got, want)
 s = api().simq.result(3)["summary"]["sig1"]
 assert abs(s["rms"] - rms) <= 1e-12 * rms and abs(s["mean"] - mean) <= 1e-12 * mean, (s, mean, rms)
 PY
+# ---- files gone or planted in results/ ------------------------------------------------------------
+for n in 4 5 6 7; do "$SIMQ" submit "$M" --name "plant$n" >/dev/null; done
+"$SIMQ" wait 4 5 6 7 --timeout 60 >"$TMP/wait" 2>&1 || fail "tasks 4 to 7 complete" "$(cat "$TMP/wait")"
+d=$SIMQ_HOME/results/0
+rm "$d/4.mat"
+ln -s "$d/1.mat" "$d/5.mat.new" && mv -f "$d/5.mat.new" "$d/5.mat"
+rm "$d/6.mat" && mkfifo "$d/6.mat"
+cp "$d/2.mat" "$d/7.mat"
+# expect_refusal NAME STATUS TEXT COMMAND...: COMMAND exits STATUS within 10 s, saying TEXT on stderr.
+expect_refusal() {
+	local name=$1 want=$2 text=$3 got
+	shift 3
+	timeout 10 "$@" >"$TMP/out" 2>"$TMP/err"
+	got=$?
+	[ "$got" -eq "$want" ] && grep -qF -- "$text" "$TMP/err" && ok "$name" ||
+		fail "$name" "exit $got (want $want), stderr:" "$(cat "$TMP/err")"
+}
+expect_refusal "simq result of a result whose file is gone: exit 74, saying so" 74 "$d/4.mat: it is gone" \
+	"$SIMQ" result 4
+expect_refusal "simq result --csv of it: exit 74 (was 70)" 74 "$d/4.mat: it is gone" "$SIMQ" result 4 --csv
+expect_refusal "a symlink to another task's file: refused (O_NOFOLLOW), exit 74" 74 \
+	"$d/5.mat: it is a symlink, which simq did not write" "$SIMQ" result 5 --csv
+expect_refusal "a FIFO: refused at once, not waited on, exit 74" 74 "$d/6.mat: it is a FIFO, which simq did not write" \
+	"$SIMQ" result 6 --csv
+expect_refusal "another task's data (2 signals for a 1-signal task): refused, exit 74" 74 \
+	"not the 1001 points of 1 signals simq stored for it" "$SIMQ" result 7 --csv
+pycheck "simq.result(ID, \"csv\") of each: fault 8 naming the file; the server still answers" "$d" <<'PY'
+d = sys.argv[1]
+socket.setdefaulttimeout(20)
+for i, words in ((4, "it is gone"), (5, "it is a symlink"), (6, "it is a FIFO"), (7, "not the 1001 points")):
+    try:
+        api().simq.result(i, "csv")
+        raise SystemExit("task %d: served" % i)
+    except xmlrpc.client.Fault as f:
+        assert f.faultCode == 8 and words in f.faultString and "%s/%d.mat" % (d, i) in f.faultString, (i, f.faultString)
+assert api().simq.result(1, "csv")["csv"].startswith("Time,sig1\n")
+PY
+
 server_ran_clean
 done_testing
