@@ -9,9 +9,13 @@
 . "$SIMQ_SRCDIR/tests/lib/emu.sh"
 . "$SIMQ_SRCDIR/tests/lib/faults.sh"
 
-requires python3
-plan 11
-trap stop_all EXIT
+requires python3 strace
+plan 23
+cleanup() {
+	[ -n "${tracer:-}" ] && kill "$tracer" 2>/dev/null
+	stop_all
+}
+trap cleanup EXIT
 emu_up --speed 0
 
 # MatFile answers: PLECS's XML writes 1e200 with all its 201 digits, which simq refuses as a number.
@@ -100,5 +104,116 @@ for i, words in ((4, "it is gone"), (5, "it is a symlink"), (6, "it is a FIFO"),
 assert api().simq.result(1, "csv")["csv"].startswith("Time,sig1\n")
 PY
 
+# ---- a big result: its CSV made off the loop; past the API's bound, a clear fault ------------------
+server_ran_clean
+serve big <<EOF2
+[backend emu]
+url = $url
+output_format = matfile
+EOF2
+# 500,001 points: about 20 MB of CSV.
+"$SIMQ" submit "$M" --solver MaxStep=1e-8 --name big >/dev/null && "$SIMQ" submit "$M" --name small >/dev/null &&
+	"$SIMQ" wait 1 2 --timeout 120 >"$TMP/wait" 2>&1 || fail "tasks 1 and 2 complete" "$(cat "$TMP/wait")"
+pid=$(cat "$SIMQ_HOME/simq.pid")
+threads=$(ls "/proc/$pid/task" | wc -l)
+strace -f -e trace=openat -o "$TMP/big.trace" -p "$pid" 2>"$TMP/strace.err" &
+tracer=$!
+n=0
+attached() {
+	local c
+	c=$(grep -c attached "$TMP/strace.err" 2>/dev/null)
+	echo "${c:-0}"
+}
+while [ "$(attached)" -lt "$threads" ] && [ $n -lt 300 ]; do
+	n=$((n + 1))
+	sleep 0.05
+done
+pycheck "simq.result(2, \"csv\") answers; the file is converted on the connection's thread, not the loop's" \
+	"$TMP/big.trace" "$pid" "$SIMQ_HOME/results/0/2.mat" "$tracer" <<'PY'
+import time
+assert api().simq.result(2, "csv")["csv"].startswith("Time,sig1\n")
+os.kill(int(sys.argv[4]), 15)
+time.sleep(0.5)
+lines = open(sys.argv[1]).read().splitlines()
+opened = [l for l in lines if '"%s"' % os.path.basename(sys.argv[3]) in l]
+read = [l for l in lines if '"/proc/self/fd/' in l]
+# Checked (open, fstat) on the loop; opened again and read, for the CSV, on another thread only.
+assert read and [l for l in opened if l.split()[0] == sys.argv[2]], lines[-20:]
+assert all(l.split()[0] != sys.argv[2] for l in read), read
+PY
+wait "$tracer" 2>/dev/null
+# While clients pull 20 MB of CSV each, another's calls are answered at once.
+pycheck "while two clients pull the 20 MB CSV, simq.status answers another in well under the pull's time" <<'PY'
+import threading, time
+pulls = []
+def pull():
+    t = time.monotonic()
+    try:
+        api().simq.result(1, "csv")
+    except xmlrpc.client.Fault:
+        pass
+    pulls.append(time.monotonic() - t)
+workers = [threading.Thread(target=pull) for _ in range(2)]
+for w in workers: w.start()
+worst = 0
+while any(w.is_alive() for w in workers):
+    t = time.monotonic()
+    api().simq.status()
+    worst = max(worst, time.monotonic() - t)
+for w in workers: w.join()
+print("# pulls %s s; the slowest simq.status meanwhile %.3f s" % (["%.2f" % p for p in pulls], worst), file=sys.stderr)
+assert worst < 0.5, (pulls, worst)
+PY
+grep pulls "$TMP/py.out"
+start=$(date +%s%N)
+"$SIMQ" result 1 --csv >"$TMP/big.csv" 2>"$TMP/err"
+echo "# simq result 1 --csv of 500,001 points (read by the CLI): $(( ($(date +%s%N) - start) / 1000000 )) ms, $(wc -c <"$TMP/big.csv") bytes"
+[ "$(wc -l <"$TMP/big.csv")" -eq 500002 ] && ok "simq result 1 --csv reads the big file itself: 500,001 lines and the header" ||
+	fail "simq result 1 --csv reads the big file itself" "$(wc -l <"$TMP/big.csv") lines" "$(cat "$TMP/err")"
+server_ran_clean
+
+# ---- CSV results: as stored, or refused; the API's bound (lowered by the test hook) ---------------
+SIMQ_TEST_RESULT_CSV_MAX=100000 serve csv <<EOF2
+[backend emu]
+url = $url
+[store]
+results_format = csv
+EOF2
+for n in 1 2 3; do "$SIMQ" submit "$M" --name "csv$n" >/dev/null; done
+# 5,001 points: about 200 KB of CSV, more than the 100,000 bytes this server's API serves.
+"$SIMQ" submit "$M" --solver MaxStep=1e-6 --name longer >/dev/null
+"$SIMQ" wait 1 2 3 4 --timeout 60 >"$TMP/wait" 2>&1 || fail "tasks 1 to 4 complete" "$(cat "$TMP/wait")"
+d=$SIMQ_HOME/results/0
+sed -i '1s/.*/Time,Vout/' "$d/1.csv"
+head -c 20000 "$d/2.csv" >"$d/2.tmp" && mv "$d/2.tmp" "$d/2.csv"
+python3 - "$d/3.csv" <<'PY'
+import sys
+b = bytearray(open(sys.argv[1], "rb").read())
+b[40], b[400] = 0x1b, 0xff
+open(sys.argv[1], "wb").write(bytes(b))
+PY
+"$SIMQ" result 1 --csv >"$TMP/1.csv" 2>"$TMP/err"
+cmp -s "$TMP/1.csv" "$d/1.csv" && ok "a CSV whose header names other signals is printed as stored" ||
+	fail "a CSV whose header names other signals is printed as stored" "$(cat "$TMP/err")"
+expect_refusal "a CSV cut short: refused, exit 74" 74 "$d/2.csv: it holds" "$SIMQ" result 2 --csv
+expect_refusal "a CSV with bytes simq never writes: refused, exit 74" 74 "holds the byte 0x1b" "$SIMQ" result 3 --csv
+pycheck "through the API: the renamed header served; cut short, bad bytes and past the bound, fault 8 (no client error)" \
+	"$d" <<'PY'
+d = sys.argv[1]
+assert api().simq.result(1, "csv")["csv"] == open(d + "/1.csv").read()
+for i, words in ((2, "cut short"), (3, "holds the byte 0x1b"), (4, "more than 100000 bytes as CSV")):
+    try:
+        api().simq.result(i, "csv")
+        raise SystemExit("task %d: served" % i)
+    except xmlrpc.client.Fault as f:
+        assert f.faultCode == 8 and words in f.faultString and "%s/%d.csv" % (d, i) in f.faultString, (i, f.faultString)
+        if i == 4:
+            assert "read %s/4.csv directly" % d in f.faultString and "simq result 4 --csv" in f.faultString, f.faultString
+PY
+expect_refusal "simq result 4 --csv --json (the server's CSV): past the bound, exit 74" 74 "more than 100000 bytes as CSV" \
+	"$SIMQ" result 4 --csv --json
+"$SIMQ" result 4 --csv >"$TMP/4.csv" 2>"$TMP/err"
+cmp -s "$TMP/4.csv" "$d/4.csv" && ok "simq result 4 --csv reads the file itself: no bound" ||
+	fail "simq result 4 --csv reads the file itself: no bound" "$(cat "$TMP/err")"
 server_ran_clean
 done_testing
