@@ -35,10 +35,10 @@ static void add_csv(struct api_call *c)
 	xmlrpc_env_init(&env);
 	if (!results_csv_of_file(r, max, &csv, &err)) {
 		if (errno == EFBIG)
-			c->fault = xasprintf("task %lld's result: %s, the most simq.result serves (%zu): read %s directly "
-					     "(a MAT file: MATLAB, Octave, scipy.io.loadmat), or run simq result %lld --csv "
-					     "on this machine, which reads it itself", (long long)r->task_id, err, max,
-					     r->path, (long long)r->task_id);
+			c->fault = xasprintf("task %lld's result: %s, the most simq.result serves: read %s directly (a "
+					     "MAT file: MATLAB, Octave, scipy.io.loadmat), or run simq result %lld --csv on "
+					     "this machine, which reads it itself", (long long)r->task_id, err, r->path,
+					     (long long)r->task_id);
 		else
 			c->fault = xasprintf("task %lld's result: %s", (long long)r->task_id, err);
 	} else {

@@ -34,19 +34,22 @@ import json, sqlite3, sys
 db = sqlite3.connect(sys.argv[1])
 s = json.loads(db.execute("SELECT summary FROM results WHERE task_id = 2").fetchone()[0])
 del s["sig1"]["final"]
+s["sig2"]["rms"] = "inf"
 db.execute("UPDATE results SET summary = ? WHERE task_id = 2", (json.dumps(s),))
 db.commit()
 PY
 "$SIMQ" result 2 >"$TMP/out" 2>&1
-pycheck "simq result: a summary without final prints - in FINAL (sig1), the number where it has one (sig2)" "$TMP/out" <<'PY'
+pycheck "simq result: a summary without final prints - in FINAL (sig1), the number where it has one (sig2), inf as inf" \
+	"$TMP/out" <<'PY'
 rows = {l.split()[0]: l.split()[1:] for l in open(sys.argv[1]) if l.startswith("sig")}
 assert rows["sig1"][4] == "-" and all(float(x) == float(x) for x in rows["sig1"][:4]), rows
 assert float(rows["sig2"][4]) == float(rows["sig2"][4]) and abs(float(rows["sig2"][4])) < 1e6, rows
+assert rows["sig2"][3] == "inf", rows
 PY
 "$SIMQ" result 2 --json >"$TMP/json" 2>&1
 pycheck "simq result --json: the summary as stored, sig1 without final" "$TMP/json" <<'PY'
 s = json.load(open(sys.argv[1]))["summary"]
-assert "final" not in s["sig1"] and "final" in s["sig2"], s
+assert "final" not in s["sig1"] and "final" in s["sig2"] and s["sig2"]["rms"] == "inf", s
 PY
 # ---- a summary whose plain sums overflow a double ------------------------------------------------
 "$SIMQ" submit "$M" -v Vin=1e200 --name huge >/dev/null && "$SIMQ" wait 3 --timeout 60 >"$TMP/wait" 2>&1 ||
