@@ -81,7 +81,7 @@ void result_answer(struct engine *e, const struct task *t, bool csv, struct api_
 		xmlrpc_value *v;
 
 		xmlrpc_env_init(&env);
-		v = view_result(&env, t->id, &r, NULL);
+		v = view_result(&env, t->id, &r);
 		if (env.fault_occurred) {
 			if (v)
 				xmlrpc_DECREF(v);
