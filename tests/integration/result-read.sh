@@ -10,7 +10,7 @@
 . "$SIMQ_SRCDIR/tests/lib/faults.sh"
 
 requires python3 strace
-plan 23
+plan 21
 cleanup() {
 	[ -n "${tracer:-}" ] && kill "$tracer" 2>/dev/null
 	stop_all
