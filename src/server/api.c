@@ -677,18 +677,39 @@ static void api_wait(struct api *a, struct api_call *c)
 	free(ids);
 }
 
-/* simq.result(id[, "csv"]): "csv" adds the data as the CSV simq writes, a MAT file converted (server/result.h). */
+/* simq.result's CSV, on the caller's thread once the loop has answered (server/result.h). */
+static void add_result_csv(struct api_call *c)
+{
+	struct result_reply r = {.value = c->result, .later = c->finish_data};
+
+	result_add_csv(&r);
+	c->result = r.value;
+	c->fault_code = r.fault_code;
+	c->fault = r.fault;
+}
+
+/* simq.result(id[, "csv"]): "csv" adds the data as the CSV simq writes, a MAT file converted. */
 static void api_result_method(struct api *a, struct api_call *c)
 {
 	struct task *owned;
 	const struct task *t = find_one(a, c, 2, &owned);
+	struct result_reply r;
 
 	if (t == NULL)
 		return;
-	if (param_count(c) == 2 && !proto_is_string(param(c, 1), "csv"))
+	if (param_count(c) == 2 && !proto_is_string(param(c, 1), "csv")) {
 		bad_value(c, "format", param(c, 1), "allowed: \"csv\" (the data as CSV text), or nothing");
-	else
-		result_answer(a->engine, t, param_count(c) == 2, c);
+	} else {
+		result_answer(a->engine, t, param_count(c) == 2, &r);
+		if (r.fault_code) {
+			api_fault(c, r.fault_code, "%s", r.fault);
+			free(r.fault);
+		} else {
+			c->finish = r.later ? add_result_csv : NULL;
+			c->finish_data = r.later;
+			api_result(c, r.value);
+		}
+	}
 	task_free(&owned);
 }
 

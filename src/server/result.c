@@ -21,41 +21,38 @@ static size_t csv_max(void)
 	return test && atol(test) > 0 ? (size_t)atol(test) : RESULT_CSV_MAX;
 }
 
-/* The caller's thread, after the loop answered: adds the CSV to the answer, or turns it into a fault. */
-static void add_csv(struct api_call *c)
+void result_add_csv(struct result_reply *out)
 {
-	struct store_result *r = c->finish_data;
+	struct store_result *r = out->later;
 	struct buf csv = BUF_INIT;
 	char *err = NULL;
-	size_t max = csv_max();
 	xmlrpc_env env;
 
-	c->finish = NULL;
-	c->finish_data = NULL;
+	out->later = NULL;
 	xmlrpc_env_init(&env);
-	if (!results_csv_of_file(r, max, &csv, &err)) {
+	if (!results_csv_of_file(r, csv_max(), &csv, &err)) {
 		if (errno == EFBIG)
-			c->fault = xasprintf("task %lld's result: %s, the most simq.result serves: read %s directly (a "
-					     "MAT file: MATLAB, Octave, scipy.io.loadmat), or run simq result %lld --csv on "
-					     "this machine, which reads it itself", (long long)r->task_id, err, r->path,
-					     (long long)r->task_id);
+			out->fault = xasprintf("task %lld's result: %s, the most simq.result serves: read %s directly (a "
+					       "MAT file: MATLAB, Octave, scipy.io.loadmat), or run simq result %lld --csv on "
+					       "this machine, which reads it itself", (long long)r->task_id, err, r->path,
+					       (long long)r->task_id);
 		else
-			c->fault = xasprintf("task %lld's result: %s", (long long)r->task_id, err);
+			out->fault = xasprintf("task %lld's result: %s", (long long)r->task_id, err);
 	} else {
 		xmlrpc_value *text = xmlrpc_string_new_lp(&env, csv.len, buf_str(&csv));
 
 		if (!env.fault_occurred) {
-			xmlrpc_struct_set_value(&env, c->result, "csv", text);
+			xmlrpc_struct_set_value(&env, out->value, "csv", text);
 			xmlrpc_DECREF(text);
 		}
 		if (env.fault_occurred)
-			c->fault = xasprintf("task %lld's result: %s cannot be sent as CSV: %s", (long long)r->task_id,
-					     r->path, env.fault_string);
+			out->fault = xasprintf("task %lld's result: %s cannot be sent as CSV: %s", (long long)r->task_id,
+					       r->path, env.fault_string);
 	}
-	if (c->fault) {
-		c->fault_code = PROTO_FAULT_FILE;
-		xmlrpc_DECREF(c->result);
-		c->result = NULL;
+	if (out->fault) {
+		out->fault_code = PROTO_FAULT_FILE;
+		xmlrpc_DECREF(out->value);
+		out->value = NULL;
 	}
 	xmlrpc_env_clean(&env);
 	buf_free(&csv);
@@ -64,41 +61,39 @@ static void add_csv(struct api_call *c)
 	free(r);
 }
 
-void result_answer(struct engine *e, const struct task *t, bool csv, struct api_call *c)
+void result_answer(struct engine *e, const struct task *t, bool csv, struct result_reply *out)
 {
 	struct store_result r = {0};
 	char *err = NULL;
 	xmlrpc_env env;
 
+	*out = (struct result_reply){0};
 	if (engine_result(e, t->id, &r) != ENGINE_OK) {
-		api_fault(c, PROTO_FAULT_NOT_FOUND, "task %lld has no result (it is %s)", (long long)t->id,
-			  task_state_name(t->state));
+		out->fault_code = PROTO_FAULT_NOT_FOUND;
+		out->fault = xasprintf("task %lld has no result (it is %s)", (long long)t->id, task_state_name(t->state));
 		return;
 	}
+	xmlrpc_env_init(&env);
 	if (!results_check(&r, &err)) {
-		api_fault(c, PROTO_FAULT_FILE, "task %lld's result: %s", (long long)t->id, err);
+		out->fault_code = PROTO_FAULT_FILE;
+		out->fault = xasprintf("task %lld's result: %s", (long long)t->id, err);
 	} else {
-		xmlrpc_value *v;
-
-		xmlrpc_env_init(&env);
-		v = view_result(&env, t->id, &r);
+		out->value = view_result(&env, t->id, &r);
 		if (env.fault_occurred) {
-			if (v)
-				xmlrpc_DECREF(v);
-			api_fault(c, PROTO_FAULT_STORE, "building the answer: %s", env.fault_string);
-		} else {
-			if (csv) {
-				c->finish = add_csv;
-				struct store_result *kept = xmalloc(sizeof *kept);
+			if (out->value)
+				xmlrpc_DECREF(out->value);
+			out->value = NULL;
+			out->fault_code = PROTO_FAULT_STORE;
+			out->fault = xasprintf("building the answer: %s", env.fault_string);
+		} else if (csv) {
+			struct store_result *kept = xmalloc(sizeof *kept);
 
-				*kept = r;
-				c->finish_data = kept;
-				r = (struct store_result){0};
-			}
-			api_result(c, v);
+			*kept = r;
+			out->later = kept;
+			r = (struct store_result){0};
 		}
-		xmlrpc_env_clean(&env);
 	}
+	xmlrpc_env_clean(&env);
 	store_result_free(&r);
 	free(err);
 }
