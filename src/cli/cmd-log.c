@@ -1,13 +1,15 @@
 /* simq log and simq result: what happened, and what came out. */
 #include "autoconf.h"
 
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli/common.h"
 #include "client/reply.h"
+#include "engine/results.h"
+#include "engine/store.h"
+#include "util/buf.h"
 #include "util/xalloc.h"
 
 static const struct option log_longopts[] = {{"follow", no_argument, NULL, 'f'}, {NULL, 0, NULL, 0}};
@@ -88,12 +90,14 @@ static int result_option(struct cli_ctx *x, int opt, const char *arg, void *ud)
 	return -1;
 }
 
-static void print_number(double v)
+/* One figure of a signal's summary: a number to 6 digits, "inf" or "nan" as the server names a figure
+ * that is not finite, "-" where there is none (a result stored before simq kept final values). */
+static void print_figure(xmlrpc_value *sig, const char *key)
 {
-	if (isnan(v))
-		printf("  %12s", "-");
-	else
-		printf("  %12.6g", v);
+	char text[64];
+
+	reply_text(sig, key, text, sizeof text);
+	printf("  %12s", text[0] ? text : "-");
 }
 
 /* The summary as a table: each signal's min, max, mean, rms and final value ("-" where an older result has none). */
@@ -120,7 +124,7 @@ static void print_summary(xmlrpc_value *r)
 			if (pass == 1) {
 				printf("%-*s", width, name);
 				for (size_t c = 0; c < sizeof keys / sizeof keys[0]; c++)
-					print_number(reply_num(v, keys[c], NAN));
+					print_figure(v, keys[c]);
 				printf("\n");
 			}
 			free((void *)name);
@@ -131,20 +135,30 @@ static void print_summary(xmlrpc_value *r)
 	xmlrpc_env_clean(&env);
 }
 
-/* The server's CSV text (a MAT result converted, a CSV one as stored), whole. */
-static void print_csv(xmlrpc_value *text)
+/*
+ * The data as CSV, read here from the file the server named, with the server's checks (engine/
+ * results.h): a big result costs the server nothing, and has no bound but memory.
+ */
+static int print_file_csv(xmlrpc_value *r, int64_t id)
 {
-	const char *data = NULL;
-	size_t len = 0;
-	xmlrpc_env env;
+	char path[4096], format[16];
+	struct store_result stored = {.task_id = id, .path = path, .format = format,
+				      .points = reply_int(r, "points", 0), .signals = reply_int(r, "signals", 0)};
+	struct buf csv = BUF_INIT;
+	char *err = NULL;
+	int status = CLI_EXIT_OK;
 
-	xmlrpc_env_init(&env);
-	if (text)
-		xmlrpc_read_string_lp(&env, text, &len, &data);
-	if (data)
-		fwrite(data, 1, len, stdout);
-	free((void *)data);
-	xmlrpc_env_clean(&env);
+	reply_text(r, "path", path, sizeof path);
+	reply_text(r, "format", format, sizeof format);
+	if (results_csv_of_file(&stored, 0, &csv, &err)) {
+		fwrite(buf_str(&csv), 1, csv.len, stdout);
+	} else {
+		fprintf(stderr, "simq result: %s\n", err);
+		status = CLI_EXIT_IO;
+	}
+	buf_free(&csv);
+	free(err);
+	return status;
 }
 
 static int run_result(int argc, char **argv)
@@ -159,7 +173,8 @@ static int run_result(int argc, char **argv)
 		status = cli_usage_error(x.cmd, "give one task id");
 	if (status >= 0)
 		return status;
-	if (csv)
+	/* --csv alone reads the file here; with --json the server's answer carries the CSV. */
+	if (csv && x.json)
 		status = cli_call(&x, "simq.result", &r, "(Is)", (xmlrpc_int64)id, "csv");
 	else
 		status = cli_call(&x, "simq.result", &r, "(I)", (xmlrpc_int64)id);
@@ -171,7 +186,7 @@ static int run_result(int argc, char **argv)
 		if (x.json) {
 			cli_print_json(r);
 		} else if (csv) {
-			print_csv(reply_member(r, "csv"));
+			status = print_file_csv(r, id);
 		} else {
 			int64_t points = reply_int(r, "points", 0), signals = reply_int(r, "signals", 0);
 
@@ -191,7 +206,10 @@ const struct cli_command cli_cmd_result = {
 	.summary = "show where a task's result is and its per-signal summary; --csv prints the data as CSV",
 	.help = "The summary is a table of each signal's min, max, mean, RMS and final value (\"-\" where a\n"
 		"result stored before simq kept final values has none). --json prints the answer as it is, full\n"
-		"precision. --csv prints the data as CSV, converted by the server from a MAT result.",
+		"precision. --csv prints the data as CSV (a MAT result converted), read here from the file the server\n"
+		"names, checked as the server checks it, so a big result costs the server nothing; with --json the\n"
+		"server's answer carries it (at most 32 MiB of CSV). A file that is gone, or that simq did not write\n"
+		"(a link, a FIFO, another task's data, a CSV cut short), is refused with exit status 74.",
 	.run = run_result,
 	.longopts = result_longopts,
 	.common = true,

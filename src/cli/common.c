@@ -82,6 +82,8 @@ static int exit_for_fault(int code)
 		return CLI_EXIT_DATA;
 	case PROTO_FAULT_SHUTTING_DOWN:
 		return CLI_EXIT_UNAVAILABLE;
+	case PROTO_FAULT_FILE:
+		return CLI_EXIT_IO;
 	default:
 		return CLI_EXIT_SOFTWARE;
 	}

@@ -57,17 +57,27 @@ static int64_t as_int(xmlrpc_value *m, int64_t def)
 	return out;
 }
 
+/* A number of any of XML-RPC's numeric types; def when m is missing or holds no number (a string, "inf"). */
 static double as_num(xmlrpc_value *m, double def)
 {
 	xmlrpc_env env;
 	double out = def;
 
-	if (m == NULL || xmlrpc_value_type(m) != XMLRPC_TYPE_DOUBLE)
-		return (double)as_int(m, (int64_t)def);
-	xmlrpc_env_init(&env);
-	xmlrpc_read_double(&env, m, &out);
-	xmlrpc_env_clean(&env);
-	return out;
+	if (m == NULL)
+		return def;
+	switch (xmlrpc_value_type(m)) {
+	case XMLRPC_TYPE_DOUBLE:
+		xmlrpc_env_init(&env);
+		xmlrpc_read_double(&env, m, &out);
+		xmlrpc_env_clean(&env);
+		return out;
+	case XMLRPC_TYPE_INT:
+	case XMLRPC_TYPE_I8:
+	case XMLRPC_TYPE_BOOL:
+		return (double)as_int(m, 0);
+	default:
+		return def;
+	}
 }
 
 const char *reply_str(xmlrpc_value *v, const char *key, char *buf, size_t size)

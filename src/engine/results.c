@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <float.h>
 #include <math.h>
 #include <matio.h>
 #include <stdio.h>
@@ -37,26 +38,48 @@ void result_data_free(struct result_data *r)
 	r->points = r->signals = r->mat_len = 0;
 }
 
+void result_summary_finish(struct result_summary *s, const double *v, size_t n)
+{
+	double m = fmax(fabs(s->min), fabs(s->max));
+
+	if (n == 0) {
+		*s = (struct result_summary){0};
+		return;
+	}
+	/* Plain sums that overflowed (|v| near 1e154 and up), or squares that fell below DBL_MIN: again,
+	 * each number divided by the largest |v|, so every sum stays within n. */
+	if ((!isfinite(s->mean) || !isfinite(s->rms) || s->rms < DBL_MIN) && m > 0 && isfinite(m)) {
+		double sum = 0, sq = 0;
+
+		for (size_t i = 0; i < n; i++) {
+			double x = v[i] / m;
+
+			sum += x;
+			sq += x * x;
+		}
+		s->mean = sum / (double)n * m;
+		s->rms = sqrt(sq / (double)n) * m;
+		return;
+	}
+	s->mean = s->mean / (double)n;
+	s->rms = sqrt(s->rms / (double)n);
+}
+
 void result_summarize(const struct result_data *r, size_t signal, struct result_summary *out)
 {
 	const double *v = r->values + signal * r->points;
-	double sum = 0, sq = 0;
 
-	out->min = INFINITY;
-	out->max = -INFINITY;
+	*out = (struct result_summary){.min = INFINITY, .max = -INFINITY};
 	for (size_t i = 0; i < r->points; i++) {
 		if (v[i] < out->min)
 			out->min = v[i];
 		if (v[i] > out->max)
 			out->max = v[i];
-		sum += v[i];
-		sq += v[i] * v[i];
+		out->mean += v[i];
+		out->rms += v[i] * v[i];
+		out->final = v[i];
 	}
-	out->mean = r->points ? sum / (double)r->points : 0;
-	out->rms = r->points ? sqrt(sq / (double)r->points) : 0;
-	out->final = r->points ? v[r->points - 1] : 0;
-	if (r->points == 0)
-		out->min = out->max = 0;
+	result_summary_finish(out, v, r->points);
 }
 
 /* 17 significant digits read back exactly; one snprintf keeps a 10,000-point result cheap. */
@@ -155,11 +178,21 @@ static bool write_atomically(const char *dir, const char *name, const struct con
 /* CSV: Time, then the signals; PLECS names none, so sig1, sig2, ... */
 void results_csv(const struct result_data *r, struct buf *out)
 {
+	results_csv_head(r, out);
+	results_csv_rows(r, 0, r->points, out);
+}
+
+void results_csv_head(const struct result_data *r, struct buf *out)
+{
 	buf_adds(out, "Time");
 	for (size_t s = 0; s < r->signals; s++)
 		buf_addf(out, ",sig%zu", s + 1);
 	buf_addc(out, '\n');
-	for (size_t i = 0; i < r->points; i++) {
+}
+
+void results_csv_rows(const struct result_data *r, size_t from, size_t to, struct buf *out)
+{
+	for (size_t i = from; i < to; i++) {
 		add_number(out, r->time[i]);
 		for (size_t s = 0; s < r->signals; s++) {
 			buf_addc(out, ',');
@@ -167,6 +200,15 @@ void results_csv(const struct result_data *r, struct buf *out)
 		}
 		buf_addc(out, '\n');
 	}
+}
+
+/* A figure of the summary: a number, or (JSON has none for them) the text "inf", "-inf" or "nan". */
+static void add_figure(struct buf *b, double x)
+{
+	if (isfinite(x))
+		add_number(b, x);
+	else
+		buf_adds(b, isnan(x) ? "\"nan\"" : x > 0 ? "\"inf\"" : "\"-inf\"");
 }
 
 /* {"sig1":{"min":..,"max":..,"mean":..,"rms":..,"final":..},...}: the decoder's summary when it made one. */
@@ -183,15 +225,15 @@ static char *summary_json(const struct result_data *r)
 		else
 			result_summarize(r, s, &m);
 		buf_addf(&summary, "%s\"sig%zu\":{\"min\":", s ? "," : "", s + 1);
-		add_number(&summary, m.min);
+		add_figure(&summary, m.min);
 		buf_adds(&summary, ",\"max\":");
-		add_number(&summary, m.max);
+		add_figure(&summary, m.max);
 		buf_adds(&summary, ",\"mean\":");
-		add_number(&summary, m.mean);
+		add_figure(&summary, m.mean);
 		buf_adds(&summary, ",\"rms\":");
-		add_number(&summary, m.rms);
+		add_figure(&summary, m.rms);
 		buf_adds(&summary, ",\"final\":");
-		add_number(&summary, m.final);
+		add_figure(&summary, m.final);
 		buf_addc(&summary, '}');
 	}
 	buf_addc(&summary, '}');
@@ -315,78 +357,4 @@ bool results_write(const char *dir, int64_t id, const struct result_data *r, enu
 	free(sub);
 	errno = saved;
 	return ok;
-}
-
-/* A real matrix of doubles of rank 2 named name, copied out (heap), with its dimensions; NULL if none. */
-static double *read_var(mat_t *mat, const char *name, size_t *rows, size_t *cols)
-{
-	matvar_t *var = Mat_VarRead(mat, name);
-	double *data = NULL;
-
-	if (var && var->rank == 2 && var->class_type == MAT_C_DOUBLE && var->data_type == MAT_T_DOUBLE &&
-	    !var->isComplex && (var->data || var->dims[0] * var->dims[1] == 0)) {
-		*rows = var->dims[0];
-		*cols = var->dims[1];
-		data = xcalloc(*rows * *cols + 1, sizeof *data);
-		if (var->data)
-			memcpy(data, var->data, *rows * *cols * sizeof *data);
-	}
-	if (var)
-		Mat_VarFree(var);
-	return data;
-}
-
-bool results_read_mat(const char *path, struct result_data *out, char **err)
-{
-	mat_t *mat = Mat_Open(path, MAT_ACC_RDONLY);
-	size_t trows = 0, tcols = 0, vrows = 0, vcols = 0;
-	double *time = NULL, *values = NULL;
-
-	memset(out, 0, sizeof *out);
-	if (mat == NULL) {
-		*err = xasprintf("cannot read %s: not a MAT file, or it cannot be opened", path);
-		return false;
-	}
-	time = read_var(mat, "Time", &trows, &tcols);
-	values = read_var(mat, "Values", &vrows, &vcols);
-	Mat_Close(mat);
-	if (time == NULL || values == NULL || trows != 1 || (vrows > 0 && vcols != tcols)) {
-		*err = xasprintf("cannot read %s: it lacks Time (1 x n) and Values (signals x n)", path);
-		free(time);
-		free(values);
-		return false;
-	}
-	out->points = tcols;
-	out->signals = vrows;
-	out->time = time;
-	out->values = xcalloc(vrows * tcols + 1, sizeof *out->values);
-	for (size_t s = 0; s < vrows; s++)
-		for (size_t i = 0; i < tcols; i++)
-			out->values[s * tcols + i] = values[s + i * vrows];
-	free(values);
-	return true;
-}
-
-bool results_csv_of_file(const char *path, const char *format, struct buf *out, char **err)
-{
-	if (strcmp(format, "mat") == 0) {
-		struct result_data r;
-
-		if (!results_read_mat(path, &r, err))
-			return false;
-		results_csv(&r, out);
-		result_data_free(&r);
-		return true;
-	}
-	/* A CSV result is served as simq wrote it (older state dirs keep theirs). */
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0 || !read_all(fd, out)) {
-		*err = xasprintf("cannot read %s: %s", path, strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		return false;
-	}
-	close(fd);
-	return true;
 }

@@ -10,9 +10,10 @@
  * results_format = csv, as results/123/12345.csv; either is written to a
  * temporary name and renamed, and described for the store (path, format,
  * counts, a JSON summary of each signal's min, max, mean, RMS and final
- * value).  results_csv() is the CSV simq writes, and results_csv_of_file()
- * gives any stored result as that CSV (a MAT file converted, a CSV file as
- * it is), for simq result --csv and simq.result.  Pure functions but for
+ * value, a figure that is not finite as the text "inf", "-inf" or "nan").
+ * results_csv() is the CSV simq writes, and results_csv_of_file() gives
+ * any stored result as that CSV (a MAT file converted, a CSV file as
+ * it is), checked, for simq result --csv and simq.result.  Pure functions but for
  * the files they read and write; any thread (engine/writer.h runs
  * results_write on its own).
  */
@@ -49,6 +50,13 @@ struct store_result;
 void result_data_free(struct result_data *r);
 /* Signal's summary from its column (all zero for no points): for a result decoded without one. */
 void result_summarize(const struct result_data *r, size_t signal, struct result_summary *out);
+/*
+ * Ends a summary summed as v's n numbers came (min, max and final set; mean and rms holding the sum
+ * and the sum of squares, in v's order): the mean and RMS, summed again scaled by the largest |v|
+ * when a plain sum overflowed or the squares underflowed, so a finite column has finite figures.
+ * result_summarize and the decoder (plecs/answer.c) both end with it, so they agree bit for bit.
+ */
+void result_summary_finish(struct result_summary *s, const double *v, size_t n);
 
 /*
  * Writes task id's result under dir (results/ of the state dir) in format and fills *out for
@@ -59,9 +67,26 @@ bool results_write(const char *dir, int64_t id, const struct result_data *r, enu
 		   struct store_result *out, char **err);
 /* Appends the CSV simq stores for r: a header "Time,sig1,...", then one line per point, %.17g numbers. */
 void results_csv(const struct result_data *r, struct buf *out);
+/* results_csv in parts: the header line, and the lines of points from to to - 1. */
+void results_csv_head(const struct result_data *r, struct buf *out);
+void results_csv_rows(const struct result_data *r, size_t from, size_t to, struct buf *out);
 /* Reads a MAT file simq (or PLECS) wrote: Time (1 x n) and Values (signals x n).  False and *err. */
 bool results_read_mat(const char *path, struct result_data *out, char **err);
-/* Appends the stored result at path, of format "mat" or "csv", as CSV.  False and *err. */
-bool results_csv_of_file(const char *path, const char *format, struct buf *out, char **err);
+
+/*
+ * Reading a stored result back (results-read.c).  results/ should hold only what simq wrote, but
+ * the server reads it as the state dir's owner: a file is opened without following a symlink (nor
+ * its shard folder), must be a regular file no larger than r's points and signals could make it,
+ * and must hold r's points and signals (and, as CSV, only text); anything else is an error naming
+ * the path, never served.  The file opened and checked is the one read (matio reads it through
+ * /proc/self/fd).  Any thread.
+ */
+/* Whether r's file is there and may be read (cheap: open and fstat).  False, errno and *err (heap). */
+bool results_check(const struct store_result *r, char **err);
+/*
+ * Appends r's file as CSV (a MAT file converted, a CSV file as stored); with max > 0, fails with
+ * errno EFBIG once the CSV would be longer than max bytes.  False, errno and *err (heap).
+ */
+bool results_csv_of_file(const struct store_result *r, size_t max, struct buf *out, char **err);
 
 #endif

@@ -243,17 +243,11 @@ static void case_begin(struct plecs_answer *a, size_t index)
 	a->begun = index + 1;
 }
 
-/* Each signal's summary from its sums, as result_summarize computes it. */
-static void summaries_finish(struct result_summary *s, size_t signals, size_t points)
+/* Each signal's summary from its sums, as result_summarize computes it (values: the signals' columns). */
+static void summaries_finish(struct result_summary *s, size_t signals, size_t points, const double *values)
 {
-	for (size_t k = 0; k < signals; k++) {
-		if (points == 0) {
-			s[k] = (struct result_summary){0};
-			continue;
-		}
-		s[k].mean = s[k].mean / (double)points;
-		s[k].rms = sqrt(s[k].rms / (double)points);
-	}
+	for (size_t k = 0; k < signals; k++)
+		result_summary_finish(&s[k], values + k * points, points);
 }
 
 /* A {Time, Values} case read whole: its columns and summaries, or what is wrong with it. */
@@ -276,7 +270,7 @@ static void case_plain_end(struct plecs_answer *a, struct result_data *out)
 	out->signals = c->signals;
 	out->time = column_take(&c->time);
 	out->values = column_take(&c->values);
-	summaries_finish(c->summary, c->signals, out->points);
+	summaries_finish(c->summary, c->signals, out->points, out->values);
 	out->summary = c->summary ? c->summary : xcalloc(1, sizeof *out->summary);
 	c->summary = NULL;
 	a->hint = out->points;

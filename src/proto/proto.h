@@ -22,7 +22,8 @@
 	X(STORE, 4, "the server could not save or read")     \
 	X(SHUTTING_DOWN, 5, "the server is shutting down")   \
 	X(AUTH, 6, "not authorised")                         \
-	X(BUSY, 7, "the server holds as many waiting calls as it keeps")
+	X(BUSY, 7, "the server holds as many waiting calls as it keeps") \
+	X(FILE, 8, "a result file could not be read")
 
 enum proto_fault {
 #define X(id, code, text) PROTO_FAULT_##id = code,

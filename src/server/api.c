@@ -9,8 +9,8 @@
 #include <string.h>
 
 #include "engine/engine.h"
-#include "engine/results.h"
 #include "proto/proto.h"
+#include "server/result.h"
 #include "server/submit.h"
 #include "server/validate.h"
 #include "server/view.h"
@@ -676,35 +676,39 @@ static void api_wait(struct api *a, struct api_call *c)
 	free(ids);
 }
 
-/* simq.result(id[, "csv"]): "csv" adds the data as the CSV simq writes, a MAT file converted here. */
+/* simq.result's CSV, on the caller's thread once the loop has answered (server/result.h). */
+static void add_result_csv(struct api_call *c)
+{
+	struct result_reply r = {.value = c->result, .later = c->finish_data};
+
+	result_add_csv(&r);
+	c->result = r.value;
+	c->fault_code = r.fault_code;
+	c->fault = r.fault;
+}
+
+/* simq.result(id[, "csv"]): "csv" adds the data as the CSV simq writes, a MAT file converted. */
 static void api_result_method(struct api *a, struct api_call *c)
 {
 	struct task *owned;
 	const struct task *t = find_one(a, c, 2, &owned);
-	struct store_result r = {0};
-	struct buf csv = BUF_INIT;
-	char *err = NULL;
-	xmlrpc_env env;
+	struct result_reply r;
 
 	if (t == NULL)
 		return;
-	int64_t id = t->id;
-	bool as_csv = param_count(c) == 2;
-
-	if (as_csv && !proto_is_string(param(c, 1), "csv")) {
+	if (param_count(c) == 2 && !proto_is_string(param(c, 1), "csv")) {
 		bad_value(c, "format", param(c, 1), "allowed: \"csv\" (the data as CSV text), or nothing");
-	} else if (engine_result(a->engine, id, &r) != ENGINE_OK) {
-		api_fault(c, PROTO_FAULT_NOT_FOUND, "task %lld has no result (it is %s)", (long long)id,
-			  task_state_name(t->state));
-	} else if (as_csv && !results_csv_of_file(r.path, r.format, &csv, &err)) {
-		api_fault(c, PROTO_FAULT_STORE, "task %lld's result: %s", (long long)id, err);
 	} else {
-		xmlrpc_env_init(&env);
-		finish_value(c, &env, view_result(&env, id, &r, as_csv ? &csv : NULL));
+		result_answer(a->engine, t, param_count(c) == 2, &r);
+		if (r.fault_code) {
+			api_fault(c, r.fault_code, "%s", r.fault);
+			free(r.fault);
+		} else {
+			c->finish = r.later ? add_result_csv : NULL;
+			c->finish_data = r.later;
+			api_result(c, r.value);
+		}
 	}
-	store_result_free(&r);
-	buf_free(&csv);
-	free(err);
 	task_free(&owned);
 }
 

@@ -39,6 +39,10 @@ struct api_call {
 	struct api_call *next;       /* in the parked list, or http.c's queue */
 	ev_timer deadline;
 	void (*on_done)(struct api_call *c); /* hands c back; c is not touched after it */
+	/* Set by a method: work for the caller's thread, off the loop, once c is handed back (the CSV
+	 * of simq.result); it may turn the answer into a fault.  The caller runs it before it reads c. */
+	void (*finish)(struct api_call *c);
+	void *finish_data;
 	void *owner;                 /* the listener's (http.c) */
 	bool delivered;              /* set by on_done, under http.c's lock */
 };

@@ -242,7 +242,12 @@ static xmlrpc_value *enter(xmlrpc_env *env, xmlrpc_value *params, void *server_i
 	xmlrpc_value *result = NULL;
 
 	waiting_init(&w, e->http, e->method, params, call_info);
-	if (!run_on_loop(e->http, &w)) {
+	bool ran = run_on_loop(e->http, &w);
+
+	/* What the method left for this thread (simq.result's CSV), off the loop. */
+	if (ran && w.call.finish)
+		w.call.finish(&w.call);
+	if (!ran) {
 		xmlrpc_env_set_fault(env, PROTO_FAULT_SHUTTING_DOWN, "the server is shutting down");
 	} else if (w.call.fault_code) {
 		xmlrpc_env_set_fault(env, w.call.fault_code, w.call.fault);

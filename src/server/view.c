@@ -96,7 +96,7 @@ xmlrpc_value *view_task(xmlrpc_env *env, const struct engine *e, const struct ta
 	return v;
 }
 
-xmlrpc_value *view_result(xmlrpc_env *env, int64_t id, const struct store_result *r, const struct buf *csv)
+xmlrpc_value *view_result(xmlrpc_env *env, int64_t id, const struct store_result *r)
 {
 	xmlrpc_value *idv = view_id(env, id);
 	xmlrpc_value *v = xmlrpc_build_value(env, "{s:V,s:s,s:s,s:I,s:I}", "id", idv, "path", r->path ? r->path : "",
@@ -105,14 +105,6 @@ xmlrpc_value *view_result(xmlrpc_env *env, int64_t id, const struct store_result
 
 	xmlrpc_DECREF(idv);
 	set_json(env, v, "summary", r->summary);
-	if (csv && !env->fault_occurred) {
-		xmlrpc_value *text = xmlrpc_string_new_lp(env, csv->len, buf_str(csv));
-
-		if (!env->fault_occurred) {
-			xmlrpc_struct_set_value(env, v, "csv", text);
-			xmlrpc_DECREF(text);
-		}
-	}
 	return v;
 }
 
@@ -162,7 +154,7 @@ xmlrpc_value *view_get(xmlrpc_env *env, struct engine *e, const struct task *t)
 	free(copies);
 	free(err);
 	if (t->state == TASK_COMPLETED && engine_result(e, t->id, &r) == ENGINE_OK) {
-		set_member(env, v, "result", view_result(env, t->id, &r, NULL));
+		set_member(env, v, "result", view_result(env, t->id, &r));
 		store_result_free(&r);
 	}
 	return v;

@@ -46,10 +46,8 @@ xmlrpc_value *view_ids(xmlrpc_env *env, const int64_t *ids, size_t n);
 xmlrpc_value *view_task(xmlrpc_env *env, const struct engine *e, const struct task *t, bool brief);
 /* simq.get: the task with its call, every attempt and its result. */
 xmlrpc_value *view_get(xmlrpc_env *env, struct engine *e, const struct task *t);
-/* simq.result, and simq.get's "result". */
-struct buf;
-/* Its data as CSV text in member csv too when csv is not NULL (simq.result(id, "csv")). */
-xmlrpc_value *view_result(xmlrpc_env *env, int64_t id, const struct store_result *r, const struct buf *csv);
+/* simq.result, and simq.get's "result" (simq.result's CSV is added by server/result.c). */
+xmlrpc_value *view_result(xmlrpc_env *env, int64_t id, const struct store_result *r);
 /* simq.stats: the statistics of DESIGN 9. */
 xmlrpc_value *view_stats(xmlrpc_env *env, const struct engine *e);
 /* simq.status: the counts of a status line, read without paging (cheap at any queue length). */

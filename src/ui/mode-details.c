@@ -57,6 +57,23 @@ static int attempt_lines(xmlrpc_value *t, char lines[][LINE_BYTES], int n)
 }
 
 /* The result file and each signal's summary, from line n on; returns the next. */
+/* A signal's summary: each figure the server has, "inf" or "nan" as it names one that is not finite; one
+ * it has not (final, in a result stored before simq kept final values) is left out. */
+static void figures_line(char *line, const char *name, xmlrpc_value *sig)
+{
+	static const char *const keys[] = {"min", "max", "mean", "rms", "final"};
+	int len = snprintf(line, LINE_BYTES, "          %-8s", name);
+
+	for (size_t i = 0; i < sizeof keys / sizeof keys[0] && len < LINE_BYTES; i++) {
+		char text[64];
+
+		if (reply_text(sig, keys[i], text, sizeof text)[0])
+			len += snprintf(line + len, LINE_BYTES - (size_t)len, " %s %-12s", keys[i], text);
+	}
+	for (len = (int)strlen(line); len > 0 && line[len - 1] == ' '; len--)
+		line[len - 1] = '\0';
+}
+
 static int result_lines(xmlrpc_value *t, char lines[][LINE_BYTES], int n)
 {
 	xmlrpc_value *result = reply_member(t, "result"), *summary = reply_member(result, "summary");
@@ -79,9 +96,7 @@ static int result_lines(xmlrpc_value *t, char lines[][LINE_BYTES], int n)
 		if (env.fault_occurred)
 			break;
 		xmlrpc_read_string(&env, key, &name);
-		snprintf(lines[n++], LINE_BYTES, "          %-8s min %-12.6g max %-12.6g mean %-12.6g rms %-12.6g final %.6g",
-		         name, reply_num(sig, "min", 0), reply_num(sig, "max", 0), reply_num(sig, "mean", 0),
-		         reply_num(sig, "rms", 0), reply_num(sig, "final", 0));
+		figures_line(lines[n++], name, sig);
 		free((void *)name);
 		xmlrpc_DECREF(key);
 		xmlrpc_DECREF(sig);

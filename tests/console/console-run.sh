@@ -8,7 +8,7 @@
 . "$SIMQ_SRCDIR/tests/lib/tmux.sh"
 
 requires tmux python3
-plan 27
+plan 28
 
 export SIMQ_HOME="$TMP/state"
 RC=$SRC/share/models/rc.plecs
@@ -114,9 +114,22 @@ wait_for "(injected by" >/dev/null
 $TM resize-window -t simq -x 132 -y 40
 $TM send-keys -t simq Escape / "state:completed" Enter
 wait_for 'Filter "state:completed" 1 match' >/dev/null
+# A result stored before simq kept final values: sig1 has no final; sig2's RMS did not fit a double.
+python3 - "$SIMQ_HOME/simq.db" <<'PY'
+import json, sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+s = json.loads(db.execute("SELECT summary FROM results WHERE task_id = 1").fetchone()[0])
+del s["sig1"]["final"]
+s["sig2"]["rms"] = "inf"
+db.execute("UPDATE results SET summary = ? WHERE task_id = 1", (json.dumps(s),))
+db.commit()
+PY
 $TM send-keys -t simq Enter
 expect_screen "a completed task's details show its result file" "results/0/1.mat (mat"
 expect_screen "and its summary per signal" "sig1     min"
+grep "sig1     min" "$TMP/screen" | grep -qv "final" && grep "sig2     min" "$TMP/screen" | grep -q "rms inf .*final [0-9-]" &&
+	ok "a figure the store lacks is left out (no final 0); one that is not finite shows as inf" ||
+	fail "a figure the store lacks is left out (no final 0); one that is not finite shows as inf" "$(grep "min" "$TMP/screen")"
 $TM send-keys -t simq Escape / Enter
 
 # The submit form: a sweep of 12, counted while typing, sent in one call.

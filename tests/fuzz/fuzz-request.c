@@ -54,6 +54,8 @@ static xmlrpc_value *run_method(xmlrpc_env *env, xmlrpc_value *params, void *ser
 	api_run(api, &c);
 	if (!c.done)
 		api_drop_parked(api);
+	if (c.finish)
+		c.finish(&c);
 	if (c.fault_code) {
 		xmlrpc_env_set_fault(env, c.fault_code, c.fault);
 		free(c.fault);

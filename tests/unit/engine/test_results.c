@@ -11,6 +11,7 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <errno.h>
 #include <float.h>
 #include <math.h>
 #include <matio.h>
@@ -178,9 +179,9 @@ static void test_csv_of_mat_equals_csv_written(void **state)
 	assert_true(results_write(fx->dir, 7, &r, RESULTS_MAT, false, &mat, &err));
 	assert_true(results_write(fx->dir, 8, &r, RESULTS_CSV, false, &csv, &err));
 	assert_string_equal(csv.format, "csv");
-	if (!results_csv_of_file(mat.path, mat.format, &from_mat, &err))
+	if (!results_csv_of_file(&mat, 0, &from_mat, &err))
 		fail_msg("%s", err);
-	assert_true(results_csv_of_file(csv.path, csv.format, &from_csv, &err));
+	assert_true(results_csv_of_file(&csv, 0, &from_csv, &err));
 	results_csv(&r, &direct);
 	assert_int_equal(from_mat.len, from_csv.len);
 	assert_memory_equal(from_mat.data, from_csv.data, from_csv.len);
@@ -196,27 +197,128 @@ static void test_csv_of_mat_equals_csv_written(void **state)
 	result_data_free(&r);
 }
 
+/* r's file, read with results_csv_of_file (bounded by max), refused with a message holding want. */
+static void expect_refused(const struct store_result *r, size_t max, const char *want)
+{
+	struct buf out = BUF_INIT;
+	char *err = NULL;
+
+	if (results_csv_of_file(r, max, &out, &err))
+		fail_msg("%s was read; expected a refusal saying \"%s\"", r->path, want);
+	if (strstr(err, want) == NULL || strstr(err, r->path) == NULL)
+		fail_msg("%s: the error \"%s\" does not say \"%s\" and the path", r->path, err, want);
+	free(err);
+	buf_free(&out);
+}
+
+static void write_file(const char *path, const char *text, size_t len)
+{
+	FILE *fp = fopen(path, "w");
+
+	assert_non_null(fp);
+	assert_int_equal(fwrite(text, 1, len, fp), len);
+	fclose(fp);
+}
+
 static void test_csv_of_bad_files(void **state)
 {
 	struct fx *fx = *state;
-	struct buf out = BUF_INIT;
-	char *err = NULL, *path = xasprintf("%s/not.mat", fx->dir);
-	FILE *fp = fopen(path, "w");
+	char *path = xasprintf("%s/not.mat", fx->dir), *missing = xasprintf("%s/gone.csv", fx->dir);
+	char mat[] = "mat", csv[] = "csv";
+	struct store_result r = {.path = path, .format = mat, .points = 1, .signals = 1};
 
-	fputs("Time,sig1\n0,1\n", fp);
-	fclose(fp);
-	assert_false(results_csv_of_file(path, "mat", &out, &err));
-	assert_non_null(strstr(err, "not a MAT file"));
-	assert_non_null(strstr(err, path));
-	xfree(&err);
-	char *missing = xasprintf("%s/gone.csv", fx->dir);
-
-	assert_false(results_csv_of_file(missing, "csv", &out, &err));
-	assert_non_null(strstr(err, "No such file"));
-	free(err);
+	write_file(path, "Time,sig1\n0,1\n", 14);
+	expect_refused(&r, 0, "not a MAT file");
+	r.path = missing;
+	r.format = csv;
+	expect_refused(&r, 0, "it is gone");
 	free(missing);
 	free(path);
+}
+
+/*
+ * What may be planted in results/ (the server reads it as the state dir's owner): a FIFO (refused at
+ * once, not waited on), a symlink to another task's file, a shard folder that is a link, a file larger
+ * than its points could take, another task's data, a CSV cut short or holding bytes simq never writes.
+ * A CSV whose header names other signals is served as stored; a bound on the CSV is EFBIG.
+ */
+static void test_read_refuses_planted_files(void **state)
+{
+	struct fx *fx = *state;
+	struct result_data r;
+	struct store_result a = {0}, b = {0}, c = {0};
+	char *err = NULL;
+	struct buf out = BUF_INIT;
+
+	make_result(&r, 10, 1);
+	assert_true(results_write(fx->dir, 1, &r, RESULTS_MAT, false, &a, &err));
+	assert_true(results_check(&a, &err));
+	result_data_free(&r);
+	make_result(&r, 12, 2);
+	assert_true(results_write(fx->dir, 2, &r, RESULTS_MAT, false, &b, &err));
+	assert_true(results_write(fx->dir, 3, &r, RESULTS_CSV, false, &c, &err));
+	/* Another task's data under this task's name. */
+	assert_int_equal(rename(b.path, a.path), 0);
+	expect_refused(&a, 0, "holds 12 points of 2 signals, not the 10 points of 1 signals");
+	/* A link to another task's file. */
+	assert_int_equal(unlink(a.path), 0);
+	assert_int_equal(symlink(c.path, a.path), 0);
+	expect_refused(&a, 0, "it is a symlink");
+	assert_false(results_check(&a, &err));
+	xfree(&err);
+	/* A FIFO: refused at once (O_NONBLOCK; a blocking open would wait for a writer forever). */
+	assert_int_equal(unlink(a.path), 0);
+	assert_int_equal(mkfifo(a.path, 0600), 0);
+	expect_refused(&a, 0, "it is a FIFO, which simq did not write");
+	/* Larger than 10 points of 1 signal could take. */
+	assert_int_equal(unlink(a.path), 0);
+	char *big = xcalloc(1, 200000);
+
+	write_file(a.path, big, 200000);
+	free(big);
+	expect_refused(&a, 0, "it holds 200000 bytes, more than 10 points of 1 signals could take");
+	/* A CSV: served as stored, another header too; cut short or with a control byte, refused. */
+	assert_true(results_csv_of_file(&c, 0, &out, &err));
+	char *text = xstrdup(buf_str(&out));
+	size_t len = out.len;
+
+	text[0] = 't';
+	write_file(c.path, text, len);
 	buf_free(&out);
+	assert_true(results_csv_of_file(&c, 0, &out, &err));
+	assert_memory_equal(out.data, text, len);
+	buf_free(&out);
+	write_file(c.path, text, len / 2);
+	expect_refused(&c, 0, "not the file simq wrote (cut short");
+	text[len / 2] = '\x1b';
+	write_file(c.path, text, len);
+	expect_refused(&c, 0, "holds the byte 0x1b, which simq never writes");
+	text[len / 2] = '\xff';
+	write_file(c.path, text, len);
+	expect_refused(&c, 0, "are not UTF-8");
+	/* A bound on the CSV: EFBIG, for a CSV file and for a MAT file converted. */
+	text[len / 2] = '0';
+	write_file(c.path, text, len);
+	expect_refused(&c, 100, "is more than 100 bytes as CSV");
+	store_result_free(&b);
+	assert_true(results_write(fx->dir, 4, &r, RESULTS_MAT, false, &b, &err));
+	assert_false(results_csv_of_file(&b, 100, &out, &err));
+	assert_int_equal(errno, EFBIG);
+	xfree(&err);
+	/* The shard folder a link: nothing read through it. */
+	char *shard = xasprintf("%s/0", fx->dir), *moved = xasprintf("%s/moved", fx->dir);
+
+	assert_int_equal(rename(shard, moved), 0);
+	assert_int_equal(symlink(moved, shard), 0);
+	expect_refused(&c, 0, "is a symlink, which simq did not make");
+	free(shard);
+	free(moved);
+	free(text);
+	buf_free(&out);
+	store_result_free(&a);
+	store_result_free(&b);
+	store_result_free(&c);
+	result_data_free(&r);
 }
 
 /* The decoder's summary is stored when it made one (final value included); otherwise one is computed. */
@@ -236,6 +338,43 @@ static void test_summary(void **state)
 	*r.summary = (struct result_summary){.min = -7, .max = 7, .mean = 0.5, .rms = 2, .final = 6};
 	assert_true(results_write(fx->dir, 21, &r, RESULTS_MAT, false, &out, &err));
 	assert_string_equal(out.summary, "{\"sig1\":{\"min\":-7,\"max\":7,\"mean\":0.5,\"rms\":2,\"final\":6}}");
+	store_result_free(&out);
+	result_data_free(&r);
+}
+
+/* Numbers near 1e200 (their squares overflow) and near 1e-200 (theirs underflow): finite, exact figures. */
+static void test_summary_scaled(void **state)
+{
+	struct fx *fx = *state;
+	struct result_data r;
+	struct result_summary m;
+	struct store_result out = {0};
+	char *err = NULL;
+	const double scale[] = {1e200, 1e-200, 1e300};
+
+	(void)fx;
+	make_result(&r, 3, 1);
+	for (size_t k = 0; k < sizeof scale / sizeof scale[0]; k++) {
+		r.values[0] = scale[k], r.values[1] = -scale[k], r.values[2] = 3 * scale[k];
+		result_summarize(&r, 0, &m);
+		assert_true(fabs(m.mean / scale[k] - 1) < 1e-15);
+		assert_true(fabs(m.rms / scale[k] - sqrt(11.0 / 3)) < 1e-15);
+		assert_true(m.min == -scale[k] && m.max == 3 * scale[k] && m.final == 3 * scale[k]);
+	}
+	/* Stored as JSON numbers: 1e300's RMS is 1.9148542155126762e+300, not inf (nor an empty summary). */
+	assert_true(results_write(fx->dir, 22, &r, RESULTS_MAT, false, &out, &err));
+	assert_non_null(strstr(out.summary, "\"rms\":1.91485421551267"));
+	assert_null(strstr(out.summary, "inf"));
+	store_result_free(&out);
+	/* A figure that is not finite (a MAT answer may hold inf): JSON has no inf, so text says it. */
+	r.values[1] = INFINITY;
+	result_summarize(&r, 0, &m);
+	assert_true(isinf(m.max) && isinf(m.mean) && isinf(m.rms));
+	r.summary = xcalloc(1, sizeof *r.summary);
+	*r.summary = (struct result_summary){.min = -INFINITY, .max = INFINITY, .mean = NAN, .rms = INFINITY, .final = 1};
+	assert_true(results_write(fx->dir, 23, &r, RESULTS_MAT, false, &out, &err));
+	assert_string_equal(out.summary,
+			    "{\"sig1\":{\"min\":\"-inf\",\"max\":\"inf\",\"mean\":\"nan\",\"rms\":\"inf\",\"final\":1}}");
 	store_result_free(&out);
 	result_data_free(&r);
 }
@@ -318,7 +457,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_file_name_and_shards, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_csv_of_mat_equals_csv_written, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_csv_of_bad_files, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_read_refuses_planted_files, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_summary, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_summary_scaled, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_no_symlink_followed, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_size_of_a_1001_point_result, fx_setup, fx_teardown),
 	};

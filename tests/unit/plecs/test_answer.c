@@ -154,6 +154,28 @@ static void test_one_signal(void **state)
 	free(c);
 }
 
+/* Numbers whose squares overflow (1e200) or underflow (1e-200): the decoder's mean and RMS are finite
+ * and, bit for bit, result_summarize's (assert_result). */
+static void test_summary_scaled(void **state)
+{
+	const double t[] = {0, 0.5, 1}, big[] = {1e200, -1e200, 3e200}, small[] = {1e-200, -1e-200, 3e-200};
+	const double *cases[] = {big, small};
+
+	(void)state;
+	for (size_t k = 0; k < 2; k++) {
+		char *c = plain_case(t, 3, cases[k], 1), *xml = response(c);
+		struct decoded d = decode(xml, 1, false);
+
+		assert_int_equal(d.end, PLECS_ANSWER_RESULTS);
+		assert_result(&d.r[0], t, 3, cases[k], 1);
+		assert_true(fabs(d.r[0].summary[0].rms / cases[k][0] - sqrt(11.0 / 3)) < 1e-15);
+		assert_true(fabs(d.r[0].summary[0].mean / cases[k][0] - 1) < 1e-15);
+		decoded_free(&d);
+		free(xml);
+		free(c);
+	}
+}
+
 /* Three signals, Values before Time, blanks, comments and line breaks everywhere XML allows them. */
 static void test_several_signals_odd_whitespace(void **state)
 {
@@ -659,6 +681,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_one_signal),
+		cmocka_unit_test(test_summary_scaled),
 		cmocka_unit_test(test_several_signals_odd_whitespace),
 		cmocka_unit_test(test_exact_round_trip),
 		cmocka_unit_test(test_integer_numbers),
