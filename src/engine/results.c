@@ -251,26 +251,6 @@ static bool write_var(mat_t *mat, const char *name, size_t rows, size_t cols, do
 	return ok;
 }
 
-/* Reads all of fd (from offset 0) onto out. */
-static bool read_all(int fd, struct buf *out)
-{
-	off_t off = 0;
-
-	for (;;) {
-		buf_reserve(out, 65536);
-		ssize_t n = pread(fd, out->data + out->len, 65536, off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			out->data[out->len] = '\0';
-			return n == 0;
-		}
-		out->len += (size_t)n;
-		off += n;
-	}
-}
-
 /*
  * The MAT file of r in a memfd (*fd, its *len bytes): Time (1 x points) and Values (signals x
  * points), as PLECS's MatFile has them, each zlib-compressed.  matio writes only to a path, so it
