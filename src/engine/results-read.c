@@ -62,13 +62,7 @@ static bool read_mat(const char *open_path, const char *shown, struct result_dat
 		errno = EINVAL;
 		return false;
 	}
-	out->points = tcols;
-	out->signals = vrows;
-	out->time = time;
-	out->values = xcalloc(vrows * tcols + 1, sizeof *out->values);
-	for (size_t s = 0; s < vrows; s++)
-		for (size_t i = 0; i < tcols; i++)
-			out->values[s * tcols + i] = values[s + i * vrows];
+	result_data_from_mat(out, time, tcols, values, vrows);
 	free(values);
 	return true;
 }

@@ -65,6 +65,17 @@ void result_summary_finish(struct result_summary *s, const double *v, size_t n)
 	s->rms = sqrt(s->rms / (double)n);
 }
 
+void result_data_from_mat(struct result_data *out, double *time, size_t points, const double *values, size_t signals)
+{
+	out->points = points;
+	out->signals = signals;
+	out->time = time;
+	out->values = xcalloc(signals * points + 1, sizeof *out->values);
+	for (size_t s = 0; s < signals; s++)
+		for (size_t i = 0; i < points; i++)
+			out->values[s * points + i] = values[s + i * signals];
+}
+
 void result_summarize(const struct result_data *r, size_t signal, struct result_summary *out)
 {
 	const double *v = r->values + signal * r->points;

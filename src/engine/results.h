@@ -48,6 +48,11 @@ enum results_format { RESULTS_MAT, RESULTS_CSV };
 struct store_result;
 
 void result_data_free(struct result_data *r);
+/*
+ * Fills out from a MAT file's Time (points, ownership taken) and Values (signals x points,
+ * column-major as MAT keeps it: Values(s, i) at s + i * signals; copied into signal rows).
+ */
+void result_data_from_mat(struct result_data *out, double *time, size_t points, const double *values, size_t signals);
 /* Signal's summary from its column (all zero for no points): for a result decoded without one. */
 void result_summarize(const struct result_data *r, size_t signal, struct result_summary *out);
 /*

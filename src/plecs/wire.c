@@ -224,14 +224,7 @@ bool plecs_decode_mat(const unsigned char *bytes, size_t len, struct result_data
 		*err = xstrdup("PLECS's MAT file lacks Time (1 x n) and Values (signals x n)");
 		goto out;
 	}
-	out->points = tcols;
-	out->signals = vrows;
-	out->time = time;
-	out->values = xcalloc(vrows * vcols + 1, sizeof *out->values);
-	/* MAT is column-major: Values(s, i) is at s + i * signals. */
-	for (size_t s = 0; s < vrows; s++)
-		for (size_t i = 0; i < vcols; i++)
-			out->values[s * vcols + i] = values[s + i * vrows];
+	result_data_from_mat(out, time, tcols, values, vrows);
 	out->summary = xcalloc(vrows + 1, sizeof *out->summary);
 	for (size_t s = 0; s < vrows; s++)
 		result_summarize(out, s, &out->summary[s]);
