@@ -50,7 +50,6 @@ struct qentry {
 	int64_t id;
 	uint64_t key;              /* priority << 56 | seq */
 	struct qmodel *model;
-	void *data;
 	struct qleaf *leaf[2];     /* in the order tree, in the model's tree */
 };
 
@@ -125,6 +124,16 @@ static void set_leaf_of(struct qtree *t, struct qleaf *leaf, size_t from)
 		leaf->e[i]->leaf[t->which] = leaf;
 }
 
+/*
+ * Where a full node of n splits after an insert at pos: in the middle, or, when the insert
+ * went to its end (the next task of a priority, in submission order), just before the new
+ * one, so the nodes that submits fill stay full and only the newest is half empty.
+ */
+static size_t split_point(size_t pos, size_t n)
+{
+	return pos == n - 1 ? n - 1 : NODE_MAX / 2;
+}
+
 /* Puts `right` just after `left` in left's parent, splitting parents that fill up. */
 static void insert_sibling(struct queue *q, struct qtree *t, struct qnode *left, struct qnode *right)
 {
@@ -154,7 +163,7 @@ static void insert_sibling(struct queue *q, struct qtree *t, struct qnode *left,
 		return;
 
 	struct qinner *half = xcalloc(1, sizeof *half);
-	size_t keep = NODE_MAX / 2, move = parent->h.n - keep;
+	size_t keep = split_point(i + 1, parent->h.n), move = parent->h.n - keep;
 
 	q->bytes += sizeof *half;
 	memcpy(half->keys, &parent->keys[keep], move * sizeof half->keys[0]);
@@ -205,7 +214,7 @@ static void tree_insert(struct queue *q, struct qtree *t, struct qentry *e)
 		return;
 
 	struct qleaf *right = xcalloc(1, sizeof *right);
-	size_t keep = NODE_MAX / 2, move = leaf->h.n - keep;
+	size_t keep = split_point(pos, leaf->h.n), move = leaf->h.n - keep;
 
 	q->bytes += sizeof *right;
 	right->h.leaf = true;
@@ -485,10 +494,9 @@ static void fill_item(const struct qentry *e, struct queue_item *out, bool with_
 	out->seq = e->key & QUEUE_SEQ_MAX;
 	out->priority = key_priority(e->key);
 	out->model = with_model ? e->model->path : NULL;
-	out->data = e->data;
 }
 
-bool queue_push(struct queue *q, int64_t id, uint64_t seq, enum task_priority prio, const char *model, void *data)
+bool queue_push(struct queue *q, int64_t id, uint64_t seq, enum task_priority prio, const char *model)
 {
 	struct qentry *e;
 
@@ -498,7 +506,6 @@ bool queue_push(struct queue *q, int64_t id, uint64_t seq, enum task_priority pr
 	q->bytes += sizeof *e;
 	e->id = id;
 	e->key = make_key(prio, seq);
-	e->data = data;
 	e->model = model_get(q, model);
 	tree_insert(q, &q->order, e);
 	tree_insert(q, &e->model->tree, e);

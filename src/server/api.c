@@ -459,7 +459,7 @@ static void on_ids(struct api *a, struct api_call *c, ids_fn fn, const void *arg
 	bool *acted = xcalloc(n, sizeof *acted);
 
 	for (size_t i = 0; i < n; i++)
-		acted[i] = engine_active(a->engine, ids[i]) != NULL;
+		acted[i] = engine_is_active(a->engine, ids[i]);
 	enum engine_status st = fn(a, arg, ids, n, after, &err);
 
 	answer_states(c, st, err, ids, after, acted, what, n);
