@@ -53,8 +53,27 @@ struct qentry {
 	struct qleaf *leaf[2];     /* in the order tree, in the model's tree */
 };
 
+/*
+ * Entries live in blocks of their own, apart from the heap's small pieces: a million of them
+ * allocated one by one between the short-lived allocations of submits would each pin a hole in
+ * the heap, and malloc would crawl through the pieces on every later call.  A block is aligned to
+ * its size, so an entry finds its block by masking its address.
+ */
+#define BLOCK_BYTES ((size_t)32 * 1024)
+
+struct qblock {
+	struct qblock *prev, *next; /* in the queue's list of blocks with room */
+	struct qentry *free;        /* entries given back, linked through their first word */
+	uint32_t live;              /* entries in use */
+	uint32_t carved;            /* entries handed out at least once, from the front */
+};
+
+#define BLOCK_ENTRIES ((BLOCK_BYTES - sizeof(struct qblock)) / sizeof(struct qentry))
+
 struct queue {
 	struct qtree order;
+	struct qblock *room;       /* blocks with a free entry */
+	size_t nblocks, empty;     /* blocks, and those with no entry in use (one is kept) */
 	struct idmap by_id;
 	struct qmodel **models;    /* open-addressed by path hash */
 	size_t models_cap, models_used;
@@ -63,6 +82,89 @@ struct queue {
 };
 
 enum { TREE_ORDER = 0, TREE_MODEL = 1 };
+
+/* ---- entry blocks --------------------------------------------------------- */
+
+static struct qentry *block_entries(struct qblock *b)
+{
+	return (struct qentry *)(b + 1);
+}
+
+static struct qblock *block_of(const struct qentry *e)
+{
+	return (struct qblock *)((uintptr_t)e & ~(uintptr_t)(BLOCK_BYTES - 1));
+}
+
+static bool block_full(const struct qblock *b)
+{
+	return b->free == NULL && b->carved == BLOCK_ENTRIES;
+}
+
+static void room_add(struct queue *q, struct qblock *b)
+{
+	b->prev = NULL;
+	b->next = q->room;
+	if (q->room)
+		q->room->prev = b;
+	q->room = b;
+}
+
+static void room_remove(struct queue *q, struct qblock *b)
+{
+	if (b->prev)
+		b->prev->next = b->next;
+	else
+		q->room = b->next;
+	if (b->next)
+		b->next->prev = b->prev;
+}
+
+static struct qentry *entry_new(struct queue *q)
+{
+	struct qblock *b = q->room;
+	struct qentry *e;
+
+	if (b == NULL) {
+		b = aligned_alloc(BLOCK_BYTES, BLOCK_BYTES);
+		if (b == NULL)
+			b = xmalloc(SIZE_MAX); /* says so and exits, as every allocation that fails */
+		*b = (struct qblock){0};
+		room_add(q, b);
+		q->nblocks++;
+		q->empty++;
+		q->bytes += BLOCK_BYTES;
+	}
+	if (b->free) {
+		e = b->free;
+		b->free = *(struct qentry **)e;
+	} else {
+		e = &block_entries(b)[b->carved++];
+	}
+	if (b->live++ == 0)
+		q->empty--;
+	if (block_full(b))
+		room_remove(q, b);
+	memset(e, 0, sizeof *e);
+	return e;
+}
+
+/* Gives e back to its block; a block left empty is freed, unless it is the only empty one. */
+static void entry_free(struct queue *q, struct qentry *e)
+{
+	struct qblock *b = block_of(e);
+
+	if (block_full(b))
+		room_add(q, b);
+	*(struct qentry **)e = b->free;
+	b->free = e;
+	if (--b->live > 0 || q->empty++ == 0)
+		return;
+	q->empty--;
+	room_remove(q, b);
+	q->nblocks--;
+	q->bytes -= BLOCK_BYTES;
+	free(b);
+}
 
 static uint64_t make_key(enum task_priority p, uint64_t seq)
 {
@@ -360,20 +462,15 @@ static size_t tree_position(const struct qtree *t, const struct qentry *e)
 	return pos;
 }
 
-static void tree_free(struct qnode *node, bool free_entries)
+static void tree_free(struct qnode *node)
 {
 	if (node == NULL)
 		return;
-	if (node->leaf) {
-		struct qleaf *leaf = (struct qleaf *)node;
-
-		for (size_t i = 0; free_entries && i < node->n; i++)
-			free(leaf->e[i]);
-	} else {
+	if (!node->leaf) {
 		struct qinner *in = (struct qinner *)node;
 
 		for (size_t i = 0; i < node->n; i++)
-			tree_free(in->child[i], free_entries);
+			tree_free(in->child[i]);
 	}
 	free(node);
 }
@@ -476,13 +573,25 @@ void queue_free(struct queue **qp)
 		return;
 	for (size_t i = 0; i < q->models_cap; i++) {
 		if (q->models[i]) {
-			tree_free(q->models[i]->tree.root, false);
+			tree_free(q->models[i]->tree.root);
 			free(q->models[i]->path);
 			free(q->models[i]);
 		}
 	}
 	free(q->models);
-	tree_free(q->order.root, true);
+	/* Every entry is in the order tree once: given back, they free their blocks but the empty one kept. */
+	size_t pos;
+
+	for (struct qleaf *leaf = tree_at(&q->order, 0, &pos); leaf; leaf = leaf->next)
+		for (size_t i = 0; i < leaf->h.n; i++)
+			entry_free(q, leaf->e[i]);
+	while (q->room) {
+		struct qblock *b = q->room;
+
+		room_remove(q, b);
+		free(b);
+	}
+	tree_free(q->order.root);
 	idmap_free(&q->by_id);
 	free(q);
 	*qp = NULL;
@@ -502,8 +611,7 @@ bool queue_push(struct queue *q, int64_t id, uint64_t seq, enum task_priority pr
 
 	if (id == 0 || seq > QUEUE_SEQ_MAX || (unsigned)prio >= PRIO_COUNT || idmap_get(&q->by_id, id))
 		return false;
-	e = xcalloc(1, sizeof *e);
-	q->bytes += sizeof *e;
+	e = entry_new(q);
 	e->id = id;
 	e->key = make_key(prio, seq);
 	e->model = model_get(q, model);
@@ -523,8 +631,7 @@ static void detach(struct queue *q, struct qentry *e, struct queue_item *out)
 	model_release(q, e->model);
 	idmap_remove(&q->by_id, e->id);
 	q->per_prio[key_priority(e->key)]--;
-	q->bytes -= sizeof *e;
-	free(e);
+	entry_free(q, e);
 }
 
 static struct qentry *head_entry(const struct queue *q)

@@ -164,7 +164,9 @@ static int64_t engine_heap(void)
 #ifdef __SANITIZE_ADDRESS__
 	int64_t all = (int64_t)__sanitizer_get_current_allocated_bytes();
 #else
-	int64_t all = (int64_t)mallinfo2().uordblks;
+	struct mallinfo2 m = mallinfo2();
+	/* Chunks in the heap, and the large ones malloc maps by themselves. */
+	int64_t all = (int64_t)(m.uordblks + m.hblkhd);
 #endif
 	return all - (int64_t)sqlite3_memory_used();
 }
