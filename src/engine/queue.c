@@ -54,26 +54,25 @@ struct qentry {
 };
 
 /*
- * Entries live in blocks of their own, apart from the heap's small pieces: a million of them
- * allocated one by one between the short-lived allocations of submits would each pin a hole in
- * the heap, and malloc would crawl through the pieces on every later call.  A block is aligned to
- * its size, so an entry finds its block by masking its address.
+ * What the queue keeps for as long as tasks wait — entries and tree nodes — comes from slabs:
+ * 256 KB blocks carved into objects of one size, given back to a free list and kept for reuse
+ * until the queue is freed.  A million such objects allocated one by one between the
+ * short-lived allocations of submits would each pin a hole in the heap, and malloc would crawl
+ * through the pieces on every later call.
  */
-#define BLOCK_BYTES ((size_t)32 * 1024)
+#define SLAB_BLOCK ((size_t)256 * 1024)
 
-struct qblock {
-	struct qblock *prev, *next; /* in the queue's list of blocks with room */
-	struct qentry *free;        /* entries given back, linked through their first word */
-	uint32_t live;              /* entries in use */
-	uint32_t carved;            /* entries handed out at least once, from the front */
+struct qslab {
+	size_t size;               /* of an object, a multiple of 8 */
+	void *free;                /* objects given back, linked through their first word */
+	char *next, *end;          /* the rest of the newest block */
+	void **blocks;
+	size_t nblocks;
 };
-
-#define BLOCK_ENTRIES ((BLOCK_BYTES - sizeof(struct qblock)) / sizeof(struct qentry))
 
 struct queue {
 	struct qtree order;
-	struct qblock *room;       /* blocks with a free entry */
-	size_t nblocks, empty;     /* blocks, and those with no entry in use (one is kept) */
+	struct qslab entries, leaves, inners;
 	struct idmap by_id;
 	struct qmodel **models;    /* open-addressed by path hash */
 	size_t models_cap, models_used;
@@ -83,87 +82,38 @@ struct queue {
 
 enum { TREE_ORDER = 0, TREE_MODEL = 1 };
 
-/* ---- entry blocks --------------------------------------------------------- */
+/* ---- slabs -------------------------------------------------------------- */
 
-static struct qentry *block_entries(struct qblock *b)
+static void *slab_alloc(struct queue *q, struct qslab *sl)
 {
-	return (struct qentry *)(b + 1);
-}
+	void *p = sl->free;
 
-static struct qblock *block_of(const struct qentry *e)
-{
-	return (struct qblock *)((uintptr_t)e & ~(uintptr_t)(BLOCK_BYTES - 1));
-}
-
-static bool block_full(const struct qblock *b)
-{
-	return b->free == NULL && b->carved == BLOCK_ENTRIES;
-}
-
-static void room_add(struct queue *q, struct qblock *b)
-{
-	b->prev = NULL;
-	b->next = q->room;
-	if (q->room)
-		q->room->prev = b;
-	q->room = b;
-}
-
-static void room_remove(struct queue *q, struct qblock *b)
-{
-	if (b->prev)
-		b->prev->next = b->next;
-	else
-		q->room = b->next;
-	if (b->next)
-		b->next->prev = b->prev;
-}
-
-static struct qentry *entry_new(struct queue *q)
-{
-	struct qblock *b = q->room;
-	struct qentry *e;
-
-	if (b == NULL) {
-		b = aligned_alloc(BLOCK_BYTES, BLOCK_BYTES);
-		if (b == NULL)
-			b = xmalloc(SIZE_MAX); /* says so and exits, as every allocation that fails */
-		*b = (struct qblock){0};
-		room_add(q, b);
-		q->nblocks++;
-		q->empty++;
-		q->bytes += BLOCK_BYTES;
-	}
-	if (b->free) {
-		e = b->free;
-		b->free = *(struct qentry **)e;
+	if (p) {
+		sl->free = *(void **)p;
 	} else {
-		e = &block_entries(b)[b->carved++];
+		if (sl->next == NULL || (size_t)(sl->end - sl->next) < sl->size) {
+			sl->blocks = xreallocarray(sl->blocks, sl->nblocks + 1, sizeof *sl->blocks);
+			sl->next = sl->blocks[sl->nblocks++] = xmalloc(SLAB_BLOCK);
+			sl->end = sl->next + SLAB_BLOCK;
+			q->bytes += SLAB_BLOCK;
+		}
+		p = sl->next;
+		sl->next += sl->size;
 	}
-	if (b->live++ == 0)
-		q->empty--;
-	if (block_full(b))
-		room_remove(q, b);
-	memset(e, 0, sizeof *e);
-	return e;
+	return memset(p, 0, sl->size);
 }
 
-/* Gives e back to its block; a block left empty is freed, unless it is the only empty one. */
-static void entry_free(struct queue *q, struct qentry *e)
+static void slab_free(struct qslab *sl, void *p)
 {
-	struct qblock *b = block_of(e);
+	*(void **)p = sl->free;
+	sl->free = p;
+}
 
-	if (block_full(b))
-		room_add(q, b);
-	*(struct qentry **)e = b->free;
-	b->free = e;
-	if (--b->live > 0 || q->empty++ == 0)
-		return;
-	q->empty--;
-	room_remove(q, b);
-	q->nblocks--;
-	q->bytes -= BLOCK_BYTES;
-	free(b);
+static void slab_release(struct qslab *sl)
+{
+	for (size_t i = 0; i < sl->nblocks; i++)
+		free(sl->blocks[i]);
+	free(sl->blocks);
 }
 
 static uint64_t make_key(enum task_priority p, uint64_t seq)
@@ -242,8 +192,7 @@ static void insert_sibling(struct queue *q, struct qtree *t, struct qnode *left,
 	struct qinner *parent = left->parent;
 
 	if (parent == NULL) {
-		parent = xcalloc(1, sizeof *parent);
-		q->bytes += sizeof *parent;
+		parent = slab_alloc(q, &q->inners);
 		parent->h.n = 1;
 		parent->keys[0] = node_min_key(left);
 		parent->child[0] = left;
@@ -264,10 +213,9 @@ static void insert_sibling(struct queue *q, struct qtree *t, struct qnode *left,
 	if (parent->h.n < NODE_MAX)
 		return;
 
-	struct qinner *half = xcalloc(1, sizeof *half);
+	struct qinner *half = slab_alloc(q, &q->inners);
 	size_t keep = split_point(i + 1, parent->h.n), move = parent->h.n - keep;
 
-	q->bytes += sizeof *half;
 	memcpy(half->keys, &parent->keys[keep], move * sizeof half->keys[0]);
 	memcpy(half->count, &parent->count[keep], move * sizeof half->count[0]);
 	memcpy(half->child, &parent->child[keep], move * sizeof half->child[0]);
@@ -285,8 +233,7 @@ static void tree_insert(struct queue *q, struct qtree *t, struct qentry *e)
 	size_t pos;
 
 	if (node == NULL) {
-		leaf = xcalloc(1, sizeof *leaf);
-		q->bytes += sizeof *leaf;
+		leaf = slab_alloc(q, &q->leaves);
 		leaf->h.leaf = true;
 		t->root = &leaf->h;
 		node = t->root;
@@ -315,10 +262,9 @@ static void tree_insert(struct queue *q, struct qtree *t, struct qentry *e)
 	if (leaf->h.n < NODE_MAX)
 		return;
 
-	struct qleaf *right = xcalloc(1, sizeof *right);
+	struct qleaf *right = slab_alloc(q, &q->leaves);
 	size_t keep = split_point(pos, leaf->h.n), move = leaf->h.n - keep;
 
-	q->bytes += sizeof *right;
 	right->h.leaf = true;
 	memcpy(right->keys, &leaf->keys[keep], move * sizeof right->keys[0]);
 	memcpy(right->e, &leaf->e[keep], move * sizeof right->e[0]);
@@ -345,11 +291,10 @@ static void remove_child(struct queue *q, struct qtree *t, struct qinner *in, si
 			lf->prev->next = lf->next;
 		if (lf->next)
 			lf->next->prev = lf->prev;
-		q->bytes -= sizeof *lf;
+		slab_free(&q->leaves, lf);
 	} else {
-		q->bytes -= sizeof(struct qinner);
+		slab_free(&q->inners, child);
 	}
-	free(child);
 	memmove(&in->keys[i], &in->keys[i + 1], (in->h.n - i - 1) * sizeof in->keys[0]);
 	memmove(&in->count[i], &in->count[i + 1], (in->h.n - i - 1) * sizeof in->count[0]);
 	memmove(&in->child[i], &in->child[i + 1], (in->h.n - i - 1) * sizeof in->child[0]);
@@ -358,8 +303,7 @@ static void remove_child(struct queue *q, struct qtree *t, struct qinner *in, si
 		if (in->h.parent)
 			remove_child(q, t, in->h.parent, child_index(in->h.parent, &in->h));
 		else {
-			q->bytes -= sizeof *in;
-			free(in);
+			slab_free(&q->inners, in);
 			t->root = NULL;
 		}
 	}
@@ -402,8 +346,7 @@ static void tree_remove(struct queue *q, struct qtree *t, struct qentry *e)
 		if (leaf->h.parent) {
 			remove_child(q, t, leaf->h.parent, child_index(leaf->h.parent, &leaf->h));
 		} else {
-			q->bytes -= sizeof *leaf;
-			free(leaf);
+			slab_free(&q->leaves, leaf);
 			t->root = NULL;
 		}
 	} else if (leaf->h.n < NODE_MAX / 4 && leaf->h.parent) {
@@ -420,8 +363,7 @@ static void tree_remove(struct queue *q, struct qtree *t, struct qentry *e)
 
 		t->root = old->child[0];
 		t->root->parent = NULL;
-		q->bytes -= sizeof *old;
-		free(old);
+		slab_free(&q->inners, old);
 	}
 }
 
@@ -462,18 +404,6 @@ static size_t tree_position(const struct qtree *t, const struct qentry *e)
 	return pos;
 }
 
-static void tree_free(struct qnode *node)
-{
-	if (node == NULL)
-		return;
-	if (!node->leaf) {
-		struct qinner *in = (struct qinner *)node;
-
-		for (size_t i = 0; i < node->n; i++)
-			tree_free(in->child[i]);
-	}
-	free(node);
-}
 
 /* ---- models ------------------------------------------------------------- */
 
@@ -561,6 +491,9 @@ struct queue *queue_new(void)
 	struct queue *q = xcalloc(1, sizeof *q);
 
 	q->order.which = TREE_ORDER;
+	q->entries.size = sizeof(struct qentry);
+	q->leaves.size = sizeof(struct qleaf);
+	q->inners.size = sizeof(struct qinner);
 	q->bytes = sizeof *q;
 	return q;
 }
@@ -573,25 +506,15 @@ void queue_free(struct queue **qp)
 		return;
 	for (size_t i = 0; i < q->models_cap; i++) {
 		if (q->models[i]) {
-			tree_free(q->models[i]->tree.root);
 			free(q->models[i]->path);
 			free(q->models[i]);
 		}
 	}
 	free(q->models);
-	/* Every entry is in the order tree once: given back, they free their blocks but the empty one kept. */
-	size_t pos;
-
-	for (struct qleaf *leaf = tree_at(&q->order, 0, &pos); leaf; leaf = leaf->next)
-		for (size_t i = 0; i < leaf->h.n; i++)
-			entry_free(q, leaf->e[i]);
-	while (q->room) {
-		struct qblock *b = q->room;
-
-		room_remove(q, b);
-		free(b);
-	}
-	tree_free(q->order.root);
+	/* Entries and nodes go with their slabs. */
+	slab_release(&q->entries);
+	slab_release(&q->leaves);
+	slab_release(&q->inners);
 	idmap_free(&q->by_id);
 	free(q);
 	*qp = NULL;
@@ -611,7 +534,7 @@ bool queue_push(struct queue *q, int64_t id, uint64_t seq, enum task_priority pr
 
 	if (id == 0 || seq > QUEUE_SEQ_MAX || (unsigned)prio >= PRIO_COUNT || idmap_get(&q->by_id, id))
 		return false;
-	e = entry_new(q);
+	e = slab_alloc(q, &q->entries);
 	e->id = id;
 	e->key = make_key(prio, seq);
 	e->model = model_get(q, model);
@@ -631,7 +554,7 @@ static void detach(struct queue *q, struct qentry *e, struct queue_item *out)
 	model_release(q, e->model);
 	idmap_remove(&q->by_id, e->id);
 	q->per_prio[key_priority(e->key)]--;
-	entry_free(q, e);
+	slab_free(&q->entries, e);
 }
 
 static struct qentry *head_entry(const struct queue *q)

@@ -10,7 +10,10 @@
  * submission order, its priority and its model (one copy of each path,
  * shared by that model's tasks); the engine and the store hold the rest.
  * Appends in submission order leave leaves full, so a queued task costs
- * about 100 bytes here.  Single-threaded: the server's loop thread owns it.
+ * about 100 bytes here.  Entries and nodes come from the queue's own 256 KB
+ * slabs, kept for reuse until queue_free(): they never pin holes among the
+ * heap's short-lived allocations.  Single-threaded: the server's loop thread
+ * owns it.
  */
 #ifndef SIMQ_ENGINE_QUEUE_H
 #define SIMQ_ENGINE_QUEUE_H
@@ -59,7 +62,7 @@ size_t queue_batch(const struct queue *q, size_t k, struct queue_item *out);
 
 size_t queue_size(const struct queue *q);
 size_t queue_count(const struct queue *q, enum task_priority prio);
-/* Bytes the queue has allocated, for benchmarks. */
+/* Bytes the queue has allocated (its slabs whole), for benchmarks. */
 size_t queue_memory(const struct queue *q);
 
 #endif
