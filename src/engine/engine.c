@@ -156,6 +156,7 @@ static struct task *host_task(void *ud, int64_t id)
 	return idmap_get(&((struct engine *)ud)->active, id);
 }
 
+/* A queued task's record read for dispatch: kept in memory while it runs (a stray row is let go). */
 static void keep_loaded(struct task *t, void *ud)
 {
 	struct engine *e = ud;
@@ -180,6 +181,7 @@ static void load_failed(struct engine *e, const int64_t *ids, size_t n, bool sto
 	}
 }
 
+/* The batch's records: those not in memory yet read from the store in one query (scheduler_host.load). */
 static bool host_load(void *ud, const int64_t *ids, size_t n, struct task **out)
 {
 	struct engine *e = ud;

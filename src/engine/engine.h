@@ -3,7 +3,9 @@
  * the scheduler, and the task operations every front end calls.
  *
  * engine_open() opens the store (recovering after a crash), loads the active
- * tasks, seeds the statistics, opens simulation.log and builds the
+ * tasks (a queued one keeps only its place in the queue in memory; its record
+ * stays in the store until dispatch reads its batch in one query), seeds the
+ * statistics, opens simulation.log and builds the
  * scheduler on the backend ops and clock it is given.  The API (and later
  * the proxy and the dashboard) submits, cancels, reprioritizes, retries and
  * pauses through the functions below and never touches the engine's
