@@ -56,8 +56,7 @@ int main(void)
 	struct mallinfo2 before = mallinfo2(), after;
 
 	for (; next_id <= N; next_id++)
-		queue_push(q, next_id, (uint64_t)next_id, (enum task_priority)(next_rand() % 4), models[next_rand() % 10],
-			   NULL);
+		queue_push(q, next_id, (uint64_t)next_id, (enum task_priority)(next_rand() % 4), models[next_rand() % 10]);
 	after = mallinfo2();
 	printf("queue of %d tasks, %d samples per operation\n\n", N, SAMPLES);
 	printf("%-34s %17s %17s %9s\n", "operation", "measured", "target", "ratio");
@@ -65,8 +64,7 @@ int main(void)
 	for (int i = 0; i < SAMPLES; i++) {
 		int64_t t0 = time_mono_ns();
 
-		queue_push(q, next_id, (uint64_t)next_id, (enum task_priority)(next_rand() % 4), models[next_rand() % 10],
-			   NULL);
+		queue_push(q, next_id, (uint64_t)next_id, (enum task_priority)(next_rand() % 4), models[next_rand() % 10]);
 		ns[i] = time_mono_ns() - t0;
 		ids[i] = next_id++;
 	}
@@ -83,7 +81,7 @@ int main(void)
 	}
 	row("pop (median)", median_us(ns, SAMPLES), 2, "us");
 	for (int i = 0; i < SAMPLES; i++)
-		queue_push(q, ids[i], (uint64_t)ids[i], PRIO_CRITICAL, models[i % 10], NULL);
+		queue_push(q, ids[i], (uint64_t)ids[i], PRIO_CRITICAL, models[i % 10]);
 
 	for (int i = 0; i < SAMPLES; i++) {
 		int64_t id = (int64_t)(next_rand() % N) + 1, t0 = time_mono_ns();
@@ -94,7 +92,7 @@ int main(void)
 	}
 	row("remove, random task (median)", median_us(ns, SAMPLES), 2, "us");
 	for (int i = 0; i < SAMPLES; i++)
-		queue_push(q, ids[i], (uint64_t)ids[i], PRIO_LOW, models[i % 10], NULL);
+		queue_push(q, ids[i], (uint64_t)ids[i], PRIO_LOW, models[i % 10]);
 
 	for (int i = 0; i < SAMPLES; i++) {
 		int64_t id = (int64_t)(next_rand() % N) + 1, t0 = time_mono_ns();

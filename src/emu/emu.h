@@ -39,6 +39,7 @@ struct emu_call {
 	double start;        /* wall clock, seconds since the epoch */
 	double duration;
 	char *outcome;       /* "ok", "fault: ...", "injected drop", ... */
+	xmlrpc_value *opts;  /* plecs.simulate: its optStructs as received, in an array; else NULL */
 };
 
 struct emu {
@@ -65,6 +66,7 @@ struct emu_call_ctx {
 	enum fault_kind fault;
 	char *model;         /* set by the method, for the record */
 	int cases;
+	xmlrpc_value *opts;  /* set by plecs.simulate, for the record: an array of its optStructs (a reference) */
 };
 
 void emu_methods_register(struct emu *emu, xmlrpc_env *env);

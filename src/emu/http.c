@@ -371,6 +371,8 @@ void emu_http_handle(void *ud, TSession *session, abyss_bool *handled)
 		answer_call(&c);
 out:
 	free(c.ctx.model);
+	if (c.ctx.opts)
+		xmlrpc_DECREF(c.ctx.opts);
 	free(c.method);
 	buf_free(&c.body);
 }

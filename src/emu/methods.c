@@ -82,6 +82,9 @@ void emu_record_call(struct emu *emu, const char *method, const struct emu_call_
 	c->start = start;
 	c->duration = duration;
 	c->outcome = xstrdup(outcome);
+	c->opts = ctx && ctx->opts ? ctx->opts : NULL;
+	if (c->opts)
+		xmlrpc_INCREF(c->opts);
 	emu->stat_calls++;
 	if (strncmp(outcome, "ok", 2) != 0)
 		emu->stat_faults++;
@@ -106,6 +109,8 @@ void emu_clear_calls(struct emu *emu)
 		free(emu->calls[i].method);
 		free(emu->calls[i].model);
 		free(emu->calls[i].outcome);
+		if (emu->calls[i].opts)
+			xmlrpc_DECREF(emu->calls[i].opts);
 	}
 	emu->ncalls = 0;
 }
@@ -798,6 +803,13 @@ static xmlrpc_value *plecs_simulate(xmlrpc_env *env, xmlrpc_value *params, void 
 		ctx->model = xstrdup(name);
 	if (env->fault_occurred)
 		goto out;
+	if (opts && list) {
+		xmlrpc_INCREF(opts);
+		ctx->opts = opts;
+	} else if (opts) {
+		ctx->opts = xmlrpc_array_new(env);
+		xmlrpc_array_append_item(env, ctx->opts, opts);
+	}
 	job.circuit = snapshot_model(env, emu, name, &snapshot);
 	if (job.circuit == NULL)
 		goto out;
@@ -965,9 +977,13 @@ static xmlrpc_value *emu_calls(xmlrpc_env *env, xmlrpc_value *params, void *serv
 	pthread_mutex_lock(&emu->lock);
 	for (size_t i = 0; i < emu->ncalls && !env->fault_occurred; i++) {
 		const struct emu_call *c = &emu->calls[i];
-		xmlrpc_value *item = xmlrpc_build_value(env, "{s:s,s:s,s:i,s:d,s:d,s:s}", "method", c->method, "model",
+		xmlrpc_value *opts = c->opts ? c->opts : xmlrpc_array_new(env);
+		xmlrpc_value *item = xmlrpc_build_value(env, "{s:s,s:s,s:i,s:d,s:d,s:s,s:V}", "method", c->method, "model",
 							c->model, "cases", c->cases, "start", c->start, "duration",
-							c->duration, "outcome", c->outcome);
+							c->duration, "outcome", c->outcome, "opts", opts);
+
+		if (c->opts == NULL)
+			xmlrpc_DECREF(opts);
 
 		if (!env->fault_occurred) {
 			xmlrpc_array_append_item(env, list, item);

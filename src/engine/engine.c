@@ -16,7 +16,7 @@ struct engine {
 	const struct clock *clock;
 	struct store *store;
 	struct queue *queue;
-	struct idmap active;        /* id -> struct task *, every QUEUED or RUNNING task */
+	struct idmap active;        /* id -> struct task *: every RUNNING task, and QUEUED ones being worked on */
 	size_t running;
 	struct stats stats;
 	struct event_bus *bus;
@@ -158,6 +158,55 @@ static struct task *host_task(void *ud, int64_t id)
 	return idmap_get(&((struct engine *)ud)->active, id);
 }
 
+/* A queued task's record read for dispatch: kept in memory while it runs (a stray row is let go). */
+static void keep_loaded(struct task *t, void *ud)
+{
+	struct engine *e = ud;
+
+	if (idmap_get(&e->active, t->id) == NULL && queue_get(e->queue, t->id, &(struct queue_item){0}))
+		idmap_put(&e->active, t->id, t);
+	else
+		task_free(&t);
+}
+
+/* The store could not give queued tasks their records: say so, and drop those it does not have at all. */
+static void load_failed(struct engine *e, const int64_t *ids, size_t n, bool store_failed)
+{
+	if (store_failed) {
+		engine_log(e, SEVERITY_ERROR, 0, "cannot read %zu queued tasks to send them: %s", n, store_error(e->store));
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (idmap_get(&e->active, ids[i]) == NULL && queue_remove(e->queue, ids[i], NULL))
+			engine_log(e, SEVERITY_ERROR, ids[i], "task %lld is queued but the task database has no record "
+				   "of it: taken out of the queue", (long long)ids[i]);
+	}
+}
+
+/* The batch's records: those not in memory yet read from the store in one query (scheduler_host.load). */
+static bool host_load(void *ud, const int64_t *ids, size_t n, struct task **out)
+{
+	struct engine *e = ud;
+	int64_t *missing = xcalloc(n ? n : 1, sizeof *missing);
+	size_t m = 0;
+	bool ok = true;
+
+	for (size_t i = 0; i < n; i++)
+		if (idmap_get(&e->active, ids[i]) == NULL)
+			missing[m++] = ids[i];
+	if (m > 0 && store_get_many(e->store, missing, m, keep_loaded, e) != STORE_OK) {
+		load_failed(e, missing, m, true);
+		free(missing);
+		return false;
+	}
+	for (size_t i = 0; ok && i < n; i++)
+		ok = (out[i] = idmap_get(&e->active, ids[i])) != NULL;
+	if (!ok)
+		load_failed(e, missing, m, false);
+	free(missing);
+	return ok;
+}
+
 static bool host_held(void *ud)
 {
 	const struct engine *e = ud;
@@ -211,11 +260,14 @@ static void load_task(struct task *t, void *ud)
 {
 	struct engine *e = ud;
 
+	/* A queued task's record stays in the store until it is sent: the queue keeps what orders it. */
+	if (t->state == TASK_QUEUED) {
+		queue_push(e->queue, t->id, (uint64_t)t->id, t->priority, t->model);
+		task_free(&t);
+		return;
+	}
 	idmap_put(&e->active, t->id, t);
-	if (t->state == TASK_QUEUED)
-		queue_push(e->queue, t->id, (uint64_t)t->id, t->priority, t->model, t);
-	else
-		e->running++;
+	e->running++;
 }
 
 static void seed_minute(int64_t minute_ms, const struct stats_counts *c, void *ud)
@@ -272,7 +324,7 @@ struct engine *engine_open(const struct engine_options *opt, char **err)
 {
 	struct engine *e = xcalloc(1, sizeof *e);
 	struct store_recovery rec = {0};
-	struct scheduler_host host = {.ud = e, .task = host_task, .held = host_held, .moved = host_moved,
+	struct scheduler_host host = {.ud = e, .task = host_task, .load = host_load, .held = host_held, .moved = host_moved,
 				      .retired = host_retired, .publish = host_publish, .log = host_log,
 				      .changed = host_changed, .pause = host_pause};
 
@@ -307,16 +359,11 @@ struct engine *engine_open(const struct engine_options *opt, char **err)
 void engine_close(struct engine **ep)
 {
 	struct engine *e = *ep;
-	struct queue_item it;
 
 	if (e == NULL)
 		return;
 	scheduler_free(&e->sched);
-	if (e->queue) {
-		while (queue_pop(e->queue, &it))
-			;
-		queue_free(&e->queue);
-	}
+	queue_free(&e->queue);
 	for (size_t i = 0; i < e->active.cap; i++) {
 		if (e->active.keys && e->active.keys[i]) {
 			struct task *t = e->active.values[i];
@@ -368,10 +415,11 @@ static void accept_tasks(struct engine *e, struct task **tasks, size_t n, int64_
 			keep_recent(e, t);
 			continue;
 		}
-		idmap_put(&e->active, t->id, t);
-		queue_push(e->queue, t->id, (uint64_t)t->id, t->priority, t->model, t);
+		queue_push(e->queue, t->id, (uint64_t)t->id, t->priority, t->model);
 		e->drained = false;
 		publish(e, EVENT_SUBMITTED, t, NULL);
+		/* Stored and announced: until it is sent, the queue and the store hold it. */
+		task_free(&t);
 	}
 	scheduler_kick(e->sched);
 }
@@ -456,12 +504,22 @@ enum engine_status engine_find(struct engine *e, int64_t id, const struct task *
 	return st == STORE_OK ? ENGINE_OK : store_failed(e, err);
 }
 
+bool engine_is_active(const struct engine *e, int64_t id)
+{
+	struct queue_item it;
+
+	return idmap_get(&e->active, id) != NULL || queue_get(e->queue, id, &it);
+}
+
 /* Every id names a task, or the status of the first that does not. */
 static enum engine_status check_ids(struct engine *e, const int64_t *ids, size_t n, char **err)
 {
 	for (size_t i = 0; i < n; i++) {
 		const struct task *t;
 		struct task *owned;
+
+		if (engine_is_active(e, ids[i]))
+			continue;
 		enum engine_status st = engine_find(e, ids[i], &t, &owned, err);
 
 		task_free(&owned);
@@ -469,6 +527,40 @@ static enum engine_status check_ids(struct engine *e, const int64_t *ids, size_t
 			return st;
 	}
 	return ENGINE_OK;
+}
+
+/*
+ * The record of an active task in memory: a queued one that only the queue and the store hold is
+ * read from the store and kept (*loaded says so; unload() lets it go again).  NULL when the task
+ * is not active, or the store failed (*st says which).
+ */
+static struct task *load_active(struct engine *e, int64_t id, bool *loaded, enum engine_status *st, char **err)
+{
+	struct task *t = idmap_get(&e->active, id);
+	struct queue_item it;
+
+	*loaded = false;
+	*st = ENGINE_OK;
+	if (t || !queue_get(e->queue, id, &it))
+		return t;
+	if (store_get(e->store, id, &t) != STORE_OK) {
+		*st = store_failed(e, err);
+		return NULL;
+	}
+	idmap_put(&e->active, id, t);
+	*loaded = true;
+	return t;
+}
+
+/* Lets go of a record load_active() read, if its task is still only queued. */
+static void unload(struct engine *e, int64_t id)
+{
+	struct task *t = idmap_get(&e->active, id);
+
+	if (t && t->state == TASK_QUEUED) {
+		idmap_remove(&e->active, id);
+		task_free(&t);
+	}
 }
 
 /* The state of a task that is not active: it is final, as the store has it. */
@@ -526,10 +618,12 @@ static enum engine_status on_each(struct engine *e, const int64_t *ids, size_t n
 	enum engine_status st = check_ids(e, ids, n, err);
 
 	for (size_t i = 0; i < n && st == ENGINE_OK; i++) {
-		struct task *t = idmap_get(&e->active, ids[i]);
-		bool moved = false;
+		bool loaded, moved = false;
 		enum engine_act a;
+		struct task *t = load_active(e, ids[i], &loaded, &st, err);
 
+		if (st != ENGINE_OK)
+			break;
 		if (t == NULL) {
 			after[i] = stored_state(e, ids[i]);
 			a = (int)after[i] == goal ? ENGINE_ACT_ALREADY : ENGINE_ACT_FINAL;
@@ -542,6 +636,8 @@ static enum engine_status on_each(struct engine *e, const int64_t *ids, size_t n
 		}
 		if (act)
 			act[i] = a;
+		if (loaded)
+			unload(e, ids[i]);
 	}
 	changed(e);
 	return st;
@@ -797,9 +893,16 @@ enum engine_status engine_states(struct engine *e, const int64_t *ids, size_t n,
 {
 	*all_final = true;
 	for (size_t i = 0; i < n; i++) {
-		const struct task *t;
-		struct task *owned;
-		enum engine_status st = engine_find(e, ids[i], &t, &owned, err);
+		const struct task *t = idmap_get(&e->active, ids[i]);
+		struct task *owned = NULL;
+		struct queue_item it;
+
+		if (t == NULL && queue_get(e->queue, ids[i], &it)) {
+			states[i] = TASK_QUEUED;
+			*all_final = false;
+			continue;
+		}
+		enum engine_status st = t ? ENGINE_OK : engine_find(e, ids[i], &t, &owned, err);
 
 		if (st != ENGINE_OK)
 			return st;
@@ -812,9 +915,53 @@ enum engine_status engine_states(struct engine *e, const int64_t *ids, size_t n,
 
 /* ---- readers ---------------------------------------------------------------------------- */
 
-const struct task *engine_active(const struct engine *e, int64_t id)
+const struct task *engine_loaded(const struct engine *e, int64_t id)
 {
 	return idmap_get(&e->active, id);
+}
+
+/* A page's tasks read from the store, by id. */
+static void keep_read(struct task *t, void *ud)
+{
+	struct idmap *read = ud;
+
+	if (idmap_get(read, t->id))
+		task_free(&t);
+	else
+		idmap_put(read, t->id, t);
+}
+
+enum engine_status engine_queue_page(struct engine *e, size_t offset, size_t limit,
+				     void (*fn)(const struct task *t, int64_t position, void *ud), void *ud, char **err)
+{
+	struct queue_item *items = xcalloc(limit ? limit : 1, sizeof *items);
+	int64_t *ids = xcalloc(limit ? limit : 1, sizeof *ids);
+	size_t got = queue_page(e->queue, offset, limit, items), m = 0;
+	struct idmap read = IDMAP_INIT;
+	enum engine_status st = ENGINE_OK;
+
+	for (size_t i = 0; i < got; i++)
+		if (idmap_get(&e->active, items[i].id) == NULL)
+			ids[m++] = items[i].id;
+	if (m > 0 && store_get_many(e->store, ids, m, keep_read, &read) != STORE_OK)
+		st = store_failed(e, err);
+	for (size_t i = 0; i < got && st == ENGINE_OK; i++) {
+		const struct task *t = idmap_get(&e->active, items[i].id);
+
+		if (t == NULL)
+			t = idmap_get(&read, items[i].id);
+		if (t)
+			fn(t, (int64_t)(offset + i), ud);
+	}
+	for (size_t i = 0; i < m; i++) {
+		struct task *t = idmap_remove(&read, ids[i]);
+
+		task_free(&t);
+	}
+	idmap_free(&read);
+	free(ids);
+	free(items);
+	return st;
 }
 
 enum engine_status engine_each_task(struct engine *e, int state, void (*fn)(struct task *t, void *ud), void *ud,

@@ -3,7 +3,9 @@
  * the scheduler, and the task operations every front end calls.
  *
  * engine_open() opens the store (recovering after a crash), loads the active
- * tasks, seeds the statistics, opens simulation.log and builds the
+ * tasks (a queued one keeps only its place in the queue in memory; its record
+ * stays in the store until dispatch reads its batch in one query), seeds the
+ * statistics, opens simulation.log and builds the
  * scheduler on the backend ops and clock it is given.  The API (and later
  * the proxy and the dashboard) submits, cancels, reprioritizes, retries and
  * pauses through the functions below and never touches the engine's
@@ -152,8 +154,20 @@ enum engine_status engine_states(struct engine *e, const int64_t *ids, size_t n,
 
 /* The task, from memory when it is active, else from the store (*owned: free it after). */
 enum engine_status engine_find(struct engine *e, int64_t id, const struct task **t, struct task **owned, char **err);
-/* The task with that id if it is QUEUED or RUNNING, else NULL. */
-const struct task *engine_active(const struct engine *e, int64_t id);
+/* Is the task QUEUED or RUNNING? */
+bool engine_is_active(const struct engine *e, int64_t id);
+/*
+ * The record in memory of an active task, else NULL.  Every RUNNING task has one; a QUEUED task
+ * keeps only its place in the queue in memory and its record in the store (DESIGN 7), so read
+ * any task with engine_find() and the queue with engine_queue_page().
+ */
+const struct task *engine_loaded(const struct engine *e, int64_t id);
+/*
+ * Calls fn with limit queued tasks from position offset (0: the head) in queue order, and their
+ * positions: their records from memory, or read from the store in one query for the page.
+ */
+enum engine_status engine_queue_page(struct engine *e, size_t offset, size_t limit,
+				     void (*fn)(const struct task *t, int64_t position, void *ud), void *ud, char **err);
 /* Calls fn for every stored task in `state` (-1: any), in id order; fn takes ownership. */
 enum engine_status engine_each_task(struct engine *e, int state, void (*fn)(struct task *t, void *ud), void *ud,
 				    char **err);

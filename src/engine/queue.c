@@ -50,12 +50,29 @@ struct qentry {
 	int64_t id;
 	uint64_t key;              /* priority << 56 | seq */
 	struct qmodel *model;
-	void *data;
 	struct qleaf *leaf[2];     /* in the order tree, in the model's tree */
+};
+
+/*
+ * What the queue keeps for as long as tasks wait — entries and tree nodes — comes from slabs:
+ * 256 KB blocks carved into objects of one size, given back to a free list and kept for reuse
+ * until the queue is freed.  A million such objects allocated one by one between the
+ * short-lived allocations of submits would each pin a hole in the heap, and malloc would crawl
+ * through the pieces on every later call.
+ */
+#define SLAB_BLOCK ((size_t)256 * 1024)
+
+struct qslab {
+	size_t size;               /* of an object, a multiple of 8 */
+	void *free;                /* objects given back, linked through their first word */
+	char *next, *end;          /* the rest of the newest block */
+	void **blocks;
+	size_t nblocks;
 };
 
 struct queue {
 	struct qtree order;
+	struct qslab entries, leaves, inners;
 	struct idmap by_id;
 	struct qmodel **models;    /* open-addressed by path hash */
 	size_t models_cap, models_used;
@@ -64,6 +81,40 @@ struct queue {
 };
 
 enum { TREE_ORDER = 0, TREE_MODEL = 1 };
+
+/* ---- slabs -------------------------------------------------------------- */
+
+static void *slab_alloc(struct queue *q, struct qslab *sl)
+{
+	void *p = sl->free;
+
+	if (p) {
+		sl->free = *(void **)p;
+	} else {
+		if (sl->next == NULL || (size_t)(sl->end - sl->next) < sl->size) {
+			sl->blocks = xreallocarray(sl->blocks, sl->nblocks + 1, sizeof *sl->blocks);
+			sl->next = sl->blocks[sl->nblocks++] = xmalloc(SLAB_BLOCK);
+			sl->end = sl->next + SLAB_BLOCK;
+			q->bytes += SLAB_BLOCK;
+		}
+		p = sl->next;
+		sl->next += sl->size;
+	}
+	return memset(p, 0, sl->size);
+}
+
+static void slab_free(struct qslab *sl, void *p)
+{
+	*(void **)p = sl->free;
+	sl->free = p;
+}
+
+static void slab_release(struct qslab *sl)
+{
+	for (size_t i = 0; i < sl->nblocks; i++)
+		free(sl->blocks[i]);
+	free(sl->blocks);
+}
 
 static uint64_t make_key(enum task_priority p, uint64_t seq)
 {
@@ -125,14 +176,23 @@ static void set_leaf_of(struct qtree *t, struct qleaf *leaf, size_t from)
 		leaf->e[i]->leaf[t->which] = leaf;
 }
 
+/*
+ * Where a full node of n splits after an insert at pos: in the middle, or, when the insert
+ * went to its end (the next task of a priority, in submission order), just before the new
+ * one, so the nodes that submits fill stay full and only the newest is half empty.
+ */
+static size_t split_point(size_t pos, size_t n)
+{
+	return pos == n - 1 ? n - 1 : NODE_MAX / 2;
+}
+
 /* Puts `right` just after `left` in left's parent, splitting parents that fill up. */
 static void insert_sibling(struct queue *q, struct qtree *t, struct qnode *left, struct qnode *right)
 {
 	struct qinner *parent = left->parent;
 
 	if (parent == NULL) {
-		parent = xcalloc(1, sizeof *parent);
-		q->bytes += sizeof *parent;
+		parent = slab_alloc(q, &q->inners);
 		parent->h.n = 1;
 		parent->keys[0] = node_min_key(left);
 		parent->child[0] = left;
@@ -153,10 +213,9 @@ static void insert_sibling(struct queue *q, struct qtree *t, struct qnode *left,
 	if (parent->h.n < NODE_MAX)
 		return;
 
-	struct qinner *half = xcalloc(1, sizeof *half);
-	size_t keep = NODE_MAX / 2, move = parent->h.n - keep;
+	struct qinner *half = slab_alloc(q, &q->inners);
+	size_t keep = split_point(i + 1, parent->h.n), move = parent->h.n - keep;
 
-	q->bytes += sizeof *half;
 	memcpy(half->keys, &parent->keys[keep], move * sizeof half->keys[0]);
 	memcpy(half->count, &parent->count[keep], move * sizeof half->count[0]);
 	memcpy(half->child, &parent->child[keep], move * sizeof half->child[0]);
@@ -174,8 +233,7 @@ static void tree_insert(struct queue *q, struct qtree *t, struct qentry *e)
 	size_t pos;
 
 	if (node == NULL) {
-		leaf = xcalloc(1, sizeof *leaf);
-		q->bytes += sizeof *leaf;
+		leaf = slab_alloc(q, &q->leaves);
 		leaf->h.leaf = true;
 		t->root = &leaf->h;
 		node = t->root;
@@ -204,10 +262,9 @@ static void tree_insert(struct queue *q, struct qtree *t, struct qentry *e)
 	if (leaf->h.n < NODE_MAX)
 		return;
 
-	struct qleaf *right = xcalloc(1, sizeof *right);
-	size_t keep = NODE_MAX / 2, move = leaf->h.n - keep;
+	struct qleaf *right = slab_alloc(q, &q->leaves);
+	size_t keep = split_point(pos, leaf->h.n), move = leaf->h.n - keep;
 
-	q->bytes += sizeof *right;
 	right->h.leaf = true;
 	memcpy(right->keys, &leaf->keys[keep], move * sizeof right->keys[0]);
 	memcpy(right->e, &leaf->e[keep], move * sizeof right->e[0]);
@@ -234,11 +291,10 @@ static void remove_child(struct queue *q, struct qtree *t, struct qinner *in, si
 			lf->prev->next = lf->next;
 		if (lf->next)
 			lf->next->prev = lf->prev;
-		q->bytes -= sizeof *lf;
+		slab_free(&q->leaves, lf);
 	} else {
-		q->bytes -= sizeof(struct qinner);
+		slab_free(&q->inners, child);
 	}
-	free(child);
 	memmove(&in->keys[i], &in->keys[i + 1], (in->h.n - i - 1) * sizeof in->keys[0]);
 	memmove(&in->count[i], &in->count[i + 1], (in->h.n - i - 1) * sizeof in->count[0]);
 	memmove(&in->child[i], &in->child[i + 1], (in->h.n - i - 1) * sizeof in->child[0]);
@@ -247,8 +303,7 @@ static void remove_child(struct queue *q, struct qtree *t, struct qinner *in, si
 		if (in->h.parent)
 			remove_child(q, t, in->h.parent, child_index(in->h.parent, &in->h));
 		else {
-			q->bytes -= sizeof *in;
-			free(in);
+			slab_free(&q->inners, in);
 			t->root = NULL;
 		}
 	}
@@ -291,8 +346,7 @@ static void tree_remove(struct queue *q, struct qtree *t, struct qentry *e)
 		if (leaf->h.parent) {
 			remove_child(q, t, leaf->h.parent, child_index(leaf->h.parent, &leaf->h));
 		} else {
-			q->bytes -= sizeof *leaf;
-			free(leaf);
+			slab_free(&q->leaves, leaf);
 			t->root = NULL;
 		}
 	} else if (leaf->h.n < NODE_MAX / 4 && leaf->h.parent) {
@@ -309,8 +363,7 @@ static void tree_remove(struct queue *q, struct qtree *t, struct qentry *e)
 
 		t->root = old->child[0];
 		t->root->parent = NULL;
-		q->bytes -= sizeof *old;
-		free(old);
+		slab_free(&q->inners, old);
 	}
 }
 
@@ -351,23 +404,6 @@ static size_t tree_position(const struct qtree *t, const struct qentry *e)
 	return pos;
 }
 
-static void tree_free(struct qnode *node, bool free_entries)
-{
-	if (node == NULL)
-		return;
-	if (node->leaf) {
-		struct qleaf *leaf = (struct qleaf *)node;
-
-		for (size_t i = 0; free_entries && i < node->n; i++)
-			free(leaf->e[i]);
-	} else {
-		struct qinner *in = (struct qinner *)node;
-
-		for (size_t i = 0; i < node->n; i++)
-			tree_free(in->child[i], free_entries);
-	}
-	free(node);
-}
 
 /* ---- models ------------------------------------------------------------- */
 
@@ -455,6 +491,9 @@ struct queue *queue_new(void)
 	struct queue *q = xcalloc(1, sizeof *q);
 
 	q->order.which = TREE_ORDER;
+	q->entries.size = sizeof(struct qentry);
+	q->leaves.size = sizeof(struct qleaf);
+	q->inners.size = sizeof(struct qinner);
 	q->bytes = sizeof *q;
 	return q;
 }
@@ -467,13 +506,15 @@ void queue_free(struct queue **qp)
 		return;
 	for (size_t i = 0; i < q->models_cap; i++) {
 		if (q->models[i]) {
-			tree_free(q->models[i]->tree.root, false);
 			free(q->models[i]->path);
 			free(q->models[i]);
 		}
 	}
 	free(q->models);
-	tree_free(q->order.root, true);
+	/* Entries and nodes go with their slabs. */
+	slab_release(&q->entries);
+	slab_release(&q->leaves);
+	slab_release(&q->inners);
 	idmap_free(&q->by_id);
 	free(q);
 	*qp = NULL;
@@ -485,20 +526,17 @@ static void fill_item(const struct qentry *e, struct queue_item *out, bool with_
 	out->seq = e->key & QUEUE_SEQ_MAX;
 	out->priority = key_priority(e->key);
 	out->model = with_model ? e->model->path : NULL;
-	out->data = e->data;
 }
 
-bool queue_push(struct queue *q, int64_t id, uint64_t seq, enum task_priority prio, const char *model, void *data)
+bool queue_push(struct queue *q, int64_t id, uint64_t seq, enum task_priority prio, const char *model)
 {
 	struct qentry *e;
 
 	if (id == 0 || seq > QUEUE_SEQ_MAX || (unsigned)prio >= PRIO_COUNT || idmap_get(&q->by_id, id))
 		return false;
-	e = xcalloc(1, sizeof *e);
-	q->bytes += sizeof *e;
+	e = slab_alloc(q, &q->entries);
 	e->id = id;
 	e->key = make_key(prio, seq);
-	e->data = data;
 	e->model = model_get(q, model);
 	tree_insert(q, &q->order, e);
 	tree_insert(q, &e->model->tree, e);
@@ -516,8 +554,7 @@ static void detach(struct queue *q, struct qentry *e, struct queue_item *out)
 	model_release(q, e->model);
 	idmap_remove(&q->by_id, e->id);
 	q->per_prio[key_priority(e->key)]--;
-	q->bytes -= sizeof *e;
-	free(e);
+	slab_free(&q->entries, e);
 }
 
 static struct qentry *head_entry(const struct queue *q)

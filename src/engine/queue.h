@@ -6,8 +6,14 @@
  * position of a task and a page at any offset in O(log n); the second gives
  * the batch candidates of DESIGN 4 (same model as the head, priority within
  * one level of it, in queue order) without scanning other models' work.
- * The queue stores an opaque data pointer per task and owns nothing else of
- * it.  Single-threaded: the server's loop thread owns it.
+ * The queue keeps what ordering needs and nothing else: a task's id, its
+ * submission order, its priority and its model (one copy of each path,
+ * shared by that model's tasks); the engine and the store hold the rest.
+ * Appends in submission order leave leaves full, so a queued task costs
+ * about 100 bytes here.  Entries and nodes come from the queue's own 256 KB
+ * slabs, kept for reuse until queue_free(): they never pin holes among the
+ * heap's short-lived allocations.  Single-threaded: the server's loop thread
+ * owns it.
  */
 #ifndef SIMQ_ENGINE_QUEUE_H
 #define SIMQ_ENGINE_QUEUE_H
@@ -25,7 +31,6 @@ struct queue_item {
 	uint64_t seq;                 /* submission order; the id serves */
 	enum task_priority priority;
 	const char *model;            /* valid while the task is queued; NULL from pop/remove */
-	void *data;
 };
 
 /* Largest seq the queue accepts: it shares a 64-bit key with the priority. */
@@ -35,7 +40,7 @@ struct queue *queue_new(void);
 void queue_free(struct queue **q);
 
 /* Adds a task; false if id is already queued, id is 0 or seq is out of range. */
-bool queue_push(struct queue *q, int64_t id, uint64_t seq, enum task_priority prio, const char *model, void *data);
+bool queue_push(struct queue *q, int64_t id, uint64_t seq, enum task_priority prio, const char *model);
 bool queue_head(const struct queue *q, struct queue_item *out);
 bool queue_pop(struct queue *q, struct queue_item *out);
 /* Removes a task wherever it is; false if it is not queued.  out may be NULL. */
@@ -57,7 +62,7 @@ size_t queue_batch(const struct queue *q, size_t k, struct queue_item *out);
 
 size_t queue_size(const struct queue *q);
 size_t queue_count(const struct queue *q, enum task_priority prio);
-/* Bytes the queue has allocated, for benchmarks. */
+/* Bytes the queue has allocated (its slabs whole), for benchmarks. */
 size_t queue_memory(const struct queue *q);
 
 #endif

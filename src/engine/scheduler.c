@@ -394,7 +394,7 @@ static void waiter_cb(void *arg)
 	idmap_remove(&sc->waiters, wt->id);
 	/* Due: back in the queue at its priority and submission order, still RUNNING in the store. */
 	if (t && t->state == TASK_RUNNING)
-		queue_push(sc->queue, t->id, (uint64_t)t->id, t->priority, t->model, t);
+		queue_push(sc->queue, t->id, (uint64_t)t->id, t->priority, t->model);
 	waiter_free(sc, &wt);
 	sc->host.changed(sc->host.ud);
 	scheduler_kick(sc);
@@ -439,7 +439,7 @@ void scheduler_adopt(struct scheduler *sc, struct task *t)
 	if (t->retry_due)
 		wait_for_retry(sc, t, (double)(t->retry_due - now_ms(sc)) / 1000);
 	else
-		queue_push(sc->queue, t->id, (uint64_t)t->id, t->priority, t->model, t);
+		queue_push(sc->queue, t->id, (uint64_t)t->id, t->priority, t->model);
 }
 
 /* ---- dispatch -------------------------------------------------------------------------------- */
@@ -497,9 +497,8 @@ static void note_loaded(struct backend *b, const char *name, const char *path, c
 	b->models[i].mtime = st->st_mtim;
 }
 
-static bool linger(struct scheduler *sc, const struct queue_item *head, size_t have, size_t want)
+static bool linger(struct scheduler *sc, const struct task *t, size_t have, size_t want)
 {
-	const struct task *t = head->data;
 	double waited = (double)(now_ms(sc) - t->submitted) / 1000;
 
 	if (sc->opt.linger_s <= 0 || have >= want || waited >= sc->opt.linger_s)
@@ -577,13 +576,17 @@ static void keep_starts(struct scheduler *sc, const struct store_change *ch, siz
 static bool dispatch_one(struct scheduler *sc, struct backend *b)
 {
 	struct queue_item items[MAX_CASES], head;
+	int64_t ids[MAX_CASES];
+	struct task *tasks[MAX_CASES];
 
 	if (!queue_head(sc->queue, &head))
 		return false;
 	struct estimate *est = estimate_for(sc, head.model);
 	size_t k = batch_limit(sc, b, &head, est), n = queue_batch(sc->queue, k, items);
 
-	if (linger(sc, &head, n, k))
+	for (size_t i = 0; i < n; i++)
+		ids[i] = items[i].id;
+	if (!sc->host.load(sc->host.ud, ids, n, tasks) || linger(sc, tasks[0], n, k))
 		return false;
 
 	struct batch *bt = new_batch(b, n);
@@ -603,7 +606,7 @@ static bool dispatch_one(struct scheduler *sc, struct backend *b)
 		memset(&bt->model_stat, 0, sizeof bt->model_stat);
 	plan_load(b, bt->call, &bt->model_stat);
 	for (size_t i = 0; i < n; i++)
-		add_case(sc, bt, i, items[i].data, &ch[i]);
+		add_case(sc, bt, i, tasks[i], &ch[i]);
 	if (bt->timeout_s <= 0 || bt->timeout_s > b->call_timeout)
 		bt->timeout_s = b->call_timeout;
 	bt->timeout = clock_timer_new(sc->clock, timeout_cb, bt);
@@ -827,7 +830,7 @@ static void after_change(struct scheduler *sc, struct ending *end, const char *e
 
 		sc->host.retired(sc->host.ud, t, TASK_RUNNING, &ev);
 	} else if (t->state == TASK_QUEUED) {
-		queue_push(sc->queue, t->id, (uint64_t)t->id, t->priority, t->model, t);
+		queue_push(sc->queue, t->id, (uint64_t)t->id, t->priority, t->model);
 	} else if (t->retry_due) {
 		struct event ev = {.error = error, .error_class = "transient", .retry_at = t->retry_due,
 				   .attempt = t->attempts, .max_attempts = sc->opt.max_retries + 1};

@@ -77,8 +77,14 @@ struct scheduler_options {
 /* What the scheduler asks of its host.  ud is the host's own pointer. */
 struct scheduler_host {
 	void *ud;
-	/* The active task with this id, or NULL (final, or unknown). */
+	/* The record in memory of the active task with this id (every RUNNING one has one), or NULL. */
 	struct task *(*task)(void *ud, int64_t id);
+	/*
+	 * The records of the queued tasks ids (a batch about to go), in order: those that live only in
+	 * the queue and the store are read in one query and stay in memory until they are final.  False
+	 * when the store cannot give them all (the host has said why).
+	 */
+	bool (*load)(void *ud, const int64_t *ids, size_t n, struct task **out);
 	/* Is dispatch held (paused, or the server is stopping)? */
 	bool (*held)(void *ud);
 	/* t went from QUEUED to RUNNING (to is TASK_RUNNING) or back (TASK_QUEUED, after a split). */

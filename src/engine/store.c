@@ -66,6 +66,11 @@ _Static_assert(sizeof migrations / sizeof migrations[0] == STORE_SCHEMA_VERSION,
 	"had_transient, cached, no_cache, timeout, origin, submitted, started, finished, retry_due, error, " \
 	"(SELECT MAX(c.id) FROM tasks c WHERE c.origin = tasks.id)"
 
+/* store_get_many() reads this many tasks a statement: a batch or a page in one or a few queries. */
+#define GET_MANY_IDS 64
+#define PARAMS_8 "?,?,?,?,?,?,?,?"
+#define PARAMS_64 PARAMS_8 "," PARAMS_8 "," PARAMS_8 "," PARAMS_8 "," PARAMS_8 "," PARAMS_8 "," PARAMS_8 "," PARAMS_8
+
 /* The figures of stats_add_task(), in SQL; keep the two in step. */
 #define RECOUNT_SUMS                                                                     \
 	"COALESCE(SUM(state = 2 AND attempts = 1), 0),"                                  \
@@ -90,6 +95,7 @@ _Static_assert(sizeof migrations / sizeof migrations[0] == STORE_SCHEMA_VERSION,
 	X(END_ATTEMPT, "UPDATE attempts SET ended = ?, outcome = ?, error = ? WHERE task_id = ? AND n = ?") \
 	X(ADD_COUNTER, "UPDATE counters SET value = value + ? WHERE name = ?")                              \
 	X(GET_TASK, "SELECT " TASK_COLUMNS " FROM tasks WHERE id = ?")                                      \
+	X(GET_MANY, "SELECT " TASK_COLUMNS " FROM tasks WHERE id IN (" PARAMS_64 ")")                       \
 	X(LOAD_ACTIVE, "SELECT " TASK_COLUMNS " FROM tasks WHERE state < 2 ORDER BY id")                    \
 	X(LIST_ALL, "SELECT " TASK_COLUMNS " FROM tasks ORDER BY id")                                       \
 	X(LIST_STATE, "SELECT " TASK_COLUMNS " FROM tasks WHERE state = ? ORDER BY id")                     \
@@ -907,6 +913,26 @@ enum store_status store_get(struct store *s, int64_t id, struct task **out)
 		return STORE_NOTFOUND;
 	}
 	return fail(s, rc, "reading a task");
+}
+
+enum store_status store_get_many(struct store *s, const int64_t *ids, size_t n,
+				 void (*fn)(struct task *t, void *ud), void *ud)
+{
+	for (size_t at = 0; at < n; at += GET_MANY_IDS) {
+		sqlite3_stmt *st = stmt(s, STMT_GET_MANY);
+		size_t m = n - at < GET_MANY_IDS ? n - at : GET_MANY_IDS;
+		int rc;
+
+		/* The places left unbound are NULL, which no id equals. */
+		for (size_t i = 0; i < m; i++)
+			sqlite3_bind_int64(st, (int)i + 1, ids[at + i]);
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+			fn(row_to_task(st), ud);
+		sqlite3_reset(st);
+		if (rc != SQLITE_DONE)
+			return fail(s, rc, "reading tasks");
+	}
+	return STORE_OK;
 }
 
 enum store_status store_counters(struct store *s, struct stats_counts *out)

@@ -151,6 +151,10 @@ enum store_status store_finished_since(struct store *s, int state, int64_t since
 				      void (*fn)(struct task *t, void *ud), void *ud);
 /* The task with that id (caller frees), or NULL with STORE_NOTFOUND. */
 enum store_status store_get(struct store *s, int64_t id, struct task **out);
+/* Calls fn for each stored task of ids, in no set order, in one query per 64 ids; ids the store
+ * does not have are left out.  fn takes ownership. */
+enum store_status store_get_many(struct store *s, const int64_t *ids, size_t n,
+				 void (*fn)(struct task *t, void *ud), void *ud);
 
 /* The kept all-time counters. */
 enum store_status store_counters(struct store *s, struct stats_counts *out);

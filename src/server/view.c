@@ -332,7 +332,7 @@ static void add_call(const struct sched_call_info *c, void *ud)
 	int cancelled = 0;
 
 	for (size_t i = 0; i < c->n; i++) {
-		const struct task *t = engine_active(x->e, c->ids[i]);
+		const struct task *t = engine_loaded(x->e, c->ids[i]);
 
 		append(x->env, ids, xmlrpc_i8_new(x->env, c->ids[i]));
 		cancelled += t == NULL;
@@ -474,19 +474,34 @@ static void fill_backends(struct view_ctx *x)
 	scheduler_each_backend(engine_scheduler(x->e), add_backend, x);
 }
 
-static xmlrpc_value *queue_page_value(xmlrpc_env *env, const struct engine *e, int64_t offset, int64_t limit)
+struct page_ctx {
+	xmlrpc_env *env;
+	const struct engine *e;
+	xmlrpc_value *list;
+	bool brief;
+};
+
+static void add_queued(const struct task *t, int64_t position, void *ud)
 {
-	xmlrpc_value *page = xmlrpc_array_new(env);
-	struct queue_item items[VIEW_MAX_PAGE];
-	size_t got = queue_page(engine_queue(e), (size_t)offset, (size_t)limit, items);
+	struct page_ctx *x = ud;
+	xmlrpc_value *v = view_task(x->env, x->e, t, x->brief);
 
-	for (size_t i = 0; i < got; i++) {
-		xmlrpc_value *t = view_task(env, e, items[i].data, true);
+	if (x->brief)
+		set_member(x->env, v, "position", xmlrpc_i8_new(x->env, (xmlrpc_int64)position));
+	append(x->env, x->list, v);
+}
 
-		set_member(env, t, "position", xmlrpc_i8_new(env, (xmlrpc_int64)(offset + (int64_t)i)));
-		append(env, page, t);
+/* A page of the queue in its order (brief: as the console's queue pane shows it); NULL and *err if the store failed. */
+static xmlrpc_value *queue_page_value(xmlrpc_env *env, struct engine *e, int64_t offset, int64_t limit, bool brief,
+				      char **err)
+{
+	struct page_ctx x = {.env = env, .e = e, .list = xmlrpc_array_new(env), .brief = brief};
+
+	if (engine_queue_page(e, (size_t)offset, (size_t)limit, add_queued, &x, err) != ENGINE_OK) {
+		xmlrpc_DECREF(x.list);
+		return NULL;
 	}
-	return page;
+	return x.list;
 }
 
 /* A backend as a status line needs it: whether it is DOWN. */
@@ -520,7 +535,7 @@ xmlrpc_value *view_status(xmlrpc_env *env, const struct engine *e)
 	return v;
 }
 
-xmlrpc_value *view_console(xmlrpc_env *env, const struct engine *e, const struct view_request *req)
+xmlrpc_value *view_console(xmlrpc_env *env, struct engine *e, const struct view_request *req)
 {
 	xmlrpc_value *v = xmlrpc_struct_new(env);
 	char id[64];
@@ -531,7 +546,16 @@ xmlrpc_value *view_console(xmlrpc_env *env, const struct engine *e, const struct
 		engine_log_since(e, (uint64_t)req->log_since, add_log_line, &log);
 	set_member(env, v, "server_id", xmlrpc_string_new(env, id));
 	set_member(env, v, "version", xmlrpc_i8_new(env, (xmlrpc_int64)engine_version(e)));
-	set_member(env, v, "queue", queue_page_value(env, e, req->queue_offset, req->queue_limit));
+	char *err = NULL;
+	xmlrpc_value *queue = queue_page_value(env, e, req->queue_offset, req->queue_limit, true, &err);
+
+	/* A store that cannot be read leaves the queue pane empty this once; the log says why. */
+	if (queue == NULL) {
+		engine_log(e, SEVERITY_ERROR, 0, "simq.view: %s", err);
+		free(err);
+		queue = xmlrpc_array_new(env);
+	}
+	set_member(env, v, "queue", queue);
 	set_member(env, v, "queue_total", xmlrpc_i8_new(env, (xmlrpc_int64)queue_size(engine_queue(e))));
 	/* Where the task under a console's cursor went: it follows its task, not a row. */
 	if (req->focus > 0)
@@ -632,11 +656,10 @@ xmlrpc_value *view_list(xmlrpc_env *env, struct engine *e, const struct view_fil
 
 	if (f->state == TASK_QUEUED && !f->model && !f->name && !f->tag && f->retried != 1) {
 		/* The queue in its order, a page at any offset. */
-		struct queue_item items[VIEW_MAX_PAGE];
-		size_t got = queue_page(engine_queue(e), (size_t)offset, (size_t)limit, items);
-
-		for (size_t i = 0; i < got; i++)
-			append(env, l.tasks, view_task(env, e, items[i].data, false));
+		xmlrpc_DECREF(l.tasks);
+		l.tasks = queue_page_value(env, e, offset, limit, false, err);
+		if (l.tasks == NULL)
+			return NULL;
 		l.total = (int64_t)queue_size(engine_queue(e));
 	} else if (engine_each_task(e, f->state, list_one, &l, err) != ENGINE_OK) {
 		xmlrpc_DECREF(l.tasks);

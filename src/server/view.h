@@ -4,7 +4,8 @@
  * console draws (the queue page, the calls in flight and the retries
  * waiting, the log with each line's severity, the statistics, backends,
  * throughput).  Reads the engine through its readers and the scheduler's
- * iterators; changes nothing.  Loop thread only.
+ * iterators; changes nothing (a store that cannot be read is logged).  Loop
+ * thread only.
  */
 #ifndef SIMQ_SERVER_VIEW_H
 #define SIMQ_SERVER_VIEW_H
@@ -68,7 +69,7 @@ xmlrpc_value *view_states(xmlrpc_env *env, const int64_t *ids, const enum task_s
 /* simq.retry's answer: the copies' ids, or with each {id, state, done, reason, copy, copy_state, new}. */
 xmlrpc_value *view_retries(xmlrpc_env *env, const struct engine_retry_answer *a, size_t n, bool each);
 /* simq.view: everything a console draws. */
-xmlrpc_value *view_console(xmlrpc_env *env, const struct engine *e, const struct view_request *req);
+xmlrpc_value *view_console(xmlrpc_env *env, struct engine *e, const struct view_request *req);
 /* simq.list: {total, offset, tasks} of the tasks that match f; NULL and *err when the store fails. */
 xmlrpc_value *view_list(xmlrpc_env *env, struct engine *e, const struct view_filter *f, int64_t offset, int64_t limit,
 			char **err);

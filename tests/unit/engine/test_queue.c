@@ -64,7 +64,6 @@ static void check_item(const struct queue_item *it, const struct ref *r)
 	assert_int_equal(it->priority, r->prio);
 	assert_int_equal(it->seq, r->seq);
 	assert_string_equal(it->model, models[r->model]);
-	assert_int_equal((intptr_t)it->data, r->id * 7);
 }
 
 static void check_page(struct queue *q, size_t offset, size_t limit)
@@ -124,8 +123,7 @@ static void random_op(struct queue *q, int64_t *next_id, unsigned grow_bias)
 				.model = (int)(next_rand() % 5)};
 
 		(*next_id)++;
-		assert_true(queue_push(q, r.id, r.seq, (enum task_priority)r.prio, models[r.model],
-				       (void *)(intptr_t)(r.id * 7)));
+		assert_true(queue_push(q, r.id, r.seq, (enum task_priority)r.prio, models[r.model]));
 		ref_insert(r);
 	} else if (op < grow_bias + 15) {
 		assert_true(queue_pop(q, &it));
@@ -151,7 +149,7 @@ static void random_op(struct queue *q, int64_t *next_id, unsigned grow_bias)
 		assert_false(queue_remove(q, *next_id + 5, NULL));
 		assert_false(queue_reprioritize(q, -3, PRIO_LOW));
 		assert_int_equal(queue_position(q, *next_id + 1), -1);
-		assert_false(queue_push(q, refs[0].id, 1, PRIO_LOW, models[0], NULL));
+		assert_false(queue_push(q, refs[0].id, 1, PRIO_LOW, models[0]));
 	} else {
 		size_t i = next_rand() % nref;
 
@@ -221,11 +219,11 @@ static void test_batch_rules(void **state)
 	struct queue_item it[8];
 
 	/* head: HIGH buck; same model NORMAL joins, LOW does not; another model never. */
-	queue_push(q, 1, 1, PRIO_NORMAL, "/a/buck.plecs", NULL);
-	queue_push(q, 2, 2, PRIO_HIGH, "/a/buck.plecs", NULL);
-	queue_push(q, 3, 3, PRIO_LOW, "/a/buck.plecs", NULL);
-	queue_push(q, 4, 4, PRIO_HIGH, "/b/buck.plecs", NULL);
-	queue_push(q, 5, 5, PRIO_NORMAL, "/a/buck.plecs", NULL);
+	queue_push(q, 1, 1, PRIO_NORMAL, "/a/buck.plecs");
+	queue_push(q, 2, 2, PRIO_HIGH, "/a/buck.plecs");
+	queue_push(q, 3, 3, PRIO_LOW, "/a/buck.plecs");
+	queue_push(q, 4, 4, PRIO_HIGH, "/b/buck.plecs");
+	queue_push(q, 5, 5, PRIO_NORMAL, "/a/buck.plecs");
 	assert_int_equal(queue_batch(q, 8, it), 3);
 	assert_int_equal(it[0].id, 2);
 	assert_int_equal(it[1].id, 1);

@@ -427,7 +427,7 @@ static void test_batch_rule(void **state)
 	const int64_t in_call[] = {a, f, h, b}, waiting[] = {c, d, e, g};
 
 	for (size_t i = 0; i < 4; i++) {
-		const struct task *t = engine_active(fx->e, in_call[i]);
+		const struct task *t = engine_loaded(fx->e, in_call[i]);
 		const struct seen_event *ev = nth_event(fx, EVENT_STARTED, in_call[i], 0);
 
 		assert_non_null(t);
@@ -439,7 +439,7 @@ static void test_batch_rule(void **state)
 		assert_int_equal(ev->batch_id, nth_event(fx, EVENT_STARTED, a, 0)->batch_id);
 		assert_int_equal(ev->attempt, 1);
 		assert_int_equal(ev->time, NOW);
-		assert_int_equal(engine_active(fx->e, waiting[i])->state, TASK_QUEUED);
+		assert_int_equal(state_of(fx, waiting[i]), TASK_QUEUED);
 		assert_false(scheduler_in_flight(engine_scheduler(fx->e), waiting[i]));
 	}
 	assert_int_equal(engine_running(fx->e), 4);
@@ -453,7 +453,7 @@ static void test_batch_rule(void **state)
 	assert_true(event_index(fx, EVENT_STARTED, d) < event_index(fx, EVENT_COMPLETED, a));
 	assert_string_equal(call_at(fx, 1)->model_path, fx->model_b);
 	for (size_t i = 0; i < 4; i++) {
-		assert_null(engine_active(fx->e, in_call[i]));
+		assert_false(engine_is_active(fx->e, in_call[i]));
 		assert_int_equal(state_of(fx, in_call[i]), TASK_COMPLETED);
 	}
 	assert_int_equal(nth_event(fx, EVENT_STARTED, d, 0)->batch_size, 1);
@@ -464,7 +464,7 @@ static void test_batch_rule(void **state)
 	fake_call_ok(fx->fb, call_at(fx, 1), 3, 1);
 	assert_int_equal(fake_backend_count(fx->fb), 3);
 	EXPECT_CALL(call_at(fx, 2), URL1, g, e);
-	assert_int_equal(engine_active(fx->e, c)->state, TASK_QUEUED);
+	assert_int_equal(state_of(fx, c), TASK_QUEUED);
 
 	fake_call_ok(fx->fb, call_at(fx, 2), 3, 1);
 	assert_int_equal(fake_backend_count(fx->fb), 4);
@@ -518,7 +518,7 @@ static void test_backoff_delays(void **state)
 	fake_call_fault(fx->fb, call_at(fx, 0), LICENCE);
 
 	int64_t failed_at = NOW + 1000;
-	const struct task *at = engine_active(fx->e, t);
+	const struct task *at = engine_loaded(fx->e, t);
 
 	/* Waiting to retry is still RUNNING, with the due time set. */
 	assert_non_null(at);
@@ -555,7 +555,7 @@ static void test_backoff_delays(void **state)
 		size_t calls = fake_backend_count(fx->fb);
 		int64_t due = fake_clock_now(fx->fc) + delays[n];
 
-		assert_int_equal(engine_active(fx->e, t)->retry_due, due);
+		assert_int_equal(engine_loaded(fx->e, t)->retry_due, due);
 		assert_int_equal(nth_event(fx, EVENT_ATTEMPT_FAILED, t, n)->retry_at, due);
 		fake_clock_advance(fx->fc, delays[n] - 1);
 		assert_int_equal(fake_backend_count(fx->fb), calls);
@@ -568,7 +568,7 @@ static void test_backoff_delays(void **state)
 		EXPECT_CALL(c, URL1, t);
 		assert_int_equal(c->started_ms, due);
 		assert_int_equal(retries_waiting(fx).n, 0);
-		assert_int_equal(engine_active(fx->e, t)->retry_due, 0);
+		assert_int_equal(engine_loaded(fx->e, t)->retry_due, 0);
 		assert_int_equal(attempts_of(fx, t), (int)n + 2);
 		assert_int_equal(nth_event(fx, EVENT_STARTED, t, n + 1)->attempt, (int)n + 2);
 		fake_call_fault(fx->fb, c, LICENCE);
@@ -577,7 +577,7 @@ static void test_backoff_delays(void **state)
 	/* The fourth attempt was the last (max_retries 3): FAILED, saying so. */
 	char *error = error_of(fx, t);
 
-	assert_null(engine_active(fx->e, t));
+	assert_false(engine_is_active(fx->e, t));
 	assert_int_equal(state_of(fx, t), TASK_FAILED);
 	assert_string_equal(error, "retries exhausted: " LICENCE);
 	assert_int_equal(attempts_of(fx, t), 4);
@@ -753,11 +753,11 @@ static void test_split_poisoned_batch(void **state)
 	fake_call_fault(fx->fb, call_at(fx, 0), bad_fault);
 	assert_int_equal(fake_backend_count(fx->fb), 2);
 	EXPECT_CALL(call_at(fx, 1), URL1, a, b);
-	assert_int_equal(engine_active(fx->e, bad)->state, TASK_QUEUED);
-	assert_int_equal(engine_active(fx->e, d)->state, TASK_QUEUED);
-	assert_int_equal(engine_active(fx->e, bad)->attempts, 0);
-	assert_int_equal(engine_active(fx->e, a)->attempts, 1);
-	assert_int_equal(engine_active(fx->e, a)->state, TASK_RUNNING);
+	assert_int_equal(state_of(fx, bad), TASK_QUEUED);
+	assert_int_equal(state_of(fx, d), TASK_QUEUED);
+	assert_int_equal(attempts_of(fx, bad), 0);
+	assert_int_equal(attempts_of(fx, a), 1);
+	assert_int_equal(state_of(fx, a), TASK_RUNNING);
 	assert_outcomes(fx, bad, "split");
 	assert_int_equal(count_events(fx, EVENT_ATTEMPT_FAILED, -1), 0);
 	assert_int_equal(count_events(fx, EVENT_FAILED, -1), 0);
@@ -774,7 +774,7 @@ static void test_split_poisoned_batch(void **state)
 	fake_call_fault(fx->fb, call_at(fx, 2), bad_fault);
 	assert_int_equal(fake_backend_count(fx->fb), 4);
 	EXPECT_CALL(call_at(fx, 3), URL1, bad);
-	assert_int_equal(engine_active(fx->e, d)->state, TASK_QUEUED);
+	assert_int_equal(state_of(fx, d), TASK_QUEUED);
 
 	/* Alone, the fault is the case's own: FAILED at once with PLECS's message, no retry. */
 	fake_call_fault(fx->fb, call_at(fx, 3), bad_fault);
@@ -837,7 +837,7 @@ static void test_cancel_running(void **state)
 
 	pause_all(fx, false);
 	EXPECT_CALL(call_at(fx, 0), URL1, a, b, c);
-	assert_int_equal(engine_active(fx->e, d)->state, TASK_QUEUED);
+	assert_int_equal(state_of(fx, d), TASK_QUEUED);
 
 	/* b is in flight, d queued: both CANCELLED at once. */
 	fake_clock_advance(fx->fc, 1500);
@@ -848,8 +848,8 @@ static void test_cancel_running(void **state)
 	assert_int_equal(engine_cancel(fx->e, ids, 2, after, &err), ENGINE_OK);
 	assert_int_equal(after[0], TASK_CANCELLED);
 	assert_int_equal(after[1], TASK_CANCELLED);
-	assert_null(engine_active(fx->e, b));
-	assert_null(engine_active(fx->e, d));
+	assert_false(engine_is_active(fx->e, b));
+	assert_false(engine_is_active(fx->e, d));
 	assert_int_equal(state_of(fx, b), TASK_CANCELLED);
 	assert_int_equal(state_of(fx, d), TASK_CANCELLED);
 	assert_int_equal(count_events(fx, EVENT_CANCELLED, b), 1);
@@ -862,8 +862,8 @@ static void test_cancel_running(void **state)
 	assert_false(call_at(fx, 0)->interrupt_requested);
 	assert_int_equal(fake_backend_running(fx->fb), 1);
 	assert_int_equal(backend_state(fx, 0).busy, 1);
-	assert_int_equal(engine_active(fx->e, a)->state, TASK_RUNNING);
-	assert_int_equal(engine_active(fx->e, c)->state, TASK_RUNNING);
+	assert_int_equal(state_of(fx, a), TASK_RUNNING);
+	assert_int_equal(state_of(fx, c), TASK_RUNNING);
 	assert_int_equal(queue_size(engine_queue(fx->e)), 0);
 
 	/* It returns: a and c complete, b's result is dropped and b stays CANCELLED. */
@@ -991,7 +991,7 @@ static void test_two_backends(void **state)
 	assert_non_null(probe);
 	assert_string_equal(probe->url, URL1);
 	EXPECT_CALL(retry, URL2, t[0]);
-	assert_int_equal(engine_active(fx->e, t[2])->state, TASK_RUNNING);
+	assert_int_equal(state_of(fx, t[2]), TASK_RUNNING);
 	assert_false(scheduler_in_flight(engine_scheduler(fx->e), t[2]));
 
 	/* plecs-1 answers its probe: UP, and it takes the waiting task while plecs-2 is busy. */
@@ -1071,7 +1071,7 @@ static void test_call_timeout(void **state)
 	assert_string_equal(ev->error_class, "transient");
 	assert_string_equal(ev->error, "no answer within 30 s (the call timed out)");
 	assert_int_equal(ev->retry_at, NOW + 30000 + 5000);
-	assert_int_equal(engine_active(fx->e, t)->state, TASK_RUNNING);
+	assert_int_equal(state_of(fx, t), TASK_RUNNING);
 	assert_outcomes(fx, t, "transient");
 	assert_true(backend_state(fx, 0).up);
 	assert_int_equal(backend_state(fx, 0).failures, 1);
@@ -1189,7 +1189,13 @@ static void test_batch_linger(void **state)
 	int64_t a = submit(fx, fx->model_a, PRIO_NORMAL);
 
 	/* The engine stamps the submit time from its clock: the linger counts from it. */
-	assert_int_equal(engine_active(fx->e, a)->submitted, NOW);
+	const struct task *ta = NULL;
+	struct task *owned = NULL;
+	char *err = NULL;
+
+	assert_int_equal(engine_find(fx->e, a, &ta, &owned, &err), ENGINE_OK);
+	assert_int_equal(ta->submitted, NOW);
+	task_free(&owned);
 	assert_int_equal(fake_backend_count(fx->fb), 0);
 	fake_clock_advance(fx->fc, 1000);
 	int64_t b = submit(fx, fx->model_a, PRIO_NORMAL);
@@ -1197,7 +1203,7 @@ static void test_batch_linger(void **state)
 	assert_int_equal(fake_backend_count(fx->fb), 0);
 	fake_clock_advance(fx->fc, 998);
 	assert_int_equal(fake_backend_count(fx->fb), 0);
-	assert_int_equal(engine_active(fx->e, a)->state, TASK_QUEUED);
+	assert_int_equal(state_of(fx, a), TASK_QUEUED);
 	fake_clock_advance(fx->fc, 3);
 	assert_int_equal(fake_backend_count(fx->fb), 1);
 	EXPECT_CALL(call_at(fx, 0), URL1, a, b);
@@ -1394,7 +1400,7 @@ static void test_jitter_spreads_retries(void **state)
 	EXPECT_CALL(call_at(fx, 0), URL1, t[0], t[1], t[2], t[3], t[4], t[5], t[6], t[7]);
 	fake_call_fault(fx->fb, call_at(fx, 0), LICENCE);
 	for (size_t i = 0; i < 8; i++) {
-		due[i] = engine_active(fx->e, t[i])->retry_due - NOW;
+		due[i] = engine_loaded(fx->e, t[i])->retry_due - NOW;
 		if (due[i] < 5000 || due[i] >= 7500)
 			fail_msg("task %zu retries after %lld ms, outside 5000 to 7500", i, (long long)due[i]);
 		lo = i == 0 || due[i] < lo ? due[i] : lo;
@@ -1763,7 +1769,7 @@ static void test_completed_only_when_written(void **state)
 	fake_call_ok(fx->fb, call_at(fx, 0), 3, 1);
 	assert_int_equal(fake_backend_writes_pending(fx->fb), 2);
 	for (int i = 0; i < 2; i++) {
-		assert_int_equal(engine_active(fx->e, ids[i])->state, TASK_RUNNING);
+		assert_int_equal(engine_loaded(fx->e, ids[i])->state, TASK_RUNNING);
 		assert_true(scheduler_in_flight(engine_scheduler(fx->e), ids[i]));
 		assert_int_not_equal(engine_result(fx->e, ids[i], &r), ENGINE_OK);
 		assert_int_equal(count_events(fx, EVENT_COMPLETED, ids[i]), 0);
