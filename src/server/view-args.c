@@ -1,0 +1,152 @@
+/*
+ * view-args: what simq.view and simq.list take, read from XML-RPC — the filter (state, model,
+ * name, tag) and the console's request (version, wait_ms, queue page, log_since, focus, history),
+ * each bad member refused by name with what is allowed.  Declared in server/view.h.
+ */
+#include "autoconf.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "proto/proto.h"
+#include "server/view.h"
+#include "util/buf.h"
+#include "util/xalloc.h"
+
+/* Reads one filter field; false with *err for a bad one, showing it. */
+static bool filter_field(struct view_filter *f, const char *key, xmlrpc_value *v, char **err)
+{
+	enum task_state st;
+	char *value = NULL, *shown_key = buf_shown(key), *shown = proto_shown(v);
+	xmlrpc_env env;
+	bool ok = true;
+
+	xmlrpc_env_init(&env);
+	if (xmlrpc_value_type(v) == XMLRPC_TYPE_STRING)
+		xmlrpc_read_string(&env, v, (const char **)&value);
+	if (strcmp(key, "retried") == 0 && xmlrpc_value_type(v) == XMLRPC_TYPE_BOOL) {
+		xmlrpc_bool b;
+
+		xmlrpc_read_bool(&env, v, &b);
+		f->retried = b ? 1 : 0;
+	}
+	xmlrpc_env_clean(&env);
+	if (strcmp(key, "retried") == 0) {
+		ok = xmlrpc_value_type(v) == XMLRPC_TYPE_BOOL;
+		if (!ok)
+			*err = xasprintf("simq.list: filter.retried %s: allowed: a boolean", shown);
+	} else if (strcmp(key, "state") != 0 && strcmp(key, "model") != 0 && strcmp(key, "name") != 0 &&
+		   strcmp(key, "tag") != 0) {
+		*err = xasprintf("simq.list: filter.%s %s: not a filter; allowed: state, model, name, tag, retried",
+				 shown_key, shown);
+		ok = false;
+	} else if (value == NULL) {
+		*err = xasprintf("simq.list: filter.%s %s: allowed: a string", key, shown);
+		ok = false;
+	} else if (value[0] == '\0') {
+		/* an empty filter field matches everything */
+	} else if (strcmp(key, "state") == 0) {
+		ok = task_state_parse(value, &st);
+		if (ok)
+			f->state = (int)st;
+		else
+			*err = xasprintf("simq.list: filter.state %s: allowed: queued, running, completed, failed, cancelled",
+					 shown);
+	} else {
+		char **field = key[0] == 'm' ? &f->model : key[0] == 'n' ? &f->name : &f->tag;
+
+		free(*field);
+		*field = xstrdup(value);
+	}
+	free(value);
+	free(shown);
+	free(shown_key);
+	return ok;
+}
+
+struct filter_ctx {
+	struct view_filter *f;
+	char **err;
+};
+
+static bool filter_member(const char *key, xmlrpc_value *value, void *ud)
+{
+	struct filter_ctx *x = ud;
+
+	return filter_field(x->f, key, value, x->err);
+}
+
+bool view_read_filter(xmlrpc_value *v, struct view_filter *f, char **err)
+{
+	memset(f, 0, sizeof *f);
+	f->state = -1;
+	f->retried = -1;
+	if (v == NULL)
+		return true;
+	if (xmlrpc_value_type(v) != XMLRPC_TYPE_STRUCT) {
+		char *shown = proto_shown(v);
+
+		*err = xasprintf("simq.list: filter %s: allowed: a struct with state, model, name or tag", shown);
+		free(shown);
+		return false;
+	}
+	struct filter_ctx x = {.f = f, .err = err};
+	char *why = NULL;
+
+	bool ok = proto_each_member(v, filter_member, &x, &why);
+
+	if (!ok && why) {
+		*err = xasprintf("simq.list: filter: %s", why);
+		free(why);
+	}
+	return ok;
+}
+
+bool view_read_request(xmlrpc_value *v, struct view_request *r, int64_t *version, double *wait_ms, char **err)
+{
+	char *why = NULL;
+	json_t *req = proto_to_json(v, &why), *x;
+	const char *key;
+
+	if (req == NULL || !json_is_object(req)) {
+		char *shown = proto_shown(v);
+
+		*err = xasprintf("simq.view: request %s: %s%sallowed: a struct of version, wait_ms, queue_offset, "
+				 "queue_limit, log_since, focus, history", shown, why ? why : "", why ? "; " : "");
+		free(shown);
+		free(why);
+		json_decref(req);
+		return false;
+	}
+	json_object_foreach(req, key, x)
+	{
+		int64_t *target = strcmp(key, "version") == 0	    ? version
+				  : strcmp(key, "queue_offset") == 0 ? &r->queue_offset
+				  : strcmp(key, "queue_limit") == 0  ? &r->queue_limit
+				  : strcmp(key, "log_since") == 0    ? &r->log_since
+				  : strcmp(key, "focus") == 0	     ? &r->focus
+				  : strcmp(key, "history") == 0	     ? &r->history
+								     : NULL;
+
+		if (strcmp(key, "wait_ms") == 0 && json_is_number(x)) {
+			*wait_ms = json_number_value(x);
+		} else if (target && json_is_number(x)) {
+			*target = (int64_t)json_number_value(x);
+		} else {
+			char *text = proto_json_text(x, false), *shown_key = buf_shown(key), *shown = buf_shown(text);
+
+			*err = xasprintf("simq.view: request.%s %s: %s; allowed: numbers in version, wait_ms, queue_offset, "
+					 "queue_limit, log_since, focus, history", shown_key, shown, target || strcmp(key, "wait_ms") == 0
+					 ? "not a number" : "not a field of the request");
+			free(text);
+			free(shown_key);
+			free(shown);
+			json_decref(req);
+			return false;
+		}
+	}
+	json_decref(req);
+	return true;
+}
