@@ -20,7 +20,8 @@
 #include <unistd.h>
 
 #ifdef __SANITIZE_ADDRESS__
-#include <sanitizer/allocator_interface.h>
+/* libasan's, declared here: gcc 12 ships no sanitizer/allocator_interface.h. */
+size_t __sanitizer_get_current_allocated_bytes(void);
 #endif
 
 #include "engine/engine.h"
