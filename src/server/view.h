@@ -60,6 +60,8 @@ xmlrpc_value *view_status(xmlrpc_env *env, const struct engine *e);
  */
 xmlrpc_value *view_states(xmlrpc_env *env, const int64_t *ids, const enum task_state *states, const bool *acted,
 			  const char *what, size_t n);
+/* "1764482405123-4242": this server's start time and pid, which no other server shares. */
+void view_server_id(const struct engine *e, char *out, size_t size);
 /* simq.view: everything a console draws. */
 xmlrpc_value *view_console(xmlrpc_env *env, const struct engine *e, const struct view_request *req);
 /* simq.list: {total, offset, tasks} of the tasks that match f; NULL and *err when the store fails. */
