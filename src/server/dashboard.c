@@ -24,7 +24,10 @@
 #define FIRST_MESSAGE_S 10 /* a viewer says hello within this, or is closed */
 #define MAX_IN 65536       /* the largest message a viewer may send */
 #define RING 64            /* updates kept for viewers that reconnect */
-#define MAX_BAD_TOKENS 3   /* wrong tokens on one connection before it is closed */
+#define RING_BYTES (4 << 20) /* and at most this much of them */
+#define MAX_BAD_TOKENS 3
+#define STR_(x) #x
+#define STR(x) STR_(x)   /* wrong tokens on one connection before it is closed */
 
 #ifndef CHARTJS_PATH
 #define CHARTJS_PATH "/usr/share/javascript/chart.js/chart.min.js"
@@ -54,6 +57,8 @@ struct viewer {
 	int close_code;              /* non-zero: close with it at the next chance */
 	const char *close_why;
 	struct buf in;               /* a message arriving in fragments */
+	ev_timer first;              /* closes a viewer that says nothing */
+	struct dashboard *d;
 };
 
 struct dashboard {
@@ -68,6 +73,7 @@ struct dashboard {
 	int nviewers;
 	uint64_t seq;                /* the last update's */
 	struct msg *ring[RING];      /* update seq sits at seq % RING */
+	size_t ring_bytes;
 	bool built;                  /* an update has been built */
 	ev_tstamp last_build;
 	ev_prepare check;
@@ -116,12 +122,12 @@ static void queue_clear(struct viewer *v)
 	v->queued = 0;
 }
 
-/* Queues m for v, or drops v to a snapshot when its queue would pass the bound. */
+/* Queues m for v, or drops v to a snapshot when its queue would pass the bound (one message always fits). */
 static void enqueue(struct dashboard *d, struct viewer *v, struct msg *m)
 {
 	if (v->stale || v->close_code)
 		return;
-	if (v->queued + m->len > d->opt.max_buffer) {
+	if (v->queued > 0 && v->queued + m->len > d->opt.max_buffer) {
 		queue_clear(v);
 		v->stale = true;
 	} else {
@@ -166,6 +172,22 @@ static void close_viewer(struct viewer *v, int code, const char *why)
 
 /* ---- updates ---------------------------------------------------------------------------- */
 
+/* Keeps update d->seq for viewers that come back, dropping the oldest past RING or RING_BYTES. */
+static void keep(struct dashboard *d, struct msg *m)
+{
+	struct msg **slot = &d->ring[d->seq % RING];
+
+	d->ring_bytes -= *slot ? (*slot)->len : 0;
+	msg_unref(slot);
+	*slot = m;
+	d->ring_bytes += m->len;
+	for (uint64_t s = d->seq >= RING ? d->seq + 1 - RING : 1; d->ring_bytes > RING_BYTES && s < d->seq; s++) {
+		slot = &d->ring[s % RING];
+		d->ring_bytes -= *slot ? (*slot)->len : 0;
+		msg_unref(slot);
+	}
+}
+
 /* Builds an update when something changed and queues it for every viewer past its hello. */
 static void build_update(struct dashboard *d)
 {
@@ -177,8 +199,7 @@ static void build_update(struct dashboard *d)
 		struct msg *m = msg_new(buf_str(&b), b.len);
 
 		d->seq++;
-		msg_unref(&d->ring[d->seq % RING]);
-		d->ring[d->seq % RING] = m;
+		keep(d, m);
 		for (struct viewer *v = d->viewers; v; v = v->next)
 			if (v->hello)
 				enqueue(d, v, m);
@@ -195,7 +216,7 @@ static void on_refresh(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct dashboard *d = w->data;
 
-	if (d->viewers)
+	if (d->viewers && !ev_is_active(&d->coalesce) && ev_now(loop) - d->last_build >= MIN_INTERVAL)
 		build_update(d);
 }
 
@@ -262,39 +283,54 @@ static void peer_of(struct viewer *v, char *out, size_t size)
 	lws_get_peer_simple(v->wsi, out, size);
 }
 
-/* {"auth": TOKEN}: the viewer may act from now on, or is told the token is wrong (and closed after a few). */
-static void on_auth(struct dashboard *d, struct viewer *v, const json_t *token)
+/* Whether token is the dashboard's; a wrong one is noted (refusals) and counted against the connection. */
+static bool token_ok(struct dashboard *d, struct viewer *v, const json_t *token)
 {
 	char peer[64];
 
-	if (json_is_string(token) && d->token && secret_equal(json_string_value(token), d->token)) {
-		v->authorized = true;
-		enqueue_json(d, v, json_pack("{s:s,s:b}", "type", "auth", "ok", 1));
-		return;
-	}
+	if (json_is_string(token) && d->token && secret_equal(json_string_value(token), d->token))
+		return true;
 	peer_of(v, peer, sizeof peer);
 	refusals_note(d->refusals, peer, "dashboard: a wrong token");
-	enqueue_json(d, v, json_pack("{s:s,s:b,s:s}", "type", "auth", "ok", 0, "error",
-				     "wrong token: the dashboard stays read-only (the token is [server] token, or the "
-				     "file token in the server's state directory)"));
-	if (++v->bad_tokens >= MAX_BAD_TOKENS)
+	v->bad_tokens++;
+	return false;
+}
+
+/* {"auth": TOKEN} answered: ok, or why the dashboard stays read-only (after a few, the connection closes). */
+static void auth_reply(struct dashboard *d, struct viewer *v, bool ok)
+{
+	if (ok)
+		enqueue_json(d, v, json_pack("{s:s,s:b}", "type", "auth", "ok", 1));
+	else
+		enqueue_json(d, v, json_pack("{s:s,s:b,s:s}", "type", "auth", "ok", 0, "error",
+					     "wrong token: the dashboard stays read-only (the token is [server] token, or "
+					     "the file token in the server's state directory)"));
+	if (v->bad_tokens >= MAX_BAD_TOKENS)
 		close_viewer(v, LWS_CLOSE_STATUS_POLICY_VIOLATION, "too many wrong tokens");
 }
 
-/* The first message: welcome, then the missed updates when "resume" names them all, else a snapshot. */
-static void on_hello(struct dashboard *d, struct viewer *v, const json_t *resume)
+/*
+ * The first message: its token taken first, then the welcome (read-only or not), then the missed
+ * updates when "resume" names them all, else a snapshot; a wrong token is answered after those.
+ */
+static void on_hello(struct dashboard *d, struct viewer *v, const json_t *msg)
 {
+	const json_t *resume = json_object_get(msg, "resume"), *token = json_object_get(msg, "auth");
 	const char *server = json_string_value(json_object_get(resume, "server"));
 	const json_t *seq = json_object_get(resume, "seq");
 	bool resumed;
 
-	lws_set_timeout(v->wsi, NO_PENDING_TIMEOUT, 0);
+	ev_timer_stop(d->loop, &v->first);
+	if (token)
+		v->authorized = token_ok(d, v, token);
 	enqueue_json(d, v, json_pack("{s:s,s:s,s:I,s:b}", "type", "welcome", "server", dashboard_view_server(d->view),
 				     "seq", (json_int_t)d->seq, "read_only", !v->authorized));
 	resumed = server && json_is_integer(seq) && enqueue_missed(d, v, server, json_integer_value(seq));
 	if (!resumed)
 		enqueue_snapshot(d, v);
 	v->hello = true;
+	if (token && !v->authorized)
+		auth_reply(d, v, false);
 }
 
 static const char *const fields[] = {"auth", "resume", "action", "ref", "ids", "priority", "backend", NULL};
@@ -324,17 +360,19 @@ static void on_message(struct dashboard *d, struct viewer *v, const char *text, 
 		if (fields[i] == NULL) {
 			char *shown = buf_shown(key);
 
-			send_error(d, v, "unknown field %s; allowed: auth, resume, action, ref, ids, priority, backend",
+			send_error(d, v, "unknown field \"%s\"; allowed: auth, resume, action, ref, ids, priority, backend",
 				   shown);
 			free(shown);
 			json_decref(msg);
 			return;
 		}
 	}
-	if (json_object_get(msg, "auth"))
-		on_auth(d, v, json_object_get(msg, "auth"));
-	if (!v->hello)
-		on_hello(d, v, json_object_get(msg, "resume"));
+	if (!v->hello) {
+		on_hello(d, v, msg);
+	} else if (json_object_get(msg, "auth")) {
+		v->authorized = token_ok(d, v, json_object_get(msg, "auth"));
+		auth_reply(d, v, v->authorized);
+	}
 	if (json_object_get(msg, "action")) {
 		struct buf b = BUF_INIT;
 
@@ -420,6 +458,13 @@ static bool accept_viewer(struct dashboard *d, struct lws *wsi)
 	return ok && strcmp(uri, "/ws") == 0 && d->nviewers < d->opt.max_viewers;
 }
 
+static void on_silence(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct viewer *v = w->data;
+
+	close_viewer(v, LWS_CLOSE_STATUS_POLICY_VIOLATION, "no first message within " STR(FIRST_MESSAGE_S) " s");
+}
+
 static void on_established(struct dashboard *d, struct viewer *v, struct lws *wsi)
 {
 	int fd = lws_get_socket_fd(wsi);
@@ -433,7 +478,10 @@ static void on_established(struct dashboard *d, struct viewer *v, struct lws *ws
 		d->viewers->prev = v;
 	d->viewers = v;
 	d->nviewers++;
-	lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, FIRST_MESSAGE_S);
+	v->d = d;
+	ev_timer_init(&v->first, on_silence, FIRST_MESSAGE_S, 0);
+	v->first.data = v;
+	ev_timer_start(d->loop, &v->first);
 	if (!ev_is_active(&d->refresh))
 		ev_timer_again(d->loop, &d->refresh);
 }
@@ -449,6 +497,7 @@ static void on_closed(struct dashboard *d, struct viewer *v)
 	if (v->next)
 		v->next->prev = v->prev;
 	d->nviewers--;
+	ev_timer_stop(d->loop, &v->first);
 	queue_clear(v);
 	buf_free(&v->in);
 	v->ws = false;
