@@ -13,7 +13,7 @@ struct act_args {
 	int64_t *ids;
 	size_t n;
 	enum task_priority priority;
-	const char *backend;       /* NULL: dispatch as a whole */
+	const char *backend; /* NULL: dispatch as a whole */
 };
 
 struct action {
@@ -25,19 +25,18 @@ struct action {
 };
 
 /* [{id, state, done, reason}]: whether the operation changed each task, and why not when it did not. */
-static json_t *states_value(const struct act_args *a, const bool *acted, const enum task_state *after,
-			    const char *what)
+static json_t *states_value(const struct act_args *a, const bool *acted, const enum task_state *after, const char *what)
 {
 	json_t *list = json_array();
 
 	for (size_t i = 0; i < a->n; i++) {
 		const char *state = task_state_name(after[i]);
 		char *why = acted[i] ? xstrdup("")
-				     : xasprintf("task %lld is %s; only queued or running tasks can be %s",
-						 (long long)a->ids[i], state, what);
+		                     : xasprintf("task %lld is %s; only queued or running tasks can be %s",
+		                                 (long long)a->ids[i], state, what);
 
 		json_array_append_new(list, json_pack("{s:I,s:s,s:b,s:s}", "id", (json_int_t)a->ids[i], "state", state,
-						      "done", acted[i], "reason", why));
+		                                      "done", acted[i], "reason", why));
 		free(why);
 	}
 	return list;
@@ -96,8 +95,8 @@ static json_t *act_retry(struct engine *e, const struct act_args *a, char **err)
 			for (size_t j = 0; j < i && !seen; j++)
 				seen = a->ids[j] == a->ids[i];
 			if (!seen)
-				json_array_append_new(list, json_pack("{s:I,s:I}", "id", (json_int_t)a->ids[i], "new_id",
-								      (json_int_t)copies[k++]));
+				json_array_append_new(list, json_pack("{s:I,s:I}", "id", (json_int_t)a->ids[i],
+				                                      "new_id", (json_int_t)copies[k++]));
 		}
 	}
 	free(copies);
@@ -124,11 +123,9 @@ static json_t *act_resume(struct engine *e, const struct act_args *a, char **err
 }
 
 static const struct action actions[] = {
-	{"cancel", true, false, act_cancel},
-	{"reprioritize", true, true, act_reprioritize},
-	{"retry", true, false, act_retry},
-	{"pause", false, false, act_pause},
-	{"resume", false, false, act_resume},
+    {"cancel", true, false, act_cancel},  {"reprioritize", true, true, act_reprioritize},
+    {"retry", true, false, act_retry},    {"pause", false, false, act_pause},
+    {"resume", false, false, act_resume},
 };
 #define NACTIONS (sizeof actions / sizeof actions[0])
 
@@ -145,8 +142,10 @@ static bool read_ids(const json_t *msg, struct act_args *a, char **err)
 
 	if (n == 0 || n > DASHBOARD_ACT_MAX_IDS) {
 		*err = xasprintf("\"ids\": %s; allowed: a task id or an array of 1 to %d task ids",
-				 v == NULL ? "missing" : json_is_array(v) ? "too many or none" : "not a task id",
-				 DASHBOARD_ACT_MAX_IDS);
+		                 v == NULL          ? "missing"
+		                 : json_is_array(v) ? "too many or none"
+		                                    : "not a task id",
+		                 DASHBOARD_ACT_MAX_IDS);
 		return false;
 	}
 	a->ids = xcalloc(n, sizeof *a->ids);
@@ -170,7 +169,8 @@ static bool read_args(const struct action *act, const json_t *msg, struct act_ar
 
 	if (act->takes_ids && !read_ids(msg, a, err))
 		return false;
-	if (act->takes_priority && !(json_is_string(prio) && task_priority_parse(json_string_value(prio), &a->priority))) {
+	if (act->takes_priority &&
+	    !(json_is_string(prio) && task_priority_parse(json_string_value(prio), &a->priority))) {
 		*err = xstrdup("\"priority\": allowed: critical, high, normal or low (or 0 to 3)");
 		return false;
 	}
@@ -188,7 +188,7 @@ static void reply(const json_t *msg, const char *name, json_t *results, const ch
 {
 	json_t *ref = json_object_get(msg, "ref");
 	json_t *r = json_pack("{s:s,s:O,s:s,s:b}", "type", "reply", "ref", ref ? ref : json_null(), "action",
-			      name ? name : "", "ok", results != NULL);
+	                      name ? name : "", "ok", results != NULL);
 
 	if (results)
 		json_object_set_new(r, "results", results);
@@ -216,7 +216,8 @@ void dashboard_act(struct engine *e, const json_t *msg, bool authorized, struct 
 		err = xasprintf("\"action\": not an action; allowed: %s", dashboard_act_names());
 	else if (!authorized)
 		err = xasprintf("%s refused: this dashboard is read-only; send {\"auth\": TOKEN} first (the token is "
-				"[server] token, or the file token in the server's state directory)", name);
+		                "[server] token, or the file token in the server's state directory)",
+		                name);
 	else if (read_args(act, msg, &a, &err))
 		results = act->run(e, &a, &err);
 	if (results == NULL && err == NULL)

@@ -37,10 +37,10 @@ struct dashboard_view {
 	struct engine *engine;
 	int bus_handle;
 	char server[64];
-	char *text[NSECTIONS];       /* each section's JSON as last sent; NULL before the first update */
-	uint64_t log_seq;            /* the last log line an update carried */
-	uint64_t version;            /* the engine's version at the last update */
-	int64_t now;                 /* wall ms of the build in progress */
+	char *text[NSECTIONS]; /* each section's JSON as last sent; NULL before the first update */
+	uint64_t log_seq;      /* the last log line an update carried */
+	uint64_t version;      /* the engine's version at the last update */
+	int64_t now;           /* wall ms of the build in progress */
 	struct backend_history *histories;
 	size_t nhistories;
 };
@@ -78,9 +78,9 @@ static json_t *queue_row(const struct task *t, int64_t position)
 	json_t *vars = json_loads(t->vars ? t->vars : "{}", JSON_DECODE_ANY, NULL);
 
 	return json_pack("{s:I,s:o,s:s,s:o,s:o,s:I,s:I}", "id", (json_int_t)t->id, "name", str_or_empty(t->name),
-			 "model", base_name(t->model), "path", str_or_empty(t->model), "vars",
-			 vars ? vars : json_object(), "submitted", (json_int_t)t->submitted, "position",
-			 (json_int_t)position);
+	                 "model", base_name(t->model), "path", str_or_empty(t->model), "vars",
+	                 vars ? vars : json_object(), "submitted", (json_int_t)t->submitted, "position",
+	                 (json_int_t)position);
 }
 
 /* Counts by priority and the first rows of each: a page at each priority's offset, cheap at any length. */
@@ -126,11 +126,11 @@ static void add_call(const struct sched_call_info *c, void *ud)
 	}
 	/* Started and estimate, not progress: the page moves the bar itself between updates. */
 	json_array_append_new(
-		x->list, json_pack("{s:o,s:I,s:s,s:s,s:s,s:i,s:o,s:f,s:s,s:o}", "ids", ids, "batch", (json_int_t)c->batch,
-				   "backend", c->backend, "model", base_name(c->model), "path", c->model, "attempt",
-				   c->attempt, "started", whole_second((double)x->v->now - c->elapsed * 1000.0),
-				   "estimate", c->estimate, "priority", head ? task_priority_name(head->priority) : "",
-				   "name", str_or_empty(head ? head->name : NULL)));
+	    x->list,
+	    json_pack("{s:o,s:I,s:s,s:s,s:s,s:i,s:o,s:f,s:s,s:o}", "ids", ids, "batch", (json_int_t)c->batch, "backend",
+	              c->backend, "model", base_name(c->model), "path", c->model, "attempt", c->attempt, "started",
+	              whole_second((double)x->v->now - c->elapsed * 1000.0), "estimate", c->estimate, "priority",
+	              head ? task_priority_name(head->priority) : "", "name", str_or_empty(head ? head->name : NULL)));
 }
 
 static void add_retry(const struct task *t, double retry_in, void *ud)
@@ -140,10 +140,10 @@ static void add_retry(const struct task *t, double retry_in, void *ud)
 
 	scheduler_totals(engine_scheduler(x->v->engine), &tot);
 	json_array_append_new(x->list, json_pack("{s:I,s:i,s:i,s:I,s:s,s:s,s:s,s:o}", "id", (json_int_t)t->id, "retry",
-						 task_retries(t) + 1, "max_retries", tot.max_retries, "due",
-						 (json_int_t)t->retry_due, "error", t->error ? t->error : "", "model",
-						 base_name(t->model), "priority", task_priority_name(t->priority), "name",
-						 str_or_empty(t->name)));
+	                                         task_retries(t) + 1, "max_retries", tot.max_retries, "due",
+	                                         (json_int_t)t->retry_due, "error", t->error ? t->error : "", "model",
+	                                         base_name(t->model), "priority", task_priority_name(t->priority),
+	                                         "name", str_or_empty(t->name)));
 }
 
 static json_t *build_running(struct dashboard_view *v)
@@ -153,7 +153,7 @@ static json_t *build_running(struct dashboard_view *v)
 	scheduler_each_call(engine_scheduler(v->engine), add_call, &calls);
 	scheduler_each_retry(engine_scheduler(v->engine), add_retry, &retries);
 	return json_pack("{s:I,s:o,s:o}", "count", (json_int_t)engine_running(v->engine), "calls", calls.list,
-			 "retries", retries.list);
+	                 "retries", retries.list);
 }
 
 /* ---- backends --------------------------------------------------------------------------- */
@@ -181,8 +181,11 @@ static void on_event(const struct event *ev, void *ud)
 	struct transition *slot = &h->items[h->next];
 
 	free(slot->detail);
-	*slot = (struct transition){.time = ev->time, .up = ev->type == EVENT_BACKEND_UP,
-				    .detail = xstrdup(ev->detail ? ev->detail : ev->error ? ev->error : "")};
+	*slot = (struct transition){.time = ev->time,
+	                            .up = ev->type == EVENT_BACKEND_UP,
+	                            .detail = xstrdup(ev->detail  ? ev->detail
+	                                              : ev->error ? ev->error
+	                                                          : "")};
 	h->next = (h->next + 1) % HISTORY_KEEP;
 	if (h->count < HISTORY_KEEP)
 		h->count++;
@@ -195,8 +198,8 @@ static json_t *history_value(const struct backend_history *h)
 	for (size_t i = 0; h && i < h->count; i++) {
 		const struct transition *t = &h->items[(h->next + HISTORY_KEEP - h->count + i) % HISTORY_KEEP];
 
-		json_array_append_new(list, json_pack("{s:I,s:b,s:s}", "time", (json_int_t)t->time, "up", t->up,
-						      "detail", t->detail));
+		json_array_append_new(
+		    list, json_pack("{s:I,s:b,s:s}", "time", (json_int_t)t->time, "up", t->up, "detail", t->detail));
 	}
 	return list;
 }
@@ -207,13 +210,13 @@ static void add_backend(const struct sched_backend_info *b, void *ud)
 	double now = (double)x->v->now;
 
 	json_array_append_new(
-		x->list,
-		json_pack("{s:s,s:s,s:b,s:b,s:b,s:i,s:i,s:i,s:o,s:o,s:o,s:o}", "name", b->name, "url", b->url, "up", b->up,
-			  "checking", b->checking, "paused", b->paused, "busy", b->busy, "slots", b->slots, "failures",
-			  b->failures, "down_since", b->down_for > 0 ? whole_second(now - b->down_for * 1000) : json_integer(0),
-			  "probe_at", b->probe_in > 0 ? whole_second(now + b->probe_in * 1000) : json_integer(0),
-			  "downtime_before", whole_second((b->downtime - b->down_for) * 1000),
-			  "history", history_value(history_of(x->v, b->name, false))));
+	    x->list, json_pack("{s:s,s:s,s:b,s:b,s:b,s:i,s:i,s:i,s:o,s:o,s:o,s:o}", "name", b->name, "url", b->url,
+	                       "up", b->up, "checking", b->checking, "paused", b->paused, "busy", b->busy, "slots",
+	                       b->slots, "failures", b->failures, "down_since",
+	                       b->down_for > 0 ? whole_second(now - b->down_for * 1000) : json_integer(0), "probe_at",
+	                       b->probe_in > 0 ? whole_second(now + b->probe_in * 1000) : json_integer(0),
+	                       "downtime_before", whole_second((b->downtime - b->down_for) * 1000), "history",
+	                       history_value(history_of(x->v, b->name, false))));
 }
 
 static json_t *build_backends(struct dashboard_view *v)
@@ -254,9 +257,10 @@ static json_t *build_stats(struct dashboard_view *v)
 	const char *reason = engine_pause_reason(v->engine);
 
 	return json_pack("{s:o,s:b,s:s,s:I,s:I,s:f,s:I}", "windows", windows, "paused", engine_paused(v->engine),
-			 "pause_reason", reason ? reason : "", "started", (json_int_t)engine_started_ms(v->engine), "calls",
-			 (json_int_t)tot.calls, "mean_batch", tot.calls ? (double)tot.cases / (double)tot.calls : 0.0,
-			 "queued", (json_int_t)queue_size(engine_queue(v->engine)));
+	                 "pause_reason", reason ? reason : "", "started", (json_int_t)engine_started_ms(v->engine),
+	                 "calls", (json_int_t)tot.calls, "mean_batch",
+	                 tot.calls ? (double)tot.cases / (double)tot.calls : 0.0, "queued",
+	                 (json_int_t)queue_size(engine_queue(v->engine)));
 }
 
 /* Tasks finished in each of the last 24 hours, the current one (the last 60 minutes) last. */
@@ -291,10 +295,11 @@ static void add_failure(const struct task *t, void *ud)
 	if (t->state != TASK_FAILED || x->room == 0)
 		return;
 	x->room--;
-	json_array_append_new(x->list, json_pack("{s:I,s:s,s:s,s:s,s:s,s:i,s:I,s:s}", "id", (json_int_t)t->id, "name",
-						 t->name ? t->name : "", "model", base_name(t->model), "path", t->model,
-						 "priority", task_priority_name(t->priority), "attempts", t->attempts,
-						 "finished", (json_int_t)t->finished, "error", t->error ? t->error : ""));
+	json_array_append_new(x->list,
+	                      json_pack("{s:I,s:s,s:s,s:s,s:s,s:i,s:I,s:s}", "id", (json_int_t)t->id, "name",
+	                                t->name ? t->name : "", "model", base_name(t->model), "path", t->model,
+	                                "priority", task_priority_name(t->priority), "attempts", t->attempts,
+	                                "finished", (json_int_t)t->finished, "error", t->error ? t->error : ""));
 }
 
 static json_t *build_failures(struct dashboard_view *v)
@@ -306,8 +311,8 @@ static json_t *build_failures(struct dashboard_view *v)
 }
 
 static const struct section sections[NSECTIONS] = {
-	{"queue", build_queue},       {"running", build_running},       {"backends", build_backends},
-	{"stats", build_stats},       {"throughput", build_throughput}, {"failures", build_failures},
+    {"queue", build_queue}, {"running", build_running},       {"backends", build_backends},
+    {"stats", build_stats}, {"throughput", build_throughput}, {"failures", build_failures},
 };
 
 /* ---- messages --------------------------------------------------------------------------- */
@@ -324,9 +329,9 @@ static void add_log_line(const struct log_entry *line, void *ud)
 
 	if (line->seq > x->upto)
 		return;
-	json_t *j = json_pack("{s:I,s:I,s:I,s:s,s:s}", "seq", (json_int_t)line->seq, "time", (json_int_t)line->time_ms,
-			      "task", (json_int_t)line->task_id, "severity", log_severity_name(line->severity), "text",
-			      line->text);
+	json_t *j =
+	    json_pack("{s:I,s:I,s:I,s:s,s:s}", "seq", (json_int_t)line->seq, "time", (json_int_t)line->time_ms, "task",
+	              (json_int_t)line->task_id, "severity", log_severity_name(line->severity), "text", line->text);
 	char *text = json_dumps(j, JSON_COMPACT);
 
 	buf_adds(x->out, x->first ? "" : ",");
@@ -349,7 +354,7 @@ static void add_log(const struct dashboard_view *v, uint64_t since, uint64_t upt
 static void add_head(const struct dashboard_view *v, const char *type, uint64_t seq, struct buf *out)
 {
 	buf_addf(out, "{\"type\":\"%s\",\"server\":\"%s\",\"seq\":%llu,\"time\":%lld", type, v->server,
-		 (unsigned long long)seq, (long long)engine_now_ms(v->engine));
+	         (unsigned long long)seq, (long long)engine_now_ms(v->engine));
 }
 
 bool dashboard_view_update(struct dashboard_view *v, uint64_t seq, struct buf *out)

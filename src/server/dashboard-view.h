@@ -26,8 +26,8 @@ struct dashboard_view;
 
 /* Rows of each priority the queue section lists; failures it lists; log lines a snapshot carries. */
 #define DASHBOARD_QUEUE_ROWS 10
-#define DASHBOARD_FAILURES 20
-#define DASHBOARD_LOG_LINES 200
+#define DASHBOARD_FAILURES   20
+#define DASHBOARD_LOG_LINES  200
 
 struct dashboard_view *dashboard_view_new(struct engine *e);
 void dashboard_view_free(struct dashboard_view **v);

@@ -19,15 +19,15 @@
 #include "util/secret.h"
 #include "util/xalloc.h"
 
-#define MIN_INTERVAL 0.2   /* seconds between two updates: at most five a second */
-#define REFRESH_S 2.0      /* rebuild this often anyway: times that pass without an engine change */
-#define FIRST_MESSAGE_S 10 /* a viewer says hello within this, or is closed */
-#define MAX_IN 65536       /* the largest message a viewer may send */
-#define RING 64            /* updates kept for viewers that reconnect */
-#define RING_BYTES (4 << 20) /* and at most this much of them */
-#define MAX_BAD_TOKENS 3
-#define STR_(x) #x
-#define STR(x) STR_(x)   /* wrong tokens on one connection before it is closed */
+#define MIN_INTERVAL    0.2       /* seconds between two updates: at most five a second */
+#define REFRESH_S       2.0       /* rebuild this often anyway: times that pass without an engine change */
+#define FIRST_MESSAGE_S 10        /* a viewer says hello within this, or is closed */
+#define MAX_IN          65536     /* the largest message a viewer may send */
+#define RING            64        /* updates kept for viewers that reconnect */
+#define RING_BYTES      (4 << 20) /* and at most this much of them */
+#define MAX_BAD_TOKENS  3         /* wrong tokens on one connection before it is closed */
+#define STR_(x)         #x
+#define STR(x)          STR_(x)
 
 #ifndef CHARTJS_PATH
 #define CHARTJS_PATH "/usr/share/javascript/chart.js/chart.min.js"
@@ -48,16 +48,16 @@ struct qnode {
 /* One connection's state (lws allocates it zeroed, for HTTP requests too). */
 struct viewer {
 	struct lws *wsi;
-	struct viewer *prev, *next;  /* in the dashboard's list, once a WebSocket */
+	struct viewer *prev, *next; /* in the dashboard's list, once a WebSocket */
 	struct qnode *head, *tail;
-	size_t queued;               /* bytes in the queue */
+	size_t queued; /* bytes in the queue */
 	bool ws, hello, authorized;
-	bool stale;                  /* updates were dropped: a snapshot when it drains */
+	bool stale; /* updates were dropped: a snapshot when it drains */
 	int bad_tokens;
-	int close_code;              /* non-zero: close with it at the next chance */
+	int close_code; /* non-zero: close with it at the next chance */
 	const char *close_why;
-	struct buf in;               /* a message arriving in fragments */
-	ev_timer first;              /* closes a viewer that says nothing */
+	struct buf in;  /* a message arriving in fragments */
+	ev_timer first; /* closes a viewer that says nothing */
 	struct dashboard *d;
 };
 
@@ -71,10 +71,10 @@ struct dashboard {
 	char *token, *dir;
 	struct viewer *viewers;
 	int nviewers;
-	uint64_t seq;                /* the last update's */
-	struct msg *ring[RING];      /* update seq sits at seq % RING */
+	uint64_t seq;           /* the last update's */
+	struct msg *ring[RING]; /* update seq sits at seq % RING */
 	size_t ring_bytes;
-	bool built;                  /* an update has been built */
+	bool built; /* an update has been built */
 	ev_tstamp last_build;
 	ev_prepare check;
 	ev_timer coalesce, refresh;
@@ -240,7 +240,7 @@ static void enqueue_snapshot(struct dashboard *d, struct viewer *v)
 	struct buf b = BUF_INIT;
 
 	if (!d->built || (engine_version(d->engine) != dashboard_view_version(d->view) &&
-			  ev_now(d->loop) - d->last_build >= MIN_INTERVAL))
+	                  ev_now(d->loop) - d->last_build >= MIN_INTERVAL))
 		build_update(d);
 	dashboard_view_snapshot(d->view, d->seq, &b);
 	enqueue_text(d, v, buf_str(&b), b.len);
@@ -263,7 +263,8 @@ static bool enqueue_missed(struct dashboard *d, struct viewer *v, const char *se
 
 /* ---- what a viewer sends ---------------------------------------------------------------- */
 
-static void send_error(struct dashboard *d, struct viewer *v, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void send_error(struct dashboard *d, struct viewer *v, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 static void send_error(struct dashboard *d, struct viewer *v, const char *fmt, ...)
 {
@@ -302,9 +303,10 @@ static void auth_reply(struct dashboard *d, struct viewer *v, bool ok)
 	if (ok)
 		enqueue_json(d, v, json_pack("{s:s,s:b}", "type", "auth", "ok", 1));
 	else
-		enqueue_json(d, v, json_pack("{s:s,s:b,s:s}", "type", "auth", "ok", 0, "error",
-					     "wrong token: the dashboard stays read-only (the token is [server] token, or "
-					     "the file token in the server's state directory)"));
+		enqueue_json(d, v,
+		             json_pack("{s:s,s:b,s:s}", "type", "auth", "ok", 0, "error",
+		                       "wrong token: the dashboard stays read-only (the token is [server] token, or "
+		                       "the file token in the server's state directory)"));
 	if (v->bad_tokens >= MAX_BAD_TOKENS)
 		close_viewer(v, LWS_CLOSE_STATUS_POLICY_VIOLATION, "too many wrong tokens");
 }
@@ -323,8 +325,9 @@ static void on_hello(struct dashboard *d, struct viewer *v, const json_t *msg)
 	ev_timer_stop(d->loop, &v->first);
 	if (token)
 		v->authorized = token_ok(d, v, token);
-	enqueue_json(d, v, json_pack("{s:s,s:s,s:I,s:b}", "type", "welcome", "server", dashboard_view_server(d->view),
-				     "seq", (json_int_t)d->seq, "read_only", !v->authorized));
+	enqueue_json(d, v,
+	             json_pack("{s:s,s:s,s:I,s:b}", "type", "welcome", "server", dashboard_view_server(d->view), "seq",
+	                       (json_int_t)d->seq, "read_only", !v->authorized));
 	resumed = server && json_is_integer(seq) && enqueue_missed(d, v, server, json_integer_value(seq));
 	if (!resumed)
 		enqueue_snapshot(d, v);
@@ -344,8 +347,9 @@ static void on_message(struct dashboard *d, struct viewer *v, const char *text, 
 
 	if (!json_is_object(msg)) {
 		if (msg)
-			send_error(d, v, "not a JSON object; send one such as {\"auth\": TOKEN, \"resume\": {\"server\": ID, "
-					 "\"seq\": N}} or {\"action\": \"cancel\", \"ids\": [ID]}");
+			send_error(d, v,
+			           "not a JSON object; send one such as {\"auth\": TOKEN, \"resume\": {\"server\": ID, "
+			           "\"seq\": N}} or {\"action\": \"cancel\", \"ids\": [ID]}");
 		else
 			send_error(d, v, "not JSON: %s (line %d, column %d)", jerr.text, jerr.line, jerr.column);
 		json_decref(msg);
@@ -360,8 +364,9 @@ static void on_message(struct dashboard *d, struct viewer *v, const char *text, 
 		if (fields[i] == NULL) {
 			char *shown = buf_shown(key);
 
-			send_error(d, v, "unknown field \"%s\"; allowed: auth, resume, action, ref, ids, priority, backend",
-				   shown);
+			send_error(d, v,
+			           "unknown field \"%s\"; allowed: auth, resume, action, ref, ids, priority, backend",
+			           shown);
 			free(shown);
 			json_decref(msg);
 			return;
@@ -411,7 +416,7 @@ static bool on_writable(struct dashboard *d, struct viewer *v)
 {
 	if (v->close_code) {
 		lws_close_reason(v->wsi, (enum lws_close_status)v->close_code, (unsigned char *)v->close_why,
-				 strlen(v->close_why));
+		                 strlen(v->close_why));
 		return false;
 	}
 	if (v->stale) {
@@ -512,16 +517,16 @@ struct page_file {
 };
 
 static const struct page_file page_files[] = {
-	{"/", "index.html", "text/html; charset=utf-8"},
-	{"/index.html", "index.html", "text/html; charset=utf-8"},
-	{"/dashboard.css", "dashboard.css", "text/css; charset=utf-8"},
-	{"/dashboard.js", "dashboard.js", "text/javascript; charset=utf-8"},
-	{"/chart.js", NULL, "text/javascript; charset=utf-8"},
+    {"/", "index.html", "text/html; charset=utf-8"},
+    {"/index.html", "index.html", "text/html; charset=utf-8"},
+    {"/dashboard.css", "dashboard.css", "text/css; charset=utf-8"},
+    {"/dashboard.js", "dashboard.js", "text/javascript; charset=utf-8"},
+    {"/chart.js", NULL, "text/javascript; charset=utf-8"},
 };
 
 /* The page's script and styles come from here, its data over its own WebSocket, nothing from elsewhere. */
 static const char csp[] = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-			  "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+                          "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 static int http_status(struct lws *wsi, unsigned code, const char *text)
 {
@@ -544,14 +549,14 @@ static int serve_file(struct dashboard *d, struct lws *wsi, const char *url)
 		return http_status(wsi, HTTP_STATUS_NOT_FOUND, "not a file of the dashboard");
 	char *path = f->name ? paths_join(d->dir, f->name) : xstrdup(CHARTJS_PATH);
 
-	if (lws_add_http_header_by_name(wsi, (const unsigned char *)"content-security-policy:", (const unsigned char *)csp,
-					(int)strlen(csp), &p, end) ||
-	    lws_add_http_header_by_name(wsi, (const unsigned char *)"x-content-type-options:",
-					(const unsigned char *)"nosniff", 7, &p, end) ||
-	    lws_add_http_header_by_name(wsi, (const unsigned char *)"referrer-policy:",
-					(const unsigned char *)"no-referrer", 11, &p, end) ||
+	if (lws_add_http_header_by_name(wsi, (const unsigned char *)"content-security-policy:",
+	                                (const unsigned char *)csp, (int)strlen(csp), &p, end) ||
+	    lws_add_http_header_by_name(
+	        wsi, (const unsigned char *)"x-content-type-options:", (const unsigned char *)"nosniff", 7, &p, end) ||
+	    lws_add_http_header_by_name(
+	        wsi, (const unsigned char *)"referrer-policy:", (const unsigned char *)"no-referrer", 11, &p, end) ||
 	    lws_add_http_header_by_name(wsi, (const unsigned char *)"cache-control:", (const unsigned char *)"no-cache",
-					8, &p, end)) {
+	                                8, &p, end)) {
 		free(path);
 		return -1;
 	}
@@ -594,9 +599,11 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 }
 
 static const struct lws_protocols protocols[] = {
-	{.name = "simq-dashboard", .callback = callback, .per_session_data_size = sizeof(struct viewer),
-	 .rx_buffer_size = 4096},
-	{0},
+    {.name = "simq-dashboard",
+     .callback = callback,
+     .per_session_data_size = sizeof(struct viewer),
+     .rx_buffer_size = 4096},
+    {0},
 };
 
 /* ---- the dashboard ---------------------------------------------------------------------- */
@@ -620,8 +627,8 @@ struct dashboard *dashboard_new(struct ev_loop *loop, struct engine *e, const st
 	info.port = o->port;
 	info.iface = o->listen;
 	info.protocols = protocols;
-	info.options = LWS_SERVER_OPTION_LIBEV | LWS_SERVER_OPTION_VALIDATE_UTF8 |
-		       LWS_SERVER_OPTION_DISABLE_OS_CA_CERTS;
+	info.options =
+	    LWS_SERVER_OPTION_LIBEV | LWS_SERVER_OPTION_VALIDATE_UTF8 | LWS_SERVER_OPTION_DISABLE_OS_CA_CERTS;
 	info.foreign_loops = loops;
 	info.user = d;
 	info.gid = (gid_t)-1;
@@ -633,7 +640,7 @@ struct dashboard *dashboard_new(struct ev_loop *loop, struct engine *e, const st
 	d->ctx = lws_create_context(&info);
 	if (d->ctx == NULL) {
 		*err = xasprintf("cannot serve the dashboard on %s port %d ([dashboard] listen, port): %s", o->listen,
-				 o->port, lws_last_error[0] ? lws_last_error : "libwebsockets could not start");
+		                 o->port, lws_last_error[0] ? lws_last_error : "libwebsockets could not start");
 		dashboard_free(&d);
 		return NULL;
 	}

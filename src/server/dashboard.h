@@ -26,11 +26,11 @@ struct engine;
 struct dashboard;
 
 struct dashboard_options {
-	const char *listen;     /* an address, e.g. 127.0.0.1 */
+	const char *listen; /* an address, e.g. 127.0.0.1 */
 	int port;
 	int max_viewers;
-	size_t max_buffer;      /* bytes queued for one viewer before it is dropped to a snapshot */
-	const char *token;      /* what {"auth": TOKEN} must carry */
+	size_t max_buffer;       /* bytes queued for one viewer before it is dropped to a snapshot */
+	const char *token;       /* what {"auth": TOKEN} must carry */
 	double refusal_interval; /* seconds between two log lines about refused viewers */
 };
 
