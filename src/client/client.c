@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "config/config.h"
+#include "proto/doubles.h"
 #include "proto/proto.h"
 #include "util/buf.h"
 #include "util/paths.h"
@@ -195,7 +196,6 @@ enum client_status client_call(struct client *c, const char *method, xmlrpc_valu
 			       int *fault_code, char **err)
 {
 	xmlrpc_env env;
-	xmlrpc_mem_block *mem;
 	struct buf body = BUF_INIT, reply = BUF_INIT;
 	enum client_status status = CLIENT_UNREACHABLE;
 	int64_t give_up = time_mono_ns() + (int64_t)START_WAIT_MS * 1000000;
@@ -207,13 +207,10 @@ enum client_status client_call(struct client *c, const char *method, xmlrpc_valu
 	*err = NULL;
 	*fault_code = 0;
 	xmlrpc_env_init(&env);
-	mem = xmlrpc_mem_block_new(&env, 0);
-	xmlrpc_serialize_call2(&env, mem, method, params, xmlrpc_dialect_i8);
-	if (env.fault_occurred) {
+	if (!proto_serialize_call(&env, &body, method, params)) {
 		*err = xasprintf("cannot encode the call: %s", env.fault_string);
 		goto out;
 	}
-	buf_add(&body, xmlrpc_mem_block_contents(mem), xmlrpc_mem_block_size(mem));
 	for (;;) {
 		pthread_mutex_lock(&c->sock_lock);
 		bool aborted = c->aborted;
@@ -259,6 +256,7 @@ enum client_status client_call(struct client *c, const char *method, xmlrpc_valu
 	}
 	const char *fault = NULL;
 
+	proto_exact_doubles(&reply);
 	xmlrpc_parse_response2(&env, buf_str(&reply), reply.len, result, fault_code, &fault);
 	if (env.fault_occurred) {
 		/* Cut short (the server died while it wrote): as ambiguous as no answer at all. */
@@ -273,7 +271,6 @@ enum client_status client_call(struct client *c, const char *method, xmlrpc_valu
 		status = CLIENT_OK;
 	}
 out:
-	xmlrpc_mem_block_free(mem);
 	xmlrpc_env_clean(&env);
 	buf_free(&body);
 	buf_free(&reply);

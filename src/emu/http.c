@@ -9,6 +9,7 @@
 #include <xmlrpc-c/abyss.h>
 
 #include "emu/emu.h"
+#include "proto/doubles.h"
 #include "util/buf.h"
 #include "util/fds.h"
 #include "util/xalloc.h"
@@ -332,6 +333,7 @@ static void answer_call(struct call *c)
 	xmlrpc_mem_block *output = NULL;
 
 	xmlrpc_env_init(&env);
+	proto_exact_doubles(&c->body);
 	xmlrpc_registry_process_call2(&env, c->emu->registry, buf_str(&c->body), c->body.len, &c->ctx, &output);
 	if (c->plecs)
 		emu_slot_release(c->emu);

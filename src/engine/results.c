@@ -28,9 +28,9 @@ void result_data_free(struct result_data *r)
 {
 	xfree(&r->time);
 	xfree(&r->values);
+	xfree(&r->summary);
 	free(r->mat);
 	r->mat = NULL;
-	xfree(&r->summary);
 	xfree(&r->error);
 	r->points = r->signals = r->mat_len = 0;
 }

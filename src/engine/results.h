@@ -36,7 +36,8 @@ struct result_data {
 	double *values;         /* signals rows of points: values[s * points + i] */
 	unsigned char *mat;     /* the MAT v5 bytes PLECS sent (MatFile), or NULL (Plain); not stored as such */
 	size_t mat_len;
-	struct result_summary *summary; /* per signal, computed while decoding, or NULL */
+	struct result_summary *summary; /* signals entries computed while decoding (plecs/), or NULL:
+					   result_summarize then */
 	char *error;            /* why this case has no usable result, or NULL */
 };
 
@@ -46,6 +47,7 @@ enum results_format { RESULTS_MAT, RESULTS_CSV };
 struct store_result;
 
 void result_data_free(struct result_data *r);
+/* Signal's summary from its column (all zero for no points): for a result decoded without one. */
 void result_summarize(const struct result_data *r, size_t signal, struct result_summary *out);
 
 /*

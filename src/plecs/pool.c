@@ -11,9 +11,12 @@
 #include <sys/socket.h>
 #include <xmlrpc-c/base.h>
 
+#include "plecs/answer.h"
 #include "plecs/wire.h"
+#include "proto/doubles.h"
 #include "proto/proto.h"
 #include "proto/xmlscan.h"
+#include "util/buf.h"
 #include "util/time.h"
 #include "util/xalloc.h"
 
@@ -50,11 +53,12 @@ struct plecs_pool {
 
 /* What a call's answer is being read into, and what it may not exceed. */
 struct answer {
-	char *data;
+	char *data;             /* for xmlrpc-c, when there is no decoder */
 	size_t len, cap, max;
 	bool too_large;
-	bool refused;           /* the scan stopped it: xmlrpc-c would crash on it, or it is no XML-RPC */
+	bool refused;           /* the decoder or the scan stopped it: it is no XML-RPC simq reads */
 	struct xmlscan scan;
+	struct plecs_answer *decoder; /* plecs.simulate's: decodes the answer as it arrives */
 	CURL *easy;
 };
 
@@ -69,8 +73,14 @@ static size_t take_bytes(char *ptr, size_t size, size_t n, void *ud)
 	}
 	long status = 0;
 
-	/* An answer xmlrpc-c would parse, nested deeper than its recursion survives: stop reading it. */
 	curl_easy_getinfo(a->easy, CURLINFO_RESPONSE_CODE, &status);
+	if (status == 200 && a->decoder) {
+		/* Decoded as it arrives, on this worker: nothing of it is kept but the numbers. */
+		a->refused = !plecs_answer_feed(a->decoder, ptr, len);
+		a->len += len;
+		return a->refused ? 0 : len;
+	}
+	/* An answer xmlrpc-c would parse, nested deeper than its recursion survives: stop reading it. */
 	if (status == 200 && !xmlscan_feed(&a->scan, ptr, len)) {
 		a->refused = true;
 		return 0;
@@ -160,6 +170,8 @@ static bool judge_transfer(struct worker *w, struct job *job, CURLcode rc, const
 		failed(job, BACKEND_TRANSPORT, xstrdup("the call was interrupted"));
 	} else if (a->too_large) {
 		failed(job, BACKEND_TOO_LARGE, xasprintf("PLECS's answer is larger than %zu bytes", a->max));
+	} else if (a->refused && a->decoder) {
+		failed(job, BACKEND_TRANSPORT, xstrdup(plecs_answer_error(a->decoder)));
 	} else if (a->refused) {
 		failed(job, BACKEND_TRANSPORT, xasprintf("PLECS's answer is not XML-RPC simq reads: it %s",
 							 xmlscan_error(&a->scan)));
@@ -176,36 +188,60 @@ static bool judge_transfer(struct worker *w, struct job *job, CURLcode rc, const
 	return false;
 }
 
-/* One XML-RPC call; false with the call's outcome and error set when it fails. */
-static bool call(struct worker *w, struct job *job, const char *method, xmlrpc_value *params, xmlrpc_value **result)
+/* The decoded answer's end: PLECS's fault, or an answer that is no XML-RPC, fails the call. */
+static void decoded(struct job *job, struct plecs_answer *decoder)
+{
+	switch (plecs_answer_finish(decoder)) {
+	case PLECS_ANSWER_FAULT:
+		/* PLECS's own words. */
+		failed(job, BACKEND_FAULT, xstrdup(plecs_answer_error(decoder)));
+		break;
+	case PLECS_ANSWER_BROKEN:
+		failed(job, BACKEND_TRANSPORT, xstrdup(plecs_answer_error(decoder)));
+		break;
+	case PLECS_ANSWER_RESULTS:
+		break;
+	}
+}
+
+/*
+ * One XML-RPC call; false with the call's outcome and error set when it fails.  Its answer goes to
+ * decoder when there is one (result is then not set), else through xmlrpc-c into *result.
+ */
+static bool call(struct worker *w, struct job *job, const char *method, xmlrpc_value *params, xmlrpc_value **result,
+		 struct plecs_answer *decoder)
 {
 	struct backend_call *bc = job->call;
-	struct answer a = {.max = bc->max_response ? bc->max_response : SIZE_MAX / 2, .easy = w->easy};
+	struct answer a = {.max = bc->max_response ? bc->max_response : SIZE_MAX / 2, .easy = w->easy,
+			   .decoder = decoder};
 	const struct xmlscan_limits limits = {.max_bytes = SIZE_MAX, .max_nesting = PROTO_MAX_NESTING,
 					      .max_depth = PROTO_MAX_XML_DEPTH};
 	char curl_error[CURL_ERROR_SIZE] = "";
 	xmlrpc_env env;
-	xmlrpc_mem_block *body;
+	struct buf body = BUF_INIT;
 	int fault_code = 0;
 	const char *fault = NULL;
 
-	*result = NULL;
+	if (result)
+		*result = NULL;
 	xmlscan_init(&a.scan, &limits);
 	xmlrpc_env_init(&env);
-	body = xmlrpc_mem_block_new(&env, 0);
-	xmlrpc_serialize_call2(&env, body, method, params, xmlrpc_dialect_i8);
-	if (env.fault_occurred) {
+	if (!proto_serialize_call(&env, &body, method, params)) {
 		failed(job, BACKEND_FAULT, xasprintf("cannot write the call: %s", env.fault_string));
 		goto out;
 	}
 	curl_easy_setopt(w->easy, CURLOPT_URL, bc->url);
-	curl_easy_setopt(w->easy, CURLOPT_POSTFIELDS, xmlrpc_mem_block_contents(body));
-	curl_easy_setopt(w->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)xmlrpc_mem_block_size(body));
+	curl_easy_setopt(w->easy, CURLOPT_POSTFIELDS, buf_str(&body));
+	curl_easy_setopt(w->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body.len);
 	curl_easy_setopt(w->easy, CURLOPT_WRITEDATA, &a);
 	curl_easy_setopt(w->easy, CURLOPT_ERRORBUFFER, curl_error);
 	if (!judge_transfer(w, job, transfer(w, job), &a, curl_error))
 		goto out;
 	bc->bytes += a.len;
+	if (decoder) {
+		decoded(job, decoder);
+		goto out;
+	}
 	xmlrpc_parse_response2(&env, a.data ? a.data : "", a.len, result, &fault_code, &fault);
 	if (env.fault_occurred) {
 		failed(job, BACKEND_TRANSPORT, xasprintf("PLECS's answer is not XML-RPC: %s", env.fault_string));
@@ -216,11 +252,10 @@ static bool call(struct worker *w, struct job *job, const char *method, xmlrpc_v
 	}
 out:
 	curl_easy_setopt(w->easy, CURLOPT_ERRORBUFFER, NULL);
-	if (body)
-		xmlrpc_mem_block_free(body);
+	buf_free(&body);
 	free(a.data);
 	xmlrpc_env_clean(&env);
-	return bc->outcome == BACKEND_OK && *result != NULL;
+	return bc->outcome == BACKEND_OK && (decoder || *result != NULL);
 }
 
 /* plecs.close(name); a fault (nothing of that name is loaded) is no harm.  False when PLECS did not answer. */
@@ -232,7 +267,7 @@ static bool close_model(struct worker *w, struct job *job, const char *name)
 
 	xmlrpc_env_init(&env);
 	params = xmlrpc_build_value(&env, "(s)", name);
-	if (call(w, job, "plecs.close", params, &r)) {
+	if (call(w, job, "plecs.close", params, &r, NULL)) {
 		xmlrpc_DECREF(r);
 	} else if (bc->outcome == BACKEND_FAULT) {
 		bc->outcome = BACKEND_OK;
@@ -252,7 +287,7 @@ static bool load_once(struct worker *w, struct job *job)
 
 	xmlrpc_env_init(&env);
 	params = xmlrpc_build_value(&env, "(s)", bc->model_path);
-	ok = call(w, job, "plecs.load", params, &r);
+	ok = call(w, job, "plecs.load", params, &r, NULL);
 	if (ok) {
 		xmlrpc_DECREF(r);
 		bc->loaded = true;
@@ -308,68 +343,24 @@ static xmlrpc_value *simulate_params(xmlrpc_env *env, struct backend_call *bc, c
 	return params;
 }
 
-/* One case's answer into columns of doubles (MAT bytes kept as PLECS sent them). */
-static void decode_case(xmlrpc_value *value, struct result_data *out)
+/* plecs.simulate with params; its answer decoded into the call's results as it arrives. */
+static bool simulate_once(struct worker *w, struct job *job, xmlrpc_value *params)
 {
-	char *err = NULL;
+	struct backend_call *bc = job->call;
+	struct plecs_answer *decoder = plecs_answer_new(bc->ncases, bc->as_list);
+	bool ok = call(w, job, "plecs.simulate", params, NULL, decoder);
 
-	if (value == NULL) {
-		out->error = xstrdup("PLECS's answer holds fewer results than cases");
-	} else if (xmlrpc_value_type(value) == XMLRPC_TYPE_BASE64) {
-		const unsigned char *bytes;
-		size_t len;
-		xmlrpc_env env;
-
-		xmlrpc_env_init(&env);
-		xmlrpc_read_base64(&env, value, &len, &bytes);
-		if (env.fault_occurred) {
-			out->error = xasprintf("PLECS's MatFile result cannot be read: %s", env.fault_string);
-		} else if (plecs_decode_mat(bytes, len, out, &err)) {
-			out->mat = (unsigned char *)bytes;
-			out->mat_len = len;
-			bytes = NULL;
-		} else {
-			out->error = err;
-		}
-		free((void *)bytes);
-		xmlrpc_env_clean(&env);
-	} else if (!plecs_decode_plain(value, out, &err)) {
-		out->error = err;
-	}
-}
-
-/* Every case's result from PLECS's answer r: the struct, or the list in case order. */
-static void decode(struct backend_call *bc, xmlrpc_value *r)
-{
-	xmlrpc_env env;
-
-	xmlrpc_env_init(&env);
-	bc->results = xcalloc(bc->ncases ? bc->ncases : 1, sizeof *bc->results);
-	for (size_t i = 0; i < bc->ncases; i++) {
-		xmlrpc_value *value = r;
-
-		if (bc->as_list) {
-			value = NULL;
-			if (xmlrpc_value_type(r) == XMLRPC_TYPE_ARRAY && (int)i < xmlrpc_array_size(&env, r))
-				xmlrpc_array_read_item(&env, r, (int)i, &value);
-			if (env.fault_occurred) {
-				value = NULL;
-				xmlrpc_env_clean(&env);
-				xmlrpc_env_init(&env);
-			}
-		}
-		decode_case(value, &bc->results[i]);
-		if (bc->as_list && value)
-			xmlrpc_DECREF(value);
-	}
-	xmlrpc_env_clean(&env);
+	if (ok)
+		bc->results = plecs_answer_take(decoder);
+	plecs_answer_free(&decoder);
+	return ok;
 }
 
 static void simulate(struct worker *w, struct job *job)
 {
 	struct backend_call *bc = job->call;
 	xmlrpc_env env;
-	xmlrpc_value *params, *r = NULL;
+	xmlrpc_value *params;
 	char *err = NULL;
 
 	xmlrpc_env_init(&env);
@@ -382,18 +373,14 @@ static void simulate(struct worker *w, struct job *job)
 		bc->error = err ? err : xstrdup(env.fault_string ? env.fault_string : "cannot build the optStruct");
 		goto out;
 	}
-	if (!call(w, job, "plecs.simulate", params, &r) && bc->outcome == BACKEND_FAULT && !bc->loaded && bc->error &&
+	if (!simulate_once(w, job, params) && bc->outcome == BACKEND_FAULT && !bc->loaded && bc->error &&
 	    strstr(bc->error, "not loaded")) {
 		/* PLECS restarted and forgot the model: load it and ask again; not an attempt. */
 		bc->outcome = BACKEND_OK;
-		if (load(w, job) && !call(w, job, "plecs.simulate", params, &r))
-			r = NULL;
+		if (load(w, job))
+			simulate_once(w, job, params);
 	}
 	xmlrpc_DECREF(params);
-	if (bc->outcome == BACKEND_OK)
-		decode(bc, r);
-	if (r)
-		xmlrpc_DECREF(r);
 out:
 	xmlrpc_env_clean(&env);
 }
@@ -410,7 +397,7 @@ static void run(struct worker *w, struct job *job)
 
 		xmlrpc_env_init(&env);
 		params = xmlrpc_array_new(&env);
-		if (call(w, job, "system.listMethods", params, &r))
+		if (call(w, job, "system.listMethods", params, &r, NULL))
 			xmlrpc_DECREF(r);
 		xmlrpc_DECREF(params);
 		xmlrpc_env_clean(&env);

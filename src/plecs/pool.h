@@ -4,11 +4,13 @@
  *
  * One thread per slot, each with its own libcurl handles (made before the
  * threads start) and its kept-alive connection; calls are XML-RPC written
- * and read by xmlrpc-c, carried by libcurl's multi interface.  The loop thread starts calls; a worker builds the optStructs from
- * the call's plain-C cases, loads the model when told to (and again when
- * PLECS says it is not loaded), calls plecs.simulate, decodes each case's
- * answer into columns of doubles, and hands the call back through ev_async,
- * so nothing blocks the loop.  An answer is read up to the call's
+ * by xmlrpc-c and carried by libcurl's multi interface.  The loop thread
+ * starts calls; a worker builds the optStructs from the call's plain-C
+ * cases, loads the model when told to (and again when PLECS says it is not
+ * loaded), calls plecs.simulate, decodes its answer as it arrives
+ * (answer.c: each case into columns of doubles and its summary; the small
+ * answers of other methods are read by xmlrpc-c after xmlscan), and hands
+ * the call back through ev_async, so nothing blocks the loop.  An answer is read up to the call's
  * max_response and no further.  A call ends early when the loop interrupts
  * it (a timeout or a stop): the call's interrupt flag plus curl_multi_wakeup
  * make its worker give up at once and close the connection.  Whose fault a

@@ -77,85 +77,6 @@ xmlrpc_value *plecs_opt_struct(xmlrpc_env *env, const char *vars_json, const cha
 	return opt;
 }
 
-static bool read_numbers(xmlrpc_env *env, xmlrpc_value *array, double *out, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		/* Borrowed, not read: no reference count to lock and unlock for each of 10,000 points. */
-		xmlrpc_value *x = xmlrpc_array_get_item(env, array, (int)i);
-
-		if (env->fault_occurred)
-			return false;
-		if (xmlrpc_value_type(x) == XMLRPC_TYPE_DOUBLE) {
-			xmlrpc_read_double(env, x, &out[i]);
-		} else if (xmlrpc_value_type(x) == XMLRPC_TYPE_INT) {
-			int k;
-
-			xmlrpc_read_int(env, x, &k);
-			out[i] = k;
-		} else {
-			return false;
-		}
-	}
-	return !env->fault_occurred;
-}
-
-bool plecs_decode_plain(xmlrpc_value *v, struct result_data *out, char **err)
-{
-	xmlrpc_env env;
-	xmlrpc_value *time = NULL, *values = NULL;
-	bool ok = false;
-
-	memset(out, 0, sizeof *out);
-	xmlrpc_env_init(&env);
-	if (xmlrpc_value_type(v) != XMLRPC_TYPE_STRUCT) {
-		*err = xstrdup("PLECS's result is not a struct {Time, Values}");
-		goto out;
-	}
-	xmlrpc_struct_find_value(&env, v, "Time", &time);
-	xmlrpc_struct_find_value(&env, v, "Values", &values);
-	if (env.fault_occurred || time == NULL || values == NULL || xmlrpc_value_type(time) != XMLRPC_TYPE_ARRAY ||
-	    xmlrpc_value_type(values) != XMLRPC_TYPE_ARRAY) {
-		*err = xstrdup("PLECS's result lacks the arrays Time and Values");
-		goto out;
-	}
-	out->points = (size_t)xmlrpc_array_size(&env, time);
-	out->signals = (size_t)xmlrpc_array_size(&env, values);
-	out->time = xcalloc(out->points + 1, sizeof *out->time);
-	out->values = xcalloc(out->points * out->signals + 1, sizeof *out->values);
-	if (!read_numbers(&env, time, out->time, out->points)) {
-		*err = xstrdup("PLECS's Time holds something that is not a number");
-		goto out;
-	}
-	for (size_t s = 0; s < out->signals; s++) {
-		xmlrpc_value *sig;
-
-		xmlrpc_array_read_item(&env, values, (int)s, &sig);
-		if (env.fault_occurred)
-			break;
-		bool good = xmlrpc_value_type(sig) == XMLRPC_TYPE_ARRAY &&
-			    (size_t)xmlrpc_array_size(&env, sig) == out->points &&
-			    read_numbers(&env, sig, out->values + s * out->points, out->points);
-
-		xmlrpc_DECREF(sig);
-		if (!good) {
-			*err = xasprintf("PLECS's signal %zu is not %zu numbers", s + 1, out->points);
-			goto out;
-		}
-	}
-	ok = !env.fault_occurred;
-	if (!ok)
-		*err = xasprintf("PLECS's result cannot be read: %s", env.fault_string);
-out:
-	if (time)
-		xmlrpc_DECREF(time);
-	if (values)
-		xmlrpc_DECREF(values);
-	xmlrpc_env_clean(&env);
-	if (!ok)
-		result_data_free(out);
-	return ok;
-}
-
 /*
  * Reads variable name as doubles of the expected shape; NULL if it is not there or not so.
  * mat_implausible has already checked the headers matio will allocate from.
@@ -309,6 +230,9 @@ bool plecs_decode_mat(const unsigned char *bytes, size_t len, struct result_data
 	for (size_t s = 0; s < vrows; s++)
 		for (size_t i = 0; i < vcols; i++)
 			out->values[s * vcols + i] = values[s + i * vrows];
+	out->summary = xcalloc(vrows + 1, sizeof *out->summary);
+	for (size_t s = 0; s < vrows; s++)
+		result_summarize(out, s, &out->summary[s]);
 	time = NULL;
 	ok = true;
 out:

@@ -54,7 +54,7 @@ static json_t *double_to_json(xmlrpc_env *env, xmlrpc_value *v, char **err)
 		*err = xasprintf("%s is not a number PLECS takes; allowed: finite numbers", isnan(d) ? "NaN" : d > 0 ? "inf" : "-inf");
 		return NULL;
 	}
-	return json_real(proto_snap(d));
+	return json_real(d);
 }
 
 static json_t *string_to_json(xmlrpc_env *env, xmlrpc_value *v, char **err)
@@ -265,7 +265,7 @@ static void add_shown(struct buf *b, xmlrpc_value *v, size_t limit)
 
 		xmlrpc_read_double(&env, v, &d);
 		if (isfinite(d))
-			add_real(b, proto_snap(d));
+			add_real(b, d);
 		else
 			buf_adds(b, isnan(d) ? "nan" : d > 0 ? "inf" : "-inf");
 	} else if (type == XMLRPC_TYPE_INT || type == XMLRPC_TYPE_I8) {
@@ -413,22 +413,6 @@ xmlrpc_value *proto_from_json(xmlrpc_env *env, const json_t *j)
 	default:
 		return xmlrpc_nil_new(env);
 	}
-}
-
-double proto_snap(double x)
-{
-	char text[40];
-
-	if (!isfinite(x) || x == 0)
-		return x;
-	for (int p = 1; p <= 17; p++) {
-		snprintf(text, sizeof text, "%.*g", p, x);
-		double y = strtod(text, NULL);
-
-		if (y == x || nextafter(y, x) == x)
-			return y;
-	}
-	return x;
 }
 
 /* The shortest text that reads back as exactly x. */

@@ -74,11 +74,5 @@ xmlrpc_value *proto_from_json(xmlrpc_env *env, const json_t *j);
 char *proto_canonical(const json_t *j);
 /* JSON text with shortest round-trip numbers: compact and sorted, or indented in insertion order. */
 char *proto_json_text(const json_t *j, bool pretty);
-/*
- * The shortest decimal within one unit in the last place of x.  xmlrpc-c's
- * encoder can be one ulp off (0.42 arrives as 0.42000000000000004), so
- * numbers that come over the wire are snapped back to what was written.
- */
-double proto_snap(double x);
 
 #endif

@@ -250,6 +250,7 @@ static xmlrpc_value *enter(xmlrpc_env *env, xmlrpc_value *params, void *server_i
 		free(w.call.fault);
 	} else {
 		result = w.call.result;
+		request_keep_doubles(result);
 	}
 	pthread_cond_destroy(&w.answered);
 	return result;

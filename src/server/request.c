@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 #include <xmlrpc-c/server.h>
 
+#include "proto/doubles.h"
 #include "proto/proto.h"
 #include "proto/xmlscan.h"
 #include "server/conns.h"
@@ -203,19 +204,59 @@ static bool read_body(TSession *session, uint64_t n, struct buf *body, struct xm
 	return true;
 }
 
+/*
+ * The doubles of the answer the method being run on this connection's thread returned, so that
+ * answer_call writes them exactly (xmlrpc-c's registry writes some a unit off).
+ */
+static __thread struct proto_doubles answer_doubles;
+
+void request_keep_doubles(xmlrpc_value *result)
+{
+	struct proto_doubles more;
+
+	if (result == NULL)
+		return;
+	/* system.multicall runs several methods for one answer: their doubles follow in order. */
+	proto_doubles_of(result, &more);
+	answer_doubles.all = xreallocarray(answer_doubles.all, answer_doubles.n + more.n + 1, sizeof(double));
+	if (more.n)
+		memcpy(answer_doubles.all + answer_doubles.n, more.all, more.n * sizeof(double));
+	answer_doubles.n += more.n;
+	proto_doubles_free(&more);
+}
+
+/* How many <double> values xml holds. */
+static size_t doubles_in(const char *xml, size_t len)
+{
+	size_t n = 0;
+
+	for (const char *p = xml, *end = xml + len; (p = memmem(p, (size_t)(end - p), "<double>", 8)) != NULL; p += 8)
+		n++;
+	return n;
+}
+
 /* Runs a scanned call through xmlrpc-c's registry (call_info: the connection) and answers it. */
-static void answer_call(xmlrpc_registry *registry, TSession *session, const struct buf *body)
+static void answer_call(xmlrpc_registry *registry, TSession *session, struct buf *body)
 {
 	xmlrpc_env env;
 	xmlrpc_mem_block *out = NULL;
+	struct buf exact = BUF_INIT;
 
 	xmlrpc_env_init(&env);
+	proto_exact_doubles(body);
 	xmlrpc_registry_process_call2(&env, registry, buf_str(body), body->len, conns_current(), &out);
-	if (env.fault_occurred)
+	if (env.fault_occurred) {
 		request_respond_text(session, 500, env.fault_string);
-	else
+	} else if (answer_doubles.n > 0 &&
+		   doubles_in(xmlrpc_mem_block_contents(out), xmlrpc_mem_block_size(out)) == answer_doubles.n) {
+		proto_write_doubles(xmlrpc_mem_block_contents(out), xmlrpc_mem_block_size(out), &answer_doubles, &exact);
+		request_respond(session, 200, "text/xml; charset=\"utf-8\"", buf_str(&exact), exact.len);
+	} else {
 		request_respond(session, 200, "text/xml; charset=\"utf-8\"", xmlrpc_mem_block_contents(out),
 			xmlrpc_mem_block_size(out));
+	}
+	buf_free(&exact);
+	proto_doubles_free(&answer_doubles);
 	if (out)
 		xmlrpc_mem_block_free(out);
 	xmlrpc_env_clean(&env);

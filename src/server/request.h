@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <xmlrpc-c/abyss.h>
+#include <xmlrpc-c/base.h>
 
 /* The largest request header (Abyss reads one into a buffer of 4 KiB). */
 #define REQUEST_MAX_HEADER 4000
@@ -23,6 +24,8 @@ bool request_wait_header(int fd, int header_s);
 void request_serve_rpc(void *registry, TSession *session, abyss_bool *handled);
 /* Reads and drops a small body, so that a client reads the refusal that follows rather than a reset. */
 void request_drop_small_body(TSession *session);
+/* Keeps the doubles of a method's result for its answer (called by the method, on the connection's thread). */
+void request_keep_doubles(xmlrpc_value *result);
 void request_respond(TSession *session, int status, const char *type, const char *body, size_t len);
 void request_respond_text(TSession *session, int status, const char *text);
 

@@ -373,7 +373,6 @@ static bool number_of(xmlrpc_value *v, double *out, bool *integer)
 	xmlrpc_env_init(&env);
 	if (type == XMLRPC_TYPE_DOUBLE) {
 		xmlrpc_read_double(&env, v, out);
-		*out = proto_snap(*out);
 	} else {
 		if (type == XMLRPC_TYPE_INT) {
 			int i = 0;

@@ -83,7 +83,7 @@ struct fetch_arg {
 
 /* Under f->lock: keeps what one poll brought for the loop, an answer or why there was none. */
 static void fetch_keep(struct fetch *f, enum client_status st, xmlrpc_value *r, char *err, int64_t offset,
-                       int64_t limit, int64_t since)
+                       int64_t limit, int64_t since, int64_t history)
 {
 	if (st == CLIENT_OK) {
 		if (f->answer)
@@ -92,6 +92,7 @@ static void fetch_keep(struct fetch *f, enum client_status st, xmlrpc_value *r, 
 		f->answer_offset = offset;
 		f->answer_limit = limit;
 		f->answer_since = since;
+		f->answer_history = history;
 		/* log_since moves only when the loop has taken the lines (apply_view): an answer
 		 * it has not taken yet is replaced here, and the next one must carry its lines too. */
 		f->version = reply_int(r, "version", -1);
@@ -130,7 +131,7 @@ static void *fetch_main(void *arg)
 		xmlrpc_DECREF(params);
 		xmlrpc_env_clean(&env);
 		pthread_mutex_lock(&f->lock);
-		fetch_keep(f, st, r, err, offset, limit, since);
+		fetch_keep(f, st, r, err, offset, limit, since, history);
 		ev_async_send(c->loop, &c->got_answer);
 		if (st != CLIENT_OK && !f->quit) {
 			/* No server: look again in half a second, or at once when told to quit. */
@@ -274,7 +275,7 @@ static void got_answer_cb(struct ev_loop *loop, ev_async *w, int revents)
 {
 	struct console *c = w->data;
 	xmlrpc_value *v;
-	int64_t offset, limit, since;
+	int64_t offset, limit, since, history;
 
 	pthread_mutex_lock(&c->f.lock);
 	v = c->f.answer;
@@ -282,6 +283,7 @@ static void got_answer_cb(struct ev_loop *loop, ev_async *w, int revents)
 	offset = c->f.answer_offset;
 	limit = c->f.answer_limit;
 	since = c->f.answer_since;
+	history = c->f.answer_history;
 	if (v == NULL && c->f.error) {
 		c->connected = false;
 		free(c->banner);
@@ -292,6 +294,13 @@ static void got_answer_cb(struct ev_loop *loop, ev_async *w, int revents)
 	if (v == NULL) {
 		if (!c->connected)
 			title_view(c, NULL);
+		return;
+	}
+	/* Asked before h showed or hid the history: its rows (or their absence) would blank the pane until
+	 * the next change; the page the screen needs now instead. */
+	if (history != history_wanted(c)) {
+		xmlrpc_DECREF(v);
+		refresh_now(c);
 		return;
 	}
 	apply_view(c, v, since);

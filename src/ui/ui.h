@@ -82,7 +82,7 @@ struct fetch {
 	int64_t history;       /* how many finished tasks to ask for: the history pane's (0 while it is not shown) */
 	int64_t log_since;
 	xmlrpc_value *answer; /* the newest answer not yet taken by the loop, or NULL */
-	int64_t answer_offset, answer_limit, answer_since;
+	int64_t answer_offset, answer_limit, answer_since, answer_history;
 	char *error; /* set when the server did not answer; cleared by the next answer */
 };
 

@@ -84,14 +84,15 @@ grep -qx "no attempts yet" "$TMP/queued" && ok "a task not run yet says it has n
 # ---- result: the summary as a table ---------------------------------------------------------------
 expect_status "simq result ID" 0 "$SIMQ" result "$id"
 "$SIMQ" result "$id" --json >"$TMP/rjson"
-pycheck "a table of each signal's min, max, mean, RMS and final value, as --json and the file have them" "$TMP/out" "$TMP/rjson" <<'PY'
+"$SIMQ" result "$id" --csv >"$TMP/rcsv"
+pycheck "a table of each signal's min, max, mean, RMS and final value, as --json and the data have them" "$TMP/out" "$TMP/rjson" "$TMP/rcsv" <<'PY'
 import csv, json, sys
 lines = open(sys.argv[1]).read().split("\n")
 r = json.load(open(sys.argv[2]))
 assert lines[0] == r["path"], lines[0]
-assert lines[1] == "%d points, 2 signals (csv)" % r["points"], lines[1]
+assert lines[1] == "%d points, 2 signals (mat)" % r["points"], lines[1]
 assert lines[2] == "" and lines[3].split() == ["SIGNAL", "MIN", "MAX", "MEAN", "RMS", "FINAL"], lines[2:4]
-rows = list(csv.reader(open(r["path"])))
+rows = list(csv.reader(open(sys.argv[3])))
 last = dict(zip(rows[0], rows[-1]))
 body = [l.split() for l in lines[4:] if l]
 assert [b[0] for b in body] == list(r["summary"]) == rows[0][1:], (body, r["summary"], rows[0])
@@ -99,14 +100,14 @@ def close(text, value):
     return abs(float(text) - value) <= 5e-6 * max(1.0, abs(value))
 for b in body:
     s = r["summary"][b[0]]
-    for text, key in zip(b[1:5], ("min", "max", "mean", "rms")):
+    for text, key in zip(b[1:6], ("min", "max", "mean", "rms", "final")):
         assert close(text, s[key]), (b, key, s)
     assert close(b[5], float(last[b[0]])), (b, last)
 PY
 pycheck "result --json keeps the summary as the API has it" "$TMP/rjson" <<'PY'
 import json, sys
 r = json.load(open(sys.argv[1]))
-assert set(r["summary"]["sig1"]) == {"min", "max", "mean", "rms"}, r
+assert set(r["summary"]["sig1"]) == {"min", "max", "mean", "rms", "final"}, r
 PY
 
 # ---- words ---------------------------------------------------------------------------------------------

@@ -11,7 +11,7 @@
 . "$SIMQ_SRCDIR/tests/lib/tmux.sh"
 
 requires tmux python3
-plan 29
+plan 30
 
 export SIMQ_HOME="$TMP/state"
 M=$(cd "$SRC/share/models" && pwd -P)
@@ -45,6 +45,18 @@ $TM new-session -d -s simq -x 120 -y 34 \
 expect_screen "the console is up" "Queue 0"
 $TM send-keys -t simq h
 expect_screen "h shows the history in the queue's place" "History 5, newest first · 1 failed"
+# The view thread's long poll, asked before h, comes back without the history: it must not blank the
+# pane until the next change (it did, for the 5 s of a poll).  A change makes it come back at once.
+"$SIMQ" pause >/dev/null
+blanked=
+for i in $(seq 1 30); do
+	screen
+	grep -q "History 0\|nothing finished yet" "$TMP/screen" && blanked=1 && break
+	sleep 0.1
+done
+[ -z "$blanked" ] && grep -q "History 5, newest first" "$TMP/screen" && ok "the history stays while an older answer comes in" ||
+	fail "the history stays while an older answer comes in" "$(cat "$TMP/screen")"
+"$SIMQ" resume >/dev/null
 # first_rows: the ids of the history's rows, top down.
 first_rows() { screen; sed -n 's/^[▶ ][* ][0-9:]\{8\} *\([0-9]*\) .*/\1/p' "$TMP/screen" | tr '\n' ' '; }
 rows=$(first_rows)

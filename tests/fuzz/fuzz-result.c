@@ -1,42 +1,103 @@
 /*
- * libFuzzer target: what PLECS sends back.  The input is parsed as an
- * XML-RPC response and decoded as a {Time, Values} result, and decoded as
- * MAT bytes.  Neither may crash or leak, whatever a broken server sends.
+ * libFuzzer target: what PLECS sends back.  The input is decoded as the
+ * answer to plecs.simulate (plecs/answer.c) for one case and for a list of
+ * three, fed whole and fed in small pieces, and decoded as MAT bytes.
+ * Nothing may crash or leak, whatever a broken server sends; and the
+ * decoder must not depend on where the pieces break (the same outcome, the
+ * same error, the same numbers bit for bit) and its running summaries must
+ * equal result_summarize's.
  */
 #include "autoconf.h"
 
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
+#include "plecs/answer.h"
 #include "plecs/wire.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+/* Decodes data for ncases cases, in pieces of at most piece bytes; *end says what it was. */
+static struct plecs_answer *decode(const uint8_t *data, size_t size, size_t ncases, bool as_list, size_t piece,
+				   enum plecs_answer_end *end)
+{
+	struct plecs_answer *a = plecs_answer_new(ncases, as_list);
+
+	for (size_t off = 0; off < size;) {
+		size_t n = size - off < piece ? size - off : piece;
+
+		if (!plecs_answer_feed(a, (const char *)data + off, n))
+			break;
+		off += n;
+	}
+	*end = plecs_answer_finish(a);
+	return a;
+}
+
+static void same_or_abort(bool same, const char *what)
+{
+	if (!same) {
+		fprintf(stderr, "fuzz-result: fed whole and in pieces, the answer differs in %s\n", what);
+		abort();
+	}
+}
+
+/* One case's result as two feeds gave it: equal in every field and number. */
+static void same_result(const struct result_data *x, const struct result_data *y)
+{
+	same_or_abort((x->error == NULL) == (y->error == NULL) && (!x->error || strcmp(x->error, y->error) == 0),
+		      "a case's error");
+	if (x->error)
+		return;
+	same_or_abort(x->points == y->points && x->signals == y->signals && x->mat_len == y->mat_len, "its shape");
+	same_or_abort(memcmp(x->time, y->time, x->points * sizeof *x->time) == 0, "Time");
+	same_or_abort(memcmp(x->values, y->values, x->points * x->signals * sizeof *x->values) == 0, "Values");
+	same_or_abort(x->summary != NULL, "a summary (missing)");
+	for (size_t s = 0; s < x->signals; s++) {
+		struct result_summary m;
+
+		result_summarize(x, s, &m);
+		same_or_abort(memcmp(&m, &x->summary[s], sizeof m) == 0, "a summary (not result_summarize's)");
+	}
+}
+
+static void both_ways(const uint8_t *data, size_t size, size_t ncases, bool as_list)
+{
+	enum plecs_answer_end whole_end, split_end;
+	struct plecs_answer *whole = decode(data, size, ncases, as_list, size ? size : 1, &whole_end);
+	/* Pieces of 1 to 13 bytes, from the input's length: every boundary gets its turn. */
+	struct plecs_answer *split = decode(data, size, ncases, as_list, 1 + size % 13, &split_end);
+
+	same_or_abort(whole_end == split_end, "its outcome");
+	if (whole_end != PLECS_ANSWER_RESULTS) {
+		/* A refusal names its byte, which differs with the pieces only in where a NUL is seen first. */
+		same_or_abort(whole_end == PLECS_ANSWER_BROKEN || strcmp(plecs_answer_error(whole),
+									 plecs_answer_error(split)) == 0,
+			      "its fault");
+	} else {
+		struct result_data *x = plecs_answer_take(whole), *y = plecs_answer_take(split);
+
+		for (size_t i = 0; i < ncases; i++) {
+			same_result(&x[i], &y[i]);
+			result_data_free(&x[i]);
+			result_data_free(&y[i]);
+		}
+		free(x);
+		free(y);
+	}
+	plecs_answer_free(&whole);
+	plecs_answer_free(&split);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static int limit_set;
-	xmlrpc_env env;
-	xmlrpc_value *v = NULL;
-	int fault = 0;
-	const char *fault_string = NULL;
 	struct result_data r = {0};
 	char *err = NULL;
 
-	if (!limit_set) {
-		xmlrpc_limit_set(XMLRPC_XML_SIZE_LIMIT_ID, 64u * 1024 * 1024);
-		limit_set = 1;
-	}
-	xmlrpc_env_init(&env);
-	xmlrpc_parse_response2(&env, (const char *)data, size, &v, &fault, &fault_string);
-	if (!env.fault_occurred && v) {
-		if (plecs_decode_plain(v, &r, &err))
-			result_data_free(&r);
-		free(err);
-		err = NULL;
-		xmlrpc_DECREF(v);
-	}
-	free((void *)fault_string);
-	xmlrpc_env_clean(&env);
+	both_ways(data, size, 1, false);
+	both_ways(data, size, 3, true);
 	if (plecs_decode_mat(data, size, &r, &err))
 		result_data_free(&r);
 	free(err);

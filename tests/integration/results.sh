@@ -60,7 +60,7 @@ wait "$tracer" 2>/dev/null
 tracer=
 "$SIMQ" result 1 >"$TMP/result" 2>&1
 expect_line "simq result: stored as results/0/1.mat" "$TMP/result" "$SIMQ_HOME/results/0/1.mat"
-expect_line "simq result: 1001 points, 1 signals (mat)" "$TMP/result" "1001 points, 1 signals (mat)"
+expect_line "simq result: 1001 points, 1 signal (mat)" "$TMP/result" "1001 points, 1 signal (mat)"
 mat_bytes=$(stat -c %s "$SIMQ_HOME/results/0/1.mat")
 echo "# a stored 1,001-point, one-signal rc result: $mat_bytes bytes of MAT"
 

@@ -45,6 +45,16 @@ static void test_good_mat_decodes(void **state)
 	assert_true(r.signals >= 1);
 	for (size_t i = 1; i < r.points; i++)
 		assert_true(r.time[i] > r.time[i - 1]);
+	/* Each signal's summary comes with it, as result_summarize has it. */
+	assert_non_null(r.summary);
+	for (size_t s = 0; s < r.signals; s++) {
+		struct result_summary m;
+
+		result_summarize(&r, s, &m);
+		assert_memory_equal(&m, &r.summary[s], sizeof m);
+		assert_true(m.min <= m.final && m.final <= m.max);
+		assert_true(memcmp(&m.final, &r.values[s * r.points + r.points - 1], sizeof m.final) == 0);
+	}
 	result_data_free(&r);
 	free(b);
 }
