@@ -15,11 +15,12 @@ function el(tag, attrs, ...children) {
   return e;
 }
 
-function table(head, rows) {
+function table(head, rows, empty) {
+  if (!rows.length && empty) return el("div", { class: "empty" }, empty);
   return el("table", {}, el("tr", {}, ...head.map((h) => el("th", {}, h))), ...rows);
 }
 
-function clock(ms) { return ms ? new Date(ms).toLocaleTimeString() : ""; }
+function clock(ms) { return ms ? new Date(ms).toLocaleTimeString([], { hour12: false }) : ""; }
 function ago(ms) {
   const s = Math.max(0, Math.round((Date.now() - ms) / 1000));
   return s < 60 ? s + "s" : s < 3600 ? Math.floor(s / 60) + "m" : Math.floor(s / 3600) + "h" + Math.floor((s % 3600) / 60) + "m";
@@ -41,37 +42,40 @@ function rowActions(id) {
 
 const draw = {
   queue(q) {
-    $("queue-total").textContent = q.total + " · " + PRIORITIES.map((p) => p[0].toUpperCase() + ":" + q.counts[p]).join(" ");
+    $("queue-total").textContent = q.total + " queued · " + PRIORITIES.map((p) => q.counts[p] + " " + p).join(", ");
     const rows = [];
     for (const p of PRIORITIES) for (const t of q.rows[p]) {
-      rows.push(el("tr", { "data-id": t.id }, el("td", {}, t.position + 1), el("td", {}, t.id), el("td", { class: p }, p),
-        el("td", {}, t.name || t.model), el("td", {}, vars(t.vars)), el("td", {}, ago(t.submitted)), el("td", {}, rowActions(t.id))));
+      rows.push(el("tr", { "data-id": t.id }, el("td", { class: "num" }, t.position + 1), el("td", { class: "num" }, t.id), el("td", { class: p }, p),
+        el("td", { title: t.path }, t.name || t.model), el("td", { class: "vars", title: vars(t.vars) }, vars(t.vars)), el("td", { class: "num" }, ago(t.submitted)), el("td", {}, rowActions(t.id))));
       if (q.counts[p] > q.rows[p].length && t === q.rows[p][q.rows[p].length - 1])
-        rows.push(el("tr", {}, el("td", { colspan: "7" }, "… " + (q.counts[p] - q.rows[p].length) + " more " + p)));
+        rows.push(el("tr", { class: "more" }, el("td", { colspan: "7" }, "… " + (q.counts[p] - q.rows[p].length) + " more " + p)));
     }
-    $("queue").replaceChildren(table(["pos", "id", "priority", "name / model", "vars", "age", ""], rows));
+    $("queue").replaceChildren(table(["#", "id", "priority", "name / model", "vars", "age", ""], rows, "the queue is empty"));
+    summary();
   },
   running(r) {
-    $("running-count").textContent = r.count;
+    $("running-count").textContent = r.count + (r.count === 1 ? " task" : " tasks");
     const rows = r.calls.map((c) => {
       const frac = c.estimate > 0 ? Math.min(0.99, (Date.now() - c.started) / 1000 / c.estimate) : 0;
-      return el("tr", {}, el("td", {}, c.ids.length > 1 ? c.ids[0] + "…(" + c.ids.length + ")" : c.ids[0]), el("td", { class: c.priority }, c.priority),
+      return el("tr", { "data-id": c.ids.join(" ") }, el("td", { class: "num", title: c.ids.join(", ") }, c.ids.length > 1 ? c.ids[0] + " +" + (c.ids.length - 1) : c.ids[0]), el("td", { class: c.priority }, c.priority),
         el("td", {}, c.name || c.model), el("td", {}, c.backend), el("td", {}, el("span", { class: "bar" }, el("span", { "data-started": c.started, "data-estimate": c.estimate }))),
-        el("td", {}, c.estimate > 0 ? "~" + Math.round(frac * 100) + "% est." : "no estimate yet"));
+        el("td", { class: "muted" }, c.estimate > 0 ? "~" + Math.round(c.estimate) + " s" : "no estimate yet"));
     });
     for (const t of r.retries)
-      rows.push(el("tr", {}, el("td", {}, t.id), el("td", { class: t.priority }, t.priority), el("td", {}, t.name || t.model), el("td", {}, ""),
-        el("td", {}, "retry " + t.retry + "/" + t.max_retries + " at " + clock(t.due)), el("td", { class: "error" }, t.error)));
-    $("running").replaceChildren(table(["id", "priority", "name / model", "backend", "progress", ""], rows));
+      rows.push(el("tr", { "data-id": t.id }, el("td", { class: "num" }, t.id), el("td", { class: t.priority }, t.priority), el("td", {}, t.name || t.model), el("td", {}, ""),
+        el("td", { class: "sev-warning" }, "retry " + t.retry + "/" + t.max_retries + " at " + clock(t.due)), el("td", { class: "error" }, t.error)));
+    $("running").replaceChildren(table(["id", "priority", "name / model", "backend", "progress", ""], rows, "nothing runs"));
+    summary();
     moveBars();
   },
   backends(list) {
     $("backends-line").replaceChildren(...list.map((b) => el("span", { class: b.up ? "up" : "down" }, (b.up ? "● " : "○ ") + b.name + " ")));
-    $("backends").replaceChildren(...list.map((b) => el("div", {},
-      el("h3", { class: b.up ? "up" : "down" }, b.name + (b.up ? " UP" : " DOWN") + " " + b.busy + "/" + b.slots + (b.paused ? " paused" : "")),
-      el("div", {}, b.url + (b.up ? "" : b.probe_at ? " · next probe " + clock(b.probe_at) : "")),
-      table(["time", "", "why"], b.history.map((h) => el("tr", {}, el("td", {}, clock(h.time)),
-        el("td", { class: h.up ? "up" : "down" }, h.up ? "UP" : "DOWN"), el("td", {}, h.detail)))))));
+    $("backends").replaceChildren(...list.map((b) => el("div", { class: "backend" },
+      el("h3", { class: b.up ? "up" : "down" }, b.name + (b.up ? " UP" : " DOWN") + " · " + b.busy + "/" + b.slots + " busy" + (b.paused ? " · paused" : "")),
+      el("div", { class: "url" }, b.url + (b.up ? "" : b.probe_at ? " · next probe " + clock(b.probe_at) : "")),
+      b.history.length ? el("table", { class: "history" }, ...b.history.slice().reverse().map((h) => el("tr", {}, el("td", {}, clock(h.time)),
+        el("td", { class: h.up ? "up" : "down" }, h.up ? "UP" : "DOWN"), el("td", { class: "error-text" }, h.detail))))
+        : el("div", { class: "muted" }, "no change since the server started"))));
   },
   stats(s) {
     const w = s.windows[$("window").value];
@@ -79,14 +83,17 @@ const draw = {
       ["cancelled", w.cancelled], ["cached", w.cached], ["success", pct(w.success_rate)], ["retry effectiveness", pct(w.retry_effectiveness)],
       ["retries per failed", w.avg_retries_per_failed === null ? "–" : w.avg_retries_per_failed.toFixed(2)],
       ["mean batch", s.mean_batch.toFixed(1)], ["dispatch", s.paused ? "paused " + s.pause_reason : "running"]];
-    $("stats").replaceChildren(table(["", ""], rows.map(([k, v]) => el("tr", {}, el("td", {}, k), el("td", {}, v)))));
+    $("stats").replaceChildren(el("table", { class: "stats" }, ...rows.map(([k, v]) => el("tr", {}, el("td", {}, k), el("td", {}, v)))));
+    summary();
   },
   throughput(t) {
     if (typeof Chart === "undefined") return;
     const labels = t.per_hour.map((_, i) => new Date(t.minute - (23 - i) * 3600000).getHours() + "h");
     if (!state.chart) {
-      state.chart = new Chart($("throughput"), { type: "bar", data: { labels, datasets: [{ label: "tasks finished per hour", data: t.per_hour }] },
-        options: { animation: false, plugins: { legend: { display: false } } } });
+      state.chart = new Chart($("throughput"), { type: "bar",
+        data: { labels, datasets: [{ label: "tasks finished per hour", data: t.per_hour, backgroundColor: "#2c6fbb" }] },
+        options: { animation: false, maintainAspectRatio: false, plugins: { legend: { display: false } },
+          scales: { y: { beginAtZero: true, ticks: { precision: 0 } }, x: { ticks: { maxRotation: 0, autoSkip: true } } } } });
     } else {
       state.chart.data.labels = labels;
       state.chart.data.datasets[0].data = t.per_hour;
@@ -94,12 +101,21 @@ const draw = {
     }
   },
   failures(list) {
-    $("failures").replaceChildren(table(["finished", "id", "priority", "name / model", "attempts", "error", ""], list.map((f) =>
-      el("tr", { "data-id": f.id }, el("td", {}, clock(f.finished)), el("td", {}, f.id), el("td", { class: f.priority }, f.priority),
-        el("td", {}, f.name || f.model), el("td", {}, f.attempts), el("td", { class: "error" }, f.error),
-        el("td", {}, el("button", { class: "row-act", type: "button", onclick: () => act("retry", { ids: [f.id] }) }, "retry"))))));
+    $("failures").replaceChildren(table(["finished", "id", "priority", "name / model", "att.", "error", ""], list.map((f) =>
+      el("tr", { "data-id": f.id }, el("td", {}, clock(f.finished)), el("td", { class: "num" }, f.id), el("td", { class: f.priority }, f.priority),
+        el("td", { title: f.path }, f.name || f.model), el("td", { class: "num" }, f.attempts), el("td", { class: "error" }, f.error),
+        el("td", {}, el("button", { class: "row-act", type: "button", onclick: () => act("retry", { ids: [f.id] }) }, "retry")))), "no failures"));
   },
 };
+
+// The header's line: queued, running, failed and the success rate of the chosen window.
+function summary() {
+  const q = state.sections.queue, r = state.sections.running, s = state.sections.stats;
+  if (!q || !r || !s) return;
+  const w = s.windows[$("window").value];
+  $("summary").replaceChildren(el("b", {}, q.total), " queued · ", el("b", {}, r.count), " running · ",
+    el("b", { class: w.failed ? "n-failed" : "" }, w.failed), " failed · ", el("b", {}, pct(w.success_rate)), " success" + (s.paused ? " · paused" : ""));
+}
 
 function moveBars() {
   for (const b of document.querySelectorAll("[data-started]")) {
@@ -110,13 +126,14 @@ function moveBars() {
 
 function addLog(lines) {
   const box = $("log");
+  const follow = box.scrollTop + box.clientHeight >= box.scrollHeight - 20; // the reader is at the end
   for (const l of lines) {
     if (l.seq <= state.logSeq) continue;
     state.logSeq = l.seq;
-    box.append(el("div", { class: "sev-" + l.severity }, clock(l.time) + " " + (l.task ? l.task + " " : "") + l.text));
+    box.append(el("div", { class: "sev-" + l.severity, "data-task": l.task }, el("span", { class: "t" }, clock(l.time) + " "), l.text));
   }
   while (box.childElementCount > 500) box.firstElementChild.remove();
-  box.scrollTop = box.scrollHeight;
+  if (follow) box.scrollTop = box.scrollHeight;
 }
 
 function apply(m) {
@@ -147,10 +164,15 @@ function onMessage(ev) {
     $("auth-state").textContent = m.ok ? "actions allowed" : m.error;
   } else if (m.type === "reply") {
     const bad = m.ok ? (Array.isArray(m.results) ? m.results.filter((r) => r.done === false).map((r) => r.reason) : []) : [m.error];
-    $("message").textContent = m.action + ": " + (bad.length ? bad.join("; ") : "done");
+    say(m.action + ": " + (bad.length ? bad.join("; ") : "done"), bad.length > 0);
   } else if (m.type === "error") {
-    $("message").textContent = m.error;
+    say(m.error, true);
   }
+}
+
+function say(text, bad) {
+  $("message").textContent = text;
+  $("message").classList.toggle("bad", !!bad);
 }
 
 function connect() {
