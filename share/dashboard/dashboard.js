@@ -2,7 +2,9 @@
 // drawn as it changes.  The token lives in this page's memory only and goes in a message.
 "use strict";
 
-const state = { server: null, seq: 0, logSeq: 0, sections: {}, log: [], token: null, ws: null, ref: 0, chart: null };
+const state = { server: null, seq: 0, logSeq: 0, sections: {}, log: [], token: null, ws: null, ref: 0, chart: null,
+  sweep: { list: [], chart: null, completed: -1, asked: 0, timer: null } };
+const PALETTE = ["#2c6fbb", "#d35400", "#1e8e3e", "#8e44ad", "#c0392b", "#16a085", "#7f8c8d", "#b7950b"];
 const PRIORITIES = ["critical", "high", "normal", "low"];
 const $ = (id) => document.getElementById(id);
 
@@ -78,8 +80,9 @@ const draw = {
         : el("div", { class: "muted" }, "no change since the server started"))));
   },
   stats(s) {
+    sweepsMayHaveChanged(s.windows.since_start.completed_first + s.windows.since_start.completed_retry);
     const w = s.windows[$("window").value];
-    const rows = [["completed", w.completed_first + " first try, " + w.completed_retry + " after retry"], ["failed", w.failed],
+    const rows = [["completed", (w.completed_first + w.completed_retry) + (w.completed_retry ? " (" + w.completed_retry + " after retry)" : "")], ["failed", w.failed],
       ["cancelled", w.cancelled], ["cached", w.cached], ["success", pct(w.success_rate)], ["retry effectiveness", pct(w.retry_effectiveness)],
       ["retries per failed", w.avg_retries_per_failed === null ? "–" : w.avg_retries_per_failed.toFixed(2)],
       ["mean batch", s.mean_batch.toFixed(1)], ["dispatch", s.paused ? "paused " + s.pause_reason : "running"]];
@@ -107,6 +110,80 @@ const draw = {
         el("td", {}, el("button", { class: "row-act", type: "button", onclick: () => act("retry", { ids: [f.id] }) }, "retry")))), "no failures"));
   },
 };
+
+// ---- the sweep chart: a result summary against a swept variable, asked of the server ----
+
+function askSweeps() {
+  state.sweep.asked = Date.now();
+  if (state.ws && state.ws.readyState === WebSocket.OPEN) state.ws.send(JSON.stringify({ sweep: {}, ref: "sweeps" }));
+}
+
+function askChart() {
+  const choice = $("sweep-name").value;
+  if (!choice || !state.ws || state.ws.readyState !== WebSocket.OPEN) return;
+  const [kind, ...rest] = choice.split(":"), q = { [kind]: rest.join(":"), summary: $("sweep-summary").value };
+  if ($("sweep-by").value) q.by = $("sweep-by").value;
+  if ($("sweep-signal").value) q.signal = $("sweep-signal").value;
+  state.ws.send(JSON.stringify({ sweep: q, ref: "chart" }));
+}
+
+// Tasks finished: the list and the chart are asked again, at most every 3 s.
+function sweepsMayHaveChanged(completed) {
+  if (completed === state.sweep.completed) return;
+  state.sweep.completed = completed;
+  if (state.sweep.timer) return;
+  const wait = Math.max(0, state.sweep.asked + 3000 - Date.now());
+  state.sweep.timer = setTimeout(() => { state.sweep.timer = null; askSweeps(); }, wait);
+}
+
+function options(select, values, labels, keep) {
+  const old = keep ? select.value : "";
+  select.replaceChildren(...values.map((v, i) => el("option", { value: v }, labels ? labels[i] : v)));
+  if (values.includes(old)) select.value = old;
+}
+
+function onSweeps(m) {
+  if (!m.ok) return say(m.error, true);
+  const list = m.sweeps, had = $("sweep-name").value;
+  state.sweep.list = list;
+  if (!list.length) {
+    $("sweep-name").replaceChildren(el("option", { value: "" }, "no sweep finished in the last 24 h"));
+    return;
+  }
+  options($("sweep-name"), list.map((x) => (x.name !== undefined ? "name:" + x.name : "tag:" + x.tag)),
+    list.map((x) => (x.name !== undefined ? x.name : "tag " + x.tag) + " · " + x.tasks + " tasks · " + x.vars.join(", ")), true);
+  if (!had || $("sweep-name").value !== had) { $("sweep-by").replaceChildren(); $("sweep-signal").replaceChildren(); }
+  askChart();
+}
+
+function onChart(m) {
+  if (!m.ok) { $("sweep-note").textContent = m.error; return; }
+  const entry = state.sweep.list.find((x) => (m.name !== undefined ? x.name === m.name : x.tag === m.tag));
+  if (entry && entry.tasks !== m.tasks) { // tasks finished since the list came
+    entry.tasks = m.tasks;
+    $("sweep-name").selectedOptions[0].textContent = (entry.name !== undefined ? entry.name : "tag " + entry.tag) + " · " + entry.tasks + " tasks · " + entry.vars.join(", ");
+  }
+  options($("sweep-by"), m.vars, null, false);
+  $("sweep-by").value = m.by;
+  options($("sweep-signal"), m.signals, null, false);
+  $("sweep-signal").value = m.signal;
+  const series = new Map();
+  for (const p of m.points) {
+    if (!series.has(p.series)) series.set(p.series, []);
+    series.get(p.series).push({ x: p.x, y: p.y, id: p.id });
+  }
+  const datasets = [...series.entries()].sort(([a], [b]) => a.localeCompare(b, "en", { numeric: true })).map(([label, pts], i) => ({ label: label || m.by, data: pts.sort((a, b) => a.x - b.x),
+    showLine: true, borderColor: PALETTE[i % PALETTE.length], backgroundColor: PALETTE[i % PALETTE.length], pointRadius: 3, borderWidth: 1.5 }));
+  const what = $("sweep-summary").selectedOptions[0].textContent + " of " + m.signal;
+  $("sweep-note").textContent = m.points.length + " of " + m.tasks + " tasks" + (m.missing ? " (" + m.missing + " without that summary)" : "");
+  if (typeof Chart === "undefined") return;
+  if (state.sweep.chart) state.sweep.chart.destroy();
+  state.sweep.chart = new Chart($("sweep"), { type: "scatter", data: { datasets },
+    options: { animation: false, maintainAspectRatio: false,
+      plugins: { legend: { display: datasets.length > 1, position: "right", labels: { boxWidth: 10 } },
+        tooltip: { callbacks: { label: (c) => "#" + c.raw.id + " " + m.by + "=" + c.raw.x + ": " + c.raw.y } } },
+      scales: { x: { title: { display: true, text: m.by } }, y: { title: { display: true, text: what } } } } });
+}
 
 // The header's line: queued, running, failed and the success rate of the chosen window.
 function summary() {
@@ -165,6 +242,8 @@ function onMessage(ev) {
   } else if (m.type === "reply") {
     const bad = m.ok ? (Array.isArray(m.results) ? m.results.filter((r) => r.done === false).map((r) => r.reason) : []) : [m.error];
     say(m.action + ": " + (bad.length ? bad.join("; ") : "done"), bad.length > 0);
+  } else if (m.type === "sweep") {
+    if (m.ref === "sweeps") onSweeps(m); else if (m.ref === "chart") onChart(m);
   } else if (m.type === "error") {
     say(m.error, true);
   }
@@ -183,6 +262,7 @@ function connect() {
     if (state.token) first.auth = state.token;
     if (state.server) first.resume = { server: state.server, seq: state.seq };
     ws.send(JSON.stringify(first));
+    askSweeps();
     $("status").textContent = "live";
     $("status").className = "status live";
   };
@@ -202,6 +282,8 @@ $("auth-form").addEventListener("submit", (e) => {
   if (state.ws) state.ws.send(JSON.stringify({ auth: state.token }));
 });
 $("window").addEventListener("change", () => { if (state.sections.stats) draw.stats(state.sections.stats); });
+$("sweep-name").addEventListener("change", () => { $("sweep-by").replaceChildren(); $("sweep-signal").replaceChildren(); askChart(); });
+for (const id of ["sweep-by", "sweep-signal", "sweep-summary"]) $(id).addEventListener("change", askChart);
 $("pause").addEventListener("click", () => act("pause"));
 $("resume").addEventListener("click", () => act("resume"));
 setInterval(moveBars, 1000);

@@ -12,6 +12,7 @@
 
 #include "engine/engine.h"
 #include "server/dashboard-act.h"
+#include "server/dashboard-sweep.h"
 #include "server/dashboard-view.h"
 #include "server/refusals.h"
 #include "util/buf.h"
@@ -336,7 +337,7 @@ static void on_hello(struct dashboard *d, struct viewer *v, const json_t *msg)
 		auth_reply(d, v, false);
 }
 
-static const char *const fields[] = {"auth", "resume", "action", "ref", "ids", "priority", "backend", NULL};
+static const char *const fields[] = {"auth", "resume", "action", "ref", "ids", "priority", "backend", "sweep", NULL};
 
 static void on_message(struct dashboard *d, struct viewer *v, const char *text, size_t len)
 {
@@ -365,7 +366,7 @@ static void on_message(struct dashboard *d, struct viewer *v, const char *text, 
 			char *shown = buf_shown(key);
 
 			send_error(d, v,
-			           "unknown field \"%s\"; allowed: auth, resume, action, ref, ids, priority, backend",
+			           "unknown field \"%s\"; allowed: auth, resume, action, ref, ids, priority, backend, sweep",
 			           shown);
 			free(shown);
 			json_decref(msg);
@@ -378,10 +379,13 @@ static void on_message(struct dashboard *d, struct viewer *v, const char *text, 
 		v->authorized = token_ok(d, v, json_object_get(msg, "auth"));
 		auth_reply(d, v, v->authorized);
 	}
-	if (json_object_get(msg, "action")) {
+	if (json_object_get(msg, "action") || json_object_get(msg, "sweep")) {
 		struct buf b = BUF_INIT;
 
-		dashboard_act(d->engine, msg, v->authorized, &b);
+		if (json_object_get(msg, "action"))
+			dashboard_act(d->engine, msg, v->authorized, &b);
+		else
+			dashboard_sweep(d->engine, msg, &b);
 		enqueue_text(d, v, buf_str(&b), b.len);
 		buf_free(&b);
 	}

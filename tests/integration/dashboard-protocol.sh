@@ -18,7 +18,7 @@ if ! "$PY" -c "import websocket" 2>/dev/null; then
 	echo "1..0 # SKIP no python3-websocket for $PY (./quickstart installs it)"
 	exit 0
 fi
-plan 13
+plan 14
 
 export SIMQ_HOME="$TMP/state" SIMQ
 MODEL=$(cd "$SRC/share/models" && pwd -P)/rc.plecs
@@ -47,6 +47,7 @@ cases "a viewer gets a snapshot of every section, then a CLI submit in an update
 cases "a task plecs-emu faults on appears among the failures with its error" failure
 cases "bad frames: not JSON, not an object, unknown fields, binary (1003), too large (1009), silence" bad_frames
 cases "actions are refused without the token, a wrong token is told so, with it they are done per id" actions
+cases "a sweep's summary against a swept variable, from the store's summaries; bad requests told what is allowed" sweep
 cases "changes in a burst reach a viewer at most five times a second" rate
 cases "a viewer back with its last seq gets the updates it missed; another server's or a future seq, a snapshot" resume
 cases "100 viewers at once each get the snapshot and the next update; past max_viewers one is refused" many

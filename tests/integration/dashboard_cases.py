@@ -363,6 +363,58 @@ def case_many():
     print("ok: 100 viewers had the task within %.2f s" % (time.monotonic() - t0))
 
 
+def sweep(ws, ref, **q):
+    ws.send(json.dumps({"sweep": q, "ref": ref}))
+    return until(ws, lambda m: m["type"] == "sweep" and m["ref"] == ref, 10, "the sweep answer %s" % ref)
+
+
+def case_sweep():
+    """A sweep's result summary against a swept variable, from the store's summaries: the listing,
+    the points (each the task's stored summary, bit for bit), series by the other variable, errors."""
+    s = api()
+    s.resume()
+    ids = s.submit_many([{"model": MODEL, "name": "rc-sweep", "tags": ["sw"], "vars": {"R": r, "C": c}}
+                         for r in (1, 2, 4) for c in (1e-6, 3.3e-6)])
+    lone = s.submit({"model": MODEL, "name": "rc-lone", "vars": {"R": 1}})
+    s.wait(ids + [lone], 60)
+    s.pause()
+    assert all(s.get(i)["state"] == "completed" for i in ids), [s.get(i)["state"] for i in ids]
+    ws = connect()
+    hello(ws)  # read-only: asking is not acting
+    m = sweep(ws, "list")
+    assert m["ok"], m
+    mine = [x for x in m["sweeps"] if x.get("name") == "rc-sweep"]
+    assert mine and mine[0]["tasks"] == 6 and sorted(mine[0]["vars"]) == ["C", "R"], m["sweeps"]
+    assert any(x.get("tag") == "sw" for x in m["sweeps"]), m["sweeps"]
+    assert not any(x.get("name") == "rc-lone" for x in m["sweeps"]), "a single task listed as a sweep"
+    for summary in ("final", "mean", "rms", "min", "max"):
+        m = sweep(ws, summary, name="rc-sweep", by="R", signal="sig1", summary=summary)
+        assert m["ok"] and m["by"] == "R" and m["summary"] == summary and m["signals"] == ["sig1"], m
+        assert sorted(p["id"] for p in m["points"]) == sorted(ids), m["points"]
+        for p in m["points"]:
+            t = s.get(p["id"])
+            want = s.result(p["id"])["summary"]["sig1"][summary]
+            assert p["x"] == t["vars"]["R"] and p["y"] == want, (p, want)
+            assert p["series"] == "C=%s" % json.dumps(t["vars"]["C"]), p
+    m = sweep(ws, "tag", tag="sw", by="C", summary="rms")
+    assert m["ok"] and m["tag"] == "sw" and len(m["points"]) == 6, m
+    assert len({p["y"] for p in m["points"]}) > 1, "RMS the same for every R and C: %s" % m["points"]
+    m = sweep(ws, "default", name="rc-sweep")
+    assert m["ok"] and m["by"] == "C" and m["signal"] == "sig1" and m["summary"] == "final", m
+    for q, words in [({"name": "rc-sweep", "by": "L"}, '"by": L is not swept by name "rc-sweep"; allowed: C, R'),
+                     ({"name": "rc-sweep", "signal": "sig7"}, '"signal": sig7 is not a signal of these results; allowed: sig1'),
+                     ({"name": "rc-sweep", "summary": "median"}, "allowed: final, mean, rms, min or max"),
+                     ({"name": "rc-lone"}, "sweep nothing"), ({"name": "nobody"}, 'no task with name "nobody" completed'),
+                     ({"name": "a", "tag": "b"}, "one of them"), ({"hours": 0}, "from 1 to 720"),
+                     ({"colour": 1}, 'unknown field "colour"'), ({"name": 5}, 'the field "name" is not text')]:
+        m = sweep(ws, "bad", **q)
+        assert m["ok"] is False and words in m["error"], (q, m)
+    ws.send(json.dumps({"sweep": [1], "ref": "arr"}))
+    m = until(ws, lambda m: m["type"] == "sweep")
+    assert m["ok"] is False and "not an object" in m["error"], m
+    print("ok")
+
+
 def rss_kib(pid):
     with open("/proc/%d/status" % pid) as f:
         return int(re.search(r"VmRSS:\s+(\d+)", f.read()).group(1))

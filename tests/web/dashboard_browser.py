@@ -128,17 +128,56 @@ def night():
 
 
 def case_night():
-    """a night like the demo's: the corner check's failure, retries, completions and charts drawn; screenshots kept"""
+    """a night like the demo's: the corner check's failure, completions in the throughput chart, a call running"""
     night()
     b.wait("[...document.querySelectorAll('#failures td')].some((e) => e.textContent === 'corner-check')", 60,
            "the corner check's failure")
     b.wait("(Chart.getChart(document.getElementById('throughput')).data.datasets[0].data.at(-1) || 0) >= 8", 60,
            "eight tasks finished in the throughput chart")
     b.wait(visible("#running tr[data-id]"), 30, "a running call")
+
+
+def case_sweep():
+    """the sweep chart: the overnight sweep's mean against D, a line per L, as the store has them; screenshots kept"""
+    b.wait("[...document.querySelectorAll('#sweep-name option')].some((o) => o.value === 'name:overnight')", 30,
+           "the overnight sweep offered")
+    b.select("#sweep-name", "name:overnight")
+    b.wait("document.getElementById('sweep-by').value === 'D'", 10, "the chart against D")
+    end = time.monotonic() + 60
+    while api.list({"state": "completed", "name": "overnight"}, 0, 1)["total"] < 24 and time.monotonic() < end:
+        time.sleep(0.1)
+    # Dispatch paused from the page, so that the sweep holds still while the chart is compared.
+    b.click("#pause")
+    b.wait(text_of("#message") + " === 'pause: done'", 5, "the page pausing dispatch")
+    end = time.monotonic() + 60
+    while api.stats()["running"] and time.monotonic() < end:
+        time.sleep(0.05)
+    done = [t for t in api.list({"state": "completed", "name": "overnight"}, 0, 1000)["tasks"]]
+    assert done, "no overnight task completed"
+    b.select("#sweep-summary", "mean")
+    b.wait("(() => { const c = Chart.getChart(document.getElementById('sweep'));"
+           " return c && c.options.scales.y.title.text === 'mean of sig1' &&"
+           " c.data.datasets.reduce((n, d) => n + d.data.length, 0) === %d; })()" % len(done), 10,
+           "the chart of the mean over the %d completed tasks" % len(done))
+    chart = b.js("Chart.getChart(document.getElementById('sweep')).data.datasets.map((d) => ({label: d.label, data: d.data}))")
+    points = {p["id"]: (d["label"], p["x"], p["y"]) for d in chart for p in d["data"]}
+    for t in done:
+        full = api.get(t["id"])
+        want = (json.dumps(full["vars"]["L"]).join(["L=", ""]), full["vars"]["D"], full["result"]["summary"]["sig1"]["mean"])
+        assert points.get(t["id"]) == want, (t["id"], points.get(t["id"]), want)
+    assert len(points) == len(done), (len(points), len(done))
+    assert all(d["label"].startswith("L=") for d in chart) and len(chart) >= 2, [d["label"] for d in chart]
+    b.select("#sweep-by", "L")
+    b.wait("Chart.getChart(document.getElementById('sweep')).options.scales.x.title.text === 'L'", 10, "the chart against L")
+    b.select("#sweep-by", "D")
+    b.select("#sweep-summary", "final")
+    b.wait("Chart.getChart(document.getElementById('sweep')).options.scales.y.title.text === 'final value of sig1'", 10,
+           "the chart of the final value")
+    b.js("document.activeElement.blur(); window.scrollTo(0, 0)")
     path = os.path.join(OUT, "dashboard-night.png")
     b.screenshot(path)
     b.screenshot_full(os.path.join(OUT, "dashboard-night-full.png"))
-    return "screenshots: %s, dashboard-night-full.png" % path
+    return "%d points in %d series; screenshots: %s, dashboard-night-full.png" % (len(points), len(chart), path)
 
 
 def case_clean():
@@ -152,7 +191,7 @@ def case_clean():
     return "%d requests, %d WebSocket(s), all to the server" % (len(b.requests), len(b.sockets))
 
 
-CASES = [case_loads, case_submit, case_refused, case_cancel, case_failure, case_night, case_clean]
+CASES = [case_loads, case_submit, case_refused, case_cancel, case_failure, case_night, case_sweep, case_clean]
 
 
 def main():
