@@ -243,7 +243,8 @@ function onMessage(ev) {
     const bad = m.ok ? (Array.isArray(m.results) ? m.results.filter((r) => r.done === false).map((r) => r.reason) : []) : [m.error];
     say(m.action + ": " + (bad.length ? bad.join("; ") : "done"), bad.length > 0);
   } else if (m.type === "sweep") {
-    if (m.ref === "sweeps") onSweeps(m); else if (m.ref === "chart") onChart(m);
+    if (m.busy) setTimeout(m.ref === "sweeps" ? askSweeps : askChart, 1000); // the server's budget: ask again
+    else if (m.ref === "sweeps") onSweeps(m); else if (m.ref === "chart") onChart(m);
   } else if (m.type === "error") {
     say(m.error, true);
   }

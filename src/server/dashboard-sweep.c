@@ -13,6 +13,24 @@
 #define DEFAULT_HOURS 24
 #define MAX_HOURS     (24 * 30)
 #define MAX_GROUPS    1000 /* names and tags a listing tracks; later ones are not listed */
+#define KEEP_MS       1000 /* how long an answer is given again to whoever asks the same */
+#define KEPT          8    /* answers kept */
+#define STR_(x)       #x
+#define STR(x)        STR_(x)
+
+struct kept {
+	char *key;      /* the request, canonical */
+	json_t *answer; /* without its ref */
+	int64_t at;
+};
+
+struct dashboard_sweeps {
+	struct engine *engine;
+	struct kept kept[KEPT];
+	size_t next;
+	int64_t second; /* the wall second of the budget */
+	int computed;   /* new answers in it */
+};
 
 static const char *const fields[] = {"name", "tag", "by", "signal", "summary", "hours", NULL};
 static const char *const summaries[] = {"final", "mean", "rms", "min", "max", NULL};
@@ -376,14 +394,14 @@ static bool read_req(struct engine *e, const json_t *req, struct sweep_req *r, c
 	return true;
 }
 
-void dashboard_sweep(struct engine *e, const json_t *msg, struct buf *out)
+/* A new answer to req: the sweeps, one sweep's points, or {"error"}; *ok whether it is not an error. */
+static json_t *compute(struct engine *e, const json_t *req, bool *ok)
 {
-	const json_t *ref = json_object_get(msg, "ref");
 	struct sweep_req r = {0};
 	json_t *answer = NULL;
 	char *err = NULL;
 
-	if (read_req(e, json_object_get(msg, "sweep"), &r, &err)) {
+	if (read_req(e, req, &r, &err)) {
 		if (r.kind) {
 			r.ids = xcalloc(DASHBOARD_SWEEP_POINTS, sizeof *r.ids);
 			r.vars = xcalloc(DASHBOARD_SWEEP_POINTS, sizeof *r.vars);
@@ -393,16 +411,9 @@ void dashboard_sweep(struct engine *e, const json_t *msg, struct buf *out)
 		else
 			answer = r.kind ? chart_sweep(e, &r, &err) : list_sweeps(&r);
 	}
+	*ok = err == NULL;
 	if (answer == NULL)
 		answer = json_pack("{s:s}", "error", err ? err : "no answer");
-	json_object_set_new(answer, "type", json_string("sweep"));
-	json_object_set_new(answer, "ref", ref ? json_incref((json_t *)ref) : json_null());
-	json_object_set_new(answer, "ok", json_boolean(err == NULL));
-	char *text = proto_json_text(answer, false); /* numbers as short as they read back exactly */
-
-	buf_adds(out, text);
-	free(text);
-	json_decref(answer);
 	free(err);
 	for (size_t i = 0; i < r.n; i++)
 		json_decref(r.vars[i]);
@@ -413,4 +424,77 @@ void dashboard_sweep(struct engine *e, const json_t *msg, struct buf *out)
 		varset_free(&r.groups[i].vars);
 	}
 	free(r.groups);
+	json_object_set_new(answer, "type", json_string("sweep"));
+	json_object_set_new(answer, "ok", json_boolean(*ok));
+	return answer;
+}
+
+/* The answer to req kept from less than KEEP_MS ago, or a new one within the budget, or NULL. */
+static json_t *answer_for(struct dashboard_sweeps *s, const json_t *req)
+{
+	int64_t now = engine_now_ms(s->engine);
+	char *key = req ? proto_canonical(req) : xstrdup("null");
+	bool ok;
+
+	for (size_t i = 0; i < KEPT; i++)
+		if (s->kept[i].key && strcmp(s->kept[i].key, key) == 0 && now - s->kept[i].at < KEEP_MS) {
+			free(key);
+			return json_incref(s->kept[i].answer);
+		}
+	if (now / 1000 != s->second) {
+		s->second = now / 1000;
+		s->computed = 0;
+	}
+	if (s->computed >= DASHBOARD_SWEEP_RATE) {
+		free(key);
+		return NULL;
+	}
+	s->computed++;
+	struct kept *k = &s->kept[s->next];
+
+	s->next = (s->next + 1) % KEPT;
+	free(k->key);
+	json_decref(k->answer);
+	*k = (struct kept){.key = key, .answer = compute(s->engine, req, &ok), .at = now};
+	return json_incref(k->answer);
+}
+
+void dashboard_sweep(struct dashboard_sweeps *s, const json_t *msg, struct buf *out)
+{
+	const json_t *ref = json_object_get(msg, "ref");
+	json_t *kept = answer_for(s, json_object_get(msg, "sweep"));
+	json_t *answer =
+	    kept ? json_copy(kept)
+	         : json_pack("{s:s,s:b,s:b,s:s}", "type", "sweep", "ok", 0, "busy", 1, "error",
+	                     "the server answers at most " STR(DASHBOARD_SWEEP_RATE) " new sweep requests a second; "
+	                     "ask again in a moment");
+
+	json_decref(kept);
+	json_object_set_new(answer, "ref", ref ? json_incref((json_t *)ref) : json_null());
+	char *text = proto_json_text(answer, false); /* numbers as short as they read back exactly */
+
+	buf_adds(out, text);
+	free(text);
+	json_decref(answer);
+}
+
+struct dashboard_sweeps *dashboard_sweeps_new(struct engine *e)
+{
+	struct dashboard_sweeps *s = xcalloc(1, sizeof *s);
+
+	s->engine = e;
+	return s;
+}
+
+void dashboard_sweeps_free(struct dashboard_sweeps **sp)
+{
+	struct dashboard_sweeps *s = *sp;
+
+	if (s == NULL)
+		return;
+	for (size_t i = 0; i < KEPT; i++) {
+		free(s->kept[i].key);
+		json_decref(s->kept[i].answer);
+	}
+	xfree(sp);
 }

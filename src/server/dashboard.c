@@ -67,6 +67,7 @@ struct dashboard {
 	struct engine *engine;
 	struct lws_context *ctx;
 	struct dashboard_view *view;
+	struct dashboard_sweeps *sweeps;
 	struct refusals *refusals;
 	struct dashboard_options opt;
 	char *token, *dir;
@@ -385,7 +386,7 @@ static void on_message(struct dashboard *d, struct viewer *v, const char *text, 
 		if (json_object_get(msg, "action"))
 			dashboard_act(d->engine, msg, v->authorized, &b);
 		else
-			dashboard_sweep(d->engine, msg, &b);
+			dashboard_sweep(d->sweeps, msg, &b);
 		enqueue_text(d, v, buf_str(&b), b.len);
 		buf_free(&b);
 	}
@@ -625,6 +626,7 @@ struct dashboard *dashboard_new(struct ev_loop *loop, struct engine *e, const st
 	d->opt.token = NULL;
 	d->dir = paths_data_dir("dashboard", PKGDATADIR "/dashboard");
 	d->view = dashboard_view_new(e);
+	d->sweeps = dashboard_sweeps_new(e);
 	d->refusals = refusals_new(loop, e, o->refusal_interval > 0 ? o->refusal_interval : 60);
 	lws_set_log_level(LLL_ERR, lws_log);
 	memset(&info, 0, sizeof info);
@@ -679,6 +681,7 @@ void dashboard_free(struct dashboard **dp)
 		refusals_free(&d->refusals);
 	}
 	dashboard_view_free(&d->view);
+	dashboard_sweeps_free(&d->sweeps);
 	free(d->token);
 	free(d->dir);
 	xfree(dp);

@@ -35,6 +35,7 @@ trap cleanup EXIT
 printf '[backend emu]\nurl = %s\n[scheduler]\nstart_paused = true\n[dashboard]\nlisten = 127.0.0.1\nport = %s\nmax_viewers = 150\nmax_buffer = 64K\n' \
 	"$url" "$DASH_PORT" >"$TMP/simq.ini"
 expect_status "the server starts with the dashboard" 0 "$SIMQ" server -c "$TMP/simq.ini"
+until_in "$SIMQ_HOME/simulation.log" "dashboard on http://127.0.0.1:$DASH_PORT/" -F # the log is written off the loop
 expect_in "the log says where the dashboard is" "$SIMQ_HOME/simulation.log" "dashboard on http://127.0.0.1:$DASH_PORT/"
 
 cases() {
