@@ -201,6 +201,11 @@ function moveBars() {
   }
 }
 
+// A burst larger than an update carries: the server sent the latest lines only.
+function addSkipped(n) {
+  $("log").append(el("div", { class: "muted" }, "… " + n + " lines not shown here (simq log has them all)"));
+}
+
 function addLog(lines) {
   const box = $("log");
   const follow = box.scrollTop + box.clientHeight >= box.scrollHeight - 20; // the reader is at the end
@@ -220,6 +225,7 @@ function apply(m) {
       draw[name](m[name]);
     }
   }
+  if (m.log_skipped) addSkipped(m.log_skipped);
   addLog(m.log || []);
   state.seq = m.seq;
 }

@@ -384,9 +384,13 @@ bool dashboard_view_update(struct dashboard_view *v, uint64_t seq, struct buf *o
 		free(v->text[i]);
 		v->text[i] = fresh[i];
 	}
-	uint64_t last = engine_log_seq(v->engine);
+	uint64_t last = engine_log_seq(v->engine), from = v->log_seq;
 
-	add_log(v, v->log_seq, last, out);
+	if (last - from > DASHBOARD_LOG_UPDATE) {
+		from = last - DASHBOARD_LOG_UPDATE;
+		buf_addf(out, ",\"log_skipped\":%llu", (unsigned long long)(from - v->log_seq));
+	}
+	add_log(v, from, last, out);
 	v->log_seq = last;
 	return true;
 }

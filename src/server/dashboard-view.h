@@ -24,16 +24,23 @@
 struct engine;
 struct dashboard_view;
 
-/* Rows of each priority the queue section lists; failures it lists; log lines a snapshot carries. */
+/*
+ * Rows of each priority the queue section lists; failures it lists; log lines a snapshot carries,
+ * and an update at most (the latest; it says how many before them it skipped: at five updates a
+ * second that is 500 lines a second, more than anyone reads in a browser, and a night's bursts of
+ * thousands of lines a second would otherwise cost every viewer's bandwidth and the loop).
+ */
 #define DASHBOARD_QUEUE_ROWS 10
 #define DASHBOARD_FAILURES   20
 #define DASHBOARD_LOG_LINES  200
+#define DASHBOARD_LOG_UPDATE 100
 
 struct dashboard_view *dashboard_view_new(struct engine *e);
 void dashboard_view_free(struct dashboard_view **v);
 /*
  * Rebuilds every section and appends to out {"type":"update", "server", "seq", "time", the sections
- * that changed, "log": the lines since the last update}; false (out untouched) when nothing changed.
+ * that changed, "log": the lines since the last update (the last DASHBOARD_LOG_UPDATE of them, with
+ * "log_skipped": how many were left out before them)}; false (out untouched) when nothing changed.
  */
 bool dashboard_view_update(struct dashboard_view *v, uint64_t seq, struct buf *out);
 /* Appends {"type":"snapshot", "server", "seq", "time", every section, "log"} as of the last update. */

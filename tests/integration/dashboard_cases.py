@@ -150,7 +150,7 @@ def case_rate():
     ws = connect()
     hello(ws)
     simq_api = api()
-    stamps, end = [], time.monotonic() + 2.0
+    stamps, updates, end = [], [], time.monotonic() + 2.0
     stop = threading.Event()
 
     def churn():
@@ -168,6 +168,7 @@ def case_rate():
                 m = recv(ws)
                 if m["type"] == "update":
                     stamps.append(m["time"] / 1000.0)  # when the server built it
+                    updates.append(m)
             except websocket.WebSocketTimeoutException:
                 break
     finally:
@@ -177,7 +178,17 @@ def case_rate():
     gaps = [b - a for a, b in zip(stamps, stamps[1:])]
     assert len(stamps) <= 11, "%d updates in 2 s" % len(stamps)
     assert min(gaps) >= 0.195, "two updates built %.3f s apart" % min(gaps)
-    print("ok %d updates in 2 s" % len(stamps))
+    # Each carries at most 100 log lines, the latest, and says how many it skipped before them.
+    last, skipped = None, 0
+    for m in updates:
+        seqs = [l["seq"] for l in m["log"]]
+        assert len(seqs) <= 100 and seqs == list(range(seqs[0], seqs[0] + len(seqs))) if seqs else True, seqs
+        if seqs and last is not None:
+            assert seqs[0] == last + 1 + m.get("log_skipped", 0), (last, m.get("log_skipped"), seqs[0])
+        assert m.get("log_skipped", 0) == 0 or len(seqs) == 100, (len(seqs), m.get("log_skipped"))
+        skipped += m.get("log_skipped", 0)
+        last = seqs[-1] if seqs else last
+    print("ok %d updates in 2 s, %d log lines skipped" % (len(stamps), skipped))
 
 
 def case_failure():
