@@ -12,6 +12,7 @@
 
 #include "engine/engine.h"
 #include "server/dashboard-act.h"
+#include "server/dashboard-host.h"
 #include "server/dashboard-sweep.h"
 #include "server/dashboard-view.h"
 #include "server/refusals.h"
@@ -68,6 +69,7 @@ struct dashboard {
 	struct lws_context *ctx;
 	struct dashboard_view *view;
 	struct dashboard_sweeps *sweeps;
+	struct dashboard_hosts *hosts;
 	struct refusals *refusals;
 	struct dashboard_options opt;
 	char *token, *dir;
@@ -294,7 +296,7 @@ static bool token_ok(struct dashboard *d, struct viewer *v, const json_t *token)
 	if (json_is_string(token) && d->token && secret_equal(json_string_value(token), d->token))
 		return true;
 	peer_of(v, peer, sizeof peer);
-	refusals_note(d->refusals, peer, "dashboard: a wrong token");
+	refusals_note(d->refusals, peer, "a wrong token");
 	v->bad_tokens++;
 	return false;
 }
@@ -448,24 +450,39 @@ static bool on_writable(struct dashboard *d, struct viewer *v)
 
 /* ---- connections ------------------------------------------------------------------------ */
 
-/* A WebSocket is taken on /ws, below the viewer limit, from a page of this host:port. */
+/* Whether the request names the dashboard as its Host (dashboard-host.h); a refusal is noted. */
+static bool host_ok(struct dashboard *d, struct lws *wsi, char *host, size_t size)
+{
+	char peer[64] = "?", *why = NULL;
+
+	host[0] = '\0';
+	lws_hdr_copy(wsi, host, (int)size, WSI_TOKEN_HOST);
+	if (dashboard_host_ok(d->hosts, host, &why))
+		return true;
+	lws_get_peer_simple(wsi, peer, sizeof peer);
+	refusals_note(d->refusals, peer, why);
+	free(why);
+	return false;
+}
+
+/* A WebSocket is taken on /ws, below the viewer limit, naming the dashboard, from its own page. */
 static bool accept_viewer(struct dashboard *d, struct lws *wsi)
 {
-	char uri[64] = "", origin[256] = "", host[256] = "", peer[64] = "?", *expected;
-	bool ok;
+	char uri[64] = "", origin[256] = "", host[256], peer[64] = "?", *why = NULL;
 
+	if (!host_ok(d, wsi, host, sizeof host))
+		return false;
 	lws_hdr_copy(wsi, uri, sizeof uri, WSI_TOKEN_GET_URI);
 	lws_hdr_copy(wsi, origin, sizeof origin, WSI_TOKEN_ORIGIN);
-	lws_hdr_copy(wsi, host, sizeof host, WSI_TOKEN_HOST);
-	expected = xasprintf("http://%s", host);
-	ok = host[0] && strcmp(origin, expected) == 0;
-	free(expected);
+	bool own = dashboard_origin_ok(host, origin, &why);
+
 	lws_get_peer_simple(wsi, peer, sizeof peer);
-	if (!ok)
-		refusals_note(d->refusals, peer, "dashboard: a foreign Origin");
+	if (!own)
+		refusals_note(d->refusals, peer, why);
 	else if (d->nviewers >= d->opt.max_viewers)
-		refusals_note(d->refusals, peer, "dashboard: viewers at the limit");
-	return ok && strcmp(uri, "/ws") == 0 && d->nviewers < d->opt.max_viewers;
+		refusals_note(d->refusals, peer, "viewers at the limit ([dashboard] max_viewers)");
+	free(why);
+	return own && strcmp(uri, "/ws") == 0 && d->nviewers < d->opt.max_viewers;
 }
 
 static void on_silence(struct ev_loop *loop, ev_timer *w, int revents)
@@ -544,7 +561,11 @@ static int serve_file(struct dashboard *d, struct lws *wsi, const char *url)
 {
 	unsigned char headers[1024], *p = headers, *end = headers + sizeof headers;
 	const struct page_file *f = NULL;
+	char host[256];
 
+	if (!host_ok(d, wsi, host, sizeof host))
+		return http_status(wsi, HTTP_STATUS_FORBIDDEN,
+		                   "this Host is not a name of the dashboard; add it to [dashboard] allowed_hosts");
 	if (lws_hdr_total_length(wsi, WSI_TOKEN_GET_URI) <= 0)
 		return http_status(wsi, HTTP_STATUS_METHOD_NOT_ALLOWED, "only GET");
 	for (size_t i = 0; i < sizeof page_files / sizeof page_files[0]; i++)
@@ -627,7 +648,10 @@ struct dashboard *dashboard_new(struct ev_loop *loop, struct engine *e, const st
 	d->dir = paths_data_dir("dashboard", PKGDATADIR "/dashboard");
 	d->view = dashboard_view_new(e);
 	d->sweeps = dashboard_sweeps_new(e);
-	d->refusals = refusals_new(loop, e, o->refusal_interval > 0 ? o->refusal_interval : 60);
+	d->hosts = dashboard_hosts_new(o->listen, o->allowed_hosts);
+	static const struct refusals_words words = {"dashboard page", "dashboard request"};
+
+	d->refusals = refusals_new(loop, e, o->refusal_interval > 0 ? o->refusal_interval : 60, &words);
 	lws_set_log_level(LLL_ERR, lws_log);
 	memset(&info, 0, sizeof info);
 	info.port = o->port;
@@ -682,6 +706,7 @@ void dashboard_free(struct dashboard **dp)
 	}
 	dashboard_view_free(&d->view);
 	dashboard_sweeps_free(&d->sweeps);
+	dashboard_hosts_free(&d->hosts);
 	free(d->token);
 	free(d->dir);
 	xfree(dp);

@@ -26,7 +26,8 @@ struct engine;
 struct dashboard;
 
 struct dashboard_options {
-	const char *listen; /* an address, e.g. 127.0.0.1 */
+	const char *listen;        /* an address, e.g. 127.0.0.1 */
+	const char *allowed_hosts; /* other names a page may reach it by, comma-separated (dashboard-host.h) */
 	int port;
 	int max_viewers;
 	size_t max_buffer;       /* bytes queued for one viewer before it is dropped to a snapshot */

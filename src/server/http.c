@@ -495,7 +495,9 @@ struct http *http_start(struct ev_loop *loop, struct api *api, const struct http
 	ev_async_init(&h->wake, on_wake);
 	h->wake.data = h;
 	ev_async_start(loop, &h->wake);
-	h->refusals = refusals_new(loop, api_engine(api), l->refusal_interval > 0 ? l->refusal_interval : 60);
+	static const struct refusals_words tcp = {"TCP client", "TCP request"};
+
+	h->refusals = refusals_new(loop, api_engine(api), l->refusal_interval > 0 ? l->refusal_interval : 60, &tcp);
 	if (!register_methods(h, err) || !start_listener(h, &h->unix_side, l->unix_fd, err))
 		return NULL;
 	if (l->tcp_fd >= 0) {
