@@ -45,8 +45,8 @@ static double median_ms(int64_t *ns, int n)
 /* QUEUE tasks of model in batches, priorities mixed as a night's are: mostly LOW, some NORMAL, few above. */
 static void fill(struct engine *e, const char *model)
 {
-	static const enum task_priority mix[] = {PRIO_LOW, PRIO_LOW, PRIO_LOW, PRIO_NORMAL, PRIO_LOW,
-						 PRIO_LOW, PRIO_NORMAL, PRIO_LOW, PRIO_HIGH, PRIO_LOW};
+	static const enum task_priority mix[] = {PRIO_LOW, PRIO_LOW,    PRIO_LOW, PRIO_NORMAL, PRIO_LOW,
+	                                         PRIO_LOW, PRIO_NORMAL, PRIO_LOW, PRIO_HIGH,   PRIO_LOW};
 	struct task **tasks = xcalloc(BATCH, sizeof *tasks);
 	int64_t *ids = xcalloc(BATCH, sizeof *ids);
 	char *err = NULL;
@@ -70,8 +70,8 @@ static void fill(struct engine *e, const char *model)
 
 int main(int argc, char **argv)
 {
-	static struct backend_config backend = {.name = "emu", .url = "http://127.0.0.1:9/RPC2", .slots = 1,
-						 .max_batch = 16, .call_timeout = 3600};
+	static struct backend_config backend = {
+	    .name = "emu", .url = "http://127.0.0.1:9/RPC2", .slots = 1, .max_batch = 16, .call_timeout = 3600};
 	static int64_t ns[SAMPLES];
 	const char *tmp = getenv("TMPDIR");
 	char *dir = xasprintf("%s/simq-bench-dashboard-XXXXXX", tmp && *tmp ? tmp : "/tmp"), *err = NULL;
@@ -89,18 +89,25 @@ int main(int argc, char **argv)
 	char *rel = xasprintf("%s/../share/models/buck.plecs", slash ? self : "."), *model = realpath(rel, NULL);
 	char *db = xasprintf("%s/simq.db", dir), *results = xasprintf("%s/results", dir);
 	struct engine_options eo = {
-		.db_path = db,
-		.log_keep = 1000,
-		.durability = STORE_DURABILITY_NORMAL,
-		.start_paused = true,
-		.sched = {.max_retries = 3, .down_after = 3, .backoff_base = 5, .backoff_max = 60, .probe_max = 60,
-			  .retry_faults = "license", .results_dir = results, .seed = 1,
-			  .writer_ops = &writer_thread_ops, .writer_impl = writer},
-		.backends = &backend,
-		.nbackends = 1,
-		.backend_ops = &silent_backend,
-		.clock = &clock,
-		.started_line = "server started (bench/dashboard)",
+	    .db_path = db,
+	    .log_keep = 1000,
+	    .durability = STORE_DURABILITY_NORMAL,
+	    .start_paused = true,
+	    .sched = {.max_retries = 3,
+	              .down_after = 3,
+	              .backoff_base = 5,
+	              .backoff_max = 60,
+	              .probe_max = 60,
+	              .retry_faults = "license",
+	              .results_dir = results,
+	              .seed = 1,
+	              .writer_ops = &writer_thread_ops,
+	              .writer_impl = writer},
+	    .backends = &backend,
+	    .nbackends = 1,
+	    .backend_ops = &silent_backend,
+	    .clock = &clock,
+	    .started_line = "server started (bench/dashboard)",
 	};
 	struct engine *e = engine_open(&eo, &err);
 

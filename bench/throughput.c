@@ -226,7 +226,7 @@ static int add_file(const char *path, const struct stat *st, int type, struct FT
  * WebSocket viewers read it throughout.
  */
 static struct run run_simq(const char *url, int max_batch, int n, double span, double step, const char *trace,
-			   int viewers)
+                           int viewers)
 {
 	struct run out = {0};
 	char *dir = xasprintf("%s/simq-bench-tp.%d.%zu", state_base, (int)getpid(), nscratch);

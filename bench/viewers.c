@@ -46,10 +46,11 @@ static int connect_one(int port)
 	inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
 	if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof a) != 0)
 		die("bench: connecting a dashboard viewer");
-	char *req = xasprintf("GET /ws HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nOrigin: http://127.0.0.1:%d\r\n"
-			      "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: c2ltcS1iZW5jaC12aWV3ZXI=\r\n"
-			      "Sec-WebSocket-Version: 13\r\n\r\n",
-			      port, port);
+	char *req =
+	    xasprintf("GET /ws HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nOrigin: http://127.0.0.1:%d\r\n"
+	              "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: c2ltcS1iZW5jaC12aWV3ZXI=\r\n"
+	              "Sec-WebSocket-Version: 13\r\n\r\n",
+	              port, port);
 	char reply[1024];
 	size_t got = 0;
 
@@ -179,7 +180,8 @@ int viewers_free_port(void)
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), port;
 
 	inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
-	if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) != 0 || getsockname(fd, (struct sockaddr *)&a, &len) != 0)
+	if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) != 0 ||
+	    getsockname(fd, (struct sockaddr *)&a, &len) != 0)
 		die("bench: a free port");
 	port = ntohs(a.sin_port);
 	close(fd);

@@ -13,8 +13,8 @@
 struct dashboard_hosts {
 	char **names; /* the listen address, "localhost", then allowed_hosts */
 	size_t n;
-	bool any_ip;  /* it listens on every address */
-	char *shown;  /* "127.0.0.1, localhost, ..." for messages */
+	bool any_ip; /* it listens on every address */
+	char *shown; /* "127.0.0.1, localhost, ..." for messages */
 };
 
 static bool is_ip(const char *name)
@@ -95,10 +95,11 @@ bool dashboard_host_ok(const struct dashboard_hosts *h, const char *host, char *
 	for (size_t i = 0; i < h->n && !ok; i++)
 		ok = strcasecmp(name, h->names[i]) == 0;
 	if (!ok)
-		*why = name[0] ? xasprintf("Host %.80s is not a name of the dashboard (allowed: %s; more in [dashboard] "
-					   "allowed_hosts)",
-					   host, h->shown)
-			       : xasprintf("no Host (allowed: %s)", h->shown);
+		*why = name[0]
+		           ? xasprintf("Host %.80s is not a name of the dashboard (allowed: %s; more in [dashboard] "
+		                       "allowed_hosts)",
+		                       host, h->shown)
+		           : xasprintf("no Host (allowed: %s)", h->shown);
 	free(name);
 	return ok;
 }
@@ -108,8 +109,8 @@ bool dashboard_origin_ok(const char *host, const char *origin, char **why)
 	bool ok = host && host[0] && origin && strncmp(origin, "http://", 7) == 0 && strcasecmp(origin + 7, host) == 0;
 
 	if (!ok)
-		*why = origin && origin[0] ? xasprintf("Origin %.80s is not the page's own (http://%.80s)", origin,
-						       host ? host : "")
-					   : xasprintf("no Origin (a page's own is http://%.80s)", host ? host : "");
+		*why = origin && origin[0]
+		           ? xasprintf("Origin %.80s is not the page's own (http://%.80s)", origin, host ? host : "")
+		           : xasprintf("no Origin (a page's own is http://%.80s)", host ? host : "");
 	return ok;
 }

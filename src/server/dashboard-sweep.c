@@ -58,8 +58,8 @@ struct sweep_req {
 	int64_t since;
 	struct group *groups;
 	size_t ngroups;
-	int64_t *ids;   /* the sweep's tasks, oldest first, up to DASHBOARD_SWEEP_POINTS */
-	json_t **vars;  /* each one's vars */
+	int64_t *ids;    /* the sweep's tasks, oldest first, up to DASHBOARD_SWEEP_POINTS */
+	json_t **vars;   /* each one's vars */
 	size_t n, total; /* kept, matched */
 };
 
@@ -82,8 +82,11 @@ static void varset_note(struct varset *s, json_t *vars)
 		if (was == NULL || !json_equal(was, value))
 			json_object_set_new(s->varying, key, json_true());
 	}
-	json_object_foreach(s->first, key, value) if (json_object_get(vars, key) == NULL)
-	    json_object_set_new(s->varying, key, json_true());
+	json_object_foreach(s->first, key, value)
+	{
+		if (json_object_get(vars, key) == NULL)
+			json_object_set_new(s->varying, key, json_true());
+	}
 }
 
 /* ["D", "L"]: the numeric variables that vary, in the first task's order (then any it lacked). */
@@ -93,10 +96,16 @@ static json_t *varset_swept(const struct varset *s)
 	const char *key;
 	json_t *value;
 
-	json_object_foreach(s->first, key, value) if (json_object_get(s->varying, key) && !json_object_get(s->other, key))
-	    json_array_append_new(list, json_string(key));
-	json_object_foreach(s->varying, key, value) if (!json_object_get(s->first, key) && !json_object_get(s->other, key))
-	    json_array_append_new(list, json_string(key));
+	json_object_foreach(s->first, key, value)
+	{
+		if (json_object_get(s->varying, key) && !json_object_get(s->other, key))
+			json_array_append_new(list, json_string(key));
+	}
+	json_object_foreach(s->varying, key, value)
+	{
+		if (!json_object_get(s->first, key) && !json_object_get(s->other, key))
+			json_array_append_new(list, json_string(key));
+	}
 	return list;
 }
 
@@ -137,7 +146,8 @@ static void group_note(struct sweep_req *r, const char *kind, const char *key, s
 	struct group *g = NULL;
 
 	for (size_t i = 0; i < r->ngroups && g == NULL; i++)
-		if (r->groups[i].kind == kind && strlen(r->groups[i].key) == len && memcmp(r->groups[i].key, key, len) == 0)
+		if (r->groups[i].kind == kind && strlen(r->groups[i].key) == len &&
+		    memcmp(r->groups[i].key, key, len) == 0)
 			g = &r->groups[i];
 	if (g == NULL) {
 		if (r->ngroups == MAX_GROUPS)
@@ -185,7 +195,8 @@ static json_t *list_sweeps(struct sweep_req *r)
 	for (size_t i = 0; i < r->ngroups; i++) {
 		json_t *swept = varset_swept(&r->groups[i].vars);
 
-		if (r->groups[i].tasks >= 2 && json_array_size(swept) > 0 && json_array_size(list) < DASHBOARD_SWEEP_LIST)
+		if (r->groups[i].tasks >= 2 && json_array_size(swept) > 0 &&
+		    json_array_size(list) < DASHBOARD_SWEEP_LIST)
 			json_array_append_new(list, json_pack("{s:s,s:I,s:O,s:I}", r->groups[i].kind, r->groups[i].key,
 			                                      "tasks", (json_int_t)r->groups[i].tasks, "vars", swept,
 			                                      "finished", (json_int_t)r->groups[i].last));
@@ -251,11 +262,14 @@ static const json_t *summary_of(struct engine *e, int64_t id, struct sweep_req *
 		const char *key;
 		json_t *value;
 
-		json_object_foreach(all, key, value) json_array_append_new(signals, json_string(key));
+		json_object_foreach(all, key, value)
+		{
+			json_array_append_new(signals, json_string(key));
+		}
 	}
 	*held = all;
-	return json_object_get(json_object_get(all, r->signal ? r->signal : json_string_value(json_array_get(signals, 0))),
-	                       r->summary);
+	return json_object_get(
+	    json_object_get(all, r->signal ? r->signal : json_string_value(json_array_get(signals, 0))), r->summary);
 }
 
 /* Whether name is among the strings of list. */
@@ -264,7 +278,11 @@ static bool listed(const json_t *list, const char *name)
 	size_t i;
 	json_t *item;
 
-	json_array_foreach(list, i, item) if (strcmp(json_string_value(item), name) == 0) return true;
+	json_array_foreach(list, i, item)
+	{
+		if (strcmp(json_string_value(item), name) == 0)
+			return true;
+	}
 	return false;
 }
 
@@ -274,7 +292,10 @@ static char *joined(const json_t *list)
 	size_t i;
 	json_t *item;
 
-	json_array_foreach(list, i, item) buf_addf(&b, "%s%s", i ? ", " : "", json_string_value(item));
+	json_array_foreach(list, i, item)
+	{
+		buf_addf(&b, "%s%s", i ? ", " : "", json_string_value(item));
+	}
 	char *s = xstrdup(buf_str(&b));
 
 	buf_free(&b);
@@ -295,8 +316,9 @@ static json_t *chart_sweep(struct engine *e, struct sweep_req *r, char **err)
 		*err = xasprintf("no task with %s \"%s\" completed in the last %lld h", r->kind, r->key,
 		                 (long long)((engine_now_ms(e) - r->since) / 3600000));
 	} else if (json_array_size(swept) == 0) {
-		*err = xasprintf("the tasks with %s \"%s\" sweep nothing: no numeric variable takes more than one value",
-		                 r->kind, r->key);
+		*err =
+		    xasprintf("the tasks with %s \"%s\" sweep nothing: no numeric variable takes more than one value",
+		              r->kind, r->key);
 	} else if (r->by && !listed(swept, r->by)) {
 		char *allowed = joined(swept);
 
@@ -311,9 +333,10 @@ static json_t *chart_sweep(struct engine *e, struct sweep_req *r, char **err)
 			const json_t *x = json_object_get(r->vars[i], by);
 
 			if (json_is_number(x) && json_is_number(y))
-				json_array_append_new(points, json_pack("{s:I,s:f,s:f,s:o}", "id", (json_int_t)r->ids[i], "x",
-				                                        json_number_value(x), "y", json_number_value(y),
-				                                        "series", series_of(r->vars[i], swept, by)));
+				json_array_append_new(points,
+				                      json_pack("{s:I,s:f,s:f,s:o}", "id", (json_int_t)r->ids[i], "x",
+				                                json_number_value(x), "y", json_number_value(y),
+				                                "series", series_of(r->vars[i], swept, by)));
 			else
 				missing++;
 			json_decref(held);
@@ -321,15 +344,17 @@ static json_t *chart_sweep(struct engine *e, struct sweep_req *r, char **err)
 		if (r->signal && json_array_size(signals) > 0 && !listed(signals, r->signal)) {
 			char *allowed = joined(signals);
 
-			*err = xasprintf("\"signal\": %s is not a signal of these results; allowed: %s", r->signal, allowed);
+			*err = xasprintf("\"signal\": %s is not a signal of these results; allowed: %s", r->signal,
+			                 allowed);
 			free(allowed);
 		} else {
 			out = json_pack("{s:s,s:s,s:s,s:o,s:O,s:O,s:I,s:I,s:I}", "by", by, "signal",
-			                r->signal                           ? r->signal
+			                r->signal                  ? r->signal
 			                : json_array_size(signals) ? json_string_value(json_array_get(signals, 0))
-			                                                    : "",
-			                "summary", r->summary, "points", points, "vars", swept, "signals", signals, "tasks",
-			                (json_int_t)r->total, "shown", (json_int_t)r->n, "missing", (json_int_t)missing);
+			                                           : "",
+			                "summary", r->summary, "points", points, "vars", swept, "signals", signals,
+			                "tasks", (json_int_t)r->total, "shown", (json_int_t)r->n, "missing",
+			                (json_int_t)missing);
 		}
 	}
 	if (out == NULL)
@@ -362,8 +387,9 @@ static bool read_req(struct engine *e, const json_t *req, struct sweep_req *r, c
 		while (fields[i] && strcmp(fields[i], key) != 0)
 			i++;
 		if (fields[i] == NULL || (strcmp(key, "hours") != 0 && !json_is_string(value))) {
-			*err = xasprintf("\"sweep\": %s \"%.64s\"%s; allowed: name, tag, by, signal, summary (text) and hours",
-			                 fields[i] ? "the field" : "unknown field", key, fields[i] ? " is not text" : "");
+			*err = xasprintf(
+			    "\"sweep\": %s \"%.64s\"%s; allowed: name, tag, by, signal, summary (text) and hours",
+			    fields[i] ? "the field" : "unknown field", key, fields[i] ? " is not text" : "");
 			return false;
 		}
 	}
@@ -385,8 +411,8 @@ static bool read_req(struct engine *e, const json_t *req, struct sweep_req *r, c
 		*err = xasprintf("\"summary\": %.64s; allowed: final, mean, rms, min or max", r->summary);
 		return false;
 	}
-	if (hours && (!json_is_integer(hours) || json_integer_value(hours) < 1 ||
-	              json_integer_value(hours) > MAX_HOURS)) {
+	if (hours &&
+	    (!json_is_integer(hours) || json_integer_value(hours) < 1 || json_integer_value(hours) > MAX_HOURS)) {
 		*err = xasprintf("\"hours\": allowed: a whole number from 1 to %d", MAX_HOURS);
 		return false;
 	}
@@ -467,7 +493,7 @@ void dashboard_sweep(struct dashboard_sweeps *s, const json_t *msg, struct buf *
 	    kept ? json_copy(kept)
 	         : json_pack("{s:s,s:b,s:b,s:s}", "type", "sweep", "ok", 0, "busy", 1, "error",
 	                     "the server answers at most " STR(DASHBOARD_SWEEP_RATE) " new sweep requests a second; "
-	                     "ask again in a moment");
+	                                                                             "ask again in a moment");
 
 	json_decref(kept);
 	json_object_set_new(answer, "ref", ref ? json_incref((json_t *)ref) : json_null());

@@ -368,9 +368,10 @@ static void on_message(struct dashboard *d, struct viewer *v, const char *text, 
 		if (fields[i] == NULL) {
 			char *shown = buf_shown(key);
 
-			send_error(d, v,
-			           "unknown field \"%s\"; allowed: auth, resume, action, ref, ids, priority, backend, sweep",
-			           shown);
+			send_error(
+			    d, v,
+			    "unknown field \"%s\"; allowed: auth, resume, action, ref, ids, priority, backend, sweep",
+			    shown);
 			free(shown);
 			json_decref(msg);
 			return;

@@ -28,7 +28,7 @@ static void on_first(struct ev_loop *loop, ev_async *w, int revents);
 static void on_interval(struct ev_loop *loop, ev_timer *w, int revents);
 
 struct refusals *refusals_new(struct ev_loop *loop, struct engine *e, double interval_s,
-			      const struct refusals_words *what)
+                              const struct refusals_words *what)
 {
 	struct refusals *r = xcalloc(1, sizeof *r);
 
@@ -50,7 +50,8 @@ void refusals_note(struct refusals *r, const char *peer, const char *why)
 	r->total++;
 	if (!r->open && !r->stopped) {
 		r->open = true;
-		snprintf(r->first_line, sizeof r->first_line, "refused a %s from %s: %.159s", r->what.client, peer, why);
+		snprintf(r->first_line, sizeof r->first_line, "refused a %s from %s: %.159s", r->what.client, peer,
+		         why);
 		/* Under the lock: once stopped, nothing is sent to the loop any more. */
 		ev_async_send(r->loop, &r->first);
 	} else {
@@ -100,7 +101,7 @@ static bool log_counted(struct refusals *r)
 	pthread_mutex_unlock(&r->lock);
 	if (n > 0)
 		engine_log(r->engine, SEVERITY_WARNING, 0, "refused %llu more %s%s (the last from %s: %s)",
-			   (unsigned long long)n, r->what.request, n == 1 ? "" : "s", peer, why);
+		           (unsigned long long)n, r->what.request, n == 1 ? "" : "s", peer, why);
 	return n > 0;
 }
 

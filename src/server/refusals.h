@@ -26,7 +26,7 @@ struct refusals_words {
 	const char *client, *request;
 };
 struct refusals *refusals_new(struct ev_loop *loop, struct engine *e, double interval_s,
-			      const struct refusals_words *what);
+                              const struct refusals_words *what);
 /* Any thread: one refused request, from peer (an address), why ("no token", "a wrong token"; cut at 159 bytes). */
 void refusals_note(struct refusals *r, const char *peer, const char *why);
 /* Refusals since the server started (any thread). */

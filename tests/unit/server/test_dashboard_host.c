@@ -38,8 +38,8 @@ static void test_listen_localhost_and_allowed(void **state)
 	expect_host(h, "Dash.Example", true, NULL);
 	/* A name an attacker points at this machine, and names that only look like ours. */
 	expect_host(h, "evil.example:7361", false,
-		    "Host evil.example:7361 is not a name of the dashboard (allowed: 127.0.0.1, localhost, "
-		    "simq.lab.example, dash.example; more in [dashboard] allowed_hosts)");
+	            "Host evil.example:7361 is not a name of the dashboard (allowed: 127.0.0.1, localhost, "
+	            "simq.lab.example, dash.example; more in [dashboard] allowed_hosts)");
 	expect_host(h, "127.0.0.1.evil.example", false, "is not a name");
 	expect_host(h, "localhost.evil.example:7361", false, "is not a name");
 	expect_host(h, "lab.example", false, "is not a name");
@@ -92,9 +92,9 @@ static void test_origin_is_the_page_own(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_listen_localhost_and_allowed),
-		cmocka_unit_test(test_ipv6_and_every_address),
-		cmocka_unit_test(test_origin_is_the_page_own),
+	    cmocka_unit_test(test_listen_localhost_and_allowed),
+	    cmocka_unit_test(test_ipv6_and_every_address),
+	    cmocka_unit_test(test_origin_is_the_page_own),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
