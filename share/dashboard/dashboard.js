@@ -3,7 +3,7 @@
 "use strict";
 
 const state = { server: null, seq: 0, logSeq: 0, sections: {}, log: [], token: null, ws: null, ref: 0, chart: null,
-  sweep: { list: [], chart: null, completed: -1, asked: 0, timer: null } };
+  sweep: { list: [], chart: null, completed: -1, asked: 0, timer: null, chosen: {} } };
 const PALETTE = ["#2c6fbb", "#d35400", "#1e8e3e", "#8e44ad", "#c0392b", "#16a085", "#7f8c8d", "#b7950b"];
 const PRIORITIES = ["critical", "high", "normal", "low"];
 const $ = (id) => document.getElementById(id);
@@ -122,8 +122,9 @@ function askChart() {
   const choice = $("sweep-name").value;
   if (!choice || !state.ws || state.ws.readyState !== WebSocket.OPEN) return;
   const [kind, ...rest] = choice.split(":"), q = { [kind]: rest.join(":"), summary: $("sweep-summary").value };
-  if ($("sweep-by").value) q.by = $("sweep-by").value;
-  if ($("sweep-signal").value) q.signal = $("sweep-signal").value;
+  // Only what the user picked: else the server's default, which follows the sweep as it grows.
+  if (state.sweep.chosen.by) q.by = $("sweep-by").value;
+  if (state.sweep.chosen.signal) q.signal = $("sweep-signal").value;
   state.ws.send(JSON.stringify({ sweep: q, ref: "chart" }));
 }
 
@@ -152,7 +153,7 @@ function onSweeps(m) {
   }
   options($("sweep-name"), list.map((x) => (x.name !== undefined ? "name:" + x.name : "tag:" + x.tag)),
     list.map((x) => (x.name !== undefined ? x.name : "tag " + x.tag) + " · " + x.tasks + " tasks · " + x.vars.join(", ")), true);
-  if (!had || $("sweep-name").value !== had) { $("sweep-by").replaceChildren(); $("sweep-signal").replaceChildren(); }
+  if (!had || $("sweep-name").value !== had) state.sweep.chosen = {};
   askChart();
 }
 
@@ -289,8 +290,10 @@ $("auth-form").addEventListener("submit", (e) => {
   if (state.ws) state.ws.send(JSON.stringify({ auth: state.token }));
 });
 $("window").addEventListener("change", () => { if (state.sections.stats) draw.stats(state.sections.stats); });
-$("sweep-name").addEventListener("change", () => { $("sweep-by").replaceChildren(); $("sweep-signal").replaceChildren(); askChart(); });
-for (const id of ["sweep-by", "sweep-signal", "sweep-summary"]) $(id).addEventListener("change", askChart);
+$("sweep-name").addEventListener("change", () => { state.sweep.chosen = {}; askChart(); });
+$("sweep-by").addEventListener("change", () => { state.sweep.chosen.by = true; askChart(); });
+$("sweep-signal").addEventListener("change", () => { state.sweep.chosen.signal = true; askChart(); });
+$("sweep-summary").addEventListener("change", askChart);
 $("pause").addEventListener("click", () => act("pause"));
 $("resume").addEventListener("click", () => act("resume"));
 setInterval(moveBars, 1000);

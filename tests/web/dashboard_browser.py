@@ -128,13 +128,17 @@ def night():
 
 
 def case_night():
-    """a night like the demo's: the corner check's failure, completions in the throughput chart, a call running"""
+    """a night like the demo's: the corner check's failure, completions in the throughput chart, a call running; a screenshot"""
     night()
     b.wait("[...document.querySelectorAll('#failures td')].some((e) => e.textContent === 'corner-check')", 60,
            "the corner check's failure")
     b.wait("(Chart.getChart(document.getElementById('throughput')).data.datasets[0].data.at(-1) || 0) >= 8", 60,
            "eight tasks finished in the throughput chart")
     b.wait(visible("#running tr[data-id]"), 30, "a running call")
+    b.js("document.activeElement.blur(); window.scrollTo(0, 0)")
+    path = os.path.join(OUT, "dashboard-night.png")
+    b.screenshot(path)
+    return "screenshot (1280x800, the night running): %s" % path
 
 
 def case_sweep():
@@ -174,10 +178,9 @@ def case_sweep():
     b.wait("Chart.getChart(document.getElementById('sweep')).options.scales.y.title.text === 'final value of sig1'", 10,
            "the chart of the final value")
     b.js("document.activeElement.blur(); window.scrollTo(0, 0)")
-    path = os.path.join(OUT, "dashboard-night.png")
-    b.screenshot(path)
-    b.screenshot_full(os.path.join(OUT, "dashboard-night-full.png"))
-    return "%d points in %d series; screenshots: %s, dashboard-night-full.png" % (len(points), len(chart), path)
+    path = os.path.join(OUT, "dashboard-night-full.png")
+    b.screenshot_full(path)
+    return "%d points in %d series; screenshot (the whole page, paused): %s" % (len(points), len(chart), path)
 
 
 def case_clean():
