@@ -11,6 +11,9 @@
  * (its --trace call durations over the wall time) and the bytes of a stored
  * result.  Targets: CPU <= 0.5 ms per task, busy >= 80 % at max_batch 16,
  * <= 12 KB per result.
+ * "bench/throughput dashboard" runs the unbatched row alone, with and without
+ * 100 dashboard viewers connected over WebSocket (issue 18), interleaved in
+ * the same run.  Target: the viewers cost <= 5 % of the unbatched figure.
  */
 #include "autoconf.h"
 
@@ -28,6 +31,7 @@
 #include <xmlrpc-c/client.h>
 
 #include "bench/lib.h"
+#include "bench/viewers.h"
 #include "client/client.h"
 #include "util/time.h"
 #include "util/xalloc.h"
@@ -81,10 +85,15 @@ static int by_value(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+static double median_of(double *v, int n)
+{
+	qsort(v, (size_t)n, sizeof *v, by_value);
+	return v[n / 2];
+}
+
 static double median(double *v)
 {
-	qsort(v, ROUNDS, sizeof *v, by_value);
-	return v[ROUNDS / 2];
+	return median_of(v, ROUNDS);
 }
 
 /*
@@ -154,6 +163,9 @@ struct run {
 	double thread_ms[NTHREADS]; /* the same by thread */
 	double busy;            /* plecs-emu's call durations (its trace) over the wall time */
 	double result_bytes;    /* bytes under results/ per task */
+	double viewer_rate;     /* messages each dashboard viewer received per second */
+	double viewer_bytes;    /* bytes per message they received */
+	double bench_cpu_ms;    /* this process's CPU per task (its client, and the viewers' thread) */
 };
 
 /* User + system CPU so far, in seconds, and the name, from a /proc stat file; false if it is gone. */
@@ -258,10 +270,11 @@ static int add_file(const char *path, const struct stat *st, int type, struct FT
 /*
  * n tasks submitted at once through simq, timed until the last is COMPLETED.  span > 0 sets
  * SolverOpts TimeSpan and FixedStep; span 0 leaves the model's own.  With trace, plecs-emu's trace
- * file, for how busy it was.
+ * file, for how busy it was.  With viewers > 0, the server has its dashboard on and that many
+ * WebSocket viewers read it throughout.
  */
 static struct run run_simq(const char *url, int max_batch, int n, double span, double step, const char *trace,
-			   const char *format)
+			   const char *format, int viewers)
 {
 	struct run out = {0};
 	char *dir = xasprintf("%s/simq-bench-tp.%d.%zu", state_base, (int)getpid(), nscratch);
@@ -275,6 +288,11 @@ static struct run run_simq(const char *url, int max_batch, int n, double span, d
 
 	fprintf(fp, "[backend emu]\nurl = %s\nmax_batch = %d\noutput_format = %s\n[scheduler]\nstart_paused = true\n", url,
 		max_batch, format);
+	int dash_port = viewers > 0 ? viewers_free_port() : 0;
+	struct viewers *pages = NULL;
+
+	if (viewers > 0)
+		fprintf(fp, "[dashboard]\nlisten = 127.0.0.1\nport = %d\n", dash_port);
 	fclose(fp);
 	const char *argv[] = {simq, "server", "-f", "--home", dir, "-c", ini, NULL};
 
@@ -282,6 +300,8 @@ static struct run run_simq(const char *url, int max_batch, int n, double span, d
 	xmlrpc_env_init(&env);
 	c = client_new(&opt);
 	bench_await_server(c);
+	if (viewers > 0)
+		pages = viewers_connect(dash_port, viewers);
 	xmlrpc_value *tasks = xmlrpc_array_new(&env);
 
 	for (int i = 0; i < n; i++) {
@@ -300,9 +320,12 @@ static struct run run_simq(const char *url, int max_batch, int n, double span, d
 	xmlrpc_DECREF(tasks);
 	xmlrpc_array_read_item(&env, ids, n - 1, &last);
 	long trace_from = trace ? file_size(trace) : 0;
-	double threads0[NTHREADS], threads1[NTHREADS];
-	double cpu0 = cpu_seconds(pid, threads0);
-	int64_t t0 = time_mono_ns();
+	double threads0[NTHREADS], threads1[NTHREADS], self_threads[NTHREADS];
+	double cpu0 = cpu_seconds(pid, threads0), self0 = cpu_seconds(getpid(), self_threads);
+	int64_t t0 = time_mono_ns(), msgs0 = 0, msgs = 0, bytes0 = 0, bytes = 0;
+
+	if (pages)
+		viewers_count(pages, &msgs0, &bytes0);
 
 	xmlrpc_DECREF(bench_callf(c, "simq.resume", "()"));
 	/* Same priority, so they run in submission order: the last one's end is the end (checked below). */
@@ -327,7 +350,14 @@ static struct run run_simq(const char *url, int max_batch, int n, double span, d
 	out.cpu_ms = 1000 * (cpu_seconds(pid, threads1) - cpu0) / n;
 	for (int k = 0; k < NTHREADS; k++)
 		out.thread_ms[k] = 1000 * (threads1[k] - threads0[k]) / n;
+	out.bench_cpu_ms = 1000 * (cpu_seconds(getpid(), self_threads) - self0) / n;
 	out.busy = trace ? traced_seconds(trace, trace_from) / wall : 0;
+	if (pages) {
+		viewers_count(pages, &msgs, &bytes);
+		out.viewer_rate = (double)(msgs - msgs0) / viewers / wall;
+		out.viewer_bytes = msgs > msgs0 ? (double)(bytes - bytes0) / (double)(msgs - msgs0) : 0;
+		viewers_close(&pages);
+	}
 	xmlrpc_value *s = bench_callf(c, "simq.stats", "()"), *v;
 	xmlrpc_int64 done;
 
@@ -365,7 +395,7 @@ static struct run run_simq(const char *url, int max_batch, int n, double span, d
 
 static double through_simq(const char *url, int max_batch, int n, double span, double step)
 {
-	return run_simq(url, max_batch, n, span, step, NULL, "plain").rate;
+	return run_simq(url, max_batch, n, span, step, NULL, "plain", 0).rate;
 }
 
 #define REAL_TASKS 1000
@@ -395,7 +425,7 @@ static void realistic(void)
 	snprintf(url, sizeof url, "http://127.0.0.1:%d/RPC2", read_port(port_file));
 	for (int r = 0; r < ROUNDS; r++)
 		for (int b = 0; b < NB; b++) {
-			struct run x = run_simq(url, batches[b], REAL_TASKS, 0, 0, trace, formats[b]);
+			struct run x = run_simq(url, batches[b], REAL_TASKS, 0, 0, trace, formats[b], 0);
 
 			rate[b][r] = x.rate;
 			cpu[b][r] = x.cpu_ms;
@@ -430,6 +460,50 @@ static void realistic(void)
 	unlink(port_file);
 	unlink(trace);
 	free(emu);
+}
+
+#define VIEWERS     100
+#define DASH_ROUNDS 9 /* the difference is small next to a shared machine's noise: more rounds, paired */
+
+/*
+ * Issue 18: the unbatched row with and without VIEWERS dashboard viewers, in rounds of one run
+ * each, back to back; the cost is the median of the rounds' own ratios, so that a slow moment of
+ * the machine weighs on both sides of a pair.
+ */
+static void dashboard_rows(const char *url)
+{
+	enum { R = DASH_ROUNDS };
+	double plain[R], viewed[R], cpu_plain[R], cpu_viewed[R], pushed[R], size[R], ratio[R], self_plain[R],
+	    self_viewed[R];
+
+	for (int r = 0; r < R; r++) {
+		struct run a = run_simq(url, 1, 3000, 1e-3, 1e-3, NULL, "plain", 0);
+		struct run b = run_simq(url, 1, 3000, 1e-3, 1e-3, NULL, "plain", VIEWERS);
+
+		plain[r] = a.rate;
+		cpu_plain[r] = a.cpu_ms;
+		viewed[r] = b.rate;
+		cpu_viewed[r] = b.cpu_ms;
+		pushed[r] = b.viewer_rate;
+		size[r] = b.viewer_bytes;
+		ratio[r] = b.rate / a.rate;
+		self_plain[r] = a.bench_cpu_ms;
+		self_viewed[r] = b.bench_cpu_ms;
+	}
+	double cost = 1 - median_of(ratio, R), u = median_of(plain, R), v = median_of(viewed, R);
+
+	printf("\n3,000 tasks unbatched (trivial results), with and without %d dashboard viewers (%d pairs):\n",
+	       VIEWERS, R);
+	printf("%-46s %10.0f/s\n", "simq unbatched, tasks, no viewers", u);
+	printf("%-46s %10.0f/s\n", "simq unbatched, tasks, 100 viewers reading", v);
+	printf("%-46s %10.1f%% %9s%%  %8.2fx                %s\n", "  what the viewers cost (median of pairs)",
+	       100 * cost, "<=5", cost > 0.0005 ? 0.05 / cost : 99.99, cost <= 0.05 ? "meets" : "MISSES");
+	printf("%-46s %9.3fms / %.3fms\n", "  server CPU per task, without / with", median_of(cpu_plain, R),
+	       median_of(cpu_viewed, R));
+	printf("%-46s %9.3fms / %.3fms\n", "  the bench's CPU per task (client, viewers)", median_of(self_plain, R),
+	       median_of(self_viewed, R));
+	printf("%-46s %10.1f/s %9s\n", "  updates each viewer received", median_of(pushed, R), "<=5/s");
+	printf("%-46s %9.1fKB\n", "  bytes per update", median_of(size, R) / 1024);
 }
 
 /* The rows of issue 3: trivial results unbatched and in batches of 16, and 10,001-point results. */
@@ -498,10 +572,14 @@ int main(int argc, char **argv)
 	printf("plecs-emu --speed 0 --cores 1; one client for the ceilings; simq: 1 slot, state in %s;\n"
 	       "median of %d rounds\n\n", state_base, ROUNDS);
 	printf("%-46s %12s %12s %8s\n", "", "measured", "target", "");
-	/* "bench/throughput realistic": that row alone. */
-	if (argc < 2 || strcmp(argv[1], "realistic") != 0)
-		standard_rows(url);
-	realistic();
+	/* "bench/throughput realistic" or "dashboard": that row alone. */
+	if (argc > 1 && strcmp(argv[1], "dashboard") == 0) {
+		dashboard_rows(url);
+	} else {
+		if (argc < 2 || strcmp(argv[1], "realistic") != 0)
+			standard_rows(url);
+		realistic();
+	}
 	for (size_t i = 0; i < nscratch; i++) {
 		char *rm = xasprintf("rm -rf '%s'", scratch[i]);
 

@@ -29,6 +29,9 @@ const struct section_def option_sections[] = {
              "A POST that meets a connection error or an HTTP 5xx is tried again after 1, 2, 4 and 8 s, "
              "then given up and logged."},
     {.name = "metrics", .help = "Prometheus metrics at GET /metrics; always on the Unix socket."},
+    {.name = "dashboard",
+     .help = "The web dashboard: one page and a WebSocket, served by the server (off unless listen is set). "
+             "Read-only without the token; with it, cancel, reprioritize, retry, pause and resume."},
     {.name = "ui", .help = "The console."},
     {.name = "keys",
      .help = "Console key bindings: action = key, key, ... A key is a character, C-x for "
@@ -70,8 +73,8 @@ const struct option_def option_table[] = {
              "HTTP Basic auth (user simq). Empty: a random token is written to the file token in the state "
              "dir (mode 0600). No message shows it, not even simq config --check's."},
     {"server", "refusal_log_interval", OPT_DURATION, "1m", 1, DAY,
-     .help = "TCP requests refused for want of the token: the first is logged at once, the rest one "
-             "line per this interval with their count, so a flood cannot fill the log."},
+     .help = "TCP requests refused for want of the token (and dashboard pages refused): the first is logged "
+             "at once, the rest one line per this interval with their count, so a flood cannot fill the log."},
     {"server", "client_timeout", OPT_DURATION, "30s", 0, DAY,
      .help = "How long simq's commands wait for the server's answer before saying it is stopped or stuck "
              "(exit 69). simq wait and simq log -f wait as long as they must. 0: wait forever."},
@@ -184,6 +187,21 @@ const struct option_def option_table[] = {
      .help = "Also serve /metrics over TCP on this address. "
              "Empty: Unix socket only."},
     {"metrics", "port", OPT_INT, "9360", 1, 65535, .help = "TCP port used with listen."},
+
+    {"dashboard", "listen", OPT_ADDRESS, "",
+     .help = "Serve the web dashboard on this address (e.g. 127.0.0.1; open http://ADDRESS:PORT/). "
+             "Empty: no dashboard."},
+    {"dashboard", "port", OPT_INT, "7361", 1, 65535, .help = "TCP port used with listen."},
+    {"dashboard", "allowed_hosts", OPT_LIST, "",
+     .help = "Other names by which browsers reach the dashboard (this machine's DNS name, a proxy's), "
+             "besides the listen address and localhost (and any IP address when listen is 0.0.0.0 or ::). "
+             "A request naming another Host is refused, so that a web page elsewhere cannot reach the "
+             "dashboard by pointing a name of its own at this machine (DNS rebinding)."},
+    {"dashboard", "max_viewers", OPT_INT, "200", 1, 10000,
+     .help = "Pages connected at once; one more is refused until one leaves."},
+    {"dashboard", "max_buffer", OPT_SIZE, "1M", 64 * 1024, 64.0 * 1024 * 1024,
+     .help = "Updates queued for a page that does not read them; past this they are dropped and the "
+             "page gets a fresh snapshot once it reads again, so a slow page never holds up the others."},
 
     {"ui", "colours", OPT_ENUM, "auto", .choices = "auto|always|never",
      .help = "auto: colours when the "

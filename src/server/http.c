@@ -23,6 +23,7 @@
 #include "server/refusals.h"
 #include "server/request.h"
 #include "util/buf.h"
+#include "util/secret.h"
 #include "util/xalloc.h"
 
 /*
@@ -279,17 +280,6 @@ static char *base64(const char *in)
 	return out;
 }
 
-/* Compares in time that does not depend on where the strings differ. */
-static bool same_secret(const char *given, const char *expected)
-{
-	size_t n = strlen(expected), m = strlen(given);
-	unsigned diff = (unsigned)(n ^ m);
-
-	for (size_t i = 0; i < n; i++)
-		diff |= (unsigned char)expected[i] ^ (unsigned char)(i < m ? given[i] : 0);
-	return diff == 0;
-}
-
 /* The peer's address, for the log. */
 static void peer_address(TSession *session, char *out, size_t size)
 {
@@ -314,7 +304,7 @@ static void check_token(void *ud, TSession *session, abyss_bool *handled)
 				   "token (see [server] token, or the file token in the state directory)\n";
 	char peer[64];
 
-	if (auth && same_secret(auth, h->expected_auth)) {
+	if (auth && secret_equal(auth, h->expected_auth)) {
 		conns_trust(conns_current());
 		*handled = false;
 		return;
@@ -510,7 +500,9 @@ struct http *http_start(struct ev_loop *loop, struct api *api, const struct http
 	ev_async_init(&h->wake, on_wake);
 	h->wake.data = h;
 	ev_async_start(loop, &h->wake);
-	h->refusals = refusals_new(loop, api_engine(api), l->refusal_interval > 0 ? l->refusal_interval : 60);
+	static const struct refusals_words tcp = {"TCP client", "TCP request"};
+
+	h->refusals = refusals_new(loop, api_engine(api), l->refusal_interval > 0 ? l->refusal_interval : 60, &tcp);
 	if (!register_methods(h, err) || !start_listener(h, &h->unix_side, l->unix_fd, err))
 		return NULL;
 	if (l->tcp_fd >= 0) {

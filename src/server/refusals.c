@@ -19,17 +19,20 @@ struct refusals {
 	bool open;                   /* an interval runs: refusals are counted, not logged */
 	bool stopped;
 	uint64_t counted, total;
-	char first_line[160];
-	char last_peer[64], last_why[32];
+	char first_line[320];
+	char last_peer[64], last_why[160];
+	struct refusals_words what;
 };
 
 static void on_first(struct ev_loop *loop, ev_async *w, int revents);
 static void on_interval(struct ev_loop *loop, ev_timer *w, int revents);
 
-struct refusals *refusals_new(struct ev_loop *loop, struct engine *e, double interval_s)
+struct refusals *refusals_new(struct ev_loop *loop, struct engine *e, double interval_s,
+                              const struct refusals_words *what)
 {
 	struct refusals *r = xcalloc(1, sizeof *r);
 
+	r->what = *what;
 	r->loop = loop;
 	r->engine = e;
 	pthread_mutex_init(&r->lock, NULL);
@@ -47,7 +50,8 @@ void refusals_note(struct refusals *r, const char *peer, const char *why)
 	r->total++;
 	if (!r->open && !r->stopped) {
 		r->open = true;
-		snprintf(r->first_line, sizeof r->first_line, "refused a TCP client from %s: %s", peer, why);
+		snprintf(r->first_line, sizeof r->first_line, "refused a %s from %s: %.159s", r->what.client, peer,
+		         why);
 		/* Under the lock: once stopped, nothing is sent to the loop any more. */
 		ev_async_send(r->loop, &r->first);
 	} else {
@@ -96,8 +100,8 @@ static bool log_counted(struct refusals *r)
 		r->open = false;
 	pthread_mutex_unlock(&r->lock);
 	if (n > 0)
-		engine_log(r->engine, SEVERITY_WARNING, 0, "refused %llu more TCP request%s (the last from %s: %s)",
-			   (unsigned long long)n, n == 1 ? "" : "s", peer, why);
+		engine_log(r->engine, SEVERITY_WARNING, 0, "refused %llu more %s%s (the last from %s: %s)",
+		           (unsigned long long)n, r->what.request, n == 1 ? "" : "s", peer, why);
 	return n > 0;
 }
 

@@ -17,9 +17,17 @@
 struct engine;
 struct refusals;
 
-/* interval_s: seconds between two lines. */
-struct refusals *refusals_new(struct ev_loop *loop, struct engine *e, double interval_s);
-/* Any thread: one refused request, from peer (an address), why ("no token", "a wrong token"). */
+/*
+ * interval_s: seconds between two lines.  what names a refused one in the log, for its first
+ * line ("refused a TCP client from ...") and, with an "s", for the count ("refused 7 more TCP
+ * requests"): {"TCP client", "TCP request"} for the API, {"dashboard page", "dashboard request"}.
+ */
+struct refusals_words {
+	const char *client, *request;
+};
+struct refusals *refusals_new(struct ev_loop *loop, struct engine *e, double interval_s,
+                              const struct refusals_words *what);
+/* Any thread: one refused request, from peer (an address), why ("no token", "a wrong token"; cut at 159 bytes). */
 void refusals_note(struct refusals *r, const char *peer, const char *why);
 /* Refusals since the server started (any thread). */
 uint64_t refusals_total(struct refusals *r);

@@ -25,6 +25,7 @@
 #include "engine/writer.h"
 #include "plecs/pool.h"
 #include "server/api.h"
+#include "server/dashboard.h"
 #include "server/hooks.h"
 #include "server/http.h"
 #include "server/loopclock.h"
@@ -52,6 +53,7 @@ struct server {
 	struct http *http;          /* the API listeners (http.c) */
 	struct hooks *hooks;        /* [notify] commands (hooks.c), NULL when none is set */
 	struct webhooks *webhooks;  /* [webhook NAME] sinks (webhooks.c), NULL when none */
+	struct dashboard *dashboard; /* [dashboard] listen (dashboard.c), NULL when off */
 	bool stopping;
 	bool said_stopped;          /* "server stopped" is in the log */
 	ev_signal sig_term, sig_int, sig_hup;
@@ -337,6 +339,7 @@ static void close_server(struct server *s)
 		engine_log(s->engine, SEVERITY_INFO, 0, "server stopped");
 	hooks_free(&s->hooks);
 	webhooks_free(&s->webhooks);
+	dashboard_free(&s->dashboard);
 	engine_close(&s->engine);
 	writer_free(&s->writer);
 	api_free(&s->api);
@@ -428,10 +431,13 @@ static bool open_tcp(struct server *s, struct http_listen *l, char **token, char
 	const char *listen_addr = config_str(s->cfg, "server", "listen");
 	const char *metrics_addr = config_str(s->cfg, "metrics", "listen");
 
-	if (listen_addr[0]) {
+	/* The dashboard's actions take the same token as the TCP API. */
+	if (listen_addr[0] || config_str(s->cfg, "dashboard", "listen")[0]) {
 		*token = load_token(s, err);
 		if (*token == NULL)
 			return false;
+	}
+	if (listen_addr[0]) {
 		l->token = *token;
 		l->refusal_interval = config_double(s->cfg, "server", "refusal_log_interval");
 		l->tcp_fd = bind_tcp(listen_addr, (int)config_int(s->cfg, "server", "port"), err);
@@ -448,6 +454,24 @@ static bool open_tcp(struct server *s, struct http_listen *l, char **token, char
 			   config_int(s->cfg, "metrics", "port"));
 	}
 	return true;
+}
+
+/* [dashboard] listen: the web dashboard on the loop, with the token for its actions; false and *err on failure. */
+static bool open_dashboard(struct server *s, const char *token, char **err)
+{
+	const struct config *cfg = s->cfg;
+	struct dashboard_options o = {
+		.listen = config_str(cfg, "dashboard", "listen"), .port = (int)config_int(cfg, "dashboard", "port"),
+		.allowed_hosts = config_str(cfg, "dashboard", "allowed_hosts"),
+		.max_viewers = (int)config_int(cfg, "dashboard", "max_viewers"),
+		.max_buffer = (size_t)config_int(cfg, "dashboard", "max_buffer"), .token = token,
+		.refusal_interval = config_double(cfg, "server", "refusal_log_interval"),
+	};
+
+	if (o.listen[0] == '\0')
+		return true;
+	s->dashboard = dashboard_new(s->loop, s->engine, &o, err);
+	return s->dashboard != NULL;
 }
 
 /* Signals, the pass before sleeping, the sinks and the API; false and *err when the API cannot start. */
@@ -576,7 +600,7 @@ int server_run(const struct server_options *opt)
 	if (!open_server(&s, opt, &unix_fd, &err))
 		return not_started(&s, report_fd, err);
 	l.unix_fd = unix_fd;
-	bool ok = open_tcp(&s, &l, &token, &err) && start_serving(&s, &l, &err);
+	bool ok = open_tcp(&s, &l, &token, &err) && open_dashboard(&s, token, &err) && start_serving(&s, &l, &err);
 
 	free(token);
 	if (!ok)

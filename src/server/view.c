@@ -305,8 +305,7 @@ static bool reply_room(struct view_ctx *x)
 	return x->room-- > 0;
 }
 
-/* "1764482405123-4242": this server's start time and pid, which no other server shares. */
-static void server_id(const struct engine *e, char *out, size_t size)
+void view_server_id(const struct engine *e, char *out, size_t size)
 {
 	snprintf(out, size, "%lld-%d", (long long)engine_started_ms(e), (int)getpid());
 }
@@ -541,7 +540,7 @@ xmlrpc_value *view_console(xmlrpc_env *env, struct engine *e, const struct view_
 	char id[64];
 	struct view_ctx log = {.env = env, .e = e, .list = xmlrpc_array_new(env), .server = id};
 
-	server_id(e, id, sizeof id);
+	view_server_id(e, id, sizeof id);
 	if (req->log_since >= 0)
 		engine_log_since(e, (uint64_t)req->log_since, add_log_line, &log);
 	set_member(env, v, "server_id", xmlrpc_string_new(env, id));

@@ -68,6 +68,8 @@ xmlrpc_value *view_states(xmlrpc_env *env, const int64_t *ids, const enum task_s
 			  const struct view_acts *acts, size_t n);
 /* simq.retry's answer: the copies' ids, or with each {id, state, done, reason, copy, copy_state, new}. */
 xmlrpc_value *view_retries(xmlrpc_env *env, const struct engine_retry_answer *a, size_t n, bool each);
+/* "1764482405123-4242": this server's start time and pid, which no other server shares. */
+void view_server_id(const struct engine *e, char *out, size_t size);
 /* simq.view: everything a console draws. */
 xmlrpc_value *view_console(xmlrpc_env *env, struct engine *e, const struct view_request *req);
 /* simq.list: {total, offset, tasks} of the tasks that match f; NULL and *err when the store fails. */

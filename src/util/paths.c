@@ -135,3 +135,24 @@ bool paths_make_private_dir(const char *dir, char **err)
 	}
 	return true;
 }
+
+char *paths_data_dir(const char *name, const char *installed)
+{
+	char exe[4096];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+	struct stat st;
+
+	if (n > 0) {
+		exe[n] = '\0';
+		char *slash = strrchr(exe, '/');
+
+		if (slash)
+			*slash = '\0';
+		char *share = xasprintf("%s/../share/%s", exe, name);
+
+		if (stat(share, &st) == 0 && S_ISDIR(st.st_mode))
+			return share;
+		free(share);
+	}
+	return xstrdup(installed);
+}

@@ -24,6 +24,11 @@ char *paths_state_dir(const char *override);
  * On failure returns false and *err gets a heap message (caller frees).
  */
 bool paths_make_private_dir(const char *dir, char **err);
+/*
+ * Where the files of share/NAME are: next to the running program in a build tree (src/simq beside
+ * share/), else installed (the directory given, e.g. $(pkgdatadir)/NAME).  A heap string.
+ */
+char *paths_data_dir(const char *name, const char *installed);
 /* Makes path absolute against the current directory; a heap string (caller frees). */
 char *paths_absolute(const char *path);
 

@@ -1,0 +1,300 @@
+// simq's dashboard: the state from the server's WebSocket (doc/api.md, "The dashboard's WebSocket"),
+// drawn as it changes.  The token lives in this page's memory only and goes in a message.
+"use strict";
+
+const state = { server: null, seq: 0, logSeq: 0, sections: {}, log: [], token: null, ws: null, ref: 0, chart: null,
+  sweep: { list: [], chart: null, completed: -1, asked: 0, timer: null, chosen: {} } };
+const PALETTE = ["#2c6fbb", "#d35400", "#1e8e3e", "#8e44ad", "#c0392b", "#16a085", "#7f8c8d", "#b7950b"];
+const PRIORITIES = ["critical", "high", "normal", "low"];
+const $ = (id) => document.getElementById(id);
+
+function el(tag, attrs, ...children) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (k === "class") e.className = v; else if (k.startsWith("on")) e.addEventListener(k.slice(2), v); else e.setAttribute(k, v);
+  }
+  for (const c of children) e.append(c instanceof Node ? c : document.createTextNode(c === undefined || c === null ? "" : String(c)));
+  return e;
+}
+
+function table(head, rows, empty) {
+  if (!rows.length && empty) return el("div", { class: "empty" }, empty);
+  return el("table", {}, el("tr", {}, ...head.map((h) => el("th", {}, h))), ...rows);
+}
+
+function clock(ms) { return ms ? new Date(ms).toLocaleTimeString([], { hour12: false }) : ""; }
+function ago(ms) {
+  const s = Math.max(0, Math.round((Date.now() - ms) / 1000));
+  return s < 60 ? s + "s" : s < 3600 ? Math.floor(s / 60) + "m" : Math.floor(s / 3600) + "h" + Math.floor((s % 3600) / 60) + "m";
+}
+function vars(v) { return Object.entries(v || {}).map(([k, x]) => k + "=" + JSON.stringify(x)).join(" "); }
+function pct(x) { return x === null || x === undefined ? "–" : (100 * x).toFixed(1) + " %"; }
+
+function act(action, extra) {
+  if (!state.ws) return;
+  state.ws.send(JSON.stringify(Object.assign({ action, ref: ++state.ref }, extra || {})));
+}
+
+function rowActions(id) {
+  const prio = el("select", { class: "row-act", "aria-label": "priority" }, el("option", { value: "" }, "prio…"),
+    ...PRIORITIES.map((p) => el("option", { value: p }, p)));
+  prio.addEventListener("change", () => { if (prio.value) act("reprioritize", { ids: [id], priority: prio.value }); });
+  return el("span", {}, el("button", { class: "row-act", type: "button", onclick: () => act("cancel", { ids: [id] }) }, "cancel"), prio);
+}
+
+const draw = {
+  queue(q) {
+    $("queue-total").textContent = q.total + " queued · " + PRIORITIES.map((p) => q.counts[p] + " " + p).join(", ");
+    const rows = [];
+    for (const p of PRIORITIES) for (const t of q.rows[p]) {
+      rows.push(el("tr", { "data-id": t.id }, el("td", { class: "num" }, t.position + 1), el("td", { class: "num" }, t.id), el("td", { class: p }, p),
+        el("td", { title: t.path }, t.name || t.model), el("td", { class: "vars", title: vars(t.vars) }, vars(t.vars)), el("td", { class: "num" }, ago(t.submitted)), el("td", {}, rowActions(t.id))));
+      if (q.counts[p] > q.rows[p].length && t === q.rows[p][q.rows[p].length - 1])
+        rows.push(el("tr", { class: "more" }, el("td", { colspan: "7" }, "… " + (q.counts[p] - q.rows[p].length) + " more " + p)));
+    }
+    $("queue").replaceChildren(table(["#", "id", "priority", "name / model", "vars", "age", ""], rows, "the queue is empty"));
+    summary();
+  },
+  running(r) {
+    $("running-count").textContent = r.count + (r.count === 1 ? " task" : " tasks");
+    const rows = r.calls.map((c) => {
+      const frac = c.estimate > 0 ? Math.min(0.99, (Date.now() - c.started) / 1000 / c.estimate) : 0;
+      return el("tr", { "data-id": c.ids.join(" ") }, el("td", { class: "num", title: c.ids.join(", ") }, c.ids.length > 1 ? c.ids[0] + " +" + (c.ids.length - 1) : c.ids[0]), el("td", { class: c.priority }, c.priority),
+        el("td", {}, c.name || c.model), el("td", {}, c.backend), el("td", {}, el("span", { class: "bar" }, el("span", { "data-started": c.started, "data-estimate": c.estimate }))),
+        el("td", { class: "muted" }, c.estimate > 0 ? "~" + Math.round(c.estimate) + " s" : "no estimate yet"));
+    });
+    for (const t of r.retries)
+      rows.push(el("tr", { "data-id": t.id }, el("td", { class: "num" }, t.id), el("td", { class: t.priority }, t.priority), el("td", {}, t.name || t.model), el("td", {}, ""),
+        el("td", { class: "sev-warning" }, "retry " + t.retry + "/" + t.max_retries + " at " + clock(t.due)), el("td", { class: "error" }, t.error)));
+    $("running").replaceChildren(table(["id", "priority", "name / model", "backend", "progress", ""], rows, "nothing runs"));
+    summary();
+    moveBars();
+  },
+  backends(list) {
+    $("backends-line").replaceChildren(...list.map((b) => el("span", { class: b.up ? "up" : "down" }, (b.up ? "● " : "○ ") + b.name + " ")));
+    $("backends").replaceChildren(...list.map((b) => el("div", { class: "backend" },
+      el("h3", { class: b.up ? "up" : "down" }, b.name + (b.up ? " UP" : " DOWN") + " · " + b.busy + "/" + b.slots + " busy" + (b.paused ? " · paused" : "")),
+      el("div", { class: "url" }, b.url + (b.up ? "" : b.probe_at ? " · next probe " + clock(b.probe_at) : "")),
+      b.history.length ? el("table", { class: "history" }, ...b.history.slice().reverse().map((h) => el("tr", {}, el("td", {}, clock(h.time)),
+        el("td", { class: h.up ? "up" : "down" }, h.up ? "UP" : "DOWN"), el("td", { class: "error-text" }, h.detail))))
+        : el("div", { class: "muted" }, "no change since the server started"))));
+  },
+  stats(s) {
+    sweepsMayHaveChanged(s.windows.since_start.completed_first + s.windows.since_start.completed_retry);
+    const w = s.windows[$("window").value];
+    const rows = [["completed", (w.completed_first + w.completed_retry) + (w.completed_retry ? " (" + w.completed_retry + " after retry)" : "")], ["failed", w.failed],
+      ["cancelled", w.cancelled], ["cached", w.cached], ["success", pct(w.success_rate)], ["retry effectiveness", pct(w.retry_effectiveness)],
+      ["retries per failed", w.avg_retries_per_failed === null ? "–" : w.avg_retries_per_failed.toFixed(2)],
+      ["mean batch", s.mean_batch.toFixed(1)], ["dispatch", s.paused ? "paused " + s.pause_reason : "running"]];
+    $("stats").replaceChildren(el("table", { class: "stats" }, ...rows.map(([k, v]) => el("tr", {}, el("td", {}, k), el("td", {}, v)))));
+    summary();
+  },
+  throughput(t) {
+    if (typeof Chart === "undefined") return;
+    const labels = t.per_hour.map((_, i) => new Date(t.minute - (23 - i) * 3600000).getHours() + "h");
+    if (!state.chart) {
+      state.chart = new Chart($("throughput"), { type: "bar",
+        data: { labels, datasets: [{ label: "tasks finished per hour", data: t.per_hour, backgroundColor: "#2c6fbb" }] },
+        options: { animation: false, maintainAspectRatio: false, plugins: { legend: { display: false } },
+          scales: { y: { beginAtZero: true, ticks: { precision: 0 } }, x: { ticks: { maxRotation: 0, autoSkip: true } } } } });
+    } else {
+      state.chart.data.labels = labels;
+      state.chart.data.datasets[0].data = t.per_hour;
+      state.chart.update();
+    }
+  },
+  failures(list) {
+    $("failures").replaceChildren(table(["finished", "id", "priority", "name / model", "att.", "error", ""], list.map((f) =>
+      el("tr", { "data-id": f.id }, el("td", {}, clock(f.finished)), el("td", { class: "num" }, f.id), el("td", { class: f.priority }, f.priority),
+        el("td", { title: f.path }, f.name || f.model), el("td", { class: "num" }, f.attempts), el("td", { class: "error" }, f.error),
+        el("td", {}, el("button", { class: "row-act", type: "button", onclick: () => act("retry", { ids: [f.id] }) }, "retry")))), "no failures"));
+  },
+};
+
+// ---- the sweep chart: a result summary against a swept variable, asked of the server ----
+
+function askSweeps() {
+  state.sweep.asked = Date.now();
+  if (state.ws && state.ws.readyState === WebSocket.OPEN) state.ws.send(JSON.stringify({ sweep: {}, ref: "sweeps" }));
+}
+
+function askChart() {
+  const choice = $("sweep-name").value;
+  if (!choice || !state.ws || state.ws.readyState !== WebSocket.OPEN) return;
+  const [kind, ...rest] = choice.split(":"), q = { [kind]: rest.join(":"), summary: $("sweep-summary").value };
+  // Only what the user picked: else the server's default, which follows the sweep as it grows.
+  if (state.sweep.chosen.by) q.by = $("sweep-by").value;
+  if (state.sweep.chosen.signal) q.signal = $("sweep-signal").value;
+  state.ws.send(JSON.stringify({ sweep: q, ref: "chart" }));
+}
+
+// Tasks finished: the list and the chart are asked again, at most every 3 s.
+function sweepsMayHaveChanged(completed) {
+  if (completed === state.sweep.completed) return;
+  state.sweep.completed = completed;
+  if (state.sweep.timer) return;
+  const wait = Math.max(0, state.sweep.asked + 3000 - Date.now());
+  state.sweep.timer = setTimeout(() => { state.sweep.timer = null; askSweeps(); }, wait);
+}
+
+function options(select, values, labels, keep) {
+  const old = keep ? select.value : "";
+  select.replaceChildren(...values.map((v, i) => el("option", { value: v }, labels ? labels[i] : v)));
+  if (values.includes(old)) select.value = old;
+}
+
+function onSweeps(m) {
+  if (!m.ok) return say(m.error, true);
+  const list = m.sweeps, had = $("sweep-name").value;
+  state.sweep.list = list;
+  if (!list.length) {
+    $("sweep-name").replaceChildren(el("option", { value: "" }, "no sweep finished in the last 24 h"));
+    return;
+  }
+  options($("sweep-name"), list.map((x) => (x.name !== undefined ? "name:" + x.name : "tag:" + x.tag)),
+    list.map((x) => (x.name !== undefined ? x.name : "tag " + x.tag) + " · " + x.tasks + " tasks · " + x.vars.join(", ")), true);
+  if (!had || $("sweep-name").value !== had) state.sweep.chosen = {};
+  askChart();
+}
+
+function onChart(m) {
+  if (!m.ok) { $("sweep-note").textContent = m.error; return; }
+  const entry = state.sweep.list.find((x) => (m.name !== undefined ? x.name === m.name : x.tag === m.tag));
+  if (entry && entry.tasks !== m.tasks) { // tasks finished since the list came
+    entry.tasks = m.tasks;
+    $("sweep-name").selectedOptions[0].textContent = (entry.name !== undefined ? entry.name : "tag " + entry.tag) + " · " + entry.tasks + " tasks · " + entry.vars.join(", ");
+  }
+  options($("sweep-by"), m.vars, null, false);
+  $("sweep-by").value = m.by;
+  options($("sweep-signal"), m.signals, null, false);
+  $("sweep-signal").value = m.signal;
+  const series = new Map();
+  for (const p of m.points) {
+    if (!series.has(p.series)) series.set(p.series, []);
+    series.get(p.series).push({ x: p.x, y: p.y, id: p.id });
+  }
+  const datasets = [...series.entries()].sort(([a], [b]) => a.localeCompare(b, "en", { numeric: true })).map(([label, pts], i) => ({ label: label || m.by, data: pts.sort((a, b) => a.x - b.x),
+    showLine: true, borderColor: PALETTE[i % PALETTE.length], backgroundColor: PALETTE[i % PALETTE.length], pointRadius: 3, borderWidth: 1.5 }));
+  const what = $("sweep-summary").selectedOptions[0].textContent + " of " + m.signal;
+  $("sweep-note").textContent = m.points.length + " of " + m.tasks + " tasks" + (m.missing ? " (" + m.missing + " without that summary)" : "");
+  if (typeof Chart === "undefined") return;
+  if (state.sweep.chart) state.sweep.chart.destroy();
+  state.sweep.chart = new Chart($("sweep"), { type: "scatter", data: { datasets },
+    options: { animation: false, maintainAspectRatio: false,
+      plugins: { legend: { display: datasets.length > 1, position: "right", labels: { boxWidth: 10 } },
+        tooltip: { callbacks: { label: (c) => "#" + c.raw.id + " " + m.by + "=" + c.raw.x + ": " + c.raw.y } } },
+      scales: { x: { title: { display: true, text: m.by } }, y: { title: { display: true, text: what } } } } });
+}
+
+// The header's line: queued, running, failed and the success rate of the chosen window.
+function summary() {
+  const q = state.sections.queue, r = state.sections.running, s = state.sections.stats;
+  if (!q || !r || !s) return;
+  const w = s.windows[$("window").value];
+  $("summary").replaceChildren(el("b", {}, q.total), " queued · ", el("b", {}, r.count), " running · ",
+    el("b", { class: w.failed ? "n-failed" : "" }, w.failed), " failed · ", el("b", {}, pct(w.success_rate)), " success" + (s.paused ? " · paused" : ""));
+}
+
+function moveBars() {
+  for (const b of document.querySelectorAll("[data-started]")) {
+    const est = Number(b.dataset.estimate), frac = est > 0 ? Math.min(0.99, (Date.now() - Number(b.dataset.started)) / 1000 / est) : 0;
+    b.style.width = (100 * frac).toFixed(1) + "%";
+  }
+}
+
+// A burst larger than an update carries: the server sent the latest lines only.
+function addSkipped(n) {
+  $("log").append(el("div", { class: "muted" }, "… " + n + " lines not shown here (simq log has them all)"));
+}
+
+function addLog(lines) {
+  const box = $("log");
+  const follow = box.scrollTop + box.clientHeight >= box.scrollHeight - 20; // the reader is at the end
+  for (const l of lines) {
+    if (l.seq <= state.logSeq) continue;
+    state.logSeq = l.seq;
+    box.append(el("div", { class: "sev-" + l.severity, "data-task": l.task }, el("span", { class: "t" }, clock(l.time) + " "), l.text));
+  }
+  while (box.childElementCount > 500) box.firstElementChild.remove();
+  if (follow) box.scrollTop = box.scrollHeight;
+}
+
+function apply(m) {
+  for (const name of Object.keys(draw)) {
+    if (m[name] !== undefined && m[name] !== null) {
+      state.sections[name] = m[name];
+      draw[name](m[name]);
+    }
+  }
+  if (m.log_skipped) addSkipped(m.log_skipped);
+  addLog(m.log || []);
+  state.seq = m.seq;
+}
+
+function onMessage(ev) {
+  const m = JSON.parse(ev.data);
+  if (m.type === "welcome") {
+    if (state.server !== m.server) { state.logSeq = 0; $("log").replaceChildren(); }
+    state.server = m.server;
+    document.body.classList.toggle("unlocked", !m.read_only);
+    $("auth-state").textContent = m.read_only ? "read-only" : "actions allowed";
+  } else if (m.type === "snapshot") {
+    apply(m);
+  } else if (m.type === "update") {
+    if (m.seq === state.seq + 1) apply(m);
+    else if (m.seq > state.seq + 1 && state.ws) state.ws.close(); // a gap: reconnect and catch up
+  } else if (m.type === "auth") {
+    document.body.classList.toggle("unlocked", m.ok);
+    $("auth-state").textContent = m.ok ? "actions allowed" : m.error;
+  } else if (m.type === "reply") {
+    const bad = m.ok ? (Array.isArray(m.results) ? m.results.filter((r) => r.done === false).map((r) => r.reason) : []) : [m.error];
+    say(m.action + ": " + (bad.length ? bad.join("; ") : "done"), bad.length > 0);
+  } else if (m.type === "sweep") {
+    if (m.busy) setTimeout(m.ref === "sweeps" ? askSweeps : askChart, 1000); // the server's budget: ask again
+    else if (m.ref === "sweeps") onSweeps(m); else if (m.ref === "chart") onChart(m);
+  } else if (m.type === "error") {
+    say(m.error, true);
+  }
+}
+
+function say(text, bad) {
+  $("message").textContent = text;
+  $("message").classList.toggle("bad", !!bad);
+}
+
+function connect() {
+  const ws = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/ws");
+  state.ws = ws;
+  ws.onopen = () => {
+    const first = {};
+    if (state.token) first.auth = state.token;
+    if (state.server) first.resume = { server: state.server, seq: state.seq };
+    ws.send(JSON.stringify(first));
+    askSweeps();
+    $("status").textContent = "live";
+    $("status").className = "status live";
+  };
+  ws.onmessage = onMessage;
+  ws.onclose = () => {
+    state.ws = null;
+    $("status").textContent = "connection lost; reconnecting…";
+    $("status").className = "status lost";
+    setTimeout(connect, 1000);
+  };
+}
+
+$("auth-form").addEventListener("submit", (e) => {
+  e.preventDefault();
+  state.token = $("token").value;
+  $("token").value = "";
+  if (state.ws) state.ws.send(JSON.stringify({ auth: state.token }));
+});
+$("window").addEventListener("change", () => { if (state.sections.stats) draw.stats(state.sections.stats); });
+$("sweep-name").addEventListener("change", () => { state.sweep.chosen = {}; askChart(); });
+$("sweep-by").addEventListener("change", () => { state.sweep.chosen.by = true; askChart(); });
+$("sweep-signal").addEventListener("change", () => { state.sweep.chosen.signal = true; askChart(); });
+$("sweep-summary").addEventListener("change", askChart);
+$("pause").addEventListener("click", () => act("pause"));
+$("resume").addEventListener("click", () => act("resume"));
+setInterval(moveBars, 1000);
+connect();

@@ -1,0 +1,714 @@
+#include "autoconf.h"
+
+#include "server/dashboard.h"
+
+#include <fcntl.h>
+#include <stdarg.h>
+#include <jansson.h>
+#include <libwebsockets.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/engine.h"
+#include "server/dashboard-act.h"
+#include "server/dashboard-host.h"
+#include "server/dashboard-sweep.h"
+#include "server/dashboard-view.h"
+#include "server/refusals.h"
+#include "util/buf.h"
+#include "util/paths.h"
+#include "util/secret.h"
+#include "util/xalloc.h"
+
+#define MIN_INTERVAL    0.2       /* seconds between two updates: at most five a second */
+#define REFRESH_S       2.0       /* rebuild this often anyway: times that pass without an engine change */
+#define FIRST_MESSAGE_S 10        /* a viewer says hello within this, or is closed */
+#define MAX_IN          65536     /* the largest message a viewer may send */
+#define RING            64        /* updates kept for viewers that reconnect */
+#define RING_BYTES      (4 << 20) /* and at most this much of them */
+#define MAX_BAD_TOKENS  3         /* wrong tokens on one connection before it is closed */
+#define STR_(x)         #x
+#define STR(x)          STR_(x)
+
+#ifndef CHARTJS_PATH
+#define CHARTJS_PATH "/usr/share/javascript/chart.js/chart.min.js"
+#endif
+
+/* One message, shared by every viewer it is queued for. */
+struct msg {
+	int refs;
+	size_t len;
+	unsigned char data[]; /* LWS_PRE bytes for lws, then the text */
+};
+
+struct qnode {
+	struct msg *m;
+	struct qnode *next;
+};
+
+/* One connection's state (lws allocates it zeroed, for HTTP requests too). */
+struct viewer {
+	struct lws *wsi;
+	struct viewer *prev, *next; /* in the dashboard's list, once a WebSocket */
+	struct qnode *head, *tail;
+	size_t queued; /* bytes in the queue */
+	bool ws, hello, authorized;
+	bool stale; /* updates were dropped: a snapshot when it drains */
+	int bad_tokens;
+	int close_code; /* non-zero: close with it at the next chance */
+	const char *close_why;
+	struct buf in;  /* a message arriving in fragments */
+	ev_timer first; /* closes a viewer that says nothing */
+	struct dashboard *d;
+};
+
+struct dashboard {
+	struct ev_loop *loop;
+	struct engine *engine;
+	struct lws_context *ctx;
+	struct dashboard_view *view;
+	struct dashboard_sweeps *sweeps;
+	struct dashboard_hosts *hosts;
+	struct refusals *refusals;
+	struct dashboard_options opt;
+	char *token, *dir;
+	struct viewer *viewers;
+	int nviewers;
+	uint64_t seq;           /* the last update's */
+	struct msg *ring[RING]; /* update seq sits at seq % RING */
+	size_t ring_bytes;
+	bool built; /* an update has been built */
+	ev_tstamp last_build;
+	ev_prepare check;
+	ev_timer coalesce, refresh;
+};
+
+/* The last error libwebsockets logged: why it could not listen. */
+static char lws_last_error[256];
+
+static void lws_log(int level, const char *line)
+{
+	snprintf(lws_last_error, sizeof lws_last_error, "%s", line);
+	lws_last_error[strcspn(lws_last_error, "\n")] = '\0';
+}
+
+/* ---- messages and queues ---------------------------------------------------------------- */
+
+static struct msg *msg_new(const char *text, size_t len)
+{
+	struct msg *m = xmalloc(sizeof *m + LWS_PRE + len + 1);
+
+	m->refs = 1;
+	m->len = len;
+	memcpy(m->data + LWS_PRE, text, len);
+	m->data[LWS_PRE + len] = '\0';
+	return m;
+}
+
+static void msg_unref(struct msg **mp)
+{
+	if (*mp && --(*mp)->refs == 0)
+		free(*mp);
+	*mp = NULL;
+}
+
+static void queue_clear(struct viewer *v)
+{
+	while (v->head) {
+		struct qnode *n = v->head;
+
+		v->head = n->next;
+		msg_unref(&n->m);
+		free(n);
+	}
+	v->tail = NULL;
+	v->queued = 0;
+}
+
+/* Queues m for v, or drops v to a snapshot when its queue would pass the bound (one message always fits). */
+static void enqueue(struct dashboard *d, struct viewer *v, struct msg *m)
+{
+	if (v->stale || v->close_code)
+		return;
+	if (v->queued > 0 && v->queued + m->len > d->opt.max_buffer) {
+		queue_clear(v);
+		v->stale = true;
+	} else {
+		struct qnode *n = xmalloc(sizeof *n);
+
+		m->refs++;
+		*n = (struct qnode){.m = m};
+		if (v->tail)
+			v->tail->next = n;
+		else
+			v->head = n;
+		v->tail = n;
+		v->queued += m->len;
+	}
+	lws_callback_on_writable(v->wsi);
+}
+
+/* Queues a message of v's own (a reply, the welcome). */
+static void enqueue_text(struct dashboard *d, struct viewer *v, const char *text, size_t len)
+{
+	struct msg *m = msg_new(text, len);
+
+	enqueue(d, v, m);
+	msg_unref(&m);
+}
+
+static void enqueue_json(struct dashboard *d, struct viewer *v, json_t *j)
+{
+	char *text = json_dumps(j, JSON_COMPACT);
+
+	enqueue_text(d, v, text, strlen(text));
+	free(text);
+	json_decref(j);
+}
+
+static void close_viewer(struct viewer *v, int code, const char *why)
+{
+	v->close_code = code;
+	v->close_why = why;
+	lws_callback_on_writable(v->wsi);
+}
+
+/* ---- updates ---------------------------------------------------------------------------- */
+
+/* Keeps update d->seq for viewers that come back, dropping the oldest past RING or RING_BYTES. */
+static void keep(struct dashboard *d, struct msg *m)
+{
+	struct msg **slot = &d->ring[d->seq % RING];
+
+	d->ring_bytes -= *slot ? (*slot)->len : 0;
+	msg_unref(slot);
+	*slot = m;
+	d->ring_bytes += m->len;
+	for (uint64_t s = d->seq >= RING ? d->seq + 1 - RING : 1; d->ring_bytes > RING_BYTES && s < d->seq; s++) {
+		slot = &d->ring[s % RING];
+		d->ring_bytes -= *slot ? (*slot)->len : 0;
+		msg_unref(slot);
+	}
+}
+
+/* Builds an update when something changed and queues it for every viewer past its hello. */
+static void build_update(struct dashboard *d)
+{
+	struct buf b = BUF_INIT;
+
+	d->last_build = ev_now(d->loop);
+	d->built = true;
+	if (dashboard_view_update(d->view, d->seq + 1, &b)) {
+		struct msg *m = msg_new(buf_str(&b), b.len);
+
+		d->seq++;
+		keep(d, m);
+		for (struct viewer *v = d->viewers; v; v = v->next)
+			if (v->hello)
+				enqueue(d, v, m);
+	}
+	buf_free(&b);
+}
+
+static void on_coalesce(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	build_update(w->data);
+}
+
+static void on_refresh(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct dashboard *d = w->data;
+
+	if (d->viewers && !ev_is_active(&d->coalesce) && ev_now(loop) - d->last_build >= MIN_INTERVAL)
+		build_update(d);
+}
+
+/* Before the loop sleeps: a change the viewers have not seen is sent within MIN_INTERVAL. */
+static void on_check(struct ev_loop *loop, ev_prepare *w, int revents)
+{
+	struct dashboard *d = w->data;
+
+	if (d->viewers == NULL || ev_is_active(&d->coalesce) ||
+	    engine_version(d->engine) == dashboard_view_version(d->view))
+		return;
+	ev_tstamp wait = d->last_build + MIN_INTERVAL - ev_now(loop);
+
+	ev_timer_set(&d->coalesce, wait > 0 ? wait : 0, 0);
+	ev_timer_start(loop, &d->coalesce);
+}
+
+/* The state as of the last update, brought up to date first unless an update is due soon anyway. */
+static void enqueue_snapshot(struct dashboard *d, struct viewer *v)
+{
+	struct buf b = BUF_INIT;
+
+	if (!d->built || (engine_version(d->engine) != dashboard_view_version(d->view) &&
+	                  ev_now(d->loop) - d->last_build >= MIN_INTERVAL))
+		build_update(d);
+	dashboard_view_snapshot(d->view, d->seq, &b);
+	enqueue_text(d, v, buf_str(&b), b.len);
+	buf_free(&b);
+}
+
+/* A viewer back after a drop: the updates after seq when all are kept, else false. */
+static bool enqueue_missed(struct dashboard *d, struct viewer *v, const char *server, json_int_t seq)
+{
+	if (strcmp(server, dashboard_view_server(d->view)) != 0 || seq < 0 || (uint64_t)seq > d->seq ||
+	    d->seq - (uint64_t)seq >= RING)
+		return false;
+	for (uint64_t s = (uint64_t)seq + 1; s <= d->seq; s++)
+		if (d->ring[s % RING] == NULL)
+			return false;
+	for (uint64_t s = (uint64_t)seq + 1; s <= d->seq; s++)
+		enqueue(d, v, d->ring[s % RING]);
+	return true;
+}
+
+/* ---- what a viewer sends ---------------------------------------------------------------- */
+
+static void send_error(struct dashboard *d, struct viewer *v, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void send_error(struct dashboard *d, struct viewer *v, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	char *text = xvasprintf(fmt, ap);
+
+	va_end(ap);
+	enqueue_json(d, v, json_pack("{s:s,s:s}", "type", "error", "error", text));
+	free(text);
+}
+
+static void peer_of(struct viewer *v, char *out, size_t size)
+{
+	snprintf(out, size, "?");
+	lws_get_peer_simple(v->wsi, out, size);
+}
+
+/* Whether token is the dashboard's; a wrong one is noted (refusals) and counted against the connection. */
+static bool token_ok(struct dashboard *d, struct viewer *v, const json_t *token)
+{
+	char peer[64];
+
+	if (json_is_string(token) && d->token && secret_equal(json_string_value(token), d->token))
+		return true;
+	peer_of(v, peer, sizeof peer);
+	refusals_note(d->refusals, peer, "a wrong token");
+	v->bad_tokens++;
+	return false;
+}
+
+/* {"auth": TOKEN} answered: ok, or why the dashboard stays read-only (after a few, the connection closes). */
+static void auth_reply(struct dashboard *d, struct viewer *v, bool ok)
+{
+	if (ok)
+		enqueue_json(d, v, json_pack("{s:s,s:b}", "type", "auth", "ok", 1));
+	else
+		enqueue_json(d, v,
+		             json_pack("{s:s,s:b,s:s}", "type", "auth", "ok", 0, "error",
+		                       "wrong token: the dashboard stays read-only (the token is [server] token, or "
+		                       "the file token in the server's state directory)"));
+	if (v->bad_tokens >= MAX_BAD_TOKENS)
+		close_viewer(v, LWS_CLOSE_STATUS_POLICY_VIOLATION, "too many wrong tokens");
+}
+
+/*
+ * The first message: its token taken first, then the welcome (read-only or not), then the missed
+ * updates when "resume" names them all, else a snapshot; a wrong token is answered after those.
+ */
+static void on_hello(struct dashboard *d, struct viewer *v, const json_t *msg)
+{
+	const json_t *resume = json_object_get(msg, "resume"), *token = json_object_get(msg, "auth");
+	const char *server = json_string_value(json_object_get(resume, "server"));
+	const json_t *seq = json_object_get(resume, "seq");
+	bool resumed;
+
+	ev_timer_stop(d->loop, &v->first);
+	if (token)
+		v->authorized = token_ok(d, v, token);
+	enqueue_json(d, v,
+	             json_pack("{s:s,s:s,s:I,s:b}", "type", "welcome", "server", dashboard_view_server(d->view), "seq",
+	                       (json_int_t)d->seq, "read_only", !v->authorized));
+	resumed = server && json_is_integer(seq) && enqueue_missed(d, v, server, json_integer_value(seq));
+	if (!resumed)
+		enqueue_snapshot(d, v);
+	v->hello = true;
+	if (token && !v->authorized)
+		auth_reply(d, v, false);
+}
+
+static const char *const fields[] = {"auth", "resume", "action", "ref", "ids", "priority", "backend", "sweep", NULL};
+
+static void on_message(struct dashboard *d, struct viewer *v, const char *text, size_t len)
+{
+	json_error_t jerr;
+	json_t *msg = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+	const char *key;
+	json_t *value;
+
+	if (!json_is_object(msg)) {
+		if (msg)
+			send_error(d, v,
+			           "not a JSON object; send one such as {\"auth\": TOKEN, \"resume\": {\"server\": ID, "
+			           "\"seq\": N}} or {\"action\": \"cancel\", \"ids\": [ID]}");
+		else
+			send_error(d, v, "not JSON: %s (line %d, column %d)", jerr.text, jerr.line, jerr.column);
+		json_decref(msg);
+		return;
+	}
+	json_object_foreach(msg, key, value)
+	{
+		size_t i = 0;
+
+		while (fields[i] && strcmp(fields[i], key) != 0)
+			i++;
+		if (fields[i] == NULL) {
+			char *shown = buf_shown(key);
+
+			send_error(
+			    d, v,
+			    "unknown field \"%s\"; allowed: auth, resume, action, ref, ids, priority, backend, sweep",
+			    shown);
+			free(shown);
+			json_decref(msg);
+			return;
+		}
+	}
+	if (!v->hello) {
+		on_hello(d, v, msg);
+	} else if (json_object_get(msg, "auth")) {
+		v->authorized = token_ok(d, v, json_object_get(msg, "auth"));
+		auth_reply(d, v, v->authorized);
+	}
+	if (json_object_get(msg, "action") || json_object_get(msg, "sweep")) {
+		struct buf b = BUF_INIT;
+
+		if (json_object_get(msg, "action"))
+			dashboard_act(d->engine, msg, v->authorized, &b);
+		else
+			dashboard_sweep(d->sweeps, msg, &b);
+		enqueue_text(d, v, buf_str(&b), b.len);
+		buf_free(&b);
+	}
+	json_decref(msg);
+}
+
+/* A fragment of a message; false when the connection is to close (what it sent is not allowed). */
+static bool on_receive(struct dashboard *d, struct viewer *v, const void *in, size_t len)
+{
+	if (lws_frame_is_binary(v->wsi)) {
+		static const char why[] = "binary frames are not part of the protocol; send JSON text";
+
+		lws_close_reason(v->wsi, LWS_CLOSE_STATUS_UNACCEPTABLE_OPCODE, (unsigned char *)why, sizeof why - 1);
+		return false;
+	}
+	if (v->in.len + len > MAX_IN) {
+		static const char why[] = "message over 65536 bytes";
+
+		lws_close_reason(v->wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, (unsigned char *)why, sizeof why - 1);
+		return false;
+	}
+	buf_add(&v->in, in, len);
+	if (lws_is_final_fragment(v->wsi) && lws_remaining_packet_payload(v->wsi) == 0) {
+		on_message(d, v, buf_str(&v->in), v->in.len);
+		buf_truncate(&v->in, 0);
+	}
+	return true;
+}
+
+/* Sends the next queued message (or the snapshot a drained stale viewer is owed); false to close. */
+static bool on_writable(struct dashboard *d, struct viewer *v)
+{
+	if (v->close_code) {
+		lws_close_reason(v->wsi, (enum lws_close_status)v->close_code, (unsigned char *)v->close_why,
+		                 strlen(v->close_why));
+		return false;
+	}
+	if (v->stale) {
+		v->stale = false;
+		enqueue_snapshot(d, v);
+	}
+	struct qnode *n = v->head;
+
+	if (n == NULL)
+		return true;
+	v->head = n->next;
+	if (v->head == NULL)
+		v->tail = NULL;
+	v->queued -= n->m->len;
+	int wrote = lws_write(v->wsi, n->m->data + LWS_PRE, n->m->len, LWS_WRITE_TEXT);
+	bool ok = wrote >= (int)n->m->len;
+
+	msg_unref(&n->m);
+	free(n);
+	if (ok && v->head)
+		lws_callback_on_writable(v->wsi);
+	return ok;
+}
+
+/* ---- connections ------------------------------------------------------------------------ */
+
+/* Whether the request names the dashboard as its Host (dashboard-host.h); a refusal is noted. */
+static bool host_ok(struct dashboard *d, struct lws *wsi, char *host, size_t size)
+{
+	char peer[64] = "?", *why = NULL;
+
+	host[0] = '\0';
+	lws_hdr_copy(wsi, host, (int)size, WSI_TOKEN_HOST);
+	if (dashboard_host_ok(d->hosts, host, &why))
+		return true;
+	lws_get_peer_simple(wsi, peer, sizeof peer);
+	refusals_note(d->refusals, peer, why);
+	free(why);
+	return false;
+}
+
+/* A WebSocket is taken on /ws, below the viewer limit, naming the dashboard, from its own page. */
+static bool accept_viewer(struct dashboard *d, struct lws *wsi)
+{
+	char uri[64] = "", origin[256] = "", host[256], peer[64] = "?", *why = NULL;
+
+	if (!host_ok(d, wsi, host, sizeof host))
+		return false;
+	lws_hdr_copy(wsi, uri, sizeof uri, WSI_TOKEN_GET_URI);
+	lws_hdr_copy(wsi, origin, sizeof origin, WSI_TOKEN_ORIGIN);
+	bool own = dashboard_origin_ok(host, origin, &why);
+
+	lws_get_peer_simple(wsi, peer, sizeof peer);
+	if (!own)
+		refusals_note(d->refusals, peer, why);
+	else if (d->nviewers >= d->opt.max_viewers)
+		refusals_note(d->refusals, peer, "viewers at the limit ([dashboard] max_viewers)");
+	free(why);
+	return own && strcmp(uri, "/ws") == 0 && d->nviewers < d->opt.max_viewers;
+}
+
+static void on_silence(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct viewer *v = w->data;
+
+	close_viewer(v, LWS_CLOSE_STATUS_POLICY_VIOLATION, "no first message within " STR(FIRST_MESSAGE_S) " s");
+}
+
+static void on_established(struct dashboard *d, struct viewer *v, struct lws *wsi)
+{
+	int fd = lws_get_socket_fd(wsi);
+
+	if (fd >= 0)
+		fcntl(fd, F_SETFD, FD_CLOEXEC);
+	v->wsi = wsi;
+	v->ws = true;
+	v->next = d->viewers;
+	if (d->viewers)
+		d->viewers->prev = v;
+	d->viewers = v;
+	d->nviewers++;
+	v->d = d;
+	ev_timer_init(&v->first, on_silence, FIRST_MESSAGE_S, 0);
+	v->first.data = v;
+	ev_timer_start(d->loop, &v->first);
+	if (!ev_is_active(&d->refresh))
+		ev_timer_again(d->loop, &d->refresh);
+}
+
+static void on_closed(struct dashboard *d, struct viewer *v)
+{
+	if (!v->ws)
+		return;
+	if (v->prev)
+		v->prev->next = v->next;
+	else
+		d->viewers = v->next;
+	if (v->next)
+		v->next->prev = v->prev;
+	d->nviewers--;
+	ev_timer_stop(d->loop, &v->first);
+	queue_clear(v);
+	buf_free(&v->in);
+	v->ws = false;
+	if (d->viewers == NULL)
+		ev_timer_stop(d->loop, &d->refresh);
+}
+
+/* ---- files ------------------------------------------------------------------------------ */
+
+struct page_file {
+	const char *url, *name, *type; /* name NULL: Chart.js */
+};
+
+static const struct page_file page_files[] = {
+    {"/", "index.html", "text/html; charset=utf-8"},
+    {"/index.html", "index.html", "text/html; charset=utf-8"},
+    {"/dashboard.css", "dashboard.css", "text/css; charset=utf-8"},
+    {"/dashboard.js", "dashboard.js", "text/javascript; charset=utf-8"},
+    {"/chart.js", NULL, "text/javascript; charset=utf-8"},
+};
+
+/* The page's script and styles come from here, its data over its own WebSocket, nothing from elsewhere. */
+static const char csp[] = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+                          "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
+static int http_status(struct lws *wsi, unsigned code, const char *text)
+{
+	if (lws_return_http_status(wsi, code, text))
+		return -1;
+	return lws_http_transaction_completed(wsi) ? -1 : 0;
+}
+
+static int serve_file(struct dashboard *d, struct lws *wsi, const char *url)
+{
+	unsigned char headers[1024], *p = headers, *end = headers + sizeof headers;
+	const struct page_file *f = NULL;
+	char host[256];
+
+	if (!host_ok(d, wsi, host, sizeof host))
+		return http_status(wsi, HTTP_STATUS_FORBIDDEN,
+		                   "this Host is not a name of the dashboard; add it to [dashboard] allowed_hosts");
+	if (lws_hdr_total_length(wsi, WSI_TOKEN_GET_URI) <= 0)
+		return http_status(wsi, HTTP_STATUS_METHOD_NOT_ALLOWED, "only GET");
+	for (size_t i = 0; i < sizeof page_files / sizeof page_files[0]; i++)
+		if (strcmp(page_files[i].url, url) == 0)
+			f = &page_files[i];
+	if (f == NULL)
+		return http_status(wsi, HTTP_STATUS_NOT_FOUND, "not a file of the dashboard");
+	char *path = f->name ? paths_join(d->dir, f->name) : xstrdup(CHARTJS_PATH);
+
+	if (lws_add_http_header_by_name(wsi, (const unsigned char *)"content-security-policy:",
+	                                (const unsigned char *)csp, (int)strlen(csp), &p, end) ||
+	    lws_add_http_header_by_name(
+	        wsi, (const unsigned char *)"x-content-type-options:", (const unsigned char *)"nosniff", 7, &p, end) ||
+	    lws_add_http_header_by_name(
+	        wsi, (const unsigned char *)"referrer-policy:", (const unsigned char *)"no-referrer", 11, &p, end) ||
+	    lws_add_http_header_by_name(wsi, (const unsigned char *)"cache-control:", (const unsigned char *)"no-cache",
+	                                8, &p, end)) {
+		free(path);
+		return -1;
+	}
+	int rc = lws_serve_http_file(wsi, path, f->type, (const char *)headers, (int)(p - headers));
+
+	free(path);
+	if (rc < 0 || (rc > 0 && lws_http_transaction_completed(wsi)))
+		return -1;
+	return 0;
+}
+
+static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
+{
+	struct lws_context *ctx = lws_get_context(wsi);
+	struct dashboard *d = ctx ? lws_context_user(ctx) : NULL;
+	struct viewer *v = user;
+
+	if (d == NULL)
+		return 0;
+	switch (reason) {
+	case LWS_CALLBACK_HTTP:
+		return serve_file(d, wsi, in);
+	case LWS_CALLBACK_HTTP_FILE_COMPLETION:
+		return lws_http_transaction_completed(wsi) ? -1 : 0;
+	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
+		return accept_viewer(d, wsi) ? 0 : 1;
+	case LWS_CALLBACK_ESTABLISHED:
+		on_established(d, v, wsi);
+		return 0;
+	case LWS_CALLBACK_RECEIVE:
+		return on_receive(d, v, in, len) ? 0 : -1;
+	case LWS_CALLBACK_SERVER_WRITEABLE:
+		return on_writable(d, v) ? 0 : -1;
+	case LWS_CALLBACK_CLOSED:
+		on_closed(d, v);
+		return 0;
+	default:
+		return lws_callback_http_dummy(wsi, reason, user, in, len);
+	}
+}
+
+static const struct lws_protocols protocols[] = {
+    {.name = "simq-dashboard",
+     .callback = callback,
+     .per_session_data_size = sizeof(struct viewer),
+     .rx_buffer_size = 4096},
+    {0},
+};
+
+/* ---- the dashboard ---------------------------------------------------------------------- */
+
+struct dashboard *dashboard_new(struct ev_loop *loop, struct engine *e, const struct dashboard_options *o, char **err)
+{
+	struct dashboard *d = xcalloc(1, sizeof *d);
+	struct lws_context_creation_info info;
+	void *loops[1] = {loop};
+
+	d->loop = loop;
+	d->engine = e;
+	d->opt = *o;
+	d->token = o->token ? xstrdup(o->token) : NULL;
+	d->opt.token = NULL;
+	d->dir = paths_data_dir("dashboard", PKGDATADIR "/dashboard");
+	d->view = dashboard_view_new(e);
+	d->sweeps = dashboard_sweeps_new(e);
+	d->hosts = dashboard_hosts_new(o->listen, o->allowed_hosts);
+	static const struct refusals_words words = {"dashboard page", "dashboard request"};
+
+	d->refusals = refusals_new(loop, e, o->refusal_interval > 0 ? o->refusal_interval : 60, &words);
+	lws_set_log_level(LLL_ERR, lws_log);
+	memset(&info, 0, sizeof info);
+	info.port = o->port;
+	info.iface = o->listen;
+	info.protocols = protocols;
+	info.options =
+	    LWS_SERVER_OPTION_LIBEV | LWS_SERVER_OPTION_VALIDATE_UTF8 | LWS_SERVER_OPTION_DISABLE_OS_CA_CERTS;
+	info.foreign_loops = loops;
+	info.user = d;
+	info.gid = (gid_t)-1;
+	info.uid = (uid_t)-1;
+	info.timeout_secs = 10;
+	info.vhost_name = "simq-dashboard";
+	info.server_string = "simq";
+	lws_last_error[0] = '\0';
+	d->ctx = lws_create_context(&info);
+	if (d->ctx == NULL) {
+		*err = xasprintf("cannot serve the dashboard on %s port %d ([dashboard] listen, port): %s", o->listen,
+		                 o->port, lws_last_error[0] ? lws_last_error : "libwebsockets could not start");
+		dashboard_free(&d);
+		return NULL;
+	}
+	ev_prepare_init(&d->check, on_check);
+	d->check.data = d;
+	ev_prepare_start(loop, &d->check);
+	ev_timer_init(&d->coalesce, on_coalesce, 0, 0);
+	d->coalesce.data = d;
+	ev_init(&d->refresh, on_refresh);
+	d->refresh.repeat = REFRESH_S;
+	d->refresh.data = d;
+	engine_log(e, SEVERITY_INFO, 0, "dashboard on http://%s:%d/ (read-only without the token)", o->listen, o->port);
+	return d;
+}
+
+void dashboard_free(struct dashboard **dp)
+{
+	struct dashboard *d = *dp;
+
+	if (d == NULL)
+		return;
+	if (d->ctx)
+		lws_context_destroy(d->ctx);
+	/* Viewers are closed (CLOSED ran for each) before the view and the messages go. */
+	ev_prepare_stop(d->loop, &d->check);
+	ev_timer_stop(d->loop, &d->coalesce);
+	ev_timer_stop(d->loop, &d->refresh);
+	for (size_t i = 0; i < RING; i++)
+		msg_unref(&d->ring[i]);
+	if (d->refusals) {
+		refusals_stop(d->refusals);
+		refusals_free(&d->refusals);
+	}
+	dashboard_view_free(&d->view);
+	dashboard_sweeps_free(&d->sweeps);
+	dashboard_hosts_free(&d->hosts);
+	free(d->token);
+	free(d->dir);
+	xfree(dp);
+}

@@ -1,0 +1,58 @@
+#!/bin/sh
+# The web dashboard's protocol (doc/api.md) from a WebSocket client against a real server and
+# plecs-emu: the page's files under their CSP, a wrong Origin refused, a snapshot and then
+# updates (a CLI submit within 1 s, at most five a second), a failure with its error, bad frames,
+# actions refused without the token and done with it, a reconnect that catches up, 100 viewers at
+# once, and a viewer that never reads while the others keep up and the server's memory stays bounded.
+. "$SIMQ_SRCDIR/tests/lib/tap.sh"
+. "$SIMQ_SRCDIR/tests/lib/emu.sh"
+
+# Debian's python3 with python3-websocket (./quickstart installs it): a pyenv python may shadow it on PATH.
+PY=/usr/bin/python3
+if ! "$PY" -c "import websocket" 2>/dev/null; then
+	if in_ci; then
+		echo "1..1"
+		echo "not ok 1 - $PY imports websocket (CI is set: ./quickstart installs python3-websocket)"
+		exit 1
+	fi
+	echo "1..0 # SKIP no python3-websocket for $PY (./quickstart installs it)"
+	exit 0
+fi
+plan 15
+
+export SIMQ_HOME="$TMP/state" SIMQ
+MODEL=$(cd "$SRC/share/models" && pwd -P)/rc.plecs
+export MODEL
+start_emu
+export EMU_URL=$url
+DASH_PORT=$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+export DASH_PORT
+cleanup() {
+	"$SIMQ" shutdown --no-start >/dev/null 2>&1
+	kill "$emu_pid" 2>/dev/null
+}
+trap cleanup EXIT
+printf '[backend emu]\nurl = %s\n[server]\nrefusal_log_interval = 1s\n[scheduler]\nstart_paused = true\n[dashboard]\nlisten = 127.0.0.1\nport = %s\nmax_viewers = 150\nmax_buffer = 64K\nallowed_hosts = simq.lab.example, dash.example\n' \
+	"$url" "$DASH_PORT" >"$TMP/simq.ini"
+expect_status "the server starts with the dashboard" 0 "$SIMQ" server -c "$TMP/simq.ini"
+until_in "$SIMQ_HOME/simulation.log" "dashboard on http://127.0.0.1:$DASH_PORT/" -F # the log is written off the loop
+expect_in "the log says where the dashboard is" "$SIMQ_HOME/simulation.log" "dashboard on http://127.0.0.1:$DASH_PORT/"
+
+cases() {
+	expect_status "$1" 0 "$PY" "$SRC/tests/integration/dashboard_cases.py" "$2"
+	sed "s/^/# /" "$TMP/out"
+}
+cases "GET serves the page, its script and styles and Chart.js under a strict CSP, nothing else (404)" files
+cases "a WebSocket from another Origin, with none, or on another path is refused" origin
+cases "only Hosts that name the dashboard are served (DNS rebinding refused); refusals logged as the dashboard's" hosts
+cases "a viewer gets a snapshot of every section, then a CLI submit in an update within 1 s" snapshot
+cases "a task plecs-emu faults on appears among the failures with its error" failure
+cases "bad frames: not JSON, not an object, unknown fields, binary (1003), too large (1009), silence" bad_frames
+cases "actions are refused without the token, a wrong token is told so, with it they are done per id" actions
+cases "a sweep's summary against a swept variable, from the store's summaries; bad requests told what is allowed" sweep
+cases "changes in a burst reach a viewer at most five times a second" rate
+cases "a viewer back with its last seq gets the updates it missed; another server's or a future seq, a snapshot" resume
+cases "100 viewers at once each get the snapshot and the next update; past max_viewers one is refused" many
+cases "a viewer that never reads: the others keep up, the server's memory stays bounded, it gets a snapshot later" slow
+server_ran_clean
+done_testing

@@ -1,0 +1,231 @@
+# The dashboard in a headless Chromium against a real server and plecs-emu: python3
+# dashboard_browser.py OUT_DIR.  Prints TAP, one line per check; screenshots go to OUT_DIR.
+# Environment: DASH_PORT, SIMQ_HOME, SIMQ (the program), MODELS (share/models), EMU_URL, EMU_PORT.
+import json, os, re, subprocess, sys, time, traceback
+import xmlrpc.client
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from api import proxy  # noqa: E402
+from cdp import Browser  # noqa: E402
+
+OUT = sys.argv[1]
+PORT = int(os.environ["DASH_PORT"])
+HOME = os.environ["SIMQ_HOME"]
+SIMQ = os.environ["SIMQ"]
+RC = os.path.join(os.environ["MODELS"], "rc.plecs")
+BUCK = os.path.join(os.environ["MODELS"], "buck.plecs")
+EMU = xmlrpc.client.ServerProxy(os.environ["EMU_URL"])
+PAGE = "http://127.0.0.1:%d/" % PORT
+api = proxy(os.path.join(HOME, "simq.sock")).simq
+
+
+def simq(*args):
+    return subprocess.run([SIMQ] + list(args), check=True, capture_output=True, text=True).stdout
+
+
+def token():
+    with open(os.path.join(HOME, "token")) as f:
+        return f.read().strip()
+
+
+def q(s):
+    return json.dumps(s)
+
+
+def visible(selector):
+    """JavaScript: whether the first element selector matches is shown (rendered with a size)."""
+    return "(() => { const e = document.querySelector(%s); return !!e && e.getClientRects().length > 0; })()" % q(selector)
+
+
+def text_of(selector):
+    return "(document.querySelector(%s) || {}).textContent || ''" % q(selector)
+
+
+b = None
+ids = {}
+
+
+def case_loads():
+    """the page loads, connects and draws the snapshot"""
+    b.goto(PAGE)
+    b.wait("document.getElementById('status').textContent === 'live'", 10, "the page going live")
+    b.wait(text_of("#backends") + ".includes('emu UP')", 5, "the backend drawn")
+    b.wait(text_of("#queue") + ".includes('the queue is empty')", 5, "the empty queue drawn")
+    assert b.js("typeof Chart") == "function", "Chart.js did not load"
+    assert b.js("!!Chart.getChart(document.getElementById('throughput'))"), "no throughput chart"
+    assert b.js(text_of("#auth-state")) == "read-only"
+    assert not b.js(visible("#pause")), "Pause is shown without the token"
+
+
+def case_submit():
+    """a task submitted by the CLI appears in the queue within 1 s"""
+    t0 = time.monotonic()
+    out = simq("submit", RC, "-p", "critical", "--name", "seen-in-browser", "-v", "R=47")
+    tid = int(re.search(r"\d+", out).group())
+    b.wait(visible('#queue tr[data-id="%d"]' % tid), 5, "the task in the page's queue")
+    took = time.monotonic() - t0
+    row = b.js(text_of('#queue tr[data-id="%d"]' % tid))
+    assert "seen-in-browser" in row and "critical" in row and "R=47" in row, row
+    assert took < 1.0, "the task reached the page %.2f s after the CLI started" % took
+    ids["seen"] = tid
+    return "%.3f s" % took
+
+
+def case_refused():
+    """without the token an action is refused: no buttons, a wrong token is told so, the page's socket is refused"""
+    tid = ids["seen"]
+    assert not b.js(visible('#queue tr[data-id="%d"] button.row-act' % tid)), "a cancel button without the token"
+    b.type_into("#token", "not-the-token")
+    b.click("#auth-form button")
+    b.wait(text_of("#auth-state") + ".includes('wrong token')", 5, "the page saying the token is wrong")
+    assert not b.js("document.body.classList.contains('unlocked')")
+    assert b.js("document.getElementById('token').value") == "", "the token stays in the input box"
+    # What a page that showed the button anyway would send, through the page's own WebSocket.
+    b.js("act('cancel', { ids: [%d] })" % tid)
+    b.wait(text_of("#message") + ".includes('read-only')", 5, "the refusal shown")
+    assert api.get(tid)["state"] == "queued", "a refused cancel changed the task"
+    return b.js(text_of("#message"))
+
+
+def case_cancel():
+    """with the token, the row's cancel button cancels the task"""
+    tid = ids["seen"]
+    b.type_into("#token", token())
+    b.click("#auth-form button")
+    b.wait("document.body.classList.contains('unlocked')", 5, "the page unlocking")
+    assert b.js(text_of("#auth-state")) == "actions allowed"
+    assert b.js("document.cookie") == "" and "token" not in b.js("location.href"), "the token left page memory"
+    b.click('#queue tr[data-id="%d"] button.row-act' % tid)
+    b.wait(text_of("#message") + " === 'cancel: done'", 5, "the page saying the cancel was done")
+    b.wait("!document.querySelector('#queue tr[data-id=\"%d\"]')" % tid, 5, "the row leaving the queue")
+    assert api.get(tid)["state"] == "cancelled", api.get(tid)
+
+
+def case_failure():
+    """a task PLECS fails shows among the failures with its full error"""
+    EMU.emu.inject("fault", 1)
+    tid = int(re.search(r"\d+", simq("submit", RC, "-p", "critical", "--name", "doomed")).group())
+    b.click("#resume")
+    b.wait(text_of("#message") + " === 'resume: done'", 5, "the page resuming dispatch")
+    row = '#failures tr[data-id="%d"]' % tid
+    b.wait(visible(row), 30, "the failure in the page")
+    error = api.get(tid)["error"]
+    shown = b.js(text_of(row + " td.error"))
+    assert error and shown == error, "the page shows %r, the task's error is %r" % (shown, error)
+    assert "doomed" in b.js(text_of(row)) and "critical" in b.js(text_of(row))
+    b.wait(visible('#log .sev-error[data-task="%d"]' % tid), 5,
+           "the failure's line in the log, as an error")
+    return shown
+
+
+def night():
+    """A compressed night like ./quickstart demo's: a LOW sweep, a CRITICAL check, licences out,
+    a corner check with one impossible duty cycle, PLECS away for a while and back."""
+    simq("sweep", BUCK, "D=0.1:0.8:0.1", "L=1e-3,2e-3,3e-3,4e-3,5e-3", "-p", "low", "--name", "overnight")
+    simq("submit", BUCK, "-p", "critical", "-v", "D=0.42", "--name", "design-verify")
+    EMU.emu.inject("license", 2)
+    simq("sweep", BUCK, "D=0.3,0.6,0.9,1.5", "-p", "high", "--name", "corner-check")
+
+
+def case_night():
+    """a night like the demo's: the corner check's failure, completions in the throughput chart, a call running; a screenshot"""
+    night()
+    b.wait("[...document.querySelectorAll('#failures td')].some((e) => e.textContent === 'corner-check')", 60,
+           "the corner check's failure")
+    b.wait("(Chart.getChart(document.getElementById('throughput')).data.datasets[0].data.at(-1) || 0) >= 8", 60,
+           "eight tasks finished in the throughput chart")
+    b.wait(visible("#running tr[data-id]"), 30, "a running call")
+    b.js("document.activeElement.blur(); window.scrollTo(0, 0)")
+    path = os.path.join(OUT, "dashboard-night.png")
+    b.screenshot(path)
+    return "screenshot (1280x800, the night running): %s" % path
+
+
+def case_sweep():
+    """the sweep chart: the overnight sweep's mean against D, a line per L, as the store has them; screenshots kept"""
+    b.wait("[...document.querySelectorAll('#sweep-name option')].some((o) => o.value === 'name:overnight')", 30,
+           "the overnight sweep offered")
+    b.select("#sweep-name", "name:overnight")
+    b.wait("document.getElementById('sweep-by').value === 'D'", 10, "the chart against D")
+    end = time.monotonic() + 60
+    while api.list({"state": "completed", "name": "overnight"}, 0, 1)["total"] < 24 and time.monotonic() < end:
+        time.sleep(0.1)
+    # Dispatch paused from the page, so that the sweep holds still while the chart is compared.
+    b.click("#pause")
+    b.wait(text_of("#message") + " === 'pause: done'", 5, "the page pausing dispatch")
+    end = time.monotonic() + 60
+    while api.stats()["running"] and time.monotonic() < end:
+        time.sleep(0.05)
+    done = [t for t in api.list({"state": "completed", "name": "overnight"}, 0, 1000)["tasks"]]
+    assert done, "no overnight task completed"
+    b.select("#sweep-summary", "mean")
+    b.wait("(() => { const c = Chart.getChart(document.getElementById('sweep'));"
+           " return c && c.options.scales.y.title.text === 'mean of sig1' &&"
+           " c.data.datasets.reduce((n, d) => n + d.data.length, 0) === %d; })()" % len(done), 10,
+           "the chart of the mean over the %d completed tasks" % len(done))
+    chart = b.js("Chart.getChart(document.getElementById('sweep')).data.datasets.map((d) => ({label: d.label, data: d.data}))")
+    points = {p["id"]: (d["label"], p["x"], p["y"]) for d in chart for p in d["data"]}
+    for t in done:
+        full = api.get(t["id"])
+        want = (json.dumps(full["vars"]["L"]).join(["L=", ""]), full["vars"]["D"], full["result"]["summary"]["sig1"]["mean"])
+        assert points.get(t["id"]) == want, (t["id"], points.get(t["id"]), want)
+    assert len(points) == len(done), (len(points), len(done))
+    assert all(d["label"].startswith("L=") for d in chart) and len(chart) >= 2, [d["label"] for d in chart]
+    b.select("#sweep-by", "L")
+    b.wait("Chart.getChart(document.getElementById('sweep')).options.scales.x.title.text === 'L'", 10, "the chart against L")
+    b.select("#sweep-by", "D")
+    b.select("#sweep-summary", "final")
+    b.wait("Chart.getChart(document.getElementById('sweep')).options.scales.y.title.text === 'final value of sig1'", 10,
+           "the chart of the final value")
+    b.js("document.activeElement.blur(); window.scrollTo(0, 0)")
+    path = os.path.join(OUT, "dashboard-night-full.png")
+    b.screenshot_full(path)
+    return "%d points in %d series; screenshot (the whole page, paused): %s" % (len(points), len(chart), path)
+
+
+def case_clean():
+    """no console error or warning and no request outside the server in the whole session"""
+    problems = b.problems()
+    assert not problems, "\n".join(problems)
+    outside = [u for u in b.requests if not u.startswith(PAGE)]
+    outside += [u for u in b.sockets if u != "ws://127.0.0.1:%d/ws" % PORT]
+    assert not outside, "requests outside the server: %s" % outside
+    assert len(b.requests) >= 4 and b.sockets, (b.requests, b.sockets)
+    return "%d requests, %d WebSocket(s), all to the server" % (len(b.requests), len(b.sockets))
+
+
+CASES = [case_loads, case_submit, case_refused, case_cancel, case_failure, case_night, case_sweep, case_clean]
+
+
+def main():
+    global b
+    print("1..%d" % len(CASES))
+    failed = 0
+    b = Browser(OUT)
+    try:
+        for n, case in enumerate(CASES, 1):
+            try:
+                note = case()
+                print("ok %d - %s" % (n, case.__doc__.splitlines()[0]))
+                if note:
+                    print("# " + str(note).replace("\n", "\n# "))
+            except Exception:
+                failed += 1
+                print("not ok %d - %s" % (n, case.__doc__.splitlines()[0]))
+                print("# " + traceback.format_exc().rstrip().replace("\n", "\n# "))
+                try:
+                    b.screenshot(os.path.join(OUT, "failed-%d.png" % n))
+                except Exception:
+                    pass
+                if case is case_loads:
+                    print("# " + "\n# ".join(b.problems()))
+                    print("Bail out! the page did not load")
+                    break
+            sys.stdout.flush()
+    finally:
+        b.close()
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
