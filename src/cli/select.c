@@ -80,7 +80,8 @@ static void sort_named(struct selection *sel)
 {
 	size_t kept = 0;
 
-	qsort(sel->named, sel->nnamed, sizeof *sel->named, by_id);
+	if (sel->nnamed) /* named is NULL when no id was: qsort must not be given NULL */
+		qsort(sel->named, sel->nnamed, sizeof *sel->named, by_id);
 	for (size_t i = 0; i < sel->nnamed; i++)
 		if (kept == 0 || sel->named[kept - 1] != sel->named[i])
 			sel->named[kept++] = sel->named[i];
@@ -338,7 +339,8 @@ static int read_filtered(struct cli_ctx *x, struct selection *sel, bool *changed
 			}
 	}
 	/* A task may match several combinations: each once. */
-	qsort(sel->tasks, sel->n, sizeof *sel->tasks, task_by_id);
+	if (sel->n)
+		qsort(sel->tasks, sel->n, sizeof *sel->tasks, task_by_id);
 	size_t kept = 0;
 
 	for (size_t i = 0; i < sel->n; i++)
@@ -419,9 +421,12 @@ static int drop_past_last(struct cli_ctx *x, struct selection *sel, size_t *drop
 		return status;
 	last = reply_int(r, "last_id", INT64_MAX);
 	xmlrpc_DECREF(r);
-	qsort(sel->singles, sel->nsingles, sizeof *sel->singles, by_id);
+	/* No ids named alone: singles is NULL, which qsort and bsearch must not be given even for 0. */
+	if (sel->nsingles)
+		qsort(sel->singles, sel->nsingles, sizeof *sel->singles, by_id);
 	for (size_t i = 0; i < sel->nnamed; i++)
-		if (sel->named[i] <= last || bsearch(&sel->named[i], sel->singles, sel->nsingles, sizeof *sel->singles, by_id))
+		if (sel->named[i] <= last ||
+		    (sel->nsingles && bsearch(&sel->named[i], sel->singles, sel->nsingles, sizeof *sel->singles, by_id)))
 			sel->named[kept++] = sel->named[i];
 	*dropped = sel->nnamed - kept;
 	sel->nnamed = kept;
@@ -465,7 +470,8 @@ int select_resolve(struct cli_ctx *x, struct selection *sel, bool need_states)
 	}
 	if (status != CLI_EXIT_OK)
 		return status;
-	qsort(sel->tasks, sel->n, sizeof *sel->tasks, task_by_id);
+	if (sel->n)
+		qsort(sel->tasks, sel->n, sizeof *sel->tasks, task_by_id);
 	return sel->n ? CLI_EXIT_OK : nothing_matched(x, sel);
 }
 

@@ -191,7 +191,8 @@ static json_t *list_sweeps(struct sweep_req *r)
 {
 	json_t *list = json_array();
 
-	qsort(r->groups, r->ngroups, sizeof *r->groups, by_last_desc);
+	if (r->ngroups) /* groups is NULL when there are none */
+		qsort(r->groups, r->ngroups, sizeof *r->groups, by_last_desc);
 	for (size_t i = 0; i < r->ngroups; i++) {
 		json_t *swept = varset_swept(&r->groups[i].vars);
 
