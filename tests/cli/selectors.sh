@@ -157,10 +157,11 @@ status=$?
 [ $status -eq 1 ] && grep -q "Cancel 1500 tasks (20-1519)? \[y/N\]" "$TMP/tty" && grep -q "nothing was done" "$TMP/tty" &&
 	ok "on a terminal it asks, naming the ids; n: nothing done, exit 1" || fail "on a terminal it asks; n: nothing done, exit 1" "exit $status" "$(cat "$TMP/tty")"
 tasks 'simq.stats()["queued"] == 1500 + 6' "still nothing cancelled"
-strace -f -qq -e trace=connect -o "$TMP/strace" "$SIMQ" cancel --name big --state queued --yes >"$TMP/out" 2>"$TMP/err"
+# LeakSanitizer cannot run under ptrace (CI's ASan build): the traced command goes without it.
+ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" strace -f -qq -e trace=connect -o "$TMP/strace" "$SIMQ" cancel --name big --state queued --yes >"$TMP/out" 2>"$TMP/err"
 status=$?
 [ $status -eq 0 ] && [ "$(lines "$TMP/out")" = "cancelled 1500 tasks: 20-1519|" ] && ok "--yes: 1,500 tasks cancelled, in one total" ||
-	fail "--yes: 1,500 tasks cancelled, in one total" "exit $status" "$(tail -3 "$TMP/out" "$TMP/err")"
+	fail "--yes: 1,500 tasks cancelled, in one total" "exit $status" "$(tail -n 3 "$TMP/out")" "$(tail -n 3 "$TMP/err")"
 calls=$(grep -c 'simq.sock' "$TMP/strace")
 # simq.list reads 1,000 a page (2 pages, twice if they changed), simq.cancel takes 1,000 ids a call (2).
 [ "$calls" -ge 4 ] && [ "$calls" -le 8 ] && ok "in pages and chunks of 1,000: $calls calls, not one per id" ||
