@@ -94,12 +94,16 @@ bool dashboard_host_ok(const struct dashboard_hosts *h, const char *host, char *
 
 	for (size_t i = 0; i < h->n && !ok; i++)
 		ok = strcasecmp(name, h->names[i]) == 0;
-	if (!ok)
-		*why = name[0]
-		           ? xasprintf("Host %.80s is not a name of the dashboard (allowed: %s; more in [dashboard] "
-		                       "allowed_hosts)",
-		                       host, h->shown)
-		           : xasprintf("no Host (allowed: %s)", h->shown);
+	if (!ok && name[0]) {
+		/* The client's bytes go to the log and to simq log's XML: shown escaped, never raw. */
+		char *shown = buf_shown(host);
+
+		*why = xasprintf("Host %s is not a name of the dashboard (allowed: %s; more in [dashboard] allowed_hosts)",
+		                 shown, h->shown);
+		free(shown);
+	} else if (!ok) {
+		*why = xasprintf("no Host (allowed: %s)", h->shown);
+	}
 	free(name);
 	return ok;
 }
@@ -108,9 +112,18 @@ bool dashboard_origin_ok(const char *host, const char *origin, char **why)
 {
 	bool ok = host && host[0] && origin && strncmp(origin, "http://", 7) == 0 && strcasecmp(origin + 7, host) == 0;
 
-	if (!ok)
-		*why = origin && origin[0]
-		           ? xasprintf("Origin %.80s is not the page's own (http://%.80s)", origin, host ? host : "")
-		           : xasprintf("no Origin (a page's own is http://%.80s)", host ? host : "");
+	if (!ok) {
+		char *shown_host = buf_shown(host ? host : "");
+
+		if (origin && origin[0]) {
+			char *shown = buf_shown(origin);
+
+			*why = xasprintf("Origin %s is not the page's own (http://%s)", shown, shown_host);
+			free(shown);
+		} else {
+			*why = xasprintf("no Origin (a page's own is http://%s)", shown_host);
+		}
+		free(shown_host);
+	}
 	return ok;
 }

@@ -89,12 +89,41 @@ static void test_origin_is_the_page_own(void **state)
 	free(why);
 }
 
+/* A refusal's words go to the log and to simq log's XML: a client's bytes in them are escaped, never raw. */
+static void test_refusals_show_no_raw_bytes(void **state)
+{
+	static const char *const hostile[] = {"bad\xff\xfeutf8", "\xc0\xaf", "a\x1b]0;PWNED\x07\x1b[2J", "x\x01y"};
+	struct dashboard_hosts *h = dashboard_hosts_new("127.0.0.1", "");
+	char *why = NULL;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof hostile / sizeof hostile[0]; i++) {
+		assert_false(dashboard_host_ok(h, hostile[i], &why));
+		for (const unsigned char *p = (const unsigned char *)why; *p; p++)
+			if (*p < 0x20 || *p >= 0x7f)
+				fail_msg("Host refusal has byte 0x%02x raw: %s", *p, why);
+		free(why);
+		assert_false(dashboard_origin_ok("127.0.0.1:7361", hostile[i], &why));
+		for (const unsigned char *p = (const unsigned char *)why; *p; p++)
+			if (*p < 0x20 || *p >= 0x7f)
+				fail_msg("Origin refusal has byte 0x%02x raw: %s", *p, why);
+		free(why);
+		assert_false(dashboard_origin_ok(hostile[i], "http://127.0.0.1:7361", &why));
+		for (const unsigned char *p = (const unsigned char *)why; *p; p++)
+			if (*p < 0x20 || *p >= 0x7f)
+				fail_msg("Origin refusal has byte 0x%02x raw: %s", *p, why);
+		free(why);
+	}
+	dashboard_hosts_free(&h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_listen_localhost_and_allowed),
 	    cmocka_unit_test(test_ipv6_and_every_address),
 	    cmocka_unit_test(test_origin_is_the_page_own),
+	    cmocka_unit_test(test_refusals_show_no_raw_bytes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
