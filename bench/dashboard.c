@@ -74,6 +74,7 @@ int main(int argc, char **argv)
 	    .name = "emu", .url = "http://127.0.0.1:9/RPC2", .slots = 1, .max_batch = 16, .call_timeout = 3600};
 	static int64_t ns[SAMPLES];
 	const char *tmp = getenv("TMPDIR");
+	/* mkdtemp fills in the XXXXXX. */
 	char *dir = xasprintf("%s/simq-bench-dashboard-XXXXXX", tmp && *tmp ? tmp : "/tmp"), *err = NULL;
 	char *self = xstrdup(argv[0]), *slash = strrchr(self, '/');
 	struct ev_loop *loop = ev_default_loop(0);

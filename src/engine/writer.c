@@ -53,7 +53,7 @@ struct writer {
 	bool started;
 	pthread_mutex_t lock;
 	pthread_cond_t work, written;
-	struct result_job *todo, **todo_tail;   /* in start order */
+	struct result_job *queued, **queued_tail;   /* in start order */
 	struct result_job *done, **done_tail;   /* written, not handed back yet */
 	size_t writing;                          /* taken by the thread, not in done yet */
 	bool stop;
@@ -66,15 +66,15 @@ static void *write_loop(void *arg)
 	pthread_setname_np(pthread_self(), "simq-writer");
 	pthread_mutex_lock(&w->lock);
 	for (;;) {
-		while (w->todo == NULL && !w->stop)
+		while (w->queued == NULL && !w->stop)
 			pthread_cond_wait(&w->work, &w->lock);
-		if (w->todo == NULL)
+		if (w->queued == NULL)
 			break;
-		struct result_job *job = w->todo;
+		struct result_job *job = w->queued;
 
-		w->todo = job->next;
-		if (w->todo == NULL)
-			w->todo_tail = &w->todo;
+		w->queued = job->next;
+		if (w->queued == NULL)
+			w->queued_tail = &w->queued;
 		job->next = NULL;
 		w->writing++;
 		pthread_mutex_unlock(&w->lock);
@@ -118,8 +118,8 @@ static void thread_start(void *impl, struct result_job *job)
 
 	job->next = NULL;
 	pthread_mutex_lock(&w->lock);
-	*w->todo_tail = job;
-	w->todo_tail = &job->next;
+	*w->queued_tail = job;
+	w->queued_tail = &job->next;
 	pthread_cond_signal(&w->work);
 	pthread_mutex_unlock(&w->lock);
 }
@@ -129,7 +129,7 @@ static void thread_drain(void *impl)
 	struct writer *w = impl;
 
 	pthread_mutex_lock(&w->lock);
-	while (w->todo || w->writing)
+	while (w->queued || w->writing)
 		pthread_cond_wait(&w->written, &w->lock);
 	struct result_job *list = take_done(w);
 
@@ -145,7 +145,7 @@ struct writer *writer_new(const struct clock *clock, char **err)
 	sigset_t all, old;
 
 	w->clock = clock;
-	w->todo_tail = &w->todo;
+	w->queued_tail = &w->queued;
 	w->done_tail = &w->done;
 	pthread_mutex_init(&w->lock, NULL);
 	pthread_cond_init(&w->work, NULL);
@@ -182,7 +182,7 @@ void writer_free(struct writer **wp)
 		next = list->next;
 		result_job_free(&list);
 	}
-	for (struct result_job *list = w->todo, *next; list; list = next) {
+	for (struct result_job *list = w->queued, *next; list; list = next) {
 		next = list->next;
 		result_job_free(&list);
 	}
