@@ -30,6 +30,7 @@
 #include <unistd.h>
 #include <xmlrpc-c/client.h>
 
+#include "bench/floors.h"
 #include "bench/lib.h"
 #include "bench/viewers.h"
 #include "client/client.h"
@@ -455,6 +456,10 @@ static void realistic(void)
 		printf("%-46s %9.1fKB %10s %8.2fx                %s\n", "  bytes per stored result", k, "<=12KB", 12 / k,
 		       k <= 12 ? "meets" : "MISSES");
 	}
+	char *model = xasprintf("%s/rc.plecs", models);
+
+	bench_floors(url, model, median(cpu[2]), median(bytes[2]) / 1024);
+	free(model);
 	kill(emu_pid, SIGTERM);
 	waitpid(emu_pid, NULL, 0);
 	unlink(port_file);

@@ -19,6 +19,51 @@ static const double exact_pow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1
 #define MAX_EXACT_POW10 22
 #define MAX_EXACT_INT (UINT64_C(1) << 53)
 
+#if LDBL_MANT_DIG == 64
+/*
+ * The x87 extended format holds every significand of up to 19 digits (< 2^64) and 10^0..10^27
+ * exactly (5^27 < 2^64), so m * 10^k or m / 10^k is one correctly rounded operation there.  Rounding
+ * that to a double again is right unless the extended result lies exactly on a midpoint between two
+ * doubles (its 11 bits below a double's 53 are 0x400): a midpoint has 54 significant bits, so it is an
+ * extended value, and a true quotient on the other side of it would have rounded to it.  Those, and
+ * results outside doubles' normal range, go to strtod.  This is what reads the 17-digit numbers
+ * %.17g writes (most of an answer) without strtod's multi-precision arithmetic.
+ */
+#define MAX_EXTENDED_POW10 27
+
+static bool extended_path(uint64_t m, int scale, double *x)
+{
+	long double p = 1.0L, v = (long double)m;
+	int k = scale < 0 ? -scale : scale;
+
+	if (k > MAX_EXTENDED_POW10)
+		return false;
+	for (int i = 0; i < k; i++)
+		p *= 10.0L; /* exact: 10^k = 5^k * 2^k and 5^27 < 2^64 */
+	v = scale < 0 ? v / p : v * p;
+
+	union {
+		long double ld;
+		struct {
+			uint64_t mantissa;
+			uint16_t sign_exponent;
+		} bits;
+	} u = {.ld = v};
+	int exponent = (u.bits.sign_exponent & 0x7fff) - 16383;
+
+	if ((u.bits.mantissa & 0x7ff) == 0x400 || exponent < DBL_MIN_EXP || exponent >= DBL_MAX_EXP - 1)
+		return false;
+	*x = (double)v;
+	return true;
+}
+#else
+static bool extended_path(uint64_t m, int scale, double *x)
+{
+	(void)m, (void)scale, (void)x;
+	return false;
+}
+#endif
+
 static bool is_digit(char c)
 {
 	return c >= '0' && c <= '9';
@@ -98,6 +143,11 @@ bool decimal_parse(const char *s, size_t len, double *x)
 	/* Trailing zeros of the significand move into the exponent. */
 	while (!overflow && m % 10 == 0 && m > MAX_EXACT_INT)
 		m /= 10, scale++;
+	if (!overflow && (m > MAX_EXACT_INT || scale < -MAX_EXACT_POW10 || scale > MAX_EXACT_POW10) &&
+	    extended_path(m, scale, x)) {
+		*x = negative ? -*x : *x;
+		return true;
+	}
 	if (overflow || m > MAX_EXACT_INT || scale < -MAX_EXACT_POW10 || scale > MAX_EXACT_POW10)
 		return slow_path(s, len, x);
 	double v = (double)m;

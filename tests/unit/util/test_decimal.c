@@ -2,7 +2,8 @@
  * util/decimal: decimal_parse() equals strtod() bit for bit on every string of the <double> grammar,
  * and refuses what is not one; the fast path is checked on its edges (2^53, 10^22, zeros, signs)
  * and fuzzed against strtod with a million random numbers of up to 20 digits, most of 15 to 17
- * significant digits as %.17g and shortest round trips print them.
+ * significant digits as %.17g and shortest round trips print them, and with decimals next to the
+ * midpoints between doubles, where the extended-precision path could round twice.
  */
 #include "autoconf.h"
 
@@ -129,6 +130,34 @@ static void test_fuzz_against_strtod(void **state)
 	}
 }
 
+/*
+ * The extended-precision path (17 to 19 digits, powers of ten up to 27): decimals within a digit of
+ * the midpoint between two neighbouring doubles, where a second rounding would go wrong, and 19-digit
+ * significands of every scale it takes.
+ */
+static void test_near_midpoints(void **state)
+{
+	char text[96];
+
+	for (int i = 0; i < 500000; i++) {
+		double d = (double)(next() % 1000000007) * pow(10, (int)(next() % 50) - 30) + 1e-300;
+		long double mid = ((long double)d + (long double)nextafter(d, INFINITY)) / 2;
+		int n = snprintf(text, sizeof text, "%.*Le", 16 + (int)(next() % 3), mid);
+
+		agrees(text);
+		/* One unit more or less in the last digit of the significand. */
+		char *e = strchr(text, 'e');
+
+		if (e && e[-1] > '0' && e[-1] < '9' && n > 0) {
+			e[-1] = (char)(e[-1] + (next() % 2 ? 1 : -1));
+			agrees(text);
+		}
+		snprintf(text, sizeof text, "%llu%llue%d", (unsigned long long)(next() % 1000000000),
+			 (unsigned long long)(1000000000 + next() % 9000000000ULL), (int)(next() % 55) - 27);
+		agrees(text);
+	}
+}
+
 /* The length given is the string: what follows it is not read. */
 static void test_reads_len_bytes_only(void **state)
 {
@@ -146,6 +175,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_edges),
 		cmocka_unit_test(test_fuzz_against_strtod),
+		cmocka_unit_test(test_near_midpoints),
 		cmocka_unit_test(test_reads_len_bytes_only),
 	};
 
