@@ -2,7 +2,9 @@
 
 #include "server/dashboard.h"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <stdarg.h>
 #include <jansson.h>
 #include <libwebsockets.h>
@@ -12,6 +14,7 @@
 
 #include "engine/engine.h"
 #include "server/dashboard-act.h"
+#include "server/dashboard-conn.h"
 #include "server/dashboard-host.h"
 #include "server/dashboard-sweep.h"
 #include "server/dashboard-view.h"
@@ -23,11 +26,11 @@
 
 #define MIN_INTERVAL    0.2       /* seconds between two updates: at most five a second */
 #define REFRESH_S       2.0       /* rebuild this often anyway: times that pass without an engine change */
-#define FIRST_MESSAGE_S 10        /* a viewer says hello within this, or is closed */
 #define MAX_IN          65536     /* the largest message a viewer may send */
 #define RING            64        /* updates kept for viewers that reconnect */
 #define RING_BYTES      (4 << 20) /* and at most this much of them */
 #define MAX_BAD_TOKENS  3         /* wrong tokens on one connection before it is closed */
+#define TRY_AGAIN_LATER 1013      /* close code (RFC 6455 registry): the viewers are at the limit */
 #define STR_(x)         #x
 #define STR(x)          STR_(x)
 
@@ -58,8 +61,7 @@ struct viewer {
 	int bad_tokens;
 	int close_code; /* non-zero: close with it at the next chance */
 	const char *close_why;
-	struct buf in;  /* a message arriving in fragments */
-	ev_timer first; /* closes a viewer that says nothing */
+	struct buf in; /* a message arriving in fragments */
 	struct dashboard *d;
 };
 
@@ -71,10 +73,11 @@ struct dashboard {
 	struct dashboard_sweeps *sweeps;
 	struct dashboard_hosts *hosts;
 	struct refusals *refusals;
+	struct dashboard_conns *conns;
 	struct dashboard_options opt;
 	char *token, *dir;
-	struct viewer *viewers;
-	int nviewers;
+	struct viewer *viewers; /* every WebSocket; those past their hello are viewers */
+	int nviewers;           /* of them, viewers */
 	uint64_t seq;           /* the last update's */
 	struct msg *ring[RING]; /* update seq sits at seq % RING */
 	size_t ring_bytes;
@@ -326,7 +329,12 @@ static void on_hello(struct dashboard *d, struct viewer *v, const json_t *msg)
 	const json_t *seq = json_object_get(resume, "seq");
 	bool resumed;
 
-	ev_timer_stop(d->loop, &v->first);
+	if (d->nviewers >= d->opt.max_viewers) {
+		close_viewer(v, TRY_AGAIN_LATER, "viewers at the limit ([dashboard] max_viewers)");
+		return;
+	}
+	dashboard_conns_viewer(d->conns, v->wsi);
+	d->nviewers++;
 	if (token)
 		v->authorized = token_ok(d, v, token);
 	enqueue_json(d, v,
@@ -379,6 +387,10 @@ static void on_message(struct dashboard *d, struct viewer *v, const char *text, 
 	}
 	if (!v->hello) {
 		on_hello(d, v, msg);
+		if (!v->hello) {
+			json_decref(msg);
+			return;
+		}
 	} else if (json_object_get(msg, "auth")) {
 		v->authorized = token_ok(d, v, json_object_get(msg, "auth"));
 		auth_reply(d, v, v->authorized);
@@ -486,30 +498,51 @@ static bool accept_viewer(struct dashboard *d, struct lws *wsi)
 	return own && strcmp(uri, "/ws") == 0 && d->nviewers < d->opt.max_viewers;
 }
 
-static void on_silence(struct ev_loop *loop, ev_timer *w, int revents)
+/* A WebSocket's first message did not come in time (dashboard-conn.h). */
+static void on_silence(struct lws *wsi, void *ud)
 {
-	struct viewer *v = w->data;
+	struct viewer *v = lws_wsi_user(wsi);
 
-	close_viewer(v, LWS_CLOSE_STATUS_POLICY_VIOLATION, "no first message within " STR(FIRST_MESSAGE_S) " s");
+	if (v && v->ws)
+		close_viewer(v, LWS_CLOSE_STATUS_POLICY_VIOLATION,
+		             "no first message within " STR(DASHBOARD_HELLO_S) " s");
 }
 
-static void on_established(struct dashboard *d, struct viewer *v, struct lws *wsi)
+/* A new socket: close-on-exec, pending with its deadline (dashboard-conn.h). */
+static void on_accepted(struct dashboard *d, struct lws *wsi)
 {
 	int fd = lws_get_socket_fd(wsi);
 
 	if (fd >= 0)
 		fcntl(fd, F_SETFD, FD_CLOEXEC);
+	dashboard_conns_opened(d->conns, wsi);
+}
+
+/* Whether one more socket is taken: past the dashboard's share of descriptors it is closed at once. */
+static bool room_for(struct dashboard *d, const struct lws_filter_network_conn_args *a)
+{
+	char peer[64] = "?";
+
+	if (dashboard_conns_room(d->conns))
+		return true;
+	if (a && a->cli_addr.ss_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)&a->cli_addr)->sin_addr, peer, sizeof peer);
+	else if (a && a->cli_addr.ss_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)&a->cli_addr)->sin6_addr, peer, sizeof peer);
+	refusals_note(d->refusals, peer, "connections at the limit (twice [dashboard] max_viewers)");
+	return false;
+}
+
+static void on_established(struct dashboard *d, struct viewer *v, struct lws *wsi)
+{
+	dashboard_conns_upgraded(d->conns, wsi);
 	v->wsi = wsi;
 	v->ws = true;
 	v->next = d->viewers;
 	if (d->viewers)
 		d->viewers->prev = v;
 	d->viewers = v;
-	d->nviewers++;
 	v->d = d;
-	ev_timer_init(&v->first, on_silence, FIRST_MESSAGE_S, 0);
-	v->first.data = v;
-	ev_timer_start(d->loop, &v->first);
 	if (!ev_is_active(&d->refresh))
 		ev_timer_again(d->loop, &d->refresh);
 }
@@ -524,8 +557,7 @@ static void on_closed(struct dashboard *d, struct viewer *v)
 		d->viewers = v->next;
 	if (v->next)
 		v->next->prev = v->prev;
-	d->nviewers--;
-	ev_timer_stop(d->loop, &v->first);
+	d->nviewers -= v->hello;
 	queue_clear(v);
 	buf_free(&v->in);
 	v->ws = false;
@@ -551,11 +583,20 @@ static const struct page_file page_files[] = {
 static const char csp[] = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
                           "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
-static int http_status(struct lws *wsi, unsigned code, const char *text)
+/* The response is sent: a connection kept alive has its deadline for the next request; -1 to close. */
+static int completed(struct dashboard *d, struct lws *wsi)
+{
+	if (lws_http_transaction_completed(wsi))
+		return -1;
+	dashboard_conns_idle(d->conns, wsi);
+	return 0;
+}
+
+static int http_status(struct dashboard *d, struct lws *wsi, unsigned code, const char *text)
 {
 	if (lws_return_http_status(wsi, code, text))
 		return -1;
-	return lws_http_transaction_completed(wsi) ? -1 : 0;
+	return completed(d, wsi);
 }
 
 static int serve_file(struct dashboard *d, struct lws *wsi, const char *url)
@@ -565,15 +606,15 @@ static int serve_file(struct dashboard *d, struct lws *wsi, const char *url)
 	char host[256];
 
 	if (!host_ok(d, wsi, host, sizeof host))
-		return http_status(wsi, HTTP_STATUS_FORBIDDEN,
+		return http_status(d, wsi, HTTP_STATUS_FORBIDDEN,
 		                   "this Host is not a name of the dashboard; add it to [dashboard] allowed_hosts");
 	if (lws_hdr_total_length(wsi, WSI_TOKEN_GET_URI) <= 0)
-		return http_status(wsi, HTTP_STATUS_METHOD_NOT_ALLOWED, "only GET");
+		return http_status(d, wsi, HTTP_STATUS_METHOD_NOT_ALLOWED, "only GET");
 	for (size_t i = 0; i < sizeof page_files / sizeof page_files[0]; i++)
 		if (strcmp(page_files[i].url, url) == 0)
 			f = &page_files[i];
 	if (f == NULL)
-		return http_status(wsi, HTTP_STATUS_NOT_FOUND, "not a file of the dashboard");
+		return http_status(d, wsi, HTTP_STATUS_NOT_FOUND, "not a file of the dashboard");
 	char *path = f->name ? paths_join(d->dir, f->name) : xstrdup(CHARTJS_PATH);
 
 	if (lws_add_http_header_by_name(wsi, (const unsigned char *)"content-security-policy:",
@@ -590,9 +631,9 @@ static int serve_file(struct dashboard *d, struct lws *wsi, const char *url)
 	int rc = lws_serve_http_file(wsi, path, f->type, (const char *)headers, (int)(p - headers));
 
 	free(path);
-	if (rc < 0 || (rc > 0 && lws_http_transaction_completed(wsi)))
+	if (rc < 0)
 		return -1;
-	return 0;
+	return rc > 0 ? completed(d, wsi) : 0;
 }
 
 static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
@@ -604,10 +645,19 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 	if (d == NULL)
 		return 0;
 	switch (reason) {
+	case LWS_CALLBACK_FILTER_NETWORK_CONNECTION:
+		return room_for(d, user) ? 0 : 1;
+	case LWS_CALLBACK_SERVER_NEW_CLIENT_INSTANTIATED:
+		on_accepted(d, wsi);
+		return 0;
+	case LWS_CALLBACK_WSI_DESTROY:
+		dashboard_conns_closed(d->conns, wsi);
+		return 0;
 	case LWS_CALLBACK_HTTP:
+		dashboard_conns_answering(d->conns, wsi);
 		return serve_file(d, wsi, in);
 	case LWS_CALLBACK_HTTP_FILE_COMPLETION:
-		return lws_http_transaction_completed(wsi) ? -1 : 0;
+		return completed(d, wsi);
 	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
 		return accept_viewer(d, wsi) ? 0 : 1;
 	case LWS_CALLBACK_ESTABLISHED:
@@ -635,6 +685,33 @@ static const struct lws_protocols protocols[] = {
 
 /* ---- the dashboard ---------------------------------------------------------------------- */
 
+/*
+ * Viewers, and connections not yet viewers, each at most max_viewers and a quarter of the
+ * descriptors the server may open, and at most half of those in all: the API, the store and PLECS
+ * calls keep the rest however many connections a client opens.
+ */
+static void share_descriptors(struct dashboard *d)
+{
+	struct rlimit rl;
+	int quarter = INT32_MAX / 4;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur / 4 < (rlim_t)quarter)
+		quarter = (int)(rl.rlim_cur / 4);
+	if (quarter < 4)
+		quarter = 4;
+	if (d->opt.max_viewers > quarter) {
+		engine_log(d->engine, SEVERITY_WARNING, 0,
+		           "dashboard: at most %d viewers, not %d ([dashboard] max_viewers): the server may open %d "
+		           "files (ulimit -n), and the dashboard takes at most half of them",
+		           quarter, d->opt.max_viewers, quarter * 4);
+		d->opt.max_viewers = quarter;
+	}
+	d->conns = dashboard_conns_new(d->loop, d->opt.max_viewers, 3 * d->opt.max_viewers > 2 * quarter
+	                                                                ? 2 * quarter
+	                                                                : 3 * d->opt.max_viewers,
+	                               on_silence, d);
+}
+
 struct dashboard *dashboard_new(struct ev_loop *loop, struct engine *e, const struct dashboard_options *o, char **err)
 {
 	struct dashboard *d = xcalloc(1, sizeof *d);
@@ -653,6 +730,7 @@ struct dashboard *dashboard_new(struct ev_loop *loop, struct engine *e, const st
 	static const struct refusals_words words = {"dashboard page", "dashboard request"};
 
 	d->refusals = refusals_new(loop, e, o->refusal_interval > 0 ? o->refusal_interval : 60, &words);
+	share_descriptors(d);
 	lws_set_log_level(LLL_ERR, lws_log);
 	memset(&info, 0, sizeof info);
 	info.port = o->port;
@@ -708,6 +786,7 @@ void dashboard_free(struct dashboard **dp)
 	dashboard_view_free(&d->view);
 	dashboard_sweeps_free(&d->sweeps);
 	dashboard_hosts_free(&d->hosts);
+	dashboard_conns_free(&d->conns);
 	free(d->token);
 	free(d->dir);
 	xfree(dp);

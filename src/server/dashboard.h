@@ -6,7 +6,8 @@
  * GET serves the page's files from share/dashboard and Chart.js from
  * Debian's libjs-chart.js under a strict Content-Security-Policy; nothing
  * else.  /ws takes viewers (up to max_viewers) whose Origin is the page's
- * own host:port.  A viewer's first message (within a few seconds) may carry
+ * own host:port.  Every connection has deadlines and a bound until it is a
+ * viewer (dashboard-conn.c).  A viewer's first message (within 5 s) may carry
  * the token and its last sequence number; it gets a snapshot, or the updates
  * it missed, then every update as the engine changes, coalesced to at most
  * five a second (dashboard-view.c builds them once for all viewers).  A

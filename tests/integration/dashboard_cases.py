@@ -413,8 +413,10 @@ def case_many():
         ws.send("{}")
     for ws in viewers:
         assert recv(ws)["type"] == "welcome" and recv(ws)["type"] == "snapshot"
-    # The limit is 150 here: 50 more are taken, the next is refused.
+    # The limit is 150 here: 50 more that say hello are taken, the next is refused.
     more = [connect() for _ in range(50)]
+    for ws in more:
+        hello(ws)
     try:
         extra = connect()
         extra.send("{}")
@@ -429,6 +431,151 @@ def case_many():
     for ws in viewers:
         until(ws, lambda m: m["type"] == "update" and "queue" in m and tid in queued_ids(m), 10, "the update")
     print("ok: 100 viewers had the task within %.2f s" % (time.monotonic() - t0))
+
+
+def server_pid():
+    return int(open(os.path.join(HOME, "simq.pid")).read())
+
+
+def fds(pid):
+    return len(os.listdir("/proc/%d/fd" % pid))
+
+
+def timed(*args):
+    """Seconds a simq command took (it must succeed within 10 s)."""
+    t0 = time.monotonic()
+    subprocess.run([SIMQ] + list(args), check=True, capture_output=True, timeout=10)
+    return time.monotonic() - t0
+
+
+def raise_fd_limit():
+    import resource
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 8192), hard))
+
+
+UPGRADE = ("GET /ws HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nOrigin: http://127.0.0.1:%d\r\nUpgrade: websocket\r\n"
+           "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+           % (PORT, PORT)).encode()
+HOLDS = [b"CONNECT 127.0.0.1:%d HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n\r\n" % (PORT, PORT),
+         b"OPTIONS * HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n\r\n" % PORT,
+         b"BREW / HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n\r\n" % PORT,
+         b"GET / HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nX-Slow: " % PORT,  # headers that never end
+         UPGRADE]  # a WebSocket that never sends its first message
+
+
+class Holder(threading.Thread):
+    """Holds n connections of the kinds in kinds, each opened again as soon as the server closes it
+    (and, with renew, closed and opened again by this side after renew seconds)."""
+
+    def __init__(self, n, kinds, src="127.0.0.1", renew=None):
+        super().__init__(daemon=True)
+        self.n, self.kinds, self.src, self.renew = n, kinds, src, renew
+        self.stop, self.opened, self.ready = threading.Event(), 0, threading.Event()
+
+    def open(self, i):
+        s = socket.socket()
+        s.bind((self.src, 0))
+        s.connect(("127.0.0.1", PORT))
+        s.sendall(self.kinds[i % len(self.kinds)])
+        self.opened += 1
+        return s
+
+    def run(self):
+        import select
+        socks = {}  # fd: (socket, kind, opened at)
+        def add(i):
+            s = self.open(i)
+            socks[s.fileno()] = (s, i, time.monotonic())
+        for i in range(self.n):
+            add(i)
+        self.ready.set()
+        while not self.stop.is_set():
+            p = select.poll()
+            for fd in socks:
+                p.register(fd, select.POLLIN)
+            for fd, _ in p.poll(100):
+                s, i, _ = socks[fd]
+                try:
+                    gone = s.recv(65536) == b""
+                except ConnectionError:
+                    gone = True
+                if gone:
+                    del socks[fd]
+                    s.close()
+                    add(i)
+            if self.renew:
+                now = time.monotonic()
+                for fd, (s, i, t) in list(socks.items()):
+                    if now - t >= self.renew:
+                        del socks[fd]
+                        s.close()
+                        add(i)
+        for s, _, _ in socks.values():
+            s.close()
+
+
+def case_flood():
+    """1,100 connections held open that are not viewers (CONNECT, OPTIONS, an unknown method,
+    headers that never end, WebSockets that never speak), opened again as soon as the server closes
+    them, against a server that may open 1,024 files: the dashboard takes only its share, the CLI
+    answers at once, and a page's viewer is served."""
+    raise_fd_limit()
+    pid = server_pid()
+    limit = [l for l in open("/proc/%d/limits" % pid) if l.startswith("Max open files")][0].split()[3]
+    assert limit == "1024", "the server may open %s files; this case needs 1024" % limit
+    before = fds(pid)
+    holder = Holder(1100, HOLDS)
+    holder.start()
+    holder.ready.wait(60)
+    worst_status = worst_submit = worst_snapshot = most = 0
+    for _ in range(5):
+        most = max(most, fds(pid))
+        worst_status = max(worst_status, timed("status"))
+        worst_submit = max(worst_submit, timed("submit", MODEL, "--name", "during-flood"))
+        t0 = time.monotonic()
+        ws = connect()
+        welcome, snap = hello(ws)
+        assert snap["type"] == "snapshot", snap["type"]
+        worst_snapshot = max(worst_snapshot, time.monotonic() - t0)
+        ws.close()
+        most = max(most, fds(pid))
+    holder.stop.set()
+    holder.join(10)
+    print("# %d connections opened by the attacker; the server held at most %d descriptors (%d before); "
+          "status %.2f s, submit %.2f s, a viewer's snapshot %.2f s at worst"
+          % (holder.opened, most, before, worst_status, worst_submit, worst_snapshot))
+    assert most <= before + 3 * 150 + 10, "the server held %d descriptors (%d before)" % (most, before)
+    assert worst_status < 2 and worst_submit < 2, (worst_status, worst_submit)
+    assert worst_snapshot < 2, worst_snapshot
+    end = time.monotonic() + 15
+    while fds(pid) > before + 5 and time.monotonic() < end:
+        time.sleep(0.1)
+    assert fds(pid) <= before + 5, "%d descriptors 15 s after the flood (%d before)" % (fds(pid), before)
+    print("ok: at most %d descriptors held, status %.2f s, submit %.2f s, snapshot %.2f s"
+          % (most, worst_status, worst_submit, worst_snapshot))
+
+
+def case_hogs():
+    """WebSockets that never send their first message, 250 of them opened again every 4.5 s (just
+    under the 5 s deadline): a page that says hello at once still gets its snapshot at once."""
+    raise_fd_limit()
+    holder = Holder(250, [UPGRADE], renew=4.5)
+    holder.start()
+    holder.ready.wait(60)
+    worst = 0
+    for _ in range(10):
+        t0 = time.monotonic()
+        ws = connect()
+        welcome, snap = hello(ws)
+        assert snap["type"] == "snapshot", snap["type"]
+        worst = max(worst, time.monotonic() - t0)
+        ws.close()
+        time.sleep(0.5)
+    holder.stop.set()
+    holder.join(10)
+    assert worst < 1.5, "a page waited %.2f s for its snapshot" % worst
+    print("ok: %d hogs opened, a page's snapshot within %.2f s" % (holder.opened, worst))
 
 
 def sweep(ws, ref, **q):
