@@ -15,6 +15,7 @@
 #include "engine/engine.h"
 #include "server/dashboard-act.h"
 #include "server/dashboard-conn.h"
+#include "server/dashboard-files.h"
 #include "server/dashboard-host.h"
 #include "server/dashboard-sweep.h"
 #include "server/dashboard-view.h"
@@ -33,10 +34,6 @@
 #define TRY_AGAIN_LATER 1013      /* close code (RFC 6455 registry): the viewers are at the limit */
 #define STR_(x)         #x
 #define STR(x)          STR_(x)
-
-#ifndef CHARTJS_PATH
-#define CHARTJS_PATH "/usr/share/javascript/chart.js/chart.min.js"
-#endif
 
 /* One message, shared by every viewer it is queued for. */
 struct msg {
@@ -567,22 +564,6 @@ static void on_closed(struct dashboard *d, struct viewer *v)
 
 /* ---- files ------------------------------------------------------------------------------ */
 
-struct page_file {
-	const char *url, *name, *type; /* name NULL: Chart.js */
-};
-
-static const struct page_file page_files[] = {
-    {"/", "index.html", "text/html; charset=utf-8"},
-    {"/index.html", "index.html", "text/html; charset=utf-8"},
-    {"/dashboard.css", "dashboard.css", "text/css; charset=utf-8"},
-    {"/dashboard.js", "dashboard.js", "text/javascript; charset=utf-8"},
-    {"/chart.js", NULL, "text/javascript; charset=utf-8"},
-};
-
-/* The page's script and styles come from here, its data over its own WebSocket, nothing from elsewhere. */
-static const char csp[] = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-                          "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
-
 /* The response is sent: a connection kept alive has its deadline for the next request; -1 to close. */
 static int completed(struct dashboard *d, struct lws *wsi)
 {
@@ -601,8 +582,6 @@ static int http_status(struct dashboard *d, struct lws *wsi, unsigned code, cons
 
 static int serve_file(struct dashboard *d, struct lws *wsi, const char *url)
 {
-	unsigned char headers[1024], *p = headers, *end = headers + sizeof headers;
-	const struct page_file *f = NULL;
 	char host[256];
 
 	if (!host_ok(d, wsi, host, sizeof host))
@@ -610,27 +589,10 @@ static int serve_file(struct dashboard *d, struct lws *wsi, const char *url)
 		                   "this Host is not a name of the dashboard; add it to [dashboard] allowed_hosts");
 	if (lws_hdr_total_length(wsi, WSI_TOKEN_GET_URI) <= 0)
 		return http_status(d, wsi, HTTP_STATUS_METHOD_NOT_ALLOWED, "only GET");
-	for (size_t i = 0; i < sizeof page_files / sizeof page_files[0]; i++)
-		if (strcmp(page_files[i].url, url) == 0)
-			f = &page_files[i];
-	if (f == NULL)
+	int rc = dashboard_files_send(wsi, d->dir, url, strlen(url));
+
+	if (rc == DASHBOARD_FILES_NONE)
 		return http_status(d, wsi, HTTP_STATUS_NOT_FOUND, "not a file of the dashboard");
-	char *path = f->name ? paths_join(d->dir, f->name) : xstrdup(CHARTJS_PATH);
-
-	if (lws_add_http_header_by_name(wsi, (const unsigned char *)"content-security-policy:",
-	                                (const unsigned char *)csp, (int)strlen(csp), &p, end) ||
-	    lws_add_http_header_by_name(
-	        wsi, (const unsigned char *)"x-content-type-options:", (const unsigned char *)"nosniff", 7, &p, end) ||
-	    lws_add_http_header_by_name(
-	        wsi, (const unsigned char *)"referrer-policy:", (const unsigned char *)"no-referrer", 11, &p, end) ||
-	    lws_add_http_header_by_name(wsi, (const unsigned char *)"cache-control:", (const unsigned char *)"no-cache",
-	                                8, &p, end)) {
-		free(path);
-		return -1;
-	}
-	int rc = lws_serve_http_file(wsi, path, f->type, (const char *)headers, (int)(p - headers));
-
-	free(path);
 	if (rc < 0)
 		return -1;
 	return rc > 0 ? completed(d, wsi) : 0;
