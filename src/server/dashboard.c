@@ -19,10 +19,10 @@
 #include "server/dashboard-host.h"
 #include "server/dashboard-sweep.h"
 #include "server/dashboard-view.h"
+#include "server/guesses.h"
 #include "server/refusals.h"
 #include "util/buf.h"
 #include "util/paths.h"
-#include "util/secret.h"
 #include "util/xalloc.h"
 
 #define MIN_INTERVAL    0.2       /* seconds between two updates: at most five a second */
@@ -288,29 +288,39 @@ static void peer_of(struct viewer *v, char *out, size_t size)
 	lws_get_peer_simple(v->wsi, out, size);
 }
 
-/* Whether token is the dashboard's; a wrong one is noted (refusals) and counted against the connection. */
-static bool token_ok(struct dashboard *d, struct viewer *v, const json_t *token)
+/* Whether token is the dashboard's (guesses.h limits wrong ones server-wide); a wrong or held one is
+ * noted (refusals) and counted against the connection. */
+static enum guess_verdict check_token(struct dashboard *d, struct viewer *v, const json_t *token)
 {
 	char peer[64];
 
-	if (json_is_string(token) && d->token && secret_equal(json_string_value(token), d->token))
-		return true;
 	peer_of(v, peer, sizeof peer);
-	refusals_note(d->refusals, peer, "a wrong token");
+	enum guess_verdict verdict = guesses_check(peer, json_string_value(token), d->token);
+
+	if (verdict == GUESS_RIGHT)
+		return verdict;
+	refusals_note(d->refusals, peer,
+	              verdict == GUESS_HELD ? "a token not checked (over " GUESSES_RATE_TEXT " wrong tokens a second)"
+	                                    : "a wrong token");
 	v->bad_tokens++;
-	return false;
+	return verdict;
 }
 
 /* {"auth": TOKEN} answered: ok, or why the dashboard stays read-only (after a few, the connection closes). */
-static void auth_reply(struct dashboard *d, struct viewer *v, bool ok)
+static void auth_reply(struct dashboard *d, struct viewer *v, enum guess_verdict verdict)
 {
-	if (ok)
+	static const char where[] = "the token is [server] token, or the file token in the server's state directory";
+
+	if (verdict == GUESS_RIGHT)
 		enqueue_json(d, v, json_pack("{s:s,s:b}", "type", "auth", "ok", 1));
+	else if (verdict == GUESS_WRONG)
+		enqueue_json(d, v, json_pack("{s:s,s:b,s:s++}", "type", "auth", "ok", 0, "error",
+		                             "wrong token: the dashboard stays read-only (", where, ")"));
 	else
-		enqueue_json(d, v,
-		             json_pack("{s:s,s:b,s:s}", "type", "auth", "ok", 0, "error",
-		                       "wrong token: the dashboard stays read-only (the token is [server] token, or "
-		                       "the file token in the server's state directory)"));
+		enqueue_json(d, v, json_pack("{s:s,s:b,s:b,s:s}", "type", "auth", "ok", 0, "held", 1, "error",
+		                             "token not checked: this server had over " GUESSES_RATE_TEXT " wrong tokens "
+		                             "a second lately, from this address among others; the dashboard stays "
+		                             "read-only; try again in a few seconds"));
 	if (v->bad_tokens >= MAX_BAD_TOKENS)
 		close_viewer(v, LWS_CLOSE_STATUS_POLICY_VIOLATION, "too many wrong tokens");
 }
@@ -324,6 +334,7 @@ static void on_hello(struct dashboard *d, struct viewer *v, const json_t *msg)
 	const json_t *resume = json_object_get(msg, "resume"), *token = json_object_get(msg, "auth");
 	const char *server = json_string_value(json_object_get(resume, "server"));
 	const json_t *seq = json_object_get(resume, "seq");
+	enum guess_verdict verdict = GUESS_WRONG;
 	bool resumed;
 
 	if (d->nviewers >= d->opt.max_viewers) {
@@ -332,8 +343,10 @@ static void on_hello(struct dashboard *d, struct viewer *v, const json_t *msg)
 	}
 	dashboard_conns_viewer(d->conns, v->wsi);
 	d->nviewers++;
-	if (token)
-		v->authorized = token_ok(d, v, token);
+	if (token) {
+		verdict = check_token(d, v, token);
+		v->authorized = verdict == GUESS_RIGHT;
+	}
 	enqueue_json(d, v,
 	             json_pack("{s:s,s:s,s:I,s:b}", "type", "welcome", "server", dashboard_view_server(d->view), "seq",
 	                       (json_int_t)d->seq, "read_only", !v->authorized));
@@ -342,7 +355,7 @@ static void on_hello(struct dashboard *d, struct viewer *v, const json_t *msg)
 		enqueue_snapshot(d, v);
 	v->hello = true;
 	if (token && !v->authorized)
-		auth_reply(d, v, false);
+		auth_reply(d, v, verdict);
 }
 
 static const char *const fields[] = {"auth", "resume", "action", "ref", "ids", "priority", "backend", "sweep", NULL};
@@ -389,8 +402,10 @@ static void on_message(struct dashboard *d, struct viewer *v, const char *text, 
 			return;
 		}
 	} else if (json_object_get(msg, "auth")) {
-		v->authorized = token_ok(d, v, json_object_get(msg, "auth"));
-		auth_reply(d, v, v->authorized);
+		enum guess_verdict verdict = check_token(d, v, json_object_get(msg, "auth"));
+
+		v->authorized = verdict == GUESS_RIGHT;
+		auth_reply(d, v, verdict);
 	}
 	if (json_object_get(msg, "action") || json_object_get(msg, "sweep")) {
 		struct buf b = BUF_INIT;
@@ -428,10 +443,11 @@ static bool on_receive(struct dashboard *d, struct viewer *v, const void *in, si
 	return true;
 }
 
-/* Sends the next queued message (or the snapshot a drained stale viewer is owed); false to close. */
+/* Sends the next queued message (or the snapshot a drained stale viewer is owed), and the close once
+ * they are sent; false to close. */
 static bool on_writable(struct dashboard *d, struct viewer *v)
 {
-	if (v->close_code) {
+	if (v->close_code && v->head == NULL) {
 		lws_close_reason(v->wsi, (enum lws_close_status)v->close_code, (unsigned char *)v->close_why,
 		                 strlen(v->close_why));
 		return false;
@@ -453,7 +469,7 @@ static bool on_writable(struct dashboard *d, struct viewer *v)
 
 	msg_unref(&n->m);
 	free(n);
-	if (ok && v->head)
+	if (ok && (v->head || v->close_code))
 		lws_callback_on_writable(v->wsi);
 	return ok;
 }

@@ -18,7 +18,7 @@ if ! "$PY" -c "import websocket" 2>/dev/null; then
 	echo "1..0 # SKIP no python3-websocket for $PY (./quickstart installs it)"
 	exit 0
 fi
-plan 17
+plan 18
 
 export SIMQ_HOME="$TMP/state" SIMQ
 MODEL=$(cd "$SRC/share/models" && pwd -P)/rc.plecs
@@ -62,5 +62,6 @@ cases "100 viewers at once each get the snapshot and the next update; past max_v
 cases "a viewer that never reads: the others keep up, the server's memory stays bounded, it gets a snapshot later" slow
 cases "1,100 connections that are not viewers held open: the dashboard takes its share of 1,024 files, the CLI and a page are served" flood
 cases "250 WebSockets that never say hello, renewed under the deadline: a page still gets its snapshot at once" hogs
+cases "wrong tokens from one address, reconnecting: about 10 checked a second; a page from another gets in with the token" guessing
 server_ran_clean
 done_testing

@@ -578,6 +578,73 @@ def case_hogs():
     print("ok: %d hogs opened, a page's snapshot within %.2f s" % (holder.opened, worst))
 
 
+def connect_from(src, **kw):
+    """A viewer whose connection comes from the address src (any of 127/8 reaches the dashboard)."""
+    s = socket.socket()
+    s.bind((src, 0))
+    s.connect(("127.0.0.1", PORT))
+    return websocket.create_connection("ws://127.0.0.1:%d/ws" % PORT, origin=ORIGIN, timeout=15, socket=s, **kw)
+
+
+def case_guessing():
+    """Wrong tokens are limited server-wide: a guesser that reconnects after every three (as a
+    connection allows), over eight connections at once, gets about 10 checked a second; the rest
+    are told they were not checked.  A page from another address gets in with the right token at
+    once meanwhile; one from the guesser's address is told to try again; the log counts them."""
+    stop, counts, lock = threading.Event(), {"wrong": 0, "held": 0, "right": 0}, threading.Lock()
+
+    def guess(n):
+        i = 0
+        while not stop.is_set():
+            ws = connect_from("127.0.0.2")
+            hello(ws)
+            for _ in range(3):
+                ws.send(json.dumps({"auth": "guess-%d-%d" % (n, i)}))
+                i += 1
+            try:  # the third wrong one closes the connection, its answer unsent
+                for _ in range(3):
+                    m = until(ws, lambda m: m["type"] == "auth")
+                    with lock:
+                        counts["right" if m["ok"] else "held" if m.get("held") else "wrong"] += 1
+            except (websocket.WebSocketException, ConnectionError, ValueError):
+                pass
+            ws.close()
+
+    threads = [threading.Thread(target=guess, args=(n,), daemon=True) for n in range(8)]
+    t0 = time.monotonic()
+    for t in threads:
+        t.start()
+    time.sleep(1)  # the budget is spent by now; the page comes while the guessing goes on
+    t1 = time.monotonic()
+    page = connect_from("127.0.0.3")
+    welcome, _ = hello(page, auth=token())
+    in_after = time.monotonic() - t1
+    # From the guesser's address the token waits for a free place in the budget: held, told so.
+    same = connect_from("127.0.0.2")
+    welcome_same, _ = hello(same, auth=token())
+    held = {"held": True, "error": "try again"} if not welcome_same["read_only"] else \
+        until(same, lambda m: m["type"] == "auth")
+    time.sleep(4)
+    stop.set()
+    for t in threads:
+        t.join(20)
+    took = time.monotonic() - t0
+    rate = counts["wrong"] / took
+    print("# %d wrong tokens checked in %.1f s (%.1f a second), %d not checked; the page with the token got in "
+          "after %.3f s" % (counts["wrong"], took, rate, counts["held"], in_after))
+    assert counts["right"] == 0, counts
+    assert welcome["read_only"] is False and in_after < 2, (welcome, in_after)
+    assert held.get("held") and "try again" in held["error"], held
+    assert counts["held"] > counts["wrong"], counts
+    assert rate <= 10 * (1 + 1.5 / took) + 1, "%.1f wrong tokens a second were checked" % rate
+    counted = re.compile(r"refused (\d+) more dashboard requests \(the last from \S*127\.0\.0\.2: a (wrong token|token not checked)")
+    end = time.monotonic() + 5
+    while not counted.search(simq_log()) and time.monotonic() < end:
+        time.sleep(0.1)
+    assert counted.search(simq_log()), simq_log()[-2000:]
+    print("ok: %.1f wrong tokens a second checked; a page with the token in after %.3f s" % (rate, in_after))
+
+
 def sweep(ws, ref, **q):
     """The answer to a sweep request, asked again while the server's budget is spent."""
     for _ in range(50):
