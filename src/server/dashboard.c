@@ -476,19 +476,29 @@ static bool on_writable(struct dashboard *d, struct viewer *v)
 
 /* ---- connections ------------------------------------------------------------------------ */
 
-/* Whether the request names the dashboard as its Host (dashboard-host.h); a refusal is noted. */
-static bool host_ok(struct dashboard *d, struct lws *wsi, char *host, size_t size)
+/* 0 when the request names the dashboard as its Host (dashboard-host.h), else the HTTP status for
+ * it (400: two Hosts; 403); a refusal is noted. */
+static unsigned host_status(struct dashboard *d, struct lws *wsi, char *host, size_t size)
 {
 	char peer[64] = "?", *why = NULL;
+	int len = lws_hdr_total_length(wsi, WSI_TOKEN_HOST);
+	unsigned status = 403;
 
 	host[0] = '\0';
-	lws_hdr_copy(wsi, host, (int)size, WSI_TOKEN_HOST);
-	if (dashboard_host_ok(d->hosts, host, &why))
-		return true;
+	if (lws_hdr_fragment_length(wsi, WSI_TOKEN_HOST, 1) > 0) {
+		why = xstrdup("two Host headers (one is allowed)");
+		status = 400;
+	} else if (len >= (int)size) {
+		why = xasprintf("a Host of %d bytes (at most %zu)", len, size - 1);
+	} else {
+		len = lws_hdr_copy(wsi, host, (int)size, WSI_TOKEN_HOST);
+		if (dashboard_host_ok(d->hosts, host, len > 0 ? (size_t)len : 0, &why))
+			return 0;
+	}
 	lws_get_peer_simple(wsi, peer, sizeof peer);
 	refusals_note(d->refusals, peer, why);
 	free(why);
-	return false;
+	return status;
 }
 
 /* A WebSocket is taken on /ws, below the viewer limit, naming the dashboard, from its own page. */
@@ -496,11 +506,12 @@ static bool accept_viewer(struct dashboard *d, struct lws *wsi)
 {
 	char uri[64] = "", origin[256] = "", host[256], peer[64] = "?", *why = NULL;
 
-	if (!host_ok(d, wsi, host, sizeof host))
+	if (host_status(d, wsi, host, sizeof host))
 		return false;
 	lws_hdr_copy(wsi, uri, sizeof uri, WSI_TOKEN_GET_URI);
 	lws_hdr_copy(wsi, origin, sizeof origin, WSI_TOKEN_ORIGIN);
-	bool own = dashboard_origin_ok(host, origin, &why);
+	bool own = lws_hdr_fragment_length(wsi, WSI_TOKEN_ORIGIN, 1) <= 0 &&
+	           dashboard_origin_ok(d->hosts, host, origin, &why);
 
 	lws_get_peer_simple(wsi, peer, sizeof peer);
 	if (!own)
@@ -599,10 +610,13 @@ static int http_status(struct dashboard *d, struct lws *wsi, unsigned code, cons
 static int serve_file(struct dashboard *d, struct lws *wsi, const char *url)
 {
 	char host[256];
+	unsigned status = host_status(d, wsi, host, sizeof host);
 
-	if (!host_ok(d, wsi, host, sizeof host))
-		return http_status(d, wsi, HTTP_STATUS_FORBIDDEN,
-		                   "this Host is not a name of the dashboard; add it to [dashboard] allowed_hosts");
+	if (status)
+		return http_status(d, wsi, status,
+		                   status == 400 ? "two Host headers: one is allowed"
+		                                 : "this Host is not a name of the dashboard, alone or with its port; "
+		                                   "add it to [dashboard] allowed_hosts");
 	if (lws_hdr_total_length(wsi, WSI_TOKEN_GET_URI) <= 0)
 		return http_status(d, wsi, HTTP_STATUS_METHOD_NOT_ALLOWED, "only GET");
 	int rc = dashboard_files_send(wsi, d->dir, url, strlen(url));
@@ -704,7 +718,11 @@ struct dashboard *dashboard_new(struct ev_loop *loop, struct engine *e, const st
 	d->dir = paths_data_dir("dashboard", PKGDATADIR "/dashboard");
 	d->view = dashboard_view_new(e);
 	d->sweeps = dashboard_sweeps_new(e);
-	d->hosts = dashboard_hosts_new(o->listen, o->allowed_hosts);
+	d->hosts = dashboard_hosts_new(o->listen, o->port, o->allowed_hosts, o->allowed_origins, err);
+	if (d->hosts == NULL) {
+		dashboard_free(&d);
+		return NULL;
+	}
 	static const struct refusals_words words = {"dashboard page", "dashboard request"};
 
 	d->refusals = refusals_new(loop, e, o->refusal_interval > 0 ? o->refusal_interval : 60, &words);

@@ -29,6 +29,7 @@ struct dashboard;
 struct dashboard_options {
 	const char *listen;        /* an address, e.g. 127.0.0.1 */
 	const char *allowed_hosts; /* other names a page may reach it by, comma-separated (dashboard-host.h) */
+	const char *allowed_origins; /* https:// origins of a TLS proxy in front of it, comma-separated */
 	int port;
 	int max_viewers;
 	size_t max_buffer;       /* bytes queued for one viewer before it is dropped to a snapshot */

@@ -18,7 +18,7 @@ if ! "$PY" -c "import websocket" 2>/dev/null; then
 	echo "1..0 # SKIP no python3-websocket for $PY (./quickstart installs it)"
 	exit 0
 fi
-plan 18
+plan 19
 
 export SIMQ_HOME="$TMP/state" SIMQ
 MODEL=$(cd "$SRC/share/models" && pwd -P)/rc.plecs
@@ -32,7 +32,7 @@ cleanup() {
 	kill "$emu_pid" 2>/dev/null
 }
 trap cleanup EXIT
-printf '[backend emu]\nurl = %s\n[server]\nrefusal_log_interval = 1s\n[scheduler]\nstart_paused = true\n[dashboard]\nlisten = 127.0.0.1\nport = %s\nmax_viewers = 150\nmax_buffer = 64K\nallowed_hosts = simq.lab.example, dash.example\n' \
+printf '[backend emu]\nurl = %s\n[server]\nrefusal_log_interval = 1s\n[scheduler]\nstart_paused = true\n[dashboard]\nlisten = 127.0.0.1\nport = %s\nmax_viewers = 150\nmax_buffer = 64K\nallowed_hosts = simq.lab.example, dash.example\nallowed_origins = https://simq.lab.example\n' \
 	"$url" "$DASH_PORT" >"$TMP/simq.ini"
 # In an ASan build (CI's) freed memory waits in ASan's quarantine (256 MB by default), which the
 # slow-viewer case would read as growth: this server keeps 1 MB of it, so what stays is what simq holds.
@@ -51,6 +51,7 @@ cases() {
 cases "GET serves the page, its script and styles and Chart.js under a strict CSP, nothing else (404)" files
 cases "a WebSocket from another Origin, with none, or on another path is refused" origin
 cases "only Hosts that name the dashboard are served (DNS rebinding refused); refusals logged as the dashboard's" hosts
+cases "the Host is NAME or NAME:PORT exactly, two Hosts are 400; an https:// origin in allowed_origins is taken" exact_hosts
 cases "a viewer gets a snapshot of every section, then a CLI submit in an update within 1 s" snapshot
 cases "a task plecs-emu faults on appears among the failures with its error" failure
 cases "bad frames: not JSON, not an object, unknown fields, binary (1003), too large (1009), silence" bad_frames

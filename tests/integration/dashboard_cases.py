@@ -169,7 +169,8 @@ def case_hosts():
     # The first refusal of this server (case origin's) is a line of its own; these are counted in one.
     first = "refused a dashboard page from"
     counted = re.compile(r"refused \d+ more dashboard requests? \(the last from \S+: Origin http://simq\.lab\.example:%d "
-                         r"is not the page's own \(http://localhost:%d\)\)" % (PORT, PORT))
+                         r"is not the page's own \(http://localhost:%d(, or one of \[dashboard\] allowed_origins)?\)\)"
+                         % (PORT, PORT))
     end = time.monotonic() + 10
     while not counted.search(simq_log()) and time.monotonic() < end:
         time.sleep(0.1)
@@ -177,6 +178,56 @@ def case_hosts():
     assert first in log and "Origin http://evil.example:%d is not the page's own" % PORT in log, log[-2000:]
     assert counted.search(log), log[-2000:]
     assert "TCP client" not in log, log[-2000:]
+    print("ok")
+
+
+def raw_status(request):
+    """The status a raw request (bytes) gets."""
+    s = socket.create_connection(("127.0.0.1", PORT), timeout=10)
+    s.sendall(request)
+    data = b""
+    while b"\r\n" not in data:
+        chunk = s.recv(4096)
+        if not chunk:
+            break
+        data += chunk
+    s.close()
+    return int(data.split(b" ")[1]) if data.startswith(b"HTTP/") else None
+
+
+def case_exact_hosts():
+    """The Host is NAME or NAME:PORT exactly (the adversary's look-alikes are refused), two Hosts
+    are 400, and an https:// origin named in [dashboard] allowed_origins (a TLS proxy's) is taken."""
+    for host in (b"localhost:%d.evil.com" % PORT, b"127.0.0.1:%d@evil.com" % PORT, b"localhost:evil",
+                 b"127.0.0.1:99999999999999999999", b"localhost\0.evil.com", b"localhost:1",
+                 b"[127.0.0.1]:%d" % PORT):
+        got = raw_status(b"GET / HTTP/1.1\r\nHost: " + host + b"\r\n\r\n")
+        assert got == 403, (host, got)
+    good, evil = b"Host: 127.0.0.1:%d\r\n" % PORT, b"Host: evil.example\r\n"
+    for hosts in (good + evil, evil + good, good + good):
+        got = raw_status(b"GET / HTTP/1.1\r\n" + hosts + b"\r\n")
+        assert got == 400, (hosts, got)
+    assert raw_status(b"GET / HTTP/1.1\r\n" + good + b"\r\n") == 200
+    host = "127.0.0.1:%d@evil.com" % PORT
+    try:
+        ws = websocket.create_connection("ws://127.0.0.1:%d/ws" % PORT, host=host, origin="http://" + host, timeout=10)
+        ws.send("{}")
+        recv(ws)
+        raise SystemExit("a WebSocket with Host %s was accepted" % host)
+    except (websocket.WebSocketException, ConnectionError):
+        pass
+    ws = websocket.create_connection("ws://127.0.0.1:%d/ws" % PORT, host="simq.lab.example",
+                                     origin="https://simq.lab.example", timeout=10)
+    welcome, snap = hello(ws)
+    assert snap["type"] == "snapshot", snap["type"]
+    try:
+        ws = websocket.create_connection("ws://127.0.0.1:%d/ws" % PORT, host="simq.lab.example",
+                                         origin="https://evil.example", timeout=10)
+        ws.send("{}")
+        recv(ws)
+        raise SystemExit("a WebSocket from https://evil.example was accepted")
+    except (websocket.WebSocketException, ConnectionError):
+        pass
     print("ok")
 
 
