@@ -163,6 +163,14 @@ void dashboard_conns_viewer(struct dashboard_conns *c, struct lws *wsi)
 		enter(k, STAGE_VIEWER, -1);
 }
 
+void dashboard_conns_closing(struct dashboard_conns *c, struct lws *wsi)
+{
+	struct conn *k = conn_of(wsi);
+
+	if (k && k->stage != STAGE_CLOSING)
+		enter(k, STAGE_CLOSING, CLOSING_S);
+}
+
 void dashboard_conns_closed(struct dashboard_conns *c, struct lws *wsi)
 {
 	struct conn *k = conn_of(wsi);

@@ -47,6 +47,8 @@ void dashboard_conns_idle(struct dashboard_conns *c, struct lws *wsi);
 void dashboard_conns_upgraded(struct dashboard_conns *c, struct lws *wsi);
 /* It sent its first message: a viewer, no longer pending, no deadline. */
 void dashboard_conns_viewer(struct dashboard_conns *c, struct lws *wsi);
+/* It is told to close (a close frame is on its way): killed 2 s later if it has not gone by then. */
+void dashboard_conns_closing(struct dashboard_conns *c, struct lws *wsi);
 /* libwebsockets frees it (LWS_CALLBACK_WSI_DESTROY). */
 void dashboard_conns_closed(struct dashboard_conns *c, struct lws *wsi);
 /* Sockets held now, and of them pending. */

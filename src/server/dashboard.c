@@ -167,10 +167,12 @@ static void enqueue_json(struct dashboard *d, struct viewer *v, json_t *j)
 	json_decref(j);
 }
 
+/* Closes v with code once its queued answers are sent; it is gone 2 s later whatever the client does. */
 static void close_viewer(struct viewer *v, int code, const char *why)
 {
 	v->close_code = code;
 	v->close_why = why;
+	dashboard_conns_closing(v->d->conns, v->wsi);
 	lws_callback_on_writable(v->wsi);
 }
 
@@ -427,12 +429,15 @@ static bool on_receive(struct dashboard *d, struct viewer *v, const void *in, si
 		static const char why[] = "binary frames are not part of the protocol; send JSON text";
 
 		lws_close_reason(v->wsi, LWS_CLOSE_STATUS_UNACCEPTABLE_OPCODE, (unsigned char *)why, sizeof why - 1);
+		dashboard_conns_closing(d->conns, v->wsi);
 		return false;
 	}
-	if (v->in.len + len > MAX_IN) {
+	/* A frame that declares more than a message may hold is refused at its first bytes, unbuffered. */
+	if (v->in.len + len + lws_remaining_packet_payload(v->wsi) > MAX_IN) {
 		static const char why[] = "message over 65536 bytes";
 
 		lws_close_reason(v->wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, (unsigned char *)why, sizeof why - 1);
+		dashboard_conns_closing(d->conns, v->wsi);
 		return false;
 	}
 	buf_add(&v->in, in, len);

@@ -364,6 +364,70 @@ def case_bad_frames():
     print("ok (silent viewer closed after %.1f s more)" % (time.monotonic() - t0))
 
 
+def ws_frame(payload, length=None):
+    """A masked text frame carrying payload whose header declares length bytes (default: its own)."""
+    import struct
+    n = len(payload) if length is None else length
+    head = b"\x81" + (bytes([0x80 | n]) if n < 126 else b"\xfe" + struct.pack(">H", n) if n < 65536
+                      else b"\xff" + struct.pack(">Q", n))
+    key = os.urandom(4)
+    return head + key + bytes(b ^ key[i % 4] for i, b in enumerate(payload))
+
+
+def raw_viewer():
+    """A viewer on a raw socket, past its hello and the snapshot."""
+    s = socket.create_connection(("127.0.0.1", PORT), timeout=10)
+    s.sendall(UPGRADE)
+    data = b""
+    while b"\r\n\r\n" not in data:
+        data += s.recv(4096)
+    s.sendall(ws_frame(b"{}"))
+    s.settimeout(0.5)
+    try:
+        while s.recv(1 << 20):
+            pass
+    except socket.timeout:
+        pass
+    return s
+
+
+def dropped(s, timeout=5):
+    """Seconds until the server drops s, and the close code it sent (None: no close frame)."""
+    t0, got = time.monotonic(), b""
+    s.settimeout(timeout)
+    try:
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            got += chunk
+    except ConnectionResetError:
+        pass
+    except socket.timeout:
+        raise AssertionError("still open after %g s" % timeout)
+    at = got.rfind(b"\x88")
+    return time.monotonic() - t0, int.from_bytes(got[at + 2:at + 4], "big") if at >= 0 else None
+
+
+def case_frames():
+    """A frame that declares more than a message may hold is closed with 1009 at its first 4 KiB
+    and dropped within 2 s, whatever the client does; one that declares 2^63 bytes is dropped at once."""
+    s = raw_viewer()
+    s.sendall(ws_frame(b"a" * 4096, length=2**63 - 1))
+    took, code = dropped(s)
+    assert code == 1009 and took < 3, (code, took)
+    s = raw_viewer()
+    s.sendall(ws_frame(b"a" * 4096, length=70000))
+    took2, code = dropped(s)
+    assert code == 1009 and took2 < 3, (code, took2)
+    s = raw_viewer()
+    s.sendall(ws_frame(b"", length=2**63)[:10])  # the length's top bit set: no frame at all
+    took3, code = dropped(s)
+    assert took3 < 1, took3
+    print("ok: 2^63-1 declared: 1009, dropped after %.1f s; 70000: after %.1f s; 2^63: dropped after %.2f s"
+          % (took, took2, took3))
+
+
 def case_actions():
     api().pause()
     a, b = api().submit_many([{"model": MODEL, "name": "act-a"}, {"model": MODEL, "name": "act-b", "priority": "low"}])
