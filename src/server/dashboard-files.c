@@ -19,7 +19,6 @@ struct page_file {
 
 static const struct page_file page_files[] = {
     {"/", "index.html", "text/html; charset=utf-8"},
-    {"/index.html", "index.html", "text/html; charset=utf-8"},
     {"/dashboard.css", "dashboard.css", "text/css; charset=utf-8"},
     {"/dashboard.js", "dashboard.js", "text/javascript; charset=utf-8"},
     {"/chart.js", NULL, "text/javascript; charset=utf-8"},

@@ -623,7 +623,7 @@ static int serve_file(struct dashboard *d, struct lws *wsi, const char *url)
 		                                 : "this Host is not a name of the dashboard, alone or with its port; "
 		                                   "add it to [dashboard] allowed_hosts");
 	if (lws_hdr_total_length(wsi, WSI_TOKEN_GET_URI) <= 0)
-		return http_status(d, wsi, HTTP_STATUS_METHOD_NOT_ALLOWED, "only GET");
+		return http_status(d, wsi, HTTP_STATUS_METHOD_NOT_ALLOWED, "only GET (HEAD, POST and the others: 405)");
 	int rc = dashboard_files_send(wsi, d->dir, url, strlen(url));
 
 	if (rc == DASHBOARD_FILES_NONE)

@@ -18,7 +18,7 @@ if ! "$PY" -c "import websocket" 2>/dev/null; then
 	echo "1..0 # SKIP no python3-websocket for $PY (./quickstart installs it)"
 	exit 0
 fi
-plan 20
+plan 21
 
 export SIMQ_HOME="$TMP/state" SIMQ
 MODEL=$(cd "$SRC/share/models" && pwd -P)/rc.plecs
@@ -49,6 +49,7 @@ cases() {
 	sed "s/^/# /" "$TMP/out"
 }
 cases "GET serves the page, its script and styles and Chart.js under a strict CSP, nothing else (404)" files
+cases "only / and the page's files are served (/index.html is 404); HEAD and other methods 405" paths
 cases "a WebSocket from another Origin, with none, or on another path is refused" origin
 cases "only Hosts that name the dashboard are served (DNS rebinding refused); refusals logged as the dashboard's" hosts
 cases "the Host is NAME or NAME:PORT exactly, two Hosts are 400; an https:// origin in allowed_origins is taken" exact_hosts

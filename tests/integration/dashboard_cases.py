@@ -103,6 +103,23 @@ def case_files():
     print("ok")
 
 
+def case_paths():
+    """Only / and the page's own files are served: /index.html and the like are 404; any method
+    but GET is 405 (HEAD too, with no file in the answer)."""
+    for path in (b"/index.html", b"/index.html/", b"/dashboard.js/x", b"/Dashboard.js", b"/dashboard.js.",
+                 b"/share/dashboard/index.html", b"/ws"):
+        got = raw_status(b"GET " + path + b" HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n\r\n" % PORT)
+        assert got == 404, (path, got)
+    for method in (b"HEAD", b"POST", b"PUT", b"DELETE"):
+        got = raw_status(method + b" / HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nContent-Length: 0\r\n\r\n" % PORT)
+        assert got == 405, (method, got)
+    c = http.client.HTTPConnection("127.0.0.1", PORT, timeout=10)
+    c.request("HEAD", "/")
+    r = c.getresponse()
+    assert r.status == 405 and b"<html" not in r.read().lower(), r.status
+    print("ok")
+
+
 def case_origin():
     for origin, why in [("http://evil.example:%d" % PORT, "another host"), ("http://127.0.0.1:1", "another port"),
                         ("https://127.0.0.1:%d" % PORT, "another scheme"), (None, "none")]:
