@@ -18,7 +18,7 @@ if ! "$PY" -c "import websocket" 2>/dev/null; then
 	echo "1..0 # SKIP no python3-websocket for $PY (./quickstart installs it)"
 	exit 0
 fi
-plan 21
+plan 22
 
 export SIMQ_HOME="$TMP/state" SIMQ
 MODEL=$(cd "$SRC/share/models" && pwd -P)/rc.plecs
@@ -58,6 +58,7 @@ cases "a task plecs-emu faults on appears among the failures with its error" fai
 cases "bad frames: not JSON, not an object, unknown fields, binary (1003), too large (1009), silence" bad_frames
 cases "a frame declaring over 64 KiB: 1009 at its first 4 KiB and dropped within 2 s; 2^63 bytes: dropped at once" frames
 cases "actions are refused without the token, a wrong token is told so, with it they are done per id" actions
+cases "action replies: a final task per id (done false, the reason), priority 0-3 as a number, unknown fields refused" replies
 cases "a sweep's summary against a swept variable, from the store's summaries; bad requests told what is allowed" sweep
 cases "changes in a burst reach a viewer at most five times a second" rate
 cases "a viewer back with its last seq gets the updates it missed; another server's or a future seq, a snapshot" resume

@@ -505,6 +505,54 @@ def case_actions():
     print("ok")
 
 
+def case_replies():
+    """Replies as api.md says: a final task is answered per id (ok, done false, the reason), what is
+    so already is done; priority as a number 0-3; fields an action does not take are refused."""
+    s = api()
+    done = s.list({"state": "completed"}, 0, 1)["tasks"]
+    if not done:
+        s.resume()
+        tid = s.submit({"model": MODEL, "name": "to-complete"})
+        s.wait([tid], 60)
+        s.pause()
+        done = [s.get(tid)]
+    final = done[0]["id"]
+    queued = s.submit({"model": MODEL, "name": "reply-prio", "priority": "low"})
+    paused = s.stats()["paused"]
+    ws = connect()
+    hello(ws, auth=token())
+
+    def ask(**m):
+        ws.send(json.dumps(dict(m, ref="r")))
+        return until(ws, lambda m: m["type"] == "reply")
+
+    for action in ({"action": "retry"}, {"action": "reprioritize", "priority": "high"}, {"action": "cancel"}):
+        m = ask(ids=[final, queued] if action["action"] == "reprioritize" else [final], **action)
+        assert m["ok"] is True, m
+        r = m["results"][0]
+        assert r["id"] == final and r["done"] is False and "completed" in r["reason"], m
+    assert m["ok"] is True and s.get(queued)["state"] == "queued", m
+    m = ask(action="reprioritize", ids=[queued], priority=0)
+    assert m["ok"] and s.get(queued)["priority"] == "critical", m
+    m = ask(action="reprioritize", ids=[queued], priority=3)
+    assert m["ok"] and s.get(queued)["priority"] == "low", m
+    m = ask(action="reprioritize", ids=[queued], priority=3)
+    assert m["ok"] and m["results"][0]["done"] and not m["results"][0]["changed"], m
+    for bad in (4, -1, 1.5, "4", True):
+        m = ask(action="reprioritize", ids=[queued], priority=bad)
+        assert m["ok"] is False and "0 to 3" in m["error"], (bad, m)
+    for msg, words in [({"action": "pause", "ids": [1]}, '"ids" is not a field of pause; allowed: action, ref, backend'),
+                       ({"action": "pause", "sweep": {}}, '"sweep" is not a field of pause'),
+                       ({"action": "cancel", "ids": [queued], "priority": "high"},
+                        '"priority" is not a field of cancel; allowed: action, ref, ids'),
+                       ({"action": "cancel", "ids": [queued], "backend": "emu"}, '"backend" is not a field of cancel')]:
+        m = ask(**msg)
+        assert m["ok"] is False and words in m["error"], (msg, m)
+    assert s.get(queued)["state"] == "queued" and s.stats()["paused"] == paused, (s.get(queued), paused)
+    s.cancel([queued])
+    print("ok")
+
+
 def case_resume():
     ws = connect()
     welcome, snap = hello(ws)
