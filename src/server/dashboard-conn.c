@@ -2,8 +2,15 @@
 
 #include "server/dashboard-conn.h"
 
+#include <ctype.h>
+#include <errno.h>
 #include <libwebsockets.h>
+#include <netdb.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include "util/xalloc.h"
 
@@ -21,25 +28,70 @@ struct conn {
 
 struct dashboard_conns {
 	struct ev_loop *loop;
-	int max_pending, cap;
+	int max_viewers, max_pending, cap;
 	int count, pending;
 	struct conn *oldest, *newest; /* the pending */
 	dashboard_conn_expire_fn *expire;
 	void *ud;
 };
 
-struct dashboard_conns *dashboard_conns_new(struct ev_loop *loop, int max_pending, int cap,
-                                            dashboard_conn_expire_fn *expire, void *ud)
+struct dashboard_conns *dashboard_conns_new(struct ev_loop *loop, int max_viewers, dashboard_conn_expire_fn *expire,
+                                            void *ud)
 {
 	struct dashboard_conns *c = xcalloc(1, sizeof *c);
+	struct rlimit rl;
+	int quarter = INT32_MAX / 4;
 
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur / 4 < (rlim_t)quarter)
+		quarter = (int)(rl.rlim_cur / 4);
+	if (quarter < 4)
+		quarter = 4;
 	c->loop = loop;
-	c->max_pending = max_pending > 0 ? max_pending : 1;
-	c->cap = cap > c->max_pending ? cap : c->max_pending + 1;
+	c->max_viewers = max_viewers < 1 ? 1 : max_viewers > quarter ? quarter : max_viewers;
+	c->max_pending = c->max_viewers;
+	c->cap = 3 * c->max_viewers > 2 * quarter ? 2 * quarter : 3 * c->max_viewers;
 	c->expire = expire;
 	c->ud = ud;
 	return c;
 }
+
+int dashboard_conns_max_viewers(const struct dashboard_conns *c)
+{
+	return c->max_viewers;
+}
+
+/*
+ * libwebsockets binds with SO_REUSEADDR too; its own words when it cannot ("Failed to create
+ * default vhost") do not say why.
+ */
+bool dashboard_conns_port_free(const char *listen, int port, char **err)
+{
+	struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE};
+	struct addrinfo *res = NULL;
+	char service[16], words[128];
+	int one = 1, fd = -1, rc;
+
+	snprintf(service, sizeof service, "%d", port);
+	rc = getaddrinfo(listen, service, &hints, &res);
+	if (rc != 0) {
+		snprintf(words, sizeof words, "%s", gai_strerror(rc));
+	} else {
+		fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (fd >= 0)
+			setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+		rc = fd < 0 || bind(fd, res->ai_addr, res->ai_addrlen) != 0 ? -1 : 0;
+		snprintf(words, sizeof words, "%s", rc ? strerror(errno) : "");
+		if (fd >= 0)
+			close(fd);
+		freeaddrinfo(res);
+	}
+	if (rc == 0)
+		return true;
+	words[0] = (char)tolower((unsigned char)words[0]);
+	*err = xasprintf("cannot serve the dashboard on %s port %d ([dashboard] listen, port): %s", listen, port, words);
+	return false;
+}
+
 
 void dashboard_conns_free(struct dashboard_conns **cp)
 {

@@ -29,9 +29,17 @@ struct dashboard_conns;
 /* Called when a WebSocket's deadline passes: close it with a reason (it is killed 2 s later anyway). */
 typedef void dashboard_conn_expire_fn(struct lws *wsi, void *ud);
 
-/* max_pending: connections not yet viewers at once; cap: sockets in all (refused at accept past it). */
-struct dashboard_conns *dashboard_conns_new(struct ev_loop *loop, int max_pending, int cap,
-                                            dashboard_conn_expire_fn *expire, void *ud);
+/*
+ * max_viewers: [dashboard] max_viewers.  Viewers, and connections not yet viewers, are each at
+ * most max_viewers and a quarter of the files the server may open (RLIMIT_NOFILE), and sockets in
+ * all at most three times that and half of those files (more are refused at accept).
+ */
+struct dashboard_conns *dashboard_conns_new(struct ev_loop *loop, int max_viewers, dashboard_conn_expire_fn *expire,
+                                            void *ud);
+/* max_viewers as the descriptors allow it (dashboard.c keeps viewers to it). */
+int dashboard_conns_max_viewers(const struct dashboard_conns *c);
+/* Whether listen:port can be bound, as libwebsockets binds it; else *err in errno's words. */
+bool dashboard_conns_port_free(const char *listen, int port, char **err);
 /* Frees the records (after libwebsockets closed every connection); clears the pointer. */
 void dashboard_conns_free(struct dashboard_conns **c);
 

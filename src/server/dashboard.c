@@ -4,7 +4,6 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
-#include <sys/resource.h>
 #include <stdarg.h>
 #include <jansson.h>
 #include <libwebsockets.h>
@@ -682,38 +681,28 @@ static const struct lws_protocols protocols[] = {
 
 /* ---- the dashboard ---------------------------------------------------------------------- */
 
-/*
- * Viewers, and connections not yet viewers, each at most max_viewers and a quarter of the
- * descriptors the server may open, and at most half of those in all: the API, the store and PLECS
- * calls keep the rest however many connections a client opens.
- */
+
+/* The dashboard's share of the descriptors (dashboard-conn.h): max_viewers cut to it, said in the log. */
 static void share_descriptors(struct dashboard *d)
 {
-	struct rlimit rl;
-	int quarter = INT32_MAX / 4;
-
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur / 4 < (rlim_t)quarter)
-		quarter = (int)(rl.rlim_cur / 4);
-	if (quarter < 4)
-		quarter = 4;
-	if (d->opt.max_viewers > quarter) {
+	d->conns = dashboard_conns_new(d->loop, d->opt.max_viewers, on_silence, d);
+	if (dashboard_conns_max_viewers(d->conns) < d->opt.max_viewers)
 		engine_log(d->engine, SEVERITY_WARNING, 0,
 		           "dashboard: at most %d viewers, not %d ([dashboard] max_viewers): the server may open %d "
 		           "files (ulimit -n), and the dashboard takes at most half of them",
-		           quarter, d->opt.max_viewers, quarter * 4);
-		d->opt.max_viewers = quarter;
-	}
-	d->conns = dashboard_conns_new(d->loop, d->opt.max_viewers, 3 * d->opt.max_viewers > 2 * quarter
-	                                                                ? 2 * quarter
-	                                                                : 3 * d->opt.max_viewers,
-	                               on_silence, d);
+		           dashboard_conns_max_viewers(d->conns), d->opt.max_viewers,
+		           4 * dashboard_conns_max_viewers(d->conns));
+	d->opt.max_viewers = dashboard_conns_max_viewers(d->conns);
 }
 
 struct dashboard *dashboard_new(struct ev_loop *loop, struct engine *e, const struct dashboard_options *o, char **err)
 {
-	struct dashboard *d = xcalloc(1, sizeof *d);
 	struct lws_context_creation_info info;
 	void *loops[1] = {loop};
+
+	if (!dashboard_conns_port_free(o->listen, o->port, err))
+		return NULL;
+	struct dashboard *d = xcalloc(1, sizeof *d);
 
 	d->loop = loop;
 	d->engine = e;

@@ -18,7 +18,7 @@ if ! "$PY" -c "import websocket" 2>/dev/null; then
 	echo "1..0 # SKIP no python3-websocket for $PY (./quickstart installs it)"
 	exit 0
 fi
-plan 22
+plan 23
 
 export SIMQ_HOME="$TMP/state" SIMQ
 MODEL=$(cd "$SRC/share/models" && pwd -P)/rc.plecs
@@ -43,6 +43,14 @@ expect_status "the server starts with the dashboard" 0 \
 	sh "$TMP/simq.ini"
 until_in "$SIMQ_HOME/simulation.log" "dashboard on http://127.0.0.1:$DASH_PORT/" -F # the log is written off the loop
 expect_in "the log says where the dashboard is" "$SIMQ_HOME/simulation.log" "dashboard on http://127.0.0.1:$DASH_PORT/"
+
+# A second server whose dashboard port is taken (by the first) says so in errno's words.
+SIMQ_HOME="$TMP/second" "$SIMQ" server -c "$TMP/simq.ini" >"$TMP/second.out" 2>&1
+status=$?
+want="cannot serve the dashboard on 127.0.0.1 port $DASH_PORT ([dashboard] listen, port): address already in use"
+[ "$status" -ne 0 ] && grep -qF "$want" "$TMP/second.out" &&
+	ok "a second server on the same dashboard port: $want" ||
+	fail "a second server on the same dashboard port says: $want" "exit $status: $(cat "$TMP/second.out")"
 
 cases() {
 	expect_status "$1" 0 "$PY" "$SRC/tests/integration/dashboard_cases.py" "$2"
