@@ -37,8 +37,9 @@ static json_t *states_value(const struct act_args *a, const enum engine_act *act
 		                 : xasprintf("task %lld is %s; only queued or running tasks can be %s",
 		                             (long long)a->ids[i], state, what);
 
-		json_array_append_new(list, json_pack("{s:I,s:s,s:b,s:b,s:s}", "id", (json_int_t)a->ids[i], "state", state,
-		                                      "done", done, "changed", act[i] == ENGINE_ACT_CHANGED, "reason", why));
+		json_array_append_new(list,
+		                      json_pack("{s:I,s:s,s:b,s:b,s:s}", "id", (json_int_t)a->ids[i], "state", state,
+		                                "done", done, "changed", act[i] == ENGINE_ACT_CHANGED, "reason", why));
 		free(why);
 	}
 	return list;
@@ -51,8 +52,9 @@ static json_t *on_ids(struct engine *e, const struct act_args *a, const enum tas
 	enum task_state *after = xcalloc(a->n, sizeof *after);
 	enum engine_act *act = xcalloc(a->n, sizeof *act);
 	json_t *out = NULL;
-	enum engine_status st = prio ? engine_reprioritize_in(e, a->ids, a->n, *prio, ENGINE_ACTIVE_STATES, after, act, err)
-	                             : engine_cancel_in(e, a->ids, a->n, ENGINE_ACTIVE_STATES, after, act, err);
+	enum engine_status st =
+	    prio ? engine_reprioritize_in(e, a->ids, a->n, *prio, ENGINE_ACTIVE_STATES, after, act, err)
+	         : engine_cancel_in(e, a->ids, a->n, ENGINE_ACTIVE_STATES, after, act, err);
 
 	if (st == ENGINE_OK)
 		out = states_value(a, act, after, what);

@@ -88,10 +88,10 @@ bool dashboard_conns_port_free(const char *listen, int port, char **err)
 	if (rc == 0)
 		return true;
 	words[0] = (char)tolower((unsigned char)words[0]);
-	*err = xasprintf("cannot serve the dashboard on %s port %d ([dashboard] listen, port): %s", listen, port, words);
+	*err =
+	    xasprintf("cannot serve the dashboard on %s port %d ([dashboard] listen, port): %s", listen, port, words);
 	return false;
 }
-
 
 void dashboard_conns_free(struct dashboard_conns **cp)
 {
@@ -183,44 +183,38 @@ void dashboard_conns_opened(struct dashboard_conns *c, struct lws *wsi)
 	enter(k, STAGE_REQUEST, DASHBOARD_REQUEST_S);
 }
 
-void dashboard_conns_answering(struct dashboard_conns *c, struct lws *wsi)
+/* wsi's connection, unless it is closing already, enters stage with its deadline. */
+static void move(struct lws *wsi, enum stage stage, double secs)
 {
 	struct conn *k = conn_of(wsi);
 
 	if (k && k->stage != STAGE_CLOSING)
-		enter(k, STAGE_ANSWERING, DASHBOARD_RESPONSE_S);
+		enter(k, stage, secs);
+}
+
+void dashboard_conns_answering(struct dashboard_conns *c, struct lws *wsi)
+{
+	move(wsi, STAGE_ANSWERING, DASHBOARD_RESPONSE_S);
 }
 
 void dashboard_conns_idle(struct dashboard_conns *c, struct lws *wsi)
 {
-	struct conn *k = conn_of(wsi);
-
-	if (k && k->stage != STAGE_CLOSING)
-		enter(k, STAGE_REQUEST, DASHBOARD_REQUEST_S);
+	move(wsi, STAGE_REQUEST, DASHBOARD_REQUEST_S);
 }
 
 void dashboard_conns_upgraded(struct dashboard_conns *c, struct lws *wsi)
 {
-	struct conn *k = conn_of(wsi);
-
-	if (k && k->stage != STAGE_CLOSING)
-		enter(k, STAGE_HELLO, DASHBOARD_HELLO_S);
+	move(wsi, STAGE_HELLO, DASHBOARD_HELLO_S);
 }
 
 void dashboard_conns_viewer(struct dashboard_conns *c, struct lws *wsi)
 {
-	struct conn *k = conn_of(wsi);
-
-	if (k && k->stage != STAGE_CLOSING)
-		enter(k, STAGE_VIEWER, -1);
+	move(wsi, STAGE_VIEWER, -1);
 }
 
 void dashboard_conns_closing(struct dashboard_conns *c, struct lws *wsi)
 {
-	struct conn *k = conn_of(wsi);
-
-	if (k && k->stage != STAGE_CLOSING)
-		enter(k, STAGE_CLOSING, CLOSING_S);
+	move(wsi, STAGE_CLOSING, CLOSING_S);
 }
 
 void dashboard_conns_closed(struct dashboard_conns *c, struct lws *wsi)

@@ -315,13 +315,15 @@ static void auth_reply(struct dashboard *d, struct viewer *v, enum guess_verdict
 	if (verdict == GUESS_RIGHT)
 		enqueue_json(d, v, json_pack("{s:s,s:b}", "type", "auth", "ok", 1));
 	else if (verdict == GUESS_WRONG)
-		enqueue_json(d, v, json_pack("{s:s,s:b,s:s++}", "type", "auth", "ok", 0, "error",
-		                             "wrong token: the dashboard stays read-only (", where, ")"));
+		enqueue_json(d, v,
+		             json_pack("{s:s,s:b,s:s++}", "type", "auth", "ok", 0, "error",
+		                       "wrong token: the dashboard stays read-only (", where, ")"));
 	else
-		enqueue_json(d, v, json_pack("{s:s,s:b,s:b,s:s}", "type", "auth", "ok", 0, "held", 1, "error",
-		                             "token not checked: this server had over " GUESSES_RATE_TEXT " wrong tokens "
-		                             "a second lately, from this address among others; the dashboard stays "
-		                             "read-only; try again in a few seconds"));
+		enqueue_json(d, v,
+		             json_pack("{s:s,s:b,s:b,s:s}", "type", "auth", "ok", 0, "held", 1, "error",
+		                       "token not checked: this server had over " GUESSES_RATE_TEXT " wrong tokens "
+		                       "a second lately, from this address among others; the dashboard stays "
+		                       "read-only; try again in a few seconds"));
 	if (v->bad_tokens >= MAX_BAD_TOKENS)
 		close_viewer(v, LWS_CLOSE_STATUS_POLICY_VIOLATION, "too many wrong tokens");
 }
@@ -514,8 +516,8 @@ static bool accept_viewer(struct dashboard *d, struct lws *wsi)
 		return false;
 	lws_hdr_copy(wsi, uri, sizeof uri, WSI_TOKEN_GET_URI);
 	lws_hdr_copy(wsi, origin, sizeof origin, WSI_TOKEN_ORIGIN);
-	bool own = lws_hdr_fragment_length(wsi, WSI_TOKEN_ORIGIN, 1) <= 0 &&
-	           dashboard_origin_ok(d->hosts, host, origin, &why);
+	bool own =
+	    lws_hdr_fragment_length(wsi, WSI_TOKEN_ORIGIN, 1) <= 0 && dashboard_origin_ok(d->hosts, host, origin, &why);
 
 	lws_get_peer_simple(wsi, peer, sizeof peer);
 	if (!own)
@@ -557,7 +559,8 @@ static bool room_for(struct dashboard *d, const struct lws_filter_network_conn_a
 		inet_ntop(AF_INET, &((const struct sockaddr_in *)&a->cli_addr)->sin_addr, peer, sizeof peer);
 	else if (a && a->cli_addr.ss_family == AF_INET6)
 		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)&a->cli_addr)->sin6_addr, peer, sizeof peer);
-	refusals_note(d->refusals, peer, "connections at the limit (twice [dashboard] max_viewers)");
+	refusals_note(d->refusals, peer,
+	              "connections at the limit (three times [dashboard] max_viewers, at most half of ulimit -n)");
 	return false;
 }
 
@@ -680,7 +683,6 @@ static const struct lws_protocols protocols[] = {
 };
 
 /* ---- the dashboard ---------------------------------------------------------------------- */
-
 
 /* The dashboard's share of the descriptors (dashboard-conn.h): max_viewers cut to it, said in the log. */
 static void share_descriptors(struct dashboard *d)

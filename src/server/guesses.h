@@ -17,10 +17,10 @@
 
 #include <stdint.h>
 
-#define GUESSES_RATE     10 /* wrong tokens a second, for the whole server */
+#define GUESSES_RATE      10   /* wrong tokens a second, for the whole server */
 #define GUESSES_RATE_TEXT "10" /* the same, for messages */
-#define GUESSES_BURST    10 /* of which at once */
-#define GUESSES_MEMORY_S 60 /* an address that sent a wrong token is a guesser this long */
+#define GUESSES_BURST     10   /* of which at once */
+#define GUESSES_MEMORY_S  60   /* an address that sent a wrong token is a guesser this long */
 
 enum guess_verdict {
 	GUESS_RIGHT, /* it is the token */

@@ -4,6 +4,9 @@
 # updates (a CLI submit within 1 s, at most five a second), a failure with its error, bad frames,
 # actions refused without the token and done with it, a reconnect that catches up, 100 viewers at
 # once, and a viewer that never reads while the others keep up and the server's memory stays bounded.
+# What an adversary found (issue 18): exact Hosts, paths, frames that declare too much, action
+# replies, a taken port; and, under a limit of 1,024 files, floods of connections that are not
+# viewers (the CLI and pages still served) and of wrong tokens (about 10 checked a second).
 . "$SIMQ_SRCDIR/tests/lib/tap.sh"
 . "$SIMQ_SRCDIR/tests/lib/emu.sh"
 

@@ -28,7 +28,8 @@ static void expect_host(const struct dashboard_hosts *h, const char *host, bool 
 
 static void test_listen_localhost_and_allowed(void **state)
 {
-	struct dashboard_hosts *h = dashboard_hosts_new("127.0.0.1", 7361, " simq.lab.example ,dash.example,, ", NULL, NULL);
+	struct dashboard_hosts *h =
+	    dashboard_hosts_new("127.0.0.1", 7361, " simq.lab.example ,dash.example,, ", NULL, NULL);
 
 	expect_host(h, "127.0.0.1:7361", true, NULL);
 	expect_host(h, "127.0.0.1", true, NULL);
@@ -38,7 +39,8 @@ static void test_listen_localhost_and_allowed(void **state)
 	expect_host(h, "Dash.Example", true, NULL);
 	/* A name an attacker points at this machine, and names that only look like ours. */
 	expect_host(h, "evil.example:7361", false,
-	            "Host evil.example:7361 is not a name of the dashboard, alone or with its port 7361 (allowed: 127.0.0.1, localhost, "
+	            "Host evil.example:7361 is not a name of the dashboard, alone or with its port 7361 (allowed: "
+	            "127.0.0.1, localhost, "
 	            "simq.lab.example, dash.example; more in [dashboard] allowed_hosts)");
 	expect_host(h, "127.0.0.1.evil.example", false, "is not a name");
 	expect_host(h, "localhost.evil.example:7361", false, "is not a name");
@@ -55,7 +57,8 @@ static void test_listen_localhost_and_allowed(void **state)
 /* The Host is NAME or NAME:PORT exactly, PORT the dashboard's; nothing after it (issue 18's adversary). */
 static void test_host_is_an_exact_match(void **state)
 {
-	struct dashboard_hosts *h = dashboard_hosts_new("127.0.0.1", 7361, "proxy.example:8443, dash.example", NULL, NULL);
+	struct dashboard_hosts *h =
+	    dashboard_hosts_new("127.0.0.1", 7361, "proxy.example:8443, dash.example", NULL, NULL);
 	char *why = NULL;
 
 	expect_host(h, "localhost:1", false, "alone or with its port 7361");
@@ -89,8 +92,8 @@ static void test_host_is_an_exact_match(void **state)
 static void test_allowed_origins(void **state)
 {
 	char *err = NULL, *why = NULL;
-	struct dashboard_hosts *h =
-	    dashboard_hosts_new("127.0.0.1", 7361, "simq.example", " https://simq.example, https://simq.example:8443 ", &err);
+	struct dashboard_hosts *h = dashboard_hosts_new("127.0.0.1", 7361, "simq.example",
+	                                                " https://simq.example, https://simq.example:8443 ", &err);
 
 	assert_non_null(h);
 	assert_true(dashboard_origin_ok(h, "simq.example", "https://simq.example", &why));
@@ -105,12 +108,17 @@ static void test_allowed_origins(void **state)
 	free(why);
 	dashboard_hosts_free(&h);
 	/* What is not an origin is refused at start, saying what is allowed. */
-	static const char *const bad[] = {"simq.example", "https://simq.example/", "https://simq.example/x",
-	                                  "ftp://simq.example", "https://user@simq.example", "https://simq.example:99999",
+	static const char *const bad[] = {"simq.example",
+	                                  "https://simq.example/",
+	                                  "https://simq.example/x",
+	                                  "ftp://simq.example",
+	                                  "https://user@simq.example",
+	                                  "https://simq.example:99999",
 	                                  "https://"};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		assert_null(dashboard_hosts_new("127.0.0.1", 7361, "", bad[i], &err));
-		if (strstr(err, "[dashboard] allowed_origins: ") == NULL || strstr(err, "allowed: https://NAME") == NULL)
+		if (strstr(err, "[dashboard] allowed_origins: ") == NULL ||
+		    strstr(err, "allowed: https://NAME") == NULL)
 			fail_msg("%s: %s", bad[i], err);
 		free(err);
 		err = NULL;

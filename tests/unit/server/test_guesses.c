@@ -41,8 +41,8 @@ static void test_rate_over_a_minute(void **state)
 
 	/* 1,000 guesses a second for 60 s from one address (a v4-mapped IPv6 one is the same). */
 	for (int ms = 0; ms < 60000; ms++)
-		checked += guesses_check_at(ms % 2 ? "::ffff:10.0.0.9" : "10.0.0.9", "guess", token, 1000 + ms / 1000.0) ==
-		           GUESS_WRONG;
+		checked += guesses_check_at(ms % 2 ? "::ffff:10.0.0.9" : "10.0.0.9", "guess", token,
+		                            1000 + ms / 1000.0) == GUESS_WRONG;
 	assert_in_range(checked, 60 * GUESSES_RATE, 60 * GUESSES_RATE + GUESSES_BURST + 1);
 }
 
