@@ -645,37 +645,38 @@ HOLDS = [b"CONNECT 127.0.0.1:%d HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n\r\n" % (PORT,
 
 
 class Holder(threading.Thread):
-    """Holds n connections of the kinds in kinds, each opened again as soon as the server closes it
-    (and, with renew, closed and opened again by this side after renew seconds)."""
+    """Holds n connections of the kinds in kinds.  One the server closes is opened again: at once,
+    at most pace a second in all; or, with renew, when renew seconds have passed since it was
+    opened, when this side also closes and opens again those the server left open."""
 
-    def __init__(self, n, kinds, src="127.0.0.1", renew=None):
+    def __init__(self, n, kinds, pace=300, renew=None):
         super().__init__(daemon=True)
-        self.n, self.kinds, self.src, self.renew = n, kinds, src, renew
+        self.n, self.kinds, self.pace, self.renew = n, kinds, pace, renew
         self.stop, self.opened, self.ready = threading.Event(), 0, threading.Event()
 
     def open(self, i):
-        s = socket.socket()
-        s.bind((self.src, 0))
-        s.connect(("127.0.0.1", PORT))
+        s = socket.create_connection(("127.0.0.1", PORT))
         s.sendall(self.kinds[i % len(self.kinds)])
         self.opened += 1
         return s
 
     def run(self):
         import select
-        socks = {}  # fd: (socket, kind, opened at)
+        socks, waiting = {}, []  # fd: (socket, kind, opened at); [(kind, opened at)] closed by the server
+
         def add(i):
             s = self.open(i)
             socks[s.fileno()] = (s, i, time.monotonic())
         for i in range(self.n):
             add(i)
         self.ready.set()
+        budget, last = 0.0, time.monotonic()
         while not self.stop.is_set():
             p = select.poll()
             for fd in socks:
                 p.register(fd, select.POLLIN)
-            for fd, _ in p.poll(100):
-                s, i, _ = socks[fd]
+            for fd, _ in p.poll(50):
+                s, i, t = socks[fd]
                 try:
                     gone = s.recv(65536) == b""
                 except ConnectionError:
@@ -683,14 +684,20 @@ class Holder(threading.Thread):
                 if gone:
                     del socks[fd]
                     s.close()
-                    add(i)
+                    waiting.append((i, t))
+            now = time.monotonic()
+            budget, last = min(self.pace, budget + (now - last) * self.pace), now
             if self.renew:
-                now = time.monotonic()
                 for fd, (s, i, t) in list(socks.items()):
                     if now - t >= self.renew:
                         del socks[fd]
                         s.close()
                         add(i)
+            for i, t in list(waiting):
+                if (now - t >= self.renew) if self.renew else budget >= 1:
+                    waiting.remove((i, t))
+                    budget -= 1
+                    add(i)
         for s, _, _ in socks.values():
             s.close()
 
@@ -708,7 +715,7 @@ def snapshot_seconds():
 
 def case_flood():
     """1,100 connections held open that are not viewers (CONNECT, OPTIONS, an unknown method,
-    headers that never end, WebSockets that never speak), opened again as soon as the server closes
+    headers that never end, WebSockets that never speak), opened again (300 a second) as the server closes
     them, against a server that may open 1,024 files: the dashboard takes only its share, the CLI
     answers at once, and a page's viewer is served."""
     raise_fd_limit()
