@@ -197,6 +197,10 @@ const struct option_def option_table[] = {
              "besides the listen address and localhost (and any IP address when listen is 0.0.0.0 or ::). "
              "A request naming another Host is refused, so that a web page elsewhere cannot reach the "
              "dashboard by pointing a name of its own at this machine (DNS rebinding)."},
+    {"dashboard", "allowed_origins", OPT_LIST, "",
+     .help = "Origins, besides the page's own http://HOST, whose WebSocket the dashboard takes: the "
+             "https://NAME[:PORT] of a TLS reverse proxy in front of it, exactly as the browser sends it "
+             "(its NAME in allowed_hosts too, when the proxy passes the Host on)."},
     {"dashboard", "max_viewers", OPT_INT, "200", 1, 10000,
      .help = "Pages connected at once; one more is refused until one leaves."},
     {"dashboard", "max_buffer", OPT_SIZE, "1M", 64 * 1024, 64.0 * 1024 * 1024,

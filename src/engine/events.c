@@ -337,6 +337,21 @@ void event_log_free(struct event_log **lp)
 	*lp = NULL;
 }
 
+/* text as a line of printable text: control characters and bytes that are not UTF-8 escaped
+ * (buf_add_printable), whoever wrote it — a client's Host, a hook's output, PLECS's error. */
+static char *printable_copy(const char *text)
+{
+	size_t len = strlen(text);
+	struct buf b = BUF_INIT;
+
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)text[i] < 0x20 || (unsigned char)text[i] >= 0x7f) {
+			buf_add_printable(&b, text, len);
+			return buf_detach(&b);
+		}
+	return xstrdup(text);
+}
+
 void event_log_add(struct event_log *log, int64_t time_ms, int64_t task_id, enum log_severity severity,
 		   const char *text)
 {
@@ -348,12 +363,12 @@ void event_log_add(struct event_log *log, int64_t time_ms, int64_t task_id, enum
 	slot->time = time_ms;
 	slot->task_id = task_id;
 	slot->severity = severity;
-	slot->text = xstrdup(text);
+	slot->text = printable_copy(text);
 	log->head = (log->head + 1) % log->keep;
 	if (log->count < log->keep)
 		log->count++;
 	if (log->fp)
-		fprintf(log->fp, "%s %s\n", time_iso8601(stamp, time_ms * 1000000, true), text);
+		fprintf(log->fp, "%s %s\n", time_iso8601(stamp, time_ms * 1000000, true), slot->text);
 }
 
 static void log_event(const struct event *ev, void *ud)

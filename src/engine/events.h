@@ -105,7 +105,9 @@ struct event_log *event_log_new(const char *path, size_t keep, char **err);
 void event_log_free(struct event_log **log);
 /* Subscribes the sink to bus (once). */
 void event_log_attach(struct event_log *log, struct event_bus *bus);
-/* Adds a line that is not an event (server start, recovery). */
+/* Adds a line that is not an event (server start, recovery).  Every line, these and the events',
+ * is kept and written as printable text: control characters and bytes that are not UTF-8 are
+ * shown escaped (buf_add_printable), so no text that reaches the log can write escapes into it. */
 void event_log_add(struct event_log *log, int64_t time_ms, int64_t task_id, enum log_severity severity,
 		   const char *text);
 /* Writes buffered lines to the file; the owner calls it once per loop pass. */

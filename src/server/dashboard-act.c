@@ -37,8 +37,9 @@ static json_t *states_value(const struct act_args *a, const enum engine_act *act
 		                 : xasprintf("task %lld is %s; only queued or running tasks can be %s",
 		                             (long long)a->ids[i], state, what);
 
-		json_array_append_new(list, json_pack("{s:I,s:s,s:b,s:b,s:s}", "id", (json_int_t)a->ids[i], "state", state,
-		                                      "done", done, "changed", act[i] == ENGINE_ACT_CHANGED, "reason", why));
+		json_array_append_new(list,
+		                      json_pack("{s:I,s:s,s:b,s:b,s:s}", "id", (json_int_t)a->ids[i], "state", state,
+		                                "done", done, "changed", act[i] == ENGINE_ACT_CHANGED, "reason", why));
 		free(why);
 	}
 	return list;
@@ -51,8 +52,9 @@ static json_t *on_ids(struct engine *e, const struct act_args *a, const enum tas
 	enum task_state *after = xcalloc(a->n, sizeof *after);
 	enum engine_act *act = xcalloc(a->n, sizeof *act);
 	json_t *out = NULL;
-	enum engine_status st = prio ? engine_reprioritize_in(e, a->ids, a->n, *prio, ENGINE_ACTIVE_STATES, after, act, err)
-	                             : engine_cancel_in(e, a->ids, a->n, ENGINE_ACTIVE_STATES, after, act, err);
+	enum engine_status st =
+	    prio ? engine_reprioritize_in(e, a->ids, a->n, *prio, ENGINE_ACTIVE_STATES, after, act, err)
+	         : engine_cancel_in(e, a->ids, a->n, ENGINE_ACTIVE_STATES, after, act, err);
 
 	if (st == ENGINE_OK)
 		out = states_value(a, act, after, what);
@@ -150,16 +152,53 @@ static bool read_ids(const json_t *msg, struct act_args *a, char **err)
 	return true;
 }
 
+/* msg's "priority": a name (critical, high, normal, low) or its number, 0 (critical) to 3 (low). */
+static bool read_priority(const json_t *prio, enum task_priority *p)
+{
+	if (json_is_integer(prio) && json_integer_value(prio) >= 0 && json_integer_value(prio) < PRIO_COUNT) {
+		*p = (enum task_priority)json_integer_value(prio);
+		return true;
+	}
+	return json_is_string(prio) && task_priority_parse(json_string_value(prio), p);
+}
+
+/* Whether every field of msg is one act takes (besides those any first message may carry); else *err. */
+static bool fields_known(const struct action *act, const json_t *msg, char **err)
+{
+	const char *key;
+	const json_t *value;
+
+	json_object_foreach((json_t *)msg, key, value)
+	{
+		if (strcmp(key, "action") == 0 || strcmp(key, "ref") == 0 || strcmp(key, "auth") == 0 ||
+		    strcmp(key, "resume") == 0 || (act->takes_ids && strcmp(key, "ids") == 0) ||
+		    (act->takes_priority && strcmp(key, "priority") == 0) ||
+		    (!act->takes_ids && strcmp(key, "backend") == 0))
+			continue;
+		char *shown = buf_shown(key);
+
+		*err = xasprintf("\"%s\" is not a field of %s; allowed: action, ref, %s (and auth, resume)", shown,
+		                 act->name,
+		                 act->takes_priority ? "ids, priority"
+		                 : act->takes_ids    ? "ids"
+		                                     : "backend");
+		free(shown);
+		return false;
+	}
+	return true;
+}
+
 /* The action's arguments from msg; false and *err (heap) for a bad one. */
 static bool read_args(const struct action *act, const json_t *msg, struct act_args *a, char **err)
 {
 	const json_t *prio = json_object_get(msg, "priority"), *backend = json_object_get(msg, "backend");
 
+	if (!fields_known(act, msg, err))
+		return false;
 	if (act->takes_ids && !read_ids(msg, a, err))
 		return false;
-	if (act->takes_priority &&
-	    !(json_is_string(prio) && task_priority_parse(json_string_value(prio), &a->priority))) {
-		*err = xstrdup("\"priority\": allowed: critical, high, normal or low (or 0 to 3)");
+	if (act->takes_priority && !read_priority(prio, &a->priority)) {
+		*err = xstrdup("\"priority\": allowed: critical, high, normal or low, or their numbers 0 to 3");
 		return false;
 	}
 	if (backend != NULL && !json_is_null(backend)) {

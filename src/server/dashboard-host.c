@@ -10,9 +10,17 @@
 #include "util/buf.h"
 #include "util/xalloc.h"
 
+struct allowed {
+	char *name;
+	long port; /* -1: the dashboard's, or none */
+};
+
 struct dashboard_hosts {
-	char **names; /* the listen address, "localhost", then allowed_hosts */
+	struct allowed *names; /* the listen address, "localhost", then allowed_hosts */
 	size_t n;
+	char **origins; /* allowed_origins */
+	size_t norigins;
+	long port;
 	bool any_ip; /* it listens on every address */
 	char *shown; /* "127.0.0.1, localhost, ..." for messages */
 };
@@ -24,23 +32,120 @@ static bool is_ip(const char *name)
 	return inet_pton(AF_INET, name, addr) == 1 || inet_pton(AF_INET6, name, addr) == 1;
 }
 
+/*
+ * Splits s (len bytes) into its name and port (-1: none), as a Host header has them: NAME,
+ * NAME:PORT, [V6] or [V6]:PORT, or a bare IPv6 address; PORT 1 to 5 digits.  false for anything
+ * else: a NUL, something after the port, a port that is not one.
+ */
+static bool split_host(const char *s, size_t len, char **name, long *port)
+{
+	const char *end = s + len, *colon;
+
+	*name = NULL;
+	*port = -1;
+	if (len == 0 || memchr(s, '\0', len))
+		return false;
+	if (s[0] == '[') {
+		const char *close = memchr(s, ']', len);
+
+		if (close == NULL || close == s + 1)
+			return false;
+		unsigned char v6[16];
+
+		*name = xstrndup(s + 1, (size_t)(close - s - 1));
+		colon = close + 1 < end ? close + 1 : NULL;
+		if ((colon && *colon != ':') || inet_pton(AF_INET6, *name, v6) != 1)
+			goto bad;
+	} else {
+		colon = memchr(s, ':', len);
+		if (colon && memchr(colon + 1, ':', (size_t)(end - colon - 1))) {
+			*name = xstrndup(s, len); /* a bare IPv6 address */
+			if (!is_ip(*name))
+				goto bad;
+			return true;
+		}
+		*name = xstrndup(s, colon ? (size_t)(colon - s) : len);
+	}
+	if ((*name)[0] == '\0')
+		goto bad;
+	if (colon) {
+		size_t digits = (size_t)(end - colon - 1);
+
+		if (digits == 0 || digits > 5)
+			goto bad;
+		*port = 0;
+		for (const char *d = colon + 1; d < end; d++) {
+			if (*d < '0' || *d > '9')
+				goto bad;
+			*port = *port * 10 + (*d - '0');
+		}
+		if (*port < 1 || *port > 65535)
+			goto bad;
+	}
+	return true;
+bad:
+	xfree(name);
+	return false;
+}
+
 static void add_name(struct dashboard_hosts *h, const char *name, size_t len)
 {
+	char *entry;
+	long port;
+
 	while (len > 0 && (*name == ' ' || *name == '\t'))
 		name++, len--;
 	while (len > 0 && (name[len - 1] == ' ' || name[len - 1] == '\t'))
 		len--;
 	if (len == 0)
 		return;
+	if (!split_host(name, len, &entry, &port)) {
+		entry = xstrndup(name, len); /* never matches a Host that splits */
+		port = 0;
+	}
 	h->names = xreallocarray(h->names, h->n + 1, sizeof *h->names);
-	h->names[h->n++] = xstrndup(name, len);
+	h->names[h->n++] = (struct allowed){entry, port};
 }
 
-struct dashboard_hosts *dashboard_hosts_new(const char *listen, const char *allowed)
+/* Adds an allowed origin: http:// or https://, a host and maybe a port, nothing else; false and *err. */
+static bool add_origin(struct dashboard_hosts *h, const char *origin, size_t len, char **err)
+{
+	while (len > 0 && (*origin == ' ' || *origin == '\t'))
+		origin++, len--;
+	while (len > 0 && (origin[len - 1] == ' ' || origin[len - 1] == '\t'))
+		len--;
+	if (len == 0)
+		return true;
+	size_t scheme = len > 8 && strncasecmp(origin, "https://", 8) == 0  ? 8
+	                : len > 7 && strncasecmp(origin, "http://", 7) == 0 ? 7
+	                                                                    : 0;
+	char *name = NULL;
+	long port;
+
+	if (scheme == 0 || memchr(origin, '@', len) || memchr(origin + scheme, '/', len - scheme) ||
+	    !split_host(origin + scheme, len - scheme, &name, &port)) {
+		char *copy = xstrndup(origin, len), *shown = buf_shown(copy);
+
+		*err = xasprintf("[dashboard] allowed_origins: %s is not an origin; allowed: https://NAME or "
+		                 "https://NAME:PORT (as the browser sends it, no path), comma-separated",
+		                 shown);
+		free(shown);
+		free(copy);
+		return false;
+	}
+	free(name);
+	h->origins = xreallocarray(h->origins, h->norigins + 1, sizeof *h->origins);
+	h->origins[h->norigins++] = xstrndup(origin, len);
+	return true;
+}
+
+struct dashboard_hosts *dashboard_hosts_new(const char *listen, int port, const char *allowed, const char *origins,
+                                            char **err)
 {
 	struct dashboard_hosts *h = xcalloc(1, sizeof *h);
 	struct buf shown = BUF_INIT;
 
+	h->port = port;
 	add_name(h, listen, strlen(listen));
 	add_name(h, "localhost", 9);
 	for (const char *p = allowed ? allowed : ""; *p;) {
@@ -49,9 +154,18 @@ struct dashboard_hosts *dashboard_hosts_new(const char *listen, const char *allo
 		add_name(h, p, len);
 		p += len + (p[len] == ',');
 	}
+	for (const char *p = origins ? origins : ""; *p;) {
+		size_t len = strcspn(p, ",");
+
+		if (!add_origin(h, p, len, err)) {
+			dashboard_hosts_free(&h);
+			return NULL;
+		}
+		p += len + (p[len] == ',');
+	}
 	h->any_ip = strcmp(listen, "0.0.0.0") == 0 || strcmp(listen, "::") == 0;
 	for (size_t i = 0; i < h->n; i++)
-		buf_addf(&shown, "%s%s", i ? ", " : "", h->names[i]);
+		buf_addf(&shown, "%s%s", i ? ", " : "", h->names[i].name);
 	if (h->any_ip)
 		buf_adds(&shown, ", any IP address");
 	h->shown = buf_detach(&shown);
@@ -65,42 +179,42 @@ void dashboard_hosts_free(struct dashboard_hosts **hp)
 	if (h == NULL)
 		return;
 	for (size_t i = 0; i < h->n; i++)
-		free(h->names[i]);
+		free(h->names[i].name);
+	for (size_t i = 0; i < h->norigins; i++)
+		free(h->origins[i]);
 	free(h->names);
+	free(h->origins);
 	free(h->shown);
 	xfree(hp);
 }
 
-/* The name in a Host header: "[::1]:80" -> "::1", "example:80" -> "example", "example" -> "example". */
-static char *host_name(const char *host)
+/* Whether name:port (port -1: none) is one of the allowed, exactly. */
+static bool host_allowed(const struct dashboard_hosts *h, const char *name, long port)
 {
-	if (host[0] == '[') {
-		const char *end = strchr(host, ']');
-
-		return end ? xstrndup(host + 1, (size_t)(end - host - 1)) : xstrdup(host);
-	}
-	const char *colon = strchr(host, ':');
-
-	/* Two colons and no brackets: a bare IPv6 address, no port. */
-	if (colon && strchr(colon + 1, ':'))
-		return xstrdup(host);
-	return colon ? xstrndup(host, (size_t)(colon - host)) : xstrdup(host);
+	if (h->any_ip && is_ip(name) && (port == -1 || port == h->port))
+		return true;
+	for (size_t i = 0; i < h->n; i++)
+		if (strcasecmp(name, h->names[i].name) == 0 &&
+		    (h->names[i].port == -1 ? port == -1 || port == h->port : port == h->names[i].port))
+			return true;
+	return false;
 }
 
-bool dashboard_host_ok(const struct dashboard_hosts *h, const char *host, char **why)
+bool dashboard_host_ok(const struct dashboard_hosts *h, const char *host, size_t len, char **why)
 {
-	char *name = host_name(host ? host : "");
-	bool ok = name[0] && h->any_ip && is_ip(name);
+	char *name = NULL;
+	long port;
+	bool ok = host && split_host(host, len, &name, &port) && host_allowed(h, name, port);
 
-	for (size_t i = 0; i < h->n && !ok; i++)
-		ok = strcasecmp(name, h->names[i]) == 0;
-	if (!ok && name[0]) {
+	if (host && len > 0 && !ok) {
 		/* The client's bytes go to the log and to simq log's XML: shown escaped, never raw. */
-		char *shown = buf_shown(host);
+		struct buf shown = BUF_INIT;
 
-		*why = xasprintf("Host %s is not a name of the dashboard (allowed: %s; more in [dashboard] allowed_hosts)",
-		                 shown, h->shown);
-		free(shown);
+		buf_add_shown(&shown, host, len);
+		*why = xasprintf("Host %s is not a name of the dashboard, alone or with its port %ld (allowed: %s; "
+		                 "more in [dashboard] allowed_hosts)",
+		                 buf_str(&shown), h->port, h->shown);
+		buf_free(&shown);
 	} else if (!ok) {
 		*why = xasprintf("no Host (allowed: %s)", h->shown);
 	}
@@ -108,20 +222,23 @@ bool dashboard_host_ok(const struct dashboard_hosts *h, const char *host, char *
 	return ok;
 }
 
-bool dashboard_origin_ok(const char *host, const char *origin, char **why)
+bool dashboard_origin_ok(const struct dashboard_hosts *h, const char *host, const char *origin, char **why)
 {
 	bool ok = host && host[0] && origin && strncmp(origin, "http://", 7) == 0 && strcasecmp(origin + 7, host) == 0;
 
+	for (size_t i = 0; h && origin && !ok && i < h->norigins; i++)
+		ok = strcasecmp(origin, h->origins[i]) == 0;
 	if (!ok) {
 		char *shown_host = buf_shown(host ? host : "");
+		const char *more = h && h->norigins ? ", or one of [dashboard] allowed_origins" : "";
 
 		if (origin && origin[0]) {
 			char *shown = buf_shown(origin);
 
-			*why = xasprintf("Origin %s is not the page's own (http://%s)", shown, shown_host);
+			*why = xasprintf("Origin %s is not the page's own (http://%s%s)", shown, shown_host, more);
 			free(shown);
 		} else {
-			*why = xasprintf("no Origin (a page's own is http://%s)", shown_host);
+			*why = xasprintf("no Origin (a page's own is http://%s%s)", shown_host, more);
 		}
 		free(shown_host);
 	}

@@ -2,6 +2,7 @@
 
 #include "server/dashboard.h"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <jansson.h>
@@ -12,28 +13,26 @@
 
 #include "engine/engine.h"
 #include "server/dashboard-act.h"
+#include "server/dashboard-conn.h"
+#include "server/dashboard-files.h"
 #include "server/dashboard-host.h"
 #include "server/dashboard-sweep.h"
 #include "server/dashboard-view.h"
+#include "server/guesses.h"
 #include "server/refusals.h"
 #include "util/buf.h"
 #include "util/paths.h"
-#include "util/secret.h"
 #include "util/xalloc.h"
 
 #define MIN_INTERVAL    0.2       /* seconds between two updates: at most five a second */
 #define REFRESH_S       2.0       /* rebuild this often anyway: times that pass without an engine change */
-#define FIRST_MESSAGE_S 10        /* a viewer says hello within this, or is closed */
 #define MAX_IN          65536     /* the largest message a viewer may send */
 #define RING            64        /* updates kept for viewers that reconnect */
 #define RING_BYTES      (4 << 20) /* and at most this much of them */
 #define MAX_BAD_TOKENS  3         /* wrong tokens on one connection before it is closed */
+#define TRY_AGAIN_LATER 1013      /* close code (RFC 6455 registry): the viewers are at the limit */
 #define STR_(x)         #x
 #define STR(x)          STR_(x)
-
-#ifndef CHARTJS_PATH
-#define CHARTJS_PATH "/usr/share/javascript/chart.js/chart.min.js"
-#endif
 
 /* One message, shared by every viewer it is queued for. */
 struct msg {
@@ -58,8 +57,7 @@ struct viewer {
 	int bad_tokens;
 	int close_code; /* non-zero: close with it at the next chance */
 	const char *close_why;
-	struct buf in;  /* a message arriving in fragments */
-	ev_timer first; /* closes a viewer that says nothing */
+	struct buf in; /* a message arriving in fragments */
 	struct dashboard *d;
 };
 
@@ -71,10 +69,11 @@ struct dashboard {
 	struct dashboard_sweeps *sweeps;
 	struct dashboard_hosts *hosts;
 	struct refusals *refusals;
+	struct dashboard_conns *conns;
 	struct dashboard_options opt;
 	char *token, *dir;
-	struct viewer *viewers;
-	int nviewers;
+	struct viewer *viewers; /* every WebSocket; those past their hello are viewers */
+	int nviewers;           /* of them, viewers */
 	uint64_t seq;           /* the last update's */
 	struct msg *ring[RING]; /* update seq sits at seq % RING */
 	size_t ring_bytes;
@@ -167,10 +166,12 @@ static void enqueue_json(struct dashboard *d, struct viewer *v, json_t *j)
 	json_decref(j);
 }
 
+/* Closes v with code once its queued answers are sent; it is gone 2 s later whatever the client does. */
 static void close_viewer(struct viewer *v, int code, const char *why)
 {
 	v->close_code = code;
 	v->close_why = why;
+	dashboard_conns_closing(v->d->conns, v->wsi);
 	lws_callback_on_writable(v->wsi);
 }
 
@@ -288,29 +289,41 @@ static void peer_of(struct viewer *v, char *out, size_t size)
 	lws_get_peer_simple(v->wsi, out, size);
 }
 
-/* Whether token is the dashboard's; a wrong one is noted (refusals) and counted against the connection. */
-static bool token_ok(struct dashboard *d, struct viewer *v, const json_t *token)
+/* Whether token is the dashboard's (guesses.h limits wrong ones server-wide); a wrong or held one is
+ * noted (refusals) and counted against the connection. */
+static enum guess_verdict check_token(struct dashboard *d, struct viewer *v, const json_t *token)
 {
 	char peer[64];
 
-	if (json_is_string(token) && d->token && secret_equal(json_string_value(token), d->token))
-		return true;
 	peer_of(v, peer, sizeof peer);
-	refusals_note(d->refusals, peer, "a wrong token");
+	enum guess_verdict verdict = guesses_check(peer, json_string_value(token), d->token);
+
+	if (verdict == GUESS_RIGHT)
+		return verdict;
+	refusals_note(d->refusals, peer,
+	              verdict == GUESS_HELD ? "a token not checked (over " GUESSES_RATE_TEXT " wrong tokens a second)"
+	                                    : "a wrong token");
 	v->bad_tokens++;
-	return false;
+	return verdict;
 }
 
 /* {"auth": TOKEN} answered: ok, or why the dashboard stays read-only (after a few, the connection closes). */
-static void auth_reply(struct dashboard *d, struct viewer *v, bool ok)
+static void auth_reply(struct dashboard *d, struct viewer *v, enum guess_verdict verdict)
 {
-	if (ok)
+	static const char where[] = "the token is [server] token, or the file token in the server's state directory";
+
+	if (verdict == GUESS_RIGHT)
 		enqueue_json(d, v, json_pack("{s:s,s:b}", "type", "auth", "ok", 1));
+	else if (verdict == GUESS_WRONG)
+		enqueue_json(d, v,
+		             json_pack("{s:s,s:b,s:s++}", "type", "auth", "ok", 0, "error",
+		                       "wrong token: the dashboard stays read-only (", where, ")"));
 	else
 		enqueue_json(d, v,
-		             json_pack("{s:s,s:b,s:s}", "type", "auth", "ok", 0, "error",
-		                       "wrong token: the dashboard stays read-only (the token is [server] token, or "
-		                       "the file token in the server's state directory)"));
+		             json_pack("{s:s,s:b,s:b,s:s}", "type", "auth", "ok", 0, "held", 1, "error",
+		                       "token not checked: this server had over " GUESSES_RATE_TEXT " wrong tokens "
+		                       "a second lately, from this address among others; the dashboard stays "
+		                       "read-only; try again in a few seconds"));
 	if (v->bad_tokens >= MAX_BAD_TOKENS)
 		close_viewer(v, LWS_CLOSE_STATUS_POLICY_VIOLATION, "too many wrong tokens");
 }
@@ -324,11 +337,19 @@ static void on_hello(struct dashboard *d, struct viewer *v, const json_t *msg)
 	const json_t *resume = json_object_get(msg, "resume"), *token = json_object_get(msg, "auth");
 	const char *server = json_string_value(json_object_get(resume, "server"));
 	const json_t *seq = json_object_get(resume, "seq");
+	enum guess_verdict verdict = GUESS_WRONG;
 	bool resumed;
 
-	ev_timer_stop(d->loop, &v->first);
-	if (token)
-		v->authorized = token_ok(d, v, token);
+	if (d->nviewers >= d->opt.max_viewers) {
+		close_viewer(v, TRY_AGAIN_LATER, "viewers at the limit ([dashboard] max_viewers)");
+		return;
+	}
+	dashboard_conns_viewer(d->conns, v->wsi);
+	d->nviewers++;
+	if (token) {
+		verdict = check_token(d, v, token);
+		v->authorized = verdict == GUESS_RIGHT;
+	}
 	enqueue_json(d, v,
 	             json_pack("{s:s,s:s,s:I,s:b}", "type", "welcome", "server", dashboard_view_server(d->view), "seq",
 	                       (json_int_t)d->seq, "read_only", !v->authorized));
@@ -337,7 +358,7 @@ static void on_hello(struct dashboard *d, struct viewer *v, const json_t *msg)
 		enqueue_snapshot(d, v);
 	v->hello = true;
 	if (token && !v->authorized)
-		auth_reply(d, v, false);
+		auth_reply(d, v, verdict);
 }
 
 static const char *const fields[] = {"auth", "resume", "action", "ref", "ids", "priority", "backend", "sweep", NULL};
@@ -379,9 +400,15 @@ static void on_message(struct dashboard *d, struct viewer *v, const char *text, 
 	}
 	if (!v->hello) {
 		on_hello(d, v, msg);
+		if (!v->hello) {
+			json_decref(msg);
+			return;
+		}
 	} else if (json_object_get(msg, "auth")) {
-		v->authorized = token_ok(d, v, json_object_get(msg, "auth"));
-		auth_reply(d, v, v->authorized);
+		enum guess_verdict verdict = check_token(d, v, json_object_get(msg, "auth"));
+
+		v->authorized = verdict == GUESS_RIGHT;
+		auth_reply(d, v, verdict);
 	}
 	if (json_object_get(msg, "action") || json_object_get(msg, "sweep")) {
 		struct buf b = BUF_INIT;
@@ -403,12 +430,15 @@ static bool on_receive(struct dashboard *d, struct viewer *v, const void *in, si
 		static const char why[] = "binary frames are not part of the protocol; send JSON text";
 
 		lws_close_reason(v->wsi, LWS_CLOSE_STATUS_UNACCEPTABLE_OPCODE, (unsigned char *)why, sizeof why - 1);
+		dashboard_conns_closing(d->conns, v->wsi);
 		return false;
 	}
-	if (v->in.len + len > MAX_IN) {
+	/* A frame that declares more than a message may hold is refused at its first bytes, unbuffered. */
+	if (v->in.len + len + lws_remaining_packet_payload(v->wsi) > MAX_IN) {
 		static const char why[] = "message over 65536 bytes";
 
 		lws_close_reason(v->wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, (unsigned char *)why, sizeof why - 1);
+		dashboard_conns_closing(d->conns, v->wsi);
 		return false;
 	}
 	buf_add(&v->in, in, len);
@@ -419,10 +449,11 @@ static bool on_receive(struct dashboard *d, struct viewer *v, const void *in, si
 	return true;
 }
 
-/* Sends the next queued message (or the snapshot a drained stale viewer is owed); false to close. */
+/* Sends the next queued message (or the snapshot a drained stale viewer is owed), and the close once
+ * they are sent; false to close. */
 static bool on_writable(struct dashboard *d, struct viewer *v)
 {
-	if (v->close_code) {
+	if (v->close_code && v->head == NULL) {
 		lws_close_reason(v->wsi, (enum lws_close_status)v->close_code, (unsigned char *)v->close_why,
 		                 strlen(v->close_why));
 		return false;
@@ -444,26 +475,36 @@ static bool on_writable(struct dashboard *d, struct viewer *v)
 
 	msg_unref(&n->m);
 	free(n);
-	if (ok && v->head)
+	if (ok && (v->head || v->close_code))
 		lws_callback_on_writable(v->wsi);
 	return ok;
 }
 
 /* ---- connections ------------------------------------------------------------------------ */
 
-/* Whether the request names the dashboard as its Host (dashboard-host.h); a refusal is noted. */
-static bool host_ok(struct dashboard *d, struct lws *wsi, char *host, size_t size)
+/* 0 when the request names the dashboard as its Host (dashboard-host.h), else the HTTP status for
+ * it (400: two Hosts; 403); a refusal is noted. */
+static unsigned host_status(struct dashboard *d, struct lws *wsi, char *host, size_t size)
 {
 	char peer[64] = "?", *why = NULL;
+	int len = lws_hdr_total_length(wsi, WSI_TOKEN_HOST);
+	unsigned status = 403;
 
 	host[0] = '\0';
-	lws_hdr_copy(wsi, host, (int)size, WSI_TOKEN_HOST);
-	if (dashboard_host_ok(d->hosts, host, &why))
-		return true;
+	if (lws_hdr_fragment_length(wsi, WSI_TOKEN_HOST, 1) > 0) {
+		why = xstrdup("two Host headers (one is allowed)");
+		status = 400;
+	} else if (len >= (int)size) {
+		why = xasprintf("a Host of %d bytes (at most %zu)", len, size - 1);
+	} else {
+		len = lws_hdr_copy(wsi, host, (int)size, WSI_TOKEN_HOST);
+		if (dashboard_host_ok(d->hosts, host, len > 0 ? (size_t)len : 0, &why))
+			return 0;
+	}
 	lws_get_peer_simple(wsi, peer, sizeof peer);
 	refusals_note(d->refusals, peer, why);
 	free(why);
-	return false;
+	return status;
 }
 
 /* A WebSocket is taken on /ws, below the viewer limit, naming the dashboard, from its own page. */
@@ -471,11 +512,12 @@ static bool accept_viewer(struct dashboard *d, struct lws *wsi)
 {
 	char uri[64] = "", origin[256] = "", host[256], peer[64] = "?", *why = NULL;
 
-	if (!host_ok(d, wsi, host, sizeof host))
+	if (host_status(d, wsi, host, sizeof host))
 		return false;
 	lws_hdr_copy(wsi, uri, sizeof uri, WSI_TOKEN_GET_URI);
 	lws_hdr_copy(wsi, origin, sizeof origin, WSI_TOKEN_ORIGIN);
-	bool own = dashboard_origin_ok(host, origin, &why);
+	bool own =
+	    lws_hdr_fragment_length(wsi, WSI_TOKEN_ORIGIN, 1) <= 0 && dashboard_origin_ok(d->hosts, host, origin, &why);
 
 	lws_get_peer_simple(wsi, peer, sizeof peer);
 	if (!own)
@@ -486,30 +528,52 @@ static bool accept_viewer(struct dashboard *d, struct lws *wsi)
 	return own && strcmp(uri, "/ws") == 0 && d->nviewers < d->opt.max_viewers;
 }
 
-static void on_silence(struct ev_loop *loop, ev_timer *w, int revents)
+/* A WebSocket's first message did not come in time (dashboard-conn.h). */
+static void on_silence(struct lws *wsi, void *ud)
 {
-	struct viewer *v = w->data;
+	struct viewer *v = lws_wsi_user(wsi);
 
-	close_viewer(v, LWS_CLOSE_STATUS_POLICY_VIOLATION, "no first message within " STR(FIRST_MESSAGE_S) " s");
+	if (v && v->ws)
+		close_viewer(v, LWS_CLOSE_STATUS_POLICY_VIOLATION,
+		             "no first message within " STR(DASHBOARD_HELLO_S) " s");
 }
 
-static void on_established(struct dashboard *d, struct viewer *v, struct lws *wsi)
+/* A new socket: close-on-exec, pending with its deadline (dashboard-conn.h). */
+static void on_accepted(struct dashboard *d, struct lws *wsi)
 {
 	int fd = lws_get_socket_fd(wsi);
 
 	if (fd >= 0)
 		fcntl(fd, F_SETFD, FD_CLOEXEC);
+	dashboard_conns_opened(d->conns, wsi);
+}
+
+/* Whether one more socket is taken: past the dashboard's share of descriptors it is closed at once. */
+static bool room_for(struct dashboard *d, const struct lws_filter_network_conn_args *a)
+{
+	char peer[64] = "?";
+
+	if (dashboard_conns_room(d->conns))
+		return true;
+	if (a && a->cli_addr.ss_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)&a->cli_addr)->sin_addr, peer, sizeof peer);
+	else if (a && a->cli_addr.ss_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)&a->cli_addr)->sin6_addr, peer, sizeof peer);
+	refusals_note(d->refusals, peer,
+	              "connections at the limit (three times [dashboard] max_viewers, at most half of ulimit -n)");
+	return false;
+}
+
+static void on_established(struct dashboard *d, struct viewer *v, struct lws *wsi)
+{
+	dashboard_conns_upgraded(d->conns, wsi);
 	v->wsi = wsi;
 	v->ws = true;
 	v->next = d->viewers;
 	if (d->viewers)
 		d->viewers->prev = v;
 	d->viewers = v;
-	d->nviewers++;
 	v->d = d;
-	ev_timer_init(&v->first, on_silence, FIRST_MESSAGE_S, 0);
-	v->first.data = v;
-	ev_timer_start(d->loop, &v->first);
 	if (!ev_is_active(&d->refresh))
 		ev_timer_again(d->loop, &d->refresh);
 }
@@ -524,8 +588,7 @@ static void on_closed(struct dashboard *d, struct viewer *v)
 		d->viewers = v->next;
 	if (v->next)
 		v->next->prev = v->prev;
-	d->nviewers--;
-	ev_timer_stop(d->loop, &v->first);
+	d->nviewers -= v->hello;
 	queue_clear(v);
 	buf_free(&v->in);
 	v->ws = false;
@@ -535,64 +598,41 @@ static void on_closed(struct dashboard *d, struct viewer *v)
 
 /* ---- files ------------------------------------------------------------------------------ */
 
-struct page_file {
-	const char *url, *name, *type; /* name NULL: Chart.js */
-};
+/* The response is sent: a connection kept alive has its deadline for the next request; -1 to close. */
+static int completed(struct dashboard *d, struct lws *wsi)
+{
+	if (lws_http_transaction_completed(wsi))
+		return -1;
+	dashboard_conns_idle(d->conns, wsi);
+	return 0;
+}
 
-static const struct page_file page_files[] = {
-    {"/", "index.html", "text/html; charset=utf-8"},
-    {"/index.html", "index.html", "text/html; charset=utf-8"},
-    {"/dashboard.css", "dashboard.css", "text/css; charset=utf-8"},
-    {"/dashboard.js", "dashboard.js", "text/javascript; charset=utf-8"},
-    {"/chart.js", NULL, "text/javascript; charset=utf-8"},
-};
-
-/* The page's script and styles come from here, its data over its own WebSocket, nothing from elsewhere. */
-static const char csp[] = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-                          "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
-
-static int http_status(struct lws *wsi, unsigned code, const char *text)
+static int http_status(struct dashboard *d, struct lws *wsi, unsigned code, const char *text)
 {
 	if (lws_return_http_status(wsi, code, text))
 		return -1;
-	return lws_http_transaction_completed(wsi) ? -1 : 0;
+	return completed(d, wsi);
 }
 
 static int serve_file(struct dashboard *d, struct lws *wsi, const char *url)
 {
-	unsigned char headers[1024], *p = headers, *end = headers + sizeof headers;
-	const struct page_file *f = NULL;
 	char host[256];
+	unsigned status = host_status(d, wsi, host, sizeof host);
 
-	if (!host_ok(d, wsi, host, sizeof host))
-		return http_status(wsi, HTTP_STATUS_FORBIDDEN,
-		                   "this Host is not a name of the dashboard; add it to [dashboard] allowed_hosts");
+	if (status)
+		return http_status(d, wsi, status,
+		                   status == 400 ? "two Host headers: one is allowed"
+		                                 : "this Host is not a name of the dashboard, alone or with its port; "
+		                                   "add it to [dashboard] allowed_hosts");
 	if (lws_hdr_total_length(wsi, WSI_TOKEN_GET_URI) <= 0)
-		return http_status(wsi, HTTP_STATUS_METHOD_NOT_ALLOWED, "only GET");
-	for (size_t i = 0; i < sizeof page_files / sizeof page_files[0]; i++)
-		if (strcmp(page_files[i].url, url) == 0)
-			f = &page_files[i];
-	if (f == NULL)
-		return http_status(wsi, HTTP_STATUS_NOT_FOUND, "not a file of the dashboard");
-	char *path = f->name ? paths_join(d->dir, f->name) : xstrdup(CHARTJS_PATH);
+		return http_status(d, wsi, HTTP_STATUS_METHOD_NOT_ALLOWED, "only GET (HEAD, POST and the others: 405)");
+	int rc = dashboard_files_send(wsi, d->dir, url, strlen(url));
 
-	if (lws_add_http_header_by_name(wsi, (const unsigned char *)"content-security-policy:",
-	                                (const unsigned char *)csp, (int)strlen(csp), &p, end) ||
-	    lws_add_http_header_by_name(
-	        wsi, (const unsigned char *)"x-content-type-options:", (const unsigned char *)"nosniff", 7, &p, end) ||
-	    lws_add_http_header_by_name(
-	        wsi, (const unsigned char *)"referrer-policy:", (const unsigned char *)"no-referrer", 11, &p, end) ||
-	    lws_add_http_header_by_name(wsi, (const unsigned char *)"cache-control:", (const unsigned char *)"no-cache",
-	                                8, &p, end)) {
-		free(path);
+	if (rc == DASHBOARD_FILES_NONE)
+		return http_status(d, wsi, HTTP_STATUS_NOT_FOUND, "not a file of the dashboard");
+	if (rc < 0)
 		return -1;
-	}
-	int rc = lws_serve_http_file(wsi, path, f->type, (const char *)headers, (int)(p - headers));
-
-	free(path);
-	if (rc < 0 || (rc > 0 && lws_http_transaction_completed(wsi)))
-		return -1;
-	return 0;
+	return rc > 0 ? completed(d, wsi) : 0;
 }
 
 static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
@@ -604,10 +644,19 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 	if (d == NULL)
 		return 0;
 	switch (reason) {
+	case LWS_CALLBACK_FILTER_NETWORK_CONNECTION:
+		return room_for(d, user) ? 0 : 1;
+	case LWS_CALLBACK_SERVER_NEW_CLIENT_INSTANTIATED:
+		on_accepted(d, wsi);
+		return 0;
+	case LWS_CALLBACK_WSI_DESTROY:
+		dashboard_conns_closed(d->conns, wsi);
+		return 0;
 	case LWS_CALLBACK_HTTP:
+		dashboard_conns_answering(d->conns, wsi);
 		return serve_file(d, wsi, in);
 	case LWS_CALLBACK_HTTP_FILE_COMPLETION:
-		return lws_http_transaction_completed(wsi) ? -1 : 0;
+		return completed(d, wsi);
 	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
 		return accept_viewer(d, wsi) ? 0 : 1;
 	case LWS_CALLBACK_ESTABLISHED:
@@ -635,11 +684,27 @@ static const struct lws_protocols protocols[] = {
 
 /* ---- the dashboard ---------------------------------------------------------------------- */
 
+/* The dashboard's share of the descriptors (dashboard-conn.h): max_viewers cut to it, said in the log. */
+static void share_descriptors(struct dashboard *d)
+{
+	d->conns = dashboard_conns_new(d->loop, d->opt.max_viewers, on_silence, d);
+	if (dashboard_conns_max_viewers(d->conns) < d->opt.max_viewers)
+		engine_log(d->engine, SEVERITY_WARNING, 0,
+		           "dashboard: at most %d viewers, not %d ([dashboard] max_viewers): the server may open %d "
+		           "files (ulimit -n), and the dashboard takes at most half of them",
+		           dashboard_conns_max_viewers(d->conns), d->opt.max_viewers,
+		           4 * dashboard_conns_max_viewers(d->conns));
+	d->opt.max_viewers = dashboard_conns_max_viewers(d->conns);
+}
+
 struct dashboard *dashboard_new(struct ev_loop *loop, struct engine *e, const struct dashboard_options *o, char **err)
 {
-	struct dashboard *d = xcalloc(1, sizeof *d);
 	struct lws_context_creation_info info;
 	void *loops[1] = {loop};
+
+	if (!dashboard_conns_port_free(o->listen, o->port, err))
+		return NULL;
+	struct dashboard *d = xcalloc(1, sizeof *d);
 
 	d->loop = loop;
 	d->engine = e;
@@ -649,10 +714,15 @@ struct dashboard *dashboard_new(struct ev_loop *loop, struct engine *e, const st
 	d->dir = paths_data_dir("dashboard", PKGDATADIR "/dashboard");
 	d->view = dashboard_view_new(e);
 	d->sweeps = dashboard_sweeps_new(e);
-	d->hosts = dashboard_hosts_new(o->listen, o->allowed_hosts);
+	d->hosts = dashboard_hosts_new(o->listen, o->port, o->allowed_hosts, o->allowed_origins, err);
+	if (d->hosts == NULL) {
+		dashboard_free(&d);
+		return NULL;
+	}
 	static const struct refusals_words words = {"dashboard page", "dashboard request"};
 
 	d->refusals = refusals_new(loop, e, o->refusal_interval > 0 ? o->refusal_interval : 60, &words);
+	share_descriptors(d);
 	lws_set_log_level(LLL_ERR, lws_log);
 	memset(&info, 0, sizeof info);
 	info.port = o->port;
@@ -708,6 +778,7 @@ void dashboard_free(struct dashboard **dp)
 	dashboard_view_free(&d->view);
 	dashboard_sweeps_free(&d->sweeps);
 	dashboard_hosts_free(&d->hosts);
+	dashboard_conns_free(&d->conns);
 	free(d->token);
 	free(d->dir);
 	xfree(dp);

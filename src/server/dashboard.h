@@ -6,7 +6,8 @@
  * GET serves the page's files from share/dashboard and Chart.js from
  * Debian's libjs-chart.js under a strict Content-Security-Policy; nothing
  * else.  /ws takes viewers (up to max_viewers) whose Origin is the page's
- * own host:port.  A viewer's first message (within a few seconds) may carry
+ * own host:port.  Every connection has deadlines and a bound until it is a
+ * viewer (dashboard-conn.c).  A viewer's first message (within 5 s) may carry
  * the token and its last sequence number; it gets a snapshot, or the updates
  * it missed, then every update as the engine changes, coalesced to at most
  * five a second (dashboard-view.c builds them once for all viewers).  A
@@ -28,6 +29,7 @@ struct dashboard;
 struct dashboard_options {
 	const char *listen;        /* an address, e.g. 127.0.0.1 */
 	const char *allowed_hosts; /* other names a page may reach it by, comma-separated (dashboard-host.h) */
+	const char *allowed_origins; /* https:// origins of a TLS proxy in front of it, comma-separated */
 	int port;
 	int max_viewers;
 	size_t max_buffer;       /* bytes queued for one viewer before it is dropped to a snapshot */

@@ -20,10 +20,10 @@
 #include "server/api.h"
 #include "server/conns.h"
 #include "server/metrics.h"
+#include "server/guesses.h"
 #include "server/refusals.h"
 #include "server/request.h"
 #include "util/buf.h"
-#include "util/secret.h"
 #include "util/xalloc.h"
 
 /*
@@ -304,14 +304,30 @@ static void check_token(void *ud, TSession *session, abyss_bool *handled)
 				   "token (see [server] token, or the file token in the state directory)\n";
 	char peer[64];
 
-	if (auth && secret_equal(auth, h->expected_auth)) {
+	static const char held[] = "simq: token not checked: this server had over " GUESSES_RATE_TEXT " wrong tokens a "
+				   "second lately, from this address among others; try again in a few seconds\n";
+	enum guess_verdict verdict = GUESS_WRONG;
+
+	peer_address(session, peer, sizeof peer);
+	if (auth)
+		verdict = guesses_check(peer, auth, h->expected_auth);
+	if (verdict == GUESS_RIGHT) {
 		conns_trust(conns_current());
 		*handled = false;
 		return;
 	}
-	peer_address(session, peer, sizeof peer);
-	refusals_note(h->refusals, peer, auth ? "a wrong token" : "no token");
+	refusals_note(h->refusals, peer,
+		      verdict == GUESS_HELD ? "a token not checked (over " GUESSES_RATE_TEXT " wrong tokens a second)"
+		      : auth		    ? "a wrong token"
+					    : "no token");
 	request_drop_small_body(session);
+	if (verdict == GUESS_HELD) {
+		ResponseStatus(session, 429);
+		ResponseAddField(session, "Retry-After", "2");
+		request_respond(session, 429, "text/plain", held, sizeof held - 1);
+		*handled = true;
+		return;
+	}
 	ResponseStatus(session, 401);
 	ResponseAddField(session, "WWW-Authenticate", "Basic realm=\"simq\"");
 	request_respond(session, 401, "text/plain", body, sizeof body - 1);

@@ -463,6 +463,7 @@ static bool open_dashboard(struct server *s, const char *token, char **err)
 	struct dashboard_options o = {
 		.listen = config_str(cfg, "dashboard", "listen"), .port = (int)config_int(cfg, "dashboard", "port"),
 		.allowed_hosts = config_str(cfg, "dashboard", "allowed_hosts"),
+		.allowed_origins = config_str(cfg, "dashboard", "allowed_origins"),
 		.max_viewers = (int)config_int(cfg, "dashboard", "max_viewers"),
 		.max_buffer = (size_t)config_int(cfg, "dashboard", "max_buffer"), .token = token,
 		.refusal_interval = config_double(cfg, "server", "refusal_log_interval"),

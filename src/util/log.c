@@ -57,10 +57,15 @@ void log_msg(enum log_level level, const char *fmt, ...)
 
 	if (level > current_level)
 		return;
+	struct buf text = BUF_INIT;
+
 	buf_addf(&line, "%s %s ", time_iso8601(stamp, time_wall_ns(), true), log_level_name(level));
 	va_start(ap, fmt);
-	buf_vaddf(&line, fmt, ap);
+	buf_vaddf(&text, fmt, ap);
 	va_end(ap);
+	/* Whatever the caller passed (a client's bytes, PLECS's error), the line is printable text. */
+	buf_add_printable(&line, buf_str(&text), text.len);
+	buf_free(&text);
 	buf_addc(&line, '\n');
 	fwrite(line.data, 1, line.len, fp);
 	fflush(fp);

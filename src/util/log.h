@@ -2,7 +2,9 @@
  * log — leveled diagnostic messages for simq's own processes.
  *
  * One process-wide sink: stderr by default, or a file set with log_set_file().
- * Lines are "2026-11-28T05:17:14.123Z LEVEL message".  This is the program's
+ * Lines are "2026-11-28T05:17:14.123Z LEVEL message", the message printable
+ * whatever it held (control characters and bytes that are not UTF-8 shown as
+ * \xNN, as buf_add_printable() shows them).  This is the program's
  * diagnostic log, not simulation.log (that is the engine's event sink).
  * Thread-safe: each line is written with one locked stdio call.
  */

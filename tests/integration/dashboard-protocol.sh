@@ -4,6 +4,9 @@
 # updates (a CLI submit within 1 s, at most five a second), a failure with its error, bad frames,
 # actions refused without the token and done with it, a reconnect that catches up, 100 viewers at
 # once, and a viewer that never reads while the others keep up and the server's memory stays bounded.
+# What an adversary found (issue 18): exact Hosts, paths, frames that declare too much, action
+# replies, a taken port; and, under a limit of 1,024 files, floods of connections that are not
+# viewers (the CLI and pages still served) and of wrong tokens (about 10 checked a second).
 . "$SIMQ_SRCDIR/tests/lib/tap.sh"
 . "$SIMQ_SRCDIR/tests/lib/emu.sh"
 
@@ -18,7 +21,7 @@ if ! "$PY" -c "import websocket" 2>/dev/null; then
 	echo "1..0 # SKIP no python3-websocket for $PY (./quickstart installs it)"
 	exit 0
 fi
-plan 15
+plan 23
 
 export SIMQ_HOME="$TMP/state" SIMQ
 MODEL=$(cd "$SRC/share/models" && pwd -P)/rc.plecs
@@ -32,30 +35,48 @@ cleanup() {
 	kill "$emu_pid" 2>/dev/null
 }
 trap cleanup EXIT
-printf '[backend emu]\nurl = %s\n[server]\nrefusal_log_interval = 1s\n[scheduler]\nstart_paused = true\n[dashboard]\nlisten = 127.0.0.1\nport = %s\nmax_viewers = 150\nmax_buffer = 64K\nallowed_hosts = simq.lab.example, dash.example\n' \
+printf '[backend emu]\nurl = %s\n[server]\nrefusal_log_interval = 1s\n[scheduler]\nstart_paused = true\n[dashboard]\nlisten = 127.0.0.1\nport = %s\nmax_viewers = 150\nmax_buffer = 64K\nallowed_hosts = simq.lab.example, dash.example\nallowed_origins = https://simq.lab.example\n' \
 	"$url" "$DASH_PORT" >"$TMP/simq.ini"
 # In an ASan build (CI's) freed memory waits in ASan's quarantine (256 MB by default), which the
 # slow-viewer case would read as growth: this server keeps 1 MB of it, so what stays is what simq holds.
+# It may open 1,024 files (a usual default), so that a flood of connections would take the API's if
+# the dashboard took more than its share.
 expect_status "the server starts with the dashboard" 0 \
-	env ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=1" "$SIMQ" server -c "$TMP/simq.ini"
+	sh -c 'ulimit -n 1024 && exec env ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=1" "$SIMQ" server -c "$1"' \
+	sh "$TMP/simq.ini"
 until_in "$SIMQ_HOME/simulation.log" "dashboard on http://127.0.0.1:$DASH_PORT/" -F # the log is written off the loop
 expect_in "the log says where the dashboard is" "$SIMQ_HOME/simulation.log" "dashboard on http://127.0.0.1:$DASH_PORT/"
+
+# A second server whose dashboard port is taken (by the first) says so in errno's words.
+SIMQ_HOME="$TMP/second" "$SIMQ" server -c "$TMP/simq.ini" >"$TMP/second.out" 2>&1
+status=$?
+want="cannot serve the dashboard on 127.0.0.1 port $DASH_PORT ([dashboard] listen, port): address already in use"
+[ "$status" -ne 0 ] && grep -qF "$want" "$TMP/second.out" &&
+	ok "a second server on the same dashboard port: $want" ||
+	fail "a second server on the same dashboard port says: $want" "exit $status: $(cat "$TMP/second.out")"
 
 cases() {
 	expect_status "$1" 0 "$PY" "$SRC/tests/integration/dashboard_cases.py" "$2"
 	sed "s/^/# /" "$TMP/out"
 }
 cases "GET serves the page, its script and styles and Chart.js under a strict CSP, nothing else (404)" files
+cases "only / and the page's files are served (/index.html is 404); HEAD and other methods 405" paths
 cases "a WebSocket from another Origin, with none, or on another path is refused" origin
 cases "only Hosts that name the dashboard are served (DNS rebinding refused); refusals logged as the dashboard's" hosts
+cases "the Host is NAME or NAME:PORT exactly, two Hosts are 400; an https:// origin in allowed_origins is taken" exact_hosts
 cases "a viewer gets a snapshot of every section, then a CLI submit in an update within 1 s" snapshot
 cases "a task plecs-emu faults on appears among the failures with its error" failure
 cases "bad frames: not JSON, not an object, unknown fields, binary (1003), too large (1009), silence" bad_frames
+cases "a frame declaring over 64 KiB: 1009 at its first 4 KiB and dropped within 2 s; 2^63 bytes: dropped at once" frames
 cases "actions are refused without the token, a wrong token is told so, with it they are done per id" actions
+cases "action replies: a final task per id (done false, the reason), priority 0-3 as a number, unknown fields refused" replies
 cases "a sweep's summary against a swept variable, from the store's summaries; bad requests told what is allowed" sweep
 cases "changes in a burst reach a viewer at most five times a second" rate
 cases "a viewer back with its last seq gets the updates it missed; another server's or a future seq, a snapshot" resume
 cases "100 viewers at once each get the snapshot and the next update; past max_viewers one is refused" many
 cases "a viewer that never reads: the others keep up, the server's memory stays bounded, it gets a snapshot later" slow
+cases "1,100 connections that are not viewers held open: the dashboard takes its share of 1,024 files, the CLI and a page are served" flood
+cases "250 WebSockets that never say hello, renewed under the deadline: a page still gets its snapshot at once" hogs
+cases "wrong tokens from one address, reconnecting: about 10 checked a second; a page from another gets in with the token" guessing
 server_ran_clean
 done_testing

@@ -103,6 +103,23 @@ def case_files():
     print("ok")
 
 
+def case_paths():
+    """Only / and the page's own files are served: /index.html and the like are 404; any method
+    but GET is 405 (HEAD too, with no file in the answer)."""
+    for path in (b"/index.html", b"/index.html/", b"/dashboard.js/x", b"/Dashboard.js", b"/dashboard.js.",
+                 b"/share/dashboard/index.html", b"/ws"):
+        got = raw_status(b"GET " + path + b" HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n\r\n" % PORT)
+        assert got == 404, (path, got)
+    for method in (b"HEAD", b"POST", b"PUT", b"DELETE"):
+        got = raw_status(method + b" / HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nContent-Length: 0\r\n\r\n" % PORT)
+        assert got == 405, (method, got)
+    c = http.client.HTTPConnection("127.0.0.1", PORT, timeout=10)
+    c.request("HEAD", "/")
+    r = c.getresponse()
+    assert r.status == 405 and b"<html" not in r.read().lower(), r.status
+    print("ok")
+
+
 def case_origin():
     for origin, why in [("http://evil.example:%d" % PORT, "another host"), ("http://127.0.0.1:1", "another port"),
                         ("https://127.0.0.1:%d" % PORT, "another scheme"), (None, "none")]:
@@ -169,7 +186,8 @@ def case_hosts():
     # The first refusal of this server (case origin's) is a line of its own; these are counted in one.
     first = "refused a dashboard page from"
     counted = re.compile(r"refused \d+ more dashboard requests? \(the last from \S+: Origin http://simq\.lab\.example:%d "
-                         r"is not the page's own \(http://localhost:%d\)\)" % (PORT, PORT))
+                         r"is not the page's own \(http://localhost:%d(, or one of \[dashboard\] allowed_origins)?\)\)"
+                         % (PORT, PORT))
     end = time.monotonic() + 10
     while not counted.search(simq_log()) and time.monotonic() < end:
         time.sleep(0.1)
@@ -177,6 +195,56 @@ def case_hosts():
     assert first in log and "Origin http://evil.example:%d is not the page's own" % PORT in log, log[-2000:]
     assert counted.search(log), log[-2000:]
     assert "TCP client" not in log, log[-2000:]
+    print("ok")
+
+
+def raw_status(request):
+    """The status a raw request (bytes) gets."""
+    s = socket.create_connection(("127.0.0.1", PORT), timeout=10)
+    s.sendall(request)
+    data = b""
+    while b"\r\n" not in data:
+        chunk = s.recv(4096)
+        if not chunk:
+            break
+        data += chunk
+    s.close()
+    return int(data.split(b" ")[1]) if data.startswith(b"HTTP/") else None
+
+
+def case_exact_hosts():
+    """The Host is NAME or NAME:PORT exactly (the adversary's look-alikes are refused), two Hosts
+    are 400, and an https:// origin named in [dashboard] allowed_origins (a TLS proxy's) is taken."""
+    for host in (b"localhost:%d.evil.com" % PORT, b"127.0.0.1:%d@evil.com" % PORT, b"localhost:evil",
+                 b"127.0.0.1:99999999999999999999", b"localhost\0.evil.com", b"localhost:1",
+                 b"[127.0.0.1]:%d" % PORT):
+        got = raw_status(b"GET / HTTP/1.1\r\nHost: " + host + b"\r\n\r\n")
+        assert got == 403, (host, got)
+    good, evil = b"Host: 127.0.0.1:%d\r\n" % PORT, b"Host: evil.example\r\n"
+    for hosts in (good + evil, evil + good, good + good):
+        got = raw_status(b"GET / HTTP/1.1\r\n" + hosts + b"\r\n")
+        assert got == 400, (hosts, got)
+    assert raw_status(b"GET / HTTP/1.1\r\n" + good + b"\r\n") == 200
+    host = "127.0.0.1:%d@evil.com" % PORT
+    try:
+        ws = websocket.create_connection("ws://127.0.0.1:%d/ws" % PORT, host=host, origin="http://" + host, timeout=10)
+        ws.send("{}")
+        recv(ws)
+        raise SystemExit("a WebSocket with Host %s was accepted" % host)
+    except (websocket.WebSocketException, ConnectionError):
+        pass
+    ws = websocket.create_connection("ws://127.0.0.1:%d/ws" % PORT, host="simq.lab.example",
+                                     origin="https://simq.lab.example", timeout=10)
+    welcome, snap = hello(ws)
+    assert snap["type"] == "snapshot", snap["type"]
+    try:
+        ws = websocket.create_connection("ws://127.0.0.1:%d/ws" % PORT, host="simq.lab.example",
+                                         origin="https://evil.example", timeout=10)
+        ws.send("{}")
+        recv(ws)
+        raise SystemExit("a WebSocket from https://evil.example was accepted")
+    except (websocket.WebSocketException, ConnectionError):
+        pass
     print("ok")
 
 
@@ -313,6 +381,70 @@ def case_bad_frames():
     print("ok (silent viewer closed after %.1f s more)" % (time.monotonic() - t0))
 
 
+def ws_frame(payload, length=None):
+    """A masked text frame carrying payload whose header declares length bytes (default: its own)."""
+    import struct
+    n = len(payload) if length is None else length
+    head = b"\x81" + (bytes([0x80 | n]) if n < 126 else b"\xfe" + struct.pack(">H", n) if n < 65536
+                      else b"\xff" + struct.pack(">Q", n))
+    key = os.urandom(4)
+    return head + key + bytes(b ^ key[i % 4] for i, b in enumerate(payload))
+
+
+def raw_viewer():
+    """A viewer on a raw socket, past its hello and the snapshot."""
+    s = socket.create_connection(("127.0.0.1", PORT), timeout=10)
+    s.sendall(UPGRADE)
+    data = b""
+    while b"\r\n\r\n" not in data:
+        data += s.recv(4096)
+    s.sendall(ws_frame(b"{}"))
+    s.settimeout(0.5)
+    try:
+        while s.recv(1 << 20):
+            pass
+    except socket.timeout:
+        pass
+    return s
+
+
+def dropped(s, timeout=5):
+    """Seconds until the server drops s, and the close code it sent (None: no close frame)."""
+    t0, got = time.monotonic(), b""
+    s.settimeout(timeout)
+    try:
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            got += chunk
+    except ConnectionResetError:
+        pass
+    except socket.timeout:
+        raise AssertionError("still open after %g s" % timeout)
+    at = got.rfind(b"\x88")
+    return time.monotonic() - t0, int.from_bytes(got[at + 2:at + 4], "big") if at >= 0 else None
+
+
+def case_frames():
+    """A frame that declares more than a message may hold is closed with 1009 at its first 4 KiB
+    and dropped within 2 s, whatever the client does; one that declares 2^63 bytes is dropped at once."""
+    s = raw_viewer()
+    s.sendall(ws_frame(b"a" * 4096, length=2**63 - 1))
+    took, code = dropped(s)
+    assert code == 1009 and took < 3, (code, took)
+    s = raw_viewer()
+    s.sendall(ws_frame(b"a" * 4096, length=70000))
+    took2, code = dropped(s)
+    assert code == 1009 and took2 < 3, (code, took2)
+    s = raw_viewer()
+    s.sendall(ws_frame(b"", length=2**63)[:10])  # the length's top bit set: no frame at all
+    took3, code = dropped(s)
+    assert took3 < 1, took3
+    print("ok: 2^63-1 declared: 1009, dropped after %.1f s; 70000: after %.1f s; 2^63: dropped after %.2f s"
+          % (took, took2, took3))
+
+
 def case_actions():
     api().pause()
     a, b = api().submit_many([{"model": MODEL, "name": "act-a"}, {"model": MODEL, "name": "act-b", "priority": "low"}])
@@ -373,6 +505,54 @@ def case_actions():
     print("ok")
 
 
+def case_replies():
+    """Replies as api.md says: a final task is answered per id (ok, done false, the reason), what is
+    so already is done; priority as a number 0-3; fields an action does not take are refused."""
+    s = api()
+    done = s.list({"state": "completed"}, 0, 1)["tasks"]
+    if not done:
+        s.resume()
+        tid = s.submit({"model": MODEL, "name": "to-complete"})
+        s.wait([tid], 60)
+        s.pause()
+        done = [s.get(tid)]
+    final = done[0]["id"]
+    queued = s.submit({"model": MODEL, "name": "reply-prio", "priority": "low"})
+    paused = s.stats()["paused"]
+    ws = connect()
+    hello(ws, auth=token())
+
+    def ask(**m):
+        ws.send(json.dumps(dict(m, ref="r")))
+        return until(ws, lambda m: m["type"] == "reply")
+
+    for action in ({"action": "retry"}, {"action": "reprioritize", "priority": "high"}, {"action": "cancel"}):
+        m = ask(ids=[final, queued] if action["action"] == "reprioritize" else [final], **action)
+        assert m["ok"] is True, m
+        r = m["results"][0]
+        assert r["id"] == final and r["done"] is False and "completed" in r["reason"], m
+    assert m["ok"] is True and s.get(queued)["state"] == "queued", m
+    m = ask(action="reprioritize", ids=[queued], priority=0)
+    assert m["ok"] and s.get(queued)["priority"] == "critical", m
+    m = ask(action="reprioritize", ids=[queued], priority=3)
+    assert m["ok"] and s.get(queued)["priority"] == "low", m
+    m = ask(action="reprioritize", ids=[queued], priority=3)
+    assert m["ok"] and m["results"][0]["done"] and not m["results"][0]["changed"], m
+    for bad in (4, -1, 1.5, "4", True):
+        m = ask(action="reprioritize", ids=[queued], priority=bad)
+        assert m["ok"] is False and "0 to 3" in m["error"], (bad, m)
+    for msg, words in [({"action": "pause", "ids": [1]}, '"ids" is not a field of pause; allowed: action, ref, backend'),
+                       ({"action": "pause", "sweep": {}}, '"sweep" is not a field of pause'),
+                       ({"action": "cancel", "ids": [queued], "priority": "high"},
+                        '"priority" is not a field of cancel; allowed: action, ref, ids'),
+                       ({"action": "cancel", "ids": [queued], "backend": "emu"}, '"backend" is not a field of cancel')]:
+        m = ask(**msg)
+        assert m["ok"] is False and words in m["error"], (msg, m)
+    assert s.get(queued)["state"] == "queued" and s.stats()["paused"] == paused, (s.get(queued), paused)
+    s.cancel([queued])
+    print("ok")
+
+
 def case_resume():
     ws = connect()
     welcome, snap = hello(ws)
@@ -413,8 +593,10 @@ def case_many():
         ws.send("{}")
     for ws in viewers:
         assert recv(ws)["type"] == "welcome" and recv(ws)["type"] == "snapshot"
-    # The limit is 150 here: 50 more are taken, the next is refused.
+    # The limit is 150 here: 50 more that say hello are taken, the next is refused.
     more = [connect() for _ in range(50)]
+    for ws in more:
+        hello(ws)
     try:
         extra = connect()
         extra.send("{}")
@@ -429,6 +611,226 @@ def case_many():
     for ws in viewers:
         until(ws, lambda m: m["type"] == "update" and "queue" in m and tid in queued_ids(m), 10, "the update")
     print("ok: 100 viewers had the task within %.2f s" % (time.monotonic() - t0))
+
+
+def server_pid():
+    return int(open(os.path.join(HOME, "simq.pid")).read())
+
+
+def fds(pid):
+    return len(os.listdir("/proc/%d/fd" % pid))
+
+
+def timed(*args):
+    """Seconds a simq command took (it must succeed within 10 s)."""
+    t0 = time.monotonic()
+    subprocess.run([SIMQ] + list(args), check=True, capture_output=True, timeout=10)
+    return time.monotonic() - t0
+
+
+def raise_fd_limit():
+    import resource
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 8192), hard))
+
+
+UPGRADE = ("GET /ws HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nOrigin: http://127.0.0.1:%d\r\nUpgrade: websocket\r\n"
+           "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+           % (PORT, PORT)).encode()
+HOLDS = [b"CONNECT 127.0.0.1:%d HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n\r\n" % (PORT, PORT),
+         b"OPTIONS * HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n\r\n" % PORT,
+         b"BREW / HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n\r\n" % PORT,
+         b"GET / HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nX-Slow: " % PORT,  # headers that never end
+         UPGRADE]  # a WebSocket that never sends its first message
+
+
+class Holder(threading.Thread):
+    """Holds n connections of the kinds in kinds.  One the server closes is opened again: at once,
+    at most pace a second in all; or, with renew, when renew seconds have passed since it was
+    opened, when this side also closes and opens again those the server left open."""
+
+    def __init__(self, n, kinds, pace=300, renew=None):
+        super().__init__(daemon=True)
+        self.n, self.kinds, self.pace, self.renew = n, kinds, pace, renew
+        self.stop, self.opened, self.ready = threading.Event(), 0, threading.Event()
+
+    def open(self, i):
+        s = socket.create_connection(("127.0.0.1", PORT))
+        s.sendall(self.kinds[i % len(self.kinds)])
+        self.opened += 1
+        return s
+
+    def run(self):
+        import select
+        socks, waiting = {}, []  # fd: (socket, kind, opened at); [(kind, opened at)] closed by the server
+
+        def add(i):
+            s = self.open(i)
+            socks[s.fileno()] = (s, i, time.monotonic())
+        for i in range(self.n):
+            add(i)
+        self.ready.set()
+        budget, last = 0.0, time.monotonic()
+        while not self.stop.is_set():
+            p = select.poll()
+            for fd in socks:
+                p.register(fd, select.POLLIN)
+            for fd, _ in p.poll(50):
+                s, i, t = socks[fd]
+                try:
+                    gone = s.recv(65536) == b""
+                except ConnectionError:
+                    gone = True
+                if gone:
+                    del socks[fd]
+                    s.close()
+                    waiting.append((i, t))
+            now = time.monotonic()
+            budget, last = min(self.pace, budget + (now - last) * self.pace), now
+            if self.renew:
+                for fd, (s, i, t) in list(socks.items()):
+                    if now - t >= self.renew:
+                        del socks[fd]
+                        s.close()
+                        add(i)
+            for i, t in list(waiting):
+                if (now - t >= self.renew) if self.renew else budget >= 1:
+                    waiting.remove((i, t))
+                    budget -= 1
+                    add(i)
+        for s, _, _ in socks.values():
+            s.close()
+
+
+def snapshot_seconds():
+    """How long a page that says hello at once waits for its snapshot."""
+    t0 = time.monotonic()
+    ws = connect()
+    welcome, snap = hello(ws)
+    assert snap["type"] == "snapshot", snap["type"]
+    took = time.monotonic() - t0
+    ws.close()
+    return took
+
+
+def case_flood():
+    """1,100 connections held open that are not viewers (CONNECT, OPTIONS, an unknown method,
+    headers that never end, WebSockets that never speak), opened again (300 a second) as the server closes
+    them, against a server that may open 1,024 files: the dashboard takes only its share, the CLI
+    answers at once, and a page's viewer is served."""
+    raise_fd_limit()
+    pid = server_pid()
+    limit = [l for l in open("/proc/%d/limits" % pid) if l.startswith("Max open files")][0].split()[3]
+    assert limit == "1024", "the server may open %s files; this case needs 1024" % limit
+    before = fds(pid)
+    holder = Holder(1100, HOLDS)
+    holder.start()
+    holder.ready.wait(60)
+    worst_status = worst_submit = worst_snapshot = most = 0
+    for _ in range(5):
+        most = max(most, fds(pid))
+        worst_status = max(worst_status, timed("status"))
+        worst_submit = max(worst_submit, timed("submit", MODEL, "--name", "during-flood"))
+        worst_snapshot = max(worst_snapshot, snapshot_seconds())
+        most = max(most, fds(pid))
+    holder.stop.set()
+    holder.join(10)
+    print("# %d connections opened by the attacker; the server held at most %d descriptors (%d before); "
+          "status %.2f s, submit %.2f s, a viewer's snapshot %.2f s at worst"
+          % (holder.opened, most, before, worst_status, worst_submit, worst_snapshot))
+    assert most <= before + 3 * 150 + 10, "the server held %d descriptors (%d before)" % (most, before)
+    assert worst_status < 2 and worst_submit < 2, (worst_status, worst_submit)
+    assert worst_snapshot < 2, worst_snapshot
+    end = time.monotonic() + 15
+    while fds(pid) > before + 5 and time.monotonic() < end:
+        time.sleep(0.1)
+    assert fds(pid) <= before + 5, "%d descriptors 15 s after the flood (%d before)" % (fds(pid), before)
+    print("ok: at most %d descriptors held, status %.2f s, submit %.2f s, snapshot %.2f s"
+          % (most, worst_status, worst_submit, worst_snapshot))
+
+
+def case_hogs():
+    """WebSockets that never send their first message, 250 of them opened again every 4.5 s (just
+    under the 5 s deadline): a page that says hello at once still gets its snapshot at once."""
+    raise_fd_limit()
+    holder = Holder(250, [UPGRADE], renew=4.5)
+    holder.start()
+    holder.ready.wait(60)
+    worst = 0
+    for _ in range(10):
+        worst = max(worst, snapshot_seconds())
+        time.sleep(0.5)
+    holder.stop.set()
+    holder.join(10)
+    assert worst < 1.5, "a page waited %.2f s for its snapshot" % worst
+    print("ok: %d hogs opened, a page's snapshot within %.2f s" % (holder.opened, worst))
+
+
+def connect_from(src, **kw):
+    """A viewer whose connection comes from the address src (any of 127/8 reaches the dashboard)."""
+    s = socket.socket()
+    s.bind((src, 0))
+    s.connect(("127.0.0.1", PORT))
+    return websocket.create_connection("ws://127.0.0.1:%d/ws" % PORT, origin=ORIGIN, timeout=15, socket=s, **kw)
+
+
+def case_guessing():
+    """Wrong tokens are limited server-wide: a guesser that reconnects after every three (as a
+    connection allows), over eight connections at once, gets about 10 checked a second; the rest
+    are told they were not checked.  A page from another address gets in with the right token at
+    once meanwhile; one from the guesser's address is told to try again; the log counts them."""
+    stop, counts, lock = threading.Event(), {"wrong": 0, "held": 0, "right": 0}, threading.Lock()
+
+    def guess(n):
+        i = 0
+        while not stop.is_set():
+            ws = connect_from("127.0.0.2")
+            hello(ws)
+            for _ in range(3):
+                ws.send(json.dumps({"auth": "guess-%d-%d" % (n, i)}))
+                i += 1
+            try:  # the third wrong one closes the connection, its answer unsent
+                for _ in range(3):
+                    m = until(ws, lambda m: m["type"] == "auth")
+                    with lock:
+                        counts["right" if m["ok"] else "held" if m.get("held") else "wrong"] += 1
+            except (websocket.WebSocketException, ConnectionError, ValueError):
+                pass
+            ws.close()
+
+    threads = [threading.Thread(target=guess, args=(n,), daemon=True) for n in range(8)]
+    t0 = time.monotonic()
+    for t in threads:
+        t.start()
+    time.sleep(1)  # the budget is spent by now; the page comes while the guessing goes on
+    t1 = time.monotonic()
+    page = connect_from("127.0.0.3")
+    welcome, _ = hello(page, auth=token())
+    in_after = time.monotonic() - t1
+    # From the guesser's address the token waits for a free place in the budget: held, told so.
+    same = connect_from("127.0.0.2")
+    welcome_same, _ = hello(same, auth=token())
+    held = {"held": True, "error": "try again"} if not welcome_same["read_only"] else \
+        until(same, lambda m: m["type"] == "auth")
+    time.sleep(4)
+    stop.set()
+    for t in threads:
+        t.join(20)
+    took = time.monotonic() - t0
+    rate = counts["wrong"] / took
+    print("# %d wrong tokens checked in %.1f s (%.1f a second), %d not checked; the page with the token got in "
+          "after %.3f s" % (counts["wrong"], took, rate, counts["held"], in_after))
+    assert counts["right"] == 0, counts
+    assert welcome["read_only"] is False and in_after < 2, (welcome, in_after)
+    assert held.get("held") and "try again" in held["error"], held
+    assert counts["held"] > counts["wrong"], counts
+    assert rate <= 10 * (1 + 1.5 / took) + 1, "%.1f wrong tokens a second were checked" % rate
+    counted = re.compile(r"refused (\d+) more dashboard requests \(the last from \S*127\.0\.0\.2: a (wrong token|token not checked)")
+    end = time.monotonic() + 5
+    while not counted.search(simq_log()) and time.monotonic() < end:
+        time.sleep(0.1)
+    assert counted.search(simq_log()), simq_log()[-2000:]
+    print("ok: %.1f wrong tokens a second checked; a page with the token in after %.3f s" % (rate, in_after))
 
 
 def sweep(ws, ref, **q):

@@ -7,7 +7,7 @@
 . "$SIMQ_SRCDIR/tests/lib/api.sh"
 
 requires python3
-plan 9
+plan 11
 
 export SIMQ_HOME="$TMP/state"
 # Refusals logged every 10 s: the flood (seconds under ASan) takes at most a few lines.
@@ -103,5 +103,57 @@ grep -q "server started" "$TMP/log" && [ "$grown" -lt 2000 ] &&
 	ok "the log kept for consoles still begins with the start; simulation.log grew $grown bytes" ||
 	fail "the log kept for consoles still begins with the start, simulation.log grew little" "grew $grown bytes" \
 		"$(head -3 "$TMP/log")"
+
+# Wrong tokens (issue 18's adversary): four clients guessing from 127.0.0.2 get about 10 checked a
+# second (401) in all, the rest 429 unchecked (guesses.h, the limiter the dashboard shares); a
+# client with the token from another address answers at once meanwhile.
+python3 - "$tport" "$token" >"$TMP/guesses" 2>&1 <<'PY'
+import base64, http.client, socket, sys, threading, time, xmlrpc.client
+port, token = int(sys.argv[1]), sys.argv[2]
+body = xmlrpc.client.dumps((42,), "simq.echo")
+def call(password, src):
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=30, source_address=(src, 0))
+    basic = base64.b64encode(("simq:" + password).encode()).decode()
+    c.request("POST", "/RPC2", body, {"Content-Type": "text/xml", "Authorization": "Basic " + basic})
+    r = c.getresponse()
+    r.read()
+    c.close()
+    return r.status
+counts, stop = {}, threading.Event()
+def guess(n):
+    i = 0
+    while not stop.is_set():
+        status = call("guess-%d-%d" % (n, i), "127.0.0.2")
+        counts[status] = counts.get(status, 0) + 1
+        i += 1
+threads = [threading.Thread(target=guess, args=(n,)) for n in range(4)]
+t0 = time.monotonic()
+for t in threads:
+    t.start()
+time.sleep(1)
+worst = 0
+for _ in range(10):
+    t1 = time.monotonic()
+    assert call(token, "127.0.0.1") == 200
+    worst = max(worst, time.monotonic() - t1)
+    time.sleep(0.2)
+stop.set()
+for t in threads:
+    t.join()
+took = time.monotonic() - t0
+print("checked_per_s %.1f" % (counts.get(401, 0) / took))
+print("limit_per_s %.1f" % (10 * (1 + 1.5 / took) + 1))
+print("held %d" % counts.get(429, 0))
+print("other %d" % sum(v for k, v in counts.items() if k not in (401, 429)))
+print("right_worst_ms %d" % (worst * 1000))
+PY
+guess() { sed -n "s/^$1 //p" "$TMP/guesses"; }
+awk -v r="$(guess checked_per_s)" -v l="$(guess limit_per_s)" 'BEGIN { exit !(r != "" && r <= l) }' &&
+	[ "$(guess held)" -gt 0 ] && [ "$(guess other)" = 0 ] &&
+	ok "wrong tokens from one address: $(guess checked_per_s) a second checked (401), $(guess held) not (429)" ||
+	fail "wrong tokens from one address: about 10 a second checked (401), the rest 429" "$(cat "$TMP/guesses")"
+ms=$(guess right_worst_ms)
+[ -n "$ms" ] && [ "$ms" -le 1000 ] && ok "meanwhile a call with the token from another address answers within 1 s ($ms ms)" ||
+	fail "meanwhile a call with the token from another address answers within 1 s" "$(cat "$TMP/guesses")"
 server_ran_clean
 done_testing

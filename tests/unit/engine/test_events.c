@@ -171,6 +171,37 @@ static void test_log_sink_ring_and_file(void **state)
 	free(moved);
 }
 
+/* Whatever text reaches simulation.log (a client's Host, a hook, PLECS's error) is kept and written
+ * printable: simq log's XML and a terminal running tail -f get no escapes. */
+static void test_log_lines_are_printable(void **state)
+{
+	char *path = xasprintf("%s/printable.log", getenv("SIMQ_TEST_TMP"));
+	char *err = NULL;
+	struct event_log *log = event_log_new(path, 3, &err);
+	struct lines l = {.last = 0};
+	static const char want[] = "refused Host \\x1b]0;T\\x07\\x1b[31mFAKE \\xff\\xfe caf\xc3\xa9 \\u202e";
+
+	assert_non_null(log);
+	event_log_add(log, NOW, 0, SEVERITY_WARNING, "refused Host \x1b]0;T\x07\x1b[31mFAKE \xff\xfe caf\xc3\xa9 \xe2\x80\xae");
+	event_log_add(log, NOW, 0, SEVERITY_INFO, "plain line");
+	assert_int_equal(event_log_since(log, 0, collect, &l), 2);
+	assert_non_null(strstr(l.text, want));
+	event_log_free(&log);
+
+	char buf[1024] = {0};
+	FILE *fp = fopen(path, "r");
+
+	assert_non_null(fp);
+	assert_true(fread(buf, 1, sizeof buf - 1, fp) > 0);
+	fclose(fp);
+	assert_non_null(strstr(buf, want));
+	assert_non_null(strstr(buf, "Z plain line\n"));
+	for (const unsigned char *p = (const unsigned char *)buf; *p; p++)
+		if ((*p < 0x20 && *p != '\n') || *p == 0x7f)
+			fail_msg("byte 0x%02x written raw: %s", *p, buf);
+	free(path);
+}
+
 static void test_log_that_cannot_open(void **state)
 {
 	char *err = NULL;
@@ -189,6 +220,7 @@ int main(void)
 		cmocka_unit_test(test_lines_for_people),
 		cmocka_unit_test(test_log_sink_ring_and_file),
 		cmocka_unit_test(test_log_that_cannot_open),
+		cmocka_unit_test(test_log_lines_are_printable),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
