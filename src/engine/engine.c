@@ -22,6 +22,7 @@ struct engine {
 	struct event_bus *bus;
 	struct event_log *log;
 	struct scheduler *sched;
+	struct retain *retain;      /* archive and retention steps (DESIGN 7) */
 	uint64_t version;           /* bumped by every change a console would show */
 	uint64_t alerts;            /* CRITICAL/HIGH failures and backends DOWN */
 	uint64_t failures, failures_seen; /* tasks FAILED since the start, and how many of them the operator saw */
@@ -127,6 +128,23 @@ static void seed_recent(struct engine *e)
 		else
 			task_free(&all[i]);
 	}
+}
+
+/* Tasks were purged or cleaned: the recent ones are read again, so that none names a deleted task. */
+static void reseed_recent(void *ud)
+{
+	struct engine *e = ud;
+
+	for (size_t i = 0; i < ENGINE_RECENT; i++)
+		task_free(&e->recent[i]);
+	e->recent_next = 0;
+	seed_recent(e);
+	changed(e);
+}
+
+static void retain_log(void *ud, enum log_severity severity, const char *text)
+{
+	engine_log(ud, severity, 0, "%s", text);
 }
 
 /* After a final state is saved: out of the queue and the active set, counted, announced, freed. */
@@ -352,6 +370,8 @@ struct engine *engine_open(const struct engine_options *opt, char **err)
 	}
 	adopt_running(e);
 	seed_recent(e);
+	e->retain = retain_new(&opt->retain, e->store, e->clock,
+			       &(struct retain_host){.ud = e, .log = retain_log, .deleted = reseed_recent});
 	e->drained = queue_size(e->queue) == 0 && e->running == 0;
 	return e;
 }
@@ -362,6 +382,7 @@ void engine_close(struct engine **ep)
 
 	if (e == NULL)
 		return;
+	retain_free(&e->retain);
 	scheduler_free(&e->sched);
 	queue_free(&e->queue);
 	for (size_t i = 0; i < e->active.cap; i++) {
@@ -964,10 +985,10 @@ enum engine_status engine_queue_page(struct engine *e, size_t offset, size_t lim
 	return st;
 }
 
-enum engine_status engine_each_task(struct engine *e, int state, void (*fn)(struct task *t, void *ud), void *ud,
-				    char **err)
+enum engine_status engine_each_task(struct engine *e, unsigned from, int state, void (*fn)(struct task *t, void *ud),
+				    void *ud, char **err)
 {
-	return store_list(e->store, state, fn, ud) == STORE_OK ? ENGINE_OK : store_failed(e, err);
+	return store_list(e->store, from, state, fn, ud) == STORE_OK ? ENGINE_OK : store_failed(e, err);
 }
 
 enum engine_status engine_finished_since(struct engine *e, int state, int64_t since_ms,
@@ -992,6 +1013,32 @@ enum engine_status engine_result(struct engine *e, int64_t id, struct store_resu
 void engine_attempt_counts(const struct engine *e, int64_t out[ATTEMPT_OUTCOME_COUNT])
 {
 	store_attempt_counts(e->store, out);
+}
+
+void engine_result_used(struct engine *e, int64_t id)
+{
+	store_result_used(e->store, id, engine_now_ms(e));
+}
+
+const struct retain_options *engine_retain_options(const struct engine *e)
+{
+	return retain_options(e->retain);
+}
+
+enum engine_status engine_clean(struct engine *e, const struct store_select *sel, bool dry_run, struct store_freed *out,
+				char **err)
+{
+	if (retain_clean(e->retain, sel, dry_run, out) != STORE_OK)
+		return store_failed(e, err);
+	if (!dry_run && out->tasks > 0) {
+		struct buf size = BUF_INIT;
+
+		buf_add_bytes(&size, out->bytes);
+		engine_log(e, SEVERITY_INFO, 0, "simq clean: removed %lld finished tasks, %lld result files (%s)",
+			   (long long)out->tasks, (long long)out->files, buf_str(&size));
+		buf_free(&size);
+	}
+	return ENGINE_OK;
 }
 
 const struct queue *engine_queue(const struct engine *e)

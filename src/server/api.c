@@ -10,6 +10,7 @@
 
 #include "engine/engine.h"
 #include "proto/proto.h"
+#include "server/clean.h"
 #include "server/result.h"
 #include "server/submit.h"
 #include "server/validate.h"
@@ -793,6 +794,7 @@ const struct api_method api_methods[] = {
 	{"simq.resume", "simq.resume([backend])", api_resume},
 	{"simq.view", "simq.view(request) -> what a console draws", api_view},
 	{"simq.status", "simq.status([seen]) -> the counts of a status line", api_status},
+	{"simq.clean", "simq.clean({older_than, state, model, dry_run}) -> {tasks, ..., files, bytes}", clean_api},
 	{"simq.shutdown", "simq.shutdown(): stop the server; queued tasks stay queued", api_shutdown},
 };
 const size_t api_method_count = sizeof api_methods / sizeof api_methods[0];

@@ -93,6 +93,7 @@ xmlrpc_value *view_task(xmlrpc_env *env, const struct engine *e, const struct ta
 			   xmlrpc_i8_new(env, t->state == TASK_QUEUED ? queue_position(engine_queue(e), t->id) : -1));
 	}
 	set_member(env, v, "tags", tags_value(env, t->tags));
+	set_member(env, v, "archived", xmlrpc_bool_new(env, t->archived));
 	return v;
 }
 
@@ -105,6 +106,7 @@ xmlrpc_value *view_result(xmlrpc_env *env, int64_t id, const struct store_result
 
 	xmlrpc_DECREF(idv);
 	set_json(env, v, "summary", r->summary);
+	set_time(env, v, "evicted", r->evicted);
 	return v;
 }
 
@@ -653,14 +655,14 @@ xmlrpc_value *view_list(xmlrpc_env *env, struct engine *e, const struct view_fil
 	struct list_ctx l = {.e = e, .f = f, .env = env, .tasks = xmlrpc_array_new(env), .skip = offset,
 			     .limit = limit};
 
-	if (f->state == TASK_QUEUED && !f->model && !f->name && !f->tag && f->retried != 1) {
+	if (f->state == TASK_QUEUED && (f->from & STORE_HOT) && !f->model && !f->name && !f->tag && f->retried != 1) {
 		/* The queue in its order, a page at any offset. */
 		xmlrpc_DECREF(l.tasks);
 		l.tasks = queue_page_value(env, e, offset, limit, false, err);
 		if (l.tasks == NULL)
 			return NULL;
 		l.total = (int64_t)queue_size(engine_queue(e));
-	} else if (engine_each_task(e, f->state, list_one, &l, err) != ENGINE_OK) {
+	} else if (engine_each_task(e, f->from, f->state, list_one, &l, err) != ENGINE_OK) {
 		xmlrpc_DECREF(l.tasks);
 		return NULL;
 	}

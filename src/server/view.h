@@ -31,9 +31,10 @@ struct view_filter {
 	int state;                    /* -1: any */
 	char *model, *name, *tag;     /* substrings; a tag matches whole */
 	int retried;                  /* -1: any; 0: only tasks never retried; 1: only tasks retried */
+	unsigned from;                /* STORE_HOT (default), STORE_ARCHIVE (archived: true) or both (all: true) */
 };
 
-/* simq.list's filter {state, model, name, tag} (v may be NULL: none); false and *err for a bad one. */
+/* simq.list's filter {state, model, name, tag, retried, archived, all} (v may be NULL: none); false and *err for a bad one. */
 bool view_read_filter(xmlrpc_value *v, struct view_filter *f, char **err);
 /* simq.view's request {version, wait_ms, queue_offset, queue_limit, log_since, focus, history}; false and *err for a
  * bad one. */

@@ -512,7 +512,7 @@ static void test_schema_1_is_migrated(void **state)
 	assert_int_equal(scalar(path, "PRAGMA user_version"), 1);
 	s = open_at(path, NULL);
 	assert_int_equal(scalar(path, "PRAGMA user_version"), STORE_SCHEMA_VERSION);
-	assert_int_equal(STORE_SCHEMA_VERSION, 3);
+	assert_int_equal(STORE_SCHEMA_VERSION, 4);
 	assert_int_equal(store_get(s, t->id, &back), STORE_OK);
 	assert_string_equal(back->vars, t->vars);
 	task_free(&back);
