@@ -56,6 +56,8 @@ struct retain *retain_new(const struct retain_options *opt, struct store *store,
 	struct retain *r = xcalloc(1, sizeof *r);
 
 	r->opt = *opt;
+	if (r->opt.grace_ms <= 0)
+		r->opt.grace_ms = RETAIN_GRACE_MS;
 	r->store = store;
 	r->clock = clock;
 	r->host = *host;
@@ -100,7 +102,7 @@ static bool keep_results_under(struct retain *r, int64_t now, struct store_freed
 		return false;
 	r->bytes_known = true;
 	need = r->results_bytes - r->opt.results_max_size;
-	if (need > 0 && !failed(r, store_evict(r->store, need, now - RETAIN_GRACE_MS, now, RETAIN_STEP, remove_file, r,
+	if (need > 0 && !failed(r, store_evict(r->store, need, now - r->opt.grace_ms, now, RETAIN_STEP, remove_file, r,
 					      evicted)))
 		r->results_bytes -= evicted->bytes;
 	return sized == RETAIN_STEP || (need > 0 && evicted->files == RETAIN_STEP);

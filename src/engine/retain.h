@@ -9,7 +9,7 @@
  * and every RETAIN_PERIOD seconds after.  A step that did something logs one line with its
  * counts; none of it is a task event (no hook or webhook hears of it).  retain_clean() is
  * simq clean: the same deletion by hand.  A result used (made, served or reused) in the last
- * RETAIN_GRACE_MS is never evicted, so a file being written (not in the store yet) or just made
+ * RETAIN_GRACE_MS (grace_ms) is never evicted, so a file being written (not in the store yet) or just made
  * for a task waiting on it stays.  Files are deleted after the transaction that lets them go
  * commits; a crash in between leaves a file no row names, never a row without its file.
  * Loop thread only.
@@ -32,6 +32,7 @@ struct retain_options {
 	double archive_after;       /* seconds after a task finished; 0: never */
 	double purge_after;         /* seconds after an archived task finished; 0: never */
 	int64_t results_max_size;   /* bytes; 0: no bound */
+	int64_t grace_ms;           /* a result used this recently is never evicted; 0: RETAIN_GRACE_MS */
 };
 
 struct retain_host {
