@@ -1106,6 +1106,33 @@ void engine_each_recent(const struct engine *e, void (*fn)(const struct task *t,
 	}
 }
 
+struct history_page {
+	void (*fn)(const struct task *t, void *ud);
+	void *ud;
+};
+
+static void history_row(struct task *t, void *ud)
+{
+	struct history_page *p = ud;
+
+	p->fn(t, p->ud);
+	task_free(&t);
+}
+
+enum engine_status engine_history(struct engine *e, int state, int64_t offset, int64_t limit,
+				  void (*fn)(const struct task *t, void *ud), void *ud, char **err)
+{
+	struct history_page p = {fn, ud};
+
+	if (offset == 0 && state < 0 && limit <= ENGINE_RECENT &&
+	    e->recent[(e->recent_next + ENGINE_RECENT - (size_t)limit) % ENGINE_RECENT]) {
+		engine_each_recent(e, fn, ud);
+		return ENGINE_OK;
+	}
+	return store_finished_page(e->store, state, offset, limit, history_row, &p) == STORE_OK ? ENGINE_OK
+												 : store_failed(e, err);
+}
+
 uint64_t engine_alerts(const struct engine *e)
 {
 	return e->alerts;

@@ -214,6 +214,14 @@ void engine_minutes(const struct engine *e, int n, int64_t *per_minute);
 uint64_t engine_version(const struct engine *e);
 /* The last ENGINE_RECENT tasks to finish (completed, failed or cancelled), newest first: a console's history. */
 void engine_each_recent(const struct engine *e, void (*fn)(const struct task *t, void *ud), void *ud);
+/*
+ * A page of the history, newest first: limit finished tasks from the offset-th newest on, only
+ * those in `state` unless it is -1.  The first page of all states comes from the recent tasks
+ * kept in memory when they fill it; any other is read from the store, hot and archived, a page
+ * at a time (the archive is never held in memory).  fn's task lives until it returns.
+ */
+enum engine_status engine_history(struct engine *e, int state, int64_t offset, int64_t limit,
+				  void (*fn)(const struct task *t, void *ud), void *ud, char **err);
 /* CRITICAL/HIGH failures and backends DOWN so far: a console rings its bell when it grows. */
 uint64_t engine_alerts(const struct engine *e);
 /* Tasks FAILED since the server started, and how many of them the operator has seen (the console, simq status). */

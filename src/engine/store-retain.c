@@ -373,3 +373,27 @@ enum store_status store_result_used(struct store *s, int64_t task_id, int64_t no
 	sqlite3_finalize(st);
 	return rc == SQLITE_DONE ? STORE_OK : store_fail(s, rc, "noting a result's use");
 }
+
+enum store_status store_finished_page(struct store *s, int state, int64_t offset, int64_t limit,
+				      void (*fn)(struct task *t, void *ud), void *ud)
+{
+	/* Each table's newest offset + limit by its finished-time index, then the page of the two. */
+	static const char *const sql =
+		"SELECT * FROM (SELECT " TASK_COLUMNS " FROM tasks WHERE state >= 2 AND finished IS NOT NULL AND "
+		"(?1 < 0 OR state = ?1) ORDER BY finished DESC LIMIT ?2) UNION ALL "
+		"SELECT * FROM (SELECT " ARCHIVED_COLUMNS " FROM archived_tasks WHERE (?1 < 0 OR state = ?1) "
+		"ORDER BY finished DESC LIMIT ?2) ORDER BY 19 DESC, 1 DESC LIMIT ?3 OFFSET ?4";
+	sqlite3_stmt *st;
+	int rc = sqlite3_prepare_v2(store_db(s), sql, -1, &st, NULL);
+
+	if (rc == SQLITE_OK) {
+		sqlite3_bind_int(st, 1, state);
+		sqlite3_bind_int64(st, 2, offset + limit);
+		sqlite3_bind_int64(st, 3, limit);
+		sqlite3_bind_int64(st, 4, offset);
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+			fn(store_row_task(st), ud);
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? STORE_OK : store_fail(s, rc, "reading the history");
+}

@@ -85,13 +85,6 @@ static const char *const migrations[] = {
 _Static_assert(sizeof migrations / sizeof migrations[0] == STORE_SCHEMA_VERSION,
 	       "STORE_SCHEMA_VERSION is the number of migrations");
 
-/* The fields of a row of `table`, its newest retry copy (hot or archived) and whether it is archived. */
-#define COLUMNS_OF(table, archived)                                                                       \
-	TASK_FIELDS ", MAX(COALESCE((SELECT MAX(c.id) FROM tasks c WHERE c.origin = " table ".id), 0), "    \
-		    "COALESCE((SELECT MAX(c.id) FROM archived_tasks c WHERE c.origin = " table ".id), 0)), " archived
-#define TASK_COLUMNS COLUMNS_OF("tasks", "0")
-#define ARCHIVED_COLUMNS COLUMNS_OF("archived_tasks", "1")
-
 /* store_get_many() reads this many tasks a statement: a batch or a page in one or a few queries. */
 #define GET_MANY_IDS 64
 #define PARAMS_8 "?,?,?,?,?,?,?,?"
@@ -285,7 +278,7 @@ static char *column_text(sqlite3_stmt *st, int i)
 	return t ? xstrdup((const char *)t) : NULL;
 }
 
-static struct task *row_to_task(sqlite3_stmt *st)
+struct task *store_row_task(sqlite3_stmt *st)
 {
 	struct task *t = xcalloc(1, sizeof *t);
 
@@ -907,7 +900,7 @@ enum store_status store_load_active(struct store *s, void (*fn)(struct task *t, 
 	int rc;
 
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		fn(row_to_task(st), ud);
+		fn(store_row_task(st), ud);
 	sqlite3_reset(st);
 	return rc == SQLITE_DONE ? STORE_OK : store_fail(s, rc, "loading the queue");
 }
@@ -926,7 +919,7 @@ enum store_status store_list(struct store *s, unsigned from, int state, void (*f
 	if (rc == SQLITE_OK) {
 		sqlite3_bind_int(st, 1, state);
 		while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-			fn(row_to_task(st), ud);
+			fn(store_row_task(st), ud);
 	}
 	sqlite3_finalize(st);
 	return rc == SQLITE_DONE ? STORE_OK : store_fail(s, rc, "listing tasks");
@@ -941,7 +934,7 @@ enum store_status store_finished_since(struct store *s, int state, int64_t since
 	sqlite3_bind_int64(st, 1, since_ms);
 	sqlite3_bind_int(st, 2, state);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		fn(row_to_task(st), ud);
+		fn(store_row_task(st), ud);
 	sqlite3_reset(st);
 	return rc == SQLITE_DONE ? STORE_OK : store_fail(s, rc, "listing finished tasks");
 }
@@ -962,7 +955,7 @@ enum store_status store_get(struct store *s, int64_t id, struct task **out)
 		rc = sqlite3_step(st);
 	}
 	if (rc == SQLITE_ROW)
-		*out = row_to_task(st);
+		*out = store_row_task(st);
 	sqlite3_reset(st);
 	if (rc == SQLITE_ROW)
 		return STORE_OK;
@@ -985,7 +978,7 @@ enum store_status store_get_many(struct store *s, const int64_t *ids, size_t n,
 		for (size_t i = 0; i < m; i++)
 			sqlite3_bind_int64(st, (int)i + 1, ids[at + i]);
 		while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-			fn(row_to_task(st), ud);
+			fn(store_row_task(st), ud);
 		sqlite3_reset(st);
 		if (rc != SQLITE_DONE)
 			return store_fail(s, rc, "reading tasks");

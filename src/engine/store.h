@@ -152,6 +152,10 @@ enum store_status store_list(struct store *s, unsigned from, int state, void (*f
  * first (the finished-time indexes: a night's, not all time's); fn takes ownership. */
 enum store_status store_finished_since(struct store *s, int state, int64_t since_ms,
 				      void (*fn)(struct task *t, void *ud), void *ud);
+/* Calls fn for limit finished tasks from the offset-th newest on, newest first, hot or archived, only
+ * those in `state` unless it is -1 (a page of a console's history); fn takes ownership. */
+enum store_status store_finished_page(struct store *s, int state, int64_t offset, int64_t limit,
+				      void (*fn)(struct task *t, void *ud), void *ud);
 /* The task with that id, hot or archived (caller frees), or NULL with STORE_NOTFOUND. */
 enum store_status store_get(struct store *s, int64_t id, struct task **out);
 /* Calls fn for each stored task of ids, in no set order, in one query per 64 ids; ids the store

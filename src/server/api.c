@@ -598,7 +598,7 @@ static void api_status(struct api *a, struct api_call *c)
 /* One call for everything a console draws; waits up to wait_ms when the caller is up to date. */
 static void api_view(struct api *a, struct api_call *c)
 {
-	struct view_request r = {.queue_offset = 0, .queue_limit = 50, .log_since = -1, .state_dir = a->state_dir};
+	struct view_request r = {.queue_limit = 50, .log_since = -1, .history_state = -1, .state_dir = a->state_dir};
 	int64_t version = -1;
 	double wait_ms = 0;
 	xmlrpc_env env;
@@ -612,11 +612,11 @@ static void api_view(struct api *a, struct api_call *c)
 		return;
 	}
 	if (r.queue_offset < 0 || r.queue_limit < 0 || r.queue_limit > MAX_PAGE || wait_ms < 0 ||
-	    wait_ms > MAX_WAIT_S * 1000 || r.history < 0 || r.history > ENGINE_RECENT) {
-		api_fault(c, PROTO_FAULT_INVALID, "simq.view: queue_offset %lld, queue_limit %lld, wait_ms %g, history %lld: "
-			  "allowed: queue_offset from 0, queue_limit from 0 to %d, wait_ms from 0 to %.0f, history from 0 to "
-			  "%d", (long long)r.queue_offset, (long long)r.queue_limit, wait_ms, (long long)r.history, MAX_PAGE,
-			  MAX_WAIT_S * 1000, ENGINE_RECENT);
+	    wait_ms > MAX_WAIT_S * 1000 || r.history < 0 || r.history > ENGINE_RECENT || r.history_offset < 0) {
+		api_fault(c, PROTO_FAULT_INVALID, "simq.view: queue_offset %lld, queue_limit %lld, wait_ms %g, history %lld, "
+			  "history_offset %lld: allowed: queue_offset from 0, queue_limit from 0 to %d, wait_ms from 0 to %.0f, "
+			  "history from 0 to %d, history_offset from 0", (long long)r.queue_offset, (long long)r.queue_limit,
+			  wait_ms, (long long)r.history, (long long)r.history_offset, MAX_PAGE, MAX_WAIT_S * 1000, ENGINE_RECENT);
 		return;
 	}
 	/* Up to date and willing to wait: answer at the next change or at the deadline. */

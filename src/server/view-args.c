@@ -121,7 +121,8 @@ bool view_read_request(xmlrpc_value *v, struct view_request *r, int64_t *version
 		char *shown = proto_shown(v);
 
 		*err = xasprintf("simq.view: request %s: %s%sallowed: a struct of version, wait_ms, queue_offset, "
-				 "queue_limit, log_since, focus, history", shown, why ? why : "", why ? "; " : "");
+				 "queue_limit, log_since, focus, history, history_offset, history_state", shown, why ? why : "",
+				 why ? "; " : "");
 		free(shown);
 		free(why);
 		json_decref(req);
@@ -135,18 +136,28 @@ bool view_read_request(xmlrpc_value *v, struct view_request *r, int64_t *version
 				  : strcmp(key, "log_since") == 0    ? &r->log_since
 				  : strcmp(key, "focus") == 0	     ? &r->focus
 				  : strcmp(key, "history") == 0	     ? &r->history
+				  : strcmp(key, "history_offset") == 0 ? &r->history_offset
 								     : NULL;
+
+		enum task_state st;
 
 		if (strcmp(key, "wait_ms") == 0 && json_is_number(x)) {
 			*wait_ms = json_number_value(x);
+		} else if (strcmp(key, "history_state") == 0 && json_is_string(x) &&
+			   (json_string_length(x) == 0 ||
+			    (task_state_parse(json_string_value(x), &st) && task_state_is_final(st)))) {
+			r->history_state = json_string_length(x) ? (int)st : -1;
 		} else if (target && json_is_number(x)) {
 			*target = (int64_t)json_number_value(x);
 		} else {
 			char *text = proto_json_text(x, false), *shown_key = buf_shown(key), *shown = buf_shown(text);
 
 			*err = xasprintf("simq.view: request.%s %s: %s; allowed: numbers in version, wait_ms, queue_offset, "
-					 "queue_limit, log_since, focus, history", shown_key, shown, target || strcmp(key, "wait_ms") == 0
-					 ? "not a number" : "not a field of the request");
+					 "queue_limit, log_since, focus, history, history_offset, and history_state: completed, "
+					 "failed, cancelled or \"\"", shown_key, shown,
+					 target || strcmp(key, "wait_ms") == 0 ? "not a number"
+					 : strcmp(key, "history_state") == 0 ? "not a final state"
+									    : "not a field of the request");
 			free(text);
 			free(shown_key);
 			free(shown);

@@ -578,7 +578,11 @@ xmlrpc_value *view_console(xmlrpc_env *env, struct engine *e, const struct view_
 	if (req->history > 0) {
 		struct view_ctx recent = {.env = env, .e = e, .list = xmlrpc_array_new(env), .room = req->history};
 
-		engine_each_recent(e, add_recent, &recent);
+		if (engine_history(e, req->history_state, req->history_offset, req->history, add_recent, &recent, &err) !=
+		    ENGINE_OK) {
+			engine_log(e, SEVERITY_ERROR, 0, "simq.view: %s", err);
+			free(err);
+		}
 		set_member(env, v, "history", recent.list);
 	}
 	set_member(env, v, "status", view_status(env, e));

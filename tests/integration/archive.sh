@@ -10,7 +10,7 @@
 . "$SIMQ_SRCDIR/tests/lib/faults.sh"
 
 requires python3
-plan 26
+plan 27
 trap stop_all EXIT
 emu_up --speed 0
 
@@ -91,6 +91,17 @@ assert api().simq.submit({"model": sys.argv[1]}) == 7
 PY
 "$SIMQ" wait 7 --timeout 60 >/dev/null 2>&1
 poll 15 grep -q "^7 completed" "$TMP/hooks.log"
+pycheck "the history's pages come from the store, hot and archived: history_offset and history_state" <<'PY'
+v = api().simq.view({"history": 2, "history_offset": 2, "queue_limit": 0})
+assert [t["id"] for t in v["history"]] == [5, 4], v["history"]
+v = api().simq.view({"history": 200, "history_state": "cancelled", "queue_limit": 0})
+assert [t["id"] for t in v["history"]] == [5] and v["history"][0]["archived"], v["history"]
+try:
+    api().simq.view({"history": 10, "history_state": "queued"})
+    assert False, "history_state queued was taken"
+except xmlrpc.client.Fault as f:
+    assert f.faultCode == 1 and "history_state" in f.faultString, f
+PY
 hooks_before=$((hooks_before + 2))
 
 # ---- simq clean ----------------------------------------------------------------------------------
