@@ -5,9 +5,11 @@
  */
 #include "autoconf.h"
 
+#include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/store.h"
 #include "engine/store-private.h"
 #include "util/time.h"
 #include "util/xalloc.h"

@@ -260,4 +260,14 @@ enum store_status store_evict(struct store *s, int64_t need, int64_t keep_after,
 /* Task task_id's result was served or reused (a cache hit) at now_ms: the newest for eviction. */
 enum store_status store_result_used(struct store *s, int64_t task_id, int64_t now_ms);
 
+/* ---- for the store's own files (store.c, store-retain.c) only ---- */
+struct sqlite3;
+struct sqlite3_stmt;
+struct sqlite3 *store_db(struct store *s);
+/* Turns an SQLite failure while `doing` into a status and a message for a person. */
+enum store_status store_fail(struct store *s, int rc, const char *doing);
+void store_set_error(struct store *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A task from a row of TASK_COLUMNS or ARCHIVED_COLUMNS (engine/store-private.h; caller frees). */
+struct task *store_row_task(struct sqlite3_stmt *st);
+
 #endif

@@ -8,7 +8,6 @@
 
 #include "engine/engine.h"
 #include "proto/proto.h"
-#include "server/api.h"
 #include "util/xalloc.h"
 
 /* One state of the filter into *states; false and *err for one that is not a final state. */
@@ -71,44 +70,56 @@ static bool read_filter(json_t *f, struct store_select *sel, int64_t now, bool *
 	return true;
 }
 
-void clean_api(struct api *a, struct api_call *c)
+/* Sets the answer's fault (text heap, taken). */
+static void fault(struct submit_answer *out, int code, char *text)
 {
-	struct engine *e = api_engine(a);
+	out->fault = text;
+	out->fault_code = code;
+}
+
+/* {dry_run, tasks, completed, failed, cancelled, files, bytes} */
+static xmlrpc_value *freed_value(xmlrpc_env *env, bool dry_run, const struct store_freed *f)
+{
+	return xmlrpc_build_value(env, "{s:b,s:I,s:I,s:I,s:I,s:I,s:I}", "dry_run", (xmlrpc_bool)dry_run, "tasks",
+				  (xmlrpc_int64)f->tasks, "completed", (xmlrpc_int64)f->by_state[TASK_COMPLETED], "failed",
+				  (xmlrpc_int64)f->by_state[TASK_FAILED], "cancelled",
+				  (xmlrpc_int64)f->by_state[TASK_CANCELLED], "files", (xmlrpc_int64)f->files, "bytes",
+				  (xmlrpc_int64)f->bytes);
+}
+
+void clean_call(struct engine *e, xmlrpc_value *params, struct submit_answer *out)
+{
 	struct store_select sel = {.from = STORE_HOT | STORE_ARCHIVE};
-	struct store_freed out;
+	struct store_freed freed;
 	bool dry_run = false;
 	char *err = NULL;
 	xmlrpc_env env;
 	json_t *f = NULL;
 	xmlrpc_value *arg = NULL;
 
+	*out = (struct submit_answer){0};
 	xmlrpc_env_init(&env);
-	if (xmlrpc_array_size(&env, c->params) > 1) {
-		api_fault(c, PROTO_FAULT_INVALID, "simq.clean takes one struct {older_than, state, model, dry_run}, all optional");
-		goto out;
-	}
-	if (xmlrpc_array_size(&env, c->params) == 1)
-		xmlrpc_array_read_item(&env, c->params, 0, &arg);
-	f = arg ? proto_to_json(arg, &err) : json_object();
-	if (f == NULL || !json_is_object(f)) {
-		char *shown = arg ? proto_shown(arg) : xstrdup("");
+	int n = xmlrpc_array_size(&env, params);
 
-		api_fault(c, PROTO_FAULT_INVALID, "simq.clean: %s: allowed: a struct {older_than, state, model, dry_run}",
-			  shown);
+	if (n == 1)
+		xmlrpc_array_read_item(&env, params, 0, &arg);
+	f = n == 0 ? json_object() : arg ? proto_to_json(arg, &err) : NULL;
+	if (n > 1 || f == NULL || !json_is_object(f)) {
+		char *shown = arg ? proto_shown(arg) : xasprintf("%d arguments", n);
+
+		fault(out, PROTO_FAULT_INVALID, xasprintf("simq.clean: %s: allowed: one struct {older_than, state, model, "
+							  "dry_run}, every member optional", shown));
 		free(shown);
 	} else if (!read_filter(f, &sel, engine_now_ms(e), &dry_run, &err)) {
-		api_fault(c, PROTO_FAULT_INVALID, "%s", err);
-	} else if (engine_clean(e, &sel, dry_run, &out, &err) != ENGINE_OK) {
-		api_fault(c, PROTO_FAULT_STORE, "simq.clean: %s", err);
+		fault(out, PROTO_FAULT_INVALID, err);
+		err = NULL;
+	} else if (engine_clean(e, &sel, dry_run, &freed, &err) != ENGINE_OK) {
+		fault(out, PROTO_FAULT_STORE, xasprintf("simq.clean: %s", err));
 	} else {
-		api_result(c, xmlrpc_build_value(&env, "{s:b,s:I,s:I,s:I,s:I,s:I,s:I}", "dry_run", (xmlrpc_bool)dry_run,
-						 "tasks", (xmlrpc_int64)out.tasks, "completed",
-						 (xmlrpc_int64)out.by_state[TASK_COMPLETED], "failed",
-						 (xmlrpc_int64)out.by_state[TASK_FAILED], "cancelled",
-						 (xmlrpc_int64)out.by_state[TASK_CANCELLED], "files", (xmlrpc_int64)out.files,
-						 "bytes", (xmlrpc_int64)out.bytes));
+		out->result = freed_value(&env, dry_run, &freed);
+		if (env.fault_occurred)
+			fault(out, PROTO_FAULT_STORE, xasprintf("building the answer: %s", env.fault_string));
 	}
-out:
 	if (arg)
 		xmlrpc_DECREF(arg);
 	json_decref(f);

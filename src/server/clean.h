@@ -6,14 +6,18 @@
  * older_than in seconds since a task finished, state a final state or an array of them, model a
  * part of the model path or a shell pattern, dry_run to count without deleting), makes one
  * engine_clean() call and answers {dry_run, tasks, completed, failed, cancelled, files, bytes}.
- * Queued and running tasks are never taken: a state filter naming one is refused.  Loop thread.
+ * Queued and running tasks are never taken: a state filter naming one is refused.  api.c hands
+ * the answer back.  Loop thread.
  */
 #ifndef SIMQ_SERVER_CLEAN_H
 #define SIMQ_SERVER_CLEAN_H
 
-struct api;
-struct api_call;
+#include <xmlrpc-c/base.h>
 
-void clean_api(struct api *a, struct api_call *c);
+#include "engine/engine.h"
+#include "server/submit.h"
+
+/* params: ([filter]); out gets the answer (result, or fault and fault_code) as simq.submit's does. */
+void clean_call(struct engine *e, xmlrpc_value *params, struct submit_answer *out);
 
 #endif

@@ -15,6 +15,20 @@
 #include "util/time.h"
 #include "util/xalloc.h"
 
+int view_fault_of(enum engine_status st)
+{
+	switch (st) {
+	case ENGINE_NOT_FOUND:
+		return PROTO_FAULT_NOT_FOUND;
+	case ENGINE_STATE:
+		return PROTO_FAULT_STATE;
+	case ENGINE_INVALID:
+		return PROTO_FAULT_INVALID;
+	default:
+		return PROTO_FAULT_STORE;
+	}
+}
+
 xmlrpc_value *view_id(xmlrpc_env *env, int64_t id)
 {
 	return id <= INT32_MAX ? xmlrpc_int_new(env, (int)id) : xmlrpc_i8_new(env, id);

@@ -42,6 +42,8 @@ bool view_read_filter(xmlrpc_value *v, struct view_filter *f, char **err);
  * history_state}; false and *err for a bad one. */
 bool view_read_request(xmlrpc_value *v, struct view_request *r, int64_t *version, double *wait_ms, char **err);
 
+/* The API's fault code (proto/proto.h) for an engine status that is not ENGINE_OK. */
+int view_fault_of(enum engine_status st);
 /* An id as XML-RPC: an int where it fits, else an i8. */
 xmlrpc_value *view_id(xmlrpc_env *env, int64_t id);
 /* [id, ...] */

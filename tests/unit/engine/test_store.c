@@ -503,10 +503,13 @@ static void test_schema_1_is_migrated(void **state)
 
 	assert_int_equal(store_submit(s, t), STORE_OK);
 	store_close(&s);
-	/* Schema 1 is schema 3 without the requests table (2), the origin index and settings (3):
-	 * make the database what simq 1 left. */
+	/* Schema 1 is schema 4 without the requests table (2), the origin index and settings (3), and
+	 * the archive and the results' retention columns (4): make the database what simq 1 left. */
 	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
 	assert_int_equal(sqlite3_exec(db, "DROP TABLE requests; DROP INDEX tasks_origin; DROP TABLE settings; "
+				      "DROP TABLE archived_tasks; DROP TABLE archived_attempts; DROP INDEX results_path; "
+				      "DROP INDEX results_unsized; ALTER TABLE results DROP COLUMN bytes; "
+				      "ALTER TABLE results DROP COLUMN used; ALTER TABLE results DROP COLUMN evicted; "
 				      "PRAGMA user_version = 1", NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
 	assert_int_equal(scalar(path, "PRAGMA user_version"), 1);
