@@ -107,7 +107,8 @@ xmlrpc_value *view_task(xmlrpc_env *env, const struct engine *e, const struct ta
 			   xmlrpc_i8_new(env, t->state == TASK_QUEUED ? queue_position(engine_queue(e), t->id) : -1));
 	}
 	set_member(env, v, "tags", tags_value(env, t->tags));
-	set_member(env, v, "archived", xmlrpc_bool_new(env, t->archived));
+	if (!brief)
+		set_member(env, v, "archived", xmlrpc_bool_new(env, t->archived));
 	return v;
 }
 
@@ -389,6 +390,7 @@ static void add_recent(const struct task *t, void *ud)
 		xmlrpc_value *v = view_task(x->env, x->e, t, true);
 
 		set_time(x->env, v, "finished", t->finished);
+		set_member(x->env, v, "archived", xmlrpc_bool_new(x->env, t->archived));
 		append(x->env, x->list, v);
 	}
 }
