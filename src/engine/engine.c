@@ -93,41 +93,31 @@ static void keep_recent(struct engine *e, struct task *t)
 	e->recent_next = (e->recent_next + 1) % ENGINE_RECENT;
 }
 
-static void take_recent(struct task *t, void *ud)
+/* The newest finished tasks, newest first, as store_finished_page() gives them. */
+struct newest {
+	struct task *t[ENGINE_RECENT];
+	size_t n;
+};
+
+static void take_newest(struct task *t, void *ud)
 {
-	keep_recent(ud, t);
+	struct newest *nw = ud;
+
+	if (nw->n < ENGINE_RECENT)
+		nw->t[nw->n++] = t;
+	else
+		task_free(&t);
 }
 
-static int by_finished(const void *a, const void *b)
-{
-	const struct task *x = *(struct task *const *)a, *y = *(struct task *const *)b;
-
-	if (x == NULL || y == NULL)
-		return (x != NULL) - (y != NULL);
-	return (x->finished > y->finished) - (x->finished < y->finished);
-}
-
-/* The recent tasks at the start: the last to finish in the last day, from the store, in finishing order. */
+/* The recent tasks at the start: the last ENGINE_RECENT to finish, hot or archived, in finishing order. */
 static void seed_recent(struct engine *e)
 {
-	static const enum task_state finals[] = {TASK_COMPLETED, TASK_FAILED, TASK_CANCELLED};
-	struct task *all[3 * ENGINE_RECENT] = {0};
+	struct newest nw = {.n = 0};
 
-	for (size_t f = 0; f < 3; f++) {
-		engine_finished_since(e, (int)finals[f], engine_now_ms(e) - 86400000, take_recent, e);
-		for (size_t i = 0; i < ENGINE_RECENT; i++) {
-			all[f * ENGINE_RECENT + i] = e->recent[i];
-			e->recent[i] = NULL;
-		}
-		e->recent_next = 0;
-	}
-	qsort(all, 3 * ENGINE_RECENT, sizeof all[0], by_finished);
-	for (size_t i = 0; i < 3 * ENGINE_RECENT; i++) {
-		if (all[i] && i >= 2 * ENGINE_RECENT)
-			keep_recent(e, all[i]);
-		else
-			task_free(&all[i]);
-	}
+	if (store_finished_page(e->store, -1, 0, ENGINE_RECENT, take_newest, &nw) != STORE_OK)
+		engine_log(e, SEVERITY_ERROR, 0, "cannot read the history: %s", store_error(e->store));
+	while (nw.n > 0)
+		keep_recent(e, nw.t[--nw.n]);
 }
 
 /* Tasks were purged or cleaned: the recent ones are read again, so that none names a deleted task. */
@@ -1124,8 +1114,8 @@ enum engine_status engine_history(struct engine *e, int state, int64_t offset, i
 {
 	struct history_page p = {fn, ud};
 
-	if (offset == 0 && state < 0 && limit <= ENGINE_RECENT &&
-	    e->recent[(e->recent_next + ENGINE_RECENT - (size_t)limit) % ENGINE_RECENT]) {
+	/* The recent tasks are the newest ENGINE_RECENT there are (seeded from the store, kept since). */
+	if (offset == 0 && state < 0 && limit <= ENGINE_RECENT) {
 		engine_each_recent(e, fn, ud);
 		return ENGINE_OK;
 	}

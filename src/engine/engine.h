@@ -212,13 +212,14 @@ void engine_stats(const struct engine *e, enum stats_window w, struct stats_coun
 void engine_minutes(const struct engine *e, int n, int64_t *per_minute);
 /* Bumped by every change a console would show. */
 uint64_t engine_version(const struct engine *e);
-/* The last ENGINE_RECENT tasks to finish (completed, failed or cancelled), newest first: a console's history. */
+/* The last ENGINE_RECENT tasks to finish (completed, failed or cancelled; hot or archived, seeded from the store at
+ * the start), newest first: a console's history. */
 void engine_each_recent(const struct engine *e, void (*fn)(const struct task *t, void *ud), void *ud);
 /*
  * A page of the history, newest first: limit finished tasks from the offset-th newest on, only
  * those in `state` unless it is -1.  The first page of all states comes from the recent tasks
- * kept in memory when they fill it; any other is read from the store, hot and archived, a page
- * at a time (the archive is never held in memory).  fn's task lives until it returns.
+ * kept in memory; any other is read from the store, hot and archived, a page at a time (the
+ * archive is never held in memory).  fn's task lives until it returns.
  */
 enum engine_status engine_history(struct engine *e, int state, int64_t offset, int64_t limit,
 				  void (*fn)(const struct task *t, void *ud), void *ud, char **err);
