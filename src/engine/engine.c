@@ -132,6 +132,17 @@ static void reseed_recent(void *ud)
 	changed(e);
 }
 
+/* An archive step moved the tasks that finished before before_ms: the recent ones among them are archived now. */
+static void recent_archived(void *ud, int64_t before_ms)
+{
+	struct engine *e = ud;
+
+	for (size_t i = 0; i < ENGINE_RECENT; i++)
+		if (e->recent[i] && e->recent[i]->finished < before_ms)
+			e->recent[i]->archived = true;
+	changed(e);
+}
+
 static void retain_log(void *ud, enum log_severity severity, const char *text)
 {
 	engine_log(ud, severity, 0, "%s", text);
@@ -361,7 +372,8 @@ struct engine *engine_open(const struct engine_options *opt, char **err)
 	adopt_running(e);
 	seed_recent(e);
 	e->retain = retain_new(&opt->retain, e->store, e->clock,
-			       &(struct retain_host){.ud = e, .log = retain_log, .deleted = reseed_recent});
+			       &(struct retain_host){.ud = e, .log = retain_log, .deleted = reseed_recent,
+						     .archived = recent_archived});
 	e->drained = queue_size(e->queue) == 0 && e->running == 0;
 	return e;
 }

@@ -146,6 +146,8 @@ bool retain_step(struct retain *r)
 	if (r->opt.archive_after > 0 &&
 	    !failed(r, store_archive(r->store, now - (int64_t)(r->opt.archive_after * 1000), RETAIN_STEP, &archived)))
 		more |= archived == RETAIN_STEP;
+	if (archived > 0)
+		r->host.archived(r->host.ud, now - (int64_t)(r->opt.archive_after * 1000));
 	if (r->opt.purge_after > 0) {
 		struct store_select sel = {.from = STORE_ARCHIVE,
 					   .finished_before = now - (int64_t)(r->opt.purge_after * 1000),

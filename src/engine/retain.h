@@ -40,6 +40,8 @@ struct retain_host {
 	void (*log)(void *ud, enum log_severity severity, const char *text);
 	/* Tasks were deleted (purged or cleaned): what the engine keeps of finished tasks may name them. */
 	void (*deleted)(void *ud);
+	/* Finished tasks that finished before before_ms were archived: what the engine keeps of them says so. */
+	void (*archived)(void *ud, int64_t before_ms);
 };
 
 struct retain;

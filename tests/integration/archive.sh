@@ -68,7 +68,7 @@ stats_windows "$TMP/stats.after"
 check "stats --json: every window the same after the archive step" cmp "$TMP/stats.before" "$TMP/stats.after"
 pycheck "the console's history (simq.view) still lists the archived tasks" <<'PY'
 h = api().simq.view({"history": 200})["history"]
-assert sorted(t["id"] for t in h) == [1, 2, 3, 4, 5], h
+assert sorted(t["id"] for t in h) == [1, 2, 3, 4, 5] and all(t["archived"] for t in h), h
 PY
 "$SIMQ" retry 5 >"$TMP/retry" 2>&1
 "$SIMQ" wait 6 --timeout 60 >/dev/null 2>&1
