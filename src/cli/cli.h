@@ -95,6 +95,7 @@ extern const struct cli_command cli_cmd_sweep;
 extern const struct cli_command cli_cmd_ls;
 extern const struct cli_command cli_cmd_show;
 extern const struct cli_command cli_cmd_cancel;
+extern const struct cli_command cli_cmd_clean;
 extern const struct cli_command cli_cmd_prio;
 extern const struct cli_command cli_cmd_retry;
 extern const struct cli_command cli_cmd_wait;

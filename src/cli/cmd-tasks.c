@@ -11,11 +11,13 @@
 #include "util/buf.h"
 #include "util/xalloc.h"
 
-enum { OPT_STATE_FILTER = 0x300, OPT_MODEL, OPT_NAME_FILTER, OPT_TAG_FILTER, OPT_LIMIT, OPT_OFFSET, OPT_TIMEOUT };
+enum { OPT_STATE_FILTER = 0x300, OPT_MODEL, OPT_NAME_FILTER, OPT_TAG_FILTER, OPT_LIMIT, OPT_OFFSET, OPT_TIMEOUT,
+       OPT_ARCHIVED, OPT_ALL };
 
 struct ls_opts {
 	const char *state, *model, *name, *tag;
 	long limit, offset;
+	bool archived, all; /* --archived: the archive only; --all: the hot tables and the archive */
 };
 
 static int ls_option(struct cli_ctx *x, int opt, const char *arg, void *ud)
@@ -33,6 +35,10 @@ static int ls_option(struct cli_ctx *x, int opt, const char *arg, void *ud)
 		return -1;
 	case OPT_MODEL:
 		o->model = arg;
+		return -1;
+	case OPT_ARCHIVED:
+	case OPT_ALL:
+		*(opt == OPT_ALL ? &o->all : &o->archived) = true;
 		return -1;
 	case OPT_NAME_FILTER:
 		o->name = arg;
@@ -176,6 +182,7 @@ static const struct option ls_longopts[] = {
 	{"state", required_argument, NULL, OPT_STATE_FILTER}, {"model", required_argument, NULL, OPT_MODEL},
 	{"name", required_argument, NULL, OPT_NAME_FILTER},   {"tag", required_argument, NULL, OPT_TAG_FILTER},
 	{"limit", required_argument, NULL, OPT_LIMIT},	      {"offset", required_argument, NULL, OPT_OFFSET},
+	{"archived", no_argument, NULL, OPT_ARCHIVED},	      {"all", no_argument, NULL, OPT_ALL},
 	{NULL, 0, NULL, 0},
 };
 
@@ -191,9 +198,10 @@ static int run_ls(int argc, char **argv)
 		status = cli_usage_error(x.cmd, "unexpected argument \"%s\"", argv[optind]);
 	if (status >= 0)
 		return status;
-	status = cli_call(&x, "simq.list", &result, "({s:s,s:s,s:s,s:s}II)", "state", o.state ? o.state : "", "model",
-			  o.model ? o.model : "", "name", o.name ? o.name : "", "tag", o.tag ? o.tag : "",
-			  (xmlrpc_int64)o.offset, (xmlrpc_int64)o.limit);
+	status = cli_call(&x, "simq.list", &result, "({s:s,s:s,s:s,s:s,s:b,s:b}II)", "state", o.state ? o.state : "",
+			  "model", o.model ? o.model : "", "name", o.name ? o.name : "", "tag", o.tag ? o.tag : "",
+			  "archived", (xmlrpc_bool)o.archived, "all", (xmlrpc_bool)o.all, (xmlrpc_int64)o.offset,
+			  (xmlrpc_int64)o.limit);
 	if (status == CLI_EXIT_OK) {
 		xmlrpc_value *tasks = member(result, "tasks");
 
@@ -220,10 +228,12 @@ static int run_ls(int argc, char **argv)
 
 const struct cli_command cli_cmd_ls = {
 	.name = "ls",
-	.usage = "simq ls [--state S] [--model M] [--name N] [--tag T] [--limit N] [--offset N] [--json]",
+	.usage = "simq ls [--state S] [--model M] [--name N] [--tag T] [--archived | --all] [--limit N] [--offset N] "
+		 "[--json]",
 	.summary = "list tasks, oldest first (--state queued: in queue order)",
 	.help = "S is queued, running, completed, failed or cancelled; M and N match any part of the model path or\n"
-		"name.",
+		"name. Finished tasks move to the archive after [store] archive_after: --archived lists the\n"
+		"archived tasks only, --all the tasks of both.",
 	.run = run_ls,
 	.longopts = ls_longopts,
 	.common = true,
@@ -400,6 +410,9 @@ static void print_task(xmlrpc_value *t)
 		printf("\n");
 		if (strcmp(key, "state") == 0)
 			print_call(t);
+		if (strcmp(key, "state") == 0 && reply_int(t, "archived", 0))
+			printf("%-10s yes: moved out of the hot tables after [store] archive_after (simq ls --archived)\n",
+			       "archived");
 	}
 	print_attempts(t);
 }

@@ -504,28 +504,39 @@ static bool is_yes(const char *answer)
 	return (len == 1 && strncasecmp(answer, "y", 1) == 0) || (len == 3 && strncasecmp(answer, "yes", 3) == 0);
 }
 
+int select_ask(struct cli_ctx *x, bool yes, size_t n_act, const char *question, const char *what)
+{
+	char answer[64] = "";
+
+	if (n_act <= SELECT_CONFIRM_OVER || yes)
+		return -1;
+	if (isatty(STDIN_FILENO) && isatty(STDERR_FILENO)) {
+		fprintf(stderr, "%s [y/N] ", question);
+		fflush(stderr);
+		if (fgets(answer, sizeof answer, stdin) == NULL || !is_yes(answer)) {
+			fprintf(stderr, "simq %s: nothing was done\n", x->cmd->name);
+			return CLI_EXIT_TASK_FAILED;
+		}
+		return -1;
+	}
+	return cli_usage_error(x->cmd, "%s acting on more than %d needs --yes (or a yes on a terminal); --dry-run lists them",
+			       what, SELECT_CONFIRM_OVER);
+}
+
 int select_confirm(struct cli_ctx *x, const struct selection *sel, size_t n_act, const char *verb, const char *after,
 		   const char *stay)
 {
-	char *ids, answer[64] = "";
-	int status = -1;
+	char *ids, *question, *what;
+	int status;
 
 	if (n_act <= SELECT_CONFIRM_OVER || sel->yes)
 		return -1;
 	ids = select_ids_text(sel->tasks, sel->n, 60);
-	if (isatty(STDIN_FILENO) && isatty(STDERR_FILENO)) {
-		fprintf(stderr, "%s %zu tasks (%s)%s?%s [y/N] ", verb, n_act, ids, after, stay);
-		fflush(stderr);
-		if (fgets(answer, sizeof answer, stdin) == NULL || !is_yes(answer)) {
-			fprintf(stderr, "simq %s: nothing was done\n", x->cmd->name);
-			status = CLI_EXIT_TASK_FAILED;
-		}
-	} else {
-		status = cli_usage_error(x->cmd,
-		                         "the selection holds %zu tasks to act on (%s);%s acting on more than %d "
-		                         "needs --yes (or a yes on a terminal); --dry-run lists them",
-		                         n_act, ids, stay, SELECT_CONFIRM_OVER);
-	}
+	question = xasprintf("%s %zu tasks (%s)%s?%s", verb, n_act, ids, after, stay);
+	what = xasprintf("the selection holds %zu tasks to act on (%s);%s", n_act, ids, stay);
+	status = select_ask(x, false, n_act, question, what);
+	free(what);
+	free(question);
 	free(ids);
 	return status;
 }

@@ -91,6 +91,12 @@ int select_resolve(struct cli_ctx *x, struct selection *sel, bool need_states);
  */
 int select_confirm(struct cli_ctx *x, const struct selection *sel, size_t n_act, const char *verb, const char *after,
 		   const char *stay);
+/*
+ * The confirmation select_confirm() asks, for any command: over SELECT_CONFIRM_OVER (n_act) and
+ * without yes, asks `question` and [y/N] on a terminal (-1 on a yes, else exit 1), or elsewhere
+ * refuses with "WHAT acting on more than 100 needs --yes ..." (64; WHAT ends in its own ";").  -1: go on and act.
+ */
+int select_ask(struct cli_ctx *x, bool yes, size_t n_act, const char *question, const char *what);
 /* The ids of tasks[0..n) as "3, 7, 45-60", cut with ", ..." after about width bytes; heap. */
 char *select_ids_text(const struct select_task *tasks, size_t n, size_t width);
 /* An array of the ids of sel->tasks[from..to) for a call (caller decrefs). */

@@ -147,6 +147,21 @@ const struct option_def option_table[] = {
              "own: a task completes when its file is written, and while more than 32 MB of answers wait "
              "to be written no new call starts."},
 
+    {"store", "archive_after", OPT_DURATION, "7d", 0, 3650 * DAY,
+     .help = "Move a finished task (completed, failed or cancelled) out of the hot tables into the "
+             "archive this long after it finished; 0: never. Archived tasks stay readable (simq show, simq ls "
+             "--archived, simq result, the console's history, the API) and in the statistics; the move runs in "
+             "small steps in the background and at start, and is no task event for hooks or webhooks."},
+    {"store", "purge_after", OPT_DURATION, "0", 0, 36500 * DAY,
+     .help = "Delete an archived task, its attempts and its result file (when no other task's "
+             "result names the file) this long after it finished; 0: never. Each step logs what it deleted. "
+             "The all-time statistics keep counting deleted tasks."},
+    {"store", "results_max_size", OPT_SIZE, "0", 0, 1e15,
+     .help = "Keep the result files under results/ below this size (512M, 10G), deleting the files "
+             "used least recently first (made, served by simq result, or reused from the cache); 0: no "
+             "bound. The task keeps its row and summary, and simq result says when its file was evicted. "
+             "A file made or used in the last 10 seconds is never evicted."},
+
     HOOK("submitted", "a task is submitted"),
     HOOK("started", "an attempt starts"),
     HOOK("completed", "a task completes"),

@@ -22,6 +22,7 @@ struct engine {
 	struct event_bus *bus;
 	struct event_log *log;
 	struct scheduler *sched;
+	struct retain *retain;      /* archive and retention steps (DESIGN 7) */
 	uint64_t version;           /* bumped by every change a console would show */
 	uint64_t alerts;            /* CRITICAL/HIGH failures and backends DOWN */
 	uint64_t failures, failures_seen; /* tasks FAILED since the start, and how many of them the operator saw */
@@ -92,41 +93,59 @@ static void keep_recent(struct engine *e, struct task *t)
 	e->recent_next = (e->recent_next + 1) % ENGINE_RECENT;
 }
 
-static void take_recent(struct task *t, void *ud)
+/* The newest finished tasks, newest first, as store_finished_page() gives them. */
+struct newest {
+	struct task *t[ENGINE_RECENT];
+	size_t n;
+};
+
+static void take_newest(struct task *t, void *ud)
 {
-	keep_recent(ud, t);
+	struct newest *nw = ud;
+
+	if (nw->n < ENGINE_RECENT)
+		nw->t[nw->n++] = t;
+	else
+		task_free(&t);
 }
 
-static int by_finished(const void *a, const void *b)
-{
-	const struct task *x = *(struct task *const *)a, *y = *(struct task *const *)b;
-
-	if (x == NULL || y == NULL)
-		return (x != NULL) - (y != NULL);
-	return (x->finished > y->finished) - (x->finished < y->finished);
-}
-
-/* The recent tasks at the start: the last to finish in the last day, from the store, in finishing order. */
+/* The recent tasks at the start: the last ENGINE_RECENT to finish, hot or archived, in finishing order. */
 static void seed_recent(struct engine *e)
 {
-	static const enum task_state finals[] = {TASK_COMPLETED, TASK_FAILED, TASK_CANCELLED};
-	struct task *all[3 * ENGINE_RECENT] = {0};
+	struct newest nw = {.n = 0};
 
-	for (size_t f = 0; f < 3; f++) {
-		engine_finished_since(e, (int)finals[f], engine_now_ms(e) - 86400000, take_recent, e);
-		for (size_t i = 0; i < ENGINE_RECENT; i++) {
-			all[f * ENGINE_RECENT + i] = e->recent[i];
-			e->recent[i] = NULL;
-		}
-		e->recent_next = 0;
-	}
-	qsort(all, 3 * ENGINE_RECENT, sizeof all[0], by_finished);
-	for (size_t i = 0; i < 3 * ENGINE_RECENT; i++) {
-		if (all[i] && i >= 2 * ENGINE_RECENT)
-			keep_recent(e, all[i]);
-		else
-			task_free(&all[i]);
-	}
+	if (store_finished_page(e->store, -1, 0, ENGINE_RECENT, take_newest, &nw) != STORE_OK)
+		engine_log(e, SEVERITY_ERROR, 0, "cannot read the history: %s", store_error(e->store));
+	while (nw.n > 0)
+		keep_recent(e, nw.t[--nw.n]);
+}
+
+/* Tasks were purged or cleaned: the recent ones are read again, so that none names a deleted task. */
+static void reseed_recent(void *ud)
+{
+	struct engine *e = ud;
+
+	for (size_t i = 0; i < ENGINE_RECENT; i++)
+		task_free(&e->recent[i]);
+	e->recent_next = 0;
+	seed_recent(e);
+	changed(e);
+}
+
+/* An archive step moved the tasks that finished before before_ms: the recent ones among them are archived now. */
+static void recent_archived(void *ud, int64_t before_ms)
+{
+	struct engine *e = ud;
+
+	for (size_t i = 0; i < ENGINE_RECENT; i++)
+		if (e->recent[i] && e->recent[i]->finished < before_ms)
+			e->recent[i]->archived = true;
+	changed(e);
+}
+
+static void retain_log(void *ud, enum log_severity severity, const char *text)
+{
+	engine_log(ud, severity, 0, "%s", text);
 }
 
 /* After a final state is saved: out of the queue and the active set, counted, announced, freed. */
@@ -352,6 +371,9 @@ struct engine *engine_open(const struct engine_options *opt, char **err)
 	}
 	adopt_running(e);
 	seed_recent(e);
+	e->retain = retain_new(&opt->retain, e->store, e->clock,
+			       &(struct retain_host){.ud = e, .log = retain_log, .deleted = reseed_recent,
+						     .archived = recent_archived});
 	e->drained = queue_size(e->queue) == 0 && e->running == 0;
 	return e;
 }
@@ -362,6 +384,7 @@ void engine_close(struct engine **ep)
 
 	if (e == NULL)
 		return;
+	retain_free(&e->retain);
 	scheduler_free(&e->sched);
 	queue_free(&e->queue);
 	for (size_t i = 0; i < e->active.cap; i++) {
@@ -964,10 +987,10 @@ enum engine_status engine_queue_page(struct engine *e, size_t offset, size_t lim
 	return st;
 }
 
-enum engine_status engine_each_task(struct engine *e, int state, void (*fn)(struct task *t, void *ud), void *ud,
-				    char **err)
+enum engine_status engine_each_task(struct engine *e, unsigned from, int state, void (*fn)(struct task *t, void *ud),
+				    void *ud, char **err)
 {
-	return store_list(e->store, state, fn, ud) == STORE_OK ? ENGINE_OK : store_failed(e, err);
+	return store_list(e->store, from, state, fn, ud) == STORE_OK ? ENGINE_OK : store_failed(e, err);
 }
 
 enum engine_status engine_finished_since(struct engine *e, int state, int64_t since_ms,
@@ -992,6 +1015,32 @@ enum engine_status engine_result(struct engine *e, int64_t id, struct store_resu
 void engine_attempt_counts(const struct engine *e, int64_t out[ATTEMPT_OUTCOME_COUNT])
 {
 	store_attempt_counts(e->store, out);
+}
+
+void engine_result_used(struct engine *e, int64_t id)
+{
+	store_result_used(e->store, id, engine_now_ms(e));
+}
+
+const struct retain_options *engine_retain_options(const struct engine *e)
+{
+	return retain_options(e->retain);
+}
+
+enum engine_status engine_clean(struct engine *e, const struct store_select *sel, bool dry_run, struct store_freed *out,
+				char **err)
+{
+	if (retain_clean(e->retain, sel, dry_run, out) != STORE_OK)
+		return store_failed(e, err);
+	if (!dry_run && out->tasks > 0) {
+		struct buf size = BUF_INIT;
+
+		buf_add_bytes(&size, out->bytes);
+		engine_log(e, SEVERITY_INFO, 0, "simq clean: removed %lld finished tasks, %lld result files (%s)",
+			   (long long)out->tasks, (long long)out->files, buf_str(&size));
+		buf_free(&size);
+	}
+	return ENGINE_OK;
 }
 
 const struct queue *engine_queue(const struct engine *e)
@@ -1057,6 +1106,33 @@ void engine_each_recent(const struct engine *e, void (*fn)(const struct task *t,
 		if (t)
 			fn(t, ud);
 	}
+}
+
+struct history_page {
+	void (*fn)(const struct task *t, void *ud);
+	void *ud;
+};
+
+static void history_row(struct task *t, void *ud)
+{
+	struct history_page *p = ud;
+
+	p->fn(t, p->ud);
+	task_free(&t);
+}
+
+enum engine_status engine_history(struct engine *e, int state, int64_t offset, int64_t limit,
+				  void (*fn)(const struct task *t, void *ud), void *ud, char **err)
+{
+	struct history_page p = {fn, ud};
+
+	/* The recent tasks are the newest ENGINE_RECENT there are (seeded from the store, kept since). */
+	if (offset == 0 && state < 0 && limit <= ENGINE_RECENT) {
+		engine_each_recent(e, fn, ud);
+		return ENGINE_OK;
+	}
+	return store_finished_page(e->store, state, offset, limit, history_row, &p) == STORE_OK ? ENGINE_OK
+												 : store_failed(e, err);
 }
 
 uint64_t engine_alerts(const struct engine *e)

@@ -26,6 +26,7 @@
 #include "engine/clock.h"
 #include "engine/events.h"
 #include "engine/queue.h"
+#include "engine/retain.h"
 #include "engine/scheduler.h"
 #include "engine/stats.h"
 #include "engine/store.h"
@@ -60,6 +61,7 @@ struct engine_options {
 	void *backend_impl;
 	const struct clock *clock;
 	const char *started_line;      /* the log's first words, e.g. "server started (pid 12)" */
+	struct retain_options retain;  /* [store] archive_after, purge_after, results_max_size */
 };
 
 struct engine;
@@ -168,9 +170,10 @@ const struct task *engine_loaded(const struct engine *e, int64_t id);
  */
 enum engine_status engine_queue_page(struct engine *e, size_t offset, size_t limit,
 				     void (*fn)(const struct task *t, int64_t position, void *ud), void *ud, char **err);
-/* Calls fn for every stored task in `state` (-1: any), in id order; fn takes ownership. */
-enum engine_status engine_each_task(struct engine *e, int state, void (*fn)(struct task *t, void *ud), void *ud,
-				    char **err);
+/* Calls fn for every stored task `from` holds (STORE_HOT, STORE_ARCHIVE) in `state` (-1: any), in id order;
+ * fn takes ownership. */
+enum engine_status engine_each_task(struct engine *e, unsigned from, int state, void (*fn)(struct task *t, void *ud),
+				    void *ud, char **err);
 /* Tasks in `state` that finished at or after since_ms, oldest first; fn takes ownership. */
 enum engine_status engine_finished_since(struct engine *e, int state, int64_t since_ms,
 					 void (*fn)(struct task *t, void *ud), void *ud);
@@ -181,6 +184,17 @@ enum engine_status engine_copies(struct engine *e, int64_t id, int64_t **ids, si
 /* Task id's stored result (free with store_result_free). */
 enum engine_status engine_result(struct engine *e, int64_t id, struct store_result *out);
 void engine_attempt_counts(const struct engine *e, int64_t out[ATTEMPT_OUTCOME_COUNT]);
+/* Task id's result was served (simq.result): the newest for results_max_size's eviction. */
+void engine_result_used(struct engine *e, int64_t id);
+/* The retention settings the server runs with (DESIGN 7). */
+const struct retain_options *engine_retain_options(const struct engine *e);
+/*
+ * simq clean: deletes the finished tasks sel takes, hot or archived, with their attempts and the
+ * result files no other task names (dry_run: counts the same and changes nothing); *out says what
+ * was (or would be) freed.  Never touches a queued or running task.  No task event is published.
+ */
+enum engine_status engine_clean(struct engine *e, const struct store_select *sel, bool dry_run, struct store_freed *out,
+				char **err);
 
 const struct queue *engine_queue(const struct engine *e);
 const struct scheduler *engine_scheduler(const struct engine *e);
@@ -198,8 +212,17 @@ void engine_stats(const struct engine *e, enum stats_window w, struct stats_coun
 void engine_minutes(const struct engine *e, int n, int64_t *per_minute);
 /* Bumped by every change a console would show. */
 uint64_t engine_version(const struct engine *e);
-/* The last ENGINE_RECENT tasks to finish (completed, failed or cancelled), newest first: a console's history. */
+/* The last ENGINE_RECENT tasks to finish (completed, failed or cancelled; hot or archived, seeded from the store at
+ * the start), newest first: a console's history. */
 void engine_each_recent(const struct engine *e, void (*fn)(const struct task *t, void *ud), void *ud);
+/*
+ * A page of the history, newest first: limit finished tasks from the offset-th newest on, only
+ * those in `state` unless it is -1.  The first page of all states comes from the recent tasks
+ * kept in memory; any other is read from the store, hot and archived, a page at a time (the
+ * archive is never held in memory).  fn's task lives until it returns.
+ */
+enum engine_status engine_history(struct engine *e, int state, int64_t offset, int64_t limit,
+				  void (*fn)(const struct task *t, void *ud), void *ud, char **err);
 /* CRITICAL/HIGH failures and backends DOWN so far: a console rings its bell when it grows. */
 uint64_t engine_alerts(const struct engine *e);
 /* Tasks FAILED since the server started, and how many of them the operator has seen (the console, simq status). */

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/store-private.h"
 #include "util/time.h"
 #include "util/xalloc.h"
 
@@ -56,15 +57,33 @@ static const char *const migrations[] = {
 	 * settings that outlive a server (the operator's pause). */
 	"CREATE INDEX tasks_origin ON tasks(origin) WHERE origin IS NOT NULL;"
 	"CREATE TABLE settings (name TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;",
+	/* 4: the archive (DESIGN 7): finished tasks and their attempts moved out of the hot tables, the
+	 * same columns; results rows stay where they are, with what retention needs: the file's size
+	 * (bytes, counted once per file), when the entry was last made or served (used, ms) and when
+	 * its file was evicted to keep results/ under results_max_size (evicted, ms). */
+	"CREATE TABLE archived_tasks ("
+	"  id INTEGER PRIMARY KEY,"
+	"  model TEXT NOT NULL, name TEXT, tags TEXT, vars TEXT NOT NULL, solver TEXT NOT NULL,"
+	"  priority INTEGER NOT NULL, state INTEGER NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,"
+	"  failed_attempts INTEGER NOT NULL DEFAULT 0, attempt_rows INTEGER NOT NULL DEFAULT 0,"
+	"  had_transient INTEGER NOT NULL DEFAULT 0, cached INTEGER NOT NULL DEFAULT 0,"
+	"  no_cache INTEGER NOT NULL DEFAULT 0, timeout REAL NOT NULL DEFAULT 0, origin INTEGER,"
+	"  submitted INTEGER NOT NULL, started INTEGER, finished INTEGER, retry_due INTEGER, error TEXT);"
+	"CREATE INDEX archived_finished ON archived_tasks(finished);"
+	"CREATE INDEX archived_origin ON archived_tasks(origin) WHERE origin IS NOT NULL;"
+	"CREATE TABLE archived_attempts ("
+	"  task_id INTEGER NOT NULL, n INTEGER NOT NULL, backend TEXT, batch_id INTEGER,"
+	"  started INTEGER NOT NULL, ended INTEGER, outcome INTEGER NOT NULL, error TEXT,"
+	"  PRIMARY KEY (task_id, n)) WITHOUT ROWID;"
+	"ALTER TABLE results ADD COLUMN bytes INTEGER;"
+	"ALTER TABLE results ADD COLUMN used INTEGER;"
+	"ALTER TABLE results ADD COLUMN evicted INTEGER;"
+	"CREATE INDEX results_path ON results(path);"
+	"CREATE INDEX results_unsized ON results(task_id) WHERE bytes IS NULL;",
 };
 
 _Static_assert(sizeof migrations / sizeof migrations[0] == STORE_SCHEMA_VERSION,
 	       "STORE_SCHEMA_VERSION is the number of migrations");
-
-#define TASK_COLUMNS                                                                                      \
-	"id, model, name, tags, vars, solver, priority, state, attempts, failed_attempts, attempt_rows, " \
-	"had_transient, cached, no_cache, timeout, origin, submitted, started, finished, retry_due, error, " \
-	"(SELECT MAX(c.id) FROM tasks c WHERE c.origin = tasks.id)"
 
 /* store_get_many() reads this many tasks a statement: a batch or a page in one or a few queries. */
 #define GET_MANY_IDS 64
@@ -82,6 +101,13 @@ _Static_assert(sizeof migrations / sizeof migrations[0] == STORE_SCHEMA_VERSION,
 	"COALESCE(SUM(CASE WHEN failed_attempts > 0 AND attempts > 1 THEN attempts - 1 ELSE 0 END), 0)," \
 	"COALESCE(SUM(failed_attempts > 0), 0)"
 
+/* The fields RECOUNT_SUMS reads of every task, hot or archived, finished at or after ?1. */
+#define FINISHED_ROWS                                                                                     \
+	"(SELECT state, attempts, failed_attempts, had_transient, cached, finished FROM tasks "           \
+	"WHERE state >= 2 AND finished >= ?1 UNION ALL "                                                  \
+	"SELECT state, attempts, failed_attempts, had_transient, cached, finished FROM archived_tasks "   \
+	"WHERE finished >= ?1)"
+
 #define STATEMENTS(X)                                                                                       \
 	X(INSERT_TASK, "INSERT INTO tasks (model, vars, solver, no_cache, timeout, origin, submitted, "     \
 		       "name, tags, priority, state, attempts, failed_attempts, attempt_rows, had_transient, " \
@@ -97,26 +123,31 @@ _Static_assert(sizeof migrations / sizeof migrations[0] == STORE_SCHEMA_VERSION,
 	X(GET_TASK, "SELECT " TASK_COLUMNS " FROM tasks WHERE id = ?")                                      \
 	X(GET_MANY, "SELECT " TASK_COLUMNS " FROM tasks WHERE id IN (" PARAMS_64 ")")                       \
 	X(LOAD_ACTIVE, "SELECT " TASK_COLUMNS " FROM tasks WHERE state < 2 ORDER BY id")                    \
-	X(LIST_ALL, "SELECT " TASK_COLUMNS " FROM tasks ORDER BY id")                                       \
-	X(LIST_STATE, "SELECT " TASK_COLUMNS " FROM tasks WHERE state = ? ORDER BY id")                     \
-	X(FINISHED_SINCE, "SELECT " TASK_COLUMNS " FROM tasks WHERE finished >= ? AND state = ? ORDER BY finished") \
+	X(GET_ARCHIVED, "SELECT " ARCHIVED_COLUMNS " FROM archived_tasks WHERE id = ?")                     \
+	X(FINISHED_SINCE, "SELECT " TASK_COLUMNS " FROM tasks WHERE finished >= ?1 AND state = ?2 UNION ALL " \
+			  "SELECT " ARCHIVED_COLUMNS " FROM archived_tasks WHERE finished >= ?1 AND state = ?2 " \
+			  "ORDER BY finished")                                                              \
 	X(LOG_APPEND, "INSERT INTO log (time, task_id, text) VALUES (?, ?, ?)")                            \
 	X(PUT_RESULT, "INSERT OR REPLACE INTO results (task_id, path, format, points, signals, summary, "   \
 		      "cache_key) VALUES (?, ?, ?, ?, ?, ?, ?)")                                             \
-	X(GET_RESULT, "SELECT task_id, path, format, points, signals, summary, cache_key FROM results "     \
-		      "WHERE task_id = ?")                                                                   \
+	X(GET_RESULT, "SELECT task_id, path, format, points, signals, summary, cache_key, evicted "         \
+		      "FROM results WHERE task_id = ?")                                                      \
 	X(PUT_REQUEST, "INSERT INTO requests (key, fingerprint, many, first_id, count, created) "            \
 		       "VALUES (?, ?, ?, ?, ?, ?)")                                                          \
-	X(LAST_ID, "SELECT COALESCE(MAX(id), 0) FROM tasks")                                                 \
-	X(COPY_OF, "SELECT MAX(id) FROM tasks WHERE origin = ?")                                            \
-	X(COPIES_OF, "SELECT id FROM tasks WHERE origin = ? ORDER BY id")                                   \
+	X(LAST_ID, "SELECT MAX(COALESCE((SELECT MAX(id) FROM tasks), 0), "                                  \
+		   "COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'tasks'), 0))")                   \
+	X(COPY_OF, "SELECT NULLIF(MAX(COALESCE((SELECT MAX(id) FROM tasks WHERE origin = ?1), 0), "          \
+		   "COALESCE((SELECT MAX(id) FROM archived_tasks WHERE origin = ?1), 0)), 0)")               \
+	X(COPIES_OF, "SELECT id FROM tasks WHERE origin = ?1 UNION ALL "                                     \
+		     "SELECT id FROM archived_tasks WHERE origin = ?1 ORDER BY id")                         \
 	X(GET_SETTING, "SELECT value FROM settings WHERE name = ?")                                         \
 	X(PUT_SETTING, "INSERT OR REPLACE INTO settings (name, value) VALUES (?, ?)")                       \
 	X(DELETE_SETTING, "DELETE FROM settings WHERE name = ?")                                            \
 	X(GET_REQUEST, "SELECT fingerprint, many, first_id, count, created FROM requests WHERE key = ?")    \
-	X(RESULT_BY_KEY, "SELECT r.task_id, r.path, r.format, r.points, r.signals, r.summary, r.cache_key " \
-			 "FROM results r JOIN tasks t ON t.id = r.task_id "                                 \
-			 "WHERE r.cache_key = ? AND t.state = 2 LIMIT 1")
+	X(RESULT_BY_KEY, "SELECT r.task_id, r.path, r.format, r.points, r.signals, r.summary, r.cache_key, " \
+			 "r.evicted FROM results r WHERE r.cache_key = ? AND r.evicted IS NULL AND "        \
+			 "(EXISTS (SELECT 1 FROM tasks t WHERE t.id = r.task_id AND t.state = 2) OR "       \
+			 "EXISTS (SELECT 1 FROM archived_tasks a WHERE a.id = r.task_id AND a.state = 2)) LIMIT 1")
 
 enum statement {
 #define X(id, sql) STMT_##id,
@@ -152,6 +183,11 @@ struct store {
 	int64_t ended[ATTEMPT_OUTCOME_COUNT]; /* closed attempts by outcome: counted at open, then kept */
 };
 
+sqlite3 *store_db(struct store *s)
+{
+	return s->db;
+}
+
 const char *store_status_text(enum store_status st)
 {
 	return (unsigned)st < sizeof status_text / sizeof status_text[0] ? status_text[st] : "?";
@@ -162,7 +198,7 @@ const char *store_error(const struct store *s)
 	return s->error ? s->error : "";
 }
 
-static void __attribute__((format(printf, 2, 3))) set_error(struct store *s, const char *fmt, ...)
+void store_set_error(struct store *s, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -173,33 +209,33 @@ static void __attribute__((format(printf, 2, 3))) set_error(struct store *s, con
 }
 
 /* Turns an SQLite failure into a status and a message that says what to do. */
-static enum store_status fail(struct store *s, int rc, const char *doing)
+enum store_status store_fail(struct store *s, int rc, const char *doing)
 {
 	const char *detail = s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc);
 
 	switch (rc & 0xff) {
 	case SQLITE_BUSY:
 	case SQLITE_LOCKED:
-		set_error(s, "%s: the task database %s is locked by another process (waited %d ms); is another simq "
+		store_set_error(s, "%s: the task database %s is locked by another process (waited %d ms); is another simq "
 			     "server using this state directory?", doing, s->path, s->busy_timeout_ms);
 		return STORE_BUSY;
 	case SQLITE_CORRUPT:
 	case SQLITE_NOTADB:
-		set_error(s, "%s: the task database %s is damaged or is not a simq database (%s); simq will not write "
+		store_set_error(s, "%s: the task database %s is damaged or is not a simq database (%s); simq will not write "
 			     "to it. Move it aside, start with a fresh one, and recover its tasks with "
 			     "sqlite3 OLD.db .recover", doing, s->path, detail);
 		return STORE_CORRUPT;
 	case SQLITE_FULL:
-		set_error(s, "%s: the disk holding %s is full; this change was not saved, and nothing saved before "
+		store_set_error(s, "%s: the disk holding %s is full; this change was not saved, and nothing saved before "
 			     "is lost. Free some space and try again", doing, s->path);
 		return STORE_FULL;
 	case SQLITE_CANTOPEN:
 	case SQLITE_PERM:
 	case SQLITE_READONLY:
-		set_error(s, "%s: cannot open the task database %s: %s", doing, s->path, detail);
+		store_set_error(s, "%s: cannot open the task database %s: %s", doing, s->path, detail);
 		return STORE_CANTOPEN;
 	default:
-		set_error(s, "%s: the task database %s: %s", doing, s->path, detail);
+		store_set_error(s, "%s: the task database %s: %s", doing, s->path, detail);
 		return STORE_IO;
 	}
 }
@@ -242,7 +278,7 @@ static char *column_text(sqlite3_stmt *st, int i)
 	return t ? xstrdup((const char *)t) : NULL;
 }
 
-static struct task *row_to_task(sqlite3_stmt *st)
+struct task *store_row_task(sqlite3_stmt *st)
 {
 	struct task *t = xcalloc(1, sizeof *t);
 
@@ -269,6 +305,7 @@ static struct task *row_to_task(sqlite3_stmt *st)
 	t->retry_due = sqlite3_column_int64(st, 19);
 	t->error = column_text(st, 20);
 	t->retried_as = sqlite3_column_int64(st, 21);
+	t->archived = sqlite3_column_int(st, 22) != 0;
 	if (t->model == NULL)
 		t->model = xstrdup("");
 	if (t->vars == NULL)
@@ -286,14 +323,14 @@ static enum store_status migrate(struct store *s)
 
 	rc = sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL);
 	if (rc != SQLITE_OK)
-		return fail(s, rc, "reading the schema version");
+		return store_fail(s, rc, "reading the schema version");
 	rc = sqlite3_step(st);
 	version = rc == SQLITE_ROW ? sqlite3_column_int(st, 0) : -1;
 	sqlite3_finalize(st);
 	if (rc != SQLITE_ROW)
-		return fail(s, rc, "reading the schema version");
+		return store_fail(s, rc, "reading the schema version");
 	if (version > latest) {
-		set_error(s, "the task database %s has schema version %d, written by a newer simq; this simq knows "
+		store_set_error(s, "the task database %s has schema version %d, written by a newer simq; this simq knows "
 			     "versions up to %d. Run the newer simq, or use another state directory",
 			  s->path, version, latest);
 		return STORE_SCHEMA;
@@ -305,7 +342,7 @@ static enum store_status migrate(struct store *s)
 		rc = exec(s, sql);
 		free(sql);
 		if (rc != SQLITE_OK) {
-			enum store_status status = fail(s, rc, "creating the database schema");
+			enum store_status status = store_fail(s, rc, "creating the database schema");
 
 			exec(s, "ROLLBACK");
 			return status;
@@ -322,7 +359,7 @@ static enum store_status recover(struct store *s, int64_t now, struct store_reco
 
 	rc = exec(s, "BEGIN IMMEDIATE");
 	if (rc != SQLITE_OK)
-		return fail(s, rc, "recovering after a restart");
+		return store_fail(s, rc, "recovering after a restart");
 	rc = sqlite3_prepare_v2(s->db, "SELECT id FROM tasks WHERE state = 1 AND retry_due IS NULL", -1, &sel, NULL);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_prepare_v2(s->db, "UPDATE attempts SET outcome = ?, ended = ? WHERE task_id = ? AND outcome = 0",
@@ -365,7 +402,7 @@ static enum store_status recover(struct store *s, int64_t now, struct store_reco
 	if (rc == SQLITE_OK)
 		rc = exec(s, "COMMIT");
 	if (rc != SQLITE_OK) {
-		enum store_status status = fail(s, rc, "recovering after a restart");
+		enum store_status status = store_fail(s, rc, "recovering after a restart");
 
 		exec(s, "ROLLBACK");
 		return status;
@@ -381,7 +418,7 @@ static enum store_status count_ended(struct store *s)
 				    -1, &st, NULL);
 
 	if (rc != SQLITE_OK)
-		return fail(s, rc, "counting attempts");
+		return store_fail(s, rc, "counting attempts");
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		int o = sqlite3_column_int(st, 0);
 
@@ -389,7 +426,7 @@ static enum store_status count_ended(struct store *s)
 			s->ended[o] = sqlite3_column_int64(st, 1);
 	}
 	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? STORE_OK : fail(s, rc, "counting attempts");
+	return rc == SQLITE_DONE ? STORE_OK : store_fail(s, rc, "counting attempts");
 }
 
 void store_attempt_counts(const struct store *s, int64_t out[ATTEMPT_OUTCOME_COUNT])
@@ -413,7 +450,7 @@ struct store *store_open(const char *path, const struct store_open_options *opt,
 	s->busy_timeout_ms = opt->busy_timeout_ms > 0 ? opt->busy_timeout_ms : 5000;
 	rc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
 	if (rc != SQLITE_OK) {
-		status = fail(s, rc, "opening");
+		status = store_fail(s, rc, "opening");
 		goto out;
 	}
 	sqlite3_extended_result_codes(s->db, 1);
@@ -423,7 +460,7 @@ struct store *store_open(const char *path, const struct store_open_options *opt,
 		rc = exec(s, opt->durability == STORE_DURABILITY_FULL ? "PRAGMA synchronous = FULL"
 								       : "PRAGMA synchronous = NORMAL");
 	if (rc != SQLITE_OK) {
-		status = fail(s, rc, "opening");
+		status = store_fail(s, rc, "opening");
 		goto out;
 	}
 	status = migrate(s);
@@ -432,7 +469,7 @@ struct store *store_open(const char *path, const struct store_open_options *opt,
 	for (int i = 0; i < STMT_COUNT; i++) {
 		rc = sqlite3_prepare_v3(s->db, statement_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->stmt[i], NULL);
 		if (rc != SQLITE_OK) {
-			status = fail(s, rc, "preparing statements");
+			status = store_fail(s, rc, "preparing statements");
 			goto out;
 		}
 	}
@@ -502,7 +539,7 @@ static enum store_status insert_task(struct store *s, struct task *t)
 	rc = sqlite3_step(st);
 	sqlite3_reset(st);
 	if (rc != SQLITE_DONE)
-		return fail(s, rc, "submitting a task");
+		return store_fail(s, rc, "submitting a task");
 	t->id = sqlite3_last_insert_rowid(s->db);
 	return STORE_OK;
 }
@@ -522,7 +559,7 @@ static enum store_status add_counters(struct store *s, const struct stats_counts
 		rc = sqlite3_step(st);
 		sqlite3_reset(st);
 		if (rc != SQLITE_DONE)
-			return fail(s, rc, "updating the statistics");
+			return store_fail(s, rc, "updating the statistics");
 	}
 	return STORE_OK;
 }
@@ -535,12 +572,12 @@ static enum store_status in_transaction(struct store *s, const char *doing,
 	int rc = exec(s, "BEGIN IMMEDIATE");
 
 	if (rc != SQLITE_OK)
-		return fail(s, rc, doing);
+		return store_fail(s, rc, doing);
 	status = body(s, arg);
 	if (status == STORE_OK) {
 		rc = exec(s, "COMMIT");
 		if (rc != SQLITE_OK)
-			status = fail(s, rc, doing);
+			status = store_fail(s, rc, doing);
 	}
 	if (status != STORE_OK)
 		exec(s, "ROLLBACK");
@@ -560,7 +597,7 @@ static enum store_status put_request(struct store *s, const struct store_request
 	int rc;
 
 	if (n == 0 || tasks[n - 1]->id - tasks[0]->id != (int64_t)n - 1) {
-		set_error(s, "request %s: the ids of its %zu tasks are not consecutive", req->key, n);
+		store_set_error(s, "request %s: the ids of its %zu tasks are not consecutive", req->key, n);
 		return STORE_STATE;
 	}
 	st = stmt(s, STMT_PUT_REQUEST);
@@ -573,10 +610,10 @@ static enum store_status put_request(struct store *s, const struct store_request
 	rc = sqlite3_step(st);
 	sqlite3_reset(st);
 	if ((rc & 0xff) == SQLITE_CONSTRAINT) {
-		set_error(s, "request key \"%s\" is stored already", req->key);
+		store_set_error(s, "request key \"%s\" is stored already", req->key);
 		return STORE_STATE;
 	}
-	return rc == SQLITE_DONE ? STORE_OK : fail(s, rc, "saving a request key");
+	return rc == SQLITE_DONE ? STORE_OK : store_fail(s, rc, "saving a request key");
 }
 
 static enum store_status submit_body(struct store *s, void *arg)
@@ -589,7 +626,7 @@ static enum store_status submit_body(struct store *s, void *arg)
 		struct task *t = a->tasks[i];
 
 		if (t->state != TASK_QUEUED && t->state != TASK_COMPLETED) {
-			set_error(s, "a new task must be queued or completed from the cache, not %s",
+			store_set_error(s, "a new task must be queued or completed from the cache, not %s",
 				  task_state_name(t->state));
 			return STORE_STATE;
 		}
@@ -638,7 +675,7 @@ static enum store_status copy_of(struct store *s, int64_t origin, int64_t *copy)
 	rc = sqlite3_step(st);
 	*copy = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
 	sqlite3_reset(st);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? STORE_OK : fail(s, rc, "reading a task's retry copies");
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? STORE_OK : store_fail(s, rc, "reading a task's retry copies");
 }
 
 struct retries_args {
@@ -696,7 +733,7 @@ enum store_status store_setting_get(struct store *s, const char *name, char **va
 	sqlite3_reset(st);
 	if (rc == SQLITE_ROW)
 		return STORE_OK;
-	return rc == SQLITE_DONE ? STORE_NOTFOUND : fail(s, rc, "reading a setting");
+	return rc == SQLITE_DONE ? STORE_NOTFOUND : store_fail(s, rc, "reading a setting");
 }
 
 enum store_status store_setting_put(struct store *s, const char *name, const char *value)
@@ -709,7 +746,7 @@ enum store_status store_setting_put(struct store *s, const char *name, const cha
 		bind_text(st, 2, value);
 	rc = sqlite3_step(st);
 	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? STORE_OK : fail(s, rc, "saving a setting");
+	return rc == SQLITE_DONE ? STORE_OK : store_fail(s, rc, "saving a setting");
 }
 
 enum store_status store_last_id(struct store *s, int64_t *id)
@@ -719,7 +756,7 @@ enum store_status store_last_id(struct store *s, int64_t *id)
 
 	*id = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
 	sqlite3_reset(st);
-	return rc == SQLITE_ROW ? STORE_OK : fail(s, rc, "reading the last task id");
+	return rc == SQLITE_ROW ? STORE_OK : store_fail(s, rc, "reading the last task id");
 }
 
 enum store_status store_copies(struct store *s, int64_t origin, int64_t **ids, size_t *n)
@@ -739,7 +776,7 @@ enum store_status store_copies(struct store *s, int64_t origin, int64_t **ids, s
 		(*ids)[(*n)++] = sqlite3_column_int64(st, 0);
 	}
 	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? STORE_OK : fail(s, rc, "reading a task's retry copies");
+	return rc == SQLITE_DONE ? STORE_OK : store_fail(s, rc, "reading a task's retry copies");
 }
 
 enum store_status store_request_find(struct store *s, const char *key, struct store_request *out)
@@ -761,7 +798,7 @@ enum store_status store_request_find(struct store *s, const char *key, struct st
 	sqlite3_reset(st);
 	if (rc == SQLITE_ROW)
 		return STORE_OK;
-	return rc == SQLITE_DONE ? STORE_NOTFOUND : fail(s, rc, "reading a request key");
+	return rc == SQLITE_DONE ? STORE_NOTFOUND : store_fail(s, rc, "reading a request key");
 }
 
 void store_request_free(struct store_request *r)
@@ -779,7 +816,7 @@ static enum store_status write_change(struct store *s, struct store_change *c, s
 
 	if (t->id == 0 || (t->stored_state != t->state && !task_transition_allowed(t->stored_state, t->state)) ||
 	    task_state_is_final(t->stored_state)) {
-		set_error(s, "task %lld cannot go from %s to %s", (long long)t->id, task_state_name(t->stored_state),
+		store_set_error(s, "task %lld cannot go from %s to %s", (long long)t->id, task_state_name(t->stored_state),
 			  task_state_name(t->state));
 		return STORE_STATE;
 	}
@@ -788,9 +825,9 @@ static enum store_status write_change(struct store *s, struct store_change *c, s
 	rc = sqlite3_step(st);
 	sqlite3_reset(st);
 	if (rc != SQLITE_DONE)
-		return fail(s, rc, "saving a task");
+		return store_fail(s, rc, "saving a task");
 	if (sqlite3_changes(s->db) != 1) {
-		set_error(s, "task %lld is not in the database", (long long)t->id);
+		store_set_error(s, "task %lld is not in the database", (long long)t->id);
 		return STORE_NOTFOUND;
 	}
 	if (c->attempt == STORE_ATTEMPT_BEGIN) {
@@ -814,7 +851,7 @@ static enum store_status write_change(struct store *s, struct store_change *c, s
 		rc = sqlite3_step(st);
 		sqlite3_reset(st);
 		if (rc != SQLITE_DONE)
-			return fail(s, rc, "saving an attempt");
+			return store_fail(s, rc, "saving an attempt");
 	}
 	if (c->result && store_result_put(s, c->result) != STORE_OK)
 		return STORE_IO;
@@ -863,22 +900,29 @@ enum store_status store_load_active(struct store *s, void (*fn)(struct task *t, 
 	int rc;
 
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		fn(row_to_task(st), ud);
+		fn(store_row_task(st), ud);
 	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? STORE_OK : fail(s, rc, "loading the queue");
+	return rc == SQLITE_DONE ? STORE_OK : store_fail(s, rc, "loading the queue");
 }
 
-enum store_status store_list(struct store *s, int state, void (*fn)(struct task *t, void *ud), void *ud)
+enum store_status store_list(struct store *s, unsigned from, int state, void (*fn)(struct task *t, void *ud), void *ud)
 {
-	sqlite3_stmt *st = stmt(s, state < 0 ? STMT_LIST_ALL : STMT_LIST_STATE);
-	int rc;
+	static const char *const hot = "SELECT " TASK_COLUMNS " FROM tasks WHERE ?1 < 0 OR state = ?1";
+	static const char *const archived = "SELECT " ARCHIVED_COLUMNS " FROM archived_tasks WHERE ?1 < 0 OR state = ?1";
+	char *sql = xasprintf("%s%s%s ORDER BY id", from & STORE_HOT ? hot : "",
+			      (from & STORE_HOT) && (from & STORE_ARCHIVE) ? " UNION ALL " : "",
+			      from & STORE_ARCHIVE ? archived : "");
+	sqlite3_stmt *st = NULL;
+	int rc = from & (STORE_HOT | STORE_ARCHIVE) ? sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) : SQLITE_DONE;
 
-	if (state >= 0)
+	free(sql);
+	if (rc == SQLITE_OK) {
 		sqlite3_bind_int(st, 1, state);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		fn(row_to_task(st), ud);
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? STORE_OK : fail(s, rc, "listing tasks");
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+			fn(store_row_task(st), ud);
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? STORE_OK : store_fail(s, rc, "listing tasks");
 }
 
 enum store_status store_finished_since(struct store *s, int state, int64_t since_ms,
@@ -890,9 +934,9 @@ enum store_status store_finished_since(struct store *s, int state, int64_t since
 	sqlite3_bind_int64(st, 1, since_ms);
 	sqlite3_bind_int(st, 2, state);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		fn(row_to_task(st), ud);
+		fn(store_row_task(st), ud);
 	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? STORE_OK : fail(s, rc, "listing finished tasks");
+	return rc == SQLITE_DONE ? STORE_OK : store_fail(s, rc, "listing finished tasks");
 }
 
 enum store_status store_get(struct store *s, int64_t id, struct task **out)
@@ -903,16 +947,23 @@ enum store_status store_get(struct store *s, int64_t id, struct task **out)
 	*out = NULL;
 	sqlite3_bind_int64(st, 1, id);
 	rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE) {
+		/* Not hot: an archived task, read the same way. */
+		sqlite3_reset(st);
+		st = stmt(s, STMT_GET_ARCHIVED);
+		sqlite3_bind_int64(st, 1, id);
+		rc = sqlite3_step(st);
+	}
 	if (rc == SQLITE_ROW)
-		*out = row_to_task(st);
+		*out = store_row_task(st);
 	sqlite3_reset(st);
 	if (rc == SQLITE_ROW)
 		return STORE_OK;
 	if (rc == SQLITE_DONE) {
-		set_error(s, "no task %lld", (long long)id);
+		store_set_error(s, "no task %lld", (long long)id);
 		return STORE_NOTFOUND;
 	}
-	return fail(s, rc, "reading a task");
+	return store_fail(s, rc, "reading a task");
 }
 
 enum store_status store_get_many(struct store *s, const int64_t *ids, size_t n,
@@ -927,10 +978,10 @@ enum store_status store_get_many(struct store *s, const int64_t *ids, size_t n,
 		for (size_t i = 0; i < m; i++)
 			sqlite3_bind_int64(st, (int)i + 1, ids[at + i]);
 		while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-			fn(row_to_task(st), ud);
+			fn(store_row_task(st), ud);
 		sqlite3_reset(st);
 		if (rc != SQLITE_DONE)
-			return fail(s, rc, "reading tasks");
+			return store_fail(s, rc, "reading tasks");
 	}
 	return STORE_OK;
 }
@@ -943,7 +994,7 @@ enum store_status store_counters(struct store *s, struct stats_counts *out)
 
 	memset(out, 0, sizeof *out);
 	if (rc != SQLITE_OK)
-		return fail(s, rc, "reading the statistics");
+		return store_fail(s, rc, "reading the statistics");
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *name = (const char *)sqlite3_column_text(st, 0);
 
@@ -952,7 +1003,7 @@ enum store_status store_counters(struct store *s, struct stats_counts *out)
 				v[i] = sqlite3_column_int64(st, 1);
 	}
 	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? STORE_OK : fail(s, rc, "reading the statistics");
+	return rc == SQLITE_DONE ? STORE_OK : store_fail(s, rc, "reading the statistics");
 }
 
 static void read_sums(sqlite3_stmt *st, int first, struct stats_counts *out)
@@ -966,18 +1017,17 @@ static void read_sums(sqlite3_stmt *st, int first, struct stats_counts *out)
 enum store_status store_recount(struct store *s, int64_t since_ms, struct stats_counts *out)
 {
 	sqlite3_stmt *st;
-	int rc = sqlite3_prepare_v2(s->db, "SELECT " RECOUNT_SUMS " FROM tasks WHERE state >= 2 AND finished >= ?", -1,
-				    &st, NULL);
+	int rc = sqlite3_prepare_v2(s->db, "SELECT " RECOUNT_SUMS " FROM " FINISHED_ROWS, -1, &st, NULL);
 
 	memset(out, 0, sizeof *out);
 	if (rc != SQLITE_OK)
-		return fail(s, rc, "recounting the statistics");
+		return store_fail(s, rc, "recounting the statistics");
 	sqlite3_bind_int64(st, 1, since_ms);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
 		read_sums(st, 0, out);
 	sqlite3_finalize(st);
-	return rc == SQLITE_ROW ? STORE_OK : fail(s, rc, "recounting the statistics");
+	return rc == SQLITE_ROW ? STORE_OK : store_fail(s, rc, "recounting the statistics");
 }
 
 enum store_status store_recount_minutes(struct store *s, int64_t since_ms,
@@ -985,12 +1035,11 @@ enum store_status store_recount_minutes(struct store *s, int64_t since_ms,
 {
 	sqlite3_stmt *st;
 	int rc = sqlite3_prepare_v2(s->db,
-				    "SELECT finished / 60000, " RECOUNT_SUMS " FROM tasks "
-				    "WHERE state >= 2 AND finished >= ? GROUP BY finished / 60000",
+				    "SELECT finished / 60000, " RECOUNT_SUMS " FROM " FINISHED_ROWS " GROUP BY finished / 60000",
 				    -1, &st, NULL);
 
 	if (rc != SQLITE_OK)
-		return fail(s, rc, "recounting the statistics");
+		return store_fail(s, rc, "recounting the statistics");
 	sqlite3_bind_int64(st, 1, since_ms);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct stats_counts c;
@@ -999,7 +1048,7 @@ enum store_status store_recount_minutes(struct store *s, int64_t since_ms,
 		fn(sqlite3_column_int64(st, 0) * 60000, &c, ud);
 	}
 	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? STORE_OK : fail(s, rc, "recounting the statistics");
+	return rc == SQLITE_DONE ? STORE_OK : store_fail(s, rc, "recounting the statistics");
 }
 
 enum store_status store_log_append(struct store *s, int64_t time_ms, int64_t task_id, const char *text, int64_t *seq)
@@ -1013,7 +1062,7 @@ enum store_status store_log_append(struct store *s, int64_t time_ms, int64_t tas
 	rc = sqlite3_step(st);
 	sqlite3_reset(st);
 	if (rc != SQLITE_DONE)
-		return fail(s, rc, "writing the log");
+		return store_fail(s, rc, "writing the log");
 	if (seq)
 		*seq = sqlite3_last_insert_rowid(s->db);
 	return STORE_OK;
@@ -1033,7 +1082,7 @@ enum store_status store_result_put(struct store *s, const struct store_result *r
 	bind_text(st, 7, r->cache_key);
 	rc = sqlite3_step(st);
 	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? STORE_OK : fail(s, rc, "saving a result");
+	return rc == SQLITE_DONE ? STORE_OK : store_fail(s, rc, "saving a result");
 }
 
 static enum store_status read_result(struct store *s, sqlite3_stmt *st, struct store_result *out)
@@ -1049,15 +1098,16 @@ static enum store_status read_result(struct store *s, sqlite3_stmt *st, struct s
 		out->signals = sqlite3_column_int64(st, 4);
 		out->summary = column_text(st, 5);
 		out->cache_key = column_text(st, 6);
+		out->evicted = sqlite3_column_int64(st, 7);
 	}
 	sqlite3_reset(st);
 	if (rc == SQLITE_ROW)
 		return STORE_OK;
 	if (rc == SQLITE_DONE) {
-		set_error(s, "no stored result");
+		store_set_error(s, "no stored result");
 		return STORE_NOTFOUND;
 	}
-	return fail(s, rc, "reading a result");
+	return store_fail(s, rc, "reading a result");
 }
 
 enum store_status store_result_get(struct store *s, int64_t task_id, struct store_result *out)
@@ -1090,11 +1140,12 @@ enum store_status store_attempts(struct store *s, int64_t task_id, void (*fn)(co
 	sqlite3_stmt *st;
 	int rc = sqlite3_prepare_v2(s->db,
 				    "SELECT n, backend, batch_id, started, ended, outcome, error FROM attempts "
-				    "WHERE task_id = ?1 ORDER BY n",
+				    "WHERE task_id = ?1 UNION ALL SELECT n, backend, batch_id, started, ended, outcome, "
+				    "error FROM archived_attempts WHERE task_id = ?1 ORDER BY n",
 				    -1, &st, NULL);
 
 	if (rc != SQLITE_OK)
-		return fail(s, rc, "reading attempts");
+		return store_fail(s, rc, "reading attempts");
 	sqlite3_bind_int64(st, 1, task_id);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct store_attempt a = {
@@ -1110,7 +1161,7 @@ enum store_status store_attempts(struct store *s, int64_t task_id, void (*fn)(co
 		fn(&a, ud);
 	}
 	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? STORE_OK : fail(s, rc, "reading attempts");
+	return rc == SQLITE_DONE ? STORE_OK : store_fail(s, rc, "reading attempts");
 }
 
 enum store_status store_count_states(struct store *s, int64_t counts[TASK_STATE_COUNT])
@@ -1120,7 +1171,7 @@ enum store_status store_count_states(struct store *s, int64_t counts[TASK_STATE_
 
 	memset(counts, 0, sizeof(int64_t) * TASK_STATE_COUNT);
 	if (rc != SQLITE_OK)
-		return fail(s, rc, "counting tasks");
+		return store_fail(s, rc, "counting tasks");
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		int state = sqlite3_column_int(st, 0);
 
@@ -1128,7 +1179,7 @@ enum store_status store_count_states(struct store *s, int64_t counts[TASK_STATE_
 			counts[state] = sqlite3_column_int64(st, 1);
 	}
 	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? STORE_OK : fail(s, rc, "counting tasks");
+	return rc == SQLITE_DONE ? STORE_OK : store_fail(s, rc, "counting tasks");
 }
 
 enum store_status store_limit_pages(struct store *s, int64_t pages)
@@ -1138,5 +1189,5 @@ enum store_status store_limit_pages(struct store *s, int64_t pages)
 
 	snprintf(sql, sizeof sql, "PRAGMA max_page_count = %lld", (long long)(pages > 0 ? pages : 4294967294LL));
 	rc = exec(s, sql);
-	return rc == SQLITE_OK ? STORE_OK : fail(s, rc, "limiting the database size");
+	return rc == SQLITE_OK ? STORE_OK : store_fail(s, rc, "limiting the database size");
 }

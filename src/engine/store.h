@@ -43,7 +43,7 @@ enum store_status {
 enum store_durability { STORE_DURABILITY_NORMAL, STORE_DURABILITY_FULL };
 
 /* The schema this build writes. */
-#define STORE_SCHEMA_VERSION 3
+#define STORE_SCHEMA_VERSION 4
 
 struct store;
 
@@ -116,6 +116,7 @@ struct store_result {
 	int64_t signals;
 	char *summary;      /* per-signal min/max/mean/rms as JSON */
 	char *cache_key;
+	int64_t evicted;    /* when the file was evicted for results_max_size (wall ms), 0: it is kept */
 };
 
 enum store_attempt_op { STORE_ATTEMPT_NONE, STORE_ATTEMPT_BEGIN, STORE_ATTEMPT_END };
@@ -143,13 +144,19 @@ enum store_status store_commit(struct store *s, struct store_change *changes, si
 
 /* Calls fn for every QUEUED or RUNNING task, in id order; fn takes ownership. */
 enum store_status store_load_active(struct store *s, void (*fn)(struct task *t, void *ud), void *ud);
-/* Calls fn for every task in id order, only those in `state` unless it is -1; fn takes ownership. */
-enum store_status store_list(struct store *s, int state, void (*fn)(struct task *t, void *ud), void *ud);
-/* Calls fn for every task in `state` that finished at or after since_ms, oldest first (the
- * finished-time index: a night's, not all time's); fn takes ownership. */
+/* Where a task is: the hot tables, or the archive (DESIGN 7); a reader may take either or both. */
+enum { STORE_HOT = 1u << 0, STORE_ARCHIVE = 1u << 1 };
+/* Calls fn for every task `from` holds, in id order, only those in `state` unless it is -1; fn takes ownership. */
+enum store_status store_list(struct store *s, unsigned from, int state, void (*fn)(struct task *t, void *ud), void *ud);
+/* Calls fn for every task in `state` that finished at or after since_ms, hot or archived, oldest
+ * first (the finished-time indexes: a night's, not all time's); fn takes ownership. */
 enum store_status store_finished_since(struct store *s, int state, int64_t since_ms,
 				      void (*fn)(struct task *t, void *ud), void *ud);
-/* The task with that id (caller frees), or NULL with STORE_NOTFOUND. */
+/* Calls fn for limit finished tasks from the offset-th newest on, newest first, hot or archived, only
+ * those in `state` unless it is -1 (a page of a console's history); fn takes ownership. */
+enum store_status store_finished_page(struct store *s, int state, int64_t offset, int64_t limit,
+				      void (*fn)(struct task *t, void *ud), void *ud);
+/* The task with that id, hot or archived (caller frees), or NULL with STORE_NOTFOUND. */
 enum store_status store_get(struct store *s, int64_t id, struct task **out);
 /* Calls fn for each stored task of ids, in no set order, in one query per 64 ids; ids the store
  * does not have are left out.  fn takes ownership. */
@@ -196,5 +203,71 @@ struct store_attempt {
 enum store_status store_attempts(struct store *s, int64_t task_id, void (*fn)(const struct store_attempt *a, void *ud),
 				 void *ud);
 enum store_status store_count_states(struct store *s, int64_t counts[TASK_STATE_COUNT]);
+
+/*
+ * ---- archive and retention (store-retain.c, DESIGN 7) ----
+ * Each call is one bounded transaction; files are the caller's: a call names the result files
+ * that no row names any more through gone(path, ud), after its commit, for the caller to delete.
+ * A file may be named by several results rows (a cached task's row names its source's file), so
+ * a file goes only with the last row that names it, and results rows count each file's bytes
+ * once (on one row; the others hold 0).
+ */
+/* Moves up to limit finished tasks that finished before before_ms, oldest first, with their attempts,
+ * from the hot tables to the archive in one transaction; *moved gets how many. */
+enum store_status store_archive(struct store *s, int64_t before_ms, int64_t limit, int64_t *moved);
+
+/* The finished tasks a deletion takes. */
+struct store_select {
+	unsigned from;           /* STORE_HOT, STORE_ARCHIVE or both */
+	int64_t finished_before; /* only tasks that finished before (wall ms); 0: any */
+	unsigned states;         /* 1 << state of the final states taken; 0: all three */
+	const char *model;       /* part of the model path, or a shell pattern on it or its base name; NULL: any */
+	int64_t limit;           /* the oldest-finished limit tasks; 0: all */
+};
+
+/* What a deletion or an eviction freed (or, in a dry run, would). */
+struct store_freed {
+	int64_t tasks;
+	int64_t by_state[TASK_STATE_COUNT];
+	int64_t files;
+	int64_t bytes;
+};
+
+/* A file's size for the store (size_fn), -1 when there is none; called for files not sized yet. */
+typedef int64_t (*store_size_fn)(const char *path, void *ud);
+/* A result file no row names any more (or evicted): the caller deletes it. */
+typedef void (*store_gone_fn)(const char *path, void *ud);
+
+/*
+ * Deletes the finished tasks sel takes, with their attempts and results rows, in one transaction
+ * (queued and running tasks are never taken); *out gets the counts and the files and bytes freed.
+ * With dry_run it counts the same and changes nothing.
+ */
+enum store_status store_delete_finished(struct store *s, const struct store_select *sel, bool dry_run,
+					store_size_fn size, store_gone_fn gone, void *ud, struct store_freed *out);
+/* Sizes up to limit results rows that have no size yet (size_fn; their `used` from their task's
+ * finish); *sized gets how many. */
+enum store_status store_results_size(struct store *s, int64_t limit, store_size_fn size, void *ud, int64_t *sized);
+/* The bytes of the result files that are kept (not evicted), each file once. */
+enum store_status store_results_bytes(struct store *s, int64_t *bytes);
+/*
+ * Evicts the least recently used result files, at most limit of them, until need bytes are freed
+ * or only files used at or after keep_after are left: their rows keep the summary and say when
+ * (evicted = now_ms).  *out gets the files and bytes.
+ */
+enum store_status store_evict(struct store *s, int64_t need, int64_t keep_after, int64_t now_ms, int64_t limit,
+			      store_gone_fn gone, void *ud, struct store_freed *out);
+/* Task task_id's result was served or reused (a cache hit) at now_ms: the newest for eviction. */
+enum store_status store_result_used(struct store *s, int64_t task_id, int64_t now_ms);
+
+/* ---- for the store's own files (store.c, store-retain.c) only ---- */
+struct sqlite3;
+struct sqlite3_stmt;
+struct sqlite3 *store_db(struct store *s);
+/* Turns an SQLite failure while `doing` into a status and a message for a person. */
+enum store_status store_fail(struct store *s, int rc, const char *doing);
+void store_set_error(struct store *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A task from a row of TASK_COLUMNS or ARCHIVED_COLUMNS (engine/store-private.h; caller frees). */
+struct task *store_row_task(struct sqlite3_stmt *st);
 
 #endif

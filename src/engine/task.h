@@ -82,6 +82,7 @@ struct task {
 	double timeout;         /* seconds; 0 = none */
 	int64_t origin;         /* the task this one retries, or 0 */
 	int64_t retried_as;     /* read from the store: this task's newest retry copy, or 0 */
+	bool archived;          /* read from the store: the task is in the archive (DESIGN 7) */
 	int64_t submitted;      /* wall clock, milliseconds since the epoch */
 	int64_t started;        /* first attempt's start, 0 before */
 	int64_t finished;       /* when it reached a final state, 0 before */

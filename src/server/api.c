@@ -10,6 +10,7 @@
 
 #include "engine/engine.h"
 #include "proto/proto.h"
+#include "server/clean.h"
 #include "server/result.h"
 #include "server/submit.h"
 #include "server/validate.h"
@@ -327,32 +328,14 @@ static void finish_value(struct api_call *c, xmlrpc_env *env, xmlrpc_value *v)
 	xmlrpc_env_clean(env);
 }
 
-/* Answers [{id, state}] for ids, or the engine's fault when st is not ENGINE_OK (err is freed). */
-static void answer_states(struct api_call *c, enum engine_status st, char *err, const int64_t *ids,
-			  const enum task_state *states, size_t n);
-
-/* The fault code for an engine status that is not ENGINE_OK. */
-static int fault_of(enum engine_status st)
-{
-	switch (st) {
-	case ENGINE_NOT_FOUND:
-		return PROTO_FAULT_NOT_FOUND;
-	case ENGINE_STATE:
-		return PROTO_FAULT_STATE;
-	case ENGINE_INVALID:
-		return PROTO_FAULT_INVALID;
-	default:
-		return PROTO_FAULT_STORE;
-	}
-}
-
 /* Answers with the engine's message; frees it. */
 static void engine_fault(struct api_call *c, enum engine_status st, char *err)
 {
-	api_fault(c, fault_of(st), "%s", err ? err : "failed");
+	api_fault(c, view_fault_of(st), "%s", err ? err : "failed");
 	free(err);
 }
 
+/* Answers [{id, state}] for ids, or the engine's fault when st is not ENGINE_OK (err is freed). */
 static void answer_states(struct api_call *c, enum engine_status st, char *err, const int64_t *ids,
 			  const enum task_state *states, size_t n)
 {
@@ -368,18 +351,32 @@ static void answer_states(struct api_call *c, enum engine_status st, char *err, 
 
 /* ---- methods -------------------------------------------------------------------------- */
 
+/* Answers with what submit.c or clean.c made of a call: its value, or its fault. */
+static void answer(struct api_call *c, struct submit_answer *ans)
+{
+	if (ans->fault)
+		api_fault(c, ans->fault_code, "%s", ans->fault);
+	else
+		api_result(c, ans->result);
+	free(ans->fault);
+}
+
 /* simq.submit and simq.submit_many: submit.c reads them; the answer goes back as it came. */
 static void submit_tasks(struct api *a, struct api_call *c, bool many)
 {
 	struct submit_answer ans;
 
 	submit_call(a->engine, c->params, many, &ans);
-	if (ans.fault) {
-		api_fault(c, ans.fault_code, "%s", ans.fault);
-		free(ans.fault);
-	} else {
-		api_result(c, ans.result);
-	}
+	answer(c, &ans);
+}
+
+/* simq.clean: clean.c reads its filter and makes one engine call (DESIGN 7). */
+static void api_clean(struct api *a, struct api_call *c)
+{
+	struct submit_answer ans;
+
+	clean_call(a->engine, c->params, &ans);
+	answer(c, &ans);
 }
 
 static void api_submit(struct api *a, struct api_call *c)
@@ -394,7 +391,6 @@ static void api_submit_many(struct api *a, struct api_call *c)
 		submit_tasks(a, c, true);
 }
 
-/* The one task id of a method that takes one; false after a fault. */
 /* Argument 0, a task id; max: the most arguments the method takes (simq.result's "csv" is 2). */
 static bool read_one_id(struct api_call *c, int max, int64_t *id)
 {
@@ -597,7 +593,7 @@ static void api_status(struct api *a, struct api_call *c)
 /* One call for everything a console draws; waits up to wait_ms when the caller is up to date. */
 static void api_view(struct api *a, struct api_call *c)
 {
-	struct view_request r = {.queue_offset = 0, .queue_limit = 50, .log_since = -1, .state_dir = a->state_dir};
+	struct view_request r = {.queue_limit = 50, .log_since = -1, .history_state = -1, .state_dir = a->state_dir};
 	int64_t version = -1;
 	double wait_ms = 0;
 	xmlrpc_env env;
@@ -611,11 +607,11 @@ static void api_view(struct api *a, struct api_call *c)
 		return;
 	}
 	if (r.queue_offset < 0 || r.queue_limit < 0 || r.queue_limit > MAX_PAGE || wait_ms < 0 ||
-	    wait_ms > MAX_WAIT_S * 1000 || r.history < 0 || r.history > ENGINE_RECENT) {
-		api_fault(c, PROTO_FAULT_INVALID, "simq.view: queue_offset %lld, queue_limit %lld, wait_ms %g, history %lld: "
-			  "allowed: queue_offset from 0, queue_limit from 0 to %d, wait_ms from 0 to %.0f, history from 0 to "
-			  "%d", (long long)r.queue_offset, (long long)r.queue_limit, wait_ms, (long long)r.history, MAX_PAGE,
-			  MAX_WAIT_S * 1000, ENGINE_RECENT);
+	    wait_ms > MAX_WAIT_S * 1000 || r.history < 0 || r.history > ENGINE_RECENT || r.history_offset < 0) {
+		api_fault(c, PROTO_FAULT_INVALID, "simq.view: queue_offset %lld, queue_limit %lld, wait_ms %g, history %lld, "
+			  "history_offset %lld: allowed: queue_offset from 0, queue_limit from 0 to %d, wait_ms from 0 to %.0f, "
+			  "history from 0 to %d, history_offset from 0", (long long)r.queue_offset, (long long)r.queue_limit,
+			  wait_ms, (long long)r.history, (long long)r.history_offset, MAX_PAGE, MAX_WAIT_S * 1000, ENGINE_RECENT);
 		return;
 	}
 	/* Up to date and willing to wait: answer at the next change or at the deadline. */
@@ -732,7 +728,7 @@ static void set_paused(struct api *a, struct api_call *c, bool paused)
 	enum engine_status st = engine_pause(a->engine, name, paused, &now, &err);
 
 	if (st != ENGINE_OK) {
-		api_fault(c, fault_of(st), "%s: %s", c->method->name, err);
+		api_fault(c, view_fault_of(st), "%s: %s", c->method->name, err);
 		free(err);
 	} else {
 		xmlrpc_env_init(&env);
@@ -793,6 +789,7 @@ const struct api_method api_methods[] = {
 	{"simq.resume", "simq.resume([backend])", api_resume},
 	{"simq.view", "simq.view(request) -> what a console draws", api_view},
 	{"simq.status", "simq.status([seen]) -> the counts of a status line", api_status},
+	{"simq.clean", "simq.clean({older_than, state, model, dry_run}) -> {tasks, ..., files, bytes}", api_clean},
 	{"simq.shutdown", "simq.shutdown(): stop the server; queued tasks stay queued", api_shutdown},
 };
 const size_t api_method_count = sizeof api_methods / sizeof api_methods[0];

@@ -4,6 +4,7 @@
 #include "server/result.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "engine/engine.h"
@@ -11,6 +12,7 @@
 #include "proto/proto.h"
 #include "server/view.h"
 #include "util/buf.h"
+#include "util/time.h"
 #include "util/xalloc.h"
 
 /* The bound on the CSV; the tests lower it (SIMQ_TEST_RESULT_CSV_MAX, in bytes) to meet it cheaply. */
@@ -74,10 +76,28 @@ void result_answer(struct engine *e, const struct task *t, bool csv, struct resu
 		return;
 	}
 	xmlrpc_env_init(&env);
-	if (!results_check(&r, &err)) {
+	if (r.evicted) {
+		char when[TIME_ISO8601_MAX];
+		int64_t max = engine_retain_options(e)->results_max_size;
+		struct buf limit = BUF_INIT;
+
+		if (max > 0)
+			buf_add_bytes(&limit, max);
+		else
+			buf_adds(&limit, "no bound now");
+
+		out->fault_code = PROTO_FAULT_FILE;
+		out->fault = xasprintf("the result of task %lld was evicted on %s to keep results/ under results_max_size "
+				       "(%s, [store] in simq.ini; the least recently used files go first); its "
+				       "summary is kept (simq show %lld): submit the task again to have it run again",
+				       (long long)t->id, time_iso8601(when, r.evicted * 1000000, true),
+				       buf_str(&limit), (long long)t->id);
+		buf_free(&limit);
+	} else if (!results_check(&r, &err)) {
 		out->fault_code = PROTO_FAULT_FILE;
 		out->fault = xasprintf("task %lld's result: %s", (long long)t->id, err);
 	} else {
+		engine_result_used(e, t->id);
 		out->value = view_result(&env, t->id, &r);
 		if (env.fault_occurred) {
 			if (out->value)

@@ -299,6 +299,11 @@ static bool open_engine(struct server *s, const struct server_options *opt, char
 		.start_paused = config_bool(s->cfg, "scheduler", "start_paused"), .sched = scheduler_options(s),
 		.backends = s->backends, .nbackends = s->nbackends, .backend_ops = &plecs_backend_ops,
 		.backend_impl = s->pool, .clock = &s->clock, .started_line = started,
+		.retain = {.archive_after = config_double(s->cfg, "store", "archive_after"),
+			   .purge_after = config_double(s->cfg, "store", "purge_after"),
+			   .results_max_size = (int64_t)config_double(s->cfg, "store", "results_max_size"),
+			   /* The tests shorten the eviction's grace, to see the LRU order without waiting. */
+			   .grace_ms = getenv("SIMQ_TEST_RETAIN_GRACE_MS") ? atoll(getenv("SIMQ_TEST_RETAIN_GRACE_MS")) : 0},
 	};
 
 	s->engine = engine_open(&eo, err);

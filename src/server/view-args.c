@@ -26,21 +26,27 @@ static bool filter_field(struct view_filter *f, const char *key, xmlrpc_value *v
 	xmlrpc_env_init(&env);
 	if (xmlrpc_value_type(v) == XMLRPC_TYPE_STRING)
 		xmlrpc_read_string(&env, v, (const char **)&value);
-	if (strcmp(key, "retried") == 0 && xmlrpc_value_type(v) == XMLRPC_TYPE_BOOL) {
-		xmlrpc_bool b;
+	bool flag = strcmp(key, "retried") == 0 || strcmp(key, "archived") == 0 || strcmp(key, "all") == 0;
+	xmlrpc_bool b = 0;
 
+	if (flag && xmlrpc_value_type(v) == XMLRPC_TYPE_BOOL)
 		xmlrpc_read_bool(&env, v, &b);
-		f->retried = b ? 1 : 0;
-	}
 	xmlrpc_env_clean(&env);
-	if (strcmp(key, "retried") == 0) {
+	if (flag) {
 		ok = xmlrpc_value_type(v) == XMLRPC_TYPE_BOOL;
 		if (!ok)
-			*err = xasprintf("simq.list: filter.retried %s: allowed: a boolean", shown);
+			*err = xasprintf("simq.list: filter.%s %s: allowed: a boolean", key, shown);
+		else if (key[0] == 'r')
+			f->retried = b ? 1 : 0;
+		/* archived: the archive only; all: the hot tables and the archive (it wins over archived). */
+		else if (key[1] == 'l' && b)
+			f->from = STORE_HOT | STORE_ARCHIVE;
+		else if (key[1] == 'r' && f->from != (STORE_HOT | STORE_ARCHIVE))
+			f->from = b ? STORE_ARCHIVE : STORE_HOT;
 	} else if (strcmp(key, "state") != 0 && strcmp(key, "model") != 0 && strcmp(key, "name") != 0 &&
 		   strcmp(key, "tag") != 0) {
-		*err = xasprintf("simq.list: filter.%s %s: not a filter; allowed: state, model, name, tag, retried",
-				 shown_key, shown);
+		*err = xasprintf("simq.list: filter.%s %s: not a filter; allowed: state, model, name, tag, retried, "
+				 "archived, all", shown_key, shown);
 		ok = false;
 	} else if (value == NULL) {
 		*err = xasprintf("simq.list: filter.%s %s: allowed: a string", key, shown);
@@ -83,6 +89,7 @@ bool view_read_filter(xmlrpc_value *v, struct view_filter *f, char **err)
 	memset(f, 0, sizeof *f);
 	f->state = -1;
 	f->retried = -1;
+	f->from = STORE_HOT;
 	if (v == NULL)
 		return true;
 	if (xmlrpc_value_type(v) != XMLRPC_TYPE_STRUCT) {
@@ -114,7 +121,8 @@ bool view_read_request(xmlrpc_value *v, struct view_request *r, int64_t *version
 		char *shown = proto_shown(v);
 
 		*err = xasprintf("simq.view: request %s: %s%sallowed: a struct of version, wait_ms, queue_offset, "
-				 "queue_limit, log_since, focus, history", shown, why ? why : "", why ? "; " : "");
+				 "queue_limit, log_since, focus, history, history_offset, history_state", shown, why ? why : "",
+				 why ? "; " : "");
 		free(shown);
 		free(why);
 		json_decref(req);
@@ -128,18 +136,28 @@ bool view_read_request(xmlrpc_value *v, struct view_request *r, int64_t *version
 				  : strcmp(key, "log_since") == 0    ? &r->log_since
 				  : strcmp(key, "focus") == 0	     ? &r->focus
 				  : strcmp(key, "history") == 0	     ? &r->history
+				  : strcmp(key, "history_offset") == 0 ? &r->history_offset
 								     : NULL;
+
+		enum task_state st;
 
 		if (strcmp(key, "wait_ms") == 0 && json_is_number(x)) {
 			*wait_ms = json_number_value(x);
+		} else if (strcmp(key, "history_state") == 0 && json_is_string(x) &&
+			   (json_string_length(x) == 0 ||
+			    (task_state_parse(json_string_value(x), &st) && task_state_is_final(st)))) {
+			r->history_state = json_string_length(x) ? (int)st : -1;
 		} else if (target && json_is_number(x)) {
 			*target = (int64_t)json_number_value(x);
 		} else {
 			char *text = proto_json_text(x, false), *shown_key = buf_shown(key), *shown = buf_shown(text);
 
 			*err = xasprintf("simq.view: request.%s %s: %s; allowed: numbers in version, wait_ms, queue_offset, "
-					 "queue_limit, log_since, focus, history", shown_key, shown, target || strcmp(key, "wait_ms") == 0
-					 ? "not a number" : "not a field of the request");
+					 "queue_limit, log_since, focus, history, history_offset, and history_state: completed, "
+					 "failed, cancelled or \"\"", shown_key, shown,
+					 target || strcmp(key, "wait_ms") == 0 ? "not a number"
+					 : strcmp(key, "history_state") == 0 ? "not a final state"
+									    : "not a field of the request");
 			free(text);
 			free(shown_key);
 			free(shown);

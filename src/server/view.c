@@ -15,6 +15,20 @@
 #include "util/time.h"
 #include "util/xalloc.h"
 
+int view_fault_of(enum engine_status st)
+{
+	switch (st) {
+	case ENGINE_NOT_FOUND:
+		return PROTO_FAULT_NOT_FOUND;
+	case ENGINE_STATE:
+		return PROTO_FAULT_STATE;
+	case ENGINE_INVALID:
+		return PROTO_FAULT_INVALID;
+	default:
+		return PROTO_FAULT_STORE;
+	}
+}
+
 xmlrpc_value *view_id(xmlrpc_env *env, int64_t id)
 {
 	return id <= INT32_MAX ? xmlrpc_int_new(env, (int)id) : xmlrpc_i8_new(env, id);
@@ -93,6 +107,8 @@ xmlrpc_value *view_task(xmlrpc_env *env, const struct engine *e, const struct ta
 			   xmlrpc_i8_new(env, t->state == TASK_QUEUED ? queue_position(engine_queue(e), t->id) : -1));
 	}
 	set_member(env, v, "tags", tags_value(env, t->tags));
+	if (!brief)
+		set_member(env, v, "archived", xmlrpc_bool_new(env, t->archived));
 	return v;
 }
 
@@ -105,6 +121,7 @@ xmlrpc_value *view_result(xmlrpc_env *env, int64_t id, const struct store_result
 
 	xmlrpc_DECREF(idv);
 	set_json(env, v, "summary", r->summary);
+	set_time(env, v, "evicted", r->evicted);
 	return v;
 }
 
@@ -373,6 +390,7 @@ static void add_recent(const struct task *t, void *ud)
 		xmlrpc_value *v = view_task(x->env, x->e, t, true);
 
 		set_time(x->env, v, "finished", t->finished);
+		set_member(x->env, v, "archived", xmlrpc_bool_new(x->env, t->archived));
 		append(x->env, x->list, v);
 	}
 }
@@ -576,7 +594,11 @@ xmlrpc_value *view_console(xmlrpc_env *env, struct engine *e, const struct view_
 	if (req->history > 0) {
 		struct view_ctx recent = {.env = env, .e = e, .list = xmlrpc_array_new(env), .room = req->history};
 
-		engine_each_recent(e, add_recent, &recent);
+		if (engine_history(e, req->history_state, req->history_offset, req->history, add_recent, &recent, &err) !=
+		    ENGINE_OK) {
+			engine_log(e, SEVERITY_ERROR, 0, "simq.view: %s", err);
+			free(err);
+		}
 		set_member(env, v, "history", recent.list);
 	}
 	set_member(env, v, "status", view_status(env, e));
@@ -653,14 +675,14 @@ xmlrpc_value *view_list(xmlrpc_env *env, struct engine *e, const struct view_fil
 	struct list_ctx l = {.e = e, .f = f, .env = env, .tasks = xmlrpc_array_new(env), .skip = offset,
 			     .limit = limit};
 
-	if (f->state == TASK_QUEUED && !f->model && !f->name && !f->tag && f->retried != 1) {
+	if (f->state == TASK_QUEUED && (f->from & STORE_HOT) && !f->model && !f->name && !f->tag && f->retried != 1) {
 		/* The queue in its order, a page at any offset. */
 		xmlrpc_DECREF(l.tasks);
 		l.tasks = queue_page_value(env, e, offset, limit, false, err);
 		if (l.tasks == NULL)
 			return NULL;
 		l.total = (int64_t)queue_size(engine_queue(e));
-	} else if (engine_each_task(e, f->state, list_one, &l, err) != ENGINE_OK) {
+	} else if (engine_each_task(e, f->from, f->state, list_one, &l, err) != ENGINE_OK) {
 		xmlrpc_DECREF(l.tasks);
 		return NULL;
 	}

@@ -24,6 +24,8 @@ struct view_request {
 	int64_t log_since;            /* -1: no log lines */
 	int64_t focus;                /* a task id whose queue position the answer gives (0: none) */
 	int64_t history;              /* how many of the last tasks to finish the answer lists (0: none) */
+	int64_t history_offset;       /* from the history_offset-th newest (a page of the history) */
+	int history_state;            /* only tasks in this final state; -1: any */
 	const char *state_dir;
 };
 
@@ -31,14 +33,17 @@ struct view_filter {
 	int state;                    /* -1: any */
 	char *model, *name, *tag;     /* substrings; a tag matches whole */
 	int retried;                  /* -1: any; 0: only tasks never retried; 1: only tasks retried */
+	unsigned from;                /* STORE_HOT (default), STORE_ARCHIVE (archived: true) or both (all: true) */
 };
 
-/* simq.list's filter {state, model, name, tag} (v may be NULL: none); false and *err for a bad one. */
+/* simq.list's filter {state, model, name, tag, retried, archived, all} (v may be NULL: none); false and *err for a bad one. */
 bool view_read_filter(xmlrpc_value *v, struct view_filter *f, char **err);
-/* simq.view's request {version, wait_ms, queue_offset, queue_limit, log_since, focus, history}; false and *err for a
- * bad one. */
+/* simq.view's request {version, wait_ms, queue_offset, queue_limit, log_since, focus, history, history_offset,
+ * history_state}; false and *err for a bad one. */
 bool view_read_request(xmlrpc_value *v, struct view_request *r, int64_t *version, double *wait_ms, char **err);
 
+/* The API's fault code (proto/proto.h) for an engine status that is not ENGINE_OK. */
+int view_fault_of(enum engine_status st);
 /* An id as XML-RPC: an int where it fits, else an i8. */
 xmlrpc_value *view_id(xmlrpc_env *env, int64_t id);
 /* [id, ...] */

@@ -49,12 +49,12 @@ static int64_t page_limit(const struct console *c)
 
 /* The params of a simq.view call: the one place the console builds them. */
 static xmlrpc_value *view_request(xmlrpc_env *env, int64_t version, double wait_ms, int64_t offset, int64_t limit,
-                                  int64_t log_since, int64_t focus, int64_t history)
+                                  int64_t log_since, int64_t focus, int64_t history, int64_t history_offset)
 {
-	return xmlrpc_build_value(env, "({s:I,s:d,s:I,s:I,s:I,s:I,s:I})", "version", (xmlrpc_int64)version, "wait_ms",
+	return xmlrpc_build_value(env, "({s:I,s:d,s:I,s:I,s:I,s:I,s:I,s:I})", "version", (xmlrpc_int64)version, "wait_ms",
 	                          wait_ms, "queue_offset", (xmlrpc_int64)offset, "queue_limit", (xmlrpc_int64)limit,
 	                          "log_since", (xmlrpc_int64)log_since, "focus", (xmlrpc_int64)focus, "history",
-	                          (xmlrpc_int64)history);
+	                          (xmlrpc_int64)history, "history_offset", (xmlrpc_int64)history_offset);
 }
 
 /* How many finished tasks the history pane asks for: all the server keeps, while it is shown. */
@@ -71,6 +71,7 @@ static void tell_fetcher(struct console *c)
 	c->f.limit = page_limit(c);
 	c->f.focus = c->queue_sel_id;
 	c->f.history = history_wanted(c);
+	c->f.history_offset = c->history_offset;
 	pthread_mutex_unlock(&c->f.lock);
 }
 
@@ -83,7 +84,7 @@ struct fetch_arg {
 
 /* Under f->lock: keeps what one poll brought for the loop, an answer or why there was none. */
 static void fetch_keep(struct fetch *f, enum client_status st, xmlrpc_value *r, char *err, int64_t offset,
-                       int64_t limit, int64_t since, int64_t history)
+                       int64_t limit, int64_t since, int64_t history, int64_t history_offset)
 {
 	if (st == CLIENT_OK) {
 		if (f->answer)
@@ -93,6 +94,7 @@ static void fetch_keep(struct fetch *f, enum client_status st, xmlrpc_value *r, 
 		f->answer_limit = limit;
 		f->answer_since = since;
 		f->answer_history = history;
+		f->answer_history_offset = history_offset;
 		/* log_since moves only when the loop has taken the lines (apply_view): an answer
 		 * it has not taken yet is replaced here, and the next one must carry its lines too. */
 		f->version = reply_int(r, "version", -1);
@@ -117,7 +119,7 @@ static void *fetch_main(void *arg)
 	pthread_mutex_lock(&f->lock);
 	while (!f->quit) {
 		int64_t version = f->version, offset = f->offset, limit = f->limit, since = f->log_since, focus = f->focus,
-		        history = f->history;
+		        history = f->history, history_offset = f->history_offset;
 		xmlrpc_env env;
 		xmlrpc_value *params, *r = NULL;
 		int fault;
@@ -125,13 +127,13 @@ static void *fetch_main(void *arg)
 
 		pthread_mutex_unlock(&f->lock);
 		xmlrpc_env_init(&env);
-		params = view_request(&env, version, POLL_WAIT_MS, offset, limit, since, focus, history);
+		params = view_request(&env, version, POLL_WAIT_MS, offset, limit, since, focus, history, history_offset);
 		enum client_status st = client_call(fa->conn, "simq.view", params, &r, &fault, &err);
 
 		xmlrpc_DECREF(params);
 		xmlrpc_env_clean(&env);
 		pthread_mutex_lock(&f->lock);
-		fetch_keep(f, st, r, err, offset, limit, since, history);
+		fetch_keep(f, st, r, err, offset, limit, since, history, history_offset);
 		ev_async_send(c->loop, &c->got_answer);
 		if (st != CLIENT_OK && !f->quit) {
 			/* No server: look again in half a second, or at once when told to quit. */
@@ -178,55 +180,43 @@ static void refresh_list(struct console *c)
 		xmlrpc_DECREF(old);
 }
 
-/* Whether the filter names a final state: the history then lists every such task, not only the recent ones. */
-static bool filter_on_final_state(const char *filter)
+/* The final state the filter names ("state:failed"), for the history to list every such task; NULL when none. */
+static const char *filter_final_state(const char *filter)
 {
-	static const char *const finals[] = {"state:completed", "state:failed", "state:cancelled"};
+	static const char *const finals[] = {"completed", "failed", "cancelled"};
 	char *copy, *save = NULL;
-	bool found = false;
+	const char *found = NULL;
 
 	if (filter == NULL)
-		return false;
+		return NULL;
 	copy = xstrdup(filter);
 	for (char *w = strtok_r(copy, " ", &save); w && !found; w = strtok_r(NULL, " ", &save))
 		for (size_t i = 0; i < sizeof finals / sizeof finals[0]; i++)
-			found = found || strcmp(w, finals[i]) == 0;
+			if (strncmp(w, "state:", 6) == 0 && strcmp(w + 6, finals[i]) == 0)
+				found = finals[i];
 	free(copy);
 	return found;
 }
 
-/* The history's rows for a filter on a final state: the newest matches in the store, newest first. */
+/* The history's rows for a filter on a final state: a page of the matches in the store, hot and archived, newest first. */
 static void refresh_history_list(struct console *c)
 {
-	xmlrpc_env env;
-	xmlrpc_value *f, *r = NULL, *rows = NULL;
+	const char *state = filter_final_state(c->filter);
+	xmlrpc_value *r;
 
 	if (c->history_list)
 		xmlrpc_DECREF(c->history_list);
 	c->history_list = NULL;
-	if (!c->show_history || !filter_on_final_state(c->filter) || !c->connected)
+	if (!c->show_history || state == NULL || !c->connected)
 		return;
-	xmlrpc_env_init(&env);
-	f = ui_filter_struct(&env, c->filter);
-	r = ui_call(c, "simq.list", "(VII)", f, (xmlrpc_int64)0, (xmlrpc_int64)1);
-	int64_t total = r ? reply_int(r, "total", 0) : 0;
-
-	if (r)
-		xmlrpc_DECREF(r);
-	r = total > 0 ? ui_call(c, "simq.list", "(VII)", f, (xmlrpc_int64)(total > 200 ? total - 200 : 0),
-				(xmlrpc_int64)200)
-		      : NULL;
+	r = ui_call(c, "simq.view", "({s:I,s:I,s:I,s:s})", "queue_limit", (xmlrpc_int64)0, "history", (xmlrpc_int64)200,
+	            "history_offset", (xmlrpc_int64)c->history_offset, "history_state", state);
 	if (r) {
-		xmlrpc_value *tasks = reply_member(r, "tasks");
-
-		rows = xmlrpc_array_new(&env);
-		for (int i = reply_count(tasks) - 1; i >= 0; i--)
-			xmlrpc_array_append_item(&env, rows, reply_item(tasks, i));
+		c->history_list = reply_member(r, "history");
+		if (c->history_list)
+			xmlrpc_INCREF(c->history_list);
 		xmlrpc_DECREF(r);
 	}
-	c->history_list = rows;
-	xmlrpc_DECREF(f);
-	xmlrpc_env_clean(&env);
 }
 
 /* Every pane's cursor back on its task after a new answer; the page again when one moved off it. */
@@ -315,7 +305,8 @@ static void refresh_now(struct console *c)
 	xmlrpc_env_init(&env);
 	int64_t since = c->log_seq;
 
-	params = view_request(&env, -1, 0, c->queue_top, page_limit(c), since, c->queue_sel_id, history_wanted(c));
+	params = view_request(&env, -1, 0, c->queue_top, page_limit(c), since, c->queue_sel_id, history_wanted(c),
+	                      c->history_offset);
 	v = ui_call_params(c, "simq.view", params);
 	xmlrpc_DECREF(params);
 	xmlrpc_env_clean(&env);
@@ -327,7 +318,7 @@ static void got_answer_cb(struct ev_loop *loop, ev_async *w, int revents)
 {
 	struct console *c = w->data;
 	xmlrpc_value *v;
-	int64_t offset, limit, since, history;
+	int64_t offset, limit, since, history, history_offset;
 
 	pthread_mutex_lock(&c->f.lock);
 	v = c->f.answer;
@@ -336,6 +327,7 @@ static void got_answer_cb(struct ev_loop *loop, ev_async *w, int revents)
 	limit = c->f.answer_limit;
 	since = c->f.answer_since;
 	history = c->f.answer_history;
+	history_offset = c->f.answer_history_offset;
 	if (v == NULL && c->f.error) {
 		c->connected = false;
 		free(c->banner);
@@ -350,7 +342,7 @@ static void got_answer_cb(struct ev_loop *loop, ev_async *w, int revents)
 	}
 	/* Asked before h showed or hid the history: its rows (or their absence) would blank the pane until
 	 * the next change; the page the screen needs now instead. */
-	if (history != history_wanted(c)) {
+	if (history != history_wanted(c) || history_offset != c->history_offset) {
 		xmlrpc_DECREF(v);
 		refresh_now(c);
 		return;
@@ -752,7 +744,7 @@ static bool hello(struct console *c)
 	char *err = NULL;
 
 	xmlrpc_env_init(&env);
-	params = view_request(&env, -1, 0, 0, 1, -1, 0, 0);
+	params = view_request(&env, -1, 0, 0, 1, -1, 0, 0, 0);
 	enum client_status st = client_call(c->conn, "simq.view", params, &answer, &fault, &err);
 
 	if (st != CLIENT_OK)

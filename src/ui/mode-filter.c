@@ -20,7 +20,7 @@ static void apply(struct console *c)
 	c->queue_sel = c->queue_top = 0;
 	c->queue_sel_id = 0;
 	c->focus = c->show_history ? PANE_HISTORY : PANE_QUEUE;
-	c->history_sel = c->history_sel_id = 0;
+	c->history_sel = c->history_sel_id = c->history_offset = 0;
 	c->mode = MODE_NORMAL;
 	ui_clear_marks(c);
 	c->refresh = true;

@@ -1,9 +1,12 @@
 /*
- * The history pane, in the queue's place while shown (h): the last tasks to
- * finish, newest first, as simq.view lists them (the server keeps 200 from
- * the last day); the filter (/) applies to them here, but for a filter on a
- * final state (state:failed), which lists the newest 200 such tasks of the
- * whole store (console.c asks simq.list).  Failures are red, and
+ * The history pane, in the queue's place while shown (h): the tasks that
+ * finished, newest first, a page of 200 at a time as simq.view lists them
+ * (history_offset: moving down past a full page's last row shows the next
+ * older one, up past its first the newer one; the server reads any page but
+ * the first from the store, hot and archived, so the archive is never held
+ * in memory); the filter (/) applies to a page here, but for a filter on a
+ * final state (state:failed), whose pages hold only such tasks of the whole
+ * store (console.c asks simq.view with history_state).  Failures are red, and
  * their error is on the row; Enter shows it whole with every attempt, r runs
  * the task again, Space and A mark.
  */
@@ -170,7 +173,12 @@ static void draw(struct console *c, struct screen_area a, bool focused)
 
 	for (int i = 0; i < n; i++)
 		failed += strcmp(reply_str(reply_item(all(c), idx[i]), "state", state, sizeof state), "failed") == 0;
-	snprintf(title, sizeof title, "History %d%s%s%s, %s \u00b7 %d failed  [%s]", n, c->filter ? " \u00b7 \"" : "",
+	char page[64] = "";
+
+	if (c->history_offset > 0)
+		snprintf(page, sizeof page, " (newest %lld-%lld)", (long long)c->history_offset + 1,
+		         (long long)c->history_offset + n);
+	snprintf(title, sizeof title, "History %d%s%s%s%s, %s \u00b7 %d failed  [%s]", n, page, c->filter ? " \u00b7 \"" : "",
 	         c->filter ? c->filter : "", c->filter ? "\"" : "", sort_names[c->history_sort], failed,
 	         c->keys.text[UI_SORT]);
 	screen_rule(a.y, a.x, a.w, focused, title);
@@ -199,7 +207,8 @@ static int64_t at(struct console *c)
 	return c->history_sel;
 }
 
-static void go(struct console *c, int64_t row)
+/* The cursor on row (kept within the page). */
+static void place(struct console *c, int64_t row)
 {
 	int64_t n = rows(c);
 
@@ -207,6 +216,21 @@ static void go(struct console *c, int64_t row)
 		row = n - 1;
 	c->history_sel = row < 0 ? 0 : row;
 	c->history_sel_id = reply_int(row_at(c, c->history_sel), "id", 0);
+}
+
+/* Moving past a full page's last row asks for the next older page, and above the first for the newer one. */
+static void go(struct console *c, int64_t row)
+{
+	if (row >= rows(c) && reply_count(all(c)) >= HISTORY_MAX) {
+		c->history_offset += HISTORY_MAX;
+		row = 0;
+		c->refresh = true;
+	} else if (row < 0 && c->history_offset > 0) {
+		c->history_offset = c->history_offset > HISTORY_MAX ? c->history_offset - HISTORY_MAX : 0;
+		row = HISTORY_MAX - 1;
+		c->refresh = true;
+	}
+	place(c, row);
 }
 
 /* The cursor stays on its task as newer ones come in above it. */
@@ -220,7 +244,7 @@ static bool follow(struct console *c, xmlrpc_value *old_view, xmlrpc_value *old_
 			return false;
 		}
 	}
-	go(c, c->history_sel);
+	place(c, c->history_sel);
 	return false;
 }
 
@@ -251,7 +275,7 @@ static void mark(struct console *c)
 			idmap_remove(&c->marks, id);
 		else
 			idmap_put(&c->marks, id, (void *)1);
-		go(c, c->history_sel + 1);
+		place(c, c->history_sel + 1);
 	}
 	c->dirty = true;
 }
@@ -268,7 +292,7 @@ void pane_history_mark_all(struct console *c)
 static void click(struct console *c, int line)
 {
 	if (line >= 2)
-		go(c, c->history_top + line - 2);
+		place(c, c->history_top + line - 2);
 }
 
 const struct pane_ops pane_history = {

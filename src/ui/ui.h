@@ -80,9 +80,10 @@ struct fetch {
 	int64_t offset, limit; /* the queue page it shows */
 	int64_t focus;         /* the task under the queue's cursor, whose position the server tells */
 	int64_t history;       /* how many finished tasks to ask for: the history pane's (0 while it is not shown) */
+	int64_t history_offset; /* from the history_offset-th newest: the history pane's page */
 	int64_t log_since;
 	xmlrpc_value *answer; /* the newest answer not yet taken by the loop, or NULL */
-	int64_t answer_offset, answer_limit, answer_since, answer_history;
+	int64_t answer_offset, answer_limit, answer_since, answer_history, answer_history_offset;
 	char *error; /* set when the server did not answer; cleared by the next answer */
 };
 
@@ -107,8 +108,8 @@ struct console {
 	/* The last answer and what the console keeps of it. */
 	xmlrpc_value *view;
 	xmlrpc_value *list; /* with a filter: simq.list's answer, shown in the queue pane */
-	/* The history shown with a filter on a final state: the newest 200 matches of the whole store from
-	 * simq.list, newest first (the view's history holds only the last 200 tasks to finish) */
+	/* The history shown with a filter on a final state: a page of 200 matches of the whole store, hot
+	 * and archived, newest first (simq.view's history_state) */
 	xmlrpc_value *history_list;
 	bool connected;
 	char *banner;       /* why the server is not there, or NULL */
@@ -133,6 +134,7 @@ struct console {
 	int64_t queue_sel_id;
 	int64_t running_key;
 	int64_t history_sel, history_sel_id; /* the history pane's cursor: a row of what it lists, and its task */
+	int64_t history_offset;              /* its page: from the history_offset-th newest finished task on */
 	bool show_history;                   /* the history in the queue's place */
 	int history_sort;                    /* the order it lists them in (pane-history.c) */
 	bool show_backends;                  /* the backends in the statistics' place */

@@ -122,6 +122,22 @@ void buf_truncate(struct buf *b, size_t len)
 	}
 }
 
+void buf_add_bytes(struct buf *b, int64_t bytes)
+{
+	static const char *const units[] = {"kB", "MB", "GB", "TB"};
+	double v = (double)bytes;
+	int u = -1;
+
+	while (u < 3 && (v >= 1000 || v <= -1000)) {
+		v /= 1000;
+		u++;
+	}
+	if (u < 0)
+		buf_addf(b, "%lld byte%s", (long long)bytes, bytes == 1 ? "" : "s");
+	else
+		buf_addf(b, "%.1f %s", v, units[u]);
+}
+
 const char *buf_str(const struct buf *b)
 {
 	return b->data ? b->data : "";

@@ -493,6 +493,102 @@ static void test_request_keys(void **state)
 }
 
 /* A database of schema 1 (before request keys) opens: it is migrated to the latest and keeps its tasks. */
+static int64_t size_of(const char *path, void *ud)
+{
+	(void)path;
+	(void)ud;
+	return 1000;
+}
+
+static void note_gone(const char *path, void *ud)
+{
+	char *names = ud;
+
+	strcat(names, strrchr(path, '/') + 1);
+	strcat(names, " ");
+}
+
+static void count_task(struct task *t, void *ud)
+{
+	++*(int *)ud;
+	task_free(&t);
+}
+
+/* Finished tasks (cache hits, as a submit stores them) with results; task 3's names task 1's file. */
+static void finished_with_results(struct store *s, struct task *t[3])
+{
+	static const char *const paths[] = {"/r/0/1.mat", "/r/0/2.mat", "/r/0/1.mat"};
+
+	for (int i = 0; i < 3; i++) {
+		t[i] = new_task(i);
+		t[i]->state = TASK_COMPLETED;
+		t[i]->cached = true;
+		t[i]->finished = NOW + i;
+		assert_int_equal(store_submit(s, t[i]), STORE_OK);
+		struct store_result r = {.task_id = t[i]->id, .path = (char *)paths[i], .format = (char *)"mat"};
+
+		assert_int_equal(store_result_put(s, &r), STORE_OK);
+	}
+}
+
+/* Archiving moves rows, readers find them; a file goes only with the last row that names it. */
+static void test_archive_and_delete_shared_file(void **state)
+{
+	char *path = db_path("archive.db");
+	struct store *s = open_at(path, NULL);
+	struct task *t[3], *back = NULL;
+	struct store_freed dry, done;
+	char gone[256] = "";
+	int64_t moved = 0, sized = 0, bytes = 0;
+	int n = 0;
+
+	finished_with_results(s, t);
+	assert_int_equal(store_archive(s, NOW + 2, 1000, &moved), STORE_OK);
+	assert_int_equal(moved, 2);
+	assert_int_equal(store_get(s, t[0]->id, &back), STORE_OK);
+	assert_true(back->archived);
+	task_free(&back);
+	assert_int_equal(store_list(s, STORE_ARCHIVE, -1, count_task, &n), STORE_OK);
+	assert_int_equal(n, 2);
+	assert_int_equal(store_list(s, STORE_HOT | STORE_ARCHIVE, TASK_COMPLETED, count_task, &n), STORE_OK);
+	assert_int_equal(n, 5);
+	expect_same_counters(s);
+	/* Each file counted once, on one of the rows naming it. */
+	assert_int_equal(store_results_size(s, 100, size_of, NULL, &sized), STORE_OK);
+	assert_int_equal(sized, 3);
+	assert_int_equal(store_results_bytes(s, &bytes), STORE_OK);
+	assert_int_equal(bytes, 2000);
+	/* Task 1 goes, task 3 still names its file: no file is freed. */
+	struct store_select one = {.from = STORE_HOT | STORE_ARCHIVE, .finished_before = NOW + 1};
+
+	assert_int_equal(store_delete_finished(s, &one, true, size_of, note_gone, gone, &dry), STORE_OK);
+	assert_int_equal(store_delete_finished(s, &one, false, size_of, note_gone, gone, &done), STORE_OK);
+	assert_int_equal(dry.tasks, 1);
+	assert_int_equal(done.tasks, 1);
+	assert_int_equal(done.files, 0);
+	assert_string_equal(gone, "");
+	assert_int_equal(store_get(s, t[0]->id, &back), STORE_NOTFOUND);
+	/* The rest, by state: both files go now, each once, with the dry run's figures. */
+	struct store_select rest = {.from = STORE_HOT | STORE_ARCHIVE, .states = 1u << TASK_COMPLETED, .model = "*.plecs"};
+
+	assert_int_equal(store_delete_finished(s, &rest, true, size_of, note_gone, gone, &dry), STORE_OK);
+	assert_string_equal(gone, "");
+	assert_int_equal(store_delete_finished(s, &rest, false, size_of, note_gone, gone, &done), STORE_OK);
+	assert_int_equal(done.tasks, 2);
+	assert_int_equal(done.by_state[TASK_COMPLETED], 2);
+	assert_int_equal(done.files, 2);
+	assert_int_equal(done.bytes, 2000);
+	assert_memory_equal(&dry, &done, sizeof dry);
+	assert_string_equal(gone, "1.mat 2.mat ");
+	n = 0;
+	assert_int_equal(store_list(s, STORE_HOT | STORE_ARCHIVE, -1, count_task, &n), STORE_OK);
+	assert_int_equal(n, 0);
+	for (int i = 0; i < 3; i++)
+		task_free(&t[i]);
+	store_close(&s);
+	free(path);
+}
+
 static void test_schema_1_is_migrated(void **state)
 {
 	char *path = db_path("schema1.db");
@@ -503,16 +599,19 @@ static void test_schema_1_is_migrated(void **state)
 
 	assert_int_equal(store_submit(s, t), STORE_OK);
 	store_close(&s);
-	/* Schema 1 is schema 3 without the requests table (2), the origin index and settings (3):
-	 * make the database what simq 1 left. */
+	/* Schema 1 is schema 4 without the requests table (2), the origin index and settings (3), and
+	 * the archive and the results' retention columns (4): make the database what simq 1 left. */
 	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
 	assert_int_equal(sqlite3_exec(db, "DROP TABLE requests; DROP INDEX tasks_origin; DROP TABLE settings; "
+				      "DROP TABLE archived_tasks; DROP TABLE archived_attempts; DROP INDEX results_path; "
+				      "DROP INDEX results_unsized; ALTER TABLE results DROP COLUMN bytes; "
+				      "ALTER TABLE results DROP COLUMN used; ALTER TABLE results DROP COLUMN evicted; "
 				      "PRAGMA user_version = 1", NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
 	assert_int_equal(scalar(path, "PRAGMA user_version"), 1);
 	s = open_at(path, NULL);
 	assert_int_equal(scalar(path, "PRAGMA user_version"), STORE_SCHEMA_VERSION);
-	assert_int_equal(STORE_SCHEMA_VERSION, 3);
+	assert_int_equal(STORE_SCHEMA_VERSION, 4);
 	assert_int_equal(store_get(s, t->id, &back), STORE_OK);
 	assert_string_equal(back->vars, t->vars);
 	task_free(&back);
@@ -626,6 +725,7 @@ int main(void)
 		cmocka_unit_test(test_newer_schema_is_refused),
 		cmocka_unit_test(test_request_keys),
 		cmocka_unit_test(test_schema_1_is_migrated),
+		cmocka_unit_test(test_archive_and_delete_shared_file),
 		cmocka_unit_test(test_retry_copy_once),
 		cmocka_unit_test(test_seed_figures_through_the_store),
 	};
