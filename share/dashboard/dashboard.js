@@ -2,7 +2,7 @@
 // drawn as it changes.  The token lives in this page's memory only and goes in a message.
 "use strict";
 
-const state = { server: null, seq: 0, logSeq: 0, sections: {}, log: [], token: null, ws: null, ref: 0, chart: null,
+const state = { server: null, seq: 0, logSeq: 0, sections: {}, log: [], token: null, ws: null, ref: 0, chart: null, asked: new Map(),
   sweep: { list: [], chart: null, completed: -1, asked: 0, timer: null, chosen: {} } };
 const PALETTE = ["#2c6fbb", "#d35400", "#1e8e3e", "#8e44ad", "#c0392b", "#16a085", "#7f8c8d", "#b7950b"];
 const PRIORITIES = ["critical", "high", "normal", "low"];
@@ -30,9 +30,56 @@ function ago(ms) {
 function vars(v) { return Object.entries(v || {}).map(([k, x]) => k + "=" + JSON.stringify(x)).join(" "); }
 function pct(x) { return x === null || x === undefined ? "–" : (100 * x).toFixed(1) + " %"; }
 
+// Sends an action; what was asked is kept by its ref, so that the answer can be said per id.
 function act(action, extra) {
-  if (!state.ws) return;
-  state.ws.send(JSON.stringify(Object.assign({ action, ref: ++state.ref }, extra || {})));
+  if (!state.ws || state.ws.readyState !== WebSocket.OPEN) return say(action + ": not sent, the page is not connected", true);
+  const m = Object.assign({ action, ref: ++state.ref }, extra || {});
+  state.asked.set(m.ref, m);
+  state.ws.send(JSON.stringify(m));
+}
+
+// "11-14, 20, 31-33": ids sorted, runs joined, at most `most` pieces.
+function ranges(ids, most = 8) {
+  const s = [...new Set(ids)].sort((a, b) => a - b), parts = [];
+  for (let i = 0; i < s.length; i++) {
+    let j = i;
+    while (j + 1 < s.length && s[j + 1] === s[j] + 1) j++;
+    parts.push(j > i ? s[i] + "-" + s[j] : String(s[i]));
+    i = j;
+  }
+  return parts.length > most ? parts.slice(0, most).join(", ") + ", … (" + s.length + " in all)" : parts.join(", ");
+}
+
+// What the server did with one id, as [what was asked of it, the outcome, the outcome without the id's own words].
+const OUTCOME = {
+  cancel: (r) => ["cancel " + r.id, r.changed ? "cancelled" : r.done ? "already " + r.state : "not cancelled: " + r.reason,
+    r.changed ? "cancelled" : r.done ? "already " + r.state : "not cancelled, " + r.state],
+  reprioritize: (r, asked) => ["priority of " + r.id, r.changed ? "now " + asked.priority : r.done ? "already " + asked.priority : "unchanged: " + r.reason,
+    r.changed ? "now " + asked.priority : r.done ? "already " + asked.priority : "unchanged, " + r.state],
+  retry: (r) => ["retry " + r.id,
+    r.new ? "retried as " + r.new_id
+      : r.done ? "already retried as " + r.new_id
+      : r.new_id ? "already retried as " + r.new_id + ", which " + (r.new_state === "failed" ? "failed" : "was " + r.new_state) + " — retry " + r.new_id
+      : "not retried: " + r.reason,
+    r.new ? "retried" : r.done ? "already retried" : "not retried"],
+};
+
+// The server's answer to one action, said per id (grouped by outcome when there are many); whether any was refused.
+function answerText(m, asked) {
+  if (!m.ok) return [(m.error.startsWith(m.action + " ") ? "" : m.action + ": ") + m.error, true];
+  if (m.action === "pause" || m.action === "resume")
+    return [(m.results.backend ? "backend " + m.results.backend : "dispatch") + (m.results.paused ? " paused" : " running"), false];
+  const said = m.results.map((r) => OUTCOME[m.action](r, asked)), bad = m.results.some((r) => !r.done);
+  if (said.length <= 3) return [said.map(([what, outcome]) => what + ": " + outcome).join(" · "), bad];
+  const groups = new Map();
+  m.results.forEach((r, i) => {
+    const key = said[i][2];
+    if (!groups.has(key)) groups.set(key, []);
+    groups.get(key).push(r.id);
+  });
+  const parts = [...groups.entries()].map(([outcome, ids]) => ids.length + " " + outcome + " (" + ranges(ids) + ")");
+  const reasons = [...new Set(m.results.filter((r) => !r.done && r.reason).map((r) => r.reason))].slice(0, 2);
+  return [m.action + " of " + m.results.length + " tasks: " + parts.join(" · ") + (reasons.length ? " — " + reasons.join("; ") : ""), bad];
 }
 
 function rowActions(id) {
@@ -247,8 +294,10 @@ function onMessage(ev) {
     document.body.classList.toggle("unlocked", m.ok);
     $("auth-state").textContent = m.ok ? "actions allowed" : m.error;
   } else if (m.type === "reply") {
-    const bad = m.ok ? (Array.isArray(m.results) ? m.results.filter((r) => r.done === false).map((r) => r.reason) : []) : [m.error];
-    say(m.action + ": " + (bad.length ? bad.join("; ") : "done"), bad.length > 0);
+    const asked = state.asked.get(m.ref) || {};
+    state.asked.delete(m.ref);
+    const [text, bad] = answerText(m, asked);
+    say(text, bad);
   } else if (m.type === "sweep") {
     if (m.busy) setTimeout(m.ref === "sweeps" ? askSweeps : askChart, 1000); // the server's budget: ask again
     else if (m.ref === "sweeps") onSweeps(m); else if (m.ref === "chart") onChart(m);
@@ -257,9 +306,11 @@ function onMessage(ev) {
   }
 }
 
+// The answer strip: a fixed place at the window's foot, over the page, so nothing moves when it speaks.
 function say(text, bad) {
-  $("message").textContent = text;
+  $("message-text").textContent = text;
   $("message").classList.toggle("bad", !!bad);
+  $("message").hidden = false;
 }
 
 function connect() {
@@ -294,6 +345,7 @@ $("sweep-name").addEventListener("change", () => { state.sweep.chosen = {}; askC
 $("sweep-by").addEventListener("change", () => { state.sweep.chosen.by = true; askChart(); });
 $("sweep-signal").addEventListener("change", () => { state.sweep.chosen.signal = true; askChart(); });
 $("sweep-summary").addEventListener("change", askChart);
+$("message-close").addEventListener("click", () => { $("message").hidden = true; });
 $("pause").addEventListener("click", () => act("pause"));
 $("resume").addEventListener("click", () => act("resume"));
 setInterval(moveBars, 1000);

@@ -343,6 +343,19 @@ def case_actions():
     ws.send(json.dumps({"action": "retry", "ids": [a, a], "ref": 4}))
     m = until(ws, lambda m: m["type"] == "reply")
     assert m["ok"] and len(m["results"]) == 1 and api().get(m["results"][0]["new_id"])["origin"] == a, m
+    copy = m["results"][0]["new_id"]
+    assert m["results"][0]["new"] is True and m["results"][0]["new_state"] == "queued", m
+    # Again: the copy answers (the page says "already retried as N"); once the copy is cancelled too,
+    # the page is told which state it is in, to say "retry N" rather than parse the reason.
+    ws.send(json.dumps({"action": "retry", "ids": [a], "ref": "4b"}))
+    m = until(ws, lambda m: m["type"] == "reply")
+    assert m["results"] == [{"id": a, "new_id": copy, "new_state": "queued", "new": False, "done": True, "reason": ""}], m
+    api().cancel([copy])
+    ws.send(json.dumps({"action": "retry", "ids": [a], "ref": "4c"}))
+    m = until(ws, lambda m: m["type"] == "reply")
+    r = m["results"][0]
+    assert m["ok"] and r["new_id"] == copy and r["new_state"] == "cancelled" and r["done"] is False, m
+    assert "retry %d" % copy in r["reason"], r
     ws.send(json.dumps({"action": "cancel", "ids": [a, 99999999], "ref": 5}))
     m = until(ws, lambda m: m["type"] == "reply")
     assert m["ok"] is False and "99999999" in m["error"], m

@@ -82,9 +82,9 @@ def case_refused():
     assert b.js("document.getElementById('token').value") == "", "the token stays in the input box"
     # What a page that showed the button anyway would send, through the page's own WebSocket.
     b.js("act('cancel', { ids: [%d] })" % tid)
-    b.wait(text_of("#message") + ".includes('read-only')", 5, "the refusal shown")
+    b.wait(text_of("#message-text") + ".includes('read-only')", 5, "the refusal shown")
     assert api.get(tid)["state"] == "queued", "a refused cancel changed the task"
-    return b.js(text_of("#message"))
+    return b.js(text_of("#message-text"))
 
 
 def case_cancel():
@@ -96,7 +96,7 @@ def case_cancel():
     assert b.js(text_of("#auth-state")) == "actions allowed"
     assert b.js("document.cookie") == "" and "token" not in b.js("location.href"), "the token left page memory"
     b.click('#queue tr[data-id="%d"] button.row-act' % tid)
-    b.wait(text_of("#message") + " === 'cancel: done'", 5, "the page saying the cancel was done")
+    b.wait(text_of("#message-text") + " === 'cancel %d: cancelled'" % tid, 5, "the page saying the task was cancelled")
     b.wait("!document.querySelector('#queue tr[data-id=\"%d\"]')" % tid, 5, "the row leaving the queue")
     assert api.get(tid)["state"] == "cancelled", api.get(tid)
 
@@ -106,7 +106,7 @@ def case_failure():
     EMU.emu.inject("fault", 1)
     tid = int(re.search(r"\d+", simq("submit", RC, "-p", "critical", "--name", "doomed")).group())
     b.click("#resume")
-    b.wait(text_of("#message") + " === 'resume: done'", 5, "the page resuming dispatch")
+    b.wait(text_of("#message-text") + " === 'dispatch running'", 5, "the page resuming dispatch")
     row = '#failures tr[data-id="%d"]' % tid
     b.wait(visible(row), 30, "the failure in the page")
     error = api.get(tid)["error"]
@@ -115,7 +115,28 @@ def case_failure():
     assert "doomed" in b.js(text_of(row)) and "critical" in b.js(text_of(row))
     b.wait(visible('#log .sev-error[data-task="%d"]' % tid), 5,
            "the failure's line in the log, as an error")
+    ids["doomed"] = tid
     return shown
+
+
+def case_retry():
+    """retrying a failure says the new id; retrying it again says it was retried already (the server's answer, per id)"""
+    tid = ids["doomed"]
+    row = '#failures tr[data-id="%d"]' % tid
+    layout = b.js("document.querySelector('main').offsetTop")
+    b.click(row + " button.row-act")
+    b.wait(text_of("#message-text") + ".startsWith('retry %d: retried as ')" % tid, 5, "the page naming the copy")
+    first = b.js(text_of("#message-text"))
+    copy = int(first.rsplit(" ", 1)[1])
+    assert api.get(copy)["origin"] == tid, api.get(copy)
+    assert b.js("document.querySelector('main').offsetTop") == layout, "the answer moved the page"
+    b.js("document.getElementById('message-text').textContent = ''")
+    b.click(row + " button.row-act")
+    b.wait(text_of("#message-text") + ".startsWith('retry %d: already retried as %d')" % (tid, copy), 5,
+           "the page saying it was retried already")
+    named = api.list({"name": "doomed"}, 0, 10)["total"]
+    assert named == 2, "%d tasks named doomed: the second retry made another copy" % named
+    return first + " / " + b.js(text_of("#message-text"))
 
 
 def night():
@@ -152,7 +173,7 @@ def case_sweep():
         time.sleep(0.1)
     # Dispatch paused from the page, so that the sweep holds still while the chart is compared.
     b.click("#pause")
-    b.wait(text_of("#message") + " === 'pause: done'", 5, "the page pausing dispatch")
+    b.wait(text_of("#message-text") + " === 'dispatch paused'", 5, "the page pausing dispatch")
     end = time.monotonic() + 60
     while api.stats()["running"] and time.monotonic() < end:
         time.sleep(0.05)
@@ -194,7 +215,7 @@ def case_clean():
     return "%d requests, %d WebSocket(s), all to the server" % (len(b.requests), len(b.sockets))
 
 
-CASES = [case_loads, case_submit, case_refused, case_cancel, case_failure, case_night, case_sweep, case_clean]
+CASES = [case_loads, case_submit, case_refused, case_cancel, case_failure, case_retry, case_night, case_sweep, case_clean]
 
 
 def main():
