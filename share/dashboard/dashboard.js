@@ -3,6 +3,7 @@
 "use strict";
 
 const state = { server: null, seq: 0, logSeq: 0, sections: {}, log: [], token: null, ws: null, ref: 0, chart: null, asked: new Map(),
+  selected: new Map(), drawn: {},
   sweep: { list: [], chart: null, completed: -1, asked: 0, timer: null, chosen: {} } };
 const PALETTE = ["#2c6fbb", "#d35400", "#1e8e3e", "#8e44ad", "#c0392b", "#16a085", "#7f8c8d", "#b7950b"];
 const PRIORITIES = ["critical", "high", "normal", "low"];
@@ -82,38 +83,126 @@ function answerText(m, asked) {
   return [m.action + " of " + m.results.length + " tasks: " + parts.join(" · ") + (reasons.length ? " — " + reasons.join("; ") : ""), bad];
 }
 
-function rowActions(id) {
+// ---- asking first: every action names the ids it will touch, taken when it was clicked ----
+
+// A task as the page last drew it: "overnight · D=0.1 L=0.001", for the confirmation.
+function describe(id) {
+  const d = Object.values(state.drawn).map((m) => m.get(id)).find((x) => x);
+  return d ? "task " + id + " (" + d + ")" : "task " + id;
+}
+
+function whichTasks(ids) {
+  if (ids.length === 1) return describe(ids[0]);
+  if (ids.length <= 4) return ids.length + " tasks: " + ids.map(describe).join(", ");
+  return ids.length + " tasks: " + ranges(ids, 12);
+}
+
+const ASK = {
+  cancel: (x) => ["Cancel " + whichTasks(x.ids) + "?", x.ids.length > 1 ? "Cancel them" : "Cancel it"],
+  reprioritize: (x) => ["Give " + whichTasks(x.ids) + " priority " + x.priority + "?", "Set " + x.priority],
+  retry: (x) => ["Retry " + whichTasks(x.ids) + "?", x.ids.length > 1 ? "Retry them" : "Retry it"],
+  pause: () => ["Pause dispatch? Calls running now finish; nothing new starts until Resume.", "Pause"],
+  resume: () => ["Resume dispatch?", "Resume"],
+};
+
+// Asks "Cancel task 146 (…)? Cancel it / Keep" with the ids fixed now; acts only on the answer.
+function confirmAct(action, extra) {
+  const x = Object.assign({}, extra || {});
+  if (x.ids) x.ids = [...x.ids];
+  const [question, yes] = ASK[action](x), dlg = $("confirm");
+  $("confirm-text").textContent = question;
+  $("confirm-yes").textContent = yes;
+  dlg.dataset.action = action;
+  dlg.returnValue = "";
+  dlg.onclose = () => {
+    if (dlg.returnValue !== "yes") return;
+    act(action, x);
+    if (x.ids) { for (const id of x.ids) state.selected.delete(id); drawSelection(); }
+  };
+  if (dlg.open) dlg.close();
+  dlg.showModal();
+  $("confirm-no").focus();
+}
+
+function prioSelect(ids) {
   const prio = el("select", { class: "row-act", "aria-label": "priority" }, el("option", { value: "" }, "prio…"),
     ...PRIORITIES.map((p) => el("option", { value: p }, p)));
-  prio.addEventListener("change", () => { if (prio.value) act("reprioritize", { ids: [id], priority: prio.value }); });
-  return el("span", {}, el("button", { class: "row-act", type: "button", onclick: () => act("cancel", { ids: [id] }) }, "cancel"), prio);
+  prio.addEventListener("change", () => {
+    const p = prio.value, taken = typeof ids === "function" ? ids() : ids;
+    prio.value = "";
+    if (p && taken.length) confirmAct("reprioritize", { ids: taken, priority: p });
+  });
+  return prio;
+}
+
+function button(label, onclick, title) {
+  return el("button", { class: "row-act", type: "button", onclick, title: title || "" }, label);
+}
+
+// A row's tick box: the row's ids join or leave the selection.
+function selectBox(ids) {
+  const box = el("input", { type: "checkbox", class: "row-act sel", "aria-label": "select " + ids.join(", ") });
+  box.checked = ids.every((id) => state.selected.has(id));
+  box.addEventListener("change", () => {
+    for (const id of ids) if (box.checked) state.selected.set(id, true); else state.selected.delete(id);
+    drawSelection();
+  });
+  return box;
+}
+
+function drawSelection() {
+  const ids = [...state.selected.keys()].sort((a, b) => a - b);
+  $("selection").hidden = ids.length === 0;
+  $("selection-text").textContent = ids.length + (ids.length === 1 ? " task selected: " : " tasks selected: ") + ranges(ids, 6);
+  for (const box of document.querySelectorAll("input.sel[data-ids]"))
+    box.checked = box.dataset.ids.split(" ").every((id) => state.selected.has(Number(id)));
+}
+
+function selected() { return [...state.selected.keys()].sort((a, b) => a - b); }
+
+// The ids of a row go in its tick box's data-ids, so that a redraw keeps what was ticked.
+function tick(ids) {
+  const box = selectBox(ids);
+  box.dataset.ids = ids.join(" ");
+  return el("td", { class: "tick" }, box);
+}
+
+function rowActions(id) {
+  return el("span", { class: "acts" }, button("cancel", () => confirmAct("cancel", { ids: [id] })), prioSelect([id]));
 }
 
 const draw = {
   queue(q) {
     $("queue-total").textContent = q.total + " queued · " + PRIORITIES.map((p) => q.counts[p] + " " + p).join(", ");
-    const rows = [];
+    const rows = [], drawn = state.drawn.queue = new Map();
     for (const p of PRIORITIES) for (const t of q.rows[p]) {
-      rows.push(el("tr", { "data-id": t.id }, el("td", { class: "num" }, t.position + 1), el("td", { class: "num" }, t.id), el("td", { class: p }, p),
+      drawn.set(t.id, [t.name || t.model, vars(t.vars)].filter(Boolean).join(" · "));
+      rows.push(el("tr", { "data-id": t.id }, tick([t.id]), el("td", { class: "num" }, t.position + 1), el("td", { class: "num" }, t.id), el("td", { class: p }, p),
         el("td", { title: t.path }, t.name || t.model), el("td", { class: "vars", title: vars(t.vars) }, vars(t.vars)), el("td", { class: "num" }, ago(t.submitted)), el("td", {}, rowActions(t.id))));
       if (q.counts[p] > q.rows[p].length && t === q.rows[p][q.rows[p].length - 1])
-        rows.push(el("tr", { class: "more" }, el("td", { colspan: "7" }, "… " + (q.counts[p] - q.rows[p].length) + " more " + p)));
+        rows.push(el("tr", { class: "more" }, el("td", { colspan: "8" }, "… " + (q.counts[p] - q.rows[p].length) + " more " + p)));
     }
-    $("queue").replaceChildren(table(["#", "id", "priority", "name / model", "vars", "age", ""], rows, "the queue is empty"));
+    $("queue").replaceChildren(table(["", "#", "id", "priority", "name / model", "vars", "age", ""], rows, "the queue is empty"));
     summary();
   },
   running(r) {
     $("running-count").textContent = r.count + (r.count === 1 ? " task" : " tasks");
+    const drawn = state.drawn.running = new Map();
     const rows = r.calls.map((c) => {
       const frac = c.estimate > 0 ? Math.min(0.99, (Date.now() - c.started) / 1000 / c.estimate) : 0;
-      return el("tr", { "data-id": c.ids.join(" ") }, el("td", { class: "num", title: c.ids.join(", ") }, c.ids.length > 1 ? c.ids[0] + " +" + (c.ids.length - 1) : c.ids[0]), el("td", { class: c.priority }, c.priority),
+      for (const id of c.ids) drawn.set(id, (c.name || c.model) + (c.ids.length > 1 ? " · in a call of " + c.ids.length : ""));
+      return el("tr", { "data-id": c.ids.join(" ") }, tick(c.ids), el("td", { class: "num", title: c.ids.join(", ") }, c.ids.length > 1 ? c.ids[0] + " +" + (c.ids.length - 1) : c.ids[0]), el("td", { class: c.priority }, c.priority),
         el("td", {}, c.name || c.model), el("td", {}, c.backend), el("td", {}, el("span", { class: "bar" }, el("span", { "data-started": c.started, "data-estimate": c.estimate }))),
-        el("td", { class: "muted" }, c.estimate > 0 ? "~" + Math.round(c.estimate) + " s" : "no estimate yet"));
+        el("td", { class: "muted" }, c.estimate > 0 ? "~" + Math.round(c.estimate) + " s" : "no estimate yet"),
+        el("td", {}, button("cancel", () => confirmAct("cancel", { ids: c.ids }), "cancel the " + (c.ids.length > 1 ? c.ids.length + " tasks of this call" : "task"))));
     });
-    for (const t of r.retries)
-      rows.push(el("tr", { "data-id": t.id }, el("td", { class: "num" }, t.id), el("td", { class: t.priority }, t.priority), el("td", {}, t.name || t.model), el("td", {}, ""),
-        el("td", { class: "sev-warning" }, "retry " + t.retry + "/" + t.max_retries + " at " + clock(t.due)), el("td", { class: "error" }, t.error)));
-    $("running").replaceChildren(table(["id", "priority", "name / model", "backend", "progress", ""], rows, "nothing runs"));
+    for (const t of r.retries) {
+      drawn.set(t.id, (t.name || t.model) + " · waiting to retry");
+      rows.push(el("tr", { "data-id": t.id }, tick([t.id]), el("td", { class: "num" }, t.id), el("td", { class: t.priority }, t.priority), el("td", {}, t.name || t.model), el("td", {}, ""),
+        el("td", { class: "sev-warning" }, "retry " + t.retry + "/" + t.max_retries + " at " + clock(t.due)), el("td", { class: "error" }, t.error),
+        el("td", {}, button("cancel", () => confirmAct("cancel", { ids: [t.id] })))));
+    }
+    $("running").replaceChildren(table(["", "id", "priority", "name / model", "backend", "progress", "", ""], rows, "nothing runs"));
     summary();
     moveBars();
   },
@@ -151,10 +240,12 @@ const draw = {
     }
   },
   failures(list) {
-    $("failures").replaceChildren(table(["finished", "id", "priority", "name / model", "att.", "error", ""], list.map((f) =>
-      el("tr", { "data-id": f.id }, el("td", {}, clock(f.finished)), el("td", { class: "num" }, f.id), el("td", { class: f.priority }, f.priority),
+    const drawn = state.drawn.failures = new Map();
+    for (const f of list) drawn.set(f.id, (f.name || f.model) + " · failed " + clock(f.finished));
+    $("failures").replaceChildren(table(["", "finished", "id", "priority", "name / model", "att.", "error", ""], list.map((f) =>
+      el("tr", { "data-id": f.id }, tick([f.id]), el("td", {}, clock(f.finished)), el("td", { class: "num" }, f.id), el("td", { class: f.priority }, f.priority),
         el("td", { title: f.path }, f.name || f.model), el("td", { class: "num" }, f.attempts), el("td", { class: "error" }, f.error),
-        el("td", {}, el("button", { class: "row-act", type: "button", onclick: () => act("retry", { ids: [f.id] }) }, "retry")))), "no failures"));
+        el("td", {}, button("retry", () => confirmAct("retry", { ids: [f.id] }))))), "no failures"));
   },
 };
 
@@ -346,7 +437,13 @@ $("sweep-by").addEventListener("change", () => { state.sweep.chosen.by = true; a
 $("sweep-signal").addEventListener("change", () => { state.sweep.chosen.signal = true; askChart(); });
 $("sweep-summary").addEventListener("change", askChart);
 $("message-close").addEventListener("click", () => { $("message").hidden = true; });
-$("pause").addEventListener("click", () => act("pause"));
-$("resume").addEventListener("click", () => act("resume"));
+$("pause").addEventListener("click", () => confirmAct("pause"));
+$("resume").addEventListener("click", () => confirmAct("resume"));
+$("confirm-yes").addEventListener("click", () => $("confirm").close("yes"));
+$("confirm-no").addEventListener("click", () => $("confirm").close("no"));
+$("sel-cancel").addEventListener("click", () => confirmAct("cancel", { ids: selected() }));
+$("sel-retry").addEventListener("click", () => confirmAct("retry", { ids: selected() }));
+$("sel-prio").replaceWith(Object.assign(prioSelect(selected), { id: "sel-prio" }));
+$("sel-clear").addEventListener("click", () => { state.selected.clear(); drawSelection(); });
 setInterval(moveBars, 1000);
 connect();

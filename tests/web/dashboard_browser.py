@@ -45,6 +45,17 @@ b = None
 ids = {}
 
 
+def confirm(expect=None):
+    """Answers the page's question with its first button; the question's text.  expect: words it must hold."""
+    b.wait("document.getElementById('confirm').open", 5, "the page asking first")
+    question = b.js(text_of("#confirm-text"))
+    for words in expect or []:
+        assert words in question, "the question %r does not say %r" % (question, words)
+    b.click("#confirm-yes")
+    b.wait("!document.getElementById('confirm').open", 5, "the question answered")
+    return question
+
+
 def case_loads():
     """the page loads, connects and draws the snapshot"""
     b.goto(PAGE)
@@ -96,9 +107,37 @@ def case_cancel():
     assert b.js(text_of("#auth-state")) == "actions allowed"
     assert b.js("document.cookie") == "" and "token" not in b.js("location.href"), "the token left page memory"
     b.click('#queue tr[data-id="%d"] button.row-act' % tid)
+    b.wait("document.getElementById('confirm').open", 5, "the page asking first")
+    assert api.get(tid)["state"] == "queued", "cancelled before the question was answered"
+    b.click("#confirm-no")
+    b.wait("!document.getElementById('confirm').open", 5, "Keep closing the question")
+    assert api.get(tid)["state"] == "queued", "Keep cancelled the task"
+    b.click('#queue tr[data-id="%d"] button.row-act' % tid)
+    question = confirm(["Cancel task %d (seen-in-browser · R=47)?" % tid])
+    assert b.js(text_of("#confirm-yes")) == "Cancel it"
     b.wait(text_of("#message-text") + " === 'cancel %d: cancelled'" % tid, 5, "the page saying the task was cancelled")
     b.wait("!document.querySelector('#queue tr[data-id=\"%d\"]')" % tid, 5, "the row leaving the queue")
     assert api.get(tid)["state"] == "cancelled", api.get(tid)
+    return question
+
+
+def case_bulk():
+    """two queued tasks ticked and cancelled at once: the question names both ids, both are cancelled"""
+    out = simq("sweep", RC, "R=10,20", "-p", "low", "--name", "bulk-pair")
+    two = [t["id"] for t in api.list({"name": "bulk-pair"}, 0, 10)["tasks"]]
+    assert len(two) == 2, out
+    for tid in two:
+        b.wait(visible('#queue tr[data-id="%d"] input.sel' % tid), 5, "task %d in the queue" % tid)
+        b.click('#queue tr[data-id="%d"] input.sel' % tid)
+    b.wait(visible("#selection") + " && " + text_of("#selection-text") + ".startsWith('2 tasks selected')", 5,
+           "the selection bar")
+    b.click("#sel-cancel")
+    question = confirm(["Cancel 2 tasks: ", "task %d (bulk-pair" % two[0], "task %d (bulk-pair" % two[1]])
+    b.wait(text_of("#message-text") + " === 'cancel %d: cancelled · cancel %d: cancelled'" % tuple(two), 5,
+           "the page saying both were cancelled")
+    assert [api.get(t)["state"] for t in two] == ["cancelled"] * 2
+    assert not b.js(visible("#selection")), "the selection stayed after the action"
+    return question
 
 
 def case_failure():
@@ -106,6 +145,7 @@ def case_failure():
     EMU.emu.inject("fault", 1)
     tid = int(re.search(r"\d+", simq("submit", RC, "-p", "critical", "--name", "doomed")).group())
     b.click("#resume")
+    confirm(["Resume dispatch?"])
     b.wait(text_of("#message-text") + " === 'dispatch running'", 5, "the page resuming dispatch")
     row = '#failures tr[data-id="%d"]' % tid
     b.wait(visible(row), 30, "the failure in the page")
@@ -125,6 +165,7 @@ def case_retry():
     row = '#failures tr[data-id="%d"]' % tid
     layout = b.js("document.querySelector('main').offsetTop")
     b.click(row + " button.row-act")
+    confirm(["Retry task %d (doomed · failed " % tid])
     b.wait(text_of("#message-text") + ".startsWith('retry %d: retried as ')" % tid, 5, "the page naming the copy")
     first = b.js(text_of("#message-text"))
     copy = int(first.rsplit(" ", 1)[1])
@@ -132,6 +173,7 @@ def case_retry():
     assert b.js("document.querySelector('main').offsetTop") == layout, "the answer moved the page"
     b.js("document.getElementById('message-text').textContent = ''")
     b.click(row + " button.row-act")
+    confirm()
     b.wait(text_of("#message-text") + ".startsWith('retry %d: already retried as %d')" % (tid, copy), 5,
            "the page saying it was retried already")
     named = api.list({"name": "doomed"}, 0, 10)["total"]
@@ -173,6 +215,7 @@ def case_sweep():
         time.sleep(0.1)
     # Dispatch paused from the page, so that the sweep holds still while the chart is compared.
     b.click("#pause")
+    confirm(["Pause dispatch?"])
     b.wait(text_of("#message-text") + " === 'dispatch paused'", 5, "the page pausing dispatch")
     end = time.monotonic() + 60
     while api.stats()["running"] and time.monotonic() < end:
@@ -215,7 +258,7 @@ def case_clean():
     return "%d requests, %d WebSocket(s), all to the server" % (len(b.requests), len(b.sockets))
 
 
-CASES = [case_loads, case_submit, case_refused, case_cancel, case_failure, case_retry, case_night, case_sweep, case_clean]
+CASES = [case_loads, case_submit, case_refused, case_cancel, case_bulk, case_failure, case_retry, case_night, case_sweep, case_clean]
 
 
 def main():
