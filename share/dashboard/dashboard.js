@@ -2,7 +2,7 @@
 // drawn as it changes.  The token lives in this page's memory only and goes in a message.
 "use strict";
 
-const state = { server: null, seq: 0, logSeq: 0, sections: {}, log: [], token: null, ws: null, ref: 0, chart: null, asked: new Map(),
+const state = { server: null, seq: 0, logSeq: 0, sections: {}, log: [], token: null, ws: null, ref: 0, chart: null, asked: new Map(), skew: 0,
   selected: new Map(), drawn: {},
   sweep: { list: [], chart: null, completed: -1, asked: 0, timer: null, chosen: {} } };
 const PALETTE = ["#2c6fbb", "#d35400", "#1e8e3e", "#8e44ad", "#c0392b", "#16a085", "#7f8c8d", "#b7950b"];
@@ -24,9 +24,18 @@ function table(head, rows, empty) {
 }
 
 function clock(ms) { return ms ? new Date(ms).toLocaleTimeString([], { hour12: false }) : ""; }
+// The server's clock as this page reckons it (times in messages are the server's).
+function now() { return Date.now() + state.skew; }
 function ago(ms) {
-  const s = Math.max(0, Math.round((Date.now() - ms) / 1000));
+  const s = Math.max(0, Math.round((now() - ms) / 1000));
   return s < 60 ? s + "s" : s < 3600 ? Math.floor(s / 60) + "m" : Math.floor(s / 3600) + "h" + Math.floor((s % 3600) / 60) + "m";
+}
+// Seconds as the console writes them: 8s, 3m05s, 1h02m, 2d03h.
+function dur(sec) {
+  const s = Math.max(0, Math.round(sec)), two = (n) => String(n).padStart(2, "0");
+  if (sec < 1) return Math.max(0, Math.round(sec * 1000)) + "ms";
+  return s < 60 ? s + "s" : s < 3600 ? Math.floor(s / 60) + "m" + two(s % 60) + "s"
+    : s < 86400 ? Math.floor(s / 3600) + "h" + two(Math.floor(s / 60) % 60) + "m" : Math.floor(s / 86400) + "d" + two(Math.floor(s / 3600) % 24) + "h";
 }
 function vars(v) { return Object.entries(v || {}).map(([k, x]) => k + "=" + JSON.stringify(x)).join(" "); }
 function pct(x) { return x === null || x === undefined ? "–" : (100 * x).toFixed(1) + " %"; }
@@ -186,23 +195,30 @@ const draw = {
     summary();
   },
   running(r) {
-    $("running-count").textContent = r.count + (r.count === 1 ? " task" : " tasks");
+    const busy = r.in_calls + r.writing;
+    $("running-count").textContent = busy + " running" + (r.waiting ? " · " + r.waiting + " waiting to retry" : "");
     const drawn = state.drawn.running = new Map();
     const rows = r.calls.map((c) => {
-      const frac = c.estimate > 0 ? Math.min(0.99, (Date.now() - c.started) / 1000 / c.estimate) : 0;
       for (const id of c.ids) drawn.set(id, (c.name || c.model) + (c.ids.length > 1 ? " · in a call of " + c.ids.length : ""));
       return el("tr", { "data-id": c.ids.join(" ") }, tick(c.ids), el("td", { class: "num", title: c.ids.join(", ") }, c.ids.length > 1 ? c.ids[0] + " +" + (c.ids.length - 1) : c.ids[0]), el("td", { class: c.priority }, c.priority),
-        el("td", {}, c.name || c.model), el("td", {}, c.backend), el("td", {}, el("span", { class: "bar" }, el("span", { "data-started": c.started, "data-estimate": c.estimate }))),
-        el("td", { class: "muted" }, c.estimate > 0 ? "~" + Math.round(c.estimate) + " s" : "no estimate yet"),
+        el("td", {}, c.name || c.model), el("td", {}, c.backend),
+        el("td", { class: "progress", "data-started": c.started, "data-estimate": c.estimate, "data-timeout": c.timeout },
+          el("span", { class: "bar" }, el("span", {})), el("span", { class: "elapsed" })),
         el("td", {}, button("cancel", () => confirmAct("cancel", { ids: c.ids }), "cancel the " + (c.ids.length > 1 ? c.ids.length + " tasks of this call" : "task"))));
     });
     for (const t of r.retries) {
       drawn.set(t.id, (t.name || t.model) + " · waiting to retry");
-      rows.push(el("tr", { "data-id": t.id }, tick([t.id]), el("td", { class: "num" }, t.id), el("td", { class: t.priority }, t.priority), el("td", {}, t.name || t.model), el("td", {}, ""),
-        el("td", { class: "sev-warning" }, "retry " + t.retry + "/" + t.max_retries + " at " + clock(t.due)), el("td", { class: "error" }, t.error),
+      const when = t.waiting === "backoff" ? "retry " + t.retry + "/" + t.max_retries + " at " + clock(t.due)
+        : "retry " + t.retry + "/" + t.max_retries + (t.due ? " due since " + clock(t.due) : "") + ", waiting for a slot";
+      rows.push(el("tr", { "data-id": t.id, class: "retry" }, tick([t.id]), el("td", { class: "num" }, t.id), el("td", { class: t.priority }, t.priority), el("td", {}, t.name || t.model),
+        el("td", { class: "error", colspan: "2" }, el("span", { class: "sev-warning" }, when), " ", t.error),
         el("td", {}, button("cancel", () => confirmAct("cancel", { ids: [t.id] })))));
     }
-    $("running").replaceChildren(table(["", "id", "priority", "name / model", "backend", "progress", "", ""], rows, "nothing runs"));
+    if (r.waiting > r.retries.length)
+      rows.push(el("tr", { class: "more" }, el("td", { colspan: "7" }, "… " + (r.waiting - r.retries.length) + " more waiting to retry (simq ls --state running)")));
+    if (r.writing)
+      rows.push(el("tr", { class: "more" }, el("td", { colspan: "7" }, r.writing + (r.writing === 1 ? " result" : " results") + " being written")));
+    $("running").replaceChildren(table(["", "id", "priority", "name / model", "backend", "progress", ""], rows, "nothing runs"));
     summary();
     moveBars();
   },
@@ -329,14 +345,22 @@ function summary() {
   const q = state.sections.queue, r = state.sections.running, s = state.sections.stats;
   if (!q || !r || !s) return;
   const w = s.windows[$("window").value];
-  $("summary").replaceChildren(el("b", {}, q.total), " queued · ", el("b", {}, r.count), " running · ",
+  $("summary").replaceChildren(el("b", {}, q.total), " queued · ", el("b", {}, r.in_calls + r.writing), " running · ",
+    ...(r.waiting ? [el("b", {}, r.waiting), " waiting to retry · "] : []),
     el("b", { class: w.failed ? "n-failed" : "" }, w.failed), " failed · ", el("b", {}, pct(w.success_rate)), " success" + (s.paused ? " · paused" : ""));
 }
 
+// Each call's bar and words: elapsed of the estimate, "overdue by …" past it, a warning colour past half its timeout.
 function moveBars() {
-  for (const b of document.querySelectorAll("[data-started]")) {
-    const est = Number(b.dataset.estimate), frac = est > 0 ? Math.min(0.99, (Date.now() - Number(b.dataset.started)) / 1000 / est) : 0;
-    b.style.width = (100 * frac).toFixed(1) + "%";
+  for (const td of document.querySelectorAll("td.progress")) {
+    const est = Number(td.dataset.estimate), limit = Number(td.dataset.timeout), took = (now() - Number(td.dataset.started)) / 1000;
+    const over = est > 0 && took > est, late = limit > 0 && took > limit / 2;
+    td.querySelector(".bar > span").style.width = (est > 0 ? 100 * Math.min(0.99, took / est) : 0).toFixed(1) + "%";
+    td.querySelector(".elapsed").textContent = est <= 0 ? dur(took) + ", no estimate yet"
+      : over ? "overdue by " + dur(took - est) + " (~" + dur(est) + ")" : dur(took) + " of ~" + dur(est);
+    td.classList.toggle("overdue", over);
+    td.classList.toggle("late", late);
+    td.title = late ? "running for " + dur(took) + "; the call times out after " + dur(limit) + " (then it is retried)" : "";
   }
 }
 
@@ -358,6 +382,7 @@ function addLog(lines) {
 }
 
 function apply(m) {
+  state.skew = m.time - Date.now();
   for (const name of Object.keys(draw)) {
     if (m[name] !== undefined && m[name] !== null) {
       state.sections[name] = m[name];

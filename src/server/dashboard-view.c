@@ -133,36 +133,83 @@ static void add_call(const struct sched_call_info *c, void *ud)
 		if (head == NULL)
 			head = engine_loaded(x->v->engine, c->ids[i]);
 	}
-	/* Started and estimate, not progress: the page moves the bar itself between updates. */
+	/* Started, estimate and timeout, not progress: the page moves the bar (and says "overdue") itself. */
 	json_array_append_new(
-	    x->list,
-	    json_pack("{s:o,s:I,s:s,s:s,s:s,s:i,s:o,s:f,s:s,s:o}", "ids", ids, "batch", (json_int_t)c->batch, "backend",
-	              c->backend, "model", base_name(c->model), "path", c->model, "attempt", c->attempt, "started",
-	              whole_second((double)x->v->now - c->elapsed * 1000.0), "estimate", c->estimate, "priority",
-	              head ? task_priority_name(head->priority) : "", "name", str_or_empty(head ? head->name : NULL)));
+	    x->list, json_pack("{s:o,s:I,s:s,s:s,s:s,s:i,s:o,s:f,s:f,s:s,s:o}", "ids", ids, "batch", (json_int_t)c->batch,
+	                       "backend", c->backend, "model", base_name(c->model), "path", c->model, "attempt",
+	                       c->attempt, "started", whole_second((double)x->v->now - c->elapsed * 1000.0), "estimate",
+	                       c->estimate, "timeout", c->timeout, "priority",
+	                       head ? task_priority_name(head->priority) : "", "name",
+	                       str_or_empty(head ? head->name : NULL)));
 }
 
-static void add_retry(const struct task *t, double retry_in, void *ud)
+/* RUNNING tasks outside a call: waiting for their retry (or, due, for a slot), or their result being written. */
+struct waiting_ctx {
+	const struct scheduler *sched;
+	const struct task **list;
+	size_t n, cap, in_calls, writing;
+};
+
+static void add_waiting(const struct task *t, void *ud)
 {
-	struct list_ctx *x = ud;
-	struct sched_totals tot;
+	struct waiting_ctx *x = ud;
+	struct sched_call_info call;
 
-	scheduler_totals(engine_scheduler(x->v->engine), &tot);
-	json_array_append_new(x->list, json_pack("{s:I,s:i,s:i,s:I,s:s,s:s,s:s,s:o}", "id", (json_int_t)t->id, "retry",
-	                                         task_retries(t) + 1, "max_retries", tot.max_retries, "due",
-	                                         (json_int_t)t->retry_due, "error", t->error ? t->error : "", "model",
-	                                         base_name(t->model), "priority", task_priority_name(t->priority),
-	                                         "name", str_or_empty(t->name)));
+	if (scheduler_call_of(x->sched, t->id, &call)) {
+		x->in_calls++;
+		return;
+	}
+	if (t->retry_due == 0 && scheduler_in_flight(x->sched, t->id)) {
+		x->writing++;
+		return;
+	}
+	if (x->n == x->cap)
+		x->list = xreallocarray(x->list, x->cap = x->cap ? 2 * x->cap : 16, sizeof *x->list);
+	x->list[x->n++] = t;
 }
 
+/* The soonest retry first. */
+static int by_due(const void *a, const void *b)
+{
+	const struct task *x = *(const struct task *const *)a, *y = *(const struct task *const *)b;
+
+	if (x->retry_due != y->retry_due)
+		return (x->retry_due > y->retry_due) - (x->retry_due < y->retry_due);
+	return (x->id > y->id) - (x->id < y->id);
+}
+
+static json_t *retry_row(const struct task *t, int max_retries, int64_t now)
+{
+	return json_pack("{s:I,s:i,s:i,s:I,s:s,s:s,s:s,s:s,s:s}", "id", (json_int_t)t->id, "retry", task_retries(t) + 1,
+	                 "max_retries", max_retries, "due", (json_int_t)t->retry_due, "waiting",
+	                 t->retry_due > now ? "backoff" : "slot", "error", t->error ? t->error : "", "model",
+	                 base_name(t->model), "priority", task_priority_name(t->priority), "name",
+	                 t->name ? t->name : "");
+}
+
+/*
+ * Every RUNNING task accounted for: those in calls, those waiting to retry (the soonest
+ * DASHBOARD_RETRY_ROWS listed), those whose result is being written; count is their sum.
+ */
 static json_t *build_running(struct dashboard_view *v)
 {
-	struct list_ctx calls = {.v = v, .list = json_array()}, retries = {.v = v, .list = json_array()};
+	const struct scheduler *sched = engine_scheduler(v->engine);
+	struct list_ctx calls = {.v = v, .list = json_array()};
+	struct waiting_ctx w = {.sched = sched};
+	json_t *retries = json_array();
+	struct sched_totals tot;
 
-	scheduler_each_call(engine_scheduler(v->engine), add_call, &calls);
-	scheduler_each_retry(engine_scheduler(v->engine), add_retry, &retries);
-	return json_pack("{s:I,s:o,s:o}", "count", (json_int_t)engine_running(v->engine), "calls", calls.list,
-	                 "retries", retries.list);
+	scheduler_each_call(sched, add_call, &calls);
+	engine_each_running(v->engine, add_waiting, &w);
+	if (w.n > 1)
+		qsort(w.list, w.n, sizeof *w.list, by_due);
+	scheduler_totals(sched, &tot);
+	for (size_t i = 0; i < w.n && i < DASHBOARD_RETRY_ROWS; i++)
+		json_array_append_new(retries, retry_row(w.list[i], tot.max_retries, v->now));
+	free(w.list);
+	return json_pack("{s:I,s:I,s:I,s:I,s:o,s:o}", "count", (json_int_t)engine_running(v->engine), "in_calls",
+	                 (json_int_t)w.in_calls, "waiting", (json_int_t)w.n, "writing", (json_int_t)w.writing, "calls",
+	                 calls.list, "retries", retries);
 }
 
 /* ---- backends --------------------------------------------------------------------------- */

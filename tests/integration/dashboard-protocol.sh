@@ -18,7 +18,7 @@ if ! "$PY" -c "import websocket" 2>/dev/null; then
 	echo "1..0 # SKIP no python3-websocket for $PY (./quickstart installs it)"
 	exit 0
 fi
-plan 15
+plan 16
 
 export SIMQ_HOME="$TMP/state" SIMQ
 MODEL=$(cd "$SRC/share/models" && pwd -P)/rc.plecs
@@ -50,6 +50,7 @@ cases "a WebSocket from another Origin, with none, or on another path is refused
 cases "only Hosts that name the dashboard are served (DNS rebinding refused); refusals logged as the dashboard's" hosts
 cases "a viewer gets a snapshot of every section, then a CLI submit in an update within 1 s" snapshot
 cases "a task plecs-emu faults on appears among the failures with its error" failure
+cases "a task waiting for its retry is a running row, also once due and held for a slot; the count is the rows'" retries
 cases "bad frames: not JSON, not an object, unknown fields, binary (1003), too large (1009), silence" bad_frames
 cases "actions are refused without the token, a wrong token is told so, with it they are done per id" actions
 cases "a sweep's summary against a swept variable, from the store's summaries; bad requests told what is allowed" sweep

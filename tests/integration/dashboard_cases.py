@@ -271,6 +271,41 @@ def case_failure():
     print("ok: %s" % f["error"])
 
 
+def case_retries():
+    """Every running task is a row: one waiting for its retry is listed with its error and due time,
+    and still once it is due but dispatch holds it (waiting for a slot); count is the rows' sum."""
+    s = api()
+    queued = s.list({"state": "queued"}, 0, 1000)["tasks"]
+    if queued:
+        s.cancel([t["id"] for t in queued])
+    ws = connect()
+    hello(ws)
+    xmlrpc.client.ServerProxy(os.environ["EMU_URL"]).emu.inject("license", 1)
+    tid = s.submit({"model": MODEL, "name": "licence-out", "priority": "critical"})
+    s.resume()
+
+    def row(m, waiting):
+        rows = [r for r in m.get("running", {"retries": []})["retries"] if r["id"] == tid]
+        return m["type"] == "update" and rows and rows[0]["waiting"] == waiting
+
+    m = until(ws, lambda m: row(m, "backoff"), 30, "the task waiting for its retry")
+    s.pause()
+    r = m["running"]
+    t = [x for x in r["retries"] if x["id"] == tid][0]
+    assert t["retry"] == 1 and t["max_retries"] == 3 and t["due"] > m["time"] - 1000, t
+    assert t["name"] == "licence-out" and t["priority"] == "critical" and "licen" in t["error"].lower(), t
+    # Due while dispatch is paused: back in line for a slot, RUNNING still, and still a row.
+    m = until(ws, lambda m: row(m, "slot"), 30, "the retry due and waiting for a slot")
+    r = m["running"]
+    assert s.get(tid)["state"] == "running", s.get(tid)
+    assert r["count"] == r["in_calls"] + r["waiting"] + r["writing"] and r["waiting"] == len(r["retries"]) >= 1, r
+    s.cancel([tid])
+    m = until(ws, lambda m: m["type"] == "update" and "running" in m and not m["running"]["retries"], 10,
+              "the cancelled task leaving the rows")
+    assert m["running"]["count"] == m["running"]["in_calls"] + m["running"]["writing"], m["running"]
+    print("ok: %s" % t["error"])
+
+
 def case_bad_frames():
     silent = connect()  # says nothing: closed after the first-message time
     ws = connect()

@@ -247,6 +247,30 @@ def case_sweep():
     return "%d points in %d series; screenshot (the whole page, paused): %s" % (len(points), len(chart), path)
 
 
+def case_hung():
+    """a hung call shows its elapsed time, "overdue by" past its estimate, a warning colour past half its timeout; cancelled from its row"""
+    EMU.emu.inject("hang", 1)
+    tid = int(re.search(r"\d+", simq("submit", RC, "-p", "critical", "--name", "hung", "-v", "R=5")).group())
+    b.click("#resume")
+    confirm(["Resume dispatch?"])
+    row = '#running tr[data-id="%d"]' % tid
+    b.wait(visible(row), 10, "the hung call in Running")
+    assert api.get(tid)["state"] == "running"
+    b.wait(text_of(row + " .elapsed") + ".startsWith('overdue by ')", 15, "the call said overdue")
+    b.wait(visible(row + " td.progress.late"), 15, "the call past half its timeout in a warning colour")
+    said = b.js(text_of(row + " .elapsed"))
+    b.js("document.activeElement.blur(); window.scrollTo(0, 0)")
+    path = os.path.join(OUT, "dashboard-hung.png")
+    b.screenshot(path)
+    b.click(row + " button.row-act")
+    confirm(["Cancel task %d (hung" % tid])
+    b.wait(text_of("#message-text") + " === 'cancel %d: cancelled'" % tid, 5, "the page saying it was cancelled")
+    assert api.get(tid)["state"] == "cancelled", api.get(tid)
+    b.click("#pause")
+    confirm(["Pause dispatch?"])
+    return "%s; screenshot: %s" % (said, path)
+
+
 def case_clean():
     """no console error or warning and no request outside the server in the whole session"""
     problems = b.problems()
@@ -258,7 +282,7 @@ def case_clean():
     return "%d requests, %d WebSocket(s), all to the server" % (len(b.requests), len(b.sockets))
 
 
-CASES = [case_loads, case_submit, case_refused, case_cancel, case_bulk, case_failure, case_retry, case_night, case_sweep, case_clean]
+CASES = [case_loads, case_submit, case_refused, case_cancel, case_bulk, case_failure, case_retry, case_night, case_sweep, case_hung, case_clean]
 
 
 def main():
