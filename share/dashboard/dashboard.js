@@ -257,11 +257,12 @@ const draw = {
   },
   failures(list) {
     const drawn = state.drawn.failures = new Map();
-    for (const f of list) drawn.set(f.id, (f.name || f.model) + " · failed " + clock(f.finished));
+    for (const f of list) drawn.set(f.id, (f.name || f.model) + " · failed " + clock(f.finished) + (f.retried_as ? " · retried as " + f.retried_as : ""));
     $("failures").replaceChildren(table(["", "finished", "id", "priority", "name / model", "att.", "error", ""], list.map((f) =>
       el("tr", { "data-id": f.id }, tick([f.id]), el("td", {}, clock(f.finished)), el("td", { class: "num" }, f.id), el("td", { class: f.priority }, f.priority),
         el("td", { title: f.path }, f.name || f.model), el("td", { class: "num" }, f.attempts), el("td", { class: "error" }, f.error),
-        el("td", {}, button("retry", () => confirmAct("retry", { ids: [f.id] }))))), "no failures"));
+        el("td", {}, f.retried_as ? el("span", { class: "muted retried" }, "retried as " + f.retried_as)
+          : button("retry", () => confirmAct("retry", { ids: [f.id] }))))), "no failures"));
   },
 };
 
@@ -344,10 +345,10 @@ function onChart(m) {
 function summary() {
   const q = state.sections.queue, r = state.sections.running, s = state.sections.stats;
   if (!q || !r || !s) return;
-  const w = s.windows[$("window").value];
+  const w = s.windows.day; // what a morning reader wants: the last 24 h, whatever restarts came between
   $("summary").replaceChildren(el("b", {}, q.total), " queued · ", el("b", {}, r.in_calls + r.writing), " running · ",
     ...(r.waiting ? [el("b", {}, r.waiting), " waiting to retry · "] : []),
-    el("b", { class: w.failed ? "n-failed" : "" }, w.failed), " failed · ", el("b", {}, pct(w.success_rate)), " success" + (s.paused ? " · paused" : ""));
+    "last 24 h: ", el("b", { class: w.failed ? "n-failed" : "" }, w.failed), " failed, ", el("b", {}, pct(w.success_rate)), " success" + (s.paused ? " · paused" : ""));
 }
 
 // Each call's bar and words: elapsed of the estimate, "overdue by …" past it, a warning colour past half its timeout.

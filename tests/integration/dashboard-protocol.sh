@@ -18,9 +18,9 @@ if ! "$PY" -c "import websocket" 2>/dev/null; then
 	echo "1..0 # SKIP no python3-websocket for $PY (./quickstart installs it)"
 	exit 0
 fi
-plan 16
+plan 17
 
-export SIMQ_HOME="$TMP/state" SIMQ
+export SIMQ_HOME="$TMP/state" SIMQ SIMQ_INI="$TMP/simq.ini"
 MODEL=$(cd "$SRC/share/models" && pwd -P)/rc.plecs
 export MODEL
 start_emu
@@ -58,5 +58,6 @@ cases "changes in a burst reach a viewer at most five times a second" rate
 cases "a viewer back with its last seq gets the updates it missed; another server's or a future seq, a snapshot" resume
 cases "100 viewers at once each get the snapshot and the next update; past max_viewers one is refused" many
 cases "a viewer that never reads: the others keep up, the server's memory stays bounded, it gets a snapshot later" slow
+cases "failures come from the store: after hundreds of tasks and a restart they are still listed, a retried one with its copy" restart
 server_ran_clean
 done_testing

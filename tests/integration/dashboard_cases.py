@@ -639,5 +639,52 @@ def case_slow():
     print("ok: %.1f MB of updates, the server grew %.1f MB" % (volume / 2**20, grew))
 
 
+def restart_server():
+    subprocess.run([SIMQ, "--no-start", "shutdown"], check=True, capture_output=True)
+    subprocess.run([SIMQ, "server", "-c", os.environ["SIMQ_INI"]], check=True, capture_output=True)
+    end = time.monotonic() + 15
+    while True:
+        try:
+            return connect()
+        except (websocket.WebSocketException, ConnectionError):
+            if time.monotonic() > end:
+                raise
+            time.sleep(0.05)
+
+
+def case_restart():
+    """Failures are read from the store: after hundreds of tasks finished since and a restart, the
+    snapshot still lists them, newest first, a retried one with its copy; the 24 h window counts them."""
+    s = api()
+    s.pause()
+    while True:
+        queued = [t["id"] for t in s.list({"state": "queued"}, 0, 1000)["tasks"]]
+        if not queued:
+            break
+        s.cancel(queued)
+    failed = []
+    s.resume()
+    for i in range(2):  # one at a time: a fault in a batch of two would split it
+        xmlrpc.client.ServerProxy(os.environ["EMU_URL"]).emu.inject("fault", 1)
+        failed.append(s.submit({"model": MODEL, "name": "fails-before-restart-%d" % i, "priority": "critical"}))
+        s.wait([failed[-1]], 60)
+    s.pause()
+    assert [s.get(i)["state"] for i in failed] == ["failed", "failed"], [s.get(i) for i in failed]
+    copy = s.retry([failed[0]])[0]
+    # 250 tasks finish after them (cancelled here): more than the engine keeps of recent tasks.
+    s.cancel(s.submit_many([{"model": MODEL, "name": "after", "priority": "low"}] * 250))
+    ws = restart_server()
+    welcome, snap = hello(ws)
+    got = {f["id"]: f for f in snap["failures"]}
+    assert all(i in got for i in failed), ("failures after the restart", [f["id"] for f in snap["failures"]], failed)
+    assert got[failed[0]]["retried_as"] == copy and got[failed[1]]["retried_as"] == 0, (got, copy)
+    assert "injected" in got[failed[1]]["error"], got[failed[1]]
+    finished = [f["finished"] for f in snap["failures"]]
+    assert finished == sorted(finished, reverse=True) and len(finished) <= 20, finished
+    w = snap["stats"]["windows"]
+    assert w["since_start"]["failed"] == 0 and w["day"]["failed"] >= 2, w
+    print("ok: %d failures after the restart, %d retried as %d" % (len(finished), failed[0], copy))
+
+
 if __name__ == "__main__":
     globals()["case_" + sys.argv[1]]()

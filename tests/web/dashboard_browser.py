@@ -38,7 +38,7 @@ def visible(selector):
 
 
 def text_of(selector):
-    return "(document.querySelector(%s) || {}).textContent || ''" % q(selector)
+    return "((document.querySelector(%s) || {}).textContent || '')" % q(selector)
 
 
 b = None
@@ -160,7 +160,7 @@ def case_failure():
 
 
 def case_retry():
-    """retrying a failure says the new id; retrying it again says it was retried already (the server's answer, per id)"""
+    """retrying a failure says the new id and marks the row; retrying it again says it was retried already (the server's answer, per id)"""
     tid = ids["doomed"]
     row = '#failures tr[data-id="%d"]' % tid
     layout = b.js("document.querySelector('main').offsetTop")
@@ -172,8 +172,12 @@ def case_retry():
     assert api.get(copy)["origin"] == tid, api.get(copy)
     assert b.js("document.querySelector('main').offsetTop") == layout, "the answer moved the page"
     b.js("document.getElementById('message-text').textContent = ''")
-    b.click(row + " button.row-act")
-    confirm()
+    # The failure now says so, with no live retry button; retried again (ticked), the server says "already".
+    b.wait(text_of(row) + ".includes('retried as %d')" % copy, 5, "the failure marked as retried")
+    assert not b.js(visible(row + " button.row-act")), "a retried failure keeps its retry button: " + b.js("document.querySelector(%s).innerHTML" % q(row))
+    b.click(row + " input.sel")
+    b.click("#sel-retry")
+    confirm(["Retry task %d (doomed" % tid])
     b.wait(text_of("#message-text") + ".startsWith('retry %d: already retried as %d')" % (tid, copy), 5,
            "the page saying it was retried already")
     named = api.list({"name": "doomed"}, 0, 10)["total"]
