@@ -2,7 +2,7 @@
 // drawn as it changes.  The token lives in this page's memory only and goes in a message.
 "use strict";
 
-const state = { server: null, seq: 0, logSeq: 0, sections: {}, log: [], token: null, ws: null, ref: 0, chart: null, asked: new Map(), skew: 0,
+const state = { server: null, seq: 0, logSeq: 0, sections: {}, log: [], token: null, ws: null, ref: 0, chart: null, asked: new Map(), skew: 0, live: false, lostAt: 0, asOf: 0,
   selected: new Map(), drawn: {},
   sweep: { list: [], chart: null, completed: -1, asked: 0, timer: null, chosen: {} } };
 const PALETTE = ["#2c6fbb", "#d35400", "#1e8e3e", "#8e44ad", "#c0392b", "#16a085", "#7f8c8d", "#b7950b"];
@@ -230,6 +230,7 @@ const draw = {
       b.history.length ? el("table", { class: "history" }, ...b.history.slice().reverse().map((h) => el("tr", {}, el("td", {}, clock(h.time)),
         el("td", { class: h.up ? "up" : "down" }, h.up ? "UP" : "DOWN"), el("td", { class: "error-text" }, h.detail))))
         : el("div", { class: "muted" }, "no change since the server started"))));
+    banner();
   },
   stats(s) {
     sweepsMayHaveChanged(s.windows.since_start.completed_first + s.windows.since_start.completed_retry);
@@ -239,9 +240,13 @@ const draw = {
       ["retries per failed", w.avg_retries_per_failed === null ? "–" : w.avg_retries_per_failed.toFixed(2)],
       ["mean batch", s.mean_batch.toFixed(1)], ["dispatch", s.paused ? "paused " + s.pause_reason : "running"]];
     $("stats").replaceChildren(el("table", { class: "stats" }, ...rows.map(([k, v]) => el("tr", {}, el("td", {}, k), el("td", {}, v)))));
+    $("dispatch").textContent = s.paused ? "Resume dispatch" : "Pause dispatch";
+    $("dispatch").title = s.paused ? "dispatch is paused" : "dispatch is running";
     summary();
+    banner();
   },
   throughput(t) {
+    $("queue-eta").textContent = t.eta > 0 ? "ETA " + dur(t.eta) + " at " + t.rate + "/h" : t.eta < 0 ? "ETA – (nothing finished in the last 10 min)" : "";
     if (typeof Chart === "undefined") return;
     const labels = t.per_hour.map((_, i) => new Date(t.minute - (23 - i) * 3600000).getHours() + "h");
     if (!state.chart) {
@@ -349,6 +354,7 @@ function summary() {
   $("summary").replaceChildren(el("b", {}, q.total), " queued · ", el("b", {}, r.in_calls + r.writing), " running · ",
     ...(r.waiting ? [el("b", {}, r.waiting), " waiting to retry · "] : []),
     "last 24 h: ", el("b", { class: w.failed ? "n-failed" : "" }, w.failed), " failed, ", el("b", {}, pct(w.success_rate)), " success" + (s.paused ? " · paused" : ""));
+  title();
 }
 
 // Each call's bar and words: elapsed of the estimate, "overdue by …" past it, a warning colour past half its timeout.
@@ -384,6 +390,7 @@ function addLog(lines) {
 
 function apply(m) {
   state.skew = m.time - Date.now();
+  state.asOf = m.time;
   for (const name of Object.keys(draw)) {
     if (m[name] !== undefined && m[name] !== null) {
       state.sections[name] = m[name];
@@ -393,11 +400,49 @@ function apply(m) {
   if (m.log_skipped) addSkipped(m.log_skipped);
   addLog(m.log || []);
   state.seq = m.seq;
+  lockActions();
+}
+
+// Connected and welcomed, or not: while not, the data is dimmed, says how old it is, and nothing can be acted on.
+function setLive(on) {
+  state.live = on;
+  document.body.classList.toggle("disconnected", !on);
+  $("status").className = "status " + (on ? "live" : "lost");
+  $("status").textContent = on ? "live" : "disconnected since " + clock(state.lostAt);
+  if (!on && $("confirm").open) $("confirm").close("no");
+  lockActions();
+  title();
+  banner();
+}
+
+function lockActions() {
+  for (const e of document.querySelectorAll("button.act, .row-act, #sel-prio, #confirm-yes")) e.disabled = !state.live;
+}
+
+// The tab's title: what a background tab should say.
+function title() {
+  const q = state.sections.queue, s = state.sections.stats;
+  document.title = !state.live && state.lostAt ? "simq · disconnected" : q && s ? "simq · " + q.total + " queued · " + s.windows.day.failed + " failed" : "simq";
+}
+
+// A banner for what stops the night: dispatch paused, or no backend answering.
+function banner() {
+  const s = state.sections.stats, list = state.sections.backends || [], lines = [];
+  if (!state.live && state.lostAt)
+    lines.push("Disconnected since " + clock(state.lostAt) + "; showing data as of " + (state.asOf ? clock(state.asOf - state.skew) : "–") +
+      " (dimmed; no action can be sent). Reconnecting…");
+  if (s && s.paused)
+    lines.push("Dispatch is paused" + (s.pause_reason ? " (" + s.pause_reason + ")" : "") + ": nothing new starts until it is resumed (Resume dispatch, or simq resume).");
+  if (list.length && list.every((b) => !b.up && !b.checking))
+    lines.push("Every backend is DOWN: " + list.map((b) => b.name + (b.probe_at ? " (next probe " + clock(b.probe_at) + ")" : "")).join(", ") + ". Nothing runs until one answers.");
+  $("banner").replaceChildren(...lines.map((l, i) => el("div", { class: i === 0 && !state.live ? "lost" : "" }, l)));
+  $("banner").hidden = !lines.length;
 }
 
 function onMessage(ev) {
   const m = JSON.parse(ev.data);
   if (m.type === "welcome") {
+    setLive(true);
     if (state.server !== m.server) { state.logSeq = 0; $("log").replaceChildren(); }
     state.server = m.server;
     document.body.classList.toggle("unlocked", !m.read_only);
@@ -439,14 +484,12 @@ function connect() {
     if (state.server) first.resume = { server: state.server, seq: state.seq };
     ws.send(JSON.stringify(first));
     askSweeps();
-    $("status").textContent = "live";
-    $("status").className = "status live";
   };
   ws.onmessage = onMessage;
   ws.onclose = () => {
     state.ws = null;
-    $("status").textContent = "connection lost; reconnecting…";
-    $("status").className = "status lost";
+    if (state.live || !state.lostAt) state.lostAt = Date.now();
+    setLive(false);
     setTimeout(connect, 1000);
   };
 }
@@ -463,8 +506,8 @@ $("sweep-by").addEventListener("change", () => { state.sweep.chosen.by = true; a
 $("sweep-signal").addEventListener("change", () => { state.sweep.chosen.signal = true; askChart(); });
 $("sweep-summary").addEventListener("change", askChart);
 $("message-close").addEventListener("click", () => { $("message").hidden = true; });
-$("pause").addEventListener("click", () => confirmAct("pause"));
-$("resume").addEventListener("click", () => confirmAct("resume"));
+// One button, its words the state's: the action is decided when it is clicked.
+$("dispatch").addEventListener("click", () => { const s = state.sections.stats; if (s) confirmAct(s.paused ? "resume" : "pause"); });
 $("confirm-yes").addEventListener("click", () => $("confirm").close("yes"));
 $("confirm-no").addEventListener("click", () => $("confirm").close("no"));
 $("sel-cancel").addEventListener("click", () => confirmAct("cancel", { ids: selected() }));

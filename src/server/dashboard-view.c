@@ -358,8 +358,12 @@ static json_t *build_throughput(struct dashboard_view *v)
 			sum += per_minute[h * 60 + m];
 		json_array_append_new(hours, json_integer((json_int_t)sum));
 	}
+	double rate, eta;
+
+	view_rate(v->engine, &rate, &eta);
 	/* The last bucket ends with the current minute: the page labels the buckets from it. */
-	return json_pack("{s:o,s:I}", "per_hour", hours, "minute", (json_int_t)(v->now / 60000 * 60000));
+	return json_pack("{s:o,s:I,s:I,s:I}", "per_hour", hours, "minute", (json_int_t)(v->now / 60000 * 60000), "rate",
+	                 (json_int_t)llround(rate), "eta", (json_int_t)(eta < 0 ? -1 : llround(eta)));
 }
 
 /* ---- failures --------------------------------------------------------------------------- */

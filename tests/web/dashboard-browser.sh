@@ -20,7 +20,7 @@ if ! "$PY" -c "import websocket" 2>/dev/null; then
 fi
 requires chromium
 
-export SIMQ_HOME="$TMP/state" SIMQ
+export SIMQ_HOME="$TMP/state" SIMQ SIMQ_INI="$TMP/simq.ini"
 MODELS=$(cd "$SRC/share/models" && pwd -P)
 export MODELS
 start_emu --speed 40 --cores 2

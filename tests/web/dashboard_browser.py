@@ -65,7 +65,7 @@ def case_loads():
     assert b.js("typeof Chart") == "function", "Chart.js did not load"
     assert b.js("!!Chart.getChart(document.getElementById('throughput'))"), "no throughput chart"
     assert b.js(text_of("#auth-state")) == "read-only"
-    assert not b.js(visible("#pause")), "Pause is shown without the token"
+    assert not b.js(visible("#dispatch")), "Pause is shown without the token"
 
 
 def case_submit():
@@ -144,7 +144,7 @@ def case_failure():
     """a task PLECS fails shows among the failures with its full error"""
     EMU.emu.inject("fault", 1)
     tid = int(re.search(r"\d+", simq("submit", RC, "-p", "critical", "--name", "doomed")).group())
-    b.click("#resume")
+    b.click("#dispatch")
     confirm(["Resume dispatch?"])
     b.wait(text_of("#message-text") + " === 'dispatch running'", 5, "the page resuming dispatch")
     row = '#failures tr[data-id="%d"]' % tid
@@ -218,7 +218,7 @@ def case_sweep():
     while api.list({"state": "completed", "name": "overnight"}, 0, 1)["total"] < 24 and time.monotonic() < end:
         time.sleep(0.1)
     # Dispatch paused from the page, so that the sweep holds still while the chart is compared.
-    b.click("#pause")
+    b.click("#dispatch")
     confirm(["Pause dispatch?"])
     b.wait(text_of("#message-text") + " === 'dispatch paused'", 5, "the page pausing dispatch")
     end = time.monotonic() + 60
@@ -255,7 +255,7 @@ def case_hung():
     """a hung call shows its elapsed time, "overdue by" past its estimate, a warning colour past half its timeout; cancelled from its row"""
     EMU.emu.inject("hang", 1)
     tid = int(re.search(r"\d+", simq("submit", RC, "-p", "critical", "--name", "hung", "-v", "R=5")).group())
-    b.click("#resume")
+    b.click("#dispatch")
     confirm(["Resume dispatch?"])
     row = '#running tr[data-id="%d"]' % tid
     b.wait(visible(row), 10, "the hung call in Running")
@@ -270,9 +270,50 @@ def case_hung():
     confirm(["Cancel task %d (hung" % tid])
     b.wait(text_of("#message-text") + " === 'cancel %d: cancelled'" % tid, 5, "the page saying it was cancelled")
     assert api.get(tid)["state"] == "cancelled", api.get(tid)
-    b.click("#pause")
+    b.click("#dispatch")
     confirm(["Pause dispatch?"])
     return "%s; screenshot: %s" % (said, path)
+
+
+def case_disconnect():
+    """paused: one button says Resume, a banner says so, the tab title has the counts; the server gone: data dimmed and dated, every action disabled; back (every backend DOWN): a banner, the failures still listed"""
+    b.wait(text_of("#dispatch") + " === 'Resume dispatch'", 5, "the one dispatch button saying Resume")
+    b.wait(visible("#banner") + " && " + text_of("#banner") + ".startsWith('Dispatch is paused')", 5, "the paused banner")
+    b.wait("document.title.startsWith('simq · ') && document.title.endsWith(' failed')", 5, "the counts in the tab title")
+    shown = b.js("document.title")
+    queued = int(re.search(r"· (\d+) queued", shown).group(1))
+    assert queued == api.list({"state": "queued"}, 0, 1)["total"], (shown, api.list({"state": "queued"}, 0, 1)["total"])
+    assert b.js(text_of("#queue-eta")).startswith("ETA "), b.js(text_of("#queue-eta"))
+    failures = b.js("[...document.querySelectorAll('#failures tr[data-id]')].map((r) => Number(r.dataset.id))")
+    assert ids["doomed"] in failures, failures
+    before = len(b.entries)
+    simq("--no-start", "shutdown")
+    b.wait(text_of("#status") + ".startsWith('disconnected since ')", 10, "the page saying it is disconnected")
+    said = b.js(text_of("#banner"))
+    assert said.startswith("Disconnected since ") and "showing data as of " in said, said
+    assert b.js("document.title") == "simq · disconnected", b.js("document.title")
+    assert float(b.js("getComputedStyle(document.querySelector('main')).opacity")) < 1, "the data is not dimmed"
+    acts = b.js("[...document.querySelectorAll('button.act, .row-act')].map((e) => e.disabled)")
+    assert acts and all(acts), "an action stays enabled while disconnected (%d of %d)" % (acts.count(False), len(acts))
+    b.js("document.activeElement.blur(); window.scrollTo(0, 0)")
+    b.screenshot(os.path.join(OUT, "dashboard-disconnected.png"))
+    # Back, with a PLECS that never answers: every backend DOWN, the night's failures still there (the store's).
+    subprocess.run([SIMQ, "server", "-c", os.environ["SIMQ_INI"], "--plecs", "http://127.0.0.1:1/RPC2"], check=True,
+                   capture_output=True)
+    b.wait(text_of("#status") + " === 'live'", 15, "the page live again")
+    b.wait(visible("#banner") + " && " + text_of("#banner") + ".includes('Every backend is DOWN')", 30, "the DOWN banner")
+    failures = b.js("[...document.querySelectorAll('#failures tr[data-id]')].map((r) => Number(r.dataset.id))")
+    assert ids["doomed"] in failures, ("the failures after the restart", failures)
+    acts = b.js("[...document.querySelectorAll('button.act, .row-act')].map((e) => e.disabled)")
+    assert not any(acts), "actions stay disabled once live again"
+    b.js("document.activeElement.blur(); window.scrollTo(0, 0)")
+    path = os.path.join(OUT, "dashboard-down.png")
+    b.screenshot(path)
+    # The page's reconnect attempts while the server was away are logged by Chromium as failed
+    # WebSocket connections to the server: expected here, and only those.
+    away = [e for e in b.entries[before:] if "WebSocket connection to 'ws://127.0.0.1:%d/ws' failed" % PORT in e[2]]
+    b.entries[before:] = [e for e in b.entries[before:] if e not in away]
+    return "%s; %s; %d reconnect attempts while away; screenshot: %s" % (shown, said, len(away), path)
 
 
 def case_clean():
@@ -286,7 +327,7 @@ def case_clean():
     return "%d requests, %d WebSocket(s), all to the server" % (len(b.requests), len(b.sockets))
 
 
-CASES = [case_loads, case_submit, case_refused, case_cancel, case_bulk, case_failure, case_retry, case_night, case_sweep, case_hung, case_clean]
+CASES = [case_loads, case_submit, case_refused, case_cancel, case_bulk, case_failure, case_retry, case_night, case_sweep, case_hung, case_disconnect, case_clean]
 
 
 def main():
