@@ -7,6 +7,7 @@ const state = { server: null, seq: 0, logSeq: 0, sections: {}, log: [], token: n
   sweep: { list: [], chart: null, completed: -1, asked: 0, timer: null, chosen: {} } };
 const PALETTE = ["#2c6fbb", "#d35400", "#1e8e3e", "#8e44ad", "#c0392b", "#16a085", "#7f8c8d", "#b7950b"];
 const PRIORITIES = ["critical", "high", "normal", "low"];
+const POINTS = ["circle", "rect", "triangle", "rectRot", "crossRot"];
 const $ = (id) => document.getElementById(id);
 
 function el(tag, attrs, ...children) {
@@ -31,9 +32,9 @@ function ago(ms) {
   return s < 60 ? s + "s" : s < 3600 ? Math.floor(s / 60) + "m" : Math.floor(s / 3600) + "h" + Math.floor((s % 3600) / 60) + "m";
 }
 // Seconds as the console writes them: 8s, 3m05s, 1h02m, 2d03h.
-function dur(sec) {
+function dur(sec, fine) {
   const s = Math.max(0, Math.round(sec)), two = (n) => String(n).padStart(2, "0");
-  if (sec < 1) return Math.max(0, Math.round(sec * 1000)) + "ms";
+  if (fine && sec < 1) return Math.max(0, Math.round(sec * 1000)) + "ms";
   return s < 60 ? s + "s" : s < 3600 ? Math.floor(s / 60) + "m" + two(s % 60) + "s"
     : s < 86400 ? Math.floor(s / 3600) + "h" + two(Math.floor(s / 60) % 60) + "m" : Math.floor(s / 86400) + "d" + two(Math.floor(s / 3600) % 24) + "h";
 }
@@ -187,7 +188,7 @@ const draw = {
     for (const p of PRIORITIES) for (const t of q.rows[p]) {
       drawn.set(t.id, [t.name || t.model, vars(t.vars)].filter(Boolean).join(" · "));
       rows.push(el("tr", { "data-id": t.id }, tick([t.id]), el("td", { class: "num" }, t.position + 1), el("td", { class: "num" }, t.id), el("td", { class: p }, p),
-        el("td", { title: t.path }, t.name || t.model), el("td", { class: "vars", title: vars(t.vars) }, vars(t.vars)), el("td", { class: "num" }, ago(t.submitted)), el("td", {}, rowActions(t.id))));
+        el("td", { class: "name", title: t.path }, t.name || t.model), el("td", { class: "vars", title: vars(t.vars) }, vars(t.vars)), el("td", { class: "num" }, ago(t.submitted)), el("td", {}, rowActions(t.id))));
       if (q.counts[p] > q.rows[p].length && t === q.rows[p][q.rows[p].length - 1])
         rows.push(el("tr", { class: "more" }, el("td", { colspan: "8" }, "… " + (q.counts[p] - q.rows[p].length) + " more " + p)));
     }
@@ -201,7 +202,7 @@ const draw = {
     const rows = r.calls.map((c) => {
       for (const id of c.ids) drawn.set(id, (c.name || c.model) + (c.ids.length > 1 ? " · in a call of " + c.ids.length : ""));
       return el("tr", { "data-id": c.ids.join(" ") }, tick(c.ids), el("td", { class: "num", title: c.ids.join(", ") }, c.ids.length > 1 ? c.ids[0] + " +" + (c.ids.length - 1) : c.ids[0]), el("td", { class: c.priority }, c.priority),
-        el("td", {}, c.name || c.model), el("td", {}, c.backend),
+        el("td", { class: "name", title: c.path }, c.name || c.model, el("div", { class: "muted small" }, "on " + c.backend)),
         el("td", { class: "progress", "data-started": c.started, "data-estimate": c.estimate, "data-timeout": c.timeout },
           el("span", { class: "bar" }, el("span", {})), el("span", { class: "elapsed" })),
         el("td", {}, button("cancel", () => confirmAct("cancel", { ids: c.ids }), "cancel the " + (c.ids.length > 1 ? c.ids.length + " tasks of this call" : "task"))));
@@ -210,15 +211,15 @@ const draw = {
       drawn.set(t.id, (t.name || t.model) + " · waiting to retry");
       const when = t.waiting === "backoff" ? "retry " + t.retry + "/" + t.max_retries + " at " + clock(t.due)
         : "retry " + t.retry + "/" + t.max_retries + (t.due ? " due since " + clock(t.due) : "") + ", waiting for a slot";
-      rows.push(el("tr", { "data-id": t.id, class: "retry" }, tick([t.id]), el("td", { class: "num" }, t.id), el("td", { class: t.priority }, t.priority), el("td", {}, t.name || t.model),
-        el("td", { class: "error", colspan: "2" }, el("span", { class: "sev-warning" }, when), " ", t.error),
+      rows.push(el("tr", { "data-id": t.id, class: "retry" }, tick([t.id]), el("td", { class: "num" }, t.id), el("td", { class: t.priority }, t.priority), el("td", { class: "name" }, t.name || t.model),
+        el("td", { class: "error" }, el("span", { class: "sev-warning" }, when), " ", t.error),
         el("td", {}, button("cancel", () => confirmAct("cancel", { ids: [t.id] })))));
     }
     if (r.waiting > r.retries.length)
-      rows.push(el("tr", { class: "more" }, el("td", { colspan: "7" }, "… " + (r.waiting - r.retries.length) + " more waiting to retry (simq ls --state running)")));
+      rows.push(el("tr", { class: "more" }, el("td", { colspan: "6" }, "… " + (r.waiting - r.retries.length) + " more waiting to retry (simq ls --state running)")));
     if (r.writing)
-      rows.push(el("tr", { class: "more" }, el("td", { colspan: "7" }, r.writing + (r.writing === 1 ? " result" : " results") + " being written")));
-    $("running").replaceChildren(table(["", "id", "priority", "name / model", "backend", "progress", ""], rows, "nothing runs"));
+      rows.push(el("tr", { class: "more" }, el("td", { colspan: "6" }, r.writing + (r.writing === 1 ? " result" : " results") + " being written")));
+    $("running").replaceChildren(table(["", "id", "priority", "name / model", "progress", ""], rows, "nothing runs"));
     summary();
     moveBars();
   },
@@ -226,7 +227,7 @@ const draw = {
     $("backends-line").replaceChildren(...list.map((b) => el("span", { class: b.up ? "up" : "down" }, (b.up ? "● " : "○ ") + b.name + " ")));
     $("backends").replaceChildren(...list.map((b) => el("div", { class: "backend" },
       el("h3", { class: b.up ? "up" : "down" }, b.name + (b.up ? " UP" : " DOWN") + " · " + b.busy + "/" + b.slots + " busy" + (b.paused ? " · paused" : "")),
-      el("div", { class: "url" }, b.url + (b.up ? "" : b.probe_at ? " · next probe " + clock(b.probe_at) : "")),
+      el("div", { class: "url" }, b.url, b.up || !b.probe_at ? "" : el("span", { class: "when" }, " · next probe " + clock(b.probe_at))),
       b.history.length ? el("table", { class: "history" }, ...b.history.slice().reverse().map((h) => el("tr", {}, el("td", {}, clock(h.time)),
         el("td", { class: h.up ? "up" : "down" }, h.up ? "UP" : "DOWN"), el("td", { class: "error-text" }, h.detail))))
         : el("div", { class: "muted" }, "no change since the server started"))));
@@ -265,7 +266,7 @@ const draw = {
     for (const f of list) drawn.set(f.id, (f.name || f.model) + " · failed " + clock(f.finished) + (f.retried_as ? " · retried as " + f.retried_as : ""));
     $("failures").replaceChildren(table(["", "finished", "id", "priority", "name / model", "att.", "error", ""], list.map((f) =>
       el("tr", { "data-id": f.id }, tick([f.id]), el("td", {}, clock(f.finished)), el("td", { class: "num" }, f.id), el("td", { class: f.priority }, f.priority),
-        el("td", { title: f.path }, f.name || f.model), el("td", { class: "num" }, f.attempts), el("td", { class: "error" }, f.error),
+        el("td", { class: "name", title: f.path }, f.name || f.model), el("td", { class: "num" }, f.attempts), el("td", { class: "error" }, f.error),
         el("td", {}, f.retried_as ? el("span", { class: "muted retried" }, "retried as " + f.retried_as)
           : button("retry", () => confirmAct("retry", { ids: [f.id] }))))), "no failures"));
   },
@@ -313,6 +314,8 @@ function onSweeps(m) {
   }
   options($("sweep-name"), list.map((x) => (x.name !== undefined ? "name:" + x.name : "tag:" + x.tag)),
     list.map((x) => (x.name !== undefined ? x.name : "tag " + x.tag) + " · " + x.tasks + " tasks · " + x.vars.join(", ")), true);
+  for (const o of $("sweep-name").options) o.title = o.textContent;
+  $("sweep-name").title = $("sweep-name").selectedOptions[0] ? $("sweep-name").selectedOptions[0].textContent : "";
   if (!had || $("sweep-name").value !== had) state.sweep.chosen = {};
   askChart();
 }
@@ -322,7 +325,8 @@ function onChart(m) {
   const entry = state.sweep.list.find((x) => (m.name !== undefined ? x.name === m.name : x.tag === m.tag));
   if (entry && entry.tasks !== m.tasks) { // tasks finished since the list came
     entry.tasks = m.tasks;
-    $("sweep-name").selectedOptions[0].textContent = (entry.name !== undefined ? entry.name : "tag " + entry.tag) + " · " + entry.tasks + " tasks · " + entry.vars.join(", ");
+    const o = $("sweep-name").selectedOptions[0];
+    o.textContent = o.title = $("sweep-name").title = (entry.name !== undefined ? entry.name : "tag " + entry.tag) + " · " + entry.tasks + " tasks · " + entry.vars.join(", ");
   }
   options($("sweep-by"), m.vars, null, false);
   $("sweep-by").value = m.by;
@@ -334,16 +338,43 @@ function onChart(m) {
     series.get(p.series).push({ x: p.x, y: p.y, id: p.id });
   }
   const datasets = [...series.entries()].sort(([a], [b]) => a.localeCompare(b, "en", { numeric: true })).map(([label, pts], i) => ({ label: label || m.by, data: pts.sort((a, b) => a.x - b.x),
-    showLine: true, borderColor: PALETTE[i % PALETTE.length], backgroundColor: PALETTE[i % PALETTE.length], pointRadius: 3, borderWidth: 1.5 }));
+    showLine: true, borderColor: PALETTE[i % PALETTE.length], backgroundColor: PALETTE[i % PALETTE.length], pointRadius: 3, borderWidth: 1.5,
+    pointStyle: POINTS[Math.floor(i / PALETTE.length) % POINTS.length] }));
   const what = $("sweep-summary").selectedOptions[0].textContent + " of " + m.signal;
   $("sweep-note").textContent = m.points.length + " of " + m.tasks + " tasks" + (m.missing ? " (" + m.missing + " without that summary)" : "");
   if (typeof Chart === "undefined") return;
   if (state.sweep.chart) state.sweep.chart.destroy();
   state.sweep.chart = new Chart($("sweep"), { type: "scatter", data: { datasets },
     options: { animation: false, maintainAspectRatio: false,
-      plugins: { legend: { display: datasets.length > 1, position: "right", labels: { boxWidth: 10 } },
-        tooltip: { callbacks: { label: (c) => "#" + c.raw.id + " " + m.by + "=" + c.raw.x + ": " + c.raw.y } } },
-      scales: { x: { title: { display: true, text: m.by } }, y: { title: { display: true, text: what } } } } });
+      plugins: { legend: { display: false },
+        tooltip: { callbacks: { label: (c) => "#" + c.raw.id + " " + m.by + "=" + short(c.raw.x) + ": " + short(c.raw.y) } } },
+      scales: { x: { title: { display: true, text: m.by }, ticks: { callback: short, maxRotation: 0 } },
+        y: { title: { display: true, text: what }, ticks: { callback: short } } } } });
+  legend(datasets);
+}
+
+// The series as a list of their own, which scrolls when long (Chart.js's legend would overflow the chart).
+function legend(datasets) {
+  const box = $("sweep-legend");
+  box.hidden = datasets.length < 2;
+  box.replaceChildren(...datasets.map((d, i) => {
+    const item = el("button", { type: "button", class: "series", title: "show or hide " + d.label },
+      el("span", { class: "swatch " + d.pointStyle }), d.label);
+    item.style.setProperty("--colour", d.borderColor);
+    item.addEventListener("click", () => {
+      const c = state.sweep.chart, shown = c.isDatasetVisible(i);
+      c.setDatasetVisibility(i, !shown);
+      item.classList.toggle("off", shown);
+      c.update();
+    });
+    return item;
+  }));
+}
+
+// A number in its shortest form: 1e-6, 0.25, 1500 (never 1.0000000E-6).
+function short(v) {
+  const x = Number(Number(v).toPrecision(6)), a = Math.abs(x);
+  return a !== 0 && (a < 1e-3 || a >= 1e6) ? x.toExponential().replace("e+", "e") : String(x);
 }
 
 // The header's line: queued, running, failed and the success rate of the chosen window.
@@ -364,7 +395,7 @@ function moveBars() {
     const over = est > 0 && took > est, late = limit > 0 && took > limit / 2;
     td.querySelector(".bar > span").style.width = (est > 0 ? 100 * Math.min(0.99, took / est) : 0).toFixed(1) + "%";
     td.querySelector(".elapsed").textContent = est <= 0 ? dur(took) + ", no estimate yet"
-      : over ? "overdue by " + dur(took - est) + " (~" + dur(est) + ")" : dur(took) + " of ~" + dur(est);
+      : over ? "overdue by " + dur(took - est) + " (~" + dur(est, true) + ")" : dur(took) + " of ~" + dur(est, true);
     td.classList.toggle("overdue", over);
     td.classList.toggle("late", late);
     td.title = late ? "running for " + dur(took) + "; the call times out after " + dur(limit) + " (then it is retried)" : "";
@@ -501,7 +532,11 @@ $("auth-form").addEventListener("submit", (e) => {
   if (state.ws) state.ws.send(JSON.stringify({ auth: state.token }));
 });
 $("window").addEventListener("change", () => { if (state.sections.stats) draw.stats(state.sections.stats); });
-$("sweep-name").addEventListener("change", () => { state.sweep.chosen = {}; askChart(); });
+$("sweep-name").addEventListener("change", () => {
+  state.sweep.chosen = {};
+  $("sweep-name").title = $("sweep-name").selectedOptions[0].textContent;
+  askChart();
+});
 $("sweep-by").addEventListener("change", () => { state.sweep.chosen.by = true; askChart(); });
 $("sweep-signal").addEventListener("change", () => { state.sweep.chosen.signal = true; askChart(); });
 $("sweep-summary").addEventListener("change", askChart);

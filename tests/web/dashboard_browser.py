@@ -192,6 +192,14 @@ def night():
     simq("submit", BUCK, "-p", "critical", "-v", "D=0.42", "--name", "design-verify")
     EMU.emu.inject("license", 2)
     simq("sweep", BUCK, "D=0.3,0.6,0.9,1.5", "-p", "high", "--name", "corner-check")
+    simq("submit", BUCK, "-p", "low", "-v", "D=0.35", "-v", "L=0.005", "-v", "Vin=400", "-v", "fsw=20000",
+         "--name", "corner-check-long-vars")
+
+
+# JavaScript: every panel, its scrolling box, the header and the dock that is wider than it shows.
+OVERFLOWING = ("[...document.querySelectorAll('header, main > section, main > section > div, #dock > div')]"
+               ".filter((e) => e.getClientRects().length && e.scrollWidth > e.clientWidth + 1)"
+               ".map((e) => (e.id || e.className || e.tagName) + ' ' + e.scrollWidth + '>' + e.clientWidth)")
 
 
 def case_night():
@@ -202,7 +210,17 @@ def case_night():
     b.wait("(Chart.getChart(document.getElementById('throughput')).data.datasets[0].data.at(-1) || 0) >= 8", 60,
            "eight tasks finished in the throughput chart")
     b.wait(visible("#running tr[data-id]"), 30, "a running call")
+    b.wait("[...document.querySelectorAll('#queue td.vars')].some((e) => e.textContent.includes('fsw=20000'))", 30,
+           "the task with four vars in the queue")
     b.js("document.activeElement.blur(); window.scrollTo(0, 0)")
+    # Nothing cut at 1280x800: no panel is wider inside than it shows, every row's buttons within it.
+    assert b.js("innerWidth") == 1280 and b.js("innerHeight") == 800, (b.js("innerWidth"), b.js("innerHeight"))
+    wide = b.js(OVERFLOWING)
+    assert not wide, "panels wider than they show at 1280x800: %s" % wide
+    cut = b.js("[...document.querySelectorAll('main .row-act, main td.progress .elapsed, main td.vars')].filter((e) => {"
+               " const r = e.getBoundingClientRect(), box = e.closest('section').getBoundingClientRect();"
+               " return r.width && (r.right > box.right + 1 || r.left < box.left - 1); }).map((e) => e.outerHTML.slice(0, 80))")
+    assert not cut, "cut at the panel's edge: %s" % cut
     path = os.path.join(OUT, "dashboard-night.png")
     b.screenshot(path)
     return "screenshot (1280x800, the night running): %s" % path
@@ -241,6 +259,14 @@ def case_sweep():
     assert all(d["label"].startswith("L=") for d in chart) and len(chart) >= 2, [d["label"] for d in chart]
     b.select("#sweep-by", "L")
     b.wait("Chart.getChart(document.getElementById('sweep')).options.scales.x.title.text === 'L'", 10, "the chart against L")
+    # Axis numbers in their shortest form; the series' list scrolls rather than overflows; the sweep's whole name.
+    b.wait("Chart.getChart(document.getElementById('sweep')).data.datasets.length >= 4", 10, "a series per D")
+    ticks = b.js("(() => { const c = Chart.getChart(document.getElementById('sweep')); return c.scales.x.ticks.map((t) => t.label); })()")
+    assert ticks and all(re.fullmatch(r"-?\d+(\.\d+)?(e-?\d+)?", t) and "0000" not in t for t in ticks), ticks
+    n = b.js("Chart.getChart(document.getElementById('sweep')).data.datasets.length")
+    assert b.js("document.querySelectorAll('#sweep-legend .series').length") == n
+    assert not b.js(OVERFLOWING), b.js(OVERFLOWING)
+    assert b.js("document.getElementById('sweep-name').title").startswith("overnight · "), b.js("document.getElementById('sweep-name').title")
     b.select("#sweep-by", "D")
     b.select("#sweep-summary", "final")
     b.wait("Chart.getChart(document.getElementById('sweep')).options.scales.y.title.text === 'final value of sig1'", 10,
