@@ -18,7 +18,7 @@ if ! "$PY" -c "import websocket" 2>/dev/null; then
 	echo "1..0 # SKIP no python3-websocket for $PY (./quickstart installs it)"
 	exit 0
 fi
-plan 17
+plan 20
 
 export SIMQ_HOME="$TMP/state" SIMQ SIMQ_INI="$TMP/simq.ini"
 MODEL=$(cd "$SRC/share/models" && pwd -P)/rc.plecs
@@ -38,6 +38,8 @@ printf '[backend emu]\nurl = %s\n[server]\nrefusal_log_interval = 1s\n[scheduler
 # slow-viewer case would read as growth: this server keeps 1 MB of it, so what stays is what simq holds.
 expect_status "the server starts with the dashboard" 0 \
 	env ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=1" "$SIMQ" server -c "$TMP/simq.ini"
+expect_line "simq server says where the dashboard is and where its token is" "$TMP/out" \
+	"dashboard on http://127.0.0.1:$DASH_PORT/ (token in $SIMQ_HOME/token)"
 until_in "$SIMQ_HOME/simulation.log" "dashboard on http://127.0.0.1:$DASH_PORT/" -F # the log is written off the loop
 expect_in "the log says where the dashboard is" "$SIMQ_HOME/simulation.log" "dashboard on http://127.0.0.1:$DASH_PORT/"
 
@@ -59,5 +61,9 @@ cases "a viewer back with its last seq gets the updates it missed; another serve
 cases "100 viewers at once each get the snapshot and the next update; past max_viewers one is refused" many
 cases "a viewer that never reads: the others keep up, the server's memory stays bounded, it gets a snapshot later" slow
 cases "failures come from the store: after hundreds of tasks and a restart they are still listed, a retried one with its copy" restart
+"$SIMQ" --no-start shutdown >/dev/null 2>&1
+expect_status "a CLI with no server running starts one" 0 "$SIMQ" -c "$TMP/simq.ini" ls
+expect_in "and says where the dashboard is and where its token is" "$TMP/err" \
+	"simq: dashboard on http://127.0.0.1:$DASH_PORT/ (token in $SIMQ_HOME/token)"
 server_ran_clean
 done_testing
