@@ -55,6 +55,10 @@ static void print_help(FILE *out)
 	             "  --json         print the answer as JSON, for scripts\n"
 	             "\n"
 	             "simq help COMMAND shows a command's usage and its own options.\n"
+	             "\nDashboard: with [dashboard] listen = 127.0.0.1 in simq.ini, simq server prints\n"
+	             "  \"dashboard on http://127.0.0.1:7361/ (token in STATE/token)\"; open it in a browser.\n"
+	             "  Read-only until the token (cat STATE/token) is typed into the page. From another\n"
+	             "  machine: ssh -L 7361:127.0.0.1:7361 HOST, then http://127.0.0.1:7361/ (simq(1), DASHBOARD).\n"
 	             "\nExit status:\n");
 #define X(id, code, text) fprintf(out, "  %3d  %s\n", code, text);
 	CLI_EXITS(X)

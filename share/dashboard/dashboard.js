@@ -2,10 +2,12 @@
 // drawn as it changes.  The token lives in this page's memory only and goes in a message.
 "use strict";
 
-const state = { server: null, seq: 0, logSeq: 0, sections: {}, log: [], token: null, ws: null, ref: 0, chart: null,
+const state = { server: null, seq: 0, logSeq: 0, sections: {}, log: [], token: null, ws: null, ref: 0, chart: null, asked: new Map(), skew: 0, live: false, lostAt: 0, asOf: 0,
+  selected: new Map(), drawn: {},
   sweep: { list: [], chart: null, completed: -1, asked: 0, timer: null, chosen: {} } };
 const PALETTE = ["#2c6fbb", "#d35400", "#1e8e3e", "#8e44ad", "#c0392b", "#16a085", "#7f8c8d", "#b7950b"];
 const PRIORITIES = ["critical", "high", "normal", "low"];
+const POINTS = ["circle", "rect", "triangle", "rectRot", "crossRot"];
 const $ = (id) => document.getElementById(id);
 
 function el(tag, attrs, ...children) {
@@ -23,50 +25,201 @@ function table(head, rows, empty) {
 }
 
 function clock(ms) { return ms ? new Date(ms).toLocaleTimeString([], { hour12: false }) : ""; }
+// The server's clock as this page reckons it (times in messages are the server's).
+function now() { return Date.now() + state.skew; }
 function ago(ms) {
-  const s = Math.max(0, Math.round((Date.now() - ms) / 1000));
+  const s = Math.max(0, Math.round((now() - ms) / 1000));
   return s < 60 ? s + "s" : s < 3600 ? Math.floor(s / 60) + "m" : Math.floor(s / 3600) + "h" + Math.floor((s % 3600) / 60) + "m";
+}
+// Seconds as the console writes them: 8s, 3m05s, 1h02m, 2d03h.
+function dur(sec, fine) {
+  const s = Math.max(0, Math.round(sec)), two = (n) => String(n).padStart(2, "0");
+  if (fine && sec < 1) return Math.max(0, Math.round(sec * 1000)) + "ms";
+  return s < 60 ? s + "s" : s < 3600 ? Math.floor(s / 60) + "m" + two(s % 60) + "s"
+    : s < 86400 ? Math.floor(s / 3600) + "h" + two(Math.floor(s / 60) % 60) + "m" : Math.floor(s / 86400) + "d" + two(Math.floor(s / 3600) % 24) + "h";
 }
 function vars(v) { return Object.entries(v || {}).map(([k, x]) => k + "=" + JSON.stringify(x)).join(" "); }
 function pct(x) { return x === null || x === undefined ? "–" : (100 * x).toFixed(1) + " %"; }
 
+// Sends an action; what was asked is kept by its ref, so that the answer can be said per id.
 function act(action, extra) {
-  if (!state.ws) return;
-  state.ws.send(JSON.stringify(Object.assign({ action, ref: ++state.ref }, extra || {})));
+  if (!state.ws || state.ws.readyState !== WebSocket.OPEN) return say(action + ": not sent, the page is not connected", true);
+  const m = Object.assign({ action, ref: ++state.ref }, extra || {});
+  state.asked.set(m.ref, m);
+  state.ws.send(JSON.stringify(m));
+}
+
+// "11-14, 20, 31-33": ids sorted, runs joined, at most `most` pieces.
+function ranges(ids, most = 8) {
+  const s = [...new Set(ids)].sort((a, b) => a - b), parts = [];
+  for (let i = 0; i < s.length; i++) {
+    let j = i;
+    while (j + 1 < s.length && s[j + 1] === s[j] + 1) j++;
+    parts.push(j > i ? s[i] + "-" + s[j] : String(s[i]));
+    i = j;
+  }
+  return parts.length > most ? parts.slice(0, most).join(", ") + ", … (" + s.length + " in all)" : parts.join(", ");
+}
+
+// What the server did with one id, as [what was asked of it, the outcome, the outcome without the id's own words].
+const OUTCOME = {
+  cancel: (r) => ["cancel " + r.id, r.changed ? "cancelled" : r.done ? "already " + r.state : "not cancelled: " + r.reason,
+    r.changed ? "cancelled" : r.done ? "already " + r.state : "not cancelled, " + r.state],
+  reprioritize: (r, asked) => ["priority of " + r.id, r.changed ? "now " + asked.priority : r.done ? "already " + asked.priority : "unchanged: " + r.reason,
+    r.changed ? "now " + asked.priority : r.done ? "already " + asked.priority : "unchanged, " + r.state],
+  retry: (r) => ["retry " + r.id,
+    r.new ? "retried as " + r.new_id
+      : r.done ? "already retried as " + r.new_id
+      : r.new_id ? "already retried as " + r.new_id + ", which " + (r.new_state === "failed" ? "failed" : "was " + r.new_state) + " — retry " + r.new_id
+      : "not retried: " + r.reason,
+    r.new ? "retried" : r.done ? "already retried" : "not retried"],
+};
+
+// The server's answer to one action, said per id (grouped by outcome when there are many); whether any was refused.
+function answerText(m, asked) {
+  if (!m.ok) return [(m.error.startsWith(m.action + " ") ? "" : m.action + ": ") + m.error, true];
+  if (m.action === "pause" || m.action === "resume")
+    return [(m.results.backend ? "backend " + m.results.backend : "dispatch") + (m.results.paused ? " paused" : " running"), false];
+  const said = m.results.map((r) => OUTCOME[m.action](r, asked)), bad = m.results.some((r) => !r.done);
+  if (said.length <= 3) return [said.map(([what, outcome]) => what + ": " + outcome).join(" · "), bad];
+  const groups = new Map();
+  m.results.forEach((r, i) => {
+    const key = said[i][2];
+    if (!groups.has(key)) groups.set(key, []);
+    groups.get(key).push(r.id);
+  });
+  const parts = [...groups.entries()].map(([outcome, ids]) => ids.length + " " + outcome + " (" + ranges(ids) + ")");
+  const reasons = [...new Set(m.results.filter((r) => !r.done && r.reason).map((r) => r.reason))].slice(0, 2);
+  return [m.action + " of " + m.results.length + " tasks: " + parts.join(" · ") + (reasons.length ? " — " + reasons.join("; ") : ""), bad];
+}
+
+// ---- asking first: every action names the ids it will touch, taken when it was clicked ----
+
+// A task as the page last drew it: "overnight · D=0.1 L=0.001", for the confirmation.
+function describe(id) {
+  const d = Object.values(state.drawn).map((m) => m.get(id)).find((x) => x);
+  return d ? "task " + id + " (" + d + ")" : "task " + id;
+}
+
+function whichTasks(ids) {
+  if (ids.length === 1) return describe(ids[0]);
+  if (ids.length <= 4) return ids.length + " tasks: " + ids.map(describe).join(", ");
+  return ids.length + " tasks: " + ranges(ids, 12);
+}
+
+const ASK = {
+  cancel: (x) => ["Cancel " + whichTasks(x.ids) + "?", x.ids.length > 1 ? "Cancel them" : "Cancel it"],
+  reprioritize: (x) => ["Give " + whichTasks(x.ids) + " priority " + x.priority + "?", "Set " + x.priority],
+  retry: (x) => ["Retry " + whichTasks(x.ids) + "?", x.ids.length > 1 ? "Retry them" : "Retry it"],
+  pause: () => ["Pause dispatch? Calls running now finish; nothing new starts until Resume.", "Pause"],
+  resume: () => ["Resume dispatch?", "Resume"],
+};
+
+// Asks "Cancel task 146 (…)? Cancel it / Keep" with the ids fixed now; acts only on the answer.
+function confirmAct(action, extra) {
+  const x = Object.assign({}, extra || {});
+  if (x.ids) x.ids = [...x.ids];
+  const [question, yes] = ASK[action](x), dlg = $("confirm");
+  $("confirm-text").textContent = question;
+  $("confirm-yes").textContent = yes;
+  dlg.dataset.action = action;
+  dlg.returnValue = "";
+  dlg.onclose = () => {
+    if (dlg.returnValue !== "yes") return;
+    act(action, x);
+    if (x.ids) { for (const id of x.ids) state.selected.delete(id); drawSelection(); }
+  };
+  if (dlg.open) dlg.close();
+  dlg.showModal();
+  $("confirm-no").focus();
+}
+
+function prioSelect(ids) {
+  const prio = el("select", { class: "row-act", "aria-label": "priority" }, el("option", { value: "" }, "prio…"),
+    ...PRIORITIES.map((p) => el("option", { value: p }, p)));
+  prio.addEventListener("change", () => {
+    const p = prio.value, taken = typeof ids === "function" ? ids() : ids;
+    prio.value = "";
+    if (p && taken.length) confirmAct("reprioritize", { ids: taken, priority: p });
+  });
+  return prio;
+}
+
+function button(label, onclick, title) {
+  return el("button", { class: "row-act", type: "button", onclick, title: title || "" }, label);
+}
+
+// A row's tick box: the row's ids join or leave the selection.
+function selectBox(ids) {
+  const box = el("input", { type: "checkbox", class: "row-act sel", "aria-label": "select " + ids.join(", ") });
+  box.checked = ids.every((id) => state.selected.has(id));
+  box.addEventListener("change", () => {
+    for (const id of ids) if (box.checked) state.selected.set(id, true); else state.selected.delete(id);
+    drawSelection();
+  });
+  return box;
+}
+
+function drawSelection() {
+  const ids = [...state.selected.keys()].sort((a, b) => a - b);
+  $("selection").hidden = ids.length === 0;
+  $("selection-text").textContent = ids.length + (ids.length === 1 ? " task selected: " : " tasks selected: ") + ranges(ids, 6);
+  for (const box of document.querySelectorAll("input.sel[data-ids]"))
+    box.checked = box.dataset.ids.split(" ").every((id) => state.selected.has(Number(id)));
+}
+
+function selected() { return [...state.selected.keys()].sort((a, b) => a - b); }
+
+// The ids of a row go in its tick box's data-ids, so that a redraw keeps what was ticked.
+function tick(ids) {
+  const box = selectBox(ids);
+  box.dataset.ids = ids.join(" ");
+  return el("td", { class: "tick" }, box);
 }
 
 function rowActions(id) {
-  const prio = el("select", { class: "row-act", "aria-label": "priority" }, el("option", { value: "" }, "prio…"),
-    ...PRIORITIES.map((p) => el("option", { value: p }, p)));
-  prio.addEventListener("change", () => { if (prio.value) act("reprioritize", { ids: [id], priority: prio.value }); });
-  return el("span", {}, el("button", { class: "row-act", type: "button", onclick: () => act("cancel", { ids: [id] }) }, "cancel"), prio);
+  return el("span", { class: "acts" }, button("cancel", () => confirmAct("cancel", { ids: [id] })), prioSelect([id]));
 }
 
 const draw = {
   queue(q) {
     $("queue-total").textContent = q.total + " queued · " + PRIORITIES.map((p) => q.counts[p] + " " + p).join(", ");
-    const rows = [];
+    const rows = [], drawn = state.drawn.queue = new Map();
     for (const p of PRIORITIES) for (const t of q.rows[p]) {
-      rows.push(el("tr", { "data-id": t.id }, el("td", { class: "num" }, t.position + 1), el("td", { class: "num" }, t.id), el("td", { class: p }, p),
-        el("td", { title: t.path }, t.name || t.model), el("td", { class: "vars", title: vars(t.vars) }, vars(t.vars)), el("td", { class: "num" }, ago(t.submitted)), el("td", {}, rowActions(t.id))));
+      drawn.set(t.id, [t.name || t.model, vars(t.vars)].filter(Boolean).join(" · "));
+      rows.push(el("tr", { "data-id": t.id }, tick([t.id]), el("td", { class: "num" }, t.position + 1), el("td", { class: "num" }, t.id), el("td", { class: p }, p),
+        el("td", { class: "name", title: t.path }, t.name || t.model), el("td", { class: "vars", title: vars(t.vars) }, vars(t.vars)), el("td", { class: "num" }, ago(t.submitted)), el("td", {}, rowActions(t.id))));
       if (q.counts[p] > q.rows[p].length && t === q.rows[p][q.rows[p].length - 1])
-        rows.push(el("tr", { class: "more" }, el("td", { colspan: "7" }, "… " + (q.counts[p] - q.rows[p].length) + " more " + p)));
+        rows.push(el("tr", { class: "more" }, el("td", { colspan: "8" }, "… " + (q.counts[p] - q.rows[p].length) + " more " + p)));
     }
-    $("queue").replaceChildren(table(["#", "id", "priority", "name / model", "vars", "age", ""], rows, "the queue is empty"));
+    $("queue").replaceChildren(table(["", "#", "id", "priority", "name / model", "vars", "age", ""], rows, "the queue is empty"));
     summary();
   },
   running(r) {
-    $("running-count").textContent = r.count + (r.count === 1 ? " task" : " tasks");
+    const busy = r.in_calls + r.writing;
+    $("running-count").textContent = busy + " running" + (r.waiting ? " · " + r.waiting + " waiting to retry" : "");
+    const drawn = state.drawn.running = new Map();
     const rows = r.calls.map((c) => {
-      const frac = c.estimate > 0 ? Math.min(0.99, (Date.now() - c.started) / 1000 / c.estimate) : 0;
-      return el("tr", { "data-id": c.ids.join(" ") }, el("td", { class: "num", title: c.ids.join(", ") }, c.ids.length > 1 ? c.ids[0] + " +" + (c.ids.length - 1) : c.ids[0]), el("td", { class: c.priority }, c.priority),
-        el("td", {}, c.name || c.model), el("td", {}, c.backend), el("td", {}, el("span", { class: "bar" }, el("span", { "data-started": c.started, "data-estimate": c.estimate }))),
-        el("td", { class: "muted" }, c.estimate > 0 ? "~" + Math.round(c.estimate) + " s" : "no estimate yet"));
+      for (const id of c.ids) drawn.set(id, (c.name || c.model) + (c.ids.length > 1 ? " · in a call of " + c.ids.length : ""));
+      return el("tr", { "data-id": c.ids.join(" ") }, tick(c.ids), el("td", { class: "num", title: c.ids.join(", ") }, c.ids.length > 1 ? c.ids[0] + " +" + (c.ids.length - 1) : c.ids[0]), el("td", { class: c.priority }, c.priority),
+        el("td", { class: "name", title: c.path }, c.name || c.model, el("div", { class: "muted small" }, "on " + c.backend)),
+        el("td", { class: "progress", "data-started": c.started, "data-estimate": c.estimate, "data-timeout": c.timeout },
+          el("span", { class: "bar" }, el("span", {})), el("span", { class: "elapsed" })),
+        el("td", {}, button("cancel", () => confirmAct("cancel", { ids: c.ids }), "cancel the " + (c.ids.length > 1 ? c.ids.length + " tasks of this call" : "task"))));
     });
-    for (const t of r.retries)
-      rows.push(el("tr", { "data-id": t.id }, el("td", { class: "num" }, t.id), el("td", { class: t.priority }, t.priority), el("td", {}, t.name || t.model), el("td", {}, ""),
-        el("td", { class: "sev-warning" }, "retry " + t.retry + "/" + t.max_retries + " at " + clock(t.due)), el("td", { class: "error" }, t.error)));
-    $("running").replaceChildren(table(["id", "priority", "name / model", "backend", "progress", ""], rows, "nothing runs"));
+    for (const t of r.retries) {
+      drawn.set(t.id, (t.name || t.model) + " · waiting to retry");
+      const when = t.waiting === "backoff" ? "retry " + t.retry + "/" + t.max_retries + " at " + clock(t.due)
+        : "retry " + t.retry + "/" + t.max_retries + (t.due ? " due since " + clock(t.due) : "") + ", waiting for a slot";
+      rows.push(el("tr", { "data-id": t.id, class: "retry" }, tick([t.id]), el("td", { class: "num" }, t.id), el("td", { class: t.priority }, t.priority), el("td", { class: "name" }, t.name || t.model),
+        el("td", { class: "error" }, el("span", { class: "sev-warning" }, when), " ", t.error),
+        el("td", {}, button("cancel", () => confirmAct("cancel", { ids: [t.id] })))));
+    }
+    if (r.waiting > r.retries.length)
+      rows.push(el("tr", { class: "more" }, el("td", { colspan: "6" }, "… " + (r.waiting - r.retries.length) + " more waiting to retry (simq ls --state running)")));
+    if (r.writing)
+      rows.push(el("tr", { class: "more" }, el("td", { colspan: "6" }, r.writing + (r.writing === 1 ? " result" : " results") + " being written")));
+    $("running").replaceChildren(table(["", "id", "priority", "name / model", "progress", ""], rows, "nothing runs"));
     summary();
     moveBars();
   },
@@ -74,10 +227,11 @@ const draw = {
     $("backends-line").replaceChildren(...list.map((b) => el("span", { class: b.up ? "up" : "down" }, (b.up ? "● " : "○ ") + b.name + " ")));
     $("backends").replaceChildren(...list.map((b) => el("div", { class: "backend" },
       el("h3", { class: b.up ? "up" : "down" }, b.name + (b.up ? " UP" : " DOWN") + " · " + b.busy + "/" + b.slots + " busy" + (b.paused ? " · paused" : "")),
-      el("div", { class: "url" }, b.url + (b.up ? "" : b.probe_at ? " · next probe " + clock(b.probe_at) : "")),
+      el("div", { class: "url" }, b.url, b.up || !b.probe_at ? "" : el("span", { class: "when" }, " · next probe " + clock(b.probe_at))),
       b.history.length ? el("table", { class: "history" }, ...b.history.slice().reverse().map((h) => el("tr", {}, el("td", {}, clock(h.time)),
         el("td", { class: h.up ? "up" : "down" }, h.up ? "UP" : "DOWN"), el("td", { class: "error-text" }, h.detail))))
         : el("div", { class: "muted" }, "no change since the server started"))));
+    banner();
   },
   stats(s) {
     sweepsMayHaveChanged(s.windows.since_start.completed_first + s.windows.since_start.completed_retry);
@@ -87,9 +241,13 @@ const draw = {
       ["retries per failed", w.avg_retries_per_failed === null ? "–" : w.avg_retries_per_failed.toFixed(2)],
       ["mean batch", s.mean_batch.toFixed(1)], ["dispatch", s.paused ? "paused " + s.pause_reason : "running"]];
     $("stats").replaceChildren(el("table", { class: "stats" }, ...rows.map(([k, v]) => el("tr", {}, el("td", {}, k), el("td", {}, v)))));
+    $("dispatch").textContent = s.paused ? "Resume dispatch" : "Pause dispatch";
+    $("dispatch").title = s.paused ? "dispatch is paused" : "dispatch is running";
     summary();
+    banner();
   },
   throughput(t) {
+    $("queue-eta").textContent = t.eta > 0 ? "ETA " + dur(t.eta) + " at " + t.rate + "/h" : t.eta < 0 ? "ETA – (nothing finished in the last 10 min)" : "";
     if (typeof Chart === "undefined") return;
     const labels = t.per_hour.map((_, i) => new Date(t.minute - (23 - i) * 3600000).getHours() + "h");
     if (!state.chart) {
@@ -104,10 +262,13 @@ const draw = {
     }
   },
   failures(list) {
-    $("failures").replaceChildren(table(["finished", "id", "priority", "name / model", "att.", "error", ""], list.map((f) =>
-      el("tr", { "data-id": f.id }, el("td", {}, clock(f.finished)), el("td", { class: "num" }, f.id), el("td", { class: f.priority }, f.priority),
-        el("td", { title: f.path }, f.name || f.model), el("td", { class: "num" }, f.attempts), el("td", { class: "error" }, f.error),
-        el("td", {}, el("button", { class: "row-act", type: "button", onclick: () => act("retry", { ids: [f.id] }) }, "retry")))), "no failures"));
+    const drawn = state.drawn.failures = new Map();
+    for (const f of list) drawn.set(f.id, (f.name || f.model) + " · failed " + clock(f.finished) + (f.retried_as ? " · retried as " + f.retried_as : ""));
+    $("failures").replaceChildren(table(["", "finished", "id", "priority", "name / model", "att.", "error", ""], list.map((f) =>
+      el("tr", { "data-id": f.id }, tick([f.id]), el("td", {}, clock(f.finished)), el("td", { class: "num" }, f.id), el("td", { class: f.priority }, f.priority),
+        el("td", { class: "name", title: f.path }, f.name || f.model), el("td", { class: "num" }, f.attempts), el("td", { class: "error" }, f.error),
+        el("td", {}, f.retried_as ? el("span", { class: "muted retried" }, "retried as " + f.retried_as)
+          : button("retry", () => confirmAct("retry", { ids: [f.id] }))))), "no failures"));
   },
 };
 
@@ -153,6 +314,8 @@ function onSweeps(m) {
   }
   options($("sweep-name"), list.map((x) => (x.name !== undefined ? "name:" + x.name : "tag:" + x.tag)),
     list.map((x) => (x.name !== undefined ? x.name : "tag " + x.tag) + " · " + x.tasks + " tasks · " + x.vars.join(", ")), true);
+  for (const o of $("sweep-name").options) o.title = o.textContent;
+  $("sweep-name").title = $("sweep-name").selectedOptions[0] ? $("sweep-name").selectedOptions[0].textContent : "";
   if (!had || $("sweep-name").value !== had) state.sweep.chosen = {};
   askChart();
 }
@@ -162,7 +325,8 @@ function onChart(m) {
   const entry = state.sweep.list.find((x) => (m.name !== undefined ? x.name === m.name : x.tag === m.tag));
   if (entry && entry.tasks !== m.tasks) { // tasks finished since the list came
     entry.tasks = m.tasks;
-    $("sweep-name").selectedOptions[0].textContent = (entry.name !== undefined ? entry.name : "tag " + entry.tag) + " · " + entry.tasks + " tasks · " + entry.vars.join(", ");
+    const o = $("sweep-name").selectedOptions[0];
+    o.textContent = o.title = $("sweep-name").title = (entry.name !== undefined ? entry.name : "tag " + entry.tag) + " · " + entry.tasks + " tasks · " + entry.vars.join(", ");
   }
   options($("sweep-by"), m.vars, null, false);
   $("sweep-by").value = m.by;
@@ -174,31 +338,67 @@ function onChart(m) {
     series.get(p.series).push({ x: p.x, y: p.y, id: p.id });
   }
   const datasets = [...series.entries()].sort(([a], [b]) => a.localeCompare(b, "en", { numeric: true })).map(([label, pts], i) => ({ label: label || m.by, data: pts.sort((a, b) => a.x - b.x),
-    showLine: true, borderColor: PALETTE[i % PALETTE.length], backgroundColor: PALETTE[i % PALETTE.length], pointRadius: 3, borderWidth: 1.5 }));
+    showLine: true, borderColor: PALETTE[i % PALETTE.length], backgroundColor: PALETTE[i % PALETTE.length], pointRadius: 3, borderWidth: 1.5,
+    pointStyle: POINTS[Math.floor(i / PALETTE.length) % POINTS.length] }));
   const what = $("sweep-summary").selectedOptions[0].textContent + " of " + m.signal;
   $("sweep-note").textContent = m.points.length + " of " + m.tasks + " tasks" + (m.missing ? " (" + m.missing + " without that summary)" : "");
   if (typeof Chart === "undefined") return;
   if (state.sweep.chart) state.sweep.chart.destroy();
   state.sweep.chart = new Chart($("sweep"), { type: "scatter", data: { datasets },
     options: { animation: false, maintainAspectRatio: false,
-      plugins: { legend: { display: datasets.length > 1, position: "right", labels: { boxWidth: 10 } },
-        tooltip: { callbacks: { label: (c) => "#" + c.raw.id + " " + m.by + "=" + c.raw.x + ": " + c.raw.y } } },
-      scales: { x: { title: { display: true, text: m.by } }, y: { title: { display: true, text: what } } } } });
+      plugins: { legend: { display: false },
+        tooltip: { callbacks: { label: (c) => "#" + c.raw.id + " " + m.by + "=" + short(c.raw.x) + ": " + short(c.raw.y) } } },
+      scales: { x: { title: { display: true, text: m.by }, ticks: { callback: short, maxRotation: 0 } },
+        y: { title: { display: true, text: what }, ticks: { callback: short } } } } });
+  legend(datasets);
+}
+
+// The series as a list of their own, which scrolls when long (Chart.js's legend would overflow the chart).
+function legend(datasets) {
+  const box = $("sweep-legend");
+  box.hidden = datasets.length < 2;
+  box.replaceChildren(...datasets.map((d, i) => {
+    const item = el("button", { type: "button", class: "series", title: "show or hide " + d.label },
+      el("span", { class: "swatch " + d.pointStyle }), d.label);
+    item.style.setProperty("--colour", d.borderColor);
+    item.addEventListener("click", () => {
+      const c = state.sweep.chart, shown = c.isDatasetVisible(i);
+      c.setDatasetVisibility(i, !shown);
+      item.classList.toggle("off", shown);
+      c.update();
+    });
+    return item;
+  }));
+}
+
+// A number in its shortest form: 1e-6, 0.25, 1500 (never 1.0000000E-6).
+function short(v) {
+  const x = Number(Number(v).toPrecision(6)), a = Math.abs(x);
+  return a !== 0 && (a < 1e-3 || a >= 1e6) ? x.toExponential().replace("e+", "e") : String(x);
 }
 
 // The header's line: queued, running, failed and the success rate of the chosen window.
 function summary() {
   const q = state.sections.queue, r = state.sections.running, s = state.sections.stats;
   if (!q || !r || !s) return;
-  const w = s.windows[$("window").value];
-  $("summary").replaceChildren(el("b", {}, q.total), " queued · ", el("b", {}, r.count), " running · ",
-    el("b", { class: w.failed ? "n-failed" : "" }, w.failed), " failed · ", el("b", {}, pct(w.success_rate)), " success" + (s.paused ? " · paused" : ""));
+  const w = s.windows.day; // what a morning reader wants: the last 24 h, whatever restarts came between
+  $("summary").replaceChildren(el("b", {}, q.total), " queued · ", el("b", {}, r.in_calls + r.writing), " running · ",
+    ...(r.waiting ? [el("b", {}, r.waiting), " waiting to retry · "] : []),
+    "last 24 h: ", el("b", { class: w.failed ? "n-failed" : "" }, w.failed), " failed, ", el("b", {}, pct(w.success_rate)), " success" + (s.paused ? " · paused" : ""));
+  title();
 }
 
+// Each call's bar and words: elapsed of the estimate, "overdue by …" past it, a warning colour past half its timeout.
 function moveBars() {
-  for (const b of document.querySelectorAll("[data-started]")) {
-    const est = Number(b.dataset.estimate), frac = est > 0 ? Math.min(0.99, (Date.now() - Number(b.dataset.started)) / 1000 / est) : 0;
-    b.style.width = (100 * frac).toFixed(1) + "%";
+  for (const td of document.querySelectorAll("td.progress")) {
+    const est = Number(td.dataset.estimate), limit = Number(td.dataset.timeout), took = (now() - Number(td.dataset.started)) / 1000;
+    const over = est > 0 && took > est, late = limit > 0 && took > limit / 2;
+    td.querySelector(".bar > span").style.width = (est > 0 ? 100 * Math.min(0.99, took / est) : 0).toFixed(1) + "%";
+    td.querySelector(".elapsed").textContent = est <= 0 ? dur(took) + ", no estimate yet"
+      : over ? "overdue by " + dur(took - est) + " (~" + dur(est, true) + ")" : dur(took) + " of ~" + dur(est, true);
+    td.classList.toggle("overdue", over);
+    td.classList.toggle("late", late);
+    td.title = late ? "running for " + dur(took) + "; the call times out after " + dur(limit) + " (then it is retried)" : "";
   }
 }
 
@@ -220,6 +420,8 @@ function addLog(lines) {
 }
 
 function apply(m) {
+  state.skew = m.time - Date.now();
+  state.asOf = m.time;
   for (const name of Object.keys(draw)) {
     if (m[name] !== undefined && m[name] !== null) {
       state.sections[name] = m[name];
@@ -229,11 +431,49 @@ function apply(m) {
   if (m.log_skipped) addSkipped(m.log_skipped);
   addLog(m.log || []);
   state.seq = m.seq;
+  lockActions();
+}
+
+// Connected and welcomed, or not: while not, the data is dimmed, says how old it is, and nothing can be acted on.
+function setLive(on) {
+  state.live = on;
+  document.body.classList.toggle("disconnected", !on);
+  $("status").className = "status " + (on ? "live" : "lost");
+  $("status").textContent = on ? "live" : "disconnected since " + clock(state.lostAt);
+  if (!on && $("confirm").open) $("confirm").close("no");
+  lockActions();
+  title();
+  banner();
+}
+
+function lockActions() {
+  for (const e of document.querySelectorAll("button.act, .row-act, #sel-prio, #confirm-yes")) e.disabled = !state.live;
+}
+
+// The tab's title: what a background tab should say.
+function title() {
+  const q = state.sections.queue, s = state.sections.stats;
+  document.title = !state.live && state.lostAt ? "simq · disconnected" : q && s ? "simq · " + q.total + " queued · " + s.windows.day.failed + " failed" : "simq";
+}
+
+// A banner for what stops the night: dispatch paused, or no backend answering.
+function banner() {
+  const s = state.sections.stats, list = state.sections.backends || [], lines = [];
+  if (!state.live && state.lostAt)
+    lines.push("Disconnected since " + clock(state.lostAt) + "; showing data as of " + (state.asOf ? clock(state.asOf - state.skew) : "–") +
+      " (dimmed; no action can be sent). Reconnecting…");
+  if (s && s.paused)
+    lines.push("Dispatch is paused" + (s.pause_reason ? " (" + s.pause_reason + ")" : "") + ": nothing new starts until it is resumed (Resume dispatch, or simq resume).");
+  if (list.length && list.every((b) => !b.up && !b.checking))
+    lines.push("Every backend is DOWN: " + list.map((b) => b.name + (b.probe_at ? " (next probe " + clock(b.probe_at) + ")" : "")).join(", ") + ". Nothing runs until one answers.");
+  $("banner").replaceChildren(...lines.map((l, i) => el("div", { class: i === 0 && !state.live ? "lost" : "" }, l)));
+  $("banner").hidden = !lines.length;
 }
 
 function onMessage(ev) {
   const m = JSON.parse(ev.data);
   if (m.type === "welcome") {
+    setLive(true);
     if (state.server !== m.server) { state.logSeq = 0; $("log").replaceChildren(); }
     state.server = m.server;
     document.body.classList.toggle("unlocked", !m.read_only);
@@ -247,8 +487,10 @@ function onMessage(ev) {
     document.body.classList.toggle("unlocked", m.ok);
     $("auth-state").textContent = m.ok ? "actions allowed" : m.error;
   } else if (m.type === "reply") {
-    const bad = m.ok ? (Array.isArray(m.results) ? m.results.filter((r) => r.done === false).map((r) => r.reason) : []) : [m.error];
-    say(m.action + ": " + (bad.length ? bad.join("; ") : "done"), bad.length > 0);
+    const asked = state.asked.get(m.ref) || {};
+    state.asked.delete(m.ref);
+    const [text, bad] = answerText(m, asked);
+    say(text, bad);
   } else if (m.type === "sweep") {
     if (m.busy) setTimeout(m.ref === "sweeps" ? askSweeps : askChart, 1000); // the server's budget: ask again
     else if (m.ref === "sweeps") onSweeps(m); else if (m.ref === "chart") onChart(m);
@@ -257,9 +499,11 @@ function onMessage(ev) {
   }
 }
 
+// The answer strip: a fixed place at the window's foot, over the page, so nothing moves when it speaks.
 function say(text, bad) {
-  $("message").textContent = text;
+  $("message-text").textContent = text;
   $("message").classList.toggle("bad", !!bad);
+  $("message").hidden = false;
 }
 
 function connect() {
@@ -271,14 +515,12 @@ function connect() {
     if (state.server) first.resume = { server: state.server, seq: state.seq };
     ws.send(JSON.stringify(first));
     askSweeps();
-    $("status").textContent = "live";
-    $("status").className = "status live";
   };
   ws.onmessage = onMessage;
   ws.onclose = () => {
     state.ws = null;
-    $("status").textContent = "connection lost; reconnecting…";
-    $("status").className = "status lost";
+    if (state.live || !state.lostAt) state.lostAt = Date.now();
+    setLive(false);
     setTimeout(connect, 1000);
   };
 }
@@ -290,11 +532,22 @@ $("auth-form").addEventListener("submit", (e) => {
   if (state.ws) state.ws.send(JSON.stringify({ auth: state.token }));
 });
 $("window").addEventListener("change", () => { if (state.sections.stats) draw.stats(state.sections.stats); });
-$("sweep-name").addEventListener("change", () => { state.sweep.chosen = {}; askChart(); });
+$("sweep-name").addEventListener("change", () => {
+  state.sweep.chosen = {};
+  $("sweep-name").title = $("sweep-name").selectedOptions[0].textContent;
+  askChart();
+});
 $("sweep-by").addEventListener("change", () => { state.sweep.chosen.by = true; askChart(); });
 $("sweep-signal").addEventListener("change", () => { state.sweep.chosen.signal = true; askChart(); });
 $("sweep-summary").addEventListener("change", askChart);
-$("pause").addEventListener("click", () => act("pause"));
-$("resume").addEventListener("click", () => act("resume"));
+$("message-close").addEventListener("click", () => { $("message").hidden = true; });
+// One button, its words the state's: the action is decided when it is clicked.
+$("dispatch").addEventListener("click", () => { const s = state.sections.stats; if (s) confirmAct(s.paused ? "resume" : "pause"); });
+$("confirm-yes").addEventListener("click", () => $("confirm").close("yes"));
+$("confirm-no").addEventListener("click", () => $("confirm").close("no"));
+$("sel-cancel").addEventListener("click", () => confirmAct("cancel", { ids: selected() }));
+$("sel-retry").addEventListener("click", () => confirmAct("retry", { ids: selected() }));
+$("sel-prio").replaceWith(Object.assign(prioSelect(selected), { id: "sel-prio" }));
+$("sel-clear").addEventListener("click", () => { state.selected.clear(); drawSelection(); });
 setInterval(moveBars, 1000);
 connect();

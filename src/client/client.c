@@ -28,6 +28,7 @@ struct client {
 	struct client_options opt;
 	char *state_dir;
 	char *socket_path;
+	char *dashboard; /* what to say of the dashboard when this client starts a server; NULL: off */
 	CURL *curl;
 	/* For client_abort() from another thread: the socket in use, under sock_lock. */
 	pthread_mutex_t sock_lock;
@@ -48,6 +49,7 @@ struct client *client_new(const struct client_options *opt)
 		c->opt.timeout_ms = (long)(config_double(cfg, "server", "client_timeout") * 1000);
 	c->state_dir = paths_state_dir(opt->state_dir ? opt->state_dir : configured[0] ? configured : NULL);
 	c->socket_path = sock[0] == '/' ? xstrdup(sock) : paths_join(c->state_dir, sock);
+	c->dashboard = config_dashboard_line(cfg, c->state_dir);
 	config_free(&cfg);
 	free(config_path);
 	curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -71,6 +73,7 @@ void client_free(struct client **cp)
 	pthread_mutex_destroy(&c->sock_lock);
 	free(c->state_dir);
 	free(c->socket_path);
+	free(c->dashboard);
 	free(c);
 	*cp = NULL;
 }
@@ -192,7 +195,8 @@ static bool start_server(struct client *c, char **err)
 	/* Exit 1 may be another client's server winning the race: the caller tries to connect again. */
 	if (c->opt.tell_start && WEXITSTATUS(status) == 0)
 		fprintf(stderr, "simq: no server was running for %s; started one (its log: simulation.log there; "
-				"simq shutdown stops it)\n", c->state_dir);
+				"simq shutdown stops it)\n%s%s%s", c->state_dir, c->dashboard ? "simq: " : "",
+			c->dashboard ? c->dashboard : "", c->dashboard ? "\n" : "");
 	return true;
 }
 

@@ -1308,6 +1308,24 @@ const char *config_str(const struct config *cfg, const char *section, const char
 	return config_sec_str(unnamed(cfg, section), key);
 }
 
+char *config_dashboard_line(const struct config *cfg, const char *state_dir)
+{
+	const char *listen = config_str(cfg, "dashboard", "listen");
+	bool v6 = strchr(listen, ':') != NULL;
+	char *token = config_str(cfg, "server", "token")[0] ? xstrdup("[server] token in the configuration")
+	                                                     : paths_join(state_dir, "token");
+	char *line;
+
+	if (listen[0] == '\0') {
+		free(token);
+		return NULL;
+	}
+	line = xasprintf("dashboard on http://%s%s%s:%lld/ (token in %s)", v6 ? "[" : "", listen, v6 ? "]" : "",
+	                 config_int(cfg, "dashboard", "port"), token);
+	free(token);
+	return line;
+}
+
 bool config_check_value(const char *section, const char *key, const char *text, char **why)
 {
 	const struct option_def *opt = option_find(section, key);

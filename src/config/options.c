@@ -30,8 +30,14 @@ const struct section_def option_sections[] = {
              "then given up and logged."},
     {.name = "metrics", .help = "Prometheus metrics at GET /metrics; always on the Unix socket."},
     {.name = "dashboard",
-     .help = "The web dashboard: one page and a WebSocket, served by the server (off unless listen is set). "
-             "Read-only without the token; with it, cancel, reprioritize, retry, pause and resume."},
+     .help = "The web dashboard: one page and a WebSocket, served by the server (off unless listen is set); "
+             "simq server prints its URL, e.g. http://127.0.0.1:7361/. "
+             "Read-only until the token is typed into the page: [server] token, else the file token in the "
+             "state directory (cat ~/.local/state/simq/token, or $SIMQ_HOME/token); with it, cancel, "
+             "reprioritize, retry, pause and resume, each asked first. From another machine, forward the "
+             "port over SSH (ssh -L 7361:127.0.0.1:7361 HOST, then open http://127.0.0.1:7361/) rather than "
+             "listen on 0.0.0.0, which sends the token unencrypted; a TLS reverse proxy in front needs its "
+             "https:// origin in allowed_origins."},
     {.name = "ui", .help = "The console."},
     {.name = "keys",
      .help = "Console key bindings: action = key, key, ... A key is a character, C-x for "

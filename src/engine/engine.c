@@ -1135,6 +1135,16 @@ enum engine_status engine_history(struct engine *e, int state, int64_t offset, i
 												 : store_failed(e, err);
 }
 
+void engine_each_running(const struct engine *e, void (*fn)(const struct task *t, void *ud), void *ud)
+{
+	for (size_t i = 0; i < e->active.cap; i++) {
+		const struct task *t = e->active.keys && e->active.keys[i] ? e->active.values[i] : NULL;
+
+		if (t && t->state == TASK_RUNNING)
+			fn(t, ud);
+	}
+}
+
 uint64_t engine_alerts(const struct engine *e)
 {
 	return e->alerts;

@@ -223,6 +223,11 @@ void engine_each_recent(const struct engine *e, void (*fn)(const struct task *t,
  */
 enum engine_status engine_history(struct engine *e, int state, int64_t offset, int64_t limit,
 				  void (*fn)(const struct task *t, void *ud), void *ud, char **err);
+/*
+ * Every RUNNING task (engine_running() of them), in no set order: in a call, its result being
+ * written, waiting for its retry, or due and back in the queue until a slot is free.
+ */
+void engine_each_running(const struct engine *e, void (*fn)(const struct task *t, void *ud), void *ud);
 /* CRITICAL/HIGH failures and backends DOWN so far: a console rings its bell when it grows. */
 uint64_t engine_alerts(const struct engine *e);
 /* Tasks FAILED since the server started, and how many of them the operator has seen (the console, simq status). */

@@ -1213,7 +1213,7 @@ static void call_info(const struct scheduler *sc, const struct batch *bt, struct
 	/* DESIGN 5: elapsed over the model's running mean, capped below 100 % until the call returns. */
 	*out = (struct sched_call_info){
 		.batch = bt->id, .backend = bt->b->name, .model = bt->call->model_path, .ids = bt->ids, .n = bt->n,
-		.attempt = bt->attempt, .elapsed = elapsed, .estimate = bt->estimate,
+		.attempt = bt->attempt, .elapsed = elapsed, .estimate = bt->estimate, .timeout = bt->timeout_s,
 		.progress = bt->estimate > 0 ? fmin(0.99, elapsed / bt->estimate) : -1,
 	};
 }

@@ -144,6 +144,7 @@ struct sched_call_info {
 	size_t n;
 	int attempt;             /* the head's attempt number */
 	double elapsed, estimate; /* seconds; estimate 0 when the model has no finished call yet */
+	double timeout;          /* seconds it may take before it counts as a transient failure */
 	double progress;         /* elapsed over estimate, at most 0.99; -1 without an estimate */
 };
 

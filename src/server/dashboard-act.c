@@ -73,7 +73,7 @@ static json_t *act_reprioritize(struct engine *e, const struct act_args *a, char
 	return on_ids(e, a, &a->priority, "given another priority", err);
 }
 
-/* [{id, new_id, new, done, reason}] for each distinct id, in the order named: the copy that runs it again. */
+/* [{id, new_id, new_state, new, done, reason}] for each distinct id, in the order named: the copy that runs it again. */
 static json_t *act_retry(struct engine *e, const struct act_args *a, char **err)
 {
 	struct engine_retry_answer *answers = xcalloc(a->n, sizeof *answers);
@@ -83,10 +83,12 @@ static json_t *act_retry(struct engine *e, const struct act_args *a, char **err)
 	if (engine_retry(e, a->ids, a->n, true, answers, &m, err) == ENGINE_OK) {
 		list = json_array();
 		for (size_t i = 0; i < m; i++)
-			json_array_append_new(list, json_pack("{s:I,s:I,s:b,s:b,s:s}", "id", (json_int_t)answers[i].id,
-			                                      "new_id", (json_int_t)answers[i].copy, "new",
-			                                      answers[i].fresh, "done", answers[i].reason == NULL,
-			                                      "reason", answers[i].reason ? answers[i].reason : ""));
+			json_array_append_new(
+			    list, json_pack("{s:I,s:I,s:s,s:b,s:b,s:s}", "id", (json_int_t)answers[i].id, "new_id",
+			                    (json_int_t)answers[i].copy, "new_state",
+			                    answers[i].copy ? task_state_name(answers[i].copy_state) : "", "new",
+			                    answers[i].fresh, "done", answers[i].reason == NULL, "reason",
+			                    answers[i].reason ? answers[i].reason : ""));
 	}
 	engine_retry_answers_free(answers, m);
 	free(answers);

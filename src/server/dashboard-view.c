@@ -43,7 +43,14 @@ struct dashboard_view {
 	int64_t now;           /* wall ms of the build in progress */
 	struct backend_history *histories;
 	size_t nhistories;
+	struct failure *failures; /* DASHBOARD_FAILURES, newest first */
+	size_t nfailures;
+	int64_t pending[DASHBOARD_FAILURES]; /* failed since the last build, not read yet (the latest kept) */
+	size_t npending;
+	bool copies_stale; /* tasks were submitted (retry copies among them) since the copies were looked up */
 };
+
+struct failure;
 
 /* ---- helpers ---------------------------------------------------------------------------- */
 
@@ -133,36 +140,83 @@ static void add_call(const struct sched_call_info *c, void *ud)
 		if (head == NULL)
 			head = engine_loaded(x->v->engine, c->ids[i]);
 	}
-	/* Started and estimate, not progress: the page moves the bar itself between updates. */
+	/* Started, estimate and timeout, not progress: the page moves the bar (and says "overdue") itself. */
 	json_array_append_new(
-	    x->list,
-	    json_pack("{s:o,s:I,s:s,s:s,s:s,s:i,s:o,s:f,s:s,s:o}", "ids", ids, "batch", (json_int_t)c->batch, "backend",
-	              c->backend, "model", base_name(c->model), "path", c->model, "attempt", c->attempt, "started",
-	              whole_second((double)x->v->now - c->elapsed * 1000.0), "estimate", c->estimate, "priority",
-	              head ? task_priority_name(head->priority) : "", "name", str_or_empty(head ? head->name : NULL)));
+	    x->list, json_pack("{s:o,s:I,s:s,s:s,s:s,s:i,s:o,s:f,s:f,s:s,s:o}", "ids", ids, "batch", (json_int_t)c->batch,
+	                       "backend", c->backend, "model", base_name(c->model), "path", c->model, "attempt",
+	                       c->attempt, "started", whole_second((double)x->v->now - c->elapsed * 1000.0), "estimate",
+	                       c->estimate, "timeout", c->timeout, "priority",
+	                       head ? task_priority_name(head->priority) : "", "name",
+	                       str_or_empty(head ? head->name : NULL)));
 }
 
-static void add_retry(const struct task *t, double retry_in, void *ud)
+/* RUNNING tasks outside a call: waiting for their retry (or, due, for a slot), or their result being written. */
+struct waiting_ctx {
+	const struct scheduler *sched;
+	const struct task **list;
+	size_t n, cap, in_calls, writing;
+};
+
+static void add_waiting(const struct task *t, void *ud)
 {
-	struct list_ctx *x = ud;
-	struct sched_totals tot;
+	struct waiting_ctx *x = ud;
+	struct sched_call_info call;
 
-	scheduler_totals(engine_scheduler(x->v->engine), &tot);
-	json_array_append_new(x->list, json_pack("{s:I,s:i,s:i,s:I,s:s,s:s,s:s,s:o}", "id", (json_int_t)t->id, "retry",
-	                                         task_retries(t) + 1, "max_retries", tot.max_retries, "due",
-	                                         (json_int_t)t->retry_due, "error", t->error ? t->error : "", "model",
-	                                         base_name(t->model), "priority", task_priority_name(t->priority),
-	                                         "name", str_or_empty(t->name)));
+	if (scheduler_call_of(x->sched, t->id, &call)) {
+		x->in_calls++;
+		return;
+	}
+	if (t->retry_due == 0 && scheduler_in_flight(x->sched, t->id)) {
+		x->writing++;
+		return;
+	}
+	if (x->n == x->cap)
+		x->list = xreallocarray(x->list, x->cap = x->cap ? 2 * x->cap : 16, sizeof *x->list);
+	x->list[x->n++] = t;
 }
 
+/* The soonest retry first. */
+static int by_due(const void *a, const void *b)
+{
+	const struct task *x = *(const struct task *const *)a, *y = *(const struct task *const *)b;
+
+	if (x->retry_due != y->retry_due)
+		return (x->retry_due > y->retry_due) - (x->retry_due < y->retry_due);
+	return (x->id > y->id) - (x->id < y->id);
+}
+
+static json_t *retry_row(const struct task *t, int max_retries, int64_t now)
+{
+	return json_pack("{s:I,s:i,s:i,s:I,s:s,s:s,s:s,s:s,s:s}", "id", (json_int_t)t->id, "retry", task_retries(t) + 1,
+	                 "max_retries", max_retries, "due", (json_int_t)t->retry_due, "waiting",
+	                 t->retry_due > now ? "backoff" : "slot", "error", t->error ? t->error : "", "model",
+	                 base_name(t->model), "priority", task_priority_name(t->priority), "name",
+	                 t->name ? t->name : "");
+}
+
+/*
+ * Every RUNNING task accounted for: those in calls, those waiting to retry (the soonest
+ * DASHBOARD_RETRY_ROWS listed), those whose result is being written; count is their sum.
+ */
 static json_t *build_running(struct dashboard_view *v)
 {
-	struct list_ctx calls = {.v = v, .list = json_array()}, retries = {.v = v, .list = json_array()};
+	const struct scheduler *sched = engine_scheduler(v->engine);
+	struct list_ctx calls = {.v = v, .list = json_array()};
+	struct waiting_ctx w = {.sched = sched};
+	json_t *retries = json_array();
+	struct sched_totals tot;
 
-	scheduler_each_call(engine_scheduler(v->engine), add_call, &calls);
-	scheduler_each_retry(engine_scheduler(v->engine), add_retry, &retries);
-	return json_pack("{s:I,s:o,s:o}", "count", (json_int_t)engine_running(v->engine), "calls", calls.list,
-	                 "retries", retries.list);
+	scheduler_each_call(sched, add_call, &calls);
+	engine_each_running(v->engine, add_waiting, &w);
+	if (w.n > 1)
+		qsort(w.list, w.n, sizeof *w.list, by_due);
+	scheduler_totals(sched, &tot);
+	for (size_t i = 0; i < w.n && i < DASHBOARD_RETRY_ROWS; i++)
+		json_array_append_new(retries, retry_row(w.list[i], tot.max_retries, v->now));
+	free(w.list);
+	return json_pack("{s:I,s:I,s:I,s:I,s:o,s:o}", "count", (json_int_t)engine_running(v->engine), "in_calls",
+	                 (json_int_t)w.in_calls, "waiting", (json_int_t)w.n, "writing", (json_int_t)w.writing, "calls",
+	                 calls.list, "retries", retries);
 }
 
 /* ---- backends --------------------------------------------------------------------------- */
@@ -179,11 +233,29 @@ static struct backend_history *history_of(struct dashboard_view *v, const char *
 	return &v->histories[v->nhistories++];
 }
 
-/* Keeps each backend's UP and DOWN, with why, as they happen. */
+/* A failure to read at the next build (the latest DASHBOARD_FAILURES kept); a submit may be a retry copy. */
+static void note_failure(struct dashboard_view *v, const struct event *ev)
+{
+	if (ev->type == EVENT_SUBMITTED) {
+		v->copies_stale = true;
+		return;
+	}
+	if (v->npending == DASHBOARD_FAILURES) {
+		memmove(v->pending, v->pending + 1, (DASHBOARD_FAILURES - 1) * sizeof *v->pending);
+		v->npending--;
+	}
+	v->pending[v->npending++] = ev->task_id;
+}
+
+/* Keeps each backend's UP and DOWN, with why, as they happen; notes failures and submits. */
 static void on_event(const struct event *ev, void *ud)
 {
 	struct dashboard_view *v = ud;
 
+	if (ev->type == EVENT_FAILED || ev->type == EVENT_SUBMITTED) {
+		note_failure(v, ev);
+		return;
+	}
 	if ((ev->type != EVENT_BACKEND_UP && ev->type != EVENT_BACKEND_DOWN) || ev->backend == NULL)
 		return;
 	struct backend_history *h = history_of(v, ev->backend, true);
@@ -286,37 +358,96 @@ static json_t *build_throughput(struct dashboard_view *v)
 			sum += per_minute[h * 60 + m];
 		json_array_append_new(hours, json_integer((json_int_t)sum));
 	}
+	double rate, eta;
+
+	view_rate(v->engine, &rate, &eta);
 	/* The last bucket ends with the current minute: the page labels the buckets from it. */
-	return json_pack("{s:o,s:I}", "per_hour", hours, "minute", (json_int_t)(v->now / 60000 * 60000));
+	return json_pack("{s:o,s:I,s:I,s:I}", "per_hour", hours, "minute", (json_int_t)(v->now / 60000 * 60000), "rate",
+	                 (json_int_t)llround(rate), "eta", (json_int_t)(eta < 0 ? -1 : llround(eta)));
 }
 
 /* ---- failures --------------------------------------------------------------------------- */
 
-struct failures_ctx {
-	json_t *list;
-	size_t room;
+/*
+ * The failures section is read from the store, not from the engine's recent tasks (which a restart
+ * or a few hundred completions empty of failures): the last DASHBOARD_FAILURES failed tasks of the
+ * last FAILURES_DAYS days, seeded when the view is made, kept up to date from the bus's FAILED
+ * events, and with the retry copy each has ("retried as N"), looked up again after submits.
+ */
+#define FAILURES_DAYS 7
+
+struct failure {
+	struct task *task;
+	int64_t copy; /* its newest retry copy; 0: none */
 };
 
-static void add_failure(const struct task *t, void *ud)
+/* Newest first; a new failure pushes the oldest out. */
+static void failure_push(struct dashboard_view *v, struct task *t)
 {
-	struct failures_ctx *x = ud;
+	struct failure *f = v->failures;
 
-	if (t->state != TASK_FAILED || x->room == 0)
-		return;
-	x->room--;
-	json_array_append_new(x->list,
-	                      json_pack("{s:I,s:s,s:s,s:s,s:s,s:i,s:I,s:s}", "id", (json_int_t)t->id, "name",
-	                                t->name ? t->name : "", "model", base_name(t->model), "path", t->model,
-	                                "priority", task_priority_name(t->priority), "attempts", t->attempts,
-	                                "finished", (json_int_t)t->finished, "error", t->error ? t->error : ""));
+	for (size_t i = 0; i < v->nfailures; i++)
+		if (f[i].task->id == t->id) {
+			task_free(&t);
+			return;
+		}
+	if (v->nfailures == DASHBOARD_FAILURES)
+		task_free(&f[--v->nfailures].task);
+	memmove(f + 1, f, v->nfailures * sizeof *f);
+	f[0] = (struct failure){.task = t};
+	v->nfailures++;
+	v->copies_stale = true;
+}
+
+static void seed_failure(struct task *t, void *ud)
+{
+	failure_push(ud, t); /* oldest first: the newest ends at the front */
+}
+
+/* Failures announced since the last build, read from the store; copies looked up when tasks were submitted. */
+static void refresh_failures(struct dashboard_view *v)
+{
+	for (size_t i = 0; i < v->npending; i++) {
+		const struct task *t = NULL;
+		struct task *owned = NULL;
+		char *err = NULL;
+
+		if (engine_find(v->engine, v->pending[i], &t, &owned, &err) == ENGINE_OK && t->state == TASK_FAILED)
+			failure_push(v, owned ? owned : task_dup(t));
+		else
+			task_free(&owned);
+		free(err);
+	}
+	v->npending = 0;
+	for (size_t i = 0; v->copies_stale && i < v->nfailures; i++) {
+		int64_t *ids = NULL;
+		size_t n = 0;
+		char *err = NULL;
+
+		if (engine_copies(v->engine, v->failures[i].task->id, &ids, &n, &err) == ENGINE_OK)
+			v->failures[i].copy = n ? ids[n - 1] : 0;
+		free(ids);
+		free(err);
+	}
+	v->copies_stale = false;
 }
 
 static json_t *build_failures(struct dashboard_view *v)
 {
-	struct failures_ctx x = {.list = json_array(), .room = DASHBOARD_FAILURES};
+	json_t *list = json_array();
 
-	engine_each_recent(v->engine, add_failure, &x);
-	return x.list;
+	refresh_failures(v);
+	for (size_t i = 0; i < v->nfailures; i++) {
+		const struct task *t = v->failures[i].task;
+
+		json_array_append_new(
+		    list, json_pack("{s:I,s:s,s:s,s:s,s:s,s:i,s:I,s:s,s:I}", "id", (json_int_t)t->id, "name",
+		                    t->name ? t->name : "", "model", base_name(t->model), "path", t->model, "priority",
+		                    task_priority_name(t->priority), "attempts", t->attempts, "finished",
+		                    (json_int_t)t->finished, "error", t->error ? t->error : "", "retried_as",
+		                    (json_int_t)v->failures[i].copy));
+	}
+	return list;
 }
 
 static const struct section sections[NSECTIONS] = {
@@ -428,6 +559,9 @@ struct dashboard_view *dashboard_view_new(struct engine *e)
 
 	v->engine = e;
 	view_server_id(e, v->server, sizeof v->server);
+	v->failures = xcalloc(DASHBOARD_FAILURES, sizeof *v->failures);
+	/* Failures before this server started too: a restart does not make the night look clean. */
+	engine_finished_since(e, TASK_FAILED, engine_now_ms(e) - (int64_t)FAILURES_DAYS * 86400000, seed_failure, v);
 	v->bus_handle = events_subscribe(engine_bus(e), on_event, v);
 	return v;
 }
@@ -447,5 +581,8 @@ void dashboard_view_free(struct dashboard_view **vp)
 		free(v->histories[i].name);
 	}
 	free(v->histories);
+	for (size_t i = 0; i < v->nfailures; i++)
+		task_free(&v->failures[i].task);
+	free(v->failures);
 	xfree(vp);
 }

@@ -25,13 +25,14 @@ struct engine;
 struct dashboard_view;
 
 /*
- * Rows of each priority the queue section lists; failures it lists; log lines a snapshot carries,
+ * Rows of each priority the queue section lists; failures it lists; tasks waiting to retry it lists; log lines a snapshot carries,
  * and an update at most (the latest; it says how many before them it skipped: at five updates a
  * second that is 500 lines a second, more than anyone reads in a browser, and a night's bursts of
  * thousands of lines a second would otherwise cost every viewer's bandwidth and the loop).
  */
 #define DASHBOARD_QUEUE_ROWS 10
 #define DASHBOARD_FAILURES   20
+#define DASHBOARD_RETRY_ROWS 50
 #define DASHBOARD_LOG_LINES  200
 #define DASHBOARD_LOG_UPDATE 100
 

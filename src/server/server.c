@@ -505,12 +505,17 @@ static bool start_serving(struct server *s, struct http_listen *l, char **err)
 /* Tells whoever started the server that it is up; a detached server's stderr goes to server.err. */
 static void announce(struct server *s, int report_fd)
 {
+	char *dash = s->dashboard ? config_dashboard_line(s->cfg, s->state_dir) : NULL;
+
 	if (report_fd < 0) {
-		fprintf(stderr, "simq server: running (pid %d), state in %s, API on %s\n", (int)getpid(), s->state_dir,
-			s->socket_path);
+		fprintf(stderr, "simq server: running (pid %d), state in %s, API on %s\n%s%s", (int)getpid(), s->state_dir,
+			s->socket_path, dash ? dash : "", dash ? "\n" : "");
+		free(dash);
 		return;
 	}
-	char *ok = xasprintf("ok, state in %s", s->state_dir);
+	char *ok = xasprintf("ok, state in %s%s%s", s->state_dir, dash ? "\n" : "", dash ? dash : "");
+
+	free(dash);
 	char *err_path = paths_join(s->state_dir, "server.err");
 	int err_fd = open(err_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
 

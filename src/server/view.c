@@ -438,36 +438,44 @@ static xmlrpc_value *calls_value(xmlrpc_env *env, const struct engine *e)
  */
 static xmlrpc_value *throughput_value(xmlrpc_env *env, const struct engine *e)
 {
-	enum { MINUTES = 30, RECENT = 10 };
-	int64_t per_minute[MINUTES], now = engine_now_ms(e), recent = 0;
+	int64_t per_minute[VIEW_RATE_MINUTES];
 	xmlrpc_value *list = xmlrpc_array_new(env), *v;
+	double per_hour, eta;
 
+	engine_minutes(e, VIEW_RATE_MINUTES, per_minute);
+	for (int i = 0; i < VIEW_RATE_MINUTES; i++)
+		append(env, list, xmlrpc_i8_new(env, (xmlrpc_int64)per_minute[i]));
+	view_rate(e, &per_hour, &eta);
+	v = xmlrpc_build_value(env, "{s:A,s:d,s:d}", "per_minute", list, "per_hour", per_hour, "eta", eta);
+	xmlrpc_DECREF(list);
+	return v;
+}
+
+void view_rate(const struct engine *e, double *per_hour, double *eta)
+{
+	enum { RECENT = 10 };
+	int64_t per_minute[VIEW_RATE_MINUTES], now = engine_now_ms(e), recent = 0;
 	int first = -1;
 
-	engine_minutes(e, MINUTES, per_minute);
-	for (int i = 0; i < MINUTES; i++) {
-		append(env, list, xmlrpc_i8_new(env, (xmlrpc_int64)per_minute[i]));
-		if (i >= MINUTES - RECENT) {
-			recent += per_minute[i];
-			if (first < 0 && per_minute[i] > 0)
-				first = i;
-		}
+	engine_minutes(e, VIEW_RATE_MINUTES, per_minute);
+	for (int i = VIEW_RATE_MINUTES - RECENT; i < VIEW_RATE_MINUTES; i++) {
+		recent += per_minute[i];
+		if (first < 0 && per_minute[i] > 0)
+			first = i;
 	}
 	/*
 	 * The span those minutes cover: from the first of them in which a task finished (the counts come
 	 * from the store, so a restart does not shorten it), the current minute only in part.
 	 */
-	double span = first < 0 ? 0 : (double)(now % 60000) / 1000 + 60.0 * (MINUTES - 1 - first);
+	double span = first < 0 ? 0 : (double)(now % 60000) / 1000 + 60.0 * (VIEW_RATE_MINUTES - 1 - first);
 
 	if (first >= 0 && span < 10)
 		span = 10; /* a task in the first second of a minute is not 3,600 an hour */
 	double rate = span > 0 ? (double)recent / span : 0;
 	double left = (double)(queue_size(engine_queue(e)) + engine_running(e));
 
-	v = xmlrpc_build_value(env, "{s:A,s:d,s:d}", "per_minute", list, "per_hour", rate * 3600, "eta",
-			       rate > 0 ? left / rate : left > 0 ? -1.0 : 0.0);
-	xmlrpc_DECREF(list);
-	return v;
+	*per_hour = rate * 3600;
+	*eta = rate > 0 ? left / rate : left > 0 ? -1.0 : 0.0;
 }
 
 /* A list filled by one of the iterators above. */

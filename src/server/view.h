@@ -73,6 +73,13 @@ xmlrpc_value *view_states(xmlrpc_env *env, const int64_t *ids, const enum task_s
 			  const struct view_acts *acts, size_t n);
 /* simq.retry's answer: the copies' ids, or with each {id, state, done, reason, copy, copy_state, new}. */
 xmlrpc_value *view_retries(xmlrpc_env *env, const struct engine_retry_answer *a, size_t n, bool each);
+/* The minutes of throughput simq.view gives (the last of them the current one). */
+#define VIEW_RATE_MINUTES 30
+/*
+ * Tasks finished an hour at the pace of the last 10 minutes, and the seconds to finish what is
+ * queued and running at that pace (-1: none finished lately; 0: nothing left): the console's ETA.
+ */
+void view_rate(const struct engine *e, double *per_hour, double *eta);
 /* "1764482405123-4242": this server's start time and pid, which no other server shares. */
 void view_server_id(const struct engine *e, char *out, size_t size);
 /* simq.view: everything a console draws. */

@@ -21,9 +21,9 @@ if ! "$PY" -c "import websocket" 2>/dev/null; then
 	echo "1..0 # SKIP no python3-websocket for $PY (./quickstart installs it)"
 	exit 0
 fi
-plan 23
+plan 28
 
-export SIMQ_HOME="$TMP/state" SIMQ
+export SIMQ_HOME="$TMP/state" SIMQ SIMQ_INI="$TMP/simq.ini"
 MODEL=$(cd "$SRC/share/models" && pwd -P)/rc.plecs
 export MODEL
 start_emu
@@ -44,6 +44,8 @@ printf '[backend emu]\nurl = %s\n[server]\nrefusal_log_interval = 1s\n[scheduler
 expect_status "the server starts with the dashboard" 0 \
 	sh -c 'ulimit -n 1024 && exec env ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=1" "$SIMQ" server -c "$1"' \
 	sh "$TMP/simq.ini"
+expect_line "simq server says where the dashboard is and where its token is" "$TMP/out" \
+	"dashboard on http://127.0.0.1:$DASH_PORT/ (token in $SIMQ_HOME/token)"
 until_in "$SIMQ_HOME/simulation.log" "dashboard on http://127.0.0.1:$DASH_PORT/" -F # the log is written off the loop
 expect_in "the log says where the dashboard is" "$SIMQ_HOME/simulation.log" "dashboard on http://127.0.0.1:$DASH_PORT/"
 
@@ -66,6 +68,7 @@ cases "only Hosts that name the dashboard are served (DNS rebinding refused); re
 cases "the Host is NAME or NAME:PORT exactly, two Hosts are 400; an https:// origin in allowed_origins is taken" exact_hosts
 cases "a viewer gets a snapshot of every section, then a CLI submit in an update within 1 s" snapshot
 cases "a task plecs-emu faults on appears among the failures with its error" failure
+cases "a task waiting for its retry is a running row, also once due and held for a slot; the count is the rows'" retries
 cases "bad frames: not JSON, not an object, unknown fields, binary (1003), too large (1009), silence" bad_frames
 cases "a frame declaring over 64 KiB: 1009 at its first 4 KiB and dropped within 2 s; 2^63 bytes: dropped at once" frames
 cases "actions are refused without the token, a wrong token is told so, with it they are done per id" actions
@@ -78,5 +81,10 @@ cases "a viewer that never reads: the others keep up, the server's memory stays 
 cases "1,100 connections that are not viewers held open: the dashboard takes its share of 1,024 files, the CLI and a page are served" flood
 cases "250 WebSockets that never say hello, renewed under the deadline: a page still gets its snapshot at once" hogs
 cases "wrong tokens from one address, reconnecting: about 10 checked a second; a page from another gets in with the token" guessing
+cases "failures come from the store: after hundreds of tasks and a restart they are still listed, a retried one with its copy" restart
+"$SIMQ" --no-start shutdown >/dev/null 2>&1
+expect_status "a CLI with no server running starts one" 0 "$SIMQ" -c "$TMP/simq.ini" ls
+expect_in "and says where the dashboard is and where its token is" "$TMP/err" \
+	"simq: dashboard on http://127.0.0.1:$DASH_PORT/ (token in $SIMQ_HOME/token)"
 server_ran_clean
 done_testing

@@ -339,6 +339,41 @@ def case_failure():
     print("ok: %s" % f["error"])
 
 
+def case_retries():
+    """Every running task is a row: one waiting for its retry is listed with its error and due time,
+    and still once it is due but dispatch holds it (waiting for a slot); count is the rows' sum."""
+    s = api()
+    queued = s.list({"state": "queued"}, 0, 1000)["tasks"]
+    if queued:
+        s.cancel([t["id"] for t in queued])
+    ws = connect()
+    hello(ws)
+    xmlrpc.client.ServerProxy(os.environ["EMU_URL"]).emu.inject("license", 1)
+    tid = s.submit({"model": MODEL, "name": "licence-out", "priority": "critical"})
+    s.resume()
+
+    def row(m, waiting):
+        rows = [r for r in m.get("running", {"retries": []})["retries"] if r["id"] == tid]
+        return m["type"] == "update" and rows and rows[0]["waiting"] == waiting
+
+    m = until(ws, lambda m: row(m, "backoff"), 30, "the task waiting for its retry")
+    s.pause()
+    r = m["running"]
+    t = [x for x in r["retries"] if x["id"] == tid][0]
+    assert t["retry"] == 1 and t["max_retries"] == 3 and t["due"] > m["time"] - 1000, t
+    assert t["name"] == "licence-out" and t["priority"] == "critical" and "licen" in t["error"].lower(), t
+    # Due while dispatch is paused: back in line for a slot, RUNNING still, and still a row.
+    m = until(ws, lambda m: row(m, "slot"), 30, "the retry due and waiting for a slot")
+    r = m["running"]
+    assert s.get(tid)["state"] == "running", s.get(tid)
+    assert r["count"] == r["in_calls"] + r["waiting"] + r["writing"] and r["waiting"] == len(r["retries"]) >= 1, r
+    s.cancel([tid])
+    m = until(ws, lambda m: m["type"] == "update" and "running" in m and not m["running"]["retries"], 10,
+              "the cancelled task leaving the rows")
+    assert m["running"]["count"] == m["running"]["in_calls"] + m["running"]["writing"], m["running"]
+    print("ok: %s" % t["error"])
+
+
 def case_bad_frames():
     silent = connect()  # says nothing: closed after the first-message time
     ws = connect()
@@ -475,6 +510,19 @@ def case_actions():
     ws.send(json.dumps({"action": "retry", "ids": [a, a], "ref": 4}))
     m = until(ws, lambda m: m["type"] == "reply")
     assert m["ok"] and len(m["results"]) == 1 and api().get(m["results"][0]["new_id"])["origin"] == a, m
+    copy = m["results"][0]["new_id"]
+    assert m["results"][0]["new"] is True and m["results"][0]["new_state"] == "queued", m
+    # Again: the copy answers (the page says "already retried as N"); once the copy is cancelled too,
+    # the page is told which state it is in, to say "retry N" rather than parse the reason.
+    ws.send(json.dumps({"action": "retry", "ids": [a], "ref": "4b"}))
+    m = until(ws, lambda m: m["type"] == "reply")
+    assert m["results"] == [{"id": a, "new_id": copy, "new_state": "queued", "new": False, "done": True, "reason": ""}], m
+    api().cancel([copy])
+    ws.send(json.dumps({"action": "retry", "ids": [a], "ref": "4c"}))
+    m = until(ws, lambda m: m["type"] == "reply")
+    r = m["results"][0]
+    assert m["ok"] and r["new_id"] == copy and r["new_state"] == "cancelled" and r["done"] is False, m
+    assert "retry %d" % copy in r["reason"], r
     ws.send(json.dumps({"action": "cancel", "ids": [a, 99999999], "ref": 5}))
     m = until(ws, lambda m: m["type"] == "reply")
     assert m["ok"] is False and "99999999" in m["error"], m
@@ -991,6 +1039,53 @@ def case_slow():
     m = until(slow, lambda m: m["type"] == "snapshot", 30, "snapshot for the slow viewer")
     assert m["seq"] <= welcome["seq"] + 1, (m["seq"], welcome["seq"])
     print("ok: %.1f MB of updates, the server grew %.1f MB" % (volume / 2**20, grew))
+
+
+def restart_server():
+    subprocess.run([SIMQ, "--no-start", "shutdown"], check=True, capture_output=True)
+    subprocess.run([SIMQ, "server", "-c", os.environ["SIMQ_INI"]], check=True, capture_output=True)
+    end = time.monotonic() + 15
+    while True:
+        try:
+            return connect()
+        except (websocket.WebSocketException, ConnectionError):
+            if time.monotonic() > end:
+                raise
+            time.sleep(0.05)
+
+
+def case_restart():
+    """Failures are read from the store: after hundreds of tasks finished since and a restart, the
+    snapshot still lists them, newest first, a retried one with its copy; the 24 h window counts them."""
+    s = api()
+    s.pause()
+    while True:
+        queued = [t["id"] for t in s.list({"state": "queued"}, 0, 1000)["tasks"]]
+        if not queued:
+            break
+        s.cancel(queued)
+    failed = []
+    s.resume()
+    for i in range(2):  # one at a time: a fault in a batch of two would split it
+        xmlrpc.client.ServerProxy(os.environ["EMU_URL"]).emu.inject("fault", 1)
+        failed.append(s.submit({"model": MODEL, "name": "fails-before-restart-%d" % i, "priority": "critical"}))
+        s.wait([failed[-1]], 60)
+    s.pause()
+    assert [s.get(i)["state"] for i in failed] == ["failed", "failed"], [s.get(i) for i in failed]
+    copy = s.retry([failed[0]])[0]
+    # 250 tasks finish after them (cancelled here): more than the engine keeps of recent tasks.
+    s.cancel(s.submit_many([{"model": MODEL, "name": "after", "priority": "low"}] * 250))
+    ws = restart_server()
+    welcome, snap = hello(ws)
+    got = {f["id"]: f for f in snap["failures"]}
+    assert all(i in got for i in failed), ("failures after the restart", [f["id"] for f in snap["failures"]], failed)
+    assert got[failed[0]]["retried_as"] == copy and got[failed[1]]["retried_as"] == 0, (got, copy)
+    assert "injected" in got[failed[1]]["error"], got[failed[1]]
+    finished = [f["finished"] for f in snap["failures"]]
+    assert finished == sorted(finished, reverse=True) and len(finished) <= 20, finished
+    w = snap["stats"]["windows"]
+    assert w["since_start"]["failed"] == 0 and w["day"]["failed"] >= 2, w
+    print("ok: %d failures after the restart, %d retried as %d" % (len(finished), failed[0], copy))
 
 
 if __name__ == "__main__":

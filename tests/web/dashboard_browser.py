@@ -38,11 +38,22 @@ def visible(selector):
 
 
 def text_of(selector):
-    return "(document.querySelector(%s) || {}).textContent || ''" % q(selector)
+    return "((document.querySelector(%s) || {}).textContent || '')" % q(selector)
 
 
 b = None
 ids = {}
+
+
+def confirm(expect=None):
+    """Answers the page's question with its first button; the question's text.  expect: words it must hold."""
+    b.wait("document.getElementById('confirm').open", 5, "the page asking first")
+    question = b.js(text_of("#confirm-text"))
+    for words in expect or []:
+        assert words in question, "the question %r does not say %r" % (question, words)
+    b.click("#confirm-yes")
+    b.wait("!document.getElementById('confirm').open", 5, "the question answered")
+    return question
 
 
 def case_loads():
@@ -54,7 +65,7 @@ def case_loads():
     assert b.js("typeof Chart") == "function", "Chart.js did not load"
     assert b.js("!!Chart.getChart(document.getElementById('throughput'))"), "no throughput chart"
     assert b.js(text_of("#auth-state")) == "read-only"
-    assert not b.js(visible("#pause")), "Pause is shown without the token"
+    assert not b.js(visible("#dispatch")), "Pause is shown without the token"
 
 
 def case_submit():
@@ -82,9 +93,9 @@ def case_refused():
     assert b.js("document.getElementById('token').value") == "", "the token stays in the input box"
     # What a page that showed the button anyway would send, through the page's own WebSocket.
     b.js("act('cancel', { ids: [%d] })" % tid)
-    b.wait(text_of("#message") + ".includes('read-only')", 5, "the refusal shown")
+    b.wait(text_of("#message-text") + ".includes('read-only')", 5, "the refusal shown")
     assert api.get(tid)["state"] == "queued", "a refused cancel changed the task"
-    return b.js(text_of("#message"))
+    return b.js(text_of("#message-text"))
 
 
 def case_cancel():
@@ -96,17 +107,46 @@ def case_cancel():
     assert b.js(text_of("#auth-state")) == "actions allowed"
     assert b.js("document.cookie") == "" and "token" not in b.js("location.href"), "the token left page memory"
     b.click('#queue tr[data-id="%d"] button.row-act' % tid)
-    b.wait(text_of("#message") + " === 'cancel: done'", 5, "the page saying the cancel was done")
+    b.wait("document.getElementById('confirm').open", 5, "the page asking first")
+    assert api.get(tid)["state"] == "queued", "cancelled before the question was answered"
+    b.click("#confirm-no")
+    b.wait("!document.getElementById('confirm').open", 5, "Keep closing the question")
+    assert api.get(tid)["state"] == "queued", "Keep cancelled the task"
+    b.click('#queue tr[data-id="%d"] button.row-act' % tid)
+    question = confirm(["Cancel task %d (seen-in-browser · R=47)?" % tid])
+    assert b.js(text_of("#confirm-yes")) == "Cancel it"
+    b.wait(text_of("#message-text") + " === 'cancel %d: cancelled'" % tid, 5, "the page saying the task was cancelled")
     b.wait("!document.querySelector('#queue tr[data-id=\"%d\"]')" % tid, 5, "the row leaving the queue")
     assert api.get(tid)["state"] == "cancelled", api.get(tid)
+    return question
+
+
+def case_bulk():
+    """two queued tasks ticked and cancelled at once: the question names both ids, both are cancelled"""
+    out = simq("sweep", RC, "R=10,20", "-p", "low", "--name", "bulk-pair")
+    two = [t["id"] for t in api.list({"name": "bulk-pair"}, 0, 10)["tasks"]]
+    assert len(two) == 2, out
+    for tid in two:
+        b.wait(visible('#queue tr[data-id="%d"] input.sel' % tid), 5, "task %d in the queue" % tid)
+        b.click('#queue tr[data-id="%d"] input.sel' % tid)
+    b.wait(visible("#selection") + " && " + text_of("#selection-text") + ".startsWith('2 tasks selected')", 5,
+           "the selection bar")
+    b.click("#sel-cancel")
+    question = confirm(["Cancel 2 tasks: ", "task %d (bulk-pair" % two[0], "task %d (bulk-pair" % two[1]])
+    b.wait(text_of("#message-text") + " === 'cancel %d: cancelled · cancel %d: cancelled'" % tuple(two), 5,
+           "the page saying both were cancelled")
+    assert [api.get(t)["state"] for t in two] == ["cancelled"] * 2
+    assert not b.js(visible("#selection")), "the selection stayed after the action"
+    return question
 
 
 def case_failure():
     """a task PLECS fails shows among the failures with its full error"""
     EMU.emu.inject("fault", 1)
     tid = int(re.search(r"\d+", simq("submit", RC, "-p", "critical", "--name", "doomed")).group())
-    b.click("#resume")
-    b.wait(text_of("#message") + " === 'resume: done'", 5, "the page resuming dispatch")
+    b.click("#dispatch")
+    confirm(["Resume dispatch?"])
+    b.wait(text_of("#message-text") + " === 'dispatch running'", 5, "the page resuming dispatch")
     row = '#failures tr[data-id="%d"]' % tid
     b.wait(visible(row), 30, "the failure in the page")
     error = api.get(tid)["error"]
@@ -115,7 +155,34 @@ def case_failure():
     assert "doomed" in b.js(text_of(row)) and "critical" in b.js(text_of(row))
     b.wait(visible('#log .sev-error[data-task="%d"]' % tid), 5,
            "the failure's line in the log, as an error")
+    ids["doomed"] = tid
     return shown
+
+
+def case_retry():
+    """retrying a failure says the new id and marks the row; retrying it again says it was retried already (the server's answer, per id)"""
+    tid = ids["doomed"]
+    row = '#failures tr[data-id="%d"]' % tid
+    layout = b.js("document.querySelector('main').offsetTop")
+    b.click(row + " button.row-act")
+    confirm(["Retry task %d (doomed · failed " % tid])
+    b.wait(text_of("#message-text") + ".startsWith('retry %d: retried as ')" % tid, 5, "the page naming the copy")
+    first = b.js(text_of("#message-text"))
+    copy = int(first.rsplit(" ", 1)[1])
+    assert api.get(copy)["origin"] == tid, api.get(copy)
+    assert b.js("document.querySelector('main').offsetTop") == layout, "the answer moved the page"
+    b.js("document.getElementById('message-text').textContent = ''")
+    # The failure now says so, with no live retry button; retried again (ticked), the server says "already".
+    b.wait(text_of(row) + ".includes('retried as %d')" % copy, 5, "the failure marked as retried")
+    assert not b.js(visible(row + " button.row-act")), "a retried failure keeps its retry button: " + b.js("document.querySelector(%s).innerHTML" % q(row))
+    b.click(row + " input.sel")
+    b.click("#sel-retry")
+    confirm(["Retry task %d (doomed" % tid])
+    b.wait(text_of("#message-text") + ".startsWith('retry %d: already retried as %d')" % (tid, copy), 5,
+           "the page saying it was retried already")
+    named = api.list({"name": "doomed"}, 0, 10)["total"]
+    assert named == 2, "%d tasks named doomed: the second retry made another copy" % named
+    return first + " / " + b.js(text_of("#message-text"))
 
 
 def night():
@@ -125,6 +192,14 @@ def night():
     simq("submit", BUCK, "-p", "critical", "-v", "D=0.42", "--name", "design-verify")
     EMU.emu.inject("license", 2)
     simq("sweep", BUCK, "D=0.3,0.6,0.9,1.5", "-p", "high", "--name", "corner-check")
+    simq("submit", BUCK, "-p", "low", "-v", "D=0.35", "-v", "L=0.005", "-v", "Vin=400", "-v", "fsw=20000",
+         "--name", "corner-check-long-vars")
+
+
+# JavaScript: every panel, its scrolling box, the header and the dock that is wider than it shows.
+OVERFLOWING = ("[...document.querySelectorAll('header, main > section, main > section > div, #dock > div')]"
+               ".filter((e) => e.getClientRects().length && e.scrollWidth > e.clientWidth + 1)"
+               ".map((e) => (e.id || e.className || e.tagName) + ' ' + e.scrollWidth + '>' + e.clientWidth)")
 
 
 def case_night():
@@ -135,7 +210,17 @@ def case_night():
     b.wait("(Chart.getChart(document.getElementById('throughput')).data.datasets[0].data.at(-1) || 0) >= 8", 60,
            "eight tasks finished in the throughput chart")
     b.wait(visible("#running tr[data-id]"), 30, "a running call")
+    b.wait("[...document.querySelectorAll('#queue td.vars')].some((e) => e.textContent.includes('fsw=20000'))", 30,
+           "the task with four vars in the queue")
     b.js("document.activeElement.blur(); window.scrollTo(0, 0)")
+    # Nothing cut at 1280x800: no panel is wider inside than it shows, every row's buttons within it.
+    assert b.js("innerWidth") == 1280 and b.js("innerHeight") == 800, (b.js("innerWidth"), b.js("innerHeight"))
+    wide = b.js(OVERFLOWING)
+    assert not wide, "panels wider than they show at 1280x800: %s" % wide
+    cut = b.js("[...document.querySelectorAll('main .row-act, main td.progress .elapsed, main td.vars')].filter((e) => {"
+               " const r = e.getBoundingClientRect(), box = e.closest('section').getBoundingClientRect();"
+               " return r.width && (r.right > box.right + 1 || r.left < box.left - 1); }).map((e) => e.outerHTML.slice(0, 80))")
+    assert not cut, "cut at the panel's edge: %s" % cut
     path = os.path.join(OUT, "dashboard-night.png")
     b.screenshot(path)
     return "screenshot (1280x800, the night running): %s" % path
@@ -151,8 +236,9 @@ def case_sweep():
     while api.list({"state": "completed", "name": "overnight"}, 0, 1)["total"] < 24 and time.monotonic() < end:
         time.sleep(0.1)
     # Dispatch paused from the page, so that the sweep holds still while the chart is compared.
-    b.click("#pause")
-    b.wait(text_of("#message") + " === 'pause: done'", 5, "the page pausing dispatch")
+    b.click("#dispatch")
+    confirm(["Pause dispatch?"])
+    b.wait(text_of("#message-text") + " === 'dispatch paused'", 5, "the page pausing dispatch")
     end = time.monotonic() + 60
     while api.stats()["running"] and time.monotonic() < end:
         time.sleep(0.05)
@@ -173,6 +259,14 @@ def case_sweep():
     assert all(d["label"].startswith("L=") for d in chart) and len(chart) >= 2, [d["label"] for d in chart]
     b.select("#sweep-by", "L")
     b.wait("Chart.getChart(document.getElementById('sweep')).options.scales.x.title.text === 'L'", 10, "the chart against L")
+    # Axis numbers in their shortest form; the series' list scrolls rather than overflows; the sweep's whole name.
+    b.wait("Chart.getChart(document.getElementById('sweep')).data.datasets.length >= 4", 10, "a series per D")
+    ticks = b.js("(() => { const c = Chart.getChart(document.getElementById('sweep')); return c.scales.x.ticks.map((t) => t.label); })()")
+    assert ticks and all(re.fullmatch(r"-?\d+(\.\d+)?(e-?\d+)?", t) and "0000" not in t for t in ticks), ticks
+    n = b.js("Chart.getChart(document.getElementById('sweep')).data.datasets.length")
+    assert b.js("document.querySelectorAll('#sweep-legend .series').length") == n
+    assert not b.js(OVERFLOWING), b.js(OVERFLOWING)
+    assert b.js("document.getElementById('sweep-name').title").startswith("overnight · "), b.js("document.getElementById('sweep-name').title")
     b.select("#sweep-by", "D")
     b.select("#sweep-summary", "final")
     b.wait("Chart.getChart(document.getElementById('sweep')).options.scales.y.title.text === 'final value of sig1'", 10,
@@ -181,6 +275,71 @@ def case_sweep():
     path = os.path.join(OUT, "dashboard-night-full.png")
     b.screenshot_full(path)
     return "%d points in %d series; screenshot (the whole page, paused): %s" % (len(points), len(chart), path)
+
+
+def case_hung():
+    """a hung call shows its elapsed time, "overdue by" past its estimate, a warning colour past half its timeout; cancelled from its row"""
+    EMU.emu.inject("hang", 1)
+    tid = int(re.search(r"\d+", simq("submit", RC, "-p", "critical", "--name", "hung", "-v", "R=5")).group())
+    b.click("#dispatch")
+    confirm(["Resume dispatch?"])
+    row = '#running tr[data-id="%d"]' % tid
+    b.wait(visible(row), 10, "the hung call in Running")
+    assert api.get(tid)["state"] == "running"
+    b.wait(text_of(row + " .elapsed") + ".startsWith('overdue by ')", 15, "the call said overdue")
+    b.wait(visible(row + " td.progress.late"), 15, "the call past half its timeout in a warning colour")
+    said = b.js(text_of(row + " .elapsed"))
+    b.js("document.activeElement.blur(); window.scrollTo(0, 0)")
+    path = os.path.join(OUT, "dashboard-hung.png")
+    b.screenshot(path)
+    b.click(row + " button.row-act")
+    confirm(["Cancel task %d (hung" % tid])
+    b.wait(text_of("#message-text") + " === 'cancel %d: cancelled'" % tid, 5, "the page saying it was cancelled")
+    assert api.get(tid)["state"] == "cancelled", api.get(tid)
+    b.click("#dispatch")
+    confirm(["Pause dispatch?"])
+    return "%s; screenshot: %s" % (said, path)
+
+
+def case_disconnect():
+    """paused: one button says Resume, a banner says so, the tab title has the counts; the server gone: data dimmed and dated, every action disabled; back (every backend DOWN): a banner, the failures still listed"""
+    b.wait(text_of("#dispatch") + " === 'Resume dispatch'", 5, "the one dispatch button saying Resume")
+    b.wait(visible("#banner") + " && " + text_of("#banner") + ".startsWith('Dispatch is paused')", 5, "the paused banner")
+    b.wait("document.title.startsWith('simq · ') && document.title.endsWith(' failed')", 5, "the counts in the tab title")
+    shown = b.js("document.title")
+    queued = int(re.search(r"· (\d+) queued", shown).group(1))
+    assert queued == api.list({"state": "queued"}, 0, 1)["total"], (shown, api.list({"state": "queued"}, 0, 1)["total"])
+    assert b.js(text_of("#queue-eta")).startswith("ETA "), b.js(text_of("#queue-eta"))
+    failures = b.js("[...document.querySelectorAll('#failures tr[data-id]')].map((r) => Number(r.dataset.id))")
+    assert ids["doomed"] in failures, failures
+    before = len(b.entries)
+    simq("--no-start", "shutdown")
+    b.wait(text_of("#status") + ".startsWith('disconnected since ')", 10, "the page saying it is disconnected")
+    said = b.js(text_of("#banner"))
+    assert said.startswith("Disconnected since ") and "showing data as of " in said, said
+    assert b.js("document.title") == "simq · disconnected", b.js("document.title")
+    assert float(b.js("getComputedStyle(document.querySelector('main')).opacity")) < 1, "the data is not dimmed"
+    acts = b.js("[...document.querySelectorAll('button.act, .row-act')].map((e) => e.disabled)")
+    assert acts and all(acts), "an action stays enabled while disconnected (%d of %d)" % (acts.count(False), len(acts))
+    b.js("document.activeElement.blur(); window.scrollTo(0, 0)")
+    b.screenshot(os.path.join(OUT, "dashboard-disconnected.png"))
+    # Back, with a PLECS that never answers: every backend DOWN, the night's failures still there (the store's).
+    subprocess.run([SIMQ, "server", "-c", os.environ["SIMQ_INI"], "--plecs", "http://127.0.0.1:1/RPC2"], check=True,
+                   capture_output=True)
+    b.wait(text_of("#status") + " === 'live'", 15, "the page live again")
+    b.wait(visible("#banner") + " && " + text_of("#banner") + ".includes('Every backend is DOWN')", 30, "the DOWN banner")
+    failures = b.js("[...document.querySelectorAll('#failures tr[data-id]')].map((r) => Number(r.dataset.id))")
+    assert ids["doomed"] in failures, ("the failures after the restart", failures)
+    acts = b.js("[...document.querySelectorAll('button.act, .row-act')].map((e) => e.disabled)")
+    assert not any(acts), "actions stay disabled once live again"
+    b.js("document.activeElement.blur(); window.scrollTo(0, 0)")
+    path = os.path.join(OUT, "dashboard-down.png")
+    b.screenshot(path)
+    # The page's reconnect attempts while the server was away are logged by Chromium as failed
+    # WebSocket connections to the server: expected here, and only those.
+    away = [e for e in b.entries[before:] if "WebSocket connection to 'ws://127.0.0.1:%d/ws' failed" % PORT in e[2]]
+    b.entries[before:] = [e for e in b.entries[before:] if e not in away]
+    return "%s; %s; %d reconnect attempts while away; screenshot: %s" % (shown, said, len(away), path)
 
 
 def case_clean():
@@ -194,7 +353,7 @@ def case_clean():
     return "%d requests, %d WebSocket(s), all to the server" % (len(b.requests), len(b.sockets))
 
 
-CASES = [case_loads, case_submit, case_refused, case_cancel, case_failure, case_night, case_sweep, case_clean]
+CASES = [case_loads, case_submit, case_refused, case_cancel, case_bulk, case_failure, case_retry, case_night, case_sweep, case_hung, case_disconnect, case_clean]
 
 
 def main():
