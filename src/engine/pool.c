@@ -22,6 +22,7 @@ struct instance {
 	enum pool_state state;
 	int64_t since;             /* wall ms it came to this state */
 	char node[64];
+	uint64_t known;            /* the listings sent before its job id was known: later ones may judge it */
 	struct instance *next;
 };
 
@@ -35,6 +36,7 @@ struct pool {
 	struct clock_timer *tick;
 	struct instance *instances;
 	bool listing, listed;      /* a listing is out; one has come back */
+	uint64_t listings;         /* listings sent */
 	int64_t last_list;         /* wall ms the last listing went out */
 	int64_t submit_after;      /* wall ms before which nothing is submitted (a submit failed) */
 	char *list_error;          /* the last listing's error, said once */
@@ -88,6 +90,7 @@ static struct instance *add_instance(struct pool *p, const char *job, enum pool_
 	struct instance *in = xcalloc(1, sizeof *in);
 
 	in->p = p;
+	in->known = p->listings;
 	if (job) {
 		in->job = xstrdup(job);
 		in->backend = xasprintf("%s-%s", p->name, job);
@@ -196,6 +199,8 @@ static void submitted(void *ud, const char *id, const char *err)
 		drop_instance(p, in);
 		return;
 	}
+	/* A listing out now was asked before this job existed: it is not for it to say the job is gone. */
+	in->known = p->listings;
 	in->job = xstrdup(id);
 	in->backend = xasprintf("%s-%s", p->name, id);
 	set_state(p, in, POOL_PENDING);
@@ -396,7 +401,7 @@ static void listed(void *ud, const struct pool_job *jobs, size_t n, const char *
 		next = in->next;
 		for (size_t i = 0; i < n && in->job && !found; i++)
 			found = strcmp(jobs[i].id, in->job) == 0 && jobs[i].state != POOL_JOB_ENDED;
-		if (in->job && !found)
+		if (in->job && !found && in->known < p->listings)
 			job_gone(p, in);
 	}
 	if (!p->listed) {
@@ -412,6 +417,7 @@ static void listed(void *ud, const struct pool_job *jobs, size_t n, const char *
 static void list_jobs(struct pool *p)
 {
 	p->listing = true;
+	p->listings++;
 	p->last_list = now_ms(p);
 	p->ops->list(p->impl, listed, p);
 }
