@@ -72,7 +72,8 @@ struct backend {
 	struct loaded_model *models;
 	size_t nmodels;
 	int64_t idle_since;        /* wall ms its last call ended (or it was added) */
-	bool removed;              /* removed: takes no work, goes once its calls and probe are back */
+	bool removed;              /* removed: takes no work, goes once its calls and probe are back; a call of
+				      it that ends without an answer costs its tasks nothing */
 	char *gone;                /* removed as gone (why): its calls are cut short, and not its tasks' fault */
 };
 
@@ -306,6 +307,9 @@ static char *call_error(const struct batch *bt)
 
 	if (bt->b->gone && !answered(call))
 		return xasprintf("backend %s is gone: %s", bt->b->name, bt->b->gone);
+	if (bt->b->removed && !answered(call))
+		return xasprintf("backend %s was removed while the call ran, and gave no answer: %s", bt->b->name,
+				 call->error ? call->error : "no reason given");
 	if (call->interrupted)
 		return xasprintf("no answer within %g s (the call timed out)", bt->timeout_s);
 	if (call->outcome == BACKEND_TOO_LARGE && bt->n == 1)
@@ -796,7 +800,7 @@ static void end_attempt(struct scheduler *sc, struct batch *bt, size_t i, enum v
 		idmap_put(&sc->split, t->id, (void *)(intptr_t)((bt->n + 1) / 2));
 		break;
 	case VERDICT_BACKEND:
-		if (bt->call->sent && !bt->b->gone && ++t->dropped >= DROPS_CHARGED) {
+		if (bt->call->sent && !bt->b->removed && ++t->dropped >= DROPS_CHARGED) {
 			char *why = xasprintf("%s (PLECS lost the connection %d times in a row while it had this case: "
 					      "counted against the case)", error, t->dropped);
 
@@ -885,8 +889,11 @@ static enum verdict judge(const struct scheduler *sc, const struct batch *bt)
 
 	if (call->outcome == BACKEND_OK)
 		return VERDICT_OK;
-	/* A removed backend that is gone (its job ended) cut the call short: never the tasks' fault. */
-	if (call->outcome == BACKEND_UNREACHABLE || (bt->b->gone && !answered(call)))
+	/*
+	 * No answer from a backend removed while the call ran: it is going away (its job ends, its
+	 * PLECS is stopped), and a call cut short by that is never the tasks' fault.
+	 */
+	if (call->outcome == BACKEND_UNREACHABLE || (bt->b->removed && !answered(call)))
 		return VERDICT_BACKEND;
 	/* Too much to read is the batch's: halves; for one case, nothing smaller can be asked. */
 	if (call->outcome == BACKEND_TOO_LARGE)

@@ -135,7 +135,8 @@ void scheduler_drain(struct scheduler *sc);
 bool scheduler_add_backend(struct scheduler *sc, const struct backend_config *c, char **err);
 /*
  * Removes a backend: nothing new goes to it, and it is freed once its calls are back.  Those
- * calls finish, unless gone (why it is gone, e.g. "its Slurm job ended") says that nobody will
+ * calls finish (one that ends without an answer puts its tasks back in the queue with no retry
+ * spent: the backend is going away), unless gone (why it is gone, e.g. "its Slurm job ended") says that nobody will
  * answer them: then they are cut short now, and their tasks go back to the queue with no retry
  * spent.  A backend being removed may be named again with gone.  *running gets its calls in
  * flight; false and *err for an unknown name.

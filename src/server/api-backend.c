@@ -9,6 +9,7 @@
 #include "engine/engine.h"
 #include "proto/proto.h"
 #include "server/view.h"
+#include "server/view-pool.h"
 #include "util/xalloc.h"
 
 /* Argument i as a string (heap), or NULL when it is missing or not one. */

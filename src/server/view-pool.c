@@ -1,11 +1,12 @@
-/* view-pool — the pools' instances as consoles and simq backend ls show them (engine/pool.h). */
 #include "autoconf.h"
+
+#include "server/view-pool.h"
 
 #include <stdio.h>
 #include <string.h>
 
+#include "engine/engine.h"
 #include "engine/pool.h"
-#include "server/view.h"
 
 struct instances_ctx {
 	xmlrpc_env *env;

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "proto/proto.h"
+#include "server/view-pool.h"
 #include "util/buf.h"
 #include "util/time.h"
 #include "util/xalloc.h"

@@ -72,12 +72,9 @@ xmlrpc_value *view_retries(xmlrpc_env *env, const struct engine_retry_answer *a,
 void view_server_id(const struct engine *e, char *out, size_t size);
 /* simq.view: everything a console draws. */
 xmlrpc_value *view_console(xmlrpc_env *env, struct engine *e, const struct view_request *req);
-/* The backends as consoles show them: [{name, url, up, ..., pool, job}] (pool and job "" but for a pool's instance). */
+/* The backends as consoles show them: [{name, url, up, ..., pool, job}] (pool and job "" but for a pool's instance,
+ * server/view-pool.h). */
 xmlrpc_value *view_backends(xmlrpc_env *env, const struct engine *e);
-/* The pools' instances, registered or not: [{pool, job, backend, state, node, age}] (view-pool.c). */
-xmlrpc_value *view_pool_instances(xmlrpc_env *env, const struct engine *e);
-/* The pool and job of the instance that registers as backend; false (and both "") when none does. */
-bool view_pool_of(const struct engine *e, const char *backend, char *pool, size_t psize, char *job, size_t jsize);
 /* simq.list: {total, offset, tasks} of the tasks that match f; NULL and *err when the store fails. */
 xmlrpc_value *view_list(xmlrpc_env *env, struct engine *e, const struct view_filter *f, int64_t offset, int64_t limit,
 			char **err);

@@ -11,7 +11,7 @@ plan 19
 export SIMQ_HOME="$TMP/state"
 stop_all() {
 	"$SIMQ" shutdown --no-start >/dev/null 2>&1
-	kill "${slow_pid:-}" "${emu_pid:-}" 2>/dev/null
+	kill ${slow_pid:-} ${fast_pid:-} 2>/dev/null
 }
 trap stop_all EXIT
 M=$SRC/share/models/rc.plecs
@@ -19,10 +19,10 @@ M=$SRC/share/models/rc.plecs
 # The server's own backend answers at once; the one added later takes 1 s a case (rc: 5 ms simulated).
 start_emu
 fast=$url
+fast_pid=$emu_pid
 EMU_PORT=0 start_emu --speed 200 --cores 1
 slow=$url
 slow_pid=$emu_pid
-emu_pid=
 mkdir -p "$XDG_CONFIG_HOME/simq"
 printf '[backend fast]\nurl = %s\n' "$fast" >"$XDG_CONFIG_HOME/simq/simq.ini"
 check "the server starts with one backend" "$SIMQ" server
