@@ -10,9 +10,9 @@
 #include "util/time.h"
 
 static const struct option backend_longopts[] = {
-	{"slots", required_argument, NULL, 's'},
-	{"max-batch", required_argument, NULL, 'b'},
-	{NULL, 0, NULL, 0},
+    {"slots", required_argument, NULL, 's'},
+    {"max-batch", required_argument, NULL, 'b'},
+    {NULL, 0, NULL, 0},
 };
 
 struct sizes {
@@ -27,7 +27,7 @@ static int size_option(struct cli_ctx *x, int opt, const char *arg, void *ud)
 
 	if (*end != '\0' || end == arg || v < 1 || v > 1000)
 		return cli_usage_error(x->cmd, "--%s %s: allowed: a whole number (slots 1 to 64, max-batch 1 to 1000)",
-				       opt == 's' ? "slots" : "max-batch", arg);
+		                       opt == 's' ? "slots" : "max-batch", arg);
 	if (opt == 's')
 		s->slots = (int)v;
 	else
@@ -165,17 +165,17 @@ static int run_backend(int argc, char **argv)
 }
 
 const struct cli_command cli_cmd_backend = {
-	.name = "backend",
-	.usage = "simq backend add NAME URL [--slots N] [--max-batch N] | remove NAME | ls",
-	.summary = "add or remove a PLECS backend while the server runs; list backends and pool jobs",
-	.help = "add: the server asks the backend whether it answers, then sends it work; the same NAME at the\n"
-		"same URL again changes nothing (a job script may register twice). A NAME in use at another URL is\n"
-		"refused. remove: nothing new goes to it; its calls in flight finish. ls: every backend with its\n"
-		"state, busy and total slots, and the Slurm job of a [pool NAME] instance; then the pools' jobs that\n"
-		"are not backends (pending, started, released). Backends added here are not in simq.ini: a\n"
-		"restarted server does not have them (a pool's instances it adopts again).",
-	.run = run_backend,
-	.shortopts = "",
-	.longopts = backend_longopts,
-	.common = true,
+    .name = "backend",
+    .usage = "simq backend add NAME URL [--slots N] [--max-batch N] | remove NAME | ls",
+    .summary = "add or remove a PLECS backend while the server runs; list backends and pool jobs",
+    .help = "add: the server asks the backend whether it answers, then sends it work; the same NAME at the\n"
+            "same URL again changes nothing (a job script may register twice). A NAME in use at another URL is\n"
+            "refused. remove: nothing new goes to it; its calls in flight finish. ls: every backend with its\n"
+            "state, busy and total slots, and the Slurm job of a [pool NAME] instance; then the pools' jobs that\n"
+            "are not backends (pending, started, released). Backends added here are not in simq.ini: a\n"
+            "restarted server does not have them (a pool's instances it adopts again).",
+    .run = run_backend,
+    .shortopts = "",
+    .longopts = backend_longopts,
+    .common = true,
 };

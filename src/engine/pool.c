@@ -17,12 +17,12 @@
 
 struct instance {
 	struct pool *p;
-	char *job;                 /* NULL while submitting */
-	char *backend;             /* POOL-JOB */
+	char *job;     /* NULL while submitting */
+	char *backend; /* POOL-JOB */
 	enum pool_state state;
-	int64_t since;             /* wall ms it came to this state */
+	int64_t since; /* wall ms it came to this state */
 	char node[64];
-	uint64_t known;            /* the listings sent before its job id was known: later ones may judge it */
+	uint64_t known; /* the listings sent before its job id was known: later ones may judge it */
 	struct instance *next;
 };
 
@@ -35,16 +35,16 @@ struct pool {
 	struct pool_host host;
 	struct clock_timer *tick;
 	struct instance *instances;
-	bool listing, listed;      /* a listing is out; one has come back */
-	uint64_t listings;         /* listings sent */
-	int64_t last_list;         /* wall ms the last listing went out */
-	int64_t submit_after;      /* wall ms before which nothing is submitted (a submit failed) */
-	char *list_error;          /* the last listing's error, said once */
+	bool listing, listed; /* a listing is out; one has come back */
+	uint64_t listings;    /* listings sent */
+	int64_t last_list;    /* wall ms the last listing went out */
+	int64_t submit_after; /* wall ms before which nothing is submitted (a submit failed) */
+	char *list_error;     /* the last listing's error, said once */
 };
 
 static const char *const state_names[] = {
 #define X(id, name) name,
-	POOL_STATES(X)
+    POOL_STATES(X)
 #undef X
 };
 
@@ -188,8 +188,8 @@ static void submitted(void *ud, const char *id, const char *err)
 	struct pool *p = in->p;
 
 	if (id == NULL) {
-		say(p, SEVERITY_WARNING, "cannot submit a job: %s; trying again in %.0fs", err ? err : "no reason given",
-		    SUBMIT_RETRY_S);
+		say(p, SEVERITY_WARNING, "cannot submit a job: %s; trying again in %.0fs",
+		    err ? err : "no reason given", SUBMIT_RETRY_S);
 		p->submit_after = now_ms(p) + (int64_t)(SUBMIT_RETRY_S * 1000);
 		drop_instance(p, in);
 		return;
@@ -222,8 +222,8 @@ static void release(struct pool *p, struct instance *in, double idle)
 /* ---- the policy -------------------------------------------------------------------------------- */
 
 struct census {
-	int total;      /* every job submitted and not yet gone: never more than max */
-	int active;     /* those not released */
+	int total;  /* every job submitted and not yet gone: never more than max */
+	int active; /* those not released */
 	int registered;
 };
 
@@ -243,7 +243,7 @@ static struct census count(const struct pool *p)
 static int wanted(const struct pool *p, size_t waiting, int registered)
 {
 	size_t per = (size_t)(p->opt.backend.max_batch > 0 ? p->opt.backend.max_batch : 1) *
-		     (size_t)(p->opt.backend.slots > 0 ? p->opt.backend.slots : 1);
+	             (size_t)(p->opt.backend.slots > 0 ? p->opt.backend.slots : 1);
 	size_t want = waiting ? (size_t)registered + (waiting + per - 1) / per : 0;
 
 	if (want > (size_t)p->opt.max)
@@ -364,8 +364,8 @@ static void job_listed(struct pool *p, const struct pool_job *j)
 	if (in == NULL) {
 		in = add_instance(p, j->id, j->state == POOL_JOB_PENDING ? POOL_PENDING : POOL_STARTED);
 		snprintf(in->node, sizeof in->node, "%s", j->node ? j->node : "");
-		say(p, SEVERITY_INFO, "adopted job %s (%s%s%s)", j->id, j->state == POOL_JOB_PENDING ? "pending" : "running",
-		    in->node[0] ? " on " : "", in->node);
+		say(p, SEVERITY_INFO, "adopted job %s (%s%s%s)", j->id,
+		    j->state == POOL_JOB_PENDING ? "pending" : "running", in->node[0] ? " on " : "", in->node);
 		follow_backend(p, in);
 	} else if (j->state == POOL_JOB_RUNNING && in->state == POOL_PENDING) {
 		snprintf(in->node, sizeof in->node, "%s", j->node ? j->node : "");
@@ -425,7 +425,7 @@ static void list_jobs(struct pool *p)
 /* ---- setup and readers ---------------------------------------------------------------------------- */
 
 struct pool *pool_new(const struct pool_options *opt, const struct pool_launcher_ops *ops, void *impl,
-		      const struct clock *clock, const struct pool_host *host)
+                      const struct clock *clock, const struct pool_host *host)
 {
 	struct pool *p = xcalloc(1, sizeof *p);
 
@@ -465,10 +465,12 @@ void pool_free(struct pool **pp)
 void pool_each_instance(const struct pool *p, void (*fn)(const struct pool_instance_info *i, void *ud), void *ud)
 {
 	for (const struct instance *in = p->instances; in; in = in->next) {
-		struct pool_instance_info info = {.pool = p->name, .job = in->job ? in->job : "",
-						  .backend = in->backend ? in->backend : "", .state = in->state,
-						  .node = in->node,
-						  .age = (double)(now_ms(p) - in->since) / 1000};
+		struct pool_instance_info info = {.pool = p->name,
+		                                  .job = in->job ? in->job : "",
+		                                  .backend = in->backend ? in->backend : "",
+		                                  .state = in->state,
+		                                  .node = in->node,
+		                                  .age = (double)(now_ms(p) - in->since) / 1000};
 
 		fn(&info, ud);
 	}

@@ -48,8 +48,8 @@ enum pool_job_state {
 struct pool_job {
 	const char *id;
 	enum pool_job_state state;
-	const char *node;        /* where it runs, "" when not known */
-	const char *url;         /* the URL its instance wrote for the server, or NULL */
+	const char *node; /* where it runs, "" when not known */
+	const char *url;  /* the URL its instance wrote for the server, or NULL */
 };
 
 typedef void (*pool_submitted_fn)(void *ud, const char *id, const char *err);
@@ -79,8 +79,8 @@ struct pool_host {
 struct pool_options {
 	const char *name;
 	int min, max;
-	double idle_after;       /* seconds an instance may sit without a call while nothing waits */
-	double poll;             /* seconds between listings of the jobs */
+	double idle_after;             /* seconds an instance may sit without a call while nothing waits */
+	double poll;                   /* seconds between listings of the jobs */
 	struct backend_config backend; /* what an adopted instance becomes (name and url are its own) */
 };
 
@@ -103,13 +103,13 @@ struct pool_instance_info {
 	const char *backend;    /* the backend it registers as */
 	enum pool_state state;
 	const char *node;
-	double age;             /* seconds in this state */
+	double age; /* seconds in this state */
 };
 
 struct pool;
 
 struct pool *pool_new(const struct pool_options *opt, const struct pool_launcher_ops *ops, void *impl,
-		      const struct clock *clock, const struct pool_host *host);
+                      const struct clock *clock, const struct pool_host *host);
 /* Stops the timers (the jobs are left running for the next server) and frees it; clears the pointer. */
 void pool_free(struct pool **p);
 /* Lists the jobs (adoption), then keeps the pool's size. */

@@ -64,7 +64,7 @@ static bool read_sizes(struct api_call *c, struct backend_config *b)
 	xmlrpc_array_read_item(&env, c->params, 2, &opts);
 	if (env.fault_occurred || xmlrpc_value_type(opts) != XMLRPC_TYPE_STRUCT) {
 		api_fault(c, PROTO_FAULT_INVALID, "%s: the third argument must be a struct {slots, max_batch}",
-			  c->method->name);
+		          c->method->name);
 		ok = false;
 	}
 	for (size_t k = 0; ok && k < 2; k++) {
@@ -127,11 +127,11 @@ static void backend_add(struct api *a, struct api_call *c)
 	struct existing old = {.name = name};
 
 	if (arg_count(c) < 2 || arg_count(c) > 3 || name == NULL || url == NULL)
-		api_fault(c, PROTO_FAULT_INVALID, "%s takes a name and a URL (strings) and optionally {slots, max_batch}",
-			  c->method->name);
+		api_fault(c, PROTO_FAULT_INVALID,
+		          "%s takes a name and a URL (strings) and optionally {slots, max_batch}", c->method->name);
 	else if (!valid_name(name))
-		api_fault(c, PROTO_FAULT_INVALID, "%s: name \"%s\": allowed: 1 to 64 of a-z 0-9 _ . - @", c->method->name,
-			  name);
+		api_fault(c, PROTO_FAULT_INVALID, "%s: name \"%s\": allowed: 1 to 64 of a-z 0-9 _ . - @",
+		          c->method->name, name);
 	else if (!config_check_value("backend", "url", url, &why))
 		api_fault(c, PROTO_FAULT_INVALID, "%s: url \"%s\": %s", c->method->name, url, why);
 	else if (read_sizes(c, &b)) {
@@ -195,9 +195,9 @@ static void backends(struct api *a, struct api_call *c)
 }
 
 const struct api_method api_backend_methods[] = {
-	{"simq.backend_add", "simq.backend_add(name, url[, {slots, max_batch}]) -> {name, url, added}", backend_add},
-	{"simq.backend_remove", "simq.backend_remove(name) -> {name, url, added}: its calls in flight finish first",
-	 backend_remove},
-	{"simq.backends", "simq.backends() -> {backends, pool_instances}", backends},
+    {"simq.backend_add", "simq.backend_add(name, url[, {slots, max_batch}]) -> {name, url, added}", backend_add},
+    {"simq.backend_remove", "simq.backend_remove(name) -> {name, url, added}: its calls in flight finish first",
+     backend_remove},
+    {"simq.backends", "simq.backends() -> {backends, pool_instances}", backends},
 };
 const size_t api_backend_method_count = sizeof api_backend_methods / sizeof api_backend_methods[0];

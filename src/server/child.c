@@ -59,8 +59,8 @@ static void maybe_done(struct child *c)
 {
 	if (!c->exited || c->out.fd >= 0 || c->err.fd >= 0)
 		return;
-	struct child_result r = {.status = c->status, .timed_out = c->timed_out, .out = buf_str(&c->out.text),
-				 .err = buf_str(&c->err.text)};
+	struct child_result r = {
+	    .status = c->status, .timed_out = c->timed_out, .out = buf_str(&c->out.text), .err = buf_str(&c->err.text)};
 
 	c->done(c->ud, &r);
 	child_free(c);
@@ -144,7 +144,7 @@ static int spawn(pid_t *pid, char *const argv[], char *const envp[], int out, in
 }
 
 struct child *child_run(struct ev_loop *loop, char *const argv[], char *const envp[], double timeout,
-			child_done_fn done, void *ud, char **err)
+                        child_done_fn done, void *ud, char **err)
 {
 	int out[2] = {-1, -1}, errp[2] = {-1, -1}, rc;
 	struct child *c;
@@ -211,7 +211,8 @@ char *child_failure(const char *what, const struct child_result *r, double timeo
 	if (r->timed_out)
 		return xasprintf("%s gave no answer within %gs (killed)", what, timeout);
 	if (WIFSIGNALED(r->status))
-		return xasprintf("%s was killed by signal %d%s%s", what, WTERMSIG(r->status), line[0] ? ": " : "", line);
+		return xasprintf("%s was killed by signal %d%s%s", what, WTERMSIG(r->status), line[0] ? ": " : "",
+		                 line);
 	return xasprintf("%s failed (exit status %d)%s%s", what, WEXITSTATUS(r->status), line[0] ? ": " : "",
-			 line[0] ? line : "");
+	                 line[0] ? line : "");
 }

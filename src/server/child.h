@@ -19,8 +19,8 @@
 #define CHILD_OUTPUT_MAX 65536
 
 struct child_result {
-	int status;          /* as waitpid() gives it */
-	bool timed_out;      /* killed after its timeout */
+	int status;            /* as waitpid() gives it */
+	bool timed_out;        /* killed after its timeout */
 	const char *out, *err; /* what it wrote, NUL-terminated */
 };
 
@@ -33,7 +33,7 @@ struct child;
 
 /* NULL and *err when it cannot start; done(ud, result) later, exactly once, unless abandoned. */
 struct child *child_run(struct ev_loop *loop, char *const argv[], char *const envp[], double timeout,
-			child_done_fn done, void *ud, char **err);
+                        child_done_fn done, void *ud, char **err);
 /* Kills its process group and frees it; done() is not called.  Clears the pointer. */
 void child_abandon(struct child **c);
 

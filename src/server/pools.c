@@ -102,15 +102,18 @@ static char *state_id(const char *pool_dir, char **err)
 	return xasprintf("simq:%s", text);
 }
 
-static const struct pool_host host_ops = {.waiting = host_waiting, .each_backend = host_each_backend,
-					  .add = host_add, .remove = host_remove, .log = host_log};
+static const struct pool_host host_ops = {.waiting = host_waiting,
+                                          .each_backend = host_each_backend,
+                                          .add = host_add,
+                                          .remove = host_remove,
+                                          .log = host_log};
 
 static void open_pool(struct pools *ps, struct ev_loop *loop, const struct config_section *sec,
-		      const struct clock *clock, const char *state_dir, const char *comment)
+                      const struct clock *clock, const char *state_dir, const char *comment)
 {
 	const char *name = config_section_name(sec);
-	char *job_name = config_sec_str(sec, "job_name")[0] ? xstrdup(config_sec_str(sec, "job_name"))
-							    : xasprintf("simq-%s", name);
+	char *job_name =
+	    config_sec_str(sec, "job_name")[0] ? xstrdup(config_sec_str(sec, "job_name")) : xasprintf("simq-%s", name);
 	char *script = config_sec_str(sec, "script")[0] ? xstrdup(config_sec_str(sec, "script")) : NULL;
 	struct one_pool *op = &ps->list[ps->n++];
 
@@ -121,16 +124,25 @@ static void open_pool(struct pools *ps, struct ev_loop *loop, const struct confi
 		free(dir);
 	}
 	struct slurm_options so = {
-		.pool = name, .job_name = job_name, .partition = config_sec_str(sec, "partition"),
-		.licenses = config_sec_str(sec, "licenses"), .script = script,
-		.sbatch_args = config_sec_str(sec, "sbatch_args"), .slurm_conf = config_sec_str(sec, "slurm_conf"),
-		.state_dir = state_dir, .comment = comment, .slots = (int)config_sec_int(sec, "slots"),
-		.max_batch = (int)config_sec_int(sec, "max_batch"),
+	    .pool = name,
+	    .job_name = job_name,
+	    .partition = config_sec_str(sec, "partition"),
+	    .licenses = config_sec_str(sec, "licenses"),
+	    .script = script,
+	    .sbatch_args = config_sec_str(sec, "sbatch_args"),
+	    .slurm_conf = config_sec_str(sec, "slurm_conf"),
+	    .state_dir = state_dir,
+	    .comment = comment,
+	    .slots = (int)config_sec_int(sec, "slots"),
+	    .max_batch = (int)config_sec_int(sec, "max_batch"),
 	};
 	struct pool_options po = {
-		.name = name, .min = (int)config_sec_int(sec, "min"), .max = (int)config_sec_int(sec, "max"),
-		.idle_after = config_sec_double(sec, "idle_after"), .poll = config_sec_double(sec, "poll"),
-		.backend = SCHED_BACKEND_DEFAULTS,
+	    .name = name,
+	    .min = (int)config_sec_int(sec, "min"),
+	    .max = (int)config_sec_int(sec, "max"),
+	    .idle_after = config_sec_double(sec, "idle_after"),
+	    .poll = config_sec_double(sec, "poll"),
+	    .backend = SCHED_BACKEND_DEFAULTS,
 	};
 	struct pool_host host = host_ops;
 
@@ -146,7 +158,7 @@ static void open_pool(struct pools *ps, struct ev_loop *loop, const struct confi
 }
 
 struct pools *pools_new(struct ev_loop *loop, const struct config *cfg, struct engine *e, const struct clock *clock,
-			const char *state_dir, char **err)
+                        const char *state_dir, char **err)
 {
 	size_t n = 0;
 	char *pool_dir, *comment;

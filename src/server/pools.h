@@ -20,7 +20,7 @@ struct pools;
 
 /* NULL when the config has no [pool]; *err (and NULL) when the pool directory cannot be made. */
 struct pools *pools_new(struct ev_loop *loop, const struct config *cfg, struct engine *e, const struct clock *clock,
-			const char *state_dir, char **err);
+                        const char *state_dir, char **err);
 void pools_start(struct pools *ps);
 void pools_free(struct pools **ps);
 /* How many instances the pools may run at most, all told: the PLECS workers they need. */

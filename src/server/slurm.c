@@ -19,9 +19,9 @@ extern char **environ;
 struct run {
 	struct slurm *s;
 	struct child *child;
-	const char *what;          /* "sbatch" */
+	const char *what; /* "sbatch" */
 	void (*answer)(struct run *r, const struct child_result *res, char *failure);
-	void *done;                /* the pool's callback */
+	void *done; /* the pool's callback */
 	void *ud;
 	struct run *next;
 };
@@ -29,7 +29,7 @@ struct run {
 struct slurm {
 	struct ev_loop *loop;
 	char *pool, *job_name, *partition, *licenses, *script, *sbatch_args, *state_dir, *pool_dir, *comment;
-	char **env;                /* the commands' environment */
+	char **env; /* the commands' environment */
 	int slots, max_batch;
 	struct run *runs;
 };
@@ -60,7 +60,7 @@ static void ran(void *ud, const struct child_result *res)
 
 /* Starts argv; on failure to start, answer() gets the reason at once. */
 static void start(struct slurm *s, char **argv, void (*answer)(struct run *, const struct child_result *, char *),
-		  void *done, void *ud)
+                  void *done, void *ud)
 {
 	struct run *r = xcalloc(1, sizeof *r);
 	char *err = NULL;
@@ -219,9 +219,9 @@ static void slurm_list(void *impl, pool_listed_fn done, void *ud)
 }
 
 const struct pool_launcher_ops slurm_launcher_ops = {
-	.submit = slurm_submit,
-	.cancel = slurm_cancel,
-	.list = slurm_list,
+    .submit = slurm_submit,
+    .cancel = slurm_cancel,
+    .list = slurm_list,
 };
 
 /* ---- setup ---------------------------------------------------------------------------------------- */
@@ -229,8 +229,8 @@ const struct pool_launcher_ops slurm_launcher_ops = {
 /* The server's environment and what the job reads: SIMQ_POOL, SIMQ_HOME, SIMQ_BIN, SIMQ_SLOTS, ... */
 static char **command_env(const struct slurm *s, const char *slurm_conf)
 {
-	static const char *const ours[] = {"SIMQ_POOL=", "SIMQ_HOME=", "SIMQ_BIN=", "SIMQ_SLOTS=", "SIMQ_MAX_BATCH=",
-					   "SIMQ_POOL_DIR="};
+	static const char *const ours[] = {
+	    "SIMQ_POOL=", "SIMQ_HOME=", "SIMQ_BIN=", "SIMQ_SLOTS=", "SIMQ_MAX_BATCH=", "SIMQ_POOL_DIR="};
 	char exe[4096];
 	ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
 	size_t n = 0, k = 0;

@@ -23,13 +23,13 @@
 #define SLURM_COMMAND_TIMEOUT 30.0
 
 struct slurm_options {
-	const char *pool;        /* the [pool NAME] */
+	const char *pool; /* the [pool NAME] */
 	const char *job_name, *partition, *licenses, *script;
 	const char *sbatch_args; /* more words for sbatch, split at blanks; "" none */
 	const char *slurm_conf;  /* SLURM_CONF for the commands and the job; "" as the environment has it */
 	const char *state_dir;
-	const char *comment;     /* simq:ID */
-	int slots, max_batch;    /* what the job registers with */
+	const char *comment;  /* simq:ID */
+	int slots, max_batch; /* what the job registers with */
 };
 
 extern const struct pool_launcher_ops slurm_launcher_ops;

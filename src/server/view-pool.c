@@ -11,7 +11,7 @@
 struct instances_ctx {
 	xmlrpc_env *env;
 	xmlrpc_value *list;
-	const char *backend;   /* view_pool_of: the one looked for */
+	const char *backend; /* view_pool_of: the one looked for */
 	char *pool, *job;
 	size_t psize, jsize;
 	bool found;
@@ -20,9 +20,9 @@ struct instances_ctx {
 static void add_instance(const struct pool_instance_info *i, void *ud)
 {
 	struct instances_ctx *x = ud;
-	xmlrpc_value *v = xmlrpc_build_value(x->env, "{s:s,s:s,s:s,s:s,s:s,s:d}", "pool", i->pool, "job", i->job,
-					     "backend", i->backend, "state", pool_state_name(i->state), "node", i->node,
-					     "age", i->age);
+	xmlrpc_value *v =
+	    xmlrpc_build_value(x->env, "{s:s,s:s,s:s,s:s,s:s,s:d}", "pool", i->pool, "job", i->job, "backend",
+	                       i->backend, "state", pool_state_name(i->state), "node", i->node, "age", i->age);
 
 	xmlrpc_array_append_item(x->env, x->list, v);
 	xmlrpc_DECREF(v);

@@ -80,9 +80,12 @@ static void h_each(void *ud, void (*fn)(const struct sched_backend_info *b, void
 	struct world *w = ud;
 
 	for (size_t i = 0; i < w->nbackends; i++) {
-		struct sched_backend_info b = {.name = w->backends[i].name, .url = w->backends[i].url, .up = true,
-					       .busy = w->backends[i].busy, .slots = 1,
-					       .idle_for = w->backends[i].idle_for};
+		struct sched_backend_info b = {.name = w->backends[i].name,
+		                               .url = w->backends[i].url,
+		                               .up = true,
+		                               .busy = w->backends[i].busy,
+		                               .slots = 1,
+		                               .idle_for = w->backends[i].idle_for};
 
 		fn(&b, arg);
 	}
@@ -126,10 +129,14 @@ static void h_log(void *ud, enum log_severity severity, const char *text)
 static struct world *world_new(int min, int max)
 {
 	struct world *w = xcalloc(1, sizeof *w);
-	struct pool_options o = {.name = "emu", .min = min, .max = max, .idle_after = 60, .poll = 10,
-				 .backend = {.slots = 1, .max_batch = 4, .call_timeout = 3600}};
-	struct pool_host host = {.ud = w, .waiting = h_waiting, .each_backend = h_each, .add = h_add,
-				 .remove = h_remove, .log = h_log};
+	struct pool_options o = {.name = "emu",
+	                         .min = min,
+	                         .max = max,
+	                         .idle_after = 60,
+	                         .poll = 10,
+	                         .backend = {.slots = 1, .max_batch = 4, .call_timeout = 3600}};
+	struct pool_host host = {
+	    .ud = w, .waiting = h_waiting, .each_backend = h_each, .add = h_add, .remove = h_remove, .log = h_log};
 
 	w->fc = fake_clock_new(1000000);
 	w->pool = pool_new(&o, &launcher, w, fake_clock_get(w->fc), &host);
@@ -190,7 +197,8 @@ static void test_max_counts_pending(void **state)
 	/* Both pending for a minute of ticks and listings: still two. */
 	for (int i = 0; i < 6; i++) {
 		fake_clock_advance(w->fc, 10000);
-		struct pool_job jobs[] = {{.id = "11", .state = POOL_JOB_PENDING}, {.id = "12", .state = POOL_JOB_PENDING}};
+		struct pool_job jobs[] = {{.id = "11", .state = POOL_JOB_PENDING},
+		                          {.id = "12", .state = POOL_JOB_PENDING}};
 
 		if (w->list_done)
 			answer_list(w, jobs, 2);
@@ -212,10 +220,10 @@ static void test_listing_older_than_the_job(void **state)
 	fake_clock_advance(w->fc, 10000); /* the next listing goes out */
 	assert_non_null(w->list_done);
 	answer_submit(w, 0, "7");
-	answer_list(w, NULL, 0);          /* it was asked before job 7 existed */
+	answer_list(w, NULL, 0); /* it was asked before job 7 existed */
 	assert_null(strstr(w->log, "lost"));
 	fake_clock_advance(w->fc, 1000);
-	assert_int_equal(w->submits, 1);  /* and no second job past max */
+	assert_int_equal(w->submits, 1); /* and no second job past max */
 	world_free(&w);
 }
 
@@ -234,7 +242,7 @@ static void test_lost_job_replaced(void **state)
 	answer_list(w, &running, 1);
 	assert_non_null(strstr(w->log, "emu-3 registered"));
 	fake_clock_advance(w->fc, 10000);
-	answer_list(w, NULL, 0);          /* scancelled by hand, node lost: gone */
+	answer_list(w, NULL, 0); /* scancelled by hand, node lost: gone */
 	assert_int_equal(w->nremoved, 1);
 	assert_string_equal(w->removed[0], "emu-3");
 	assert_string_equal(w->gone[0], "its job 3 ended");
@@ -249,14 +257,14 @@ static void test_idle_release_down_to_min(void **state)
 {
 	struct world *w = world_new(2, 3);
 	struct pool_job jobs[] = {{.id = "1", .state = POOL_JOB_RUNNING},
-				  {.id = "2", .state = POOL_JOB_RUNNING},
-				  {.id = "3", .state = POOL_JOB_RUNNING}};
+	                          {.id = "2", .state = POOL_JOB_RUNNING},
+	                          {.id = "3", .state = POOL_JOB_RUNNING}};
 
 	pool_start(w->pool);
 	register_backend(w, "emu-1", 0, 61);
 	register_backend(w, "emu-2", 0, 61);
 	register_backend(w, "emu-3", 1, 0);
-	answer_list(w, jobs, 3);          /* adopted, all registered */
+	answer_list(w, jobs, 3); /* adopted, all registered */
 	assert_int_equal(w->submits, 0);
 	fake_clock_advance(w->fc, 1000);
 	/* One idle instance goes; the other stays for min = 2 with the busy one. */
@@ -274,7 +282,7 @@ static void test_adoption(void **state)
 {
 	struct world *w = world_new(0, 2);
 	struct pool_job jobs[] = {{.id = "8", .state = POOL_JOB_RUNNING, .node = "n2", .url = "http://n2:5/RPC2"},
-				  {.id = "9", .state = POOL_JOB_PENDING}};
+	                          {.id = "9", .state = POOL_JOB_PENDING}};
 
 	w->waiting = 100;
 	pool_start(w->pool);
@@ -291,11 +299,9 @@ static void test_adoption(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_max_counts_pending),
-		cmocka_unit_test(test_listing_older_than_the_job),
-		cmocka_unit_test(test_lost_job_replaced),
-		cmocka_unit_test(test_idle_release_down_to_min),
-		cmocka_unit_test(test_adoption),
+	    cmocka_unit_test(test_max_counts_pending), cmocka_unit_test(test_listing_older_than_the_job),
+	    cmocka_unit_test(test_lost_job_replaced),  cmocka_unit_test(test_idle_release_down_to_min),
+	    cmocka_unit_test(test_adoption),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
