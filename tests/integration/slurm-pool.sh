@@ -6,12 +6,14 @@
 # complete elsewhere with no retry spent, and the pool submits a replacement.  (3) a restarted
 # server adopts the running jobs (squeue before and after: none leaked, none added past max).
 . "$SIMQ_SRCDIR/tests/lib/tap.sh"
-requires munged slurmctld slurmd sbatch squeue scancel python3
+requires munged slurmctld slurmd sbatch squeue scancel python3 tmux
 . "$SRC/tests/lib/slurm.sh"
+. "$SRC/tests/lib/tmux.sh"
 
 export SIMQ_HOME="$TMP/state"
 stop_all() {
 	[ -n "${watch_pid:-}" ] && kill "$watch_pid" 2>/dev/null
+	$TM kill-server >/dev/null 2>&1
 	"$SIMQ" shutdown --no-start >/dev/null 2>&1
 	stop_slurm
 }
@@ -26,7 +28,7 @@ if ! start_slurm; then
 	echo "1..0 # SKIP a one-node Slurm cannot start here: $slurm_why"
 	exit 0
 fi
-plan 24
+plan 26
 
 # PLECS is plecs-emu: 0.2 s per case, one case at a time, so a batch of 4 takes 0.8 s.
 export PLECS_HOST=127.0.0.1 SIMQ_REREGISTER=2
@@ -136,6 +138,17 @@ until_true 20 registered 2
 adopted=$(awk '$1 ~ /^emu-/ { print $4 }' "$TMP/ls" | sort -n | tr '\n' ' ')
 [ "$adopted" = "$jobs_before" ] && [ "$(jobs_now)" = "$jobs_before" ] && ok "the new server adopted both jobs as backends, submitted none" ||
 	fail "the new server adopted the jobs" "before: $jobs_before, backends: $adopted, squeue: $(jobs_now)" "$(cat "$TMP/ls")"
+# The console: the Backends pane (b) shows each instance with its Slurm job, the status bar its name.
+first=${adopted%% *}
+$TM new-session -d -s simq -x 160 -y 34 \
+	"env TERM=tmux-256color TZ=UTC LANG=C.UTF-8 SIMQ_HOME='$SIMQ_HOME' '$SIMQ' --no-start 2>'$TMP/console.err'; sleep 60"
+wait_for "emu-$first"
+$TM send-keys -t simq b
+expect_screen "the Backends pane shows the instance with its Slurm job" "busy · job $first"
+screen
+head -1 "$TMP/screen" | grep -q "emu-$first" && ok "the status bar names the instance" ||
+	fail "the status bar names the instance" "$(head -1 "$TMP/screen")"
+$TM kill-server >/dev/null 2>&1
 expect_status "all 100 complete" 0 "$SIMQ" wait 301-400 --timeout 240
 until_true 30 no_jobs && ok "then idle, they are cancelled: squeue holds none of the pool's jobs" ||
 	fail "none leaked" "squeue: $(jobs_now)"
