@@ -311,11 +311,6 @@ static void tick_cb(void *arg)
 	p->clock->ops->timer_start(p->tick, TICK_S);
 }
 
-void pool_kick(struct pool *p)
-{
-	tick(p);
-}
-
 /* ---- listings: what became of the jobs -------------------------------------------------------- */
 
 /* A running job's instance that has no backend: its URL (a restarted server's adoption) makes it one. */

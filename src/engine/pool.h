@@ -114,8 +114,6 @@ struct pool *pool_new(const struct pool_options *opt, const struct pool_launcher
 void pool_free(struct pool **p);
 /* Lists the jobs (adoption), then keeps the pool's size. */
 void pool_start(struct pool *p);
-/* Looks at once (a task was queued, a backend came or went) rather than at the next second. */
-void pool_kick(struct pool *p);
 const char *pool_name(const struct pool *p);
 const char *pool_state_name(enum pool_state s);
 void pool_each_instance(const struct pool *p, void (*fn)(const struct pool_instance_info *i, void *ud), void *ud);

@@ -66,6 +66,11 @@ static void host_log(void *ud, enum log_severity severity, const char *text)
 	engine_log(ps->engine, severity, 0, "%s", text);
 }
 
+static void launcher_log(void *ud, const char *text)
+{
+	host_log(ud, SEVERITY_WARNING, text);
+}
+
 /* ---- setup ------------------------------------------------------------------------------------ */
 
 /* The state dir's own id, made once and kept in pool/id: the comment on its jobs (simq:ID). */
@@ -135,6 +140,8 @@ static void open_pool(struct pools *ps, struct ev_loop *loop, const struct confi
 	    .comment = comment,
 	    .slots = (int)config_sec_int(sec, "slots"),
 	    .max_batch = (int)config_sec_int(sec, "max_batch"),
+	    .log = launcher_log,
+	    .log_ud = ps,
 	};
 	struct pool_options po = {
 	    .name = name,

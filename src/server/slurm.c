@@ -31,6 +31,8 @@ struct slurm {
 	char *pool, *job_name, *partition, *licenses, *script, *sbatch_args, *state_dir, *pool_dir, *comment;
 	char **env; /* the commands' environment */
 	int slots, max_batch;
+	void (*log)(void *ud, const char *text);
+	void *log_ud;
 	struct run *runs;
 };
 
@@ -132,8 +134,12 @@ static void slurm_submit(void *impl, pool_submitted_fn done, void *ud)
 static void cancel_answer(struct run *r, const struct child_result *res, char *failure)
 {
 	/* What came of it shows in the next listing; a failure is only said. */
-	if (failure)
-		fprintf(stderr, "simq server: pool %s: %s\n", r->s->pool, failure);
+	if (failure) {
+		char *text = xasprintf("pool %s: %s", r->s->pool, failure);
+
+		r->s->log(r->s->log_ud, text);
+		free(text);
+	}
 }
 
 static void slurm_cancel(void *impl, const char *id)
@@ -276,6 +282,8 @@ struct slurm *slurm_new(struct ev_loop *loop, const struct slurm_options *opt)
 	s->comment = xstrdup(opt->comment);
 	s->slots = opt->slots;
 	s->max_batch = opt->max_batch;
+	s->log = opt->log;
+	s->log_ud = opt->log_ud;
 	s->env = command_env(s, opt->slurm_conf);
 	return s;
 }

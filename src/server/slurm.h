@@ -30,6 +30,8 @@ struct slurm_options {
 	const char *state_dir;
 	const char *comment;  /* simq:ID */
 	int slots, max_batch; /* what the job registers with */
+	void (*log)(void *ud, const char *text); /* a scancel that failed, for the log */
+	void *log_ud;
 };
 
 extern const struct pool_launcher_ops slurm_launcher_ops;
