@@ -104,6 +104,7 @@ extern const struct cli_command cli_cmd_status;
 extern const struct cli_command cli_cmd_tmux;
 extern const struct cli_command cli_cmd_pause;
 extern const struct cli_command cli_cmd_resume;
+extern const struct cli_command cli_cmd_backend;
 extern const struct cli_command cli_cmd_shutdown;
 extern const struct cli_command cli_cmd_log;
 extern const struct cli_command cli_cmd_result;

@@ -877,7 +877,7 @@ static void report_unknown_section(struct config *cfg, int line, const char *typ
 		add_error(cfg, "%s:%d: unknown section [%s]; did you mean [%s]?", cfg->path, line, type, near);
 	else
 		add_error(cfg,
-		          "%s:%d: unknown section [%s]; sections are server, backend NAME, scheduler, store, "
+		          "%s:%d: unknown section [%s]; sections are server, backend NAME, pool NAME, scheduler, store, "
 		          "notify, webhook NAME, metrics, ui, keys",
 		          cfg->path, line, type);
 }
@@ -995,9 +995,41 @@ static void check_value(struct config *cfg, dictionary *dict, struct config_sect
 	buf_free(&shown);
 }
 
+/* [pool NAME]: min not above max, licences as NAME:COUNT, a job name sbatch takes. */
+static void check_pools(struct config *cfg)
+{
+	const struct config_section *sec;
+
+	for (size_t i = 0; (sec = config_section_nth(cfg, "pool", i)) != NULL; i++) {
+		const char *lic = config_sec_str(sec, "licenses"), *job = config_sec_str(sec, "job_name");
+		char *copy = xstrdup(lic), *save = NULL;
+		bool ok = true;
+
+		if (config_sec_int(sec, "min") > config_sec_int(sec, "max"))
+			add_error(cfg, "%s:%d: [%s] min = %lld is more than max = %lld; allowed: min <= max", cfg->path,
+			          sec->line, sec->full, config_sec_int(sec, "min"), config_sec_int(sec, "max"));
+		for (char *t = strtok_r(copy, ",", &save); t && ok; t = strtok_r(NULL, ",", &save)) {
+			char *colon = strchr(t, ':');
+
+			ok = colon && colon > t && strspn(t, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.") ==
+			                                   (size_t)(colon - t) &&
+			     colon[1] && strspn(colon + 1, "0123456789") == strlen(colon + 1);
+		}
+		if (!ok)
+			add_error(cfg, "%s:%d: [%s] licenses = \"%s\": not a licence list; allowed: NAME:COUNT[,NAME:COUNT...] "
+			          "as sbatch --licenses takes it, e.g. plecs:1, or empty",
+			          cfg->path, config_sec_line(sec, "licenses"), sec->full, lic);
+		if (strspn(job, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.@") != strlen(job))
+			add_error(cfg, "%s:%d: [%s] job_name = \"%s\": allowed: letters, digits and _ - . @", cfg->path,
+			          config_sec_line(sec, "job_name"), sec->full, job);
+		free(copy);
+	}
+}
+
 /* Rules that span keys: required keys of named sections, backoff order, key conflicts. */
 static void check_whole(struct config *cfg)
 {
+	check_pools(cfg);
 	for (size_t i = 0; i < cfg->nsections; i++) {
 		const struct config_section *sec = cfg->sections[i];
 

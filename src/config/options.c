@@ -17,6 +17,14 @@ const struct section_def option_sections[] = {
      .help = "One PLECS RPC endpoint per [backend NAME] section. With no backend section simq uses "
              "one backend named \"local\" with the values shown; simq server --plecs URL sets one from the "
              "command line."},
+    {.name = "pool",
+     .named = true,
+     .example = "cluster",
+     .help = "An elastic pool of PLECS instances that Slurm runs (doc/cluster.md): while tasks wait, simq "
+             "submits jobs (sbatch) up to max, each of which starts PLECS and registers it as the backend "
+             "NAME-JOBID; an instance without work for idle_after while nothing waits is cancelled (scancel), "
+             "down to min. A job that vanishes is a DOWN backend: its tasks go back to the queue with no retry "
+             "spent, and a replacement is submitted. A restarted server adopts the jobs it finds (squeue)."},
     {.name = "scheduler", .help = "Retries, backoff, the circuit breaker and batching."},
     {.name = "store", .help = "The SQLite database and stored results."},
     {.name = "notify",
@@ -105,6 +113,33 @@ const struct option_def option_table[] = {
     {"backend", "call_timeout", OPT_DURATION, "1h", 1, 7 * DAY,
      .help = "Longest any call may take; "
              "past it the call counts as a transient failure."},
+
+    {"pool", "launcher", OPT_ENUM, "slurm", .choices = "slurm",
+     .help = "Who runs the instances: slurm (sbatch, squeue and scancel on the server's PATH)."},
+    {"pool", "min", OPT_INT, "0", 0, 1000, .help = "Instances kept even while nothing waits."},
+    {"pool", "max", OPT_INT, "2", 1, 1000,
+     .help = "Most jobs submitted at once, pending ones included; Slurm's licence count may run fewer. Not "
+             "less than min."},
+    {"pool", "idle_after", OPT_DURATION, "10m", 1, 7 * DAY,
+     .help = "An instance without a call this long while nothing waits is cancelled (down to min)."},
+    {"pool", "poll", OPT_DURATION, "10s", 1, 3600,
+     .help = "How often squeue is asked what became of the jobs: a lost job is noticed within this."},
+    {"pool", "partition", OPT_STRING, "", 0, 128, .help = "sbatch --partition; empty: the cluster's default."},
+    {"pool", "licenses", OPT_STRING, "plecs:1", 0, 256,
+     .help = "sbatch --licenses for each job, NAME:COUNT[,NAME:COUNT...]: Slurm starts no more jobs than its "
+             "licence count allows. Empty: none."},
+    {"pool", "job_name", OPT_STRING, "", 0, 128,
+     .help = "sbatch --job-name, by which a restarted server finds its jobs. Empty: simq-NAME."},
+    {"pool", "script", OPT_PATH, "",
+     .help = "The job script. Empty: share/slurm/plecs-backend.sh of simq's install, which starts PLECS "
+             "($PLECS_CMD) on a free port and registers it with simq (simq backend add)."},
+    {"pool", "sbatch_args", OPT_STRING, "", 0, 1024,
+     .help = "More sbatch options, separated by blanks (e.g. --time=12:00:00 --mem=4G); they come after "
+             "simq's own, so --output here wins."},
+    {"pool", "slurm_conf", OPT_PATH, "",
+     .help = "SLURM_CONF for sbatch, squeue, scancel and the jobs. Empty: as the server's environment has it."},
+    {"pool", "slots", OPT_INT, "1", 1, 64, .help = "Each instance's slots (as [backend] slots)."},
+    {"pool", "max_batch", OPT_INT, "16", 1, 1000, .help = "Each instance's max_batch (as [backend] max_batch)."},
 
     {"scheduler", "start_paused", OPT_BOOL, "false",
      .help = "Start the server with dispatch paused (simq resume starts it): to look at a queue before "

@@ -23,6 +23,8 @@ struct engine {
 	struct event_log *log;
 	struct scheduler *sched;
 	struct retain *retain;      /* archive and retention steps (DESIGN 7) */
+	struct pool **pools;        /* [pool NAME]s, borrowed: their owner frees them */
+	size_t npools;
 	uint64_t version;           /* bumped by every change a console would show */
 	uint64_t alerts;            /* CRITICAL/HIGH failures and backends DOWN */
 	uint64_t failures, failures_seen; /* tasks FAILED since the start, and how many of them the operator saw */
@@ -401,6 +403,7 @@ void engine_close(struct engine **ep)
 	events_free(&e->bus);
 	free(e->pause_reason);
 	store_close(&e->store);
+	free(e->pools);
 	free(e);
 	*ep = NULL;
 }
@@ -908,6 +911,44 @@ enum engine_status engine_pause(struct engine *e, const char *backend, bool paus
 		scheduler_set_paused(e->sched, NULL, false, err);
 	if (!paused)
 		scheduler_kick(e->sched);
+	return ENGINE_OK;
+}
+
+void engine_add_pool(struct engine *e, struct pool *p)
+{
+	e->pools = xreallocarray(e->pools, e->npools + 1, sizeof *e->pools);
+	e->pools[e->npools++] = p;
+}
+
+void engine_each_pool(const struct engine *e, void (*fn)(const struct pool *p, void *ud), void *ud)
+{
+	for (size_t i = 0; i < e->npools; i++)
+		fn(e->pools[i], ud);
+}
+
+enum engine_status engine_backend_add(struct engine *e, const struct backend_config *c, char **err)
+{
+	if (!scheduler_add_backend(e->sched, c, err))
+		return ENGINE_INVALID;
+	changed(e);
+	return ENGINE_OK;
+}
+
+enum engine_status engine_backend_remove(struct engine *e, const char *name, const char *gone, char **err)
+{
+	int running;
+
+	if (!scheduler_remove_backend(e->sched, name, gone, &running, err))
+		return ENGINE_NOT_FOUND;
+	if (gone)
+		engine_log(e, SEVERITY_WARNING, 0, "backend %s removed: it is gone (%s); %d call%s cut short, %s", name,
+			   gone, running, running == 1 ? "" : "s", "its tasks go back to the queue with no retry spent");
+	else if (running)
+		engine_log(e, SEVERITY_INFO, 0, "backend %s removed; its %d call%s finish first", name, running,
+			   running == 1 ? "" : "s");
+	else
+		engine_log(e, SEVERITY_INFO, 0, "backend %s removed", name);
+	scheduler_kick(e->sched);
 	return ENGINE_OK;
 }
 

@@ -65,6 +65,7 @@ struct engine_options {
 };
 
 struct engine;
+struct pool;
 
 /* NULL and *err (heap) on failure. */
 struct engine *engine_open(const struct engine_options *opt, char **err);
@@ -148,6 +149,14 @@ enum engine_status engine_retry(struct engine *e, const int64_t *ids, size_t n, 
 void engine_retry_answers_free(struct engine_retry_answer *a, size_t n);
 /* Pauses or resumes dispatch (backend NULL) or one backend; *now gets whether it is paused now. */
 enum engine_status engine_pause(struct engine *e, const char *backend, bool paused, bool *now, char **err);
+/* Shows pool p (engine/pool.h) to consoles through engine_each_pool; p stays its owner's, freed after the engine's readers stop. */
+void engine_add_pool(struct engine *e, struct pool *p);
+void engine_each_pool(const struct engine *e, void (*fn)(const struct pool *p, void *ud), void *ud);
+/* Adds a backend while the server runs (scheduler_add_backend); ENGINE_INVALID with *err when its name is taken. */
+enum engine_status engine_backend_add(struct engine *e, const struct backend_config *c, char **err);
+/* Removes one (scheduler_remove_backend; gone: why nobody will answer its calls, or NULL); ENGINE_NOT_FOUND
+ * with *err for an unknown name. */
+enum engine_status engine_backend_remove(struct engine *e, const char *name, const char *gone, char **err);
 /* The states of ids (all must exist), for simq.wait; *all_final says whether every one is final. */
 enum engine_status engine_states(struct engine *e, const int64_t *ids, size_t n, enum task_state *states,
 				 bool *all_final, char **err);

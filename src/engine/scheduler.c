@@ -71,6 +71,10 @@ struct backend {
 	struct batch *probe_call;  /* the probe in flight, or NULL */
 	struct loaded_model *models;
 	size_t nmodels;
+	int64_t idle_since;        /* wall ms its last call ended (or it was added) */
+	bool removed;              /* removed: takes no work, goes once its calls and probe are back; a call of
+				      it that ends without an answer costs its tasks nothing */
+	char *gone;                /* removed as gone (why): its calls are cut short, and not its tasks' fault */
 };
 
 /* One call in flight (a probe is one with no tasks). */
@@ -117,7 +121,7 @@ struct scheduler {
 	struct queue *queue;
 	struct store *store;
 	struct scheduler_host host;
-	struct backend *backends;
+	struct backend **backends; /* each its own allocation: batches point at them */
 	size_t nbackends, next_backend;
 	struct batch *batches;
 	struct idmap in_flight;    /* task id -> struct batch * */
@@ -289,12 +293,23 @@ static void backend_up(struct backend *b)
 	sc->host.publish(sc->host.ud, EVENT_BACKEND_UP, NULL, &ev);
 }
 
+/* Did the backend answer, even with a fault or too much? */
+static bool answered(const struct backend_call *call)
+{
+	return call->outcome == BACKEND_OK || call->outcome == BACKEND_FAULT || call->outcome == BACKEND_TOO_LARGE;
+}
+
 /* What a task's attempt says about the call's failure. */
 static char *call_error(const struct batch *bt)
 {
 	const struct backend_call *call = bt->call;
 	char size[32];
 
+	if (bt->b->gone && !answered(call))
+		return xasprintf("backend %s is gone: %s", bt->b->name, bt->b->gone);
+	if (bt->b->removed && !answered(call))
+		return xasprintf("backend %s was removed while the call ran, and gave no answer: %s", bt->b->name,
+				 call->error ? call->error : "no reason given");
 	if (call->interrupted)
 		return xasprintf("no answer within %g s (the call timed out)", bt->timeout_s);
 	if (call->outcome == BACKEND_TOO_LARGE && bt->n == 1)
@@ -308,6 +323,7 @@ static char *call_error(const struct batch *bt)
 }
 
 static void call_done(struct backend_call *call);
+static void reap(struct scheduler *sc, struct backend *b);
 
 static struct batch *new_batch(struct backend *b, size_t ncases)
 {
@@ -328,7 +344,7 @@ static void probe_cb(void *arg)
 	struct backend *b = arg;
 	struct batch *p;
 
-	if (b->probing || (b->up && b->known))
+	if (b->probing || b->removed || (b->up && b->known))
 		return;
 	p = new_batch(b, 0);
 	p->call->probe = true;
@@ -344,12 +360,6 @@ static void forget_models(struct backend *b)
 		free(b->models[i].path);
 	}
 	b->nmodels = 0;
-}
-
-/* Did the backend answer, even with a fault or too much? */
-static bool answered(const struct backend_call *call)
-{
-	return call->outcome == BACKEND_OK || call->outcome == BACKEND_FAULT || call->outcome == BACKEND_TOO_LARGE;
 }
 
 static void probe_done(struct scheduler *sc, struct batch *p)
@@ -430,7 +440,7 @@ bool scheduler_in_flight(const struct scheduler *sc, int64_t id)
 void scheduler_start(struct scheduler *sc)
 {
 	for (size_t i = 0; i < sc->nbackends; i++)
-		probe_cb(&sc->backends[i]);
+		probe_cb(sc->backends[i]);
 }
 
 void scheduler_adopt(struct scheduler *sc, struct task *t)
@@ -676,9 +686,9 @@ static void kick(struct scheduler *sc)
 	while (sent && queue_size(sc->queue) > 0) {
 		sent = false;
 		for (size_t k = 0; k < sc->nbackends && queue_size(sc->queue) > 0; k++) {
-			struct backend *b = &sc->backends[(sc->next_backend + k) % sc->nbackends];
+			struct backend *b = sc->backends[(sc->next_backend + k) % sc->nbackends];
 
-			if (!b->up || b->paused || b->busy >= b->slots)
+			if (!b->up || b->paused || b->removed || b->busy >= b->slots)
 				continue;
 			if (dispatch_one(sc, b)) {
 				sent = true;
@@ -790,7 +800,7 @@ static void end_attempt(struct scheduler *sc, struct batch *bt, size_t i, enum v
 		idmap_put(&sc->split, t->id, (void *)(intptr_t)((bt->n + 1) / 2));
 		break;
 	case VERDICT_BACKEND:
-		if (bt->call->sent && ++t->dropped >= DROPS_CHARGED) {
+		if (bt->call->sent && !bt->b->removed && ++t->dropped >= DROPS_CHARGED) {
 			char *why = xasprintf("%s (PLECS lost the connection %d times in a row while it had this case: "
 					      "counted against the case)", error, t->dropped);
 
@@ -879,7 +889,11 @@ static enum verdict judge(const struct scheduler *sc, const struct batch *bt)
 
 	if (call->outcome == BACKEND_OK)
 		return VERDICT_OK;
-	if (call->outcome == BACKEND_UNREACHABLE)
+	/*
+	 * No answer from a backend removed while the call ran: it is going away (its job ends, its
+	 * PLECS is stopped), and a call cut short by that is never the tasks' fault.
+	 */
+	if (call->outcome == BACKEND_UNREACHABLE || (bt->b->removed && !answered(call)))
 		return VERDICT_BACKEND;
 	/* Too much to read is the batch's: halves; for one case, nothing smaller can be asked. */
 	if (call->outcome == BACKEND_TOO_LARGE)
@@ -1032,6 +1046,7 @@ static void call_done(struct backend_call *call)
 
 	if (call->probe) {
 		probe_done(sc, bt);
+		reap(sc, b);
 		scheduler_kick(sc);
 		return;
 	}
@@ -1058,26 +1073,131 @@ static void call_done(struct backend_call *call)
 	char *error = call_error(bt);
 
 	end_attempts(sc, bt, v, error);
-	if (!answered(call) && b->up && b->failures >= sc->opt.down_after)
+	if (!answered(call) && b->up && !b->removed && b->failures >= sc->opt.down_after)
 		backend_down(b, error);
 	free(error);
 	free_batch(sc, bt);
+	if (b->busy == 0)
+		b->idle_since = now_ms(sc);
+	reap(sc, b);
 	sc->host.changed(sc->host.ud);
 	scheduler_kick(sc);
 }
 
 /* ---- setup -------------------------------------------------------------------------------- */
 
-static void add_backend(struct scheduler *sc, const struct backend_config *c)
+static struct backend *add_backend(struct scheduler *sc, const struct backend_config *c)
 {
-	struct backend *b = &sc->backends[sc->nbackends++];
+	struct backend *b = xcalloc(1, sizeof *b);
 
+	sc->backends = xreallocarray(sc->backends, sc->nbackends + 1, sizeof *sc->backends);
+	sc->backends[sc->nbackends++] = b;
 	*b = (struct backend){.sc = sc, .name = xstrdup(c->name), .url = xstrdup(c->url), .slots = c->slots,
 			      .max_batch = c->max_batch, .call_timeout = c->call_timeout,
-			      .max_response = c->max_response, .matfile = c->matfile};
+			      .max_response = c->max_response, .matfile = c->matfile, .idle_since = now_ms(sc)};
 	b->probe = clock_timer_new(sc->clock, probe_cb, b);
 	say(sc, SEVERITY_INFO, "backend %s at %s: %d slot%s, batches of up to %d", b->name, b->url, b->slots,
 	    b->slots == 1 ? "" : "s", b->max_batch);
+	return b;
+}
+
+static struct backend *find_backend(const struct scheduler *sc, const char *name)
+{
+	for (size_t i = 0; i < sc->nbackends; i++)
+		if (!sc->backends[i]->removed && strcmp(sc->backends[i]->name, name) == 0)
+			return sc->backends[i];
+	return NULL;
+}
+
+/* "no backend "x"; backends: a, b" (heap). */
+static char *no_such_backend(const struct scheduler *sc, const char *name)
+{
+	struct buf names = BUF_INIT;
+	char *shown = buf_shown(name), *text;
+
+	for (size_t i = 0; i < sc->nbackends; i++)
+		if (!sc->backends[i]->removed)
+			buf_addf(&names, "%s%s", names.len ? ", " : "", sc->backends[i]->name);
+	text = xasprintf("no backend \"%s\"; backends: %s", shown, names.len ? buf_str(&names) : "none");
+	free(shown);
+	buf_free(&names);
+	return text;
+}
+
+static void backend_free(struct scheduler *sc, struct backend *b)
+{
+	clock_timer_free(sc->clock, &b->probe);
+	if (b->probe_call) {
+		backend_call_free(&b->probe_call->call);
+		free(b->probe_call);
+	}
+	forget_models(b);
+	free(b->models);
+	free(b->name);
+	free(b->url);
+	free(b->gone);
+	free(b);
+}
+
+/* A removed backend goes once nothing of it is in flight. */
+static void reap(struct scheduler *sc, struct backend *b)
+{
+	if (!b->removed || b->busy > 0 || b->probing)
+		return;
+	for (size_t i = 0; i < sc->nbackends; i++) {
+		if (sc->backends[i] == b) {
+			memmove(&sc->backends[i], &sc->backends[i + 1], (sc->nbackends - i - 1) * sizeof *sc->backends);
+			sc->nbackends--;
+			break;
+		}
+	}
+	sc->next_backend = 0;
+	backend_free(sc, b);
+}
+
+bool scheduler_add_backend(struct scheduler *sc, const struct backend_config *c, char **err)
+{
+	for (size_t i = 0; i < sc->nbackends; i++) {
+		const struct backend *b = sc->backends[i];
+
+		if (strcmp(b->name, c->name) != 0)
+			continue;
+		if (b->removed) {
+			*err = xasprintf("backend %s is being removed: %d call%s still to come back; add it again after",
+					 b->name, b->busy, b->busy == 1 ? "" : "s");
+			return false;
+		}
+		*err = xasprintf("there is a backend %s already, at %s; remove it first, or choose another name",
+				 b->name, b->url);
+		return false;
+	}
+	probe_cb(add_backend(sc, c));
+	return true;
+}
+
+bool scheduler_remove_backend(struct scheduler *sc, const char *name, const char *gone, int *running, char **err)
+{
+	struct backend *b = NULL;
+
+	/* A backend being removed may be found gone after all: its calls are cut short now. */
+	for (size_t i = 0; i < sc->nbackends && b == NULL; i++)
+		if (strcmp(sc->backends[i]->name, name) == 0)
+			b = sc->backends[i];
+	if (b == NULL || (b->removed && gone == NULL)) {
+		*err = no_such_backend(sc, name);
+		return false;
+	}
+	b->removed = true;
+	*running = b->busy;
+	sc->clock->ops->timer_stop(b->probe);
+	if (gone && b->gone == NULL) {
+		b->gone = xstrdup(gone);
+		for (struct batch *bt = sc->batches; bt; bt = bt->next)
+			if (bt->b == b)
+				sc->ops->interrupt(sc->impl, bt->call);
+	}
+	reap(sc, b);
+	return true;
 }
 
 struct scheduler *scheduler_new(const struct scheduler_options *opt, const struct backend_config *backends,
@@ -1108,7 +1228,6 @@ struct scheduler *scheduler_new(const struct scheduler_options *opt, const struc
 		scheduler_free(&sc);
 		return NULL;
 	}
-	sc->backends = xcalloc(nbackends ? nbackends : 1, sizeof *sc->backends);
 	for (size_t i = 0; i < nbackends; i++)
 		add_backend(sc, &backends[i]);
 	sc->linger = clock_timer_new(clock, linger_cb, sc);
@@ -1136,19 +1255,8 @@ void scheduler_free(struct scheduler **scp)
 	idmap_free(&sc->in_flight);
 	idmap_free(&sc->split);
 	idmap_free(&sc->writing);
-	for (size_t i = 0; i < sc->nbackends; i++) {
-		struct backend *b = &sc->backends[i];
-
-		clock_timer_free(sc->clock, &b->probe);
-		if (b->probe_call) {
-			backend_call_free(&b->probe_call->call);
-			free(b->probe_call);
-		}
-		forget_models(b);
-		free(b->models);
-		free(b->name);
-		free(b->url);
-	}
+	for (size_t i = 0; i < sc->nbackends; i++)
+		backend_free(sc, sc->backends[i]);
 	free(sc->backends);
 	for (size_t i = 0; i < sc->nestimates; i++) {
 		free(sc->estimates[i].model);
@@ -1165,24 +1273,18 @@ void scheduler_free(struct scheduler **scp)
 
 bool scheduler_set_paused(struct scheduler *sc, const char *name, bool paused, char **err)
 {
-	for (size_t i = 0; i < sc->nbackends; i++) {
-		if (name == NULL || strcmp(sc->backends[i].name, name) == 0) {
-			sc->backends[i].paused = paused;
-			if (name)
-				return true;
-		}
-	}
-	if (name == NULL)
+	struct backend *b = name ? find_backend(sc, name) : NULL;
+
+	if (b) {
+		b->paused = paused;
 		return true;
-	struct buf names = BUF_INIT;
-
-	for (size_t i = 0; i < sc->nbackends; i++)
-		buf_addf(&names, "%s%s", i ? ", " : "", sc->backends[i].name);
-	char *shown = buf_shown(name);
-
-	*err = xasprintf("no backend \"%s\"; backends: %s", shown, buf_str(&names));
-	free(shown);
-	buf_free(&names);
+	}
+	if (name == NULL) {
+		for (size_t i = 0; i < sc->nbackends; i++)
+			sc->backends[i]->paused = paused;
+		return true;
+	}
+	*err = no_such_backend(sc, name);
 	return false;
 }
 
@@ -1192,7 +1294,7 @@ void scheduler_each_backend(const struct scheduler *sc, void (*fn)(const struct 
 			    void *ud)
 {
 	for (size_t i = 0; i < sc->nbackends; i++) {
-		const struct backend *b = &sc->backends[i];
+		const struct backend *b = sc->backends[i];
 		double now_down = b->up ? 0 : (double)(now_ms(sc) - b->down_since) / 1000;
 		struct sched_backend_info info = {
 			.name = b->name, .url = b->url, .up = b->up, .paused = b->paused, .busy = b->busy,
@@ -1200,9 +1302,12 @@ void scheduler_each_backend(const struct scheduler *sc, void (*fn)(const struct 
 			.slots = b->slots, .failures = b->failures, .downtime = b->downtime + now_down,
 			.down_for = b->known ? now_down : 0,
 			.probe_in = b->up ? 0 : sc->clock->ops->timer_remaining(b->probe),
+			.max_batch = b->max_batch,
+			.idle_for = b->busy ? 0 : (double)(now_ms(sc) - b->idle_since) / 1000,
 		};
 
-		fn(&info, ud);
+		if (!b->removed)
+			fn(&info, ud);
 	}
 }
 

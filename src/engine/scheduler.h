@@ -23,7 +23,8 @@
  *
  * The scheduler uses the queue and the store it is given; for everything
  * else about tasks it calls its host (the engine) through struct
- * scheduler_host, so the two never call each other by name.  Time and
+ * scheduler_host, so the two never call each other by name.  Backends may
+ * be added and removed while it runs (scheduler_add_backend).  Time and
  * timers come from the clock.  Loop thread only.
  */
 #ifndef SIMQ_ENGINE_SCHEDULER_H
@@ -52,6 +53,11 @@ struct backend_config {
 	size_t max_response;    /* the largest answer read, in bytes (0: no limit) */
 	bool matfile;           /* ask this PLECS for MatFile output */
 };
+
+/* A backend as [backend NAME] has it by default (config/options.c's table says the same). */
+#define SCHED_BACKEND_DEFAULTS_MAX_RESPONSE (64u * 1024 * 1024)
+#define SCHED_BACKEND_DEFAULTS                                                                                         \
+	{.slots = 1, .max_batch = 16, .call_timeout = 3600, .max_response = SCHED_BACKEND_DEFAULTS_MAX_RESPONSE}
 
 /* Results waiting for the writer beyond which dispatch holds: their decoded bytes, and their count. */
 #define SCHED_WRITE_BACKLOG (32u * 1024 * 1024)
@@ -122,6 +128,20 @@ bool scheduler_in_flight(const struct scheduler *sc, int64_t id);
 void scheduler_forget(struct scheduler *sc, int64_t id);
 /* Waits until every result handed to the writer is written and saved (the server is stopping). */
 void scheduler_drain(struct scheduler *sc);
+/*
+ * Adds a backend at run time (simq backend add) and asks it whether it answers before sending it
+ * work; false and *err when its name is taken (by a backend, or one still being removed).
+ */
+bool scheduler_add_backend(struct scheduler *sc, const struct backend_config *c, char **err);
+/*
+ * Removes a backend: nothing new goes to it, and it is freed once its calls are back.  Those
+ * calls finish (one that ends without an answer puts its tasks back in the queue with no retry
+ * spent: the backend is going away), unless gone (why it is gone, e.g. "its Slurm job ended") says that nobody will
+ * answer them: then they are cut short now, and their tasks go back to the queue with no retry
+ * spent.  A backend being removed may be named again with gone.  *running gets its calls in
+ * flight; false and *err for an unknown name.
+ */
+bool scheduler_remove_backend(struct scheduler *sc, const char *name, const char *gone, int *running, char **err);
 /* Pauses or resumes one backend (name) or all (NULL); false and *err for an unknown name. */
 bool scheduler_set_paused(struct scheduler *sc, const char *name, bool paused, char **err);
 
@@ -135,6 +155,8 @@ struct sched_backend_info {
 	double probe_in;         /* seconds to the next probe while DOWN */
 	double downtime;         /* seconds DOWN since the server started, the current outage included */
 	double down_for;         /* seconds of the current outage (0 while UP or not known yet) */
+	int max_batch;
+	double idle_for;         /* seconds since its last call ended (or it was added); 0 while busy */
 };
 
 struct sched_call_info {

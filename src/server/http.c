@@ -18,6 +18,7 @@
 #include "proto/proto.h"
 #include "engine/engine.h"
 #include "server/api.h"
+#include "server/api-backend.h"
 #include "server/conns.h"
 #include "server/metrics.h"
 #include "server/guesses.h"
@@ -478,12 +479,15 @@ static bool register_methods(struct http *h, char **err)
 
 	xmlrpc_env_init(&env);
 	h->registry = xmlrpc_registry_new(&env);
-	h->entries = xcalloc(api_method_count, sizeof *h->entries);
-	for (size_t i = 0; i < api_method_count && !env.fault_occurred; i++) {
-		struct xmlrpc_method_info3 info = {.methodName = api_methods[i].name, .methodFunction = enter,
-						   .serverInfo = &h->entries[i], .help = api_methods[i].help};
+	h->entries = xcalloc(api_method_count + api_backend_method_count, sizeof *h->entries);
+	for (size_t i = 0; i < api_method_count + api_backend_method_count && !env.fault_occurred; i++) {
+		/* api.c's table, then the backend methods' (api-backend.c). */
+		const struct api_method *m =
+			i < api_method_count ? &api_methods[i] : &api_backend_methods[i - api_method_count];
+		struct xmlrpc_method_info3 info = {.methodName = m->name, .methodFunction = enter,
+						   .serverInfo = &h->entries[i], .help = m->help};
 
-		h->entries[i] = (struct entry){h, &api_methods[i]};
+		h->entries[i] = (struct entry){h, m};
 		xmlrpc_registry_add_method3(&env, h->registry, &info);
 	}
 	if (env.fault_occurred)

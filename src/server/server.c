@@ -29,6 +29,7 @@
 #include "server/hooks.h"
 #include "server/http.h"
 #include "server/loopclock.h"
+#include "server/pools.h"
 #include "server/webhooks.h"
 #include "util/fds.h"
 #include "util/log.h"
@@ -37,6 +38,8 @@
 
 /* Lines of the log kept in memory for consoles. */
 #define LOG_KEEP 2000
+/* PLECS workers beyond the configured slots, for backends added while the server runs (simq backend add). */
+#define SPARE_WORKERS 4
 
 struct server {
 	struct ev_loop *loop;
@@ -54,6 +57,7 @@ struct server {
 	struct hooks *hooks;        /* [notify] commands (hooks.c), NULL when none is set */
 	struct webhooks *webhooks;  /* [webhook NAME] sinks (webhooks.c), NULL when none */
 	struct dashboard *dashboard; /* [dashboard] listen (dashboard.c), NULL when off */
+	struct pools *pools;        /* [pool NAME]s (pools.c), NULL when none */
 	bool stopping;
 	bool said_stopped;          /* "server stopped" is in the log */
 	ev_signal sig_term, sig_int, sig_hup;
@@ -232,9 +236,10 @@ static void read_backends(struct server *s, const char *plecs_url)
 	const struct config_section *sec;
 
 	/* --plecs URL, or no [backend] section: the defaults the table documents, named "plecs" or "local". */
-	struct backend_config one = {.name = plecs_url ? "plecs" : "local",
-				     .url = plecs_url ? plecs_url : "http://127.0.0.1:1080/RPC2", .slots = 1,
-				     .max_batch = 16, .call_timeout = 3600, .max_response = 64u * 1024 * 1024};
+	struct backend_config one = SCHED_BACKEND_DEFAULTS;
+
+	one.name = plecs_url ? "plecs" : "local";
+	one.url = plecs_url ? plecs_url : "http://127.0.0.1:1080/RPC2";
 
 	for (size_t i = 0; !plecs_url && (sec = config_section_nth(s->cfg, "backend", i)) != NULL; i++)
 		add_backend(s, &(struct backend_config){
@@ -274,8 +279,9 @@ static struct scheduler_options scheduler_options(const struct server *s)
 /* The PLECS workers and the engine on them; false and *err on failure. */
 static bool open_engine(struct server *s, const struct server_options *opt, char **err)
 {
-	int workers = 1;
-	size_t max_response = 0;
+	/* Pools' instances and hand-added backends need workers too: beyond those, calls wait their turn. */
+	int workers = 1 + SPARE_WORKERS + pools_max_slots(s->cfg);
+	size_t max_response = SCHED_BACKEND_DEFAULTS_MAX_RESPONSE;
 	char started[64];
 
 	read_backends(s, opt->plecs_url);
@@ -307,7 +313,10 @@ static bool open_engine(struct server *s, const struct server_options *opt, char
 	};
 
 	s->engine = engine_open(&eo, err);
-	return s->engine != NULL;
+	if (s->engine == NULL)
+		return false;
+	s->pools = pools_new(s->loop, s->cfg, s->engine, &s->clock, s->state_dir, err);
+	return s->pools != NULL || *err == NULL;
 }
 
 /* Resolves the paths, takes the lock and opens the engine and socket; false and *err on failure. */
@@ -335,6 +344,8 @@ static void close_server(struct server *s)
 {
 	if (s->api)
 		api_drop_parked(s->api);
+	/* Their jobs run on: the next server adopts them. */
+	pools_free(&s->pools);
 	/* Calls in flight are cut short; their tasks go back to QUEUED at the next start (recovery). */
 	plecs_pool_free(&s->pool);
 	/* Answers PLECS gave are kept: their files are written and saved before the store closes. */
@@ -620,6 +631,7 @@ int server_run(const struct server_options *opt)
 	/* What libraries opened without close-on-exec (libcurl's wake-up pairs, Abyss's pipes): with it now. */
 	fds_cloexec_all();
 	engine_start(s.engine);
+	pools_start(s.pools);
 	ev_run(s.loop, 0);
 	/*
 	 * The last line, and one more pass of the loop: consoles waiting for a change get their last

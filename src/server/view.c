@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "proto/proto.h"
+#include "server/view-pool.h"
 #include "util/buf.h"
 #include "util/time.h"
 #include "util/xalloc.h"
@@ -398,12 +399,15 @@ static void add_recent(const struct task *t, void *ud)
 static void add_backend(const struct sched_backend_info *b, void *ud)
 {
 	struct view_ctx *x = ud;
+	char pool[64], job[64];
 
+	view_pool_of(x->e, b->name, pool, sizeof pool, job, sizeof job);
 	append(x->env, x->list,
-	       xmlrpc_build_value(x->env, "{s:s,s:s,s:b,s:b,s:b,s:i,s:i,s:i,s:d,s:d,s:d}", "name", b->name, "url", b->url,
-				  "up", (xmlrpc_bool)b->up, "checking", (xmlrpc_bool)b->checking, "paused",
+	       xmlrpc_build_value(x->env, "{s:s,s:s,s:b,s:b,s:b,s:i,s:i,s:i,s:d,s:d,s:d,s:i,s:d,s:s,s:s}", "name", b->name,
+				  "url", b->url, "up", (xmlrpc_bool)b->up, "checking", (xmlrpc_bool)b->checking, "paused",
 				  (xmlrpc_bool)b->paused, "busy", b->busy, "slots", b->slots, "failures", b->failures,
-				  "probe_in", b->probe_in, "downtime", b->downtime, "down_for", b->down_for));
+				  "probe_in", b->probe_in, "downtime", b->downtime, "down_for", b->down_for, "max_batch",
+				  b->max_batch, "idle_for", b->idle_for, "pool", pool, "job", job));
 }
 
 static void add_model(const struct sched_model_info *m, void *ud)
@@ -499,6 +503,11 @@ static void fill_backends(struct view_ctx *x)
 	scheduler_each_backend(engine_scheduler(x->e), add_backend, x);
 }
 
+xmlrpc_value *view_backends(xmlrpc_env *env, const struct engine *e)
+{
+	return each(env, e, fill_backends);
+}
+
 struct page_ctx {
 	xmlrpc_env *env;
 	const struct engine *e;
@@ -592,6 +601,7 @@ xmlrpc_value *view_console(xmlrpc_env *env, struct engine *e, const struct view_
 	set_member(env, v, "log_seq", xmlrpc_i8_new(env, (xmlrpc_int64)engine_log_seq(e)));
 	set_member(env, v, "stats", view_stats(env, e));
 	set_member(env, v, "backends", each(env, e, fill_backends));
+	set_member(env, v, "pool_instances", view_pool_instances(env, e));
 	set_member(env, v, "paused", xmlrpc_bool_new(env, engine_paused(e)));
 	set_member(env, v, "pause_reason",
 		   xmlrpc_string_new(env, engine_pause_reason(e) ? engine_pause_reason(e) : ""));

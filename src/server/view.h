@@ -84,6 +84,9 @@ void view_rate(const struct engine *e, double *per_hour, double *eta);
 void view_server_id(const struct engine *e, char *out, size_t size);
 /* simq.view: everything a console draws. */
 xmlrpc_value *view_console(xmlrpc_env *env, struct engine *e, const struct view_request *req);
+/* The backends as consoles show them: [{name, url, up, ..., pool, job}] (pool and job "" but for a pool's instance,
+ * server/view-pool.h). */
+xmlrpc_value *view_backends(xmlrpc_env *env, const struct engine *e);
 /* simq.list: {total, offset, tasks} of the tasks that match f; NULL and *err when the store fails. */
 xmlrpc_value *view_list(xmlrpc_env *env, struct engine *e, const struct view_filter *f, int64_t offset, int64_t limit,
 			char **err);

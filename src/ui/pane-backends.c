@@ -2,7 +2,10 @@
  * The backends pane, in the statistics' place while shown (b): each backend
  * with its state in its colour, its busy and total slots, the calls in a row
  * it has not answered, how long the present outage has lasted and when the
- * next probe goes, the time it was DOWN since the server started, and its URL.
+ * next probe goes, the time it was DOWN since the server started, and its URL;
+ * a [pool NAME] instance with its Slurm job.  Then the pools' jobs that are
+ * not backends: pending in the cluster, started and not registered yet, or
+ * released and ending.
  */
 #include "autoconf.h"
 
@@ -52,10 +55,46 @@ static void now_text(xmlrpc_value *b, double since, char *out, size_t size)
 	snprintf(out, size, "%s \u00b7 for %s \u00b7 %lld unanswered", p, d, (long long)reply_int(b, "failures", 0));
 }
 
+/* The pools' jobs that are not backends now, one line each, from row on; returns the next row. */
+static int draw_jobs(struct console *c, struct screen_area a, int row)
+{
+	xmlrpc_value *inst = reply_member(c->view, "pool_instances");
+	double since = (double)(ui_now_ms() - c->view_at_ms) / 1000;
+
+	for (int i = 0; i < reply_count(inst) && row < a.h; i++) {
+		xmlrpc_value *p = reply_item(inst, i);
+		char pool[64], job[64], state[32], node[64], age[32];
+
+		if (strcmp(reply_str(p, "state", state, sizeof state), "registered") == 0)
+			continue;
+		reply_str(p, "pool", pool, sizeof pool);
+		reply_str(p, "job", job, sizeof job);
+		reply_str(p, "node", node, sizeof node);
+		time_format_duration(age, sizeof age, reply_num(p, "age", 0) + since);
+		screen_putf(a.y + row, a.x + 1, 10, A_BOLD, 0, "%-9.9s", pool);
+		screen_putf(a.y + row, a.x + 11, a.w - 12, A_DIM, 0, "job %s %s %s%s%s", job[0] ? job : "(submitting)",
+			    state, age, node[0] ? " on " : "", node);
+		row++;
+	}
+	return row;
+}
+
+/* Pool jobs that are not backends (pending, starting, ending). */
+static int jobs_waiting(struct console *c)
+{
+	xmlrpc_value *inst = reply_member(c->view, "pool_instances");
+	char state[32];
+	int n = 0;
+
+	for (int i = 0; i < reply_count(inst); i++)
+		n += strcmp(reply_str(reply_item(inst, i), "state", state, sizeof state), "registered") != 0;
+	return n;
+}
+
 static void draw(struct console *c, struct screen_area a, bool focused)
 {
 	xmlrpc_value *list = reply_member(c->view, "backends");
-	int n = reply_count(list), down = 0, row = 1;
+	int n = reply_count(list), down = 0, row = 1, jobs = jobs_waiting(c);
 	double since = (double)(ui_now_ms() - c->view_at_ms) / 1000;
 	/* Two lines a backend where the pane has the room, one where it is a strip. */
 	bool two = a.h - 1 >= 2 * n;
@@ -63,12 +102,12 @@ static void draw(struct console *c, struct screen_area a, bool focused)
 
 	for (int i = 0; i < n; i++)
 		down += !reply_int(reply_item(list, i), "up", 0) && !reply_int(reply_item(list, i), "checking", 0);
-	snprintf(title, sizeof title, "Backends %d%s%.0d%s  [%s]", n, down ? " \u00b7 " : "", down, down ? " DOWN" : "",
-	         c->keys.text[UI_BACKENDS]);
+	snprintf(title, sizeof title, "Backends %d%s%.0d%s%s%.0d%s  [%s]", n, down ? " \u00b7 " : "", down,
+	         down ? " DOWN" : "", jobs ? " \u00b7 " : "", jobs, jobs ? " pool jobs" : "", c->keys.text[UI_BACKENDS]);
 	screen_rule(a.y, a.x, a.w, false, title);
 	for (int i = 0; i < n && row < a.h; i++) {
 		xmlrpc_value *b = reply_item(list, i);
-		char name[64], url[256], what[160], downtime[32], line[512];
+		char name[64], url[256], what[160], downtime[32], line[512], job[64];
 		short pair;
 		const char *state = state_of(b, &pair);
 		int x = a.x + 1;
@@ -80,6 +119,9 @@ static void draw(struct console *c, struct screen_area a, bool focused)
 		}
 		reply_str(b, "name", name, sizeof name);
 		now_text(b, since, what, sizeof what);
+		/* A pool's instance: its Slurm job. */
+		if (reply_str(b, "job", job, sizeof job)[0])
+			snprintf(what + strlen(what), sizeof what - strlen(what), " \u00b7 job %s", job);
 		screen_putf(a.y + row, x, 10, A_BOLD, 0, "%-9.9s", name);
 		screen_put(a.y + row, x + 10, 12, A_BOLD, pair, state);
 		screen_put(a.y + row, x + 22, a.w - 23, A_NORMAL, 0, what);
@@ -97,7 +139,8 @@ static void draw(struct console *c, struct screen_area a, bool focused)
 			row++;
 		}
 	}
-	if (n == 0 && a.h > 1)
+	row = draw_jobs(c, a, row);
+	if (n == 0 && jobs == 0 && a.h > 1)
 		screen_put(a.y + 1, a.x, a.w, A_DIM, 0, " no backend: set [backend NAME] url in simq.ini");
 }
 

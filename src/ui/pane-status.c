@@ -62,8 +62,14 @@ static void add_backend(struct bar *b, xmlrpc_value *be, double since, bool slot
 	char name[64];
 	double probe = reply_num(be, "probe_in", 0) - since;
 
+	char job[64];
+
 	reply_str(be, "name", name, sizeof name);
-	add(b, A_REVERSE, 0, " %s ", name);
+	/* A pool's instance shows its Slurm job where there is room: "emu-12 (job 12)". */
+	if (reply_str(be, "job", job, sizeof job)[0] && slots)
+		add(b, A_REVERSE, 0, " %s (job %s) ", name, job);
+	else
+		add(b, A_REVERSE, 0, " %s ", name);
 	if (!reply_int(be, "up", 0)) {
 		if (probe >= 0.5)
 			add(b, A_REVERSE | A_BOLD, PAIR_BAD, "\u25cb DOWN probe %.0fs", probe);
@@ -79,6 +85,24 @@ static void add_backend(struct bar *b, xmlrpc_value *be, double since, bool slot
 	} else {
 		add(b, A_REVERSE | A_BOLD, PAIR_GOOD, "\u25cf UP");
 	}
+}
+
+/* Pool jobs that are not backends yet: " · 2 jobs pending" (Slurm has them queued or starting). */
+static void add_pool_jobs(struct console *c, struct bar *b)
+{
+	xmlrpc_value *inst = c->connected && c->view ? reply_member(c->view, "pool_instances") : NULL;
+	char state[32];
+	int pending = 0, starting = 0;
+
+	for (int i = 0; i < reply_count(inst); i++) {
+		reply_str(reply_item(inst, i), "state", state, sizeof state);
+		pending += strcmp(state, "pending") == 0 || strcmp(state, "submitting") == 0;
+		starting += strcmp(state, "started") == 0;
+	}
+	if (pending)
+		add(b, A_REVERSE, 0, "%s%d job%s pending", b->n > 0 ? " \u00b7 " : " ", pending, pending == 1 ? "" : "s");
+	if (starting)
+		add(b, A_REVERSE, 0, "%s%d starting", b->n > 0 ? " \u00b7 " : " ", starting);
 }
 
 /*
@@ -112,6 +136,7 @@ static void build(struct console *c, struct bar *b, int width, int detail)
 	}
 	if (shown < nb)
 		add(b, A_REVERSE | A_BOLD, 0, " +%d more", nb - shown);
+	add_pool_jobs(c, b);
 	if (c->view && reply_int(c->view, "paused", 0)) {
 		/* Paused by simq itself (no room for results): why, up to the first ';' (the rest is in the log). */
 		char why[160];

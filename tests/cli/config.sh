@@ -1,7 +1,7 @@
 #!/bin/sh
 # simq config: defaults round-trip, checking files, and the messages operators see.
 . "$SIMQ_SRCDIR/tests/lib/tap.sh"
-plan 14
+plan 19
 
 expect_status "config --defaults exits 0" 0 "$SIMQ" config --defaults
 cp "$TMP/out" "$TMP/x.ini"
@@ -26,4 +26,14 @@ expect_status "no config file: defaults apply" 0 "$SIMQ" config --check
 mkdir -p "$XDG_CONFIG_HOME/simq"
 printf '[store]\ndurability = maybe\n' >"$XDG_CONFIG_HOME/simq/simq.ini"
 expect_status "the XDG config file is checked" 78 "$SIMQ" config --check
+
+# [pool NAME]: a valid pool checks clean; min above max, a licence list sbatch would refuse, a job
+# name with a blank are each refused with the line and what is allowed.
+printf '[pool cluster]\nmax = 4\nlicenses = plecs:1,matlab:2\nidle_after = 5m\n' >"$TMP/pool.ini"
+expect_status "a [pool NAME] checks clean" 0 "$SIMQ" config --check -c "$TMP/pool.ini"
+printf '[pool cluster]\nmin = 3\nmax = 2\nlicenses = plecs\njob_name = my job\n' >"$TMP/pool.ini"
+expect_status "a bad [pool NAME] exits 78" 78 "$SIMQ" config --check -c "$TMP/pool.ini"
+expect_in "min above max is named" "$TMP/err" 'pool.ini:1: [pool cluster] min = 3 is more than max = 2; allowed: min <= max'
+expect_in "the licence list says its form" "$TMP/err" 'pool.ini:4: [pool cluster] licenses = "plecs": not a licence list; allowed: NAME:COUNT[,NAME:COUNT...]'
+expect_in "the job name says what it may hold" "$TMP/err" 'pool.ini:5: [pool cluster] job_name = "my job": allowed: letters, digits and _ - . @'
 done_testing

@@ -1,0 +1,203 @@
+#include "autoconf.h"
+
+#include "server/api-backend.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "config/config.h"
+#include "engine/engine.h"
+#include "proto/proto.h"
+#include "server/view.h"
+#include "server/view-pool.h"
+#include "util/xalloc.h"
+
+/* Argument i as a string (heap), or NULL when it is missing or not one. */
+static char *string_arg(struct api_call *c, int i)
+{
+	xmlrpc_env env;
+	xmlrpc_value *v = NULL;
+	const char *text = NULL;
+
+	xmlrpc_env_init(&env);
+	if (i < xmlrpc_array_size(&env, c->params))
+		xmlrpc_array_read_item(&env, c->params, i, &v);
+	if (v && xmlrpc_value_type(v) == XMLRPC_TYPE_STRING)
+		xmlrpc_read_string(&env, v, &text);
+	if (v)
+		xmlrpc_DECREF(v);
+	xmlrpc_env_clean(&env);
+	return (char *)text;
+}
+
+static int arg_count(struct api_call *c)
+{
+	xmlrpc_env env;
+	int n;
+
+	xmlrpc_env_init(&env);
+	n = xmlrpc_array_size(&env, c->params);
+	xmlrpc_env_clean(&env);
+	return n;
+}
+
+/* A backend's name: what a [backend NAME] section may be called, at most 64 bytes. */
+static bool valid_name(const char *name)
+{
+	size_t n = strlen(name);
+
+	return n > 0 && n <= 64 && strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789_.-@") == n;
+}
+
+/* {slots, max_batch} of simq.backend_add, within [backend]'s ranges; false after a fault. */
+static bool read_sizes(struct api_call *c, struct backend_config *b)
+{
+	static const char *const keys[] = {"slots", "max_batch"};
+	int *fields[] = {&b->slots, &b->max_batch};
+	xmlrpc_env env;
+	xmlrpc_value *opts = NULL;
+	bool ok = true;
+
+	if (arg_count(c) < 3)
+		return true;
+	xmlrpc_env_init(&env);
+	xmlrpc_array_read_item(&env, c->params, 2, &opts);
+	if (env.fault_occurred || xmlrpc_value_type(opts) != XMLRPC_TYPE_STRUCT) {
+		api_fault(c, PROTO_FAULT_INVALID, "%s: the third argument must be a struct {slots, max_batch}",
+		          c->method->name);
+		ok = false;
+	}
+	for (size_t k = 0; ok && k < 2; k++) {
+		xmlrpc_value *v = NULL;
+		const struct option_def *o = option_find("backend", keys[k]);
+
+		xmlrpc_struct_find_value(&env, opts, keys[k], &v);
+		if (v == NULL)
+			continue;
+		if (xmlrpc_value_type(v) == XMLRPC_TYPE_INT)
+			xmlrpc_read_int(&env, v, fields[k]);
+		if (xmlrpc_value_type(v) != XMLRPC_TYPE_INT || *fields[k] < o->min || *fields[k] > o->max) {
+			char *allowed = option_allowed_text(o);
+
+			api_fault(c, PROTO_FAULT_INVALID, "%s: %s: allowed: %s", c->method->name, keys[k], allowed);
+			free(allowed);
+			ok = false;
+		}
+		xmlrpc_DECREF(v);
+	}
+	if (opts)
+		xmlrpc_DECREF(opts);
+	xmlrpc_env_clean(&env);
+	return ok;
+}
+
+struct existing {
+	const char *name;
+	char *url;
+};
+
+static void find_existing(const struct sched_backend_info *b, void *ud)
+{
+	struct existing *x = ud;
+
+	if (strcmp(b->name, x->name) == 0)
+		x->url = xstrdup(b->url);
+}
+
+static void answer_backend(struct api_call *c, const char *name, const char *url, bool added)
+{
+	xmlrpc_env env;
+	xmlrpc_value *v;
+
+	xmlrpc_env_init(&env);
+	v = xmlrpc_build_value(&env, "{s:s,s:s,s:b}", "name", name, "url", url, "added", (xmlrpc_bool)added);
+	if (env.fault_occurred)
+		api_fault(c, PROTO_FAULT_STORE, "building the answer: %s", env.fault_string);
+	else
+		api_result(c, v);
+	xmlrpc_env_clean(&env);
+}
+
+/* simq.backend_add(name, url[, {slots, max_batch}]): the same name at the same URL again is no change. */
+static void backend_add(struct api *a, struct api_call *c)
+{
+	struct engine *e = api_engine(a);
+	char *name = string_arg(c, 0), *url = string_arg(c, 1), *why = NULL, *err = NULL;
+	struct backend_config b = SCHED_BACKEND_DEFAULTS;
+	struct existing old = {.name = name};
+
+	if (arg_count(c) < 2 || arg_count(c) > 3 || name == NULL || url == NULL)
+		api_fault(c, PROTO_FAULT_INVALID,
+		          "%s takes a name and a URL (strings) and optionally {slots, max_batch}", c->method->name);
+	else if (!valid_name(name))
+		api_fault(c, PROTO_FAULT_INVALID, "%s: name \"%s\": allowed: 1 to 64 of a-z 0-9 _ . - @",
+		          c->method->name, name);
+	else if (!config_check_value("backend", "url", url, &why))
+		api_fault(c, PROTO_FAULT_INVALID, "%s: url \"%s\": %s", c->method->name, url, why);
+	else if (read_sizes(c, &b)) {
+		scheduler_each_backend(engine_scheduler(e), find_existing, &old);
+		b.name = name;
+		b.url = url;
+		if (old.url && strcmp(old.url, url) == 0)
+			answer_backend(c, name, url, false);
+		else if (engine_backend_add(e, &b, &err) == ENGINE_OK)
+			answer_backend(c, name, url, true);
+		else
+			api_fault(c, PROTO_FAULT_INVALID, "%s: %s", c->method->name, err);
+	}
+	free(old.url);
+	free(err);
+	free(why);
+	free(name);
+	free(url);
+}
+
+/* simq.backend_remove(name) -> {name, url, added: false}: its calls in flight finish. */
+static void backend_remove(struct api *a, struct api_call *c)
+{
+	char *name = string_arg(c, 0), *err = NULL;
+	struct existing old = {.name = name};
+
+	if (name)
+		scheduler_each_backend(engine_scheduler(api_engine(a)), find_existing, &old);
+	if (arg_count(c) != 1 || name == NULL)
+		api_fault(c, PROTO_FAULT_INVALID, "%s takes a backend's name (a string)", c->method->name);
+	else if (engine_backend_remove(api_engine(a), name, NULL, &err) != ENGINE_OK)
+		api_fault(c, PROTO_FAULT_NOT_FOUND, "%s: %s", c->method->name, err);
+	else
+		answer_backend(c, name, old.url ? old.url : "", false);
+	free(old.url);
+	free(err);
+	free(name);
+}
+
+/* simq.backends() -> {backends, pool_instances}. */
+static void backends(struct api *a, struct api_call *c)
+{
+	xmlrpc_env env;
+	xmlrpc_value *b, *p, *v;
+
+	if (arg_count(c) != 0) {
+		api_fault(c, PROTO_FAULT_INVALID, "%s takes no arguments", c->method->name);
+		return;
+	}
+	xmlrpc_env_init(&env);
+	b = view_backends(&env, api_engine(a));
+	p = view_pool_instances(&env, api_engine(a));
+	v = xmlrpc_build_value(&env, "{s:A,s:A}", "backends", b, "pool_instances", p);
+	xmlrpc_DECREF(b);
+	xmlrpc_DECREF(p);
+	if (env.fault_occurred)
+		api_fault(c, PROTO_FAULT_STORE, "building the answer: %s", env.fault_string);
+	else
+		api_result(c, v);
+	xmlrpc_env_clean(&env);
+}
+
+const struct api_method api_backend_methods[] = {
+    {"simq.backend_add", "simq.backend_add(name, url[, {slots, max_batch}]) -> {name, url, added}", backend_add},
+    {"simq.backend_remove", "simq.backend_remove(name) -> {name, url, added}: its calls in flight finish first",
+     backend_remove},
+    {"simq.backends", "simq.backends() -> {backends, pool_instances}", backends},
+};
+const size_t api_backend_method_count = sizeof api_backend_methods / sizeof api_backend_methods[0];
