@@ -46,6 +46,14 @@ const struct section_def option_sections[] = {
              "port over SSH (ssh -L 7361:127.0.0.1:7361 HOST, then open http://127.0.0.1:7361/) rather than "
              "listen on 0.0.0.0, which sends the token unencrypted; a TLS reverse proxy in front needs its "
              "https:// origin in allowed_origins."},
+    {.name = "proxy",
+     .help = "simq answers PLECS's own RPC (plecs.load, plecs.simulate, plecs.close) at "
+             "http://ADDRESS:PORT/RPC2 (off unless listen is set), so a script written for PLECS points at simq "
+             "instead and each case of its plecs.simulate calls becomes a task: queued, batched with other "
+             "clients' cases, retried, shown in the console, answered in PLECS's own shapes. "
+             "/RPC2/critical, /RPC2/high, /RPC2/normal and /RPC2/low give that priority. On a loopback "
+             "address no token; on any other clients send the token as for [server] listen "
+             "(http://simq:TOKEN@HOST:PORT/RPC2)."},
     {.name = "ui", .help = "The console."},
     {.name = "keys",
      .help = "Console key bindings: action = key, key, ... A key is a character, C-x for "
@@ -262,6 +270,16 @@ const struct option_def option_table[] = {
     {"dashboard", "max_buffer", OPT_SIZE, "1M", 64 * 1024, 64.0 * 1024 * 1024,
      .help = "Updates queued for a page that does not read them; past this they are dropped and the "
              "page gets a fresh snapshot once it reads again, so a slow page never holds up the others."},
+
+    {"proxy", "listen", OPT_ADDRESS, "",
+     .help = "Answer PLECS's RPC on this address (127.0.0.1: this machine's scripts, no token). "
+             "Empty: no proxy."},
+    {"proxy", "port", OPT_INT, "1080", 1, 65535,
+     .help = "TCP port used with listen; 1080 is PLECS's own, so a script needs no change when PLECS is "
+             "elsewhere."},
+    {"proxy", "priority", OPT_ENUM, "normal", .choices = "critical|high|normal|low",
+     .help = "The priority of the tasks of a call at /RPC2 (a call at /RPC2/critical ... /RPC2/low has that "
+             "one)."},
 
     {"ui", "colours", OPT_ENUM, "auto", .choices = "auto|always|never",
      .help = "auto: colours when the "

@@ -282,3 +282,67 @@ bool results_csv_of_file(const struct store_result *r, size_t max, struct buf *o
 	errno = saved;
 	return ok;
 }
+
+/* A CSV file simq wrote (checked by csv_as_stored) back into columns: "%.17g" reads back exactly. */
+static bool csv_as_data(const struct store_result *r, const char *csv, struct result_data *out, char **err)
+{
+	const char *p = strchr(csv, '\n') + 1;
+
+	memset(out, 0, sizeof *out);
+	out->points = (size_t)r->points;
+	out->signals = (size_t)r->signals;
+	out->time = xcalloc(out->points + 1, sizeof *out->time);
+	out->values = xcalloc(out->points * out->signals + 1, sizeof *out->values);
+	for (size_t i = 0; i < out->points; i++) {
+		for (size_t s = 0; s <= out->signals; s++) {
+			char *end;
+			double v = strtod(p, &end);
+
+			if (end == p || *end != (s == out->signals ? '\n' : ',')) {
+				*err = xasprintf("cannot read %s: line %zu, column %zu is not a number", r->path, i + 2, s + 1);
+				result_data_free(out);
+				errno = EINVAL;
+				return false;
+			}
+			*(s == 0 ? &out->time[i] : &out->values[(s - 1) * out->points + i]) = v;
+			p = end + 1;
+		}
+	}
+	return true;
+}
+
+bool results_read_stored(const struct store_result *r, struct result_data *out, struct buf *raw, char **err)
+{
+	off_t size;
+	int fd = open_stored(r, &size, err), saved = 0;
+	struct buf text = BUF_INIT;
+	char proc[64];
+	bool ok;
+
+	memset(out, 0, sizeof *out);
+	if (fd < 0)
+		return false;
+	snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
+	if (strcmp(r->format, "mat") == 0) {
+		ok = read_mat(proc, r->path, out, err);
+		if (ok && (out->points != (size_t)r->points || out->signals != (size_t)r->signals)) {
+			*err = xasprintf("cannot read %s: it holds %zu points of %zu signals, not the %lld points of %lld "
+					 "signals simq stored for it", r->path, out->points, out->signals,
+					 (long long)r->points, (long long)r->signals);
+			result_data_free(out);
+			errno = EINVAL;
+			ok = false;
+		}
+		ok = ok && (raw == NULL || (lseek(fd, 0, SEEK_SET) == 0 && read_exactly(fd, r->path, size, raw, err)));
+	} else {
+		ok = read_exactly(fd, r->path, size, &text, err) && csv_as_stored(r, text.data, text.len, err) &&
+		     csv_as_data(r, text.data, out, err);
+	}
+	saved = errno;
+	if (!ok)
+		result_data_free(out);
+	buf_free(&text);
+	close(fd);
+	errno = saved;
+	return ok;
+}

@@ -93,5 +93,10 @@ bool results_check(const struct store_result *r, char **err);
  * errno EFBIG once the CSV would be longer than max bytes.  False, errno and *err (heap).
  */
 bool results_csv_of_file(const struct store_result *r, size_t max, struct buf *out, char **err);
+/*
+ * r's result back as columns (out, free with result_data_free), read as results_csv_of_file reads it,
+ * bit for bit as stored; with raw, a MAT file's bytes as well (appended).  False, errno and *err.
+ */
+bool results_read_stored(const struct store_result *r, struct result_data *out, struct buf *raw, char **err);
 
 #endif

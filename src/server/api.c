@@ -145,8 +145,7 @@ static void deadline_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	wake_parked(c->api);
 }
 
-/* Parks c until a change or wait_s from now. */
-static void park(struct api_call *c, double wait_s)
+void api_park(struct api_call *c, double wait_s)
 {
 	struct api *a = c->api;
 
@@ -176,6 +175,8 @@ bool api_unpark(struct api *a, struct api_call *c, int code, const char *why)
 		if (*p == c) {
 			*p = c->next;
 			c->next = NULL;
+			if (c->abandon)
+				c->abandon(c);
 			api_fault(c, code, "%s", why);
 			c->on_done(c);
 			return true;
@@ -616,7 +617,7 @@ static void api_view(struct api *a, struct api_call *c)
 	}
 	/* Up to date and willing to wait: answer at the next change or at the deadline. */
 	if (version == (int64_t)engine_version(a->engine) && wait_ms > 0 && !c->expired && !a->stopping) {
-		park(c, wait_ms / 1000.0);
+		api_park(c, wait_ms / 1000.0);
 		return;
 	}
 	xmlrpc_env_init(&env);
@@ -665,7 +666,7 @@ static void api_wait(struct api *a, struct api_call *c)
 	enum engine_status st = engine_states(a->engine, ids, n, states, &all_final, &err);
 
 	if (st == ENGINE_OK && !all_final && timeout > 0 && !c->expired && !a->stopping)
-		park(c, timeout);
+		api_park(c, timeout);
 	else
 		answer_states(c, st, err, ids, states, n);
 	free(states);

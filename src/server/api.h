@@ -44,6 +44,10 @@ struct api_call {
 	void (*finish)(struct api_call *c);
 	void *finish_data;
 	void *owner;                 /* the listener's (http.c) */
+	void *data;                  /* the method's own, from the listener (the proxy's call); NULL for simq.* */
+	/* Set by a parked method: called on the loop when the call is let go unanswered (its client went, or past
+	 * the cap on parked calls), before its fault; the proxy cancels its queued tasks. */
+	void (*abandon)(struct api_call *c);
 	bool delivered;              /* set by on_done, under http.c's lock */
 };
 
@@ -62,6 +66,8 @@ struct engine *api_engine(const struct api *a);
 void api_run(struct api *a, struct api_call *c);
 /* Parked calls look again when the engine changed since the last look (once per loop pass). */
 void api_wake_if_changed(struct api *a);
+/* Parks c until the engine changes or wait_s from now (c->expired then); its method runs again either way. */
+void api_park(struct api_call *c, double wait_s);
 /* Answers every parked call with a shutdown fault. */
 void api_drop_parked(struct api *a);
 /* Answers c with a fault and hands it back, if it is parked (at a cap, or its client has gone); false if not. */

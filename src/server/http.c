@@ -46,6 +46,8 @@ struct listener {
 	struct conns *conns;
 	bool tcp;                    /* its requests carry the token */
 	bool metrics_only;           /* [metrics] listen: GET /metrics and nothing else, no token */
+	handleReq3Fn rpc;            /* serves its XML-RPC (the proxy's); NULL: the API at /RPC2 */
+	void *rpc_ud;
 	int header_s;                /* a request's header arrives within this, or the connection is cut */
 	struct http *http;
 };
@@ -71,7 +73,7 @@ struct http {
 	struct api *api;
 	xmlrpc_registry *registry;
 	struct entry *entries;
-	struct listener unix_side, tcp_side, metrics_side;
+	struct listener unix_side, tcp_side, metrics_side, extra_side;
 	char *expected_auth;         /* "Basic base64(simq:TOKEN)" */
 	struct refusals *refusals;
 	pthread_mutex_t lock;        /* the queues and every waiting call's flags */
@@ -236,17 +238,17 @@ static void waiting_init(struct waiting *w, struct http *h, const struct api_met
 	pthread_condattr_destroy(&attr);
 }
 
-/* Abyss thread: every API method enters here (call_info is the connection), and waits for the loop's answer. */
-static xmlrpc_value *enter(xmlrpc_env *env, xmlrpc_value *params, void *server_info, void *call_info)
+xmlrpc_value *http_call(struct http *h, const struct api_method *m, xmlrpc_value *params, void *data,
+			struct conn *conn, xmlrpc_env *env)
 {
-	const struct entry *e = server_info;
 	struct waiting w;
 	xmlrpc_value *result = NULL;
 
-	waiting_init(&w, e->http, e->method, params, call_info);
-	bool ran = run_on_loop(e->http, &w);
+	waiting_init(&w, h, m, params, conn);
+	w.call.data = data;
+	bool ran = run_on_loop(h, &w);
 
-	/* What the method left for this thread (simq.result's CSV), off the loop. */
+	/* What the method left for this thread (simq.result's CSV, the proxy's results), off the loop. */
 	if (ran && w.call.finish)
 		w.call.finish(&w.call);
 	if (!ran) {
@@ -260,6 +262,14 @@ static xmlrpc_value *enter(xmlrpc_env *env, xmlrpc_value *params, void *server_i
 	}
 	pthread_cond_destroy(&w.answered);
 	return result;
+}
+
+/* Abyss thread: every API method enters here (call_info is the connection), and waits for the loop's answer. */
+static xmlrpc_value *enter(xmlrpc_env *env, xmlrpc_value *params, void *server_info, void *call_info)
+{
+	const struct entry *e = server_info;
+
+	return http_call(e->http, e->method, params, NULL, call_info, env);
 }
 
 static char *base64(const char *in)
@@ -281,21 +291,6 @@ static char *base64(const char *in)
 	return out;
 }
 
-/* The peer's address, for the log. */
-static void peer_address(TSession *session, char *out, size_t size)
-{
-	void *info = NULL;
-
-	snprintf(out, size, "?");
-	SessionGetChannelInfo(session, &info);
-	if (info == NULL)
-		return;
-	const struct sockaddr *sa = &((struct abyss_unix_chaninfo *)info)->peerAddr;
-
-	if (sa->sa_family == AF_INET)
-		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, out, (socklen_t)size);
-}
-
 /* Abyss handler asked first on TCP: no token, no entry (401); with it, the connection is trusted. */
 static void check_token(void *ud, TSession *session, abyss_bool *handled)
 {
@@ -309,7 +304,7 @@ static void check_token(void *ud, TSession *session, abyss_bool *handled)
 				   "second lately, from this address among others; try again in a few seconds\n";
 	enum guess_verdict verdict = GUESS_WRONG;
 
-	peer_address(session, peer, sizeof peer);
+	request_peer(session, peer, sizeof peer);
 	if (auth)
 		verdict = guesses_check(peer, auth, h->expected_auth);
 	if (verdict == GUESS_RIGHT) {
@@ -352,7 +347,7 @@ static abyss_bool not_found(TSession *session)
 static void run_metrics(struct api *a, struct api_call *c)
 {
 	struct http *h = c->owner;
-	const struct listener *sides[] = {&h->unix_side, &h->tcp_side, &h->metrics_side};
+	const struct listener *sides[] = {&h->unix_side, &h->tcp_side, &h->metrics_side, &h->extra_side};
 	char *text = metrics_text(api_engine(a));
 	struct buf b = BUF_INIT;
 	xmlrpc_env env;
@@ -458,8 +453,8 @@ static bool start_listener(struct http *h, struct listener *l, int fd, char **er
 	l->http = h;
 	l->created = ServerCreateNoAccept(&l->server, "simq", NULL, NULL);
 	ok = l->created;
-	ok = ok && (l->metrics_only || add_handler(l, request_serve_rpc, h->registry));
-	ok = ok && add_handler(l, serve_metrics, l);
+	ok = ok && (l->metrics_only || add_handler(l, l->rpc ? l->rpc : request_serve_rpc, l->rpc ? l->rpc_ud : h->registry));
+	ok = ok && (l->rpc || add_handler(l, serve_metrics, l));
 	ok = ok && add_handler(l, l->tcp ? check_token : note_request, h);
 	if (!ok) {
 		*err = xasprintf("cannot serve the API on %s: no Abyss server", l->name);
@@ -496,6 +491,31 @@ static bool register_methods(struct http *h, char **err)
 	return *err == NULL;
 }
 
+/* The Authorization header that carries token. */
+static void set_token(struct http *h, const char *token)
+{
+	char *pair = xasprintf("simq:%s", token), *encoded = base64(pair);
+
+	free(h->expected_auth);
+	h->expected_auth = xasprintf("Basic %s", encoded);
+	free(pair);
+	free(encoded);
+}
+
+bool http_add_rpc(struct http *h, const char *name, int fd, const char *token, handleReq3Fn rpc, void *ud,
+		  char **err)
+{
+	struct listener *l = &h->extra_side;
+
+	l->name = name;
+	l->tcp = token != NULL;
+	l->rpc = rpc;
+	l->rpc_ud = ud;
+	if (token)
+		set_token(h, token);
+	return start_listener(h, l, fd, err);
+}
+
 struct http *http_start(struct ev_loop *loop, struct api *api, const struct http_listen *l, char **err)
 {
 	struct http *h = xcalloc(1, sizeof *h);
@@ -526,11 +546,7 @@ struct http *http_start(struct ev_loop *loop, struct api *api, const struct http
 	if (!register_methods(h, err) || !start_listener(h, &h->unix_side, l->unix_fd, err))
 		return NULL;
 	if (l->tcp_fd >= 0) {
-		char *pair = xasprintf("simq:%s", l->token), *encoded = base64(pair);
-
-		h->expected_auth = xasprintf("Basic %s", encoded);
-		free(pair);
-		free(encoded);
+		set_token(h, l->token);
 		if (!start_listener(h, &h->tcp_side, l->tcp_fd, err))
 			return NULL;
 	}
@@ -561,6 +577,7 @@ void http_stop(struct http *h)
 	conns_stop(h->unix_side.conns);
 	conns_stop(h->tcp_side.conns);
 	conns_stop(h->metrics_side.conns);
+	conns_stop(h->extra_side.conns);
 	ev_async_stop(h->loop, &h->wake);
 }
 
@@ -581,6 +598,7 @@ void http_free(struct http **hp)
 	free_listener(&h->unix_side);
 	free_listener(&h->tcp_side);
 	free_listener(&h->metrics_side);
+	free_listener(&h->extra_side);
 	refusals_free(&h->refusals);
 	free(h->expected_auth);
 	if (h->registry)

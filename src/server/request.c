@@ -2,6 +2,7 @@
 
 #include "server/request.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <poll.h>
@@ -294,6 +295,16 @@ static void large_give(void)
 void request_serve_rpc(void *registry, TSession *session, abyss_bool *handled)
 {
 	const TRequestInfo *info = NULL;
+
+	SessionGetRequestInfo(session, &info);
+	*handled = info && strcmp(info->uri, "/RPC2") == 0;
+	if (*handled)
+		request_answer_rpc(registry, session);
+}
+
+void request_answer_rpc(xmlrpc_registry *registry, TSession *session)
+{
+	const TRequestInfo *info = NULL;
 	static const struct xmlscan_limits limits = {.max_bytes = PROTO_MAX_CALL_BYTES,
 						     .max_nesting = PROTO_MAX_NESTING,
 						     .max_depth = PROTO_MAX_XML_DEPTH,
@@ -303,9 +314,6 @@ void request_serve_rpc(void *registry, TSession *session, abyss_bool *handled)
 	uint64_t n;
 
 	SessionGetRequestInfo(session, &info);
-	*handled = info && strcmp(info->uri, "/RPC2") == 0;
-	if (!*handled)
-		return;
 	if (info->method != m_post) {
 		request_respond_text(session, 405, "simq: XML-RPC calls are HTTP POST requests\n");
 		return;
@@ -336,4 +344,20 @@ void request_serve_rpc(void *registry, TSession *session, abyss_bool *handled)
 	buf_free(&body);
 	if (n > LARGE_BODY)
 		large_give();
+}
+
+void request_peer(TSession *session, char *out, size_t size)
+{
+	void *info = NULL;
+
+	snprintf(out, size, "?");
+	SessionGetChannelInfo(session, &info);
+	if (info == NULL)
+		return;
+	const struct sockaddr *sa = &((struct abyss_unix_chaninfo *)info)->peerAddr;
+
+	if (sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, out, (socklen_t)size);
+	else if (sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, out, (socklen_t)size);
 }

@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <xmlrpc-c/abyss.h>
 #include <xmlrpc-c/base.h>
+#include <xmlrpc-c/server.h>
 
 /* The largest request header (Abyss reads one into a buffer of 4 KiB). */
 #define REQUEST_MAX_HEADER 4000
@@ -22,6 +23,10 @@
 bool request_wait_header(int fd, int header_s);
 /* Abyss handler (userdata: the xmlrpc_registry) for POST /RPC2; call_info of a method is the connection. */
 void request_serve_rpc(void *registry, TSession *session, abyss_bool *handled);
+/* Answers the XML-RPC call of this request through registry, whatever its path (the proxy's /RPC2/critical...). */
+void request_answer_rpc(xmlrpc_registry *registry, TSession *session);
+/* The peer's address as text (IPv4 or IPv6), "?" when unknown. */
+void request_peer(TSession *session, char *out, size_t size);
 /* Reads and drops a small body, so that a client reads the refusal that follows rather than a reset. */
 void request_drop_small_body(TSession *session);
 /* Keeps the doubles of a method's result for its answer (called by the method, on the connection's thread). */

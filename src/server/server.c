@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <netdb.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
 #include <pthread.h>
 #include <sys/file.h>
 #include <sys/random.h>
@@ -26,6 +28,7 @@
 #include "plecs/pool.h"
 #include "server/api.h"
 #include "server/dashboard.h"
+#include "server/proxy.h"
 #include "server/hooks.h"
 #include "server/http.h"
 #include "server/loopclock.h"
@@ -58,6 +61,7 @@ struct server {
 	struct webhooks *webhooks;  /* [webhook NAME] sinks (webhooks.c), NULL when none */
 	struct dashboard *dashboard; /* [dashboard] listen (dashboard.c), NULL when off */
 	struct pools *pools;        /* [pool NAME]s (pools.c), NULL when none */
+	struct proxy *proxy;        /* [proxy] listen (proxy.c), NULL when off; freed after the listeners */
 	bool stopping;
 	bool said_stopped;          /* "server stopped" is in the log */
 	ev_signal sig_term, sig_int, sig_hup;
@@ -161,7 +165,8 @@ static int bind_unix(const char *path, char **err)
 	return fd;
 }
 
-static int bind_tcp(const char *addr, int port, char **err)
+/* A TCP socket listening on addr and port, the options of section (for messages); -1 and *err. */
+static int bind_tcp(const char *section, const char *addr, int port, char **err)
 {
 	struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE};
 	struct addrinfo *res;
@@ -171,14 +176,15 @@ static int bind_tcp(const char *addr, int port, char **err)
 	snprintf(service, sizeof service, "%d", port);
 	rc = getaddrinfo(addr, service, &hints, &res);
 	if (rc != 0) {
-		*err = xasprintf("[server] listen = %s: %s", addr, gai_strerror(rc));
+		*err = xasprintf("[%s] listen = %s: %s", section, addr, gai_strerror(rc));
 		return -1;
 	}
 	fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd >= 0)
 		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
 	if (fd < 0 || bind(fd, res->ai_addr, res->ai_addrlen) != 0 || listen(fd, 64) != 0) {
-		*err = xasprintf("cannot listen on %s port %d ([server] listen, port): %s", addr, port, strerror(errno));
+		*err = xasprintf("cannot listen on %s port %d ([%s] listen, port): %s", addr, port, section,
+				 strerror(errno));
 		if (fd >= 0)
 			close(fd);
 		fd = -1;
@@ -448,7 +454,7 @@ static bool open_tcp(struct server *s, struct http_listen *l, char **token, char
 	const char *metrics_addr = config_str(s->cfg, "metrics", "listen");
 
 	/* The dashboard's actions take the same token as the TCP API. */
-	if (listen_addr[0] || config_str(s->cfg, "dashboard", "listen")[0]) {
+	if (listen_addr[0] || config_str(s->cfg, "dashboard", "listen")[0] || config_str(s->cfg, "proxy", "listen")[0]) {
 		*token = load_token(s, err);
 		if (*token == NULL)
 			return false;
@@ -456,14 +462,14 @@ static bool open_tcp(struct server *s, struct http_listen *l, char **token, char
 	if (listen_addr[0]) {
 		l->token = *token;
 		l->refusal_interval = config_double(s->cfg, "server", "refusal_log_interval");
-		l->tcp_fd = bind_tcp(listen_addr, (int)config_int(s->cfg, "server", "port"), err);
+		l->tcp_fd = bind_tcp("server", listen_addr, (int)config_int(s->cfg, "server", "port"), err);
 		if (l->tcp_fd < 0)
 			return false;
 		engine_log(s->engine, SEVERITY_INFO, 0, "API also on TCP %s port %lld; clients send the token (HTTP Basic, "
 			   "user simq)", listen_addr, config_int(s->cfg, "server", "port"));
 	}
 	if (metrics_addr[0]) {
-		l->metrics_fd = bind_tcp(metrics_addr, (int)config_int(s->cfg, "metrics", "port"), err);
+		l->metrics_fd = bind_tcp("metrics", metrics_addr, (int)config_int(s->cfg, "metrics", "port"), err);
 		if (l->metrics_fd < 0)
 			return false;
 		engine_log(s->engine, SEVERITY_INFO, 0, "/metrics also on TCP %s port %lld (no token)", metrics_addr,
@@ -489,6 +495,42 @@ static bool open_dashboard(struct server *s, const char *token, char **err)
 		return true;
 	s->dashboard = dashboard_new(s->loop, s->engine, &o, err);
 	return s->dashboard != NULL;
+}
+
+/* Whether fd is bound to a loopback address, where the proxy asks no token. */
+static bool on_loopback(int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof ss;
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) != 0)
+		return false;
+	if (ss.ss_family == AF_INET)
+		return ntohl(((struct sockaddr_in *)&ss)->sin_addr.s_addr) >> 24 == 127;
+	return ss.ss_family == AF_INET6 && IN6_IS_ADDR_LOOPBACK(&((struct sockaddr_in6 *)&ss)->sin6_addr);
+}
+
+/* [proxy] listen: PLECS's RPC answered by simq (after start_serving); false and *err on failure. */
+static bool open_proxy(struct server *s, const char *token, char **err)
+{
+	const char *addr = config_str(s->cfg, "proxy", "listen");
+	int port = (int)config_int(s->cfg, "proxy", "port");
+	struct proxy_options o = {.priority = PRIO_NORMAL};
+
+	if (addr[0] == '\0')
+		return true;
+	task_priority_parse(config_str(s->cfg, "proxy", "priority"), &o.priority);
+	o.fd = bind_tcp("proxy", addr, port, err);
+	if (o.fd < 0)
+		return false;
+	o.token = on_loopback(o.fd) ? NULL : token;
+	s->proxy = proxy_start(s->http, s->engine, &o, err);
+	if (s->proxy == NULL)
+		return false;
+	engine_log(s->engine, SEVERITY_INFO, 0, "PLECS proxy listening on %s port %d: http://%s:%d/RPC2 (%s)", addr,
+		   port, addr, port, o.token ? "clients send the token (HTTP Basic, user simq)" : "no token: a loopback "
+		   "address");
+	return true;
 }
 
 /* Signals, the pass before sleeping, the sinks and the API; false and *err when the API cannot start. */
@@ -622,7 +664,8 @@ int server_run(const struct server_options *opt)
 	if (!open_server(&s, opt, &unix_fd, &err))
 		return not_started(&s, report_fd, err);
 	l.unix_fd = unix_fd;
-	bool ok = open_tcp(&s, &l, &token, &err) && open_dashboard(&s, token, &err) && start_serving(&s, &l, &err);
+	bool ok = open_tcp(&s, &l, &token, &err) && open_dashboard(&s, token, &err) && start_serving(&s, &l, &err) &&
+		  open_proxy(&s, token, &err);
 
 	free(token);
 	if (!ok)
@@ -644,10 +687,12 @@ int server_run(const struct server_options *opt)
 	ev_run(s.loop, EVRUN_NOWAIT);
 	/* Release the store, socket and lock first: a new server may start while Abyss winds down. */
 	struct http *http = s.http;
+	struct proxy *proxy = s.proxy;
 
 	http_stop(http);
 	close_server(&s);
 	http_free(&http);
+	proxy_free(&proxy);
 	ev_loop_destroy(s.loop);
 	return 0;
 }

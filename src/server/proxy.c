@@ -1,0 +1,357 @@
+#include "autoconf.h"
+
+#include "server/proxy.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <xmlrpc-c/abyss.h>
+#include <xmlrpc-c/server.h>
+
+#include "engine/engine.h"
+#include "proto/proto.h"
+#include "server/api.h"
+#include "server/http.h"
+#include "server/proxy-sim.h"
+#include "server/request.h"
+#include "util/xalloc.h"
+
+/* What the proxy keeps for its clients: a misbehaving one cannot make it hold more. */
+#define MAX_PEERS 1024
+#define MAX_MODELS 256 /* models one client has loaded */
+
+struct proxy_model {
+	char *name, *path;
+};
+
+/* A client: an address, and the models loaded from it. */
+struct proxy_peer {
+	char address[64];
+	struct proxy_model *models;
+	size_t n;
+};
+
+struct entry {
+	struct proxy *proxy;
+	const struct api_method *method;
+};
+
+struct proxy {
+	struct http *http;
+	enum task_priority priority;
+	xmlrpc_registry *registry;
+	struct entry *entries;
+	struct proxy_peer *peers; /* loop thread only */
+	size_t npeers;
+};
+
+/* What the request being served on this connection's thread came with: its path's priority, its peer. */
+static __thread struct {
+	enum task_priority priority;
+	char peer[64];
+} here;
+
+/* ---- the clients' models (loop thread) ------------------------------------------------------ */
+
+static struct proxy_peer *find_peer(struct proxy *p, const char *address, bool add)
+{
+	for (size_t i = 0; i < p->npeers; i++)
+		if (strcmp(p->peers[i].address, address) == 0)
+			return &p->peers[i];
+	if (!add || p->npeers >= MAX_PEERS)
+		return NULL;
+	p->peers = xreallocarray(p->peers, p->npeers + 1, sizeof *p->peers);
+	p->peers[p->npeers] = (struct proxy_peer){0};
+	snprintf(p->peers[p->npeers].address, sizeof p->peers[p->npeers].address, "%s", address);
+	return &p->peers[p->npeers++];
+}
+
+static struct proxy_model *find_model(struct proxy_peer *peer, const char *name)
+{
+	for (size_t i = 0; peer && i < peer->n; i++)
+		if (strcmp(peer->models[i].name, name) == 0)
+			return &peer->models[i];
+	return NULL;
+}
+
+/* ---- arguments, in plecs-emu's words (which are PLECS's) ----------------------------------- */
+
+static bool arg_count(struct api_call *c, const char *method, int min, int max)
+{
+	xmlrpc_env env;
+	int n;
+
+	xmlrpc_env_init(&env);
+	n = xmlrpc_array_size(&env, c->params);
+	xmlrpc_env_clean(&env);
+	if (n >= min && n <= max)
+		return true;
+	if (min == max)
+		api_fault(c, PROXY_FAULT_PLECS, "%s takes %d argument%s, not %d", method, min, min == 1 ? "" : "s", n);
+	else
+		api_fault(c, PROXY_FAULT_PLECS, "%s takes %d to %d arguments, not %d", method, min, max, n);
+	return false;
+}
+
+/* Argument i as a string (heap); NULL after a fault naming it. */
+static char *arg_string(struct api_call *c, int i, const char *method, const char *what)
+{
+	xmlrpc_env env;
+	xmlrpc_value *v = NULL;
+	const char *s = NULL;
+
+	xmlrpc_env_init(&env);
+	xmlrpc_array_read_item(&env, c->params, i, &v);
+	if (v && xmlrpc_value_type(v) == XMLRPC_TYPE_STRING)
+		xmlrpc_read_string(&env, v, &s);
+	else
+		api_fault(c, PROXY_FAULT_PLECS, "%s: the %s must be a string, not %s", method, what,
+			  v ? proto_type_name(xmlrpc_value_type(v)) : "nothing");
+	if (v)
+		xmlrpc_DECREF(v);
+	xmlrpc_env_clean(&env);
+	return (char *)s;
+}
+
+/* ---- the methods (loop thread) ---------------------------------------------------------------- */
+
+/* Why path is no model PLECS would load (heap), or NULL; reads its first bytes only. */
+static char *model_problem(const char *path)
+{
+	char head[64] = "";
+	const char *p = head;
+	int fd;
+	ssize_t n;
+
+	if (path[0] != '/')
+		return xstrdup("simq's proxy takes an absolute path (it cannot know the script's working directory)");
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0)
+		return xstrdup(strerror(errno));
+	n = read(fd, head, sizeof head - 1);
+	close(fd);
+	if (n < 0)
+		return xstrdup(strerror(errno));
+	head[n] = '\0';
+	p += strspn(p, " \t\r\n");
+	if (strncmp(p, "Plecs", 5) != 0 || (p += 5, p += strspn(p, " \t\r\n"), *p != '{'))
+		return xstrdup("not a PLECS model file (it does not start with \"Plecs {\")");
+	return NULL;
+}
+
+/* The model's name: the file's base name without its extension, as PLECS names it. */
+static char *model_name(const char *path)
+{
+	const char *slash = strrchr(path, '/'), *base = slash ? slash + 1 : path, *dot = strrchr(base, '.');
+
+	return xstrndup(base, dot && dot != base ? (size_t)(dot - base) : strlen(base));
+}
+
+/* Records the model for the client's address, as PLECS keeps it loaded; false after a fault. */
+static bool remember(struct api_call *c, struct proxy_peer *peer, const char *given, char *path, char *name)
+{
+	struct proxy_model *m = find_model(peer, name);
+
+	if (m && strcmp(m->path, path) != 0) {
+		api_fault(c, PROXY_FAULT_PLECS, "Cannot load model '%s': a model named '%s' is already loaded from '%s'; "
+			  "close it first", given, name, m->path);
+	} else if (m == NULL && peer->n >= MAX_MODELS) {
+		api_fault(c, PROXY_FAULT_PLECS, "Cannot load model '%s': simq's proxy keeps at most %d models loaded for "
+			  "one client (%s); close some first", given, MAX_MODELS, peer->address);
+	} else if (m == NULL) {
+		peer->models = xreallocarray(peer->models, peer->n + 1, sizeof *peer->models);
+		peer->models[peer->n++] = (struct proxy_model){name, path};
+		return true;
+	}
+	free(path);
+	free(name);
+	return c->fault_code == 0;
+}
+
+static void proxy_load(struct api *a, struct api_call *c)
+{
+	struct proxy_call *pc = c->data;
+	char *given, *problem, *path, *name;
+	struct proxy_peer *peer;
+
+	if (!arg_count(c, "plecs.load", 1, 1) || (given = arg_string(c, 0, "plecs.load", "model path")) == NULL)
+		return;
+	if ((problem = model_problem(given)) != NULL) {
+		api_fault(c, PROXY_FAULT_PLECS, "Cannot load model '%s': %s", given, problem);
+	} else if ((peer = find_peer(pc->proxy, pc->peer, true)) == NULL) {
+		api_fault(c, PROXY_FAULT_PLECS, "Cannot load model '%s': simq's proxy keeps models for at most %d "
+			  "clients", given, MAX_PEERS);
+	} else {
+		path = realpath(given, NULL);
+		name = model_name(path ? path : given);
+		if (remember(c, peer, given, path ? path : xstrdup(given), xstrdup(name))) {
+			xmlrpc_env env;
+
+			xmlrpc_env_init(&env);
+			api_result(c, xmlrpc_string_new(&env, name));
+			xmlrpc_env_clean(&env);
+		}
+		free(name);
+	}
+	free(problem);
+	free(given);
+}
+
+static void proxy_close(struct api *a, struct api_call *c)
+{
+	struct proxy_call *pc = c->data;
+	struct proxy_peer *peer = find_peer(pc->proxy, pc->peer, false);
+	struct proxy_model *m;
+	char *name;
+	xmlrpc_env env;
+
+	if (!arg_count(c, "plecs.close", 1, 1) || (name = arg_string(c, 0, "plecs.close", "model name")) == NULL)
+		return;
+	if ((m = find_model(peer, name)) == NULL) {
+		api_fault(c, PROXY_FAULT_PLECS, "Model '%s' is not loaded", name);
+	} else {
+		free(m->name);
+		free(m->path);
+		*m = peer->models[--peer->n];
+		xmlrpc_env_init(&env);
+		api_result(c, xmlrpc_int_new(&env, 0));
+		xmlrpc_env_clean(&env);
+	}
+	free(name);
+}
+
+static void proxy_simulate(struct api *a, struct api_call *c)
+{
+	struct proxy_call *pc = c->data;
+	struct proxy_model *m;
+	char *name;
+
+	if (pc->sim) {
+		proxy_sim_run(api_engine(a), c, NULL);
+		return;
+	}
+	if (!arg_count(c, "plecs.simulate", 1, 2) ||
+	    (name = arg_string(c, 0, "plecs.simulate", "first argument (the model name)")) == NULL)
+		return;
+	if ((m = find_model(find_peer(pc->proxy, pc->peer, false), name)) == NULL)
+		api_fault(c, PROXY_FAULT_PLECS, "Simulation error: model '%s' is not loaded", name);
+	else
+		proxy_sim_run(api_engine(a), c, m->path);
+	free(name);
+}
+
+/* plecs.get and plecs.set: a component's parameter lives in one PLECS, and simq runs each case on whichever is free. */
+static void proxy_unsupported(struct api *a, struct api_call *c)
+{
+	api_fault(c, PROXY_FAULT_PLECS, "simq's proxy does not support %s: simq runs each case on whichever PLECS is "
+		  "free, so no one PLECS holds a setting between calls; pass the values as ModelVars in "
+		  "plecs.simulate's options instead", c->method->name);
+}
+
+static const struct api_method proxy_methods[] = {
+	{"plecs.load", "plecs.load(path): load a model file; answers its name", proxy_load},
+	{"plecs.close", "plecs.close(name): close a model", proxy_close},
+	{"plecs.simulate", "plecs.simulate(name[, optStruct | [optStruct...]]): run a simulation, or several; each "
+	 "case is a task in simq's queue", proxy_simulate},
+	{"plecs.get", "plecs.get: not supported by simq's proxy", proxy_unsupported},
+	{"plecs.set", "plecs.set: not supported by simq's proxy", proxy_unsupported},
+};
+#define NMETHODS (sizeof proxy_methods / sizeof proxy_methods[0])
+
+/* ---- the listener (connection threads) ------------------------------------------------------- */
+
+/* Connection thread: a method of the registry; it runs on the loop, with what this request came with. */
+static xmlrpc_value *enter(xmlrpc_env *env, xmlrpc_value *params, void *server_info, void *call_info)
+{
+	const struct entry *e = server_info;
+	struct proxy_call pc = {.proxy = e->proxy, .priority = here.priority};
+	xmlrpc_value *result;
+
+	snprintf(pc.peer, sizeof pc.peer, "%s", here.peer);
+	result = http_call(e->proxy->http, e->method, params, &pc, call_info, env);
+	proxy_sim_free(&pc.sim);
+	return result;
+}
+
+/* The priority of a call at path: /RPC2 at [proxy] priority, /RPC2/critical ... /RPC2/low; false for any other. */
+static bool path_priority(const char *path, enum task_priority *prio)
+{
+	if (strcmp(path, "/RPC2") == 0)
+		return true;
+	for (int i = 0; i < PRIO_COUNT; i++) {
+		if (strncmp(path, "/RPC2/", 6) == 0 && strcmp(path + 6, task_priority_name((enum task_priority)i)) == 0) {
+			*prio = (enum task_priority)i;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Abyss handler: every request to the proxy, on its connection's thread. */
+static void serve(void *ud, TSession *session, abyss_bool *handled)
+{
+	struct proxy *p = ud;
+	const TRequestInfo *info = NULL;
+
+	*handled = true;
+	SessionGetRequestInfo(session, &info);
+	here.priority = p->priority;
+	if (info == NULL || !path_priority(info->uri, &here.priority)) {
+		request_drop_small_body(session);
+		request_respond_text(session, 404, "simq's proxy: PLECS's RPC is at /RPC2, or at /RPC2/critical, "
+				     "/RPC2/high, /RPC2/normal or /RPC2/low for that priority\n");
+		return;
+	}
+	request_peer(session, here.peer, sizeof here.peer);
+	request_answer_rpc(p->registry, session);
+}
+
+struct proxy *proxy_start(struct http *h, struct engine *e, const struct proxy_options *o, char **err)
+{
+	struct proxy *p = xcalloc(1, sizeof *p);
+	xmlrpc_env env;
+
+	p->http = h;
+	p->priority = o->priority;
+	xmlrpc_env_init(&env);
+	p->registry = xmlrpc_registry_new(&env);
+	p->entries = xcalloc(NMETHODS, sizeof *p->entries);
+	for (size_t i = 0; i < NMETHODS && !env.fault_occurred; i++) {
+		struct xmlrpc_method_info3 info = {.methodName = proxy_methods[i].name, .methodFunction = enter,
+						   .serverInfo = &p->entries[i], .help = proxy_methods[i].help};
+
+		p->entries[i] = (struct entry){p, &proxy_methods[i]};
+		xmlrpc_registry_add_method3(&env, p->registry, &info);
+	}
+	if (env.fault_occurred)
+		*err = xasprintf("cannot serve the proxy: %s", env.fault_string);
+	xmlrpc_env_clean(&env);
+	if (*err == NULL && http_add_rpc(h, "proxy", o->fd, o->token, serve, p, err))
+		return p;
+	proxy_free(&p);
+	return NULL;
+}
+
+void proxy_free(struct proxy **pp)
+{
+	struct proxy *p = *pp;
+
+	if (p == NULL)
+		return;
+	for (size_t i = 0; i < p->npeers; i++) {
+		for (size_t j = 0; j < p->peers[i].n; j++) {
+			free(p->peers[i].models[j].name);
+			free(p->peers[i].models[j].path);
+		}
+		free(p->peers[i].models);
+	}
+	free(p->peers);
+	if (p->registry)
+		xmlrpc_registry_free(p->registry);
+	free(p->entries);
+	xfree(pp);
+}
