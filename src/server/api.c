@@ -176,7 +176,7 @@ bool api_unpark(struct api *a, struct api_call *c, int code, const char *why)
 			*p = c->next;
 			c->next = NULL;
 			if (c->abandon)
-				c->abandon(c);
+				c->abandon(c, why);
 			api_fault(c, code, "%s", why);
 			c->on_done(c);
 			return true;

@@ -47,7 +47,7 @@ struct api_call {
 	void *data;                  /* the method's own, from the listener (the proxy's call); NULL for simq.* */
 	/* Set by a parked method: called on the loop when the call is let go unanswered (its client went, or past
 	 * the cap on parked calls), before its fault; the proxy cancels its queued tasks. */
-	void (*abandon)(struct api_call *c);
+	void (*abandon)(struct api_call *c, const char *why);
 	bool delivered;              /* set by on_done, under http.c's lock */
 };
 

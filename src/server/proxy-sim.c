@@ -199,16 +199,29 @@ static bool submit_cases(struct engine *e, struct api_call *c, const char *path)
 	return true;
 }
 
-/* The call's client went (or the server holds too many waiting calls): its queued cases are cancelled. */
-static void abandon(struct api_call *c)
+/* The call ends unanswered (its client went, or too many calls wait): its queued cases are cancelled. */
+static void abandon(struct api_call *c, const char *why)
 {
 	struct proxy_call *pc = c->data;
+	struct proxy_sim *s = pc->sim;
+	struct engine *e = api_engine(c->api);
+	size_t cancelled = 0;
 	char *err = NULL;
 
-	if (pc->sim && pc->sim->n > 0 && api_engine(c->api)) {
-		engine_cancel_in(api_engine(c->api), pc->sim->ids, pc->sim->n, 1u << TASK_QUEUED, NULL, NULL, &err);
-		free(err);
-	}
+	if (s == NULL || s->n == 0)
+		return;
+	enum task_state *after = xcalloc(s->n, sizeof *after);
+	enum engine_act *act = xcalloc(s->n, sizeof *act);
+
+	engine_cancel_in(e, s->ids, s->n, 1u << TASK_QUEUED, after, act, &err);
+	for (size_t i = 0; i < s->n && err == NULL; i++)
+		cancelled += act[i] == ENGINE_ACT_CHANGED;
+	if (cancelled)
+		engine_log(e, SEVERITY_INFO, 0, "proxy: cancelled %zu queued task%s of a plecs.simulate from %s: %s",
+			   cancelled, cancelled == 1 ? "" : "s", pc->peer, why);
+	free(after);
+	free(act);
+	free(err);
 }
 
 /* The fault for a case that did not complete, or NULL when t completed. */

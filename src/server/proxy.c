@@ -24,8 +24,10 @@
 #define MAX_PEERS 1024
 #define MAX_MODELS 256 /* models one client has loaded */
 
+/* A model loaded from a client: loaded as many times as it was not closed yet (two scripts on one machine). */
 struct proxy_model {
 	char *name, *path;
+	size_t loads;
 };
 
 /* A client: an address, and the models loaded from it. */
@@ -164,8 +166,10 @@ static bool remember(struct api_call *c, struct proxy_peer *peer, const char *gi
 			  "one client (%s); close some first", given, MAX_MODELS, peer->address);
 	} else if (m == NULL) {
 		peer->models = xreallocarray(peer->models, peer->n + 1, sizeof *peer->models);
-		peer->models[peer->n++] = (struct proxy_model){name, path};
+		peer->models[peer->n++] = (struct proxy_model){name, path, 1};
 		return true;
+	} else {
+		m->loads++;
 	}
 	free(path);
 	free(name);
@@ -214,9 +218,11 @@ static void proxy_close(struct api *a, struct api_call *c)
 	if ((m = find_model(peer, name)) == NULL) {
 		api_fault(c, PROXY_FAULT_PLECS, "Model '%s' is not loaded", name);
 	} else {
-		free(m->name);
-		free(m->path);
-		*m = peer->models[--peer->n];
+		if (--m->loads == 0) {
+			free(m->name);
+			free(m->path);
+			*m = peer->models[--peer->n];
+		}
 		xmlrpc_env_init(&env);
 		api_result(c, xmlrpc_int_new(&env, 0));
 		xmlrpc_env_clean(&env);

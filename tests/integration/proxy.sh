@@ -1,0 +1,130 @@
+#!/bin/sh
+# The PLECS-compatible proxy (issue 19): a Python script written for PLECS (xmlrpc.client: load,
+# simulate one case, a list of 16, close) run against plecs-emu directly and against simq's proxy
+# in front of the same plecs-emu gets the same answers, byte for byte; two scripts at once share
+# plecs-emu's batches and each gets its own; a bad variable is PLECS's own fault; an injected
+# licence fault is retried unseen; the tasks are in simq ls, named and tagged, with the priority of
+# the path; a script killed mid-call has its queued tasks cancelled within a second.
+. "$SIMQ_SRCDIR/tests/lib/tap.sh"
+. "$SIMQ_SRCDIR/tests/lib/emu.sh"
+
+requires python3
+plan 15
+
+export SIMQ_HOME="$TMP/state"
+M=$(cd "$SRC/share/models" && pwd -P)/rc.plecs
+SCRIPT="$SRC/tests/integration/proxy_script.py"
+trap '"$SIMQ" shutdown --no-start >/dev/null 2>&1; kill "$emu_pid" 2>/dev/null' EXIT
+
+# rc's cases take 0.1 s of wall time each (5 ms simulated at --speed 20), two at a time.
+start_emu --speed 20 --cores 2
+EMU_URL=$url
+pport=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+PROXY="http://127.0.0.1:$pport/RPC2"
+# Batches of up to 12: a script's list of 16 leaves 4 queued, which the other's cases join.
+printf '[proxy]\nlisten = 127.0.0.1\nport = %s\n[backend local]\nurl = %s\nmax_batch = 12\n[scheduler]\nbackoff_base = 0.2s\n' \
+	"$pport" "$EMU_URL" >"$TMP/simq.ini"
+"$SIMQ" server -c "$TMP/simq.ini" >/dev/null 2>"$TMP/err" || fail "the server starts" "$(cat "$TMP/err")"
+expect_in "the log says the proxy listens, and where" "$SIMQ_HOME/simulation.log" \
+	"PLECS proxy listening on 127.0.0.1 port $pport: http://127.0.0.1:$pport/RPC2 (no token: a loopback address)"
+
+# emu METHOD [ARGS]: calls one of plecs-emu's own methods (ARGS a Python argument list) and prints its answer.
+emu() {
+	python3 -c 'import sys, xmlrpc.client
+print(getattr(xmlrpc.client.ServerProxy(sys.argv[1]), sys.argv[2])(*eval("[" + sys.argv[3] + "]")))' \
+		"$EMU_URL" "$1" "${2:-}"
+}
+
+# (1) The same script, directly and through the proxy.
+check "the script runs against plecs-emu directly" python3 "$SCRIPT" "$EMU_URL" "$M" 1000 "$TMP/direct.json"
+check "the script runs against simq's proxy" python3 "$SCRIPT" "$PROXY" "$M" 1000 "$TMP/proxy.json"
+if cmp -s "$TMP/direct.json" "$TMP/proxy.json" && grep -q '"Time": \[0.0' "$TMP/proxy.json"; then
+	ok "identical answers: the one case's {Time, Values} and the list of 16, every double the same"
+else
+	fail "identical answers" "$(head -c 300 "$TMP/direct.json")" "$(head -c 300 "$TMP/proxy.json")"
+fi
+
+# (2) Two scripts at once: the answers each would get alone, and batches holding cases of both.
+python3 "$SCRIPT" "$EMU_URL" "$M" 3000 "$TMP/direct3000.json" || fail "the second script runs directly"
+emu emu.reset >/dev/null
+python3 "$SCRIPT" "$PROXY" "$M" 1000 "$TMP/a.json" 2>"$TMP/a.err" &
+a=$!
+python3 "$SCRIPT" "$PROXY" "$M" 3000 "$TMP/b.json" 2>"$TMP/b.err" &
+b=$!
+wait $a && wait $b || fail "two scripts at once run" "$(cat "$TMP/a.err" "$TMP/b.err")"
+if cmp -s "$TMP/a.json" "$TMP/direct.json" && cmp -s "$TMP/b.json" "$TMP/direct3000.json"; then
+	ok "two scripts at once each get their own answers, as plecs-emu gives them directly"
+else
+	fail "two scripts at once each get their own answers"
+fi
+python3 - "$EMU_URL" >"$TMP/batches" 2>&1 <<'PY'
+import sys, xmlrpc.client
+calls = xmlrpc.client.ServerProxy(sys.argv[1]).emu.calls()
+for c in calls:
+    if c["method"] == "plecs.simulate":
+        rs = [o.get("ModelVars", {}).get("R", 0) for o in c["opts"]]
+        print(c["cases"], "A" * any(r < 2000 for r in rs) + "B" * any(r >= 3000 for r in rs))
+PY
+if grep -q " AB$" "$TMP/batches"; then
+	ok "plecs-emu's calls include batches holding cases of both scripts ($(grep -c " AB$" "$TMP/batches") of $(wc -l <"$TMP/batches"))"
+else
+	fail "a batch holds cases of both scripts" "cases and whose, per plecs.simulate call:" "$(cat "$TMP/batches")"
+fi
+
+# (3) A bad variable is PLECS's fault; a licence fault is retried unseen; the path's priority.
+python3 "$SCRIPT" "$EMU_URL" "$M" 1 "$TMP/bad-direct.json" bad
+python3 "$SCRIPT" "$PROXY" "$M" 1 "$TMP/bad-proxy.json" bad
+if cmp -s "$TMP/bad-direct.json" "$TMP/bad-proxy.json" && grep -q "has no variable 'Rx'" "$TMP/bad-proxy.json"; then
+	ok "a case with a bad variable answers PLECS's own fault: $(cat "$TMP/bad-proxy.json")"
+else
+	fail "a bad variable answers PLECS's fault" "$(cat "$TMP/bad-direct.json")" "$(cat "$TMP/bad-proxy.json")"
+fi
+emu emu.reset >/dev/null
+emu emu.inject "'license', 1" >/dev/null
+check "with a licence fault injected, the script at /RPC2/critical runs to the end" \
+	python3 "$SCRIPT" "$PROXY/critical" "$M" 1000 "$TMP/licence.json"
+check "... and gets the answers it gets directly" cmp "$TMP/licence.json" "$TMP/direct.json"
+emu emu.calls >"$TMP/calls"
+expect_in "... for plecs-emu did answer the licence fault" "$TMP/calls" "No free license available"
+"$SIMQ" ls --tag proxy --name proxy:127.0.0.1 --limit 1000 >"$TMP/ls"
+critical=$(grep -c "critical  completed" "$TMP/ls")
+if [ "$critical" -eq 17 ] && grep -q "critical  completed  2 " "$TMP/ls"; then
+	ok "simq ls --tag proxy: the script's 17 tasks, critical from the path, named proxy:127.0.0.1, one retried"
+else
+	fail "the script's tasks are in simq ls, critical" "$critical critical completed:" "$(tail -20 "$TMP/ls")"
+fi
+expect_in "a call at /RPC2 gets [proxy] priority (normal)" "$TMP/ls" "normal    completed  1 "
+
+# (4) A script killed mid-call: its queued tasks are cancelled within a second.
+python3 - "$PROXY/low" "$M" <<'PY' &
+import sys, xmlrpc.client
+s = xmlrpc.client.ServerProxy(sys.argv[1])
+n = s.plecs.load(sys.argv[2])
+s.plecs.simulate(n, [{"ModelVars": {"R": 7000 + i}} for i in range(40)])
+PY
+killed=$!
+i=0
+until "$SIMQ" ls --state running --tag proxy | grep -q "low  running"; do
+	i=$((i + 1))
+	[ $i -gt 300 ] && break
+	sleep 0.05
+done
+queued=$("$SIMQ" ls --state queued --tag proxy | grep -c "low  queued")
+kill -9 $killed
+t0=$(date +%s%N)
+wait $killed 2>/dev/null
+while "$SIMQ" ls --state queued --tag proxy | grep -q "low  queued"; do
+	[ $(($(date +%s%N) - t0)) -gt 5000000000 ] && break
+	sleep 0.02
+done
+took=$((($(date +%s%N) - t0) / 1000000))
+"$SIMQ" ls --state cancelled --tag proxy >"$TMP/cancelled"
+if [ "$queued" -gt 0 ] && [ "$took" -le 1000 ] && [ "$(grep -c "low  cancelled" "$TMP/cancelled")" -ge "$queued" ]; then
+	ok "a script killed mid-call: its $queued queued tasks cancelled after $took ms"
+else
+	fail "a killed script's queued tasks are cancelled within a second" "$queued queued, $took ms" "$(cat "$TMP/cancelled")"
+fi
+expect_in "the log says what was cancelled and why" "$SIMQ_HOME/simulation.log" \
+	"proxy: cancelled $queued queued tasks of a plecs.simulate from 127.0.0.1: the client closed its connection"
+server_ran_clean
+done_testing
