@@ -2,6 +2,9 @@
 #include "autoconf.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/prctl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -86,4 +89,39 @@ int bench_cmp_i64(const void *a, const void *b)
 	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
 
 	return (x > y) - (x < y);
+}
+
+pid_t bench_spawn(const char *const *argv)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		int null = open("/dev/null", O_WRONLY);
+
+		/* A bench that fails half-way takes its plecs-emu and server with it. */
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
+
+		dup2(null, 2);
+		execv(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	return pid;
+}
+
+int bench_read_port(const char *file, const char *what)
+{
+	for (int i = 0; i < 500; i++) {
+		FILE *fp = fopen(file, "r");
+		int port;
+
+		if (fp && fscanf(fp, "%d", &port) == 1) {
+			fclose(fp);
+			return port;
+		}
+		if (fp)
+			fclose(fp);
+		usleep(10000);
+	}
+	fprintf(stderr, "bench/%s: %s did not start\n", program_invocation_short_name, what);
+	exit(1);
 }

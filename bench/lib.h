@@ -3,6 +3,7 @@
 #define SIMQ_BENCH_LIB_H
 
 #include <stdint.h>
+#include <sys/types.h>
 #include <xmlrpc-c/base.h>
 
 #include "client/client.h"
@@ -15,6 +16,10 @@ xmlrpc_value *bench_callf(struct client *c, const char *method, const char *form
 void bench_await_server(struct client *c);
 /* n tasks of model for simq.submit_many: vars D = 0.5 and K = from + i, named name. */
 xmlrpc_value *bench_tasks(xmlrpc_env *env, const char *model, int from, int n, const char *name);
+/* Starts argv[0] with argv, its stderr to /dev/null; it dies with the bench. */
+pid_t bench_spawn(const char *const *argv);
+/* The port a program (what, for the message) wrote to file once it listens (waits up to 5 s; exits 1). */
+int bench_read_port(const char *file, const char *what);
 /* qsort's comparison for int64_t. */
 int bench_cmp_i64(const void *a, const void *b);
 

@@ -42,41 +42,6 @@ static const char *state_base;
 static char *scratch[64];
 static size_t nscratch;
 
-static pid_t spawn(const char *const *argv)
-{
-	pid_t pid = fork();
-
-	if (pid == 0) {
-		int null = open("/dev/null", 1);
-
-		/* A bench that fails half-way takes its plecs-emu and server with it. */
-		prctl(PR_SET_PDEATHSIG, SIGTERM);
-
-		dup2(null, 2);
-		execv(argv[0], (char *const *)argv);
-		_exit(127);
-	}
-	return pid;
-}
-
-static int read_port(const char *file)
-{
-	for (int i = 0; i < 500; i++) {
-		FILE *fp = fopen(file, "r");
-		int port;
-
-		if (fp && fscanf(fp, "%d", &port) == 1) {
-			fclose(fp);
-			return port;
-		}
-		if (fp)
-			fclose(fp);
-		usleep(10000);
-	}
-	fprintf(stderr, "bench/throughput: plecs-emu did not start\n");
-	exit(1);
-}
-
 #define ROUNDS 3
 
 static int by_value(const void *a, const void *b)
@@ -297,7 +262,7 @@ static struct run run_simq(const char *url, int max_batch, int n, double span, d
 	fclose(fp);
 	const char *argv[] = {simq, "server", "-f", "--home", dir, "-c", ini, NULL};
 
-	pid = spawn(argv);
+	pid = bench_spawn(argv);
 	xmlrpc_env_init(&env);
 	c = client_new(&opt);
 	bench_await_server(c);
@@ -421,9 +386,9 @@ static void realistic(void)
 	char *emu = xasprintf("%s/../src/plecs-emu", bin_dir);
 	const char *eargv[] = {emu, "--port", "0", "--port-file", port_file, "--speed", "0", "--cores", "1",
 			       "--trace", trace, NULL};
-	pid_t emu_pid = spawn(eargv);
+	pid_t emu_pid = bench_spawn(eargv);
 
-	snprintf(url, sizeof url, "http://127.0.0.1:%d/RPC2", read_port(port_file));
+	snprintf(url, sizeof url, "http://127.0.0.1:%d/RPC2", bench_read_port(port_file, "plecs-emu"));
 	for (int r = 0; r < ROUNDS; r++)
 		for (int b = 0; b < NB; b++) {
 			struct run x = run_simq(url, batches[b], REAL_TASKS, 0, 0, trace, formats[b], 0);
@@ -556,9 +521,9 @@ int main(int argc, char **argv)
 	snprintf(port_file, sizeof port_file, "/tmp/simq-bench-tp-emu.%d", (int)getpid());
 	char *emu = xasprintf("%s/../src/plecs-emu", bin_dir);
 	const char *eargv[] = {emu, "--port", "0", "--port-file", port_file, "--speed", "0", "--cores", "1", NULL};
-	pid_t emu_pid = spawn(eargv);
+	pid_t emu_pid = bench_spawn(eargv);
 
-	snprintf(url, sizeof url, "http://127.0.0.1:%d/RPC2", read_port(port_file));
+	snprintf(url, sizeof url, "http://127.0.0.1:%d/RPC2", bench_read_port(port_file, "plecs-emu"));
 	xmlrpc_env_init(&env);
 	xmlrpc_client_setup_global_const(&env);
 	xmlrpc_limit_set(XMLRPC_XML_SIZE_LIMIT_ID, 256u * 1024 * 1024);
