@@ -144,8 +144,7 @@ void proto_doubles_free(struct proto_doubles *d)
 	d->n = 0;
 }
 
-/* The shortest of 15, 16 or 17 significant digits that reads back as x. */
-static void add_exact(struct buf *b, double x)
+void proto_add_double(struct buf *b, double x)
 {
 	char text[40];
 
@@ -173,7 +172,7 @@ void proto_write_doubles(const char *xml, size_t len, const struct proto_doubles
 			break;
 		}
 		buf_add(out, p, (size_t)(text - p));
-		add_exact(out, d->all[next++]);
+		proto_add_double(out, d->all[next++]);
 		p = close;
 	}
 }

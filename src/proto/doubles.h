@@ -40,6 +40,8 @@ struct proto_doubles {
 
 void proto_doubles_of(xmlrpc_value *v, struct proto_doubles *out);
 void proto_doubles_free(struct proto_doubles *d);
+/* Appends x as the shortest of 15, 16 or 17 significant digits that reads back as x. */
+void proto_add_double(struct buf *b, double x);
 /* Appends xml (xmlrpc-c's writing of the value d was taken from) to out with each <double> exact. */
 void proto_write_doubles(const char *xml, size_t len, const struct proto_doubles *d, struct buf *out);
 /* Writes the call method(params) into out (appended), every double exactly.  False and env's fault. */

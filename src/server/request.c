@@ -226,6 +226,37 @@ void request_keep_doubles(xmlrpc_value *result)
 	proto_doubles_free(&more);
 }
 
+/* Whether the call being answered on this thread names one method (not system.multicall), and the
+ * answer one of them wrote itself (request_answer_xml). */
+static __thread bool single_call;
+static __thread struct buf *own_answer;
+
+bool request_single_call(void)
+{
+	return single_call;
+}
+
+void request_answer_xml(struct buf *xml)
+{
+	if (own_answer)
+		buf_free(own_answer);
+	free(own_answer);
+	own_answer = xml;
+}
+
+/* Whether body calls one method by its plain name, not system.multicall (whose answer holds several). */
+static bool names_one_method(const struct buf *body)
+{
+	const char *open = memmem(body->data, body->len, "<methodName>", 12), *name, *close;
+
+	if (open == NULL)
+		return false;
+	name = open + 12;
+	close = memchr(name, '<', body->len - (size_t)(name - body->data));
+	return close && memchr(name, '&', (size_t)(close - name)) == NULL &&
+	       !(close - name >= 16 && memmem(name, (size_t)(close - name), "system.multicall", 16));
+}
+
 /* How many <double> values xml holds. */
 static size_t doubles_in(const char *xml, size_t len)
 {
@@ -245,9 +276,13 @@ static void answer_call(xmlrpc_registry *registry, TSession *session, struct buf
 
 	xmlrpc_env_init(&env);
 	proto_exact_doubles(body);
+	single_call = names_one_method(body);
 	xmlrpc_registry_process_call2(&env, registry, buf_str(body), body->len, conns_current(), &out);
+	single_call = false;
 	if (env.fault_occurred) {
 		request_respond_text(session, 500, env.fault_string);
+	} else if (own_answer) {
+		request_respond(session, 200, "text/xml; charset=\"utf-8\"", buf_str(own_answer), own_answer->len);
 	} else if (answer_doubles.n > 0 &&
 		   doubles_in(xmlrpc_mem_block_contents(out), xmlrpc_mem_block_size(out)) == answer_doubles.n) {
 		proto_write_doubles(xmlrpc_mem_block_contents(out), xmlrpc_mem_block_size(out), &answer_doubles, &exact);
@@ -257,6 +292,7 @@ static void answer_call(xmlrpc_registry *registry, TSession *session, struct buf
 			xmlrpc_mem_block_size(out));
 	}
 	buf_free(&exact);
+	request_answer_xml(NULL);
 	proto_doubles_free(&answer_doubles);
 	if (out)
 		xmlrpc_mem_block_free(out);

@@ -14,6 +14,8 @@
 #include <xmlrpc-c/base.h>
 #include <xmlrpc-c/server.h>
 
+struct buf;
+
 /* The largest request header (Abyss reads one into a buffer of 4 KiB). */
 #define REQUEST_MAX_HEADER 4000
 #define REQUEST_MAX_HEADER_TEXT "4,000"
@@ -29,6 +31,12 @@ void request_answer_rpc(xmlrpc_registry *registry, TSession *session);
 void request_peer(TSession *session, char *out, size_t size);
 /* Reads and drops a small body, so that a client reads the refusal that follows rather than a reset. */
 void request_drop_small_body(TSession *session);
+/* A method's, on the connection's thread: whether its call names it alone (not system.multicall), so that it
+ * may write the whole answer itself. */
+bool request_single_call(void);
+/* A method's, in a call that names it alone: xml (heap, taken) is the whole methodResponse sent, instead of what
+ * the registry writes of the method's result; xmlrpc-c's writing of thousands of doubles is slow. */
+void request_answer_xml(struct buf *xml);
 /* Keeps the doubles of a method's result for its answer (called by the method, on the connection's thread). */
 void request_keep_doubles(xmlrpc_value *result);
 void request_respond(TSession *session, int status, const char *type, const char *body, size_t len);

@@ -9,7 +9,7 @@
 . "$SIMQ_SRCDIR/tests/lib/emu.sh"
 
 requires python3
-plan 18
+plan 20
 
 export SIMQ_HOME="$TMP/state"
 M=$(cd "$SRC/share/models" && pwd -P)/rc.plecs
@@ -43,6 +43,24 @@ if cmp -s "$TMP/direct.json" "$TMP/proxy.json" && grep -q '"Time": \[0.0' "$TMP/
 else
 	fail "identical answers" "$(head -c 300 "$TMP/direct.json")" "$(head -c 300 "$TMP/proxy.json")"
 fi
+
+# The other shapes: MatFile output is a MAT file's bytes; system.multicall answers what single calls do.
+python3 - "$PROXY" "$M" >"$TMP/shapes" 2>&1 <<'PY'
+import sys, xmlrpc.client
+s = xmlrpc.client.ServerProxy(sys.argv[1])
+n = s.plecs.load(sys.argv[2])
+mat = s.plecs.simulate(n, {"ModelVars": {"R": 1500}, "OutputFormat": "MatFile"})
+print("MatFile:", bytes(mat.data[:19]).decode(), len(mat.data) > 1000)
+one = s.plecs.simulate(n, {"ModelVars": {"R": 1600}})
+m = xmlrpc.client.MultiCall(s)
+m.plecs.simulate(n, {"ModelVars": {"R": 1600}})
+m.plecs.simulate(n, [{"ModelVars": {"R": 1600}}])
+a, b = tuple(m())
+print("multicall:", a == one and b == [one], sorted(s.system.listMethods()))
+PY
+expect_in "OutputFormat MatFile answers MAT bytes" "$TMP/shapes" "MatFile: MATLAB 5.0 MAT-file True"
+expect_in "system.multicall answers as single calls; system.listMethods lists plecs.*" "$TMP/shapes" \
+	"multicall: True ['plecs.close', 'plecs.get', 'plecs.load', 'plecs.set', 'plecs.simulate', 'system.capabilities'"
 
 # (2) Two scripts at once: the answers each would get alone, and batches holding cases of both.
 python3 "$SCRIPT" "$EMU_URL" "$M" 3000 "$TMP/direct3000.json" || fail "the second script runs directly"
