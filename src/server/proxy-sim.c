@@ -19,6 +19,11 @@
 
 /* A parked plecs.simulate looks again at least this often, whatever the engine does. */
 #define RELOOK_S 3600.0
+/* plecs.simulate calls waiting at once: well under the server's cap on all waiting calls (768), so that
+ * scripts cannot take the room of consoles' simq.view and simq.wait. */
+#define MAX_WAITING 512
+
+static int waiting; /* plecs.simulate calls submitted and not answered yet (loop thread) */
 
 struct proxy_sim {
 	bool list;                   /* the call sent a list of optStructs: answer a list */
@@ -161,6 +166,9 @@ static bool submit_cases(struct engine *e, struct api_call *c, const char *path)
 	if (opts && !s->list && xmlrpc_value_type(opts) != XMLRPC_TYPE_STRUCT)
 		fault = xasprintf("plecs.simulate: the second argument must be a struct of simulation options or an "
 				  "array of them, not %s", proto_type_name(xmlrpc_value_type(opts)));
+	else if (waiting >= MAX_WAITING)
+		fault = xasprintf("simq: the server already holds %d waiting plecs.simulate calls, the most it keeps; try "
+				  "again later", MAX_WAITING);
 	else if (s->n > PROTO_MAX_BATCH)
 		fault = xasprintf("plecs.simulate: %zu cases in one call; simq's proxy takes at most %d", s->n,
 				  PROTO_MAX_BATCH);
@@ -198,6 +206,7 @@ static bool submit_cases(struct engine *e, struct api_call *c, const char *path)
 		return false;
 	}
 	pc->sim = s;
+	waiting++;
 	return true;
 }
 
@@ -210,7 +219,10 @@ static void abandon(struct api_call *c, const char *why)
 	size_t cancelled = 0;
 	char *err = NULL;
 
-	if (s == NULL || s->n == 0)
+	if (s == NULL)
+		return;
+	waiting--;
+	if (s->n == 0)
 		return;
 	enum task_state *after = xcalloc(s->n, sizeof *after);
 	enum engine_act *act = xcalloc(s->n, sizeof *act);
@@ -248,6 +260,7 @@ static void answer(struct engine *e, struct api_call *c, void (*finish)(struct a
 	struct proxy_sim *s = ((struct proxy_call *)c->data)->sim;
 	char *fault = NULL, *err = NULL;
 
+	waiting--;
 	s->results = xcalloc(s->n + 1, sizeof *s->results);
 	for (size_t i = 0; i < s->n && fault == NULL; i++) {
 		const struct task *t;

@@ -510,6 +510,15 @@ static bool on_loopback(int fd)
 	return ss.ss_family == AF_INET6 && IN6_IS_ADDR_LOOPBACK(&((struct sockaddr_in6 *)&ss)->sin6_addr);
 }
 
+/* The URL of [proxy] (heap): http://ADDRESS:PORT/RPC2. */
+static char *proxy_url(const struct config *cfg)
+{
+	const char *addr = config_str(cfg, "proxy", "listen");
+	bool v6 = strchr(addr, ':') != NULL;
+
+	return xasprintf("http://%s%s%s:%lld/RPC2", v6 ? "[" : "", addr, v6 ? "]" : "", config_int(cfg, "proxy", "port"));
+}
+
 /* [proxy] listen: PLECS's RPC answered by simq (after start_serving); false and *err on failure. */
 static bool open_proxy(struct server *s, const char *token, char **err)
 {
@@ -527,9 +536,11 @@ static bool open_proxy(struct server *s, const char *token, char **err)
 	s->proxy = proxy_start(s->http, s->engine, &o, err);
 	if (s->proxy == NULL)
 		return false;
-	engine_log(s->engine, SEVERITY_INFO, 0, "PLECS proxy listening on %s port %d: http://%s:%d/RPC2 (%s)", addr,
-		   port, addr, port, o.token ? "clients send the token (HTTP Basic, user simq)" : "no token: a loopback "
-		   "address");
+	char *url = proxy_url(s->cfg);
+
+	engine_log(s->engine, SEVERITY_INFO, 0, "PLECS proxy listening on %s port %d: %s (%s)", addr, port, url,
+		   o.token ? "clients send the token (HTTP Basic, user simq)" : "no token: a loopback address");
+	free(url);
 	return true;
 }
 
@@ -560,6 +571,13 @@ static void announce(struct server *s, int report_fd)
 {
 	char *dash = s->dashboard ? config_dashboard_line(s->cfg, s->state_dir) : NULL;
 
+	if (s->proxy) {
+		char *url = proxy_url(s->cfg), *both = xasprintf("%s%sPLECS proxy on %s", dash ? dash : "", dash ? "\n" : "", url);
+
+		free(url);
+		free(dash);
+		dash = both;
+	}
 	if (report_fd < 0) {
 		fprintf(stderr, "simq server: running (pid %d), state in %s, API on %s\n%s%s", (int)getpid(), s->state_dir,
 			s->socket_path, dash ? dash : "", dash ? "\n" : "");
