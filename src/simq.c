@@ -59,6 +59,9 @@ static void print_help(FILE *out)
 	             "  \"dashboard on http://127.0.0.1:7361/ (token in STATE/token)\"; open it in a browser.\n"
 	             "  Read-only until the token (cat STATE/token) is typed into the page. From another\n"
 	             "  machine: ssh -L 7361:127.0.0.1:7361 HOST, then http://127.0.0.1:7361/ (simq(1), DASHBOARD).\n"
+	             "\nPLECS proxy: with [proxy] listen = 127.0.0.1 (port 1080), a script written for PLECS\n"
+	             "  points at http://localhost:1080/RPC2 unchanged: each case of its plecs.simulate is a\n"
+	             "  task (proxy:ADDRESS, tag proxy); /RPC2/critical ... /RPC2/low set the priority (simq(1), PROXY).\n"
 	             "\nExit status:\n");
 #define X(id, code, text) fprintf(out, "  %3d  %s\n", code, text);
 	CLI_EXITS(X)

@@ -444,9 +444,10 @@ static bool add_handler(struct listener *l, handleReq3Fn fn, void *ud)
 
 static bool start_listener(struct http *h, struct listener *l, int fd, char **err)
 {
-	int header_s = l->header_s = l->tcp || l->metrics_only ? TCP_HEADER_S : UNIX_HEADER_S;
+	bool on_tcp = l->tcp || l->metrics_only || l->rpc; /* every listener but the Unix socket's */
+	int header_s = l->header_s = on_tcp ? TCP_HEADER_S : UNIX_HEADER_S;
 	struct conns_limits limits = {.max_conns = l->metrics_only ? 64 : MAX_CONNS,
-				      .max_untrusted = l->tcp || l->metrics_only ? TCP_MAX_UNTRUSTED : 0,
+				      .max_untrusted = on_tcp ? TCP_MAX_UNTRUSTED : 0,
 				      .untrusted_s = header_s};
 	bool ok;
 
