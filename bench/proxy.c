@@ -35,11 +35,11 @@
 #include "util/time.h"
 #include "util/xalloc.h"
 
-#define ROUNDS 7       /* interleaved rounds of row 1 */
-#define CALLS 40       /* calls of one round of row 1 */
-#define CLIENTS 16     /* row 2 */
-#define CLIENT_CALLS 8 /* calls of each client of row 2, a round */
-#define ROUNDS2 3      /* interleaved rounds of row 2 */
+#define ROUNDS       7  /* interleaved rounds of row 1 */
+#define CALLS        40 /* calls of one round of row 1 */
+#define CLIENTS      16 /* row 2 */
+#define CLIENT_CALLS 8  /* calls of each client of row 2, a round */
+#define ROUNDS2      3  /* interleaved rounds of row 2 */
 
 static atomic_int next_case; /* every case's R differs: the cache never answers one */
 static char *model;
@@ -83,7 +83,7 @@ static void *run_client(void *arg)
 		int64_t t0 = time_mono_ns();
 
 		xmlrpc_client_call2f(&env, b->client, b->url, "plecs.simulate", &r, "(s{s:{s:d}})", "rc", "ModelVars",
-				     "R", 1000.0 + atomic_fetch_add(&next_case, 1));
+		                     "R", 1000.0 + atomic_fetch_add(&next_case, 1));
 		if (b->seconds)
 			b->seconds[i] = (double)(time_mono_ns() - t0) / 1e9;
 		if (!env.fault_occurred)
@@ -273,8 +273,8 @@ int main(int argc, char **argv)
 
 	if (base == NULL)
 		base = stat("/dev/shm", &st) == 0 && S_ISDIR(st.st_mode) ? "/dev/shm" : "/tmp";
-	printf("simq: 1 slot, max_batch 16, state in %s; row 1 median of %d calls, row 2 median of %d rounds\n",
-	       base, ROUNDS * CALLS, ROUNDS2);
+	printf("simq: 1 slot, max_batch 16, state in %s; row 1 median of %d calls, row 2 median of %d rounds\n", base,
+	       ROUNDS * CALLS, ROUNDS2);
 	printf("%-52s %16s %16s %6s\n", "", "measured", "target", "ratio");
 	for (int i = 1; i < argc; i++)
 		rows(bin_dir, base, argv[i]);

@@ -26,10 +26,10 @@
 static int waiting; /* plecs.simulate calls submitted and not answered yet (loop thread) */
 
 struct proxy_sim {
-	bool list;                   /* the call sent a list of optStructs: answer a list */
+	bool list; /* the call sent a list of optStructs: answer a list */
 	size_t n;
-	int64_t *ids;                /* the cases' tasks, in input order */
-	bool *matfile;               /* OutputFormat MatFile, per case */
+	int64_t *ids;                 /* the cases' tasks, in input order */
+	bool *matfile;                /* OutputFormat MatFile, per case */
 	struct store_result *results; /* per case, once every one completed (read on the connection's thread) */
 };
 
@@ -62,10 +62,10 @@ static xmlrpc_value *member(xmlrpc_value *v, const char *name)
 /* What read_opt carries from member to member. */
 struct opt_reading {
 	xmlrpc_env *env;
-	xmlrpc_value *task;   /* the task struct validate_task reads */
+	xmlrpc_value *task; /* the task struct validate_task reads */
 	bool matfile;
-	char *fault;          /* PLECS's words for what is wrong (heap) */
-	const char *where;    /* "case 3: " in a list */
+	char *fault;       /* PLECS's words for what is wrong (heap) */
+	const char *where; /* "case 3: " in a list */
 };
 
 /* SolverOpts without Timeout, which is the task's own field (simq sends it as SolverOpts.Timeout). */
@@ -108,14 +108,15 @@ static bool read_opt(const char *key, xmlrpc_value *value, void *ud)
 			r->fault = xasprintf("%sName must be a string", r->where);
 	} else {
 		r->fault = xasprintf("%sunknown field '%s' in the simulation options; allowed: ModelVars, SolverOpts, "
-				     "OutputFormat, Name", r->where, key);
+		                     "OutputFormat, Name",
+		                     r->where, key);
 	}
 	return r->fault == NULL;
 }
 
 /* The task of one optStruct (NULL: none sent); NULL with *fault (heap) when it is not one. */
 static struct task *case_task(xmlrpc_value *opt, const char *path, const struct proxy_call *pc, const char *where,
-			      struct validate_cache *cache, bool *matfile, char **fault)
+                              struct validate_cache *cache, bool *matfile, char **fault)
 {
 	xmlrpc_env env;
 	struct opt_reading r = {.env = &env, .where = where};
@@ -125,10 +126,10 @@ static struct task *case_task(xmlrpc_value *opt, const char *path, const struct 
 
 	xmlrpc_env_init(&env);
 	r.task = xmlrpc_build_value(&env, "{s:s,s:{},s:i,s:s,s:(s)}", "model", path, "solver", "priority",
-				    (int)pc->priority, "name", name, "tags", "proxy");
+	                            (int)pc->priority, "name", name, "tags", "proxy");
 	if (opt && xmlrpc_value_type(opt) != XMLRPC_TYPE_STRUCT)
 		r.fault = xasprintf("%sthe simulation options must be a struct, not %s", where,
-				    proto_type_name(xmlrpc_value_type(opt)));
+		                    proto_type_name(xmlrpc_value_type(opt)));
 	else if (opt && !proto_each_member(opt, read_opt, &r, fault))
 		r.fault = r.fault ? r.fault : xasprintf("%sthe simulation options cannot be read", where);
 	if (r.fault == NULL && *fault == NULL && !validate_task(r.task, cache, &t, &verr)) {
@@ -165,13 +166,16 @@ static bool submit_cases(struct engine *e, struct api_call *c, const char *path)
 	s->n = s->list ? (size_t)xmlrpc_array_size(&env, opts) : 1;
 	if (opts && !s->list && xmlrpc_value_type(opts) != XMLRPC_TYPE_STRUCT)
 		fault = xasprintf("plecs.simulate: the second argument must be a struct of simulation options or an "
-				  "array of them, not %s", proto_type_name(xmlrpc_value_type(opts)));
+		                  "array of them, not %s",
+		                  proto_type_name(xmlrpc_value_type(opts)));
 	else if (waiting >= MAX_WAITING)
-		fault = xasprintf("simq: the server already holds %d waiting plecs.simulate calls, the most it keeps; try "
-				  "again later", MAX_WAITING);
+		fault =
+		    xasprintf("simq: the server already holds %d waiting plecs.simulate calls, the most it keeps; try "
+		              "again later",
+		              MAX_WAITING);
 	else if (s->n > PROTO_MAX_BATCH)
 		fault = xasprintf("plecs.simulate: %zu cases in one call; simq's proxy takes at most %d", s->n,
-				  PROTO_MAX_BATCH);
+		                  PROTO_MAX_BATCH);
 	tasks = xcalloc(s->n + 1, sizeof *tasks);
 	s->ids = xcalloc(s->n + 1, sizeof *s->ids);
 	s->matfile = xcalloc(s->n + 1, sizeof *s->matfile);
@@ -232,7 +236,7 @@ static void abandon(struct api_call *c, const char *why)
 		cancelled += act[i] == ENGINE_ACT_CHANGED;
 	if (cancelled)
 		engine_log(e, SEVERITY_INFO, 0, "proxy: cancelled %zu queued task%s of a plecs.simulate from %s: %s",
-			   cancelled, cancelled == 1 ? "" : "s", pc->peer, why);
+		           cancelled, cancelled == 1 ? "" : "s", pc->peer, why);
 	free(after);
 	free(act);
 	free(err);
@@ -250,7 +254,8 @@ static char *case_fault(const struct task *t, size_t i, const struct proxy_sim *
 		return xstrdup(t->error ? t->error : "Simulation error");
 	if (t->state == TASK_CANCELLED)
 		return xasprintf("%s%ssimq: task %lld running this simulation was cancelled (simq cancel, or the "
-				 "console)", where, nth, (long long)t->id);
+		                 "console)",
+		                 where, nth, (long long)t->id);
 	return NULL;
 }
 
@@ -269,8 +274,10 @@ static void answer(struct engine *e, struct api_call *c, void (*finish)(struct a
 		if (engine_find(e, s->ids[i], &t, &owned, &err) != ENGINE_OK) {
 			fault = err;
 			err = NULL;
-		} else if ((fault = case_fault(t, i, s)) == NULL && engine_result(e, s->ids[i], &s->results[i]) != ENGINE_OK) {
-			fault = xasprintf("simq: the result of task %lld cannot be read from the store", (long long)s->ids[i]);
+		} else if ((fault = case_fault(t, i, s)) == NULL &&
+		           engine_result(e, s->ids[i], &s->results[i]) != ENGINE_OK) {
+			fault = xasprintf("simq: the result of task %lld cannot be read from the store",
+			                  (long long)s->ids[i]);
 		} else if (fault == NULL) {
 			engine_result_used(e, s->ids[i]);
 		}
@@ -323,8 +330,8 @@ static xmlrpc_value *case_value(xmlrpc_env *env, const struct store_result *r, b
 
 	if (matfile && strcmp(r->format, "mat") != 0) {
 		*err = xasprintf("simq: task %lld's result is stored as CSV ([store] results_format = csv), so simq's "
-				 "proxy cannot answer OutputFormat 'MatFile' with PLECS's MAT bytes; ask for 'Plain'",
-				 (long long)r->task_id);
+		                 "proxy cannot answer OutputFormat 'MatFile' with PLECS's MAT bytes; ask for 'Plain'",
+		                 (long long)r->task_id);
 		return NULL;
 	}
 	if (!results_read_stored(r, &d, matfile ? &raw : NULL, err))

@@ -21,7 +21,7 @@
 #include "util/xalloc.h"
 
 /* What the proxy keeps for its clients: a misbehaving one cannot make it hold more. */
-#define MAX_PEERS 1024
+#define MAX_PEERS  1024
 #define MAX_MODELS 256 /* models one client has loaded */
 
 /* A model loaded from a client: loaded as many times as it was not closed yet (two scripts on one machine). */
@@ -112,7 +112,7 @@ static char *arg_string(struct api_call *c, int i, const char *method, const cha
 		xmlrpc_read_string(&env, v, &s);
 	else
 		api_fault(c, PROXY_FAULT_PLECS, "%s: the %s must be a string, not %s", method, what,
-			  v ? proto_type_name(xmlrpc_value_type(v)) : "nothing");
+		          v ? proto_type_name(xmlrpc_value_type(v)) : "nothing");
 	if (v)
 		xmlrpc_DECREF(v);
 	xmlrpc_env_clean(&env);
@@ -159,11 +159,15 @@ static bool remember(struct api_call *c, struct proxy_peer *peer, const char *gi
 	struct proxy_model *m = find_model(peer, name);
 
 	if (m && strcmp(m->path, path) != 0) {
-		api_fault(c, PROXY_FAULT_PLECS, "Cannot load model '%s': a model named '%s' is already loaded from '%s'; "
-			  "close it first", given, name, m->path);
+		api_fault(c, PROXY_FAULT_PLECS,
+		          "Cannot load model '%s': a model named '%s' is already loaded from '%s'; "
+		          "close it first",
+		          given, name, m->path);
 	} else if (m == NULL && peer->n >= MAX_MODELS) {
-		api_fault(c, PROXY_FAULT_PLECS, "Cannot load model '%s': simq's proxy keeps at most %d models loaded for "
-			  "one client (%s); close some first", given, MAX_MODELS, peer->address);
+		api_fault(c, PROXY_FAULT_PLECS,
+		          "Cannot load model '%s': simq's proxy keeps at most %d models loaded for "
+		          "one client (%s); close some first",
+		          given, MAX_MODELS, peer->address);
 	} else if (m == NULL) {
 		peer->models = xreallocarray(peer->models, peer->n + 1, sizeof *peer->models);
 		peer->models[peer->n++] = (struct proxy_model){name, path, 1};
@@ -187,8 +191,10 @@ static void proxy_load(struct api *a, struct api_call *c)
 	if ((problem = model_problem(given)) != NULL) {
 		api_fault(c, PROXY_FAULT_PLECS, "Cannot load model '%s': %s", given, problem);
 	} else if ((peer = find_peer(pc->proxy, pc->peer, true)) == NULL) {
-		api_fault(c, PROXY_FAULT_PLECS, "Cannot load model '%s': simq's proxy keeps models for at most %d "
-			  "clients", given, MAX_PEERS);
+		api_fault(c, PROXY_FAULT_PLECS,
+		          "Cannot load model '%s': simq's proxy keeps models for at most %d "
+		          "clients",
+		          given, MAX_PEERS);
 	} else {
 		path = realpath(given, NULL);
 		name = model_name(path ? path : given);
@@ -253,18 +259,22 @@ static void proxy_simulate(struct api *a, struct api_call *c)
 /* plecs.get and plecs.set: a component's parameter lives in one PLECS, and simq runs each case on whichever is free. */
 static void proxy_unsupported(struct api *a, struct api_call *c)
 {
-	api_fault(c, PROXY_FAULT_PLECS, "simq's proxy does not support %s: simq runs each case on whichever PLECS is "
-		  "free, so no one PLECS holds a setting between calls; pass the values as ModelVars in "
-		  "plecs.simulate's options instead", c->method->name);
+	api_fault(c, PROXY_FAULT_PLECS,
+	          "simq's proxy does not support %s: simq runs each case on whichever PLECS is "
+	          "free, so no one PLECS holds a setting between calls; pass the values as ModelVars in "
+	          "plecs.simulate's options instead",
+	          c->method->name);
 }
 
 static const struct api_method proxy_methods[] = {
-	{"plecs.load", "plecs.load(path): load a model file; answers its name", proxy_load},
-	{"plecs.close", "plecs.close(name): close a model", proxy_close},
-	{"plecs.simulate", "plecs.simulate(name[, optStruct | [optStruct...]]): run a simulation, or several; each "
-	 "case is a task in simq's queue", proxy_simulate},
-	{"plecs.get", "plecs.get: not supported by simq's proxy", proxy_unsupported},
-	{"plecs.set", "plecs.set: not supported by simq's proxy", proxy_unsupported},
+    {"plecs.load", "plecs.load(path): load a model file; answers its name", proxy_load},
+    {"plecs.close", "plecs.close(name): close a model", proxy_close},
+    {"plecs.simulate",
+     "plecs.simulate(name[, optStruct | [optStruct...]]): run a simulation, or several; each "
+     "case is a task in simq's queue",
+     proxy_simulate},
+    {"plecs.get", "plecs.get: not supported by simq's proxy", proxy_unsupported},
+    {"plecs.set", "plecs.set: not supported by simq's proxy", proxy_unsupported},
 };
 #define NMETHODS (sizeof proxy_methods / sizeof proxy_methods[0])
 
@@ -289,7 +299,8 @@ static bool path_priority(const char *path, enum task_priority *prio)
 	if (strcmp(path, "/RPC2") == 0)
 		return true;
 	for (int i = 0; i < PRIO_COUNT; i++) {
-		if (strncmp(path, "/RPC2/", 6) == 0 && strcmp(path + 6, task_priority_name((enum task_priority)i)) == 0) {
+		if (strncmp(path, "/RPC2/", 6) == 0 &&
+		    strcmp(path + 6, task_priority_name((enum task_priority)i)) == 0) {
 			*prio = (enum task_priority)i;
 			return true;
 		}
@@ -308,8 +319,9 @@ static void serve(void *ud, TSession *session, abyss_bool *handled)
 	here.priority = p->priority;
 	if (info == NULL || !path_priority(info->uri, &here.priority)) {
 		request_drop_small_body(session);
-		request_respond_text(session, 404, "simq's proxy: PLECS's RPC is at /RPC2, or at /RPC2/critical, "
-				     "/RPC2/high, /RPC2/normal or /RPC2/low for that priority\n");
+		request_respond_text(session, 404,
+		                     "simq's proxy: PLECS's RPC is at /RPC2, or at /RPC2/critical, "
+		                     "/RPC2/high, /RPC2/normal or /RPC2/low for that priority\n");
 		return;
 	}
 	request_peer(session, here.peer, sizeof here.peer);
@@ -327,8 +339,10 @@ struct proxy *proxy_start(struct http *h, struct engine *e, const struct proxy_o
 	p->registry = xmlrpc_registry_new(&env);
 	p->entries = xcalloc(NMETHODS, sizeof *p->entries);
 	for (size_t i = 0; i < NMETHODS && !env.fault_occurred; i++) {
-		struct xmlrpc_method_info3 info = {.methodName = proxy_methods[i].name, .methodFunction = enter,
-						   .serverInfo = &p->entries[i], .help = proxy_methods[i].help};
+		struct xmlrpc_method_info3 info = {.methodName = proxy_methods[i].name,
+		                                   .methodFunction = enter,
+		                                   .serverInfo = &p->entries[i],
+		                                   .help = proxy_methods[i].help};
 
 		p->entries[i] = (struct entry){p, &proxy_methods[i]};
 		xmlrpc_registry_add_method3(&env, p->registry, &info);

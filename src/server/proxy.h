@@ -14,9 +14,8 @@
  * comes on a new connection from a new port; the models a script loads
  * are kept for its address, as one PLECS keeps them for everyone who
  * talks to it, but counted: two scripts on one machine that load the same
- * file and close it each keep it loaded for the other until both closed.  Started by the server on the loop thread after http_start;
- * the methods run on the loop thread, the listener's Abyss handler on each
- * connection's thread.
+ * file and close it each keep it loaded for the other until both closed.  Started by the server on the loop thread
+ * after http_start; the methods run on the loop thread, the listener's Abyss handler on each connection's thread.
  */
 #ifndef SIMQ_SERVER_PROXY_H
 #define SIMQ_SERVER_PROXY_H
