@@ -235,7 +235,7 @@ static xmlrpc_value *param(struct api_call *c, int i)
 	return v;
 }
 
-static bool read_int64(xmlrpc_value *v, int64_t *out)
+bool api_read_int64(xmlrpc_value *v, int64_t *out)
 {
 	xmlrpc_env env;
 	bool ok = true;
@@ -276,7 +276,7 @@ static int64_t *param_ids(struct api_call *c, int i, size_t *n)
 	if (xmlrpc_value_type(v) != XMLRPC_TYPE_ARRAY) {
 		ids = xmalloc(sizeof *ids);
 		*n = 1;
-		if (!read_int64(v, &ids[0])) {
+		if (!api_read_int64(v, &ids[0])) {
 			bad_value(c, "ids", v, "allowed: a task id or an array of them");
 			free(ids);
 			return NULL;
@@ -288,7 +288,7 @@ static int64_t *param_ids(struct api_call *c, int i, size_t *n)
 			xmlrpc_value *item;
 
 			xmlrpc_array_read_item(&env, v, (int)k, &item);
-			bool ok = !env.fault_occurred && read_int64(item, &ids[k]);
+			bool ok = !env.fault_occurred && api_read_int64(item, &ids[k]);
 
 			if (!ok) {
 				char what[48];
@@ -400,7 +400,7 @@ static bool read_one_id(struct api_call *c, int max, int64_t *id)
 {
 	if (!check_count(c, 1, max, max == 1 ? "one task id" : "one task id and an optional \"csv\""))
 		return false;
-	if (!read_int64(param(c, 0), id)) {
+	if (!api_read_int64(param(c, 0), id)) {
 		bad_value(c, "id", param(c, 0), "allowed: a task id (a whole number)");
 		return false;
 	}
@@ -543,11 +543,11 @@ static void api_list(struct api *a, struct api_call *c)
 		free(err);
 		goto out;
 	}
-	if (param_count(c) >= 2 && (!read_int64(param(c, 1), &offset) || offset < 0)) {
+	if (param_count(c) >= 2 && (!api_read_int64(param(c, 1), &offset) || offset < 0)) {
 		bad_value(c, "offset", param(c, 1), "allowed: a whole number from 0");
 		goto out;
 	}
-	if (param_count(c) >= 3 && (!read_int64(param(c, 2), &limit) || limit < 0 || limit > MAX_PAGE)) {
+	if (param_count(c) >= 3 && (!api_read_int64(param(c, 2), &limit) || limit < 0 || limit > MAX_PAGE)) {
 		bad_value(c, "limit", param(c, 2), "allowed: a whole number from 0 to %d", MAX_PAGE);
 		goto out;
 	}
@@ -584,7 +584,7 @@ static void api_status(struct api *a, struct api_call *c)
 
 	if (!check_count(c, 0, 1, "an optional count of failures seen"))
 		return;
-	if (param_count(c) == 1 && (!read_int64(param(c, 0), &seen) || seen < -1)) {
+	if (param_count(c) == 1 && (!api_read_int64(param(c, 0), &seen) || seen < -1)) {
 		api_fault(c, PROTO_FAULT_INVALID, "simq.status: seen is a count of failures from 0, or -1 for all");
 		return;
 	}
@@ -639,7 +639,7 @@ static bool read_wait_timeout(struct api_call *c, double *timeout)
 	xmlrpc_env_init(&env);
 	if (xmlrpc_value_type(param(c, 1)) == XMLRPC_TYPE_DOUBLE)
 		xmlrpc_read_double(&env, param(c, 1), timeout);
-	else if (read_int64(param(c, 1), &whole))
+	else if (api_read_int64(param(c, 1), &whole))
 		*timeout = (double)whole;
 	else
 		*timeout = -1;
@@ -779,6 +779,7 @@ const struct api_method api_methods[] = {
 	{"simq.submit", "simq.submit(task, [request_key]) -> id", api_submit},
 	{"simq.submit_many", "simq.submit_many([task...], [request_key]) -> [id...], all or none", api_submit_many},
 	{"simq.get", "simq.get(id) -> task", api_get},
+	{"simq.cache_why", "simq.cache_why(id) -> {id, cached, source, nearest, reasons}", api_cache_why},
 	{"simq.list", "simq.list(filter, offset, limit) -> {total, offset, tasks}", api_list},
 	{"simq.cancel", "simq.cancel(ids[, {states}]) -> [{id, state, done, changed, reason}]", api_cancel},
 	{"simq.reprioritize", "simq.reprioritize(ids, priority[, {states}]) -> [{id, state, done, changed, reason}]",

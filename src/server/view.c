@@ -105,6 +105,9 @@ xmlrpc_value *view_result(xmlrpc_env *env, int64_t id, const struct store_result
 
 	xmlrpc_DECREF(idv);
 	set_json(env, v, "summary", r->summary);
+	/* A result from the cache names the task whose run made its file. */
+	set_member(env, v, "cached", xmlrpc_bool_new(env, r->source != 0));
+	set_member(env, v, "source", view_id(env, r->source));
 	return v;
 }
 
