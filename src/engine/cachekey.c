@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -88,11 +89,15 @@ static const char *string_end(const char *p)
 	return *p == '"' ? p + 1 : NULL;
 }
 
-/* The shortest text that reads back as exactly x: "0.42", "400", "1e+20". */
+/* The shortest text that reads back as exactly x: "0.42", "1e+20"; a whole number below 2^53 in digits, "400". */
 static void add_number(struct buf *out, double x)
 {
 	char text[40];
 
+	if (x == trunc(x) && fabs(x) < 9007199254740992.0) {
+		buf_addf(out, "%.0f", x);
+		return;
+	}
 	for (int digits = 1; digits <= 17; digits++) {
 		snprintf(text, sizeof text, "%.*g", digits, x);
 		if (strtod(text, NULL) == x)
