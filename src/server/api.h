@@ -68,10 +68,6 @@ void api_drop_parked(struct api *a);
 bool api_unpark(struct api *a, struct api_call *c, int code, const char *why);
 
 void api_result(struct api_call *c, xmlrpc_value *result);
-/* An XML-RPC int or i8 as a 64-bit integer; false for any other value. */
-bool api_read_int64(xmlrpc_value *v, int64_t *out);
-/* simq.cache_why(id) (api-cache.c). */
-void api_cache_why(struct api *a, struct api_call *c);
 void api_fault(struct api_call *c, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 #endif
