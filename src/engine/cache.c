@@ -57,9 +57,13 @@ struct cachekey_files *cache_files(struct cache *c)
 	return c->files;
 }
 
-/* What one submit has learnt so far: whether a model's bytes ever ran, whether a file is there. */
+/* What one submit has learnt so far: the last model's bytes, whether they ever ran, whether a file is there. */
 struct lookup_memo {
-	char bytes[CACHEKEY_HEX];
+	char *model;        /* the last model path hashed, or NULL */
+	bool model_ok;      /* it could be read */
+	char model_bytes[CACHEKEY_HEX];
+	int64_t model_mtime;
+	char bytes[CACHEKEY_HEX]; /* the last bytes looked up in the store */
 	bool bytes_ran;
 	char *file_ok;      /* the last result file found readable */
 };
@@ -106,17 +110,24 @@ static enum store_status lookup_one(struct cache *c, struct store *s, const stru
 	*hit = NULL;
 	if (t->no_cache || c->noutputs == 0)
 		return STORE_OK;
-	if (!cachekey_parts_for(c->files, t->model, NULL, t->vars, t->solver, c->outputs[0], CACHEKEY_NO_VERSION, &p,
-				&err)) {
+	/* A sweep names one model: it is looked at once per submit. */
+	if (m->model == NULL || strcmp(m->model, t->model) != 0) {
+		task_set_text(&m->model, t->model);
+		m->model_ok = cachekey_file(c->files, t->model, NULL, m->model_bytes, &m->model_mtime, &err);
 		free(err); /* an unreadable model has no key: the task runs, and PLECS says what is wrong */
+	}
+	if (!m->model_ok)
 		return STORE_OK;
+	if (strcmp(m->bytes, m->model_bytes) != 0) {
+		st = store_cache_has_bytes(s, m->model_bytes, &m->bytes_ran);
+		snprintf(m->bytes, sizeof m->bytes, "%s", st == STORE_OK ? m->model_bytes : "");
 	}
-	if (strcmp(m->bytes, p.model_bytes) != 0) {
-		st = store_cache_has_bytes(s, p.model_bytes, &m->bytes_ran);
-		snprintf(m->bytes, sizeof m->bytes, "%s", st == STORE_OK ? p.model_bytes : "");
-	}
-	if (st == STORE_OK && m->bytes_ran)
-		st = find_hit(c, s, &p, m, hit);
+	/* Bytes that never ran have no result: no key to compute. */
+	if (st != STORE_OK || !m->bytes_ran)
+		return st;
+	cachekey_parts_of(t->model, m->model_bytes, m->model_mtime, t->vars, t->solver, c->outputs[0],
+			  CACHEKEY_NO_VERSION, &p);
+	st = find_hit(c, s, &p, m, hit);
 	cachekey_parts_free(&p);
 	return st;
 }
@@ -132,6 +143,7 @@ enum store_status cache_lookup(struct cache *c, struct store *s, int64_t now, st
 	for (size_t i = 0; i < n && st == STORE_OK; i++)
 		st = lookup_one(c, s, tasks[i], &m, &hits[i]);
 	free(m.file_ok);
+	free(m.model);
 	for (size_t i = 0; i < n; i++) {
 		if (hits[i] == NULL)
 			continue;

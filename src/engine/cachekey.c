@@ -372,14 +372,11 @@ static bool file_hash(struct cachekey_files *f, const char *path, const struct s
 	return true;
 }
 
-bool cachekey_parts_for(struct cachekey_files *f, const char *model, const struct stat *st, const char *vars,
-			const char *solver, const char *output, const char *plecs, struct cachekey_parts *out,
-			char **err)
+bool cachekey_file(struct cachekey_files *f, const char *model, const struct stat *st, char hash[CACHEKEY_HEX],
+		   int64_t *mtime_ms, char **err)
 {
 	struct stat own;
-	char hash[CACHEKEY_HEX];
 
-	memset(out, 0, sizeof *out);
 	if (st == NULL || st->st_ino == 0) {
 		if (stat(model, &own) != 0) {
 			*err = xasprintf("cannot read the model %s: %s", model, strerror(errno));
@@ -387,14 +384,33 @@ bool cachekey_parts_for(struct cachekey_files *f, const char *model, const struc
 		}
 		st = &own;
 	}
-	if (!file_hash(f, model, st, hash, err))
-		return false;
+	*mtime_ms = (int64_t)st->st_mtim.tv_sec * 1000 + st->st_mtim.tv_nsec / 1000000;
+	return file_hash(f, model, st, hash, err);
+}
+
+void cachekey_parts_of(const char *model, const char *hash, int64_t mtime_ms, const char *vars, const char *solver,
+		       const char *output, const char *plecs, struct cachekey_parts *out)
+{
+	memset(out, 0, sizeof *out);
 	out->model = xstrdup(model);
 	out->model_bytes = xstrdup(hash);
-	out->model_mtime = (int64_t)st->st_mtim.tv_sec * 1000 + st->st_mtim.tv_nsec / 1000000;
+	out->model_mtime = mtime_ms;
 	out->vars = cachekey_canonical(vars ? vars : "{}");
 	out->solver = cachekey_canonical(solver ? solver : "{}");
 	out->output = xstrdup(output);
 	out->plecs = xstrdup(plecs ? plecs : CACHEKEY_NO_VERSION);
+}
+
+bool cachekey_parts_for(struct cachekey_files *f, const char *model, const struct stat *st, const char *vars,
+			const char *solver, const char *output, const char *plecs, struct cachekey_parts *out,
+			char **err)
+{
+	char hash[CACHEKEY_HEX];
+	int64_t mtime;
+
+	memset(out, 0, sizeof *out);
+	if (!cachekey_file(f, model, st, hash, &mtime, err))
+		return false;
+	cachekey_parts_of(model, hash, mtime, vars, solver, output, plecs, out);
 	return true;
 }

@@ -73,6 +73,15 @@ void cachekey_files_free(struct cachekey_files **f);
 /* Files hashed (read whole) so far: a test's and a benchmark's check that a sweep reads its model once. */
 uint64_t cachekey_files_reads(const struct cachekey_files *f);
 /*
+ * The hash of model's bytes (stat in st, or NULL: stat here), read from the file or remembered,
+ * and its mtime; false and *err (heap) when it cannot be read.
+ */
+bool cachekey_file(struct cachekey_files *f, const char *model, const struct stat *st, char hash[CACHEKEY_HEX],
+		   int64_t *mtime_ms, char **err);
+/* The parts of running model (its bytes' hash and mtime known) with vars, solver, output and plecs. */
+void cachekey_parts_of(const char *model, const char *hash, int64_t mtime_ms, const char *vars, const char *solver,
+		       const char *output, const char *plecs, struct cachekey_parts *out);
+/*
  * The parts of running model (stat in st, or NULL: stat here) with vars, solver, output and plecs;
  * model_bytes is read from the file or remembered.  False and *err (heap) when the file cannot be
  * read: such a task has no key, and runs.

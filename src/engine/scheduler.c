@@ -792,6 +792,7 @@ struct ending {
 	struct task *t;
 	struct store_result result;
 	bool has_result;
+	bool waited;               /* completed from a twin's result: it was QUEUED, not RUNNING */
 	char *local;               /* simq could not keep its result: why */
 	int local_errno;
 };
@@ -911,7 +912,7 @@ static void after_change(struct scheduler *sc, struct ending *end, const char *e
 				   .result_summary = end->has_result ? end->result.summary : NULL,
 				   .source = end->has_result ? end->result.source : 0};
 
-		sc->host.retired(sc->host.ud, t, TASK_RUNNING, &ev);
+		sc->host.retired(sc->host.ud, t, end->waited ? TASK_QUEUED : TASK_RUNNING, &ev);
 	} else if (t->state == TASK_QUEUED) {
 		queue_push(sc->queue, t->id, (uint64_t)t->id, t->priority, t->model);
 	} else if (t->retry_due) {
@@ -1076,7 +1077,7 @@ static size_t complete_waiters(struct scheduler *sc, const struct result_job *jo
 			continue;
 		task_transition(t, TASK_COMPLETED, now);
 		t->cached = true;
-		ends[m] = (struct ending){.t = t, .has_result = true};
+		ends[m] = (struct ending){.t = t, .has_result = true, .waited = true};
 		ends[m].result = (struct store_result){.task_id = t->id, .path = xstrdup(r->path),
 						       .format = xstrdup(r->format), .points = r->points,
 						       .signals = r->signals, .summary = xstrdup(r->summary),

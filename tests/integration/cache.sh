@@ -31,6 +31,11 @@ print(sum(c['cases'] for c in xmlrpc.client.ServerProxy(sys.argv[1]).emu.calls()
 field() {
 	"$SIMQ" show "$1" --json | python3 -c "import json, sys; t = json.load(sys.stdin); print(t.get('result', {}).get('source', 0) if sys.argv[1] == 'source' else t[sys.argv[1]])" "$2"
 }
+# ran NAME ID BEFORE: passes when task ID ran (one more case than BEFORE) and is not cached.
+ran() {
+	[ "$(cases)" = $(($3 + 1)) ] && [ "$(field "$2" cached)" = False ] && ok "$1" ||
+		fail "$1" "$(cases) cases after $3" "$("$SIMQ" show "$2")"
+}
 # run_all ID...: resume, wait for the tasks, pause again.
 run_all() {
 	"$SIMQ" resume >/dev/null
@@ -85,8 +90,7 @@ id=$("$SIMQ" submit "$TMP/elsewhere/rc.plecs" -v R=500)
 printf '%% edited\n' >>"$M"
 id=$("$SIMQ" submit "$M" -v R=500)
 run_all "$id"
-[ "$(cases)" = $((before + 1)) ] && [ "$(field "$id" cached)" = False ] && ok "the model edited in place (same path) misses" ||
-	fail "the model edited in place (same path) misses" "$(cases) cases" "$("$SIMQ" show "$id")"
+ran "the model edited in place (same path) misses" "$id" "$before"
 "$SIMQ" cache why "$id" >"$TMP/why"
 expect_in "cache why: the model file changed" "$TMP/why" "model file changed (bytes differ from task 1's run, "
 
@@ -128,8 +132,7 @@ serve cache <"$TMP/matfile.ini"
 before=$(cases)
 id=$("$SIMQ" submit "$M" -v R=500)
 run_all "$id"
-[ "$(cases)" = $((before + 1)) ] && [ "$(field "$id" cached)" = False ] && ok "another OutputFormat misses" ||
-	fail "another OutputFormat misses" "$(cases) cases after $before" "$("$SIMQ" show "$id")"
+ran "another OutputFormat misses" "$id" "$before"
 "$SIMQ" cache why "$id" >"$TMP/why"
 expect_in "cache why: the output format" "$TMP/why" "output format matfile here, plain in task"
 "$SIMQ" cache why 5 >"$TMP/why"
