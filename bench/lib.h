@@ -17,5 +17,7 @@ void bench_await_server(struct client *c);
 xmlrpc_value *bench_tasks(xmlrpc_env *env, const char *model, int from, int n, const char *name);
 /* qsort's comparison for int64_t. */
 int bench_cmp_i64(const void *a, const void *b);
+/* qsort order of doubles, smallest first. */
+int bench_cmp_double(const void *a, const void *b);
 
 #endif
