@@ -84,6 +84,13 @@ xmlrpc_value *bench_tasks(xmlrpc_env *env, const char *model, int from, int n, c
 	return tasks;
 }
 
+int bench_cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
 int bench_cmp_i64(const void *a, const void *b)
 {
 	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;

@@ -22,5 +22,7 @@ pid_t bench_spawn(const char *const *argv);
 int bench_read_port(const char *file, const char *what);
 /* qsort's comparison for int64_t. */
 int bench_cmp_i64(const void *a, const void *b);
+/* qsort order of doubles, smallest first. */
+int bench_cmp_double(const void *a, const void *b);
 
 #endif

@@ -16,7 +16,7 @@
 #include "cli/complete.h"
 
 static const struct cli_command *const commands[] = {
-    &cli_cmd_console, &cli_cmd_submit, &cli_cmd_sweep, &cli_cmd_ls,    &cli_cmd_show,     &cli_cmd_cancel,
+    &cli_cmd_console, &cli_cmd_submit, &cli_cmd_sweep, &cli_cmd_ls,    &cli_cmd_show,     &cli_cmd_cache,    &cli_cmd_cancel,
     &cli_cmd_prio,   &cli_cmd_retry, &cli_cmd_wait,  &cli_cmd_result,   &cli_cmd_stats,    &cli_cmd_log,    &cli_cmd_pause,
     &cli_cmd_resume, &cli_cmd_clean, &cli_cmd_backend, &cli_cmd_server, &cli_cmd_shutdown, &cli_cmd_config,
     &cli_cmd_status, &cli_cmd_tmux,

@@ -118,6 +118,7 @@ function zsh_operands(kind,   plecs) {
 	if (kind == "sweep") return quote("1:model file:" plecs) " " quote("*:axis NAME=START\\:STOP\\:STEP or NAME=A,B,C: ")
 	if (kind == "backend") return quote("::backend: ")
 	if (kind == "command") return quote("::command:(" all_commands() ")")
+	if (kind == "why-task") return quote("1:what:(why)") " " quote("2:task id: ")
 	return ""
 }
 

@@ -45,7 +45,8 @@ enum cli_exit {
 	X(MODEL, "model")             /* a model file */                                                             \
 	X(SWEEP, "sweep")             /* a model file, then NAME=... axes */                                         \
 	X(BACKEND, "backend")         /* an optional backend name */                                                 \
-	X(COMMAND, "command")         /* an optional command name */
+	X(COMMAND, "command")         /* an optional command name */                                                \
+	X(WHY_TASK, "why-task")       /* the word why, then one task id */
 
 enum cli_operands {
 #define X(id, name) CLI_OPERANDS_##id,
@@ -94,6 +95,7 @@ extern const struct cli_command cli_cmd_submit;
 extern const struct cli_command cli_cmd_sweep;
 extern const struct cli_command cli_cmd_ls;
 extern const struct cli_command cli_cmd_show;
+extern const struct cli_command cli_cmd_cache;
 extern const struct cli_command cli_cmd_cancel;
 extern const struct cli_command cli_cmd_clean;
 extern const struct cli_command cli_cmd_prio;

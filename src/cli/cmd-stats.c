@@ -61,6 +61,7 @@ static int run_stats(int argc, char **argv)
 			printf("%-22s %.0f\n", "running", number(s, "running"));
 			printf("%-22s %.0f first try, %.0f after retry\n", "completed", number(s, "completed_first"),
 			       number(s, "completed_retry"));
+			printf("%-22s %.0f completed from the cache, no PLECS call\n", "cached", number(s, "cached"));
 			printf("%-22s %.0f\n", "failed", number(s, "failed"));
 			printf("%-22s %.0f\n", "cancelled", number(s, "cancelled"));
 			percent("success rate", number(s, "success_rate"));

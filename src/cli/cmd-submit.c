@@ -362,6 +362,8 @@ const struct cli_command cli_cmd_submit = {
 		"PRIO: critical, high, normal (default), low, or 0-3. --solver sets SolverOpts (TimeSpan,\n"
 		"MaxStep, ...). Every submit carries a request key (--request-key K, else a new one): when the\n"
 		"answer is lost, simq asks once more with it, and the server never stores the task twice.\n"
+		"A task whose case has a stored result completes at once from the cache (simq cache why);\n"
+		"--no-cache runs it on PLECS anyway.\n"
 		"Exit 65 when the task is refused, saying why.",
 	.run = run_submit,
 	.shortopts = "p:v:",
@@ -507,7 +509,8 @@ const struct cli_command cli_cmd_sweep = {
 		"(K=[1,2],[3,4]) or quoted strings (S='a,b','c'); an empty item is an error. Name each variable\n"
 		"once. -v fixes a variable for every task. --dry-run prints the tasks as JSON and submits\n"
 		"nothing. The tasks are stored in one transaction: a bad one stores none. A lost answer is\n"
-		"asked for again with the same request key, so a sweep is never stored twice.",
+		"asked for again with the same request key, so a sweep is never stored twice. Cases with a\n"
+		"stored result complete at once from the cache; --no-cache runs every one on PLECS.",
 	.run = run_sweep,
 	.shortopts = "p:v:",
 	.longopts = task_longopts,

@@ -399,6 +399,11 @@ static void print_task(xmlrpc_value *t)
 			print_lineage(t);
 			continue;
 		}
+		if (strcmp(key, "cached") == 0 && reply_int(reply_member(t, "result"), "source", 0)) {
+			printf("%-10s yes: result reused from task %lld (cached)\n", key,
+			       (long long)reply_int(reply_member(t, "result"), "source", 0));
+			continue;
+		}
 		if (text[0] == '\0' || strcmp(text, "-1") == 0)
 			continue;
 		printf("%-10s ", key);

@@ -213,7 +213,7 @@ const struct option_def option_table[] = {
 
     HOOK("submitted", "a task is submitted"),
     HOOK("started", "an attempt starts"),
-    HOOK("completed", "a task completes"),
+    HOOK("completed", "a task completes (also from the result cache: SIMQ_CACHED=1, \"cached\": true in the JSON)"),
     HOOK("failed", "a task fails for good"),
     HOOK("attempt_failed", "an attempt fails and the task will be retried"),
     HOOK("cancelled", "a task is cancelled"),

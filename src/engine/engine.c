@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/cache.h"
 #include "util/buf.h"
 #include "util/idmap.h"
 #include "util/time.h"
@@ -25,6 +26,7 @@ struct engine {
 	struct retain *retain;      /* archive and retention steps (DESIGN 7) */
 	struct pool **pools;        /* [pool NAME]s, borrowed: their owner frees them */
 	size_t npools;
+	struct cache *cache;        /* the result cache's lookups and its model hashes */
 	uint64_t version;           /* bumped by every change a console would show */
 	uint64_t alerts;            /* CRITICAL/HIGH failures and backends DOWN */
 	uint64_t failures, failures_seen; /* tasks FAILED since the start, and how many of them the operator saw */
@@ -341,6 +343,19 @@ static void adopt_running(struct engine *e)
 	}
 }
 
+/* The cache, whose keys name the output format each backend asks for. */
+static struct cache *new_cache(const struct engine_options *opt)
+{
+	const char **outputs = xcalloc(opt->nbackends ? opt->nbackends : 1, sizeof *outputs);
+	struct cache *c;
+
+	for (size_t i = 0; i < opt->nbackends; i++)
+		outputs[i] = opt->backends[i].matfile ? "matfile" : "plain";
+	c = cache_new(outputs, opt->nbackends);
+	free(outputs);
+	return c;
+}
+
 struct engine *engine_open(const struct engine_options *opt, char **err)
 {
 	struct engine *e = xcalloc(1, sizeof *e);
@@ -365,8 +380,12 @@ struct engine *engine_open(const struct engine_options *opt, char **err)
 		   "waiting to retry", opt->started_line ? opt->started_line : "engine started", queue_size(e->queue),
 		   e->running, (long long)rec.interrupted, (long long)rec.waiting_retry);
 	restore_pause(e);
-	e->sched = scheduler_new(&opt->sched, opt->backends, opt->nbackends, opt->backend_ops, opt->backend_impl,
-				 opt->clock, e->queue, e->store, &host, err);
+	e->cache = new_cache(opt);
+	struct scheduler_options so = opt->sched;
+
+	so.cache_files = cache_files(e->cache);
+	e->sched = scheduler_new(&so, opt->backends, opt->nbackends, opt->backend_ops, opt->backend_impl, opt->clock,
+				 e->queue, e->store, &host, err);
 	if (e->sched == NULL) {
 		engine_close(&e);
 		return NULL;
@@ -388,6 +407,7 @@ void engine_close(struct engine **ep)
 		return;
 	retain_free(&e->retain);
 	scheduler_free(&e->sched);
+	cache_free(&e->cache);
 	queue_free(&e->queue);
 	for (size_t i = 0; i < e->active.cap; i++) {
 		if (e->active.keys && e->active.keys[i]) {
@@ -426,8 +446,8 @@ void engine_drain(struct engine *e)
 
 /* ---- task operations --------------------------------------------------------------------- */
 
-/* Takes ownership of tasks that were just stored: queue and announce them. */
-static void accept_tasks(struct engine *e, struct task **tasks, size_t n, int64_t *ids)
+/* Takes ownership of tasks that were just stored: queue and announce them; those the cache answered (hits[i]) complete. */
+static void accept_tasks(struct engine *e, struct task **tasks, size_t n, int64_t *ids, struct store_result **hits)
 {
 	for (size_t i = 0; i < n; i++) {
 		struct task *t = tasks[i];
@@ -436,8 +456,13 @@ static void accept_tasks(struct engine *e, struct task **tasks, size_t n, int64_
 		if (t->id > e->last_id)
 			e->last_id = t->id;
 		if (task_state_is_final(t->state)) {
+			const struct store_result *r = hits ? hits[i] : NULL;
+			struct event ev = {.result_path = r ? r->path : NULL, .result_summary = r ? r->summary : NULL,
+					   .source = r ? (r->source ? r->source : r->task_id) : 0};
+
 			stats_record(&e->stats, t);
 			publish(e, EVENT_SUBMITTED, t, NULL);
+			publish(e, EVENT_COMPLETED, t, &ev);
 			keep_recent(e, t);
 			continue;
 		}
@@ -471,13 +496,41 @@ enum engine_status engine_submit(struct engine *e, const struct engine_request *
 		sr.many = req->many;
 		sr.created = now;
 	}
-	if (store_submit_request(e->store, tasks, n, req ? &sr : NULL) != STORE_OK) {
+	struct store_result **hits = xcalloc(n ? n : 1, sizeof *hits);
+	enum engine_status out = ENGINE_OK;
+
+	/* The cache only saves work: when it cannot be read, the tasks run. */
+	if (cache_lookup(e->cache, e->store, now, tasks, n, hits) != STORE_OK)
+		engine_log(e, SEVERITY_WARNING, 0, "cannot read the result cache (%s): the %zu submitted tasks run",
+			   store_error(e->store), n);
+	if (store_submit_cached(e->store, tasks, n, req ? &sr : NULL, (const struct store_result *const *)hits) !=
+	    STORE_OK) {
 		for (size_t i = 0; i < n; i++)
 			task_free(&tasks[i]);
-		return store_failed(e, err);
+		out = store_failed(e, err);
+	} else {
+		accept_tasks(e, tasks, n, ids, hits);
 	}
-	accept_tasks(e, tasks, n, ids);
-	return ENGINE_OK;
+	for (size_t i = 0; i < n; i++) {
+		if (hits[i])
+			store_result_free(hits[i]);
+		free(hits[i]);
+	}
+	free(hits);
+	return out;
+}
+
+enum engine_status engine_cache_why(struct engine *e, int64_t id, struct cache_why *out, char **err)
+{
+	const struct task *t;
+	struct task *owned;
+	enum engine_status st = engine_find(e, id, &t, &owned, err);
+
+	memset(out, 0, sizeof *out);
+	if (st == ENGINE_OK && cache_why(e->cache, e->store, t, out) != STORE_OK)
+		st = store_failed(e, err);
+	task_free(&owned);
+	return st;
 }
 
 enum engine_status engine_request_ids(struct engine *e, const struct engine_request *req, int64_t **ids, size_t *n,
@@ -874,7 +927,7 @@ enum engine_status engine_retry(struct engine *e, const int64_t *given, size_t n
 			task_free(&copies[i]);
 		}
 	}
-	accept_tasks(e, copies, k, existing); /* existing is done with: it takes the new ids */
+	accept_tasks(e, copies, k, existing, NULL); /* existing is done with: it takes the new ids */
 	if (st != ENGINE_OK)
 		engine_retry_answers_free(out, *n);
 	free(existing);

@@ -23,6 +23,7 @@
 #include <stdint.h>
 
 #include "engine/backend.h"
+#include "engine/cache.h"
 #include "engine/clock.h"
 #include "engine/events.h"
 #include "engine/queue.h"
@@ -89,7 +90,9 @@ struct engine_request {
 
 /*
  * Stores the n tasks in one transaction (all or none), with req's key when req is not NULL,
- * queues them and announces them; ids[i] gets each task's id.  Takes ownership of the tasks
+ * queues them and announces them; ids[i] gets each task's id.  A task the result cache answers
+ * (engine/cache.h) is stored COMPLETED and cached, reusing the stored file, and announced as
+ * submitted and completed: it never runs.  Takes ownership of the tasks
  * either way.
  */
 enum engine_status engine_submit(struct engine *e, const struct engine_request *req, struct task **tasks, size_t n,
@@ -190,6 +193,8 @@ enum engine_status engine_attempts(struct engine *e, int64_t id,
 				   void (*fn)(const struct store_attempt *a, void *ud), void *ud);
 /* The retry copies of task id, oldest first (*ids heap, NULL when none). */
 enum engine_status engine_copies(struct engine *e, int64_t id, int64_t **ids, size_t *n, char **err);
+/* Why task id reused a stored result or ran (free with cache_why_free; engine/cache.h). */
+enum engine_status engine_cache_why(struct engine *e, int64_t id, struct cache_why *out, char **err);
 /* Task id's stored result (free with store_result_free). */
 enum engine_status engine_result(struct engine *e, int64_t id, struct store_result *out);
 void engine_attempt_counts(const struct engine *e, int64_t out[ATTEMPT_OUTCOME_COUNT]);

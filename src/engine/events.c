@@ -177,6 +177,8 @@ static void fmt_completed(const struct event *ev, struct buf *out)
 {
 	add_task(out, ev);
 	buf_adds(out, "completed");
+	if (ev->source)
+		buf_addf(out, " from the cache (result of task %lld)", (long long)ev->source);
 	if (ev->attempt > 1)
 		buf_addf(out, " on attempt %d", ev->attempt);
 	if (ev->detail)

@@ -77,6 +77,7 @@ struct event {
 	const char *detail;        /* extra words, e.g. why a backend is DOWN */
 	const char *result_path;   /* COMPLETED: the result file, or NULL */
 	const char *result_summary; /* COMPLETED: its per-signal summary as JSON, or NULL */
+	int64_t source;            /* COMPLETED from the cache: the task whose result it reuses; 0: it ran */
 };
 
 typedef void (*event_fn)(const struct event *ev, void *ud);

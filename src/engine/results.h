@@ -13,7 +13,11 @@
  * value, a figure that is not finite as the text "inf", "-inf" or "nan").
  * results_csv() is the CSV simq writes, and results_csv_of_file() gives
  * any stored result as that CSV (a MAT file converted, a CSV file as
- * it is), checked, for simq result --csv and simq.result.  Pure functions but for
+ * it is), checked, for simq result --csv and simq.result.  A file may be
+ * named by several results rows: a task completed from the result cache
+ * (engine/cache.h) reuses the file of the task that ran (its row's source)
+ * and has no file of its own, so a file may go only when no row names its
+ * path.  Pure functions but for
  * the files they read and write; any thread (engine/writer.h runs
  * results_write on its own).
  */

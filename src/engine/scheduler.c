@@ -15,6 +15,7 @@
 #include "engine/queue.h"
 #include "engine/retry.h"
 #include "engine/store.h"
+#include "engine/twins.h"
 #include "util/buf.h"
 #include "util/idmap.h"
 #include "util/time.h"
@@ -128,6 +129,7 @@ struct scheduler {
 	struct idmap waiters;      /* task id -> struct waiter * */
 	struct idmap split;        /* task id -> largest batch it may join (intptr) */
 	struct idmap writing;      /* task id -> struct result_job * while the writer has its result */
+	struct twins *twins;       /* cases in flight by cache key, and the tasks that wait for them */
 	size_t writes, write_bytes; /* jobs with the writer, and their decoded results' bytes */
 	int64_t next_batch;
 	int64_t calls, cases;      /* answered calls since start and the cases they held: the mean batch */
@@ -421,12 +423,38 @@ static void wait_for_retry(struct scheduler *sc, struct task *t, double delay)
 	idmap_put(&sc->waiters, t->id, wt);
 }
 
+/* Tasks that waited for a twin whose attempt ended without a result go back to the queue, to run themselves. */
+static void requeue_waiters(struct scheduler *sc, struct twins_end *te)
+{
+	for (size_t i = 0; i < te->nwaiters; i++) {
+		struct task *t = sc->host.task(sc->host.ud, te->waiters[i]);
+
+		if (t && t->state == TASK_QUEUED)
+			queue_push(sc->queue, t->id, (uint64_t)t->id, t->priority, t->model);
+	}
+	xfree(&te->waiters);
+	te->nwaiters = 0;
+}
+
+/* Task id's attempt ended without a result: its twins run themselves. */
+static void release_twins(struct scheduler *sc, int64_t id)
+{
+	struct twins_end te;
+
+	if (!twins_end(sc->twins, id, &te))
+		return;
+	requeue_waiters(sc, &te);
+	cachekey_parts_free(&te.parts);
+}
+
 void scheduler_forget(struct scheduler *sc, int64_t id)
 {
 	struct waiter *wt = idmap_remove(&sc->waiters, id);
 
 	if (wt)
 		waiter_free(sc, &wt);
+	if (!twins_forget(sc->twins, id))
+		release_twins(sc, id);
 	idmap_remove(&sc->split, id);
 	/* Cancelled while its file is written: the file goes when the writer hands it back. */
 	idmap_remove(&sc->writing, id);
@@ -582,6 +610,53 @@ static void keep_starts(struct scheduler *sc, const struct store_change *ch, siz
 	sc->nstarts += n;
 }
 
+/* ---- twins: one run of identical cases in flight --------------------------------------------- */
+
+/* Can t wait for a twin's result instead of running?  Not when it asked to run, nor once it ran. */
+static bool may_wait(const struct task *t)
+{
+	return t->state == TASK_QUEUED && t->attempts == 0 && !t->no_cache;
+}
+
+/*
+ * Keeps in tasks[] (in order) those of the n that go in b's call, each recorded with its key; one
+ * whose key a task in flight has (or one before it in this call) waits for that one, out of the
+ * queue.  Returns how many go.
+ */
+static size_t keep_unique(struct scheduler *sc, struct backend *b, const struct stat *st, struct task **tasks,
+			  size_t n)
+{
+	size_t m = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		struct task *t = tasks[i];
+		struct cachekey_parts p = {0};
+		char key[CACHEKEY_HEX] = "", *err = NULL;
+		int64_t runner = 0;
+
+		if (sc->opt.cache_files &&
+		    cachekey_parts_for(sc->opt.cache_files, t->model, st->st_ino ? st : NULL, t->vars, t->solver,
+				       b->matfile ? "matfile" : "plain", CACHEKEY_NO_VERSION, &p, &err)) {
+			cachekey_of(&p, key);
+			runner = twins_runner(sc->twins, key);
+		}
+		free(err);
+		if (runner && may_wait(t)) {
+			queue_remove(sc->queue, t->id, NULL);
+			twins_wait(sc->twins, runner, t->id);
+			say(sc, SEVERITY_INFO, "task %lld waits for task %lld, which runs the same case: it completes "
+			    "from that result", (long long)t->id, (long long)runner);
+		} else {
+			/* A twin that must run (no_cache, a retry) is kept by id only: its result is stored under its key. */
+			if (*key)
+				twins_run(sc->twins, t->id, key, &p);
+			tasks[m++] = t;
+		}
+		cachekey_parts_free(&p);
+	}
+	return m;
+}
+
 /* Sends the head's batch to b; false when there is nothing to send or it must wait. */
 static bool dispatch_one(struct scheduler *sc, struct backend *b)
 {
@@ -599,6 +674,14 @@ static bool dispatch_one(struct scheduler *sc, struct backend *b)
 	if (!sc->host.load(sc->host.ud, ids, n, tasks) || linger(sc, tasks[0], n, k))
 		return false;
 
+	struct stat model_stat;
+
+	if (stat(head.model, &model_stat) != 0)
+		memset(&model_stat, 0, sizeof model_stat);
+	n = keep_unique(sc, b, &model_stat, tasks, n);
+	if (n == 0)
+		return true; /* every one waits for a twin in flight: the queue moved on */
+
 	struct batch *bt = new_batch(b, n);
 	struct store_change *ch = xcalloc(n, sizeof *ch);
 
@@ -612,8 +695,7 @@ static bool dispatch_one(struct scheduler *sc, struct backend *b)
 	bt->call->as_list = n > 1;
 	bt->call->matfile = b->matfile;
 	bt->call->max_response = b->max_response;
-	if (stat(head.model, &bt->model_stat) != 0)
-		memset(&bt->model_stat, 0, sizeof bt->model_stat);
+	bt->model_stat = model_stat;
 	plan_load(b, bt->call, &bt->model_stat);
 	for (size_t i = 0; i < n; i++)
 		add_case(sc, bt, i, tasks[i], &ch[i]);
@@ -720,6 +802,7 @@ struct ending {
 	struct task *t;
 	struct store_result result;
 	bool has_result;
+	bool waited;               /* completed from a twin's result: it was QUEUED, not RUNNING */
 	char *local;               /* simq could not keep its result: why */
 	int local_errno;
 };
@@ -836,9 +919,10 @@ static void after_change(struct scheduler *sc, struct ending *end, const char *e
 
 	if (task_state_is_final(t->state)) {
 		struct event ev = {.result_path = end->has_result ? end->result.path : NULL,
-				   .result_summary = end->has_result ? end->result.summary : NULL};
+				   .result_summary = end->has_result ? end->result.summary : NULL,
+				   .source = end->has_result ? end->result.source : 0};
 
-		sc->host.retired(sc->host.ud, t, TASK_RUNNING, &ev);
+		sc->host.retired(sc->host.ud, t, end->waited ? TASK_QUEUED : TASK_RUNNING, &ev);
 	} else if (t->state == TASK_QUEUED) {
 		queue_push(sc->queue, t->id, (uint64_t)t->id, t->priority, t->model);
 	} else if (t->retry_due) {
@@ -973,6 +1057,7 @@ static void end_attempts(struct scheduler *sc, struct batch *bt, enum verdict v,
 		ch[m] = (struct store_change){.task = t, .attempt = STORE_ATTEMPT_END, .time = now_ms(sc)};
 		ends[m].t = t;
 		end_attempt(sc, bt, i, v, error, &ends[m], &ch[m]);
+		release_twins(sc, t->id);
 		m++;
 	}
 	save(sc, ch, m);
@@ -988,6 +1073,62 @@ static void end_attempts(struct scheduler *sc, struct batch *bt, enum verdict v,
 	free(ch);
 }
 
+/*
+ * The tasks that waited for job's task complete from its file, as cached, in the commit that saves
+ * it: ch and ends get one change each (room for te->nwaiters).  Returns how many.
+ */
+static size_t complete_waiters(struct scheduler *sc, const struct result_job *job, const struct twins_end *te,
+			       struct store_change *ch, struct ending *ends)
+{
+	size_t m = 0;
+	int64_t now = now_ms(sc);
+
+	for (size_t i = 0; i < te->nwaiters; i++) {
+		struct task *t = sc->host.task(sc->host.ud, te->waiters[i]);
+		const struct store_result *r = &job->result;
+
+		if (t == NULL || t->state != TASK_QUEUED)
+			continue;
+		task_transition(t, TASK_COMPLETED, now);
+		t->cached = true;
+		ends[m] = (struct ending){.t = t, .has_result = true, .waited = true};
+		ends[m].result = (struct store_result){.task_id = t->id, .path = xstrdup(r->path),
+						       .format = xstrdup(r->format), .points = r->points,
+						       .signals = r->signals, .summary = xstrdup(r->summary),
+						       .cache_key = xstrdup(te->key), .source = job->id};
+		ch[m] = (struct store_change){.task = t, .time = now, .result = &ends[m].result};
+		m++;
+	}
+	return m;
+}
+
+/*
+ * A written file's end: the twins that waited for it complete first (ch and ends get them and
+ * then its own change; returns how many); its result keeps its key.  Without a file they run.
+ */
+static size_t written_keyed(struct scheduler *sc, struct result_job *job, struct task *t, struct store_change *ch,
+			    struct ending *ends)
+{
+	struct twins_end te;
+	bool keyed = twins_end(sc->twins, job->id, &te);
+	size_t m = keyed && job->ok ? complete_waiters(sc, job, &te, ch, ends) : 0;
+
+	if (keyed && !job->ok)
+		requeue_waiters(sc, &te);
+	ch[m] = (struct store_change){.task = t, .attempt = STORE_ATTEMPT_END, .time = now_ms(sc)};
+	ends[m].t = t;
+	written(sc, job, &ends[m], &ch[m]);
+	if (keyed && job->ok) {
+		ends[m].result.cache_key = xstrdup(te.key);
+		ends[m].result.parts = te.parts;
+		ends[m].result.parts.created = ch[m].time;
+		memset(&te.parts, 0, sizeof te.parts);
+	}
+	cachekey_parts_free(&te.parts);
+	free(te.waiters);
+	return m + 1;
+}
+
 /* The writer hands back written files (on the loop thread): their tasks' attempts end in one commit. */
 static void writes_done(struct result_job *jobs)
 {
@@ -995,7 +1136,7 @@ static void writes_done(struct result_job *jobs)
 	size_t n = 0, m = 0;
 
 	for (struct result_job *j = jobs; j; j = j->next)
-		n++;
+		n += 1 + twins_waiting(sc->twins, j->id);
 	struct store_change *ch = xcalloc(n, sizeof *ch);
 	struct ending *ends = xcalloc(n, sizeof *ends);
 
@@ -1013,10 +1154,7 @@ static void writes_done(struct result_job *jobs)
 				unlink(j->result.path);
 			continue;
 		}
-		ch[m] = (struct store_change){.task = t, .attempt = STORE_ATTEMPT_END, .time = now_ms(sc)};
-		ends[m].t = t;
-		written(sc, j, &ends[m], &ch[m]);
-		m++;
+		m += written_keyed(sc, j, t, ch + m, ends + m);
 	}
 	save(sc, ch, m);
 	after_changes(sc, ends, m, NULL);
@@ -1217,6 +1355,7 @@ struct scheduler *scheduler_new(const struct scheduler_options *opt, const struc
 	sc->queue = queue;
 	sc->store = store;
 	sc->host = *host;
+	sc->twins = twins_new();
 	sc->rng = (opt->seed ? opt->seed : (uint64_t)clock_now_ms(clock)) | 1;
 	if (opt->writer_ops == NULL) {
 		*err = xstrdup("the scheduler was given no result writer");
@@ -1255,6 +1394,7 @@ void scheduler_free(struct scheduler **scp)
 	idmap_free(&sc->in_flight);
 	idmap_free(&sc->split);
 	idmap_free(&sc->writing);
+	twins_free(&sc->twins);
 	for (size_t i = 0; i < sc->nbackends; i++)
 		backend_free(sc, sc->backends[i]);
 	free(sc->backends);

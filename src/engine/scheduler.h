@@ -21,6 +21,12 @@
  * nothing is dispatched: answers cannot pile up in memory faster than the
  * disk takes them.  scheduler_drain() waits for every pending write.
  *
+ * Identical cases run once (DESIGN 7): a queued task whose cache key a case
+ * in flight has waits for it out of the queue (engine/twins.h) and completes
+ * as cached in the commit that saves that case's result, or goes back to the
+ * queue when that case ends without one.  A written result keeps its key and
+ * the key's parts.
+ *
  * The scheduler uses the queue and the store it is given; for everything
  * else about tasks it calls its host (the engine) through struct
  * scheduler_host, so the two never call each other by name.  Backends may
@@ -35,6 +41,7 @@
 #include <stdint.h>
 
 #include "engine/backend.h"
+#include "engine/cachekey.h"
 #include "engine/clock.h"
 #include "engine/events.h"
 #include "engine/task.h"
@@ -78,6 +85,8 @@ struct scheduler_options {
 	void *writer_impl;
 	size_t write_backlog;    /* bytes of results waiting for the writer that hold dispatch; 0: SCHED_WRITE_BACKLOG */
 	uint64_t seed;           /* for the backoff jitter; 0: from the clock */
+	struct cachekey_files *cache_files; /* the model files' hashes for cache keys (the engine's); NULL: no
+					       keys, every case runs and twins do not wait */
 };
 
 /* What the scheduler asks of its host.  ud is the host's own pointer. */

@@ -80,10 +80,29 @@ static const char *const migrations[] = {
 	"ALTER TABLE results ADD COLUMN evicted INTEGER;"
 	"CREATE INDEX results_path ON results(path);"
 	"CREATE INDEX results_unsized ON results(task_id) WHERE bytes IS NULL;",
+	/* 5: the result cache (DESIGN 7).  source: the task whose run made the file a cached result
+	 * reuses (NULL: this task ran).  A run's row keeps its key's parts (engine/cachekey.h) for
+	 * simq cache why, which looks for the nearest entry of the same model path or bytes. */
+	"ALTER TABLE results ADD COLUMN source INTEGER;"
+	"ALTER TABLE results ADD COLUMN model TEXT;"
+	"ALTER TABLE results ADD COLUMN model_bytes TEXT;"
+	"ALTER TABLE results ADD COLUMN model_mtime INTEGER;"
+	"ALTER TABLE results ADD COLUMN vars TEXT;"
+	"ALTER TABLE results ADD COLUMN solver TEXT;"
+	"ALTER TABLE results ADD COLUMN output TEXT;"
+	"ALTER TABLE results ADD COLUMN plecs TEXT;"
+	"ALTER TABLE results ADD COLUMN created INTEGER;"
+	"CREATE INDEX results_model ON results(model) WHERE model IS NOT NULL;"
+	"CREATE INDEX results_model_bytes ON results(model_bytes) WHERE model_bytes IS NOT NULL;",
 };
 
 _Static_assert(sizeof migrations / sizeof migrations[0] == STORE_SCHEMA_VERSION,
 	       "STORE_SCHEMA_VERSION is the number of migrations");
+
+/* A result row's columns, as result_row() takes them. */
+#define RESULT_COLUMNS                                                                                       \
+	"task_id, path, format, points, signals, summary, cache_key, source, model, model_bytes, model_mtime, " \
+	"vars, solver, output, plecs, created, evicted"
 
 /* store_get_many() reads this many tasks a statement: a batch or a page in one or a few queries. */
 #define GET_MANY_IDS 64
@@ -129,9 +148,9 @@ _Static_assert(sizeof migrations / sizeof migrations[0] == STORE_SCHEMA_VERSION,
 			  "ORDER BY finished")                                                              \
 	X(LOG_APPEND, "INSERT INTO log (time, task_id, text) VALUES (?, ?, ?)")                            \
 	X(PUT_RESULT, "INSERT OR REPLACE INTO results (task_id, path, format, points, signals, summary, "   \
-		      "cache_key) VALUES (?, ?, ?, ?, ?, ?, ?)")                                             \
-	X(GET_RESULT, "SELECT task_id, path, format, points, signals, summary, cache_key, evicted "         \
-		      "FROM results WHERE task_id = ?")                                                      \
+		      "cache_key, source, model, model_bytes, model_mtime, vars, solver, output, plecs, created) " \
+		      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")                              \
+	X(GET_RESULT, "SELECT " RESULT_COLUMNS " FROM results WHERE task_id = ?")                            \
 	X(PUT_REQUEST, "INSERT INTO requests (key, fingerprint, many, first_id, count, created) "            \
 		       "VALUES (?, ?, ?, ?, ?, ?)")                                                          \
 	X(LAST_ID, "SELECT MAX(COALESCE((SELECT MAX(id) FROM tasks), 0), "                                  \
@@ -144,10 +163,12 @@ _Static_assert(sizeof migrations / sizeof migrations[0] == STORE_SCHEMA_VERSION,
 	X(PUT_SETTING, "INSERT OR REPLACE INTO settings (name, value) VALUES (?, ?)")                       \
 	X(DELETE_SETTING, "DELETE FROM settings WHERE name = ?")                                            \
 	X(GET_REQUEST, "SELECT fingerprint, many, first_id, count, created FROM requests WHERE key = ?")    \
-	X(RESULT_BY_KEY, "SELECT r.task_id, r.path, r.format, r.points, r.signals, r.summary, r.cache_key, " \
-			 "r.evicted FROM results r WHERE r.cache_key = ? AND r.evicted IS NULL AND "        \
-			 "(EXISTS (SELECT 1 FROM tasks t WHERE t.id = r.task_id AND t.state = 2) OR "       \
-			 "EXISTS (SELECT 1 FROM archived_tasks a WHERE a.id = r.task_id AND a.state = 2)) LIMIT 1")
+	X(RESULT_BY_KEY, "SELECT " RESULT_COLUMNS " FROM results WHERE cache_key = ? AND evicted IS NULL "  \
+			 "ORDER BY source IS NOT NULL LIMIT 1")                                              \
+	X(HAS_MODEL_BYTES, "SELECT 1 FROM results WHERE model_bytes = ? LIMIT 1")                           \
+	X(CACHE_ENTRIES, "SELECT " RESULT_COLUMNS " FROM results WHERE model = ?1 "                         \
+			 "UNION SELECT " RESULT_COLUMNS " FROM results WHERE model_bytes = ?2 "                \
+			 "ORDER BY created DESC LIMIT ?3")
 
 enum statement {
 #define X(id, sql) STMT_##id,
@@ -588,7 +609,22 @@ struct submit_args {
 	struct task **tasks;
 	size_t n;
 	const struct store_request *req;
+	const struct store_result *const *hits; /* may be NULL */
 };
+
+/* Task t completes from the cache: a results row naming hit's file and the task that made it. */
+static enum store_status put_hit(struct store *s, const struct task *t, const struct store_result *hit)
+{
+	struct store_result r = {.task_id = t->id, .path = hit->path, .format = hit->format, .points = hit->points,
+				 .signals = hit->signals, .summary = hit->summary, .cache_key = hit->cache_key,
+				 .source = hit->source ? hit->source : hit->task_id};
+	enum store_status status = store_result_put(s, &r);
+
+	/* The file was just used: the last to be evicted for results_max_size (least recently used first). */
+	if (status == STORE_OK)
+		status = store_result_used(s, r.source, t->finished ? t->finished : time_wall_ns() / 1000000);
+	return status;
+}
 
 /* The request row of a submit's tasks, just inserted (their ids are consecutive). */
 static enum store_status put_request(struct store *s, const struct store_request *req, struct task **tasks, size_t n)
@@ -631,6 +667,8 @@ static enum store_status submit_body(struct store *s, void *arg)
 			return STORE_STATE;
 		}
 		status = insert_task(s, t);
+		if (status == STORE_OK && a->hits && a->hits[i])
+			status = put_hit(s, t, a->hits[i]);
 		if (status != STORE_OK)
 			return status;
 		if (task_state_is_final(t->state))
@@ -648,7 +686,13 @@ enum store_status store_submit_many(struct store *s, struct task **tasks, size_t
 
 enum store_status store_submit_request(struct store *s, struct task **tasks, size_t n, const struct store_request *req)
 {
-	struct submit_args a = {tasks, n, req};
+	return store_submit_cached(s, tasks, n, req, NULL);
+}
+
+enum store_status store_submit_cached(struct store *s, struct task **tasks, size_t n, const struct store_request *req,
+				      const struct store_result *const *hits)
+{
+	struct submit_args a = {tasks, n, req, hits};
 	enum store_status status = in_transaction(s, "submitting tasks", submit_body, &a);
 
 	for (size_t i = 0; i < n; i++) {
@@ -696,7 +740,7 @@ static enum store_status retries_body(struct store *s, void *arg)
 		/* One at a time: a second copy of one origin in the same call finds the first. */
 		status = copy_of(s, a->copies[i]->origin, &a->existing[i]);
 		if (status == STORE_OK && a->existing[i] == 0) {
-			struct submit_args sub = {&a->copies[i], 1, NULL};
+			struct submit_args sub = {&a->copies[i], 1, NULL, NULL};
 
 			status = submit_body(s, &sub);
 		}
@@ -1071,6 +1115,7 @@ enum store_status store_log_append(struct store *s, int64_t time_ms, int64_t tas
 enum store_status store_result_put(struct store *s, const struct store_result *r)
 {
 	sqlite3_stmt *st = stmt(s, STMT_PUT_RESULT);
+	const struct cachekey_parts *k = &r->parts;
 	int rc;
 
 	sqlite3_bind_int64(st, 1, r->task_id);
@@ -1080,9 +1125,42 @@ enum store_status store_result_put(struct store *s, const struct store_result *r
 	sqlite3_bind_int64(st, 5, r->signals);
 	bind_text(st, 6, r->summary);
 	bind_text(st, 7, r->cache_key);
+	bind_opt(st, 8, r->source);
+	bind_text(st, 9, k->model);
+	bind_text(st, 10, k->model_bytes);
+	bind_opt(st, 11, k->model ? k->model_mtime : 0);
+	bind_text(st, 12, k->vars);
+	bind_text(st, 13, k->solver);
+	bind_text(st, 14, k->output);
+	bind_text(st, 15, k->plecs);
+	bind_opt(st, 16, k->model ? k->created : 0);
 	rc = sqlite3_step(st);
 	sqlite3_reset(st);
 	return rc == SQLITE_DONE ? STORE_OK : store_fail(s, rc, "saving a result");
+}
+
+/* The result row st stands on (its columns RESULT_COLUMNS) into *out. */
+static void result_row(sqlite3_stmt *st, struct store_result *out)
+{
+	struct cachekey_parts *k = &out->parts;
+
+	out->task_id = sqlite3_column_int64(st, 0);
+	out->path = column_text(st, 1);
+	out->format = column_text(st, 2);
+	out->points = sqlite3_column_int64(st, 3);
+	out->signals = sqlite3_column_int64(st, 4);
+	out->summary = column_text(st, 5);
+	out->cache_key = column_text(st, 6);
+	out->source = sqlite3_column_int64(st, 7);
+	k->model = column_text(st, 8);
+	k->model_bytes = column_text(st, 9);
+	k->model_mtime = sqlite3_column_int64(st, 10);
+	k->vars = column_text(st, 11);
+	k->solver = column_text(st, 12);
+	k->output = column_text(st, 13);
+	k->plecs = column_text(st, 14);
+	k->created = sqlite3_column_int64(st, 15);
+	out->evicted = sqlite3_column_int64(st, 16);
 }
 
 static enum store_status read_result(struct store *s, sqlite3_stmt *st, struct store_result *out)
@@ -1090,16 +1168,8 @@ static enum store_status read_result(struct store *s, sqlite3_stmt *st, struct s
 	int rc = sqlite3_step(st);
 
 	memset(out, 0, sizeof *out);
-	if (rc == SQLITE_ROW) {
-		out->task_id = sqlite3_column_int64(st, 0);
-		out->path = column_text(st, 1);
-		out->format = column_text(st, 2);
-		out->points = sqlite3_column_int64(st, 3);
-		out->signals = sqlite3_column_int64(st, 4);
-		out->summary = column_text(st, 5);
-		out->cache_key = column_text(st, 6);
-		out->evicted = sqlite3_column_int64(st, 7);
-	}
+	if (rc == SQLITE_ROW)
+		result_row(st, out);
 	sqlite3_reset(st);
 	if (rc == SQLITE_ROW)
 		return STORE_OK;
@@ -1132,6 +1202,39 @@ void store_result_free(struct store_result *r)
 	xfree(&r->format);
 	xfree(&r->summary);
 	xfree(&r->cache_key);
+	cachekey_parts_free(&r->parts);
+}
+
+enum store_status store_cache_has_bytes(struct store *s, const char *model_bytes, bool *has)
+{
+	sqlite3_stmt *st = stmt(s, STMT_HAS_MODEL_BYTES);
+	int rc;
+
+	bind_text(st, 1, model_bytes);
+	rc = sqlite3_step(st);
+	*has = rc == SQLITE_ROW;
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? STORE_OK : store_fail(s, rc, "reading the result cache");
+}
+
+enum store_status store_cache_entries(struct store *s, const char *model, const char *model_bytes, int limit,
+				      void (*fn)(const struct store_result *r, void *ud), void *ud)
+{
+	sqlite3_stmt *st = stmt(s, STMT_CACHE_ENTRIES);
+	int rc;
+
+	bind_text(st, 1, model);
+	bind_text(st, 2, model_bytes);
+	sqlite3_bind_int(st, 3, limit);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct store_result r = {0};
+
+		result_row(st, &r);
+		fn(&r, ud);
+		store_result_free(&r);
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? STORE_OK : store_fail(s, rc, "reading the result cache");
 }
 
 enum store_status store_attempts(struct store *s, int64_t task_id, void (*fn)(const struct store_attempt *a, void *ud),

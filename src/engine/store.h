@@ -20,6 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "engine/cachekey.h"
 #include "engine/stats.h"
 #include "engine/task.h"
 
@@ -43,7 +44,7 @@ enum store_status {
 enum store_durability { STORE_DURABILITY_NORMAL, STORE_DURABILITY_FULL };
 
 /* The schema this build writes. */
-#define STORE_SCHEMA_VERSION 4
+#define STORE_SCHEMA_VERSION 5
 
 struct store;
 
@@ -90,6 +91,7 @@ enum store_status store_last_id(struct store *s, int64_t *id);
 enum store_status store_copies(struct store *s, int64_t origin, int64_t **ids, size_t *n);
 
 /* A client's request key and what it asked (DESIGN 20). */
+
 struct store_request {
 	const char *key;   /* heap when store_request_find() filled it */
 	const char *fingerprint; /* what was asked, to tell a repeat from another request under the same key */
@@ -108,6 +110,18 @@ enum store_status store_submit_request(struct store *s, struct task **tasks, siz
 enum store_status store_request_find(struct store *s, const char *key, struct store_request *out);
 void store_request_free(struct store_request *r);
 
+struct store_result;
+/*
+ * As store_submit_request(), with hits (may be NULL): a task stored COMPLETED from the cache gets
+ * a results row naming hits[i]'s file and its source, in the same transaction.
+ */
+enum store_status store_submit_cached(struct store *s, struct task **tasks, size_t n, const struct store_request *req,
+				      const struct store_result *const *hits);
+
+/*
+ * A task's result row.  A file may be named by several rows: a task completed from the cache has
+ * its own row naming the file of the task that ran (source), and no file of its own.
+ */
 struct store_result {
 	int64_t task_id;
 	char *path;
@@ -115,7 +129,9 @@ struct store_result {
 	int64_t points;
 	int64_t signals;
 	char *summary;      /* per-signal min/max/mean/rms as JSON */
-	char *cache_key;
+	char *cache_key;    /* engine/cachekey.h, or NULL: not in the cache */
+	int64_t source;     /* completed from the cache: the task whose run made the file; 0: this task ran */
+	struct cachekey_parts parts; /* a run's key parts (parts.model NULL when not kept) */
 	int64_t evicted;    /* when the file was evicted for results_max_size (wall ms), 0: it is kept */
 };
 
@@ -177,8 +193,13 @@ enum store_status store_log_append(struct store *s, int64_t time_ms, int64_t tas
 enum store_status store_result_put(struct store *s, const struct store_result *r);
 /* The result of task_id (free with store_result_free), or STORE_NOTFOUND. */
 enum store_status store_result_get(struct store *s, int64_t task_id, struct store_result *out);
-/* A completed result with that cache key, or STORE_NOTFOUND. */
+/* A completed result with that cache key (the row of the run that made it first), or STORE_NOTFOUND. */
 enum store_status store_result_by_key(struct store *s, const char *cache_key, struct store_result *out);
+/* Whether any stored run's model had these bytes: a submit of a new model looks up no keys. */
+enum store_status store_cache_has_bytes(struct store *s, const char *model_bytes, bool *has);
+/* Calls fn with the newest `limit` runs (rows with key parts) of model path or model bytes, newest first. */
+enum store_status store_cache_entries(struct store *s, const char *model, const char *model_bytes, int limit,
+				      void (*fn)(const struct store_result *r, void *ud), void *ud);
 void store_result_free(struct store_result *r);
 
 /* Caps the database at `pages` pages of its page size (SQLite's max_page_count), so

@@ -553,3 +553,33 @@ bool proto_each_member(xmlrpc_value *v, bool (*fn)(const char *key, xmlrpc_value
 	xmlrpc_env_clean(&env);
 	return ok;
 }
+
+bool proto_read_int64(xmlrpc_value *v, int64_t *out)
+{
+	xmlrpc_env env;
+	bool ok = true;
+
+	xmlrpc_env_init(&env);
+	if (xmlrpc_value_type(v) == XMLRPC_TYPE_INT) {
+		int i;
+
+		xmlrpc_read_int(&env, v, &i);
+		*out = i;
+	} else if (xmlrpc_value_type(v) == XMLRPC_TYPE_I8) {
+		xmlrpc_int64 i;
+
+		xmlrpc_read_i8(&env, v, &i);
+		*out = i;
+	} else if (xmlrpc_value_type(v) == XMLRPC_TYPE_DOUBLE) {
+		double d;
+
+		xmlrpc_read_double(&env, v, &d);
+		ok = d == floor(d) && fabs(d) < 9e15;
+		*out = (int64_t)d;
+	} else {
+		ok = false;
+	}
+	ok = ok && !env.fault_occurred;
+	xmlrpc_env_clean(&env);
+	return ok;
+}

@@ -237,36 +237,6 @@ static xmlrpc_value *param(struct api_call *c, int i)
 	return v;
 }
 
-static bool read_int64(xmlrpc_value *v, int64_t *out)
-{
-	xmlrpc_env env;
-	bool ok = true;
-
-	xmlrpc_env_init(&env);
-	if (xmlrpc_value_type(v) == XMLRPC_TYPE_INT) {
-		int i;
-
-		xmlrpc_read_int(&env, v, &i);
-		*out = i;
-	} else if (xmlrpc_value_type(v) == XMLRPC_TYPE_I8) {
-		xmlrpc_int64 i;
-
-		xmlrpc_read_i8(&env, v, &i);
-		*out = i;
-	} else if (xmlrpc_value_type(v) == XMLRPC_TYPE_DOUBLE) {
-		double d;
-
-		xmlrpc_read_double(&env, v, &d);
-		ok = d == floor(d) && fabs(d) < 9e15;
-		*out = (int64_t)d;
-	} else {
-		ok = false;
-	}
-	ok = ok && !env.fault_occurred;
-	xmlrpc_env_clean(&env);
-	return ok;
-}
-
 /* Task ids: one id or an array of them, each known to the server; a fault otherwise. */
 static int64_t *param_ids(struct api_call *c, int i, size_t *n)
 {
@@ -278,7 +248,7 @@ static int64_t *param_ids(struct api_call *c, int i, size_t *n)
 	if (xmlrpc_value_type(v) != XMLRPC_TYPE_ARRAY) {
 		ids = xmalloc(sizeof *ids);
 		*n = 1;
-		if (!read_int64(v, &ids[0])) {
+		if (!proto_read_int64(v, &ids[0])) {
 			bad_value(c, "ids", v, "allowed: a task id or an array of them");
 			free(ids);
 			return NULL;
@@ -290,7 +260,7 @@ static int64_t *param_ids(struct api_call *c, int i, size_t *n)
 			xmlrpc_value *item;
 
 			xmlrpc_array_read_item(&env, v, (int)k, &item);
-			bool ok = !env.fault_occurred && read_int64(item, &ids[k]);
+			bool ok = !env.fault_occurred && proto_read_int64(item, &ids[k]);
 
 			if (!ok) {
 				char what[48];
@@ -397,7 +367,7 @@ static bool read_one_id(struct api_call *c, int max, int64_t *id)
 {
 	if (!check_count(c, 1, max, max == 1 ? "one task id" : "one task id and an optional \"csv\""))
 		return false;
-	if (!read_int64(param(c, 0), id)) {
+	if (!proto_read_int64(param(c, 0), id)) {
 		bad_value(c, "id", param(c, 0), "allowed: a task id (a whole number)");
 		return false;
 	}
@@ -434,6 +404,27 @@ static void api_get(struct api *a, struct api_call *c)
 	xmlrpc_env_init(&env);
 	finish_value(c, &env, view_get(&env, a->engine, t));
 	task_free(&owned);
+}
+
+/* simq.cache_why(id): whose result a task reused, or what in its key differs from the nearest stored run. */
+static void api_cache_why(struct api *a, struct api_call *c)
+{
+	int64_t id;
+	struct cache_why why;
+	char *err = NULL;
+	xmlrpc_env env;
+
+	if (!read_one_id(c, 1, &id))
+		return;
+	enum engine_status st = engine_cache_why(a->engine, id, &why, &err);
+
+	if (st != ENGINE_OK) {
+		engine_fault(c, st, err);
+		return;
+	}
+	xmlrpc_env_init(&env);
+	finish_value(c, &env, view_cache_why(&env, id, &why));
+	cache_why_free(&why);
 }
 
 /* Argument i, when given: the options struct the method takes; false after a fault. */
@@ -540,11 +531,11 @@ static void api_list(struct api *a, struct api_call *c)
 		free(err);
 		goto out;
 	}
-	if (param_count(c) >= 2 && (!read_int64(param(c, 1), &offset) || offset < 0)) {
+	if (param_count(c) >= 2 && (!proto_read_int64(param(c, 1), &offset) || offset < 0)) {
 		bad_value(c, "offset", param(c, 1), "allowed: a whole number from 0");
 		goto out;
 	}
-	if (param_count(c) >= 3 && (!read_int64(param(c, 2), &limit) || limit < 0 || limit > MAX_PAGE)) {
+	if (param_count(c) >= 3 && (!proto_read_int64(param(c, 2), &limit) || limit < 0 || limit > MAX_PAGE)) {
 		bad_value(c, "limit", param(c, 2), "allowed: a whole number from 0 to %d", MAX_PAGE);
 		goto out;
 	}
@@ -581,7 +572,7 @@ static void api_status(struct api *a, struct api_call *c)
 
 	if (!check_count(c, 0, 1, "an optional count of failures seen"))
 		return;
-	if (param_count(c) == 1 && (!read_int64(param(c, 0), &seen) || seen < -1)) {
+	if (param_count(c) == 1 && (!proto_read_int64(param(c, 0), &seen) || seen < -1)) {
 		api_fault(c, PROTO_FAULT_INVALID, "simq.status: seen is a count of failures from 0, or -1 for all");
 		return;
 	}
@@ -636,7 +627,7 @@ static bool read_wait_timeout(struct api_call *c, double *timeout)
 	xmlrpc_env_init(&env);
 	if (xmlrpc_value_type(param(c, 1)) == XMLRPC_TYPE_DOUBLE)
 		xmlrpc_read_double(&env, param(c, 1), timeout);
-	else if (read_int64(param(c, 1), &whole))
+	else if (proto_read_int64(param(c, 1), &whole))
 		*timeout = (double)whole;
 	else
 		*timeout = -1;
@@ -776,6 +767,7 @@ const struct api_method api_methods[] = {
 	{"simq.submit", "simq.submit(task, [request_key]) -> id", api_submit},
 	{"simq.submit_many", "simq.submit_many([task...], [request_key]) -> [id...], all or none", api_submit_many},
 	{"simq.get", "simq.get(id) -> task", api_get},
+	{"simq.cache_why", "simq.cache_why(id) -> {id, cached, source, nearest, reasons}", api_cache_why},
 	{"simq.list", "simq.list(filter, offset, limit) -> {total, offset, tasks}", api_list},
 	{"simq.cancel", "simq.cancel(ids[, {states}]) -> [{id, state, done, changed, reason}]", api_cancel},
 	{"simq.reprioritize", "simq.reprioritize(ids, priority[, {states}]) -> [{id, state, done, changed, reason}]",

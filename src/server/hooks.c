@@ -281,11 +281,16 @@ static void on_event(const struct event *ev, void *ud)
 	    xasprintf("SIMQ_RESULT=%s", result ? result : ""),
 	    xasprintf("SIMQ_BACKEND=%s", ev->backend ? ev->backend : ""),
 	    xasprintf("SIMQ_DETAIL=%s", ev->detail ? ev->detail : ""),
+	    xasprintf("SIMQ_CACHED=%s", ev->type != EVENT_COMPLETED ? "" : ev->source ? "1" : "0"),
 	};
 	json_t *j = json_pack("{s:s, s:I, s:s?, s:s?, s:s, s:s, s:i, s:s?, s:s?, s:s?, s:s?, s:I}", "event", name,
 			      "task_id", (json_int_t)ev->task_id, "task_name", ev->task_name, "model", ev->model, "priority",
 			      priority, "state", state, "attempt", ev->attempt, "error", ev->error, "result", result,
 			      "backend", ev->backend, "detail", ev->detail, "time_ms", (json_int_t)ev->time);
+
+	/* A completion from the cache is a completion like any other, that says so. */
+	if (j && ev->type == EVENT_COMPLETED)
+		json_object_update_new(j, json_pack("{s:b, s:I}", "cached", ev->source != 0, "source", (json_int_t)ev->source));
 	struct hook_run *r = xcalloc(1, sizeof *r);
 
 	r->h = h;

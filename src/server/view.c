@@ -123,6 +123,23 @@ xmlrpc_value *view_result(xmlrpc_env *env, int64_t id, const struct store_result
 	xmlrpc_DECREF(idv);
 	set_json(env, v, "summary", r->summary);
 	set_time(env, v, "evicted", r->evicted);
+	/* A result from the cache names the task whose run made its file. */
+	set_member(env, v, "cached", xmlrpc_bool_new(env, r->source != 0));
+	set_member(env, v, "source", view_id(env, r->source));
+	return v;
+}
+
+xmlrpc_value *view_cache_why(xmlrpc_env *env, int64_t id, const struct cache_why *w)
+{
+	xmlrpc_value *v = xmlrpc_struct_new(env), *reasons = xmlrpc_array_new(env);
+
+	for (size_t i = 0; i < w->n; i++)
+		append(env, reasons, xmlrpc_string_new(env, w->reasons[i]));
+	set_member(env, v, "id", view_id(env, id));
+	set_member(env, v, "cached", xmlrpc_bool_new(env, w->source != 0));
+	set_member(env, v, "source", view_id(env, w->source));
+	set_member(env, v, "nearest", view_id(env, w->nearest));
+	set_member(env, v, "reasons", reasons);
 	return v;
 }
 

@@ -54,6 +54,8 @@ xmlrpc_value *view_task(xmlrpc_env *env, const struct engine *e, const struct ta
 xmlrpc_value *view_get(xmlrpc_env *env, struct engine *e, const struct task *t);
 /* simq.result, and simq.get's "result" (simq.result's CSV is added by server/result.c). */
 xmlrpc_value *view_result(xmlrpc_env *env, int64_t id, const struct store_result *r);
+/* simq.cache_why's answer for task id: {id, cached, source, nearest, reasons}. */
+xmlrpc_value *view_cache_why(xmlrpc_env *env, int64_t id, const struct cache_why *w);
 /* simq.stats: the statistics of DESIGN 9. */
 xmlrpc_value *view_stats(xmlrpc_env *env, const struct engine *e);
 /* simq.status: the counts of a status line, read without paging (cheap at any queue length). */

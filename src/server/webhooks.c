@@ -251,11 +251,16 @@ static void check_done(struct webhooks *all)
 
 static json_t *event_json(const struct event *ev)
 {
-	return json_pack("{s:s, s:I, s:s?, s:s?, s:s?, s:s?, s:i, s:s?, s:s?, s:s?, s:I}", "event",
-			 event_type_name(ev->type), "task_id", (json_int_t)ev->task_id, "task_name", ev->task_name,
-			 "model", ev->model, "priority", ev->task_id ? task_priority_name(ev->priority) : NULL, "state",
-			 ev->task_id ? task_state_name(ev->state) : NULL, "attempt", ev->attempt, "error", ev->error,
-			 "backend", ev->backend, "detail", ev->detail, "time_ms", (json_int_t)ev->time);
+	json_t *j = json_pack("{s:s, s:I, s:s?, s:s?, s:s?, s:s?, s:i, s:s?, s:s?, s:s?, s:I}", "event",
+			      event_type_name(ev->type), "task_id", (json_int_t)ev->task_id, "task_name", ev->task_name,
+			      "model", ev->model, "priority", ev->task_id ? task_priority_name(ev->priority) : NULL,
+			      "state", ev->task_id ? task_state_name(ev->state) : NULL, "attempt", ev->attempt, "error",
+			      ev->error, "backend", ev->backend, "detail", ev->detail, "time_ms", (json_int_t)ev->time);
+
+	/* A completion from the cache is a completion like any other, that says so. */
+	if (j && ev->type == EVENT_COMPLETED)
+		json_object_update_new(j, json_pack("{s:b, s:I}", "cached", ev->source != 0, "source", (json_int_t)ev->source));
+	return j;
 }
 
 static void add_field(json_t *fields, const char *title, const char *value)

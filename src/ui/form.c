@@ -17,13 +17,14 @@
 #include "util/paths.h"
 #include "util/xalloc.h"
 
-enum field { FIELD_MODEL, FIELD_PRIORITY, FIELD_VARS, FIELD_NAME, FIELD_COUNT };
+enum field { FIELD_MODEL, FIELD_PRIORITY, FIELD_VARS, FIELD_NAME, FIELD_CACHE, FIELD_COUNT };
 
-static const char *const field_labels[] = {"Model", "Priority", "Vars", "Name"};
+static const char *const field_labels[] = {"Model", "Priority", "Vars", "Name", "Cache"};
 
 struct ui_form {
 	char text[FIELD_COUNT][1024];
 	enum task_priority priority;
+	bool no_cache;  /* run even when a stored result has the same key (simq.submit's no_cache) */
 	enum field at;
 	char *problem;  /* what is wrong now, or NULL */
 	size_t count;   /* tasks the vars make */
@@ -240,6 +241,12 @@ static bool submit(struct console *c, struct ui_form *f)
 			xmlrpc_struct_set_value(&env, t, "name", n);
 			xmlrpc_DECREF(n);
 		}
+		if (f->no_cache) {
+			xmlrpc_value *b = xmlrpc_bool_new(&env, 1);
+
+			xmlrpc_struct_set_value(&env, t, "no_cache", b);
+			xmlrpc_DECREF(b);
+		}
 		xmlrpc_array_append_item(&env, tasks, t);
 		xmlrpc_DECREF(t);
 		xmlrpc_DECREF(vars[i]);
@@ -290,6 +297,9 @@ static bool form_key(struct console *c, struct ui_form *f, int key)
 			f->priority = f->priority > 0 ? f->priority - 1 : 0;
 		else if (key >= '0' && key < '0' + PRIO_COUNT)
 			f->priority = (enum task_priority)(key - '0');
+	} else if (f->at == FIELD_CACHE) {
+		if (key == ' ' || key == (UI_KEY_FN | KEY_LEFT) || key == (UI_KEY_FN | KEY_RIGHT))
+			f->no_cache = !f->no_cache;
 	} else if (key == 127 || key == 8 || key == (UI_KEY_FN | KEY_BACKSPACE)) {
 		while (len > 0 && ((unsigned char)text[--len] & 0xc0) == 0x80)
 			;
@@ -316,7 +326,10 @@ static void form_draw(struct console *c, struct ui_form *f)
 	if (f->problem == NULL && f->count == 0)
 		check(f);
 	for (int i = 0; i < FIELD_COUNT; i++) {
-		const char *value = i == FIELD_PRIORITY ? task_priority_name(f->priority) : f->text[i];
+		const char *value = i == FIELD_PRIORITY ? task_priority_name(f->priority)
+				    : i != FIELD_CACHE ? f->text[i]
+				    : f->no_cache    ? "run anyway (no_cache)"
+						     : "reuse a stored result of the same case";
 		bool at = i == (int)f->at;
 
 		screen_putf(in.y + 1 + i, in.x, 11, A_NORMAL, 0, " %-9s", field_labels[i]);
@@ -331,7 +344,7 @@ static void form_draw(struct console *c, struct ui_form *f)
 		screen_putf(in.y + 7, in.x, in.w, A_BOLD, PAIR_GOOD, " %zu task%s to submit", f->count,
 		            f->count == 1 ? "" : "s");
 	screen_put(in.y + 9, in.x, in.w, A_DIM, 0, " Enter submits  Tab next field (completes the model)");
-	screen_put(in.y + 10, in.x, in.w, A_DIM, 0, " Left/Right or 0-3 priority");
+	screen_put(in.y + 10, in.x, in.w, A_DIM, 0, " Left/Right or 0-3 priority  Space: Cache reuse or run anyway");
 }
 
 /* The form takes every key until it is submitted or abandoned; then the page is fetched again. */

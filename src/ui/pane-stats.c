@@ -41,7 +41,7 @@ static void sparkline(xmlrpc_value *per_minute, char *out, size_t size, int cell
 
 /* The figures of one window, as text ready to be laid out. */
 struct figures {
-	char completed[32], retried[32], done[32], failed[32], cancelled[32], success[32], eff[32], per[32];
+	char completed[32], retried[32], cached[32], done[32], failed[32], cancelled[32], success[32], eff[32], per[32];
 	char spark[256], per_hour[32], eta[32], queued[32], running[32], calls[32], batch[32];
 	bool bad_rate; /* success under 90 % */
 };
@@ -55,6 +55,7 @@ static void figures_of(struct console *c, xmlrpc_value *w, struct figures *f)
 
 	text_grouped(f->completed, sizeof f->completed, reply_int(w, "completed_first", 0));
 	text_grouped(f->retried, sizeof f->retried, reply_int(w, "completed_retry", 0));
+	text_grouped(f->cached, sizeof f->cached, reply_int(w, "cached", 0));
 	text_grouped(f->done, sizeof f->done, reply_int(w, "completed_first", 0) + reply_int(w, "completed_retry", 0));
 	text_grouped(f->failed, sizeof f->failed, reply_int(w, "failed", 0));
 	text_grouped(f->cancelled, sizeof f->cancelled, reply_int(w, "cancelled", 0));
@@ -82,6 +83,7 @@ static int column_lines(const struct figures *f, char lines[][128])
 
 	snprintf(lines[n++], 128, "completed %9s first try", f->completed);
 	snprintf(lines[n++], 128, "          %9s after retry", f->retried);
+	snprintf(lines[n++], 128, "          %9s from the cache", f->cached);
 	snprintf(lines[n++], 128, "failed    %9s   cancelled %s", f->failed, f->cancelled);
 	snprintf(lines[n++], 128, "success   %9s   ETA %s", f->success, f->eta);
 	snprintf(lines[n++], 128, "retry eff.%9s   retries/failed %s", f->eff, f->per);
@@ -131,6 +133,8 @@ static void strip_lines(const struct figures *f, int width, char lines[2][512])
 	room = room && join(lines[1], 512, width, part);
 	snprintf(part, sizeof part, "cancelled %s", f->cancelled);
 	room = room && join(lines[1], 512, width, part);
+	snprintf(part, sizeof part, "cached %s", f->cached);
+	room = room && join(lines[1], 512, width, part);
 	snprintf(part, sizeof part, "retry eff. %s", f->eff);
 	room = room && join(lines[1], 512, width, part);
 	snprintf(part, sizeof part, "retries/failed %s", f->per);
@@ -178,11 +182,11 @@ static void draw(struct console *c, struct screen_area a, bool focused)
 			screen_put(a.y + 1 + i, a.x, a.w, A_NORMAL, i == 0 && f.bad_rate ? PAIR_BAD : 0, lines[i]);
 		return;
 	}
-	char lines[8][128];
+	char lines[9][128];
 	int n = column_lines(&f, lines);
 
 	for (int i = 0; i < n && i + 1 < a.h; i++)
-		screen_putf(a.y + 1 + i, a.x, a.w, A_NORMAL, i == 3 && f.bad_rate ? PAIR_BAD : 0, " %s", lines[i]);
+		screen_putf(a.y + 1 + i, a.x, a.w, A_NORMAL, i == 4 && f.bad_rate ? PAIR_BAD : 0, " %s", lines[i]);
 	draw_models(c, a, n + 1);
 }
 

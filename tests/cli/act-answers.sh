@@ -109,7 +109,7 @@ expect_status "cancel --state completed: refused up front" 64 "$SIMQ" cancel --s
 expect_in "saying which states can" "$TMP/err" "--state completed: completed tasks cannot be cancelled; only queued or running ones can (--state queued or --state running)"
 
 # ---- the confirmation counts what can be acted on; final tasks a filter picked: one line ------
-"$SIMQ" sweep "$M/rc.plecs" Vin=1:150:1 --name mix >/dev/null   # 9-158
+"$SIMQ" sweep "$M/rc.plecs" Vin=1:150:1 --name mix --no-cache >/dev/null   # 9-158
 "$SIMQ" cancel 9-10 >/dev/null
 expect_status "cancel --name mix (148 queued, 2 cancelled), no terminal" 64 "$SIMQ" cancel --name mix
 expect_in "it counts the 148, and the 2 that stay" "$TMP/err" "the selection holds 148 tasks to act on (11-158); 2 others stay as they are."
@@ -141,7 +141,7 @@ tasks "t($first)['state'] == 'running'" "task $first, running since the question
 tasks "simq.stats()['queued'] == 0" "the others were"
 
 # ---- an interrupted cancel: what is confirmed, and the same command again is safe -------------
-"$SIMQ" sweep "$M/rc.plecs" Vin=1:120:1 --name late >/dev/null
+"$SIMQ" sweep "$M/rc.plecs" Vin=1:120:1 --name late --no-cache >/dev/null
 ask "$SIMQ cancel --name late --no-start"
 until_in "$TMP/tty" "y/N"
 "$SIMQ" shutdown >/dev/null

@@ -44,7 +44,7 @@ python3 -c "import sys, xmlrpc.client; xmlrpc.client.ServerProxy(sys.argv[1]).em
 tasks 't(1)["state"] == t(2)["state"] == "completed" and t(3)["state"] == "failed"' "set-up: 1 and 2 completed, 3 failed"
 # Dispatch paused: 4-13 sweep-a (rc), 14-16 other (buck), 17 keep (rc) stay queued.
 "$SIMQ" pause >/dev/null
-"$SIMQ" sweep "$M/rc.plecs" Vin=1:10:1 --name sweep-a >/dev/null
+"$SIMQ" sweep "$M/rc.plecs" Vin=1:10:1 --name sweep-a --no-cache >/dev/null
 "$SIMQ" sweep "$M/buck.plecs" D=0.1,0.2,0.3 --name other >/dev/null
 "$SIMQ" submit "$M/rc.plecs" --name keep >/dev/null
 
@@ -146,7 +146,7 @@ expect_status "prio 4 urgent: the level is checked" 64 "$SIMQ" prio 4 urgent
 expect_in "it lists the levels" "$TMP/err" "LEVEL urgent: allowed: critical, high, normal, low (any case) or 0-3"
 
 # ---- large selections ---------------------------------------------------------------------------------
-"$SIMQ" sweep "$M/rc.plecs" Vin=1:1500:1 --name big >/dev/null
+"$SIMQ" sweep "$M/rc.plecs" Vin=1:1500:1 --name big --no-cache >/dev/null
 expect_status "cancel --name big (1,500 tasks) without --yes and no terminal: refused" 64 "$SIMQ" cancel --name big
 expect_in "it says why and what to do" "$TMP/err" "the selection holds 1500 tasks to act on (20-1519); acting on more than 100 needs --yes"
 tasks 'simq.stats()["queued"] == 1500 + 6' "nothing was cancelled"

@@ -44,7 +44,7 @@ console() {
 			"env TERM=tmux-256color TZ=UTC LANG=C.UTF-8 SIMQ_HOME='$SIMQ_HOME' '$SIMQ' --no-start 2>>'$TMP/console.err'; sleep 60"
 	fi
 }
-submit() { "$SIMQ" submit "$RC" "$@" >/dev/null 2>"$TMP/err" || fail "submitted $*" "$(cat "$TMP/err")"; }
+submit() { "$SIMQ" submit "$RC" --no-cache "$@" >/dev/null 2>"$TMP/err" || fail "submitted $*" "$(cat "$TMP/err")"; }
 # tasks: "id state priority" for every task of the server, one a line.
 tasks() {
 	"$SIMQ" ls --json --limit 1000 | python3 -c '

@@ -63,7 +63,7 @@ RUNNING = [
 ]
 
 WINDOW = {'completed_first': 8547, 'completed_retry': 453, 'failed': 50, 'failed_transient': 12, 'cancelled': 3,
-          'cached': 0, 'retries': 85, 'with_failed_attempt': 50, 'success_rate': 0.9944,
+          'cached': 120, 'retries': 85, 'with_failed_attempt': 50, 'success_rate': 0.9944,
           'retry_effectiveness': 0.901, 'avg_retries_per_failed': 1.7}
 
 STATS = dict(WINDOW, queued=TOTAL, running=21, paused=False, pause_reason='', uptime=14400.0,

@@ -82,7 +82,7 @@ start_paused = true
 backoff_base = 200ms
 retry_faults = license, solver failed
 EOF
-"$SIMQ" submit "$M" >/dev/null
+"$SIMQ" submit "$M" --no-cache >/dev/null
 inject fault 1
 "$SIMQ" resume >/dev/null
 expect_status "retry_faults: a fault that holds a listed piece is retried" 0 "$SIMQ" wait 1 --timeout 60
@@ -92,7 +92,7 @@ assert [x["outcome"] for x in a] == ["transient", "ok"], a
 assert "solver failed" in a[0]["error"], a
 PY
 "$SIMQ" pause >/dev/null
-"$SIMQ" submit "$M" >/dev/null
+"$SIMQ" submit "$M" --no-cache >/dev/null
 inject license 1
 "$SIMQ" resume >/dev/null
 expect_status "the default piece is still there after the list was changed (license)" 0 "$SIMQ" wait 2 --timeout 60

@@ -114,7 +114,7 @@ max_batch = 1
 backoff_base = 200ms
 probe_max = 1s
 EOF
-"$SIMQ" submit "$M" --name through-a-shard-link >/dev/null
+"$SIMQ" submit "$M" --name through-a-shard-link --no-cache >/dev/null
 until_in "$SIMQ_HOME/simulation.log" "dispatch paused: .*results/0" &&
 	ok "a symlink at the shard folder results/0: dispatch pauses" ||
 	fail "a symlink at the shard folder results/0: dispatch pauses" "$(tail -5 "$SIMQ_HOME/simulation.log")"
@@ -139,7 +139,7 @@ PY
 printf 'precious\n' >"$TMP/outside-file"
 cp -p "$TMP/outside-file" "$TMP/outside-file.orig"
 ln -s "$TMP/outside-file" "$SIMQ_HOME/results/0/.2.mat.tmp"
-"$SIMQ" submit "$M" --name through-a-tmp-link >/dev/null
+"$SIMQ" submit "$M" --name through-a-tmp-link --no-cache >/dev/null
 until_in "$SIMQ_HOME/simulation.log" "dispatch paused: .*\.2\.mat\.tmp" &&
 	ok "a symlink at the temporary name: dispatch pauses" ||
 	fail "a symlink at the temporary name: dispatch pauses" "$(tail -5 "$SIMQ_HOME/simulation.log")"

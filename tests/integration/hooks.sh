@@ -50,12 +50,12 @@ inject() {
 pw=/tmp/simq-pw.$$
 # With a' ... 'b, a command that wraps the data in '...' is broken out of, and still parses.
 evil='$(touch '"$pw"'1) `touch '"$pw"'2` "quoted" '"'"'single'"'"'; touch '"$pw"'3; a'"'"' $(touch '"$pw"'4) '"'"'b'
-"$SIMQ" submit "$M" --name flaky -p critical >/dev/null        # 1: a licence fault, then completes
-"$SIMQ" submit "$M" --name poisoned -p high >/dev/null         # 2: a solver fault: fails
-"$SIMQ" submit "$M" --name "$evil" -p normal >/dev/null 2>"$TMP/err" || fail "the name was accepted" "$(cat "$TMP/err")"   # 3: completes
-"$SIMQ" submit "$M" --name unwanted -p low >/dev/null          # 4: cancelled while queued
+"$SIMQ" submit "$M" --no-cache --name flaky -p critical >/dev/null        # 1: a licence fault, then completes
+"$SIMQ" submit "$M" --no-cache --name poisoned -p high >/dev/null         # 2: a solver fault: fails
+"$SIMQ" submit "$M" --no-cache --name "$evil" -p normal >/dev/null 2>"$TMP/err" || fail "the name was accepted" "$(cat "$TMP/err")"   # 3: completes
+"$SIMQ" submit "$M" --no-cache --name unwanted -p low >/dev/null          # 4: cancelled while queued
 rm -f /tmp/simq-pwned
-"$SIMQ" submit "$M" --name '$(touch /tmp/simq-pwned)' -p low >/dev/null   # 5: the issue's own example
+"$SIMQ" submit "$M" --no-cache --name '$(touch /tmp/simq-pwned)' -p low >/dev/null   # 5: the issue's own example
 expect_hook "submitted: the event, id, name, priority and state" '^submitted|4|unwanted|low|queued|'
 "$SIMQ" cancel 4 >/dev/null
 expect_hook "cancelled" '^cancelled|4|unwanted|low|cancelled|'
@@ -87,7 +87,7 @@ PY
 # The backend goes away and comes back.
 kill "$emu_pid"
 wait "$emu_pid" 2>/dev/null
-"$SIMQ" submit "$M" --name during-outage >/dev/null
+"$SIMQ" submit "$M" --no-cache --name during-outage >/dev/null
 expect_hook "backend_down: with the backend" '^backend_down|.*|emu$'
 EMU_PORT=$port start_emu
 expect_hook "backend_up: with the backend" '^backend_up|.*|emu$'
@@ -99,7 +99,7 @@ nap="sleep 300.$$"
 printf '[notify]\nhook_timeout = 1s\non_submitted = %s; echo never\non_cancelled = \"echo it said this; exit 3\"\n[scheduler]\nstart_paused = true\n' \
 	"$nap" >"$TMP/hang.ini"
 "$SIMQ" server -c "$TMP/hang.ini" >/dev/null
-"$SIMQ" submit "$M" --name slow-hook >/dev/null
+"$SIMQ" submit "$M" --no-cache --name slow-hook >/dev/null
 i=0
 while ! "$SIMQ" log | grep -q "hook on_submitted for task .* killed after 1s" && [ $i -lt 100 ]; do
 	i=$((i + 1))

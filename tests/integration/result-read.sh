@@ -70,7 +70,7 @@ s = api().simq.result(3)["summary"]["sig1"]
 assert abs(s["rms"] - rms) <= 1e-12 * rms and abs(s["mean"] - mean) <= 1e-12 * mean, (s, mean, rms)
 PY
 # ---- files gone or planted in results/ ------------------------------------------------------------
-for n in 4 5 6 7; do "$SIMQ" submit "$M" --name "plant$n" >/dev/null; done
+for n in 4 5 6 7; do "$SIMQ" submit "$M" --name "plant$n" --no-cache >/dev/null; done
 "$SIMQ" wait 4 5 6 7 --timeout 60 >"$TMP/wait" 2>&1 || fail "tasks 4 to 7 complete" "$(cat "$TMP/wait")"
 d=$SIMQ_HOME/results/0
 rm "$d/4.mat"
@@ -115,7 +115,7 @@ url = $url
 output_format = matfile
 EOF2
 # 500,001 points: about 20 MB of CSV.
-"$SIMQ" submit "$M" --solver MaxStep=1e-8 --name big >/dev/null && "$SIMQ" submit "$M" --name small >/dev/null &&
+"$SIMQ" submit "$M" --solver MaxStep=1e-8 --name big >/dev/null && "$SIMQ" submit "$M" --name small --no-cache >/dev/null &&
 	"$SIMQ" wait 1 2 --timeout 120 >"$TMP/wait" 2>&1 || fail "tasks 1 and 2 complete" "$(cat "$TMP/wait")"
 pid=$(cat "$SIMQ_HOME/simq.pid")
 threads=$(ls "/proc/$pid/task" | wc -l)
@@ -182,7 +182,7 @@ url = $url
 [store]
 results_format = csv
 EOF2
-for n in 1 2 3; do "$SIMQ" submit "$M" --name "csv$n" >/dev/null; done
+for n in 1 2 3; do "$SIMQ" submit "$M" --name "csv$n" --no-cache >/dev/null; done
 # 5,001 points: about 200 KB of CSV, more than the 100,000 bytes this server's API serves.
 "$SIMQ" submit "$M" --solver MaxStep=1e-6 --name longer >/dev/null
 "$SIMQ" wait 1 2 3 4 --timeout 60 >"$TMP/wait" 2>&1 || fail "tasks 1 to 4 complete" "$(cat "$TMP/wait")"

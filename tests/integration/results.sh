@@ -134,7 +134,7 @@ EOF
 "$SIMQ" result 1 --csv >"$TMP/old.csv" 2>"$TMP/err"
 cmp -s "$TMP/old.csv" "$csv_file" && ok "an old CSV result: simq result --csv prints it as stored" ||
 	fail "an old CSV result: simq result --csv prints it as stored" "$(cat "$TMP/err")"
-"$SIMQ" submit "$M" --name new >/dev/null && "$SIMQ" wait 2 --timeout 60 >/dev/null 2>&1
+"$SIMQ" submit "$M" --name new --no-cache >/dev/null && "$SIMQ" wait 2 --timeout 60 >/dev/null 2>&1
 pycheck "an old CSV result: simq.result(1, \"csv\") serves it; a new task there is stored as MAT" "$csv_file" <<'PY'
 r = api().simq.result(1, "csv")
 assert r["format"] == "csv" and r["csv"] == open(sys.argv[1]).read(), r["format"]

@@ -159,7 +159,11 @@ static char *model(const char *name)
 	return emu_model_path(name);
 }
 
-/* Submits n tasks of a model with vars built by fn(i); returns the first id (ids are consecutive). */
+/*
+ * Submits n tasks of a model with vars built by fn(i); returns the first id (ids are consecutive).
+ * Each runs (no_cache): these tests count calls, and a case that ran would otherwise come from
+ * the result cache.
+ */
 static int64_t submit(struct rig *r, const char *m, int n, const char *prio, const char *var, double (*value)(int))
 {
 	xmlrpc_env env;
@@ -169,8 +173,8 @@ static int64_t submit(struct rig *r, const char *m, int n, const char *prio, con
 	xmlrpc_env_init(&env);
 	tasks = xmlrpc_array_new(&env);
 	for (int i = 0; i < n; i++) {
-		xmlrpc_value *t = xmlrpc_build_value(&env, "{s:s,s:s,s:{s:d}}", "model", m, "priority", prio, "vars", var,
-						     value(i));
+		xmlrpc_value *t = xmlrpc_build_value(&env, "{s:s,s:s,s:{s:d},s:b}", "model", m, "priority", prio, "vars",
+						     var, value(i), "no_cache", 1);
 
 		xmlrpc_array_append_item(&env, tasks, t);
 		xmlrpc_DECREF(t);

@@ -110,10 +110,10 @@ inject() {
 	python3 -c "import sys, xmlrpc.client; xmlrpc.client.ServerProxy(sys.argv[1]).emu.inject(sys.argv[2], int(sys.argv[3]))" "$url" "$1" "$2"
 }
 
-"$SIMQ" submit "$M" --name poisoned -p critical >/dev/null      # 1: a solver fault
-"$SIMQ" submit "$M" --name flaky -p high >/dev/null             # 2: a licence fault, then completes
-"$SIMQ" submit "$M" --name fine -p normal >/dev/null            # 3: completes
-"$SIMQ" submit "$M" --name unwanted -p normal >/dev/null        # 4: cancelled
+"$SIMQ" submit "$M" --no-cache --name poisoned -p critical >/dev/null      # 1: a solver fault
+"$SIMQ" submit "$M" --no-cache --name flaky -p high >/dev/null             # 2: a licence fault, then completes
+"$SIMQ" submit "$M" --no-cache --name fine -p normal >/dev/null            # 3: completes
+"$SIMQ" submit "$M" --no-cache --name unwanted -p normal >/dev/null        # 4: cancelled
 "$SIMQ" cancel 4 >/dev/null
 inject fault 1
 inject license 1
@@ -147,7 +147,7 @@ PY
 # The outage reaches the webhook as backend_down and backend_up.
 kill "$emu_pid"
 wait "$emu_pid" 2>/dev/null
-"$SIMQ" submit "$M" --name during-outage -p normal >/dev/null
+"$SIMQ" submit "$M" --no-cache --name during-outage -p normal >/dev/null
 expect_post "backend_down" /all 'r["event"] == "backend_down" and r["backend"] == "emu"'
 EMU_PORT=$eport start_emu
 expect_post "backend_up" /all 'r["event"] == "backend_up" and r["backend"] == "emu"'
@@ -163,7 +163,7 @@ class C(http.client.HTTPConnection):
 class T(xmlrpc.client.Transport):
     def make_connection(self, host): return C("localhost")
 s = xmlrpc.client.ServerProxy("http://localhost/RPC2", transport=T())
-s.simq.submit_many([{"model": sys.argv[2], "priority": "low", "name": "burst"} for _ in range(500)])
+s.simq.submit_many([{"model": sys.argv[2], "priority": "low", "name": "burst", "no_cache": True} for _ in range(500)])
 PY
 i=0
 until "$SIMQ" stats --json | grep -q '"failed": 501' || [ $i -gt 600 ]; do

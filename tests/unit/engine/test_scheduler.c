@@ -169,9 +169,19 @@ static int fx_teardown(void **state)
 
 /* ---- helpers ---------------------------------------------------------------------------- */
 
+/* A task of its own case: tasks of one case run once (the result cache's twins), and these tests count runs. */
+static struct task *new_case(const char *model, const char *L, enum task_priority prio)
+{
+	static int n;
+	char vars[64];
+
+	snprintf(vars, sizeof vars, "{\"L\":%s,\"case\":%d}", L, ++n);
+	return task_new(model, vars, NULL, prio);
+}
+
 static int64_t submit_timeout(struct fx *fx, const char *model, enum task_priority prio, double timeout)
 {
-	struct task *t = task_new(model, "{\"L\":0.001}", NULL, prio);
+	struct task *t = new_case(model, "0.001", prio);
 	int64_t id = 0;
 	char *err = NULL;
 
@@ -194,7 +204,7 @@ static void submit_many(struct fx *fx, const char *model, enum task_priority pri
 	char *err = NULL;
 
 	for (size_t i = 0; i < n; i++)
-		tasks[i] = task_new(model, "{\"L\":0.002}", NULL, prio);
+		tasks[i] = new_case(model, "0.002", prio);
 	if (engine_submit(fx->e, NULL, tasks, n, ids, &err) != ENGINE_OK)
 		fail_msg("engine_submit: %s", err ? err : "(no message)");
 	free(tasks);

@@ -289,8 +289,10 @@ static void test_results_and_log(void **state)
 	assert_string_equal(back.path, "results/1.csv");
 	assert_int_equal(back.points, 1001);
 	store_result_free(&back);
-	/* The cache only answers for completed tasks. */
-	assert_int_equal(store_result_by_key(s, "abc123", &back), STORE_NOTFOUND);
+	/* A row answers by its key (rows are written with COMPLETED, and an archived task keeps its row). */
+	assert_int_equal(store_result_by_key(s, "abc123", &back), STORE_OK);
+	store_result_free(&back);
+	assert_int_equal(store_result_by_key(s, "abc124", &back), STORE_NOTFOUND);
 	task_transition(t, TASK_RUNNING, NOW);
 	task_transition(t, TASK_COMPLETED, NOW);
 	t->attempts = 1;
@@ -599,19 +601,20 @@ static void test_schema_1_is_migrated(void **state)
 
 	assert_int_equal(store_submit(s, t), STORE_OK);
 	store_close(&s);
-	/* Schema 1 is schema 4 without the requests table (2), the origin index and settings (3), and
-	 * the archive and the results' retention columns (4): make the database what simq 1 left. */
+	/* Schema 1 is schema 5 without the requests table (2), the origin index and settings (3), and
+	 * the archive (4) and the results' retention and cache columns (4, 5): make the database what simq 1 left. */
 	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
 	assert_int_equal(sqlite3_exec(db, "DROP TABLE requests; DROP INDEX tasks_origin; DROP TABLE settings; "
-				      "DROP TABLE archived_tasks; DROP TABLE archived_attempts; DROP INDEX results_path; "
-				      "DROP INDEX results_unsized; ALTER TABLE results DROP COLUMN bytes; "
-				      "ALTER TABLE results DROP COLUMN used; ALTER TABLE results DROP COLUMN evicted; "
+				      "DROP TABLE archived_tasks; DROP TABLE archived_attempts; "
+				      "DROP TABLE results; CREATE TABLE results (task_id INTEGER PRIMARY KEY, path TEXT, "
+				      "format TEXT, points INTEGER, signals INTEGER, summary TEXT, cache_key TEXT); "
+				      "CREATE INDEX results_cache ON results(cache_key) WHERE cache_key IS NOT NULL; "
 				      "PRAGMA user_version = 1", NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
 	assert_int_equal(scalar(path, "PRAGMA user_version"), 1);
 	s = open_at(path, NULL);
 	assert_int_equal(scalar(path, "PRAGMA user_version"), STORE_SCHEMA_VERSION);
-	assert_int_equal(STORE_SCHEMA_VERSION, 4);
+	assert_int_equal(STORE_SCHEMA_VERSION, 5);
 	assert_int_equal(store_get(s, t->id, &back), STORE_OK);
 	assert_string_equal(back->vars, t->vars);
 	task_free(&back);
@@ -622,6 +625,18 @@ static void test_schema_1_is_migrated(void **state)
 	assert_int_equal(found.first_id, t->id);
 	assert_false(found.many);
 	store_request_free(&found);
+	/* 4: a result keeps its cache key's parts and its source. */
+	char rpath[] = "results/2.mat", mat[] = "mat", key[] = "k4", bytes[] = "b4", model[] = "/m.plecs";
+	struct store_result r = {.task_id = t->id, .path = rpath, .format = mat, .cache_key = key, .source = 1,
+				 .parts = {.model = model, .model_bytes = bytes, .created = NOW}},
+			    got;
+
+	assert_int_equal(store_result_put(s, &r), STORE_OK);
+	assert_int_equal(store_result_by_key(s, "k4", &got), STORE_OK);
+	assert_int_equal(got.source, 1);
+	assert_string_equal(got.parts.model_bytes, "b4");
+	assert_int_equal(got.parts.created, NOW);
+	store_result_free(&got);
 	task_free(&t);
 	store_close(&s);
 	free(path);

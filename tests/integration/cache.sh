@@ -1,0 +1,159 @@
+#!/bin/sh
+# The result cache (DESIGN 7, issue 17) against a real server and a real plecs-emu, counting the
+# plecs.simulate cases plecs-emu received (emu.calls): a sweep run twice costs nothing the second
+# time and gives the same results; the model's bytes count, not its path; every text of one
+# double is one value; another OutputFormat misses; simq cache why names what differs; no_cache
+# runs; two identical tasks queued at once make one call, and a waiter whose twin failed runs.
+. "$SIMQ_SRCDIR/tests/lib/tap.sh"
+. "$SIMQ_SRCDIR/tests/lib/emu.sh"
+. "$SIMQ_SRCDIR/tests/lib/faults.sh"
+
+requires python3
+plan 22
+trap stop_all EXIT
+
+mkdir -p "$TMP/models" "$TMP/elsewhere"
+cp "$SRC/share/models/rc.plecs" "$TMP/models/rc.plecs"
+M=$TMP/models/rc.plecs
+emu_up
+config() {
+	printf '[backend emu]\nurl = %s\nmax_batch = 16\noutput_format = %s\n[scheduler]\nstart_paused = true\n' "$url" "$1"
+}
+config plain >"$TMP/plain.ini"
+serve cache <"$TMP/plain.ini"
+
+# cases: how many cases plecs-emu was asked to simulate so far.
+cases() {
+	python3 -c "import sys, xmlrpc.client
+print(sum(c['cases'] for c in xmlrpc.client.ServerProxy(sys.argv[1]).emu.calls() if c['method'] == 'plecs.simulate'))" "$url"
+}
+# field ID KEY: a field of simq show ID --json.
+field() {
+	"$SIMQ" show "$1" --json | python3 -c "import json, sys; t = json.load(sys.stdin); print(t.get('result', {}).get('source', 0) if sys.argv[1] == 'source' else t[sys.argv[1]])" "$2"
+}
+# ran NAME ID BEFORE: passes when task ID ran (one more case than BEFORE) and is not cached.
+ran() {
+	[ "$(cases)" = $(($3 + 1)) ] && [ "$(field "$2" cached)" = False ] && ok "$1" ||
+		fail "$1" "$(cases) cases after $3" "$("$SIMQ" show "$2")"
+}
+# run_all ID...: resume, wait for the tasks, pause again.
+run_all() {
+	"$SIMQ" resume >/dev/null
+	"$SIMQ" wait "$@" --timeout 60 >/dev/null
+	"$SIMQ" pause >/dev/null
+}
+
+# ---- 1. a sweep twice ---------------------------------------------------------------------------
+"$SIMQ" sweep "$M" R=500:2000:500 >/dev/null
+run_all 1 2 3 4
+before=$(cases)
+"$SIMQ" sweep "$M" R=500:2000:500 >/dev/null
+"$SIMQ" wait 5 6 7 8 --timeout 30 >"$TMP/wait" 2>&1
+[ "$(cases)" = "$before" ] && [ "$before" -ge 4 ] && [ "$(grep -c completed "$TMP/wait")" = 4 ] &&
+	ok "the second sweep completes with no PLECS call (paused, even)" ||
+	fail "the second sweep completes with no PLECS call (paused, even)" "cases $before -> $(cases)" "$(cat "$TMP/wait")"
+same=yes
+for i in 1 2 3 4; do
+	"$SIMQ" result "$i" --csv >"$TMP/a.csv" && "$SIMQ" result $((i + 4)) --csv >"$TMP/b.csv" && [ -s "$TMP/a.csv" ] &&
+		cmp -s "$TMP/a.csv" "$TMP/b.csv" || same="no: task $i and $((i + 4))"
+done
+[ "$same" = yes ] && ok "simq result --csv of each cached task is its source's" || fail "simq result --csv of each cached task is its source's" "$same"
+[ "$(field 5 cached)" = True ] && [ "$(field 5 attempts)" = 0 ] && [ "$(field 5 source)" = 1 ] &&
+	ok "a cached task: cached, no attempt, its result names task 1" ||
+	fail "a cached task: cached, no attempt, its result names task 1" "$("$SIMQ" show 5 --json)"
+"$SIMQ" show 6 >"$TMP/show"
+expect_in "simq show says whose result it reused" "$TMP/show" "result reused from task 2 (cached)"
+pycheck "statistics: 4 cached, never first-try successes; the rates stay over PLECS runs" <<'PY'
+s = stats()
+for w in ("since_start", "day", "all"):
+    c = s["windows"][w]
+    assert (c["cached"], c["completed_first"], c["completed_retry"]) == (4, 4, 0), (w, c)
+assert s["success_rate"] == 1.0, s
+PY
+"$SIMQ" stats >"$TMP/stats"
+expect_line "simq stats has the cached line" "$TMP/stats" "cached                 4 completed from the cache, no PLECS call"
+expect_in "simulation.log: a completed event that says cached" "$SIMQ_HOME/simulation.log" \
+	" 5 completed from the cache (result of task 1)"
+paths=$(for i in 1 5; do "$SIMQ" result "$i" --json | python3 -c "import json, sys; print(json.load(sys.stdin)['path'])"; done | sort -u | wc -l)
+files=$(find "$SIMQ_HOME/results" -type f | wc -l)
+[ "$paths" = 1 ] && [ "$files" = 4 ] && ok "no copy of a result file: 4 files for 8 tasks" ||
+	fail "no copy of a result file: 4 files for 8 tasks" "$paths paths, $files files"
+
+# ---- 2. what counts -----------------------------------------------------------------------------
+cp "$M" "$TMP/elsewhere/rc.plecs"
+before=$(cases)
+id=$("$SIMQ" submit "$TMP/elsewhere/rc.plecs" -v R=500)
+"$SIMQ" wait "$id" --timeout 30 >/dev/null
+[ "$(cases)" = "$before" ] && [ "$(field "$id" cached)" = True ] && ok "the same bytes at another path hit" ||
+	fail "the same bytes at another path hit" "$("$SIMQ" show "$id")"
+
+printf '%% edited\n' >>"$M"
+id=$("$SIMQ" submit "$M" -v R=500)
+run_all "$id"
+ran "the model edited in place (same path) misses" "$id" "$before"
+"$SIMQ" cache why "$id" >"$TMP/why"
+expect_in "cache why: the model file changed" "$TMP/why" "model file changed (bytes differ from task 1's run, "
+
+# Typed 0.42 runs; the same double written as xmlrpc-c alone misreads it ("0.42", which it would
+# take as 0.42000000000000004) and as %.17g prints it hits; the next double up is another value.
+typed=$("$SIMQ" submit "$M" -v R=0.42)
+run_all "$typed"
+pycheck "every text of the double 0.42 hits the typed 0.42; 0.42000000000000004 does not" "$M" "$typed" <<'PY'
+model, typed = sys.argv[1], int(sys.argv[2])
+def submit(text):
+    body = ("<?xml version='1.0'?><methodCall><methodName>simq.submit</methodName><params><param><value><struct>"
+            "<member><name>model</name><value><string>%s</string></value></member>"
+            "<member><name>vars</name><value><struct><member><name>R</name><value><double>%s</double></value>"
+            "</member></struct></value></member></struct></value></param></params></methodCall>" % (model, text))
+    c = _Conn("localhost")
+    c.request("POST", "/RPC2", body, {"Content-Type": "text/xml"})
+    return xmlrpc.client.loads(c.getresponse().read())[0][0]
+for text in ("0.42", "0.41999999999999998", "4.2e-1", "0.420"):
+    t = show(submit(text))
+    assert t["state"] == "completed" and t["cached"] and t["result"]["source"] == typed, (text, t)
+t = show(submit("0.42000000000000004"))
+assert t["state"] == "queued" and not t["cached"], t
+PY
+"$SIMQ" cache why $((typed + 5)) >"$TMP/why"
+expect_in "cache why: the variable that differs" "$TMP/why" "variable R: 0.42000000000000004 here, 0.42 in task $typed"
+
+before=$(cases)
+id=$("$SIMQ" submit "$M" -v R=500 --no-cache)
+run_all "$id"
+[ "$(cases)" = $((before + 2)) ] && [ "$(field "$id" cached)" = False ] && [ "$(field "$id" attempts)" = 1 ] &&
+	ok "--no-cache runs though the result is stored" || fail "--no-cache runs though the result is stored" "$(cases) cases after $before"
+"$SIMQ" cache why "$id" >"$TMP/why"
+expect_in "cache why: the same key, and no_cache" "$TMP/why" "this task asked for no_cache, so it ran"
+
+# Another OutputFormat: the same server's state with a MatFile backend.
+"$SIMQ" shutdown >/dev/null
+config matfile >"$TMP/matfile.ini"
+serve cache <"$TMP/matfile.ini"
+before=$(cases)
+id=$("$SIMQ" submit "$M" -v R=500)
+run_all "$id"
+ran "another OutputFormat misses" "$id" "$before"
+"$SIMQ" cache why "$id" >"$TMP/why"
+expect_in "cache why: the output format" "$TMP/why" "output format matfile here, plain in task"
+"$SIMQ" cache why 5 >"$TMP/why"
+expect_in "cache why of a cached task names its source" "$TMP/why" "result reused from task 1 (cached)"
+
+# ---- 3. twins in the queue --------------------------------------------------------------------------
+before=$(cases)
+a=$("$SIMQ" submit "$M" -v R=777)
+b=$("$SIMQ" submit "$M" -v R=777)
+run_all "$a" "$b"
+[ "$(cases)" = $((before + 1)) ] && [ "$(field "$a" attempts)" = 1 ] && [ "$(field "$b" cached)" = True ] &&
+	[ "$(field "$b" source)" = "$a" ] && ok "two identical tasks queued at once: one PLECS call, both completed" ||
+	fail "two identical tasks queued at once: one PLECS call, both completed" "$(cases) cases after $before" "$("$SIMQ" ls)"
+expect_in "the log says the second waits for the first" "$SIMQ_HOME/simulation.log" "task $b waits for task $a, which runs the same case"
+
+inject fault 1
+a=$("$SIMQ" submit "$M" -v R=778)
+b=$("$SIMQ" submit "$M" -v R=778)
+run_all "$a" "$b"
+[ "$(field "$a" state)" = failed ] && [ "$(field "$b" state)" = completed ] && [ "$(field "$b" attempts)" = 1 ] &&
+	[ "$(field "$b" cached)" = False ] && ok "a twin that failed: the one that waited runs itself and completes" ||
+	fail "a twin that failed: the one that waited runs itself and completes" "$("$SIMQ" show "$a")" "$("$SIMQ" show "$b")"
+server_ran_clean
+done_testing
