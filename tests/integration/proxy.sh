@@ -9,7 +9,7 @@
 . "$SIMQ_SRCDIR/tests/lib/emu.sh"
 
 requires python3
-plan 20
+plan 22
 
 export SIMQ_HOME="$TMP/state"
 M=$(cd "$SRC/share/models" && pwd -P)/rc.plecs
@@ -63,14 +63,17 @@ expect_in "system.multicall answers as single calls; system.listMethods lists pl
 	"multicall: True ['plecs.close', 'plecs.get', 'plecs.load', 'plecs.set', 'plecs.simulate', 'system.capabilities'"
 
 # (2) Two scripts at once: the answers each would get alone, and batches holding cases of both.
-python3 "$SCRIPT" "$EMU_URL" "$M" 3000 "$TMP/direct3000.json" || fail "the second script runs directly"
+# (Cases of their own: a case run before is answered from the result cache, without plecs-emu.)
+for r0 in 2000 3000 4000; do
+	python3 "$SCRIPT" "$EMU_URL" "$M" $r0 "$TMP/direct$r0.json" || fail "the script runs directly with R $r0"
+done
 emu emu.reset >/dev/null
-python3 "$SCRIPT" "$PROXY" "$M" 1000 "$TMP/a.json" 2>"$TMP/a.err" &
+python3 "$SCRIPT" "$PROXY" "$M" 2000 "$TMP/a.json" 2>"$TMP/a.err" &
 a=$!
 python3 "$SCRIPT" "$PROXY" "$M" 3000 "$TMP/b.json" 2>"$TMP/b.err" &
 b=$!
 wait $a && wait $b || fail "two scripts at once run" "$(cat "$TMP/a.err" "$TMP/b.err")"
-if cmp -s "$TMP/a.json" "$TMP/direct.json" && cmp -s "$TMP/b.json" "$TMP/direct3000.json"; then
+if cmp -s "$TMP/a.json" "$TMP/direct2000.json" && cmp -s "$TMP/b.json" "$TMP/direct3000.json"; then
 	ok "two scripts at once each get their own answers, as plecs-emu gives them directly"
 else
 	fail "two scripts at once each get their own answers"
@@ -81,7 +84,7 @@ calls = xmlrpc.client.ServerProxy(sys.argv[1]).emu.calls()
 for c in calls:
     if c["method"] == "plecs.simulate":
         rs = [o.get("ModelVars", {}).get("R", 0) for o in c["opts"]]
-        print(c["cases"], "A" * any(r < 2000 for r in rs) + "B" * any(r >= 3000 for r in rs))
+        print(c["cases"], "A" * any(r < 3000 for r in rs) + "B" * any(r >= 3000 for r in rs))
 PY
 if grep -q " AB$" "$TMP/batches"; then
 	ok "plecs-emu's calls include batches holding cases of both scripts ($(grep -c " AB$" "$TMP/batches") of $(wc -l <"$TMP/batches"))"
@@ -100,8 +103,8 @@ fi
 emu emu.reset >/dev/null
 emu emu.inject "'license', 1" >/dev/null
 check "with a licence fault injected, the script at /RPC2/critical runs to the end" \
-	python3 "$SCRIPT" "$PROXY/critical" "$M" 1000 "$TMP/licence.json"
-check "... and gets the answers it gets directly" cmp "$TMP/licence.json" "$TMP/direct.json"
+	python3 "$SCRIPT" "$PROXY/critical" "$M" 4000 "$TMP/licence.json"
+check "... and gets the answers it gets directly" cmp "$TMP/licence.json" "$TMP/direct4000.json"
 emu emu.calls >"$TMP/calls"
 expect_in "... for plecs-emu did answer the licence fault" "$TMP/calls" "No free license available"
 "$SIMQ" ls --tag proxy --name proxy:127.0.0.1 --limit 1000 >"$TMP/ls"
@@ -112,6 +115,17 @@ else
 	fail "the script's tasks are in simq ls, critical" "$critical critical completed:" "$(tail -20 "$TMP/ls")"
 fi
 expect_in "a call at /RPC2 gets [proxy] priority (normal)" "$TMP/ls" "normal    completed  1 "
+
+# The result cache answers a script run again at once: no case reaches plecs-emu.
+emu emu.reset >/dev/null
+check "the first script run again gets the same answers" sh -c \
+	"python3 '$SCRIPT' '$PROXY' '$M' 1000 '$TMP/again.json' && cmp '$TMP/again.json' '$TMP/direct.json'"
+emu emu.calls >"$TMP/calls"
+if grep -q "plecs.simulate" "$TMP/calls"; then
+	fail "... from the cache: plecs-emu got no plecs.simulate" "$(cat "$TMP/calls")"
+else
+	ok "... from the cache: plecs-emu got no plecs.simulate"
+fi
 
 # (4) A script killed mid-call: its queued tasks are cancelled within a second.
 python3 - "$PROXY/low" "$M" <<'PY' &
