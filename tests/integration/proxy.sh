@@ -9,7 +9,7 @@
 . "$SIMQ_SRCDIR/tests/lib/emu.sh"
 
 requires python3
-plan 22
+plan 23
 
 export SIMQ_HOME="$TMP/state"
 M=$(cd "$SRC/share/models" && pwd -P)/rc.plecs
@@ -162,7 +162,7 @@ server_ran_clean
 
 # On an address that is not loopback, the proxy wants the token, as the TCP API does.
 export SIMQ_HOME="$TMP/state2"
-printf '[proxy]\nlisten = 0.0.0.0\nport = %s\n[server]\ntoken = 0123456789abcdef0123\n[backend local]\nurl = %s\n' \
+printf '[proxy]\nlisten = 0.0.0.0\nport = %s\npriority = high\n[server]\ntoken = 0123456789abcdef0123\n[backend local]\nurl = %s\n' \
 	"$pport" "$EMU_URL" >"$TMP/simq2.ini"
 "$SIMQ" server -c "$TMP/simq2.ini" >/dev/null 2>"$TMP/err" || fail "the server on 0.0.0.0 starts" "$(cat "$TMP/err")"
 python3 "$SCRIPT" "$PROXY" "$M" 1000 "$TMP/notoken.json" 2>"$TMP/notoken.err"
@@ -170,5 +170,11 @@ expect_in "on 0.0.0.0 a script without the token is refused (401)" "$TMP/notoken
 check "... and one with it (http://simq:TOKEN@HOST:PORT/RPC2) gets the same answers" sh -c \
 	"python3 '$SCRIPT' 'http://simq:0123456789abcdef0123@127.0.0.1:$pport/RPC2' '$M' 1000 '$TMP/token.json' &&
 	cmp '$TMP/token.json' '$TMP/direct.json'"
+"$SIMQ" ls --tag proxy --limit 100 >"$TMP/ls2"
+if [ "$(grep -c "^[0-9]*  *high  *completed" "$TMP/ls2")" -eq 17 ]; then
+	ok "[proxy] priority = high: the 17 tasks of a call at /RPC2 are high"
+else
+	fail "[proxy] priority = high gives a call at /RPC2 high tasks" "$(cat "$TMP/ls2")"
+fi
 server_ran_clean
 done_testing
