@@ -362,20 +362,6 @@ enum store_status store_evict(struct store *s, int64_t need, int64_t keep_after,
 	return st;
 }
 
-enum store_status store_result_used(struct store *s, int64_t task_id, int64_t now_ms)
-{
-	sqlite3_stmt *st;
-	int rc = sqlite3_prepare_v2(store_db(s), "UPDATE results SET used = ?2 WHERE task_id = ?1", -1, &st, NULL);
-
-	if (rc == SQLITE_OK) {
-		sqlite3_bind_int64(st, 1, task_id);
-		sqlite3_bind_int64(st, 2, now_ms);
-		rc = sqlite3_step(st);
-	}
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? STORE_OK : store_fail(s, rc, "noting a result's use");
-}
-
 enum store_status store_finished_page(struct store *s, int state, int64_t offset, int64_t limit,
 				      void (*fn)(struct task *t, void *ud), void *ud)
 {

@@ -165,6 +165,7 @@ _Static_assert(sizeof migrations / sizeof migrations[0] == STORE_SCHEMA_VERSION,
 	X(GET_REQUEST, "SELECT fingerprint, many, first_id, count, created FROM requests WHERE key = ?")    \
 	X(RESULT_BY_KEY, "SELECT " RESULT_COLUMNS " FROM results WHERE cache_key = ? AND evicted IS NULL "  \
 			 "ORDER BY source IS NOT NULL LIMIT 1")                                              \
+	X(RESULT_USED, "UPDATE results SET used = ?2 WHERE task_id = ?1")                                  \
 	X(HAS_MODEL_BYTES, "SELECT 1 FROM results WHERE model_bytes = ? LIMIT 1")                           \
 	X(CACHE_ENTRIES, "SELECT " RESULT_COLUMNS " FROM results WHERE model = ?1 "                         \
 			 "UNION SELECT " RESULT_COLUMNS " FROM results WHERE model_bytes = ?2 "                \
@@ -613,6 +614,18 @@ struct submit_args {
 };
 
 /* Task t completes from the cache: a results row naming hit's file and the task that made it. */
+enum store_status store_result_used(struct store *s, int64_t task_id, int64_t now_ms)
+{
+	sqlite3_stmt *st = stmt(s, STMT_RESULT_USED);
+	int rc;
+
+	sqlite3_bind_int64(st, 1, task_id);
+	sqlite3_bind_int64(st, 2, now_ms);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? STORE_OK : store_fail(s, rc, "noting a result's use");
+}
+
 static enum store_status put_hit(struct store *s, const struct task *t, const struct store_result *hit)
 {
 	struct store_result r = {.task_id = t->id, .path = hit->path, .format = hit->format, .points = hit->points,
