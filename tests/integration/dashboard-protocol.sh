@@ -21,7 +21,7 @@ if ! "$PY" -c "import websocket" 2>/dev/null; then
 	echo "1..0 # SKIP no python3-websocket for $PY (./quickstart installs it)"
 	exit 0
 fi
-plan 28
+plan 29
 
 export SIMQ_HOME="$TMP/state" SIMQ SIMQ_INI="$TMP/simq.ini"
 MODEL=$(cd "$SRC/share/models" && pwd -P)/rc.plecs
@@ -76,7 +76,8 @@ cases "action replies: a final task per id (done false, the reason), priority 0-
 cases "a sweep's summary against a swept variable, from the store's summaries; bad requests told what is allowed" sweep
 cases "changes in a burst reach a viewer at most five times a second" rate
 cases "a viewer back with its last seq gets the updates it missed; another server's or a future seq, a snapshot" resume
-cases "100 viewers at once each get the snapshot and the next update; past max_viewers one is refused" many
+cases "100 viewers at once each get the snapshot and the next update; past max_viewers one is refused, told why" many
+cases "200 read-only pages reading: the others refused, told why; a page with the token gets in, the oldest read-only makes room" operator
 cases "a viewer that never reads: the others keep up, the server's memory stays bounded, it gets a snapshot later" slow
 cases "1,100 connections that are not viewers held open: the dashboard takes its share of 1,024 files, the CLI and a page are served" flood
 cases "250 WebSockets that never say hello, renewed under the deadline: a page still gets its snapshot at once" hogs

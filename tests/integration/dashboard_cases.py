@@ -3,7 +3,11 @@
 # MODEL (a .plecs file).  Debian's python3-websocket is the client.  Each case exits 0 when it holds.
 import http.client, json, os, re, socket, subprocess, sys, threading, time
 import websocket
+import websocket._abnf
 import xmlrpc.client
+
+# 1013 (try again later) is in RFC 6455's registry and browsers take it; python3-websocket 1.2's list predates it.
+websocket._abnf.VALID_CLOSE_STATUS += (1013,)
 
 PORT = int(os.environ["DASH_PORT"])
 HOME = os.environ["SIMQ_HOME"]
@@ -645,13 +649,11 @@ def case_many():
     more = [connect() for _ in range(50)]
     for ws in more:
         hello(ws)
-    try:
-        extra = connect()
-        extra.send("{}")
-        recv(extra)
-        raise SystemExit("a viewer past max_viewers was accepted")
-    except (websocket.WebSocketException, ConnectionError):
-        pass
+    extra = connect()
+    extra.send("{}")
+    m = recv(extra)
+    assert m["type"] == "refused" and "max_viewers" in m["error"], ("a viewer past max_viewers", m)
+    closed_with(extra, 1013)
     for ws in more:
         ws.close()
     tid = api().submit({"model": MODEL, "name": "for-all", "priority": "critical", "no_cache": True})
@@ -659,6 +661,55 @@ def case_many():
     for ws in viewers:
         until(ws, lambda m: m["type"] == "update" and "queue" in m and tid in queued_ids(m), 10, "the update")
     print("ok: 100 viewers had the task within %.2f s" % (time.monotonic() - t0))
+
+
+def case_operator():
+    """200 read-only pages that connect and keep reading fill the places (150 here): the others are
+    refused, told why (a message the page can show, then 1013); a page that brings the token still
+    gets its snapshot within a second or two, and the oldest read-only viewer makes room, told why."""
+    raise_fd_limit()
+    views, refused = [], []
+    for _ in range(200):
+        ws = connect()
+        ws.send("{}")
+        m = recv(ws)
+        if m["type"] == "welcome":
+            views.append(ws)
+            continue
+        assert m["type"] == "refused" and "max_viewers" in m["error"] and "token" in m["error"], m
+        closed_with(ws, 1013)
+        refused.append(ws)
+    assert 140 <= len(views) <= 150 and len(views) + len(refused) == 200, (len(views), len(refused))
+    told = {}
+
+    def read(i, ws):  # every viewer reads all it is sent, as a live page does
+        try:
+            while True:
+                m = recv(ws)
+                if m["type"] == "refused":
+                    told[i] = m["error"]
+        except (websocket.WebSocketException, ConnectionError, ValueError):
+            pass
+    readers = [threading.Thread(target=read, args=(i, ws), daemon=True) for i, ws in enumerate(views)]
+    for r in readers:
+        r.start()
+    t0 = time.monotonic()
+    op = connect()
+    welcome, snap = hello(op, auth=token())
+    took = time.monotonic() - t0
+    assert welcome["read_only"] is False and snap["type"] == "snapshot", (welcome, snap["type"])
+    assert took < 2, "the page with the token waited %.2f s for its snapshot" % took
+    end = time.monotonic() + 5
+    while not told and time.monotonic() < end:
+        time.sleep(0.05)
+    assert list(told) == [0] and "a page with the token took this place" in told[0], told
+    late = connect()
+    late.send("{}")
+    m = recv(late)
+    assert m["type"] == "refused", ("a read-only page while the places are full", m)
+    closed_with(late, 1013)
+    print("ok: %d read-only viewers, %d refused; the page with the token had its snapshot in %.2f s; "
+          "refused: %s" % (len(views), len(refused), took, m["error"]))
 
 
 def server_pid():
