@@ -21,7 +21,7 @@ if ! "$PY" -c "import websocket" 2>/dev/null; then
 	echo "1..0 # SKIP no python3-websocket for $PY (./quickstart installs it)"
 	exit 0
 fi
-plan 29
+plan 30
 
 export SIMQ_HOME="$TMP/state" SIMQ SIMQ_INI="$TMP/simq.ini"
 MODEL=$(cd "$SRC/share/models" && pwd -P)/rc.plecs
@@ -80,6 +80,7 @@ cases "100 viewers at once each get the snapshot and the next update; past max_v
 cases "200 read-only pages reading: the others refused, told why; a page with the token gets in, the oldest read-only makes room" operator
 cases "a viewer that never reads: the others keep up, the server's memory stays bounded, it gets a snapshot later" slow
 cases "1,100 connections that are not viewers held open: the dashboard takes its share of 1,024 files, the CLI and a page are served" flood
+cases "a churn of connections that send nothing: the page's files come whole, WebSockets have their snapshot" churn
 cases "250 WebSockets that never say hello, renewed under the deadline: a page still gets its snapshot at once" hogs
 cases "wrong tokens from one address, reconnecting: about 10 checked a second; a page from another gets in with the token" guessing
 cases "failures come from the store: after hundreds of tasks and a restart they are still listed, a retried one with its copy" restart

@@ -865,6 +865,84 @@ def case_hogs():
     print("ok: %d hogs opened, a page's snapshot within %.2f s" % (holder.opened, worst))
 
 
+def churn(seconds, held, counter):
+    """Opens connections that send nothing as fast as it can for seconds, holding at most held (the
+    oldest closed); adds how many it opened to counter."""
+    import collections
+    socks, opened, end = collections.deque(), 0, time.monotonic() + seconds
+    while time.monotonic() < end:
+        try:
+            socks.append(socket.create_connection(("127.0.0.1", PORT), timeout=1))
+            opened += 1
+        except OSError:
+            pass
+        while len(socks) > held:
+            socks.popleft().close()
+    with counter.get_lock():
+        counter.value += opened
+
+
+def get_whole(path):
+    """GETs path on a new connection: the body and whether it is whole (as long as its Content-Length).
+    None when the connection was closed before any answer (a browser sends the request again)."""
+    c = http.client.HTTPConnection("127.0.0.1", PORT, timeout=10)
+    try:
+        c.request("GET", path)
+        r = c.getresponse()
+    except (ConnectionError, socket.timeout):  # RemoteDisconnected and BrokenPipeError among them
+        return None
+    try:
+        body = r.read()
+    except http.client.IncompleteRead as e:
+        body = e.partial
+    finally:
+        c.close()
+    return r.status, len(body), int(r.getheader("Content-Length", -1))
+
+
+def case_churn():
+    """A churn of connections that send nothing (as fast as two processes open them, the oldest
+    closed) while a client GETs the page and its files, each on a new connection, and opens a
+    WebSocket: every file comes whole (as long as its Content-Length), every WebSocket has its
+    snapshot; only a connection still waiting for its request makes room for a new one."""
+    import multiprocessing
+    raise_fd_limit()
+    counter = multiprocessing.Value("l", 0)
+    churners = [multiprocessing.Process(target=churn, args=(12, 300, counter)) for _ in range(2)]
+    for p in churners:
+        p.start()
+    time.sleep(1)  # the churn under way (the files are asked for while it lasts, and it lasts 12 s)
+    files, again, sockets, end = {}, 0, 0, time.monotonic() + 8
+    while time.monotonic() < end:
+        for path in ("/", "/dashboard.js", "/dashboard.css", "/chart.js"):
+            got = get_whole(path)
+            while got is None:  # closed before it was read: asked again, as a browser does
+                again += 1
+                got = get_whole(path)
+            status, length, declared = got
+            assert status == 200 and length == declared, "GET %s: %d, %d bytes of %d" % (path, status, length, declared)
+            files[path] = files.get(path, 0) + 1
+        while True:
+            try:
+                ws = connect()
+                break
+            except (websocket.WebSocketConnectionClosedException, ConnectionError):
+                again += 1  # closed before its upgrade was read: the page connects again
+        welcome, snap = hello(ws)
+        assert snap["type"] == "snapshot", snap["type"]
+        ws.close()
+        sockets += 1
+    for p in churners:
+        p.join(30)
+    rounds = min(files.values())
+    assert rounds >= 5, files
+    # A client that has not sent its request 30 ms after connecting looks like the flood; rarely.
+    assert again <= max(3, rounds * 5 // 20), "%d of %d connections closed before their request was read" % (again, rounds * 5)
+    print("ok: %d connections churned; %d rounds of the page's 4 files, all whole, %d WebSockets with their "
+          "snapshot (%d connections asked again: closed before their request was read)"
+          % (counter.value, rounds, sockets, again))
+
+
 def connect_from(src, **kw):
     """A viewer whose connection comes from the address src (any of 127/8 reaches the dashboard)."""
     s = socket.socket()
