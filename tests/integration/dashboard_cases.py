@@ -371,6 +371,12 @@ def case_retries():
     r = m["running"]
     assert s.get(tid)["state"] == "running", s.get(tid)
     assert r["count"] == r["in_calls"] + r["waiting"] + r["writing"] and r["waiting"] == len(r["retries"]) >= 1, r
+    # Counted once, as running: not in the queue's rows nor its total; the two add up to the tasks there are.
+    _, snap = hello(connect())
+    active = len(s.list({"state": "queued"}, 0, 1000)["tasks"]) + len(s.list({"state": "running"}, 0, 1000)["tasks"])
+    assert tid not in queued_ids(snap), snap["queue"]
+    assert snap["queue"]["total"] + snap["running"]["count"] == active, (snap["queue"]["total"], snap["running"], active)
+    assert sum(snap["queue"]["counts"].values()) == snap["queue"]["total"] == snap["stats"]["queued"], snap["queue"]
     s.cancel([tid])
     m = until(ws, lambda m: m["type"] == "update" and "running" in m and not m["running"]["retries"], 10,
               "the cancelled task leaving the rows")
