@@ -21,7 +21,7 @@ if ! "$PY" -c "import websocket" 2>/dev/null; then
 	echo "1..0 # SKIP no python3-websocket for $PY (./quickstart installs it)"
 	exit 0
 fi
-plan 30
+plan 31
 
 export SIMQ_HOME="$TMP/state" SIMQ SIMQ_INI="$TMP/simq.ini"
 MODEL=$(cd "$SRC/share/models" && pwd -P)/rc.plecs
@@ -66,6 +66,7 @@ cases "only / and the page's files are served (/index.html is 404); HEAD and oth
 cases "a WebSocket from another Origin, with none, or on another path is refused" origin
 cases "only Hosts that name the dashboard are served (DNS rebinding refused); refusals logged as the dashboard's" hosts
 cases "the Host is NAME or NAME:PORT exactly, two Hosts are 400; an https:// origin in allowed_origins is taken" exact_hosts
+cases "through ssh -L from another port: a loopback Host with that port is served, its Origin must match it" ssh_forward
 cases "a viewer gets a snapshot of every section, then a CLI submit in an update within 1 s" snapshot
 cases "a task plecs-emu faults on appears among the failures with its error" failure
 cases "a task waiting for its retry is a running row, also once due and held for a slot; the count is the rows'" retries

@@ -220,7 +220,7 @@ def case_exact_hosts():
     """The Host is NAME or NAME:PORT exactly (the adversary's look-alikes are refused), two Hosts
     are 400, and an https:// origin named in [dashboard] allowed_origins (a TLS proxy's) is taken."""
     for host in (b"localhost:%d.evil.com" % PORT, b"127.0.0.1:%d@evil.com" % PORT, b"localhost:evil",
-                 b"127.0.0.1:99999999999999999999", b"localhost\0.evil.com", b"localhost:1",
+                 b"127.0.0.1:99999999999999999999", b"localhost\0.evil.com", b"simq.lab.example:1",
                  b"[127.0.0.1]:%d" % PORT):
         got = raw_status(b"GET / HTTP/1.1\r\nHost: " + host + b"\r\n\r\n")
         assert got == 403, (host, got)
@@ -250,6 +250,68 @@ def case_exact_hosts():
     except (websocket.WebSocketException, ConnectionError):
         pass
     print("ok")
+
+
+def forwarder():
+    """What ssh -L 8080:127.0.0.1:PORT does: a port of its own whose connections go to the dashboard."""
+    lsock = socket.socket()
+    lsock.bind(("127.0.0.1", 0))
+    lsock.listen(16)
+
+    def pipe(a, b):
+        try:
+            while True:
+                data = a.recv(65536)
+                if not data:
+                    break
+                b.sendall(data)
+        except OSError:
+            pass
+        for s in (a, b):
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def serve():
+        while True:
+            c, _ = lsock.accept()
+            d = socket.create_connection(("127.0.0.1", PORT))
+            threading.Thread(target=pipe, args=(c, d), daemon=True).start()
+            threading.Thread(target=pipe, args=(d, c), daemon=True).start()
+    threading.Thread(target=serve, daemon=True).start()
+    return lsock.getsockname()[1]
+
+
+def case_ssh_forward():
+    """Through a forward from another port (ssh -L 8080:127.0.0.1:PORT), the page's Host is
+    127.0.0.1:8080 or localhost:8080: the dashboard's, listening on loopback; its WebSocket's Origin
+    must be http:// and that Host; a name not on loopback keeps its exact port."""
+    fwd = forwarder()
+    for host in ("127.0.0.1:%d" % fwd, "localhost:%d" % fwd, "[::1]:%d" % fwd):
+        c = http.client.HTTPConnection("127.0.0.1", fwd, timeout=10)
+        c.putrequest("GET", "/", skip_host=True)
+        c.putheader("Host", host)
+        c.endheaders()
+        r = c.getresponse()
+        assert r.status == 200 and b"<html" in r.read().lower(), (host, r.status)
+        c.close()
+    for host in ("127.0.0.1:%d" % fwd, "localhost:%d" % fwd):
+        ws = websocket.create_connection("ws://127.0.0.1:%d/ws" % fwd, host=host, origin="http://" + host, timeout=10)
+        welcome, snap = hello(ws)
+        assert snap["type"] == "snapshot", (host, snap["type"])
+        ws.close()
+    for host, origin in [("127.0.0.1:%d" % fwd, "http://127.0.0.1:%d" % PORT),
+                         ("localhost:%d" % fwd, "http://evil.example:%d" % fwd)]:
+        try:
+            ws = websocket.create_connection("ws://127.0.0.1:%d/ws" % fwd, host=host, origin=origin, timeout=10)
+            ws.send("{}")
+            recv(ws)
+            raise SystemExit("a WebSocket with Host %s, Origin %s was accepted" % (host, origin))
+        except (websocket.WebSocketException, ConnectionError):
+            pass
+    assert get_status("simq.lab.example:%d" % fwd)[0] == 403
+    print("ok: through port %d" % fwd)
 
 
 def case_snapshot():
