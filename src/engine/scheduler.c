@@ -313,10 +313,11 @@ static void backend_down(struct backend *b, const char *error)
 		b->probe_round = 0;
 	else
 		b->probe_round++;
+	/* The error says what failed (refused, timed out, an answer that is not XML-RPC): "after 3 failed calls: …". */
 	if (b->known)
-		snprintf(detail, sizeof detail, "after %d calls without an answer; probing", b->failures);
+		snprintf(detail, sizeof detail, "after %d failed call%s", b->failures, b->failures == 1 ? "" : "s");
 	else
-		snprintf(detail, sizeof detail, "not answering at start; probing");
+		snprintf(detail, sizeof detail, "not answering at start");
 	ev.detail = detail;
 	sc->host.publish(sc->host.ud, EVENT_BACKEND_DOWN, NULL, &ev);
 	timer_start(sc, b->probe, probe_wait(sc, b->probe_round));

@@ -261,11 +261,11 @@ static void on_event(const struct event *ev, void *ud)
 	struct transition *slot = &h->items[h->next];
 
 	free(slot->detail);
+	/* Why, as the log says it: "after 2 failed calls: PLECS's answer is not XML-RPC: …". */
 	*slot = (struct transition){.time = ev->time,
 	                            .up = ev->type == EVENT_BACKEND_UP,
-	                            .detail = xstrdup(ev->detail  ? ev->detail
-	                                              : ev->error ? ev->error
-	                                                          : "")};
+	                            .detail = ev->detail && ev->error ? xasprintf("%s: %s", ev->detail, ev->error)
+	                                      : xstrdup(ev->detail ? ev->detail : ev->error ? ev->error : "")};
 	h->next = (h->next + 1) % HISTORY_KEEP;
 	if (h->count < HISTORY_KEEP)
 		h->count++;

@@ -21,7 +21,7 @@ if ! "$PY" -c "import websocket" 2>/dev/null; then
 	echo "1..0 # SKIP no python3-websocket for $PY (./quickstart installs it)"
 	exit 0
 fi
-plan 31
+plan 32
 
 export SIMQ_HOME="$TMP/state" SIMQ SIMQ_INI="$TMP/simq.ini"
 MODEL=$(cd "$SRC/share/models" && pwd -P)/rc.plecs
@@ -84,6 +84,7 @@ cases "1,100 connections that are not viewers held open: the dashboard takes its
 cases "a churn of connections that send nothing: the page's files come whole, WebSockets have their snapshot" churn
 cases "250 WebSockets that never say hello, renewed under the deadline: a page still gets its snapshot at once" hogs
 cases "wrong tokens from one address, reconnecting: about 10 checked a second; a page from another gets in with the token" guessing
+cases "a backend that answers garbage goes DOWN saying so: after 3 failed calls, and the last error, in its history" down_reason
 cases "failures come from the store: after hundreds of tasks and a restart they are still listed, a retried one with its copy" restart
 "$SIMQ" --no-start shutdown >/dev/null 2>&1
 expect_status "a CLI with no server running starts one" 0 "$SIMQ" -c "$TMP/simq.ini" ls

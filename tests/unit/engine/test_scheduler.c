@@ -43,7 +43,7 @@ struct seen_event {
 	int64_t time, task_id, batch_id, retry_at;
 	int attempt, max_attempts, batch_size;
 	enum task_state state;
-	char backend[32], error[256], error_class[16];
+	char backend[32], error[256], error_class[16], detail[96];
 	char result_path[512];
 	bool has_summary;
 };
@@ -79,6 +79,7 @@ static void record_event(const struct event *ev, void *ud)
 	copy_text(s->backend, sizeof s->backend, ev->backend);
 	copy_text(s->error, sizeof s->error, ev->error);
 	copy_text(s->error_class, sizeof s->error_class, ev->error_class);
+	copy_text(s->detail, sizeof s->detail, ev->detail);
 	copy_text(s->result_path, sizeof s->result_path, ev->result_path);
 }
 
@@ -674,6 +675,9 @@ static void test_breaker_down_probe_up(void **state)
 	assert_int_equal(count_events(fx, EVENT_BACKEND_DOWN, -1), 1);
 	assert_string_equal(nth_event(fx, EVENT_BACKEND_DOWN, -1, 0)->backend, "plecs-1");
 	assert_int_equal(nth_event(fx, EVENT_BACKEND_DOWN, -1, 0)->time, NOW);
+	/* Why, as the log and the dashboard say it: "DOWN after 3 failed calls: <the last error>". */
+	assert_string_equal(nth_event(fx, EVENT_BACKEND_DOWN, -1, 0)->detail, "after 3 failed calls");
+	assert_string_equal(nth_event(fx, EVENT_BACKEND_DOWN, -1, 0)->error, REFUSED);
 	assert_int_equal(engine_alerts(fx->e), 1);
 	assert_int_equal(fake_backend_count(fx->fb), 6);
 	assert_int_equal(fake_backend_running(fx->fb), 0);
