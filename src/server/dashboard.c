@@ -393,6 +393,28 @@ static void on_hello(struct dashboard *d, struct viewer *v, const json_t *msg)
 		auth_reply(d, v, verdict);
 }
 
+/* "resume" takes server and seq alone (their values are judged by enqueue_missed: a snapshot when
+ * they name nothing kept); another field is refused, as everywhere, and the message not acted on. */
+static bool resume_fields_ok(struct dashboard *d, struct viewer *v, const json_t *resume)
+{
+	const char *key;
+	json_t *value;
+
+	if (!json_is_object(resume))
+		return true;
+	json_object_foreach((json_t *)resume, key, value)
+	{
+		if (strcmp(key, "server") != 0 && strcmp(key, "seq") != 0) {
+			char *shown = buf_shown(key);
+
+			send_error(d, v, "unknown field \"%s\" in resume; allowed: server, seq", shown);
+			free(shown);
+			return false;
+		}
+	}
+	return true;
+}
+
 static const char *const fields[] = {"auth", "resume", "action", "ref", "ids", "priority", "backend", "sweep", NULL};
 
 static void on_message(struct dashboard *d, struct viewer *v, const char *text, size_t len)
@@ -432,6 +454,10 @@ static void on_message(struct dashboard *d, struct viewer *v, const char *text, 
 			json_decref(msg);
 			return;
 		}
+	}
+	if (!resume_fields_ok(d, v, json_object_get(msg, "resume"))) {
+		json_decref(msg);
+		return;
 	}
 	if (!v->hello) {
 		on_hello(d, v, msg);

@@ -114,9 +114,18 @@ def case_paths():
                  b"/share/dashboard/index.html", b"/ws"):
         got = raw_status(b"GET " + path + b" HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n\r\n" % PORT)
         assert got == 404, (path, got)
-    for method in (b"HEAD", b"POST", b"PUT", b"DELETE"):
+    for method in (b"HEAD", b"POST", b"PUT", b"DELETE", b"OPTIONS"):
         got = raw_status(method + b" / HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nContent-Length: 0\r\n\r\n" % PORT)
         assert got == 405, (method, got)
+    # Methods libwebsockets does not take are answered by it, 403, and closed (api.md says so).
+    for method in (b"TRACE", b"BREW"):
+        got = raw_status(method + b" / HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n\r\n" % PORT)
+        assert got == 403, (method, got)
+    # A NUL inside a path (raw or %00): closed at once, unanswered; /%00 alone is / (api.md).
+    for path in (b"/dashboard.js%00.html", b"/dashboard.js\0.html"):
+        t0 = time.monotonic()
+        got = raw_status(b"GET " + path + b" HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n\r\n" % PORT)
+        assert got is None and time.monotonic() - t0 < 2, (path, got)
     c = http.client.HTTPConnection("127.0.0.1", PORT, timeout=10)
     c.request("HEAD", "/")
     r = c.getresponse()
@@ -696,6 +705,13 @@ def case_resume():
         assert m["type"] == "update" and m["seq"] == prev + 1, (m["type"], m["seq"], prev)
         seen += m.get("log", [])
     assert any("while-away" in l["text"] for l in seen), seen
+    # An unknown field in resume is refused, as everywhere; nothing is done, and a first message may follow.
+    odd = connect()
+    odd.send(json.dumps({"resume": {"server": snap["server"], "seq": last, "x": 1}}))
+    m = recv(odd)
+    assert m["type"] == "error" and 'unknown field "x" in resume; allowed: server, seq' in m["error"], m
+    welcome, m = hello(odd, resume={"server": snap["server"], "seq": last})
+    assert m["type"] == "update" and m["seq"] == last + 1, m["type"]
     other = connect()
     _, m = hello(other, resume={"server": "another-server", "seq": last})
     assert m["type"] == "snapshot", m["type"]
