@@ -66,7 +66,7 @@ assert outcomes == ["backend", "ok"], outcomes
 assert sum(a["outcome"] == "backend" for _, a in att) >= 3, att
 assert all(a["error"] for _, a in att if a["outcome"] == "backend"), [a for _, a in att if a["outcome"] == "backend"]
 PY
-grep -q "emu DOWN after 3 calls" "$SIMQ_HOME/simulation.log" && grep -q "emu UP again after" "$SIMQ_HOME/simulation.log" &&
+grep -q "emu DOWN after 3 failed calls: " "$SIMQ_HOME/simulation.log" && grep -q "emu UP again after" "$SIMQ_HOME/simulation.log" &&
 	[ "$(grep -n "emu DOWN" "$SIMQ_HOME/simulation.log" | head -1 | cut -d: -f1)" -lt \
 		"$(grep -n "emu UP" "$SIMQ_HOME/simulation.log" | tail -1 | cut -d: -f1)" ] &&
 	ok "simulation.log has the DOWN, then the UP" ||
