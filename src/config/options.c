@@ -266,7 +266,9 @@ const struct option_def option_table[] = {
              "https://NAME[:PORT] of a TLS reverse proxy in front of it, exactly as the browser sends it "
              "(its NAME in allowed_hosts too, when the proxy passes the Host on)."},
     {"dashboard", "max_viewers", OPT_INT, "200", 1, 10000,
-     .help = "Pages connected at once; one more is refused until one leaves."},
+     .help = "Pages connected at once, counting those that sent their first message.  Past it a read-only "
+             "page is refused, told why (try again later), and a page that brings the token takes the "
+             "place of the oldest read-only one, so read-only pages never keep an operator out."},
     {"dashboard", "max_buffer", OPT_SIZE, "1M", 64 * 1024, 64.0 * 1024 * 1024,
      .help = "Updates queued for a page that does not read them; past this they are dropped and the "
              "page gets a fresh snapshot once it reads again, so a slow page never holds up the others."},

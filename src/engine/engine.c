@@ -1048,7 +1048,8 @@ static void keep_read(struct task *t, void *ud)
 		idmap_put(read, t->id, t);
 }
 
-enum engine_status engine_queue_page(struct engine *e, size_t offset, size_t limit,
+/* Rows of the queue in its order, whatever their state, with their positions in the whole queue. */
+static enum engine_status queue_rows(struct engine *e, size_t offset, size_t limit,
 				     void (*fn)(const struct task *t, int64_t position, void *ud), void *ud, char **err)
 {
 	struct queue_item *items = xcalloc(limit ? limit : 1, sizeof *items);
@@ -1079,6 +1080,88 @@ enum engine_status engine_queue_page(struct engine *e, size_t offset, size_t lim
 	free(ids);
 	free(items);
 	return st;
+}
+
+static int by_position(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/*
+ * RUNNING tasks back in the queue (a retry due, in line for a slot): running by their state, not
+ * queued.  How many, each priority's in by_prio (may be NULL), and their positions in the queue,
+ * ascending (*positions heap, when not NULL).
+ */
+static size_t running_in_queue(const struct engine *e, size_t by_prio[PRIO_COUNT], int64_t **positions)
+{
+	size_t n = 0, cap = 0;
+
+	if (positions)
+		*positions = NULL;
+	for (size_t i = 0; i < e->active.cap; i++) {
+		const struct task *t = e->active.keys && e->active.keys[i] ? e->active.values[i] : NULL;
+		int64_t at = t && t->state == TASK_RUNNING ? queue_position(e->queue, t->id) : -1;
+
+		if (at < 0)
+			continue;
+		if (by_prio)
+			by_prio[t->priority]++;
+		if (positions && n == cap) {
+			cap = cap ? 2 * cap : 16;
+			*positions = xreallocarray(*positions, cap, sizeof **positions);
+		}
+		if (positions)
+			(*positions)[n] = at;
+		n++;
+	}
+	if (positions && n > 1)
+		qsort(*positions, n, sizeof **positions, by_position);
+	return n;
+}
+
+size_t engine_queued(const struct engine *e, size_t by_prio[PRIO_COUNT])
+{
+	size_t running[PRIO_COUNT] = {0}, n = running_in_queue(e, running, NULL);
+
+	for (int p = 0; by_prio && p < PRIO_COUNT; p++)
+		by_prio[p] = queue_count(e->queue, (enum task_priority)p) - running[p];
+	return queue_size(e->queue) - n;
+}
+
+struct queued_rows {
+	void (*fn)(const struct task *t, int64_t position, void *ud);
+	void *ud;
+	size_t offset, left, sent;
+};
+
+static void queued_row(const struct task *t, int64_t position, void *ud)
+{
+	struct queued_rows *r = ud;
+
+	if (t->state != TASK_QUEUED || r->left == 0)
+		return;
+	r->fn(t, (int64_t)(r->offset + r->sent++), r->ud);
+	r->left--;
+}
+
+enum engine_status engine_queue_page(struct engine *e, size_t offset, size_t limit,
+				     void (*fn)(const struct task *t, int64_t position, void *ud), void *ud, char **err)
+{
+	int64_t *positions;
+	size_t n = running_in_queue(e, NULL, &positions), at = offset, skipped = 0;
+
+	if (n == 0)
+		return queue_rows(e, offset, limit, fn, ud, err);
+	/* The queued task at `offset` is that far into the queue plus the RUNNING ones before it. */
+	while (skipped < n && (size_t)positions[skipped] <= at)
+		skipped++, at++;
+	free(positions);
+
+	struct queued_rows r = {.fn = fn, .ud = ud, .offset = offset, .left = limit};
+
+	return queue_rows(e, at, limit + (n - skipped), queued_row, &r, err);
 }
 
 enum engine_status engine_each_task(struct engine *e, unsigned from, int state, void (*fn)(struct task *t, void *ud),

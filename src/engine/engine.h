@@ -178,7 +178,9 @@ bool engine_is_active(const struct engine *e, int64_t id);
 const struct task *engine_loaded(const struct engine *e, int64_t id);
 /*
  * Calls fn with limit queued tasks from position offset (0: the head) in queue order, and their
- * positions: their records from memory, or read from the store in one query for the page.
+ * positions among the queued: their records from memory, or read from the store in one query for
+ * the page.  Queued means QUEUED: a retry due and back in line for a slot is RUNNING, and not
+ * among them (engine_each_running() has it).
  */
 enum engine_status engine_queue_page(struct engine *e, size_t offset, size_t limit,
 				     void (*fn)(const struct task *t, int64_t position, void *ud), void *ud, char **err);
@@ -211,6 +213,11 @@ enum engine_status engine_clean(struct engine *e, const struct store_select *sel
 				char **err);
 
 const struct queue *engine_queue(const struct engine *e);
+/*
+ * Tasks QUEUED, each priority's in by_prio (may be NULL): the queue's tasks but the RUNNING ones
+ * in it (a retry due, in line for a slot), so that queued and engine_running() count each task once.
+ */
+size_t engine_queued(const struct engine *e, size_t by_prio[PRIO_COUNT]);
 const struct scheduler *engine_scheduler(const struct engine *e);
 size_t engine_running(const struct engine *e);
 /* The highest task id given so far (0: none): a range of ids past it names no task. */

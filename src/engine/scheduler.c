@@ -103,10 +103,18 @@ struct waiter {
 	struct clock_timer *timer;
 };
 
+/* Calls of one model with one number of cases. */
+struct sized {
+	double seconds; /* running mean of their wall time */
+	int n;
+};
+
 struct estimate {
 	char *model;
 	double seconds;            /* running mean of a call's wall time */
 	int n;
+	struct sized *sizes;       /* by number of cases: calls whose cases all ran (sizes[k], k cases) */
+	size_t nsizes;
 	double *recent;            /* the last RECENT_CALLS wall times, a ring */
 	size_t nrecent, next;
 	int64_t duration_le[SCHED_NDURATION + 1]; /* tasks per bucket (not cumulative); the last is +Inf */
@@ -189,12 +197,48 @@ static struct estimate *estimate_for(struct scheduler *sc, const char *model)
 	return &sc->estimates[sc->nestimates++];
 }
 
-/* An answered call: its model's running mean and recent times, and the histograms /metrics shows. */
-static void learn(struct scheduler *sc, const char *model, double seconds, size_t cases)
+/*
+ * How long a call of `cases` cases of e's model takes (DESIGN 5): the mean of past calls with that
+ * many cases whose cases all ran; else that of the nearest number of cases seen, scaled by cases
+ * over it — PLECS does not say how many cases it runs at once, so as if one after another, an
+ * estimate on the long side; 0 when none of the model's calls has run yet.
+ */
+static double estimate_seconds(const struct estimate *e, size_t cases)
+{
+	size_t best = 0;
+
+	if (cases < e->nsizes && e->sizes[cases].n > 0)
+		return e->sizes[cases].seconds;
+	for (size_t k = 1; k < e->nsizes; k++)
+		if (e->sizes[k].n > 0 && (best == 0 || (k > cases ? k - cases : cases - k) <
+		                                           (best > cases ? best - cases : cases - best)))
+			best = k;
+	return best ? e->sizes[best].seconds * (double)cases / (double)best : 0;
+}
+
+/* A call whose cases all ran: the mean for its number of cases. */
+static void learn_sized(struct estimate *e, double seconds, size_t cases)
+{
+	if (cases >= e->nsizes) {
+		e->sizes = xreallocarray(e->sizes, cases + 1, sizeof *e->sizes);
+		memset(e->sizes + e->nsizes, 0, (cases + 1 - e->nsizes) * sizeof *e->sizes);
+		e->nsizes = cases + 1;
+	}
+	struct sized *z = &e->sizes[cases];
+
+	z->n++;
+	z->seconds += (seconds - z->seconds) / (z->n < 20 ? z->n : 20);
+}
+
+/* An answered call: its model's running mean and recent times, and the histograms /metrics shows;
+ * ran: its cases all ran (a fault that came at once says nothing of how long they take). */
+static void learn(struct scheduler *sc, const char *model, double seconds, size_t cases, bool ran)
 {
 	struct estimate *e = estimate_for(sc, model);
 	size_t k = 0, d = 0;
 
+	if (ran)
+		learn_sized(e, seconds, cases);
 	e->n++;
 	e->seconds += (seconds - e->seconds) / (e->n < 20 ? e->n : 20);
 	if (e->recent == NULL)
@@ -269,10 +313,11 @@ static void backend_down(struct backend *b, const char *error)
 		b->probe_round = 0;
 	else
 		b->probe_round++;
+	/* The error says what failed (refused, timed out, an answer that is not XML-RPC): "after 3 failed calls: …". */
 	if (b->known)
-		snprintf(detail, sizeof detail, "after %d calls without an answer; probing", b->failures);
+		snprintf(detail, sizeof detail, "after %d failed call%s", b->failures, b->failures == 1 ? "" : "s");
 	else
-		snprintf(detail, sizeof detail, "not answering at start; probing");
+		snprintf(detail, sizeof detail, "not answering at start");
 	ev.detail = detail;
 	sc->host.publish(sc->host.ud, EVENT_BACKEND_DOWN, NULL, &ev);
 	timer_start(sc, b->probe, probe_wait(sc, b->probe_round));
@@ -689,7 +734,7 @@ static bool dispatch_one(struct scheduler *sc, struct backend *b)
 	bt->ids = xcalloc(n, sizeof *bt->ids);
 	bt->n = n;
 	bt->started = now_ms(sc);
-	bt->estimate = est->n ? est->seconds : 0;
+	bt->estimate = estimate_seconds(est, n);
 	bt->call->model_path = xstrdup(head.model);
 	bt->call->model_name = backend_model_name(head.model);
 	bt->call->as_list = n > 1;
@@ -1198,7 +1243,7 @@ static void call_done(struct backend_call *call)
 		b->failures = 0;
 		learn_size(sc, bt);
 		if (call->outcome != BACKEND_TOO_LARGE)
-			learn(sc, call->model_path, call->seconds, bt->n);
+			learn(sc, call->model_path, call->seconds, bt->n, call->outcome == BACKEND_OK);
 	}
 	enum verdict v = judge(sc, bt);
 
@@ -1401,6 +1446,7 @@ void scheduler_free(struct scheduler **scp)
 	for (size_t i = 0; i < sc->nestimates; i++) {
 		free(sc->estimates[i].model);
 		free(sc->estimates[i].recent);
+		free(sc->estimates[i].sizes);
 	}
 	free(sc->estimates);
 	clock_timer_free(sc->clock, &sc->linger);

@@ -3,9 +3,14 @@
  *
  * A connection that is not yet a viewer (a request on its way, a file being sent, a kept-alive
  * connection waiting for its next request, a WebSocket that has not sent its first message) is
- * *pending*: it has a deadline for its stage, and at most max_pending are pending at once — a new
- * connection closes the oldest pending one, so whoever holds connections open cannot lock a page
- * out, which sends its first message at once.  A viewer (it said hello) has no deadline; viewers
+ * *pending*: it has a deadline for its stage, and at most max_pending are pending at once.  A new
+ * connection past that makes another leave: the oldest still waiting for its first request that
+ * has sent nothing, or, if older, a kept-alive one or a WebSocket silent for a second; else the
+ * oldest WebSocket before its first message; else a file stalled for 10 s; else the new one goes.
+ * So whoever holds connections open or opens them by the thousand cannot lock a page out (it
+ * sends its request and its first message at once), and a file being sent is not cut short.  The
+ * ones made to leave are closed on the next loop pass, or at once when the sockets are at their
+ * cap (libwebsockets accepts a burst at once).  A viewer (it said hello) has no deadline; viewers
  * are bounded by dashboard.c (max_viewers).  In all, the dashboard holds at most
  * dashboard_conns_cap() sockets: the server's other descriptors (the API, the store, PLECS calls)
  * are never its to take.  dashboard.c tells each stage as libwebsockets reports it; a deadline
@@ -43,9 +48,10 @@ bool dashboard_conns_port_free(const char *listen, int port, char **err);
 /* Frees the records (after libwebsockets closed every connection); clears the pointer. */
 void dashboard_conns_free(struct dashboard_conns **c);
 
-/* Whether one more socket may be accepted (false: at the cap; it is closed at once). */
-bool dashboard_conns_room(const struct dashboard_conns *c);
-/* A new connection: pending, DASHBOARD_REQUEST_S to bring its request; the oldest pending one goes if full. */
+/* Whether one more socket may be accepted (false: at the cap; it is closed at once).  Those already
+ * chosen to make room are closed first (before the new socket exists, outside any of theirs). */
+bool dashboard_conns_room(struct dashboard_conns *c);
+/* A new connection: pending, DASHBOARD_REQUEST_S to bring its request; another goes if full (above). */
 void dashboard_conns_opened(struct dashboard_conns *c, struct lws *wsi);
 /* Its request is whole and is being answered: DASHBOARD_RESPONSE_S. */
 void dashboard_conns_answering(struct dashboard_conns *c, struct lws *wsi);

@@ -21,7 +21,8 @@ struct dashboard_hosts {
 	char **origins; /* allowed_origins */
 	size_t norigins;
 	long port;
-	bool any_ip; /* it listens on every address */
+	bool any_ip;   /* it listens on every address */
+	bool loopback; /* it listens on loopback (or every address): a loopback name with any port is its */
 	char *shown; /* "127.0.0.1, localhost, ..." for messages */
 };
 
@@ -30,6 +31,12 @@ static bool is_ip(const char *name)
 	unsigned char addr[16];
 
 	return inet_pton(AF_INET, name, addr) == 1 || inet_pton(AF_INET6, name, addr) == 1;
+}
+
+/* localhost, 127.0.0.1 or ::1: names that are this machine's for every browser, never a rebound name. */
+static bool is_loopback(const char *name)
+{
+	return strcasecmp(name, "localhost") == 0 || strcmp(name, "127.0.0.1") == 0 || strcmp(name, "::1") == 0;
 }
 
 /*
@@ -164,6 +171,7 @@ struct dashboard_hosts *dashboard_hosts_new(const char *listen, int port, const 
 		p += len + (p[len] == ',');
 	}
 	h->any_ip = strcmp(listen, "0.0.0.0") == 0 || strcmp(listen, "::") == 0;
+	h->loopback = h->any_ip || is_loopback(listen);
 	for (size_t i = 0; i < h->n; i++)
 		buf_addf(&shown, "%s%s", i ? ", " : "", h->names[i].name);
 	if (h->any_ip)
@@ -191,6 +199,9 @@ void dashboard_hosts_free(struct dashboard_hosts **hp)
 /* Whether name:port (port -1: none) is one of the allowed, exactly. */
 static bool host_allowed(const struct dashboard_hosts *h, const char *name, long port)
 {
+	/* ssh -L 8080:127.0.0.1:7361: the page is at localhost:8080.  No other site can be. */
+	if (h->loopback && is_loopback(name))
+		return true;
 	if (h->any_ip && is_ip(name) && (port == -1 || port == h->port))
 		return true;
 	for (size_t i = 0; i < h->n; i++)

@@ -4,7 +4,9 @@
  * A request's Host must name the dashboard, exactly: NAME or NAME:PORT with the dashboard's port
  * and nothing after it, NAME its listen address, localhost, one of [dashboard] allowed_hosts
  * (names of this machine, or of a proxy in front of it; an entry NAME:PORT is that port alone),
- * or, when it listens on every address (0.0.0.0, ::), any IP address.  A page elsewhere whose
+ * or, when it listens on every address (0.0.0.0, ::), any IP address; and when it listens on
+ * loopback (127.0.0.1, ::1, localhost) or every address, localhost, 127.0.0.1 or [::1] with any
+ * port (a page reached through ssh -L 8080:127.0.0.1:7361 is at localhost:8080).  A page elsewhere whose
  * name an attacker points at this machine (DNS rebinding) sends its own name as Host, and is
  * refused; an IP address is never such a name.  A WebSocket's Origin must then be the page's own,
  * http:// and that Host, or one of [dashboard] allowed_origins (the https:// origin of a TLS proxy

@@ -102,13 +102,12 @@ static void add_queue_row(const struct task *t, int64_t position, void *ud)
  */
 static json_t *build_queue(struct dashboard_view *v)
 {
-	const struct queue *q = engine_queue(v->engine);
 	json_t *counts = json_object(), *rows = json_object();
-	size_t offset = 0;
+	size_t by_prio[PRIO_COUNT], total = engine_queued(v->engine, by_prio), offset = 0;
 
 	for (int p = 0; p < PRIO_COUNT; p++) {
 		const char *name = task_priority_name((enum task_priority)p);
-		size_t n = queue_count(q, (enum task_priority)p);
+		size_t n = by_prio[p];
 		json_t *list = json_array();
 		char *err = NULL;
 
@@ -119,7 +118,7 @@ static json_t *build_queue(struct dashboard_view *v)
 		json_object_set_new(rows, name, list);
 		offset += n;
 	}
-	return json_pack("{s:I,s:o,s:o}", "total", (json_int_t)queue_size(q), "counts", counts, "rows", rows);
+	return json_pack("{s:I,s:o,s:o}", "total", (json_int_t)total, "counts", counts, "rows", rows);
 }
 
 /* ---- running ---------------------------------------------------------------------------- */
@@ -262,11 +261,11 @@ static void on_event(const struct event *ev, void *ud)
 	struct transition *slot = &h->items[h->next];
 
 	free(slot->detail);
+	/* Why, as the log says it: "after 2 failed calls: PLECS's answer is not XML-RPC: …". */
 	*slot = (struct transition){.time = ev->time,
 	                            .up = ev->type == EVENT_BACKEND_UP,
-	                            .detail = xstrdup(ev->detail  ? ev->detail
-	                                              : ev->error ? ev->error
-	                                                          : "")};
+	                            .detail = ev->detail && ev->error ? xasprintf("%s: %s", ev->detail, ev->error)
+	                                      : xstrdup(ev->detail ? ev->detail : ev->error ? ev->error : "")};
 	h->next = (h->next + 1) % HISTORY_KEEP;
 	if (h->count < HISTORY_KEEP)
 		h->count++;
@@ -341,7 +340,7 @@ static json_t *build_stats(struct dashboard_view *v)
 	                 "pause_reason", reason ? reason : "", "started", (json_int_t)engine_started_ms(v->engine),
 	                 "calls", (json_int_t)tot.calls, "mean_batch",
 	                 tot.calls ? (double)tot.cases / (double)tot.calls : 0.0, "queued",
-	                 (json_int_t)queue_size(engine_queue(v->engine)));
+	                 (json_int_t)engine_queued(v->engine, NULL));
 }
 
 /* Tasks finished in each of the last 24 hours, the current one (the last 60 minutes) last. */

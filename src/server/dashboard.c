@@ -2,7 +2,6 @@
 
 #include "server/dashboard.h"
 
-#include <arpa/inet.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <jansson.h>
@@ -14,8 +13,8 @@
 #include "engine/engine.h"
 #include "server/dashboard-act.h"
 #include "server/dashboard-conn.h"
-#include "server/dashboard-files.h"
 #include "server/dashboard-host.h"
+#include "server/dashboard-http.h"
 #include "server/dashboard-sweep.h"
 #include "server/dashboard-view.h"
 #include "server/guesses.h"
@@ -70,6 +69,7 @@ struct dashboard {
 	struct dashboard_hosts *hosts;
 	struct refusals *refusals;
 	struct dashboard_conns *conns;
+	struct dashboard_http http; /* the above, for dashboard-http.c */
 	struct dashboard_options opt;
 	char *token, *dir;
 	struct viewer *viewers; /* every WebSocket; those past their hello are viewers */
@@ -328,6 +328,37 @@ static void auth_reply(struct dashboard *d, struct viewer *v, enum guess_verdict
 		close_viewer(v, LWS_CLOSE_STATUS_POLICY_VIOLATION, "too many wrong tokens");
 }
 
+/* A page told why it cannot be a viewer ({"type":"refused"}, which it can show), then closed with 1013. */
+static void refuse_viewer(struct dashboard *d, struct viewer *v, const char *why)
+{
+	char peer[64];
+
+	peer_of(v, peer, sizeof peer);
+	refusals_note(d->refusals, peer, "viewers at the limit ([dashboard] max_viewers)");
+	enqueue_json(d, v, json_pack("{s:s,s:s}", "type", "refused", "error", why));
+	close_viewer(v, TRY_AGAIN_LATER, "viewers at the limit ([dashboard] max_viewers)");
+}
+
+/* The places are full and a page with the token comes: the oldest read-only viewer leaves; false when
+ * every viewer has the token. */
+static bool make_room(struct dashboard *d)
+{
+	struct viewer *oldest = NULL;
+
+	for (struct viewer *v = d->viewers; v; v = v->next) /* the newest first */
+		if (v->hello && !v->authorized && !v->close_code)
+			oldest = v;
+	if (oldest == NULL)
+		return false;
+	oldest->hello = false; /* no longer a viewer: no updates, its place is free now */
+	d->nviewers--;
+	queue_clear(oldest);
+	oldest->stale = false;
+	refuse_viewer(d, oldest, "a page with the token took this place: the dashboard has [dashboard] max_viewers "
+	                         "pages open, and a read-only one makes room for it; try again later");
+	return true;
+}
+
 /*
  * The first message: its token taken first, then the welcome (read-only or not), then the missed
  * updates when "resume" names them all, else a snapshot; a wrong token is answered after those.
@@ -340,16 +371,17 @@ static void on_hello(struct dashboard *d, struct viewer *v, const json_t *msg)
 	enum guess_verdict verdict = GUESS_WRONG;
 	bool resumed;
 
-	if (d->nviewers >= d->opt.max_viewers) {
-		close_viewer(v, TRY_AGAIN_LATER, "viewers at the limit ([dashboard] max_viewers)");
-		return;
-	}
-	dashboard_conns_viewer(d->conns, v->wsi);
-	d->nviewers++;
 	if (token) {
 		verdict = check_token(d, v, token);
 		v->authorized = verdict == GUESS_RIGHT;
 	}
+	if (d->nviewers >= d->opt.max_viewers && !(v->authorized && make_room(d))) {
+		refuse_viewer(d, v, "the dashboard has [dashboard] max_viewers pages open; try again later, or "
+		                    "bring the token: a page with it takes the place of the oldest read-only one");
+		return;
+	}
+	dashboard_conns_viewer(d->conns, v->wsi);
+	d->nviewers++;
 	enqueue_json(d, v,
 	             json_pack("{s:s,s:s,s:I,s:b}", "type", "welcome", "server", dashboard_view_server(d->view), "seq",
 	                       (json_int_t)d->seq, "read_only", !v->authorized));
@@ -361,15 +393,40 @@ static void on_hello(struct dashboard *d, struct viewer *v, const json_t *msg)
 		auth_reply(d, v, verdict);
 }
 
+/* "resume" takes server and seq alone (their values are judged by enqueue_missed: a snapshot when
+ * they name nothing kept); another field is refused, as everywhere, and the message not acted on. */
+static bool resume_fields_ok(struct dashboard *d, struct viewer *v, const json_t *resume)
+{
+	const char *key;
+	json_t *value;
+
+	if (!json_is_object(resume))
+		return true;
+	json_object_foreach((json_t *)resume, key, value)
+	{
+		if (strcmp(key, "server") != 0 && strcmp(key, "seq") != 0) {
+			char *shown = buf_shown(key);
+
+			send_error(d, v, "unknown field \"%s\" in resume; allowed: server, seq", shown);
+			free(shown);
+			return false;
+		}
+	}
+	return true;
+}
+
 static const char *const fields[] = {"auth", "resume", "action", "ref", "ids", "priority", "backend", "sweep", NULL};
 
 static void on_message(struct dashboard *d, struct viewer *v, const char *text, size_t len)
 {
 	json_error_t jerr;
-	json_t *msg = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+	json_t *msg;
 	const char *key;
 	json_t *value;
 
+	if (v->close_code) /* told to close (refused, evicted): nothing it says counts */
+		return;
+	msg = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!json_is_object(msg)) {
 		if (msg)
 			send_error(d, v,
@@ -397,6 +454,10 @@ static void on_message(struct dashboard *d, struct viewer *v, const char *text, 
 			json_decref(msg);
 			return;
 		}
+	}
+	if (!resume_fields_ok(d, v, json_object_get(msg, "resume"))) {
+		json_decref(msg);
+		return;
 	}
 	if (!v->hello) {
 		on_hello(d, v, msg);
@@ -482,37 +543,12 @@ static bool on_writable(struct dashboard *d, struct viewer *v)
 
 /* ---- connections ------------------------------------------------------------------------ */
 
-/* 0 when the request names the dashboard as its Host (dashboard-host.h), else the HTTP status for
- * it (400: two Hosts; 403); a refusal is noted. */
-static unsigned host_status(struct dashboard *d, struct lws *wsi, char *host, size_t size)
-{
-	char peer[64] = "?", *why = NULL;
-	int len = lws_hdr_total_length(wsi, WSI_TOKEN_HOST);
-	unsigned status = 403;
-
-	host[0] = '\0';
-	if (lws_hdr_fragment_length(wsi, WSI_TOKEN_HOST, 1) > 0) {
-		why = xstrdup("two Host headers (one is allowed)");
-		status = 400;
-	} else if (len >= (int)size) {
-		why = xasprintf("a Host of %d bytes (at most %zu)", len, size - 1);
-	} else {
-		len = lws_hdr_copy(wsi, host, (int)size, WSI_TOKEN_HOST);
-		if (dashboard_host_ok(d->hosts, host, len > 0 ? (size_t)len : 0, &why))
-			return 0;
-	}
-	lws_get_peer_simple(wsi, peer, sizeof peer);
-	refusals_note(d->refusals, peer, why);
-	free(why);
-	return status;
-}
-
-/* A WebSocket is taken on /ws, below the viewer limit, naming the dashboard, from its own page. */
+/* A WebSocket is taken on /ws, naming the dashboard, from its own page. */
 static bool accept_viewer(struct dashboard *d, struct lws *wsi)
 {
 	char uri[64] = "", origin[256] = "", host[256], peer[64] = "?", *why = NULL;
 
-	if (host_status(d, wsi, host, sizeof host))
+	if (dashboard_http_host_status(&d->http, wsi, host, sizeof host))
 		return false;
 	lws_hdr_copy(wsi, uri, sizeof uri, WSI_TOKEN_GET_URI);
 	lws_hdr_copy(wsi, origin, sizeof origin, WSI_TOKEN_ORIGIN);
@@ -522,10 +558,9 @@ static bool accept_viewer(struct dashboard *d, struct lws *wsi)
 	lws_get_peer_simple(wsi, peer, sizeof peer);
 	if (!own)
 		refusals_note(d->refusals, peer, why);
-	else if (d->nviewers >= d->opt.max_viewers)
-		refusals_note(d->refusals, peer, "viewers at the limit ([dashboard] max_viewers)");
 	free(why);
-	return own && strcmp(uri, "/ws") == 0 && d->nviewers < d->opt.max_viewers;
+	/* Past max_viewers it is taken still: its first message may bring the token (on_hello). */
+	return own && strcmp(uri, "/ws") == 0;
 }
 
 /* A WebSocket's first message did not come in time (dashboard-conn.h). */
@@ -546,22 +581,6 @@ static void on_accepted(struct dashboard *d, struct lws *wsi)
 	if (fd >= 0)
 		fcntl(fd, F_SETFD, FD_CLOEXEC);
 	dashboard_conns_opened(d->conns, wsi);
-}
-
-/* Whether one more socket is taken: past the dashboard's share of descriptors it is closed at once. */
-static bool room_for(struct dashboard *d, const struct lws_filter_network_conn_args *a)
-{
-	char peer[64] = "?";
-
-	if (dashboard_conns_room(d->conns))
-		return true;
-	if (a && a->cli_addr.ss_family == AF_INET)
-		inet_ntop(AF_INET, &((const struct sockaddr_in *)&a->cli_addr)->sin_addr, peer, sizeof peer);
-	else if (a && a->cli_addr.ss_family == AF_INET6)
-		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)&a->cli_addr)->sin6_addr, peer, sizeof peer);
-	refusals_note(d->refusals, peer,
-	              "connections at the limit (three times [dashboard] max_viewers, at most half of ulimit -n)");
-	return false;
 }
 
 static void on_established(struct dashboard *d, struct viewer *v, struct lws *wsi)
@@ -596,45 +615,6 @@ static void on_closed(struct dashboard *d, struct viewer *v)
 		ev_timer_stop(d->loop, &d->refresh);
 }
 
-/* ---- files ------------------------------------------------------------------------------ */
-
-/* The response is sent: a connection kept alive has its deadline for the next request; -1 to close. */
-static int completed(struct dashboard *d, struct lws *wsi)
-{
-	if (lws_http_transaction_completed(wsi))
-		return -1;
-	dashboard_conns_idle(d->conns, wsi);
-	return 0;
-}
-
-static int http_status(struct dashboard *d, struct lws *wsi, unsigned code, const char *text)
-{
-	if (lws_return_http_status(wsi, code, text))
-		return -1;
-	return completed(d, wsi);
-}
-
-static int serve_file(struct dashboard *d, struct lws *wsi, const char *url)
-{
-	char host[256];
-	unsigned status = host_status(d, wsi, host, sizeof host);
-
-	if (status)
-		return http_status(d, wsi, status,
-		                   status == 400 ? "two Host headers: one is allowed"
-		                                 : "this Host is not a name of the dashboard, alone or with its port; "
-		                                   "add it to [dashboard] allowed_hosts");
-	if (lws_hdr_total_length(wsi, WSI_TOKEN_GET_URI) <= 0)
-		return http_status(d, wsi, HTTP_STATUS_METHOD_NOT_ALLOWED, "only GET (HEAD, POST and the others: 405)");
-	int rc = dashboard_files_send(wsi, d->dir, url, strlen(url));
-
-	if (rc == DASHBOARD_FILES_NONE)
-		return http_status(d, wsi, HTTP_STATUS_NOT_FOUND, "not a file of the dashboard");
-	if (rc < 0)
-		return -1;
-	return rc > 0 ? completed(d, wsi) : 0;
-}
-
 static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
 {
 	struct lws_context *ctx = lws_get_context(wsi);
@@ -645,7 +625,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 		return 0;
 	switch (reason) {
 	case LWS_CALLBACK_FILTER_NETWORK_CONNECTION:
-		return room_for(d, user) ? 0 : 1;
+		return dashboard_http_room(&d->http, user) ? 0 : 1;
 	case LWS_CALLBACK_SERVER_NEW_CLIENT_INSTANTIATED:
 		on_accepted(d, wsi);
 		return 0;
@@ -653,10 +633,9 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 		dashboard_conns_closed(d->conns, wsi);
 		return 0;
 	case LWS_CALLBACK_HTTP:
-		dashboard_conns_answering(d->conns, wsi);
-		return serve_file(d, wsi, in);
+		return dashboard_http_request(&d->http, wsi, in);
 	case LWS_CALLBACK_HTTP_FILE_COMPLETION:
-		return completed(d, wsi);
+		return dashboard_http_completed(&d->http, wsi);
 	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
 		return accept_viewer(d, wsi) ? 0 : 1;
 	case LWS_CALLBACK_ESTABLISHED:
@@ -723,6 +702,7 @@ struct dashboard *dashboard_new(struct ev_loop *loop, struct engine *e, const st
 
 	d->refusals = refusals_new(loop, e, o->refusal_interval > 0 ? o->refusal_interval : 60, &words);
 	share_descriptors(d);
+	d->http = (struct dashboard_http){.dir = d->dir, .hosts = d->hosts, .refusals = d->refusals, .conns = d->conns};
 	lws_set_log_level(LLL_ERR, lws_log);
 	memset(&info, 0, sizeof info);
 	info.port = o->port;

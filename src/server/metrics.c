@@ -115,10 +115,13 @@ char *metrics_text(struct engine *e)
 	buf_addf(&b, "simq_attempts_total{outcome=\"split\",class=\"\"} %lld\n", (long long)ended[ATTEMPT_SPLIT]);
 	buf_addf(&b, "simq_attempts_total{outcome=\"backend\",class=\"\"} %lld\n", (long long)ended[ATTEMPT_BACKEND]);
 	buf_addf(&b, "simq_attempts_total{outcome=\"local\",class=\"\"} %lld\n", (long long)ended[ATTEMPT_LOCAL]);
-	gauge_help(&b, "simq_queue_depth", "gauge", "Tasks queued, by priority.");
+	size_t by_prio[PRIO_COUNT];
+
+	engine_queued(e, by_prio);
+	gauge_help(&b, "simq_queue_depth", "gauge", "Tasks queued, by priority (a retry due and in line for a slot is running).");
 	for (int p = 0; p < PRIO_COUNT; p++)
 		buf_addf(&b, "simq_queue_depth{priority=\"%s\"} %zu\n", task_priority_name((enum task_priority)p),
-			 queue_count(engine_queue(e), (enum task_priority)p));
+			 by_prio[p]);
 	gauge_help(&b, "simq_running", "gauge", "Tasks in a PLECS call or waiting for a retry.");
 	buf_addf(&b, "simq_running %zu\n", engine_running(e));
 	scheduler_metrics(engine_scheduler(e), &b);

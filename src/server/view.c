@@ -213,7 +213,7 @@ static xmlrpc_value *counts_value(xmlrpc_env *env, const struct stats_counts *k)
 xmlrpc_value *view_stats(xmlrpc_env *env, const struct engine *e)
 {
 	struct stats_counts k;
-	const struct queue *q = engine_queue(e);
+	size_t by_prio[PRIO_COUNT], queued = engine_queued(e, by_prio);
 	int64_t now = engine_now_ms(e);
 	xmlrpc_value *v, *windows = xmlrpc_struct_new(env), *prio = xmlrpc_struct_new(env);
 	static const char *const keys[STATS_WINDOW_COUNT] = {"since_start", "day", "all"};
@@ -225,11 +225,11 @@ xmlrpc_value *view_stats(xmlrpc_env *env, const struct engine *e)
 	/* The top level is all time: the numbers an operator reads in the morning. */
 	engine_stats(e, STATS_ALL, &k);
 	v = counts_value(env, &k);
-	set_member(env, v, "queued", xmlrpc_i8_new(env, (xmlrpc_int64)queue_size(q)));
+	set_member(env, v, "queued", xmlrpc_i8_new(env, (xmlrpc_int64)queued));
 	set_member(env, v, "running", xmlrpc_i8_new(env, (xmlrpc_int64)engine_running(e)));
 	for (int p = 0; p < PRIO_COUNT; p++)
 		set_member(env, prio, task_priority_name((enum task_priority)p),
-			   xmlrpc_i8_new(env, (xmlrpc_int64)queue_count(q, (enum task_priority)p)));
+			   xmlrpc_i8_new(env, (xmlrpc_int64)by_prio[p]));
 	set_member(env, v, "queued_by_priority", prio);
 	set_member(env, v, "windows", windows);
 	set_member(env, v, "paused", xmlrpc_bool_new(env, engine_paused(e)));
@@ -493,7 +493,7 @@ void view_rate(const struct engine *e, double *per_hour, double *eta)
 	if (first >= 0 && span < 10)
 		span = 10; /* a task in the first second of a minute is not 3,600 an hour */
 	double rate = span > 0 ? (double)recent / span : 0;
-	double left = (double)(queue_size(engine_queue(e)) + engine_running(e));
+	double left = (double)(engine_queued(e, NULL) + engine_running(e));
 
 	*per_hour = rate * 3600;
 	*eta = rate > 0 ? left / rate : left > 0 ? -1.0 : 0.0;
@@ -576,7 +576,7 @@ xmlrpc_value *view_status(xmlrpc_env *env, const struct engine *e)
 	scheduler_each_backend(engine_scheduler(e), add_backend_brief, &x);
 	xmlrpc_value *v = xmlrpc_build_value(
 		env, "{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:b,s:s,s:A,s:I}", "version", (xmlrpc_int64)engine_version(e), "queued",
-		(xmlrpc_int64)queue_size(engine_queue(e)), "running", (xmlrpc_int64)engine_running(e), "failed",
+		(xmlrpc_int64)engine_queued(e, NULL), "running", (xmlrpc_int64)engine_running(e), "failed",
 		(xmlrpc_int64)day.failed, "completed", (xmlrpc_int64)(day.completed_first + day.completed_retry),
 		"failures", (xmlrpc_int64)failures, "failures_seen", (xmlrpc_int64)seen, "paused",
 		(xmlrpc_bool)engine_paused(e), "pause_reason", engine_pause_reason(e) ? engine_pause_reason(e) : "",
@@ -607,7 +607,7 @@ xmlrpc_value *view_console(xmlrpc_env *env, struct engine *e, const struct view_
 		queue = xmlrpc_array_new(env);
 	}
 	set_member(env, v, "queue", queue);
-	set_member(env, v, "queue_total", xmlrpc_i8_new(env, (xmlrpc_int64)queue_size(engine_queue(e))));
+	set_member(env, v, "queue_total", xmlrpc_i8_new(env, (xmlrpc_int64)engine_queued(e, NULL)));
 	/* Where the task under a console's cursor went: it follows its task, not a row. */
 	if (req->focus > 0)
 		set_member(env, v, "focus",
@@ -716,7 +716,7 @@ xmlrpc_value *view_list(xmlrpc_env *env, struct engine *e, const struct view_fil
 		l.tasks = queue_page_value(env, e, offset, limit, false, err);
 		if (l.tasks == NULL)
 			return NULL;
-		l.total = (int64_t)queue_size(engine_queue(e));
+		l.total = (int64_t)engine_queued(e, NULL);
 	} else if (engine_each_task(e, f->from, f->state, list_one, &l, err) != ENGINE_OK) {
 		xmlrpc_DECREF(l.tasks);
 		return NULL;

@@ -21,7 +21,7 @@ if ! "$PY" -c "import websocket" 2>/dev/null; then
 	echo "1..0 # SKIP no python3-websocket for $PY (./quickstart installs it)"
 	exit 0
 fi
-plan 28
+plan 32
 
 export SIMQ_HOME="$TMP/state" SIMQ SIMQ_INI="$TMP/simq.ini"
 MODEL=$(cd "$SRC/share/models" && pwd -P)/rc.plecs
@@ -66,6 +66,7 @@ cases "only / and the page's files are served (/index.html is 404); HEAD and oth
 cases "a WebSocket from another Origin, with none, or on another path is refused" origin
 cases "only Hosts that name the dashboard are served (DNS rebinding refused); refusals logged as the dashboard's" hosts
 cases "the Host is NAME or NAME:PORT exactly, two Hosts are 400; an https:// origin in allowed_origins is taken" exact_hosts
+cases "through ssh -L from another port: a loopback Host with that port is served, its Origin must match it" ssh_forward
 cases "a viewer gets a snapshot of every section, then a CLI submit in an update within 1 s" snapshot
 cases "a task plecs-emu faults on appears among the failures with its error" failure
 cases "a task waiting for its retry is a running row, also once due and held for a slot; the count is the rows'" retries
@@ -76,11 +77,14 @@ cases "action replies: a final task per id (done false, the reason), priority 0-
 cases "a sweep's summary against a swept variable, from the store's summaries; bad requests told what is allowed" sweep
 cases "changes in a burst reach a viewer at most five times a second" rate
 cases "a viewer back with its last seq gets the updates it missed; another server's or a future seq, a snapshot" resume
-cases "100 viewers at once each get the snapshot and the next update; past max_viewers one is refused" many
+cases "100 viewers at once each get the snapshot and the next update; past max_viewers one is refused, told why" many
+cases "200 read-only pages reading: the others refused, told why; a page with the token gets in, the oldest read-only makes room" operator
 cases "a viewer that never reads: the others keep up, the server's memory stays bounded, it gets a snapshot later" slow
 cases "1,100 connections that are not viewers held open: the dashboard takes its share of 1,024 files, the CLI and a page are served" flood
+cases "a churn of connections that send nothing: the page's files come whole, WebSockets have their snapshot" churn
 cases "250 WebSockets that never say hello, renewed under the deadline: a page still gets its snapshot at once" hogs
 cases "wrong tokens from one address, reconnecting: about 10 checked a second; a page from another gets in with the token" guessing
+cases "a backend that answers garbage goes DOWN saying so: after 3 failed calls, and the last error, in its history" down_reason
 cases "failures come from the store: after hundreds of tasks and a restart they are still listed, a retried one with its copy" restart
 "$SIMQ" --no-start shutdown >/dev/null 2>&1
 expect_status "a CLI with no server running starts one" 0 "$SIMQ" -c "$TMP/simq.ini" ls

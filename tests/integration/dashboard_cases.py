@@ -3,7 +3,11 @@
 # MODEL (a .plecs file).  Debian's python3-websocket is the client.  Each case exits 0 when it holds.
 import http.client, json, os, re, socket, subprocess, sys, threading, time
 import websocket
+import websocket._abnf
 import xmlrpc.client
+
+# 1013 (try again later) is in RFC 6455's registry and browsers take it; python3-websocket 1.2's list predates it.
+websocket._abnf.VALID_CLOSE_STATUS += (1013,)
 
 PORT = int(os.environ["DASH_PORT"])
 HOME = os.environ["SIMQ_HOME"]
@@ -110,9 +114,18 @@ def case_paths():
                  b"/share/dashboard/index.html", b"/ws"):
         got = raw_status(b"GET " + path + b" HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n\r\n" % PORT)
         assert got == 404, (path, got)
-    for method in (b"HEAD", b"POST", b"PUT", b"DELETE"):
+    for method in (b"HEAD", b"POST", b"PUT", b"DELETE", b"OPTIONS"):
         got = raw_status(method + b" / HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nContent-Length: 0\r\n\r\n" % PORT)
         assert got == 405, (method, got)
+    # Methods libwebsockets does not take are answered by it, 403, and closed (api.md says so).
+    for method in (b"TRACE", b"BREW"):
+        got = raw_status(method + b" / HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n\r\n" % PORT)
+        assert got == 403, (method, got)
+    # A NUL inside a path (raw or %00): closed at once, unanswered; /%00 alone is / (api.md).
+    for path in (b"/dashboard.js%00.html", b"/dashboard.js\0.html"):
+        t0 = time.monotonic()
+        got = raw_status(b"GET " + path + b" HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n\r\n" % PORT)
+        assert got is None and time.monotonic() - t0 < 2, (path, got)
     c = http.client.HTTPConnection("127.0.0.1", PORT, timeout=10)
     c.request("HEAD", "/")
     r = c.getresponse()
@@ -216,7 +229,7 @@ def case_exact_hosts():
     """The Host is NAME or NAME:PORT exactly (the adversary's look-alikes are refused), two Hosts
     are 400, and an https:// origin named in [dashboard] allowed_origins (a TLS proxy's) is taken."""
     for host in (b"localhost:%d.evil.com" % PORT, b"127.0.0.1:%d@evil.com" % PORT, b"localhost:evil",
-                 b"127.0.0.1:99999999999999999999", b"localhost\0.evil.com", b"localhost:1",
+                 b"127.0.0.1:99999999999999999999", b"localhost\0.evil.com", b"simq.lab.example:1",
                  b"[127.0.0.1]:%d" % PORT):
         got = raw_status(b"GET / HTTP/1.1\r\nHost: " + host + b"\r\n\r\n")
         assert got == 403, (host, got)
@@ -246,6 +259,68 @@ def case_exact_hosts():
     except (websocket.WebSocketException, ConnectionError):
         pass
     print("ok")
+
+
+def forwarder():
+    """What ssh -L 8080:127.0.0.1:PORT does: a port of its own whose connections go to the dashboard."""
+    lsock = socket.socket()
+    lsock.bind(("127.0.0.1", 0))
+    lsock.listen(16)
+
+    def pipe(a, b):
+        try:
+            while True:
+                data = a.recv(65536)
+                if not data:
+                    break
+                b.sendall(data)
+        except OSError:
+            pass
+        for s in (a, b):
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def serve():
+        while True:
+            c, _ = lsock.accept()
+            d = socket.create_connection(("127.0.0.1", PORT))
+            threading.Thread(target=pipe, args=(c, d), daemon=True).start()
+            threading.Thread(target=pipe, args=(d, c), daemon=True).start()
+    threading.Thread(target=serve, daemon=True).start()
+    return lsock.getsockname()[1]
+
+
+def case_ssh_forward():
+    """Through a forward from another port (ssh -L 8080:127.0.0.1:PORT), the page's Host is
+    127.0.0.1:8080 or localhost:8080: the dashboard's, listening on loopback; its WebSocket's Origin
+    must be http:// and that Host; a name not on loopback keeps its exact port."""
+    fwd = forwarder()
+    for host in ("127.0.0.1:%d" % fwd, "localhost:%d" % fwd, "[::1]:%d" % fwd):
+        c = http.client.HTTPConnection("127.0.0.1", fwd, timeout=10)
+        c.putrequest("GET", "/", skip_host=True)
+        c.putheader("Host", host)
+        c.endheaders()
+        r = c.getresponse()
+        assert r.status == 200 and b"<html" in r.read().lower(), (host, r.status)
+        c.close()
+    for host in ("127.0.0.1:%d" % fwd, "localhost:%d" % fwd):
+        ws = websocket.create_connection("ws://127.0.0.1:%d/ws" % fwd, host=host, origin="http://" + host, timeout=10)
+        welcome, snap = hello(ws)
+        assert snap["type"] == "snapshot", (host, snap["type"])
+        ws.close()
+    for host, origin in [("127.0.0.1:%d" % fwd, "http://127.0.0.1:%d" % PORT),
+                         ("localhost:%d" % fwd, "http://evil.example:%d" % fwd)]:
+        try:
+            ws = websocket.create_connection("ws://127.0.0.1:%d/ws" % fwd, host=host, origin=origin, timeout=10)
+            ws.send("{}")
+            recv(ws)
+            raise SystemExit("a WebSocket with Host %s, Origin %s was accepted" % (host, origin))
+        except (websocket.WebSocketException, ConnectionError):
+            pass
+    assert get_status("simq.lab.example:%d" % fwd)[0] == 403
+    print("ok: through port %d" % fwd)
 
 
 def case_snapshot():
@@ -367,6 +442,12 @@ def case_retries():
     r = m["running"]
     assert s.get(tid)["state"] == "running", s.get(tid)
     assert r["count"] == r["in_calls"] + r["waiting"] + r["writing"] and r["waiting"] == len(r["retries"]) >= 1, r
+    # Counted once, as running: not in the queue's rows nor its total; the two add up to the tasks there are.
+    _, snap = hello(connect())
+    active = len(s.list({"state": "queued"}, 0, 1000)["tasks"]) + len(s.list({"state": "running"}, 0, 1000)["tasks"])
+    assert tid not in queued_ids(snap), snap["queue"]
+    assert snap["queue"]["total"] + snap["running"]["count"] == active, (snap["queue"]["total"], snap["running"], active)
+    assert sum(snap["queue"]["counts"].values()) == snap["queue"]["total"] == snap["stats"]["queued"], snap["queue"]
     s.cancel([tid])
     m = until(ws, lambda m: m["type"] == "update" and "running" in m and not m["running"]["retries"], 10,
               "the cancelled task leaving the rows")
@@ -624,6 +705,13 @@ def case_resume():
         assert m["type"] == "update" and m["seq"] == prev + 1, (m["type"], m["seq"], prev)
         seen += m.get("log", [])
     assert any("while-away" in l["text"] for l in seen), seen
+    # An unknown field in resume is refused, as everywhere; nothing is done, and a first message may follow.
+    odd = connect()
+    odd.send(json.dumps({"resume": {"server": snap["server"], "seq": last, "x": 1}}))
+    m = recv(odd)
+    assert m["type"] == "error" and 'unknown field "x" in resume; allowed: server, seq' in m["error"], m
+    welcome, m = hello(odd, resume={"server": snap["server"], "seq": last})
+    assert m["type"] == "update" and m["seq"] == last + 1, m["type"]
     other = connect()
     _, m = hello(other, resume={"server": "another-server", "seq": last})
     assert m["type"] == "snapshot", m["type"]
@@ -645,13 +733,11 @@ def case_many():
     more = [connect() for _ in range(50)]
     for ws in more:
         hello(ws)
-    try:
-        extra = connect()
-        extra.send("{}")
-        recv(extra)
-        raise SystemExit("a viewer past max_viewers was accepted")
-    except (websocket.WebSocketException, ConnectionError):
-        pass
+    extra = connect()
+    extra.send("{}")
+    m = recv(extra)
+    assert m["type"] == "refused" and "max_viewers" in m["error"], ("a viewer past max_viewers", m)
+    closed_with(extra, 1013)
     for ws in more:
         ws.close()
     tid = api().submit({"model": MODEL, "name": "for-all", "priority": "critical", "no_cache": True})
@@ -659,6 +745,55 @@ def case_many():
     for ws in viewers:
         until(ws, lambda m: m["type"] == "update" and "queue" in m and tid in queued_ids(m), 10, "the update")
     print("ok: 100 viewers had the task within %.2f s" % (time.monotonic() - t0))
+
+
+def case_operator():
+    """200 read-only pages that connect and keep reading fill the places (150 here): the others are
+    refused, told why (a message the page can show, then 1013); a page that brings the token still
+    gets its snapshot within a second or two, and the oldest read-only viewer makes room, told why."""
+    raise_fd_limit()
+    views, refused = [], []
+    for _ in range(200):
+        ws = connect()
+        ws.send("{}")
+        m = recv(ws)
+        if m["type"] == "welcome":
+            views.append(ws)
+            continue
+        assert m["type"] == "refused" and "max_viewers" in m["error"] and "token" in m["error"], m
+        closed_with(ws, 1013)
+        refused.append(ws)
+    assert 140 <= len(views) <= 150 and len(views) + len(refused) == 200, (len(views), len(refused))
+    told = {}
+
+    def read(i, ws):  # every viewer reads all it is sent, as a live page does
+        try:
+            while True:
+                m = recv(ws)
+                if m["type"] == "refused":
+                    told[i] = m["error"]
+        except (websocket.WebSocketException, ConnectionError, ValueError):
+            pass
+    readers = [threading.Thread(target=read, args=(i, ws), daemon=True) for i, ws in enumerate(views)]
+    for r in readers:
+        r.start()
+    t0 = time.monotonic()
+    op = connect()
+    welcome, snap = hello(op, auth=token())
+    took = time.monotonic() - t0
+    assert welcome["read_only"] is False and snap["type"] == "snapshot", (welcome, snap["type"])
+    assert took < 2, "the page with the token waited %.2f s for its snapshot" % took
+    end = time.monotonic() + 5
+    while not told and time.monotonic() < end:
+        time.sleep(0.05)
+    assert list(told) == [0] and "a page with the token took this place" in told[0], told
+    late = connect()
+    late.send("{}")
+    m = recv(late)
+    assert m["type"] == "refused", ("a read-only page while the places are full", m)
+    closed_with(late, 1013)
+    print("ok: %d read-only viewers, %d refused; the page with the token had its snapshot in %.2f s; "
+          "refused: %s" % (len(views), len(refused), took, m["error"]))
 
 
 def server_pid():
@@ -812,6 +947,84 @@ def case_hogs():
     holder.join(10)
     assert worst < 1.5, "a page waited %.2f s for its snapshot" % worst
     print("ok: %d hogs opened, a page's snapshot within %.2f s" % (holder.opened, worst))
+
+
+def churn(seconds, held, counter):
+    """Opens connections that send nothing as fast as it can for seconds, holding at most held (the
+    oldest closed); adds how many it opened to counter."""
+    import collections
+    socks, opened, end = collections.deque(), 0, time.monotonic() + seconds
+    while time.monotonic() < end:
+        try:
+            socks.append(socket.create_connection(("127.0.0.1", PORT), timeout=1))
+            opened += 1
+        except OSError:
+            pass
+        while len(socks) > held:
+            socks.popleft().close()
+    with counter.get_lock():
+        counter.value += opened
+
+
+def get_whole(path):
+    """GETs path on a new connection: the body and whether it is whole (as long as its Content-Length).
+    None when the connection was closed before any answer (a browser sends the request again)."""
+    c = http.client.HTTPConnection("127.0.0.1", PORT, timeout=10)
+    try:
+        c.request("GET", path)
+        r = c.getresponse()
+    except (ConnectionError, socket.timeout):  # RemoteDisconnected and BrokenPipeError among them
+        return None
+    try:
+        body = r.read()
+    except http.client.IncompleteRead as e:
+        body = e.partial
+    finally:
+        c.close()
+    return r.status, len(body), int(r.getheader("Content-Length", -1))
+
+
+def case_churn():
+    """A churn of connections that send nothing (as fast as two processes open them, the oldest
+    closed) while a client GETs the page and its files, each on a new connection, and opens a
+    WebSocket: every file comes whole (as long as its Content-Length), every WebSocket has its
+    snapshot; only a connection still waiting for its request makes room for a new one."""
+    import multiprocessing
+    raise_fd_limit()
+    counter = multiprocessing.Value("l", 0)
+    churners = [multiprocessing.Process(target=churn, args=(12, 300, counter)) for _ in range(2)]
+    for p in churners:
+        p.start()
+    time.sleep(1)  # the churn under way (the files are asked for while it lasts, and it lasts 12 s)
+    files, again, sockets, end = {}, 0, 0, time.monotonic() + 8
+    while time.monotonic() < end:
+        for path in ("/", "/dashboard.js", "/dashboard.css", "/chart.js"):
+            got = get_whole(path)
+            while got is None:  # closed before it was read: asked again, as a browser does
+                again += 1
+                got = get_whole(path)
+            status, length, declared = got
+            assert status == 200 and length == declared, "GET %s: %d, %d bytes of %d" % (path, status, length, declared)
+            files[path] = files.get(path, 0) + 1
+        while True:
+            try:
+                ws = connect()
+                break
+            except (websocket.WebSocketConnectionClosedException, ConnectionError):
+                again += 1  # closed before its upgrade was read: the page connects again
+        welcome, snap = hello(ws)
+        assert snap["type"] == "snapshot", snap["type"]
+        ws.close()
+        sockets += 1
+    for p in churners:
+        p.join(30)
+    rounds = min(files.values())
+    assert rounds >= 5, files
+    # A client that has not sent its request 30 ms after connecting looks like the flood; rarely.
+    assert again <= max(3, rounds * 5 // 20), "%d of %d connections closed before their request was read" % (again, rounds * 5)
+    print("ok: %d connections churned; %d rounds of the page's 4 files, all whole, %d WebSockets with their "
+          "snapshot (%d connections asked again: closed before their request was read)"
+          % (counter.value, rounds, sockets, again))
 
 
 def connect_from(src, **kw):
@@ -1041,6 +1254,37 @@ def case_slow():
     print("ok: %.1f MB of updates, the server grew %.1f MB" % (volume / 2**20, grew))
 
 
+def case_down_reason():
+    """A backend that answers with what is not XML-RPC goes DOWN saying so, in the log and in the
+    page's backend history: "after 3 failed calls: PLECS's answer is not XML-RPC: …"."""
+    s = api()
+    s.pause()
+    queued = [t["id"] for t in s.list({"state": "queued"}, 0, 1000)["tasks"]]
+    if queued:
+        s.cancel(queued)
+    ws = connect()
+    hello(ws)
+    xmlrpc.client.ServerProxy(os.environ["EMU_URL"]).emu.inject("malformed", 3)
+    models = os.path.dirname(MODEL)
+    ids = [s.submit({"model": os.path.join(models, m), "name": "garbled", "priority": "critical", "no_cache": True})
+           for m in ("rc.plecs", "buck.plecs", "rlc.plecs")]  # three models: three calls
+    s.resume()
+
+    def down(m):
+        hist = [h for b in m.get("backends", []) for h in b["history"] if not h["up"]]
+        return hist[-1] if hist else None
+    m = until(ws, lambda m: m["type"] == "update" and down(m), 60, "the backend DOWN")
+    detail = down(m)["detail"]
+    assert detail.startswith("after 3 failed calls: ") and "XML-RPC" in detail, detail
+    assert "without an answer" not in detail, detail
+    s.pause()
+    s.cancel(ids)  # waiting for their retries: none completes (a later case counts on rc.plecs never having run bare)
+    until(ws, lambda m: m["type"] == "update" and any(b["up"] for b in m.get("backends", [])), 30, "the backend UP again")
+    line = [l for l in simq_log().splitlines() if " DOWN " in l][-1]
+    assert "DOWN " + detail in line, (line, detail)
+    print("ok: %s" % line)
+
+
 def restart_server():
     subprocess.run([SIMQ, "--no-start", "shutdown"], check=True, capture_output=True)
     subprocess.run([SIMQ, "server", "-c", os.environ["SIMQ_INI"]], check=True, capture_output=True)
@@ -1068,7 +1312,8 @@ def case_restart():
     s.resume()
     for i in range(2):  # one at a time: a fault in a batch of two would split it
         xmlrpc.client.ServerProxy(os.environ["EMU_URL"]).emu.inject("fault", 1)
-        failed.append(s.submit({"model": MODEL, "name": "fails-before-restart-%d" % i, "priority": "critical", "no_cache": True}))
+        failed.append(s.submit({"model": MODEL, "name": "fails-before-restart-%d" % i, "priority": "critical",
+                                "no_cache": True}))
         s.wait([failed[-1]], 60)
     s.pause()
     assert [s.get(i)["state"] for i in failed] == ["failed", "failed"], [s.get(i) for i in failed]

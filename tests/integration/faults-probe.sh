@@ -21,7 +21,7 @@ poll 10 backend_up && ok "the server's first probe finds the backend UP" ||
 	fail "the server's first probe finds the backend UP" "$(cat "$SIMQ_HOME/simulation.log")"
 emu_gone
 "$SIMQ" submit "$M" --name waits-out-the-outage >/dev/null
-until_in "$SIMQ_HOME/simulation.log" "emu DOWN after 3 calls without an answer" &&
+until_in "$SIMQ_HOME/simulation.log" "emu DOWN after 3 failed calls: " &&
 	ok "the backend is DOWN after down_after refused calls" ||
 	fail "the backend is DOWN after down_after refused calls" "$(tail -5 "$SIMQ_HOME/simulation.log")"
 t_down=$(date +%s.%N)

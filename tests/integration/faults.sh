@@ -31,7 +31,7 @@ poll 10 backend_up && ok "the server's first probe finds the backend UP" ||
 emu_gone
 "$SIMQ" sweep "$M" R=100:3000:100 --name outage >"$TMP/out" 2>&1
 expect_in "30 tasks are queued while plecs-emu is gone" "$TMP/out" "submitted 30 tasks: 1-30"
-until_in "$SIMQ_HOME/simulation.log" "emu DOWN after 3 calls without an answer" &&
+until_in "$SIMQ_HOME/simulation.log" "emu DOWN after 3 failed calls: " &&
 	ok "the backend is DOWN after down_after refused calls" ||
 	fail "the backend is DOWN after down_after refused calls" "$(tail -5 "$SIMQ_HOME/simulation.log")"
 # The outage itself: probes come 0.2, 0.4, 0.8, 1, 1 s apart.  Waited for, not slept: the next probe
@@ -66,7 +66,7 @@ assert outcomes == ["backend", "ok"], outcomes
 assert sum(a["outcome"] == "backend" for _, a in att) >= 3, att
 assert all(a["error"] for _, a in att if a["outcome"] == "backend"), [a for _, a in att if a["outcome"] == "backend"]
 PY
-grep -q "emu DOWN after 3 calls" "$SIMQ_HOME/simulation.log" && grep -q "emu UP again after" "$SIMQ_HOME/simulation.log" &&
+grep -q "emu DOWN after 3 failed calls: " "$SIMQ_HOME/simulation.log" && grep -q "emu UP again after" "$SIMQ_HOME/simulation.log" &&
 	[ "$(grep -n "emu DOWN" "$SIMQ_HOME/simulation.log" | head -1 | cut -d: -f1)" -lt \
 		"$(grep -n "emu UP" "$SIMQ_HOME/simulation.log" | tail -1 | cut -d: -f1)" ] &&
 	ok "simulation.log has the DOWN, then the UP" ||

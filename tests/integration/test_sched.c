@@ -587,7 +587,7 @@ static void test_outage(void **state)
 	/* DOWN after exactly down_after (3) refused calls, and then probed: waited for, never slept. */
 	char *log = xasprintf("%s/simulation.log", r.dir);
 
-	until_in_log(log, "emu1 DOWN after 3 calls without an answer", 60);
+	until_in_log(log, "emu1 DOWN after 3 failed calls", 60);
 	db = open_db(&r);
 	assert_int_equal(scalar(db, "SELECT COUNT(*) FROM tasks WHERE state = 3"), 0);
 	snprintf(sql, sizeof sql, "SELECT COUNT(DISTINCT batch_id) FROM attempts WHERE outcome = %d", ATTEMPT_BACKEND);

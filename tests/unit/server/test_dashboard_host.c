@@ -61,7 +61,7 @@ static void test_host_is_an_exact_match(void **state)
 	    dashboard_hosts_new("127.0.0.1", 7361, "proxy.example:8443, dash.example", NULL, NULL);
 	char *why = NULL;
 
-	expect_host(h, "localhost:1", false, "alone or with its port 7361");
+	expect_host(h, "dash.example:1", false, "alone or with its port 7361");
 	expect_host(h, "localhost:7361.evil.com", false, "is not a name");
 	expect_host(h, "127.0.0.1:7361@evil.com", false, "is not a name");
 	expect_host(h, "localhost:evil", false, "is not a name");
@@ -85,6 +85,43 @@ static void test_host_is_an_exact_match(void **state)
 	expect_host(h, "dash.example", true, NULL);
 	expect_host(h, "dash.example:7361", true, NULL);
 	expect_host(h, "dash.example:8443", false, "is not a name");
+	dashboard_hosts_free(&h);
+}
+
+/*
+ * ssh -L 8080:127.0.0.1:7361: the page is at localhost:8080 (or 127.0.0.1:8080, [::1]:8080).  Listening
+ * on loopback (or every address), a loopback name with any port is the dashboard's: no other site is
+ * at such a name.  Listening on one other address, it is not; other names keep their exact port.
+ */
+static void test_loopback_any_port(void **state)
+{
+	struct dashboard_hosts *h = dashboard_hosts_new("127.0.0.1", 7361, "dash.example", NULL, NULL);
+	char *why = NULL;
+
+	expect_host(h, "127.0.0.1:8080", true, NULL);
+	expect_host(h, "localhost:8080", true, NULL);
+	expect_host(h, "LocalHost:1", true, NULL);
+	expect_host(h, "[::1]:8080", true, NULL);
+	expect_host(h, "dash.example:8080", false, "alone or with its port 7361");
+	expect_host(h, "127.0.0.2:8080", false, "is not a name");
+	expect_host(h, "localhost.:8080", false, "is not a name");
+	expect_host(h, "localhost:8080.evil.com", false, "is not a name");
+	/* The Origin must then be that Host's own. */
+	assert_true(dashboard_origin_ok(h, "localhost:8080", "http://localhost:8080", &why));
+	assert_false(dashboard_origin_ok(h, "localhost:8080", "http://localhost:7361", &why));
+	free(why);
+	dashboard_hosts_free(&h);
+	h = dashboard_hosts_new("::1", 7361, NULL, NULL, NULL);
+	expect_host(h, "[::1]:9000", true, NULL);
+	expect_host(h, "localhost:9000", true, NULL);
+	dashboard_hosts_free(&h);
+	h = dashboard_hosts_new("0.0.0.0", 7361, NULL, NULL, NULL);
+	expect_host(h, "localhost:8080", true, NULL);
+	expect_host(h, "192.168.1.5:8080", false, "alone or with its port 7361");
+	dashboard_hosts_free(&h);
+	h = dashboard_hosts_new("192.168.1.5", 7361, NULL, NULL, NULL);
+	expect_host(h, "localhost:8080", false, "alone or with its port 7361");
+	expect_host(h, "localhost:7361", true, NULL);
 	dashboard_hosts_free(&h);
 }
 
@@ -195,6 +232,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_listen_localhost_and_allowed),
 	    cmocka_unit_test(test_host_is_an_exact_match),
+	    cmocka_unit_test(test_loopback_any_port),
 	    cmocka_unit_test(test_allowed_origins),
 	    cmocka_unit_test(test_ipv6_and_every_address),
 	    cmocka_unit_test(test_origin_is_the_page_own),
