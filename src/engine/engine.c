@@ -312,7 +312,7 @@ static bool open_store(struct engine *e, const struct engine_options *opt, struc
 		return false;
 	}
 	stats_init(&e->stats, e->started_ms, &all);
-	if (store_recount_minutes(e->store, stats_day_start(e->started_ms), seed_minute, &e->stats) != STORE_OK) {
+	if (store_minute_counts(e->store, stats_day_start(e->started_ms), seed_minute, &e->stats) != STORE_OK) {
 		*err = xstrdup(store_error(e->store));
 		return false;
 	}

@@ -44,7 +44,7 @@ enum store_status {
 enum store_durability { STORE_DURABILITY_NORMAL, STORE_DURABILITY_FULL };
 
 /* The schema this build writes. */
-#define STORE_SCHEMA_VERSION 5
+#define STORE_SCHEMA_VERSION 6
 
 struct store;
 
@@ -183,9 +183,11 @@ enum store_status store_get_many(struct store *s, const int64_t *ids, size_t n,
 enum store_status store_counters(struct store *s, struct stats_counts *out);
 /* The same figures recomputed from the tasks, for tasks finished at or after since_ms. */
 enum store_status store_recount(struct store *s, int64_t since_ms, struct stats_counts *out);
-/* Per-minute counts of tasks finished at or after since_ms, for the 24 h window. */
-enum store_status store_recount_minutes(struct store *s, int64_t since_ms,
-					void (*fn)(int64_t minute_ms, const struct stats_counts *c, void *ud), void *ud);
+/* The kept per-minute counts of tasks that finished at or after since_ms (the 24 h window at
+ * start), oldest first: written with the transitions, they outlive the tasks clean and purge_after
+ * delete.  Older minutes are dropped. */
+enum store_status store_minute_counts(struct store *s, int64_t since_ms,
+				       void (*fn)(int64_t minute_ms, const struct stats_counts *c, void *ud), void *ud);
 
 /* Appends a line to the log table; *seq gets its sequence number. */
 enum store_status store_log_append(struct store *s, int64_t time_ms, int64_t task_id, const char *text, int64_t *seq);

@@ -10,7 +10,7 @@
 . "$SIMQ_SRCDIR/tests/lib/faults.sh"
 
 requires python3
-plan 27
+plan 29
 trap stop_all EXIT
 emu_up --speed 0
 
@@ -144,8 +144,18 @@ run_capture 64 "$SIMQ" clean --model rc </dev/null
 expect_in "clean of more than 100 tasks off a terminal needs --yes, and removes nothing" "$TMP/err" \
 	"simq clean would remove 102 tasks (completed 101, cancelled 1), "
 poll 15 sh -c "[ \$(wc -l <'$TMP/hooks.log') -ge $((hooks_before + 101)) ]"
+stats_windows "$TMP/stats.kept"
+stats_windows "$TMP/stats.kept.restart" restart
 expect_status "clean --yes removes them" 0 "$SIMQ" clean --model rc --yes
 expect_in "and says what it freed" "$TMP/out" "removed 102 tasks (completed 101, cancelled 1), "
+stats_windows "$TMP/stats.after"
+check "stats --json: every window the same after the clean (the last 24 h and all time keep them)" \
+	cmp "$TMP/stats.kept" "$TMP/stats.after"
+"$SIMQ" shutdown >/dev/null 2>&1
+"$SIMQ" server -c "$TMP/arch.ini" >/dev/null 2>"$TMP/err"
+stats_windows "$TMP/stats.after" restart
+check "stats --json: the last 24 h and all time the same after clean and a restart (kept apart from the tasks)" \
+	cmp "$TMP/stats.kept.restart" "$TMP/stats.after"
 hooks_after=$(wc -l <"$TMP/hooks.log")
 check "no hook ran for archiving or cleaning (only the tasks' own completions)" \
 	[ "$hooks_after" -eq $((hooks_before + 101)) ]
