@@ -3,11 +3,14 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/common.h"
 #include "cli/select.h"
 #include "client/reply.h"
 #include "engine/task.h"
+#include "proto/proto.h"
+#include "util/time.h"
 #include "util/buf.h"
 #include "util/xalloc.h"
 
@@ -486,6 +489,70 @@ static int wait_ids(struct cli_ctx *x, int argc, char **argv, struct selection *
 	return status;
 }
 
+/* The tasks of a simq.wait answer still queued or running, of *n; *failed: one failed or was cancelled. */
+static int unfinished(xmlrpc_value *states, int *n, bool *failed)
+{
+	xmlrpc_env env;
+	int left = 0;
+
+	*failed = false;
+	xmlrpc_env_init(&env);
+	*n = xmlrpc_array_size(&env, states);
+	for (int i = 0; i < *n; i++) {
+		xmlrpc_value *item;
+		char state[32];
+
+		xmlrpc_array_read_item(&env, states, i, &item);
+		reply_text(item, "state", state, sizeof state);
+		*failed |= strcmp(state, "failed") == 0 || strcmp(state, "cancelled") == 0;
+		left += strcmp(state, "queued") == 0 || strcmp(state, "running") == 0;
+		xmlrpc_DECREF(item);
+	}
+	xmlrpc_env_clean(&env);
+	return left;
+}
+
+/*
+ * Asks the server again and again, each call waiting at most PROTO_WAIT_SLICE_S (the server
+ * answers within that, finished or not), until every task is final or timeout seconds passed:
+ * a wait of any length over any number of tasks never looks like a server that does not answer.
+ */
+static int wait_rounds(struct cli_ctx *x, xmlrpc_value *ids, double timeout, xmlrpc_value **result)
+{
+	double until = time_mono() + timeout;
+	bool told = false, failed;
+	int status, n;
+
+	for (;;) {
+		double left = until - time_mono(), slice = left < PROTO_WAIT_SLICE_S ? left : PROTO_WAIT_SLICE_S;
+
+		if (slice < 0)
+			slice = 0;
+		if (x->conn == NULL)
+			x->conn = client_new(&x->client);
+		client_set_wait(x->conn, (long)(slice * 1000));
+		status = cli_call(x, "simq.wait", result, "(Vd)", ids, slice);
+		if (status != CLI_EXIT_OK)
+			break;
+		client_set_no_start(x->conn, "it stopped while simq wait waited");
+		int open = unfinished(*result, &n, &failed);
+
+		if (open == 0 || time_mono() >= until)
+			break;
+		xmlrpc_DECREF(*result);
+		*result = NULL;
+		/* On a terminal, how far it got (one line, rewritten). */
+		if (isatty(STDERR_FILENO)) {
+			fprintf(stderr, "\rsimq wait: %d of %d finished; waiting (Ctrl-C stops the wait, not the tasks)",
+				n - open, n);
+			told = true;
+		}
+	}
+	if (told)
+		fputs("\r\033[K", stderr);
+	return status;
+}
+
 static int run_wait(int argc, char **argv)
 {
 	struct cli_ctx x = {.cmd = &cli_cmd_wait};
@@ -501,32 +568,18 @@ static int run_wait(int argc, char **argv)
 		cli_done(&x);
 		return status;
 	}
-	x.client.timeout_ms = 0;
-	status = cli_call(&x, "simq.wait", &result, "(Vd)", ids, timeout > 3600 ? 3600.0 : timeout);
+	status = wait_rounds(&x, ids, timeout, &result);
 	if (status == CLI_EXIT_OK) {
-		xmlrpc_env env;
+		bool failed;
+		int n, open = unfinished(result, &n, &failed);
 
 		if (x.json)
 			cli_print_json(result);
 		else
 			print_states(result, "");
-		/* Exit 1 when a task failed or was cancelled, as the exit codes say. */
-		xmlrpc_env_init(&env);
-		for (int i = 0; i < xmlrpc_array_size(&env, result); i++) {
-			xmlrpc_value *item;
-			char state[32];
-
-			xmlrpc_array_read_item(&env, result, i, &item);
-			reply_text(item, "state", state, sizeof state);
-			if (strcmp(state, "failed") == 0 || strcmp(state, "cancelled") == 0)
-				status = CLI_EXIT_TASK_FAILED;
-			/* Not finished when the wait ran out: a script must not read that as done. */
-			else if ((strcmp(state, "queued") == 0 || strcmp(state, "running") == 0) &&
-				 status == CLI_EXIT_OK)
-				status = CLI_EXIT_TIMEOUT;
-			xmlrpc_DECREF(item);
-		}
-		xmlrpc_env_clean(&env);
+		/* Exit 1 when a task failed or was cancelled, as the issue's exit codes say; not finished
+		 * when the wait ran out: 75, so that a script does not read that as done. */
+		status = failed ? CLI_EXIT_TASK_FAILED : open > 0 ? CLI_EXIT_TIMEOUT : CLI_EXIT_OK;
 		xmlrpc_DECREF(result);
 	}
 	xmlrpc_DECREF(ids);
