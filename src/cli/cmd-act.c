@@ -479,8 +479,9 @@ static int run_retry(int argc, char **argv)
 #define SELECTION_HELP                                                                                                 \
 	"TASKS are ids (45), ranges (45-60) and lists (3,7,45-60) of decimal digits, as many as you like; a\n"         \
 	"range may reach past the last task (the ids that do not exist are counted), an id named alone must\n"        \
-	"exist. --state S, --model M (part of the model path, or a shell pattern of it or its file name) and\n"       \
-	"--name N (part of the name, or a shell pattern: 'sweep-*') select the tasks that match, among the\n"         \
+	"exist. --state S, --model M (the model's path, file name, model name or last directories, or a shell\n"     \
+	"pattern of its path or file name; never any part of a path), and --name N (part of the name, or a\n"       \
+	"shell pattern: 'sweep-*') select the tasks that match, among the\n"                                         \
 	"ids given if any; given twice, a filter matches either value (--state queued --state running).\n"            \
 	"More than 100 tasks to act on ask first on a terminal (only y or yes is a yes), and need --yes\n"           \
 	"elsewhere; --dry-run lists the selection, marking what would be refused, and does nothing.\n"                \

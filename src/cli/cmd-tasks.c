@@ -234,8 +234,9 @@ const struct cli_command cli_cmd_ls = {
 	.usage = "simq ls [--state S] [--model M] [--name N] [--tag T] [--archived | --all] [--limit N] [--offset N] "
 		 "[--json]",
 	.summary = "list tasks, oldest first (--state queued: in queue order)",
-	.help = "S is queued, running, completed, failed or cancelled; M and N match any part of the model path or\n"
-		"name. Finished tasks move to the archive after [store] archive_after: --archived lists the\n"
+	.help = "S is queued, running, completed, failed or cancelled; M is a model's path, file name, model name\n"
+		"(buck) or last directories, or a shell pattern of its path or file name; N matches any part of the\n"
+		"name, or is a shell pattern. Finished tasks move to the archive after [store] archive_after: --archived lists the\n"
 		"archived tasks only, --all the tasks of both.",
 	.run = run_ls,
 	.longopts = ls_longopts,

@@ -24,8 +24,7 @@ static int add_value(struct cli_ctx *x, const char *option, const char **values,
 	char *rule = validate_text_rule(arg, 1024);
 
 	if (arg[0] == '\0')
-		return cli_usage_error(x->cmd, "%s is empty; give part of the %s, or a shell pattern (sweep-*)", option,
-				       what);
+		return cli_usage_error(x->cmd, "%s is empty; give %s, or a shell pattern (sweep-*)", option, what);
 	if (rule) {
 		char *shown = buf_shown(arg);
 		int status = cli_usage_error(x->cmd, "%s %s: %s", option, shown, rule);
@@ -51,9 +50,9 @@ int select_option(struct cli_ctx *x, struct selection *sel, int opt, const char 
 		sel->states |= 1u << state;
 		return -1;
 	case SELECT_OPT_MODEL:
-		return add_value(x, "--model", sel->models, &sel->nmodels, arg, "model path or file name");
+		return add_value(x, "--model", sel->models, &sel->nmodels, arg, "a model (buck, buck.plecs or its path)");
 	case SELECT_OPT_NAME:
-		return add_value(x, "--name", sel->names, &sel->nnames, arg, "task's name");
+		return add_value(x, "--name", sel->names, &sel->nnames, arg, "part of the task's name");
 	case SELECT_OPT_YES:
 		sel->yes = true;
 		return -1;

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "engine/store-private.h"
+#include "util/match.h"
 #include "util/time.h"
 #include "util/xalloc.h"
 
@@ -480,6 +481,31 @@ void store_attempt_counts(const struct store *s, int64_t out[ATTEMPT_OUTCOME_COU
 	memcpy(out, s->ended, sizeof s->ended);
 }
 
+/* simq_model_matches(model, want) and simq_text_matches(text, want): util/match.h's rules in SQL. */
+struct matcher {
+	bool (*fn)(const char *field, const char *want);
+};
+
+static const struct matcher model_matcher = {match_model}, text_matcher = {match_text};
+
+static void sql_match(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	const struct matcher *m = sqlite3_user_data(ctx);
+	const char *field = (const char *)sqlite3_value_text(argv[0]);
+	const char *want = (const char *)sqlite3_value_text(argv[1]);
+
+	(void)argc;
+	sqlite3_result_int(ctx, field && want && m->fn(field, want));
+}
+
+static void register_matchers(sqlite3 *db)
+{
+	int flags = SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_DIRECTONLY;
+
+	sqlite3_create_function(db, "simq_model_matches", 2, flags, (void *)&model_matcher, sql_match, NULL, NULL);
+	sqlite3_create_function(db, "simq_text_matches", 2, flags, (void *)&text_matcher, sql_match, NULL, NULL);
+}
+
 struct store *store_open(const char *path, const struct store_open_options *opt, struct store_recovery *rec,
 			 char **err)
 {
@@ -501,6 +527,7 @@ struct store *store_open(const char *path, const struct store_open_options *opt,
 	}
 	sqlite3_extended_result_codes(s->db, 1);
 	sqlite3_busy_timeout(s->db, s->busy_timeout_ms);
+	register_matchers(s->db);
 	rc = exec(s, "PRAGMA journal_mode = WAL");
 	if (rc == SQLITE_OK)
 		rc = exec(s, opt->durability == STORE_DURABILITY_FULL ? "PRAGMA synchronous = FULL"

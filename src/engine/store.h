@@ -244,7 +244,8 @@ struct store_select {
 	unsigned from;           /* STORE_HOT, STORE_ARCHIVE or both */
 	int64_t finished_before; /* only tasks that finished before (wall ms); 0: any */
 	unsigned states;         /* 1 << state of the final states taken; 0: all three */
-	const char *model;       /* part of the model path, or a shell pattern on it or its base name; NULL: any */
+	const char *model;       /* a model as util/match.h's match_model takes it; NULL: any */
+	const char *name;        /* a name as match_text takes it (part of it, or a shell pattern); NULL: any */
 	int64_t limit;           /* the oldest-finished limit tasks; 0: all */
 };
 

@@ -10,7 +10,7 @@
 . "$SIMQ_SRCDIR/tests/lib/faults.sh"
 
 requires python3
-plan 29
+plan 32
 trap stop_all EXIT
 emu_up --speed 0
 
@@ -138,8 +138,22 @@ assert files == [], files
 PY
 run_capture 64 "$SIMQ" clean --state running
 expect_in "clean --state running is refused, saying why" "$TMP/err" "finished tasks only"
-"$SIMQ" sweep "$M" R=1:101:1 >/dev/null 2>&1
+"$SIMQ" sweep "$M" R=1:101:1 --name nightA >/dev/null 2>&1
 "$SIMQ" wait 8-108 --timeout 120 >/dev/null 2>&1
+# --model is a model as ls and cancel take it (its path, file name, model name, last directories,
+# or a shell pattern), never any part of the path: "models" (a directory of every model here) takes none.
+"$SIMQ" clean --model models --dry-run >"$TMP/dry.txt" 2>&1
+expect_in "clean --model models (a directory's name, part of every path) takes no task" "$TMP/dry.txt" \
+	"would remove 0 tasks, "
+"$SIMQ" clean --model models/rc.plecs --dry-run >"$TMP/dry.txt" 2>&1
+"$SIMQ" clean --model rc --dry-run >>"$TMP/dry.txt" 2>&1
+"$SIMQ" clean --model 'r*.plecs' --dry-run >>"$TMP/dry.txt" 2>&1
+check "clean --model models/rc.plecs, rc and 'r*.plecs' take all 102 (the last directory and file, the model name, a pattern)" \
+	[ "$(grep -c "would remove 102 tasks" "$TMP/dry.txt")" = 3 ]
+"$SIMQ" clean --name 'night*' --dry-run >"$TMP/dry.txt" 2>&1
+"$SIMQ" clean --name nightA --model rc --dry-run >>"$TMP/dry.txt" 2>&1
+check "clean --name 'night*' and --name nightA --model rc take the sweep's 101 (not the cancelled a5)" \
+	[ "$(grep -c "would remove 101 tasks (completed 101)" "$TMP/dry.txt")" = 2 ]
 run_capture 64 "$SIMQ" clean --model rc </dev/null
 expect_in "clean of more than 100 tasks off a terminal needs --yes, and removes nothing" "$TMP/err" \
 	"simq clean would remove 102 tasks (completed 101, cancelled 1), "
