@@ -577,7 +577,7 @@ enum engine_status engine_find(struct engine *e, int64_t id, const struct task *
 
 	*t = *owned;
 	if (st == STORE_NOTFOUND) {
-		*err = xasprintf("no task %lld", (long long)id);
+		*err = xstrdup(store_error(e->store)); /* "no task 374", or when it was purged */
 		return ENGINE_NOT_FOUND;
 	}
 	return st == STORE_OK ? ENGINE_OK : store_failed(e, err);

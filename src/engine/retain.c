@@ -151,7 +151,7 @@ bool retain_step(struct retain *r)
 	if (r->opt.purge_after > 0) {
 		struct store_select sel = {.from = STORE_ARCHIVE,
 					   .finished_before = now - (int64_t)(r->opt.purge_after * 1000),
-					   .limit = RETAIN_STEP};
+					   .limit = RETAIN_STEP, .purge = true, .now_ms = now};
 
 		if (!failed(r, store_delete_finished(r->store, &sel, false, file_size, remove_file, r, &purged)))
 			more |= purged.tasks == RETAIN_STEP;

@@ -229,6 +229,9 @@ enum store_status store_delete_finished(struct store *s, const struct store_sele
 		"DELETE FROM archived_attempts WHERE task_id IN " IDS,
 		"DELETE FROM tasks WHERE id IN " IDS,
 		"DELETE FROM archived_tasks WHERE id IN " IDS,
+		/* The deleted ids as ranges of consecutive ones, with when and how (?1, ?2). */
+		"INSERT OR REPLACE INTO deleted (first_id, last_id, time, how) SELECT MIN(id), MAX(id), ?1, ?2 FROM "
+		"(SELECT id, id - ROW_NUMBER() OVER (ORDER BY id) AS run FROM " IDS ") GROUP BY run",
 		NULL,
 	};
 	struct gone_list g = {0};
@@ -243,7 +246,8 @@ enum store_status store_delete_finished(struct store *s, const struct store_sele
 	if (st == STORE_OK)
 		st = freed_files(s, size, ud, out, &g);
 	if (st == STORE_OK && !dry_run)
-		st = run_all(s, deletes, 0, 0, "deleting finished tasks");
+		st = run_all(s, deletes, sel->now_ms ? sel->now_ms : time_wall_ns() / 1000000, sel->purge,
+			     "deleting finished tasks");
 	st = end(s, st, !dry_run, "deleting finished tasks");
 	gone_flush(&g, st == STORE_OK && !dry_run, gone, ud);
 	return st;

@@ -167,6 +167,8 @@ _Static_assert(sizeof migrations / sizeof migrations[0] == STORE_SCHEMA_VERSION,
 	X(GET_MANY, "SELECT " TASK_COLUMNS " FROM tasks WHERE id IN (" PARAMS_64 ")")                       \
 	X(LOAD_ACTIVE, "SELECT " TASK_COLUMNS " FROM tasks WHERE state < 2 ORDER BY id")                    \
 	X(GET_ARCHIVED, "SELECT " ARCHIVED_COLUMNS " FROM archived_tasks WHERE id = ?")                     \
+	X(GET_DELETED, "SELECT time, how FROM deleted WHERE first_id <= ?1 AND last_id >= ?1 "              \
+		       "ORDER BY first_id DESC LIMIT 1")                                                     \
 	X(FINISHED_SINCE, "SELECT " TASK_COLUMNS " FROM tasks WHERE finished >= ?1 AND state = ?2 UNION ALL " \
 			  "SELECT " ARCHIVED_COLUMNS " FROM archived_tasks WHERE finished >= ?1 AND state = ?2 " \
 			  "ORDER BY finished")                                                              \
@@ -1115,6 +1117,27 @@ enum store_status store_finished_since(struct store *s, int state, int64_t since
 	return rc == SQLITE_DONE ? STORE_OK : store_fail(s, rc, "listing finished tasks");
 }
 
+/* "no task 374", or, for an id simq clean or purge_after deleted, when and how. */
+static void say_not_found(struct store *s, int64_t id)
+{
+	sqlite3_stmt *st = stmt(s, STMT_GET_DELETED);
+	char when[TIME_ISO8601_MAX];
+
+	sqlite3_bind_int64(st, 1, id);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		time_iso8601(when, sqlite3_column_int64(st, 0) * 1000000, false);
+		if (sqlite3_column_int(st, 1))
+			store_set_error(s, "task %lld was purged on %s ([store] purge_after): its record and result are gone",
+					(long long)id, when);
+		else
+			store_set_error(s, "task %lld was removed by simq clean on %s: its record and result are gone",
+					(long long)id, when);
+	} else {
+		store_set_error(s, "no task %lld", (long long)id);
+	}
+	sqlite3_reset(st);
+}
+
 enum store_status store_get(struct store *s, int64_t id, struct task **out)
 {
 	sqlite3_stmt *st = stmt(s, STMT_GET_TASK);
@@ -1136,7 +1159,7 @@ enum store_status store_get(struct store *s, int64_t id, struct task **out)
 	if (rc == SQLITE_ROW)
 		return STORE_OK;
 	if (rc == SQLITE_DONE) {
-		store_set_error(s, "no task %lld", (long long)id);
+		say_not_found(s, id);
 		return STORE_NOTFOUND;
 	}
 	return store_fail(s, rc, "reading a task");

@@ -247,6 +247,8 @@ struct store_select {
 	const char *model;       /* a model as util/match.h's match_model takes it; NULL: any */
 	const char *name;        /* a name as match_text takes it (part of it, or a shell pattern); NULL: any */
 	int64_t limit;           /* the oldest-finished limit tasks; 0: all */
+	bool purge;              /* purge_after's deletion (else simq clean's): what show says of the ids later */
+	int64_t now_ms;          /* when, for that record; 0: the wall clock */
 };
 
 /* What a deletion or an eviction freed (or, in a dry run, would). */

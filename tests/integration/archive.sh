@@ -10,7 +10,7 @@
 . "$SIMQ_SRCDIR/tests/lib/faults.sh"
 
 requires python3
-plan 32
+plan 36
 trap stop_all EXIT
 emu_up --speed 0
 
@@ -162,6 +162,9 @@ stats_windows "$TMP/stats.kept"
 stats_windows "$TMP/stats.kept.restart" restart
 expect_status "clean --yes removes them" 0 "$SIMQ" clean --model rc --yes
 expect_in "and says what it freed" "$TMP/out" "removed 102 tasks (completed 101, cancelled 1), "
+run_capture 65 "$SIMQ" show 50
+expect_in "simq show of a cleaned task says it was removed by simq clean, and when (not \"no task\")" "$TMP/err" \
+	"simq show: task 50 was removed by simq clean on 20"
 stats_windows "$TMP/stats.after"
 check "stats --json: every window the same after the clean (the last 24 h and all time keep them)" \
 	cmp "$TMP/stats.kept" "$TMP/stats.after"
@@ -194,6 +197,12 @@ assert n == [0] * 5, n
 assert not os.path.exists(os.path.join(os.environ["SIMQ_HOME"], "results/0/1.mat"))
 assert cli("stats")["completed_first"] == 3, "all-time counts keep the purged tasks"
 PY
+run_capture 65 "$SIMQ" show 2
+expect_in "simq show of a purged task says it was purged by purge_after, and when" "$TMP/err" \
+	"simq show: task 2 was purged on 20"
+expect_in "and names the setting" "$TMP/err" "([store] purge_after)"
+run_capture 65 "$SIMQ" show 99
+expect_in "an id never used is still \"no task\"" "$TMP/err" "simq show: no task 99"
 
 # ---- results_max_size ----------------------------------------------------------------------------
 export SIMQ_TEST_RETAIN_GRACE_MS=1
