@@ -3,7 +3,7 @@
  * through simq.clean.  It asks the server first with dry_run, which counts what would go; with
  * --dry-run that is all it says, and otherwise more than SELECT_CONFIRM_OVER tasks ask on a
  * terminal (select_ask, as cancel does) or need --yes, then the same filter deletes.  It says
- * what it freed: "removed 1,204 tasks (completed 1,180, failed 24), 15.3 MB of results".
+ * what it freed: "removed 1,204 tasks (completed 1,180, failed 24), 15.3 MiB of results".
  */
 #include "autoconf.h"
 
@@ -88,7 +88,7 @@ static const char *grouped(char out[32], int64_t n)
 	return out;
 }
 
-/* "1,204 tasks (completed 1,180, failed 24), 15.3 MB of results" (heap). */
+/* "1,204 tasks (completed 1,180, failed 24), 15.3 MiB of results" (heap). */
 static char *freed_text(xmlrpc_value *r)
 {
 	static const char *const states[] = {"completed", "failed", "cancelled"};

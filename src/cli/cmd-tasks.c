@@ -111,6 +111,8 @@ static const char *ls_cell(xmlrpc_value *t, int c, char *buf, size_t size, bool 
 	reply_text(t, ls_keys[c], buf, size);
 	if (c == LS_STATE && reply_int(t, "retried_as", 0))
 		snprintf(buf + strlen(buf), size - strlen(buf), " (retried as %lld)", (long long)reply_int(t, "retried_as", 0));
+	if (c == LS_STATE && reply_int(t, "archived", 0))
+		snprintf(buf + strlen(buf), size - strlen(buf), ", archived");
 	if (c == LS_MODEL && strrchr(buf, '/'))
 		return strrchr(buf, '/') + 1;
 	return buf;
@@ -236,8 +238,9 @@ const struct cli_command cli_cmd_ls = {
 	.summary = "list tasks, oldest first (--state queued: in queue order)",
 	.help = "S is queued, running, completed, failed or cancelled; M is a model's path, file name, model name\n"
 		"(buck) or last directories, or a shell pattern of its path or file name; N matches any part of the\n"
-		"name, or is a shell pattern. Finished tasks move to the archive after [store] archive_after: --archived lists the\n"
-		"archived tasks only, --all the tasks of both.",
+		"name, or is a shell pattern. Finished tasks move to the archive after [store] archive_after:\n"
+		"--archived lists the archived tasks only, --all the tasks of both (their state says \"archived\").\n"
+		"--limit is at most 1000 (default 100); --offset pages on.",
 	.run = run_ls,
 	.longopts = ls_longopts,
 	.common = true,
@@ -316,7 +319,9 @@ static void print_attempts(xmlrpc_value *t)
 	char backend[256], outcome[32], error[8192], started[CLI_TIME_MAX], ended[CLI_TIME_MAX];
 
 	if (n == 0) {
-		printf("\nno attempts yet\n");
+		/* A cached task never runs: it completed from another task's result. */
+		printf(reply_int(reply_member(t, "result"), "source", 0) ? "\nno attempts: completed from the cache\n"
+									 : "\nno attempts yet\n");
 		return;
 	}
 	for (int i = 0; i < n; i++) {
@@ -389,6 +394,23 @@ static void print_lineage(xmlrpc_value *t)
 	printf("\n");
 }
 
+/* A result whose file results_max_size evicted: when, why, and the summary kept (simq result sends here). */
+static void print_evicted(xmlrpc_value *t)
+{
+	xmlrpc_value *r = reply_member(t, "result");
+	char iso[64], when[CLI_TIME_MAX];
+	int64_t source = reply_int(r, "source", 0);
+
+	if (r == NULL || reply_str(r, "evicted", iso, sizeof iso)[0] == '\0')
+		return;
+	cli_time(when, iso, false);
+	printf("\nresult     evicted %s ([store] results_max_size)", when);
+	if (source)
+		printf(": task %lld's file, reused from the cache", (long long)source);
+	printf("; its summary is kept:\n");
+	cli_print_summary(r);
+}
+
 static void print_task(xmlrpc_value *t)
 {
 	char buf[8192], when[CLI_TIME_MAX];
@@ -424,6 +446,7 @@ static void print_task(xmlrpc_value *t)
 			       "archived");
 	}
 	print_attempts(t);
+	print_evicted(t);
 }
 
 static int run_show(int argc, char **argv)

@@ -10,7 +10,7 @@
 . "$SIMQ_SRCDIR/tests/lib/faults.sh"
 
 requires python3
-plan 36
+plan 42
 trap stop_all EXIT
 emu_up --speed 0
 
@@ -52,6 +52,9 @@ if poll 15 archived_all; then ok "archive_after = 2s: the five finished tasks mo
 	fail "archive_after = 2s: the five finished tasks move to the archive" "archived: $(ids_in --archived)" "hot: $(ids_in)"; fi
 check "simq ls lists no archived task; ls --all lists them all" sh -c \
 	"[ \"\$(SIMQ_HOME=$SIMQ_HOME '$SIMQ' ls --json | tr -d ' \n')\" = '[]' ] && [ \"\$(SIMQ_HOME=$SIMQ_HOME '$SIMQ' ls --all --json | grep -c '\"id\"')\" -eq 5 ]"
+"$SIMQ" ls --all >"$TMP/ls" 2>&1
+check "simq ls --all marks the archived rows (their state says \"archived\")" \
+	[ "$(grep -c "completed, archived" "$TMP/ls")" = 4 -a "$(grep -c "cancelled, archived" "$TMP/ls")" = 1 ]
 # One step or more (a task that finished later comes due a moment later): their counts add up to 5.
 moved=$(awk '/retention: archived [0-9]+ finished tasks/ { for (i = 1; i < NF; i++) if ($i == "archived") n += $(i + 1) } END { print n + 0 }' "$SIMQ_HOME/simulation.log")
 check "simq.log says what the steps moved (archived 5 finished tasks in all)" [ "$moved" = 5 ]
@@ -201,6 +204,8 @@ run_capture 65 "$SIMQ" show 2
 expect_in "simq show of a purged task says it was purged by purge_after, and when" "$TMP/err" \
 	"simq show: task 2 was purged on 20"
 expect_in "and names the setting" "$TMP/err" "([store] purge_after)"
+check "the retention log says only what a step did (no \"archived 0\", \"purged 0\" or \"evicted 0\")" \
+	sh -c "grep -q 'retention: ' '$SIMQ_HOME/simulation.log' && ! grep -Eq 'archived 0 |purged 0 |evicted 0 ' '$SIMQ_HOME/simulation.log'"
 run_capture 65 "$SIMQ" show 99
 expect_in "an id never used is still \"no task\"" "$TMP/err" "simq show: no task 99"
 
@@ -228,6 +233,15 @@ pycheck "an evicted task keeps its row and summary" <<'PY'
 t = api().simq.get(2)
 assert t["state"] == "completed" and t["result"]["summary"]["sig1"]["max"] > 0 and t["result"]["evicted"], t
 PY
+expect_in "the size in the log is binary, as simq.ini reads it (KiB)" "$SIMQ_HOME/simulation.log" "KiB) to keep results/ under "
+"$SIMQ" show 2 >"$TMP/show2" 2>&1
+expect_in "simq show of an evicted task says when and why, as simq result's message promises" "$TMP/show2" \
+	"result     evicted 20"
+check "and shows the summary kept" sh -c "grep -qF '([store] results_max_size); its summary is kept:' '$TMP/show2' && grep -q '^sig1 ' '$TMP/show2'"
+"$SIMQ" submit "$M" >/dev/null # the same case: completed from a stored result
+"$SIMQ" show 5 >"$TMP/show5" 2>&1
+expect_in "simq show of a cached task: no attempts, completed from the cache (not \"yet\")" "$TMP/show5" \
+	"no attempts: completed from the cache"
 unset SIMQ_TEST_RETAIN_GRACE_MS
 
 # ---- kill -9 during archiving ----------------------------------------------------------------------
