@@ -191,6 +191,30 @@ static const struct option ls_longopts[] = {
 	{NULL, 0, NULL, 0},
 };
 
+/* simq.list with o's filters over the tasks `archived` or not (all: both), from offset, limit tasks. */
+static int ls_call(struct cli_ctx *x, const struct ls_opts *o, bool archived, bool all, long limit, xmlrpc_value **result)
+{
+	return cli_call(x, "simq.list", result, "({s:s,s:s,s:s,s:s,s:b,s:b}II)", "state", o->state ? o->state : "",
+			"model", o->model ? o->model : "", "name", o->name ? o->name : "", "tag", o->tag ? o->tag : "",
+			"archived", (xmlrpc_bool)archived, "all", (xmlrpc_bool)all, (xmlrpc_int64)o->offset,
+			(xmlrpc_int64)limit);
+}
+
+/* A filtered list of the hot tasks says how many archived ones match too, as cancel and retry do. */
+static void ls_tell_archived(struct cli_ctx *x, const struct ls_opts *o)
+{
+	xmlrpc_value *r = NULL;
+	int64_t n;
+
+	if (o->all || o->archived || !(o->state || o->model || o->name || o->tag) || ls_call(x, o, true, false, 0, &r))
+		return;
+	n = reply_int(r, "total", 0);
+	if (n > 0)
+		fprintf(stderr, "(%lld archived task%s match%s too: --all lists %s with these, --archived alone)\n",
+			(long long)n, n == 1 ? "" : "s", n == 1 ? "es" : "", n == 1 ? "it" : "them");
+	xmlrpc_DECREF(r);
+}
+
 static int run_ls(int argc, char **argv)
 {
 	struct cli_ctx x = {.cmd = &cli_cmd_ls};
@@ -203,10 +227,7 @@ static int run_ls(int argc, char **argv)
 		status = cli_usage_error(x.cmd, "unexpected argument \"%s\"", argv[optind]);
 	if (status >= 0)
 		return status;
-	status = cli_call(&x, "simq.list", &result, "({s:s,s:s,s:s,s:s,s:b,s:b}II)", "state", o.state ? o.state : "",
-			  "model", o.model ? o.model : "", "name", o.name ? o.name : "", "tag", o.tag ? o.tag : "",
-			  "archived", (xmlrpc_bool)o.archived, "all", (xmlrpc_bool)o.all, (xmlrpc_int64)o.offset,
-			  (xmlrpc_int64)o.limit);
+	status = ls_call(&x, &o, o.archived, o.all, o.limit, &result);
 	if (status == CLI_EXIT_OK) {
 		xmlrpc_value *tasks = member(result, "tasks");
 
@@ -223,6 +244,7 @@ static int run_ls(int argc, char **argv)
 				fprintf(stderr, "(%d of %s shown; --offset and --limit page through them)\n",
 					xmlrpc_array_size(&env, tasks), total);
 			xmlrpc_env_clean(&env);
+			ls_tell_archived(&x, &o);
 		}
 		xmlrpc_DECREF(tasks);
 		xmlrpc_DECREF(result);

@@ -10,7 +10,7 @@
 . "$SIMQ_SRCDIR/tests/lib/faults.sh"
 
 requires python3
-plan 42
+plan 46
 trap stop_all EXIT
 emu_up --speed 0
 
@@ -55,6 +55,15 @@ check "simq ls lists no archived task; ls --all lists them all" sh -c \
 "$SIMQ" ls --all >"$TMP/ls" 2>&1
 check "simq ls --all marks the archived rows (their state says \"archived\")" \
 	[ "$(grep -c "completed, archived" "$TMP/ls")" = 4 -a "$(grep -c "cancelled, archived" "$TMP/ls")" = 1 ]
+run_capture 1 "$SIMQ" retry --state cancelled
+expect_in "retry --state cancelled, the match archived: says so and how to take it (--all)" "$TMP/err" \
+	"simq retry: 1 archived task matches --state cancelled too (finished longer than [store] archive_after ago): add --all to take it"
+expect_status "retry --state cancelled --all --dry-run takes the archived task 5 (and does nothing)" 0 \
+	"$SIMQ" retry --state cancelled --all --dry-run
+expect_line "it lists the archived task 5, cancelled" "$TMP/out" "5 cancelled"
+"$SIMQ" ls --state completed >"$TMP/ls" 2>&1
+expect_in "simq ls --state completed (none hot) says how many archived tasks match" "$TMP/ls" \
+	"(4 archived tasks match too: --all lists them with these, --archived alone)"
 # One step or more (a task that finished later comes due a moment later): their counts add up to 5.
 moved=$(awk '/retention: archived [0-9]+ finished tasks/ { for (i = 1; i < NF; i++) if ($i == "archived") n += $(i + 1) } END { print n + 0 }' "$SIMQ_HOME/simulation.log")
 check "simq.log says what the steps moved (archived 5 finished tasks in all)" [ "$moved" = 5 ]
