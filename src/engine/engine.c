@@ -590,6 +590,14 @@ bool engine_is_active(const struct engine *e, int64_t id)
 	return idmap_get(&e->active, id) != NULL || queue_get(e->queue, id, &it);
 }
 
+bool engine_any_active(const struct engine *e, const int64_t *ids, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (engine_is_active(e, ids[i]))
+			return true;
+	return false;
+}
+
 /* Every id names a task, or the status of the first that does not. */
 static enum engine_status check_ids(struct engine *e, const int64_t *ids, size_t n, char **err)
 {

@@ -638,21 +638,8 @@ static bool read_wait_timeout(struct api_call *c, double *timeout)
 	return true;
 }
 
-/* Whether any of ids is still queued or running: no store read, so that a parked wait's every wake is cheap. */
-static bool any_active(const struct engine *e, const int64_t *ids, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (engine_is_active(e, ids[i]))
-			return true;
-	return false;
-}
-
-/*
- * Waits until every task is final, or the timeout, and at most PROTO_WAIT_SLICE_S: answers with
- * their states either way (a caller that waits longer calls again, as simq wait does).  The first
- * run reads every state (an unknown id is a fault at once); a wake only asks whether one is still
- * queued or running.
- */
+/* Waits until every task is final, or the timeout, and at most PROTO_WAIT_SLICE_S (a caller calls
+ * again); the first run reads every state (an unknown id: a fault at once), a wake reads none. */
 static void api_wait(struct api *a, struct api_call *c)
 {
 	size_t n;
@@ -668,7 +655,7 @@ static void api_wait(struct api *a, struct api_call *c)
 		return;
 	bool may_wait = timeout > 0 && !c->expired && !a->stopping;
 
-	if (!first && may_wait && any_active(a->engine, ids, n)) {
+	if (!first && may_wait && engine_any_active(a->engine, ids, n)) {
 		park(c, 0);
 		free(ids);
 		return;
