@@ -479,9 +479,11 @@ static int run_retry(int argc, char **argv)
 #define SELECTION_HELP                                                                                                 \
 	"TASKS are ids (45), ranges (45-60) and lists (3,7,45-60) of decimal digits, as many as you like; a\n"         \
 	"range may reach past the last task (the ids that do not exist are counted), an id named alone must\n"        \
-	"exist. --state S, --model M (part of the model path, or a shell pattern of it or its file name) and\n"       \
-	"--name N (part of the name, or a shell pattern: 'sweep-*') select the tasks that match, among the\n"         \
-	"ids given if any; given twice, a filter matches either value (--state queued --state running).\n"            \
+	"exist. --state S, --model M (the model's path, file name, model name or last directories, or a shell\n"     \
+	"pattern of its path or file name; never any part of a path), and --name N (part of the name, or a\n"       \
+	"shell pattern: 'sweep-*') select the tasks that match, among the ids given if any; archived tasks\n"       \
+	"only with --all (else they are counted in a hint: \"3 archived tasks match --state failed too\").\n"      \
+	"Given twice, a filter matches either value (--state queued --state running).\n"                             \
 	"More than 100 tasks to act on ask first on a terminal (only y or yes is a yes), and need --yes\n"           \
 	"elsewhere; --dry-run lists the selection, marking what would be refused, and does nothing.\n"                \
 	"The outcome is a total with the ids as ranges; -v (--verbose) or --json give one line per id.\n"            \
@@ -491,7 +493,7 @@ static int run_retry(int argc, char **argv)
 
 const struct cli_command cli_cmd_cancel = {
     .name = "cancel",
-    .usage = "simq cancel TASKS... [--state S] [--model M] [--name N] [--yes] [--dry-run] [-v] [--json]",
+    .usage = "simq cancel TASKS... [--state S] [--model M] [--name N] [--all] [--yes] [--dry-run] [-v] [--json]",
     .summary = "cancel tasks (a running one's result is discarded when PLECS returns)",
     .help = SELECTION_HELP "\n\nOnly queued and running tasks can be cancelled. --state holds when the server acts: with\n"
                            "--state queued, a task that started running meanwhile is left alone, and said so.",
@@ -504,7 +506,7 @@ const struct cli_command cli_cmd_cancel = {
 
 const struct cli_command cli_cmd_prio = {
     .name = "prio",
-    .usage = "simq prio TASKS... LEVEL [--state S] [--model M] [--name N] [--yes] [--dry-run] [-v] [--json]",
+    .usage = "simq prio TASKS... LEVEL [--state S] [--model M] [--name N] [--all] [--yes] [--dry-run] [-v] [--json]",
     .summary = "change the priority of tasks: critical, high, normal, low or 0-3",
     .help = SELECTION_HELP "\n\nOnly queued and running tasks (for their retries) take another priority.",
     .run = run_prio,
@@ -516,7 +518,7 @@ const struct cli_command cli_cmd_prio = {
 
 const struct cli_command cli_cmd_retry = {
     .name = "retry",
-    .usage = "simq retry TASKS... [--state S] [--model M] [--name N] [--yes] [--dry-run] [-v] [--json]",
+    .usage = "simq retry TASKS... [--state S] [--model M] [--name N] [--all] [--yes] [--dry-run] [-v] [--json]",
     .summary = "submit failed or cancelled tasks again; prints each new id",
     .help = SELECTION_HELP "\n\nOnly failed and cancelled tasks can be retried, each once: a task retried before answers\n"
                            "with its copy (\"3 was retried as 18 already\"), and when that copy failed too, the\n"

@@ -3,7 +3,7 @@
  * through simq.clean.  It asks the server first with dry_run, which counts what would go; with
  * --dry-run that is all it says, and otherwise more than SELECT_CONFIRM_OVER tasks ask on a
  * terminal (select_ask, as cancel does) or need --yes, then the same filter deletes.  It says
- * what it freed: "removed 1,204 tasks (completed 1,180, failed 24), 15.3 MB of results".
+ * what it freed: "removed 1,204 tasks (completed 1,180, failed 24), 15.3 MiB of results".
  */
 #include "autoconf.h"
 
@@ -19,7 +19,7 @@
 #include "util/time.h"
 #include "util/xalloc.h"
 
-enum { OPT_OLDER = 0x600, OPT_STATE, OPT_MODEL, OPT_DRY_RUN, OPT_YES };
+enum { OPT_OLDER = 0x600, OPT_STATE, OPT_MODEL, OPT_NAME, OPT_DRY_RUN, OPT_YES };
 
 #define MAX_STATES 3
 
@@ -27,7 +27,7 @@ struct clean_opts {
 	double older_than; /* seconds; < 0: any */
 	const char *states[MAX_STATES];
 	size_t nstates;
-	const char *model;
+	const char *model, *name;
 	bool dry_run, yes;
 };
 
@@ -54,7 +54,13 @@ static int clean_option(struct cli_ctx *x, int opt, const char *arg, void *ud)
 			o->states[o->nstates++] = task_state_name(st);
 		return -1;
 	case OPT_MODEL:
-		o->model = arg;
+	case OPT_NAME:
+		if (arg[0] == '\0')
+			return cli_usage_error(x->cmd, "%s is empty; give %s, or a shell pattern (%s)",
+					       opt == OPT_MODEL ? "--model" : "--name",
+					       opt == OPT_MODEL ? "a model (buck, buck.plecs, a path)" : "part of the task's name",
+					       opt == OPT_MODEL ? "'b*.plecs'" : "'sweep-*'");
+		*(opt == OPT_MODEL ? &o->model : &o->name) = arg;
 		return -1;
 	case OPT_DRY_RUN:
 		o->dry_run = true;
@@ -82,7 +88,7 @@ static const char *grouped(char out[32], int64_t n)
 	return out;
 }
 
-/* "1,204 tasks (completed 1,180, failed 24), 15.3 MB of results" (heap). */
+/* "1,204 tasks (completed 1,180, failed 24), 15.3 MiB of results" (heap). */
 static char *freed_text(xmlrpc_value *r)
 {
 	static const char *const states[] = {"completed", "failed", "cancelled"};
@@ -120,6 +126,8 @@ static int call_clean(struct cli_ctx *x, const struct clean_opts *o, bool dry_ru
 		put(&env, f, "older_than", xmlrpc_double_new(&env, o->older_than));
 	if (o->model)
 		put(&env, f, "model", xmlrpc_string_new(&env, o->model));
+	if (o->name)
+		put(&env, f, "name", xmlrpc_string_new(&env, o->name));
 	states = xmlrpc_array_new(&env);
 	for (size_t i = 0; i < o->nstates; i++) {
 		xmlrpc_value *s = xmlrpc_string_new(&env, o->states[i]);
@@ -199,17 +207,20 @@ static int run_clean(int argc, char **argv)
 
 static const struct option clean_longopts[] = {
 	{"older-than", required_argument, NULL, OPT_OLDER}, {"state", required_argument, NULL, OPT_STATE},
-	{"model", required_argument, NULL, OPT_MODEL},      {"dry-run", no_argument, NULL, OPT_DRY_RUN},
-	{"yes", no_argument, NULL, OPT_YES},                {NULL, 0, NULL, 0},
+	{"model", required_argument, NULL, OPT_MODEL},      {"name", required_argument, NULL, OPT_NAME},
+	{"dry-run", no_argument, NULL, OPT_DRY_RUN},        {"yes", no_argument, NULL, OPT_YES},
+	{NULL, 0, NULL, 0},
 };
 
 const struct cli_command cli_cmd_clean = {
 	.name = "clean",
-	.usage = "simq clean [--older-than D] [--state S]... [--model M] [--dry-run] [--yes] [--json]",
+	.usage = "simq clean [--older-than D] [--state S]... [--model M] [--name N] [--dry-run] [--yes] [--json]",
 	.summary = "delete finished tasks (hot or archived) and their result files; say what it freed",
 	.help = "D is how long ago a task finished (30d, 12h); S is completed, failed or cancelled (queued and\n"
-		"running tasks are never cleaned); M matches any part of the model path, or is a shell pattern\n"
-		"of it or its file name. A result file goes only when no other task's result names it (a cached\n"
+		"running tasks are never cleaned); M is a model as ls and cancel take it: its path, file name\n"
+		"(buck.plecs), model name (buck) or last directories (sweeps/buck.plecs), or a shell pattern of\n"
+		"the path or file name ('b*.plecs'), never any part of the path; N is part of the task's name, or a\n"
+		"shell pattern ('sweep-*'). A result file goes only when no other task's result names it (a cached\n"
 		"task's). --dry-run says what would go and changes nothing. More than 100 tasks ask first on a\n"
 		"terminal; elsewhere they need --yes.",
 	.run = run_clean,

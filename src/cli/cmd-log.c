@@ -92,49 +92,6 @@ static int result_option(struct cli_ctx *x, int opt, const char *arg, void *ud)
 
 /* One figure of a signal's summary: a number to 6 digits, "inf" or "nan" as the server names a figure
  * that is not finite, "-" where there is none (a result stored before simq kept final values). */
-static void print_figure(xmlrpc_value *sig, const char *key)
-{
-	char text[64];
-
-	reply_text(sig, key, text, sizeof text);
-	printf("  %12s", text[0] ? text : "-");
-}
-
-/* The summary as a table: each signal's min, max, mean, rms and final value ("-" where an older result has none). */
-static void print_summary(xmlrpc_value *r)
-{
-	static const char *const keys[] = {"min", "max", "mean", "rms", "final"};
-	xmlrpc_value *summary = reply_member(r, "summary");
-	xmlrpc_env env;
-	int n, width = 6;
-
-	xmlrpc_env_init(&env);
-	n = summary ? xmlrpc_struct_size(&env, summary) : 0;
-	for (int pass = 0; pass < 2; pass++) {
-		if (pass == 1)
-			printf("\n%-*s  %12s  %12s  %12s  %12s  %12s\n", width, "SIGNAL", "MIN", "MAX", "MEAN", "RMS", "FINAL");
-		for (int i = 0; i < n && !env.fault_occurred; i++) {
-			xmlrpc_value *k, *v;
-			const char *name;
-
-			xmlrpc_struct_read_member(&env, summary, (unsigned)i, &k, &v);
-			xmlrpc_read_string(&env, k, &name);
-			if (pass == 0 && (int)strlen(name) > width)
-				width = (int)strlen(name);
-			if (pass == 1) {
-				printf("%-*s", width, name);
-				for (size_t c = 0; c < sizeof keys / sizeof keys[0]; c++)
-					print_figure(v, keys[c]);
-				printf("\n");
-			}
-			free((void *)name);
-			xmlrpc_DECREF(k);
-			xmlrpc_DECREF(v);
-		}
-	}
-	xmlrpc_env_clean(&env);
-}
-
 /*
  * The data as CSV, read here from the file the server named, with the server's checks (engine/
  * results.h): a big result costs the server nothing, and has no bound but memory.
@@ -192,7 +149,7 @@ static int run_result(int argc, char **argv)
 
 			printf("%s\n%lld point%s, %lld signal%s (%s)\n", path, (long long)points, points == 1 ? "" : "s",
 			       (long long)signals, signals == 1 ? "" : "s", format);
-			print_summary(r);
+			cli_print_summary(r);
 		}
 		xmlrpc_DECREF(r);
 	}

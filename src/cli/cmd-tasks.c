@@ -3,11 +3,14 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/common.h"
 #include "cli/select.h"
 #include "client/reply.h"
 #include "engine/task.h"
+#include "proto/proto.h"
+#include "util/time.h"
 #include "util/buf.h"
 #include "util/xalloc.h"
 
@@ -108,6 +111,8 @@ static const char *ls_cell(xmlrpc_value *t, int c, char *buf, size_t size, bool 
 	reply_text(t, ls_keys[c], buf, size);
 	if (c == LS_STATE && reply_int(t, "retried_as", 0))
 		snprintf(buf + strlen(buf), size - strlen(buf), " (retried as %lld)", (long long)reply_int(t, "retried_as", 0));
+	if (c == LS_STATE && reply_int(t, "archived", 0))
+		snprintf(buf + strlen(buf), size - strlen(buf), ", archived");
 	if (c == LS_MODEL && strrchr(buf, '/'))
 		return strrchr(buf, '/') + 1;
 	return buf;
@@ -186,6 +191,30 @@ static const struct option ls_longopts[] = {
 	{NULL, 0, NULL, 0},
 };
 
+/* simq.list with o's filters over the tasks `archived` or not (all: both), from offset, limit tasks. */
+static int ls_call(struct cli_ctx *x, const struct ls_opts *o, bool archived, bool all, long limit, xmlrpc_value **result)
+{
+	return cli_call(x, "simq.list", result, "({s:s,s:s,s:s,s:s,s:b,s:b}II)", "state", o->state ? o->state : "",
+			"model", o->model ? o->model : "", "name", o->name ? o->name : "", "tag", o->tag ? o->tag : "",
+			"archived", (xmlrpc_bool)archived, "all", (xmlrpc_bool)all, (xmlrpc_int64)o->offset,
+			(xmlrpc_int64)limit);
+}
+
+/* A filtered list of the hot tasks says how many archived ones match too, as cancel and retry do. */
+static void ls_tell_archived(struct cli_ctx *x, const struct ls_opts *o)
+{
+	xmlrpc_value *r = NULL;
+	int64_t n;
+
+	if (o->all || o->archived || !(o->state || o->model || o->name || o->tag) || ls_call(x, o, true, false, 0, &r))
+		return;
+	n = reply_int(r, "total", 0);
+	if (n > 0)
+		fprintf(stderr, "(%lld archived task%s match%s too: --all lists %s with these, --archived alone)\n",
+			(long long)n, n == 1 ? "" : "s", n == 1 ? "es" : "", n == 1 ? "it" : "them");
+	xmlrpc_DECREF(r);
+}
+
 static int run_ls(int argc, char **argv)
 {
 	struct cli_ctx x = {.cmd = &cli_cmd_ls};
@@ -198,10 +227,7 @@ static int run_ls(int argc, char **argv)
 		status = cli_usage_error(x.cmd, "unexpected argument \"%s\"", argv[optind]);
 	if (status >= 0)
 		return status;
-	status = cli_call(&x, "simq.list", &result, "({s:s,s:s,s:s,s:s,s:b,s:b}II)", "state", o.state ? o.state : "",
-			  "model", o.model ? o.model : "", "name", o.name ? o.name : "", "tag", o.tag ? o.tag : "",
-			  "archived", (xmlrpc_bool)o.archived, "all", (xmlrpc_bool)o.all, (xmlrpc_int64)o.offset,
-			  (xmlrpc_int64)o.limit);
+	status = ls_call(&x, &o, o.archived, o.all, o.limit, &result);
 	if (status == CLI_EXIT_OK) {
 		xmlrpc_value *tasks = member(result, "tasks");
 
@@ -218,6 +244,7 @@ static int run_ls(int argc, char **argv)
 				fprintf(stderr, "(%d of %s shown; --offset and --limit page through them)\n",
 					xmlrpc_array_size(&env, tasks), total);
 			xmlrpc_env_clean(&env);
+			ls_tell_archived(&x, &o);
 		}
 		xmlrpc_DECREF(tasks);
 		xmlrpc_DECREF(result);
@@ -231,9 +258,11 @@ const struct cli_command cli_cmd_ls = {
 	.usage = "simq ls [--state S] [--model M] [--name N] [--tag T] [--archived | --all] [--limit N] [--offset N] "
 		 "[--json]",
 	.summary = "list tasks, oldest first (--state queued: in queue order)",
-	.help = "S is queued, running, completed, failed or cancelled; M and N match any part of the model path or\n"
-		"name. Finished tasks move to the archive after [store] archive_after: --archived lists the\n"
-		"archived tasks only, --all the tasks of both.",
+	.help = "S is queued, running, completed, failed or cancelled; M is a model's path, file name, model name\n"
+		"(buck) or last directories, or a shell pattern of its path or file name; N matches any part of the\n"
+		"name, or is a shell pattern. Finished tasks move to the archive after [store] archive_after:\n"
+		"--archived lists the archived tasks only, --all the tasks of both (their state says \"archived\").\n"
+		"--limit is at most 1000 (default 100); --offset pages on.",
 	.run = run_ls,
 	.longopts = ls_longopts,
 	.common = true,
@@ -312,7 +341,9 @@ static void print_attempts(xmlrpc_value *t)
 	char backend[256], outcome[32], error[8192], started[CLI_TIME_MAX], ended[CLI_TIME_MAX];
 
 	if (n == 0) {
-		printf("\nno attempts yet\n");
+		/* A cached task never runs: it completed from another task's result. */
+		printf(reply_int(reply_member(t, "result"), "source", 0) ? "\nno attempts: completed from the cache\n"
+									 : "\nno attempts yet\n");
 		return;
 	}
 	for (int i = 0; i < n; i++) {
@@ -385,6 +416,23 @@ static void print_lineage(xmlrpc_value *t)
 	printf("\n");
 }
 
+/* A result whose file results_max_size evicted: when, why, and the summary kept (simq result sends here). */
+static void print_evicted(xmlrpc_value *t)
+{
+	xmlrpc_value *r = reply_member(t, "result");
+	char iso[64], when[CLI_TIME_MAX];
+	int64_t source = reply_int(r, "source", 0);
+
+	if (r == NULL || reply_str(r, "evicted", iso, sizeof iso)[0] == '\0')
+		return;
+	cli_time(when, iso, false);
+	printf("\nresult     evicted %s ([store] results_max_size)", when);
+	if (source)
+		printf(": task %lld's file, reused from the cache", (long long)source);
+	printf("; its summary is kept:\n");
+	cli_print_summary(r);
+}
+
 static void print_task(xmlrpc_value *t)
 {
 	char buf[8192], when[CLI_TIME_MAX];
@@ -420,6 +468,7 @@ static void print_task(xmlrpc_value *t)
 			       "archived");
 	}
 	print_attempts(t);
+	print_evicted(t);
 }
 
 static int run_show(int argc, char **argv)
@@ -486,6 +535,70 @@ static int wait_ids(struct cli_ctx *x, int argc, char **argv, struct selection *
 	return status;
 }
 
+/* The tasks of a simq.wait answer still queued or running, of *n; *failed: one failed or was cancelled. */
+static int unfinished(xmlrpc_value *states, int *n, bool *failed)
+{
+	xmlrpc_env env;
+	int left = 0;
+
+	*failed = false;
+	xmlrpc_env_init(&env);
+	*n = xmlrpc_array_size(&env, states);
+	for (int i = 0; i < *n; i++) {
+		xmlrpc_value *item;
+		char state[32];
+
+		xmlrpc_array_read_item(&env, states, i, &item);
+		reply_text(item, "state", state, sizeof state);
+		*failed |= strcmp(state, "failed") == 0 || strcmp(state, "cancelled") == 0;
+		left += strcmp(state, "queued") == 0 || strcmp(state, "running") == 0;
+		xmlrpc_DECREF(item);
+	}
+	xmlrpc_env_clean(&env);
+	return left;
+}
+
+/*
+ * Asks the server again and again, each call waiting at most PROTO_WAIT_SLICE_S (the server
+ * answers within that, finished or not), until every task is final or timeout seconds passed:
+ * a wait of any length over any number of tasks never looks like a server that does not answer.
+ */
+static int wait_rounds(struct cli_ctx *x, xmlrpc_value *ids, double timeout, xmlrpc_value **result)
+{
+	double until = time_mono() + timeout;
+	bool told = false, failed;
+	int status, n;
+
+	for (;;) {
+		double left = until - time_mono(), slice = left < PROTO_WAIT_SLICE_S ? left : PROTO_WAIT_SLICE_S;
+
+		if (slice < 0)
+			slice = 0;
+		if (x->conn == NULL)
+			x->conn = client_new(&x->client);
+		client_set_wait(x->conn, (long)(slice * 1000));
+		status = cli_call(x, "simq.wait", result, "(Vd)", ids, slice);
+		if (status != CLI_EXIT_OK)
+			break;
+		client_set_no_start(x->conn, "it stopped while simq wait waited");
+		int open = unfinished(*result, &n, &failed);
+
+		if (open == 0 || time_mono() >= until)
+			break;
+		xmlrpc_DECREF(*result);
+		*result = NULL;
+		/* On a terminal, how far it got (one line, rewritten). */
+		if (isatty(STDERR_FILENO)) {
+			fprintf(stderr, "\rsimq wait: %d of %d finished; waiting (Ctrl-C stops the wait, not the tasks)",
+				n - open, n);
+			told = true;
+		}
+	}
+	if (told)
+		fputs("\r\033[K", stderr);
+	return status;
+}
+
 static int run_wait(int argc, char **argv)
 {
 	struct cli_ctx x = {.cmd = &cli_cmd_wait};
@@ -501,32 +614,18 @@ static int run_wait(int argc, char **argv)
 		cli_done(&x);
 		return status;
 	}
-	x.client.timeout_ms = 0;
-	status = cli_call(&x, "simq.wait", &result, "(Vd)", ids, timeout > 3600 ? 3600.0 : timeout);
+	status = wait_rounds(&x, ids, timeout, &result);
 	if (status == CLI_EXIT_OK) {
-		xmlrpc_env env;
+		bool failed;
+		int n, open = unfinished(result, &n, &failed);
 
 		if (x.json)
 			cli_print_json(result);
 		else
 			print_states(result, "");
-		/* Exit 1 when a task failed or was cancelled, as the exit codes say. */
-		xmlrpc_env_init(&env);
-		for (int i = 0; i < xmlrpc_array_size(&env, result); i++) {
-			xmlrpc_value *item;
-			char state[32];
-
-			xmlrpc_array_read_item(&env, result, i, &item);
-			reply_text(item, "state", state, sizeof state);
-			if (strcmp(state, "failed") == 0 || strcmp(state, "cancelled") == 0)
-				status = CLI_EXIT_TASK_FAILED;
-			/* Not finished when the wait ran out: a script must not read that as done. */
-			else if ((strcmp(state, "queued") == 0 || strcmp(state, "running") == 0) &&
-				 status == CLI_EXIT_OK)
-				status = CLI_EXIT_TIMEOUT;
-			xmlrpc_DECREF(item);
-		}
-		xmlrpc_env_clean(&env);
+		/* Exit 1 when a task failed or was cancelled, as the issue's exit codes say; not finished
+		 * when the wait ran out: 75, so that a script does not read that as done. */
+		status = failed ? CLI_EXIT_TASK_FAILED : open > 0 ? CLI_EXIT_TIMEOUT : CLI_EXIT_OK;
 		xmlrpc_DECREF(result);
 	}
 	xmlrpc_DECREF(ids);

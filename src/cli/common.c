@@ -11,6 +11,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "client/reply.h"
 #include "engine/task.h"
 #include "proto/proto.h"
 #include "util/buf.h"
@@ -295,4 +296,46 @@ const char *cli_time(char out[CLI_TIME_MAX], const char *iso, bool ms)
 	if (!ms)
 		memmove(out + 19, out + 23, strlen(out + 23) + 1);
 	return out;
+}
+
+static void print_figure(xmlrpc_value *sig, const char *key)
+{
+	char text[64];
+
+	reply_text(sig, key, text, sizeof text);
+	printf("  %12s", text[0] ? text : "-");
+}
+
+void cli_print_summary(xmlrpc_value *r)
+{
+	static const char *const keys[] = {"min", "max", "mean", "rms", "final"};
+	xmlrpc_value *summary = reply_member(r, "summary");
+	xmlrpc_env env;
+	int n, width = 6;
+
+	xmlrpc_env_init(&env);
+	n = summary ? xmlrpc_struct_size(&env, summary) : 0;
+	for (int pass = 0; pass < 2; pass++) {
+		if (pass == 1)
+			printf("\n%-*s  %12s  %12s  %12s  %12s  %12s\n", width, "SIGNAL", "MIN", "MAX", "MEAN", "RMS", "FINAL");
+		for (int i = 0; i < n && !env.fault_occurred; i++) {
+			xmlrpc_value *k, *v;
+			const char *name;
+
+			xmlrpc_struct_read_member(&env, summary, (unsigned)i, &k, &v);
+			xmlrpc_read_string(&env, k, &name);
+			if (pass == 0 && (int)strlen(name) > width)
+				width = (int)strlen(name);
+			if (pass == 1) {
+				printf("%-*s", width, name);
+				for (size_t c = 0; c < sizeof keys / sizeof keys[0]; c++)
+					print_figure(v, keys[c]);
+				printf("\n");
+			}
+			free((void *)name);
+			xmlrpc_DECREF(k);
+			xmlrpc_DECREF(v);
+		}
+	}
+	xmlrpc_env_clean(&env);
 }

@@ -71,6 +71,9 @@ const char *cli_time(char out[CLI_TIME_MAX], const char *iso, bool ms);
 
 /* Prints v as JSON, indented, on stdout. */
 int cli_print_json(xmlrpc_value *v);
+/* A result's summary (simq.result's or simq.get's result member) as a table: each signal's min, max,
+ * mean, rms and final value ("-" where an older result has none); simq result and simq show. */
+void cli_print_summary(xmlrpc_value *r);
 /* Columns of the terminal, or 0 for "do not cut" when stdout is not one. */
 int cli_width(void);
 

@@ -24,8 +24,7 @@ static int add_value(struct cli_ctx *x, const char *option, const char **values,
 	char *rule = validate_text_rule(arg, 1024);
 
 	if (arg[0] == '\0')
-		return cli_usage_error(x->cmd, "%s is empty; give part of the %s, or a shell pattern (sweep-*)", option,
-				       what);
+		return cli_usage_error(x->cmd, "%s is empty; give %s, or a shell pattern (sweep-*)", option, what);
 	if (rule) {
 		char *shown = buf_shown(arg);
 		int status = cli_usage_error(x->cmd, "%s %s: %s", option, shown, rule);
@@ -51,9 +50,9 @@ int select_option(struct cli_ctx *x, struct selection *sel, int opt, const char 
 		sel->states |= 1u << state;
 		return -1;
 	case SELECT_OPT_MODEL:
-		return add_value(x, "--model", sel->models, &sel->nmodels, arg, "model path or file name");
+		return add_value(x, "--model", sel->models, &sel->nmodels, arg, "a model (buck, buck.plecs or its path)");
 	case SELECT_OPT_NAME:
-		return add_value(x, "--name", sel->names, &sel->nnames, arg, "task's name");
+		return add_value(x, "--name", sel->names, &sel->nnames, arg, "part of the task's name");
 	case SELECT_OPT_YES:
 		sel->yes = true;
 		return -1;
@@ -62,6 +61,9 @@ int select_option(struct cli_ctx *x, struct selection *sel, int opt, const char 
 		return -1;
 	case SELECT_OPT_VERBOSE:
 		sel->verbose = true;
+		return -1;
+	case SELECT_OPT_ALL:
+		sel->all = true;
 		return -1;
 	default:
 		return cli_usage_error(x->cmd, "unknown option");
@@ -254,6 +256,12 @@ static int states_of_named(struct cli_ctx *x, struct selection *sel)
 }
 
 /* One filter of simq.list: one value of each kind given (a state, a model, a name). */
+/* The value i of a kind given n times ("" for none given: the kind does not filter). */
+static const char *value_at(const char *const *values, size_t n, size_t i)
+{
+	return n ? values[i] : "";
+}
+
 struct one_filter {
 	const char *state, *model, *name;
 };
@@ -272,8 +280,71 @@ static xmlrpc_value *filter_value(const struct selection *sel, const struct one_
 		xmlrpc_struct_set_value(&env, v, "retried", no);
 		xmlrpc_DECREF(no);
 	}
+	if (sel->all) {
+		xmlrpc_value *yes = xmlrpc_bool_new(&env, 1);
+
+		xmlrpc_struct_set_value(&env, v, "all", yes);
+		xmlrpc_DECREF(yes);
+	}
 	xmlrpc_env_clean(&env);
 	return v;
+}
+
+/* How many archived tasks pass the filters (among the ids named, when ids were): a hint's figure. */
+static int64_t archived_matches(struct cli_ctx *x, const struct selection *sel)
+{
+	size_t nm = sel->nmodels ? sel->nmodels : 1, nn = sel->nnames ? sel->nnames : 1;
+	int64_t n = 0;
+
+	for (int st = -1; st < TASK_STATE_COUNT; st++) {
+		if (st < 0 ? sel->states != 0 : !(sel->states & (1u << st)))
+			continue;
+		for (size_t m = 0; m < nm; m++)
+			for (size_t k = 0; k < nn; k++) {
+				struct one_filter f = {st < 0 ? "" : task_state_name((enum task_state)st),
+						       value_at(sel->models, sel->nmodels, m),
+						       value_at(sel->names, sel->nnames, k)};
+				xmlrpc_value *filter = filter_value(sel, &f), *yes, *r = NULL;
+				xmlrpc_env env;
+
+				xmlrpc_env_init(&env);
+				yes = xmlrpc_bool_new(&env, 1);
+				xmlrpc_struct_set_value(&env, filter, "archived", yes);
+				xmlrpc_DECREF(yes);
+				xmlrpc_env_clean(&env);
+				/* All of them when ids were named (to keep those), else only the count. */
+				if (cli_call(x, "simq.list", &r, "(VII)", filter, (xmlrpc_int64)0,
+					     (xmlrpc_int64)(sel->nnamed ? SELECT_CHUNK : 0)) == CLI_EXIT_OK) {
+					xmlrpc_value *tasks = reply_member(r, "tasks");
+
+					if (sel->nnamed == 0)
+						n += reply_int(r, "total", 0);
+					for (int i = 0; sel->nnamed && i < reply_count(tasks); i++) {
+						int64_t id = reply_int(reply_item(tasks, i), "id", 0);
+
+						n += bsearch(&id, sel->named, sel->nnamed, sizeof id, by_id) != NULL;
+					}
+					xmlrpc_DECREF(r);
+				}
+				xmlrpc_DECREF(filter);
+			}
+	}
+	return n;
+}
+
+/* The archived tasks the filters passed over, said on stderr: "3 failed tasks that match are archived: add --all". */
+static void tell_archived(struct cli_ctx *x, const struct selection *sel)
+{
+	int64_t n = sel->all ? 0 : archived_matches(x, sel);
+	char *filters;
+
+	if (n == 0)
+		return;
+	filters = select_filters_text(sel);
+	fprintf(stderr, "simq %s: %lld archived task%s match%s%s too (finished longer than [store] archive_after ago): "
+		"add --all to take %s (simq ls --archived%s lists %s)\n", x->cmd->name, (long long)n, n == 1 ? "" : "s",
+		n == 1 ? "es" : "", filters, n == 1 ? "it" : "them", filters, n == 1 ? "it" : "them");
+	free(filters);
 }
 
 /*
@@ -310,12 +381,6 @@ static int read_one_filter(struct cli_ctx *x, struct selection *sel, const struc
 	}
 	xmlrpc_DECREF(filter);
 	return status;
-}
-
-/* The value i of a kind given n times ("" for none given: the kind does not filter). */
-static const char *value_at(const char *const *values, size_t n, size_t i)
-{
-	return n ? values[i] : "";
 }
 
 /* One reading of every combination of the filters' values (a task passes a kind on any value). */
@@ -462,6 +527,8 @@ int select_resolve(struct cli_ctx *x, struct selection *sel, bool need_states)
 			if (!changed)
 				break;
 		}
+		if (status == CLI_EXIT_OK)
+			tell_archived(x, sel);
 		if (status == CLI_EXIT_OK && changed)
 			fprintf(stderr,
 			        "simq %s: tasks kept changing state while the selection was read; a task that "

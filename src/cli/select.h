@@ -33,11 +33,13 @@
 #define SELECT_MAX_IDS 1000000
 
 /* The options select_option() takes, for a command's longopts (ending in {NULL}). */
-enum { SELECT_OPT_STATE = 0x500, SELECT_OPT_MODEL, SELECT_OPT_NAME, SELECT_OPT_YES, SELECT_OPT_DRY_RUN, SELECT_OPT_VERBOSE = 'v' };
+enum { SELECT_OPT_STATE = 0x500, SELECT_OPT_MODEL, SELECT_OPT_NAME, SELECT_OPT_YES, SELECT_OPT_DRY_RUN, SELECT_OPT_ALL,
+       SELECT_OPT_VERBOSE = 'v' };
 #define SELECT_LONGOPTS                                                                                                \
 	{"state", required_argument, NULL, SELECT_OPT_STATE}, {"model", required_argument, NULL, SELECT_OPT_MODEL},     \
 	    {"name", required_argument, NULL, SELECT_OPT_NAME}, {"yes", no_argument, NULL, SELECT_OPT_YES},             \
-	    {"dry-run", no_argument, NULL, SELECT_OPT_DRY_RUN}, {"verbose", no_argument, NULL, SELECT_OPT_VERBOSE}
+	    {"dry-run", no_argument, NULL, SELECT_OPT_DRY_RUN}, {"verbose", no_argument, NULL, SELECT_OPT_VERBOSE},     \
+	    {"all", no_argument, NULL, SELECT_OPT_ALL}
 
 struct select_task {
 	int64_t id;
@@ -60,6 +62,7 @@ struct selection {
 	size_t nmodels, nnames;
 	bool unretried; /* filters pass over tasks retried before (retry: their copies are what to retry) */
 	bool yes, dry_run, verbose;
+	bool all; /* --all: the filters take archived tasks too (else they are counted and named in a hint) */
 	/* what it resolved to: ascending ids, each with its state when it was read */
 	struct select_task *tasks;
 	size_t n;

@@ -34,6 +34,8 @@ struct client {
 	pthread_mutex_t sock_lock;
 	curl_socket_t sock;
 	bool aborted;
+	long made_timeout_ms; /* the timeout the client was made with (client_set_wait adds to it) */
+	const char *no_start_why; /* client_set_no_start's words; NULL: --no-start's */
 };
 
 struct client *client_new(const struct client_options *opt)
@@ -47,6 +49,7 @@ struct client *client_new(const struct client_options *opt)
 	c->opt = *opt;
 	if (opt->timeout_ms == CLIENT_TIMEOUT_CONFIGURED)
 		c->opt.timeout_ms = (long)(config_double(cfg, "server", "client_timeout") * 1000);
+	c->made_timeout_ms = c->opt.timeout_ms;
 	c->state_dir = paths_state_dir(opt->state_dir ? opt->state_dir : configured[0] ? configured : NULL);
 	c->socket_path = sock[0] == '/' ? xstrdup(sock) : paths_join(c->state_dir, sock);
 	c->dashboard = config_dashboard_line(cfg, c->state_dir);
@@ -59,6 +62,17 @@ struct client *client_new(const struct client_options *opt)
 	pthread_mutex_init(&c->sock_lock, NULL);
 	c->sock = CURL_SOCKET_BAD;
 	return c;
+}
+
+void client_set_wait(struct client *c, long wait_ms)
+{
+	c->opt.timeout_ms = c->made_timeout_ms > 0 ? c->made_timeout_ms + wait_ms : c->made_timeout_ms;
+}
+
+void client_set_no_start(struct client *c, const char *why)
+{
+	c->opt.no_start = true;
+	c->no_start_why = why;
 }
 
 void client_free(struct client **cp)
@@ -236,8 +250,10 @@ enum client_status client_call(struct client *c, const char *method, xmlrpc_valu
 
 		if (!no_server || c->opt.no_start || time_mono_ns() > give_up) {
 			if (no_server) {
-				*err = xasprintf("no simq server answers on %s%s", c->socket_path,
-						 c->opt.no_start ? " (--no-start: not starting one)" : "");
+				*err = xasprintf("no simq server answers on %s%s%s%s", c->socket_path,
+						 c->opt.no_start ? " (" : "",
+						 c->opt.no_start ? c->no_start_why ? c->no_start_why : "--no-start: not starting one" : "",
+						 c->opt.no_start ? ")" : "");
 			} else if (rc == CURLE_OPERATION_TIMEDOUT) {
 				*err = xasprintf("the simq server on %s did not answer within %.0f s: it is stopped or "
 						 "stuck", c->socket_path, (double)c->opt.timeout_ms / 1000);

@@ -43,6 +43,12 @@ const char *client_socket_path(const struct client *c);
  */
 enum client_status client_call(struct client *c, const char *method, xmlrpc_value *params, xmlrpc_value **result,
 			       int *fault_code, char **err);
+/* The calls from now on may wait at the server up to wait_ms (a long poll such as simq.wait): the
+ * timeout is that plus the one the client was made with (none stays none). */
+void client_set_wait(struct client *c, long wait_ms);
+/* From now on a call that finds no server fails (CLIENT_UNREACHABLE) instead of starting one; why
+ * (static, e.g. "it stopped while simq wait waited") ends the message. */
+void client_set_no_start(struct client *c, const char *why);
 /*
  * From any thread: ends the call in progress at once (CLIENT_UNREACHABLE) and
  * every later one.  For a thread that waits in a long poll while its owner quits.

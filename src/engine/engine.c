@@ -312,7 +312,7 @@ static bool open_store(struct engine *e, const struct engine_options *opt, struc
 		return false;
 	}
 	stats_init(&e->stats, e->started_ms, &all);
-	if (store_recount_minutes(e->store, stats_day_start(e->started_ms), seed_minute, &e->stats) != STORE_OK) {
+	if (store_minute_counts(e->store, stats_day_start(e->started_ms), seed_minute, &e->stats) != STORE_OK) {
 		*err = xstrdup(store_error(e->store));
 		return false;
 	}
@@ -577,7 +577,7 @@ enum engine_status engine_find(struct engine *e, int64_t id, const struct task *
 
 	*t = *owned;
 	if (st == STORE_NOTFOUND) {
-		*err = xasprintf("no task %lld", (long long)id);
+		*err = xstrdup(store_error(e->store)); /* "no task 374", or when it was purged */
 		return ENGINE_NOT_FOUND;
 	}
 	return st == STORE_OK ? ENGINE_OK : store_failed(e, err);
@@ -588,6 +588,14 @@ bool engine_is_active(const struct engine *e, int64_t id)
 	struct queue_item it;
 
 	return idmap_get(&e->active, id) != NULL || queue_get(e->queue, id, &it);
+}
+
+bool engine_any_active(const struct engine *e, const int64_t *ids, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (engine_is_active(e, ids[i]))
+			return true;
+	return false;
 }
 
 /* Every id names a task, or the status of the first that does not. */

@@ -170,6 +170,8 @@ enum engine_status engine_states(struct engine *e, const int64_t *ids, size_t n,
 enum engine_status engine_find(struct engine *e, int64_t id, const struct task **t, struct task **owned, char **err);
 /* Is the task QUEUED or RUNNING? */
 bool engine_is_active(const struct engine *e, int64_t id);
+/* Whether any of ids is still queued or running, with no store read (a parked simq.wait's wake). */
+bool engine_any_active(const struct engine *e, const int64_t *ids, size_t n);
 /*
  * The record in memory of an active task, else NULL.  Every RUNNING task has one; a QUEUED task
  * keeps only its place in the queue in memory and its record in the store (DESIGN 7), so read

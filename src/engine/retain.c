@@ -108,7 +108,7 @@ static bool keep_results_under(struct retain *r, int64_t now, struct store_freed
 	return sized == RETAIN_STEP || (need > 0 && evicted->files == RETAIN_STEP);
 }
 
-/* The step's one line: "retention: archived 2000 finished tasks; purged 10 archived tasks (3 files, 1.2 MB); ...". */
+/* The step's one line: "retention: archived 2000 finished tasks; purged 10 archived tasks (3 files, 1.2 MiB); ...". */
 static void log_step(struct retain *r, int64_t archived, const struct store_freed *purged,
 		     const struct store_freed *evicted)
 {
@@ -116,16 +116,17 @@ static void log_step(struct retain *r, int64_t archived, const struct store_free
 
 	if (archived == 0 && purged->tasks == 0 && evicted->files == 0)
 		return;
+	/* Only what was done: a step that archived 2,000 tasks says nothing of 0 files evicted. */
 	buf_adds(&b, "retention:");
-	if (r->opt.archive_after > 0)
+	if (archived > 0)
 		buf_addf(&b, " archived %lld finished tasks;", (long long)archived);
-	if (r->opt.purge_after > 0) {
+	if (purged->tasks > 0) {
 		buf_addf(&b, " purged %lld archived tasks (%lld result files, ", (long long)purged->tasks,
 			 (long long)purged->files);
 		buf_add_bytes(&b, purged->bytes);
 		buf_adds(&b, ");");
 	}
-	if (r->opt.results_max_size > 0) {
+	if (evicted->files > 0) {
 		buf_addf(&b, " evicted %lld result files (", (long long)evicted->files);
 		buf_add_bytes(&b, evicted->bytes);
 		buf_adds(&b, ") to keep results/ under ");
@@ -151,7 +152,7 @@ bool retain_step(struct retain *r)
 	if (r->opt.purge_after > 0) {
 		struct store_select sel = {.from = STORE_ARCHIVE,
 					   .finished_before = now - (int64_t)(r->opt.purge_after * 1000),
-					   .limit = RETAIN_STEP};
+					   .limit = RETAIN_STEP, .purge = true, .now_ms = now};
 
 		if (!failed(r, store_delete_finished(r->store, &sel, false, file_size, remove_file, r, &purged)))
 			more |= purged.tasks == RETAIN_STEP;

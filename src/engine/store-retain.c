@@ -134,11 +134,12 @@ enum store_status store_archive(struct store *s, int64_t before_ms, int64_t limi
 	return end(s, st, true, "archiving finished tasks");
 }
 
-/* The condition on a task row that sel takes (:before, :states, :model, :glob bound by name). */
+/* The condition on a task row that sel takes (:before, :states, :model, :name bound by name); the
+ * model and the name match as the selectors' do (util/match.h). */
 #define SELECT_COND                                                                                        \
 	"state >= 2 AND (:before = 0 OR finished < :before) AND (:states = 0 OR ((1 << state) & :states) != 0) " \
-	"AND (:model IS NULL OR CASE WHEN :glob THEN model GLOB :model OR model GLOB '*/' || :model "           \
-	"ELSE instr(model, :model) > 0 END)"
+	"AND (:model IS NULL OR simq_model_matches(model, :model)) "                                            \
+	"AND (:name IS NULL OR simq_text_matches(name, :name))"
 
 /* Fills the id table with the tasks sel takes, oldest finished first. */
 static enum store_status gather(struct store *s, const struct store_select *sel)
@@ -158,7 +159,8 @@ static enum store_status gather(struct store *s, const struct store_select *sel)
 		sqlite3_bind_int64(st, sqlite3_bind_parameter_index(st, ":states"), sel->states);
 		if (sel->model)
 			sqlite3_bind_text(st, sqlite3_bind_parameter_index(st, ":model"), sel->model, -1, SQLITE_STATIC);
-		sqlite3_bind_int(st, sqlite3_bind_parameter_index(st, ":glob"), sel->model && strpbrk(sel->model, "*?["));
+		if (sel->name)
+			sqlite3_bind_text(st, sqlite3_bind_parameter_index(st, ":name"), sel->name, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(st, sqlite3_bind_parameter_index(st, ":limit"), sel->limit > 0 ? sel->limit : -1);
 		rc = sqlite3_step(st);
 	}
@@ -227,6 +229,9 @@ enum store_status store_delete_finished(struct store *s, const struct store_sele
 		"DELETE FROM archived_attempts WHERE task_id IN " IDS,
 		"DELETE FROM tasks WHERE id IN " IDS,
 		"DELETE FROM archived_tasks WHERE id IN " IDS,
+		/* The deleted ids as ranges of consecutive ones, with when and how (?1, ?2). */
+		"INSERT OR REPLACE INTO deleted (first_id, last_id, time, how) SELECT MIN(id), MAX(id), ?1, ?2 FROM "
+		"(SELECT id, id - ROW_NUMBER() OVER (ORDER BY id) AS run FROM " IDS ") GROUP BY run",
 		NULL,
 	};
 	struct gone_list g = {0};
@@ -241,7 +246,8 @@ enum store_status store_delete_finished(struct store *s, const struct store_sele
 	if (st == STORE_OK)
 		st = freed_files(s, size, ud, out, &g);
 	if (st == STORE_OK && !dry_run)
-		st = run_all(s, deletes, 0, 0, "deleting finished tasks");
+		st = run_all(s, deletes, sel->now_ms ? sel->now_ms : time_wall_ns() / 1000000, sel->purge,
+			     "deleting finished tasks");
 	st = end(s, st, !dry_run, "deleting finished tasks");
 	gone_flush(&g, st == STORE_OK && !dry_run, gone, ud);
 	return st;

@@ -9,8 +9,27 @@
 #include <string.h>
 
 #include "engine/store-private.h"
+#include "util/match.h"
 #include "util/time.h"
 #include "util/xalloc.h"
+
+/* The figures of stats_add_task(), in SQL; keep the two in step. */
+#define RECOUNT_SUMS                                                                     \
+	"COALESCE(SUM(state = 2 AND attempts = 1), 0),"                                  \
+	"COALESCE(SUM(state = 2 AND attempts > 1), 0),"                                  \
+	"COALESCE(SUM(state = 3 AND attempts >= 1), 0),"                                 \
+	"COALESCE(SUM(state = 3 AND attempts >= 1 AND had_transient), 0),"               \
+	"COALESCE(SUM(state = 4), 0),"                                                   \
+	"COALESCE(SUM(state = 2 AND cached), 0),"                                        \
+	"COALESCE(SUM(CASE WHEN failed_attempts > 0 AND attempts > 1 THEN attempts - 1 ELSE 0 END), 0)," \
+	"COALESCE(SUM(failed_attempts > 0), 0)"
+
+/* The columns of a minute's statistics (migration 6), one per counter of engine/stats.h. */
+#define MINUTE_COLUMN(name) ", " #name " INTEGER NOT NULL DEFAULT 0"
+#define MINUTE_NAME(name) ", " #name
+#define MINUTE_PARAM(name) ", ?"
+#define MINUTE_ADD(name) ", " #name " = " #name " + excluded." #name
+#define MINUTE_NAMES "minute" STATS_COUNTERS(MINUTE_NAME)
 
 /* Each migration takes the schema from version i to i + 1. */
 static const char *const migrations[] = {
@@ -94,6 +113,18 @@ static const char *const migrations[] = {
 	"ALTER TABLE results ADD COLUMN created INTEGER;"
 	"CREATE INDEX results_model ON results(model) WHERE model IS NOT NULL;"
 	"CREATE INDEX results_model_bytes ON results(model_bytes) WHERE model_bytes IS NOT NULL;",
+	/* 6: what outlives deleted tasks.  minute_counts: the statistics of the tasks that finished in
+	 * each minute (ms / 60000), written with the transitions, so the 24 h window a server reads at
+	 * start keeps tasks simq clean or purge_after deleted since (the rows of minutes older than a day
+	 * are dropped).  deleted: the ranges of task ids those deleted, when and how, so that show says
+	 * "purged" rather than "no task".  Both start from the tasks stored now. */
+	"CREATE TABLE minute_counts (minute INTEGER PRIMARY KEY" STATS_COUNTERS(MINUTE_COLUMN) ") WITHOUT ROWID;"
+	"INSERT INTO minute_counts (" MINUTE_NAMES ") SELECT finished / 60000," RECOUNT_SUMS " FROM "
+	"(SELECT state, attempts, failed_attempts, had_transient, cached, finished FROM tasks WHERE state >= 2 "
+	"AND finished IS NOT NULL UNION ALL SELECT state, attempts, failed_attempts, had_transient, cached, finished "
+	"FROM archived_tasks WHERE finished IS NOT NULL) GROUP BY finished / 60000;"
+	"CREATE TABLE deleted (first_id INTEGER PRIMARY KEY, last_id INTEGER NOT NULL, time INTEGER NOT NULL,"
+	"  how INTEGER NOT NULL) WITHOUT ROWID;",
 };
 
 _Static_assert(sizeof migrations / sizeof migrations[0] == STORE_SCHEMA_VERSION,
@@ -108,17 +139,6 @@ _Static_assert(sizeof migrations / sizeof migrations[0] == STORE_SCHEMA_VERSION,
 #define GET_MANY_IDS 64
 #define PARAMS_8 "?,?,?,?,?,?,?,?"
 #define PARAMS_64 PARAMS_8 "," PARAMS_8 "," PARAMS_8 "," PARAMS_8 "," PARAMS_8 "," PARAMS_8 "," PARAMS_8 "," PARAMS_8
-
-/* The figures of stats_add_task(), in SQL; keep the two in step. */
-#define RECOUNT_SUMS                                                                     \
-	"COALESCE(SUM(state = 2 AND attempts = 1), 0),"                                  \
-	"COALESCE(SUM(state = 2 AND attempts > 1), 0),"                                  \
-	"COALESCE(SUM(state = 3 AND attempts >= 1), 0),"                                 \
-	"COALESCE(SUM(state = 3 AND attempts >= 1 AND had_transient), 0),"               \
-	"COALESCE(SUM(state = 4), 0),"                                                   \
-	"COALESCE(SUM(state = 2 AND cached), 0),"                                        \
-	"COALESCE(SUM(CASE WHEN failed_attempts > 0 AND attempts > 1 THEN attempts - 1 ELSE 0 END), 0)," \
-	"COALESCE(SUM(failed_attempts > 0), 0)"
 
 /* The fields RECOUNT_SUMS reads of every task, hot or archived, finished at or after ?1. */
 #define FINISHED_ROWS                                                                                     \
@@ -139,10 +159,16 @@ _Static_assert(sizeof migrations / sizeof migrations[0] == STORE_SCHEMA_VERSION,
 			 "VALUES (?, ?, ?, ?, ?, 0)")                                                       \
 	X(END_ATTEMPT, "UPDATE attempts SET ended = ?, outcome = ?, error = ? WHERE task_id = ? AND n = ?") \
 	X(ADD_COUNTER, "UPDATE counters SET value = value + ? WHERE name = ?")                              \
+	X(ADD_MINUTE, "INSERT INTO minute_counts (" MINUTE_NAMES ") VALUES (?" STATS_COUNTERS(MINUTE_PARAM) ") " \
+		      "ON CONFLICT (minute) DO UPDATE SET minute = minute" STATS_COUNTERS(MINUTE_ADD))          \
+	X(FORGET_MINUTES, "DELETE FROM minute_counts WHERE minute < ?")                                     \
+	X(GET_MINUTES, "SELECT " MINUTE_NAMES " FROM minute_counts WHERE minute >= ? ORDER BY minute")     \
 	X(GET_TASK, "SELECT " TASK_COLUMNS " FROM tasks WHERE id = ?")                                      \
 	X(GET_MANY, "SELECT " TASK_COLUMNS " FROM tasks WHERE id IN (" PARAMS_64 ")")                       \
 	X(LOAD_ACTIVE, "SELECT " TASK_COLUMNS " FROM tasks WHERE state < 2 ORDER BY id")                    \
 	X(GET_ARCHIVED, "SELECT " ARCHIVED_COLUMNS " FROM archived_tasks WHERE id = ?")                     \
+	X(GET_DELETED, "SELECT time, how FROM deleted WHERE first_id <= ?1 AND last_id >= ?1 "              \
+		       "ORDER BY first_id DESC LIMIT 1")                                                     \
 	X(FINISHED_SINCE, "SELECT " TASK_COLUMNS " FROM tasks WHERE finished >= ?1 AND state = ?2 UNION ALL " \
 			  "SELECT " ARCHIVED_COLUMNS " FROM archived_tasks WHERE finished >= ?1 AND state = ?2 " \
 			  "ORDER BY finished")                                                              \
@@ -203,6 +229,7 @@ struct store {
 	int busy_timeout_ms;
 	sqlite3_stmt *stmt[STMT_COUNT];
 	int64_t ended[ATTEMPT_OUTCOME_COUNT]; /* closed attempts by outcome: counted at open, then kept */
+	int64_t forgot_before;      /* minute_counts holds no minute before this one (minute number) */
 };
 
 sqlite3 *store_db(struct store *s)
@@ -456,6 +483,31 @@ void store_attempt_counts(const struct store *s, int64_t out[ATTEMPT_OUTCOME_COU
 	memcpy(out, s->ended, sizeof s->ended);
 }
 
+/* simq_model_matches(model, want) and simq_text_matches(text, want): util/match.h's rules in SQL. */
+struct matcher {
+	bool (*fn)(const char *field, const char *want);
+};
+
+static const struct matcher model_matcher = {match_model}, text_matcher = {match_text};
+
+static void sql_match(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	const struct matcher *m = sqlite3_user_data(ctx);
+	const char *field = (const char *)sqlite3_value_text(argv[0]);
+	const char *want = (const char *)sqlite3_value_text(argv[1]);
+
+	(void)argc;
+	sqlite3_result_int(ctx, field && want && m->fn(field, want));
+}
+
+static void register_matchers(sqlite3 *db)
+{
+	int flags = SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_DIRECTONLY;
+
+	sqlite3_create_function(db, "simq_model_matches", 2, flags, (void *)&model_matcher, sql_match, NULL, NULL);
+	sqlite3_create_function(db, "simq_text_matches", 2, flags, (void *)&text_matcher, sql_match, NULL, NULL);
+}
+
 struct store *store_open(const char *path, const struct store_open_options *opt, struct store_recovery *rec,
 			 char **err)
 {
@@ -477,6 +529,7 @@ struct store *store_open(const char *path, const struct store_open_options *opt,
 	}
 	sqlite3_extended_result_codes(s->db, 1);
 	sqlite3_busy_timeout(s->db, s->busy_timeout_ms);
+	register_matchers(s->db);
 	rc = exec(s, "PRAGMA journal_mode = WAL");
 	if (rc == SQLITE_OK)
 		rc = exec(s, opt->durability == STORE_DURABILITY_FULL ? "PRAGMA synchronous = FULL"
@@ -586,6 +639,76 @@ static enum store_status add_counters(struct store *s, const struct stats_counts
 	return STORE_OK;
 }
 
+/* What one transaction's final tasks add to the statistics: the all-time counters and the rows
+ * of the minutes they finished in (a batch's tasks mostly share one), written before it commits. */
+struct tally {
+	struct stats_counts all;
+	int64_t minute; /* the minute in_minute counts; -1: none yet */
+	struct stats_counts in_minute;
+};
+
+#define TALLY_INIT {.minute = -1}
+
+/* The minutes older than a day before minute go: the 24 h window never reads them. */
+static enum store_status forget_minutes(struct store *s, int64_t minute)
+{
+	sqlite3_stmt *st = stmt(s, STMT_FORGET_MINUTES);
+	int64_t before = minute - STATS_MINUTES;
+	int rc;
+
+	if (before <= s->forgot_before)
+		return STORE_OK;
+	sqlite3_bind_int64(st, 1, before);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return store_fail(s, rc, "updating the statistics");
+	s->forgot_before = before;
+	return STORE_OK;
+}
+
+static enum store_status add_minute(struct store *s, int64_t minute, const struct stats_counts *c)
+{
+	sqlite3_stmt *st = stmt(s, STMT_ADD_MINUTE);
+	const int64_t *v = (const int64_t *)c;
+	int rc;
+
+	sqlite3_bind_int64(st, 1, minute);
+	for (size_t i = 0; i < sizeof counter_names / sizeof counter_names[0]; i++)
+		sqlite3_bind_int64(st, (int)i + 2, v[i]);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return store_fail(s, rc, "updating the statistics");
+	/* Once an hour or so, not at every write. */
+	return minute - STATS_MINUTES > s->forgot_before + 60 ? forget_minutes(s, minute) : STORE_OK;
+}
+
+/* Counts t, which has just reached a final state, in the tally. */
+static enum store_status tally_task(struct store *s, struct tally *y, const struct task *t)
+{
+	int64_t minute = t->finished / 60000;
+
+	if (y->minute != minute && y->minute >= 0) {
+		enum store_status status = add_minute(s, y->minute, &y->in_minute);
+
+		if (status != STORE_OK)
+			return status;
+		memset(&y->in_minute, 0, sizeof y->in_minute);
+	}
+	y->minute = minute;
+	stats_add_task(&y->all, t, 1);
+	stats_add_task(&y->in_minute, t, 1);
+	return STORE_OK;
+}
+
+static enum store_status tally_write(struct store *s, const struct tally *y)
+{
+	enum store_status status = y->minute >= 0 ? add_minute(s, y->minute, &y->in_minute) : STORE_OK;
+
+	return status == STORE_OK ? add_counters(s, &y->all) : status;
+}
+
 /* Runs body inside BEGIN IMMEDIATE ... COMMIT, rolling back if anything fails. */
 static enum store_status in_transaction(struct store *s, const char *doing,
 					enum store_status (*body)(struct store *s, void *arg), void *arg)
@@ -668,7 +791,7 @@ static enum store_status put_request(struct store *s, const struct store_request
 static enum store_status submit_body(struct store *s, void *arg)
 {
 	struct submit_args *a = arg;
-	struct stats_counts delta = {0};
+	struct tally tally = TALLY_INIT;
 	enum store_status status;
 
 	for (size_t i = 0; i < a->n; i++) {
@@ -682,14 +805,14 @@ static enum store_status submit_body(struct store *s, void *arg)
 		status = insert_task(s, t);
 		if (status == STORE_OK && a->hits && a->hits[i])
 			status = put_hit(s, t, a->hits[i]);
+		if (status == STORE_OK && task_state_is_final(t->state))
+			status = tally_task(s, &tally, t);
 		if (status != STORE_OK)
 			return status;
-		if (task_state_is_final(t->state))
-			stats_add_task(&delta, t, 1);
 	}
 	if (a->req && (status = put_request(s, a->req, a->tasks, a->n)) != STORE_OK)
 		return status;
-	return add_counters(s, &delta);
+	return tally_write(s, &tally);
 }
 
 enum store_status store_submit_many(struct store *s, struct task **tasks, size_t n)
@@ -865,7 +988,7 @@ void store_request_free(struct store_request *r)
 	r->key = r->fingerprint = NULL;
 }
 
-static enum store_status write_change(struct store *s, struct store_change *c, struct stats_counts *delta)
+static enum store_status write_change(struct store *s, struct store_change *c, struct tally *tally)
 {
 	struct task *t = c->task;
 	sqlite3_stmt *st;
@@ -912,9 +1035,7 @@ static enum store_status write_change(struct store *s, struct store_change *c, s
 	}
 	if (c->result && store_result_put(s, c->result) != STORE_OK)
 		return STORE_IO;
-	if (task_state_is_final(t->state))
-		stats_add_task(delta, t, 1);
-	return STORE_OK;
+	return task_state_is_final(t->state) ? tally_task(s, tally, t) : STORE_OK;
 }
 
 struct commit_args {
@@ -925,15 +1046,15 @@ struct commit_args {
 static enum store_status commit_body(struct store *s, void *arg)
 {
 	struct commit_args *a = arg;
-	struct stats_counts delta = {0};
+	struct tally tally = TALLY_INIT;
 
 	for (size_t i = 0; i < a->n; i++) {
-		enum store_status status = write_change(s, &a->changes[i], &delta);
+		enum store_status status = write_change(s, &a->changes[i], &tally);
 
 		if (status != STORE_OK)
 			return status;
 	}
-	return add_counters(s, &delta);
+	return tally_write(s, &tally);
 }
 
 enum store_status store_commit(struct store *s, struct store_change *changes, size_t n)
@@ -996,6 +1117,27 @@ enum store_status store_finished_since(struct store *s, int state, int64_t since
 	return rc == SQLITE_DONE ? STORE_OK : store_fail(s, rc, "listing finished tasks");
 }
 
+/* "no task 374", or, for an id simq clean or purge_after deleted, when and how. */
+static void say_not_found(struct store *s, int64_t id)
+{
+	sqlite3_stmt *st = stmt(s, STMT_GET_DELETED);
+	char when[TIME_ISO8601_MAX];
+
+	sqlite3_bind_int64(st, 1, id);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		time_iso8601(when, sqlite3_column_int64(st, 0) * 1000000, false);
+		if (sqlite3_column_int(st, 1))
+			store_set_error(s, "task %lld was purged on %s ([store] purge_after): its record and result are gone",
+					(long long)id, when);
+		else
+			store_set_error(s, "task %lld was removed by simq clean on %s: its record and result are gone",
+					(long long)id, when);
+	} else {
+		store_set_error(s, "no task %lld", (long long)id);
+	}
+	sqlite3_reset(st);
+}
+
 enum store_status store_get(struct store *s, int64_t id, struct task **out)
 {
 	sqlite3_stmt *st = stmt(s, STMT_GET_TASK);
@@ -1017,7 +1159,7 @@ enum store_status store_get(struct store *s, int64_t id, struct task **out)
 	if (rc == SQLITE_ROW)
 		return STORE_OK;
 	if (rc == SQLITE_DONE) {
-		store_set_error(s, "no task %lld", (long long)id);
+		say_not_found(s, id);
 		return STORE_NOTFOUND;
 	}
 	return store_fail(s, rc, "reading a task");
@@ -1087,25 +1229,24 @@ enum store_status store_recount(struct store *s, int64_t since_ms, struct stats_
 	return rc == SQLITE_ROW ? STORE_OK : store_fail(s, rc, "recounting the statistics");
 }
 
-enum store_status store_recount_minutes(struct store *s, int64_t since_ms,
-					void (*fn)(int64_t minute_ms, const struct stats_counts *c, void *ud), void *ud)
+enum store_status store_minute_counts(struct store *s, int64_t since_ms,
+				       void (*fn)(int64_t minute_ms, const struct stats_counts *c, void *ud), void *ud)
 {
-	sqlite3_stmt *st;
-	int rc = sqlite3_prepare_v2(s->db,
-				    "SELECT finished / 60000, " RECOUNT_SUMS " FROM " FINISHED_ROWS " GROUP BY finished / 60000",
-				    -1, &st, NULL);
+	sqlite3_stmt *st = stmt(s, STMT_GET_MINUTES);
+	enum store_status status = forget_minutes(s, since_ms / 60000 + STATS_MINUTES);
+	int rc;
 
-	if (rc != SQLITE_OK)
-		return store_fail(s, rc, "recounting the statistics");
-	sqlite3_bind_int64(st, 1, since_ms);
+	if (status != STORE_OK)
+		return status;
+	sqlite3_bind_int64(st, 1, since_ms / 60000);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct stats_counts c;
 
 		read_sums(st, 1, &c);
 		fn(sqlite3_column_int64(st, 0) * 60000, &c, ud);
 	}
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? STORE_OK : store_fail(s, rc, "recounting the statistics");
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? STORE_OK : store_fail(s, rc, "reading the statistics of the last 24 h");
 }
 
 enum store_status store_log_append(struct store *s, int64_t time_ms, int64_t task_id, const char *text, int64_t *seq)

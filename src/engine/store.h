@@ -44,7 +44,7 @@ enum store_status {
 enum store_durability { STORE_DURABILITY_NORMAL, STORE_DURABILITY_FULL };
 
 /* The schema this build writes. */
-#define STORE_SCHEMA_VERSION 5
+#define STORE_SCHEMA_VERSION 6
 
 struct store;
 
@@ -183,9 +183,11 @@ enum store_status store_get_many(struct store *s, const int64_t *ids, size_t n,
 enum store_status store_counters(struct store *s, struct stats_counts *out);
 /* The same figures recomputed from the tasks, for tasks finished at or after since_ms. */
 enum store_status store_recount(struct store *s, int64_t since_ms, struct stats_counts *out);
-/* Per-minute counts of tasks finished at or after since_ms, for the 24 h window. */
-enum store_status store_recount_minutes(struct store *s, int64_t since_ms,
-					void (*fn)(int64_t minute_ms, const struct stats_counts *c, void *ud), void *ud);
+/* The kept per-minute counts of tasks that finished at or after since_ms (the 24 h window at
+ * start), oldest first: written with the transitions, they outlive the tasks clean and purge_after
+ * delete.  Older minutes are dropped. */
+enum store_status store_minute_counts(struct store *s, int64_t since_ms,
+				       void (*fn)(int64_t minute_ms, const struct stats_counts *c, void *ud), void *ud);
 
 /* Appends a line to the log table; *seq gets its sequence number. */
 enum store_status store_log_append(struct store *s, int64_t time_ms, int64_t task_id, const char *text, int64_t *seq);
@@ -242,8 +244,11 @@ struct store_select {
 	unsigned from;           /* STORE_HOT, STORE_ARCHIVE or both */
 	int64_t finished_before; /* only tasks that finished before (wall ms); 0: any */
 	unsigned states;         /* 1 << state of the final states taken; 0: all three */
-	const char *model;       /* part of the model path, or a shell pattern on it or its base name; NULL: any */
+	const char *model;       /* a model as util/match.h's match_model takes it; NULL: any */
+	const char *name;        /* a name as match_text takes it (part of it, or a shell pattern); NULL: any */
 	int64_t limit;           /* the oldest-finished limit tasks; 0: all */
+	bool purge;              /* purge_after's deletion (else simq clean's): what show says of the ids later */
+	int64_t now_ms;          /* when, for that record; 0: the wall clock */
 };
 
 /* What a deletion or an eviction freed (or, in a dry run, would). */

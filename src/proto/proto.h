@@ -40,6 +40,8 @@ enum proto_fault {
 #define PROTO_MAX_ELEMENTS 1000000  /* numbers in one vector or matrix */
 #define PROTO_MAX_BATCH 100000      /* tasks in one submit_many */
 #define PROTO_MAX_CALL_BYTES (64u * 1024 * 1024)
+/* simq.wait answers within this many seconds, finished or not: a caller that waits longer calls again. */
+#define PROTO_WAIT_SLICE_S 10.0
 /* What xmlscan lets through to xmlrpc-c (doc/api.md, "Limits"): arrays and structs inside one
  * another, in a call or in PLECS's answer; elements (three a level: array, data, value); and the
  * text of one element of a call (a string, a name). */

@@ -639,13 +639,14 @@ static bool read_wait_timeout(struct api_call *c, double *timeout)
 	return true;
 }
 
-/* Waits until every task is final, or the timeout; answers with their states either way. */
+/* Waits until every task is final, or the timeout, and at most PROTO_WAIT_SLICE_S (a caller calls
+ * again); the first run reads every state (an unknown id: a fault at once), a wake reads none. */
 static void api_wait(struct api *a, struct api_call *c)
 {
 	size_t n;
 	int64_t *ids;
 	double timeout;
-	bool all_final;
+	bool all_final, first = !ev_is_active(&c->deadline) && !c->expired;
 	char *err = NULL;
 
 	if (!check_count(c, 1, 2, "task ids and an optional timeout in seconds") || !read_wait_timeout(c, &timeout))
@@ -653,11 +654,18 @@ static void api_wait(struct api *a, struct api_call *c)
 	ids = param_ids(c, 0, &n);
 	if (ids == NULL)
 		return;
+	bool may_wait = timeout > 0 && !c->expired && !a->stopping;
+
+	if (!first && may_wait && engine_any_active(a->engine, ids, n)) {
+		api_park(c, 0);
+		free(ids);
+		return;
+	}
 	enum task_state *states = xcalloc(n, sizeof *states);
 	enum engine_status st = engine_states(a->engine, ids, n, states, &all_final, &err);
 
-	if (st == ENGINE_OK && !all_final && timeout > 0 && !c->expired && !a->stopping)
-		api_park(c, timeout);
+	if (st == ENGINE_OK && !all_final && may_wait)
+		api_park(c, timeout < PROTO_WAIT_SLICE_S ? timeout : PROTO_WAIT_SLICE_S);
 	else
 		answer_states(c, st, err, ids, states, n);
 	free(states);

@@ -44,6 +44,8 @@ static bool read_filter(json_t *f, struct store_select *sel, int64_t now, bool *
 			sel->finished_before = now - (int64_t)(json_number_value(v) * 1000);
 		} else if (strcmp(key, "model") == 0 && json_is_string(v)) {
 			sel->model = json_string_length(v) ? json_string_value(v) : NULL;
+		} else if (strcmp(key, "name") == 0 && json_is_string(v)) {
+			sel->name = json_string_length(v) ? json_string_value(v) : NULL;
 		} else if (strcmp(key, "dry_run") == 0 && json_is_boolean(v)) {
 			*dry_run = json_is_true(v);
 		} else if (strcmp(key, "state") == 0 && (json_is_string(v) || json_is_array(v))) {
@@ -62,7 +64,7 @@ static bool read_filter(json_t *f, struct store_select *sel, int64_t now, bool *
 
 			*err = xasprintf("simq.clean: %s %s: allowed: older_than (seconds since the task finished, from 0), "
 					 "state (completed, failed, cancelled, or an array of them), model (a string), "
-					 "dry_run (a boolean)", key, text);
+					 "name (a string), dry_run (a boolean)", key, text);
 			free(text);
 			return false;
 		}
@@ -108,7 +110,7 @@ void clean_call(struct engine *e, xmlrpc_value *params, struct submit_answer *ou
 		char *shown = arg ? proto_shown(arg) : xasprintf("%d arguments", n);
 
 		fault(out, PROTO_FAULT_INVALID, xasprintf("simq.clean: %s: allowed: one struct {older_than, state, model, "
-							  "dry_run}, every member optional", shown));
+							  "name, dry_run}, every member optional", shown));
 		free(shown);
 	} else if (!read_filter(f, &sel, engine_now_ms(e), &dry_run, &err)) {
 		fault(out, PROTO_FAULT_INVALID, err);

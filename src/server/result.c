@@ -80,6 +80,10 @@ void result_answer(struct engine *e, const struct task *t, bool csv, struct resu
 		char when[TIME_ISO8601_MAX];
 		int64_t max = engine_retain_options(e)->results_max_size;
 		struct buf limit = BUF_INIT;
+		/* A cached task's result is its source's file: say whose file went. */
+		char *whose = r.source ? xasprintf("the result of task %lld (task %lld's file, reused from the cache)",
+						   (long long)t->id, (long long)r.source)
+				       : xasprintf("the result of task %lld", (long long)t->id);
 
 		if (max > 0)
 			buf_add_bytes(&limit, max);
@@ -87,12 +91,13 @@ void result_answer(struct engine *e, const struct task *t, bool csv, struct resu
 			buf_adds(&limit, "no bound now");
 
 		out->fault_code = PROTO_FAULT_FILE;
-		out->fault = xasprintf("the result of task %lld was evicted on %s to keep results/ under results_max_size "
+		out->fault = xasprintf("%s was evicted on %s to keep results/ under results_max_size "
 				       "(%s, [store] in simq.ini; the least recently used files go first); its "
 				       "summary is kept (simq show %lld): submit the task again to have it run again",
-				       (long long)t->id, time_iso8601(when, r.evicted * 1000000, true),
-				       buf_str(&limit), (long long)t->id);
+				       whose, time_iso8601(when, r.evicted * 1000000, true), buf_str(&limit),
+				       (long long)t->id);
 		buf_free(&limit);
+		free(whose);
 	} else if (!results_check(&r, &err)) {
 		out->fault_code = PROTO_FAULT_FILE;
 		out->fault = xasprintf("task %lld's result: %s", (long long)t->id, err);

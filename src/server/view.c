@@ -2,7 +2,6 @@
 
 #include "server/view.h"
 
-#include <fnmatch.h>
 #include <jansson.h>
 #include <math.h>
 #include <stdio.h>
@@ -13,6 +12,7 @@
 #include "proto/proto.h"
 #include "server/view-pool.h"
 #include "util/buf.h"
+#include "util/match.h"
 #include "util/time.h"
 #include "util/xalloc.h"
 
@@ -655,25 +655,13 @@ static bool has_tag(const char *tags, const char *tag)
 	return false;
 }
 
-/* A filter's text against a field: a shell pattern (sweep-*) when it has one's characters, else any part. */
-static bool text_matches(const char *field, const char *want)
-{
-	if (field == NULL)
-		return false;
-	if (strpbrk(want, "*?[") == NULL)
-		return strstr(field, want) != NULL;
-	const char *base = strrchr(field, '/');
-
-	return fnmatch(want, field, 0) == 0 || (base && fnmatch(want, base + 1, 0) == 0);
-}
-
 static bool matches(const struct task *t, const struct view_filter *f)
 {
 	if (f->state >= 0 && (int)t->state != f->state)
 		return false;
-	if (f->model && !text_matches(t->model, f->model))
+	if (f->model && !match_model(t->model, f->model))
 		return false;
-	if (f->name && !text_matches(t->name, f->name))
+	if (f->name && !match_text(t->name, f->name))
 		return false;
 	if (f->retried >= 0 && (t->retried_as != 0) != f->retried)
 		return false;

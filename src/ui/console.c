@@ -255,6 +255,19 @@ static bool new_server(struct console *c, xmlrpc_value *v, int64_t since)
 	return false;
 }
 
+/* The history shrank under an older page (simq clean, purge_after): one page newer, asked for at once,
+ * until a page has rows (never "History 0 (newest 201-200)" while newer tasks are there). */
+static void history_page_back(struct console *c, xmlrpc_value *v)
+{
+	xmlrpc_value *rows = c->history_list ? c->history_list : reply_member(v, "history");
+
+	if (!c->show_history || c->history_offset == 0 || reply_count(rows) > 0)
+		return;
+	c->history_offset = c->history_offset > history_wanted(c) ? c->history_offset - history_wanted(c) : 0;
+	c->history_sel = 0;
+	c->refresh = true;
+}
+
 /* Takes a view answer (asked for the log's lines after since): log lines, alerts (the bell), and the page. */
 static void apply_view(struct console *c, xmlrpc_value *v, int64_t since)
 {
@@ -279,6 +292,7 @@ static void apply_view(struct console *c, xmlrpc_value *v, int64_t since)
 	if (c->filter && !c->show_history)
 		refresh_list(c);
 	refresh_history_list(c);
+	history_page_back(c, v);
 	follow_all(c, old);
 	if (old)
 		xmlrpc_DECREF(old);
@@ -310,8 +324,13 @@ static void refresh_now(struct console *c)
 	v = ui_call_params(c, "simq.view", params);
 	xmlrpc_DECREF(params);
 	xmlrpc_env_clean(&env);
+	int64_t asked = c->history_offset;
+
 	if (v)
 		apply_view(c, v, since);
+	/* The page came back empty and a newer one is wanted (history_page_back): ends at offset 0. */
+	if (v && c->refresh && c->history_offset < asked)
+		refresh_now(c);
 }
 
 static void got_answer_cb(struct ev_loop *loop, ev_async *w, int revents)

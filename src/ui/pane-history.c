@@ -12,7 +12,6 @@
  */
 #include "autoconf.h"
 
-#include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +20,7 @@
 #include "engine/task.h"
 #include "ui/pane.h"
 #include "ui/text.h"
+#include "util/match.h"
 #include "util/xalloc.h"
 
 /* The most rows the server sends (ENGINE_RECENT). */
@@ -29,14 +29,6 @@
 static xmlrpc_value *all(struct console *c)
 {
 	return c->history_list ? c->history_list : reply_member(c->view, "history");
-}
-
-/* A filter's text against a field: a shell pattern when it has one's characters, else any part of it. */
-static bool text_matches(const char *field, const char *want)
-{
-	if (strpbrk(want, "*?[") == NULL)
-		return strstr(field, want) != NULL;
-	return fnmatch(want, field, 0) == 0 || fnmatch(want, text_base_name(field), 0) == 0;
 }
 
 /* One word of the filter ("state:failed", "name:sweep-*", "tag:T", or a bare model) against task t. */
@@ -65,7 +57,9 @@ static bool word_matches(xmlrpc_value *t, const char *word)
 		return false;
 	}
 	reply_str(t, key, field, sizeof field);
-	return strcmp(key, "state") == 0 ? strcmp(field, value) == 0 : text_matches(field, value);
+	if (strcmp(key, "state") == 0)
+		return strcmp(field, value) == 0;
+	return strcmp(key, "model") == 0 ? match_model(field, value) : match_text(field, value);
 }
 
 static bool passes(struct console *c, xmlrpc_value *t)

@@ -124,12 +124,13 @@ void buf_truncate(struct buf *b, size_t len)
 
 void buf_add_bytes(struct buf *b, int64_t bytes)
 {
-	static const char *const units[] = {"kB", "MB", "GB", "TB"};
+	/* Binary, as simq.ini's sizes are read (300k is 307,200 bytes, said "300.0 KiB"). */
+	static const char *const units[] = {"KiB", "MiB", "GiB", "TiB"};
 	double v = (double)bytes;
 	int u = -1;
 
-	while (u < 3 && (v >= 1000 || v <= -1000)) {
-		v /= 1000;
+	while (u < 3 && (v >= 1024 || v <= -1024)) {
+		v /= 1024;
 		u++;
 	}
 	if (u < 0)

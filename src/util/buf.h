@@ -28,7 +28,7 @@ void buf_add(struct buf *b, const void *data, size_t len);
 void buf_adds(struct buf *b, const char *s);
 void buf_addc(struct buf *b, char c);
 void buf_addf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* Appends a size in bytes for people, in decimal units: "512 bytes", "34.3 kB", "15.3 MB", "2.1 GB". */
+/* Appends a size in bytes for people, in binary units as simq.ini reads sizes: "512 bytes", "34.3 KiB", "15.3 MiB". */
 void buf_add_bytes(struct buf *b, int64_t bytes);
 void buf_vaddf(struct buf *b, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 /* Appends s with control and non-UTF-8 bytes shown as \xNN, and C1 controls and bidirectional

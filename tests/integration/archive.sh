@@ -10,7 +10,7 @@
 . "$SIMQ_SRCDIR/tests/lib/faults.sh"
 
 requires python3
-plan 27
+plan 46
 trap stop_all EXIT
 emu_up --speed 0
 
@@ -52,6 +52,18 @@ if poll 15 archived_all; then ok "archive_after = 2s: the five finished tasks mo
 	fail "archive_after = 2s: the five finished tasks move to the archive" "archived: $(ids_in --archived)" "hot: $(ids_in)"; fi
 check "simq ls lists no archived task; ls --all lists them all" sh -c \
 	"[ \"\$(SIMQ_HOME=$SIMQ_HOME '$SIMQ' ls --json | tr -d ' \n')\" = '[]' ] && [ \"\$(SIMQ_HOME=$SIMQ_HOME '$SIMQ' ls --all --json | grep -c '\"id\"')\" -eq 5 ]"
+"$SIMQ" ls --all >"$TMP/ls" 2>&1
+check "simq ls --all marks the archived rows (their state says \"archived\")" \
+	[ "$(grep -c "completed, archived" "$TMP/ls")" = 4 -a "$(grep -c "cancelled, archived" "$TMP/ls")" = 1 ]
+run_capture 1 "$SIMQ" retry --state cancelled
+expect_in "retry --state cancelled, the match archived: says so and how to take it (--all)" "$TMP/err" \
+	"simq retry: 1 archived task matches --state cancelled too (finished longer than [store] archive_after ago): add --all to take it"
+expect_status "retry --state cancelled --all --dry-run takes the archived task 5 (and does nothing)" 0 \
+	"$SIMQ" retry --state cancelled --all --dry-run
+expect_line "it lists the archived task 5, cancelled" "$TMP/out" "5 cancelled"
+"$SIMQ" ls --state completed >"$TMP/ls" 2>&1
+expect_in "simq ls --state completed (none hot) says how many archived tasks match" "$TMP/ls" \
+	"(4 archived tasks match too: --all lists them with these, --archived alone)"
 # One step or more (a task that finished later comes due a moment later): their counts add up to 5.
 moved=$(awk '/retention: archived [0-9]+ finished tasks/ { for (i = 1; i < NF; i++) if ($i == "archived") n += $(i + 1) } END { print n + 0 }' "$SIMQ_HOME/simulation.log")
 check "simq.log says what the steps moved (archived 5 finished tasks in all)" [ "$moved" = 5 ]
@@ -138,14 +150,41 @@ assert files == [], files
 PY
 run_capture 64 "$SIMQ" clean --state running
 expect_in "clean --state running is refused, saying why" "$TMP/err" "finished tasks only"
-"$SIMQ" sweep "$M" R=1:101:1 >/dev/null 2>&1
+"$SIMQ" sweep "$M" R=1:101:1 --name nightA >/dev/null 2>&1
 "$SIMQ" wait 8-108 --timeout 120 >/dev/null 2>&1
+# --model is a model as ls and cancel take it (its path, file name, model name, last directories,
+# or a shell pattern), never any part of the path: "models" (a directory of every model here) takes none.
+"$SIMQ" clean --model models --dry-run >"$TMP/dry.txt" 2>&1
+expect_in "clean --model models (a directory's name, part of every path) takes no task" "$TMP/dry.txt" \
+	"would remove 0 tasks, "
+"$SIMQ" clean --model models/rc.plecs --dry-run >"$TMP/dry.txt" 2>&1
+"$SIMQ" clean --model rc --dry-run >>"$TMP/dry.txt" 2>&1
+"$SIMQ" clean --model 'r*.plecs' --dry-run >>"$TMP/dry.txt" 2>&1
+check "clean --model models/rc.plecs, rc and 'r*.plecs' take all 102 (the last directory and file, the model name, a pattern)" \
+	[ "$(grep -c "would remove 102 tasks" "$TMP/dry.txt")" = 3 ]
+"$SIMQ" clean --name 'night*' --dry-run >"$TMP/dry.txt" 2>&1
+"$SIMQ" clean --name nightA --model rc --dry-run >>"$TMP/dry.txt" 2>&1
+check "clean --name 'night*' and --name nightA --model rc take the sweep's 101 (not the cancelled a5)" \
+	[ "$(grep -c "would remove 101 tasks (completed 101)" "$TMP/dry.txt")" = 2 ]
 run_capture 64 "$SIMQ" clean --model rc </dev/null
 expect_in "clean of more than 100 tasks off a terminal needs --yes, and removes nothing" "$TMP/err" \
 	"simq clean would remove 102 tasks (completed 101, cancelled 1), "
 poll 15 sh -c "[ \$(wc -l <'$TMP/hooks.log') -ge $((hooks_before + 101)) ]"
+stats_windows "$TMP/stats.kept"
+stats_windows "$TMP/stats.kept.restart" restart
 expect_status "clean --yes removes them" 0 "$SIMQ" clean --model rc --yes
 expect_in "and says what it freed" "$TMP/out" "removed 102 tasks (completed 101, cancelled 1), "
+run_capture 65 "$SIMQ" show 50
+expect_in "simq show of a cleaned task says it was removed by simq clean, and when (not \"no task\")" "$TMP/err" \
+	"simq show: task 50 was removed by simq clean on 20"
+stats_windows "$TMP/stats.after"
+check "stats --json: every window the same after the clean (the last 24 h and all time keep them)" \
+	cmp "$TMP/stats.kept" "$TMP/stats.after"
+"$SIMQ" shutdown >/dev/null 2>&1
+"$SIMQ" server -c "$TMP/arch.ini" >/dev/null 2>"$TMP/err"
+stats_windows "$TMP/stats.after" restart
+check "stats --json: the last 24 h and all time the same after clean and a restart (kept apart from the tasks)" \
+	cmp "$TMP/stats.kept.restart" "$TMP/stats.after"
 hooks_after=$(wc -l <"$TMP/hooks.log")
 check "no hook ran for archiving or cleaning (only the tasks' own completions)" \
 	[ "$hooks_after" -eq $((hooks_before + 101)) ]
@@ -170,6 +209,14 @@ assert n == [0] * 5, n
 assert not os.path.exists(os.path.join(os.environ["SIMQ_HOME"], "results/0/1.mat"))
 assert cli("stats")["completed_first"] == 3, "all-time counts keep the purged tasks"
 PY
+run_capture 65 "$SIMQ" show 2
+expect_in "simq show of a purged task says it was purged by purge_after, and when" "$TMP/err" \
+	"simq show: task 2 was purged on 20"
+expect_in "and names the setting" "$TMP/err" "([store] purge_after)"
+check "the retention log says only what a step did (no \"archived 0\", \"purged 0\" or \"evicted 0\")" \
+	sh -c "grep -q 'retention: ' '$SIMQ_HOME/simulation.log' && ! grep -Eq 'archived 0 |purged 0 |evicted 0 ' '$SIMQ_HOME/simulation.log'"
+run_capture 65 "$SIMQ" show 99
+expect_in "an id never used is still \"no task\"" "$TMP/err" "simq show: no task 99"
 
 # ---- results_max_size ----------------------------------------------------------------------------
 export SIMQ_TEST_RETAIN_GRACE_MS=1
@@ -195,6 +242,15 @@ pycheck "an evicted task keeps its row and summary" <<'PY'
 t = api().simq.get(2)
 assert t["state"] == "completed" and t["result"]["summary"]["sig1"]["max"] > 0 and t["result"]["evicted"], t
 PY
+expect_in "the size in the log is binary, as simq.ini reads it (KiB)" "$SIMQ_HOME/simulation.log" "KiB) to keep results/ under "
+"$SIMQ" show 2 >"$TMP/show2" 2>&1
+expect_in "simq show of an evicted task says when and why, as simq result's message promises" "$TMP/show2" \
+	"result     evicted 20"
+check "and shows the summary kept" sh -c "grep -qF '([store] results_max_size); its summary is kept:' '$TMP/show2' && grep -q '^sig1 ' '$TMP/show2'"
+"$SIMQ" submit "$M" >/dev/null # the same case: completed from a stored result
+"$SIMQ" show 5 >"$TMP/show5" 2>&1
+expect_in "simq show of a cached task: no attempts, completed from the cache (not \"yet\")" "$TMP/show5" \
+	"no attempts: completed from the cache"
 unset SIMQ_TEST_RETAIN_GRACE_MS
 
 # ---- kill -9 during archiving ----------------------------------------------------------------------

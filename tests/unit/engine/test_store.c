@@ -601,11 +601,12 @@ static void test_schema_1_is_migrated(void **state)
 
 	assert_int_equal(store_submit(s, t), STORE_OK);
 	store_close(&s);
-	/* Schema 1 is schema 5 without the requests table (2), the origin index and settings (3), and
-	 * the archive (4) and the results' retention and cache columns (4, 5): make the database what simq 1 left. */
+	/* Schema 1 is schema 6 without the requests table (2), the origin index and settings (3), the
+	 * archive (4), the results' retention and cache columns (4, 5) and the minutes' counts and deleted
+	 * ranges (6): make the database what simq 1 left. */
 	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
 	assert_int_equal(sqlite3_exec(db, "DROP TABLE requests; DROP INDEX tasks_origin; DROP TABLE settings; "
-				      "DROP TABLE archived_tasks; DROP TABLE archived_attempts; "
+				      "DROP TABLE archived_tasks; DROP TABLE archived_attempts; DROP TABLE minute_counts; DROP TABLE deleted; "
 				      "DROP TABLE results; CREATE TABLE results (task_id INTEGER PRIMARY KEY, path TEXT, "
 				      "format TEXT, points INTEGER, signals INTEGER, summary TEXT, cache_key TEXT); "
 				      "CREATE INDEX results_cache ON results(cache_key) WHERE cache_key IS NOT NULL; "
@@ -614,7 +615,7 @@ static void test_schema_1_is_migrated(void **state)
 	assert_int_equal(scalar(path, "PRAGMA user_version"), 1);
 	s = open_at(path, NULL);
 	assert_int_equal(scalar(path, "PRAGMA user_version"), STORE_SCHEMA_VERSION);
-	assert_int_equal(STORE_SCHEMA_VERSION, 5);
+	assert_int_equal(STORE_SCHEMA_VERSION, 6);
 	assert_int_equal(store_get(s, t->id, &back), STORE_OK);
 	assert_string_equal(back->vars, t->vars);
 	task_free(&back);
@@ -678,6 +679,12 @@ static void test_retry_copy_once(void **state)
 }
 
 /* The seed figures of DESIGN 9 through the store: kept counters and a recount agree on them. */
+static void add_minute(int64_t minute_ms, const struct stats_counts *c, void *ud)
+{
+	assert_true(minute_ms % 60000 == 0);
+	stats_counts_add(ud, c);
+}
+
 static void test_seed_figures_through_the_store(void **state)
 {
 	char *path = db_path("seed.db");
@@ -716,6 +723,22 @@ static void test_seed_figures_through_the_store(void **state)
 	assert_string_equal(text, "90 %");
 	snprintf(text, sizeof text, "%.1f", stats_retries_per_failed(&kept));
 	assert_string_equal(text, "1.7");
+	/* The minutes' counts add up to the same, and stay when the tasks are deleted (simq clean). */
+	struct stats_counts minutes = {0};
+	struct store_select all = {.from = STORE_HOT | STORE_ARCHIVE};
+	struct store_freed freed;
+
+	assert_int_equal(store_minute_counts(s, NOW - 60000, add_minute, &minutes), STORE_OK);
+	assert_true(stats_counts_equal(&kept, &minutes));
+	assert_int_equal(store_delete_finished(s, &all, false, NULL, NULL, NULL, &freed), STORE_OK);
+	assert_int_equal(freed.tasks, N);
+	memset(&minutes, 0, sizeof minutes);
+	assert_int_equal(store_minute_counts(s, NOW - 60000, add_minute, &minutes), STORE_OK);
+	assert_true(stats_counts_equal(&kept, &minutes));
+	/* A day on, the window starts after them: none are read. */
+	memset(&minutes, 0, sizeof minutes);
+	assert_int_equal(store_minute_counts(s, NOW + 24 * 3600 * 1000LL, add_minute, &minutes), STORE_OK);
+	assert_int_equal(minutes.completed_first, 0);
 	for (int i = 0; i < N; i++)
 		task_free(&ts[i]);
 	free(ts);
