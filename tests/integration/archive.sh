@@ -123,8 +123,10 @@ snapshot() {
 	python3 - "$SIMQ_HOME" <<'PY'
 import os, sqlite3, sys
 db = sqlite3.connect(os.path.join(sys.argv[1], "simq.db"))
-for t in ("tasks", "archived_tasks", "attempts", "archived_attempts", "results"):
-    print(t, db.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0])
+# Hot and archived together: an archive step may move rows between the two at any moment.
+for hot, archived in (("tasks", "archived_tasks"), ("attempts", "archived_attempts")):
+    print(hot, sum(db.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in (hot, archived)))
+print("results", db.execute("SELECT COUNT(*) FROM results").fetchone()[0])
 for root, _, files in os.walk(os.path.join(sys.argv[1], "results")):
     for f in sorted(files):
         print(f, os.path.getsize(os.path.join(root, f)))
