@@ -3,7 +3,7 @@
 "use strict";
 
 const state = { server: null, seq: 0, logSeq: 0, sections: {}, log: [], token: null, ws: null, ref: 0, chart: null, asked: new Map(), skew: 0, live: false, lostAt: 0, asOf: 0,
-  selected: new Map(), drawn: {},
+  selected: new Map(), drawn: {}, callWho: new Map(),
   sweep: { list: [], chart: null, completed: -1, asked: 0, timer: null, chosen: {} } };
 const PALETTE = ["#2c6fbb", "#d35400", "#1e8e3e", "#8e44ad", "#c0392b", "#16a085", "#7f8c8d", "#b7950b"];
 const PRIORITIES = ["critical", "high", "normal", "low"];
@@ -181,6 +181,32 @@ function rowActions(id) {
   return el("span", { class: "acts" }, button("cancel", () => confirmAct("cancel", { ids: [id] })), prioSelect([id]));
 }
 
+// A call whose every task was cancelled: PLECS has no cancel call, so it holds its slot until it answers.
+function allCancelled(c) { return c.cancelled > 0 && c.cancelled >= c.ids.length; }
+
+// A call's time against its estimate and timeout: over the estimate, past half its timeout, and whether it
+// holds its slot for nothing soon — cancelled, past half its timeout, or over by its estimate and 30 s more.
+function timing(started, estimate, timeout, cancelled) {
+  const took = (now() - started) / 1000, over = estimate > 0 && took > estimate, late = timeout > 0 && took > timeout / 2;
+  return { took, over, late, stuck: cancelled || late || (estimate > 0 && took > 2 * estimate && took - estimate >= 30) };
+}
+
+// A call in Running: its ids, who it is (as last seen when all its tasks were cancelled: the server no longer has them), progress, cancel.
+function callRow(c) {
+  const gone = allCancelled(c), drawn = state.drawn.running, head = c.ids[0];
+  if (c.name || c.priority) state.callWho.set(head, { name: c.name, priority: c.priority });
+  const who = gone && state.callWho.get(head) || c;
+  for (const id of c.ids) drawn.set(id, (who.name || c.model) + (c.ids.length > 1 ? " · in a call of " + c.ids.length : ""));
+  const part = c.cancelled && !gone ? el("div", { class: "muted small" }, c.cancelled + " of " + c.ids.length + " cancelled") : "";
+  return el("tr", { "data-id": c.ids.join(" "), class: gone ? "held" : "" }, gone ? el("td", { class: "tick" }) : tick(c.ids),
+    el("td", { class: "num", title: c.ids.join(", ") }, c.ids.length > 1 ? head + " +" + (c.ids.length - 1) : head),
+    el("td", { class: gone ? "muted" : who.priority }, gone ? "cancelled" : who.priority),
+    el("td", { class: "name", title: c.path }, who.name || c.model, el("div", { class: "muted small" }, "on " + c.backend), part),
+    el("td", { class: "progress" + (gone ? " cancelled" : ""), "data-started": c.started, "data-estimate": c.estimate, "data-timeout": c.timeout, "data-cancelled": gone ? "1" : "" },
+      el("span", { class: "bar" }, el("span", {})), el("span", { class: "elapsed" })),
+    el("td", {}, gone ? "" : button("cancel", () => confirmAct("cancel", { ids: c.ids }), "cancel the " + (c.ids.length > 1 ? c.ids.length + " tasks of this call" : "task"))));
+}
+
 const draw = {
   queue(q) {
     $("queue-total").textContent = q.total + " queued · " + PRIORITIES.map((p) => q.counts[p] + " " + p).join(", ");
@@ -199,14 +225,9 @@ const draw = {
     const busy = r.in_calls + r.writing;
     $("running-count").textContent = busy + " running" + (r.waiting ? " · " + r.waiting + " waiting to retry" : "");
     const drawn = state.drawn.running = new Map();
-    const rows = r.calls.map((c) => {
-      for (const id of c.ids) drawn.set(id, (c.name || c.model) + (c.ids.length > 1 ? " · in a call of " + c.ids.length : ""));
-      return el("tr", { "data-id": c.ids.join(" ") }, tick(c.ids), el("td", { class: "num", title: c.ids.join(", ") }, c.ids.length > 1 ? c.ids[0] + " +" + (c.ids.length - 1) : c.ids[0]), el("td", { class: c.priority }, c.priority),
-        el("td", { class: "name", title: c.path }, c.name || c.model, el("div", { class: "muted small" }, "on " + c.backend)),
-        el("td", { class: "progress", "data-started": c.started, "data-estimate": c.estimate, "data-timeout": c.timeout },
-          el("span", { class: "bar" }, el("span", {})), el("span", { class: "elapsed" })),
-        el("td", {}, button("cancel", () => confirmAct("cancel", { ids: c.ids }), "cancel the " + (c.ids.length > 1 ? c.ids.length + " tasks of this call" : "task"))));
-    });
+    const rows = r.calls.map(callRow);
+    const heads = new Set(r.calls.map((c) => c.ids[0]));
+    for (const id of state.callWho.keys()) if (!heads.has(id)) state.callWho.delete(id);
     for (const t of r.retries) {
       drawn.set(t.id, (t.name || t.model) + " · waiting to retry");
       const when = t.waiting === "backoff" ? "retry " + t.retry + "/" + t.max_retries + " at " + clock(t.due)
@@ -384,6 +405,7 @@ function summary() {
   const w = s.windows.day; // what a morning reader wants: the last 24 h, whatever restarts came between
   $("summary").replaceChildren(el("b", {}, q.total), " queued · ", el("b", {}, r.in_calls + r.writing), " running · ",
     ...(r.waiting ? [el("b", {}, r.waiting), " waiting to retry · "] : []),
+    ...(r.calls.some(allCancelled) ? [el("b", {}, r.calls.filter(allCancelled).length), " cancelled still in PLECS · "] : []),
     "last 24 h: ", el("b", { class: w.failed ? "n-failed" : "" }, w.failed), " failed, ", el("b", {}, pct(w.success_rate)), " success" + (s.paused ? " · paused" : ""));
   title();
 }
@@ -391,14 +413,18 @@ function summary() {
 // Each call's bar and words: elapsed of the estimate, "overdue by …" past it, a warning colour past half its timeout.
 function moveBars() {
   for (const td of document.querySelectorAll("td.progress")) {
-    const est = Number(td.dataset.estimate), limit = Number(td.dataset.timeout), took = (now() - Number(td.dataset.started)) / 1000;
-    const over = est > 0 && took > est, late = limit > 0 && took > limit / 2;
+    const est = Number(td.dataset.estimate), limit = Number(td.dataset.timeout), started = Number(td.dataset.started);
+    const { took, over, late } = timing(started, est, limit, false);
     td.querySelector(".bar > span").style.width = (est > 0 ? 100 * Math.min(0.99, took / est) : 0).toFixed(1) + "%";
-    td.querySelector(".elapsed").textContent = est <= 0 ? dur(took) + ", no estimate yet"
+    td.querySelector(".elapsed").textContent = td.dataset.cancelled
+      ? "cancelled — PLECS finishes the run; the slot is held until it answers (call_timeout at " + clock(started + limit * 1000) + ") · " + dur(took) + " so far"
+      : est <= 0 ? dur(took) + ", no estimate yet"
       : over ? "overdue by " + dur(took - est) + " (~" + dur(est, true) + ")" : dur(took) + " of ~" + dur(est, true);
-    td.classList.toggle("overdue", over);
-    td.classList.toggle("late", late);
-    td.title = late ? "running for " + dur(took) + "; the call times out after " + dur(limit) + " (then it is retried)" : "";
+    const gone = !!td.dataset.cancelled;
+    td.classList.toggle("overdue", over && !gone);
+    td.classList.toggle("late", late && !gone);
+    td.title = gone ? "its tasks are cancelled; PLECS has no cancel call, so the call keeps its slot until PLECS answers or the call times out after " + dur(limit) + ", and its result is discarded"
+      : late ? "running for " + dur(took) + "; the call times out after " + dur(limit) + " (then it is retried)" : "";
   }
 }
 
@@ -456,7 +482,15 @@ function title() {
   document.title = !state.live && state.lostAt ? "simq · disconnected" : q && s ? "simq · " + q.total + " queued · " + s.windows.day.failed + " failed" : "simq";
 }
 
-// A banner for what stops the night: dispatch paused, or no backend answering.
+// The calls that hold every slot of the backends that could start one (UP, not paused), when they all do; else null.
+function heldSlots() {
+  const r = state.sections.running, open = (state.sections.backends || []).filter((b) => b.up && !b.paused && b.slots > 0);
+  if (!r || !open.length) return null;
+  const held = r.calls.filter((c) => timing(c.started, c.estimate, c.timeout, allCancelled(c)).stuck);
+  return open.every((b) => held.filter((c) => c.backend === b.name).length >= b.slots) ? held : null;
+}
+
+// A banner for what stops the night: dispatch paused, no backend answering, or every slot held by a stuck call.
 function banner() {
   const s = state.sections.stats, list = state.sections.backends || [], lines = [];
   if (!state.live && state.lostAt)
@@ -466,6 +500,15 @@ function banner() {
     lines.push("Dispatch is paused" + (s.pause_reason ? " (" + s.pause_reason + ")" : "") + ": nothing new starts until it is resumed (Resume dispatch, or simq resume).");
   if (list.length && list.every((b) => !b.up && !b.checking))
     lines.push("Every backend is DOWN: " + list.map((b) => b.name + (b.probe_at ? " (next probe " + clock(b.probe_at) + ")" : "")).join(", ") + ". Nothing runs until one answers.");
+  const held = heldSlots();
+  if (held) {
+    const first = Math.min(...held.map((c) => c.started + c.timeout * 1000));
+    lines.push("Nothing can start: every slot is held by a call that is overdue or cancelled — " + held.map((c) => {
+      const t = timing(c.started, c.estimate, c.timeout, false);
+      return (c.ids.length > 1 ? c.ids[0] + " +" + (c.ids.length - 1) : c.ids[0]) + " on " + c.backend + " " +
+        (allCancelled(c) ? "cancelled" : t.over ? "overdue by " + dur(t.took - c.estimate) : "running " + dur(t.took));
+    }).join(", ") + ". A slot frees when PLECS answers or at the call's timeout (the first at " + clock(first) + "); restarting PLECS frees them now.");
+  }
   $("banner").replaceChildren(...lines.map((l, i) => el("div", { class: i === 0 && !state.live ? "lost" : "" }, l)));
   $("banner").hidden = !lines.length;
 }
@@ -549,5 +592,5 @@ $("sel-cancel").addEventListener("click", () => confirmAct("cancel", { ids: sele
 $("sel-retry").addEventListener("click", () => confirmAct("retry", { ids: selected() }));
 $("sel-prio").replaceWith(Object.assign(prioSelect(selected), { id: "sel-prio" }));
 $("sel-clear").addEventListener("click", () => { state.selected.clear(); drawSelection(); });
-setInterval(moveBars, 1000);
+setInterval(() => { moveBars(); banner(); }, 1000);
 connect();

@@ -202,6 +202,12 @@ OVERFLOWING = ("[...document.querySelectorAll('header, main > section, main > se
                ".map((e) => (e.id || e.className || e.tagName) + ' ' + e.scrollWidth + '>' + e.clientWidth)")
 
 
+# JavaScript: a row's buttons, progress words, vars or ids that reach past its panel's edge.
+CUT = ("[...document.querySelectorAll('main .row-act, main td.progress .elapsed, main td.vars, main td.num')].filter((e) => {"
+       " const r = e.getBoundingClientRect(), box = e.closest('section').getBoundingClientRect();"
+       " return r.width && (r.right > box.right + 1 || r.left < box.left - 1); }).map((e) => e.outerHTML.slice(0, 80))")
+
+
 def case_night():
     """a night like the demo's: the corner check's failure, completions in the throughput chart, a call running; a screenshot"""
     night()
@@ -217,9 +223,7 @@ def case_night():
     assert b.js("innerWidth") == 1280 and b.js("innerHeight") == 800, (b.js("innerWidth"), b.js("innerHeight"))
     wide = b.js(OVERFLOWING)
     assert not wide, "panels wider than they show at 1280x800: %s" % wide
-    cut = b.js("[...document.querySelectorAll('main .row-act, main td.progress .elapsed, main td.vars')].filter((e) => {"
-               " const r = e.getBoundingClientRect(), box = e.closest('section').getBoundingClientRect();"
-               " return r.width && (r.right > box.right + 1 || r.left < box.left - 1); }).map((e) => e.outerHTML.slice(0, 80))")
+    cut = b.js(CUT)
     assert not cut, "cut at the panel's edge: %s" % cut
     path = os.path.join(OUT, "dashboard-night.png")
     b.screenshot(path)
@@ -278,7 +282,7 @@ def case_sweep():
 
 
 def case_hung():
-    """a hung call shows its elapsed time, "overdue by" past its estimate, a warning colour past half its timeout; cancelled from its row"""
+    """a hung call shows its elapsed time, "overdue by" past its estimate, a warning colour past half its timeout; cancelled from its row, it says PLECS still holds the slot until its call_timeout, with no cancel; a banner says nothing can start until the slot frees"""
     EMU.emu.inject("hang", 1)
     tid = int(re.search(r"\d+", simq("submit", RC, "-p", "critical", "--name", "hung", "-v", "R=5")).group())
     b.click("#dispatch")
@@ -289,6 +293,9 @@ def case_hung():
     b.wait(text_of(row + " .elapsed") + ".startsWith('overdue by ')", 15, "the call said overdue")
     b.wait(visible(row + " td.progress.late"), 15, "the call past half its timeout in a warning colour")
     said = b.js(text_of(row + " .elapsed"))
+    # The one slot held by a call past half its timeout: nothing can start, and the banner says so.
+    b.wait(text_of("#banner") + ".includes('Nothing can start: every slot is held by a call that is overdue or cancelled — %d on emu overdue by ')" % tid,
+           5, "the held-slots banner")
     b.js("document.activeElement.blur(); window.scrollTo(0, 0)")
     path = os.path.join(OUT, "dashboard-hung.png")
     b.screenshot(path)
@@ -296,9 +303,31 @@ def case_hung():
     confirm(["Cancel task %d (hung" % tid])
     b.wait(text_of("#message-text") + " === 'cancel %d: cancelled'" % tid, 5, "the page saying it was cancelled")
     assert api.get(tid)["state"] == "cancelled", api.get(tid)
+    # Cancelled, the call stays in PLECS: its row says so with the time its call_timeout frees the slot, and no cancel.
+    b.wait(text_of(row + " .elapsed") + ".startsWith('cancelled — PLECS finishes the run; the slot is held until it answers (call_timeout at ')",
+           5, "the cancelled call's row")
+    shown = b.js(text_of(row + " .elapsed"))
+    start = api.get(tid)["started"]
+    # The server gives a call's start to the second; the page's call_timeout time is that plus 20 s.
+    times = b.js("[-1000, 0, 1000].map((d) => clock(Math.round(Date.parse(%s) / 1000) * 1000 + 20000 + d))" % q(start))
+    assert any("(call_timeout at %s)" % t in shown for t in times), (shown, start, times)
+    assert not b.js(visible(row + " button.row-act")), "a cancelled call keeps a cancel button"
+    assert not b.js(visible(row + " input.sel")), "a cancelled call can be ticked"
+    assert "hung" in b.js(text_of(row + " td.name")), "the cancelled call lost its name: " + b.js(text_of(row))
+    b.wait(text_of("#banner") + ".includes('Nothing can start: every slot is held by a call that is overdue or cancelled — %d on emu cancelled')" % tid,
+           5, "the held-slots banner naming the cancelled call")
+    assert "cancelled still in PLECS" in b.js(text_of("#summary")), b.js(text_of("#summary"))
+    cut = b.js(CUT)
+    assert not cut, "cut at the panel's edge: %s" % cut
+    b.js("document.activeElement.blur(); window.scrollTo(0, 0)")
+    held = os.path.join(OUT, "dashboard-held.png")
+    b.screenshot(held)
+    # At its call_timeout the slot is free again: the row and the banner go.
+    b.wait("!document.querySelector(%s)" % q(row), 30, "the cancelled call leaving at its call_timeout")
+    b.wait("!" + text_of("#banner") + ".includes('Nothing can start')", 5, "the held-slots banner going")
     b.click("#dispatch")
     confirm(["Pause dispatch?"])
-    return "%s; screenshot: %s" % (said, path)
+    return "%s; then %s; screenshots: %s, %s" % (said, shown, path, held)
 
 
 def case_disconnect():
