@@ -253,6 +253,7 @@ const draw = {
         el("td", { class: h.up ? "up" : "down" }, h.up ? "UP" : "DOWN"), el("td", { class: "error-text" }, h.detail))))
         : el("div", { class: "muted" }, "no change since the server started"))));
     banner();
+    eta();
   },
   stats(s) {
     sweepsMayHaveChanged(s.windows.since_start.completed_first + s.windows.since_start.completed_retry);
@@ -266,9 +267,10 @@ const draw = {
     $("dispatch").title = s.paused ? "dispatch is paused" : "dispatch is running";
     summary();
     banner();
+    eta();
   },
   throughput(t) {
-    $("queue-eta").textContent = t.eta > 0 ? "ETA " + dur(t.eta) + " at " + t.rate + "/h" : t.eta < 0 ? "ETA – (nothing finished in the last 10 min)" : "";
+    eta();
     if (typeof Chart === "undefined") return;
     const labels = t.per_hour.map((_, i) => new Date(t.minute - (23 - i) * 3600000).getHours() + "h");
     if (!state.chart) {
@@ -482,6 +484,16 @@ function title() {
   document.title = !state.live && state.lostAt ? "simq · disconnected" : q && s ? "simq · " + q.total + " queued · " + s.windows.day.failed + " failed" : "simq";
 }
 
+// The queue's ETA at the last 10 minutes' rate, or why there is none: it never counts down while nothing can start.
+function eta() {
+  const t = state.sections.throughput, s = state.sections.stats, list = state.sections.backends || [];
+  if (!t) return;
+  const up = list.filter((b) => b.up || b.checking), why = !t.eta ? "" : s && s.paused ? "paused"
+    : list.length && !up.length ? "no backend UP" : up.length && up.every((b) => b.paused) ? "paused" : heldSlots() ? "every slot held" : "";
+  $("queue-eta").textContent = !t.eta ? "" : why ? "ETA — " + why : t.eta > 0 ? "ETA " + dur(t.eta) + " at " + t.rate + "/h" : "ETA – (nothing finished in the last 10 min)";
+  $("queue-eta").title = why ? "nothing can start (" + why + "): no time to finish can be given" : t.eta > 0 ? "what is queued and running, at the rate of the last 10 minutes" : "";
+}
+
 // The calls that hold every slot of the backends that could start one (UP, not paused), when they all do; else null.
 function heldSlots() {
   const r = state.sections.running, open = (state.sections.backends || []).filter((b) => b.up && !b.paused && b.slots > 0);
@@ -592,5 +604,5 @@ $("sel-cancel").addEventListener("click", () => confirmAct("cancel", { ids: sele
 $("sel-retry").addEventListener("click", () => confirmAct("retry", { ids: selected() }));
 $("sel-prio").replaceWith(Object.assign(prioSelect(selected), { id: "sel-prio" }));
 $("sel-clear").addEventListener("click", () => { state.selected.clear(); drawSelection(); });
-setInterval(() => { moveBars(); banner(); }, 1000);
+setInterval(() => { moveBars(); banner(); eta(); }, 1000);
 connect();

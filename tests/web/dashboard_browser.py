@@ -296,6 +296,7 @@ def case_hung():
     # The one slot held by a call past half its timeout: nothing can start, and the banner says so.
     b.wait(text_of("#banner") + ".includes('Nothing can start: every slot is held by a call that is overdue or cancelled — %d on emu overdue by ')" % tid,
            5, "the held-slots banner")
+    b.wait(text_of("#queue-eta") + " === 'ETA — every slot held'", 5, "the queue's ETA saying every slot is held")
     b.js("document.activeElement.blur(); window.scrollTo(0, 0)")
     path = os.path.join(OUT, "dashboard-hung.png")
     b.screenshot(path)
@@ -338,7 +339,7 @@ def case_disconnect():
     shown = b.js("document.title")
     queued = int(re.search(r"· (\d+) queued", shown).group(1))
     assert queued == api.list({"state": "queued"}, 0, 1)["total"], (shown, api.list({"state": "queued"}, 0, 1)["total"])
-    assert b.js(text_of("#queue-eta")).startswith("ETA "), b.js(text_of("#queue-eta"))
+    assert b.js(text_of("#queue-eta")) == "ETA — paused", b.js(text_of("#queue-eta"))
     failures = b.js("[...document.querySelectorAll('#failures tr[data-id]')].map((r) => Number(r.dataset.id))")
     assert ids["doomed"] in failures, failures
     before = len(b.entries)
@@ -361,6 +362,11 @@ def case_disconnect():
     assert ids["doomed"] in failures, ("the failures after the restart", failures)
     acts = b.js("[...document.querySelectorAll('button.act, .row-act')].map((e) => e.disabled)")
     assert not any(acts), "actions stay disabled once live again"
+    # Paused and every backend DOWN, the ETA says paused; resumed, that no backend is UP: never a countdown.
+    assert b.js(text_of("#queue-eta")) == "ETA — paused", b.js(text_of("#queue-eta"))
+    b.click("#dispatch")
+    confirm(["Resume dispatch?"])
+    b.wait(text_of("#queue-eta") + " === 'ETA — no backend UP'", 5, "the ETA saying no backend is UP")
     b.js("document.activeElement.blur(); window.scrollTo(0, 0)")
     path = os.path.join(OUT, "dashboard-down.png")
     b.screenshot(path)
