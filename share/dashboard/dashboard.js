@@ -24,7 +24,31 @@ function table(head, rows, empty) {
   return el("table", {}, el("tr", {}, ...head.map((h) => el("th", {}, h))), ...rows);
 }
 
-function clock(ms) { return ms ? new Date(ms).toLocaleTimeString([], { hour12: false }) : ""; }
+// Times are the browser's local time, its zone named once in the header and in every time's tooltip.
+const two = (n) => String(n).padStart(2, "0");
+const ZONE_NAME = new Intl.DateTimeFormat("en-US", { timeZoneName: "short" });
+// The zone at ms: "UTC+09:00 (Asia/Tokyo)", "UTC-05:00 (EST)" — the browser's short name when it has one, else the zone's.
+function zone(ms) {
+  const d = new Date(ms), off = -d.getTimezoneOffset(), a = Math.abs(off);
+  const short = (ZONE_NAME.formatToParts(d).find((p) => p.type === "timeZoneName") || {}).value || "";
+  const name = /^[A-Z]{2,5}$/.test(short) ? short : Intl.DateTimeFormat().resolvedOptions().timeZone || short;
+  return "UTC" + (off < 0 ? "-" : "+") + two(Math.floor(a / 60)) + ":" + two(a % 60) + (name ? " (" + name + ")" : "");
+}
+function hms(d) { return two(d.getHours()) + ":" + two(d.getMinutes()) + ":" + two(d.getSeconds()); }
+// 15:09:46 today, "Nov 29 15:09:46" before (with the year when it is another).
+function clock(ms) {
+  if (!ms) return "";
+  const d = new Date(ms), today = new Date(now());
+  if (d.toDateString() === today.toDateString()) return hms(d);
+  return d.toLocaleDateString("en-US", { month: "short", day: "numeric", year: d.getFullYear() === today.getFullYear() ? undefined : "numeric" }) + " " + hms(d);
+}
+// In full, for tooltips: "2026-11-30 00:09:46 UTC+09:00 (Asia/Tokyo)".
+function stamp(ms) {
+  const d = new Date(ms);
+  return ms ? d.getFullYear() + "-" + two(d.getMonth() + 1) + "-" + two(d.getDate()) + " " + hms(d) + " " + zone(ms) : "";
+}
+// A time as the page shows it, in full in its tooltip.
+function when(ms) { return el("time", { datetime: ms ? new Date(ms).toISOString() : "", title: stamp(ms) }, clock(ms)); }
 // The server's clock as this page reckons it (times in messages are the server's).
 function now() { return Date.now() + state.skew; }
 function ago(ms) {
@@ -33,7 +57,7 @@ function ago(ms) {
 }
 // Seconds as the console writes them: 8s, 3m05s, 1h02m, 2d03h.
 function dur(sec, fine) {
-  const s = Math.max(0, Math.round(sec)), two = (n) => String(n).padStart(2, "0");
+  const s = Math.max(0, Math.round(sec));
   if (fine && sec < 1) return Math.max(0, Math.round(sec * 1000)) + "ms";
   return s < 60 ? s + "s" : s < 3600 ? Math.floor(s / 60) + "m" + two(s % 60) + "s"
     : s < 86400 ? Math.floor(s / 3600) + "h" + two(Math.floor(s / 60) % 60) + "m" : Math.floor(s / 86400) + "d" + two(Math.floor(s / 3600) % 24) + "h";
@@ -214,7 +238,7 @@ const draw = {
     for (const p of PRIORITIES) for (const t of q.rows[p]) {
       drawn.set(t.id, [t.name || t.model, vars(t.vars)].filter(Boolean).join(" · "));
       rows.push(el("tr", { "data-id": t.id }, tick([t.id]), el("td", { class: "num" }, t.position + 1), el("td", { class: "num" }, t.id), el("td", { class: p }, p),
-        el("td", { class: "name", title: t.path }, t.name || t.model), el("td", { class: "vars", title: vars(t.vars) }, vars(t.vars)), el("td", { class: "num" }, ago(t.submitted)), el("td", {}, rowActions(t.id))));
+        el("td", { class: "name", title: t.path }, t.name || t.model), el("td", { class: "vars", title: vars(t.vars) }, vars(t.vars)), el("td", { class: "num", title: "submitted " + stamp(t.submitted) }, ago(t.submitted)), el("td", {}, rowActions(t.id))));
       if (q.counts[p] > q.rows[p].length && t === q.rows[p][q.rows[p].length - 1])
         rows.push(el("tr", { class: "more" }, el("td", { colspan: "8" }, "… " + (q.counts[p] - q.rows[p].length) + " more " + p)));
     }
@@ -230,10 +254,10 @@ const draw = {
     for (const id of state.callWho.keys()) if (!heads.has(id)) state.callWho.delete(id);
     for (const t of r.retries) {
       drawn.set(t.id, (t.name || t.model) + " · waiting to retry");
-      const when = t.waiting === "backoff" ? "retry " + t.retry + "/" + t.max_retries + " at " + clock(t.due)
-        : "retry " + t.retry + "/" + t.max_retries + (t.due ? " due since " + clock(t.due) : "") + ", waiting for a slot";
+      const due = t.waiting === "backoff" ? ["retry " + t.retry + "/" + t.max_retries + " at ", when(t.due)]
+        : ["retry " + t.retry + "/" + t.max_retries, ...(t.due ? [" due since ", when(t.due)] : []), ", waiting for a slot"];
       rows.push(el("tr", { "data-id": t.id, class: "retry" }, tick([t.id]), el("td", { class: "num" }, t.id), el("td", { class: t.priority }, t.priority), el("td", { class: "name" }, t.name || t.model),
-        el("td", { class: "error" }, el("span", { class: "sev-warning" }, when), " ", t.error),
+        el("td", { class: "error" }, el("span", { class: "sev-warning" }, ...due), " ", t.error),
         el("td", {}, button("cancel", () => confirmAct("cancel", { ids: [t.id] })))));
     }
     if (r.waiting > r.retries.length)
@@ -248,8 +272,8 @@ const draw = {
     $("backends-line").replaceChildren(...list.map((b) => el("span", { class: b.up ? "up" : "down" }, (b.up ? "● " : "○ ") + b.name + " ")));
     $("backends").replaceChildren(...list.map((b) => el("div", { class: "backend" },
       el("h3", { class: b.up ? "up" : "down" }, b.name + (b.up ? " UP" : " DOWN") + " · " + b.busy + "/" + b.slots + " busy" + (b.paused ? " · paused" : "")),
-      el("div", { class: "url" }, b.url, b.up || !b.probe_at ? "" : el("span", { class: "when" }, " · next probe " + clock(b.probe_at))),
-      b.history.length ? el("table", { class: "history" }, ...b.history.slice().reverse().map((h) => el("tr", {}, el("td", {}, clock(h.time)),
+      el("div", { class: "url" }, b.url, b.up || !b.probe_at ? "" : el("span", { class: "when" }, " · next probe ", when(b.probe_at))),
+      b.history.length ? el("table", { class: "history" }, ...b.history.slice().reverse().map((h) => el("tr", {}, el("td", {}, when(h.time)),
         el("td", { class: h.up ? "up" : "down" }, h.up ? "UP" : "DOWN"), el("td", { class: "error-text" }, h.detail))))
         : el("div", { class: "muted" }, "no change since the server started"))));
     banner();
@@ -288,7 +312,7 @@ const draw = {
     const drawn = state.drawn.failures = new Map();
     for (const f of list) drawn.set(f.id, (f.name || f.model) + " · failed " + clock(f.finished) + (f.retried_as ? " · retried as " + f.retried_as : ""));
     $("failures").replaceChildren(table(["", "finished", "id", "priority", "name / model", "att.", "error", ""], list.map((f) =>
-      el("tr", { "data-id": f.id }, tick([f.id]), el("td", {}, clock(f.finished)), el("td", { class: "num" }, f.id), el("td", { class: f.priority }, f.priority),
+      el("tr", { "data-id": f.id }, tick([f.id]), el("td", { class: "finished" }, when(f.finished)), el("td", { class: "num" }, f.id), el("td", { class: f.priority }, f.priority),
         el("td", { class: "name", title: f.path }, f.name || f.model), el("td", { class: "num" }, f.attempts), el("td", { class: "error" }, f.error),
         el("td", {}, f.retried_as ? el("span", { class: "muted retried" }, "retried as " + f.retried_as)
           : button("retry", () => confirmAct("retry", { ids: [f.id] }))))), "no failures"));
@@ -425,7 +449,7 @@ function moveBars() {
     const gone = !!td.dataset.cancelled;
     td.classList.toggle("overdue", over && !gone);
     td.classList.toggle("late", late && !gone);
-    td.title = gone ? "its tasks are cancelled; PLECS has no cancel call, so the call keeps its slot until PLECS answers or the call times out after " + dur(limit) + ", and its result is discarded"
+    td.title = gone ? "its tasks are cancelled; PLECS has no cancel call, so the call keeps its slot until PLECS answers or the call times out after " + dur(limit) + " (" + stamp(started + limit * 1000) + "), and its result is discarded"
       : late ? "running for " + dur(took) + "; the call times out after " + dur(limit) + " (then it is retried)" : "";
   }
 }
@@ -441,7 +465,7 @@ function addLog(lines) {
   for (const l of lines) {
     if (l.seq <= state.logSeq) continue;
     state.logSeq = l.seq;
-    box.append(el("div", { class: "sev-" + l.severity, "data-task": l.task }, el("span", { class: "t" }, clock(l.time) + " "), l.text));
+    box.append(el("div", { class: "sev-" + l.severity, "data-task": l.task }, el("span", { class: "t", title: stamp(l.time) }, clock(l.time) + " "), l.text));
   }
   while (box.childElementCount > 500) box.firstElementChild.remove();
   if (follow) box.scrollTop = box.scrollHeight;
@@ -468,6 +492,7 @@ function setLive(on) {
   document.body.classList.toggle("disconnected", !on);
   $("status").className = "status " + (on ? "live" : "lost");
   $("status").textContent = on ? "live" : "disconnected since " + clock(state.lostAt);
+  $("status").title = on ? "connected to the server" : "disconnected since " + stamp(state.lostAt);
   if (!on && $("confirm").open) $("confirm").close("no");
   lockActions();
   title();
@@ -506,22 +531,30 @@ function heldSlots() {
 function banner() {
   const s = state.sections.stats, list = state.sections.backends || [], lines = [];
   if (!state.live && state.lostAt)
-    lines.push("Disconnected since " + clock(state.lostAt) + "; showing data as of " + (state.asOf ? clock(state.asOf - state.skew) : "–") +
-      " (dimmed; no action can be sent). Reconnecting…");
+    lines.push(["Disconnected since ", when(state.lostAt), "; showing data as of ", state.asOf ? when(state.asOf) : "–",
+      " (dimmed; no action can be sent). Reconnecting…"]);
   if (s && s.paused)
-    lines.push("Dispatch is paused" + (s.pause_reason ? " (" + s.pause_reason + ")" : "") + ": nothing new starts until it is resumed (Resume dispatch, or simq resume).");
-  if (list.length && list.every((b) => !b.up && !b.checking))
-    lines.push("Every backend is DOWN: " + list.map((b) => b.name + (b.probe_at ? " (next probe " + clock(b.probe_at) + ")" : "")).join(", ") + ". Nothing runs until one answers.");
+    lines.push(["Dispatch is paused" + (s.pause_reason ? " (" + s.pause_reason + ")" : "") + ": nothing new starts until it is resumed (Resume dispatch, or simq resume)."]);
+  const up = list.filter((b) => b.up || b.checking);
+  if (list.length && !up.length)
+    lines.push(["Every backend is DOWN: ", ...list.flatMap((b, i) => [i ? ", " : "", b.name, ...(b.probe_at ? [" (next probe ", when(b.probe_at), ")"] : [])]),
+      ". Nothing runs until one answers."]);
+  else if (up.length && up.every((b) => b.paused))
+    lines.push(["Every UP backend is paused (" + up.map((b) => b.name).join(", ") + "): nothing new starts until one is resumed (Resume in Backends, or simq resume NAME)."]);
   const held = heldSlots();
   if (held) {
     const first = Math.min(...held.map((c) => c.started + c.timeout * 1000));
-    lines.push("Nothing can start: every slot is held by a call that is overdue or cancelled — " + held.map((c) => {
+    lines.push(["Nothing can start: every slot is held by a call that is overdue or cancelled — " + held.map((c) => {
       const t = timing(c.started, c.estimate, c.timeout, false);
       return (c.ids.length > 1 ? c.ids[0] + " +" + (c.ids.length - 1) : c.ids[0]) + " on " + c.backend + " " +
         (allCancelled(c) ? "cancelled" : t.over ? "overdue by " + dur(t.took - c.estimate) : "running " + dur(t.took));
-    }).join(", ") + ". A slot frees when PLECS answers or at the call's timeout (the first at " + clock(first) + "); restarting PLECS frees them now.");
+    }).join(", ") + ". A slot frees when PLECS answers or at the call's timeout (the first at ", when(first), "); restarting PLECS frees them now."]);
   }
-  $("banner").replaceChildren(...lines.map((l, i) => el("div", { class: i === 0 && !state.live ? "lost" : "" }, l)));
+  // Redrawn only when its words change, so that a tooltip stays while it is read.
+  const said = lines.map((l) => l.map((x) => (x instanceof Node ? x.textContent : x)).join("")).join("\n");
+  if (said === state.bannerSaid) return;
+  state.bannerSaid = said;
+  $("banner").replaceChildren(...lines.map((l, i) => el("div", { class: i === 0 && !state.live ? "lost" : "" }, ...l)));
   $("banner").hidden = !lines.length;
 }
 
@@ -604,5 +637,11 @@ $("sel-cancel").addEventListener("click", () => confirmAct("cancel", { ids: sele
 $("sel-retry").addEventListener("click", () => confirmAct("retry", { ids: selected() }));
 $("sel-prio").replaceWith(Object.assign(prioSelect(selected), { id: "sel-prio" }));
 $("sel-clear").addEventListener("click", () => { state.selected.clear(); drawSelection(); });
-setInterval(() => { moveBars(); banner(); eta(); }, 1000);
+// The zone every time is in, named once (again each minute: daylight saving time moves the offset).
+function zoneLine() {
+  $("zone").textContent = "times in " + zone(Date.now());
+  $("zone").title = "every time on this page is this browser's local time, in this zone (simq ls and simq show give each time with its offset from UTC)";
+}
+setInterval(() => { moveBars(); banner(); eta(); if (new Date().getSeconds() === 0) zoneLine(); }, 1000);
+zoneLine();
 connect();

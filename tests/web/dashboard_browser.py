@@ -1,7 +1,7 @@
 # The dashboard in a headless Chromium against a real server and plecs-emu: python3
 # dashboard_browser.py OUT_DIR.  Prints TAP, one line per check; screenshots go to OUT_DIR.
 # Environment: DASH_PORT, SIMQ_HOME, SIMQ (the program), MODELS (share/models), EMU_URL, EMU_PORT.
-import json, os, re, subprocess, sys, time, traceback
+import datetime, json, os, re, sqlite3, subprocess, sys, time, traceback
 import xmlrpc.client
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
@@ -16,6 +16,8 @@ RC = os.path.join(os.environ["MODELS"], "rc.plecs")
 BUCK = os.path.join(os.environ["MODELS"], "buck.plecs")
 EMU = xmlrpc.client.ServerProxy(os.environ["EMU_URL"])
 PAGE = "http://127.0.0.1:%d/" % PORT
+# The browser is a team lead's in Tokyo (the server's clock is UTC): the page gives every time in the browser's zone.
+ZONE, JST = "Asia/Tokyo", datetime.timezone(datetime.timedelta(hours=9))
 api = proxy(os.path.join(HOME, "simq.sock")).simq
 
 
@@ -30,6 +32,14 @@ def token():
 
 def q(s):
     return json.dumps(s)
+
+
+def jst(iso):
+    """An API time (ISO 8601) as the page in Tokyo must show it: 00:28:53 today there, else "Nov 28 00:28:53"; and in full."""
+    d = datetime.datetime.fromisoformat(iso.replace("Z", "+00:00")).astimezone(JST)
+    today = datetime.datetime.now(JST).date() == d.date()
+    return (d.strftime("%H:%M:%S") if today else "%s %d %s" % (d.strftime("%b"), d.day, d.strftime("%H:%M:%S")),
+            d.strftime("%Y-%m-%d %H:%M:%S") + " UTC+09:00 (%s)" % ZONE)
 
 
 def visible(selector):
@@ -65,6 +75,7 @@ def case_loads():
     assert b.js("typeof Chart") == "function", "Chart.js did not load"
     assert b.js("!!Chart.getChart(document.getElementById('throughput'))"), "no throughput chart"
     assert b.js(text_of("#auth-state")) == "read-only"
+    assert b.js(text_of("#zone")) == "times in UTC+09:00 (%s)" % ZONE, b.js(text_of("#zone"))
     assert not b.js(visible("#dispatch")), "Pause is shown without the token"
 
 
@@ -153,6 +164,9 @@ def case_failure():
     shown = b.js(text_of(row + " td.error"))
     assert error and shown == error, "the page shows %r, the task's error is %r" % (shown, error)
     assert "doomed" in b.js(text_of(row)) and "critical" in b.js(text_of(row))
+    # Its time in the browser's zone, in full (date, time, zone) in the tooltip.
+    shown_at, title = b.js(text_of(row + " td.finished")), b.js("document.querySelector(%s).title" % q(row + " td.finished time"))
+    assert (shown_at, title) == jst(api.get(tid)["finished"]), ((shown_at, title), api.get(tid)["finished"])
     b.wait(visible('#log .sev-error[data-task="%d"]' % tid), 5,
            "the failure's line in the log, as an error")
     ids["doomed"] = tid
@@ -353,6 +367,11 @@ def case_disconnect():
     assert acts and all(acts), "an action stays enabled while disconnected (%d of %d)" % (acts.count(False), len(acts))
     b.js("document.activeElement.blur(); window.scrollTo(0, 0)")
     b.screenshot(os.path.join(OUT, "dashboard-disconnected.png"))
+    # A failure of two days ago (moved back in the store while the server is away) shows its date.
+    db = sqlite3.connect(os.path.join(HOME, "simq.db"))
+    with db:
+        db.execute("UPDATE tasks SET finished = finished - 2 * 86400000 WHERE id = ?", (ids["doomed"],))
+    db.close()
     # Back, with a PLECS that never answers: every backend DOWN, the night's failures still there (the store's).
     subprocess.run([SIMQ, "server", "-c", os.environ["SIMQ_INI"], "--plecs", "http://127.0.0.1:1/RPC2"], check=True,
                    capture_output=True)
@@ -360,6 +379,9 @@ def case_disconnect():
     b.wait(visible("#banner") + " && " + text_of("#banner") + ".includes('Every backend is DOWN')", 30, "the DOWN banner")
     failures = b.js("[...document.querySelectorAll('#failures tr[data-id]')].map((r) => Number(r.dataset.id))")
     assert ids["doomed"] in failures, ("the failures after the restart", failures)
+    row = '#failures tr[data-id="%d"] td.finished' % ids["doomed"]
+    shown_at, title = b.js(text_of(row)), b.js("document.querySelector(%s).title" % q(row + " time"))
+    assert (shown_at, title) == jst(api.get(ids["doomed"])["finished"]) and re.match(r"[A-Z][a-z]{2} \d", shown_at), (shown_at, title)
     acts = b.js("[...document.querySelectorAll('button.act, .row-act')].map((e) => e.disabled)")
     assert not any(acts), "actions stay disabled once live again"
     # Paused and every backend DOWN, the ETA says paused; resumed, that no backend is UP: never a countdown.
@@ -396,6 +418,7 @@ def main():
     print("1..%d" % len(CASES))
     failed = 0
     b = Browser(OUT)
+    b.call("Emulation.setTimezoneOverride", timezoneId=ZONE)
     try:
         for n, case in enumerate(CASES, 1):
             try:
