@@ -4,10 +4,13 @@
 
 const state = { server: null, seq: 0, logSeq: 0, sections: {}, log: [], token: null, ws: null, ref: 0, chart: null, asked: new Map(), skew: 0, live: false, lostAt: 0, asOf: 0,
   selected: new Map(), drawn: {}, callWho: new Map(),
+  // Selecting by the server's ids: what the selection was made of, the queued row ticked last, sweeps' queued counts, asks.
+  selectedFrom: new Set(), lastTicked: null, sweepCount: new Map(), selecting: new Map(),
   sweep: { list: [], chart: null, completed: -1, asked: 0, timer: null, chosen: {} } };
 const PALETTE = ["#2c6fbb", "#d35400", "#1e8e3e", "#8e44ad", "#c0392b", "#16a085", "#7f8c8d", "#b7950b"];
 const PRIORITIES = ["critical", "high", "normal", "low"];
 const POINTS = ["circle", "rect", "triangle", "rectRot", "crossRot"];
+const MAX_IDS = 10000; // the most ids one action takes
 const $ = (id) => document.getElementById(id);
 
 function el(tag, attrs, ...children) {
@@ -125,25 +128,30 @@ function describe(id) {
   return d ? "task " + id + " (" + d + ")" : "task " + id;
 }
 
-function whichTasks(ids) {
-  if (ids.length === 1) return describe(ids[0]);
-  if (ids.length <= 4) return ids.length + " tasks: " + ids.map(describe).join(", ");
-  return ids.length + " tasks: " + ranges(ids, 12);
+// The tasks an action will touch, and (about) what they were selected as: "300 tasks: 12-311 (all 300 queued of sweep big)".
+function whichTasks(ids, about) {
+  const also = about ? " (" + about + ")" : "";
+  if (ids.length === 1) return describe(ids[0]) + also;
+  if (ids.length <= 4) return ids.length + " tasks: " + ids.map(describe).join(", ") + also;
+  return ids.length + " tasks: " + ranges(ids, 12) + also;
 }
 
 const ASK = {
-  cancel: (x) => ["Cancel " + whichTasks(x.ids) + "?", x.ids.length > 1 ? "Cancel them" : "Cancel it"],
-  reprioritize: (x) => ["Give " + whichTasks(x.ids) + " priority " + x.priority + "?", "Set " + x.priority],
-  retry: (x) => ["Retry " + whichTasks(x.ids) + "?", x.ids.length > 1 ? "Retry them" : "Retry it"],
-  pause: () => ["Pause dispatch? Calls running now finish; nothing new starts until Resume.", "Pause"],
-  resume: () => ["Resume dispatch?", "Resume"],
+  cancel: (x, about) => ["Cancel " + whichTasks(x.ids, about) + "?", x.ids.length > 1 ? "Cancel them" : "Cancel it"],
+  reprioritize: (x, about) => ["Give " + whichTasks(x.ids, about) + " priority " + x.priority + "?", "Set " + x.priority],
+  retry: (x, about) => ["Retry " + whichTasks(x.ids, about) + "?", x.ids.length > 1 ? "Retry them" : "Retry it"],
+  pause: (x) => x.backend ? ["Pause backend " + x.backend + "? Its calls running now finish; nothing new starts on it until it is resumed.", "Pause " + x.backend]
+    : ["Pause dispatch? Calls running now finish; nothing new starts until Resume.", "Pause"],
+  resume: (x) => x.backend ? ["Resume backend " + x.backend + "?", "Resume " + x.backend] : ["Resume dispatch?", "Resume"],
 };
 
-// Asks "Cancel task 146 (…)? Cancel it / Keep" with the ids fixed now; acts only on the answer.
-function confirmAct(action, extra) {
+// Asks "Cancel task 146 (…)? Cancel it / Keep" with the ids fixed now; acts only on the answer.  about: what the ids were selected as.
+function confirmAct(action, extra, about) {
   const x = Object.assign({}, extra || {});
   if (x.ids) x.ids = [...x.ids];
-  const [question, yes] = ASK[action](x), dlg = $("confirm");
+  if (x.ids && x.ids.length > MAX_IDS)
+    return say(action + ": " + x.ids.length + " tasks selected; one action takes at most " + MAX_IDS + " (clear the selection and select fewer)", true);
+  const [question, yes] = ASK[action](x, about), dlg = $("confirm");
   $("confirm-text").textContent = question;
   $("confirm-yes").textContent = yes;
   dlg.dataset.action = action;
@@ -151,20 +159,23 @@ function confirmAct(action, extra) {
   dlg.onclose = () => {
     if (dlg.returnValue !== "yes") return;
     act(action, x);
-    if (x.ids) { for (const id of x.ids) state.selected.delete(id); drawSelection(); }
+    if (x.ids) {
+      for (const id of x.ids) state.selected.delete(id);
+      if (!state.selected.size) clearSelection(); else drawSelection();
+    }
   };
   if (dlg.open) dlg.close();
   dlg.showModal();
   $("confirm-no").focus();
 }
 
-function prioSelect(ids) {
+function prioSelect(ids, about) {
   const prio = el("select", { class: "row-act", "aria-label": "priority" }, el("option", { value: "" }, "prio…"),
     ...PRIORITIES.map((p) => el("option", { value: p }, p)));
   prio.addEventListener("change", () => {
     const p = prio.value, taken = typeof ids === "function" ? ids() : ids;
     prio.value = "";
-    if (p && taken.length) confirmAct("reprioritize", { ids: taken, priority: p });
+    if (p && taken.length) confirmAct("reprioritize", { ids: taken, priority: p }, about && about());
   });
   return prio;
 }
@@ -173,30 +184,80 @@ function button(label, onclick, title) {
   return el("button", { class: "row-act", type: "button", onclick, title: title || "" }, label);
 }
 
-// A row's tick box: the row's ids join or leave the selection.
-function selectBox(ids) {
+// A row's tick box: the row's ids join or leave the selection.  about: a queued row's {priority, name}, for the dock's offers.
+function selectBox(ids, about) {
   const box = el("input", { type: "checkbox", class: "row-act sel", "aria-label": "select " + ids.join(", ") });
   box.checked = ids.every((id) => state.selected.has(id));
   box.addEventListener("change", () => {
     for (const id of ids) if (box.checked) state.selected.set(id, true); else state.selected.delete(id);
+    if (box.checked && about) {
+      state.lastTicked = about;
+      if (about.name) askSelect({ sweep: { name: about.name } }); // how many the sweep has queued, for its offer
+    }
     drawSelection();
   });
   return box;
 }
 
+// The dock: what is selected, and offers to take all of the ticked row's priority or sweep (the server's count, not the rows shown).
 function drawSelection() {
-  const ids = [...state.selected.keys()].sort((a, b) => a - b);
+  const ids = [...state.selected.keys()].sort((a, b) => a - b), t = state.lastTicked, q = state.sections.queue, offers = [];
   $("selection").hidden = ids.length === 0;
   $("selection-text").textContent = ids.length + (ids.length === 1 ? " task selected: " : " tasks selected: ") + ranges(ids, 6);
+  $("selection-text").title = [...state.selectedFrom].join("; ");
+  if (t && q && q.counts[t.priority] > 1)
+    offers.push(selectAll({ priority: t.priority }, q.counts[t.priority], "queued " + t.priority));
+  if (t && t.name && state.sweepCount.get(t.name) > 1)
+    offers.push(selectAll({ sweep: { name: t.name } }, state.sweepCount.get(t.name), "queued of sweep " + t.name, "of sweep " + t.name));
+  const key = offers.map((o) => o.textContent).join("\n"); // kept while the words stand, so that a click lands
+  if ($("sel-offers").dataset.key !== key) {
+    $("sel-offers").dataset.key = key;
+    $("sel-offers").replaceChildren(...offers);
+  }
   for (const box of document.querySelectorAll("input.sel[data-ids]"))
     box.checked = box.dataset.ids.split(" ").every((id) => state.selected.has(Number(id)));
 }
 
+function clearSelection() {
+  state.selected.clear();
+  state.selectedFrom.clear();
+  state.lastTicked = null;
+  drawSelection();
+}
+
+// "select all 300 of sweep big": asks the server for those queued tasks' ids and adds them to the selection.
+function selectAll(query, n, what, label) {
+  return el("button", { type: "button", class: "row-act offer", "data-select": query.sweep ? "sweep" : "priority", onclick: () => askSelect(query, what), title: "ask the server for the ids of every queued task " + what },
+    "select all " + n + " " + (label || what));
+}
+
+// Asks the server for the ids of queued tasks of a priority or a sweep (the first 10,000, with how many there are);
+// what: the words for the selection, or none to count only.
+function askSelect(query, what) {
+  if (!state.ws || state.ws.readyState !== WebSocket.OPEN) return what ? say("select: not sent, the page is not connected", true) : undefined;
+  const ref = "select-" + ++state.ref;
+  state.selecting.set(ref, { query, what });
+  state.ws.send(JSON.stringify(Object.assign({ action: "select", ref }, query)));
+}
+
+function onSelected(m, asked) {
+  if (!m.ok) return asked.what ? say(m.error, true) : undefined;
+  const { ids, total } = m.results;
+  if (asked.query.sweep) state.sweepCount.set(asked.query.sweep.name, total);
+  if (asked.what) {
+    for (const id of ids) state.selected.set(id, true);
+    state.selectedFrom.add("all " + total + " " + asked.what);
+    if (total > ids.length) say("selected the first " + ids.length + " of the " + total + " queued " + asked.what + ": one action takes at most " + MAX_IDS + "; act on these, then select again", true);
+  }
+  drawSelection();
+}
+
 function selected() { return [...state.selected.keys()].sort((a, b) => a - b); }
+function selectedAs() { return [...state.selectedFrom].join("; "); }
 
 // The ids of a row go in its tick box's data-ids, so that a redraw keeps what was ticked.
-function tick(ids) {
-  const box = selectBox(ids);
+function tick(ids, about) {
+  const box = selectBox(ids, about);
   box.dataset.ids = ids.join(" ");
   return el("td", { class: "tick" }, box);
 }
@@ -237,12 +298,14 @@ const draw = {
     const rows = [], drawn = state.drawn.queue = new Map();
     for (const p of PRIORITIES) for (const t of q.rows[p]) {
       drawn.set(t.id, [t.name || t.model, vars(t.vars)].filter(Boolean).join(" · "));
-      rows.push(el("tr", { "data-id": t.id }, tick([t.id]), el("td", { class: "num" }, t.position + 1), el("td", { class: "num" }, t.id), el("td", { class: p }, p),
+      rows.push(el("tr", { "data-id": t.id }, tick([t.id], { priority: p, name: t.name }), el("td", { class: "num" }, t.position + 1), el("td", { class: "num" }, t.id), el("td", { class: p }, p),
         el("td", { class: "name", title: t.path }, t.name || t.model), el("td", { class: "vars", title: vars(t.vars) }, vars(t.vars)), el("td", { class: "num", title: "submitted " + stamp(t.submitted) }, ago(t.submitted)), el("td", {}, rowActions(t.id))));
       if (q.counts[p] > q.rows[p].length && t === q.rows[p][q.rows[p].length - 1])
-        rows.push(el("tr", { class: "more" }, el("td", { colspan: "8" }, "… " + (q.counts[p] - q.rows[p].length) + " more " + p)));
+        rows.push(el("tr", { class: "more" }, el("td", { colspan: "8" }, "… " + (q.counts[p] - q.rows[p].length) + " more " + p + " ",
+          selectAll({ priority: p }, q.counts[p], "queued " + p))));
     }
     $("queue").replaceChildren(table(["", "#", "id", "priority", "name / model", "vars", "age", ""], rows, "the queue is empty"));
+    drawSelection();
     summary();
   },
   running(r) {
@@ -271,7 +334,9 @@ const draw = {
   backends(list) {
     $("backends-line").replaceChildren(...list.map((b) => el("span", { class: b.up ? "up" : "down" }, (b.up ? "● " : "○ ") + b.name + " ")));
     $("backends").replaceChildren(...list.map((b) => el("div", { class: "backend" },
-      el("h3", { class: b.up ? "up" : "down" }, b.name + (b.up ? " UP" : " DOWN") + " · " + b.busy + "/" + b.slots + " busy" + (b.paused ? " · paused" : "")),
+      el("h3", { class: b.up ? "up" : "down" }, b.name + (b.up ? " UP" : " DOWN") + " · " + b.busy + "/" + b.slots + " busy" + (b.paused ? " · paused" : ""),
+        el("button", { type: "button", class: "act backend-act", "data-backend": b.name, title: (b.paused ? "resume dispatch to " : "pause dispatch to ") + b.name + " alone",
+          onclick: () => confirmAct(b.paused ? "resume" : "pause", { backend: b.name }) }, b.paused ? "Resume" : "Pause")),
       el("div", { class: "url" }, b.url, b.up || !b.probe_at ? "" : el("span", { class: "when" }, " · next probe ", when(b.probe_at))),
       b.history.length ? el("table", { class: "history" }, ...b.history.slice().reverse().map((h) => el("tr", {}, el("td", {}, when(h.time)),
         el("td", { class: h.up ? "up" : "down" }, h.up ? "UP" : "DOWN"), el("td", { class: "error-text" }, h.detail))))
@@ -574,6 +639,10 @@ function onMessage(ev) {
   } else if (m.type === "auth") {
     document.body.classList.toggle("unlocked", m.ok);
     $("auth-state").textContent = m.ok ? "actions allowed" : m.error;
+  } else if (m.type === "reply" && state.selecting.has(m.ref)) {
+    const asked = state.selecting.get(m.ref);
+    state.selecting.delete(m.ref);
+    onSelected(m, asked);
   } else if (m.type === "reply") {
     const asked = state.asked.get(m.ref) || {};
     state.asked.delete(m.ref);
@@ -633,10 +702,10 @@ $("message-close").addEventListener("click", () => { $("message").hidden = true;
 $("dispatch").addEventListener("click", () => { const s = state.sections.stats; if (s) confirmAct(s.paused ? "resume" : "pause"); });
 $("confirm-yes").addEventListener("click", () => $("confirm").close("yes"));
 $("confirm-no").addEventListener("click", () => $("confirm").close("no"));
-$("sel-cancel").addEventListener("click", () => confirmAct("cancel", { ids: selected() }));
-$("sel-retry").addEventListener("click", () => confirmAct("retry", { ids: selected() }));
-$("sel-prio").replaceWith(Object.assign(prioSelect(selected), { id: "sel-prio" }));
-$("sel-clear").addEventListener("click", () => { state.selected.clear(); drawSelection(); });
+$("sel-cancel").addEventListener("click", () => confirmAct("cancel", { ids: selected() }, selectedAs()));
+$("sel-retry").addEventListener("click", () => confirmAct("retry", { ids: selected() }, selectedAs()));
+$("sel-prio").replaceWith(Object.assign(prioSelect(selected, selectedAs), { id: "sel-prio" }));
+$("sel-clear").addEventListener("click", clearSelection);
 // The zone every time is in, named once (again each minute: daylight saving time moves the offset).
 function zoneLine() {
   $("zone").textContent = "times in " + zone(Date.now());

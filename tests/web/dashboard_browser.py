@@ -295,6 +295,69 @@ def case_sweep():
     return "%d points in %d series; screenshot (the whole page, paused): %s" % (len(points), len(chart), path)
 
 
+def ranges(ids):
+    """"11-14, 20" as the page writes a set of ids (at most 12 pieces here)."""
+    s, parts, i = sorted(set(ids)), [], 0
+    while i < len(s):
+        j = i
+        while j + 1 < len(s) and s[j + 1] == s[j] + 1:
+            j += 1
+        parts.append("%d-%d" % (s[i], s[j]) if j > i else str(s[i]))
+        i = j + 1
+    assert len(parts) <= 12, parts
+    return ", ".join(parts)
+
+
+def case_select_all():
+    """select all: every queued task of a priority (the server's ids, not the rows shown), and a sweep of 300 cancelled in one action whose question names the count and ranges; one backend paused and resumed from Backends"""
+    for d in (0.2, 0.3):  # another model: never in a call with the hung task of case_hung
+        simq("submit", BUCK, "-p", "high", "--name", "other-high", "-v", "D=%g" % d, "--no-cache")
+    simq("sweep", RC, "R=1:300:1", "-p", "high", "--name", "big300", "--no-cache")
+    big = sorted(t["id"] for t in api.list({"name": "big300"}, 0, 1000)["tasks"])
+    high = sorted(t["id"] for t in api.list({"state": "queued"}, 0, 1000)["tasks"] if t["priority"] == "high")
+    assert len(big) == 300 and len(high) == 302, (len(big), len(high))
+    # The priority's "more" row offers all of them: the page asks the server for the ids.
+    offer = "#queue tr.more .offer[data-select=priority]"
+    b.wait(text_of(offer) + " === 'select all 302 queued high'", 10, "the offer to select every queued high task")
+    b.click(offer)
+    b.wait(text_of("#selection-text") + ".startsWith('302 tasks selected: ')", 5, "the 302 selected")
+    assert b.js("[...state.selected.keys()].sort((a, b) => a - b)") == high
+    b.click("#sel-clear")
+    b.wait("!" + visible("#selection"), 5, "the selection cleared")
+    # A row of the sweep ticked: the dock offers the whole sweep, counted by the server.
+    b.click('#queue tr[data-id="%d"] input.sel' % big[0])
+    offer = "#sel-offers .offer[data-select=sweep]"
+    b.wait(text_of(offer) + " === 'select all 300 of sweep big300'", 5, "the offer to select the whole sweep")
+    b.click(offer)
+    b.wait(text_of("#selection-text") + ".startsWith('300 tasks selected: ')", 5, "the sweep's 300 selected")
+    b.js("document.activeElement.blur(); window.scrollTo(0, 0)")
+    shot = os.path.join(OUT, "dashboard-select.png")
+    b.screenshot(shot)
+    b.click("#sel-cancel")
+    question = confirm(["Cancel 300 tasks: %s (all 300 queued of sweep big300)?" % ranges(big)])
+    b.wait(text_of("#message-text") + " === 'cancel of 300 tasks: 300 cancelled (%s)'" % ranges(big), 10,
+           "the page saying the 300 were cancelled in one answer")
+    states = {t["state"] for t in api.list({"name": "big300"}, 0, 1000)["tasks"]}
+    assert states == {"cancelled"}, states
+    assert [api.get(i)["state"] for i in high if i not in big] == ["queued", "queued"]
+    # What the server says to a select it cannot do, through the page's own socket.
+    b.js("askSelect({ sweep: { tag: 'x' } }, 'of tag x')")
+    b.wait(text_of("#message-text") + ".startsWith('\"sweep\": allowed with select: {\"name\": NAME}')", 5, "a bad select refused")
+    # One backend taken out and back from its panel.
+    pause = '#backends button.backend-act[data-backend="emu"]'
+    b.click(pause)
+    confirm(["Pause backend emu? "])
+    b.wait(text_of("#message-text") + " === 'backend emu paused'", 5, "the page saying emu is paused")
+    assert [x["paused"] for x in api.status()["backends"] if x["name"] == "emu"] == [True], api.status()["backends"]
+    b.wait(text_of("#backends h3") + ".includes('· paused')" + " && " + text_of(pause) + " === 'Resume'", 5, "emu drawn paused")
+    b.wait(text_of("#banner") + ".includes('Every UP backend is paused (emu)')", 5, "the banner saying every UP backend is paused")
+    b.click(pause)
+    confirm(["Resume backend emu?"])
+    b.wait(text_of("#message-text") + " === 'backend emu running'", 5, "the page saying emu runs again")
+    assert [x["paused"] for x in api.status()["backends"] if x["name"] == "emu"] == [False], api.status()["backends"]
+    return "%s; screenshot: %s" % (question, shot)
+
+
 def case_hung():
     """a hung call shows its elapsed time, "overdue by" past its estimate, a warning colour past half its timeout; cancelled from its row, it says PLECS still holds the slot until its call_timeout, with no cancel; a banner says nothing can start until the slot frees"""
     EMU.emu.inject("hang", 1)
@@ -410,7 +473,7 @@ def case_clean():
     return "%d requests, %d WebSocket(s), all to the server" % (len(b.requests), len(b.sockets))
 
 
-CASES = [case_loads, case_submit, case_refused, case_cancel, case_bulk, case_failure, case_retry, case_night, case_sweep, case_hung, case_disconnect, case_clean]
+CASES = [case_loads, case_submit, case_refused, case_cancel, case_bulk, case_failure, case_retry, case_night, case_sweep, case_select_all, case_hung, case_disconnect, case_clean]
 
 
 def main():
