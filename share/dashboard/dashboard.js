@@ -285,8 +285,8 @@ function callRow(c) {
   const part = c.cancelled && !gone ? el("div", { class: "muted small" }, c.cancelled + " of " + c.ids.length + " cancelled") : "";
   return el("tr", { "data-id": c.ids.join(" "), class: gone ? "held" : "" }, gone ? el("td", { class: "tick" }) : tick(c.ids),
     el("td", { class: "num", title: c.ids.join(", ") }, c.ids.length > 1 ? head + " +" + (c.ids.length - 1) : head),
-    el("td", { class: gone ? "muted" : who.priority }, gone ? "cancelled" : who.priority),
-    el("td", { class: "name", title: c.path }, who.name || c.model, el("div", { class: "muted small" }, "on " + c.backend), part),
+    el("td", { class: "name", title: c.path }, who.name || c.model,
+      el("div", { class: "small" }, el("span", { class: gone ? "muted" : who.priority }, gone ? "cancelled" : who.priority), el("span", { class: "muted" }, " · on " + c.backend)), part),
     el("td", { class: "progress" + (gone ? " cancelled" : ""), "data-started": c.started, "data-estimate": c.estimate, "data-timeout": c.timeout, "data-cancelled": gone ? "1" : "" },
       el("span", { class: "bar" }, el("span", {})), el("span", { class: "elapsed" })),
     el("td", {}, gone ? "" : button("cancel", () => confirmAct("cancel", { ids: c.ids }), "cancel the " + (c.ids.length > 1 ? c.ids.length + " tasks of this call" : "task"))));
@@ -310,6 +310,7 @@ const draw = {
   },
   running(r) {
     const busy = r.in_calls + r.writing;
+    state.runningPaused = pausedAll(); // a due retry waits for Resume, not a slot
     $("running-count").textContent = busy + " running" + (r.waiting ? " · " + r.waiting + " waiting to retry" : "");
     const drawn = state.drawn.running = new Map();
     const rows = r.calls.map(callRow);
@@ -318,21 +319,24 @@ const draw = {
     for (const t of r.retries) {
       drawn.set(t.id, (t.name || t.model) + " · waiting to retry");
       const due = t.waiting === "backoff" ? ["retry " + t.retry + "/" + t.max_retries + " at ", when(t.due)]
-        : ["retry " + t.retry + "/" + t.max_retries, ...(t.due ? [" due since ", when(t.due)] : []), ", waiting for a slot"];
-      rows.push(el("tr", { "data-id": t.id, class: "retry" }, tick([t.id]), el("td", { class: "num" }, t.id), el("td", { class: t.priority }, t.priority), el("td", { class: "name" }, t.name || t.model),
+        : ["retry " + t.retry + "/" + t.max_retries, ...(t.due ? [" due since ", when(t.due)] : []), state.runningPaused ? ", waiting for Resume" : ", waiting for a slot"];
+      rows.push(el("tr", { "data-id": t.id, class: "retry" }, tick([t.id]), el("td", { class: "num" }, t.id),
+        el("td", { class: "name" }, t.name || t.model, el("div", { class: "small " + t.priority }, t.priority)),
         el("td", { class: "error" }, el("span", { class: "sev-warning" }, ...due), " ", t.error),
         el("td", {}, button("cancel", () => confirmAct("cancel", { ids: [t.id] })))));
     }
     if (r.waiting > r.retries.length)
-      rows.push(el("tr", { class: "more" }, el("td", { colspan: "6" }, "… " + (r.waiting - r.retries.length) + " more waiting to retry (simq ls --state running)")));
+      rows.push(el("tr", { class: "more" }, el("td", { colspan: "5" }, "… " + (r.waiting - r.retries.length) + " more waiting to retry (simq ls --state running)")));
     if (r.writing)
-      rows.push(el("tr", { class: "more" }, el("td", { colspan: "6" }, r.writing + (r.writing === 1 ? " result" : " results") + " being written")));
-    $("running").replaceChildren(table(["", "id", "priority", "name / model", "progress", ""], rows, "nothing runs"));
+      rows.push(el("tr", { class: "more" }, el("td", { colspan: "5" }, r.writing + (r.writing === 1 ? " result" : " results") + " being written")));
+    $("running").replaceChildren(table(["", "id", "name / model", "progress", ""], rows, "nothing runs"));
     summary();
     moveBars();
   },
   backends(list) {
+    if (state.sections.running && pausedAll() !== state.runningPaused) draw.running(state.sections.running);
     $("backends-line").replaceChildren(...list.map((b) => el("span", { class: b.up ? "up" : "down" }, (b.up ? "● " : "○ ") + b.name + " ")));
+    $("backends-line").title = $("backends-line").textContent + "— " + list.map((b) => b.name + (b.up ? " UP" : " DOWN") + (b.paused ? " (paused)" : "")).join(", ");
     $("backends").replaceChildren(...list.map((b) => el("div", { class: "backend" },
       el("h3", { class: b.up ? "up" : "down" }, b.name + (b.up ? " UP" : " DOWN") + " · " + b.busy + "/" + b.slots + " busy" + (b.paused ? " · paused" : ""),
         el("button", { type: "button", class: "act backend-act", "data-backend": b.name, title: (b.paused ? "resume dispatch to " : "pause dispatch to ") + b.name + " alone",
@@ -352,6 +356,7 @@ const draw = {
       ["retries per failed", w.avg_retries_per_failed === null ? "–" : w.avg_retries_per_failed.toFixed(2)],
       ["mean batch", s.mean_batch.toFixed(1)], ["dispatch", s.paused ? "paused " + s.pause_reason : "running"]];
     $("stats").replaceChildren(el("table", { class: "stats" }, ...rows.map(([k, v]) => el("tr", {}, el("td", {}, k), el("td", {}, v)))));
+    if (state.sections.running && pausedAll() !== state.runningPaused) draw.running(state.sections.running);
     $("dispatch").textContent = s.paused ? "Resume dispatch" : "Pause dispatch";
     $("dispatch").title = s.paused ? "dispatch is paused" : "dispatch is running";
     summary();
@@ -496,8 +501,9 @@ function summary() {
   const w = s.windows.day; // what a morning reader wants: the last 24 h, whatever restarts came between
   $("summary").replaceChildren(el("b", {}, q.total), " queued · ", el("b", {}, r.in_calls + r.writing), " running · ",
     ...(r.waiting ? [el("b", {}, r.waiting), " waiting to retry · "] : []),
-    ...(r.calls.some(allCancelled) ? [el("b", {}, r.calls.filter(allCancelled).length), " cancelled still in PLECS · "] : []),
+    ...(r.calls.some(allCancelled) ? [el("b", {}, r.calls.filter(allCancelled).length), " cancelled in PLECS · "] : []),
     "last 24 h: ", el("b", { class: w.failed ? "n-failed" : "" }, w.failed), " failed, ", el("b", {}, pct(w.success_rate)), " success" + (s.paused ? " · paused" : ""));
+  $("summary").title = $("summary").textContent;
   title();
 }
 
@@ -552,12 +558,20 @@ function apply(m) {
 }
 
 // Connected and welcomed, or not: while not, the data is dimmed, says how old it is, and nothing can be acted on.
+// The header's word on actions, whole in its title with where the token is (the header cuts it when long).
+const TOKEN_HELP = $("auth-state").title;
+function authState(text) {
+  $("auth-state").textContent = text;
+  $("auth-state").title = text + " — " + TOKEN_HELP;
+}
+
 function setLive(on) {
   state.live = on;
+  if (!on && document.body.classList.contains("unlocked")) authState("actions paused — disconnected");
   document.body.classList.toggle("disconnected", !on);
   $("status").className = "status " + (on ? "live" : "lost");
   $("status").textContent = on ? "live" : "disconnected since " + clock(state.lostAt);
-  $("status").title = on ? "connected to the server" : "disconnected since " + stamp(state.lostAt);
+  $("status").title = $("status").textContent + (on ? ": connected to the server" : " (" + stamp(state.lostAt) + ")");
   if (!on && $("confirm").open) $("confirm").close("no");
   lockActions();
   title();
@@ -574,12 +588,17 @@ function title() {
   document.title = !state.live && state.lostAt ? "simq · disconnected" : q && s ? "simq · " + q.total + " queued · " + s.windows.day.failed + " failed" : "simq";
 }
 
+// Whether nothing new starts because of a pause: dispatch's, or every UP backend's.
+function pausedAll() {
+  const s = state.sections.stats, up = (state.sections.backends || []).filter((b) => b.up || b.checking);
+  return !!(s && s.paused) || (up.length > 0 && up.every((b) => b.paused));
+}
+
 // The queue's ETA at the last 10 minutes' rate, or why there is none: it never counts down while nothing can start.
 function eta() {
-  const t = state.sections.throughput, s = state.sections.stats, list = state.sections.backends || [];
+  const t = state.sections.throughput, list = state.sections.backends || [];
   if (!t) return;
-  const up = list.filter((b) => b.up || b.checking), why = !t.eta ? "" : s && s.paused ? "paused"
-    : list.length && !up.length ? "no backend UP" : up.length && up.every((b) => b.paused) ? "paused" : heldSlots() ? "every slot held" : "";
+  const why = !t.eta ? "" : pausedAll() ? "paused" : list.length && !list.some((b) => b.up || b.checking) ? "no backend UP" : heldSlots() ? "every slot held" : "";
   $("queue-eta").textContent = !t.eta ? "" : why ? "ETA — " + why : t.eta > 0 ? "ETA " + dur(t.eta) + " at " + t.rate + "/h" : "ETA – (nothing finished in the last 10 min)";
   $("queue-eta").title = why ? "nothing can start (" + why + "): no time to finish can be given" : t.eta > 0 ? "what is queued and running, at the rate of the last 10 minutes" : "";
 }
@@ -630,7 +649,8 @@ function onMessage(ev) {
     if (state.server !== m.server) { state.logSeq = 0; $("log").replaceChildren(); }
     state.server = m.server;
     document.body.classList.toggle("unlocked", !m.read_only);
-    $("auth-state").textContent = m.read_only ? "read-only" : "actions allowed";
+    authState(m.read_only ? "read-only" : "actions allowed");
+    hideMessage(); // an answer from before the connection was lost is not news
   } else if (m.type === "snapshot") {
     apply(m);
   } else if (m.type === "update") {
@@ -638,7 +658,7 @@ function onMessage(ev) {
     else if (m.seq > state.seq + 1 && state.ws) state.ws.close(); // a gap: reconnect and catch up
   } else if (m.type === "auth") {
     document.body.classList.toggle("unlocked", m.ok);
-    $("auth-state").textContent = m.ok ? "actions allowed" : m.error;
+    authState(m.ok ? "actions allowed" : m.error);
   } else if (m.type === "reply" && state.selecting.has(m.ref)) {
     const asked = state.selecting.get(m.ref);
     state.selecting.delete(m.ref);
@@ -657,10 +677,18 @@ function onMessage(ev) {
 }
 
 // The answer strip: a fixed place at the window's foot, over the page, so nothing moves when it speaks.
+// It stays 30 s (or until dismissed, or the page reconnects), so that an old answer is not taken for a new one.
+const SAY_FOR = 30000;
 function say(text, bad) {
   $("message-text").textContent = text;
   $("message").classList.toggle("bad", !!bad);
   $("message").hidden = false;
+  state.saidAt = Date.now();
+}
+
+function hideMessage() {
+  $("message").hidden = true;
+  $("message-text").textContent = "";
 }
 
 function connect() {
@@ -697,7 +725,7 @@ $("sweep-name").addEventListener("change", () => {
 $("sweep-by").addEventListener("change", () => { state.sweep.chosen.by = true; askChart(); });
 $("sweep-signal").addEventListener("change", () => { state.sweep.chosen.signal = true; askChart(); });
 $("sweep-summary").addEventListener("change", askChart);
-$("message-close").addEventListener("click", () => { $("message").hidden = true; });
+$("message-close").addEventListener("click", hideMessage);
 // One button, its words the state's: the action is decided when it is clicked.
 $("dispatch").addEventListener("click", () => { const s = state.sections.stats; if (s) confirmAct(s.paused ? "resume" : "pause"); });
 $("confirm-yes").addEventListener("click", () => $("confirm").close("yes"));
@@ -709,8 +737,14 @@ $("sel-clear").addEventListener("click", clearSelection);
 // The zone every time is in, named once (again each minute: daylight saving time moves the offset).
 function zoneLine() {
   $("zone").textContent = "times in " + zone(Date.now());
-  $("zone").title = "every time on this page is this browser's local time, in this zone (simq ls and simq show give each time with its offset from UTC)";
+  $("zone").title = $("zone").textContent + ": every time on this page is this browser's local time, in this zone (simq ls and simq show give each time with its offset from UTC)";
 }
-setInterval(() => { moveBars(); banner(); eta(); if (new Date().getSeconds() === 0) zoneLine(); }, 1000);
+setInterval(() => {
+  moveBars();
+  banner();
+  eta();
+  if (new Date().getSeconds() === 0) zoneLine();
+  if (!$("message").hidden && Date.now() - state.saidAt >= SAY_FOR) hideMessage();
+}, 1000);
 zoneLine();
 connect();

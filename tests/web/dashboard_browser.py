@@ -54,6 +54,24 @@ def text_of(selector):
 b = None
 ids = {}
 
+# JavaScript: what is wrong with the header — another height than the one line it had (height), a part outside it,
+# a part cut ("…") without its whole text in its title.
+HEADER = ("((height) => { const h = document.querySelector('header'), box = h.getBoundingClientRect(), bad = [];"
+          " if (height && Math.abs(box.height - height) > 0.5) bad.push('height ' + box.height + ', was ' + height);"
+          " for (const e of h.querySelectorAll('*')) { const r = e.getBoundingClientRect();"
+          "  if (!r.width) continue;"
+          "  if (r.top < box.top - 0.5 || r.bottom > box.bottom + 0.5 || r.right > box.right + 0.5 || r.left < box.left - 0.5)"
+          "   bad.push((e.id || e.tagName) + ' outside the header');"
+          "  if (e.scrollWidth > e.clientWidth + 1 && !(e.title || '').includes(e.textContent))"
+          "   bad.push((e.id || e.tagName) + ' cut without its words in a title: ' + e.textContent); }"
+          " return bad; })(%s)")
+
+
+def header_ok(state):
+    """The header is one line of the height it had at first, nothing outside it or cut without a title."""
+    bad = b.js(HEADER % ids.get("header", 0))
+    assert not bad, "the header %s: %s" % (state, bad)
+
 
 def confirm(expect=None):
     """Answers the page's question with its first button; the question's text.  expect: words it must hold."""
@@ -76,6 +94,9 @@ def case_loads():
     assert b.js("!!Chart.getChart(document.getElementById('throughput'))"), "no throughput chart"
     assert b.js(text_of("#auth-state")) == "read-only"
     assert b.js(text_of("#zone")) == "times in UTC+09:00 (%s)" % ZONE, b.js(text_of("#zone"))
+    header_ok("read-only")
+    ids["header"] = b.js("document.querySelector('header').getBoundingClientRect().height")
+    assert ids["header"] < 40, "the header is %s px high: more than a line" % ids["header"]
     assert not b.js(visible("#dispatch")), "Pause is shown without the token"
 
 
@@ -359,28 +380,36 @@ def case_select_all():
 
 
 def case_hung():
-    """a hung call shows its elapsed time, "overdue by" past its estimate, a warning colour past half its timeout; cancelled from its row, it says PLECS still holds the slot until its call_timeout, with no cancel; a banner says nothing can start until the slot frees"""
+    """a hung call of four shows its elapsed time, "overdue by" past its estimate, a warning colour past half its timeout, nothing cut; cancelled from its row, it says PLECS still holds the slot until its call_timeout, with no cancel; a banner says nothing can start; then due retries while paused wait for Resume, and the answer strip clears after 30 s"""
     EMU.emu.inject("hang", 1)
-    tid = int(re.search(r"\d+", simq("submit", RC, "-p", "critical", "--name", "hung", "-v", "R=5")).group())
+    simq("sweep", RC, "R=5:8:1", "-p", "critical", "--name", "hung-call-of-four-with-a-long-name", "--no-cache")
+    four = sorted(t["id"] for t in api.list({"name": "hung-call-of-four-with-a-long-name"}, 0, 10)["tasks"])
+    tid = four[0]
     b.click("#dispatch")
     confirm(["Resume dispatch?"])
-    row = '#running tr[data-id="%d"]' % tid
-    b.wait(visible(row), 10, "the hung call in Running")
+    row = '#running tr[data-id="%s"]' % " ".join(map(str, four))
+    b.wait(visible(row), 10, "the hung call of four in Running")
     assert api.get(tid)["state"] == "running"
     b.wait(text_of(row + " .elapsed") + ".startsWith('overdue by ')", 15, "the call said overdue")
     b.wait(visible(row + " td.progress.late"), 15, "the call past half its timeout in a warning colour")
     said = b.js(text_of(row + " .elapsed"))
     # The one slot held by a call past half its timeout: nothing can start, and the banner says so.
-    b.wait(text_of("#banner") + ".includes('Nothing can start: every slot is held by a call that is overdue or cancelled — %d on emu overdue by ')" % tid,
+    b.wait(text_of("#banner") + ".includes('Nothing can start: every slot is held by a call that is overdue or cancelled — %d +3 on emu overdue by ')" % tid,
            5, "the held-slots banner")
     b.wait(text_of("#queue-eta") + " === 'ETA — every slot held'", 5, "the queue's ETA saying every slot is held")
+    # At 1280x800 the call's row is whole: its ids, its long name, "overdue by …", its cancel button.
     b.js("document.activeElement.blur(); window.scrollTo(0, 0)")
+    wide, cut = b.js(OVERFLOWING), b.js(CUT)
+    assert not wide and not cut, "Running at 1280x800: wider than it shows %s, cut %s" % (wide, cut)
+    assert b.js(visible(row + " button.row-act")), "no cancel on the hung call"
     path = os.path.join(OUT, "dashboard-hung.png")
     b.screenshot(path)
     b.click(row + " button.row-act")
-    confirm(["Cancel task %d (hung" % tid])
-    b.wait(text_of("#message-text") + " === 'cancel %d: cancelled'" % tid, 5, "the page saying it was cancelled")
-    assert api.get(tid)["state"] == "cancelled", api.get(tid)
+    confirm(["Cancel 4 tasks: task %d (hung-call-of-four-with-a-long-name · in a call of 4)" % tid])
+    b.wait(text_of("#message-text") + " === 'cancel of 4 tasks: 4 cancelled (%d-%d)'" % (four[0], four[-1]), 5,
+           "the page saying they were cancelled")
+    answered = time.monotonic()
+    assert {api.get(i)["state"] for i in four} == {"cancelled"}
     # Cancelled, the call stays in PLECS: its row says so with the time its call_timeout frees the slot, and no cancel.
     b.wait(text_of(row + " .elapsed") + ".startsWith('cancelled — PLECS finishes the run; the slot is held until it answers (call_timeout at ')",
            5, "the cancelled call's row")
@@ -391,21 +420,31 @@ def case_hung():
     assert any("(call_timeout at %s)" % t in shown for t in times), (shown, start, times)
     assert not b.js(visible(row + " button.row-act")), "a cancelled call keeps a cancel button"
     assert not b.js(visible(row + " input.sel")), "a cancelled call can be ticked"
-    assert "hung" in b.js(text_of(row + " td.name")), "the cancelled call lost its name: " + b.js(text_of(row))
-    b.wait(text_of("#banner") + ".includes('Nothing can start: every slot is held by a call that is overdue or cancelled — %d on emu cancelled')" % tid,
+    assert "hung-call-of-four" in b.js(text_of(row + " td.name")), "the cancelled call lost its name: " + b.js(text_of(row))
+    b.wait(text_of("#banner") + ".includes('Nothing can start: every slot is held by a call that is overdue or cancelled — %d +3 on emu cancelled')" % tid,
            5, "the held-slots banner naming the cancelled call")
-    assert "cancelled still in PLECS" in b.js(text_of("#summary")), b.js(text_of("#summary"))
+    assert "1 cancelled in PLECS" in b.js(text_of("#summary")), b.js(text_of("#summary"))
     cut = b.js(CUT)
     assert not cut, "cut at the panel's edge: %s" % cut
+    # PLECS out of licences when the slot frees: the next calls fail and wait to retry.
+    EMU.emu.inject("license", 50)
     b.js("document.activeElement.blur(); window.scrollTo(0, 0)")
     held = os.path.join(OUT, "dashboard-held.png")
     b.screenshot(held)
     # At its call_timeout the slot is free again: the row and the banner go.
     b.wait("!document.querySelector(%s)" % q(row), 30, "the cancelled call leaving at its call_timeout")
     b.wait("!" + text_of("#banner") + ".includes('Nothing can start')", 5, "the held-slots banner going")
-    b.click("#dispatch")
-    confirm(["Pause dispatch?"])
-    return "%s; then %s; screenshots: %s, %s" % (said, shown, path, held)
+    b.wait(visible("#running tr.retry"), 15, "a task waiting to retry")
+    simq("pause")
+    b.wait("[...document.querySelectorAll('#running tr.retry')].some((r) => r.textContent.includes(' due since ') &&"
+           " r.textContent.includes(', waiting for Resume'))", 15, "a due retry waiting for Resume")
+    waiting = b.js("[...document.querySelectorAll('#running tr.retry .sev-warning')].map((e) => e.textContent)")
+    assert not any("waiting for a slot" in w for w in waiting), waiting
+    # The answer strip goes by itself 30 s after the answer.
+    b.wait("document.getElementById('message').hidden", 40, "the answer strip clearing itself", every=0.2)
+    gone = time.monotonic() - answered
+    assert 28 <= gone <= 34, "the answer strip cleared %.1f s after the answer" % gone
+    return "%s; then %s; %s; the answer strip cleared after %.1f s; screenshots: %s, %s" % (said, shown, waiting[0], gone, path, held)
 
 
 def case_disconnect():
@@ -419,9 +458,15 @@ def case_disconnect():
     assert b.js(text_of("#queue-eta")) == "ETA — paused", b.js(text_of("#queue-eta"))
     failures = b.js("[...document.querySelectorAll('#failures tr[data-id]')].map((r) => Number(r.dataset.id))")
     assert ids["doomed"] in failures, failures
+    header_ok("paused, with the token")
+    # An answer on the strip, then the server goes: the header says actions are paused, not allowed.
+    b.js("act('cancel', { ids: [%d] })" % ids["seen"])
+    b.wait(text_of("#message-text") + " === 'cancel %d: already cancelled'" % ids["seen"], 5, "an answer on the strip")
     before = len(b.entries)
     simq("--no-start", "shutdown")
     b.wait(text_of("#status") + ".startsWith('disconnected since ')", 10, "the page saying it is disconnected")
+    assert b.js(text_of("#auth-state")) == "actions paused — disconnected", b.js(text_of("#auth-state"))
+    header_ok("disconnected")
     said = b.js(text_of("#banner"))
     assert said.startswith("Disconnected since ") and "showing data as of " in said, said
     assert b.js("document.title") == "simq · disconnected", b.js("document.title")
@@ -439,6 +484,8 @@ def case_disconnect():
     subprocess.run([SIMQ, "server", "-c", os.environ["SIMQ_INI"], "--plecs", "http://127.0.0.1:1/RPC2"], check=True,
                    capture_output=True)
     b.wait(text_of("#status") + " === 'live'", 15, "the page live again")
+    b.wait(text_of("#auth-state") + " === 'actions allowed'", 5, "the token sent again")
+    assert b.js("document.getElementById('message').hidden"), "the answer from before stays: " + b.js(text_of("#message-text"))
     b.wait(visible("#banner") + " && " + text_of("#banner") + ".includes('Every backend is DOWN')", 30, "the DOWN banner")
     failures = b.js("[...document.querySelectorAll('#failures tr[data-id]')].map((r) => Number(r.dataset.id))")
     assert ids["doomed"] in failures, ("the failures after the restart", failures)
@@ -452,6 +499,7 @@ def case_disconnect():
     b.click("#dispatch")
     confirm(["Resume dispatch?"])
     b.wait(text_of("#queue-eta") + " === 'ETA — no backend UP'", 5, "the ETA saying no backend is UP")
+    header_ok("live again, every backend DOWN")
     b.js("document.activeElement.blur(); window.scrollTo(0, 0)")
     path = os.path.join(OUT, "dashboard-down.png")
     b.screenshot(path)
