@@ -163,19 +163,22 @@ static json_t *act_select(struct engine *e, const struct act_args *a, char **err
 			json_array_append_new(x.ids, json_integer((json_int_t)items[i].id));
 		free(items);
 		x.total = count;
-	}
-	for (size_t off = 0; a->name != NULL && off < count; off += SELECT_PAGE)
-		if (engine_queue_page(e, from + off, count - off < SELECT_PAGE ? count - off : SELECT_PAGE, select_named,
-		                      &x, err) != ENGINE_OK) {
-			json_decref(x.ids);
-			return NULL;
+	} else {
+		for (size_t off = 0; off < count; off += SELECT_PAGE) {
+			size_t n = count - off < SELECT_PAGE ? count - off : SELECT_PAGE;
+
+			if (engine_queue_page(e, from + off, n, select_named, &x, err) != ENGINE_OK) {
+				json_decref(x.ids);
+				return NULL;
+			}
 		}
+	}
 	return json_pack("{s:o,s:I}", "ids", x.ids, "total", (json_int_t)x.total);
 }
 
 static const struct action actions[] = {
-    {"cancel", true, false, false, act_cancel}, {"reprioritize", true, true, false, act_reprioritize},
-    {"retry", true, false, false, act_retry},   {"pause", false, false, false, act_pause},
+    {"cancel", true, false, false, act_cancel},  {"reprioritize", true, true, false, act_reprioritize},
+    {"retry", true, false, false, act_retry},    {"pause", false, false, false, act_pause},
     {"resume", false, false, false, act_resume}, {"select", false, false, true, act_select},
 };
 #define NACTIONS (sizeof actions / sizeof actions[0])

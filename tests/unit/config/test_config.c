@@ -407,7 +407,8 @@ static void test_dashboard_line(void **state)
 	config_free(&cfg);
 	cfg = load_text("[server]\ntoken = a-token-of-sixteen-or-more\n[dashboard]\nlisten = ::1\n");
 	line = config_dashboard_line(cfg, "/var/state");
-	want = xasprintf("dashboard on http://[::1]:7361/ (token: [server] token in %s/t.ini)", getenv("SIMQ_TEST_TMP"));
+	want =
+	    xasprintf("dashboard on http://[::1]:7361/ (token: [server] token in %s/t.ini)", getenv("SIMQ_TEST_TMP"));
 	assert_string_equal(line, want);
 	free(want);
 	free(line);
