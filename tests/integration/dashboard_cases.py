@@ -565,7 +565,7 @@ def case_replies():
         s.pause()
         done = [s.get(tid)]
     final = done[0]["id"]
-    queued = s.submit({"model": MODEL, "name": "reply-prio", "priority": "low"})
+    queued = s.submit({"model": MODEL, "name": "reply-prio", "priority": "low", "no_cache": True})
     paused = s.stats()["paused"]
     ws = connect()
     hello(ws, auth=token())
@@ -1068,13 +1068,14 @@ def case_restart():
     s.resume()
     for i in range(2):  # one at a time: a fault in a batch of two would split it
         xmlrpc.client.ServerProxy(os.environ["EMU_URL"]).emu.inject("fault", 1)
-        failed.append(s.submit({"model": MODEL, "name": "fails-before-restart-%d" % i, "priority": "critical"}))
+        failed.append(s.submit({"model": MODEL, "name": "fails-before-restart-%d" % i, "priority": "critical",
+                                "no_cache": True}))
         s.wait([failed[-1]], 60)
     s.pause()
     assert [s.get(i)["state"] for i in failed] == ["failed", "failed"], [s.get(i) for i in failed]
     copy = s.retry([failed[0]])[0]
     # 250 tasks finish after them (cancelled here): more than the engine keeps of recent tasks.
-    s.cancel(s.submit_many([{"model": MODEL, "name": "after", "priority": "low"}] * 250))
+    s.cancel(s.submit_many([{"model": MODEL, "name": "after", "priority": "low", "no_cache": True}] * 250))
     ws = restart_server()
     welcome, snap = hello(ws)
     got = {f["id"]: f for f in snap["failures"]}
