@@ -190,6 +190,7 @@ function selectBox(ids, about) {
   box.checked = ids.every((id) => state.selected.has(id));
   box.addEventListener("change", () => {
     for (const id of ids) if (box.checked) state.selected.set(id, true); else state.selected.delete(id);
+    if (!box.checked) state.selectedFrom.clear(); // no longer "all of" anything
     if (box.checked && about) {
       state.lastTicked = about;
       if (about.name) askSelect({ sweep: { name: about.name } }); // how many the sweep has queued, for its offer
