@@ -5,7 +5,7 @@
 const state = { server: null, seq: 0, logSeq: 0, sections: {}, log: [], token: null, ws: null, ref: 0, chart: null, asked: new Map(), skew: 0, live: false, lostAt: 0, asOf: 0,
   selected: new Map(), drawn: {}, callWho: new Map(),
   // Selecting by the server's ids: what the selection was made of, the queued row ticked last, sweeps' queued counts, asks.
-  selectedFrom: new Set(), lastTicked: null, sweepCount: new Map(), selecting: new Map(),
+  selectedFrom: new Set(), lastTicked: null, sweepCount: new Map(), sweepAsked: new Map(), selecting: new Map(),
   sweep: { list: [], chart: null, completed: -1, asked: 0, timer: null, chosen: {} } };
 const PALETTE = ["#2c6fbb", "#d35400", "#1e8e3e", "#8e44ad", "#c0392b", "#16a085", "#7f8c8d", "#b7950b"];
 const PRIORITIES = ["critical", "high", "normal", "low"];
@@ -193,7 +193,11 @@ function selectBox(ids, about) {
     if (!box.checked) state.selectedFrom.clear(); // no longer "all of" anything
     if (box.checked && about) {
       state.lastTicked = about;
-      if (about.name) askSelect({ sweep: { name: about.name } }); // how many the sweep has queued, for its offer
+      // How many the sweep has queued, for its offer: the server reads the queue's records for it, so at most every 10 s.
+      if (about.name && !(Date.now() - (state.sweepAsked.get(about.name) || 0) < 10000)) {
+        state.sweepAsked.set(about.name, Date.now());
+        askSelect({ sweep: { name: about.name } });
+      }
     }
     drawSelection();
   });
