@@ -1344,15 +1344,19 @@ char *config_dashboard_line(const struct config *cfg, const char *state_dir)
 {
 	const char *listen = config_str(cfg, "dashboard", "listen");
 	bool v6 = strchr(listen, ':') != NULL;
-	char *token = config_str(cfg, "server", "token")[0] ? xstrdup("[server] token in the configuration")
-	                                                     : paths_join(state_dir, "token");
+	/* "token in STATE/token", or, when the configuration sets it, "token: [server] token in FILE". */
+	char *file = paths_join(state_dir, "token");
+	char *token = !config_str(cfg, "server", "token")[0] ? xasprintf("token in %s", file)
+	              : config_path(cfg) ? xasprintf("token: [server] token in %s", config_path(cfg))
+	                                 : xstrdup("token: [server] token");
 	char *line;
 
+	free(file);
 	if (listen[0] == '\0') {
 		free(token);
 		return NULL;
 	}
-	line = xasprintf("dashboard on http://%s%s%s:%lld/ (token in %s)", v6 ? "[" : "", listen, v6 ? "]" : "",
+	line = xasprintf("dashboard on http://%s%s%s:%lld/ (%s)", v6 ? "[" : "", listen, v6 ? "]" : "",
 	                 config_int(cfg, "dashboard", "port"), token);
 	free(token);
 	return line;

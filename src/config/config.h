@@ -62,8 +62,9 @@ bool config_bool(const struct config *cfg, const char *section, const char *key)
 const char *config_str(const struct config *cfg, const char *section, const char *key);
 
 /*
- * "dashboard on http://127.0.0.1:7361/ (token in STATE_DIR/token)" (heap), what simq server and a
- * CLI that starts one print when [dashboard] listen is set; NULL when it is not.
+ * "dashboard on http://127.0.0.1:7361/ (token in STATE_DIR/token)", or "(token: [server] token in
+ * FILE)" when the configuration sets it (heap), what simq server and a CLI that starts one print
+ * when [dashboard] listen is set; NULL when it is not.
  */
 char *config_dashboard_line(const struct config *cfg, const char *state_dir);
 /* Whether text is a valid value of [section] key (its first row in the table); false with *why

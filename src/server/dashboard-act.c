@@ -6,13 +6,19 @@
 #include <string.h>
 
 #include "engine/engine.h"
+#include "engine/queue.h"
 #include "util/xalloc.h"
+
+/* Queued tasks read from the store at a time when select looks for a name. */
+#define SELECT_PAGE 1000
 
 /* What one action got: its ids (when it takes them) and the priority or backend it names. */
 struct act_args {
 	int64_t *ids;
 	size_t n;
 	enum task_priority priority;
+	bool has_priority;   /* select: priority given */
+	const char *name;    /* select: sweep.name; NULL: any */
 	const char *backend; /* NULL: dispatch as a whole */
 };
 
@@ -20,6 +26,7 @@ struct action {
 	const char *name;
 	bool takes_ids;
 	bool takes_priority;
+	bool selects; /* select: an optional priority and sweep {name}, no ids */
 	/* Makes the engine call; a JSON results value, or NULL with *err (heap). */
 	json_t *(*run)(struct engine *e, const struct act_args *a, char **err);
 };
@@ -114,16 +121,71 @@ static json_t *act_resume(struct engine *e, const struct act_args *a, char **err
 	return set_paused(e, a, false, err);
 }
 
+struct select_ctx {
+	const char *name;
+	json_t *ids;
+	size_t total;
+};
+
+static void select_named(const struct task *t, int64_t position, void *ud)
+{
+	struct select_ctx *x = ud;
+
+	(void)position;
+	if (t->name == NULL || strcmp(t->name, x->name) != 0)
+		return;
+	if (x->total++ < DASHBOARD_ACT_MAX_IDS)
+		json_array_append_new(x->ids, json_integer((json_int_t)t->id));
+}
+
+/*
+ * {ids, total}: the queued tasks of a priority, of a name, or both, in queue order — the first
+ * DASHBOARD_ACT_MAX_IDS, so that the page can act on them in one message.  A priority alone is read
+ * from the queue in memory; a name from the queued tasks' records (the store's), a page at a time.
+ */
+static json_t *act_select(struct engine *e, const struct act_args *a, char **err)
+{
+	const struct queue *q = engine_queue(e);
+	size_t from = 0, count = queue_size(q);
+	struct select_ctx x = {.name = a->name, .ids = json_array()};
+
+	if (a->has_priority) {
+		for (int p = 0; p < (int)a->priority; p++)
+			from += queue_count(q, (enum task_priority)p);
+		count = queue_count(q, a->priority);
+	}
+	if (a->name == NULL) {
+		size_t n = count < DASHBOARD_ACT_MAX_IDS ? count : DASHBOARD_ACT_MAX_IDS;
+		struct queue_item *items = xcalloc(n ? n : 1, sizeof *items);
+
+		n = queue_page(q, from, n, items);
+		for (size_t i = 0; i < n; i++)
+			json_array_append_new(x.ids, json_integer((json_int_t)items[i].id));
+		free(items);
+		x.total = count;
+	} else {
+		for (size_t off = 0; off < count; off += SELECT_PAGE) {
+			size_t n = count - off < SELECT_PAGE ? count - off : SELECT_PAGE;
+
+			if (engine_queue_page(e, from + off, n, select_named, &x, err) != ENGINE_OK) {
+				json_decref(x.ids);
+				return NULL;
+			}
+		}
+	}
+	return json_pack("{s:o,s:I}", "ids", x.ids, "total", (json_int_t)x.total);
+}
+
 static const struct action actions[] = {
-    {"cancel", true, false, act_cancel},  {"reprioritize", true, true, act_reprioritize},
-    {"retry", true, false, act_retry},    {"pause", false, false, act_pause},
-    {"resume", false, false, act_resume},
+    {"cancel", true, false, false, act_cancel},  {"reprioritize", true, true, false, act_reprioritize},
+    {"retry", true, false, false, act_retry},    {"pause", false, false, false, act_pause},
+    {"resume", false, false, false, act_resume}, {"select", false, false, true, act_select},
 };
 #define NACTIONS (sizeof actions / sizeof actions[0])
 
 const char *dashboard_act_names(void)
 {
-	return "cancel, reprioritize, retry, pause, resume";
+	return "cancel, reprioritize, retry, pause, resume, select";
 }
 
 /* msg's "ids": one id or an array of 1 to DASHBOARD_ACT_MAX_IDS ids; false and *err for anything else. */
@@ -175,7 +237,8 @@ static bool fields_known(const struct action *act, const json_t *msg, char **err
 		if (strcmp(key, "action") == 0 || strcmp(key, "ref") == 0 || strcmp(key, "auth") == 0 ||
 		    strcmp(key, "resume") == 0 || (act->takes_ids && strcmp(key, "ids") == 0) ||
 		    (act->takes_priority && strcmp(key, "priority") == 0) ||
-		    (!act->takes_ids && strcmp(key, "backend") == 0))
+		    (act->selects && (strcmp(key, "priority") == 0 || strcmp(key, "sweep") == 0)) ||
+		    (!act->takes_ids && !act->selects && strcmp(key, "backend") == 0))
 			continue;
 		char *shown = buf_shown(key);
 
@@ -183,10 +246,35 @@ static bool fields_known(const struct action *act, const json_t *msg, char **err
 		                 act->name,
 		                 act->takes_priority ? "ids, priority"
 		                 : act->takes_ids    ? "ids"
+		                 : act->selects      ? "priority, sweep"
 		                                     : "backend");
 		free(shown);
 		return false;
 	}
+	return true;
+}
+
+/* select's priority and sweep {name}, either or both; false and *err (heap) for a bad one. */
+static bool read_selection(const json_t *msg, struct act_args *a, char **err)
+{
+	const json_t *prio = json_object_get(msg, "priority"), *sweep = json_object_get(msg, "sweep");
+	const json_t *name = json_object_get(sweep, "name");
+
+	if (prio == NULL && sweep == NULL) {
+		*err = xstrdup("select: say which queued tasks: \"priority\" (critical, high, normal, low, or 0 to 3), "
+		               "\"sweep\": {\"name\": NAME}, or both");
+		return false;
+	}
+	if (prio && !(a->has_priority = read_priority(prio, &a->priority))) {
+		*err = xstrdup("\"priority\": allowed: critical, high, normal or low, or their numbers 0 to 3");
+		return false;
+	}
+	if (sweep && (!json_is_object(sweep) || json_object_size(sweep) != 1 || !json_is_string(name) ||
+	              json_string_length(name) == 0)) {
+		*err = xstrdup("\"sweep\": allowed with select: {\"name\": NAME}, the tasks' name (not empty)");
+		return false;
+	}
+	a->name = sweep ? json_string_value(name) : NULL;
 	return true;
 }
 
@@ -197,6 +285,8 @@ static bool read_args(const struct action *act, const json_t *msg, struct act_ar
 
 	if (!fields_known(act, msg, err))
 		return false;
+	if (act->selects)
+		return read_selection(msg, a, err);
 	if (act->takes_ids && !read_ids(msg, a, err))
 		return false;
 	if (act->takes_priority && !read_priority(prio, &a->priority)) {

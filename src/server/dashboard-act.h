@@ -2,7 +2,8 @@
  * dashboard-act — the actions a dashboard viewer with the token may take:
  * cancel, reprioritize, retry, pause and resume, through the same engine
  * operations as the API (engine.h), each answered per id with what the
- * engine did (doc/api.md, "The dashboard's WebSocket").  dashboard.c checks
+ * engine did, and select, the ids of the queued tasks of a priority or a
+ * name, for a page to act on all of them (doc/api.md, "The dashboard's WebSocket").  dashboard.c checks
  * the token and hands a parsed message here; this module decodes it, makes
  * one engine call and encodes the reply.  Loop thread only.
  */
@@ -20,7 +21,7 @@ struct engine;
 #define DASHBOARD_ACT_MAX_IDS 10000
 
 /*
- * Runs the action msg names ({"action", "ref", "ids", "priority", "backend"}) when the viewer is
+ * Runs the action msg names ({"action", "ref", "ids", "priority", "backend", "sweep"}) when the viewer is
  * authorized, and appends {"type":"reply", "ref", "action", "ok", and "results" or "error"} to out.
  */
 void dashboard_act(struct engine *e, const json_t *msg, bool authorized, struct buf *out);

@@ -133,20 +133,24 @@ static void add_call(const struct sched_call_info *c, void *ud)
 	struct list_ctx *x = ud;
 	json_t *ids = json_array();
 	const struct task *head = NULL;
+	json_int_t cancelled = 0; /* ids no longer active: cancelled while PLECS runs them */
 
 	for (size_t i = 0; i < c->n; i++) {
+		const struct task *t = engine_loaded(x->v->engine, c->ids[i]);
+
 		json_array_append_new(ids, json_integer((json_int_t)c->ids[i]));
+		cancelled += t == NULL;
 		if (head == NULL)
-			head = engine_loaded(x->v->engine, c->ids[i]);
+			head = t;
 	}
 	/* Started, estimate and timeout, not progress: the page moves the bar (and says "overdue") itself. */
 	json_array_append_new(
-	    x->list, json_pack("{s:o,s:I,s:s,s:s,s:s,s:i,s:o,s:f,s:f,s:s,s:o}", "ids", ids, "batch", (json_int_t)c->batch,
+	    x->list, json_pack("{s:o,s:I,s:s,s:s,s:s,s:i,s:o,s:f,s:f,s:s,s:o,s:I}", "ids", ids, "batch", (json_int_t)c->batch,
 	                       "backend", c->backend, "model", base_name(c->model), "path", c->model, "attempt",
 	                       c->attempt, "started", whole_second((double)x->v->now - c->elapsed * 1000.0), "estimate",
 	                       c->estimate, "timeout", c->timeout, "priority",
 	                       head ? task_priority_name(head->priority) : "", "name",
-	                       str_or_empty(head ? head->name : NULL)));
+	                       str_or_empty(head ? head->name : NULL), "cancelled", cancelled));
 }
 
 /* RUNNING tasks outside a call: waiting for their retry (or, due, for a slot), or their result being written. */

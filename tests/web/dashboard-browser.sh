@@ -33,7 +33,7 @@ cleanup() {
 	[ -f "$TMP/emu2.pid" ] && kill "$(cat "$TMP/emu2.pid")" 2>/dev/null
 }
 trap cleanup EXIT
-printf '[backend emu]\nurl = %s\nslots = 1\nmax_batch = 4\ncall_timeout = 12s\n[scheduler]\nstart_paused = true\nbackoff_base = 1s\nbackoff_max = 4s\ndown_after = 2\n[dashboard]\nlisten = 127.0.0.1\nport = %s\n' \
+printf '[backend emu]\nurl = %s\nslots = 1\nmax_batch = 4\ncall_timeout = 20s\n[scheduler]\nstart_paused = true\nbackoff_base = 1s\nbackoff_max = 4s\ndown_after = 2\n[dashboard]\nlisten = 127.0.0.1\nport = %s\n' \
 	"$url" "$DASH_PORT" >"$TMP/simq.ini"
 if ! "$SIMQ" server -c "$TMP/simq.ini" >"$TMP/server.out" 2>&1; then
 	echo "1..1"

@@ -395,6 +395,29 @@ static void test_token_is_never_shown(void **state)
 	config_free(&cfg);
 }
 
+/* The line simq server prints: where the dashboard is and where its token is (the file, or [server] token's file). */
+static void test_dashboard_line(void **state)
+{
+	struct config *cfg = load_text("[dashboard]\nlisten = 127.0.0.1\nport = 7400\n");
+	char *line = config_dashboard_line(cfg, "/var/state");
+	char *want;
+
+	assert_string_equal(line, "dashboard on http://127.0.0.1:7400/ (token in /var/state/token)");
+	free(line);
+	config_free(&cfg);
+	cfg = load_text("[server]\ntoken = a-token-of-sixteen-or-more\n[dashboard]\nlisten = ::1\n");
+	line = config_dashboard_line(cfg, "/var/state");
+	want =
+	    xasprintf("dashboard on http://[::1]:7361/ (token: [server] token in %s/t.ini)", getenv("SIMQ_TEST_TMP"));
+	assert_string_equal(line, want);
+	free(want);
+	free(line);
+	config_free(&cfg);
+	cfg = load_text("[server]\ntoken = a-token-of-sixteen-or-more\n");
+	assert_null(config_dashboard_line(cfg, "/var/state"));
+	config_free(&cfg);
+}
+
 /* Issue 14: a hook command sh could not parse is refused when the file is read, not when it runs. */
 static void test_hook_commands_are_quoted_right(void **state)
 {
@@ -483,6 +506,7 @@ int main(void)
 	    cmocka_unit_test(test_defaults_file_round_trips),
 	    cmocka_unit_test(test_edit_distance),
 	    cmocka_unit_test(test_token_is_never_shown),
+	    cmocka_unit_test(test_dashboard_line),
 	    cmocka_unit_test(test_hook_commands_are_quoted_right),
 	    cmocka_unit_test(test_a_value_given_outside_a_file),
 	    cmocka_unit_test(test_socket_path_length),
