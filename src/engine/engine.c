@@ -1056,22 +1056,28 @@ static void keep_read(struct task *t, void *ud)
 		idmap_put(read, t->id, t);
 }
 
-/* Rows of the queue in its order, whatever their state, with their positions in the whole queue. */
-static enum engine_status queue_rows(struct engine *e, size_t offset, size_t limit,
-				     void (*fn)(const struct task *t, int64_t position, void *ud), void *ud, char **err)
+/* Rows a page reads at a time: on the stack, so a view allocates nothing for them (a block of a
+ * large bin's size made malloc consolidate every small block the answer before it freed). */
+#define PAGE_CHUNK 32
+
+/* Up to PAGE_CHUNK rows of the queue from offset: the ones not in memory read from the store. */
+static enum engine_status queue_chunk(struct engine *e, size_t offset, size_t limit,
+				      void (*fn)(const struct task *t, int64_t position, void *ud), void *ud,
+				      size_t *got, char **err)
 {
-	struct queue_item *items = xcalloc(limit ? limit : 1, sizeof *items);
-	int64_t *ids = xcalloc(limit ? limit : 1, sizeof *ids);
-	size_t got = queue_page(e->queue, offset, limit, items), m = 0;
+	struct queue_item items[PAGE_CHUNK];
+	int64_t ids[PAGE_CHUNK];
+	size_t m = 0;
 	struct idmap read = IDMAP_INIT;
 	enum engine_status st = ENGINE_OK;
 
-	for (size_t i = 0; i < got; i++)
+	*got = queue_page(e->queue, offset, limit < PAGE_CHUNK ? limit : PAGE_CHUNK, items);
+	for (size_t i = 0; i < *got; i++)
 		if (idmap_get(&e->active, items[i].id) == NULL)
 			ids[m++] = items[i].id;
 	if (m > 0 && store_get_many(e->store, ids, m, keep_read, &read) != STORE_OK)
 		st = store_failed(e, err);
-	for (size_t i = 0; i < got && st == ENGINE_OK; i++) {
+	for (size_t i = 0; i < *got && st == ENGINE_OK; i++) {
 		const struct task *t = idmap_get(&e->active, items[i].id);
 
 		if (t == NULL)
@@ -1085,8 +1091,18 @@ static enum engine_status queue_rows(struct engine *e, size_t offset, size_t lim
 		task_free(&t);
 	}
 	idmap_free(&read);
-	free(ids);
-	free(items);
+	return st;
+}
+
+/* Rows of the queue in its order, whatever their state, with their positions in the whole queue. */
+static enum engine_status queue_rows(struct engine *e, size_t offset, size_t limit,
+				     void (*fn)(const struct task *t, int64_t position, void *ud), void *ud, char **err)
+{
+	enum engine_status st = ENGINE_OK;
+	size_t got = PAGE_CHUNK;
+
+	for (size_t done = 0; done < limit && got == PAGE_CHUNK && st == ENGINE_OK; done += got)
+		st = queue_chunk(e, offset + done, limit - done, fn, ud, &got, err);
 	return st;
 }
 

@@ -135,11 +135,6 @@ _Static_assert(sizeof migrations / sizeof migrations[0] == STORE_SCHEMA_VERSION,
 	"task_id, path, format, points, signals, summary, cache_key, source, model, model_bytes, model_mtime, " \
 	"vars, solver, output, plecs, created, evicted"
 
-/* store_get_many() reads this many tasks a statement: a batch or a page in one or a few queries. */
-#define GET_MANY_IDS 64
-#define PARAMS_8 "?,?,?,?,?,?,?,?"
-#define PARAMS_64 PARAMS_8 "," PARAMS_8 "," PARAMS_8 "," PARAMS_8 "," PARAMS_8 "," PARAMS_8 "," PARAMS_8 "," PARAMS_8
-
 /* The fields RECOUNT_SUMS reads of every task, hot or archived, finished at or after ?1. */
 #define FINISHED_ROWS                                                                                     \
 	"(SELECT state, attempts, failed_attempts, had_transient, cached, finished FROM tasks "           \
@@ -164,7 +159,7 @@ _Static_assert(sizeof migrations / sizeof migrations[0] == STORE_SCHEMA_VERSION,
 	X(FORGET_MINUTES, "DELETE FROM minute_counts WHERE minute < ?")                                     \
 	X(GET_MINUTES, "SELECT " MINUTE_NAMES " FROM minute_counts WHERE minute >= ? ORDER BY minute")     \
 	X(GET_TASK, "SELECT " TASK_COLUMNS " FROM tasks WHERE id = ?")                                      \
-	X(GET_MANY, "SELECT " TASK_COLUMNS " FROM tasks WHERE id IN (" PARAMS_64 ")")                       \
+	X(GET_HOT, "SELECT " TASK_COLUMNS " FROM tasks WHERE id = ?")                                       \
 	X(LOAD_ACTIVE, "SELECT " TASK_COLUMNS " FROM tasks WHERE state < 2 ORDER BY id")                    \
 	X(GET_ARCHIVED, "SELECT " ARCHIVED_COLUMNS " FROM archived_tasks WHERE id = ?")                     \
 	X(GET_DELETED, "SELECT time, how FROM deleted WHERE first_id <= ?1 AND last_id >= ?1 "              \
@@ -1168,14 +1163,14 @@ enum store_status store_get(struct store *s, int64_t id, struct task **out)
 enum store_status store_get_many(struct store *s, const int64_t *ids, size_t n,
 				 void (*fn)(struct task *t, void *ud), void *ud)
 {
-	for (size_t at = 0; at < n; at += GET_MANY_IDS) {
-		sqlite3_stmt *st = stmt(s, STMT_GET_MANY);
-		size_t m = n - at < GET_MANY_IDS ? n - at : GET_MANY_IDS;
+	/* One lookup by key each: an IN list of them made SQLite build a table of the ids every call,
+	 * a page of memory each time. */
+	sqlite3_stmt *st = stmt(s, STMT_GET_HOT);
+
+	for (size_t i = 0; i < n; i++) {
 		int rc;
 
-		/* The places left unbound are NULL, which no id equals. */
-		for (size_t i = 0; i < m; i++)
-			sqlite3_bind_int64(st, (int)i + 1, ids[at + i]);
+		sqlite3_bind_int64(st, 1, ids[i]);
 		while ((rc = sqlite3_step(st)) == SQLITE_ROW)
 			fn(store_row_task(st), ud);
 		sqlite3_reset(st);
