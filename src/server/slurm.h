@@ -19,7 +19,7 @@
 
 #include "engine/pool.h"
 
-/* Seconds an sbatch, squeue or scancel may take before it is killed. */
+/* Seconds an sbatch, squeue or scancel may take before it is killed ([pool] command_timeout's default). */
 #define SLURM_COMMAND_TIMEOUT 30.0
 
 struct slurm_options {
@@ -30,6 +30,7 @@ struct slurm_options {
 	const char *state_dir;
 	const char *comment;  /* simq:ID */
 	int slots, max_batch; /* what the job registers with */
+	double timeout;       /* seconds a command may take; 0: SLURM_COMMAND_TIMEOUT */
 	void (*log)(void *ud, const char *text); /* a scancel that failed, for the log */
 	void *log_ud;
 };
