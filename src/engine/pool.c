@@ -48,6 +48,7 @@ struct pool {
 	char *list_error;     /* the last listing's error, said once; NULL once a listing is read */
 	int64_t idle_since;   /* wall ms since nothing waits, 0 while something does */
 	int failures;         /* failed submits and jobs ended before they registered, in a row */
+	int early_ends;       /* of those, jobs that ended before they registered */
 	char *problem;        /* the last of those, in words */
 	char *output;         /* the output file of the last job that ended before it registered */
 	char *kept[KEPT_OUTPUTS]; /* the jobs whose output is kept, oldest first */
@@ -196,7 +197,7 @@ static void registered(struct pool *p, struct instance *in, const char *url, con
 	if (p->failures >= POOL_FAILING_AFTER)
 		say(p, SEVERITY_INFO, "back to work after %d failures in a row: %s registered", p->failures,
 		    in->backend);
-	p->failures = 0;
+	p->failures = p->early_ends = 0;
 	p->submit_after = 0;
 }
 
@@ -461,6 +462,7 @@ static void register_from_url(struct pool *p, struct instance *in, const char *u
 		return;
 	c.name = in->backend;
 	c.url = url;
+	c.probe_timeout = p->opt.answer_within;
 	if (p->host.add(p->host.ud, &c, &err)) {
 		registered(p, in, url, ", from the URL it left");
 	} else {
@@ -478,12 +480,13 @@ static void ended_unregistered(struct pool *p, struct instance *in, const char *
 	problem = xasprintf("job %s ended before its instance registered (%s); last output: %s", in->job, how,
 	                    o->tail ? o->tail : "none");
 	wait = failed_once(p, problem);
+	p->early_ends++;
 	free(p->output);
 	p->output = xstrdup(o->path ? o->path : "");
 	time_format_duration(dur, sizeof dur, wait);
-	if (p->failures >= POOL_FAILING_AFTER)
+	if (p->early_ends >= POOL_FAILING_AFTER)
 		say(p, SEVERITY_ERROR, "%d jobs in a row ended before they registered; last output: %s; next try in %s "
-		    "(job %s's output: %s)", p->failures, o->tail ? o->tail : "none", dur, in->job, p->output);
+		    "(job %s's output: %s)", p->early_ends, o->tail ? o->tail : "none", dur, in->job, p->output);
 	else
 		say(p, SEVERITY_WARNING, "%s; next try in %s (its output: %s)", problem, dur, p->output);
 	free(problem);
@@ -710,8 +713,11 @@ void pool_get_status(const struct pool *p, struct pool_status *out)
 	                            .failures = p->failures,
 	                            .next_try = wait > 0 ? (double)wait / 1000 : 0,
 	                            .problem = p->list_error ? p->list_error : p->problem ? p->problem : "",
-	                            .output = p->output ? p->output : ""};
+	                            .output = p->output ? p->output : "",
+	                            .pending_reason = ""};
 	for (const struct instance *in = p->instances; in; in = in->next) {
+		if (in->state == POOL_PENDING && in->reason[0] && !out->pending_reason[0])
+			out->pending_reason = in->reason;
 		out->pending += in->state == POOL_PENDING || in->state == POOL_SUBMITTING;
 		out->started += in->state == POOL_STARTED;
 		out->registered += in->state == POOL_REGISTERED;
@@ -730,7 +736,7 @@ bool pool_claims(const struct pool *p, const char *backend, const char **job)
 	return true;
 }
 
-void pool_backend_removed(struct pool *p, const char *backend)
+bool pool_backend_removed(struct pool *p, const char *backend)
 {
 	for (struct instance *in = p->instances; in; in = in->next) {
 		if (in->backend && strcmp(in->backend, backend) == 0 && in->state != POOL_RELEASED) {
@@ -738,7 +744,13 @@ void pool_backend_removed(struct pool *p, const char *backend)
 			    in->job);
 			/* Its backend is gone already: removing it again is refused, and nothing comes of it. */
 			cancel(p, in, NULL);
-			return;
+			return true;
 		}
 	}
+	return false;
+}
+
+double pool_answer_within(const struct pool *p)
+{
+	return p->opt.answer_within;
 }

@@ -158,6 +158,7 @@ struct pool_status {
 	const char *problem; /* the last failure or listing error, "" when none */
 	const char *output;  /* the output file of the last job that ended before it registered, "" when none */
 	int pending, started, registered;
+	const char *pending_reason; /* why the first pending job waits ("Licenses"), "" when not known */
 };
 
 struct pool;
@@ -175,7 +176,9 @@ void pool_get_status(const struct pool *p, struct pool_status *out);
 const char *pool_health_name(enum pool_health h);
 /* Does backend name look like one of this pool's instances (NAME-DIGITS)?  *job gets the digits. */
 bool pool_claims(const struct pool *p, const char *backend, const char **job);
-/* The operator removed backend (simq backend remove): if it is an instance, its job is cancelled. */
-void pool_backend_removed(struct pool *p, const char *backend);
+/* How long an instance's probe may take (answer_within). */
+double pool_answer_within(const struct pool *p);
+/* The operator removed backend (simq backend remove): if it is an instance, its job is cancelled (true). */
+bool pool_backend_removed(struct pool *p, const char *backend);
 
 #endif
