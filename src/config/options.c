@@ -15,8 +15,8 @@ const struct section_def option_sections[] = {
      .named = true,
      .example = "local",
      .help = "One PLECS RPC endpoint per [backend NAME] section. With no backend section simq uses "
-             "one backend named \"local\" with the values shown; simq server --plecs URL sets one from the "
-             "command line."},
+             "one backend named \"local\" with the values shown, unless a [pool NAME] brings the backends "
+             "(then there is no \"local\"); simq server --plecs URL sets one from the command line."},
     {.name = "pool",
      .named = true,
      .example = "cluster",
