@@ -123,11 +123,14 @@ static void print_pools(xmlrpc_value *pools)
 		reply_str(p, "output", output, sizeof output);
 		time_format_duration(next, sizeof next, reply_num(p, "next_try", 0));
 		if (strcmp(health, "UNLISTED") == 0)
-			printf("\npool %s UNLISTED: %s; its instances are kept, nothing is submitted until its jobs can be "
-			       "listed\n", name, problem);
+			printf("\npool %s UNLISTED: %s; its instances are kept, nothing is submitted until its jobs "
+			       "can be "
+			       "listed\n",
+			       name, problem);
 		else
 			printf("\npool %s FAILING: %lld failures in a row; last: %s; next try in %s%s%s\n", name,
-			       (long long)reply_int(p, "failures", 0), problem, next, output[0] ? "; see " : "", output);
+			       (long long)reply_int(p, "failures", 0), problem, next, output[0] ? "; see " : "",
+			       output);
 	}
 }
 
@@ -223,7 +226,8 @@ const struct cli_command cli_cmd_backend = {
             "refused. A name POOL-DIGITS of a [pool POOL] is that pool's instance of Slurm job DIGITS: only\n"
             "--job DIGITS (its job script) registers it, and that registration replaces one at another URL.\n"
             "remove: nothing new goes to it; its calls in flight finish; a pool instance's Slurm job is\n"
-            "cancelled (not when --job names it: the job itself leaving). ls: every backend with its state, busy and total slots, and the Slurm job of a\n"
+            "cancelled (not when --job names it: the job itself leaving). ls: every backend with its state, busy and "
+            "total slots, and the Slurm job of a\n"
             "[pool NAME] instance; then the pools' jobs that are not backends (pending with Slurm's reason,\n"
             "started, released), and a pool that is FAILING (its jobs end before they register, or sbatch\n"
             "fails) or UNLISTED (squeue fails). Backends added here are not in simq.ini: a restarted server\n"

@@ -28,7 +28,7 @@ struct instance {
 	bool seen_running;    /* a listing showed it running ("job N started on NODE" said) */
 	bool answered;        /* its backend has been UP since it registered */
 	bool ever_registered; /* it registered at some point (its job did start PLECS) */
-	uint64_t known; /* the listings sent before its job id was known: later ones may judge it */
+	uint64_t known;       /* the listings sent before its job id was known: later ones may judge it */
 	struct instance *next;
 };
 
@@ -41,16 +41,16 @@ struct pool {
 	struct pool_host host;
 	struct clock_timer *tick;
 	struct instance *instances;
-	bool listing, listed; /* a listing is out; one has come back */
-	uint64_t listings;    /* listings sent */
-	int64_t last_list;    /* wall ms the last listing went out */
-	int64_t submit_after; /* wall ms before which nothing is submitted (a submit failed) */
-	char *list_error;     /* the last listing's error, said once; NULL once a listing is read */
-	int64_t idle_since;   /* wall ms since nothing waits, 0 while something does */
-	int failures;         /* failed submits and jobs ended before they registered, in a row */
-	int early_ends;       /* of those, jobs that ended before they registered */
-	char *problem;        /* the last of those, in words */
-	char *output;         /* the output file of the last job that ended before it registered */
+	bool listing, listed;     /* a listing is out; one has come back */
+	uint64_t listings;        /* listings sent */
+	int64_t last_list;        /* wall ms the last listing went out */
+	int64_t submit_after;     /* wall ms before which nothing is submitted (a submit failed) */
+	char *list_error;         /* the last listing's error, said once; NULL once a listing is read */
+	int64_t idle_since;       /* wall ms since nothing waits, 0 while something does */
+	int failures;             /* failed submits and jobs ended before they registered, in a row */
+	int early_ends;           /* of those, jobs that ended before they registered */
+	char *problem;            /* the last of those, in words */
+	char *output;             /* the output file of the last job that ended before it registered */
 	char *kept[KEPT_OUTPUTS]; /* the jobs whose output is kept, oldest first */
 };
 
@@ -403,9 +403,10 @@ static void give_up_silent(struct pool *p)
 			continue;
 		time_format_duration(dur, sizeof dur, silent);
 		gone = xasprintf("it did not answer for %s: job %s cancelled", dur, in->job);
-		say(p, SEVERITY_WARNING, "%s at %s did not answer for %s (answer_within %gs, twice): given up, job %s "
-		    "cancelled; a replacement is submitted while work waits", in->backend, s.url, dur,
-		    p->opt.answer_within, in->job);
+		say(p, SEVERITY_WARNING,
+		    "%s at %s did not answer for %s (answer_within %gs, twice): given up, job %s "
+		    "cancelled; a replacement is submitted while work waits",
+		    in->backend, s.url, dur, p->opt.answer_within, in->job);
 		if (!in->answered) {
 			char *problem = xasprintf("%s at %s never answered", in->backend, s.url);
 
@@ -485,8 +486,10 @@ static void ended_unregistered(struct pool *p, struct instance *in, const char *
 	p->output = xstrdup(o->path ? o->path : "");
 	time_format_duration(dur, sizeof dur, wait);
 	if (p->early_ends >= POOL_FAILING_AFTER)
-		say(p, SEVERITY_ERROR, "%d jobs in a row ended before they registered; last output: %s; next try in %s "
-		    "(job %s's output: %s)", p->early_ends, o->tail ? o->tail : "none", dur, in->job, p->output);
+		say(p, SEVERITY_ERROR,
+		    "%d jobs in a row ended before they registered; last output: %s; next try in %s "
+		    "(job %s's output: %s)",
+		    p->early_ends, o->tail ? o->tail : "none", dur, in->job, p->output);
 	else
 		say(p, SEVERITY_WARNING, "%s; next try in %s (its output: %s)", problem, dur, p->output);
 	free(problem);
@@ -597,8 +600,10 @@ static void listed(void *ud, const struct pool_job *jobs, size_t n, const char *
 	if (err) {
 		/* Said once until it changes: a cluster that is down for an hour writes one line. */
 		if (p->list_error == NULL || strcmp(p->list_error, err) != 0)
-			say(p, SEVERITY_WARNING, "cannot list its jobs: %s; its instances are kept, and nothing is "
-			    "submitted until it can", err);
+			say(p, SEVERITY_WARNING,
+			    "cannot list its jobs: %s; its instances are kept, and nothing is "
+			    "submitted until it can",
+			    err);
 		free(p->list_error);
 		p->list_error = xstrdup(err);
 		return;
@@ -707,12 +712,14 @@ void pool_get_status(const struct pool *p, struct pool_status *out)
 	int64_t wait = p->submit_after - now_ms(p);
 
 	*out = (struct pool_status){.name = p->name,
-	                            .health = p->list_error ? POOL_HEALTH_UNLISTED
+	                            .health = p->list_error                       ? POOL_HEALTH_UNLISTED
 	                                      : p->failures >= POOL_FAILING_AFTER ? POOL_HEALTH_FAILING
 	                                                                          : POOL_HEALTH_OK,
 	                            .failures = p->failures,
 	                            .next_try = wait > 0 ? (double)wait / 1000 : 0,
-	                            .problem = p->list_error ? p->list_error : p->problem ? p->problem : "",
+	                            .problem = p->list_error ? p->list_error
+	                                       : p->problem  ? p->problem
+	                                                     : "",
 	                            .output = p->output ? p->output : "",
 	                            .pending_reason = ""};
 	for (const struct instance *in = p->instances; in; in = in->next) {

@@ -56,7 +56,7 @@ enum pool_job_state {
 };
 
 /* The longest wait between failed submits, and the failures in a row that make a pool FAILING. */
-#define POOL_BACKOFF_MAX 600.0
+#define POOL_BACKOFF_MAX   600.0
 #define POOL_FAILING_AFTER 3
 
 struct pool_job {

@@ -175,10 +175,11 @@ static bool pool_name_rules(struct api_call *c, struct engine *e, struct backend
 	if (x.pool == NULL)
 		return true;
 	if (job == NULL || strcmp(job, x.job) != 0) {
-		api_fault(c, PROTO_FAULT_INVALID,
-		          "%s: name \"%s\": names %s-DIGITS are [pool %s]'s instances, each registered by its Slurm job "
-		          "(job %s's own); choose another name",
-		          c->method->name, name, x.pool, x.pool, x.job);
+		api_fault(
+		    c, PROTO_FAULT_INVALID,
+		    "%s: name \"%s\": names %s-DIGITS are [pool %s]'s instances, each registered by its Slurm job "
+		    "(job %s's own); choose another name",
+		    c->method->name, name, x.pool, x.pool, x.job);
 		return false;
 	}
 	b->probe_timeout = pool_answer_within(x.owner);
@@ -209,8 +210,8 @@ static void backend_add(struct api *a, struct api_call *c)
 		          c->method->name, name);
 	else if (!config_check_value("backend", "url", url, &why))
 		api_fault(c, PROTO_FAULT_INVALID, "%s: url \"%s\": %s", c->method->name, url, why);
-	else if (read_sizes(c, &b) &&
-	         (scheduler_each_backend(engine_scheduler(e), find_existing, &old), pool_name_rules(c, e, &b, url, job, &old))) {
+	else if (read_sizes(c, &b) && (scheduler_each_backend(engine_scheduler(e), find_existing, &old),
+	                               pool_name_rules(c, e, &b, url, job, &old))) {
 		b.name = name;
 		b.url = url;
 		if (old.url && strcmp(old.url, url) == 0)
@@ -228,7 +229,8 @@ static void backend_add(struct api *a, struct api_call *c)
 	free(job);
 }
 
-/* simq.backend_remove(name[, {job}]) -> {name, url, added: false, job_cancelled}: its calls in flight finish; a pool instance's job is cancelled. */
+/* simq.backend_remove(name[, {job}]) -> {name, url, added: false, job_cancelled}: its calls in flight finish; a pool
+ * instance's job is cancelled. */
 static void backend_remove(struct api *a, struct api_call *c)
 {
 	char *name = string_arg(c, 0), *err = NULL, *job = arg_count(c) == 2 ? job_option_at(c, 1) : NULL;
@@ -246,7 +248,8 @@ static void backend_remove(struct api *a, struct api_call *c)
 
 		engine_each_pool(api_engine(a), find_claim, &x);
 		/* Its own job leaving (job given) ends by itself; the operator's remove cancels it. */
-		bool cancelled = x.owner && (job == NULL || strcmp(job, x.job) != 0) && pool_backend_removed(x.owner, name);
+		bool cancelled =
+		    x.owner && (job == NULL || strcmp(job, x.job) != 0) && pool_backend_removed(x.owner, name);
 
 		answer_backend(c, name, old.url ? old.url : "", false, cancelled);
 	}

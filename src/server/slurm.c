@@ -220,19 +220,24 @@ static char *read_listing(const struct slurm *s, char *text, struct pool_job **j
 	if (line == NULL || strcmp(line, LIST_HEADER) != 0)
 		return line ? xasprintf("squeue's answer cannot be read: its first line is \"%.80s\", not " LIST_HEADER,
 		                        line)
-		            : xstrdup("squeue's answer cannot be read: it was empty (not even its header " LIST_HEADER ")");
+		            : xstrdup("squeue's answer cannot be read: it was empty (not even its header " LIST_HEADER
+		                      ")");
 	for (line = strtok_r(NULL, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		char *f[5], shown[96];
 
 		snprintf(shown, sizeof shown, "%s", line);
 		if (!split_line(line, f))
-			return xasprintf("squeue's answer cannot be read: the line \"%s\" is not %s", shown, LIST_HEADER);
+			return xasprintf("squeue's answer cannot be read: the line \"%s\" is not %s", shown,
+			                 LIST_HEADER);
 		/* Another server's job of the same name (another state dir): not ours. */
 		if (strcmp(f[2], s->comment) != 0)
 			continue;
 		*jobs = xreallocarray(*jobs, *n + 1, sizeof **jobs);
 		*urls = xreallocarray(*urls, *n + 1, sizeof **urls);
-		(*jobs)[*n] = (struct pool_job){.id = f[0], .state = job_state(f[1]), .node = f[3], .how = f[1],
+		(*jobs)[*n] = (struct pool_job){.id = f[0],
+		                                .state = job_state(f[1]),
+		                                .node = f[3],
+		                                .how = f[1],
 		                                .reason = strcmp(f[4], "None") == 0 ? "" : f[4]};
 		(*urls)[*n] = (*jobs)[*n].state == POOL_JOB_RUNNING ? job_url(s, f[0]) : NULL;
 		(*jobs)[*n].url = (*urls)[*n];

@@ -347,7 +347,6 @@ static void test_adoption(void **state)
 	world_free(&w);
 }
 
-
 /* A listing that cannot be read changes nothing: the instances stay, nothing is submitted until one is read. */
 static void test_unreadable_listing_keeps_all(void **state)
 {
@@ -586,8 +585,10 @@ static void test_names_and_removal_by_hand(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_max_counts_pending), cmocka_unit_test(test_listing_older_than_the_job),
-	    cmocka_unit_test(test_lost_job_replaced),  cmocka_unit_test(test_idle_release_down_to_min),
+	    cmocka_unit_test(test_max_counts_pending),
+	    cmocka_unit_test(test_listing_older_than_the_job),
+	    cmocka_unit_test(test_lost_job_replaced),
+	    cmocka_unit_test(test_idle_release_down_to_min),
 	    cmocka_unit_test(test_adoption),
 	    cmocka_unit_test(test_unreadable_listing_keeps_all),
 	    cmocka_unit_test(test_over_max_trimmed),
