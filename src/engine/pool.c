@@ -503,7 +503,11 @@ static void job_gone(struct pool *p, struct instance *in)
 	char *err = NULL, *why, how[160];
 
 	p->ops->output(p->impl, in->job, &o);
-	snprintf(how, sizeof how, "%s", in->how[0] ? in->how : o.end ? o.end : "squeue no longer lists it");
+	/* Slurm's own line in the output says more than a listing caught while the job was COMPLETING. */
+	snprintf(how, sizeof how, "%s",
+	         o.end && (!in->how[0] || strcmp(in->how, "COMPLETING") == 0) ? o.end
+	         : in->how[0]                                                 ? in->how
+	                                                                      : "squeue no longer lists it");
 	if (in->state == POOL_RELEASED) {
 		say(p, SEVERITY_INFO, "job %s ended (%s released; %s)", in->job, in->backend, how);
 		p->ops->forget(p->impl, in->job, false);
@@ -760,4 +764,13 @@ bool pool_backend_removed(struct pool *p, const char *backend)
 double pool_answer_within(const struct pool *p)
 {
 	return p->opt.answer_within;
+}
+
+void pool_instance_registered(struct pool *p, const char *job, const char *url)
+{
+	struct instance *in = find_job(p, job);
+
+	/* Known at once, not at the next tick: a job that ends within the second has still served. */
+	if (in && in->state != POOL_RELEASED && in->state != POOL_REGISTERED)
+		registered(p, in, url, "");
 }

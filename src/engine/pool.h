@@ -176,6 +176,8 @@ void pool_get_status(const struct pool *p, struct pool_status *out);
 const char *pool_health_name(enum pool_health h);
 /* Does backend name look like one of this pool's instances (NAME-DIGITS)?  *job gets the digits. */
 bool pool_claims(const struct pool *p, const char *backend, const char **job);
+/* Job job registered its instance at url (simq backend add --job): it is REGISTERED from now. */
+void pool_instance_registered(struct pool *p, const char *job, const char *url);
 /* How long an instance's probe may take (answer_within). */
 double pool_answer_within(const struct pool *p);
 /* The operator removed backend (simq backend remove): if it is an instance, its job is cancelled (true). */

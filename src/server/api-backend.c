@@ -194,6 +194,17 @@ static bool pool_name_rules(struct api_call *c, struct engine *e, struct backend
 	return true;
 }
 
+/* Added: a pool's job registering its own instance tells its pool at once. */
+static void registered(struct api_call *c, struct engine *e, const struct backend_config *b, const char *job)
+{
+	struct claim x = {.name = b->name};
+
+	engine_each_pool(e, find_claim, &x);
+	if (x.owner && job && strcmp(job, x.job) == 0)
+		pool_instance_registered(x.owner, job, b->url);
+	answer_backend(c, b->name, b->url, true, false);
+}
+
 /* simq.backend_add(name, url[, {slots, max_batch, job}]): the same name at the same URL again is no change. */
 static void backend_add(struct api *a, struct api_call *c)
 {
@@ -217,7 +228,7 @@ static void backend_add(struct api *a, struct api_call *c)
 		if (old.url && strcmp(old.url, url) == 0)
 			answer_backend(c, name, url, false, false);
 		else if (engine_backend_add(e, &b, &err) == ENGINE_OK)
-			answer_backend(c, name, url, true, false);
+			registered(c, e, &b, job);
 		else
 			api_fault(c, PROTO_FAULT_INVALID, "%s: %s", c->method->name, err);
 	}

@@ -28,7 +28,7 @@ if ! start_slurm; then
 	echo "1..0 # SKIP a one-node Slurm cannot start here: $slurm_why"
 	exit 0
 fi
-plan 28
+plan 29
 
 # PLECS is plecs-emu: 0.2 s per case, one case at a time, so a batch of 4 takes 0.8 s.
 export PLECS_HOST=127.0.0.1 SIMQ_REREGISTER=2
@@ -131,7 +131,9 @@ done
 replacement=$(sed -n "/emu-$victim lost/,\$ s/.*pool emu: job \([0-9]*\) submitted.*/\1/p" "$TMP/log2" | head -1)
 [ -n "$replacement" ] && [ "$replacement" -gt "$victim" ] && ok "the pool said the instance was lost and submitted a replacement (job $replacement)" ||
 	fail "the pool submitted a replacement" "$(grep 'pool emu' "$TMP/log2" | tail -8)"
-expect_in "the log says why the job ended" "$TMP/log2" "emu-$victim lost: job $victim ended (CANCELLED)"
+expect_in "the log says why the job ended" "$TMP/log2" "emu-$victim lost: job $victim ended (CANCELLED"
+! grep -q "ended before its instance registered" "$TMP/log2" && ok "no job that served was taken for one that never registered" ||
+	fail "no job that served was taken for one that never registered" "$(grep 'before its instance' "$TMP/log2")"
 expect_in "and that a job started, where" "$TMP/log2" "pool emu: job $victim started on "
 until_true 30 no_jobs
 

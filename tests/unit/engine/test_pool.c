@@ -582,6 +582,30 @@ static void test_names_and_removal_by_hand(void **state)
 	world_free(&w);
 }
 
+/* A job that registered and ended between two ticks has served: lost, not a failure to start. */
+static void test_registered_between_ticks(void **state)
+{
+	struct world *w = world_new(0, 1);
+	struct pool_status st;
+
+	w->waiting = 10;
+	pool_start(w->pool);
+	answer_list(w, NULL, 0);
+	answer_submit(w, 0, "4");
+	pool_instance_registered(w->pool, "4", "http://n:1/RPC2");
+	snprintf(w->output_ids[w->noutputs], 16, "4");
+	snprintf(w->outputs[w->noutputs++], 128, "plecs-emu: listening");
+	do
+		fake_clock_advance(w->fc, 1000);
+	while (w->list_done == NULL);
+	answer_list(w, NULL, 0);
+	assert_non_null(strstr(w->log, "emu-4 lost: job 4 ended"));
+	assert_null(strstr(w->log, "before its instance registered"));
+	pool_get_status(w->pool, &st);
+	assert_int_equal(st.failures, 0);
+	world_free(&w);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -598,6 +622,7 @@ int main(void)
 	    cmocka_unit_test(test_started_said),
 	    cmocka_unit_test(test_silent_instance_given_up),
 	    cmocka_unit_test(test_names_and_removal_by_hand),
+	    cmocka_unit_test(test_registered_between_ticks),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
