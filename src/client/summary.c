@@ -12,6 +12,36 @@
 #include "util/utf8.h"
 #include "util/xalloc.h"
 
+/* The pools that are not well ("cluster FAILING") and the jobs pending ("2 jobs pending (Licenses)"). */
+static void summary_read_pools(xmlrpc_value *pools, struct summary *s)
+{
+	int64_t pending = 0;
+	char reason[64] = "";
+	size_t used = 0;
+
+	for (int i = 0; i < reply_count(pools); i++) {
+		xmlrpc_value *p = reply_item(pools, i);
+		char name[64], health[16], why[64];
+
+		pending += reply_int(p, "pending", 0);
+		if (!reason[0])
+			snprintf(reason, sizeof reason, "%s", reply_str(p, "pending_reason", why, sizeof why));
+		if (strcmp(reply_str(p, "health", health, sizeof health), "ok") == 0)
+			continue;
+		for (char *h = health; *h; h++)
+			*h = (char)(*h >= 'a' && *h <= 'z' ? *h - 32 : *h);
+		int n = snprintf(s->pools + used, sizeof s->pools - used, "%s%s %s", used ? "," : "",
+		                 reply_str(p, "name", name, sizeof name), health);
+
+		if (n < 0 || (size_t)n >= sizeof s->pools - used)
+			break;
+		used += (size_t)n;
+	}
+	if (pending > 0)
+		snprintf(s->pending, sizeof s->pending, "%lld job%s pending%s%s%s", (long long)pending,
+		         pending == 1 ? "" : "s", reason[0] ? " (" : "", reason, reason[0] ? ")" : "");
+}
+
 void summary_read(xmlrpc_value *status, struct summary *s)
 {
 	xmlrpc_value *backends = reply_member(status, "backends");
@@ -40,6 +70,7 @@ void summary_read(xmlrpc_value *status, struct summary *s)
 			break;
 		used += (size_t)n;
 	}
+	summary_read_pools(reply_member(status, "pools"), s);
 }
 
 /* ---- fields -------------------------------------------------------------------------- */
@@ -74,6 +105,16 @@ COUNT_FIELD(done, done)
 static void field_down(const struct summary *s, char *out, size_t size)
 {
 	snprintf(out, size, "%s", s->down);
+}
+
+static void field_pools(const struct summary *s, char *out, size_t size)
+{
+	snprintf(out, size, "%s", s->pools);
+}
+
+static void field_pending(const struct summary *s, char *out, size_t size)
+{
+	snprintf(out, size, "%s", s->pending);
 }
 
 static void field_paused(const struct summary *s, char *out, size_t size)

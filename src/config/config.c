@@ -995,6 +995,45 @@ static void check_value(struct config *cfg, dictionary *dict, struct config_sect
 	buf_free(&shown);
 }
 
+/* A [pool]'s script and slurm_conf, when set, are files that exist. */
+static void check_pool_files(struct config *cfg, const struct config_section *sec)
+{
+	static const char *const keys[] = {"script", "slurm_conf"};
+
+	for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+		const char *path = config_sec_str(sec, keys[i]);
+		struct stat st;
+
+		if (path[0] && (stat(path, &st) != 0 || !S_ISREG(st.st_mode)))
+			add_error(cfg, "%s:%d: [%s] %s = \"%s\": %s; allowed: a file that exists, or empty", cfg->path,
+			          config_sec_line(sec, keys[i]), sec->full, keys[i], path,
+			          stat(path, &st) != 0 ? strerror(errno) : "not a regular file");
+	}
+}
+
+/* sbatch_args may not set what simq finds its jobs by (--job-name, --comment) or counts them by (--licenses). */
+static void check_sbatch_args(struct config *cfg, const struct config_section *sec)
+{
+	static const char *const owned[] = {"--job-name", "-J", "--licenses", "-L", "--comment"};
+	char *copy = xstrdup(config_sec_str(sec, "sbatch_args")), *save = NULL;
+
+	for (char *w = strtok_r(copy, " \t", &save); w; w = strtok_r(NULL, " \t", &save)) {
+		for (size_t i = 0; i < sizeof owned / sizeof owned[0]; i++) {
+			size_t n = strlen(owned[i]);
+
+			if (strncmp(w, owned[i], n) == 0 && (w[n] == '\0' || w[n] == '=' || (owned[i][1] != '-' && n == 2))) {
+				add_error(cfg, "%s:%d: [%s] sbatch_args = \"%s\": %s is simq's own (it finds and counts the "
+				          "pool's jobs by --job-name, --licenses and --comment); allowed: other sbatch "
+				          "options; set job_name and licenses as keys",
+				          cfg->path, config_sec_line(sec, "sbatch_args"), sec->full, config_sec_str(sec, "sbatch_args"),
+				          owned[i]);
+				break;
+			}
+		}
+	}
+	free(copy);
+}
+
 /* [pool NAME]: min not above max, licences as NAME:COUNT, a job name sbatch takes. */
 static void check_pools(struct config *cfg)
 {
@@ -1007,18 +1046,21 @@ static void check_pools(struct config *cfg)
 
 		if (config_sec_int(sec, "min") > config_sec_int(sec, "max"))
 			add_error(cfg, "%s:%d: [%s] min = %lld is more than max = %lld; allowed: min <= max", cfg->path,
-			          sec->line, sec->full, config_sec_int(sec, "min"), config_sec_int(sec, "max"));
+			          config_sec_line(sec, "min") ? config_sec_line(sec, "min") : config_sec_line(sec, "max"),
+			          sec->full, config_sec_int(sec, "min"), config_sec_int(sec, "max"));
 		for (char *t = strtok_r(copy, ",", &save); t && ok; t = strtok_r(NULL, ",", &save)) {
 			char *colon = strchr(t, ':');
 
 			ok = colon && colon > t && strspn(t, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.") ==
 			                                   (size_t)(colon - t) &&
-			     colon[1] && strspn(colon + 1, "0123456789") == strlen(colon + 1);
+			     colon[1] && strspn(colon + 1, "0123456789") == strlen(colon + 1) && atoll(colon + 1) > 0;
 		}
 		if (!ok)
 			add_error(cfg, "%s:%d: [%s] licenses = \"%s\": not a licence list; allowed: NAME:COUNT[,NAME:COUNT...] "
-			          "as sbatch --licenses takes it, e.g. plecs:1, or empty",
+			          "with COUNT from 1, as sbatch --licenses takes it, e.g. plecs:1, or empty",
 			          cfg->path, config_sec_line(sec, "licenses"), sec->full, lic);
+		check_pool_files(cfg, sec);
+		check_sbatch_args(cfg, sec);
 		if (strspn(job, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.@") != strlen(job))
 			add_error(cfg, "%s:%d: [%s] job_name = \"%s\": allowed: letters, digits and _ - . @", cfg->path,
 			          config_sec_line(sec, "job_name"), sec->full, job);

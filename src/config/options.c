@@ -15,8 +15,8 @@ const struct section_def option_sections[] = {
      .named = true,
      .example = "local",
      .help = "One PLECS RPC endpoint per [backend NAME] section. With no backend section simq uses "
-             "one backend named \"local\" with the values shown; simq server --plecs URL sets one from the "
-             "command line."},
+             "one backend named \"local\" with the values shown, unless a [pool NAME] brings the backends "
+             "(then there is no \"local\"); simq server --plecs URL sets one from the command line."},
     {.name = "pool",
      .named = true,
      .example = "cluster",
@@ -132,6 +132,16 @@ const struct option_def option_table[] = {
      .help = "An instance without a call this long while nothing waits is cancelled (down to min)."},
     {"pool", "poll", OPT_DURATION, "10s", 1, 3600,
      .help = "How often squeue is asked what became of the jobs: a lost job is noticed within this."},
+    {"pool", "command_timeout", OPT_DURATION, "30s", 1, 600,
+     .help = "How long an sbatch, squeue or scancel may take before it is killed (and counts as failed)."},
+    {"pool", "backoff", OPT_DURATION, "10s", 1, 3600,
+     .help = "The wait after a failed sbatch, or a job that ended before its instance registered, before "
+             "the next submit; it doubles with each such failure in a row, up to 10m. After 3 in a row the "
+             "pool shows as FAILING (simq status, simq backend ls, the console) until a job registers."},
+    {"pool", "answer_within", OPT_DURATION, "30s", 1, 3600,
+     .help = "A registered instance that has not answered simq's probe this long after it registered (or "
+             "went DOWN) is given up: its backend is removed and its job cancelled, and a replacement is "
+             "submitted while work waits."},
     {"pool", "partition", OPT_STRING, "", 0, 128, .help = "sbatch --partition; empty: the cluster's default."},
     {"pool", "licenses", OPT_STRING, "plecs:1", 0, 256,
      .help = "sbatch --licenses for each job, NAME:COUNT[,NAME:COUNT...]: Slurm starts no more jobs than its "

@@ -154,7 +154,8 @@ static const char *canon_object(const char *p, struct buf *out, int depth)
 			p = NULL;
 	}
 	if (p) {
-		qsort(m, n, sizeof *m, by_name);
+		if (n > 1)
+			qsort(m, n, sizeof *m, by_name);
 		buf_addc(out, '{');
 		for (size_t i = 0; i < n; i++)
 			buf_addf(out, "%s%s:%s", i ? "," : "", m[i].name, m[i].value);

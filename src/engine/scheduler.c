@@ -59,7 +59,7 @@ struct backend {
 	struct scheduler *sc;
 	char *name, *url;
 	int slots, busy, max_batch;
-	double call_timeout;
+	double call_timeout, probe_timeout;
 	size_t max_response;
 	bool matfile;              /* ask for MatFile output */
 	bool up, paused, probing;
@@ -385,6 +385,8 @@ static struct batch *new_batch(struct backend *b, size_t ncases)
 	return bt;
 }
 
+static void timeout_cb(void *arg);
+
 /* A probe is a call with no tasks: is the backend there? */
 static void probe_cb(void *arg)
 {
@@ -397,6 +399,11 @@ static void probe_cb(void *arg)
 	p->call->probe = true;
 	b->probing = true;
 	b->probe_call = p;
+	/* A probe that hangs (an address that takes the connection and never answers) is no answer. */
+	p->started = now_ms(b->sc);
+	p->timeout_s = b->probe_timeout;
+	p->timeout = clock_timer_new(b->sc->clock, timeout_cb, p);
+	timer_start(b->sc, p->timeout, p->timeout_s);
 	b->sc->ops->start(b->sc->impl, p->call);
 }
 
@@ -415,6 +422,7 @@ static void probe_done(struct scheduler *sc, struct batch *p)
 
 	b->probing = false;
 	b->probe_call = NULL;
+	clock_timer_free(sc->clock, &p->timeout);
 	if (!b->known) {
 		/* The first word from it since the server started: UP quietly, or DOWN with an event. */
 		b->failures = answered(p->call) ? 0 : sc->opt.down_after;
@@ -1277,6 +1285,7 @@ static struct backend *add_backend(struct scheduler *sc, const struct backend_co
 	sc->backends[sc->nbackends++] = b;
 	*b = (struct backend){.sc = sc, .name = xstrdup(c->name), .url = xstrdup(c->url), .slots = c->slots,
 			      .max_batch = c->max_batch, .call_timeout = c->call_timeout,
+			      .probe_timeout = c->probe_timeout > 0 ? c->probe_timeout : c->call_timeout,
 			      .max_response = c->max_response, .matfile = c->matfile, .idle_since = now_ms(sc)};
 	b->probe = clock_timer_new(sc->clock, probe_cb, b);
 	say(sc, SEVERITY_INFO, "backend %s at %s: %d slot%s, batches of up to %d", b->name, b->url, b->slots,
@@ -1311,6 +1320,7 @@ static void backend_free(struct scheduler *sc, struct backend *b)
 {
 	clock_timer_free(sc->clock, &b->probe);
 	if (b->probe_call) {
+		clock_timer_free(sc->clock, &b->probe_call->timeout);
 		backend_call_free(&b->probe_call->call);
 		free(b->probe_call);
 	}
@@ -1343,7 +1353,8 @@ bool scheduler_add_backend(struct scheduler *sc, const struct backend_config *c,
 	for (size_t i = 0; i < sc->nbackends; i++) {
 		const struct backend *b = sc->backends[i];
 
-		if (strcmp(b->name, c->name) != 0)
+		/* One removed as gone answers nothing more: a new backend may take its name now. */
+		if (strcmp(b->name, c->name) != 0 || (b->removed && b->gone))
 			continue;
 		if (b->removed) {
 			*err = xasprintf("backend %s is being removed: %d call%s still to come back; add it again after",
@@ -1363,8 +1374,8 @@ bool scheduler_remove_backend(struct scheduler *sc, const char *name, const char
 	struct backend *b = NULL;
 
 	/* A backend being removed may be found gone after all: its calls are cut short now. */
-	for (size_t i = 0; i < sc->nbackends && b == NULL; i++)
-		if (strcmp(sc->backends[i]->name, name) == 0)
+	for (size_t i = 0; i < sc->nbackends; i++)
+		if (strcmp(sc->backends[i]->name, name) == 0 && (b == NULL || b->removed))
 			b = sc->backends[i];
 	if (b == NULL || (b->removed && gone == NULL)) {
 		*err = no_such_backend(sc, name);
@@ -1378,6 +1389,8 @@ bool scheduler_remove_backend(struct scheduler *sc, const char *name, const char
 		for (struct batch *bt = sc->batches; bt; bt = bt->next)
 			if (bt->b == b)
 				sc->ops->interrupt(sc->impl, bt->call);
+		if (b->probe_call)
+			sc->ops->interrupt(sc->impl, b->probe_call->call);
 	}
 	reap(sc, b);
 	return true;

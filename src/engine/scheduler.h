@@ -57,6 +57,7 @@ struct backend_config {
 	int slots;              /* concurrent calls */
 	int max_batch;          /* cases per call */
 	double call_timeout;    /* seconds a call may take at most */
+	double probe_timeout;   /* seconds a probe may take; 0: call_timeout (a pool's instances: answer_within) */
 	size_t max_response;    /* the largest answer read, in bytes (0: no limit) */
 	bool matfile;           /* ask this PLECS for MatFile output */
 };

@@ -182,6 +182,10 @@ static bool judge_transfer(struct worker *w, struct job *job, CURLcode rc, const
 		bc->sent = rc == CURLE_RECV_ERROR || rc == CURLE_GOT_NOTHING;
 	} else if (curl_easy_getinfo(w->easy, CURLINFO_RESPONSE_CODE, &status), status != 200) {
 		failed(job, BACKEND_TRANSPORT, xasprintf("PLECS answered HTTP %ld", status));
+	} else if (a->len == 0) {
+		/* Headers and not one byte more: PLECS went away with the case (a pool job ending), as a reset would. */
+		failed(job, BACKEND_UNREACHABLE, xstrdup("PLECS's answer was empty (its process ended?)"));
+		bc->sent = true;
 	} else {
 		return true;
 	}

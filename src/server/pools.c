@@ -31,11 +31,19 @@ struct pools {
 
 /* ---- the pool's host: the engine ------------------------------------------------------------ */
 
+static void count_retry(const struct task *t, double retry_in, void *ud)
+{
+	(*(size_t *)ud)++;
+}
+
+/* Queued, or waiting to retry: either wants a backend soon. */
 static size_t host_waiting(void *ud)
 {
 	struct pools *ps = ud;
+	size_t retrying = 0;
 
-	return queue_size(engine_queue(ps->engine));
+	scheduler_each_retry(engine_scheduler(ps->engine), count_retry, &retrying);
+	return queue_size(engine_queue(ps->engine)) + retrying;
 }
 
 static void host_each_backend(void *ud, void (*fn)(const struct sched_backend_info *b, void *arg), void *arg)
@@ -140,6 +148,7 @@ static void open_pool(struct pools *ps, struct ev_loop *loop, const struct confi
 	    .comment = comment,
 	    .slots = (int)config_sec_int(sec, "slots"),
 	    .max_batch = (int)config_sec_int(sec, "max_batch"),
+	    .timeout = config_sec_double(sec, "command_timeout"),
 	    .log = launcher_log,
 	    .log_ud = ps,
 	};
@@ -149,6 +158,8 @@ static void open_pool(struct pools *ps, struct ev_loop *loop, const struct confi
 	    .max = (int)config_sec_int(sec, "max"),
 	    .idle_after = config_sec_double(sec, "idle_after"),
 	    .poll = config_sec_double(sec, "poll"),
+	    .backoff = config_sec_double(sec, "backoff"),
+	    .answer_within = config_sec_double(sec, "answer_within"),
 	    .backend = SCHED_BACKEND_DEFAULTS,
 	};
 	struct pool_host host = host_ops;

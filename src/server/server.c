@@ -236,7 +236,7 @@ static void add_backend(struct server *s, const struct backend_config *b)
 	s->backends[s->nbackends++] = *b;
 }
 
-/* Backends from [backend NAME] sections, or one at plecs_url when given, or "local". */
+/* Backends from [backend NAME] sections, or one at plecs_url when given, or "local" (none with a [pool]). */
 static void read_backends(struct server *s, const char *plecs_url)
 {
 	const struct config_section *sec;
@@ -255,7 +255,8 @@ static void read_backends(struct server *s, const char *plecs_url)
 				       .call_timeout = config_sec_double(sec, "call_timeout"),
 				       .max_response = (size_t)config_sec_int(sec, "max_response"),
 				       .matfile = strcmp(config_sec_str(sec, "output_format"), "matfile") == 0});
-	if (s->nbackends == 0)
+	/* A [pool] brings its own backends: no "local" beside them that nobody asked for. */
+	if (s->nbackends == 0 && (plecs_url || config_section_nth(s->cfg, "pool", 0) == NULL))
 		add_backend(s, &one);
 }
 

@@ -19,7 +19,7 @@ extern char **environ;
 struct run {
 	struct slurm *s;
 	struct child *child;
-	const char *what; /* "sbatch" */
+	char what[16]; /* "sbatch": a copy, as argv[0] is the caller's and gone once start() returns */
 	void (*answer)(struct run *r, const struct child_result *res, char *failure);
 	void *done; /* the pool's callback */
 	void *ud;
@@ -31,6 +31,7 @@ struct slurm {
 	char *pool, *job_name, *partition, *licenses, *script, *sbatch_args, *state_dir, *pool_dir, *comment;
 	char **env; /* the commands' environment */
 	int slots, max_batch;
+	double timeout; /* seconds a command may take */
 	void (*log)(void *ud, const char *text);
 	void *log_ud;
 	struct run *runs;
@@ -52,7 +53,7 @@ static void forget_run(struct run *r)
 static void ran(void *ud, const struct child_result *res)
 {
 	struct run *r = ud;
-	char *failure = child_failure(r->what, res, SLURM_COMMAND_TIMEOUT);
+	char *failure = child_failure(r->what, res, r->s->timeout);
 
 	r->child = NULL;
 	r->answer(r, res, failure);
@@ -67,9 +68,10 @@ static void start(struct slurm *s, char **argv, void (*answer)(struct run *, con
 	struct run *r = xcalloc(1, sizeof *r);
 	char *err = NULL;
 
-	*r = (struct run){.s = s, .what = argv[0], .answer = answer, .done = done, .ud = ud, .next = s->runs};
+	*r = (struct run){.s = s, .answer = answer, .done = done, .ud = ud, .next = s->runs};
+	snprintf(r->what, sizeof r->what, "%s", argv[0]);
 	s->runs = r;
-	r->child = child_run(s->loop, argv, s->env, SLURM_COMMAND_TIMEOUT, ran, r, &err);
+	r->child = child_run(s->loop, argv, s->env, s->timeout, ran, r, &err);
 	if (r->child == NULL) {
 		struct child_result none = {.out = "", .err = ""};
 
@@ -152,13 +154,20 @@ static void slurm_cancel(void *impl, const char *id)
 
 /* ---- squeue ----------------------------------------------------------------------------------------- */
 
-/* Slurm's compact state: PD waits, R (and CF, S) runs, anything else (CG, CA, F, TO, ...) has ended. */
-static enum pool_job_state job_state(const char *code)
+/* The listing's format, and the header squeue prints for it: an answer without the header is not read. */
+#define LIST_FORMAT "%i|%T|%k|%N|%r"
+#define LIST_HEADER "JOBID|STATE|COMMENT|NODELIST|REASON"
+
+/* Slurm's state: PENDING waits; RUNNING (and CONFIGURING, SUSPENDED, RESIZING) runs; anything else has ended. */
+static enum pool_job_state job_state(const char *word)
 {
-	if (strcmp(code, "PD") == 0)
+	static const char *const running[] = {"RUNNING", "CONFIGURING", "SUSPENDED", "RESIZING"};
+
+	if (strcmp(word, "PENDING") == 0 || strcmp(word, "REQUEUED") == 0)
 		return POOL_JOB_PENDING;
-	if (strcmp(code, "R") == 0 || strcmp(code, "CF") == 0 || strcmp(code, "S") == 0)
-		return POOL_JOB_RUNNING;
+	for (size_t i = 0; i < sizeof running / sizeof running[0]; i++)
+		if (strcmp(word, running[i]) == 0)
+			return POOL_JOB_RUNNING;
 	return POOL_JOB_ENDED;
 }
 
@@ -181,53 +190,171 @@ static char *job_url(const struct slurm *s, const char *id)
 	return url;
 }
 
+/*
+ * One line "ID|STATE|COMMENT|NODE|REASON" into f[5] (the comment may hold '|': the fields around
+ * it are counted from both ends); false when it is not one.
+ */
+static bool split_line(char *line, char *f[5])
+{
+	char *first = strchr(line, '|'), *second = first ? strchr(first + 1, '|') : NULL;
+	char *last = strrchr(line, '|'), *before = NULL;
+
+	if (second == NULL || last <= second)
+		return false;
+	*last = '\0';
+	before = strrchr(second + 1, '|');
+	if (before == NULL)
+		return false;
+	*first = *second = *before = '\0';
+	f[0] = line, f[1] = first + 1, f[2] = second + 1, f[3] = before + 1, f[4] = last + 1;
+	return f[0][0] && strspn(f[0], "0123456789") == strlen(f[0]) && f[1][0] &&
+	       strspn(f[1], "ABCDEFGHIJKLMNOPQRSTUVWXYZ_") == strlen(f[1]);
+}
+
+/* squeue's answer as jobs of this server (jobs[], urls[] heap); NULL, or why it cannot be read (heap). */
+static char *read_listing(const struct slurm *s, char *text, struct pool_job **jobs, char ***urls, size_t *n)
+{
+	char *save = NULL, *line = strtok_r(text, "\n", &save);
+
+	/* Exit status 0 and no header: not squeue's answer to our format (empty, or something else). */
+	if (line == NULL || strcmp(line, LIST_HEADER) != 0)
+		return line ? xasprintf("squeue's answer cannot be read: its first line is \"%.80s\", not " LIST_HEADER,
+		                        line)
+		            : xstrdup("squeue's answer cannot be read: it was empty (not even its header " LIST_HEADER
+		                      ")");
+	for (line = strtok_r(NULL, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char *f[5], shown[96];
+
+		snprintf(shown, sizeof shown, "%s", line);
+		if (!split_line(line, f))
+			return xasprintf("squeue's answer cannot be read: the line \"%s\" is not %s", shown,
+			                 LIST_HEADER);
+		/* Another server's job of the same name (another state dir): not ours. */
+		if (strcmp(f[2], s->comment) != 0)
+			continue;
+		*jobs = xreallocarray(*jobs, *n + 1, sizeof **jobs);
+		*urls = xreallocarray(*urls, *n + 1, sizeof **urls);
+		(*jobs)[*n] = (struct pool_job){.id = f[0],
+		                                .state = job_state(f[1]),
+		                                .node = f[3],
+		                                .how = f[1],
+		                                .reason = strcmp(f[4], "None") == 0 ? "" : f[4]};
+		(*urls)[*n] = (*jobs)[*n].state == POOL_JOB_RUNNING ? job_url(s, f[0]) : NULL;
+		(*jobs)[*n].url = (*urls)[*n];
+		(*n)++;
+	}
+	return NULL;
+}
+
 static void list_answer(struct run *r, const struct child_result *res, char *failure)
 {
 	pool_listed_fn done = (pool_listed_fn)r->done;
 	struct pool_job *jobs = NULL;
-	char **urls = NULL;
+	char **urls = NULL, *copy = failure ? NULL : xstrdup(res->out), *unread = NULL;
 	size_t n = 0;
-	char *copy = failure ? NULL : xstrdup(res->out), *save = NULL;
 
-	for (char *line = copy ? strtok_r(copy, "\n", &save) : NULL; line; line = strtok_r(NULL, "\n", &save)) {
-		char *f[4] = {line, NULL, NULL, NULL};
-
-		for (int k = 1; k < 4 && f[k - 1]; k++) {
-			f[k] = strchr(f[k - 1], '|');
-			if (f[k])
-				*f[k]++ = '\0';
-		}
-		/* Another server's job of the same name (another state dir): not ours. */
-		if (f[3] == NULL || strcmp(f[2], r->s->comment) != 0)
-			continue;
-		jobs = xreallocarray(jobs, n + 1, sizeof *jobs);
-		urls = xreallocarray(urls, n + 1, sizeof *urls);
-		jobs[n] = (struct pool_job){.id = f[0], .state = job_state(f[1]), .node = f[3]};
-		urls[n] = jobs[n].state == POOL_JOB_RUNNING ? job_url(r->s, f[0]) : NULL;
-		jobs[n].url = urls[n];
-		n++;
-	}
-	done(r->ud, jobs, n, failure);
+	if (copy)
+		unread = read_listing(r->s, copy, &jobs, &urls, &n);
+	if (unread)
+		done(r->ud, NULL, 0, unread);
+	else
+		done(r->ud, jobs, n, failure);
 	for (size_t i = 0; i < n; i++)
 		free(urls[i]);
 	free(urls);
 	free(jobs);
 	free(copy);
+	free(unread);
 }
 
 static void slurm_list(void *impl, pool_listed_fn done, void *ud)
 {
 	struct slurm *s = impl;
-	char squeue[] = "squeue", me[] = "--me", h[] = "-h", n[] = "-n", o[] = "-o", format[] = "%i|%t|%k|%N";
-	char *argv[] = {squeue, me, h, n, s->job_name, o, format, NULL};
+	char squeue[] = "squeue", me[] = "--me", t[] = "-t", all[] = "all", n[] = "-n", o[] = "-o",
+	     format[] = LIST_FORMAT;
+	char *argv[] = {squeue, me, t, all, n, s->job_name, o, format, NULL};
 
 	start(s, argv, list_answer, (void *)done, ud);
+}
+
+/* ---- what a job left ------------------------------------------------------------------------------ */
+
+/* STATE/pool/NAME-ID.SUFFIX (heap). */
+static char *pool_file(const struct slurm *s, const char *name_part, const char *id, const char *suffix)
+{
+	char *name = xasprintf("%s-%s.%s", name_part, id, suffix), *path = paths_join(s->pool_dir, name);
+
+	free(name);
+	return path;
+}
+
+/* Its output file (sbatch --output STATE/pool/%x-%j.out): the last lines, and slurmstepd's word on its end. */
+static void slurm_output(void *impl, const char *id, struct pool_job_output *out)
+{
+	struct slurm *s = impl;
+	char line[1024], *lines[3] = {NULL, NULL, NULL};
+	FILE *f;
+	struct buf tail = BUF_INIT;
+
+	*out = (struct pool_job_output){.path = pool_file(s, s->job_name, id, "out")};
+	f = fopen(out->path, "re");
+	while (f && fgets(line, sizeof line, f)) {
+		char *end = strstr(line, " ***"), *at = strstr(line, "*** JOB ");
+
+		line[strcspn(line, "\r\n")] = '\0';
+		if (line[0] == '\0')
+			continue;
+		/* "slurmstepd: error: *** JOB 5 ON node CANCELLED AT 2026-... DUE TO TIME LIMIT ***" */
+		if (at && end && end > at && strstr(at, " ON ")) {
+			char *word = strchr(strstr(at, " ON ") + 4, ' ');
+
+			*end = '\0';
+			free(out->end);
+			out->end = xstrdup(word ? word + 1 : at);
+			continue;
+		}
+		free(lines[0]);
+		memmove(lines, lines + 1, 2 * sizeof *lines);
+		lines[2] = xstrdup(line);
+	}
+	if (f)
+		fclose(f);
+	for (int i = 0; i < 3; i++) {
+		if (lines[i])
+			buf_addf(&tail, "%s%.200s", tail.len ? " / " : "", lines[i]);
+		free(lines[i]);
+	}
+	if (f)
+		out->tail = xstrdup(buf_str(&tail));
+	buf_free(&tail);
+}
+
+/* The job is over: its URL and port files go, and its output unless it is kept. */
+static void slurm_forget(void *impl, const char *id, bool keep_output)
+{
+	struct slurm *s = impl;
+	static const char *const left[] = {"url", "url.tmp", "port"};
+
+	for (size_t i = 0; i < sizeof left / sizeof left[0]; i++) {
+		char *path = pool_file(s, s->pool, id, left[i]);
+
+		unlink(path);
+		free(path);
+	}
+	if (!keep_output) {
+		char *path = pool_file(s, s->job_name, id, "out");
+
+		unlink(path);
+		free(path);
+	}
 }
 
 const struct pool_launcher_ops slurm_launcher_ops = {
     .submit = slurm_submit,
     .cancel = slurm_cancel,
     .list = slurm_list,
+    .output = slurm_output,
+    .forget = slurm_forget,
 };
 
 /* ---- setup ---------------------------------------------------------------------------------------- */
@@ -282,6 +409,7 @@ struct slurm *slurm_new(struct ev_loop *loop, const struct slurm_options *opt)
 	s->comment = xstrdup(opt->comment);
 	s->slots = opt->slots;
 	s->max_batch = opt->max_batch;
+	s->timeout = opt->timeout > 0 ? opt->timeout : SLURM_COMMAND_TIMEOUT;
 	s->log = opt->log;
 	s->log_ud = opt->log_ud;
 	s->env = command_env(s, opt->slurm_conf);

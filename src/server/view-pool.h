@@ -12,8 +12,11 @@
 
 struct engine;
 
-/* The pools' instances, registered or not: [{pool, job, backend, state, node, age}]. */
+/* The pools' instances, registered or not: [{pool, job, backend, state, node, reason, age}]. */
 xmlrpc_value *view_pool_instances(xmlrpc_env *env, const struct engine *e);
+/* The pools as a whole: [{name, health (ok, failing, unlisted), failures, next_try, problem, output,
+ * pending, started, registered, pending_reason}]. */
+xmlrpc_value *view_pools(xmlrpc_env *env, const struct engine *e);
 /* The pool and job of the instance that registers as backend; false (and both "") when none does. */
 bool view_pool_of(const struct engine *e, const char *backend, char *pool, size_t psize, char *job, size_t jsize);
 

@@ -583,6 +583,7 @@ xmlrpc_value *view_status(xmlrpc_env *env, const struct engine *e)
 		"backends", x.list, "last_id", (xmlrpc_int64)engine_last_id(e));
 
 	xmlrpc_DECREF(x.list);
+	set_member(env, v, "pools", view_pools(env, e));
 	return v;
 }
 
@@ -619,6 +620,7 @@ xmlrpc_value *view_console(xmlrpc_env *env, struct engine *e, const struct view_
 	set_member(env, v, "stats", view_stats(env, e));
 	set_member(env, v, "backends", each(env, e, fill_backends));
 	set_member(env, v, "pool_instances", view_pool_instances(env, e));
+	set_member(env, v, "pools", view_pools(env, e));
 	set_member(env, v, "paused", xmlrpc_bool_new(env, engine_paused(e)));
 	set_member(env, v, "pause_reason",
 		   xmlrpc_string_new(env, engine_pause_reason(e) ? engine_pause_reason(e) : ""));

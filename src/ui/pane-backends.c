@@ -55,6 +55,44 @@ static void now_text(xmlrpc_value *b, double since, char *out, size_t size)
 	snprintf(out, size, "%s \u00b7 for %s \u00b7 %lld unanswered", p, d, (long long)reply_int(b, "failures", 0));
 }
 
+/* The name column: as wide as the longest name (whole names and job ids), 9 to a third of the pane. */
+static int name_width(struct console *c, struct screen_area a)
+{
+	xmlrpc_value *list = reply_member(c->view, "backends");
+	int w = 9, most = a.w / 3 > 9 ? a.w / 3 : 9;
+	char name[64];
+
+	for (int i = 0; i < reply_count(list); i++) {
+		int n = (int)strlen(reply_str(reply_item(list, i), "name", name, sizeof name));
+
+		w = n > w ? n : w;
+	}
+	return w < most ? w : most;
+}
+
+/* A pool that is FAILING or UNLISTED: one red line saying why, from row on; returns the next row. */
+static int draw_pools(struct console *c, struct screen_area a, int row)
+{
+	xmlrpc_value *pools = reply_member(c->view, "pools");
+
+	for (int i = 0; i < reply_count(pools) && row < a.h; i++) {
+		xmlrpc_value *p = reply_item(pools, i);
+		char name[64], health[16], problem[512], output[256], next[32];
+
+		if (strcmp(reply_str(p, "health", health, sizeof health), "ok") == 0)
+			continue;
+		reply_str(p, "name", name, sizeof name);
+		reply_str(p, "problem", problem, sizeof problem);
+		reply_str(p, "output", output, sizeof output);
+		time_format_duration(next, sizeof next, reply_num(p, "next_try", 0));
+		screen_putf(a.y + row, a.x + 1, a.w - 2, A_BOLD, PAIR_BAD, "pool %s %s: %s; next try in %s%s%s", name,
+		            strcmp(health, "failing") == 0 ? "FAILING" : "UNLISTED", problem, next,
+		            output[0] ? "; see " : "", output);
+		row++;
+	}
+	return row;
+}
+
 /* The pools' jobs that are not backends now, one line each, from row on; returns the next row. */
 static int draw_jobs(struct console *c, struct screen_area a, int row)
 {
@@ -63,17 +101,20 @@ static int draw_jobs(struct console *c, struct screen_area a, int row)
 
 	for (int i = 0; i < reply_count(inst) && row < a.h; i++) {
 		xmlrpc_value *p = reply_item(inst, i);
-		char pool[64], job[64], state[32], node[64], age[32];
+		char pool[64], job[64], state[32], node[64], age[32], reason[64];
+		int w = name_width(c, a);
 
 		if (strcmp(reply_str(p, "state", state, sizeof state), "registered") == 0)
 			continue;
 		reply_str(p, "pool", pool, sizeof pool);
 		reply_str(p, "job", job, sizeof job);
 		reply_str(p, "node", node, sizeof node);
+		reply_str(p, "reason", reason, sizeof reason);
 		time_format_duration(age, sizeof age, reply_num(p, "age", 0) + since);
-		screen_putf(a.y + row, a.x + 1, 10, A_BOLD, 0, "%-9.9s", pool);
-		screen_putf(a.y + row, a.x + 11, a.w - 12, A_DIM, 0, "job %s %s %s%s%s", job[0] ? job : "(submitting)",
-			    state, age, node[0] ? " on " : "", node);
+		screen_putf(a.y + row, a.x + 1, w + 1, A_BOLD, 0, "%-*.*s", w, w, pool);
+		screen_putf(a.y + row, a.x + w + 2, a.w - w - 3, A_DIM, 0, "job %s %s %s%s%s%s%s%s",
+			    job[0] ? job : "(submitting)", state, age, node[0] ? " on " : "", node, reason[0] ? " (" : "",
+			    reason, reason[0] ? ")" : "");
 		row++;
 	}
 	return row;
@@ -99,6 +140,7 @@ static void draw(struct console *c, struct screen_area a, bool focused)
 	/* Two lines a backend where the pane has the room, one where it is a strip. */
 	bool two = a.h - 1 >= 2 * n;
 	char title[96];
+	int w = name_width(c, a);
 
 	for (int i = 0; i < n; i++)
 		down += !reply_int(reply_item(list, i), "up", 0) && !reply_int(reply_item(list, i), "checking", 0);
@@ -122,9 +164,9 @@ static void draw(struct console *c, struct screen_area a, bool focused)
 		/* A pool's instance: its Slurm job. */
 		if (reply_str(b, "job", job, sizeof job)[0])
 			snprintf(what + strlen(what), sizeof what - strlen(what), " \u00b7 job %s", job);
-		screen_putf(a.y + row, x, 10, A_BOLD, 0, "%-9.9s", name);
-		screen_put(a.y + row, x + 10, 12, A_BOLD, pair, state);
-		screen_put(a.y + row, x + 22, a.w - 23, A_NORMAL, 0, what);
+		screen_putf(a.y + row, x, w + 1, A_BOLD, 0, "%-*.*s", w, w, name);
+		screen_put(a.y + row, x + w + 1, 12, A_BOLD, pair, state);
+		screen_put(a.y + row, x + w + 13, a.w - w - 14, A_NORMAL, 0, what);
 		row++;
 		if (two && row < a.h) {
 			if (reply_num(b, "downtime", 0) >= 1) {
@@ -135,12 +177,13 @@ static void draw(struct console *c, struct screen_area a, bool focused)
 				snprintf(line, sizeof line, "never down since start \u00b7 %s",
 				         reply_str(b, "url", url, sizeof url));
 			}
-			screen_put(a.y + row, x + 10, a.w - 11, A_DIM, 0, line);
+			screen_put(a.y + row, x + w + 1, a.w - w - 2, A_DIM, 0, line);
 			row++;
 		}
 	}
 	row = draw_jobs(c, a, row);
-	if (n == 0 && jobs == 0 && a.h > 1)
+	row = draw_pools(c, a, row);
+	if (n == 0 && jobs == 0 && row == 1 && a.h > 1)
 		screen_put(a.y + 1, a.x, a.w, A_DIM, 0, " no backend: set [backend NAME] url in simq.ini");
 }
 

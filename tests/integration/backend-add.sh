@@ -6,7 +6,7 @@
 # call puts its tasks back in the queue with no retry spent.
 . "$SIMQ_SRCDIR/tests/lib/tap.sh"
 . "$SIMQ_SRCDIR/tests/lib/emu.sh"
-plan 19
+plan 27
 
 export SIMQ_HOME="$TMP/state"
 stop_all() {
@@ -24,7 +24,9 @@ EMU_PORT=0 start_emu --speed 200 --cores 1
 slow=$url
 slow_pid=$emu_pid
 mkdir -p "$XDG_CONFIG_HOME/simq"
-printf '[backend fast]\nurl = %s\n' "$fast" >"$XDG_CONFIG_HOME/simq/simq.ini"
+# A [pool emu] whose Slurm cannot be reached (an empty slurm.conf): its names are its own all the same.
+: >"$TMP/slurm.conf"
+printf '[backend fast]\nurl = %s\n[pool emu]\nslurm_conf = %s\ncommand_timeout = 2s\n' "$fast" "$TMP/slurm.conf" >"$XDG_CONFIG_HOME/simq/simq.ini"
 check "the server starts with one backend" "$SIMQ" server
 
 expect_status "backend add" 0 "$SIMQ" backend add slow "$slow" --slots 1 --max-batch 2
@@ -38,6 +40,18 @@ expect_in "saying what is allowed" "$TMP/err" 'url "ftp://x/RPC2": not an http:/
 expect_status "a name with a blank is refused" 65 "$SIMQ" backend add "a b" "$slow"
 expect_in "saying what a name may hold" "$TMP/err" 'name "a b": allowed: 1 to 64 of a-z 0-9 _ . - @'
 expect_status "--slots 0 is a usage error" 64 "$SIMQ" backend add x "$slow" --slots 0
+
+# A pool instance's name: only its own job registers it, and that registration wins over a stale URL.
+expect_status "a hand-added emu-4 (the pool's NAME-DIGITS) is refused" 65 "$SIMQ" backend add emu-4 "$slow"
+expect_in "saying whose names these are" "$TMP/err" 'name "emu-4": names emu-DIGITS are [pool emu]'"'"'s instances, each registered by its Slurm job (job 4'"'"'s own); choose another name'
+expect_status "another job's id is refused too" 65 "$SIMQ" backend add emu-4 "$slow" --job 5
+expect_status "job 4 registers emu-4 (at a URL that does not answer)" 0 "$SIMQ" backend add emu-4 http://127.0.0.1:9/RPC2 --job 4
+expect_status "its registration at its real URL replaces that one" 0 "$SIMQ" backend add emu-4 "$slow" --job 4
+expect_line "added at the new URL" "$TMP/out" "backend emu-4 added at $slow"
+"$SIMQ" backend ls >"$TMP/ls"
+grep -q "^emu-4 .*$slow" "$TMP/ls" && ! grep -q "127.0.0.1:9/" "$TMP/ls" && ok "backend ls has emu-4 at its job's URL only" ||
+	fail "emu-4 at its job's URL only" "$(cat "$TMP/ls")"
+expect_status "its job removes it on the way out" 0 "$SIMQ" backend remove emu-4 --job 4
 
 "$SIMQ" backend ls >"$TMP/ls"
 grep -q "^slow  *UP  *0/1 " "$TMP/ls" && ok "backend ls shows it UP with its slot" || fail "backend ls shows it UP" "$(cat "$TMP/ls")"

@@ -2,8 +2,8 @@
 # [pool NAME] on a real one-node Slurm (DESIGN 19, issue 20): munged, slurmctld and slurmd of the
 # test's own with Licenses=plecs:2, plecs-emu as PLECS.  (1) a sweep of 200 tasks runs on
 # instances Slurm starts, never more than 2 jobs at once, all completed; with the queue empty the
-# instances are cancelled after idle_after.  (2) scancel of an instance mid-batch: its tasks
-# complete elsewhere with no retry spent, and the pool submits a replacement.  (3) a restarted
+# instances are cancelled after idle_after.  (2) scancel of an instance mid-batch, three times:
+# their tasks complete elsewhere with no retry spent, and the pool submits a replacement.  (3) a restarted
 # server adopts the running jobs (squeue before and after: none leaked, none added past max).
 . "$SIMQ_SRCDIR/tests/lib/tap.sh"
 requires munged slurmctld slurmd sbatch squeue scancel python3 tmux
@@ -28,7 +28,7 @@ if ! start_slurm; then
 	echo "1..0 # SKIP a one-node Slurm cannot start here: $slurm_why"
 	exit 0
 fi
-plan 26
+plan 29
 
 # PLECS is plecs-emu: 0.2 s per case, one case at a time, so a batch of 4 takes 0.8 s.
 export PLECS_HOST=127.0.0.1 SIMQ_REREGISTER=2
@@ -98,35 +98,48 @@ until_true 30 no_jobs && ok "with the queue empty the jobs are cancelled after i
 expect_in "the log says an instance was released" "$TMP/log1" "released after"
 expect_in "and that its job was submitted" "$TMP/log1" "pool emu: job "
 
-# ---- (2) scancel an instance mid-batch ---------------------------------------------------------------
-expect_status "a sweep of 60 more" 0 "$SIMQ" sweep "$M" R=201:260:1
+# ---- (2) scancel an instance mid-batch, three times over ------------------------------------------
+expect_status "a sweep of 120 more" 0 "$SIMQ" sweep "$M" R=201:320:1
 busy_backend() { "$SIMQ" backend ls | awk '$1 ~ /^emu-/ && $2 == "UP" && $3 == "1/1" { print $4; exit }'; }
 has_busy() { [ -n "$(busy_backend)" ]; }
-until_true 60 has_busy
-victim=$(busy_backend)
-before=$(jobs_now)
-if [ -n "$victim" ] && scancel "$victim"; then ok "scancel job $victim while its instance runs a batch"; else fail "scancel an instance mid-batch" "busy: '$victim', jobs: $before"; fi
-expect_status "all 60 complete" 0 "$SIMQ" wait 201-260 --timeout 240
-[ "$(completed)" = "260 0 0" ] && ok "no task spent a retry or failed" || fail "no task spent a retry or failed" "$(completed)"
-# The tasks the lost instance had: an attempt with outcome backend, and attempts 1 (none spent).
-lost=0
-for id in $(seq 201 260); do
-	"$SIMQ" show "$id" --json >"$TMP/show"
-	if grep -q "\"backend\": \"emu-$victim\"" "$TMP/show" && grep -q '"outcome": "backend"' "$TMP/show"; then
-		lost=$((lost + 1))
-		grep -q '"attempts": 1,' "$TMP/show" || bad="$bad $id"
-	fi
+gone_from_ls() { ! "$SIMQ" backend ls | grep -q "^emu-$1 "; }
+victims=
+for round in 1 2 3; do
+	until_true 60 has_busy
+	victim=$(busy_backend)
+	[ -n "$victim" ] && scancel "$victim" && until_true 30 gone_from_ls "$victim" && victims="$victims $victim"
 done
-[ "$lost" -ge 1 ] && [ -z "${bad:-}" ] && ok "its $lost tasks went back to the queue and completed elsewhere with attempts 1" ||
-	fail "its tasks completed elsewhere with no retry spent" "lost $lost, more than one attempt:${bad:-}"
+set -- $victims
+[ $# -eq 3 ] && ok "scancel of 3 instances, each while it ran a batch (jobs$victims)" || fail "scancel 3 instances mid-batch" "cancelled:$victims"
+victim=$1
+expect_status "all 120 complete" 0 "$SIMQ" wait 201-320 --timeout 240
+[ "$(completed)" = "320 0 0" ] && ok "no task spent a retry or failed" || fail "no task spent a retry or failed" "$(completed)" "$(grep 'attempt 1 failed' "$SIMQ_HOME/simulation.log")"
+# The tasks the lost instances had: an attempt with outcome backend, and attempts 1 (none spent).
+lost=0
+for id in $(seq 201 320); do
+	"$SIMQ" show "$id" --json >"$TMP/show"
+	for v in $victims; do
+		if grep -q "\"backend\": \"emu-$v\"" "$TMP/show" && grep -q '"outcome": "backend"' "$TMP/show"; then
+			lost=$((lost + 1))
+			grep -q '"attempts": 1,' "$TMP/show" || bad="$bad $id"
+		fi
+	done
+done
+[ "$lost" -ge 3 ] && [ -z "${bad:-}" ] && ok "their $lost tasks went back to the queue and completed elsewhere with attempts 1" ||
+	fail "their tasks completed elsewhere with no retry spent" "lost $lost, more than one attempt:${bad:-}"
 "$SIMQ" log >"$TMP/log2"
 replacement=$(sed -n "/emu-$victim lost/,\$ s/.*pool emu: job \([0-9]*\) submitted.*/\1/p" "$TMP/log2" | head -1)
 [ -n "$replacement" ] && [ "$replacement" -gt "$victim" ] && ok "the pool said the instance was lost and submitted a replacement (job $replacement)" ||
 	fail "the pool submitted a replacement" "$(grep 'pool emu' "$TMP/log2" | tail -8)"
+expect_in "the log says why the job ended" "$TMP/log2" "emu-$victim lost: job $victim ended (CANCELLED"
+! grep -q "ended before its instance registered" "$TMP/log2" && ok "no job that served was taken for one that never registered" ||
+	fail "no job that served was taken for one that never registered" "$(grep 'before its instance' "$TMP/log2")"
+expect_in "and that a job started, where" "$TMP/log2" "pool emu: job $victim started on "
 until_true 30 no_jobs
 
 # ---- (3) a restart while the pool runs: its jobs adopted, none leaked --------------------------------------
-expect_status "a sweep of 100 more" 0 "$SIMQ" sweep "$M" R=301:400:1
+expect_status "a sweep of 100 more" 0 "$SIMQ" sweep "$M" R=401:500:1
+ids3=$(sed -n 's/^submitted .*: //p' "$TMP/out")
 until_true 60 registered 2
 jobs_before=$(jobs_now)
 check "the server stops (its jobs run on)" "$SIMQ" shutdown
@@ -149,7 +162,7 @@ screen
 head -1 "$TMP/screen" | grep -q "emu-$first" && ok "the status bar names the instance" ||
 	fail "the status bar names the instance" "$(head -1 "$TMP/screen")"
 $TM kill-server >/dev/null 2>&1
-expect_status "all 100 complete" 0 "$SIMQ" wait 301-400 --timeout 240
+expect_status "all 100 complete" 0 "$SIMQ" wait "$ids3" --timeout 240
 until_true 30 no_jobs && ok "then idle, they are cancelled: squeue holds none of the pool's jobs" ||
 	fail "none leaked" "squeue: $(jobs_now)"
 server_ran_clean

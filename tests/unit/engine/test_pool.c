@@ -20,6 +20,7 @@ struct fake_backend_row {
 	char name[64], url[128];
 	int busy;
 	double idle_for;
+	bool down; /* never answered */
 };
 
 struct world {
@@ -34,13 +35,15 @@ struct world {
 	size_t lists;
 	char cancelled[MAX_THINGS][16];
 	size_t ncancelled;
+	char output_ids[MAX_THINGS][16], outputs[MAX_THINGS][128], forgotten[MAX_THINGS][24];
+	size_t noutputs, nforgotten;
 	/* the host */
 	size_t waiting;
 	struct fake_backend_row backends[MAX_THINGS];
 	size_t nbackends;
 	char removed[MAX_THINGS][64], gone[MAX_THINGS][128];
 	size_t nremoved;
-	char log[8192];
+	char log[16384];
 };
 
 static void fl_submit(void *impl, pool_submitted_fn done, void *ud)
@@ -68,7 +71,26 @@ static void fl_list(void *impl, pool_listed_fn done, void *ud)
 	w->lists++;
 }
 
-static const struct pool_launcher_ops launcher = {.submit = fl_submit, .cancel = fl_cancel, .list = fl_list};
+/* What the jobs left: w->outputs[i] is job ids[i]'s last words (none: it never ran). */
+static void fl_output(void *impl, const char *id, struct pool_job_output *out)
+{
+	struct world *w = impl;
+
+	*out = (struct pool_job_output){.path = xasprintf("/state/pool/simq-emu-%s.out", id)};
+	for (size_t i = 0; i < w->noutputs; i++)
+		if (strcmp(w->output_ids[i], id) == 0)
+			out->tail = xstrdup(w->outputs[i]);
+}
+
+static void fl_forget(void *impl, const char *id, bool keep_output)
+{
+	struct world *w = impl;
+
+	snprintf(w->forgotten[w->nforgotten++ % MAX_THINGS], 24, "%s%s", id, keep_output ? " kept" : "");
+}
+
+static const struct pool_launcher_ops launcher = {
+    .submit = fl_submit, .cancel = fl_cancel, .list = fl_list, .output = fl_output, .forget = fl_forget};
 
 static size_t h_waiting(void *ud)
 {
@@ -82,7 +104,8 @@ static void h_each(void *ud, void (*fn)(const struct sched_backend_info *b, void
 	for (size_t i = 0; i < w->nbackends; i++) {
 		struct sched_backend_info b = {.name = w->backends[i].name,
 		                               .url = w->backends[i].url,
-		                               .up = true,
+		                               .up = !w->backends[i].down,
+		                               .checking = w->backends[i].down,
 		                               .busy = w->backends[i].busy,
 		                               .slots = 1,
 		                               .idle_for = w->backends[i].idle_for};
@@ -134,6 +157,8 @@ static struct world *world_new(int min, int max)
 	                         .max = max,
 	                         .idle_after = 60,
 	                         .poll = 10,
+	                         .backoff = 10,
+	                         .answer_within = 30,
 	                         .backend = {.slots = 1, .max_batch = 4, .call_timeout = 3600}};
 	struct pool_host host = {
 	    .ud = w, .waiting = h_waiting, .each_backend = h_each, .add = h_add, .remove = h_remove, .log = h_log};
@@ -179,6 +204,30 @@ static void register_backend(struct world *w, const char *name, int busy, double
 	h_add(w, &c, &err);
 	w->backends[w->nbackends - 1].busy = busy;
 	w->backends[w->nbackends - 1].idle_for = idle_for;
+}
+
+/* The listing out fails (err). */
+static void fail_list(struct world *w, const char *err)
+{
+	pool_listed_fn done = w->list_done;
+
+	assert_non_null(done);
+	w->list_done = NULL;
+	done(w->list_ud, NULL, 0, err);
+}
+
+static void fail_submit(struct world *w, size_t i, const char *err)
+{
+	w->submits_answered++;
+	w->submit_done[i](w->submit_ud[i], NULL, err);
+}
+
+static bool was_cancelled(const struct world *w, const char *id)
+{
+	for (size_t i = 0; i < w->ncancelled; i++)
+		if (strcmp(w->cancelled[i], id) == 0)
+			return true;
+	return false;
 }
 
 /* Nothing is submitted before the first listing; then max jobs, pending ones counted, never more. */
@@ -242,11 +291,13 @@ static void test_lost_job_replaced(void **state)
 	answer_list(w, &running, 1);
 	assert_non_null(strstr(w->log, "emu-3 registered"));
 	fake_clock_advance(w->fc, 10000);
-	answer_list(w, NULL, 0); /* scancelled by hand, node lost: gone */
+	struct pool_job cancelled = {.id = "3", .state = POOL_JOB_ENDED, .how = "CANCELLED"};
+
+	answer_list(w, &cancelled, 1); /* scancelled by hand: listed as ended */
 	assert_int_equal(w->nremoved, 1);
 	assert_string_equal(w->removed[0], "emu-3");
-	assert_string_equal(w->gone[0], "its job 3 ended");
-	assert_non_null(strstr(w->log, "emu-3 lost"));
+	assert_string_equal(w->gone[0], "its job 3 ended (CANCELLED)");
+	assert_non_null(strstr(w->log, "emu-3 lost: job 3 ended (CANCELLED)"));
 	fake_clock_advance(w->fc, 1000);
 	assert_int_equal(w->submits, 2);
 	world_free(&w);
@@ -296,12 +347,282 @@ static void test_adoption(void **state)
 	world_free(&w);
 }
 
+/* A listing that cannot be read changes nothing: the instances stay, nothing is submitted until one is read. */
+static void test_unreadable_listing_keeps_all(void **state)
+{
+	struct world *w = world_new(0, 2);
+	struct pool_job jobs[] = {{.id = "17", .state = POOL_JOB_RUNNING, .node = "n1"},
+	                          {.id = "19", .state = POOL_JOB_RUNNING, .node = "n1"}};
+
+	w->waiting = 3000;
+	pool_start(w->pool);
+	register_backend(w, "emu-17", 1, 0);
+	register_backend(w, "emu-19", 1, 0);
+	answer_list(w, jobs, 2);
+	for (int i = 0; i < 5; i++) {
+		fake_clock_advance(w->fc, 10000);
+		fail_list(w, "squeue's answer cannot be read: its first line is \"garbage|x|y\"");
+	}
+	assert_int_equal(w->submits, 0);
+	assert_int_equal(w->nremoved, 0);
+	assert_null(strstr(w->log, "lost"));
+	struct pool_status st;
+
+	pool_get_status(w->pool, &st);
+	assert_int_equal(st.health, POOL_HEALTH_UNLISTED);
+	assert_int_equal(st.registered, 2);
+	/* Said once, not every poll. */
+	assert_non_null(strstr(w->log, "cannot list its jobs: squeue's answer cannot be read"));
+	assert_null(strstr(strstr(w->log, "cannot list") + 1, "cannot list"));
+	fake_clock_advance(w->fc, 10000);
+	answer_list(w, jobs, 2);
+	assert_non_null(strstr(w->log, "its jobs can be listed again"));
+	assert_int_equal(w->submits, 0);
+	world_free(&w);
+}
+
+/* More jobs listed than max (a previous server's): the excess is cancelled, the newest pending first. */
+static void test_over_max_trimmed(void **state)
+{
+	struct world *w = world_new(0, 2);
+	struct pool_job jobs[] = {
+	    {.id = "17", .state = POOL_JOB_RUNNING}, {.id = "19", .state = POOL_JOB_RUNNING},
+	    {.id = "20", .state = POOL_JOB_PENDING}, {.id = "21", .state = POOL_JOB_PENDING},
+	    {.id = "9", .state = POOL_JOB_PENDING},
+	};
+
+	w->waiting = 100;
+	pool_start(w->pool);
+	register_backend(w, "emu-17", 1, 0);
+	answer_list(w, jobs, 5);
+	assert_int_equal(w->ncancelled, 3);
+	assert_string_equal(w->cancelled[0], "21");
+	assert_string_equal(w->cancelled[1], "20");
+	assert_string_equal(w->cancelled[2], "9");
+	assert_non_null(strstr(w->log, "5 jobs alive, more than max = 2: job 21 (pending) cancelled"));
+	/* Cancelled jobs still listed count against max: nothing is submitted. */
+	fake_clock_advance(w->fc, 10000);
+	answer_list(w, jobs, 5);
+	assert_int_equal(w->submits, 0);
+	assert_int_equal(w->ncancelled, 3);
+	world_free(&w);
+}
+
+/* Jobs that run and end before they register: backoff doubling, FAILING after 3, the output named. */
+static void test_jobs_ending_unregistered_back_off(void **state)
+{
+	struct world *w = world_new(0, 1);
+	struct pool_status st;
+	char id[8];
+
+	w->waiting = 1;
+	pool_start(w->pool);
+	answer_list(w, NULL, 0);
+	for (int k = 0; k < 3; k++) {
+		assert_int_equal(w->submits, (size_t)k + 1);
+		snprintf(id, sizeof id, "%d", 11 + k);
+		answer_submit(w, (size_t)k, id);
+		snprintf(w->output_ids[w->noutputs], 16, "%s", id);
+		snprintf(w->outputs[w->noutputs++], 128, "sh: 1: exec: /opt/plecs/PLECS: not found");
+		do
+			fake_clock_advance(w->fc, 1000);
+		while (w->list_done == NULL);
+		answer_list(w, NULL, 0); /* it ran and ended */
+		/* The next submit waits 10 s, 20 s, 40 s (backoff 10 s doubling). */
+		size_t before = w->submits;
+
+		fake_clock_advance(w->fc, (int64_t)(10000 << k) - 1000);
+		if (w->list_done)
+			answer_list(w, NULL, 0);
+		assert_int_equal(w->submits, before);
+		fake_clock_advance(w->fc, 2000);
+		if (w->list_done)
+			answer_list(w, NULL, 0);
+		assert_int_equal(w->submits, before + 1);
+	}
+	assert_non_null(strstr(w->log, "job 11 ended before its instance registered (squeue no longer lists it); "
+	                               "last output: sh: 1: exec: /opt/plecs/PLECS: not found; next try in 10s "
+	                               "(its output: /state/pool/simq-emu-11.out)"));
+	assert_non_null(strstr(w->log, "pool emu: 3 jobs in a row ended before they registered; last output: sh: 1: "
+	                               "exec: /opt/plecs/PLECS: not found; next try in 40s (job 13's output: "
+	                               "/state/pool/simq-emu-13.out)"));
+	pool_get_status(w->pool, &st);
+	assert_int_equal(st.health, POOL_HEALTH_FAILING);
+	assert_int_equal(st.failures, 3);
+	assert_string_equal(st.output, "/state/pool/simq-emu-13.out");
+	assert_string_equal(w->forgotten[0], "11 kept");
+	/* One that registers ends it. */
+	answer_submit(w, 3, "14");
+	register_backend(w, "emu-14", 0, 0);
+	fake_clock_advance(w->fc, 1000);
+	pool_get_status(w->pool, &st);
+	assert_int_equal(st.health, POOL_HEALTH_OK);
+	assert_non_null(strstr(w->log, "back to work after 3 failures in a row: emu-14 registered"));
+	world_free(&w);
+}
+
+/* sbatch keeps failing: 10 s, 20 s, 40 s ... between tries, up to 10 minutes. */
+static void test_failed_submits_back_off(void **state)
+{
+	struct world *w = world_new(0, 1);
+	int64_t waits[] = {10, 20, 40, 80, 160, 320, 600, 600};
+
+	w->waiting = 21;
+	pool_start(w->pool);
+	answer_list(w, NULL, 0);
+	for (size_t k = 0; k < sizeof waits / sizeof waits[0]; k++) {
+		assert_int_equal(w->submits, k + 1);
+		fail_submit(w, k, "sbatch failed (exit status 1): sbatch: error: Invalid license specification");
+		fake_clock_advance(w->fc, waits[k] * 1000 - 1000);
+		if (w->list_done)
+			answer_list(w, NULL, 0);
+		assert_int_equal(w->submits, k + 1);
+		fake_clock_advance(w->fc, 1000);
+		if (w->list_done)
+			answer_list(w, NULL, 0);
+	}
+	assert_non_null(strstr(w->log, "cannot submit a job: sbatch failed (exit status 1): sbatch: error: Invalid "
+	                               "license specification; 1 failure in a row, next try in 10s"));
+	assert_non_null(strstr(w->log, "7 failures in a row, next try in 10m"));
+	world_free(&w);
+}
+
+/* A pending job is not cancelled while tasks wait; once nothing has waited for idle_after, it is. */
+static void test_pending_kept_while_work_waits(void **state)
+{
+	struct world *w = world_new(0, 2);
+
+	w->waiting = 8; /* e.g. all in a retry backoff: the host counts them */
+	pool_start(w->pool);
+	answer_list(w, NULL, 0);
+	answer_submit(w, 0, "6");
+	struct pool_job pend = {.id = "6", .state = POOL_JOB_PENDING, .reason = "Licenses"};
+
+	for (int i = 0; i < 12; i++) {
+		fake_clock_advance(w->fc, 10000);
+		if (w->list_done)
+			answer_list(w, &pend, 1);
+	}
+	assert_int_equal(w->ncancelled, 0);
+	w->waiting = 0;
+	fake_clock_advance(w->fc, 59000);
+	if (w->list_done)
+		answer_list(w, &pend, 1);
+	assert_int_equal(w->ncancelled, 0);
+	fake_clock_advance(w->fc, 2000);
+	assert_int_equal(w->ncancelled, 1);
+	assert_non_null(strstr(w->log, "job 6 cancelled while pending: nothing has waited for 1m"));
+	world_free(&w);
+}
+
+/* "job N started on NODE" is said when a listing first shows it running, registered or not. */
+static void test_started_said(void **state)
+{
+	struct world *w = world_new(0, 1);
+	struct pool_job run = {.id = "5", .state = POOL_JOB_RUNNING, .node = "node07"};
+
+	w->waiting = 4;
+	pool_start(w->pool);
+	answer_list(w, NULL, 0);
+	answer_submit(w, 0, "5");
+	register_backend(w, "emu-5", 1, 0); /* it registers between two listings */
+	fake_clock_advance(w->fc, 10000);
+	answer_list(w, &run, 1);
+	assert_non_null(strstr(w->log, "job 5 started on node07"));
+	world_free(&w);
+}
+
+/* A registered instance that never answers is given up after twice answer_within, and replaced. */
+static void test_silent_instance_given_up(void **state)
+{
+	struct world *w = world_new(0, 1);
+	struct pool_job run = {.id = "3", .state = POOL_JOB_RUNNING};
+
+	w->waiting = 28;
+	pool_start(w->pool);
+	answer_list(w, NULL, 0);
+	answer_submit(w, 0, "3");
+	register_backend(w, "emu-3", 0, 0);
+	w->backends[0].down = true;
+	fake_clock_advance(w->fc, 59000);
+	if (w->list_done)
+		answer_list(w, &run, 1);
+	assert_int_equal(w->ncancelled, 0);
+	fake_clock_advance(w->fc, 2000);
+	assert_int_equal(w->ncancelled, 1);
+	assert_string_equal(w->removed[0], "emu-3");
+	assert_non_null(strstr(w->gone[0], "it did not answer for 1m"));
+	assert_non_null(strstr(w->log, "emu-3 at http://node:1/RPC2 did not answer for 1m"));
+	world_free(&w);
+}
+
+/* Names: NAME-DIGITS is the pool's; simq backend remove of an instance cancels its job. */
+static void test_names_and_removal_by_hand(void **state)
+{
+	struct world *w = world_new(0, 1);
+	const char *job = NULL;
+
+	assert_true(pool_claims(w->pool, "emu-4", &job));
+	assert_string_equal(job, "4");
+	assert_false(pool_claims(w->pool, "emu-4x", &job));
+	assert_false(pool_claims(w->pool, "emu-", &job));
+	assert_false(pool_claims(w->pool, "emulator-4", &job));
+	w->waiting = 4;
+	pool_start(w->pool);
+	answer_list(w, NULL, 0);
+	answer_submit(w, 0, "9");
+	register_backend(w, "emu-9", 0, 0);
+	fake_clock_advance(w->fc, 1000);
+	char *err = NULL;
+
+	h_remove(w, "emu-9", NULL, &err);
+	pool_backend_removed(w->pool, "emu-9");
+	assert_true(was_cancelled(w, "9"));
+	assert_non_null(strstr(w->log, "emu-9 removed by hand (simq backend remove): job 9 cancelled"));
+	world_free(&w);
+}
+
+/* A job that registered and ended between two ticks has served: lost, not a failure to start. */
+static void test_registered_between_ticks(void **state)
+{
+	struct world *w = world_new(0, 1);
+	struct pool_status st;
+
+	w->waiting = 10;
+	pool_start(w->pool);
+	answer_list(w, NULL, 0);
+	answer_submit(w, 0, "4");
+	pool_instance_registered(w->pool, "4", "http://n:1/RPC2");
+	snprintf(w->output_ids[w->noutputs], 16, "4");
+	snprintf(w->outputs[w->noutputs++], 128, "plecs-emu: listening");
+	do
+		fake_clock_advance(w->fc, 1000);
+	while (w->list_done == NULL);
+	answer_list(w, NULL, 0);
+	assert_non_null(strstr(w->log, "emu-4 lost: job 4 ended"));
+	assert_null(strstr(w->log, "before its instance registered"));
+	pool_get_status(w->pool, &st);
+	assert_int_equal(st.failures, 0);
+	world_free(&w);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_max_counts_pending), cmocka_unit_test(test_listing_older_than_the_job),
-	    cmocka_unit_test(test_lost_job_replaced),  cmocka_unit_test(test_idle_release_down_to_min),
+	    cmocka_unit_test(test_max_counts_pending),
+	    cmocka_unit_test(test_listing_older_than_the_job),
+	    cmocka_unit_test(test_lost_job_replaced),
+	    cmocka_unit_test(test_idle_release_down_to_min),
 	    cmocka_unit_test(test_adoption),
+	    cmocka_unit_test(test_unreadable_listing_keeps_all),
+	    cmocka_unit_test(test_over_max_trimmed),
+	    cmocka_unit_test(test_jobs_ending_unregistered_back_off),
+	    cmocka_unit_test(test_failed_submits_back_off),
+	    cmocka_unit_test(test_pending_kept_while_work_waits),
+	    cmocka_unit_test(test_started_said),
+	    cmocka_unit_test(test_silent_instance_given_up),
+	    cmocka_unit_test(test_names_and_removal_by_hand),
+	    cmocka_unit_test(test_registered_between_ticks),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
