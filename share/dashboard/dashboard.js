@@ -621,7 +621,7 @@ function banner() {
   const s = state.sections.stats, list = state.sections.backends || [], lines = [];
   if (!state.live && state.lostAt)
     lines.push(["Disconnected since ", when(state.lostAt), "; showing data as of ", state.asOf ? when(state.asOf) : "–",
-      " (dimmed; no action can be sent). Reconnecting…"]);
+      " (dimmed; no action can be sent). Reconnecting…", ...(state.refused ? [" The server said: " + state.refused] : [])]);
   if (s && s.paused)
     lines.push(["Dispatch is paused" + (s.pause_reason ? " (" + s.pause_reason + ")" : "") + ": nothing new starts until it is resumed (Resume dispatch, or simq resume)."]);
   const up = list.filter((b) => b.up || b.checking);
@@ -650,6 +650,7 @@ function banner() {
 function onMessage(ev) {
   const m = JSON.parse(ev.data);
   if (m.type === "welcome") {
+    state.refused = "";
     setLive(true);
     if (state.server !== m.server) { state.logSeq = 0; $("log").replaceChildren(); }
     state.server = m.server;
@@ -678,6 +679,10 @@ function onMessage(ev) {
     else if (m.ref === "sweeps") onSweeps(m); else if (m.ref === "chart") onChart(m);
   } else if (m.type === "error") {
     say(m.error, true);
+  } else if (m.type === "refused") {
+    // Turned away (every place taken): the server's reason stays in the banner while the page tries again.
+    state.refused = m.error;
+    banner();
   }
 }
 

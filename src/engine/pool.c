@@ -29,6 +29,7 @@ struct instance {
 	bool answered;        /* its backend has been UP since it registered */
 	bool ever_registered; /* it registered at some point (its job did start PLECS) */
 	uint64_t known;       /* the listings sent before its job id was known: later ones may judge it */
+	uint64_t round;       /* the submitting round it was submitted in (0: adopted) */
 	struct instance *next;
 };
 
@@ -48,6 +49,8 @@ struct pool {
 	char *list_error;         /* the last listing's error, said once; NULL once a listing is read */
 	int64_t idle_since;       /* wall ms since nothing waits, 0 while something does */
 	int failures;             /* failed submits and jobs ended before they registered, in a row */
+	uint64_t rounds;          /* submitting rounds begun: the jobs a tick asks for at once */
+	uint64_t failed_round;    /* the round whose failed submit counted: its others count no more */
 	int early_ends;           /* of those, jobs that ended before they registered */
 	char *problem;            /* the last of those, in words */
 	char *output;             /* the output file of the last job that ended before it registered */
@@ -262,7 +265,10 @@ static void submitted(void *ud, const char *id, const char *err);
 
 static void submit(struct pool *p)
 {
-	p->ops->submit(p->impl, submitted, add_instance(p, NULL, POOL_SUBMITTING));
+	struct instance *in = add_instance(p, NULL, POOL_SUBMITTING);
+
+	in->round = p->rounds;
+	p->ops->submit(p->impl, submitted, in);
 }
 
 static void submitted(void *ud, const char *id, const char *err)
@@ -270,10 +276,16 @@ static void submitted(void *ud, const char *id, const char *err)
 	struct instance *in = ud;
 	struct pool *p = in->p;
 
+	/* The jobs of one round fail for one reason: the first failure counts, the others of its round not. */
+	if (id == NULL && in->round != 0 && in->round == p->failed_round) {
+		drop_instance(p, in);
+		return;
+	}
 	if (id == NULL) {
 		char *problem = xasprintf("cannot submit a job: %s", err ? err : "no reason given"), dur[32];
 		double wait = failed_once(p, problem);
 
+		p->failed_round = in->round;
 		say(p, SEVERITY_WARNING, "%s; %d failure%s in a row, next try in %s", problem, p->failures,
 		    p->failures == 1 ? "" : "s", time_format_duration(dur, sizeof dur, wait));
 		free(problem);
@@ -337,12 +349,29 @@ static struct census count(const struct pool *p)
 	return c;
 }
 
-/* How many instances the queue wants: those at work, and one per full batch waiting, within min and max. */
-static int wanted(const struct pool *p, size_t waiting, int registered)
+/* Registered instances with a call running: those at work. */
+static int busy_instances(struct pool *p)
+{
+	int n = 0;
+
+	for (struct instance *in = p->instances; in; in = in->next) {
+		struct seen_backend s = in->state == POOL_REGISTERED ? backend_of(p, in) : (struct seen_backend){0};
+
+		n += s.found && s.busy > 0;
+	}
+	return n;
+}
+
+/*
+ * How many instances the queue wants: those at work, and one per full batch waiting, within min and
+ * max.  An idle instance is not at work: the tasks waiting are its (a task waiting for its retry
+ * waits for time, not for an instance — counting idle ones at work asked for one more each tick).
+ */
+static int wanted(const struct pool *p, size_t waiting, int busy)
 {
 	size_t per = (size_t)(p->opt.backend.max_batch > 0 ? p->opt.backend.max_batch : 1) *
 	             (size_t)(p->opt.backend.slots > 0 ? p->opt.backend.slots : 1);
-	size_t want = waiting ? (size_t)registered + (waiting + per - 1) / per : 0;
+	size_t want = waiting ? (size_t)busy + (waiting + per - 1) / per : 0;
 
 	if (want > (size_t)p->opt.max)
 		want = (size_t)p->opt.max;
@@ -352,11 +381,13 @@ static int wanted(const struct pool *p, size_t waiting, int registered)
 static void scale_up(struct pool *p, size_t waiting)
 {
 	struct census c = count(p);
-	int want = wanted(p, waiting, c.registered);
+	int want = wanted(p, waiting, busy_instances(p));
 
 	/* Not before the first listing, nor while the jobs cannot be listed, nor in a backoff. */
 	if (!p->listed || p->list_error || now_ms(p) < p->submit_after)
 		return;
+	if (c.active < want && c.total < p->opt.max)
+		p->rounds++;
 	while (c.active < want && c.total < p->opt.max) {
 		submit(p);
 		c.active++;

@@ -710,6 +710,10 @@ struct dashboard *dashboard_new(struct ev_loop *loop, struct engine *e, const st
 	info.protocols = protocols;
 	info.options =
 	    LWS_SERVER_OPTION_LIBEV | LWS_SERVER_OPTION_VALIDATE_UTF8 | LWS_SERVER_OPTION_DISABLE_OS_CA_CERTS;
+	/* An IPv4 address: libwebsockets built with IPv6 (Debian's 4.1.6) would bind it as "*", every
+	 * address of the machine (warmcat/libwebsockets#2290); without IPv6 it binds the address given. */
+	if (o->listen && strchr(o->listen, ':') == NULL)
+		info.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
 	info.foreign_loops = loops;
 	info.user = d;
 	info.gid = (gid_t)-1;

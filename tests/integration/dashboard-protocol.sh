@@ -21,7 +21,7 @@ if ! "$PY" -c "import websocket" 2>/dev/null; then
 	echo "1..0 # SKIP no python3-websocket for $PY (./quickstart installs it)"
 	exit 0
 fi
-plan 32
+plan 33
 
 export SIMQ_HOME="$TMP/state" SIMQ SIMQ_INI="$TMP/simq.ini"
 MODEL=$(cd "$SRC/share/models" && pwd -P)/rc.plecs
@@ -61,6 +61,7 @@ cases() {
 	expect_status "$1" 0 "$PY" "$SRC/tests/integration/dashboard_cases.py" "$2"
 	sed "s/^/# /" "$TMP/out"
 }
+cases "listen = 127.0.0.1 binds 127.0.0.1 only (libwebsockets would bind every address)" bound
 cases "GET serves the page, its script and styles and Chart.js under a strict CSP, nothing else (404)" files
 cases "only / and the page's files are served (/index.html is 404); HEAD and other methods 405" paths
 cases "a WebSocket from another Origin, with none, or on another path is refused" origin

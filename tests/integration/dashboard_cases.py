@@ -107,6 +107,21 @@ def case_files():
     print("ok")
 
 
+def case_bound():
+    """listen = 127.0.0.1 listens there only: no socket of the port on another address (IPv4 or IPv6)."""
+    port = int(os.environ["DASH_PORT"])
+    found = []
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with open(table) as f:
+            for line in f.readlines()[1:]:
+                local, st = line.split()[1], line.split()[3]
+                addr, p = local.rsplit(":", 1)
+                if st == "0A" and int(p, 16) == port:
+                    found.append(addr)
+    assert found == ["0100007F"], "listening on %s, not only 127.0.0.1 (0100007F)" % found
+    print("ok: one listening socket, 127.0.0.1:%d" % port)
+
+
 def case_paths():
     """Only / and the page's own files are served: /index.html and the like are 404; any method
     but GET is 405 (HEAD too, with no file in the answer)."""

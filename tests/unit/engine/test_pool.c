@@ -487,6 +487,54 @@ static void test_failed_submits_back_off(void **state)
 	world_free(&w);
 }
 
+/* The jobs one tick asks for at once fail for one reason: one failure in a row, not one each. */
+static void test_one_failure_per_round(void **state)
+{
+	struct world *w = world_new(0, 3);
+
+	w->waiting = 20;
+	pool_start(w->pool);
+	answer_list(w, NULL, 0);
+	assert_int_equal(w->submits, 3);
+	for (size_t k = 0; k < 3; k++)
+		fail_submit(w, k, "sbatch failed (exit status 1): sbatch: error: Invalid license specification");
+	assert_non_null(strstr(w->log, "1 failure in a row, next try in 10s"));
+	assert_null(strstr(w->log, "2 failures in a row"));
+	fake_clock_advance(w->fc, 10000);
+	if (w->list_done)
+		answer_list(w, NULL, 0);
+	assert_int_equal(w->submits, 6); /* the next round, 10 s on */
+	for (size_t k = 3; k < 6; k++)
+		fail_submit(w, k, "sbatch failed (exit status 1): sbatch: error: Invalid license specification");
+	assert_non_null(strstr(w->log, "2 failures in a row, next try in 20s"));
+	assert_null(strstr(w->log, "3 failures in a row"));
+	world_free(&w);
+}
+
+/* A task waiting for its retry while the one instance is idle asks for no second instance. */
+static void test_idle_instance_serves_what_waits(void **state)
+{
+	struct world *w = world_new(0, 3);
+	struct pool_job job = {.id = "25", .state = POOL_JOB_RUNNING};
+
+	w->waiting = 1;
+	pool_start(w->pool);
+	register_backend(w, "emu-25", 0, 5);
+	answer_list(w, &job, 1); /* adopted, registered, idle */
+	for (int i = 0; i < 6; i++) {
+		fake_clock_advance(w->fc, 2000);
+		if (w->list_done)
+			answer_list(w, &job, 1);
+	}
+	assert_int_equal(w->submits, 0);
+	/* At work with a full batch waiting besides: one more. */
+	w->backends[0].busy = 1;
+	w->waiting = 4;
+	fake_clock_advance(w->fc, 2000);
+	assert_int_equal(w->submits, 1);
+	world_free(&w);
+}
+
 /* A pending job is not cancelled while tasks wait; once nothing has waited for idle_after, it is. */
 static void test_pending_kept_while_work_waits(void **state)
 {
@@ -618,6 +666,8 @@ int main(void)
 	    cmocka_unit_test(test_over_max_trimmed),
 	    cmocka_unit_test(test_jobs_ending_unregistered_back_off),
 	    cmocka_unit_test(test_failed_submits_back_off),
+	    cmocka_unit_test(test_one_failure_per_round),
+	    cmocka_unit_test(test_idle_instance_serves_what_waits),
 	    cmocka_unit_test(test_pending_kept_while_work_waits),
 	    cmocka_unit_test(test_started_said),
 	    cmocka_unit_test(test_silent_instance_given_up),
