@@ -24,7 +24,7 @@ struct cache *cache_new(const char *const *outputs, size_t n)
 {
 	struct cache *c = xcalloc(1, sizeof *c);
 
-	c->files = cachekey_files_new();
+	c->files = cachekey_files_new(CACHEKEY_RACY_MS);
 	c->outputs = xcalloc(n ? n : 1, sizeof *c->outputs);
 	/* Each format once: a key is looked up once per format, however many backends ask for it. */
 	for (size_t i = 0; i < n; i++) {

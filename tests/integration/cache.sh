@@ -3,13 +3,14 @@
 # plecs.simulate cases plecs-emu received (emu.calls): a sweep run twice costs nothing the second
 # time and gives the same results; the model's bytes count, not its path; every text of one
 # double is one value; another OutputFormat misses; simq cache why names what differs; no_cache
-# runs; two identical tasks queued at once make one call, and a waiter whose twin failed runs.
+# runs; two identical tasks queued at once make one call, and a waiter whose twin failed runs; a
+# model edited with its size and mtime kept is loaded again and its result keyed by its new bytes.
 . "$SIMQ_SRCDIR/tests/lib/tap.sh"
 . "$SIMQ_SRCDIR/tests/lib/emu.sh"
 . "$SIMQ_SRCDIR/tests/lib/faults.sh"
 
 requires python3
-plan 22
+plan 23
 trap stop_all EXIT
 
 mkdir -p "$TMP/models" "$TMP/elsewhere"
@@ -155,5 +156,33 @@ run_all "$a" "$b"
 [ "$(field "$a" state)" = failed ] && [ "$(field "$b" state)" = completed ] && [ "$(field "$b" attempts)" = 1 ] &&
 	[ "$(field "$b" cached)" = False ] && ok "a twin that failed: the one that waited runs itself and completes" ||
 	fail "a twin that failed: the one that waited runs itself and completes" "$("$SIMQ" show "$a")" "$("$SIMQ" show "$b")"
+# ---- 4. a model edited in place with its size and mtime kept ----------------------------------------
+# cp -p, rsync -a and touch -d put the mtime back: the bytes decide what PLECS loads, and the result
+# is stored under the key of the bytes PLECS ran.  rc: Vc(end) = Vin (1 - e^(-TimeSpan / RC)), RC 1 ms.
+E=$TMP/models/e1.plecs
+sed 's/^  Name          "rc"/  Name          "e1"/' "$SRC/share/models/rc.plecs" >"$E"
+a=$("$SIMQ" submit "$E" -v Vin=10)
+run_all "$a"
+cp -p "$E" "$TMP/e1.bak"
+sed -i 's/TimeSpan      "5e-3"/TimeSpan      "2e-3"/' "$E"
+touch -r "$TMP/e1.bak" "$E"
+[ "$(stat -c %s.%Y "$E")" = "$(stat -c %s.%Y "$TMP/e1.bak")" ] && ! cmp -s "$E" "$TMP/e1.bak" ||
+	fail "the edit keeps size and mtime" "$(stat -c %s.%Y "$E" "$TMP/e1.bak")"
+b=$("$SIMQ" submit "$E" -v Vin=10)
+run_all "$b"
+c=$("$SIMQ" submit "$E" -v Vin=10)
+"$SIMQ" wait "$c" --timeout 30 >/dev/null
+pycheck "same size and mtime, other bytes: PLECS loads them again and runs them; the cache serves that result" \
+	"$url" "$a" "$b" "$c" <<'PY'
+url, a, b, c = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+def final(t): return t["result"]["summary"]["sig1"]["final"]
+ta, tb, tc = show(a), show(b), show(c)
+assert abs(final(ta) - 10 * (1 - 2.718281828459045 ** -5)) < 1e-3, ta["result"]
+assert abs(final(tb) - 10 * (1 - 2.718281828459045 ** -2)) < 1e-3, ("the old model ran", tb["result"])
+loads = [x for x in emu(url).emu.calls() if x["method"] == "plecs.load" and "e1" in x["model"]]
+assert len(loads) == 2, loads
+assert tc["cached"] and tc["result"]["source"] == b and final(tc) == final(tb), tc
+PY
+
 server_ran_clean
 done_testing
