@@ -2,6 +2,7 @@
 
 #include "engine/cache.h"
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,17 +14,23 @@
 
 /* Stored runs cache_why() compares a task with: the newest of its model path and bytes. */
 #define WHY_CANDIDATES 500
+/* Rows of one key a lookup tries (runs, newest first, then rows that reuse a file) before it gives up. */
+#define HIT_CANDIDATES 8
 
 struct cache {
 	struct cachekey_files *files;
 	char **outputs;
 	size_t noutputs;
+	void (*log)(void *ud, const char *text);
+	void *ud;
 };
 
-struct cache *cache_new(const char *const *outputs, size_t n)
+struct cache *cache_new(const char *const *outputs, size_t n, void (*log)(void *ud, const char *text), void *ud)
 {
 	struct cache *c = xcalloc(1, sizeof *c);
 
+	c->log = log;
+	c->ud = ud;
 	c->files = cachekey_files_new(CACHEKEY_RACY_MS);
 	c->outputs = xcalloc(n ? n : 1, sizeof *c->outputs);
 	/* Each format once: a key is looked up once per format, however many backends ask for it. */
@@ -68,35 +75,74 @@ struct lookup_memo {
 	char *file_ok;      /* the last result file found readable */
 };
 
-/* The stored result of p's key for any output format whose file is there: *hit (heap), or NULL. */
+struct hit_search {
+	struct cache *c;
+	struct lookup_memo *m;
+	struct store_result *hit; /* the row taken, or NULL */
+	char **dropped;           /* paths of files gone or damaged, to drop once the rows are read */
+	size_t ndropped;
+};
+
+/* Takes row r when its file may be reused; a file gone or damaged is noted to drop (and logged). */
+static bool try_row(const struct store_result *r, void *ud)
+{
+	struct hit_search *h = ud;
+	char *err = NULL;
+
+	for (size_t i = 0; i < h->ndropped; i++)
+		if (strcmp(h->dropped[i], r->path) == 0)
+			return true; /* another row of a file found wanting */
+	if ((h->m->file_ok && strcmp(h->m->file_ok, r->path) == 0) || results_reusable(r, &err)) {
+		task_set_text(&h->m->file_ok, r->path);
+		h->hit = xmalloc(sizeof *h->hit);
+		*h->hit = *r;
+		h->hit->path = xstrdup(r->path);
+		h->hit->format = xstrdup(r->format);
+		h->hit->summary = r->summary ? xstrdup(r->summary) : NULL;
+		h->hit->cache_key = xstrdup(r->cache_key);
+		cachekey_parts_copy(&h->hit->parts, &r->parts);
+		return false;
+	}
+	/* Gone or damaged for good (not a passing failure to open): no row of it is an entry now. */
+	if (errno == ENOENT || errno == EINVAL || errno == EFBIG) {
+		h->dropped = xreallocarray(h->dropped, h->ndropped + 1, sizeof *h->dropped);
+		h->dropped[h->ndropped++] = xstrdup(r->path);
+		if (h->c->log) {
+			char *text = xasprintf("result cache: the result of task %lld is not reused and leaves the cache: %s",
+					       (long long)(r->source ? r->source : r->task_id), err);
+
+			h->c->log(h->c->ud, text);
+			free(text);
+		}
+	}
+	free(err);
+	return true;
+}
+
+/* The stored result of p's key for any output format whose file may be reused: *hit (heap), or NULL. */
 static enum store_status find_hit(struct cache *c, struct store *s, struct cachekey_parts *p, struct lookup_memo *m,
 				  struct store_result **hit)
 {
-	*hit = NULL;
-	for (size_t i = 0; i < c->noutputs && *hit == NULL; i++) {
-		struct store_result r;
-		char key[CACHEKEY_HEX], *err = NULL;
-		enum store_status st;
+	struct hit_search h = {.c = c, .m = m};
+	enum store_status st = STORE_OK;
+
+	for (size_t i = 0; i < c->noutputs && h.hit == NULL && st == STORE_OK; i++) {
+		char key[CACHEKEY_HEX];
 
 		free(p->output);
 		p->output = xstrdup(c->outputs[i]);
 		cachekey_of(p, key);
-		st = store_result_by_key(s, key, &r);
-		if (st == STORE_NOTFOUND)
-			continue;
-		if (st != STORE_OK)
-			return st;
-		/* A file gone (removed by hand, evicted) is no hit: the task runs and makes it again. */
-		if ((m->file_ok && strcmp(m->file_ok, r.path) == 0) || results_check(&r, &err)) {
-			task_set_text(&m->file_ok, r.path);
-			*hit = xmalloc(sizeof **hit);
-			**hit = r;
-			continue;
+		st = store_cache_hits(s, key, HIT_CANDIDATES, try_row, &h);
+		for (size_t j = 0; j < h.ndropped; j++) {
+			if (st == STORE_OK)
+				st = store_cache_drop(s, h.dropped[j]);
+			free(h.dropped[j]);
 		}
-		free(err);
-		store_result_free(&r);
+		h.ndropped = 0;
 	}
-	return STORE_OK;
+	free(h.dropped);
+	*hit = h.hit;
+	return st;
 }
 
 /* Task t's hit, if the cache has one: *hit (heap) or NULL. */

@@ -1064,7 +1064,8 @@ static size_t complete_waiters(struct scheduler *sc, const struct result_job *jo
 		ends[m].result = (struct store_result){.task_id = t->id, .path = xstrdup(r->path),
 						       .format = xstrdup(r->format), .points = r->points,
 						       .signals = r->signals, .summary = xstrdup(r->summary),
-						       .cache_key = xstrdup(te->key), .source = job->id};
+						       .cache_key = xstrdup(te->key), .source = job->id,
+						       .size = r->size};
 		ch[m] = (struct store_change){.task = t, .time = now, .result = &ends[m].result};
 		m++;
 	}

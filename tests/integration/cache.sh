@@ -10,7 +10,7 @@
 . "$SIMQ_SRCDIR/tests/lib/faults.sh"
 
 requires python3
-plan 23
+plan 26
 trap stop_all EXIT
 
 mkdir -p "$TMP/models" "$TMP/elsewhere"
@@ -125,6 +125,12 @@ run_all "$id"
 	ok "--no-cache runs though the result is stored" || fail "--no-cache runs though the result is stored" "$(cases) cases after $before"
 "$SIMQ" cache why "$id" >"$TMP/why"
 expect_in "cache why: the same key, and no_cache" "$TMP/why" "this task asked for no_cache, so it ran"
+# --no-cache refreshes the entry: the next submit reuses that newest run, not the one before it.
+fresh=$("$SIMQ" submit "$M" -v R=500)
+"$SIMQ" wait "$fresh" --timeout 30 >/dev/null
+[ "$(field "$fresh" cached)" = True ] && [ "$(field "$fresh" source)" = "$id" ] &&
+	ok "a --no-cache run refreshes the cache: the next submit reuses it" ||
+	fail "a --no-cache run refreshes the cache: the next submit reuses it" "$("$SIMQ" show "$fresh")"
 
 # Another OutputFormat: the same server's state with a MatFile backend.
 "$SIMQ" shutdown >/dev/null
@@ -183,6 +189,22 @@ loads = [x for x in emu(url).emu.calls() if x["method"] == "plecs.load" and "e1"
 assert len(loads) == 2, loads
 assert tc["cached"] and tc["result"]["source"] == b and final(tc) == final(tb), tc
 PY
+
+# ---- 5. a damaged result file is no hit ------------------------------------------------------------
+# Task b's file cut short (a full disk, a stray > file): the next submit runs, the entry leaves the
+# cache (logged once), and the submit after it reuses the new run.
+f=$("$SIMQ" result "$b" --json | python3 -c "import json, sys; print(json.load(sys.stdin)['path'])")
+truncate -s $(($(stat -c %s "$f") / 2)) "$f"
+before=$(cases)
+d=$("$SIMQ" submit "$E" -v Vin=10)
+run_all "$d"
+ran "a result file cut short is no hit: the case runs" "$d" "$before"
+e=$("$SIMQ" submit "$E" -v Vin=10)
+"$SIMQ" wait "$e" --timeout 30 >/dev/null
+[ "$(field "$e" source)" = "$d" ] && [ "$(grep -c "leaves the cache: $f holds" "$SIMQ_HOME/simulation.log")" = 1 ] &&
+	ok "the damaged entry leaves the cache, logged once; the next submit reuses the new run" ||
+	fail "the damaged entry leaves the cache, logged once; the next submit reuses the new run" \
+		"$("$SIMQ" show "$e")" "$(grep 'leaves the cache' "$SIMQ_HOME/simulation.log")"
 
 server_ran_clean
 done_testing
