@@ -10,7 +10,7 @@
 . "$SIMQ_SRCDIR/tests/lib/faults.sh"
 
 requires python3
-plan 26
+plan 27
 trap stop_all EXIT
 
 mkdir -p "$TMP/models" "$TMP/elsewhere"
@@ -205,6 +205,25 @@ e=$("$SIMQ" submit "$E" -v Vin=10)
 	ok "the damaged entry leaves the cache, logged once; the next submit reuses the new run" ||
 	fail "the damaged entry leaves the cache, logged once; the next submit reuses the new run" \
 		"$("$SIMQ" show "$e")" "$(grep 'leaves the cache' "$SIMQ_HOME/simulation.log")"
+
+# ---- 6. the task that ran is cleaned, the one that reused its file is kept ---------------------------
+# The same bytes at another path reuse x's file; cleaning x's model path keeps the file for y, and the
+# cache entry goes with it to y's row: the next submit still hits, and cache why finds the entry.
+mkdir -p "$TMP/copy"
+cp "$E" "$TMP/copy/e1.plecs"
+x=$("$SIMQ" submit "$E" -v Vin=42)
+run_all "$x"
+y=$("$SIMQ" submit "$TMP/copy/e1.plecs" -v Vin=42)
+"$SIMQ" wait "$y" --timeout 30 >/dev/null
+"$SIMQ" clean --model "$E" --yes >"$TMP/clean" 2>&1
+before=$(cases)
+z=$("$SIMQ" submit "$E" -v Vin=42)
+"$SIMQ" wait "$z" --timeout 30 >/dev/null
+[ "$(field "$y" source)" = "$x" ] && ! "$SIMQ" show "$x" >/dev/null 2>&1 && [ "$(field "$z" cached)" = True ] &&
+	[ "$(cases)" = "$before" ] && "$SIMQ" result "$z" --csv >/dev/null &&
+	ok "the task that ran cleaned, its file kept for another: a new submit still hits" ||
+	fail "the task that ran cleaned, its file kept for another: a new submit still hits" "$(cat "$TMP/clean")" \
+		"$("$SIMQ" show "$z")"
 
 server_ran_clean
 done_testing
