@@ -323,7 +323,8 @@ static void consider(const struct store_result *r, void *ud)
 	store_result_free(&n->best);
 	n->best = *r;
 	n->best.path = xstrdup(r->path ? r->path : "");
-	n->best.format = n->best.summary = NULL;
+	n->best.format = r->format ? xstrdup(r->format) : NULL;
+	n->best.summary = NULL;
 	n->best.cache_key = r->cache_key ? xstrdup(r->cache_key) : NULL;
 	cachekey_parts_copy(&n->best.parts, &r->parts);
 	n->best_count = count;
@@ -354,13 +355,31 @@ static bool parts_of(struct cache *c, struct store *s, const struct task *t, str
 	return false;
 }
 
+/* Why task t ran although entry r has its key: r's file was evicted or cannot be reused, or t asked to run. */
+static char *same_key_reason(const struct task *t, const struct store_result *r)
+{
+	char at[32], *err = NULL, *text;
+	long long id = (long long)(r->source ? r->source : r->task_id);
+
+	if (r->evicted)
+		return xasprintf("task %lld's result was evicted on %s (results_max_size): this case ran again", id,
+				 when(at, r->evicted));
+	if (r->cache_key == NULL || !results_reusable(r, &err)) {
+		text = xasprintf("task %lld's result (%s) cannot be reused: %s", id, when(at, r->parts.created),
+				 err ? err : "its file was found gone or damaged and left the cache");
+		free(err);
+		return text;
+	}
+	return xasprintf("same key as task %lld's result (%s)%s", id, when(at, r->parts.created),
+			 t->no_cache ? ": this task asked for no_cache, so it ran" : ": a submit of this case now reuses it");
+}
+
 enum store_status cache_why(struct cache *c, struct store *s, const struct task *t, struct cache_why *out)
 {
 	struct store_result own;
 	struct cachekey_parts here;
 	struct nearest n = {.self = t->id};
 	enum store_status st;
-	char at[32];
 
 	memset(out, 0, sizeof *out);
 	if (t->cached && store_result_get(s, t->id, &own) == STORE_OK) {
@@ -372,14 +391,12 @@ enum store_status cache_why(struct cache *c, struct store *s, const struct task 
 	if (!parts_of(c, s, t, &here, out))
 		return STORE_OK;
 	n.here = &here;
-	st = store_cache_entries(s, here.model, here.model_bytes, WHY_CANDIDATES, consider, &n);
+	/* What the cache held when t was submitted: a run made after it is no reason it ran. */
+	st = store_cache_entries(s, here.model, here.model_bytes, t->submitted, WHY_CANDIDATES, consider, &n);
 	if (st == STORE_OK && !n.found)
-		add_reason(out, xstrdup("no stored result of this model (its path or its bytes)"));
+		add_reason(out, xstrdup("no stored result of this model (its path or its bytes) when it was submitted"));
 	else if (st == STORE_OK && n.best_count == 0)
-		add_reason(out, xasprintf("same key as task %lld's result (%s)%s", (long long)n.best.task_id,
-					  when(at, n.best.parts.created),
-					  t->no_cache ? ": this task asked for no_cache, so it ran"
-						      : ": a submit of this case now reuses it"));
+		add_reason(out, same_key_reason(t, &n.best));
 	else if (st == STORE_OK)
 		differences(&here, &n.best, out);
 	out->nearest = n.found ? n.best.task_id : 0;

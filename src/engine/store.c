@@ -171,8 +171,8 @@ _Static_assert(sizeof migrations / sizeof migrations[0] == STORE_SCHEMA_VERSION,
 	X(CACHE_DROP, "UPDATE results SET cache_key = NULL WHERE path = ?")                               \
 	X(RESULT_USED, "UPDATE results SET used = ?2 WHERE task_id = ?1")                                  \
 	X(HAS_MODEL_BYTES, "SELECT 1 FROM results WHERE model_bytes = ? LIMIT 1")                           \
-	X(CACHE_ENTRIES, "SELECT " RESULT_COLUMNS " FROM results WHERE model = ?1 "                         \
-			 "UNION SELECT " RESULT_COLUMNS " FROM results WHERE model_bytes = ?2 "                \
+	X(CACHE_ENTRIES, "SELECT " RESULT_COLUMNS " FROM results WHERE model = ?1 AND created < ?4 "         \
+			 "UNION SELECT " RESULT_COLUMNS " FROM results WHERE model_bytes = ?2 AND created < ?4 " \
 			 "ORDER BY created DESC LIMIT ?3")
 
 enum statement {
@@ -1268,8 +1268,8 @@ enum store_status store_cache_has_bytes(struct store *s, const char *model_bytes
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? STORE_OK : store_fail(s, rc, "reading the result cache");
 }
 
-enum store_status store_cache_entries(struct store *s, const char *model, const char *model_bytes, int limit,
-				      void (*fn)(const struct store_result *r, void *ud), void *ud)
+enum store_status store_cache_entries(struct store *s, const char *model, const char *model_bytes, int64_t before_ms,
+				      int limit, void (*fn)(const struct store_result *r, void *ud), void *ud)
 {
 	sqlite3_stmt *st = stmt(s, STMT_CACHE_ENTRIES);
 	int rc;
@@ -1277,6 +1277,7 @@ enum store_status store_cache_entries(struct store *s, const char *model, const 
 	bind_text(st, 1, model);
 	bind_text(st, 2, model_bytes);
 	sqlite3_bind_int(st, 3, limit);
+	sqlite3_bind_int64(st, 4, before_ms > 0 ? before_ms : INT64_MAX);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct store_result r = {0};
 

@@ -206,9 +206,12 @@ enum store_status store_cache_hits(struct store *s, const char *cache_key, int l
 enum store_status store_cache_drop(struct store *s, const char *path);
 /* Whether any stored run's model had these bytes: a submit of a new model looks up no keys. */
 enum store_status store_cache_has_bytes(struct store *s, const char *model_bytes, bool *has);
-/* Calls fn with the newest `limit` runs (rows with key parts) of model path or model bytes, newest first. */
-enum store_status store_cache_entries(struct store *s, const char *model, const char *model_bytes, int limit,
-				      void (*fn)(const struct store_result *r, void *ud), void *ud);
+/*
+ * Calls fn with the newest `limit` entries (rows with key parts) of model path or model bytes made
+ * before before_ms (0: any time), newest first.
+ */
+enum store_status store_cache_entries(struct store *s, const char *model, const char *model_bytes, int64_t before_ms,
+				      int limit, void (*fn)(const struct store_result *r, void *ud), void *ud);
 void store_result_free(struct store_result *r);
 
 /* Caps the database at `pages` pages of its page size (SQLite's max_page_count), so

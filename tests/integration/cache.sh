@@ -10,7 +10,7 @@
 . "$SIMQ_SRCDIR/tests/lib/faults.sh"
 
 requires python3
-plan 27
+plan 30
 trap stop_all EXIT
 
 mkdir -p "$TMP/models" "$TMP/elsewhere"
@@ -225,5 +225,50 @@ z=$("$SIMQ" submit "$E" -v Vin=42)
 	fail "the task that ran cleaned, its file kept for another: a new submit still hits" "$(cat "$TMP/clean")" \
 		"$("$SIMQ" show "$z")"
 
+# ---- 7. cache why: what the cache held when the task was submitted ---------------------------------
+# A second sweep changes C: its R=1000 task ran because C is new, not because of R (a sibling of the
+# same sweep, run after it was submitted, differs only in R).
+W=$TMP/models/w1.plecs
+sed 's/^  Name          "rc"/  Name          "w1"/' "$SRC/share/models/rc.plecs" >"$W"
+s1=$("$SIMQ" sweep "$W" R=1000,2000 C=1e-6 | grep -o '[0-9]*-[0-9]*')
+run_all $(seq ${s1%-*} ${s1#*-})
+s2=$("$SIMQ" sweep "$W" R=1000,2000 C=2e-6 | grep -o '[0-9]*-[0-9]*')
+run_all $(seq ${s2%-*} ${s2#*-})
+pycheck "cache why compares with the entries there when the task was submitted, and names what differs" \
+	"${s1%-*}" "${s1#*-}" "${s2%-*}" "${s2#*-}" <<'PY'
+first = range(int(sys.argv[1]), int(sys.argv[2]) + 1)
+second = range(int(sys.argv[3]), int(sys.argv[4]) + 1)
+r1000 = [i for i in second if show(i)["vars"]["R"] == 1000][0]
+before = [i for i in first if show(i)["vars"]["R"] == 1000][0]
+w = api().simq.cache_why(r1000)
+assert w["nearest"] == before and w["reasons"] == ["variable C: 2e-06 here, 1e-06 in task %d" % before], w
+w = api().simq.cache_why(min(first))
+assert w["nearest"] == 0 and w["reasons"] == ["no stored result of this model (its path or its bytes) when it was submitted"], w
+PY
+
+server_ran_clean
+
+# ---- 8. cache why after an eviction ----------------------------------------------------------------
+# results_max_size evicts the least recently used file; the same case then runs, and cache why says
+# the entry was evicted (never that a submit reuses it).
+export SIMQ_TEST_RETAIN_GRACE_MS=1
+printf '[backend emu]\nurl = %s\n' "$url" >"$TMP/cwhy1.ini"
+serve cwhy <"$TMP/cwhy1.ini"
+first=$("$SIMQ" submit "$E" -v Vin=7)
+"$SIMQ" wait "$first" --timeout 30 >/dev/null
+size=$(stat -c %s "$("$SIMQ" result "$first" --json | python3 -c "import json, sys; print(json.load(sys.stdin)['path'])")")
+"$SIMQ" shutdown >/dev/null 2>&1
+printf '[backend emu]\nurl = %s\n[store]\nresults_max_size = %s\n' "$url" $((size * 3 / 2)) >"$TMP/cwhy2.ini"
+serve cwhy <"$TMP/cwhy2.ini"
+other=$("$SIMQ" submit "$E" -v Vin=8)
+"$SIMQ" wait "$other" --timeout 30 >/dev/null
+poll 15 grep -q "evicted 1 result files" "$SIMQ_HOME/simulation.log"
+again=$("$SIMQ" submit "$E" -v Vin=7)
+"$SIMQ" wait "$again" --timeout 30 >/dev/null
+"$SIMQ" cache why "$again" >"$TMP/why"
+[ "$(field "$again" cached)" = False ] && grep -q "task $first's result was evicted on .* (results_max_size): this case ran again" "$TMP/why" &&
+	! grep -q "reuses it" "$TMP/why" && ok "cache why of a case run again after its file was evicted says so" ||
+	fail "cache why of a case run again after its file was evicted says so" "$(cat "$TMP/why")" "$("$SIMQ" show "$again")"
+unset SIMQ_TEST_RETAIN_GRACE_MS
 server_ran_clean
 done_testing
