@@ -200,6 +200,7 @@ enum store_status cache_lookup(struct cache *c, struct store *s, int64_t now, st
 		}
 		tasks[i]->state = TASK_COMPLETED;
 		tasks[i]->cached = true;
+		tasks[i]->source = hits[i]->source ? hits[i]->source : hits[i]->task_id;
 		tasks[i]->finished = now; /* it never started: nothing ran */
 	}
 	return st;

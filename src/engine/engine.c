@@ -1187,9 +1187,9 @@ void engine_stats(const struct engine *e, enum stats_window w, struct stats_coun
 	stats_window(&e->stats, w, engine_now_ms(e), out);
 }
 
-void engine_minutes(const struct engine *e, int n, int64_t *per_minute)
+void engine_minutes(const struct engine *e, int n, int64_t *per_minute, int64_t *cached)
 {
-	stats_minutes(&e->stats, engine_now_ms(e), (size_t)n, per_minute);
+	stats_minutes(&e->stats, engine_now_ms(e), (size_t)n, per_minute, cached);
 }
 
 uint64_t engine_version(const struct engine *e)

@@ -1060,6 +1060,7 @@ static size_t complete_waiters(struct scheduler *sc, const struct result_job *jo
 			continue;
 		task_transition(t, TASK_COMPLETED, now);
 		t->cached = true;
+		t->source = job->id;
 		ends[m] = (struct ending){.t = t, .has_result = true, .waited = true};
 		ends[m].result = (struct store_result){.task_id = t->id, .path = xstrdup(r->path),
 						       .format = xstrdup(r->format), .points = r->points,

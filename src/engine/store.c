@@ -332,6 +332,7 @@ struct task *store_row_task(sqlite3_stmt *st)
 	t->error = column_text(st, 20);
 	t->retried_as = sqlite3_column_int64(st, 21);
 	t->archived = sqlite3_column_int(st, 22) != 0;
+	t->source = sqlite3_column_int64(st, 23);
 	if (t->model == NULL)
 		t->model = xstrdup("");
 	if (t->vars == NULL)

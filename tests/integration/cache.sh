@@ -10,7 +10,7 @@
 . "$SIMQ_SRCDIR/tests/lib/faults.sh"
 
 requires python3
-plan 30
+plan 33
 trap stop_all EXIT
 
 mkdir -p "$TMP/models" "$TMP/elsewhere"
@@ -64,12 +64,25 @@ done
 	fail "a cached task: cached, no attempt, its result names task 1" "$("$SIMQ" show 5 --json)"
 "$SIMQ" show 6 >"$TMP/show"
 expect_in "simq show says whose result it reused" "$TMP/show" "result reused from task 2 (cached)"
+expect_in "simq show: a cached task's attempts are none, and will be none" "$TMP/show" \
+	"no attempts: completed from the cache, no PLECS call"
+"$SIMQ" ls >"$TMP/ls"
+"$SIMQ" result 6 >"$TMP/result"
+grep -q "^ *6 .*completed (cached from 2)" "$TMP/ls" && grep -q "^ *2 .*completed  " "$TMP/ls" &&
+	grep -qx "cached: the result of task 2, reused with no PLECS call" "$TMP/result" &&
+	ok "simq ls and simq result mark a cached task and its source" ||
+	fail "simq ls and simq result mark a cached task and its source" "$(cat "$TMP/ls" "$TMP/result")"
 pycheck "statistics: 4 cached, never first-try successes; the rates stay over PLECS runs" <<'PY'
 s = stats()
 for w in ("since_start", "day", "all"):
     c = s["windows"][w]
     assert (c["cached"], c["completed_first"], c["completed_retry"]) == (4, 4, 0), (w, c)
 assert s["success_rate"] == 1.0, s
+PY
+pycheck "throughput and the ETA count PLECS's completions; the cache's are on their own" <<'PY'
+t = api().simq.view({})["throughput"]
+assert (sum(t["per_minute"]), sum(t["cached_per_minute"])) == (4, 4), t
+assert t["per_hour"] > 0 and t["cached_per_hour"] > 0, t
 PY
 "$SIMQ" stats >"$TMP/stats"
 expect_line "simq stats has the cached line" "$TMP/stats" "cached                 4 completed from the cache, no PLECS call"
