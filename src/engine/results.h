@@ -44,6 +44,8 @@ struct result_data {
 	struct result_summary *summary; /* signals entries computed while decoding (plecs/), or NULL:
 					   result_summarize then */
 	char *error;            /* why this case has no usable result, or NULL */
+	bool permanent;         /* error is in what PLECS computed for the case (a number that is not finite):
+				   the case's own, as running it again answers the same (DESIGN 6) */
 };
 
 /* How results are stored: [store] results_format. */

@@ -580,40 +580,51 @@ static bool may_wait(const struct task *t)
 
 /*
  * Keeps in tasks[] (in order) those of the n that go in b's call, each recorded with its key; one
- * whose key a task in flight has (or one before it in this call) waits for that one, out of the
- * queue.  Returns how many go.
+ * whose key a task in flight has, or another in this call, waits for that one, out of the queue.
+ * The tasks that must run (no_cache, a retry) are runners first, so a waiter never runs beside a
+ * copy that runs anyway.  Returns how many go.
  */
 static size_t keep_unique(struct scheduler *sc, struct backend *b, const char *hash, int64_t mtime,
 			  struct task **tasks, size_t n)
 {
+	char (*keys)[CACHEKEY_HEX] = xcalloc(n, sizeof *keys);
+	struct cachekey_parts *parts = xcalloc(n, sizeof *parts);
+	bool *go = xcalloc(n, sizeof *go);
 	size_t m = 0;
 
 	for (size_t i = 0; i < n; i++) {
-		struct task *t = tasks[i];
-		struct cachekey_parts p = {0};
-		char key[CACHEKEY_HEX] = "";
-		int64_t runner = 0;
-
 		/* The key of the bytes this call loads (or PLECS holds): the batch's one hash. */
 		if (sc->opt.cache_files && *hash) {
-			cachekey_parts_of(t->model, hash, mtime, t->vars, t->solver, b->matfile ? "matfile" : "plain",
-					  CACHEKEY_NO_VERSION, &p);
-			cachekey_of(&p, key);
-			runner = twins_runner(sc->twins, key);
+			cachekey_parts_of(tasks[i]->model, hash, mtime, tasks[i]->vars, tasks[i]->solver,
+					  b->matfile ? "matfile" : "plain", CACHEKEY_NO_VERSION, &parts[i]);
+			cachekey_of(&parts[i], keys[i]);
 		}
-		if (runner && may_wait(t)) {
-			queue_remove(sc->queue, t->id, NULL);
-			twins_wait(sc->twins, runner, t->id);
-			say(sc, SEVERITY_INFO, "task %lld waits for task %lld, which runs the same case: it completes "
-			    "from that result", (long long)t->id, (long long)runner);
-		} else {
-			/* A twin that must run (no_cache, a retry) is kept by id only: its result is stored under its key. */
-			if (*key)
-				twins_run(sc->twins, t->id, key, &p);
-			tasks[m++] = t;
-		}
-		cachekey_parts_free(&p);
+		go[i] = !may_wait(tasks[i]);
+		if (go[i] && *keys[i])
+			twins_run(sc->twins, tasks[i]->id, keys[i], &parts[i]);
 	}
+	for (size_t i = 0; i < n; i++) {
+		int64_t runner = go[i] || !*keys[i] ? 0 : twins_runner(sc->twins, keys[i]);
+
+		if (runner) {
+			queue_remove(sc->queue, tasks[i]->id, NULL);
+			twins_wait(sc->twins, runner, tasks[i]->id);
+			say(sc, SEVERITY_INFO, "task %lld waits for task %lld, which runs the same case: it completes "
+			    "from that result", (long long)tasks[i]->id, (long long)runner);
+		} else if (!go[i]) {
+			go[i] = true;
+			if (*keys[i])
+				twins_run(sc->twins, tasks[i]->id, keys[i], &parts[i]);
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (go[i])
+			tasks[m++] = tasks[i];
+		cachekey_parts_free(&parts[i]);
+	}
+	free(keys);
+	free(parts);
+	free(go);
 	return m;
 }
 
@@ -829,6 +840,16 @@ static void written(struct scheduler *sc, struct result_job *job, struct ending 
 	sc->host.moved(sc->host.ud, t, TASK_QUEUED);
 }
 
+/* A permanent failure: the task fails now with error. */
+static void failed_for_good(struct task *t, const char *error, struct store_change *ch)
+{
+	t->failed_attempts++;
+	task_set_text(&t->error, error);
+	ch->outcome = ATTEMPT_PERMANENT;
+	ch->error = t->error;
+	task_transition(t, TASK_FAILED, ch->time);
+}
+
 /* Ends task t's attempt in bt as verdict v says; ch is its store change. */
 static void end_attempt(struct scheduler *sc, struct batch *bt, size_t i, enum verdict v, const char *error,
 			struct ending *end, struct store_change *ch)
@@ -839,8 +860,15 @@ static void end_attempt(struct scheduler *sc, struct batch *bt, size_t i, enum v
 		t->dropped = 0;
 	switch (v) {
 	case VERDICT_OK:
-		/* A case with a result went to the writer (end_attempts): this one has none. */
-		attempt_failed(sc, t, bt->call->results[i].error, ch);
+		/*
+		 * A case with a result went to the writer (end_attempts): this one has none.  A number PLECS
+		 * computed that is not finite is the case's answer: another run gives the same, so it fails
+		 * now (permanent) rather than spend retries; anything else in a case's answer is retried.
+		 */
+		if (bt->call->results[i].permanent)
+			failed_for_good(t, bt->call->results[i].error, ch);
+		else
+			attempt_failed(sc, t, bt->call->results[i].error, ch);
 		break;
 	case VERDICT_SPLIT:
 		/* Not an attempt against the task: it goes back to the queue in a smaller batch. */
@@ -872,11 +900,7 @@ static void end_attempt(struct scheduler *sc, struct batch *bt, size_t i, enum v
 		attempt_failed(sc, t, error, ch);
 		break;
 	case VERDICT_PERMANENT:
-		t->failed_attempts++;
-		task_set_text(&t->error, error);
-		ch->outcome = ATTEMPT_PERMANENT;
-		ch->error = t->error;
-		task_transition(t, TASK_FAILED, ch->time);
+		failed_for_good(t, error, ch);
 		break;
 	}
 }

@@ -10,7 +10,7 @@
 . "$SIMQ_SRCDIR/tests/lib/faults.sh"
 
 requires python3
-plan 33
+plan 34
 trap stop_all EXIT
 
 mkdir -p "$TMP/models" "$TMP/elsewhere"
@@ -175,6 +175,19 @@ run_all "$a" "$b"
 [ "$(field "$a" state)" = failed ] && [ "$(field "$b" state)" = completed ] && [ "$(field "$b" attempts)" = 1 ] &&
 	[ "$(field "$b" cached)" = False ] && ok "a twin that failed: the one that waited runs itself and completes" ||
 	fail "a twin that failed: the one that waited runs itself and completes" "$("$SIMQ" show "$a")" "$("$SIMQ" show "$b")"
+# The first of two twins cancelled while queued, and a --no-cache copy of the case queued too: the
+# copy runs anyway, so the waiting twin waits for it; one PLECS case for the three.
+before=$(cases)
+a=$("$SIMQ" submit "$M" -v R=901)
+b=$("$SIMQ" submit "$M" -v R=901)
+c=$("$SIMQ" submit "$M" -v R=901 --no-cache)
+"$SIMQ" cancel "$a" >/dev/null
+run_all "$b" "$c"
+[ "$(cases)" = $((before + 1)) ] && [ "$(field "$c" cached)" = False ] && [ "$(field "$b" cached)" = True ] &&
+	[ "$(field "$b" source)" = "$c" ] && ok "a no_cache copy queued with a waiting twin is its runner: one PLECS case" ||
+	fail "a no_cache copy queued with a waiting twin is its runner: one PLECS case" "$(cases) cases after $before" \
+		"$("$SIMQ" ls)"
+
 # ---- 4. a model edited in place with its size and mtime kept ----------------------------------------
 # cp -p, rsync -a and touch -d put the mtime back: the bytes decide what PLECS loads, and the result
 # is stored under the key of the bytes PLECS ran.  rc: Vc(end) = Vin (1 - e^(-TimeSpan / RC)), RC 1 ms.

@@ -250,6 +250,14 @@ static void test_twins(void **state)
 	assert_int_equal(twins_runner(tw, key), 20);
 	assert_true(twins_end(tw, 21, &end));
 	assert_int_equal(twins_runner(tw, key), 20);
+	/* The first ends: the second runner of the key is the one to wait for now. */
+	struct cachekey_parts u = {0};
+
+	twins_run(tw, 22, key, &u);
+	assert_true(twins_end(tw, 20, &end));
+	assert_int_equal(twins_runner(tw, key), 22);
+	assert_true(twins_end(tw, 22, &end));
+	assert_int_equal(twins_runner(tw, key), 0);
 	twins_free(&tw);
 	assert_null(tw);
 }
