@@ -374,12 +374,14 @@ const draw = {
     const labels = t.per_hour.map((_, i) => new Date(t.minute - (23 - i) * 3600000).getHours() + "h");
     if (!state.chart) {
       state.chart = new Chart($("throughput"), { type: "bar",
-        data: { labels, datasets: [{ label: "tasks finished per hour", data: t.per_hour, backgroundColor: "#2c6fbb" }] },
-        options: { animation: false, maintainAspectRatio: false, plugins: { legend: { display: false } },
-          scales: { y: { beginAtZero: true, ticks: { precision: 0 } }, x: { ticks: { maxRotation: 0, autoSkip: true } } } } });
+        data: { labels, datasets: [{ label: "ran on PLECS", data: t.per_hour, backgroundColor: "#2c6fbb" },
+          { label: "from the cache", data: t.cached_per_hour, backgroundColor: "#9fc3e8" }] },
+        options: { animation: false, maintainAspectRatio: false, plugins: { legend: { display: true, position: "bottom" } },
+          scales: { y: { stacked: true, beginAtZero: true, ticks: { precision: 0 } }, x: { stacked: true, ticks: { maxRotation: 0, autoSkip: true } } } } });
     } else {
       state.chart.data.labels = labels;
       state.chart.data.datasets[0].data = t.per_hour;
+      state.chart.data.datasets[1].data = t.cached_per_hour;
       state.chart.update();
     }
   },

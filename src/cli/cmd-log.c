@@ -147,7 +147,12 @@ static int run_result(int argc, char **argv)
 		} else {
 			int64_t points = reply_int(r, "points", 0), signals = reply_int(r, "signals", 0);
 
-			printf("%s\n%lld point%s, %lld signal%s (%s)\n", path, (long long)points, points == 1 ? "" : "s",
+			printf("%s\n", path);
+			/* The file is another task's: say whose, as show does. */
+			if (reply_int(r, "source", 0))
+				printf("cached: the result of task %lld, reused with no PLECS call\n",
+				       (long long)reply_int(r, "source", 0));
+			printf("%lld point%s, %lld signal%s (%s)\n", (long long)points, points == 1 ? "" : "s",
 			       (long long)signals, signals == 1 ? "" : "s", format);
 			cli_print_summary(r);
 		}

@@ -111,6 +111,8 @@ static const char *ls_cell(xmlrpc_value *t, int c, char *buf, size_t size, bool 
 	reply_text(t, ls_keys[c], buf, size);
 	if (c == LS_STATE && reply_int(t, "retried_as", 0))
 		snprintf(buf + strlen(buf), size - strlen(buf), " (retried as %lld)", (long long)reply_int(t, "retried_as", 0));
+	else if (c == LS_STATE && reply_int(t, "source", 0))
+		snprintf(buf + strlen(buf), size - strlen(buf), " (cached from %lld)", (long long)reply_int(t, "source", 0));
 	if (c == LS_STATE && reply_int(t, "archived", 0))
 		snprintf(buf + strlen(buf), size - strlen(buf), ", archived");
 	if (c == LS_MODEL && strrchr(buf, '/'))
@@ -341,9 +343,10 @@ static void print_attempts(xmlrpc_value *t)
 	char backend[256], outcome[32], error[8192], started[CLI_TIME_MAX], ended[CLI_TIME_MAX];
 
 	if (n == 0) {
-		/* A cached task never runs: it completed from another task's result. */
-		printf(reply_int(reply_member(t, "result"), "source", 0) ? "\nno attempts: completed from the cache\n"
-									 : "\nno attempts yet\n");
+		/* A cached task never runs: "yet" would promise an attempt. */
+		printf(reply_int(t, "source", 0) || reply_int(reply_member(t, "result"), "source", 0)
+			       ? "\nno attempts: completed from the cache, no PLECS call\n"
+			       : "\nno attempts yet\n");
 		return;
 	}
 	for (int i = 0; i < n; i++) {

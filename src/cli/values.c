@@ -5,6 +5,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <float.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -70,7 +71,11 @@ static const char *foreign_number(const char *s)
 	return nan_or_inf(s);
 }
 
-/* The number s[0..len) (blanks around it allowed), strictly decimal and finite; false with err at base + offset. */
+/*
+ * The number s[0..len) (blanks around it allowed), strictly decimal and finite; false with err at base +
+ * offset.  A subnormal (1e-320) is a double, not 0, but xmlrpc-c writes it with an exponent, which
+ * XML-RPC's <double> does not allow: refused, saying so.
+ */
 static bool read_number(const char *s, size_t len, size_t base, double *out, struct values_error *err)
 {
 	char *copy = xstrndup(s, len), *end;
@@ -91,8 +96,11 @@ static bool read_number(const char *s, size_t len, size_t base, double *out, str
 		       "such as -1.5e-3, or text in quotes for a string");
 	else if (errno == ERANGE && fabs(*out) > 1)
 		refuse(err, base, "is too large for a number (at most about 1.8e308)");
-	else if (errno == ERANGE)
-		refuse(err, base, "is too small for a number: it would become 0 (the smallest is about 2.2e-308)");
+	else if (errno == ERANGE && *out == 0)
+		refuse(err, base, "is too small for a number: it would become 0 (the smallest is about 4.9e-324)");
+	else if (errno == ERANGE || (*out != 0 && fabs(*out) < DBL_MIN))
+		refuse(err, base, "is a subnormal number (nearer 0 than 2.2250738585072014e-308), which XML-RPC, the wire "
+		       "to the server and to PLECS, cannot carry; allowed: 0, or a number at least that far from 0");
 	else
 		ok = true;
 	free(copy);

@@ -214,7 +214,12 @@ const struct option_def option_table[] = {
     {"store", "purge_after", OPT_DURATION, "0", 0, 36500 * DAY,
      .help = "Delete an archived task, its attempts and its result file (when no other task's "
              "result names the file) this long after it finished; 0: never. Each step logs what it deleted. "
-             "The statistics (all time and the last 24 h, also after a restart) keep counting deleted tasks."},
+             "The statistics (all time and the last 24 h, also after a restart) keep counting deleted tasks. "
+             "A result cache entry lives as long as a "
+             "task naming its file does: when the task that ran goes (purged, or by simq clean) while tasks "
+             "that reused its file stay, the entry moves to the newest of them, and each reuse is a task of "
+             "its own, so an entry is purged this long after its last use (the last task that made or "
+             "reused it finished), not after the run that made it."},
     {"store", "results_max_size", OPT_SIZE, "0", 0, 1e15,
      .help = "Keep the result files under results/ below this size (512M, 10G), deleting the files "
              "used least recently first (made, served by simq result, or reused from the cache); 0: no "

@@ -2,6 +2,7 @@
 
 #include "engine/cache.h"
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,18 +14,24 @@
 
 /* Stored runs cache_why() compares a task with: the newest of its model path and bytes. */
 #define WHY_CANDIDATES 500
+/* Rows of one key a lookup tries (runs, newest first, then rows that reuse a file) before it gives up. */
+#define HIT_CANDIDATES 8
 
 struct cache {
 	struct cachekey_files *files;
 	char **outputs;
 	size_t noutputs;
+	void (*log)(void *ud, const char *text);
+	void *ud;
 };
 
-struct cache *cache_new(const char *const *outputs, size_t n)
+struct cache *cache_new(const char *const *outputs, size_t n, void (*log)(void *ud, const char *text), void *ud)
 {
 	struct cache *c = xcalloc(1, sizeof *c);
 
-	c->files = cachekey_files_new();
+	c->log = log;
+	c->ud = ud;
+	c->files = cachekey_files_new(CACHEKEY_RACY_MS);
 	c->outputs = xcalloc(n ? n : 1, sizeof *c->outputs);
 	/* Each format once: a key is looked up once per format, however many backends ask for it. */
 	for (size_t i = 0; i < n; i++) {
@@ -68,35 +75,74 @@ struct lookup_memo {
 	char *file_ok;      /* the last result file found readable */
 };
 
-/* The stored result of p's key for any output format whose file is there: *hit (heap), or NULL. */
+struct hit_search {
+	struct cache *c;
+	struct lookup_memo *m;
+	struct store_result *hit; /* the row taken, or NULL */
+	char **dropped;           /* paths of files gone or damaged, to drop once the rows are read */
+	size_t ndropped;
+};
+
+/* Takes row r when its file may be reused; a file gone or damaged is noted to drop (and logged). */
+static bool try_row(const struct store_result *r, void *ud)
+{
+	struct hit_search *h = ud;
+	char *err = NULL;
+
+	for (size_t i = 0; i < h->ndropped; i++)
+		if (strcmp(h->dropped[i], r->path) == 0)
+			return true; /* another row of a file found wanting */
+	if ((h->m->file_ok && strcmp(h->m->file_ok, r->path) == 0) || results_reusable(r, &err)) {
+		task_set_text(&h->m->file_ok, r->path);
+		h->hit = xmalloc(sizeof *h->hit);
+		*h->hit = *r;
+		h->hit->path = xstrdup(r->path);
+		h->hit->format = xstrdup(r->format);
+		h->hit->summary = r->summary ? xstrdup(r->summary) : NULL;
+		h->hit->cache_key = xstrdup(r->cache_key);
+		cachekey_parts_copy(&h->hit->parts, &r->parts);
+		return false;
+	}
+	/* Gone or damaged for good (not a passing failure to open): no row of it is an entry now. */
+	if (errno == ENOENT || errno == EINVAL || errno == EFBIG) {
+		h->dropped = xreallocarray(h->dropped, h->ndropped + 1, sizeof *h->dropped);
+		h->dropped[h->ndropped++] = xstrdup(r->path);
+		if (h->c->log) {
+			char *text = xasprintf("result cache: the result of task %lld is not reused and leaves the cache: %s",
+					       (long long)(r->source ? r->source : r->task_id), err);
+
+			h->c->log(h->c->ud, text);
+			free(text);
+		}
+	}
+	free(err);
+	return true;
+}
+
+/* The stored result of p's key for any output format whose file may be reused: *hit (heap), or NULL. */
 static enum store_status find_hit(struct cache *c, struct store *s, struct cachekey_parts *p, struct lookup_memo *m,
 				  struct store_result **hit)
 {
-	*hit = NULL;
-	for (size_t i = 0; i < c->noutputs && *hit == NULL; i++) {
-		struct store_result r;
-		char key[CACHEKEY_HEX], *err = NULL;
-		enum store_status st;
+	struct hit_search h = {.c = c, .m = m};
+	enum store_status st = STORE_OK;
+
+	for (size_t i = 0; i < c->noutputs && h.hit == NULL && st == STORE_OK; i++) {
+		char key[CACHEKEY_HEX];
 
 		free(p->output);
 		p->output = xstrdup(c->outputs[i]);
 		cachekey_of(p, key);
-		st = store_result_by_key(s, key, &r);
-		if (st == STORE_NOTFOUND)
-			continue;
-		if (st != STORE_OK)
-			return st;
-		/* A file gone (removed by hand, evicted) is no hit: the task runs and makes it again. */
-		if ((m->file_ok && strcmp(m->file_ok, r.path) == 0) || results_check(&r, &err)) {
-			task_set_text(&m->file_ok, r.path);
-			*hit = xmalloc(sizeof **hit);
-			**hit = r;
-			continue;
+		st = store_cache_hits(s, key, HIT_CANDIDATES, try_row, &h);
+		for (size_t j = 0; j < h.ndropped; j++) {
+			if (st == STORE_OK)
+				st = store_cache_drop(s, h.dropped[j]);
+			free(h.dropped[j]);
 		}
-		free(err);
-		store_result_free(&r);
+		h.ndropped = 0;
 	}
-	return STORE_OK;
+	free(h.dropped);
+	*hit = h.hit;
+	return st;
 }
 
 /* Task t's hit, if the cache has one: *hit (heap) or NULL. */
@@ -154,6 +200,7 @@ enum store_status cache_lookup(struct cache *c, struct store *s, int64_t now, st
 		}
 		tasks[i]->state = TASK_COMPLETED;
 		tasks[i]->cached = true;
+		tasks[i]->source = hits[i]->source ? hits[i]->source : hits[i]->task_id;
 		tasks[i]->finished = now; /* it never started: nothing ran */
 	}
 	return st;
@@ -277,7 +324,8 @@ static void consider(const struct store_result *r, void *ud)
 	store_result_free(&n->best);
 	n->best = *r;
 	n->best.path = xstrdup(r->path ? r->path : "");
-	n->best.format = n->best.summary = NULL;
+	n->best.format = r->format ? xstrdup(r->format) : NULL;
+	n->best.summary = NULL;
 	n->best.cache_key = r->cache_key ? xstrdup(r->cache_key) : NULL;
 	cachekey_parts_copy(&n->best.parts, &r->parts);
 	n->best_count = count;
@@ -308,13 +356,31 @@ static bool parts_of(struct cache *c, struct store *s, const struct task *t, str
 	return false;
 }
 
+/* Why task t ran although entry r has its key: r's file was evicted or cannot be reused, or t asked to run. */
+static char *same_key_reason(const struct task *t, const struct store_result *r)
+{
+	char at[32], *err = NULL, *text;
+	long long id = (long long)(r->source ? r->source : r->task_id);
+
+	if (r->evicted)
+		return xasprintf("task %lld's result was evicted on %s (results_max_size): this case ran again", id,
+				 when(at, r->evicted));
+	if (r->cache_key == NULL || !results_reusable(r, &err)) {
+		text = xasprintf("task %lld's result (%s) cannot be reused: %s", id, when(at, r->parts.created),
+				 err ? err : "its file was found gone or damaged and left the cache");
+		free(err);
+		return text;
+	}
+	return xasprintf("same key as task %lld's result (%s)%s", id, when(at, r->parts.created),
+			 t->no_cache ? ": this task asked for no_cache, so it ran" : ": a submit of this case now reuses it");
+}
+
 enum store_status cache_why(struct cache *c, struct store *s, const struct task *t, struct cache_why *out)
 {
 	struct store_result own;
 	struct cachekey_parts here;
 	struct nearest n = {.self = t->id};
 	enum store_status st;
-	char at[32];
 
 	memset(out, 0, sizeof *out);
 	if (t->cached && store_result_get(s, t->id, &own) == STORE_OK) {
@@ -326,14 +392,12 @@ enum store_status cache_why(struct cache *c, struct store *s, const struct task 
 	if (!parts_of(c, s, t, &here, out))
 		return STORE_OK;
 	n.here = &here;
-	st = store_cache_entries(s, here.model, here.model_bytes, WHY_CANDIDATES, consider, &n);
+	/* What the cache held when t was submitted: a run made after it is no reason it ran. */
+	st = store_cache_entries(s, here.model, here.model_bytes, t->submitted, WHY_CANDIDATES, consider, &n);
 	if (st == STORE_OK && !n.found)
-		add_reason(out, xstrdup("no stored result of this model (its path or its bytes)"));
+		add_reason(out, xstrdup("no stored result of this model (its path or its bytes) when it was submitted"));
 	else if (st == STORE_OK && n.best_count == 0)
-		add_reason(out, xasprintf("same key as task %lld's result (%s)%s", (long long)n.best.task_id,
-					  when(at, n.best.parts.created),
-					  t->no_cache ? ": this task asked for no_cache, so it ran"
-						      : ": a submit of this case now reuses it"));
+		add_reason(out, same_key_reason(t, &n.best));
 	else if (st == STORE_OK)
 		differences(&here, &n.best, out);
 	out->nearest = n.found ? n.best.task_id : 0;

@@ -3,8 +3,10 @@
  *
  * cache_lookup() runs over a submit's tasks before they are stored: a task
  * that did not ask for no_cache and whose key (engine/cachekey.h) has a
- * stored result whose file is still there becomes COMPLETED and cached,
- * and gets that result to reuse; the engine stores it so with a results row
+ * stored result whose file is whole (results_reusable: there, the size it
+ * was written with, its header) becomes COMPLETED and cached, and gets that
+ * result to reuse: the newest run's, else a row that names a file of that
+ * key.  A file gone or damaged is dropped from the cache (logged once); the engine stores it so with a results row
  * naming the file and its source (store_submit_cached), and nothing runs.
  * A task's key is tried with each output format its backends ask for (a
  * case may run on any of them).  A model none of whose bytes ran before is
@@ -27,8 +29,11 @@
 
 struct cache;
 
-/* A cache whose tasks may run with any of the n output formats ("plain", "matfile"). */
-struct cache *cache_new(const char *const *outputs, size_t n);
+/*
+ * A cache whose tasks may run with any of the n output formats ("plain", "matfile"); log (may be
+ * NULL) hears of an entry dropped because its file is gone or damaged.
+ */
+struct cache *cache_new(const char *const *outputs, size_t n, void (*log)(void *ud, const char *text), void *ud);
 void cache_free(struct cache **c);
 /* Its model files' hashes, which the scheduler shares. */
 struct cachekey_files *cache_files(struct cache *c);

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <xxhash.h>
 
@@ -295,11 +296,15 @@ struct cachekey_files {
 	struct known_file known[CACHEKEY_FILES];
 	size_t n, next;              /* entries in use; the one replaced next when all are */
 	uint64_t reads;
+	int64_t racy_ns;             /* a file changed this recently when read is not remembered */
 };
 
-struct cachekey_files *cachekey_files_new(void)
+struct cachekey_files *cachekey_files_new(int64_t racy_ms)
 {
-	return xcalloc(1, sizeof(struct cachekey_files));
+	struct cachekey_files *f = xcalloc(1, sizeof *f);
+
+	f->racy_ns = racy_ms * 1000000;
+	return f;
 }
 
 void cachekey_files_free(struct cachekey_files **f)
@@ -363,9 +368,19 @@ static bool file_hash(struct cachekey_files *f, const char *path, const struct s
 		*err = xasprintf("the model %s is not a regular file", path);
 		return false;
 	}
+	struct timespec now;
+
+	clock_gettime(CLOCK_REALTIME, &now);
 	if (!hash_file(path, out, err))
 		return false;
 	f->reads++;
+	/*
+	 * A change stamps ctime from a clock that ticks in milliseconds (seconds on some file
+	 * systems): one made just after this read, in the tick of the change before it, could leave
+	 * size, mtime (touch -d) and ctime all as they are.  Such a file is read again next time.
+	 */
+	if ((int64_t)(now.tv_sec - st->st_ctim.tv_sec) * 1000000000 + (now.tv_nsec - st->st_ctim.tv_nsec) < f->racy_ns)
+		return true;
 	k = f->n < CACHEKEY_FILES ? &f->known[f->n++] : &f->known[f->next++ % CACHEKEY_FILES];
 	*k = (struct known_file){.dev = st->st_dev, .ino = st->st_ino, .size = st->st_size, .mtime = st->st_mtim,
 				 .ctime = st->st_ctim};

@@ -15,7 +15,12 @@
  *
  * A model file is hashed once per identity (device, inode, size, mtime and
  * ctime in ns): struct cachekey_files remembers the last CACHEKEY_FILES
- * files, so a 10,000-task sweep reads its model once.  Loop thread only
+ * files, so a 10,000-task sweep reads its model once.  An edit that keeps
+ * the size and puts the mtime back (cp -p, rsync -a, touch -d) still moves
+ * ctime, which no call but a change of the system clock can set; a file
+ * whose ctime was less than CACHEKEY_RACY_MS old when it was read is not
+ * remembered (a second change in the same tick of the ctime clock could
+ * keep all five), so it is read again until it is older.  Loop thread only
  * (struct cachekey_files); the other functions are pure.
  */
 #ifndef SIMQ_ENGINE_CACHEKEY_H
@@ -34,6 +39,8 @@
 #define CACHEKEY_NO_VERSION "none"
 /* Model files whose hash is remembered. */
 #define CACHEKEY_FILES 64
+/* A file changed less than this long before it was read is read again next time. */
+#define CACHEKEY_RACY_MS 2000
 
 /* The parts of a run's key, kept with its result for simq cache why. */
 struct cachekey_parts {
@@ -68,7 +75,8 @@ size_t cachekey_members(const char *json, struct cachekey_member **out);
 
 struct cachekey_files;
 
-struct cachekey_files *cachekey_files_new(void);
+/* racy_ms: CACHEKEY_RACY_MS (a test of files just written gives 0). */
+struct cachekey_files *cachekey_files_new(int64_t racy_ms);
 void cachekey_files_free(struct cachekey_files **f);
 /* Files hashed (read whole) so far: a test's and a benchmark's check that a sweep reads its model once. */
 uint64_t cachekey_files_reads(const struct cachekey_files *f);

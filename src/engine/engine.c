@@ -343,15 +343,20 @@ static void adopt_running(struct engine *e)
 	}
 }
 
+static void cache_log(void *ud, const char *text)
+{
+	engine_log(ud, SEVERITY_WARNING, 0, "%s", text);
+}
+
 /* The cache, whose keys name the output format each backend asks for. */
-static struct cache *new_cache(const struct engine_options *opt)
+static struct cache *new_cache(struct engine *e, const struct engine_options *opt)
 {
 	const char **outputs = xcalloc(opt->nbackends ? opt->nbackends : 1, sizeof *outputs);
 	struct cache *c;
 
 	for (size_t i = 0; i < opt->nbackends; i++)
 		outputs[i] = opt->backends[i].matfile ? "matfile" : "plain";
-	c = cache_new(outputs, opt->nbackends);
+	c = cache_new(outputs, opt->nbackends, cache_log, e);
 	free(outputs);
 	return c;
 }
@@ -380,7 +385,7 @@ struct engine *engine_open(const struct engine_options *opt, char **err)
 		   "waiting to retry", opt->started_line ? opt->started_line : "engine started", queue_size(e->queue),
 		   e->running, (long long)rec.interrupted, (long long)rec.waiting_retry);
 	restore_pause(e);
-	e->cache = new_cache(opt);
+	e->cache = new_cache(e, opt);
 	struct scheduler_options so = opt->sched;
 
 	so.cache_files = cache_files(e->cache);
@@ -1289,9 +1294,9 @@ void engine_stats(const struct engine *e, enum stats_window w, struct stats_coun
 	stats_window(&e->stats, w, engine_now_ms(e), out);
 }
 
-void engine_minutes(const struct engine *e, int n, int64_t *per_minute)
+void engine_minutes(const struct engine *e, int n, int64_t *per_minute, int64_t *cached)
 {
-	stats_minutes(&e->stats, engine_now_ms(e), (size_t)n, per_minute);
+	stats_minutes(&e->stats, engine_now_ms(e), (size_t)n, per_minute, cached);
 }
 
 uint64_t engine_version(const struct engine *e)

@@ -231,8 +231,8 @@ int64_t engine_now_ms(const struct engine *e);
 int64_t engine_started_ms(const struct engine *e);
 /* The counts of a statistics window, as of now. */
 void engine_stats(const struct engine *e, enum stats_window w, struct stats_counts *out);
-/* Tasks finished in each of the last n minutes, the current one last. */
-void engine_minutes(const struct engine *e, int n, int64_t *per_minute);
+/* Tasks PLECS ran to an end in each of the last n minutes, the current one last; cached (may be NULL) those from the cache. */
+void engine_minutes(const struct engine *e, int n, int64_t *per_minute, int64_t *cached);
 /* Bumped by every change a console would show. */
 uint64_t engine_version(const struct engine *e);
 /* The last ENGINE_RECENT tasks to finish (completed, failed or cancelled; hot or archived, seeded from the store at

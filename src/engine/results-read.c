@@ -161,6 +161,56 @@ bool results_check(const struct store_result *r, char **err)
 	return true;
 }
 
+/* MAT v5's header: its text, and at 126 the byte order ("IM" little-endian, "MI" big). */
+#define MAT_HEADER 128
+#define MAT_TEXT "MATLAB 5.0 MAT-file"
+
+/* Whether the open file fd of size bytes begins (and for CSV, ends) as simq writes it; *why when not. */
+static bool looks_whole(int fd, off_t size, bool mat, const char **why)
+{
+	char head[MAT_HEADER], last = 0;
+	size_t want = mat ? MAT_HEADER : 5;
+	ssize_t got = size >= (off_t)want ? pread(fd, head, want, 0) : 0;
+
+	if (got != (ssize_t)want) {
+		*why = mat ? "shorter than a MAT file's header" : "shorter than a CSV header";
+		return false;
+	}
+	if (mat && (memcmp(head, MAT_TEXT, strlen(MAT_TEXT)) != 0 ||
+		    (memcmp(head + 126, "IM", 2) != 0 && memcmp(head + 126, "MI", 2) != 0))) {
+		*why = "its header is not a MAT v5 file's";
+		return false;
+	}
+	if (!mat && (memcmp(head, "Time", 4) != 0 || (head[4] != ',' && head[4] != '\n'))) {
+		*why = "its first line is not the CSV header simq writes (Time,...)";
+		return false;
+	}
+	if (!mat && (pread(fd, &last, 1, size - 1) != 1 || last != '\n')) {
+		*why = "its last line is cut short";
+		return false;
+	}
+	return true;
+}
+
+bool results_reusable(const struct store_result *r, char **err)
+{
+	off_t size;
+	int fd = open_stored(r, &size, err);
+	const char *why = NULL;
+
+	if (fd < 0)
+		return false;
+	if (r->size > 0 && size != r->size) {
+		*err = xasprintf("%s holds %lld bytes, %lld when it was written: damaged or cut short", r->path,
+				 (long long)size, (long long)r->size);
+	} else if (!looks_whole(fd, size, strcmp(r->format, "mat") == 0, &why)) {
+		*err = xasprintf("%s is damaged: %s", r->path, why);
+	}
+	close(fd);
+	errno = *err ? EINVAL : 0;
+	return *err == NULL;
+}
+
 /* Reads size bytes of fd onto out: fewer (the file shrank) is an error. */
 static bool read_exactly(int fd, const char *path, off_t size, struct buf *out, char **err)
 {

@@ -340,7 +340,7 @@ bool results_write(const char *dir, int64_t id, const struct result_data *r, enu
 	if (ok) {
 		*out = (struct store_result){.task_id = id, .path = path, .format = xstrdup(mat ? "mat" : "csv"),
 					     .points = (int64_t)r->points, .signals = (int64_t)r->signals,
-					     .summary = summary_json(r)};
+					     .summary = summary_json(r), .size = (int64_t)c.len};
 		path = NULL;
 	}
 	free(path);

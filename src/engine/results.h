@@ -44,6 +44,8 @@ struct result_data {
 	struct result_summary *summary; /* signals entries computed while decoding (plecs/), or NULL:
 					   result_summarize then */
 	char *error;            /* why this case has no usable result, or NULL */
+	bool permanent;         /* error is in what PLECS computed for the case (a number that is not finite):
+				   the case's own, as running it again answers the same (DESIGN 6) */
 };
 
 /* How results are stored: [store] results_format. */
@@ -92,6 +94,12 @@ bool results_read_mat(const char *path, struct result_data *out, char **err);
  */
 /* Whether r's file is there and may be read (cheap: open and fstat).  False, errno and *err (heap). */
 bool results_check(const struct store_result *r, char **err);
+/*
+ * Whether r's file may be reused by the cache (cheap: open, fstat, two small reads): results_check,
+ * its size the one written (when known), a MAT v5 header or a CSV that begins with simq's header
+ * line and ends with a whole line.  False, errno (ENOENT: gone; EINVAL: damaged) and *err (heap).
+ */
+bool results_reusable(const struct store_result *r, char **err);
 /*
  * Appends r's file as CSV (a MAT file converted, a CSV file as stored); with max > 0, fails with
  * errno EFBIG once the CSV would be longer than max bytes.  False, errno and *err (heap).

@@ -12,6 +12,7 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
+#include "engine/loaded.h"
 #include "engine/queue.h"
 #include "engine/retry.h"
 #include "engine/store.h"
@@ -49,12 +50,6 @@
 const double sched_duration_bounds[SCHED_NDURATION] = {0.1, 0.5, 1, 5, 10, 30, 60, 300, 1800, 3600};
 const int sched_batch_bounds[SCHED_NBATCH] = {1, 2, 4, 8, 16, 32, 64, 128, 256};
 
-struct loaded_model {
-	char *name, *path;
-	off_t size;
-	struct timespec mtime;
-};
-
 struct backend {
 	struct scheduler *sc;
 	char *name, *url;
@@ -70,8 +65,7 @@ struct backend {
 	double downtime;           /* seconds DOWN since the server started, the current outage not yet counted */
 	struct clock_timer *probe;
 	struct batch *probe_call;  /* the probe in flight, or NULL */
-	struct loaded_model *models;
-	size_t nmodels;
+	struct loaded *models;     /* what its PLECS holds, by the bytes loaded */
 	int64_t idle_since;        /* wall ms its last call ended (or it was added) */
 	bool removed;              /* removed: takes no work, goes once its calls and probe are back; a call of
 				      it that ends without an answer costs its tasks nothing */
@@ -90,7 +84,7 @@ struct batch {
 	int64_t started;           /* wall ms */
 	double estimate;           /* seconds, 0 when unknown */
 	double timeout_s;          /* how long the call may take */
-	struct stat model_stat;
+	char model_hash[CACHEKEY_HEX]; /* the bytes of the model file it runs (and loads), "" when unread */
 	struct clock_timer *timeout;
 	bool graced;               /* its timeout fired late once and was given GRACE_S */
 	struct batch *next;
@@ -138,6 +132,8 @@ struct scheduler {
 	struct idmap split;        /* task id -> largest batch it may join (intptr) */
 	struct idmap writing;      /* task id -> struct result_job * while the writer has its result */
 	struct twins *twins;       /* cases in flight by cache key, and the tasks that wait for them */
+	struct cachekey_files *files; /* the model files' hashes: opt.cache_files, or own */
+	struct cachekey_files *own_files;
 	size_t writes, write_bytes; /* jobs with the writer, and their decoded results' bytes */
 	int64_t next_batch;
 	int64_t calls, cases;      /* answered calls since start and the cases they held: the mean batch */
@@ -407,15 +403,6 @@ static void probe_cb(void *arg)
 	b->sc->ops->start(b->sc->impl, p->call);
 }
 
-static void forget_models(struct backend *b)
-{
-	for (size_t i = 0; i < b->nmodels; i++) {
-		free(b->models[i].name);
-		free(b->models[i].path);
-	}
-	b->nmodels = 0;
-}
-
 static void probe_done(struct scheduler *sc, struct batch *p)
 {
 	struct backend *b = p->b;
@@ -433,7 +420,7 @@ static void probe_done(struct scheduler *sc, struct batch *p)
 		b->known = true;
 	} else if (answered(p->call)) {
 		/* It answers: whatever it had loaded before it went away may be gone. */
-		forget_models(b);
+		loaded_forget(b->models);
 		backend_up(b);
 	} else {
 		timer_start(sc, b->probe, probe_wait(sc, ++b->probe_round));
@@ -550,42 +537,15 @@ static void timeout_cb(void *arg)
 	sc->ops->interrupt(sc->impl, bt->call);
 }
 
-/* The call's load instructions for this backend: what it has loaded under the model's name. */
-static void plan_load(struct backend *b, struct backend_call *call, const struct stat *st)
+/* The hash of model's bytes now (read or remembered), "" when it cannot be read; *mtime its mtime. */
+static void model_hash(struct scheduler *sc, const char *model, char hash[CACHEKEY_HEX], int64_t *mtime)
 {
-	for (size_t i = 0; i < b->nmodels; i++) {
-		struct loaded_model *m = &b->models[i];
+	char *err = NULL;
 
-		if (strcmp(m->name, call->model_name) != 0)
-			continue;
-		if (strcmp(m->path, call->model_path) == 0 && m->size == st->st_size &&
-		    m->mtime.tv_sec == st->st_mtim.tv_sec && m->mtime.tv_nsec == st->st_mtim.tv_nsec)
-			return;
-		/* Another file with this name, or this file changed: close, then load. */
-		call->load = true;
-		if (strcmp(m->path, call->model_path) != 0)
-			call->close_first = xstrdup(m->name);
-		return;
-	}
-	call->load = true;
-}
-
-static void note_loaded(struct backend *b, const char *name, const char *path, const struct stat *st)
-{
-	size_t i;
-
-	for (i = 0; i < b->nmodels; i++)
-		if (strcmp(b->models[i].name, name) == 0)
-			break;
-	if (i == b->nmodels) {
-		b->models = xreallocarray(b->models, b->nmodels + 1, sizeof *b->models);
-		b->models[b->nmodels++] = (struct loaded_model){.name = xstrdup(name)};
-	} else {
-		free(b->models[i].path);
-	}
-	b->models[i].path = xstrdup(path);
-	b->models[i].size = st->st_size;
-	b->models[i].mtime = st->st_mtim;
+	*mtime = 0;
+	if (!cachekey_file(sc->files, model, NULL, hash, mtime, &err))
+		hash[0] = '\0';
+	free(err); /* PLECS says what is wrong with it */
 }
 
 static bool linger(struct scheduler *sc, const struct task *t, size_t have, size_t want)
@@ -673,40 +633,51 @@ static bool may_wait(const struct task *t)
 
 /*
  * Keeps in tasks[] (in order) those of the n that go in b's call, each recorded with its key; one
- * whose key a task in flight has (or one before it in this call) waits for that one, out of the
- * queue.  Returns how many go.
+ * whose key a task in flight has, or another in this call, waits for that one, out of the queue.
+ * The tasks that must run (no_cache, a retry) are runners first, so a waiter never runs beside a
+ * copy that runs anyway.  Returns how many go.
  */
-static size_t keep_unique(struct scheduler *sc, struct backend *b, const struct stat *st, struct task **tasks,
-			  size_t n)
+static size_t keep_unique(struct scheduler *sc, struct backend *b, const char *hash, int64_t mtime,
+			  struct task **tasks, size_t n)
 {
+	char (*keys)[CACHEKEY_HEX] = xcalloc(n, sizeof *keys);
+	struct cachekey_parts *parts = xcalloc(n, sizeof *parts);
+	bool *go = xcalloc(n, sizeof *go);
 	size_t m = 0;
 
 	for (size_t i = 0; i < n; i++) {
-		struct task *t = tasks[i];
-		struct cachekey_parts p = {0};
-		char key[CACHEKEY_HEX] = "", *err = NULL;
-		int64_t runner = 0;
-
-		if (sc->opt.cache_files &&
-		    cachekey_parts_for(sc->opt.cache_files, t->model, st->st_ino ? st : NULL, t->vars, t->solver,
-				       b->matfile ? "matfile" : "plain", CACHEKEY_NO_VERSION, &p, &err)) {
-			cachekey_of(&p, key);
-			runner = twins_runner(sc->twins, key);
+		/* The key of the bytes this call loads (or PLECS holds): the batch's one hash. */
+		if (sc->opt.cache_files && *hash) {
+			cachekey_parts_of(tasks[i]->model, hash, mtime, tasks[i]->vars, tasks[i]->solver,
+					  b->matfile ? "matfile" : "plain", CACHEKEY_NO_VERSION, &parts[i]);
+			cachekey_of(&parts[i], keys[i]);
 		}
-		free(err);
-		if (runner && may_wait(t)) {
-			queue_remove(sc->queue, t->id, NULL);
-			twins_wait(sc->twins, runner, t->id);
-			say(sc, SEVERITY_INFO, "task %lld waits for task %lld, which runs the same case: it completes "
-			    "from that result", (long long)t->id, (long long)runner);
-		} else {
-			/* A twin that must run (no_cache, a retry) is kept by id only: its result is stored under its key. */
-			if (*key)
-				twins_run(sc->twins, t->id, key, &p);
-			tasks[m++] = t;
-		}
-		cachekey_parts_free(&p);
+		go[i] = !may_wait(tasks[i]);
+		if (go[i] && *keys[i])
+			twins_run(sc->twins, tasks[i]->id, keys[i], &parts[i]);
 	}
+	for (size_t i = 0; i < n; i++) {
+		int64_t runner = go[i] || !*keys[i] ? 0 : twins_runner(sc->twins, keys[i]);
+
+		if (runner) {
+			queue_remove(sc->queue, tasks[i]->id, NULL);
+			twins_wait(sc->twins, runner, tasks[i]->id);
+			say(sc, SEVERITY_INFO, "task %lld waits for task %lld, which runs the same case: it completes "
+			    "from that result", (long long)tasks[i]->id, (long long)runner);
+		} else if (!go[i]) {
+			go[i] = true;
+			if (*keys[i])
+				twins_run(sc->twins, tasks[i]->id, keys[i], &parts[i]);
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (go[i])
+			tasks[m++] = tasks[i];
+		cachekey_parts_free(&parts[i]);
+	}
+	free(keys);
+	free(parts);
+	free(go);
 	return m;
 }
 
@@ -727,13 +698,21 @@ static bool dispatch_one(struct scheduler *sc, struct backend *b)
 	if (!sc->host.load(sc->host.ud, ids, n, tasks) || linger(sc, tasks[0], n, k))
 		return false;
 
-	struct stat model_stat;
+	char hash[CACHEKEY_HEX], *name = backend_model_name(head.model), *close_first;
+	int64_t mtime;
+	bool load;
 
-	if (stat(head.model, &model_stat) != 0)
-		memset(&model_stat, 0, sizeof model_stat);
-	n = keep_unique(sc, b, &model_stat, tasks, n);
-	if (n == 0)
+	model_hash(sc, head.model, hash, &mtime);
+	if (!loaded_plan(b->models, name, head.model, hash, &load, &close_first)) {
+		free(name);
+		return false; /* other bytes of this model run on b: a load now would change them */
+	}
+	n = keep_unique(sc, b, hash, mtime, tasks, n);
+	if (n == 0) {
+		loaded_end(b->models, name, head.model, hash, false, false);
+		free(name);
 		return true; /* every one waits for a twin in flight: the queue moved on */
+	}
 
 	struct batch *bt = new_batch(b, n);
 	struct store_change *ch = xcalloc(n, sizeof *ch);
@@ -744,12 +723,13 @@ static bool dispatch_one(struct scheduler *sc, struct backend *b)
 	bt->started = now_ms(sc);
 	bt->estimate = estimate_seconds(est, n);
 	bt->call->model_path = xstrdup(head.model);
-	bt->call->model_name = backend_model_name(head.model);
+	bt->call->model_name = name;
+	bt->call->load = load;
+	bt->call->close_first = close_first;
+	memcpy(bt->model_hash, hash, sizeof hash);
 	bt->call->as_list = n > 1;
 	bt->call->matfile = b->matfile;
 	bt->call->max_response = b->max_response;
-	bt->model_stat = model_stat;
-	plan_load(b, bt->call, &bt->model_stat);
 	for (size_t i = 0; i < n; i++)
 		add_case(sc, bt, i, tasks[i], &ch[i]);
 	if (bt->timeout_s <= 0 || bt->timeout_s > b->call_timeout)
@@ -913,6 +893,16 @@ static void written(struct scheduler *sc, struct result_job *job, struct ending 
 	sc->host.moved(sc->host.ud, t, TASK_QUEUED);
 }
 
+/* A permanent failure: the task fails now with error. */
+static void failed_for_good(struct task *t, const char *error, struct store_change *ch)
+{
+	t->failed_attempts++;
+	task_set_text(&t->error, error);
+	ch->outcome = ATTEMPT_PERMANENT;
+	ch->error = t->error;
+	task_transition(t, TASK_FAILED, ch->time);
+}
+
 /* Ends task t's attempt in bt as verdict v says; ch is its store change. */
 static void end_attempt(struct scheduler *sc, struct batch *bt, size_t i, enum verdict v, const char *error,
 			struct ending *end, struct store_change *ch)
@@ -923,8 +913,15 @@ static void end_attempt(struct scheduler *sc, struct batch *bt, size_t i, enum v
 		t->dropped = 0;
 	switch (v) {
 	case VERDICT_OK:
-		/* A case with a result went to the writer (end_attempts): this one has none. */
-		attempt_failed(sc, t, bt->call->results[i].error, ch);
+		/*
+		 * A case with a result went to the writer (end_attempts): this one has none.  A number PLECS
+		 * computed that is not finite is the case's answer: another run gives the same, so it fails
+		 * now (permanent) rather than spend retries; anything else in a case's answer is retried.
+		 */
+		if (bt->call->results[i].permanent)
+			failed_for_good(t, bt->call->results[i].error, ch);
+		else
+			attempt_failed(sc, t, bt->call->results[i].error, ch);
 		break;
 	case VERDICT_SPLIT:
 		/* Not an attempt against the task: it goes back to the queue in a smaller batch. */
@@ -956,11 +953,7 @@ static void end_attempt(struct scheduler *sc, struct batch *bt, size_t i, enum v
 		attempt_failed(sc, t, error, ch);
 		break;
 	case VERDICT_PERMANENT:
-		t->failed_attempts++;
-		task_set_text(&t->error, error);
-		ch->outcome = ATTEMPT_PERMANENT;
-		ch->error = t->error;
-		task_transition(t, TASK_FAILED, ch->time);
+		failed_for_good(t, error, ch);
 		break;
 	}
 }
@@ -1144,11 +1137,13 @@ static size_t complete_waiters(struct scheduler *sc, const struct result_job *jo
 			continue;
 		task_transition(t, TASK_COMPLETED, now);
 		t->cached = true;
+		t->source = job->id;
 		ends[m] = (struct ending){.t = t, .has_result = true, .waited = true};
 		ends[m].result = (struct store_result){.task_id = t->id, .path = xstrdup(r->path),
 						       .format = xstrdup(r->format), .points = r->points,
 						       .signals = r->signals, .summary = xstrdup(r->summary),
-						       .cache_key = xstrdup(te->key), .source = job->id};
+						       .cache_key = xstrdup(te->key), .source = job->id,
+						       .size = r->size};
 		ch[m] = (struct store_change){.task = t, .time = now, .result = &ends[m].result};
 		m++;
 	}
@@ -1229,6 +1224,31 @@ void scheduler_drain(struct scheduler *sc)
 		sc->opt.writer_ops->drain(sc->opt.writer_impl);
 }
 
+/*
+ * A call of bt's model ended: what b's PLECS holds.  A call that loaded the model checks that the
+ * file still has the bytes it was planned (and keyed) with; if not, PLECS may have run other bytes,
+ * so its results keep no cache key and the tasks that waited for them run themselves.
+ */
+static void model_call_ended(struct scheduler *sc, struct batch *bt)
+{
+	const struct backend_call *call = bt->call;
+	char now[CACHEKEY_HEX] = "";
+	int64_t mtime;
+	bool verified = true;
+
+	if (call->loaded) {
+		model_hash(sc, call->model_path, now, &mtime);
+		verified = *now && strcmp(now, bt->model_hash) == 0;
+	}
+	loaded_end(bt->b->models, call->model_name, call->model_path, bt->model_hash, call->loaded, verified);
+	if (verified || !*bt->model_hash)
+		return;
+	say(sc, SEVERITY_WARNING, "the model %s changed while batch %lld loaded it: its results are kept but not "
+	    "cached (which bytes PLECS ran is not known)", call->model_path, (long long)bt->id);
+	for (size_t i = 0; i < bt->n; i++)
+		release_twins(sc, bt->ids[i]);
+}
+
 static void call_done(struct backend_call *call)
 {
 	struct batch *bt = call->owner;
@@ -1243,8 +1263,7 @@ static void call_done(struct backend_call *call)
 	}
 	b->busy--;
 	sc->clock->ops->timer_stop(bt->timeout);
-	if (call->loaded)
-		note_loaded(b, call->model_name, call->model_path, &bt->model_stat);
+	model_call_ended(sc, bt);
 	if (!answered(call)) {
 		b->failures++;
 	} else {
@@ -1288,6 +1307,7 @@ static struct backend *add_backend(struct scheduler *sc, const struct backend_co
 			      .probe_timeout = c->probe_timeout > 0 ? c->probe_timeout : c->call_timeout,
 			      .max_response = c->max_response, .matfile = c->matfile, .idle_since = now_ms(sc)};
 	b->probe = clock_timer_new(sc->clock, probe_cb, b);
+	b->models = loaded_new();
 	say(sc, SEVERITY_INFO, "backend %s at %s: %d slot%s, batches of up to %d", b->name, b->url, b->slots,
 	    b->slots == 1 ? "" : "s", b->max_batch);
 	return b;
@@ -1324,8 +1344,7 @@ static void backend_free(struct scheduler *sc, struct backend *b)
 		backend_call_free(&b->probe_call->call);
 		free(b->probe_call);
 	}
-	forget_models(b);
-	free(b->models);
+	loaded_free(&b->models);
 	free(b->name);
 	free(b->url);
 	free(b->gone);
@@ -1414,6 +1433,9 @@ struct scheduler *scheduler_new(const struct scheduler_options *opt, const struc
 	sc->store = store;
 	sc->host = *host;
 	sc->twins = twins_new();
+	if (opt->cache_files == NULL)
+		sc->own_files = cachekey_files_new(CACHEKEY_RACY_MS);
+	sc->files = opt->cache_files ? opt->cache_files : sc->own_files;
 	sc->rng = (opt->seed ? opt->seed : (uint64_t)clock_now_ms(clock)) | 1;
 	if (opt->writer_ops == NULL) {
 		*err = xstrdup("the scheduler was given no result writer");
@@ -1453,6 +1475,7 @@ void scheduler_free(struct scheduler **scp)
 	idmap_free(&sc->split);
 	idmap_free(&sc->writing);
 	twins_free(&sc->twins);
+	cachekey_files_free(&sc->own_files);
 	for (size_t i = 0; i < sc->nbackends; i++)
 		backend_free(sc, sc->backends[i]);
 	free(sc->backends);

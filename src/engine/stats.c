@@ -158,7 +158,7 @@ void stats_window(const struct stats *s, enum stats_window w, int64_t now_ms, st
 	}
 }
 
-void stats_minutes(const struct stats *s, int64_t now_ms, size_t n, int64_t *out)
+void stats_minutes(const struct stats *s, int64_t now_ms, size_t n, int64_t *out, int64_t *cached)
 {
 	int64_t now_minute = now_ms / MINUTE_MS;
 
@@ -167,8 +167,10 @@ void stats_minutes(const struct stats *s, int64_t now_ms, size_t n, int64_t *out
 		size_t i = (size_t)(((minute % STATS_MINUTES) + STATS_MINUTES) % STATS_MINUTES);
 		const struct stats_counts *c = &s->minute[i];
 
-		out[k] = k < STATS_MINUTES && s->minute_of[i] == minute
-				 ? c->completed_first + c->completed_retry + c->failed + c->cached
-				 : 0;
+		bool kept = k < STATS_MINUTES && s->minute_of[i] == minute;
+
+		out[k] = kept ? c->completed_first + c->completed_retry + c->failed : 0;
+		if (cached)
+			cached[k] = kept ? c->cached : 0;
 	}
 }

@@ -78,8 +78,11 @@ void stats_seed_minute(struct stats *s, int64_t minute_ms, const struct stats_co
 /* Records a task that just reached a final state (t->finished). */
 void stats_record(struct stats *s, const struct task *t);
 void stats_window(const struct stats *s, enum stats_window w, int64_t now_ms, struct stats_counts *out);
-/* Tasks finished (completed, failed or cached) in each of the last n minutes, oldest first, the current one last. */
-void stats_minutes(const struct stats *s, int64_t now_ms, size_t n, int64_t *out);
+/*
+ * Tasks PLECS ran to an end (completed or failed) in each of the last n minutes, oldest first, the
+ * current one last; cached (may be NULL) the tasks completed from the cache, on their own.
+ */
+void stats_minutes(const struct stats *s, int64_t now_ms, size_t n, int64_t *out, int64_t *cached);
 /* The first millisecond the 24 h window covers at now_ms. */
 int64_t stats_day_start(int64_t now_ms);
 

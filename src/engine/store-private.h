@@ -10,10 +10,14 @@
 #define TASK_FIELDS                                                                                       \
 	"id, model, name, tags, vars, solver, priority, state, attempts, failed_attempts, attempt_rows, " \
 	"had_transient, cached, no_cache, timeout, origin, submitted, started, finished, retry_due, error"
-/* The fields of a row of `table`, its newest retry copy (hot or archived) and whether it is archived. */
+/*
+ * The fields of a row of `table`, its newest retry copy (hot or archived), whether it is archived,
+ * and for a cached task the task whose result it reused.
+ */
 #define COLUMNS_OF(table, archived)                                                                       \
 	TASK_FIELDS ", MAX(COALESCE((SELECT MAX(c.id) FROM tasks c WHERE c.origin = " table ".id), 0), "    \
-		    "COALESCE((SELECT MAX(c.id) FROM archived_tasks c WHERE c.origin = " table ".id), 0)), " archived
+		    "COALESCE((SELECT MAX(c.id) FROM archived_tasks c WHERE c.origin = " table ".id), 0)), " archived \
+		    ", CASE WHEN " table ".cached THEN (SELECT r.source FROM results r WHERE r.task_id = " table ".id) END"
 #define TASK_COLUMNS COLUMNS_OF("tasks", "0")
 #define ARCHIVED_COLUMNS COLUMNS_OF("archived_tasks", "1")
 

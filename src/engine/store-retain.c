@@ -221,6 +221,16 @@ enum store_status store_delete_finished(struct store *s, const struct store_sele
 					store_size_fn size, store_gone_fn gone, void *ud, struct store_freed *out)
 {
 	static const char *const deletes[] = {
+		/*
+		 * A run that goes while other rows still name its file hands its cache entry (the key's
+		 * parts) to the newest of them, so the file stays a cache entry as long as a row names it.
+		 */
+		"UPDATE results SET (model, model_bytes, model_mtime, vars, solver, output, plecs, created) = "
+		"(SELECT d.model, d.model_bytes, d.model_mtime, d.vars, d.solver, d.output, d.plecs, d.created "
+		"FROM results d WHERE d.task_id IN " IDS " AND d.path = results.path AND d.model_bytes IS NOT NULL "
+		"ORDER BY d.created DESC LIMIT 1) WHERE model_bytes IS NULL AND task_id IN (SELECT (SELECT "
+		"MAX(o.task_id) FROM results o WHERE o.path = d.path AND o.task_id NOT IN " IDS ") FROM results d "
+		"WHERE d.task_id IN " IDS " AND d.model_bytes IS NOT NULL AND d.cache_key IS NOT NULL)",
 		/* A file whose counted row goes but that other rows still name is sized again on them. */
 		"UPDATE results SET bytes = NULL WHERE task_id NOT IN " IDS " AND path IN "
 		"(SELECT path FROM results WHERE task_id IN " IDS " AND bytes > 0)",

@@ -125,6 +125,9 @@ static const char *const migrations[] = {
 	"FROM archived_tasks WHERE finished IS NOT NULL) GROUP BY finished / 60000;"
 	"CREATE TABLE deleted (first_id INTEGER PRIMARY KEY, last_id INTEGER NOT NULL, time INTEGER NOT NULL,"
 	"  how INTEGER NOT NULL) WITHOUT ROWID;",
+	/* 7: a result file's size as it was written (bytes), on every row naming it: a cache hit whose
+	 * file holds another size (truncated, damaged) is no hit.  NULL on rows written before. */
+	"ALTER TABLE results ADD COLUMN size INTEGER;",
 };
 
 _Static_assert(sizeof migrations / sizeof migrations[0] == STORE_SCHEMA_VERSION,
@@ -133,7 +136,7 @@ _Static_assert(sizeof migrations / sizeof migrations[0] == STORE_SCHEMA_VERSION,
 /* A result row's columns, as result_row() takes them. */
 #define RESULT_COLUMNS                                                                                       \
 	"task_id, path, format, points, signals, summary, cache_key, source, model, model_bytes, model_mtime, " \
-	"vars, solver, output, plecs, created, evicted"
+	"vars, solver, output, plecs, created, evicted, size"
 
 /* The fields RECOUNT_SUMS reads of every task, hot or archived, finished at or after ?1. */
 #define FINISHED_ROWS                                                                                     \
@@ -169,8 +172,8 @@ _Static_assert(sizeof migrations / sizeof migrations[0] == STORE_SCHEMA_VERSION,
 			  "ORDER BY finished")                                                              \
 	X(LOG_APPEND, "INSERT INTO log (time, task_id, text) VALUES (?, ?, ?)")                            \
 	X(PUT_RESULT, "INSERT OR REPLACE INTO results (task_id, path, format, points, signals, summary, "   \
-		      "cache_key, source, model, model_bytes, model_mtime, vars, solver, output, plecs, created) " \
-		      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")                              \
+		      "cache_key, source, model, model_bytes, model_mtime, vars, solver, output, plecs, created, " \
+		      "size) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")                       \
 	X(GET_RESULT, "SELECT " RESULT_COLUMNS " FROM results WHERE task_id = ?")                            \
 	X(PUT_REQUEST, "INSERT INTO requests (key, fingerprint, many, first_id, count, created) "            \
 		       "VALUES (?, ?, ?, ?, ?, ?)")                                                          \
@@ -184,12 +187,13 @@ _Static_assert(sizeof migrations / sizeof migrations[0] == STORE_SCHEMA_VERSION,
 	X(PUT_SETTING, "INSERT OR REPLACE INTO settings (name, value) VALUES (?, ?)")                       \
 	X(DELETE_SETTING, "DELETE FROM settings WHERE name = ?")                                            \
 	X(GET_REQUEST, "SELECT fingerprint, many, first_id, count, created FROM requests WHERE key = ?")    \
-	X(RESULT_BY_KEY, "SELECT " RESULT_COLUMNS " FROM results WHERE cache_key = ? AND evicted IS NULL "  \
-			 "ORDER BY source IS NOT NULL LIMIT 1")                                              \
+	X(RESULT_BY_KEY, "SELECT " RESULT_COLUMNS " FROM results WHERE cache_key = ?1 AND evicted IS NULL " \
+			 "ORDER BY source IS NOT NULL, created DESC, task_id DESC LIMIT ?2")                   \
+	X(CACHE_DROP, "UPDATE results SET cache_key = NULL WHERE path = ?")                               \
 	X(RESULT_USED, "UPDATE results SET used = ?2 WHERE task_id = ?1")                                  \
 	X(HAS_MODEL_BYTES, "SELECT 1 FROM results WHERE model_bytes = ? LIMIT 1")                           \
-	X(CACHE_ENTRIES, "SELECT " RESULT_COLUMNS " FROM results WHERE model = ?1 "                         \
-			 "UNION SELECT " RESULT_COLUMNS " FROM results WHERE model_bytes = ?2 "                \
+	X(CACHE_ENTRIES, "SELECT " RESULT_COLUMNS " FROM results WHERE model = ?1 AND created < ?4 "         \
+			 "UNION SELECT " RESULT_COLUMNS " FROM results WHERE model_bytes = ?2 AND created < ?4 " \
 			 "ORDER BY created DESC LIMIT ?3")
 
 enum statement {
@@ -350,6 +354,7 @@ struct task *store_row_task(sqlite3_stmt *st)
 	t->error = column_text(st, 20);
 	t->retried_as = sqlite3_column_int64(st, 21);
 	t->archived = sqlite3_column_int(st, 22) != 0;
+	t->source = sqlite3_column_int64(st, 23);
 	if (t->model == NULL)
 		t->model = xstrdup("");
 	if (t->vars == NULL)
@@ -748,12 +753,12 @@ static enum store_status put_hit(struct store *s, const struct task *t, const st
 {
 	struct store_result r = {.task_id = t->id, .path = hit->path, .format = hit->format, .points = hit->points,
 				 .signals = hit->signals, .summary = hit->summary, .cache_key = hit->cache_key,
-				 .source = hit->source ? hit->source : hit->task_id};
+				 .source = hit->source ? hit->source : hit->task_id, .size = hit->size};
 	enum store_status status = store_result_put(s, &r);
 
 	/* The file was just used: the last to be evicted for results_max_size (least recently used first). */
 	if (status == STORE_OK)
-		status = store_result_used(s, r.source, t->finished ? t->finished : time_wall_ns() / 1000000);
+		status = store_result_used(s, hit->task_id, t->finished ? t->finished : time_wall_ns() / 1000000);
 	return status;
 }
 
@@ -1283,6 +1288,7 @@ enum store_status store_result_put(struct store *s, const struct store_result *r
 	bind_text(st, 14, k->output);
 	bind_text(st, 15, k->plecs);
 	bind_opt(st, 16, k->model ? k->created : 0);
+	bind_opt(st, 17, r->size);
 	rc = sqlite3_step(st);
 	sqlite3_reset(st);
 	return rc == SQLITE_DONE ? STORE_OK : store_fail(s, rc, "saving a result");
@@ -1310,6 +1316,7 @@ static void result_row(sqlite3_stmt *st, struct store_result *out)
 	k->plecs = column_text(st, 14);
 	k->created = sqlite3_column_int64(st, 15);
 	out->evicted = sqlite3_column_int64(st, 16);
+	out->size = sqlite3_column_int64(st, 17);
 }
 
 static enum store_status read_result(struct store *s, sqlite3_stmt *st, struct store_result *out)
@@ -1342,7 +1349,39 @@ enum store_status store_result_by_key(struct store *s, const char *cache_key, st
 	sqlite3_stmt *st = stmt(s, STMT_RESULT_BY_KEY);
 
 	bind_text(st, 1, cache_key);
+	sqlite3_bind_int(st, 2, 1);
 	return read_result(s, st, out);
+}
+
+enum store_status store_cache_hits(struct store *s, const char *cache_key, int limit,
+				   bool (*fn)(const struct store_result *r, void *ud), void *ud)
+{
+	sqlite3_stmt *st = stmt(s, STMT_RESULT_BY_KEY);
+	bool more = true;
+	int rc;
+
+	bind_text(st, 1, cache_key);
+	sqlite3_bind_int(st, 2, limit);
+	while (more && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct store_result r = {0};
+
+		result_row(st, &r);
+		more = fn(&r, ud);
+		store_result_free(&r);
+	}
+	sqlite3_reset(st);
+	return !more || rc == SQLITE_DONE ? STORE_OK : store_fail(s, rc, "reading the result cache");
+}
+
+enum store_status store_cache_drop(struct store *s, const char *path)
+{
+	sqlite3_stmt *st = stmt(s, STMT_CACHE_DROP);
+	int rc;
+
+	bind_text(st, 1, path);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? STORE_OK : store_fail(s, rc, "dropping a cache entry");
 }
 
 void store_result_free(struct store_result *r)
@@ -1366,8 +1405,8 @@ enum store_status store_cache_has_bytes(struct store *s, const char *model_bytes
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? STORE_OK : store_fail(s, rc, "reading the result cache");
 }
 
-enum store_status store_cache_entries(struct store *s, const char *model, const char *model_bytes, int limit,
-				      void (*fn)(const struct store_result *r, void *ud), void *ud)
+enum store_status store_cache_entries(struct store *s, const char *model, const char *model_bytes, int64_t before_ms,
+				      int limit, void (*fn)(const struct store_result *r, void *ud), void *ud)
 {
 	sqlite3_stmt *st = stmt(s, STMT_CACHE_ENTRIES);
 	int rc;
@@ -1375,6 +1414,7 @@ enum store_status store_cache_entries(struct store *s, const char *model, const 
 	bind_text(st, 1, model);
 	bind_text(st, 2, model_bytes);
 	sqlite3_bind_int(st, 3, limit);
+	sqlite3_bind_int64(st, 4, before_ms > 0 ? before_ms : INT64_MAX);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct store_result r = {0};
 

@@ -44,7 +44,7 @@ enum store_status {
 enum store_durability { STORE_DURABILITY_NORMAL, STORE_DURABILITY_FULL };
 
 /* The schema this build writes. */
-#define STORE_SCHEMA_VERSION 6
+#define STORE_SCHEMA_VERSION 7
 
 struct store;
 
@@ -133,6 +133,7 @@ struct store_result {
 	int64_t source;     /* completed from the cache: the task whose run made the file; 0: this task ran */
 	struct cachekey_parts parts; /* a run's key parts (parts.model NULL when not kept) */
 	int64_t evicted;    /* when the file was evicted for results_max_size (wall ms), 0: it is kept */
+	int64_t size;       /* the file's size as written (bytes), 0: not known (written before simq kept it) */
 };
 
 enum store_attempt_op { STORE_ATTEMPT_NONE, STORE_ATTEMPT_BEGIN, STORE_ATTEMPT_END };
@@ -195,13 +196,24 @@ enum store_status store_log_append(struct store *s, int64_t time_ms, int64_t tas
 enum store_status store_result_put(struct store *s, const struct store_result *r);
 /* The result of task_id (free with store_result_free), or STORE_NOTFOUND. */
 enum store_status store_result_get(struct store *s, int64_t task_id, struct store_result *out);
-/* A completed result with that cache key (the row of the run that made it first), or STORE_NOTFOUND. */
+/*
+ * A completed result with that cache key whose file is not evicted, or STORE_NOTFOUND: the newest
+ * run's row first (a --no-cache run refreshes the entry), then rows that reuse a file.
+ */
 enum store_status store_result_by_key(struct store *s, const char *cache_key, struct store_result *out);
+/* Calls fn with up to limit such rows in that order, until fn returns false. */
+enum store_status store_cache_hits(struct store *s, const char *cache_key, int limit,
+				   bool (*fn)(const struct store_result *r, void *ud), void *ud);
+/* The file at path is not a result to reuse (gone, damaged): no row naming it is a cache entry now. */
+enum store_status store_cache_drop(struct store *s, const char *path);
 /* Whether any stored run's model had these bytes: a submit of a new model looks up no keys. */
 enum store_status store_cache_has_bytes(struct store *s, const char *model_bytes, bool *has);
-/* Calls fn with the newest `limit` runs (rows with key parts) of model path or model bytes, newest first. */
-enum store_status store_cache_entries(struct store *s, const char *model, const char *model_bytes, int limit,
-				      void (*fn)(const struct store_result *r, void *ud), void *ud);
+/*
+ * Calls fn with the newest `limit` entries (rows with key parts) of model path or model bytes made
+ * before before_ms (0: any time), newest first.
+ */
+enum store_status store_cache_entries(struct store *s, const char *model, const char *model_bytes, int64_t before_ms,
+				      int limit, void (*fn)(const struct store_result *r, void *ud), void *ud);
 void store_result_free(struct store_result *r);
 
 /* Caps the database at `pages` pages of its page size (SQLite's max_page_count), so

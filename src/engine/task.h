@@ -78,6 +78,7 @@ struct task {
 	int attempt_rows;       /* attempt records, interrupted ones included */
 	bool had_transient;     /* some attempt failed with a transient error */
 	bool cached;            /* completed from the result cache without running */
+	int64_t source;         /* cached: the task whose run made the result it reused (0: not known) */
 	bool no_cache;
 	double timeout;         /* seconds; 0 = none */
 	int64_t origin;         /* the task this one retries, or 0 */

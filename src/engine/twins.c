@@ -11,6 +11,7 @@
 
 struct twin {
 	int64_t runner;
+	struct twin *same;       /* the next runner of this key (by_key holds the first) */
 	char key[CACHEKEY_HEX];
 	struct cachekey_parts parts;
 	int64_t *waiters;
@@ -78,10 +79,17 @@ void twins_run(struct twins *tw, int64_t id, const char *key, struct cachekey_pa
 	snprintf(t->key, sizeof t->key, "%s", key);
 	t->parts = *parts;
 	memset(parts, 0, sizeof *parts);
+	struct twin *first = idmap_get(&tw->by_key, kid);
+
 	idmap_put(&tw->by_runner, id, t);
-	/* Two keys alike in their first 64 bits: the second is not found by key (it runs, nothing waits). */
-	if (idmap_get(&tw->by_key, kid) == NULL)
+	/* A second runner of the key (no_cache, a retry) is found once the first ends. */
+	if (first == NULL) {
 		idmap_put(&tw->by_key, kid, t);
+	} else if (strcmp(first->key, t->key) == 0) {
+		t->same = first->same;
+		first->same = t;
+	}
+	/* Two keys alike in their first 64 bits: the second is not found by key (it runs, nothing waits). */
 }
 
 void twins_wait(struct twins *tw, int64_t runner, int64_t id)
@@ -117,8 +125,20 @@ bool twins_end(struct twins *tw, int64_t id, struct twins_end *out)
 	memset(out, 0, sizeof *out);
 	if (t == NULL)
 		return false;
-	if (idmap_get(&tw->by_key, key_id(t->key)) == t)
+	struct twin *first = idmap_get(&tw->by_key, key_id(t->key));
+
+	if (first == t && t->same) {
+		idmap_put(&tw->by_key, key_id(t->key), t->same);
+	} else if (first == t) {
 		idmap_remove(&tw->by_key, key_id(t->key));
+	} else {
+		for (struct twin *p = first; p; p = p->same) {
+			if (p->same == t) {
+				p->same = t->same;
+				break;
+			}
+		}
+	}
 	for (size_t i = 0; i < t->n; i++)
 		idmap_remove(&tw->by_waiter, t->waiters[i]);
 	memcpy(out->key, t->key, sizeof out->key);

@@ -6,7 +6,8 @@
  * batch, is not sent: it waits on that runner here, out of the queue.  When the runner's
  * attempt ends, twins_end() hands back its key, its parts and the tasks that waited: on a
  * result they complete as cached from it; on anything else they go back to the queue and run
- * themselves.  A waiter that goes away (cancelled) is forgotten.  Owns only its records; the
+ * themselves.  A key may have several runners (a task that must run: no_cache, a retry): the
+ * first is the one waited for, the next when it ends.  A waiter that goes away (cancelled) is forgotten.  Owns only its records; the
  * tasks stay the engine's.  Loop thread only.
  */
 #ifndef SIMQ_ENGINE_TWINS_H

@@ -18,8 +18,12 @@
 #include "util/decimal.h"
 #include "util/xalloc.h"
 
-/* The longest number text read (a double needs 24 characters; blanks around it are not counted). */
-#define NUMBER_TEXT_MAX 64
+/*
+ * The longest number text read (blanks around it are not counted).  XML-RPC's <double> has no
+ * exponent, so a finite double written in full takes up to 309 digits (1.8e308) or 326 characters
+ * (4.9e-324 as 0.000...49, its shortest digits): an xmlrpc-c server (plecs-emu) writes them so.
+ */
+#define NUMBER_TEXT_MAX 400
 
 /* What an open element is to the decoder. */
 enum role {
@@ -124,6 +128,7 @@ struct case_state {
 	size_t index;
 	int depth;              /* of its <value> */
 	char *error;            /* why it has no result; the rest of it is skipped */
+	bool permanent;         /* error is in what PLECS computed for it (a number not finite): the case's */
 	bool plain, mat;        /* its value is a struct, or base64 */
 	bool seen_time, seen_values;
 	struct column time, values;
@@ -285,6 +290,7 @@ static void case_end(struct plecs_answer *a)
 
 	if (c->error) {
 		out->error = c->error;
+		out->permanent = c->permanent;
 		c->error = NULL;
 	} else if (c->mat && c->b64_nbits >= 6) {
 		out->error = xstrdup("PLECS's MatFile result is not base64: it ends part way through a byte");
@@ -363,6 +369,19 @@ static bool text_number(const struct plecs_answer *a, char type, double *x)
 	return true;
 }
 
+/* Whether the number text kept is one that is not finite (inf, nan, beyond a double's range), not garbage. */
+static bool text_not_finite(const struct plecs_answer *a)
+{
+	char *end;
+	double x;
+
+	if (a->text_len == 0 || a->text_long)
+		return false;
+	errno = 0;
+	x = strtod(a->text, &end);
+	return end != a->text && *end == '\0' && (!isfinite(x) || (errno == ERANGE && fabs(x) > 1));
+}
+
 /* The text kept, as a message shows it; type 's': an untyped value's, a string. */
 static char *text_shown(const struct plecs_answer *a, char type)
 {
@@ -388,6 +407,9 @@ static void number_end(struct plecs_answer *a, const struct frame *f)
 	if (!text_number(a, f->number, &x)) {
 		char *shown = text_shown(a, f->number);
 
+		/* PLECS answered whole, and computed a number that is not finite: asking again answers the same. */
+		if (c->error == NULL)
+			c->permanent = text_not_finite(a);
 		if (f->purpose == P_TIME_POINT)
 			case_fail(a, "PLECS's Time holds %s at point %zu, which is not a finite number", shown,
 				  c->time.len + 1);

@@ -347,13 +347,11 @@ static json_t *build_stats(struct dashboard_view *v)
 	                 (json_int_t)engine_queued(v->engine, NULL));
 }
 
-/* Tasks finished in each of the last 24 hours, the current one (the last 60 minutes) last. */
-static json_t *build_throughput(struct dashboard_view *v)
+/* Each of the last 24 hours' sums of minutes (the current hour, the last 60 minutes, last). */
+static json_t *hours_of(const int64_t *per_minute)
 {
-	int64_t per_minute[STATS_MINUTES];
 	json_t *hours = json_array();
 
-	engine_minutes(v->engine, STATS_MINUTES, per_minute);
 	for (int h = 0; h < 24; h++) {
 		int64_t sum = 0;
 
@@ -361,12 +359,22 @@ static json_t *build_throughput(struct dashboard_view *v)
 			sum += per_minute[h * 60 + m];
 		json_array_append_new(hours, json_integer((json_int_t)sum));
 	}
-	double rate, eta;
+	return hours;
+}
 
-	view_rate(v->engine, &rate, &eta);
+/* Tasks PLECS ran to an end in each of the last 24 hours, and those completed from the cache. */
+static json_t *build_throughput(struct dashboard_view *v)
+{
+	int64_t per_minute[STATS_MINUTES], cached[STATS_MINUTES];
+	double rate, eta, cached_rate;
+
+	engine_minutes(v->engine, STATS_MINUTES, per_minute, cached);
+	view_rate(v->engine, &rate, &eta, &cached_rate);
 	/* The last bucket ends with the current minute: the page labels the buckets from it. */
-	return json_pack("{s:o,s:I,s:I,s:I}", "per_hour", hours, "minute", (json_int_t)(v->now / 60000 * 60000), "rate",
-	                 (json_int_t)llround(rate), "eta", (json_int_t)(eta < 0 ? -1 : llround(eta)));
+	return json_pack("{s:o,s:o,s:I,s:I,s:I,s:I}", "per_hour", hours_of(per_minute), "cached_per_hour",
+	                 hours_of(cached), "minute", (json_int_t)(v->now / 60000 * 60000), "rate",
+	                 (json_int_t)llround(rate), "cached_rate", (json_int_t)llround(cached_rate), "eta",
+	                 (json_int_t)(eta < 0 ? -1 : llround(eta)));
 }
 
 /* ---- failures --------------------------------------------------------------------------- */

@@ -78,10 +78,11 @@ xmlrpc_value *view_retries(xmlrpc_env *env, const struct engine_retry_answer *a,
 /* The minutes of throughput simq.view gives (the last of them the current one). */
 #define VIEW_RATE_MINUTES 30
 /*
- * Tasks finished an hour at the pace of the last 10 minutes, and the seconds to finish what is
- * queued and running at that pace (-1: none finished lately; 0: nothing left): the console's ETA.
+ * Tasks PLECS ran to an end an hour at the pace of the last 10 minutes, and the seconds to finish
+ * what is queued and running at that pace (-1: none finished lately; 0: nothing left): the
+ * console's ETA.  cached_per_hour (may be NULL): completions from the cache an hour, on their own.
  */
-void view_rate(const struct engine *e, double *per_hour, double *eta);
+void view_rate(const struct engine *e, double *per_hour, double *eta, double *cached_per_hour);
 /* "1764482405123-4242": this server's start time and pid, which no other server shares. */
 void view_server_id(const struct engine *e, char *out, size_t size);
 /* simq.view: everything a console draws. */

@@ -127,6 +127,9 @@ static int details_lines(xmlrpc_value *t, char lines[][LINE_BYTES])
 	         text_when(b, sizeof b, reply_str(t, "submitted", a, sizeof a)));
 	snprintf(lines[n++], LINE_BYTES, "started   %s", text_when(b, sizeof b, reply_str(t, "started", a, sizeof a)));
 	snprintf(lines[n++], LINE_BYTES, "finished  %s", text_when(b, sizeof b, reply_str(t, "finished", a, sizeof a)));
+	if (reply_int(t, "source", 0))
+		snprintf(lines[n++], LINE_BYTES, "cached    yes: result reused from task %lld, no PLECS call",
+		         (long long)reply_int(t, "source", 0));
 	if (reply_str(t, "error", d, sizeof d)[0])
 		snprintf(lines[n++], LINE_BYTES, "error     %.480s", d);
 	xmlrpc_value *call = reply_member(t, "call");

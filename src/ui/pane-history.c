@@ -155,6 +155,9 @@ static void draw_row(struct console *c, xmlrpc_value *t, int y, struct screen_ar
 	screen_priority(y, a.x + 20, base, sel, prio);
 	screen_put(y, a.x + 25, 10, base | (failed ? A_BOLD : strcmp(state, "cancelled") == 0 ? A_DIM : 0),
 	           sel ? 0 : failed ? PAIR_BAD : 0, state);
+	/* A cached task's row says whose result it reused, where a failure's says why. */
+	if (reply_int(t, "source", 0) && !err[0])
+		snprintf(err, sizeof err, "cached from %lld", (long long)reply_int(t, "source", 0));
 	snprintf(line, sizeof line, "%s%s%s", screen_fit(fitted, sizeof fitted, label, 28), err[0] ? "  " : "", err);
 	screen_put(y, a.x + 35, a.w - 35, base, sel || !failed ? 0 : PAIR_BAD,
 	           screen_fit(fitted, sizeof fitted, line, a.w - 35));

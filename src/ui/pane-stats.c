@@ -42,7 +42,7 @@ static void sparkline(xmlrpc_value *per_minute, char *out, size_t size, int cell
 /* The figures of one window, as text ready to be laid out. */
 struct figures {
 	char completed[32], retried[32], cached[32], done[32], failed[32], cancelled[32], success[32], eff[32], per[32];
-	char spark[256], per_hour[32], eta[32], queued[32], running[32], calls[32], batch[32];
+	char spark[256], per_hour[32], cached_per_hour[32], eta[32], queued[32], running[32], calls[32], batch[32];
 	bool bad_rate; /* success under 90 % */
 };
 
@@ -64,6 +64,10 @@ static void figures_of(struct console *c, xmlrpc_value *w, struct figures *f)
 	snprintf(f->per, sizeof f->per, per >= 0 ? "%.1f" : "-", per);
 	sparkline(reply_member(tp, "per_minute"), f->spark, sizeof f->spark, 12);
 	snprintf(f->per_hour, sizeof f->per_hour, "%.0f/h", reply_num(tp, "per_hour", 0));
+	/* Completions from the cache cost PLECS nothing: their own rate, not in throughput or the ETA. */
+	f->cached_per_hour[0] = '\0';
+	if (reply_num(tp, "cached_per_hour", 0) >= 0.5)
+		snprintf(f->cached_per_hour, sizeof f->cached_per_hour, ", %.0f/h", reply_num(tp, "cached_per_hour", 0));
 	/* No estimate (nothing finished lately), or nothing left to drain. */
 	if (e <= 0)
 		snprintf(f->eta, sizeof f->eta, "-");
@@ -83,7 +87,7 @@ static int column_lines(const struct figures *f, char lines[][128])
 
 	snprintf(lines[n++], 128, "completed %9s first try", f->completed);
 	snprintf(lines[n++], 128, "          %9s after retry", f->retried);
-	snprintf(lines[n++], 128, "          %9s from the cache", f->cached);
+	snprintf(lines[n++], 128, "          %9s from the cache%s", f->cached, f->cached_per_hour);
 	snprintf(lines[n++], 128, "failed    %9s   cancelled %s", f->failed, f->cancelled);
 	snprintf(lines[n++], 128, "success   %9s   ETA %s", f->success, f->eta);
 	snprintf(lines[n++], 128, "retry eff.%9s   retries/failed %s", f->eff, f->per);

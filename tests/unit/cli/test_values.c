@@ -97,6 +97,9 @@ static void test_numbers_that_are_not(void **state)
 	check_refused("1e999", "too large for a number", 0);
 	check_refused("-1e999", "too large for a number", 0);
 	check_refused("1e-999", "too small for a number: it would become 0", 0);
+	/* A subnormal is not 0, but XML-RPC cannot carry it: the message says that, not "it would become 0". */
+	check_refused("1e-320", "is a subnormal number (nearer 0 than 2.2250738585072014e-308), which XML-RPC", 0);
+	check_refused("-5e-324", "is a subnormal number", 0);
 	check_refused("0x10", "hexadecimal numbers are not read", 0);
 	check_refused("1.2.3", "looks like a number but is not one", 3);
 	check_refused("3V", "looks like a number but is not one", 1);

@@ -385,10 +385,9 @@ static void end_call(struct fake_backend *fb, struct fake_call *c, enum backend_
 		fake_backend_finish_writes(fb);
 }
 
-void fake_call_ok(struct fake_backend *fb, struct fake_call *c, size_t points, size_t signals)
+/* Each case's result of points x signals numbers. */
+static void fill_results(struct backend_call *call, size_t points, size_t signals)
 {
-	struct backend_call *call = c->call;
-
 	if (call != NULL && call->ncases > 0) {
 		call->results = xcalloc(call->ncases, sizeof *call->results);
 		for (size_t k = 0; k < call->ncases; k++) {
@@ -405,6 +404,21 @@ void fake_call_ok(struct fake_backend *fb, struct fake_call *c, size_t points, s
 					r->values[s * points + i] = (double)(k + 1) * (double)(i + 1) + (double)s;
 			}
 		}
+	}
+}
+
+void fake_call_ok(struct fake_backend *fb, struct fake_call *c, size_t points, size_t signals)
+{
+	fill_results(c->call, points, signals);
+	end_call(fb, c, BACKEND_OK, NULL, false);
+}
+
+void fake_call_case_error(struct fake_backend *fb, struct fake_call *c, size_t k, const char *error, bool permanent)
+{
+	fill_results(c->call, 3, 1);
+	if (c->call && k < c->call->ncases) {
+		c->call->results[k].error = xstrdup(error);
+		c->call->results[k].permanent = permanent;
 	}
 	end_call(fb, c, BACKEND_OK, NULL, false);
 }

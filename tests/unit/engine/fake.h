@@ -101,6 +101,8 @@ struct fake_call *fake_backend_running_on(struct fake_backend *fb, const char *u
 
 /* Ends c with BACKEND_OK, each case `points` points of `signals` signals; seconds: the fake time since start. */
 void fake_call_ok(struct fake_backend *fb, struct fake_call *c, size_t points, size_t signals);
+/* Answers every case as fake_call_ok (3 points, 1 signal) but case k, which gets error (permanent: the case's). */
+void fake_call_case_error(struct fake_backend *fb, struct fake_call *c, size_t k, const char *error, bool permanent);
 /* Ends c with BACKEND_FAULT and PLECS's message. */
 void fake_call_fault(struct fake_backend *fb, struct fake_call *c, const char *message);
 /* Ends c with BACKEND_TRANSPORT (an answer cut short, garbled, an HTTP error: PLECS may have run it). */

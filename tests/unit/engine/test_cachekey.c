@@ -1,7 +1,8 @@
 /*
  * engine/cachekey.c and engine/twins.c: the cache key's canonical form (every text of one double
  * is one value, names sorted, an integer and a real of one value alike), which parts the key
- * covers, the model file read once per identity, and the twins' bookkeeping.
+ * covers, the model file read once per identity, the twins' bookkeeping, and what a backend has
+ * loaded (engine/loaded.c), by the bytes.
  */
 #include "autoconf.h"
 
@@ -13,10 +14,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "engine/cachekey.h"
+#include "engine/loaded.h"
 #include "engine/twins.h"
 
 static void assert_canonical(const char *in, const char *want)
@@ -118,7 +121,7 @@ static void write_file(const char *path, const char *text)
 static void test_files(void **state)
 {
 	char dir[] = "/tmp/test_cachekey.XXXXXX", a[64], b[64];
-	struct cachekey_files *f = cachekey_files_new();
+	struct cachekey_files *f = cachekey_files_new(0); /* files just written are remembered */
 	struct cachekey_parts p1, p2, p3;
 	char *err = NULL;
 
@@ -159,6 +162,36 @@ static void test_files(void **state)
 	rmdir(dir);
 	cachekey_files_free(&f);
 	assert_null(f);
+}
+
+/* Same size, mtime put back (cp -p, touch -d) at once after a read: the memo is not fooled. */
+static void test_files_mtime_restored(void **state)
+{
+	char dir[] = "/tmp/test_cachekey.XXXXXX", a[64], h1[CACHEKEY_HEX], h2[CACHEKEY_HEX], h3[CACHEKEY_HEX];
+	struct cachekey_files *f = cachekey_files_new(CACHEKEY_RACY_MS);
+	struct timespec times[2] = {{.tv_sec = 1700000000}, {.tv_sec = 1700000000}};
+	int64_t mtime;
+	char *err = NULL;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(a, sizeof a, "%s/a.plecs", dir);
+	write_file(a, "TimeSpan \"5e-3\"\n");
+	assert_int_equal(utimensat(AT_FDCWD, a, times, 0), 0);
+	assert_true(cachekey_file(f, a, NULL, h1, &mtime, &err));
+	assert_int_equal(mtime, 1700000000000LL);
+	/* Within the same tick of the ctime clock as the first write, most likely: */
+	write_file(a, "TimeSpan \"2e-3\"\n");
+	assert_int_equal(utimensat(AT_FDCWD, a, times, 0), 0);
+	assert_true(cachekey_file(f, a, NULL, h2, &mtime, &err));
+	assert_string_not_equal(h1, h2);
+	assert_int_equal(cachekey_files_reads(f), 2);
+	/* Read again while it is new; once read, the same bytes hash alike. */
+	assert_true(cachekey_file(f, a, NULL, h3, &mtime, &err));
+	assert_string_equal(h2, h3);
+	assert_int_equal(cachekey_files_reads(f), 3);
+	unlink(a);
+	rmdir(dir);
+	cachekey_files_free(&f);
 }
 
 /* Members of a canonical object, in order, for cache why's comparisons. */
@@ -217,15 +250,75 @@ static void test_twins(void **state)
 	assert_int_equal(twins_runner(tw, key), 20);
 	assert_true(twins_end(tw, 21, &end));
 	assert_int_equal(twins_runner(tw, key), 20);
+	/* The first ends: the second runner of the key is the one to wait for now. */
+	struct cachekey_parts u = {0};
+
+	twins_run(tw, 22, key, &u);
+	assert_true(twins_end(tw, 20, &end));
+	assert_int_equal(twins_runner(tw, key), 22);
+	assert_true(twins_end(tw, 22, &end));
+	assert_int_equal(twins_runner(tw, key), 0);
 	twins_free(&tw);
 	assert_null(tw);
+}
+
+/* A backend loads by the bytes: the same bytes once confirmed are not loaded again; others are. */
+static void test_loaded(void **state)
+{
+	struct loaded *l = loaded_new();
+	const char *h1 = "11111111111111111111111111111111", *h2 = "22222222222222222222222222222222";
+	char *close = NULL;
+	bool load;
+
+	assert_true(loaded_plan(l, "rc", "/a/rc.plecs", h1, &load, &close));
+	assert_true(load);
+	assert_null(close);
+	/* A second call while the first loads: it loads too (the first may not have loaded yet). */
+	assert_true(loaded_plan(l, "rc", "/a/rc.plecs", h1, &load, &close));
+	assert_true(load);
+	/* Other bytes (same size and mtime or not) while those run: refused, the call waits. */
+	assert_false(loaded_plan(l, "rc", "/a/rc.plecs", h2, &load, &close));
+	assert_false(loaded_plan(l, "rc", "/b/rc.plecs", h1, &load, &close));
+	loaded_end(l, "rc", "/a/rc.plecs", h1, true, true);
+	loaded_end(l, "rc", "/a/rc.plecs", h1, true, true);
+	assert_true(loaded_plan(l, "rc", "/a/rc.plecs", h1, &load, &close));
+	assert_false(load);
+	loaded_end(l, "rc", "/a/rc.plecs", h1, false, true);
+	/* The file's bytes changed: loaded again, not closed (the same file). */
+	assert_true(loaded_plan(l, "rc", "/a/rc.plecs", h2, &load, &close));
+	assert_true(load);
+	assert_null(close);
+	/* It changed again during the load: what PLECS holds is unknown; the next call loads. */
+	loaded_end(l, "rc", "/a/rc.plecs", h2, true, false);
+	assert_true(loaded_plan(l, "rc", "/a/rc.plecs", h2, &load, &close));
+	assert_true(load);
+	loaded_end(l, "rc", "/a/rc.plecs", h2, true, true);
+	/* Another file of that name: closed first. */
+	assert_true(loaded_plan(l, "rc", "/b/rc.plecs", h2, &load, &close));
+	assert_true(load);
+	assert_string_equal(close, "rc");
+	free(close);
+	loaded_end(l, "rc", "/b/rc.plecs", h2, true, true);
+	/* PLECS restarted: loaded again; a file simq cannot read ("") is never taken as loaded. */
+	loaded_forget(l);
+	assert_true(loaded_plan(l, "rc", "/b/rc.plecs", h2, &load, &close));
+	assert_true(load);
+	loaded_end(l, "rc", "/b/rc.plecs", h2, true, true);
+	assert_true(loaded_plan(l, "x", "/x.plecs", "", &load, &close));
+	loaded_end(l, "x", "/x.plecs", "", true, true);
+	assert_true(loaded_plan(l, "x", "/x.plecs", "", &load, &close));
+	assert_true(load);
+	loaded_end(l, "x", "/x.plecs", "", true, true);
+	loaded_free(&l);
+	assert_null(l);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_numbers),   cmocka_unit_test(test_structure), cmocka_unit_test(test_key_parts),
-	    cmocka_unit_test(test_files),     cmocka_unit_test(test_members),   cmocka_unit_test(test_twins),
+	    cmocka_unit_test(test_files),     cmocka_unit_test(test_files_mtime_restored),
+	    cmocka_unit_test(test_members),   cmocka_unit_test(test_twins),     cmocka_unit_test(test_loaded),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

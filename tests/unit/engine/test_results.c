@@ -322,6 +322,49 @@ static void test_read_refuses_planted_files(void **state)
 }
 
 /* The decoder's summary is stored when it made one (final value included); otherwise one is computed. */
+/* What the cache reuses: a file of the size written, whose header (MAT) or last line (CSV) is whole. */
+static void test_reusable(void **state)
+{
+	struct fx *fx = *state;
+	struct result_data r;
+	struct store_result m = {0}, c = {0};
+	char *err = NULL;
+	struct stat st;
+
+	make_result(&r, 50, 2);
+	assert_true(results_write(fx->dir, 1, &r, RESULTS_MAT, false, &m, &err));
+	assert_true(results_write(fx->dir, 2, &r, RESULTS_CSV, false, &c, &err));
+	result_data_free(&r);
+	assert_int_equal(stat(m.path, &st), 0);
+	assert_int_equal(m.size, st.st_size);
+	assert_true(results_reusable(&m, &err));
+	assert_true(results_reusable(&c, &err));
+	/* Cut short: another size than written. */
+	assert_int_equal(truncate(m.path, m.size - 1), 0);
+	assert_false(results_reusable(&m, &err));
+	assert_int_equal(errno, EINVAL);
+	assert_non_null(strstr(err, "when it was written: damaged or cut short"));
+	xfree(&err);
+	/* A row written before simq kept sizes: the header and the last line decide. */
+	m.size = c.size = 0;
+	assert_true(results_reusable(&m, &err));
+	assert_int_equal(truncate(m.path, 100), 0);
+	assert_false(results_reusable(&m, &err));
+	assert_non_null(strstr(err, "shorter than a MAT file's header"));
+	xfree(&err);
+	assert_int_equal(truncate(c.path, 200), 0);
+	assert_false(results_reusable(&c, &err));
+	assert_non_null(strstr(err, "its last line is cut short"));
+	xfree(&err);
+	/* Gone: ENOENT. */
+	assert_int_equal(unlink(c.path), 0);
+	assert_false(results_reusable(&c, &err));
+	assert_int_equal(errno, ENOENT);
+	xfree(&err);
+	store_result_free(&m);
+	store_result_free(&c);
+}
+
 static void test_summary(void **state)
 {
 	struct fx *fx = *state;
@@ -458,6 +501,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_csv_of_mat_equals_csv_written, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_csv_of_bad_files, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_read_refuses_planted_files, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_reusable, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_summary, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_summary_scaled, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_no_symlink_followed, fx_setup, fx_teardown),

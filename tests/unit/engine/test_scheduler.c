@@ -514,6 +514,35 @@ static void test_batch_rule(void **state)
 
 /* ---- 2. backoff ------------------------------------------------------------------------------ */
 
+/*
+ * A case PLECS answered with a number that is not finite fails at once (permanent: another run
+ * answers the same); a case's answer garbled otherwise is retried; the batch's other cases complete.
+ */
+static void test_case_answer_not_finite(void **state)
+{
+	struct fx *fx = *state;
+
+	fx->backends[0].max_batch = 4;
+	fx_open(fx);
+	pause_all(fx, true);
+	int64_t a = submit(fx, fx->model_a, PRIO_NORMAL), b = submit(fx, fx->model_a, PRIO_NORMAL);
+
+	pause_all(fx, false);
+	EXPECT_CALL(call_at(fx, 0), URL1, a, b);
+	fake_call_case_error(fx->fb, call_at(fx, 0), 0, "PLECS's signal 1 holds \"inf\" at point 2, which is not a finite number",
+			     true);
+	assert_int_equal(state_of(fx, a), TASK_FAILED);
+	assert_int_equal(state_of(fx, b), TASK_COMPLETED);
+	int64_t c = submit(fx, fx->model_a, PRIO_NORMAL);
+
+	fake_call_case_error(fx->fb, fake_backend_last(fx->fb), 0, "PLECS's result is a string", false);
+	const struct task *at = engine_loaded(fx->e, c);
+
+	assert_non_null(at);
+	assert_int_equal(at->state, TASK_RUNNING);
+	assert_true(at->retry_due > 0);
+}
+
 /* A transient failure waits base * 2^retry, capped, and runs again exactly then; the last one fails. */
 static void test_backoff_delays(void **state)
 {
@@ -1965,6 +1994,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_batch_rule, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_backoff_delays, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_case_answer_not_finite, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_breaker_down_probe_up, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_split_poisoned_batch, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_cancel_running, fx_setup, fx_teardown),

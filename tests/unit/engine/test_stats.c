@@ -140,12 +140,19 @@ static void test_mixed_outcomes(void **state)
 	assert_true(fabs(stats_success_rate(&c) - 0.8) < 1e-12);
 	assert_true(fabs(stats_retry_effectiveness(&c) - 2.0 / 3.0) < 1e-12);
 	assert_true(fabs(stats_retries_per_failed(&c) - 1.4) < 1e-12);
-	/* The per-minute throughput counts what finished: completed, failed and cached, not cancelled. */
-	int64_t per_minute[2];
+	/*
+	 * The per-minute throughput counts what PLECS ran to an end: completed and failed, not cancelled,
+	 * and not cached (on their own: no PLECS time, so no part of an ETA).
+	 */
+	int64_t per_minute[2], cached[2];
 
-	stats_minutes(&s, NOW, 2, per_minute);
+	stats_minutes(&s, NOW, 2, per_minute, cached);
 	assert_int_equal(per_minute[0], 0);
-	assert_int_equal(per_minute[1], 6 + 2 + 2 + 1);
+	assert_int_equal(per_minute[1], 6 + 2 + 2);
+	assert_int_equal(cached[0], 0);
+	assert_int_equal(cached[1], 1);
+	stats_minutes(&s, NOW, 2, per_minute, NULL);
+	assert_int_equal(per_minute[1], 6 + 2 + 2);
 }
 
 static void test_windows(void **state)

@@ -302,6 +302,43 @@ static void test_results_and_log(void **state)
 	assert_int_equal(store_result_by_key(s, "abc123", &back), STORE_OK);
 	assert_int_equal(back.task_id, t->id);
 	store_result_free(&back);
+	/*
+	 * A second run of that key (--no-cache) refreshes the entry: the newest run comes first, then
+	 * a row reusing a file; each keeps the size its file was written with.  A file dropped (gone,
+	 * damaged) leaves the cache with every row naming it.
+	 */
+	struct task *again = new_task(1), *reuse = new_task(1);
+	char rpath2[] = "results/2.csv", mdl[] = "/m.plecs", mb[] = "b";
+
+	store_submit(s, again);
+	store_submit(s, reuse);
+	r.parts = (struct cachekey_parts){.model = mdl, .model_bytes = mb, .created = NOW};
+	assert_int_equal(store_result_put(s, &r), STORE_OK);
+	struct store_result r2 = r, r3 = r;
+
+	r2.task_id = again->id;
+	r2.path = rpath2;
+	r2.parts.created = NOW + 1000;
+	r2.size = 4321;
+	r3.task_id = reuse->id;
+	r3.path = rpath2;
+	r3.source = again->id;
+	r3.parts = (struct cachekey_parts){0};
+	assert_int_equal(store_result_put(s, &r3), STORE_OK);
+	assert_int_equal(store_result_put(s, &r2), STORE_OK);
+	assert_int_equal(store_result_by_key(s, "abc123", &back), STORE_OK);
+	assert_int_equal(back.task_id, again->id);
+	assert_int_equal(back.size, 4321);
+	store_result_free(&back);
+	assert_int_equal(store_cache_drop(s, rpath2), STORE_OK);
+	assert_int_equal(store_result_by_key(s, "abc123", &back), STORE_OK);
+	assert_int_equal(back.task_id, t->id);
+	store_result_free(&back);
+	assert_int_equal(store_result_get(s, reuse->id, &back), STORE_OK);
+	assert_null(back.cache_key);
+	store_result_free(&back);
+	task_free(&again);
+	task_free(&reuse);
 	assert_int_equal(store_log_append(s, NOW, t->id, "completed", &seq1), STORE_OK);
 	assert_int_equal(store_log_append(s, NOW, 0, "server started", &seq2), STORE_OK);
 	assert_int_equal(seq2, seq1 + 1);
@@ -601,9 +638,9 @@ static void test_schema_1_is_migrated(void **state)
 
 	assert_int_equal(store_submit(s, t), STORE_OK);
 	store_close(&s);
-	/* Schema 1 is schema 6 without the requests table (2), the origin index and settings (3), the
-	 * archive (4), the results' retention and cache columns (4, 5) and the minutes' counts and deleted
-	 * ranges (6): make the database what simq 1 left. */
+	/* Schema 1 is schema 7 without the requests table (2), the origin index and settings (3), the
+	 * archive (4), the results' retention and cache columns (4, 5), the minutes' counts and deleted
+	 * ranges (6) and the results' size (7): make the database what simq 1 left. */
 	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
 	assert_int_equal(sqlite3_exec(db, "DROP TABLE requests; DROP INDEX tasks_origin; DROP TABLE settings; "
 				      "DROP TABLE archived_tasks; DROP TABLE archived_attempts; DROP TABLE minute_counts; DROP TABLE deleted; "
@@ -615,7 +652,7 @@ static void test_schema_1_is_migrated(void **state)
 	assert_int_equal(scalar(path, "PRAGMA user_version"), 1);
 	s = open_at(path, NULL);
 	assert_int_equal(scalar(path, "PRAGMA user_version"), STORE_SCHEMA_VERSION);
-	assert_int_equal(STORE_SCHEMA_VERSION, 6);
+	assert_int_equal(STORE_SCHEMA_VERSION, 7);
 	assert_int_equal(store_get(s, t->id, &back), STORE_OK);
 	assert_string_equal(back->vars, t->vars);
 	task_free(&back);

@@ -529,13 +529,43 @@ static void test_bad_numbers(void **state)
 
 		assert_int_equal(d.end, PLECS_ANSWER_RESULTS);
 		assert_contains(d.r[0].error, want);
+		/* inf, NaN and 1e400 are what PLECS computed for the case (permanent); garbage is retried. */
+		assert_int_equal(d.r[0].permanent, i == 1 || i == 2 || i == 3);
 		decoded_free(&d);
 		free(want);
 		free(xml);
 		free(value);
 	}
 
-	/* A number of a megabyte: refused at its 65th character, not kept. */
+	/* XML-RPC has no exponent: 2.8e-308 and 1.7976931348623157e308 written in full are numbers. */
+	struct buf tiny = BUF_INIT, huge = BUF_INIT;
+
+	buf_adds(&tiny, "0.");
+	for (int i = 0; i < 307; i++)
+		buf_addc(&tiny, '0');
+	buf_adds(&tiny, "28");
+	buf_adds(&huge, "179769313486231570");
+	for (int i = 0; i < 291; i++)
+		buf_addc(&huge, '0');
+	char *full = xasprintf("<struct><member><name>Time</name><value><array><data><value><double>0</double></value>"
+			       "<value><double>1</double></value></data></array></value></member><member><name>Values"
+			       "</name><value><array><data><value><array><data><value><double>%s</double></value><value>"
+			       "<double>%s</double></value></data></array></value></data></array></value></member>"
+			       "</struct>", buf_str(&tiny), buf_str(&huge));
+	char *fxml = response(full);
+	struct decoded fd = decode(fxml, 1, false);
+
+	assert_int_equal(fd.end, PLECS_ANSWER_RESULTS);
+	assert_null(fd.r[0].error);
+	assert_true(fd.r[0].values[0] == 2.8e-308);
+	assert_true(fd.r[0].values[1] == 1.7976931348623157e308);
+	decoded_free(&fd);
+	free(fxml);
+	free(full);
+	buf_free(&tiny);
+	buf_free(&huge);
+
+	/* A number of a megabyte: refused at its 401st character, not kept. */
 	struct buf b = BUF_INIT;
 
 	buf_adds(&b, "<struct><member><name>Time</name><value><array><data><value><double>");
@@ -546,7 +576,8 @@ static void test_bad_numbers(void **state)
 	struct decoded d = decode(xml, 1, false);
 
 	assert_int_equal(d.end, PLECS_ANSWER_RESULTS);
-	assert_contains(d.r[0].error, "PLECS's Time holds a number of more than 64 characters at point 1");
+	assert_contains(d.r[0].error, "PLECS's Time holds a number of more than 400 characters at point 1");
+	assert_false(d.r[0].permanent); /* not a number PLECS computed: garbled, retried */
 	decoded_free(&d);
 	free(xml);
 	buf_free(&b);
