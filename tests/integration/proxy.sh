@@ -109,12 +109,12 @@ emu emu.calls >"$TMP/calls"
 expect_in "... for plecs-emu did answer the licence fault" "$TMP/calls" "No free license available"
 "$SIMQ" ls --tag proxy --name proxy:127.0.0.1 --limit 1000 >"$TMP/ls"
 critical=$(grep -c "critical  completed" "$TMP/ls")
-if [ "$critical" -eq 17 ] && grep -q "critical  completed  2 " "$TMP/ls"; then
+if [ "$critical" -eq 17 ] && grep -Eq "critical +completed +2 " "$TMP/ls"; then
 	ok "simq ls --tag proxy: the script's 17 tasks, critical from the path, named proxy:127.0.0.1, one retried"
 else
 	fail "the script's tasks are in simq ls, critical" "$critical critical completed:" "$(tail -20 "$TMP/ls")"
 fi
-expect_in "a call at /RPC2 gets [proxy] priority (normal)" "$TMP/ls" "normal    completed  1 "
+check "a call at /RPC2 gets [proxy] priority (normal)" grep -Eq "normal +completed +1 " "$TMP/ls"
 
 # The result cache answers a script run again at once: no case reaches plecs-emu.
 emu emu.reset >/dev/null
@@ -156,6 +156,7 @@ if [ "$queued" -gt 0 ] && [ "$took" -le 1000 ] && [ "$(grep -c "low  cancelled" 
 else
 	fail "a killed script's queued tasks are cancelled within a second" "$queued queued, $took ms" "$(cat "$TMP/cancelled")"
 fi
+until_in "$SIMQ_HOME/simulation.log" "proxy: cancelled" -F # the log is written off the loop
 expect_in "the log says what was cancelled and why" "$SIMQ_HOME/simulation.log" \
 	"proxy: cancelled $queued queued tasks of a plecs.simulate from 127.0.0.1: the client closed its connection"
 server_ran_clean
