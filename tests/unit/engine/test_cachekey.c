@@ -152,6 +152,7 @@ static void test_files(void **state)
 	assert_int_equal(cachekey_files_reads(f), 3);
 	cachekey_of(&p3, k3);
 	assert_string_not_equal(k1, k3);
+	cachekey_parts_free(&p3);
 	assert_false(cachekey_parts_for(f, "/nonexistent/m.plecs", NULL, "{}", "{}", "plain", NULL, &p3, &err));
 	assert_non_null(strstr(err, "/nonexistent/m.plecs"));
 	free(err);
