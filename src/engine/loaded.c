@@ -11,9 +11,9 @@
 
 struct model {
 	char *name, *path;
-	char hash[CACHEKEY_HEX];   /* the bytes loaded or being loaded; "" when not known */
-	bool confirmed;            /* a call loaded them, and they were still the file's after it */
-	int users;                 /* planned calls not ended */
+	char hash[CACHEKEY_HEX]; /* the bytes loaded or being loaded; "" when not known */
+	bool confirmed;          /* a call loaded them, and they were still the file's after it */
+	int users;               /* planned calls not ended */
 };
 
 struct loaded {
@@ -54,8 +54,7 @@ static struct model *find(struct loaded *l, const char *name)
 	return NULL;
 }
 
-bool loaded_plan(struct loaded *l, const char *name, const char *path, const char *hash, bool *load,
-		 char **close_first)
+bool loaded_plan(struct loaded *l, const char *name, const char *path, const char *hash, bool *load, char **close_first)
 {
 	struct model *m = find(l, name);
 
@@ -83,8 +82,7 @@ bool loaded_plan(struct loaded *l, const char *name, const char *path, const cha
 	return true;
 }
 
-void loaded_end(struct loaded *l, const char *name, const char *path, const char *hash, bool did_load,
-		bool verified)
+void loaded_end(struct loaded *l, const char *name, const char *path, const char *hash, bool did_load, bool verified)
 {
 	struct model *m = find(l, name);
 

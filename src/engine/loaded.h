@@ -30,12 +30,11 @@ void loaded_forget(struct loaded *l);
  * Each true is ended by one loaded_end().
  */
 bool loaded_plan(struct loaded *l, const char *name, const char *path, const char *hash, bool *load,
-		 char **close_first);
+                 char **close_first);
 /*
  * A planned call ended: did_load when it loaded the model, verified when the file's bytes were
  * still hash after it (a load of other bytes leaves what PLECS holds unknown).
  */
-void loaded_end(struct loaded *l, const char *name, const char *path, const char *hash, bool did_load,
-		bool verified);
+void loaded_end(struct loaded *l, const char *name, const char *path, const char *hash, bool did_load, bool verified);
 
 #endif
