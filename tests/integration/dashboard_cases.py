@@ -902,11 +902,20 @@ class Holder(threading.Thread):
             s.close()
 
 
-def snapshot_seconds():
-    """How long a page that says hello at once waits for its snapshot."""
+def snapshot_seconds(asked_again=None):
+    """How long a page that says hello at once waits for its snapshot.  With asked_again (a list), a
+    connection closed before its request was read is asked again, as the page does, and counted there;
+    the time is the whole wait."""
     t0 = time.monotonic()
-    ws = connect()
-    welcome, snap = hello(ws)
+    while True:
+        try:
+            ws = connect()
+            welcome, snap = hello(ws)
+            break
+        except (OSError, websocket.WebSocketException):
+            if asked_again is None or len(asked_again) >= 3:
+                raise
+            asked_again.append(time.monotonic() - t0)
     assert snap["type"] == "snapshot", snap["type"]
     took = time.monotonic() - t0
     ws.close()
@@ -927,11 +936,12 @@ def case_flood():
     holder.start()
     holder.ready.wait(60)
     worst_status = worst_submit = worst_snapshot = most = 0
+    asked_again = []  # a page's connection taken for the flood's before it spoke: the page asks again
     for _ in range(5):
         most = max(most, fds(pid))
         worst_status = max(worst_status, timed("status"))
         worst_submit = max(worst_submit, timed("submit", MODEL, "--name", "during-flood"))
-        worst_snapshot = max(worst_snapshot, snapshot_seconds())
+        worst_snapshot = max(worst_snapshot, snapshot_seconds(asked_again))
         most = max(most, fds(pid))
     holder.stop.set()
     holder.join(10)
@@ -945,8 +955,8 @@ def case_flood():
     while fds(pid) > before + 5 and time.monotonic() < end:
         time.sleep(0.1)
     assert fds(pid) <= before + 5, "%d descriptors 15 s after the flood (%d before)" % (fds(pid), before)
-    print("ok: at most %d descriptors held, status %.2f s, submit %.2f s, snapshot %.2f s"
-          % (most, worst_status, worst_submit, worst_snapshot))
+    print("ok: at most %d descriptors held, status %.2f s, submit %.2f s, snapshot %.2f s (%d connections asked again)"
+          % (most, worst_status, worst_submit, worst_snapshot, len(asked_again)))
 
 
 def case_hogs():
