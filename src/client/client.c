@@ -16,6 +16,7 @@
 #include "config/config.h"
 #include "proto/doubles.h"
 #include "proto/proto.h"
+#include "proto/xmlin.h"
 #include "util/buf.h"
 #include "util/paths.h"
 #include "util/time.h"
@@ -278,18 +279,16 @@ enum client_status client_call(struct client *c, const char *method, xmlrpc_valu
 		*err = xasprintf("the server answered HTTP %ld: %s", http_status, buf_str(&reply));
 		goto out;
 	}
-	const char *fault = NULL;
+	char *fault = NULL, *why = NULL;
 
-	proto_exact_doubles(&reply);
-	xmlrpc_parse_response2(&env, buf_str(&reply), reply.len, result, fault_code, &fault);
-	if (env.fault_occurred) {
+	if (!proto_parse_response(buf_str(&reply), reply.len, result, fault_code, &fault, &why)) {
 		/* Cut short (the server died while it wrote): as ambiguous as no answer at all. */
 		*err = xasprintf("the server's answer cannot be read (%s): it stopped or was killed while it answered",
-				 env.fault_string);
+				 why);
+		free(why);
 		status = CLIENT_LOST;
 	} else if (fault) {
-		*err = xstrdup(fault);
-		free((void *)fault);
+		*err = fault;
 		status = CLIENT_FAULT;
 	} else {
 		status = CLIENT_OK;

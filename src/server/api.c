@@ -15,6 +15,7 @@
 #include "server/submit.h"
 #include "server/validate.h"
 #include "server/view.h"
+#include "server/view-rows.h"
 #include "util/buf.h"
 #include "util/xalloc.h"
 
@@ -611,8 +612,11 @@ static void api_view(struct api *a, struct api_call *c)
 		api_park(c, wait_ms / 1000.0);
 		return;
 	}
+	struct view_rows *rows = xcalloc(1, sizeof *rows);
+
 	xmlrpc_env_init(&env);
-	finish_value(c, &env, view_console(&env, a->engine, &r));
+	finish_value(c, &env, view_console(&env, a->engine, &r, rows));
+	view_rows_answer(c, rows);
 }
 
 /* simq.wait's timeout in seconds (argument 1), 0 when absent; false after a fault. */

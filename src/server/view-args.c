@@ -121,7 +121,8 @@ bool view_read_request(xmlrpc_value *v, struct view_request *r, int64_t *version
 		char *shown = proto_shown(v);
 
 		*err = xasprintf("simq.view: request %s: %s%sallowed: a struct of version, wait_ms, queue_offset, "
-				 "queue_limit, log_since, focus, history, history_offset, history_state", shown, why ? why : "",
+				 "queue_limit, log_since, focus, history, history_offset, history_state, queue_since, "
+				 "history_since", shown, why ? why : "",
 				 why ? "; " : "");
 		free(shown);
 		free(why);
@@ -141,8 +142,14 @@ bool view_read_request(xmlrpc_value *v, struct view_request *r, int64_t *version
 
 		enum task_state st;
 
+		char *since = strcmp(key, "queue_since") == 0	 ? r->queue_since
+			      : strcmp(key, "history_since") == 0 ? r->history_since
+								  : NULL;
+
 		if (strcmp(key, "wait_ms") == 0 && json_is_number(x)) {
 			*wait_ms = json_number_value(x);
+		} else if (since && json_is_string(x) && json_string_length(x) < VIEW_HASH_SIZE) {
+			memcpy(since, json_string_value(x), json_string_length(x) + 1);
 		} else if (strcmp(key, "history_state") == 0 && json_is_string(x) &&
 			   (json_string_length(x) == 0 ||
 			    (task_state_parse(json_string_value(x), &st) && task_state_is_final(st)))) {
@@ -153,11 +160,13 @@ bool view_read_request(xmlrpc_value *v, struct view_request *r, int64_t *version
 			char *text = proto_json_text(x, false), *shown_key = buf_shown(key), *shown = buf_shown(text);
 
 			*err = xasprintf("simq.view: request.%s %s: %s; allowed: numbers in version, wait_ms, queue_offset, "
-					 "queue_limit, log_since, focus, history, history_offset, and history_state: completed, "
-					 "failed, cancelled or \"\"", shown_key, shown,
+					 "queue_limit, log_since, focus, history, history_offset, history_state: completed, "
+					 "failed, cancelled or \"\", and queue_since, history_since: the queue_hash or "
+					 "history_hash of an earlier answer", shown_key, shown,
 					 target || strcmp(key, "wait_ms") == 0 ? "not a number"
 					 : strcmp(key, "history_state") == 0 ? "not a final state"
-									    : "not a field of the request");
+					 : since				     ? "not a hash simq gave"
+									     : "not a field of the request");
 			free(text);
 			free(shown_key);
 			free(shown);

@@ -11,6 +11,7 @@
 
 #include "proto/proto.h"
 #include "server/view-pool.h"
+#include "server/view-rows.h"
 #include "util/buf.h"
 #include "util/match.h"
 #include "util/time.h"
@@ -334,14 +335,7 @@ struct view_ctx {
 	xmlrpc_value *list;
 	int64_t now;
 	const char *server; /* the server's start id */
-	int64_t room;       /* how many more items the list takes */
 };
-
-/* Whether the list takes one more item (and counts it). */
-static bool reply_room(struct view_ctx *x)
-{
-	return x->room-- > 0;
-}
 
 void view_server_id(const struct engine *e, char *out, size_t size)
 {
@@ -400,20 +394,6 @@ static void add_retry(const struct task *t, double retry_in, void *ud)
 				  (xmlrpc_int64)t->id, "retry", task_retries(t) + 1, "max_retries", tot.max_retries,
 				  "retry_in", retry_in, "error", t->error ? t->error : "", "model", t->model, "priority",
 				  task_priority_name(t->priority), "name", t->name ? t->name : ""));
-}
-
-/* A finished task, as the console's history shows it: brief, with when it finished. */
-static void add_recent(const struct task *t, void *ud)
-{
-	struct view_ctx *x = ud;
-
-	if (reply_room(x)) {
-		xmlrpc_value *v = view_task(x->env, x->e, t, true);
-
-		set_time(x->env, v, "finished", t->finished);
-		set_member(x->env, v, "archived", xmlrpc_bool_new(x->env, t->archived));
-		append(x->env, x->list, v);
-	}
 }
 
 static void add_backend(const struct sched_backend_info *b, void *ud)
@@ -605,27 +585,27 @@ xmlrpc_value *view_status(xmlrpc_env *env, const struct engine *e)
 	return v;
 }
 
-xmlrpc_value *view_console(xmlrpc_env *env, struct engine *e, const struct view_request *req)
+xmlrpc_value *view_console(xmlrpc_env *env, struct engine *e, const struct view_request *req, struct view_rows *rows)
 {
 	xmlrpc_value *v = xmlrpc_struct_new(env);
 	char id[64];
 	struct view_ctx log = {.env = env, .e = e, .list = xmlrpc_array_new(env), .server = id};
+	char *err = NULL;
 
 	view_server_id(e, id, sizeof id);
 	if (req->log_since >= 0)
 		engine_log_since(e, (uint64_t)req->log_since, add_log_line, &log);
 	set_member(env, v, "server_id", xmlrpc_string_new(env, id));
 	set_member(env, v, "version", xmlrpc_i8_new(env, (xmlrpc_int64)engine_version(e)));
-	char *err = NULL;
-	xmlrpc_value *queue = queue_page_value(env, e, req->queue_offset, req->queue_limit, true, &err);
+	char hash[VIEW_HASH_SIZE];
 
 	/* A store that cannot be read leaves the queue pane empty this once; the log says why. */
-	if (queue == NULL) {
+	if (!view_rows_queue(e, req->queue_offset, req->queue_limit, req->queue_since, hash, &rows->queue, &err)) {
 		engine_log(e, SEVERITY_ERROR, 0, "simq.view: %s", err);
 		free(err);
-		queue = xmlrpc_array_new(env);
+		err = NULL;
 	}
-	set_member(env, v, "queue", queue);
+	set_member(env, v, "queue_hash", xmlrpc_string_new(env, hash));
 	set_member(env, v, "queue_total", xmlrpc_i8_new(env, (xmlrpc_int64)engine_queued(e, NULL)));
 	/* Where the task under a console's cursor went: it follows its task, not a row. */
 	if (req->focus > 0)
@@ -647,14 +627,12 @@ xmlrpc_value *view_console(xmlrpc_env *env, struct engine *e, const struct view_
 	set_member(env, v, "alerts", xmlrpc_i8_new(env, (xmlrpc_int64)engine_alerts(e)));
 	set_member(env, v, "calls", calls_value(env, e));
 	if (req->history > 0) {
-		struct view_ctx recent = {.env = env, .e = e, .list = xmlrpc_array_new(env), .room = req->history};
-
-		if (engine_history(e, req->history_state, req->history_offset, req->history, add_recent, &recent, &err) !=
-		    ENGINE_OK) {
+		if (!view_rows_history(e, req->history_state, req->history_offset, req->history, req->history_since, hash,
+				       &rows->history, &err)) {
 			engine_log(e, SEVERITY_ERROR, 0, "simq.view: %s", err);
 			free(err);
 		}
-		set_member(env, v, "history", recent.list);
+		set_member(env, v, "history_hash", xmlrpc_string_new(env, hash));
 	}
 	set_member(env, v, "status", view_status(env, e));
 	return v;

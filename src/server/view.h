@@ -19,6 +19,9 @@
 /* The most rows one page (simq.list, simq.view) may ask for. */
 #define VIEW_MAX_PAGE 1000
 
+/* Room for a hash of rows as the answer gives it (16 hex digits) and its NUL. */
+#define VIEW_HASH_SIZE 17
+
 struct view_request {
 	int64_t queue_offset, queue_limit;
 	int64_t log_since;            /* -1: no log lines */
@@ -27,6 +30,9 @@ struct view_request {
 	int64_t history_offset;       /* from the history_offset-th newest (a page of the history) */
 	int history_state;            /* only tasks in this final state; -1: any */
 	const char *state_dir;
+	/* The queue_hash and history_hash of the rows the console holds: rows that hash the same are
+	 * left out of the answer ("": send them). */
+	char queue_since[VIEW_HASH_SIZE], history_since[VIEW_HASH_SIZE];
 };
 
 struct view_filter {
@@ -39,7 +45,7 @@ struct view_filter {
 /* simq.list's filter {state, model, name, tag, retried, archived, all} (v may be NULL: none); false and *err for a bad one. */
 bool view_read_filter(xmlrpc_value *v, struct view_filter *f, char **err);
 /* simq.view's request {version, wait_ms, queue_offset, queue_limit, log_since, focus, history, history_offset,
- * history_state}; false and *err for a bad one. */
+ * history_state, queue_since, history_since}; false and *err for a bad one. */
 bool view_read_request(xmlrpc_value *v, struct view_request *r, int64_t *version, double *wait_ms, char **err);
 
 /* The API's fault code (proto/proto.h) for an engine status that is not ENGINE_OK. */
@@ -85,8 +91,9 @@ xmlrpc_value *view_retries(xmlrpc_env *env, const struct engine_retry_answer *a,
 void view_rate(const struct engine *e, double *per_hour, double *eta, double *cached_per_hour);
 /* "1764482405123-4242": this server's start time and pid, which no other server shares. */
 void view_server_id(const struct engine *e, char *out, size_t size);
-/* simq.view: everything a console draws. */
-xmlrpc_value *view_console(xmlrpc_env *env, struct engine *e, const struct view_request *req);
+struct view_rows;
+/* simq.view: everything a console draws, but its queue and history rows: those go to rows (server/view-rows.h). */
+xmlrpc_value *view_console(xmlrpc_env *env, struct engine *e, const struct view_request *req, struct view_rows *rows);
 /* The backends as consoles show them: [{name, url, up, ..., pool, job}] (pool and job "" but for a pool's instance,
  * server/view-pool.h). */
 xmlrpc_value *view_backends(xmlrpc_env *env, const struct engine *e);

@@ -48,13 +48,61 @@ static int64_t page_limit(const struct console *c)
 }
 
 /* The params of a simq.view call: the one place the console builds them. */
+/* The hashes of the rows the console holds, sent so that the server leaves them out. */
+struct held_rows {
+	char queue[17], history[17];
+};
+
 static xmlrpc_value *view_request(xmlrpc_env *env, int64_t version, double wait_ms, int64_t offset, int64_t limit,
-                                  int64_t log_since, int64_t focus, int64_t history, int64_t history_offset)
+                                  int64_t log_since, int64_t focus, int64_t history, int64_t history_offset,
+                                  const struct held_rows *held)
 {
-	return xmlrpc_build_value(env, "({s:I,s:d,s:I,s:I,s:I,s:I,s:I,s:I})", "version", (xmlrpc_int64)version, "wait_ms",
-	                          wait_ms, "queue_offset", (xmlrpc_int64)offset, "queue_limit", (xmlrpc_int64)limit,
-	                          "log_since", (xmlrpc_int64)log_since, "focus", (xmlrpc_int64)focus, "history",
-	                          (xmlrpc_int64)history, "history_offset", (xmlrpc_int64)history_offset);
+	return xmlrpc_build_value(env, "({s:I,s:d,s:I,s:I,s:I,s:I,s:I,s:I,s:s,s:s})", "version", (xmlrpc_int64)version,
+	                          "wait_ms", wait_ms, "queue_offset", (xmlrpc_int64)offset, "queue_limit",
+	                          (xmlrpc_int64)limit, "log_since", (xmlrpc_int64)log_since, "focus", (xmlrpc_int64)focus,
+	                          "history", (xmlrpc_int64)history, "history_offset", (xmlrpc_int64)history_offset,
+	                          "queue_since", held ? held->queue : "", "history_since", held ? held->history : "");
+}
+
+/* Under c->f.lock: what the loop holds. */
+static struct held_rows held_now(const struct fetch *f)
+{
+	struct held_rows h;
+
+	memcpy(h.queue, f->queue_since, sizeof h.queue);
+	memcpy(h.history, f->history_since, sizeof h.history);
+	return h;
+}
+
+/*
+ * Rows an answer left out (member, e.g. "queue") because the console holds them: taken from the view it
+ * had when it holds the same (hash_name's) hash; otherwise none this once, and the whole page asked again.
+ * held gets the hash of the rows v now has.
+ */
+static void fill_rows(struct console *c, xmlrpc_value *v, const char *member, const char *hash_name, char held[17])
+{
+	char hash[17] = "", old_hash[17] = "";
+	xmlrpc_value *old_rows = c->view ? reply_member(c->view, member) : NULL;
+	xmlrpc_env env;
+
+	reply_str(v, hash_name, hash, sizeof hash);
+	if (c->view)
+		reply_str(c->view, hash_name, old_hash, sizeof old_hash);
+	if (reply_member(v, member) == NULL && reply_member(v, hash_name) != NULL) {
+		xmlrpc_env_init(&env);
+		if (old_rows && hash[0] && strcmp(hash, old_hash) == 0) {
+			xmlrpc_struct_set_value(&env, v, member, old_rows);
+		} else {
+			xmlrpc_value *none = xmlrpc_array_new(&env);
+
+			xmlrpc_struct_set_value(&env, v, member, none);
+			xmlrpc_DECREF(none);
+			hash[0] = '\0';
+			c->refresh = true;
+		}
+		xmlrpc_env_clean(&env);
+	}
+	memcpy(held, hash, 17);
 }
 
 /* How many finished tasks the history pane asks for: all the server keeps, while it is shown. */
@@ -125,9 +173,12 @@ static void *fetch_main(void *arg)
 		int fault;
 		char *err = NULL;
 
+		struct held_rows held = held_now(f);
+
 		pthread_mutex_unlock(&f->lock);
 		xmlrpc_env_init(&env);
-		params = view_request(&env, version, POLL_WAIT_MS, offset, limit, since, focus, history, history_offset);
+		params = view_request(&env, version, POLL_WAIT_MS, offset, limit, since, focus, history, history_offset,
+		                      &held);
 		enum client_status st = client_call(fa->conn, "simq.view", params, &r, &fault, &err);
 
 		xmlrpc_DECREF(params);
@@ -273,10 +324,16 @@ static void apply_view(struct console *c, xmlrpc_value *v, int64_t since)
 {
 	int64_t alerts = reply_int(v, "alerts", 0);
 
+	struct held_rows held;
+
 	if (!new_server(c, v, since))
 		pane_log_take(c, v);
+	fill_rows(c, v, "queue", "queue_hash", held.queue);
+	fill_rows(c, v, "history", "history_hash", held.history);
 	pthread_mutex_lock(&c->f.lock);
 	c->f.log_since = c->log_seq;
+	memcpy(c->f.queue_since, held.queue, sizeof held.queue);
+	memcpy(c->f.history_since, held.history, sizeof held.history);
 	pthread_mutex_unlock(&c->f.lock);
 	if (c->alerts >= 0 && alerts > c->alerts && c->bell)
 		beep();
@@ -319,8 +376,12 @@ static void refresh_now(struct console *c)
 	xmlrpc_env_init(&env);
 	int64_t since = c->log_seq;
 
+	pthread_mutex_lock(&c->f.lock);
+	struct held_rows held = held_now(&c->f);
+
+	pthread_mutex_unlock(&c->f.lock);
 	params = view_request(&env, -1, 0, c->queue_top, page_limit(c), since, c->queue_sel_id, history_wanted(c),
-	                      c->history_offset);
+	                      c->history_offset, &held);
 	v = ui_call_params(c, "simq.view", params);
 	xmlrpc_DECREF(params);
 	xmlrpc_env_clean(&env);
@@ -763,7 +824,7 @@ static bool hello(struct console *c)
 	char *err = NULL;
 
 	xmlrpc_env_init(&env);
-	params = view_request(&env, -1, 0, 0, 1, -1, 0, 0, 0);
+	params = view_request(&env, -1, 0, 0, 1, -1, 0, 0, 0, NULL);
 	enum client_status st = client_call(c->conn, "simq.view", params, &answer, &fault, &err);
 
 	if (st != CLIENT_OK)

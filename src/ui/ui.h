@@ -82,6 +82,8 @@ struct fetch {
 	int64_t history;       /* how many finished tasks to ask for: the history pane's (0 while it is not shown) */
 	int64_t history_offset; /* from the history_offset-th newest: the history pane's page */
 	int64_t log_since;
+	/* The queue_hash and history_hash of the rows the loop holds: the server leaves those rows out. */
+	char queue_since[17], history_since[17];
 	xmlrpc_value *answer; /* the newest answer not yet taken by the loop, or NULL */
 	int64_t answer_offset, answer_limit, answer_since, answer_history, answer_history_offset;
 	char *error; /* set when the server did not answer; cleared by the next answer */

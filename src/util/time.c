@@ -30,6 +30,44 @@ int64_t time_wall_ns(void)
 	return (int64_t)ts.tv_sec * TIME_NS_PER_SEC + ts.tv_nsec;
 }
 
+/* n as digits decimal digits, zeros first. */
+static char *put_digits(char *p, int n, int digits)
+{
+	for (int i = digits - 1; i >= 0; i--, n /= 10)
+		p[i] = (char)('0' + n % 10);
+	return p + digits;
+}
+
+/*
+ * "2026-11-30T17:29:11.896Z" for sec seconds after 1970 (up to year 9999), without gmtime_r and
+ * strftime: a console's view writes hundreds of them.  The date from the day number as in Howard
+ * Hinnant's days_from_civil's inverse (eras of 400 years).
+ */
+static void utc_text(char out[TIME_ISO8601_MAX], int64_t sec, int ms)
+{
+	int64_t days = sec / 86400, of_day = sec % 86400, z = days + 719468, era = z / 146097;
+	int64_t doe = z - era * 146097, yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100), mp = (5 * doy + 2) / 153;
+	int day = (int)(doy - (153 * mp + 2) / 5 + 1), month = (int)(mp < 10 ? mp + 3 : mp - 9);
+	int year = (int)(yoe + era * 400 + (month <= 2));
+	char *p = out;
+
+	p = put_digits(p, year, 4);
+	*p++ = '-';
+	p = put_digits(p, month, 2);
+	*p++ = '-';
+	p = put_digits(p, day, 2);
+	*p++ = 'T';
+	p = put_digits(p, (int)(of_day / 3600), 2);
+	*p++ = ':';
+	p = put_digits(p, (int)(of_day / 60 % 60), 2);
+	*p++ = ':';
+	p = put_digits(p, (int)(of_day % 60), 2);
+	*p++ = '.';
+	p = put_digits(p, ms, 3);
+	memcpy(p, "Z", 2);
+}
+
 char *time_iso8601(char out[TIME_ISO8601_MAX], int64_t wall_ns, bool utc)
 {
 	int64_t sec = wall_ns / TIME_NS_PER_SEC;
@@ -44,6 +82,10 @@ char *time_iso8601(char out[TIME_ISO8601_MAX], int64_t wall_ns, bool utc)
 	}
 	int64_t ms = rem / 1000000;
 	t = (time_t)sec;
+	if (utc && sec >= 0 && sec < 253402300800LL) {
+		utc_text(out, sec, (int)ms);
+		return out;
+	}
 	if (utc)
 		gmtime_r(&t, &tm);
 	else
