@@ -198,11 +198,13 @@ void view_rows_free(struct view_rows *rows)
 }
 
 /* A member of rows' written XML, for a tree: a system.multicall's answer is made of values. */
-static void set_parsed(xmlrpc_value *tree, const char *name, const struct buf *xml)
+static void set_parsed(xmlrpc_value *tree, const char *name, struct buf *xml)
 {
 	xmlrpc_env env;
 	xmlrpc_value *v = NULL;
 
+	/* xmlrpc-c reads "0.42" a unit off; "0.42e0" it reads exactly (proto/doubles.h). */
+	proto_exact_doubles(xml);
 	xmlrpc_env_init(&env);
 	xmlrpc_parse_value_xml(&env, xml->data, xml->len, &v);
 	if (!env.fault_occurred) {

@@ -34,6 +34,26 @@ static void test_iso8601_utc_and_local(void **state)
 	assert_string_equal(time_iso8601(out, -1, true), "1969-12-31T23:59:59.999Z");
 }
 
+/* The UTC stamps are written without gmtime_r: a day every 1.04 days from 1970 to 2261 (nanoseconds in 64 bits
+ * end in 2262), and leap days, as gmtime_r has them. */
+static void test_iso8601_utc_matches_gmtime(void **state)
+{
+	(void)state;
+	char out[TIME_ISO8601_MAX], want[TIME_ISO8601_MAX];
+
+	for (int64_t sec = 0; sec < INT64_C(9214646400); sec += 86400 + 3607) {
+		time_t t = (time_t)sec;
+		struct tm tm;
+
+		gmtime_r(&t, &tm);
+		strftime(want, sizeof want, "%Y-%m-%dT%H:%M:%S.042Z", &tm);
+		assert_string_equal(time_iso8601(out, sec * TIME_NS_PER_SEC + 42999999, true), want);
+	}
+	assert_string_equal(time_iso8601(out, INT64_C(951782400) * TIME_NS_PER_SEC, true), "2000-02-29T00:00:00.000Z");
+	assert_string_equal(time_iso8601(out, INT64_C(4107542400) * TIME_NS_PER_SEC - 1, true),
+			    "2100-02-28T23:59:59.999Z");
+}
+
 static void test_durations_with_and_without_units(void **state)
 {
 	static const struct {
@@ -76,6 +96,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_monotonic_clock_does_not_go_back),
 	    cmocka_unit_test(test_iso8601_utc_and_local),
+	    cmocka_unit_test(test_iso8601_utc_matches_gmtime),
 	    cmocka_unit_test(test_durations_with_and_without_units),
 	    cmocka_unit_test(test_format_duration_for_people),
 	};
