@@ -155,82 +155,6 @@ static double start_server(const char *simq, const char *dir, struct client *con
 	return (double)(time_mono_ns() - t0) / 1e9;
 }
 
-static double median_ms(int64_t *ns, int n)
-{
-	qsort(ns, (size_t)n, sizeof *ns, bench_cmp_i64);
-	return (double)ns[n / 2] / 1e6;
-}
-
-/* A member of v as a string value (an empty string when it is not there). */
-static xmlrpc_value *member_or_empty(xmlrpc_env *env, xmlrpc_value *v, const char *name)
-{
-	xmlrpc_value *m = NULL;
-
-	xmlrpc_struct_find_value(env, v, name, &m);
-	return m ? m : xmlrpc_string_new(env, "");
-}
-
-/*
- * simq.view as a console asks it, up to date with the log; history rows when history > 0.  held: the
- * console sends back the hashes of the rows it holds (queue_since, history_since), as it does between
- * changes; otherwise every answer brings every row, as after a change to the page.
- */
-static double view_ms(struct client *conn, int history, bool held)
-{
-	static int64_t ns[SAMPLES];
-	xmlrpc_env env;
-
-	xmlrpc_env_init(&env);
-	xmlrpc_value *first = xmlrpc_build_value(&env, "({s:i,s:i,s:i})", "queue_offset", 0, "queue_limit", 50, "history",
-						 history),
-		     *v = bench_call(conn, "simq.view", first);
-	xmlrpc_value *seq, *qh = member_or_empty(&env, v, "queue_hash"), *hh = member_or_empty(&env, v, "history_hash");
-
-	xmlrpc_struct_find_value(&env, v, "log_seq", &seq);
-	xmlrpc_value *req = xmlrpc_build_value(&env, "({s:i,s:i,s:V,s:i,s:V,s:V})", "queue_offset", 0, "queue_limit", 50,
-					       "log_since", seq, "history", history, "queue_since", qh, "history_since", hh);
-
-	if (!held) {
-		xmlrpc_DECREF(req);
-		req = xmlrpc_build_value(&env, "({s:i,s:i,s:V,s:i})", "queue_offset", 0, "queue_limit", 50, "log_since", seq,
-					 "history", history);
-	}
-	xmlrpc_DECREF(seq);
-	xmlrpc_DECREF(qh);
-	xmlrpc_DECREF(hh);
-	xmlrpc_DECREF(v);
-	xmlrpc_DECREF(first);
-	for (int i = 0; i < SAMPLES; i++) {
-		int64_t s0 = time_mono_ns();
-
-		xmlrpc_DECREF(bench_call(conn, "simq.view", req));
-		ns[i] = time_mono_ns() - s0;
-	}
-	xmlrpc_DECREF(req);
-	xmlrpc_env_clean(&env);
-	return median_ms(ns, SAMPLES);
-}
-
-/* simq.echo's median: the floor the API stands on, in the same run. */
-static double echo_ms(struct client *conn)
-{
-	static int64_t ns[SAMPLES];
-	xmlrpc_env env;
-
-	xmlrpc_env_init(&env);
-	xmlrpc_value *one = xmlrpc_build_value(&env, "(i)", 1);
-
-	for (int i = 0; i < SAMPLES; i++) {
-		int64_t s0 = time_mono_ns();
-
-		xmlrpc_DECREF(bench_call(conn, "simq.echo", one));
-		ns[i] = time_mono_ns() - s0;
-	}
-	xmlrpc_DECREF(one);
-	xmlrpc_env_clean(&env);
-	return median_ms(ns, SAMPLES);
-}
-
 static int cmp_double(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
@@ -294,12 +218,12 @@ int main(int argc, char **argv)
 	qsort(starts, STARTS, sizeof starts[0], cmp_double);
 	printf("%-48s %11.3fs %11.3fs %7.1fx  %s\n", "server start to first answer (median of 3)", starts[STARTS / 2], 2.0,
 	       2.0 / starts[STARTS / 2], starts[STARTS / 2] <= 2 ? "meets" : "MISSES");
-	report("simq.view, 10,000 queued, 1,000,000 archived", view_ms(conn, 0, true), 2.0);
-	report("  the same with the history pane's 200 rows", view_ms(conn, 200, true), 2.0);
+	report("simq.view, 10,000 queued, 1,000,000 archived", bench_view_ms(conn, 0, true, SAMPLES), 2.0);
+	report("  the same with the history pane's 200 rows", bench_view_ms(conn, 200, true, SAMPLES), 2.0);
 	printf("%-48s %10.3fms   (every row sent: the first view, or a page that changed)\n", "  its queue page sent whole",
-	       view_ms(conn, 0, false));
-	printf("%-48s %10.3fms\n", "  its queue and 200 history rows sent whole", view_ms(conn, 200, false));
-	printf("%-48s %10.3fms   (the same server, a bare method)\n", "simq.echo (median)", echo_ms(conn));
+	       bench_view_ms(conn, 0, false, SAMPLES));
+	printf("%-48s %10.3fms\n", "  its queue and 200 history rows sent whole", bench_view_ms(conn, 200, false, SAMPLES));
+	printf("%-48s %10.3fms   (the same server, a bare method)\n", "simq.echo (median)", bench_echo_ms(conn, SAMPLES));
 	xmlrpc_DECREF(bench_callf(conn, "simq.shutdown", "()"));
 	waitpid(pid, NULL, 0);
 	client_free(&conn);

@@ -11,6 +11,8 @@
 #include <unistd.h>
 
 #include "bench/lib.h"
+#include "util/time.h"
+#include "util/xalloc.h"
 
 xmlrpc_value *bench_call(struct client *c, const char *method, xmlrpc_value *params)
 {
@@ -89,6 +91,72 @@ int bench_cmp_double(const void *a, const void *b)
 	double x = *(const double *)a, y = *(const double *)b;
 
 	return (x > y) - (x < y);
+}
+
+/* A member of v, or an empty string when it is not there. */
+static xmlrpc_value *member_or_empty(xmlrpc_env *env, xmlrpc_value *v, const char *name)
+{
+	xmlrpc_value *m = NULL;
+
+	xmlrpc_struct_find_value(env, v, name, &m);
+	return m ? m : xmlrpc_string_new(env, "");
+}
+
+/* The median of samples calls of method(req) in ms. */
+static double median_call_ms(struct client *c, const char *method, xmlrpc_value *req, int samples)
+{
+	int64_t *ns = xcalloc((size_t)samples, sizeof *ns);
+
+	for (int i = 0; i < samples; i++) {
+		int64_t s0 = time_mono_ns();
+
+		xmlrpc_DECREF(bench_call(c, method, req));
+		ns[i] = time_mono_ns() - s0;
+	}
+	qsort(ns, (size_t)samples, sizeof *ns, bench_cmp_i64);
+	double ms = (double)ns[samples / 2] / 1e6;
+
+	free(ns);
+	return ms;
+}
+
+double bench_view_ms(struct client *c, int history, bool held, int samples)
+{
+	xmlrpc_env env;
+
+	xmlrpc_env_init(&env);
+	xmlrpc_value *first = xmlrpc_build_value(&env, "({s:i,s:i,s:i})", "queue_offset", 0, "queue_limit", 50, "history",
+						 history),
+		     *v = bench_call(c, "simq.view", first), *seq;
+	xmlrpc_value *qh = held ? member_or_empty(&env, v, "queue_hash") : xmlrpc_string_new(&env, ""),
+		     *hh = held ? member_or_empty(&env, v, "history_hash") : xmlrpc_string_new(&env, "");
+
+	xmlrpc_struct_find_value(&env, v, "log_seq", &seq);
+	xmlrpc_value *req = xmlrpc_build_value(&env, "({s:i,s:i,s:V,s:i,s:V,s:V})", "queue_offset", 0, "queue_limit", 50,
+					       "log_since", seq, "history", history, "queue_since", qh, "history_since", hh);
+	double ms = median_call_ms(c, "simq.view", req, samples);
+
+	xmlrpc_DECREF(req);
+	xmlrpc_DECREF(seq);
+	xmlrpc_DECREF(qh);
+	xmlrpc_DECREF(hh);
+	xmlrpc_DECREF(v);
+	xmlrpc_DECREF(first);
+	xmlrpc_env_clean(&env);
+	return ms;
+}
+
+double bench_echo_ms(struct client *c, int samples)
+{
+	xmlrpc_env env;
+
+	xmlrpc_env_init(&env);
+	xmlrpc_value *one = xmlrpc_build_value(&env, "(i)", 1);
+	double ms = median_call_ms(c, "simq.echo", one, samples);
+
+	xmlrpc_DECREF(one);
+	xmlrpc_env_clean(&env);
+	return ms;
 }
 
 int bench_cmp_i64(const void *a, const void *b)

@@ -2,6 +2,7 @@
 #ifndef SIMQ_BENCH_LIB_H
 #define SIMQ_BENCH_LIB_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 #include <xmlrpc-c/base.h>
@@ -20,6 +21,15 @@ xmlrpc_value *bench_tasks(xmlrpc_env *env, const char *model, int from, int n, c
 pid_t bench_spawn(const char *const *argv);
 /* The port a program (what, for the message) wrote to file once it listens (waits up to 5 s; exits 1). */
 int bench_read_port(const char *file, const char *what);
+/*
+ * simq.view as a console asks it, up to date with the log, the queue's first 50 rows and history (0:
+ * none) of the finished tasks: the median of samples calls in ms.  held: the console sends back the
+ * hashes of the rows it holds (queue_since, history_since), as between changes; otherwise every answer
+ * brings every row, as the first view and any view after a change to the page do.
+ */
+double bench_view_ms(struct client *c, int history, bool held, int samples);
+/* simq.echo's median in ms: the floor the API stands on. */
+double bench_echo_ms(struct client *c, int samples);
 /* qsort's comparison for int64_t. */
 int bench_cmp_i64(const void *a, const void *b);
 /* qsort order of doubles, smallest first. */
