@@ -229,52 +229,55 @@ static struct frame *push(struct reader *r, enum kind kind)
 	return f;
 }
 
+/* Which element XML-RPC allows in which (a <value>'s scalars aside). */
+static const struct {
+	enum kind parent;
+	const char *name;
+	enum kind child;
+} grammar[] = {
+	{K_DOC, "methodResponse", K_RESPONSE},
+	{K_RESPONSE, "params", K_PARAMS},
+	{K_RESPONSE, "fault", K_FAULT},
+	{K_PARAMS, "param", K_PARAM},
+	{K_PARAM, "value", K_VALUE},
+	{K_FAULT, "value", K_VALUE},
+	{K_VALUE, "struct", K_STRUCT},
+	{K_VALUE, "array", K_ARRAY},
+	{K_STRUCT, "member", K_MEMBER},
+	{K_MEMBER, "name", K_NAME},
+	{K_MEMBER, "value", K_VALUE},
+	{K_ARRAY, "data", K_DATA},
+	{K_DATA, "value", K_VALUE},
+};
+
+/* Whether parent takes one more child of that kind: a struct's members and an array's values are many,
+ * a member's name comes before its value, and the rest hold one child. */
+static bool takes(const struct reader *r, const struct frame *parent, enum kind child)
+{
+	switch (parent->kind) {
+	case K_STRUCT:
+	case K_DATA:
+		return true;
+	case K_PARAMS:
+		return r->result == NULL;
+	case K_MEMBER:
+		return child == K_NAME ? parent->name == NULL : parent->name != NULL && parent->v == NULL;
+	default:
+		return !parent->done;
+	}
+}
+
 /* Whether name is what XML-RPC allows in the innermost open element; pushes it when it is. */
 static void open_element(struct reader *r, const char *name)
 {
 	struct frame *parent = &r->stack[r->top], *f;
-	enum kind want;
+	enum kind want = parent->kind == K_VALUE ? K_SCALAR : K_DOC;
 
-	switch (parent->kind) {
-	case K_DOC:
-		want = strcmp(name, "methodResponse") == 0 && !parent->done ? K_RESPONSE : K_DOC;
-		break;
-	case K_RESPONSE:
-		want = parent->done ? K_DOC
-		       : strcmp(name, "params") == 0 ? K_PARAMS
-		       : strcmp(name, "fault") == 0  ? K_FAULT
-						     : K_DOC;
-		break;
-	case K_PARAMS:
-		want = strcmp(name, "param") == 0 && r->result == NULL ? K_PARAM : K_DOC;
-		break;
-	case K_PARAM:
-	case K_FAULT:
-		want = strcmp(name, "value") == 0 && !parent->done ? K_VALUE : K_DOC;
-		break;
-	case K_DATA:
-		want = strcmp(name, "value") == 0 ? K_VALUE : K_DOC;
-		break;
-	case K_MEMBER:
-		want = strcmp(name, "name") == 0 && parent->name == NULL                      ? K_NAME
-		       : strcmp(name, "value") == 0 && parent->name != NULL && parent->v == NULL ? K_VALUE
-											  : K_DOC;
-		break;
-	case K_STRUCT:
-		want = strcmp(name, "member") == 0 ? K_MEMBER : K_DOC;
-		break;
-	case K_ARRAY:
-		want = strcmp(name, "data") == 0 && !parent->done ? K_DATA : K_DOC;
-		break;
-	case K_VALUE:
-		want = parent->done ? K_DOC
-		       : strcmp(name, "struct") == 0 ? K_STRUCT
-		       : strcmp(name, "array") == 0  ? K_ARRAY
-						     : K_SCALAR;
-		break;
-	default:
+	for (size_t i = 0; i < sizeof grammar / sizeof grammar[0]; i++)
+		if (grammar[i].parent == parent->kind && strcmp(grammar[i].name, name) == 0)
+			want = grammar[i].child;
+	if (!takes(r, parent, want))
 		want = K_DOC;
-	}
 	if (want == K_SCALAR) {
 		for (size_t i = 0; i < sizeof scalars / sizeof scalars[0]; i++)
 			if (strcmp(name, scalars[i].name) == 0) {

@@ -175,5 +175,14 @@ bool view_read_request(xmlrpc_value *v, struct view_request *r, int64_t *version
 		}
 	}
 	json_decref(req);
+	if (r->queue_offset < 0 || r->queue_limit < 0 || r->queue_limit > VIEW_MAX_PAGE || *wait_ms < 0 ||
+	    *wait_ms > VIEW_MAX_WAIT_S * 1000 || r->history < 0 || r->history > ENGINE_RECENT || r->history_offset < 0) {
+		*err = xasprintf("simq.view: queue_offset %lld, queue_limit %lld, wait_ms %g, history %lld, history_offset "
+				 "%lld: allowed: queue_offset from 0, queue_limit from 0 to %d, wait_ms from 0 to %.0f, history "
+				 "from 0 to %d, history_offset from 0", (long long)r->queue_offset, (long long)r->queue_limit,
+				 *wait_ms, (long long)r->history, (long long)r->history_offset, VIEW_MAX_PAGE,
+				 VIEW_MAX_WAIT_S * 1000, ENGINE_RECENT);
+		return false;
+	}
 	return true;
 }

@@ -9,7 +9,6 @@
 
 #include "proto/doubles.h"
 #include "proto/xmlout.h"
-#include "server/api.h"
 #include "server/request.h"
 #include "util/time.h"
 #include "util/xalloc.h"
@@ -258,37 +257,26 @@ static bool write_answer(xmlrpc_value *tree, const struct view_rows *rows, struc
 	return ok;
 }
 
-/* Connection thread: the answer written here when the call is one method; otherwise the rows join the tree. */
-static void finish(struct api_call *c)
+xmlrpc_value *view_rows_finish(xmlrpc_value *result, struct view_rows *rows)
 {
-	struct view_rows *rows = c->finish_data;
 	struct buf *xml = xcalloc(1, sizeof *xml);
 	xmlrpc_env env;
 
-	c->finish_data = NULL;
-	if (c->fault_code || c->result == NULL) {
-		buf_free(xml);
-		free(xml);
-	} else if (request_single_call() && write_answer(c->result, rows, xml)) {
+	if (result && request_single_call() && write_answer(result, rows, xml)) {
 		request_answer_xml(xml);
 		/* What the registry writes of it is not sent. */
-		xmlrpc_DECREF(c->result);
+		xmlrpc_DECREF(result);
 		xmlrpc_env_init(&env);
-		c->result = xmlrpc_nil_new(&env);
+		result = xmlrpc_nil_new(&env);
 		xmlrpc_env_clean(&env);
 	} else {
 		buf_free(xml);
 		free(xml);
-		if (rows->queue)
-			set_parsed(c->result, "queue", rows->queue);
-		if (rows->history)
-			set_parsed(c->result, "history", rows->history);
+		if (result && rows && rows->queue)
+			set_parsed(result, "queue", rows->queue);
+		if (result && rows && rows->history)
+			set_parsed(result, "history", rows->history);
 	}
 	view_rows_free(rows);
-}
-
-void view_rows_answer(struct api_call *c, struct view_rows *rows)
-{
-	c->finish = finish;
-	c->finish_data = rows;
+	return result;
 }

@@ -10,7 +10,8 @@
  * the rows it holds (queue_since, history_since) gets them left out when
  * they are the same, and the server writes nothing of them.
  * The connection's thread then writes the answer: the rest of the view as
- * xmlrpc-c writes it, these rows after it (view_rows_finish).
+ * xmlrpc-c writes it, these rows after it (view_rows_finish).  Declares no
+ * API type: server/api.c hands these over.
  */
 #ifndef SIMQ_SERVER_VIEW_ROWS_H
 #define SIMQ_SERVER_VIEW_ROWS_H
@@ -19,10 +20,10 @@
 #include <xmlrpc-c/base.h>
 
 #include "engine/engine.h"
-#include "server/view.h"
 #include "util/buf.h"
 
-struct api_call;
+/* Room for a hash of rows as the answer gives it (16 hex digits) and its NUL. */
+#define VIEW_HASH_SIZE 17
 
 /* A view's rows, written; NULL parts were not asked for or are left out. */
 struct view_rows {
@@ -41,10 +42,12 @@ bool view_rows_queue(struct engine *e, int64_t offset, int64_t limit, const char
 bool view_rows_history(struct engine *e, int state, int64_t offset, int64_t limit, const char *since,
 		       char hash[VIEW_HASH_SIZE], struct buf **out, char **err);
 /*
- * Hands the answer's tree (c->result) and rows (taken) to the connection's thread, which writes the
- * answer: the tree's members, then "queue" and "history" from the rows.
+ * Connection thread: the answer to give for the view tree result (NULL after a fault) and its rows
+ * (freed).  For a call of simq.view alone the answer is written here, the tree's members and then
+ * the rows (request_answer_xml), and the tree is given back as nil; in a system.multicall the rows
+ * join the tree as values.
  */
-void view_rows_answer(struct api_call *c, struct view_rows *rows);
+xmlrpc_value *view_rows_finish(xmlrpc_value *result, struct view_rows *rows);
 void view_rows_free(struct view_rows *rows);
 
 #endif

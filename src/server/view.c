@@ -585,8 +585,9 @@ xmlrpc_value *view_status(xmlrpc_env *env, const struct engine *e)
 	return v;
 }
 
-xmlrpc_value *view_console(xmlrpc_env *env, struct engine *e, const struct view_request *req, struct view_rows *rows)
+xmlrpc_value *view_console(xmlrpc_env *env, struct engine *e, const struct view_request *req, struct view_rows **out)
 {
+	struct view_rows *rows = *out = xcalloc(1, sizeof *rows);
 	xmlrpc_value *v = xmlrpc_struct_new(env);
 	char id[64];
 	struct view_ctx log = {.env = env, .e = e, .list = xmlrpc_array_new(env), .server = id};

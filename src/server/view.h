@@ -15,12 +15,12 @@
 #include <xmlrpc-c/base.h>
 
 #include "engine/engine.h"
+#include "server/view-rows.h"
 
 /* The most rows one page (simq.list, simq.view) may ask for. */
 #define VIEW_MAX_PAGE 1000
-
-/* Room for a hash of rows as the answer gives it (16 hex digits) and its NUL. */
-#define VIEW_HASH_SIZE 17
+/* Longest a simq.view (or simq.wait) call may wait before answering anyway. */
+#define VIEW_MAX_WAIT_S 3600.0
 
 struct view_request {
 	int64_t queue_offset, queue_limit;
@@ -91,9 +91,9 @@ xmlrpc_value *view_retries(xmlrpc_env *env, const struct engine_retry_answer *a,
 void view_rate(const struct engine *e, double *per_hour, double *eta, double *cached_per_hour);
 /* "1764482405123-4242": this server's start time and pid, which no other server shares. */
 void view_server_id(const struct engine *e, char *out, size_t size);
-struct view_rows;
-/* simq.view: everything a console draws, but its queue and history rows: those go to rows (server/view-rows.h). */
-xmlrpc_value *view_console(xmlrpc_env *env, struct engine *e, const struct view_request *req, struct view_rows *rows);
+/* simq.view: everything a console draws, but its queue and history rows: those go to *rows (heap,
+ * server/view-rows.h), for view_rows_finish on the connection's thread. */
+xmlrpc_value *view_console(xmlrpc_env *env, struct engine *e, const struct view_request *req, struct view_rows **rows);
 /* The backends as consoles show them: [{name, url, up, ..., pool, job}] (pool and job "" but for a pool's instance,
  * server/view-pool.h). */
 xmlrpc_value *view_backends(xmlrpc_env *env, const struct engine *e);

@@ -239,9 +239,11 @@ static bool follow(struct console *c, xmlrpc_value *old_view, xmlrpc_value *old_
 
 			i = pos >= first && pos < first + reply_count(rows) ? (int)(pos - first) : -1;
 			if (i < 0) {
+				/* Not on this page (the queue shrank under it by more than a page, past its end):
+				 * the page moves to the row, which the next answer brings. */
 				c->queue_sel = pos < 0 ? 0 : pos;
 				c->queue_sel_id = 0;
-				return false;
+				return scroll_to(c, c->queue_sel);
 			}
 		}
 	}

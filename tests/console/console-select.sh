@@ -14,7 +14,7 @@
 . "$SIMQ_SRCDIR/tests/lib/tmux.sh"
 
 requires tmux python3
-plan 42
+plan 47
 
 RC=$(cd "$SRC/share/models" && pwd -P)/rc.plecs
 start_emu --speed 1 --concurrent 16 --cores 4
@@ -211,5 +211,20 @@ $TM send-keys -t "simq:$W" +
 expect_screen "+ shows the server's refusal" \
 	"task 1 is failed; only queued or running tasks can be given another priority" "simq:$W"
 [ "$(priority_of 1)" = high ] && ok "the failed task keeps its priority" || fail "the failed task keeps its priority" "$(tasks)"
+
+# ---- 6. The queue shrinks under the last page by more than a page: the page follows it to its new end.
+scene tail 1 1
+"$SIMQ" sweep "$RC" R=1:120:1 --no-cache >/dev/null 2>"$TMP/err" || fail "a sweep of 120 was submitted" "$(cat "$TMP/err")"
+console
+expect_screen "the queue shows the sweep" "Queue 120" "simq:$W"
+$TM send-keys -t "simq:$W" G
+check_cursor "G puts the cursor on the last task" 120
+"$SIMQ" cancel 21-120 --yes >/dev/null 2>"$TMP/err" || fail "the last 100 tasks were cancelled" "$(cat "$TMP/err")"
+expect_screen "the page went with the queue: its header says 20" "Queue 20" "simq:$W"
+check_cursor "the cursor is on the queue's new last task, on screen" 20
+$TM send-keys -t "simq:$W" G
+"$SIMQ" cancel 11-20 --yes >/dev/null 2>&1
+"$SIMQ" submit "$RC" --no-cache >/dev/null 2>&1
+check_cursor "with the next changes too (never a blank page under a queue)" 10
 
 [ ! -s "$TMP/console.err" ] && ok "the consoles wrote nothing to stderr" || fail "the consoles wrote nothing to stderr" "$(cat "$TMP/console.err")"
