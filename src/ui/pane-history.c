@@ -163,6 +163,13 @@ static void draw_row(struct console *c, xmlrpc_value *t, int y, struct screen_ar
 	           screen_fit(fitted, sizeof fitted, line, a.w - 35));
 }
 
+/* On the first page, newest first, with the cursor on its top row: the pane follows the newest task, as the
+ * log pane follows its last line. */
+static bool following(const struct console *c)
+{
+	return c->history_offset == 0 && c->history_sort == 0 && c->history_sel == 0;
+}
+
 static void draw(struct console *c, struct screen_area a, bool focused)
 {
 	int idx[HISTORY_MAX], n = listed(c, idx), failed = 0, rows = a.h - 2;
@@ -175,9 +182,9 @@ static void draw(struct console *c, struct screen_area a, bool focused)
 	if (c->history_offset > 0)
 		snprintf(page, sizeof page, " (newest %lld-%lld)", (long long)c->history_offset + 1,
 		         (long long)c->history_offset + n);
-	snprintf(title, sizeof title, "History %d%s%s%s%s, %s \u00b7 %d failed  [%s]", n, page, c->filter ? " \u00b7 \"" : "",
-	         c->filter ? c->filter : "", c->filter ? "\"" : "", sort_names[c->history_sort], failed,
-	         c->keys.text[UI_SORT]);
+	snprintf(title, sizeof title, "History %d%s%s%s%s, %s \u00b7 %d failed%s  [%s]", n, page,
+	         c->filter ? " \u00b7 \"" : "", c->filter ? c->filter : "", c->filter ? "\"" : "", sort_names[c->history_sort],
+	         failed, following(c) && n > 0 ? " \u00b7 following" : "", c->keys.text[UI_SORT]);
 	screen_rule(a.y, a.x, a.w, focused, title);
 	screen_putf(a.y + 1, a.x, a.w, A_DIM, 0, "  %8s %8s %-4s %-10s%s", "FINISHED", "ID", "PRI", "STATE",
 	            "NAME / MODEL  ERROR");
@@ -230,11 +237,15 @@ static void go(struct console *c, int64_t row)
 	place(c, row);
 }
 
-/* The cursor stays on its task as newer ones come in above it. */
+/* The cursor stays on its task as newer ones come in above it, unless the pane follows the newest. */
 static bool follow(struct console *c, xmlrpc_value *old_view, xmlrpc_value *old_list)
 {
 	int idx[HISTORY_MAX], n = listed(c, idx);
 
+	if (following(c)) {
+		place(c, 0);
+		return false;
+	}
 	for (int i = 0; c->history_sel_id && i < n; i++) {
 		if (reply_int(reply_item(all(c), idx[i]), "id", 0) == c->history_sel_id) {
 			c->history_sel = i;

@@ -11,7 +11,7 @@
 . "$SIMQ_SRCDIR/tests/lib/tmux.sh"
 
 requires tmux python3
-plan 34
+plan 38
 
 export SIMQ_HOME="$TMP/state"
 M=$(cd "$SRC/share/models" && pwd -P)
@@ -147,5 +147,36 @@ $TM send-keys -t simq / "state:failed" Enter
 expect_screen "state:failed still lists the night's failure" 'History 1 · "state:failed", newest first · 1 failed'
 screen
 grep -q "failed *gamma" "$TMP/screen" && ok "its row is there" || fail "its row is there" "$(cat "$TMP/screen")"
-$TM send-keys -t simq Escape h
+$TM send-keys -t simq Escape
+# With the cursor on the newest row the pane follows the newest task (its title says so); one row down,
+# the cursor stays on its task while newer ones come in above it.
+$TM send-keys -t simq g
+expect_screen "g on the history: it follows the newest" "failed · following"
+id=$("$SIMQ" submit "$M/rc.plecs" --solver TimeSpan=0.001 --name newest) && "$SIMQ" wait "$id" --timeout 60 >/dev/null
+i=0
+until screen && grep -q "^▶ [0-9:]\{8\} *$id " "$TMP/screen" || [ $i -gt 200 ]; do
+	i=$((i + 1))
+	sleep 0.05
+done
+grep -q "^▶ [0-9:]\{8\} *$id " "$TMP/screen" && ok "a task that finishes comes in on top, under the cursor" ||
+	fail "a task that finishes comes in on top, under the cursor" "$(cat "$TMP/screen")"
+$TM send-keys -t simq j
+i=0
+until screen && grep -q "History 200, newest first · [0-9]* failed  \[" "$TMP/screen" || [ $i -gt 200 ]; do
+	i=$((i + 1))
+	sleep 0.05
+done
+grep -q "History 200, newest first · [0-9]* failed  \[" "$TMP/screen" && ok "j leaves the top: the pane no longer follows" ||
+	fail "j leaves the top: the pane no longer follows" "$(cat "$TMP/screen")"
+below=$(sed -n 's/^▶ [0-9:]\{8\} *\([0-9]*\) .*/\1/p' "$TMP/screen")
+id2=$("$SIMQ" submit "$M/rc.plecs" --solver TimeSpan=0.001 --name newer) && "$SIMQ" wait "$id2" --timeout 60 >/dev/null
+i=0
+until screen && grep -q "^  [0-9:]\{8\} *$id2 " "$TMP/screen" || [ $i -gt 200 ]; do
+	i=$((i + 1))
+	sleep 0.05
+done
+grep -q "^▶ [0-9:]\{8\} *$below " "$TMP/screen" && grep -q "^  [0-9:]\{8\} *$id2 " "$TMP/screen" &&
+	ok "off the top, the cursor stays on its task as a newer one comes in" ||
+	fail "off the top, the cursor stays on its task as a newer one comes in" "cursor was on $below:" "$(cat "$TMP/screen")"
+$TM send-keys -t simq h
 [ ! -s "$TMP/console.err" ] && ok "the console wrote nothing to stderr" || fail "the console wrote nothing to stderr" "$(cat "$TMP/console.err")"
