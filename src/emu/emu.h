@@ -20,6 +20,7 @@
 
 #include "emu/faults.h"
 #include "emu/model.h"
+#include "proto/doubles.h"
 
 struct emu_options {
 	const char *listen;
@@ -67,6 +68,9 @@ struct emu_call_ctx {
 	char *model;         /* set by the method, for the record */
 	int cases;
 	xmlrpc_value *opts;  /* set by plecs.simulate, for the record: an array of its optStructs (a reference) */
+	/* The doubles of the method's answer, which http.c writes exactly (xmlrpc-c writes some a unit off:
+	 * a PLECS's Plain answer then differs from its MatFile one). */
+	struct proto_doubles doubles;
 };
 
 void emu_methods_register(struct emu *emu, xmlrpc_env *env);

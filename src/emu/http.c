@@ -341,9 +341,17 @@ static void answer_call(struct call *c)
 		/* Only a call that cannot be parsed at all gets here; method faults are in the response. */
 		send_text(c->session, 400, env.fault_string);
 		record(c, "bad request");
+	} else if (c->ctx.doubles.n > 0) {
+		struct buf exact = BUF_INIT;
+
+		proto_write_doubles(xmlrpc_mem_block_contents(output), xmlrpc_mem_block_size(output), &c->ctx.doubles,
+				    &exact);
+		respond(c, buf_str(&exact), exact.len);
+		buf_free(&exact);
 	} else {
 		respond(c, xmlrpc_mem_block_contents(output), xmlrpc_mem_block_size(output));
 	}
+	proto_doubles_free(&c->ctx.doubles);
 	xmlrpc_env_clean(&env);
 	if (output)
 		xmlrpc_mem_block_free(output);

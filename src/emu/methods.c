@@ -1021,12 +1021,34 @@ static const struct xmlrpc_method_info3 methods[] = {
 	{.methodName = "emu.reset", .methodFunction = emu_reset, .help = "emu.reset(): forget calls and injections"},
 };
 
+/* A method and the emulator it runs on, for exact(). */
+static struct method_entry {
+	struct emu *emu;
+	xmlrpc_method2 fn;
+} entries[sizeof methods / sizeof methods[0]];
+
+/* Runs a method and keeps its answer's doubles for http.c, which writes them exactly. */
+static xmlrpc_value *exact(xmlrpc_env *env, xmlrpc_value *params, void *server, void *call)
+{
+	const struct method_entry *m = server;
+	struct emu_call_ctx *ctx = call;
+	xmlrpc_value *result = m->fn(env, params, m->emu, call);
+
+	if (result && ctx && !env->fault_occurred) {
+		proto_doubles_free(&ctx->doubles);
+		proto_doubles_of(result, &ctx->doubles);
+	}
+	return result;
+}
+
 void emu_methods_register(struct emu *emu, xmlrpc_env *env)
 {
 	for (size_t i = 0; i < sizeof methods / sizeof methods[0] && !env->fault_occurred; i++) {
 		struct xmlrpc_method_info3 info = methods[i];
 
-		info.serverInfo = emu;
+		entries[i] = (struct method_entry){.emu = emu, .fn = info.methodFunction};
+		info.methodFunction = exact;
+		info.serverInfo = &entries[i];
 		xmlrpc_registry_add_method3(env, emu->registry, &info);
 	}
 }
