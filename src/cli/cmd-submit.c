@@ -198,6 +198,9 @@ static xmlrpc_value *task_struct(struct task_opts *t, const char *model, xmlrpc_
 		xmlrpc_DECREF(v);                                 \
 	} while (0)
 	SET("model", xmlrpc_string_new(&t->env, model));
+	/* After a fault env takes no more calls: the rest is left out, the caller says what was refused. */
+	if (t->env.fault_occurred)
+		return s;
 	xmlrpc_struct_set_value(&t->env, s, "vars", vars);
 	if (xmlrpc_struct_size(&t->env, t->solver) > 0)
 		xmlrpc_struct_set_value(&t->env, s, "solver", t->solver);
@@ -205,7 +208,7 @@ static xmlrpc_value *task_struct(struct task_opts *t, const char *model, xmlrpc_
 		SET("priority", xmlrpc_string_new(&t->env, t->priority));
 	if (t->name)
 		SET("name", xmlrpc_string_new(&t->env, t->name));
-	if (xmlrpc_array_size(&t->env, t->tags) > 0)
+	if (!t->env.fault_occurred && xmlrpc_array_size(&t->env, t->tags) > 0)
 		xmlrpc_struct_set_value(&t->env, s, "tags", t->tags);
 	if (t->timeout > 0)
 		SET("timeout", xmlrpc_double_new(&t->env, t->timeout));

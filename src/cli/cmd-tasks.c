@@ -230,9 +230,17 @@ static int run_ls(int argc, char **argv)
 	if (status >= 0)
 		return status;
 	status = ls_call(&x, &o, o.archived, o.all, o.limit, &result);
-	if (status == CLI_EXIT_OK) {
-		xmlrpc_value *tasks = member(result, "tasks");
+	xmlrpc_value *tasks = status == CLI_EXIT_OK ? member(result, "tasks") : NULL;
 
+	if (status == CLI_EXIT_OK && (tasks == NULL || xmlrpc_value_type(tasks) != XMLRPC_TYPE_ARRAY)) {
+		/* Not simq.list's {total, offset, tasks}: what answers on the socket is not a simq server like this one. */
+		fprintf(stderr, "simq ls: the server's answer holds no list of tasks: is it a simq server of this "
+			"version?\n");
+		if (tasks)
+			xmlrpc_DECREF(tasks);
+		xmlrpc_DECREF(result);
+		status = CLI_EXIT_UNAVAILABLE;
+	} else if (status == CLI_EXIT_OK) {
 		if (x.json) {
 			cli_print_json(tasks);
 		} else {

@@ -103,9 +103,21 @@ const char *client_socket_path(const struct client *c)
 	return c->socket_path;
 }
 
+/*
+ * The most of an answer the client holds: far above any answer simq gives (a result's CSV is at most
+ * a few times [backend] max_response, 64 MiB by default), far below what would exhaust memory when
+ * something else answers on the socket without end.
+ */
+#define ANSWER_MAX ((size_t)1 << 30)
+
 static size_t collect(char *data, size_t size, size_t n, void *ud)
 {
-	buf_add(ud, data, size * n);
+	struct buf *reply = ud;
+
+	/* Returning less than was given makes curl stop with CURLE_WRITE_ERROR. */
+	if (reply->len + size * n > ANSWER_MAX)
+		return 0;
+	buf_add(reply, data, size * n);
 	return size * n;
 }
 
@@ -255,6 +267,9 @@ enum client_status client_call(struct client *c, const char *method, xmlrpc_valu
 						 c->opt.no_start ? " (" : "",
 						 c->opt.no_start ? c->no_start_why ? c->no_start_why : "--no-start: not starting one" : "",
 						 c->opt.no_start ? ")" : "");
+			} else if (rc == CURLE_WRITE_ERROR) {
+				*err = xasprintf("the answer on %s is larger than %zu MiB, more than any simq server gives: "
+						 "it is not a simq server, or it is broken", c->socket_path, ANSWER_MAX >> 20);
 			} else if (rc == CURLE_OPERATION_TIMEDOUT) {
 				*err = xasprintf("the simq server on %s did not answer within %.0f s: it is stopped or "
 						 "stuck", c->socket_path, (double)c->opt.timeout_ms / 1000);
@@ -276,15 +291,19 @@ enum client_status client_call(struct client *c, const char *method, xmlrpc_valu
 		usleep(20000);
 	}
 	if (http_status != 200) {
-		*err = xasprintf("the server answered HTTP %ld: %s", http_status, buf_str(&reply));
+		/* Shown as text, cut short: what answers may not be simq, and a terminal reads escapes. */
+		char *shown = buf_shown(buf_str(&reply));
+
+		*err = xasprintf("the server answered HTTP %ld: %s", http_status, shown);
+		free(shown);
 		goto out;
 	}
 	char *fault = NULL, *why = NULL;
 
 	if (!proto_parse_response(buf_str(&reply), reply.len, result, fault_code, &fault, &why)) {
 		/* Cut short (the server died while it wrote): as ambiguous as no answer at all. */
-		*err = xasprintf("the server's answer cannot be read (%s): it stopped or was killed while it answered",
-				 why);
+		*err = xasprintf("the server's answer cannot be read (%s): it stopped or was killed while it answered, "
+				 "or what answers on %s is not a simq server", why, c->socket_path);
 		free(why);
 		status = CLIENT_LOST;
 	} else if (fault) {

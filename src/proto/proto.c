@@ -339,6 +339,29 @@ char *proto_shown(xmlrpc_value *v)
 	return buf_detach(&out);
 }
 
+xmlrpc_value *proto_string_new(xmlrpc_env *env, const char *s)
+{
+	size_t len = strlen(s), i = 0, n;
+	struct buf b = BUF_INIT;
+
+	if (utf8_xml_unsafe(s, len) == len)
+		return xmlrpc_string_new_lp(env, len, s);
+	while (i < len) {
+		if ((n = utf8_xml_char(s + i, len - i)) != 0) {
+			buf_add(&b, s + i, n);
+		} else {
+			/* One U+FFFD for a character beyond U+FFFF, one for each byte that is not UTF-8. */
+			buf_adds(&b, "\xef\xbf\xbd");
+			n = utf8_valid_prefix(s + i, len - i) ? utf8_valid_prefix(s + i, len - i) : 1;
+		}
+		i += n;
+	}
+	xmlrpc_value *v = xmlrpc_string_new_lp(env, b.len, buf_str(&b));
+
+	buf_free(&b);
+	return v;
+}
+
 xmlrpc_value *proto_from_json(xmlrpc_env *env, const json_t *j)
 {
 	switch (json_typeof(j)) {

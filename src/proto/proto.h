@@ -73,6 +73,9 @@ bool proto_each_member(xmlrpc_value *v, bool (*fn)(const char *key, xmlrpc_value
 /* JSON as an XML-RPC value; integers that fit stay int, others become i8 or double.
  * NULL with env's fault when a value cannot be one (xmlrpc-c takes UTF-8 up to U+FFFF only). */
 xmlrpc_value *proto_from_json(xmlrpc_env *env, const json_t *j);
+/* s as an XML-RPC string, each character xmlrpc-c cannot carry (proto/xmlout.h) as U+FFFD: text from a
+ * file name, say, is shown rather than refused. */
+xmlrpc_value *proto_string_new(xmlrpc_env *env, const char *s);
 /* An int, an i8 or a whole double (below 9e15 in size) as a 64-bit integer; false for anything else. */
 bool proto_read_int64(xmlrpc_value *v, int64_t *out);
 /* Canonical JSON text (sorted keys, compact, shortest round-trip numbers); heap string. */

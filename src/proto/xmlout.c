@@ -28,16 +28,19 @@ void proto_xml_text(struct buf *b, const char *s, size_t len)
 			with = "&amp;";
 		else if (c == '\r')
 			with = "&#x0d;"; /* as xmlrpc-c writes it: a reader would make a line feed of a bare one */
-		else if ((c < 0x20 && c != '\t' && c != '\n') || c == 0x7f)
+		else if ((n = utf8_xml_char(s, (size_t)(end - s))) == 0) {
+			/* One U+FFFD for a character beyond U+FFFF, one for each byte that is not UTF-8. */
+			size_t whole = utf8_valid_prefix(s, (size_t)(end - s));
+
 			with = "\xef\xbf\xbd";
-		else if (c >= 0x80 && (n = utf8_valid_prefix(s, (size_t)(end - s))) == 0)
-			with = "\xef\xbf\xbd", n = 1;
+			n = whole ? whole : 1;
+		}
 		if (with) {
 			buf_add(b, run, (size_t)(s - run));
 			buf_adds(b, with);
 			run = s + n;
 		}
-		s += n ? n : 1;
+		s += n;
 	}
 	buf_add(b, run, (size_t)(end - run));
 }

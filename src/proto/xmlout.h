@@ -5,8 +5,10 @@
  * history rows): building them as xmlrpc-c values and having the registry
  * write those cost a malloc and a mutex per value, and most of simq.view's
  * time.  These write the same XML as xmlrpc-c does, each <double> exact
- * (proto_add_double), and text that XML 1.0 cannot carry (bytes that are not
- * UTF-8, control characters other than tab and line feed) as U+FFFD.  The
+ * (proto_add_double), and each character XML-RPC cannot carry as xmlrpc-c
+ * carries it (bytes that are not UTF-8, characters beyond U+FFFF, U+FFFE and
+ * U+FFFF, control characters other than tab, line feed and carriage return)
+ * as U+FFFD: a reader gets the rest, never an answer it cannot read.  The
  * member writers append a whole <member> of a struct the caller opened with
  * PROTO_XML_STRUCT_OPEN.  Pure; any thread.
  */

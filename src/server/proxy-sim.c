@@ -127,7 +127,9 @@ static struct task *case_task(xmlrpc_value *opt, const char *path, const struct 
 	xmlrpc_env_init(&env);
 	r.task = xmlrpc_build_value(&env, "{s:s,s:{},s:i,s:s,s:(s)}", "model", path, "solver", "priority",
 	                            (int)pc->priority, "name", name, "tags", "proxy");
-	if (opt && xmlrpc_value_type(opt) != XMLRPC_TYPE_STRUCT)
+	if (r.task == NULL)
+		r.fault = xasprintf("%sthe model's path cannot be carried by XML-RPC: %s", where, env.fault_string);
+	else if (opt && xmlrpc_value_type(opt) != XMLRPC_TYPE_STRUCT)
 		r.fault = xasprintf("%sthe simulation options must be a struct, not %s", where,
 		                    proto_type_name(xmlrpc_value_type(opt)));
 	else if (opt && !proto_each_member(opt, read_opt, &r, fault))
@@ -141,7 +143,8 @@ static struct task *case_task(xmlrpc_value *opt, const char *path, const struct 
 		*fault = r.fault;
 	}
 	*matfile = r.matfile;
-	xmlrpc_DECREF(r.task);
+	if (r.task)
+		xmlrpc_DECREF(r.task);
 	xmlrpc_env_clean(&env);
 	free(name);
 	return t;

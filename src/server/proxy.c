@@ -4,10 +4,12 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <jansson.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 #include <xmlrpc-c/abyss.h>
 #include <xmlrpc-c/server.h>
@@ -18,6 +20,7 @@
 #include "server/http.h"
 #include "server/proxy-sim.h"
 #include "server/request.h"
+#include "util/utf8.h"
 #include "util/xalloc.h"
 
 /* What the proxy keeps for its clients: a misbehaving one cannot make it hold more. */
@@ -35,6 +38,7 @@ struct proxy_peer {
 	char address[64];
 	struct proxy_model *models;
 	size_t n;
+	uint64_t used; /* when it last loaded, closed or simulated (struct proxy's clock) */
 };
 
 struct entry {
@@ -49,6 +53,8 @@ struct proxy {
 	struct entry *entries;
 	struct proxy_peer *peers; /* loop thread only */
 	size_t npeers;
+	uint64_t clock;           /* counts the peers' calls, for proxy_peer.used */
+	char *models_path;        /* STATE/proxy-models.json: the loaded models, for the next server */
 };
 
 /* What the request being served on this connection's thread came with: its path's priority, its peer. */
@@ -59,17 +65,43 @@ static __thread struct {
 
 /* ---- the clients' models (loop thread) ------------------------------------------------------ */
 
+static void forget_models(struct proxy_peer *peer)
+{
+	for (size_t j = 0; j < peer->n; j++) {
+		free(peer->models[j].name);
+		free(peer->models[j].path);
+	}
+	free(peer->models);
+	peer->models = NULL;
+	peer->n = 0;
+}
+
+/* A client's entry, found (and marked used), or added when add: with MAX_PEERS there, in the place of the
+ * one that has not called for longest (its models forgotten, as a PLECS restarted would). */
 static struct proxy_peer *find_peer(struct proxy *p, const char *address, bool add)
 {
+	struct proxy_peer *peer = NULL;
+
 	for (size_t i = 0; i < p->npeers; i++)
-		if (strcmp(p->peers[i].address, address) == 0)
+		if (strcmp(p->peers[i].address, address) == 0) {
+			p->peers[i].used = ++p->clock;
 			return &p->peers[i];
-	if (!add || p->npeers >= MAX_PEERS)
+		}
+	if (!add)
 		return NULL;
-	p->peers = xreallocarray(p->peers, p->npeers + 1, sizeof *p->peers);
-	p->peers[p->npeers] = (struct proxy_peer){0};
-	snprintf(p->peers[p->npeers].address, sizeof p->peers[p->npeers].address, "%s", address);
-	return &p->peers[p->npeers++];
+	if (p->npeers < MAX_PEERS) {
+		p->peers = xreallocarray(p->peers, p->npeers + 1, sizeof *p->peers);
+		peer = &p->peers[p->npeers++];
+	} else {
+		peer = &p->peers[0];
+		for (size_t i = 1; i < p->npeers; i++)
+			if (p->peers[i].used < peer->used)
+				peer = &p->peers[i];
+		forget_models(peer);
+	}
+	*peer = (struct proxy_peer){.used = ++p->clock};
+	snprintf(peer->address, sizeof peer->address, "%s", address);
+	return peer;
 }
 
 static struct proxy_model *find_model(struct proxy_peer *peer, const char *name)
@@ -78,6 +110,68 @@ static struct proxy_model *find_model(struct proxy_peer *peer, const char *name)
 		if (strcmp(peer->models[i].name, name) == 0)
 			return &peer->models[i];
 	return NULL;
+}
+
+/*
+ * The clients' loaded models, kept in the state directory: a script that loaded its model once and
+ * simulates all night goes on after simq restarts, as it would if PLECS had not.  Written whole after each
+ * load and close (a small file: at most MAX_PEERS clients); a file that cannot be written is logged.
+ */
+static void save_models(struct proxy *p, struct engine *e)
+{
+	json_t *all = json_array();
+	char *tmp = xasprintf("%s.tmp", p->models_path), *text;
+	int fd;
+
+	for (size_t i = 0; i < p->npeers; i++)
+		for (size_t j = 0; j < p->peers[i].n; j++)
+			json_array_append_new(all, json_pack("{s:s,s:s,s:s,s:I}", "address", p->peers[i].address, "name",
+							     p->peers[i].models[j].name, "path", p->peers[i].models[j].path,
+							     "loads", (json_int_t)p->peers[i].models[j].loads));
+	text = json_dumps(all, JSON_COMPACT);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	bool ok = fd >= 0 && text && write(fd, text, strlen(text)) == (ssize_t)strlen(text);
+
+	ok = fd >= 0 && close(fd) == 0 && ok && rename(tmp, p->models_path) == 0;
+	if (!ok) {
+		engine_log(e, SEVERITY_WARNING, 0, "proxy: cannot keep the loaded models in %s (%s): a restart forgets "
+			   "them", p->models_path, strerror(errno));
+		unlink(tmp);
+	}
+	free(text);
+	free(tmp);
+	json_decref(all);
+}
+
+/* The models the last server kept (save_models); a file that is not there or not read leaves none. */
+static void load_models(struct proxy *p)
+{
+	json_t *all = json_load_file(p->models_path, 0, NULL), *m;
+	size_t i;
+
+	json_array_foreach(all, i, m)
+	{
+		const char *address = json_string_value(json_object_get(m, "address"));
+		const char *name = json_string_value(json_object_get(m, "name"));
+		const char *path = json_string_value(json_object_get(m, "path"));
+		json_int_t loads = json_integer_value(json_object_get(m, "loads"));
+		struct proxy_peer *peer = address && name && path && loads > 0 ? find_peer(p, address, true) : NULL;
+
+		if (peer && peer->n < MAX_MODELS && find_model(peer, name) == NULL) {
+			peer->models = xreallocarray(peer->models, peer->n + 1, sizeof *peer->models);
+			peer->models[peer->n++] = (struct proxy_model){xstrdup(name), xstrdup(path), (size_t)loads};
+		}
+	}
+	json_decref(all);
+}
+
+/* A client that closed its last model is forgotten. */
+static void drop_peer_if_idle(struct proxy *p, struct proxy_peer *peer)
+{
+	if (peer->n > 0)
+		return;
+	forget_models(peer);
+	*peer = p->peers[--p->npeers];
 }
 
 /* ---- arguments, in plecs-emu's words (which are PLECS's) ----------------------------------- */
@@ -129,8 +223,13 @@ static char *model_problem(const char *path)
 	int fd;
 	ssize_t n;
 
+	size_t len = strlen(path);
+
 	if (path[0] != '/')
 		return xstrdup("simq's proxy takes an absolute path (it cannot know the script's working directory)");
+	/* simq runs only .plecs files (a submit refuses others): refused here, not at every simulate. */
+	if (len <= 6 || strcasecmp(path + len - 6, ".plecs") != 0)
+		return xstrdup("simq's proxy loads model files whose name ends in .plecs");
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
 		return xstrdup(strerror(errno));
@@ -190,13 +289,17 @@ static void proxy_load(struct api *a, struct api_call *c)
 		return;
 	if ((problem = model_problem(given)) != NULL) {
 		api_fault(c, PROXY_FAULT_PLECS, "Cannot load model '%s': %s", given, problem);
-	} else if ((peer = find_peer(pc->proxy, pc->peer, true)) == NULL) {
-		api_fault(c, PROXY_FAULT_PLECS,
-		          "Cannot load model '%s': simq's proxy keeps models for at most %d "
-		          "clients",
-		          given, MAX_PEERS);
+	} else if ((path = realpath(given, NULL)) != NULL && path[utf8_xml_unsafe(path, strlen(path))] != '\0') {
+		char *shown = buf_shown(path);
+
+		/* Tasks keep the resolved path, and every answer must carry it. */
+		api_fault(c, PROXY_FAULT_PLECS, "Cannot load model '%s': it resolves to %s, which holds a character "
+		          "XML-RPC cannot carry (not UTF-8, beyond U+FFFF such as an emoji, or U+FFFE); rename the file "
+		          "or directory", given, shown);
+		free(shown);
+		free(path);
 	} else {
-		path = realpath(given, NULL);
+		peer = find_peer(pc->proxy, pc->peer, true);
 		name = model_name(path ? path : given);
 		if (remember(c, peer, given, path ? path : xstrdup(given), xstrdup(name))) {
 			xmlrpc_env env;
@@ -204,6 +307,9 @@ static void proxy_load(struct api *a, struct api_call *c)
 			xmlrpc_env_init(&env);
 			api_result(c, xmlrpc_string_new(&env, name));
 			xmlrpc_env_clean(&env);
+			save_models(pc->proxy, api_engine(a));
+		} else {
+			drop_peer_if_idle(pc->proxy, peer);
 		}
 		free(name);
 	}
@@ -228,7 +334,9 @@ static void proxy_close(struct api *a, struct api_call *c)
 			free(m->name);
 			free(m->path);
 			*m = peer->models[--peer->n];
+			drop_peer_if_idle(pc->proxy, peer);
 		}
+		save_models(pc->proxy, api_engine(a));
 		xmlrpc_env_init(&env);
 		api_result(c, xmlrpc_int_new(&env, 0));
 		xmlrpc_env_clean(&env);
@@ -335,6 +443,8 @@ struct proxy *proxy_start(struct http *h, struct engine *e, const struct proxy_o
 
 	p->http = h;
 	p->priority = o->priority;
+	p->models_path = xasprintf("%s/proxy-models.json", o->state_dir);
+	load_models(p);
 	xmlrpc_env_init(&env);
 	p->registry = xmlrpc_registry_new(&env);
 	p->entries = xcalloc(NMETHODS, sizeof *p->entries);
@@ -362,14 +472,10 @@ void proxy_free(struct proxy **pp)
 
 	if (p == NULL)
 		return;
-	for (size_t i = 0; i < p->npeers; i++) {
-		for (size_t j = 0; j < p->peers[i].n; j++) {
-			free(p->peers[i].models[j].name);
-			free(p->peers[i].models[j].path);
-		}
-		free(p->peers[i].models);
-	}
+	for (size_t i = 0; i < p->npeers; i++)
+		forget_models(&p->peers[i]);
 	free(p->peers);
+	free(p->models_path);
 	if (p->registry)
 		xmlrpc_registry_free(p->registry);
 	free(p->entries);

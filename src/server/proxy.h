@@ -32,6 +32,7 @@ struct proxy_options {
 	int fd;                      /* bound and listening ([proxy] listen, port) */
 	const char *token;           /* required of clients, or NULL (a loopback address) */
 	enum task_priority priority; /* [proxy] priority: of calls at /RPC2 */
+	const char *state_dir;       /* where the clients' loaded models are kept across restarts (proxy-models.json) */
 };
 
 /* Serves the proxy on o->fd through h; NULL and *err on failure. */

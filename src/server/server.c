@@ -525,7 +525,7 @@ static bool open_proxy(struct server *s, const char *token, char **err)
 {
 	const char *addr = config_str(s->cfg, "proxy", "listen");
 	int port = (int)config_int(s->cfg, "proxy", "port");
-	struct proxy_options o = {.priority = PRIO_NORMAL};
+	struct proxy_options o = {.priority = PRIO_NORMAL, .state_dir = s->state_dir};
 
 	if (addr[0] == '\0')
 		return true;

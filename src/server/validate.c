@@ -334,6 +334,20 @@ static bool check_model(xmlrpc_value *v, const char *path, char **abs, struct va
 	*abs = realpath(path, NULL);
 	if (*abs == NULL)
 		*abs = xstrdup(path);
+	/* Stored resolved: through a link, a name every answer must then carry. */
+	size_t bad = utf8_xml_unsafe(*abs, strlen(*abs));
+
+	if ((*abs)[bad] != '\0') {
+		char *shown = buf_shown(*abs);
+
+		refuse(e, "model", NULL, v, "resolves to %s, whose byte %zu starts a character XML-RPC cannot carry (not "
+		       "UTF-8, beyond U+FFFF such as an emoji, U+FFFE, U+FFFF or a control character); rename the file "
+		       "or directory", shown, bad);
+		free(shown);
+		free(*abs);
+		*abs = NULL;
+		return false;
+	}
 	return true;
 }
 

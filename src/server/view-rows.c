@@ -206,10 +206,22 @@ static void set_parsed(xmlrpc_value *tree, const char *name, struct buf *xml)
 	proto_exact_doubles(xml);
 	xmlrpc_env_init(&env);
 	xmlrpc_parse_value_xml(&env, xml->data, xml->len, &v);
-	if (!env.fault_occurred) {
-		xmlrpc_struct_set_value(&env, tree, name, v);
-		xmlrpc_DECREF(v);
+	if (env.fault_occurred) {
+		/* Never: the rows are written as xmlrpc-c reads them.  Were it to happen: no rows, under a hash
+		 * no client holds, rather than none at all. */
+		char *hash_name = xasprintf("%s_hash", name);
+		xmlrpc_value *none;
+
+		xmlrpc_env_clean(&env);
+		xmlrpc_env_init(&env);
+		v = xmlrpc_array_new(&env);
+		none = xmlrpc_string_new(&env, "");
+		xmlrpc_struct_set_value(&env, tree, hash_name, none);
+		xmlrpc_DECREF(none);
+		free(hash_name);
 	}
+	xmlrpc_struct_set_value(&env, tree, name, v);
+	xmlrpc_DECREF(v);
 	xmlrpc_env_clean(&env);
 }
 

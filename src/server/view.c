@@ -87,14 +87,16 @@ xmlrpc_value *view_task(xmlrpc_env *env, const struct engine *e, const struct ta
 	xmlrpc_value *v = xmlrpc_struct_new(env);
 
 	set_member(env, v, "id", view_id(env, t->id));
-	set_member(env, v, "name", xmlrpc_string_new(env, t->name ? t->name : ""));
-	set_member(env, v, "model", xmlrpc_string_new(env, t->model));
+	/* Text from the store as it is shown, never refused: a model path stored before simq refused what
+	 * XML-RPC cannot carry must not make the task unreadable. */
+	set_member(env, v, "name", proto_string_new(env, t->name ? t->name : ""));
+	set_member(env, v, "model", proto_string_new(env, t->model));
 	set_member(env, v, "priority", xmlrpc_string_new(env, task_priority_name(t->priority)));
 	set_member(env, v, "state", xmlrpc_string_new(env, task_state_name(t->state)));
 	set_member(env, v, "attempts", xmlrpc_int_new(env, t->attempts));
 	set_time(env, v, "submitted", t->submitted);
 	set_time(env, v, "retry_due", t->retry_due);
-	set_member(env, v, "error", xmlrpc_string_new(env, t->error ? t->error : ""));
+	set_member(env, v, "error", proto_string_new(env, t->error ? t->error : ""));
 	set_json(env, v, "vars", t->vars);
 	/* A cached task's source, even on brief rows: lists say "completed (cached from 12)". */
 	if (t->cached)

@@ -74,11 +74,13 @@ static size_t add_printable(struct buf *b, const char *s, size_t len, size_t cha
 		unsigned char c = (unsigned char)s[i];
 		size_t n = utf8_valid_prefix(s + i, len - i);
 
-		if (c >= 0x80 && n > 0 && utf8_hazard_of(utf8_code_point(s + i, n)) == UTF8_SAFE) {
+		/* Characters XML-RPC cannot carry (beyond U+FFFF, U+FFFE) are escaped too: messages travel in it. */
+		if (c >= 0x80 && n > 0 && utf8_hazard_of(utf8_code_point(s + i, n)) == UTF8_SAFE &&
+		    utf8_xml_char(s + i, len - i) != 0) {
 			buf_add(b, s + i, n);
 			i += n;
 		} else if (c >= 0x80 && n > 0) {
-			buf_addf(b, "\\u%04x", utf8_code_point(s + i, n));
+			buf_addf(b, n == 4 ? "\\U%08x" : "\\u%04x", utf8_code_point(s + i, n));
 			i += n;
 		} else if (c < 0x20 || c == 0x7f || c >= 0x80) {
 			buf_addf(b, "\\x%02x", c);

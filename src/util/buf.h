@@ -31,8 +31,9 @@ void buf_addf(struct buf *b, const char *fmt, ...) __attribute__((format(printf,
 /* Appends a size in bytes for people, in binary units as simq.ini reads sizes: "512 bytes", "34.3 KiB", "15.3 MiB". */
 void buf_add_bytes(struct buf *b, int64_t bytes);
 void buf_vaddf(struct buf *b, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
-/* Appends s with control and non-UTF-8 bytes shown as \xNN, and C1 controls and bidirectional
- * formatting characters as \uNNNN, for messages. */
+/* Appends s with control and non-UTF-8 bytes shown as \xNN, C1 controls, bidirectional formatting
+ * characters, U+FFFE and U+FFFF as \uNNNN, and characters beyond U+FFFF (which XML-RPC here cannot
+ * carry) as \UNNNNNNNN, for messages. */
 void buf_add_printable(struct buf *b, const char *s, size_t len);
 /* The most characters of a value a message shows (DESIGN 10: a 10 MB name is not echoed). */
 #define BUF_SHOWN_MAX 80

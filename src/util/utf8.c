@@ -36,6 +36,32 @@ size_t utf8_valid_prefix(const char *str, size_t len)
 	return n;
 }
 
+size_t utf8_xml_char(const char *s, size_t len)
+{
+	unsigned char c = len ? (unsigned char)s[0] : 0;
+	size_t n;
+
+	if (len == 0 || (c < 0x20 && c != '\t' && c != '\n' && c != '\r'))
+		return 0;
+	if (c < 0x80)
+		return 1;
+	n = utf8_valid_prefix(s, len);
+	if (n == 0 || n == 4)
+		return 0;
+	unsigned int cp = utf8_code_point(s, n);
+
+	return cp == 0xfffe || cp == 0xffff ? 0 : n;
+}
+
+size_t utf8_xml_unsafe(const char *s, size_t len)
+{
+	size_t i = 0, n;
+
+	while (i < len && (n = utf8_xml_char(s + i, len - i)) != 0)
+		i += n;
+	return i;
+}
+
 bool utf8_validate(const char *s, size_t len, size_t *bad_offset)
 {
 	size_t i = 0;

@@ -13,6 +13,14 @@
 size_t utf8_valid_prefix(const char *s, size_t len);
 /* True if all len bytes are well-formed UTF-8; *bad_offset gets the first bad byte. */
 bool utf8_validate(const char *s, size_t len, size_t *bad_offset);
+/*
+ * The length of the character at s when XML-RPC, as xmlrpc-c carries it, can carry it (1..3), or 0:
+ * not UTF-8, beyond U+FFFF (xmlrpc-c refuses those), U+FFFE or U+FFFF (not XML characters), or a C0
+ * control other than tab, line feed and carriage return (XML 1.0 has no way to write one).
+ */
+size_t utf8_xml_char(const char *s, size_t len);
+/* The offset of the first byte of s that utf8_xml_char refuses, or len when it takes them all. */
+size_t utf8_xml_unsafe(const char *s, size_t len);
 /* The code point of the well-formed sequence of n bytes at s (n from utf8_valid_prefix). */
 unsigned int utf8_code_point(const char *s, size_t n);
 

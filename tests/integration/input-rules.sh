@@ -5,7 +5,7 @@
 . "$SIMQ_SRCDIR/tests/lib/tap.sh"
 
 requires python3
-plan 64
+plan 69
 export SIMQ_HOME="$TMP/state"
 paused_config
 M=$SRC/share/models/buck.plecs
@@ -56,6 +56,19 @@ fault('folder.plecs": a directory, not a regular file', simq.submit, {"model": d
 fault('fifo.plecs": a device, FIFO or socket', simq.submit, {"model": d + "/fifo.plecs"})
 fault('mem.plecs": cannot be read by the server', simq.submit, {"model": d + "/mem.plecs"})
 fault('none.plecs": No such file or directory; a model is an existing file', simq.submit, {"model": d + "/none.plecs"})
+PY
+
+# A model path that resolves to one XML-RPC cannot carry (a link to a directory with an emoji): refused,
+# not stored to crash every later answer.  The CLI says so for a path it was given with one.
+emoji=$(printf '\360\237\230\200')
+mkdir -p "$TMP/e$emoji" && cp "$M" "$TMP/e$emoji/m.plecs" && ln -sfn "$TMP/e$emoji" "$TMP/plain"
+expect_status "CLI: a model whose path resolves to an emoji is refused" 65 "$SIMQ" submit "$TMP/plain/m.plecs"
+expect_in "it says why, the emoji escaped" "$TMP/err" 'resolves to '"$TMP"'/e\U0001f600/m.plecs, whose byte'
+expect_status "CLI: a model path with an emoji is refused, not a crash" 65 "$SIMQ" submit "$TMP/e$emoji/m.plecs"
+expect_in "it names the model" "$TMP/err" 'simq submit: model: XML-RPC here carries no character beyond U+FFFF'
+expect_status "API: the same link is a fault; the server answers on" 0 api "$TMP" <<'PY'
+fault("character XML-RPC cannot carry", simq.submit, {"model": sys.argv[3] + "/plain/m.plecs"})
+assert simq.status()["queued"] == 0
 PY
 
 # --- names and tags: no control characters (C0, C1) and no bidi formatting ------------------

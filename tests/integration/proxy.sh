@@ -9,7 +9,7 @@
 . "$SIMQ_SRCDIR/tests/lib/emu.sh"
 
 requires python3
-plan 23
+plan 30
 
 export SIMQ_HOME="$TMP/state"
 M=$(cd "$SRC/share/models" && pwd -P)/rc.plecs
@@ -179,5 +179,68 @@ if [ "$(grep -c "^[0-9]*  *high  *completed" "$TMP/ls2")" -eq 17 ]; then
 else
 	fail "[proxy] priority = high gives a call at /RPC2 high tasks" "$(cat "$TMP/ls2")"
 fi
+server_ran_clean
+
+# What the operator's and the adversary's tries found (a server of its own, on loopback).
+export SIMQ_HOME="$TMP/state3"
+printf '[proxy]\nlisten = 127.0.0.1\nport = %s\n[backend local]\nurl = %s\n' "$pport" "$EMU_URL" >"$TMP/simq3.ini"
+"$SIMQ" server -c "$TMP/simq3.ini" >/dev/null 2>"$TMP/err" || fail "the third server starts" "$(cat "$TMP/err")"
+mkdir -p "$TMP/odd/e$(printf '\360\237\230\200')" && cp "$M" "$TMP/odd/e$(printf '\360\237\230\200')/rc.plecs" &&
+	ln -sfn "$TMP/odd/e$(printf '\360\237\230\200')" "$TMP/odd/link" && cp "$M" "$TMP/odd/rc.txt"
+# Debian's python3, with python3-scipy (./quickstart installs it): a pyenv python may shadow it on PATH.
+/usr/bin/python3 - "$PROXY" "$M" "$TMP/odd" "$EMU_URL" >"$TMP/odd.out" 2>&1 <<'PY'
+import io, sys, xmlrpc.client
+proxy, model, odd, emu = sys.argv[1:]
+s = xmlrpc.client.ServerProxy(proxy)
+for path in (odd + "/link/rc.plecs", odd + "/rc.txt"):
+    try:
+        s.plecs.load(path)
+        print("loaded", path)
+    except xmlrpc.client.Fault as f:
+        print("refused:", f.faultString)
+n = s.plecs.load(model)
+print("still serving:", s.plecs.simulate(n, {"ModelVars": {"R": 1234}})["Time"][0] == 0.0)
+# MatFile through the proxy: the bytes' doubles are plecs-emu's own MatFile's.
+d = xmlrpc.client.ServerProxy(emu)
+d.plecs.load(model)
+opt = {"ModelVars": {"R": 4321}, "OutputFormat": "MatFile"}
+a, b = bytes(s.plecs.simulate(n, opt).data), bytes(d.plecs.simulate("rc", opt).data)
+import numpy, scipy.io
+ma, mb = scipy.io.loadmat(io.BytesIO(a)), scipy.io.loadmat(io.BytesIO(b))
+print("MatFile doubles as plecs-emu's:", all(ma[k].tobytes() == mb[k].tobytes() for k in ("Time", "Values")))
+PY
+expect_in "a model that resolves to a path with an emoji is refused, in PLECS's words, saying why" "$TMP/odd.out" \
+	"refused: Cannot load model '$TMP/odd/link/rc.plecs': it resolves to"
+expect_in "a file not ending in .plecs is refused at load, not at every simulate" "$TMP/odd.out" \
+	"simq's proxy loads model files whose name ends in .plecs"
+expect_in "the server still serves" "$TMP/odd.out" "still serving: True"
+expect_in "a MatFile case through the proxy holds plecs-emu's own MatFile doubles" "$TMP/odd.out" \
+	"MatFile doubles as plecs-emu's: True"
+# A script that loaded its model before a restart simulates after it.
+python3 -c 'import sys, xmlrpc.client; print(xmlrpc.client.ServerProxy(sys.argv[1]).plecs.load(sys.argv[2]))' \
+	"$PROXY" "$M" >/dev/null
+"$SIMQ" shutdown >/dev/null && "$SIMQ" server -c "$TMP/simq3.ini" >/dev/null 2>"$TMP/err" ||
+	fail "the server starts again" "$(cat "$TMP/err")"
+check "after a restart, the script's loaded model simulates without a new plecs.load" python3 -c \
+	'import sys, xmlrpc.client; sys.exit(xmlrpc.client.ServerProxy(sys.argv[1]).plecs.simulate("rc", {"ModelVars": {"R": 777}})["Time"][0] != 0.0)' \
+	"$PROXY"
+# 1,030 clients (loopback addresses 127.3.x.y) each load once: a new one still can; the oldest are forgotten.
+python3 - "$pport" "$M" >"$TMP/peers.out" 2>&1 <<'PY'
+import http.client, sys, xmlrpc.client
+port, model = int(sys.argv[1]), sys.argv[2]
+class T(xmlrpc.client.Transport):
+    def __init__(self, src):
+        super().__init__()
+        self.src = src
+    def make_connection(self, host):
+        return http.client.HTTPConnection(host, source_address=(self.src, 0))
+def load(src):
+    return xmlrpc.client.ServerProxy("http://127.0.0.1:%d/RPC2" % port, transport=T(src)).plecs.load(model)
+for i in range(1030):
+    load("127.3.%d.%d" % (i // 250, 1 + i % 250))
+print("a new client loads:", load("127.4.0.1"))
+PY
+expect_in "past 1,024 clients a new one still loads (the longest idle is forgotten)" "$TMP/peers.out" \
+	"a new client loads: rc"
 server_ran_clean
 done_testing
