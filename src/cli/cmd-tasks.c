@@ -75,17 +75,36 @@ static xmlrpc_value *member(xmlrpc_value *s, const char *key)
 	return v;
 }
 
-/* Cuts s to at most width characters (bytes, for the ASCII a table mostly holds), with "…" as ".." */
+/* The characters of UTF-8 text s (each taken as one column: names are mostly Latin). */
+static int columns(const char *s)
+{
+	int n = 0;
+
+	for (; *s; s++)
+		n += ((unsigned char)*s & 0xc0) != 0x80;
+	return n;
+}
+
+/* The bytes of the first chars characters of s. */
+static int bytes_of(const char *s, int chars)
+{
+	const char *p = s;
+
+	for (; *p && chars >= 0; p++)
+		if (((unsigned char)*p & 0xc0) != 0x80 && chars-- == 0)
+			break;
+	return (int)(p - s);
+}
+
+/* Cuts s to at most width characters, with "…" as "..", padded to width unless last. */
 static void cell(const char *s, int width, bool last)
 {
-	int len = (int)strlen(s);
+	int len = columns(s);
 
-	if ((width <= 0 || len <= width) && last)
-		printf("%s", s);
-	else if (width <= 0 || len <= width)
-		printf("%-*s", width > 0 ? width : 0, s);
+	if (width > 0 && len > width)
+		printf("%.*s..", bytes_of(s, width - 2), s);
 	else
-		printf("%.*s..", width - 2, s);
+		printf("%s%*s", s, last || width <= len ? 0 : width - len, "");
 }
 
 static const char *const ls_heads[] = {"ID", "PRI", "STATE", "ATT", "NAME", "MODEL", "SUBMITTED", "ERROR"};
@@ -152,7 +171,7 @@ static void measure(xmlrpc_value *tasks, int width[LS_COLUMNS], bool short_time)
 		width[c] = (int)strlen(ls_heads[c]);
 	for (int i = 0; i < reply_count(tasks); i++)
 		for (int c = 0; c < LS_COLUMNS; c++) {
-			int len = (int)strlen(ls_cell(reply_item(tasks, i), c, buf, sizeof buf, short_time));
+			int len = columns(ls_cell(reply_item(tasks, i), c, buf, sizeof buf, short_time));
 
 			if (len > width[c])
 				width[c] = len;

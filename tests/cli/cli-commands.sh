@@ -8,7 +8,7 @@
 . "$SIMQ_SRCDIR/tests/lib/emu.sh"
 
 requires python3
-plan 34
+plan 35
 
 export SIMQ_HOME="$TMP/state"
 MODELS=$(cd "$SRC/share/models" && pwd -P)
@@ -102,6 +102,17 @@ ids "ls --tag matches a whole tag" -- "$a" "$b"
 ids "ls --offset 1 --limit 2 skips one and shows two" -- "$n" "$b"
 "$SIMQ" ls --json --model rc --tag night >"$TMP/ls"
 ids "filters combine" -- "$a"
+# Columns line up under names with accents: a character is a column, not a byte.
+e=$("$SIMQ" submit "$MODELS/rc.plecs" -v Vin=3 --name "été-à" -p low)
+COLUMNS=200 "$SIMQ" ls >"$TMP/ls.txt"
+at=$(python3 -c '
+import re, sys
+lines = open(sys.argv[1], encoding="utf-8").read().splitlines()
+print(sorted({re.search(r"\d{4}-\d\d-\d\dT", l).start() for l in lines[1:]} | {lines[0].index("SUBMITTED")}))' "$TMP/ls.txt")
+[ "$(echo "$at" | tr -cd , | wc -c)" -eq 0 ] && grep -q "été-à" "$TMP/ls.txt" &&
+	ok "ls: the SUBMITTED column starts at one place on every row, accents or not" ||
+	fail "ls: the SUBMITTED column starts at one place on every row, accents or not" "$at" "$(cat "$TMP/ls.txt")"
+"$SIMQ" cancel "$e" >/dev/null
 
 # ---- a task's own --timeout reaches PLECS ---------------------------------------------------------
 "$SIMQ" shutdown >/dev/null
