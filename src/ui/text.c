@@ -205,10 +205,11 @@ const char *text_ids(char *out, size_t size, const int64_t *ids, size_t n, int w
 			         (long long)sorted[j]);
 		else
 			snprintf(piece, sizeof piece, "%s%lld", len ? ", " : "", (long long)sorted[i]);
-		/* Room for the piece and, if more are left after it, for " … +N more". */
+		/* Room for the piece and, if more are left after it, for " … +N more"; the first piece always,
+		 * so that a narrow screen still names a task and never says only "… +6 more". */
 		int tail = shown + count < distinct ? 16 : 0;
 
-		if (len + strlen(piece) + (size_t)tail > (size_t)width || len + strlen(piece) + 1 > size) {
+		if ((len > 0 && len + strlen(piece) + (size_t)tail > (size_t)width) || len + strlen(piece) + 1 > size) {
 			snprintf(out + len, size - len, "%s\u2026 +%zu more", len ? " " : "", distinct - shown);
 			break;
 		}
