@@ -72,6 +72,14 @@ struct opt_reading {
 static bool put_solver_member(const char *key, xmlrpc_value *value, void *ud)
 {
 	struct opt_reading *r = ud;
+	/* Named here, where Timeout is one of them too (the task's own field for simq's submit). */
+	char *rule = strcmp(key, "Timeout") != 0 ? validate_solver_key_rule(key) : NULL;
+
+	if (rule) {
+		r->fault = xasprintf("%sSolverOpts.%s: %s, Timeout", r->where, key, rule);
+		free(rule);
+		return false;
+	}
 	xmlrpc_value *solver = member(r->task, "solver");
 
 	if (strcmp(key, "Timeout") == 0)
@@ -95,10 +103,9 @@ static bool read_opt(const char *key, xmlrpc_value *value, void *ud)
 	} else if (strcmp(key, "SolverOpts") == 0) {
 		char *err = NULL;
 
-		if (!proto_each_member(value, put_solver_member, r, &err)) {
+		if (!proto_each_member(value, put_solver_member, r, &err) && r->fault == NULL)
 			r->fault = xasprintf("%sSolverOpts: %s", r->where, err ? err : r->env->fault_string);
-			free(err);
-		}
+		free(err);
 	} else if (strcmp(key, "OutputFormat") == 0) {
 		r->matfile = proto_is_string(value, "MatFile");
 		if (!r->matfile && !proto_is_string(value, "Plain"))

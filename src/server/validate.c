@@ -156,8 +156,7 @@ static char *joined(const char *const *list)
 	return buf_detach(&b);
 }
 
-/* The rule a SolverOpts name breaks (heap), or NULL. */
-static char *solver_key_rule(const char *key)
+char *validate_solver_key_rule(const char *key)
 {
 	char *allowed, *rule;
 
@@ -207,7 +206,7 @@ struct member_rules {
 
 static const struct member_rules vars_rules = {"vars", "a struct of NAME: value", PROTO_MAX_VARS, vars_key_rule,
 					       vars_value_rule};
-static const struct member_rules solver_rules = {"solver", "a struct of SolverOpts", 0, solver_key_rule,
+static const struct member_rules solver_rules = {"solver", "a struct of SolverOpts", 0, validate_solver_key_rule,
 						 solver_value_rule};
 
 /* Checks one member; adds it to all, or fills e naming it. */

@@ -61,4 +61,7 @@ struct validate_act_options {
 /* Reads v (NULL: none given) taking the members named by takes; false with *err (heap). */
 bool validate_act_options(xmlrpc_value *v, unsigned takes, struct validate_act_options *o, char **err);
 
+/* The rule a SolverOpts name breaks (heap: "not a solver option; allowed: StartTime, ..."), or NULL. */
+char *validate_solver_key_rule(const char *key);
+
 #endif

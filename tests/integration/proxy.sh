@@ -9,7 +9,7 @@
 . "$SIMQ_SRCDIR/tests/lib/emu.sh"
 
 requires python3
-plan 30
+plan 31
 
 export SIMQ_HOME="$TMP/state"
 M=$(cd "$SRC/share/models" && pwd -P)/rc.plecs
@@ -200,6 +200,10 @@ for path in (odd + "/link/rc.plecs", odd + "/rc.txt"):
         print("refused:", f.faultString)
 n = s.plecs.load(model)
 print("still serving:", s.plecs.simulate(n, {"ModelVars": {"R": 1234}})["Time"][0] == 0.0)
+try:
+    s.plecs.simulate(n, {"SolverOpts": {"Foo": 1}})
+except xmlrpc.client.Fault as f:
+    print("unknown solver option:", f.faultString)
 # MatFile through the proxy: the bytes' doubles are plecs-emu's own MatFile's.
 d = xmlrpc.client.ServerProxy(emu)
 d.plecs.load(model)
@@ -214,6 +218,8 @@ expect_in "a model that resolves to a path with an emoji is refused, in PLECS's 
 expect_in "a file not ending in .plecs is refused at load, not at every simulate" "$TMP/odd.out" \
 	"simq's proxy loads model files whose name ends in .plecs"
 expect_in "the server still serves" "$TMP/odd.out" "still serving: True"
+expect_in "an unknown SolverOpts option is named, with Timeout among the allowed" "$TMP/odd.out" \
+	"unknown solver option: SolverOpts.Foo: not a solver option; allowed: StartTime, TimeSpan, MaxStep, FixedStep, RelTol, AbsTol, Solver, Refine, Timeout"
 expect_in "a MatFile case through the proxy holds plecs-emu's own MatFile doubles" "$TMP/odd.out" \
 	"MatFile doubles as plecs-emu's: True"
 # A script that loaded its model before a restart simulates after it.
