@@ -95,7 +95,7 @@ assert all(t["attempts"] == 1 and t["retries"] == 0 for t in ts), [(t["id"], t["
 assert s["failed"] == 0 and s["retries"] == 0 and s["completed_first"] == 8 and s["pause_reason"] == "", s
 for t in ts:
     st = os.stat(os.path.join(sys.argv[1], "%d.mat" % t["id"]))
-    assert st.st_size > 80000, (t["id"], st.st_size)
+    assert st.st_size > 70000, (t["id"], st.st_size)  # a whole result is some 79 KB compressed
 assert not [f for f in os.listdir(sys.argv[1]) if f.endswith(".tmp")], os.listdir(sys.argv[1])
 PY
 	server_ran_clean
