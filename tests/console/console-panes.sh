@@ -149,7 +149,12 @@ screen
 grep -q "failed *gamma" "$TMP/screen" && ok "its row is there" || fail "its row is there" "$(cat "$TMP/screen")"
 $TM send-keys -t simq Escape
 # With the cursor on the newest row the pane follows the newest task (its title says so); one row down,
-# the cursor stays on its task while newer ones come in above it.
+# the cursor stays on its task while newer ones come in above it.  First every task of the sweep is done.
+i=0
+until "$SIMQ" status --format '{queued} {running}' | grep -qx '0 0' || [ $i -gt 1200 ]; do
+	i=$((i + 1))
+	sleep 0.05
+done
 $TM send-keys -t simq g
 expect_screen "g on the history: it follows the newest" "failed · following"
 id=$("$SIMQ" submit "$M/rc.plecs" --solver TimeSpan=0.001 --name newest) && "$SIMQ" wait "$id" --timeout 60 >/dev/null
