@@ -158,28 +158,12 @@ done
 $TM send-keys -t simq g
 expect_screen "g on the history: it follows the newest" "failed · following"
 id=$("$SIMQ" submit "$M/rc.plecs" --solver TimeSpan=0.001 --name newest) && "$SIMQ" wait "$id" --timeout 60 >/dev/null
-i=0
-until screen && grep -q "^▶ [0-9:]\{8\} *$id " "$TMP/screen" || [ $i -gt 200 ]; do
-	i=$((i + 1))
-	sleep 0.05
-done
-grep -q "^▶ [0-9:]\{8\} *$id " "$TMP/screen" && ok "a task that finishes comes in on top, under the cursor" ||
-	fail "a task that finishes comes in on top, under the cursor" "$(cat "$TMP/screen")"
+expect_re "a task that finishes comes in on top, under the cursor" "^▶ [0-9:]\{8\} *$id "
 $TM send-keys -t simq j
-i=0
-until screen && grep -q "History 200, newest first · [0-9]* failed  \[" "$TMP/screen" || [ $i -gt 200 ]; do
-	i=$((i + 1))
-	sleep 0.05
-done
-grep -q "History 200, newest first · [0-9]* failed  \[" "$TMP/screen" && ok "j leaves the top: the pane no longer follows" ||
-	fail "j leaves the top: the pane no longer follows" "$(cat "$TMP/screen")"
+expect_re "j leaves the top: the pane no longer follows" "History 200, newest first · [0-9]* failed  \["
 below=$(sed -n 's/^▶ [0-9:]\{8\} *\([0-9]*\) .*/\1/p' "$TMP/screen")
 id2=$("$SIMQ" submit "$M/rc.plecs" --solver TimeSpan=0.001 --name newer) && "$SIMQ" wait "$id2" --timeout 60 >/dev/null
-i=0
-until screen && grep -q "^  [0-9:]\{8\} *$id2 " "$TMP/screen" || [ $i -gt 200 ]; do
-	i=$((i + 1))
-	sleep 0.05
-done
+wait_re "^  [0-9:]\{8\} *$id2 "
 grep -q "^▶ [0-9:]\{8\} *$below " "$TMP/screen" && grep -q "^  [0-9:]\{8\} *$id2 " "$TMP/screen" &&
 	ok "off the top, the cursor stays on its task as a newer one comes in" ||
 	fail "off the top, the cursor stays on its task as a newer one comes in" "cursor was on $below:" "$(cat "$TMP/screen")"

@@ -18,6 +18,23 @@ wait_for() {
 	return 1
 }
 
+# wait_re PATTERN [TARGET]: as wait_for, for a grep pattern (basic regular expression).
+wait_re() {
+	i=0
+	while [ $i -lt 300 ]; do
+		screen "${2:-simq}"
+		grep -q -- "$1" "$TMP/screen" && return 0
+		i=$((i + 1))
+		sleep 0.05
+	done
+	return 1
+}
+
+# expect_re NAME PATTERN [TARGET]: a test that passes once a line matching PATTERN is on screen.
+expect_re() {
+	if wait_re "$2" "${3:-simq}"; then ok "$1"; else fail "$1" "expected a line matching \"$2\" on screen:" "$(cat "$TMP/screen")"; fi
+}
+
 # expect_screen NAME TEXT [TARGET]: a test that passes once TEXT is on screen.
 expect_screen() {
 	if wait_for "$2" "${3:-simq}"; then ok "$1"; else fail "$1" "expected \"$2\" on screen:" "$(cat "$TMP/screen")"; fi
