@@ -192,6 +192,17 @@ static void go(struct console *c, int64_t sel)
 	c->queue_sel_id = row && !c->refresh ? reply_int(row, "id", 0) : 0;
 }
 
+/* The page's top clamped so that the page is as full as the queue allows (never a page that starts
+ * past where the queue's last full page does: rows the queue has would be left off above it). */
+static int64_t full_top(struct console *c, int64_t top)
+{
+	int64_t total = rows(c);
+
+	if (c->queue_rows > 0 && top > total - c->queue_rows)
+		top = total - c->queue_rows;
+	return top < 0 ? 0 : top;
+}
+
 /* Scrolls the page so that position pos shows, keeping the cursor's row on screen where it was. */
 static bool scroll_to(struct console *c, int64_t pos)
 {
@@ -202,8 +213,7 @@ static bool scroll_to(struct console *c, int64_t pos)
 		top = pos;
 	if (c->queue_rows > 0 && pos >= top + c->queue_rows)
 		top = pos - c->queue_rows + 1;
-	if (top < 0)
-		top = 0;
+	top = full_top(c, top);
 	if (top == c->queue_top)
 		return false;
 	c->queue_top = top;
@@ -251,6 +261,11 @@ static bool follow(struct console *c, xmlrpc_value *old_view, xmlrpc_value *old_
 	c->queue_sel_id = reply_int(reply_item(rows, i), "id", 0);
 	if (c->queue_sel < c->queue_top || (c->queue_rows > 0 && c->queue_sel >= c->queue_top + c->queue_rows)) {
 		c->queue_top = c->queue_sel < c->queue_top ? c->queue_sel : c->queue_sel - c->queue_rows + 1;
+		return true;
+	}
+	/* The queue shrank under a page at its end: the page moves up to be full again. */
+	if (full_top(c, c->queue_top) != c->queue_top) {
+		c->queue_top = full_top(c, c->queue_top);
 		return true;
 	}
 	return false;

@@ -14,7 +14,7 @@
 . "$SIMQ_SRCDIR/tests/lib/tmux.sh"
 
 requires tmux python3
-plan 47
+plan 48
 
 RC=$(cd "$SRC/share/models" && pwd -P)/rc.plecs
 start_emu --speed 1 --concurrent 16 --cores 4
@@ -222,6 +222,10 @@ check_cursor "G puts the cursor on the last task" 120
 "$SIMQ" cancel 21-120 --yes >/dev/null 2>"$TMP/err" || fail "the last 100 tasks were cancelled" "$(cat "$TMP/err")"
 expect_screen "the page went with the queue: its header says 20" "Queue 20" "simq:$W"
 check_cursor "the cursor is on the queue's new last task, on screen" 20
+# ... on a full page: the rows above it show (the page does not start at the cursor with blank rows below).
+screen "simq:$W"
+grep -q "^  *11 *11 " "$TMP/screen" && ok "the page is full: task 11 shows above the cursor" ||
+	fail "the page is full: task 11 shows above the cursor" "$(cat "$TMP/screen")"
 $TM send-keys -t "simq:$W" G
 "$SIMQ" cancel 11-20 --yes >/dev/null 2>&1
 "$SIMQ" submit "$RC" --no-cache >/dev/null 2>&1
