@@ -134,6 +134,9 @@ static struct task *case_task(xmlrpc_value *opt, const char *path, const struct 
 	xmlrpc_env_init(&env);
 	r.task = xmlrpc_build_value(&env, "{s:s,s:{},s:i,s:s,s:(s)}", "model", path, "solver", "priority",
 	                            (int)pc->priority, "name", name, "tags", "proxy");
+	/* After a fault xmlrpc-c's answer is no value (not NULL: whatever it left there). */
+	if (env.fault_occurred)
+		r.task = NULL;
 	if (r.task == NULL)
 		r.fault = xasprintf("%sthe model's path cannot be carried by XML-RPC: %s", where, env.fault_string);
 	else if (opt && xmlrpc_value_type(opt) != XMLRPC_TYPE_STRUCT)

@@ -20,7 +20,7 @@
 #include "server/http.h"
 #include "server/proxy-sim.h"
 #include "server/request.h"
-#include "util/utf8.h"
+#include "server/validate.h"
 #include "util/xalloc.h"
 
 /* What the proxy keeps for its clients: a misbehaving one cannot make it hold more. */
@@ -112,6 +112,22 @@ static struct proxy_model *find_model(struct proxy_peer *peer, const char *name)
 	return NULL;
 }
 
+/* What is wrong with a model's resolved path for simq (heap), or NULL: what a submit refuses of it. */
+static char *resolved_problem(const char *path)
+{
+	size_t len = strlen(path);
+	char *rule;
+
+	if (path[0] != '/' || len <= 6 || strcasecmp(path + len - 6, ".plecs") != 0)
+		return xstrdup("is not an absolute path to a file whose name ends in .plecs (simq runs no other)");
+	if ((rule = validate_path_rule(path)) == NULL)
+		return NULL;
+	char *problem = xasprintf("%s; rename the file or directory", rule);
+
+	free(rule);
+	return problem;
+}
+
 /*
  * The clients' loaded models, kept in the state directory: a script that loaded its model once and
  * simulates all night goes on after simq restarts, as it would if PLECS had not.  Written whole after each
@@ -143,11 +159,19 @@ static void save_models(struct proxy *p, struct engine *e)
 	json_decref(all);
 }
 
-/* The models the last server kept (save_models); a file that is not there or not read leaves none. */
-static void load_models(struct proxy *p)
+/* The models the last server kept (save_models); a file that is not there leaves none, one that cannot be read
+ * (or an entry that is not a model simq would load) is logged and left out. */
+static void load_models(struct proxy *p, struct engine *e)
 {
-	json_t *all = json_load_file(p->models_path, 0, NULL), *m;
-	size_t i;
+	json_error_t error;
+	json_t *all = json_load_file(p->models_path, 0, &error), *m;
+	size_t i, skipped = 0;
+
+	if (all == NULL && access(p->models_path, F_OK) == 0)
+		engine_log(e, SEVERITY_WARNING, 0, "proxy: %s cannot be read (%s, line %d): the models scripts loaded before "
+			   "are not loaded", p->models_path, error.text, error.line);
+	if (all && !json_is_array(all))
+		engine_log(e, SEVERITY_WARNING, 0, "proxy: %s is not a list of models: none is loaded", p->models_path);
 
 	json_array_foreach(all, i, m)
 	{
@@ -155,13 +179,20 @@ static void load_models(struct proxy *p)
 		const char *name = json_string_value(json_object_get(m, "name"));
 		const char *path = json_string_value(json_object_get(m, "path"));
 		json_int_t loads = json_integer_value(json_object_get(m, "loads"));
-		struct proxy_peer *peer = address && name && path && loads > 0 ? find_peer(p, address, true) : NULL;
+		char *problem = path ? resolved_problem(path) : NULL;
+		struct proxy_peer *peer =
+			address && name && path && !problem && loads > 0 ? find_peer(p, address, true) : NULL;
 
+		skipped += peer == NULL;
+		free(problem);
 		if (peer && peer->n < MAX_MODELS && find_model(peer, name) == NULL) {
 			peer->models = xreallocarray(peer->models, peer->n + 1, sizeof *peer->models);
 			peer->models[peer->n++] = (struct proxy_model){xstrdup(name), xstrdup(path), (size_t)loads};
 		}
 	}
+	if (skipped)
+		engine_log(e, SEVERITY_WARNING, 0, "proxy: %zu entries of %s are not models simq loads: left out",
+			   skipped, p->models_path);
 	json_decref(all);
 }
 
@@ -289,13 +320,11 @@ static void proxy_load(struct api *a, struct api_call *c)
 		return;
 	if ((problem = model_problem(given)) != NULL) {
 		api_fault(c, PROXY_FAULT_PLECS, "Cannot load model '%s': %s", given, problem);
-	} else if ((path = realpath(given, NULL)) != NULL && path[utf8_xml_unsafe(path, strlen(path))] != '\0') {
+	} else if ((path = realpath(given, NULL)) != NULL && (problem = resolved_problem(path)) != NULL) {
 		char *shown = buf_shown(path);
 
-		/* Tasks keep the resolved path, and every answer must carry it. */
-		api_fault(c, PROXY_FAULT_PLECS, "Cannot load model '%s': it resolves to %s, which holds a character "
-		          "XML-RPC cannot carry (not UTF-8, beyond U+FFFF such as an emoji, or U+FFFE); rename the file "
-		          "or directory", given, shown);
+		/* Tasks keep the resolved path: simq runs it, and every answer names it. */
+		api_fault(c, PROXY_FAULT_PLECS, "Cannot load model '%s': it resolves to %s, which %s", given, shown, problem);
 		free(shown);
 		free(path);
 	} else {
@@ -444,7 +473,7 @@ struct proxy *proxy_start(struct http *h, struct engine *e, const struct proxy_o
 	p->http = h;
 	p->priority = o->priority;
 	p->models_path = xasprintf("%s/proxy-models.json", o->state_dir);
-	load_models(p);
+	load_models(p, e);
 	xmlrpc_env_init(&env);
 	p->registry = xmlrpc_registry_new(&env);
 	p->entries = xcalloc(NMETHODS, sizeof *p->entries);

@@ -93,6 +93,20 @@ char *validate_text_rule(const char *s, size_t max)
 	}
 }
 
+char *validate_path_rule(const char *path)
+{
+	size_t len = strlen(path), at = utf8_xml_unsafe(path, len);
+	unsigned int cp;
+
+	if (at < len)
+		return xasprintf("holds a character XML-RPC cannot carry at byte %zu (not UTF-8, beyond U+FFFF such as "
+				 "an emoji, U+FFFE or U+FFFF)", at + 1);
+	if (utf8_find_hazard(path, len, &at, &cp) != UTF8_SAFE)
+		return xasprintf("holds a control or bidirectional formatting character (U+%04X at byte %zu), which "
+				 "a terminal would act on", cp, at + 1);
+	return NULL;
+}
+
 /* ---- vars and solver ---------------------------------------------------------------- */
 
 static bool is_number(const json_t *j)
@@ -333,16 +347,14 @@ static bool check_model(xmlrpc_value *v, const char *path, char **abs, struct va
 	*abs = realpath(path, NULL);
 	if (*abs == NULL)
 		*abs = xstrdup(path);
-	/* Stored resolved: through a link, a name every answer must then carry. */
-	size_t bad = utf8_xml_unsafe(*abs, strlen(*abs));
-
-	if ((*abs)[bad] != '\0') {
+	/* Stored resolved: through a link, a name every answer must then carry and every terminal show. */
+	rule = validate_path_rule(*abs);
+	if (rule) {
 		char *shown = buf_shown(*abs);
 
-		refuse(e, "model", NULL, v, "resolves to %s, whose byte %zu starts a character XML-RPC cannot carry (not "
-		       "UTF-8, beyond U+FFFF such as an emoji, U+FFFE, U+FFFF or a control character); rename the file "
-		       "or directory", shown, bad);
+		refuse(e, "model", NULL, v, "resolves to %s, which %s; rename the file or directory", shown, rule);
 		free(shown);
+		free(rule);
 		free(*abs);
 		*abs = NULL;
 		return false;

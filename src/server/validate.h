@@ -64,4 +64,8 @@ bool validate_act_options(xmlrpc_value *v, unsigned takes, struct validate_act_o
 /* The rule a SolverOpts name breaks (heap: "not a solver option; allowed: StartTime, ..."), or NULL. */
 char *validate_solver_key_rule(const char *key);
 
+/* The rule a model's resolved path breaks (heap), or NULL: characters XML-RPC cannot carry, control and
+ * bidirectional formatting characters (tab, line breaks, C1 and U+202E included). */
+char *validate_path_rule(const char *path);
+
 #endif

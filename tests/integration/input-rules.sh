@@ -5,7 +5,7 @@
 . "$SIMQ_SRCDIR/tests/lib/tap.sh"
 
 requires python3
-plan 69
+plan 70
 export SIMQ_HOME="$TMP/state"
 paused_config
 M=$SRC/share/models/buck.plecs
@@ -63,11 +63,26 @@ PY
 emoji=$(printf '\360\237\230\200')
 mkdir -p "$TMP/e$emoji" && cp "$M" "$TMP/e$emoji/m.plecs" && ln -sfn "$TMP/e$emoji" "$TMP/plain"
 expect_status "CLI: a model whose path resolves to an emoji is refused" 65 "$SIMQ" submit "$TMP/plain/m.plecs"
-expect_in "it says why, the emoji escaped" "$TMP/err" 'resolves to '"$TMP"'/e\U0001f600/m.plecs, whose byte'
+expect_in "it says why, the emoji escaped" "$TMP/err" 'resolves to '"$TMP"'/e\U0001f600/m.plecs, which holds a character XML-RPC cannot carry at byte'
 expect_status "CLI: a model path with an emoji is refused, not a crash" 65 "$SIMQ" submit "$TMP/e$emoji/m.plecs"
 expect_in "it names the model" "$TMP/err" 'simq submit: model: XML-RPC here carries no character beyond U+FFFF'
 expect_status "API: the same link is a fault; the server answers on" 0 api "$TMP" <<'PY'
 fault("character XML-RPC cannot carry", simq.submit, {"model": sys.argv[3] + "/plain/m.plecs"})
+assert simq.status()["queued"] == 0
+PY
+# ... or to one with a control character a terminal would act on (a line break, a C1 CSI, a bidi override).
+python3 - "$TMP" "$M" <<'PY'
+import os, shutil, sys
+for link, d in (("nl", "n\nl"), ("c1", "c\u009b2J"), ("bidi", "b\u202ex")):
+    os.makedirs(os.path.join(sys.argv[1], d), exist_ok=True)
+    shutil.copy(sys.argv[2], os.path.join(sys.argv[1], d, "m.plecs"))
+    if not os.path.islink(os.path.join(sys.argv[1], link)):
+        os.symlink(os.path.join(sys.argv[1], d), os.path.join(sys.argv[1], link))
+PY
+expect_status "API: links to paths with a line break, a C1 control or a bidi override are faults" 0 api "$TMP" <<'PY'
+for link, cp in (("nl", "U+000A"), ("c1", "U+009B"), ("bidi", "U+202E")):
+    fault("holds a control or bidirectional formatting character (" + cp, simq.submit,
+          {"model": sys.argv[3] + "/" + link + "/m.plecs"})
 assert simq.status()["queued"] == 0
 PY
 

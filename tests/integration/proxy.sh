@@ -9,7 +9,7 @@
 . "$SIMQ_SRCDIR/tests/lib/emu.sh"
 
 requires python3
-plan 31
+plan 34
 
 export SIMQ_HOME="$TMP/state"
 M=$(cd "$SRC/share/models" && pwd -P)/rc.plecs
@@ -186,13 +186,14 @@ export SIMQ_HOME="$TMP/state3"
 printf '[proxy]\nlisten = 127.0.0.1\nport = %s\n[backend local]\nurl = %s\n' "$pport" "$EMU_URL" >"$TMP/simq3.ini"
 "$SIMQ" server -c "$TMP/simq3.ini" >/dev/null 2>"$TMP/err" || fail "the third server starts" "$(cat "$TMP/err")"
 mkdir -p "$TMP/odd/e$(printf '\360\237\230\200')" && cp "$M" "$TMP/odd/e$(printf '\360\237\230\200')/rc.plecs" &&
-	ln -sfn "$TMP/odd/e$(printf '\360\237\230\200')" "$TMP/odd/link" && cp "$M" "$TMP/odd/rc.txt"
+	ln -sfn "$TMP/odd/e$(printf '\360\237\230\200')" "$TMP/odd/link" && cp "$M" "$TMP/odd/rc.txt" &&
+	ln -sfn "$TMP/odd/rc.txt" "$TMP/odd/txt.plecs"
 # Debian's python3, with python3-scipy (./quickstart installs it): a pyenv python may shadow it on PATH.
 /usr/bin/python3 - "$PROXY" "$M" "$TMP/odd" "$EMU_URL" >"$TMP/odd.out" 2>&1 <<'PY'
 import io, sys, xmlrpc.client
 proxy, model, odd, emu = sys.argv[1:]
 s = xmlrpc.client.ServerProxy(proxy)
-for path in (odd + "/link/rc.plecs", odd + "/rc.txt"):
+for path in (odd + "/link/rc.plecs", odd + "/rc.txt", odd + "/txt.plecs"):
     try:
         s.plecs.load(path)
         print("loaded", path)
@@ -217,6 +218,8 @@ expect_in "a model that resolves to a path with an emoji is refused, in PLECS's 
 	"refused: Cannot load model '$TMP/odd/link/rc.plecs': it resolves to"
 expect_in "a file not ending in .plecs is refused at load, not at every simulate" "$TMP/odd.out" \
 	"simq's proxy loads model files whose name ends in .plecs"
+expect_in "... and so is a .plecs link to one" "$TMP/odd.out" \
+	"txt.plecs': it resolves to $TMP/odd/rc.txt, which is not an absolute path to a file whose name ends in .plecs"
 expect_in "the server still serves" "$TMP/odd.out" "still serving: True"
 expect_in "an unknown SolverOpts option is named, with Timeout among the allowed" "$TMP/odd.out" \
 	"unknown solver option: SolverOpts.Foo: not a solver option; allowed: StartTime, TimeSpan, MaxStep, FixedStep, RelTol, AbsTol, Solver, Refine, Timeout"
@@ -225,11 +228,26 @@ expect_in "a MatFile case through the proxy holds plecs-emu's own MatFile double
 # A script that loaded its model before a restart simulates after it.
 python3 -c 'import sys, xmlrpc.client; print(xmlrpc.client.ServerProxy(sys.argv[1]).plecs.load(sys.argv[2]))' \
 	"$PROXY" "$M" >/dev/null
-"$SIMQ" shutdown >/dev/null && "$SIMQ" server -c "$TMP/simq3.ini" >/dev/null 2>"$TMP/err" ||
-	fail "the server starts again" "$(cat "$TMP/err")"
+"$SIMQ" shutdown >/dev/null
+# A hostile entry in the kept file (a path a load would refuse) is left out, and said so.
+python3 - "$SIMQ_HOME/proxy-models.json" "$TMP/odd" <<'PY'
+import json, sys
+models = json.load(open(sys.argv[1]))
+models.append({"address": "127.0.0.1", "name": "evil", "path": sys.argv[2] + "/e\U0001F600/rc.plecs", "loads": 1})
+json.dump(models, open(sys.argv[1], "w"))
+PY
+"$SIMQ" server -c "$TMP/simq3.ini" >/dev/null 2>"$TMP/err" || fail "the server starts again" "$(cat "$TMP/err")"
 check "after a restart, the script's loaded model simulates without a new plecs.load" python3 -c \
 	'import sys, xmlrpc.client; sys.exit(xmlrpc.client.ServerProxy(sys.argv[1]).plecs.simulate("rc", {"ModelVars": {"R": 777}})["Time"][0] != 0.0)' \
 	"$PROXY"
+python3 -c 'import sys, xmlrpc.client
+try:
+    xmlrpc.client.ServerProxy(sys.argv[1]).plecs.simulate("evil", {"ModelVars": {"R": 1}})
+except xmlrpc.client.Fault as f:
+    print(f.faultString)' "$PROXY" >"$TMP/evil.out" 2>&1
+expect_in "a hostile entry of the kept file is not loaded (no crash: the model is not loaded)" "$TMP/evil.out" \
+	"model 'evil' is not loaded"
+expect_in "... and the log says it was left out" "$SIMQ_HOME/simulation.log" "proxy: 1 entries of"
 # 1,030 clients (loopback addresses 127.3.x.y) each load once: a new one still can; the oldest are forgotten.
 python3 - "$pport" "$M" >"$TMP/peers.out" 2>&1 <<'PY'
 import http.client, sys, xmlrpc.client
