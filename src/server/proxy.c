@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <xmlrpc-c/abyss.h>
 #include <xmlrpc-c/server.h>
@@ -164,10 +165,16 @@ static void save_models(struct proxy *p, struct engine *e)
 static void load_models(struct proxy *p, struct engine *e)
 {
 	json_error_t error;
-	json_t *all = json_load_file(p->models_path, 0, &error), *m;
+	struct stat st;
+	/* A regular file only: a FIFO put there would hold the server's start for ever. */
+	bool regular = stat(p->models_path, &st) == 0 && S_ISREG(st.st_mode);
+	json_t *all = regular ? json_load_file(p->models_path, 0, &error) : NULL, *m;
 	size_t i, skipped = 0;
 
-	if (all == NULL && access(p->models_path, F_OK) == 0)
+	if (!regular && access(p->models_path, F_OK) == 0)
+		engine_log(e, SEVERITY_WARNING, 0, "proxy: %s is not a regular file: the models scripts loaded before are "
+			   "not loaded", p->models_path);
+	else if (all == NULL && regular)
 		engine_log(e, SEVERITY_WARNING, 0, "proxy: %s cannot be read (%s, line %d): the models scripts loaded before "
 			   "are not loaded", p->models_path, error.text, error.line);
 	if (all && !json_is_array(all))
@@ -289,10 +296,13 @@ static bool remember(struct api_call *c, struct proxy_peer *peer, const char *gi
 	struct proxy_model *m = find_model(peer, name);
 
 	if (m && strcmp(m->path, path) != 0) {
+		char *shown = buf_shown(m->path);
+
 		api_fault(c, PROXY_FAULT_PLECS,
 		          "Cannot load model '%s': a model named '%s' is already loaded from '%s'; "
 		          "close it first",
-		          given, name, m->path);
+		          given, name, shown);
+		free(shown);
 	} else if (m == NULL && peer->n >= MAX_MODELS) {
 		api_fault(c, PROXY_FAULT_PLECS,
 		          "Cannot load model '%s': simq's proxy keeps at most %d models loaded for "

@@ -157,28 +157,37 @@ static const char *tasks_text(char *out, size_t size, xmlrpc_value *list, bool m
 
 /*
  * The server's answer to simq.cancel or simq.reprioritize, one {id, state, done, reason} per id,
- * said in the hint line: "cancelled task 36", "task 36 now critical", and what it refused
- * and why ("task 45 is failed; only queued or running tasks can be cancelled").  Red when any
+ * said in the hint line: "cancelled task 36", "task 36 now critical", what was so already
+ * ("task 12 was cancelled already"), and what it refused and why ("task 45 is failed; only queued or running tasks can be cancelled").  Red when any
  * id was refused.
  */
-static void say_outcome(struct console *c, xmlrpc_value *answer, const char *before, const char *after)
+static void say_outcome(struct console *c, xmlrpc_value *answer, const char *before, const char *after,
+                        const char *as_asked)
 {
 	xmlrpc_env env;
 	int n = reply_count(answer), refused = 0;
 	char did[600] = "", why[600] = "", reason[300] = "", what[520];
 
 	xmlrpc_env_init(&env);
-	xmlrpc_value *yes = xmlrpc_array_new(&env), *no = xmlrpc_array_new(&env);
+	xmlrpc_value *yes = xmlrpc_array_new(&env), *so = xmlrpc_array_new(&env), *no = xmlrpc_array_new(&env);
 
 	for (int i = 0; i < n; i++) {
 		xmlrpc_value *item = reply_item(answer, i);
+		bool done = reply_int(item, "done", 0) != 0;
 
-		xmlrpc_array_append_item(&env, reply_int(item, "done", 0) ? yes : no, item);
-		if (!reply_int(item, "done", 0) && refused++ == 0)
+		/* Done and not changed: it was so already (a task cancelled before), as the server says. */
+		xmlrpc_array_append_item(&env, !done ? no : reply_int(item, "changed", 1) ? yes : so, item);
+		if (!done && refused++ == 0)
 			reply_str(item, "reason", reason, sizeof reason);
 	}
 	if (reply_count(yes) > 0)
 		snprintf(did, sizeof did, "%s%s%s", before, tasks_text(what, sizeof what, yes, true, COLS / 2), after);
+	if (reply_count(so) > 0) {
+		size_t len = strlen(did);
+
+		snprintf(did + len, sizeof did - len, "%s%s %s %s already", len ? "; " : "",
+		         tasks_text(what, sizeof what, so, true, COLS / 3), reply_count(so) == 1 ? "was" : "were", as_asked);
+	}
 	if (refused == 1) {
 		snprintf(why, sizeof why, "%s", reason);
 	} else if (refused > 1) {
@@ -205,6 +214,7 @@ static void say_outcome(struct console *c, xmlrpc_value *answer, const char *bef
 	}
 	ui_message(c, refused > 0, "%s%s%s", did, did[0] && why[0] ? "; " : "", why);
 	xmlrpc_DECREF(yes);
+	xmlrpc_DECREF(so);
 	xmlrpc_DECREF(no);
 	xmlrpc_env_clean(&env);
 }
@@ -217,7 +227,7 @@ static void set_priority(struct console *c, const struct selection *s, int level
 
 	if (r) {
 		snprintf(now, sizeof now, " now %s", name);
-		say_outcome(c, r, "", now);
+		say_outcome(c, r, "", now, name);
 		xmlrpc_DECREF(r);
 		c->refresh = true;
 	}
@@ -281,7 +291,7 @@ static void cancel_confirmed(struct console *c)
 	xmlrpc_value *r = ui_call(c, "simq.cancel", "(V)", c->confirm_ids);
 
 	if (r) {
-		say_outcome(c, r, "cancelled ", "");
+		say_outcome(c, r, "cancelled ", "", "cancelled");
 		xmlrpc_DECREF(r);
 		ui_clear_marks(c);
 		c->refresh = true;

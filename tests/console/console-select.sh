@@ -14,7 +14,7 @@
 . "$SIMQ_SRCDIR/tests/lib/tmux.sh"
 
 requires tmux python3
-plan 48
+plan 51
 
 RC=$(cd "$SRC/share/models" && pwd -P)/rc.plecs
 start_emu --speed 1 --concurrent 16 --cores 4
@@ -189,7 +189,7 @@ screen "simq:$W"
 grep -q "^▶ *1 *9 " "$TMP/screen" && ok "task 9 is first in the queue, under the cursor" ||
 	fail "task 9 is first in the queue, under the cursor" "$(cat "$TMP/screen")"
 $TM send-keys -t "simq:$W" -- - - - -
-expect_screen "- four times lowers task 9 to low" "task 9 now low" "simq:$W"
+expect_screen "- four times lowers task 9 to low: the fourth finds it low already, as the server says" "task 9 was low already" "simq:$W"
 check_cursor "the cursor stayed on task 9 through the four" 9
 [ "$(priority_of 9)" = low ] && ok "the server has task 9 at low" || fail "the server has task 9 at low" "$(tasks)"
 tasks | awk '$1 >= 6 && $1 != 9' >"$TMP/rows.after"
@@ -230,5 +230,13 @@ $TM send-keys -t "simq:$W" G
 "$SIMQ" cancel 11-20 --yes >/dev/null 2>&1
 "$SIMQ" submit "$RC" --no-cache >/dev/null 2>&1
 check_cursor "with the next changes too (never a blank page under a queue)" 10
+# A marked task cancelled from elsewhere before y: the answer says it was so already, not that y did it.
+$TM send-keys -t "simq:$W" Space
+expect_screen "Space marks task 10" "1 marked" "simq:$W"
+"$SIMQ" cancel 10 >/dev/null 2>&1
+$TM send-keys -t "simq:$W" c
+expect_screen "c names the marked task" "Cancel task 10? y/N" "simq:$W"
+$TM send-keys -t "simq:$W" y
+expect_screen "y says task 10 was cancelled already, as the server answered" "task 10 was cancelled already" "simq:$W"
 
 [ ! -s "$TMP/console.err" ] && ok "the consoles wrote nothing to stderr" || fail "the consoles wrote nothing to stderr" "$(cat "$TMP/console.err")"
