@@ -226,15 +226,22 @@ static void reseed_faults(void)
 	memcpy(emu.faults.rate, rates, sizeof rates);
 }
 
-/* Blocks SIGINT and SIGTERM in every thread; the main thread reads them from the returned signalfd. */
+/*
+ * Blocks SIGINT and SIGTERM in every thread; the main thread reads them from the returned signalfd.  One
+ * the starter ignores stays ignored, as PLECS would keep it: a Slurm job script starts PLECS with
+ * TERM ignored and stops it itself once its backend is removed (Linux queues a blocked signal even
+ * when its action is to ignore it, so the signalfd would otherwise read it).
+ */
 static int stop_signals(void)
 {
 	sigset_t stop;
+	struct sigaction now;
 
 	signal(SIGPIPE, SIG_IGN);
 	sigemptyset(&stop);
-	sigaddset(&stop, SIGINT);
-	sigaddset(&stop, SIGTERM);
+	for (int sig = SIGINT; sig; sig = sig == SIGINT ? SIGTERM : 0)
+		if (sigaction(sig, NULL, &now) == 0 && now.sa_handler != SIG_IGN)
+			sigaddset(&stop, sig);
 	pthread_sigmask(SIG_BLOCK, &stop, NULL);
 	return signalfd(-1, &stop, SFD_CLOEXEC);
 }
