@@ -47,12 +47,12 @@ static int64_t page_limit(const struct console *c)
 	return c->queue_rows > 0 ? c->queue_rows : FIRST_PAGE;
 }
 
-/* The params of a simq.view call: the one place the console builds them. */
 /* The hashes of the rows the console holds, sent so that the server leaves them out. */
 struct held_rows {
 	char queue[17], history[17];
 };
 
+/* The params of a simq.view call: the one place the console builds them. */
 static xmlrpc_value *view_request(xmlrpc_env *env, int64_t version, double wait_ms, int64_t offset, int64_t limit,
                                   int64_t log_since, int64_t focus, int64_t history, int64_t history_offset,
                                   const struct held_rows *held)
@@ -76,7 +76,8 @@ static struct held_rows held_now(const struct fetch *f)
 
 /*
  * Rows an answer left out (member, e.g. "queue") because the console holds them: taken from the view it
- * had when it holds the same (hash_name's) hash; otherwise none this once, and the whole page asked again.
+ * had when it holds the same (hash_name's) hash; otherwise the rows it had stay this once, under no hash,
+ * and the whole page is asked again.
  * held gets the hash of the rows v now has.
  */
 static void fill_rows(struct console *c, xmlrpc_value *v, const char *member, const char *hash_name, char held[17])
@@ -93,10 +94,12 @@ static void fill_rows(struct console *c, xmlrpc_value *v, const char *member, co
 		if (old_rows && hash[0] && strcmp(hash, old_hash) == 0) {
 			xmlrpc_struct_set_value(&env, v, member, old_rows);
 		} else {
-			xmlrpc_value *none = xmlrpc_array_new(&env);
+			/* The rows the console had stay on screen (never a blank page) until the whole page comes. */
+			xmlrpc_value *keep = old_rows ? old_rows : xmlrpc_array_new(&env);
 
-			xmlrpc_struct_set_value(&env, v, member, none);
-			xmlrpc_DECREF(none);
+			xmlrpc_struct_set_value(&env, v, member, keep);
+			if (!old_rows)
+				xmlrpc_DECREF(keep);
 			hash[0] = '\0';
 			c->refresh = true;
 		}
