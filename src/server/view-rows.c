@@ -20,7 +20,7 @@ static void member_time(struct buf *b, const char *name, int64_t ms)
 	proto_xml_member_string(b, name, ms ? time_iso8601(stamp, ms * 1000000, true) : "");
 }
 
-/* The members of a brief task row, as view_task(..., true) makes them. */
+/* The members of a brief task row: what a console draws of a task (view_task has the whole record). */
 static void brief_members(struct buf *b, const struct task *t)
 {
 	proto_xml_member_int(b, "id", t->id);

@@ -82,7 +82,7 @@ static xmlrpc_value *tags_value(xmlrpc_env *env, const char *text)
 	return tags;
 }
 
-xmlrpc_value *view_task(xmlrpc_env *env, const struct engine *e, const struct task *t, bool brief)
+xmlrpc_value *view_task(xmlrpc_env *env, const struct engine *e, const struct task *t)
 {
 	xmlrpc_value *v = xmlrpc_struct_new(env);
 
@@ -98,24 +98,21 @@ xmlrpc_value *view_task(xmlrpc_env *env, const struct engine *e, const struct ta
 	set_time(env, v, "retry_due", t->retry_due);
 	set_member(env, v, "error", proto_string_new(env, t->error ? t->error : ""));
 	set_json(env, v, "vars", t->vars);
-	/* A cached task's source, even on brief rows: lists say "completed (cached from 12)". */
+	/* A cached task's source: lists say "completed (cached from 12)". */
 	if (t->cached)
 		set_member(env, v, "source", view_id(env, t->source));
-	if (!brief) {
-		set_member(env, v, "retries", xmlrpc_int_new(env, task_retries(t)));
-		set_time(env, v, "started", t->started);
-		set_time(env, v, "finished", t->finished);
-		set_json(env, v, "solver", t->solver);
-		set_member(env, v, "timeout", xmlrpc_double_new(env, t->timeout));
-		set_member(env, v, "cached", xmlrpc_bool_new(env, t->cached));
-		set_member(env, v, "origin", view_id(env, t->origin));
-		set_member(env, v, "retried_as", view_id(env, t->retried_as));
-		set_member(env, v, "position",
-			   xmlrpc_i8_new(env, t->state == TASK_QUEUED ? queue_position(engine_queue(e), t->id) : -1));
-	}
+	set_member(env, v, "retries", xmlrpc_int_new(env, task_retries(t)));
+	set_time(env, v, "started", t->started);
+	set_time(env, v, "finished", t->finished);
+	set_json(env, v, "solver", t->solver);
+	set_member(env, v, "timeout", xmlrpc_double_new(env, t->timeout));
+	set_member(env, v, "cached", xmlrpc_bool_new(env, t->cached));
+	set_member(env, v, "origin", view_id(env, t->origin));
+	set_member(env, v, "retried_as", view_id(env, t->retried_as));
+	set_member(env, v, "position",
+		   xmlrpc_i8_new(env, t->state == TASK_QUEUED ? queue_position(engine_queue(e), t->id) : -1));
 	set_member(env, v, "tags", tags_value(env, t->tags));
-	if (!brief)
-		set_member(env, v, "archived", xmlrpc_bool_new(env, t->archived));
+	set_member(env, v, "archived", xmlrpc_bool_new(env, t->archived));
 	return v;
 }
 
@@ -176,7 +173,7 @@ static xmlrpc_value *call_value(xmlrpc_env *env, const struct sched_call_info *c
 
 xmlrpc_value *view_get(xmlrpc_env *env, struct engine *e, const struct task *t)
 {
-	xmlrpc_value *v = view_task(env, e, t, false);
+	xmlrpc_value *v = view_task(env, e, t);
 	struct attempts_ctx attempts = {.env = env, .list = xmlrpc_array_new(env)};
 	struct sched_call_info call;
 	struct store_result r;
@@ -529,24 +526,20 @@ struct page_ctx {
 	xmlrpc_env *env;
 	const struct engine *e;
 	xmlrpc_value *list;
-	bool brief;
 };
 
 static void add_queued(const struct task *t, int64_t position, void *ud)
 {
 	struct page_ctx *x = ud;
-	xmlrpc_value *v = view_task(x->env, x->e, t, x->brief);
 
-	if (x->brief)
-		set_member(x->env, v, "position", xmlrpc_i8_new(x->env, (xmlrpc_int64)position));
-	append(x->env, x->list, v);
+	(void)position; /* a whole record has its position */
+	append(x->env, x->list, view_task(x->env, x->e, t));
 }
 
-/* A page of the queue in its order (brief: as the console's queue pane shows it); NULL and *err if the store failed. */
-static xmlrpc_value *queue_page_value(xmlrpc_env *env, struct engine *e, int64_t offset, int64_t limit, bool brief,
-				      char **err)
+/* A page of the queue in its order, whole records (simq.list's); NULL and *err if the store failed. */
+static xmlrpc_value *queue_page_value(xmlrpc_env *env, struct engine *e, int64_t offset, int64_t limit, char **err)
 {
-	struct page_ctx x = {.env = env, .e = e, .list = xmlrpc_array_new(env), .brief = brief};
+	struct page_ctx x = {.env = env, .e = e, .list = xmlrpc_array_new(env)};
 
 	if (engine_queue_page(e, (size_t)offset, (size_t)limit, add_queued, &x, err) != ENGINE_OK) {
 		xmlrpc_DECREF(x.list);
@@ -685,7 +678,7 @@ static void list_one(struct task *t, void *ud)
 		if (l->skip > 0) {
 			l->skip--;
 		} else if (l->limit > 0) {
-			append(l->env, l->tasks, view_task(l->env, l->e, t, false));
+			append(l->env, l->tasks, view_task(l->env, l->e, t));
 			l->limit--;
 		}
 		l->total++;
@@ -702,7 +695,7 @@ xmlrpc_value *view_list(xmlrpc_env *env, struct engine *e, const struct view_fil
 	if (f->state == TASK_QUEUED && (f->from & STORE_HOT) && !f->model && !f->name && !f->tag && f->retried != 1) {
 		/* The queue in its order, a page at any offset. */
 		xmlrpc_DECREF(l.tasks);
-		l.tasks = queue_page_value(env, e, offset, limit, false, err);
+		l.tasks = queue_page_value(env, e, offset, limit, err);
 		if (l.tasks == NULL)
 			return NULL;
 		l.total = (int64_t)engine_queued(e, NULL);

@@ -54,8 +54,8 @@ int view_fault_of(enum engine_status st);
 xmlrpc_value *view_id(xmlrpc_env *env, int64_t id);
 /* [id, ...] */
 xmlrpc_value *view_ids(xmlrpc_env *env, const int64_t *ids, size_t n);
-/* A task; brief rows (simq.view's queue page) leave out what a console does not draw. */
-xmlrpc_value *view_task(xmlrpc_env *env, const struct engine *e, const struct task *t, bool brief);
+/* A task's whole record (simq.get, simq.list); simq.view's brief rows are server/view-rows.c's. */
+xmlrpc_value *view_task(xmlrpc_env *env, const struct engine *e, const struct task *t);
 /* simq.get: the task with its call, every attempt and its result. */
 xmlrpc_value *view_get(xmlrpc_env *env, struct engine *e, const struct task *t);
 /* simq.result, and simq.get's "result" (simq.result's CSV is added by server/result.c). */
