@@ -119,7 +119,7 @@ static double bare(const char *url, double span, double step, int n, int list)
  * creator's code (pthread_setname_np) or inherits its creator's name, so the API's connection
  * threads show as simq-accept.  "gone" is what threads that ended during the run spent.
  */
-static const char *const thread_names[] = {"simq", "simq-plecs", "simq-writer", "simq-accept", "gone"};
+static const char *const thread_names[] = {"simq", "simq-plecs", "simq-decode", "simq-writer", "simq-accept", "gone"};
 enum { NTHREADS = sizeof thread_names / sizeof thread_names[0], GONE = NTHREADS - 1 };
 
 /* What one run through simq measured. */

@@ -53,6 +53,11 @@ struct backend_call {
 	struct backend_case *cases;
 	size_t ncases;
 	void (*done)(struct backend_call *call);
+	/*
+	 * Optional, on the loop thread, before done(): PLECS's answer is all in and carries results,
+	 * and only simq's decoding of it is left, so the backend is free for the next call.
+	 */
+	void (*received)(struct backend_call *call);
 	void *owner;            /* the scheduler's */
 	/* Set by the backend before done(). */
 	enum backend_outcome outcome;

@@ -54,6 +54,7 @@ struct backend {
 	struct scheduler *sc;
 	char *name, *url;
 	int slots, busy, max_batch;
+	int decoding;              /* calls whose answer is all in and being decoded: not PLECS's any more */
 	double call_timeout, probe_timeout;
 	size_t max_response;
 	bool matfile;              /* ask for MatFile output */
@@ -87,6 +88,7 @@ struct batch {
 	char model_hash[CACHEKEY_HEX]; /* the bytes of the model file it runs (and loads), "" when unread */
 	struct clock_timer *timeout;
 	bool graced;               /* its timeout fired late once and was given GRACE_S */
+	bool received;             /* its answer is all in: it holds no slot, only its decoding is left */
 	struct batch *next;
 };
 
@@ -366,6 +368,7 @@ static char *call_error(const struct batch *bt)
 }
 
 static void call_done(struct backend_call *call);
+static void call_received(struct backend_call *call);
 static void reap(struct scheduler *sc, struct backend *b);
 
 static struct batch *new_batch(struct backend *b, size_t ncases)
@@ -378,6 +381,7 @@ static struct batch *new_batch(struct backend *b, size_t ncases)
 	bt->call->url = xstrdup(b->url);
 	bt->call->owner = bt;
 	bt->call->done = call_done;
+	bt->call->received = call_received;
 	return bt;
 }
 
@@ -803,7 +807,8 @@ static void kick(struct scheduler *sc)
 		for (size_t k = 0; k < sc->nbackends && queue_size(sc->queue) > 0; k++) {
 			struct backend *b = sc->backends[(sc->next_backend + k) % sc->nbackends];
 
-			if (!b->up || b->paused || b->removed || b->busy >= b->slots)
+			/* Up to `slots` answers of a backend may be decoding while it runs the next calls. */
+			if (!b->up || b->paused || b->removed || b->busy >= b->slots || b->decoding > b->slots)
 				continue;
 			if (dispatch_one(sc, b)) {
 				sent = true;
@@ -1249,6 +1254,33 @@ static void model_call_ended(struct scheduler *sc, struct batch *bt)
 		release_twins(sc, bt->ids[i]);
 }
 
+/* PLECS is through with the call (the backend's slot is free for the next); the call ends. */
+static void plecs_through(struct scheduler *sc, struct batch *bt)
+{
+	struct backend *b = bt->b;
+
+	b->busy--;
+	sc->clock->ops->timer_stop(bt->timeout);
+	model_call_ended(sc, bt);
+	if (b->busy == 0)
+		b->idle_since = now_ms(sc);
+}
+
+/*
+ * The answer is all in and carries results; only its decoding is left.  PLECS runs the next batch
+ * while this one's is decoded: the slot is free now, and the call's timeout (PLECS's time) ends.
+ */
+static void call_received(struct backend_call *call)
+{
+	struct batch *bt = call->owner;
+	struct scheduler *sc = bt->sc;
+
+	bt->received = true;
+	bt->b->decoding++;
+	plecs_through(sc, bt);
+	scheduler_kick(sc);
+}
+
 static void call_done(struct backend_call *call)
 {
 	struct batch *bt = call->owner;
@@ -1261,9 +1293,10 @@ static void call_done(struct backend_call *call)
 		scheduler_kick(sc);
 		return;
 	}
-	b->busy--;
-	sc->clock->ops->timer_stop(bt->timeout);
-	model_call_ended(sc, bt);
+	if (bt->received)
+		b->decoding--;
+	else
+		plecs_through(sc, bt);
 	if (!answered(call)) {
 		b->failures++;
 	} else {
@@ -1287,8 +1320,6 @@ static void call_done(struct backend_call *call)
 		backend_down(b, error);
 	free(error);
 	free_batch(sc, bt);
-	if (b->busy == 0)
-		b->idle_since = now_ms(sc);
 	reap(sc, b);
 	sc->host.changed(sc->host.ud);
 	scheduler_kick(sc);
@@ -1354,7 +1385,7 @@ static void backend_free(struct scheduler *sc, struct backend *b)
 /* A removed backend goes once nothing of it is in flight. */
 static void reap(struct scheduler *sc, struct backend *b)
 {
-	if (!b->removed || b->busy > 0 || b->probing)
+	if (!b->removed || b->busy > 0 || b->decoding > 0 || b->probing)
 		return;
 	for (size_t i = 0; i < sc->nbackends; i++) {
 		if (sc->backends[i] == b) {
@@ -1401,12 +1432,12 @@ bool scheduler_remove_backend(struct scheduler *sc, const char *name, const char
 		return false;
 	}
 	b->removed = true;
-	*running = b->busy;
+	*running = b->busy + b->decoding;
 	sc->clock->ops->timer_stop(b->probe);
 	if (gone && b->gone == NULL) {
 		b->gone = xstrdup(gone);
 		for (struct batch *bt = sc->batches; bt; bt = bt->next)
-			if (bt->b == b)
+			if (bt->b == b && !bt->received) /* an answer all in needs PLECS no more */
 				sc->ops->interrupt(sc->impl, bt->call);
 		if (b->probe_call)
 			sc->ops->interrupt(sc->impl, b->probe_call->call);

@@ -153,6 +153,7 @@ struct plecs_answer {
 	size_t bytes;
 	char *error;            /* why the answer is refused (BROKEN), set once; the parser stops there */
 	bool fault, has_code, has_string;
+	bool carries_results;   /* the response's <param> value began: no fault can follow */
 	struct buf fault_text;
 	bool fault_cut;
 	struct frame frames[PROTO_MAX_XML_DEPTH + 1];
@@ -678,6 +679,7 @@ static void child(struct plecs_answer *a, struct frame *top, enum tag tag, const
 		if (top->filled)
 			BROKEN(a, "its <%s> holds a second <%s>", role_names[top->role], name);
 		top->filled = true;
+		a->carries_results |= top->role == R_PARAM;
 		if (top->role == R_PARAM && a->as_list)
 			f->purpose = P_LIST;
 		else if (top->role == R_PARAM)
@@ -939,6 +941,11 @@ enum plecs_answer_end plecs_answer_finish(struct plecs_answer *a)
 		a->results[i].error = xstrdup(a->list_broken ? "PLECS's answer to a list of cases is not a list"
 							     : "PLECS's answer holds fewer results than cases");
 	return PLECS_ANSWER_RESULTS;
+}
+
+bool plecs_answer_has_results(const struct plecs_answer *a)
+{
+	return a->carries_results && a->error == NULL;
 }
 
 const char *plecs_answer_error(const struct plecs_answer *a)

@@ -46,6 +46,8 @@ enum plecs_answer_end {
 struct plecs_answer *plecs_answer_new(size_t ncases, bool as_list);
 /* Reads the answer's next len bytes; false, now and after, once it is refused (plecs_answer_error says why). */
 bool plecs_answer_feed(struct plecs_answer *a, const char *data, size_t len);
+/* Has the answer begun its results (so it is no fault), with nothing refused so far? */
+bool plecs_answer_has_results(const struct plecs_answer *a);
 /* Ends the answer (every byte was fed) and says what it was. */
 enum plecs_answer_end plecs_answer_finish(struct plecs_answer *a);
 /* FAULT: PLECS's text; BROKEN or refused: a sentence saying what is wrong and where; else "". */

@@ -12,6 +12,7 @@
 #include <xmlrpc-c/base.h>
 
 #include "plecs/answer.h"
+#include "plecs/feed.h"
 #include "plecs/wire.h"
 #include "proto/doubles.h"
 #include "proto/proto.h"
@@ -20,12 +21,20 @@
 #include "util/time.h"
 #include "util/xalloc.h"
 
+/* Answers at least this large (or of no stated length) are decoded by a feed's thread, not inline. */
+#define FEED_FROM (64u << 10)
+
 /* A call while the pool holds it. */
 struct job {
+	struct plecs_pool *pool;
 	struct backend_call *call;
 	int interrupt;          /* xmlrpc-c's interrupt flag: a plain int it polls, so set and read with __atomic */
 	atomic_int worker;      /* index of the worker holding it, -1 when none */
+	int64_t t0;             /* when its worker took it */
+	struct feed *feed;      /* handed to its decoder thread: the feed and decoder it finishes */
+	struct plecs_answer *decoder;
 	struct job *next;
+	struct job *next_received; /* in the pool's list of calls whose answer is all in */
 };
 
 struct worker {
@@ -37,6 +46,7 @@ struct worker {
 	struct curl_slist *headers;
 	int index;
 	bool started;
+	bool handed;                /* its call went to a decoder thread: the worker lets go of it */
 };
 
 struct plecs_pool {
@@ -46,7 +56,9 @@ struct plecs_pool {
 	pthread_cond_t work;
 	struct job *waiting, *waiting_tail; /* jobs no worker has taken yet, oldest first */
 	struct job *finished;
+	struct job *received;       /* answers all in, decoding on a feed's thread (linked by next_received) */
 	bool stopping;
+	struct feeds *feeds;
 	struct worker *workers;
 	int nworkers;
 };
@@ -59,8 +71,14 @@ struct answer {
 	bool refused;           /* the decoder or the scan stopped it: it is no XML-RPC simq reads */
 	struct xmlscan scan;
 	struct plecs_answer *decoder; /* plecs.simulate's: decodes the answer as it arrives */
+	struct feed *feed;      /* a large answer's way to its decoder thread (feed.h) */
+	bool sized;             /* whether to feed it was decided, at its first byte */
+	bool counted;           /* its bytes are in the call's count */
+	struct job *job;
 	CURL *easy;
 };
+
+static void decoded_alone(void *ud);
 
 static size_t take_bytes(char *ptr, size_t size, size_t n, void *ud)
 {
@@ -74,6 +92,20 @@ static size_t take_bytes(char *ptr, size_t size, size_t n, void *ud)
 	long status = 0;
 
 	curl_easy_getinfo(a->easy, CURLINFO_RESPONSE_CODE, &status);
+	if (status == 200 && a->decoder && !a->sized) {
+		curl_off_t length = -1;
+
+		curl_easy_getinfo(a->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &length);
+		a->sized = true;
+		if (length < 0 || (uint64_t)length >= FEED_FROM)
+			a->feed = feed_open(a->job->pool->feeds, a->decoder, &a->job->interrupt, decoded_alone, a->job);
+	}
+	if (status == 200 && a->feed) {
+		/* Read at the socket's speed, decoded on the feed's thread as the pieces come. */
+		a->refused = !feed_put(a->feed, ptr, len);
+		a->len += len;
+		return a->refused ? 0 : len;
+	}
 	if (status == 200 && a->decoder) {
 		/* Decoded as it arrives, on this worker: nothing of it is kept but the numbers. */
 		a->refused = !plecs_answer_feed(a->decoder, ptr, len);
@@ -193,9 +225,9 @@ static bool judge_transfer(struct worker *w, struct job *job, CURLcode rc, const
 }
 
 /* The decoded answer's end: PLECS's fault, or an answer that is no XML-RPC, fails the call. */
-static void decoded(struct job *job, struct plecs_answer *decoder)
+static void decoded(struct job *job, enum plecs_answer_end end, struct plecs_answer *decoder)
 {
-	switch (plecs_answer_finish(decoder)) {
+	switch (end) {
 	case PLECS_ANSWER_FAULT:
 		/* PLECS's own words. */
 		failed(job, BACKEND_FAULT, xstrdup(plecs_answer_error(decoder)));
@@ -209,15 +241,92 @@ static void decoded(struct job *job, struct plecs_answer *decoder)
 }
 
 /*
+ * Under the feed's lock, on the worker: the call's answer is all in and carries results, so only
+ * decoding is left; the loop hears of it at once, and the slot takes its next call while the
+ * feed's thread decodes this one.  The worker touches the call no more.
+ */
+static void handed(void *ud)
+{
+	struct worker *w = ud;
+	struct job *job = w->current;
+	struct plecs_pool *p = w->pool;
+
+	job->call->seconds = (double)(time_mono_ns() - job->t0) / 1e9;
+	pthread_mutex_lock(&p->lock);
+	w->current = NULL;
+	atomic_store(&job->worker, -1);
+	job->next_received = p->received;
+	p->received = job;
+	pthread_mutex_unlock(&p->lock);
+	ev_async_send(p->loop, &p->wake);
+	w->handed = true;
+}
+
+/* On the feed's thread, once a handed answer is decoded: the call's outcome, then back to the loop. */
+static void decoded_alone(void *ud)
+{
+	struct job *job = ud;
+	struct plecs_pool *p = job->pool;
+	struct backend_call *bc = job->call;
+
+	if (feed_stopped(job->feed)) {
+		bc->interrupted = true;
+		failed(job, BACKEND_TRANSPORT, xstrdup("the call was interrupted"));
+	} else if (feed_refused(job->feed)) {
+		failed(job, BACKEND_TRANSPORT, xstrdup(plecs_answer_error(job->decoder)));
+	} else {
+		decoded(job, feed_end(job->feed), job->decoder);
+		if (bc->outcome == BACKEND_OK)
+			bc->results = plecs_answer_take(job->decoder);
+	}
+	plecs_answer_free(&job->decoder);
+	feed_free(&job->feed);
+	pthread_mutex_lock(&p->lock);
+	job->next = p->finished;
+	p->finished = job;
+	pthread_mutex_unlock(&p->lock);
+	ev_async_send(p->loop, &p->wake);
+}
+
+/*
+ * Ends a's feed.  A whole answer that carries results is handed to the feed's thread (FEED_HANDED:
+ * the worker lets go of the call); else the decoder lets go of it first, and a refusal of its
+ * comes out as the answer's.
+ */
+static enum feed_close close_feed(struct worker *w, struct job *job, CURLcode rc, struct answer *a)
+{
+	long status = 0;
+
+	curl_easy_getinfo(w->easy, CURLINFO_RESPONSE_CODE, &status);
+	bool whole = rc == CURLE_OK && status == 200 && !a->too_large && !a->refused && !interrupted(job);
+
+	if (whole) {
+		job->call->bytes += a->len;
+		a->counted = true;
+	}
+	job->feed = a->feed;
+	job->decoder = a->decoder;
+	if (feed_close(a->feed, whole, handed, w) == FEED_HANDED) {
+		a->feed = NULL;
+		return FEED_HANDED;
+	}
+	job->feed = NULL;
+	job->decoder = NULL;
+	a->refused |= feed_refused(a->feed);
+	return FEED_DECODED;
+}
+
+/*
  * One XML-RPC call; false with the call's outcome and error set when it fails.  Its answer goes to
- * decoder when there is one (result is then not set), else through xmlrpc-c into *result.
+ * decoder when there is one (result is then not set), else through xmlrpc-c into *result.  True
+ * and w->handed when the decoder went on alone (close_feed): the call is no longer the worker's.
  */
 static bool call(struct worker *w, struct job *job, const char *method, xmlrpc_value *params, xmlrpc_value **result,
 		 struct plecs_answer *decoder)
 {
 	struct backend_call *bc = job->call;
 	struct answer a = {.max = bc->max_response ? bc->max_response : SIZE_MAX / 2, .easy = w->easy,
-			   .decoder = decoder};
+			   .decoder = decoder, .job = job};
 	const struct xmlscan_limits limits = {.max_bytes = SIZE_MAX, .max_nesting = PROTO_MAX_NESTING,
 					      .max_depth = PROTO_MAX_XML_DEPTH};
 	char curl_error[CURL_ERROR_SIZE] = "";
@@ -239,11 +348,16 @@ static bool call(struct worker *w, struct job *job, const char *method, xmlrpc_v
 	curl_easy_setopt(w->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body.len);
 	curl_easy_setopt(w->easy, CURLOPT_WRITEDATA, &a);
 	curl_easy_setopt(w->easy, CURLOPT_ERRORBUFFER, curl_error);
-	if (!judge_transfer(w, job, transfer(w, job), &a, curl_error))
+	CURLcode rc = transfer(w, job);
+
+	if (a.feed && close_feed(w, job, rc, &a) == FEED_HANDED)
 		goto out;
-	bc->bytes += a.len;
+	if (!judge_transfer(w, job, rc, &a, curl_error))
+		goto out;
+	if (!a.counted)
+		bc->bytes += a.len;
 	if (decoder) {
-		decoded(job, decoder);
+		decoded(job, a.feed ? feed_end(a.feed) : plecs_answer_finish(decoder), decoder);
 		goto out;
 	}
 	xmlrpc_parse_response2(&env, a.data ? a.data : "", a.len, result, &fault_code, &fault);
@@ -256,10 +370,11 @@ static bool call(struct worker *w, struct job *job, const char *method, xmlrpc_v
 	}
 out:
 	curl_easy_setopt(w->easy, CURLOPT_ERRORBUFFER, NULL);
+	feed_free(&a.feed);
 	buf_free(&body);
 	free(a.data);
 	xmlrpc_env_clean(&env);
-	return bc->outcome == BACKEND_OK && (decoder || *result != NULL);
+	return w->handed || (bc->outcome == BACKEND_OK && (decoder || *result != NULL));
 }
 
 /* plecs.close(name); a fault (nothing of that name is loaded) is no harm.  False when PLECS did not answer. */
@@ -354,6 +469,8 @@ static bool simulate_once(struct worker *w, struct job *job, xmlrpc_value *param
 	struct plecs_answer *decoder = plecs_answer_new(bc->ncases, bc->as_list);
 	bool ok = call(w, job, "plecs.simulate", params, NULL, decoder);
 
+	if (w->handed)
+		return true; /* the decoder is the feed's thread's now */
 	if (ok)
 		bc->results = plecs_answer_take(decoder);
 	plecs_answer_free(&decoder);
@@ -392,7 +509,7 @@ out:
 static void run(struct worker *w, struct job *job)
 {
 	struct backend_call *bc = job->call;
-	int64_t t0 = time_mono_ns();
+	int64_t t0 = job->t0 = time_mono_ns();
 
 	bc->outcome = BACKEND_OK;
 	if (bc->probe) {
@@ -408,7 +525,8 @@ static void run(struct worker *w, struct job *job)
 	} else {
 		simulate(w, job);
 	}
-	bc->seconds = (double)(time_mono_ns() - t0) / 1e9;
+	if (!w->handed)
+		bc->seconds = (double)(time_mono_ns() - t0) / 1e9;
 }
 
 static void *work(void *arg)
@@ -434,8 +552,11 @@ static void *work(void *arg)
 			p->waiting_tail = NULL;
 		atomic_store(&job->worker, w->index);
 		w->current = job;
+		w->handed = false;
 		pthread_mutex_unlock(&p->lock);
 		run(w, job);
+		if (w->handed)
+			continue; /* handed() told the loop; decoded_alone() hands it back */
 		pthread_mutex_lock(&p->lock);
 		w->current = NULL;
 		atomic_store(&job->worker, -1);
@@ -450,12 +571,25 @@ static void *work(void *arg)
 static void on_wake(struct ev_loop *loop, ev_async *w, int revents)
 {
 	struct plecs_pool *p = w->data;
-	struct job *list, *rev = NULL;
+	struct job *list, *rev = NULL, *received, *in_order = NULL;
 
 	pthread_mutex_lock(&p->lock);
 	list = p->finished;
 	p->finished = NULL;
+	received = p->received;
+	p->received = NULL;
 	pthread_mutex_unlock(&p->lock);
+	/* First the answers that are all in (a call's comes before its end), oldest first. */
+	while (received) {
+		struct job *next = received->next_received;
+
+		received->next_received = in_order;
+		in_order = received;
+		received = next;
+	}
+	for (struct job *job = in_order; job; job = job->next_received)
+		if (job->call->received)
+			job->call->received(job->call);
 	/* Hand them back in the order they finished. */
 	while (list) {
 		struct job *next = list->next;
@@ -522,8 +656,11 @@ struct plecs_pool *plecs_pool_new(struct ev_loop *loop, int workers, size_t max_
 		p->workers[i] = (struct worker){.pool = p, .index = i};
 		ok = worker_init(&p->workers[i]);
 	}
-	if (!ok) {
-		*err = xstrdup("cannot create the PLECS clients (libcurl)");
+	/* Two per worker: one decoding an answer handed over while the next one comes in. */
+	p->feeds = ok ? feeds_new(2 * workers) : NULL;
+	if (!ok || p->feeds == NULL) {
+		*err = xstrdup(ok ? "cannot start the threads that decode PLECS's answers"
+				  : "cannot create the PLECS clients (libcurl)");
 		plecs_pool_free(&p);
 		return NULL;
 	}
@@ -540,6 +677,7 @@ static void pool_start(void *impl, struct backend_call *bc)
 	struct plecs_pool *p = impl;
 	struct job *job = xcalloc(1, sizeof *job);
 
+	job->pool = p;
 	job->call = bc;
 	bc->impl = job;
 	atomic_store(&job->worker, -1);
@@ -617,6 +755,9 @@ void plecs_pool_free(struct plecs_pool **pp)
 			curl_multi_cleanup(w->multi);
 		curl_slist_free_all(w->headers);
 	}
+	/* Answers handed to the decoders end now, each on the finished list. */
+	feeds_free(&p->feeds);
+	p->received = NULL; /* each of them is on the finished list too */
 	drop_jobs(p->finished);
 	p->finished = NULL;
 	ev_async_stop(p->loop, &p->wake);

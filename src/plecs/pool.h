@@ -10,7 +10,10 @@
  * loaded), calls plecs.simulate, decodes its answer as it arrives
  * (answer.c: each case into columns of doubles and its summary; the small
  * answers of other methods are read by xmlrpc-c after xmlscan), and hands
- * the call back through ev_async, so nothing blocks the loop.  An answer is read up to the call's
+ * the call back through ev_async, so nothing blocks the loop.  An answer of
+ * 64 KB or more is read at the socket's speed and decoded on a feed's thread
+ * (feed.c); once it is all in and carries results, the call's received()
+ * frees its slot, so PLECS runs the next call while this one is decoded.  An answer is read up to the call's
  * max_response and no further.  A call ends early when the loop interrupts
  * it (a timeout or a stop): the call's interrupt flag plus curl_multi_wakeup
  * make its worker give up at once and close the connection.  Whose fault a

@@ -407,6 +407,15 @@ static void fill_results(struct backend_call *call, size_t points, size_t signal
 	}
 }
 
+void fake_call_received(struct fake_backend *fb, struct fake_call *c)
+{
+	if (c->ended || c->received || c->call == NULL)
+		fail_msg("call %zu has already ended or been received", c->index);
+	c->received = true;
+	c->call->seconds = (double)(fake_clock_now(fb->fc) - c->started_ms) / 1000;
+	c->call->received(c->call);
+}
+
 void fake_call_ok(struct fake_backend *fb, struct fake_call *c, size_t points, size_t signals)
 {
 	fill_results(c->call, points, signals);

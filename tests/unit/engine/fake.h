@@ -77,6 +77,7 @@ struct fake_call {
 	double timeout[FAKE_MAX_CASES]; /* each case's Timeout */
 	int64_t started_ms;        /* fake time of start() */
 	bool interrupt_requested;  /* interrupt() was called for it */
+	bool received;             /* received() was called for it */
 	bool ended;                /* the test ended it (done() was called) */
 	struct backend_call *call; /* while it runs */
 };
@@ -117,6 +118,8 @@ void fake_call_ok_bytes(struct fake_backend *fb, struct fake_call *c, size_t byt
 void fake_call_dropped(struct fake_backend *fb, struct fake_call *c, const char *message);
 /* While on, probes answer at once (as a backend that is there) and are not recorded. */
 void fake_backend_answer_probes(struct fake_backend *fb, bool on);
+/* Says c's answer is all in, only its decoding left (call->received), as the pool does for a large one; c runs on. */
+void fake_call_received(struct fake_backend *fb, struct fake_call *c);
 /* Ends c as interrupted (BACKEND_TRANSPORT, interrupted set), as the pool does after interrupt(). */
 void fake_call_interrupted(struct fake_backend *fb, struct fake_call *c);
 

@@ -1148,6 +1148,64 @@ static void test_call_timeout(void **state)
 	assert_int_equal(state_of(fx, u), TASK_COMPLETED);
 }
 
+/*
+ * An answer all in frees its backend's slot before it is decoded: PLECS runs the next batch
+ * meanwhile.  Its timeout ends (PLECS is through), its tasks stay RUNNING until done(), and at
+ * most `slots` answers of a backend decode at once.
+ */
+static void test_received_frees_the_slot(void **state)
+{
+	struct fx *fx = *state;
+
+	fx->backends[0].max_batch = 1;
+	fx->backends[0].call_timeout = 30;
+	fx_open(fx);
+	pause_all(fx, true);
+	int64_t t[4];
+
+	for (size_t i = 0; i < 4; i++)
+		t[i] = submit(fx, fx->model_a, PRIO_NORMAL);
+	pause_all(fx, false);
+	assert_int_equal(fake_backend_count(fx->fb), 1);
+	struct fake_call *c0 = call_at(fx, 0);
+
+	fake_call_received(fx->fb, c0);
+	assert_int_equal(fake_backend_count(fx->fb), 2);
+	EXPECT_CALL(call_at(fx, 1), URL1, t[1]);
+	assert_int_equal(backend_state(fx, 0).busy, 1);
+	assert_int_equal(state_of(fx, t[0]), TASK_RUNNING);
+
+	/* Two answers decoding on a 1-slot backend: the third batch waits for one of them. */
+	struct fake_call *c1 = call_at(fx, 1);
+
+	fake_call_received(fx->fb, c1);
+	assert_int_equal(fake_backend_count(fx->fb), 2);
+	assert_int_equal(backend_state(fx, 0).busy, 0);
+
+	/* PLECS's time is over for both: their timeouts do not fire. */
+	fake_clock_advance(fx->fc, 60 * 1000);
+	assert_false(c0->interrupt_requested);
+	assert_false(c1->interrupt_requested);
+
+	fake_call_ok(fx->fb, c0, 3, 1);
+	assert_int_equal(state_of(fx, t[0]), TASK_COMPLETED);
+	assert_int_equal(fake_backend_count(fx->fb), 3);
+	EXPECT_CALL(call_at(fx, 2), URL1, t[2]);
+	fake_call_ok(fx->fb, c1, 3, 1);
+	assert_int_equal(state_of(fx, t[1]), TASK_COMPLETED);
+	assert_int_equal(backend_state(fx, 0).busy, 1);
+
+	/* A received call whose decoding fails is the answer's failure, as before: a transient one. */
+	struct fake_call *c2 = call_at(fx, 2);
+
+	fake_call_received(fx->fb, c2);
+	fake_call_transport(fx->fb, c2, "PLECS's answer is not XML-RPC simq reads");
+	assert_string_equal(nth_event(fx, EVENT_ATTEMPT_FAILED, t[2], 0)->error_class, "transient");
+	while ((c2 = fake_backend_running_on(fx->fb, NULL)) != NULL)
+		fake_call_ok(fx->fb, c2, 3, 1);
+	assert_int_equal(state_of(fx, t[3]), TASK_COMPLETED);
+}
+
 struct call_view {
 	bool found;
 	size_t n;
@@ -2002,6 +2060,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_two_backends, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_round_robin, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_call_timeout, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_received_frees_the_slot, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_max_batch_seconds, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_estimate_by_cases, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_batch_linger, fx_setup, fx_teardown),
