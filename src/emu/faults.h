@@ -21,7 +21,7 @@
 	X(HANG, "hang", "no answer until the client gives up")                                             \
 	X(FAULT, "fault", "an XML-RPC fault \"Simulation error: ...\"")                                    \
 	X(LICENSE, "license", "an XML-RPC fault \"No free license ...\" (transient for simq)")             \
-	X(MALFORMED, "malformed", "a response that is not valid XML")                                      \
+	X(MALFORMED, "malformed", "the response with its end spoilt: not XML")                             \
 	X(HTTP500, "http500", "HTTP status 500 instead of a response")                                     \
 	X(DEEP, "deep", "a response of arrays nested 10,000 deep (xmlrpc-c overflows its stack freeing it)") \
 	X(SLOW, "slow", "the run takes 10 times as long")

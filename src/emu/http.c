@@ -251,16 +251,22 @@ static void respond_http500(struct emu *emu, TSession *session, const char *data
 	send_text(session, 500, "Internal Server Error\n");
 }
 
+/*
+ * The response with its last bytes spoilt ("<</params>" where its end belongs): as long as the
+ * answer, so a large one arrives whole and only its end is not XML, as a broken writer's would.
+ */
 static void respond_malformed(struct emu *emu, TSession *session, const char *data, size_t len)
 {
-	static const char garbage[] = "<?xml version=\"1.0\"?>\r\n<methodResponse><params><param><value>"
-				      "<struct><member><name>Time</name><value><array><data><value><double>0"
-				      "</double></value></data></array></value></member><member><name>Values"
-				      "</name><value><array><data><value><double>4.2e1</double><</params>";
+	static const char spoilt[] = "<</params>";
+	size_t keep = len > 64 ? len - 64 : 0;
+	struct buf b = BUF_INIT;
 
-	start_xml(session, sizeof garbage - 1);
-	ResponseWriteBody(session, garbage, sizeof garbage - 1);
+	buf_add(&b, data, keep);
+	buf_adds(&b, spoilt);
+	start_xml(session, b.len);
+	ResponseWriteBody(session, buf_str(&b), (xmlrpc_uint32_t)b.len);
 	ResponseWriteEnd(session);
+	buf_free(&b);
 }
 
 /* Well-formed XML-RPC nested 10,000 arrays deep: a client that parses it with xmlrpc-c unguarded crashes. */

@@ -807,7 +807,10 @@ static void kick(struct scheduler *sc)
 		for (size_t k = 0; k < sc->nbackends && queue_size(sc->queue) > 0; k++) {
 			struct backend *b = sc->backends[(sc->next_backend + k) % sc->nbackends];
 
-			/* Up to `slots` answers of a backend may be decoding while it runs the next calls. */
+			/*
+			 * A backend takes the next call while answers of its earlier ones decode, until more
+			 * than `slots` of them do: at most 2 x slots of its answers are held at once.
+			 */
 			if (!b->up || b->paused || b->removed || b->busy >= b->slots || b->decoding > b->slots)
 				continue;
 			if (dispatch_one(sc, b)) {
