@@ -1010,8 +1010,8 @@ enum engine_status engine_backend_remove(struct engine *e, const char *name, con
 		engine_log(e, SEVERITY_WARNING, 0, "backend %s removed: it is gone (%s); %d call%s cut short, %s", name,
 			   gone, running, running == 1 ? "" : "s", "its tasks go back to the queue with no retry spent");
 	else if (running)
-		engine_log(e, SEVERITY_INFO, 0, "backend %s removed; its %d call%s finish first", name, running,
-			   running == 1 ? "" : "s");
+		engine_log(e, SEVERITY_INFO, 0, "backend %s removed; its %d call%s finish%s first", name,
+			   running, running == 1 ? "" : "s", running == 1 ? "es" : "");
 	else
 		engine_log(e, SEVERITY_INFO, 0, "backend %s removed", name);
 	scheduler_kick(e->sched);

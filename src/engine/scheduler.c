@@ -1410,8 +1410,10 @@ bool scheduler_add_backend(struct scheduler *sc, const struct backend_config *c,
 		if (strcmp(b->name, c->name) != 0 || (b->removed && b->gone))
 			continue;
 		if (b->removed) {
+			int back = b->busy + b->decoding;
+
 			*err = xasprintf("backend %s is being removed: %d call%s still to come back; add it again after",
-					 b->name, b->busy, b->busy == 1 ? "" : "s");
+					 b->name, back, back == 1 ? "" : "s");
 			return false;
 		}
 		*err = xasprintf("there is a backend %s already, at %s; remove it first, or choose another name",

@@ -23,6 +23,8 @@
 
 /* Answers at least this large (or of no stated length) are decoded by a feed's thread, not inline. */
 #define FEED_FROM (64u << 10)
+/* Of an HTTP error's body, only this much is kept (its start goes into the error message). */
+#define ERROR_BODY_MAX (64u << 10)
 
 /* A call while the pool holds it. */
 struct job {
@@ -33,6 +35,7 @@ struct job {
 	int64_t t0;             /* when its worker took it */
 	struct feed *feed;      /* handed to its decoder thread: the feed and decoder it finishes */
 	struct plecs_answer *decoder;
+	struct worker *reader;  /* the worker that read it, told when the decoder refuses it */
 	struct job *next;
 	struct job *next_received; /* in the pool's list of calls whose answer is all in */
 };
@@ -47,6 +50,9 @@ struct worker {
 	int index;
 	bool started;
 	bool handed;                /* its call went to a decoder thread: the worker lets go of it */
+	int fresh;                  /* an answer it read was refused: its next call opens a new connection
+				       (bytes past a refused answer's end would be read as the next one's);
+				       set by a decoder thread too, so with __atomic */
 };
 
 struct plecs_pool {
@@ -65,8 +71,9 @@ struct plecs_pool {
 
 /* What a call's answer is being read into, and what it may not exceed. */
 struct answer {
-	char *data;             /* for xmlrpc-c, when there is no decoder */
-	size_t len, cap, max;
+	char *data;             /* for xmlrpc-c, when there is no decoder; an HTTP error's body's start */
+	size_t kept, cap;       /* data's length and room */
+	size_t len, max;        /* bytes read, and the most that may be */
 	bool too_large;
 	bool refused;           /* the decoder or the scan stopped it: it is no XML-RPC simq reads */
 	struct xmlscan scan;
@@ -117,13 +124,34 @@ static size_t take_bytes(char *ptr, size_t size, size_t n, void *ud)
 		a->refused = true;
 		return 0;
 	}
-	if (a->len + len + 1 > a->cap) {
-		a->cap = 2 * (a->len + len) + 4096;
+	/* Of an HTTP error, its start says what it is: the rest is read and dropped. */
+	size_t keep = status == 200 ? len : a->kept < ERROR_BODY_MAX ? ERROR_BODY_MAX - a->kept : 0;
+
+	keep = keep < len ? keep : len;
+	if (a->kept + keep + 1 > a->cap) {
+		a->cap = 2 * (a->kept + keep) + 4096;
 		a->data = xrealloc(a->data, a->cap);
 	}
-	memcpy(a->data + a->len, ptr, len);
+	memcpy(a->data + a->kept, ptr, keep);
+	a->kept += keep;
 	a->len += len;
 	return len;
+}
+
+/* "PLECS answered HTTP 400: " and the start of its body, shown safely: PLECS's reason, if it gave one. */
+static char *http_error(long status, const struct answer *a)
+{
+	struct buf b = BUF_INIT;
+	size_t n = a->kept;
+
+	while (n > 0 && (a->data[n - 1] == '\n' || a->data[n - 1] == '\r' || a->data[n - 1] == ' '))
+		n--;
+	buf_addf(&b, "PLECS answered HTTP %ld", status);
+	if (n > 0) {
+		buf_adds(&b, ": ");
+		buf_add_shown(&b, a->data, n);
+	}
+	return buf_detach(&b);
 }
 
 /* Every socket to PLECS close-on-exec: a child simq starts inherits none of them. */
@@ -213,7 +241,7 @@ static bool judge_transfer(struct worker *w, struct job *job, CURLcode rc, const
 		/* Reset or empty reply after the request went out: PLECS had it, and may have died of it. */
 		bc->sent = rc == CURLE_RECV_ERROR || rc == CURLE_GOT_NOTHING;
 	} else if (curl_easy_getinfo(w->easy, CURLINFO_RESPONSE_CODE, &status), status != 200) {
-		failed(job, BACKEND_TRANSPORT, xasprintf("PLECS answered HTTP %ld", status));
+		failed(job, BACKEND_TRANSPORT, http_error(status, a));
 	} else if (a->len == 0) {
 		/* Headers and not one byte more: PLECS went away with the case (a pool job ending), as a reset would. */
 		failed(job, BACKEND_UNREACHABLE, xstrdup("PLECS's answer was empty (its process ended?)"));
@@ -274,6 +302,7 @@ static void decoded_alone(void *ud)
 		failed(job, BACKEND_TRANSPORT, xstrdup("the call was interrupted"));
 	} else if (feed_refused(job->feed)) {
 		failed(job, BACKEND_TRANSPORT, xstrdup(plecs_answer_error(job->decoder)));
+		__atomic_store_n(&job->reader->fresh, 1, __ATOMIC_RELAXED);
 	} else {
 		decoded(job, feed_end(job->feed), job->decoder);
 		if (bc->outcome == BACKEND_OK)
@@ -306,6 +335,7 @@ static enum feed_close close_feed(struct worker *w, struct job *job, CURLcode rc
 	}
 	job->feed = a->feed;
 	job->decoder = a->decoder;
+	job->reader = w;
 	if (feed_close(a->feed, whole, handed, w) == FEED_HANDED) {
 		a->feed = NULL;
 		return FEED_HANDED;
@@ -348,6 +378,7 @@ static bool call(struct worker *w, struct job *job, const char *method, xmlrpc_v
 	curl_easy_setopt(w->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body.len);
 	curl_easy_setopt(w->easy, CURLOPT_WRITEDATA, &a);
 	curl_easy_setopt(w->easy, CURLOPT_ERRORBUFFER, curl_error);
+	curl_easy_setopt(w->easy, CURLOPT_FRESH_CONNECT, (long)__atomic_exchange_n(&w->fresh, 0, __ATOMIC_RELAXED));
 	CURLcode rc = transfer(w, job);
 
 	if (a.feed && close_feed(w, job, rc, &a) == FEED_HANDED)
@@ -360,7 +391,7 @@ static bool call(struct worker *w, struct job *job, const char *method, xmlrpc_v
 		decoded(job, a.feed ? feed_end(a.feed) : plecs_answer_finish(decoder), decoder);
 		goto out;
 	}
-	xmlrpc_parse_response2(&env, a.data ? a.data : "", a.len, result, &fault_code, &fault);
+	xmlrpc_parse_response2(&env, a.data ? a.data : "", a.kept, result, &fault_code, &fault);
 	if (env.fault_occurred) {
 		failed(job, BACKEND_TRANSPORT, xasprintf("PLECS's answer is not XML-RPC: %s", env.fault_string));
 	} else if (fault) {
@@ -369,6 +400,9 @@ static bool call(struct worker *w, struct job *job, const char *method, xmlrpc_v
 		free((void *)fault);
 	}
 out:
+	/* After an answer simq could not use, its connection is not trusted with the next call. */
+	if (!w->handed && (bc->outcome == BACKEND_TRANSPORT || bc->outcome == BACKEND_TOO_LARGE))
+		__atomic_store_n(&w->fresh, 1, __ATOMIC_RELAXED);
 	curl_easy_setopt(w->easy, CURLOPT_ERRORBUFFER, NULL);
 	feed_free(&a.feed);
 	buf_free(&body);
@@ -616,6 +650,8 @@ static bool worker_init(struct worker *w)
 	w->easy = curl_easy_init();
 	if (w->multi == NULL || w->easy == NULL)
 		return false;
+	/* One connection kept: a fresh one (after a refused answer) closes the one it replaces. */
+	curl_multi_setopt(w->multi, CURLMOPT_MAXCONNECTS, 1L);
 	/* No Expect: 100-continue round trip before a large batch. */
 	w->headers = curl_slist_append(curl_slist_append(NULL, "Content-Type: text/xml"), "Expect:");
 	curl_easy_setopt(w->easy, CURLOPT_HTTPHEADER, w->headers);

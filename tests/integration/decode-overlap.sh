@@ -2,14 +2,14 @@
 # Large answers are decoded while PLECS runs the next call (issue 16, src/plecs/feed.c), through a
 # real server and a real plecs-emu: batches of 16 rc cases (answers of 1.6 MB) complete with their
 # numbers exact, the next batch starts before the last one's tasks complete, an answer broken at
-# its end fails its batch's attempt (a retry, as any garbled answer) and the retry completes, and
-# a server stopped while it decodes loses no task.
+# its end fails its batch's attempt (a retry, as any garbled answer) and the retry completes, an
+# HTTP error is told with PLECS's reason, and a server stopped mid-sweep loses no task.
 . "$SIMQ_SRCDIR/tests/lib/tap.sh"
 . "$SIMQ_SRCDIR/tests/lib/emu.sh"
 . "$SIMQ_SRCDIR/tests/lib/faults.sh"
 
 requires python3
-plan 7
+plan 8
 trap stop_all EXIT
 emu_up --speed 0 --cores 1
 
@@ -81,14 +81,26 @@ for i in range(65, 81):
     assert "PLECS's answer is not XML-RPC" in a[0]["error"], (i, a[0])
 PY
 
+# An HTTP error says PLECS's reason (its body's start, shown safely), not only its status.
+"$SIMQ" pause >/dev/null
+"$SIMQ" submit "$M" -v Vin=999 --no-cache >/dev/null
+inject http500 1
+"$SIMQ" resume >/dev/null
+"$SIMQ" wait 81 --timeout 60 >/dev/null 2>&1
+pycheck "an HTTP error's message carries the start of its body" <<'PY'
+a = show(81)["attempt_list"]
+assert a[0]["error"] == "PLECS answered HTTP 500: Internal Server Error", a
+assert a[-1]["outcome"] == "ok", a
+PY
+
 # Stopped while batches run and decode: every task is completed or back in the queue, none lost
 # or failed; the next server finishes them.
 "$SIMQ" sweep "$M" Vin=201:296:1 --no-cache >/dev/null
-until_in "$SIMQ_HOME/simulation.log" "Z 100 completed"
+until_in "$SIMQ_HOME/simulation.log" "Z 101 completed"
 "$SIMQ" shutdown >/dev/null 2>&1
 "$SIMQ" server -c "$TMP/overlap.ini" >/dev/null 2>"$TMP/err" || fail "the server starts again" "$(cat "$TMP/err")"
 "$SIMQ" resume >/dev/null
-"$SIMQ" wait 81-176 --timeout 120 >"$TMP/wait" 2>&1 && ok "a server stopped mid-sweep (calls running, answers decoding) loses no task: the next completes them" ||
+"$SIMQ" wait 82-177 --timeout 120 >"$TMP/wait" 2>&1 && ok "a server stopped mid-sweep (calls running, answers decoding) loses no task: the next completes them" ||
 	fail "a server stopped mid-sweep (calls running, answers decoding) loses no task: the next completes them" "$(tail -5 "$TMP/wait")"
 server_ran_clean
 done_testing
