@@ -105,7 +105,9 @@ const struct option_def option_table[] = {
      .help = "PLECS's RPC address (Preferences > General > RPC interface)."},
     {"backend", "slots", OPT_INT, "1", 1, 64,
      .help = "Calls in flight at once. PLECS Standalone serves "
-             "one call at a time; raise it only for a server that truly runs calls concurrently."},
+             "one call at a time; raise it only for a server that truly runs calls concurrently. A call whose "
+             "answer is all in frees its slot while simq decodes it, so PLECS runs the next one meanwhile; "
+             "new calls wait while more than this many answers are decoding."},
     {"backend", "max_batch", OPT_INT, "16", 1, 1000,
      .help = "Most cases in one parallel "
              "plecs.simulate call; 1 turns batching off."},
