@@ -50,9 +50,10 @@ struct worker {
 	int index;
 	bool started;
 	bool handed;                /* its call went to a decoder thread: the worker lets go of it */
-	int fresh;                  /* an answer it read was refused: its next call opens a new connection
-				       (bytes past a refused answer's end would be read as the next one's);
-				       set by a decoder thread too, so with __atomic */
+	int fresh;                  /* an answer it read could not be used (refused, cut, too large, an
+				       HTTP error): its next call opens a new connection, so bytes past that
+				       answer's end are never read as the next one's; a decoder thread sets
+				       it too, so with __atomic */
 };
 
 struct plecs_pool {
