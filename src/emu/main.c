@@ -234,14 +234,15 @@ static void reseed_faults(void)
  */
 static int stop_signals(void)
 {
+	static const int stoppers[] = {SIGINT, SIGTERM};
 	sigset_t stop;
 	struct sigaction now;
 
 	signal(SIGPIPE, SIG_IGN);
 	sigemptyset(&stop);
-	for (int sig = SIGINT; sig; sig = sig == SIGINT ? SIGTERM : 0)
-		if (sigaction(sig, NULL, &now) == 0 && now.sa_handler != SIG_IGN)
-			sigaddset(&stop, sig);
+	for (size_t i = 0; i < sizeof stoppers / sizeof *stoppers; i++)
+		if (sigaction(stoppers[i], NULL, &now) == 0 && now.sa_handler != SIG_IGN)
+			sigaddset(&stop, stoppers[i]);
 	pthread_sigmask(SIG_BLOCK, &stop, NULL);
 	return signalfd(-1, &stop, SFD_CLOEXEC);
 }

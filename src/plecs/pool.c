@@ -81,7 +81,6 @@ struct answer {
 	struct plecs_answer *decoder; /* plecs.simulate's: decodes the answer as it arrives */
 	struct feed *feed;      /* a large answer's way to its decoder thread (feed.h) */
 	bool sized;             /* whether to feed it was decided, at its first byte */
-	bool counted;           /* its bytes are in the call's count */
 	struct job *job;
 	CURL *easy;
 };
@@ -318,22 +317,22 @@ static void decoded_alone(void *ud)
 	ev_async_send(p->loop, &p->wake);
 }
 
+/* Did the transfer bring an answer whole: all of it read, nothing refused on the way? */
+static bool came_whole(struct worker *w, struct job *job, CURLcode rc, const struct answer *a)
+{
+	long status = 0;
+
+	curl_easy_getinfo(w->easy, CURLINFO_RESPONSE_CODE, &status);
+	return rc == CURLE_OK && status == 200 && !a->too_large && !a->refused && !interrupted(job);
+}
+
 /*
  * Ends a's feed.  A whole answer that carries results is handed to the feed's thread (FEED_HANDED:
  * the worker lets go of the call); else the decoder lets go of it first, and a refusal of its
  * comes out as the answer's.
  */
-static enum feed_close close_feed(struct worker *w, struct job *job, CURLcode rc, struct answer *a)
+static enum feed_close close_feed(struct worker *w, struct job *job, bool whole, struct answer *a)
 {
-	long status = 0;
-
-	curl_easy_getinfo(w->easy, CURLINFO_RESPONSE_CODE, &status);
-	bool whole = rc == CURLE_OK && status == 200 && !a->too_large && !a->refused && !interrupted(job);
-
-	if (whole) {
-		job->call->bytes += a->len;
-		a->counted = true;
-	}
 	job->feed = a->feed;
 	job->decoder = a->decoder;
 	job->reader = w;
@@ -381,13 +380,15 @@ static bool call(struct worker *w, struct job *job, const char *method, xmlrpc_v
 	curl_easy_setopt(w->easy, CURLOPT_ERRORBUFFER, curl_error);
 	curl_easy_setopt(w->easy, CURLOPT_FRESH_CONNECT, (long)__atomic_exchange_n(&w->fresh, 0, __ATOMIC_RELAXED));
 	CURLcode rc = transfer(w, job);
+	bool whole = came_whole(w, job, rc, &a);
 
-	if (a.feed && close_feed(w, job, rc, &a) == FEED_HANDED)
+	/* Counted before a hand-over, after which the call is not the worker's to touch. */
+	if (whole)
+		bc->bytes += a.len;
+	if (a.feed && close_feed(w, job, whole, &a) == FEED_HANDED)
 		goto out;
 	if (!judge_transfer(w, job, rc, &a, curl_error))
 		goto out;
-	if (!a.counted)
-		bc->bytes += a.len;
 	if (decoder) {
 		decoded(job, a.feed ? feed_end(a.feed) : plecs_answer_finish(decoder), decoder);
 		goto out;

@@ -158,8 +158,8 @@ static const char *tasks_text(char *out, size_t size, xmlrpc_value *list, bool m
 /*
  * The server's answer to simq.cancel or simq.reprioritize, one {id, state, done, reason} per id,
  * said in the hint line: "cancelled task 36", "task 36 now critical", what was so already
- * ("task 12 was cancelled already"), and what it refused and why ("task 45 is failed; only queued or running tasks can be cancelled").  Red when any
- * id was refused.
+ * ("task 12 was cancelled already"), and what it refused and why ("task 45 is failed; only
+ * queued or running tasks can be cancelled").  Red when any id was refused.
  */
 static void say_outcome(struct console *c, xmlrpc_value *answer, const char *before, const char *after,
                         const char *as_asked)
