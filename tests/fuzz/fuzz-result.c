@@ -1,7 +1,7 @@
 /*
  * libFuzzer target: what PLECS sends back.  The input is decoded as the
  * answer to plecs.simulate (plecs/answer.c) for one case and for a list of
- * three, fed whole and fed in small pieces, and decoded as MAT bytes.
+ * three, fed whole and fed in pieces of two sizes, and decoded as MAT bytes.
  * Nothing may crash or leak, whatever a broken server sends; and the
  * decoder must not depend on where the pieces break (the same outcome, the
  * same error, the same numbers bit for bit) and its running summaries must
@@ -63,32 +63,46 @@ static void same_result(const struct result_data *x, const struct result_data *y
 	}
 }
 
+/* Two decodes of the same input: the same outcome, error (its byte included) and numbers. */
+static void same_decode(struct plecs_answer *x, enum plecs_answer_end x_end, struct plecs_answer *y,
+			enum plecs_answer_end y_end, size_t ncases, bool nul)
+{
+	same_or_abort(x_end == y_end, "its outcome");
+	if (x_end != PLECS_ANSWER_RESULTS) {
+		/* A refusal names its byte, which differs with the pieces only in where a NUL is seen first. */
+		same_or_abort((nul && x_end == PLECS_ANSWER_BROKEN) ||
+			      strcmp(plecs_answer_error(x), plecs_answer_error(y)) == 0, "its error");
+		return;
+	}
+	struct result_data *rx = plecs_answer_take(x), *ry = plecs_answer_take(y);
+
+	for (size_t i = 0; i < ncases; i++) {
+		same_result(&rx[i], &ry[i]);
+		result_data_free(&rx[i]);
+		result_data_free(&ry[i]);
+	}
+	free(rx);
+	free(ry);
+}
+
+/*
+ * Whole; in pieces of 1 to 13 bytes, from the input's length (every boundary gets its turn, and no
+ * piece holds a whole "<value><double>N</double></value>", so expat reads every number); and in
+ * pieces of 40 to 135 bytes (read_points's items cut at every place).
+ */
 static void both_ways(const uint8_t *data, size_t size, size_t ncases, bool as_list)
 {
-	enum plecs_answer_end whole_end, split_end;
+	enum plecs_answer_end whole_end, split_end, mid_end;
+	bool nul = memchr(data, '\0', size) != NULL;
 	struct plecs_answer *whole = decode(data, size, ncases, as_list, size ? size : 1, &whole_end);
-	/* Pieces of 1 to 13 bytes, from the input's length: every boundary gets its turn. */
 	struct plecs_answer *split = decode(data, size, ncases, as_list, 1 + size % 13, &split_end);
+	struct plecs_answer *mid = decode(data, size, ncases, as_list, 40 + size % 96, &mid_end);
 
-	same_or_abort(whole_end == split_end, "its outcome");
-	if (whole_end != PLECS_ANSWER_RESULTS) {
-		/* A refusal names its byte, which differs with the pieces only in where a NUL is seen first. */
-		same_or_abort(whole_end == PLECS_ANSWER_BROKEN || strcmp(plecs_answer_error(whole),
-									 plecs_answer_error(split)) == 0,
-			      "its fault");
-	} else {
-		struct result_data *x = plecs_answer_take(whole), *y = plecs_answer_take(split);
-
-		for (size_t i = 0; i < ncases; i++) {
-			same_result(&x[i], &y[i]);
-			result_data_free(&x[i]);
-			result_data_free(&y[i]);
-		}
-		free(x);
-		free(y);
-	}
+	same_decode(mid, mid_end, split, split_end, ncases, nul);
+	same_decode(whole, whole_end, split, split_end, ncases, nul);
 	plecs_answer_free(&whole);
 	plecs_answer_free(&split);
+	plecs_answer_free(&mid);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

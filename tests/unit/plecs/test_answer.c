@@ -708,6 +708,93 @@ static void test_malformed_refused(void **state)
 		      "its fault is a <string>, not a struct {faultCode, faultString}");
 }
 
+/* A 1,001-point case in xmlrpc-c's layout (a line per point) with text put in place of point k's. */
+static char *long_case(size_t k, const char *point)
+{
+	struct buf b = BUF_INIT;
+
+	buf_adds(&b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\r\n<methodResponse>\r\n<params>\r\n<param><value><struct>"
+		 "\r\n<member><name>Time</name>\r\n<value><array><data>\r\n");
+	for (size_t i = 0; i < 1001; i++)
+		buf_addf(&b, "<value><double>%.17g</double></value>\r\n", i * 5e-6);
+	buf_adds(&b, "</data></array></value>\r\n</member>\r\n<member><name>Values</name>\r\n<value><array><data>\r\n"
+		 "<value><array><data>\r\n");
+	for (size_t i = 0; i < 1001; i++)
+		if (i == k)
+			buf_addf(&b, "%s\r\n", point);
+		else
+			buf_addf(&b, "<value><double>%.17g</double></value>\r\n", 10 * (1 - exp(-(double)i / 200)));
+	buf_adds(&b, "</data></array></value>\r\n</data></array></value>\r\n</member>\r\n</struct></value></param>\r\n"
+		 "</params>\r\n</methodResponse>\r\n");
+	return buf_detach(&b);
+}
+
+/*
+ * The numbers of a column are read without expat where they are in xmlrpc-c's plain form: fed whole,
+ * a byte at a time (expat reads them all) and in pieces that cut them anywhere, an answer decodes the
+ * same, a bad number's error and a broken answer's byte included.
+ */
+static void test_points_read_alike(void **state)
+{
+	static const struct {
+		const char *point, *error;
+	} cases[] = {
+		{"<value><double>0.5</double></value>", NULL},
+		{"<value><double> 0.5 </double></value>", NULL},
+		{"<value><i4>2</i4></value>", NULL},
+		{"<value><double>0&#46;5</double></value>", NULL},
+		{"<value><double>1e999</double></value>", "PLECS's signal 1 holds \"1e999\" at point 501"},
+		{"<value><double>1.5e</double></value>", "PLECS's signal 1 holds \"1.5e\" at point 501"},
+		{"<value><double>1</doubel></value>", "PLECS's answer is not XML-RPC: mismatched tag (byte "},
+		{"<value><double>1</double></value></value>", "PLECS's answer is not XML-RPC: mismatched tag (byte "},
+		{"<value><double>1</double><double>2</double></value>", "a <value> holds a <double> after its value (byte "},
+	};
+	static const size_t pieces[] = {0, 1, 7, 64, 100, 4096};
+
+	(void)state;
+	for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+		char *xml = long_case(500, cases[c].point);
+		struct decoded whole = decode_n(xml, strlen(xml), 1, false, 0);
+		const char *error = whole.end == PLECS_ANSWER_RESULTS ? whole.r[0].error : whole.error;
+
+		if (cases[c].error == NULL) {
+			assert_int_equal(whole.end, PLECS_ANSWER_RESULTS);
+			assert_null(whole.r[0].error);
+			assert_int_equal(whole.r[0].points, 1001);
+			assert_true(whole.r[0].values[500] == (c == 2 ? 2 : 0.5));
+		} else {
+			assert_contains(error, cases[c].error);
+		}
+		/* A broken answer names a byte of the bad point's markup. */
+		if (whole.end == PLECS_ANSWER_BROKEN) {
+			size_t bad = (size_t)(strstr(xml, cases[c].point) - xml);
+			const char *at = strstr(whole.error, "(byte ");
+
+			assert_non_null(at);
+			size_t byte = strtoul(at + 6, NULL, 10);
+
+			if (byte < bad || byte >= bad + strlen(cases[c].point))
+				fail_msg("%s: byte %zu is not in the bad point at %zu", whole.error, byte, bad);
+		}
+		for (size_t p = 1; p < sizeof pieces / sizeof pieces[0]; p++) {
+			struct decoded split = decode_n(xml, strlen(xml), 1, false, pieces[p]);
+
+			assert_int_equal(split.end, whole.end);
+			assert_string_equal(split.error, whole.error);
+			if (whole.end == PLECS_ANSWER_RESULTS) {
+				assert_true((split.r[0].error == NULL) == (whole.r[0].error == NULL));
+				if (whole.r[0].error)
+					assert_string_equal(split.r[0].error, whole.r[0].error);
+				else
+					assert_result(&split.r[0], whole.r[0].time, 1001, whole.r[0].values, 1);
+			}
+			decoded_free(&split);
+		}
+		decoded_free(&whole);
+		free(xml);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -725,6 +812,7 @@ int main(void)
 		cmocka_unit_test(test_other_members_skipped),
 		cmocka_unit_test(test_hostile_refused),
 		cmocka_unit_test(test_malformed_refused),
+		cmocka_unit_test(test_points_read_alike),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
