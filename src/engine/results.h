@@ -76,6 +76,8 @@ void result_summary_finish(struct result_summary *s, const double *v, size_t n);
  */
 bool results_write(const char *dir, int64_t id, const struct result_data *r, enum results_format format, bool sync,
 		   struct store_result *out, char **err);
+/* Lets go of what results_write keeps for the calling thread (its compressor); a thread's end does it too. */
+void results_thread_end(void);
 /* Appends the CSV simq stores for r: a header "Time,sig1,...", then one line per point, %.17g numbers. */
 void results_csv(const struct result_data *r, struct buf *out);
 /* results_csv in parts: the header line, and the lines of points from to to - 1. */

@@ -662,6 +662,8 @@ static bool worker_init(struct worker *w)
 	curl_easy_setopt(w->easy, CURLOPT_OPENSOCKETFUNCTION, open_socket);
 	curl_easy_setopt(w->easy, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(w->easy, CURLOPT_TCP_NODELAY, 1L);
+	/* An answer read in pieces of up to 256 KB, not curl's 16 KB: a 1.6 MB answer in 7 reads and feed pieces, not 100. */
+	curl_easy_setopt(w->easy, CURLOPT_BUFFERSIZE, 256L * 1024);
 	return true;
 }
 

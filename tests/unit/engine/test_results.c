@@ -50,6 +50,7 @@ static int fx_teardown(void **state)
 	free(cmd);
 	free(fx->dir);
 	free(fx);
+	results_thread_end();
 	return 0;
 }
 
