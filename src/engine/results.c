@@ -242,72 +242,94 @@ static bool write_var(mat_t *mat, const char *name, size_t rows, size_t cols, do
 }
 
 /*
- * The libdeflate compressor of this thread (the writer's), made once: it holds some hundreds of KB,
- * and making it per file would cost more than compressing.
+ * What results_write keeps for the thread that writes MAT files (the writer), made at its first
+ * file: libdeflate's compressor (some hundreds of KB, which would cost more to make than to use),
+ * the memfd matio writes to, and the buffer its bytes are read back into.
  */
-static pthread_key_t deflater_key;
-static pthread_once_t deflater_once = PTHREAD_ONCE_INIT;
+struct mat_scratch {
+	struct libdeflate_compressor *deflater;
+	int memfd;
+	struct buf raw;
+};
 
-static void deflater_free(void *d)
+static pthread_key_t scratch_key;
+static pthread_once_t scratch_once = PTHREAD_ONCE_INIT;
+
+static void scratch_free(void *p)
 {
-	if (d)
-		libdeflate_free_compressor(d);
+	struct mat_scratch *s = p;
+
+	if (s == NULL)
+		return;
+	libdeflate_free_compressor(s->deflater);
+	if (s->memfd >= 0)
+		close(s->memfd);
+	buf_free(&s->raw);
+	free(s);
 }
 
-static void deflater_key_make(void)
+static void scratch_key_make(void)
 {
-	if (pthread_key_create(&deflater_key, deflater_free) != 0)
+	if (pthread_key_create(&scratch_key, scratch_free) != 0)
 		abort();
 }
 
-static struct libdeflate_compressor *deflater(void)
+/* This thread's scratch; NULL (and *err) if its memfd cannot be made. */
+static struct mat_scratch *scratch(char **err)
 {
-	struct libdeflate_compressor *d;
+	struct mat_scratch *s;
 
-	pthread_once(&deflater_once, deflater_key_make);
-	d = pthread_getspecific(deflater_key);
-	if (d == NULL) {
-		d = libdeflate_alloc_compressor(DEFLATE_LEVEL);
-		if (d == NULL || pthread_setspecific(deflater_key, d) != 0) {
-			fprintf(stderr, "simq: out of memory (libdeflate)\n");
-			abort();
-		}
+	pthread_once(&scratch_once, scratch_key_make);
+	s = pthread_getspecific(scratch_key);
+	if (s)
+		return s;
+	s = xcalloc(1, sizeof *s);
+	s->memfd = memfd_create("simq-result", MFD_CLOEXEC);
+	if (s->memfd < 0) {
+		*err = xasprintf("cannot make the MAT file in memory: %s", strerror(errno));
+		free(s);
+		return NULL;
 	}
-	return d;
+	s->deflater = libdeflate_alloc_compressor(DEFLATE_LEVEL);
+	if (s->deflater == NULL || pthread_setspecific(scratch_key, s) != 0) {
+		fprintf(stderr, "simq: out of memory (libdeflate)\n");
+		abort();
+	}
+	return s;
 }
 
 void results_thread_end(void)
 {
-	pthread_once(&deflater_once, deflater_key_make);
-	deflater_free(pthread_getspecific(deflater_key));
-	pthread_setspecific(deflater_key, NULL);
+	pthread_once(&scratch_once, scratch_key_make);
+	scratch_free(pthread_getspecific(scratch_key));
+	pthread_setspecific(scratch_key, NULL);
 }
 
 /*
- * A MAT v5 file as matio wrote it uncompressed (raw, len bytes: the 128-byte header, then one
- * miMATRIX element per variable), with each variable compressed: a miCOMPRESSED element holding the
- * zlib stream of its miMATRIX element, as matio and MATLAB write them.  False if raw is not laid out so.
+ * A MAT v5 file as matio wrote it uncompressed (raw: the 128-byte header, then one miMATRIX element
+ * per variable), with each variable compressed: a miCOMPRESSED element holding the zlib stream of its
+ * miMATRIX element, as matio and MATLAB write them.  False if raw is not laid out so.
  */
-static bool compress_vars(const unsigned char *raw, size_t len, struct buf *out)
+static bool compress_vars(struct libdeflate_compressor *d, const struct buf *raw, struct buf *out)
 {
-	struct libdeflate_compressor *d = deflater();
-	size_t at = MAT_HEADER_BYTES;
+	const unsigned char *bytes = (const unsigned char *)raw->data;
+	size_t at = MAT_HEADER_BYTES, len = raw->len;
 
 	if (len < MAT_HEADER_BYTES)
 		return false;
-	buf_add(out, raw, MAT_HEADER_BYTES);
+	buf_add(out, bytes, MAT_HEADER_BYTES);
 	while (at < len) {
 		uint32_t tag[2];
 
 		if (len - at < sizeof tag)
 			return false;
-		memcpy(tag, raw + at, sizeof tag);
+		memcpy(tag, bytes + at, sizeof tag);
 		size_t whole = sizeof tag + tag[1], bound = libdeflate_zlib_compress_bound(d, whole);
 
 		if (tag[0] != MAT_T_MATRIX || whole > len - at)
 			return false;
 		buf_reserve(out, sizeof tag + bound);
-		size_t n = libdeflate_zlib_compress(d, raw + at, whole, out->data + out->len + sizeof tag, bound);
+		size_t n = libdeflate_zlib_compress(d, bytes + at, whole, out->data + out->len + sizeof tag, bound);
 
 		if (n == 0 || n > UINT32_MAX)
 			return false;
@@ -320,35 +342,51 @@ static bool compress_vars(const unsigned char *raw, size_t len, struct buf *out)
 	return true;
 }
 
+/* The memfd's len bytes, into raw. */
+static bool read_back(int fd, size_t len, struct buf *raw)
+{
+	buf_truncate(raw, 0);
+	buf_reserve(raw, len);
+	for (size_t got = 0; got < len;) {
+		ssize_t n = pread(fd, raw->data + got, len - got, (off_t)got);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return false;
+		got += (size_t)n;
+	}
+	raw->len = len;
+	return true;
+}
+
 /*
  * The MAT file of r, in file: Time (1 x points) and Values (signals x points), as PLECS's MatFile has
- * them, each compressed.  matio lays the file out uncompressed, in a memfd since it writes only to a
- * path (/proc/self/fd); compress_vars then compresses its variables with libdeflate, at less than half
- * the cost of matio's own zlib for the same size.  The file is written from memory, so a full disk
- * says ENOSPC: matio's writes go through stdio, which loses it (Mat_VarWrite and Mat_Close both
- * succeed and leave an empty or cut file).
+ * them, each compressed.  matio lays the file out uncompressed, in the thread's memfd since it writes
+ * only to a path (/proc/self/fd); compress_vars then compresses its variables with libdeflate, at
+ * less than half the cost of matio's own zlib for the same size.  The file is written from memory,
+ * so a full disk says ENOSPC: matio's writes go through stdio, which loses it (Mat_VarWrite and
+ * Mat_Close both succeed and leave an empty or cut file).
  */
 static bool mat_file(const struct result_data *r, struct buf *file, char **err)
 {
+	struct mat_scratch *s = scratch(err);
 	double *values = r->values;
 	char proc[64];
 	bool ok = false;
 	off_t end = -1;
-	int fd = memfd_create("simq-result", MFD_CLOEXEC);
-	unsigned char *raw = MAP_FAILED;
 
-	if (fd < 0) {
-		*err = xasprintf("cannot make the MAT file in memory: %s", strerror(errno));
+	if (s == NULL)
 		return false;
-	}
 	/* MAT is column-major: Values(s, i) is at s + i * signals (one signal needs no copy). */
 	if (r->signals > 1) {
 		values = xcalloc(r->points * r->signals + 1, sizeof *values);
-		for (size_t s = 0; s < r->signals; s++)
+		for (size_t k = 0; k < r->signals; k++)
 			for (size_t i = 0; i < r->points; i++)
-				values[s + i * r->signals] = r->values[s * r->points + i];
+				values[k + i * r->signals] = r->values[k * r->points + i];
 	}
-	snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
+	snprintf(proc, sizeof proc, "/proc/self/fd/%d", s->memfd);
+	/* matio opens the path for writing, which empties the memfd of the last file. */
 	mat_t *mat = Mat_CreateVer(proc, MAT_HEADER, MAT_FT_MAT5);
 
 	if (mat && write_var(mat, "Time", 1, r->points, r->time) &&
@@ -356,17 +394,12 @@ static bool mat_file(const struct result_data *r, struct buf *file, char **err)
 		ok = true;
 	if (mat && Mat_Close(mat) != 0)
 		ok = false;
-	if (ok && (end = lseek(fd, 0, SEEK_END)) <= 0)
+	if (ok && (end = lseek(s->memfd, 0, SEEK_END)) <= 0)
 		ok = false;
-	if (ok && (raw = mmap(NULL, (size_t)end, PROT_READ, MAP_PRIVATE, fd, 0)) == MAP_FAILED)
-		ok = false;
-	if (ok && !compress_vars(raw, (size_t)end, file))
+	if (ok && !(read_back(s->memfd, (size_t)end, &s->raw) && compress_vars(s->deflater, &s->raw, file)))
 		ok = false;
 	if (!ok)
 		*err = xasprintf("matio cannot write the MAT file (through %s; is /proc mounted?)", proc);
-	if (raw != MAP_FAILED)
-		munmap(raw, (size_t)end);
-	close(fd);
 	if (values != r->values)
 		free(values);
 	errno = ok ? 0 : EIO;
