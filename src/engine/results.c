@@ -32,6 +32,8 @@
 #define MAT_HEADER_BYTES 128
 /* libdeflate's level for result files: on 1,001-point answers as small as zlib -9 makes them, at a third of its time. */
 #define DEFLATE_LEVEL 6
+/* Variables smaller than this are stored in their zlib stream, not deflated (compress_vars). */
+#define SMALL_VARIABLE 256
 
 void result_data_free(struct result_data *r)
 {
@@ -230,25 +232,13 @@ static char *summary_json(const struct result_data *r)
 	return buf_detach(&summary);
 }
 
-static bool write_var(mat_t *mat, const char *name, size_t rows, size_t cols, double *data)
-{
-	size_t dims[2] = {rows, cols};
-	matvar_t *var = Mat_VarCreate(name, MAT_C_DOUBLE, MAT_T_DOUBLE, 2, dims, data, MAT_F_DONT_COPY_DATA);
-	bool ok = var && Mat_VarWrite(mat, var, MAT_COMPRESSION_NONE) == 0;
-
-	if (var)
-		Mat_VarFree(var);
-	return ok;
-}
-
 /*
- * What results_write keeps for the thread that writes MAT files (the writer), made at its first
- * file: libdeflate's compressor (some hundreds of KB, which would cost more to make than to use),
- * the memfd matio writes to, and the buffer its bytes are read back into.
+ * What results_write keeps for the thread that writes MAT files (the writer), made at its first file:
+ * libdeflate's compressor (some hundreds of KB, which would cost more to make than to use) and the
+ * buffer a file is laid out in before it is compressed.
  */
 struct mat_scratch {
-	struct libdeflate_compressor *deflater;
-	int memfd;
+	struct libdeflate_compressor *deflater, *storer; /* DEFLATE_LEVEL; level 0, for small variables */
 	struct buf raw;
 };
 
@@ -262,8 +252,7 @@ static void scratch_free(void *p)
 	if (s == NULL)
 		return;
 	libdeflate_free_compressor(s->deflater);
-	if (s->memfd >= 0)
-		close(s->memfd);
+	libdeflate_free_compressor(s->storer);
 	buf_free(&s->raw);
 	free(s);
 }
@@ -274,8 +263,7 @@ static void scratch_key_make(void)
 		abort();
 }
 
-/* This thread's scratch; NULL (and *err) if its memfd cannot be made. */
-static struct mat_scratch *scratch(char **err)
+static struct mat_scratch *scratch(void)
 {
 	struct mat_scratch *s;
 
@@ -284,14 +272,9 @@ static struct mat_scratch *scratch(char **err)
 	if (s)
 		return s;
 	s = xcalloc(1, sizeof *s);
-	s->memfd = memfd_create("simq-result", MFD_CLOEXEC);
-	if (s->memfd < 0) {
-		*err = xasprintf("cannot make the MAT file in memory: %s", strerror(errno));
-		free(s);
-		return NULL;
-	}
 	s->deflater = libdeflate_alloc_compressor(DEFLATE_LEVEL);
-	if (s->deflater == NULL || pthread_setspecific(scratch_key, s) != 0) {
+	s->storer = libdeflate_alloc_compressor(0);
+	if (s->deflater == NULL || s->storer == NULL || pthread_setspecific(scratch_key, s) != 0) {
 		fprintf(stderr, "simq: out of memory (libdeflate)\n");
 		abort();
 	}
@@ -305,29 +288,104 @@ void results_thread_end(void)
 	pthread_setspecific(scratch_key, NULL);
 }
 
-/*
- * A MAT v5 file as matio wrote it uncompressed (raw: the 128-byte header, then one miMATRIX element
- * per variable), with each variable compressed: a miCOMPRESSED element holding the zlib stream of its
- * miMATRIX element, as matio and MATLAB write them.  False if raw is not laid out so.
- */
-static bool compress_vars(struct libdeflate_compressor *d, const struct buf *raw, struct buf *out)
+/* A MAT v5 data element's tag: its type and its length in bytes. */
+static void mat_tag(struct buf *b, uint32_t type, uint32_t bytes)
 {
+	const uint32_t tag[2] = {type, bytes};
+
+	buf_add(b, tag, sizeof tag);
+}
+
+/* The bytes a MAT v5 element of n bytes takes after its tag: n, padded to 8. */
+static size_t mat_padded(size_t n)
+{
+	return (n + 7) / 8 * 8;
+}
+
+/*
+ * A rows x cols matrix of doubles named name (at most 63 characters), as an uncompressed miMATRIX
+ * element: array flags (class double), dimensions, name (in the small format when it fits in 4 bytes),
+ * and the real part, column-major.
+ */
+static void mat_matrix(struct buf *b, const char *name, size_t rows, size_t cols, const double *data)
+{
+	static const char zeros[8];
+	size_t name_len = strlen(name), data_bytes = rows * cols * sizeof *data;
+	size_t name_bytes = name_len <= 4 ? 8 : 8 + mat_padded(name_len);
+	const uint32_t flags[2] = {MAT_C_DOUBLE, 0};
+	const int32_t dims[2] = {(int32_t)rows, (int32_t)cols};
+
+	mat_tag(b, MAT_T_MATRIX, (uint32_t)(16 + 16 + name_bytes + 8 + data_bytes));
+	mat_tag(b, MAT_T_UINT32, sizeof flags);
+	buf_add(b, flags, sizeof flags);
+	mat_tag(b, MAT_T_INT32, sizeof dims);
+	buf_add(b, dims, sizeof dims);
+	if (name_len <= 4) {
+		const uint32_t small = (uint32_t)name_len << 16 | MAT_T_INT8;
+
+		buf_add(b, &small, sizeof small);
+		buf_add(b, name, name_len);
+		buf_add(b, zeros, 4 - name_len);
+	} else {
+		mat_tag(b, MAT_T_INT8, (uint32_t)name_len);
+		buf_add(b, name, name_len);
+		buf_add(b, zeros, mat_padded(name_len) - name_len);
+	}
+	mat_tag(b, MAT_T_DOUBLE, (uint32_t)data_bytes);
+	buf_add(b, data, data_bytes);
+}
+
+bool results_mat_layout(const struct result_data *r, struct buf *out)
+{
+	char header[MAT_HEADER_BYTES];
+	const uint16_t version = 0x0100, order = 'M' << 8 | 'I';
+	double *values = r->values;
+
+	/* Each variable's element must say its length in 32 bits, and its dimensions in 31. */
+	if (r->points > INT32_MAX || r->signals > INT32_MAX || r->points * (r->signals + 1) > (UINT32_MAX - 256) / 8)
+		return false;
+	/* As matio writes it: the text and its NUL, blanks to 116 bytes, a blank subsystem offset. */
+	memset(header, ' ', MAT_HEADER_BYTES - 4);
+	memcpy(header, MAT_HEADER, sizeof MAT_HEADER);
+	memcpy(header + MAT_HEADER_BYTES - 4, &version, sizeof version);
+	memcpy(header + MAT_HEADER_BYTES - 2, &order, sizeof order);
+	buf_add(out, header, sizeof header);
+	/* MAT is column-major: Values(s, i) is at s + i * signals (one signal needs no copy). */
+	if (r->signals > 1) {
+		values = xcalloc(r->points * r->signals + 1, sizeof *values);
+		for (size_t s = 0; s < r->signals; s++)
+			for (size_t i = 0; i < r->points; i++)
+				values[s + i * r->signals] = r->values[s * r->points + i];
+	}
+	mat_matrix(out, "Time", 1, r->points, r->time);
+	mat_matrix(out, "Values", r->signals, r->points, values);
+	if (values != r->values)
+		free(values);
+	return true;
+}
+
+/*
+ * A MAT v5 file laid out uncompressed (raw: the 128-byte header, then one miMATRIX element per
+ * variable), with each variable compressed: a miCOMPRESSED element holding the zlib stream of its
+ * miMATRIX element, as matio and MATLAB write them.  A variable of less than SMALL_VARIABLE bytes
+ * goes in a zlib stream of stored blocks: deflating it would save some bytes of a few hundred, and
+ * cost 9 us (libdeflate sets up its tables for every call), as much as the rest of a small file.
+ */
+static bool compress_vars(struct mat_scratch *s, struct buf *out)
+{
+	const struct buf *raw = &s->raw;
 	const unsigned char *bytes = (const unsigned char *)raw->data;
 	size_t at = MAT_HEADER_BYTES, len = raw->len;
 
-	if (len < MAT_HEADER_BYTES)
-		return false;
 	buf_add(out, bytes, MAT_HEADER_BYTES);
 	while (at < len) {
 		uint32_t tag[2];
 
-		if (len - at < sizeof tag)
-			return false;
 		memcpy(tag, bytes + at, sizeof tag);
-		size_t whole = sizeof tag + tag[1], bound = libdeflate_zlib_compress_bound(d, whole);
+		size_t whole = sizeof tag + tag[1];
+		struct libdeflate_compressor *d = whole < SMALL_VARIABLE ? s->storer : s->deflater;
+		size_t bound = libdeflate_zlib_compress_bound(d, whole);
 
-		if (tag[0] != MAT_T_MATRIX || whole > len - at)
-			return false;
 		buf_reserve(out, sizeof tag + bound);
 		size_t n = libdeflate_zlib_compress(d, bytes + at, whole, out->data + out->len + sizeof tag, bound);
 
@@ -342,68 +400,31 @@ static bool compress_vars(struct libdeflate_compressor *d, const struct buf *raw
 	return true;
 }
 
-/* The memfd's len bytes, into raw. */
-static bool read_back(int fd, size_t len, struct buf *raw)
-{
-	buf_truncate(raw, 0);
-	buf_reserve(raw, len);
-	for (size_t got = 0; got < len;) {
-		ssize_t n = pread(fd, raw->data + got, len - got, (off_t)got);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return false;
-		got += (size_t)n;
-	}
-	raw->len = len;
-	return true;
-}
-
 /*
  * The MAT file of r, in file: Time (1 x points) and Values (signals x points), as PLECS's MatFile has
- * them, each compressed.  matio lays the file out uncompressed, in the thread's memfd since it writes
- * only to a path (/proc/self/fd); compress_vars then compresses its variables with libdeflate, at
- * less than half the cost of matio's own zlib for the same size.  The file is written from memory,
- * so a full disk says ENOSPC: matio's writes go through stdio, which loses it (Mat_VarWrite and
- * Mat_Close both succeed and leave an empty or cut file).
+ * them, each compressed.  simq lays it out itself, byte for byte as matio does (test_results compares
+ * them), and compresses with libdeflate: matio's writer costs some 30 system calls a file (it writes
+ * only to a path, through stdio, and reads the file back to look for a variable of the same name),
+ * most of the writer's time on small results, and its zlib costs twice libdeflate's at the same size.
+ * matio still reads every file back (results-read.c).
  */
 static bool mat_file(const struct result_data *r, struct buf *file, char **err)
 {
-	struct mat_scratch *s = scratch(err);
-	double *values = r->values;
-	char proc[64];
-	bool ok = false;
-	off_t end = -1;
+	struct mat_scratch *s = scratch();
 
-	if (s == NULL)
+	buf_truncate(&s->raw, 0);
+	if (!results_mat_layout(r, &s->raw)) {
+		*err = xasprintf("a result of %zu points and %zu signals is too large for a MAT v5 file", r->points,
+				 r->signals);
+		errno = EFBIG;
 		return false;
-	/* MAT is column-major: Values(s, i) is at s + i * signals (one signal needs no copy). */
-	if (r->signals > 1) {
-		values = xcalloc(r->points * r->signals + 1, sizeof *values);
-		for (size_t k = 0; k < r->signals; k++)
-			for (size_t i = 0; i < r->points; i++)
-				values[k + i * r->signals] = r->values[k * r->points + i];
 	}
-	snprintf(proc, sizeof proc, "/proc/self/fd/%d", s->memfd);
-	/* matio opens the path for writing, which empties the memfd of the last file. */
-	mat_t *mat = Mat_CreateVer(proc, MAT_HEADER, MAT_FT_MAT5);
-
-	if (mat && write_var(mat, "Time", 1, r->points, r->time) &&
-	    write_var(mat, "Values", r->signals, r->points, values))
-		ok = true;
-	if (mat && Mat_Close(mat) != 0)
-		ok = false;
-	if (ok && (end = lseek(s->memfd, 0, SEEK_END)) <= 0)
-		ok = false;
-	if (ok && !(read_back(s->memfd, (size_t)end, &s->raw) && compress_vars(s->deflater, &s->raw, file)))
-		ok = false;
-	if (!ok)
-		*err = xasprintf("matio cannot write the MAT file (through %s; is /proc mounted?)", proc);
-	if (values != r->values)
-		free(values);
-	errno = ok ? 0 : EIO;
-	return ok;
+	if (!compress_vars(s, file)) {
+		*err = xstrdup("libdeflate cannot compress the MAT file");
+		errno = EIO;
+		return false;
+	}
+	return true;
 }
 
 /*

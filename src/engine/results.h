@@ -76,6 +76,11 @@ void result_summary_finish(struct result_summary *s, const double *v, size_t n);
  */
 bool results_write(const char *dir, int64_t id, const struct result_data *r, enum results_format format, bool sync,
 		   struct store_result *out, char **err);
+/*
+ * Appends r's MAT v5 file, uncompressed, as results_write lays it out before compressing each
+ * variable (and as matio writes it); false if r is too large for MAT v5.
+ */
+bool results_mat_layout(const struct result_data *r, struct buf *out);
 /* Lets go of what results_write keeps for the calling thread (its compressor); a thread's end does it too. */
 void results_thread_end(void);
 /* Appends the CSV simq stores for r: a header "Time,sig1,...", then one line per point, %.17g numbers. */

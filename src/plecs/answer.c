@@ -728,7 +728,7 @@ static void kill_case_frames(struct plecs_answer *a)
 static void XMLCALL on_start(void *ud, const XML_Char *name, const XML_Char **attrs)
 {
 	struct plecs_answer *a = ud;
-	struct frame *top = &a->frames[a->depth], f = {.role = R_SKIP};
+	struct frame *top, *f;
 	enum tag tag;
 
 	if (a->error)
@@ -737,17 +737,21 @@ static void XMLCALL on_start(void *ud, const XML_Char *name, const XML_Char **at
 		REFUSED(a, "nests elements deeper than %d", PROTO_MAX_XML_DEPTH);
 		return;
 	}
+	/* The new frame is made in place: one built on the stack and copied stalls on its byte fields. */
+	top = &a->frames[a->depth];
+	f = &a->frames[a->depth + 1];
+	*f = (struct frame){.role = R_SKIP};
 	tag = tag_of(name);
-	f.container = tag == T_ARRAY || tag == T_STRUCT;
-	if (f.container && ++a->nesting > PROTO_MAX_NESTING) {
+	f->container = tag == T_ARRAY || tag == T_STRUCT;
+	if (f->container && ++a->nesting > PROTO_MAX_NESTING) {
 		REFUSED(a, "nests arrays and structs deeper than %d", PROTO_MAX_NESTING);
 		return;
 	}
 	if (top->role != R_SKIP)
-		child(a, top, tag, name, &f);
-	if (f.role == R_VALUE)
+		child(a, top, tag, name, f);
+	if (f->role == R_VALUE)
 		text_reset(a);
-	a->frames[++a->depth] = f;
+	a->depth++;
 	kill_case_frames(a);
 }
 

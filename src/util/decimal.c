@@ -31,16 +31,20 @@ static const double exact_pow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1
  */
 #define MAX_EXTENDED_POW10 27
 
+/* 10^0 .. 10^27, each exact: 10^k = 5^k * 2^k and 5^27 < 2^64. */
+static const long double extended_pow10[MAX_EXTENDED_POW10 + 1] = {
+	1e0L,  1e1L,  1e2L,  1e3L,  1e4L,  1e5L,  1e6L,  1e7L,  1e8L,  1e9L,  1e10L, 1e11L, 1e12L, 1e13L,
+	1e14L, 1e15L, 1e16L, 1e17L, 1e18L, 1e19L, 1e20L, 1e21L, 1e22L, 1e23L, 1e24L, 1e25L, 1e26L, 1e27L,
+};
+
 static bool extended_path(uint64_t m, int scale, double *x)
 {
-	long double p = 1.0L, v = (long double)m;
+	long double v = (long double)m;
 	int k = scale < 0 ? -scale : scale;
 
 	if (k > MAX_EXTENDED_POW10)
 		return false;
-	for (int i = 0; i < k; i++)
-		p *= 10.0L; /* exact: 10^k = 5^k * 2^k and 5^27 < 2^64 */
-	v = scale < 0 ? v / p : v * p;
+	v = scale < 0 ? v / extended_pow10[k] : v * extended_pow10[k];
 
 	union {
 		long double ld;

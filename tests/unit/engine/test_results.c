@@ -501,10 +501,70 @@ static void test_size_of_a_1001_point_result(void **state)
 	result_data_free(&r);
 }
 
+/* What matio writes, uncompressed, for r: the file results_mat_layout must equal byte for byte. */
+static void matio_layout(struct fx *fx, const struct result_data *r, struct buf *out)
+{
+	char *path = xasprintf("%s/matio.mat", fx->dir);
+	size_t tdims[2] = {1, r->points}, vdims[2] = {r->signals, r->points};
+	double *values = xcalloc(r->points * r->signals + 1, sizeof *values);
+	mat_t *mat = Mat_CreateVer(path, "MATLAB 5.0 MAT-file, written by simq", MAT_FT_MAT5);
+	matvar_t *t, *v;
+
+	for (size_t s = 0; s < r->signals; s++)
+		for (size_t i = 0; i < r->points; i++)
+			values[s + i * r->signals] = r->values[s * r->points + i];
+	assert_non_null(mat);
+	t = Mat_VarCreate("Time", MAT_C_DOUBLE, MAT_T_DOUBLE, 2, tdims, r->time, MAT_F_DONT_COPY_DATA);
+	v = Mat_VarCreate("Values", MAT_C_DOUBLE, MAT_T_DOUBLE, 2, vdims, values, MAT_F_DONT_COPY_DATA);
+	assert_int_equal(Mat_VarWrite(mat, t, MAT_COMPRESSION_NONE), 0);
+	assert_int_equal(Mat_VarWrite(mat, v, MAT_COMPRESSION_NONE), 0);
+	Mat_VarFree(t);
+	Mat_VarFree(v);
+	assert_int_equal(Mat_Close(mat), 0);
+	FILE *fp = fopen(path, "rb");
+	char chunk[4096];
+	size_t n;
+
+	assert_non_null(fp);
+	while ((n = fread(chunk, 1, sizeof chunk, fp)) > 0)
+		buf_add(out, chunk, n);
+	fclose(fp);
+	unlink(path);
+	free(values);
+	free(path);
+}
+
+/* simq lays a MAT file out itself (then compresses it): byte for byte what matio writes, every shape. */
+static void test_layout_is_matios(void **state)
+{
+	static const size_t shapes[][2] = {{1001, 1}, {1, 1}, {3, 2}, {50, 0}, {0, 0}, {0, 3}, {7, 5}};
+
+	for (size_t k = 0; k < sizeof shapes / sizeof shapes[0]; k++) {
+		struct result_data r;
+		struct buf ours = BUF_INIT, theirs = BUF_INIT;
+
+		make_result(&r, shapes[k][0], shapes[k][1]);
+		assert_true(results_mat_layout(&r, &ours));
+		matio_layout(*state, &r, &theirs);
+		if (ours.len != theirs.len || memcmp(ours.data, theirs.data, ours.len) != 0) {
+			size_t at = 0;
+
+			while (at < ours.len && at < theirs.len && ours.data[at] == theirs.data[at])
+				at++;
+			fail_msg("%zu x %zu: %zu bytes against matio's %zu, first differing at byte %zu", shapes[k][0],
+				 shapes[k][1], ours.len, theirs.len, at);
+		}
+		buf_free(&ours);
+		buf_free(&theirs);
+		result_data_free(&r);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_mat_round_trip, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_layout_is_matios, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_file_name_and_shards, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_csv_of_mat_equals_csv_written, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_csv_of_bad_files, fx_setup, fx_teardown),
