@@ -176,7 +176,7 @@ void bench_floors(const char *url, const char *model, double cpu_ms, double stor
 	       "  expat alone, no handlers", bare, "<=0.5ms", 0.5 / bare);
 	printf("%-46s %9.3fms %10s %8.2fx  (all of it: %.3fms)\n", "  simq's decoder (expat + numbers + summary)", ours,
 	       "<=0.5ms", 0.5 / ours, cpu_ms);
-	printf("%-46s %9.1fKB %10s %8.2fx  of any zlib MAT v5\n", "  libdeflate -12 of the doubles alone, no headers",
+	printf("%-46s %9.1fKB %10s %8.2fx  of any zlib MAT v5\n", "  libdeflate -12 of the doubles, no headers",
 	       (double)zlib / 1024, "<=12KB", 12.0 / ((double)zlib / 1024));
 	printf("%-46s %9.1fKB %10s %8.2fx  (per result in the row: %.1fKB)\n", "  the MAT file simq stores for it",
 	       (double)mat / 1024, "<=12KB", 12.0 / ((double)mat / 1024), stored_kb);
