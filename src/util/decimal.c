@@ -37,12 +37,28 @@ static const long double extended_pow10[MAX_EXTENDED_POW10 + 1] = {
 	1e14L, 1e15L, 1e16L, 1e17L, 1e18L, 1e19L, 1e20L, 1e21L, 1e22L, 1e23L, 1e24L, 1e25L, 1e26L, 1e27L,
 };
 
+/*
+ * Whether long double arithmetic really keeps 64 bits of significand where it runs: valgrind, for
+ * one, does x87 arithmetic in doubles, and the path above would then round some numbers wrong.
+ */
+static bool extended_is_real(void)
+{
+	static int known; /* 0: not yet asked; 1: real; -1: not */
+
+	if (__atomic_load_n(&known, __ATOMIC_RELAXED) == 0) {
+		volatile long double one = 1.0L, tiny = 0x1p-63L;
+
+		__atomic_store_n(&known, one + tiny != one ? 1 : -1, __ATOMIC_RELAXED);
+	}
+	return __atomic_load_n(&known, __ATOMIC_RELAXED) > 0;
+}
+
 static bool extended_path(uint64_t m, int scale, double *x)
 {
 	long double v = (long double)m;
 	int k = scale < 0 ? -scale : scale;
 
-	if (k > MAX_EXTENDED_POW10)
+	if (k > MAX_EXTENDED_POW10 || !extended_is_real())
 		return false;
 	v = scale < 0 ? v / extended_pow10[k] : v * extended_pow10[k];
 
