@@ -13,7 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -127,9 +126,8 @@ static int open_shard(const char *dir, char **err)
 	return fd;
 }
 
-/* What a result file holds: len bytes at data, or the first len bytes of the file from (data NULL). */
 /*
- * Writes c to dir/name through a temporary name, so a reader never sees half a file.  The
+ * Writes file to dir/name through a temporary name, so a reader never sees half a file.  The
  * temporary file is new (O_EXCL) and no link is followed, so nothing outside results/ is written.
  */
 static bool write_atomically(const char *dir, const char *name, const struct buf *file, bool sync, char **path,

@@ -81,7 +81,7 @@ bool results_write(const char *dir, int64_t id, const struct result_data *r, enu
  * variable (and as matio writes it); false if r is too large for MAT v5.
  */
 bool results_mat_layout(const struct result_data *r, struct buf *out);
-/* Lets go of what results_write keeps for the calling thread (its compressor); a thread's end does it too. */
+/* Lets go of what results_write keeps for the calling thread (its compressors and buffer); a thread's end does it too. */
 void results_thread_end(void);
 /* Appends the CSV simq stores for r: a header "Time,sig1,...", then one line per point, %.17g numbers. */
 void results_csv(const struct result_data *r, struct buf *out);

@@ -182,10 +182,10 @@ static void stop(struct plecs_answer *a, const char *prefix, const char *fmt, ..
 	va_start(ap, fmt);
 	buf_vaddf(&b, fmt, ap);
 	va_end(ap);
-	/* Every byte read_points read came before the byte expat is at. */
-	long long at = a->fast_at >= 0 ? a->fast_at : XML_GetCurrentByteIndex(a->xml);
+	long long at = a->fast_at;
 
-	if (at >= 0 && a->fast_at < 0)
+	/* Expat counts only the bytes it was given: every byte read_points read came before its own. */
+	if (at < 0 && (at = XML_GetCurrentByteIndex(a->xml)) >= 0)
 		at += (long long)(a->bytes - a->fed);
 	buf_addf(&b, " (byte %lld)", at >= 0 ? at : (long long)a->bytes);
 	a->error = buf_detach(&b);
@@ -965,15 +965,16 @@ static size_t read_points(struct plecs_answer *a, const char *data, size_t len)
 			break;
 		long long at = (long long)(a->bytes + i);
 
+		/* Each event at its byte, as expat would report it: an error names the same one. */
 		a->fast_at = at;
 		on_start(a, "value", NULL);
-		a->fast_at = at + 7;
+		a->fast_at = at + (long long)(sizeof "<value>" - 1);
 		on_start(a, "double", NULL);
 		a->fast_at = at + (long long)POINT_OPEN;
 		on_text(a, text, (int)n);
 		a->fast_at += (long long)n;
 		on_end(a, "double");
-		a->fast_at += 9;
+		a->fast_at += (long long)(sizeof "</double>" - 1);
 		on_end(a, "value");
 		used = i + POINT_OPEN + n + POINT_CLOSE;
 	}

@@ -3,9 +3,11 @@
  *
  * A worker (pool.c) makes one decoder per call and feeds it the bytes of
  * PLECS's answer in pieces of any size, as libcurl hands them over; expat
- * reads them and the decoder writes each number straight into its case's
- * columns of doubles (struct result_data), with each signal's summary (min,
- * max, mean, RMS, final value) as it goes: no tree of values, no second pass.
+ * reads them (all but the plain <value><double> items of a column, which the
+ * decoder reads itself, to the same effect) and the decoder writes each
+ * number straight into its case's columns of doubles (struct result_data),
+ * with each signal's summary (min, max, mean, RMS, final value) as it goes:
+ * no tree of values, no second pass.
  * It takes every shape of DESIGN 13: the {Time: [...], Values: [[...], ...]}
  * struct of a Plain case (numbers as <double>, <i4>, <int> or <i8>, Values
  * empty for a model without outports), MAT bytes in <base64> (MatFile,

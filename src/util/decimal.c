@@ -39,7 +39,7 @@ static const long double extended_pow10[MAX_EXTENDED_POW10 + 1] = {
 
 /*
  * Whether long double arithmetic really keeps 64 bits of significand where it runs: valgrind, for
- * one, does x87 arithmetic in doubles, and the path above would then round some numbers wrong.
+ * one, does x87 arithmetic in doubles, and extended_path would then round some numbers wrong.
  */
 static bool extended_is_real(void)
 {
