@@ -237,7 +237,7 @@ const struct option_def option_table[] = {
     HOOK("backend_down", "a backend goes DOWN"),
     HOOK("backend_up", "a backend is UP again"),
     HOOK("queue_drained", "the queue becomes empty and nothing runs"),
-    HOOK("paused", "simq pauses dispatch by itself because it cannot keep results (a full disk; SIMQ_DETAIL says why)"),
+    HOOK("paused", "simq pauses dispatch by itself because it cannot keep results or save changes (a full disk; SIMQ_DETAIL says why)"),
     {"notify", "hook_timeout", OPT_DURATION, "60s", 1, DAY,
      .help = "A hook still running after this "
              "is killed and the kill is logged."},

@@ -696,6 +696,18 @@ static enum engine_status finish(struct engine *e, struct task *t, enum task_sta
 	return ENGINE_OK;
 }
 
+/* No change to a task may land before the scheduler's earlier ones that wait for the store. */
+static enum engine_status check_saved(struct engine *e, char **err)
+{
+	size_t n = e->sched ? scheduler_unsaved(e->sched) : 0;
+
+	if (n == 0)
+		return ENGINE_OK;
+	*err = xasprintf("nothing was changed: %zu earlier changes of running tasks wait to be saved, and the task "
+			 "database does not take them now (%s)", n, store_error(e->store));
+	return ENGINE_STORE;
+}
+
 /* What engine_cancel and engine_reprioritize do to one active task; *after gets its state, *changed whether it moved. */
 typedef enum engine_status (*task_op)(struct engine *e, struct task *t, const void *arg, enum task_state *after,
 				      bool *changed, char **err);
@@ -709,6 +721,8 @@ static enum engine_status on_each(struct engine *e, const int64_t *ids, size_t n
 {
 	enum engine_status st = check_ids(e, ids, n, err);
 
+	if (st == ENGINE_OK)
+		st = check_saved(e, err);
 	for (size_t i = 0; i < n && st == ENGINE_OK; i++) {
 		bool loaded, moved = false;
 		enum engine_act a;

@@ -17,6 +17,7 @@
 #include "engine/retry.h"
 #include "engine/store.h"
 #include "engine/twins.h"
+#include "engine/unsaved.h"
 #include "util/buf.h"
 #include "util/idmap.h"
 #include "util/time.h"
@@ -40,6 +41,9 @@
  */
 #define LATE_MS 1000
 #define GRACE_S 2.0
+
+/* How often changes the store did not take are tried again, seconds. */
+#define SAVE_RETRY_S 2.0
 
 /* The most cases one call may hold, whatever max_batch says. */
 #define MAX_CASES 1000
@@ -149,6 +153,9 @@ struct scheduler {
 	/* Batches started in this pass of the loop, saved with whatever else the pass saves. */
 	struct store_change *starts;
 	size_t nstarts, starts_cap;
+	/* Changes the store did not take (a full disk): saved before anything else, tried on a timer. */
+	struct unsaved *unsaved;
+	struct clock_timer *save_retry;
 };
 
 static int64_t now_ms(const struct scheduler *sc)
@@ -755,6 +762,73 @@ static bool dispatch_one(struct scheduler *sc, struct backend *b)
 	return true;
 }
 
+/* A kept change was saved: its task, if still in memory, is now in the store as the copy has it. */
+static void saved_copy(const struct task *copy, void *ud)
+{
+	struct scheduler *sc = ud;
+	struct task *t = sc->host.task(sc->host.ud, copy->id);
+
+	if (t)
+		t->stored_state = copy->state;
+}
+
+/* The store takes no changes: dispatch holds (no PLECS work whose end could not be saved), and the operator is told. */
+static void hold_for_store(struct scheduler *sc)
+{
+	if (sc->host.held(sc->host.ud))
+		return;
+	char *text = xasprintf("cannot save changes to the task database: %s; %zu changes wait in memory and are saved "
+			       "as soon as it takes them (tried every %.0f s); simq resume after making room",
+			       store_error(sc->store), unsaved_count(sc->unsaved), SAVE_RETRY_S);
+
+	sc->host.pause(sc->host.ud, text);
+	free(text);
+}
+
+/*
+ * Commits the kept changes and ch[0..n) in one transaction.  What the store cannot take now is kept
+ * (engine/unsaved.h): dispatch holds and a timer tries again, so an answer's end is saved once
+ * there is room, not lost.
+ */
+static void commit(struct scheduler *sc, struct store_change *ch, size_t n)
+{
+	size_t kept = unsaved_count(sc->unsaved);
+	int64_t since = unsaved_since(sc->unsaved);
+	enum store_status st = unsaved_commit(sc->unsaved, sc->store, ch, n, now_ms(sc), saved_copy, sc);
+
+	if (st == STORE_OK) {
+		if (kept > 0) {
+			say(sc, SEVERITY_INFO, "the task database takes changes again: the %zu kept in memory for %.0f s are "
+			    "saved", kept, (double)(now_ms(sc) - since) / 1000);
+			sc->host.changed(sc->host.ud);
+		}
+		return;
+	}
+	if (unsaved_count(sc->unsaved) == 0) {
+		say(sc, SEVERITY_ERROR, "cannot save the start or end of %zu attempts: %s", kept + n, store_error(sc->store));
+		return;
+	}
+	if (kept == 0) {
+		int64_t ids[8];
+		size_t m = unsaved_ids(sc->unsaved, ids, 8);
+		char list[8 * 24] = "";
+
+		for (size_t i = 0; i < m; i++)
+			snprintf(list + strlen(list), sizeof list - strlen(list), "%s%lld", i ? ", " : "", (long long)ids[i]);
+		say(sc, SEVERITY_ERROR, "cannot save the start or end of %zu attempts (tasks %s%s): %s; kept in memory, "
+		    "saved once the task database takes them", n, list, m == 8 ? ", ..." : "", store_error(sc->store));
+	}
+	hold_for_store(sc);
+	timer_start(sc, sc->save_retry, SAVE_RETRY_S);
+}
+
+static void save_retry_cb(void *arg)
+{
+	struct scheduler *sc = arg;
+
+	commit(sc, NULL, 0);
+}
+
 /*
  * Saves the batches started in this pass and the changes in more (may be NULL) in one transaction,
  * then tells the bus which tasks started.  One commit for a batch's end and the next one's start
@@ -773,9 +847,7 @@ static void save(struct scheduler *sc, struct store_change *more, size_t nmore)
 		}
 		memcpy(sc->starts + n, more, nmore * sizeof *more);
 	}
-	if (store_commit(sc->store, sc->starts, n + nmore) != STORE_OK)
-		say(sc, SEVERITY_ERROR, "cannot save the start or end of %zu attempts: %s", n + nmore,
-		    store_error(sc->store));
+	commit(sc, sc->starts, n + nmore);
 	sc->nstarts = 0;
 	for (size_t i = 0; i < n; i++) {
 		const struct store_change *ch = &sc->starts[i];
@@ -799,7 +871,7 @@ static void kick(struct scheduler *sc)
 {
 	bool sent = true;
 
-	if (sc->host.held(sc->host.ud) || writer_behind(sc))
+	if (sc->host.held(sc->host.ud) || writer_behind(sc) || unsaved_count(sc->unsaved) > 0)
 		return;
 	/* Round robin over the backends, one batch at a time, so work spreads. */
 	while (sent && queue_size(sc->queue) > 0) {
@@ -824,8 +896,18 @@ static void kick(struct scheduler *sc)
 
 void scheduler_kick(struct scheduler *sc)
 {
+	/* Resumed with changes still kept: they go first, and nothing is sent while they cannot. */
+	if (unsaved_count(sc->unsaved) > 0 && !sc->host.held(sc->host.ud))
+		commit(sc, NULL, 0);
 	kick(sc);
 	save(sc, NULL, 0);
+}
+
+size_t scheduler_unsaved(struct scheduler *sc)
+{
+	if (unsaved_count(sc->unsaved) > 0)
+		commit(sc, NULL, 0);
+	return unsaved_count(sc->unsaved);
 }
 
 static void linger_cb(void *arg)
@@ -1230,6 +1312,8 @@ void scheduler_drain(struct scheduler *sc)
 {
 	if (sc->writes > 0)
 		sc->opt.writer_ops->drain(sc->opt.writer_impl);
+	if (unsaved_count(sc->unsaved) > 0)
+		commit(sc, NULL, 0);
 }
 
 /*
@@ -1486,6 +1570,8 @@ struct scheduler *scheduler_new(const struct scheduler_options *opt, const struc
 	for (size_t i = 0; i < nbackends; i++)
 		add_backend(sc, &backends[i]);
 	sc->linger = clock_timer_new(clock, linger_cb, sc);
+	sc->unsaved = unsaved_new();
+	sc->save_retry = clock_timer_new(clock, save_retry_cb, sc);
 	return sc;
 }
 
@@ -1522,6 +1608,11 @@ void scheduler_free(struct scheduler **scp)
 	}
 	free(sc->estimates);
 	clock_timer_free(sc->clock, &sc->linger);
+	if (unsaved_count(sc->unsaved) > 0)
+		say(sc, SEVERITY_ERROR, "stopping with %zu changes the task database did not take: their tasks are where "
+		    "it last had them, and run again at the next start", unsaved_count(sc->unsaved));
+	unsaved_free(&sc->unsaved);
+	clock_timer_free(sc->clock, &sc->save_retry);
 	free(sc->starts);
 	free(sc->results_dir);
 	free(sc->retry_faults);

@@ -16,7 +16,10 @@
  * A file that cannot be written (a full disk) is simq's fault, not the
  * task's: it goes back to the queue with no retry spent and dispatch
  * pauses.  A task cancelled while its file is written has the file removed
- * when the writer hands it back.  While the writer holds more than
+ * when the writer hands it back.  A commit the store cannot take (a full
+ * disk under simq.db) loses nothing: its changes wait in memory
+ * (engine/unsaved.h), dispatch pauses, and they are saved first, by a timer
+ * or with the next commit, once it takes them.  While the writer holds more than
  * write_backlog bytes of decoded numbers (or SCHED_WRITE_JOBS results),
  * nothing is dispatched: answers cannot pile up in memory faster than the
  * disk takes them.  scheduler_drain() waits for every pending write.
@@ -105,7 +108,8 @@ struct scheduler_host {
 	bool (*held)(void *ud);
 	/* t went from QUEUED to RUNNING (to is TASK_RUNNING) or back (TASK_QUEUED, after a split). */
 	void (*moved)(void *ud, struct task *t, enum task_state to);
-	/* t reached a final state that is saved: count it, announce it with extra, forget it, free it. */
+	/* t reached a final state that is saved, or kept until the store takes it (engine/unsaved.h): count it,
+	 * announce it with extra, forget it, free it. */
 	void (*retired)(void *ud, struct task *t, enum task_state from, const struct event *extra);
 	/* An event about t (may be NULL) with the common fields filled by the host. */
 	void (*publish)(void *ud, enum event_type type, const struct task *t, const struct event *extra);
@@ -113,7 +117,7 @@ struct scheduler_host {
 	void (*log)(void *ud, enum log_severity severity, const char *text);
 	/* Something a console shows changed (a retry came due, say). */
 	void (*changed)(void *ud);
-	/* simq cannot keep results (why says so, with the free space): hold dispatch until resumed. */
+	/* simq cannot keep results or save changes (why says so): hold dispatch until resumed. */
 	void (*pause)(void *ud, const char *why);
 };
 
@@ -136,6 +140,12 @@ void scheduler_kick(struct scheduler *sc);
 bool scheduler_in_flight(const struct scheduler *sc, int64_t id);
 /* Forget a task that just became final: its retry timer, its split size, its result being written. */
 void scheduler_forget(struct scheduler *sc, int64_t id);
+/*
+ * Changes the store did not take and that wait in memory, after trying them once more: 0 when
+ * every change is saved.  What acts on tasks outside the scheduler asks first, so that no change
+ * of its lands before ones made earlier.
+ */
+size_t scheduler_unsaved(struct scheduler *sc);
 /* Waits until every result handed to the writer is written and saved (the server is stopping). */
 void scheduler_drain(struct scheduler *sc);
 /*

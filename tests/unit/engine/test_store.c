@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "engine/store.h"
+#include "engine/unsaved.h"
 #include "util/xalloc.h"
 
 #define NOW INT64_C(1795842434000)
@@ -784,6 +785,123 @@ static void test_seed_figures_through_the_store(void **state)
 	free(path);
 }
 
+static void note_saved(const struct task *copy, void *ud)
+{
+	char *seen = ud;
+
+	snprintf(seen + strlen(seen), 64, "%lld:%s ", (long long)copy->id, task_state_name(copy->state));
+}
+
+/* Starts t's next attempt as the scheduler does, into ch. */
+static void begin(struct task *t, struct store_change *ch, int64_t when)
+{
+	task_transition(t, TASK_RUNNING, when);
+	t->attempts++;
+	t->attempt_rows++;
+	*ch = (struct store_change){.task = t, .attempt = STORE_ATTEMPT_BEGIN, .backend = "ws1", .batch_id = 7, .time = when};
+}
+
+/*
+ * Changes the store cannot take (here: another process holds the lock) are kept with copies of
+ * their tasks, and written first, in order, once it takes changes again: a task that finished and
+ * was freed meanwhile still ends up COMPLETED with its attempt and result, and the counters agree.
+ */
+static void test_unsaved_changes_wait_for_the_store(void **state)
+{
+	char *path = db_path("unsaved.db");
+	struct store *s = open_at(path, NULL);
+	struct unsaved *u = unsaved_new();
+	struct task *done = new_task(1), *failing = new_task(2), *back = NULL;
+	struct store_change ch[2];
+	char rpath[] = "results/0/1.mat", format[] = "mat", summary[] = "{}", seen[256] = "";
+	struct store_result r = {.path = rpath, .format = format, .points = 1001, .signals = 1, .summary = summary};
+	sqlite3 *other;
+
+	assert_int_equal(store_submit(s, done), STORE_OK);
+	assert_int_equal(store_submit(s, failing), STORE_OK);
+	assert_int_equal(sqlite3_open(path, &other), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(other, "BEGIN EXCLUSIVE", NULL, NULL, NULL), SQLITE_OK);
+
+	begin(done, &ch[0], NOW + 10);
+	begin(failing, &ch[1], NOW + 10);
+	assert_int_equal(unsaved_commit(u, s, ch, 2, NOW + 10, note_saved, seen), STORE_BUSY);
+	assert_int_equal(unsaved_count(u), 2);
+	assert_int_equal(unsaved_since(u), NOW + 10);
+	assert_int_equal(done->stored_state, TASK_QUEUED);
+
+	/* done's end, with its result: kept too; then the task leaves memory, as a retired one does. */
+	task_transition(done, TASK_COMPLETED, NOW + 20);
+	r.task_id = done->id;
+	ch[0] = (struct store_change){.task = done, .attempt = STORE_ATTEMPT_END, .outcome = ATTEMPT_OK, .time = NOW + 20,
+				      .result = &r};
+	assert_int_equal(unsaved_commit(u, s, ch, 1, NOW + 20, note_saved, seen), STORE_BUSY);
+	assert_int_equal(unsaved_count(u), 3);
+	int64_t ids[4];
+
+	assert_int_equal(unsaved_ids(u, ids, 4), 3);
+	assert_int_equal(ids[0], done->id);
+	assert_int_equal(ids[1], failing->id);
+	int64_t done_id = done->id;
+
+	task_free(&done);
+	/* Nothing of it reached the store. */
+	assert_int_equal(store_get(s, done_id, &back), STORE_OK);
+	assert_int_equal(back->state, TASK_QUEUED);
+	task_free(&back);
+
+	sqlite3_exec(other, "ROLLBACK", NULL, NULL, NULL);
+	sqlite3_close(other);
+	/* The store takes changes again: the kept ones go first, then failing's end (from RUNNING). */
+	failing->failed_attempts++;
+	task_transition(failing, TASK_FAILED, NOW + 30);
+	ch[0] = (struct store_change){.task = failing, .attempt = STORE_ATTEMPT_END, .outcome = ATTEMPT_PERMANENT,
+				      .error = "D out of range", .time = NOW + 30};
+	assert_int_equal(unsaved_commit(u, s, ch, 1, NOW + 30, note_saved, seen), STORE_OK);
+	assert_int_equal(unsaved_count(u), 0);
+	assert_int_equal(unsaved_since(u), 0);
+	assert_int_equal(failing->stored_state, TASK_FAILED);
+	char expect[128];
+
+	snprintf(expect, sizeof expect, "%lld:running %lld:running %lld:completed ", (long long)done_id,
+		 (long long)failing->id, (long long)done_id);
+	assert_string_equal(seen, expect);
+	assert_int_equal(store_get(s, done_id, &back), STORE_OK);
+	assert_int_equal(back->state, TASK_COMPLETED);
+	assert_int_equal(back->attempts, 1);
+	task_free(&back);
+	assert_int_equal(store_result_get(s, done_id, &r), STORE_OK);
+	assert_string_equal(r.path, "results/0/1.mat");
+	store_result_free(&r);
+	char *sql = xasprintf("SELECT count(*) FROM attempts WHERE task_id = %lld AND outcome = %d AND ended IS NOT NULL",
+			      (long long)done_id, ATTEMPT_OK);
+
+	assert_int_equal(scalar(path, sql), 1);
+	free(sql);
+	expect_same_counters(s);
+
+	/* A refusal comes back at every try: nothing is kept for it, and what was kept goes with it. */
+	struct task *again = new_task(3);
+
+	assert_int_equal(store_submit(s, again), STORE_OK);
+	assert_int_equal(sqlite3_open(path, &other), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(other, "BEGIN EXCLUSIVE", NULL, NULL, NULL), SQLITE_OK);
+	begin(again, &ch[0], NOW + 40);
+	assert_int_equal(unsaved_commit(u, s, ch, 1, NOW + 40, note_saved, seen), STORE_BUSY);
+	sqlite3_exec(other, "ROLLBACK", NULL, NULL, NULL);
+	sqlite3_close(other);
+	ch[0] = (struct store_change){.task = failing}; /* FAILED is final: the store refuses to move it */
+	assert_int_equal(unsaved_commit(u, s, ch, 1, NOW + 50, note_saved, seen), STORE_STATE);
+	assert_int_equal(unsaved_count(u), 0);
+	assert_int_equal(again->stored_state, TASK_QUEUED);
+
+	task_free(&again);
+	task_free(&failing);
+	unsaved_free(&u);
+	assert_null(u);
+	store_close(&s);
+	free(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -803,6 +921,7 @@ int main(void)
 		cmocka_unit_test(test_archive_and_delete_shared_file),
 		cmocka_unit_test(test_retry_copy_once),
 		cmocka_unit_test(test_seed_figures_through_the_store),
+		cmocka_unit_test(test_unsaved_changes_wait_for_the_store),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
