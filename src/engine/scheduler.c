@@ -947,7 +947,8 @@ static void attempt_failed(struct scheduler *sc, struct task *t, const char *err
 		t->retry_due = now + (int64_t)(delay * 1000);
 	} else {
 		/* The log line and show say after how many attempts: the error says why it stopped. */
-		char *text = xasprintf("retries exhausted: %s", error);
+		char *text = sc->opt.max_retries > 0 ? xasprintf("retries exhausted: %s", error)
+						     : xasprintf("no retry (max_retries = 0): %s", error);
 
 		task_set_text(&t->error, text);
 		ch->error = t->error;

@@ -544,6 +544,24 @@ static void test_case_answer_not_finite(void **state)
 }
 
 /* A transient failure waits base * 2^retry, capped, and runs again exactly then; the last one fails. */
+/* With max_retries = 0 a transient failure fails the task at once, and the error does not speak of retries spent. */
+static void test_no_retries(void **state)
+{
+	struct fx *fx = *state;
+
+	fx->opt.sched.max_retries = 0;
+	fx_open(fx);
+	int64_t t = submit(fx, fx->model_a, PRIO_NORMAL);
+
+	fake_call_fault(fx->fb, call_at(fx, 0), LICENCE);
+	char *error = error_of(fx, t);
+
+	assert_int_equal(state_of(fx, t), TASK_FAILED);
+	assert_string_equal(error, "no retry (max_retries = 0): " LICENCE);
+	assert_outcomes(fx, t, "transient");
+	free(error);
+}
+
 static void test_backoff_delays(void **state)
 {
 	struct fx *fx = *state;
@@ -2052,6 +2070,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_batch_rule, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_backoff_delays, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_no_retries, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_case_answer_not_finite, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_breaker_down_probe_up, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_split_poisoned_batch, fx_setup, fx_teardown),
