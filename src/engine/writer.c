@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/time.h"
 #include "util/xalloc.h"
 
 void result_job_run(struct result_job *job)
@@ -56,8 +57,31 @@ struct writer {
 	struct result_job *queued, **queued_tail;   /* in start order */
 	struct result_job *done, **done_tail;   /* written, not handed back yet */
 	size_t writing;                          /* taken by the thread, not in done yet */
+	size_t unannounced;                      /* written since the last wake of the loop */
+	int64_t first_unannounced_ns;            /* when the first of those was written */
 	bool stop;
 };
+
+/*
+ * The loop is woken for written jobs when the queue is empty, or WAKE_JOBS are written, or the
+ * first of them waited WAKE_NS: the ends of one answer's results are saved in one commit, not a
+ * commit each, and none waits long behind a queue of large files.
+ */
+#define WAKE_JOBS 64
+#define WAKE_NS   (100 * INT64_C(1000000))
+
+/* A job was written (lock held): does the loop hear of it now? */
+static bool wake_now(struct writer *w)
+{
+	int64_t now = time_mono_ns();
+
+	if (w->unannounced++ == 0)
+		w->first_unannounced_ns = now;
+	if (w->queued != NULL && w->unannounced < WAKE_JOBS && now - w->first_unannounced_ns < WAKE_NS)
+		return false;
+	w->unannounced = 0;
+	return true;
+}
 
 static void *write_loop(void *arg)
 {
@@ -84,8 +108,9 @@ static void *write_loop(void *arg)
 		*w->done_tail = job;
 		w->done_tail = &job->next;
 		pthread_cond_broadcast(&w->written);
-		/* One wake for what piles up while the loop is busy: it takes every written job. */
-		w->clock->ops->wake_send(w->wake);
+		/* One wake for what piles up meanwhile: the loop takes every written job. */
+		if (wake_now(w))
+			w->clock->ops->wake_send(w->wake);
 	}
 	pthread_mutex_unlock(&w->lock);
 	return NULL;
