@@ -58,7 +58,7 @@ static bool eisel_lemire(uint64_t w, int q, double *x)
 	if (q < DECIMAL_POW5_MIN || q > DECIMAL_POW5_MAX)
 		return false;
 	const uint64_t *t = decimal_pow5[q - DECIMAL_POW5_MIN];
-	int shift = __builtin_clzll(w), f = (152170 * q) >> 16; /* floor(q * log2(5)) for |q| < 400 */
+	int shift = __builtin_clzll(w), f = decimal_pow5_exponent(q);
 	uint64_t wn = w << shift;
 	u128 upper = (u128)wn * t[0] + (uint64_t)(((u128)wn * t[1]) >> 64);
 	int drop = 73 + (int)(upper >> 127); /* U's bits below its leading 54 */
