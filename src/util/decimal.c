@@ -128,6 +128,62 @@ static void keep_leading_digits(const char *p, const char *end, struct decimal *
 	}
 }
 
+/* The top bit of each byte of v that is not a decimal digit, computed on all 8 bytes at once. */
+static uint64_t non_digits(uint64_t v)
+{
+	const uint64_t low7 = UINT64_C(0x7f7f7f7f7f7f7f7f), top = UINT64_C(0x8080808080808080);
+	uint64_t x = v & low7; /* sums of bytes below 0x80 carry into no other byte */
+
+	/* Not a digit: below '0' (x + 0x50 stays under 0x80), above '9' (x + 0x46 reaches it), or not ASCII. */
+	return (~(x + UINT64_C(0x5050505050505050)) | (x + UINT64_C(0x4646464646464646)) | v) & top;
+}
+
+/* The value of the 8 digits of v, the first in its lowest byte (as a little-endian load puts it): pairs, then fours, then all eight. */
+static uint64_t eight_digits_value(uint64_t v)
+{
+	v -= UINT64_C(0x3030303030303030);
+	v = (v * 10 + (v >> 8)) & UINT64_C(0x00ff00ff00ff00ff);
+	v = (v * 100 + (v >> 16)) & UINT64_C(0x0000ffff0000ffff);
+	return (v * 10000 + (v >> 32)) & UINT64_C(0xffffffff);
+}
+
+/*
+ * m with the digits at p appended (as many as there are before end); where they end.  Eight bytes
+ * at a time while eight are left: the digits before the first other byte, moved to the top of the
+ * word with '0's below them, are one eight_digits_value, and no branch depends on how many they were.
+ */
+static inline const char *read_digits(const char *p, const char *end, uint64_t *m)
+{
+	static const uint64_t pow10[8] = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000};
+	uint64_t v, mm = *m;
+
+	while (end - p >= 8) {
+		memcpy(&v, p, sizeof v);
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+		v = __builtin_bswap64(v);
+#endif
+		uint64_t other = non_digits(v);
+
+		if (other == 0) {
+			mm = mm * 100000000 + eight_digits_value(v);
+			p += 8;
+			continue;
+		}
+		int k = __builtin_ctzll(other) / 8;
+
+		if (k > 0) {
+			v = v << (64 - 8 * k) | UINT64_C(0x3030303030303030) >> 8 * k;
+			mm = mm * pow10[k] + eight_digits_value(v);
+		}
+		*m = mm;
+		return p + k;
+	}
+	for (; p < end && is_digit(*p); p++)
+		mm = 10 * mm + (uint64_t)(*p - '0');
+	*m = mm;
+	return p;
+}
+
 /* Reads the significand at p (digits with at most one point) into d; where it ends, NULL when it has no digit. */
 static const char *read_significand(const char *p, const char *end, struct decimal *d)
 {
@@ -135,14 +191,12 @@ static const char *read_significand(const char *p, const char *end, struct decim
 	int digits, frac = 0;
 	uint64_t m = 0;
 
-	for (; p < end && is_digit(*p); p++)
-		m = 10 * m + (uint64_t)(*p - '0');
+	p = read_digits(p, end, &m);
 	digits = (int)(p - start);
 	if (p < end && *p == '.') {
 		const char *point = p++;
 
-		for (; p < end && is_digit(*p); p++)
-			m = 10 * m + (uint64_t)(*p - '0');
+		p = read_digits(p, end, &m);
 		frac = (int)(p - point - 1);
 		digits += frac;
 	}
