@@ -4,7 +4,7 @@
  * [2^127, 2^128): {its upper 64 bits, its lower 64}.  Exact for 0 <= q <= 55 (5^55 < 2^128), below
  * the true value by less than one unit of its last bit otherwise.  Computed with exact integers
  * (Python's): for q >= 0, 5**q shifted left by 127 - f or right by f - 127; for q < 0,
- * 2**(127 - f) // 5**-q.  tests/unit/util/test_decimal recomputes every entry the same way.
+ * 2**(127 - f) // 5**-q.  tests/unit/util/test_decimal checks every entry with exact integers.
  */
 #include "autoconf.h"
 

@@ -67,7 +67,7 @@ static bool eisel_lemire(uint64_t w, int q, double *x)
 
 	if (below >= ((u128)1 << drop) - 2 || (below == 0 && (m54 & 1)))
 		return false;
-	/* w * 10^q = m54 * 2^(drop + 64 + f - 127 + q - shift), nearly; the biased exponent of m54 / 2^53 times that. */
+	/* w * 10^q ~ m54 * 2^(drop + 64 + f - 127 + q - shift): the biased exponent of m54 / 2^53 times that. */
 	int biased = drop + f + q - shift + 1013;
 	uint64_t m53 = (m54 >> 1) + (m54 & 1);
 
@@ -138,9 +138,10 @@ static uint64_t non_digits(uint64_t v)
 	return (~(x + UINT64_C(0x5050505050505050)) | (x + UINT64_C(0x4646464646464646)) | v) & top;
 }
 
-/* The value of the 8 digits of v, the first in its lowest byte (as a little-endian load puts it): pairs, then fours, then all eight. */
+/* The value of the 8 digits of v, the first in its lowest byte (where a little-endian load puts it). */
 static uint64_t eight_digits_value(uint64_t v)
 {
+	/* Digits' values; then pairs of them in 16-bit lanes, fours in 32-bit ones, all eight. */
 	v -= UINT64_C(0x3030303030303030);
 	v = (v * 10 + (v >> 8)) & UINT64_C(0x00ff00ff00ff00ff);
 	v = (v * 100 + (v >> 16)) & UINT64_C(0x0000ffff0000ffff);

@@ -258,7 +258,8 @@ static char *long_answer(void)
 		     "<value><array><data>");
 	for (size_t i = 0; i < points; i++)
 		buf_add(&b, point, sizeof point - 1);
-	buf_adds(&b, "</data></array></value></member><member><name>Values</name><value><array><data><value><array><data>");
+	buf_adds(&b, "</data></array></value></member><member><name>Values</name><value><array><data>"
+		     "<value><array><data>");
 	for (size_t i = 0; i < points; i++)
 		buf_add(&b, point, sizeof point - 1);
 	buf_adds(&b, "</data></array></value></data></array></value></member></struct></value></param></params>"
