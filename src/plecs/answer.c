@@ -404,6 +404,28 @@ static char *text_shown(const struct plecs_answer *a, char type)
 	return buf_detach(&b);
 }
 
+/* A number of Time or of a signal (purpose P_TIME_POINT or P_SIGNAL_POINT), read: into its column and summary. */
+static void point_add(struct plecs_answer *a, unsigned char purpose, double x)
+{
+	struct case_state *c = &a->c;
+
+	if (purpose == P_TIME_POINT) {
+		column_add(&c->time, x, a->hint);
+		return;
+	}
+	struct result_summary *s = &c->summary[c->signals - 1];
+
+	column_add(&c->values, x, a->hint);
+	c->signal_len++;
+	if (x < s->min)
+		s->min = x;
+	if (x > s->max)
+		s->max = x;
+	s->mean += x;
+	s->rms += x * x;
+	s->final = x;
+}
+
 /* A number of Time or of a signal ended. */
 static void number_end(struct plecs_answer *a, const struct frame *f)
 {
@@ -426,21 +448,7 @@ static void number_end(struct plecs_answer *a, const struct frame *f)
 		free(shown);
 		return;
 	}
-	if (f->purpose == P_TIME_POINT) {
-		column_add(&c->time, x, a->hint);
-		return;
-	}
-	struct result_summary *s = &c->summary[c->signals - 1];
-
-	column_add(&c->values, x, a->hint);
-	c->signal_len++;
-	if (x < s->min)
-		s->min = x;
-	if (x > s->max)
-		s->max = x;
-	s->mean += x;
-	s->rms += x * x;
-	s->final = x;
+	point_add(a, f->purpose, x);
 }
 
 /* A signal of Values begins. */
@@ -899,8 +907,9 @@ static void XMLCALL on_doctype(void *ud, const XML_Char *name, const XML_Char *s
 /*
  * Expat reads a column of numbers at some 300 ns a number, most of an answer's cost.  A column's
  * items are all "<value><double>N</double></value>" as xmlrpc-c writes them, so read_points reads
- * those itself and hands each to the same handlers expat would have called, with the same events:
- * expat reads everything else.  It goes on only from where expat stopped at the end of a tag that
+ * those itself: a finite number straight into its column (point_direct), any other through the
+ * same handlers expat would have called, with the same events (point_events); expat reads
+ * everything else.  It goes on only from where expat stopped at the end of a tag that
  * left the decoder in the <data> of Time or of a signal (so no comment, CDATA or half-read markup
  * is open), and takes only items in that exact form whose text is a number's characters: anything
  * else (a blank inside, an entity, <i4>, an item cut by the end of the piece) is expat's.  So the
@@ -944,13 +953,60 @@ static bool at_points(const struct plecs_answer *a)
 	       (top->purpose == P_TIME || top->purpose == P_SIGNAL);
 }
 
+/*
+ * The item whose text starts at text (room bytes before its closing tags could start) read straight
+ * into its column, when that text is a finite number and the two elements it opens stay within
+ * PROTO_MAX_XML_DEPTH: what its five events would change, but for the frames above the <data> and
+ * the text they leave behind, which no handler reads before the next element replaces them.  The
+ * text's length; 0 when the events must read the item.
+ */
+static size_t point_direct(struct plecs_answer *a, const char *text, size_t room)
+{
+	double x;
+	size_t n = decimal_scan(text, room <= POINT_TEXT_MAX ? room : POINT_TEXT_MAX + 1, &x);
+
+	if (n == 0 || n > POINT_TEXT_MAX || memcmp(text + n, point_close, POINT_CLOSE) != 0 ||
+	    a->depth + 2 > PROTO_MAX_XML_DEPTH)
+		return 0;
+	point_add(a, a->frames[a->depth].purpose == P_TIME ? P_TIME_POINT : P_SIGNAL_POINT, x);
+	return n;
+}
+
+/*
+ * The item at byte at of the answer, its text at text, through the handlers with the events expat
+ * would report, each at its byte (so an error names the same one): for the items point_direct
+ * leaves, such as one whose number is not finite.  The text's length; 0 when the item is not in
+ * the plain form (expat must read it).
+ */
+static size_t point_events(struct plecs_answer *a, const char *text, size_t room, long long at)
+{
+	size_t n = 0;
+
+	while (n < room && n <= POINT_TEXT_MAX && number_char(text[n]))
+		n++;
+	if (n == 0 || n > POINT_TEXT_MAX || memcmp(text + n, point_close, POINT_CLOSE) != 0)
+		return 0;
+	a->fast_at = at;
+	on_start(a, "value", NULL);
+	a->fast_at = at + (long long)(sizeof "<value>" - 1);
+	on_start(a, "double", NULL);
+	a->fast_at = at + (long long)POINT_OPEN;
+	on_text(a, text, (int)n);
+	a->fast_at += (long long)n;
+	on_end(a, "double");
+	a->fast_at += (long long)(sizeof "</double>" - 1);
+	on_end(a, "value");
+	a->fast_at = -1;
+	return n;
+}
+
 /* Reads the points at the start of data, up to the first that is not in their plain form; how many bytes. */
 static size_t read_points(struct plecs_answer *a, const char *data, size_t len)
 {
 	size_t used = 0;
 
 	while (at_points(a)) {
-		size_t i = used, n = 0;
+		size_t i = used, n;
 
 		while (i < len && blank(data[i]))
 			i++;
@@ -959,26 +1015,11 @@ static size_t read_points(struct plecs_answer *a, const char *data, size_t len)
 		const char *text = data + i + POINT_OPEN;
 		size_t room = len - i - POINT_OPEN - POINT_CLOSE;
 
-		while (n < room && n <= POINT_TEXT_MAX && number_char(text[n]))
-			n++;
-		if (n == 0 || n > POINT_TEXT_MAX || memcmp(text + n, point_close, POINT_CLOSE) != 0)
+		if ((n = point_direct(a, text, room)) == 0 &&
+		    (n = point_events(a, text, room, (long long)(a->bytes + i))) == 0)
 			break;
-		long long at = (long long)(a->bytes + i);
-
-		/* Each event at its byte, as expat would report it: an error names the same one. */
-		a->fast_at = at;
-		on_start(a, "value", NULL);
-		a->fast_at = at + (long long)(sizeof "<value>" - 1);
-		on_start(a, "double", NULL);
-		a->fast_at = at + (long long)POINT_OPEN;
-		on_text(a, text, (int)n);
-		a->fast_at += (long long)n;
-		on_end(a, "double");
-		a->fast_at += (long long)(sizeof "</double>" - 1);
-		on_end(a, "value");
 		used = i + POINT_OPEN + n + POINT_CLOSE;
 	}
-	a->fast_at = -1;
 	a->bytes += used;
 	return used;
 }

@@ -748,6 +748,15 @@ static void test_points_read_alike(void **state)
 		{"<value><double>1</doubel></value>", "PLECS's answer is not XML-RPC: mismatched tag (byte "},
 		{"<value><double>1</double></value></value>", "PLECS's answer is not XML-RPC: mismatched tag (byte "},
 		{"<value><double>1</double><double>2</double></value>", "a <value> holds a <double> after its value (byte "},
+		/* Read straight into the column, or through the events, or by expat: the same 0.5 or the same error. */
+		{"<value><double>5e-1</double></value>", NULL},
+		{"<value><double>+.5</double></value>", NULL},
+		{"<value><double>0.50000000000000000000000001</double></value>", NULL},
+		{"<value><double>000000000000000000000000000000.5</double></value>", NULL},
+		{"<value><double>0000000000000000000000000000000.5</double></value>", NULL},
+		{"<value><double>1-2</double></value>", "PLECS's signal 1 holds \"1-2\" at point 501"},
+		{"<value><double>.</double></value>", "PLECS's signal 1 holds \".\" at point 501"},
+		{"<value><double>1e-400e</double></value>", "PLECS's signal 1 holds \"1e-400e\" at point 501"},
 	};
 	static const size_t pieces[] = {0, 1, 7, 64, 100, 4096};
 

@@ -1,9 +1,11 @@
 /*
  * util/decimal: decimal_parse() equals strtod() bit for bit on every string of the <double> grammar,
- * and refuses what is not one; the fast path is checked on its edges (2^53, 10^22, zeros, signs)
- * and fuzzed against strtod with a million random numbers of up to 20 digits, most of 15 to 17
- * significant digits as %.17g and shortest round trips print them, and with decimals next to the
- * midpoints between doubles, where the extended-precision path could round twice.
+ * and refuses what is not one; the fast paths are checked on their edges (2^53, 10^22, zeros, signs,
+ * ties, subnormals, the ends of the doubles' range, significands of 19 and more digits) and fuzzed
+ * against strtod with millions of random numbers: most of 15 to 17 significant digits as %.17g and
+ * shortest round trips print them, of every decimal exponent a double has, and decimals next to the
+ * midpoints between doubles, where a truncated product cannot tell which way to round.  The table of
+ * powers of five is recomputed with exact integers, and decimal_scan finds where a number ends.
  */
 #include "autoconf.h"
 
@@ -13,11 +15,13 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <errno.h>
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/decimal-pow5.h"
 #include "util/decimal.h"
 
 /* What the decoder accepted before decimal.c: only these characters, all read by strtod, finite. */
@@ -158,6 +162,255 @@ static void test_near_midpoints(void **state)
 	}
 }
 
+/* A random digit string of n digits, the first not 0. */
+static void random_digits(char *out, int n)
+{
+	for (int i = 0; i < n; i++)
+		out[i] = (char)((i == 0 ? '1' : '0') + next() % (i == 0 ? 9 : 10));
+	out[n] = '\0';
+}
+
+/* Significands of 16 to 20 and up to 40 digits at every decimal exponent a double has, and past its ends. */
+static void test_every_exponent(void **state)
+{
+	char digits[48], text[96];
+
+	for (int e = -345; e <= 312; e++) {
+		for (int i = 0; i < 60; i++) {
+			int n = i < 40 ? 16 + i % 5 : 1 + (int)(next() % 40);
+
+			random_digits(digits, n);
+			snprintf(text, sizeof text, "%c.%se%d", digits[0], digits + 1, e);
+			agrees(text);
+			snprintf(text, sizeof text, "-%se%d", digits, e - n + 1);
+			agrees(text);
+		}
+	}
+}
+
+/* A decimal written from the exact value of x, with precision digits after the first. */
+static void exact_text(char *out, size_t size, long double x, int precision)
+{
+	snprintf(out, size, "%.*Le", precision, x);
+}
+
+/*
+ * Ties, where the product's leading bits cannot tell a tie from a value just above it: odd 54-bit
+ * integers times powers of two, short enough for the fast path (up to 19 digits) and written in
+ * full (hundreds of digits); and the values a digit away from them.
+ */
+static void test_ties(void **state)
+{
+	char text[1200];
+
+	for (int i = 0; i < 20000; i++) {
+		uint64_t odd = (UINT64_C(1) << 53) + 2 * (next() % (UINT64_C(1) << 52)) + 1;
+		int j = (int)(next() % 13) - 3;
+		long double tie = ldexpl((long double)odd, j);
+
+		/* 2^53 + 1 .. 2^54 - 1 times 2^-3 .. 2^9: at most 19 significant digits, exactly. */
+		exact_text(text, sizeof text, tie, 18);
+		agrees(text);
+		snprintf(text, sizeof text, "%.0Lf", ldexpl((long double)odd, j < 0 ? 0 : j));
+		agrees(text);
+		/* A random double's midpoint, written exactly, and a hair either side of it. */
+		double d;
+
+		memcpy(&d, &(uint64_t){next() & ~(UINT64_C(1) << 63)}, sizeof d);
+		if (!isfinite(d) || d == DBL_MAX)
+			continue;
+		long double mid = ((long double)d + (long double)nextafter(d, INFINITY)) / 2;
+
+		exact_text(text, sizeof text, mid, 800);
+		agrees(text);
+		char *e = strchr(text, 'e');
+
+		memmove(e + 1, e, strlen(e) + 1);
+		*e = '1';
+		agrees(text);
+		exact_text(text, sizeof text, nextafterl(mid, 0), 30);
+		agrees(text);
+	}
+}
+
+/* The ends of the doubles: subnormals, the least normal, the greatest double and what rounds past it. */
+static void test_range_ends(void **state)
+{
+	static const char *const cases[] = {
+		"2.2250738585072011e-308", "2.2250738585072012e-308", "2.2250738585072013e-308",
+		"2.22507385850720138309e-308", "2.225073858507201136057409796709131975934819546351645648e-308",
+		"4.9406564584124654e-324", "2.4703282292062327e-324", "2.4703282292062328e-324", "5e-324", "1e-324",
+		"3e-324", "7.4109846876186982e-324", "1.7976931348623157e308", "1.7976931348623158e308",
+		"1.79769313486231570814527423731704356798070e308", "1.79769313486231580793728971405301e308",
+		"179769313486231580793728971405301e292", "9.9999999999999999e307", "1e308", "2e308",
+	};
+	char text[1200];
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+		agrees(cases[i]);
+	/* The tie between 0 and the least subnormal, and between the greatest double and 2^1024. */
+	exact_text(text, sizeof text, 0x1p-1075L, 800);
+	agrees(text);
+	exact_text(text, sizeof text, 0x1p-1075L * 1.0000001L, 800);
+	agrees(text);
+	snprintf(text, sizeof text, "%.0Lf", (long double)DBL_MAX + 0x1p970L);
+	agrees(text);
+	snprintf(text, sizeof text, "%.0Lf", (long double)DBL_MAX + 0x1p969L);
+	agrees(text);
+	for (int i = 0; i < 200000; i++) {
+		double d;
+
+		/* Subnormals and the binades next to the least normal and the greatest double. */
+		uint64_t bits = next() % (UINT64_C(3) << 52);
+
+		if (i % 2)
+			bits = (UINT64_C(0x7fe) << 52) - (UINT64_C(1) << 52) + bits % (UINT64_C(2) << 52);
+		memcpy(&d, &bits, sizeof d);
+		snprintf(text, sizeof text, "%.*g", 1 + (int)(next() % 20), d);
+		agrees(text);
+	}
+}
+
+/* Exact unsigned integers of up to 2048 bits, enough for 5^342 * 2^128 and 2^(127 + 795), to check the table. */
+#define BIG_LIMBS 64
+
+struct big {
+	uint32_t d[BIG_LIMBS]; /* least significant first */
+};
+
+static void big_set(struct big *b, uint64_t hi, uint64_t lo)
+{
+	memset(b, 0, sizeof *b);
+	b->d[0] = (uint32_t)lo, b->d[1] = (uint32_t)(lo >> 32), b->d[2] = (uint32_t)hi, b->d[3] = (uint32_t)(hi >> 32);
+}
+
+static void big_mul(struct big *out, const struct big *x, const struct big *y)
+{
+	struct big r = {0};
+
+	for (int i = 0; i < BIG_LIMBS; i++) {
+		uint64_t carry = 0;
+
+		for (int j = 0; i + j < BIG_LIMBS; j++) {
+			uint64_t t = (uint64_t)x->d[i] * y->d[j] + r.d[i + j] + carry;
+
+			r.d[i + j] = (uint32_t)t;
+			carry = t >> 32;
+		}
+		assert_true(carry == 0);
+	}
+	*out = r;
+}
+
+static void big_shift_left(struct big *b, int n)
+{
+	struct big r = {0};
+
+	for (int i = BIG_LIMBS - 1; i >= 0; i--) {
+		int to = i + n / 32;
+		uint64_t v = (uint64_t)b->d[i] << (n % 32);
+
+		if (b->d[i] != 0)
+			assert_true(to + (v >> 32 ? 1 : 0) < BIG_LIMBS);
+		if (to < BIG_LIMBS)
+			r.d[to] |= (uint32_t)v;
+		if (to + 1 < BIG_LIMBS)
+			r.d[to + 1] |= (uint32_t)(v >> 32);
+	}
+	*b = r;
+}
+
+static int big_cmp(const struct big *x, const struct big *y)
+{
+	for (int i = BIG_LIMBS - 1; i >= 0; i--)
+		if (x->d[i] != y->d[i])
+			return x->d[i] < y->d[i] ? -1 : 1;
+	return 0;
+}
+
+static int big_bits(const struct big *b)
+{
+	for (int i = BIG_LIMBS - 1; i >= 0; i--)
+		if (b->d[i])
+			return 32 * i + 32 - __builtin_clz(b->d[i]);
+	return 0;
+}
+
+/* Each entry of the table recomputed exactly: T * 2^e <= 5^q < (T + 1) * 2^e, e = floor(log2(5^q)) - 127. */
+static void test_pow5_table(void **state)
+{
+	for (int q = DECIMAL_POW5_MIN; q <= DECIMAL_POW5_MAX; q++) {
+		const uint64_t *t = decimal_pow5[q - DECIMAL_POW5_MIN];
+		struct big five, pow = {.d = {1}}, num = {.d = {1}}, den = {.d = {1}}, lo, hi;
+
+		big_set(&five, 0, 5);
+		for (int i = 0; i < abs(q); i++)
+			big_mul(&pow, &pow, &five);
+		/* 5^q = num / den, f = floor(log2(5^q)); both sides are scaled by 2^s to keep the shifts whole */
+		int f = q >= 0 ? big_bits(&pow) - 1 : -big_bits(&pow), s = f < 0 ? -f : 0;
+
+		*(q >= 0 ? &num : &den) = pow;
+		assert_int_equal(decimal_pow5_exponent(q), f);
+		assert_true(t[0] >> 63);
+		/* T * den * 2^(f + s) <= num * 2^(127 + s) < (T + 1) * den * 2^(f + s) */
+		big_set(&lo, t[0], t[1]);
+		big_set(&hi, t[1] == UINT64_MAX ? t[0] + 1 : t[0], t[1] + 1);
+		if (t[0] == UINT64_MAX && t[1] == UINT64_MAX)
+			hi.d[4] = 1;
+		big_mul(&lo, &lo, &den);
+		big_mul(&hi, &hi, &den);
+		big_shift_left(&lo, f + s);
+		big_shift_left(&hi, f + s);
+		big_shift_left(&num, 127 + s);
+		if (big_cmp(&lo, &num) > 0 || big_cmp(&num, &hi) >= 0)
+			fail_msg("the table's entry for 5^%d is not the 128 leading bits of 5^%d", q, q);
+	}
+}
+
+/* decimal_scan reads the run of number characters at the start, and only it. */
+static void test_scan(void **state)
+{
+	static const struct {
+		const char *text;
+		size_t len;
+		double x;
+	} cases[] = {
+		{"1.5</double>", 3, 1.5}, {"-2e-3<", 5, -2e-3}, {"12", 2, 12}, {".5x", 2, .5}, {"1.5 ", 3, 1.5},
+		{"6.284233089760303</double></value>", 17, 6.284233089760303}, {"1e<", 0, 0}, {"1-2<", 0, 0},
+		{"1.5e+", 0, 0}, {"1e5e", 0, 0}, {"abc", 0, 0}, {"", 0, 0}, {"-<", 0, 0}, {"1e400<", 0, 0},
+		/* bytes on either side of the digits, and not ASCII, after runs of every length */
+		{"12345678/9", 8, 12345678}, {"1234567:89", 7, 1234567}, {"123456789\xc3\xa9" "abcdefg", 9, 123456789},
+		{"0.1234567\x80\x80\x80\x80\x80\x80\x80\x80", 9, 0.1234567},
+		{"1234567890123456.5 xxxxxxxx", 18, 1234567890123456.5}, {"9\x7f\x7f\x7f\x7f\x7f\x7f\x7f", 1, 9},
+		{"1234/5678 xxxxxxxx", 4, 1234}, {"12\xb5" "45678901234", 2, 12},
+		{"12345678901234567890123456789 ", 29, 12345678901234567890123456789.0},
+	};
+	char text[112];
+	double x;
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		x = 0;
+		if (decimal_scan(cases[i].text, strlen(cases[i].text), &x) != cases[i].len)
+			fail_msg("decimal_scan(\"%s\") is not %zu", cases[i].text, cases[i].len);
+		if (cases[i].len)
+			assert_true(x == cases[i].x);
+	}
+	for (int i = 0; i < 200000; i++) {
+		double want = 0;
+
+		random_number(text, sizeof text - 16);
+		size_t n = strlen(text);
+
+		if (strspn(text, "0123456789+-.eE") != n)
+			continue;
+		bool number = decimal_parse(text, n, &want);
+
+		strcpy(text + n, i % 2 ? "</double>" : " ");
+		if (decimal_scan(text, strlen(text), &x) != (number ? n : 0) || (number && memcmp(&x, &want, sizeof x)))
+			fail_msg("decimal_scan(\"%s\") does not read what decimal_parse reads", text);
+	}
+}
+
 /* The length given is the string: what follows it is not read. */
 static void test_reads_len_bytes_only(void **state)
 {
@@ -176,6 +429,11 @@ int main(void)
 		cmocka_unit_test(test_edges),
 		cmocka_unit_test(test_fuzz_against_strtod),
 		cmocka_unit_test(test_near_midpoints),
+		cmocka_unit_test(test_every_exponent),
+		cmocka_unit_test(test_ties),
+		cmocka_unit_test(test_range_ends),
+		cmocka_unit_test(test_pow5_table),
+		cmocka_unit_test(test_scan),
 		cmocka_unit_test(test_reads_len_bytes_only),
 	};
 
