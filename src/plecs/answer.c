@@ -437,14 +437,16 @@ static void number_end(struct plecs_answer *a, const struct frame *f)
 		char *shown = text_shown(a, f->number);
 
 		/* PLECS answered whole, and computed a number that is not finite: asking again answers the same. */
+		bool not_finite = text_not_finite(a);
+		const char *what = not_finite ? "a finite number" : "a number XML-RPC allows there";
+
 		if (c->error == NULL)
-			c->permanent = text_not_finite(a);
+			c->permanent = not_finite;
 		if (f->purpose == P_TIME_POINT)
-			case_fail(a, "PLECS's Time holds %s at point %zu, which is not a finite number", shown,
-				  c->time.len + 1);
+			case_fail(a, "PLECS's Time holds %s at point %zu, which is not %s", shown, c->time.len + 1, what);
 		else
-			case_fail(a, "PLECS's signal %zu holds %s at point %zu, which is not a finite number", c->signals,
-				  shown, c->signal_len + 1);
+			case_fail(a, "PLECS's signal %zu holds %s at point %zu, which is not %s", c->signals, shown,
+				  c->signal_len + 1, what);
 		free(shown);
 		return;
 	}
