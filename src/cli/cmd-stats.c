@@ -116,9 +116,40 @@ static int run_pause(int argc, char **argv)
 	return simple(&cli_cmd_pause, argc, argv, "simq.pause", true);
 }
 
+/* Dispatch resumed; or, for all of it, paused again at once by simq (a store that still cannot save): said, exit 1. */
 static int run_resume(int argc, char **argv)
 {
-	return simple(&cli_cmd_resume, argc, argv, "simq.resume", true);
+	struct cli_ctx x = {.cmd = &cli_cmd_resume};
+	xmlrpc_value *r = NULL, *s = NULL;
+	int status = cli_parse_options(&x, argc, argv, NULL, NULL);
+	xmlrpc_bool paused = false;
+	xmlrpc_env env;
+
+	if (status < 0 && argc - optind > 1)
+		status = cli_usage_error(x.cmd, "unexpected argument \"%s\"", argv[argc - 1]);
+	if (status >= 0)
+		return status;
+	bool backend = optind < argc;
+
+	status = backend ? cli_call(&x, "simq.resume", &r, "(s)", argv[optind]) : cli_call(&x, "simq.resume", &r, "()");
+	if (status == CLI_EXIT_OK && backend) {
+		xmlrpc_DECREF(r);
+	} else if (status == CLI_EXIT_OK) {
+		xmlrpc_env_init(&env);
+		xmlrpc_read_bool(&env, r, &paused);
+		xmlrpc_env_clean(&env);
+		xmlrpc_DECREF(r);
+	}
+	if (status == CLI_EXIT_OK && paused && cli_call(&x, "simq.stats", &s, "()") == CLI_EXIT_OK) {
+		char why[1024];
+
+		fprintf(stderr, "simq resume: dispatch is paused again at once: %s\n",
+			reply_str(s, "pause_reason", why, sizeof why)[0] ? why : "(no reason given)");
+		xmlrpc_DECREF(s);
+		status = CLI_EXIT_TASK_FAILED;
+	}
+	cli_done(&x);
+	return status;
 }
 
 /* The pid in the state dir's simq.pid, or 0. */
@@ -156,6 +187,18 @@ static bool alive(pid_t pid)
 	return !(state && state[1] == ' ' && state[2] == 'Z');
 }
 
+enum { OPT_FORCE = 0x700 };
+
+static int shutdown_option(struct cli_ctx *x, int opt, const char *arg, void *ud)
+{
+	(void)x;
+	(void)arg;
+	if (opt != OPT_FORCE)
+		return CLI_EXIT_USAGE;
+	*(bool *)ud = true;
+	return -1;
+}
+
 /*
  * Asks the server to stop, then waits until its process has ended, so that what comes next
  * (a new server, a copy of the state dir) does not meet the old one on its way out.
@@ -164,7 +207,8 @@ static int run_shutdown(int argc, char **argv)
 {
 	struct cli_ctx x = {.cmd = &cli_cmd_shutdown};
 	xmlrpc_value *r = NULL;
-	int status = cli_parse_options(&x, argc, argv, NULL, NULL);
+	bool force = false;
+	int status = cli_parse_options(&x, argc, argv, shutdown_option, &force);
 	pid_t pid;
 
 	if (status < 0 && optind < argc)
@@ -174,7 +218,7 @@ static int run_shutdown(int argc, char **argv)
 	x.client.no_start = true;
 	x.conn = client_new(&x.client);
 	pid = server_pid(client_state_dir(x.conn));
-	status = cli_call(&x, "simq.shutdown", &r, "()");
+	status = force ? cli_call(&x, "simq.shutdown", &r, "(b)", (xmlrpc_bool)1) : cli_call(&x, "simq.shutdown", &r, "()");
 	if (status == CLI_EXIT_OK) {
 		int64_t give_up = time_mono_ns() + (int64_t)SHUTDOWN_WAIT_S * 1000000000;
 
@@ -209,10 +253,16 @@ const struct cli_command cli_cmd_resume = {
 	.operands = CLI_OPERANDS_BACKEND,
 };
 
+static const struct option shutdown_longopts[] = {{"force", no_argument, NULL, OPT_FORCE}, {NULL, 0, NULL, 0}};
+
 const struct cli_command cli_cmd_shutdown = {
 	.name = "shutdown",
-	.usage = "simq shutdown",
+	.usage = "simq shutdown [--force]",
 	.summary = "stop the server and wait until it has exited; queued tasks stay queued for the next one",
+	.help = "While changes wait in memory because the task database cannot save them (a full disk), the\n"
+		"server refuses to stop and says why: stopping would lose them, and PLECS would run those tasks\n"
+		"again at the next start. Make room (they are saved within seconds), or stop anyway with --force.",
 	.run = run_shutdown,
+	.longopts = shutdown_longopts,
 	.common = true,
 };

@@ -32,6 +32,7 @@ struct engine {
 	uint64_t failures, failures_seen; /* tasks FAILED since the start, and how many of them the operator saw */
 	bool paused;
 	char *pause_reason;         /* why simq paused dispatch by itself, or NULL */
+	bool store_hold;            /* the pause is the scheduler's for a store that cannot save: it lifts it */
 	bool stopping;
 	bool drained;               /* queue_drained was announced and nothing came since */
 	int64_t started_ms;
@@ -273,8 +274,29 @@ static void host_pause(void *ud, const char *why)
 	struct event ev = {.detail = why};
 
 	e->paused = true;
+	e->store_hold = false;
 	task_set_text(&e->pause_reason, why);
 	publish(e, EVENT_PAUSED, NULL, &ev);
+}
+
+static void host_store_hold(void *ud, const char *why)
+{
+	struct engine *e = ud;
+
+	if (why) {
+		if (!e->paused) {
+			host_pause(ud, why);
+			e->store_hold = true;
+		}
+		return;
+	}
+	if (!e->store_hold)
+		return;
+	e->store_hold = false;
+	e->paused = false;
+	task_set_text(&e->pause_reason, NULL);
+	engine_log(e, SEVERITY_INFO, 0, "dispatch resumed: the task database takes changes again");
+	changed(e);
 }
 
 /* ---- opening ---------------------------------------------------------------------------- */
@@ -367,7 +389,8 @@ struct engine *engine_open(const struct engine_options *opt, char **err)
 	struct store_recovery rec = {0};
 	struct scheduler_host host = {.ud = e, .task = host_task, .load = host_load, .held = host_held, .moved = host_moved,
 				      .retired = host_retired, .publish = host_publish, .log = host_log,
-				      .changed = host_changed, .pause = host_pause};
+				      .changed = host_changed, .pause = host_pause,
+				      .store_hold = host_store_hold};
 
 	e->clock = opt->clock;
 	e->started_ms = engine_now_ms(e);
@@ -696,16 +719,15 @@ static enum engine_status finish(struct engine *e, struct task *t, enum task_sta
 	return ENGINE_OK;
 }
 
-/* No change to a task may land before the scheduler's earlier ones that wait for the store. */
-static enum engine_status check_saved(struct engine *e, char **err)
+enum engine_status engine_check_saved(struct engine *e, char **err)
 {
 	size_t n = e->sched ? scheduler_unsaved(e->sched) : 0;
 
 	if (n == 0)
 		return ENGINE_OK;
-	*err = xasprintf("nothing was changed: %zu earlier changes of running tasks wait to be saved, and the task "
-			 "database does not take them now (%s)", n, store_error(e->store));
-	return ENGINE_STORE;
+	*err = xasprintf("%zu changes of running tasks wait to be saved, and the task database does not take them now "
+			 "(%s)", n, store_error(e->store));
+	return ENGINE_STATE;
 }
 
 /* What engine_cancel and engine_reprioritize do to one active task; *after gets its state, *changed whether it moved. */
@@ -721,8 +743,13 @@ static enum engine_status on_each(struct engine *e, const int64_t *ids, size_t n
 {
 	enum engine_status st = check_ids(e, ids, n, err);
 
-	if (st == ENGINE_OK)
-		st = check_saved(e, err);
+	/* No change to a task may land before the scheduler's earlier ones that wait for the store. */
+	if (st == ENGINE_OK && (st = engine_check_saved(e, err)) != ENGINE_OK) {
+		char *why = *err;
+
+		*err = xasprintf("nothing was changed: %s", why);
+		free(why);
+	}
 	for (size_t i = 0; i < n && st == ENGINE_OK; i++) {
 		bool loaded, moved = false;
 		enum engine_act a;
@@ -971,6 +998,8 @@ enum engine_status engine_pause(struct engine *e, const char *backend, bool paus
 		engine_log(e, SEVERITY_INFO, 0, "backend %s %s", backend, paused ? "paused" : "resumed");
 		*now = paused;
 	} else {
+		/* The operator's word replaces simq's own pause: it is not lifted by itself any more. */
+		e->store_hold = false;
 		if (e->paused != paused) {
 			char since[32];
 
@@ -984,13 +1013,15 @@ enum engine_status engine_pause(struct engine *e, const char *backend, bool paus
 		}
 		if (!paused)
 			task_set_text(&e->pause_reason, NULL);
-		*now = e->paused;
 	}
 	/* A resume of everything resumes every backend too: nothing stays held that the operator cannot see. */
 	if (!paused && backend == NULL)
 		scheduler_set_paused(e->sched, NULL, false, err);
 	if (!paused)
 		scheduler_kick(e->sched);
+	/* After the kick: a store that still cannot save pauses dispatch again at once, and the caller hears so. */
+	if (backend == NULL)
+		*now = e->paused;
 	return ENGINE_OK;
 }
 

@@ -152,6 +152,11 @@ enum engine_status engine_retry(struct engine *e, const int64_t *ids, size_t n, 
 void engine_retry_answers_free(struct engine_retry_answer *a, size_t n);
 /* Pauses or resumes dispatch (backend NULL) or one backend; *now gets whether it is paused now. */
 enum engine_status engine_pause(struct engine *e, const char *backend, bool paused, bool *now, char **err);
+/*
+ * ENGINE_OK when every change the scheduler made is saved (it tries the kept ones once more); else
+ * ENGINE_STATE and *err says how many wait and why the store does not take them (engine/unsaved.h).
+ */
+enum engine_status engine_check_saved(struct engine *e, char **err);
 /* Shows pool p (engine/pool.h) to consoles through engine_each_pool; p stays its owner's, freed after the engine's readers stop. */
 void engine_add_pool(struct engine *e, struct pool *p);
 void engine_each_pool(const struct engine *e, void (*fn)(const struct pool *p, void *ud), void *ud);

@@ -775,13 +775,11 @@ static void saved_copy(const struct task *copy, void *ud)
 /* The store takes no changes: dispatch holds (no PLECS work whose end could not be saved), and the operator is told. */
 static void hold_for_store(struct scheduler *sc)
 {
-	if (sc->host.held(sc->host.ud))
-		return;
-	char *text = xasprintf("cannot save changes to the task database: %s; %zu changes wait in memory and are saved "
-			       "as soon as it takes them (tried every %.0f s); simq resume after making room",
-			       store_error(sc->store), unsaved_count(sc->unsaved), SAVE_RETRY_S);
+	char *text = xasprintf("cannot save changes to the task database: %s; the starts and ends of attempts wait in "
+			       "memory, tried again every %.0f s: once they are saved, dispatch resumes by itself",
+			       store_error(sc->store), SAVE_RETRY_S);
 
-	sc->host.pause(sc->host.ud, text);
+	sc->host.store_hold(sc->host.ud, text);
 	free(text);
 }
 
@@ -800,6 +798,7 @@ static void commit(struct scheduler *sc, struct store_change *ch, size_t n)
 		if (kept > 0) {
 			say(sc, SEVERITY_INFO, "the task database takes changes again: the %zu kept in memory for %.0f s are "
 			    "saved", kept, (double)(now_ms(sc) - since) / 1000);
+			sc->host.store_hold(sc->host.ud, NULL);
 			sc->host.changed(sc->host.ud);
 		}
 		return;
@@ -827,6 +826,8 @@ static void save_retry_cb(void *arg)
 	struct scheduler *sc = arg;
 
 	commit(sc, NULL, 0);
+	if (unsaved_count(sc->unsaved) == 0)
+		scheduler_kick(sc); /* the hold is lifted: dispatch goes on */
 }
 
 /*

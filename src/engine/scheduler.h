@@ -19,7 +19,7 @@
  * when the writer hands it back.  A commit the store cannot take (a full
  * disk under simq.db) loses nothing: its changes wait in memory
  * (engine/unsaved.h), dispatch pauses, and they are saved first, by a timer
- * or with the next commit, once it takes them.  While the writer holds more than
+ * or with the next commit, once it takes them; then dispatch resumes.  While the writer holds more than
  * write_backlog bytes of decoded numbers (or SCHED_WRITE_JOBS results),
  * nothing is dispatched: answers cannot pile up in memory faster than the
  * disk takes them.  scheduler_drain() waits for every pending write.
@@ -117,8 +117,13 @@ struct scheduler_host {
 	void (*log)(void *ud, enum log_severity severity, const char *text);
 	/* Something a console shows changed (a retry came due, say). */
 	void (*changed)(void *ud);
-	/* simq cannot keep results or save changes (why says so): hold dispatch until resumed. */
+	/* simq cannot keep results (why says so, with the free space): hold dispatch until resumed. */
 	void (*pause)(void *ud, const char *why);
+	/*
+	 * The store cannot save changes (why says so): hold dispatch, unless it is held already; or, with
+	 * why NULL, it saves again: lift that hold, unless the operator has paused or resumed since.
+	 */
+	void (*store_hold)(void *ud, const char *why);
 };
 
 struct scheduler;

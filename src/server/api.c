@@ -754,10 +754,28 @@ static void api_resume(struct api *a, struct api_call *c)
 static void api_shutdown(struct api *a, struct api_call *c)
 {
 	xmlrpc_env env;
+	xmlrpc_bool force = false;
+	char *err = NULL;
 
-	if (!check_count(c, 0, 0, "no arguments"))
+	if (!check_count(c, 0, 1, "force, a boolean (optional)"))
 		return;
 	xmlrpc_env_init(&env);
+	if (param_count(c) == 1 && xmlrpc_value_type(param(c, 0)) == XMLRPC_TYPE_BOOL)
+		xmlrpc_read_bool(&env, param(c, 0), &force);
+	else if (param_count(c) == 1) {
+		xmlrpc_env_clean(&env);
+		bad_value(c, "force", param(c, 0), "allowed: true or false");
+		return;
+	}
+	/* Changes that wait for a full disk are lost if it stops: the operator decides, knowing it. */
+	if (!force && engine_check_saved(a->engine, &err) != ENGINE_OK) {
+		api_fault(c, PROTO_FAULT_STORE, "%s: the server keeps running: %s. Stopping now loses them, and PLECS runs "
+			  "those tasks again at the next start; make room (they are saved within seconds and dispatch "
+			  "resumes), or stop anyway with simq shutdown --force", c->method->name, err);
+		free(err);
+		xmlrpc_env_clean(&env);
+		return;
+	}
 	finish_value(c, &env, xmlrpc_bool_new(&env, 1));
 	a->stop(a->stop_ud);
 }
@@ -795,6 +813,6 @@ const struct api_method api_methods[] = {
 	{"simq.view", "simq.view(request) -> what a console draws", api_view},
 	{"simq.status", "simq.status([seen]) -> the counts of a status line", api_status},
 	{"simq.clean", "simq.clean({older_than, state, model, dry_run}) -> {tasks, ..., files, bytes}", api_clean},
-	{"simq.shutdown", "simq.shutdown(): stop the server; queued tasks stay queued", api_shutdown},
+	{"simq.shutdown", "simq.shutdown([force]): stop the server; queued tasks stay queued", api_shutdown},
 };
 const size_t api_method_count = sizeof api_methods / sizeof api_methods[0];

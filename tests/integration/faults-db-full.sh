@@ -3,8 +3,9 @@
 # the start and end of attempts cannot be saved, though their results can (results/ is a mount of
 # its own).  Through the CLI, a real server, a real SQLite file on a full tmpfs and a real plecs-emu:
 # nothing is dropped, dispatch pauses and says why, no change to a task lands before the kept ones,
-# and once there is room they are saved without a resume; then the sweep ends with every case run
-# once, and a restart runs nothing again.
+# a resume or a shutdown meanwhile says why it cannot, and once there is room the kept changes are
+# saved and dispatch resumes by itself; the sweep ends with every case run once, and a restart runs
+# nothing again.
 # Before this test the changes were dropped: the tasks stayed RUNNING in simq.db, simq wait hung, and
 # a restart ran them again.
 . "$SIMQ_SRCDIR/tests/lib/tap.sh"
@@ -12,7 +13,7 @@
 . "$SIMQ_SRCDIR/tests/lib/faults.sh"
 
 requires python3
-CHECKS=11
+CHECKS=13
 plan $CHECKS
 mounts=
 cleanup() {
@@ -54,7 +55,7 @@ EOF
 dd if=/dev/zero of="$SIMQ_HOME/filler" bs=64k >/dev/null 2>&1
 "$SIMQ" resume >/dev/null 2>&1
 
-paused_for_store() { "$SIMQ" stats --json | grep -q '"pause_reason": "cannot save changes to the task database: .*is full.*simq resume after making room"'; }
+paused_for_store() { "$SIMQ" stats --json | grep -q '"pause_reason": "cannot save changes to the task database: .*is full.*dispatch resumes by itself"'; }
 poll 20 paused_for_store && ok "dispatch pauses by itself and says the task database cannot save" ||
 	fail "dispatch pauses by itself and says the task database cannot save" "$("$SIMQ" stats --json)"
 idle() { "$SIMQ" stats --json | grep -q '^  "running": 0,'; }
@@ -67,29 +68,42 @@ print(sum(c['cases'] for c in emu(sys.argv[1]).emu.calls() if c['method'] == 'pl
 # A cancel now would land before the kept ends: refused, and it says why.
 "$SIMQ" cancel 6 >"$TMP/cancel.out" 2>&1
 rc=$?
-[ $rc -ne 0 ] && grep -q "nothing was changed: .* earlier changes of running tasks wait to be saved" "$TMP/cancel.out" &&
+[ $rc -ne 0 ] && grep -q "nothing was changed: .* changes of running tasks wait to be saved" "$TMP/cancel.out" &&
 	ok "simq cancel meanwhile is refused: nothing was changed, and why" ||
 	fail "simq cancel meanwhile is refused: nothing was changed, and why" "exit $rc" "$(cat "$TMP/cancel.out")"
+# A resume cannot help yet, and says so; a shutdown would lose the kept changes: refused, and why.
+"$SIMQ" resume >"$TMP/resume.out" 2>&1
+rc=$?
+[ $rc -eq 1 ] && grep -q "dispatch is paused again at once: cannot save changes to the task database" "$TMP/resume.out" &&
+	ok "simq resume while the disk is full: exit 1, paused again at once, and why" ||
+	fail "simq resume while the disk is full: exit 1, paused again at once, and why" "exit $rc" "$(cat "$TMP/resume.out")"
+"$SIMQ" shutdown >"$TMP/shutdown.out" 2>&1
+rc=$?
+pid=$(cat "$SIMQ_HOME/simq.pid")
+[ $rc -ne 0 ] && kill -0 "$pid" && grep -q "the server keeps running: .* wait to be saved.*simq shutdown --force" "$TMP/shutdown.out" &&
+	ok "simq shutdown while changes wait is refused: the server keeps running, and says what --force costs" ||
+	fail "simq shutdown while changes wait is refused: the server keeps running, and says what --force costs" \
+		"exit $rc" "$(cat "$TMP/shutdown.out")"
 
 rm "$SIMQ_HOME/filler"
 # Room again: the kept changes are saved by the server's own retry, no resume needed for that.
 saved() {
 	python3 -c "$PY_PRELUDE
 n = int(sys.argv[1])
-done = [t for t in tasks() if t['state'] == 'completed']
-assert len(done) == n, (n, [(t['id'], t['state']) for t in tasks()])" "$ran"
+done = [t['id'] for t in tasks() if t['state'] == 'completed']
+assert done[:n] == list(range(1, n + 1)), (n, [(t['id'], t['state']) for t in tasks()])" "$ran"
 }
-poll 20 saved && ok "with room again, the $ran kept ends are saved without a resume: simq ls says completed" ||
-	fail "with room again, the $ran kept ends are saved without a resume: simq ls says completed" "$("$SIMQ" ls)"
+poll 20 saved && ok "with room again, the $ran kept ends are saved: simq ls says completed" ||
+	fail "with room again, the $ran kept ends are saved: simq ls says completed" "$("$SIMQ" ls)"
 until_in "$SIMQ_HOME/simulation.log" "the task database takes changes again: the [0-9]* kept in memory for [0-9]* s are saved" &&
 	ok "the log says the kept changes were saved" || fail "the log says the kept changes were saved" "$(tail -5 "$SIMQ_HOME/simulation.log")"
-pycheck "dispatch stays paused until simq resume, with the reason" <<'PY'
+"$SIMQ" wait 1-6 --timeout 60 >"$TMP/wait.out" 2>&1 && ok "dispatch resumes by itself: simq wait returns, all 6 finished" ||
+	fail "dispatch resumes by itself: simq wait returns, all 6 finished" "$(cat "$TMP/wait.out")"
+pycheck "no pause is left, and the log says dispatch resumed" "$SIMQ_HOME/simulation.log" <<'PY'
 s = stats()
-assert s["paused"] and s["pause_reason"].startswith("cannot save changes to the task database"), s
+assert not s["paused"] and s["pause_reason"] == "", s
+assert "dispatch resumed: the task database takes changes again" in open(sys.argv[1]).read()
 PY
-"$SIMQ" resume >/dev/null
-"$SIMQ" wait 1-6 --timeout 60 >"$TMP/wait.out" 2>&1 && ok "simq resume; simq wait returns: all 6 finished" ||
-	fail "simq resume; simq wait returns: all 6 finished" "$(cat "$TMP/wait.out")"
 pycheck "every task COMPLETED on its first attempt, every case ran once on PLECS, stats agree" "$url" <<'PY'
 ts = tasks(); s = stats()
 assert by_state(ts)["completed"] == list(range(1, 7)), by_state(ts)
@@ -101,8 +115,8 @@ ran = sum(c["cases"] for c in emu(sys.argv[1]).emu.calls() if c["method"] == "pl
 assert ran == 6, ran
 assert s["completed_first"] == 6 and s["failed"] == 0 and s["running"] == 0 and s["queued"] == 0, s
 PY
-# A restart finds nothing to run again.
-"$SIMQ" shutdown >/dev/null 2>&1
+# A restart finds nothing to run again (--force: with nothing kept it stops as a plain shutdown does).
+"$SIMQ" shutdown --force >/dev/null 2>&1
 "$SIMQ" server -c "$TMP/dbfull.ini" >/dev/null 2>"$TMP/err" || fail "the server starts again" "$(cat "$TMP/err")"
 pycheck "after a restart nothing runs again: 6 completed, PLECS ran 6 cases" "$url" <<'PY'
 s = stats()
