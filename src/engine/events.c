@@ -3,9 +3,12 @@
 #include "engine/events.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "util/time.h"
 #include "util/xalloc.h"
@@ -283,9 +286,19 @@ struct log_line {
 	char *text;
 };
 
+/* Lines waiting for the file beyond which they are written at once, not at the loop pass's end. */
+#define LOG_PENDING_MAX (1024 * 1024)
+
 struct event_log {
 	char *path;
-	FILE *fp;
+	int fd;                   /* the file, O_APPEND; -1: memory only */
+	struct buf out;           /* whole lines not written yet */
+	size_t out_lines;
+	int64_t out_first, out_last; /* their first and last line's times (ms) */
+	/* Lines the file did not take (a full disk): said in the file when it takes lines again. */
+	uint64_t lost;
+	int64_t lost_first, lost_last;
+	int lost_errno;
 	struct log_line *ring;
 	size_t keep, count, head; /* head: where the next line goes */
 	uint64_t seq;
@@ -293,15 +306,64 @@ struct event_log {
 	int handle;
 };
 
-static FILE *open_log(const char *path, char **err)
+static int open_log(const char *path, char **err)
 {
-	FILE *fp = fopen(path, "ae");
+	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0666);
 
-	if (fp == NULL)
+	if (fd < 0)
 		*err = xasprintf("cannot open the log %s: %s", path, strerror(errno));
-	else
-		setvbuf(fp, NULL, _IOFBF, 64 * 1024);
-	return fp;
+	return fd;
+}
+
+/*
+ * Writes the waiting lines whole or not at all: a write the disk cut short is cut off the file
+ * again, so no line is ever half written or run into the next one.  Lines the file did not take
+ * are counted, and the first write that works says how many were lost, and when.
+ */
+static void write_pending(struct event_log *log)
+{
+	struct buf all = BUF_INIT;
+	size_t done = 0;
+	int error = ENOSPC; /* a write that takes nothing and says nothing: the disk is full */
+
+	if (log->fd < 0 || log->out.len == 0)
+		return;
+	if (log->lost) {
+		char now[TIME_ISO8601_MAX], from[TIME_ISO8601_MAX], to[TIME_ISO8601_MAX];
+
+		buf_addf(&all, "%s %" PRIu64 " lines of this log from %s to %s could not be written: %s\n",
+			 time_iso8601(now, log->out_first * 1000000, true), log->lost,
+			 time_iso8601(from, log->lost_first * 1000000, true), time_iso8601(to, log->lost_last * 1000000, true),
+			 strerror(log->lost_errno));
+	}
+	buf_add(&all, log->out.data, log->out.len);
+	off_t end = lseek(log->fd, 0, SEEK_END);
+
+	while (done < all.len) {
+		ssize_t n = write(log->fd, all.data + done, all.len - done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			error = n < 0 ? errno : error;
+			break;
+		}
+		done += (size_t)n;
+	}
+	if (done == all.len) {
+		log->lost = 0;
+	} else {
+		if (done > 0 && end >= 0 && ftruncate(log->fd, end) != 0)
+			(void)!write(log->fd, "\n", 1); /* cannot take back half a line: end it at least */
+		if (log->lost == 0)
+			log->lost_first = log->out_first;
+		log->lost += log->out_lines;
+		log->lost_last = log->out_last;
+		log->lost_errno = error;
+	}
+	buf_free(&all);
+	buf_truncate(&log->out, 0);
+	log->out_lines = 0;
 }
 
 struct event_log *event_log_new(const char *path, size_t keep, char **err)
@@ -310,10 +372,11 @@ struct event_log *event_log_new(const char *path, size_t keep, char **err)
 
 	log->keep = keep ? keep : 1;
 	log->ring = xcalloc(log->keep, sizeof *log->ring);
+	log->fd = -1;
 	if (path) {
 		log->path = xstrdup(path);
-		log->fp = open_log(path, err);
-		if (log->fp == NULL) {
+		log->fd = open_log(path, err);
+		if (log->fd < 0) {
 			event_log_free(&log);
 			return NULL;
 		}
@@ -332,8 +395,10 @@ void event_log_free(struct event_log **lp)
 	for (size_t i = 0; i < log->keep; i++)
 		free(log->ring[i].text);
 	free(log->ring);
-	if (log->fp)
-		fclose(log->fp);
+	write_pending(log);
+	if (log->fd >= 0)
+		close(log->fd);
+	buf_free(&log->out);
 	free(log->path);
 	free(log);
 	*lp = NULL;
@@ -369,8 +434,14 @@ void event_log_add(struct event_log *log, int64_t time_ms, int64_t task_id, enum
 	log->head = (log->head + 1) % log->keep;
 	if (log->count < log->keep)
 		log->count++;
-	if (log->fp)
-		fprintf(log->fp, "%s %s\n", time_iso8601(stamp, time_ms * 1000000, true), slot->text);
+	if (log->fd < 0)
+		return;
+	if (log->out_lines++ == 0)
+		log->out_first = time_ms;
+	log->out_last = time_ms;
+	buf_addf(&log->out, "%s %s\n", time_iso8601(stamp, time_ms * 1000000, true), slot->text);
+	if (log->out.len >= LOG_PENDING_MAX)
+		write_pending(log);
 }
 
 static void log_event(const struct event *ev, void *ud)
@@ -396,22 +467,22 @@ void event_log_attach(struct event_log *log, struct event_bus *bus)
 
 void event_log_flush(struct event_log *log)
 {
-	if (log->fp)
-		fflush(log->fp);
+	write_pending(log);
 }
 
 bool event_log_reopen(struct event_log *log, char **err)
 {
-	FILE *fp;
+	int fd;
 
 	if (log->path == NULL)
 		return true;
-	fp = open_log(log->path, err);
-	if (fp == NULL)
+	fd = open_log(log->path, err);
+	if (fd < 0)
 		return false;
-	if (log->fp)
-		fclose(log->fp);
-	log->fp = fp;
+	write_pending(log); /* to the file the lines were meant for */
+	if (log->fd >= 0)
+		close(log->fd);
+	log->fd = fd;
 	return true;
 }
 

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "engine/events.h"
 #include "util/xalloc.h"
@@ -202,6 +203,45 @@ static void test_log_lines_are_printable(void **state)
 	free(path);
 }
 
+/*
+ * A disk that takes no line (/dev/full): no line is written half or run into the next, the ring
+ * keeps them for simq log, and the first write that works says how many were lost, and when.
+ */
+static void test_log_on_a_full_disk(void **state)
+{
+	char *path = xasprintf("%s/full.log", getenv("SIMQ_TEST_TMP"));
+	char *err = NULL;
+	struct lines l = {.last = 0};
+
+	unlink(path);
+	assert_int_equal(symlink("/dev/full", path), 0);
+	struct event_log *log = event_log_new(path, 10, &err);
+
+	assert_non_null(log);
+	event_log_add(log, NOW + 1000, 0, SEVERITY_INFO, "lost one");
+	event_log_flush(log);
+	event_log_add(log, NOW + 2000, 0, SEVERITY_INFO, "lost two");
+	event_log_flush(log);
+	/* Room again: the name is a file of its own now, as after logrotate. */
+	assert_int_equal(unlink(path), 0);
+	assert_true(event_log_reopen(log, &err));
+	event_log_add(log, NOW + 3000, 0, SEVERITY_INFO, "kept");
+	event_log_flush(log);
+	assert_int_equal(event_log_since(log, 0, collect, &l), 3);
+	event_log_free(&log);
+
+	char buf[1024] = {0};
+	FILE *fp = fopen(path, "r");
+
+	assert_non_null(fp);
+	assert_true(fread(buf, 1, sizeof buf - 1, fp) > 0);
+	fclose(fp);
+	assert_string_equal(buf, "2026-11-28T05:07:17.000Z 2 lines of this log from 2026-11-28T05:07:15.000Z to "
+				 "2026-11-28T05:07:16.000Z could not be written: No space left on device\n"
+				 "2026-11-28T05:07:17.000Z kept\n");
+	free(path);
+}
+
 static void test_log_that_cannot_open(void **state)
 {
 	char *err = NULL;
@@ -219,6 +259,7 @@ int main(void)
 		cmocka_unit_test(test_order_and_unsubscribe),
 		cmocka_unit_test(test_lines_for_people),
 		cmocka_unit_test(test_log_sink_ring_and_file),
+		cmocka_unit_test(test_log_on_a_full_disk),
 		cmocka_unit_test(test_log_that_cannot_open),
 		cmocka_unit_test(test_log_lines_are_printable),
 	};
