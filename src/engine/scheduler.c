@@ -773,11 +773,15 @@ static void saved_copy(const struct task *copy, void *ud)
 }
 
 /* The store takes no changes: dispatch holds (no PLECS work whose end could not be saved), and the operator is told. */
-static void hold_for_store(struct scheduler *sc)
+static void hold_for_store(struct scheduler *sc, enum store_status st)
 {
-	char *text = xasprintf("cannot save changes to the task database: %s; the starts and ends of attempts wait in "
-			       "memory, tried again every %.0f s: once they are saved, dispatch resumes by itself",
-			       store_error(sc->store), SAVE_RETRY_S);
+	/* Up to the first ';' is what a console's status bar has room for. */
+	const char *what = st == STORE_FULL ? "cannot save to simq.db: its disk is full"
+			   : st == STORE_BUSY ? "cannot save to simq.db: another process holds it locked"
+					      : "cannot save to simq.db";
+	char *text = xasprintf("%s; the starts and ends of attempts wait in memory, tried again every %.0f s: once they "
+			       "are saved, dispatch resumes by itself (%s)",
+			       what, SAVE_RETRY_S, store_error(sc->store));
 
 	sc->host.store_hold(sc->host.ud, text);
 	free(text);
@@ -817,7 +821,7 @@ static void commit(struct scheduler *sc, struct store_change *ch, size_t n)
 		say(sc, SEVERITY_ERROR, "cannot save the start or end of %zu attempts (tasks %s%s): %s; kept in memory, "
 		    "saved once the task database takes them", n, list, m == 8 ? ", ..." : "", store_error(sc->store));
 	}
-	hold_for_store(sc);
+	hold_for_store(sc, st);
 	timer_start(sc, sc->save_retry, SAVE_RETRY_S);
 }
 

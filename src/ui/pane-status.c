@@ -3,8 +3,9 @@
  * the last answer's) before all, then each backend with its state in its own
  * colour (UP green, DOWN red, CHECKING and PAUSED yellow), dispatch PAUSED and
  * why, the state directory last and shortened, the clock and its zone at the
- * right.  When the bar is too narrow the path goes first, then the backends'
- * slots, then backends past the room ("+2 more").
+ * right.  When the bar is too narrow the path and the backends' slots go
+ * first, then backends past the room ("+2 more"); why dispatch is paused stays,
+ * cut at the clock if it must be.
  */
 #include "autoconf.h"
 
@@ -107,7 +108,8 @@ static void add_pool_jobs(struct console *c, struct bar *b)
 
 /*
  * The bar's pieces with as much as fits in width: detail 2 has everything, 1 leaves out the
- * backends' slots and the pause's reason, 0 the path too; backends that do not fit are counted.
+ * backends' slots and the path (why dispatch is paused matters more); backends that do not fit
+ * are counted.
  */
 static void build(struct console *c, struct bar *b, int width, int detail)
 {
@@ -138,16 +140,16 @@ static void build(struct console *c, struct bar *b, int width, int detail)
 		add(b, A_REVERSE | A_BOLD, 0, " +%d more", nb - shown);
 	add_pool_jobs(c, b);
 	if (c->view && reply_int(c->view, "paused", 0)) {
-		/* Paused by simq itself (no room for results): why, up to the first ';' (the rest is in the log). */
+		/* Paused by simq itself (no room for results, simq.db cannot save): why, up to the first ';' (the rest
+		 * is in the log and simq stats). */
 		char why[160];
 
 		reply_str(c->view, "pause_reason", why, sizeof why);
 		why[strcspn(why, ";")] = '\0';
 		add(b, A_REVERSE, 0, b->n > 0 ? " \u00b7 " : " ");
-		add(b, A_REVERSE | A_BOLD, PAIR_WARN, "PAUSED%s%s", why[0] && detail >= 1 ? ": " : "",
-		    detail >= 1 ? why : "");
+		add(b, A_REVERSE | A_BOLD, PAIR_WARN, "PAUSED%s%s", why[0] ? ": " : "", why);
 	}
-	if (detail >= 1) {
+	if (detail >= 2) {
 		const char *dir = c->view ? reply_str(c->view, "state_dir", buf, sizeof buf) : client_state_dir(c->conn);
 
 		add(b, A_REVERSE, 0, "%s%s", b->n > 0 ? " \u00b7 " : " ", text_short_path(path, sizeof path, dir, 16));
@@ -167,7 +169,7 @@ static void draw(struct console *c, struct screen_area a, bool focused)
 	snprintf(clock, sizeof clock, " %s %s ", text_clock(hms, sizeof hms, ui_now_ms()), zone);
 	int cw = screen_width(clock), room = a.w - cw;
 
-	for (int detail = 2; detail >= 0; detail--) {
+	for (int detail = 2; detail >= 1; detail--) {
 		build(c, &b, room, detail);
 		if (bar_width(&b) <= room)
 			break;

@@ -11,12 +11,14 @@
 . "$SIMQ_SRCDIR/tests/lib/tap.sh"
 . "$SIMQ_SRCDIR/tests/lib/emu.sh"
 . "$SIMQ_SRCDIR/tests/lib/faults.sh"
+. "$SIMQ_SRCDIR/tests/lib/tmux.sh"
 
-requires python3
-CHECKS=13
+requires python3 tmux
+CHECKS=14
 plan $CHECKS
 mounts=
 cleanup() {
+	$TM kill-server 2>/dev/null
 	stop_all
 	for m in $mounts; do umount "$m" 2>/dev/null || umount -l "$m"; done
 }
@@ -55,9 +57,15 @@ EOF
 dd if=/dev/zero of="$SIMQ_HOME/filler" bs=64k >/dev/null 2>&1
 "$SIMQ" resume >/dev/null 2>&1
 
-paused_for_store() { "$SIMQ" stats --json | grep -q '"pause_reason": "cannot save changes to the task database: .*is full.*dispatch resumes by itself"'; }
+paused_for_store() { "$SIMQ" stats --json | grep -q '"pause_reason": "cannot save to simq.db: its disk is full; .*dispatch resumes by itself (.*is full'; }
 poll 20 paused_for_store && ok "dispatch pauses by itself and says the task database cannot save" ||
 	fail "dispatch pauses by itself and says the task database cannot save" "$("$SIMQ" stats --json)"
+# The console at 80x24, as in a tmux pane: the status bar says why, not only PAUSED.
+$TM new-session -d -s simq -x 80 -y 24 \
+	"env TERM=tmux-256color TZ=UTC LANG=C.UTF-8 SIMQ_HOME='$SIMQ_HOME' '$SIMQ' 2>'$TMP/console.err'; sleep 60"
+expect_screen "the console at 80x24 says why: PAUSED: cannot save to simq.db: its disk is full" \
+	"PAUSED: cannot save to simq.db: its disk is full"
+$TM kill-server 2>/dev/null
 idle() { "$SIMQ" stats --json | grep -q '^  "running": 0,'; }
 poll 20 idle && ok "the calls in flight end, and no more start" || fail "the calls in flight end, and no more start" "$("$SIMQ" stats)"
 ran=$(python3 -c "$PY_PRELUDE
@@ -74,7 +82,7 @@ rc=$?
 # A resume cannot help yet, and says so; a shutdown would lose the kept changes: refused, and why.
 "$SIMQ" resume >"$TMP/resume.out" 2>&1
 rc=$?
-[ $rc -eq 1 ] && grep -q "dispatch is paused again at once: cannot save changes to the task database" "$TMP/resume.out" &&
+[ $rc -eq 1 ] && grep -q "dispatch is paused again at once: cannot save to simq.db: its disk is full" "$TMP/resume.out" &&
 	ok "simq resume while the disk is full: exit 1, paused again at once, and why" ||
 	fail "simq resume while the disk is full: exit 1, paused again at once, and why" "exit $rc" "$(cat "$TMP/resume.out")"
 "$SIMQ" shutdown >"$TMP/shutdown.out" 2>&1
