@@ -438,7 +438,9 @@ static void number_end(struct plecs_answer *a, const struct frame *f)
 
 		/* PLECS answered whole, and computed a number that is not finite: asking again answers the same. */
 		bool not_finite = text_not_finite(a);
-		const char *what = not_finite ? "a finite number" : "a number XML-RPC allows there";
+		const char *what = not_finite	  ? "a finite number"
+				   : a->text_long ? "a number simq reads: no double needs as many"
+						  : "a number XML-RPC allows there";
 
 		if (c->error == NULL)
 			c->permanent = not_finite;
