@@ -82,7 +82,7 @@ const struct option_def option_table[] = {
     {"server", "state_dir", OPT_PATH, "",
      .help = "Directory for the database, the socket, results and "
              "simulation.log. Empty: $SIMQ_HOME, else $XDG_STATE_HOME/simq (~/.local/state/simq). "
-             "--state DIR overrides it."},
+             "simq server --state DIR, and --home DIR of the other commands, override it."},
     {"server", "socket", OPT_PATH, "simq.sock", .flags = OPT_NONEMPTY,
      .help = "The API's Unix socket, relative to the state dir unless absolute. Its whole path must fit a "
              "Unix socket (107 bytes); simq config --check measures it."},
