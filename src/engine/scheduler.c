@@ -808,7 +808,10 @@ static void commit(struct scheduler *sc, struct store_change *ch, size_t n)
 		return;
 	}
 	if (unsaved_count(sc->unsaved) == 0) {
+		/* Refused: no retry could save it, so nothing is kept, and no hold waits for it. */
 		say(sc, SEVERITY_ERROR, "cannot save the start or end of %zu attempts: %s", kept + n, store_error(sc->store));
+		if (kept > 0)
+			sc->host.store_hold(sc->host.ud, NULL);
 		return;
 	}
 	if (kept == 0) {
