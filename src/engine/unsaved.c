@@ -130,7 +130,8 @@ enum store_status unsaved_commit(struct unsaved *u, struct store *s, struct stor
 	enum task_state *was = xcalloc(n ? n : 1, sizeof *was);
 
 	memcpy(all, u->kept, u->n * sizeof *all);
-	memcpy(all + u->n, changes, n * sizeof *all);
+	if (n)
+		memcpy(all + u->n, changes, n * sizeof *all);
 	for (size_t i = 0; i < n; i++) {
 		const struct store_change *before = last_of(u, changes[i].task->id);
 

@@ -270,6 +270,42 @@ static void backend_remove(struct api *a, struct api_call *c)
 	free(name);
 }
 
+/* simq.pause([backend]) and simq.resume([backend]): dispatch as a whole, or one backend's. */
+static void set_paused(struct api *a, struct api_call *c, bool paused)
+{
+	char *name = string_arg(c, 0), *err = NULL;
+	bool now;
+
+	if (arg_count(c) > 1 || (arg_count(c) == 1 && name == NULL)) {
+		api_fault(c, PROTO_FAULT_INVALID, "%s takes no argument, or a backend's name (a string)", c->method->name);
+		free(name);
+		return;
+	}
+	enum engine_status st = engine_pause(api_engine(a), name, paused, &now, &err);
+
+	if (st != ENGINE_OK) {
+		api_fault(c, view_fault_of(st), "%s: %s", c->method->name, err);
+		free(err);
+	} else {
+		xmlrpc_env env;
+
+		xmlrpc_env_init(&env);
+		api_result(c, xmlrpc_bool_new(&env, now));
+		xmlrpc_env_clean(&env);
+	}
+	free(name);
+}
+
+static void pause_dispatch(struct api *a, struct api_call *c)
+{
+	set_paused(a, c, true);
+}
+
+static void resume_dispatch(struct api *a, struct api_call *c)
+{
+	set_paused(a, c, false);
+}
+
 /* simq.backends() -> {backends, pool_instances, pools}. */
 static void backends(struct api *a, struct api_call *c)
 {
@@ -302,5 +338,8 @@ const struct api_method api_backend_methods[] = {
      "pool instance's job is cancelled unless it is that job removing it",
      backend_remove},
     {"simq.backends", "simq.backends() -> {backends, pool_instances, pools}", backends},
+    {"simq.pause", "simq.pause([backend])", pause_dispatch},
+    {"simq.resume", "simq.resume([backend]): true when dispatch is paused again at once (simq.stats says why)",
+     resume_dispatch},
 };
 const size_t api_backend_method_count = sizeof api_backend_methods / sizeof api_backend_methods[0];

@@ -1,6 +1,7 @@
 /*
  * api-backend — the API's backend methods (DESIGN 19): simq.backend_add,
- * simq.backend_remove and simq.backends, a table of methods that http.c
+ * simq.backend_remove and simq.backends, and simq.pause and simq.resume of
+ * dispatch or of one backend: a table of methods that http.c
  * serves after api.c's (api.c's file stays short enough to read).  Each
  * checks its arguments, makes one engine call and answers; the pools'
  * instances (engine/pool.h) show in simq.backends with their job.  Loop

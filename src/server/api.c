@@ -712,45 +712,6 @@ static void api_result_method(struct api *a, struct api_call *c)
 	task_free(&owned);
 }
 
-static void set_paused(struct api *a, struct api_call *c, bool paused)
-{
-	const char *name = NULL;
-	char *err = NULL;
-	bool now;
-	xmlrpc_env env;
-
-	if (!check_count(c, 0, 1, "an optional backend name"))
-		return;
-	xmlrpc_env_init(&env);
-	if (param_count(c) == 1 && xmlrpc_value_type(param(c, 0)) == XMLRPC_TYPE_STRING)
-		xmlrpc_read_string(&env, param(c, 0), &name);
-	xmlrpc_env_clean(&env);
-	if (param_count(c) == 1 && name == NULL) {
-		bad_value(c, "backend", param(c, 0), "allowed: a backend's name (a string)");
-		return;
-	}
-	enum engine_status st = engine_pause(a->engine, name, paused, &now, &err);
-
-	if (st != ENGINE_OK) {
-		api_fault(c, view_fault_of(st), "%s: %s", c->method->name, err);
-		free(err);
-	} else {
-		xmlrpc_env_init(&env);
-		finish_value(c, &env, xmlrpc_bool_new(&env, now));
-	}
-	free((void *)name);
-}
-
-static void api_pause(struct api *a, struct api_call *c)
-{
-	set_paused(a, c, true);
-}
-
-static void api_resume(struct api *a, struct api_call *c)
-{
-	set_paused(a, c, false);
-}
-
 static void api_shutdown(struct api *a, struct api_call *c)
 {
 	xmlrpc_env env;
@@ -808,8 +769,6 @@ const struct api_method api_methods[] = {
 	 api_result_method},
 	{"simq.wait", "simq.wait(ids, timeout) -> [{id, state}]", api_wait},
 	{"simq.stats", "simq.stats() -> counts, success rate, retry effectiveness, queue", api_stats},
-	{"simq.pause", "simq.pause([backend])", api_pause},
-	{"simq.resume", "simq.resume([backend])", api_resume},
 	{"simq.view", "simq.view(request) -> what a console draws", api_view},
 	{"simq.status", "simq.status([seen]) -> the counts of a status line", api_status},
 	{"simq.clean", "simq.clean({older_than, state, model, dry_run}) -> {tasks, ..., files, bytes}", api_clean},
