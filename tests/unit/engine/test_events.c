@@ -119,6 +119,17 @@ static void collect(const struct log_entry *line, void *ud)
 	l->last = line->seq;
 }
 
+/* The file's text (at most size - 1 bytes) in buf; fails the test when it cannot be read or is empty. */
+static void read_text(const char *path, char *buf, size_t size)
+{
+	FILE *fp = fopen(path, "r");
+
+	memset(buf, 0, size);
+	assert_non_null(fp);
+	assert_true(fread(buf, 1, size - 1, fp) > 0);
+	fclose(fp);
+}
+
 static void test_log_sink_ring_and_file(void **state)
 {
 	char *path = xasprintf("%s/simulation.log", getenv("SIMQ_TEST_TMP"));
@@ -153,20 +164,13 @@ static void test_log_sink_ring_and_file(void **state)
 	event_log_free(&log);
 	events_free(&bus);
 
-	char buf[1024] = {0};
-	FILE *fp = fopen(moved, "r");
+	char buf[1024];
 
-	assert_non_null(fp);
-	assert_true(fread(buf, 1, sizeof buf - 1, fp) > 0);
-	fclose(fp);
+	read_text(moved, buf, sizeof buf);
 	assert_non_null(strstr(buf, "2026-11-28T05:07:14.001Z 1 completed\n"));
 	assert_non_null(strstr(buf, "before reopen"));
 	assert_null(strstr(buf, "after reopen"));
-	fp = fopen(path, "r");
-	assert_non_null(fp);
-	memset(buf, 0, sizeof buf);
-	assert_true(fread(buf, 1, sizeof buf - 1, fp) > 0);
-	fclose(fp);
+	read_text(path, buf, sizeof buf);
 	assert_string_equal(buf, "2026-11-28T05:07:14.000Z after reopen\n");
 	free(path);
 	free(moved);
@@ -189,12 +193,9 @@ static void test_log_lines_are_printable(void **state)
 	assert_non_null(strstr(l.text, want));
 	event_log_free(&log);
 
-	char buf[1024] = {0};
-	FILE *fp = fopen(path, "r");
+	char buf[1024];
 
-	assert_non_null(fp);
-	assert_true(fread(buf, 1, sizeof buf - 1, fp) > 0);
-	fclose(fp);
+	read_text(path, buf, sizeof buf);
 	assert_non_null(strstr(buf, want));
 	assert_non_null(strstr(buf, "Z plain line\n"));
 	for (const unsigned char *p = (const unsigned char *)buf; *p; p++)
@@ -230,12 +231,9 @@ static void test_log_on_a_full_disk(void **state)
 	assert_int_equal(event_log_since(log, 0, collect, &l), 3);
 	event_log_free(&log);
 
-	char buf[1024] = {0};
-	FILE *fp = fopen(path, "r");
+	char buf[1024];
 
-	assert_non_null(fp);
-	assert_true(fread(buf, 1, sizeof buf - 1, fp) > 0);
-	fclose(fp);
+	read_text(path, buf, sizeof buf);
 	assert_string_equal(buf, "2026-11-28T05:07:17.000Z 2 lines of this log from 2026-11-28T05:07:15.000Z to "
 				 "2026-11-28T05:07:16.000Z could not be written: No space left on device\n"
 				 "2026-11-28T05:07:17.000Z kept\n");
