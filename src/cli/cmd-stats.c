@@ -248,6 +248,9 @@ const struct cli_command cli_cmd_resume = {
 	.name = "resume",
 	.usage = "simq resume [BACKEND]",
 	.summary = "dispatch again after pause",
+	.help = "With no BACKEND, every paused backend resumes too. When simq paused dispatch itself because the\n"
+		"task database cannot save (a full disk) and it still cannot, dispatch is paused again at once:\n"
+		"simq resume says why and exits 1. That pause lifts itself once the database saves again.",
 	.run = run_resume,
 	.common = true,
 	.operands = CLI_OPERANDS_BACKEND,
