@@ -323,6 +323,7 @@ static int open_log(const char *path, char **err)
 static void write_pending(struct event_log *log)
 {
 	struct buf all = BUF_INIT;
+	const struct buf *lines = &log->out; /* what is written: the lines, or the notice and the lines */
 	size_t done = 0;
 	int error = ENOSPC; /* a write that takes nothing and says nothing: the disk is full */
 
@@ -335,12 +336,13 @@ static void write_pending(struct event_log *log)
 			 time_iso8601(now, log->out_first * 1000000, true), log->lost,
 			 time_iso8601(from, log->lost_first * 1000000, true), time_iso8601(to, log->lost_last * 1000000, true),
 			 strerror(log->lost_errno));
+		buf_add(&all, log->out.data, log->out.len);
+		lines = &all;
 	}
-	buf_add(&all, log->out.data, log->out.len);
 	off_t end = lseek(log->fd, 0, SEEK_END);
 
-	while (done < all.len) {
-		ssize_t n = write(log->fd, all.data + done, all.len - done);
+	while (done < lines->len) {
+		ssize_t n = write(log->fd, lines->data + done, lines->len - done);
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -350,7 +352,7 @@ static void write_pending(struct event_log *log)
 		}
 		done += (size_t)n;
 	}
-	if (done == all.len) {
+	if (done == lines->len) {
 		log->lost = 0;
 	} else {
 		if (done > 0 && end >= 0 && ftruncate(log->fd, end) != 0)

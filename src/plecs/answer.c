@@ -927,11 +927,6 @@ static const char point_open[] = "<value><double>", point_close[] = "</double></
 /* The longest number read_points takes: any double written in full as %.17g is shorter. */
 #define POINT_TEXT_MAX 32
 
-static bool number_char(char c)
-{
-	return (c >= '0' && c <= '9') || c == '.' || c == '-' || c == '+' || c == 'e' || c == 'E';
-}
-
 static void XMLCALL on_tag_start(void *ud, const XML_Char *name, const XML_Char **attrs)
 {
 	struct plecs_answer *a = ud;
@@ -986,7 +981,7 @@ static size_t point_events(struct plecs_answer *a, const char *text, size_t room
 {
 	size_t n = 0;
 
-	while (n < room && n <= POINT_TEXT_MAX && number_char(text[n]))
+	while (n < room && n <= POINT_TEXT_MAX && decimal_char(text[n]))
 		n++;
 	if (n == 0 || n > POINT_TEXT_MAX || memcmp(text + n, point_close, POINT_CLOSE) != 0)
 		return 0;

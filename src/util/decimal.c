@@ -36,7 +36,7 @@ static bool is_digit(char c)
 	return c >= '0' && c <= '9';
 }
 
-static bool number_char(char c)
+bool decimal_char(char c)
 {
 	return is_digit(c) || c == '.' || c == '-' || c == '+' || c == 'e' || c == 'E';
 }
@@ -280,7 +280,7 @@ size_t decimal_scan(const char *s, size_t len, double *x)
 	p = read_significand(p, end, &d);
 	if (p && p < end && (*p == 'e' || *p == 'E'))
 		p = read_exponent(p, end, &d);
-	if (p == NULL || (p < end && number_char(*p)))
+	if (p == NULL || (p < end && decimal_char(*p)))
 		return 0;
 	return decimal_value(&d, s, (size_t)(p - s), x) ? (size_t)(p - s) : 0;
 }

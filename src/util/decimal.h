@@ -27,4 +27,7 @@ bool decimal_parse(const char *s, size_t len, double *x);
  */
 size_t decimal_scan(const char *s, size_t len, double *x);
 
+/* Whether c may be in a number's text as decimal_scan reads it: a digit, '.', '+', '-', 'e' or 'E'. */
+bool decimal_char(char c);
+
 #endif

@@ -378,11 +378,12 @@ static void test_scan(void **state)
 		{"1.5</double>", 3, 1.5}, {"-2e-3<", 5, -2e-3}, {"12", 2, 12}, {".5x", 2, .5}, {"1.5 ", 3, 1.5},
 		{"6.284233089760303</double></value>", 17, 6.284233089760303}, {"1e<", 0, 0}, {"1-2<", 0, 0},
 		{"1.5e+", 0, 0}, {"1e5e", 0, 0}, {"abc", 0, 0}, {"", 0, 0}, {"-<", 0, 0}, {"1e400<", 0, 0},
-		/* bytes on either side of the digits, and not ASCII, after runs of every length */
+		/* bytes on either side of the digits, and not ASCII, after runs of every length; eight bytes or more
+		 * after a number, so the eight-at-a-time reader runs past its end */
 		{"12345678/9", 8, 12345678}, {"1234567:89", 7, 1234567}, {"123456789\xc3\xa9" "abcdefg", 9, 123456789},
 		{"0.1234567\x80\x80\x80\x80\x80\x80\x80\x80", 9, 0.1234567},
-		{"1234567890123456.5 xxxxxxxx", 18, 1234567890123456.5}, {"9\x7f\x7f\x7f\x7f\x7f\x7f\x7f", 1, 9},
-		{"1234/5678 xxxxxxxx", 4, 1234}, {"12\xb5" "45678901234", 2, 12},
+		{"1234567890123456.5 </value>", 18, 1234567890123456.5}, {"9\x7f\x7f\x7f\x7f\x7f\x7f\x7f", 1, 9},
+		{"1234/5678 </value>", 4, 1234}, {"12\xb5" "45678901234", 2, 12},
 		{"12345678901234567890123456789 ", 29, 12345678901234567890123456789.0},
 	};
 	char text[112];
