@@ -347,12 +347,13 @@ static enum feed_close close_feed(struct worker *w, struct job *job, bool whole,
 }
 
 /*
- * One XML-RPC call; false with the call's outcome and error set when it fails.  Its answer goes to
- * decoder when there is one (result is then not set), else through xmlrpc-c into *result.  True
- * and w->handed when the decoder went on alone (close_feed): the call is no longer the worker's.
+ * One XML-RPC call of the written body; false with the call's outcome and error set when it fails.
+ * Its answer goes to decoder when there is one (result is then not set), else through xmlrpc-c into
+ * *result.  True and w->handed when the decoder went on alone (close_feed): the call is no longer
+ * the worker's.
  */
-static bool call(struct worker *w, struct job *job, const char *method, xmlrpc_value *params, xmlrpc_value **result,
-		 struct plecs_answer *decoder)
+static bool call_body(struct worker *w, struct job *job, const struct buf *body, xmlrpc_value **result,
+		      struct plecs_answer *decoder)
 {
 	struct backend_call *bc = job->call;
 	struct answer a = {.max = bc->max_response ? bc->max_response : SIZE_MAX / 2, .easy = w->easy,
@@ -361,7 +362,6 @@ static bool call(struct worker *w, struct job *job, const char *method, xmlrpc_v
 					      .max_depth = PROTO_MAX_XML_DEPTH};
 	char curl_error[CURL_ERROR_SIZE] = "";
 	xmlrpc_env env;
-	struct buf body = BUF_INIT;
 	int fault_code = 0;
 	const char *fault = NULL;
 
@@ -369,13 +369,9 @@ static bool call(struct worker *w, struct job *job, const char *method, xmlrpc_v
 		*result = NULL;
 	xmlscan_init(&a.scan, &limits);
 	xmlrpc_env_init(&env);
-	if (!proto_serialize_call(&env, &body, method, params)) {
-		failed(job, BACKEND_FAULT, xasprintf("cannot write the call: %s", env.fault_string));
-		goto out;
-	}
 	curl_easy_setopt(w->easy, CURLOPT_URL, bc->url);
-	curl_easy_setopt(w->easy, CURLOPT_POSTFIELDS, buf_str(&body));
-	curl_easy_setopt(w->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body.len);
+	curl_easy_setopt(w->easy, CURLOPT_POSTFIELDS, buf_str(body));
+	curl_easy_setopt(w->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body->len);
 	curl_easy_setopt(w->easy, CURLOPT_WRITEDATA, &a);
 	curl_easy_setopt(w->easy, CURLOPT_ERRORBUFFER, curl_error);
 	curl_easy_setopt(w->easy, CURLOPT_FRESH_CONNECT, (long)__atomic_exchange_n(&w->fresh, 0, __ATOMIC_RELAXED));
@@ -407,10 +403,27 @@ out:
 		__atomic_store_n(&w->fresh, 1, __ATOMIC_RELAXED);
 	curl_easy_setopt(w->easy, CURLOPT_ERRORBUFFER, NULL);
 	feed_free(&a.feed);
-	buf_free(&body);
 	free(a.data);
 	xmlrpc_env_clean(&env);
 	return w->handed || (bc->outcome == BACKEND_OK && (decoder || *result != NULL));
+}
+
+/* A call of method(params) that is not plecs.simulate (whose body plecs_simulate_body writes). */
+static bool call(struct worker *w, struct job *job, const char *method, xmlrpc_value *params, xmlrpc_value **result)
+{
+	struct buf body = BUF_INIT;
+	xmlrpc_env env;
+	bool ok;
+
+	xmlrpc_env_init(&env);
+	ok = proto_serialize_call(&env, &body, method, params);
+	if (ok)
+		ok = call_body(w, job, &body, result, NULL);
+	else
+		failed(job, BACKEND_FAULT, xasprintf("cannot write the call: %s", env.fault_string));
+	buf_free(&body);
+	xmlrpc_env_clean(&env);
+	return ok;
 }
 
 /* plecs.close(name); a fault (nothing of that name is loaded) is no harm.  False when PLECS did not answer. */
@@ -422,7 +435,7 @@ static bool close_model(struct worker *w, struct job *job, const char *name)
 
 	xmlrpc_env_init(&env);
 	params = xmlrpc_build_value(&env, "(s)", name);
-	if (call(w, job, "plecs.close", params, &r, NULL)) {
+	if (call(w, job, "plecs.close", params, &r)) {
 		xmlrpc_DECREF(r);
 	} else if (bc->outcome == BACKEND_FAULT) {
 		bc->outcome = BACKEND_OK;
@@ -442,7 +455,7 @@ static bool load_once(struct worker *w, struct job *job)
 
 	xmlrpc_env_init(&env);
 	params = xmlrpc_build_value(&env, "(s)", bc->model_path);
-	ok = call(w, job, "plecs.load", params, &r, NULL);
+	ok = call(w, job, "plecs.load", params, &r);
 	if (ok) {
 		xmlrpc_DECREF(r);
 		bc->loaded = true;
@@ -471,39 +484,12 @@ static bool load(struct worker *w, struct job *job)
 	return close_model(w, job, bc->model_name) && load_once(w, job);
 }
 
-/* The parameters of plecs.simulate: the model's name and one optStruct, or the list of them. */
-static xmlrpc_value *simulate_params(xmlrpc_env *env, struct backend_call *bc, char **err)
-{
-	xmlrpc_value *cases = xmlrpc_array_new(env), *params = NULL;
-
-	for (size_t i = 0; i < bc->ncases && *err == NULL; i++) {
-		const struct backend_case *c = &bc->cases[i];
-		xmlrpc_value *opt = plecs_opt_struct(env, c->vars, c->solver, c->timeout, bc->matfile, c->name, err);
-
-		if (opt) {
-			xmlrpc_array_append_item(env, cases, opt);
-			xmlrpc_DECREF(opt);
-		}
-	}
-	if (*err == NULL && bc->as_list) {
-		params = xmlrpc_build_value(env, "(sA)", bc->model_name, cases);
-	} else if (*err == NULL) {
-		xmlrpc_value *one;
-
-		xmlrpc_array_read_item(env, cases, 0, &one);
-		params = xmlrpc_build_value(env, "(sV)", bc->model_name, one);
-		xmlrpc_DECREF(one);
-	}
-	xmlrpc_DECREF(cases);
-	return params;
-}
-
-/* plecs.simulate with params; its answer decoded into the call's results as it arrives. */
-static bool simulate_once(struct worker *w, struct job *job, xmlrpc_value *params)
+/* plecs.simulate of the written body; its answer decoded into the call's results as it arrives. */
+static bool simulate_once(struct worker *w, struct job *job, const struct buf *body)
 {
 	struct backend_call *bc = job->call;
 	struct plecs_answer *decoder = plecs_answer_new(bc->ncases, bc->as_list);
-	bool ok = call(w, job, "plecs.simulate", params, NULL, decoder);
+	bool ok = call_body(w, job, body, NULL, decoder);
 
 	if (w->handed)
 		return true; /* the decoder is the feed's thread's now */
@@ -516,30 +502,23 @@ static bool simulate_once(struct worker *w, struct job *job, xmlrpc_value *param
 static void simulate(struct worker *w, struct job *job)
 {
 	struct backend_call *bc = job->call;
-	xmlrpc_env env;
-	xmlrpc_value *params;
+	struct buf body = BUF_INIT;
 	char *err = NULL;
 
-	xmlrpc_env_init(&env);
 	if (bc->load && !load(w, job))
-		goto out;
-	params = simulate_params(&env, bc, &err);
-	if (params == NULL) {
+		return;
+	if (!plecs_simulate_body(&body, bc, &err)) {
 		/* Cannot happen for a validated task; still, never send a batch with a hole. */
 		bc->outcome = BACKEND_FAULT;
-		bc->error = err ? err : xstrdup(env.fault_string ? env.fault_string : "cannot build the optStruct");
-		goto out;
-	}
-	if (!simulate_once(w, job, params) && bc->outcome == BACKEND_FAULT && !bc->loaded && bc->error &&
-	    strstr(bc->error, "not loaded")) {
+		bc->error = err;
+	} else if (!simulate_once(w, job, &body) && bc->outcome == BACKEND_FAULT && !bc->loaded && bc->error &&
+		   strstr(bc->error, "not loaded")) {
 		/* PLECS restarted and forgot the model: load it and ask again; not an attempt. */
 		bc->outcome = BACKEND_OK;
 		if (load(w, job))
-			simulate_once(w, job, params);
+			simulate_once(w, job, &body);
 	}
-	xmlrpc_DECREF(params);
-out:
-	xmlrpc_env_clean(&env);
+	buf_free(&body);
 }
 
 static void run(struct worker *w, struct job *job)
@@ -554,7 +533,7 @@ static void run(struct worker *w, struct job *job)
 
 		xmlrpc_env_init(&env);
 		params = xmlrpc_array_new(&env);
-		if (call(w, job, "system.listMethods", params, &r, NULL))
+		if (call(w, job, "system.listMethods", params, &r))
 			xmlrpc_DECREF(r);
 		xmlrpc_DECREF(params);
 		xmlrpc_env_clean(&env);

@@ -15,68 +15,107 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#include "proto/proto.h"
+#include "proto/doubles.h"
+#include "proto/xmlout.h"
+#include "util/buf.h"
 #include "util/fds.h"
 #include "util/xalloc.h"
 
-static xmlrpc_value *from_text(xmlrpc_env *env, const char *json, char **err)
+/* A case's stored options (vars or solver) as JSON, or NULL and *err when they are not an object. */
+static json_t *stored_object(const char *json, char **err)
 {
 	json_t *j = json_loads(json ? json : "{}", JSON_DECODE_ANY, NULL);
-	xmlrpc_value *v;
 
 	if (j == NULL || !json_is_object(j)) {
 		*err = xasprintf("stored options are not a JSON object: %.60s", json ? json : "");
 		json_decref(j);
 		return NULL;
 	}
-	v = proto_from_json(env, j);
-	json_decref(j);
-	if (v == NULL)
-		*err = xasprintf("stored options cannot be sent: %s", env->fault_string);
-	return v;
+	return j;
 }
 
-xmlrpc_value *plecs_opt_struct(xmlrpc_env *env, const char *vars_json, const char *solver_json, double timeout,
-			       bool matfile, const char *name, char **err)
+static void add_double_member(struct buf *b, const char *name, double v)
 {
-	xmlrpc_value *opt = xmlrpc_struct_new(env), *vars, *solver, *v;
+	proto_xml_member_open(b, name);
+	buf_adds(b, "<value><double>");
+	proto_add_double(b, v);
+	buf_adds(b, "</double></value>");
+	proto_xml_member_end(b);
+}
 
-	vars = from_text(env, vars_json, err);
-	if (vars == NULL) {
-		xmlrpc_DECREF(opt);
-		return NULL;
+/* SolverOpts: the stored ones, with Timeout in its place or after them; nothing when that is nothing. */
+static void add_solver(struct buf *b, json_t *solver, double timeout)
+{
+	bool timed = timeout > 0, put = false;
+	const char *key;
+	json_t *val;
+
+	if (json_object_size(solver) == 0 && !timed)
+		return;
+	proto_xml_member_open(b, "SolverOpts");
+	buf_adds(b, PROTO_XML_STRUCT_OPEN);
+	json_object_foreach(solver, key, val)
+	{
+		if (timed && strcmp(key, "Timeout") == 0) {
+			add_double_member(b, key, timeout);
+			put = true;
+			continue;
+		}
+		proto_xml_member_open(b, key);
+		proto_xml_json(b, val);
+		proto_xml_member_end(b);
 	}
-	solver = from_text(env, solver_json, err);
+	if (timed && !put)
+		add_double_member(b, "Timeout", timeout);
+	buf_adds(b, PROTO_XML_STRUCT_CLOSE);
+	proto_xml_member_end(b);
+}
+
+/* One case's optStruct: ModelVars (when there are any), SolverOpts, OutputFormat, Name. */
+static bool add_opt_struct(struct buf *b, const struct backend_case *c, bool matfile, char **err)
+{
+	json_t *vars = stored_object(c->vars, err), *solver = vars ? stored_object(c->solver, err) : NULL;
+
 	if (solver == NULL) {
-		xmlrpc_DECREF(vars);
-		xmlrpc_DECREF(opt);
-		return NULL;
+		json_decref(vars);
+		return false;
 	}
-	if (timeout > 0) {
-		v = xmlrpc_double_new(env, timeout);
-		xmlrpc_struct_set_value(env, solver, "Timeout", v);
-		xmlrpc_DECREF(v);
+	buf_adds(b, PROTO_XML_STRUCT_OPEN);
+	if (json_object_size(vars) > 0) {
+		proto_xml_member_open(b, "ModelVars");
+		proto_xml_json(b, vars);
+		proto_xml_member_end(b);
 	}
-	if (xmlrpc_struct_size(env, vars) > 0)
-		xmlrpc_struct_set_value(env, opt, "ModelVars", vars);
-	if (xmlrpc_struct_size(env, solver) > 0)
-		xmlrpc_struct_set_value(env, opt, "SolverOpts", solver);
-	v = xmlrpc_string_new(env, matfile ? "MatFile" : "Plain");
-	xmlrpc_struct_set_value(env, opt, "OutputFormat", v);
-	xmlrpc_DECREF(v);
-	if (name) {
-		v = xmlrpc_string_new(env, name);
-		xmlrpc_struct_set_value(env, opt, "Name", v);
-		xmlrpc_DECREF(v);
+	add_solver(b, solver, c->timeout);
+	proto_xml_member_string(b, "OutputFormat", matfile ? "MatFile" : "Plain");
+	if (c->name[0])
+		proto_xml_member_string(b, "Name", c->name);
+	buf_adds(b, PROTO_XML_STRUCT_CLOSE);
+	json_decref(vars);
+	json_decref(solver);
+	return true;
+}
+
+bool plecs_simulate_body(struct buf *out, const struct backend_call *bc, char **err)
+{
+	size_t n = bc->as_list ? bc->ncases : 1;
+
+	buf_adds(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<methodCall>\n"
+		      "<methodName>plecs.simulate</methodName>\n<params>\n<param>");
+	proto_xml_string(out, bc->model_name);
+	buf_adds(out, "</param>\n<param>");
+	if (bc->as_list)
+		buf_adds(out, PROTO_XML_ARRAY_OPEN);
+	for (size_t i = 0; i < n; i++) {
+		if (!add_opt_struct(out, &bc->cases[i], bc->matfile, err))
+			return false;
+		if (bc->as_list)
+			buf_addc(out, '\n');
 	}
-	xmlrpc_DECREF(vars);
-	xmlrpc_DECREF(solver);
-	if (env->fault_occurred) {
-		*err = xasprintf("cannot build the simulation options: %s", env->fault_string);
-		xmlrpc_DECREF(opt);
-		return NULL;
-	}
-	return opt;
+	if (bc->as_list)
+		buf_adds(out, PROTO_XML_ARRAY_CLOSE);
+	buf_adds(out, "</param>\n</params>\n</methodCall>\n");
+	return true;
 }
 
 /*
