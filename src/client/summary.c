@@ -56,6 +56,11 @@ void summary_read(xmlrpc_value *status, struct summary *s)
 	if (s->unseen < 0)
 		s->unseen = 0;
 	s->paused = reply_int(status, "paused", 0) != 0;
+	/* The reason's head says what is wrong; the rest (what to do) is in simq stats and the console. */
+	if (s->paused) {
+		reply_str(status, "pause_reason", s->why, sizeof s->why);
+		s->why[strcspn(s->why, ";")] = '\0';
+	}
 	/* DOWN: asked and not answering.  A backend not asked yet (checking) is neither UP nor DOWN. */
 	for (int i = 0; i < reply_count(backends); i++) {
 		xmlrpc_value *b = reply_item(backends, i);
@@ -120,6 +125,11 @@ static void field_pending(const struct summary *s, char *out, size_t size)
 static void field_paused(const struct summary *s, char *out, size_t size)
 {
 	snprintf(out, size, "%s", s->paused ? "paused" : "");
+}
+
+static void field_why(const struct summary *s, char *out, size_t size)
+{
+	snprintf(out, size, "%s", s->why);
 }
 
 struct field {

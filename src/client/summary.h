@@ -27,13 +27,14 @@
 	X(down, "the backends that are DOWN, by name, comma-separated")                                               \
 	X(pools, "the [pool]s that are FAILING (jobs end before they register) or UNLISTED (squeue fails)")            \
 	X(pending, "the pools' jobs pending in Slurm, with why: \"2 jobs pending (Licenses)\"")                          \
-	X(paused, "\"paused\" while dispatch is paused")
+	X(paused, "\"paused\" while dispatch is paused")                                                                  \
+	X(why, "why simq paused dispatch by itself: \"cannot save to simq.db: its disk is full\" (empty when you did)")
 
 /* What is shown in the status line when no format is given (--ascii writes > * x - for the symbols). */
 #define SUMMARY_DEFAULT_FORMAT                                                                                         \
 	"simq {queued}▸ {running}⚙ {new?#[fg=red]}{failed}✗{new?#[default]}"                                     \
 	"{down? · #[fg=red]{down} DOWN#[default]}{pools? · #[fg=red]{pools}#[default]}{pending? · {pending}}"     \
-	"{paused? · paused}"
+	"{paused? · paused}{why?: #[fg=red]{why}#[default]}"
 
 struct summary {
 	int64_t queued, running, failed, unseen, done;
@@ -41,6 +42,7 @@ struct summary {
 	char pools[256];   /* "cluster FAILING", comma-separated; "" when every pool is well */
 	char pending[128]; /* "2 jobs pending (Licenses)"; "" when none */
 	bool paused;
+	char why[96]; /* simq's own pause reason to its first ';' ("cannot keep results: ..."); "" for yours */
 };
 
 enum summary_flags {

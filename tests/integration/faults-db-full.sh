@@ -14,7 +14,7 @@
 . "$SIMQ_SRCDIR/tests/lib/tmux.sh"
 
 requires python3 tmux
-CHECKS=14
+CHECKS=15
 plan $CHECKS
 mounts=
 cleanup() {
@@ -66,6 +66,11 @@ $TM new-session -d -s simq -x 80 -y 24 \
 expect_screen "the console at 80x24 says why: PAUSED: cannot save to simq.db: its disk is full" \
 	"PAUSED: cannot save to simq.db: its disk is full"
 $TM kill-server 2>/dev/null
+line=$("$SIMQ" status --ascii)
+case $line in
+*" - paused: cannot save to simq.db: its disk is full") ok "simq status (tmux's status line) says why: $line" ;;
+*) fail "simq status (tmux's status line) says why" "$line" ;;
+esac
 idle() { "$SIMQ" stats --json | grep -q '^  "running": 0,'; }
 poll 20 idle && ok "the calls in flight end, and no more start" || fail "the calls in flight end, and no more start" "$("$SIMQ" stats)"
 ran=$(python3 -c "$PY_PRELUDE

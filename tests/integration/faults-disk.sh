@@ -9,7 +9,7 @@
 . "$SIMQ_SRCDIR/tests/lib/faults.sh"
 
 requires python3
-plan 19
+plan 21
 mounted=
 cleanup() {
 	stop_all
@@ -124,9 +124,21 @@ until_in "$SIMQ_HOME/simulation.log" "dispatch paused: .*results/0" &&
 grep -q "^state  *queued$" "$TMP/show" && grep -q "$SIMQ_HOME/results/0.*symlink" "$TMP/show" &&
 	ok "simq show: the task is QUEUED and its error names the folder and the symlink" ||
 	fail "simq show: the task is QUEUED and its error names the folder and the symlink" "$(cat "$TMP/show")"
+# tmux's status line says why simq paused, to the reason's first ';' (the rest is in simq stats).
+line=$("$SIMQ" status --ascii)
+case $line in
+*";"*) fail "simq status: paused, and why, without what to do" "$line" ;;
+*" - paused: cannot keep results: "?*) ok "simq status: paused, and why, without what to do" ;;
+*) fail "simq status: paused, and why, without what to do" "$line" ;;
+esac
 rm "$SIMQ_HOME/results/0"
 "$SIMQ" resume >/dev/null
 "$SIMQ" wait 1 --timeout 10 >/dev/null 2>&1
+line=$("$SIMQ" status --ascii)
+case $line in
+*paused*) fail "simq status after simq resume: no longer paused" "$line" ;;
+*) ok "simq status after simq resume: no longer paused" ;;
+esac
 pycheck "the link removed and simq resume: COMPLETED in a real results/0, on its first attempt" "$SIMQ_HOME/results/0" "$TMP/outside-dir" <<'PY'
 t = show(1)
 assert t["state"] == "completed" and t["attempts"] == 1 and t["retries"] == 0, t
