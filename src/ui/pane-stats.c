@@ -46,6 +46,28 @@ struct figures {
 	bool bad_rate; /* success under 90 % */
 };
 
+/*
+ * Why nothing can start, as the dashboard says it after "ETA \u2014": dispatch paused (or every backend
+ * that answers is), or no backend UP.  NULL when work can start.  An ETA would count down meanwhile.
+ */
+static const char *stalled(xmlrpc_value *view)
+{
+	xmlrpc_value *backends = reply_member(view, "backends");
+	int n = reply_count(backends), up = 0, open = 0;
+
+	for (int i = 0; i < n; i++) {
+		xmlrpc_value *b = reply_item(backends, i);
+
+		if (reply_int(b, "up", 0) || reply_int(b, "checking", 0)) {
+			up++;
+			open += !reply_int(b, "paused", 0);
+		}
+	}
+	if (reply_int(reply_member(view, "stats"), "paused", 0) || (up > 0 && open == 0))
+		return "paused";
+	return n > 0 && up == 0 ? "no backend UP" : NULL;
+}
+
 static void figures_of(struct console *c, xmlrpc_value *w, struct figures *f)
 {
 	xmlrpc_value *stats = reply_member(c->view, "stats"), *tp = reply_member(c->view, "throughput");
@@ -68,8 +90,12 @@ static void figures_of(struct console *c, xmlrpc_value *w, struct figures *f)
 	f->cached_per_hour[0] = '\0';
 	if (reply_num(tp, "cached_per_hour", 0) >= 0.5)
 		snprintf(f->cached_per_hour, sizeof f->cached_per_hour, ", %.0f/h", reply_num(tp, "cached_per_hour", 0));
-	/* No estimate (nothing finished lately), or nothing left to drain. */
-	if (e <= 0)
+	const char *why = e != 0 ? stalled(c->view) : NULL;
+
+	/* Nothing can start, no estimate (nothing finished lately), or nothing left to drain. */
+	if (why)
+		snprintf(f->eta, sizeof f->eta, "\u2014 %s", why);
+	else if (e <= 0)
 		snprintf(f->eta, sizeof f->eta, "-");
 	else
 		time_format_duration(f->eta, sizeof f->eta, e);

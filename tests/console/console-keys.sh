@@ -8,7 +8,7 @@
 . "$SIMQ_SRCDIR/tests/lib/tmux.sh"
 
 requires tmux python3
-plan 17
+plan 18
 
 export SIMQ_HOME="$TMP/state"
 RC=$SRC/share/models/rc.plecs
@@ -101,12 +101,18 @@ done
 	fail "r submits the failed task again (origin 1)" "$("$SIMQ" ls)"
 $TM send-keys -t simq Escape / Enter
 
-# 60 tasks finished this minute or the last: the busiest minute's cell is a full block, and with the
-# retry queued and a rate known, the ETA is a duration, not "-".
+# 60 tasks finished this minute or the last: the busiest minute's cell is a full block.  The retry is
+# queued and a rate is known, but dispatch is paused: the ETA says so instead of counting down (as
+# the dashboard's does).
 expect_screen "the throughput sparkline has a full cell for the busiest minute" "$(printf '\342\226\210')"
 wait_for "throughput" >/dev/null
 # The rate is on the throughput line; the ETA beside the success rate (the first statistics line).
-grep "throughput" "$TMP/screen" | grep -q "[1-9][0-9]*/h" && grep -q "ETA [0-9]" "$TMP/screen" &&
-	ok "the rate per hour and the ETA show" ||
-	fail "the rate per hour and the ETA show" "$(grep "throughput\|ETA" "$TMP/screen")"
+grep "throughput" "$TMP/screen" | grep -q "[1-9][0-9]*/h" && grep -q "ETA \(.\{1,3\}\) paused" "$TMP/screen" &&
+	ok "the rate per hour shows; the ETA says dispatch is paused" ||
+	fail "the rate per hour shows; the ETA says dispatch is paused" "$(grep "throughput\|ETA" "$TMP/screen")"
+# Resumed, the retry runs and nothing is left: the ETA is "-".
+$TM send-keys -t simq p
+until_paused false
+"$SIMQ" wait 62 --timeout 30 >/dev/null 2>&1
+expect_re "resumed and drained: ETA -" "ETA -\( \|$\)"
 done_testing
