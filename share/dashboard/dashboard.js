@@ -66,7 +66,12 @@ function dur(sec, fine) {
     : s < 86400 ? Math.floor(s / 3600) + "h" + two(Math.floor(s / 60) % 60) + "m" : Math.floor(s / 86400) + "d" + two(Math.floor(s / 3600) % 24) + "h";
 }
 function vars(v) { return Object.entries(v || {}).map(([k, x]) => k + "=" + JSON.stringify(x)).join(" "); }
-function pct(x) { return x === null || x === undefined ? "–" : (100 * x).toFixed(1) + " %"; }
+// To a tenth, as the console and simq stats write it: 100.0 % only when all, 0.0 % only when none.
+function pct(x) {
+  if (x === null || x === undefined) return "–";
+  const tenths = Math.round(1000 * x);
+  return ((x > 0 && x < 1 ? Math.min(999, Math.max(1, tenths)) : tenths) / 10).toFixed(1) + " %";
+}
 
 // Sends an action; what was asked is kept by its ref, so that the answer can be said per id.
 function act(action, extra) {

@@ -10,6 +10,7 @@
 
 #include "cli/common.h"
 #include "client/reply.h"
+#include "ui/text.h"
 #include "util/paths.h"
 #include "util/time.h"
 
@@ -25,10 +26,9 @@ static double number(xmlrpc_value *s, const char *key)
 
 static void percent(const char *label, double v)
 {
-	if (v < 0)
-		printf("%-22s -\n", label);
-	else
-		printf("%-22s %.1f %%\n", label, 100 * v);
+	char text[32];
+
+	printf("%-22s %s\n", label, text_percent(text, sizeof text, v));
 }
 
 /* Dispatch held: by the operator, or by simq itself with its reason (a full disk). */

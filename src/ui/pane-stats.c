@@ -81,8 +81,8 @@ static void figures_of(struct console *c, xmlrpc_value *w, struct figures *f)
 	text_grouped(f->done, sizeof f->done, reply_int(w, "completed_first", 0) + reply_int(w, "completed_retry", 0));
 	text_grouped(f->failed, sizeof f->failed, reply_int(w, "failed", 0));
 	text_grouped(f->cancelled, sizeof f->cancelled, reply_int(w, "cancelled", 0));
-	snprintf(f->success, sizeof f->success, rate >= 0 ? "%.1f %%" : "-", 100 * rate);
-	snprintf(f->eff, sizeof f->eff, eff >= 0 ? "%.1f %%" : "-", 100 * eff);
+	text_percent(f->success, sizeof f->success, rate);
+	text_percent(f->eff, sizeof f->eff, eff);
 	snprintf(f->per, sizeof f->per, per >= 0 ? "%.1f" : "-", per);
 	sparkline(reply_member(tp, "per_minute"), f->spark, sizeof f->spark, 12);
 	snprintf(f->per_hour, sizeof f->per_hour, "%.0f/h", reply_num(tp, "per_hour", 0));

@@ -2,6 +2,7 @@
 
 #include "ui/text.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,20 @@ const char *text_grouped(char *out, size_t size, int64_t n)
 		out[o++] = digits[i];
 	}
 	out[o] = '\0';
+	return out;
+}
+
+const char *text_percent(char *out, size_t size, double fraction)
+{
+	double tenths = round(fraction * 1000);
+
+	if (fraction < 0) {
+		snprintf(out, size, "-");
+		return out;
+	}
+	if (fraction > 0 && fraction < 1)
+		tenths = tenths < 1 ? 1 : tenths > 999 ? 999 : tenths;
+	snprintf(out, size, "%.1f %%", tenths / 10);
 	return out;
 }
 

@@ -13,6 +13,11 @@
 
 /* "1,842"; returns out. */
 const char *text_grouped(char *out, size_t size, int64_t n);
+/*
+ * A fraction (0..1) as a percentage to one decimal, "99.9 %": "100.0 %" only when it is 1 and
+ * "0.0 %" only when it is 0, so 1 failure in 3,033 does not read as none; "-" when below 0 (none).
+ */
+const char *text_percent(char *out, size_t size, double fraction);
 /* "Vin=400 D=0.42": a vars struct as one short line ("" when it is no struct). */
 void text_vars(xmlrpc_value *vars, char *out, size_t size);
 /* "2026-11-28T03:00:05.123Z" in milliseconds since the epoch; 0 when it is none. */
