@@ -656,6 +656,10 @@ static int run_wait(int argc, char **argv)
 		/* Exit 1 when a task failed or was cancelled, as the issue's exit codes say; not finished
 		 * when the wait ran out: 75, so that a script does not read that as done. */
 		status = failed ? CLI_EXIT_TASK_FAILED : open > 0 ? CLI_EXIT_TIMEOUT : CLI_EXIT_OK;
+		/* After thousands of state lines, the last says the wait gave up, not the tasks. */
+		if (open > 0)
+			fprintf(stderr, "simq wait: gave up after --timeout %g s with %d of %d tasks not finished (they "
+				"go on; simq wait again to wait more)\n", timeout, open, n);
 		xmlrpc_DECREF(result);
 	}
 	xmlrpc_DECREF(ids);

@@ -9,7 +9,7 @@
 . "$SIMQ_SRCDIR/tests/lib/api.sh"
 
 requires python3
-plan 6
+plan 7
 trap stop_all EXIT
 emu_up --speed 0
 
@@ -32,6 +32,8 @@ check "paused, simq wait 1-3000 --timeout 6 (client_timeout 2 s) ends with 75 wh
 	[ "$status" = 75 -a "$took" -ge 6000 -a "$took" -lt 20000 ]
 if grep -q "did not answer" "$TMP/err"; then fail "and never says the server did not answer" "$(cat "$TMP/err")"; else
 	ok "and never says the server did not answer"; fi
+check "its last line says it gave up, and on how many" \
+	grep -qx "simq wait: gave up after --timeout 6 s with 3000 of 3000 tasks not finished (they go on; simq wait again to wait more)" "$TMP/err"
 check "it lists the 3,000 tasks as still queued" [ "$(grep -c " queued$" "$TMP/out")" = 3000 ]
 
 pycheck "simq.wait(ids, 600) on 3,000 queued tasks answers within 10 s (and not at once), every task queued" <<'PY'
