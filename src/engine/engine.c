@@ -31,6 +31,9 @@ struct engine {
 	uint64_t alerts;            /* CRITICAL/HIGH failures and backends DOWN */
 	uint64_t failures, failures_seen; /* tasks FAILED since the start, and how many of them the operator saw */
 	bool paused;
+	int64_t paused_at;          /* when dispatch was paused, while it is (ms) */
+	struct { int64_t from, to; } pauses[ENGINE_PAUSES]; /* the last spans paused, a ring */
+	size_t pauses_next;
 	char *pause_reason;         /* why simq paused dispatch by itself, or NULL */
 	bool store_hold;            /* the pause is the scheduler's for a store that cannot save: it lifts it */
 	bool stopping;
@@ -49,6 +52,39 @@ static void changed(struct engine *e)
 int64_t engine_now_ms(const struct engine *e)
 {
 	return clock_now_ms(e->clock);
+}
+
+/* Every change of e->paused goes here: the spans paused are kept for engine_paused_ms. */
+static void set_paused(struct engine *e, bool paused)
+{
+	int64_t now = engine_now_ms(e);
+
+	if (paused == e->paused)
+		return;
+	if (paused) {
+		e->paused_at = now;
+	} else {
+		e->pauses[e->pauses_next % ENGINE_PAUSES].from = e->paused_at;
+		e->pauses[e->pauses_next % ENGINE_PAUSES].to = now;
+		e->pauses_next++;
+	}
+	e->paused = paused;
+}
+
+static int64_t overlap(int64_t from, int64_t to, int64_t a, int64_t b)
+{
+	int64_t lo = from > a ? from : a, hi = to < b ? to : b;
+
+	return hi > lo ? hi - lo : 0;
+}
+
+int64_t engine_paused_ms(const struct engine *e, int64_t from, int64_t to)
+{
+	int64_t ms = e->paused ? overlap(from, to, e->paused_at, engine_now_ms(e)) : 0;
+
+	for (size_t i = 0; i < ENGINE_PAUSES && i < e->pauses_next; i++)
+		ms += overlap(from, to, e->pauses[i].from, e->pauses[i].to);
+	return ms;
 }
 
 void engine_log(struct engine *e, enum log_severity severity, int64_t task_id, const char *fmt, ...)
@@ -273,7 +309,7 @@ static void host_pause(void *ud, const char *why)
 	struct engine *e = ud;
 	struct event ev = {.detail = why};
 
-	e->paused = true;
+	set_paused(e, true);
 	e->store_hold = false;
 	task_set_text(&e->pause_reason, why);
 	publish(e, EVENT_PAUSED, NULL, &ev);
@@ -293,7 +329,7 @@ static void host_store_hold(void *ud, const char *why)
 	if (!e->store_hold)
 		return;
 	e->store_hold = false;
-	e->paused = false;
+	set_paused(e, false);
 	task_set_text(&e->pause_reason, NULL);
 	engine_log(e, SEVERITY_INFO, 0, "dispatch resumed: the task database takes changes again");
 	changed(e);
@@ -348,7 +384,7 @@ static void restore_pause(struct engine *e)
 
 	if (store_setting_get(e->store, "paused", &since) != STORE_OK)
 		return;
-	e->paused = true;
+	set_paused(e, true);
 	time_iso8601(when, strtoll(since, NULL, 10) * 1000000, true);
 	engine_log(e, SEVERITY_INFO, 0, "dispatch paused (since %s, by simq pause); simq resume starts it", when);
 	free(since);
@@ -394,7 +430,7 @@ struct engine *engine_open(const struct engine_options *opt, char **err)
 
 	e->clock = opt->clock;
 	e->started_ms = engine_now_ms(e);
-	e->paused = opt->start_paused;
+	set_paused(e, opt->start_paused);
 	e->queue = queue_new();
 	e->bus = events_new();
 	e->log = event_log_new(opt->log_path, opt->log_keep ? opt->log_keep : 2000, err);
@@ -1003,7 +1039,7 @@ enum engine_status engine_pause(struct engine *e, const char *backend, bool paus
 		if (e->paused != paused) {
 			char since[32];
 
-			e->paused = paused;
+			set_paused(e, paused);
 			engine_log(e, SEVERITY_INFO, 0, "%s", paused ? "dispatch paused" : "dispatch resumed");
 			/* The operator's pause outlives the server: the next one starts paused. */
 			snprintf(since, sizeof since, "%lld", (long long)engine_now_ms(e));

@@ -48,6 +48,8 @@ enum engine_status {
 
 /* How many finished tasks the engine keeps for consoles (engine_each_recent). */
 #define ENGINE_RECENT 200
+/* Pauses remembered for engine_paused_ms: more than an operator makes in the ten minutes of a rate. */
+#define ENGINE_PAUSES 16
 
 struct engine_options {
 	const char *db_path;
@@ -236,6 +238,11 @@ int64_t engine_now_ms(const struct engine *e);
 int64_t engine_started_ms(const struct engine *e);
 /* The counts of a statistics window, as of now. */
 void engine_stats(const struct engine *e, enum stats_window w, struct stats_counts *out);
+/*
+ * How long dispatch was paused (by the operator or by simq) between from and to (ms), for a rate
+ * over time when tasks could start.  The last ENGINE_PAUSES pauses are known, and the one now.
+ */
+int64_t engine_paused_ms(const struct engine *e, int64_t from, int64_t to);
 /* Tasks PLECS ran to an end in each of the last n minutes, the current one last; cached (may be NULL) those from the cache. */
 void engine_minutes(const struct engine *e, int n, int64_t *per_minute, int64_t *cached);
 /* Bumped by every change a console would show. */

@@ -458,8 +458,8 @@ static xmlrpc_value *throughput_value(xmlrpc_env *env, const struct engine *e)
 	return v;
 }
 
-/* Tasks a second over the last minutes of per_minute (the current one, now's, in part). */
-static double recent_rate(const int64_t *per_minute, int64_t now)
+/* Tasks a second over the last minutes of per_minute (the current one, now's, in part) that e was not paused. */
+static double recent_rate(const struct engine *e, const int64_t *per_minute, int64_t now)
 {
 	enum { RECENT = 10 };
 	int64_t recent = 0;
@@ -476,6 +476,9 @@ static double recent_rate(const int64_t *per_minute, int64_t now)
 	 */
 	double span = first < 0 ? 0 : (double)(now % 60000) / 1000 + 60.0 * (VIEW_RATE_MINUTES - 1 - first);
 
+	/* Time paused is no time the queue could drain in: after a pause the ETA is not stretched by it. */
+	if (span > 0)
+		span -= (double)engine_paused_ms(e, now - (int64_t)(span * 1000), now) / 1000;
 	if (first >= 0 && span < 10)
 		span = 10; /* a task in the first second of a minute is not 3,600 an hour */
 	return span > 0 ? (double)recent / span : 0;
@@ -487,13 +490,13 @@ void view_rate(const struct engine *e, double *per_hour, double *eta, double *ca
 
 	engine_minutes(e, VIEW_RATE_MINUTES, per_minute, cached);
 	/* The ETA is of PLECS's work: a run answered from the cache takes no time and says nothing of it. */
-	double rate = recent_rate(per_minute, now);
+	double rate = recent_rate(e, per_minute, now);
 	double left = (double)(engine_queued(e, NULL) + engine_running(e));
 
 	*per_hour = rate * 3600;
 	*eta = rate > 0 ? left / rate : left > 0 ? -1.0 : 0.0;
 	if (cached_per_hour)
-		*cached_per_hour = recent_rate(cached, now) * 3600;
+		*cached_per_hour = recent_rate(e, cached, now) * 3600;
 }
 
 /* A list filled by one of the iterators above. */

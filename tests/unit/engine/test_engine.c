@@ -359,11 +359,48 @@ static void test_dispatch_sends_what_was_submitted(void **state)
 	assert_sent_as_submitted(fx, ids + 4, 2, 14);
 }
 
+/*
+ * The spans dispatch was paused are kept for a rate over time when tasks could start: the start
+ * paused, the operator's pauses, and one still going; more than ENGINE_PAUSES old ones are forgotten.
+ */
+static void test_paused_spans(void **state)
+{
+	struct fx *fx = *state;
+	bool now;
+	char *err = NULL;
+
+	fx_open(fx); /* start_paused: paused since NOW */
+	fake_clock_advance(fx->fc, 60000);
+	resume(fx);
+	fake_clock_advance(fx->fc, 30000);
+	assert_int_equal(engine_paused_ms(fx->e, NOW, NOW + 90000), 60000);
+	assert_int_equal(engine_paused_ms(fx->e, NOW + 30000, NOW + 90000), 30000);
+	assert_int_equal(engine_paused_ms(fx->e, NOW + 60000, NOW + 90000), 0);
+	assert_int_equal(engine_pause(fx->e, NULL, true, &now, &err), ENGINE_OK);
+	fake_clock_advance(fx->fc, 15000);
+	/* One still paused counts up to now. */
+	assert_int_equal(engine_paused_ms(fx->e, NOW, NOW + 105000), 75000);
+	assert_int_equal(engine_paused_ms(fx->e, NOW + 100000, NOW + 105000), 5000);
+	resume(fx);
+	/* Pausing again and again: the newest ENGINE_PAUSES spans are kept, each 1 s. */
+	for (int i = 0; i < ENGINE_PAUSES; i++) {
+		fake_clock_advance(fx->fc, 1000);
+		assert_int_equal(engine_pause(fx->e, NULL, true, &now, &err), ENGINE_OK);
+		fake_clock_advance(fx->fc, 1000);
+		resume(fx);
+	}
+	int64_t t = fake_clock_now(fx->fc);
+
+	assert_int_equal(engine_paused_ms(fx->e, t - 2000 * ENGINE_PAUSES, t), 1000 * ENGINE_PAUSES);
+	assert_int_equal(engine_paused_ms(fx->e, NOW, t), 1000 * ENGINE_PAUSES);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_queued_task_footprint, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_queue_page_reads_the_store, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_paused_spans, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_operations_on_queued_tasks, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_dispatch_sends_what_was_submitted, fx_setup, fx_teardown),
 	};
