@@ -17,6 +17,8 @@
 #include "util/buf.h"
 #include "util/xalloc.h"
 
+#include "../written.h"
+
 /* Reads tests/fuzz/corpus/result/name from the source tree. */
 static unsigned char *corpus(const char *name, size_t *len)
 {
@@ -112,23 +114,6 @@ static void test_truncated_mat_refused(void **state)
 	}
 	expect_rejected(b, len - 8, "an element runs past the end of the file");
 	free(b);
-}
-
-/* v as xmlrpc-c writes it (heap). */
-static char *written(xmlrpc_value *v)
-{
-	xmlrpc_env env;
-	xmlrpc_mem_block *mem;
-	char *out;
-
-	xmlrpc_env_init(&env);
-	mem = xmlrpc_mem_block_new(&env, 0);
-	xmlrpc_serialize_value(&env, mem, v);
-	assert_false(env.fault_occurred);
-	out = xstrndup(xmlrpc_mem_block_contents(mem), xmlrpc_mem_block_size(mem));
-	xmlrpc_mem_block_free(mem);
-	xmlrpc_env_clean(&env);
-	return out;
 }
 
 static void set_json(xmlrpc_env *env, xmlrpc_value *s, const char *name, json_t *j)

@@ -14,24 +14,15 @@
 #include "util/buf.h"
 #include "util/xalloc.h"
 
+#include "../written.h"
+
 #define HEAD "<?xml version=\"1.0\"?><methodResponse><params><param>"
 #define TAIL "</param></params></methodResponse>"
 
 /* v as xmlrpc-c writes an answer of it (heap). */
-static char *written(xmlrpc_value *v)
+static char *answer_written(xmlrpc_value *v)
 {
-	xmlrpc_env env;
-	xmlrpc_mem_block *mem;
-	char *out;
-
-	xmlrpc_env_init(&env);
-	mem = xmlrpc_mem_block_new(&env, 0);
-	xmlrpc_serialize_response2(&env, mem, v, xmlrpc_dialect_i8);
-	assert_false(env.fault_occurred);
-	out = xstrndup(xmlrpc_mem_block_contents(mem), xmlrpc_mem_block_size(mem));
-	xmlrpc_mem_block_free(mem);
-	xmlrpc_env_clean(&env);
-	return out;
+	return serialized(v, true);
 }
 
 /* The answer doc holds (the test fails when it is not one). */
@@ -83,9 +74,9 @@ static void test_reads_what_xmlrpc_c_writes(void **state)
 	xmlrpc_struct_set_value(&env, v, "when", t);
 	xmlrpc_DECREF(t);
 	assert_false(env.fault_occurred);
-	char *doc = written(v);
+	char *doc = answer_written(v);
 	xmlrpc_value *got = read_ok(doc);
-	char *again = written(got);
+	char *again = answer_written(got);
 
 	assert_string_equal(again, doc);
 	free(again);

@@ -17,25 +17,10 @@
 #include "util/buf.h"
 #include "util/xalloc.h"
 
+#include "../written.h"
+
 #define HEAD "<?xml version=\"1.0\"?><methodResponse><params><param>"
 #define TAIL "</param></params></methodResponse>"
-
-/* v as xmlrpc-c writes it (heap). */
-static char *written(xmlrpc_value *v)
-{
-	xmlrpc_env env;
-	xmlrpc_mem_block *mem;
-	char *out;
-
-	xmlrpc_env_init(&env);
-	mem = xmlrpc_mem_block_new(&env, 0);
-	xmlrpc_serialize_value(&env, mem, v);
-	assert_false(env.fault_occurred);
-	out = xstrndup(xmlrpc_mem_block_contents(mem), xmlrpc_mem_block_size(mem));
-	xmlrpc_mem_block_free(mem);
-	xmlrpc_env_clean(&env);
-	return out;
-}
 
 /* The value of one <value> element written in b, read back. */
 static xmlrpc_value *read_back(const struct buf *b)
