@@ -5,6 +5,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <float.h>
 #include <limits.h>
 #include <math.h>
 #include <stdarg.h>
@@ -114,6 +115,25 @@ static bool is_number(const json_t *j)
 	return json_is_integer(j) || (json_is_real(j) && isfinite(json_real_value(j)));
 }
 
+/*
+ * A subnormal double (0 < |x| < DBL_MIN) is written with an exponent below -307, which xmlrpc-c's
+ * reader, and so plecs-emu's, refuses (strtod says ERANGE): a task holding one would fail at PLECS
+ * after it was accepted.  The CLI refuses it too (cli/values.c).
+ */
+#define SUBNORMAL_RULE                                                                                                 \
+	"is a subnormal number (nearer 0 than 2.2250738585072014e-308), which XML-RPC readers such as PLECS's "     \
+	"refuse; allowed: 0, or a number at least that far from 0"
+
+static bool is_subnormal(double x)
+{
+	return x != 0 && fabs(x) < DBL_MIN;
+}
+
+static bool is_subnormal_json(const json_t *j)
+{
+	return json_is_real(j) && is_subnormal(json_real_value(j));
+}
+
 /* The rule a vector or matrix breaks (heap), or NULL. */
 static char *array_rule(const json_t *v)
 {
@@ -126,6 +146,8 @@ static char *array_rule(const json_t *v)
 		if (!matrix) {
 			if (!is_number(item))
 				return xasprintf("a vector holds numbers only (item %zu is not one)", i + 1);
+			if (is_subnormal_json(item))
+				return xasprintf("item %zu " SUBNORMAL_RULE, i + 1);
 			total++;
 			continue;
 		}
@@ -136,9 +158,12 @@ static char *array_rule(const json_t *v)
 		if (json_array_size(item) != cols)
 			return xasprintf("the rows of the matrix have different lengths (%zu and %zu)", cols,
 					 json_array_size(item));
-		for (size_t c = 0; c < cols; c++)
+		for (size_t c = 0; c < cols; c++) {
 			if (!is_number(json_array_get(item, c)))
 				return xasprintf("a matrix holds numbers only (row %zu, column %zu is not one)", i + 1, c + 1);
+			if (is_subnormal_json(json_array_get(item, c)))
+				return xasprintf("row %zu, column %zu " SUBNORMAL_RULE, i + 1, c + 1);
+		}
 		total += cols;
 	}
 	if (total > PROTO_MAX_ELEMENTS)
@@ -150,7 +175,7 @@ static char *array_rule(const json_t *v)
 static char *var_rule(const json_t *v)
 {
 	if (is_number(v))
-		return NULL;
+		return is_subnormal_json(v) ? xstrdup("it " SUBNORMAL_RULE) : NULL;
 	if (json_is_string(v))
 		return json_string_length(v) > PROTO_MAX_STRING
 			       ? xasprintf("a string of %zu bytes; at most %d are allowed", json_string_length(v),
@@ -190,6 +215,8 @@ static char *solver_value_rule(const char *key, const json_t *v)
 		return json_is_string(v) ? NULL : xstrdup("allowed: a string (the solver's name)");
 	if (!is_number(v))
 		return xstrdup("allowed: a number");
+	if (is_subnormal_json(v))
+		return xstrdup("it " SUBNORMAL_RULE);
 	if (strcmp(key, "StartTime") != 0 && json_number_value(v) < 0)
 		return xstrdup("cannot be negative");
 	return NULL;
@@ -577,6 +604,8 @@ static bool read_timeout(xmlrpc_value *v, struct task *t, struct validate_cache 
 
 	if (!number_of(v, &seconds, &integer) || seconds < 0 || seconds > 30 * 86400.0)
 		return refuse(e, "timeout", NULL, v, "allowed: a number of seconds from 0 (none) to 2592000 (30 days)");
+	if (is_subnormal(seconds))
+		return refuse(e, "timeout", NULL, v, "it " SUBNORMAL_RULE);
 	t->timeout = seconds;
 	return true;
 }

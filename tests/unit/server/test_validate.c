@@ -272,6 +272,28 @@ static void test_values_are_shown_cut(void **state)
 	expect_refused(task_with("no_cache", "1"), "task 3: no_cache 1: allowed: a boolean");
 }
 
+/*
+ * Subnormal numbers are refused where they would go to PLECS (vars, vectors, matrices, solver
+ * options, the timeout): xmlrpc-c's reader refuses the way they are written; the smallest normal
+ * number, 0 and -0 pass.
+ */
+static void test_subnormals(void **state)
+{
+	static const char *const bad[][3] = {
+		{"vars", "{\"D\":5e-324}", "task 3: vars.D 5e-324: it is a subnormal number"},
+		{"vars", "{\"K\":[1,-2e-310]}", "item 2 is a subnormal number (nearer 0 than 2.2250738585072014e-308)"},
+		{"vars", "{\"M\":[[1,2],[3,2.2250738585072e-308]]}", "row 2, column 2 is a subnormal number"},
+		{"solver", "{\"MaxStep\":1e-310}", "task 3: solver.MaxStep 1e-310: it is a subnormal"},
+		{"timeout", "1e-320", "task 3: timeout 1e-320: it is a subnormal number"},
+	};
+
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+		expect_refused(task_with(bad[i][0], bad[i][1]), bad[i][2]);
+	expect_accepted(task_with("vars", "{\"D\":2.2250738585072014e-308,\"Z\":0.0,\"N\":-0.0,\"V\":[0.0,-1e-300]}"));
+	expect_accepted(task_with("solver", "{\"MaxStep\":2.2250738585072014e-308}"));
+	expect_accepted(task_with("timeout", "0.0"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -279,6 +301,7 @@ int main(void)
 		cmocka_unit_test(test_names_and_tags_are_printable),
 		cmocka_unit_test(test_tags_are_an_array),
 		cmocka_unit_test(test_nan_and_infinities),
+		cmocka_unit_test(test_subnormals),
 		cmocka_unit_test(test_values_are_shown_cut),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
