@@ -237,21 +237,27 @@ static xmlrpc_value *parse_brackets(xmlrpc_env *env, const char *text, struct va
 
 /* ---- values --------------------------------------------------------------------------- */
 
-/* The string of text: 'quoted' or "quoted" as it is inside, else the text itself; NULL with err. */
+/*
+ * The string of text: 'quoted' or "quoted" as it is inside, else the text itself; NULL with err.
+ * Refused here, not by the server's XML reader as a malformed call: a character XML-RPC cannot carry.
+ */
 static xmlrpc_value *parse_string(xmlrpc_env *env, const char *text, struct values_error *err)
 {
-	size_t len = strlen(text);
+	size_t len = strlen(text), quoted = text[0] == '\'' || text[0] == '"', at = utf8_xml_unsafe(text, len);
 
-	if (text[0] == '\'' || text[0] == '"') {
-		char *inner;
-		xmlrpc_value *v;
+	if (quoted && (len < 2 || text[len - 1] != text[0])) {
+		refuse(err, 0, "the %c is never closed; a quoted string ends with the same quote", text[0]);
+		return NULL;
+	}
+	if (at < len) {
+		refuse(err, at, "XML-RPC cannot carry this character (a control character, bytes that are not UTF-8, "
+		       "or one beyond U+FFFF such as an emoji); allowed: text, tabs and line breaks");
+		return NULL;
+	}
+	if (quoted) {
+		char *inner = xstrndup(text + 1, len - 2);
+		xmlrpc_value *v = xmlrpc_string_new(env, inner);
 
-		if (len < 2 || text[len - 1] != text[0]) {
-			refuse(err, 0, "the %c is never closed; a quoted string ends with the same quote", text[0]);
-			return NULL;
-		}
-		inner = xstrndup(text + 1, len - 2);
-		v = xmlrpc_string_new(env, inner);
 		free(inner);
 		return v;
 	}

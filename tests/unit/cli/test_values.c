@@ -112,6 +112,12 @@ static void test_numbers_that_are_not(void **state)
 	check_refused("", "an empty value", 0);
 	check_refused("  ", "an empty value", 0);
 	check_refused("'abc", "the ' is never closed", 0);
+	/* What XML-RPC cannot carry is refused here, at its place, not by the server as a malformed call. */
+	check_refused("a\001b", "XML-RPC cannot carry this character", 1);
+	check_refused("'x\033[31m'", "XML-RPC cannot carry this character", 2);
+	check_refused("smile \xf0\x9f\x98\x80", "beyond U+FFFF", 6);
+	check_value("'a\tb'", "\"a\\tb\"");
+	check_value("'line\nbreak'", "\"line\\nbreak\"");
 }
 
 /* Issue 14: brackets open a vector or a matrix, or an error that points at the place. */
