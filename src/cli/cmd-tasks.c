@@ -671,7 +671,9 @@ const struct cli_command cli_cmd_wait = {
 	.name = "wait",
 	.usage = "simq wait TASKS... [--timeout S] [--json]",
 	.help = "TASKS are ids (45), ranges (45-60) and lists (3,7,45-60), as cancel, prio and retry take them;\n"
-		"a range may reach past the last task (the ids that do not exist are counted).",
+		"a range may reach past the last task (the ids that do not exist are counted).\n"
+		"--timeout S waits at most S seconds (default 3600; 0 looks once and does not wait); when it runs\n"
+		"out, the last line (on standard error) says so and on how many tasks, and the exit is 75.",
 	.summary = "wait until tasks finish; exit 1 if one failed or was cancelled, 75 if the wait ran out",
 	.run = run_wait,
 	.longopts = wait_longopts,
