@@ -31,8 +31,9 @@ struct engine {
 	uint64_t alerts;            /* CRITICAL/HIGH failures and backends DOWN */
 	uint64_t failures, failures_seen; /* tasks FAILED since the start, and how many of them the operator saw */
 	bool paused;
-	int64_t paused_at;          /* when dispatch was paused, while it is (ms) */
-	struct { int64_t from, to; } pauses[ENGINE_PAUSES]; /* the last spans paused, a ring */
+	bool held;                  /* paused with no task running: nothing can finish */
+	int64_t held_at;            /* since when, while held (ms) */
+	struct { int64_t from, to; } pauses[ENGINE_PAUSES]; /* the last spans held, a ring */
 	size_t pauses_next;
 	char *pause_reason;         /* why simq paused dispatch by itself, or NULL */
 	bool store_hold;            /* the pause is the scheduler's for a store that cannot save: it lifts it */
@@ -54,21 +55,32 @@ int64_t engine_now_ms(const struct engine *e)
 	return clock_now_ms(e->clock);
 }
 
-/* Every change of e->paused goes here: the spans paused are kept for engine_paused_ms. */
-static void set_paused(struct engine *e, bool paused)
+/*
+ * After every change of e->paused or e->running: the spans with dispatch paused and no task running
+ * (nothing could finish) are kept for engine_paused_ms.  A pause with calls in flight is not one
+ * until they end: their tasks finish meanwhile.
+ */
+static void note_held(struct engine *e)
 {
+	bool held = e->paused && e->running == 0;
 	int64_t now = engine_now_ms(e);
 
-	if (paused == e->paused)
+	if (held == e->held)
 		return;
-	if (paused) {
-		e->paused_at = now;
+	if (held) {
+		e->held_at = now;
 	} else {
-		e->pauses[e->pauses_next % ENGINE_PAUSES].from = e->paused_at;
+		e->pauses[e->pauses_next % ENGINE_PAUSES].from = e->held_at;
 		e->pauses[e->pauses_next % ENGINE_PAUSES].to = now;
 		e->pauses_next++;
 	}
+	e->held = held;
+}
+
+static void set_paused(struct engine *e, bool paused)
+{
 	e->paused = paused;
+	note_held(e);
 }
 
 static int64_t overlap(int64_t from, int64_t to, int64_t a, int64_t b)
@@ -80,7 +92,7 @@ static int64_t overlap(int64_t from, int64_t to, int64_t a, int64_t b)
 
 int64_t engine_paused_ms(const struct engine *e, int64_t from, int64_t to)
 {
-	int64_t ms = e->paused ? overlap(from, to, e->paused_at, engine_now_ms(e)) : 0;
+	int64_t ms = e->held ? overlap(from, to, e->held_at, engine_now_ms(e)) : 0;
 
 	for (size_t i = 0; i < ENGINE_PAUSES && i < e->pauses_next; i++)
 		ms += overlap(from, to, e->pauses[i].from, e->pauses[i].to);
@@ -197,6 +209,7 @@ static void retired(struct engine *e, struct task *t, enum task_state from, cons
 	queue_remove(e->queue, t->id, NULL);
 	if (from == TASK_RUNNING && e->running > 0)
 		e->running--;
+	note_held(e);
 	stats_record(&e->stats, t);
 	idmap_remove(&e->active, t->id);
 	if (e->sched)
@@ -282,6 +295,7 @@ static void host_moved(void *ud, struct task *t, enum task_state to)
 		e->running++;
 	else if (e->running > 0)
 		e->running--;
+	note_held(e);
 }
 
 static void host_retired(void *ud, struct task *t, enum task_state from, const struct event *extra)
@@ -349,6 +363,7 @@ static void load_task(struct task *t, void *ud)
 	}
 	idmap_put(&e->active, t->id, t);
 	e->running++;
+	note_held(e);
 }
 
 static void seed_minute(int64_t minute_ms, const struct stats_counts *c, void *ud)

@@ -239,8 +239,9 @@ int64_t engine_started_ms(const struct engine *e);
 /* The counts of a statistics window, as of now. */
 void engine_stats(const struct engine *e, enum stats_window w, struct stats_counts *out);
 /*
- * How long dispatch was paused (by the operator or by simq) between from and to (ms), for a rate
- * over time when tasks could start.  The last ENGINE_PAUSES pauses are known, and the one now.
+ * How long dispatch was paused (by the operator or by simq) with no task running between from and
+ * to (ms): time in which nothing could finish, for a rate over the rest.  The last ENGINE_PAUSES
+ * such spans are known, and the one now.
  */
 int64_t engine_paused_ms(const struct engine *e, int64_t from, int64_t to);
 /* Tasks PLECS ran to an end in each of the last n minutes, the current one last; cached (may be NULL) those from the cache. */

@@ -360,8 +360,9 @@ static void test_dispatch_sends_what_was_submitted(void **state)
 }
 
 /*
- * The spans dispatch was paused are kept for a rate over time when tasks could start: the start
- * paused, the operator's pauses, and one still going; more than ENGINE_PAUSES old ones are forgotten.
+ * The spans dispatch was paused with nothing running are kept for a rate over the time tasks could
+ * finish: the start paused, the operator's pauses, one still going, and not while a call is in
+ * flight; more than ENGINE_PAUSES old ones are forgotten.
  */
 static void test_paused_spans(void **state)
 {
@@ -393,6 +394,20 @@ static void test_paused_spans(void **state)
 
 	assert_int_equal(engine_paused_ms(fx->e, t - 2000 * ENGINE_PAUSES, t), 1000 * ENGINE_PAUSES);
 	assert_int_equal(engine_paused_ms(fx->e, NOW, t), 1000 * ENGINE_PAUSES);
+
+	/* Paused with a call in flight: its tasks finish meanwhile, so the time counts only once it ends. */
+	int64_t ids[2];
+
+	submit_sweep(fx, 1, 2, PRIO_NORMAL, ids);
+	assert_int_equal(fake_backend_count(fx->fb), 1);
+	assert_int_equal(engine_pause(fx->e, NULL, true, &now, &err), ENGINE_OK);
+	fake_clock_advance(fx->fc, 10000);
+	t = fake_clock_now(fx->fc);
+	assert_int_equal(engine_paused_ms(fx->e, t - 10000, t), 0);
+	fake_call_ok(fx->fb, fake_backend_last(fx->fb), 3, 1);
+	assert_int_equal(engine_running(fx->e), 0);
+	fake_clock_advance(fx->fc, 5000);
+	assert_int_equal(engine_paused_ms(fx->e, t - 10000, t + 5000), 5000);
 }
 
 int main(void)
