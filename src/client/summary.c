@@ -56,10 +56,13 @@ void summary_read(xmlrpc_value *status, struct summary *s)
 	if (s->unseen < 0)
 		s->unseen = 0;
 	s->paused = reply_int(status, "paused", 0) != 0;
-	/* The reason's head says what is wrong; the rest (what to do) is in simq stats and the console. */
+	/*
+	 * The reason's head, what simq cannot do ("cannot keep results"), fits a status line beside the
+	 * window list; why and what to do are in simq stats and the console.
+	 */
 	if (s->paused) {
 		reply_str(status, "pause_reason", s->why, sizeof s->why);
-		s->why[strcspn(s->why, ";")] = '\0';
+		s->why[strcspn(s->why, ":;")] = '\0';
 	}
 	/* DOWN: asked and not answering.  A backend not asked yet (checking) is neither UP nor DOWN. */
 	for (int i = 0; i < reply_count(backends); i++) {

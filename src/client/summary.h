@@ -28,7 +28,7 @@
 	X(pools, "the [pool]s that are FAILING (jobs end before they register) or UNLISTED (squeue fails)")            \
 	X(pending, "the pools' jobs pending in Slurm, with why: \"2 jobs pending (Licenses)\"")                          \
 	X(paused, "\"paused\" while dispatch is paused")                                                                  \
-	X(why, "why simq paused dispatch by itself: \"cannot save to simq.db: its disk is full\" (empty when you did)")
+	X(why, "what stopped dispatch when simq paused it itself: \"cannot keep results\" (empty when you paused it)")
 
 /* What is shown in the status line when no format is given (--ascii writes > * x - for the symbols). */
 #define SUMMARY_DEFAULT_FORMAT                                                                                         \
@@ -42,7 +42,7 @@ struct summary {
 	char pools[256];   /* "cluster FAILING", comma-separated; "" when every pool is well */
 	char pending[128]; /* "2 jobs pending (Licenses)"; "" when none */
 	bool paused;
-	char why[96]; /* simq's own pause reason to its first ';' ("cannot keep results: ..."); "" for yours */
+	char why[96]; /* the head of simq's own pause reason, to its first ':' ("cannot keep results"); "" for yours */
 };
 
 enum summary_flags {

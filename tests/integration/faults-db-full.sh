@@ -68,8 +68,8 @@ expect_screen "the console at 80x24 says why: PAUSED: cannot save to simq.db: it
 $TM kill-server 2>/dev/null
 line=$("$SIMQ" status --ascii)
 case $line in
-*" - paused: cannot save to simq.db: its disk is full") ok "simq status (tmux's status line) says why: $line" ;;
-*) fail "simq status (tmux's status line) says why" "$line" ;;
+*" - paused: cannot save to simq.db") ok "simq status (tmux's status line) says what stopped dispatch: $line" ;;
+*) fail "simq status (tmux's status line) says what stopped dispatch" "$line" ;;
 esac
 idle() { "$SIMQ" stats --json | grep -q '^  "running": 0,'; }
 poll 20 idle && ok "the calls in flight end, and no more start" || fail "the calls in flight end, and no more start" "$("$SIMQ" stats)"

@@ -124,12 +124,11 @@ until_in "$SIMQ_HOME/simulation.log" "dispatch paused: .*results/0" &&
 grep -q "^state  *queued$" "$TMP/show" && grep -q "$SIMQ_HOME/results/0.*symlink" "$TMP/show" &&
 	ok "simq show: the task is QUEUED and its error names the folder and the symlink" ||
 	fail "simq show: the task is QUEUED and its error names the folder and the symlink" "$(cat "$TMP/show")"
-# tmux's status line says why simq paused, to the reason's first ';' (the rest is in simq stats).
+# tmux's status line says what stopped dispatch, to the reason's first ':' (the rest is in simq stats).
 line=$("$SIMQ" status --ascii)
 case $line in
-*";"*) fail "simq status: paused, and why, without what to do" "$line" ;;
-*" - paused: cannot keep results: "?*) ok "simq status: paused, and why, without what to do" ;;
-*) fail "simq status: paused, and why, without what to do" "$line" ;;
+*" - paused: cannot keep results") ok "simq status: paused, and what stopped it, short: $line" ;;
+*) fail "simq status: paused, and what stopped it, short" "$line" ;;
 esac
 rm "$SIMQ_HOME/results/0"
 "$SIMQ" resume >/dev/null
