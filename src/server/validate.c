@@ -171,16 +171,36 @@ static char *array_rule(const json_t *v)
 	return NULL;
 }
 
+/*
+ * The rule a string value (a var's, the solver's name) breaks (heap), or NULL: at most PROTO_MAX_STRING
+ * bytes, and no character a terminal acts on when simq show prints it; tabs and line breaks are text.
+ */
+static char *string_value_rule(const json_t *v)
+{
+	const char *s = json_string_value(v);
+	size_t len = json_string_length(v), at = 0, off;
+	unsigned int cp;
+	enum utf8_hazard h;
+
+	if (len > PROTO_MAX_STRING)
+		return xasprintf("a string of %zu bytes; at most %d are allowed", len, PROTO_MAX_STRING);
+	while ((h = utf8_find_hazard(s + at, len - at, &off, &cp)) != UTF8_SAFE) {
+		if (cp != '\t' && cp != '\n' && cp != '\r')
+			return xasprintf("holds a %s character (U+%04X at byte %zu), which a terminal acts on when the "
+					 "value is shown; allowed: printable text, tabs and line breaks",
+					 h == UTF8_BIDI ? "bidirectional formatting" : "control", cp, at + off + 1);
+		at += off + 1;
+	}
+	return NULL;
+}
+
 /* The rule a ModelVars value breaks (heap), or NULL: a number, a string, a vector or a matrix. */
 static char *var_rule(const json_t *v)
 {
 	if (is_number(v))
 		return is_subnormal_json(v) ? xstrdup("it " SUBNORMAL_RULE) : NULL;
 	if (json_is_string(v))
-		return json_string_length(v) > PROTO_MAX_STRING
-			       ? xasprintf("a string of %zu bytes; at most %d are allowed", json_string_length(v),
-					   PROTO_MAX_STRING)
-			       : NULL;
+		return string_value_rule(v);
 	if (json_is_array(v))
 		return array_rule(v);
 	return xstrdup("allowed: a number, a string, a vector or a matrix of numbers");
@@ -212,7 +232,7 @@ char *validate_solver_key_rule(const char *key)
 static char *solver_value_rule(const char *key, const json_t *v)
 {
 	if (strcmp(key, "Solver") == 0)
-		return json_is_string(v) ? NULL : xstrdup("allowed: a string (the solver's name)");
+		return json_is_string(v) ? string_value_rule(v) : xstrdup("allowed: a string (the solver's name)");
 	if (!is_number(v))
 		return xstrdup("allowed: a number");
 	if (is_subnormal_json(v))

@@ -294,6 +294,32 @@ static void test_subnormals(void **state)
 	expect_accepted(task_with("timeout", "0.0"));
 }
 
+/*
+ * String values (vars, the solver's name) hold text a terminal shows as it is: C0 and C1 controls,
+ * DEL and bidirectional overrides are refused with their place, tabs and line breaks taken; the
+ * solver's name is as long as a var's string at most.
+ */
+static void test_string_values(void **state)
+{
+	static const char *const bad[][3] = {
+		{"vars", "{\"tag\":\"A\\u009b2J\"}", "holds a control character (U+009B at byte 2)"},
+		{"vars", "{\"tag\":\"ok\\u202eevil\"}", "holds a bidirectional formatting character (U+202E at byte 3)"},
+		{"vars", "{\"tag\":\"a\\u007f\"}", "holds a control character (U+007F at byte 2)"},
+		{"vars", "{\"tag\":\"a\\tb\\u001b[31m\"}", "holds a control character (U+001B at byte 4)"},
+		{"solver", "{\"Solver\":\"ode\\u0085\"}", "task 3: solver.Solver \"ode\\u0085\": holds a control"},
+	};
+
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+		expect_refused(task_with(bad[i][0], bad[i][1]), bad[i][2]);
+	expect_accepted(task_with("vars", "{\"tag\":\"tab\\there\\nline\\r\\nend \\u00e9 <&>\"}"));
+	expect_accepted(task_with("solver", "{\"Solver\":\"DOPRI\"}"));
+
+	char *big = xasprintf("{\"Solver\":\"%0*d\"}", PROTO_MAX_STRING + 1, 0);
+
+	expect_refused(task_with("solver", big), "a string of 4097 bytes; at most 4096 are allowed");
+	free(big);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -302,6 +328,7 @@ int main(void)
 		cmocka_unit_test(test_tags_are_an_array),
 		cmocka_unit_test(test_nan_and_infinities),
 		cmocka_unit_test(test_subnormals),
+		cmocka_unit_test(test_string_values),
 		cmocka_unit_test(test_values_are_shown_cut),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
