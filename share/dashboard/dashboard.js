@@ -612,7 +612,7 @@ function eta() {
   if (!t) return;
   const why = !t.eta ? "" : pausedAll() ? "paused" : list.length && !list.some((b) => b.up || b.checking) ? "no backend UP" : heldSlots() ? "every slot held" : "";
   $("queue-eta").textContent = !t.eta ? "" : why ? "ETA — " + why : t.eta > 0 ? "ETA " + dur(t.eta) + " at " + t.rate + "/h" : "ETA – (nothing finished in the last 10 min)";
-  $("queue-eta").title = why ? "nothing can start (" + why + "): no time to finish can be given" : t.eta > 0 ? "what is queued and running, at the rate of the last 10 minutes (less any time paused)" : "";
+  $("queue-eta").title = why ? "nothing can start (" + why + "): no time to finish can be given" : t.eta > 0 ? "what is queued and running, at the rate of the last 10 minutes (less any time paused or idle)" : "";
 }
 
 // The calls that hold every slot of the backends that could start one (UP, not paused), when they all do; else null.

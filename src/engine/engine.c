@@ -31,7 +31,7 @@ struct engine {
 	uint64_t alerts;            /* CRITICAL/HIGH failures and backends DOWN */
 	uint64_t failures, failures_seen; /* tasks FAILED since the start, and how many of them the operator saw */
 	bool paused;
-	bool held;                  /* paused with no task running: nothing can finish */
+	bool held;                  /* nothing running, and paused or nothing queued: nothing can finish */
 	int64_t held_at;            /* since when, while held (ms) */
 	struct { int64_t from, to; } pauses[ENGINE_PAUSES]; /* the last spans held, a ring */
 	size_t pauses_next;
@@ -56,13 +56,14 @@ int64_t engine_now_ms(const struct engine *e)
 }
 
 /*
- * After every change of e->paused or e->running: the spans with dispatch paused and no task running
- * (nothing could finish) are kept for engine_paused_ms.  A pause with calls in flight is not one
- * until they end: their tasks finish meanwhile.
+ * After every change of e->paused, e->running or the queue's emptiness: the spans in which nothing
+ * could finish (no task running, and dispatch paused or nothing queued) are kept for
+ * engine_paused_ms.  A pause with calls in flight is not one until they end: their tasks finish
+ * meanwhile.
  */
 static void note_held(struct engine *e)
 {
-	bool held = e->paused && e->running == 0;
+	bool held = e->running == 0 && (e->paused || queue_size(e->queue) == 0);
 	int64_t now = engine_now_ms(e);
 
 	if (held == e->held)
@@ -254,6 +255,7 @@ static void load_failed(struct engine *e, const int64_t *ids, size_t n, bool sto
 			engine_log(e, SEVERITY_ERROR, ids[i], "task %lld is queued but the task database has no record "
 				   "of it: taken out of the queue", (long long)ids[i]);
 	}
+	note_held(e);
 }
 
 /* The batch's records: those not in memory yet read from the store in one query (scheduler_host.load). */
@@ -445,7 +447,7 @@ struct engine *engine_open(const struct engine_options *opt, char **err)
 
 	e->clock = opt->clock;
 	e->started_ms = engine_now_ms(e);
-	set_paused(e, opt->start_paused);
+	e->paused = opt->start_paused; /* note_held() once the queue is read, at the end */
 	e->queue = queue_new();
 	e->bus = events_new();
 	e->log = event_log_new(opt->log_path, opt->log_keep ? opt->log_keep : 2000, err);
@@ -475,6 +477,7 @@ struct engine *engine_open(const struct engine_options *opt, char **err)
 			       &(struct retain_host){.ud = e, .log = retain_log, .deleted = reseed_recent,
 						     .archived = recent_archived});
 	e->drained = queue_size(e->queue) == 0 && e->running == 0;
+	note_held(e);
 	return e;
 }
 
@@ -551,6 +554,7 @@ static void accept_tasks(struct engine *e, struct task **tasks, size_t n, int64_
 		/* Stored and announced: until it is sent, the queue and the store hold it. */
 		task_free(&t);
 	}
+	note_held(e);
 	scheduler_kick(e->sched);
 }
 

@@ -48,7 +48,7 @@ enum engine_status {
 
 /* How many finished tasks the engine keeps for consoles (engine_each_recent). */
 #define ENGINE_RECENT 200
-/* Pauses remembered for engine_paused_ms: more than an operator makes in the ten minutes of a rate. */
+/* Spans remembered for engine_paused_ms: more than a night makes in the ten minutes of a rate. */
 #define ENGINE_PAUSES 16
 
 struct engine_options {
@@ -239,9 +239,9 @@ int64_t engine_started_ms(const struct engine *e);
 /* The counts of a statistics window, as of now. */
 void engine_stats(const struct engine *e, enum stats_window w, struct stats_counts *out);
 /*
- * How long dispatch was paused (by the operator or by simq) with no task running between from and
- * to (ms): time in which nothing could finish, for a rate over the rest.  The last ENGINE_PAUSES
- * such spans are known, and the one now.
+ * How long, between from and to (ms), nothing could finish: no task running, and dispatch paused (by
+ * the operator or by simq) or nothing queued; for a rate over the rest.  The last ENGINE_PAUSES such
+ * spans are known, and the one now; in memory only (a restart forgets them).
  */
 int64_t engine_paused_ms(const struct engine *e, int64_t from, int64_t to);
 /* Tasks PLECS ran to an end in each of the last n minutes, the current one last; cached (may be NULL) those from the cache. */
