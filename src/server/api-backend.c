@@ -205,6 +205,15 @@ static void registered(struct api_call *c, struct engine *e, const struct backen
 	answer_backend(c, b->name, b->url, true, false);
 }
 
+/* A fault naming an argument and showing its value as DESIGN 10 has it: escaped, cut to 80 characters. */
+static void shown_fault(struct api_call *c, const char *what, const char *value, const char *rule)
+{
+	char *shown = buf_shown(value);
+
+	api_fault(c, PROTO_FAULT_INVALID, "%s: %s \"%s\": %s", c->method->name, what, shown, rule);
+	free(shown);
+}
+
 /* simq.backend_add(name, url[, {slots, max_batch, job}]): the same name at the same URL again is no change. */
 static void backend_add(struct api *a, struct api_call *c)
 {
@@ -217,10 +226,9 @@ static void backend_add(struct api *a, struct api_call *c)
 		api_fault(c, PROTO_FAULT_INVALID,
 		          "%s takes a name and a URL (strings) and optionally {slots, max_batch}", c->method->name);
 	else if (!valid_name(name))
-		api_fault(c, PROTO_FAULT_INVALID, "%s: name \"%s\": allowed: 1 to 64 of a-z 0-9 _ . - @",
-		          c->method->name, name);
+		shown_fault(c, "name", name, "allowed: 1 to 64 of a-z 0-9 _ . - @");
 	else if (!config_check_value("backend", "url", url, &why))
-		api_fault(c, PROTO_FAULT_INVALID, "%s: url \"%s\": %s", c->method->name, url, why);
+		shown_fault(c, "url", url, why);
 	else if (read_sizes(c, &b) && (scheduler_each_backend(engine_scheduler(e), find_existing, &old),
 	                               pool_name_rules(c, e, &b, url, job, &old))) {
 		b.name = name;

@@ -6,7 +6,7 @@
 # call puts its tasks back in the queue with no retry spent.
 . "$SIMQ_SRCDIR/tests/lib/tap.sh"
 . "$SIMQ_SRCDIR/tests/lib/emu.sh"
-plan 27
+plan 29
 
 export SIMQ_HOME="$TMP/state"
 stop_all() {
@@ -39,6 +39,9 @@ expect_status "a URL that is not http is refused" 65 "$SIMQ" backend add other f
 expect_in "saying what is allowed" "$TMP/err" 'url "ftp://x/RPC2": not an http:// or https:// URL; allowed: an http:// or https:// URL'
 expect_status "a name with a blank is refused" 65 "$SIMQ" backend add "a b" "$slow"
 expect_in "saying what a name may hold" "$TMP/err" 'name "a b": allowed: 1 to 64 of a-z 0-9 _ . - @'
+# A refused name is shown escaped: a C1 control or a bidirectional override would act on the terminal.
+expect_status "a name with a C1 control and U+202E is refused" 65 "$SIMQ" backend add "$(printf 'a\302\233b\342\200\256c')" "$slow"
+expect_in "and shown escaped" "$TMP/err" 'name "a\u009bb\u202ec": allowed: 1 to 64'
 expect_status "--slots 0 is a usage error" 64 "$SIMQ" backend add x "$slow" --slots 0
 
 # A pool instance's name: only its own job registers it, and that registration wins over a stale URL.
