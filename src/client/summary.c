@@ -64,19 +64,30 @@ void summary_read(xmlrpc_value *status, struct summary *s)
 		reply_str(status, "pause_reason", s->why, sizeof s->why);
 		s->why[strcspn(s->why, ":;")] = '\0';
 	}
-	/* DOWN: asked and not answering.  A backend not asked yet (checking) is neither UP nor DOWN. */
-	for (int i = 0; i < reply_count(backends); i++) {
+	/*
+	 * DOWN: asked and not answering.  A backend not asked yet (checking) is neither UP nor DOWN.  The
+	 * names that do not fit are counted ("+22 more"), never cut in the middle.
+	 */
+	int left = 0;
+
+	for (int i = 0; i < reply_count(backends); i++)
+		left += !reply_int(reply_item(backends, i), "up", 0) && !reply_int(reply_item(backends, i), "checking", 0);
+	for (int i = 0; i < reply_count(backends) && left > 0; i++) {
 		xmlrpc_value *b = reply_item(backends, i);
 		char name[128];
 
 		if (reply_int(b, "up", 0) || reply_int(b, "checking", 0))
 			continue;
 		reply_str(b, "name", name, sizeof name);
-		int n = snprintf(s->down + used, sizeof s->down - used, "%s%s", used ? "," : "", name);
+		/* Room for this name, and for " +N more" after it unless it is the last. */
+		size_t need = (used ? 1 : 0) + strlen(name) + (left > 1 ? sizeof " +99999 more" : 1);
 
-		if (n < 0 || (size_t)n >= sizeof s->down - used)
+		if (used + need > sizeof s->down) {
+			snprintf(s->down + used, sizeof s->down - used, " +%d more", left);
 			break;
-		used += (size_t)n;
+		}
+		used += (size_t)snprintf(s->down + used, sizeof s->down - used, "%s%s", used ? "," : "", name);
+		left--;
 	}
 	summary_read_pools(reply_member(status, "pools"), s);
 }

@@ -93,10 +93,48 @@ static void test_errors(void **state)
 	check_error("#[fg=red", "a #[ style with no ]");
 }
 
+/* The names of DOWN backends that do not fit are counted, never cut in the middle. */
+static void test_down_names_counted(void **state)
+{
+	xmlrpc_env env;
+	xmlrpc_value *status, *backends = NULL;
+	struct summary s;
+	char name[80];
+
+	(void)state;
+	xmlrpc_env_init(&env);
+	backends = xmlrpc_array_new(&env);
+	for (int i = 0; i < 30; i++) {
+		snprintf(name, sizeof name, "d%02d%061d", i, 0);
+		xmlrpc_value *b = xmlrpc_build_value(&env, "{s:s,s:b,s:b}", "name", name, "up", 0, "checking", 0);
+
+		xmlrpc_array_append_item(&env, backends, b);
+		xmlrpc_DECREF(b);
+	}
+	status = xmlrpc_build_value(&env, "{s:A}", "backends", backends);
+	summary_read(status, &s);
+	/* Seven names of 64 characters and their commas fit in 512 bytes with the count. */
+	assert_non_null(strstr(s.down, ",d06"));
+	assert_null(strstr(s.down, "d07"));
+	assert_string_equal(s.down + strlen(s.down) - strlen(" +23 more"), " +23 more");
+	xmlrpc_DECREF(status);
+	xmlrpc_DECREF(backends);
+	backends = xmlrpc_build_value(&env, "({s:s,s:b,s:b}{s:s,s:b,s:b}{s:s,s:b,s:b})", "name", "lab1", "up", 0,
+				      "checking", 0, "name", "lab2", "up", 1, "checking", 0, "name", "lab3", "up", 0,
+				      "checking", 0);
+	status = xmlrpc_build_value(&env, "{s:A}", "backends", backends);
+	summary_read(status, &s);
+	assert_string_equal(s.down, "lab1,lab3");
+	xmlrpc_DECREF(status);
+	xmlrpc_DECREF(backends);
+	xmlrpc_env_clean(&env);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_default),
+		cmocka_unit_test(test_down_names_counted),
 		cmocka_unit_test(test_fields),
 		cmocka_unit_test(test_values_are_text),
 		cmocka_unit_test(test_errors),
