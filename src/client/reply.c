@@ -180,6 +180,11 @@ int64_t reply_item_int(xmlrpc_value *a, int i, int64_t def)
 	return as_int(reply_item(a, i), def);
 }
 
+bool reply_backend_down(xmlrpc_value *b)
+{
+	return !reply_int(b, "up", 0) && !reply_int(b, "checking", 0);
+}
+
 bool reply_log_line(xmlrpc_value *view, int i, struct reply_log_line *line)
 {
 	xmlrpc_value *l = reply_item(reply_member(view, "log"), i);

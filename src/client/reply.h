@@ -34,6 +34,8 @@ int reply_count(xmlrpc_value *a);
 xmlrpc_value *reply_item(xmlrpc_value *a, int i);
 /* Item i of array a as an integer, or def. */
 int64_t reply_item_int(xmlrpc_value *a, int i, int64_t def);
+/* Is backend b (an item of `backends`) DOWN: asked and not answering?  One not asked yet (checking) is not. */
+bool reply_backend_down(xmlrpc_value *b);
 
 /* One line of simq.view's `log` array. */
 struct reply_log_line {

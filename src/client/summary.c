@@ -71,12 +71,12 @@ void summary_read(xmlrpc_value *status, struct summary *s)
 	int left = 0;
 
 	for (int i = 0; i < reply_count(backends); i++)
-		left += !reply_int(reply_item(backends, i), "up", 0) && !reply_int(reply_item(backends, i), "checking", 0);
+		left += reply_backend_down(reply_item(backends, i));
 	for (int i = 0; i < reply_count(backends) && left > 0; i++) {
 		xmlrpc_value *b = reply_item(backends, i);
 		char name[128];
 
-		if (reply_int(b, "up", 0) || reply_int(b, "checking", 0))
+		if (!reply_backend_down(b))
 			continue;
 		reply_str(b, "name", name, sizeof name);
 		/* Room for this name, and for " +N more" after it unless it is the last. */

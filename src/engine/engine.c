@@ -33,8 +33,8 @@ struct engine {
 	bool paused;
 	bool held;                  /* nothing running, and paused or nothing queued: nothing can finish */
 	int64_t held_at;            /* since when, while held (ms) */
-	struct { int64_t from, to; } pauses[ENGINE_PAUSES]; /* the last spans held, a ring */
-	size_t pauses_next;
+	struct { int64_t from, to; } held_spans[ENGINE_HELD_SPANS]; /* the last spans held, a ring */
+	size_t held_next;
 	char *pause_reason;         /* why simq paused dispatch by itself, or NULL */
 	bool store_hold;            /* the pause is the scheduler's for a store that cannot save: it lifts it */
 	bool stopping;
@@ -58,22 +58,23 @@ int64_t engine_now_ms(const struct engine *e)
 /*
  * After every change of e->paused, e->running or the queue's emptiness: the spans in which nothing
  * could finish (no task running, and dispatch paused or nothing queued) are kept for
- * engine_paused_ms.  A pause with calls in flight is not one until they end: their tasks finish
+ * engine_held_ms.  A pause with calls in flight is not one until they end: their tasks finish
  * meanwhile.
  */
 static void note_held(struct engine *e)
 {
 	bool held = e->running == 0 && (e->paused || queue_size(e->queue) == 0);
-	int64_t now = engine_now_ms(e);
+	int64_t now;
 
 	if (held == e->held)
-		return;
+		return; /* the usual case, on every task's move: no clock read */
+	now = engine_now_ms(e);
 	if (held) {
 		e->held_at = now;
 	} else {
-		e->pauses[e->pauses_next % ENGINE_PAUSES].from = e->held_at;
-		e->pauses[e->pauses_next % ENGINE_PAUSES].to = now;
-		e->pauses_next++;
+		e->held_spans[e->held_next % ENGINE_HELD_SPANS].from = e->held_at;
+		e->held_spans[e->held_next % ENGINE_HELD_SPANS].to = now;
+		e->held_next++;
 	}
 	e->held = held;
 }
@@ -91,12 +92,12 @@ static int64_t overlap(int64_t from, int64_t to, int64_t a, int64_t b)
 	return hi > lo ? hi - lo : 0;
 }
 
-int64_t engine_paused_ms(const struct engine *e, int64_t from, int64_t to)
+int64_t engine_held_ms(const struct engine *e, int64_t from, int64_t to)
 {
 	int64_t ms = e->held ? overlap(from, to, e->held_at, engine_now_ms(e)) : 0;
 
-	for (size_t i = 0; i < ENGINE_PAUSES && i < e->pauses_next; i++)
-		ms += overlap(from, to, e->pauses[i].from, e->pauses[i].to);
+	for (size_t i = 0; i < ENGINE_HELD_SPANS && i < e->held_next; i++)
+		ms += overlap(from, to, e->held_spans[i].from, e->held_spans[i].to);
 	return ms;
 }
 

@@ -48,8 +48,8 @@ enum engine_status {
 
 /* How many finished tasks the engine keeps for consoles (engine_each_recent). */
 #define ENGINE_RECENT 200
-/* Spans remembered for engine_paused_ms: more than a night makes in the ten minutes of a rate. */
-#define ENGINE_PAUSES 16
+/* Spans remembered for engine_held_ms: more than a night makes in the ten minutes of a rate. */
+#define ENGINE_HELD_SPANS 16
 
 struct engine_options {
 	const char *db_path;
@@ -240,10 +240,10 @@ int64_t engine_started_ms(const struct engine *e);
 void engine_stats(const struct engine *e, enum stats_window w, struct stats_counts *out);
 /*
  * How long, between from and to (ms), nothing could finish: no task running, and dispatch paused (by
- * the operator or by simq) or nothing queued; for a rate over the rest.  The last ENGINE_PAUSES such
+ * the operator or by simq) or nothing queued; for a rate over the rest.  The last ENGINE_HELD_SPANS such
  * spans are known, and the one now; in memory only (a restart forgets them).
  */
-int64_t engine_paused_ms(const struct engine *e, int64_t from, int64_t to);
+int64_t engine_held_ms(const struct engine *e, int64_t from, int64_t to);
 /* Tasks PLECS ran to an end in each of the last n minutes, the current one last; cached (may be NULL) those from the cache. */
 void engine_minutes(const struct engine *e, int n, int64_t *per_minute, int64_t *cached);
 /* Bumped by every change a console would show. */

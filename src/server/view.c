@@ -458,7 +458,7 @@ static xmlrpc_value *throughput_value(xmlrpc_env *env, const struct engine *e)
 	return v;
 }
 
-/* Tasks a second over the last minutes of per_minute (the current one, now's, in part) that e was not paused. */
+/* Tasks a second over the last minutes of per_minute (the current one, now's, in part) while e was not held. */
 static double recent_rate(const struct engine *e, const int64_t *per_minute, int64_t now)
 {
 	enum { RECENT = 10 };
@@ -476,9 +476,9 @@ static double recent_rate(const struct engine *e, const int64_t *per_minute, int
 	 */
 	double span = first < 0 ? 0 : (double)(now % 60000) / 1000 + 60.0 * (VIEW_RATE_MINUTES - 1 - first);
 
-	/* Time paused is no time the queue could drain in: after a pause the ETA is not stretched by it. */
+	/* Time nothing could finish in (paused, or idle) is no time the queue drained in: no ETA is stretched by it. */
 	if (span > 0)
-		span -= (double)engine_paused_ms(e, now - (int64_t)(span * 1000), now) / 1000;
+		span -= (double)engine_held_ms(e, now - (int64_t)(span * 1000), now) / 1000;
 	if (first >= 0 && span < 10)
 		span = 10; /* a task in the first second of a minute is not 3,600 an hour */
 	return span > 0 ? (double)recent / span : 0;

@@ -20,7 +20,7 @@
 /* "● UP", "○ DOWN", "◌ CHECKING", "● PAUSED" and their colour. */
 static const char *state_of(xmlrpc_value *b, short *pair)
 {
-	if (!reply_int(b, "up", 0) && !reply_int(b, "checking", 0)) {
+	if (reply_backend_down(b)) {
 		*pair = PAIR_BAD;
 		return "\u25cb DOWN";
 	}
@@ -143,7 +143,7 @@ static void draw(struct console *c, struct screen_area a, bool focused)
 	int w = name_width(c, a);
 
 	for (int i = 0; i < n; i++)
-		down += !reply_int(reply_item(list, i), "up", 0) && !reply_int(reply_item(list, i), "checking", 0);
+		down += reply_backend_down(reply_item(list, i));
 	snprintf(title, sizeof title, "Backends %d%s%.0d%s%s%.0d%s  [%s]", n, down ? " \u00b7 " : "", down,
 	         down ? " DOWN" : "", jobs ? " \u00b7 " : "", jobs, jobs ? " pool jobs" : "", c->keys.text[UI_BACKENDS]);
 	screen_rule(a.y, a.x, a.w, false, title);

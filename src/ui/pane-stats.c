@@ -58,7 +58,7 @@ static const char *stalled(xmlrpc_value *view)
 	for (int i = 0; i < n; i++) {
 		xmlrpc_value *b = reply_item(backends, i);
 
-		if (reply_int(b, "up", 0) || reply_int(b, "checking", 0)) {
+		if (!reply_backend_down(b)) {
 			up++;
 			open += !reply_int(b, "paused", 0);
 		}

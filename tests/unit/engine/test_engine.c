@@ -362,7 +362,7 @@ static void test_dispatch_sends_what_was_submitted(void **state)
 /*
  * The spans in which nothing could finish (nothing running, and paused or nothing queued) are kept
  * for a rate over the rest: the start paused, idle time, a pause once the calls in flight end, one
- * still going; more than ENGINE_PAUSES old ones are forgotten.
+ * still going; more than ENGINE_HELD_SPANS old ones are forgotten.
  */
 static void test_paused_spans(void **state)
 {
@@ -378,31 +378,31 @@ static void test_paused_spans(void **state)
 	resume(fx); /* sent: running */
 	assert_int_equal(fake_backend_count(fx->fb), 1);
 	fake_clock_advance(fx->fc, 20000);
-	assert_int_equal(engine_paused_ms(fx->e, NOW, NOW + 90000), 70000);
-	assert_int_equal(engine_paused_ms(fx->e, NOW + 30000, NOW + 90000), 40000);
-	assert_int_equal(engine_paused_ms(fx->e, NOW + 70000, NOW + 90000), 0);
+	assert_int_equal(engine_held_ms(fx->e, NOW, NOW + 90000), 70000);
+	assert_int_equal(engine_held_ms(fx->e, NOW + 30000, NOW + 90000), 40000);
+	assert_int_equal(engine_held_ms(fx->e, NOW + 70000, NOW + 90000), 0);
 	/* Paused with a call in flight: its tasks finish meanwhile, so the time counts only once it ends. */
 	assert_int_equal(engine_pause(fx->e, NULL, true, &now, &err), ENGINE_OK);
 	fake_clock_advance(fx->fc, 10000);
-	assert_int_equal(engine_paused_ms(fx->e, NOW + 90000, NOW + 100000), 0);
+	assert_int_equal(engine_held_ms(fx->e, NOW + 90000, NOW + 100000), 0);
 	fake_call_ok(fx->fb, fake_backend_last(fx->fb), 3, 1);
 	assert_int_equal(engine_running(fx->e), 0);
 	fake_clock_advance(fx->fc, 5000);
-	assert_int_equal(engine_paused_ms(fx->e, NOW + 90000, NOW + 105000), 5000);
+	assert_int_equal(engine_held_ms(fx->e, NOW + 90000, NOW + 105000), 5000);
 	/* Resumed with nothing queued: idle, nothing can finish either, until work comes. */
 	resume(fx);
 	fake_clock_advance(fx->fc, 7000);
-	assert_int_equal(engine_paused_ms(fx->e, NOW + 105000, NOW + 112000), 7000);
-	/* Idle, then a task, ENGINE_PAUSES + 4 times: the newest ENGINE_PAUSES idle seconds are known. */
+	assert_int_equal(engine_held_ms(fx->e, NOW + 105000, NOW + 112000), 7000);
+	/* Idle, then a task, ENGINE_HELD_SPANS + 4 times: the newest ENGINE_HELD_SPANS idle seconds are known. */
 	t = fake_clock_now(fx->fc);
-	for (int i = 0; i < ENGINE_PAUSES + 4; i++) {
+	for (int i = 0; i < ENGINE_HELD_SPANS + 4; i++) {
 		submit_sweep(fx, 10 + i, 1, PRIO_NORMAL, ids);
 		fake_clock_advance(fx->fc, 1000);
 		fake_call_ok(fx->fb, fake_backend_last(fx->fb), 3, 1);
 		fake_clock_advance(fx->fc, 1000);
 	}
 	submit_sweep(fx, 100, 1, PRIO_NORMAL, ids);
-	assert_int_equal(engine_paused_ms(fx->e, t, fake_clock_now(fx->fc)), 1000 * ENGINE_PAUSES);
+	assert_int_equal(engine_held_ms(fx->e, t, fake_clock_now(fx->fc)), 1000 * ENGINE_HELD_SPANS);
 	fake_call_ok(fx->fb, fake_backend_last(fx->fb), 3, 1);
 }
 
