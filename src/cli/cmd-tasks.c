@@ -212,13 +212,51 @@ static const struct option ls_longopts[] = {
 	{NULL, 0, NULL, 0},
 };
 
-/* simq.list with o's filters over the tasks `archived` or not (all: both), from offset, limit tasks. */
-static int ls_call(struct cli_ctx *x, const struct ls_opts *o, bool archived, bool all, long limit, xmlrpc_value **result)
+/* simq.list with o's filters over the tasks `archived` or not (all: both), limit tasks from offset; brief: vars
+ * as rows show them. */
+static int ls_call(struct cli_ctx *x, const struct ls_opts *o, bool archived, bool all, long offset, long limit,
+		   bool brief, xmlrpc_value **result)
 {
-	return cli_call(x, "simq.list", result, "({s:s,s:s,s:s,s:s,s:b,s:b}II)", "state", o->state ? o->state : "",
+	return cli_call(x, "simq.list", result, "({s:s,s:s,s:s,s:s,s:b,s:b,s:b}II)", "state", o->state ? o->state : "",
 			"model", o->model ? o->model : "", "name", o->name ? o->name : "", "tag", o->tag ? o->tag : "",
-			"archived", (xmlrpc_bool)archived, "all", (xmlrpc_bool)all, (xmlrpc_int64)o->offset,
-			(xmlrpc_int64)limit);
+			"archived", (xmlrpc_bool)archived, "all", (xmlrpc_bool)all, "brief", (xmlrpc_bool)brief,
+			(xmlrpc_int64)offset, (xmlrpc_int64)limit);
+}
+
+/*
+ * simq.list's answer for o's limit: the server ends a page early when its tasks carry long vectors
+ * (doc/api.md), so the next page is asked for from where that one ended, until the limit or the end.
+ */
+static int ls_fetch(struct cli_ctx *x, const struct ls_opts *o, bool brief, xmlrpc_value **result)
+{
+	int status = ls_call(x, o, o->archived, o->all, o->offset, o->limit, brief, result);
+	xmlrpc_value *tasks = status == CLI_EXIT_OK ? member(*result, "tasks") : NULL;
+	xmlrpc_env env;
+
+	xmlrpc_env_init(&env);
+	for (long got = reply_count(tasks), more = got; tasks && more > 0 && got < o->limit &&
+	     o->offset + got < reply_int(*result, "total", 0); got += more) {
+		xmlrpc_value *next = NULL, *page;
+
+		status = ls_call(x, o, o->archived, o->all, o->offset + got, o->limit - got, brief, &next);
+		if (status != CLI_EXIT_OK)
+			break;
+		page = member(next, "tasks");
+		more = reply_count(page);
+		for (int i = 0; i < more; i++)
+			xmlrpc_array_append_item(&env, tasks, reply_item(page, i));
+		if (page)
+			xmlrpc_DECREF(page);
+		xmlrpc_DECREF(next);
+	}
+	xmlrpc_env_clean(&env);
+	if (tasks)
+		xmlrpc_DECREF(tasks);
+	if (status != CLI_EXIT_OK && *result) {
+		xmlrpc_DECREF(*result);
+		*result = NULL;
+	}
+	return status;
 }
 
 /* A filtered list of the hot tasks says how many archived ones match too, as cancel and retry do. */
@@ -227,7 +265,8 @@ static void ls_tell_archived(struct cli_ctx *x, const struct ls_opts *o)
 	xmlrpc_value *r = NULL;
 	int64_t n;
 
-	if (o->all || o->archived || !(o->state || o->model || o->name || o->tag) || ls_call(x, o, true, false, 0, &r))
+	if (o->all || o->archived || !(o->state || o->model || o->name || o->tag) ||
+	    ls_call(x, o, true, false, o->offset, 0, true, &r))
 		return;
 	n = reply_int(r, "total", 0);
 	if (n > 0)
@@ -248,7 +287,8 @@ static int run_ls(int argc, char **argv)
 		status = cli_usage_error(x.cmd, "unexpected argument \"%s\"", argv[optind]);
 	if (status >= 0)
 		return status;
-	status = ls_call(&x, &o, o.archived, o.all, o.limit, &result);
+	/* The table shows no vars: it asks for them brief. */
+	status = ls_fetch(&x, &o, !x.json, &result);
 	xmlrpc_value *tasks = status == CLI_EXIT_OK ? member(result, "tasks") : NULL;
 
 	if (status == CLI_EXIT_OK && (tasks == NULL || xmlrpc_value_type(tasks) != XMLRPC_TYPE_ARRAY)) {

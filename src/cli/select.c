@@ -273,7 +273,9 @@ static xmlrpc_value *filter_value(const struct selection *sel, const struct one_
 	xmlrpc_value *v;
 
 	xmlrpc_env_init(&env);
-	v = xmlrpc_build_value(&env, "{s:s,s:s,s:s}", "state", f->state, "model", f->model, "name", f->name);
+	/* Only ids and states are read: brief records, whatever vectors the tasks carry. */
+	v = xmlrpc_build_value(&env, "{s:s,s:s,s:s,s:b}", "state", f->state, "model", f->model, "name", f->name, "brief",
+			       (xmlrpc_bool)1);
 	if (sel->unretried) {
 		xmlrpc_value *no = xmlrpc_bool_new(&env, 0);
 
@@ -358,7 +360,8 @@ static int read_one_filter(struct cli_ctx *x, struct selection *sel, const struc
 	xmlrpc_value *filter = filter_value(sel, f);
 	int status = CLI_EXIT_OK;
 
-	for (int64_t offset = 0; status == CLI_EXIT_OK && (total < 0 || offset < total); offset += SELECT_CHUNK) {
+	/* A page may be shorter than asked (long records): the next starts where it ended. */
+	for (int64_t offset = 0, n = 1; status == CLI_EXIT_OK && n > 0 && (total < 0 || offset < total); offset += n) {
 		xmlrpc_value *r = NULL, *tasks;
 
 		status = cli_call(x, "simq.list", &r, "(VII)", filter, (xmlrpc_int64)offset, (xmlrpc_int64)SELECT_CHUNK);
@@ -368,7 +371,8 @@ static int read_one_filter(struct cli_ctx *x, struct selection *sel, const struc
 			*changed = true;
 		total = reply_int(r, "total", 0);
 		tasks = reply_member(r, "tasks");
-		for (int i = 0; i < reply_count(tasks); i++) {
+		n = reply_count(tasks);
+		for (int i = 0; i < n; i++) {
 			xmlrpc_value *t = reply_item(tasks, i);
 			int64_t id = reply_int(t, "id", 0);
 			char state[16];

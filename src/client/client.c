@@ -58,7 +58,7 @@ struct client *client_new(const struct client_options *opt)
 	free(config_path);
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	/* Answers carry pages of tasks and results: more than xmlrpc-c's 512 KiB default. */
-	xmlrpc_limit_set(XMLRPC_XML_SIZE_LIMIT_ID, PROTO_MAX_CALL_BYTES);
+	xmlrpc_limit_set(XMLRPC_XML_SIZE_LIMIT_ID, PROTO_MAX_ANSWER_BYTES);
 	c->curl = curl_easy_init();
 	pthread_mutex_init(&c->sock_lock, NULL);
 	c->sock = CURL_SOCKET_BAD;

@@ -545,6 +545,92 @@ char *proto_canonical(const json_t *j)
 	return proto_json_text(j, false);
 }
 
+/* The end of the JSON string at p (its opening quote), past its closing one; NULL if it has none. */
+static const char *string_end(const char *p)
+{
+	for (p++; *p && *p != '"'; p++)
+		if (*p == '\\' && p[1])
+			p++;
+	return *p ? p + 1 : NULL;
+}
+
+/* The end of the array at p, past its ']': its items, and for a matrix its first row's; NULL if it has no end. */
+static const char *array_end(const char *p, size_t *rows, size_t *cols)
+{
+	size_t commas = 0, row_commas = 0;
+	bool items = false, row_items = false;
+	int depth = 0;
+
+	for (; *p; p++) {
+		char c = *p;
+
+		if (c == ' ' || c == '\n' || c == '\t' || c == '\r')
+			continue;
+		if (c == '"') { /* vectors hold numbers only; a string is passed over whole */
+			const char *end = string_end(p);
+
+			if (end == NULL)
+				return NULL;
+			p = end - 1;
+		}
+		if (c == ']' || c == '}') {
+			if (--depth == 0) {
+				*rows = items ? commas + 1 : 0;
+				*cols = row_items ? row_commas + 1 : 0;
+				return p + 1;
+			}
+		} else if (depth == 1) {
+			items = true;
+			commas += c == ',';
+		} else if (depth == 2 && commas == 0) {
+			row_items = true;
+			row_commas += c == ',';
+		}
+		depth += c == '[' || c == '{';
+	}
+	return NULL;
+}
+
+char *proto_brief_vars(const char *text)
+{
+	struct buf b = BUF_INIT;
+	const char *p = text ? text : "{}";
+
+	/* Stored vars are canonical JSON; anything else is given as it is. */
+	for (const char *start = p; *p;) {
+		size_t rows, cols;
+		const char *end;
+
+		if (*p == '"') {
+			end = string_end(p);
+		} else if (*p == '[' && (end = array_end(p, &rows, &cols)) != NULL) {
+			const char *first = p + 1 + strspn(p + 1, " \n\t\r");
+			bool matrix = *first == '[';
+
+			if ((matrix ? rows * cols : rows) > PROTO_BRIEF_NUMBERS) {
+				char size[64];
+
+				if (matrix)
+					snprintf(size, sizeof size, "\"[%zux%zu matrix]\"", rows, cols);
+				else
+					snprintf(size, sizeof size, "\"[%zu numbers]\"", rows);
+				buf_adds(&b, size);
+				p = end;
+				continue;
+			}
+		} else {
+			end = p + 1;
+		}
+		if (end == NULL) {
+			buf_free(&b);
+			return xstrdup(start);
+		}
+		buf_add(&b, p, (size_t)(end - p));
+		p = end;
+	}
+	return buf_detach(&b);
+}
+
 bool proto_each_member(xmlrpc_value *v, bool (*fn)(const char *key, xmlrpc_value *value, void *ud), void *ud,
 		       char **err)
 {

@@ -40,6 +40,9 @@ enum proto_fault {
 #define PROTO_MAX_ELEMENTS 1000000  /* numbers in one vector or matrix */
 #define PROTO_MAX_BATCH 100000      /* tasks in one submit_many */
 #define PROTO_MAX_CALL_BYTES (64u * 1024 * 1024)
+/* What a client reads of an answer: a task's record written out again (simq.get) can be a little longer
+ * than the call that carried it, and xmlrpc-c writes no answer over 128 MiB. */
+#define PROTO_MAX_ANSWER_BYTES (128u * 1024 * 1024)
 /* simq.wait answers within this many seconds, finished or not: a caller that waits longer calls again. */
 #define PROTO_WAIT_SLICE_S 10.0
 /* What xmlscan lets through to xmlrpc-c (doc/api.md, "Limits"): arrays and structs inside one
@@ -82,5 +85,15 @@ bool proto_read_int64(xmlrpc_value *v, int64_t *out);
 char *proto_canonical(const json_t *j);
 /* JSON text with shortest round-trip numbers: compact and sorted, or indented in insertion order. */
 char *proto_json_text(const json_t *j, bool pretty);
+
+/* The most numbers a vector or matrix of vars keeps in a row of a view (proto_brief_vars). */
+#define PROTO_BRIEF_NUMBERS 16
+/*
+ * vars as a row of a list shows them (the console's panes, the dashboard's tables): the canonical
+ * JSON text with each vector or matrix of more than PROTO_BRIEF_NUMBERS numbers as a string of its
+ * size, "[1000000 numbers]" or "[3x400 matrix]", so that a row costs the same whatever a task carries.
+ * Reads the text, never its numbers; heap.  NULL reads as "{}".
+ */
+char *proto_brief_vars(const char *text);
 
 #endif

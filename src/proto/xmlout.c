@@ -4,9 +4,11 @@
 
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "proto/doubles.h"
+#include "proto/proto.h"
 #include "util/buf.h"
 #include "util/utf8.h"
 
@@ -163,15 +165,17 @@ void proto_xml_member_bool(struct buf *b, const char *name, bool v)
 	proto_xml_member_end(b);
 }
 
-void proto_xml_member_json(struct buf *b, const char *name, const char *text)
+void proto_xml_member_brief_vars(struct buf *b, const char *text)
 {
-	json_t *j = json_loads(text ? text : "{}", JSON_DECODE_ANY, NULL);
+	char *brief = proto_brief_vars(text);
+	json_t *j = json_loads(brief, JSON_DECODE_ANY, NULL);
 
-	proto_xml_member_open(b, name);
-	if (j)
+	proto_xml_member_open(b, "vars");
+	if (json_is_object(j))
 		proto_xml_json(b, j);
 	else
 		buf_adds(b, PROTO_XML_STRUCT_OPEN PROTO_XML_STRUCT_CLOSE);
 	proto_xml_member_end(b);
 	json_decref(j);
+	free(brief);
 }

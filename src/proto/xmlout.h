@@ -39,8 +39,9 @@ void proto_xml_member_string(struct buf *b, const char *name, const char *s);
 void proto_xml_member_int(struct buf *b, const char *name, int64_t v);
 void proto_xml_member_i8(struct buf *b, const char *name, int64_t v);
 void proto_xml_member_bool(struct buf *b, const char *name, bool v);
-/* JSON text as its value; text that is not JSON (or NULL) as an empty struct. */
-void proto_xml_member_json(struct buf *b, const char *name, const char *text);
+/* "vars" of a row: the task's vars JSON text as proto_brief_vars shortens it; text that is not a JSON
+ * object (or NULL) as an empty struct. */
+void proto_xml_member_brief_vars(struct buf *b, const char *text);
 /* Opens a member whose value the caller writes (a <value> element), then proto_xml_member_end. */
 void proto_xml_member_open(struct buf *b, const char *name);
 void proto_xml_member_end(struct buf *b);

@@ -26,7 +26,8 @@ static bool filter_field(struct view_filter *f, const char *key, xmlrpc_value *v
 	xmlrpc_env_init(&env);
 	if (xmlrpc_value_type(v) == XMLRPC_TYPE_STRING)
 		xmlrpc_read_string(&env, v, (const char **)&value);
-	bool flag = strcmp(key, "retried") == 0 || strcmp(key, "archived") == 0 || strcmp(key, "all") == 0;
+	bool flag = strcmp(key, "retried") == 0 || strcmp(key, "archived") == 0 || strcmp(key, "all") == 0 ||
+		    strcmp(key, "brief") == 0;
 	xmlrpc_bool b = 0;
 
 	if (flag && xmlrpc_value_type(v) == XMLRPC_TYPE_BOOL)
@@ -38,6 +39,8 @@ static bool filter_field(struct view_filter *f, const char *key, xmlrpc_value *v
 			*err = xasprintf("simq.list: filter.%s %s: allowed: a boolean", key, shown);
 		else if (key[0] == 'r')
 			f->retried = b ? 1 : 0;
+		else if (key[0] == 'b')
+			f->brief = b;
 		/* archived: the archive only; all: the hot tables and the archive (it wins over archived). */
 		else if (key[1] == 'l' && b)
 			f->from = STORE_HOT | STORE_ARCHIVE;
@@ -46,7 +49,7 @@ static bool filter_field(struct view_filter *f, const char *key, xmlrpc_value *v
 	} else if (strcmp(key, "state") != 0 && strcmp(key, "model") != 0 && strcmp(key, "name") != 0 &&
 		   strcmp(key, "tag") != 0) {
 		*err = xasprintf("simq.list: filter.%s %s: not a filter; allowed: state, model, name, tag, retried, "
-				 "archived, all", shown_key, shown);
+				 "archived, all, brief", shown_key, shown);
 		ok = false;
 	} else if (value == NULL) {
 		*err = xasprintf("simq.list: filter.%s %s: allowed: a string", key, shown);

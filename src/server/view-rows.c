@@ -32,7 +32,7 @@ static void brief_members(struct buf *b, const struct task *t)
 	member_time(b, "submitted", t->submitted);
 	member_time(b, "retry_due", t->retry_due);
 	proto_xml_member_string(b, "error", t->error ? t->error : "");
-	proto_xml_member_json(b, "vars", t->vars);
+	proto_xml_member_brief_vars(b, t->vars);
 	/* A cached task's source, even on brief rows: lists say "completed (cached from 12)". */
 	if (t->cached)
 		proto_xml_member_int(b, "source", t->source);

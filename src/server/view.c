@@ -55,9 +55,9 @@ static void set_time(xmlrpc_env *env, xmlrpc_value *s, const char *key, int64_t 
 	set_member(env, s, key, xmlrpc_string_new(env, ms ? time_iso8601(stamp, ms * 1000000, true) : ""));
 }
 
-static void set_json(xmlrpc_env *env, xmlrpc_value *s, const char *key, const char *text)
+/* j (NULL: none) as s's member key; a value XML-RPC cannot take as an empty struct. */
+static void set_json_value(xmlrpc_env *env, xmlrpc_value *s, const char *key, const json_t *j)
 {
-	json_t *j = json_loads(text ? text : "{}", JSON_DECODE_ANY, NULL);
 	xmlrpc_env local;
 	xmlrpc_value *v;
 
@@ -65,7 +65,23 @@ static void set_json(xmlrpc_env *env, xmlrpc_value *s, const char *key, const ch
 	v = j ? proto_from_json(&local, j) : NULL;
 	set_member(env, s, key, v ? v : xmlrpc_struct_new(env));
 	xmlrpc_env_clean(&local);
+}
+
+static void set_json(xmlrpc_env *env, xmlrpc_value *s, const char *key, const char *text)
+{
+	json_t *j = json_loads(text ? text : "{}", JSON_DECODE_ANY, NULL);
+
+	set_json_value(env, s, key, j);
 	json_decref(j);
+}
+
+/* vars as a row shows them: a long vector or matrix as its size (proto_brief_vars). */
+static void set_brief_vars(xmlrpc_env *env, xmlrpc_value *s, const char *text)
+{
+	char *brief = proto_brief_vars(text);
+
+	set_json(env, s, "vars", brief);
+	free(brief);
 }
 
 static xmlrpc_value *tags_value(xmlrpc_env *env, const char *text)
@@ -82,7 +98,8 @@ static xmlrpc_value *tags_value(xmlrpc_env *env, const char *text)
 	return tags;
 }
 
-xmlrpc_value *view_task(xmlrpc_env *env, const struct engine *e, const struct task *t)
+/* A task's whole record; brief: its vars as a row shows them. */
+static xmlrpc_value *task_record(xmlrpc_env *env, const struct engine *e, const struct task *t, bool brief)
 {
 	xmlrpc_value *v = xmlrpc_struct_new(env);
 
@@ -97,7 +114,10 @@ xmlrpc_value *view_task(xmlrpc_env *env, const struct engine *e, const struct ta
 	set_time(env, v, "submitted", t->submitted);
 	set_time(env, v, "retry_due", t->retry_due);
 	set_member(env, v, "error", proto_string_new(env, t->error ? t->error : ""));
-	set_json(env, v, "vars", t->vars);
+	if (brief)
+		set_brief_vars(env, v, t->vars);
+	else
+		set_json(env, v, "vars", t->vars);
 	/* A cached task's source: lists say "completed (cached from 12)". */
 	if (t->cached)
 		set_member(env, v, "source", view_id(env, t->source));
@@ -114,6 +134,11 @@ xmlrpc_value *view_task(xmlrpc_env *env, const struct engine *e, const struct ta
 	set_member(env, v, "tags", tags_value(env, t->tags));
 	set_member(env, v, "archived", xmlrpc_bool_new(env, t->archived));
 	return v;
+}
+
+xmlrpc_value *view_task(xmlrpc_env *env, const struct engine *e, const struct task *t)
+{
+	return task_record(env, e, t, false);
 }
 
 xmlrpc_value *view_result(xmlrpc_env *env, int64_t id, const struct store_result *r)
@@ -525,10 +550,46 @@ xmlrpc_value *view_backends(xmlrpc_env *env, const struct engine *e)
 	return each(env, e, fill_backends);
 }
 
+/* What a simq.list page holds so far: VIEW_PAGE_BYTES bounds it. */
+struct page_room {
+	size_t bytes;
+	bool full, brief;
+};
+
+/* The bytes of JSON t's record carries in vars and solver; brief: its vars as a row shows them. */
+static size_t record_bytes(const struct task *t, bool brief)
+{
+	size_t vars = t->vars ? strlen(t->vars) : 0, solver = t->solver ? strlen(t->solver) : 0;
+
+	/* Short vars are short either way: only long ones are measured as a row shows them. */
+	if (brief && vars > VIEW_PAGE_BYTES / VIEW_MAX_PAGE) {
+		char *text = proto_brief_vars(t->vars);
+
+		vars = strlen(text);
+		free(text);
+	}
+	return vars + solver;
+}
+
+/* Whether t fits on the page (the first task always does); false once one did not. */
+static bool page_takes(struct page_room *room, const struct task *t)
+{
+	size_t bytes = record_bytes(t, room->brief);
+
+	if (room->full ||
+	    (room->bytes > 0 && (room->bytes >= VIEW_PAGE_BYTES || bytes > VIEW_PAGE_BYTES - room->bytes))) {
+		room->full = true;
+		return false;
+	}
+	room->bytes += bytes ? bytes : 1;
+	return true;
+}
+
 struct page_ctx {
 	xmlrpc_env *env;
 	const struct engine *e;
 	xmlrpc_value *list;
+	struct page_room room;
 };
 
 static void add_queued(const struct task *t, int64_t position, void *ud)
@@ -536,13 +597,15 @@ static void add_queued(const struct task *t, int64_t position, void *ud)
 	struct page_ctx *x = ud;
 
 	(void)position; /* a whole record has its position */
-	append(x->env, x->list, view_task(x->env, x->e, t));
+	if (page_takes(&x->room, t))
+		append(x->env, x->list, task_record(x->env, x->e, t, x->room.brief));
 }
 
 /* A page of the queue in its order, whole records (simq.list's); NULL and *err if the store failed. */
-static xmlrpc_value *queue_page_value(xmlrpc_env *env, struct engine *e, int64_t offset, int64_t limit, char **err)
+static xmlrpc_value *queue_page_value(xmlrpc_env *env, struct engine *e, int64_t offset, int64_t limit, bool brief,
+				      char **err)
 {
-	struct page_ctx x = {.env = env, .e = e, .list = xmlrpc_array_new(env)};
+	struct page_ctx x = {.env = env, .e = e, .list = xmlrpc_array_new(env), .room = {.brief = brief}};
 
 	if (engine_queue_page(e, (size_t)offset, (size_t)limit, add_queued, &x, err) != ENGINE_OK) {
 		xmlrpc_DECREF(x.list);
@@ -671,6 +734,7 @@ struct list_ctx {
 	xmlrpc_env *env;
 	xmlrpc_value *tasks;
 	int64_t skip, limit, total;
+	struct page_room room;
 };
 
 static void list_one(struct task *t, void *ud)
@@ -680,8 +744,8 @@ static void list_one(struct task *t, void *ud)
 	if (matches(t, l->f)) {
 		if (l->skip > 0) {
 			l->skip--;
-		} else if (l->limit > 0) {
-			append(l->env, l->tasks, view_task(l->env, l->e, t));
+		} else if (l->limit > 0 && page_takes(&l->room, t)) {
+			append(l->env, l->tasks, task_record(l->env, l->e, t, l->room.brief));
 			l->limit--;
 		}
 		l->total++;
@@ -693,12 +757,12 @@ xmlrpc_value *view_list(xmlrpc_env *env, struct engine *e, const struct view_fil
 			char **err)
 {
 	struct list_ctx l = {.e = e, .f = f, .env = env, .tasks = xmlrpc_array_new(env), .skip = offset,
-			     .limit = limit};
+			     .limit = limit, .room = {.brief = f->brief}};
 
 	if (f->state == TASK_QUEUED && (f->from & STORE_HOT) && !f->model && !f->name && !f->tag && f->retried != 1) {
 		/* The queue in its order, a page at any offset. */
 		xmlrpc_DECREF(l.tasks);
-		l.tasks = queue_page_value(env, e, offset, limit, err);
+		l.tasks = queue_page_value(env, e, offset, limit, f->brief, err);
 		if (l.tasks == NULL)
 			return NULL;
 		l.total = (int64_t)engine_queued(e, NULL);

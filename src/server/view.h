@@ -19,6 +19,12 @@
 
 /* The most rows one page (simq.list, simq.view) may ask for. */
 #define VIEW_MAX_PAGE 1000
+/*
+ * The most bytes of vars and solver JSON one simq.list page holds (some 2.5 times that as XML): a page
+ * ends before the task that would pass it, but always holds one, so a page of tasks with long vectors
+ * is shorter than its limit instead of too large for the server or the client to write or read.
+ */
+#define VIEW_PAGE_BYTES (8u * 1024 * 1024)
 /* Longest a simq.view (or simq.wait) call may wait before answering anyway. */
 #define VIEW_MAX_WAIT_S 3600.0
 
@@ -40,9 +46,10 @@ struct view_filter {
 	char *model, *name, *tag;     /* substrings; a tag matches whole */
 	int retried;                  /* -1: any; 0: only tasks never retried; 1: only tasks retried */
 	unsigned from;                /* STORE_HOT (default), STORE_ARCHIVE (archived: true) or both (all: true) */
+	bool brief;                   /* records' vars as rows show them (proto_brief_vars) */
 };
 
-/* simq.list's filter {state, model, name, tag, retried, archived, all} (v may be NULL: none); false and *err for a bad one. */
+/* simq.list's filter {state, model, name, tag, retried, archived, all, brief} (v may be NULL: none); false and *err for a bad one. */
 bool view_read_filter(xmlrpc_value *v, struct view_filter *f, char **err);
 /* simq.view's request {version, wait_ms, queue_offset, queue_limit, log_since, focus, history, history_offset,
  * history_state, queue_since, history_since}; false and *err for a bad one. */
@@ -97,7 +104,8 @@ xmlrpc_value *view_console(xmlrpc_env *env, struct engine *e, const struct view_
 /* The backends as consoles show them: [{name, url, up, ..., pool, job}] (pool and job "" but for a pool's instance,
  * server/view-pool.h). */
 xmlrpc_value *view_backends(xmlrpc_env *env, const struct engine *e);
-/* simq.list: {total, offset, tasks} of the tasks that match f; NULL and *err when the store fails. */
+/* simq.list: {total, offset, tasks} of the tasks that match f, at most limit of them and VIEW_PAGE_BYTES;
+ * NULL and *err when the store fails. */
 xmlrpc_value *view_list(xmlrpc_env *env, struct engine *e, const struct view_filter *f, int64_t offset, int64_t limit,
 			char **err);
 

@@ -550,10 +550,10 @@ static void mark_all(struct console *c, enum ui_action a)
 		return;
 	}
 	xmlrpc_env_init(&env);
-	xmlrpc_value *f = c->filter ? ui_filter_struct(&env, c->filter)
-	                            : xmlrpc_build_value(&env, "{s:s}", "state", "queued");
+	xmlrpc_value *f = ui_filter_struct(&env, c->filter ? c->filter : "state:queued");
 
-	for (int64_t offset = 0; marked < MARK_ALL_MAX; offset += 1000) {
+	/* A page may be shorter than asked (long records): the next starts where it ended. */
+	for (int64_t offset = 0; marked < MARK_ALL_MAX;) {
 		xmlrpc_value *r = ui_call(c, "simq.list", "(VII)", f, (xmlrpc_int64)offset, (xmlrpc_int64)1000);
 		xmlrpc_value *tasks = reply_member(r, "tasks");
 		int n = reply_count(tasks);
@@ -563,7 +563,8 @@ static void mark_all(struct console *c, enum ui_action a)
 			idmap_put(&c->marks, reply_int(reply_item(tasks, i), "id", 0), (void *)1);
 		if (r)
 			xmlrpc_DECREF(r);
-		if (r == NULL || n < 1000)
+		offset += n;
+		if (r == NULL || n == 0 || offset >= total)
 			break;
 	}
 	xmlrpc_DECREF(f);

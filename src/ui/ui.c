@@ -117,5 +117,10 @@ xmlrpc_value *ui_filter_struct(xmlrpc_env *env, const char *text)
 		xmlrpc_DECREF(s);
 	}
 	free(copy);
+	/* A pane's rows: a task's long vectors as their size, never megabytes a row. */
+	xmlrpc_value *brief = xmlrpc_bool_new(env, 1);
+
+	xmlrpc_struct_set_value(env, f, "brief", brief);
+	xmlrpc_DECREF(brief);
 	return f;
 }

@@ -179,7 +179,8 @@ xmlrpc_value *ui_call_params(struct console *c, const char *method, xmlrpc_value
 /* Says fmt in the hint line for a while, in red when error. */
 void ui_message(struct console *c, bool error, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 void ui_clear_marks(struct console *c);
-/* simq.list's filter struct of the filter line's text: "state:failed model:buck" (a bare word is a model). */
+/* simq.list's filter struct of the filter line's text: "state:failed model:buck" (a bare word is a model),
+ * with brief: the records as rows show them. */
 xmlrpc_value *ui_filter_struct(xmlrpc_env *env, const char *text);
 
 #endif

@@ -1237,15 +1237,16 @@ def case_slow():
     t.start()
     s = api()
     long_name = "slow-viewer-" + "x" * 180
-    # Big updates: ten critical tasks with a 300-number vector each lead the queue, replaced by ten
-    # new ones each round, so that every update carries ten fresh rows (and the log its lines).
-    vector = [i / 7 for i in range(300)]
+    # Big updates: ten critical tasks with 6 KB of text in their vars each lead the queue, replaced by
+    # ten new ones each round, so that every update carries ten fresh rows (and the log its lines).
+    # (Text, not a vector: a row carries a vector of more than 16 numbers as its size.)
+    notes = {k: k * 1500 for k in ("a", "b", "c", "d")}
     held = []
 
     def churn(rounds=None, volume=None):
         end = time.monotonic() + 60
         while (rounds is None or rounds > 0) and (volume is None or got["bytes"] - volume0 < volume):
-            ids = s.submit_many([{"model": MODEL, "name": long_name, "priority": "critical", "vars": {"v": vector}}] * 10)
+            ids = s.submit_many([{"model": MODEL, "name": long_name, "priority": "critical", "vars": notes}] * 10)
             if held:
                 s.cancel(held)
             held[:] = ids

@@ -107,7 +107,7 @@ static void test_members(void **state)
 	proto_xml_member_i8(&b, "i8", 3);
 	proto_xml_member_bool(&b, "flag", true);
 	proto_xml_member_string(&b, "na<me", "x");
-	proto_xml_member_json(&b, "vars", "not json");
+	proto_xml_member_brief_vars(&b, "not json");
 	buf_adds(&b, PROTO_XML_STRUCT_CLOSE);
 	xmlrpc_value *v = read_back(&b), *vars;
 
@@ -128,12 +128,80 @@ static void test_members(void **state)
 	buf_free(&b);
 }
 
+/* A row's vars: short values as they are, a vector or matrix of more than 16 numbers as its size. */
+static void test_brief_vars(void **state)
+{
+	(void)state;
+	struct buf b = BUF_INIT;
+	json_t *many = json_array(), *wide = json_array(), *square = json_array();
+
+	for (int i = 0; i < 17; i++)
+		json_array_append_new(many, json_real(i + 0.5));
+	for (int r = 0; r < 2; r++) {
+		json_t *row = json_array();
+
+		for (int c = 0; c < 9; c++)
+			json_array_append_new(row, json_integer(c));
+		json_array_append_new(wide, row);
+	}
+	for (int r = 0; r < 4; r++)
+		json_array_append_new(square, json_pack("[iiii]", r, r, r, r));
+	json_t *vars = json_pack("{s:o,s:o,s:o,s:[fff],s:s,s:f,s:[]}", "many", many, "wide", wide, "square", square,
+	                         "few", 1.0, 2.0, 3.0, "text", "[2 numbers]", "x", 0.5, "empty");
+	char *text = json_dumps(vars, JSON_COMPACT);
+
+	buf_adds(&b, PROTO_XML_STRUCT_OPEN);
+	proto_xml_member_brief_vars(&b, text);
+	buf_adds(&b, PROTO_XML_STRUCT_CLOSE);
+	xmlrpc_value *v = read_back(&b);
+	json_t *got = proto_to_json(v, NULL);
+	json_t *want = json_pack("{s:{s:s,s:s,s:O,s:[fff],s:s,s:f,s:[]}}", "vars", "many", "[17 numbers]", "wide",
+	                         "[2x9 matrix]", "square", square, "few", 1.0, 2.0, 3.0, "text", "[2 numbers]", "x", 0.5,
+	                         "empty");
+
+	assert_true(json_equal(got, want));
+	json_decref(got);
+	json_decref(want);
+	json_decref(vars);
+	xmlrpc_DECREF(v);
+	free(text);
+	buf_free(&b);
+}
+
+/* The text is read, not parsed: brackets in strings, spaces anywhere, and text that is not JSON. */
+static void test_brief_vars_text(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *in, *out;
+	} cases[] = {
+	    {"{\"s\":\"[1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17]\",\"t\":\"a\\\"[\"}",
+	     "{\"s\":\"[1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17]\",\"t\":\"a\\\"[\"}"},
+	    {"{ \"v\" : [ 1 , 2 ,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17 ] , \"w\": [ ] }",
+	     "{ \"v\" : \"[17 numbers]\" , \"w\": [ ] }"},
+	    {"{\"m\":[ [1,2,3], [4,5,6],[7,8,9],[1,2,3],[4,5,6],[7,8,9]],\"e\":[[]]}",
+	     "{\"m\":\"[6x3 matrix]\",\"e\":[[]]}"},
+	    {"{\"v\":[1,2", "{\"v\":[1,2"},
+	    {"{\"v\":\"open", "{\"v\":\"open"},
+	    {NULL, "{}"},
+	};
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char *got = proto_brief_vars(cases[i].in);
+
+		assert_string_equal(got, cases[i].out);
+		free(got);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_json_as_proto_from_json_makes_it),
 	    cmocka_unit_test(test_text_that_xml_cannot_carry),
 	    cmocka_unit_test(test_members),
+	    cmocka_unit_test(test_brief_vars),
+	    cmocka_unit_test(test_brief_vars_text),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
