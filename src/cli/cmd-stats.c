@@ -91,29 +91,31 @@ const struct cli_command cli_cmd_stats = {
 	.common = true,
 };
 
-static int simple(const struct cli_command *cmd, int argc, char **argv, const char *method, bool backend_arg)
+/* Dispatch paused, all of it or one backend's: said on stdout (the status line says it too). */
+static int run_pause(int argc, char **argv)
 {
-	struct cli_ctx x = {.cmd = cmd};
+	struct cli_ctx x = {.cmd = &cli_cmd_pause};
 	xmlrpc_value *r = NULL;
 	int status = cli_parse_options(&x, argc, argv, NULL, NULL);
 
-	if (status < 0 && argc - optind > (backend_arg ? 1 : 0))
+	if (status < 0 && argc - optind > 1)
 		status = cli_usage_error(x.cmd, "unexpected argument \"%s\"", argv[argc - 1]);
 	if (status >= 0)
 		return status;
 	if (optind < argc)
-		status = cli_call(&x, method, &r, "(s)", argv[optind]);
+		status = cli_call(&x, "simq.pause", &r, "(s)", argv[optind]);
 	else
-		status = cli_call(&x, method, &r, "()");
-	if (status == CLI_EXIT_OK)
+		status = cli_call(&x, "simq.pause", &r, "()");
+	if (status == CLI_EXIT_OK) {
 		xmlrpc_DECREF(r);
+		if (optind < argc)
+			printf("backend %s paused: its running calls finish, nothing new goes to it (simq resume %s)\n",
+			       argv[optind], argv[optind]);
+		else
+			printf("paused: running calls finish, nothing new starts (simq resume)\n");
+	}
 	cli_done(&x);
 	return status;
-}
-
-static int run_pause(int argc, char **argv)
-{
-	return simple(&cli_cmd_pause, argc, argv, "simq.pause", true);
 }
 
 /* Dispatch resumed; or, for all of it, paused again at once by simq (a store that still cannot save): said, exit 1. */
@@ -140,6 +142,10 @@ static int run_resume(int argc, char **argv)
 		xmlrpc_env_clean(&env);
 		xmlrpc_DECREF(r);
 	}
+	if (status == CLI_EXIT_OK && backend)
+		printf("backend %s resumed\n", argv[optind]);
+	else if (status == CLI_EXIT_OK && !paused)
+		printf("resumed: dispatch goes on\n");
 	if (status == CLI_EXIT_OK && paused && cli_call(&x, "simq.stats", &s, "()") == CLI_EXIT_OK) {
 		char why[1024];
 

@@ -82,9 +82,11 @@ static int result_lines(xmlrpc_value *t, char lines[][LINE_BYTES], int n)
 
 	if (result == NULL)
 		return n;
-	snprintf(lines[n++], LINE_BYTES, "result    %.300s (%s, %lld points, %lld signals)",
-	         reply_str(result, "path", a, sizeof a), reply_str(result, "format", b, sizeof b),
-	         (long long)reply_int(result, "points", 0), (long long)reply_int(result, "signals", 0));
+	int64_t points = reply_int(result, "points", 0), signals = reply_int(result, "signals", 0);
+
+	snprintf(lines[n++], LINE_BYTES, "result    %.300s (%s, %lld point%s, %lld signal%s)",
+	         reply_str(result, "path", a, sizeof a), reply_str(result, "format", b, sizeof b), (long long)points,
+	         points == 1 ? "" : "s", (long long)signals, signals == 1 ? "" : "s");
 	xmlrpc_env_init(&env);
 	int k = summary && xmlrpc_value_type(summary) == XMLRPC_TYPE_STRUCT ? xmlrpc_struct_size(&env, summary) : 0;
 

@@ -8,7 +8,7 @@
 . "$SIMQ_SRCDIR/tests/lib/emu.sh"
 
 requires python3
-plan 35
+plan 37
 
 export SIMQ_HOME="$TMP/state"
 MODELS=$(cd "$SRC/share/models" && pwd -P)
@@ -134,6 +134,8 @@ PY
 
 # ---- pause BACKEND / resume BACKEND -------------------------------------------------------------------
 expect_status "simq pause plecs" 0 "$SIMQ" pause plecs
+expect_line "simq pause plecs says what it did" "$TMP/out" \
+	"backend plecs paused: its running calls finish, nothing new goes to it (simq resume plecs)"
 backend_paused() {
 	PYTHONPATH="$SRC/tests/lib" python3 -c "import sys
 from api import proxy
@@ -145,6 +147,7 @@ f=$("$SIMQ" submit "$MODELS/rc.plecs" -v Vin=1 --name while-paused)
 expect_status "a task submitted meanwhile does not run (wait gives up: 75)" 75 "$SIMQ" wait "$f" --timeout 2
 expect_line "it is still queued" "$TMP/out" "$f queued"
 expect_status "simq resume plecs" 0 "$SIMQ" resume plecs
+expect_line "simq resume plecs says what it did" "$TMP/out" "backend plecs resumed"
 expect_status "then it runs and completes" 0 "$SIMQ" wait "$f" --timeout 60
 expect_status "pause of a backend that does not exist is refused" 65 "$SIMQ" pause nosuch
 
