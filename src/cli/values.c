@@ -107,11 +107,43 @@ static bool read_number(const char *s, size_t len, size_t base, double *out, str
 	return ok;
 }
 
+/* d as the API takes it: a whole number as an int, -0 as a double (its sign kept). */
 static xmlrpc_value *number_value(xmlrpc_env *env, double d)
 {
-	if (d == floor(d) && fabs(d) < 2147483648.0)
+	if (d == floor(d) && fabs(d) < 2147483648.0 && !(d == 0 && signbit(d)))
 		return xmlrpc_int_new(env, (int)d);
 	return xmlrpc_double_new(env, d);
+}
+
+/* Whether p is digits alone, with a sign and blanks around them. */
+static bool integer_text(const char *p)
+{
+	size_t n;
+
+	p += strspn(p, " \t");
+	p += *p == '+' || *p == '-';
+	n = strspn(p, "0123456789");
+	return n > 0 && p[n + strspn(p + n, " \t")] == '\0';
+}
+
+/* The number written s[0..len), read as d: digits alone from 2^53 on, where a double rounds
+ * (9007199254740993), as the 64-bit integer written; else number_value(d), as every smaller whole number
+ * past 32 bits goes, a double that holds it exactly (XML-RPC's own types: PLECS need not read <i8>). */
+static xmlrpc_value *written_number(xmlrpc_env *env, const char *s, size_t len, double d)
+{
+	char *copy = xstrndup(s, len);
+	xmlrpc_value *v = NULL;
+
+	if (fabs(d) >= 9007199254740992.0 && integer_text(copy)) {
+		long long n;
+
+		errno = 0;
+		n = strtoll(copy, NULL, 10);
+		if (errno == 0)
+			v = xmlrpc_i8_new(env, n);
+	}
+	free(copy);
+	return v ? v : number_value(env, d);
 }
 
 /* ---- vectors and matrices ------------------------------------------------------------- */
@@ -140,7 +172,7 @@ static xmlrpc_value *scan_number(struct scan *s)
 	}
 	if (!read_number(s->text + start, len, start, &d, s->err))
 		return NULL;
-	return number_value(s->env, d);
+	return written_number(s->env, s->text + start, len, d);
 }
 
 /* Ends the row of a flat [1 2; 3 4]: false (an error) when it is empty. */
@@ -285,7 +317,7 @@ xmlrpc_value *cli_parse_value(const char *text, struct values_error *err)
 	if (text[strspn(text, " \t")] == '[')
 		v = parse_brackets(&env, text, err);
 	else if (looks_numeric(text))
-		v = read_number(text, len, 0, &d, err) ? number_value(&env, d) : NULL;
+		v = read_number(text, len, 0, &d, err) ? written_number(&env, text, len, d) : NULL;
 	else
 		v = parse_string(&env, text, err);
 	if (env.fault_occurred) {

@@ -77,6 +77,15 @@ static void test_values(void **state)
 	check_value("info", "\"info\"");
 	check_value("nanometer", "\"nanometer\"");
 	check_value("Inferno", "\"Inferno\"");
+	/* As typed: -0 keeps its sign; whole numbers from 2^53 on stay whole (a double would round them). */
+	check_value("-0.0", "-0.0");
+	check_value("[1, -0.0]", "[1,-0.0]");
+	check_value("0", "0");
+	check_value("3000000000", "3e+09");
+	check_value("9007199254740993", "9007199254740993");
+	check_value("[9007199254740993 -9223372036854775808]", "[9007199254740993,-9223372036854775808]");
+	check_value("9223372036854775808", "9.223372036854776e+18");
+	check_value("9007199254740993.0", "9007199254740992.0");
 
 	struct values_error err = {0};
 
