@@ -182,9 +182,10 @@ static void draw(struct console *c, struct screen_area a, bool focused)
 	if (c->history_offset > 0)
 		snprintf(page, sizeof page, " (newest %lld-%lld)", (long long)c->history_offset + 1,
 		         (long long)c->history_offset + n);
-	snprintf(title, sizeof title, "History %d%s%s%s%s, %s \u00b7 %d failed%s  [%s]", n, page,
+	/* "1 of 200 failed": of the rows listed, never to be read as a count of every failure. */
+	snprintf(title, sizeof title, "History %d%s%s%s%s, %s \u00b7 %d of %d failed%s  [%s]", n, page,
 	         c->filter ? " \u00b7 \"" : "", c->filter ? c->filter : "", c->filter ? "\"" : "", sort_names[c->history_sort],
-	         failed, following(c) && n > 0 ? " \u00b7 following" : "", c->keys.text[UI_SORT]);
+	         failed, n, following(c) && n > 0 ? " \u00b7 following" : "", c->keys.text[UI_SORT]);
 	screen_rule(a.y, a.x, a.w, focused, title);
 	screen_putf(a.y + 1, a.x, a.w, A_DIM, 0, "  %8s %8s %-4s %-10s%s", "FINISHED", "ID", "PRI", "STATE",
 	            "NAME / MODEL  ERROR");

@@ -44,7 +44,7 @@ $TM new-session -d -s simq -x 120 -y 34 \
 	"env TERM=tmux-256color TZ=UTC LANG=C.UTF-8 SIMQ_HOME='$SIMQ_HOME' '$SIMQ' --no-start 2>'$TMP/console.err'; sleep 60"
 expect_screen "the console is up" "Queue 0"
 $TM send-keys -t simq h
-expect_screen "h shows the history in the queue's place" "History 5, newest first · 1 failed"
+expect_screen "h shows the history in the queue's place" "History 5, newest first · 1 of 5 failed"
 # The view thread's long poll, asked before h, comes back without the history: it must not blank the
 # pane until the next change (it did, for the 5 s of a poll).  A change makes it come back at once.
 "$SIMQ" pause >/dev/null
@@ -110,7 +110,7 @@ grep -q "^▶ [0-9:]\{8\} *5 " "$TMP/screen" && ok "the wheel moves the cursor d
 	fail "the wheel moves the cursor down (to the last row)" "$(cat "$TMP/screen")"
 
 $TM send-keys -t simq / "state:failed" Enter
-expect_screen "the filter applies to the history" 'History 1 · "state:failed", newest first · 1 failed'
+expect_screen "the filter applies to the history" 'History 1 · "state:failed", newest first · 1 of 1 failed'
 $TM send-keys -t simq Enter
 expect_screen "Enter shows the failure whole" "permanent: Simulation error: the solver failed to converge"
 $TM send-keys -t simq Escape r
@@ -144,7 +144,7 @@ last=$("$SIMQ" ls --json --name later | python3 -c "import json, sys; print(max(
 $TM send-keys -t simq h
 expect_screen "the history shows the last 200" "History 200, newest first"
 $TM send-keys -t simq / "state:failed" Enter
-expect_screen "state:failed still lists the night's failure" 'History 1 · "state:failed", newest first · 1 failed'
+expect_screen "state:failed still lists the night's failure" 'History 1 · "state:failed", newest first · 1 of 1 failed'
 screen
 grep -q "failed *gamma" "$TMP/screen" && ok "its row is there" || fail "its row is there" "$(cat "$TMP/screen")"
 $TM send-keys -t simq Escape
@@ -160,7 +160,7 @@ expect_screen "g on the history: it follows the newest" "failed · following"
 id=$("$SIMQ" submit "$M/rc.plecs" --solver TimeSpan=0.001 --name newest) && "$SIMQ" wait "$id" --timeout 60 >/dev/null
 expect_re "a task that finishes comes in on top, under the cursor" "^▶ [0-9:]\{8\} *$id "
 $TM send-keys -t simq j
-expect_re "j leaves the top: the pane no longer follows" "History 200, newest first · [0-9]* failed  \["
+expect_re "j leaves the top: the pane no longer follows" "History 200, newest first · [0-9]* of 200 failed  \["
 below=$(sed -n 's/^▶ [0-9:]\{8\} *\([0-9]*\) .*/\1/p' "$TMP/screen")
 id2=$("$SIMQ" submit "$M/rc.plecs" --solver TimeSpan=0.001 --name newer) && "$SIMQ" wait "$id2" --timeout 60 >/dev/null
 wait_re "^  [0-9:]\{8\} *$id2 "
