@@ -403,7 +403,12 @@ static void restore_pause(struct engine *e)
 	if (store_setting_get(e->store, "paused", &since) != STORE_OK)
 		return;
 	set_paused(e, true);
-	time_iso8601(when, strtoll(since, NULL, 10) * 1000000, true);
+	int64_t since_ms = strtoll(since, NULL, 10);
+
+	/* Held since the pause, across the restart: a pause no server saw end must not stretch the ETA. */
+	if (e->held && since_ms > 0 && since_ms < e->held_at)
+		e->held_at = since_ms;
+	time_iso8601(when, since_ms * 1000000, true);
 	engine_log(e, SEVERITY_INFO, 0, "dispatch paused (since %s, by simq pause); simq resume starts it", when);
 	free(since);
 }

@@ -406,12 +406,35 @@ static void test_paused_spans(void **state)
 	fake_call_ok(fx->fb, fake_backend_last(fx->fb), 3, 1);
 }
 
+/* A pause the next server restores was held all along: from simq pause, through the time the server was down. */
+static void test_pause_across_restart(void **state)
+{
+	struct fx *fx = *state;
+	bool now;
+	char *err = NULL;
+	int64_t ids[1];
+
+	fx->opt.start_paused = false;
+	fx_open(fx);
+	fake_clock_advance(fx->fc, 1000);
+	assert_int_equal(engine_pause(fx->e, NULL, true, &now, &err), ENGINE_OK);
+	submit_sweep(fx, 1, 1, PRIO_NORMAL, ids); /* queued behind the pause */
+	fake_clock_advance(fx->fc, 9000);
+	fx_close(fx);
+	fake_clock_advance(fx->fc, 30000); /* down */
+	fx_open(fx);
+	assert_true(engine_paused(fx->e));
+	fake_clock_advance(fx->fc, 10000);
+	assert_int_equal(engine_held_ms(fx->e, NOW + 1000, NOW + 50000), 49000);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_queued_task_footprint, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_queue_page_reads_the_store, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_paused_spans, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_pause_across_restart, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_operations_on_queued_tasks, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_dispatch_sends_what_was_submitted, fx_setup, fx_teardown),
 	};
