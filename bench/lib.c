@@ -11,19 +11,38 @@
 #include <unistd.h>
 
 #include "bench/lib.h"
+#include "proto/doubles.h"
+#include "util/buf.h"
 #include "util/time.h"
 #include "util/xalloc.h"
 
-xmlrpc_value *bench_call(struct client *c, const char *method, xmlrpc_value *params)
+xmlrpc_value *bench_call_xml(struct client *c, const struct buf *body)
 {
 	xmlrpc_value *r = NULL;
 	int fault;
 	char *err = NULL;
 
-	if (client_call(c, method, params, &r, &fault, &err) != CLIENT_OK) {
-		fprintf(stderr, "bench/%s: %s: %s\n", program_invocation_short_name, method, err);
+	if (client_call_xml(c, body, &r, &fault, &err) != CLIENT_OK) {
+		fprintf(stderr, "bench/%s: %s\n", program_invocation_short_name, err);
 		exit(1);
 	}
+	return r;
+}
+
+xmlrpc_value *bench_call(struct client *c, const char *method, xmlrpc_value *params)
+{
+	struct buf body = BUF_INIT;
+	xmlrpc_env env;
+	xmlrpc_value *r;
+
+	xmlrpc_env_init(&env);
+	if (!proto_serialize_call(&env, &body, method, params)) {
+		fprintf(stderr, "bench/%s: %s: %s\n", program_invocation_short_name, method, env.fault_string);
+		exit(1);
+	}
+	r = bench_call_xml(c, &body);
+	buf_free(&body);
+	xmlrpc_env_clean(&env);
 	return r;
 }
 

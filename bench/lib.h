@@ -11,6 +11,8 @@
 
 /* Calls method with params (borrowed); on any failure says why and exits 1. */
 xmlrpc_value *bench_call(struct client *c, const char *method, xmlrpc_value *params);
+/* The same with the call written already (a whole <methodCall> document). */
+xmlrpc_value *bench_call_xml(struct client *c, const struct buf *body);
 /* The same with params built from format (xmlrpc_build_value's) and released. */
 xmlrpc_value *bench_callf(struct client *c, const char *method, const char *format, ...);
 /* Waits until the server answers simq.echo: it was just started (up to 5 s). */

@@ -231,7 +231,27 @@ enum client_status client_call(struct client *c, const char *method, xmlrpc_valu
 			       int *fault_code, char **err)
 {
 	xmlrpc_env env;
-	struct buf body = BUF_INIT, reply = BUF_INIT;
+	struct buf body = BUF_INIT;
+	enum client_status status;
+
+	xmlrpc_env_init(&env);
+	if (proto_serialize_call(&env, &body, method, params)) {
+		status = client_call_xml(c, &body, result, fault_code, err);
+	} else {
+		*result = NULL;
+		*fault_code = 0;
+		*err = xasprintf("cannot encode the call: %s", env.fault_string);
+		status = CLIENT_UNREACHABLE;
+	}
+	xmlrpc_env_clean(&env);
+	buf_free(&body);
+	return status;
+}
+
+enum client_status client_call_xml(struct client *c, const struct buf *body, xmlrpc_value **result, int *fault_code,
+				   char **err)
+{
+	struct buf reply = BUF_INIT;
 	enum client_status status = CLIENT_UNREACHABLE;
 	int64_t give_up = time_mono_ns() + (int64_t)START_WAIT_MS * 1000000;
 	long http_status = 0;
@@ -241,11 +261,6 @@ enum client_status client_call(struct client *c, const char *method, xmlrpc_valu
 	*result = NULL;
 	*err = NULL;
 	*fault_code = 0;
-	xmlrpc_env_init(&env);
-	if (!proto_serialize_call(&env, &body, method, params)) {
-		*err = xasprintf("cannot encode the call: %s", env.fault_string);
-		goto out;
-	}
 	for (;;) {
 		pthread_mutex_lock(&c->sock_lock);
 		bool aborted = c->aborted;
@@ -256,7 +271,7 @@ enum client_status client_call(struct client *c, const char *method, xmlrpc_valu
 			goto out;
 		}
 		buf_truncate(&reply, 0);
-		rc = post(c, &body, &reply, &http_status);
+		rc = post(c, body, &reply, &http_status);
 		if (rc == CURLE_OK)
 			break;
 		bool no_server = rc == CURLE_COULDNT_CONNECT;
@@ -313,8 +328,6 @@ enum client_status client_call(struct client *c, const char *method, xmlrpc_valu
 		status = CLIENT_OK;
 	}
 out:
-	xmlrpc_env_clean(&env);
-	buf_free(&body);
 	buf_free(&reply);
 	return status;
 }

@@ -30,6 +30,7 @@ struct client_options {
  */
 enum client_status { CLIENT_OK, CLIENT_FAULT, CLIENT_UNREACHABLE, CLIENT_TIMEOUT, CLIENT_LOST };
 
+struct buf;
 struct client;
 
 struct client *client_new(const struct client_options *opt);
@@ -43,6 +44,9 @@ const char *client_socket_path(const struct client *c);
  */
 enum client_status client_call(struct client *c, const char *method, xmlrpc_value *params, xmlrpc_value **result,
 			       int *fault_code, char **err);
+/* The same with the call written already: body is a whole <methodCall> document. */
+enum client_status client_call_xml(struct client *c, const struct buf *body, xmlrpc_value **result, int *fault_code,
+				   char **err);
 /* The calls from now on may wait at the server up to wait_ms (a long poll such as simq.wait): the
  * timeout is that plus the one the client was made with (none stays none). */
 void client_set_wait(struct client *c, long wait_ms);

@@ -594,7 +594,10 @@ static const char *array_end(const char *p, size_t *rows, size_t *cols)
 char *proto_brief_vars(const char *text)
 {
 	struct buf b = BUF_INIT;
-	const char *p = text ? text : "{}";
+	const char *p = text;
+
+	if (text == NULL || strchr(text, '[') == NULL)
+		return NULL;
 
 	/* Stored vars are canonical JSON; anything else is given as it is. */
 	for (const char *start = p; *p;) {

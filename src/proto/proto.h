@@ -92,8 +92,10 @@ char *proto_json_text(const json_t *j, bool pretty);
  * vars as a row of a list shows them (the console's panes, the dashboard's tables): the canonical
  * JSON text with each vector or matrix of more than PROTO_BRIEF_NUMBERS numbers as a string of its
  * size, "[1000000 numbers]" or "[3x400 matrix]", so that a row costs the same whatever a task carries.
- * Reads the text, never its numbers; heap.  NULL reads as "{}".
+ * Reads the text, never its numbers; heap, or NULL when text holds no vector or matrix (nothing to
+ * shorten: use text as it is).
  */
 char *proto_brief_vars(const char *text);
+
 
 #endif

@@ -168,7 +168,7 @@ void proto_xml_member_bool(struct buf *b, const char *name, bool v)
 void proto_xml_member_brief_vars(struct buf *b, const char *text)
 {
 	char *brief = proto_brief_vars(text);
-	json_t *j = json_loads(brief, JSON_DECODE_ANY, NULL);
+	json_t *j = json_loads(brief ? brief : text ? text : "{}", JSON_DECODE_ANY, NULL);
 
 	proto_xml_member_open(b, "vars");
 	if (json_is_object(j))

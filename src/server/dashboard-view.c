@@ -84,7 +84,7 @@ static json_t *whole_second(double ms)
 static json_t *queue_row(const struct task *t, int64_t position)
 {
 	char *brief = proto_brief_vars(t->vars); /* a row, whatever the task carries */
-	json_t *vars = json_loads(brief, JSON_DECODE_ANY, NULL);
+	json_t *vars = json_loads(brief ? brief : t->vars ? t->vars : "{}", JSON_DECODE_ANY, NULL);
 
 	free(brief);
 

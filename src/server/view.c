@@ -80,7 +80,7 @@ static void set_brief_vars(xmlrpc_env *env, xmlrpc_value *s, const char *text)
 {
 	char *brief = proto_brief_vars(text);
 
-	set_json(env, s, "vars", brief);
+	set_json(env, s, "vars", brief ? brief : text);
 	free(brief);
 }
 
@@ -565,7 +565,7 @@ static size_t record_bytes(const struct task *t, bool brief)
 	if (brief && vars > VIEW_PAGE_BYTES / VIEW_MAX_PAGE) {
 		char *text = proto_brief_vars(t->vars);
 
-		vars = strlen(text);
+		vars = text ? strlen(text) : vars;
 		free(text);
 	}
 	return vars + solver;

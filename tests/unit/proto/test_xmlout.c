@@ -182,14 +182,18 @@ static void test_brief_vars_text(void **state)
 	    {"{\"m\":[ [1,2,3], [4,5,6],[7,8,9],[1,2,3],[4,5,6],[7,8,9]],\"e\":[[]]}",
 	     "{\"m\":\"[6x3 matrix]\",\"e\":[[]]}"},
 	    {"{\"v\":[1,2", "{\"v\":[1,2"},
-	    {"{\"v\":\"open", "{\"v\":\"open"},
-	    {NULL, "{}"},
+	    {"{\"v\":\"open[", "{\"v\":\"open["},
+	    {"{\"x\":1,\"s\":\"a]\"}", NULL},
+	    {NULL, NULL},
 	};
 
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		char *got = proto_brief_vars(cases[i].in);
 
-		assert_string_equal(got, cases[i].out);
+		if (cases[i].out == NULL)
+			assert_null(got);
+		else
+			assert_string_equal(got, cases[i].out);
 		free(got);
 	}
 }
