@@ -591,45 +591,84 @@ static const char *array_end(const char *p, size_t *rows, size_t *cols)
 	return NULL;
 }
 
+/* How many bytes of the JSON string text at p (inside its quotes) make whole characters, at least keep of them. */
+static size_t whole_prefix(const char *p, size_t len, size_t keep)
+{
+	size_t n = 0;
+
+	while (n < keep && n < len) {
+		size_t unit = 1;
+
+		if (p[n] == '\\')
+			unit = p[n + 1] != 'u' ? 2 : len - n >= 12 && p[n + 6] == '\\' && p[n + 7] == 'u' &&
+						       (p[n + 2] == 'd' || p[n + 2] == 'D') && strchr("89abAB", p[n + 3])
+							   ? 12 : 6; /* a surrogate pair whole */
+		else if ((unsigned char)p[n] >= 0xf0)
+			unit = 4;
+		else if ((unsigned char)p[n] >= 0xe0)
+			unit = 3;
+		else if ((unsigned char)p[n] >= 0xc0)
+			unit = 2;
+		if (n + unit > len)
+			break;
+		n += unit;
+	}
+	return n;
+}
+
+/* The brief form of the array at p (its end set), or NULL when it stays as it is. */
+static bool brief_array(struct buf *b, const char *p, const char **end)
+{
+	size_t rows, cols;
+	const char *first = p + 1 + strspn(p + 1, " \n\t\r");
+	bool matrix = *first == '[';
+	char size[64];
+
+	if ((*end = array_end(p, &rows, &cols)) == NULL || (matrix ? rows * cols : rows) <= PROTO_BRIEF_NUMBERS)
+		return false;
+	if (matrix)
+		snprintf(size, sizeof size, "\"[%zux%zu matrix]\"", rows, cols);
+	else
+		snprintf(size, sizeof size, "\"[%zu numbers]\"", rows);
+	buf_adds(b, size);
+	return true;
+}
+
 char *proto_brief_vars(const char *text)
 {
 	struct buf b = BUF_INIT;
 	const char *p = text;
+	bool value = false, changed = false;
 
-	if (text == NULL || strchr(text, '[') == NULL)
+	if (text == NULL || (strchr(text, '[') == NULL && strlen(text) <= PROTO_BRIEF_TEXT))
 		return NULL;
-
 	/* Stored vars are canonical JSON; anything else is given as it is. */
 	for (const char *start = p; *p;) {
-		size_t rows, cols;
-		const char *end;
+		const char *end = p + 1;
 
-		if (*p == '"') {
-			end = string_end(p);
-		} else if (*p == '[' && (end = array_end(p, &rows, &cols)) != NULL) {
-			const char *first = p + 1 + strspn(p + 1, " \n\t\r");
-			bool matrix = *first == '[';
-
-			if ((matrix ? rows * cols : rows) > PROTO_BRIEF_NUMBERS) {
-				char size[64];
-
-				if (matrix)
-					snprintf(size, sizeof size, "\"[%zux%zu matrix]\"", rows, cols);
-				else
-					snprintf(size, sizeof size, "\"[%zu numbers]\"", rows);
-				buf_adds(&b, size);
-				p = end;
-				continue;
-			}
-		} else {
-			end = p + 1;
+		if (*p == '"' && (end = string_end(p)) != NULL && value && (size_t)(end - p - 2) > PROTO_BRIEF_TEXT) {
+			buf_add(&b, p, 1 + whole_prefix(p + 1, (size_t)(end - p - 2), PROTO_BRIEF_KEEP));
+			buf_adds(&b, "\xe2\x80\xa6\""); /* … */
+			changed = true;
+			p = end;
+			continue;
+		}
+		if (*p == '[' && brief_array(&b, p, &end)) {
+			changed = true;
+			p = end;
+			continue;
 		}
 		if (end == NULL) {
 			buf_free(&b);
 			return xstrdup(start);
 		}
+		value = *p == ':' ? true : *p == ',' || *p == '{' ? false : value;
 		buf_add(&b, p, (size_t)(end - p));
 		p = end;
+	}
+	if (!changed) {
+		buf_free(&b);
+		return NULL;
 	}
 	return buf_detach(&b);
 }

@@ -86,14 +86,18 @@ char *proto_canonical(const json_t *j);
 /* JSON text with shortest round-trip numbers: compact and sorted, or indented in insertion order. */
 char *proto_json_text(const json_t *j, bool pretty);
 
-/* The most numbers a vector or matrix of vars keeps in a row of a view (proto_brief_vars). */
+/* The most numbers a vector or matrix of vars keeps in a row of a view (proto_brief_vars); the longest
+ * string (bytes of its JSON text) it keeps, and how much of a longer one. */
 #define PROTO_BRIEF_NUMBERS 16
+#define PROTO_BRIEF_TEXT 64
+#define PROTO_BRIEF_KEEP 48
 /*
  * vars as a row of a list shows them (the console's panes, the dashboard's tables): the canonical
  * JSON text with each vector or matrix of more than PROTO_BRIEF_NUMBERS numbers as a string of its
- * size, "[1000000 numbers]" or "[3x400 matrix]", so that a row costs the same whatever a task carries.
- * Reads the text, never its numbers; heap, or NULL when text holds no vector or matrix (nothing to
- * shorten: use text as it is).
+ * size, "[1000000 numbers]" or "[3x400 matrix]", and each string of more than PROTO_BRIEF_TEXT bytes
+ * as its first PROTO_BRIEF_KEEP or so (whole characters) and "…", so that a row costs little whatever
+ * a task carries.  Reads the text, never its numbers; heap, or NULL when nothing is shortened (use
+ * text as it is).
  */
 char *proto_brief_vars(const char *text);
 

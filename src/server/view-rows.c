@@ -80,13 +80,19 @@ struct rows_pass {
 	int64_t room; /* the history's rows still to take */
 };
 
+/* Whether the pass writes another row: it writes, and what it wrote is under VIEW_ROWS_BYTES. */
+static bool room_for_row(const struct rows_pass *x)
+{
+	return x->out != NULL && x->out->len < VIEW_ROWS_BYTES;
+}
+
 static void queue_row(const struct task *t, int64_t position, void *ud)
 {
 	struct rows_pass *x = ud;
 
 	if (x->h)
 		hash_task(x->h, t, position);
-	if (x->out == NULL)
+	if (!room_for_row(x))
 		return;
 	buf_adds(x->out, PROTO_XML_STRUCT_OPEN);
 	brief_members(x->out, t);
@@ -103,7 +109,7 @@ static void history_row(const struct task *t, void *ud)
 		return;
 	if (x->h)
 		hash_task(x->h, t, t->finished);
-	if (x->out == NULL)
+	if (!room_for_row(x))
 		return;
 	buf_adds(x->out, PROTO_XML_STRUCT_OPEN);
 	brief_members(x->out, t);

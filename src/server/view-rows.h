@@ -24,6 +24,9 @@
 
 /* Room for a hash of rows as the answer gives it (16 hex digits) and its NUL. */
 #define VIEW_HASH_SIZE 17
+/* The rows a page writes end once they pass this many bytes (brief rows are a few hundred each; a page of
+ * tasks with hundreds of long string vars comes shorter than asked, never hundreds of MB). */
+#define VIEW_ROWS_BYTES (8u * 1024 * 1024)
 
 /* A view's rows, written; NULL parts were not asked for or are left out. */
 struct view_rows {
