@@ -9,7 +9,7 @@
 . "$SIMQ_SRCDIR/tests/lib/api.sh"
 
 requires python3
-plan 18
+plan 20
 
 export SIMQ_HOME="$TMP/state"
 M=$(cd "$SRC/share/models" && pwd -P)/rc.plecs
@@ -39,6 +39,7 @@ bodies = {
     "string50mb": lambda: call("<string>" + "x" * (50 * 1000 * 1000) + "</string>"),
     "badi8": lambda: call("<i8>abc</i8>"),
     "bigi8": lambda: call("<i8>9223372036854775808</i8>"),
+    "sent70mb": lambda: call("<string>" + "x" * (70 * 1000 * 1000) + "</string>"),
     "doctype": lambda: b'<?xml version="1.0"?><!DOCTYPE m [<!ENTITY a "aaaaaaaaaa">]>' + call("<string>&a;</string>"),
 }
 class Unix(http.client.HTTPConnection):
@@ -93,6 +94,8 @@ for where in unix tcp; do
 		"fault 1: the request holds more than 1048576 bytes of text in one element"
 	expect_post "$where: a body said to be 100 MB gets a fault before it is sent" $where too-large \
 		"fault 1: the request is 100000000 bytes; at most 67108864"
+	expect_post "$where: a 70 MB body sent unasked (no Expect) gets the fault too, not a reset" $where sent70mb \
+		"fault 1: the request is 70000148 bytes; at most 67108864: send its tasks in several calls"
 done
 expect_post "a DOCTYPE (and its entities) gets a fault" unix doctype "has a <!D... declaration"
 # xmlrpc-c 1.33 crashes formatting its own message about such an <i8>.
