@@ -434,6 +434,9 @@ static void print_attempts(xmlrpc_value *t)
 	}
 }
 
+/* The longest vars line simq show prints as it is. */
+#define SHOW_VARS_BYTES 4096
+
 /* The fields of a task record, in the order simq show prints them. */
 static const char *const show_keys[] = {"id", "name", "model", "priority", "state", "position", "attempts",
 					"submitted", "started", "finished", "retry_due", "timeout", "tags", "vars",
@@ -503,6 +506,22 @@ static void print_evicted(xmlrpc_value *t)
 	cli_print_summary(r);
 }
 
+/* The vars line: the whole JSON when it is short; else vectors as their size and long strings cut, said so. */
+static void print_vars(xmlrpc_value *t, int64_t id)
+{
+	json_t *j = proto_to_json(reply_member(t, "vars"), NULL);
+	char *text = j ? proto_json_text(j, false) : xstrdup("{}"), *brief = NULL;
+
+	if (strlen(text) > SHOW_VARS_BYTES && (brief = proto_brief_vars(text)) != NULL)
+		printf("%-10s %s\n%-10s (long values shortened: simq show --json %lld has them whole)\n", "vars", brief, "",
+		       (long long)id);
+	else
+		printf("%-10s %s\n", "vars", text);
+	free(brief);
+	free(text);
+	json_decref(j);
+}
+
 static void print_task(xmlrpc_value *t)
 {
 	char buf[8192], when[CLI_TIME_MAX];
@@ -515,6 +534,10 @@ static void print_task(xmlrpc_value *t)
 			text = cli_time(when, buf, false);
 		if (strcmp(key, "origin") == 0) {
 			print_lineage(t);
+			continue;
+		}
+		if (strcmp(key, "vars") == 0) {
+			print_vars(t, reply_int(t, "id", 0));
 			continue;
 		}
 		if (strcmp(key, "cached") == 0 && reply_int(reply_member(t, "result"), "source", 0)) {

@@ -371,50 +371,111 @@ static bool split_list(const char *text, char ***items, size_t **starts, size_t 
 	}
 }
 
+/* The decimal places text (a number) is written to: digits after its point, less its exponent; 0 for none. */
+static int decimal_places(const char *text)
+{
+	const char *point = strchr(text, '.'), *e = strpbrk(text, "eE");
+	int places = point ? (int)strspn(point + 1, "0123456789") : 0;
+
+	places -= e ? atoi(e + 1) : 0;
+	return places < 0 ? 0 : places > 40 ? 40 : places;
+}
+
+/*
+ * Item i of the range START:STEP as the API takes it: whole numbers written as such, counted in 64 bits
+ * (beyond 2^53 a double would round them, and items collapse); any other rounded to the decimal places
+ * START and STEP are written to, so 0.1:0.3:0.1 gives 0.3, not 0.30000000000000004, and
+ * 1234.56789012345:1240:1 keeps every digit.
+ */
+static xmlrpc_value *range_item(xmlrpc_env *env, const char *const text[3], const double part[3], size_t i)
+{
+	char item[96];
+
+	if (integer_text(text[0]) && integer_text(text[2])) {
+		long long from = strtoll(text[0], NULL, 10), step = strtoll(text[2], NULL, 10), v;
+
+		if (!__builtin_mul_overflow(step, (long long)i, &v) && !__builtin_add_overflow(from, v, &v)) {
+			snprintf(item, sizeof item, "%lld", v);
+			return written_number(env, item, strlen(item), strtod(item, NULL));
+		}
+	}
+	int places = decimal_places(text[0]) > decimal_places(text[2]) ? decimal_places(text[0])
+	                                                                   : decimal_places(text[2]);
+
+	snprintf(item, sizeof item, "%.*f", places, part[0] + (double)i * part[2]);
+	return number_value(env, strtod(item, NULL));
+}
+
+/* How many items START:STOP:STEP has: counted in whole units of the decimal places they are written to
+ * (1000.0000000001:1000.0000000003:0.0000000001 has 3, which doubles make 2), else as doubles. */
+static double range_count(char *const text[3], const double part[3])
+{
+	int places = 0;
+	double scale, units[3];
+
+	for (int i = 0; i < 3; i++)
+		places = decimal_places(text[i]) > places ? decimal_places(text[i]) : places;
+	scale = pow(10, places);
+	for (int i = 0; i < 3; i++)
+		units[i] = round(part[i] * scale);
+	if (places <= 17 && fabs(units[0]) < 4e18 && fabs(units[1]) < 4e18 && fabs(units[2]) < 4e18 && units[2] != 0) {
+		long long from = (long long)units[0], to = (long long)units[1], step = (long long)units[2];
+
+		return (double)((to - from) / step + 1);
+	}
+	return floor((part[1] - part[0]) / part[2] + 1e-9) + 1;
+}
+
 /* NAME=START:STOP:STEP; rhs starts at byte base of the spec. */
 static bool parse_range(const char *rhs, size_t base, struct sweep_axis *a, struct values_error *err)
 {
 	double part[3];
+	char *text[3] = {NULL, NULL, NULL};
 	const char *p = rhs;
+	bool ok = false;
 
 	for (int i = 0; i < 3; i++) {
 		size_t len = strcspn(p, ":");
 
-		char *text = xstrndup(p, len);
-		bool numeric = looks_numeric(text);
-
-		free(text);
-		if ((i < 2 && p[len] != ':') || (i == 2 && p[len] != '\0'))
-			return refuse(err, base + (size_t)(p - rhs) + len,
-				      "%s; a range is START:STOP:STEP, three numbers (in quotes a value with : is a string)",
-				      i < 2 ? "too few parts" : "too many parts");
-		if (!numeric)
-			return refuse(err, base + (size_t)(p - rhs), "not a number; a range is START:STOP:STEP, three "
-				      "numbers (in quotes a value with : is a string)");
+		text[i] = xstrndup(p, len);
+		if ((i < 2 && p[len] != ':') || (i == 2 && p[len] != '\0')) {
+			refuse(err, base + (size_t)(p - rhs) + len,
+			       "%s; a range is START:STOP:STEP, three numbers (in quotes a value with : is a string)",
+			       i < 2 ? "too few parts" : "too many parts");
+			goto out;
+		}
+		if (!looks_numeric(text[i])) {
+			refuse(err, base + (size_t)(p - rhs), "not a number; a range is START:STOP:STEP, three numbers (in "
+			       "quotes a value with : is a string)");
+			goto out;
+		}
 		if (!read_number(p, len, base + (size_t)(p - rhs), &part[i], err))
-			return false;
+			goto out;
 		p += len + 1;
 	}
-	if (part[2] == 0 || (part[1] - part[0]) / part[2] < -1e-9)
-		return refuse(err, base, "a STEP of %g never gets from %g to %g", part[2], part[0], part[1]);
-	double count = floor((part[1] - part[0]) / part[2] + 1e-9) + 1;
+	if (part[2] == 0 || (part[1] - part[0]) / part[2] < -1e-9) {
+		refuse(err, base, "a STEP of %g never gets from %g to %g", part[2], part[0], part[1]);
+		goto out;
+	}
+	double count = range_count(text, part);
 
-	if (count > PROTO_MAX_BATCH)
-		return refuse(err, base, "%.0f values; a sweep may have at most %d tasks", count, PROTO_MAX_BATCH);
+	if (count > PROTO_MAX_BATCH) {
+		refuse(err, base, "%.0f values; a sweep may have at most %d tasks", count, PROTO_MAX_BATCH);
+		goto out;
+	}
 	xmlrpc_env env;
 
 	xmlrpc_env_init(&env);
 	a->n = (size_t)count;
 	a->values = xcalloc(a->n, sizeof *a->values);
-	for (size_t i = 0; i < a->n; i++) {
-		char text[64];
-
-		/* 12 significant digits: 0.1 * 3 is 0.3, not 0.30000000000000004. */
-		snprintf(text, sizeof text, "%.12g", part[0] + (double)i * part[2]);
-		a->values[i] = number_value(&env, strtod(text, NULL));
-	}
+	for (size_t i = 0; i < a->n; i++)
+		a->values[i] = range_item(&env, (const char *const *)text, part, i);
 	xmlrpc_env_clean(&env);
-	return true;
+	ok = true;
+out:
+	for (int i = 0; i < 3; i++)
+		free(text[i]);
+	return ok;
 }
 
 /* Whether item is a range: a ':' outside brackets and quotes. */

@@ -41,7 +41,47 @@ const char *text_percent(char *out, size_t size, double fraction)
 	return out;
 }
 
-/* One var's value as text: a number, a string, or "[..]" for a vector or matrix. */
+/* A vector of up to 4 numbers as them, "[1 2.5 3]"; a longer one or a matrix as its size, "[41004 numbers]",
+ * "[3x400 matrix]"; one a brief record already gave as its size is a string. */
+static void array_text(xmlrpc_env *env, xmlrpc_value *v, char *val, size_t size)
+{
+	int n = xmlrpc_array_size(env, v);
+	xmlrpc_value *first = NULL;
+
+	if (n > 0)
+		xmlrpc_array_read_item(env, v, 0, &first);
+	if (first && xmlrpc_value_type(first) == XMLRPC_TYPE_ARRAY) {
+		snprintf(val, size, "[%dx%d matrix]", n, xmlrpc_array_size(env, first));
+	} else if (n > 4) {
+		snprintf(val, size, "[%d numbers]", n);
+	} else {
+		size_t len = (size_t)snprintf(val, size, "[");
+
+		for (int i = 0; i < n && len + 1 < size; i++) {
+			xmlrpc_value *item;
+			double d = 0;
+			int k = 0;
+
+			xmlrpc_array_read_item(env, v, i, &item);
+			xmlrpc_int64 big = 0;
+
+			if (xmlrpc_value_type(item) == XMLRPC_TYPE_INT)
+				xmlrpc_read_int(env, item, &k), d = k;
+			else if (xmlrpc_value_type(item) == XMLRPC_TYPE_I8)
+				xmlrpc_read_i8(env, item, &big), d = (double)big;
+			else if (xmlrpc_value_type(item) == XMLRPC_TYPE_DOUBLE)
+				xmlrpc_read_double(env, item, &d);
+			len += (size_t)snprintf(val + len, size - len, "%s%g", i ? " " : "", d);
+			xmlrpc_DECREF(item);
+		}
+		if (len + 1 < size)
+			snprintf(val + len, size - len, "]");
+	}
+	if (first)
+		xmlrpc_DECREF(first);
+}
+
+/* One var's value as text: a number, a string, or a vector or matrix (array_text). */
 static void value_text(xmlrpc_env *env, xmlrpc_value *v, char *val, size_t size)
 {
 	switch (xmlrpc_value_type(v)) {
@@ -67,8 +107,11 @@ static void value_text(xmlrpc_env *env, xmlrpc_value *v, char *val, size_t size)
 		free((void *)s);
 		break;
 	}
+	case XMLRPC_TYPE_ARRAY:
+		array_text(env, v, val, size);
+		break;
 	default:
-		snprintf(val, size, "[..]");
+		snprintf(val, size, "?");
 		break;
 	}
 }

@@ -38,11 +38,30 @@ static void test_grouped(void **state)
 	assert_string_equal(text_grouped(out, sizeof out, -1842), "-1,842");
 }
 
+/* vars on one line: a short vector as its numbers, a longer one or a matrix as its size. */
+static void test_vars(void **state)
+{
+	(void)state;
+	xmlrpc_env env;
+	char out[256];
+
+	xmlrpc_env_init(&env);
+	xmlrpc_value *v = xmlrpc_build_value(&env, "{s:(idi),s:(iiiii),s:((ii)(ii)(ii)),s:s,s:d}", "a", 1, 2.5, 3, "b",
+					     1, 2, 3, 4, 5, "m", 1, 2, 3, 4, 5, 6, "s", "[41004 numbers]", "x", 0.5);
+
+	assert_false(env.fault_occurred);
+	text_vars(v, out, sizeof out);
+	assert_string_equal(out, "a=[1 2.5 3] b=[5 numbers] m=[3x2 matrix] s=[41004 numbers] x=0.5");
+	xmlrpc_DECREF(v);
+	xmlrpc_env_clean(&env);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_percent),
 		cmocka_unit_test(test_grouped),
+		cmocka_unit_test(test_vars),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
