@@ -1,6 +1,7 @@
 /* simq ls, show, cancel, prio, retry, wait: tasks one by one or in lists. */
 #include "autoconf.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -224,12 +225,12 @@ static int ls_call(struct cli_ctx *x, const struct ls_opts *o, bool archived, bo
 }
 
 /*
- * simq.list's answer for o's limit: the server ends a page early when its tasks carry long vectors
- * (doc/api.md), so the next page is asked for from where that one ended, until the limit or the end.
+ * simq.list's brief answer for o's limit, for the table: a page may end early (long records, doc/api.md), so
+ * the next page is asked for from where that one ended, until the limit or the end.
  */
-static int ls_fetch(struct cli_ctx *x, const struct ls_opts *o, bool brief, xmlrpc_value **result)
+static int ls_fetch(struct cli_ctx *x, const struct ls_opts *o, xmlrpc_value **result)
 {
-	int status = ls_call(x, o, o->archived, o->all, o->offset, o->limit, brief, result);
+	int status = ls_call(x, o, o->archived, o->all, o->offset, o->limit, true, result);
 	xmlrpc_value *tasks = status == CLI_EXIT_OK ? member(*result, "tasks") : NULL;
 	xmlrpc_env env;
 
@@ -238,7 +239,7 @@ static int ls_fetch(struct cli_ctx *x, const struct ls_opts *o, bool brief, xmlr
 	     o->offset + got < reply_int(*result, "total", 0); got += more) {
 		xmlrpc_value *next = NULL, *page;
 
-		status = ls_call(x, o, o->archived, o->all, o->offset + got, o->limit - got, brief, &next);
+		status = ls_call(x, o, o->archived, o->all, o->offset + got, o->limit - got, true, &next);
 		if (status != CLI_EXIT_OK)
 			break;
 		page = member(next, "tasks");
@@ -275,6 +276,55 @@ static void ls_tell_archived(struct cli_ctx *x, const struct ls_opts *o)
 	xmlrpc_DECREF(r);
 }
 
+/* Not simq.list's {total, offset, tasks}: what answers on the socket is not a simq server like this one. */
+static void not_a_list(void)
+{
+	fprintf(stderr, "simq ls: the server's answer holds no list of tasks: is it a simq server of this version?\n");
+}
+
+/*
+ * simq ls --json: the records a page at a time as they come, one JSON array in all, so that the client
+ * holds one page (8 MiB of vars at most) however many tasks with waveforms it lists.
+ */
+static int ls_json(struct cli_ctx *x, const struct ls_opts *o)
+{
+	int status = CLI_EXIT_OK;
+	long got = 0;
+
+	printf("[");
+	for (int64_t total = INT64_MAX; got < o->limit && o->offset + got < total;) {
+		xmlrpc_value *r = NULL, *tasks;
+		int n;
+
+		status = ls_call(x, o, o->archived, o->all, o->offset + got, o->limit - got, false, &r);
+		if (status != CLI_EXIT_OK)
+			break;
+		tasks = reply_member(r, "tasks");
+		if (tasks == NULL || xmlrpc_value_type(tasks) != XMLRPC_TYPE_ARRAY) {
+			xmlrpc_DECREF(r);
+			not_a_list();
+			status = CLI_EXIT_UNAVAILABLE;
+			break;
+		}
+		total = reply_int(r, "total", 0);
+		n = reply_count(tasks);
+		for (int i = 0; i < n; i++) {
+			json_t *j = proto_to_json(reply_item(tasks, i), NULL);
+			char *text = proto_json_text_at(j, 1);
+
+			printf("%s\n  %s", got + i ? "," : "", text);
+			free(text);
+			json_decref(j);
+		}
+		got += n;
+		xmlrpc_DECREF(r);
+		if (n == 0)
+			break;
+	}
+	printf(got ? "\n]\n" : "]\n");
+	return status;
+}
+
 static int run_ls(int argc, char **argv)
 {
 	struct cli_ctx x = {.cmd = &cli_cmd_ls};
@@ -287,34 +337,29 @@ static int run_ls(int argc, char **argv)
 		status = cli_usage_error(x.cmd, "unexpected argument \"%s\"", argv[optind]);
 	if (status >= 0)
 		return status;
+	if (x.json) {
+		status = ls_json(&x, &o);
+		cli_done(&x);
+		return status;
+	}
 	/* The table shows no vars: it asks for them brief. */
-	status = ls_fetch(&x, &o, !x.json, &result);
+	status = ls_fetch(&x, &o, &result);
 	xmlrpc_value *tasks = status == CLI_EXIT_OK ? member(result, "tasks") : NULL;
 
 	if (status == CLI_EXIT_OK && (tasks == NULL || xmlrpc_value_type(tasks) != XMLRPC_TYPE_ARRAY)) {
-		/* Not simq.list's {total, offset, tasks}: what answers on the socket is not a simq server like this one. */
-		fprintf(stderr, "simq ls: the server's answer holds no list of tasks: is it a simq server of this "
-			"version?\n");
+		not_a_list();
 		if (tasks)
 			xmlrpc_DECREF(tasks);
 		xmlrpc_DECREF(result);
 		status = CLI_EXIT_UNAVAILABLE;
 	} else if (status == CLI_EXIT_OK) {
-		if (x.json) {
-			cli_print_json(tasks);
-		} else {
-			char total[32];
+		char total[32];
 
-			print_table(tasks);
-			xmlrpc_env env;
-
-			xmlrpc_env_init(&env);
-			if (xmlrpc_array_size(&env, tasks) < atoi(reply_text(result, "total", total, sizeof total)))
-				fprintf(stderr, "(%d of %s shown; --offset and --limit page through them)\n",
-					xmlrpc_array_size(&env, tasks), total);
-			xmlrpc_env_clean(&env);
-			ls_tell_archived(&x, &o);
-		}
+		print_table(tasks);
+		if (reply_count(tasks) < atoi(reply_text(result, "total", total, sizeof total)))
+			fprintf(stderr, "(%d of %s shown; --offset and --limit page through them)\n", reply_count(tasks),
+				total);
+		ls_tell_archived(&x, &o);
 		xmlrpc_DECREF(tasks);
 		xmlrpc_DECREF(result);
 	}

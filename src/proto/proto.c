@@ -540,6 +540,14 @@ char *proto_json_text(const json_t *j, bool pretty)
 	return buf_detach(&b);
 }
 
+char *proto_json_text_at(const json_t *j, int depth)
+{
+	struct buf b = BUF_INIT;
+
+	add_json(&b, j, true, depth);
+	return buf_detach(&b);
+}
+
 char *proto_canonical(const json_t *j)
 {
 	return proto_json_text(j, false);

@@ -85,6 +85,8 @@ bool proto_read_int64(xmlrpc_value *v, int64_t *out);
 char *proto_canonical(const json_t *j);
 /* JSON text with shortest round-trip numbers: compact and sorted, or indented in insertion order. */
 char *proto_json_text(const json_t *j, bool pretty);
+/* Indented text as an item depth levels down writes it: an array written a part at a time. */
+char *proto_json_text_at(const json_t *j, int depth);
 
 /* The most numbers a vector or matrix of vars keeps in a row of a view (proto_brief_vars); the longest
  * string (bytes of its JSON text) it keeps, and how much of a longer one. */
