@@ -11,6 +11,7 @@
 #include "cli/common.h"
 #include "client/reply.h"
 #include "ui/text.h"
+#include "util/buf.h"
 #include "util/paths.h"
 #include "util/time.h"
 
@@ -91,61 +92,106 @@ const struct cli_command cli_cmd_stats = {
 	.common = true,
 };
 
-/* Dispatch paused, all of it or one backend's: said on stdout (the status line says it too). */
+/* What is paused before a pause or a resume, so that it can say what it changed. */
+struct paused_before {
+	bool dispatch, backend; /* all of dispatch; the backend named */
+	struct buf backends;    /* every paused backend's name, "a, b" */
+};
+
+static void read_paused(struct cli_ctx *x, const char *backend, struct paused_before *p)
+{
+	xmlrpc_value *r = NULL, *list;
+	char name[128];
+
+	*p = (struct paused_before){.backends = BUF_INIT};
+	if (cli_call(x, "simq.status", &r, "()") != CLI_EXIT_OK)
+		return;
+	p->dispatch = reply_int(r, "paused", 0) != 0;
+	list = reply_member(r, "backends");
+	for (int i = 0; i < reply_count(list); i++) {
+		xmlrpc_value *b = reply_item(list, i);
+
+		if (!reply_int(b, "paused", 0))
+			continue;
+		reply_str(b, "name", name, sizeof name);
+		buf_addf(&p->backends, "%s%s", p->backends.len ? ", " : "", name);
+		p->backend = p->backend || (backend && strcmp(name, backend) == 0);
+	}
+	xmlrpc_DECREF(r);
+}
+
+/* simq pause [BACKEND] and simq resume [BACKEND]: the call, and *now (dispatch paused after it, for a resume of all). */
+static int pause_call(struct cli_ctx *x, int argc, char **argv, const char *method, struct paused_before *before,
+		      xmlrpc_bool *now)
+{
+	xmlrpc_value *r = NULL;
+	int status = cli_parse_options(x, argc, argv, NULL, NULL);
+	xmlrpc_env env;
+
+	*before = (struct paused_before){.backends = BUF_INIT};
+	*now = false;
+	if (status < 0 && argc - optind > 1)
+		status = cli_usage_error(x->cmd, "unexpected argument \"%s\"", argv[argc - 1]);
+	if (status >= 0)
+		return status;
+	read_paused(x, optind < argc ? argv[optind] : NULL, before);
+	status = optind < argc ? cli_call(x, method, &r, "(s)", argv[optind]) : cli_call(x, method, &r, "()");
+	if (status == CLI_EXIT_OK) {
+		xmlrpc_env_init(&env);
+		if (optind >= argc)
+			xmlrpc_read_bool(&env, r, now);
+		xmlrpc_env_clean(&env);
+		xmlrpc_DECREF(r);
+	}
+	return status;
+}
+
+/* Dispatch paused, all of it or one backend's: said on stdout, with whether it was already. */
 static int run_pause(int argc, char **argv)
 {
 	struct cli_ctx x = {.cmd = &cli_cmd_pause};
-	xmlrpc_value *r = NULL;
-	int status = cli_parse_options(&x, argc, argv, NULL, NULL);
+	struct paused_before before;
+	xmlrpc_bool now;
+	int status = pause_call(&x, argc, argv, "simq.pause", &before, &now);
+	const char *name = optind < argc ? argv[optind] : NULL;
 
-	if (status < 0 && argc - optind > 1)
-		status = cli_usage_error(x.cmd, "unexpected argument \"%s\"", argv[argc - 1]);
-	if (status >= 0)
-		return status;
-	if (optind < argc)
-		status = cli_call(&x, "simq.pause", &r, "(s)", argv[optind]);
-	else
-		status = cli_call(&x, "simq.pause", &r, "()");
-	if (status == CLI_EXIT_OK) {
-		xmlrpc_DECREF(r);
-		if (optind < argc)
-			printf("backend %s paused: its running calls finish, nothing new goes to it (simq resume %s)\n",
-			       argv[optind], argv[optind]);
-		else
-			printf("paused: running calls finish, nothing new starts (simq resume)\n");
-	}
+	if (status == CLI_EXIT_OK && name)
+		printf(before.backend ? "backend %s was paused already (simq resume %s)\n"
+		                      : "backend %s paused: its running calls finish, nothing new goes to it (simq resume %s)\n",
+		       name, name);
+	else if (status == CLI_EXIT_OK)
+		printf("%s\n", before.dispatch ? "dispatch was paused already (simq resume)"
+		                               : "paused: running calls finish, nothing new starts (simq resume)");
+	buf_free(&before.backends);
 	cli_done(&x);
 	return status;
 }
 
-/* Dispatch resumed; or, for all of it, paused again at once by simq (a store that still cannot save): said, exit 1. */
+/*
+ * Dispatch resumed, and what that changed; or, for all of it, paused again at once by simq (a store that
+ * still cannot save): said, exit 1.  A backend resumed while all dispatch stays paused is said so.
+ */
 static int run_resume(int argc, char **argv)
 {
 	struct cli_ctx x = {.cmd = &cli_cmd_resume};
-	xmlrpc_value *r = NULL, *s = NULL;
-	int status = cli_parse_options(&x, argc, argv, NULL, NULL);
-	xmlrpc_bool paused = false;
-	xmlrpc_env env;
+	struct paused_before before;
+	xmlrpc_value *s = NULL;
+	xmlrpc_bool paused;
+	int status = pause_call(&x, argc, argv, "simq.resume", &before, &paused);
+	const char *name = optind < argc ? argv[optind] : NULL;
 
-	if (status < 0 && argc - optind > 1)
-		status = cli_usage_error(x.cmd, "unexpected argument \"%s\"", argv[argc - 1]);
-	if (status >= 0)
-		return status;
-	bool backend = optind < argc;
-
-	status = backend ? cli_call(&x, "simq.resume", &r, "(s)", argv[optind]) : cli_call(&x, "simq.resume", &r, "()");
-	if (status == CLI_EXIT_OK && backend) {
-		xmlrpc_DECREF(r);
-	} else if (status == CLI_EXIT_OK) {
-		xmlrpc_env_init(&env);
-		xmlrpc_read_bool(&env, r, &paused);
-		xmlrpc_env_clean(&env);
-		xmlrpc_DECREF(r);
+	if (status == CLI_EXIT_OK && name) {
+		printf(before.backend ? "backend %s resumed" : "backend %s was not paused", name);
+		printf("%s\n", before.dispatch ? "; all dispatch is still paused: simq resume starts it" : "");
+	} else if (status == CLI_EXIT_OK && !paused) {
+		if (!before.dispatch && before.backends.len == 0)
+			printf("nothing was paused: dispatch goes on\n");
+		else if (before.backends.len)
+			printf("resumed: dispatch goes on (backend%s %s resumed too)\n",
+			       strchr(buf_str(&before.backends), ',') ? "s" : "", buf_str(&before.backends));
+		else
+			printf("resumed: dispatch goes on\n");
 	}
-	if (status == CLI_EXIT_OK && backend)
-		printf("backend %s resumed\n", argv[optind]);
-	else if (status == CLI_EXIT_OK && !paused)
-		printf("resumed: dispatch goes on\n");
 	if (status == CLI_EXIT_OK && paused && cli_call(&x, "simq.stats", &s, "()") == CLI_EXIT_OK) {
 		char why[1024];
 
@@ -154,6 +200,7 @@ static int run_resume(int argc, char **argv)
 		xmlrpc_DECREF(s);
 		status = CLI_EXIT_TASK_FAILED;
 	}
+	buf_free(&before.backends);
 	cli_done(&x);
 	return status;
 }

@@ -395,6 +395,46 @@ static bool open_store(struct engine *e, const struct engine_options *opt, struc
 	return true;
 }
 
+static void add_paused_name(const struct sched_backend_info *b, void *ud)
+{
+	struct buf *names = ud;
+
+	if (b->paused)
+		buf_addf(names, "%s%s", names->len ? "," : "", b->name);
+}
+
+/* The backends paused now, for the next server: a backend the operator parked stays parked. */
+static void save_paused_backends(struct engine *e)
+{
+	struct buf names = BUF_INIT;
+
+	scheduler_each_backend(e->sched, add_paused_name, &names);
+	if (store_setting_put(e->store, "paused_backends", names.len ? buf_str(&names) : NULL) != STORE_OK)
+		engine_log(e, SEVERITY_WARNING, 0, "the paused backends could not be saved for the next server: %s",
+			   store_error(e->store));
+	buf_free(&names);
+}
+
+/* The backends a server before this one had paused, paused again (those still configured). */
+static void restore_paused_backends(struct engine *e)
+{
+	char *names = NULL, *save = NULL, *err = NULL;
+
+	if (store_setting_get(e->store, "paused_backends", &names) != STORE_OK || names == NULL)
+		return;
+	for (char *name = strtok_r(names, ",", &save); name; name = strtok_r(NULL, ",", &save)) {
+		if (scheduler_set_paused(e->sched, name, true, &err))
+			engine_log(e, SEVERITY_INFO, 0, "backend %s paused (by simq pause %s before a restart); simq resume "
+				   "%s starts it", name, name, name);
+		else
+			engine_log(e, SEVERITY_WARNING, 0, "backend %s was paused, and is not configured any more", name);
+		free(err);
+		err = NULL;
+	}
+	free(names);
+	save_paused_backends(e);
+}
+
 /* A pause the operator gave a server before this one holds: "paused (since TIME, by simq pause)". */
 static void restore_pause(struct engine *e)
 {
@@ -478,6 +518,7 @@ struct engine *engine_open(const struct engine_options *opt, char **err)
 		return NULL;
 	}
 	adopt_running(e);
+	restore_paused_backends(e);
 	seed_recent(e);
 	e->retain = retain_new(&opt->retain, e->store, e->clock,
 			       &(struct retain_host){.ud = e, .log = retain_log, .deleted = reseed_recent,
@@ -1078,6 +1119,8 @@ enum engine_status engine_pause(struct engine *e, const char *backend, bool paus
 	/* A resume of everything resumes every backend too: nothing stays held that the operator cannot see. */
 	if (!paused && backend == NULL)
 		scheduler_set_paused(e->sched, NULL, false, err);
+	if (backend || !paused)
+		save_paused_backends(e);
 	if (!paused)
 		scheduler_kick(e->sched);
 	/* After the kick: a store that still cannot save pauses dispatch again at once, and the caller hears so. */

@@ -428,6 +428,44 @@ static void test_pause_across_restart(void **state)
 	assert_int_equal(engine_held_ms(fx->e, NOW + 1000, NOW + 50000), 49000);
 }
 
+static void note_paused(const struct sched_backend_info *b, void *ud)
+{
+	*(bool *)ud = b->paused;
+}
+
+static bool backend_paused(struct fx *fx)
+{
+	bool paused = false;
+
+	scheduler_each_backend(engine_scheduler(fx->e), note_paused, &paused);
+	return paused;
+}
+
+/* A backend the operator paused stays paused after a restart (the operator's finding: a PLECS parked for
+ * service got work again), and one resumed stays resumed. */
+static void test_backend_pause_across_restart(void **state)
+{
+	struct fx *fx = *state;
+	bool now;
+	char *err = NULL;
+	int64_t ids[1];
+
+	fx->opt.start_paused = false;
+	fx_open(fx);
+	assert_int_equal(engine_pause(fx->e, "plecs-1", true, &now, &err), ENGINE_OK);
+	fx_close(fx);
+	fx_open(fx);
+	assert_true(backend_paused(fx));
+	submit_sweep(fx, 1, 1, PRIO_NORMAL, ids);
+	assert_int_equal(fake_backend_count(fx->fb), 0);
+	assert_int_equal(engine_pause(fx->e, "plecs-1", false, &now, &err), ENGINE_OK);
+	assert_int_equal(fake_backend_count(fx->fb), 1);
+	fake_call_ok(fx->fb, fake_backend_last(fx->fb), 3, 1);
+	fx_close(fx);
+	fx_open(fx);
+	assert_false(backend_paused(fx));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -435,6 +473,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_queue_page_reads_the_store, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_paused_spans, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_pause_across_restart, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_backend_pause_across_restart, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_operations_on_queued_tasks, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_dispatch_sends_what_was_submitted, fx_setup, fx_teardown),
 	};
