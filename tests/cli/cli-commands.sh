@@ -8,7 +8,7 @@
 . "$SIMQ_SRCDIR/tests/lib/emu.sh"
 
 requires python3
-plan 37
+plan 39
 
 export SIMQ_HOME="$TMP/state"
 MODELS=$(cd "$SRC/share/models" && pwd -P)
@@ -136,6 +136,8 @@ PY
 expect_status "simq pause plecs" 0 "$SIMQ" pause plecs
 expect_line "simq pause plecs says what it did" "$TMP/out" \
 	"backend plecs paused: its running calls finish, nothing new goes to it (simq resume plecs)"
+"$SIMQ" pause plecs >"$TMP/again" 2>&1
+expect_line "again, it says the backend was paused already" "$TMP/again" "backend plecs was paused already (simq resume plecs)"
 backend_paused() {
 	PYTHONPATH="$SRC/tests/lib" python3 -c "import sys
 from api import proxy
@@ -148,6 +150,8 @@ expect_status "a task submitted meanwhile does not run (wait gives up: 75)" 75 "
 expect_line "it is still queued" "$TMP/out" "$f queued"
 expect_status "simq resume plecs" 0 "$SIMQ" resume plecs
 expect_line "simq resume plecs says what it did" "$TMP/out" "backend plecs resumed"
+"$SIMQ" resume >"$TMP/again" 2>&1
+expect_line "a resume with nothing paused says so" "$TMP/again" "nothing was paused: dispatch goes on"
 expect_status "then it runs and completes" 0 "$SIMQ" wait "$f" --timeout 60
 expect_status "pause of a backend that does not exist is refused" 65 "$SIMQ" pause nosuch
 
