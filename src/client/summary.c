@@ -42,10 +42,44 @@ static void summary_read_pools(xmlrpc_value *pools, struct summary *s)
 		         pending == 1 ? "" : "s", reason[0] ? " (" : "", reason, reason[0] ? ")" : "");
 }
 
+/* Paused by the operator (simq pause BACKEND). */
+static bool backend_held(xmlrpc_value *b)
+{
+	return reply_int(b, "paused", 0) != 0;
+}
+
+/* The names of the backends pick picks, comma-separated; those that do not fit are counted ("+22 more"),
+ * never cut in the middle. */
+static void backend_names(xmlrpc_value *backends, bool (*pick)(xmlrpc_value *b), char *out, size_t size)
+{
+	size_t used = 0;
+	int left = 0;
+
+	out[0] = '\0';
+	for (int i = 0; i < reply_count(backends); i++)
+		left += pick(reply_item(backends, i));
+	for (int i = 0; i < reply_count(backends) && left > 0; i++) {
+		xmlrpc_value *b = reply_item(backends, i);
+		char name[128];
+
+		if (!pick(b))
+			continue;
+		reply_str(b, "name", name, sizeof name);
+		/* Room for this name, and for " +N more" after it unless it is the last. */
+		size_t need = (used ? 1 : 0) + strlen(name) + (left > 1 ? sizeof " +99999 more" : 1);
+
+		if (used + need > size) {
+			snprintf(out + used, size - used, " +%d more", left);
+			break;
+		}
+		used += (size_t)snprintf(out + used, size - used, "%s%s", used ? "," : "", name);
+		left--;
+	}
+}
+
 void summary_read(xmlrpc_value *status, struct summary *s)
 {
 	xmlrpc_value *backends = reply_member(status, "backends");
-	size_t used = 0;
 
 	memset(s, 0, sizeof *s);
 	s->queued = reply_int(status, "queued", 0);
@@ -64,31 +98,9 @@ void summary_read(xmlrpc_value *status, struct summary *s)
 		reply_str(status, "pause_reason", s->why, sizeof s->why);
 		s->why[strcspn(s->why, ":;")] = '\0';
 	}
-	/*
-	 * DOWN: asked and not answering.  A backend not asked yet (checking) is neither UP nor DOWN.  The
-	 * names that do not fit are counted ("+22 more"), never cut in the middle.
-	 */
-	int left = 0;
-
-	for (int i = 0; i < reply_count(backends); i++)
-		left += reply_backend_down(reply_item(backends, i));
-	for (int i = 0; i < reply_count(backends) && left > 0; i++) {
-		xmlrpc_value *b = reply_item(backends, i);
-		char name[128];
-
-		if (!reply_backend_down(b))
-			continue;
-		reply_str(b, "name", name, sizeof name);
-		/* Room for this name, and for " +N more" after it unless it is the last. */
-		size_t need = (used ? 1 : 0) + strlen(name) + (left > 1 ? sizeof " +99999 more" : 1);
-
-		if (used + need > sizeof s->down) {
-			snprintf(s->down + used, sizeof s->down - used, " +%d more", left);
-			break;
-		}
-		used += (size_t)snprintf(s->down + used, sizeof s->down - used, "%s%s", used ? "," : "", name);
-		left--;
-	}
+	/* DOWN: asked and not answering.  A backend not asked yet (checking) is neither UP nor DOWN. */
+	backend_names(backends, reply_backend_down, s->down, sizeof s->down);
+	backend_names(backends, backend_held, s->held, sizeof s->held);
 	summary_read_pools(reply_member(status, "pools"), s);
 }
 
@@ -124,6 +136,11 @@ COUNT_FIELD(done, done)
 static void field_down(const struct summary *s, char *out, size_t size)
 {
 	snprintf(out, size, "%s", s->down);
+}
+
+static void field_held(const struct summary *s, char *out, size_t size)
+{
+	snprintf(out, size, "%s", s->held);
 }
 
 static void field_pools(const struct summary *s, char *out, size_t size)

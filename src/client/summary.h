@@ -25,6 +25,7 @@
 	X(new, "failures the operator has not seen yet (see --seen)")                                                  \
 	X(done, "tasks completed in the last 24 h")                                                                    \
 	X(down, "the backends that are DOWN, by name, comma-separated")                                               \
+	X(held, "the backends paused by simq pause BACKEND, by name, comma-separated")                                \
 	X(pools, "the [pool]s that are FAILING (jobs end before they register) or UNLISTED (squeue fails)")            \
 	X(pending, "the pools' jobs pending in Slurm, with why: \"2 jobs pending (Licenses)\"")                          \
 	X(paused, "\"paused\" while dispatch is paused")                                                                  \
@@ -33,12 +34,14 @@
 /* What is shown in the status line when no format is given (--ascii writes > * x - for the symbols). */
 #define SUMMARY_DEFAULT_FORMAT                                                                                         \
 	"simq {queued}▸ {running}⚙ {new?#[fg=red]}{failed}✗{new?#[default]}"                                     \
-	"{down? · #[fg=red]{down} DOWN#[default]}{pools? · #[fg=red]{pools}#[default]}{pending? · {pending}}"     \
+	"{down? · #[fg=red]{down} DOWN#[default]}{held? · {held} paused}"                                          \
+	"{pools? · #[fg=red]{pools}#[default]}{pending? · {pending}}"                                               \
 	"{paused? · paused}{why?: #[fg=red]{why}#[default]}"
 
 struct summary {
 	int64_t queued, running, failed, unseen, done;
 	char down[512];    /* names of the backends DOWN, comma-separated; "" when none */
+	char held[256];    /* names of the backends paused by the operator, comma-separated; "" when none */
 	char pools[256];   /* "cluster FAILING", comma-separated; "" when every pool is well */
 	char pending[128]; /* "2 jobs pending (Licenses)"; "" when none */
 	bool paused;

@@ -119,12 +119,18 @@ static void test_down_names_counted(void **state)
 	assert_string_equal(s.down + strlen(s.down) - strlen(" +23 more"), " +23 more");
 	xmlrpc_DECREF(status);
 	xmlrpc_DECREF(backends);
-	backends = xmlrpc_build_value(&env, "({s:s,s:b,s:b}{s:s,s:b,s:b}{s:s,s:b,s:b})", "name", "lab1", "up", 0,
-				      "checking", 0, "name", "lab2", "up", 1, "checking", 0, "name", "lab3", "up", 0,
-				      "checking", 0);
+	backends = xmlrpc_build_value(&env, "({s:s,s:b,s:b}{s:s,s:b,s:b,s:b}{s:s,s:b,s:b})", "name", "lab1", "up", 0,
+				      "checking", 0, "name", "lab2", "up", 1, "checking", 0, "paused", 1, "name", "lab3", "up",
+				      0, "checking", 0);
 	status = xmlrpc_build_value(&env, "{s:A}", "backends", backends);
 	summary_read(status, &s);
 	assert_string_equal(s.down, "lab1,lab3");
+	/* A backend the operator paused is named too: nothing new goes to it (the operator's finding). */
+	assert_string_equal(s.held, "lab2");
+	char *err = NULL, *line = summary_format(&s, NULL, 0, &err);
+
+	assert_string_equal(line, "simq 0▸ 0⚙ 0✗ · lab1,lab3 DOWN · lab2 paused");
+	free(line);
 	xmlrpc_DECREF(status);
 	xmlrpc_DECREF(backends);
 	xmlrpc_env_clean(&env);
