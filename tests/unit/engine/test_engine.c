@@ -406,18 +406,25 @@ static void test_paused_spans(void **state)
 	fake_call_ok(fx->fb, fake_backend_last(fx->fb), 3, 1);
 }
 
+/* A server that started dispatching, after a while paused by simq pause [BACKEND]. */
+static void open_then_pause(struct fx *fx, int64_t after_ms, const char *backend)
+{
+	bool now;
+	char *err = NULL;
+
+	fx->opt.start_paused = false;
+	fx_open(fx);
+	fake_clock_advance(fx->fc, after_ms);
+	assert_int_equal(engine_pause(fx->e, backend, true, &now, &err), ENGINE_OK);
+}
+
 /* A pause the next server restores was held all along: from simq pause, through the time the server was down. */
 static void test_pause_across_restart(void **state)
 {
 	struct fx *fx = *state;
-	bool now;
-	char *err = NULL;
 	int64_t ids[1];
 
-	fx->opt.start_paused = false;
-	fx_open(fx);
-	fake_clock_advance(fx->fc, 1000);
-	assert_int_equal(engine_pause(fx->e, NULL, true, &now, &err), ENGINE_OK);
+	open_then_pause(fx, 1000, NULL);
 	submit_sweep(fx, 1, 1, PRIO_NORMAL, ids); /* queued behind the pause */
 	fake_clock_advance(fx->fc, 9000);
 	fx_close(fx);
@@ -450,9 +457,7 @@ static void test_backend_pause_across_restart(void **state)
 	char *err = NULL;
 	int64_t ids[1];
 
-	fx->opt.start_paused = false;
-	fx_open(fx);
-	assert_int_equal(engine_pause(fx->e, "plecs-1", true, &now, &err), ENGINE_OK);
+	open_then_pause(fx, 0, "plecs-1");
 	fx_close(fx);
 	fx_open(fx);
 	assert_true(backend_paused(fx));
