@@ -9,7 +9,7 @@
 . "$SIMQ_SRCDIR/tests/lib/faults.sh"
 
 requires python3
-plan 7
+plan 8
 trap stop_all EXIT
 
 serve long <<EOF2
@@ -86,6 +86,12 @@ assert [t["vars"] for t in listed] == [r["vars"] for r in rows]
 assert s.get(ids[0])["vars"] == big
 s.cancel(ids)
 PY
+
+"$SIMQ" show 1 >"$TMP/show" 2>&1
+grep -qxF 'vars       {"V":"[50000 numbers]","k":0}' "$TMP/show" &&
+	grep -qxF '           (long values shortened: simq show --json 1 has them whole)' "$TMP/show" &&
+	ok "simq show gives a long vector's size and says where every number is" ||
+	fail "simq show gives a long vector's size and says where every number is" "$(head -c 2000 "$TMP/show")"
 
 "$SIMQ" ls >"$TMP/ls" 2>"$TMP/ls.err"
 rows=$(grep -c ' queued ' "$TMP/ls")
