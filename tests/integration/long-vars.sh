@@ -12,9 +12,12 @@ requires python3
 plan 8
 trap stop_all EXIT
 
+# The CLI reads this config too: a page of 400,000 numbers takes its xmlrpc-c a while under the sanitizers.
 serve long <<EOF2
 [scheduler]
 start_paused = true
+[server]
+client_timeout = 600
 EOF2
 MODEL=$(cd "$SRC/share/models" && pwd -P)/rc.plecs
 WANT='
@@ -97,10 +100,10 @@ grep -qxF 'vars       {"V":"[50000 numbers]","k":0}' "$TMP/show" &&
 rows=$(grep -c ' queued ' "$TMP/ls")
 [ "$rows" = 13 ] && ok "simq ls lists all 13 in its table" || fail "simq ls lists all 13 in its table" "$rows rows: $(cat "$TMP/ls.err")"
 
-pycheck "simq ls --json pages on to its --limit from its --offset" <<PY
+pycheck "simq ls --json pages on to its --limit from its --offset" "$TMP/long.ini" <<PY
 $WANT
 v = vectors()
-got = cli("ls", "--offset", "2", "--limit", "10")
+got = cli("ls", "-c", sys.argv[1], "--offset", "2", "--limit", "10")
 assert [t["id"] for t in got] == list(range(3, 13)), [t["id"] for t in got]
 assert all(t["vars"]["V"] == v[t["vars"]["k"]] for t in got)
 PY
