@@ -413,6 +413,14 @@ static double range_count(char *const text[3], const double part[3])
 	int places = 0;
 	double scale, units[3];
 
+	/* Whole numbers in 64 bits: 9007199254740993:9007199254740995:1 has 3, which doubles make 5. */
+	if (integer_text(text[0]) && integer_text(text[1]) && integer_text(text[2])) {
+		long long from = strtoll(text[0], NULL, 10), to = strtoll(text[1], NULL, 10),
+			  step = strtoll(text[2], NULL, 10), span;
+
+		if (step != 0 && !__builtin_sub_overflow(to, from, &span))
+			return (double)(span / step + 1);
+	}
 	for (int i = 0; i < 3; i++)
 		places = decimal_places(text[i]) > places ? decimal_places(text[i]) : places;
 	scale = pow(10, places);

@@ -599,24 +599,25 @@ static const char *array_end(const char *p, size_t *rows, size_t *cols)
 	return NULL;
 }
 
+/* The length of the escape at p (a backslash): \uD83D\uDE00, a surrogate pair, is one character of 12. */
+static size_t escape_length(const char *p, size_t len)
+{
+	if (p[1] != 'u')
+		return 2;
+	bool high_surrogate = (p[2] == 'd' || p[2] == 'D') && p[3] && strchr("89abAB", p[3]);
+
+	return len >= 12 && high_surrogate && p[6] == '\\' && p[7] == 'u' ? 12 : 6;
+}
+
 /* How many bytes of the JSON string text at p (inside its quotes) make whole characters, at least keep of them. */
 static size_t whole_prefix(const char *p, size_t len, size_t keep)
 {
 	size_t n = 0;
 
 	while (n < keep && n < len) {
-		size_t unit = 1;
+		unsigned char c = (unsigned char)p[n];
+		size_t unit = c == '\\' ? escape_length(p + n, len - n) : c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
 
-		if (p[n] == '\\')
-			unit = p[n + 1] != 'u' ? 2 : len - n >= 12 && p[n + 6] == '\\' && p[n + 7] == 'u' &&
-						       (p[n + 2] == 'd' || p[n + 2] == 'D') && strchr("89abAB", p[n + 3])
-							   ? 12 : 6; /* a surrogate pair whole */
-		else if ((unsigned char)p[n] >= 0xf0)
-			unit = 4;
-		else if ((unsigned char)p[n] >= 0xe0)
-			unit = 3;
-		else if ((unsigned char)p[n] >= 0xc0)
-			unit = 2;
 		if (n + unit > len)
 			break;
 		n += unit;
@@ -624,7 +625,7 @@ static size_t whole_prefix(const char *p, size_t len, size_t keep)
 	return n;
 }
 
-/* The brief form of the array at p (its end set), or NULL when it stays as it is. */
+/* The brief form of the array at p written into b (its end set), or false when it stays as it is. */
 static bool brief_array(struct buf *b, const char *p, const char **end)
 {
 	size_t rows, cols;
@@ -679,6 +680,18 @@ char *proto_brief_vars(const char *text)
 		return NULL;
 	}
 	return buf_detach(&b);
+}
+
+json_t *proto_brief_vars_json(const char *text)
+{
+	char *brief = proto_brief_vars(text);
+	json_t *j = json_loads(brief ? brief : text ? text : "{}", JSON_DECODE_ANY, NULL);
+
+	free(brief);
+	if (json_is_object(j))
+		return j;
+	json_decref(j);
+	return NULL;
 }
 
 bool proto_each_member(xmlrpc_value *v, bool (*fn)(const char *key, xmlrpc_value *value, void *ud), void *ud,

@@ -102,6 +102,8 @@ char *proto_json_text_at(const json_t *j, int depth);
  * text as it is).
  */
 char *proto_brief_vars(const char *text);
+/* The same read as a JSON object; NULL when text is not one. */
+json_t *proto_brief_vars_json(const char *text);
 
 
 #endif

@@ -4,7 +4,6 @@
 
 #include <limits.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "proto/doubles.h"
@@ -167,15 +166,13 @@ void proto_xml_member_bool(struct buf *b, const char *name, bool v)
 
 void proto_xml_member_brief_vars(struct buf *b, const char *text)
 {
-	char *brief = proto_brief_vars(text);
-	json_t *j = json_loads(brief ? brief : text ? text : "{}", JSON_DECODE_ANY, NULL);
+	json_t *j = proto_brief_vars_json(text);
 
 	proto_xml_member_open(b, "vars");
-	if (json_is_object(j))
+	if (j)
 		proto_xml_json(b, j);
 	else
 		buf_adds(b, PROTO_XML_STRUCT_OPEN PROTO_XML_STRUCT_CLOSE);
 	proto_xml_member_end(b);
 	json_decref(j);
-	free(brief);
 }

@@ -83,10 +83,7 @@ static json_t *whole_second(double ms)
 
 static json_t *queue_row(const struct task *t, int64_t position)
 {
-	char *brief = proto_brief_vars(t->vars); /* a row, whatever the task carries */
-	json_t *vars = json_loads(brief ? brief : t->vars ? t->vars : "{}", JSON_DECODE_ANY, NULL);
-
-	free(brief);
+	json_t *vars = proto_brief_vars_json(t->vars); /* a row, whatever the task carries */
 
 	return json_pack("{s:I,s:o,s:s,s:o,s:o,s:I,s:I}", "id", (json_int_t)t->id, "name", str_or_empty(t->name),
 	                 "model", base_name(t->model), "path", str_or_empty(t->model), "vars",

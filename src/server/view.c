@@ -75,13 +75,13 @@ static void set_json(xmlrpc_env *env, xmlrpc_value *s, const char *key, const ch
 	json_decref(j);
 }
 
-/* vars as a row shows them: a long vector or matrix as its size (proto_brief_vars). */
+/* vars as a row shows them: long vectors, matrices and strings shortened (proto_brief_vars). */
 static void set_brief_vars(xmlrpc_env *env, xmlrpc_value *s, const char *text)
 {
-	char *brief = proto_brief_vars(text);
+	json_t *j = proto_brief_vars_json(text);
 
-	set_json(env, s, "vars", brief ? brief : text);
-	free(brief);
+	set_json_value(env, s, "vars", j);
+	json_decref(j);
 }
 
 static xmlrpc_value *tags_value(xmlrpc_env *env, const char *text)
