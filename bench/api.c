@@ -20,7 +20,7 @@
 
 #include "bench/lib.h"
 #include "client/client.h"
-#include "proto/doubles.h"
+#include "proto/xmlcall.h"
 #include "util/buf.h"
 #include "util/time.h"
 #include "util/xalloc.h"

@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "bench/lib.h"
-#include "proto/doubles.h"
+#include "proto/xmlcall.h"
 #include "util/buf.h"
 #include "util/time.h"
 #include "util/xalloc.h"

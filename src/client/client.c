@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "config/config.h"
-#include "proto/doubles.h"
+#include "proto/xmlcall.h"
 #include "proto/proto.h"
 #include "proto/xmlin.h"
 #include "util/buf.h"

@@ -14,7 +14,7 @@
 #include "plecs/answer.h"
 #include "plecs/feed.h"
 #include "plecs/wire.h"
-#include "proto/doubles.h"
+#include "proto/xmlcall.h"
 #include "proto/proto.h"
 #include "proto/xmlscan.h"
 #include "util/buf.h"

@@ -176,20 +176,3 @@ void proto_write_doubles(const char *xml, size_t len, const struct proto_doubles
 		p = close;
 	}
 }
-
-bool proto_serialize_call(xmlrpc_env *env, struct buf *out, const char *method, xmlrpc_value *params)
-{
-	xmlrpc_mem_block *mem = xmlrpc_mem_block_new(env, 0);
-	struct proto_doubles d;
-
-	if (env->fault_occurred)
-		return false;
-	xmlrpc_serialize_call2(env, mem, method, params, xmlrpc_dialect_i8);
-	if (!env->fault_occurred) {
-		proto_doubles_of(params, &d);
-		proto_write_doubles(xmlrpc_mem_block_contents(mem), xmlrpc_mem_block_size(mem), &d, out);
-		proto_doubles_free(&d);
-	}
-	xmlrpc_mem_block_free(mem);
-	return !env->fault_occurred;
-}

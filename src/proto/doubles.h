@@ -11,7 +11,7 @@
  * call.
  *
  * xmlrpc-c also writes some doubles a unit off (0.30000000000000004 as
- * "0.30000000000000006"): proto_serialize_call() writes a call with each
+ * "0.30000000000000006"): proto_serialize_call() (xmlout.h) writes a call with each
  * double as the shortest of 15, 16 or 17 significant digits that reads
  * back as the same double, so PLECS and simq's server get the values the
  * caller holds.  Pure functions; any thread.
@@ -44,7 +44,5 @@ void proto_doubles_free(struct proto_doubles *d);
 void proto_add_double(struct buf *b, double x);
 /* Appends xml (xmlrpc-c's writing of the value d was taken from) to out with each <double> exact. */
 void proto_write_doubles(const char *xml, size_t len, const struct proto_doubles *d, struct buf *out);
-/* Writes the call method(params) into out (appended), every double exactly.  False and env's fault. */
-bool proto_serialize_call(xmlrpc_env *env, struct buf *out, const char *method, xmlrpc_value *params);
 
 #endif

@@ -18,6 +18,8 @@
 enum kind {
 	K_DOC,
 	K_RESPONSE,
+	K_CALL,
+	K_METHOD_NAME,
 	K_PARAMS,
 	K_PARAM,
 	K_FAULT,
@@ -59,7 +61,9 @@ struct reader {
 	int top;             /* stack[top] is the innermost open element */
 	int containers;      /* arrays and structs open */
 	struct buf text;     /* the text of the innermost value, scalar or name */
-	xmlrpc_value *result, *fault;
+	xmlrpc_value *result, *fault;  /* a call's result is the array of its params */
+	char *method;                  /* a call's methodName */
+	bool call;
 	char *error;
 };
 
@@ -186,7 +190,8 @@ static xmlrpc_value *scalar_value(struct reader *r, xmlrpc_env *env, enum scalar
 	case S_DOUBLE: {
 		double d = strtod(s, &end);
 
-		if (*s != '\0' && *end == '\0' && isfinite(d))
+		/* Decimal text only: strtod would also read "0x1p3" and "inf". */
+		if (*s != '\0' && *end == '\0' && isfinite(d) && s[strspn(s, "0123456789+-.eE")] == '\0')
 			return xmlrpc_double_new(env, d);
 		fail(r, "<double> holds \"%.40s\": a finite decimal number is allowed", s);
 		return NULL;
@@ -236,6 +241,9 @@ static const struct {
 	enum kind child;
 } grammar[] = {
 	{K_DOC, "methodResponse", K_RESPONSE},
+	{K_DOC, "methodCall", K_CALL},
+	{K_CALL, "methodName", K_METHOD_NAME},
+	{K_CALL, "params", K_PARAMS},
 	{K_RESPONSE, "params", K_PARAMS},
 	{K_RESPONSE, "fault", K_FAULT},
 	{K_PARAMS, "param", K_PARAM},
@@ -258,8 +266,13 @@ static bool takes(const struct reader *r, const struct frame *parent, enum kind 
 	case K_STRUCT:
 	case K_DATA:
 		return true;
+	case K_DOC:
+		return child == (r->call ? K_CALL : K_RESPONSE);
 	case K_PARAMS:
-		return r->result == NULL;
+		return r->call || r->result == NULL;
+	case K_CALL:
+		/* methodName, then params (which a call without parameters may leave out) */
+		return child == K_METHOD_NAME ? r->method == NULL : r->method != NULL && !parent->done;
 	case K_MEMBER:
 		return child == K_NAME ? parent->name == NULL : parent->name != NULL && parent->v == NULL;
 	default:
@@ -316,7 +329,7 @@ static void open_element(struct reader *r, const char *name)
 			f->v = parent->v;
 		return;
 	}
-	if (parent->kind == K_RESPONSE || parent->kind == K_ARRAY || parent->kind == K_PARAM || parent->kind == K_FAULT)
+	if ((parent->kind == K_CALL && want == K_PARAMS) || parent->kind == K_RESPONSE || parent->kind == K_ARRAY || parent->kind == K_PARAM || parent->kind == K_FAULT)
 		parent->done = true;
 	if ((f = push(r, want)) == NULL)
 		return;
@@ -359,12 +372,19 @@ static void close_element(struct reader *r)
 		/* No element in it: its text is a string. */
 		v = f->v ? f->v : xmlrpc_string_new_lp(&env, r->text.len, buf_str(&r->text));
 		f->v = NULL;
-		if (f[-1].kind == K_PARAM)
+		if (f[-1].kind == K_PARAM && r->call) {
+			xmlrpc_array_append_item(&env, r->result, v);
+			xmlrpc_DECREF(v);
+		} else if (f[-1].kind == K_PARAM) {
 			r->result = v;
-		else if (f[-1].kind == K_FAULT)
+		} else if (f[-1].kind == K_FAULT) {
 			r->fault = v;
-		else
+		} else {
 			deliver(&f[-1], v);
+		}
+		break;
+	case K_METHOD_NAME:
+		r->method = xstrndup(buf_str(&r->text), r->text.len);
 		break;
 	case K_NAME:
 		f[-1].name_len = r->text.len;
@@ -393,6 +413,10 @@ static void close_element(struct reader *r)
 	case K_FAULT:
 		if (!f->done)
 			fail(r, "a <%s> without a <value>", f->kind == K_PARAM ? "param" : "fault");
+		break;
+	case K_CALL:
+		if (r->method == NULL)
+			fail(r, "a <methodCall> without a <methodName>");
 		break;
 	case K_PARAMS:
 		if (r->result == NULL)
@@ -431,7 +455,7 @@ static void XMLCALL on_text(void *ud, const XML_Char *s, int len)
 	struct reader *r = ud;
 	const struct frame *f = &r->stack[r->top];
 
-	if (f->kind == K_SCALAR || f->kind == K_NAME || (f->kind == K_VALUE && !f->done))
+	if (f->kind == K_SCALAR || f->kind == K_NAME || f->kind == K_METHOD_NAME || (f->kind == K_VALUE && !f->done))
 		buf_add(&r->text, s, (size_t)len);
 	else if (!only_blanks(s, (size_t)len))
 		fail(r, "text \"%.*s\" where XML-RPC allows none", len > 40 ? 40 : len, s);
@@ -472,49 +496,78 @@ static bool read_fault(xmlrpc_value *fault, int *code, char **text, char **err)
 	return *err == NULL;
 }
 
+/* Runs the reader over xml; r->error says what was wrong. */
+static void read_document(struct reader *r, const char *xml, size_t len)
+{
+	bool ok;
+
+	r->text = (struct buf)BUF_INIT;
+	r->xml = XML_ParserCreate("UTF-8");
+	if (r->xml == NULL) {
+		r->error = xstrdup("out of memory");
+		return;
+	}
+	r->stack[0] = (struct frame){.kind = K_DOC};
+	XML_SetUserData(r->xml, r);
+	XML_SetElementHandler(r->xml, on_start, on_end);
+	XML_SetCharacterDataHandler(r->xml, on_text);
+	XML_SetStartDoctypeDeclHandler(r->xml, on_doctype);
+	ok = len <= INT32_MAX && XML_Parse(r->xml, xml, (int)len, XML_TRUE) == XML_STATUS_OK && r->error == NULL;
+	if (!ok && r->error == NULL)
+		r->error = len > INT32_MAX
+				   ? xstrdup("larger than 2 GiB")
+				   : xasprintf("%s (line %lu, column %lu)", XML_ErrorString(XML_GetErrorCode(r->xml)),
+					       (unsigned long)XML_GetCurrentLineNumber(r->xml),
+					       (unsigned long)XML_GetCurrentColumnNumber(r->xml) + 1);
+	/* What is still open after an error: the values and names made so far. */
+	for (int i = r->top; i > 0; i--) {
+		if ((r->stack[i].kind == K_VALUE || r->stack[i].kind == K_MEMBER) && r->stack[i].v)
+			xmlrpc_DECREF(r->stack[i].v);
+		free(r->stack[i].name);
+	}
+	XML_ParserFree(r->xml);
+	buf_free(&r->text);
+}
+
 bool proto_parse_response(const char *xml, size_t len, xmlrpc_value **result, int *fault_code, char **fault_string,
 			  char **err)
 {
-	struct reader r = {.top = 0, .text = BUF_INIT};
-	bool ok;
+	struct reader r = {.top = 0};
 
 	*result = NULL;
 	*fault_string = NULL;
-	*err = NULL;
-	r.xml = XML_ParserCreate("UTF-8");
-	if (r.xml == NULL) {
-		*err = xstrdup("out of memory");
-		return false;
-	}
-	r.stack[0] = (struct frame){.kind = K_DOC};
-	XML_SetUserData(r.xml, &r);
-	XML_SetElementHandler(r.xml, on_start, on_end);
-	XML_SetCharacterDataHandler(r.xml, on_text);
-	XML_SetStartDoctypeDeclHandler(r.xml, on_doctype);
-	ok = len <= INT32_MAX && XML_Parse(r.xml, xml, (int)len, XML_TRUE) == XML_STATUS_OK && r.error == NULL;
-	if (!ok && r.error == NULL)
-		r.error = len > INT32_MAX ? xstrdup("larger than 2 GiB")
-					  : xasprintf("%s (line %lu, column %lu)", XML_ErrorString(XML_GetErrorCode(r.xml)),
-						      (unsigned long)XML_GetCurrentLineNumber(r.xml),
-						      (unsigned long)XML_GetCurrentColumnNumber(r.xml) + 1);
-	if (ok && r.result == NULL && r.fault == NULL)
+	read_document(&r, xml, len);
+	if (r.error == NULL && r.result == NULL && r.fault == NULL)
 		r.error = xstrdup("no <methodResponse> with <params> or <fault>");
 	if (r.error == NULL && r.fault)
 		read_fault(r.fault, fault_code, fault_string, &r.error);
-	/* What is still open after an error: the values and names made so far. */
-	for (int i = r.top; i > 0; i--) {
-		if ((r.stack[i].kind == K_VALUE || r.stack[i].kind == K_MEMBER) && r.stack[i].v)
-			xmlrpc_DECREF(r.stack[i].v);
-		free(r.stack[i].name);
-	}
 	if (r.fault)
 		xmlrpc_DECREF(r.fault);
 	if (r.error == NULL && r.result && *fault_string == NULL)
 		*result = r.result;
 	else if (r.result)
 		xmlrpc_DECREF(r.result);
-	XML_ParserFree(r.xml);
-	buf_free(&r.text);
+	*err = r.error;
+	return r.error == NULL;
+}
+
+bool proto_parse_call(const char *xml, size_t len, char **method, xmlrpc_value **params, char **err)
+{
+	xmlrpc_env env;
+	struct reader r = {.top = 0, .call = true};
+
+	xmlrpc_env_init(&env);
+	r.result = xmlrpc_array_new(&env);
+	xmlrpc_env_clean(&env);
+	read_document(&r, xml, len);
+	if (r.error == NULL && r.method == NULL)
+		r.error = xstrdup("no <methodCall> with a <methodName>");
+	*method = r.error ? NULL : r.method;
+	*params = r.error ? NULL : r.result;
+	if (r.error) {
+		free(r.method);
+		xmlrpc_DECREF(r.result);
+	}
 	*err = r.error;
 	return r.error == NULL;
 }

@@ -1,5 +1,5 @@
 /*
- * xmlin — an XML-RPC answer read into xmlrpc-c values, with expat.
+ * xmlin — an XML-RPC answer or call read into xmlrpc-c values, with expat.
  *
  * xmlrpc-c's own reader builds a tree of every element before it makes a
  * value of it: a console's view (60 KB, a thousand values) took 1.9 ms to
@@ -28,5 +28,11 @@
  */
 bool proto_parse_response(const char *xml, size_t len, xmlrpc_value **result, int *fault_code, char **fault_string,
 			  char **err);
+
+/*
+ * Reads a methodCall.  True: *method (malloc'd) and *params (an array, the caller's) set.  Not
+ * XML-RPC, or not the XML-RPC this reader takes: false and *err (malloc'd) says what is wrong.
+ */
+bool proto_parse_call(const char *xml, size_t len, char **method, xmlrpc_value **params, char **err);
 
 #endif

@@ -8,6 +8,7 @@
 
 #include "proto/doubles.h"
 #include "proto/proto.h"
+#include "proto/xmlcall.h"
 #include "util/buf.h"
 #include "util/utf8.h"
 
@@ -53,22 +54,6 @@ void proto_xml_string(struct buf *b, const char *s)
 	buf_adds(b, "</string></value>");
 }
 
-/* Without snprintf: a view writes thousands. */
-static void add_int(struct buf *b, int64_t v, bool i8)
-{
-	char digits[24], *p = digits + sizeof digits;
-	uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
-
-	do
-		*--p = (char)('0' + u % 10);
-	while ((u /= 10) != 0);
-	if (v < 0)
-		*--p = '-';
-	buf_adds(b, i8 ? "<value><i8>" : "<value><i4>");
-	buf_add(b, p, (size_t)(digits + sizeof digits - p));
-	buf_adds(b, i8 ? "</i8></value>" : "</i4></value>");
-}
-
 void proto_xml_json(struct buf *b, const json_t *j)
 {
 	switch (json_typeof(j)) {
@@ -107,7 +92,7 @@ void proto_xml_json(struct buf *b, const json_t *j)
 	case JSON_INTEGER: {
 		json_int_t i = json_integer_value(j);
 
-		add_int(b, i, i < INT_MIN || i > INT_MAX);
+		proto_xml_int(b, i, i < INT_MIN || i > INT_MAX);
 		break;
 	}
 	case JSON_REAL:
@@ -146,14 +131,14 @@ void proto_xml_member_string(struct buf *b, const char *name, const char *s)
 void proto_xml_member_int(struct buf *b, const char *name, int64_t v)
 {
 	proto_xml_member_open(b, name);
-	add_int(b, v, v < INT_MIN || v > INT_MAX);
+	proto_xml_int(b, v, v < INT_MIN || v > INT_MAX);
 	proto_xml_member_end(b);
 }
 
 void proto_xml_member_i8(struct buf *b, const char *name, int64_t v)
 {
 	proto_xml_member_open(b, name);
-	add_int(b, v, true);
+	proto_xml_int(b, v, true);
 	proto_xml_member_end(b);
 }
 
@@ -176,3 +161,4 @@ void proto_xml_member_brief_vars(struct buf *b, const char *text)
 	proto_xml_member_end(b);
 	json_decref(j);
 }
+

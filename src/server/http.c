@@ -71,7 +71,8 @@ struct waiting {
 struct http {
 	struct ev_loop *loop;
 	struct api *api;
-	xmlrpc_registry *registry;
+	struct request_api methods;  /* the registry, and infos for proto_parse_call's calls */
+	struct xmlrpc_method_info3 *infos;
 	struct entry *entries;
 	struct listener unix_side, tcp_side, metrics_side, extra_side;
 	char *expected_auth;         /* "Basic base64(simq:TOKEN)" */
@@ -454,7 +455,7 @@ static bool start_listener(struct http *h, struct listener *l, int fd, char **er
 	l->http = h;
 	l->created = ServerCreateNoAccept(&l->server, "simq", NULL, NULL);
 	ok = l->created;
-	ok = ok && (l->metrics_only || add_handler(l, l->rpc ? l->rpc : request_serve_rpc, l->rpc ? l->rpc_ud : h->registry));
+	ok = ok && (l->metrics_only || add_handler(l, l->rpc ? l->rpc : request_serve_rpc, l->rpc ? l->rpc_ud : (void *)&h->methods));
 	ok = ok && (l->rpc || add_handler(l, serve_metrics, l));
 	ok = ok && add_handler(l, l->tcp ? check_token : note_request, h);
 	if (!ok) {
@@ -471,20 +472,22 @@ static bool start_listener(struct http *h, struct listener *l, int fd, char **er
 /* The registry of the API's methods, each entering through enter(). */
 static bool register_methods(struct http *h, char **err)
 {
+	size_t n = api_method_count + api_backend_method_count;
 	xmlrpc_env env;
 
 	xmlrpc_env_init(&env);
-	h->registry = xmlrpc_registry_new(&env);
-	h->entries = xcalloc(api_method_count + api_backend_method_count, sizeof *h->entries);
-	for (size_t i = 0; i < api_method_count + api_backend_method_count && !env.fault_occurred; i++) {
+	h->infos = xcalloc(n, sizeof *h->infos);
+	h->methods = (struct request_api){xmlrpc_registry_new(&env), h->infos, n};
+	h->entries = xcalloc(n, sizeof *h->entries);
+	for (size_t i = 0; i < n && !env.fault_occurred; i++) {
 		/* api.c's table, then the backend methods' (api-backend.c). */
 		const struct api_method *m =
 			i < api_method_count ? &api_methods[i] : &api_backend_methods[i - api_method_count];
-		struct xmlrpc_method_info3 info = {.methodName = m->name, .methodFunction = enter,
-						   .serverInfo = &h->entries[i], .help = m->help};
 
+		h->infos[i] = (struct xmlrpc_method_info3){.methodName = m->name, .methodFunction = enter,
+							.serverInfo = &h->entries[i], .help = m->help};
 		h->entries[i] = (struct entry){h, m};
-		xmlrpc_registry_add_method3(&env, h->registry, &info);
+		xmlrpc_registry_add_method3(&env, h->methods.registry, &h->infos[i]);
 	}
 	if (env.fault_occurred)
 		*err = xasprintf("cannot serve the API: %s", env.fault_string);
@@ -602,8 +605,9 @@ void http_free(struct http **hp)
 	free_listener(&h->extra_side);
 	refusals_free(&h->refusals);
 	free(h->expected_auth);
-	if (h->registry)
-		xmlrpc_registry_free(h->registry);
+	if (h->methods.registry)
+		xmlrpc_registry_free(h->methods.registry);
+	free(h->infos);
 	free(h->entries);
 	pthread_mutex_destroy(&h->lock);
 	free(h);

@@ -50,7 +50,8 @@ struct entry {
 struct proxy {
 	struct http *http;
 	enum task_priority priority;
-	xmlrpc_registry *registry;
+	struct request_api methods;               /* the registry, and infos for proto_parse_call's calls */
+	struct xmlrpc_method_info3 *infos;
 	struct entry *entries;
 	struct proxy_peer *peers; /* loop thread only */
 	size_t npeers;
@@ -472,7 +473,7 @@ static void serve(void *ud, TSession *session, abyss_bool *handled)
 		return;
 	}
 	request_peer(session, here.peer, sizeof here.peer);
-	request_answer_rpc(p->registry, session);
+	request_answer_rpc(&p->methods, session);
 }
 
 struct proxy *proxy_start(struct http *h, struct engine *e, const struct proxy_options *o, char **err)
@@ -485,16 +486,16 @@ struct proxy *proxy_start(struct http *h, struct engine *e, const struct proxy_o
 	p->models_path = xasprintf("%s/proxy-models.json", o->state_dir);
 	load_models(p, e);
 	xmlrpc_env_init(&env);
-	p->registry = xmlrpc_registry_new(&env);
+	p->infos = xcalloc(NMETHODS, sizeof *p->infos);
+	p->methods = (struct request_api){xmlrpc_registry_new(&env), p->infos, NMETHODS};
 	p->entries = xcalloc(NMETHODS, sizeof *p->entries);
 	for (size_t i = 0; i < NMETHODS && !env.fault_occurred; i++) {
-		struct xmlrpc_method_info3 info = {.methodName = proxy_methods[i].name,
-		                                   .methodFunction = enter,
-		                                   .serverInfo = &p->entries[i],
-		                                   .help = proxy_methods[i].help};
-
+		p->infos[i] = (struct xmlrpc_method_info3){.methodName = proxy_methods[i].name,
+		                                           .methodFunction = enter,
+		                                           .serverInfo = &p->entries[i],
+		                                           .help = proxy_methods[i].help};
 		p->entries[i] = (struct entry){p, &proxy_methods[i]};
-		xmlrpc_registry_add_method3(&env, p->registry, &info);
+		xmlrpc_registry_add_method3(&env, p->methods.registry, &p->infos[i]);
 	}
 	if (env.fault_occurred)
 		*err = xasprintf("cannot serve the proxy: %s", env.fault_string);
@@ -515,8 +516,9 @@ void proxy_free(struct proxy **pp)
 		forget_models(&p->peers[i]);
 	free(p->peers);
 	free(p->models_path);
-	if (p->registry)
-		xmlrpc_registry_free(p->registry);
+	if (p->methods.registry)
+		xmlrpc_registry_free(p->methods.registry);
+	free(p->infos);
 	free(p->entries);
 	xfree(pp);
 }

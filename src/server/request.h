@@ -23,10 +23,20 @@ struct buf;
 /* Waits until the header on fd has arrived whole (peeking: Abyss reads it after); false when the
  * request goes no further (answered 431 if its header is too large). */
 bool request_wait_header(int fd, int header_s);
-/* Abyss handler (userdata: the xmlrpc_registry) for POST /RPC2; call_info of a method is the connection. */
-void request_serve_rpc(void *registry, TSession *session, abyss_bool *handled);
-/* Answers the XML-RPC call of this request through registry, whatever its path (the proxy's /RPC2/critical...). */
-void request_answer_rpc(xmlrpc_registry *registry, TSession *session);
+/*
+ * The methods a listener answers: xmlrpc-c's registry, and methods[] (what was added to it), which a call
+ * naming one of them reaches through simq's own reader (proto_parse_call) rather than xmlrpc-c's.
+ */
+struct request_api {
+	xmlrpc_registry *registry;
+	const struct xmlrpc_method_info3 *methods;
+	size_t n;
+};
+
+/* Abyss handler (userdata: the struct request_api) for POST /RPC2; call_info of a method is the connection. */
+void request_serve_rpc(void *api, TSession *session, abyss_bool *handled);
+/* Answers the XML-RPC call of this request through api, whatever its path (the proxy's /RPC2/critical...). */
+void request_answer_rpc(const struct request_api *api, TSession *session);
 /* The peer's address as text (IPv4 or IPv6), "?" when unknown. */
 void request_peer(TSession *session, char *out, size_t size);
 /* Reads and drops a small body, so that a client reads the refusal that follows rather than a reset. */

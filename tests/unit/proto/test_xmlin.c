@@ -174,6 +174,74 @@ static void test_refuses_what_is_not_xml_rpc(void **state)
 	refused("", "no element found");
 	refused(HEAD "<value>\xff</value>" TAIL, "invalid token");
 	refused("<methodCall><methodName>x</methodName></methodCall>", "<methodCall> is not allowed");
+	refused(HEAD "<value><double>0x1p3</double></value>" TAIL, "finite decimal");
+	refused(HEAD "<value><double>infinity</double></value>" TAIL, "finite decimal");
+}
+
+/* A call read: its method and its parameters, none, one or several. */
+static void test_reads_a_call(void **state)
+{
+	static const char *const refusals[][2] = {
+		{"<methodResponse><params><param><value>1</value></param></params></methodResponse>",
+		 "<methodResponse> is not allowed"},
+		{"<methodCall><params></params></methodCall>", "<params> is not allowed"},
+		{"<methodCall><methodName>a</methodName><methodName>b</methodName></methodCall>",
+		 "<methodName> is not allowed"},
+		{"<methodCall><methodName>a</methodName><params></params><params></params></methodCall>",
+		 "<params> is not allowed"},
+		{"<methodCall></methodCall>", "without a <methodName>"},
+		{"<methodCall><methodName>a<i4>1</i4></methodName></methodCall>", "<i4> is not allowed"},
+		{"<methodCall><methodName>a</methodName><params><param><value><double>0x10</double></value></param>"
+		 "</params></methodCall>",
+		 "finite decimal"},
+	};
+	char *method, *err;
+	xmlrpc_value *params;
+	xmlrpc_env env;
+	int n;
+
+	(void)state;
+	xmlrpc_env_init(&env);
+	const char *none = "<methodCall><methodName>simq.stats</methodName></methodCall>";
+
+	assert_true(proto_parse_call(none, strlen(none), &method, &params, &err));
+	assert_string_equal(method, "simq.stats");
+	assert_int_equal(xmlrpc_array_size(&env, params), 0);
+	free(method);
+	xmlrpc_DECREF(params);
+	const char *two = "<?xml version=\"1.0\"?><methodCall><methodName>simq.get</methodName><params>"
+			  "<param><value><i4>7</i4></value></param><param><value>x &amp; y</value></param>"
+			  "</params></methodCall>";
+
+	assert_true(proto_parse_call(two, strlen(two), &method, &params, &err));
+	assert_string_equal(method, "simq.get");
+	assert_int_equal(xmlrpc_array_size(&env, params), 2);
+	xmlrpc_value *first, *second;
+	const char *text;
+
+	xmlrpc_array_read_item(&env, params, 0, &first);
+	xmlrpc_array_read_item(&env, params, 1, &second);
+	xmlrpc_read_int(&env, first, &n);
+	xmlrpc_read_string(&env, second, &text);
+	assert_false(env.fault_occurred);
+	assert_int_equal(n, 7);
+	assert_string_equal(text, "x & y");
+	free((void *)text);
+	xmlrpc_DECREF(first);
+	xmlrpc_DECREF(second);
+	xmlrpc_DECREF(params);
+	free(method);
+	for (size_t i = 0; i < sizeof refusals / sizeof refusals[0]; i++) {
+		method = NULL;
+		params = NULL;
+		assert_false(proto_parse_call(refusals[i][0], strlen(refusals[i][0]), &method, &params, &err));
+		assert_null(method);
+		assert_null(params);
+		if (strstr(err, refusals[i][1]) == NULL)
+			fail_msg("%s: expected \"%s\", got \"%s\"", refusals[i][0], refusals[i][1], err);
+		free(err);
+	}
+	xmlrpc_env_clean(&env);
 }
 
 /* Arrays and structs nest up to PROTO_XMLIN_MAX_DEPTH deep, no deeper. */
@@ -207,6 +275,7 @@ int main(void)
 	    cmocka_unit_test(test_a_fault_gives_its_code_and_text),
 	    cmocka_unit_test(test_refuses_what_is_not_xml_rpc),
 	    cmocka_unit_test(test_nesting_is_bounded),
+	    cmocka_unit_test(test_reads_a_call),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
