@@ -439,11 +439,43 @@ xmlrpc_value *proto_from_json(xmlrpc_env *env, const json_t *j)
 }
 
 /* The shortest text that reads back as exactly x. */
+/* The significant digits of a number written by %g, trailing zeros aside: "0.00120" has 2, "123000" 3. */
+static int significant_digits(const char *text)
+{
+	int n = 0, zeros = 0;
+	bool seen = false;
+
+	for (const char *p = text; *p && *p != 'e'; p++) {
+		if (*p < '0' || *p > '9')
+			continue;
+		if (*p == '0' && !seen)
+			continue;
+		seen = true;
+		if (*p == '0') {
+			zeros++;
+		} else {
+			n += zeros + 1;
+			zeros = 0;
+		}
+	}
+	return n > 0 ? n : 1;
+}
+
+/*
+ * x as "%.*g" at the fewest significant digits that read back as x, 1 to 17.  When 15 digits read back
+ * for a normal number, the fewest are the digits of that writing: a shorter text that read back would be
+ * what 15 digits round to.  A subnormal number has fewer bits, so each count is tried.
+ */
 static void add_real(struct buf *b, double x)
 {
 	char text[40];
+	int p = 1;
 
-	for (int p = 1; p <= 17; p++) {
+	if (isnormal(x)) {
+		snprintf(text, sizeof text, "%.15g", x);
+		p = strtod(text, NULL) == x ? significant_digits(text) : 16;
+	}
+	for (; p <= 17; p++) {
 		snprintf(text, sizeof text, "%.*g", p, x);
 		if (strtod(text, NULL) == x)
 			break;
@@ -452,6 +484,23 @@ static void add_real(struct buf *b, double x)
 	/* Keep it a real for readers that care: 400.0 is not the integer 400. */
 	if (strspn(text, "-0123456789") == strlen(text))
 		buf_adds(b, ".0");
+}
+
+/* A member's name, quoted as jansson quotes it; a name of letters, digits and '_' (a variable's) as it is. */
+static void add_key(struct buf *b, const char *key)
+{
+	if (key[strspn(key, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")] == '\0') {
+		buf_addc(b, '"');
+		buf_adds(b, key);
+		buf_addc(b, '"');
+		return;
+	}
+	json_t *k = json_string(key);
+	char *quoted = json_dumps(k, JSON_ENCODE_ANY);
+
+	buf_adds(b, quoted ? quoted : "\"\"");
+	free(quoted);
+	json_decref(k);
 }
 
 static void add_json(struct buf *b, const json_t *j, bool pretty, int depth)
@@ -477,17 +526,13 @@ static void add_json(struct buf *b, const json_t *j, bool pretty, int depth)
 			qsort(keys, n, sizeof *keys, compare_keys);
 		buf_addc(b, '{');
 		for (i = 0; i < n; i++) {
-			json_t *k = json_string(keys[i]);
-			char *quoted = json_dumps(k, JSON_ENCODE_ANY);
-
 			if (pretty)
 				buf_addf(b, "\n%*s", 2 * (depth + 1), "");
-			buf_addf(b, "%s:%s", quoted, pretty ? " " : "");
+			add_key(b, keys[i]);
+			buf_adds(b, pretty ? ": " : ":");
 			add_json(b, json_object_get(j, keys[i]), pretty, depth + 1);
 			if (i + 1 < n)
 				buf_addc(b, ',');
-			free(quoted);
-			json_decref(k);
 		}
 		if (pretty)
 			buf_addf(b, "\n%*s", 2 * depth, "");
@@ -521,6 +566,9 @@ static void add_json(struct buf *b, const json_t *j, bool pretty, int depth)
 		break;
 	case JSON_REAL:
 		add_real(b, json_real_value(j));
+		break;
+	case JSON_INTEGER:
+		buf_addf(b, "%" JSON_INTEGER_FORMAT, json_integer_value(j));
 		break;
 	default: {
 		char *text = json_dumps(j, JSON_ENCODE_ANY);

@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <jansson.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -209,6 +210,54 @@ static void test_brief_vars_text(void **state)
 	}
 }
 
+/* What canonical JSON wrote for a real before it took a shortcut: the fewest digits, 1 to 17, that read back. */
+static void fewest_digits(double x, char *text, size_t size)
+{
+	for (int p = 1; p <= 17; p++) {
+		snprintf(text, size, "%.*g", p, x);
+		if (strtod(text, NULL) == x)
+			break;
+	}
+	if (strspn(text, "-0123456789") == strlen(text))
+		strcat(text, ".0");
+}
+
+/* Canonical text is part of every cache key: a real is written as it always was. */
+static void test_reals_in_canonical_json(void **state)
+{
+	static const double chosen[] = {0.0, -0.0, 0.5, 0.1, 0.30000000000000004, 1e10, 1e15, 1e16, 1e17, 1e21, 123000.0,
+					100.5, 1.5e-6, 5e-324, 2.2250738585072014e-308, 1.7976931348623157e308, 400.0,
+					9007199254740993.0, 0.1 + 0.7, 1.0 / 3, -2.5e-300};
+	uint64_t seed = 0x9e3779b97f4a7c15u;
+
+	(void)state;
+	for (int i = 0; i < 200000; i++) {
+		char want[48];
+		double x;
+
+		if (i < (int)(sizeof chosen / sizeof chosen[0])) {
+			x = chosen[i];
+		} else if (i % 2) {
+			seed ^= seed << 13, seed ^= seed >> 7, seed ^= seed << 17;
+			memcpy(&x, &seed, sizeof x);
+			if (!isfinite(x))
+				continue;
+		} else {
+			/* Sweep-like values: a few decimal digits at some scale. */
+			seed ^= seed << 13, seed ^= seed >> 7, seed ^= seed << 17;
+			x = (double)(seed % 100000) * pow(10, (double)((int)(seed >> 40) % 30 - 20));
+		}
+		json_t *j = json_real(x);
+		char *got = proto_canonical(j);
+
+		fewest_digits(x, want, sizeof want);
+		if (strcmp(got, want) != 0)
+			fail_msg("%.17g: \"%s\", was \"%s\"", x, got, want);
+		free(got);
+		json_decref(j);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -217,6 +266,7 @@ int main(void)
 	    cmocka_unit_test(test_members),
 	    cmocka_unit_test(test_brief_vars),
 	    cmocka_unit_test(test_brief_vars_text),
+	    cmocka_unit_test(test_reals_in_canonical_json),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
