@@ -169,9 +169,14 @@ struct call {
 	double start;
 };
 
+static void record_until(const struct call *c, double end, const char *outcome)
+{
+	emu_record_call(c->emu, c->method, &c->ctx, c->start, end - c->start, outcome);
+}
+
 static void record(const struct call *c, const char *outcome)
 {
-	emu_record_call(c->emu, c->method, &c->ctx, c->start, emu_now() - c->start, outcome);
+	record_until(c, emu_now(), outcome);
 }
 
 /* Reads a POST to /RPC2 into c->body; anything else is answered here, and false. */
@@ -325,11 +330,14 @@ static void respond(struct call *c, const char *data, size_t len)
 	respond_fn *spoil = c->ctx.fault != FAULT_NONE ? responders[c->ctx.fault] : NULL;
 	char outcome[256];
 	bool faulted = describe_response(data, len, outcome, sizeof outcome);
+	/* The call ends as its answer goes out: the client's next call may start before this thread runs
+	 * again, and calls in flight are counted from the record. */
+	double end = emu_now();
 
 	(spoil ? spoil : respond_whole)(c->emu, c->session, data, len);
 	if (c->ctx.fault != FAULT_NONE && (spoil || !faulted))
 		snprintf(outcome, sizeof outcome, "injected %s", fault_kind_name(c->ctx.fault));
-	record(c, outcome);
+	record_until(c, end, outcome);
 }
 
 /* Runs the call through the registry and answers it; the call's slot is released first. */

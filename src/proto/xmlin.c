@@ -190,7 +190,12 @@ static xmlrpc_value *scalar_value(struct reader *r, xmlrpc_env *env, enum scalar
 	case S_DOUBLE: {
 		double d = strtod(s, &end);
 
-		/* Decimal text only: strtod would also read "0x1p3" and "inf". */
+		/* Decimal text only: strtod would also read "0x1p3" and "inf".  A call takes no subnormal number,
+		 * as xmlrpc-c takes none: PLECS would refuse what the server stored. */
+		if (r->call && fpclassify(d) == FP_SUBNORMAL) {
+			fail(r, "<double> holds \"%.40s\": a subnormal number is not allowed", s);
+			return NULL;
+		}
 		if (*s != '\0' && *end == '\0' && isfinite(d) && s[strspn(s, "0123456789+-.eE")] == '\0')
 			return xmlrpc_double_new(env, d);
 		fail(r, "<double> holds \"%.40s\": a finite decimal number is allowed", s);

@@ -1,9 +1,10 @@
 /*
  * request — one HTTP request on its connection's thread, around Abyss: its
  * header waited for whole before Abyss reads it, the body of POST /RPC2 read
- * under xmlscan's limits and run through xmlrpc-c's registry (doc/api.md,
- * "Limits"), and the answers written.  http.c owns the listeners and hands
- * the loop the calls the registry's methods make.
+ * under xmlscan's limits (doc/api.md, "Limits"), read by xmlin and run by
+ * the method it names (xmlrpc-c's registry runs what xmlin does not take),
+ * and the answers written.  http.c owns the listeners and hands the loop the
+ * calls the methods make.
  */
 #ifndef SIMQ_SERVER_REQUEST_H
 #define SIMQ_SERVER_REQUEST_H

@@ -1,7 +1,8 @@
 /*
  * libFuzzer target: what an API client sends, from the HTTP body to the
- * method.  The input goes the way http.c takes a body: xmlscan with the
- * request limits, then xmlrpc-c's registry, whose methods are simq's own
+ * method.  The input goes the way request.c takes a body: xmlscan with the
+ * request limits, then proto_parse_call straight to the method it names,
+ * or, for a call it does not take, xmlrpc-c's registry, whose methods are simq's own
  * (api.c) on a real engine with its store in a temporary directory, started
  * paused and with a backend that never answers.  The methods run on this
  * thread, as the loop thread runs them; a call that would wait is answered
@@ -10,6 +11,7 @@
  */
 #include "autoconf.h"
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +20,7 @@
 
 #include "engine/engine.h"
 #include "proto/proto.h"
+#include "proto/xmlin.h"
 #include "proto/xmlscan.h"
 #include "server/api.h"
 #include "server/loopclock.h"
@@ -136,6 +139,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct xmlscan scan;
 	xmlrpc_env env;
 	xmlrpc_mem_block *out = NULL;
+	xmlrpc_value *params = NULL;
+	char *method = NULL, *err = NULL;
+	bool ran = false;
 
 	if (api == NULL)
 		set_up();
@@ -143,7 +149,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!xmlscan_feed(&scan, (const char *)data, size))
 		return 0;
 	xmlrpc_env_init(&env);
-	xmlrpc_registry_process_call2(&env, registry, (const char *)data, size, NULL, &out);
+	if (proto_parse_call((const char *)data, size, &method, &params, &err)) {
+		for (size_t i = 0; i < api_method_count && !ran; i++) {
+			if (strcmp(api_methods[i].name, method) == 0) {
+				xmlrpc_value *result = run_method(&env, params, (void *)&api_methods[i], NULL);
+
+				if (result)
+					xmlrpc_DECREF(result);
+				ran = true;
+			}
+		}
+		xmlrpc_DECREF(params);
+		free(method);
+	}
+	free(err);
+	if (!ran)
+		xmlrpc_registry_process_call2(&env, registry, (const char *)data, size, NULL, &out);
 	if (out)
 		xmlrpc_mem_block_free(out);
 	xmlrpc_env_clean(&env);

@@ -178,7 +178,7 @@ static xmlrpc_value *random_string(xmlrpc_env *env)
 	return v;
 }
 
-/* Subnormal numbers aside: xmlrpc-c refuses them ("not a valid floating point number"), simq reads them. */
+/* Subnormal numbers aside: a call carries none (xmlrpc-c and proto_parse_call refuse them alike). */
 static double random_double(void)
 {
 	static const double chosen[] = {0.0, -0.0, 0.1, 0.30000000000000004, 2.2250738585072014e-308,

@@ -194,6 +194,9 @@ static void test_reads_a_call(void **state)
 		{"<methodCall><methodName>a</methodName><params><param><value><double>0x10</double></value></param>"
 		 "</params></methodCall>",
 		 "finite decimal"},
+		{"<methodCall><methodName>a</methodName><params><param><value><double>5e-324</double></value></param>"
+		 "</params></methodCall>",
+		 "subnormal"},
 	};
 	char *method, *err;
 	xmlrpc_value *params;
