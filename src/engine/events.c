@@ -148,7 +148,8 @@ static const char *base_name(const char *path)
 
 static void add_task(struct buf *out, const struct event *ev)
 {
-	buf_addf(out, "%lld ", (long long)ev->task_id);
+	buf_add_int(out, ev->task_id);
+	buf_addc(out, ' ');
 }
 
 static void fmt_submitted(const struct event *ev, struct buf *out)

@@ -461,25 +461,45 @@ static int significant_digits(const char *text)
 	return n > 0 ? n : 1;
 }
 
+/* How many digits a number written by %g without an exponent has before its point: "-123.5" has 3. */
+static int integer_digits(const char *text)
+{
+	size_t n = strspn(text + (*text == '-'), "0123456789");
+
+	return n == 1 && text[*text == '-'] == '0' ? 0 : (int)n;
+}
+
 /*
- * x as "%.*g" at the fewest significant digits that read back as x, 1 to 17.  When 15 digits read back
- * for a normal number, the fewest are the digits of that writing: a shorter text that read back would be
- * what 15 digits round to.  A subnormal number has fewer bits, so each count is tried.
+ * x as "%.*g" at the fewest significant digits that read back as x, 1 to 17, in text.  When 15 digits
+ * read back for a normal number, the fewest are the digits of that writing (a shorter text that read back
+ * would be what 15 digits round to), and that writing is what fewer digits write too, but for a number
+ * with more integer digits than those: 123000 at 3 digits is 1.23e+05.  A subnormal number has fewer
+ * bits, so each count is tried.
  */
+static void shortest_text(double x, char *text, size_t size)
+{
+	if (isnormal(x)) {
+		snprintf(text, size, "%.15g", x);
+		if (strtod(text, NULL) == x) {
+			int p = significant_digits(text);
+
+			if (p < 15 && p < integer_digits(text) && !strchr(text, 'e'))
+				snprintf(text, size, "%.*g", p, x);
+			return;
+		}
+	}
+	for (int p = isnormal(x) ? 16 : 1; p <= 17; p++) {
+		snprintf(text, size, "%.*g", p, x);
+		if (strtod(text, NULL) == x)
+			return;
+	}
+}
+
 static void add_real(struct buf *b, double x)
 {
 	char text[40];
-	int p = 1;
 
-	if (isnormal(x)) {
-		snprintf(text, sizeof text, "%.15g", x);
-		p = strtod(text, NULL) == x ? significant_digits(text) : 16;
-	}
-	for (; p <= 17; p++) {
-		snprintf(text, sizeof text, "%.*g", p, x);
-		if (strtod(text, NULL) == x)
-			break;
-	}
+	shortest_text(x, text, sizeof text);
 	buf_adds(b, text);
 	/* Keep it a real for readers that care: 400.0 is not the integer 400. */
 	if (strspn(text, "-0123456789") == strlen(text))
@@ -568,7 +588,7 @@ static void add_json(struct buf *b, const json_t *j, bool pretty, int depth)
 		add_real(b, json_real_value(j));
 		break;
 	case JSON_INTEGER:
-		buf_addf(b, "%" JSON_INTEGER_FORMAT, json_integer_value(j));
+		buf_add_int(b, json_integer_value(j));
 		break;
 	default: {
 		char *text = json_dumps(j, JSON_ENCODE_ANY);

@@ -10,16 +10,8 @@
 
 void proto_xml_int(struct buf *b, int64_t v, bool i8)
 {
-	char digits[24], *p = digits + sizeof digits;
-	uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
-
-	do
-		*--p = (char)('0' + u % 10);
-	while ((u /= 10) != 0);
-	if (v < 0)
-		*--p = '-';
 	buf_adds(b, i8 ? "<value><i8>" : "<value><i4>");
-	buf_add(b, p, (size_t)(digits + sizeof digits - p));
+	buf_add_int(b, v);
 	buf_adds(b, i8 ? "</i8></value>" : "</i4></value>");
 }
 

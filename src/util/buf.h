@@ -27,6 +27,8 @@ void buf_reserve(struct buf *b, size_t extra);
 void buf_add(struct buf *b, const void *data, size_t len);
 void buf_adds(struct buf *b, const char *s);
 void buf_addc(struct buf *b, char c);
+/* Appends v in decimal, as "%lld" writes it, without printf: some writers write millions. */
+void buf_add_int(struct buf *b, int64_t v);
 void buf_addf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Appends a size in bytes for people, in binary units as simq.ini reads sizes: "512 bytes", "34.3 KiB", "15.3 MiB". */
 void buf_add_bytes(struct buf *b, int64_t bytes);

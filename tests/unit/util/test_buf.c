@@ -5,6 +5,7 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -92,6 +93,25 @@ static void test_detach_hands_over_ownership(void **state)
 	free(s);
 }
 
+/* buf_add_int writes what "%lld" writes, the ends of 64 bits included. */
+static void test_int_as_printf_writes_it(void **state)
+{
+	static const int64_t values[] = {0, 1, -1, 9, 10, -10, 2147483647, -2147483648LL, 9007199254740993LL,
+					 INT64_MAX, INT64_MIN};
+	char want[32];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof values / sizeof values[0]; i++) {
+		struct buf b = BUF_INIT;
+
+		buf_adds(&b, "x");
+		buf_add_int(&b, values[i]);
+		snprintf(want, sizeof want, "x%lld", (long long)values[i]);
+		assert_string_equal(buf_str(&b), want);
+		buf_free(&b);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -100,6 +120,7 @@ int main(void)
 	    cmocka_unit_test(test_printable_escapes_control_and_bad_utf8),
 	    cmocka_unit_test(test_shown_escapes_c1_and_bidi_and_cuts_long_values),
 	    cmocka_unit_test(test_detach_hands_over_ownership),
+	    cmocka_unit_test(test_int_as_printf_writes_it),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
