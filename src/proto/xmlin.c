@@ -334,7 +334,8 @@ static void open_element(struct reader *r, const char *name)
 			f->v = parent->v;
 		return;
 	}
-	if ((parent->kind == K_CALL && want == K_PARAMS) || parent->kind == K_RESPONSE || parent->kind == K_ARRAY || parent->kind == K_PARAM || parent->kind == K_FAULT)
+	if ((parent->kind == K_CALL && want == K_PARAMS) || parent->kind == K_RESPONSE || parent->kind == K_ARRAY ||
+	    parent->kind == K_PARAM || parent->kind == K_FAULT)
 		parent->done = true;
 	if ((f = push(r, want)) == NULL)
 		return;

@@ -455,7 +455,8 @@ static bool start_listener(struct http *h, struct listener *l, int fd, char **er
 	l->http = h;
 	l->created = ServerCreateNoAccept(&l->server, "simq", NULL, NULL);
 	ok = l->created;
-	ok = ok && (l->metrics_only || add_handler(l, l->rpc ? l->rpc : request_serve_rpc, l->rpc ? l->rpc_ud : (void *)&h->methods));
+	ok = ok && (l->metrics_only ||
+		    add_handler(l, l->rpc ? l->rpc : request_serve_rpc, l->rpc ? l->rpc_ud : (void *)&h->methods));
 	ok = ok && (l->rpc || add_handler(l, serve_metrics, l));
 	ok = ok && add_handler(l, l->tcp ? check_token : note_request, h);
 	if (!ok) {
