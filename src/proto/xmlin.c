@@ -107,6 +107,27 @@ static char *trimmed(struct buf *b)
 	return s;
 }
 
+/* Whether text holds a character beyond U+FFFF (an emoji), which xmlrpc-c's strings cannot (expat itself
+ * refuses U+FFFE and U+FFFF). */
+static bool uncarried(const struct buf *text)
+{
+	const unsigned char *s = (const unsigned char *)buf_str(text);
+
+	for (size_t i = 0; i < text->len; i++)
+		if (s[i] >= 0xf0)
+			return true;
+	return false;
+}
+
+/* Fails the reader when the text of what is a string cannot be one. */
+static bool carried(struct reader *r, const char *what)
+{
+	if (!uncarried(&r->text))
+		return true;
+	fail(r, "%s holds a character beyond U+FFFF (an emoji, say): characters up to U+FFFD are allowed", what);
+	return false;
+}
+
 static bool read_int(const char *s, int64_t lo, int64_t hi, int64_t *out)
 {
 	char *end;
@@ -171,7 +192,7 @@ static xmlrpc_value *scalar_value(struct reader *r, xmlrpc_env *env, enum scalar
 
 	switch (type) {
 	case S_STRING:
-		return xmlrpc_string_new_lp(env, r->text.len, buf_str(&r->text));
+		return carried(r, "a <string>") ? xmlrpc_string_new_lp(env, r->text.len, buf_str(&r->text)) : NULL;
 	case S_INT:
 		if (read_int(s, INT32_MIN, INT32_MAX, &i))
 			return xmlrpc_int_new(env, (int)i);
@@ -188,12 +209,14 @@ static xmlrpc_value *scalar_value(struct reader *r, xmlrpc_env *env, enum scalar
 		fail(r, "<boolean> holds \"%.40s\": 0 or 1 is allowed", s);
 		return NULL;
 	case S_DOUBLE: {
+		errno = 0;
 		double d = strtod(s, &end);
 
-		/* Decimal text only: strtod would also read "0x1p3" and "inf".  A call takes no subnormal number,
-		 * as xmlrpc-c takes none: PLECS would refuse what the server stored. */
-		if (r->call && fpclassify(d) == FP_SUBNORMAL) {
-			fail(r, "<double> holds \"%.40s\": a subnormal number is not allowed", s);
+		/* Decimal text only: strtod would also read "0x1p3" and "inf".  A call takes no number too small
+		 * for a double's full precision, as xmlrpc-c takes none: PLECS would refuse what was stored. */
+		if (r->call && (fpclassify(d) == FP_SUBNORMAL || (d == 0 && errno == ERANGE))) {
+			fail(r, "<double> holds \"%.40s\", too small for a double; allowed: 0, or a magnitude from "
+				"2.2250738585072014e-308 to 1.7976931348623157e308", s);
 			return NULL;
 		}
 		if (*s != '\0' && *end == '\0' && isfinite(d) && s[strspn(s, "0123456789+-.eE")] == '\0')
@@ -376,6 +399,8 @@ static void close_element(struct reader *r)
 		break;
 	case K_VALUE:
 		/* No element in it: its text is a string. */
+		if (f->v == NULL && !carried(r, "a <value>"))
+			break;
 		v = f->v ? f->v : xmlrpc_string_new_lp(&env, r->text.len, buf_str(&r->text));
 		f->v = NULL;
 		if (f[-1].kind == K_PARAM && r->call) {
@@ -393,6 +418,8 @@ static void close_element(struct reader *r)
 		r->method = xstrndup(buf_str(&r->text), r->text.len);
 		break;
 	case K_NAME:
+		if (!carried(r, "a member's <name>"))
+			break;
 		f[-1].name_len = r->text.len;
 		f[-1].name = xstrndup(buf_str(&r->text), r->text.len);
 		break;

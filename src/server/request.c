@@ -285,21 +285,21 @@ static const struct xmlrpc_method_info3 *find_method(const struct request_api *a
 
 /*
  * Reads the call with xmlin and runs the method it names, writing its answer to out as the registry
- * would.  False, nothing done, when the registry is to run it: a call xmlin does not take (the registry
- * then says what is wrong as it always did) or a method of the registry's own, such as system.multicall.
+ * would.  False, nothing done, when the registry is to run it: a call xmlin does not take (*why says
+ * why) or a method of the registry's own, such as system.multicall.
  * xmlrpc-c's reader builds a tree of every element before it makes a value: it was most of what a
  * submit_many of 1,000 tasks cost the server.
  */
-static bool run_method(const struct request_api *api, const struct buf *body, xmlrpc_env *env, xmlrpc_mem_block **out)
+static bool run_method(const struct request_api *api, const struct buf *body, xmlrpc_env *env, xmlrpc_mem_block **out,
+		       char **why)
 {
 	const struct xmlrpc_method_info3 *m = NULL;
-	char *method = NULL, *err = NULL;
+	char *method = NULL;
 	xmlrpc_value *params = NULL, *result;
 	xmlrpc_env fault;
 
-	if (!proto_parse_call(buf_str(body), body->len, &method, &params, &err) ||
+	if (!proto_parse_call(buf_str(body), body->len, &method, &params, why) ||
 	    (m = find_method(api, method)) == NULL) {
-		free(err);
 		free(method);
 		if (params)
 			xmlrpc_DECREF(params);
@@ -324,20 +324,51 @@ static bool run_method(const struct request_api *api, const struct buf *body, xm
 	return true;
 }
 
+/* Whether xmlrpc-c's reader takes the call in body. */
+static bool xmlrpc_c_reads(const struct buf *body)
+{
+	xmlrpc_env env;
+	const char *method = NULL;
+	xmlrpc_value *params = NULL;
+	bool ok;
+
+	xmlrpc_env_init(&env);
+	xmlrpc_parse_call(&env, buf_str(body), body->len, &method, &params);
+	ok = !env.fault_occurred;
+	if (ok) {
+		free((void *)method);
+		xmlrpc_DECREF(params);
+	}
+	xmlrpc_env_clean(&env);
+	return ok;
+}
+
 /* Runs a scanned call (call_info: the connection) and answers it. */
 static void answer_call(const struct request_api *api, TSession *session, struct buf *body)
 {
 	xmlrpc_env env;
 	xmlrpc_mem_block *out = NULL;
 	struct buf exact = BUF_INIT;
+	char *why = NULL;
 
 	xmlrpc_env_init(&env);
-	if (!run_method(api, body, &env, &out)) {
+	if (!run_method(api, body, &env, &out, &why)) {
 		proto_exact_doubles(body);
+		if (why && !xmlrpc_c_reads(body)) {
+			/* Neither reader takes it: xmlin's reason names the value and what is allowed. */
+			char *text = xasprintf("the request cannot be read: %s", why);
+
+			respond_fault(session, PROTO_FAULT_INVALID, text);
+			free(text);
+			free(why);
+			xmlrpc_env_clean(&env);
+			return;
+		}
 		single_call = names_one_method(body);
 		xmlrpc_registry_process_call2(&env, api->registry, buf_str(body), body->len, conns_current(), &out);
 		single_call = false;
 	}
+	free(why);
 	if (env.fault_occurred) {
 		request_respond_text(session, 500, env.fault_string);
 	} else if (own_answer) {

@@ -9,7 +9,7 @@
 . "$SIMQ_SRCDIR/tests/lib/api.sh"
 
 requires python3
-plan 20
+plan 23
 
 export SIMQ_HOME="$TMP/state"
 M=$(cd "$SRC/share/models" && pwd -P)/rc.plecs
@@ -41,6 +41,9 @@ bodies = {
     "bigi8": lambda: call("<i8>9223372036854775808</i8>"),
     "sent70mb": lambda: call("<string>" + "x" * (70 * 1000 * 1000) + "</string>"),
     "doctype": lambda: b'<?xml version="1.0"?><!DOCTYPE m [<!ENTITY a "aaaaaaaaaa">]>' + call("<string>&a;</string>"),
+    "tiny": lambda: call("<double>1e-400</double>"),
+    "emoji": lambda: call("<string>ok \U0001F600</string>"),
+    "xmlns": lambda: call("<i4>7</i4>").replace(b"<methodCall>", b'<methodCall xmlns:ex="http://ws.apache.org/xmlrpc/namespaces/extensions">'),
 }
 class Unix(http.client.HTTPConnection):
     def connect(self):
@@ -104,6 +107,13 @@ expect_post "an <i8> past 64 bits gets a fault" unix bigi8 "not a whole number o
 expect_post "a header of 5,000 bytes gets HTTP 431" tcp big-header "http 431"
 expect_post "arrays 64 deep are echoed" unix arrays64 "ok 64 deep"
 expect_post "arrays 65 deep get a fault" unix arrays65 "deeper than 64"
+# simq's reader refuses these, and so does xmlrpc-c's: the fault is simq's, naming the value.
+expect_post "a number too small for a double gets a fault naming it" unix tiny \
+	'fault 1: the request cannot be read: <double> holds "1e-400", too small for a double; allowed: 0, or a magnitude'
+expect_post "a character beyond U+FFFF gets a fault naming it" unix emoji \
+	"fault 1: the request cannot be read: a <string> holds a character beyond U+FFFF (an emoji, say)"
+# simq's reader takes no attributes; xmlrpc-c's reads the call, and answers it.
+expect_post "a call with a namespace declaration is answered" unix xmlns "ok 0 deep"
 
 [ "$(cat "$SIMQ_HOME/simq.pid" 2>/dev/null)" = "$pid" ] && kill -0 "$pid" &&
 	"$SIMQ" ls --no-start >"$TMP/out" 2>&1 && ok "the same server still answers (pid $pid)" ||

@@ -196,7 +196,19 @@ static void test_reads_a_call(void **state)
 		 "finite decimal"},
 		{"<methodCall><methodName>a</methodName><params><param><value><double>5e-324</double></value></param>"
 		 "</params></methodCall>",
-		 "subnormal"},
+		 "too small for a double"},
+		{"<methodCall><methodName>a</methodName><params><param><value><double>-1e-400</double></value></param>"
+		 "</params></methodCall>",
+		 "\"-1e-400\", too small for a double; allowed: 0, or a magnitude from 2.2250738585072014e-308"},
+		{"<methodCall><methodName>a</methodName><params><param><value><string>a\xf0\x9f\x98\x80</string></value>"
+		 "</param></params></methodCall>",
+		 "a <string> holds a character beyond U+FFFF"},
+		{"<methodCall><methodName>a</methodName><params><param><value>\xf0\x90\x80\x80</value></param></params>"
+		 "</methodCall>",
+		 "a <value> holds a character beyond U+FFFF"},
+		{"<methodCall><methodName>a</methodName><params><param><value><struct><member><name>\xf0\x9f\x98\x80</name>"
+		 "<value>1</value></member></struct></value></param></params></methodCall>",
+		 "a member's <name> holds a character beyond U+FFFF"},
 	};
 	char *method, *err;
 	xmlrpc_value *params;
